@@ -1,0 +1,1 @@
+"""Jobbskaparna: a coach for entrepreneurs on social media and in dialogue with local politicians."""

@@ -1,0 +1,119 @@
+"""Settings from the environment and `.env`, validated once at start."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_LANGUAGES = ("sv", "en")
+SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message is one line a person can act on."""
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr | None = None
+    discord_guild_ids: str = Field(default="", description="Comma-separated guild ids to sync commands to.")
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+
+    database_url: str = ""
+    data_dir: Path = Path("data")
+    output_dir: Path = Path("out")
+
+    default_language: str = "sv"
+    default_timezone: str = "Europe/Stockholm"
+    quiet_hours_start: int = Field(default=21, ge=0, le=23)
+    quiet_hours_end: int = Field(default=8, ge=0, le=23)
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout: float = Field(default=8.0, gt=0, le=60)
+
+    log_level: str = "INFO"
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (try Europe/Stockholm)") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language {value!r} (use one of {', '.join(SUPPORTED_LANGUAGES)})")
+        return value
+
+    @field_validator("discord_guild_ids")
+    @classmethod
+    def _guild_ids_are_snowflakes(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not part.isdigit() or not 15 <= len(part) <= 21:
+                raise ValueError(f"{part!r} is not a Discord guild id (a number of 17 to 20 digits)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_usable(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a database URL (e.g. postgresql+asyncpg://user:pw@host/db)") from None
+        if url.drivername == "postgresql" or url.drivername == "postgres":
+            raise ValueError("needs the async driver: write postgresql+asyncpg://…")
+        if url.drivername == "sqlite":
+            raise ValueError("needs the async driver: write sqlite+aiosqlite:///path/to/file.db")
+        if url.drivername not in SUPPORTED_DATABASES:
+            raise ValueError(f"driver {url.drivername!r} is not supported (use {' or '.join(SUPPORTED_DATABASES)})")
+        return value
+
+    @property
+    def guild_ids(self) -> list[int]:
+        """Return the guilds to sync commands to; empty means globally."""
+        return [int(p) for p in self.discord_guild_ids.split(",") if p.strip()]
+
+    @property
+    def effective_database_url(self) -> str:
+        """Return DATABASE_URL, or a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'jobbskaparna.db').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings or raise SettingsError with one line that says what is wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"Setting {name}: {message}") from None
+
+
+def load_settings_or_exit(**overrides: object) -> Settings:
+    """Read the settings; on a bad value print one clear line and exit with status 2."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"jobbskaparna: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

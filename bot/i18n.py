@@ -1,0 +1,83 @@
+"""Swedish and English catalogs: every text a user sees is looked up here by key."""
+
+from __future__ import annotations
+
+import json
+import logging
+import string
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from bot.replies import Join, Literal, Mention, Renderable, Text
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+LANGUAGES = ("sv", "en")
+DEFAULT_LANGUAGE = "sv"
+
+
+@cache
+def catalog(language: str) -> Mapping[str, str]:
+    """Load one language's catalog."""
+    with (LOCALES_DIR / f"{language}.json").open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def has(key: str, language: str = DEFAULT_LANGUAGE) -> bool:
+    """Tell whether a key exists in a language's catalog."""
+    return key in catalog(language)
+
+
+def normalize_language(language: str | None) -> str:
+    """Map a Discord locale (sv-SE, en-US, en-GB) or a language code to a catalog we have."""
+    if not language:
+        return DEFAULT_LANGUAGE
+    code = language.split("-")[0].split("_")[0].lower()
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+MentionFormat = Callable[[Mention], str]
+
+
+def plain_mention(mention: Mention) -> str:
+    """Write a mention as text: #channel, @role, @user."""
+    return ("#" if mention.kind == "channel" else "@") + mention.id
+
+
+def translate(key: str, language: str, mentions: MentionFormat = plain_mention, **params: Any) -> str:
+    """Look up a key and fill in its parameters; falls back to Swedish, then to the key itself."""
+    entry = catalog(language).get(key)
+    if entry is None:
+        entry = catalog(DEFAULT_LANGUAGE).get(key)
+        if entry is None:
+            log.error("Missing catalog key %s", key)
+            return key
+        log.warning("Key %s missing in %s catalog", key, language)
+    rendered = {name: render(value, language, mentions) if isinstance(value, Text | Literal | Join | Mention)
+                else value for name, value in params.items()}
+    try:
+        return entry.format_map(rendered)
+    except (KeyError, IndexError, ValueError):
+        log.exception("Catalog entry %s does not fit its parameters", key)
+        return entry
+
+
+def render(item: Renderable | str, language: str, mentions: MentionFormat = plain_mention) -> str:
+    """Render a Text, Literal, Join or Mention (plain strings pass through)."""
+    if isinstance(item, Text):
+        return translate(item.key, language, mentions, **item.params)
+    if isinstance(item, Literal):
+        return item.value
+    if isinstance(item, Mention):
+        return mentions(item)
+    if isinstance(item, Join):
+        return item.separator.join(item.bullet + render(part, language, mentions) for part in item.items)
+    return item
+
+
+def placeholders(entry: str) -> set[str]:
+    """Return the names a catalog entry fills in (for the catalog consistency test)."""
+    return {name for _, name, _, _ in string.Formatter().parse(entry) if name}

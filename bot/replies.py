@@ -1,0 +1,286 @@
+"""What services answer with: texts by catalog key, fields, buttons, links, files and forms, for any platform."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+# Discord allows 100 characters in a custom_id; our prefix and action names stay well inside that.
+CUSTOM_ID_PREFIX = "jb"
+MAX_CUSTOM_ID = 100
+
+
+@dataclass(frozen=True)
+class Text:
+    """A catalog key and its parameters; rendered in the reader's language by an adapter."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def text(key: str, **params: Any) -> Text:
+    """Build a Text."""
+    return Text(key, params)
+
+
+@dataclass(frozen=True)
+class Literal:
+    """User-written or proper-noun text shown as it is, never looked up in a catalog."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Join:
+    """Several renderables shown together, e.g. a bulleted list of problems."""
+
+    items: tuple[Text | Literal | Mention, ...]
+    separator: str = ", "
+    bullet: str = ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A channel, role or user by its platform id; each adapter writes it its own way."""
+
+    kind: str  # "channel", "role" or "user"
+    id: str
+
+
+Renderable = Text | Literal | Join | Mention
+
+
+@dataclass(frozen=True)
+class Field:
+    """A labelled value, an embed field on Discord."""
+
+    name: Renderable
+    value: Renderable
+    inline: bool = False
+
+
+class ButtonStyle(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    SUCCESS = "success"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button that triggers a named action; its id survives restarts because the action is looked up."""
+
+    label: Renderable
+    action: str
+    arg: str = ""
+    style: ButtonStyle = ButtonStyle.PRIMARY
+
+    @property
+    def custom_id(self) -> str:
+        custom_id = f"{CUSTOM_ID_PREFIX}:{self.action}:{self.arg}"
+        if len(custom_id) > MAX_CUSTOM_ID:
+            raise ValueError(f"custom_id too long: {custom_id!r}")
+        return custom_id
+
+
+def parse_custom_id(custom_id: str) -> tuple[str, str] | None:
+    """Split a button's custom_id into (action, arg), or None for ids that are not ours."""
+    prefix, _, rest = custom_id.partition(":")
+    if prefix != CUSTOM_ID_PREFIX or not rest:
+        return None
+    action, _, arg = rest.partition(":")
+    return action, arg
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link button or a plain link."""
+
+    label: Renderable
+    url: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the bot sends: an export or a chart."""
+
+    filename: str
+    data: bytes
+
+
+class FieldKind(StrEnum):
+    SHORT = "short"
+    PARAGRAPH = "paragraph"
+    CHOICE = "choice"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value of a choice field and how it is shown."""
+
+    value: str
+    label: Renderable
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form; Discord shows it in a modal, the console takes it as an option."""
+
+    name: str
+    label: Text
+    kind: FieldKind = FieldKind.SHORT
+    required: bool = False
+    max_length: int = 100
+    placeholder: Text | None = None
+    description: Text | None = None
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form to fill in: the onboarding, a profile edit, a story."""
+
+    form_id: str
+    title: Text
+    fields: tuple[FormField, ...]
+    arg: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def field(self, name: str) -> FormField:
+        for form_field in self.fields:
+            if form_field.name == name:
+                return form_field
+        raise KeyError(name)
+
+
+class Channel(StrEnum):
+    """The workspace's channels, by purpose; `/setup` maps them to real channels."""
+
+    ANNOUNCEMENTS = "announcements"
+    WELCOME = "welcome"
+    COORDINATORS = "coordinators"
+
+
+class Role(StrEnum):
+    """The workspace's roles, by purpose."""
+
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True)
+class SendDirect:
+    """Send a member a direct message; when their DMs are closed, mention them in a channel instead."""
+
+    member_id: int
+    reply: Reply
+    fallback: Channel = Channel.WELCOME
+
+
+@dataclass(frozen=True)
+class PostToChannel:
+    """Post in one of the workspace's channels."""
+
+    channel: Channel
+    reply: Reply
+
+
+@dataclass(frozen=True)
+class GrantRole:
+    """Give a member one of the workspace's roles."""
+
+    member_id: int
+    role: Role
+
+
+Effect = SendDirect | PostToChannel | GrantRole
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message from the bot, as data: each adapter renders it its own way."""
+
+    body: Renderable | None = None
+    title: Renderable | None = None
+    fields: tuple[Field, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    links: tuple[Link, ...] = ()
+    files: tuple[Attachment, ...] = ()
+    # Only the person who asked sees it (Discord's ephemeral messages).
+    private: bool = True
+    # Open this form instead of answering with a message.
+    form: Form | None = None
+    # Things to do elsewhere once the answer is given: DMs, channel posts, roles.
+    effects: tuple[Effect, ...] = ()
+    # Member external ids to mention (used when a DM falls back to a channel).
+    mentions: tuple[str, ...] = ()
+
+    @classmethod
+    def say(cls, key: str, **params: Any) -> Reply:
+        """Answer with one catalog text."""
+        return cls(body=Text(key, params))
+
+
+def _renderable_to_json(item: Renderable | None) -> Any:
+    if item is None:
+        return None
+    if isinstance(item, Mention):
+        return {"mention": item.kind, "id": item.id}
+    if isinstance(item, Join):
+        return {"join": [_renderable_to_json(i) for i in item.items], "sep": item.separator, "bullet": item.bullet}
+    if isinstance(item, Literal):
+        return {"literal": item.value}
+    return {"key": item.key, "params": {k: _param_to_json(v) for k, v in item.params.items()}}
+
+
+def _param_to_json(value: Any) -> Any:
+    if isinstance(value, Text | Literal | Join | Mention):
+        return {"$": _renderable_to_json(value)}
+    return value
+
+
+def _renderable_from_json(data: Any) -> Renderable | None:
+    if data is None:
+        return None
+    if "mention" in data:
+        return Mention(data["mention"], data["id"])
+    if "join" in data:
+        return Join(tuple(_renderable_from_json(i) for i in data["join"]), data["sep"], data["bullet"])  # type: ignore[misc]
+    if "literal" in data:
+        return Literal(data["literal"])
+    params = {k: _renderable_from_json(v["$"]) if isinstance(v, dict) and "$" in v else v
+              for k, v in data["params"].items()}
+    return Text(data["key"], params)
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """Serialize a message for a delivery row; forms, files and effects do not travel this way."""
+    if reply.form or reply.files or reply.effects:
+        raise ValueError("only plain messages can be stored for delivery")
+    return {
+        "body": _renderable_to_json(reply.body),
+        "title": _renderable_to_json(reply.title),
+        "fields": [[_renderable_to_json(f.name), _renderable_to_json(f.value), f.inline] for f in reply.fields],
+        "buttons": [[_renderable_to_json(b.label), b.action, b.arg, str(b.style)] for b in reply.buttons],
+        "links": [[_renderable_to_json(link.label), link.url] for link in reply.links],
+        "private": reply.private,
+        "mentions": list(reply.mentions),
+    }
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    """Rebuild a message stored by reply_to_json."""
+    return Reply(
+        body=_renderable_from_json(data["body"]),
+        title=_renderable_from_json(data["title"]),
+        fields=tuple(Field(_renderable_from_json(n), _renderable_from_json(v), i)  # type: ignore[arg-type]
+                     for n, v, i in data["fields"]),
+        buttons=tuple(Button(_renderable_from_json(lbl), a, arg, ButtonStyle(s))  # type: ignore[arg-type]
+                      for lbl, a, arg, s in data["buttons"]),
+        links=tuple(Link(_renderable_from_json(lbl), url) for lbl, url in data["links"]),  # type: ignore[arg-type]
+        private=data["private"],
+        mentions=tuple(data["mentions"]),
+    )

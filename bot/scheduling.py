@@ -1,0 +1,70 @@
+"""APScheduler only wakes the dispatcher up; what is due lives in the database.
+
+One date job (a fixed id, replaced on every change) sleeps until the earliest due row. A missed wake-up loses
+nothing: the next run asks the database what is due at that moment.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+from bot.delivery import Dispatcher
+
+log = logging.getLogger(__name__)
+
+WAKE_JOB_ID = "dispatcher:wake"
+# Re-check the database now and then even without a known due time: another process may have added rows.
+SAFETY_INTERVAL = timedelta(minutes=5)
+
+
+class Scheduler:
+    """Wake the dispatcher when the next row falls due, and on a slow safety tick."""
+
+    def __init__(self, dispatcher: Dispatcher, clock: Clock) -> None:
+        self._dispatcher = dispatcher
+        self._clock = clock
+        # misfire_grace_time=None: a wake-up that comes late still runs (the default 1 s silently drops it).
+        self._scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+        self._scheduler.add_listener(self._log_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        dispatcher.on_next_wake = self.wake_at
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler.running
+
+    def start(self) -> None:
+        """Start inside the running event loop; the first wake-up runs at once to catch up."""
+        self._scheduler.start()
+        self._scheduler.add_job(self._dispatcher.run_due, "interval", seconds=SAFETY_INTERVAL.total_seconds(),
+                                id="dispatcher:safety", replace_existing=True)
+        self.wake_at(self._clock.now())
+
+    def shutdown(self) -> None:
+        """Stop without waiting for running jobs; the database keeps what they did not finish."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def wake_at(self, when: datetime | None) -> None:
+        """Set the one wake-up job to a time on the injected clock (which may run ahead of the wall clock)."""
+        if not self._scheduler.running:
+            return
+        if when is None:
+            if self._scheduler.get_job(WAKE_JOB_ID):
+                self._scheduler.remove_job(WAKE_JOB_ID)
+            return
+        delay = max(when - self._clock.now(), timedelta(0))
+        self._scheduler.add_job(self._dispatcher.run_due, "date", run_date=datetime.now(UTC) + delay,
+                                id=WAKE_JOB_ID, replace_existing=True)
+
+    @staticmethod
+    def _log_job_event(event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            log.error("Scheduled job %s failed", event.job_id, exc_info=event.exception)
+        else:
+            log.warning("Scheduled job %s missed its time", event.job_id)

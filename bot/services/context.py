@@ -1,0 +1,106 @@
+"""Who is acting, where: resolved from a platform identity into rows of our own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import NotCoordinator
+from bot.i18n import normalize_language
+from bot.models import AuditLog, Member, Workspace
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A user on a platform as an adapter sees them; carries no database rows."""
+
+    platform: str
+    workspace_external_id: str
+    user_external_id: str
+    display_name: str
+    workspace_name: str = ""
+    # The platform role ids the user has, and whether they may manage the server (which makes them a
+    # coordinator too, so that someone can run /setup before a coordinator role is configured).
+    role_ids: frozenset[str] = frozenset()
+    is_admin: bool = False
+
+
+@dataclass
+class Actor:
+    """The acting member in their workspace, with the time the action happens."""
+
+    workspace: Workspace
+    member: Member
+    is_coordinator: bool
+    now: datetime
+
+    @property
+    def language(self) -> str:
+        return language_of(self.member, self.workspace)
+
+    def require_coordinator(self) -> None:
+        """Refuse unless the actor is a coordinator."""
+        if not self.is_coordinator:
+            raise NotCoordinator
+
+
+def language_of(member: Member | None, workspace: Workspace) -> str:
+    """Return the member's own language, or the workspace's."""
+    return normalize_language((member.language if member else None) or workspace.language)
+
+
+async def get_or_create_workspace(session: AsyncSession, platform: str, external_id: str, name: str,
+                                  now: datetime, *, language: str = "sv", timezone: str = "Europe/Stockholm",
+                                  ) -> Workspace:
+    """Return the workspace for a server, creating it with default settings the first time."""
+    workspace = await session.scalar(
+        select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id))
+    if workspace is None:
+        workspace = Workspace(platform=platform, external_id=external_id, name=name[:200], language=language,
+                              timezone=timezone, created_at=now, updated_at=now)
+        session.add(workspace)
+        await session.flush()
+    elif name and workspace.name != name[:200]:
+        workspace.name = name[:200]
+    return workspace
+
+
+async def get_or_create_member(session: AsyncSession, workspace: Workspace, external_id: str, display_name: str,
+                               now: datetime) -> tuple[Member, bool]:
+    """Return the member row for a user and whether it was created now."""
+    member = await session.scalar(
+        select(Member).where(Member.workspace_id == workspace.id, Member.external_id == external_id))
+    if member is not None:
+        if display_name and member.display_name != display_name[:100]:
+            member.display_name = display_name[:100]
+        return member, False
+    member = Member(workspace_id=workspace.id, external_id=external_id, display_name=display_name[:100],
+                    joined_at=now, dm_open=True, dm_reminders=False)
+    session.add(member)
+    await session.flush()
+    return member, True
+
+
+async def resolve(session: AsyncSession, identity: Identity, now: datetime, *, default_language: str = "sv",
+                  default_timezone: str = "Europe/Stockholm") -> Actor:
+    """Turn a platform identity into an Actor, creating the workspace and member rows as needed."""
+    workspace = await get_or_create_workspace(session, identity.platform, identity.workspace_external_id,
+                                              identity.workspace_name, now, language=default_language,
+                                              timezone=default_timezone)
+    member, _ = await get_or_create_member(session, workspace, identity.user_external_id, identity.display_name, now)
+    return Actor(workspace=workspace, member=member, is_coordinator=is_coordinator(identity, workspace), now=now)
+
+
+def is_coordinator(identity: Identity, workspace: Workspace) -> bool:
+    """A coordinator has the workspace's coordinator role, or may manage the server."""
+    return identity.is_admin or (workspace.coordinator_role_id is not None
+                                 and workspace.coordinator_role_id in identity.role_ids)
+
+
+def audit(session: AsyncSession, actor: Actor, action: str, *, anonymous: bool = False, **detail: object) -> None:
+    """Write one audit log row (ids and field names only, never message contents)."""
+    session.add(AuditLog(workspace_id=actor.workspace.id, actor_member_id=None if anonymous else actor.member.id,
+                         action=action, detail=detail, created_at=actor.now))

@@ -1,0 +1,128 @@
+"""Onboarding: welcome a member who joins, take their profile with consent, and show the first step."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import reminders, validation
+from bot.actions import action, form
+from bot.errors import UserError
+from bot.models import Member, Reminder, Workspace
+from bot.replies import (
+    Button,
+    ButtonStyle,
+    Channel,
+    Field,
+    Form,
+    GrantRole,
+    Literal,
+    PostToChannel,
+    Reply,
+    Role,
+    SendDirect,
+    Text,
+    text,
+)
+from bot.services.context import Actor, get_or_create_member
+from bot.services.profile_fields import CONSENT_FIELD, PROFILE_FIELDS, choice_label, parse_profile
+
+log = logging.getLogger(__name__)
+
+FORM_ID = "onboarding"
+START_ACTION = "onboarding.start"
+NUDGE_KIND = "onboarding.nudge"
+# A gentle reminder for a member who joined but has not filled in the form after two days.
+NUDGE_AFTER = timedelta(days=2)
+NUDGE_GRACE = timedelta(days=7)
+
+
+def start_button() -> Button:
+    """The button that opens the onboarding form; it works in any DM or channel, also after a restart."""
+    return Button(text("onboarding.button.start"), START_ACTION, style=ButtonStyle.SUCCESS)
+
+
+def onboarding_form() -> Form:
+    """The onboarding form: the profile fields and, last, consent."""
+    return Form(FORM_ID, text("onboarding.form.title"), (*PROFILE_FIELDS, CONSENT_FIELD))
+
+
+def _nudge_key(member_id: int) -> str:
+    return f"{NUDGE_KIND}:member:{member_id}"
+
+
+async def member_joined(session: AsyncSession, workspace: Workspace, external_id: str, display_name: str,
+                        now: datetime) -> Reply | None:
+    """Welcome someone who joined the server, and plan a nudge if they do not onboard; None if already onboarded."""
+    member, _ = await get_or_create_member(session, workspace, external_id, display_name, now)
+    if member.onboarded_at is not None:
+        return None
+    await reminders.schedule(session, workspace_id=workspace.id, kind=NUDGE_KIND, key=_nudge_key(member.id),
+                             due_at=now + NUDGE_AFTER, now=now, payload={"member_id": member.id}, grace=NUDGE_GRACE)
+    welcome = Reply(title=text("onboarding.welcome.title", name=Literal(member.display_name)),
+                    body=text("onboarding.welcome.body"), buttons=(start_button(),), private=False)
+    return Reply(effects=(SendDirect(member.id, welcome, fallback=Channel.WELCOME),))
+
+
+async def start(session: AsyncSession, actor: Actor) -> Reply:
+    """Open the onboarding form (refused when the member is already onboarded)."""
+    if actor.member.onboarded_at is not None:
+        raise UserError("onboarding.already_done")
+    return Reply(form=onboarding_form())
+
+
+@action(START_ACTION)
+async def _start_pressed(session: AsyncSession, actor: Actor, _arg: str) -> Reply:
+    return await start(session, actor)
+
+
+@form(FORM_ID)
+async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
+    """Store the profile when the member consents; without consent store nothing and say why."""
+    member = actor.member
+    if member.onboarded_at is not None:
+        raise UserError("onboarding.already_done")
+    if not validation.yes_no(values.get("consent", ""), CONSENT_FIELD.label, default=False):
+        raise UserError("onboarding.consent_required")
+    profile = parse_profile(values, partial=False)
+    for column, value in profile.items():
+        setattr(member, column, value)
+    member.dm_reminders = bool(profile.get("dm_reminders"))
+    member.consented_at = actor.now
+    member.onboarded_at = actor.now
+    await reminders.cancel(session, workspace_id=actor.workspace.id, key=_nudge_key(member.id))
+    log.info("Member %s onboarded in workspace %s", member.id, actor.workspace.id)
+
+    notice = Reply(body=text("onboarding.coordinator_notice", name=Literal(member.display_name),
+                             company=Literal(member.company or ""), industry=choice_label("industry", member.industry),
+                             municipality=choice_label("municipality", member.municipality),
+                             experience=choice_label("experience", member.experience)), private=False)
+    return Reply(
+        title=text("onboarding.done.title", name=Literal(member.display_name)),
+        body=text("onboarding.done.body"),
+        fields=(Field(text("onboarding.done.first_step"), first_step(member)),),
+        buttons=(Button(text("profile.button.show"), "profile.show", style=ButtonStyle.SECONDARY),),
+        effects=(GrantRole(member.id, Role.MEMBER), PostToChannel(Channel.COORDINATORS, notice)),
+    )
+
+
+def first_step(member: Member) -> Text:
+    """The member's first coaching step, chosen by their experience of social media."""
+    experience = member.experience or "none"
+    return text(f"coaching.first_step.{experience}", company=Literal(member.company or ""),
+                municipality=choice_label("municipality", member.municipality),
+                industry=choice_label("industry", member.industry))
+
+
+@reminders.planner(NUDGE_KIND)
+async def _plan_nudge(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    member = await session.get(Member, reminder.payload["member_id"])
+    if member is None or member.onboarded_at is not None:
+        return []
+    nudge = Reply(body=text("onboarding.nudge.body", name=Literal(member.display_name)),
+                  buttons=(start_button(),), private=False)
+    # A member who has not onboarded has not chosen about DM reminders yet; the welcome came by DM too.
+    return [reminders.Planned(nudge, member_id=member.id, channel=Channel.WELCOME)]

@@ -1,0 +1,121 @@
+"""A member's own profile and language, and the coordinators' list of members."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import validation
+from bot.actions import action, form
+from bot.errors import UserError
+from bot.i18n import LANGUAGES
+from bot.models import Member
+from bot.replies import Button, ButtonStyle, Field, Form, Join, Literal, Reply, Text, text
+from bot.services.context import Actor
+from bot.services.profile_fields import CHOICES, PROFILE_FIELDS, choice_label, parse_profile
+
+EDIT_FORM_ID = "profile.edit"
+MEMBERS_SHOWN = 30
+
+
+def _require_onboarded(actor: Actor) -> Member:
+    if actor.member.onboarded_at is None:
+        raise UserError("profile.not_onboarded")
+    return actor.member
+
+
+def _value(member: Member, name: str) -> Text | Literal:
+    value = getattr(member, name)
+    if name in CHOICES:
+        return choice_label(name, value)
+    if name == "dm_reminders":
+        return text("common.yes" if value else "common.no")
+    if name == "x_handle" and value:
+        return Literal("@" + value)
+    return Literal(value) if value else text("profile.empty")
+
+
+@action("profile.show")
+async def show(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
+    """Show the member their profile, with a button to edit it."""
+    member = _require_onboarded(actor)
+    fields = tuple(Field(f.label, _value(member, f.name), inline=f.name not in ("goal",)) for f in PROFILE_FIELDS)
+    language = Field(text("field.language"), text(f"language.{actor.language}"), inline=True)
+    return Reply(title=text("profile.title", name=Literal(member.display_name)), fields=(*fields, language),
+                 buttons=(Button(text("profile.button.edit"), "profile.edit", style=ButtonStyle.SECONDARY),))
+
+
+@action("profile.edit")
+async def edit(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
+    """Open the profile form filled in with what is stored."""
+    member = _require_onboarded(actor)
+    values = {}
+    for f in PROFILE_FIELDS:
+        value = getattr(member, f.name)
+        if f.name == "dm_reminders":
+            values[f.name] = "ja" if value else "nej"
+        elif value:
+            values[f.name] = str(value)
+    return Reply(form=Form(EDIT_FORM_ID, text("profile.form.title"), PROFILE_FIELDS, values=values))
+
+
+@form(EDIT_FORM_ID)
+async def update(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
+    """Change the fields given; every value is checked before anything is stored."""
+    member = _require_onboarded(actor)
+    unknown = sorted(set(values) - {f.name for f in PROFILE_FIELDS})
+    if unknown:
+        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+    if not values:
+        raise UserError("profile.nothing_to_change")
+    changes = parse_profile(values, partial=True)
+    for column, value in changes.items():
+        setattr(member, column, value)
+    shown = await show(session, actor)
+    return Reply(body=text("profile.saved"), title=shown.title, fields=shown.fields, buttons=shown.buttons)
+
+
+async def set_language(session: AsyncSession, actor: Actor, language: str) -> Reply:
+    """Choose the language the bot uses with this member."""
+    language = validation.fold(language)
+    aliases = {"svenska": "sv", "swedish": "sv", "engelska": "en", "english": "en"}
+    language = aliases.get(language, language)
+    if language not in LANGUAGES:
+        raise UserError("errors.language", value=language[:20])
+    actor.member.language = language
+    return Reply(body=text("language.changed", language=text(f"language.{language}")))
+
+
+async def list_members(session: AsyncSession, actor: Actor, *, municipality: str = "", industry: str = "",
+                       experience: str = "") -> Reply:
+    """List the onboarded members for a coordinator, optionally filtered."""
+    actor.require_coordinator()
+    query = select(Member).where(Member.workspace_id == actor.workspace.id, Member.onboarded_at.is_not(None))
+    filters = {"municipality": municipality, "industry": industry, "experience": experience}
+    shown_filters = []
+    problems = []
+    for name, raw in filters.items():
+        if not raw:
+            continue
+        try:
+            value = validation.choice(raw, text(f"field.{name}"), CHOICES[name])
+        except validation.FieldProblem as problem:
+            problems.append(problem)
+            continue
+        query = query.where(getattr(Member, name) == value)
+        shown_filters.append(choice_label(name, value))
+    validation.collect(problems)
+    members = list(await session.scalars(query.order_by(Member.display_name, Member.id)))
+    if not members:
+        return Reply(body=text("members.none"))
+    lines = tuple(text("members.line", name=Literal(m.display_name), company=Literal(m.company or ""),
+                       industry=choice_label("industry", m.industry),
+                       municipality=choice_label("municipality", m.municipality),
+                       experience=choice_label("experience", m.experience)) for m in members[:MEMBERS_SHOWN])
+    body = Join(lines, separator="\n", bullet="• ")
+    more = len(members) - MEMBERS_SHOWN
+    return Reply(title=text("members.title", count=len(members)),
+                 body=text("members.body", lines=body, more=text("members.more", count=more) if more > 0 else ""),
+                 fields=(Field(text("members.filters"), Join(tuple(shown_filters))),) if shown_filters else ())

@@ -1,0 +1,75 @@
+"""Workspace settings: channels, roles, language and time zone, set by a coordinator with `/setup`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import validation
+from bot.errors import UserError
+from bot.i18n import LANGUAGES
+from bot.models import Workspace
+from bot.replies import Field, Mention, Reply, text
+from bot.services.context import Actor, audit
+
+CHANNEL_SETTINGS = {
+    "announcements": "announcement_channel_id",
+    "welcome": "welcome_channel_id",
+    "coordinators": "coordinator_channel_id",
+}
+ROLE_SETTINGS = {"member_role": "member_role_id", "coordinator_role": "coordinator_role_id"}
+
+
+async def apply_defaults(workspace: Workspace, defaults: Mapping[str, str], now: datetime) -> None:
+    """Fill in settings that are not set yet (the console's server comes set up this way)."""
+    columns = {**CHANNEL_SETTINGS, **ROLE_SETTINGS}
+    for name, value in defaults.items():
+        if not getattr(workspace, columns[name]):
+            setattr(workspace, columns[name], value)
+            workspace.updated_at = now
+
+
+def _summary(workspace: Workspace) -> tuple[Field, ...]:
+    def ref(kind: str, value: str | None) -> Mention | object:
+        return Mention(kind, value) if value else text("setup.not_set")
+
+    fields = [Field(text(f"setup.field.{name}"), ref("channel", getattr(workspace, column)), inline=True)
+              for name, column in CHANNEL_SETTINGS.items()]
+    fields += [Field(text(f"setup.field.{name}"), ref("role", getattr(workspace, column)), inline=True)
+               for name, column in ROLE_SETTINGS.items()]
+    fields += [Field(text("setup.field.language"), text(f"language.{workspace.language}"), inline=True),
+               Field(text("setup.field.timezone"), text("setup.timezone", zone=workspace.timezone), inline=True)]
+    return tuple(fields)
+
+
+async def configure(session: AsyncSession, actor: Actor, **changes: str | None) -> Reply:
+    """Change the settings given (channel and role ids as the platform names them); show them all."""
+    actor.require_coordinator()
+    workspace = actor.workspace
+    allowed = {*CHANNEL_SETTINGS, *ROLE_SETTINGS, "language", "timezone"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+    given = {name: value for name, value in changes.items() if value}
+    language = given.get("language")
+    if language is not None:
+        language = {"svenska": "sv", "swedish": "sv", "engelska": "en", "english": "en"}.get(
+            validation.fold(language), validation.fold(language))
+        if language not in LANGUAGES:
+            raise UserError("errors.language", value=given["language"][:20])
+        given["language"] = language
+    if "timezone" in given:
+        try:
+            ZoneInfo(given["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UserError("errors.timezone", value=given["timezone"][:60]) from None
+    for name, value in given.items():
+        setattr(workspace, CHANNEL_SETTINGS.get(name) or ROLE_SETTINGS.get(name) or name, value)
+    if given:
+        workspace.updated_at = actor.now
+        audit(session, actor, "workspace.setup", changed=sorted(given))
+    return Reply(title=text("setup.title"), body=text("setup.saved" if given else "setup.current"),
+                 fields=_summary(workspace))

@@ -1,0 +1,124 @@
+"""Checks on what users type: handles, links, lengths, choices and yes/no, each failing with a catalog text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from bot.errors import UserError
+from bot.i18n import LANGUAGES, render
+from bot.replies import Choice, Join, Text, text
+
+X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+X_PROFILE_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/([A-Za-z0-9_]{1,15})/?$", re.I)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+YES = {"ja", "j", "yes", "y", "true", "1", "on", "sant"}
+NO = {"nej", "n", "no", "false", "0", "off", "falskt"}
+MAX_URL = 300
+
+
+class FieldProblem(UserError):
+    """One field's value is not acceptable."""
+
+    def __init__(self, field_label: Text, problem: Text) -> None:
+        super().__init__("errors.field", field=field_label, problem=problem)
+        self.field_label = field_label
+        self.problem = problem
+
+
+class FormProblems(UserError):
+    """Several fields of a form are not acceptable; all are reported at once."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("errors.form", count=len(problems),
+                         problems=Join(tuple(p.text for p in problems), separator="\n", bullet="• "))
+        self.problems = problems
+
+
+def clean_text(value: str, label: Text, *, max_length: int, required: bool = False) -> str | None:
+    """Strip a free text; refuse control characters, overlong text and a missing required value."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise FieldProblem(label, text("errors.required"))
+        return None
+    if CONTROL.search(value):
+        raise FieldProblem(label, text("errors.control_characters"))
+    if len(value) > max_length:
+        raise FieldProblem(label, text("errors.too_long", max=max_length, length=len(value)))
+    return value
+
+
+def x_handle(value: str, label: Text) -> str | None:
+    """Accept @name, name or an x.com/twitter.com profile link; return the bare handle."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if match := X_PROFILE_URL.match(value):
+        return match.group(1)
+    handle = value.removeprefix("@")
+    if not X_HANDLE.match(handle):
+        raise FieldProblem(label, text("errors.x_handle", value=value[:40]))
+    return handle
+
+
+def web_url(value: str, label: Text, *, host_suffix: str | None = None) -> str | None:
+    """Accept an http(s) link (adding https:// when left out); optionally only on one site."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or "." not in host or " " in value or len(value) > MAX_URL:
+        raise FieldProblem(label, text("errors.url", value=value[:60]))
+    if host_suffix and not (host == host_suffix or host.endswith("." + host_suffix)):
+        raise FieldProblem(label, text("errors.url_site", site=host_suffix))
+    return value
+
+
+def yes_no(value: str | bool, label: Text, *, default: bool | None = None) -> bool:
+    """Read ja/nej, yes/no, true/false."""
+    if isinstance(value, bool):
+        return value
+    folded = (value or "").strip().lower()
+    if not folded and default is not None:
+        return default
+    if folded in YES:
+        return True
+    if folded in NO:
+        return False
+    raise FieldProblem(label, text("errors.yes_no", value=value[:40]))
+
+
+def fold(value: str) -> str:
+    """Compare names without case and diacritics: "Sölvesborg" == "solvesborg"."""
+    decomposed = unicodedata.normalize("NFKD", value.strip().lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def choice(value: str, label: Text, choices: Iterable[Choice], *, required: bool = False) -> str | None:
+    """Match a typed value to a choice by its value or its label in any language."""
+    options = list(choices)
+    folded = fold(value or "")
+    if not folded:
+        if required:
+            raise FieldProblem(label, text("errors.required"))
+        return None
+    for option in options:
+        names = {fold(option.value)} | {fold(render(option.label, lang)) for lang in LANGUAGES}
+        if folded in names:
+            return option.value
+    raise FieldProblem(label, text("errors.choice", value=value[:40],
+                                   options=Join(tuple(o.label for o in options))))
+
+
+def collect(problems: list[FieldProblem]) -> None:
+    """Raise all problems of a form at once (or the only one as it is)."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise FormProblems(problems)

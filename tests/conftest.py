@@ -1,0 +1,142 @@
+"""Fixtures shared by the whole suite: a migrated database on SQLite and on PostgreSQL, an App, a clock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot import db
+from bot.app import App
+from bot.clock import FrozenClock
+from bot.config import Settings, load_settings
+from bot.delivery import RecipientUnreachable
+from bot.i18n import render
+from bot.models import Member, Workspace
+from bot.replies import Channel, Reply, Role
+from bot.services.context import Identity, language_of
+from tests.postgres import PostgresCluster, find_bindir, start_cluster
+
+# Tuesday 1 December 2026, 10:00 in Stockholm: a working day, outside quiet hours.
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Settings must not pick up a developer's .env or environment in tests.
+    for key in list(os.environ):
+        if key.startswith(("DISCORD_", "OPENAI_", "DATABASE_URL")):
+            del os.environ[key]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db.migrate_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster with a migrated template database."""
+    if os.environ.get("TEST_POSTGRES_URL"):
+        pytest.skip("TEST_POSTGRES_URL given: use that server instead")  # pragma: no cover
+    if find_bindir() is None:
+        pytest.skip("PostgreSQL is not installed here (no initdb); the PostgreSQL runs are skipped")
+    cluster = start_cluster()
+    try:
+        cluster.psql("CREATE DATABASE template_jobb")
+        db.migrate_sync(cluster.url("template_jobb"))
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database for one test, on each engine the bot supports."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    name = "t_" + uuid.uuid4().hex[:12]
+    cluster.psql(f"CREATE DATABASE {name} TEMPLATE template_jobb")
+    return cluster.url(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return load_settings(database_url=database_url, data_dir=tmp_path / "data", output_dir=tmp_path / "out",
+                         _env_file=None)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@dataclass
+class Sent:
+    """One message the bot sent, rendered in its reader's language."""
+
+    to: str
+    text: str
+    reply: Reply
+    nonce: str | None = None
+
+
+@dataclass
+class RecordingNotifier:
+    """A Notifier that records what would have been sent; members in `closed` have closed DMs."""
+
+    sent: list[Sent] = field(default_factory=list)
+    roles: list[tuple[str, Role]] = field(default_factory=list)
+    closed: set[str] = field(default_factory=set)
+
+    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+                          ) -> None:
+        if member.external_id in self.closed:
+            raise RecipientUnreachable
+        self.sent.append(Sent(f"dm:{member.external_id}", _text(reply, language_of(member, workspace)), reply, nonce))
+
+    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
+        self.sent.append(Sent(f"channel:{channel}", _text(reply, workspace.language), reply, nonce))
+
+    async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
+        self.roles.append((member.external_id, role))
+
+    def to(self, destination: str) -> list[Sent]:
+        return [s for s in self.sent if s.to == destination]
+
+
+def _text(reply: Reply, language: str) -> str:
+    parts = [render(p, language) for p in (reply.title, reply.body) if p is not None]
+    parts += [f"{render(f.name, language)}: {render(f.value, language)}" for f in reply.fields]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock, notifier: RecordingNotifier) -> AsyncIterator[App]:
+    """The core with a frozen clock and a recording notifier; the scheduler is not started."""
+    application = App(settings, clock)
+    application.notifier = notifier
+    application.dispatcher.notifier = notifier
+    yield application
+    await application.close()
+
+
+def identity(name: str, *, coordinator: bool = False, workspace: str = "guild-1") -> Identity:
+    """A user in a test workspace; coordinators have the manage-server permission."""
+    return Identity("test", workspace, name, name.title(), "Testgruppen", is_admin=coordinator)
