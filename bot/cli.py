@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_settings_or_exit
 from bot.log import setup_logging
@@ -22,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="the Discord bot (the console when DISCORD_TOKEN is not set)")
     console = sub.add_parser("console", help="the whole bot in this terminal")
     console.add_argument("--script", type=Path, help="read the lines from this file instead of standard input")
+    console.add_argument("--start", type=_local_time, metavar="'YYYY-MM-DD HH:MM'",
+                         help="pretend the clock shows this local time at start (for repeatable scripts)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("sync", help="register the slash commands with Discord now")
     return parser
@@ -44,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             if script is not None and not script.is_file():
                 print(f"jobbskaparna: no script file at {script}", file=sys.stderr)
                 return 2
-            asyncio.run(run_console(settings, script=script))
+            start = getattr(args, "start", None)
+            if start is not None:
+                start = start.replace(tzinfo=ZoneInfo(settings.default_timezone))
+            asyncio.run(run_console(settings, script=script, start=start))
         elif command == "migrate":
             from bot.db import migrate_sync
 
@@ -55,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _local_time(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time like '2026-12-01 09:00'") from None
 
 
 def _discord(command: str, settings: Settings) -> int:
@@ -70,8 +85,6 @@ def _discord(command: str, settings: Settings) -> int:
 
 
 def _env() -> dict[str, str]:
-    import os
-
     return dict(os.environ)
 
 

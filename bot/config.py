@@ -22,7 +22,8 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Every setting the bot reads; `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # Empty values in .env (as in .env.example) mean "not set", not "set to the empty string".
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     discord_token: SecretStr | None = None
     discord_guild_ids: str = Field(default="", description="Comma-separated guild ids to sync commands to.")
@@ -37,11 +38,6 @@ class Settings(BaseSettings):
     default_timezone: str = "Europe/Stockholm"
     quiet_hours_start: int = Field(default=21, ge=0, le=23)
     quiet_hours_end: int = Field(default=8, ge=0, le=23)
-
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    openai_model: str = "gpt-4o-mini"
-    openai_timeout: float = Field(default=8.0, gt=0, le=60)
 
     log_level: str = "INFO"
 

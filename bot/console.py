@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -449,10 +449,10 @@ def render_text(reply: Reply, language: str) -> list[str]:
 
 
 async def run_console(settings: Settings, *, script: Path | None = None, stdin: TextIO | None = None,
-                      out: TextIO | None = None) -> None:
-    """Run the console until the input ends or :quit."""
+                      out: TextIO | None = None, start: datetime | None = None) -> None:
+    """Run the console until the input ends or :quit; `start` pretends the clock shows that time."""
     out = out or sys.stdout
-    clock = OffsetClock()
+    clock = OffsetClock(start)
     app = App(settings, clock)
     console = Console(app, clock, out, settings.output_dir)
     await app.start(ConsoleNotifier(console))

@@ -115,7 +115,7 @@ class Dispatcher:
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._quiet_hours = quiet_hours
-        self._concurrency = concurrency
+        self.concurrency = concurrency
         self._lock = asyncio.Lock()
         self.notifier: Notifier | None = None
         self.on_next_wake: Callable[[datetime | None], None] | None = None
@@ -208,7 +208,7 @@ class Dispatcher:
                 .order_by(Delivery.id)))
         if not due:
             return
-        semaphore = asyncio.Semaphore(self._concurrency)
+        semaphore = asyncio.Semaphore(self.concurrency)
         unreachable: dict[tuple[int, int], list[int]] = defaultdict(list)
 
         async def send_one(delivery_id: int) -> None:
@@ -225,7 +225,11 @@ class Dispatcher:
             elif status == FAILED:
                 report.failed += 1
 
-        await asyncio.gather(*(send_one(i) for i in due))
+        # A TaskGroup, not gather: if one send dies (cancellation at shutdown), the others stop too
+        # instead of running on detached while a restart resumes the same rows.
+        async with asyncio.TaskGroup() as group:
+            for delivery_id in due:
+                group.create_task(send_one(delivery_id))
         for (workspace_id, reminder_id), delivery_ids in unreachable.items():
             await self._mention_unreachable(workspace_id, reminder_id, delivery_ids)
 

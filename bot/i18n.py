@@ -47,7 +47,7 @@ def plain_mention(mention: Mention) -> str:
     return ("#" if mention.kind == "channel" else "@") + mention.id
 
 
-def translate(key: str, language: str, mentions: MentionFormat = plain_mention, **params: Any) -> str:
+def translate(key: str, language: str, mentions: MentionFormat = plain_mention, /, **params: Any) -> str:
     """Look up a key and fill in its parameters; falls back to Swedish, then to the key itself."""
     entry = catalog(language).get(key)
     if entry is None:

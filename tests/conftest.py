@@ -94,9 +94,13 @@ class Sent:
 
 @dataclass
 class RecordingNotifier:
-    """A Notifier that records what would have been sent; members in `closed` have closed DMs."""
+    """A Notifier that records what would have been sent; members in `closed` have closed DMs.
+
+    Like Discord with enforce_nonce, a second message with a nonce already seen is dropped (and counted).
+    """
 
     sent: list[Sent] = field(default_factory=list)
+    dropped_repeats: int = 0
     roles: list[tuple[str, Role]] = field(default_factory=list)
     closed: set[str] = field(default_factory=set)
 
@@ -104,13 +108,23 @@ class RecordingNotifier:
                           ) -> None:
         if member.external_id in self.closed:
             raise RecipientUnreachable
+        if self._repeat(nonce):
+            return
         self.sent.append(Sent(f"dm:{member.external_id}", _text(reply, language_of(member, workspace)), reply, nonce))
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
+        if self._repeat(nonce):
+            return
         self.sent.append(Sent(f"channel:{channel}", _text(reply, workspace.language), reply, nonce))
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         self.roles.append((member.external_id, role))
+
+    def _repeat(self, nonce: str | None) -> bool:
+        if nonce is not None and any(s.nonce == nonce for s in self.sent):
+            self.dropped_repeats += 1
+            return True
+        return False
 
     def to(self, destination: str) -> list[Sent]:
         return [s for s in self.sent if s.to == destination]

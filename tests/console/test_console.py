@@ -1,0 +1,148 @@
+"""Console scenarios: scripts as a person would type them, and what the bot prints back."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import Settings
+from bot.console import run_console
+
+ROOT = Path(__file__).resolve().parents[2]
+# Tuesday morning in Stockholm, so that nothing waits for the end of quiet hours unless a test wants it.
+MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+ONBOARD_ANNA = ('/onboard company:"Annas Blommor" industry:handel company_size:2-9 municipality:Karlskrona '
+                'experience:none x_handle:@annasblommor dm_reminders:ja consent:ja')
+
+
+async def console(settings: Settings, script: str, start: datetime = MORNING) -> str:
+    out = io.StringIO()
+    await run_console(settings, stdin=io.StringIO(script), out=out, start=start)
+    return out.getvalue()
+
+
+def readme_example() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.search(r"```console\n(.*?)```", readme, re.S).group(1)
+
+
+async def test_the_readme_example_onboards_a_member_and_shows_the_profile_in_swedish(settings: Settings):
+    output = await console(settings, readme_example())
+
+    assert "[DM Anna] **Välkommen, Anna!**" in output
+    assert "📝 Välkommen till Jobbskaparna. Fyll i med:" in output
+    assert "🎖 Anna fick rollen Medlem." in output
+    assert "[#koordinatorer] Ny medlem: **Anna** från Annas Blommor (Handel, Karlskrona)" in output
+    assert "[endast Anna] **Profil: Anna**" in output
+    assert "  Kommun: Karlskrona" in output and "  X/Twitter: @annasblommor" in output
+    assert "[endast Bo] **Medlemmar (1)**" in output
+    assert "Traceback" not in output
+
+
+async def test_bad_console_syntax_gets_a_clear_line_and_the_session_goes_on(settings: Settings):
+    output = await console(settings, '\n'.join([
+        "/profile",                      # nobody chosen yet
+        ":as Anna",
+        '/onboard company:"unclosed',    # broken quoting
+        "/onboard company",              # not name:value
+        "/nosuchcommand",
+        "/profile show colour:blue",
+        ":advance soon",
+        ":press 7",
+        ":frobnicate",
+        "/language language:klingon",
+        ":press Kom igång",              # the session still works
+    ]))
+
+    assert "Vem är du? Skriv :as DITT_NAMN först" in output
+    assert "Kunde inte läsa raden: No closing quotation." in output
+    assert '"company" är inget alternativ. Skriv namn:värde' in output
+    assert "Okänt kommando: /nosuchcommand." in output
+    assert '/profile show har inget alternativ som heter "colour".' in output
+    assert '"soon" är ingen tid.' in output
+    assert 'Det finns ingen knapp "7". Knapparna är: [1] Kom igång.' in output
+    assert "Okänt konsolkommando: :frobnicate." in output
+    assert '"klingon" är inget språk jag kan.' in output
+    assert output.count("📝 Välkommen till Jobbskaparna") == 1
+
+
+async def test_swedish_command_and_option_names_work_too(settings: Settings):
+    output = await console(settings, "\n".join([":as Anna", ONBOARD_ANNA, ":as Bo coordinator",
+                                                "/medlemmar kommun:karlskrona",
+                                                "/medlemmar bransch:\"Bygg och fastighet\""]))
+
+    assert "[endast Bo] **Medlemmar (1)**" in output
+    assert "Inga medlemmar matchar." in output
+
+
+async def test_a_member_who_waits_gets_exactly_one_nudge_and_closed_dms_get_a_mention(settings: Settings):
+    output = await console(settings, "\n".join([
+        ":as Anna", ":as Cia", ":dms closed", ":as Anna", ":advance 2d", ":advance 2d"]))
+
+    assert output.count("[DM Anna] Hej Anna! Du har inte hunnit berätta om ditt företag än.") == 1
+    assert output.count("[#välkommen] @Cia Hej Cia!") == 1
+
+
+async def test_a_nudge_that_falls_due_at_night_waits_until_eight(settings: Settings):
+    evening = MORNING.replace(hour=22)
+    output = await console(settings, "\n".join([":as Anna", ":advance 2d", ":advance 9h", ":advance 1h"]),
+                           start=evening)
+
+    before_eight, after = output.split("⏩ Klockan är nu 2026-12-04 08:00.")
+    assert "Hej Anna!" not in before_eight and after.count("Hej Anna!") == 1
+
+
+async def test_mydata_exports_everything_and_deletes_everything(settings: Settings):
+    output = await console(settings, "\n".join([
+        ":as Anna", ONBOARD_ANNA, "/mydata export", "/mydata delete", ":press Ja, radera allt", "/profile"]))
+
+    export = settings.output_dir / "jobbskaparna-Anna.json"
+    assert f"📎 {export}" in output
+    data = json.loads(export.read_text(encoding="utf-8"))
+    assert data["profile"]["company"] == "Annas Blommor" and data["profile"]["municipality"] == "karlskrona"
+    assert "Klart. Allt om dig är raderat." in output
+    assert output.rstrip().endswith("Du har ingen profil än. Skriv /onboard för att komma igång.\nHej då!")
+
+
+async def test_a_member_is_refused_coordinator_commands(settings: Settings):
+    output = await console(settings, "\n".join([":as Anna", "/members", "/setup language:en"]))
+
+    assert output.count("Det här kommandot är till för koordinatorer.") == 2
+
+
+async def test_a_member_may_switch_to_english(settings: Settings):
+    output = await console(settings, "\n".join([":as Anna", ONBOARD_ANNA, "/language language:english", "/profile"]))
+
+    assert "Done! I will write to you in English from now on." in output
+    assert "[only Anna] **Profile: Anna**" in output and "  Municipality: Karlskrona" in output
+
+
+async def test_profile_edit_changes_only_what_is_given_and_refuses_bad_input(settings: Settings):
+    output = await console(settings, "\n".join([
+        ":as Anna", ONBOARD_ANNA, "/profile edit x_handle:not@valid", "/profile edit municipality:Ronneby",
+        "/profile show"]))
+
+    assert '"not@valid" är inte ett X-namn.' in output
+    assert output.count("  Kommun: Ronneby") == 2 and "  X/Twitter: @annasblommor" in output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_quick_start_command_runs_the_readme_example_from_standard_input(tmp_path: Path, database_url: str):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_URL"))}
+    env |= {"DATA_DIR": str(tmp_path / "data"), "OUTPUT_DIR": str(tmp_path / "out")}
+
+    result = subprocess.run([sys.executable, "-m", "bot"], input=readme_example(), env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert "[endast Anna] **Profil: Anna**" in result.stdout
+    assert "Hej då!" in result.stdout

@@ -1,0 +1,173 @@
+"""Delivery: one row per recipient, sent once, resumed after a crash, quiet at night, and DST-correct."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import reminders
+from bot.app import App
+from bot.clock import FrozenClock
+from bot.delivery import QuietHours, nonce_for
+from bot.models import Delivery, Member, Reminder
+from bot.replies import Channel, Literal, Reply
+from bot.services.context import get_or_create_member, get_or_create_workspace
+from tests.conftest import START, RecordingNotifier
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+TEST_KIND = "test.broadcast"
+
+
+@reminders.planner(TEST_KIND)
+async def _plan_broadcast(session, reminder, now):
+    members = await session.scalars(select(Member).where(Member.workspace_id == reminder.workspace_id)
+                                    .order_by(Member.id))
+    return [reminders.Planned(Reply(body=Literal(reminder.payload["text"])), member_id=m.id) for m in members]
+
+
+async def _setup(app: App, names: list[str], *, due_in: timedelta = timedelta(hours=1),
+                 grace: timedelta | None = None) -> int:
+    now = app.clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        workspace = await get_or_create_workspace(session, "test", "guild-1", "Testgruppen", now)
+        for name in names:
+            await get_or_create_member(session, workspace, name, name.title(), now)
+        reminder = await reminders.schedule(session, workspace_id=workspace.id, kind=TEST_KIND, key="broadcast:1",
+                                            due_at=now + due_in, now=now, payload={"text": "Hej!"}, grace=grace)
+        return reminder.id
+
+
+async def _statuses(app: App) -> list[str]:
+    async with app.sessionmaker() as session:
+        return list(await session.scalars(select(Delivery.status).order_by(Delivery.id)))
+
+
+async def test_nothing_is_sent_before_it_is_due_and_everything_once_after(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await _setup(app, ["anna", "bo", "cia"])
+
+    await app.dispatcher.run_due()
+    assert notifier.sent == []
+
+    clock.advance(timedelta(hours=1))
+    for _ in range(3):
+        await app.dispatcher.run_due()
+
+    assert sorted(s.to for s in notifier.sent) == ["dm:anna", "dm:bo", "dm:cia"]
+    assert await _statuses(app) == ["sent"] * 3
+
+
+async def test_a_crash_mid_fan_out_then_a_restart_sends_each_recipient_exactly_once(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    names = [f"m{i:02d}" for i in range(10)]
+    await _setup(app, names)
+    clock.advance(timedelta(hours=1))
+
+    class Crash(BaseException):
+        """Stands for the process dying: not an Exception, so nothing in the bot catches it."""
+
+    sends = 0
+    original = notifier.send_direct
+
+    async def crash_after_four(*args, **kwargs):
+        nonlocal sends
+        sends += 1
+        if sends > 4:
+            raise Crash
+        await original(*args, **kwargs)
+
+    notifier.send_direct = crash_after_four
+    with pytest.raises(BaseExceptionGroup) as raised:
+        await app.dispatcher.run_due()
+    notifier.send_direct = original
+    assert raised.group_contains(Crash)
+
+    # "Restart": a new dispatcher resumes what was claimed but not marked, then runs what is due.
+    await app.dispatcher.resume()
+    await app.dispatcher.run_due()
+
+    assert sorted(s.to for s in notifier.sent) == sorted(f"dm:{n}" for n in names)
+    assert await _statuses(app) == ["sent"] * 10
+    # Each message carries its delivery's own nonce, so Discord would drop a repeat after a crash.
+    async with app.sessionmaker() as session:
+        keys = list(await session.scalars(select(Delivery.key)))
+    assert sorted(s.nonce for s in notifier.sent) == sorted(nonce_for(k) for k in keys)
+
+
+async def test_planning_the_same_reminder_twice_adds_no_second_delivery(app: App, clock: FrozenClock):
+    reminder_id = await _setup(app, ["anna"])
+    clock.advance(timedelta(hours=1))
+    await app.dispatcher.run_due()
+
+    async with app.sessionmaker() as session, session.begin():
+        reminder = await session.get_one(Reminder, reminder_id)
+        reminder.status = reminders.PENDING  # as if a second process fanned it out again
+    await app.dispatcher.run_due()
+
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+async def test_members_with_closed_dms_are_mentioned_in_one_channel_message(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await _setup(app, ["anna", "bo", "cia"])
+    notifier.closed |= {"anna", "cia"}
+    clock.advance(timedelta(hours=1))
+
+    await app.dispatcher.run_due()
+
+    assert [s.to for s in notifier.sent if s.to.startswith("dm:")] == ["dm:bo"]
+    [fallback] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
+    assert fallback.reply.mentions == ("anna", "cia")
+    async with app.sessionmaker() as session:
+        closed = set(await session.scalars(select(Member.external_id).where(Member.dm_open.is_(False))))
+    assert closed == {"anna", "cia"}
+
+
+async def test_a_reminder_later_than_its_grace_is_skipped_not_sent(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await _setup(app, ["anna"], grace=timedelta(hours=2))
+    clock.advance(timedelta(hours=4))
+
+    report = await app.dispatcher.run_due()
+
+    assert notifier.sent == [] and len(report.skipped) == 1
+
+
+async def test_dms_that_fall_due_at_night_wait_until_eight(app: App, clock: FrozenClock,
+                                                           notifier: RecordingNotifier):
+    # 22:30 in Stockholm on 1 December (UTC+1).
+    clock.set(datetime(2026, 12, 1, 21, 30, tzinfo=UTC) - timedelta(hours=1))
+    await _setup(app, ["anna"])
+    clock.advance(timedelta(hours=1))
+    await app.dispatcher.run_due()
+    assert notifier.sent == []
+    assert await app.dispatcher.next_due_at() == datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
+
+    clock.set(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    await app.dispatcher.run_due()
+    assert [s.to for s in notifier.sent] == ["dm:anna"]
+
+
+@pytest.mark.parametrize(("local", "expected_local"), [
+    # The night the clocks go back (25 October 2026, 03:00 → 02:00): 08:00 is UTC+1.
+    (datetime(2026, 10, 24, 23, 0), datetime(2026, 10, 25, 8, 0)),
+    # The night the clocks go forward (29 March 2026, 02:00 → 03:00): 08:00 is UTC+2.
+    (datetime(2026, 3, 28, 22, 0), datetime(2026, 3, 29, 8, 0)),
+    (datetime(2026, 3, 29, 2, 30), datetime(2026, 3, 29, 8, 0)),
+    (datetime(2026, 6, 1, 12, 0), datetime(2026, 6, 1, 12, 0)),
+])
+def test_quiet_hours_end_at_eight_local_time_across_daylight_saving(local: datetime, expected_local: datetime):
+    when = local.replace(tzinfo=STOCKHOLM).astimezone(UTC)
+
+    moved = QuietHours(21, 8).adjust(when, STOCKHOLM)
+
+    assert moved.astimezone(STOCKHOLM).replace(tzinfo=None) == expected_local
+    assert moved.tzinfo is not None
+
+
+def test_start_is_a_working_day_morning():
+    assert START.astimezone(STOCKHOLM).hour == 10
