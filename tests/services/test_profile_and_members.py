@@ -1,0 +1,157 @@
+"""Profiles, languages, the members list, workspace settings and a member's own data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.errors import NotCoordinator, UserError
+from bot.i18n import render
+from bot.models import AuditLog, Delivery, Member, Workspace
+from bot.replies import text
+from bot.services import mydata, onboarding, profile, workspaces
+from bot.validation import FieldProblem
+from tests.conftest import RecordingNotifier, identity
+from tests.services.test_onboarding import FORM
+
+ANNA, BO, CIA = identity("anna"), identity("bo", coordinator=True), identity("cia")
+
+
+async def _onboard(app: App, who=ANNA, **changes: str) -> None:
+    await app.submit(who, onboarding.FORM_ID, FORM | changes)
+
+
+async def test_profile_needs_an_onboarding_first(app: App):
+    with pytest.raises(UserError) as raised:
+        await app.run(ANNA, profile.show)
+
+    assert raised.value.text.key == "profile.not_onboarded"
+
+
+async def test_profile_edit_prefills_the_form_and_saves_only_what_changed(app: App):
+    await _onboard(app)
+
+    form = (await app.run(ANNA, profile.edit)).form
+    assert form.values["company"] == "Annas Blommor" and form.values["municipality"] == "solvesborg"
+    assert "consent" not in {f.name for f in form.fields}
+
+    reply = await app.submit(ANNA, profile.EDIT_FORM_ID, {"municipality": "Ronneby", "goal": ""})
+    assert render(reply.body, "sv") == "Sparat!"
+    async with app.sessionmaker() as session:
+        member = await session.scalar(select(Member).where(Member.external_id == "anna"))
+    assert (member.municipality, member.goal, member.company) == ("ronneby", None, "Annas Blommor")
+
+
+async def test_a_bad_profile_edit_changes_nothing(app: App):
+    await _onboard(app)
+
+    with pytest.raises(FieldProblem):
+        await app.submit(ANNA, profile.EDIT_FORM_ID, {"municipality": "Ronneby", "blog_url": "not a url"})
+    with pytest.raises(UserError) as unknown:
+        await app.submit(ANNA, profile.EDIT_FORM_ID, {"consent": "nej"})
+
+    assert unknown.value.text.key == "errors.unknown_fields"
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(Member.municipality).where(Member.external_id == "anna")) == "solvesborg"
+
+
+async def test_members_are_listed_for_coordinators_with_filters(app: App):
+    await _onboard(app, ANNA, municipality="Karlskrona")
+    await _onboard(app, CIA, company="Cias Kod", municipality="Ronneby", industry="tech", experience="active")
+    await app.member_joined("test", "guild-1", "Testgruppen", "dan", "Dan")  # joined, never onboarded
+
+    everyone = await app.run(BO, profile.list_members)
+    in_ronneby = await app.run(BO, profile.list_members, municipality="ronneby")
+    active_tech = await app.run(BO, profile.list_members, industry="IT och tech", experience="Aktiv")
+
+    assert render(everyone.title, "sv") == "Medlemmar (2)"
+    assert "**Cia**" in render(in_ronneby.body, "sv") and "**Anna**" not in render(in_ronneby.body, "sv")
+    assert render(active_tech.title, "sv") == "Medlemmar (1)"
+    with pytest.raises(NotCoordinator):
+        await app.run(ANNA, profile.list_members)
+
+
+async def test_members_in_another_workspace_are_never_listed(app: App):
+    await _onboard(app, ANNA)
+    await _onboard(app, identity("eva", workspace="guild-2"))
+
+    reply = await app.run(BO, profile.list_members)
+
+    assert render(reply.title, "sv") == "Medlemmar (1)" and "Eva" not in render(reply.body, "sv")
+
+
+async def test_setup_is_for_coordinators_validates_and_is_audited(app: App):
+    with pytest.raises(NotCoordinator):
+        await app.run(ANNA, workspaces.configure, language="en")
+    with pytest.raises(UserError) as bad_zone:
+        await app.run(BO, workspaces.configure, announcements="111", timezone="Europe/Karlskrona")
+
+    reply = await app.run(BO, workspaces.configure, announcements="111", member_role="222", timezone="Europe/Oslo")
+
+    assert bad_zone.value.text.key == "errors.timezone"
+    async with app.sessionmaker() as session:
+        workspace = await session.scalar(select(Workspace))
+        [entry] = await session.scalars(select(AuditLog))
+    assert (workspace.announcement_channel_id, workspace.member_role_id, workspace.timezone) == (
+        "111", "222", "Europe/Oslo")
+    assert entry.action == "workspace.setup" and entry.detail == {
+        "changed": ["announcements", "member_role", "timezone"]}
+    shown = {render(f.name, "sv"): render(f.value, "sv", lambda m: f"<{m.kind}:{m.id}>") for f in reply.fields}
+    assert shown["Annonskanal"] == "<channel:111>" and shown["Välkomstkanal"] == "inte vald"
+
+
+async def test_the_configured_coordinator_role_makes_a_coordinator(app: App):
+    await app.run(BO, workspaces.configure, coordinator_role="777")
+
+    reply = await app.run(replace(CIA, role_ids=frozenset({"777"})), profile.list_members)
+
+    assert reply.body == text("members.none")
+    with pytest.raises(NotCoordinator):
+        await app.run(replace(CIA, role_ids=frozenset({"778"})), profile.list_members)
+
+
+async def test_export_holds_everything_stored_about_the_member(app: App):
+    await _onboard(app)
+
+    reply = await app.run(ANNA, mydata.export)
+
+    [attachment] = reply.files
+    data = json.loads(attachment.data)
+    assert data["profile"]["company"] == "Annas Blommor"
+    assert data["profile"]["x_handle"] == "annasblommor"
+    assert set(data) >= {"profile", "deliveries", "audit_log", "workspace", "exported_at"}
+
+
+async def test_delete_asks_first_then_erases_everything_and_audits_only_the_fact(
+        app: App, notifier: RecordingNotifier):
+    await app.member_joined("test", "guild-1", "Testgruppen", "anna", "Anna")
+    await _onboard(app)
+
+    confirm = await app.run(ANNA, mydata.delete_request)
+    assert [b.action for b in confirm.buttons] == [mydata.DELETE_CONFIRM, mydata.DELETE_CANCEL]
+    await app.press(ANNA, mydata.DELETE_CANCEL, "")
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Member)) == 1
+
+    await app.press(ANNA, mydata.DELETE_CONFIRM, "")
+
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Member)) == 0
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
+        [entry] = await session.scalars(select(AuditLog))
+    assert (entry.action, entry.actor_member_id, entry.detail) == ("member.data_deleted", None, {})
+
+
+async def test_language_choice_is_the_members_own(app: App):
+    await _onboard(app)
+
+    reply = await app.run(ANNA, profile.set_language, "English")
+
+    assert render(reply.body, "en") == "Done! I will write to you in English from now on."
+    assert await app.language_of(ANNA) == "en" and await app.language_of(CIA) == "sv"
+    with pytest.raises(UserError):
+        await app.run(ANNA, profile.set_language, "tyska")

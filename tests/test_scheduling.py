@@ -1,0 +1,80 @@
+"""The scheduler only wakes the dispatcher: a due reminder goes out on its own, and a restart catches up."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from bot import reminders
+from bot.app import App
+from bot.clock import OffsetClock
+from bot.config import Settings
+from bot.models import Delivery
+from bot.replies import Channel, Literal, Reply
+from bot.services.context import Actor
+from tests.conftest import RecordingNotifier, identity
+
+KIND = "test.ping"
+
+
+@reminders.planner(KIND)
+async def _plan_ping(session, reminder, now):
+    return [reminders.Planned(Reply(body=Literal(reminder.payload["text"])), channel=Channel.ANNOUNCEMENTS)]
+
+
+def _ping_in(delay: timedelta, text: str):
+    async def plan(session, actor: Actor) -> Reply:
+        await reminders.schedule(session, workspace_id=actor.workspace.id, kind=KIND, key=f"ping:{text}",
+                                 due_at=actor.now + delay, now=actor.now, payload={"text": text})
+        return Reply()
+    return plan
+
+
+async def _wait_for(notifier: RecordingNotifier, count: int, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if len(notifier.sent) >= count:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_a_reminder_goes_out_when_due_without_anyone_asking(settings: Settings):
+    notifier = RecordingNotifier()
+    app = App(settings, OffsetClock())
+    await app.start(notifier, migrate=False)
+    try:
+        await app.run(identity("anna"), _ping_in(timedelta(milliseconds=300), "soon"))
+        assert notifier.sent == []
+
+        await _wait_for(notifier, 1)
+
+        assert [s.text for s in notifier.sent] == ["soon"]
+    finally:
+        await app.close()
+
+
+async def test_a_restart_sends_what_fell_due_while_down_and_resumes_half_sent_rows(settings: Settings):
+    clock = OffsetClock()
+    first = App(settings, clock)
+    first.dispatcher.notifier = RecordingNotifier()
+    await first.run(identity("anna"), _ping_in(timedelta(hours=1), "missed"))
+    await first.run(identity("anna"), _ping_in(timedelta(minutes=1), "half-sent"))
+    clock.advance(timedelta(minutes=2))
+    await first.dispatcher.run_due()
+    async with first.sessionmaker() as session, session.begin():
+        # As if the process died between claiming the row and marking it sent.
+        await session.execute(update(Delivery).values(status="sending"))
+    await first.close()
+
+    clock.advance(timedelta(hours=2))  # the bot was down past the first reminder
+    notifier = RecordingNotifier()
+    second = App(settings, clock)
+    await second.start(notifier, migrate=False)
+    try:
+        await _wait_for(notifier, 2)
+        await asyncio.sleep(0.2)
+    finally:
+        await second.close()
+
+    assert sorted(s.text for s in notifier.sent) == ["half-sent", "missed"]
