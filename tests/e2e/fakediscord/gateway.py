@@ -1,0 +1,200 @@
+"""The gateway websocket: HELLO, IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME and dispatches.
+
+Frames go out as text JSON: discord.py only decompresses binary frames, so text needs no zlib.
+Every dispatch gets the next sequence number and is kept in a log so a RESUME can replay what
+the bot missed while disconnected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from . import payloads
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, RESUME = 0, 1, 2, 3, 6
+REQUEST_GUILD_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 8, 9, 10, 11
+
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_MESSAGE_CONTENT = 1 << 15
+
+
+class Gateway:
+    """Serve one bot session at a time on ``/gateway``."""
+
+    def __init__(self, server: FakeDiscord, *, heartbeat_interval_ms: int) -> None:
+        self._server = server
+        self._heartbeat_interval_ms = heartbeat_interval_ms
+        self._ws: web.WebSocketResponse | None = None
+        # Serialises sequence assignment and sending, so frames leave in sequence order.
+        self._send_lock = asyncio.Lock()
+        self.session_id: str | None = None
+        self.seq = 0
+        self.intents = 0
+        self.events: list[dict[str, Any]] = []  # every dispatch of the current session, for replay
+        self.received: list[dict[str, Any]] = []  # every frame the bot sent, heartbeats included
+        self.identifies = 0
+        self.resumes = 0
+        self.ready = asyncio.Event()
+
+    @property
+    def connected(self) -> bool:
+        """Return True while a bot websocket is open."""
+        return self._ws is not None and not self._ws.closed
+
+    def has_intent(self, intent: int) -> bool:
+        """Return True if the identified session asked for ``intent``."""
+        return bool(self.intents & intent)
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        """Run one websocket connection until it closes."""
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close(code=4000)
+        self._ws = ws
+        log.info("gateway: bot connected (%s)", request.query_string)
+        await self._send(
+            ws, {"op": HELLO, "d": {"heartbeat_interval": self._heartbeat_interval_ms}, "s": None, "t": None}
+        )
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                self.received.append(frame)
+                await self._on_frame(ws, frame)
+        finally:
+            if self._ws is ws:
+                self._ws = None
+            log.info("gateway: bot disconnected (close code %s)", ws.close_code)
+            self._server.notify()
+        return ws
+
+    async def _on_frame(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
+        op, data = frame.get("op"), frame.get("d")
+        if op == HEARTBEAT:
+            await self._send(ws, {"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+        elif op == IDENTIFY:
+            await self._identify(data or {})
+        elif op == RESUME:
+            await self._resume(ws, data or {})
+        elif op == REQUEST_GUILD_MEMBERS:
+            await self._send_member_chunk(data or {})
+        elif op == PRESENCE_UPDATE:
+            log.debug("gateway: presence update %s", data)
+        else:
+            log.warning("gateway: unhandled op %s", op)
+        self._server.notify()
+
+    async def _identify(self, data: dict[str, Any]) -> None:
+        world = self._server.world
+        self.identifies += 1
+        self.session_id = secrets.token_hex(16)
+        self.seq = 0
+        self.events.clear()
+        self.intents = int(data.get("intents") or 0)
+        ready = {
+            "v": 10,
+            "user": payloads.user(world.bot),
+            "session_id": self.session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self._server.gateway_url,
+            "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+            "application": {"id": str(world.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "geo_ordered_rtc_regions": [],
+            "guild_join_requests": [],
+        }
+        if "shard" in data:
+            ready["shard"] = data["shard"]
+        await self.dispatch("READY", ready)
+        guild = payloads.guild_create(world, include_members=self.has_intent(INTENT_GUILD_MEMBERS))
+        await self.dispatch("GUILD_CREATE", guild)
+        self.ready.set()
+
+    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        if data.get("session_id") != self.session_id or self.session_id is None:
+            log.info("gateway: RESUME of unknown session %s, invalidating", data.get("session_id"))
+            await self._send(ws, {"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        self.resumes += 1
+        after = int(data.get("seq") or 0)
+        async with self._send_lock:
+            missed = [e for e in self.events if e["s"] > after]
+            log.info("gateway: RESUME after seq %s, replaying %s events", after, len(missed))
+            for frame in missed:
+                await ws.send_str(json.dumps(frame))
+        await self.dispatch("RESUMED", {})
+
+    async def _send_member_chunk(self, data: dict[str, Any]) -> None:
+        world = self._server.world
+        query = (data.get("query") or "").lower()
+        wanted = {int(u) for u in (data.get("user_ids") or [])}
+        members = [
+            m
+            for m in world.members.values()
+            if (not wanted or m.id in wanted) and m.user.name.lower().startswith(query)
+        ]
+        limit = int(data.get("limit") or 0)
+        if limit:
+            members = members[:limit]
+        chunk = {
+            "guild_id": str(world.guild_id),
+            "members": [payloads.member(m) for m in members],
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+        }
+        if data.get("nonce") is not None:
+            chunk["nonce"] = data["nonce"]
+        await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+    async def dispatch(self, event: str, data: dict[str, Any], *, intent: int | None = None) -> None:
+        """Send an event with the next sequence number (logged for RESUME even while disconnected).
+
+        Events needing an intent the bot did not identify with are dropped, as Discord does.
+        """
+        if self.session_id is None or (intent is not None and not self.has_intent(intent)):
+            return
+        async with self._send_lock:
+            self.seq += 1
+            frame = {"op": DISPATCH, "t": event, "s": self.seq, "d": data}
+            self.events.append(frame)
+            ws = self._ws
+            if ws is not None and not ws.closed:
+                try:
+                    await ws.send_str(json.dumps(frame))
+                except ConnectionError:
+                    log.info("gateway: %s kept for replay, socket went away", event)
+        log.debug("gateway: dispatched %s s=%s", event, self.seq)
+
+    async def drop(self, code: int = 4000) -> None:
+        """Close the bot's websocket with ``code`` (4000 is resumable); the session stays resumable."""
+        ws = self._ws
+        if ws is not None and not ws.closed:
+            log.info("gateway: dropping connection with code %s", code)
+            await ws.close(code=code)
+
+    async def close(self) -> None:
+        """Close any open websocket for shutdown."""
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close(code=1001)
+
+    async def _send(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
+        if not ws.closed:
+            await ws.send_str(json.dumps(frame))
