@@ -121,6 +121,15 @@ class App:
                        Member.external_id == identity.user_external_id))
         return found is not None
 
+    async def is_coordinator(self, identity: context.Identity) -> bool:
+        """Tell whether a user is a coordinator of their workspace, without creating anything."""
+        if identity.is_admin:
+            return True
+        async with self.sessionmaker() as session:
+            workspace = await session.scalar(select(Workspace).where(
+                Workspace.platform == identity.platform, Workspace.external_id == identity.workspace_external_id))
+        return workspace is not None and context.is_coordinator(identity, workspace)
+
     async def language_of(self, identity: context.Identity) -> str:
         """Return the language to answer a user in, without creating anything."""
         async with self.sessionmaker() as session:

@@ -292,7 +292,10 @@ class Console:
         if chosen is None:
             names = ", ".join(f"[{i}] {i18n.render(b.label, self.language)}" for i, b in enumerate(buttons, 1))
             raise ConsoleError("console.no_such_button", label=label, buttons=names)
-        self.answer(await self.app.press(self._identity(), chosen.action, chosen.arg))
+        reply = await self.app.press(self._identity(), chosen.action, chosen.arg)
+        if reply.replaces_source:
+            self.state.shown.remove(visible[-1])
+        self.answer(reply)
 
     def _dms(self, args: list[str]) -> None:
         user = self._user()

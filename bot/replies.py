@@ -79,6 +79,8 @@ class Button:
 
     @property
     def custom_id(self) -> str:
+        if ":" in self.arg:
+            raise ValueError(f"a button's arg may not contain ':' ({self.arg!r})")
         custom_id = f"{CUSTOM_ID_PREFIX}:{self.action}:{self.arg}"
         if len(custom_id) > MAX_CUSTOM_ID:
             raise ValueError(f"custom_id too long: {custom_id!r}")
@@ -217,6 +219,9 @@ class Reply:
     effects: tuple[Effect, ...] = ()
     # Member external ids to mention (used when a DM falls back to a channel).
     mentions: tuple[str, ...] = ()
+    # Answering a button: replace the message that had the button, so a settled question cannot be
+    # answered twice (a confirm dialog's buttons go away).
+    replaces_source: bool = False
 
     @classmethod
     def say(cls, key: str, **params: Any) -> Reply:

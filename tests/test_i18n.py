@@ -71,3 +71,11 @@ def test_a_discord_locale_maps_to_a_catalog():
     assert i18n.normalize_language("sv-SE") == "sv"
     assert i18n.normalize_language("en-GB") == "en"
     assert i18n.normalize_language("de") == "sv"
+
+
+def test_a_button_arg_cannot_break_its_custom_id():
+    from bot.replies import Button, parse_custom_id
+
+    assert parse_custom_id(Button(text("common.yes"), "profile.show", "42").custom_id) == ("profile.show", "42")
+    with pytest.raises(ValueError):
+        _ = Button(text("common.yes"), "profile.show", "a:b").custom_id

@@ -91,9 +91,9 @@ async def erase(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     await session.flush()
     await session.execute(delete(Member).where(Member.id == member.id))
     log.info("Erased the data of a member in workspace %s", actor.workspace.id)
-    return Reply(body=text("mydata.delete.done"))
+    return Reply(body=text("mydata.delete.done"), replaces_source=True)
 
 
 @action(DELETE_CANCEL)
 async def _delete_cancelled(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
-    return Reply(body=text("mydata.delete.cancelled"))
+    return Reply(body=text("mydata.delete.cancelled"), replaces_source=True)

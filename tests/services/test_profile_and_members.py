@@ -155,3 +155,14 @@ async def test_language_choice_is_the_members_own(app: App):
     assert await app.language_of(ANNA) == "en" and await app.language_of(CIA) == "sv"
     with pytest.raises(UserError):
         await app.run(ANNA, profile.set_language, "tyska")
+
+
+async def test_asking_whether_someone_is_a_coordinator_creates_nothing(app: App):
+    await app.run(BO, workspaces.configure, coordinator_role="777")
+
+    assert await app.is_coordinator(replace(CIA, role_ids=frozenset({"777"}))) is True
+    assert await app.is_coordinator(CIA) is False
+    assert await app.is_coordinator(identity("dan", workspace="unknown")) is False
+    async with app.sessionmaker() as session:
+        assert set(await session.scalars(select(Member.external_id))) == {"bo"}
+        assert await session.scalar(select(func.count()).select_from(Workspace)) == 1

@@ -1,0 +1,138 @@
+"""The Discord bot: owns the App, loads the cogs, registers the buttons, and syncs commands when they change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot import db
+from bot.app import App
+from bot.discordbot.notifier import DiscordNotifier
+from bot.discordbot.translator import CatalogTranslator
+from bot.discordbot.tree import JobbTree
+from bot.discordbot.views import ActionButton, FormSessions, answer_stale_modal
+from bot.models import CommandSync
+
+log = logging.getLogger(__name__)
+
+GLOBAL_SCOPE = "global"
+
+
+def intents() -> discord.Intents:
+    """Ask for servers and their members only; members (privileged) is needed to welcome people who join."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.members = True
+    return wanted
+
+
+class JobbBot(commands.Bot):
+    """Jobbskaparna on Discord: slash commands, buttons and modals over the shared App."""
+
+    app: App
+    forms: FormSessions
+
+    def __init__(self, app: App, *, serve: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("tree_cls", JobbTree)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none(), **kwargs)
+        self.app = app
+        self.forms = FormSessions()
+        # serve=False (the sync command) loads the commands but starts no scheduler and sends nothing.
+        self.serve = serve
+        self._app_closed = False
+
+    async def setup_hook(self) -> None:
+        """Load the cogs and the translator, register the buttons, start the App, and sync changed commands."""
+        await self.tree.set_translator(CatalogTranslator())
+        await self.load_cogs()
+        self.add_dynamic_items(ActionButton)
+        if not self.serve:
+            # The command sync stores its hashes in the database, so the schema must be current.
+            await db.migrate(self.app.settings.effective_database_url)
+            return
+        await self.app.start(DiscordNotifier(self))
+        try:
+            await self.sync_commands(force=False)
+        except (discord.HTTPException, app_commands.AppCommandError):
+            # The old commands keep working; `jobbskaparna sync` retries on demand.
+            log.exception("Could not sync the slash commands")
+
+    async def load_cogs(self) -> list[str]:
+        """Load every module in cogs/ (except _private ones); log and skip one that fails. Return those loaded."""
+        loaded = []
+        for module in pkgutil.iter_modules(cogs.__path__, prefix=f"{cogs.__name__}."):
+            if module.name.rpartition(".")[2].startswith("_"):
+                continue
+            try:
+                await self.load_extension(module.name)
+            except commands.ExtensionError:
+                log.exception("Could not load %s", module.name)
+                continue
+            loaded.append(module.name)
+        log.info("Loaded %d cogs: %s", len(loaded), ", ".join(loaded))
+        return loaded
+
+    async def on_interaction(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Answer the submit of a modal this process no longer knows (it was shown before a restart)."""
+        await answer_stale_modal(interaction)
+
+    async def close(self) -> None:
+        """Close the App (scheduler, database), then the connection to Discord."""
+        if not self._app_closed:
+            self._app_closed = True
+            await self.app.close()
+        await super().close()
+
+    def _scopes(self) -> list[discord.Object | None]:
+        """Return where commands go: each configured guild (instant, for development), or globally."""
+        guild_ids = self.app.settings.guild_ids
+        if not guild_ids:
+            return [None]
+        guilds = [discord.Object(id=guild_id) for guild_id in guild_ids]
+        for guild in guilds:
+            self.tree.copy_global_to(guild=guild)
+        return list(guilds)
+
+    async def tree_hash(self, guild: discord.abc.Snowflake | None) -> str:
+        """Hash exactly what a sync would send to a scope, translations included."""
+        translator = self.tree.translator
+        payload = []
+        for command in self.tree.get_commands(guild=guild):
+            if translator is not None:
+                payload.append(await command.get_translated_payload(self.tree, translator))
+            else:
+                payload.append(command.to_dict(self.tree))
+        payload.sort(key=lambda c: (c.get("type", 1), c["name"]))
+        encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+    async def sync_commands(self, force: bool = False) -> list[str]:
+        """Sync the commands to every scope whose tree changed since the last sync (all when forced).
+
+        Discord limits how often commands may be created, so an unchanged tree is not sent again.
+        Return the scopes synced.
+        """
+        synced = []
+        for guild in self._scopes():
+            scope = GLOBAL_SCOPE if guild is None else str(guild.id)
+            digest = await self.tree_hash(guild)
+            async with self.app.sessionmaker() as session:
+                stored = await session.get(CommandSync, scope)
+            if not force and stored is not None and stored.tree_hash == digest:
+                log.info("Commands for %s unchanged; not syncing", scope)
+                continue
+            commands_synced = await self.tree.sync(guild=guild)
+            async with self.app.sessionmaker() as session, session.begin():
+                await session.merge(CommandSync(scope=scope, tree_hash=digest, synced_at=self.app.clock.now()))
+            log.info("Synced %d commands to %s", len(commands_synced), scope)
+            synced.append(scope)
+        return synced

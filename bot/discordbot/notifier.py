@@ -1,0 +1,95 @@
+"""The Notifier of bot.delivery on Discord: DMs, posts in the workspace's channels, and roles."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.delivery import RecipientUnreachable
+from bot.discordbot.render import message_kwargs
+from bot.i18n import normalize_language, translate
+from bot.models import Member, Workspace
+from bot.replies import Channel, Reply, Role
+from bot.services.context import language_of
+
+if TYPE_CHECKING:
+    from bot.discordbot.bot import JobbBot
+
+log = logging.getLogger(__name__)
+
+# Discord's error code for "Cannot send messages to this user" (DMs closed, or no shared server).
+CANNOT_DM = 50007
+CHANNEL_COLUMNS = {
+    Channel.ANNOUNCEMENTS: "announcement_channel_id",
+    Channel.WELCOME: "welcome_channel_id",
+    Channel.COORDINATORS: "coordinator_channel_id",
+}
+ROLE_COLUMNS = {Role.MEMBER: "member_role_id", Role.COORDINATOR: "coordinator_role_id"}
+
+
+class DiscordNotifier:
+    """Send what delivery and effects ask for, each message in its reader's language."""
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+                          ) -> None:
+        """Send a DM; raise RecipientUnreachable when Discord refuses it."""
+        user_id = int(member.external_id)
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+        except discord.NotFound:
+            raise RecipientUnreachable from None
+        kwargs = message_kwargs(reply, language_of(member, workspace), ephemeral=False)
+        if nonce is not None:
+            # discord.py sends enforce_nonce with every nonce: a retry after a crash is dropped, not doubled.
+            kwargs["nonce"] = nonce
+        try:
+            await user.send(**kwargs)
+        except discord.Forbidden as exc:
+            if exc.code == CANNOT_DM:
+                raise RecipientUnreachable from exc
+            raise
+
+    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
+        """Post in one of the workspace's channels; skip (with a warning) when /setup has not chosen it."""
+        channel_id = getattr(workspace, CHANNEL_COLUMNS[channel])
+        if not channel_id:
+            log.warning("Workspace %s has no %s channel; a message was not posted", workspace.id, channel)
+            return
+        try:
+            target = self.bot.get_channel(int(channel_id)) or await self.bot.fetch_channel(int(channel_id))
+        except discord.NotFound:
+            log.warning("The %s channel %s of workspace %s is gone; a message was not posted", channel,
+                        channel_id, workspace.id)
+            return
+        if not isinstance(target, discord.abc.Messageable):
+            log.warning("The %s channel %s of workspace %s cannot take messages", channel, channel_id, workspace.id)
+            return
+        kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False)
+        if nonce is not None:
+            kwargs["nonce"] = nonce
+        await target.send(**kwargs)
+
+    async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
+        """Give a member one of the workspace's roles; skip (with a warning) when it is not set or not allowed."""
+        role_id = getattr(workspace, ROLE_COLUMNS[role])
+        if not role_id:
+            log.info("Workspace %s has no %s role to grant", workspace.id, role)
+            return
+        guild_id, user_id = int(workspace.external_id), int(member.external_id)
+        try:
+            guild = self.bot.get_guild(guild_id) or await self.bot.fetch_guild(guild_id)
+            discord_member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+        except discord.NotFound:
+            log.warning("Member %s is no longer in workspace %s; no role granted", member.id, workspace.id)
+            return
+        reason = translate("notifier.role_reason", normalize_language(workspace.language))
+        try:
+            await discord_member.add_roles(discord.Object(int(role_id)), reason=reason)
+        except discord.Forbidden:
+            # The bot needs Manage Roles, and the role must sit below the bot's own role.
+            log.warning("Not allowed to grant the %s role %s in workspace %s", role, role_id, workspace.id)

@@ -1,0 +1,52 @@
+"""/mydata export|delete: a member's own data, as a file or erased."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import identity_from
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.services import mydata
+
+# An export reads everything stored about a member: once a minute is plenty.
+EXPORT_RATE, EXPORT_PER = 1, 60.0
+
+
+def _per_member(interaction: discord.Interaction[JobbBot]) -> tuple[int | None, int]:
+    return interaction.guild_id, interaction.user.id
+
+
+class MyData(commands.Cog):
+    """Export or erase everything the bot stores about the member."""
+
+    mydata_group = app_commands.Group(name=T("cmd.mydata.name"), description=T("cmd.mydata.description"),
+                                      guild_only=True,
+                                      allowed_contexts=app_commands.AppCommandContext(guild=True))
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    @mydata_group.command(name=T("cmd.mydata.export.name"), description=T("cmd.mydata.export.description"))
+    @app_commands.checks.cooldown(EXPORT_RATE, EXPORT_PER, key=_per_member)
+    async def mydata_export(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Send the member a JSON file of everything stored about them."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, mydata.export)
+        await respond(interaction, identity, reply)
+
+    @mydata_group.command(name=T("cmd.mydata.delete.name"), description=T("cmd.mydata.delete.description"))
+    async def mydata_delete(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Ask the member to confirm that everything is to be erased."""
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, mydata.delete_request)
+        await respond(interaction, identity, reply)
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the MyData cog."""
+    await bot.add_cog(MyData(bot))

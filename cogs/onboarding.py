@@ -1,0 +1,48 @@
+"""/onboard and the welcome of members who join."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import PLATFORM, identity_from
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.services import onboarding
+
+log = logging.getLogger(__name__)
+
+
+class Onboarding(commands.Cog):
+    """Welcome new members and take their profile, with consent."""
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name=T("cmd.onboard.name"), description=T("cmd.onboard.description"))
+    @app_commands.guild_only()
+    async def onboard(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Open the onboarding form."""
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, onboarding.start)
+        await respond(interaction, identity, reply)
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        """Welcome someone who joined the server, by DM or in the welcome channel."""
+        if member.bot:
+            return
+        try:
+            await self.bot.app.member_joined(PLATFORM, str(member.guild.id), member.guild.name, str(member.id),
+                                             member.display_name)
+        except Exception:  # noqa: BLE001 - a listener has nobody to answer; the log must say who
+            log.exception("Could not welcome member %s in guild %s", member.id, member.guild.id)
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Onboarding cog."""
+    await bot.add_cog(Onboarding(bot))

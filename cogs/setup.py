@@ -1,0 +1,95 @@
+"""/setup: a coordinator chooses the group's channels, roles, language and time zone."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import available_timezones
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import coordinator_only, identity_from
+from bot.discordbot.translator import T, language_choices
+from bot.discordbot.views import respond
+from bot.services import workspaces
+
+Choice = app_commands.Choice
+MAX_CHOICES = 25
+# Shown before anything is typed: the zone of Blekinge first, then its neighbours.
+SUGGESTED_ZONES = ("Europe/Stockholm", "Europe/Copenhagen", "Europe/Oslo", "Europe/Helsinki", "Europe/Berlin",
+                   "Europe/London", "UTC")
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def timezone_choices(current: str) -> list[Choice[str]]:
+    """Suggest at most 25 time zones: names that start with what was typed first, then names that contain it."""
+    needle = current.strip().lower().replace(" ", "_")
+    if not needle:
+        names = [zone for zone in SUGGESTED_ZONES if zone in _zones()]
+    else:
+        starts = [zone for zone in _zones() if zone.lower().startswith(needle)]
+        contains = [zone for zone in _zones() if needle in zone.lower() and zone not in starts]
+        names = starts + contains
+    return [Choice(name=zone, value=zone) for zone in names[:MAX_CHOICES]]
+
+
+def _id(item: discord.abc.Snowflake | None) -> str | None:
+    return str(item.id) if item is not None else None
+
+
+class Setup(commands.Cog):
+    """The group's settings."""
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name=T("cmd.setup.name"), description=T("cmd.setup.description"))
+    @app_commands.guild_only()
+    @coordinator_only()
+    @app_commands.rename(announcements=T("cmd.setup.opt.announcements.name"),
+                         welcome=T("cmd.setup.opt.welcome.name"),
+                         coordinators=T("cmd.setup.opt.coordinators.name"),
+                         member_role=T("cmd.setup.opt.member_role.name"),
+                         coordinator_role=T("cmd.setup.opt.coordinator_role.name"),
+                         language=T("cmd.setup.opt.language.name"),
+                         timezone=T("cmd.setup.opt.timezone.name"))
+    @app_commands.describe(announcements=T("cmd.setup.opt.announcements.description"),
+                           welcome=T("cmd.setup.opt.welcome.description"),
+                           coordinators=T("cmd.setup.opt.coordinators.description"),
+                           member_role=T("cmd.setup.opt.member_role.description"),
+                           coordinator_role=T("cmd.setup.opt.coordinator_role.description"),
+                           language=T("cmd.setup.opt.language.description"),
+                           timezone=T("cmd.setup.opt.timezone.description"))
+    @app_commands.choices(language=language_choices())
+    async def setup_configure(self, interaction: discord.Interaction[JobbBot],
+                              announcements: discord.TextChannel | None = None,
+                              welcome: discord.TextChannel | None = None,
+                              coordinators: discord.TextChannel | None = None,
+                              member_role: discord.Role | None = None,
+                              coordinator_role: discord.Role | None = None,
+                              language: Choice[str] | None = None,
+                              timezone: app_commands.Range[str, 1, 64] | None = None) -> None:
+        """Change the settings given and show them all."""
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(
+            identity, workspaces.configure, announcements=_id(announcements), welcome=_id(welcome),
+            coordinators=_id(coordinators), member_role=_id(member_role), coordinator_role=_id(coordinator_role),
+            language=language.value if language is not None else None, timezone=timezone)
+        await respond(interaction, identity, reply)
+
+    @setup_configure.autocomplete("timezone")
+    async def timezone_autocomplete(self, interaction: discord.Interaction[JobbBot], current: str
+                                    ) -> list[Choice[str]]:
+        """Suggest time zones matching what the coordinator typed."""
+        return timezone_choices(current)
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Setup cog."""
+    await bot.add_cog(Setup(bot))

@@ -1,0 +1,144 @@
+"""The Discord notifier: DMs (closed ones reported), channel posts with mentions, roles; nonces passed on."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from unittest.mock import MagicMock
+
+import discord
+import pytest
+
+from bot.delivery import RecipientUnreachable
+from bot.discordbot.notifier import DiscordNotifier
+from bot.models import Member, Workspace
+from bot.replies import Channel, Reply, Role, text
+from tests.helpers import MockBot, MockGuild, MockMember, MockRole, MockTextChannel, MockUser
+
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+
+def forbidden(code: int) -> discord.Forbidden:
+    response = MagicMock(status=403, reason="Forbidden")
+    return discord.Forbidden(response, {"code": code, "message": "Cannot send messages to this user"})
+
+
+def rows(guild: MockGuild, user_id: int, **settings: Any) -> tuple[Workspace, Member]:
+    workspace = Workspace(id=1, platform="discord", external_id=str(guild.id), name=guild.name,
+                          language=settings.pop("language", "sv"), timezone="Europe/Stockholm", created_at=NOW,
+                          updated_at=NOW, **settings)
+    member = Member(id=7, workspace_id=1, external_id=str(user_id), display_name="Anna", joined_at=NOW,
+                    language=None, dm_open=True)
+    return workspace, member
+
+
+@pytest.fixture
+def user() -> MockUser:
+    return MockUser(name="anna")
+
+
+@pytest.fixture
+def notifier_bot(guild: MockGuild, user: MockUser) -> MockBot:
+    discord_bot = MockBot(guilds=[guild])
+    discord_bot.get_user.side_effect = lambda user_id: user if user_id == user.id else None
+    return discord_bot
+
+
+async def test_a_dm_is_sent_with_its_nonce_in_the_members_language(notifier_bot: MockBot, guild: MockGuild,
+                                                                   user: MockUser):
+    workspace, member = rows(guild, user.id)
+    member.language = "en"
+
+    await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"), nonce="n0nce")
+
+    kwargs = user.send.await_args.kwargs
+    assert kwargs["content"] == "Saved!"
+    assert kwargs["nonce"] == "n0nce"
+    assert "ephemeral" not in kwargs
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": [], "users": []}
+
+
+async def test_closed_dms_raise_recipient_unreachable(notifier_bot: MockBot, guild: MockGuild, user: MockUser):
+    user.send.side_effect = forbidden(50007)
+    workspace, member = rows(guild, user.id)
+
+    with pytest.raises(RecipientUnreachable):
+        await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
+
+
+async def test_other_refusals_are_not_mistaken_for_closed_dms(notifier_bot: MockBot, guild: MockGuild,
+                                                             user: MockUser):
+    user.send.side_effect = forbidden(50001)
+    workspace, member = rows(guild, user.id)
+
+    with pytest.raises(discord.Forbidden):
+        await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
+
+
+async def test_a_user_discord_no_longer_knows_is_unreachable(notifier_bot: MockBot, guild: MockGuild):
+    notifier_bot.fetch_user.side_effect = discord.NotFound(MagicMock(status=404, reason="Not Found"), "Unknown")
+    workspace, member = rows(guild, 42)
+
+    with pytest.raises(RecipientUnreachable):
+        await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
+
+
+async def test_a_post_mentions_and_pings_only_the_members_named(notifier_bot: MockBot, guild: MockGuild):
+    channel = MockTextChannel(name="välkommen")
+    notifier_bot.get_channel.side_effect = lambda channel_id: channel if channel_id == channel.id else None
+    workspace, _ = rows(guild, 1, welcome_channel_id=str(channel.id), language="en")
+    reply = Reply(body=text("onboarding.nudge.body", name="Anna"), mentions=("42", "43"), private=False)
+
+    await DiscordNotifier(notifier_bot).post(workspace, Channel.WELCOME, reply, nonce="abc")
+
+    kwargs = channel.send.await_args.kwargs
+    assert kwargs["content"].startswith("<@42> <@43>\nHi Anna!")
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": [], "users": [42, 43]}
+    assert kwargs["nonce"] == "abc"
+
+
+async def test_a_post_to_a_channel_not_set_up_is_skipped_with_a_warning(notifier_bot: MockBot, guild: MockGuild,
+                                                                        caplog: pytest.LogCaptureFixture):
+    workspace, _ = rows(guild, 1)
+
+    with caplog.at_level(logging.WARNING, logger="bot.discordbot.notifier"):
+        await DiscordNotifier(notifier_bot).post(workspace, Channel.ANNOUNCEMENTS, Reply.say("common.done"))
+
+    notifier_bot.get_channel.assert_not_called()
+    assert "no announcements channel" in caplog.text
+
+
+async def test_the_configured_role_is_granted(notifier_bot: MockBot, guild: MockGuild):
+    role = MockRole(name="Medlem")
+    discord_member = MockMember(guild=guild)
+    workspace, member = rows(guild, discord_member.id, member_role_id=str(role.id))
+    notifier_bot.get_guild.side_effect = lambda guild_id: guild if guild_id == guild.id else None
+
+    await DiscordNotifier(notifier_bot).grant_role(workspace, member, Role.MEMBER)
+
+    [granted] = discord_member.add_roles.await_args.args
+    assert granted.id == role.id
+    assert discord_member.add_roles.await_args.kwargs["reason"] == "Tilldelad av Jobbskaparna"
+
+
+async def test_no_role_is_granted_before_setup_chose_one(notifier_bot: MockBot, guild: MockGuild):
+    discord_member = MockMember(guild=guild)
+    workspace, member = rows(guild, discord_member.id)
+
+    await DiscordNotifier(notifier_bot).grant_role(workspace, member, Role.COORDINATOR)
+
+    discord_member.add_roles.assert_not_awaited()
+
+
+async def test_a_role_the_bot_may_not_grant_is_logged(notifier_bot: MockBot, guild: MockGuild,
+                                                      caplog: pytest.LogCaptureFixture):
+    discord_member = MockMember(guild=guild)
+    discord_member.add_roles.side_effect = forbidden(50013)
+    workspace, member = rows(guild, discord_member.id, member_role_id="5")
+    notifier_bot.get_guild.side_effect = lambda guild_id: guild
+
+    with caplog.at_level(logging.WARNING, logger="bot.discordbot.notifier"):
+        await DiscordNotifier(notifier_bot).grant_role(workspace, member, Role.MEMBER)
+
+    assert "Not allowed to grant" in caplog.text
