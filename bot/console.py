@@ -108,14 +108,14 @@ class ConsoleNotifier:
                            audience=member.external_id)
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
-        channel_id = getattr(workspace, workspaces.CHANNEL_SETTINGS[str(channel)])
+        channel_id = workspaces.channel_id(workspace, channel)
         if not channel_id:
             self._console.say(text("console.no_channel", purpose=text(f"setup.field.{channel}")), workspace.language)
             return
         self._console.show(reply, text("console.dest.channel", channel=channel_id), workspace.language)
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
-        role_id = getattr(workspace, workspaces.ROLE_SETTINGS[f"{role}_role"])
+        role_id = workspaces.role_id(workspace, role)
         if role_id:
             self._console.say(text("console.role_granted", name=member.display_name, role=role_id),
                               workspace.language)

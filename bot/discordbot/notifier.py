@@ -12,6 +12,7 @@ from bot.discordbot.render import message_kwargs
 from bot.i18n import normalize_language, translate
 from bot.models import Member, Workspace
 from bot.replies import Channel, Reply, Role
+from bot.services import workspaces
 from bot.services.context import language_of
 
 if TYPE_CHECKING:
@@ -21,12 +22,6 @@ log = logging.getLogger(__name__)
 
 # Discord's error code for "Cannot send messages to this user" (DMs closed, or no shared server).
 CANNOT_DM = 50007
-CHANNEL_COLUMNS = {
-    Channel.ANNOUNCEMENTS: "announcement_channel_id",
-    Channel.WELCOME: "welcome_channel_id",
-    Channel.COORDINATORS: "coordinator_channel_id",
-}
-ROLE_COLUMNS = {Role.MEMBER: "member_role_id", Role.COORDINATOR: "coordinator_role_id"}
 
 
 class DiscordNotifier:
@@ -56,7 +51,7 @@ class DiscordNotifier:
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
         """Post in one of the workspace's channels; skip (with a warning) when /setup has not chosen it."""
-        channel_id = getattr(workspace, CHANNEL_COLUMNS[channel])
+        channel_id = workspaces.channel_id(workspace, channel)
         if not channel_id:
             log.warning("Workspace %s has no %s channel; a message was not posted", workspace.id, channel)
             return
@@ -76,7 +71,7 @@ class DiscordNotifier:
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         """Give a member one of the workspace's roles; skip (with a warning) when it is not set or not allowed."""
-        role_id = getattr(workspace, ROLE_COLUMNS[role])
+        role_id = workspaces.role_id(workspace, role)
         if not role_id:
             log.info("Workspace %s has no %s role to grant", workspace.id, role)
             return

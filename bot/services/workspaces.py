@@ -12,7 +12,7 @@ from bot import validation
 from bot.errors import UserError
 from bot.i18n import LANGUAGES
 from bot.models import Workspace
-from bot.replies import Field, Mention, Reply, text
+from bot.replies import Channel, Field, Mention, Reply, Role, text
 from bot.services.context import Actor, audit
 
 CHANNEL_SETTINGS = {
@@ -21,6 +21,16 @@ CHANNEL_SETTINGS = {
     "coordinators": "coordinator_channel_id",
 }
 ROLE_SETTINGS = {"member_role": "member_role_id", "coordinator_role": "coordinator_role_id"}
+
+
+def channel_id(workspace: Workspace, channel: Channel) -> str | None:
+    """Return the platform id of one of the workspace's channels, if /setup chose it."""
+    return getattr(workspace, CHANNEL_SETTINGS[str(channel)])
+
+
+def role_id(workspace: Workspace, role: Role) -> str | None:
+    """Return the platform id of one of the workspace's roles, if /setup chose it."""
+    return getattr(workspace, ROLE_SETTINGS[f"{role}_role"])
 
 
 async def apply_defaults(workspace: Workspace, defaults: Mapping[str, str], now: datetime) -> None:
