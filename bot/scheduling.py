@@ -6,6 +6,7 @@ nothing: the next run asks the database what is due at that moment.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 WAKE_JOB_ID = "dispatcher:wake"
 # Re-check the database now and then even without a known due time: another process may have added rows.
 SAFETY_INTERVAL = timedelta(minutes=5)
+# How long a stop waits for an interrupted dispatch to let go of the database.
+STOP_TIMEOUT = 10.0
 
 
 class Scheduler:
@@ -33,6 +36,8 @@ class Scheduler:
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._scheduler.add_listener(self._log_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         dispatcher.on_next_wake = self.wake_at
+        self._running: set[asyncio.Task[object]] = set()
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -40,15 +45,40 @@ class Scheduler:
 
     def start(self) -> None:
         """Start inside the running event loop; the first wake-up runs at once to catch up."""
+        self._stopping = False
         self._scheduler.start()
-        self._scheduler.add_job(self._dispatcher.run_due, "interval", seconds=SAFETY_INTERVAL.total_seconds(),
+        self._scheduler.add_job(self._wake, "interval", seconds=SAFETY_INTERVAL.total_seconds(),
                                 id="dispatcher:safety", replace_existing=True)
         self.wake_at(self._clock.now())
 
     def shutdown(self) -> None:
         """Stop without waiting for running jobs; the database keeps what they did not finish."""
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+    async def stop(self) -> None:
+        """Stop, end a dispatch that is running, and wait until it has let go of the database."""
+        running = list(self._running)
+        # Shutting APScheduler down cancels the jobs it runs.
+        self.shutdown()
+        if running:
+            await asyncio.wait(running, timeout=STOP_TIMEOUT)
+
+    async def _wake(self) -> None:
+        """Run the dispatcher; a stop in the middle of a dispatch is no error: the next start resumes it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            await self._dispatcher.run_due()
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            log.info("Stopped a dispatch in the middle; the next start resumes its deliveries")
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     def wake_at(self, when: datetime | None) -> None:
         """Set the one wake-up job to a time on the injected clock (which may run ahead of the wall clock)."""
@@ -59,7 +89,7 @@ class Scheduler:
                 self._scheduler.remove_job(WAKE_JOB_ID)
             return
         delay = max(when - self._clock.now(), timedelta(0))
-        self._scheduler.add_job(self._dispatcher.run_due, "date", run_date=datetime.now(UTC) + delay,
+        self._scheduler.add_job(self._wake, "date", run_date=datetime.now(UTC) + delay,
                                 id=WAKE_JOB_ID, replace_existing=True)
 
     @staticmethod

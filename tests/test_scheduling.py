@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from bot import reminders
@@ -78,3 +80,27 @@ async def test_a_restart_sends_what_fell_due_while_down_and_resumes_half_sent_ro
         await second.close()
 
     assert sorted(s.text for s in notifier.sent) == ["half-sent", "missed"]
+
+
+async def test_a_stop_in_the_middle_of_a_dispatch_ends_it_quietly(settings: Settings,
+                                                                   caplog: pytest.LogCaptureFixture):
+    app = App(settings, OffsetClock())
+    dispatching, finished = asyncio.Event(), asyncio.Event()
+
+    async def endless_dispatch() -> None:
+        dispatching.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            finished.set()
+
+    app.dispatcher.run_due = endless_dispatch  # type: ignore[method-assign]
+    await app.start(RecordingNotifier(), migrate=False)
+    await asyncio.wait_for(dispatching.wait(), 10)
+
+    with caplog.at_level(logging.INFO):
+        await app.close()  # what SIGTERM does
+
+    assert finished.is_set()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert "Stopped a dispatch in the middle" in caplog.text

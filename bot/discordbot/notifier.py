@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import discord
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 # Discord's error code for "Cannot send messages to this user" (DMs closed, or no shared server).
 CANNOT_DM = 50007
+# A DM channel never changes, but discord.py remembers only the last 128; without our own memory every DM
+# of a fan-out to more members costs two requests (open the channel, send) instead of one. Two ints an entry.
+MAX_DM_CHANNELS = 100_000
 
 
 class DiscordNotifier:
@@ -29,25 +33,43 @@ class DiscordNotifier:
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
+        self._dm_channels: OrderedDict[int, int] = OrderedDict()
 
     async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
                           ) -> None:
         """Send a DM; raise RecipientUnreachable when Discord refuses it."""
         user_id = int(member.external_id)
-        try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-        except discord.NotFound:
-            raise RecipientUnreachable from None
+        channel = await self._dm_channel(user_id)
         kwargs = message_kwargs(reply, language_of(member, workspace), ephemeral=False)
         if nonce is not None:
             # discord.py sends enforce_nonce with every nonce: a retry after a crash is dropped, not doubled.
             kwargs["nonce"] = nonce
         try:
-            await user.send(**kwargs)
+            await channel.send(**kwargs)
         except discord.Forbidden as exc:
             if exc.code == CANNOT_DM:
                 raise RecipientUnreachable from exc
             raise
+        except discord.NotFound:
+            # The channel went with a deleted account: look the user up again on the next attempt.
+            self._dm_channels.pop(user_id, None)
+            raise
+
+    async def _dm_channel(self, user_id: int) -> discord.abc.Messageable:
+        """Return the DM channel with a user: remembered, or opened (one request) and remembered."""
+        channel_id = self._dm_channels.get(user_id)
+        if channel_id is not None:
+            self._dm_channels.move_to_end(user_id)
+            return self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+        except discord.NotFound:
+            raise RecipientUnreachable from None
+        channel = await user.create_dm()
+        self._dm_channels[user_id] = channel.id
+        if len(self._dm_channels) > MAX_DM_CHANNELS:
+            self._dm_channels.popitem(last=False)
+        return channel
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
         """Post in one of the workspace's channels; skip (with a warning) when /setup has not chosen it."""

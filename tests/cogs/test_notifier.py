@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import AsyncMock, MagicMock
 
 import discord
 import pytest
@@ -14,7 +14,7 @@ from bot.delivery import RecipientUnreachable
 from bot.discordbot.notifier import DiscordNotifier
 from bot.models import Member, Workspace
 from bot.replies import Channel, Reply, Role, text
-from tests.helpers import MockBot, MockGuild, MockMember, MockRole, MockTextChannel, MockUser
+from tests.helpers import MockBot, MockDMChannel, MockGuild, MockMember, MockRole, MockTextChannel, MockUser
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -34,8 +34,15 @@ def rows(guild: MockGuild, user_id: int, **settings: Any) -> tuple[Workspace, Me
 
 
 @pytest.fixture
-def user() -> MockUser:
-    return MockUser(name="anna")
+def dm() -> MockDMChannel:
+    return MockDMChannel()
+
+
+@pytest.fixture
+def user(dm: MockDMChannel) -> MockUser:
+    user = MockUser(name="anna")
+    user.create_dm.return_value = dm
+    return user
 
 
 @pytest.fixture
@@ -46,21 +53,22 @@ def notifier_bot(guild: MockGuild, user: MockUser) -> MockBot:
 
 
 async def test_a_dm_is_sent_with_its_nonce_in_the_members_language(notifier_bot: MockBot, guild: MockGuild,
-                                                                   user: MockUser):
+                                                                   user: MockUser, dm: MockDMChannel):
     workspace, member = rows(guild, user.id)
     member.language = "en"
 
     await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"), nonce="n0nce")
 
-    kwargs = user.send.await_args.kwargs
+    kwargs = dm.send.await_args.kwargs
     assert kwargs["content"] == "Saved!"
     assert kwargs["nonce"] == "n0nce"
     assert "ephemeral" not in kwargs
     assert kwargs["allowed_mentions"].to_dict() == {"parse": [], "users": []}
 
 
-async def test_closed_dms_raise_recipient_unreachable(notifier_bot: MockBot, guild: MockGuild, user: MockUser):
-    user.send.side_effect = forbidden(50007)
+async def test_closed_dms_raise_recipient_unreachable(notifier_bot: MockBot, guild: MockGuild, user: MockUser,
+                                                      dm: MockDMChannel):
+    dm.send.side_effect = forbidden(50007)
     workspace, member = rows(guild, user.id)
 
     with pytest.raises(RecipientUnreachable):
@@ -68,12 +76,28 @@ async def test_closed_dms_raise_recipient_unreachable(notifier_bot: MockBot, gui
 
 
 async def test_other_refusals_are_not_mistaken_for_closed_dms(notifier_bot: MockBot, guild: MockGuild,
-                                                             user: MockUser):
-    user.send.side_effect = forbidden(50001)
+                                                             user: MockUser, dm: MockDMChannel):
+    dm.send.side_effect = forbidden(50001)
     workspace, member = rows(guild, user.id)
 
     with pytest.raises(discord.Forbidden):
         await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
+
+
+async def test_the_dm_channel_is_opened_once_and_remembered(notifier_bot: MockBot, guild: MockGuild,
+                                                            user: MockUser, dm: MockDMChannel):
+    remembered = MagicMock(spec=discord.PartialMessageable, send=AsyncMock())
+    notifier_bot.get_partial_messageable.return_value = remembered
+    workspace, member = rows(guild, user.id)
+    notifier = DiscordNotifier(notifier_bot)
+
+    await notifier.send_direct(workspace, member, Reply.say("profile.saved"), nonce="first")
+    await notifier.send_direct(workspace, member, Reply.say("profile.saved"), nonce="second")
+
+    user.create_dm.assert_awaited_once()
+    assert dm.send.await_args.kwargs["nonce"] == "first"
+    notifier_bot.get_partial_messageable.assert_called_once_with(dm.id, type=discord.ChannelType.private)
+    assert remembered.send.await_args.kwargs["nonce"] == "second"
 
 
 async def test_a_user_discord_no_longer_knows_is_unreachable(notifier_bot: MockBot, guild: MockGuild):

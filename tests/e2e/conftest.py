@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
+from .botprocess import BotProcess
 from .fakediscord import FakeDiscord
 
 
@@ -37,3 +40,27 @@ async def make_fake_discord() -> AsyncIterator[Callable[..., Awaitable[FakeDisco
     finally:
         for fake in started:
             await fake.stop()
+
+
+@pytest_asyncio.fixture
+async def jobbbot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    """Run the real bot (`python -m bot`) against the fake; fail if it misbehaved in any way along the way."""
+    bot = BotProcess(fake_discord, tmp_path / "bot")
+    try:
+        await bot.start()
+        yield bot
+    finally:
+        await bot.stop()
+    problems = bot.problems()
+    assert not problems, "\n".join(problems) + "\n" + bot.output()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Show the bot's output under a failed scenario (a failed start or final check already includes it)."""
+    report = yield
+    bot = getattr(item, "funcargs", {}).get("jobbbot")
+    if report.failed and report.when == "call" and isinstance(bot, BotProcess) and bot.runs:
+        report.sections.append(("bot output", bot.output()))
+    return report

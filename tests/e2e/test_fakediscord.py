@@ -711,6 +711,66 @@ INVALID_MESSAGES = {
         {"flags": 1 << 15, "components": [{"type": 10, "content": "text display"}]},
         "content",
     ),
+    "empty field name": ({"embeds": [long_embed(fields=[field(name="")])]}, "embeds.0.fields.0.name"),
+    "empty action row": ({"components": [row()]}, "components.0.components"),
+    "empty custom_id": ({"components": [row(button(""))]}, "components.0.components.0.custom_id"),
+    "button without custom_id": (
+        {"components": [row({"type": 2, "style": 1, "label": "ok"})]},
+        "components.0.components.0.custom_id",
+    ),
+    "link button with a custom_id": (
+        {"components": [row({"type": 2, "style": 5, "label": "L", "url": "https://x.se", "custom_id": "c"})]},
+        "components.0.components.0",
+    ),
+    "select without custom_id": (
+        {"components": [row({"type": 3, "options": [{"label": "a", "value": "a"}]})]},
+        "components.0.components.0.custom_id",
+    ),
+    "select placeholder over 150": (
+        {"components": [row(dict(select("s"), placeholder="x" * 151))]},
+        "components.0.components.0.placeholder",
+    ),
+    "select without options": (
+        {"components": [row(select("s", options=0))]},
+        "components.0.components.0.options",
+    ),
+    "empty option label": (
+        {"components": [row(dict(select("s"), options=[{"label": "", "value": "a"}]))]},
+        "components.0.components.0.options.0.label",
+    ),
+    "option value over 100": (
+        {"components": [row(dict(select("s"), options=[{"label": "a", "value": "x" * 101}]))]},
+        "components.0.components.0.options.0.value",
+    ),
+    "option description over 100": (
+        {
+            "components": [
+                row(dict(select("s"), options=[{"label": "a", "value": "a", "description": "d" * 101}]))
+            ]
+        },
+        "components.0.components.0.options.0.description",
+    ),
+    "select min_values above max_values": (
+        {"components": [row(dict(select("s", options=3), min_values=2, max_values=1))]},
+        "components.0.components.0.max_values",
+    ),
+    "more than 40 v2 components": (
+        {"flags": 1 << 15, "components": [{"type": 10, "content": "t"}] * 41},
+        "components",
+    ),
+    "v2 container row too wide": (
+        {"flags": 1 << 15, "components": [{"type": 17, "components": [row(*map(button, "abcdef"))]}]},
+        "components.0.components.0.components",
+    ),
+    "v2 section accessory label over 80": (
+        {
+            "flags": 1 << 15,
+            "components": [
+                {"type": 9, "components": [{"type": 10, "content": "t"}], "accessory": button("b", "x" * 81)}
+            ],
+        },
+        "components.0.accessory.label",
+    ),
 }
 
 
@@ -790,6 +850,58 @@ INVALID_MODALS = {
         modal([{"type": 18, "label": "x" * 46, "component": text_input(label=None)}]),
         "data.components.0.label",
     ),
+    "empty title": (modal([row(text_input())], title=""), "data.title"),
+    "custom_id over 100": (
+        {"type": 9, "data": {"custom_id": "m" * 101, "title": "t", "components": [row(text_input())]}},
+        "data.custom_id",
+    ),
+    "no components": (modal([]), "data.components"),
+    "row with two text inputs": (modal([row(text_input("a"), text_input("b"))]), "data.components.0"),
+    "row with a button": (modal([row(button("b"))]), "data.components.0"),
+    "text input in a row without a label": (
+        modal([row(text_input(label=None))]),
+        "data.components.0.components.0.label",
+    ),
+    "text input custom_id over 100": (
+        modal([row(text_input("x" * 101))]),
+        "data.components.0.components.0.custom_id",
+    ),
+    "text input placeholder over 100": (
+        modal([row(dict(text_input(), placeholder="x" * 101))]),
+        "data.components.0.components.0.placeholder",
+    ),
+    "text input value over 4000": (
+        modal([row(dict(text_input(), value="x" * 4001))]),
+        "data.components.0.components.0.value",
+    ),
+    "text input of an unknown style": (
+        modal([row(dict(text_input(), style=3))]),
+        "data.components.0.components.0.style",
+    ),
+    "text input max_length over 4000": (
+        modal([row(dict(text_input(), max_length=4001))]),
+        "data.components.0.components.0.max_length",
+    ),
+    "Label description over 100": (
+        modal([{"type": 18, "label": "Om", "description": "x" * 101, "component": text_input(label=None)}]),
+        "data.components.0.description",
+    ),
+    "Label holding a button": (
+        modal([{"type": 18, "label": "Om", "component": button("b")}]),
+        "data.components.0.component.type",
+    ),
+    "Label checkbox without custom_id": (
+        modal([{"type": 18, "label": "Om", "component": {"type": 23}}]),
+        "data.components.0.component.custom_id",
+    ),
+    "Label select with 26 options": (
+        modal([{"type": 18, "label": "Om", "component": select("s", options=26)}]),
+        "data.components.0.component.options",
+    ),
+    "component type not allowed in a modal": (
+        modal([{"type": 2, "style": 1, "custom_id": "b"}]),
+        "data.components.0.type",
+    ),
 }
 
 
@@ -831,6 +943,27 @@ async def test_autocomplete_choice_limit(raw: RawBot) -> None:
     fine = await raw.fake.autocomplete("anna", "ping", {"q": "a"}, focused="q")
     status, _, _ = await raw.callback(fine, {"type": 8, "data": {"choices": choices[:25]}})
     assert status == 200 and fine.choices == choices[:25]
+
+
+INVALID_CHOICES = {
+    "empty name": ({"name": "", "value": "a"}, "data.choices.0.name"),
+    "name over 100": ({"name": "x" * 101, "value": "a"}, "data.choices.0.name"),
+    "value over 100": ({"name": "a", "value": "x" * 101}, "data.choices.0.value"),
+    "unknown locale": ({"name": "a", "value": "a", "name_localizations": {"sv": "a"}},
+                       "data.choices.0.name_localizations.sv"),
+    "localized name over 100": ({"name": "a", "value": "a", "name_localizations": {"sv-SE": "x" * 101}},
+                                "data.choices.0.name_localizations.sv-SE"),
+}
+
+
+@pytest.mark.parametrize("choice, path", INVALID_CHOICES.values(), ids=INVALID_CHOICES.keys())
+async def test_invalid_autocomplete_choice_is_rejected(
+    raw: RawBot, choice: dict[str, Any], path: str
+) -> None:
+    inter = await raw.fake.autocomplete("anna", "ping", {"q": "a"}, focused="q")
+    status, error, _ = await raw.callback(inter, {"type": 8, "data": {"choices": [choice]}})
+    assert status == 400 and error["code"] == 50035 and path in error_paths(error["errors"])
+    assert inter.response is None
 
 
 def command(**overrides: Any) -> dict[str, Any]:
@@ -892,6 +1025,35 @@ INVALID_COMMANDS = {
         ),
         "0.options.0.options.0.type",
     ),
+    "unknown command type": (command(type=4), "0.type"),
+    "option of an unknown type": (command(options=[option(type=12)]), "0.options.0.type"),
+    "subcommand group holding an option": (
+        command(options=[{"type": 2, "name": "g", "description": "g", "options": [option()]}]),
+        "0.options.0.options.0.type",
+    ),
+    "subcommand holding a subcommand": (
+        command(
+            options=[
+                {
+                    "type": 1,
+                    "name": "s",
+                    "description": "s",
+                    "options": [{"type": 1, "name": "t", "description": "t"}],
+                }
+            ]
+        ),
+        "0.options.0.options.0.type",
+    ),
+    "choice name over 100": (
+        command(options=[option(choices=[{"name": "x" * 101, "value": "a"}])]),
+        "0.options.0.choices.0.name",
+    ),
+    "context menu with options": ({"name": "Visa profil", "type": 2, "options": [option()]}, "0.options"),
+    "context menu name over 32": ({"name": "x" * 33, "type": 3}, "0.name"),
+    "context menu localized name over 32": (
+        {"name": "Visa profil", "type": 2, "name_localizations": {"sv-SE": "x" * 33}},
+        "0.name_localizations.sv-SE",
+    ),
     "command over 4000 characters": (
         command(
             options=[
@@ -916,6 +1078,15 @@ async def test_invalid_command_is_rejected(
     status, error, _ = await raw.request("PUT", f"/applications/{raw.fake.application_id}/commands", specs)
     assert status == 400 and error["code"] == 50035 and path in error_paths(error["errors"])
     assert set(raw.fake.commands()) == {"ping"}  # a refused overwrite changes nothing
+
+
+async def test_commands_must_be_sent_as_a_list(raw: RawBot) -> None:
+    status, error, _ = await raw.request(
+        "PUT", f"/applications/{raw.fake.application_id}/commands", command()
+    )
+    assert status == 400 and error["code"] == 50035
+    assert error["errors"]["_errors"][0]["code"] == "BASE_TYPE_ARRAY"
+    assert set(raw.fake.commands()) == {"ping"}
 
 
 async def test_valid_commands_are_registered_with_stable_ids(raw: RawBot) -> None:

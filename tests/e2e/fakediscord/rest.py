@@ -276,6 +276,9 @@ class RestApi:
         )
         stored.setdefault("description", "")
         stored.setdefault("default_member_permissions", None)
+        if stored["default_member_permissions"] is not None:
+            # Discord takes the bit set as a number or a string and always answers with a string.
+            stored["default_member_permissions"] = str(int(stored["default_member_permissions"]))
         if guild_id is not None:
             stored["guild_id"] = str(guild_id)
         command = AppCommand(command_id, guild_id, stored)

@@ -99,8 +99,11 @@ class FakeDiscord:
         rate_limits: RateLimitConfig | None = None,
         heartbeat_interval_ms: int = 41250,
         clock: Callable[[], float] = time.monotonic,
+        latency: float = 0.0,
     ) -> None:
         self.host = host
+        # Seconds each REST request waits before it is handled, like Discord's round trip (for benchmarks).
+        self.latency = latency
         self._requested_port = port
         self.clock = clock
         self.interaction_window = interaction_window
@@ -673,6 +676,8 @@ class FakeDiscord:
         return web.Response(body=stored.data, headers={"Content-Type": stored.content_type})
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         path = "/" + request.match_info["tail"]
         query = dict(request.query)
         try:

@@ -1,0 +1,117 @@
+"""The real delivery path under Discord's global rate limit: a JobbBot logged into the fake (in this
+process), its App's Dispatcher and DiscordNotifier, and discord.py's HTTP client riding out the 429s.
+
+bench/fanout_discord.py measures the same path at 2,000 members; this test keeps its promises in CI: nothing
+lost, nothing doubled, and a member written to before costs one request, not two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import reminders
+from bot.app import App
+from bot.config import load_settings
+from bot.discordbot.bot import JobbBot
+from bot.models import Member, Reminder
+from bot.replies import Reply, text
+from bot.services.context import get_or_create_workspace
+
+from .fakediscord import FakeDiscord, MemberSpec, RateLimitConfig
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.e2e]
+
+KIND = "e2e.everyone"
+# More members than the 128 DM channels discord.py remembers by itself.
+MEMBERS = [MemberSpec(f"m{i:03d}") for i in range(150)]
+WAIT = 30.0
+
+
+@reminders.planner(KIND)
+async def _everyone(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    """Plan one DM to every member of the workspace."""
+    ids = await session.scalars(select(Member.id).where(Member.workspace_id == reminder.workspace_id))
+    return [reminders.Planned(Reply(body=text("onboarding.welcome.body"), private=False), member_id=member_id)
+            for member_id in ids]
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """A server with a global limit of 10 requests per 80 ms, which the bot exceeds even on a loaded machine.
+
+    Like Discord's 50 a second, the limit is above the Dispatcher's 8 sends at a time: what one global 429
+    holds back fits in the next window. (Below it, discord.py gives up on a request after five 429s.)
+    """
+    limits = RateLimitConfig(global_limit=10, global_window=0.08)
+    async with FakeDiscord(members=MEMBERS, rate_limits=limits) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def bot(fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[JobbBot]:
+    """Run JobbBot against the fake in this process, its members known to the database."""
+    monkeypatch.setattr(Route, "BASE", fake.api_base)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+    # Quiet hours off (start == end): the test must not depend on the time of day it runs.
+    settings = load_settings(_env_file=None, discord_token="fake-token", discord_guild_ids=str(fake.guild_id),
+                             data_dir=tmp_path, database_url="", quiet_hours_start=0, quiet_hours_end=0)
+    client = JobbBot(App(settings), guild_ready_timeout=0.1)
+    task = asyncio.create_task(client.start("fake-token"))
+    try:
+        await fake.wait_ready(WAIT)
+        now = client.app.clock.now()
+        async with client.app.sessionmaker() as session, session.begin():
+            workspace = await get_or_create_workspace(session, "discord", str(fake.guild_id), "Jobbskaparna",
+                                                      now)
+            await session.execute(insert(Member), [
+                {"workspace_id": workspace.id, "external_id": str(fake.user_id(spec.name)),
+                 "display_name": spec.name, "joined_at": now} for spec in MEMBERS])
+        yield client
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, WAIT)
+
+
+async def fan_out(bot: JobbBot, key: str) -> int:
+    """Plan one reminder to everyone, due now, and run the Dispatcher; return how many it sent."""
+    app = bot.app
+    now = app.clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        workspace_id = await session.scalar(select(Member.workspace_id).limit(1))
+        assert workspace_id is not None
+        await reminders.schedule(session, workspace_id=workspace_id, kind=KIND, key=key, due_at=now, now=now)
+    report = await app.dispatcher.run_due()
+    assert report.failed == 0 and report.unreachable == 0
+    return report.sent
+
+
+async def test_global_429s_are_ridden_out_and_known_dm_channels_cost_one_request(fake: FakeDiscord,
+                                                                                bot: JobbBot):
+    assert await fan_out(bot, "first") == len(MEMBERS)
+
+    # Two requests a member (open the DM channel, send) against 10 per 80 ms: 429s, as Discord would send.
+    assert fake.rate_limited_global > 0
+    assert all(len(fake.dm_messages(spec.name)) == 1 for spec in MEMBERS)  # none lost, none doubled
+    opened = [r for r in fake.requests_to("POST", "/users/@me/channels") if r.status == 200]
+    assert len(opened) == len(MEMBERS)
+
+    mark = len(fake.requests)
+    assert await fan_out(bot, "second") == len(MEMBERS)
+    accepted = [r for r in fake.requests[mark:] if r.status != 429]
+    # The bot remembers every DM channel (discord.py alone forgets all but 128): one request a message.
+    assert {(r.method, r.route) for r in accepted} == {("POST", "/channels/{channel_id}/messages")}
+    assert len(accepted) == len(MEMBERS)
+    assert all(len(fake.dm_messages(spec.name)) == 2 for spec in MEMBERS)
+    assert [r for r in fake.requests if 400 <= r.status != 429] == []
+    assert fake.unknown_requests == [] and fake.internal_errors == []
