@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import actions, db
 from bot.clock import Clock, SystemClock
+from bot.coach import CoachModel
 from bot.config import Settings
 from bot.delivery import Dispatcher, Notifier, QuietHours, apply_effects
 from bot.errors import UserError
@@ -20,7 +21,8 @@ from bot.scheduling import Scheduler
 from bot.services import context, onboarding
 
 # Importing the feature modules registers their buttons, forms and reminder planners.
-from bot.services import mydata, profile, workspaces  # noqa: F401
+from bot.services import coaching, mydata, profile, workspaces  # noqa: F401
+from bot.services import asks, follows, issues, media, politicians, stances  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,11 @@ class App:
                                      QuietHours(settings.quiet_hours_start, settings.quiet_hours_end))
         self.scheduler = Scheduler(self.dispatcher, self.clock)
         self.notifier: Notifier | None = None
+        # The coach's model, only when a key is set; without it the coach answers from its templates.
+        self.coach: CoachModel | None = None
+        if settings.openai_api_key is not None:
+            self.coach = CoachModel(api_key=settings.openai_api_key.get_secret_value(), model=settings.openai_model,
+                                    timeout=settings.openai_timeout, base_url=settings.openai_base_url)
 
     async def start(self, notifier: Notifier, *, migrate: bool = True) -> None:
         """Migrate, resume what a previous run left half-sent, and start waking the dispatcher."""
@@ -51,8 +58,10 @@ class App:
         self.scheduler.start()
 
     async def close(self) -> None:
-        """Stop the scheduler and close the database."""
-        self.scheduler.shutdown()
+        """Stop the scheduler, close the model client and the database."""
+        await self.scheduler.stop()
+        if self.coach is not None:
+            await self.coach.close()
         await self.engine.dispose()
 
     async def run(self, identity: context.Identity, call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs) -> Reply:

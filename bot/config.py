@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SUPPORTED_LANGUAGES = ("sv", "en")
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+ENDPOINT_SCHEMES = {
+    "discord_api_base": (("http", "https"), "http://127.0.0.1:8080/api/v10"),
+    "discord_gateway_url": (("ws", "wss"), "ws://127.0.0.1:8080/gateway"),
+}
 
 
 class SettingsError(Exception):
@@ -39,6 +44,12 @@ class Settings(BaseSettings):
     quiet_hours_start: int = Field(default=21, ge=0, le=23)
     quiet_hours_end: int = Field(default=8, ge=0, le=23)
 
+    # The coach's model: any OpenAI-compatible server; without a key the coach answers from its templates.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout: float = Field(default=10.0, gt=0, le=120)
+
     log_level: str = "INFO"
 
     @field_validator("default_timezone")
@@ -57,12 +68,30 @@ class Settings(BaseSettings):
             raise ValueError(f"unsupported language {value!r} (use one of {', '.join(SUPPORTED_LANGUAGES)})")
         return value
 
+    @field_validator("openai_base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("is not an http(s) URL (e.g. https://api.openai.com/v1)")
+        return value
+
     @field_validator("discord_guild_ids")
     @classmethod
     def _guild_ids_are_snowflakes(cls, value: str) -> str:
         for part in filter(None, (p.strip() for p in value.split(","))):
             if not part.isdigit() or not 15 <= len(part) <= 21:
                 raise ValueError(f"{part!r} is not a Discord guild id (a number of 17 to 20 digits)")
+        return value
+
+    @field_validator("discord_api_base", "discord_gateway_url")
+    @classmethod
+    def _endpoint_is_a_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        schemes, example = ENDPOINT_SCHEMES[info.field_name or ""]
+        url = urlsplit(value)
+        if url.scheme not in schemes or not url.netloc:
+            raise ValueError(f"is not a {' or '.join(schemes)} URL (e.g. {example})")
         return value
 
     @field_validator("database_url")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot import i18n
@@ -27,7 +27,8 @@ from bot.delivery import RecipientUnreachable
 from bot.errors import UserError
 from bot.models import Member, Workspace
 from bot.replies import Button, Channel, Form, Mention, Renderable, Reply, Role, Text, text
-from bot.services import context, mydata, onboarding, profile, workspaces
+from bot.services import asks, follows, issues, media, politicians, stances
+from bot.services import coaching, context, mydata, onboarding, profile, workspaces
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class Command:
     run: Callable[[Console, dict[str, str]], Awaitable[Reply]]
     options: tuple[str, ...] = ()
     form: Callable[[], Form] | None = None
+    # Options that name a local file: the console reads it and passes a ConsoleFile (a Discord attachment).
+    files: tuple[str, ...] = ()
 
     @property
     def catalog_key(self) -> str:
@@ -87,6 +90,8 @@ class ConsoleState:
     user: ConsoleUser | None = None
     closed_dms: set[str] = field(default_factory=set)
     shown: list[Shown] = field(default_factory=list)
+    # The arg of the form each user saw last, by form id: `:submit` hands it back as Discord's modal would.
+    form_args: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _mention(mention: Mention) -> str:
@@ -177,6 +182,7 @@ class Console:
 
     def _show_form(self, form: Form) -> None:
         user = self._user()
+        self.state.form_args[(user.name, form.form_id)] = form.arg
         command = next((c for c in self.commands if c.form is not None and c.form().form_id == form.form_id), None)
         usage = "/" + " ".join(command.path) if command else f":submit {form.form_id}"
         lines = [i18n.render(text("console.form_intro", title=form.title), self.language), usage]
@@ -210,6 +216,9 @@ class Console:
             if not line.startswith("/"):
                 raise ConsoleError("console.unknown_meta", command=line.split()[0])
             await self._slash(line[1:])
+            # Deliver what the command planned for right now (an alert) before the next line, as the scheduler
+            # does on Discord, so that a script's output comes in order.
+            await self.app.dispatcher.run_due()
             # A command may have changed the member's or the workspace's language.
             self.language = await self.app.language_of(self._identity())
         except UserError as error:
@@ -238,8 +247,10 @@ class Console:
         elif verb == ":submit":
             if not args:
                 raise ConsoleError("console.missing_option", command=":submit", option="FORM")
-            reply = await self.app.submit(self._identity(), args[0], _options(args[1:]))
+            arg = self.state.form_args.get((self._user().name, args[0]), "")
+            reply = await self.app.submit(self._identity(), args[0], _options(args[1:]), arg)
             self.answer(reply)
+            await self.app.dispatcher.run_due()
         elif verb == ":dms":
             self._dms(args)
         else:
@@ -320,6 +331,9 @@ class Console:
             if name not in allowed:
                 raise ConsoleError("console.unknown_option", command=" ".join(command.path), option=name,
                                    options=", ".join(allowed) or "–")
+        for name in command.files:
+            if name in options:
+                options[name] = _read_file(options[name])  # type: ignore[assignment]
         self.answer(await command.run(self, options))
 
     def _find(self, words: list[str]) -> tuple[Command, list[str]]:
@@ -344,6 +358,24 @@ class Console:
         roles = frozenset({CONSOLE_SETUP["member_role"]} | ({CONSOLE_SETUP["coordinator_role"]}
                                                            if user.coordinator else set()))
         return context.Identity(PLATFORM, WORKSPACE_ID, user.name, user.name, WORKSPACE_NAME, role_ids=roles)
+
+
+@dataclass(frozen=True)
+class ConsoleFile:
+    """A file given as an option, as Discord hands over an attachment: its name and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+def _read_file(value: str) -> ConsoleFile:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ConsoleError("console.file_missing", path=value)
+    try:
+        return ConsoleFile(path.name, path.read_bytes())
+    except OSError as exc:
+        raise ConsoleError("console.file_unreadable", path=value, problem=exc.strerror or type(exc).__name__) from None
 
 
 def _split(line: str) -> list[str]:
@@ -402,6 +434,36 @@ async def _setup(console: Console, options: dict[str, str]) -> Reply:
     return await console.app.run(console._identity(), workspaces.configure, **cleaned)
 
 
+def _coach(call: Callable[..., Awaitable[Reply]]) -> Callable[[Console, dict[str, str]], Awaitable[Reply]]:
+    """Run a coaching service that may ask the model (the App's, when one is configured)."""
+    async def run(console: Console, options: dict[str, str]) -> Reply:
+        return await console.app.run(console._identity(), call, console.app.coach, **options)
+    return run
+
+
+async def _coach_feedback(console: Console, options: dict[str, str]) -> Reply:
+    options = dict(options)
+    draft = options.pop("text", "")
+    return await console.app.run(console._identity(), coaching.feedback, console.app.coach, draft=draft, **options)
+
+
+async def _coach_settings(console: Console, options: dict[str, str]) -> Reply:
+    quiet = (console.app.settings.quiet_hours_start, console.app.settings.quiet_hours_end)
+    return await console.app.run(console._identity(), coaching.configure, quiet=quiet, **options)
+
+
+ISSUE_OPTIONS = ("title", "summary", "municipality", "body", "decision", "hashtag", "position", "source", "committee",
+                 "topics", "ask_days")
+POLITICIAN_OPTIONS = ("name", "party", "municipality", "body", "role", "committee", "x_handle", "email", "checked")
+
+
+async def _politician_import(console: Console, options: dict[str, Any]) -> Reply:
+    upload = options.get("file")
+    if not isinstance(upload, ConsoleFile):
+        raise ConsoleError("console.missing_option", command="politician import", option="file")
+    return await console.app.run(console._identity(), politicians.import_csv, upload.data, upload.filename)
+
+
 def _commands() -> tuple[Command, ...]:
     def service(call: Callable[..., Awaitable[Reply]]) -> Callable[[Console, dict[str, str]], Awaitable[Reply]]:
         async def run(console: Console, options: dict[str, str]) -> Reply:
@@ -427,6 +489,53 @@ def _commands() -> tuple[Command, ...]:
         Command(("mydata", "delete"), service(mydata.delete_request)),
         Command(("setup",), _setup, options=tuple(workspaces.CHANNEL_SETTINGS) + tuple(workspaces.ROLE_SETTINGS)
                 + ("language", "timezone")),
+        Command(("issue", "create"), service(issues.create), options=ISSUE_OPTIONS),
+        Command(("issue", "edit"), service(issues.edit), options=("issue", *ISSUE_OPTIONS)),
+        Command(("issue", "close"), service(issues.close), options=("issue", "outcome", "note")),
+        Command(("issue", "list"), service(issues.list_issues), options=("status", "municipality")),
+        Command(("issue", "show"), service(issues.show), options=("issue",)),
+        Command(("issue", "calendar"), service(issues.calendar)),
+        Command(("issue", "map"), service(stances.show_map), options=("issue",)),
+        Command(("issue", "ask"), service(asks.my_question), options=("issue",)),
+        Command(("issue", "asked"), service(asks.mark_asked), options=("issue", "link", "politician")),
+        Command(("issue", "asks"), service(asks.overview), options=("issue",)),
+        Command(("issue", "reminders"), service(asks.set_ask_days), options=("ask_days", "issue")),
+        Command(("issue",), service(issues.list_issues), options=("status", "municipality")),
+        Command(("follow",), service(follows.follow), options=("municipality", "topic", "issue")),
+        Command(("unfollow",), service(follows.unfollow), options=("municipality", "topic", "issue")),
+        Command(("politician", "add"), service(politicians.add), options=POLITICIAN_OPTIONS),
+        Command(("politician", "edit"), service(politicians.edit), options=("politician", *POLITICIAN_OPTIONS)),
+        Command(("politician", "remove"), service(politicians.remove), options=("politician", "municipality")),
+        Command(("politician", "list"), service(politicians.list_politicians),
+                options=("municipality", "body", "party")),
+        Command(("politician", "import"), _politician_import, options=("file",), files=("file",)),
+        Command(("politician", "export"), service(politicians.export_csv), options=("municipality",)),
+        Command(("stance", "set"), service(stances.set_stance),
+                options=("issue", "politician", "stance", "source", "municipality")),
+        Command(("stance", "confirm"), service(stances.confirm), options=("issue", "politician", "municipality")),
+        Command(("stance", "reject"), service(stances.reject), options=("issue", "politician", "municipality")),
+        Command(("stance", "history"), service(stances.history), options=("issue", "politician", "municipality")),
+        Command(("media", "add"), service(media.add),
+                options=("name", "municipality", "x_handle", "kind", "outlet", "email")),
+        Command(("media", "list"), service(media.list_media), options=("municipality",)),
+        Command(("media", "remove"), service(media.remove), options=("media", "municipality")),
+        Command(("council", "seats"), service(stances.set_seats),
+                options=("municipality", "body", "seats", "committee")),
+        Command(("council", "show"), service(stances.show_seats), options=("municipality", "body", "committee")),
+        Command(("hashtag",), service(issues.hashtags), options=("issue",)),
+        Command(("coach", "next"), _coach(coaching.next_step)),
+        Command(("coach", "tweet"), _coach(coaching.tweet), options=("topic", "issue")),
+        Command(("coach", "blog"), _coach(coaching.blog), options=("topic", "issue")),
+        Command(("coach", "feedback"), _coach_feedback, options=("text", "issue", "kind")),
+        Command(("coach", "done"), service(coaching.done), options=("step", "link")),
+        Command(("coach", "progress"), service(coaching.progress)),
+        Command(("coach", "pause"), service(coaching.pause)),
+        Command(("coach", "resume"), service(coaching.resume)),
+        Command(("coach", "overview"), service(coaching.overview)),
+        Command(("coach", "settings"), _coach_settings, options=("hashtag", "day", "hour", "nudges")),
+        Command(("coach", "ladder"), service(coaching.configure_ladder),
+                options=("step", "title", "why", "example", "kind", "position", "active", "reset")),
+        Command(("coach",), _coach(coaching.next_step)),
     )
 
 

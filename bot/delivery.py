@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -270,24 +271,29 @@ class Dispatcher:
         return status, delivery.workspace_id, delivery.reminder_id
 
     async def _mention_unreachable(self, workspace_id: int, reminder_id: int, delivery_ids: list[int]) -> None:
-        """Reach members whose DMs are closed with one channel message that mentions them all."""
+        """Reach members whose DMs are closed in a channel: one message per distinct text, mentioning them all.
+
+        A broadcast (the same text to everyone) becomes one message; personal texts (each member's own next
+        step or question) stay apart, so nobody is shown someone else's message as their own.
+        """
         assert self.notifier is not None
         async with self._sessionmaker() as session:
             rows = (await session.execute(
                 select(Delivery, Member).join(Member, Member.id == Delivery.member_id)
                 .where(Delivery.id.in_(delivery_ids)).order_by(Delivery.id))).all()
             workspace = await session.get_one(Workspace, workspace_id)
-        if not rows:
-            return
-        first = reply_from_json(rows[0][0].message)
-        channel = Channel(rows[0][0].channel or Channel.ANNOUNCEMENTS)
-        mention = Reply(body=first.body, title=first.title, fields=first.fields, links=first.links,
-                        buttons=first.buttons, private=False, mentions=tuple(m.external_id for _, m in rows))
-        try:
-            await self.notifier.post(workspace, channel, mention,
-                                     nonce=nonce_for(f"{reminder_id}:fallback:{delivery_ids[0]}"))
-        except Exception:  # noqa: BLE001 - the DMs are recorded as unreachable either way
-            log.exception("Could not post the channel fallback for reminder %s", reminder_id)
+        groups: dict[tuple[str, str], list[tuple[Delivery, Member]]] = defaultdict(list)
+        for delivery, member in rows:
+            channel = delivery.channel or str(Channel.ANNOUNCEMENTS)
+            groups[(channel, json.dumps(delivery.message, sort_keys=True))].append((delivery, member))
+        for (channel, _), group in groups.items():
+            first_delivery = group[0][0]
+            reply = channel_fallback(reply_from_json(first_delivery.message), tuple(m.external_id for _, m in group))
+            try:
+                await self.notifier.post(workspace, Channel(channel), reply,
+                                         nonce=nonce_for(f"{reminder_id}:fallback:{first_delivery.id}"))
+            except Exception:  # noqa: BLE001 - the DMs are recorded as unreachable either way
+                log.exception("Could not post the channel fallback for reminder %s", reminder_id)
 
 
 async def apply_effects(
@@ -324,11 +330,14 @@ async def _send_direct_or_mention(sessionmaker: async_sessionmaker[AsyncSession]
             async with sessionmaker() as session, session.begin():
                 await session.execute(update(Member).where(Member.id == member.id).values(dm_open=False))
             log.info("Member %s has closed DMs; mentioning them in %s instead", member.id, effect.fallback)
-    reply = effect.reply
-    fallback = Reply(body=text("delivery.dm_closed_fallback", body=reply.body) if reply.body else None,
-                     title=reply.title, fields=reply.fields, buttons=reply.buttons, links=reply.links,
-                     private=False, mentions=(member.external_id,))
-    await notifier.post(workspace, effect.fallback, fallback)
+    await notifier.post(workspace, effect.fallback, channel_fallback(effect.reply, (member.external_id,)))
+
+
+def channel_fallback(reply: Reply, mentions: tuple[str, ...]) -> Reply:
+    """Turn a DM into a channel message for members whose DMs are closed: mention them and say why."""
+    return Reply(body=text("delivery.dm_closed_fallback", body=reply.body) if reply.body else None,
+                 title=reply.title, fields=reply.fields, buttons=reply.buttons, links=reply.links,
+                 private=False, mentions=mentions)
 
 
 def _aware(value: datetime) -> datetime:

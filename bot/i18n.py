@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.replies import Join, Literal, Mention, Renderable, Text
+from bot.replies import Join, Literal, Mention, Renderable, Text, When
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,20 @@ def plain_mention(mention: Mention) -> str:
     return ("#" if mention.kind == "channel" else "@") + mention.id
 
 
-def translate(key: str, language: str, mentions: MentionFormat = plain_mention, /, **params: Any) -> str:
+MomentFormat = Callable[[When, str], str]
+
+
+def plain_moment(moment: When, language: str) -> str:
+    """Write a moment as local text in its zone, in the reader's language: "torsdag 17 december 2026 kl. 18:00"."""
+    local = moment.at.astimezone(ZoneInfo(moment.zone))
+    style = moment.style if moment.style in ("full", "date", "short") else "full"
+    return translate(f"time.format.{style}", language, weekday=translate(f"time.weekday.{local.weekday()}", language),
+                     day=local.day, month=translate(f"time.month.{local.month}", language), year=local.year,
+                     time=local.strftime("%H:%M"))
+
+
+def translate(key: str, language: str, mentions: MentionFormat = plain_mention, moments: MomentFormat = plain_moment,
+              /, **params: Any) -> str:
     """Look up a key and fill in its parameters; falls back to Swedish, then to the key itself."""
     entry = catalog(language).get(key)
     if entry is None:
@@ -56,8 +70,9 @@ def translate(key: str, language: str, mentions: MentionFormat = plain_mention, 
             log.error("Missing catalog key %s", key)
             return key
         log.warning("Key %s missing in %s catalog", key, language)
-    rendered = {name: render(value, language, mentions) if isinstance(value, Text | Literal | Join | Mention)
-                else value for name, value in params.items()}
+    rendered = {name: render(value, language, mentions, moments)
+                if isinstance(value, Text | Literal | Join | Mention | When) else value
+                for name, value in params.items()}
     try:
         return entry.format_map(rendered)
     except (KeyError, IndexError, ValueError):
@@ -65,16 +80,19 @@ def translate(key: str, language: str, mentions: MentionFormat = plain_mention, 
         return entry
 
 
-def render(item: Renderable | str, language: str, mentions: MentionFormat = plain_mention) -> str:
-    """Render a Text, Literal, Join or Mention (plain strings pass through)."""
+def render(item: Renderable | str, language: str, mentions: MentionFormat = plain_mention,
+           moments: MomentFormat = plain_moment) -> str:
+    """Render a Text, Literal, Join, Mention or When (plain strings pass through)."""
     if isinstance(item, Text):
-        return translate(item.key, language, mentions, **item.params)
+        return translate(item.key, language, mentions, moments, **item.params)
     if isinstance(item, Literal):
         return item.value
     if isinstance(item, Mention):
         return mentions(item)
+    if isinstance(item, When):
+        return moments(item, language)
     if isinstance(item, Join):
-        return item.separator.join(item.bullet + render(part, language, mentions) for part in item.items)
+        return item.separator.join(item.bullet + render(part, language, mentions, moments) for part in item.items)
     return item
 
 

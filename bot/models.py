@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.db import UTCDateTime
@@ -147,3 +147,246 @@ class CommandSync(Base):
     scope: Mapped[str] = mapped_column(String(32), primary_key=True)
     tree_hash: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime]
+
+
+class CoachingConfig(Base):
+    """A workspace's coaching settings: the campaign's #hashtag and when the weekly nudge goes out."""
+
+    __tablename__ = "coaching_config"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    hashtag: Mapped[str] = mapped_column(String(101))
+    # ISO weekday (1 = Monday) and hour, in the workspace's time zone.
+    nudge_weekday: Mapped[int] = mapped_column(Integer)
+    nudge_hour: Mapped[int] = mapped_column(Integer)
+    nudges_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CoachingStep(Base):
+    """One rung of a workspace's coaching ladder; the default rungs take their texts from the catalogs."""
+
+    __tablename__ = "coaching_step"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(32))
+    # What the step asks for (tweet, follow, question, blog, media, story): it chooses the ready draft.
+    kind: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    # A step taken off the ladder keeps the progress members made on it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A coordinator's own texts; empty means the catalog's text in the reader's language.
+    title: Mapped[str | None] = mapped_column(String(100))
+    why: Mapped[str | None] = mapped_column(String(500))
+    example: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CoachingProgress(Base):
+    """A step a member has done, with an optional link as evidence."""
+
+    __tablename__ = "coaching_progress"
+    __table_args__ = (UniqueConstraint("member_id", "step_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    step_id: Mapped[int] = mapped_column(ForeignKey("coaching_step.id", ondelete="CASCADE"), index=True)
+    evidence_url: Mapped[str | None] = mapped_column(String(300))
+    done_at: Mapped[datetime]
+
+
+class CoachingMember(Base):
+    """A member's coaching state: whether they paused the weekly nudges."""
+
+    __tablename__ = "coaching_member"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Issue(Base):
+    """A local political decision the group wants to influence: who decides, when, and what we want."""
+
+    __tablename__ = "issue"
+    __table_args__ = (Index("ix_issue_workspace_id_status", "workspace_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(String(1000))
+    municipality: Mapped[str] = mapped_column(String(32))
+    # kommunfullmaktige, kommunstyrelsen, namnd or regionfullmaktige; a nämnd is named in `committee`.
+    body: Mapped[str] = mapped_column(String(32))
+    committee: Mapped[str | None] = mapped_column(String(100))
+    decision_at: Mapped[datetime]
+    # False when only the date is known; the time is then noon local time.
+    decision_has_time: Mapped[bool] = mapped_column(Boolean, default=True)
+    hashtag: Mapped[str] = mapped_column(String(101))
+    source_url: Mapped[str | None] = mapped_column(String(300))
+    position: Mapped[str] = mapped_column(String(1000))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Days before the decision when followers are asked to put a question; None: the workspace's default.
+    ask_days: Mapped[list[int] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_note: Mapped[str | None] = mapped_column(String(300))
+    # Grows with every material change: the alert's key and the calendar event's SEQUENCE.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class IssueSettings(Base):
+    """A workspace's defaults for issues: how many days before a decision followers are asked."""
+
+    __tablename__ = "issue_settings"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    ask_days: Mapped[list[int]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class Follow(Base):
+    """What a member follows: a municipality, a topic, or one issue (its id as the value)."""
+
+    __tablename__ = "follow"
+    __table_args__ = (
+        UniqueConstraint("member_id", "kind", "value"),
+        Index("ix_follow_workspace_id_kind_value", "workspace_id", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class IssueHelper(Base):
+    """A member who offered to help with an issue."""
+
+    __tablename__ = "issue_helper"
+    __table_args__ = (UniqueConstraint("issue_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+
+
+class Politician(Base):
+    """A local politician: party, role, where they sit, how to reach them, and when the list was checked."""
+
+    __tablename__ = "politician"
+    __table_args__ = (UniqueConstraint("workspace_id", "name_key", "municipality"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    # The name folded (case and diacritics), so "Åsa Öberg" and "asa oberg" are the same person.
+    name_key: Mapped[str] = mapped_column(String(100))
+    party: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str | None] = mapped_column(String(100))
+    municipality: Mapped[str] = mapped_column(String(32))
+    # The bodies the politician sits in (kommunfullmaktige, kommunstyrelsen, namnd, regionfullmaktige).
+    bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    committee: Mapped[str | None] = mapped_column(String(100))
+    x_handle: Mapped[str | None] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(200))
+    checked_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Stance(Base):
+    """A politician's stance on an issue; rows are never changed but superseded, so the history is kept.
+
+    A coordinator's stance is confirmed at once; a member's report waits as reported until confirmed or rejected.
+    """
+
+    __tablename__ = "stance"
+    __table_args__ = (Index("ix_stance_issue_id_politician_id", "issue_id", "politician_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
+    politician_id: Mapped[int] = mapped_column(ForeignKey("politician.id", ondelete="CASCADE"), index=True)
+    stance: Mapped[str] = mapped_column(String(16))
+    source_url: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))
+    reported_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    decided_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class Ask(Base):
+    """Which politician a member was asked to question about an issue, in which round, and how it went."""
+
+    __tablename__ = "ask"
+    __table_args__ = (UniqueConstraint("issue_id", "member_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    politician_id: Mapped[int | None] = mapped_column(ForeignKey("politician.id", ondelete="SET NULL"), index=True)
+    # Days before the decision (21, 14, …); 0 for a question the member asked for with /issue ask.
+    round: Mapped[int] = mapped_column(Integer)
+    assigned_at: Mapped[datetime]
+    asked_at: Mapped[datetime | None]
+    asked_url: Mapped[str | None] = mapped_column(String(300))
+    answer: Mapped[str | None] = mapped_column(String(16))
+    answered_at: Mapped[datetime | None]
+
+
+class MediaContact(Base):
+    """A local newspaper, radio station or journalist, by municipality, with their X handle."""
+
+    __tablename__ = "media_contact"
+    __table_args__ = (UniqueConstraint("workspace_id", "name_key", "municipality"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    outlet: Mapped[str | None] = mapped_column(String(100))
+    municipality: Mapped[str] = mapped_column(String(32))
+    x_handle: Mapped[str | None] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CouncilSeat(Base):
+    """How many seats a party holds in a deciding body, for the projected vote."""
+
+    __tablename__ = "council_seat"
+    # Named by hand: the generated name would pass PostgreSQL's 63 characters.
+    __table_args__ = (UniqueConstraint("workspace_id", "municipality", "body", "committee_key", "party_key",
+                                       name="uq_council_seat_scope_party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # "region" for regionfullmäktige, whose seats do not belong to one municipality.
+    municipality: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(String(32))
+    committee_key: Mapped[str] = mapped_column(String(100), default="")
+    party: Mapped[str] = mapped_column(String(40))
+    party_key: Mapped[str] = mapped_column(String(40))
+    seats: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -36,7 +37,7 @@ class Literal:
 class Join:
     """Several renderables shown together, e.g. a bulleted list of problems."""
 
-    items: tuple[Text | Literal | Mention, ...]
+    items: tuple[Text | Literal | Mention | When, ...]
     separator: str = ", "
     bullet: str = ""
 
@@ -49,7 +50,16 @@ class Mention:
     id: str
 
 
-Renderable = Text | Literal | Join | Mention
+@dataclass(frozen=True)
+class When:
+    """A moment in time; Discord shows it in each reader's own zone, other adapters as local text in `zone`."""
+
+    at: datetime  # aware
+    zone: str = "Europe/Stockholm"
+    style: str = "full"  # "full" (date and time), "date" (the date only) or "short"
+
+
+Renderable = Text | Literal | Join | Mention | When
 
 
 @dataclass(frozen=True)
@@ -234,6 +244,8 @@ def _renderable_to_json(item: Renderable | None) -> Any:
         return None
     if isinstance(item, Mention):
         return {"mention": item.kind, "id": item.id}
+    if isinstance(item, When):
+        return {"when": item.at.isoformat(), "zone": item.zone, "style": item.style}
     if isinstance(item, Join):
         return {"join": [_renderable_to_json(i) for i in item.items], "sep": item.separator, "bullet": item.bullet}
     if isinstance(item, Literal):
@@ -242,7 +254,7 @@ def _renderable_to_json(item: Renderable | None) -> Any:
 
 
 def _param_to_json(value: Any) -> Any:
-    if isinstance(value, Text | Literal | Join | Mention):
+    if isinstance(value, Text | Literal | Join | Mention | When):
         return {"$": _renderable_to_json(value)}
     return value
 
@@ -252,6 +264,8 @@ def _renderable_from_json(data: Any) -> Renderable | None:
         return None
     if "mention" in data:
         return Mention(data["mention"], data["id"])
+    if "when" in data:
+        return When(datetime.fromisoformat(data["when"]), data["zone"], data["style"])
     if "join" in data:
         return Join(tuple(_renderable_from_json(i) for i in data["join"]), data["sep"], data["bullet"])  # type: ignore[misc]
     if "literal" in data:

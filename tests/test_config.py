@@ -19,6 +19,10 @@ from bot.config import Settings, SettingsError, load_settings
     ({"database_url": "mysql+aiomysql://u@h/db"}, "DATABASE_URL: driver 'mysql+aiomysql' is not supported"),
     ({"discord_guild_ids": "123,abc"}, "DISCORD_GUILD_IDS: '123' is not a Discord guild id"),
     ({"default_language": "de"}, "DEFAULT_LANGUAGE: unsupported language 'de'"),
+    ({"openai_base_url": "api.openai.com/v1"}, "OPENAI_BASE_URL: is not an http(s) URL"),
+    ({"openai_timeout": 0}, "OPENAI_TIMEOUT: Input should be greater than 0"),
+    ({"discord_api_base": "127.0.0.1:8080/api/v10"}, "DISCORD_API_BASE: is not a http or https URL"),
+    ({"discord_gateway_url": "http://127.0.0.1:8080/gateway"}, "DISCORD_GATEWAY_URL: is not a ws or wss URL"),
 ])
 def test_a_bad_setting_is_one_clear_line(override: dict[str, str], expected: str):
     with pytest.raises(SettingsError) as raised:

@@ -122,6 +122,7 @@ async def test_members_with_closed_dms_are_mentioned_in_one_channel_message(
     assert [s.to for s in notifier.sent if s.to.startswith("dm:")] == ["dm:bo"]
     [fallback] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
     assert fallback.reply.mentions == ("anna", "cia")
+    assert "Hej!" in fallback.text and "kunde inte skicka ett DM" in fallback.text
     async with app.sessionmaker() as session:
         closed = set(await session.scalars(select(Member.external_id).where(Member.dm_open.is_(False))))
     assert closed == {"anna", "cia"}
@@ -171,3 +172,31 @@ def test_quiet_hours_end_at_eight_local_time_across_daylight_saving(local: datet
 
 def test_start_is_a_working_day_morning():
     assert START.astimezone(STOCKHOLM).hour == 10
+
+
+PERSONAL_KIND = "test.personal"
+
+
+@reminders.planner(PERSONAL_KIND)
+async def _plan_personal(session, reminder, now):
+    members = await session.scalars(select(Member).where(Member.workspace_id == reminder.workspace_id)
+                                    .order_by(Member.id))
+    return [reminders.Planned(Reply(body=Literal(f"Ditt steg, {m.external_id}")), member_id=m.id) for m in members]
+
+
+async def test_personal_messages_to_closed_dms_are_not_merged_into_one(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    now = clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        workspace = await get_or_create_workspace(session, "test", "guild-1", "Testgruppen", now)
+        for name in ("anna", "bo"):
+            await get_or_create_member(session, workspace, name, name.title(), now)
+        await reminders.schedule(session, workspace_id=workspace.id, kind=PERSONAL_KIND, key="personal:1",
+                                 due_at=now, now=now)
+    notifier.closed |= {"anna", "bo"}
+
+    await app.dispatcher.run_due()
+
+    posts = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
+    assert sorted((p.reply.mentions, "Ditt steg, " + p.reply.mentions[0] in p.text) for p in posts) == [
+        (("anna",), True), (("bo",), True)]

@@ -12,7 +12,7 @@ import discord
 from discord import ui
 
 from bot import validation
-from bot.i18n import plain_mention, render
+from bot.i18n import plain_mention, plain_moment, render
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -26,6 +26,7 @@ from bot.replies import (
     Renderable,
     Reply,
     Text,
+    When,
     text,
 )
 
@@ -84,6 +85,16 @@ def mention_format(mention: Mention) -> str:
     return plain_mention(mention)
 
 
+def moment_format(moment: When, language: str) -> str:
+    """Write a moment as a Discord timestamp, which each reader sees in their own zone and language."""
+    stamp = int(moment.at.timestamp())
+    if moment.style == "date":
+        return f"<t:{stamp}:D> (<t:{stamp}:R>)"
+    if moment.style == "short":
+        return f"<t:{stamp}:f>"
+    return f"<t:{stamp}:F> (<t:{stamp}:R>)"
+
+
 def _escaped(item: Any) -> Any:
     """Escape markdown in everything users wrote, so a company called *Bygg* is not shown in italics."""
     if isinstance(item, Literal):
@@ -98,8 +109,13 @@ def _escaped(item: Any) -> Any:
 
 
 def render_text(item: Renderable, language: str, *, markdown: bool = True) -> str:
-    """Render for a message (markdown, user text escaped) or, with markdown=False, for a label or a modal."""
-    return render(_escaped(item) if markdown else item, language, mention_format)
+    """Render for a message (markdown, user text escaped) or, with markdown=False, for a label or a modal.
+
+    Labels and modals show no Discord timestamps, so moments are written out there as local text.
+    """
+    if markdown:
+        return render(_escaped(item), language, mention_format, moment_format)
+    return render(item, language, mention_format, plain_moment)
 
 
 def allowed_mentions(user_ids: Iterable[str] = ()) -> discord.AllowedMentions:

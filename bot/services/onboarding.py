@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,9 +24,9 @@ from bot.replies import (
     Reply,
     Role,
     SendDirect,
-    Text,
     text,
 )
+from bot.services import coaching
 from bot.services.context import Actor, get_or_create_member
 from bot.services.profile_fields import CONSENT_FIELD, PROFILE_FIELDS, choice_label, parse_profile
 
@@ -38,6 +38,15 @@ NUDGE_KIND = "onboarding.nudge"
 # A gentle reminder for a member who joined but has not filled in the form after two days.
 NUDGE_AFTER = timedelta(days=2)
 NUDGE_GRACE = timedelta(days=7)
+
+CompletedHook = Callable[[AsyncSession, Actor], Awaitable[None]]
+_completed_hooks: list[CompletedHook] = []
+
+
+def on_completed(fn: CompletedHook) -> CompletedHook:
+    """Register what another feature does when a member completes the onboarding (in the same transaction)."""
+    _completed_hooks.append(fn)
+    return fn
 
 
 def start_button() -> Button:
@@ -94,6 +103,8 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     member.consented_at = actor.now
     member.onboarded_at = actor.now
     await reminders.cancel(session, workspace_id=actor.workspace.id, key=_nudge_key(member.id))
+    for hook in _completed_hooks:
+        await hook(session, actor)
     log.info("Member %s onboarded in workspace %s", member.id, actor.workspace.id)
 
     notice = Reply(body=text("onboarding.coordinator_notice", name=Literal(member.display_name),
@@ -103,18 +114,11 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     return Reply(
         title=text("onboarding.done.title", name=Literal(member.display_name)),
         body=text("onboarding.done.body"),
-        fields=(Field(text("onboarding.done.first_step"), first_step(member)),),
-        buttons=(Button(text("profile.button.show"), "profile.show", style=ButtonStyle.SECONDARY),),
+        fields=(Field(text("onboarding.done.first_step"), await coaching.first_step(session, actor)),),
+        buttons=(coaching.next_button(),
+                 Button(text("profile.button.show"), "profile.show", style=ButtonStyle.SECONDARY)),
         effects=(GrantRole(member.id, Role.MEMBER), PostToChannel(Channel.COORDINATORS, notice)),
     )
-
-
-def first_step(member: Member) -> Text:
-    """The member's first coaching step, chosen by their experience of social media."""
-    experience = member.experience or "none"
-    return text(f"coaching.first_step.{experience}", company=Literal(member.company or ""),
-                municipality=choice_label("municipality", member.municipality),
-                industry=choice_label("industry", member.industry))
 
 
 @reminders.planner(NUDGE_KIND)

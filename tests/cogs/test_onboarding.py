@@ -58,9 +58,9 @@ async def fill_in_the_form(interact: Any, first: FormPageModal, answers: dict[st
     modal = first
     while True:
         done = await submit(interact, modal, answers)
-        [button] = custom_ids(sent(done))
         if modal.page + 1 == modal.page_count:
             return done
+        [button] = custom_ids(sent(done))
         assert button == f"jb:{FORM_PAGE_ACTION}:onboarding/{modal.page + 1}"
         pressed = interact()
         await press(pressed, button)
@@ -92,7 +92,7 @@ async def test_the_form_goes_page_by_page_and_onboards_the_member(cog: Onboardin
     answer = sent(done)
     assert answer["ephemeral"] is True
     assert answer["embed"].title == "Välkommen ombord, Anna!"
-    assert custom_ids(answer) == ["jb:profile.show:"]
+    assert custom_ids(answer) == ["jb:coaching.next:", "jb:profile.show:"]
     row = await stored(app, member)
     assert row.onboarded_at is not None and row.company == "Annas Blommor" and row.municipality == "solvesborg"
     assert row.dm_reminders is True and row.x_handle == "annasblommor"

@@ -28,7 +28,8 @@ async def real_bot(app: App) -> AsyncIterator[JobbBot]:
     """Build a JobbBot that never connects, with the cogs loaded and the translator set."""
     jobb = JobbBot(app)
     await jobb.tree.set_translator(CatalogTranslator())
-    assert await jobb.load_cogs() == ["cogs.mydata", "cogs.onboarding", "cogs.profile", "cogs.setup"]
+    assert await jobb.load_cogs() == ["cogs.coaching", "cogs.follow", "cogs.issues", "cogs.media", "cogs.mydata",
+                                      "cogs.onboarding", "cogs.politicians", "cogs.profile", "cogs.setup"]
     yield jobb
 
 
@@ -46,7 +47,8 @@ def walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 async def test_every_command_is_loaded(real_bot: JobbBot):
     names = {c["name"] for c in await payloads(real_bot)}
 
-    assert names == {"onboard", "profile", "language", "members", "mydata", "setup"}
+    assert names == {"onboard", "profile", "language", "members", "mydata", "setup", "coach",
+                     "issue", "council", "hashtag", "follow", "unfollow", "politician", "stance", "media"}
 
 
 async def test_every_name_and_description_has_swedish_and_english(real_bot: JobbBot):
@@ -121,4 +123,4 @@ async def test_configured_guilds_each_get_the_commands(real_bot: JobbBot, app: A
     assert await real_bot.sync_commands(force=False) == ["111111111111111111", "222222222222222222"]
     synced_to = [call.kwargs["guild"].id for call in real_bot.tree.sync.await_args_list]
     assert synced_to == [111111111111111111, 222222222222222222]
-    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 6
+    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 15

@@ -149,7 +149,7 @@ async def test_onboarding_cancels_the_nudge(app: App, clock: FrozenClock, notifi
     assert notifier.to("dm:anna") == []
     async with app.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Reminder).where(
-            Reminder.status == "pending")) == 0
+            Reminder.kind == onboarding.NUDGE_KIND, Reminder.status == "pending")) == 0
 
 
 async def test_the_welcome_and_the_form_speak_english_in_an_english_workspace(app: App, notifier: RecordingNotifier):

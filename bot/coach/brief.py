@@ -1,0 +1,59 @@
+"""What a draft is about, and what the coach answers with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.drafts import IssueContext
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What a draft needs to know, and all that the model ever sees of a member: no name, handle or id."""
+
+    language: str
+    company: str
+    # The profile's industry value (e.g. "retail"), chosen so templates can speak of that trade.
+    industry: str
+    # The municipality as it is written ("Karlskrona"), or the catalog's "your town" when unknown.
+    municipality: str
+    experience: str
+    goal: str
+    hashtag: str
+    topic: str = ""
+    issue: IssueContext | None = None
+    # The workspace's zone, in which an issue's decision date is told.
+    timezone: str = "Europe/Stockholm"
+
+    @property
+    def politician(self) -> str | None:
+        """Return the X handle (with @) of the politician a draft about the issue should ask, if known."""
+        if self.issue is None:
+            return None
+        return next((f"@{h.lstrip('@')}" for h in self.issue.target_handles if h), None)
+
+    @property
+    def media(self) -> str | None:
+        """Return the X handle (with @) of the local media a draft about the issue should tag, if known."""
+        if self.issue is None:
+            return None
+        return next((f"@{h.lstrip('@')}" for h in self.issue.media_handles if h), None)
+
+
+@dataclass(frozen=True)
+class BlogPlan:
+    """A blog prompt: title ideas and an outline in four parts."""
+
+    titles: tuple[str, ...]
+    problem: str
+    business: str
+    politicians: str
+    action: str
+
+
+@dataclass(frozen=True)
+class ModelFeedback:
+    """What the model adds to the rules' feedback: its comments and, if usable, an improved version."""
+
+    comments: tuple[str, ...]
+    improved: str | None

@@ -1,0 +1,41 @@
+"""The coaching overview as a PNG bar chart, drawn on matplotlib's Agg canvas (no display, no pyplot state)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+BAR_COLOUR = "#1F6F43"  # the embeds' green
+MAX_LABEL = 32
+DPI = 100
+
+
+def _clip(label: str) -> str:
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+
+
+def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, title: str, xlabel: str) -> bytes:
+    """Draw one horizontal bar per label, top to bottom in the given order, each with its value; return a PNG."""
+    if len(labels) != len(values):
+        raise ValueError("one value per label")
+    # The object API with its own canvas: no pyplot, no global state, safe in a server process.
+    figure = Figure(figsize=(8, 1.2 + 0.5 * max(len(labels), 1)), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    positions = list(range(len(labels)))
+    bars = axes.barh(positions, values, color=BAR_COLOUR)
+    axes.set_yticks(positions, [_clip(label) for label in labels])
+    axes.invert_yaxis()
+    axes.set_title(title)
+    axes.set_xlabel(xlabel)
+    axes.set_xlim(0, max([*values, 1]) * 1.15)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.bar_label(bars, padding=3)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,135 @@
+"""The coach's model: one OpenAI-compatible client, asked with a timeout, whose answers are checked.
+
+Every failure (a timeout, a refused connection, an HTTP error, output that is not the JSON asked for) gives
+None, and the caller answers from its templates: a slow or failing model never fails a command. Prompts and
+member texts are never logged, only what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from bot.coach import prompts
+from bot.coach.brief import BlogPlan, Brief, ModelFeedback
+
+log = logging.getLogger(__name__)
+
+MAX_TOKENS = 900
+# A reply is read as JSON; some models wrap it in a ```json fence or add a sentence around it.
+_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+MAX_TITLE = 120
+MAX_PART = 600
+MAX_COMMENT = 300
+MAX_TEXT_DRAFT = 1200
+
+
+class CoachModel:
+    """Ask an OpenAI-compatible chat model for drafts and feedback; None whenever it cannot help in time."""
+
+    def __init__(self, *, api_key: str, model: str, timeout: float, base_url: str | None = None) -> None:
+        self.model = model
+        self.timeout = timeout
+        # max_retries=0: a retry with backoff would blow the time a member waits; the templates answer instead.
+        self._client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.close()
+
+    async def ask(self, system: str, user: str) -> dict[str, Any] | None:
+        """Ask for a JSON object; return it, or None on a timeout, an error or output that is not JSON."""
+        try:
+            # The client's own timeout covers each network phase; this one bounds the whole call.
+            response = await asyncio.wait_for(self._client.chat.completions.create(
+                model=self.model, messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                max_tokens=MAX_TOKENS), timeout=self.timeout + 1)
+        except (TimeoutError, openai.APITimeoutError):
+            log.warning("The model did not answer within %.1f s; answering from the templates", self.timeout)
+            return None
+        except openai.APIStatusError as error:
+            log.warning("The model answered HTTP %s; answering from the templates", error.status_code)
+            return None
+        except openai.OpenAIError as error:
+            log.warning("The model could not be asked (%s); answering from the templates", type(error).__name__)
+            return None
+        except ValueError as error:  # a body that is not JSON at all
+            log.warning("The model's response could not be read (%s); answering from the templates",
+                        type(error).__name__)
+            return None
+        try:
+            content = response.choices[0].message.content or ""
+        except (AttributeError, IndexError, TypeError):
+            log.warning("The model's response had no message; answering from the templates")
+            return None
+        return _json_object(content)
+
+    async def tweets(self, brief: Brief, hashtag: str) -> list[str] | None:
+        """Ask for three tweets; return the strings given (the caller checks each), or None."""
+        answer = await self.ask(*prompts.tweets(brief, hashtag))
+        items = answer.get("tweets") if answer else None
+        if not isinstance(items, list):
+            return _unusable("tweets") if answer is not None else None
+        return [item.strip() for item in items if isinstance(item, str) and item.strip()]
+
+    async def step_draft(self, brief: Brief, step_title: str, *, tweet: bool, hashtag: str) -> str | None:
+        """Ask for the ready draft of a ladder step (a tweet, or a short text); None when unusable."""
+        answer = await self.ask(*prompts.step_draft(brief, step_title, tweet=tweet, hashtag=hashtag))
+        draft = answer.get("draft") if answer else None
+        if not isinstance(draft, str) or not draft.strip() or len(draft) > MAX_TEXT_DRAFT:
+            return _unusable("draft") if answer is not None else None
+        return draft.strip()
+
+    async def blog(self, brief: Brief) -> BlogPlan | None:
+        """Ask for title ideas and an outline; None when the answer lacks a part."""
+        answer = await self.ask(*prompts.blog(brief))
+        if answer is None:
+            return None
+        titles = answer.get("titles")
+        parts = [answer.get(name) for name in ("problem", "business", "politicians", "action")]
+        if (not isinstance(titles, list) or not titles
+                or not all(isinstance(t, str) and t.strip() and len(t) <= MAX_TITLE for t in titles)
+                or not all(isinstance(p, str) and p.strip() and len(p) <= MAX_PART for p in parts)):
+            return _unusable("blog")
+        return BlogPlan(tuple(t.strip() for t in titles[:3]), *(p.strip() for p in parts))  # type: ignore[union-attr]
+
+    async def feedback(self, brief: Brief, draft: str, kind: str, findings: list[str]) -> ModelFeedback | None:
+        """Ask for comments and an improved version; None when the answer has neither."""
+        answer = await self.ask(*prompts.feedback(brief, draft, kind, findings))
+        if answer is None:
+            return None
+        comments = answer.get("comments")
+        improved = answer.get("improved")
+        usable = tuple(c.strip() for c in comments[:3] if isinstance(c, str) and c.strip()
+                       and len(c) <= MAX_COMMENT) if isinstance(comments, list) else ()
+        improved = improved.strip() if isinstance(improved, str) and improved.strip() else None
+        if not usable and improved is None:
+            return _unusable("feedback")
+        return ModelFeedback(usable, improved)
+
+
+def _json_object(content: str) -> dict[str, Any] | None:
+    match = _JSON_OBJECT.search(content)
+    if match is None:
+        log.warning("The model did not answer with JSON; answering from the templates")
+        return None
+    try:
+        value = json.loads(match.group(0))
+    except json.JSONDecodeError:
+        log.warning("The model's JSON could not be read; answering from the templates")
+        return None
+    if not isinstance(value, dict):
+        log.warning("The model's JSON was not an object; answering from the templates")
+        return None
+    return value
+
+
+def _unusable(what: str) -> None:
+    log.warning("The model's %s answer was not usable; answering from the templates", what)
+    return None

@@ -1,0 +1,539 @@
+"""Ask in good time: before a decision, each follower gets a question to one politician, spread over the targets.
+
+Rounds fall due a number of days before the decision (21 and 14 by default). Who asks whom is recorded per
+member (so a restart does not reshuffle, and the coordinators can see it); members mark that they asked, with a
+link, and report the answer in one click; a reported stance waits for a coordinator to confirm it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import reminders, validation
+from bot.actions import action, form
+from bot.errors import UserError
+from bot.i18n import render, translate
+from bot.models import Ask, Issue, IssueSettings, Member, Politician, Reminder, Stance, Workspace
+from bot.replies import (
+    Button,
+    ButtonStyle,
+    Channel,
+    Field,
+    Form,
+    FormField,
+    Join,
+    Literal,
+    PostToChannel,
+    Reply,
+    Text,
+    When,
+    text,
+)
+from bot.services import civics, drafts, follows, media, mydata, stances
+from bot.services.context import Actor, audit, language_of
+
+log = logging.getLogger(__name__)
+
+ASK_KIND = "issues.ask"
+DEFAULT_ASK_DAYS = (21, 14)
+MAX_ASK_DAYS = 120
+# A round that could not go out within two days (the bot was down) is skipped rather than sent stale.
+ASK_GRACE = timedelta(days=2)
+ASKED_ACTION = "asks.asked"
+ANSWER_ACTION = "asks.answer"
+MINE_ACTION = "asks.mine"
+ASKED_FORM = "asks.asked"
+MAX_MENTIONS = 50
+OVERVIEW_SHOWN = 40
+_DAY_LIST = re.compile(r"[\s,;+/]+")
+NO_ROUNDS = {"0", "av", "off", "none", "inga", "ingen", "nej", "no"}
+
+
+# -- rounds ---------------------------------------------------------------------------------------------------
+
+def parse_ask_days(raw: str) -> list[int]:
+    """Read "21, 14" into [21, 14] (each 1–120 days, latest first); "0" or "av"/"off" means no rounds."""
+    label = text("field.ask_days")
+    value = validation.fold(raw or "")
+    if value in NO_ROUNDS:
+        return []
+    days: set[int] = set()
+    for part in filter(None, _DAY_LIST.split(value)):
+        if not part.isdigit() or not 1 <= int(part) <= MAX_ASK_DAYS:
+            raise validation.FieldProblem(label, text("errors.ask_days", value=(raw or "")[:40], max=MAX_ASK_DAYS))
+        days.add(int(part))
+    if not days:
+        raise validation.FieldProblem(label, text("errors.ask_days", value=(raw or "")[:40], max=MAX_ASK_DAYS))
+    return sorted(days, reverse=True)
+
+
+async def workspace_ask_days(session: AsyncSession, workspace_id: int) -> list[int]:
+    """Return the workspace's default rounds."""
+    settings = await session.get(IssueSettings, workspace_id)
+    return list(settings.ask_days) if settings is not None else list(DEFAULT_ASK_DAYS)
+
+
+async def ask_days_for(session: AsyncSession, issue: Issue) -> list[int]:
+    """Return an issue's rounds: its own, or the workspace's."""
+    if issue.ask_days is not None:
+        return list(issue.ask_days)
+    return await workspace_ask_days(session, issue.workspace_id)
+
+
+def _key_prefix(issue: Issue) -> str:
+    return f"{ASK_KIND}:{issue.id}:"
+
+
+def _key(issue: Issue, days: int) -> str:
+    # The version is in the key: when the decision moves, rounds that already went out may come due again.
+    return f"{_key_prefix(issue)}v{issue.version}:{days}"
+
+
+async def schedule_rounds(session: AsyncSession, issue: Issue, now: datetime) -> list[datetime]:
+    """Plan the issue's rounds that are still to come; cancel the ones no longer wanted. Return the times."""
+    wanted: dict[str, datetime] = {}
+    if issue.status == civics.OPEN:
+        for days in await ask_days_for(session, issue):
+            due = issue.decision_at - timedelta(days=days)
+            if due > now:
+                wanted[_key(issue, days)] = due
+                await reminders.schedule(session, workspace_id=issue.workspace_id, kind=ASK_KIND,
+                                         key=_key(issue, days), due_at=due, now=now,
+                                         payload={"issue_id": issue.id, "days": days}, grace=ASK_GRACE)
+    pending = await session.scalars(select(Reminder.key).where(
+        Reminder.workspace_id == issue.workspace_id, Reminder.key.like(_key_prefix(issue) + "%"),
+        Reminder.status == reminders.PENDING))
+    for key in list(pending):
+        if key not in wanted:
+            await reminders.cancel(session, workspace_id=issue.workspace_id, key=key)
+    return sorted(wanted.values())
+
+
+def targets(model: stances.MapModel) -> list[stances.MapRow]:
+    """The politicians to ask: the undecided and unknown; when there are none, the deciding votes."""
+    return list(model.undecided) or list(model.priority)
+
+
+async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member], round_days: int,
+                 model: stances.MapModel, now: datetime) -> dict[int, Ask]:
+    """Give each member one politician to ask in a round, spread so that not everyone asks the same person.
+
+    Deterministic: members in id order each take the target with the fewest askers so far on this issue (ties
+    by the map's order), preferring one they were not given before. Existing assignments are kept.
+    """
+    order = [row.politician_id for row in targets(model)]
+    existing = list(await session.scalars(select(Ask).where(Ask.issue_id == issue.id).order_by(Ask.id)))
+    load = Counter(a.politician_id for a in existing if a.politician_id is not None)
+    given: dict[int, set[int]] = {}
+    for ask in existing:
+        if ask.politician_id is not None:
+            given.setdefault(ask.member_id, set()).add(ask.politician_id)
+    this_round = {a.member_id: a for a in existing if a.round == round_days}
+    result: dict[int, Ask] = {}
+    for member in sorted(members, key=lambda m: m.id):
+        if member.id in this_round:
+            result[member.id] = this_round[member.id]
+            continue
+        chosen = None
+        if order:
+            fresh = [p for p in order if p not in given.get(member.id, set())] or order
+            chosen = min(fresh, key=lambda p: (load[p], order.index(p)))
+            load[chosen] += 1
+            given.setdefault(member.id, set()).add(chosen)
+        ask = Ask(workspace_id=issue.workspace_id, issue_id=issue.id, member_id=member.id, politician_id=chosen,
+                  round=round_days, assigned_at=now)
+        session.add(ask)
+        result[member.id] = ask
+    await session.flush()
+    return result
+
+
+@reminders.planner(ASK_KIND)
+async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    issue = await session.get(Issue, reminder.payload["issue_id"])
+    if issue is None or issue.status != civics.OPEN or issue.decision_at <= now:
+        return []
+    members = await follows.followers(session, issue)
+    if not members:
+        return []
+    workspace = await session.get_one(Workspace, issue.workspace_id)
+    round_days = int(reminder.payload["days"])
+    model = await stances.build_model(session, issue)
+    assigned = await assign(session, issue, members, round_days, model, now)
+    media_handles = await media.handles_for(session, issue.workspace_id, issue.municipality)
+    planned: list[reminders.Planned] = []
+    in_channel: list[Member] = []
+    for member in members:
+        # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
+        if member.dm_reminders and member.dm_open:
+            ask = assigned[member.id]
+            politician = await session.get(Politician, ask.politician_id) if ask.politician_id else None
+            reply = draft_reply(issue, politician, media_handles, workspace.timezone,
+                                language_of(member, workspace), round_days=round_days)
+            planned.append(reminders.Planned(reply, member_id=member.id, channel=Channel.ANNOUNCEMENTS))
+        else:
+            in_channel.append(member)
+    if in_channel:
+        planned.append(reminders.Planned(_channel_call(issue, in_channel, workspace.timezone),
+                                         channel=Channel.ANNOUNCEMENTS))
+    log.info("Ask round %s of issue %s: %d followers", round_days, issue.id, len(members))
+    return planned
+
+
+def _when(issue: Issue, zone: str) -> When:
+    return When(issue.decision_at, zone, "full" if issue.decision_has_time else "date")
+
+
+def _channel_call(issue: Issue, members: Sequence[Member], zone: str) -> Reply:
+    mentioned = tuple(m.external_id for m in members[:MAX_MENTIONS])
+    if len(members) > MAX_MENTIONS:
+        log.warning("Ask round of issue %s: %d members mentioned, %d left out", issue.id, MAX_MENTIONS,
+                    len(members) - MAX_MENTIONS)
+    return Reply(title=text("asks.call.title", title=Literal(issue.title)),
+                 body=text("asks.call.body", body=civics.body_label(issue.body, issue.committee),
+                           municipality=civics.municipality_label(issue.municipality), when=_when(issue, zone),
+                           hashtag=Literal(issue.hashtag)),
+                 buttons=(Button(text("asks.button.mine"), MINE_ACTION, str(issue.id), ButtonStyle.PRIMARY),),
+                 private=False, mentions=mentioned)
+
+
+# -- the draft ------------------------------------------------------------------------------------------------
+
+def _first_sentence(value: str, limit: int = 140) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", value.strip(), maxsplit=1)[0]
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def compose(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
+            language: str) -> str:
+    """Write the question a member can post: to the politician (@handle or name), the #hashtag and @media.
+
+    It always fits X: the why goes first, then the title is shortened.
+    """
+    local = issue.decision_at.astimezone(ZoneInfo(zone))
+    day = f"{local.day} {translate(f'time.month.{local.month}', language)}"
+    body = render(civics.body_label(issue.body, issue.committee), language)
+    if politician is None:
+        target = render(text("asks.draft.to_body", body=body,
+                             municipality=civics.municipality_label(issue.municipality)), language)
+    else:
+        target = drafts.handle(politician.x_handle) or politician.name
+    tail = " ".join([issue.hashtag, *("@" + h for h in media_handles)])
+    why = _first_sentence(issue.position)
+    title = issue.title
+    while True:
+        question = translate("asks.draft.question", language, target=target, title=title, body=body, date=day)
+        post = " ".join(part for part in (question, why, tail) if part)
+        if drafts.fits_x(post):
+            return post
+        if why:
+            why = ""
+        elif len(title) > 20:
+            title = title[: max(20, len(title) - 20)].rstrip() + "…"
+        else:
+            return post[:270]
+
+
+def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
+                language: str, *, round_days: int | None = None, private: bool = False) -> Reply:
+    """The message with a member's question: whom to ask, the draft, share links, and the buttons to report."""
+    post = compose(issue, politician, media_handles, zone, language)
+    when = _when(issue, zone)
+    body_label = civics.body_label(issue.body, issue.committee)
+    if round_days:
+        body = text("asks.draft.body_round", days=round_days, body=body_label, when=when)
+    else:
+        body = text("asks.draft.body", body=body_label, when=when)
+    fields = [Field(text("asks.field.target"), _target_label(politician)),
+              Field(text("asks.field.draft"), Literal(post)),
+              Field(text("asks.field.position"), Literal(issue.position))]
+    buttons: tuple[Button, ...] = ()
+    if politician is not None:
+        buttons = (Button(text("asks.button.asked"), ASKED_ACTION, str(issue.id), ButtonStyle.SUCCESS),
+                   *answer_buttons(issue.id))
+    return Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
+                 buttons=buttons, links=drafts.share_links(post, url=issue.source_url, hashtag=issue.hashtag),
+                 private=private)
+
+
+def _target_label(politician: Politician | None) -> Text | Literal:
+    if politician is None:
+        return text("asks.no_target")
+    parts = [f"{politician.name} ({politician.party})"]
+    if politician.role:
+        parts.append(politician.role)
+    if politician.x_handle:
+        parts.append("@" + politician.x_handle)
+    return Literal(", ".join(parts))
+
+
+def answer_buttons(issue_id: int) -> tuple[Button, ...]:
+    """One click to tell what the politician answered."""
+    styles = {"for": ButtonStyle.SUCCESS, "against": ButtonStyle.DANGER, "undecided": ButtonStyle.SECONDARY,
+              "no_answer": ButtonStyle.SECONDARY}
+    return tuple(Button(text(f"asks.button.answer.{answer}"), ANSWER_ACTION, f"{issue_id}-{answer}", styles[answer])
+                 for answer in civics.ANSWERS)
+
+
+# -- members ----------------------------------------------------------------------------------------------------
+
+def _require_onboarded(actor: Actor) -> Member:
+    if actor.member.onboarded_at is None:
+        raise UserError("profile.not_onboarded")
+    return actor.member
+
+
+async def _my_asks(session: AsyncSession, member: Member, issue: Issue) -> list[Ask]:
+    return list(await session.scalars(select(Ask).where(Ask.issue_id == issue.id, Ask.member_id == member.id)
+                                      .order_by(Ask.id.desc())))
+
+
+async def _adhoc_round(session: AsyncSession, member: Member, issue: Issue) -> int:
+    """Questions outside the scheduled rounds are numbered 0, -1, -2, …"""
+    lowest = await session.scalar(select(func.min(Ask.round)).where(Ask.issue_id == issue.id,
+                                                                    Ask.member_id == member.id, Ask.round <= 0))
+    return 0 if lowest is None else lowest - 1
+
+
+async def my_question(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+    """Give the member their question about an issue now: their current target, or a new one."""
+    member = _require_onboarded(actor)
+    found = await civics.find_issue(session, actor.workspace.id, issue, open_only=True)
+    mine = await _my_asks(session, member, found)
+    current = next((a for a in mine if a.asked_at is None and a.politician_id is not None), None)
+    if current is None:
+        model = await stances.build_model(session, found)
+        assigned = await assign(session, found, [member], await _adhoc_round(session, member, found), model,
+                                actor.now)
+        current = assigned[member.id]
+    politician = await session.get(Politician, current.politician_id) if current.politician_id else None
+    handles = await media.handles_for(session, actor.workspace.id, found.municipality)
+    return draft_reply(found, politician, handles, actor.workspace.timezone, actor.language, private=True)
+
+
+@action(MINE_ACTION)
+async def _mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    issue = await _pressed_issue(session, actor, arg)
+    return await my_question(session, actor, str(issue.id))
+
+
+async def _pressed_issue(session: AsyncSession, actor: Actor, arg: str) -> Issue:
+    issue = await session.get(Issue, int(arg)) if arg.isdigit() else None
+    if issue is None or issue.workspace_id != actor.workspace.id:
+        raise UserError("errors.unknown_button")
+    return issue
+
+
+def asked_form(issue_id: int) -> Form:
+    """The form that takes the link to the question a member asked."""
+    return Form(ASKED_FORM, text("asks.form.title"), (
+        FormField("link", text("asks.form.link"), required=True, max_length=300,
+                  placeholder=text("asks.form.link.placeholder")),), arg=str(issue_id))
+
+
+@action(ASKED_ACTION)
+async def _asked_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    _require_onboarded(actor)
+    issue = await _pressed_issue(session, actor, arg)
+    return Reply(form=asked_form(issue.id))
+
+
+@form(ASKED_FORM)
+async def _asked_submitted(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = "") -> Reply:
+    issue = await _pressed_issue(session, actor, arg)
+    return await mark_asked(session, actor, str(issue.id), values.get("link", ""))
+
+
+async def mark_asked(session: AsyncSession, actor: Actor, issue: str = "", link: str = "", politician: str = ""
+                     ) -> Reply:
+    """Record that the member asked their politician (or the one named), with a link to the question."""
+    member = _require_onboarded(actor)
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    url = validation.web_url(link, text("asks.form.link"))
+    if url is None:
+        raise validation.FieldProblem(text("asks.form.link"), text("errors.required"))
+    mine = await _my_asks(session, member, found)
+    ask: Ask | None
+    if politician:
+        person = await civics.find_politician(session, actor.workspace.id, politician)
+        ask = next((a for a in mine if a.politician_id == person.id), None)
+        if ask is None:
+            ask = Ask(workspace_id=actor.workspace.id, issue_id=found.id, member_id=member.id,
+                      politician_id=person.id, round=await _adhoc_round(session, member, found),
+                      assigned_at=actor.now)
+            session.add(ask)
+    else:
+        ask = next((a for a in mine if a.asked_at is None and a.politician_id is not None), None) or \
+            next((a for a in mine if a.politician_id is not None), None)
+        if ask is None:
+            raise UserError("asks.none_assigned", title=Literal(found.title))
+    ask.asked_at = actor.now
+    ask.asked_url = url
+    await session.flush()
+    person = await session.get_one(Politician, ask.politician_id)
+    return Reply(body=text("asks.asked.thanks", politician=civics.politician_label(person)),
+                 buttons=answer_buttons(found.id))
+
+
+@action(ANSWER_ACTION)
+async def _answer_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    issue_id, _, answer = arg.partition("-")
+    if answer not in civics.ANSWERS:
+        raise UserError("errors.unknown_button")
+    issue = await _pressed_issue(session, actor, issue_id)
+    return await report_answer(session, actor, issue, answer)
+
+
+async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answer: str) -> Reply:
+    """Record what the politician answered; a stance shows on the map as reported until a coordinator confirms."""
+    member = _require_onboarded(actor)
+    mine = [a for a in await _my_asks(session, member, issue) if a.politician_id is not None]
+    ask = next((a for a in mine if a.asked_at is not None and a.answer is None), None) or \
+        next((a for a in mine if a.asked_at is not None), None) or next(iter(mine), None)
+    if ask is None:
+        raise UserError("asks.none_assigned", title=Literal(issue.title))
+    politician = await session.get_one(Politician, ask.politician_id)
+    ask.asked_at = ask.asked_at or actor.now
+    ask.answer = answer
+    ask.answered_at = actor.now
+    if answer == "no_answer":
+        return Reply(body=text("asks.answer.no_answer", politician=civics.politician_label(politician)))
+    # A member who corrects their answer replaces their own earlier report.
+    await session.execute(update(Stance).where(
+        Stance.issue_id == issue.id, Stance.politician_id == politician.id, Stance.status == civics.REPORTED,
+        Stance.reported_by_member_id == member.id).values(status=civics.SUPERSEDED))
+    row = await stances.report(session, actor, issue, politician, answer)
+    notice = Reply(body=text("asks.answer.notice", name=Literal(member.display_name),
+                             politician=civics.politician_label(politician), stance=stances.stance_label(answer),
+                             issue=Literal(issue.title),
+                             link=Literal(f" {ask.asked_url}") if ask.asked_url else ""),
+                   buttons=stances.review_buttons(row.id), private=False)
+    return Reply(body=text("asks.answer.reported", politician=civics.politician_label(politician),
+                           stance=stances.stance_label(answer)),
+                 effects=(PostToChannel(Channel.COORDINATORS, notice),))
+
+
+# -- coordinators -----------------------------------------------------------------------------------------------
+
+async def overview(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+    """Show the coordinators who was asked to question whom about an issue, who did, and the answers."""
+    actor.require_coordinator()
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    rows = (await session.execute(
+        select(Ask, Member, Politician).join(Member, Member.id == Ask.member_id)
+        .outerjoin(Politician, Politician.id == Ask.politician_id)
+        .where(Ask.issue_id == found.id))).all()
+    title = text("asks.overview.title", title=Literal(found.title))
+    if not rows:
+        return Reply(title=title, body=text("asks.overview.none"))
+    rows.sort(key=lambda r: (r[2].name_key if r[2] else "~", r[1].display_name.lower(), -r[0].round))
+    zone = actor.workspace.timezone
+    lines: list[Text] = []
+    for ask, member, politician in rows[:OVERVIEW_SHOWN]:
+        status: Text
+        if ask.asked_at is not None:
+            status = text("asks.overview.asked", when=When(ask.asked_at, zone, "short"),
+                          link=Literal(f" {ask.asked_url}") if ask.asked_url else "")
+        else:
+            status = text("asks.overview.not_yet")
+        lines.append(text("asks.overview.line", member=Literal(member.display_name),
+                          politician=civics.politician_label(politician) if politician else text("asks.no_target"),
+                          round=text("asks.overview.round", days=ask.round) if ask.round > 0
+                          else text("asks.overview.adhoc"),
+                          status=status,
+                          answer=text("asks.overview.answer", answer=stances.stance_label(ask.answer))
+                          if ask.answer else ""))
+    asked = sum(1 for r in rows if r[0].asked_at is not None)
+    answered = sum(1 for r in rows if r[0].answer is not None)
+    more = len(rows) - OVERVIEW_SHOWN
+    return Reply(title=title,
+                 body=text("asks.overview.body", lines=Join(tuple(lines), "\n", "• "),
+                           more=text("asks.overview.more", count=more) if more > 0 else ""),
+                 fields=(Field(text("asks.overview.totals"),
+                               text("asks.overview.counts", assigned=len(rows), asked=asked, answered=answered)),))
+
+
+async def set_ask_days(session: AsyncSession, actor: Actor, ask_days: str = "", issue: str = "") -> Reply:
+    """Set when followers are asked (days before the decision), for one issue or as the workspace's default."""
+    actor.require_coordinator()
+    if issue:
+        found = await civics.find_issue(session, actor.workspace.id, issue)
+        if ask_days:
+            found.ask_days = parse_ask_days(ask_days)
+            found.updated_at = actor.now
+            audit(session, actor, "issue.ask_days", issue_id=found.id, days=found.ask_days)
+        days = await ask_days_for(session, found)
+        planned = await schedule_rounds(session, found, actor.now)
+        if not days:
+            return Reply(body=text("asks.days.issue_off", title=Literal(found.title)))
+        return Reply(body=text("asks.days.issue", title=Literal(found.title), days=_days_label(days),
+                               planned=_planned_label(planned, actor.workspace.timezone)))
+    if ask_days:
+        days = parse_ask_days(ask_days)
+        settings = await session.get(IssueSettings, actor.workspace.id)
+        if settings is None:
+            session.add(IssueSettings(workspace_id=actor.workspace.id, ask_days=days, updated_at=actor.now))
+        else:
+            settings.ask_days = days
+            settings.updated_at = actor.now
+        await session.flush()
+        audit(session, actor, "issue.default_ask_days", days=days)
+        open_issues = await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
+                                                                Issue.status == civics.OPEN))
+        # An issue with rounds of its own keeps them (a JSON null is not SQL NULL, so this is checked here).
+        for found in [i for i in open_issues if i.ask_days is None]:
+            await schedule_rounds(session, found, actor.now)
+    days = await workspace_ask_days(session, actor.workspace.id)
+    if not days:
+        return Reply(body=text("asks.days.workspace_off"))
+    return Reply(body=text("asks.days.workspace", days=_days_label(days)))
+
+
+def _days_label(days: Sequence[int]) -> Literal:
+    return Literal(", ".join(str(d) for d in days))
+
+
+def _planned_label(planned: Sequence[datetime], zone: str) -> Text | Join:
+    if not planned:
+        return text("asks.days.nothing_planned")
+    return Join(tuple(When(at, zone, "short") for at in planned))
+
+
+# -- my data ----------------------------------------------------------------------------------------------------
+
+async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
+    asks = (await session.execute(
+        select(Ask, Issue.title, Politician.name).join(Issue, Issue.id == Ask.issue_id)
+        .outerjoin(Politician, Politician.id == Ask.politician_id)
+        .where(Ask.member_id == member.id).order_by(Ask.id))).all()
+    reports = (await session.execute(
+        select(Stance, Issue.title, Politician.name).join(Issue, Issue.id == Stance.issue_id)
+        .join(Politician, Politician.id == Stance.politician_id)
+        .where(Stance.reported_by_member_id == member.id).order_by(Stance.id))).all()
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "asks": [{"issue": title, "politician": name, "round": a.round, "assigned_at": iso(a.assigned_at),
+                  "asked_at": iso(a.asked_at), "asked_url": a.asked_url, "answer": a.answer,
+                  "answered_at": iso(a.answered_at)} for a, title, name in asks],
+        "stance_reports": [{"issue": title, "politician": name, "stance": s.stance, "status": s.status,
+                            "at": iso(s.created_at)} for s, title, name in reports],
+    }
+
+
+async def _erase(session: AsyncSession, member: Member) -> None:
+    """Asks go with the member row (CASCADE); reports stay on the map without saying who made them (SET NULL)."""
+
+
+mydata.data_hook("issue_asks", _export, _erase)

@@ -1,0 +1,244 @@
+"""The shared vocabulary of issues and politicians: deciding bodies, topics, stances, and finding things by name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import validation
+from bot.errors import UserError
+from bot.models import Issue, Politician, Stance, Workspace
+from bot.replies import Choice, Join, Literal, Text, text
+from bot.services.profile_fields import MUNICIPALITIES, choice_label
+
+BODIES = ("kommunfullmaktige", "kommunstyrelsen", "namnd", "regionfullmaktige")
+COMMITTEE_BODY = "namnd"
+REGION_BODY = "regionfullmaktige"
+# Seats and politicians of the region's council do not belong to one municipality.
+REGION = "region"
+BODY_CHOICES = tuple(Choice(b, text(f"body.{b}")) for b in BODIES)
+BODY_ALIASES = {"kf": "kommunfullmaktige", "ks": "kommunstyrelsen", "rf": "regionfullmaktige",
+                "namnden": "namnd", "committee": "namnd"}
+TOPICS = ("parkering", "upphandling", "infrastruktur", "skola", "naringslivsklimat", "bostader",
+          "kollektivtrafik", "besoksnaring")
+TOPIC_CHOICES = tuple(Choice(t, text(f"topic.{t}")) for t in TOPICS)
+STANCES = ("for", "against", "undecided", "unknown")
+STANCE_CHOICES = tuple(Choice(s, text(f"stance.{s}")) for s in STANCES)
+# What a member reports back after asking: a stance, or that no answer came.
+ANSWERS = ("for", "against", "undecided", "no_answer")
+OUTCOMES = ("won", "lost", "postponed", "withdrawn", "other")
+OUTCOME_CHOICES = tuple(Choice(o, text(f"issues.outcome.{o}")) for o in OUTCOMES)
+OPEN, CLOSED = "open", "closed"
+CONFIRMED, REPORTED, REJECTED, SUPERSEDED = "confirmed", "reported", "rejected", "superseded"
+# Several bodies in one value: "kommunfullmäktige+kommunstyrelsen", "KF, KS", "KF/KS".
+_LIST_SEPARATORS = re.compile(r"\s*(?:[+,/&|]|\boch\b|\band\b)\s*", re.I)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def read_all(readers: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run every check of a form, and report all the problems at once (or return the values by name)."""
+    problems: list[validation.FieldProblem] = []
+    values: dict[str, Any] = {}
+    for name, read in readers.items():
+        try:
+            values[name] = read()
+        except validation.FieldProblem as problem:
+            problems.append(problem)
+    validation.collect(problems)
+    return values
+
+
+def municipality(raw: str, *, required: bool = True) -> str | None:
+    """Read a municipality by its code or name."""
+    return validation.choice(raw, text("field.municipality"), MUNICIPALITIES, required=required)
+
+
+def municipality_label(code: str | None) -> Text | Literal:
+    """Show a municipality."""
+    return choice_label("municipality", code)
+
+
+def body(raw: str, *, required: bool = True) -> str | None:
+    """Read a deciding body by its code, its name in either language, or KF/KS/RF."""
+    alias = BODY_ALIASES.get(validation.fold(raw or ""))
+    return alias or validation.choice(raw, text("field.body"), BODY_CHOICES, required=required)
+
+
+def bodies(raw: str) -> list[str]:
+    """Read one or several bodies ("KF+KS"); each at most once, in the order of BODIES."""
+    found = {body(part) for part in _LIST_SEPARATORS.split(raw or "") if part.strip()}
+    return [b for b in BODIES if b in found]
+
+
+def topics(raw: str) -> list[str]:
+    """Read a comma-separated list of topics by code or name."""
+    found = {validation.choice(part, text("field.topics"), TOPIC_CHOICES)
+             for part in _LIST_SEPARATORS.split(raw or "") if part.strip()}
+    return [t for t in TOPICS if t in found]
+
+
+def email(raw: str, label: Text) -> str | None:
+    """Accept an e-mail address (or nothing)."""
+    value = validation.clean_text(raw, label, max_length=200)
+    if value is not None and not EMAIL.match(value):
+        raise validation.FieldProblem(label, text("errors.email", value=value[:60]))
+    return value
+
+
+def body_label(code: str, committee: str | None = None) -> Text | Literal:
+    """Show a deciding body; a nämnd by its own name when it has one."""
+    if code == COMMITTEE_BODY and committee:
+        return Literal(committee)
+    return text(f"body.{code}") if code in BODIES else Literal(code)
+
+
+def bodies_label(codes: Sequence[str], committee: str | None = None) -> Join | Text:
+    """Show the bodies a politician sits in."""
+    if not codes:
+        return text("profile.empty")
+    return Join(tuple(body_label(code, committee) for code in codes))
+
+
+def topics_label(codes: Sequence[str]) -> Join | Text:
+    """Show an issue's topics."""
+    if not codes:
+        return text("profile.empty")
+    return Join(tuple(text(f"topic.{code}") for code in codes if code in TOPICS))
+
+
+def scope(body_code: str, municipality_code: str) -> str:
+    """Return where a body's seats belong: the region for regionfullmäktige, else the municipality."""
+    return REGION if body_code == REGION_BODY else municipality_code
+
+
+def name_key(name: str) -> str:
+    """Fold a name for comparison: case, diacritics and spacing do not make another person."""
+    return " ".join(validation.fold(name).split())[:100]
+
+
+def party_key(party: str) -> str:
+    """Fold a party name for grouping."""
+    return " ".join(validation.fold(party).split())[:40]
+
+
+def issue_label(issue: Issue) -> Literal:
+    """Show an issue by its title."""
+    return Literal(issue.title)
+
+
+def politician_label(politician: Politician) -> Literal:
+    """Show a politician as "Name (Party)"."""
+    return Literal(f"{politician.name} ({politician.party})")
+
+
+async def find_issue(session: AsyncSession, workspace_id: int, ref: str, *, open_only: bool = False) -> Issue:
+    """Find an issue by its number or its title (or the start of it); refuse an unknown or ambiguous one."""
+    value = (ref or "").strip().removeprefix("#")
+    if not value:
+        raise UserError("issues.missing")
+    query = select(Issue).where(Issue.workspace_id == workspace_id)
+    if open_only:
+        query = query.where(Issue.status == OPEN)
+    if value.isdigit():
+        issue = await session.scalar(query.where(Issue.id == int(value)))
+        if issue is not None:
+            return issue
+    candidates = list(await session.scalars(query.order_by(Issue.decision_at, Issue.id)))
+    wanted = name_key(value)
+    exact = [i for i in candidates if name_key(i.title) == wanted]
+    matches = exact or [i for i in candidates if name_key(i.title).startswith(wanted)] or \
+        [i for i in candidates if wanted in name_key(i.title)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError("issues.unknown", value=Literal(value[:60]))
+    raise UserError("issues.ambiguous", value=Literal(value[:60]),
+                    matches=Join(tuple(Literal(f"#{i.id} {i.title}") for i in matches[:10])))
+
+
+async def find_politician(session: AsyncSession, workspace_id: int, ref: str, municipality_code: str | None = None
+                          ) -> Politician:
+    """Find a politician by number or name (in a municipality when several share the name)."""
+    value = (ref or "").strip()
+    if not value:
+        raise UserError("politicians.missing")
+    if value.startswith("#") and value[1:].isdigit():
+        value = value[1:]
+    query = select(Politician).where(Politician.workspace_id == workspace_id)
+    if value.isdigit():
+        politician = await session.scalar(query.where(Politician.id == int(value)))
+        if politician is not None:
+            return politician
+    if municipality_code:
+        query = query.where(Politician.municipality == municipality_code)
+    matches = list(await session.scalars(query.where(Politician.name_key == name_key(value))
+                                         .order_by(Politician.municipality, Politician.id)))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError("politicians.unknown", value=Literal(value[:60]))
+    raise UserError("politicians.ambiguous", value=Literal(value[:60]),
+                    matches=Join(tuple(Join((Literal(f"#{p.id} {p.name}"), municipality_label(p.municipality)),
+                                            " – ") for p in matches)))
+
+
+async def deciders(session: AsyncSession, issue: Issue) -> list[Politician]:
+    """Return the politicians who sit in the issue's deciding body, by party and name."""
+    query = select(Politician).where(Politician.workspace_id == issue.workspace_id)
+    if issue.body != REGION_BODY:
+        query = query.where(Politician.municipality == issue.municipality)
+    found = []
+    for politician in await session.scalars(query):
+        if issue.body not in (politician.bodies or []):
+            continue
+        if issue.body == COMMITTEE_BODY and issue.committee and politician.committee and \
+                name_key(politician.committee) != name_key(issue.committee):
+            continue
+        found.append(politician)
+    return sorted(found, key=lambda p: (party_key(p.party), p.name_key, p.id))
+
+
+@dataclass(frozen=True)
+class StanceState:
+    """What is known about one politician's stance on an issue: the confirmed one and a newer report."""
+
+    confirmed: Stance | None
+    reported: Stance | None
+
+    @property
+    def shown(self) -> str:
+        """Return the stance to show: a newer report until a coordinator settles it, else the confirmed one."""
+        if self.reported is not None:
+            return self.reported.stance
+        return self.confirmed.stance if self.confirmed is not None else "unknown"
+
+    @property
+    def is_reported(self) -> bool:
+        return self.reported is not None
+
+
+async def stance_states(session: AsyncSession, issue_id: int) -> dict[int, StanceState]:
+    """Return each politician's stance state on an issue, from the history."""
+    rows = await session.scalars(select(Stance).where(Stance.issue_id == issue_id,
+                                                      Stance.status.in_((CONFIRMED, REPORTED)))
+                                 .order_by(Stance.id))
+    confirmed: dict[int, Stance] = {}
+    reported: dict[int, Stance] = {}
+    for row in rows:
+        if row.status == CONFIRMED:
+            confirmed[row.politician_id] = row
+            reported.pop(row.politician_id, None)
+        else:
+            reported[row.politician_id] = row
+    return {pid: StanceState(confirmed.get(pid), reported.get(pid)) for pid in confirmed.keys() | reported.keys()}
+
+
+async def workspace_id_for(session: AsyncSession, platform: str, external_id: str) -> int | None:
+    """Return a workspace's id without creating anything (for suggestions while a user types)."""
+    return await session.scalar(select(Workspace.id).where(Workspace.platform == platform,
+                                                           Workspace.external_id == external_id))

@@ -1,0 +1,398 @@
+"""Issues: the decisions the group wants to influence, their alerts, the calendar and the group's hashtags.
+
+Creating an issue, or changing it materially, plans an alert due at once (a reminder row, so it is recorded and
+survives a restart): it is posted in the announcement channel and sent to the followers of the municipality,
+of one of its topics, or of the issue itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import ics, reminders, timeparse, validation
+from bot.errors import UserError
+from bot.i18n import render
+from bot.models import Ask, Issue, Reminder, Workspace
+from bot.replies import (
+    Attachment,
+    Channel,
+    Choice,
+    Field,
+    Join,
+    Link,
+    Literal,
+    PostToChannel,
+    Reply,
+    Text,
+    When,
+    text,
+)
+from bot.services import asks, civics, drafts, follows, media, stances
+from bot.services.context import Actor, audit
+
+log = logging.getLogger(__name__)
+
+ALERT_KIND = "issues.alert"
+# An alert that could not go out for three days (the bot was down) is skipped rather than sent stale.
+ALERT_GRACE = timedelta(days=3)
+# Changes that followers are told about; rewording the summary or our position is not one of them.
+MATERIAL = ("title", "municipality", "body", "committee", "decision_at", "hashtag")
+FIELD_NAMES = ("title", "summary", "municipality", "body", "committee", "decision", "hashtag", "position",
+               "source", "topics", "ask_days")
+CLEAR = "-"
+LISTED = 25
+MAX_MENTIONS = 50
+STATUS_CHOICES = tuple(Choice(s, text(f"issues.status.{s}")) for s in ("open", "closed", "all"))
+
+
+def _when(issue: Issue, zone: str, style: str | None = None) -> When:
+    return When(issue.decision_at, zone, style or ("full" if issue.decision_has_time else "date"))
+
+
+def _read(actor: Actor, values: Mapping[str, str]) -> dict[str, Any]:
+    """Check the values given, report every problem at once, and return model columns."""
+    zone = actor.workspace.timezone
+
+    def decision(raw: str) -> timeparse.Moment:
+        try:
+            return timeparse.parse_moment(raw, actor.now, zone)
+        except UserError as error:
+            raise validation.FieldProblem(text("field.decision"), error.text) from None
+
+    def optional(read: Any) -> Any:
+        return lambda raw: None if raw.strip() == CLEAR else read(raw)
+
+    readers = {
+        "title": lambda raw: validation.clean_text(raw, text("field.title"), max_length=100, required=True),
+        "summary": lambda raw: validation.clean_text(raw, text("field.summary"), max_length=1000, required=True),
+        "municipality": lambda raw: civics.municipality(raw),
+        "body": lambda raw: civics.body(raw),
+        "committee": optional(lambda raw: validation.clean_text(raw, text("field.committee"), max_length=100)),
+        "decision": decision,
+        "hashtag": drafts.normalize_hashtag,
+        "position": lambda raw: validation.clean_text(raw, text("field.position"), max_length=1000, required=True),
+        "source": optional(lambda raw: validation.web_url(raw, text("field.source"))),
+        "topics": lambda raw: [] if raw.strip() == CLEAR else civics.topics(raw),
+        "ask_days": lambda raw: None if raw.strip() in ("", CLEAR) else asks.parse_ask_days(raw),
+    }
+    problems: list[validation.FieldProblem] = []
+    columns: dict[str, Any] = {}
+    for name, raw in values.items():
+        try:
+            value = readers[name](raw or "")
+        except validation.FieldProblem as problem:
+            problems.append(problem)
+            continue
+        if name == "decision":
+            columns["decision_at"], columns["decision_has_time"] = value.at, value.has_time
+        elif name == "source":
+            columns["source_url"] = value
+        else:
+            columns[name] = value
+    validation.collect(problems)
+    return columns
+
+
+def _check_committee(body: str, committee: str | None) -> None:
+    if body == civics.COMMITTEE_BODY and not committee:
+        raise validation.FieldProblem(text("field.committee"), text("issues.committee_required"))
+
+
+async def _schedule_alert(session: AsyncSession, issue: Issue, now: datetime, change: str,
+                          changed: list[str]) -> None:
+    await reminders.schedule(session, workspace_id=issue.workspace_id, kind=ALERT_KIND,
+                             key=f"{ALERT_KIND}:{issue.id}:v{issue.version}", due_at=now, now=now,
+                             payload={"issue_id": issue.id, "version": issue.version, "change": change,
+                                      "changed": changed}, grace=ALERT_GRACE)
+
+
+async def create(session: AsyncSession, actor: Actor, title: str = "", summary: str = "", municipality: str = "",
+                 body: str = "", decision: str = "", hashtag: str = "", position: str = "", source: str = "",
+                 committee: str = "", topics: str = "", ask_days: str = "") -> Reply:
+    """Create an issue; followers get an alert, and the rounds of questions are planned."""
+    actor.require_coordinator()
+    columns = _read(actor, {"title": title, "summary": summary, "municipality": municipality, "body": body,
+                            "decision": decision, "hashtag": hashtag, "position": position, "source": source,
+                            "committee": committee, "topics": topics, "ask_days": ask_days})
+    _check_committee(columns["body"], columns.get("committee"))
+    issue = Issue(workspace_id=actor.workspace.id, status=civics.OPEN, version=1,
+                  created_by_member_id=actor.member.id, created_at=actor.now, updated_at=actor.now, **columns)
+    session.add(issue)
+    await session.flush()
+    audit(session, actor, "issue.created", issue_id=issue.id)
+    await _schedule_alert(session, issue, actor.now, "created", [])
+    planned = await asks.schedule_rounds(session, issue, actor.now)
+    count = len(await follows.followers(session, issue))
+    log.info("Issue %s created in workspace %s", issue.id, actor.workspace.id)
+    return Reply(title=text("issues.created.title", title=Literal(issue.title)),
+                 body=text("issues.created.body", count=count),
+                 fields=(*_fields(issue, actor.workspace.timezone),
+                         Field(text("issues.field.rounds"), _rounds_label(planned, actor.workspace.timezone))))
+
+
+async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: str) -> Reply:
+    """Change the fields given; a material change (time, body, place, title, hashtag) alerts the followers again."""
+    actor.require_coordinator()
+    unknown = sorted(set(changes) - set(FIELD_NAMES))
+    if unknown:
+        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    if found.status != civics.OPEN:
+        raise UserError("issues.closed_already", title=Literal(found.title))
+    given = {name: value for name, value in changes.items() if value}
+    if not given:
+        raise UserError("issues.nothing_to_change")
+    columns = _read(actor, given)
+    _check_committee(columns.get("body", found.body), columns.get("committee", found.committee))
+    changed = [name for name, value in columns.items() if getattr(found, name) != value]
+    if not changed:
+        return Reply(body=text("issues.unchanged", title=Literal(found.title)))
+    for name in changed:
+        setattr(found, name, columns[name])
+    found.updated_at = actor.now
+    material = [name for name in changed if name in MATERIAL]
+    if material:
+        found.version += 1
+        await _schedule_alert(session, found, actor.now, "changed", material)
+    audit(session, actor, "issue.edited", issue_id=found.id, changed=sorted(changed))
+    planned = await asks.schedule_rounds(session, found, actor.now)
+    return Reply(title=text("issues.edited.title", title=Literal(found.title)),
+                 body=text("issues.edited.alerted" if material else "issues.edited.quiet"),
+                 fields=(*_fields(found, actor.workspace.timezone),
+                         Field(text("issues.field.rounds"), _rounds_label(planned, actor.workspace.timezone))))
+
+
+async def close(session: AsyncSession, actor: Actor, issue: str = "", outcome: str = "", note: str = "") -> Reply:
+    """Close an issue with its outcome; no more questions go out about it, and the group is told."""
+    actor.require_coordinator()
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    if found.status != civics.OPEN:
+        raise UserError("issues.closed_already", title=Literal(found.title))
+    values = civics.read_all({
+        "outcome": lambda: validation.choice(outcome, text("field.outcome"), civics.OUTCOME_CHOICES, required=True),
+        "note": lambda: validation.clean_text(note, text("field.note"), max_length=300),
+    })
+    result, comment = values["outcome"], values["note"]
+    found.status = civics.CLOSED
+    found.outcome = result
+    found.outcome_note = comment
+    found.closed_at = found.updated_at = actor.now
+    await asks.schedule_rounds(session, found, actor.now)
+    audit(session, actor, "issue.closed", issue_id=found.id, outcome=result)
+    announcement = Reply(title=text("issues.closed.announcement", title=Literal(found.title)),
+                         body=text(f"issues.outcome.text.{result}"),
+                         fields=(Field(text("field.note"), Literal(comment)),) if comment else (), private=False)
+    return Reply(body=text("issues.closed.done", title=Literal(found.title),
+                           outcome=text(f"issues.outcome.{result}")),
+                 effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
+
+
+def _fields(issue: Issue, zone: str) -> tuple[Field, ...]:
+    fields = [
+        Field(text("field.municipality"), civics.municipality_label(issue.municipality), inline=True),
+        Field(text("field.body"), civics.body_label(issue.body, issue.committee), inline=True),
+        Field(text("field.decision"), _when(issue, zone), inline=True),
+        Field(text("field.hashtag"), Literal(issue.hashtag), inline=True),
+    ]
+    if issue.topics:
+        fields.append(Field(text("field.topics"), civics.topics_label(issue.topics), inline=True))
+    fields.append(Field(text("field.position"), Literal(issue.position)))
+    if issue.source_url:
+        fields.append(Field(text("field.source"), Literal(issue.source_url)))
+    return tuple(fields)
+
+
+def _rounds_label(planned: list[datetime], zone: str) -> Text | Join:
+    if not planned:
+        return text("asks.days.nothing_planned")
+    return Join(tuple(When(at, zone, "short") for at in planned))
+
+
+def alert_reply(issue: Issue, zone: str, change: str, changed: list[str]) -> Reply:
+    """The alert about a new or changed issue, with buttons to follow it and to offer help."""
+    fields = list(_fields(issue, zone))
+    if changed:
+        names = tuple(text(f"issues.changed.{name}") for name in changed)
+        fields.insert(0, Field(text("issues.alert.field.changed"), Join(names)))
+    title_key = "issues.alert.new" if change == "created" else "issues.alert.changed"
+    return Reply(title=text(title_key, title=Literal(issue.title)), body=Literal(issue.summary),
+                 fields=tuple(fields), buttons=follows.issue_buttons(issue.id),
+                 links=(Link(text("issues.link.source"), issue.source_url),) if issue.source_url else (),
+                 private=False)
+
+
+@reminders.planner(ALERT_KIND)
+async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    issue = await session.get(Issue, reminder.payload["issue_id"])
+    if issue is None or issue.status != civics.OPEN or issue.version != reminder.payload["version"]:
+        return []  # closed meanwhile, or a newer alert about it follows
+    workspace = await session.get_one(Workspace, issue.workspace_id)
+    reply = alert_reply(issue, workspace.timezone, reminder.payload["change"], reminder.payload["changed"])
+    members = await follows.followers(session, issue)
+    # Planners decide who wants DMs; followers who did not allow them are mentioned in the channel post.
+    by_dm = [m for m in members if m.dm_reminders and m.dm_open]
+    in_channel = [m.external_id for m in members if not (m.dm_reminders and m.dm_open)]
+    if len(in_channel) > MAX_MENTIONS:
+        log.warning("Alert for issue %s: mentioning %d of %d followers", issue.id, MAX_MENTIONS, len(in_channel))
+    post = dataclasses.replace(reply, mentions=tuple(in_channel[:MAX_MENTIONS]))
+    log.info("Alert for issue %s: %d DMs, %d mentions", issue.id, len(by_dm), len(in_channel))
+    return [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS),
+            *(reminders.Planned(reply, member_id=m.id, channel=Channel.ANNOUNCEMENTS) for m in by_dm)]
+
+
+async def list_issues(session: AsyncSession, actor: Actor, status: str = "", municipality: str = "") -> Reply:
+    """List the issues: open ones by the soonest decision, or closed ones, in a municipality when given."""
+    wanted = validation.choice(status or "open", text("field.status"), STATUS_CHOICES) or "open"
+    query = select(Issue).where(Issue.workspace_id == actor.workspace.id)
+    if wanted != "all":
+        query = query.where(Issue.status == wanted)
+    place = civics.municipality(municipality, required=False)
+    if place:
+        query = query.where(Issue.municipality == place)
+    order = (Issue.decision_at, Issue.id) if wanted == "open" else (Issue.decision_at.desc(), Issue.id)
+    rows = list(await session.scalars(query.order_by(*order)))
+    if not rows:
+        return Reply(body=text("issues.none"))
+    zone = actor.workspace.timezone
+    lines = tuple(text("issues.line", id=i.id, title=Literal(i.title),
+                       municipality=civics.municipality_label(i.municipality),
+                       body=civics.body_label(i.body, i.committee), when=_when(i, zone, "short"),
+                       hashtag=Literal(i.hashtag),
+                       status=text("issues.line.closed", outcome=text(f"issues.outcome.{i.outcome}"))
+                       if i.status == civics.CLOSED else "")
+                  for i in rows[:LISTED])
+    more = len(rows) - LISTED
+    return Reply(title=text("issues.title", count=len(rows)),
+                 body=text("issues.body", lines=Join(lines, "\n", "• "),
+                           more=text("issues.more", count=more) if more > 0 else ""))
+
+
+async def show(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+    """Show an issue; coordinators also see its followers, helpers and questions asked."""
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    zone = actor.workspace.timezone
+    fields = list(_fields(found, zone))
+    if found.status == civics.CLOSED:
+        fields.insert(0, Field(text("field.status"), text("issues.line.closed",
+                                                          outcome=text(f"issues.outcome.{found.outcome}"))))
+        if found.outcome_note:
+            fields.insert(1, Field(text("field.note"), Literal(found.outcome_note)))
+    if actor.is_coordinator:
+        helpers = await follows.helpers(session, found)
+        asked = await session.scalar(select(func.count(Ask.id)).where(Ask.issue_id == found.id,
+                                                                      Ask.asked_at.is_not(None)))
+        fields += [
+            Field(text("issues.field.followers"), Literal(str(len(await follows.followers(session, found)))),
+                  inline=True),
+            Field(text("issues.field.asked"), Literal(str(asked or 0)), inline=True),
+            Field(text("issues.field.helpers"),
+                  Join(tuple(Literal(m.display_name) for m in helpers)) if helpers else text("profile.empty")),
+            Field(text("issues.field.rounds"), _rounds_label(await _pending_rounds(session, found), zone)),
+        ]
+    return Reply(title=text("issues.show.title", id=found.id, title=Literal(found.title)),
+                 body=Literal(found.summary), fields=tuple(fields),
+                 buttons=follows.issue_buttons(found.id) if found.status == civics.OPEN else (),
+                 links=(Link(text("issues.link.source"), found.source_url),) if found.source_url else ())
+
+
+async def _pending_rounds(session: AsyncSession, issue: Issue) -> list[datetime]:
+    return list(await session.scalars(select(Reminder.due_at).where(
+        Reminder.workspace_id == issue.workspace_id, Reminder.kind == asks.ASK_KIND,
+        Reminder.key.like(f"{asks.ASK_KIND}:{issue.id}:%"), Reminder.status == reminders.PENDING)
+        .order_by(Reminder.due_at)))
+
+
+async def calendar(session: AsyncSession, actor: Actor) -> Reply:
+    """Send the open issues' decision dates as a calendar file (.ics) to import or subscribe to."""
+    rows = list(await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
+                                                          Issue.status == civics.OPEN)
+                                      .order_by(Issue.decision_at, Issue.id)))
+    language = actor.language
+    zone = actor.workspace.timezone
+    events = []
+    for issue in rows:
+        # A decision without a known time is an all-day event on its date.
+        start = issue.decision_at if issue.decision_has_time else issue.decision_at.astimezone(ZoneInfo(zone)).date()
+        body = render(civics.body_label(issue.body, issue.committee), language)
+        place = render(civics.municipality_label(issue.municipality), language)
+        description = render(text("issues.ics.description", summary=Literal(issue.summary),
+                                  position=Literal(issue.position), hashtag=Literal(issue.hashtag)), language)
+        events.append(ics.Event(
+            uid=f"issue-{issue.id}-{actor.workspace.platform}-{actor.workspace.external_id}@jobbskaparna",
+            start=start, summary=render(text("issues.ics.summary", title=Literal(issue.title), body=body), language),
+            description=description, location=f"{body}, {place}", url=issue.source_url,
+            sequence=issue.version - 1, last_modified=issue.updated_at))
+    name = render(text("issues.ics.name", workspace=Literal(actor.workspace.name or "Jobbskaparna")), language)
+    data = ics.calendar(name, events, actor.now)
+    return Reply(body=text("issues.calendar.body", count=len(events)),
+                 files=(Attachment("jobbskaparna-beslut.ics", data),))
+
+
+async def hashtags(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+    """Show the group's hashtags with a ready text to copy; for one issue, with share links."""
+    zone = actor.workspace.timezone
+    if issue:
+        found = await civics.find_issue(session, actor.workspace.id, issue)
+        handles = await media.handles_for(session, actor.workspace.id, found.municipality)
+        post = render(text("hashtag.ready.issue", title=Literal(found.title),
+                           municipality=civics.municipality_label(found.municipality),
+                           body=civics.body_label(found.body, found.committee),
+                           date=When(found.decision_at, zone, "date"), hashtag=Literal(found.hashtag),
+                           media=Literal(" ".join("@" + h for h in handles))), actor.language).strip()
+        return Reply(title=text("hashtag.issue.title", hashtag=Literal(found.hashtag)),
+                     fields=(Field(text("hashtag.field.ready"), Literal(post)),),
+                     links=drafts.share_links(post, url=found.source_url, hashtag=found.hashtag))
+    rows = list(await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
+                                                          Issue.status == civics.OPEN)
+                                      .order_by(Issue.decision_at, Issue.id)))
+    if not rows:
+        return Reply(body=text("hashtag.none"))
+    tags: list[str] = []
+    for found in rows:
+        if found.hashtag.lower() not in (t.lower() for t in tags):
+            tags.append(found.hashtag)
+    lines = tuple(text("hashtag.line", hashtag=Literal(i.hashtag), title=Literal(i.title),
+                       when=_when(i, zone, "short")) for i in rows)
+    ready = render(text("hashtag.ready.all", hashtags=Literal(" ".join(tags))), actor.language)
+    return Reply(title=text("hashtag.title"), body=Join(lines, "\n", "• "),
+                 fields=(Field(text("hashtag.field.ready"), Literal(ready)),))
+
+
+async def choices(session: AsyncSession, workspace_id: int, current: str, *, open_only: bool = True
+                  ) -> list[tuple[str, str]]:
+    """Suggest issues whose title contains what was typed, soonest decision first, as (label, id) pairs."""
+    query = select(Issue).where(Issue.workspace_id == workspace_id)
+    if open_only:
+        query = query.where(Issue.status == civics.OPEN)
+    wanted = civics.name_key(current)
+    rows = await session.scalars(query.order_by(Issue.decision_at, Issue.id))
+    return [(f"#{i.id} {i.title}"[:100], str(i.id)) for i in rows
+            if not wanted or wanted in civics.name_key(i.title) or wanted == str(i.id)][:25]
+
+
+@drafts.issue_source
+async def open_issue_contexts(session: AsyncSession, workspace_id: int, municipality: str | None
+                              ) -> list[drafts.IssueContext]:
+    """The open issues for drafts, soonest decision first, with whom to ask and which media to ping."""
+    query = select(Issue).where(Issue.workspace_id == workspace_id, Issue.status == civics.OPEN)
+    if municipality:
+        query = query.where(Issue.municipality == municipality)
+    found = []
+    for issue in await session.scalars(query.order_by(Issue.decision_at, Issue.id)):
+        model = await stances.build_model(session, issue)
+        priority = model.priority
+        found.append(drafts.IssueContext(
+            id=issue.id, title=issue.title, municipality=issue.municipality, hashtag=issue.hashtag,
+            decision_at=issue.decision_at, position=issue.position, source_url=issue.source_url,
+            target_handles=tuple(r.handle for r in priority if r.handle),
+            target_names=tuple(r.name for r in priority),
+            media_handles=tuple(await media.handles_for(session, workspace_id, issue.municipality))))
+    return found

@@ -1,0 +1,117 @@
+"""Local media and journalists, by municipality: every draft about an issue brings them into the dialogue."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import validation
+from bot.errors import UserError
+from bot.models import MediaContact
+from bot.replies import Choice, Join, Literal, Reply, Text, text
+from bot.services import civics
+from bot.services.context import Actor, audit
+
+KINDS = ("outlet", "journalist")
+KIND_CHOICES = tuple(Choice(k, text(f"media.kind.{k}")) for k in KINDS)
+LISTED = 40
+
+
+async def handles_for(session: AsyncSession, workspace_id: int, municipality: str) -> list[str]:
+    """Return the X handles (without @) of a municipality's media, outlets before journalists."""
+    rows = await session.scalars(select(MediaContact).where(
+        MediaContact.workspace_id == workspace_id, MediaContact.municipality == municipality,
+        MediaContact.x_handle.is_not(None)))
+    ordered = sorted(rows, key=lambda m: (KINDS.index(m.kind) if m.kind in KINDS else 9, m.name_key, m.id))
+    return [m.x_handle for m in ordered if m.x_handle]
+
+
+async def _find(session: AsyncSession, actor: Actor, ref: str, municipality: str) -> MediaContact:
+    value = (ref or "").strip()
+    if not value:
+        raise UserError("media.missing")
+    query = select(MediaContact).where(MediaContact.workspace_id == actor.workspace.id)
+    if value.isdigit():
+        found = await session.scalar(query.where(MediaContact.id == int(value)))
+        if found is not None:
+            return found
+    place = civics.municipality(municipality, required=False)
+    if place:
+        query = query.where(MediaContact.municipality == place)
+    wanted = civics.name_key(value.removeprefix("@"))
+    matches = [m for m in await session.scalars(query.order_by(MediaContact.id))
+               if m.name_key == wanted or (m.x_handle or "").lower() == wanted]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError("media.unknown", value=Literal(value[:60]))
+    raise UserError("media.ambiguous", value=Literal(value[:60]),
+                    matches=Join(tuple(Join((Literal(m.name), civics.municipality_label(m.municipality)), " – ")
+                                       for m in matches)))
+
+
+async def add(session: AsyncSession, actor: Actor, name: str = "", municipality: str = "", x_handle: str = "",
+              kind: str = "", outlet: str = "", email: str = "") -> Reply:
+    """Add a local newspaper, radio station or journalist with their handle."""
+    actor.require_coordinator()
+    values = civics.read_all({
+        "name": lambda: validation.clean_text(name, text("field.name"), max_length=100, required=True),
+        "municipality": lambda: civics.municipality(municipality),
+        "x_handle": lambda: validation.x_handle(x_handle, text("field.x_handle")),
+        "kind": lambda: validation.choice(kind or "outlet", text("field.media_kind"), KIND_CHOICES),
+        "outlet": lambda: validation.clean_text(outlet, text("field.outlet"), max_length=100),
+        "email": lambda: civics.email(email, text("field.email")),
+    })
+    key = civics.name_key(str(values["name"]))
+    exists = await session.scalar(select(MediaContact.id).where(
+        MediaContact.workspace_id == actor.workspace.id, MediaContact.name_key == key,
+        MediaContact.municipality == values["municipality"]))
+    if exists is not None:
+        raise UserError("media.exists", name=Literal(str(values["name"])),
+                        municipality=civics.municipality_label(str(values["municipality"])))
+    contact = MediaContact(workspace_id=actor.workspace.id, name_key=key, created_at=actor.now, updated_at=actor.now,
+                           **values)
+    session.add(contact)
+    await session.flush()
+    audit(session, actor, "media.added", media_id=contact.id)
+    return Reply(body=text("media.added", line=_line(contact)))
+
+
+def _line(contact: MediaContact) -> Text:
+    return text("media.line", name=Literal(contact.name), kind=text(f"media.kind.{contact.kind}"),
+                outlet=Literal(f", {contact.outlet}") if contact.outlet else "",
+                municipality=civics.municipality_label(contact.municipality),
+                handle=Literal(f" @{contact.x_handle}") if contact.x_handle else "")
+
+
+async def list_media(session: AsyncSession, actor: Actor, municipality: str = "") -> Reply:
+    """List the media contacts, in one municipality when given."""
+    query = select(MediaContact).where(MediaContact.workspace_id == actor.workspace.id)
+    place = civics.municipality(municipality, required=False)
+    if place:
+        query = query.where(MediaContact.municipality == place)
+    rows = list(await session.scalars(query.order_by(MediaContact.municipality, MediaContact.name_key)))
+    if not rows:
+        return Reply(body=text("media.none"))
+    more = len(rows) - LISTED
+    return Reply(title=text("media.title", count=len(rows)),
+                 body=text("media.body", lines=Join(tuple(_line(m) for m in rows[:LISTED]), "\n", "• "),
+                           more=text("media.more", count=more) if more > 0 else ""))
+
+
+async def remove(session: AsyncSession, actor: Actor, media: str = "", municipality: str = "") -> Reply:
+    """Remove a media contact."""
+    actor.require_coordinator()
+    contact = await _find(session, actor, media, municipality)
+    line = _line(contact)
+    audit(session, actor, "media.removed", media_id=contact.id)
+    await session.delete(contact)
+    return Reply(body=text("media.removed", line=line))
+
+
+async def choices(session: AsyncSession, workspace_id: int, current: str) -> list[tuple[str, str]]:
+    """Suggest media contacts matching what was typed, as (label, id) pairs."""
+    wanted = civics.name_key(current)
+    rows = await session.scalars(select(MediaContact).where(MediaContact.workspace_id == workspace_id)
+                                 .order_by(MediaContact.name_key))
+    return [(f"{m.name} ({m.municipality})", str(m.id)) for m in rows if wanted in m.name_key][:25]

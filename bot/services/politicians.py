@@ -1,0 +1,412 @@
+"""The politicians who decide: kept by hand or imported from a spreadsheet, exported again, checked by date.
+
+A CSV import is all or nothing: every row is checked first and each problem is reported with its line number;
+only a file without problems is stored, in the one transaction of the command.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import timeparse, validation
+from bot.actions import action
+from bot.errors import UserError
+from bot.i18n import render
+from bot.models import Politician
+from bot.replies import Attachment, Button, ButtonStyle, Join, Literal, Reply, Text, text
+from bot.services import civics
+from bot.services.context import Actor, audit
+
+log = logging.getLogger(__name__)
+
+MAX_CSV_BYTES = 1_000_000
+MAX_CSV_ROWS = 5000
+LISTED = 40
+REPORT_LINES = 40
+PROBLEMS_SHOWN = 25
+REMOVE_CONFIRM = "politicians.remove_confirm"
+REMOVE_CANCEL = "politicians.remove_cancel"
+COLUMNS = ("name", "party", "role", "municipality", "body", "committee", "x_handle", "email", "checked")
+REQUIRED_COLUMNS = ("name", "party", "municipality")
+# Header names people use, folded (lower case, no diacritics, no spaces, dashes or underscores).
+HEADER_ALIASES = {
+    "name": "name", "namn": "name", "fullstandigtnamn": "name", "fullname": "name",
+    "party": "party", "parti": "party",
+    "role": "role", "roll": "role", "uppdrag": "role", "titel": "role", "title": "role",
+    "municipality": "municipality", "kommun": "municipality",
+    "body": "body", "organ": "body", "forsamling": "body", "beslutandeorgan": "body", "bodies": "body",
+    "committee": "committee", "namnd": "committee",
+    "xhandle": "x_handle", "x": "x_handle", "twitter": "x_handle", "xtwitter": "x_handle", "xkonto": "x_handle",
+    "handle": "x_handle",
+    "email": "email", "epost": "email", "mejl": "email", "mail": "email", "emailadress": "email",
+    "epostadress": "email",
+    "checked": "checked", "lastchecked": "checked", "kontrollerad": "checked", "kontrollerat": "checked",
+    "senastkontrollerad": "checked", "checkedon": "checked",
+}
+# A cell that starts like a formula is written with a leading apostrophe, so a spreadsheet does not run it.
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def _label(column: str) -> Text:
+    return text(f"field.politician.{column}")
+
+
+def _today(actor: Actor) -> date:
+    return actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
+
+
+def _checkers(actor: Actor) -> dict[str, Callable[[str], Any]]:
+    """How each column's typed value is read; each raises a FieldProblem naming the column."""
+    def checked(raw: str) -> date:
+        if not (raw or "").strip():
+            return _today(actor)
+        try:
+            return timeparse.parse_date(raw, _today(actor))
+        except UserError as error:
+            raise validation.FieldProblem(_label("checked"), error.text) from None
+
+    return {
+        "name": lambda raw: validation.clean_text(raw, _label("name"), max_length=100, required=True),
+        "party": lambda raw: validation.clean_text(raw, _label("party"), max_length=40, required=True),
+        "role": lambda raw: validation.clean_text(raw, _label("role"), max_length=100),
+        "municipality": lambda raw: civics.municipality(raw),
+        "body": lambda raw: civics.bodies(raw) or [civics.BODIES[0]],
+        "committee": lambda raw: validation.clean_text(raw, _label("committee"), max_length=100),
+        "x_handle": lambda raw: validation.x_handle(raw, _label("x_handle")),
+        "email": lambda raw: civics.email(raw, _label("email")),
+        "checked": checked,
+    }
+
+
+def _read(actor: Actor, values: Mapping[str, str]) -> dict[str, Any]:
+    """Check the given values; every problem is reported at once. Returns model columns."""
+    checkers = _checkers(actor)
+    problems: list[validation.FieldProblem] = []
+    result: dict[str, Any] = {}
+    for column, raw in values.items():
+        try:
+            result[column] = checkers[column](raw)
+        except validation.FieldProblem as problem:
+            problems.append(problem)
+    validation.collect(problems)
+    columns = {"body": "bodies", "checked": "checked_on"}
+    return {columns.get(name, name): value for name, value in result.items()}
+
+
+def _line(politician: Politician) -> Text:
+    return text("politicians.line", name=Literal(politician.name), party=Literal(politician.party),
+                role=Literal(f", {politician.role}") if politician.role else "",
+                municipality=civics.municipality_label(politician.municipality),
+                bodies=civics.bodies_label(politician.bodies or [], politician.committee),
+                handle=Literal(f" @{politician.x_handle}") if politician.x_handle else "",
+                checked=text("politicians.checked", date=Literal(politician.checked_on.isoformat()))
+                if politician.checked_on else "")
+
+
+async def _existing(session: AsyncSession, workspace_id: int, key: str, municipality: str) -> Politician | None:
+    return await session.scalar(select(Politician).where(
+        Politician.workspace_id == workspace_id, Politician.name_key == key, Politician.municipality == municipality))
+
+
+async def add(session: AsyncSession, actor: Actor, name: str = "", party: str = "", municipality: str = "", body: str = "",
+              role: str = "", committee: str = "", x_handle: str = "", email: str = "", checked: str = "") -> Reply:
+    """Add a politician; the same name in the same municipality is refused (edit that one instead)."""
+    actor.require_coordinator()
+    values = _read(actor, {"name": name, "party": party, "municipality": municipality, "body": body, "role": role,
+                           "committee": committee, "x_handle": x_handle, "email": email, "checked": checked})
+    key = civics.name_key(values["name"])
+    if await _existing(session, actor.workspace.id, key, values["municipality"]) is not None:
+        raise UserError("politicians.exists", name=Literal(values["name"]),
+                        municipality=civics.municipality_label(values["municipality"]))
+    politician = Politician(workspace_id=actor.workspace.id, name_key=key, created_at=actor.now,
+                            updated_at=actor.now, **values)
+    session.add(politician)
+    await session.flush()
+    audit(session, actor, "politician.added", politician_id=politician.id)
+    return Reply(body=text("politicians.added", line=_line(politician)))
+
+
+async def edit(session: AsyncSession, actor: Actor, politician: str = "", **changes: str) -> Reply:
+    """Change the fields given of a politician (found by name, or by #number when several share the name)."""
+    actor.require_coordinator()
+    unknown = sorted(set(changes) - set(COLUMNS))
+    if unknown:
+        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+    person = await civics.find_politician(session, actor.workspace.id, politician)
+    given = {name: value for name, value in changes.items() if value is not None and value != ""}
+    if not given:
+        raise UserError("politicians.nothing_to_change")
+    values = _read(actor, given)
+    if "checked_on" not in values:
+        values["checked_on"] = _today(actor)  # an edit is a check of the entry
+    key = civics.name_key(values.get("name", person.name))
+    place = values.get("municipality", person.municipality)
+    other = await _existing(session, actor.workspace.id, key, place)
+    if other is not None and other.id != person.id:
+        raise UserError("politicians.exists", name=Literal(values.get("name", person.name)),
+                        municipality=civics.municipality_label(place))
+    for column, value in values.items():
+        setattr(person, column, value)
+    person.name_key = key
+    person.updated_at = actor.now
+    audit(session, actor, "politician.edited", politician_id=person.id, changed=sorted(given))
+    return Reply(body=text("politicians.edited", line=_line(person)))
+
+
+async def remove(session: AsyncSession, actor: Actor, politician: str = "", municipality: str = "") -> Reply:
+    """Ask to confirm removing a politician (their stances on issues go with them)."""
+    actor.require_coordinator()
+    person = await civics.find_politician(session, actor.workspace.id, politician,
+                                          civics.municipality(municipality, required=False))
+    return Reply(body=text("politicians.remove.confirm", line=_line(person)), buttons=(
+        Button(text("politicians.remove.button.confirm"), REMOVE_CONFIRM, str(person.id), ButtonStyle.DANGER),
+        Button(text("politicians.remove.button.cancel"), REMOVE_CANCEL, str(person.id), ButtonStyle.SECONDARY)))
+
+
+@action(REMOVE_CONFIRM)
+async def _remove_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    actor.require_coordinator()
+    person = await session.get(Politician, int(arg)) if arg.isdigit() else None
+    if person is None or person.workspace_id != actor.workspace.id:
+        return Reply(body=text("politicians.remove.gone"), replaces_source=True)
+    line = _line(person)
+    audit(session, actor, "politician.removed", politician_id=person.id)
+    await session.delete(person)
+    return Reply(body=text("politicians.removed", line=line), replaces_source=True)
+
+
+@action(REMOVE_CANCEL)
+async def _remove_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    return Reply(body=text("politicians.remove.cancelled"), replaces_source=True)
+
+
+async def list_politicians(session: AsyncSession, actor: Actor, municipality: str = "", body: str = "",
+                           party: str = "") -> Reply:
+    """List the politicians, filtered by municipality, body or party."""
+    query = select(Politician).where(Politician.workspace_id == actor.workspace.id)
+    place = civics.municipality(municipality, required=False)
+    code = civics.body(body, required=False)
+    if place:
+        query = query.where(Politician.municipality == place)
+    rows = [p for p in await session.scalars(query) if (not code or code in (p.bodies or []))
+            and (not party or civics.party_key(p.party) == civics.party_key(party))]
+    rows.sort(key=lambda p: (p.municipality, civics.party_key(p.party), p.name_key, p.id))
+    if not rows:
+        return Reply(body=text("politicians.none"))
+    more = len(rows) - LISTED
+    return Reply(title=text("politicians.title", count=len(rows)),
+                 body=text("politicians.body", lines=Join(tuple(_line(p) for p in rows[:LISTED]), "\n", "• "),
+                           more=text("politicians.more", count=more) if more > 0 else ""))
+
+
+# -- CSV ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one line of a file cannot be imported."""
+
+    line: int
+    problem: Text
+
+
+def decode(data: bytes) -> str:
+    """Read a spreadsheet's text: UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252 (Excel in Sweden)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise UserError("csv.encoding") from None
+
+
+def _delimiter(header: str) -> str:
+    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _header_key(cell: str) -> str:
+    return "".join(c for c in validation.fold(cell) if c.isalnum())
+
+
+def _unformula(cell: str) -> str:
+    value = cell.strip()
+    if value.startswith("'") and value[1:2] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Split a file into its columns and its rows, each with the line it starts on; refuse what is not a table."""
+    if not data.strip():
+        raise UserError("csv.empty")
+    if len(data) > MAX_CSV_BYTES:
+        raise UserError("csv.too_big", max=MAX_CSV_BYTES // 1000)
+    content = decode(data)
+    if "\x00" in content:
+        raise UserError("csv.not_text")
+    first_line = content.lstrip("\r\n").splitlines()[0] if content.strip() else ""
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_delimiter(first_line), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                rows.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise UserError("csv.malformed", line=reader.line_num or 1, problem=str(exc)[:100]) from None
+    if not rows:
+        raise UserError("csv.empty")
+    header_line, header = rows[0]
+    columns: list[str] = []
+    for cell in header:
+        column = HEADER_ALIASES.get(_header_key(cell))
+        if column is None:
+            raise UserError("csv.unknown_column", line=header_line, column=Literal(cell.strip()[:40]),
+                            columns=", ".join(COLUMNS))
+        if column in columns:
+            raise UserError("csv.repeated_column", line=header_line, column=Literal(cell.strip()[:40]))
+        columns.append(column)
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise UserError("csv.missing_columns", columns=Join(tuple(_label(c) for c in missing)))
+    body = rows[1:]
+    if len(body) > MAX_CSV_ROWS:
+        raise UserError("csv.too_many_rows", max=MAX_CSV_ROWS)
+    parsed = []
+    for number, cells in body:
+        if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns):]):
+            parsed.append((number, {"__extra__": str(len(cells))}))
+            continue
+        # A spreadsheet may leave out empty cells at the end of a row.
+        parsed.append((number, {column: _unformula(cells[i]) if i < len(cells) else ""
+                                for i, column in enumerate(columns)}))
+    return columns, parsed
+
+
+async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename: str = "") -> Reply:
+    """Import politicians from a CSV file (a header row; ; or , separated); all or nothing, with a report.
+
+    A row with the name and municipality of a stored politician updates that politician; the same person
+    twice in one file is a problem to fix.
+    """
+    actor.require_coordinator()
+    columns, rows = parse_csv(data)
+    if not rows:
+        raise UserError("csv.no_rows")
+    problems: list[RowProblem] = []
+    checked: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, cells in rows:
+        if "__extra__" in cells:
+            problems.append(RowProblem(line, text("csv.extra_cells", count=cells["__extra__"],
+                                                  columns=len(columns))))
+            continue
+        try:
+            values = _read(actor, cells)
+        except validation.FormProblems as error:
+            problems.append(RowProblem(line, Join(tuple(p.text for p in error.problems), " ")))
+            continue
+        except UserError as error:
+            problems.append(RowProblem(line, error.text))
+            continue
+        identity = (civics.name_key(values["name"]), values["municipality"])
+        if identity in seen:
+            problems.append(RowProblem(line, text("csv.duplicate_row", name=Literal(values["name"]),
+                                                  first=seen[identity])))
+            continue
+        seen[identity] = line
+        checked.append((line, values))
+    if problems:
+        log.info("A politician import in workspace %s was refused: %d problem rows", actor.workspace.id,
+                 len(problems))
+        shown = tuple(text("csv.problem_line", line=p.line, problem=p.problem) for p in problems[:PROBLEMS_SHOWN])
+        more = len(problems) - PROBLEMS_SHOWN
+        raise UserError("csv.refused", count=len(problems), rows=len(rows),
+                        problems=Join(shown, "\n", "• "), more=text("csv.more", count=more) if more > 0 else "")
+
+    report: list[Text] = []
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    today = _today(actor)
+    for line, values in checked:
+        key = civics.name_key(values["name"])
+        person = await _existing(session, actor.workspace.id, key, values["municipality"])
+        # Importing a list is checking it: rows without a date of their own were checked today.
+        values.setdefault("checked_on", today)
+        if person is None:
+            values.setdefault("bodies", [civics.BODIES[0]])
+            person = Politician(workspace_id=actor.workspace.id, name_key=key, created_at=actor.now,
+                                updated_at=actor.now, **values)
+            session.add(person)
+            outcome = "added"
+        else:
+            # Only the file's own columns change a stored politician: a list without bodies keeps theirs.
+            changed = {c: v for c, v in values.items() if c != "checked_on" and getattr(person, c) != v}
+            for column, value in values.items():
+                setattr(person, column, value)
+            person.updated_at = actor.now
+            outcome = "updated" if changed else "unchanged"
+        counts[outcome] += 1
+        report.append(text(f"csv.row.{outcome}", line=line, name=Literal(values["name"]),
+                           party=Literal(values["party"])))
+    await session.flush()
+    audit(session, actor, "politicians.imported", file=filename[:100], **counts)
+    more = len(report) - REPORT_LINES
+    return Reply(title=text("csv.imported.title", **counts),
+                 body=text("csv.imported.body", lines=Join(tuple(report[:REPORT_LINES]), "\n", "• "),
+                           more=text("csv.more", count=more) if more > 0 else ""))
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+async def export_csv(session: AsyncSession, actor: Actor, municipality: str = "") -> Reply:
+    """Export the politicians as a CSV file that Excel opens as it is and the import reads back."""
+    actor.require_coordinator()
+    query = select(Politician).where(Politician.workspace_id == actor.workspace.id)
+    place = civics.municipality(municipality, required=False)
+    if place:
+        query = query.where(Politician.municipality == place)
+    rows = sorted(await session.scalars(query),
+                  key=lambda p: (p.municipality, civics.party_key(p.party), p.name_key, p.id))
+    language = actor.language
+    buffer = io.StringIO()
+    # Excel in Sweden expects ; between cells, and a BOM to read the file as UTF-8.
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([render(_label(c), language) for c in COLUMNS])
+    for p in rows:
+        writer.writerow([_cell(v) for v in (
+            p.name, p.party, p.role or "", render(civics.municipality_label(p.municipality), language),
+            " + ".join(render(civics.body_label(b), language) for b in p.bodies or []), p.committee or "",
+            p.x_handle or "", p.email or "", p.checked_on.isoformat() if p.checked_on else "")])
+    data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    audit(session, actor, "politicians.exported", count=len(rows))
+    return Reply(body=text("politicians.exported", count=len(rows)),
+                 files=(Attachment(f"politiker-{place or 'alla'}.csv", data),))
+
+
+async def choices(session: AsyncSession, workspace_id: int, current: str) -> list[tuple[str, str]]:
+    """Suggest politicians whose name contains what was typed, as (label, id) pairs (at most 25)."""
+    wanted = civics.name_key(current)
+    rows = await session.scalars(select(Politician).where(Politician.workspace_id == workspace_id)
+                                 .order_by(Politician.name_key, Politician.id))
+    return [(f"{p.name} ({p.party}, {p.municipality})"[:100], str(p.id)) for p in rows
+            if wanted in p.name_key][:25]

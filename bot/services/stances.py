@@ -1,0 +1,477 @@
+"""Stances and the politician map: who decides, where each stands, and how the vote is likely to go.
+
+The map is one computed model (MapModel); the text table and the PNG are both drawn from it, so they agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import mapchart, validation
+from bot.actions import action
+from bot.errors import UserError
+from bot.models import CouncilSeat, Issue, Member, Politician, Stance
+from bot.replies import (
+    Attachment,
+    Button,
+    ButtonStyle,
+    Field,
+    Join,
+    Literal,
+    Reply,
+    Text,
+    When,
+    text,
+)
+from bot.services import civics
+from bot.services.context import Actor, audit
+
+log = logging.getLogger(__name__)
+
+CONFIRM_ACTION = "stances.confirm"
+REJECT_ACTION = "stances.reject"
+STANCE_EMOJI = {"for": "🟢", "against": "🔴", "undecided": "🟡", "unknown": "⚪"}
+HISTORY_SHOWN = 20
+MAX_SEATS = 999
+_SEAT_ITEM = re.compile(r"([^\d:=,;]+?)\s*[:=]?\s*(\d+)")
+
+
+# -- the model ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MapRow:
+    """One politician on the map."""
+
+    politician_id: int
+    name: str
+    party: str
+    role: str | None
+    handle: str | None
+    stance: str
+    reported: bool
+    priority: bool
+    deciding: bool
+
+
+@dataclass(frozen=True)
+class PartyGroup:
+    """A party on the map: its politicians, its seats and how its seats are projected to vote."""
+
+    party: str
+    rows: tuple[MapRow, ...]
+    seats: int | None
+    projected: str  # for, against or undecided
+
+    def count(self, stance: str) -> int:
+        return sum(1 for row in self.rows if row.stance == stance)
+
+
+@dataclass(frozen=True)
+class MapModel:
+    """Everything the map shows, computed once."""
+
+    issue_id: int
+    title: str
+    parties: tuple[PartyGroup, ...]
+    seats_total: int | None = None
+    majority: int | None = None
+    projected: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> tuple[MapRow, ...]:
+        return tuple(row for group in self.parties for row in group.rows)
+
+    @property
+    def has_seats(self) -> bool:
+        return self.seats_total is not None
+
+    @property
+    def missing(self) -> int | None:
+        """Votes missing for a majority for our position (0 when it has one)."""
+        if self.majority is None:
+            return None
+        return max(0, self.majority - self.projected.get("for", 0))
+
+    def counts(self) -> dict[str, int]:
+        """How many politicians hold each stance."""
+        return {stance: sum(1 for row in self.rows if row.stance == stance) for stance in civics.STANCES}
+
+    @property
+    def priority(self) -> tuple[MapRow, ...]:
+        """The politicians to work on: undecided or unknown (deciding ones first), then other deciding votes."""
+        seats = {group.party: group.seats or 0 for group in self.parties}
+
+        def rank(row: MapRow) -> tuple[int, int, str, str, int]:
+            # Undecided votes that also decide the outcome first, then the undecided, then other deciding votes.
+            open_mind = row.stance in ("undecided", "unknown")
+            order = 0 if open_mind and row.deciding else 1 if open_mind else 2
+            return order, -seats.get(row.party, 0), row.party.lower(), row.name.lower(), row.politician_id
+
+        return tuple(sorted((row for row in self.rows if row.priority), key=rank))
+
+    @property
+    def undecided(self) -> tuple[MapRow, ...]:
+        """The politicians whose stance is undecided or unknown."""
+        return tuple(row for row in self.priority if row.stance in ("undecided", "unknown"))
+
+    def summary(self) -> dict[str, object]:
+        """The model as plain data: what the PNG carries as metadata and what a test compares."""
+        return {
+            "issue": self.issue_id,
+            "rows": [[r.party, r.name, r.stance, r.reported, r.priority] for r in self.rows],
+            "counts": self.counts(),
+            "seats_total": self.seats_total, "majority": self.majority, "projected": self.projected,
+            "missing": self.missing,
+        }
+
+
+def _party_line(rows: Sequence[MapRow]) -> str:
+    """Project a party's seats: the stance a strict majority of its listed politicians holds, else undecided."""
+    for stance in ("for", "against"):
+        if rows and sum(1 for r in rows if r.stance == stance) * 2 > len(rows):
+            return stance
+    return "undecided"
+
+
+async def seats_for(session: AsyncSession, workspace_id: int, body_code: str, municipality_code: str,
+                    committee: str | None) -> dict[str, tuple[str, int]]:
+    """Return the seats per party (by party key: shown name, seats) of a body."""
+    rows = await session.scalars(select(CouncilSeat).where(
+        CouncilSeat.workspace_id == workspace_id, CouncilSeat.body == body_code,
+        CouncilSeat.municipality == civics.scope(body_code, municipality_code),
+        CouncilSeat.committee_key == _committee_key(body_code, committee)))
+    return {row.party_key: (row.party, row.seats) for row in rows}
+
+
+def _committee_key(body_code: str, committee: str | None) -> str:
+    return civics.name_key(committee) if body_code == civics.COMMITTEE_BODY and committee else ""
+
+
+async def build_model(session: AsyncSession, issue: Issue) -> MapModel:
+    """Compute the map of an issue: deciders grouped by party, stances, seats, projection and priority targets."""
+    politicians = await civics.deciders(session, issue)
+    states = await civics.stance_states(session, issue.id)
+    seats = await seats_for(session, issue.workspace_id, issue.body, issue.municipality, issue.committee)
+    by_party: dict[str, list[Politician]] = {}
+    names: dict[str, str] = {}
+    for politician in politicians:
+        key = civics.party_key(politician.party)
+        by_party.setdefault(key, []).append(politician)
+        names.setdefault(key, politician.party)
+    for key, (party, _) in seats.items():
+        by_party.setdefault(key, [])
+        names.setdefault(key, party)
+
+    drafts: list[tuple[str, list[MapRow], int | None]] = []
+    for key, members in by_party.items():
+        rows = []
+        for politician in members:
+            state = states.get(politician.id)
+            rows.append(MapRow(politician.id, politician.name, names[key], politician.role, politician.x_handle,
+                               state.shown if state else "unknown", bool(state and state.is_reported), False, False))
+        drafts.append((key, rows, seats[key][1] if key in seats else (0 if seats else None)))
+
+    projected_lines = {key: _party_line(rows) for key, rows, _ in drafts}
+    seats_total = sum(s for _, _, s in drafts if s) if seats else None
+    majority = seats_total // 2 + 1 if seats_total else None
+    projected = {stance: 0 for stance in ("for", "against", "undecided")}
+    for key, _, party_seats in drafts:
+        projected[projected_lines[key]] += party_seats or 0
+    missing = max(0, majority - projected["for"]) if majority else None
+
+    groups = []
+    for key, rows, party_seats in drafts:
+        # A party that is not for us and could close the gap alone holds the deciding votes.
+        deciding = bool(missing and party_seats and projected_lines[key] != "for" and party_seats >= missing)
+        marked = tuple(MapRow(r.politician_id, r.name, r.party, r.role, r.handle, r.stance, r.reported,
+                              r.stance in ("undecided", "unknown") or (deciding and r.stance != "for"),
+                              deciding and r.stance != "for")
+                       for r in sorted(rows, key=lambda r: (civics.name_key(r.name), r.politician_id)))
+        groups.append(PartyGroup(names[key], marked, party_seats, projected_lines[key]))
+    groups.sort(key=lambda g: (-(g.seats or 0), -len(g.rows), civics.party_key(g.party)))
+    return MapModel(issue.id, issue.title, tuple(groups), seats_total, majority,
+                    projected if seats_total else {})
+
+
+# -- the table ----------------------------------------------------------------------------------------------
+
+def stance_label(stance: str) -> Text:
+    """Show a stance (or a member's answer)."""
+    return text(f"stance.{stance}")
+
+
+def map_lines(model: MapModel) -> tuple[Text, ...]:
+    """The map as text lines: each party with its seats and projection, then its politicians."""
+    lines: list[Text] = []
+    for group in model.parties:
+        if group.seats is not None:
+            lines.append(text("map.party_seats", party=Literal(group.party), seats=group.seats,
+                              projected=stance_label(group.projected)))
+        else:
+            lines.append(text("map.party", party=Literal(group.party)))
+        for row in group.rows:
+            marks = []
+            if row.reported:
+                marks.append(text("map.mark.reported"))
+            if row.deciding:
+                marks.append(text("map.mark.deciding"))
+            elif row.priority:
+                marks.append(text("map.mark.priority"))
+            lines.append(text("map.row", emoji=STANCE_EMOJI[row.stance], name=Literal(row.name),
+                              role=Literal(f", {row.role}") if row.role else "", stance=stance_label(row.stance),
+                              marks=Join((Literal(""), *marks), " ") if marks else ""))
+    return tuple(lines)
+
+
+def map_summary(model: MapModel) -> Text:
+    """The projected vote when seats are known, else the count of stances."""
+    counts = model.counts()
+    if model.has_seats:
+        return text("map.projection", total=model.seats_total, majority=model.majority,
+                    yes=model.projected.get("for", 0), no=model.projected.get("against", 0),
+                    open=model.projected.get("undecided", 0),
+                    verdict=text("map.majority_reached") if model.missing == 0
+                    else text("map.votes_missing", count=model.missing))
+    return text("map.counts", yes=counts["for"], no=counts["against"], undecided=counts["undecided"],
+                unknown=counts["unknown"])
+
+
+# -- services -----------------------------------------------------------------------------------------------
+
+async def show_map(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+    """Show who decides an issue: a PNG grouped by party and the same data as a table."""
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    model = await build_model(session, found)
+    zone = actor.workspace.timezone
+    when = When(found.decision_at, zone, "full" if found.decision_has_time else "date")
+    fields = [Field(text("map.field.summary"), map_summary(model))]
+    if not model.has_seats:
+        fields.append(Field(text("map.field.seats"), text("map.no_seats")))
+    if model.priority:
+        fields.append(Field(text("map.field.priority"),
+                            Join(tuple(Literal(f"{r.name} ({r.party})") for r in model.priority[:20]))))
+    body_label = civics.body_label(found.body, found.committee)
+    if not model.rows:
+        table: Text | Join = text("map.empty", body=body_label, municipality=civics.municipality_label(
+            found.municipality))
+    else:
+        table = Join(map_lines(model), separator="\n")
+    labels = mapchart.MapLabels.build(actor.language, model, title=found.title, body=body_label, when=when)
+    # Drawing takes a moment: keep the event loop free for other members meanwhile.
+    png = await asyncio.to_thread(mapchart.draw_map, model, labels)
+    return Reply(title=text("map.title", title=Literal(found.title), body=body_label), body=table,
+                 fields=tuple(fields), files=(Attachment(f"karta-{found.id}.png", png),))
+
+
+async def set_stance(session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", stance: str = "",
+                     source: str = "", municipality: str = "") -> Reply:
+    """Set a politician's stance on an issue (a coordinator's word is confirmed at once); the history is kept."""
+    actor.require_coordinator()
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    person = await civics.find_politician(session, actor.workspace.id, politician,
+                                          civics.municipality(municipality, required=False))
+    value = validation.choice(stance, text("field.stance"), civics.STANCE_CHOICES, required=True)
+    url = validation.web_url(source, text("field.source"))
+    await _supersede_reports(session, found.id, person.id)
+    row = Stance(workspace_id=actor.workspace.id, issue_id=found.id, politician_id=person.id, stance=value,
+                 source_url=url, status=civics.CONFIRMED, decided_by_member_id=actor.member.id,
+                 created_at=actor.now, decided_at=actor.now)
+    session.add(row)
+    await session.flush()
+    audit(session, actor, "stance.set", issue_id=found.id, politician_id=person.id, stance=value)
+    return Reply(body=text("stances.set", politician=civics.politician_label(person), stance=stance_label(value),
+                           issue=civics.issue_label(found)))
+
+
+async def _supersede_reports(session: AsyncSession, issue_id: int, politician_id: int,
+                             keep: int | None = None) -> None:
+    query = update(Stance).where(Stance.issue_id == issue_id, Stance.politician_id == politician_id,
+                                 Stance.status == civics.REPORTED)
+    if keep is not None:
+        query = query.where(Stance.id != keep)
+    await session.execute(query.values(status=civics.SUPERSEDED))
+
+
+async def report(session: AsyncSession, actor: Actor, issue: Issue, politician: Politician, stance: str
+                 ) -> Stance:
+    """Record a member's report of what a politician answered; it shows as reported until confirmed."""
+    row = Stance(workspace_id=actor.workspace.id, issue_id=issue.id, politician_id=politician.id, stance=stance,
+                 status=civics.REPORTED, reported_by_member_id=actor.member.id, created_at=actor.now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def review_buttons(stance_id: int) -> tuple[Button, ...]:
+    """The buttons in the coordinators' channel that settle a member's report."""
+    return (Button(text("stances.button.confirm"), CONFIRM_ACTION, str(stance_id), ButtonStyle.SUCCESS),
+            Button(text("stances.button.reject"), REJECT_ACTION, str(stance_id), ButtonStyle.SECONDARY))
+
+
+async def _latest_report(session: AsyncSession, actor: Actor, issue: str, politician: str, municipality: str
+                         ) -> Stance:
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    person = await civics.find_politician(session, actor.workspace.id, politician,
+                                          civics.municipality(municipality, required=False))
+    row = await session.scalar(select(Stance).where(
+        Stance.issue_id == found.id, Stance.politician_id == person.id, Stance.status == civics.REPORTED)
+        .order_by(Stance.id.desc()).limit(1))
+    if row is None:
+        raise UserError("stances.no_report", politician=civics.politician_label(person),
+                        issue=civics.issue_label(found))
+    return row
+
+
+async def confirm(session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+                  ) -> Reply:
+    """Confirm the latest report of a politician's stance on an issue."""
+    actor.require_coordinator()
+    return await _settle(session, actor, await _latest_report(session, actor, issue, politician, municipality),
+                         confirmed=True)
+
+
+async def reject(session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+                 ) -> Reply:
+    """Reject the latest report of a politician's stance on an issue; the map goes back to the confirmed stance."""
+    actor.require_coordinator()
+    return await _settle(session, actor, await _latest_report(session, actor, issue, politician, municipality),
+                         confirmed=False)
+
+
+async def _settle(session: AsyncSession, actor: Actor, row: Stance, *, confirmed: bool) -> Reply:
+    issue = await session.get_one(Issue, row.issue_id)
+    politician = await session.get_one(Politician, row.politician_id)
+    if row.status != civics.REPORTED:
+        return Reply(body=text("stances.already_settled", politician=civics.politician_label(politician),
+                               status=text(f"stances.status.{row.status}")), replaces_source=True)
+    row.status = civics.CONFIRMED if confirmed else civics.REJECTED
+    row.decided_by_member_id = actor.member.id
+    row.decided_at = actor.now
+    if confirmed:
+        await _supersede_reports(session, row.issue_id, row.politician_id, keep=row.id)
+    audit(session, actor, "stance.confirmed" if confirmed else "stance.rejected", issue_id=issue.id,
+          politician_id=politician.id, stance_id=row.id)
+    key = "stances.confirmed" if confirmed else "stances.rejected"
+    return Reply(body=text(key, politician=civics.politician_label(politician), stance=stance_label(row.stance),
+                           issue=civics.issue_label(issue)), replaces_source=True)
+
+
+async def _pressed_row(session: AsyncSession, actor: Actor, arg: str) -> Stance:
+    actor.require_coordinator()
+    row = await session.get(Stance, int(arg)) if arg.isdigit() else None
+    if row is None or row.workspace_id != actor.workspace.id:
+        raise UserError("errors.unknown_button")
+    return row
+
+
+@action(CONFIRM_ACTION)
+async def _confirm_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    return await _settle(session, actor, await _pressed_row(session, actor, arg), confirmed=True)
+
+
+@action(REJECT_ACTION)
+async def _reject_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    return await _settle(session, actor, await _pressed_row(session, actor, arg), confirmed=False)
+
+
+async def history(session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+                  ) -> Reply:
+    """Show every stance recorded for a politician on an issue, newest first."""
+    found = await civics.find_issue(session, actor.workspace.id, issue)
+    person = await civics.find_politician(session, actor.workspace.id, politician,
+                                          civics.municipality(municipality, required=False))
+    rows = (await session.execute(
+        select(Stance, Member).outerjoin(Member, Member.id == Stance.reported_by_member_id)
+        .where(Stance.issue_id == found.id, Stance.politician_id == person.id)
+        .order_by(Stance.id.desc()))).all()
+    title = text("stances.history.title", politician=civics.politician_label(person), issue=civics.issue_label(found))
+    if not rows:
+        return Reply(title=title, body=text("stances.history.none"))
+    zone = actor.workspace.timezone
+    lines = tuple(text("stances.history.line", when=When(row.created_at, zone, "short"),
+                       stance=stance_label(row.stance), status=text(f"stances.status.{row.status}"),
+                       by=text("stances.history.by", name=Literal(reporter.display_name)) if reporter else "",
+                       source=Literal(f" {row.source_url}") if row.source_url else "")
+                  for row, reporter in rows[:HISTORY_SHOWN])
+    return Reply(title=title, body=Join(lines, separator="\n", bullet="• "))
+
+
+# -- council seats ------------------------------------------------------------------------------------------
+
+def parse_seats(raw: str) -> list[tuple[str, int]]:
+    """Read "S:18, M:14, SD:10" (or "S 18 M 14", "S=18; M=14") into (party, seats) pairs."""
+    label = text("field.seats")
+    value = (raw or "").strip()
+    if not value:
+        raise validation.FieldProblem(label, text("errors.required"))
+    pairs: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    consumed = 0
+    for match in _SEAT_ITEM.finditer(value):
+        between = value[consumed:match.start()]
+        if between.strip(" ,;"):
+            raise validation.FieldProblem(label, text("errors.seats", value=value[:80]))
+        consumed = match.end()
+        party, seats = match[1].strip(" ,;"), int(match[2])
+        if not party or len(party) > 40 or seats > MAX_SEATS:
+            raise validation.FieldProblem(label, text("errors.seats", value=value[:80]))
+        if civics.party_key(party) in seen:
+            raise validation.FieldProblem(label, text("errors.seats_repeated", party=Literal(party)))
+        seen.add(civics.party_key(party))
+        pairs.append((party, seats))
+    if value[consumed:].strip(" ,;") or not pairs or sum(s for _, s in pairs) == 0:
+        raise validation.FieldProblem(label, text("errors.seats", value=value[:80]))
+    return pairs
+
+
+async def set_seats(session: AsyncSession, actor: Actor, municipality: str = "", body: str = "", seats: str = "",
+                    committee: str = "") -> Reply:
+    """Enter a body's seats per party (replacing what was there), for the projected vote on the map."""
+    actor.require_coordinator()
+    values = civics.read_all({
+        "municipality": lambda: civics.municipality(municipality),
+        "body": lambda: civics.body(body),
+        "committee": lambda: validation.clean_text(committee, text("field.committee"), max_length=100),
+        "seats": lambda: parse_seats(seats),
+    })
+    place, code, committee_name, pairs = (values[k] for k in ("municipality", "body", "committee", "seats"))
+    where = civics.scope(code, place)
+    committee_key = _committee_key(code, committee_name)
+    await session.execute(delete(CouncilSeat).where(
+        CouncilSeat.workspace_id == actor.workspace.id, CouncilSeat.municipality == where,
+        CouncilSeat.body == code, CouncilSeat.committee_key == committee_key))
+    for party, count in pairs:
+        if count:
+            session.add(CouncilSeat(workspace_id=actor.workspace.id, municipality=where, body=code,
+                                    committee_key=committee_key, party=party, party_key=civics.party_key(party),
+                                    seats=count, updated_at=actor.now))
+    audit(session, actor, "council.seats", municipality=where, body=code, total=sum(c for _, c in pairs))
+    await session.flush()
+    shown = await show_seats(session, actor, municipality=place, body=code, committee=committee_name or "")
+    return Reply(body=text("council.saved"), title=shown.title, fields=shown.fields)
+
+
+async def show_seats(session: AsyncSession, actor: Actor, municipality: str = "", body: str = "", committee: str = ""
+                     ) -> Reply:
+    """Show a body's seats per party and the majority."""
+    place = civics.municipality(municipality)
+    code = civics.body(body)
+    assert place is not None and code is not None
+    seats = await seats_for(session, actor.workspace.id, code, place, committee or None)
+    where = civics.municipality_label(place) if code != civics.REGION_BODY else text("council.region")
+    title = text("council.title", body=civics.body_label(code, committee or None), place=where)
+    if not seats:
+        return Reply(title=title, body=text("council.none"))
+    total = sum(count for _, count in seats.values())
+    ordered = sorted(seats.values(), key=lambda item: (-item[1], item[0].lower()))
+    return Reply(title=title, fields=(
+        Field(text("council.field.parties"), Join(tuple(Literal(f"{party}: {count}") for party, count in ordered))),
+        Field(text("council.field.total"), text("council.total", total=total, majority=total // 2 + 1)),
+    ))

@@ -1,0 +1,59 @@
+"""/follow and /unfollow: the municipalities, topics and issues a member hears about."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import identity_from
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.services import follows
+from cogs._civics import MUNICIPALITY_CHOICES, TOPIC_CHOICES, any_issue_autocomplete, value
+from cogs.issues import _descriptions, _names
+
+Choice = app_commands.Choice
+Range = app_commands.Range
+OPTIONS = ("municipality", "topic", "issue")
+
+
+class Follow(commands.Cog):
+    """What a member follows."""
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name=T("cmd.follow.name"), description=T("cmd.follow.description"))
+    @app_commands.guild_only()
+    @app_commands.rename(**_names("follow", OPTIONS))
+    @app_commands.describe(**_descriptions("follow", OPTIONS))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, topic=TOPIC_CHOICES)
+    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    async def follow(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
+                     topic: Choice[str] | None = None, issue: Range[str, 1, 100] | None = None) -> None:
+        """Follow a municipality, a topic or an issue; without options, show what the member follows."""
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, follows.follow, municipality=value(municipality),
+                                       topic=value(topic), issue=issue or "")
+        await respond(interaction, identity, reply)
+
+    @app_commands.command(name=T("cmd.unfollow.name"), description=T("cmd.unfollow.description"))
+    @app_commands.guild_only()
+    @app_commands.rename(**_names("unfollow", OPTIONS))
+    @app_commands.describe(**_descriptions("unfollow", OPTIONS))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, topic=TOPIC_CHOICES)
+    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    async def unfollow(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
+                       topic: Choice[str] | None = None, issue: Range[str, 1, 100] | None = None) -> None:
+        """Stop following a municipality, a topic or an issue."""
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, follows.unfollow, municipality=value(municipality),
+                                       topic=value(topic), issue=issue or "")
+        await respond(interaction, identity, reply)
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Follow cog."""
+    await bot.add_cog(Follow(bot))

@@ -1,0 +1,209 @@
+"""/issue create|edit|close|list|show|calendar|map|ask|asked|asks|reminders, /council seats|show and /hashtag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import coordinator_only, identity_from
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.services import asks, issues, stances
+from cogs._civics import (
+    BODY_CHOICES,
+    MUNICIPALITY_CHOICES,
+    OUTCOME_CHOICES,
+    STATUS_CHOICES,
+    any_issue_autocomplete,
+    given,
+    issue_autocomplete,
+    politician_autocomplete,
+    topics_autocomplete,
+    value,
+)
+
+Choice = app_commands.Choice
+Range = app_commands.Range
+ISSUE_FIELDS = ("title", "summary", "municipality", "body", "decision", "hashtag", "position", "source", "committee",
+                "topics", "ask_days")
+
+
+def _names(path: str, options: tuple[str, ...]) -> dict[str, app_commands.locale_str]:
+    return {option: T(f"cmd.{path}.opt.{option}.name") for option in options}
+
+
+def _descriptions(path: str, options: tuple[str, ...]) -> dict[str, app_commands.locale_str]:
+    return {option: T(f"cmd.{path}.opt.{option}.description") for option in options}
+
+
+class Issues(commands.Cog):
+    """The decisions the group wants to influence: alerts, the map, the calendar and the questions to ask."""
+
+    issue_group = app_commands.Group(name=T("cmd.issue.name"), description=T("cmd.issue.description"),
+                                     guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+    council_group = app_commands.Group(name=T("cmd.council.name"), description=T("cmd.council.description"),
+                                       guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    async def _run(self, interaction: discord.Interaction[JobbBot], call: Any, *args: Any, **kwargs: Any) -> None:
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, call, *args, **kwargs)
+        await respond(interaction, identity, reply)
+
+    @issue_group.command(name=T("cmd.issue.create.name"), description=T("cmd.issue.create.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("issue.create", ISSUE_FIELDS))
+    @app_commands.describe(**_descriptions("issue.create", ISSUE_FIELDS))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
+    @app_commands.autocomplete(topics=topics_autocomplete)
+    async def issue_create(self, interaction: discord.Interaction[JobbBot], title: Range[str, 1, 100],
+                           summary: Range[str, 1, 1000], municipality: Choice[str], body: Choice[str],
+                           decision: Range[str, 1, 60], hashtag: Range[str, 1, 101], position: Range[str, 1, 1000],
+                           source: Range[str, 1, 300] | None = None, committee: Range[str, 1, 100] | None = None,
+                           topics: Range[str, 1, 200] | None = None, ask_days: Range[str, 1, 40] | None = None
+                           ) -> None:
+        """Create an issue and alert its followers."""
+        await self._run(interaction, issues.create, **given(
+            title=title, summary=summary, municipality=municipality, body=body, decision=decision, hashtag=hashtag,
+            position=position, source=source, committee=committee, topics=topics, ask_days=ask_days))
+
+    @issue_group.command(name=T("cmd.issue.edit.name"), description=T("cmd.issue.edit.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("issue.edit", ("issue", *ISSUE_FIELDS)))
+    @app_commands.describe(**_descriptions("issue.edit", ("issue", *ISSUE_FIELDS)))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
+    @app_commands.autocomplete(issue=issue_autocomplete, topics=topics_autocomplete)
+    async def issue_edit(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
+                         title: Range[str, 1, 100] | None = None, summary: Range[str, 1, 1000] | None = None,
+                         municipality: Choice[str] | None = None, body: Choice[str] | None = None,
+                         decision: Range[str, 1, 60] | None = None, hashtag: Range[str, 1, 101] | None = None,
+                         position: Range[str, 1, 1000] | None = None, source: Range[str, 1, 300] | None = None,
+                         committee: Range[str, 1, 100] | None = None, topics: Range[str, 1, 200] | None = None,
+                         ask_days: Range[str, 1, 40] | None = None) -> None:
+        """Change an issue; a material change alerts the followers again."""
+        await self._run(interaction, issues.edit, issue=issue, **given(
+            title=title, summary=summary, municipality=municipality, body=body, decision=decision, hashtag=hashtag,
+            position=position, source=source, committee=committee, topics=topics, ask_days=ask_days))
+
+    @issue_group.command(name=T("cmd.issue.close.name"), description=T("cmd.issue.close.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("issue.close", ("issue", "outcome", "note")))
+    @app_commands.describe(**_descriptions("issue.close", ("issue", "outcome", "note")))
+    @app_commands.choices(outcome=OUTCOME_CHOICES)
+    @app_commands.autocomplete(issue=issue_autocomplete)
+    async def issue_close(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
+                          outcome: Choice[str], note: Range[str, 1, 300] | None = None) -> None:
+        """Close an issue with its outcome."""
+        await self._run(interaction, issues.close, issue=issue, outcome=outcome.value, note=note or "")
+
+    @issue_group.command(name=T("cmd.issue.list.name"), description=T("cmd.issue.list.description"))
+    @app_commands.rename(**_names("issue.list", ("status", "municipality")))
+    @app_commands.describe(**_descriptions("issue.list", ("status", "municipality")))
+    @app_commands.choices(status=STATUS_CHOICES, municipality=MUNICIPALITY_CHOICES)
+    async def issue_list(self, interaction: discord.Interaction[JobbBot], status: Choice[str] | None = None,
+                         municipality: Choice[str] | None = None) -> None:
+        """List the issues."""
+        await self._run(interaction, issues.list_issues, status=value(status), municipality=value(municipality))
+
+    @issue_group.command(name=T("cmd.issue.show.name"), description=T("cmd.issue.show.description"))
+    @app_commands.rename(**_names("issue.show", ("issue",)))
+    @app_commands.describe(**_descriptions("issue.show", ("issue",)))
+    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    async def issue_show(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
+        """Show an issue."""
+        await self._run(interaction, issues.show, issue=issue)
+
+    @issue_group.command(name=T("cmd.issue.calendar.name"), description=T("cmd.issue.calendar.description"))
+    async def issue_calendar(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Send the decision dates as a calendar file."""
+        await self._run(interaction, issues.calendar)
+
+    @issue_group.command(name=T("cmd.issue.map.name"), description=T("cmd.issue.map.description"))
+    @app_commands.rename(**_names("issue.map", ("issue",)))
+    @app_commands.describe(**_descriptions("issue.map", ("issue",)))
+    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    async def issue_map(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
+        """Show who decides, as a picture and a table."""
+        # Drawing the picture takes a moment; Discord wants an answer within three seconds.
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        await self._run(interaction, stances.show_map, issue=issue)
+
+    @issue_group.command(name=T("cmd.issue.ask.name"), description=T("cmd.issue.ask.description"))
+    @app_commands.rename(**_names("issue.ask", ("issue",)))
+    @app_commands.describe(**_descriptions("issue.ask", ("issue",)))
+    @app_commands.autocomplete(issue=issue_autocomplete)
+    async def issue_ask(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
+        """Give the member a politician to ask and a ready question."""
+        await self._run(interaction, asks.my_question, issue=issue)
+
+    @issue_group.command(name=T("cmd.issue.asked.name"), description=T("cmd.issue.asked.description"))
+    @app_commands.rename(**_names("issue.asked", ("issue", "link", "politician")))
+    @app_commands.describe(**_descriptions("issue.asked", ("issue", "link", "politician")))
+    @app_commands.autocomplete(issue=issue_autocomplete, politician=politician_autocomplete)
+    async def issue_asked(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
+                          link: Range[str, 1, 300], politician: Range[str, 1, 100] | None = None) -> None:
+        """Record that the member asked, with a link."""
+        await self._run(interaction, asks.mark_asked, issue=issue, link=link, politician=politician or "")
+
+    @issue_group.command(name=T("cmd.issue.asks.name"), description=T("cmd.issue.asks.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("issue.asks", ("issue",)))
+    @app_commands.describe(**_descriptions("issue.asks", ("issue",)))
+    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    async def issue_asks(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
+        """Show who asked whom about an issue."""
+        await self._run(interaction, asks.overview, issue=issue)
+
+    @issue_group.command(name=T("cmd.issue.reminders.name"), description=T("cmd.issue.reminders.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("issue.reminders", ("ask_days", "issue")))
+    @app_commands.describe(**_descriptions("issue.reminders", ("ask_days", "issue")))
+    @app_commands.autocomplete(issue=issue_autocomplete)
+    async def issue_reminders(self, interaction: discord.Interaction[JobbBot],
+                              ask_days: Range[str, 1, 40] | None = None,
+                              issue: Range[str, 1, 100] | None = None) -> None:
+        """Set when followers are asked to put questions, for one issue or by default."""
+        await self._run(interaction, asks.set_ask_days, ask_days=ask_days or "", issue=issue or "")
+
+    @council_group.command(name=T("cmd.council.seats.name"), description=T("cmd.council.seats.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("council.seats", ("municipality", "body", "seats", "committee")))
+    @app_commands.describe(**_descriptions("council.seats", ("municipality", "body", "seats", "committee")))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
+    async def council_seats(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str],
+                            body: Choice[str], seats: Range[str, 1, 300],
+                            committee: Range[str, 1, 100] | None = None) -> None:
+        """Enter a body's seats per party."""
+        await self._run(interaction, stances.set_seats, municipality=municipality.value, body=body.value,
+                        seats=seats, committee=committee or "")
+
+    @council_group.command(name=T("cmd.council.show.name"), description=T("cmd.council.show.description"))
+    @app_commands.rename(**_names("council.show", ("municipality", "body", "committee")))
+    @app_commands.describe(**_descriptions("council.show", ("municipality", "body", "committee")))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
+    async def council_show(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str],
+                           body: Choice[str], committee: Range[str, 1, 100] | None = None) -> None:
+        """Show a body's seats per party."""
+        await self._run(interaction, stances.show_seats, municipality=municipality.value, body=body.value,
+                        committee=committee or "")
+
+    @app_commands.command(name=T("cmd.hashtag.name"), description=T("cmd.hashtag.description"))
+    @app_commands.guild_only()
+    @app_commands.rename(**_names("hashtag", ("issue",)))
+    @app_commands.describe(**_descriptions("hashtag", ("issue",)))
+    @app_commands.autocomplete(issue=issue_autocomplete)
+    async def hashtag(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100] | None = None
+                      ) -> None:
+        """Show the group's hashtags and a ready text to copy."""
+        await self._run(interaction, issues.hashtags, issue=issue or "")
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Issues cog."""
+    await bot.add_cog(Issues(bot))

@@ -1,0 +1,183 @@
+"""/politician add|edit|remove|list|import|export and /stance set|confirm|reject|history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import coordinator_only, identity_from
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.errors import UserError
+from bot.services import politicians, stances
+from cogs._civics import (
+    BODY_CHOICES,
+    MUNICIPALITY_CHOICES,
+    STANCE_CHOICES,
+    any_issue_autocomplete,
+    bodies_autocomplete,
+    given,
+    politician_autocomplete,
+    value,
+)
+from cogs.issues import _descriptions, _names
+
+Choice = app_commands.Choice
+Range = app_commands.Range
+FIELDS = ("name", "party", "municipality", "body", "role", "committee", "x_handle", "email", "checked")
+STANCE_OPTIONS = ("issue", "politician", "municipality")
+
+
+class Politicians(commands.Cog):
+    """The politicians who decide, and their stances on the issues."""
+
+    politician_group = app_commands.Group(name=T("cmd.politician.name"), description=T("cmd.politician.description"),
+                                          guild_only=True,
+                                          allowed_contexts=app_commands.AppCommandContext(guild=True))
+    stance_group = app_commands.Group(name=T("cmd.stance.name"), description=T("cmd.stance.description"),
+                                      guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    async def _run(self, interaction: discord.Interaction[JobbBot], call: Any, *args: Any, **kwargs: Any) -> None:
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, call, *args, **kwargs)
+        await respond(interaction, identity, reply)
+
+    @politician_group.command(name=T("cmd.politician.add.name"), description=T("cmd.politician.add.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("politician.add", FIELDS))
+    @app_commands.describe(**_descriptions("politician.add", FIELDS))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
+    @app_commands.autocomplete(body=bodies_autocomplete)
+    async def politician_add(self, interaction: discord.Interaction[JobbBot], name: Range[str, 1, 100],
+                             party: Range[str, 1, 40], municipality: Choice[str], body: Range[str, 1, 100] | None = None,
+                             role: Range[str, 1, 100] | None = None, committee: Range[str, 1, 100] | None = None,
+                             x_handle: Range[str, 1, 60] | None = None, email: Range[str, 1, 200] | None = None,
+                             checked: Range[str, 1, 40] | None = None) -> None:
+        """Add a politician."""
+        await self._run(interaction, politicians.add, **given(
+            name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
+            x_handle=x_handle, email=email, checked=checked))
+
+    @politician_group.command(name=T("cmd.politician.edit.name"), description=T("cmd.politician.edit.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("politician.edit", ("politician", *FIELDS)))
+    @app_commands.describe(**_descriptions("politician.edit", ("politician", *FIELDS)))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
+    @app_commands.autocomplete(politician=politician_autocomplete, body=bodies_autocomplete)
+    async def politician_edit(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
+                              name: Range[str, 1, 100] | None = None, party: Range[str, 1, 40] | None = None,
+                              municipality: Choice[str] | None = None, body: Range[str, 1, 100] | None = None,
+                              role: Range[str, 1, 100] | None = None, committee: Range[str, 1, 100] | None = None,
+                              x_handle: Range[str, 1, 60] | None = None, email: Range[str, 1, 200] | None = None,
+                              checked: Range[str, 1, 40] | None = None) -> None:
+        """Change the fields given of a politician."""
+        await self._run(interaction, politicians.edit, politician=politician, **given(
+            name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
+            x_handle=x_handle, email=email, checked=checked))
+
+    @politician_group.command(name=T("cmd.politician.remove.name"),
+                              description=T("cmd.politician.remove.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("politician.remove", ("politician", "municipality")))
+    @app_commands.describe(**_descriptions("politician.remove", ("politician", "municipality")))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
+    @app_commands.autocomplete(politician=politician_autocomplete)
+    async def politician_remove(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
+                                municipality: Choice[str] | None = None) -> None:
+        """Ask to confirm removing a politician."""
+        await self._run(interaction, politicians.remove, politician=politician, municipality=value(municipality))
+
+    @politician_group.command(name=T("cmd.politician.list.name"), description=T("cmd.politician.list.description"))
+    @app_commands.rename(**_names("politician.list", ("municipality", "body", "party")))
+    @app_commands.describe(**_descriptions("politician.list", ("municipality", "body", "party")))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
+    async def politician_list(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
+                              body: Choice[str] | None = None, party: Range[str, 1, 40] | None = None) -> None:
+        """List the politicians."""
+        await self._run(interaction, politicians.list_politicians, municipality=value(municipality), body=value(body),
+                        party=party or "")
+
+    @politician_group.command(name=T("cmd.politician.import.name"),
+                              description=T("cmd.politician.import.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("politician.import", ("file",)))
+    @app_commands.describe(**_descriptions("politician.import", ("file",)))
+    async def politician_import(self, interaction: discord.Interaction[JobbBot], file: discord.Attachment) -> None:
+        """Import politicians from a CSV attachment, all or nothing, with a report."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        if file.size > politicians.MAX_CSV_BYTES:
+            raise UserError("csv.too_big", max=politicians.MAX_CSV_BYTES // 1000)
+        data = await file.read()
+        await self._run(interaction, politicians.import_csv, data, file.filename)
+
+    @politician_group.command(name=T("cmd.politician.export.name"),
+                              description=T("cmd.politician.export.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("politician.export", ("municipality",)))
+    @app_commands.describe(**_descriptions("politician.export", ("municipality",)))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
+    async def politician_export(self, interaction: discord.Interaction[JobbBot],
+                                municipality: Choice[str] | None = None) -> None:
+        """Send the politicians as a CSV file."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        await self._run(interaction, politicians.export_csv, municipality=value(municipality))
+
+    @stance_group.command(name=T("cmd.stance.set.name"), description=T("cmd.stance.set.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("stance.set", ("issue", "politician", "stance", "source", "municipality")))
+    @app_commands.describe(**_descriptions("stance.set", ("issue", "politician", "stance", "source", "municipality")))
+    @app_commands.choices(stance=STANCE_CHOICES, municipality=MUNICIPALITY_CHOICES)
+    @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
+    async def stance_set(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
+                         politician: Range[str, 1, 100], stance: Choice[str], source: Range[str, 1, 300] | None = None,
+                         municipality: Choice[str] | None = None) -> None:
+        """Set a politician's stance on an issue."""
+        await self._run(interaction, stances.set_stance, issue=issue, politician=politician, stance=stance.value,
+                        source=source or "", municipality=value(municipality))
+
+    @stance_group.command(name=T("cmd.stance.confirm.name"), description=T("cmd.stance.confirm.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("stance.confirm", STANCE_OPTIONS))
+    @app_commands.describe(**_descriptions("stance.confirm", STANCE_OPTIONS))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
+    @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
+    async def stance_confirm(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
+                             politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
+        """Confirm a member's report of a stance."""
+        await self._run(interaction, stances.confirm, issue=issue, politician=politician,
+                        municipality=value(municipality))
+
+    @stance_group.command(name=T("cmd.stance.reject.name"), description=T("cmd.stance.reject.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("stance.reject", STANCE_OPTIONS))
+    @app_commands.describe(**_descriptions("stance.reject", STANCE_OPTIONS))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
+    @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
+    async def stance_reject(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
+                            politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
+        """Reject a member's report of a stance."""
+        await self._run(interaction, stances.reject, issue=issue, politician=politician,
+                        municipality=value(municipality))
+
+    @stance_group.command(name=T("cmd.stance.history.name"), description=T("cmd.stance.history.description"))
+    @app_commands.rename(**_names("stance.history", STANCE_OPTIONS))
+    @app_commands.describe(**_descriptions("stance.history", STANCE_OPTIONS))
+    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
+    @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
+    async def stance_history(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
+                             politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
+        """Show a politician's stances on an issue over time."""
+        await self._run(interaction, stances.history, issue=issue, politician=politician,
+                        municipality=value(municipality))
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Politicians cog."""
+    await bot.add_cog(Politicians(bot))

@@ -1,0 +1,176 @@
+"""Reading a decision time as people write it, in Swedish and English, in Stockholm's time (DST included)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.errors import UserError
+from bot.i18n import render
+from bot.timeparse import parse_date, parse_moment
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+ZONE = "Europe/Stockholm"
+# Tuesday 1 December 2026, 10:00 in Stockholm.
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def local(raw: str, now: datetime = NOW) -> tuple[datetime, bool]:
+    moment = parse_moment(raw, now, ZONE)
+    assert moment.at.tzinfo is not None and moment.at.utcoffset().total_seconds() == 0
+    return moment.at.astimezone(STOCKHOLM).replace(tzinfo=None), moment.has_time
+
+
+def refused(raw: str, now: datetime = NOW) -> UserError:
+    with pytest.raises(UserError) as error:
+        parse_moment(raw, now, ZONE)
+    return error.value
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("17 dec 18:00", datetime(2026, 12, 17, 18, 0)),
+    ("17 december 2026 kl. 18", datetime(2026, 12, 17, 18, 0)),
+    ("17 december 2026 kl 18.30", datetime(2026, 12, 17, 18, 30)),
+    ("den 17:e december klockan 18:00", datetime(2026, 12, 17, 18, 0)),
+    ("2026-12-17 18:00", datetime(2026, 12, 17, 18, 0)),
+    ("2026-12-17T18:00", datetime(2026, 12, 17, 18, 0)),
+    ("17/12 18:00", datetime(2026, 12, 17, 18, 0)),
+    ("17/12/2026 kl. 18", datetime(2026, 12, 17, 18, 0)),
+    ("17/12 2026 18:00", datetime(2026, 12, 17, 18, 0)),
+    ("Dec 17 6pm", datetime(2026, 12, 17, 18, 0)),
+    ("December 17, 2026 6:30 pm", datetime(2026, 12, 17, 18, 30)),
+    ("17th December at 6 p.m.", datetime(2026, 12, 17, 18, 0)),
+    ("12/17 6pm", datetime(2026, 12, 17, 18, 0)),  # an English month/day shows itself by the 17
+    ("torsdag 17 dec 18:00", datetime(2026, 12, 17, 18, 0)),
+    ("17 DEC 18:00", datetime(2026, 12, 17, 18, 0)),
+])
+def test_dates_with_a_time_in_swedish_and_english(raw: str, expected: datetime):
+    assert local(raw) == (expected, True)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("tisdag 18:00", datetime(2026, 12, 8, 18, 0)),  # today is a Tuesday: the next Tuesday is in a week
+    ("tuesday 6pm", datetime(2026, 12, 8, 18, 0)),
+    ("nästa tisdag kl 18", datetime(2026, 12, 8, 18, 0)),
+    ("onsdag 09:00", datetime(2026, 12, 2, 9, 0)),
+    ("on wednesday at 9am", datetime(2026, 12, 2, 9, 0)),
+    ("måndag 13:15", datetime(2026, 12, 7, 13, 15)),
+    ("mandag 13:15", datetime(2026, 12, 7, 13, 15)),
+    ("sön 12", datetime(2026, 12, 6, 12, 0)),
+    ("fri 12am", datetime(2026, 12, 4, 0, 0)),
+    ("fri 12pm", datetime(2026, 12, 4, 12, 0)),
+])
+def test_a_weekday_is_the_next_such_day(raw: str, expected: datetime):
+    assert local(raw) == (expected, True)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("i morgon 09:00", datetime(2026, 12, 2, 9, 0)),
+    ("imorgon kl 9", datetime(2026, 12, 2, 9, 0)),
+    ("tomorrow 9:00", datetime(2026, 12, 2, 9, 0)),
+    ("i dag 18:00", datetime(2026, 12, 1, 18, 0)),
+    ("today 6pm", datetime(2026, 12, 1, 18, 0)),
+    ("i övermorgon 08:30", datetime(2026, 12, 3, 8, 30)),
+])
+def test_today_and_tomorrow(raw: str, expected: datetime):
+    assert local(raw) == (expected, True)
+
+
+def test_a_date_without_a_year_is_the_next_such_date():
+    assert local("28 jan 18:00") == (datetime(2027, 1, 28, 18, 0), True)
+    assert local("1 dec 11:00") == (datetime(2026, 12, 1, 11, 0), True)  # later today
+    assert local("1 dec 09:00") == (datetime(2027, 12, 1, 9, 0), True)  # earlier today: next year
+    assert local("29 feb") == (datetime(2028, 2, 29, 12, 0), False)  # the next year that has it
+
+
+def test_a_date_alone_is_kept_at_noon_and_marked_as_without_time():
+    assert local("17 dec") == (datetime(2026, 12, 17, 12, 0), False)
+    assert local("2026-12-17") == (datetime(2026, 12, 17, 12, 0), False)
+    assert local("i dag") == (datetime(2026, 12, 1, 12, 0), False)  # today still counts without a time
+
+
+def test_the_zone_is_daylight_saving_correct():
+    summer = parse_moment("2027-06-15 18:00", NOW, ZONE)
+    winter = parse_moment("2027-01-15 18:00", NOW, ZONE)
+
+    assert summer.at == datetime(2027, 6, 15, 16, 0, tzinfo=UTC)
+    assert winter.at == datetime(2027, 1, 15, 17, 0, tzinfo=UTC)
+    # The night the clocks go back, 02:30 comes twice: the first one is meant.
+    assert parse_moment("2027-10-31 02:30", NOW, ZONE).at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+
+
+def test_an_hour_skipped_in_spring_is_refused():
+    error = refused("2027-03-28 02:30")
+
+    assert error.text.key == "time.nonexistent"
+    assert "sommartid" in render(error.text, "sv")
+
+
+@pytest.mark.parametrize("raw", ["i dag 08:00", "2026-11-30 18:00", "1 dec 2026 09:59", "2025-12-17"])
+def test_a_past_time_is_refused_with_the_time_shown(raw: str):
+    error = refused(raw)
+
+    assert error.text.key == "time.past"
+    assert "har redan varit" in render(error.text, "sv")
+
+
+def test_the_past_message_shows_the_moment_in_both_languages():
+    error = refused("i dag 08:00")
+
+    assert render(error.text, "sv") == "tisdag 1 december 2026 kl. 08:00 har redan varit. Ange en tid som ligger framåt."
+    assert render(error.text, "en") == "Tuesday 1 December 2026, 08:00 has already passed. Give a time in the future."
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "snart", "17 dex 18:00", "17 dec 25:00", "17 dec 18:61", "18:00",
+                                 "17 dec 18:00 eller 19", "tisdag onsdag", "13pm tomorrow"])
+def test_what_is_not_a_time_gets_examples(raw: str):
+    error = refused(raw)
+
+    assert error.text.key == "time.unreadable"
+    assert "17 dec 18:00" in render(error.text, "sv")
+
+
+@pytest.mark.parametrize("raw", ["31 feb", "2027-02-30 18:00", "31/4"])
+def test_a_date_that_does_not_exist_is_refused(raw: str):
+    assert refused(raw).text.key == "time.bad_date"
+
+
+def test_a_weekday_that_contradicts_the_date_is_refused():
+    error = refused("tisdag 17 dec 18:00")
+
+    assert error.text.key == "time.weekday_mismatch"
+    assert "torsdag 17 december 2026" in render(error.text, "sv")
+
+
+def test_a_time_years_away_is_probably_a_typo():
+    assert refused("2036-12-17 18:00").text.key == "time.too_far"
+
+
+def test_another_zone_gives_another_moment():
+    helsinki = parse_moment("2026-12-17 18:00", NOW, "Europe/Helsinki")
+
+    assert helsinki.at == datetime(2026, 12, 17, 16, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2026-11-20", date(2026, 11, 20)),
+    ("20/11 2026", date(2026, 11, 20)),
+    ("20 nov", date(2026, 11, 20)),
+    ("5 dec", date(2025, 12, 5)),  # without a year: the latest such day that has come
+    ("i dag", date(2026, 12, 1)),
+    ("igår", date(2026, 11, 30)),
+    ("yesterday", date(2026, 11, 30)),
+])
+def test_a_checked_date_is_a_day_that_has_come(raw: str, expected: date):
+    assert parse_date(raw, date(2026, 12, 1)) == expected
+
+
+@pytest.mark.parametrize(("raw", "key"), [("2027-01-01", "time.future_date"), ("snart", "time.unreadable_date"),
+                                          ("20 nov 18:00", "time.unreadable_date"), ("30/2 2026", "time.bad_date")])
+def test_a_checked_date_in_the_future_or_unreadable_is_refused(raw: str, key: str):
+    with pytest.raises(UserError) as error:
+        parse_date(raw, date(2026, 12, 1))
+
+    assert error.value.text.key == key
