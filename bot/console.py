@@ -26,9 +26,10 @@ from bot.config import Settings
 from bot.delivery import RecipientUnreachable
 from bot.errors import UserError
 from bot.models import Member, Workspace
-from bot.replies import Button, Channel, Form, Mention, Renderable, Reply, Role, Text, text
-from bot.services import asks, follows, issues, media, politicians, stances
-from bot.services import coaching, context, mydata, onboarding, profile, workspaces
+from bot.replies import Button, Channel, Form, Join, Mention, Renderable, Reply, Role, Text, text
+from bot import commands
+from bot.commands import CommandError, Upload
+from bot.services import context, workspaces
 
 log = logging.getLogger(__name__)
 
@@ -47,28 +48,8 @@ COMMAND_CHANNEL = "allmänt"
 DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
-class ConsoleError(Exception):
-    """A console line that cannot be run; carries a catalog text."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.text = Text(key, params)
-
-
-@dataclass(frozen=True)
-class Command:
-    """One slash command as the console knows it: its options, or the form its options fill in."""
-
-    path: tuple[str, ...]
-    run: Callable[[Console, dict[str, str]], Awaitable[Reply]]
-    options: tuple[str, ...] = ()
-    form: Callable[[], Form] | None = None
-    # Options that name a local file: the console reads it and passes a ConsoleFile (a Discord attachment).
-    files: tuple[str, ...] = ()
-
-    @property
-    def catalog_key(self) -> str:
-        return "cmd." + ".".join(self.path)
+class ConsoleError(CommandError):
+    """A console line of the console's own (`:as`, `:press`, …) that cannot be run."""
 
 
 @dataclass
@@ -136,7 +117,7 @@ class Console:
         self.output_dir = output_dir
         self.state = ConsoleState()
         self.language = app.settings.default_language
-        self.commands = _commands()
+        self.commands = commands.all_commands()
 
     # -- output ---------------------------------------------------------------------------------------------
 
@@ -183,7 +164,7 @@ class Console:
     def _show_form(self, form: Form) -> None:
         user = self._user()
         self.state.form_args[(user.name, form.form_id)] = form.arg
-        command = next((c for c in self.commands if c.form is not None and c.form().form_id == form.form_id), None)
+        command = commands.form_command(form.form_id, self.commands)
         usage = "/" + " ".join(command.path) if command else f":submit {form.form_id}"
         lines = [i18n.render(text("console.form_intro", title=form.title), self.language), usage]
         for f in form.fields:
@@ -220,10 +201,10 @@ class Console:
             # does on Discord, so that a script's output comes in order.
             await self.app.dispatcher.run_due()
             # A command may have changed the member's or the workspace's language.
-            self.language = await self.app.language_of(self._identity())
+            self.language = await self.app.language_of(self.identity())
         except UserError as error:
             self.say(error.text, error.language)
-        except ConsoleError as error:
+        except CommandError as error:
             self.say(error.text)
         except Exception:  # noqa: BLE001 - as on Discord: log it, give the user a code, and go on
             code = uuid.uuid4().hex[:8]
@@ -232,7 +213,7 @@ class Console:
         return True
 
     async def _meta(self, line: str) -> bool:
-        words = _split(line)
+        words = commands.split(line)
         verb, args = words[0].lower(), words[1:]
         if verb == ":quit":
             return False
@@ -246,9 +227,9 @@ class Console:
             await self._press(" ".join(args))
         elif verb == ":submit":
             if not args:
-                raise ConsoleError("console.missing_option", command=":submit", option="FORM")
+                raise ConsoleError("commands.missing_option", command=":submit", option="FORM")
             arg = self.state.form_args.get((self._user().name, args[0]), "")
-            reply = await self.app.submit(self._identity(), args[0], _options(args[1:]), arg)
+            reply = await self.app.submit(self.identity(), args[0], commands.parse_options(args[1:]), arg)
             self.answer(reply)
             await self.app.dispatcher.run_due()
         elif verb == ":dms":
@@ -258,24 +239,21 @@ class Console:
         return True
 
     def _help(self) -> None:
-        lines = [i18n.render(text("console.command_line", path=" ".join(c.path),
-                                  description=text(c.catalog_key + ".description")), self.language)
-                 for c in self.commands]
-        self.say(text("console.help", commands="\n".join(lines)))
+        self.say(text("console.help", commands=Join(commands.help_lines(self.commands), separator="\n")))
 
     async def _switch_user(self, args: list[str]) -> None:
         if not args:
-            raise ConsoleError("console.missing_option", command=":as", option="NAME")
+            raise ConsoleError("commands.missing_option", command=":as", option="NAME")
         coordinator = args[-1].lower() in ("coordinator", "koordinator")
         name = " ".join(args[:-1] if coordinator and len(args) > 1 else args)
         self.state.user = ConsoleUser(name, coordinator)
-        self.language = await self.app.language_of(self._identity())
+        self.language = await self.app.language_of(self.identity())
         self.say(text("console.now_acting", name=name,
                       role=text("console.role_coordinator") if coordinator else ""))
-        if await self.app.has_member(self._identity()):
+        if await self.app.has_member(self.identity()):
             return
         await self.app.member_joined(PLATFORM, WORKSPACE_ID, WORKSPACE_NAME, name, name)
-        self.language = await self.app.language_of(self._identity())
+        self.language = await self.app.language_of(self.identity())
 
     async def _advance(self, args: list[str]) -> None:
         raw = "".join(args).lower()
@@ -303,7 +281,7 @@ class Console:
         if chosen is None:
             names = ", ".join(f"[{i}] {i18n.render(b.label, self.language)}" for i, b in enumerate(buttons, 1))
             raise ConsoleError("console.no_such_button", label=label, buttons=names)
-        reply = await self.app.press(self._identity(), chosen.action, chosen.arg)
+        reply = await self.app.press(self.identity(), chosen.action, chosen.arg)
         if reply.replaces_source:
             self.state.shown.remove(visible[-1])
         self.answer(reply)
@@ -312,7 +290,7 @@ class Console:
         user = self._user()
         state = (args[0].lower() if args else "")
         if state not in ("open", "closed", "öppna", "stängda"):
-            raise ConsoleError("console.missing_option", command=":dms", option="open|closed")
+            raise ConsoleError("commands.missing_option", command=":dms", option="open|closed")
         if state in ("closed", "stängda"):
             self.state.closed_dms.add(user.name)
             self.say(text("console.dms", state=text("console.dms.closed")))
@@ -321,222 +299,36 @@ class Console:
             self.say(text("console.dms", state=text("console.dms.open")))
 
     async def _slash(self, line: str) -> None:
-        words = _split(line)
-        command, rest = self._find(words)
-        options = _options(rest)
-        allowed = command.options or (tuple(f.name for f in command.form().fields) if command.form else ())
-        aliases = _option_aliases(command)
-        options = {aliases.get(name.lower(), name.lower()): value for name, value in options.items()}
-        for name in options:
-            if name not in allowed:
-                raise ConsoleError("console.unknown_option", command=" ".join(command.path), option=name,
-                                   options=", ".join(allowed) or "–")
+        command, options = commands.parse(commands.split(line), self.commands)
+        values: dict[str, object] = dict(options)
         for name in command.files:
             if name in options:
-                options[name] = _read_file(options[name])  # type: ignore[assignment]
-        self.answer(await command.run(self, options))
-
-    def _find(self, words: list[str]) -> tuple[Command, list[str]]:
-        names = _command_aliases(self.commands)
-        best: tuple[Command, int] | None = None
-        for length in (2, 1):
-            key = tuple(w.lower() for w in words[:length])
-            if len(key) == length and key in names:
-                best = (names[key], length)
-                break
-        if best is None:
-            raise ConsoleError("console.unknown_command", command=" ".join(words[:2]))
-        return best[0], words[best[1]:]
+                values[name] = _read_file(options[name])
+        reply = await command.run(self, values)
+        # A command may have changed the member's or the workspace's language: answer in the new one.
+        self.language = await self.app.language_of(self.identity())
+        self.answer(reply)
 
     def _user(self) -> ConsoleUser:
         if self.state.user is None:
             raise ConsoleError("console.who_first")
         return self.state.user
 
-    def _identity(self) -> context.Identity:
+    def identity(self) -> context.Identity:
         user = self._user()
         roles = frozenset({CONSOLE_SETUP["member_role"]} | ({CONSOLE_SETUP["coordinator_role"]}
                                                            if user.coordinator else set()))
         return context.Identity(PLATFORM, WORKSPACE_ID, user.name, user.name, WORKSPACE_NAME, role_ids=roles)
 
 
-@dataclass(frozen=True)
-class ConsoleFile:
-    """A file given as an option, as Discord hands over an attachment: its name and its bytes."""
-
-    filename: str
-    data: bytes
-
-
-def _read_file(value: str) -> ConsoleFile:
+def _read_file(value: str) -> Upload:
     path = Path(value).expanduser()
     if not path.is_file():
-        raise ConsoleError("console.file_missing", path=value)
+        raise CommandError("commands.file_missing", path=value)
     try:
-        return ConsoleFile(path.name, path.read_bytes())
+        return Upload(path.name, path.read_bytes())
     except OSError as exc:
-        raise ConsoleError("console.file_unreadable", path=value, problem=exc.strerror or type(exc).__name__) from None
-
-
-def _split(line: str) -> list[str]:
-    try:
-        return shlex.split(line)
-    except ValueError as exc:
-        raise ConsoleError("console.bad_syntax", problem=str(exc)) from None
-
-
-def _options(tokens: list[str]) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for token in tokens:
-        name, sep, value = token.partition(":")
-        if not sep or not name:
-            raise ConsoleError("console.bad_option", token=token)
-        options[name] = value
-    return options
-
-
-def _command_aliases(commands: tuple[Command, ...]) -> Mapping[tuple[str, ...], Command]:
-    """Each command by its English and its Swedish name (the catalogs' localized names)."""
-    names: dict[tuple[str, ...], Command] = {}
-    for command in commands:
-        for language in i18n.LANGUAGES:
-            localized = tuple(i18n.translate(".".join(["cmd", *command.path[:i + 1]]) + ".name", language)
-                              for i in range(len(command.path)))
-            names[localized] = command
-        names[command.path] = command
-    return names
-
-
-def _option_aliases(command: Command) -> dict[str, str]:
-    aliases = {}
-    for option in command.options:
-        key = f"{command.catalog_key}.opt.{option}.name"
-        for language in i18n.LANGUAGES:
-            if i18n.has(key, language):
-                aliases[i18n.translate(key, language)] = option
-    return aliases
-
-
-async def _onboard(console: Console, options: dict[str, str]) -> Reply:
-    if not options:
-        return await console.app.run(console._identity(), onboarding.start)
-    return await console.app.submit(console._identity(), onboarding.FORM_ID, options)
-
-
-async def _profile_edit(console: Console, options: dict[str, str]) -> Reply:
-    if not options:
-        return await console.app.run(console._identity(), profile.edit)
-    return await console.app.submit(console._identity(), profile.EDIT_FORM_ID, options)
-
-
-async def _setup(console: Console, options: dict[str, str]) -> Reply:
-    cleaned = {name: value.lstrip("#@") for name, value in options.items()}
-    return await console.app.run(console._identity(), workspaces.configure, **cleaned)
-
-
-def _coach(call: Callable[..., Awaitable[Reply]]) -> Callable[[Console, dict[str, str]], Awaitable[Reply]]:
-    """Run a coaching service that may ask the model (the App's, when one is configured)."""
-    async def run(console: Console, options: dict[str, str]) -> Reply:
-        return await console.app.run(console._identity(), call, console.app.coach, **options)
-    return run
-
-
-async def _coach_feedback(console: Console, options: dict[str, str]) -> Reply:
-    options = dict(options)
-    draft = options.pop("text", "")
-    return await console.app.run(console._identity(), coaching.feedback, console.app.coach, draft=draft, **options)
-
-
-async def _coach_settings(console: Console, options: dict[str, str]) -> Reply:
-    quiet = (console.app.settings.quiet_hours_start, console.app.settings.quiet_hours_end)
-    return await console.app.run(console._identity(), coaching.configure, quiet=quiet, **options)
-
-
-ISSUE_OPTIONS = ("title", "summary", "municipality", "body", "decision", "hashtag", "position", "source", "committee",
-                 "topics", "ask_days")
-POLITICIAN_OPTIONS = ("name", "party", "municipality", "body", "role", "committee", "x_handle", "email", "checked")
-
-
-async def _politician_import(console: Console, options: dict[str, Any]) -> Reply:
-    upload = options.get("file")
-    if not isinstance(upload, ConsoleFile):
-        raise ConsoleError("console.missing_option", command="politician import", option="file")
-    return await console.app.run(console._identity(), politicians.import_csv, upload.data, upload.filename)
-
-
-def _commands() -> tuple[Command, ...]:
-    def service(call: Callable[..., Awaitable[Reply]]) -> Callable[[Console, dict[str, str]], Awaitable[Reply]]:
-        async def run(console: Console, options: dict[str, str]) -> Reply:
-            return await console.app.run(console._identity(), call, **options)
-        return run
-
-    async def language(console: Console, options: dict[str, str]) -> Reply:
-        if "language" not in options:
-            raise ConsoleError("console.missing_option", command="language", option="language")
-        reply = await console.app.run(console._identity(), profile.set_language, options["language"])
-        console.language = await console.app.language_of(console._identity())
-        return reply
-
-    return (
-        Command(("onboard",), _onboard, form=onboarding.onboarding_form),
-        Command(("profile", "show"), service(profile.show)),
-        Command(("profile", "edit"), _profile_edit,
-                form=lambda: Form(profile.EDIT_FORM_ID, text("profile.form.title"), profile.PROFILE_FIELDS)),
-        Command(("profile",), service(profile.show)),
-        Command(("language",), language, options=("language",)),
-        Command(("members",), service(profile.list_members), options=("municipality", "industry", "experience")),
-        Command(("mydata", "export"), service(mydata.export)),
-        Command(("mydata", "delete"), service(mydata.delete_request)),
-        Command(("setup",), _setup, options=tuple(workspaces.CHANNEL_SETTINGS) + tuple(workspaces.ROLE_SETTINGS)
-                + ("language", "timezone")),
-        Command(("issue", "create"), service(issues.create), options=ISSUE_OPTIONS),
-        Command(("issue", "edit"), service(issues.edit), options=("issue", *ISSUE_OPTIONS)),
-        Command(("issue", "close"), service(issues.close), options=("issue", "outcome", "note")),
-        Command(("issue", "list"), service(issues.list_issues), options=("status", "municipality")),
-        Command(("issue", "show"), service(issues.show), options=("issue",)),
-        Command(("issue", "calendar"), service(issues.calendar)),
-        Command(("issue", "map"), service(stances.show_map), options=("issue",)),
-        Command(("issue", "ask"), service(asks.my_question), options=("issue",)),
-        Command(("issue", "asked"), service(asks.mark_asked), options=("issue", "link", "politician")),
-        Command(("issue", "asks"), service(asks.overview), options=("issue",)),
-        Command(("issue", "reminders"), service(asks.set_ask_days), options=("ask_days", "issue")),
-        Command(("issue",), service(issues.list_issues), options=("status", "municipality")),
-        Command(("follow",), service(follows.follow), options=("municipality", "topic", "issue")),
-        Command(("unfollow",), service(follows.unfollow), options=("municipality", "topic", "issue")),
-        Command(("politician", "add"), service(politicians.add), options=POLITICIAN_OPTIONS),
-        Command(("politician", "edit"), service(politicians.edit), options=("politician", *POLITICIAN_OPTIONS)),
-        Command(("politician", "remove"), service(politicians.remove), options=("politician", "municipality")),
-        Command(("politician", "list"), service(politicians.list_politicians),
-                options=("municipality", "body", "party")),
-        Command(("politician", "import"), _politician_import, options=("file",), files=("file",)),
-        Command(("politician", "export"), service(politicians.export_csv), options=("municipality",)),
-        Command(("stance", "set"), service(stances.set_stance),
-                options=("issue", "politician", "stance", "source", "municipality")),
-        Command(("stance", "confirm"), service(stances.confirm), options=("issue", "politician", "municipality")),
-        Command(("stance", "reject"), service(stances.reject), options=("issue", "politician", "municipality")),
-        Command(("stance", "history"), service(stances.history), options=("issue", "politician", "municipality")),
-        Command(("media", "add"), service(media.add),
-                options=("name", "municipality", "x_handle", "kind", "outlet", "email")),
-        Command(("media", "list"), service(media.list_media), options=("municipality",)),
-        Command(("media", "remove"), service(media.remove), options=("media", "municipality")),
-        Command(("council", "seats"), service(stances.set_seats),
-                options=("municipality", "body", "seats", "committee")),
-        Command(("council", "show"), service(stances.show_seats), options=("municipality", "body", "committee")),
-        Command(("hashtag",), service(issues.hashtags), options=("issue",)),
-        Command(("coach", "next"), _coach(coaching.next_step)),
-        Command(("coach", "tweet"), _coach(coaching.tweet), options=("topic", "issue")),
-        Command(("coach", "blog"), _coach(coaching.blog), options=("topic", "issue")),
-        Command(("coach", "feedback"), _coach_feedback, options=("text", "issue", "kind")),
-        Command(("coach", "done"), service(coaching.done), options=("step", "link")),
-        Command(("coach", "progress"), service(coaching.progress)),
-        Command(("coach", "pause"), service(coaching.pause)),
-        Command(("coach", "resume"), service(coaching.resume)),
-        Command(("coach", "overview"), service(coaching.overview)),
-        Command(("coach", "settings"), _coach_settings, options=("hashtag", "day", "hour", "nudges")),
-        Command(("coach", "ladder"), service(coaching.configure_ladder),
-                options=("step", "title", "why", "example", "kind", "position", "active", "reset")),
-        Command(("coach",), _coach(coaching.next_step)),
-    )
+        raise CommandError("commands.file_unreadable", path=value, problem=exc.strerror or type(exc).__name__) from None
 
 
 def render_text(reply: Reply, language: str) -> list[str]:

@@ -25,7 +25,7 @@ def test_both_languages_fill_in_the_same_placeholders(key: str):
 
 
 # Calls whose first argument is a catalog key.
-KEY_TAKERS = {"text", "Text", "UserError", "say", "ConsoleError", "translate", "T"}
+KEY_TAKERS = {"text", "Text", "UserError", "say", "ConsoleError", "CommandError", "translate", "T"}
 
 
 def _literal_keys() -> set[tuple[str, str]]:

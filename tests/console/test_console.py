@@ -148,3 +148,11 @@ def test_the_quick_start_command_runs_the_readme_example_from_standard_input(tmp
     assert result.returncode == 0, result.stderr
     assert "[endast Anna] **Profil: Anna**" in result.stdout
     assert "Hej då!" in result.stdout
+
+
+async def test_help_lists_every_command_in_the_readers_language(settings: Settings):
+    output = await console(settings, "\n".join([":help", ":as Anna", "/help", "/hjälp"]))
+
+    assert "  :as NAMN [coordinator]" in output
+    assert "**Kommandon**" in output and output.count("/mydata export") >= 3
+    assert "Ladda ner allt jag har sparat om dig som en JSON-fil" in output
