@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Concatenate, ParamSpec
@@ -17,12 +18,14 @@ from bot.delivery import Dispatcher, Notifier, QuietHours, apply_effects
 from bot.errors import UserError
 from bot.models import Member, Workspace
 from bot.replies import Reply
+from bot.routing import RoutingNotifier
 from bot.scheduling import Scheduler
 from bot.services import context, onboarding
 
 # Importing the feature modules registers their buttons, forms and reminder planners.
 from bot.services import coaching, mydata, profile, workspaces  # noqa: F401
-from bot.services import asks, follows, issues, media, politicians, stances  # noqa: F401
+from bot.services import asks, countdowns, follows, issues, media, politicians, stances  # noqa: F401
+from bot.services import activity, digest, reports, stories  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +45,39 @@ class App:
                                      QuietHours(settings.quiet_hours_start, settings.quiet_hours_end))
         self.scheduler = Scheduler(self.dispatcher, self.clock)
         self.notifier: Notifier | None = None
+        self._routes = RoutingNotifier({})
+        self._start_lock = asyncio.Lock()
+        self._migrated = False
         # The coach's model, only when a key is set; without it the coach answers from its templates.
         self.coach: CoachModel | None = None
         if settings.openai_api_key is not None:
             self.coach = CoachModel(api_key=settings.openai_api_key.get_secret_value(), model=settings.openai_model,
                                     timeout=settings.openai_timeout, base_url=settings.openai_base_url)
 
-    async def start(self, notifier: Notifier, *, migrate: bool = True) -> None:
-        """Migrate, resume what a previous run left half-sent, and start waking the dispatcher."""
-        if migrate:
-            await db.migrate(self.settings.effective_database_url)
-        self.notifier = notifier
-        self.dispatcher.notifier = notifier
-        await self.dispatcher.resume()
-        self.scheduler.start()
+    async def start(self, notifier: Notifier, *, migrate: bool = True, platform: str | None = None) -> None:
+        """Migrate, resume what a previous run left half-sent, and start waking the dispatcher.
+
+        Without a platform the notifier serves every workspace (the console, tests). With one, each adapter of
+        the process (Discord, Slack) starts the App with its own notifier: deliveries and effects go to the
+        notifier of their workspace's platform, and only those platforms' deliveries are sent by this process.
+        """
+        async with self._start_lock:
+            if migrate and not self._migrated:
+                await db.migrate(self.settings.effective_database_url)
+                self._migrated = True
+            if platform is None:
+                self.notifier = notifier
+                self.dispatcher.platforms = None
+            else:
+                self._routes.add(platform, notifier)
+                self.notifier = self._routes
+                self.dispatcher.platforms = self._routes.platforms
+            self.dispatcher.notifier = self.notifier
+            await self.dispatcher.resume(None if platform is None else (platform,))
+            if self.scheduler.running:
+                self.scheduler.wake_at(self.clock.now())
+            else:
+                self.scheduler.start()
 
     async def close(self) -> None:
         """Stop the scheduler, close the model client and the database."""

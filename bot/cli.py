@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jobbskaparna", description=(
         "Jobbskaparna: a coach for entrepreneurs on social media. Without a command it runs the Discord bot "
-        "when DISCORD_TOKEN is set, and the local console otherwise."))
+        "when DISCORD_TOKEN is set, the Slack app when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set (both in one "
+        "process when both are), and the local console otherwise."))
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="the Discord bot (the console when DISCORD_TOKEN is not set)")
+    sub.add_parser("run", help="Discord and/or Slack, as the tokens say (the console when none is set)")
+    sub.add_parser("slack", help="only the Slack app (Socket Mode, or HTTP with SLACK_SIGNING_SECRET)")
     console = sub.add_parser("console", help="the whole bot in this terminal")
     console.add_argument("--script", type=Path, help="read the lines from this file instead of standard input")
     console.add_argument("--start", type=_local_time, metavar="'YYYY-MM-DD HH:MM'",
@@ -37,8 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings_or_exit()
     command = args.command or "run"
-    if command == "run" and settings.discord_token is None:
-        command = "console"
+    if command == "run" and settings.slack_bot_token is not None and not settings.slack_enabled:
+        print("jobbskaparna: Setting SLACK_APP_TOKEN: is required with SLACK_BOT_TOKEN (or set SLACK_SIGNING_SECRET "
+              "to serve Slack over HTTP)", file=sys.stderr)
+        return 2
+    if command == "run":
+        command = _platform_command(settings)
     # The console prints the conversation on stdout; keep the log quiet unless asked.
     setup_logging(settings.log_level if command != "console" or "LOG_LEVEL" in _env() else "WARNING")
     try:
@@ -53,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             if start is not None:
                 start = start.replace(tzinfo=ZoneInfo(settings.default_timezone))
             asyncio.run(run_console(settings, script=script, start=start))
+        elif command in ("slack", "both"):
+            return _slack(command, settings)
         elif command == "migrate":
             from bot.db import migrate_sync
 
@@ -70,6 +78,35 @@ def _local_time(value: str) -> datetime:
         return datetime.strptime(value, "%Y-%m-%d %H:%M")
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a time like '2026-12-01 09:00'") from None
+
+
+def _platform_command(settings: Settings) -> str:
+    """What `run` runs: the platforms whose tokens are set, or the console."""
+    if settings.discord_token is not None and settings.slack_enabled:
+        return "both"
+    if settings.slack_enabled:
+        return "slack"
+    if settings.discord_token is not None:
+        return "run"
+    return "console"
+
+
+def _slack(command: str, settings: Settings) -> int:
+    from bot.config import SettingsError
+
+    try:
+        if command == "both":
+            from bot.platforms import run_both
+
+            asyncio.run(run_both(settings))
+        else:
+            from bot.slack.runner import run_slack
+
+            asyncio.run(run_slack(settings))
+    except SettingsError as exc:
+        print(f"jobbskaparna: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _discord(command: str, settings: Settings) -> int:

@@ -16,8 +16,9 @@ from typing import Any, Protocol
 from bot import i18n
 from bot.app import App
 from bot.replies import Form, Join, Reply, Text, text
-from bot.services import asks, follows, issues, media, politicians, stances
+from bot.services import asks, countdowns, follows, issues, media, politicians, stances
 from bot.services import coaching, context, mydata, onboarding, profile, workspaces
+from bot.services import activity, digest, reports, stories
 
 
 class CommandError(Exception):
@@ -150,6 +151,17 @@ async def _politician_import(ctx: CommandContext, options: dict[str, Any]) -> Re
     return await ctx.app.run(ctx.identity(), politicians.import_csv, upload.data, upload.filename)
 
 
+async def _story_share(ctx: CommandContext, options: dict[str, str]) -> Reply:
+    if not options:
+        return await ctx.app.run(ctx.identity(), stories.start_share)
+    return await ctx.app.submit(ctx.identity(), stories.FORM_ID, options)
+
+
+async def _report(ctx: CommandContext, options: dict[str, str]) -> Reply:
+    # "from" is a Python keyword: the service calls the range start and end.
+    return await ctx.app.run(ctx.identity(), reports.report, start=options.get("from", ""), end=options.get("to", ""))
+
+
 def all_commands() -> tuple[Command, ...]:
     def service(call: Callable[..., Awaitable[Reply]]) -> Runner:
         async def run(ctx: CommandContext, options: dict[str, str]) -> Reply:
@@ -188,8 +200,12 @@ def all_commands() -> tuple[Command, ...]:
         Command(("issue", "asked"), service(asks.mark_asked), options=("issue", "link", "politician")),
         Command(("issue", "asks"), service(asks.overview), options=("issue",)),
         Command(("issue", "reminders"), service(asks.set_ask_days), options=("ask_days", "issue")),
+        Command(("issue", "outcome"), service(countdowns.record_outcome),
+                options=("issue", "result", "note", "voted_for")),
+        Command(("issue", "countdown"), service(countdowns.configure), options=("days", "issue")),
         Command(("issue",), service(issues.list_issues), options=("status", "municipality")),
         Command(("follow",), service(follows.follow), options=("municipality", "topic", "issue")),
+        Command(("pledge",), service(countdowns.pledge), options=("issue", "kind")),
         Command(("unfollow",), service(follows.unfollow), options=("municipality", "topic", "issue")),
         Command(("politician", "add"), service(politicians.add), options=POLITICIAN_OPTIONS),
         Command(("politician", "edit"), service(politicians.edit), options=("politician", *POLITICIAN_OPTIONS)),
@@ -224,6 +240,23 @@ def all_commands() -> tuple[Command, ...]:
         Command(("coach", "ladder"), service(coaching.configure_ladder),
                 options=("step", "title", "why", "example", "kind", "position", "active", "reset")),
         Command(("coach",), _coach(coaching.next_step)),
+        Command(("story", "share"), _story_share, form=stories.share_form),
+        Command(("story", "list"), service(stories.list_stories), options=("featured",)),
+        Command(("story", "search"), service(stories.search), options=("query",)),
+        Command(("story", "show"), service(stories.show), options=("story",)),
+        Command(("story", "feature"), service(stories.feature), options=("story", "remove")),
+        Command(("story", "export"), service(stories.export), options=("audience", "featured")),
+        Command(("story", "delete"), service(stories.delete_request), options=("story",)),
+        Command(("story",), service(stories.list_stories), options=("featured",)),
+        Command(("did",), service(activity.did), options=("kind", "status", "issue", "link")),
+        Command(("stats",), service(activity.stats)),
+        Command(("leaderboard", "join"), service(activity.leaderboard_join)),
+        Command(("leaderboard", "leave"), service(activity.leaderboard_leave)),
+        Command(("leaderboard", "show"), service(activity.leaderboard), options=("period",)),
+        Command(("leaderboard",), service(activity.leaderboard), options=("period",)),
+        Command(("digest", "now"), service(digest.digest_now)),
+        Command(("digest", "settings"), service(digest.configure), options=("day", "hour", "announce", "enabled")),
+        Command(("report",), _report, options=("from", "to")),
     )
     return table
 

@@ -17,7 +17,9 @@ SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 ENDPOINT_SCHEMES = {
     "discord_api_base": (("http", "https"), "http://127.0.0.1:8080/api/v10"),
     "discord_gateway_url": (("ws", "wss"), "ws://127.0.0.1:8080/gateway"),
+    "slack_api_base": (("http", "https"), "http://127.0.0.1:8080/api/"),
 }
+SLACK_TOKEN_PREFIXES = {"slack_bot_token": "xoxb-", "slack_app_token": "xapp-"}
 
 
 class SettingsError(Exception):
@@ -34,6 +36,14 @@ class Settings(BaseSettings):
     discord_guild_ids: str = Field(default="", description="Comma-separated guild ids to sync commands to.")
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
+
+    # Slack: the bot token (xoxb-) and, for Socket Mode, the app-level token (xapp-); without an app token
+    # the Slack app is served over HTTP, which needs the signing secret.
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_base: str | None = None
+    slack_http_port: int = Field(default=3000, ge=1, le=65535)
 
     database_url: str = ""
     data_dir: Path = Path("data")
@@ -83,7 +93,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a Discord guild id (a number of 17 to 20 digits)")
         return value
 
-    @field_validator("discord_api_base", "discord_gateway_url")
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _slack_token_kind(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        prefix = SLACK_TOKEN_PREFIXES[info.field_name or ""]
+        if value is not None and not value.get_secret_value().startswith(prefix):
+            raise ValueError(f"is not a Slack {'bot' if prefix == 'xoxb-' else 'app-level'} token (it starts with "
+                             f"{prefix})")
+        return value
+
+    @field_validator("discord_api_base", "discord_gateway_url", "slack_api_base")
     @classmethod
     def _endpoint_is_a_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
@@ -115,6 +134,12 @@ class Settings(BaseSettings):
     def guild_ids(self) -> list[int]:
         """Return the guilds to sync commands to; empty means globally."""
         return [int(p) for p in self.discord_guild_ids.split(",") if p.strip()]
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Tell whether the Slack settings select Slack: a bot token, and an app token or a signing secret."""
+        return self.slack_bot_token is not None and (self.slack_app_token is not None
+                                                     or self.slack_signing_secret is not None)
 
     @property
     def effective_database_url(self) -> str:

@@ -9,21 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import shlex
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot import i18n
 from bot.app import App
 from bot.clock import OffsetClock
 from bot.config import Settings
-from bot.delivery import RecipientUnreachable
+from bot.delivery import MessageMissing, RecipientUnreachable
 from bot.errors import UserError
 from bot.models import Member, Workspace
 from bot.replies import Button, Channel, Form, Join, Mention, Renderable, Reply, Role, Text, text
@@ -41,6 +39,7 @@ CONSOLE_SETUP = {
     "announcements": "annonser",
     "welcome": "välkommen",
     "coordinators": "koordinatorer",
+    "stories": "berättelser",
     "member_role": "Medlem",
     "coordinator_role": "Koordinator",
 }
@@ -93,12 +92,38 @@ class ConsoleNotifier:
         self._console.show(reply, text("console.dest.dm", name=member.display_name), language,
                            audience=member.external_id)
 
-    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
+    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
+                   ) -> str | None:
         channel_id = workspaces.channel_id(workspace, channel)
         if not channel_id:
             self._console.say(text("console.no_channel", purpose=text(f"setup.field.{channel}")), workspace.language)
-            return
-        self._console.show(reply, text("console.dest.channel", channel=channel_id), workspace.language)
+            return None
+        self._console.show(reply, text("console.dest.channel", channel=channel_id), workspace.language,
+                           role=self._role(workspace, reply))
+        # Unique across runs on the same database, like Discord's ids: a restart must not reuse one.
+        return uuid.uuid4().hex[:12]
+
+    async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
+        channel_id = workspaces.channel_id(workspace, channel)
+        if not channel_id:
+            raise MessageMissing
+        self._console.show(reply, text("console.dest.edited", channel=channel_id), workspace.language,
+                           role=self._role(workspace, reply))
+
+    async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        channel_id = workspaces.channel_id(workspace, channel)
+        if not channel_id:
+            raise MessageMissing
+        self._console.say(text("console.pinned", channel=channel_id), workspace.language)
+
+    async def unpin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        channel_id = workspaces.channel_id(workspace, channel)
+        if channel_id:
+            self._console.say(text("console.unpinned", channel=channel_id), workspace.language)
+
+    @staticmethod
+    def _role(workspace: Workspace, reply: Reply) -> str | None:
+        return workspaces.role_id(workspace, reply.mention_role) if reply.mention_role is not None else None
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         role_id = workspaces.role_id(workspace, role)
@@ -125,11 +150,12 @@ class Console:
         """Print one line of the console's own."""
         print(i18n.render(item, language or self.language, _mention), file=self.out, flush=True)
 
-    def show(self, reply: Reply, destination: Text, language: str, *, audience: str | None = None) -> None:
+    def show(self, reply: Reply, destination: Text, language: str, *, audience: str | None = None,
+             role: str | None = None) -> None:
         """Print a bot message with its destination, its buttons numbered, its files written to disk."""
         lines = render_text(reply, language)
-        if reply.mentions:
-            mentions = " ".join("@" + m for m in reply.mentions)
+        if reply.mentions or role:
+            mentions = " ".join([*(["@" + role] if role else []), *("@" + m for m in reply.mentions)])
             lines = [f"{mentions} {lines[0]}" if lines else mentions, *lines[1:]]
         for path in self._write_files(reply):
             lines.append(i18n.render(text("console.file_written", path=str(path)), language))
@@ -285,6 +311,9 @@ class Console:
         if reply.replaces_source:
             self.state.shown.remove(visible[-1])
         self.answer(reply)
+        # As after a command: what the press planned for right now (a live message's edit) comes before the
+        # next line, not whenever the scheduler wakes.
+        await self.app.dispatcher.run_due()
 
     def _dms(self, args: list[str]) -> None:
         user = self._user()

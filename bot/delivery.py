@@ -15,20 +15,25 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, bindparam, cast, func, insert, select, update
+from sqlalchemy import Text as SQLText
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from bot import reminders
 from bot.clock import Clock
-from bot.models import Delivery, Member, Reminder, Workspace
+from bot.models import Delivery, LiveMessage, Member, Reminder, Workspace
 from bot.replies import (
     Channel,
     Effect,
     GrantRole,
+    Join,
     PostToChannel,
+    Renderable,
     Reply,
     Role,
     SendDirect,
@@ -45,21 +50,44 @@ SENT = "sent"
 UNREACHABLE = "unreachable"
 FAILED = "failed"
 CANCELLED = "cancelled"
+# Not sent: by the time it could go out, what it was about had passed (Planned.expires_at).
+EXPIRED = "expired"
 MAX_ATTEMPTS = 5
+# Deliveries claimed (and loaded) in one statement, and outcomes written in one: the database work of a
+# fan-out to thousands grows by batches, not by messages.
+CLAIM_BATCH = 500
+MARK_BATCH = 100
+# The key suffix of a delivery that tells the coordinators a reminder was skipped; these are sent together.
+SKIPPED_SUFFIX = ":skipped"
+LIVE_MARK = ":live:"
 
 
 class RecipientUnreachable(Exception):
     """The platform refused a direct message: the member's DMs are closed."""
 
 
+class MessageMissing(Exception):
+    """The platform no longer has a message the bot posted (someone deleted it, or its channel)."""
+
+
 class Notifier(Protocol):
-    """What delivery needs from a platform: send a DM, post in a channel, grant a role."""
+    """What delivery needs from a platform: DMs, channel posts that can be edited and pinned, roles."""
 
     async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None) -> None:
         """Send a DM; raise RecipientUnreachable when the member cannot be reached."""
 
-    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
-        """Post in one of the workspace's channels."""
+    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
+                   ) -> str | None:
+        """Post in one of the workspace's channels; return the message's platform id (None when not posted)."""
+
+    async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
+        """Replace a posted message's content and buttons; raise MessageMissing when it is gone."""
+
+    async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        """Pin a posted message in its channel; raise MessageMissing when it is gone."""
+
+    async def unpin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        """Unpin a message; one that is gone needs no unpinning (no error)."""
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         """Give a member one of the workspace's roles."""
@@ -100,6 +128,45 @@ class DispatchReport:
     sent: int = 0
     unreachable: int = 0
     failed: int = 0
+    expired: int = 0
+
+
+class _EncodedJSON(TypeDecorator[str]):
+    """A value for a JSON column given as its encoded text (bound as JSON, not encoded a second time)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A delivery this run claimed, loaded with its message, its member (for a DM) and workspace."""
+
+    id: int
+    workspace_id: int
+    reminder_id: int
+    channel: str | None
+    nonce: str
+    attempts: int
+    message: dict[str, Any]
+    reply: Reply
+    member: Member | None
+    workspace: Workspace
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What became of one send, to be written with others."""
+
+    delivery_id: int
+    workspace_id: int
+    reminder_id: int
+    member_id: int | None
+    status: str
+    error: str | None = None
 
 
 class Dispatcher:
@@ -119,12 +186,17 @@ class Dispatcher:
         self.concurrency = concurrency
         self._lock = asyncio.Lock()
         self.notifier: Notifier | None = None
+        # The platforms whose deliveries this process sends (None: all). Another process, or no process at
+        # all, serves the rest; their rows are neither claimed nor waited for here.
+        self.platforms: frozenset[str] | None = None
         self.on_next_wake: Callable[[datetime | None], None] | None = None
 
-    async def resume(self) -> int:
-        """Put deliveries a crash left claimed back to pending; call once at start."""
+    async def resume(self, platforms: Iterable[str] | None = None) -> int:
+        """Put deliveries a crash left claimed back to pending (of these platforms only); call once at start."""
         async with self._sessionmaker() as session, session.begin():
-            result = await session.execute(update(Delivery).where(Delivery.status == SENDING).values(status=PENDING))
+            result = await session.execute(update(Delivery).where(Delivery.status == SENDING,
+                                                                  *self._platform_filter(platforms))
+                                           .values(status=PENDING))
         count = result.rowcount or 0
         if count:
             log.info("Resuming %d deliveries that were being sent when the bot stopped", count)
@@ -151,10 +223,18 @@ class Dispatcher:
             next_reminder = await session.scalar(
                 select(func.min(Reminder.due_at)).where(Reminder.status == reminders.PENDING))
             next_delivery = await session.scalar(
-                select(func.min(Delivery.not_before)).where(Delivery.status == PENDING))
+                select(func.min(Delivery.not_before)).where(Delivery.status == PENDING,
+                                                            *self._platform_filter(self.platforms)))
         # An aggregate loses the column's UTC decorator on some drivers: re-attach the zone.
         candidates = [_aware(t) for t in (next_reminder, next_delivery) if t is not None]
         return min(candidates, default=None)
+
+    @staticmethod
+    def _platform_filter(platforms: Iterable[str] | None) -> tuple[Any, ...]:
+        """The condition that keeps deliveries to workspaces of the given platforms (none: all)."""
+        if platforms is None:
+            return ()
+        return (Delivery.workspace_id.in_(select(Workspace.id).where(Workspace.platform.in_(sorted(platforms)))),)
 
     async def _fan_out_due(self, now: datetime, report: DispatchReport) -> None:
         async with self._sessionmaker() as session:
@@ -174,12 +254,14 @@ class Dispatcher:
                     reminder.status = reminders.SKIPPED
                     report.skipped.append(reminder.id)
                     log.info("Skipped reminder %s (%s): %s late", reminder.id, reminder.kind, now - reminder.due_at)
+                    await self._note_skipped(session, reminder, now)
                     continue
                 planner = reminders.planner_for(reminder.kind)
                 if planner is None:
                     log.error("No planner for reminder kind %s (reminder %s)", reminder.kind, reminder.id)
                     reminder.status = reminders.SKIPPED
                     report.skipped.append(reminder.id)
+                    await self._note_skipped(session, reminder, now)
                     continue
                 planned = await planner(session, reminder, now)
                 await self._add_deliveries(session, reminder, planned, now)
@@ -190,70 +272,192 @@ class Dispatcher:
         workspace = await session.get_one(Workspace, reminder.workspace_id)
         tz = ZoneInfo(workspace.timezone)
         existing = set(await session.scalars(select(Delivery.key).where(Delivery.reminder_id == reminder.id)))
+        rows: list[dict[str, object]] = []
+        # A fan-out sends the same Reply to many: serialize each one once, to the text the row stores.
+        stored: dict[tuple[object, ...], str] = {}
         for item in planned:
-            recipient = f"member:{item.member_id}" if item.member_id is not None else f"channel:{item.channel}"
+            if item.live is not None:
+                recipient = f"{LIVE_MARK[1:]}{item.live}"
+            elif item.member_id is not None:
+                recipient = f"member:{item.member_id}"
+            else:
+                recipient = f"channel:{item.channel}"
             key = f"{reminder.id}:{recipient}"
             if key in existing:
                 continue
             existing.add(key)
+            shape = (id(item.reply), item.live, item.pinned, item.expires_at)
+            if shape not in stored:
+                message = reply_to_json(item.reply)
+                if item.live is not None:
+                    message["live"] = {"key": item.live, "pinned": item.pinned}
+                if item.expires_at is not None:
+                    message["expires"] = item.expires_at.isoformat()
+                stored[shape] = json.dumps(message)
+            if item.live is not None:
+                # The newest state of a live message replaces one still waiting to go out (latest wins).
+                await session.execute(
+                    update(Delivery).where(Delivery.workspace_id == reminder.workspace_id, Delivery.status == PENDING,
+                                           Delivery.key.endswith(LIVE_MARK + item.live, autoescape=True))
+                    .values(status=CANCELLED))
             not_before = self._quiet_hours.adjust(now, tz) if item.member_id is not None else now
-            session.add(Delivery(
-                workspace_id=reminder.workspace_id, reminder_id=reminder.id, member_id=item.member_id,
-                channel=str(item.channel), key=key, nonce=nonce_for(key),
-                message=reply_to_json(item.reply), status=PENDING, not_before=not_before, created_at=now))
+            rows.append({"workspace_id": reminder.workspace_id, "reminder_id": reminder.id,
+                         "member_id": item.member_id, "channel": str(item.channel), "key": key,
+                         "nonce": nonce_for(key), "message_text": stored[shape], "status": PENDING,
+                         "not_before": not_before, "attempts": 0, "created_at": now})
+        if rows:
+            # One multi-row insert with the message encoded once, not an ORM object (and a JSON encoding) per
+            # recipient: a stage may fan out to thousands.
+            await session.execute(insert(Delivery.__table__).values(
+                message=bindparam("message_text", type_=_EncodedJSON())), rows)
+
+    async def _note_skipped(self, session: AsyncSession, reminder: Reminder, now: datetime) -> None:
+        """Record, with the skip itself, that the coordinators are to be told (sent with the other skips)."""
+        workspace = await session.get_one(Workspace, reminder.workspace_id)
+        line = await reminders.describe(session, reminder, workspace.timezone)
+        key = f"{reminder.id}{SKIPPED_SUFFIX}"
+        session.add(Delivery(
+            workspace_id=reminder.workspace_id, reminder_id=reminder.id, member_id=None,
+            channel=str(Channel.COORDINATORS), key=key, nonce=nonce_for(key),
+            message=reply_to_json(Reply(body=line, private=False)), status=PENDING, not_before=now, created_at=now))
 
     async def _send_due(self, now: datetime, report: DispatchReport) -> None:
         async with self._sessionmaker() as session:
-            due = list(await session.scalars(
-                select(Delivery.id).where(Delivery.status == PENDING, Delivery.not_before <= now)
-                .order_by(Delivery.id)))
+            rows = (await session.execute(
+                select(Delivery.id, Delivery.workspace_id, Delivery.key)
+                .where(Delivery.status == PENDING, Delivery.not_before <= now, *self._platform_filter(self.platforms))
+                .order_by(Delivery.id))).all()
+        notices: dict[int, list[int]] = defaultdict(list)
+        due: list[int] = []
+        for delivery_id, workspace_id, key in rows:
+            if key.endswith(SKIPPED_SUFFIX):
+                notices[workspace_id].append(delivery_id)
+            else:
+                due.append(delivery_id)
+        for workspace_id, notice_ids in notices.items():
+            await self._send_skip_notice(workspace_id, notice_ids, now, report)
         if not due:
             return
         semaphore = asyncio.Semaphore(self.concurrency)
         unreachable: dict[tuple[int, int], list[int]] = defaultdict(list)
+        workspaces: dict[int, Workspace] = {}
+        messages: dict[str, tuple[dict[str, Any], Reply]] = {}
+        # Outcomes waiting to be written: marked in batches, so the database work per message stays small.
+        outcomes: list[_Outcome] = []
+        marking = asyncio.Lock()
 
-        async def send_one(delivery_id: int) -> None:
+        async def mark(force: bool) -> None:
+            async with marking:
+                if outcomes and (force or len(outcomes) >= MARK_BATCH):
+                    batch = outcomes[:]
+                    outcomes.clear()
+                    await self._mark(batch, now)
+
+        async def send_one(claimed: _Claimed) -> None:
             async with semaphore:
-                outcome = await self._send(delivery_id, now)
-            if outcome is None:
-                return
-            status, workspace_id, reminder_id = outcome
-            if status == SENT:
+                outcome = await self._send(claimed, now)
+            outcomes.append(outcome)
+            if outcome.status == SENT:
                 report.sent += 1
-            elif status == UNREACHABLE:
+            elif outcome.status == UNREACHABLE:
                 report.unreachable += 1
-                unreachable[(workspace_id, reminder_id)].append(delivery_id)
-            elif status == FAILED:
+                unreachable[(outcome.workspace_id, outcome.reminder_id)].append(outcome.delivery_id)
+            elif outcome.status == FAILED:
                 report.failed += 1
+            elif outcome.status == EXPIRED:
+                report.expired += 1
+            await mark(force=False)
 
-        # A TaskGroup, not gather: if one send dies (cancellation at shutdown), the others stop too
-        # instead of running on detached while a restart resumes the same rows.
-        async with asyncio.TaskGroup() as group:
-            for delivery_id in due:
-                group.create_task(send_one(delivery_id))
+        try:
+            # A TaskGroup, not gather: if one send dies (cancellation at shutdown), the others stop too
+            # instead of running on detached while a restart resumes the same rows. Batches are claimed
+            # while the sends of the previous ones run.
+            async with asyncio.TaskGroup() as group:
+                for start in range(0, len(due), CLAIM_BATCH):
+                    for claimed in await self._claim(due[start:start + CLAIM_BATCH], workspaces, messages):
+                        group.create_task(send_one(claimed))
+        finally:
+            # What went out is marked even when the run is cut short; the rest stays claimed and is resumed.
+            try:
+                await asyncio.shield(mark(force=True))
+            except Exception:  # noqa: BLE001 - unmarked rows are resumed at start and their nonces drop repeats
+                log.exception("Could not mark %d sent deliveries", len(outcomes))
         for (workspace_id, reminder_id), delivery_ids in unreachable.items():
             await self._mention_unreachable(workspace_id, reminder_id, delivery_ids)
 
-    async def _send(self, delivery_id: int, now: datetime) -> tuple[str, int, int] | None:
-        assert self.notifier is not None
+    async def _claim(self, ids: list[int], workspaces: dict[int, Workspace],
+                     messages: dict[str, tuple[dict[str, Any], Reply]]) -> list[_Claimed]:
+        """Claim a batch of deliveries (pending becomes sending) and load them with their members, at once.
+
+        A fan-out stores the same message for many recipients: each distinct one is decoded once (the text is
+        read as it is stored, not decoded by the driver row by row).
+        """
         async with self._sessionmaker() as session, session.begin():
-            claimed = await session.execute(
-                update(Delivery).where(Delivery.id == delivery_id, Delivery.status == PENDING)
-                .values(status=SENDING, attempts=Delivery.attempts + 1))
-            if not claimed.rowcount:
-                return None
-        async with self._sessionmaker() as session:
-            delivery = await session.get_one(Delivery, delivery_id)
-            workspace = await session.get_one(Workspace, delivery.workspace_id)
-            member = await session.get(Member, delivery.member_id) if delivery.member_id else None
-        reply = reply_from_json(delivery.message)
+            claimed = list(await session.scalars(
+                update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING)
+                .values(status=SENDING, attempts=Delivery.attempts + 1).returning(Delivery.id)
+                .execution_options(synchronize_session=False)))
+            if not claimed:
+                return []  # another process or run took them
+            rows = (await session.execute(
+                select(Delivery.id, Delivery.workspace_id, Delivery.reminder_id, Delivery.channel, Delivery.nonce,
+                       Delivery.attempts, cast(Delivery.message, SQLText), Member)
+                .outerjoin(Member, Member.id == Delivery.member_id)
+                .where(Delivery.id.in_(claimed)).order_by(Delivery.id))).all()
+            for workspace_id in {row[1] for row in rows} - workspaces.keys():
+                workspaces[workspace_id] = await session.get_one(Workspace, workspace_id)
+        loaded = []
+        for delivery_id, workspace_id, reminder_id, channel, nonce, attempts, raw, member in rows:
+            if raw not in messages:
+                message = json.loads(raw)
+                messages[raw] = (message, reply_from_json(message))
+            message, reply = messages[raw]
+            loaded.append(_Claimed(delivery_id, workspace_id, reminder_id, channel, nonce, attempts, message, reply,
+                                   member, workspaces[workspace_id]))
+        return loaded
+
+    async def _mark(self, outcomes: list[_Outcome], now: datetime) -> None:
+        """Write what became of sent deliveries: one statement per status, one per failure (they carry errors)."""
+        by_status: dict[str, list[int]] = defaultdict(list)
+        async with self._sessionmaker() as session, session.begin():
+            for outcome in outcomes:
+                if outcome.error is None:
+                    by_status[outcome.status].append(outcome.delivery_id)
+                    continue
+                await session.execute(
+                    update(Delivery).where(Delivery.id == outcome.delivery_id, Delivery.status == SENDING)
+                    .values(status=outcome.status, last_error=outcome.error, sent_at=None))
+            for status, delivery_ids in by_status.items():
+                await session.execute(
+                    update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == SENDING)
+                    .values(status=status, last_error=None, sent_at=now if status == SENT else None))
+            closed = sorted({o.member_id for o in outcomes if o.status == UNREACHABLE and o.member_id is not None})
+            if closed:
+                await session.execute(update(Member).where(Member.id.in_(closed), Member.dm_open.is_(True))
+                                      .values(dm_open=False))
+
+    async def _send(self, claimed: _Claimed, now: datetime) -> _Outcome:
+        """Send one claimed delivery; the database is not touched here (but for a live message's id)."""
+        assert self.notifier is not None
+        delivery, member, workspace = claimed, claimed.member, claimed.workspace
+        delivery_id = delivery.id
+        reply = claimed.reply
+        live = delivery.message.get("live")
         status, error = SENT, None
+        expires = delivery.message.get("expires")
         try:
-            if member is not None:
+            if expires is not None and self._clock.now() > datetime.fromisoformat(expires):
+                # Held back by quiet hours, or resumed after a long stop: what it was about is over.
+                status = EXPIRED
+                log.info("Delivery %s expired before it could be sent", delivery_id)
+            elif member is not None:
                 # Planners decide who wants DMs; here only reachability counts.
                 if not member.dm_open:
                     raise RecipientUnreachable
                 await self.notifier.send_direct(workspace, member, reply, nonce=delivery.nonce)
+            elif live is not None:
+                await self._update_live(workspace, Channel(delivery.channel), str(live["key"]),
+                                        bool(live["pinned"]), reply, delivery.nonce, now)
             else:
                 await self.notifier.post(workspace, Channel(delivery.channel), reply, nonce=delivery.nonce)
         except RecipientUnreachable:
@@ -262,13 +466,101 @@ class Dispatcher:
             log.exception("Delivery %s failed", delivery_id)
             status = FAILED if delivery.attempts >= MAX_ATTEMPTS else PENDING
             error = f"{type(exc).__name__}: {exc}"[:500]
+        return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
+                        member.id if member is not None else None, status, error)
+
+    async def _update_live(self, workspace: Workspace, channel: Channel, key: str, pinned: bool, reply: Reply,
+                           nonce: str, now: datetime) -> None:
+        """Edit the live message under `key`, or post it (again, if someone deleted it); then pin or unpin it."""
+        assert self.notifier is not None
+        async with self._sessionmaker() as session:
+            row = await session.scalar(select(LiveMessage).where(LiveMessage.workspace_id == workspace.id,
+                                                                 LiveMessage.key == key))
+        message_id = row.message_id if row is not None and row.channel == str(channel) else None
+        is_pinned = bool(row is not None and row.pinned and message_id is not None)
+        if message_id is not None:
+            try:
+                await self.notifier.edit(workspace, channel, message_id, reply)
+            except MessageMissing:
+                log.info("Live message %s of workspace %s is gone; posting it again", key, workspace.id)
+                message_id, is_pinned = None, False
+        if message_id is None:
+            message_id = await self.notifier.post(workspace, channel, reply, nonce=nonce)
+            # Store the id at once: a crash before the pin must not make the next update post a second message.
+            await self._store_live(workspace.id, key, channel, message_id, False, now)
+            if message_id is None:
+                return  # the channel is not set up; the next update tries again
+        if pinned == is_pinned:
+            return
+        try:
+            if pinned:
+                await self.notifier.pin(workspace, channel, message_id)
+            else:
+                await self.notifier.unpin(workspace, channel, message_id)
+        except MessageMissing:
+            # Deleted between the post and the pin: the next update posts it again.
+            await self._store_live(workspace.id, key, channel, None, False, now)
+            return
+        except Exception:  # noqa: BLE001 - the message is there; a missing pin permission must not resend it
+            log.exception("Could not %s live message %s of workspace %s", "pin" if pinned else "unpin", key,
+                          workspace.id)
+            return
+        await self._store_live(workspace.id, key, channel, message_id, pinned, now)
+
+    async def _store_live(self, workspace_id: int, key: str, channel: Channel, message_id: str | None, pinned: bool,
+                          now: datetime) -> None:
+        values = {"channel": str(channel), "message_id": message_id, "pinned": pinned, "updated_at": now}
+        for _ in range(2):
+            try:
+                async with self._sessionmaker() as session, session.begin():
+                    updated = await session.execute(
+                        update(LiveMessage).where(LiveMessage.workspace_id == workspace_id, LiveMessage.key == key)
+                        .values(**values))
+                    if not updated.rowcount:
+                        session.add(LiveMessage(workspace_id=workspace_id, key=key, created_at=now, **values))
+                return
+            except IntegrityError:
+                # Another process stored the same live message at that moment: update it instead.
+                continue
+
+    async def _send_skip_notice(self, workspace_id: int, delivery_ids: list[int], now: datetime,
+                                report: DispatchReport) -> None:
+        """Tell the coordinators in one message which reminders were skipped because they came too late."""
+        assert self.notifier is not None
+        claimed: list[int] = []
+        for delivery_id in delivery_ids:
+            async with self._sessionmaker() as session, session.begin():
+                result = await session.execute(
+                    update(Delivery).where(Delivery.id == delivery_id, Delivery.status == PENDING)
+                    .values(status=SENDING, attempts=Delivery.attempts + 1))
+            if result.rowcount:
+                claimed.append(delivery_id)
+        if not claimed:
+            return
+        async with self._sessionmaker() as session:
+            deliveries = list(await session.scalars(select(Delivery).where(Delivery.id.in_(claimed))
+                                                    .order_by(Delivery.id)))
+            workspace = await session.get_one(Workspace, workspace_id)
+        lines: list[Renderable] = [line for d in deliveries if (line := reply_from_json(d.message).body) is not None]
+        listed = Join(tuple(lines), "\n", "• ")  # type: ignore[arg-type]
+        reply = Reply(title=text("delivery.skipped.title", count=len(lines)),
+                      body=text("delivery.skipped.body", lines=listed), private=False)
+        status, error = SENT, None
+        try:
+            await self.notifier.post(workspace, Channel.COORDINATORS, reply,
+                                     nonce=nonce_for("skipped:" + ",".join(map(str, claimed))))
+        except Exception as exc:  # noqa: BLE001 - retried with the next run, like any delivery
+            log.exception("Could not tell the coordinators of workspace %s about skipped reminders", workspace_id)
+            status = FAILED if max(d.attempts for d in deliveries) >= MAX_ATTEMPTS else PENDING
+            error = f"{type(exc).__name__}: {exc}"[:500]
         async with self._sessionmaker() as session, session.begin():
             await session.execute(
-                update(Delivery).where(Delivery.id == delivery_id, Delivery.status == SENDING)
+                update(Delivery).where(Delivery.id.in_(claimed), Delivery.status == SENDING)
                 .values(status=status, last_error=error, sent_at=now if status == SENT else None))
-            if status == UNREACHABLE and member is not None and member.dm_open:
-                await session.execute(update(Member).where(Member.id == member.id).values(dm_open=False))
-        return status, delivery.workspace_id, delivery.reminder_id
+        if status == SENT:
+            report.sent += len(claimed)
+        elif status == FAILED:
+            report.failed += len(claimed)
 
     async def _mention_unreachable(self, workspace_id: int, reminder_id: int, delivery_ids: list[int]) -> None:
         """Reach members whose DMs are closed in a channel: one message per distinct text, mentioning them all.

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from bot import i18n
+from bot import charts, i18n
 from bot.replies import Renderable, text
 
 if TYPE_CHECKING:
@@ -20,7 +16,6 @@ if TYPE_CHECKING:
 
 STANCE_COLOURS = {"for": "#2e9e44", "against": "#d43d3d", "undecided": "#f2b33d", "unknown": "#a8a8a8"}
 NAME_CHARS = 24
-DPI = 100
 
 
 @dataclass(frozen=True)
@@ -58,10 +53,6 @@ class MapLabels:
         )
 
 
-def _clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
 def draw_map(model: MapModel, labels: MapLabels) -> bytes:
     """Draw the politician map: one column per party, a dot per politician in its stance's colour.
 
@@ -75,9 +66,8 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
     width = min(max(7.0, 2.5 * columns), 32.0)
     grid_height = 1.2 + 0.34 * max(rows, 1)
     bar_height = 1.5 if model.has_seats else 0.0
-    figure = Figure(figsize=(width, grid_height + bar_height + 1.6), dpi=DPI)
-    FigureCanvasAgg(figure)
-    figure.suptitle(_clip(labels.title, 90), fontsize=14, fontweight="bold", y=0.985)
+    figure = charts.figure(width, grid_height + bar_height + 1.6)
+    figure.suptitle(charts.clip(labels.title, 90), fontsize=14, fontweight="bold", y=0.985)
     figure.text(0.5, 1 - 0.5 / (grid_height + bar_height + 1.6), labels.subtitle, ha="center", va="top",
                 fontsize=9, color="#444444")
     total_height = grid_height + bar_height + 1.6
@@ -89,7 +79,7 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
     if not groups:
         grid.text(columns / 2, -0.5, labels.empty, ha="center", va="center", fontsize=11, color="#666666")
     for x, group in enumerate(groups):
-        grid.text(x + 0.06, 1.05, _clip(group.party, 20), fontsize=11, fontweight="bold", va="bottom")
+        grid.text(x + 0.06, 1.05, charts.clip(group.party, 20), fontsize=11, fontweight="bold", va="bottom")
         if group.seats is not None:
             grid.text(x + 0.06, 0.95, f"{group.seats} {labels.seats} → {labels.stances[group.projected]}",
                       fontsize=8, va="top", color="#444444")
@@ -101,7 +91,7 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
             if row.priority:
                 grid.scatter([x + 0.1], [-y], s=330, marker="o", facecolors="none", edgecolors="black",
                              linewidths=1.4, zorder=2)
-            name = _clip(row.name, NAME_CHARS) + (" ★" if row.priority else "")
+            name = charts.clip(row.name, NAME_CHARS) + (" ★" if row.priority else "")
             grid.text(x + 0.2, -y, name, fontsize=8, va="center", fontweight="bold" if row.priority else "normal")
 
     if model.has_seats and model.seats_total:
@@ -130,6 +120,4 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
     figure.legend(handles=legend, loc="lower center", ncol=6, fontsize=8, frameon=False,
                   bbox_to_anchor=(0.5, 0.0))
 
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Description": json.dumps(model.summary(), ensure_ascii=False)})
-    return buffer.getvalue()
+    return charts.png(figure, description=model.summary())

@@ -41,6 +41,8 @@ class Workspace(Base):
     announcement_channel_id: Mapped[str | None] = mapped_column(String(64))
     welcome_channel_id: Mapped[str | None] = mapped_column(String(64))
     coordinator_channel_id: Mapped[str | None] = mapped_column(String(64))
+    # Where members' stories are posted (a forum channel gets one thread per story); unset: the announcements.
+    stories_channel_id: Mapped[str | None] = mapped_column(String(64))
     member_role_id: Mapped[str | None] = mapped_column(String(64))
     coordinator_role_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
@@ -389,4 +391,162 @@ class CouncilSeat(Base):
     party: Mapped[str] = mapped_column(String(40))
     party_key: Mapped[str] = mapped_column(String(40))
     seats: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class LiveMessage(Base):
+    """A message kept up to date in a channel: posted once, then edited in place; its id survives restarts."""
+
+    __tablename__ = "live_message"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # Whose message it is, e.g. "countdown:12" for the countdown of issue 12.
+    key: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(32))
+    # The platform's message id; None until the first post went through.
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CountdownSettings(Base):
+    """A workspace's default countdown: how many days before a decision the stages fall (0 = the morning of)."""
+
+    __tablename__ = "countdown_settings"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    days: Mapped[list[int]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class Countdown(Base):
+    """An issue's countdown to its decision: its own stages, and who voted our way once it is decided."""
+
+    __tablename__ = "countdown"
+    __table_args__ = (UniqueConstraint("issue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
+    # Days before the decision of each stage; None: the workspace's default.
+    days: Mapped[list[int] | None] = mapped_column(JSON)
+    # How many times the live message was asked to refresh at once: the key of the next such refresh.
+    refreshes: Mapped[int] = mapped_column(Integer, default=0)
+    # The politicians (ids) who voted our way, recorded with the outcome.
+    voted_for: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Pledge(Base):
+    """A member's promise to act before a decision (tweet, contact a politician, attend), and whether they did."""
+
+    __tablename__ = "pledge"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "member_id", "kind", "stage"),
+        Index("ix_pledge_issue_id_status", "issue_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    # tweet, contact or attend
+    kind: Mapped[str] = mapped_column(String(16))
+    # The countdown stage it was made in ("d14", "d7", …, "d0" the morning of the vote).
+    stage: Mapped[str] = mapped_column(String(16))
+    # made, kept or not_kept
+    status: Mapped[str] = mapped_column(String(16), default="made")
+    created_at: Mapped[datetime]
+    followed_up_at: Mapped[datetime | None]
+    kept_at: Mapped[datetime | None]
+
+
+class Action(Base):
+    """Something a member did for the cause (a tweet, a question to a politician, a meeting), or tried to do."""
+
+    __tablename__ = "action"
+    __table_args__ = (Index("ix_action_workspace_id_created_at", "workspace_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    # tweet, ask, blog, media, meet or meeting
+    kind: Mapped[str] = mapped_column(String(16))
+    # done, or attempted (a politician who did not answer): an attempt is followed up with a retry reminder.
+    status: Mapped[str] = mapped_column(String(16))
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id", ondelete="SET NULL"), index=True)
+    link: Mapped[str | None] = mapped_column(String(300))
+    # Where it was logged ("did", or one prompt such as "asks:12", which is logged once and then updated).
+    source: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ActivityMember(Base):
+    """A member's choices about their activity: whether they take part in the leaderboard (off by default)."""
+
+    __tablename__ = "activity_member"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    leaderboard: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Story(Base):
+    """A member's story of what social media brought their business, and who may see it."""
+
+    __tablename__ = "story"
+    __table_args__ = (Index("ix_story_workspace_id_created_at", "workspace_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # A member's stories are their data: they go with the member.
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    # What they did: tweet, blog, meeting, media or other.
+    kind: Mapped[str] = mapped_column(String(16))
+    # What it brought their business: customers, inquiries, partners, press, hires.
+    value: Mapped[str] = mapped_column(String(1000))
+    link: Mapped[str | None] = mapped_column(String(300))
+    # group (the group only) or public (also the federation's public material).
+    visibility: Mapped[str] = mapped_column(String(16))
+    # How public material names the member: company (name and company), name, or anonymous.
+    credit: Mapped[str] = mapped_column(String(16))
+    featured_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class StoryApplause(Base):
+    """A member's 👏 on a story; one per member and story."""
+
+    __tablename__ = "story_applause"
+    __table_args__ = (UniqueConstraint("story_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("story.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+
+
+class DigestConfig(Base):
+    """A workspace's weekly digest: the weekday and hour (local time), and whether the whole group gets it."""
+
+    __tablename__ = "digest_config"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    # ISO weekday (1 = Monday) and hour, in the workspace's time zone.
+    weekday: Mapped[int] = mapped_column(Integer)
+    hour: Mapped[int] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Besides the coordinators' channel, also the announcement channel.
+    to_announcements: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

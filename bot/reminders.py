@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Reminder
-from bot.replies import Channel, Reply
+from bot.replies import Channel, Literal, Renderable, Reply, When, text
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,19 @@ class Planned:
     member_id: int | None = None
     # For a channel post: the channel. For a DM: where the member is mentioned if their DMs are closed.
     channel: Channel = Channel.ANNOUNCEMENTS
+    # A live message: posted once in the channel under this key (e.g. "countdown:12"), then edited in place;
+    # `pinned` says whether it should stay pinned after this update.
+    live: str | None = None
+    pinned: bool = False
+    # Not sent after this moment (e.g. the vote it calls to), even if quiet hours or a restart held it back.
+    expires_at: datetime | None = None
 
 
 Planner = Callable[[AsyncSession, Reminder, datetime], Awaitable[list[Planned]]]
 _PLANNERS: dict[str, Planner] = {}
+# How a reminder is named to the coordinators when it had to be skipped (e.g. "Countdown: 7 days left, Issue").
+Describer = Callable[[AsyncSession, Reminder], Awaitable[Renderable]]
+_DESCRIBERS: dict[str, Describer] = {}
 
 
 def planner(kind: str) -> Callable[[Planner], Planner]:
@@ -51,6 +60,24 @@ def planner(kind: str) -> Callable[[Planner], Planner]:
 def planner_for(kind: str) -> Planner | None:
     """Return the planner of a kind, if any feature registered one."""
     return _PLANNERS.get(kind)
+
+
+def describer(kind: str) -> Callable[[Describer], Describer]:
+    """Register how one kind of reminder is named when the coordinators are told it was skipped."""
+
+    def register(fn: Describer) -> Describer:
+        _DESCRIBERS[kind] = fn
+        return fn
+
+    return register
+
+
+async def describe(session: AsyncSession, reminder: Reminder, zone: str) -> Renderable:
+    """Name a reminder for the coordinators: its feature's description, or its kind and due time."""
+    fn = _DESCRIBERS.get(reminder.kind)
+    if fn is not None:
+        return await fn(session, reminder)
+    return text("delivery.skipped.generic", kind=Literal(reminder.kind), when=When(reminder.due_at, zone, "short"))
 
 
 async def schedule(
@@ -87,6 +114,44 @@ async def schedule(
     await session.flush()
     log.debug("Scheduled reminder %s (%s) at %s", reminder.id, kind, due_at.isoformat())
     return reminder
+
+
+async def keep_one_pending(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    kind: str,
+    enabled: bool,
+    next_due: Callable[[datetime], datetime],
+    key_for: Callable[[datetime], str],
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+) -> datetime | None:
+    """Keep exactly one pending reminder of a recurring kind (none when it is off); return when it falls due.
+
+    `next_due(after)` gives the next occurrence after a time and `key_for(due)` its key (e.g. the ISO week),
+    so an occurrence that already went out is never planned again, even when its day or hour was moved.
+    """
+    pending = list(await session.scalars(select(Reminder).where(
+        Reminder.workspace_id == workspace_id, Reminder.kind == kind, Reminder.status == PENDING)))
+    if not enabled:
+        for reminder in pending:
+            reminder.status = CANCELLED
+        return None
+    due = next_due(now)
+    while True:
+        key = key_for(due)
+        existing = await session.scalar(select(Reminder).where(Reminder.workspace_id == workspace_id,
+                                                               Reminder.key == key))
+        if existing is None or existing.status in (PENDING, CANCELLED):
+            break
+        due = next_due(due)
+    for reminder in pending:
+        # One already due is left to the dispatcher, which is about to send it.
+        if reminder.key != key and reminder.due_at > now:
+            reminder.status = CANCELLED
+    await schedule(session, workspace_id=workspace_id, kind=kind, key=key, due_at=due, now=now, payload=payload)
+    return due
 
 
 async def cancel(session: AsyncSession, *, workspace_id: int, key: str) -> int:

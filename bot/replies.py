@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -174,6 +175,7 @@ class Channel(StrEnum):
     ANNOUNCEMENTS = "announcements"
     WELCOME = "welcome"
     COORDINATORS = "coordinators"
+    STORIES = "stories"
 
 
 class Role(StrEnum):
@@ -232,6 +234,8 @@ class Reply:
     # Answering a button: replace the message that had the button, so a settled question cannot be
     # answered twice (a confirm dialog's buttons go away).
     replaces_source: bool = False
+    # A channel post that pings one of the workspace's roles (e.g. every member before a vote); only that role.
+    mention_role: Role | None = None
 
     @classmethod
     def say(cls, key: str, **params: Any) -> Reply:
@@ -276,8 +280,11 @@ def _renderable_from_json(data: Any) -> Renderable | None:
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
-    """Serialize a message for a delivery row; forms, files and effects do not travel this way."""
-    if reply.form or reply.files or reply.effects:
+    """Serialize a message for a delivery row; forms and effects do not travel this way.
+
+    Files (a digest's chart) travel as base64: keep them small, every recipient's row holds a copy.
+    """
+    if reply.form or reply.effects:
         raise ValueError("only plain messages can be stored for delivery")
     return {
         "body": _renderable_to_json(reply.body),
@@ -287,6 +294,8 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "links": [[_renderable_to_json(link.label), link.url] for link in reply.links],
         "private": reply.private,
         "mentions": list(reply.mentions),
+        "mention_role": str(reply.mention_role) if reply.mention_role else None,
+        "files": [[a.filename, base64.b64encode(a.data).decode("ascii")] for a in reply.files],
     }
 
 
@@ -302,4 +311,7 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         links=tuple(Link(_renderable_from_json(lbl), url) for lbl, url in data["links"]),  # type: ignore[arg-type]
         private=data["private"],
         mentions=tuple(data["mentions"]),
+        # Rows stored before roles could be pinged have no such entry.
+        mention_role=Role(data["mention_role"]) if data.get("mention_role") else None,
+        files=tuple(Attachment(name, base64.b64decode(data64)) for name, data64 in data.get("files", ())),
     )

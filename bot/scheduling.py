@@ -35,9 +35,13 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._scheduler.add_listener(self._log_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-        dispatcher.on_next_wake = self.wake_at
+        dispatcher.on_next_wake = self._set_wake_job
         self._running: set[asyncio.Task[object]] = set()
         self._stopping = False
+        # A wake-up asked for while a dispatch runs (a button pressed meanwhile planned something due now):
+        # APScheduler skips a second instance of the job, so the running one goes round once more instead.
+        self._dispatching = False
+        self._again = False
 
     @property
     def running(self) -> bool:
@@ -71,7 +75,15 @@ class Scheduler:
         if task is not None:
             self._running.add(task)
         try:
-            await self._dispatcher.run_due()
+            while True:
+                self._again = False
+                self._dispatching = True
+                try:
+                    await self._dispatcher.run_due()
+                finally:
+                    self._dispatching = False
+                if not self._again or self._stopping:
+                    break
         except asyncio.CancelledError:
             if not self._stopping:
                 raise
@@ -82,6 +94,13 @@ class Scheduler:
 
     def wake_at(self, when: datetime | None) -> None:
         """Set the one wake-up job to a time on the injected clock (which may run ahead of the wall clock)."""
+        if self._dispatching and when is not None and when <= self._clock.now():
+            self._again = True
+            return
+        self._set_wake_job(when)
+
+    def _set_wake_job(self, when: datetime | None) -> None:
+        """Set the wake-up job (the dispatcher's own "next due" after a run comes here directly)."""
         if not self._scheduler.running:
             return
         if when is None:

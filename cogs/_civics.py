@@ -15,7 +15,7 @@ from bot.discordbot.checks import PLATFORM
 from bot.discordbot.translator import T
 from bot.replies import Choice as ReplyChoice
 from bot.replies import Literal
-from bot.services import civics, issues, media, politicians
+from bot.services import civics, countdowns, issues, media, politicians
 from bot.services.profile_fields import MUNICIPALITIES
 
 Choice = app_commands.Choice
@@ -34,6 +34,7 @@ BODY_CHOICES = catalog_choices(civics.BODY_CHOICES)
 TOPIC_CHOICES = catalog_choices(civics.TOPIC_CHOICES)
 STANCE_CHOICES = catalog_choices(civics.STANCE_CHOICES)
 OUTCOME_CHOICES = catalog_choices(civics.OUTCOME_CHOICES)
+RESULT_CHOICES = catalog_choices(countdowns.RESULT_CHOICES)
 STATUS_CHOICES = catalog_choices(issues.STATUS_CHOICES)
 MEDIA_KIND_CHOICES = catalog_choices(media.KIND_CHOICES)
 

@@ -1,4 +1,5 @@
-"""/issue create|edit|close|list|show|calendar|map|ask|asked|asks|reminders, /council seats|show and /hashtag."""
+"""/issue create|edit|close|outcome|countdown|list|show|calendar|map|ask|asked|asks|reminders, /council seats|show
+and /hashtag."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_only, identity_from
 from bot.discordbot.translator import T
 from bot.discordbot.views import respond
-from bot.services import asks, issues, stances
+from bot.services import asks, countdowns, issues, stances
 from cogs._civics import (
     BODY_CHOICES,
     MUNICIPALITY_CHOICES,
     OUTCOME_CHOICES,
+    RESULT_CHOICES,
     STATUS_CHOICES,
     any_issue_autocomplete,
     given,
@@ -101,6 +103,29 @@ class Issues(commands.Cog):
                           outcome: Choice[str], note: Range[str, 1, 300] | None = None) -> None:
         """Close an issue with its outcome."""
         await self._run(interaction, issues.close, issue=issue, outcome=outcome.value, note=note or "")
+
+    @issue_group.command(name=T("cmd.issue.outcome.name"), description=T("cmd.issue.outcome.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("issue.outcome", ("issue", "result", "note", "voted_for")))
+    @app_commands.describe(**_descriptions("issue.outcome", ("issue", "result", "note", "voted_for")))
+    @app_commands.choices(result=RESULT_CHOICES)
+    @app_commands.autocomplete(issue=issue_autocomplete)
+    async def issue_outcome(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
+                            result: Choice[str], note: Range[str, 1, 300] | None = None,
+                            voted_for: Range[str, 1, 500] | None = None) -> None:
+        """Record how the vote went and close the issue; followers get a follow-up."""
+        await self._run(interaction, countdowns.record_outcome, issue=issue, result=result.value, note=note or "",
+                        voted_for=voted_for or "")
+
+    @issue_group.command(name=T("cmd.issue.countdown.name"), description=T("cmd.issue.countdown.description"))
+    @coordinator_only()
+    @app_commands.rename(**_names("issue.countdown", ("days", "issue")))
+    @app_commands.describe(**_descriptions("issue.countdown", ("days", "issue")))
+    @app_commands.autocomplete(issue=issue_autocomplete)
+    async def issue_countdown(self, interaction: discord.Interaction[JobbBot], days: Range[str, 1, 40] | None = None,
+                              issue: Range[str, 1, 100] | None = None) -> None:
+        """Set the countdown's stages for one issue or by default, and show them."""
+        await self._run(interaction, countdowns.configure, days=days or "", issue=issue or "")
 
     @issue_group.command(name=T("cmd.issue.list.name"), description=T("cmd.issue.list.description"))
     @app_commands.rename(**_names("issue.list", ("status", "municipality")))

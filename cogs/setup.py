@@ -55,6 +55,7 @@ class Setup(commands.Cog):
     @app_commands.rename(announcements=T("cmd.setup.opt.announcements.name"),
                          welcome=T("cmd.setup.opt.welcome.name"),
                          coordinators=T("cmd.setup.opt.coordinators.name"),
+                         stories=T("cmd.setup.opt.stories.name"),
                          member_role=T("cmd.setup.opt.member_role.name"),
                          coordinator_role=T("cmd.setup.opt.coordinator_role.name"),
                          language=T("cmd.setup.opt.language.name"),
@@ -62,6 +63,7 @@ class Setup(commands.Cog):
     @app_commands.describe(announcements=T("cmd.setup.opt.announcements.description"),
                            welcome=T("cmd.setup.opt.welcome.description"),
                            coordinators=T("cmd.setup.opt.coordinators.description"),
+                           stories=T("cmd.setup.opt.stories.description"),
                            member_role=T("cmd.setup.opt.member_role.description"),
                            coordinator_role=T("cmd.setup.opt.coordinator_role.description"),
                            language=T("cmd.setup.opt.language.description"),
@@ -74,12 +76,14 @@ class Setup(commands.Cog):
                               member_role: discord.Role | None = None,
                               coordinator_role: discord.Role | None = None,
                               language: Choice[str] | None = None,
-                              timezone: app_commands.Range[str, 1, 64] | None = None) -> None:
+                              timezone: app_commands.Range[str, 1, 64] | None = None,
+                              stories: discord.TextChannel | discord.ForumChannel | None = None) -> None:
         """Change the settings given and show them all."""
         identity = await identity_from(interaction)
         reply = await self.bot.app.run(
             identity, workspaces.configure, announcements=_id(announcements), welcome=_id(welcome),
-            coordinators=_id(coordinators), member_role=_id(member_role), coordinator_role=_id(coordinator_role),
+            coordinators=_id(coordinators), stories=_id(stories), member_role=_id(member_role),
+            coordinator_role=_id(coordinator_role),
             language=language.value if language is not None else None, timezone=timezone)
         await respond(interaction, identity, reply)
 

@@ -16,7 +16,7 @@ from bot import db
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
-from bot.delivery import RecipientUnreachable
+from bot.delivery import MessageMissing, RecipientUnreachable
 from bot.i18n import render
 from bot.models import Member, Workspace
 from bot.replies import Channel, Reply, Role
@@ -30,7 +30,7 @@ START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 def pytest_configure(config: pytest.Config) -> None:
     # Settings must not pick up a developer's .env or environment in tests.
     for key in list(os.environ):
-        if key.startswith(("DISCORD_", "OPENAI_", "DATABASE_URL")):
+        if key.startswith(("DISCORD_", "OPENAI_", "DATABASE_URL", "SLACK_")):
             del os.environ[key]
 
 
@@ -96,13 +96,21 @@ class Sent:
 class RecordingNotifier:
     """A Notifier that records what would have been sent; members in `closed` have closed DMs.
 
-    Like Discord with enforce_nonce, a second message with a nonce already seen is dropped (and counted).
+    Like Discord with enforce_nonce, a second message with a nonce already seen is dropped (and counted), and
+    the first message's id is returned again. Posts get ids "m1", "m2", …; an edit is recorded as sent to
+    "edit:<channel>" with the message id in `edited`; ids in `deleted` are gone (edit and pin raise
+    MessageMissing); `pins` holds what is pinned.
     """
 
     sent: list[Sent] = field(default_factory=list)
     dropped_repeats: int = 0
     roles: list[tuple[str, Role]] = field(default_factory=list)
     closed: set[str] = field(default_factory=set)
+    ids: dict[str, str] = field(default_factory=dict)
+    edited: list[str] = field(default_factory=list)
+    pins: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    posts: int = 0
 
     async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
                           ) -> None:
@@ -112,10 +120,30 @@ class RecordingNotifier:
             return
         self.sent.append(Sent(f"dm:{member.external_id}", _text(reply, language_of(member, workspace)), reply, nonce))
 
-    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
+    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
+                   ) -> str | None:
         if self._repeat(nonce):
-            return
+            return self.ids.get(nonce or "")
         self.sent.append(Sent(f"channel:{channel}", _text(reply, workspace.language), reply, nonce))
+        self.posts += 1
+        message_id = f"m{self.posts}"
+        if nonce is not None:
+            self.ids[nonce] = message_id
+        return message_id
+
+    async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
+        if message_id in self.deleted:
+            raise MessageMissing
+        self.sent.append(Sent(f"edit:{channel}", _text(reply, workspace.language), reply))
+        self.edited.append(message_id)
+
+    async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        if message_id in self.deleted:
+            raise MessageMissing
+        self.pins.add(message_id)
+
+    async def unpin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        self.pins.discard(message_id)
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         self.roles.append((member.external_id, role))

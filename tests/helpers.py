@@ -134,6 +134,18 @@ class MockTextChannel(CustomMockMixin, MagicMock):
         self.mention = f"<#{self.id}>"
 
 
+class MockForumChannel(CustomMockMixin, MagicMock):
+    """A forum channel of a server: it takes no messages, only new posts (threads)."""
+
+    spec_set = discord.ForumChannel
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("id", next_id())
+        kwargs.setdefault("name", "berättelser")
+        super().__init__(**kwargs)
+        self.mention = f"<#{self.id}>"
+
+
 class MockDMChannel(CustomMockMixin, MagicMock):
     """A DM channel with a user."""
 

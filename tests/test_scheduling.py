@@ -104,3 +104,33 @@ async def test_a_stop_in_the_middle_of_a_dispatch_ends_it_quietly(settings: Sett
     assert finished.is_set()
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert "Stopped a dispatch in the middle" in caplog.text
+
+
+async def test_something_planned_for_now_while_a_dispatch_runs_goes_out_right_after_it(settings: Settings):
+    notifier = RecordingNotifier()
+    app = App(settings, OffsetClock())
+    real_run_due = app.dispatcher.run_due
+    dispatching, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_first_dispatch():
+        # The first dispatch has looked at what is due and is still sending when a member presses a button that
+        # plans something for now.
+        report = await real_run_due()
+        if not dispatching.is_set():
+            dispatching.set()
+            await release.wait()
+        return report
+
+    app.dispatcher.run_due = slow_first_dispatch  # type: ignore[method-assign]
+    await app.start(notifier, migrate=False)
+    try:
+        await asyncio.wait_for(dispatching.wait(), 10)
+        await app.run(identity("anna"), _ping_in(timedelta(0), "now"))
+        release.set()
+
+        await _wait_for(notifier, 1, seconds=5)
+    finally:
+        await app.close()
+
+    # Not left for the five-minute safety tick: APScheduler skips a second instance of the running job.
+    assert [s.text for s in notifier.sent] == ["now"]

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from bot import charts
 
-BAR_COLOUR = "#1F6F43"  # the embeds' green
+BAR_COLOUR = charts.GREEN
 MAX_LABEL = 32
-DPI = 100
-
-
-def _clip(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
 def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, title: str, xlabel: str) -> bytes:
@@ -22,12 +15,11 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, title: str,
     if len(labels) != len(values):
         raise ValueError("one value per label")
     # The object API with its own canvas: no pyplot, no global state, safe in a server process.
-    figure = Figure(figsize=(8, 1.2 + 0.5 * max(len(labels), 1)), dpi=DPI)
-    FigureCanvasAgg(figure)
+    figure = charts.figure(8, 1.2 + 0.5 * max(len(labels), 1))
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
     bars = axes.barh(positions, values, color=BAR_COLOUR)
-    axes.set_yticks(positions, [_clip(label) for label in labels])
+    axes.set_yticks(positions, [charts.clip(label, MAX_LABEL) for label in labels])
     axes.invert_yaxis()
     axes.set_title(title)
     axes.set_xlabel(xlabel)
@@ -36,6 +28,4 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, title: str,
     axes.bar_label(bars, padding=3)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return charts.png(figure)

@@ -15,6 +15,7 @@ from discord.ext import commands
 import cogs
 from bot import db
 from bot.app import App
+from bot.discordbot.checks import PLATFORM
 from bot.discordbot.notifier import DiscordNotifier
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import JobbTree
@@ -59,7 +60,8 @@ class JobbBot(commands.Bot):
             # The command sync stores its hashes in the database, so the schema must be current.
             await db.migrate(self.app.settings.effective_database_url)
             return
-        await self.app.start(DiscordNotifier(self))
+        # Only Discord's deliveries: a Slack process (or this process's Slack adapter) sends its own.
+        await self.app.start(DiscordNotifier(self), platform=PLATFORM)
         try:
             await self.sync_commands(force=False)
         except (discord.HTTPException, app_commands.AppCommandError):

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.delivery import RecipientUnreachable
-from bot.discordbot.render import message_kwargs
+from bot.delivery import MessageMissing, RecipientUnreachable
+from bot.discordbot.render import clip, message_kwargs, render_text
 from bot.i18n import normalize_language, translate
 from bot.models import Member, Workspace
 from bot.replies import Channel, Reply, Role
@@ -26,6 +26,8 @@ CANNOT_DM = 50007
 # A DM channel never changes, but discord.py remembers only the last 128; without our own memory every DM
 # of a fan-out to more members costs two requests (open the channel, send) instead of one. Two ints an entry.
 MAX_DM_CHANNELS = 100_000
+# Discord's limit on a thread's (a forum post's) name.
+MAX_THREAD_NAME = 100
 
 
 class DiscordNotifier:
@@ -71,25 +73,86 @@ class DiscordNotifier:
             self._dm_channels.popitem(last=False)
         return channel
 
-    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None) -> None:
-        """Post in one of the workspace's channels; skip (with a warning) when /setup has not chosen it."""
+    async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
+                   ) -> str | None:
+        """Post in one of the workspace's channels and return the message id; skip (with a warning, None) when
+        /setup has not chosen the channel."""
         channel_id = workspaces.channel_id(workspace, channel)
         if not channel_id:
             log.warning("Workspace %s has no %s channel; a message was not posted", workspace.id, channel)
-            return
+            return None
         try:
             target = self.bot.get_channel(int(channel_id)) or await self.bot.fetch_channel(int(channel_id))
         except discord.NotFound:
             log.warning("The %s channel %s of workspace %s is gone; a message was not posted", channel,
                         channel_id, workspace.id)
-            return
+            return None
+        if isinstance(target, discord.ForumChannel):
+            return await self._post_in_forum(workspace, target, reply)
         if not isinstance(target, discord.abc.Messageable):
             log.warning("The %s channel %s of workspace %s cannot take messages", channel, channel_id, workspace.id)
-            return
-        kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False)
+            return None
+        kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
+                                role_id=self._role_id(workspace, reply))
         if nonce is not None:
             kwargs["nonce"] = nonce
-        await target.send(**kwargs)
+        message = await target.send(**kwargs)
+        return str(message.id)
+
+    async def _post_in_forum(self, workspace: Workspace, forum: discord.ForumChannel, reply: Reply) -> str:
+        """Post in a forum channel as a new post (a thread) named after the reply's title; return its message id."""
+        language = normalize_language(workspace.language)
+        kwargs = message_kwargs(reply, language, ephemeral=False, role_id=self._role_id(workspace, reply))
+        heading = reply.title if reply.title is not None else reply.body
+        name = " ".join(render_text(heading, language, markdown=False).split()) if heading is not None else ""
+        # Discord takes no nonce for a new forum post; the post's name is required, 1 to 100 characters.
+        created = await forum.create_thread(name=clip(name, MAX_THREAD_NAME) or translate("notifier.forum_post",
+                                                                                            language), **kwargs)
+        return str(created.message.id)
+
+    async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
+        """Replace a message's content, embed and buttons; raise MessageMissing when it (or its channel) is gone."""
+        kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
+                                role_id=self._role_id(workspace, reply))
+        kwargs.pop("files", None)
+        # Whatever the new state leaves out goes away: no stale embed, text or buttons.
+        kwargs.setdefault("content", None)
+        kwargs.setdefault("embed", None)
+        kwargs.setdefault("view", None)
+        try:
+            await self._message(workspace, channel, message_id).edit(**kwargs)
+        except discord.NotFound as exc:
+            raise MessageMissing from exc
+
+    async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        """Pin a message (PUT /channels/{id}/messages/pins/{message_id}); raise MessageMissing when it is gone."""
+        reason = translate("notifier.pin_reason", normalize_language(workspace.language))
+        try:
+            await self._message(workspace, channel, message_id).pin(reason=reason)
+        except discord.NotFound as exc:
+            raise MessageMissing from exc
+
+    async def unpin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        """Unpin a message; one that is gone is no longer pinned anyway."""
+        reason = translate("notifier.pin_reason", normalize_language(workspace.language))
+        try:
+            await self._message(workspace, channel, message_id).unpin(reason=reason)
+        except discord.NotFound:
+            log.info("Message %s of workspace %s is gone; nothing to unpin", message_id, workspace.id)
+
+    def _message(self, workspace: Workspace, channel: Channel, message_id: str) -> discord.PartialMessage:
+        channel_id = workspaces.channel_id(workspace, channel)
+        if not channel_id or not channel_id.isdigit() or not message_id.isdigit():
+            # The channel was unset (or changed to something unusable): for the caller the message is gone.
+            raise MessageMissing
+        if isinstance(self.bot.get_channel(int(channel_id)), discord.ForumChannel):
+            # A forum post's first message lives in the post's thread, which has the message's id.
+            return self.bot.get_partial_messageable(int(message_id)).get_partial_message(int(message_id))
+        return self.bot.get_partial_messageable(int(channel_id)).get_partial_message(int(message_id))
+
+    @staticmethod
+    def _role_id(workspace: Workspace, reply: Reply) -> str | None:
+        return workspaces.role_id(workspace, reply.mention_role) if reply.mention_role is not None else None
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         """Give a member one of the workspace's roles; skip (with a warning) when it is not set or not allowed."""

@@ -118,22 +118,26 @@ def render_text(item: Renderable, language: str, *, markdown: bool = True) -> st
     return render(item, language, mention_format, plain_moment)
 
 
-def allowed_mentions(user_ids: Iterable[str] = ()) -> discord.AllowedMentions:
-    """Ping only the users a reply names on purpose; never @everyone or a role."""
+def allowed_mentions(user_ids: Iterable[str] = (), role_id: str | None = None) -> discord.AllowedMentions:
+    """Ping only the users (and the one role) a reply names on purpose; never @everyone or another role."""
     users = [discord.Object(int(user_id)) for user_id in user_ids if user_id.isdigit()]
-    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
+    roles: list[discord.Object] | bool = [discord.Object(int(role_id))] if role_id and role_id.isdigit() else False
+    return discord.AllowedMentions(everyone=False, roles=roles, users=users, replied_user=False)
 
 
-def message_kwargs(reply: Reply, language: str, *, ephemeral: bool = True) -> dict[str, Any]:
+def message_kwargs(reply: Reply, language: str, *, ephemeral: bool = True, role_id: str | None = None
+                   ) -> dict[str, Any]:
     """Render a Reply as the keyword arguments of a send (content, embed, view, files, allowed_mentions).
 
     With ephemeral=True the reply's `private` becomes `ephemeral` (interaction answers); channel and DM sends
-    pass ephemeral=False because they cannot take it.
+    pass ephemeral=False because they cannot take it. `role_id` is the id of the reply's `mention_role` in
+    the workspace, resolved by the caller; without it no role is pinged.
     """
-    prefix = " ".join(f"<@{user_id}>" for user_id in reply.mentions)
+    role_id = role_id if reply.mention_role is not None and role_id and role_id.isdigit() else None
+    prefix = " ".join([*([f"<@&{role_id}>"] if role_id else []), *(f"<@{user_id}>" for user_id in reply.mentions)])
     body = render_text(reply.body, language) if reply.body is not None else ""
     inline = "\n".join(part for part in (prefix, body) if part)
-    kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions(reply.mentions)}
+    kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions(reply.mentions, role_id)}
     if reply.title is None and not reply.fields and len(inline) <= MAX_CONTENT:
         content, embed = inline, None
     else:

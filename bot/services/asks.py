@@ -38,7 +38,7 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import civics, drafts, follows, media, mydata, stances
+from bot.services import activity, civics, drafts, follows, media, mydata, stances
 from bot.services.context import Actor, audit, language_of
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,16 @@ async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member],
         result[member.id] = ask
     await session.flush()
     return result
+
+
+@reminders.describer(ASK_KIND)
+async def _describe_round(session: AsyncSession, reminder: Reminder) -> Text:
+    """Name a skipped round of questions for the coordinators."""
+    issue = await session.get(Issue, reminder.payload["issue_id"])
+    workspace = await session.get_one(Workspace, reminder.workspace_id)
+    return text("asks.skipped.round", days=reminder.payload["days"],
+                title=Literal(issue.title if issue else f"#{reminder.payload['issue_id']}"),
+                when=When(reminder.due_at, workspace.timezone, "short"))
 
 
 @reminders.planner(ASK_KIND)
@@ -379,6 +389,8 @@ async def mark_asked(session: AsyncSession, actor: Actor, issue: str = "", link:
     ask.asked_at = actor.now
     ask.asked_url = url
     await session.flush()
+    # Asking counts as an action: it shows in the digest and /stats, and reaches the coaching's question step.
+    await activity.record(session, actor, "ask", issue_id=found.id, link=url, source=f"asks:{ask.id}")
     person = await session.get_one(Politician, ask.politician_id)
     return Reply(body=text("asks.asked.thanks", politician=civics.politician_label(person)),
                  buttons=answer_buttons(found.id))
@@ -405,6 +417,9 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
     ask.asked_at = ask.asked_at or actor.now
     ask.answer = answer
     ask.answered_at = actor.now
+    # No answer makes the question an attempt, followed up with a reminder to try again; an answer settles it.
+    await activity.record(session, actor, "ask", activity.ATTEMPTED if answer == "no_answer" else activity.DONE,
+                          issue_id=issue.id, link=ask.asked_url, source=f"asks:{ask.id}")
     if answer == "no_answer":
         return Reply(body=text("asks.answer.no_answer", politician=civics.politician_label(politician)))
     # A member who corrects their answer replaces their own earlier report.

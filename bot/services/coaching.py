@@ -237,28 +237,11 @@ def _week_key(workspace_id: int, due: datetime, zone: str) -> str:
 async def _plan_nudges(session: AsyncSession, workspace: Workspace, settings: CoachingSettings, now: datetime
                        ) -> datetime | None:
     """Make sure exactly one weekly nudge is pending (none when nudges are off); return when it falls due."""
-    pending = list(await session.scalars(select(Reminder).where(
-        Reminder.workspace_id == workspace.id, Reminder.kind == WEEKLY_KIND, Reminder.status == reminders.PENDING)))
-    if not settings.nudges:
-        for reminder in pending:
-            reminder.status = reminders.CANCELLED
-        return None
-    due = next_nudge_at(settings, workspace.timezone, now)
-    while True:
-        key = _week_key(workspace.id, due, workspace.timezone)
-        existing = await session.scalar(select(Reminder).where(Reminder.workspace_id == workspace.id,
-                                                               Reminder.key == key))
-        # One nudge a week: a week whose nudge already went out gets none again, even if the day was moved.
-        if existing is None or existing.status in (reminders.PENDING, reminders.CANCELLED):
-            break
-        due = next_nudge_at(settings, workspace.timezone, due)
-    for reminder in pending:
-        # A nudge already due is left to the dispatcher, which is about to send it.
-        if reminder.key != key and reminder.due_at > now:
-            reminder.status = reminders.CANCELLED
-    await reminders.schedule(session, workspace_id=workspace.id, kind=WEEKLY_KIND, key=key, due_at=due, now=now,
-                             payload={"workspace_id": workspace.id})
-    return due
+    return await reminders.keep_one_pending(
+        session, workspace_id=workspace.id, kind=WEEKLY_KIND, enabled=settings.nudges,
+        next_due=lambda after: next_nudge_at(settings, workspace.timezone, after),
+        key_for=lambda due: _week_key(workspace.id, due, workspace.timezone), now=now,
+        payload={"workspace_id": workspace.id})
 
 
 # -- streaks ----------------------------------------------------------------------------------------------------
@@ -621,6 +604,34 @@ async def done(session: AsyncSession, actor: Actor, *, step: str = "", link: str
         fields.append(Field(text("coaching.done.next"), text("coaching.done.finished")))
         buttons = (Button(text("coaching.button.undo"), UNDO_ACTION, row.key, ButtonStyle.SECONDARY),)
     return Reply(title=text("coaching.done.title", title=title), fields=tuple(fields), buttons=buttons)
+
+
+async def complete_kind(session: AsyncSession, actor: Actor, kind: str, *, link: str | None = None) -> Step | None:
+    """Mark the member's first open step of a kind done, because another feature saw them do it; return it.
+
+    None when the member has not onboarded or has no open step of that kind; steps already done stay as they are.
+    """
+    member = actor.member
+    if member.onboarded_at is None:
+        return None
+    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
+    finished = await _done(session, member.id)
+    row = next((r for r in rows if r.active and r.kind == kind and r.key not in finished), None)
+    if row is None:
+        return None
+    session.add(CoachingProgress(workspace_id=actor.workspace.id, member_id=member.id, step_id=row.id,
+                                 evidence_url=link, done_at=actor.now))
+    await session.flush()
+    log.info("Member %s reached coaching step %s in workspace %s by a %s", member.id, row.id, actor.workspace.id,
+             kind)
+    await _plan_nudges(session, actor.workspace, await settings_of(session, actor.workspace.id), actor.now)
+    return _step(row)
+
+
+async def step_counts(session: AsyncSession, workspace_id: int, member_id: int) -> tuple[int, int]:
+    """Return how many of the ladder's active steps the member has done, and how many there are."""
+    active, finished, _ = _position(await ladder(session, workspace_id), await _done(session, member_id))
+    return finished, len(active)
 
 
 def done_form(step_key: str) -> Form:

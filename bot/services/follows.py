@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import validation
@@ -38,15 +38,19 @@ def _require_onboarded(actor: Actor) -> Member:
     return actor.member
 
 
-async def followers(session: AsyncSession, issue: Issue) -> list[Member]:
-    """Return the onboarded members who follow an issue, its municipality or one of its topics, by id."""
+def following(issue: Issue) -> Select[tuple[int]]:
+    """The ids of the members who follow an issue, its municipality or one of its topics (onboarded or not)."""
     matches = or_(and_(Follow.kind == MUNICIPALITY, Follow.value == issue.municipality),
                   and_(Follow.kind == ISSUE, Follow.value == str(issue.id)))
     if issue.topics:
         matches = or_(matches, and_(Follow.kind == TOPIC, Follow.value.in_(list(issue.topics))))
-    following = select(Follow.member_id).where(Follow.workspace_id == issue.workspace_id, matches)
+    return select(Follow.member_id).where(Follow.workspace_id == issue.workspace_id, matches)
+
+
+async def followers(session: AsyncSession, issue: Issue) -> list[Member]:
+    """Return the onboarded members who follow an issue, its municipality or one of its topics, by id."""
     return list(await session.scalars(select(Member).where(
-        Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None), Member.id.in_(following))
+        Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None), Member.id.in_(following(issue)))
         .order_by(Member.id)))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,6 +51,22 @@ CLEAR = "-"
 LISTED = 25
 MAX_MENTIONS = 50
 STATUS_CHOICES = tuple(Choice(s, text(f"issues.status.{s}")) for s in ("open", "closed", "all"))
+
+# What other features plan around an issue (the countdown): run in the same transaction whenever an issue is
+# created, edited or closed, so their reminders follow the decision's date and status.
+IssueHook = Callable[[AsyncSession, Issue, datetime], Awaitable[None]]
+_on_change: list[IssueHook] = []
+
+
+def on_change(fn: IssueHook) -> IssueHook:
+    """Register what runs when an issue is created, changed or closed."""
+    _on_change.append(fn)
+    return fn
+
+
+async def _changed(session: AsyncSession, issue: Issue, now: datetime) -> None:
+    for hook in _on_change:
+        await hook(session, issue, now)
 
 
 def _when(issue: Issue, zone: str, style: str | None = None) -> When:
@@ -130,6 +146,7 @@ async def create(session: AsyncSession, actor: Actor, title: str = "", summary: 
     audit(session, actor, "issue.created", issue_id=issue.id)
     await _schedule_alert(session, issue, actor.now, "created", [])
     planned = await asks.schedule_rounds(session, issue, actor.now)
+    await _changed(session, issue, actor.now)
     count = len(await follows.followers(session, issue))
     log.info("Issue %s created in workspace %s", issue.id, actor.workspace.id)
     return Reply(title=text("issues.created.title", title=Literal(issue.title)),
@@ -164,6 +181,7 @@ async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: 
         await _schedule_alert(session, found, actor.now, "changed", material)
     audit(session, actor, "issue.edited", issue_id=found.id, changed=sorted(changed))
     planned = await asks.schedule_rounds(session, found, actor.now)
+    await _changed(session, found, actor.now)
     return Reply(title=text("issues.edited.title", title=Literal(found.title)),
                  body=text("issues.edited.alerted" if material else "issues.edited.quiet"),
                  fields=(*_fields(found, actor.workspace.timezone),
@@ -186,6 +204,7 @@ async def close(session: AsyncSession, actor: Actor, issue: str = "", outcome: s
     found.outcome_note = comment
     found.closed_at = found.updated_at = actor.now
     await asks.schedule_rounds(session, found, actor.now)
+    await _changed(session, found, actor.now)
     audit(session, actor, "issue.closed", issue_id=found.id, outcome=result)
     announcement = Reply(title=text("issues.closed.announcement", title=Literal(found.title)),
                          body=text(f"issues.outcome.text.{result}"),
@@ -227,6 +246,15 @@ def alert_reply(issue: Issue, zone: str, change: str, changed: list[str]) -> Rep
                  fields=tuple(fields), buttons=follows.issue_buttons(issue.id),
                  links=(Link(text("issues.link.source"), issue.source_url),) if issue.source_url else (),
                  private=False)
+
+
+@reminders.describer(ALERT_KIND)
+async def _describe_alert(session: AsyncSession, reminder: Reminder) -> Text:
+    """Name a skipped alert for the coordinators."""
+    issue = await session.get(Issue, reminder.payload["issue_id"])
+    workspace = await session.get_one(Workspace, reminder.workspace_id)
+    return text("issues.skipped.alert", title=Literal(issue.title if issue else f"#{reminder.payload['issue_id']}"),
+                when=When(reminder.due_at, workspace.timezone, "short"))
 
 
 @reminders.planner(ALERT_KIND)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import timeparse, validation
+from bot import csvexport, timeparse, validation
 from bot.actions import action
 from bot.errors import UserError
 from bot.i18n import render
@@ -54,7 +54,8 @@ HEADER_ALIASES = {
     "senastkontrollerad": "checked", "checkedon": "checked",
 }
 # A cell that starts like a formula is written with a leading apostrophe, so a spreadsheet does not run it.
-FORMULA_START = ("=", "+", "-", "@")
+# What the export guards against (bot.csvexport) is taken back off on import.
+FORMULA_START = csvexport.FORMULA_START
 
 
 def _label(column: str) -> Text:
@@ -374,10 +375,6 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
                            more=text("csv.more", count=more) if more > 0 else ""))
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
 async def export_csv(session: AsyncSession, actor: Actor, municipality: str = "") -> Reply:
     """Export the politicians as a CSV file that Excel opens as it is and the import reads back."""
     actor.require_coordinator()
@@ -388,16 +385,11 @@ async def export_csv(session: AsyncSession, actor: Actor, municipality: str = ""
     rows = sorted(await session.scalars(query),
                   key=lambda p: (p.municipality, civics.party_key(p.party), p.name_key, p.id))
     language = actor.language
-    buffer = io.StringIO()
-    # Excel in Sweden expects ; between cells, and a BOM to read the file as UTF-8.
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([render(_label(c), language) for c in COLUMNS])
-    for p in rows:
-        writer.writerow([_cell(v) for v in (
-            p.name, p.party, p.role or "", render(civics.municipality_label(p.municipality), language),
-            " + ".join(render(civics.body_label(b), language) for b in p.bodies or []), p.committee or "",
-            p.x_handle or "", p.email or "", p.checked_on.isoformat() if p.checked_on else "")])
-    data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    # Excel in Sweden expects ; between cells, and a BOM to read the file as UTF-8; no cell may run as a formula.
+    data = csvexport.table([render(_label(c), language) for c in COLUMNS], [(
+        p.name, p.party, p.role or "", render(civics.municipality_label(p.municipality), language),
+        " + ".join(render(civics.body_label(b), language) for b in p.bodies or []), p.committee or "",
+        p.x_handle or "", p.email or "", p.checked_on.isoformat() if p.checked_on else "") for p in rows])
     audit(session, actor, "politicians.exported", count=len(rows))
     return Reply(body=text("politicians.exported", count=len(rows)),
                  files=(Attachment(f"politiker-{place or 'alla'}.csv", data),))

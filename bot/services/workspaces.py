@@ -19,13 +19,19 @@ CHANNEL_SETTINGS = {
     "announcements": "announcement_channel_id",
     "welcome": "welcome_channel_id",
     "coordinators": "coordinator_channel_id",
+    "stories": "stories_channel_id",
 }
+# A channel that is not chosen falls back to another: stories go to the announcements until /setup names one.
+CHANNEL_FALLBACKS = {Channel.STORIES: Channel.ANNOUNCEMENTS}
 ROLE_SETTINGS = {"member_role": "member_role_id", "coordinator_role": "coordinator_role_id"}
 
 
 def channel_id(workspace: Workspace, channel: Channel) -> str | None:
-    """Return the platform id of one of the workspace's channels, if /setup chose it."""
-    return getattr(workspace, CHANNEL_SETTINGS[str(channel)])
+    """Return the platform id of one of the workspace's channels (or of its fall-back), if /setup chose it."""
+    chosen = getattr(workspace, CHANNEL_SETTINGS[str(channel)])
+    if not chosen and channel in CHANNEL_FALLBACKS:
+        return channel_id(workspace, CHANNEL_FALLBACKS[channel])
+    return chosen
 
 
 def role_id(workspace: Workspace, role: Role) -> str | None:

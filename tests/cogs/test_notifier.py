@@ -13,8 +13,17 @@ import pytest
 from bot.delivery import RecipientUnreachable
 from bot.discordbot.notifier import DiscordNotifier
 from bot.models import Member, Workspace
-from bot.replies import Channel, Reply, Role, text
-from tests.helpers import MockBot, MockDMChannel, MockGuild, MockMember, MockRole, MockTextChannel, MockUser
+from bot.replies import Channel, Literal, Reply, Role, text
+from tests.helpers import (
+    MockBot,
+    MockDMChannel,
+    MockForumChannel,
+    MockGuild,
+    MockMember,
+    MockRole,
+    MockTextChannel,
+    MockUser,
+)
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -166,3 +175,32 @@ async def test_a_role_the_bot_may_not_grant_is_logged(notifier_bot: MockBot, gui
         await DiscordNotifier(notifier_bot).grant_role(workspace, member, Role.MEMBER)
 
     assert "Not allowed to grant" in caplog.text
+
+
+async def test_a_post_in_a_forum_channel_is_a_new_post_named_after_the_title(notifier_bot: MockBot,
+                                                                            guild: MockGuild):
+    forum = MockForumChannel(name="berättelser")
+    thread = MagicMock(spec=discord.Thread)
+    forum.create_thread.return_value = discord.channel.ThreadWithMessage(thread, MagicMock(id=99))
+    notifier_bot.get_channel.side_effect = lambda channel_id: forum if channel_id == forum.id else None
+    workspace, _ = rows(guild, 1, stories_channel_id=str(forum.id))
+    reply = Reply(title=Literal("Tweeten\ngav *tre* kunder"), body=Literal("Tre nya kunder."), private=False)
+
+    message_id = await DiscordNotifier(notifier_bot).post(workspace, Channel.STORIES, reply, nonce="abc")
+
+    kwargs = forum.create_thread.await_args.kwargs
+    assert kwargs["name"] == "Tweeten gav *tre* kunder"  # one line, as written: a name shows no markdown
+    assert kwargs["embed"].title == "Tweeten\ngav \\*tre\\* kunder" and "nonce" not in kwargs
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": [], "users": []}
+    assert message_id == "99"
+
+
+async def test_stories_go_to_the_announcements_until_a_stories_channel_is_chosen(notifier_bot: MockBot,
+                                                                                 guild: MockGuild):
+    channel = MockTextChannel(name="annonser")
+    notifier_bot.get_channel.side_effect = lambda channel_id: channel if channel_id == channel.id else None
+    workspace, _ = rows(guild, 1, announcement_channel_id=str(channel.id))
+
+    await DiscordNotifier(notifier_bot).post(workspace, Channel.STORIES, Reply(title=Literal("Rubrik")))
+
+    assert channel.send.await_args.kwargs["embed"].title == "Rubrik"

@@ -14,7 +14,7 @@ from bot.discordbot.checks import CoordinatorOnly, is_coordinator
 from bot.errors import NotCoordinator, UserError
 from bot.models import Workspace
 from cogs.setup import Setup, timezone_choices
-from tests.helpers import MockBot, MockGuild, MockMember, MockRole, MockTextChannel, sent
+from tests.helpers import MockBot, MockForumChannel, MockGuild, MockMember, MockRole, MockTextChannel, sent
 
 
 @pytest.fixture
@@ -98,3 +98,15 @@ async def test_before_typing_stockholm_comes_first():
 
 async def test_names_that_start_with_the_typed_text_come_first():
     assert timezone_choices("europe/s")[0].value.startswith("Europe/S")
+
+
+async def test_the_stories_channel_may_be_a_forum(cog: Setup, interact: Any, app: App, guild: MockGuild,
+                                                 admin: MockMember):
+    forum = MockForumChannel(name="berättelser")
+    interaction = interact(user=admin)
+
+    await Setup.setup_configure.callback(cog, interaction, stories=forum)
+
+    assert (await workspace(app, guild)).stories_channel_id == str(forum.id)
+    shown = {f.name: f.value for f in sent(interaction)["embed"].fields}
+    assert shown["Berättelsekanal"] == f"<#{forum.id}>"

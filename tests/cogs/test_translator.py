@@ -28,8 +28,9 @@ async def real_bot(app: App) -> AsyncIterator[JobbBot]:
     """Build a JobbBot that never connects, with the cogs loaded and the translator set."""
     jobb = JobbBot(app)
     await jobb.tree.set_translator(CatalogTranslator())
-    assert await jobb.load_cogs() == ["cogs.coaching", "cogs.follow", "cogs.issues", "cogs.media", "cogs.mydata",
-                                      "cogs.onboarding", "cogs.politicians", "cogs.profile", "cogs.setup"]
+    assert await jobb.load_cogs() == ["cogs.activity", "cogs.coaching", "cogs.countdowns", "cogs.digest",
+                                      "cogs.follow", "cogs.issues", "cogs.media", "cogs.mydata", "cogs.onboarding",
+                                      "cogs.politicians", "cogs.profile", "cogs.setup", "cogs.stories"]
     yield jobb
 
 
@@ -48,7 +49,8 @@ async def test_every_command_is_loaded(real_bot: JobbBot):
     names = {c["name"] for c in await payloads(real_bot)}
 
     assert names == {"onboard", "profile", "language", "members", "mydata", "setup", "coach",
-                     "issue", "council", "hashtag", "follow", "unfollow", "politician", "stance", "media"}
+                     "issue", "council", "hashtag", "follow", "unfollow", "politician", "stance", "media",
+                     "story", "did", "stats", "leaderboard", "digest", "report", "pledge"}
 
 
 async def test_every_name_and_description_has_swedish_and_english(real_bot: JobbBot):
@@ -87,7 +89,8 @@ async def test_discord_would_accept_the_commands(real_bot: JobbBot):
 async def test_coordinator_commands_are_hidden_by_default_and_none_work_in_dms(real_bot: JobbBot):
     by_name = {c["name"]: c for c in await payloads(real_bot)}
 
-    assert {n for n, c in by_name.items() if c["default_member_permissions"]} == {"members", "setup"}
+    assert {n for n, c in by_name.items() if c["default_member_permissions"]} == {"members", "setup", "digest",
+                                                                                 "report"}
     assert all(c["dm_permission"] is False for c in by_name.values())
 
 
@@ -123,4 +126,4 @@ async def test_configured_guilds_each_get_the_commands(real_bot: JobbBot, app: A
     assert await real_bot.sync_commands(force=False) == ["111111111111111111", "222222222222222222"]
     synced_to = [call.kwargs["guild"].id for call in real_bot.tree.sync.await_args_list]
     assert synced_to == [111111111111111111, 222222222222222222]
-    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 15
+    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 22

@@ -1,0 +1,526 @@
+"""The action log: what members did for the cause (or tried), retry reminders, /stats and the leaderboard.
+
+Other features log through `record()`: the asks' buttons, a countdown's prompts (`log_buttons`). An action that
+matches a coaching step (a tweet, a question to a politician, a blog post, a media contact) marks that step done,
+and every action counts for the member's streak. An attempt (a politician who did not answer) is followed up
+three days later with a reminder to try again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import reminders, validation
+from bot.actions import action
+from bot.errors import UserError
+from bot.models import Action, ActivityMember, Issue, Member, Reminder, Story, StoryApplause, Workspace
+from bot.replies import (
+    Button,
+    ButtonStyle,
+    Channel,
+    Choice,
+    Field,
+    Join,
+    Link,
+    Literal,
+    Renderable,
+    Reply,
+    Text,
+    When,
+    text,
+)
+from bot.services import civics, coaching, mydata
+from bot.services.context import Actor
+
+log = logging.getLogger(__name__)
+
+KINDS = ("tweet", "ask", "blog", "media", "meet", "meeting")
+DONE, ATTEMPTED = "done", "attempted"
+STATUSES = (DONE, ATTEMPTED)
+KIND_CHOICES = tuple(Choice(kind, text(f"activity.kind.{kind}")) for kind in KINDS)
+STATUS_CHOICES = tuple(Choice(status, text(f"activity.status.{status}")) for status in STATUSES)
+# Words people type for a kind or a status, folded (no case, no diacritics), besides the values and labels.
+KIND_ALIASES = {
+    "tweetade": "tweet", "tweeted": "tweet", "tweeta": "tweet", "x": "tweet", "post": "tweet", "inlagg": "tweet",
+    "fragade": "ask", "asked": "ask", "fraga": "ask", "question": "ask",
+    "bloggade": "blog", "blogged": "blog", "blogg": "blog",
+    "press": "media", "journalist": "media", "kontaktade media": "media",
+    "traffade": "meet", "met": "meet", "politiker": "meet",
+    "mote": "meeting", "moten": "meeting", "attended": "meeting",
+}
+STATUS_ALIASES = {"gjort": DONE, "klart": DONE, "ja": DONE, "forsok": ATTEMPTED, "forsokte": ATTEMPTED,
+                  "tried": ATTEMPTED, "attempt": ATTEMPTED, "no answer": ATTEMPTED, "inget svar": ATTEMPTED}
+# The coaching step kind an action advances.
+COACHING_KINDS = {"tweet": "tweet", "ask": "question", "blog": "blog", "media": "media"}
+
+RETRY_KIND = "activity.retry"
+RETRY_AFTER = timedelta(days=3)
+# A retry the bot slept through for more than two days is dropped rather than sent stale.
+RETRY_GRACE = timedelta(days=2)
+MAX_RETRIES = 3
+RETRY_DONE_ACTION = "activity.retry_done"
+RETRY_LATER_ACTION = "activity.retry_later"
+RETRY_STOP_ACTION = "activity.retry_stop"
+LOG_ACTION = "activity.log"
+STATS_ACTION = "activity.stats"
+JOIN_ACTION = "activity.join"
+LEAVE_ACTION = "activity.leave"
+DID_SOURCE = "did"
+BUTTON_SOURCE = "button"
+
+PERIODS = ("week", "month")
+PERIOD_CHOICES = tuple(Choice(period, text(f"activity.period.{period}")) for period in PERIODS)
+PERIOD_ALIASES = {"vecka": "week", "veckan": "week", "manad": "month", "manaden": "month"}
+LEADERBOARD_SHOWN = 10
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+
+
+# -- time in the workspace's zone -------------------------------------------------------------------------------
+
+
+def day_start(day: date, zone: str) -> datetime:
+    """Return the start of a local day (midnight in the zone, daylight saving included) in UTC."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def period_start(period: str, now: datetime, zone: str) -> datetime:
+    """Return when the current week (from Monday) or month began, in the zone, as UTC."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    first = today - timedelta(days=today.weekday()) if period == "week" else today.replace(day=1)
+    return day_start(first, zone)
+
+
+def kind_label(kind: str) -> Text:
+    """Name a kind of action."""
+    return text(f"activity.kind.{kind}")
+
+
+# -- logging an action ------------------------------------------------------------------------------------------
+
+
+def _require_onboarded(actor: Actor) -> Member:
+    if actor.member.onboarded_at is None:
+        raise UserError("profile.not_onboarded")
+    return actor.member
+
+
+async def record(session: AsyncSession, actor: Actor, kind: str, status: str = DONE, issue_id: int | None = None,
+                 link: str | None = None, source: str | None = None) -> Action:
+    """Log what a member did or tried; an attempt gets a retry reminder, a done action may reach a coaching step.
+
+    A source that names one prompt ("asks:12", with a colon) is logged once: recording it again updates that
+    action (an answer that came after all turns the attempt into done).
+    """
+    logged, _ = await _record(session, actor, kind, status, issue_id, link, source)
+    return logged
+
+
+async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, issue_id: int | None,
+                  link: str | None, source: str | None) -> tuple[Action, coaching.Step | None]:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of action {kind!r}")
+    if status not in STATUSES:
+        raise ValueError(f"unknown status of action {status!r}")
+    existing = None
+    if source and ":" in source:
+        existing = await session.scalar(select(Action).where(
+            Action.workspace_id == actor.workspace.id, Action.member_id == actor.member.id, Action.source == source))
+    if existing is None:
+        logged = Action(workspace_id=actor.workspace.id, member_id=actor.member.id, kind=kind, status=status,
+                        issue_id=issue_id, link=link, source=source[:64] if source else None,
+                        created_at=actor.now, updated_at=actor.now)
+        session.add(logged)
+    else:
+        logged = existing
+        logged.kind, logged.status, logged.updated_at = kind, status, actor.now
+        logged.issue_id = issue_id if issue_id is not None else logged.issue_id
+        logged.link = link or logged.link
+    await session.flush()
+    log.info("Member %s logged a %s (%s) in workspace %s", actor.member.id, kind, status, actor.workspace.id)
+    return logged, await _follow_up(session, actor, logged)
+
+
+async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> coaching.Step | None:
+    """After an attempt, plan its retry; after a success, drop the retries of the same thing and climb the ladder."""
+    if logged.status == ATTEMPTED:
+        await _plan_retry(session, logged, actor.now, 1)
+        return None
+    await _cancel_retries(session, logged)
+    coaching_kind = COACHING_KINDS.get(logged.kind)
+    if coaching_kind is None:
+        return None
+    return await coaching.complete_kind(session, actor, coaching_kind, link=logged.link)
+
+
+def _kind(raw: str) -> str:
+    folded = validation.fold(raw or "")
+    return validation.choice(KIND_ALIASES.get(folded, folded), text("activity.field.kind"), KIND_CHOICES,
+                             required=True) or ""
+
+
+def _status(raw: str) -> str:
+    folded = validation.fold(raw or "")
+    return validation.choice(STATUS_ALIASES.get(folded, folded), text("activity.field.status"),
+                             STATUS_CHOICES) or DONE
+
+
+async def did(session: AsyncSession, actor: Actor, kind: str = "", status: str = "", issue: str = "",
+              link: str = "") -> Reply:
+    """Log what the member did (or only tried), optionally for an issue and with a link."""
+    _require_onboarded(actor)
+    values = civics.read_all({
+        "kind": lambda: _kind(kind),
+        "status": lambda: _status(status),
+        "link": lambda: validation.web_url(link, text("activity.field.link")),
+    })
+    found = await civics.find_issue(session, actor.workspace.id, issue) if (issue or "").strip() else None
+    logged, step = await _record(session, actor, values["kind"], values["status"], found.id if found else None,
+                                 values["link"], DID_SOURCE)
+    return await _logged_reply(session, actor, logged, found, step)
+
+
+async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, issue: Issue | None,
+                        step: coaching.Step | None) -> Reply:
+    zone = actor.workspace.timezone
+    fields: list[Field] = []
+    if issue is not None:
+        fields.append(Field(text("activity.field.issue"), Literal(issue.title), inline=True))
+    if logged.link:
+        fields.append(Field(text("activity.field.link"), Literal(logged.link), inline=True))
+    if step is not None:
+        fields.append(Field(text("activity.logged.step_title"), text("activity.logged.step", title=step.title_text())))
+    week = await session.scalar(select(func.count(Action.id)).where(
+        Action.member_id == actor.member.id, Action.created_at >= period_start("week", actor.now, zone)))
+    streak = (await coaching.streaks(session, actor.workspace, [actor.member.id], actor.now))[actor.member.id]
+    fields.append(Field(text("activity.logged.week_title"),
+                        text("activity.logged.week", count=week or 0, streak=coaching.streak_text(streak))))
+    if logged.status == ATTEMPTED:
+        title = text("activity.logged.attempted.title", kind=kind_label(logged.kind))
+        body: Renderable = text("activity.logged.attempted.body",
+                                when=When(actor.now + RETRY_AFTER, zone, "date"))
+    else:
+        title = text("activity.logged.done.title", kind=kind_label(logged.kind))
+        body = text("activity.logged.done.body")
+    return Reply(title=title, body=body, fields=tuple(fields),
+                 buttons=(Button(text("activity.button.stats"), STATS_ACTION, style=ButtonStyle.SECONDARY),))
+
+
+def log_buttons(kind: str, issue_id: int | None = None) -> tuple[Button, Button]:
+    """Buttons for a prompt (a call to act before a vote) that log the action done, or tried, as /did does."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of action {kind!r}")
+    arg = f"{kind}-{issue_id or 0}"
+    return (Button(text("activity.button.log_done"), LOG_ACTION, f"{arg}-{DONE}", ButtonStyle.SUCCESS),
+            Button(text("activity.button.log_attempted"), LOG_ACTION, f"{arg}-{ATTEMPTED}", ButtonStyle.SECONDARY))
+
+
+@action(LOG_ACTION)
+async def _log_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    kind, _, rest = arg.partition("-")
+    issue_ref, _, status = rest.partition("-")
+    if kind not in KINDS or status not in STATUSES or not issue_ref.isdigit():
+        raise UserError("errors.unknown_button")
+    _require_onboarded(actor)
+    found = None
+    if issue_ref != "0":
+        found = await session.get(Issue, int(issue_ref))
+        if found is None or found.workspace_id != actor.workspace.id:
+            raise UserError("errors.unknown_button")
+    logged, step = await _record(session, actor, kind, status, found.id if found else None, None, BUTTON_SOURCE)
+    return await _logged_reply(session, actor, logged, found, step)
+
+
+# -- retries after an attempt -----------------------------------------------------------------------------------
+
+
+def _retry_key(action_id: int, round_number: int) -> str:
+    return f"{RETRY_KIND}:{action_id}:{round_number}"
+
+
+async def _plan_retry(session: AsyncSession, logged: Action, now: datetime, round_number: int) -> datetime:
+    due = now + RETRY_AFTER
+    await reminders.schedule(session, workspace_id=logged.workspace_id, kind=RETRY_KIND,
+                             key=_retry_key(logged.id, round_number), due_at=due, now=now,
+                             payload={"action_id": logged.id, "round": round_number}, grace=RETRY_GRACE)
+    return due
+
+
+async def _cancel_retries(session: AsyncSession, logged: Action) -> None:
+    """Cancel the pending retries of this action and of the member's attempts at the same thing."""
+    same_issue = Action.issue_id.is_(None) if logged.issue_id is None else Action.issue_id == logged.issue_id
+    attempts = list(await session.scalars(select(Action.id).where(
+        Action.member_id == logged.member_id, or_(Action.id == logged.id, (Action.kind == logged.kind) & same_issue
+                                                  & (Action.status == ATTEMPTED)))))
+    for action_id in attempts:
+        for round_number in range(1, MAX_RETRIES + 1):
+            await reminders.cancel(session, workspace_id=logged.workspace_id, key=_retry_key(action_id, round_number))
+
+
+def _retry_reply(logged: Action, issue: Issue | None, zone: str) -> Reply:
+    about = text("activity.retry.about", title=Literal(issue.title)) if issue is not None else ""
+    arg = str(logged.id)
+    return Reply(
+        title=text("activity.retry.title"),
+        body=text("activity.retry.body", kind=kind_label(logged.kind), about=about,
+                  when=When(logged.created_at, zone, "date")),
+        buttons=(Button(text("activity.retry.button.done"), RETRY_DONE_ACTION, arg, ButtonStyle.SUCCESS),
+                 Button(text("activity.retry.button.later"), RETRY_LATER_ACTION, arg, ButtonStyle.SECONDARY),
+                 Button(text("activity.retry.button.stop"), RETRY_STOP_ACTION, arg, ButtonStyle.SECONDARY)),
+        links=(Link(text("activity.retry.link"), logged.link),) if logged.link else (),
+        private=False)
+
+
+@reminders.planner(RETRY_KIND)
+async def _plan_retry_reminder(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    """Remind a member who only managed an attempt to try again, unless they did it meanwhile."""
+    logged = await session.get(Action, reminder.payload["action_id"])
+    if logged is None or logged.status != ATTEMPTED:
+        return []
+    same_issue = Action.issue_id.is_(None) if logged.issue_id is None else Action.issue_id == logged.issue_id
+    succeeded = await session.scalar(select(Action.id).where(
+        Action.member_id == logged.member_id, Action.kind == logged.kind, same_issue, Action.status == DONE,
+        Action.created_at >= logged.created_at).limit(1))
+    member = await session.get(Member, logged.member_id)
+    if succeeded is not None or member is None:
+        return []
+    workspace = await session.get_one(Workspace, logged.workspace_id)
+    issue = await session.get(Issue, logged.issue_id) if logged.issue_id else None
+    reply = _retry_reply(logged, issue, workspace.timezone)
+    if member.dm_reminders:
+        return [reminders.Planned(reply, member_id=member.id, channel=Channel.ANNOUNCEMENTS)]
+    # A member who wants no DMs is reminded by a mention in the group's channel, as the asks do.
+    return [reminders.Planned(dataclasses.replace(reply, mentions=(member.external_id,)),
+                              channel=Channel.ANNOUNCEMENTS)]
+
+
+async def _own_action(session: AsyncSession, actor: Actor, arg: str) -> Action:
+    found = await session.get(Action, int(arg)) if arg.isdigit() else None
+    if found is None or found.workspace_id != actor.workspace.id:
+        raise UserError("errors.unknown_button")
+    if found.member_id != actor.member.id:
+        raise UserError("errors.not_your_button")
+    return found
+
+
+@action(RETRY_DONE_ACTION)
+async def _retry_done(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    found = await _own_action(session, actor, arg)
+    found.status, found.updated_at = DONE, actor.now
+    step = await _follow_up(session, actor, found)
+    issue = await session.get(Issue, found.issue_id) if found.issue_id else None
+    reply = await _logged_reply(session, actor, found, issue, step)
+    return dataclasses.replace(reply, replaces_source=True)
+
+
+@action(RETRY_LATER_ACTION)
+async def _retry_later(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    found = await _own_action(session, actor, arg)
+    planned = await session.scalar(select(func.count(Reminder.id)).where(
+        Reminder.workspace_id == actor.workspace.id, Reminder.key.like(f"{RETRY_KIND}:{found.id}:%")))
+    if found.status != ATTEMPTED or (planned or 0) >= MAX_RETRIES:
+        await _cancel_retries(session, found)
+        return Reply(body=text("activity.retry.last"), replaces_source=True)
+    due = await _plan_retry(session, found, actor.now, (planned or 0) + 1)
+    return Reply(body=text("activity.retry.later", when=When(due, actor.workspace.timezone, "date")),
+                 replaces_source=True)
+
+
+@action(RETRY_STOP_ACTION)
+async def _retry_stop(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    found = await _own_action(session, actor, arg)
+    await _cancel_retries(session, found)
+    return Reply(body=text("activity.retry.stopped"), replaces_source=True)
+
+
+# -- /stats -----------------------------------------------------------------------------------------------------
+
+
+async def _on_leaderboard(session: AsyncSession, member_id: int) -> bool:
+    row = await session.get(ActivityMember, member_id)
+    return bool(row and row.leaderboard)
+
+
+def count_lines(rows: Sequence[tuple[str, str]]) -> list[Text]:
+    """One line per kind that occurs: how many done, and how many only tried."""
+    done = Counter(kind for kind, status in rows if status == DONE)
+    tried = Counter(kind for kind, status in rows if status == ATTEMPTED)
+    lines = []
+    for kind in KINDS:
+        if done[kind] and tried[kind]:
+            lines.append(text("activity.count.both", kind=kind_label(kind), done=done[kind], tried=tried[kind]))
+        elif done[kind]:
+            lines.append(text("activity.count.done", kind=kind_label(kind), done=done[kind]))
+        elif tried[kind]:
+            lines.append(text("activity.count.tried", kind=kind_label(kind), tried=tried[kind]))
+    return lines
+
+
+@action(STATS_ACTION)
+async def stats(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
+    """Show the member's own actions, stories, coaching steps and streak."""
+    member = _require_onboarded(actor)
+    zone = actor.workspace.timezone
+    rows = (await session.execute(select(Action.kind, Action.status, Action.created_at)
+                                  .where(Action.member_id == member.id))).all()
+    week_start, month_start = period_start("week", actor.now, zone), period_start("month", actor.now, zone)
+    lines = count_lines([(kind, status) for kind, status, _ in rows])
+    stories = await session.scalar(select(func.count(Story.id)).where(Story.member_id == member.id)) or 0
+    applause = await session.scalar(select(func.count(StoryApplause.id)).join(Story, Story.id == StoryApplause.story_id)
+                                    .where(Story.member_id == member.id)) or 0
+    finished, total = await coaching.step_counts(session, actor.workspace.id, member.id)
+    streak = (await coaching.streaks(session, actor.workspace, [member.id], actor.now))[member.id]
+    on_board = await _on_leaderboard(session, member.id)
+    fields = (
+        Field(text("activity.stats.actions", count=len(rows)),
+              Join(tuple(lines), separator="\n") if lines else text("activity.stats.no_actions")),
+        Field(text("activity.stats.period_title"),
+              text("activity.stats.period", week=sum(1 for *_, at in rows if at >= week_start),
+                   month=sum(1 for *_, at in rows if at >= month_start))),
+        Field(text("activity.stats.stories_title"), text("activity.stats.stories", count=stories, applause=applause)),
+        Field(text("activity.stats.coaching_title"),
+              text("activity.stats.coaching", bar=Literal(coaching.bar(finished, total)), done=finished, total=total,
+                   streak=coaching.streak_text(streak))),
+        Field(text("activity.stats.leaderboard_title"),
+              text("activity.stats.on_board" if on_board else "activity.stats.off_board")),
+    )
+    return Reply(title=text("activity.stats.title", name=Literal(member.display_name)), fields=fields,
+                 buttons=(_board_button(on_board),))
+
+
+# -- the leaderboard --------------------------------------------------------------------------------------------
+
+
+def _board_button(on_board: bool) -> Button:
+    if on_board:
+        return Button(text("activity.button.leave"), LEAVE_ACTION, style=ButtonStyle.SECONDARY)
+    return Button(text("activity.button.join"), JOIN_ACTION, style=ButtonStyle.SUCCESS)
+
+
+async def _set_leaderboard(session: AsyncSession, actor: Actor, wanted: bool) -> bool:
+    """Set the member's choice; return whether it changed."""
+    row = await session.get(ActivityMember, actor.member.id)
+    if row is None:
+        row = ActivityMember(member_id=actor.member.id, workspace_id=actor.workspace.id, leaderboard=False,
+                             created_at=actor.now, updated_at=actor.now)
+        session.add(row)
+    if row.leaderboard == wanted:
+        return False
+    row.leaderboard, row.updated_at = wanted, actor.now
+    return True
+
+
+@action(JOIN_ACTION)
+async def leaderboard_join(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
+    """Take part in the leaderboard: the member's name and counts are shown to the group."""
+    _require_onboarded(actor)
+    changed = await _set_leaderboard(session, actor, True)
+    return Reply(body=text("activity.leaderboard.joined" if changed else "activity.leaderboard.already_in"),
+                 buttons=(_board_button(True),))
+
+
+@action(LEAVE_ACTION)
+async def leaderboard_leave(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
+    """Leave the leaderboard: the member is no longer shown."""
+    _require_onboarded(actor)
+    changed = await _set_leaderboard(session, actor, False)
+    return Reply(body=text("activity.leaderboard.left" if changed else "activity.leaderboard.already_out"),
+                 buttons=(_board_button(False),))
+
+
+def _period(raw: str) -> str:
+    folded = validation.fold(raw or "")
+    return validation.choice(PERIOD_ALIASES.get(folded, folded), text("activity.field.period"),
+                             PERIOD_CHOICES) or "week"
+
+
+def _period_title(period: str, now: datetime, zone: str) -> Text:
+    local = now.astimezone(ZoneInfo(zone))
+    if period == "week":
+        return text("activity.leaderboard.title.week", week=local.isocalendar()[1])
+    return text("activity.leaderboard.title.month", month=text(f"time.month.{local.month}"), year=local.year)
+
+
+async def leaderboard(session: AsyncSession, actor: Actor, period: str = "") -> Reply:
+    """Rank the members who opted in by their actions and stories this week or this month."""
+    chosen = _period(period)
+    workspace = actor.workspace
+    since = period_start(chosen, actor.now, workspace.timezone)
+    title = _period_title(chosen, actor.now, workspace.timezone)
+    members = list(await session.scalars(
+        select(Member).join(ActivityMember, ActivityMember.member_id == Member.id)
+        .where(Member.workspace_id == workspace.id, ActivityMember.leaderboard.is_(True),
+               Member.onboarded_at.is_not(None))))
+    on_board = any(m.id == actor.member.id for m in members)
+    buttons = (_board_button(on_board),) if actor.member.onboarded_at is not None else ()
+    if not members:
+        return Reply(title=title, body=text("activity.leaderboard.nobody"), buttons=buttons)
+    ids = [m.id for m in members]
+    actions = dict((await session.execute(select(Action.member_id, func.count(Action.id)).where(
+        Action.member_id.in_(ids), Action.created_at >= since).group_by(Action.member_id))).all())
+    stories = dict((await session.execute(select(Story.member_id, func.count(Story.id)).where(
+        Story.member_id.in_(ids), Story.created_at >= since).group_by(Story.member_id))).all())
+    scored = sorted(((actions.get(m.id, 0) + stories.get(m.id, 0), m) for m in members),
+                    key=lambda pair: (-pair[0], pair[1].display_name.lower(), pair[1].id))
+    ranked: list[tuple[int, int, Member]] = []
+    for position, (points, member) in enumerate(scored, 1):
+        if points == 0:
+            break
+        rank = ranked[-1][0] if ranked and ranked[-1][1] == points else position
+        ranked.append((rank, points, member))
+    if not ranked:
+        return Reply(title=title, body=text(f"activity.leaderboard.empty.{chosen}"), buttons=buttons)
+
+    def line(rank: int, points: int, member: Member) -> Text:
+        return text("activity.leaderboard.line", rank=MEDALS.get(rank, f"{rank}."), name=Literal(member.display_name),
+                    points=points, actions=actions.get(member.id, 0), stories=stories.get(member.id, 0))
+
+    lines = [line(*entry) for entry in ranked[:LEADERBOARD_SHOWN]]
+    mine = next((entry for entry in ranked[LEADERBOARD_SHOWN:] if entry[2].id == actor.member.id), None)
+    if mine is not None:
+        lines.append(text("activity.leaderboard.you", line=line(*mine)))
+    return Reply(title=title, body=Join(tuple(lines), separator="\n"),
+                 fields=(Field(text("activity.leaderboard.how_title"), text("activity.leaderboard.how")),),
+                 buttons=buttons)
+
+
+# -- streaks and /mydata ----------------------------------------------------------------------------------------
+
+
+@coaching.activity_source
+async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
+                        ) -> list[tuple[int, datetime]]:
+    rows = await session.execute(select(Action.member_id, Action.created_at).where(
+        Action.workspace_id == workspace_id, Action.member_id.in_(member_ids)))
+    return [(member_id, at) for member_id, at in rows]
+
+
+async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    rows = await session.execute(select(Action, Issue.title).outerjoin(Issue, Issue.id == Action.issue_id)
+                                 .where(Action.member_id == member.id).order_by(Action.created_at, Action.id))
+    return [{"kind": a.kind, "status": a.status, "issue": title, "link": a.link, "source": a.source,
+             "at": a.created_at.isoformat()} for a, title in rows]
+
+
+async def _erase(session: AsyncSession, member: Member) -> None:
+    await session.execute(delete(Action).where(Action.member_id == member.id))
+
+
+async def _export_choice(session: AsyncSession, member: Member) -> dict[str, Any]:
+    return {"leaderboard": await _on_leaderboard(session, member.id)}
+
+
+async def _erase_choice(session: AsyncSession, member: Member) -> None:
+    await session.execute(delete(ActivityMember).where(ActivityMember.member_id == member.id))
+
+
+mydata.data_hook("actions", _export, _erase)
+mydata.data_hook("leaderboard", _export_choice, _erase_choice)

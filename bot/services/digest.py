@@ -1,0 +1,354 @@
+"""The weekly digest: what the group did and achieved, to the coordinators (and, if they like, to everyone).
+
+Once a week, at a day and hour in the workspace's time zone (Monday 08:00 by default), the digest is posted in the
+coordinators' channel: actions by kind, new members, coaching steps reached, featured stories, the upcoming
+decisions with the days left, and a PNG chart of the activity over the last weeks. It is a reminder row that plans
+the next week's when it fires, so restarts and the console's `:advance` both work. `/digest now` makes one on
+demand; `/digest settings` moves it, turns it off, or sends it to the announcement channel too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import charts, reminders, timeparse, validation
+from bot.i18n import render
+from bot.models import (
+    Action,
+    CoachingProgress,
+    CoachingStep,
+    DigestConfig,
+    Issue,
+    Member,
+    Reminder,
+    Story,
+    Workspace,
+)
+from bot.replies import Attachment, Channel, Field, Join, Literal, Renderable, Reply, Text, When, text
+from bot.services import activity, civics, coaching, onboarding, stories
+from bot.services.context import Actor, audit
+
+log = logging.getLogger(__name__)
+
+DIGEST_KIND = "digest.weekly"
+DEFAULT_WEEKDAY = 1  # Monday
+DEFAULT_HOUR = 8
+PERIOD = timedelta(days=7)
+# A digest for a week the bot slept through is not posted days late; the next week's is planned as usual.
+STALE_DIGEST = timedelta(days=2)
+WEEKS_CHARTED = 8
+DECISIONS_SHOWN = 5
+NAMES_SHOWN = 20
+FEATURED_SHOWN = 5
+
+
+# -- settings and the schedule ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """A workspace's digest settings, stored or default."""
+
+    weekday: int = DEFAULT_WEEKDAY
+    hour: int = DEFAULT_HOUR
+    enabled: bool = True
+    to_announcements: bool = False
+
+
+async def settings_of(session: AsyncSession, workspace_id: int) -> DigestSettings:
+    """Return the workspace's digest settings (the defaults until a coordinator changes them)."""
+    row = await session.get(DigestConfig, workspace_id)
+    if row is None:
+        return DigestSettings()
+    return DigestSettings(row.weekday, row.hour, row.enabled, row.to_announcements)
+
+
+def next_digest_at(settings: DigestSettings, zone: str, after: datetime) -> datetime:
+    """Return the first digest time strictly after `after`: the weekday and hour in the workspace's zone."""
+    tz = ZoneInfo(zone)
+    local = after.astimezone(tz)
+    day = local.date() + timedelta(days=(settings.weekday - local.isoweekday()) % 7)
+    while True:
+        # Built as wall-clock time in the zone, so a daylight-saving change keeps the hour.
+        candidate = datetime.combine(day, time(settings.hour), tzinfo=tz)
+        if candidate > after:
+            return candidate.astimezone(UTC)
+        day += timedelta(days=7)
+
+
+def _week_key(workspace_id: int, due: datetime, zone: str) -> str:
+    year, week, _ = due.astimezone(ZoneInfo(zone)).isocalendar()
+    return f"{DIGEST_KIND}:{workspace_id}:{year}-W{week:02d}"
+
+
+async def ensure_planned(session: AsyncSession, workspace: Workspace, now: datetime) -> datetime | None:
+    """Make sure exactly one weekly digest is pending (none when it is off); return when it falls due."""
+    settings = await settings_of(session, workspace.id)
+    return await reminders.keep_one_pending(
+        session, workspace_id=workspace.id, kind=DIGEST_KIND, enabled=settings.enabled,
+        next_due=lambda after: next_digest_at(settings, workspace.timezone, after),
+        key_for=lambda due: _week_key(workspace.id, due, workspace.timezone), now=now,
+        payload={"workspace_id": workspace.id})
+
+
+@onboarding.on_completed
+async def _plan_when_someone_onboards(session: AsyncSession, actor: Actor) -> None:
+    await ensure_planned(session, actor.workspace, actor.now)
+
+
+# -- the figures ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the group did in a period [start, end)."""
+
+    start: datetime
+    end: datetime
+    actions: tuple[tuple[str, str], ...]  # (kind, status) of each action
+    new_members: tuple[str, ...]
+    steps: tuple[tuple[Renderable, int], ...]  # (step title, how many reached it)
+    stories: int
+    public_stories: int
+    featured: tuple[tuple[Story, Member], ...]
+
+    @property
+    def steps_reached(self) -> int:
+        return sum(count for _, count in self.steps)
+
+
+async def figures(session: AsyncSession, workspace: Workspace, start: datetime, end: datetime) -> Figures:
+    """Count what the group did between start and end: actions, new members, coaching steps and stories."""
+    actions = (await session.execute(select(Action.kind, Action.status).where(
+        Action.workspace_id == workspace.id, Action.created_at >= start, Action.created_at < end)
+        .order_by(Action.id))).all()
+    members = list(await session.scalars(select(Member.display_name).where(
+        Member.workspace_id == workspace.id, Member.onboarded_at >= start, Member.onboarded_at < end)
+        .order_by(Member.onboarded_at, Member.id)))
+    reached = Counter(await session.scalars(select(CoachingStep.key).join(
+        CoachingProgress, CoachingProgress.step_id == CoachingStep.id).where(
+        CoachingProgress.workspace_id == workspace.id, CoachingProgress.done_at >= start,
+        CoachingProgress.done_at < end)))
+    steps = [(step.title_text(), reached[step.key]) for step in await coaching.ladder(session, workspace.id)
+             if reached[step.key]]
+    shared = list(await session.scalars(select(Story.visibility).where(
+        Story.workspace_id == workspace.id, Story.created_at >= start, Story.created_at < end)))
+    featured = (await session.execute(select(Story, Member).join(Member, Member.id == Story.member_id).where(
+        Story.workspace_id == workspace.id, Story.featured_at >= start, Story.featured_at < end)
+        .order_by(Story.featured_at, Story.id))).all()
+    return Figures(start, end, tuple((kind, status) for kind, status in actions), tuple(members), tuple(steps),
+                   len(shared), sum(1 for v in shared if v == stories.PUBLIC),
+                   tuple((story, member) for story, member in featured))
+
+
+def day_text(at: datetime, zone: str) -> Text:
+    """Write a moment's local date as "23 november 2026"."""
+    local = at.astimezone(ZoneInfo(zone))
+    return text("digest.day", day=local.day, month=text(f"time.month.{local.month}"), year=local.year)
+
+
+def period_text(start: datetime, end: datetime, zone: str) -> Text:
+    """Write a period [start, end) as its first and last local dates."""
+    return text("digest.period", start=day_text(start, zone), end=day_text(end - timedelta(microseconds=1), zone))
+
+
+def actions_field(found: Figures) -> Field:
+    """The actions by kind, done and tried."""
+    lines = activity.count_lines(found.actions)
+    return Field(text("digest.actions.title", count=len(found.actions)),
+                 Join(tuple(lines), separator="\n") if lines else text("digest.none"))
+
+
+def members_field(found: Figures) -> Field:
+    """The members who completed the onboarding."""
+    names = found.new_members
+    value: Renderable = text("digest.none")
+    if names:
+        more = len(names) - NAMES_SHOWN
+        value = text("digest.members.names", names=Join(tuple(Literal(n) for n in names[:NAMES_SHOWN])),
+                     more=text("digest.more", count=more) if more > 0 else "")
+    return Field(text("digest.members.title", count=len(names)), value)
+
+
+def steps_field(found: Figures) -> Field:
+    """The coaching steps reached, by step."""
+    lines = tuple(text("digest.steps.line", title=title, count=count) for title, count in found.steps)
+    return Field(text("digest.steps.title", count=found.steps_reached),
+                 Join(lines, separator="\n") if lines else text("digest.none"))
+
+
+def stories_field(found: Figures) -> Field:
+    """The stories shared, and the featured ones by name."""
+    lines: list[Renderable] = [text("digest.stories.shared", count=found.stories, public=found.public_stories)]
+    for story, member in found.featured[:FEATURED_SHOWN]:
+        lines.append(text("digest.stories.featured", id=story.id, title=Literal(story.title),
+                          by=Literal(stories.group_byline(member))))
+    return Field(text("digest.stories.title", count=found.stories), Join(tuple(lines), separator="\n"))
+
+
+async def _decisions_field(session: AsyncSession, workspace: Workspace, after: datetime) -> Field:
+    rows = list(await session.scalars(select(Issue).where(
+        Issue.workspace_id == workspace.id, Issue.status == civics.OPEN, Issue.decision_at > after)
+        .order_by(Issue.decision_at, Issue.id).limit(DECISIONS_SHOWN)))
+    if not rows:
+        return Field(text("digest.decisions.title"), text("digest.decisions.none"))
+    zone = workspace.timezone
+    today = after.astimezone(ZoneInfo(zone)).date()
+    lines = []
+    for issue in rows:
+        days = (issue.decision_at.astimezone(ZoneInfo(zone)).date() - today).days
+        left = text("digest.days.today") if days == 0 else text("digest.days.one") if days == 1 else \
+            text("digest.days.many", days=days)
+        lines.append(text("digest.decisions.line", id=issue.id, title=Literal(issue.title), left=left,
+                          when=When(issue.decision_at, zone, "full" if issue.decision_has_time else "date")))
+    return Field(text("digest.decisions.title"), Join(tuple(lines), separator="\n"))
+
+
+async def chart(session: AsyncSession, workspace: Workspace, end: datetime, language: str) -> bytes:
+    """Draw the activity of the last weeks (seven days each, the last one ending at `end`) by kind, as a PNG."""
+    zone = workspace.timezone
+    starts = [end - PERIOD * (WEEKS_CHARTED - i) for i in range(WEEKS_CHARTED)]
+    first = starts[0]
+
+    def bucket(at: datetime) -> int:
+        return min(int((at - first) / PERIOD), WEEKS_CHARTED - 1)
+
+    actions = (await session.execute(select(Action.kind, Action.created_at).where(
+        Action.workspace_id == workspace.id, Action.created_at >= first, Action.created_at < end))).all()
+    shared = list(await session.scalars(select(Story.created_at).where(
+        Story.workspace_id == workspace.id, Story.created_at >= first, Story.created_at < end)))
+    counts: dict[str, list[int]] = {kind: [0] * WEEKS_CHARTED for kind in (*activity.KINDS, "story")}
+    for kind, at in actions:
+        counts[kind][bucket(at)] += 1
+    for at in shared:
+        counts["story"][bucket(at)] += 1
+    local_starts = [s.astimezone(ZoneInfo(zone)).date() for s in starts]
+    labels = [render(text("digest.chart.week", date=f"{d.day}/{d.month}"), language) for d in local_starts]
+    series = [(render(activity.kind_label(kind), language), counts[kind]) for kind in activity.KINDS]
+    series.append((render(text("digest.chart.stories"), language), counts["story"]))
+    description = {"weeks": [d.isoformat() for d in local_starts],
+                   "actions": [sum(counts[k][i] for k in activity.KINDS) for i in range(WEEKS_CHARTED)],
+                   "stories": counts["story"]}
+    return charts.stacked_columns(labels, series, title=render(text("digest.chart.title"), language),
+                                  ylabel=render(text("digest.chart.ylabel"), language),
+                                  empty=render(text("digest.chart.empty"), language), description=description)
+
+
+async def build(session: AsyncSession, workspace: Workspace, *, end: datetime, language: str) -> Reply:
+    """Make the digest of the seven days before `end`, with its chart."""
+    zone = workspace.timezone
+    start = end - PERIOD
+    found = await figures(session, workspace, start, end)
+    png = await chart(session, workspace, end, language)
+    year, week, _ = (end - timedelta(microseconds=1)).astimezone(ZoneInfo(zone)).isocalendar()
+    return Reply(title=text("digest.title", period=period_text(start, end, zone)), body=text("digest.body"),
+                 fields=(actions_field(found), members_field(found), steps_field(found), stories_field(found),
+                         await _decisions_field(session, workspace, end)),
+                 files=(Attachment(f"aktivitet-{year}-v{week:02d}.png", png),), private=False)
+
+
+@reminders.planner(DIGEST_KIND)
+async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    """Post the week's digest to the coordinators (and the group, if chosen), then plan next week's."""
+    workspace = await session.get(Workspace, reminder.workspace_id)
+    if workspace is None:
+        return []
+    settings = await settings_of(session, workspace.id)
+    # The next week's digest is planned first, so a digest that cannot be made never breaks the chain.
+    await ensure_planned(session, workspace, max(now, reminder.due_at))
+    if not settings.enabled:
+        return []
+    if now - reminder.due_at > STALE_DIGEST:
+        log.info("Digest %s is %s late; skipped, next week's is planned", reminder.id, now - reminder.due_at)
+        return []
+    reply = await build(session, workspace, end=reminder.due_at, language=workspace.language)
+    planned = [reminders.Planned(reply, channel=Channel.COORDINATORS)]
+    if settings.to_announcements:
+        planned.append(reminders.Planned(reply, channel=Channel.ANNOUNCEMENTS))
+    log.info("Digest %s of workspace %s to %d channels", reminder.id, workspace.id, len(planned))
+    return planned
+
+
+# -- coordinators -----------------------------------------------------------------------------------------------
+
+
+async def digest_now(session: AsyncSession, actor: Actor) -> Reply:
+    """Make the digest of the last seven days now, for the coordinator who asks."""
+    actor.require_coordinator()
+    await ensure_planned(session, actor.workspace, actor.now)
+    # Up to and including this moment: what was logged a moment ago counts (the end of a period is excluded).
+    reply = await build(session, actor.workspace, end=actor.now + timedelta(microseconds=1), language=actor.language)
+    return dataclasses.replace(reply, private=True)
+
+
+def _weekday(raw: str) -> int:
+    folded = validation.fold(raw)
+    if folded.isdigit() and 1 <= int(folded) <= 7:
+        return int(folded)
+    if folded in timeparse.WEEKDAYS:
+        return timeparse.WEEKDAYS[folded] + 1
+    raise validation.FieldProblem(text("digest.field.day"), text("digest.errors.day", value=raw[:20]))
+
+
+def _hour(raw: str | int) -> int:
+    value = str(raw).strip().removesuffix(":00")
+    if not value.isdigit() or not 0 <= int(value) <= 23:
+        raise validation.FieldProblem(text("digest.field.hour"), text("digest.errors.hour", value=str(raw)[:10]))
+    return int(value)
+
+
+async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> DigestConfig:
+    row = await session.get(DigestConfig, workspace_id)
+    if row is None:
+        defaults = DigestSettings()
+        row = DigestConfig(workspace_id=workspace_id, weekday=defaults.weekday, hour=defaults.hour,
+                           enabled=defaults.enabled, to_announcements=defaults.to_announcements, created_at=now,
+                           updated_at=now)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def configure(session: AsyncSession, actor: Actor, day: str = "", hour: str | int = "",
+                    announce: str | bool = "", enabled: str | bool = "") -> Reply:
+    """Change the digest's weekday and hour, whether the group gets it too, and whether it goes out at all."""
+    actor.require_coordinator()
+    readers: dict[str, Any] = {}
+    if str(day).strip():
+        readers["weekday"] = lambda: _weekday(str(day))
+    if str(hour).strip():
+        readers["hour"] = lambda: _hour(hour)
+    if str(announce).strip():
+        readers["to_announcements"] = lambda: validation.yes_no(announce, text("digest.field.announce"))
+    if str(enabled).strip():
+        readers["enabled"] = lambda: validation.yes_no(enabled, text("digest.field.enabled"))
+    changes = civics.read_all(readers)
+    row = await _config(session, actor.workspace.id, actor.now)
+    changed = sorted(name for name, value in changes.items() if getattr(row, name) != value)
+    for name in changed:
+        setattr(row, name, changes[name])
+    if changed:
+        row.updated_at = actor.now
+        audit(session, actor, "digest.settings", changed=changed)
+    due = await ensure_planned(session, actor.workspace, actor.now)
+    zone = actor.workspace.timezone
+    when = text("digest.settings.when", day=text(f"time.weekday.{row.weekday - 1}"), hour=f"{row.hour:02d}")
+    return Reply(title=text("digest.settings.title"),
+                 body=text("digest.settings.saved" if changed else "digest.settings.current"), fields=(
+        Field(text("digest.settings.schedule"), when, inline=True),
+        Field(text("digest.settings.recipients"), text("digest.settings.to_group" if row.to_announcements
+                                                       else "digest.settings.to_coordinators"), inline=True),
+        Field(text("digest.settings.state"), text("digest.settings.on" if row.enabled else "digest.settings.off"),
+              inline=True),
+        Field(text("digest.settings.next"), When(due, zone, "full") if due else text("digest.settings.next_none")),
+    ))
+

@@ -1,0 +1,169 @@
+"""/report: what the group did in a date range, as text and CSV files, and who could not be reached.
+
+For the coordinators, and the federation they report to: actions by kind, stories, pledges, new members and
+coaching steps; the actions, stories and pledges as CSV files (Excel in Sweden opens them as they are); and the
+members the bot could not reach (DMs closed, deliveries that failed), so a coordinator can reach them another way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import csvexport, delivery, i18n, timeparse, validation
+from bot.errors import UserError
+from bot.i18n import render
+from bot.models import Action, Delivery, Issue, Member, Pledge
+from bot.replies import Attachment, Field, Join, Literal, Renderable, Reply, Text, text
+from bot.services import activity, civics, digest, stories
+from bot.services.context import Actor, audit
+
+log = logging.getLogger(__name__)
+
+PLEDGE_STATUSES = ("made", "kept", "not_kept")
+UNREACHED_SHOWN = 25
+MAX_DAYS = 3 * 366
+
+
+def _day(raw: str, label: Text, today: date) -> date:
+    """Read a day that has come, naming the field when it cannot be read or lies in the future."""
+    try:
+        return timeparse.parse_date(raw, today)
+    except UserError as error:
+        problem = text("report.errors.future", value=raw.strip()[:40]) if error.text.key == "time.future_date" \
+            else error.text
+        raise validation.FieldProblem(label, problem) from None
+
+
+def _range(actor: Actor, start: str, end: str) -> tuple[date, date]:
+    """Read the range: from the first of the month up to today unless given; refuse one that ends before it starts."""
+    today = actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
+    days = civics.read_all({
+        "from": lambda: _day(start, text("report.field.from"), today) if (start or "").strip() else None,
+        "to": lambda: _day(end, text("report.field.to"), today) if (end or "").strip() else today,
+    })
+    last: date = days["to"]
+    first: date = days["from"] or last.replace(day=1)
+    if last < first:
+        raise UserError("report.errors.range", start=first.isoformat(), end=last.isoformat())
+    if (last - first).days > MAX_DAYS:
+        raise UserError("report.errors.too_long", years=3)
+    return first, last
+
+
+def _label(key: str, value: str) -> Renderable:
+    """A catalog label for a stored value, or the value itself when the catalog has none (a newer kind)."""
+    return text(key) if i18n.has(key) else Literal(value)
+
+
+async def report(session: AsyncSession, actor: Actor, start: str = "", end: str = "") -> Reply:
+    """Report a date range: a summary, the actions, stories and pledges as CSV, and who could not be reached."""
+    actor.require_coordinator()
+    first, last = _range(actor, start, end)
+    workspace = actor.workspace
+    zone, language = workspace.timezone, actor.language
+    since = activity.day_start(first, zone)
+    until = activity.day_start(last + timedelta(days=1), zone)
+    found = await digest.figures(session, workspace, since, until)
+
+    actions = (await session.execute(
+        select(Action, Member, Issue.title).join(Member, Member.id == Action.member_id)
+        .outerjoin(Issue, Issue.id == Action.issue_id)
+        .where(Action.workspace_id == workspace.id, Action.created_at >= since, Action.created_at < until)
+        .order_by(Action.created_at, Action.id))).all()
+    shared = await stories.stories_in(session, workspace.id, audience=stories.GROUP, since=since, until=until)
+    pledges = (await session.execute(
+        select(Pledge, Member, Issue.title).join(Member, Member.id == Pledge.member_id)
+        .join(Issue, Issue.id == Pledge.issue_id)
+        .where(Pledge.workspace_id == workspace.id, Pledge.created_at >= since, Pledge.created_at < until)
+        .order_by(Pledge.created_at, Pledge.id))).all()
+    unreached = await _unreached(session, workspace.id, since, until)
+
+    def r(item: Renderable) -> str:
+        return render(item, language)
+
+    def local(at: object) -> str:
+        return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+
+    action_rows = [[local(a.created_at), m.display_name, r(activity.kind_label(a.kind)),
+                    r(text(f"activity.status.{a.status}")), title or "", a.link or "", a.source or ""]
+                   for a, m, title in actions]
+    pledge_rows = [[local(p.created_at), m.display_name, title, r(_label(f"report.pledge.kind.{p.kind}", p.kind)),
+                    p.stage, r(_label(f"report.pledge.status.{p.status}", p.status)),
+                    local(p.kept_at) if p.kept_at else ""] for p, m, title in pledges]
+    counts = await stories.applause_counts(session, [story.id for story, _ in shared])
+    stamp = f"{first.isoformat()}_{last.isoformat()}"
+
+    def header(name: str, columns: Sequence[str]) -> list[str]:
+        return [r(text(f"report.csv.{name}.{column}")) for column in columns]
+
+    files = [
+        Attachment(f"{r(text('report.file.actions'))}_{stamp}.csv", csvexport.table(
+            header("actions", ("date", "member", "kind", "status", "issue", "link", "source")), action_rows)),
+        Attachment(f"{r(text('report.file.stories'))}_{stamp}.csv",
+                   stories.csv_file(shared, counts, stories.GROUP, language, zone)),
+        Attachment(f"{r(text('report.file.pledges'))}_{stamp}.csv", csvexport.table(
+            header("pledges", ("date", "member", "issue", "kind", "stage", "status", "kept")), pledge_rows)),
+    ]
+    if unreached:
+        files.append(Attachment(f"{r(text('report.file.unreached'))}_{stamp}.csv", csvexport.table(
+            header("unreached", ("member", "dm_closed", "failed", "x_handle", "linkedin")),
+            [[m.display_name, r(text("common.yes" if not m.dm_open else "common.no")), failed, m.x_handle or "",
+              m.linkedin_url or ""] for m, failed in unreached])))
+    audit(session, actor, "report.made", start=first.isoformat(), end=last.isoformat())
+    log.info("Report %s–%s made in workspace %s", first, last, workspace.id)
+    pledge_counts = Counter(p.status for p, _, _ in pledges)
+    return Reply(
+        title=text("report.title", period=digest.period_text(since, until, zone)),
+        body=text("report.body"),
+        fields=(digest.actions_field(found),
+                Field(text("report.stories.title", count=len(shared)),
+                      text("report.stories.counts", public=found.public_stories, featured=sum(
+                          1 for story, _ in shared if story.featured_at is not None))),
+                Field(text("report.pledges.title", count=len(pledges)),
+                      Join(tuple(text("report.pledges.line", status=_label(f"report.pledge.status.{status}", status),
+                                      count=pledge_counts[status])
+                                 for status in PLEDGE_STATUSES if pledge_counts[status]), separator="\n")
+                      if pledges else text("digest.none")),
+                digest.members_field(found), digest.steps_field(found), _unreached_field(unreached)),
+        files=tuple(files))
+
+
+async def _unreached(session: AsyncSession, workspace_id: int, since: object, until: object
+                     ) -> list[tuple[Member, int]]:
+    """Members whose DMs are closed, or to whom a delivery failed in the range, with how many failed."""
+    failed = Counter(await session.scalars(select(Delivery.member_id).where(
+        Delivery.workspace_id == workspace_id, Delivery.member_id.is_not(None),
+        Delivery.status.in_((delivery.UNREACHABLE, delivery.FAILED)),
+        Delivery.created_at >= since, Delivery.created_at < until)))
+    members = list(await session.scalars(select(Member).where(
+        Member.workspace_id == workspace_id, or_(Member.dm_open.is_(False), Member.id.in_(list(failed))))
+        .order_by(Member.display_name, Member.id)))
+    return [(member, failed[member.id]) for member in members]
+
+
+def _unreached_field(unreached: Sequence[tuple[Member, int]]) -> Field:
+    if not unreached:
+        return Field(text("report.unreached.title", count=0), text("report.unreached.none"))
+    reasons: dict[int, list[Text]] = defaultdict(list)
+    lines = []
+    for member, failed in unreached[:UNREACHED_SHOWN]:
+        if not member.dm_open:
+            reasons[member.id].append(text("report.unreached.dm_closed"))
+        if failed:
+            reasons[member.id].append(text("report.unreached.failed", count=failed))
+        ways = [f"@{member.x_handle}" if member.x_handle else "", member.linkedin_url or ""]
+        lines.append(text("report.unreached.line", name=Literal(member.display_name),
+                          reasons=Join(tuple(reasons[member.id]), separator="; "),
+                          ways=text("report.unreached.ways", ways=Literal(", ".join(w for w in ways if w)))
+                          if any(ways) else ""))
+    more = len(unreached) - UNREACHED_SHOWN
+    if more > 0:
+        lines.append(text("digest.more", count=more))
+    return Field(text("report.unreached.title", count=len(unreached)), Join(tuple(lines), separator="\n"))

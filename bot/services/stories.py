@@ -1,0 +1,494 @@
+"""Stories: members tell what social media brought their business; the group applauds, coordinators feature them.
+
+A story is posted in the stories channel (in a forum channel, one post per story) and exported for a blog or a
+newsletter as Markdown and CSV. Who may see it is the member's choice: the group only, or also the federation's
+public material, named as they chose (name and company, name only, or no name). The public export holds nothing
+else about them. A member's stories are their data: /mydata delete erases them, with the applause they got.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import csvexport, validation
+from bot.actions import action, form
+from bot.errors import UserError
+from bot.i18n import render
+from bot.models import Member, Story, StoryApplause
+from bot.replies import (
+    Attachment,
+    Button,
+    ButtonStyle,
+    Channel,
+    Choice,
+    Field,
+    FieldKind,
+    Form,
+    FormField,
+    Join,
+    Link,
+    Literal,
+    Mention,
+    PostToChannel,
+    Reply,
+    Text,
+    text,
+)
+from bot.services import civics, coaching, mydata, workspaces
+from bot.services.context import Actor, audit
+
+log = logging.getLogger(__name__)
+
+KINDS = ("tweet", "blog", "meeting", "media", "other")
+KIND_CHOICES = tuple(Choice(kind, text(f"stories.kind.{kind}")) for kind in KINDS)
+GROUP, PUBLIC = "group", "public"
+# What the member chooses in the form: who may see the story, and how public material names them.
+CONSENTS = {"group": (GROUP, "name"), "public": (PUBLIC, "company"), "public_name": (PUBLIC, "name"),
+            "public_anonymous": (PUBLIC, "anonymous")}
+CONSENT_CHOICES = tuple(Choice(value, text(f"stories.visibility.{value}")) for value in CONSENTS)
+CONSENT_ALIASES = {"grupp": "group", "gruppen": "group", "bara gruppen": "group", "publik": "public",
+                   "offentlig": "public", "anonym": "public_anonymous", "anonymous": "public_anonymous"}
+AUDIENCES = (PUBLIC, GROUP)
+AUDIENCE_CHOICES = tuple(Choice(value, text(f"stories.audience.{value}")) for value in AUDIENCES)
+
+FORM_ID = "stories.share"
+SHARE_ACTION = "stories.share"
+APPLAUD_ACTION = "stories.applaud"
+FEATURE_ACTION = "stories.feature"
+DELETE_CONFIRM = "stories.delete_confirm"
+DELETE_CANCEL = "stories.delete_cancel"
+MAX_TITLE = 100
+MAX_VALUE = 1000
+LISTED = 15
+MARKDOWN_SPECIAL = "\\`*_[]<>#|"
+
+
+def share_form() -> Form:
+    """The story form: title, what I did, what it brought my business, a link, and who may see it."""
+    return Form(FORM_ID, text("stories.form.title"), (
+        FormField("title", text("stories.field.title"), required=True, max_length=MAX_TITLE,
+                  placeholder=text("stories.field.title.placeholder")),
+        FormField("kind", text("stories.field.kind"), FieldKind.CHOICE, required=True, choices=KIND_CHOICES),
+        FormField("value", text("stories.field.value"), FieldKind.PARAGRAPH, required=True, max_length=MAX_VALUE,
+                  placeholder=text("stories.field.value.placeholder")),
+        FormField("link", text("stories.field.link"), max_length=validation.MAX_URL,
+                  placeholder=text("stories.field.link.placeholder")),
+        FormField("visibility", text("stories.field.visibility"), FieldKind.CHOICE, required=True,
+                  choices=CONSENT_CHOICES),
+    ), values={"visibility": "group"})
+
+
+def share_button() -> Button:
+    """The button that opens the story form (for other features' messages: the coaching's story step)."""
+    return Button(text("stories.button.share"), SHARE_ACTION, style=ButtonStyle.SUCCESS)
+
+
+def _require_onboarded(actor: Actor) -> Member:
+    if actor.member.onboarded_at is None:
+        raise UserError("profile.not_onboarded")
+    return actor.member
+
+
+@action(SHARE_ACTION)
+async def start_share(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
+    """Open the story form."""
+    _require_onboarded(actor)
+    return Reply(form=share_form())
+
+
+def _choice(raw: str, label: Text, choices: Sequence[Choice], aliases: Mapping[str, str], default: str) -> str:
+    folded = validation.fold(raw or "")
+    return validation.choice(aliases.get(folded, folded), label, choices) or default
+
+
+@form(FORM_ID)
+async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
+    """Store a story and post it in the stories channel; an empty or broken one is refused with every problem."""
+    member = _require_onboarded(actor)
+    read = civics.read_all({
+        "title": lambda: validation.clean_text(values.get("title", ""), text("stories.field.title"),
+                                               max_length=MAX_TITLE, required=True),
+        "kind": lambda: validation.choice(values.get("kind", ""), text("stories.field.kind"), KIND_CHOICES,
+                                          required=True),
+        "value": lambda: validation.clean_text(values.get("value", ""), text("stories.field.value"),
+                                               max_length=MAX_VALUE, required=True),
+        "link": lambda: validation.web_url(values.get("link", ""), text("stories.field.link")),
+        "visibility": lambda: _choice(values.get("visibility", ""), text("stories.field.visibility"),
+                                      CONSENT_CHOICES, CONSENT_ALIASES, "group"),
+    })
+    visibility, credit = CONSENTS[read["visibility"]]
+    story = Story(workspace_id=actor.workspace.id, member_id=member.id, title=read["title"], kind=read["kind"],
+                  value=read["value"], link=read["link"], visibility=visibility, credit=credit,
+                  created_at=actor.now, updated_at=actor.now)
+    session.add(story)
+    await session.flush()
+    log.info("Member %s shared story %s (%s) in workspace %s", member.id, story.id, visibility, actor.workspace.id)
+    step = await coaching.complete_kind(session, actor, "story", link=story.link)
+    notice = Reply(body=text("stories.notice", name=Literal(member.display_name), title=Literal(story.title),
+                             id=story.id, visibility=consent_label(story)),
+                   buttons=(Button(text("stories.button.feature"), FEATURE_ACTION, str(story.id)),), private=False)
+    channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
+    fields = [Field(text("stories.field.visibility"), consent_label(story))]
+    if step is not None:
+        fields.append(Field(text("stories.shared.step_title"), text("stories.shared.step", title=step.title_text())))
+    return Reply(title=text("stories.shared.title"),
+                 body=text("stories.shared.body", channel=Mention("channel", channel)) if channel
+                 else text("stories.shared.body_no_channel"),
+                 fields=tuple(fields),
+                 effects=(PostToChannel(Channel.STORIES, post_reply(story, member, 0)),
+                          PostToChannel(Channel.COORDINATORS, notice)))
+
+
+# -- how a story is shown ---------------------------------------------------------------------------------------
+
+
+def kind_label(kind: str) -> Text:
+    """Name what the member did."""
+    return text(f"stories.kind.{kind}")
+
+
+def consent_label(story: Story) -> Text:
+    """Say who may see a story and how public material names its author."""
+    if story.visibility == GROUP:
+        return text("stories.visibility.group")
+    return text({"company": "stories.visibility.public", "name": "stories.visibility.public_name"}.get(
+        story.credit, "stories.visibility.public_anonymous"))
+
+
+def group_byline(member: Member) -> str:
+    """Name the author within the group: their name, and their company when they gave one."""
+    return f"{member.display_name}, {member.company}" if member.company else member.display_name
+
+
+def public_byline(story: Story, member: Member, language: str) -> str:
+    """Name the author in public material exactly as they chose: name and company, name only, or no name."""
+    if story.credit == "anonymous":
+        return render(text("stories.byline.anonymous"), language)
+    if story.credit == "company":
+        return group_byline(member)
+    return member.display_name
+
+
+def applaud_button(story_id: int, count: int) -> Button:
+    """The 👏 button under a story, with how many found it inspiring."""
+    return Button(text("stories.button.applaud", count=count), APPLAUD_ACTION, str(story_id), ButtonStyle.SECONDARY)
+
+
+def post_reply(story: Story, author: Member, applause: int, *, private: bool = False) -> Reply:
+    """The story as posted in the channel: title, what it brought, who, what they did, the link and the 👏."""
+    fields = [Field(text("stories.post.by"), Literal(group_byline(author)), inline=True),
+              Field(text("stories.post.kind"), kind_label(story.kind), inline=True),
+              Field(text("stories.post.number"), Literal(f"#{story.id}"), inline=True)]
+    if story.featured_at is not None:
+        fields.insert(0, Field(text("stories.post.featured_title"), text("stories.post.featured")))
+    return Reply(title=Literal(story.title), body=Literal(story.value), fields=tuple(fields),
+                 buttons=(applaud_button(story.id, applause),),
+                 links=(Link(text("stories.post.link"), story.link),) if story.link else (), private=private)
+
+
+async def applause_counts(session: AsyncSession, story_ids: Sequence[int]) -> dict[int, int]:
+    """Return how many 👏 each story has."""
+    if not story_ids:
+        return {}
+    rows = await session.execute(select(StoryApplause.story_id, func.count(StoryApplause.id))
+                                 .where(StoryApplause.story_id.in_(list(story_ids))).group_by(StoryApplause.story_id))
+    return dict(rows.all())
+
+
+async def _story(session: AsyncSession, actor: Actor, ref: str, *, button: bool = False) -> Story:
+    """Find one of the workspace's stories by its number (#12 or 12)."""
+    value = (ref or "").strip().removeprefix("#")
+    if not value:
+        raise UserError("stories.missing")
+    found = await session.get(Story, int(value)) if value.isdigit() else None
+    if found is None or found.workspace_id != actor.workspace.id:
+        raise UserError("errors.unknown_button" if button else "stories.unknown", value=Literal(value[:20]))
+    return found
+
+
+@action(APPLAUD_ACTION)
+async def applaud(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    """Add the member's 👏 to a story, or take it back; the post shows the new count."""
+    member = _require_onboarded(actor)
+    story = await _story(session, actor, arg, button=True)
+    given = await session.scalar(select(StoryApplause).where(StoryApplause.story_id == story.id,
+                                                             StoryApplause.member_id == member.id))
+    if given is None:
+        session.add(StoryApplause(workspace_id=actor.workspace.id, story_id=story.id, member_id=member.id,
+                                  created_at=actor.now))
+    else:
+        await session.delete(given)
+    await session.flush()
+    count = (await applause_counts(session, [story.id])).get(story.id, 0)
+    author = await session.get_one(Member, story.member_id)
+    return dataclasses.replace(post_reply(story, author, count, private=True), replaces_source=True)
+
+
+# -- finding stories --------------------------------------------------------------------------------------------
+
+
+async def _with_authors(session: AsyncSession, query: Any) -> list[tuple[Story, Member]]:
+    return [(story, member) for story, member in (await session.execute(
+        query.join(Member, Member.id == Story.member_id).order_by(Story.created_at.desc(), Story.id.desc()))).all()]
+
+
+def _lines(rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]) -> tuple[Text, ...]:
+    return tuple(text("stories.list.line", id=story.id, title=Literal(story.title), by=Literal(member.display_name),
+                      kind=kind_label(story.kind), applause=counts.get(story.id, 0),
+                      featured=text("stories.list.featured") if story.featured_at else "")
+                 for story, member in rows[:LISTED])
+
+
+def _listing(title: Text, rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]) -> Reply:
+    more = len(rows) - LISTED
+    return Reply(title=title, body=text("stories.list.body", lines=Join(_lines(rows, counts), "\n"),
+                                        more=text("stories.list.more", count=more) if more > 0 else ""),
+                 fields=(Field(text("stories.list.how_title"), text("stories.list.how")),))
+
+
+async def list_stories(session: AsyncSession, actor: Actor, featured: str = "") -> Reply:
+    """List the group's stories, newest first; only the featured ones when asked."""
+    only_featured = validation.yes_no(featured, text("stories.field.featured"), default=False)
+    query = select(Story, Member).where(Story.workspace_id == actor.workspace.id)
+    if only_featured:
+        query = query.where(Story.featured_at.is_not(None))
+    rows = await _with_authors(session, query)
+    if not rows:
+        return Reply(body=text("stories.list.none_featured" if only_featured else "stories.list.none"),
+                     buttons=(share_button(),) if actor.member.onboarded_at else ())
+    counts = await applause_counts(session, [story.id for story, _ in rows[:LISTED]])
+    key = "stories.list.title_featured" if only_featured else "stories.list.title"
+    return _listing(text(key, count=len(rows)), rows, counts)
+
+
+async def search(session: AsyncSession, actor: Actor, query: str = "") -> Reply:
+    """Find the group's stories whose title, text, author or company contains the words given."""
+    wanted = validation.clean_text(query, text("stories.field.search"), max_length=100, required=True) or ""
+    words = validation.fold(wanted).split()
+    rows = [(story, member) for story, member in await _with_authors(
+        session, select(Story, Member).where(Story.workspace_id == actor.workspace.id))
+        if all(word in validation.fold(" ".join((story.title, story.value, member.display_name,
+                                                 member.company or ""))) for word in words)]
+    if not rows:
+        return Reply(body=text("stories.search.none", query=Literal(wanted)))
+    counts = await applause_counts(session, [story.id for story, _ in rows[:LISTED]])
+    return _listing(text("stories.search.title", query=Literal(wanted), count=len(rows)), rows, counts)
+
+
+async def show(session: AsyncSession, actor: Actor, story: str = "") -> Reply:
+    """Show one story with its 👏 button."""
+    found = await _story(session, actor, story)
+    author = await session.get_one(Member, found.member_id)
+    count = (await applause_counts(session, [found.id])).get(found.id, 0)
+    return post_reply(found, author, count, private=True)
+
+
+async def choices(session: AsyncSession, workspace_id: int, current: str) -> list[tuple[str, str]]:
+    """Suggest stories whose number or title matches what was typed, newest first, as (label, id) pairs."""
+    wanted = validation.fold((current or "").removeprefix("#"))
+    rows = await session.scalars(select(Story).where(Story.workspace_id == workspace_id)
+                                 .order_by(Story.created_at.desc(), Story.id.desc()))
+    return [(f"#{s.id} {s.title}"[:100], str(s.id)) for s in rows
+            if not wanted or wanted in validation.fold(s.title) or wanted == str(s.id)][:25]
+
+
+# -- coordinators: featuring and export -------------------------------------------------------------------------
+
+
+async def feature(session: AsyncSession, actor: Actor, story: str = "", remove: str = "") -> Reply:
+    """Feature a story (it is announced to the group and lifted in the digest), or take the feature back."""
+    actor.require_coordinator()
+    found = await _story(session, actor, story)
+    unfeature = validation.yes_no(remove, text("stories.field.remove"), default=False)
+    title = Literal(found.title)
+    if unfeature:
+        if found.featured_at is None:
+            return Reply(body=text("stories.feature.not_featured", title=title))
+        found.featured_at, found.updated_at = None, actor.now
+        audit(session, actor, "story.unfeatured", story_id=found.id)
+        return Reply(body=text("stories.feature.removed", title=title))
+    if found.featured_at is not None:
+        return Reply(body=text("stories.feature.already", title=title))
+    found.featured_at, found.updated_at = actor.now, actor.now
+    audit(session, actor, "story.featured", story_id=found.id)
+    author = await session.get_one(Member, found.member_id)
+    count = (await applause_counts(session, [found.id])).get(found.id, 0)
+    post = post_reply(found, author, count)
+    announcement = dataclasses.replace(post, title=text("stories.feature.announcement", title=title))
+    return Reply(body=text("stories.feature.done", title=title),
+                 effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
+
+
+@action(FEATURE_ACTION)
+async def _feature_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    actor.require_coordinator()
+    found = await _story(session, actor, arg, button=True)
+    return await feature(session, actor, str(found.id))
+
+
+def _date(at: datetime, zone: str) -> Text:
+    local = at.astimezone(ZoneInfo(zone))
+    return text("stories.date", day=local.day, month=text(f"time.month.{local.month}"), year=local.year)
+
+
+def _markdown(value: str) -> str:
+    """Escape what Markdown would read as formatting, so a member's text shows as they wrote it."""
+    return "".join("\\" + char if char in MARKDOWN_SPECIAL else char for char in value)
+
+
+def _markdown_url(url: str) -> str:
+    return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+
+
+def markdown_file(rows: Sequence[tuple[Story, Member]], audience: str, workspace_name: str, language: str,
+                  zone: str, now: datetime) -> bytes:
+    """Write stories as Markdown for a blog post or a newsletter; public ones name the author as they chose."""
+    def r(item: Text | str) -> str:
+        return render(item, language)
+
+    lines = [f"# {r(text(f'stories.export.heading.{audience}', workspace=Literal(_markdown(workspace_name))))}", "",
+             f"_{r(text('stories.export.made', date=_date(now, zone), count=len(rows)))}_", ""]
+    for story, member in rows:
+        byline = public_byline(story, member, language) if audience == PUBLIC else group_byline(member)
+        meta = " · ".join([_markdown(byline), r(kind_label(story.kind)), r(_date(story.created_at, zone))])
+        if story.featured_at is not None:
+            meta += " · ⭐ " + r(text("stories.export.featured"))
+        lines += [f"## {_markdown(story.title)}", "", f"*{meta}*", ""]
+        lines += [_markdown(paragraph) if paragraph.strip() else "" for paragraph in story.value.splitlines()]
+        lines.append("")
+        if story.link:
+            lines += [f"{r(text('stories.post.link'))}: <{_markdown_url(story.link)}>", ""]
+        lines += ["---", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def csv_file(rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int], audience: str, language: str,
+             zone: str) -> bytes:
+    """Write stories as CSV; public ones carry nothing about the author beyond the byline they chose."""
+    columns = ["date", "title", "kind", "value", "link", "by", "featured", "applause"]
+    if audience == GROUP:
+        columns.append("visibility")
+    header = [render(text(f"stories.csv.{column}"), language) for column in columns]
+    body = []
+    for story, member in rows:
+        row: list[object] = [
+            story.created_at.astimezone(ZoneInfo(zone)).date().isoformat(), story.title,
+            render(kind_label(story.kind), language), story.value, story.link or "",
+            public_byline(story, member, language) if audience == PUBLIC else group_byline(member),
+            render(text("common.yes" if story.featured_at else "common.no"), language), counts.get(story.id, 0)]
+        if audience == GROUP:
+            row.append(render(consent_label(story), language))
+        body.append(row)
+    return csvexport.table(header, body)
+
+
+async def stories_in(session: AsyncSession, workspace_id: int, *, audience: str, since: datetime | None = None,
+                     until: datetime | None = None, featured_only: bool = False) -> list[tuple[Story, Member]]:
+    """Return the stories an audience may see (public: only those the members made public), oldest first."""
+    query = select(Story, Member).join(Member, Member.id == Story.member_id).where(Story.workspace_id == workspace_id)
+    if audience == PUBLIC:
+        query = query.where(Story.visibility == PUBLIC)
+    if since is not None:
+        query = query.where(Story.created_at >= since)
+    if until is not None:
+        query = query.where(Story.created_at < until)
+    if featured_only:
+        query = query.where(Story.featured_at.is_not(None))
+    return [(story, member) for story, member in (await session.execute(
+        query.order_by(Story.created_at, Story.id))).all()]
+
+
+async def export(session: AsyncSession, actor: Actor, audience: str = "", featured: str = "") -> Reply:
+    """Export the stories as Markdown and CSV: for the public (only public stories), or for the group."""
+    actor.require_coordinator()
+    chosen = _choice(audience, text("stories.field.audience"), AUDIENCE_CHOICES, {"publik": PUBLIC, "grupp": GROUP,
+                                                                                   "gruppen": GROUP}, PUBLIC)
+    only_featured = validation.yes_no(featured, text("stories.field.featured"), default=False)
+    workspace = actor.workspace
+    rows = await stories_in(session, workspace.id, audience=chosen, featured_only=only_featured)
+    counts = await applause_counts(session, [story.id for story, _ in rows])
+    language, zone = actor.language, workspace.timezone
+    stamp = actor.now.astimezone(ZoneInfo(zone)).date().isoformat()
+    name = render(text(f"stories.export.file.{chosen}"), language)
+    audit(session, actor, "stories.exported", audience=chosen, count=len(rows))
+    return Reply(body=text("stories.exported", count=len(rows), audience=text(f"stories.audience.{chosen}")),
+                 files=(Attachment(f"{name}-{stamp}.md",
+                                   markdown_file(rows, chosen, workspace.name or "Jobbskaparna", language, zone,
+                                                 actor.now)),
+                        Attachment(f"{name}-{stamp}.csv", csv_file(rows, counts, chosen, language, zone))))
+
+
+# -- deleting a story -------------------------------------------------------------------------------------------
+
+
+async def delete_request(session: AsyncSession, actor: Actor, story: str = "") -> Reply:
+    """Ask to confirm deleting a story: the author's own, or any for a coordinator."""
+    found = await _story(session, actor, story)
+    if found.member_id != actor.member.id:
+        actor.require_coordinator()
+    arg = str(found.id)
+    return Reply(body=text("stories.delete.confirm", title=Literal(found.title)), buttons=(
+        Button(text("stories.delete.button.confirm"), DELETE_CONFIRM, arg, ButtonStyle.DANGER),
+        Button(text("stories.delete.button.cancel"), DELETE_CANCEL, arg, ButtonStyle.SECONDARY)))
+
+
+@action(DELETE_CONFIRM)
+async def _delete_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    found = await session.get(Story, int(arg)) if arg.isdigit() else None
+    if found is None or found.workspace_id != actor.workspace.id:
+        return Reply(body=text("stories.delete.gone"), replaces_source=True)
+    if found.member_id != actor.member.id:
+        actor.require_coordinator()
+        audit(session, actor, "story.deleted", story_id=found.id)
+    title = Literal(found.title)
+    await session.delete(found)
+    log.info("Story %s deleted in workspace %s", found.id, actor.workspace.id)
+    return Reply(body=text("stories.delete.done", title=title), replaces_source=True)
+
+
+@action(DELETE_CANCEL)
+async def _delete_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    return Reply(body=text("stories.delete.cancelled"), replaces_source=True)
+
+
+# -- streaks and /mydata ----------------------------------------------------------------------------------------
+
+
+@coaching.activity_source
+async def _shared(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]) -> list[tuple[int, datetime]]:
+    rows = await session.execute(select(Story.member_id, Story.created_at).where(
+        Story.workspace_id == workspace_id, Story.member_id.in_(member_ids)))
+    return [(member_id, at) for member_id, at in rows]
+
+
+async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
+    stories = list(await session.scalars(select(Story).where(Story.member_id == member.id).order_by(Story.id)))
+    applauded = (await session.execute(select(Story.title, StoryApplause.created_at)
+                                       .join(StoryApplause, StoryApplause.story_id == Story.id)
+                                       .where(StoryApplause.member_id == member.id)
+                                       .order_by(StoryApplause.id))).all()
+    return {
+        "stories": [{"title": s.title, "kind": s.kind, "value": s.value, "link": s.link, "visibility": s.visibility,
+                     "credit": s.credit, "featured_at": s.featured_at.isoformat() if s.featured_at else None,
+                     "at": s.created_at.isoformat()} for s in stories],
+        "applauded": [{"story": title, "at": at.isoformat()} for title, at in applauded],
+    }
+
+
+async def _erase(session: AsyncSession, member: Member) -> None:
+    """A member's stories are their data: they go, with the applause they got and gave."""
+    await session.execute(delete(StoryApplause).where(StoryApplause.member_id == member.id))
+    own = select(Story.id).where(Story.member_id == member.id)
+    await session.execute(delete(StoryApplause).where(StoryApplause.story_id.in_(own)))
+    await session.execute(delete(Story).where(Story.member_id == member.id))
+
+
+mydata.data_hook("stories", _export, _erase)

@@ -1,0 +1,217 @@
+"""What the Slack listeners share: who acts, where to answer, and answering with a Reply in Block Kit.
+
+A Slack answer goes where the user acted: through the request's response_url (ephemeral for a private
+reply, in the channel for a public one; it works in channels the bot is not in), else in the channel, else
+by DM. Forms open as modals; files are uploaded where the answer goes, or by DM when the answer is private.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot import commands
+from bot.app import App
+from bot.commands import CommandError, Upload
+from bot.errors import UserError
+from bot.replies import Form, Renderable, Reply, Text, text
+from bot.services.context import Identity
+from bot.slack import render
+from bot.slack.directory import Directory, error_of
+from bot.slack.notifier import SlackNotifier, upload
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_RETRIES = 3
+# Slack answers these when a modal's trigger (valid three seconds, usable once) can no longer open it.
+STALE_TRIGGER = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}
+# Files a user uploads into a modal are read up to this size; the service judges what it accepts.
+MAX_DOWNLOAD = 8_000_000
+DOWNLOAD_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a user acted in Slack, and so where the bot answers."""
+
+    team_id: str
+    user_id: str
+    channel_id: str | None = None
+    response_url: str | None = None
+    trigger_id: str | None = None
+    # A button on a message: an answer with replaces_source replaces that message.
+    from_message: bool = False
+
+    @property
+    def in_dm(self) -> bool:
+        return bool(self.channel_id and self.channel_id.startswith("D"))
+
+    def metadata(self) -> dict[str, Any]:
+        """What a modal keeps of where it was opened, so that its answer goes there."""
+        return {"channel": self.channel_id, "response_url": self.response_url}
+
+    @classmethod
+    def of_modal(cls, team_id: str, user_id: str, trigger_id: str | None, metadata: Mapping[str, Any]) -> Origin:
+        """Where a submitted modal was opened."""
+        return cls(team_id, user_id, metadata.get("channel"), metadata.get("response_url"), trigger_id)
+
+
+def read_metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A modal's private_metadata, as written by render.modal."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class SlackAdapter:
+    """The App on Slack: identities, answers, forms and files; the notifier for deliveries."""
+
+    def __init__(self, app: App, client: AsyncWebClient) -> None:
+        self.app = app
+        self.client = client
+        self.directory = Directory(client)
+        self.notifier = SlackNotifier(client, self.directory)
+        self.commands = commands.all_commands()
+
+    # -- who acts ---------------------------------------------------------------------------------------------
+
+    async def identity(self, origin: Origin, fallback_name: str = "") -> Identity:
+        """Describe the acting user to the core."""
+        return await self.directory.identity(origin.team_id, origin.user_id, fallback_name)
+
+    async def language(self, identity: Identity) -> str:
+        """The language to answer a user in."""
+        return await self.app.language_of(identity)
+
+    # -- answering --------------------------------------------------------------------------------------------
+
+    async def answer(self, origin: Origin, reply: Reply, language: str) -> None:
+        """Answer where the user acted: a message (private or public), the form it opens, its files."""
+        if reply.form is not None:
+            await self.open_form(origin, reply.form, language)
+            return
+        note: Renderable | None = None
+        if reply.files and await self._upload(origin, reply):
+            note = text("slack.files_in_dm")
+        payload = render.message(reply, language)
+        if note is not None:
+            payload["blocks"].append({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": render.mrkdwn(note, language)}]})
+        await self.deliver(origin, payload, private=reply.private,
+                           replace=reply.replaces_source and origin.from_message)
+
+    async def deliver(self, origin: Origin, payload: dict[str, Any], *, private: bool, replace: bool = False
+                      ) -> None:
+        """Send a rendered message to where the user acted, by the first way that works."""
+        if origin.response_url:
+            body = dict(payload)
+            if replace:
+                body["replace_original"] = True
+            else:
+                body["response_type"] = "ephemeral" if private else "in_channel"
+            if await self._respond(origin.response_url, body):
+                return
+        if origin.channel_id and not origin.in_dm:
+            try:
+                if private:
+                    await self.client.chat_postEphemeral(channel=origin.channel_id, user=origin.user_id, **payload)
+                else:
+                    await self.client.chat_postMessage(channel=origin.channel_id, **payload)
+                return
+            except SlackApiError as exc:
+                log.info("Could not answer in channel %s (%s); answering by DM", origin.channel_id, error_of(exc))
+        channel = origin.channel_id if origin.in_dm else await self.directory.dm_channel(origin.user_id)
+        await self.client.chat_postMessage(channel=channel, **payload)
+
+    async def _respond(self, url: str, body: dict[str, Any]) -> bool:
+        """Post to a response_url (valid 30 minutes, five times); False when Slack no longer takes it."""
+        webhook = AsyncWebhookClient(url, retry_handlers=[AsyncRateLimitErrorRetryHandler(RATE_LIMIT_RETRIES)])
+        try:
+            response = await webhook.send_dict(body)
+        except aiohttp.ClientError:
+            log.warning("Could not reach a response_url", exc_info=True)
+            return False
+        if response.status_code != 200:
+            log.info("A response_url answered %s (%s)", response.status_code, response.body)
+            return False
+        return True
+
+    async def _upload(self, origin: Origin, reply: Reply) -> bool:
+        """Upload a reply's files where its answer goes; return True when they went to the DM instead."""
+        if not reply.private and origin.channel_id:
+            try:
+                await upload(self.client, origin.channel_id, reply.files)
+                return False
+            except SlackApiError as exc:
+                log.info("Could not upload into channel %s (%s); sending the files by DM", origin.channel_id,
+                         error_of(exc))
+        channel = origin.channel_id if origin.in_dm else await self.directory.dm_channel(origin.user_id)
+        await upload(self.client, channel, reply.files)
+        return channel != origin.channel_id
+
+    async def open_form(self, origin: Origin, form: Form, language: str) -> None:
+        """Open a form as a modal; its answer goes where the form was opened."""
+        await self.open_view(origin, render.modal(form, language, origin.metadata()))
+
+    async def open_view(self, origin: Origin, view: dict[str, Any]) -> None:
+        """Open a modal with the request's trigger; a trigger that went stale is said as an expired form."""
+        if not origin.trigger_id:
+            raise UserError("errors.form_expired")
+        try:
+            await self.client.views_open(trigger_id=origin.trigger_id, view=view)
+        except SlackApiError as exc:
+            if error_of(exc) in STALE_TRIGGER:
+                raise UserError("errors.form_expired") from exc
+            raise
+
+    async def fail(self, origin: Origin, error: BaseException, identity: Identity | None = None) -> None:
+        """Tell the user what went wrong (only them); log what we did not expect with a code they can quote."""
+        message, language = await self.explain(error, identity)
+        try:
+            await self.deliver(origin, render.message(Reply(body=message), language), private=True)
+        except (SlackApiError, aiohttp.ClientError):
+            log.warning("Could not tell user %s of team %s about an error", origin.user_id, origin.team_id,
+                        exc_info=True)
+
+    async def explain(self, error: BaseException, identity: Identity | None) -> tuple[Text, str]:
+        """The text that tells a user about an error, and their language."""
+        language = self.app.settings.default_language
+        if isinstance(error, UserError) and error.language:
+            language = error.language
+        elif identity is not None:
+            try:
+                language = await self.language(identity)
+            except Exception:  # noqa: BLE001 - the database may be what failed; the answer must still go out
+                log.debug("Falling back to the default language", exc_info=True)
+        if isinstance(error, UserError | CommandError):
+            return error.text, language
+        code = secrets.token_hex(4)
+        log.error("Unexpected error %s (user %s, team %s)", code, identity.user_external_id if identity else "?",
+                  identity.workspace_external_id if identity else "?", exc_info=error)
+        return text("errors.unexpected", code=code), language
+
+    # -- files users give ------------------------------------------------------------------------------------
+
+    async def download(self, file: Mapping[str, Any]) -> Upload:
+        """Read a file a user uploaded into a modal (files:read), as a command's option takes it."""
+        url = file.get("url_private_download") or file.get("url_private")
+        if not url:
+            raise UserError("errors.form_expired")
+        headers = {"Authorization": f"Bearer {self.client.token}"}
+        timeout = aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url, headers=headers) as response:
+            response.raise_for_status()
+            data = await response.content.read(MAX_DOWNLOAD + 1)
+        return Upload(str(file.get("name") or file.get("title") or "file"), data)

@@ -1,0 +1,100 @@
+"""Run the Slack app: Socket Mode with an app-level token (no public URL), or HTTP with the signing secret."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import App
+from bot.clock import SystemClock
+from bot.config import Settings, SettingsError
+from bot.slack.app import build_app, web_client
+from bot.slack.directory import PLATFORM
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to start without what the chosen mode needs, in one line."""
+    if settings.slack_bot_token is None:
+        raise SettingsError("Setting SLACK_BOT_TOKEN: is required to run on Slack")
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise SettingsError("Setting SLACK_APP_TOKEN: is required for Socket Mode (or set SLACK_SIGNING_SECRET "
+                            "to serve Slack over HTTP)")
+
+
+class SlackService:
+    """The Slack side of a process: the bolt app over a (possibly shared) App, connected or listening."""
+
+    def __init__(self, app: App, settings: Settings) -> None:
+        check_settings(settings)
+        assert settings.slack_bot_token is not None
+        self.app = app
+        self.settings = settings
+        self.client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        self.bolt, self.adapter = build_app(app, self.client, signing_secret=secret)
+        self._handler: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.settings.slack_app_token is not None
+
+    async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104 - Slack calls in
+        """Start the App's deliveries for Slack, then connect (Socket Mode) or listen (HTTP)."""
+        await self.app.start(self.adapter.notifier, platform=PLATFORM)
+        if self.socket_mode:
+            assert self.settings.slack_app_token is not None
+            self._handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value(),
+                                                   web_client=self.client)
+            await self._handler.connect_async()
+            log.info("Connected to Slack in Socket Mode")
+            return
+        self._runner = web.AppRunner(self.bolt.web_app(path=EVENTS_PATH))
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, self.settings.slack_http_port if port is None else port)
+        await site.start()
+        # The port actually bound (port 0 picks a free one).
+        self.port = int(self._runner.addresses[0][1])
+        log.info("Serving Slack over HTTP on port %s at %s", self.port, EVENTS_PATH)
+
+    async def close(self) -> None:
+        """Disconnect or stop listening; the App is closed by whoever owns it."""
+        if self._handler is not None:
+            await self._handler.close_async()
+            self._handler = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def run_slack(settings: Settings) -> None:
+    """Run only Slack until SIGINT or SIGTERM; then disconnect and close the scheduler and the database."""
+    check_settings(settings)
+    app = App(settings, SystemClock())
+    service = SlackService(app, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no loop signal handlers; there Ctrl+C still ends the process.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await service.start()
+        await stop.wait()
+        log.info("Stopping")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+        await service.close()
+        await app.close()

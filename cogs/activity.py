@@ -1,0 +1,84 @@
+"""/did, /stats and /leaderboard join|leave|show: the action log, a member's own figures, the opt-in leaderboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import identity_from
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.services import activity
+from cogs._civics import any_issue_autocomplete, catalog_choices, value
+
+Range = app_commands.Range
+Choice = app_commands.Choice
+KIND_CHOICES = catalog_choices(activity.KIND_CHOICES)
+STATUS_CHOICES = catalog_choices(activity.STATUS_CHOICES)
+PERIOD_CHOICES = catalog_choices(activity.PERIOD_CHOICES)
+
+
+class Activity(commands.Cog):
+    """What members did: logging it, their own stats, and the leaderboard for those who opt in."""
+
+    leaderboard_group = app_commands.Group(name=T("cmd.leaderboard.name"), description=T("cmd.leaderboard.description"),
+                                           guild_only=True,
+                                           allowed_contexts=app_commands.AppCommandContext(guild=True))
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    async def _run(self, interaction: discord.Interaction[JobbBot], call: Any, *args: Any, **kwargs: Any) -> None:
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, call, *args, **kwargs)
+        await respond(interaction, identity, reply)
+
+    @app_commands.command(name=T("cmd.did.name"), description=T("cmd.did.description"))
+    @app_commands.guild_only()
+    @app_commands.rename(kind=T("cmd.did.opt.kind.name"), status=T("cmd.did.opt.status.name"),
+                         issue=T("cmd.did.opt.issue.name"), link=T("cmd.did.opt.link.name"))
+    @app_commands.describe(kind=T("cmd.did.opt.kind.description"), status=T("cmd.did.opt.status.description"),
+                           issue=T("cmd.did.opt.issue.description"), link=T("cmd.did.opt.link.description"))
+    @app_commands.choices(kind=KIND_CHOICES, status=STATUS_CHOICES)
+    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    async def did(self, interaction: discord.Interaction[JobbBot], kind: Choice[str],
+                  status: Choice[str] | None = None, issue: Range[str, 1, 100] | None = None,
+                  link: Range[str, 1, 300] | None = None) -> None:
+        """Log what the member did, or tried."""
+        await self._run(interaction, activity.did, kind=kind.value, status=value(status), issue=issue or "",
+                        link=link or "")
+
+    @app_commands.command(name=T("cmd.stats.name"), description=T("cmd.stats.description"))
+    @app_commands.guild_only()
+    async def stats(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Show the member's own actions, steps and streak."""
+        await self._run(interaction, activity.stats)
+
+    @leaderboard_group.command(name=T("cmd.leaderboard.join.name"), description=T("cmd.leaderboard.join.description"))
+    async def leaderboard_join(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Take part in the leaderboard."""
+        await self._run(interaction, activity.leaderboard_join)
+
+    @leaderboard_group.command(name=T("cmd.leaderboard.leave.name"),
+                               description=T("cmd.leaderboard.leave.description"))
+    async def leaderboard_leave(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Leave the leaderboard."""
+        await self._run(interaction, activity.leaderboard_leave)
+
+    @leaderboard_group.command(name=T("cmd.leaderboard.show.name"), description=T("cmd.leaderboard.show.description"))
+    @app_commands.rename(period=T("cmd.leaderboard.show.opt.period.name"))
+    @app_commands.describe(period=T("cmd.leaderboard.show.opt.period.description"))
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def leaderboard_show(self, interaction: discord.Interaction[JobbBot],
+                               period: Choice[str] | None = None) -> None:
+        """Show the leaderboard of the week or the month."""
+        await self._run(interaction, activity.leaderboard, period=value(period))
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Activity cog."""
+    await bot.add_cog(Activity(bot))

@@ -1,0 +1,49 @@
+"""/pledge: promise to act before a decision (tweet, contact a politician, attend), or see your pledges.
+
+The countdown's other commands are /issue outcome and /issue countdown (cogs/issues.py); its buttons are
+dispatched by name like every button (bot/discordbot/views.py), so they work after a restart.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import identity_from
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.services import countdowns
+from cogs._civics import catalog_choices, issue_autocomplete, value
+from cogs.issues import _descriptions, _names
+
+Choice = app_commands.Choice
+Range = app_commands.Range
+OPTIONS = ("issue", "kind")
+KIND_CHOICES = catalog_choices(countdowns.PLEDGE_CHOICES)
+
+
+class Countdowns(commands.Cog):
+    """Pledges before a decision."""
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name=T("cmd.pledge.name"), description=T("cmd.pledge.description"))
+    @app_commands.guild_only()
+    @app_commands.rename(**_names("pledge", OPTIONS))
+    @app_commands.describe(**_descriptions("pledge", OPTIONS))
+    @app_commands.choices(kind=KIND_CHOICES)
+    @app_commands.autocomplete(issue=issue_autocomplete)
+    async def pledge(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100] | None = None,
+                     kind: Choice[str] | None = None) -> None:
+        """Pledge to act before a decision; without options, show your pledges."""
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, countdowns.pledge, issue=issue or "", kind=value(kind))
+        await respond(interaction, identity, reply)
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Countdowns cog."""
+    await bot.add_cog(Countdowns(bot))

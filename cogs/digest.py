@@ -1,0 +1,88 @@
+"""/digest now|settings and /report: what the group did, for the coordinators."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import coordinator_only, identity_from, is_coordinator
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.services import digest, reports
+
+Range = app_commands.Range
+Choice = app_commands.Choice
+
+
+def _day_choices() -> list[Choice[int]]:
+    return [Choice(name=T(f"time.weekday.{day - 1}"), value=day) for day in range(1, 8)]
+
+
+def _given(value: object | None) -> str:
+    """Pass an option that was left out as the services' "not given"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    return str(value)
+
+
+class Digest(commands.Cog):
+    """The weekly digest and the report of a date range."""
+
+    # Every subcommand is for coordinators: the group is hidden from members, as a top-level command can be.
+    digest_group = app_commands.Group(name=T("cmd.digest.name"), description=T("cmd.digest.description"),
+                                      guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True),
+                                      default_permissions=discord.Permissions(manage_messages=True))
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    @digest_group.command(name=T("cmd.digest.now.name"), description=T("cmd.digest.now.description"))
+    @app_commands.check(is_coordinator)
+    async def digest_now(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Make the digest of the last seven days now."""
+        # Drawing the chart takes a moment.
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, digest.digest_now)
+        await respond(interaction, identity, reply)
+
+    @digest_group.command(name=T("cmd.digest.settings.name"), description=T("cmd.digest.settings.description"))
+    @app_commands.check(is_coordinator)
+    @app_commands.rename(day=T("cmd.digest.settings.opt.day.name"), hour=T("cmd.digest.settings.opt.hour.name"),
+                         announce=T("cmd.digest.settings.opt.announce.name"),
+                         enabled=T("cmd.digest.settings.opt.enabled.name"))
+    @app_commands.describe(day=T("cmd.digest.settings.opt.day.description"),
+                           hour=T("cmd.digest.settings.opt.hour.description"),
+                           announce=T("cmd.digest.settings.opt.announce.description"),
+                           enabled=T("cmd.digest.settings.opt.enabled.description"))
+    @app_commands.choices(day=_day_choices())
+    async def digest_settings(self, interaction: discord.Interaction[JobbBot], day: Choice[int] | None = None,
+                              hour: Range[int, 0, 23] | None = None, announce: bool | None = None,
+                              enabled: bool | None = None) -> None:
+        """Change when the digest goes out and to whom; show the settings."""
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, digest.configure, day=_given(day.value if day else None),
+                                       hour=_given(hour), announce=_given(announce), enabled=_given(enabled))
+        await respond(interaction, identity, reply)
+
+    @app_commands.command(name=T("cmd.report.name"), description=T("cmd.report.description"))
+    @app_commands.guild_only()
+    @coordinator_only()
+    @app_commands.rename(start=T("cmd.report.opt.from.name"), end=T("cmd.report.opt.to.name"))
+    @app_commands.describe(start=T("cmd.report.opt.from.description"), end=T("cmd.report.opt.to.description"))
+    async def report(self, interaction: discord.Interaction[JobbBot], start: Range[str, 1, 40] | None = None,
+                     end: Range[str, 1, 40] | None = None) -> None:
+        """Report a date range as text and CSV files."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, reports.report, start=start or "", end=end or "")
+        await respond(interaction, identity, reply)
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Digest cog."""
+    await bot.add_cog(Digest(bot))

@@ -1,0 +1,113 @@
+"""/story share|list|search|show|feature|export|delete: members' stories of what social media brought them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import identity_from, is_coordinator
+from bot.discordbot.translator import T
+from bot.discordbot.views import respond
+from bot.services import stories
+from cogs._civics import catalog_choices, suggest
+
+Range = app_commands.Range
+Choice = app_commands.Choice
+AUDIENCE_CHOICES = catalog_choices(stories.AUDIENCE_CHOICES)
+
+
+async def story_autocomplete(interaction: discord.Interaction[JobbBot], current: str) -> list[Choice[str]]:
+    """Suggest the group's stories by number or title, newest first."""
+    return await suggest(interaction, current, stories.choices)
+
+
+def _yes(value: bool | None) -> str:
+    """Pass a yes/no option the way the services read it (left out: not given)."""
+    return "" if value is None else ("ja" if value else "nej")
+
+
+class Stories(commands.Cog):
+    """Stories: share one (a form), find, show and applaud them; coordinators feature and export them."""
+
+    story_group = app_commands.Group(name=T("cmd.story.name"), description=T("cmd.story.description"),
+                                     guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+
+    def __init__(self, bot: JobbBot) -> None:
+        self.bot = bot
+
+    async def _run(self, interaction: discord.Interaction[JobbBot], call: Any, *args: Any, **kwargs: Any) -> None:
+        identity = await identity_from(interaction)
+        reply = await self.bot.app.run(identity, call, *args, **kwargs)
+        await respond(interaction, identity, reply)
+
+    @story_group.command(name=T("cmd.story.share.name"), description=T("cmd.story.share.description"))
+    async def story_share(self, interaction: discord.Interaction[JobbBot]) -> None:
+        """Open the story form."""
+        await self._run(interaction, stories.start_share)
+
+    @story_group.command(name=T("cmd.story.list.name"), description=T("cmd.story.list.description"))
+    @app_commands.rename(featured=T("cmd.story.list.opt.featured.name"))
+    @app_commands.describe(featured=T("cmd.story.list.opt.featured.description"))
+    async def story_list(self, interaction: discord.Interaction[JobbBot], featured: bool | None = None) -> None:
+        """List the group's stories, newest first."""
+        await self._run(interaction, stories.list_stories, featured=_yes(featured))
+
+    @story_group.command(name=T("cmd.story.search.name"), description=T("cmd.story.search.description"))
+    @app_commands.rename(query=T("cmd.story.search.opt.query.name"))
+    @app_commands.describe(query=T("cmd.story.search.opt.query.description"))
+    async def story_search(self, interaction: discord.Interaction[JobbBot], query: Range[str, 1, 100]) -> None:
+        """Search the group's stories."""
+        await self._run(interaction, stories.search, query=query)
+
+    @story_group.command(name=T("cmd.story.show.name"), description=T("cmd.story.show.description"))
+    @app_commands.rename(story=T("cmd.story.show.opt.story.name"))
+    @app_commands.describe(story=T("cmd.story.show.opt.story.description"))
+    @app_commands.autocomplete(story=story_autocomplete)
+    async def story_show(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
+        """Show one story with its applause button."""
+        await self._run(interaction, stories.show, story=story)
+
+    # Discord can hide only whole top-level commands, so the coordinators' subcommands are checked, not hidden.
+
+    @story_group.command(name=T("cmd.story.feature.name"), description=T("cmd.story.feature.description"))
+    @app_commands.check(is_coordinator)
+    @app_commands.rename(story=T("cmd.story.feature.opt.story.name"), remove=T("cmd.story.feature.opt.remove.name"))
+    @app_commands.describe(story=T("cmd.story.feature.opt.story.description"),
+                           remove=T("cmd.story.feature.opt.remove.description"))
+    @app_commands.autocomplete(story=story_autocomplete)
+    async def story_feature(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20],
+                            remove: bool | None = None) -> None:
+        """Feature a story for the group, or take the feature back."""
+        await self._run(interaction, stories.feature, story=story, remove=_yes(remove))
+
+    @story_group.command(name=T("cmd.story.export.name"), description=T("cmd.story.export.description"))
+    @app_commands.check(is_coordinator)
+    @app_commands.rename(audience=T("cmd.story.export.opt.audience.name"),
+                         featured=T("cmd.story.export.opt.featured.name"))
+    @app_commands.describe(audience=T("cmd.story.export.opt.audience.description"),
+                           featured=T("cmd.story.export.opt.featured.description"))
+    @app_commands.choices(audience=AUDIENCE_CHOICES)
+    async def story_export(self, interaction: discord.Interaction[JobbBot], audience: Choice[str] | None = None,
+                           featured: bool | None = None) -> None:
+        """Export the stories as Markdown and CSV."""
+        # Writing the files of many stories may take a moment.
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        await self._run(interaction, stories.export, audience=audience.value if audience is not None else "",
+                        featured=_yes(featured))
+
+    @story_group.command(name=T("cmd.story.delete.name"), description=T("cmd.story.delete.description"))
+    @app_commands.rename(story=T("cmd.story.delete.opt.story.name"))
+    @app_commands.describe(story=T("cmd.story.delete.opt.story.description"))
+    @app_commands.autocomplete(story=story_autocomplete)
+    async def story_delete(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
+        """Ask to confirm deleting a story."""
+        await self._run(interaction, stories.delete_request, story=story)
+
+
+async def setup(bot: JobbBot) -> None:
+    """Load the Stories cog."""
+    await bot.add_cog(Stories(bot))

@@ -1,0 +1,139 @@
+"""Console scenarios of stories, the action log and the digest: the issue's "done when", line by line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PIL import Image
+
+from bot.config import Settings
+from bot.console import run_console
+
+# Tuesday morning in Stockholm: the digest of the last seven days covers everything the scenario does.
+MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+
+
+def onboard(company: str, municipality: str = "Karlskrona") -> str:
+    return (f'/onboard company:"{company}" industry:handel company_size:2-9 municipality:{municipality} '
+            'experience:none dm_reminders:ja consent:ja')
+
+
+THREE_MEMBERS = [
+    ":as Anna", onboard("Annas Blommor"),
+    "/did kind:tweet link:https://x.com/anna/status/1",
+    '/story share title:"Tweeten gav tre kunder" kind:tweet value:"Tre nya kunder hittade oss via X." '
+    'link:https://x.com/anna/status/1 visibility:public',
+    ":as Bo", onboard("Bos Bygg", "Ronneby"),
+    "/gjort typ:blogg",
+    "/gjort typ:fråga status:försökte",
+    '/story share title:"Bara för oss" kind:blog value:"En förfrågan från en granne." visibility:group',
+    ":as Cia", onboard("Cias Café", "Karlshamn"),
+    "/did kind:tweet",
+    "/did kind:media",
+    '/berättelse dela title:"Intervju i BLT" kind:media value:"Två nya samarbeten." visibility:public_anonymous',
+    ":as Karin coordinator",
+]
+
+
+async def console(settings: Settings, lines: list[str], start: datetime = MORNING) -> str:
+    out = io.StringIO()
+    await run_console(settings, stdin=io.StringIO("\n".join(lines)), out=out, start=start)
+    return out.getvalue()
+
+
+def written(output: str, name: str) -> Path:
+    return Path(re.search(rf"📎 (\S*{re.escape(name)})$", output, re.M).group(1))
+
+
+def table(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+
+
+async def test_three_members_act_and_share_and_the_digest_shows_the_weeks_figures_with_a_chart(settings: Settings):
+    output = await console(settings, [*THREE_MEMBERS, "/digest now"])
+
+    digest = output.split("> /digest now")[1]
+    assert "[endast Karin] **📊 Veckans sammanfattning, 24 november 2026 – 1 december 2026**" in digest
+    assert ("  Insatser (5): Tweetade: 2\n"
+            "    Frågade en politiker: 1 försök\n"
+            "    Bloggade: 1\n"
+            "    Kontaktade media: 1\n") in digest
+    assert "  Nya medlemmar (3): Anna, Bo, Cia\n" in digest
+    assert "  Berättelser (3): Delade: 3, varav publika: 2\n" in digest
+    assert "  Kommande beslut: Inga öppna frågor med beslut framför oss.\n" in digest
+    png = written(digest, "aktivitet-2026-v49.png")
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    shown = json.loads(Image.open(png).info["Description"])
+    assert shown["actions"][-1] == 5 and shown["stories"][-1] == 3 and sum(shown["actions"]) == 5
+    assert "Traceback" not in output and "Något gick fel" not in output
+
+
+async def test_the_csv_export_has_exactly_the_rows_logged_and_the_public_export_no_group_only_story(
+        settings: Settings):
+    output = await console(settings, [*THREE_MEMBERS, "/report from:2026-12-01 to:2026-12-01",
+                                      "/story export"])
+
+    actions = table(written(output, "insatser_2026-12-01_2026-12-01.csv"))
+    assert [row[1:4] for row in actions] == [
+        ["Medlem", "Vad", "Status"],
+        ["Anna", "Tweetade", "Gjort"],
+        ["Bo", "Bloggade", "Gjort"],
+        ["Bo", "Frågade en politiker", "Försökte (inget svar än)"],
+        ["Cia", "Tweetade", "Gjort"],
+        ["Cia", "Kontaktade media", "Gjort"],
+    ]
+    group_stories = table(written(output, "berattelser_2026-12-01_2026-12-01.csv"))
+    assert [row[1] for row in group_stories[1:]] == ["Tweeten gav tre kunder", "Bara för oss", "Intervju i BLT"]
+
+    public_csv = table(written(output, "berattelser-publika-2026-12-01.csv"))
+    assert [(row[1], row[5]) for row in public_csv[1:]] == [("Tweeten gav tre kunder", "Anna, Annas Blommor"),
+                                                            ("Intervju i BLT", "En medlem i Jobbskaparna")]
+    public_md = written(output, "berattelser-publika-2026-12-01.md").read_text(encoding="utf-8")
+    assert "## Tweeten gav tre kunder" in public_md and "## Intervju i BLT" in public_md
+    assert "Bara för oss" not in public_md and "granne" not in public_md
+    assert "Cia" not in public_md and "Bos Bygg" not in public_md
+
+
+async def test_the_posts_the_applause_and_the_retry_show_in_the_console(settings: Settings):
+    output = await console(settings, [*THREE_MEMBERS[:4], ":as Bo", onboard("Bos Bygg"),
+                                      "/did kind:ask status:attempted", "/story show story:1", ":press 1",
+                                      ":as Anna", "/story show story:1", ":advance 3d", ":as Bo",
+                                      ":press ✅ Nu är det gjort"])
+
+    assert "[#berättelser] **Tweeten gav tre kunder**\n  Tre nya kunder hittade oss via X.\n" in output
+    assert "[#koordinatorer] 📣 Anna delade berättelsen **Tweeten gav tre kunder** (#1)" in output
+    shown_to_anna = output.split("> :as Anna")[-1].split("> :advance 3d")[0]
+    assert "[endast Anna] **Tweeten gav tre kunder**" in shown_to_anna
+    assert "[1] 👏 Inspirerande (1)" in shown_to_anna
+    retry = output.split("> :advance 3d")[1]
+    assert "[DM Bo] **🔁 Försök igen?**\n  Den tisdag 1 december 2026 försökte du: Frågade en politiker." in retry
+    assert "[endast Bo] **✅ Loggat: Frågade en politiker**" in retry.split("> :press ✅ Nu är det gjort")[1]
+
+
+async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Settings):
+    output = await console(settings, [
+        ":as Anna", onboard("Annas Blommor"),
+        '/story share title:"" kind:tweet value:""',
+        "/story share title:Rubrik kind:tweet value:Text link:ftp://example.se",
+        "/did kind:tweet link:javascript:alert(1)",
+        "/did kind:tweet issue:Flygplatsen",
+        ":as Karin coordinator",
+        "/report from:2026-11-30 to:2026-11-01",
+        "/story list",
+        "/stats",
+    ])
+
+    assert ("Formuläret har 2 saker att rätta:\n• Rubrik: måste fyllas i.\n"
+            "• Vad gav det ditt företag?: måste fyllas i.") in output
+    assert 'Länk: "ftp://example.se" är inte en webbadress.' in output
+    assert 'Länk: "https://javascript:alert(1)" är inte en webbadress.' in output
+    assert 'Jag hittar ingen fråga som heter "Flygplatsen". /issue list visar frågorna.' in output
+    assert "Perioden slutar (2026-11-01) innan den börjar (2026-11-30). Byt plats på datumen." in output
+    assert "Ingen har delat en berättelse än." in output
+    assert "Traceback" not in output and "Något gick fel" not in output

@@ -1,0 +1,649 @@
+"""Countdowns: stages that go out once, a live message that survives restarts, pledges, changes and the outcome."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import delivery, reminders
+from bot.app import App
+from bot.clock import FrozenClock
+from bot.errors import NotCoordinator, UserError
+from bot.i18n import render
+from bot.models import Action, Delivery, Issue, LiveMessage, Member, Pledge, Reminder
+from bot.replies import Channel, Role
+from bot.services import countdowns, issues, media, mydata, stances
+from bot.validation import FieldProblem
+from tests.conftest import RecordingNotifier, Sent, identity
+from tests.issue_fixtures import ANNA, BO, CIA, COORDINATOR, DAN, OLLE, create_issue, import_politicians, onboard
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+ANNOUNCEMENTS = f"channel:{Channel.ANNOUNCEMENTS}"
+COORDINATORS = f"channel:{Channel.COORDINATORS}"
+EDITS = f"edit:{Channel.ANNOUNCEMENTS}"
+
+
+def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """A Stockholm wall-clock time, in UTC."""
+    return datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM).astimezone(UTC)
+
+
+# The decision is on Wednesday 16 December 2026 at 18:00; the clock starts on 1 December at 10:00.
+DECISION = local(2026, 12, 16, 18)
+D14, D7, D3, D1, D0 = (local(2026, 12, 2, 9), local(2026, 12, 9, 9), local(2026, 12, 13, 9), local(2026, 12, 15, 9),
+                       local(2026, 12, 16, 8))
+
+
+async def the_group(app: App, notifier: RecordingNotifier, **changes: str) -> int:
+    """Anna, Bo and Cia follow Karlskrona with DMs, Dan without, Olle lives elsewhere; the issue in 15 days."""
+    for who in (ANNA, BO, CIA):
+        await onboard(app, who)
+    await onboard(app, DAN, dm=False)
+    await onboard(app, OLLE, municipality="Ronneby")
+    await import_politicians(app)
+    await app.run(COORDINATOR, media.add, name="Sydöstran", municipality="Karlskrona", x_handle="@sydostran")
+    issue_id = await create_issue(app, **({"decision": "16 dec 18:00", "ask_days": "0"} | changes))
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+    return issue_id
+
+
+async def at(app: App, clock: FrozenClock, when: datetime) -> delivery.DispatchReport:
+    clock.set(when)
+    return await app.dispatcher.run_due()
+
+
+def stage_posts(notifier: RecordingNotifier) -> list[Sent]:
+    return [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role is Role.MEMBER]
+
+
+def dm_titles(notifier: RecordingNotifier, name: str) -> list[str]:
+    """The titles of the countdown's DMs to a member (other features write to them too)."""
+    return [s.text.splitlines()[0] for s in notifier.to(f"dm:{name}") if _ours(s)]
+
+
+def _ours(sent: Sent) -> bool:
+    actions = {b.action for b in sent.reply.buttons}
+    return bool(actions & {countdowns.PLEDGE_ACTION, countdowns.KEPT_ACTION, countdowns.MINE_ACTION}) or \
+        sent.text.startswith("Beslutet om")
+
+
+def countdown_sent(notifier: RecordingNotifier) -> list[Sent]:
+    """Everything the countdown sent: stage posts, DMs, follow-ups, the live message and its edits."""
+    return [s for s in notifier.sent if _ours(s) or s.to == EDITS]
+
+
+async def live_row(app: App) -> LiveMessage | None:
+    async with app.sessionmaker() as session:
+        return await session.scalar(select(LiveMessage))
+
+
+async def pending_due(app: App, kind: str) -> list[datetime]:
+    async with app.sessionmaker() as session:
+        return list(await session.scalars(select(Reminder.due_at).where(
+            Reminder.kind == kind, Reminder.status == reminders.PENDING).order_by(Reminder.due_at)))
+
+
+# -- stages ---------------------------------------------------------------------------------------------------
+
+async def test_the_stages_fall_14_7_3_1_days_before_at_nine_and_at_eight_on_the_day(app: App,
+                                                                                      notifier: RecordingNotifier):
+    await the_group(app, notifier)
+
+    assert await pending_due(app, countdowns.STAGE_KIND) == [D14, D7, D3, D1, D0]
+
+
+async def test_a_stage_goes_to_the_channel_pinging_members_and_by_dm_to_followers_who_want_dms(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+
+    await at(app, clock, D14 - timedelta(minutes=1))
+    assert notifier.sent == []
+    await at(app, clock, D14)
+    await app.dispatcher.run_due()  # a second run sends nothing more
+
+    [post] = stage_posts(notifier)
+    assert post.text.startswith("⏳ 14 dagar kvar: Parkering i centrum")
+    assert "**ställa frågor**" in post.text and "#ParkeraKarlskrona" in post.text
+    assert [b.action for b in post.reply.buttons] == [countdowns.PLEDGE_ACTION] * 3
+    assert [b.arg for b in post.reply.buttons] == [f"{issue_id}-tweet", f"{issue_id}-contact", f"{issue_id}-attend"]
+    draft = next(f for f in post.reply.fields if render(f.name, "sv") == "Förslag att dela")
+    # The draft names the undecided politicians by handle, carries the hashtag and fits X.
+    assert render(draft.value, "sv") == ("Hej @davidlund Eva Ström @bjornost! Hur röstar ni om Parkering i centrum i "
+                                         "kommunfullmäktige den 16 december? Behåll platserna. #ParkeraKarlskrona")
+    assert [render(link.label, "sv") for link in post.reply.links][:3] == ["Dela på X", "Dela på LinkedIn",
+                                                                           "Dela på Facebook"]
+    for name in ("anna", "bo", "cia"):
+        assert dm_titles(notifier, name) == ["⏳ 14 dagar kvar: Parkering i centrum"]
+        assert notifier.to(f"dm:{name}")[0].reply.mention_role is None
+    assert dm_titles(notifier, "dan") == [] and dm_titles(notifier, "olle") == []
+
+
+async def test_each_stage_has_its_own_call_to_action_and_goes_once(app: App, clock: FrozenClock,
+                                                                   notifier: RecordingNotifier):
+    await the_group(app, notifier)
+
+    for when in (D14, D7, D3, D1, D0, DECISION + timedelta(days=1)):
+        await at(app, clock, when)
+        await app.dispatcher.run_due()
+
+    titles = [p.text.splitlines()[0] for p in stage_posts(notifier)]
+    assert titles == ["⏳ 14 dagar kvar: Parkering i centrum", "📣 7 dagar kvar: Parkering i centrum",
+                      "📰 3 dagar kvar: Parkering i centrum",
+                      "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
+                      "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum"]
+    bodies = "\n".join(p.text for p in stage_posts(notifier))
+    for action in ("**ställa frågor**", "**Mobilisera**", "**pinga media**", "**Sista pushen!**",
+                   "**Följ omröstningen**"):
+        assert action in bodies
+    assert "@sydostran" in stage_posts(notifier)[2].text  # the media stage's draft tags the local media
+    for name in ("anna", "bo", "cia"):
+        assert len(dm_titles(notifier, name)) == 5
+
+
+async def test_a_reminder_across_the_change_to_winter_time_keeps_its_local_hour(app: App, clock: FrozenClock,
+                                                                                notifier: RecordingNotifier):
+    # Summer time ends on Sunday 25 October 2026 at 03:00 in Stockholm; the decision is on Friday 30 October.
+    clock.set(local(2026, 10, 14, 10))
+    await the_group(app, notifier, decision="2026-10-30 18:00")
+
+    due = await pending_due(app, countdowns.STAGE_KIND)
+    assert due == [datetime(2026, 10, 16, 7, 0, tzinfo=UTC), datetime(2026, 10, 23, 7, 0, tzinfo=UTC),
+                   datetime(2026, 10, 27, 8, 0, tzinfo=UTC), datetime(2026, 10, 29, 8, 0, tzinfo=UTC),
+                   datetime(2026, 10, 30, 7, 0, tzinfo=UTC)]
+    assert [d.astimezone(STOCKHOLM).hour for d in due] == [9, 9, 9, 9, 8]
+    # An hour before 09:00 winter time (09:00 by the summer offset) nothing goes; at 09:00 local it does.
+    await at(app, clock, datetime(2026, 10, 26, 12, 0, tzinfo=UTC))
+    notifier.sent.clear()
+    await at(app, clock, datetime(2026, 10, 27, 7, 59, tzinfo=UTC))
+    assert stage_posts(notifier) == []
+    await at(app, clock, datetime(2026, 10, 27, 8, 0, tzinfo=UTC))
+    assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == ["📰 3 dagar kvar: Parkering i centrum"]
+
+
+async def test_a_dm_due_at_night_across_the_change_to_winter_time_waits_until_eight_local(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    clock.set(local(2026, 10, 14, 10))
+    await the_group(app, notifier, decision="2026-10-24 18:00")
+    # The result is recorded at 22:30 on Saturday 24 October (summer time); the night is 25 hours long.
+    clock.set(local(2026, 10, 24, 22, 30))
+    await app.run(COORDINATOR, countdowns.record_outcome, issue="Parkering", result="won")
+    await app.dispatcher.run_due()
+
+    assert dm_titles(notifier, "anna") == []
+    async with app.sessionmaker() as session:
+        waits = set(await session.scalars(select(Delivery.not_before).where(Delivery.member_id.is_not(None),
+                                                                            Delivery.status == delivery.PENDING)))
+    assert waits == {datetime(2026, 10, 25, 7, 0, tzinfo=UTC)}  # 08:00 winter time
+    await at(app, clock, datetime(2026, 10, 25, 6, 59, tzinfo=UTC))
+    assert dm_titles(notifier, "anna") == []
+    await at(app, clock, datetime(2026, 10, 25, 7, 0, tzinfo=UTC))
+    assert dm_titles(notifier, "anna") == ["Beslutet om Parkering i centrum: vunnen"]
+
+
+# -- the live message ------------------------------------------------------------------------------------------
+
+async def test_the_live_message_is_posted_pinned_and_edited_daily_with_the_same_id(app: App, clock: FrozenClock,
+                                                                                   notifier: RecordingNotifier):
+    await the_group(app, notifier)
+
+    await at(app, clock, D14)
+    [live] = [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role is None]
+    row = await live_row(app)
+    assert row is not None and row.pinned and row.message_id in notifier.pins
+    assert live.text.startswith("⏳ Nedräkning: Parkering i centrum – 14 dagar kvar")
+    assert "Inga löften än" in live.text and "Ställningstaganden" in live.text
+
+    await at(app, clock, local(2026, 12, 3, 0, 5))
+    await at(app, clock, local(2026, 12, 4, 0, 5))
+    edits = notifier.to(EDITS)
+    assert [e.text.splitlines()[0] for e in edits] == ["⏳ Nedräkning: Parkering i centrum – 13 dagar kvar",
+                                                       "⏳ Nedräkning: Parkering i centrum – 12 dagar kvar"]
+    assert set(notifier.edited) == {row.message_id}
+    assert len([s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role is None]) == 1
+
+
+async def test_the_live_message_survives_a_restart_and_a_deletion(app: App, clock: FrozenClock,
+                                                                  notifier: RecordingNotifier, settings):
+    await the_group(app, notifier)
+    await at(app, clock, D14)
+    first = (await live_row(app)).message_id
+
+    # A restart: a new process on the same database edits the same message.
+    restarted = App(settings, clock)
+    restarted.dispatcher.notifier = notifier
+    try:
+        await restarted.dispatcher.resume()
+        clock.set(local(2026, 12, 3, 0, 5))
+        await restarted.dispatcher.run_due()
+        assert notifier.edited == [first]
+        # Someone deletes it: the next update posts it again, pins it and remembers the new id.
+        notifier.deleted.add(first)
+        clock.set(local(2026, 12, 4, 0, 5))
+        await restarted.dispatcher.run_due()
+    finally:
+        await restarted.close()
+    row = await live_row(app)
+    assert row.message_id != first and row.message_id in notifier.pins and row.pinned
+    lives = [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role is None]
+    assert [s.text.splitlines()[0] for s in lives][-1] == "⏳ Nedräkning: Parkering i centrum – 12 dagar kvar"
+
+
+async def test_a_result_nobody_records_unpins_the_live_message_two_weeks_after_the_vote(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await at(app, clock, D14)
+    message_id = (await live_row(app)).message_id
+
+    for day in range(30):  # to 1 January; the vote was on 16 December
+        await at(app, clock, D14 + timedelta(days=day + 1))
+
+    assert message_id not in notifier.pins and not (await live_row(app)).pinned
+    last = notifier.to(EDITS)[-1]
+    assert last.text.startswith("🗳️ Parkering i centrum: dags för beslut – resultatet kommer")
+    assert await pending_due(app, countdowns.LIVE_KIND) == []  # the daily turns have stopped
+
+
+async def test_an_issue_created_inside_the_window_shows_its_live_message_at_once(app: App, clock: FrozenClock,
+                                                                                 notifier: RecordingNotifier):
+    await the_group(app, notifier, decision="8 dec 18:00")  # 7 days ahead: the 14-day stage has passed
+
+    assert await pending_due(app, countdowns.STAGE_KIND) == [local(2026, 12, 5, 9), local(2026, 12, 7, 9),
+                                                              local(2026, 12, 8, 8)]
+    row = await live_row(app)
+    assert row is not None and row.pinned and row.message_id in notifier.pins
+    async with app.sessionmaker() as session:
+        posted = await session.scalar(select(Delivery).where(Delivery.key.endswith(":live:countdown:1")))
+    assert posted is not None and posted.status == delivery.SENT
+    assert "7 dagar kvar" in render(delivery.reply_from_json(posted.message).title, "sv")
+
+
+# -- pledges ---------------------------------------------------------------------------------------------------
+
+async def test_a_pledge_counts_on_the_live_message_and_is_followed_up_after_its_stage(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await at(app, clock, D14)
+
+    clock.set(D14 + timedelta(hours=1))
+    made = await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
+    again = await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
+    await app.run(BO, countdowns.pledge, issue="Parkering", kind="attend")
+    await app.dispatcher.run_due()
+
+    assert render(made.body, "sv") == ("Tack! Du har lovat att tweeta inför beslutet om Parkering i centrum. "
+                                       "Jag frågar dig 9 december 2026 11:00 hur det gick.")
+    assert render(again.body, "sv").startswith("Du har redan lovat att tweeta")
+    [edit] = notifier.to(EDITS)  # two pledges, one edit: the refresh waits for the next run
+    assert "▱▱▱▱▱▱▱▱▱▱ 0 av 2 genomförda" in edit.text and "🐦 tweeta 0/1" in edit.text
+    async with app.sessionmaker() as session:
+        rows = list(await session.scalars(select(Pledge).order_by(Pledge.id)))
+    assert [(p.kind, p.stage, p.status) for p in rows] == [("tweet", "d14", "made"), ("attend", "d14", "made")]
+
+    # The tweet is followed up a little after the next stage begins; attending only after the vote.
+    await at(app, clock, D7 + timedelta(hours=2))
+    [followup] = [s for s in notifier.to("dm:anna") if s.text.startswith("Gjorde du det?")]
+    assert "Du lovade att tweeta. Hann du?" in followup.text
+    assert [b.action for b in followup.reply.buttons] == [countdowns.KEPT_ACTION, countdowns.MISSED_ACTION]
+    assert not any(s.text.startswith("Gjorde du det?") for s in notifier.to("dm:bo"))
+
+    kept = await app.press(ANNA, countdowns.KEPT_ACTION, followup.reply.buttons[0].arg)
+    await app.dispatcher.run_due()
+    assert render(kept.body, "sv").startswith("Snyggt! Du lovade att tweeta")
+    assert kept.replaces_source and kept.buttons == ()
+    assert "▰▰▰▰▰▱▱▱▱▱ 1 av 2 genomförda" in notifier.to(EDITS)[-1].text
+    async with app.sessionmaker() as session:
+        pledge = await session.get_one(Pledge, int(followup.reply.buttons[0].arg))
+        logged = list(await session.scalars(select(Action)))
+    assert pledge.status == countdowns.KEPT and pledge.kept_at == clock.now() and pledge.followed_up_at is not None
+    assert [(a.kind, a.issue_id, a.source) for a in logged] == [("tweet", issue_id, f"pledge:{pledge.id}")]
+    twice = await app.press(ANNA, countdowns.KEPT_ACTION, followup.reply.buttons[0].arg)
+    assert render(twice.body, "sv").startswith("Du har redan svarat")
+    with pytest.raises(UserError) as refused:
+        await app.press(CIA, countdowns.MISSED_ACTION, followup.reply.buttons[0].arg)
+    assert refused.value.text.key == "pledge.not_yours"
+
+    await at(app, clock, DECISION + timedelta(days=1))
+    [after] = [s for s in notifier.to("dm:bo") if s.text.startswith("Gjorde du det?")]
+    assert "gå på omröstningen" in after.text
+
+
+async def test_a_member_without_dms_is_asked_in_the_channel_with_a_button_for_their_own_pledges(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await at(app, clock, D14)
+    await app.press(DAN, countdowns.PLEDGE_ACTION, f"{issue_id}-contact")
+
+    await at(app, clock, D7 + timedelta(hours=2))
+
+    [ask] = [s for s in notifier.to(ANNOUNCEMENTS) if s.text.startswith("Gjorde du det?")]
+    assert ask.reply.mentions == ("dan",)
+    assert [b.action for b in ask.reply.buttons] == [countdowns.MINE_ACTION]
+    mine = await app.press(DAN, countdowns.MINE_ACTION, str(issue_id))
+    assert [b.action for b in mine.buttons] == [countdowns.KEPT_ACTION, countdowns.MISSED_ACTION]
+    missed = await app.press(DAN, countdowns.MISSED_ACTION, mine.buttons[1].arg)
+    assert render(missed.body, "sv").startswith("Inga problem – det finns fortfarande tid")
+
+
+async def test_pledge_without_options_lists_your_pledges_and_refuses_after_the_vote(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    menu = await app.run(ANNA, countdowns.pledge, issue="Parkering")
+    assert [b.arg for b in menu.buttons] == [f"{issue_id}-tweet", f"{issue_id}-contact", f"{issue_id}-attend"]
+    await app.run(ANNA, countdowns.pledge, kind="tweeta")  # the only open issue: no need to name it
+
+    mine = await app.run(ANNA, countdowns.pledge)
+
+    assert "🐦 tweeta – Parkering i centrum: lovat" in render(mine.fields[0].value, "sv")
+    with pytest.raises(FieldProblem):
+        await app.run(ANNA, countdowns.pledge, issue="Parkering", kind="dansa")
+    clock.set(DECISION + timedelta(minutes=1))
+    with pytest.raises(UserError) as late:
+        await app.run(ANNA, countdowns.pledge, issue="Parkering", kind="tweet")
+    assert late.value.text.key == "pledge.too_late"
+
+
+# -- changes ----------------------------------------------------------------------------------------------------
+
+async def test_a_postponed_decision_moves_every_pending_reminder_and_nothing_stale_is_sent(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await at(app, clock, D14)
+    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
+    notifier.sent.clear()
+
+    clock.set(local(2026, 12, 5, 10))
+    await app.run(COORDINATOR, issues.edit, issue="Parkering", decision="13 jan 18:00")
+    await app.dispatcher.run_due()
+
+    assert await pending_due(app, countdowns.STAGE_KIND) == [
+        local(2026, 12, 30, 9), local(2027, 1, 6, 9), local(2027, 1, 10, 9), local(2027, 1, 12, 9),
+        local(2027, 1, 13, 8)]
+    # The pledge made in the 14-day stage is followed up after the new 7-day stage.
+    followups = await pending_due(app, countdowns.FOLLOWUP_KIND)
+    assert local(2026, 12, 9, 11) not in followups and local(2027, 1, 6, 11) in followups
+    [edit] = notifier.to(EDITS)  # the live message shows the new date at once
+    assert "39 dagar kvar" in edit.text.splitlines()[0]
+
+    for when in (D7, D3, D1, D0, DECISION + timedelta(hours=1)):
+        await at(app, clock, when)
+    assert stage_posts(notifier) == []
+    assert not any(s.text.startswith("Gjorde du det?") for s in notifier.to("dm:anna"))
+    await at(app, clock, local(2026, 12, 30, 9))
+    assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == ["⏳ 14 dagar kvar: Parkering i centrum"]
+
+
+async def test_a_new_hour_on_the_same_day_moves_what_is_pending_and_repeats_nothing(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await at(app, clock, D14)
+
+    await app.run(COORDINATOR, issues.edit, issue="Parkering", decision="16 dec 13:00")
+    await at(app, clock, D7)
+
+    assert await pending_due(app, countdowns.STAGE_KIND) == [D3, D1, D0]
+    assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == ["⏳ 14 dagar kvar: Parkering i centrum",
+                                                                       "📣 7 dagar kvar: Parkering i centrum"]
+
+
+async def test_a_withdrawn_issue_cancels_everything_and_unpins_the_live_message(app: App, clock: FrozenClock,
+                                                                                notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await at(app, clock, D14)
+    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
+    message_id = (await live_row(app)).message_id
+
+    clock.set(D14 + timedelta(days=1))
+    await app.run(COORDINATOR, issues.close, issue="Parkering", outcome="withdrawn")
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+    for when in (D7, D7 + timedelta(hours=2), D3, D1, D0, DECISION + timedelta(days=2)):
+        await at(app, clock, when)
+
+    assert countdown_sent(notifier) == [] and notifier.to(ANNOUNCEMENTS) == []
+    async with app.sessionmaker() as session:
+        pending = await session.scalar(select(func.count()).select_from(Reminder).where(
+            Reminder.key.startswith(f"countdown:{issue_id}:"), Reminder.status == reminders.PENDING))
+    assert pending == 0
+    assert message_id not in notifier.pins and not (await live_row(app)).pinned
+
+
+# -- a bot that was down ---------------------------------------------------------------------------------------
+
+async def test_after_a_clock_jump_only_what_still_makes_sense_is_sent_and_the_coordinators_are_told(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+
+    # Down from 1 December until the day before the vote, 10:00.
+    report = await at(app, clock, D1 + timedelta(hours=1))
+
+    assert len(report.skipped) == 3
+    assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == [
+        "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum"]
+    assert dm_titles(notifier, "anna") == ["🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum"]
+    [notice] = notifier.to(COORDINATORS)
+    assert notice.text.splitlines()[0] == "⏭️ 3 påminnelse(r) hoppades över"
+    for line in ("ställ frågor (14 dagar före), planerad till 2 december 2026 09:00",
+                 "mobilisera (7 dagar före), planerad till 9 december 2026 09:00",
+                 "kontakta media (3 dagar före), planerad till 13 december 2026 09:00"):
+        assert line in notice.text
+    # The live message appears with the countdown that is left.
+    assert (await live_row(app)).pinned
+
+
+async def test_a_stage_is_never_sent_after_the_vote(app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await at(app, clock, D1)
+    notifier.sent.clear()
+
+    # Down from the day before until the evening of the vote.
+    report = await at(app, clock, DECISION + timedelta(hours=2))
+
+    assert len(report.skipped) == 1 and stage_posts(notifier) == []
+    assert all(not s.to.startswith("dm:") for s in notifier.sent)
+    [notice] = notifier.to(COORDINATORS)
+    assert "följ omröstningen (samma morgon), planerad till 16 december 2026 08:00" in notice.text
+
+
+async def test_dms_of_the_vote_morning_held_back_past_the_vote_expire(app: App, clock: FrozenClock,
+                                                                       notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await at(app, clock, D1)
+    app.dispatcher.notifier = None  # the morning's fan-out is written, then the bot stops before sending
+    await at(app, clock, D0)
+    app.dispatcher.notifier = notifier
+    notifier.sent.clear()
+
+    report = await at(app, clock, DECISION + timedelta(minutes=5))
+
+    assert report.expired == 4  # the post and three DMs
+    assert stage_posts(notifier) == [] and dm_titles(notifier, "anna") == []
+
+
+class Crash(BaseException):
+    """The process dies (not an error the dispatcher may catch)."""
+
+
+class CrashingNotifier(RecordingNotifier):
+    """Discord as seen by a bot that dies just after the platform accepted its Nth DM (before marking it)."""
+
+    def __init__(self, crash_after: int, shared: RecordingNotifier) -> None:
+        super().__init__()
+        self.crash_after = crash_after
+        self.shared = shared
+
+    async def send_direct(self, workspace, member, reply, *, nonce=None) -> None:
+        await self.shared.send_direct(workspace, member, reply, nonce=nonce)
+        if len([s for s in self.shared.sent if s.to.startswith("dm:")]) >= self.crash_after:
+            raise Crash
+
+    async def post(self, workspace, channel, reply, *, nonce=None):
+        return await self.shared.post(workspace, channel, reply, nonce=nonce)
+
+    async def edit(self, workspace, channel, message_id, reply) -> None:
+        await self.shared.edit(workspace, channel, message_id, reply)
+
+    async def pin(self, workspace, channel, message_id) -> None:
+        await self.shared.pin(workspace, channel, message_id)
+
+
+async def test_a_crash_in_the_middle_of_a_fan_out_then_a_restart_gives_everyone_exactly_one_message(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, settings):
+    issue_id = await the_group(app, notifier)
+    names = [f"m{i:02d}" for i in range(30)]
+    for name in names:
+        await onboard(app, identity(name))
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+    # The platform (Discord) keeps what it accepted across the bot's crash: one shared record, nonces and all.
+    app.dispatcher.notifier = CrashingNotifier(10, notifier)
+
+    clock.set(D14)
+    with pytest.raises(BaseExceptionGroup) as crashed:
+        await app.dispatcher.run_due()
+    assert crashed.group_contains(Crash)
+    async with app.sessionmaker() as session:
+        left = await session.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.status.in_((delivery.SENDING, delivery.PENDING))))
+    assert left > 0
+
+    restarted = App(settings, clock)
+    restarted.dispatcher.notifier = notifier
+    try:
+        assert await restarted.dispatcher.resume() >= 1
+        await restarted.dispatcher.run_due()
+        await restarted.dispatcher.run_due()
+    finally:
+        await restarted.close()
+
+    for name in ["anna", "bo", "cia", *names]:
+        assert dm_titles(notifier, name) == ["⏳ 14 dagar kvar: Parkering i centrum"], name
+    assert len(stage_posts(notifier)) == 1
+    assert notifier.dropped_repeats >= 1  # the DM sent just before the crash was retried and dropped by its nonce
+    async with app.sessionmaker() as session:
+        statuses = set(await session.scalars(select(Delivery.status)))
+    # Nothing left to send; live message updates that a newer one replaced were cancelled, not sent.
+    assert statuses <= {delivery.SENT, delivery.CANCELLED} and issue_id
+
+
+async def test_closed_dms_are_recorded_and_mentioned_together_in_one_channel_message(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    notifier.closed |= {"anna", "cia"}
+
+    await at(app, clock, D14)
+    await at(app, clock, D7)
+
+    fallbacks = [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mentions]
+    assert [f.reply.mentions for f in fallbacks] == [("anna", "cia"), ("anna", "cia")]
+    assert "kunde inte skicka ett DM" in fallbacks[0].text
+    async with app.sessionmaker() as session:
+        closed = set(await session.scalars(select(Member.external_id).where(Member.dm_open.is_(False))))
+    assert closed == {"anna", "cia"}
+    assert len(dm_titles(notifier, "bo")) == 2
+
+
+# -- the outcome -----------------------------------------------------------------------------------------------
+
+async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_thank_you_draft(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await at(app, clock, D14)
+    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-attend")
+    with pytest.raises(NotCoordinator):
+        await app.run(ANNA, countdowns.record_outcome, issue="Parkering", result="won")
+    clock.set(DECISION + timedelta(hours=2))
+    notifier.sent.clear()
+
+    reply = await app.run(COORDINATOR, countdowns.record_outcome, issue="Parkering", result="won",
+                          note="31 mot 30", voted_for="Åsa Ek, David Lund")
+    await app.dispatcher.run_due()
+
+    assert render(reply.body, "sv") == ("Resultatet för Parkering i centrum är registrerat: vunnen. Frågan är stängd "
+                                        "och 3 medlem(mar) får en uppföljning.")
+    async with app.sessionmaker() as session:
+        issue = await session.get_one(Issue, issue_id)
+    assert (issue.status, issue.outcome, issue.outcome_note) == ("closed", "won", "31 mot 30")
+    [announcement] = [s for s in notifier.to(ANNOUNCEMENTS) if s.text.startswith("Frågan är avgjord")]
+    for name in ("anna", "bo", "cia"):
+        [followup] = [s for s in notifier.to(f"dm:{name}") if _ours(s)]
+        assert followup.text.startswith("Beslutet om Parkering i centrum: vunnen")
+        assert "Tack @asaek, @davidlund för att ni röstade för Parkering i centrum!" in followup.text
+        assert "Dela din berättelse" in followup.text
+        assert "x.com/intent/post" in followup.reply.links[0].url
+    assert dm_titles(notifier, "dan") == []  # no DMs wanted: the channel has the result
+    [final] = notifier.to(EDITS)
+    assert final.text.startswith("✅ Parkering i centrum: vunnen") and "Tack @asaek, @davidlund" in final.text
+    assert not (await live_row(app)).pinned
+    assert await pending_due(app, countdowns.STAGE_KIND) == []
+    # Anna's pledge to attend is still asked about, the morning after.
+    await at(app, clock, local(2026, 12, 17, 10))
+    assert any(s.text.startswith("Gjorde du det?") for s in notifier.to("dm:anna"))
+    with pytest.raises(UserError):
+        await app.run(COORDINATOR, countdowns.record_outcome, issue="Parkering", result="lost")
+
+
+async def test_closing_with_a_vote_outcome_is_the_same_path_and_the_map_names_whom_to_thank(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Björn Öst", stance="for")
+    clock.set(DECISION + timedelta(hours=2))
+
+    await app.run(COORDINATOR, issues.close, issue="Parkering", outcome="lost")
+    await app.dispatcher.run_due()
+
+    [followup] = [s for s in notifier.to("dm:bo") if _ours(s)]
+    assert followup.text.startswith("Beslutet om Parkering i centrum: förlorad")
+    assert "Tack @bjornost för att ni röstade för Parkering i centrum. Det räckte inte" in followup.text
+
+
+async def test_the_coordinators_are_reminded_to_record_the_result(app: App, clock: FrozenClock,
+                                                                 notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+
+    await at(app, clock, local(2026, 12, 17, 9))
+
+    [nudge] = [s for s in notifier.to(COORDINATORS) if s.text.startswith("🗳️")]
+    assert nudge.text.startswith("🗳️ Hur gick omröstningen om Parkering i centrum?") and f"#{issue_id}" in nudge.text
+
+
+# -- settings and my data -------------------------------------------------------------------------------------
+
+async def test_the_stages_can_be_set_per_issue_and_by_default(app: App, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+
+    shown = await app.run(COORDINATOR, countdowns.configure, days="10, 2, 0", issue="Parkering")
+    default = await app.run(COORDINATOR, countdowns.configure, days="5")
+
+    assert render(shown.body, "sv") == "Steg (dagar före beslutet): 10, 2, 0"
+    assert "ställ frågor (10 dagar före)" in render(shown.fields[0].value, "sv")
+    assert render(default.body, "sv") == "Nedräkningens steg som standard (dagar före beslutet): 5"
+    assert await pending_due(app, countdowns.STAGE_KIND) == [local(2026, 12, 6, 9), local(2026, 12, 14, 9),
+                                                              local(2026, 12, 16, 8)]
+    other = await create_issue(app, title="Skolmat", hashtag="LokalMat", decision="20 dec 18:00", ask_days="0")
+    async with app.sessionmaker() as session:
+        due = list(await session.scalars(select(Reminder.due_at).where(
+            Reminder.kind == countdowns.STAGE_KIND, Reminder.key.startswith(f"countdown:{other}:"))))
+    assert due == [local(2026, 12, 15, 9)]
+    with pytest.raises(FieldProblem):
+        await app.run(COORDINATOR, countdowns.configure, days="två veckor")
+    with pytest.raises(NotCoordinator):
+        await app.run(ANNA, countdowns.configure, days="3")
+    off = await app.run(COORDINATOR, countdowns.configure, days="av", issue="Parkering")
+    assert render(off.body, "sv") == "Ingen nedräkning för Parkering i centrum."
+
+
+async def test_pledges_are_in_the_members_export(app: App, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-contact")
+
+    reply = await app.run(ANNA, mydata.export)
+
+    exported = json.loads(reply.files[0].data)
+    [pledge] = exported["pledges"]
+    assert (pledge["issue"], pledge["kind"], pledge["stage"], pledge["status"]) == ("Parkering i centrum", "contact",
+                                                                                    "d14", "made")
