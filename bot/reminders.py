@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,6 +115,33 @@ async def schedule(
     await session.flush()
     log.debug("Scheduled reminder %s (%s) at %s", reminder.id, kind, due_at.isoformat())
     return reminder
+
+
+def next_weekly(weekday: int, hour: int, zone: str, after: datetime) -> datetime:
+    """Return the first ISO weekday at an hour o'clock local time strictly after `after`, in UTC."""
+    tz = ZoneInfo(zone)
+    day = after.astimezone(tz).date()
+    day += timedelta(days=(weekday - day.isoweekday()) % 7)
+    while True:
+        # Built as wall-clock time in the zone, so a daylight-saving change keeps the hour.
+        candidate = datetime.combine(day, time(hour), tzinfo=tz)
+        if candidate > after:
+            return candidate.astimezone(UTC)
+        day += timedelta(days=7)
+
+
+async def keep_weekly(session: AsyncSession, *, workspace_id: int, zone: str, kind: str, enabled: bool,
+                      weekday: int, hour: int, now: datetime) -> datetime | None:
+    """Keep exactly one pending reminder of a weekly kind, keyed by ISO week so no week gets two."""
+
+    def week_key(due: datetime) -> str:
+        year, week, _ = due.astimezone(ZoneInfo(zone)).isocalendar()
+        return f"{kind}:{workspace_id}:{year}-W{week:02d}"
+
+    return await keep_one_pending(
+        session, workspace_id=workspace_id, kind=kind, enabled=enabled,
+        next_due=lambda after: next_weekly(weekday, hour, zone, after), key_for=week_key, now=now,
+        payload={"workspace_id": workspace_id})
 
 
 async def keep_one_pending(

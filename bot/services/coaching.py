@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -218,30 +218,15 @@ async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> Co
 
 def next_nudge_at(settings: CoachingSettings, zone: str, after: datetime) -> datetime:
     """Return the first nudge time strictly after `after`: the weekday and hour in the workspace's zone."""
-    tz = ZoneInfo(zone)
-    local = after.astimezone(tz)
-    day = local.date() + timedelta(days=(settings.weekday - local.isoweekday()) % 7)
-    while True:
-        # Built as wall-clock time in the zone, so a daylight-saving change keeps the hour.
-        candidate = datetime.combine(day, time(settings.hour), tzinfo=tz)
-        if candidate > after:
-            return candidate.astimezone(UTC)
-        day += timedelta(days=7)
-
-
-def _week_key(workspace_id: int, due: datetime, zone: str) -> str:
-    year, week, _ = due.astimezone(ZoneInfo(zone)).isocalendar()
-    return f"{WEEKLY_KIND}:{workspace_id}:{year}-W{week:02d}"
+    return reminders.next_weekly(settings.weekday, settings.hour, zone, after)
 
 
 async def _plan_nudges(session: AsyncSession, workspace: Workspace, settings: CoachingSettings, now: datetime
                        ) -> datetime | None:
     """Make sure exactly one weekly nudge is pending (none when nudges are off); return when it falls due."""
-    return await reminders.keep_one_pending(
-        session, workspace_id=workspace.id, kind=WEEKLY_KIND, enabled=settings.nudges,
-        next_due=lambda after: next_nudge_at(settings, workspace.timezone, after),
-        key_for=lambda due: _week_key(workspace.id, due, workspace.timezone), now=now,
-        payload={"workspace_id": workspace.id})
+    return await reminders.keep_weekly(session, workspace_id=workspace.id, zone=workspace.timezone,
+                                       kind=WEEKLY_KIND, enabled=settings.nudges, weekday=settings.weekday,
+                                       hour=settings.hour, now=now)
 
 
 # -- streaks ----------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,30 +74,15 @@ async def settings_of(session: AsyncSession, workspace_id: int) -> DigestSetting
 
 def next_digest_at(settings: DigestSettings, zone: str, after: datetime) -> datetime:
     """Return the first digest time strictly after `after`: the weekday and hour in the workspace's zone."""
-    tz = ZoneInfo(zone)
-    local = after.astimezone(tz)
-    day = local.date() + timedelta(days=(settings.weekday - local.isoweekday()) % 7)
-    while True:
-        # Built as wall-clock time in the zone, so a daylight-saving change keeps the hour.
-        candidate = datetime.combine(day, time(settings.hour), tzinfo=tz)
-        if candidate > after:
-            return candidate.astimezone(UTC)
-        day += timedelta(days=7)
-
-
-def _week_key(workspace_id: int, due: datetime, zone: str) -> str:
-    year, week, _ = due.astimezone(ZoneInfo(zone)).isocalendar()
-    return f"{DIGEST_KIND}:{workspace_id}:{year}-W{week:02d}"
+    return reminders.next_weekly(settings.weekday, settings.hour, zone, after)
 
 
 async def ensure_planned(session: AsyncSession, workspace: Workspace, now: datetime) -> datetime | None:
     """Make sure exactly one weekly digest is pending (none when it is off); return when it falls due."""
     settings = await settings_of(session, workspace.id)
-    return await reminders.keep_one_pending(
-        session, workspace_id=workspace.id, kind=DIGEST_KIND, enabled=settings.enabled,
-        next_due=lambda after: next_digest_at(settings, workspace.timezone, after),
-        key_for=lambda due: _week_key(workspace.id, due, workspace.timezone), now=now,
-        payload={"workspace_id": workspace.id})
+    return await reminders.keep_weekly(session, workspace_id=workspace.id, zone=workspace.timezone,
+                                       kind=DIGEST_KIND, enabled=settings.enabled, weekday=settings.weekday,
+                                       hour=settings.hour, now=now)
 
 
 @onboarding.on_completed
