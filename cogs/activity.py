@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import identity_from
 from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.views import run_service
 from bot.services import activity
 from cogs._civics import any_issue_autocomplete, catalog_choices, value
 
@@ -32,11 +29,6 @@ class Activity(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    async def _run(self, interaction: discord.Interaction[JobbBot], call: Any, *args: Any, **kwargs: Any) -> None:
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, call, *args, **kwargs)
-        await respond(interaction, identity, reply)
-
     @app_commands.command(name=T("cmd.did.name"), description=T("cmd.did.description"))
     @app_commands.guild_only()
     @app_commands.rename(kind=T("cmd.did.opt.kind.name"), status=T("cmd.did.opt.status.name"),
@@ -49,25 +41,25 @@ class Activity(commands.Cog):
                   status: Choice[str] | None = None, issue: Range[str, 1, 100] | None = None,
                   link: Range[str, 1, 300] | None = None) -> None:
         """Log what the member did, or tried."""
-        await self._run(interaction, activity.did, kind=kind.value, status=value(status), issue=issue or "",
+        await run_service(interaction, activity.did, kind=kind.value, status=value(status), issue=issue or "",
                         link=link or "")
 
     @app_commands.command(name=T("cmd.stats.name"), description=T("cmd.stats.description"))
     @app_commands.guild_only()
     async def stats(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Show the member's own actions, steps and streak."""
-        await self._run(interaction, activity.stats)
+        await run_service(interaction, activity.stats)
 
     @leaderboard_group.command(name=T("cmd.leaderboard.join.name"), description=T("cmd.leaderboard.join.description"))
     async def leaderboard_join(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Take part in the leaderboard."""
-        await self._run(interaction, activity.leaderboard_join)
+        await run_service(interaction, activity.leaderboard_join)
 
     @leaderboard_group.command(name=T("cmd.leaderboard.leave.name"),
                                description=T("cmd.leaderboard.leave.description"))
     async def leaderboard_leave(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Leave the leaderboard."""
-        await self._run(interaction, activity.leaderboard_leave)
+        await run_service(interaction, activity.leaderboard_leave)
 
     @leaderboard_group.command(name=T("cmd.leaderboard.show.name"), description=T("cmd.leaderboard.show.description"))
     @app_commands.rename(period=T("cmd.leaderboard.show.opt.period.name"))
@@ -76,7 +68,7 @@ class Activity(commands.Cog):
     async def leaderboard_show(self, interaction: discord.Interaction[JobbBot],
                                period: Choice[str] | None = None) -> None:
         """Show the leaderboard of the week or the month."""
-        await self._run(interaction, activity.leaderboard, period=value(period))
+        await run_service(interaction, activity.leaderboard, period=value(period))
 
 
 async def setup(bot: JobbBot) -> None:

@@ -3,16 +3,14 @@ and /hashtag."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only, identity_from
+from bot.discordbot.checks import coordinator_only
 from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.views import run_service
 from bot.services import asks, countdowns, issues, stances
 from cogs._civics import (
     BODY_CHOICES,
@@ -53,11 +51,6 @@ class Issues(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    async def _run(self, interaction: discord.Interaction[JobbBot], call: Any, *args: Any, **kwargs: Any) -> None:
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, call, *args, **kwargs)
-        await respond(interaction, identity, reply)
-
     @issue_group.command(name=T("cmd.issue.create.name"), description=T("cmd.issue.create.description"))
     @coordinator_only()
     @app_commands.rename(**_names("issue.create", ISSUE_FIELDS))
@@ -71,7 +64,7 @@ class Issues(commands.Cog):
                            topics: Range[str, 1, 200] | None = None, ask_days: Range[str, 1, 40] | None = None
                            ) -> None:
         """Create an issue and alert its followers."""
-        await self._run(interaction, issues.create, **given(
+        await run_service(interaction, issues.create, **given(
             title=title, summary=summary, municipality=municipality, body=body, decision=decision, hashtag=hashtag,
             position=position, source=source, committee=committee, topics=topics, ask_days=ask_days))
 
@@ -89,7 +82,7 @@ class Issues(commands.Cog):
                          committee: Range[str, 1, 100] | None = None, topics: Range[str, 1, 200] | None = None,
                          ask_days: Range[str, 1, 40] | None = None) -> None:
         """Change an issue; a material change alerts the followers again."""
-        await self._run(interaction, issues.edit, issue=issue, **given(
+        await run_service(interaction, issues.edit, issue=issue, **given(
             title=title, summary=summary, municipality=municipality, body=body, decision=decision, hashtag=hashtag,
             position=position, source=source, committee=committee, topics=topics, ask_days=ask_days))
 
@@ -102,7 +95,7 @@ class Issues(commands.Cog):
     async def issue_close(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                           outcome: Choice[str], note: Range[str, 1, 300] | None = None) -> None:
         """Close an issue with its outcome."""
-        await self._run(interaction, issues.close, issue=issue, outcome=outcome.value, note=note or "")
+        await run_service(interaction, issues.close, issue=issue, outcome=outcome.value, note=note or "")
 
     @issue_group.command(name=T("cmd.issue.outcome.name"), description=T("cmd.issue.outcome.description"))
     @coordinator_only()
@@ -114,7 +107,7 @@ class Issues(commands.Cog):
                             result: Choice[str], note: Range[str, 1, 300] | None = None,
                             voted_for: Range[str, 1, 500] | None = None) -> None:
         """Record how the vote went and close the issue; followers get a follow-up."""
-        await self._run(interaction, countdowns.record_outcome, issue=issue, result=result.value, note=note or "",
+        await run_service(interaction, countdowns.record_outcome, issue=issue, result=result.value, note=note or "",
                         voted_for=voted_for or "")
 
     @issue_group.command(name=T("cmd.issue.countdown.name"), description=T("cmd.issue.countdown.description"))
@@ -125,7 +118,7 @@ class Issues(commands.Cog):
     async def issue_countdown(self, interaction: discord.Interaction[JobbBot], days: Range[str, 1, 40] | None = None,
                               issue: Range[str, 1, 100] | None = None) -> None:
         """Set the countdown's stages for one issue or by default, and show them."""
-        await self._run(interaction, countdowns.configure, days=days or "", issue=issue or "")
+        await run_service(interaction, countdowns.configure, days=days or "", issue=issue or "")
 
     @issue_group.command(name=T("cmd.issue.list.name"), description=T("cmd.issue.list.description"))
     @app_commands.rename(**_names("issue.list", ("status", "municipality")))
@@ -134,7 +127,7 @@ class Issues(commands.Cog):
     async def issue_list(self, interaction: discord.Interaction[JobbBot], status: Choice[str] | None = None,
                          municipality: Choice[str] | None = None) -> None:
         """List the issues."""
-        await self._run(interaction, issues.list_issues, status=value(status), municipality=value(municipality))
+        await run_service(interaction, issues.list_issues, status=value(status), municipality=value(municipality))
 
     @issue_group.command(name=T("cmd.issue.show.name"), description=T("cmd.issue.show.description"))
     @app_commands.rename(**_names("issue.show", ("issue",)))
@@ -142,12 +135,12 @@ class Issues(commands.Cog):
     @app_commands.autocomplete(issue=any_issue_autocomplete)
     async def issue_show(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Show an issue."""
-        await self._run(interaction, issues.show, issue=issue)
+        await run_service(interaction, issues.show, issue=issue)
 
     @issue_group.command(name=T("cmd.issue.calendar.name"), description=T("cmd.issue.calendar.description"))
     async def issue_calendar(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Send the decision dates as a calendar file."""
-        await self._run(interaction, issues.calendar)
+        await run_service(interaction, issues.calendar)
 
     @issue_group.command(name=T("cmd.issue.map.name"), description=T("cmd.issue.map.description"))
     @app_commands.rename(**_names("issue.map", ("issue",)))
@@ -157,7 +150,7 @@ class Issues(commands.Cog):
         """Show who decides, as a picture and a table."""
         # Drawing the picture takes a moment; Discord wants an answer within three seconds.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await self._run(interaction, stances.show_map, issue=issue)
+        await run_service(interaction, stances.show_map, issue=issue)
 
     @issue_group.command(name=T("cmd.issue.ask.name"), description=T("cmd.issue.ask.description"))
     @app_commands.rename(**_names("issue.ask", ("issue",)))
@@ -165,7 +158,7 @@ class Issues(commands.Cog):
     @app_commands.autocomplete(issue=issue_autocomplete)
     async def issue_ask(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Give the member a politician to ask and a ready question."""
-        await self._run(interaction, asks.my_question, issue=issue)
+        await run_service(interaction, asks.my_question, issue=issue)
 
     @issue_group.command(name=T("cmd.issue.asked.name"), description=T("cmd.issue.asked.description"))
     @app_commands.rename(**_names("issue.asked", ("issue", "link", "politician")))
@@ -174,7 +167,7 @@ class Issues(commands.Cog):
     async def issue_asked(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                           link: Range[str, 1, 300], politician: Range[str, 1, 100] | None = None) -> None:
         """Record that the member asked, with a link."""
-        await self._run(interaction, asks.mark_asked, issue=issue, link=link, politician=politician or "")
+        await run_service(interaction, asks.mark_asked, issue=issue, link=link, politician=politician or "")
 
     @issue_group.command(name=T("cmd.issue.asks.name"), description=T("cmd.issue.asks.description"))
     @coordinator_only()
@@ -183,7 +176,7 @@ class Issues(commands.Cog):
     @app_commands.autocomplete(issue=any_issue_autocomplete)
     async def issue_asks(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Show who asked whom about an issue."""
-        await self._run(interaction, asks.overview, issue=issue)
+        await run_service(interaction, asks.overview, issue=issue)
 
     @issue_group.command(name=T("cmd.issue.reminders.name"), description=T("cmd.issue.reminders.description"))
     @coordinator_only()
@@ -194,7 +187,7 @@ class Issues(commands.Cog):
                               ask_days: Range[str, 1, 40] | None = None,
                               issue: Range[str, 1, 100] | None = None) -> None:
         """Set when followers are asked to put questions, for one issue or by default."""
-        await self._run(interaction, asks.set_ask_days, ask_days=ask_days or "", issue=issue or "")
+        await run_service(interaction, asks.set_ask_days, ask_days=ask_days or "", issue=issue or "")
 
     @council_group.command(name=T("cmd.council.seats.name"), description=T("cmd.council.seats.description"))
     @coordinator_only()
@@ -205,7 +198,7 @@ class Issues(commands.Cog):
                             body: Choice[str], seats: Range[str, 1, 300],
                             committee: Range[str, 1, 100] | None = None) -> None:
         """Enter a body's seats per party."""
-        await self._run(interaction, stances.set_seats, municipality=municipality.value, body=body.value,
+        await run_service(interaction, stances.set_seats, municipality=municipality.value, body=body.value,
                         seats=seats, committee=committee or "")
 
     @council_group.command(name=T("cmd.council.show.name"), description=T("cmd.council.show.description"))
@@ -215,7 +208,7 @@ class Issues(commands.Cog):
     async def council_show(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str],
                            body: Choice[str], committee: Range[str, 1, 100] | None = None) -> None:
         """Show a body's seats per party."""
-        await self._run(interaction, stances.show_seats, municipality=municipality.value, body=body.value,
+        await run_service(interaction, stances.show_seats, municipality=municipality.value, body=body.value,
                         committee=committee or "")
 
     @app_commands.command(name=T("cmd.hashtag.name"), description=T("cmd.hashtag.description"))
@@ -226,7 +219,7 @@ class Issues(commands.Cog):
     async def hashtag(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100] | None = None
                       ) -> None:
         """Show the group's hashtags and a ready text to copy."""
-        await self._run(interaction, issues.hashtags, issue=issue or "")
+        await run_service(interaction, issues.hashtags, issue=issue or "")
 
 
 async def setup(bot: JobbBot) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only, identity_from
+from bot.discordbot.checks import coordinator_only
 from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.views import run_service
 from bot.errors import UserError
 from bot.services import politicians, stances
 from cogs._civics import (
@@ -44,11 +42,6 @@ class Politicians(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    async def _run(self, interaction: discord.Interaction[JobbBot], call: Any, *args: Any, **kwargs: Any) -> None:
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, call, *args, **kwargs)
-        await respond(interaction, identity, reply)
-
     @politician_group.command(name=T("cmd.politician.add.name"), description=T("cmd.politician.add.description"))
     @coordinator_only()
     @app_commands.rename(**_names("politician.add", FIELDS))
@@ -61,7 +54,7 @@ class Politicians(commands.Cog):
                              x_handle: Range[str, 1, 60] | None = None, email: Range[str, 1, 200] | None = None,
                              checked: Range[str, 1, 40] | None = None) -> None:
         """Add a politician."""
-        await self._run(interaction, politicians.add, **given(
+        await run_service(interaction, politicians.add, **given(
             name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
             x_handle=x_handle, email=email, checked=checked))
 
@@ -78,7 +71,7 @@ class Politicians(commands.Cog):
                               x_handle: Range[str, 1, 60] | None = None, email: Range[str, 1, 200] | None = None,
                               checked: Range[str, 1, 40] | None = None) -> None:
         """Change the fields given of a politician."""
-        await self._run(interaction, politicians.edit, politician=politician, **given(
+        await run_service(interaction, politicians.edit, politician=politician, **given(
             name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
             x_handle=x_handle, email=email, checked=checked))
 
@@ -92,7 +85,7 @@ class Politicians(commands.Cog):
     async def politician_remove(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
                                 municipality: Choice[str] | None = None) -> None:
         """Ask to confirm removing a politician."""
-        await self._run(interaction, politicians.remove, politician=politician, municipality=value(municipality))
+        await run_service(interaction, politicians.remove, politician=politician, municipality=value(municipality))
 
     @politician_group.command(name=T("cmd.politician.list.name"), description=T("cmd.politician.list.description"))
     @app_commands.rename(**_names("politician.list", ("municipality", "body", "party")))
@@ -101,7 +94,7 @@ class Politicians(commands.Cog):
     async def politician_list(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
                               body: Choice[str] | None = None, party: Range[str, 1, 40] | None = None) -> None:
         """List the politicians."""
-        await self._run(interaction, politicians.list_politicians, municipality=value(municipality), body=value(body),
+        await run_service(interaction, politicians.list_politicians, municipality=value(municipality), body=value(body),
                         party=party or "")
 
     @politician_group.command(name=T("cmd.politician.import.name"),
@@ -115,7 +108,7 @@ class Politicians(commands.Cog):
         if file.size > politicians.MAX_CSV_BYTES:
             raise UserError("csv.too_big", max=politicians.MAX_CSV_BYTES // 1000)
         data = await file.read()
-        await self._run(interaction, politicians.import_csv, data, file.filename)
+        await run_service(interaction, politicians.import_csv, data, file.filename)
 
     @politician_group.command(name=T("cmd.politician.export.name"),
                               description=T("cmd.politician.export.description"))
@@ -127,7 +120,7 @@ class Politicians(commands.Cog):
                                 municipality: Choice[str] | None = None) -> None:
         """Send the politicians as a CSV file."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await self._run(interaction, politicians.export_csv, municipality=value(municipality))
+        await run_service(interaction, politicians.export_csv, municipality=value(municipality))
 
     @stance_group.command(name=T("cmd.stance.set.name"), description=T("cmd.stance.set.description"))
     @coordinator_only()
@@ -139,7 +132,7 @@ class Politicians(commands.Cog):
                          politician: Range[str, 1, 100], stance: Choice[str], source: Range[str, 1, 300] | None = None,
                          municipality: Choice[str] | None = None) -> None:
         """Set a politician's stance on an issue."""
-        await self._run(interaction, stances.set_stance, issue=issue, politician=politician, stance=stance.value,
+        await run_service(interaction, stances.set_stance, issue=issue, politician=politician, stance=stance.value,
                         source=source or "", municipality=value(municipality))
 
     @stance_group.command(name=T("cmd.stance.confirm.name"), description=T("cmd.stance.confirm.description"))
@@ -151,7 +144,7 @@ class Politicians(commands.Cog):
     async def stance_confirm(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                              politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Confirm a member's report of a stance."""
-        await self._run(interaction, stances.confirm, issue=issue, politician=politician,
+        await run_service(interaction, stances.confirm, issue=issue, politician=politician,
                         municipality=value(municipality))
 
     @stance_group.command(name=T("cmd.stance.reject.name"), description=T("cmd.stance.reject.description"))
@@ -163,7 +156,7 @@ class Politicians(commands.Cog):
     async def stance_reject(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                             politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Reject a member's report of a stance."""
-        await self._run(interaction, stances.reject, issue=issue, politician=politician,
+        await run_service(interaction, stances.reject, issue=issue, politician=politician,
                         municipality=value(municipality))
 
     @stance_group.command(name=T("cmd.stance.history.name"), description=T("cmd.stance.history.description"))
@@ -174,7 +167,7 @@ class Politicians(commands.Cog):
     async def stance_history(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                              politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Show a politician's stances on an issue over time."""
-        await self._run(interaction, stances.history, issue=issue, politician=politician,
+        await run_service(interaction, stances.history, issue=issue, politician=politician,
                         municipality=value(municipality))
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import identity_from, is_coordinator
+from bot.discordbot.checks import is_coordinator
 from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.views import run_service
 from bot.services import stories
 from cogs._civics import catalog_choices, suggest
 
@@ -39,29 +37,24 @@ class Stories(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    async def _run(self, interaction: discord.Interaction[JobbBot], call: Any, *args: Any, **kwargs: Any) -> None:
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, call, *args, **kwargs)
-        await respond(interaction, identity, reply)
-
     @story_group.command(name=T("cmd.story.share.name"), description=T("cmd.story.share.description"))
     async def story_share(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Open the story form."""
-        await self._run(interaction, stories.start_share)
+        await run_service(interaction, stories.start_share)
 
     @story_group.command(name=T("cmd.story.list.name"), description=T("cmd.story.list.description"))
     @app_commands.rename(featured=T("cmd.story.list.opt.featured.name"))
     @app_commands.describe(featured=T("cmd.story.list.opt.featured.description"))
     async def story_list(self, interaction: discord.Interaction[JobbBot], featured: bool | None = None) -> None:
         """List the group's stories, newest first."""
-        await self._run(interaction, stories.list_stories, featured=_yes(featured))
+        await run_service(interaction, stories.list_stories, featured=_yes(featured))
 
     @story_group.command(name=T("cmd.story.search.name"), description=T("cmd.story.search.description"))
     @app_commands.rename(query=T("cmd.story.search.opt.query.name"))
     @app_commands.describe(query=T("cmd.story.search.opt.query.description"))
     async def story_search(self, interaction: discord.Interaction[JobbBot], query: Range[str, 1, 100]) -> None:
         """Search the group's stories."""
-        await self._run(interaction, stories.search, query=query)
+        await run_service(interaction, stories.search, query=query)
 
     @story_group.command(name=T("cmd.story.show.name"), description=T("cmd.story.show.description"))
     @app_commands.rename(story=T("cmd.story.show.opt.story.name"))
@@ -69,7 +62,7 @@ class Stories(commands.Cog):
     @app_commands.autocomplete(story=story_autocomplete)
     async def story_show(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
         """Show one story with its applause button."""
-        await self._run(interaction, stories.show, story=story)
+        await run_service(interaction, stories.show, story=story)
 
     # Discord can hide only whole top-level commands, so the coordinators' subcommands are checked, not hidden.
 
@@ -82,7 +75,7 @@ class Stories(commands.Cog):
     async def story_feature(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20],
                             remove: bool | None = None) -> None:
         """Feature a story for the group, or take the feature back."""
-        await self._run(interaction, stories.feature, story=story, remove=_yes(remove))
+        await run_service(interaction, stories.feature, story=story, remove=_yes(remove))
 
     @story_group.command(name=T("cmd.story.export.name"), description=T("cmd.story.export.description"))
     @app_commands.check(is_coordinator)
@@ -96,7 +89,7 @@ class Stories(commands.Cog):
         """Export the stories as Markdown and CSV."""
         # Writing the files of many stories may take a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await self._run(interaction, stories.export, audience=audience.value if audience is not None else "",
+        await run_service(interaction, stories.export, audience=audience.value if audience is not None else "",
                         featured=_yes(featured))
 
     @story_group.command(name=T("cmd.story.delete.name"), description=T("cmd.story.delete.description"))
@@ -105,7 +98,7 @@ class Stories(commands.Cog):
     @app_commands.autocomplete(story=story_autocomplete)
     async def story_delete(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
         """Ask to confirm deleting a story."""
-        await self._run(interaction, stories.delete_request, story=story)
+        await run_service(interaction, stories.delete_request, story=story)
 
 
 async def setup(bot: JobbBot) -> None:

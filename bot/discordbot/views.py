@@ -167,6 +167,13 @@ def build_modal(sessions: FormSessions, state: FormState, page: int) -> FormPage
     return modal
 
 
+async def run_service(interaction: discord.Interaction[Any], call: Any, *args: Any, **kwargs: Any) -> None:
+    """Run one service call as the interaction's user and answer with its Reply."""
+    identity = await identity_from(interaction)
+    reply = await _bot(interaction).app.run(identity, call, *args, **kwargs)
+    await respond(interaction, identity, reply)
+
+
 async def respond(interaction: discord.Interaction[Any], identity: Identity, reply: Reply) -> None:
     """Answer an interaction with a Reply, in the user's language: a message, or the form it opens."""
     language = await _bot(interaction).app.language_of(identity)
