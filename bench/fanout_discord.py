@@ -193,7 +193,7 @@ def print_round(members: int, result: Round) -> bool:
     print(f"  messages a second         {message_rate:8.1f}  = {message_rate / message_ceiling:6.1%} of the "
           f"{message_ceiling:.1f}/s that {per_message:.2f} requests a message allow")
     print(f"  429s from the fake        {seen['limited']:8d}  ({seen['limited_global']} global), all ridden "
-          f"out by discord.py; other refusals: {refused or 'none'}")
+          f"out (by discord.py, then the Dispatcher); other refusals: {refused or 'none'}")
     print(f"  members with exactly {result.number} message(s): {exact} of {members}; failed {result.failed}, "
           f"left pending {result.left_pending}")
     per_thousand = result.cpu / max(result.sent, 1) * 1000

@@ -8,14 +8,15 @@ a crash go back to pending at start, and the platform's nonce keeps the retry fr
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, bindparam, cast, func, insert, select, update
@@ -53,6 +54,11 @@ CANCELLED = "cancelled"
 # Not sent: by the time it could go out, what it was about had passed (Planned.expires_at).
 EXPIRED = "expired"
 MAX_ATTEMPTS = 5
+# A send the platform throttled (HTTP 429 even after its client's own retries) is tried again in the same run,
+# after the wait the platform named, this many times; then it goes back to pending with the attempt not
+# counted. A rate limit is the platform's pace, not a fault of the message.
+THROTTLED_RETRIES = 5
+MAX_THROTTLE_WAIT = 60.0
 # Deliveries claimed (and loaded) in one statement, and outcomes written in one: the database work of a
 # fan-out to thousands grows by batches, not by messages.
 CLAIM_BATCH = 500
@@ -68,6 +74,46 @@ class RecipientUnreachable(Exception):
 
 class MessageMissing(Exception):
     """The platform no longer has a message the bot posted (someone deleted it, or its channel)."""
+
+
+class Throttled(Exception):
+    """The platform asked the bot to slow down (HTTP 429) and its client has stopped retrying by itself."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited; retry after {retry_after:.2f} s")
+        self.retry_after = retry_after
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def throttling(retry_after_of: Callable[[Exception], float | None]
+               ) -> Callable[[Callable[_P, Coroutine[Any, Any, _R]]], Callable[_P, Coroutine[Any, Any, _R]]]:
+    """Decorate a Notifier's methods so that the platform's own "too many requests" error becomes Throttled.
+
+    `retry_after_of` returns the seconds to wait for such an error, and None for any other error.
+    """
+    def decorate(method: Callable[_P, Coroutine[Any, Any, _R]]) -> Callable[_P, Coroutine[Any, Any, _R]]:
+        @functools.wraps(method)
+        async def translated(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return await method(*args, **kwargs)
+            except Exception as exc:
+                retry_after = None if isinstance(exc, Throttled) else retry_after_of(exc)
+                if retry_after is None:
+                    raise
+                raise Throttled(max(retry_after, 0.0)) from exc
+        return translated
+    return decorate
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a delivery waits after its `attempts`-th failed try: 1, 4, 16 and 64 minutes.
+
+    A failure that a moment fixes (a timeout, a 5xx) is over by then; one that lasts is not hammered.
+    """
+    return timedelta(minutes=4 ** (max(attempts, 1) - 1))
 
 
 class Notifier(Protocol):
@@ -167,6 +213,10 @@ class _Outcome:
     member_id: int | None
     status: str
     error: str | None = None
+    # A pending outcome waits until then (None: as it was due).
+    retry_at: datetime | None = None
+    # Throttled: the seconds the platform asked to wait. Such a try does not count as an attempt.
+    throttled: float | None = None
 
 
 class Dispatcher:
@@ -356,6 +406,12 @@ class Dispatcher:
         async def send_one(claimed: _Claimed) -> None:
             async with semaphore:
                 outcome = await self._send(claimed, now)
+                for _ in range(THROTTLED_RETRIES):
+                    if outcome.throttled is None:
+                        break
+                    # Waiting while holding the slot slows the whole fan-out down to the platform's pace.
+                    await asyncio.sleep(min(outcome.throttled, MAX_THROTTLE_WAIT))
+                    outcome = await self._send(claimed, now)
             outcomes.append(outcome)
             if outcome.status == SENT:
                 report.sent += 1
@@ -424,9 +480,14 @@ class Dispatcher:
                 if outcome.error is None:
                     by_status[outcome.status].append(outcome.delivery_id)
                     continue
+                values: dict[str, Any] = {"status": outcome.status, "last_error": outcome.error, "sent_at": None}
+                if outcome.status == PENDING and outcome.retry_at is not None:
+                    values["not_before"] = outcome.retry_at
+                if outcome.throttled is not None:
+                    values["attempts"] = Delivery.attempts - 1  # the platform's pace, not the message's fault
                 await session.execute(
                     update(Delivery).where(Delivery.id == outcome.delivery_id, Delivery.status == SENDING)
-                    .values(status=outcome.status, last_error=outcome.error, sent_at=None))
+                    .values(**values))
             for status, delivery_ids in by_status.items():
                 await session.execute(
                     update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == SENDING)
@@ -462,10 +523,22 @@ class Dispatcher:
                 await self.notifier.post(workspace, Channel(delivery.channel), reply, nonce=delivery.nonce)
         except RecipientUnreachable:
             status = UNREACHABLE
+        except Throttled as exc:
+            log.info("Delivery %s was throttled; trying again in %.2f s", delivery_id, exc.retry_after)
+            return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
+                            member.id if member is not None else None, PENDING, f"Throttled: {exc}",
+                            retry_at=self._clock.now() + timedelta(seconds=exc.retry_after),
+                            throttled=exc.retry_after)
         except Exception as exc:  # noqa: BLE001 - one failing send must not stop the fan-out
             log.exception("Delivery %s failed", delivery_id)
             status = FAILED if delivery.attempts >= MAX_ATTEMPTS else PENDING
             error = f"{type(exc).__name__}: {exc}"[:500]
+            retry_at = self._clock.now() + retry_delay(delivery.attempts)
+            if member is not None:
+                # A DM tried again is still no message at night.
+                retry_at = self._quiet_hours.adjust(retry_at, ZoneInfo(workspace.timezone))
+            return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
+                            member.id if member is not None else None, status, error, retry_at=retry_at)
         return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
                         member.id if member is not None else None, status, error)
 
@@ -545,18 +618,24 @@ class Dispatcher:
         listed = Join(tuple(lines), "\n", "• ")  # type: ignore[arg-type]
         reply = Reply(title=text("delivery.skipped.title", count=len(lines)),
                       body=text("delivery.skipped.body", lines=listed), private=False)
-        status, error = SENT, None
+        values: dict[str, Any] = {"status": SENT, "last_error": None, "sent_at": now}
         try:
             await self.notifier.post(workspace, Channel.COORDINATORS, reply,
                                      nonce=nonce_for("skipped:" + ",".join(map(str, claimed))))
-        except Exception as exc:  # noqa: BLE001 - retried with the next run, like any delivery
+        except Throttled as exc:
+            values = {"status": PENDING, "last_error": f"Throttled: {exc}", "sent_at": None,
+                      "not_before": self._clock.now() + timedelta(seconds=exc.retry_after),
+                      "attempts": Delivery.attempts - 1}
+        except Exception as exc:  # noqa: BLE001 - retried later, like any delivery
             log.exception("Could not tell the coordinators of workspace %s about skipped reminders", workspace_id)
-            status = FAILED if max(d.attempts for d in deliveries) >= MAX_ATTEMPTS else PENDING
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            attempts = max(d.attempts for d in deliveries)
+            values = {"status": FAILED if attempts >= MAX_ATTEMPTS else PENDING,
+                      "last_error": f"{type(exc).__name__}: {exc}"[:500], "sent_at": None,
+                      "not_before": self._clock.now() + retry_delay(attempts)}
+        status = values["status"]
         async with self._sessionmaker() as session, session.begin():
             await session.execute(
-                update(Delivery).where(Delivery.id.in_(claimed), Delivery.status == SENDING)
-                .values(status=status, last_error=error, sent_at=now if status == SENT else None))
+                update(Delivery).where(Delivery.id.in_(claimed), Delivery.status == SENDING).values(**values))
         if status == SENT:
             report.sent += len(claimed)
         elif status == FAILED:

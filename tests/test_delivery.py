@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot import reminders
+from bot import delivery, reminders
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.delivery import QuietHours, nonce_for
+from bot.delivery import MAX_ATTEMPTS, THROTTLED_RETRIES, QuietHours, Throttled, nonce_for
 from bot.models import Delivery, Member, Reminder
 from bot.replies import Channel, Literal, Reply
 from bot.services.context import get_or_create_member, get_or_create_workspace
@@ -206,3 +206,143 @@ async def test_personal_messages_to_closed_dms_are_not_merged_into_one(
     posts = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
     assert sorted((p.reply.mentions, "Ditt steg, " + p.reply.mentions[0] in p.text) for p in posts) == [
         (("anna",), True), (("bo",), True)]
+
+
+async def _attempts(app: App) -> list[tuple[str, int]]:
+    async with app.sessionmaker() as session:
+        return list((await session.execute(select(Delivery.status, Delivery.attempts).order_by(Delivery.id))).all())
+
+
+async def test_a_failed_send_waits_longer_each_time_and_fails_for_good_after_five_tries(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await _setup(app, ["anna"])
+    clock.advance(timedelta(hours=1))
+    original = notifier.send_direct
+
+    async def down(*args, **kwargs):
+        raise ConnectionResetError("the platform is down")
+
+    notifier.send_direct = down
+    waits = []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        report = await app.dispatcher.run_due()
+        assert await _attempts(app) == [("failed" if attempt == MAX_ATTEMPTS else "pending", attempt)]
+        assert report.failed == (1 if attempt == MAX_ATTEMPTS else 0)
+        # Run again at once: nothing is tried before its wait is over.
+        await app.dispatcher.run_due()
+        assert (await _attempts(app))[0][1] == attempt
+        due = await app.dispatcher.next_due_at()
+        if due is not None:
+            waits.append(due - clock.now())
+            clock.set(due)
+    assert waits == [timedelta(minutes=1), timedelta(minutes=4), timedelta(minutes=16), timedelta(minutes=64)]
+    async with app.sessionmaker() as session:
+        assert "ConnectionResetError: the platform is down" in (await session.scalar(select(Delivery.last_error)))
+
+    # A failed delivery stays failed when the platform comes back: nothing is sent late and unasked.
+    notifier.send_direct = original
+    await app.dispatcher.run_due()
+    assert notifier.sent == []
+
+
+async def test_a_send_that_fails_once_goes_out_on_the_retry(app: App, clock: FrozenClock,
+                                                            notifier: RecordingNotifier):
+    await _setup(app, ["anna", "bo"])
+    clock.advance(timedelta(hours=1))
+    original = notifier.send_direct
+    failures = {"anna"}
+
+    async def flaky(workspace, member, reply, **kwargs):
+        if member.external_id in failures:
+            failures.discard(member.external_id)
+            raise TimeoutError
+        await original(workspace, member, reply, **kwargs)
+
+    notifier.send_direct = flaky
+    await app.dispatcher.run_due()
+    assert [s.to for s in notifier.sent] == ["dm:bo"]
+
+    clock.advance(timedelta(minutes=1))
+    await app.dispatcher.run_due()
+    assert [s.to for s in notifier.sent] == ["dm:bo", "dm:anna"]
+    assert await _statuses(app) == ["sent", "sent"]
+
+
+async def test_a_dm_retried_after_a_failure_waits_out_the_night(app: App, clock: FrozenClock,
+                                                                notifier: RecordingNotifier):
+    # 20:59 in Stockholm on 1 December: the retry a minute later would fall into quiet hours (21–08).
+    clock.set(datetime(2026, 12, 1, 19, 59, tzinfo=UTC) - timedelta(hours=1))
+    await _setup(app, ["anna"])
+    clock.advance(timedelta(hours=1))
+    original = notifier.send_direct
+
+    async def once(*args, **kwargs):
+        notifier.send_direct = original
+        raise TimeoutError
+
+    notifier.send_direct = once
+    await app.dispatcher.run_due()
+
+    assert await app.dispatcher.next_due_at() == datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
+
+
+async def test_a_throttled_send_is_tried_again_in_the_same_run_without_using_an_attempt(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await _setup(app, ["anna", "bo"])
+    clock.advance(timedelta(hours=1))
+    original = notifier.send_direct
+    throttles = {"anna": 2}
+
+    async def slow_down(workspace, member, reply, **kwargs):
+        if throttles.get(member.external_id):
+            throttles[member.external_id] -= 1
+            raise Throttled(0.01)
+        await original(workspace, member, reply, **kwargs)
+
+    notifier.send_direct = slow_down
+    report = await app.dispatcher.run_due()
+
+    assert report.sent == 2
+    assert sorted(s.to for s in notifier.sent) == ["dm:anna", "dm:bo"]
+    assert await _attempts(app) == [("sent", 1), ("sent", 1)]
+
+
+async def test_a_send_throttled_beyond_the_retries_waits_for_the_platform_and_keeps_its_attempts(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await _setup(app, ["anna"])
+    clock.advance(timedelta(hours=1))
+    original = notifier.send_direct
+    tries = 0
+
+    async def always(*args, **kwargs):
+        nonlocal tries
+        tries += 1
+        raise Throttled(0.01)
+
+    notifier.send_direct = always
+    for _ in range(MAX_ATTEMPTS + 1):
+        report = await app.dispatcher.run_due()
+        clock.advance(timedelta(seconds=1))
+    assert report.failed == 0
+    assert tries == (THROTTLED_RETRIES + 1) * (MAX_ATTEMPTS + 1)
+    # Still pending, no attempt used up: a rate limit says nothing about the message.
+    assert await _attempts(app) == [("pending", 0)]
+
+    notifier.send_direct = original
+    await app.dispatcher.run_due()
+    assert [s.to for s in notifier.sent] == ["dm:anna"]
+
+
+async def test_a_throttled_send_is_due_again_when_the_platform_said(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(delivery, "THROTTLED_RETRIES", 0)
+    await _setup(app, ["anna"])
+    clock.advance(timedelta(hours=1))
+
+    async def throttled(*args, **kwargs):
+        raise Throttled(30)
+
+    notifier.send_direct = throttled
+    await app.dispatcher.run_due()
+
+    assert await app.dispatcher.next_due_at() == clock.now() + timedelta(seconds=30)

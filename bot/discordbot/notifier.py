@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.delivery import MessageMissing, RecipientUnreachable
+from bot.delivery import MessageMissing, RecipientUnreachable, throttling
 from bot.discordbot.render import clip, message_kwargs, render_text
 from bot.i18n import normalize_language, translate
 from bot.models import Member, Workspace
@@ -30,6 +30,21 @@ MAX_DM_CHANNELS = 100_000
 MAX_THREAD_NAME = 100
 
 
+def _retry_after(exc: Exception) -> float | None:
+    """The wait Discord asked for when discord.py stopped retrying a 429 (after five), else None."""
+    if isinstance(exc, discord.RateLimited):  # raised instead when a wait exceeds max_ratelimit_timeout
+        return exc.retry_after
+    if not isinstance(exc, discord.HTTPException) or exc.status != 429:
+        return None
+    try:
+        return float(exc.response.headers.get("Retry-After", 1.0))
+    except (AttributeError, TypeError, ValueError):
+        return 1.0
+
+
+throttled = throttling(_retry_after)
+
+
 class DiscordNotifier:
     """Send what delivery and effects ask for, each message in its reader's language."""
 
@@ -37,6 +52,7 @@ class DiscordNotifier:
         self.bot = bot
         self._dm_channels: OrderedDict[int, int] = OrderedDict()
 
+    @throttled
     async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
                           ) -> None:
         """Send a DM; raise RecipientUnreachable when Discord refuses it."""
@@ -73,6 +89,7 @@ class DiscordNotifier:
             self._dm_channels.popitem(last=False)
         return channel
 
+    @throttled
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:
         """Post in one of the workspace's channels and return the message id; skip (with a warning, None) when
@@ -110,6 +127,7 @@ class DiscordNotifier:
                                                                                             language), **kwargs)
         return str(created.message.id)
 
+    @throttled
     async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
         """Replace a message's content, embed and buttons; raise MessageMissing when it (or its channel) is gone."""
         kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
@@ -124,6 +142,7 @@ class DiscordNotifier:
         except discord.NotFound as exc:
             raise MessageMissing from exc
 
+    @throttled
     async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
         """Pin a message (PUT /channels/{id}/messages/pins/{message_id}); raise MessageMissing when it is gone."""
         reason = translate("notifier.pin_reason", normalize_language(workspace.language))
@@ -132,6 +151,7 @@ class DiscordNotifier:
         except discord.NotFound as exc:
             raise MessageMissing from exc
 
+    @throttled
     async def unpin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
         """Unpin a message; one that is gone is no longer pinned anyway."""
         reason = translate("notifier.pin_reason", normalize_language(workspace.language))

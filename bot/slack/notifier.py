@@ -11,7 +11,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import MessageMissing, RecipientUnreachable
+from bot.delivery import MessageMissing, RecipientUnreachable, throttling
 from bot.i18n import normalize_language
 from bot.models import Member, Workspace
 from bot.replies import Attachment, Channel, Reply, Role
@@ -35,6 +35,21 @@ NO_GROUPS = {"missing_scope", "paid_teams_only", "paid_only", "permission_denied
              "subteam_not_found", "not_allowed_token_type", "plan_upgrade_required"}
 
 
+def _retry_after(exc: Exception) -> float | None:
+    """The wait Slack asked for when the client stopped retrying a 429 ("ratelimited"), else None."""
+    if not isinstance(exc, SlackApiError) or exc.response.status_code != 429:
+        return None
+    headers = {str(k).lower(): v for k, v in (exc.response.headers or {}).items()}
+    value = headers.get("retry-after", 1)
+    try:
+        return float(value[0] if isinstance(value, list) else value)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+throttled = throttling(_retry_after)
+
+
 async def upload(client: AsyncWebClient, channel: str, files: Sequence[Attachment]) -> None:
     """Upload files into a conversation (files.getUploadURLExternal + files.completeUploadExternal)."""
     if not files:
@@ -55,6 +70,7 @@ class SlackNotifier:
         self.directory = directory
         self._group_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
+    @throttled
     async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
                           ) -> None:
         """Send a DM (conversations.open, chat.postMessage); raise RecipientUnreachable when Slack refuses it."""
@@ -71,6 +87,7 @@ class SlackNotifier:
             raise
         await upload(self.client, channel, reply.files)
 
+    @throttled
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:
         """Post in one of the workspace's channels and return the message's ts; None (with a warning) when the
@@ -102,6 +119,7 @@ class SlackNotifier:
         await self.client.conversations_join(channel=channel_id)
         return await self.client.chat_postMessage(channel=channel_id, **kwargs)
 
+    @throttled
     async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
         """Replace a posted message (chat.update); raise MessageMissing when it or its channel is gone."""
         channel_id = self._channel_or_missing(workspace, channel)
@@ -112,6 +130,7 @@ class SlackNotifier:
                 raise MessageMissing from exc
             raise
 
+    @throttled
     async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
         """Pin a message (pins.add); raise MessageMissing when it is gone."""
         channel_id = self._channel_or_missing(workspace, channel)
@@ -124,6 +143,7 @@ class SlackNotifier:
                 raise MessageMissing from exc
             raise
 
+    @throttled
     async def unpin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
         """Unpin a message (pins.remove); one that is gone or not pinned needs nothing."""
         channel_id = workspaces.channel_id(workspace, channel)

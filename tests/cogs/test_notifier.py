@@ -10,7 +10,7 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 import pytest
 
-from bot.delivery import RecipientUnreachable
+from bot.delivery import RecipientUnreachable, Throttled
 from bot.discordbot.notifier import DiscordNotifier
 from bot.models import Member, Workspace
 from bot.replies import Channel, Literal, Reply, Role, text
@@ -90,6 +90,40 @@ async def test_other_refusals_are_not_mistaken_for_closed_dms(notifier_bot: Mock
     workspace, member = rows(guild, user.id)
 
     with pytest.raises(discord.Forbidden):
+        await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
+
+
+def too_many_requests(retry_after: str) -> discord.HTTPException:
+    response = MagicMock(status=429, reason="Too Many Requests", headers={"Retry-After": retry_after})
+    return discord.HTTPException(response, {"message": "You are being rate limited.", "retry_after": 0.2})
+
+
+async def test_a_429_that_discord_py_gave_up_on_becomes_throttled_with_discords_wait(
+        notifier_bot: MockBot, guild: MockGuild, user: MockUser, dm: MockDMChannel):
+    workspace, member = rows(guild, user.id)
+    notifier = DiscordNotifier(notifier_bot)
+
+    dm.send.side_effect = too_many_requests("3")
+    with pytest.raises(Throttled) as raised:
+        await notifier.send_direct(workspace, member, Reply.say("profile.saved"))
+    assert raised.value.retry_after == 3.0
+
+    # discord.py raises RateLimited instead when the wait is longer than the client allows.
+    channel = MockTextChannel(name="välkommen")
+    channel.send.side_effect = discord.RateLimited(7.5)
+    notifier_bot.get_channel.side_effect = lambda channel_id: channel if channel_id == channel.id else None
+    workspace.welcome_channel_id = str(channel.id)
+    with pytest.raises(Throttled) as raised:
+        await notifier.post(workspace, Channel.WELCOME, Reply(body=Literal("Hej"), private=False))
+    assert raised.value.retry_after == 7.5
+
+
+async def test_other_http_errors_are_not_mistaken_for_throttling(notifier_bot: MockBot, guild: MockGuild,
+                                                                user: MockUser, dm: MockDMChannel):
+    dm.send.side_effect = discord.HTTPException(MagicMock(status=500, reason="Server Error"), "oops")
+    workspace, member = rows(guild, user.id)
+
+    with pytest.raises(discord.HTTPException):
         await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
 
 

@@ -24,7 +24,7 @@ from bot import reminders
 from bot.app import App
 from bot.config import load_settings
 from bot.discordbot.bot import JobbBot
-from bot.models import Member, Reminder
+from bot.models import Delivery, Member, Reminder
 from bot.replies import Reply, text
 from bot.services.context import get_or_create_workspace
 
@@ -46,14 +46,18 @@ async def _everyone(session: AsyncSession, reminder: Reminder, now: datetime) ->
             for member_id in ids]
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    """A server with a global limit of 10 requests per 80 ms, which the bot exceeds even on a loaded machine.
+# Like Discord's 50 a second, a limit above the Dispatcher's 8 sends at a time: what one global 429 holds back
+# fits in the next window. The bot exceeds it even on a loaded machine.
+DISCORDS_PACE = RateLimitConfig(global_limit=10, global_window=0.08)
+# Below the Dispatcher's pace: discord.py gives up on a request after five 429s in a row, and the Dispatcher
+# must wait as long as Discord says and try again itself.
+TIGHTER = RateLimitConfig(global_limit=3, global_window=0.1)
 
-    Like Discord's 50 a second, the limit is above the Dispatcher's 8 sends at a time: what one global 429
-    holds back fits in the next window. (Below it, discord.py gives up on a request after five 429s.)
-    """
-    limits = RateLimitConfig(global_limit=10, global_window=0.08)
+
+@pytest_asyncio.fixture
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
+    """A server with a global limit (DISCORDS_PACE unless the test names another)."""
+    limits = getattr(request, "param", DISCORDS_PACE)
     async with FakeDiscord(members=MEMBERS, rate_limits=limits) as server:
         yield server
 
@@ -115,3 +119,16 @@ async def test_global_429s_are_ridden_out_and_known_dm_channels_cost_one_request
     assert all(len(fake.dm_messages(spec.name)) == 2 for spec in MEMBERS)
     assert [r for r in fake.requests if 400 <= r.status != 429] == []
     assert fake.unknown_requests == [] and fake.internal_errors == []
+
+
+@pytest.mark.parametrize("fake", [TIGHTER], indirect=True, ids=["tighter"])
+async def test_a_limit_tighter_than_the_bots_pace_slows_the_fan_out_down_but_loses_nothing(fake: FakeDiscord,
+                                                                                         bot: JobbBot):
+    assert await fan_out(bot, "first") == len(MEMBERS)
+
+    assert all(len(fake.dm_messages(spec.name)) == 1 for spec in MEMBERS)
+    assert fake.rate_limited_global > 0
+    assert [r for r in fake.requests if 400 <= r.status != 429] == []
+    async with bot.app.sessionmaker() as session:
+        attempts = set(await session.scalars(select(Delivery.attempts)))
+    assert attempts == {1}  # the waits were Discord's pace, not failures

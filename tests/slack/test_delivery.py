@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.delivery import MessageMissing, RecipientUnreachable
+from bot.delivery import MessageMissing, RecipientUnreachable, Throttled
 from bot.models import Delivery, Member, Workspace
 from bot.replies import Attachment, Channel, Literal, Reply, Role, text
+from bot.slack.adapter import RATE_LIMIT_RETRIES
 from tests.slack.conftest import ANNOUNCEMENTS, MEMBER_GROUP, SETUP_LINE, Slack
 from tests.slack.fakeslack import FakeSlack
 from tests.slack.test_issues import CREATE, set_up
@@ -39,6 +40,19 @@ async def test_a_rate_limited_post_waits_retry_after_and_goes_out_once(slack: Sl
     async with slack.app.sessionmaker() as session:
         statuses = set(await session.scalars(select(Delivery.status)))
     assert statuses == {"sent"}
+
+
+async def test_a_rate_limit_the_client_stops_waiting_out_is_throttled_with_slacks_wait(slack: Slack):
+    await set_up(slack)
+    workspace, member = await workspace_and_member(slack, "UBO")
+    slack.fake.calls.clear()
+    slack.fake.rate_limit("chat.postMessage", retry_after=0, times=RATE_LIMIT_RETRIES + 1)
+
+    with pytest.raises(Throttled) as raised:
+        await slack.adapter.notifier.send_direct(workspace, member, Reply(body=Literal("Hej")))
+
+    assert raised.value.retry_after == 0
+    assert [c.status for c in slack.fake.calls_to("chat.postMessage")] == [429] * (RATE_LIMIT_RETRIES + 1)
 
 
 async def test_a_dm_to_someone_slack_cannot_reach_raises_unreachable(slack: Slack):
