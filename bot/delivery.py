@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import logging
+import random
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -409,8 +410,10 @@ class Dispatcher:
                 for _ in range(THROTTLED_RETRIES):
                     if outcome.throttled is None:
                         break
-                    # Waiting while holding the slot slows the whole fan-out down to the platform's pace.
-                    await asyncio.sleep(min(outcome.throttled, MAX_THROTTLE_WAIT))
+                    # Waiting while holding the slot slows the whole fan-out down to the platform's pace; the
+                    # jitter keeps the waiting sends from all trying again in the same instant.
+                    wait = min(outcome.throttled, MAX_THROTTLE_WAIT)
+                    await asyncio.sleep(wait + random.uniform(0, max(wait, 0.1) / 4))
                     outcome = await self._send(claimed, now)
             outcomes.append(outcome)
             if outcome.status == SENT:

@@ -88,7 +88,8 @@ async def bot(fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 async def fan_out(bot: JobbBot, key: str) -> int:
-    """Plan one reminder to everyone, due now, and run the Dispatcher; return how many it sent."""
+    """Plan one reminder to everyone, due now, and run the Dispatcher until nothing waits; return how many it
+    sent."""
     app = bot.app
     now = app.clock.now()
     async with app.sessionmaker() as session, session.begin():
@@ -96,8 +97,19 @@ async def fan_out(bot: JobbBot, key: str) -> int:
         assert workspace_id is not None
         await reminders.schedule(session, workspace_id=workspace_id, kind=KIND, key=key, due_at=now, now=now)
     report = await app.dispatcher.run_due()
-    assert report.failed == 0 and report.unreachable == 0
-    return report.sent
+    sent = report.sent
+    # Most go out in the first run; on a loaded machine a few may stay throttled past the Dispatcher's own
+    # retries. Those wait (pending, not failed) for as long as Discord said, and the next runs send them.
+    for _ in range(20):
+        assert report.failed == 0 and report.unreachable == 0
+        due = await app.dispatcher.next_due_at()
+        wait = (due - app.clock.now()).total_seconds() if due is not None else None
+        if wait is None or wait > 60:  # nothing waits out a rate limit any more
+            break
+        await asyncio.sleep(max(wait, 0))
+        report = await app.dispatcher.run_due()
+        sent += report.sent
+    return sent
 
 
 async def test_global_429s_are_ridden_out_and_known_dm_channels_cost_one_request(fake: FakeDiscord,
@@ -131,4 +143,4 @@ async def test_a_limit_tighter_than_the_bots_pace_slows_the_fan_out_down_but_los
     assert [r for r in fake.requests if 400 <= r.status != 429] == []
     async with bot.app.sessionmaker() as session:
         attempts = set(await session.scalars(select(Delivery.attempts)))
-    assert attempts == {1}  # the waits were Discord's pace, not failures
+    assert attempts == {1}  # the waits were Discord's pace, not failed attempts
