@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import UserError
 from bot.i18n import LANGUAGES, render
-from bot.replies import Choice, Join, Text, text
+from bot.replies import Choice, Join, Literal, Text, text
 
 X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 X_PROFILE_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/([A-Za-z0-9_]{1,15})/?$", re.I)
@@ -17,6 +17,9 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 YES = {"ja", "j", "yes", "y", "true", "1", "on", "sant"}
 NO = {"nej", "n", "no", "false", "0", "off", "falskt"}
 MAX_URL = 300
+# What separates the days of a list ("21, 14", "14 7 3", "7;1"), and the words that mean "none".
+DAY_LIST_SEPARATOR = re.compile(r"[\s,;+/]+")
+NONE_WORDS = frozenset({"av", "off", "none", "inga", "ingen", "nej", "no"})
 
 
 class FieldProblem(UserError):
@@ -114,6 +117,31 @@ def choice(value: str, label: Text, choices: Iterable[Choice], *, required: bool
             return option.value
     raise FieldProblem(label, text("errors.choice", value=value[:40],
                                    options=Join(tuple(o.label for o in options))))
+
+
+def day_list(value: str, label: Text, *, problem: str, lowest: int, highest: int,
+             none_words: Iterable[str] = NONE_WORDS) -> list[int]:
+    """Read a list of days ("21, 14") into distinct whole days, latest first; a word of `none_words` means none.
+
+    Each day must lie in lowest..highest; otherwise the catalog text `problem` (given the value and the highest
+    day) says what is wrong.
+    """
+    folded = fold(value or "")
+    if folded in none_words:
+        return []
+    days: set[int] = set()
+    for part in filter(None, DAY_LIST_SEPARATOR.split(folded)):
+        if not part.isdigit() or not lowest <= int(part) <= highest:
+            raise FieldProblem(label, text(problem, value=(value or "")[:40], max=highest))
+        days.add(int(part))
+    if not days:
+        raise FieldProblem(label, text(problem, value=(value or "")[:40], max=highest))
+    return sorted(days, reverse=True)
+
+
+def day_list_label(days: Iterable[int]) -> Literal:
+    """Show a list of days as day_list reads it back: "21, 14"."""
+    return Literal(", ".join(str(day) for day in days))
 
 
 def collect(problems: list[FieldProblem]) -> None:

@@ -54,26 +54,15 @@ MINE_ACTION = "asks.mine"
 ASKED_FORM = "asks.asked"
 MAX_MENTIONS = 50
 OVERVIEW_SHOWN = 40
-_DAY_LIST = re.compile(r"[\s,;+/]+")
-NO_ROUNDS = {"0", "av", "off", "none", "inga", "ingen", "nej", "no"}
+NO_ROUNDS = validation.NONE_WORDS | {"0"}
 
 
 # -- rounds ---------------------------------------------------------------------------------------------------
 
 def parse_ask_days(raw: str) -> list[int]:
     """Read "21, 14" into [21, 14] (each 1–120 days, latest first); "0" or "av"/"off" means no rounds."""
-    label = text("field.ask_days")
-    value = validation.fold(raw or "")
-    if value in NO_ROUNDS:
-        return []
-    days: set[int] = set()
-    for part in filter(None, _DAY_LIST.split(value)):
-        if not part.isdigit() or not 1 <= int(part) <= MAX_ASK_DAYS:
-            raise validation.FieldProblem(label, text("errors.ask_days", value=(raw or "")[:40], max=MAX_ASK_DAYS))
-        days.add(int(part))
-    if not days:
-        raise validation.FieldProblem(label, text("errors.ask_days", value=(raw or "")[:40], max=MAX_ASK_DAYS))
-    return sorted(days, reverse=True)
+    return validation.day_list(raw, text("field.ask_days"), problem="errors.ask_days", lowest=1,
+                               highest=MAX_ASK_DAYS, none_words=NO_ROUNDS)
 
 
 async def workspace_ask_days(session: AsyncSession, workspace_id: int) -> list[int]:
@@ -490,7 +479,7 @@ async def set_ask_days(session: AsyncSession, actor: Actor, ask_days: str = "", 
         planned = await schedule_rounds(session, found, actor.now)
         if not days:
             return Reply(body=text("asks.days.issue_off", title=Literal(found.title)))
-        return Reply(body=text("asks.days.issue", title=Literal(found.title), days=_days_label(days),
+        return Reply(body=text("asks.days.issue", title=Literal(found.title), days=validation.day_list_label(days),
                                planned=_planned_label(planned, actor.workspace.timezone)))
     if ask_days:
         days = parse_ask_days(ask_days)
@@ -510,11 +499,7 @@ async def set_ask_days(session: AsyncSession, actor: Actor, ask_days: str = "", 
     days = await workspace_ask_days(session, actor.workspace.id)
     if not days:
         return Reply(body=text("asks.days.workspace_off"))
-    return Reply(body=text("asks.days.workspace", days=_days_label(days)))
-
-
-def _days_label(days: Sequence[int]) -> Literal:
-    return Literal(", ".join(str(d) for d in days))
+    return Reply(body=text("asks.days.workspace", days=validation.day_list_label(days)))
 
 
 def _planned_label(planned: Sequence[datetime], zone: str) -> Text | Join:

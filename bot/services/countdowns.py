@@ -73,8 +73,6 @@ KINDS = (STAGE_KIND, LIVE_KIND, FOLLOWUP_KIND, OUTCOME_KIND, RESULT_DUE_KIND)
 
 DEFAULT_DAYS = (14, 7, 3, 1, 0)
 MAX_DAYS = 60
-NO_COUNTDOWN = {"av", "off", "none", "inga", "ingen", "nej", "no"}
-_DAY_LIST = re.compile(r"[\s,;+/]+")
 # Stages fall at a set local time, so they keep their hour across the change to and from summer time.
 STAGE_HOUR = 9
 VOTE_MORNING_HOUR = 8
@@ -214,18 +212,8 @@ def followup_due(issue: Issue, stage_list: Sequence[Stage], label: str, zone: st
 
 def parse_days(raw: str) -> list[int]:
     """Read "14, 7, 3, 1, 0" into [14, 7, 3, 1, 0] (0 is the morning of the vote); "av"/"off" means none."""
-    label = text("field.countdown_days")
-    value = validation.fold(raw or "")
-    if value in NO_COUNTDOWN:
-        return []
-    days: set[int] = set()
-    for part in filter(None, _DAY_LIST.split(value)):
-        if not part.isdigit() or int(part) > MAX_DAYS:
-            raise validation.FieldProblem(label, text("errors.countdown_days", value=(raw or "")[:40], max=MAX_DAYS))
-        days.add(int(part))
-    if not days:
-        raise validation.FieldProblem(label, text("errors.countdown_days", value=(raw or "")[:40], max=MAX_DAYS))
-    return sorted(days, reverse=True)
+    return validation.day_list(raw, text("field.countdown_days"), problem="errors.countdown_days", lowest=0,
+                               highest=MAX_DAYS)
 
 
 async def workspace_days(session: AsyncSession, workspace_id: int) -> list[int]:
@@ -982,10 +970,6 @@ def _stages_label(stage_list: Sequence[Stage], zone: str, now: datetime) -> Text
                            when=When(s.due, zone, "short")) for s in upcoming), "\n", "• ")
 
 
-def _days_label(days: Sequence[int]) -> Literal:
-    return Literal(", ".join(str(d) for d in days))
-
-
 async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: str = "") -> Reply:
     """Set the countdown's stages (days before the decision) for one issue or as the default; show them."""
     actor.require_coordinator()
@@ -1006,7 +990,7 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
             return Reply(body=text("countdown.days.issue_off", title=Literal(found.title)))
         counts = await pledge_counts(session, found.id)
         return Reply(title=text("countdown.days.issue_title", title=Literal(found.title)),
-                     body=text("countdown.days.issue", days=_days_label(chosen)),
+                     body=text("countdown.days.issue", days=validation.day_list_label(chosen)),
                      fields=(Field(text("countdown.field.planned"), _stages_label(stage_list, zone, actor.now)),
                              Field(text("countdown.field.pledges"), thermometer(counts))))
     if days:
@@ -1029,7 +1013,7 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
     chosen = await workspace_days(session, actor.workspace.id)
     if not chosen:
         return Reply(body=text("countdown.days.workspace_off"))
-    return Reply(body=text("countdown.days.workspace", days=_days_label(chosen)))
+    return Reply(body=text("countdown.days.workspace", days=validation.day_list_label(chosen)))
 
 
 # -- the coordinators are told what was skipped -------------------------------------------------------------------

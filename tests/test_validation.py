@@ -1,0 +1,42 @@
+"""Lists of days as coordinators type them: for question rounds and countdown stages alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import validation
+from bot.i18n import render
+from bot.replies import text
+from bot.services import asks, countdowns
+
+
+@pytest.mark.parametrize(("typed", "days"), [
+    ("21, 14", [21, 14]),
+    ("7 14;3/7", [14, 7, 3]),  # any separator, duplicates once, latest first
+    ("  Av ", []),
+    ("INGA", []),
+])
+def test_a_list_of_days_is_read_latest_first(typed: str, days: list[int]):
+    assert validation.day_list(typed, text("field.ask_days"), problem="errors.ask_days", lowest=1,
+                               highest=30) == days
+
+
+@pytest.mark.parametrize("typed", ["", "0", "31", "två veckor", "14, -3", ",,"])
+def test_a_day_outside_the_bounds_or_not_a_number_is_refused_with_the_highest_day(typed: str):
+    with pytest.raises(validation.FieldProblem) as raised:
+        validation.day_list(typed, text("field.ask_days"), problem="errors.ask_days", lowest=1, highest=30,
+                            none_words=())
+    assert "30" in render(raised.value.problem, "sv")
+
+
+def test_rounds_start_a_day_before_and_stages_may_fall_on_the_day_itself():
+    assert asks.parse_ask_days("0") == []  # no rounds
+    assert countdowns.parse_days("0") == [0]  # the morning of the vote
+    with pytest.raises(validation.FieldProblem):
+        asks.parse_ask_days(str(asks.MAX_ASK_DAYS + 1))
+    with pytest.raises(validation.FieldProblem):
+        countdowns.parse_days(str(countdowns.MAX_DAYS + 1))
+
+
+def test_days_are_shown_as_they_are_typed():
+    assert render(validation.day_list_label([21, 14]), "sv") == "21, 14"
