@@ -39,7 +39,7 @@ from bot.replies import (
     text,
 )
 from bot.services import civics, coaching, mydata
-from bot.services.context import Actor
+from bot.services.context import Actor, pressed_row
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +230,7 @@ async def _log_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     if kind not in KINDS or status not in STATUSES or not issue_ref.isdigit():
         raise UserError("errors.unknown_button")
     _require_onboarded(actor)
-    found = None
-    if issue_ref != "0":
-        found = await session.get(Issue, int(issue_ref))
-        if found is None or found.workspace_id != actor.workspace.id:
-            raise UserError("errors.unknown_button")
+    found = await pressed_row(session, actor, Issue, issue_ref) if issue_ref != "0" else None
     logged, step = await _record(session, actor, kind, status, found.id if found else None, None, BUTTON_SOURCE)
     return await _logged_reply(session, actor, logged, found, step)
 
@@ -303,9 +299,7 @@ async def _plan_retry_reminder(session: AsyncSession, reminder: Reminder, now: d
 
 
 async def _own_action(session: AsyncSession, actor: Actor, arg: str) -> Action:
-    found = await session.get(Action, int(arg)) if arg.isdigit() else None
-    if found is None or found.workspace_id != actor.workspace.id:
-        raise UserError("errors.unknown_button")
+    found = await pressed_row(session, actor, Action, arg)
     if found.member_id != actor.member.id:
         raise UserError("errors.not_your_button")
     return found

@@ -39,7 +39,7 @@ from bot.replies import (
     text,
 )
 from bot.services import activity, civics, drafts, follows, media, mydata, stances
-from bot.services.context import Actor, audit, language_of
+from bot.services.context import Actor, audit, language_of, pressed_row
 
 log = logging.getLogger(__name__)
 
@@ -321,15 +321,8 @@ async def my_question(session: AsyncSession, actor: Actor, issue: str = "") -> R
 
 @action(MINE_ACTION)
 async def _mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
-    issue = await _pressed_issue(session, actor, arg)
+    issue = await pressed_row(session, actor, Issue, arg)
     return await my_question(session, actor, str(issue.id))
-
-
-async def _pressed_issue(session: AsyncSession, actor: Actor, arg: str) -> Issue:
-    issue = await session.get(Issue, int(arg)) if arg.isdigit() else None
-    if issue is None or issue.workspace_id != actor.workspace.id:
-        raise UserError("errors.unknown_button")
-    return issue
 
 
 def asked_form(issue_id: int) -> Form:
@@ -342,13 +335,13 @@ def asked_form(issue_id: int) -> Form:
 @action(ASKED_ACTION)
 async def _asked_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     _require_onboarded(actor)
-    issue = await _pressed_issue(session, actor, arg)
+    issue = await pressed_row(session, actor, Issue, arg)
     return Reply(form=asked_form(issue.id))
 
 
 @form(ASKED_FORM)
 async def _asked_submitted(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = "") -> Reply:
-    issue = await _pressed_issue(session, actor, arg)
+    issue = await pressed_row(session, actor, Issue, arg)
     return await mark_asked(session, actor, str(issue.id), values.get("link", ""))
 
 
@@ -390,7 +383,7 @@ async def _answer_pressed(session: AsyncSession, actor: Actor, arg: str) -> Repl
     issue_id, _, answer = arg.partition("-")
     if answer not in civics.ANSWERS:
         raise UserError("errors.unknown_button")
-    issue = await _pressed_issue(session, actor, issue_id)
+    issue = await pressed_row(session, actor, Issue, issue_id)
     return await report_answer(session, actor, issue, answer)
 
 

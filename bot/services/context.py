@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import NotCoordinator
+from bot.errors import NotCoordinator, UserError
 from bot.i18n import normalize_language
 from bot.models import AuditLog, Member, Workspace
 
@@ -104,3 +105,26 @@ def audit(session: AsyncSession, actor: Actor, action: str, *, anonymous: bool =
     """Write one audit log row (ids and field names only, never message contents)."""
     session.add(AuditLog(workspace_id=actor.workspace.id, actor_member_id=None if anonymous else actor.member.id,
                          action=action, detail=detail, created_at=actor.now))
+
+
+class _WorkspaceRow(Protocol):
+    @property
+    def workspace_id(self) -> int: ...
+
+
+_Row = TypeVar("_Row", bound=_WorkspaceRow)
+
+
+async def workspace_row(session: AsyncSession, actor: Actor, model: type[_Row], ref: str) -> _Row | None:
+    """The row of `model` with the id `ref` in the actor's workspace; None for no such row, or another
+    workspace's (an id in a button or typed by a user is never trusted across workspaces)."""
+    row = await session.get(model, int(ref)) if ref.isdigit() else None
+    return row if row is not None and row.workspace_id == actor.workspace.id else None
+
+
+async def pressed_row(session: AsyncSession, actor: Actor, model: type[_Row], arg: str) -> _Row:
+    """The row a button's argument names; a stale or foreign one makes the button unknown."""
+    row = await workspace_row(session, actor, model, arg)
+    if row is None:
+        raise UserError("errors.unknown_button")
+    return row

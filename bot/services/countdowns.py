@@ -60,7 +60,7 @@ from bot.replies import (
 )
 from bot.services import activity, asks, civics, drafts, follows, media, mydata, stances, stories
 from bot.services import issues as issues_service
-from bot.services.context import Actor, audit, language_of
+from bot.services.context import Actor, audit, language_of, pressed_row
 
 log = logging.getLogger(__name__)
 
@@ -679,27 +679,18 @@ async def pledge(session: AsyncSession, actor: Actor, issue: str = "", kind: str
     return await _make_pledge(session, actor, found, value)
 
 
-async def _pressed_issue(session: AsyncSession, actor: Actor, issue_id: str) -> Issue:
-    issue = await session.get(Issue, int(issue_id)) if issue_id.isdigit() else None
-    if issue is None or issue.workspace_id != actor.workspace.id:
-        raise UserError("errors.unknown_button")
-    return issue
-
-
 @action(PLEDGE_ACTION)
 async def pledge_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Pledge the button's kind of action for its issue."""
     issue_id, _, kind = arg.partition("-")
     if kind not in PLEDGE_KINDS:
         raise UserError("errors.unknown_button")
-    return await _make_pledge(session, actor, await _pressed_issue(session, actor, issue_id), kind)
+    return await _make_pledge(session, actor, await pressed_row(session, actor, Issue, issue_id), kind)
 
 
 async def _own_pledge(session: AsyncSession, actor: Actor, arg: str) -> Pledge:
     _require_onboarded(actor)
-    row = await session.get(Pledge, int(arg)) if arg.isdigit() else None
-    if row is None or row.workspace_id != actor.workspace.id:
-        raise UserError("errors.unknown_button")
+    row = await pressed_row(session, actor, Pledge, arg)
     if row.member_id != actor.member.id:
         raise UserError("pledge.not_yours")
     return row
@@ -789,7 +780,7 @@ async def my_pledges(session: AsyncSession, actor: Actor, issue: Issue | None = 
 @action(MINE_ACTION)
 async def mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Show the member their pledges on the issue, to say whether they did it."""
-    issue = await _pressed_issue(session, actor, arg)
+    issue = await pressed_row(session, actor, Issue, arg)
     return await my_pledges(session, actor, issue)
 
 

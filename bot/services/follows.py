@@ -15,7 +15,7 @@ from bot.errors import UserError
 from bot.models import Follow, Issue, IssueHelper, Member
 from bot.replies import Button, ButtonStyle, Channel, Field, Join, Literal, PostToChannel, Reply, Text, text
 from bot.services import civics, mydata, onboarding
-from bot.services.context import Actor
+from bot.services.context import Actor, pressed_row
 from bot.services.profile_fields import MUNICIPALITIES
 
 log = logging.getLogger(__name__)
@@ -149,18 +149,11 @@ async def show(session: AsyncSession, actor: Actor) -> Reply:
     return Reply(title=text("follows.title"), body=body, fields=tuple(fields))
 
 
-async def _pressed_issue(session: AsyncSession, actor: Actor, arg: str) -> Issue:
-    issue = await session.get(Issue, int(arg)) if arg.isdigit() else None
-    if issue is None or issue.workspace_id != actor.workspace.id:
-        raise UserError("errors.unknown_button")
-    return issue
-
-
 @action(FOLLOW_ISSUE_ACTION)
 async def follow_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Follow the issue whose alert the button sits under."""
     member = _require_onboarded(actor)
-    issue = await _pressed_issue(session, actor, arg)
+    issue = await pressed_row(session, actor, Issue, arg)
     added = await add_follow(session, member, ISSUE, str(issue.id), actor.now)
     return Reply(body=text("follows.issue_followed" if added else "follows.issue_already",
                            title=Literal(issue.title)))
@@ -170,7 +163,7 @@ async def follow_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply
 async def help_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Offer to help with an issue: follow it, and tell the coordinators (once)."""
     member = _require_onboarded(actor)
-    issue = await _pressed_issue(session, actor, arg)
+    issue = await pressed_row(session, actor, Issue, arg)
     await add_follow(session, member, ISSUE, str(issue.id), actor.now)
     already = await session.scalar(select(IssueHelper.id).where(IssueHelper.issue_id == issue.id,
                                                                 IssueHelper.member_id == member.id))

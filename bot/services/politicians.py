@@ -25,7 +25,7 @@ from bot.i18n import render
 from bot.models import Politician
 from bot.replies import Attachment, Button, ButtonStyle, Join, Literal, Reply, Text, text
 from bot.services import civics
-from bot.services.context import Actor, audit
+from bot.services.context import Actor, audit, workspace_row
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +177,8 @@ async def remove(session: AsyncSession, actor: Actor, politician: str = "", muni
 @action(REMOVE_CONFIRM)
 async def _remove_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     actor.require_coordinator()
-    person = await session.get(Politician, int(arg)) if arg.isdigit() else None
-    if person is None or person.workspace_id != actor.workspace.id:
+    person = await workspace_row(session, actor, Politician, arg)
+    if person is None:
         return Reply(body=text("politicians.remove.gone"), replaces_source=True)
     line = _line(person)
     audit(session, actor, "politician.removed", politician_id=person.id)

@@ -31,7 +31,7 @@ from bot.replies import (
     text,
 )
 from bot.services import civics
-from bot.services.context import Actor, audit
+from bot.services.context import Actor, audit, pressed_row
 
 log = logging.getLogger(__name__)
 
@@ -365,10 +365,7 @@ async def _settle(session: AsyncSession, actor: Actor, row: Stance, *, confirmed
 
 async def _pressed_row(session: AsyncSession, actor: Actor, arg: str) -> Stance:
     actor.require_coordinator()
-    row = await session.get(Stance, int(arg)) if arg.isdigit() else None
-    if row is None or row.workspace_id != actor.workspace.id:
-        raise UserError("errors.unknown_button")
-    return row
+    return await pressed_row(session, actor, Stance, arg)
 
 
 @action(CONFIRM_ACTION)

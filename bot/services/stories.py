@@ -43,7 +43,7 @@ from bot.replies import (
     text,
 )
 from bot.services import civics, coaching, mydata, workspaces
-from bot.services.context import Actor, audit
+from bot.services.context import Actor, audit, workspace_row
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +208,8 @@ async def _story(session: AsyncSession, actor: Actor, ref: str, *, button: bool 
     value = (ref or "").strip().removeprefix("#")
     if not value:
         raise UserError("stories.missing")
-    found = await session.get(Story, int(value)) if value.isdigit() else None
-    if found is None or found.workspace_id != actor.workspace.id:
+    found = await workspace_row(session, actor, Story, value)
+    if found is None:
         raise UserError("errors.unknown_button" if button else "stories.unknown", value=Literal(value[:20]))
     return found
 
@@ -442,8 +442,8 @@ async def delete_request(session: AsyncSession, actor: Actor, story: str = "") -
 
 @action(DELETE_CONFIRM)
 async def _delete_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
-    found = await session.get(Story, int(arg)) if arg.isdigit() else None
-    if found is None or found.workspace_id != actor.workspace.id:
+    found = await workspace_row(session, actor, Story, arg)
+    if found is None:
         return Reply(body=text("stories.delete.gone"), replaces_source=True)
     if found.member_id != actor.member.id:
         actor.require_coordinator()
