@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.translator import T
+from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import activity
 from cogs._civics import any_issue_autocomplete, catalog_choices, value
@@ -31,10 +31,7 @@ class Activity(commands.Cog):
 
     @app_commands.command(name=T("cmd.did.name"), description=T("cmd.did.description"))
     @app_commands.guild_only()
-    @app_commands.rename(kind=T("cmd.did.opt.kind.name"), status=T("cmd.did.opt.status.name"),
-                         issue=T("cmd.did.opt.issue.name"), link=T("cmd.did.opt.link.name"))
-    @app_commands.describe(kind=T("cmd.did.opt.kind.description"), status=T("cmd.did.opt.status.description"),
-                           issue=T("cmd.did.opt.issue.description"), link=T("cmd.did.opt.link.description"))
+    @options("cmd.did", "kind", "status", "issue", "link")
     @app_commands.choices(kind=KIND_CHOICES, status=STATUS_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete)
     async def did(self, interaction: discord.Interaction[JobbBot], kind: Choice[str],
@@ -62,8 +59,7 @@ class Activity(commands.Cog):
         await run_service(interaction, activity.leaderboard_leave)
 
     @leaderboard_group.command(name=T("cmd.leaderboard.show.name"), description=T("cmd.leaderboard.show.description"))
-    @app_commands.rename(period=T("cmd.leaderboard.show.opt.period.name"))
-    @app_commands.describe(period=T("cmd.leaderboard.show.opt.period.description"))
+    @options("cmd.leaderboard.show", "period")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def leaderboard_show(self, interaction: discord.Interaction[JobbBot],
                                period: Choice[str] | None = None) -> None:

@@ -9,10 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import PLATFORM, identity_from, is_coordinator
+from bot.discordbot.checks import PLATFORM, is_coordinator
 from bot.discordbot.render import MAX_OPTION_TEXT, clip
-from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.translator import T, options
+from bot.discordbot.views import run_service
 from bot.services import coaching
 
 Choice = app_commands.Choice
@@ -69,46 +69,32 @@ class Coaching(commands.Cog):
         """Show the member's next step with a ready draft."""
         # The draft may come from the model: answer "thinking…" first, Discord allows 3 seconds.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.next_step, self.bot.app.coach)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.next_step, self.bot.app.coach)
 
     @coach_group.command(name=T("cmd.coach.tweet.name"), description=T("cmd.coach.tweet.description"))
-    @app_commands.rename(topic=T("cmd.coach.tweet.opt.topic.name"), issue=T("cmd.coach.tweet.opt.issue.name"))
-    @app_commands.describe(topic=T("cmd.coach.tweet.opt.topic.description"),
-                           issue=T("cmd.coach.tweet.opt.issue.description"))
+    @options("cmd.coach.tweet", "topic", "issue")
     @app_commands.autocomplete(issue=_issue_choices)
     async def coach_tweet(self, interaction: discord.Interaction[JobbBot],
                           topic: app_commands.Range[str, 1, coaching.MAX_TOPIC] | None = None,
                           issue: app_commands.Range[str, 1, 100] | None = None) -> None:
         """Give three draft tweets with share links."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.tweet, self.bot.app.coach, topic=_given(topic),
-                                       issue=_given(issue))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.tweet, self.bot.app.coach, topic=_given(topic),
+                          issue=_given(issue))
 
     @coach_group.command(name=T("cmd.coach.blog.name"), description=T("cmd.coach.blog.description"))
-    @app_commands.rename(topic=T("cmd.coach.blog.opt.topic.name"), issue=T("cmd.coach.blog.opt.issue.name"))
-    @app_commands.describe(topic=T("cmd.coach.blog.opt.topic.description"),
-                           issue=T("cmd.coach.blog.opt.issue.description"))
+    @options("cmd.coach.blog", "topic", "issue")
     @app_commands.autocomplete(issue=_issue_choices)
     async def coach_blog(self, interaction: discord.Interaction[JobbBot],
                          topic: app_commands.Range[str, 1, coaching.MAX_TOPIC] | None = None,
                          issue: app_commands.Range[str, 1, 100] | None = None) -> None:
         """Give a blog prompt: title ideas and an outline."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.blog, self.bot.app.coach, topic=_given(topic),
-                                       issue=_given(issue))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.blog, self.bot.app.coach, topic=_given(topic),
+                          issue=_given(issue))
 
     @coach_group.command(name=T("cmd.coach.feedback.name"), description=T("cmd.coach.feedback.description"))
-    @app_commands.rename(text=T("cmd.coach.feedback.opt.text.name"), issue=T("cmd.coach.feedback.opt.issue.name"),
-                         kind=T("cmd.coach.feedback.opt.kind.name"))
-    @app_commands.describe(text=T("cmd.coach.feedback.opt.text.description"),
-                           issue=T("cmd.coach.feedback.opt.issue.description"),
-                           kind=T("cmd.coach.feedback.opt.kind.description"))
+    @options("cmd.coach.feedback", "text", "issue", "kind")
     @app_commands.autocomplete(issue=_issue_choices)
     @app_commands.choices(kind=_draft_kind_choices())
     async def coach_feedback(self, interaction: discord.Interaction[JobbBot],
@@ -117,44 +103,32 @@ class Coaching(commands.Cog):
                              kind: Choice[str] | None = None) -> None:
         """Give feedback on a draft tweet or blog paragraph, the most important fixes first."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.feedback, self.bot.app.coach, draft=text,
-                                       issue=_given(issue), kind=kind.value if kind is not None else "")
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.feedback, self.bot.app.coach, draft=text, issue=_given(issue),
+                          kind=kind.value if kind is not None else "")
 
     @coach_group.command(name=T("cmd.coach.done.name"), description=T("cmd.coach.done.description"))
-    @app_commands.rename(step=T("cmd.coach.done.opt.step.name"), link=T("cmd.coach.done.opt.link.name"))
-    @app_commands.describe(step=T("cmd.coach.done.opt.step.description"),
-                           link=T("cmd.coach.done.opt.link.description"))
+    @options("cmd.coach.done", "step", "link")
     @app_commands.autocomplete(step=_step_choices)
     async def coach_done(self, interaction: discord.Interaction[JobbBot],
                          step: app_commands.Range[str, 1, 40] | None = None,
                          link: app_commands.Range[str, 1, 300] | None = None) -> None:
         """Mark a step done, with an optional link as evidence."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.done, step=_given(step), link=_given(link))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.done, step=_given(step), link=_given(link))
 
     @coach_group.command(name=T("cmd.coach.progress.name"), description=T("cmd.coach.progress.description"))
     async def coach_progress(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Show the whole ladder and the member's progress."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.progress)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.progress)
 
     @coach_group.command(name=T("cmd.coach.pause.name"), description=T("cmd.coach.pause.description"))
     async def coach_pause(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Pause the member's weekly nudges."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.pause)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.pause)
 
     @coach_group.command(name=T("cmd.coach.resume.name"), description=T("cmd.coach.resume.description"))
     async def coach_resume(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Start the member's weekly nudges again."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.resume)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.resume)
 
     # -- coordinators -----------------------------------------------------------------------------------------
     # Discord can hide only whole top-level commands, so these are checked, not hidden.
@@ -165,18 +139,11 @@ class Coaching(commands.Cog):
         """Show who stands on which step, as text and as a chart."""
         # Drawing the chart takes a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.overview)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.overview)
 
     @coach_group.command(name=T("cmd.coach.settings.name"), description=T("cmd.coach.settings.description"))
     @app_commands.check(is_coordinator)
-    @app_commands.rename(hashtag=T("cmd.coach.settings.opt.hashtag.name"), day=T("cmd.coach.settings.opt.day.name"),
-                         hour=T("cmd.coach.settings.opt.hour.name"), nudges=T("cmd.coach.settings.opt.nudges.name"))
-    @app_commands.describe(hashtag=T("cmd.coach.settings.opt.hashtag.description"),
-                           day=T("cmd.coach.settings.opt.day.description"),
-                           hour=T("cmd.coach.settings.opt.hour.description"),
-                           nudges=T("cmd.coach.settings.opt.nudges.description"))
+    @options("cmd.coach.settings", "hashtag", "day", "hour", "nudges")
     @app_commands.choices(day=_day_choices())
     async def coach_settings(self, interaction: discord.Interaction[JobbBot],
                              hashtag: app_commands.Range[str, 1, 100] | None = None,
@@ -184,28 +151,14 @@ class Coaching(commands.Cog):
                              hour: app_commands.Range[int, 0, 23] | None = None,
                              nudges: bool | None = None) -> None:
         """Change the campaign hashtag and the weekly nudge; show the settings."""
-        identity = await identity_from(interaction)
         settings = self.bot.app.settings
-        reply = await self.bot.app.run(identity, coaching.configure, hashtag=_given(hashtag),
-                                       day=str(day.value) if day is not None else "", hour=_given(hour),
-                                       nudges=_given(nudges),
-                                       quiet=(settings.quiet_hours_start, settings.quiet_hours_end))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.configure, hashtag=_given(hashtag),
+                          day=str(day.value) if day is not None else "", hour=_given(hour),
+                          nudges=_given(nudges), quiet=(settings.quiet_hours_start, settings.quiet_hours_end))
 
     @coach_group.command(name=T("cmd.coach.ladder.name"), description=T("cmd.coach.ladder.description"))
     @app_commands.check(is_coordinator)
-    @app_commands.rename(step=T("cmd.coach.ladder.opt.step.name"), title=T("cmd.coach.ladder.opt.title.name"),
-                         why=T("cmd.coach.ladder.opt.why.name"), example=T("cmd.coach.ladder.opt.example.name"),
-                         kind=T("cmd.coach.ladder.opt.kind.name"), position=T("cmd.coach.ladder.opt.position.name"),
-                         active=T("cmd.coach.ladder.opt.active.name"), reset=T("cmd.coach.ladder.opt.reset.name"))
-    @app_commands.describe(step=T("cmd.coach.ladder.opt.step.description"),
-                           title=T("cmd.coach.ladder.opt.title.description"),
-                           why=T("cmd.coach.ladder.opt.why.description"),
-                           example=T("cmd.coach.ladder.opt.example.description"),
-                           kind=T("cmd.coach.ladder.opt.kind.description"),
-                           position=T("cmd.coach.ladder.opt.position.description"),
-                           active=T("cmd.coach.ladder.opt.active.description"),
-                           reset=T("cmd.coach.ladder.opt.reset.description"))
+    @options("cmd.coach.ladder", "step", "title", "why", "example", "kind", "position", "active", "reset")
     @app_commands.autocomplete(step=_step_choices)
     @app_commands.choices(kind=_kind_choices())
     async def coach_ladder(self, interaction: discord.Interaction[JobbBot],
@@ -218,12 +171,10 @@ class Coaching(commands.Cog):
                            active: bool | None = None,
                            reset: bool | None = None) -> None:
         """Show the ladder, or add or change a step."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, coaching.configure_ladder, step=_given(step), title=_given(title),
-                                       why=_given(why), example=_given(example),
-                                       kind=kind.value if kind is not None else "", position=_given(position),
-                                       active=_given(active), reset=_given(reset))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, coaching.configure_ladder, step=_given(step), title=_given(title),
+                          why=_given(why), example=_given(example),
+                          kind=kind.value if kind is not None else "", position=_given(position),
+                          active=_given(active), reset=_given(reset))
 
 
 async def setup(bot: JobbBot) -> None:

@@ -11,12 +11,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import identity_from
-from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.translator import T, options
+from bot.discordbot.views import run_service
 from bot.services import countdowns
 from cogs._civics import catalog_choices, issue_autocomplete, value
-from cogs.issues import _descriptions, _names
 
 Choice = app_commands.Choice
 Range = app_commands.Range
@@ -32,16 +30,13 @@ class Countdowns(commands.Cog):
 
     @app_commands.command(name=T("cmd.pledge.name"), description=T("cmd.pledge.description"))
     @app_commands.guild_only()
-    @app_commands.rename(**_names("pledge", OPTIONS))
-    @app_commands.describe(**_descriptions("pledge", OPTIONS))
+    @options("cmd.pledge", *OPTIONS)
     @app_commands.choices(kind=KIND_CHOICES)
     @app_commands.autocomplete(issue=issue_autocomplete)
     async def pledge(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100] | None = None,
                      kind: Choice[str] | None = None) -> None:
         """Pledge to act before a decision; without options, show your pledges."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, countdowns.pledge, issue=issue or "", kind=value(kind))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, countdowns.pledge, issue=issue or "", kind=value(kind))
 
 
 async def setup(bot: JobbBot) -> None:

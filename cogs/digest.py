@@ -7,9 +7,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only, identity_from, is_coordinator
-from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.checks import coordinator_only, is_coordinator
+from bot.discordbot.translator import T, options
+from bot.discordbot.views import run_service
 from bot.services import digest, reports
 
 Range = app_commands.Range
@@ -46,28 +46,18 @@ class Digest(commands.Cog):
         """Make the digest of the last seven days now."""
         # Drawing the chart takes a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, digest.digest_now)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, digest.digest_now)
 
     @digest_group.command(name=T("cmd.digest.settings.name"), description=T("cmd.digest.settings.description"))
     @app_commands.check(is_coordinator)
-    @app_commands.rename(day=T("cmd.digest.settings.opt.day.name"), hour=T("cmd.digest.settings.opt.hour.name"),
-                         announce=T("cmd.digest.settings.opt.announce.name"),
-                         enabled=T("cmd.digest.settings.opt.enabled.name"))
-    @app_commands.describe(day=T("cmd.digest.settings.opt.day.description"),
-                           hour=T("cmd.digest.settings.opt.hour.description"),
-                           announce=T("cmd.digest.settings.opt.announce.description"),
-                           enabled=T("cmd.digest.settings.opt.enabled.description"))
+    @options("cmd.digest.settings", "day", "hour", "announce", "enabled")
     @app_commands.choices(day=_day_choices())
     async def digest_settings(self, interaction: discord.Interaction[JobbBot], day: Choice[int] | None = None,
                               hour: Range[int, 0, 23] | None = None, announce: bool | None = None,
                               enabled: bool | None = None) -> None:
         """Change when the digest goes out and to whom; show the settings."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, digest.configure, day=_given(day.value if day else None),
-                                       hour=_given(hour), announce=_given(announce), enabled=_given(enabled))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, digest.configure, day=_given(day.value if day else None),
+                          hour=_given(hour), announce=_given(announce), enabled=_given(enabled))
 
     @app_commands.command(name=T("cmd.report.name"), description=T("cmd.report.description"))
     @app_commands.guild_only()
@@ -78,9 +68,7 @@ class Digest(commands.Cog):
                      end: Range[str, 1, 40] | None = None) -> None:
         """Report a date range as text and CSV files."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, reports.report, start=start or "", end=end or "")
-        await respond(interaction, identity, reply)
+        await run_service(interaction, reports.report, start=start or "", end=end or "")
 
 
 async def setup(bot: JobbBot) -> None:

@@ -7,12 +7,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import identity_from
-from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.translator import T, options
+from bot.discordbot.views import run_service
 from bot.services import follows
 from cogs._civics import MUNICIPALITY_CHOICES, TOPIC_CHOICES, any_issue_autocomplete, value
-from cogs.issues import _descriptions, _names
 
 Choice = app_commands.Choice
 Range = app_commands.Range
@@ -27,31 +25,25 @@ class Follow(commands.Cog):
 
     @app_commands.command(name=T("cmd.follow.name"), description=T("cmd.follow.description"))
     @app_commands.guild_only()
-    @app_commands.rename(**_names("follow", OPTIONS))
-    @app_commands.describe(**_descriptions("follow", OPTIONS))
+    @options("cmd.follow", *OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, topic=TOPIC_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete)
     async def follow(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
                      topic: Choice[str] | None = None, issue: Range[str, 1, 100] | None = None) -> None:
         """Follow a municipality, a topic or an issue; without options, show what the member follows."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, follows.follow, municipality=value(municipality),
-                                       topic=value(topic), issue=issue or "")
-        await respond(interaction, identity, reply)
+        await run_service(interaction, follows.follow, municipality=value(municipality), topic=value(topic),
+                          issue=issue or "")
 
     @app_commands.command(name=T("cmd.unfollow.name"), description=T("cmd.unfollow.description"))
     @app_commands.guild_only()
-    @app_commands.rename(**_names("unfollow", OPTIONS))
-    @app_commands.describe(**_descriptions("unfollow", OPTIONS))
+    @options("cmd.unfollow", *OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, topic=TOPIC_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete)
     async def unfollow(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
                        topic: Choice[str] | None = None, issue: Range[str, 1, 100] | None = None) -> None:
         """Stop following a municipality, a topic or an issue."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, follows.unfollow, municipality=value(municipality),
-                                       topic=value(topic), issue=issue or "")
-        await respond(interaction, identity, reply)
+        await run_service(interaction, follows.unfollow, municipality=value(municipality), topic=value(topic),
+                          issue=issue or "")
 
 
 async def setup(bot: JobbBot) -> None:

@@ -9,7 +9,7 @@ from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_only
-from bot.discordbot.translator import T
+from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import asks, countdowns, issues, stances
 from cogs._civics import (
@@ -32,14 +32,6 @@ ISSUE_FIELDS = ("title", "summary", "municipality", "body", "decision", "hashtag
                 "topics", "ask_days")
 
 
-def _names(path: str, options: tuple[str, ...]) -> dict[str, app_commands.locale_str]:
-    return {option: T(f"cmd.{path}.opt.{option}.name") for option in options}
-
-
-def _descriptions(path: str, options: tuple[str, ...]) -> dict[str, app_commands.locale_str]:
-    return {option: T(f"cmd.{path}.opt.{option}.description") for option in options}
-
-
 class Issues(commands.Cog):
     """The decisions the group wants to influence: alerts, the map, the calendar and the questions to ask."""
 
@@ -53,8 +45,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.create.name"), description=T("cmd.issue.create.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("issue.create", ISSUE_FIELDS))
-    @app_commands.describe(**_descriptions("issue.create", ISSUE_FIELDS))
+    @options("cmd.issue.create", *ISSUE_FIELDS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     @app_commands.autocomplete(topics=topics_autocomplete)
     async def issue_create(self, interaction: discord.Interaction[JobbBot], title: Range[str, 1, 100],
@@ -70,8 +61,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.edit.name"), description=T("cmd.issue.edit.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("issue.edit", ("issue", *ISSUE_FIELDS)))
-    @app_commands.describe(**_descriptions("issue.edit", ("issue", *ISSUE_FIELDS)))
+    @options("cmd.issue.edit", "issue", *ISSUE_FIELDS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     @app_commands.autocomplete(issue=issue_autocomplete, topics=topics_autocomplete)
     async def issue_edit(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
@@ -88,8 +78,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.close.name"), description=T("cmd.issue.close.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("issue.close", ("issue", "outcome", "note")))
-    @app_commands.describe(**_descriptions("issue.close", ("issue", "outcome", "note")))
+    @options("cmd.issue.close", "issue", "outcome", "note")
     @app_commands.choices(outcome=OUTCOME_CHOICES)
     @app_commands.autocomplete(issue=issue_autocomplete)
     async def issue_close(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
@@ -99,8 +88,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.outcome.name"), description=T("cmd.issue.outcome.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("issue.outcome", ("issue", "result", "note", "voted_for")))
-    @app_commands.describe(**_descriptions("issue.outcome", ("issue", "result", "note", "voted_for")))
+    @options("cmd.issue.outcome", "issue", "result", "note", "voted_for")
     @app_commands.choices(result=RESULT_CHOICES)
     @app_commands.autocomplete(issue=issue_autocomplete)
     async def issue_outcome(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
@@ -112,8 +100,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.countdown.name"), description=T("cmd.issue.countdown.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("issue.countdown", ("days", "issue")))
-    @app_commands.describe(**_descriptions("issue.countdown", ("days", "issue")))
+    @options("cmd.issue.countdown", "days", "issue")
     @app_commands.autocomplete(issue=issue_autocomplete)
     async def issue_countdown(self, interaction: discord.Interaction[JobbBot], days: Range[str, 1, 40] | None = None,
                               issue: Range[str, 1, 100] | None = None) -> None:
@@ -121,8 +108,7 @@ class Issues(commands.Cog):
         await run_service(interaction, countdowns.configure, days=days or "", issue=issue or "")
 
     @issue_group.command(name=T("cmd.issue.list.name"), description=T("cmd.issue.list.description"))
-    @app_commands.rename(**_names("issue.list", ("status", "municipality")))
-    @app_commands.describe(**_descriptions("issue.list", ("status", "municipality")))
+    @options("cmd.issue.list", "status", "municipality")
     @app_commands.choices(status=STATUS_CHOICES, municipality=MUNICIPALITY_CHOICES)
     async def issue_list(self, interaction: discord.Interaction[JobbBot], status: Choice[str] | None = None,
                          municipality: Choice[str] | None = None) -> None:
@@ -130,8 +116,7 @@ class Issues(commands.Cog):
         await run_service(interaction, issues.list_issues, status=value(status), municipality=value(municipality))
 
     @issue_group.command(name=T("cmd.issue.show.name"), description=T("cmd.issue.show.description"))
-    @app_commands.rename(**_names("issue.show", ("issue",)))
-    @app_commands.describe(**_descriptions("issue.show", ("issue",)))
+    @options("cmd.issue.show", "issue")
     @app_commands.autocomplete(issue=any_issue_autocomplete)
     async def issue_show(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Show an issue."""
@@ -143,8 +128,7 @@ class Issues(commands.Cog):
         await run_service(interaction, issues.calendar)
 
     @issue_group.command(name=T("cmd.issue.map.name"), description=T("cmd.issue.map.description"))
-    @app_commands.rename(**_names("issue.map", ("issue",)))
-    @app_commands.describe(**_descriptions("issue.map", ("issue",)))
+    @options("cmd.issue.map", "issue")
     @app_commands.autocomplete(issue=any_issue_autocomplete)
     async def issue_map(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Show who decides, as a picture and a table."""
@@ -153,16 +137,14 @@ class Issues(commands.Cog):
         await run_service(interaction, stances.show_map, issue=issue)
 
     @issue_group.command(name=T("cmd.issue.ask.name"), description=T("cmd.issue.ask.description"))
-    @app_commands.rename(**_names("issue.ask", ("issue",)))
-    @app_commands.describe(**_descriptions("issue.ask", ("issue",)))
+    @options("cmd.issue.ask", "issue")
     @app_commands.autocomplete(issue=issue_autocomplete)
     async def issue_ask(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Give the member a politician to ask and a ready question."""
         await run_service(interaction, asks.my_question, issue=issue)
 
     @issue_group.command(name=T("cmd.issue.asked.name"), description=T("cmd.issue.asked.description"))
-    @app_commands.rename(**_names("issue.asked", ("issue", "link", "politician")))
-    @app_commands.describe(**_descriptions("issue.asked", ("issue", "link", "politician")))
+    @options("cmd.issue.asked", "issue", "link", "politician")
     @app_commands.autocomplete(issue=issue_autocomplete, politician=politician_autocomplete)
     async def issue_asked(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                           link: Range[str, 1, 300], politician: Range[str, 1, 100] | None = None) -> None:
@@ -171,8 +153,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.asks.name"), description=T("cmd.issue.asks.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("issue.asks", ("issue",)))
-    @app_commands.describe(**_descriptions("issue.asks", ("issue",)))
+    @options("cmd.issue.asks", "issue")
     @app_commands.autocomplete(issue=any_issue_autocomplete)
     async def issue_asks(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Show who asked whom about an issue."""
@@ -180,8 +161,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.reminders.name"), description=T("cmd.issue.reminders.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("issue.reminders", ("ask_days", "issue")))
-    @app_commands.describe(**_descriptions("issue.reminders", ("ask_days", "issue")))
+    @options("cmd.issue.reminders", "ask_days", "issue")
     @app_commands.autocomplete(issue=issue_autocomplete)
     async def issue_reminders(self, interaction: discord.Interaction[JobbBot],
                               ask_days: Range[str, 1, 40] | None = None,
@@ -191,8 +171,7 @@ class Issues(commands.Cog):
 
     @council_group.command(name=T("cmd.council.seats.name"), description=T("cmd.council.seats.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("council.seats", ("municipality", "body", "seats", "committee")))
-    @app_commands.describe(**_descriptions("council.seats", ("municipality", "body", "seats", "committee")))
+    @options("cmd.council.seats", "municipality", "body", "seats", "committee")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     async def council_seats(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str],
                             body: Choice[str], seats: Range[str, 1, 300],
@@ -202,8 +181,7 @@ class Issues(commands.Cog):
                         seats=seats, committee=committee or "")
 
     @council_group.command(name=T("cmd.council.show.name"), description=T("cmd.council.show.description"))
-    @app_commands.rename(**_names("council.show", ("municipality", "body", "committee")))
-    @app_commands.describe(**_descriptions("council.show", ("municipality", "body", "committee")))
+    @options("cmd.council.show", "municipality", "body", "committee")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     async def council_show(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str],
                            body: Choice[str], committee: Range[str, 1, 100] | None = None) -> None:
@@ -213,8 +191,7 @@ class Issues(commands.Cog):
 
     @app_commands.command(name=T("cmd.hashtag.name"), description=T("cmd.hashtag.description"))
     @app_commands.guild_only()
-    @app_commands.rename(**_names("hashtag", ("issue",)))
-    @app_commands.describe(**_descriptions("hashtag", ("issue",)))
+    @options("cmd.hashtag", "issue")
     @app_commands.autocomplete(issue=issue_autocomplete)
     async def hashtag(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100] | None = None
                       ) -> None:

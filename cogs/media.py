@@ -7,12 +7,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only, identity_from
-from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.checks import coordinator_only
+from bot.discordbot.translator import T, options
+from bot.discordbot.views import run_service
 from bot.services import media as media_service
 from cogs._civics import MEDIA_KIND_CHOICES, MUNICIPALITY_CHOICES, media_autocomplete, value
-from cogs.issues import _descriptions, _names
 
 Choice = app_commands.Choice
 Range = app_commands.Range
@@ -30,44 +29,33 @@ class Media(commands.Cog):
 
     @media_group.command(name=T("cmd.media.add.name"), description=T("cmd.media.add.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("media.add", ADD_OPTIONS))
-    @app_commands.describe(**_descriptions("media.add", ADD_OPTIONS))
+    @options("cmd.media.add", *ADD_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, kind=MEDIA_KIND_CHOICES)
     async def media_add(self, interaction: discord.Interaction[JobbBot], name: Range[str, 1, 100],
                         municipality: Choice[str], x_handle: Range[str, 1, 60] | None = None,
                         kind: Choice[str] | None = None, outlet: Range[str, 1, 100] | None = None,
                         email: Range[str, 1, 200] | None = None) -> None:
         """Add a local outlet or journalist."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, media_service.add, name=name, municipality=municipality.value,
-                                       x_handle=x_handle or "", kind=value(kind), outlet=outlet or "",
-                                       email=email or "")
-        await respond(interaction, identity, reply)
+        await run_service(interaction, media_service.add, name=name, municipality=municipality.value,
+                          x_handle=x_handle or "", kind=value(kind), outlet=outlet or "", email=email or "")
 
     @media_group.command(name=T("cmd.media.list.name"), description=T("cmd.media.list.description"))
-    @app_commands.rename(**_names("media.list", ("municipality",)))
-    @app_commands.describe(**_descriptions("media.list", ("municipality",)))
+    @options("cmd.media.list", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     async def media_list(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None
                          ) -> None:
         """List the media contacts."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, media_service.list_media, municipality=value(municipality))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, media_service.list_media, municipality=value(municipality))
 
     @media_group.command(name=T("cmd.media.remove.name"), description=T("cmd.media.remove.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("media.remove", ("media", "municipality")))
-    @app_commands.describe(**_descriptions("media.remove", ("media", "municipality")))
+    @options("cmd.media.remove", "media", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(media=media_autocomplete)
     async def media_remove(self, interaction: discord.Interaction[JobbBot], media: Range[str, 1, 100],
                            municipality: Choice[str] | None = None) -> None:
         """Remove a media contact."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, media_service.remove, media=media,
-                                       municipality=value(municipality))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, media_service.remove, media=media, municipality=value(municipality))
 
 
 async def setup(bot: JobbBot) -> None:

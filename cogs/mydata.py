@@ -7,9 +7,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import identity_from
 from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.views import run_service
 from bot.services import mydata
 
 # An export reads everything stored about a member: once a minute is plenty.
@@ -35,16 +34,12 @@ class MyData(commands.Cog):
     async def mydata_export(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Send the member a JSON file of everything stored about them."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, mydata.export)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, mydata.export)
 
     @mydata_group.command(name=T("cmd.mydata.delete.name"), description=T("cmd.mydata.delete.description"))
     async def mydata_delete(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Ask the member to confirm that everything is to be erased."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, mydata.delete_request)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, mydata.delete_request)
 
 
 async def setup(bot: JobbBot) -> None:

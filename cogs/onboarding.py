@@ -9,9 +9,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import PLATFORM, identity_from
+from bot.discordbot.checks import PLATFORM
 from bot.discordbot.translator import T
-from bot.discordbot.views import respond
+from bot.discordbot.views import run_service
 from bot.services import onboarding
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,7 @@ class Onboarding(commands.Cog):
     @app_commands.guild_only()
     async def onboard(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Open the onboarding form."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, onboarding.start)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, onboarding.start)
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:

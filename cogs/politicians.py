@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_only
-from bot.discordbot.translator import T
+from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.errors import UserError
 from bot.services import politicians, stances
@@ -22,7 +22,6 @@ from cogs._civics import (
     politician_autocomplete,
     value,
 )
-from cogs.issues import _descriptions, _names
 
 Choice = app_commands.Choice
 Range = app_commands.Range
@@ -44,8 +43,7 @@ class Politicians(commands.Cog):
 
     @politician_group.command(name=T("cmd.politician.add.name"), description=T("cmd.politician.add.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("politician.add", FIELDS))
-    @app_commands.describe(**_descriptions("politician.add", FIELDS))
+    @options("cmd.politician.add", *FIELDS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(body=bodies_autocomplete)
     async def politician_add(self, interaction: discord.Interaction[JobbBot], name: Range[str, 1, 100],
@@ -60,8 +58,7 @@ class Politicians(commands.Cog):
 
     @politician_group.command(name=T("cmd.politician.edit.name"), description=T("cmd.politician.edit.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("politician.edit", ("politician", *FIELDS)))
-    @app_commands.describe(**_descriptions("politician.edit", ("politician", *FIELDS)))
+    @options("cmd.politician.edit", "politician", *FIELDS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(politician=politician_autocomplete, body=bodies_autocomplete)
     async def politician_edit(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
@@ -78,8 +75,7 @@ class Politicians(commands.Cog):
     @politician_group.command(name=T("cmd.politician.remove.name"),
                               description=T("cmd.politician.remove.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("politician.remove", ("politician", "municipality")))
-    @app_commands.describe(**_descriptions("politician.remove", ("politician", "municipality")))
+    @options("cmd.politician.remove", "politician", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(politician=politician_autocomplete)
     async def politician_remove(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
@@ -88,8 +84,7 @@ class Politicians(commands.Cog):
         await run_service(interaction, politicians.remove, politician=politician, municipality=value(municipality))
 
     @politician_group.command(name=T("cmd.politician.list.name"), description=T("cmd.politician.list.description"))
-    @app_commands.rename(**_names("politician.list", ("municipality", "body", "party")))
-    @app_commands.describe(**_descriptions("politician.list", ("municipality", "body", "party")))
+    @options("cmd.politician.list", "municipality", "body", "party")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     async def politician_list(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
                               body: Choice[str] | None = None, party: Range[str, 1, 40] | None = None) -> None:
@@ -100,8 +95,7 @@ class Politicians(commands.Cog):
     @politician_group.command(name=T("cmd.politician.import.name"),
                               description=T("cmd.politician.import.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("politician.import", ("file",)))
-    @app_commands.describe(**_descriptions("politician.import", ("file",)))
+    @options("cmd.politician.import", "file")
     async def politician_import(self, interaction: discord.Interaction[JobbBot], file: discord.Attachment) -> None:
         """Import politicians from a CSV attachment, all or nothing, with a report."""
         await interaction.response.defer(thinking=True, ephemeral=True)
@@ -113,8 +107,7 @@ class Politicians(commands.Cog):
     @politician_group.command(name=T("cmd.politician.export.name"),
                               description=T("cmd.politician.export.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("politician.export", ("municipality",)))
-    @app_commands.describe(**_descriptions("politician.export", ("municipality",)))
+    @options("cmd.politician.export", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     async def politician_export(self, interaction: discord.Interaction[JobbBot],
                                 municipality: Choice[str] | None = None) -> None:
@@ -124,8 +117,7 @@ class Politicians(commands.Cog):
 
     @stance_group.command(name=T("cmd.stance.set.name"), description=T("cmd.stance.set.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("stance.set", ("issue", "politician", "stance", "source", "municipality")))
-    @app_commands.describe(**_descriptions("stance.set", ("issue", "politician", "stance", "source", "municipality")))
+    @options("cmd.stance.set", "issue", "politician", "stance", "source", "municipality")
     @app_commands.choices(stance=STANCE_CHOICES, municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
     async def stance_set(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
@@ -137,8 +129,7 @@ class Politicians(commands.Cog):
 
     @stance_group.command(name=T("cmd.stance.confirm.name"), description=T("cmd.stance.confirm.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("stance.confirm", STANCE_OPTIONS))
-    @app_commands.describe(**_descriptions("stance.confirm", STANCE_OPTIONS))
+    @options("cmd.stance.confirm", *STANCE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
     async def stance_confirm(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
@@ -149,8 +140,7 @@ class Politicians(commands.Cog):
 
     @stance_group.command(name=T("cmd.stance.reject.name"), description=T("cmd.stance.reject.description"))
     @coordinator_only()
-    @app_commands.rename(**_names("stance.reject", STANCE_OPTIONS))
-    @app_commands.describe(**_descriptions("stance.reject", STANCE_OPTIONS))
+    @options("cmd.stance.reject", *STANCE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
     async def stance_reject(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
@@ -160,8 +150,7 @@ class Politicians(commands.Cog):
                         municipality=value(municipality))
 
     @stance_group.command(name=T("cmd.stance.history.name"), description=T("cmd.stance.history.description"))
-    @app_commands.rename(**_names("stance.history", STANCE_OPTIONS))
-    @app_commands.describe(**_descriptions("stance.history", STANCE_OPTIONS))
+    @options("cmd.stance.history", *STANCE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
     async def stance_history(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],

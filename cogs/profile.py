@@ -7,9 +7,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only, identity_from
-from bot.discordbot.translator import T, language_choices
-from bot.discordbot.views import respond
+from bot.discordbot.checks import coordinator_only
+from bot.discordbot.translator import T, language_choices, options
+from bot.discordbot.views import run_service
 from bot.replies import Literal
 from bot.services import profile
 from bot.services.profile_fields import CHOICES
@@ -41,47 +41,33 @@ class Profile(commands.Cog):
     @profile_group.command(name=T("cmd.profile.show.name"), description=T("cmd.profile.show.description"))
     async def profile_show(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Show the member their profile."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, profile.show)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, profile.show)
 
     @profile_group.command(name=T("cmd.profile.edit.name"), description=T("cmd.profile.edit.description"))
     async def profile_edit(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Open the profile form, filled in with what is stored."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, profile.edit)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, profile.edit)
 
     @app_commands.command(name=T("cmd.language.name"), description=T("cmd.language.description"))
     @app_commands.guild_only()
-    @app_commands.rename(language=T("cmd.language.opt.language.name"))
-    @app_commands.describe(language=T("cmd.language.opt.language.description"))
+    @options("cmd.language", "language")
     @app_commands.choices(language=language_choices())
     async def language_set(self, interaction: discord.Interaction[JobbBot], language: Choice[str]) -> None:
         """Choose the language the bot uses with this member."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, profile.set_language, language.value)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, profile.set_language, language.value)
 
     @app_commands.command(name=T("cmd.members.name"), description=T("cmd.members.description"))
     @app_commands.guild_only()
     @coordinator_only()
-    @app_commands.rename(municipality=T("cmd.members.opt.municipality.name"),
-                         industry=T("cmd.members.opt.industry.name"),
-                         experience=T("cmd.members.opt.experience.name"))
-    @app_commands.describe(municipality=T("cmd.members.opt.municipality.description"),
-                           industry=T("cmd.members.opt.industry.description"),
-                           experience=T("cmd.members.opt.experience.description"))
+    @options("cmd.members", "municipality", "industry", "experience")
     @app_commands.choices(municipality=field_choices("municipality"), industry=field_choices("industry"),
                           experience=field_choices("experience"))
     async def members_list(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
                            industry: Choice[str] | None = None, experience: Choice[str] | None = None) -> None:
         """List the onboarded members, optionally filtered."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(identity, profile.list_members, municipality=_value(municipality),
-                                       industry=_value(industry), experience=_value(experience))
-        await respond(interaction, identity, reply)
+        await run_service(interaction, profile.list_members, municipality=_value(municipality),
+                          industry=_value(industry), experience=_value(experience))
 
 
 async def setup(bot: JobbBot) -> None:

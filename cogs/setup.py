@@ -10,9 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only, identity_from
-from bot.discordbot.translator import T, language_choices
-from bot.discordbot.views import respond
+from bot.discordbot.checks import coordinator_only
+from bot.discordbot.translator import T, language_choices, options
+from bot.discordbot.views import run_service
 from bot.services import workspaces
 
 Choice = app_commands.Choice
@@ -52,22 +52,8 @@ class Setup(commands.Cog):
     @app_commands.command(name=T("cmd.setup.name"), description=T("cmd.setup.description"))
     @app_commands.guild_only()
     @coordinator_only()
-    @app_commands.rename(announcements=T("cmd.setup.opt.announcements.name"),
-                         welcome=T("cmd.setup.opt.welcome.name"),
-                         coordinators=T("cmd.setup.opt.coordinators.name"),
-                         stories=T("cmd.setup.opt.stories.name"),
-                         member_role=T("cmd.setup.opt.member_role.name"),
-                         coordinator_role=T("cmd.setup.opt.coordinator_role.name"),
-                         language=T("cmd.setup.opt.language.name"),
-                         timezone=T("cmd.setup.opt.timezone.name"))
-    @app_commands.describe(announcements=T("cmd.setup.opt.announcements.description"),
-                           welcome=T("cmd.setup.opt.welcome.description"),
-                           coordinators=T("cmd.setup.opt.coordinators.description"),
-                           stories=T("cmd.setup.opt.stories.description"),
-                           member_role=T("cmd.setup.opt.member_role.description"),
-                           coordinator_role=T("cmd.setup.opt.coordinator_role.description"),
-                           language=T("cmd.setup.opt.language.description"),
-                           timezone=T("cmd.setup.opt.timezone.description"))
+    @options("cmd.setup", "announcements", "welcome", "coordinators", "stories", "member_role",
+             "coordinator_role", "language", "timezone")
     @app_commands.choices(language=language_choices())
     async def setup_configure(self, interaction: discord.Interaction[JobbBot],
                               announcements: discord.TextChannel | None = None,
@@ -79,13 +65,10 @@ class Setup(commands.Cog):
                               timezone: app_commands.Range[str, 1, 64] | None = None,
                               stories: discord.TextChannel | discord.ForumChannel | None = None) -> None:
         """Change the settings given and show them all."""
-        identity = await identity_from(interaction)
-        reply = await self.bot.app.run(
-            identity, workspaces.configure, announcements=_id(announcements), welcome=_id(welcome),
-            coordinators=_id(coordinators), stories=_id(stories), member_role=_id(member_role),
-            coordinator_role=_id(coordinator_role),
-            language=language.value if language is not None else None, timezone=timezone)
-        await respond(interaction, identity, reply)
+        await run_service(interaction, workspaces.configure, announcements=_id(announcements),
+                          welcome=_id(welcome), coordinators=_id(coordinators), stories=_id(stories),
+                          member_role=_id(member_role), coordinator_role=_id(coordinator_role),
+                          language=language.value if language is not None else None, timezone=timezone)
 
     @setup_configure.autocomplete("timezone")
     async def timezone_autocomplete(self, interaction: discord.Interaction[JobbBot], current: str

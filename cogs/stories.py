@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import is_coordinator
-from bot.discordbot.translator import T
+from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import stories
 from cogs._civics import catalog_choices, suggest
@@ -43,22 +43,19 @@ class Stories(commands.Cog):
         await run_service(interaction, stories.start_share)
 
     @story_group.command(name=T("cmd.story.list.name"), description=T("cmd.story.list.description"))
-    @app_commands.rename(featured=T("cmd.story.list.opt.featured.name"))
-    @app_commands.describe(featured=T("cmd.story.list.opt.featured.description"))
+    @options("cmd.story.list", "featured")
     async def story_list(self, interaction: discord.Interaction[JobbBot], featured: bool | None = None) -> None:
         """List the group's stories, newest first."""
         await run_service(interaction, stories.list_stories, featured=_yes(featured))
 
     @story_group.command(name=T("cmd.story.search.name"), description=T("cmd.story.search.description"))
-    @app_commands.rename(query=T("cmd.story.search.opt.query.name"))
-    @app_commands.describe(query=T("cmd.story.search.opt.query.description"))
+    @options("cmd.story.search", "query")
     async def story_search(self, interaction: discord.Interaction[JobbBot], query: Range[str, 1, 100]) -> None:
         """Search the group's stories."""
         await run_service(interaction, stories.search, query=query)
 
     @story_group.command(name=T("cmd.story.show.name"), description=T("cmd.story.show.description"))
-    @app_commands.rename(story=T("cmd.story.show.opt.story.name"))
-    @app_commands.describe(story=T("cmd.story.show.opt.story.description"))
+    @options("cmd.story.show", "story")
     @app_commands.autocomplete(story=story_autocomplete)
     async def story_show(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
         """Show one story with its applause button."""
@@ -68,9 +65,7 @@ class Stories(commands.Cog):
 
     @story_group.command(name=T("cmd.story.feature.name"), description=T("cmd.story.feature.description"))
     @app_commands.check(is_coordinator)
-    @app_commands.rename(story=T("cmd.story.feature.opt.story.name"), remove=T("cmd.story.feature.opt.remove.name"))
-    @app_commands.describe(story=T("cmd.story.feature.opt.story.description"),
-                           remove=T("cmd.story.feature.opt.remove.description"))
+    @options("cmd.story.feature", "story", "remove")
     @app_commands.autocomplete(story=story_autocomplete)
     async def story_feature(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20],
                             remove: bool | None = None) -> None:
@@ -79,10 +74,7 @@ class Stories(commands.Cog):
 
     @story_group.command(name=T("cmd.story.export.name"), description=T("cmd.story.export.description"))
     @app_commands.check(is_coordinator)
-    @app_commands.rename(audience=T("cmd.story.export.opt.audience.name"),
-                         featured=T("cmd.story.export.opt.featured.name"))
-    @app_commands.describe(audience=T("cmd.story.export.opt.audience.description"),
-                           featured=T("cmd.story.export.opt.featured.description"))
+    @options("cmd.story.export", "audience", "featured")
     @app_commands.choices(audience=AUDIENCE_CHOICES)
     async def story_export(self, interaction: discord.Interaction[JobbBot], audience: Choice[str] | None = None,
                            featured: bool | None = None) -> None:
@@ -93,8 +85,7 @@ class Stories(commands.Cog):
                         featured=_yes(featured))
 
     @story_group.command(name=T("cmd.story.delete.name"), description=T("cmd.story.delete.description"))
-    @app_commands.rename(story=T("cmd.story.delete.opt.story.name"))
-    @app_commands.describe(story=T("cmd.story.delete.opt.story.description"))
+    @options("cmd.story.delete", "story")
     @app_commands.autocomplete(story=story_autocomplete)
     async def story_delete(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
         """Ask to confirm deleting a story."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -10,6 +12,8 @@ from discord import app_commands
 from bot.i18n import catalog
 
 log = logging.getLogger(__name__)
+
+CommandT = TypeVar("CommandT")
 
 # Discord locales we have a catalog for; every other locale shows the English base text.
 LOCALE_LANGUAGES: dict[discord.Locale, str] = {
@@ -22,6 +26,21 @@ LOCALE_LANGUAGES: dict[discord.Locale, str] = {
 def T(key: str) -> app_commands.locale_str:  # noqa: N802 - short on purpose, it wraps every command text
     """Return a translatable command text: the English catalog text, carrying its catalog key."""
     return app_commands.locale_str(catalog("en")[key], key=key)
+
+
+def options(command_key: str, *params: str) -> Callable[[CommandT], CommandT]:
+    """Name and describe a command's options from the catalog: `<command_key>.opt.<param>.name|description`.
+
+    The same as `app_commands.rename` above `app_commands.describe` with those T(...) keys, so it may stand
+    above or below the command decorator, like them.
+    """
+    rename = app_commands.rename(**{param: T(f"{command_key}.opt.{param}.name") for param in params})
+    describe = app_commands.describe(**{param: T(f"{command_key}.opt.{param}.description") for param in params})
+
+    def decorator(func: CommandT) -> CommandT:
+        return rename(describe(func))
+
+    return decorator
 
 
 def language_choices() -> list[app_commands.Choice[str]]:
