@@ -319,6 +319,13 @@ def _brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
                  timezone=actor.workspace.timezone)
 
 
+async def _asked_brief(session: AsyncSession, actor: Actor, *, topic: str = "", issue: str = "") -> Brief:
+    """The brief for a draft the member asked for: about the topic and the open issue they named (both checked)."""
+    wanted_topic = _topic(topic)
+    chosen = await _find_issue(session, actor, issue)
+    return _brief(actor, await settings_of(session, actor.workspace.id), topic=wanted_topic, issue=chosen)
+
+
 def _hashtag_for(settings: CoachingSettings, issue: drafts.IssueContext | None) -> str:
     """Use the issue's own hashtag for a draft about it, else the campaign's."""
     if issue is not None and issue.hashtag:
@@ -749,10 +756,8 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
                 issue: str = "") -> Reply:
     """Three draft tweets within X's limit, each with the hashtag, the issue's handles and share links."""
     _require_onboarded(actor)
-    wanted_topic = _topic(topic)
-    chosen = await _find_issue(session, actor, issue)
-    settings = await settings_of(session, actor.workspace.id)
-    brief = _brief(actor, settings, topic=wanted_topic, issue=chosen)
+    brief = await _asked_brief(session, actor, topic=topic, issue=issue)
+    wanted_topic, chosen = brief.topic, brief.issue
     posts: list[str] = []
     if model is not None:
         for proposed in await model.tweets(brief, brief.hashtag) or []:
@@ -780,10 +785,8 @@ async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = N
                issue: str = "") -> Reply:
     """A blog prompt: title ideas and an outline with the member's business-value angle."""
     _require_onboarded(actor)
-    wanted_topic = _topic(topic)
-    chosen = await _find_issue(session, actor, issue)
-    settings = await settings_of(session, actor.workspace.id)
-    brief = _brief(actor, settings, topic=wanted_topic, issue=chosen)
+    brief = await _asked_brief(session, actor, topic=topic, issue=issue)
+    wanted_topic, chosen = brief.topic, brief.issue
     plan = await model.blog(brief) if model is not None else None
     plan = plan or templates.blog(brief, brief.hashtag)
     fields = _blog_fields(plan)
@@ -814,9 +817,8 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     _require_onboarded(actor)
     draft = validation.clean_text(draft, text("coaching.field.text"), max_length=MAX_TEXT, required=True) or ""
     requested = _feedback_kind(kind)
-    chosen = await _find_issue(session, actor, issue)
-    settings = await settings_of(session, actor.workspace.id)
-    brief = _brief(actor, settings, issue=chosen)
+    brief = await _asked_brief(session, actor, issue=issue)
+    chosen = brief.issue
     issues = [chosen] if chosen else await _open_issues(session, actor)
     politicians = [f"@{h.lstrip('@')}" for i in issues for h in i.target_handles if h]
     politicians += [n for i in issues for n in i.target_names if n]

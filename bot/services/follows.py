@@ -83,14 +83,21 @@ def _parse(municipality: str, topic: str) -> list[tuple[str, str]]:
     return wanted
 
 
-async def follow(session: AsyncSession, actor: Actor, municipality: str = "", topic: str = "", issue: str = ""
-                 ) -> Reply:
-    """Follow municipalities, topics or an issue; without anything given, show what the member follows."""
-    member = _require_onboarded(actor)
+async def _named(session: AsyncSession, actor: Actor, municipality: str, topic: str, issue: str
+                 ) -> list[tuple[str, str]]:
+    """What a command names, as (kind, value) pairs: municipalities and topics (checked), and an issue."""
     wanted = _parse(municipality, topic)
     if issue:
         found = await civics.find_issue(session, actor.workspace.id, issue)
         wanted.append((ISSUE, str(found.id)))
+    return wanted
+
+
+async def follow(session: AsyncSession, actor: Actor, municipality: str = "", topic: str = "", issue: str = ""
+                 ) -> Reply:
+    """Follow municipalities, topics or an issue; without anything given, show what the member follows."""
+    member = _require_onboarded(actor)
+    wanted = await _named(session, actor, municipality, topic, issue)
     if not wanted:
         return await show(session, actor)
     added = [item for item in wanted if await add_follow(session, member, *item, actor.now)]
@@ -103,10 +110,7 @@ async def unfollow(session: AsyncSession, actor: Actor, municipality: str = "", 
                    ) -> Reply:
     """Stop following municipalities, topics or an issue."""
     member = _require_onboarded(actor)
-    wanted = _parse(municipality, topic)
-    if issue:
-        found = await civics.find_issue(session, actor.workspace.id, issue)
-        wanted.append((ISSUE, str(found.id)))
+    wanted = await _named(session, actor, municipality, topic, issue)
     if not wanted:
         raise UserError("follows.nothing_given")
     removed = []
