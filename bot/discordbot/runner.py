@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 
@@ -15,6 +14,7 @@ from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
 from bot.discordbot.bot import JobbBot
+from bot.platforms import stop_signals
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +48,9 @@ async def run_discord(settings: Settings) -> None:
         closing.add(task)
         task.add_done_callback(closing.discard)
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        # Windows has no loop signal handlers; there Ctrl+C still ends the process.
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop, signum)
-    try:
+    with stop_signals(stop):
         async with bot:
             await bot.start(token)
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.remove_signal_handler(signum)
 
 
 async def sync_commands(settings: Settings) -> int:

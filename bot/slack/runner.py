@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -13,6 +11,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
+from bot.platforms import stop_signals
 from bot.slack.app import build_app, web_client
 from bot.slack.directory import PLATFORM
 
@@ -83,18 +82,11 @@ async def run_slack(settings: Settings) -> None:
     app = App(settings, SystemClock())
     service = SlackService(app, settings)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        # Windows has no loop signal handlers; there Ctrl+C still ends the process.
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
     try:
-        await service.start()
-        await stop.wait()
-        log.info("Stopping")
+        with stop_signals(lambda _: stop.set()):
+            await service.start()
+            await stop.wait()
+            log.info("Stopping")
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.remove_signal_handler(signum)
         await service.close()
         await app.close()
