@@ -27,6 +27,12 @@ def text(key: str, **params: Any) -> Text:
     return Text(key, params)
 
 
+def more_than_shown(key: str, total: int, shown: int) -> Text | str:
+    """The "…and N more" line (the catalog text `key`, given the count) under a list of `total` items cut
+    at `shown`; empty when nothing was cut."""
+    return text(key, count=total - shown) if total > shown else ""
+
+
 @dataclass(frozen=True)
 class Literal:
     """User-written or proper-noun text shown as it is, never looked up in a catalog."""

@@ -36,6 +36,7 @@ from bot.replies import (
     Reply,
     Text,
     When,
+    more_than_shown,
     text,
 )
 from bot.services import activity, civics, drafts, follows, media, mydata, stances
@@ -451,10 +452,9 @@ async def overview(session: AsyncSession, actor: Actor, issue: str = "") -> Repl
                           if ask.answer else ""))
     asked = sum(1 for r in rows if r[0].asked_at is not None)
     answered = sum(1 for r in rows if r[0].answer is not None)
-    more = len(rows) - OVERVIEW_SHOWN
     return Reply(title=title,
                  body=text("asks.overview.body", lines=Join(tuple(lines), "\n", "• "),
-                           more=text("asks.overview.more", count=more) if more > 0 else ""),
+                           more=more_than_shown("asks.overview.more", len(rows), OVERVIEW_SHOWN)),
                  fields=(Field(text("asks.overview.totals"),
                                text("asks.overview.counts", assigned=len(rows), asked=asked, answered=answered)),))
 

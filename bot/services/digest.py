@@ -33,7 +33,19 @@ from bot.models import (
     Story,
     Workspace,
 )
-from bot.replies import Attachment, Channel, Field, Join, Literal, Renderable, Reply, Text, When, text
+from bot.replies import (
+    Attachment,
+    Channel,
+    Field,
+    Join,
+    Literal,
+    Renderable,
+    Reply,
+    Text,
+    When,
+    more_than_shown,
+    text,
+)
 from bot.services import activity, civics, coaching, onboarding, stories
 from bot.services.context import Actor, audit
 
@@ -158,9 +170,8 @@ def members_field(found: Figures) -> Field:
     names = found.new_members
     value: Renderable = text("digest.none")
     if names:
-        more = len(names) - NAMES_SHOWN
         value = text("digest.members.names", names=Join(tuple(Literal(n) for n in names[:NAMES_SHOWN])),
-                     more=text("digest.more", count=more) if more > 0 else "")
+                     more=more_than_shown("digest.more", len(names), NAMES_SHOWN))
     return Field(text("digest.members.title", count=len(names)), value)
 
 

@@ -33,6 +33,7 @@ from bot.replies import (
     Reply,
     Text,
     When,
+    more_than_shown,
     text,
 )
 from bot.services import asks, civics, drafts, follows, media, stances
@@ -297,10 +298,9 @@ async def list_issues(session: AsyncSession, actor: Actor, status: str = "", mun
                        status=text("issues.line.closed", outcome=text(f"issues.outcome.{i.outcome}"))
                        if i.status == civics.CLOSED else "")
                   for i in rows[:LISTED])
-    more = len(rows) - LISTED
     return Reply(title=text("issues.title", count=len(rows)),
                  body=text("issues.body", lines=Join(lines, "\n", "• "),
-                           more=text("issues.more", count=more) if more > 0 else ""))
+                           more=more_than_shown("issues.more", len(rows), LISTED)))
 
 
 async def show(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:

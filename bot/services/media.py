@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import validation
 from bot.errors import UserError
 from bot.models import MediaContact
-from bot.replies import Choice, Join, Literal, Reply, Text, text
+from bot.replies import Choice, Join, Literal, Reply, Text, more_than_shown, text
 from bot.services import civics
 from bot.services.context import Actor, audit
 
@@ -93,10 +93,9 @@ async def list_media(session: AsyncSession, actor: Actor, municipality: str = ""
     rows = list(await session.scalars(query.order_by(MediaContact.municipality, MediaContact.name_key)))
     if not rows:
         return Reply(body=text("media.none"))
-    more = len(rows) - LISTED
     return Reply(title=text("media.title", count=len(rows)),
                  body=text("media.body", lines=Join(tuple(_line(m) for m in rows[:LISTED]), "\n", "• "),
-                           more=text("media.more", count=more) if more > 0 else ""))
+                           more=more_than_shown("media.more", len(rows), LISTED)))
 
 
 async def remove(session: AsyncSession, actor: Actor, media: str = "", municipality: str = "") -> Reply:

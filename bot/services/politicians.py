@@ -23,7 +23,7 @@ from bot.actions import action
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Politician
-from bot.replies import Attachment, Button, ButtonStyle, Join, Literal, Reply, Text, text
+from bot.replies import Attachment, Button, ButtonStyle, Join, Literal, Reply, Text, more_than_shown, text
 from bot.services import civics
 from bot.services.context import Actor, audit, workspace_row
 
@@ -204,10 +204,9 @@ async def list_politicians(session: AsyncSession, actor: Actor, municipality: st
     rows.sort(key=lambda p: (p.municipality, civics.party_key(p.party), p.name_key, p.id))
     if not rows:
         return Reply(body=text("politicians.none"))
-    more = len(rows) - LISTED
     return Reply(title=text("politicians.title", count=len(rows)),
                  body=text("politicians.body", lines=Join(tuple(_line(p) for p in rows[:LISTED]), "\n", "• "),
-                           more=text("politicians.more", count=more) if more > 0 else ""))
+                           more=more_than_shown("politicians.more", len(rows), LISTED)))
 
 
 # -- CSV ----------------------------------------------------------------------------------------------------
@@ -339,9 +338,8 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
         log.info("A politician import in workspace %s was refused: %d problem rows", actor.workspace.id,
                  len(problems))
         shown = tuple(text("csv.problem_line", line=p.line, problem=p.problem) for p in problems[:PROBLEMS_SHOWN])
-        more = len(problems) - PROBLEMS_SHOWN
         raise UserError("csv.refused", count=len(problems), rows=len(rows),
-                        problems=Join(shown, "\n", "• "), more=text("csv.more", count=more) if more > 0 else "")
+                        problems=Join(shown, "\n", "• "), more=more_than_shown("csv.more", len(problems), PROBLEMS_SHOWN))
 
     report: list[Text] = []
     counts = {"added": 0, "updated": 0, "unchanged": 0}
@@ -369,10 +367,9 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
                            party=Literal(values["party"])))
     await session.flush()
     audit(session, actor, "politicians.imported", file=filename[:100], **counts)
-    more = len(report) - REPORT_LINES
     return Reply(title=text("csv.imported.title", **counts),
                  body=text("csv.imported.body", lines=Join(tuple(report[:REPORT_LINES]), "\n", "• "),
-                           more=text("csv.more", count=more) if more > 0 else ""))
+                           more=more_than_shown("csv.more", len(report), REPORT_LINES)))
 
 
 async def export_csv(session: AsyncSession, actor: Actor, municipality: str = "") -> Reply:

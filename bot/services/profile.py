@@ -12,7 +12,7 @@ from bot.actions import action, form
 from bot.errors import UserError
 from bot.i18n import LANGUAGES
 from bot.models import Member
-from bot.replies import Button, ButtonStyle, Field, Form, Join, Literal, Reply, Text, text
+from bot.replies import Button, ButtonStyle, Field, Form, Join, Literal, Reply, Text, more_than_shown, text
 from bot.services.context import Actor
 from bot.services.profile_fields import CHOICES, PROFILE_FIELDS, choice_label, parse_profile
 
@@ -115,7 +115,6 @@ async def list_members(session: AsyncSession, actor: Actor, *, municipality: str
                        municipality=choice_label("municipality", m.municipality),
                        experience=choice_label("experience", m.experience)) for m in members[:MEMBERS_SHOWN])
     body = Join(lines, separator="\n", bullet="• ")
-    more = len(members) - MEMBERS_SHOWN
     return Reply(title=text("members.title", count=len(members)),
-                 body=text("members.body", lines=body, more=text("members.more", count=more) if more > 0 else ""),
+                 body=text("members.body", lines=body, more=more_than_shown("members.more", len(members), MEMBERS_SHOWN)),
                  fields=(Field(text("members.filters"), Join(tuple(shown_filters))),) if shown_filters else ())

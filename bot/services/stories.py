@@ -40,6 +40,7 @@ from bot.replies import (
     PostToChannel,
     Reply,
     Text,
+    more_than_shown,
     text,
 )
 from bot.services import civics, coaching, mydata, workspaces
@@ -248,9 +249,8 @@ def _lines(rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]) -> t
 
 
 def _listing(title: Text, rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]) -> Reply:
-    more = len(rows) - LISTED
     return Reply(title=title, body=text("stories.list.body", lines=Join(_lines(rows, counts), "\n"),
-                                        more=text("stories.list.more", count=more) if more > 0 else ""),
+                                        more=more_than_shown("stories.list.more", len(rows), LISTED)),
                  fields=(Field(text("stories.list.how_title"), text("stories.list.how")),))
 
 
