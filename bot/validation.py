@@ -144,6 +144,13 @@ def day_list_label(days: Iterable[int]) -> Literal:
     return Literal(", ".join(str(day) for day in days))
 
 
+def refuse_unknown_fields(given: Iterable[str], allowed: Iterable[str]) -> None:
+    """Refuse field names a command does not have (a caller's mistake, e.g. a typo in a console option)."""
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+
+
 def collect(problems: list[FieldProblem]) -> None:
     """Raise all problems of a form at once (or the only one as it is)."""
     if len(problems) == 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import validation
+from bot.errors import UserError
 from bot.i18n import render
 from bot.replies import text
 from bot.services import asks, countdowns
@@ -40,3 +41,11 @@ def test_rounds_start_a_day_before_and_stages_may_fall_on_the_day_itself():
 
 def test_days_are_shown_as_they_are_typed():
     assert render(validation.day_list_label([21, 14]), "sv") == "21, 14"
+
+
+def test_fields_a_command_does_not_have_are_named_in_the_refusal():
+    validation.refuse_unknown_fields({"title": "x"}, ("title", "summary"))
+    with pytest.raises(UserError) as raised:
+        validation.refuse_unknown_fields({"title": "x", "zz": "1", "aa": ""}, ("title", "summary"))
+    assert raised.value.text.key == "errors.unknown_fields"
+    assert raised.value.text.params["fields"] == "aa, zz"

@@ -159,9 +159,7 @@ async def create(session: AsyncSession, actor: Actor, title: str = "", summary: 
 async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: str) -> Reply:
     """Change the fields given; a material change (time, body, place, title, hashtag) alerts the followers again."""
     actor.require_coordinator()
-    unknown = sorted(set(changes) - set(FIELD_NAMES))
-    if unknown:
-        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+    validation.refuse_unknown_fields(changes, FIELD_NAMES)
     found = await civics.find_issue(session, actor.workspace.id, issue)
     if found.status != civics.OPEN:
         raise UserError("issues.closed_already", title=Literal(found.title))

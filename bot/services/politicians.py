@@ -140,9 +140,7 @@ async def add(session: AsyncSession, actor: Actor, name: str = "", party: str = 
 async def edit(session: AsyncSession, actor: Actor, politician: str = "", **changes: str) -> Reply:
     """Change the fields given of a politician (found by name, or by #number when several share the name)."""
     actor.require_coordinator()
-    unknown = sorted(set(changes) - set(COLUMNS))
-    if unknown:
-        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+    validation.refuse_unknown_fields(changes, COLUMNS)
     person = await civics.find_politician(session, actor.workspace.id, politician)
     given = {name: value for name, value in changes.items() if value is not None and value != ""}
     if not given:

@@ -65,9 +65,7 @@ async def edit(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
 async def update(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
     """Change the fields given; every value is checked before anything is stored."""
     member = _require_onboarded(actor)
-    unknown = sorted(set(values) - {f.name for f in PROFILE_FIELDS})
-    if unknown:
-        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+    validation.refuse_unknown_fields(values, (f.name for f in PROFILE_FIELDS))
     if not values:
         raise UserError("profile.nothing_to_change")
     changes = parse_profile(values, partial=True)

@@ -65,10 +65,7 @@ async def configure(session: AsyncSession, actor: Actor, **changes: str | None) 
     """Change the settings given (channel and role ids as the platform names them); show them all."""
     actor.require_coordinator()
     workspace = actor.workspace
-    allowed = {*CHANNEL_SETTINGS, *ROLE_SETTINGS, "language", "timezone"}
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        raise UserError("errors.unknown_fields", fields=", ".join(unknown))
+    validation.refuse_unknown_fields(changes, {*CHANNEL_SETTINGS, *ROLE_SETTINGS, "language", "timezone"})
     given = {name: value for name, value in changes.items() if value}
     language = given.get("language")
     if language is not None:
