@@ -39,7 +39,7 @@ class Activity(commands.Cog):
                   link: Range[str, 1, 300] | None = None) -> None:
         """Log what the member did, or tried."""
         await run_service(interaction, activity.did, kind=kind.value, status=value(status), issue=issue or "",
-                        link=link or "")
+                          link=link or "")
 
     @app_commands.command(name=T("cmd.stats.name"), description=T("cmd.stats.description"))
     @app_commands.guild_only()

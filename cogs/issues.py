@@ -96,7 +96,7 @@ class Issues(commands.Cog):
                             voted_for: Range[str, 1, 500] | None = None) -> None:
         """Record how the vote went and close the issue; followers get a follow-up."""
         await run_service(interaction, countdowns.record_outcome, issue=issue, result=result.value, note=note or "",
-                        voted_for=voted_for or "")
+                          voted_for=voted_for or "")
 
     @issue_group.command(name=T("cmd.issue.countdown.name"), description=T("cmd.issue.countdown.description"))
     @coordinator_only()
@@ -178,7 +178,7 @@ class Issues(commands.Cog):
                             committee: Range[str, 1, 100] | None = None) -> None:
         """Enter a body's seats per party."""
         await run_service(interaction, stances.set_seats, municipality=municipality.value, body=body.value,
-                        seats=seats, committee=committee or "")
+                          seats=seats, committee=committee or "")
 
     @council_group.command(name=T("cmd.council.show.name"), description=T("cmd.council.show.description"))
     @options("cmd.council.show", "municipality", "body", "committee")
@@ -187,7 +187,7 @@ class Issues(commands.Cog):
                            body: Choice[str], committee: Range[str, 1, 100] | None = None) -> None:
         """Show a body's seats per party."""
         await run_service(interaction, stances.show_seats, municipality=municipality.value, body=body.value,
-                        committee=committee or "")
+                          committee=committee or "")
 
     @app_commands.command(name=T("cmd.hashtag.name"), description=T("cmd.hashtag.description"))
     @app_commands.guild_only()

@@ -90,7 +90,7 @@ class Politicians(commands.Cog):
                               body: Choice[str] | None = None, party: Range[str, 1, 40] | None = None) -> None:
         """List the politicians."""
         await run_service(interaction, politicians.list_politicians, municipality=value(municipality), body=value(body),
-                        party=party or "")
+                          party=party or "")
 
     @politician_group.command(name=T("cmd.politician.import.name"),
                               description=T("cmd.politician.import.description"))
@@ -125,7 +125,7 @@ class Politicians(commands.Cog):
                          municipality: Choice[str] | None = None) -> None:
         """Set a politician's stance on an issue."""
         await run_service(interaction, stances.set_stance, issue=issue, politician=politician, stance=stance.value,
-                        source=source or "", municipality=value(municipality))
+                          source=source or "", municipality=value(municipality))
 
     @stance_group.command(name=T("cmd.stance.confirm.name"), description=T("cmd.stance.confirm.description"))
     @coordinator_only()
@@ -136,7 +136,7 @@ class Politicians(commands.Cog):
                              politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Confirm a member's report of a stance."""
         await run_service(interaction, stances.confirm, issue=issue, politician=politician,
-                        municipality=value(municipality))
+                          municipality=value(municipality))
 
     @stance_group.command(name=T("cmd.stance.reject.name"), description=T("cmd.stance.reject.description"))
     @coordinator_only()
@@ -147,7 +147,7 @@ class Politicians(commands.Cog):
                             politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Reject a member's report of a stance."""
         await run_service(interaction, stances.reject, issue=issue, politician=politician,
-                        municipality=value(municipality))
+                          municipality=value(municipality))
 
     @stance_group.command(name=T("cmd.stance.history.name"), description=T("cmd.stance.history.description"))
     @options("cmd.stance.history", *STANCE_OPTIONS)
@@ -157,7 +157,7 @@ class Politicians(commands.Cog):
                              politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Show a politician's stances on an issue over time."""
         await run_service(interaction, stances.history, issue=issue, politician=politician,
-                        municipality=value(municipality))
+                          municipality=value(municipality))
 
 
 async def setup(bot: JobbBot) -> None:

@@ -82,7 +82,7 @@ class Stories(commands.Cog):
         # Writing the files of many stories may take a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, stories.export, audience=audience.value if audience is not None else "",
-                        featured=_yes(featured))
+                          featured=_yes(featured))
 
     @story_group.command(name=T("cmd.story.delete.name"), description=T("cmd.story.delete.description"))
     @options("cmd.story.delete", "story")
