@@ -44,6 +44,10 @@ HARSH_WORDS = (
     "corrupt", "disgrace", "disgraceful", "shameful", "pathetic", "clowns", "morons",
 )
 _WORD = re.compile(r"[^\W\d_]+", re.U)
+# A sentence or a clause with the marks that end it and the space after them (a mark inside a link is no end).
+# An @mention or a #hashtag standing as a word (not the @ of an e-mail address).
+_TAG = re.compile(r"(?<![\w@#])[@#]\w+")
+_CLAUSE = re.compile(r".+?(?:[.!?…,;:]+(?:\s+|$)|$)", re.S)
 _HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,15})\b")
 _EXCLAMATIONS = re.compile(r"!{2,}")
 
@@ -113,13 +117,14 @@ def _letters(word: str) -> str:
     return "".join(_WORD.findall(word))
 
 
-def _harsh_word(draft: str) -> str | None:
+def harsh_word(draft: str) -> str | None:
+    """The first harsh word (an insult) in a text, or None."""
     folded = " " + " ".join(_WORD.findall(fold(draft))) + " "
     return next((word for word in HARSH_WORDS if f" {word} " in folded), None)
 
 
 def _tone(draft: str) -> Finding:
-    harsh = _harsh_word(draft)
+    harsh = harsh_word(draft)
     if harsh is not None:
         problem = text("coaching.rule.tone.harsh", word=harsh)
     elif _shouting(draft):
@@ -197,6 +202,21 @@ def calm(draft: str) -> str:
     return _EXCLAMATIONS.sub("!", " ".join(words))
 
 
+def without_harsh_words(draft: str) -> str:
+    """Leave out the sentences and clauses that carry a harsh word, and nothing else.
+
+    The improved version must not repeat what the feedback asks the member to drop.
+    """
+    clauses = _CLAUSE.findall(draft)
+    if all(harsh_word(clause) is None for clause in clauses):
+        return draft
+    # A clause with a harsh word goes, but for its @mentions and #hashtags: they reach the politician and allies.
+    parts = [clause if harsh_word(clause) is None else "".join(f"{tag} " for tag in _TAG.findall(clause))
+             for clause in clauses]
+    left = "".join(parts).strip().rstrip(",;:").rstrip()
+    return left[:1].upper() + left[1:]
+
+
 def _sentence(body: str) -> str:
     """End a text with a full stop when it ends without one, so that added sentences read as sentences."""
     return body if not body or body[-1] in ".!?…:" else body + "."
@@ -207,7 +227,7 @@ def improve(draft: str, brief: Brief, hashtag: str, kind: str, findings: list[Fi
     failing = {f.rule for f in findings if not f.ok}
     body = " ".join(draft.split()) if kind == TWEET else draft.strip()
     if "tone" in failing:
-        body = calm(body)
+        body = calm(without_harsh_words(body))
     head: list[str] = []
     if "business" in failing or "question" in failing:
         body = _sentence(body)
@@ -227,9 +247,12 @@ def improve(draft: str, brief: Brief, hashtag: str, kind: str, findings: list[Fi
     def build(core: str) -> str:
         separator = " " if kind == TWEET else "\n\n"
         added = " ".join(tail)
-        start = " ".join([*head, core])
-        return f"{start}{separator}{added}" if added else start
+        start = " ".join(part for part in (*head, core) if part)  # the core is empty when all was harsh
+        return separator.join(part for part in (start, added) if part)
 
+    if not build(body):
+        # All the member wrote was harsh and nothing else was missing: offer the question to ask instead.
+        body = translate("coaching.improve.question", brief.language)
     if kind == TWEET and not shareable(build(body), hashtag):
         budget = X_LIMIT - x_length(" ".join([*head, *tail])) - 2
         body = cut(body, budget)

@@ -863,6 +863,8 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
 
 
 def _usable_improvement(improved: str, kind: str, hashtag: str) -> bool:
+    if rules.harsh_word(improved) is not None:
+        return False  # the model repeated an insult the feedback asks the member to drop
     if kind == rules.TWEET:
         return templates.shareable(improved, hashtag) and templates.has_tag(improved, hashtag)
     return len(improved) <= MAX_TEXT

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.coach import templates
+from bot.coach import rules, templates
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import AuditLog, CoachingProgress, Member, Reminder
@@ -355,7 +355,32 @@ async def test_feedback_puts_the_three_most_important_fixes_first_and_improves_i
     assert "#BlekingeFöretagare" in more and "Ställ en fråga" in more
     improved = field(reply, "Förbättrad version")
     assert fits_x(improved) and "#BlekingeFöretagare" in improved and "?" in improved
-    assert improved.startswith("Kommunen är inkompetent! Fixa parkeringen vid torget")
+    # The improved version drops what the feedback asks the member to drop, and keeps the rest of their words.
+    assert improved.startswith("Fixa parkeringen vid torget")
+    assert "inkompetent" not in improved.lower() and "!!" not in improved
+
+
+@pytest.mark.parametrize(("draft", "kept"), [
+    ("Bra jobbat med torget. Men avgiften är en skandal! Hur tänker ni?", "Bra jobbat med torget. Hur tänker ni?"),
+    ("Ni idioter, fixa parkeringen.", "Fixa parkeringen."),
+    ("@kommunalrad_kk ni är idioter! Fixa det. #ParkeraKarlskrona", "@kommunalrad_kk Fixa det. #ParkeraKarlskrona"),
+    ("Läs https://example.se/a,b. Fy fan!", "Läs https://example.se/a,b."),
+    ("Mejla a@b.se, idioter", "Mejla a@b.se"),
+    ("Ni är idioter", ""),
+    ("Parkeringen är viktig, tycker vi.", "Parkeringen är viktig, tycker vi."),
+])
+def test_harsh_clauses_go_but_mentions_hashtags_and_the_rest_stay(draft: str, kept: str):
+    assert rules.without_harsh_words(draft) == kept
+
+
+async def test_an_improved_version_of_nothing_but_insults_still_offers_something_to_post(app: App):
+    await onboard(app)
+
+    reply = await app.run(ANNA, coaching.feedback, draft="Ni är idioter")
+
+    improved = field(reply, "Förbättrad version")
+    assert "idiot" not in improved.lower()
+    assert "Annas Blommor" in improved and "?" in improved and "#BlekingeFöretagare" in improved
 
 
 async def test_feedback_knows_the_issues_politician_and_media(app: App, issues):

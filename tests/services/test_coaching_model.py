@@ -229,3 +229,14 @@ async def test_the_app_creates_the_model_client_only_with_a_key_and_closes_it(se
     assert isinstance(app.coach, CoachModel) and app.coach.timeout == 2.0 and app.coach.model == "m"
     await app.close()
     assert app.coach._client.is_closed()
+
+
+async def test_an_improved_version_from_the_model_that_repeats_an_insult_is_replaced(
+        app: App, fake: FakeOpenAI, model: CoachModel):
+    await onboard(app)
+    fake.answer({"comments": ["Lugnare ton."], "improved": "Kommunen är inkompetent. Fixa det! #BlekingeFöretagare"})
+
+    reply = await app.run(ANNA, coaching.feedback, model, draft="Kommunen är inkompetent, fixa parkeringen")
+
+    improved = field(reply, "Förbättrad version")
+    assert "inkompetent" not in improved and improved.startswith("Fixa parkeringen")
