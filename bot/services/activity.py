@@ -107,12 +107,6 @@ def kind_label(kind: str) -> Text:
 # -- logging an action ------------------------------------------------------------------------------------------
 
 
-def _require_onboarded(actor: Actor) -> Member:
-    if actor.member.onboarded_at is None:
-        raise UserError("profile.not_onboarded")
-    return actor.member
-
-
 async def record(session: AsyncSession, actor: Actor, kind: str, status: str = DONE, issue_id: int | None = None,
                  link: str | None = None, source: str | None = None) -> Action:
     """Log what a member did or tried; an attempt gets a retry reminder, a done action may reach a coaching step.
@@ -176,7 +170,7 @@ def _status(raw: str) -> str:
 async def did(session: AsyncSession, actor: Actor, kind: str = "", status: str = "", issue: str = "",
               link: str = "") -> Reply:
     """Log what the member did (or only tried), optionally for an issue and with a link."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     values = civics.read_all({
         "kind": lambda: _kind(kind),
         "status": lambda: _status(status),
@@ -229,7 +223,7 @@ async def _log_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     issue_ref, _, status = rest.partition("-")
     if kind not in KINDS or status not in STATUSES or not issue_ref.isdigit():
         raise UserError("errors.unknown_button")
-    _require_onboarded(actor)
+    actor.require_onboarded()
     found = await pressed_row(session, actor, Issue, issue_ref) if issue_ref != "0" else None
     logged, step = await _record(session, actor, kind, status, found.id if found else None, None, BUTTON_SOURCE)
     return await _logged_reply(session, actor, logged, found, step)
@@ -361,7 +355,7 @@ def count_lines(rows: Sequence[tuple[str, str]]) -> list[Text]:
 @action(STATS_ACTION)
 async def stats(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Show the member's own actions, stories, coaching steps and streak."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     zone = actor.workspace.timezone
     rows = (await session.execute(select(Action.kind, Action.status, Action.created_at)
                                   .where(Action.member_id == member.id))).all()
@@ -415,7 +409,7 @@ async def _set_leaderboard(session: AsyncSession, actor: Actor, wanted: bool) ->
 @action(JOIN_ACTION)
 async def leaderboard_join(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Take part in the leaderboard: the member's name and counts are shown to the group."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     changed = await _set_leaderboard(session, actor, True)
     return Reply(body=text("activity.leaderboard.joined" if changed else "activity.leaderboard.already_in"),
                  buttons=(_board_button(True),))
@@ -424,7 +418,7 @@ async def leaderboard_join(session: AsyncSession, actor: Actor, _arg: str = "") 
 @action(LEAVE_ACTION)
 async def leaderboard_leave(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Leave the leaderboard: the member is no longer shown."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     changed = await _set_leaderboard(session, actor, False)
     return Reply(body=text("activity.leaderboard.left" if changed else "activity.leaderboard.already_out"),
                  buttons=(_board_button(False),))

@@ -286,12 +286,6 @@ def answer_buttons(issue_id: int) -> tuple[Button, ...]:
 
 # -- members ----------------------------------------------------------------------------------------------------
 
-def _require_onboarded(actor: Actor) -> Member:
-    if actor.member.onboarded_at is None:
-        raise UserError("profile.not_onboarded")
-    return actor.member
-
-
 async def _my_asks(session: AsyncSession, member: Member, issue: Issue) -> list[Ask]:
     return list(await session.scalars(select(Ask).where(Ask.issue_id == issue.id, Ask.member_id == member.id)
                                       .order_by(Ask.id.desc())))
@@ -306,7 +300,7 @@ async def _adhoc_round(session: AsyncSession, member: Member, issue: Issue) -> i
 
 async def my_question(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
     """Give the member their question about an issue now: their current target, or a new one."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     found = await civics.find_issue(session, actor.workspace.id, issue, open_only=True)
     mine = await _my_asks(session, member, found)
     current = next((a for a in mine if a.asked_at is None and a.politician_id is not None), None)
@@ -335,7 +329,7 @@ def asked_form(issue_id: int) -> Form:
 
 @action(ASKED_ACTION)
 async def _asked_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
-    _require_onboarded(actor)
+    actor.require_onboarded()
     issue = await pressed_row(session, actor, Issue, arg)
     return Reply(form=asked_form(issue.id))
 
@@ -349,7 +343,7 @@ async def _asked_submitted(session: AsyncSession, actor: Actor, values: Mapping[
 async def mark_asked(session: AsyncSession, actor: Actor, issue: str = "", link: str = "", politician: str = ""
                      ) -> Reply:
     """Record that the member asked their politician (or the one named), with a link to the question."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     found = await civics.find_issue(session, actor.workspace.id, issue)
     url = validation.web_url(link, text("asks.form.link"))
     if url is None:
@@ -390,7 +384,7 @@ async def _answer_pressed(session: AsyncSession, actor: Actor, arg: str) -> Repl
 
 async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answer: str) -> Reply:
     """Record what the politician answered; a stance shows on the map as reported until a coordinator confirms."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     mine = [a for a in await _my_asks(session, member, issue) if a.politician_id is not None]
     ask = next((a for a in mine if a.asked_at is not None and a.answer is None), None) or \
         next((a for a in mine if a.asked_at is not None), None) or next(iter(mine), None)

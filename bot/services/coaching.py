@@ -292,12 +292,6 @@ def streak_text(weeks: int) -> Text:
 # -- what a draft knows about the member ------------------------------------------------------------------------
 
 
-def _require_onboarded(actor: Actor) -> Member:
-    if actor.member.onboarded_at is None:
-        raise UserError("profile.not_onboarded")
-    return actor.member
-
-
 def _town(member: Member) -> Renderable:
     if member.municipality and member.municipality != "other":
         return choice_label("municipality", member.municipality)
@@ -444,7 +438,7 @@ async def first_step(session: AsyncSession, actor: Actor) -> Text:
 
 async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | None = None) -> Reply:
     """Show the member's next step: why it pays off, an example, a ready draft, and buttons to mark it done."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     workspace = actor.workspace
     settings = await settings_of(session, workspace.id)
     active, finished, current = _position(await ladder(session, workspace.id), await _done(session, member.id))
@@ -558,7 +552,7 @@ def _find_step(rows: Sequence[CoachingStep], raw: str) -> CoachingStep:
 
 async def done(session: AsyncSession, actor: Actor, *, step: str = "", link: str = "") -> Reply:
     """Mark a step done (the current one unless named), with an optional link as evidence; show the bar move."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     url = validation.web_url(link, text("coaching.field.link"))
     rows = await _stored_ladder(session, actor.workspace.id, actor.now)
     finished_before = await _done(session, member.id)
@@ -641,7 +635,7 @@ async def _done_pressed(session: AsyncSession, actor: Actor, arg: str = "") -> R
 
 @action(DONE_LINK_ACTION)
 async def _done_link_pressed(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
-    _require_onboarded(actor)
+    actor.require_onboarded()
     return Reply(form=done_form(arg))
 
 
@@ -653,7 +647,7 @@ async def _done_submitted(session: AsyncSession, actor: Actor, values: Mapping[s
 @action(UNDO_ACTION)
 async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     """Take back a step marked done by mistake."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     rows = await _stored_ladder(session, actor.workspace.id, actor.now)
     row = _find_step(rows, arg)
     result = await session.execute(delete(CoachingProgress).where(CoachingProgress.member_id == member.id,
@@ -669,7 +663,7 @@ async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
 
 async def progress(session: AsyncSession, actor: Actor) -> Reply:
     """Show the whole ladder with the member's finished steps, the bar, the streak and the nudges."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     steps = await ladder(session, actor.workspace.id)
     finished_steps = await _done(session, member.id)
     active, finished, current = _position(steps, finished_steps)
@@ -721,7 +715,7 @@ async def _member_state(session: AsyncSession, actor: Actor) -> CoachingMember:
 @action(PAUSE_ACTION)
 async def pause(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Stop the weekly nudges for this member until they resume."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     state = await _member_state(session, actor)
     if state.paused:
         return Reply(body=text("coaching.pause.already"), buttons=(_resume_button(),))
@@ -736,7 +730,7 @@ def _resume_button() -> Button:
 @action(RESUME_ACTION)
 async def resume(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Start the weekly nudges again; asking for them also turns on DM reminders in the profile."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     state = await _member_state(session, actor)
     state.paused, state.paused_at, state.updated_at = False, None, actor.now
     turned_on = not member.dm_reminders
@@ -755,7 +749,7 @@ async def resume(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
 async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, topic: str = "",
                 issue: str = "") -> Reply:
     """Three draft tweets within X's limit, each with the hashtag, the issue's handles and share links."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     brief = await _asked_brief(session, actor, topic=topic, issue=issue)
     wanted_topic, chosen = brief.topic, brief.issue
     posts: list[str] = []
@@ -784,7 +778,7 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
 async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, topic: str = "",
                issue: str = "") -> Reply:
     """A blog prompt: title ideas and an outline with the member's business-value angle."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     brief = await _asked_brief(session, actor, topic=topic, issue=issue)
     wanted_topic, chosen = brief.topic, brief.issue
     plan = await model.blog(brief) if model is not None else None
@@ -814,7 +808,7 @@ def _feedback_kind(raw: str) -> str:
 async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, draft: str = "",
                    issue: str = "", kind: str = "") -> Reply:
     """Feedback on a draft: the three most important fixes first, then an improved version in the member's voice."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     draft = validation.clean_text(draft, text("coaching.field.text"), max_length=MAX_TEXT, required=True) or ""
     requested = _feedback_kind(kind)
     brief = await _asked_brief(session, actor, issue=issue)

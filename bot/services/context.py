@@ -47,6 +47,12 @@ class Actor:
         if not self.is_coordinator:
             raise NotCoordinator
 
+    def require_onboarded(self) -> Member:
+        """Refuse (pointing to /onboard) unless the actor has onboarded; return their member row."""
+        if self.member.onboarded_at is None:
+            raise UserError("profile.not_onboarded")
+        return self.member
+
 
 def language_of(member: Member | None, workspace: Workspace) -> str:
     """Return the member's own language, or the workspace's."""

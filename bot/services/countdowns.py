@@ -618,14 +618,8 @@ async def _plan_live(session: AsyncSession, reminder: Reminder, now: datetime) -
 
 # -- pledges ----------------------------------------------------------------------------------------------------
 
-def _require_onboarded(actor: Actor) -> Member:
-    if actor.member.onboarded_at is None:
-        raise UserError("profile.not_onboarded")
-    return actor.member
-
-
 async def _make_pledge(session: AsyncSession, actor: Actor, issue: Issue, kind: str) -> Reply:
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     if issue.status != civics.OPEN or issue.decision_at <= actor.now:
         raise UserError("pledge.too_late", title=Literal(issue.title))
     zone = actor.workspace.timezone
@@ -665,7 +659,7 @@ async def _issue_for_pledge(session: AsyncSession, actor: Actor, issue: str) -> 
 
 async def pledge(session: AsyncSession, actor: Actor, issue: str = "", kind: str = "") -> Reply:
     """Promise to act before a decision; without a kind, show the buttons; without anything, your pledges."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     if not issue and not kind:
         return await my_pledges(session, actor)
     found = await _issue_for_pledge(session, actor, issue)
@@ -689,7 +683,7 @@ async def pledge_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply
 
 
 async def _own_pledge(session: AsyncSession, actor: Actor, arg: str) -> Pledge:
-    _require_onboarded(actor)
+    actor.require_onboarded()
     row = await pressed_row(session, actor, Pledge, arg)
     if row.member_id != actor.member.id:
         raise UserError("pledge.not_yours")
@@ -758,7 +752,7 @@ async def _open_pledges(session: AsyncSession, member_id: int, issue_id: int | N
 
 async def my_pledges(session: AsyncSession, actor: Actor, issue: Issue | None = None) -> Reply:
     """Show the member's pledges (on one issue, or on every issue still open or just decided)."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     query = (select(Pledge, Issue).join(Issue, Issue.id == Pledge.issue_id)
              .where(Pledge.member_id == member.id).order_by(Issue.decision_at, Pledge.id))
     if issue is not None:

@@ -32,12 +32,6 @@ def issue_buttons(issue_id: int) -> tuple[Button, ...]:
             Button(text("follows.button.help"), HELP_ACTION, str(issue_id), ButtonStyle.SUCCESS))
 
 
-def _require_onboarded(actor: Actor) -> Member:
-    if actor.member.onboarded_at is None:
-        raise UserError("profile.not_onboarded")
-    return actor.member
-
-
 def following(issue: Issue) -> Select[tuple[int]]:
     """The ids of the members who follow an issue, its municipality or one of its topics (onboarded or not)."""
     matches = or_(and_(Follow.kind == MUNICIPALITY, Follow.value == issue.municipality),
@@ -96,7 +90,7 @@ async def _named(session: AsyncSession, actor: Actor, municipality: str, topic: 
 async def follow(session: AsyncSession, actor: Actor, municipality: str = "", topic: str = "", issue: str = ""
                  ) -> Reply:
     """Follow municipalities, topics or an issue; without anything given, show what the member follows."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     wanted = await _named(session, actor, municipality, topic, issue)
     if not wanted:
         return await show(session, actor)
@@ -109,7 +103,7 @@ async def follow(session: AsyncSession, actor: Actor, municipality: str = "", to
 async def unfollow(session: AsyncSession, actor: Actor, municipality: str = "", topic: str = "", issue: str = ""
                    ) -> Reply:
     """Stop following municipalities, topics or an issue."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     wanted = await _named(session, actor, municipality, topic, issue)
     if not wanted:
         raise UserError("follows.nothing_given")
@@ -142,7 +136,7 @@ async def _labels(session: AsyncSession, actor: Actor, items: list[tuple[str, st
 
 async def show(session: AsyncSession, actor: Actor) -> Reply:
     """Show what the member follows."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     rows = list(await session.scalars(select(Follow).where(Follow.member_id == member.id).order_by(Follow.id)))
     by_kind = {kind: [(r.kind, r.value) for r in rows if r.kind == kind] for kind in (MUNICIPALITY, TOPIC, ISSUE)}
     fields = []
@@ -156,7 +150,7 @@ async def show(session: AsyncSession, actor: Actor) -> Reply:
 @action(FOLLOW_ISSUE_ACTION)
 async def follow_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Follow the issue whose alert the button sits under."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     issue = await pressed_row(session, actor, Issue, arg)
     added = await add_follow(session, member, ISSUE, str(issue.id), actor.now)
     return Reply(body=text("follows.issue_followed" if added else "follows.issue_already",
@@ -166,7 +160,7 @@ async def follow_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply
 @action(HELP_ACTION)
 async def help_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Offer to help with an issue: follow it, and tell the coordinators (once)."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     issue = await pressed_row(session, actor, Issue, arg)
     await add_follow(session, member, ISSUE, str(issue.id), actor.now)
     already = await session.scalar(select(IssueHelper.id).where(IssueHelper.issue_id == issue.id,

@@ -20,12 +20,6 @@ EDIT_FORM_ID = "profile.edit"
 MEMBERS_SHOWN = 30
 
 
-def _require_onboarded(actor: Actor) -> Member:
-    if actor.member.onboarded_at is None:
-        raise UserError("profile.not_onboarded")
-    return actor.member
-
-
 def _value(member: Member, name: str) -> Text | Literal:
     value = getattr(member, name)
     if name in CHOICES:
@@ -40,7 +34,7 @@ def _value(member: Member, name: str) -> Text | Literal:
 @action("profile.show")
 async def show(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Show the member their profile, with a button to edit it."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     fields = tuple(Field(f.label, _value(member, f.name), inline=f.name not in ("goal",)) for f in PROFILE_FIELDS)
     language = Field(text("field.language"), text(f"language.{actor.language}"), inline=True)
     return Reply(title=text("profile.title", name=Literal(member.display_name)), fields=(*fields, language),
@@ -50,7 +44,7 @@ async def show(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
 @action("profile.edit")
 async def edit(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Open the profile form filled in with what is stored."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     values = {}
     for f in PROFILE_FIELDS:
         value = getattr(member, f.name)
@@ -64,7 +58,7 @@ async def edit(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
 @form(EDIT_FORM_ID)
 async def update(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
     """Change the fields given; every value is checked before anything is stored."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     validation.refuse_unknown_fields(values, (f.name for f in PROFILE_FIELDS))
     if not values:
         raise UserError("profile.nothing_to_change")

@@ -92,16 +92,10 @@ def share_button() -> Button:
     return Button(text("stories.button.share"), SHARE_ACTION, style=ButtonStyle.SUCCESS)
 
 
-def _require_onboarded(actor: Actor) -> Member:
-    if actor.member.onboarded_at is None:
-        raise UserError("profile.not_onboarded")
-    return actor.member
-
-
 @action(SHARE_ACTION)
 async def start_share(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Open the story form."""
-    _require_onboarded(actor)
+    actor.require_onboarded()
     return Reply(form=share_form())
 
 
@@ -113,7 +107,7 @@ def _choice(raw: str, label: Text, choices: Sequence[Choice], aliases: Mapping[s
 @form(FORM_ID)
 async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
     """Store a story and post it in the stories channel; an empty or broken one is refused with every problem."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     read = civics.read_all({
         "title": lambda: validation.clean_text(values.get("title", ""), text("stories.field.title"),
                                                max_length=MAX_TITLE, required=True),
@@ -218,7 +212,7 @@ async def _story(session: AsyncSession, actor: Actor, ref: str, *, button: bool 
 @action(APPLAUD_ACTION)
 async def applaud(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Add the member's 👏 to a story, or take it back; the post shows the new count."""
-    member = _require_onboarded(actor)
+    member = actor.require_onboarded()
     story = await _story(session, actor, arg, button=True)
     given = await session.scalar(select(StoryApplause).where(StoryApplause.story_id == story.id,
                                                              StoryApplause.member_id == member.id))
