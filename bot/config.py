@@ -12,7 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-SUPPORTED_LANGUAGES = ("sv", "en")
+from bot.i18n import LANGUAGES
+
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 ENDPOINT_SCHEMES = {
     "discord_api_base": (("http", "https"), "http://127.0.0.1:8080/api/v10"),
@@ -74,8 +75,8 @@ class Settings(BaseSettings):
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
-        if value not in SUPPORTED_LANGUAGES:
-            raise ValueError(f"unsupported language {value!r} (use one of {', '.join(SUPPORTED_LANGUAGES)})")
+        if value not in LANGUAGES:
+            raise ValueError(f"unsupported language {value!r} (use one of {', '.join(LANGUAGES)})")
         return value
 
     @field_validator("openai_base_url")

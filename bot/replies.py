@@ -168,12 +168,6 @@ class Form:
     arg: str = ""
     values: Mapping[str, str] = field(default_factory=dict)
 
-    def field(self, name: str) -> FormField:
-        for form_field in self.fields:
-            if form_field.name == name:
-                return form_field
-        raise KeyError(name)
-
 
 class Channel(StrEnum):
     """The workspace's channels, by purpose; `/setup` maps them to real channels."""

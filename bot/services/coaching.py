@@ -77,7 +77,7 @@ MAX_FOLLOW_LINKS = 5
 BAR_WIDTH = 10
 STEP_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 WEEKDAY_NAMES = {
-    1: ("mandag", "monday", "man", "mon", "må"), 2: ("tisdag", "tuesday", "tis", "tue"),
+    1: ("mandag", "monday", "man", "mon"), 2: ("tisdag", "tuesday", "tis", "tue"),
     3: ("onsdag", "wednesday", "ons", "wed"), 4: ("torsdag", "thursday", "tor", "thu"),
     5: ("fredag", "friday", "fre", "fri"), 6: ("lordag", "saturday", "lor", "sat"),
     7: ("sondag", "sunday", "son", "sun"),
@@ -214,11 +214,6 @@ async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> Co
 
 
 # -- the weekly nudge's schedule --------------------------------------------------------------------------------
-
-
-def next_nudge_at(settings: CoachingSettings, zone: str, after: datetime) -> datetime:
-    """Return the first nudge time strictly after `after`: the weekday and hour in the workspace's zone."""
-    return reminders.next_weekly(settings.weekday, settings.hour, zone, after)
 
 
 async def _plan_nudges(session: AsyncSession, workspace: Workspace, settings: CoachingSettings, now: datetime

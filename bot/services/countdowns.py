@@ -1015,7 +1015,7 @@ async def _describe(session: AsyncSession, reminder: Reminder) -> Renderable:
     return text(f"countdown.skipped.{reminder.kind.removeprefix('countdown.')}", title=title, when=when)
 
 
-for _kind in (STAGE_KIND, FOLLOWUP_KIND, OUTCOME_KIND, RESULT_DUE_KIND, LIVE_KIND):
+for _kind in KINDS:
     reminders.describer(_kind)(_describe)
 
 

@@ -99,7 +99,6 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     profile = parse_profile(values, partial=False)
     for column, value in profile.items():
         setattr(member, column, value)
-    member.dm_reminders = bool(profile.get("dm_reminders"))
     member.consented_at = actor.now
     member.onboarded_at = actor.now
     await reminders.cancel(session, workspace_id=actor.workspace.id, key=_nudge_key(member.id))

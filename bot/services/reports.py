@@ -8,7 +8,7 @@ members the bot could not reach (DMs closed, deliveries that failed), so a coord
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from bot import csvexport, delivery, i18n, timeparse, validation
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Action, Delivery, Issue, Member, Pledge
-from bot.replies import Attachment, Field, Join, Literal, Renderable, Reply, Text, text
+from bot.replies import Attachment, Field, Join, Literal, Renderable, Reply, Text, more_than_shown, text
 from bot.services import activity, civics, digest, stories
 from bot.services.context import Actor, audit
 
@@ -151,19 +151,19 @@ async def _unreached(session: AsyncSession, workspace_id: int, since: object, un
 def _unreached_field(unreached: Sequence[tuple[Member, int]]) -> Field:
     if not unreached:
         return Field(text("report.unreached.title", count=0), text("report.unreached.none"))
-    reasons: dict[int, list[Text]] = defaultdict(list)
     lines = []
     for member, failed in unreached[:UNREACHED_SHOWN]:
+        reasons: list[Text] = []
         if not member.dm_open:
-            reasons[member.id].append(text("report.unreached.dm_closed"))
+            reasons.append(text("report.unreached.dm_closed"))
         if failed:
-            reasons[member.id].append(text("report.unreached.failed", count=failed))
+            reasons.append(text("report.unreached.failed", count=failed))
         ways = [f"@{member.x_handle}" if member.x_handle else "", member.linkedin_url or ""]
         lines.append(text("report.unreached.line", name=Literal(member.display_name),
-                          reasons=Join(tuple(reasons[member.id]), separator="; "),
+                          reasons=Join(tuple(reasons), separator="; "),
                           ways=text("report.unreached.ways", ways=Literal(", ".join(w for w in ways if w)))
                           if any(ways) else ""))
-    more = len(unreached) - UNREACHED_SHOWN
-    if more > 0:
-        lines.append(text("digest.more", count=more))
+    more = more_than_shown("digest.more", len(unreached), UNREACHED_SHOWN)
+    if more:
+        lines.append(more)
     return Field(text("report.unreached.title", count=len(unreached)), Join(tuple(lines), separator="\n"))

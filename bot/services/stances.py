@@ -69,9 +69,6 @@ class PartyGroup:
     seats: int | None
     projected: str  # for, against or undecided
 
-    def count(self, stance: str) -> int:
-        return sum(1 for row in self.rows if row.stance == stance)
-
 
 @dataclass(frozen=True)
 class MapModel:

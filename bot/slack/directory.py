@@ -104,10 +104,6 @@ class Directory:
         groups = await self._group_members(team_id)
         return frozenset(group for group, users in groups.items() if user_id in users)
 
-    async def group_members(self, team_id: str, group_id: str) -> frozenset[str] | None:
-        """Return the members of one user group, or None when it does not exist (or groups are unavailable)."""
-        return (await self._group_members(team_id)).get(group_id)
-
     def forget_groups(self, team_id: str) -> None:
         """Drop the cached groups (after the bot changed one)."""
         self._groups.pop(team_id, None)
