@@ -17,16 +17,15 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot import i18n
+from bot import commands, i18n
 from bot.app import App
 from bot.clock import OffsetClock
+from bot.commands import CommandError, Upload
 from bot.config import Settings
 from bot.delivery import MessageMissing, RecipientUnreachable
 from bot.errors import UserError
 from bot.models import Member, Workspace
-from bot.replies import Button, Channel, Form, Join, Mention, Renderable, Reply, Role, Text, text
-from bot import commands
-from bot.commands import CommandError, Upload
+from bot.replies import Button, Channel, Form, Join, Renderable, Reply, Role, Text, text
 from bot.services import context, workspaces
 
 log = logging.getLogger(__name__)
@@ -72,10 +71,6 @@ class ConsoleState:
     shown: list[Shown] = field(default_factory=list)
     # The arg of the form each user saw last, by form id: `:submit` hands it back as Discord's modal would.
     form_args: dict[tuple[str, str], str] = field(default_factory=dict)
-
-
-def _mention(mention: Mention) -> str:
-    return ("#" if mention.kind == "channel" else "@") + mention.id
 
 
 class ConsoleNotifier:
@@ -148,7 +143,7 @@ class Console:
 
     def say(self, item: Renderable, language: str | None = None) -> None:
         """Print one line of the console's own."""
-        print(i18n.render(item, language or self.language, _mention), file=self.out, flush=True)
+        print(i18n.render(item, language or self.language), file=self.out, flush=True)
 
     def show(self, reply: Reply, destination: Text, language: str, *, audience: str | None = None,
              role: str | None = None) -> None:
@@ -159,7 +154,7 @@ class Console:
             lines = [f"{mentions} {lines[0]}" if lines else mentions, *lines[1:]]
         for path in self._write_files(reply):
             lines.append(i18n.render(text("console.file_written", path=str(path)), language))
-        head = f"[{i18n.render(destination, language, _mention)}]"
+        head = f"[{i18n.render(destination, language)}]"
         print(f"{head} {lines[0] if lines else ''}".rstrip(), file=self.out)
         for line in lines[1:]:
             print(f"  {line}", file=self.out)
@@ -363,7 +358,7 @@ def _read_file(value: str) -> Upload:
 def render_text(reply: Reply, language: str) -> list[str]:
     """Render a Reply as plain text lines: title, body, fields, numbered buttons, links."""
     def r(item: Renderable) -> str:
-        return i18n.render(item, language, _mention)
+        return i18n.render(item, language)
 
     lines: list[str] = []
     if reply.title is not None:

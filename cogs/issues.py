@@ -7,6 +7,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.commands import ISSUE_OPTIONS
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_only
 from bot.discordbot.translator import T, options
@@ -28,8 +29,6 @@ from cogs._civics import (
 
 Choice = app_commands.Choice
 Range = app_commands.Range
-ISSUE_FIELDS = ("title", "summary", "municipality", "body", "decision", "hashtag", "position", "source", "committee",
-                "topics", "ask_days")
 
 
 class Issues(commands.Cog):
@@ -45,7 +44,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.create.name"), description=T("cmd.issue.create.description"))
     @coordinator_only()
-    @options("cmd.issue.create", *ISSUE_FIELDS)
+    @options("cmd.issue.create", *ISSUE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     @app_commands.autocomplete(topics=topics_autocomplete)
     async def issue_create(self, interaction: discord.Interaction[JobbBot], title: Range[str, 1, 100],
@@ -61,7 +60,7 @@ class Issues(commands.Cog):
 
     @issue_group.command(name=T("cmd.issue.edit.name"), description=T("cmd.issue.edit.description"))
     @coordinator_only()
-    @options("cmd.issue.edit", "issue", *ISSUE_FIELDS)
+    @options("cmd.issue.edit", "issue", *ISSUE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     @app_commands.autocomplete(issue=issue_autocomplete, topics=topics_autocomplete)
     async def issue_edit(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],

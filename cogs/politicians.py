@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.commands import POLITICIAN_OPTIONS
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_only
 from bot.discordbot.translator import T, options
@@ -25,7 +26,6 @@ from cogs._civics import (
 
 Choice = app_commands.Choice
 Range = app_commands.Range
-FIELDS = ("name", "party", "municipality", "body", "role", "committee", "x_handle", "email", "checked")
 STANCE_OPTIONS = ("issue", "politician", "municipality")
 
 
@@ -43,7 +43,7 @@ class Politicians(commands.Cog):
 
     @politician_group.command(name=T("cmd.politician.add.name"), description=T("cmd.politician.add.description"))
     @coordinator_only()
-    @options("cmd.politician.add", *FIELDS)
+    @options("cmd.politician.add", *POLITICIAN_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(body=bodies_autocomplete)
     async def politician_add(self, interaction: discord.Interaction[JobbBot], name: Range[str, 1, 100],
@@ -58,7 +58,7 @@ class Politicians(commands.Cog):
 
     @politician_group.command(name=T("cmd.politician.edit.name"), description=T("cmd.politician.edit.description"))
     @coordinator_only()
-    @options("cmd.politician.edit", "politician", *FIELDS)
+    @options("cmd.politician.edit", "politician", *POLITICIAN_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(politician=politician_autocomplete, body=bodies_autocomplete)
     async def politician_edit(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
