@@ -45,6 +45,7 @@ MAX_FIELD_VALUE = 1024
 MAX_EMBED_TOTAL = 6000
 MAX_FILES = 10
 MAX_BUTTON_LABEL = 80
+MAX_LINK_URL = 512  # a link button's URL; over it Discord refuses the whole message
 MAX_MESSAGE_COMPONENTS = 25  # five rows of five buttons
 MAX_MODAL_TITLE = 45
 MAX_MODAL_ITEMS = 5
@@ -198,6 +199,9 @@ def _view(buttons: Sequence[Button], links: Sequence[Link], language: str) -> ui
         items.append(ui.Button(label=clip(render_text(button.label, language, markdown=False), MAX_BUTTON_LABEL),
                                style=STYLES[button.style], custom_id=custom_id))
     for link in links:
+        if len(link.url) > MAX_LINK_URL:
+            log.warning("A link of %d characters is over Discord's limit; left out", len(link.url))
+            continue
         items.append(ui.Button(label=clip(render_text(link.label, language, markdown=False), MAX_BUTTON_LABEL),
                                style=discord.ButtonStyle.link, url=link.url))
     if not items:

@@ -388,8 +388,6 @@ def _share(post: str, hashtag: str, number: int | None = None) -> tuple[Link, ..
     """The post's share links (X, LinkedIn, Facebook), numbered when there are several drafts."""
     links = []
     for link in drafts.share_links(post, hashtag=hashtag):
-        if len(link.url) > templates.MAX_LINK_URL:
-            continue  # Discord would refuse the whole message; drafts are made to fit, this only guards
         label = text("coaching.share.numbered", number=number, label=link.label) if number else link.label
         links.append(Link(label, link.url))
     return tuple(links)

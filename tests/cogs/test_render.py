@@ -213,3 +213,15 @@ async def test_a_submitted_page_is_read_as_the_strings_the_services_expect():
         "company": "Annas Blommor", "industry": "retail", "company_size": "", "municipality": "", "experience": ""}
     assert render.read_values(second.children)["dm_reminders"] == "true"
     assert render.read_values(third.children) == {"consent": "false"}
+
+
+async def test_a_link_longer_than_discord_takes_is_left_out_and_the_message_still_goes(
+        caplog: pytest.LogCaptureFixture):
+    reply = Reply(body=text("common.done"), links=(Link(text("common.done"), "https://example.se/" + "a" * 500),
+                                                   Link(text("common.done"), "https://example.se/ok")))
+
+    kwargs = render.message_kwargs(reply, "sv")
+
+    assert [item.url for item in kwargs["view"].children] == ["https://example.se/ok"]
+    check_message(payload(kwargs))  # Discord would take it
+    assert "over Discord's limit" in caplog.text

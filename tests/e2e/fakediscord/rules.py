@@ -30,6 +30,7 @@ MAX_ROW_WIDTH = 5
 MAX_V2_COMPONENTS = 40
 MAX_CUSTOM_ID = 100
 MAX_BUTTON_LABEL = 80
+MAX_BUTTON_URL = 512
 MAX_SELECT_OPTIONS = 25
 MAX_SELECT_TEXT = 100
 MAX_PLACEHOLDER = 150
@@ -199,6 +200,7 @@ def _check_interactive(problems: Problems, path: Path, c: dict[str, Any], seen: 
                 problems.add(
                     path, "BUTTON_COMPONENT_URL_REQUIRED", "A link button needs a url and no custom_id"
                 )
+            problems.max_len(path + ("url",), c.get("url"), MAX_BUTTON_URL)
         elif c.get("style") != 6 and not custom_id:
             problems.add(path + ("custom_id",), "BASE_TYPE_REQUIRED", "This field is required")
     elif kind in SELECT_TYPES:
