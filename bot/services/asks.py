@@ -172,14 +172,19 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime) 
     media_handles = await media.handles_for(session, issue.workspace_id, issue.municipality)
     planned: list[reminders.Planned] = []
     in_channel: list[Member] = []
+    # Followers who ask the same politician in the same language get the same message: composed once, and
+    # stored once by delivery.
+    drafted: dict[tuple[int | None, str], Reply] = {}
     for member in members:
         # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
         if member.dm_reminders and member.dm_open:
             ask = assigned[member.id]
-            politician = await session.get(Politician, ask.politician_id) if ask.politician_id else None
-            reply = draft_reply(issue, politician, media_handles, workspace.timezone,
-                                language_of(member, workspace), round_days=round_days)
-            planned.append(reminders.Planned(reply, member_id=member.id, channel=Channel.ANNOUNCEMENTS))
+            key = (ask.politician_id, language_of(member, workspace))
+            if key not in drafted:
+                politician = await session.get(Politician, ask.politician_id) if ask.politician_id else None
+                drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, key[1],
+                                           round_days=round_days)
+            planned.append(reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS))
         else:
             in_channel.append(member)
     if in_channel:

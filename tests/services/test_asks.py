@@ -135,6 +135,23 @@ async def test_more_followers_than_targets_are_spread_evenly(app: App, clock: Fr
     assert load == Counter({"Björn Öst": 2, "Cecilia Ärlig": 2})
 
 
+async def test_followers_asking_the_same_politician_share_one_composed_message(app: App,
+                                                                              notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Eva Ström", stance="against")
+    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="David Lund", stance="for")
+
+    async with app.sessionmaker() as session, session.begin():
+        reminder = (await session.scalars(select(Reminder).where(Reminder.kind == asks.ASK_KIND)
+                                          .order_by(Reminder.due_at))).first()
+        assert reminder is not None
+        planned = await asks._plan_round(session, reminder, ROUND_21)
+
+    # Three followers want DMs and two politicians are left: two of them ask the same one, in Swedish.
+    dms = [p for p in planned if p.member_id is not None]
+    assert len(dms) == 3 and len({id(p.reply) for p in dms}) == 2
+
+
 async def test_the_draft_names_the_politician_the_hashtag_and_the_media_and_fits_x(app: App, clock: FrozenClock,
                                                                                    notifier: RecordingNotifier):
     await the_group(app, notifier)
