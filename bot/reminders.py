@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -189,4 +189,18 @@ async def cancel(session: AsyncSession, *, workspace_id: int, key: str) -> int:
         .where(Reminder.workspace_id == workspace_id, Reminder.key == key, Reminder.status == PENDING)
         .values(status=CANCELLED)
     )
+    return result.rowcount or 0
+
+
+async def cancel_prefixed(session: AsyncSession, *, workspace_id: int, prefix: str, keep: Collection[str] = (),
+                          kinds: Collection[str] | None = None) -> int:
+    """Cancel the pending reminders whose key starts with `prefix` (of these kinds), but for the keys in `keep`,
+    in one statement; return how many were cancelled."""
+    query = update(Reminder).where(Reminder.workspace_id == workspace_id, Reminder.status == PENDING,
+                                   Reminder.key.startswith(prefix, autoescape=True))
+    if kinds is not None:
+        query = query.where(Reminder.kind.in_(sorted(kinds)))
+    if keep:
+        query = query.where(Reminder.key.not_in(sorted(keep)))
+    result = await session.execute(query.values(status=CANCELLED))
     return result.rowcount or 0

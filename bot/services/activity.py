@@ -232,8 +232,12 @@ async def _log_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
 # -- retries after an attempt -----------------------------------------------------------------------------------
 
 
+def _retry_prefix(action_id: int) -> str:
+    return f"{RETRY_KIND}:{action_id}:"
+
+
 def _retry_key(action_id: int, round_number: int) -> str:
-    return f"{RETRY_KIND}:{action_id}:{round_number}"
+    return f"{_retry_prefix(action_id)}{round_number}"
 
 
 async def _plan_retry(session: AsyncSession, logged: Action, now: datetime, round_number: int) -> datetime:
@@ -251,8 +255,7 @@ async def _cancel_retries(session: AsyncSession, logged: Action) -> None:
         Action.member_id == logged.member_id, or_(Action.id == logged.id, (Action.kind == logged.kind) & same_issue
                                                   & (Action.status == ATTEMPTED)))))
     for action_id in attempts:
-        for round_number in range(1, MAX_RETRIES + 1):
-            await reminders.cancel(session, workspace_id=logged.workspace_id, key=_retry_key(action_id, round_number))
+        await reminders.cancel_prefixed(session, workspace_id=logged.workspace_id, prefix=_retry_prefix(action_id))
 
 
 def _retry_reply(logged: Action, issue: Issue | None, zone: str) -> Reply:

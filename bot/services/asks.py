@@ -79,13 +79,14 @@ async def ask_days_for(session: AsyncSession, issue: Issue) -> list[int]:
     return await workspace_ask_days(session, issue.workspace_id)
 
 
-def _key_prefix(issue: Issue) -> str:
+def round_key_prefix(issue: Issue) -> str:
+    """What the keys of an issue's question rounds start with."""
     return f"{ASK_KIND}:{issue.id}:"
 
 
 def _key(issue: Issue, days: int) -> str:
     # The version is in the key: when the decision moves, rounds that already went out may come due again.
-    return f"{_key_prefix(issue)}v{issue.version}:{days}"
+    return f"{round_key_prefix(issue)}v{issue.version}:{days}"
 
 
 async def schedule_rounds(session: AsyncSession, issue: Issue, now: datetime) -> list[datetime]:
@@ -99,12 +100,8 @@ async def schedule_rounds(session: AsyncSession, issue: Issue, now: datetime) ->
                 await reminders.schedule(session, workspace_id=issue.workspace_id, kind=ASK_KIND,
                                          key=_key(issue, days), due_at=due, now=now,
                                          payload={"issue_id": issue.id, "days": days}, grace=ASK_GRACE)
-    pending = await session.scalars(select(Reminder.key).where(
-        Reminder.workspace_id == issue.workspace_id, Reminder.key.like(_key_prefix(issue) + "%"),
-        Reminder.status == reminders.PENDING))
-    for key in list(pending):
-        if key not in wanted:
-            await reminders.cancel(session, workspace_id=issue.workspace_id, key=key)
+    await reminders.cancel_prefixed(session, workspace_id=issue.workspace_id, prefix=round_key_prefix(issue),
+                                    keep=wanted.keys())
     return sorted(wanted.values())
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
@@ -343,13 +343,8 @@ async def _schedule_followups(session: AsyncSession, issue: Issue, stage_list: S
 async def _cancel(session: AsyncSession, issue: Issue, kinds: Sequence[str], keep: set[str] | None = None, *,
                   prefix: str | None = None) -> int:
     """Cancel an issue's pending reminders of some kinds (whose key starts with `prefix`), but those in `keep`."""
-    query = (update(Reminder).where(Reminder.workspace_id == issue.workspace_id, Reminder.kind.in_(kinds),
-                                    Reminder.key.startswith(prefix or _prefix(issue.id), autoescape=True),
-                                    Reminder.status == reminders.PENDING))
-    if keep:
-        query = query.where(Reminder.key.not_in(sorted(keep)))
-    result = await session.execute(query.values(status=reminders.CANCELLED))
-    return result.rowcount or 0
+    return await reminders.cancel_prefixed(session, workspace_id=issue.workspace_id,
+                                           prefix=prefix or _prefix(issue.id), keep=keep or (), kinds=kinds)
 
 
 async def _finish(session: AsyncSession, issue: Issue, now: datetime) -> None:
