@@ -569,7 +569,7 @@ async def done(session: AsyncSession, actor: Actor, *, step: str = "", link: str
     settings = await settings_of(session, actor.workspace.id)
     await _plan_nudges(session, actor.workspace, settings, actor.now)
     steps = [_step(r) for r in rows]
-    active, finished, current = _position(steps, await _done(session, member.id))
+    active, finished, current = _position(steps, {*finished_before, row.key})
     streak = (await streaks(session, actor.workspace, [member.id], actor.now))[member.id]
     fields = [_progress_field(finished, len(active), streak)]
     if url:
