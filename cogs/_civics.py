@@ -44,10 +44,20 @@ def value(choice: Choice[str] | None) -> str:
     return choice.value if choice is not None else ""
 
 
+def option(given: object | None) -> str:
+    """One option as the services read it: left out is "" (not given), a choice its value, a yes/no "ja"/"nej"."""
+    if given is None:
+        return ""
+    if isinstance(given, Choice):
+        return given.value
+    if isinstance(given, bool):
+        return "ja" if given else "nej"
+    return str(given)
+
+
 def given(**options: Any) -> dict[str, str]:
-    """The options a user filled in, as the strings the services read (choices by their value)."""
-    return {name: option.value if isinstance(option, Choice) else str(option)
-            for name, option in options.items() if option is not None}
+    """The options a user filled in, as the strings the services read."""
+    return {name: option(value) for name, value in options.items() if value is not None}
 
 
 async def suggest(interaction: discord.Interaction[JobbBot], current: str, source: Suggest) -> list[Choice[str]]:

@@ -11,6 +11,7 @@ from bot.discordbot.checks import coordinator_only, is_coordinator
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import digest, reports
+from cogs._civics import option
 
 Range = app_commands.Range
 Choice = app_commands.Choice
@@ -18,15 +19,6 @@ Choice = app_commands.Choice
 
 def _day_choices() -> list[Choice[int]]:
     return [Choice(name=T(f"time.weekday.{day - 1}"), value=day) for day in range(1, 8)]
-
-
-def _given(value: object | None) -> str:
-    """Pass an option that was left out as the services' "not given"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    return str(value)
 
 
 class Digest(commands.Cog):
@@ -56,8 +48,8 @@ class Digest(commands.Cog):
                               hour: Range[int, 0, 23] | None = None, announce: bool | None = None,
                               enabled: bool | None = None) -> None:
         """Change when the digest goes out and to whom; show the settings."""
-        await run_service(interaction, digest.configure, day=_given(day.value if day else None),
-                          hour=_given(hour), announce=_given(announce), enabled=_given(enabled))
+        await run_service(interaction, digest.configure, day=option(day.value if day else None),
+                          hour=option(hour), announce=option(announce), enabled=option(enabled))
 
     @app_commands.command(name=T("cmd.report.name"), description=T("cmd.report.description"))
     @app_commands.guild_only()

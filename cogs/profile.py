@@ -10,22 +10,16 @@ from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_only
 from bot.discordbot.translator import T, language_choices, options
 from bot.discordbot.views import run_service
-from bot.replies import Literal
 from bot.services import profile
 from bot.services.profile_fields import CHOICES
+from cogs._civics import catalog_choices, value
 
 Choice = app_commands.Choice
 
 
 def field_choices(field_name: str) -> list[Choice[str]]:
     """Offer a profile field's choices as slash-command choices, named in the reader's language."""
-    return [Choice(name=option.label.value if isinstance(option.label, Literal) else T(option.label.key),
-                   value=option.value)
-            for option in CHOICES[field_name][:25]]
-
-
-def _value(choice: Choice[str] | None) -> str:
-    return choice.value if choice is not None else ""
+    return catalog_choices(CHOICES[field_name])
 
 
 class Profile(commands.Cog):
@@ -66,8 +60,8 @@ class Profile(commands.Cog):
                            industry: Choice[str] | None = None, experience: Choice[str] | None = None) -> None:
         """List the onboarded members, optionally filtered."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, profile.list_members, municipality=_value(municipality),
-                          industry=_value(industry), experience=_value(experience))
+        await run_service(interaction, profile.list_members, municipality=value(municipality),
+                          industry=value(industry), experience=value(experience))
 
 
 async def setup(bot: JobbBot) -> None:

@@ -11,7 +11,7 @@ from bot.discordbot.checks import is_coordinator
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import stories
-from cogs._civics import catalog_choices, suggest
+from cogs._civics import catalog_choices, option, suggest
 
 Range = app_commands.Range
 Choice = app_commands.Choice
@@ -21,11 +21,6 @@ AUDIENCE_CHOICES = catalog_choices(stories.AUDIENCE_CHOICES)
 async def story_autocomplete(interaction: discord.Interaction[JobbBot], current: str) -> list[Choice[str]]:
     """Suggest the group's stories by number or title, newest first."""
     return await suggest(interaction, current, stories.choices)
-
-
-def _yes(value: bool | None) -> str:
-    """Pass a yes/no option the way the services read it (left out: not given)."""
-    return "" if value is None else ("ja" if value else "nej")
 
 
 class Stories(commands.Cog):
@@ -46,7 +41,7 @@ class Stories(commands.Cog):
     @options("cmd.story.list", "featured")
     async def story_list(self, interaction: discord.Interaction[JobbBot], featured: bool | None = None) -> None:
         """List the group's stories, newest first."""
-        await run_service(interaction, stories.list_stories, featured=_yes(featured))
+        await run_service(interaction, stories.list_stories, featured=option(featured))
 
     @story_group.command(name=T("cmd.story.search.name"), description=T("cmd.story.search.description"))
     @options("cmd.story.search", "query")
@@ -70,7 +65,7 @@ class Stories(commands.Cog):
     async def story_feature(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20],
                             remove: bool | None = None) -> None:
         """Feature a story for the group, or take the feature back."""
-        await run_service(interaction, stories.feature, story=story, remove=_yes(remove))
+        await run_service(interaction, stories.feature, story=story, remove=option(remove))
 
     @story_group.command(name=T("cmd.story.export.name"), description=T("cmd.story.export.description"))
     @app_commands.check(is_coordinator)
@@ -82,7 +77,7 @@ class Stories(commands.Cog):
         # Writing the files of many stories may take a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, stories.export, audience=audience.value if audience is not None else "",
-                          featured=_yes(featured))
+                          featured=option(featured))
 
     @story_group.command(name=T("cmd.story.delete.name"), description=T("cmd.story.delete.description"))
     @options("cmd.story.delete", "story")
