@@ -94,7 +94,7 @@ class ConsoleNotifier:
             self._console.say(text("console.no_channel", purpose=text(f"setup.field.{channel}")), workspace.language)
             return None
         self._console.show(reply, text("console.dest.channel", channel=channel_id), workspace.language,
-                           role=self._role(workspace, reply))
+                           role=workspaces.mention_role_id(workspace, reply))
         # Unique across runs on the same database, like Discord's ids: a restart must not reuse one.
         return uuid.uuid4().hex[:12]
 
@@ -103,7 +103,7 @@ class ConsoleNotifier:
         if not channel_id:
             raise MessageMissing
         self._console.show(reply, text("console.dest.edited", channel=channel_id), workspace.language,
-                           role=self._role(workspace, reply))
+                           role=workspaces.mention_role_id(workspace, reply))
 
     async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
         channel_id = workspaces.channel_id(workspace, channel)
@@ -115,10 +115,6 @@ class ConsoleNotifier:
         channel_id = workspaces.channel_id(workspace, channel)
         if channel_id:
             self._console.say(text("console.unpinned", channel=channel_id), workspace.language)
-
-    @staticmethod
-    def _role(workspace: Workspace, reply: Reply) -> str | None:
-        return workspaces.role_id(workspace, reply.mention_role) if reply.mention_role is not None else None
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         role_id = workspaces.role_id(workspace, role)

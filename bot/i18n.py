@@ -43,6 +43,13 @@ def normalize_language(language: str | None) -> str:
 MentionFormat = Callable[[Mention], str]
 
 
+def clip(value: str, limit: int) -> str:
+    """Shorten a text to a limit, marking the cut with an ellipsis."""
+    if len(value) <= limit:
+        return value
+    return value[: limit - 1] + "…"
+
+
 def plain_mention(mention: Mention) -> str:
     """Write a mention as text: #channel, @role, @user."""
     return ("#" if mention.kind == "channel" else "@") + mention.id

@@ -110,7 +110,7 @@ class DiscordNotifier:
             log.warning("The %s channel %s of workspace %s cannot take messages", channel, channel_id, workspace.id)
             return None
         kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
-                                role_id=self._role_id(workspace, reply))
+                                role_id=workspaces.mention_role_id(workspace, reply))
         if nonce is not None:
             kwargs["nonce"] = nonce
         message = await target.send(**kwargs)
@@ -119,7 +119,7 @@ class DiscordNotifier:
     async def _post_in_forum(self, workspace: Workspace, forum: discord.ForumChannel, reply: Reply) -> str:
         """Post in a forum channel as a new post (a thread) named after the reply's title; return its message id."""
         language = normalize_language(workspace.language)
-        kwargs = message_kwargs(reply, language, ephemeral=False, role_id=self._role_id(workspace, reply))
+        kwargs = message_kwargs(reply, language, ephemeral=False, role_id=workspaces.mention_role_id(workspace, reply))
         heading = reply.title if reply.title is not None else reply.body
         name = " ".join(render_text(heading, language, markdown=False).split()) if heading is not None else ""
         # Discord takes no nonce for a new forum post; the post's name is required, 1 to 100 characters.
@@ -131,7 +131,7 @@ class DiscordNotifier:
     async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
         """Replace a message's content, embed and buttons; raise MessageMissing when it (or its channel) is gone."""
         kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
-                                role_id=self._role_id(workspace, reply))
+                                role_id=workspaces.mention_role_id(workspace, reply))
         kwargs.pop("files", None)
         # Whatever the new state leaves out goes away: no stale embed, text or buttons.
         kwargs.setdefault("content", None)
@@ -169,10 +169,6 @@ class DiscordNotifier:
             # A forum post's first message lives in the post's thread, which has the message's id.
             return self.bot.get_partial_messageable(int(message_id)).get_partial_message(int(message_id))
         return self.bot.get_partial_messageable(int(channel_id)).get_partial_message(int(message_id))
-
-    @staticmethod
-    def _role_id(workspace: Workspace, reply: Reply) -> str | None:
-        return workspaces.role_id(workspace, reply.mention_role) if reply.mention_role is not None else None
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         """Give a member one of the workspace's roles; skip (with a warning) when it is not set or not allowed."""

@@ -12,7 +12,7 @@ import discord
 from discord import ui
 
 from bot import validation
-from bot.i18n import plain_mention, plain_moment, render
+from bot.i18n import clip, plain_mention, plain_moment, render
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -66,13 +66,6 @@ STYLES = {
     ButtonStyle.SUCCESS: discord.ButtonStyle.success,
     ButtonStyle.DANGER: discord.ButtonStyle.danger,
 }
-
-
-def clip(value: str, limit: int) -> str:
-    """Shorten a text to a limit, marking the cut with an ellipsis."""
-    if len(value) <= limit:
-        return value
-    return value[: limit - 1] + "…"
 
 
 def mention_format(mention: Mention) -> str:

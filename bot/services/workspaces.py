@@ -39,6 +39,11 @@ def role_id(workspace: Workspace, role: Role) -> str | None:
     return getattr(workspace, ROLE_SETTINGS[f"{role}_role"])
 
 
+def mention_role_id(workspace: Workspace, reply: Reply) -> str | None:
+    """The platform id of the role a reply pings, if it pings one and /setup chose it."""
+    return role_id(workspace, reply.mention_role) if reply.mention_role is not None else None
+
+
 async def apply_defaults(workspace: Workspace, defaults: Mapping[str, str], now: datetime) -> None:
     """Fill in settings that are not set yet (the console's server comes set up this way)."""
     columns = {**CHANNEL_SETTINGS, **ROLE_SETTINGS}

@@ -184,8 +184,8 @@ class SlackNotifier:
         self.directory.forget_groups(workspace.external_id)
 
     def _message(self, workspace: Workspace, reply: Reply) -> dict[str, Any]:
-        role_id = workspaces.role_id(workspace, reply.mention_role) if reply.mention_role is not None else None
-        return render.message(reply, normalize_language(workspace.language), role_id=role_id)
+        return render.message(reply, normalize_language(workspace.language),
+                              role_id=workspaces.mention_role_id(workspace, reply))
 
     @staticmethod
     def _channel_or_missing(workspace: Workspace, channel: Channel) -> str:

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from bot import validation
-from bot.i18n import LANGUAGES, plain_moment, render, translate
+from bot.i18n import LANGUAGES, clip, plain_moment, render, translate
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -165,13 +165,6 @@ def plain(item: Renderable, language: str) -> str:
     """Render for a plain_text object (headers, labels, buttons): no markup, moments as local text."""
     rendered = render(item, language, lambda m: ("#" if m.kind == "channel" else "@") + m.id, plain_moment)
     return slack_commands(rendered.replace("**", ""))
-
-
-def clip(value: str, limit: int) -> str:
-    """Shorten a text to a limit, marking the cut with an ellipsis."""
-    if len(value) <= limit:
-        return value
-    return value[: limit - 1] + "…"
 
 
 def plain_text(value: str, limit: int) -> dict[str, Any]:
