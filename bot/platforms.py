@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 @contextlib.contextmanager
 def stop_signals(handler: Callable[[signal.Signals], object]) -> Iterator[None]:
-    """While inside, call `handler` with the signal when the process gets SIGINT or SIGTERM (in the running loop)."""
+    """While inside, call `handler` with the signal when the process gets SIGINT or SIGTERM (in the running
+    loop)."""
     loop = asyncio.get_running_loop()
     added = []
     for signum in (signal.SIGINT, signal.SIGTERM):

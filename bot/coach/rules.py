@@ -44,9 +44,9 @@ HARSH_WORDS = (
     "corrupt", "disgrace", "disgraceful", "shameful", "pathetic", "clowns", "morons",
 )
 _WORD = re.compile(r"[^\W\d_]+", re.U)
-# A sentence or a clause with the marks that end it and the space after them (a mark inside a link is no end).
 # An @mention or a #hashtag standing as a word (not the @ of an e-mail address).
 _TAG = re.compile(r"(?<![\w@#])[@#]\w+")
+# A sentence or a clause with the marks that end it and the space after them (a mark inside a link is no end).
 _CLAUSE = re.compile(r".+?(?:[.!?…,;:]+(?:\s+|$)|$)", re.S)
 _HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,15})\b")
 _EXCLAMATIONS = re.compile(r"!{2,}")

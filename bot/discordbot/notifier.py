@@ -119,7 +119,8 @@ class DiscordNotifier:
     async def _post_in_forum(self, workspace: Workspace, forum: discord.ForumChannel, reply: Reply) -> str:
         """Post in a forum channel as a new post (a thread) named after the reply's title; return its message id."""
         language = normalize_language(workspace.language)
-        kwargs = message_kwargs(reply, language, ephemeral=False, role_id=workspaces.mention_role_id(workspace, reply))
+        kwargs = message_kwargs(reply, language, ephemeral=False,
+                                role_id=workspaces.mention_role_id(workspace, reply))
         heading = reply.title if reply.title is not None else reply.body
         name = " ".join(render_text(heading, language, markdown=False).split()) if heading is not None else ""
         # Discord takes no nonce for a new forum post; the post's name is required, 1 to 100 characters.

@@ -332,7 +332,8 @@ async def show(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
 async def _pending_rounds(session: AsyncSession, issue: Issue) -> list[datetime]:
     return list(await session.scalars(select(Reminder.due_at).where(
         Reminder.workspace_id == issue.workspace_id, Reminder.kind == asks.ASK_KIND,
-        Reminder.key.startswith(asks.round_key_prefix(issue), autoescape=True), Reminder.status == reminders.PENDING)
+        Reminder.key.startswith(asks.round_key_prefix(issue), autoescape=True),
+        Reminder.status == reminders.PENDING)
         .order_by(Reminder.due_at)))
 
 

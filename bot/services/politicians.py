@@ -337,7 +337,8 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
                  len(problems))
         shown = tuple(text("csv.problem_line", line=p.line, problem=p.problem) for p in problems[:PROBLEMS_SHOWN])
         raise UserError("csv.refused", count=len(problems), rows=len(rows),
-                        problems=Join(shown, "\n", "• "), more=more_than_shown("csv.more", len(problems), PROBLEMS_SHOWN))
+                        problems=Join(shown, "\n", "• "),
+                        more=more_than_shown("csv.more", len(problems), PROBLEMS_SHOWN))
 
     report: list[Text] = []
     counts = {"added": 0, "updated": 0, "unchanged": 0}

@@ -108,5 +108,6 @@ async def list_members(session: AsyncSession, actor: Actor, *, municipality: str
                        experience=choice_label("experience", m.experience)) for m in members[:MEMBERS_SHOWN])
     body = Join(lines, separator="\n", bullet="• ")
     return Reply(title=text("members.title", count=len(members)),
-                 body=text("members.body", lines=body, more=more_than_shown("members.more", len(members), MEMBERS_SHOWN)),
+                 body=text("members.body", lines=body,
+                           more=more_than_shown("members.more", len(members), MEMBERS_SHOWN)),
                  fields=(Field(text("members.filters"), Join(tuple(shown_filters))),) if shown_filters else ())
