@@ -6,14 +6,19 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.replies import Reply
+from bot.models import Member
+from bot.replies import Form, Reply
 from bot.services.context import Actor
 
 ActionHandler = Callable[[AsyncSession, Actor, str], Awaitable[Reply]]
 FormHandler = Callable[[AsyncSession, Actor, Mapping[str, str], str], Awaitable[Reply]]
+# The form a button opens, from the presser's member row (None before they have one) and the button's arg;
+# None when the button has more to say than the form (then its action handler answers).
+FormOpener = Callable[[Member | None, str], Form | None]
 
 _ACTIONS: dict[str, ActionHandler] = {}
 _FORMS: dict[str, FormHandler] = {}
+_OPENERS: dict[str, FormOpener] = {}
 
 
 def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
@@ -34,6 +39,22 @@ def form(form_id: str) -> Callable[[FormHandler], FormHandler]:
         return fn
 
     return register
+
+
+def opens_form(name: str) -> Callable[[FormOpener], FormOpener]:
+    """Register that a button with this action opens a form: it is answered with the form at once, with no
+    unit of work before it (a modal must be the interaction's first answer, and a burst must not queue it)."""
+
+    def register(fn: FormOpener) -> FormOpener:
+        _OPENERS[name] = fn
+        return fn
+
+    return register
+
+
+def form_opener(name: str) -> FormOpener | None:
+    """Return how a button opens its form at once, if it does."""
+    return _OPENERS.get(name)
 
 
 def action_handler(name: str) -> ActionHandler | None:

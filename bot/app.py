@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import actions, db
+from bot import actions, db, reminders
 from bot.clock import Clock, SystemClock
 from bot.coach import CoachModel
 from bot.config import Settings
-from bot.delivery import Dispatcher, Notifier, QuietHours, apply_effects
+from bot.delivery import Dispatcher, Notifier, QuietHours, claim_notices, mark_notices, store_effects
 from bot.errors import UserError
 from bot.models import Member, Workspace
-from bot.replies import Reply
+from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
 from bot.scheduling import Scheduler
 from bot.services import context, onboarding
@@ -30,6 +34,8 @@ from bot.services import activity, digest, reports, stories  # noqa: F401
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
+# How often a unit of work that met SQLite's write lock held too long is run again (it changed nothing).
+LOCKED_RETRIES = 1
 ServiceCall = Callable[Concatenate[AsyncSession, context.Actor, P], Awaitable[Reply]]
 
 
@@ -41,8 +47,10 @@ class App:
         self.clock: Clock = clock or SystemClock()
         self.engine = db.create_engine(settings.effective_database_url)
         self.sessionmaker = db.create_sessionmaker(self.engine)
+        self.read_sessionmaker = db.create_read_sessionmaker(self.engine)
         self.dispatcher = Dispatcher(self.sessionmaker, self.clock,
-                                     QuietHours(settings.quiet_hours_start, settings.quiet_hours_end))
+                                     QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
+                                     read_sessionmaker=self.read_sessionmaker)
         self.scheduler = Scheduler(self.dispatcher, self.clock)
         self.notifier: Notifier | None = None
         self._routes = RoutingNotifier({})
@@ -86,25 +94,88 @@ class App:
             await self.coach.close()
         await self.engine.dispose()
 
-    async def run(self, identity: context.Identity, call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs) -> Reply:
-        """Run one service call as one unit of work, then carry out its effects.
+    @contextlib.asynccontextmanager
+    async def answering(self, *, then_carry_out: bool = True) -> AsyncIterator[Answering]:
+        """Hold the effects of the replies given inside until the adapter has answered the user.
 
-        A UserError rolls everything back and is raised with the user's language attached.
+        The adapter runs its service calls and sends its answer inside; on the way out (also when the answer
+        failed) the effects are sent, and `notices` holds what the user is still to be told in the
+        conversation (a role that could not be granted). An adapter that answers later (a Slack modal, which
+        is closed first) passes then_carry_out=False and calls `finish` once it answered. Outside such a
+        block, `run` sends the effects at once.
+        """
+        answering = Answering()
+        token = _answering.set(answering)
+        try:
+            yield answering
+        finally:
+            _answering.reset(token)
+            if then_carry_out:
+                await self.finish(answering)
+
+    async def finish(self, answering: Answering) -> None:
+        """Send the effects held back while answering; keep the notices for the user in `answering.notices`."""
+        if answering.effect_ids:
+            effect_ids, answering.effect_ids = answering.effect_ids, []
+            answering.notices = await self.carry_out(effect_ids)
+
+    async def run(self, identity: context.Identity, call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs) -> Reply:
+        """Run one service call as one unit of work; its effects are stored with it, and sent after the answer.
+
+        A UserError rolls everything back and is raised with the user's language attached. A unit of work that
+        met SQLite's write lock taken (another process, or a long write) is run again once; it had no effect.
         """
         now = self.clock.now()
         language = self.settings.default_language
-        try:
-            async with self.sessionmaker() as session, session.begin():
-                actor = await context.resolve(session, identity, now, default_language=self.settings.default_language,
-                                              default_timezone=self.settings.default_timezone)
-                language = actor.language
-                workspace_id = actor.workspace.id
-                reply = await call(session, actor, *args, **kwargs)
-        except UserError as error:
-            error.language = language
-            raise
-        await self._after(workspace_id, reply)
+        for attempt in range(LOCKED_RETRIES + 1):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    actor = await context.resolve(session, identity, now,
+                                                  default_language=self.settings.default_language,
+                                                  default_timezone=self.settings.default_timezone)
+                    language = actor.language
+                    reply = await call(session, actor, *args, **kwargs)
+                    # The answer speaks the language the call may just have chosen (/language, /setup).
+                    language = actor.language
+                    effects = store_effects(session, actor.workspace.id, reply.effects, now)
+                    if effects:
+                        await session.flush()
+                planned = reminders.planned_in(session)
+                break
+            except UserError as error:
+                error.language = language
+                raise
+            except OperationalError as error:
+                if attempt == LOCKED_RETRIES or not db.is_locked(error):
+                    raise
+                log.warning("The database was locked; running %s again", getattr(call, "__name__", call))
+        if planned is not None and self.scheduler.running:
+            self.scheduler.wake_by(planned)
+        effect_ids = [row.id for row in effects]
+        answering = _answering.get()
+        if answering is not None:
+            answering.language = language
+            answering.effect_ids.extend(effect_ids)
+        elif effect_ids:
+            await self.carry_out(effect_ids)
         return reply
+
+    async def carry_out(self, effect_ids: list[int]) -> list[Notice]:
+        """Send a reply's effects now; return what the acting user is to be told in the conversation."""
+        report = await self.dispatcher.send_now(effect_ids)
+        if not report.failed:
+            return []
+        async with self.sessionmaker() as session, session.begin():
+            return [Notice(notice_id, reply) for notice_id, reply in await claim_notices(session, effect_ids)]
+
+    async def noticed(self, notices: list[Notice], said: bool) -> None:
+        """Record whether the notices carry_out returned were said in the conversation; if not, they go by DM."""
+        if not notices:
+            return
+        async with self.sessionmaker() as session, session.begin():
+            await mark_notices(session, [notice.delivery_id for notice in notices], said, self.clock.now())
+        if not said and self.scheduler.running:
+            self.scheduler.wake_by(self.clock.now())
 
     async def press(self, identity: context.Identity, action: str, arg: str) -> Reply:
         """Run the handler of a pressed button."""
@@ -112,6 +183,19 @@ class App:
         if handler is None:
             raise UserError("errors.unknown_button")
         return await self.run(identity, handler, arg)
+
+    async def opened_form(self, identity: context.Identity, action: str, arg: str) -> tuple[Form, str] | None:
+        """The form a pressed button opens and the language to show it in, read without a unit of work that
+        writes; None when the button's action must answer instead (see actions.opens_form)."""
+        opener = actions.form_opener(action)
+        if opener is None:
+            return None
+        workspace, member = await self._rows_of(identity)
+        form = opener(member, arg)
+        if form is None:
+            return None
+        language = self.settings.default_language if workspace is None else context.language_of(member, workspace)
+        return form, language
 
     async def submit(self, identity: context.Identity, form_id: str, values: dict[str, str], arg: str = "") -> Reply:
         """Run the handler of a submitted form."""
@@ -128,10 +212,15 @@ class App:
             workspace = await context.get_or_create_workspace(
                 session, platform, workspace_external_id, workspace_name, now,
                 language=self.settings.default_language, timezone=self.settings.default_timezone)
-            workspace_id = workspace.id
             reply = await onboarding.member_joined(session, workspace, user_external_id, display_name, now)
-        if reply is not None:
-            await self._after(workspace_id, reply)
+            effects = store_effects(session, workspace.id, reply.effects if reply else (), now)
+            if effects:
+                await session.flush()
+        planned = reminders.planned_in(session)
+        if planned is not None and self.scheduler.running:
+            self.scheduler.wake_by(planned)
+        if effects:
+            await self.carry_out([row.id for row in effects])
 
     async def ensure_workspace(self, platform: str, external_id: str, name: str, defaults: dict[str, str]) -> None:
         """Create a workspace if needed and fill in the settings it does not have yet."""
@@ -144,38 +233,50 @@ class App:
 
     async def has_member(self, identity: context.Identity) -> bool:
         """Tell whether a user already has a member row in the workspace."""
-        async with self.sessionmaker() as session:
-            found = await session.scalar(
-                select(Member.id).join(Workspace, Workspace.id == Member.workspace_id)
-                .where(Workspace.platform == identity.platform,
-                       Workspace.external_id == identity.workspace_external_id,
-                       Member.external_id == identity.user_external_id))
-        return found is not None
+        return (await self._rows_of(identity))[1] is not None
 
     async def is_coordinator(self, identity: context.Identity) -> bool:
         """Tell whether a user is a coordinator of their workspace, without creating anything."""
         if identity.is_admin:
             return True
-        async with self.sessionmaker() as session:
-            workspace = await session.scalar(select(Workspace).where(
-                Workspace.platform == identity.platform, Workspace.external_id == identity.workspace_external_id))
+        workspace, _ = await self._rows_of(identity)
         return workspace is not None and context.is_coordinator(identity, workspace)
 
     async def language_of(self, identity: context.Identity) -> str:
         """Return the language to answer a user in, without creating anything."""
-        async with self.sessionmaker() as session:
+        workspace, member = await self._rows_of(identity)
+        if workspace is None:
+            return self.settings.default_language
+        return context.language_of(member, workspace)
+
+    async def _rows_of(self, identity: context.Identity) -> tuple[Workspace | None, Member | None]:
+        """The user's workspace and member rows, as far as they exist, read without waiting for writers."""
+        async with self.read_sessionmaker() as session:
             row = (await session.execute(
                 select(Workspace, Member).outerjoin(
                     Member, (Member.workspace_id == Workspace.id) & (Member.external_id == identity.user_external_id))
                 .where(Workspace.platform == identity.platform,
                        Workspace.external_id == identity.workspace_external_id))).first()
-        if row is None:
-            return self.settings.default_language
-        return context.language_of(row[1], row[0])
+        return (None, None) if row is None else (row[0], row[1])
 
-    async def _after(self, workspace_id: int, reply: Reply) -> None:
-        if reply.effects and self.notifier is not None:
-            await apply_effects(self.sessionmaker, self.notifier, workspace_id, reply.effects)
-        # A service may have planned a reminder: let the scheduler know the next due time.
-        if self.scheduler.running:
-            self.scheduler.wake_at(await self.dispatcher.next_due_at())
+
+@dataclass
+class Answering:
+    """The replies given while an adapter answers one interaction: their language, the effects held back until
+    the answer went out, and what the user is still to be told once the effects ran."""
+
+    # The user's language, known once a core call ran (None before).
+    language: str | None = None
+    effect_ids: list[int] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the acting user is to be told after their answer (claimed for them; see App.noticed)."""
+
+    delivery_id: int
+    reply: Reply
+
+
+_answering: contextvars.ContextVar[Answering | None] = contextvars.ContextVar("answering", default=None)

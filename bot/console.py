@@ -7,6 +7,7 @@ console's own commands (`:as`, `:press`, `:advance`, …). Every message is prin
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import sys
@@ -18,7 +19,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot import commands, i18n
-from bot.app import App
+from bot.app import Answering, App
 from bot.clock import OffsetClock
 from bot.commands import CommandError, Upload
 from bot.config import Settings
@@ -217,8 +218,6 @@ class Console:
             # Deliver what the command planned for right now (an alert) before the next line, as the scheduler
             # does on Discord, so that a script's output comes in order.
             await self.app.dispatcher.run_due()
-            # A command may have changed the member's or the workspace's language.
-            self.language = await self.app.language_of(self.identity())
         except UserError as error:
             self.say(error.text, error.language)
         except CommandError as error:
@@ -246,8 +245,10 @@ class Console:
             if not args:
                 raise ConsoleError("commands.missing_option", command=":submit", option="FORM")
             arg = self.state.form_args.get((self._user().name, args[0]), "")
-            reply = await self.app.submit(self.identity(), args[0], commands.parse_options(args[1:]), arg)
-            self.answer(reply)
+            async with self.app.answering() as answering:
+                self._answer(await self.app.submit(self.identity(), args[0], commands.parse_options(args[1:]), arg),
+                             answering)
+            await self._notify(answering)
             await self.app.dispatcher.run_due()
         elif verb == ":dms":
             self._dms(args)
@@ -298,10 +299,12 @@ class Console:
         if chosen is None:
             names = ", ".join(f"[{i}] {i18n.render(b.label, self.language)}" for i, b in enumerate(buttons, 1))
             raise ConsoleError("console.no_such_button", label=label, buttons=names)
-        reply = await self.app.press(self.identity(), chosen.action, chosen.arg)
-        if reply.replaces_source:
-            self.state.shown.remove(visible[-1])
-        self.answer(reply)
+        async with self.app.answering() as answering:
+            reply = await self.app.press(self.identity(), chosen.action, chosen.arg)
+            if reply.replaces_source:
+                self.state.shown.remove(visible[-1])
+            self._answer(reply, answering)
+        await self._notify(answering)
         # As after a command: what the press planned for right now (a live message's edit) comes before the
         # next line, not whenever the scheduler wakes.
         await self.app.dispatcher.run_due()
@@ -324,10 +327,22 @@ class Console:
         for name in command.files:
             if name in options:
                 values[name] = _read_file(options[name])
-        reply = await command.run(self, values)
-        # A command may have changed the member's or the workspace's language: answer in the new one.
-        self.language = await self.app.language_of(self.identity())
+        # The answer comes first, its effects (posts, DMs, roles) after, as on Discord.
+        async with self.app.answering() as answering:
+            self._answer(await command.run(self, values), answering)
+        await self._notify(answering)
+
+    def _answer(self, reply: Reply, answering: Answering) -> None:
+        """Show a reply in the language the core answered in (a command may have just changed it)."""
+        if answering.language is not None:
+            self.language = answering.language
         self.answer(reply)
+
+    async def _notify(self, answering: Answering) -> None:
+        """Tell the acting user what the effects of their command could not do (a role not granted)."""
+        for notice in answering.notices:
+            self.answer(dataclasses.replace(notice.reply, private=True))
+        await self.app.noticed(answering.notices, said=True)
 
     def _user(self) -> ConsoleUser:
         if self.state.user is None:

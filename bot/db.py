@@ -6,12 +6,15 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Connection, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import DateTime, TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -42,14 +45,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and write transactions that lock first."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # isolation_level=None: the driver leaves BEGIN to us (see _sqlite_begin).
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                                        "isolation_level": None})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 
@@ -62,9 +68,49 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    """Begin a unit of work: IMMEDIATE (take the write lock now), unless it only reads.
+
+    A deferred transaction that reads and then writes cannot wait for the lock when another writer committed
+    meanwhile: SQLite fails it at once with "database is locked", busy timeout or not. Taking the lock up front
+    makes writers queue (bounded by the busy timeout) instead; readers (READ_ONLY) never take it, WAL lets them
+    read beside a writer.
+    """
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# An execution option that marks a unit of work that only reads (see _sqlite_begin).
+READ_ONLY = "jobb_read_only"
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Return the session factory; one session per unit of work."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return a session factory for units of work that only read: on SQLite they never wait for the write lock."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+def insert_or_ignore(session: AsyncSession, model: type[Any], unique: tuple[str, ...], values: dict[str, Any]
+                     ) -> Insert:
+    """An INSERT of one row that does nothing when a row with the same `unique` columns exists.
+
+    Get-or-create under concurrency: two units of work creating the same row cannot fail on the constraint
+    (PostgreSQL waits for the other to commit, then skips). Both dialects spell it ON CONFLICT DO NOTHING.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+
+
+def is_locked(error: Exception) -> bool:
+    """Tell whether a database error is SQLite's "database is locked" (the busy timeout ran out)."""
+    return "database is locked" in str(getattr(error, "orig", error))
 
 
 def alembic_config(url: str) -> Config:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import random
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, bindparam, cast, func, insert, select, update
+from sqlalchemy import JSON, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy import Text as SQLText
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,12 +29,14 @@ from sqlalchemy.types import TypeDecorator
 
 from bot import reminders
 from bot.clock import Clock
+from bot.db import insert_or_ignore
 from bot.models import Delivery, LiveMessage, Member, Reminder, Workspace
 from bot.replies import (
     Channel,
     Effect,
-    GrantRole,
     Join,
+    Literal,
+    Mention,
     PostToChannel,
     Renderable,
     Reply,
@@ -67,10 +70,23 @@ MARK_BATCH = 100
 # The key suffix of a delivery that tells the coordinators a reminder was skipped; these are sent together.
 SKIPPED_SUFFIX = ":skipped"
 LIVE_MARK = ":live:"
+# An effect of a reply (a post, DM or role grant a command asked for) is stored with the command's transaction,
+# due only this long after it: the adapter sends it right after answering the user (Dispatcher.send_now), and
+# should the process die before that, the dispatcher sends it once this has passed.
+EFFECT_HOLD = timedelta(seconds=30)
+EFFECT_PREFIX = "effect:"
+# What a member is told when their role could not be granted waits this long for the adapter to say it in the
+# conversation (a follow-up) before the dispatcher sends it as a DM instead.
+NOTICE_HOLD = timedelta(seconds=30)
+ROLE_REFUSED = "role-refused"
 
 
 class RecipientUnreachable(Exception):
     """The platform refused a direct message: the member's DMs are closed."""
+
+
+class RoleNotGranted(Exception):
+    """The platform refused to give a member a role (the bot lacks the permission, or its role sits below)."""
 
 
 class MessageMissing(Exception):
@@ -194,7 +210,7 @@ class _Claimed:
 
     id: int
     workspace_id: int
-    reminder_id: int
+    reminder_id: int | None
     channel: str | None
     nonce: str
     attempts: int
@@ -210,7 +226,7 @@ class _Outcome:
 
     delivery_id: int
     workspace_id: int
-    reminder_id: int
+    reminder_id: int | None
     member_id: int | None
     status: str
     error: str | None = None
@@ -218,6 +234,8 @@ class _Outcome:
     retry_at: datetime | None = None
     # Throttled: the seconds the platform asked to wait. Such a try does not count as an attempt.
     throttled: float | None = None
+    # A role grant the platform refused: the member and the coordinators are told (not retried: it takes a fix).
+    role_refused: Role | None = None
 
 
 class Dispatcher:
@@ -230,8 +248,11 @@ class Dispatcher:
         quiet_hours: QuietHours,
         *,
         concurrency: int = 8,
+        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        # Units of work that only read; on SQLite they do not wait for (or take) the write lock.
+        self._reader = sessionmaker if read_sessionmaker is None else read_sessionmaker
         self._clock = clock
         self._quiet_hours = quiet_hours
         self.concurrency = concurrency
@@ -270,7 +291,7 @@ class Dispatcher:
 
     async def next_due_at(self) -> datetime | None:
         """Return when something next falls due: a pending reminder or a delivery waiting out quiet hours."""
-        async with self._sessionmaker() as session:
+        async with self._reader() as session:
             next_reminder = await session.scalar(
                 select(func.min(Reminder.due_at)).where(Reminder.status == reminders.PENDING))
             next_delivery = await session.scalar(
@@ -288,7 +309,7 @@ class Dispatcher:
         return (Delivery.workspace_id.in_(select(Workspace.id).where(Workspace.platform.in_(sorted(platforms)))),)
 
     async def _fan_out_due(self, now: datetime, report: DispatchReport) -> None:
-        async with self._sessionmaker() as session:
+        async with self._reader() as session:
             due_ids = list(await session.scalars(
                 select(Reminder.id).where(Reminder.status == reminders.PENDING, Reminder.due_at <= now)
                 .order_by(Reminder.due_at)))
@@ -373,7 +394,7 @@ class Dispatcher:
             message=reply_to_json(Reply(body=line, private=False)), status=PENDING, not_before=now, created_at=now))
 
     async def _send_due(self, now: datetime, report: DispatchReport) -> None:
-        async with self._sessionmaker() as session:
+        async with self._reader() as session:
             rows = (await session.execute(
                 select(Delivery.id, Delivery.workspace_id, Delivery.key)
                 .where(Delivery.status == PENDING, Delivery.not_before <= now, *self._platform_filter(self.platforms))
@@ -387,10 +408,27 @@ class Dispatcher:
                 due.append(delivery_id)
         for workspace_id, notice_ids in notices.items():
             await self._send_skip_notice(workspace_id, notice_ids, now, report)
-        if not due:
-            return
+        if due:
+            await self._send_ids(due, now, report)
+
+    async def send_now(self, delivery_ids: Iterable[int]) -> DispatchReport:
+        """Send these deliveries at once, whenever they are due (a reply's effects, right after its answer).
+
+        Runs beside a dispatch run: both claim a row before sending it, so each is sent once. What the platform
+        throttled or what failed waits for its retry time, and the scheduler is told when that is.
+        """
+        report = DispatchReport()
+        ids = sorted(delivery_ids)
+        if ids and self.notifier is not None:
+            await self._send_ids(ids, self._clock.now(), report)
+            if self.on_next_wake is not None and (report.failed or report.sent < len(ids)):
+                self.on_next_wake(await self.next_due_at())
+        return report
+
+    async def _send_ids(self, due: list[int], now: datetime, report: DispatchReport) -> None:
+        """Claim, send and mark these deliveries; then reach those whose DMs turned out closed in a channel."""
         semaphore = asyncio.Semaphore(self.concurrency)
-        unreachable: dict[tuple[int, int], list[int]] = defaultdict(list)
+        unreachable: dict[tuple[int, int | None], list[int]] = defaultdict(list)
         workspaces: dict[int, Workspace] = {}
         messages: dict[str, tuple[dict[str, Any], Reply]] = {}
         # Outcomes waiting to be written: marked in batches, so the database work per message stays small.
@@ -478,8 +516,14 @@ class Dispatcher:
     async def _mark(self, outcomes: list[_Outcome], now: datetime) -> None:
         """Write what became of sent deliveries: one statement per status, one per failure (they carry errors)."""
         by_status: dict[str, list[int]] = defaultdict(list)
+        # An effect (no reminder behind it) that went out has done its work: nothing repeats it (its key is
+        # unique to its command), and a post that names a member is not kept beside the channel's copy.
+        done_effects: list[int] = []
         async with self._sessionmaker() as session, session.begin():
             for outcome in outcomes:
+                if outcome.error is None and outcome.status == SENT and outcome.reminder_id is None:
+                    done_effects.append(outcome.delivery_id)
+                    continue
                 if outcome.error is None:
                     by_status[outcome.status].append(outcome.delivery_id)
                     continue
@@ -491,6 +535,9 @@ class Dispatcher:
                 await session.execute(
                     update(Delivery).where(Delivery.id == outcome.delivery_id, Delivery.status == SENDING)
                     .values(**values))
+            if done_effects:
+                await session.execute(delete(Delivery).where(Delivery.id.in_(done_effects),
+                                                             Delivery.status == SENDING))
             for status, delivery_ids in by_status.items():
                 await session.execute(
                     update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == SENDING)
@@ -499,6 +546,9 @@ class Dispatcher:
             if closed:
                 await session.execute(update(Member).where(Member.id.in_(closed), Member.dm_open.is_(True))
                                       .values(dm_open=False))
+            for outcome in outcomes:
+                if outcome.role_refused is not None and outcome.member_id is not None:
+                    await _note_role_refused(session, outcome, now)
 
     async def _send(self, claimed: _Claimed, now: datetime) -> _Outcome:
         """Send one claimed delivery; the database is not touched here (but for a live message's id)."""
@@ -507,6 +557,7 @@ class Dispatcher:
         delivery_id = delivery.id
         reply = claimed.reply
         live = delivery.message.get("live")
+        role = delivery.message.get("grant_role")
         status, error = SENT, None
         expires = delivery.message.get("expires")
         try:
@@ -514,6 +565,9 @@ class Dispatcher:
                 # Held back by quiet hours, or resumed after a long stop: what it was about is over.
                 status = EXPIRED
                 log.info("Delivery %s expired before it could be sent", delivery_id)
+            elif role is not None:
+                if member is not None:
+                    await self.notifier.grant_role(workspace, member, Role(role))
             elif member is not None:
                 # Planners decide who wants DMs; here only reachability counts.
                 if not member.dm_open:
@@ -526,6 +580,11 @@ class Dispatcher:
                 await self.notifier.post(workspace, Channel(delivery.channel), reply, nonce=delivery.nonce)
         except RecipientUnreachable:
             status = UNREACHABLE
+        except RoleNotGranted as exc:
+            log.warning("Delivery %s: the platform refused the %s role (%s)", delivery_id, role, exc)
+            return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
+                            member.id if member is not None else None, FAILED, f"RoleNotGranted: {exc}"[:500],
+                            role_refused=Role(role))
         except Throttled as exc:
             log.info("Delivery %s was throttled; trying again in %.2f s", delivery_id, exc.retry_after)
             return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
@@ -549,7 +608,7 @@ class Dispatcher:
                            nonce: str, now: datetime) -> None:
         """Edit the live message under `key`, or post it (again, if someone deleted it); then pin or unpin it."""
         assert self.notifier is not None
-        async with self._sessionmaker() as session:
+        async with self._reader() as session:
             row = await session.scalar(select(LiveMessage).where(LiveMessage.workspace_id == workspace.id,
                                                                  LiveMessage.key == key))
         message_id = row.message_id if row is not None and row.channel == str(channel) else None
@@ -613,7 +672,7 @@ class Dispatcher:
                 claimed.append(delivery_id)
         if not claimed:
             return
-        async with self._sessionmaker() as session:
+        async with self._reader() as session:
             deliveries = list(await session.scalars(select(Delivery).where(Delivery.id.in_(claimed))
                                                     .order_by(Delivery.id)))
             workspace = await session.get_one(Workspace, workspace_id)
@@ -644,14 +703,15 @@ class Dispatcher:
         elif status == FAILED:
             report.failed += len(claimed)
 
-    async def _mention_unreachable(self, workspace_id: int, reminder_id: int, delivery_ids: list[int]) -> None:
+    async def _mention_unreachable(self, workspace_id: int, reminder_id: int | None, delivery_ids: list[int]
+                                   ) -> None:
         """Reach members whose DMs are closed in a channel: one message per distinct text, mentioning them all.
 
         A broadcast (the same text to everyone) becomes one message; personal texts (each member's own next
         step or question) stay apart, so nobody is shown someone else's message as their own.
         """
         assert self.notifier is not None
-        async with self._sessionmaker() as session:
+        async with self._reader() as session:
             rows = (await session.execute(
                 select(Delivery, Member).join(Member, Member.id == Delivery.member_id)
                 .where(Delivery.id.in_(delivery_ids)).order_by(Delivery.id))).all()
@@ -670,41 +730,88 @@ class Dispatcher:
                 log.exception("Could not post the channel fallback for reminder %s", reminder_id)
 
 
-async def apply_effects(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    notifier: Notifier,
-    workspace_id: int,
-    effects: Iterable[Effect],
-) -> None:
-    """Carry out what a service asked for after its transaction committed: DMs, channel posts, roles."""
-    for effect in effects:
-        async with sessionmaker() as session:
-            workspace = await session.get_one(Workspace, workspace_id)
-            member = await session.get(Member, effect.member_id) if not isinstance(effect, PostToChannel) else None
-        try:
-            if isinstance(effect, PostToChannel):
-                await notifier.post(workspace, effect.channel, effect.reply)
-            elif member is None:
-                log.warning("Effect %s for a member who is gone", type(effect).__name__)
-            elif isinstance(effect, GrantRole):
-                await notifier.grant_role(workspace, member, effect.role)
-            elif isinstance(effect, SendDirect):
-                await _send_direct_or_mention(sessionmaker, notifier, workspace, member, effect)
-        except Exception:  # noqa: BLE001 - the user's own answer was given; log and go on with the rest
-            log.exception("Effect %s failed in workspace %s", type(effect).__name__, workspace_id)
+def store_effects(session: AsyncSession, workspace_id: int, effects: Iterable[Effect], now: datetime
+                  ) -> list[Delivery]:
+    """Store a reply's effects as deliveries in the reply's own unit of work, so that none is lost.
+
+    They are due EFFECT_HOLD from now: the adapter answers the user first and then sends them at once
+    (Dispatcher.send_now); should it never get there, the dispatcher does. Flush the session for their ids.
+    """
+    token = secrets.token_hex(8)
+    rows = []
+    for number, effect in enumerate(effects):
+        key = f"{EFFECT_PREFIX}{token}:{number}"
+        member_id: int | None = None
+        if isinstance(effect, PostToChannel):
+            channel, message = effect.channel, reply_to_json(effect.reply)
+        elif isinstance(effect, SendDirect):
+            # A DM, and the channel where the member is mentioned instead when their DMs are closed.
+            member_id, channel, message = effect.member_id, effect.fallback, reply_to_json(effect.reply)
+        else:
+            member_id, channel = effect.member_id, Channel.WELCOME
+            message = {**reply_to_json(Reply()), "grant_role": str(effect.role)}
+        row = Delivery(workspace_id=workspace_id, reminder_id=None, member_id=member_id, channel=str(channel),
+                       key=key, nonce=nonce_for(key), message=message, status=PENDING,
+                       not_before=now + EFFECT_HOLD, attempts=0, created_at=now)
+        session.add(row)
+        rows.append(row)
+    return rows
 
 
-async def _send_direct_or_mention(sessionmaker: async_sessionmaker[AsyncSession], notifier: Notifier,
-                                  workspace: Workspace, member: Member, effect: SendDirect) -> None:
-    if member.dm_open:
-        try:
-            await notifier.send_direct(workspace, member, effect.reply)
-            return
-        except RecipientUnreachable:
-            async with sessionmaker() as session, session.begin():
-                await session.execute(update(Member).where(Member.id == member.id).values(dm_open=False))
-            log.info("Member %s has closed DMs; mentioning them in %s instead", member.id, effect.fallback)
-    await notifier.post(workspace, effect.fallback, channel_fallback(effect.reply, (member.external_id,)))
+async def _note_role_refused(session: AsyncSession, outcome: _Outcome, now: datetime) -> None:
+    """Store what the member and the coordinators are told when a role could not be granted.
+
+    The member's notice waits NOTICE_HOLD, so that the adapter can say it in the conversation instead
+    (claim_notices); the coordinators' goes out at once and says what to fix.
+    """
+    assert outcome.role_refused is not None and outcome.member_id is not None
+    member = await session.get_one(Member, outcome.member_id)
+    workspace = await session.get_one(Workspace, outcome.workspace_id)
+    role_id = workspace.member_role_id if outcome.role_refused is Role.MEMBER else workspace.coordinator_role_id
+    role = Mention("role", role_id) if role_id else Literal(str(outcome.role_refused))
+    to_member = Reply(body=text("delivery.role_refused.member", role=role), private=False)
+    to_coordinators = Reply(body=text("delivery.role_refused.coordinators", member=Mention("user", member.external_id),
+                                      role=role), private=False)
+    prefix = f"{ROLE_REFUSED}:{outcome.delivery_id}"
+    for key, member_id, channel, reply, not_before in (
+            (f"{prefix}:member", member.id, Channel.WELCOME, to_member, now + NOTICE_HOLD),
+            (f"{prefix}:coordinators", None, Channel.COORDINATORS, to_coordinators, now)):
+        # A grant tried again after /setup and refused again is not announced twice.
+        await session.execute(insert_or_ignore(session, Delivery, ("key",), {
+            "workspace_id": outcome.workspace_id, "reminder_id": None, "member_id": member_id,
+            "channel": str(channel), "key": key, "nonce": nonce_for(key), "message": reply_to_json(reply),
+            "status": PENDING, "not_before": not_before, "attempts": 0, "created_at": now}))
+
+
+async def retry_refused_roles(session: AsyncSession, workspace_id: int, now: datetime) -> int:
+    """Try again every role grant the platform refused in a workspace (after a coordinator fixed the cause)."""
+    result = await session.execute(
+        update(Delivery).where(Delivery.workspace_id == workspace_id, Delivery.status == FAILED,
+                               Delivery.last_error.startswith("RoleNotGranted"))
+        .values(status=PENDING, attempts=0, not_before=now, last_error=None))
+    if result.rowcount:
+        reminders.note_planned(session, now)
+    return result.rowcount or 0
+
+
+async def claim_notices(session: AsyncSession, effect_ids: Iterable[int]) -> list[tuple[int, Reply]]:
+    """Claim the notices for the acting member that these effects left (a role that was refused), to be said
+    in the conversation: they go from pending to sending; mark them with mark_notices once said."""
+    keys = [f"{ROLE_REFUSED}:{effect_id}:member" for effect_id in effect_ids]
+    rows = list(await session.scalars(
+        update(Delivery).where(Delivery.key.in_(keys), Delivery.status == PENDING)
+        .values(status=SENDING, attempts=Delivery.attempts + 1).returning(Delivery)
+        .execution_options(synchronize_session=False)))
+    return [(row.id, reply_from_json(row.message)) for row in rows]
+
+
+async def mark_notices(session: AsyncSession, notice_ids: Iterable[int], said: bool, now: datetime) -> None:
+    """Forget claimed notices that were said (as a sent effect is), or make them due at once (by DM)."""
+    claimed = (Delivery.id.in_(list(notice_ids)), Delivery.status == SENDING)
+    if said:
+        await session.execute(delete(Delivery).where(*claimed))
+    else:
+        await session.execute(update(Delivery).where(*claimed).values(status=PENDING, not_before=now))
 
 
 def channel_fallback(reply: Reply, mentions: tuple[str, ...]) -> Reply:

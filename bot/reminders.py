@@ -21,6 +21,8 @@ PENDING = "pending"
 FANNED_OUT = "fanned_out"
 SKIPPED = "skipped"
 CANCELLED = "cancelled"
+# Where a unit of work keeps the earliest due time it planned (session.info).
+PLANNED_KEY = "jobb_planned_due"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ async def schedule(
 ) -> Reminder:
     """Create a reminder, or move a pending one with the same key; one that already fired stays as it is."""
     existing = await session.scalar(select(Reminder).where(Reminder.workspace_id == workspace_id, Reminder.key == key))
+    if existing is None or existing.status in (PENDING, CANCELLED):
+        note_planned(session, due_at)
     if existing is not None:
         if existing.status in (PENDING, CANCELLED):
             existing.due_at = due_at
@@ -115,6 +119,19 @@ async def schedule(
     await session.flush()
     log.debug("Scheduled reminder %s (%s) at %s", reminder.id, kind, due_at.isoformat())
     return reminder
+
+
+def note_planned(session: AsyncSession, due_at: datetime) -> None:
+    """Remember in the unit of work the earliest time it planned something for, so that the scheduler is told
+    after the commit (and a unit of work that planned nothing costs the scheduler nothing)."""
+    earliest = session.info.get(PLANNED_KEY)
+    if earliest is None or due_at < earliest:
+        session.info[PLANNED_KEY] = due_at
+
+
+def planned_in(session: AsyncSession) -> datetime | None:
+    """The earliest time a unit of work planned something for (see note_planned), if any."""
+    return session.info.get(PLANNED_KEY)
 
 
 def next_weekly(weekday: int, hour: int, zone: str, after: datetime) -> datetime:

@@ -42,6 +42,8 @@ class Scheduler:
         # APScheduler skips a second instance of the job, so the running one goes round once more instead.
         self._dispatching = False
         self._again = False
+        # When the one wake-up job is set for (None: not set), so that a wake_by later than that costs nothing.
+        self._next_wake: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -74,6 +76,7 @@ class Scheduler:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        self._next_wake = None
         try:
             while True:
                 self._again = False
@@ -99,10 +102,26 @@ class Scheduler:
             return
         self._set_wake_job(when)
 
+    def wake_by(self, when: datetime) -> None:
+        """Make sure the dispatcher wakes no later than `when` (a command planned something due then).
+
+        Cheaper than wake_at after every command: no query, and nothing to do when a wake-up comes sooner.
+        """
+        if not self._scheduler.running:
+            return
+        if self._dispatching:
+            # The running dispatch may have read "what is next" before the plan was committed: go round again.
+            self._again = True
+            return
+        if self._next_wake is not None and self._next_wake <= when:
+            return
+        self._set_wake_job(when)
+
     def _set_wake_job(self, when: datetime | None) -> None:
         """Set the wake-up job (the dispatcher's own "next due" after a run comes here directly)."""
         if not self._scheduler.running:
             return
+        self._next_wake = when
         if when is None:
             if self._scheduler.get_job(WAKE_JOB_ID):
                 self._scheduler.remove_job(WAKE_JOB_ID)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.delivery import MessageMissing, RecipientUnreachable, throttling
+from bot.delivery import MessageMissing, RecipientUnreachable, RoleNotGranted, throttling
 from bot.discordbot.render import clip, message_kwargs, render_text
 from bot.i18n import normalize_language, translate
 from bot.models import Member, Workspace
@@ -187,6 +187,7 @@ class DiscordNotifier:
         reason = translate("notifier.role_reason", normalize_language(workspace.language))
         try:
             await discord_member.add_roles(discord.Object(int(role_id)), reason=reason)
-        except discord.Forbidden:
-            # The bot needs Manage Roles, and the role must sit below the bot's own role.
-            log.warning("Not allowed to grant the %s role %s in workspace %s", role, role_id, workspace.id)
+        except discord.Forbidden as exc:
+            # The bot needs Manage Roles, and the role must sit below the bot's own role (50013). The member and
+            # the coordinators are told; it is not reported as granted.
+            raise RoleNotGranted(f"{exc.code} {exc.text}") from exc

@@ -8,11 +8,13 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import ui
 
+from bot.app import Answering
 from bot.discordbot.checks import identity_from
 from bot.discordbot.render import (
     CUSTOM_ID_TEMPLATE,
@@ -117,14 +119,18 @@ class ActionButton(ui.DynamicItem[ui.Button[ui.View]], template=CUSTOM_ID_TEMPLA
         return cls(match["action"], match["arg"], label=button.label, style=button.style)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the button's action and answer with its reply."""
+        """Run the button's action and answer with its reply (a form it opens: at once)."""
         try:
             if self.action == FORM_PAGE_ACTION:
                 await open_form_page(interaction, self.arg)
                 return
+            app = _bot(interaction).app
             identity = await identity_from(interaction)
-            reply = await _bot(interaction).app.press(identity, self.action, self.arg)
-            await respond(interaction, identity, reply)
+            opened = await app.opened_form(identity, self.action, self.arg)
+            if opened is not None:
+                await open_form(interaction, *opened)
+                return
+            await answer_first(interaction, app.press, identity, self.action, self.arg)
         except Exception as error:  # noqa: BLE001 - discord.py would only log it; the user gets an answer
             await handle_interaction_error(interaction, error)
 
@@ -169,15 +175,33 @@ def build_modal(sessions: FormSessions, state: FormState, page: int) -> FormPage
 
 async def run_service(interaction: discord.Interaction[Any], call: Any, *args: Any, **kwargs: Any) -> None:
     """Run one service call as the interaction's user and answer with its Reply."""
-    identity = await identity_from(interaction)
-    reply = await _bot(interaction).app.run(identity, call, *args, **kwargs)
-    await respond(interaction, identity, reply)
+    app = _bot(interaction).app
+    await answer_first(interaction, app.run, await identity_from(interaction), call, *args, **kwargs)
 
 
-async def respond(interaction: discord.Interaction[Any], identity: Identity, reply: Reply) -> None:
-    """Answer an interaction with a Reply, in the user's language: a message, or the form it opens."""
-    language = await _bot(interaction).app.language_of(identity)
-    await send_reply(interaction, reply, language)
+async def answer_first(interaction: discord.Interaction[Any], run: Callable[..., Awaitable[Reply]],
+                       identity: Identity, *args: Any, **kwargs: Any) -> None:
+    """Run a core call (App.run, press or submit) and answer with its Reply, in the user's language; only then
+    send its effects (posts, DMs, roles), and tell the user in a follow-up what they did not do as asked."""
+    app = _bot(interaction).app
+    async with app.answering() as answering:
+        reply = await run(identity, *args, **kwargs)
+        await send_reply(interaction, reply, answering.language or app.settings.default_language)
+    if answering.notices:
+        await follow_up(interaction, answering)
+
+
+async def follow_up(interaction: discord.Interaction[Any], answering: Answering) -> None:
+    """Say the notices the effects left in the interaction (valid for 15 minutes); if it is gone, by DM."""
+    said = True
+    language = answering.language or _bot(interaction).app.settings.default_language
+    try:
+        for notice in answering.notices:
+            await interaction.followup.send(**message_kwargs(notice.reply, language))
+    except discord.HTTPException as error:
+        log.warning("Could not follow up interaction %s (%s); the notice goes by DM", interaction.id, error)
+        said = False
+    await _bot(interaction).app.noticed(answering.notices, said)
 
 
 async def send_reply(interaction: discord.Interaction[Any], reply: Reply, language: str) -> None:
@@ -237,7 +261,7 @@ async def submit_page(interaction: discord.Interaction[Any], modal: FormPageModa
     identity = await identity_from(interaction)
     form = state.form
     try:
-        reply = await bot.app.submit(identity, form.form_id, state.submitted_values(), form.arg)
+        await answer_first(interaction, bot.app.submit, identity, form.form_id, state.submitted_values(), form.arg)
     except UserError as error:
         # Keep what was entered, so that fixing one field does not mean typing everything again.
         language = error.language or state.language
@@ -247,7 +271,6 @@ async def submit_page(interaction: discord.Interaction[Any], modal: FormPageModa
         await send_reply(interaction, retry, language)
         return
     sessions.finish(interaction.user.id, form.form_id)
-    await respond(interaction, identity, reply)
 
 
 def _page_button_reply(body_key: str, button_key: str, form_id: str, target_page: int, **params: Any) -> Reply:

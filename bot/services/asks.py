@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
-from bot.actions import action, form
+from bot.actions import action, form, opens_form
 from bot.errors import UserError
 from bot.i18n import render, translate
 from bot.models import Ask, Issue, IssueSettings, Member, Politician, Reminder, Stance, Workspace
@@ -327,6 +327,14 @@ def asked_form(issue_id: int) -> Form:
     return Form(ASKED_FORM, text("asks.form.title"), (
         FormField("link", text("asks.form.link"), required=True, max_length=300,
                   placeholder=text("asks.form.link.placeholder")),), arg=str(issue_id))
+
+
+@opens_form(ASKED_ACTION)
+def _asked_form(member: Member | None, arg: str) -> Form | None:
+    # The issue is checked when the form comes back (a stale button is refused then, with its link kept).
+    if member is None or member.onboarded_at is None or not arg.isascii() or not arg.isdigit():
+        return None
+    return asked_form(int(arg))
 
 
 @action(ASKED_ACTION)

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
-from bot.actions import action, form
+from bot.actions import action, form, opens_form
 from bot.coach import BlogPlan, Brief, CoachModel, chart, rules, templates
 from bot.errors import UserError
 from bot.i18n import render
@@ -624,6 +624,12 @@ def done_form(step_key: str) -> Form:
 @action(DONE_ACTION)
 async def _done_pressed(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     return await done(session, actor, step=arg)
+
+
+@opens_form(DONE_LINK_ACTION)
+def _done_link_form(member: Member | None, arg: str) -> Form | None:
+    # The step is checked when the form comes back; someone who has not onboarded is told by the action.
+    return done_form(arg) if member is not None and member.onboarded_at is not None else None
 
 
 @action(DONE_LINK_ACTION)

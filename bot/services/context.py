@@ -9,6 +9,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import insert_or_ignore
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import normalize_language
 from bot.models import AuditLog, Member, Workspace
@@ -62,14 +63,19 @@ def language_of(member: Member | None, workspace: Workspace) -> str:
 async def get_or_create_workspace(session: AsyncSession, platform: str, external_id: str, name: str,
                                   now: datetime, *, language: str = "sv", timezone: str = "Europe/Stockholm",
                                   ) -> Workspace:
-    """Return the workspace for a server, creating it with default settings the first time."""
-    workspace = await session.scalar(
-        select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id))
+    """Return the workspace for a server, creating it with default settings the first time.
+
+    The first users of a new server act at the same moment: the row is inserted unless it exists (which
+    cannot fail on the unique constraint, on SQLite or PostgreSQL), then read.
+    """
+    where = (Workspace.platform == platform, Workspace.external_id == external_id)
+    workspace = await session.scalar(select(Workspace).where(*where))
     if workspace is None:
-        workspace = Workspace(platform=platform, external_id=external_id, name=name[:200], language=language,
-                              timezone=timezone, created_at=now, updated_at=now)
-        session.add(workspace)
-        await session.flush()
+        await session.execute(insert_or_ignore(session, Workspace, ("platform", "external_id"), {
+            "platform": platform, "external_id": external_id, "name": name[:200], "language": language,
+            "timezone": timezone, "created_at": now, "updated_at": now}))
+        workspace = await session.scalar(select(Workspace).where(*where))
+        assert workspace is not None
     elif name and workspace.name != name[:200]:
         workspace.name = name[:200]
     return workspace
@@ -77,18 +83,19 @@ async def get_or_create_workspace(session: AsyncSession, platform: str, external
 
 async def get_or_create_member(session: AsyncSession, workspace: Workspace, external_id: str, display_name: str,
                                now: datetime) -> tuple[Member, bool]:
-    """Return the member row for a user and whether it was created now."""
-    member = await session.scalar(
-        select(Member).where(Member.workspace_id == workspace.id, Member.external_id == external_id))
+    """Return the member row for a user and whether it was created now (insert-or-get, as for workspaces)."""
+    where = (Member.workspace_id == workspace.id, Member.external_id == external_id)
+    member = await session.scalar(select(Member).where(*where))
     if member is not None:
         if display_name and member.display_name != display_name[:100]:
             member.display_name = display_name[:100]
         return member, False
-    member = Member(workspace_id=workspace.id, external_id=external_id, display_name=display_name[:100],
-                    joined_at=now, dm_open=True, dm_reminders=False)
-    session.add(member)
-    await session.flush()
-    return member, True
+    inserted = await session.execute(insert_or_ignore(session, Member, ("workspace_id", "external_id"), {
+        "workspace_id": workspace.id, "external_id": external_id, "display_name": display_name[:100],
+        "joined_at": now, "dm_open": True, "dm_reminders": False}))
+    member = await session.scalar(select(Member).where(*where))
+    assert member is not None
+    return member, bool(inserted.rowcount)
 
 
 async def resolve(session: AsyncSession, identity: Identity, now: datetime, *, default_language: str = "sv",

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
-from bot.actions import action, form
+from bot.actions import action, form, opens_form
 from bot.errors import UserError
 from bot.models import Member, Reminder, Workspace
 from bot.replies import (
@@ -81,6 +81,12 @@ async def start(session: AsyncSession, actor: Actor) -> Reply:
     if actor.member.onboarded_at is not None:
         raise UserError("onboarding.already_done")
     return Reply(form=onboarding_form())
+
+
+@opens_form(START_ACTION)
+def _start_form(member: Member | None, _arg: str) -> Form | None:
+    # An onboarded member is told so by the action instead.
+    return onboarding_form() if member is None or member.onboarded_at is None else None
 
 
 @action(START_ACTION)

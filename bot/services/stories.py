@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import csvexport, validation
-from bot.actions import action, form
+from bot.actions import action, form, opens_form
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Story, StoryApplause
@@ -90,6 +90,12 @@ def share_form() -> Form:
 def share_button() -> Button:
     """The button that opens the story form (for other features' messages: the coaching's story step)."""
     return Button(text("stories.button.share"), SHARE_ACTION, style=ButtonStyle.SUCCESS)
+
+
+@opens_form(SHARE_ACTION)
+def _share_form(member: Member | None, _arg: str) -> Form | None:
+    # Someone who has not onboarded is pointed to /onboard by the action instead.
+    return share_form() if member is not None and member.onboarded_at is not None else None
 
 
 @action(SHARE_ACTION)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import commands
-from bot.app import App
+from bot.app import Answering, App
 from bot.commands import CommandError, Upload
 from bot.errors import UserError
 from bot.replies import Form, Renderable, Reply, Text, text
@@ -96,6 +96,30 @@ class SlackAdapter:
         return await self.app.language_of(identity)
 
     # -- answering --------------------------------------------------------------------------------------------
+
+    async def answer_first(self, origin: Origin, identity: Identity, run: Callable[[], Awaitable[Reply]]) -> None:
+        """Run a core call and answer with its Reply in the user's language; only then send its effects."""
+        async with self.app.answering(then_carry_out=False) as answering:
+            reply = await run()
+        try:
+            await self.answer(origin, reply, answering.language or await self.language(identity))
+        finally:
+            await self.finish(origin, answering)
+
+    async def finish(self, origin: Origin, answering: Answering) -> None:
+        """Send what the answer held back, and tell the user (privately) what it could not do."""
+        await self.app.finish(answering)
+        if not answering.notices:
+            return
+        said = True
+        language = answering.language or self.app.settings.default_language
+        try:
+            for notice in answering.notices:
+                await self.deliver(origin, render.message(notice.reply, language), private=True)
+        except (SlackApiError, aiohttp.ClientError):
+            log.warning("Could not tell user %s of team %s a notice; it goes by DM", origin.user_id, origin.team_id)
+            said = False
+        await self.app.noticed(answering.notices, said)
 
     async def answer(self, origin: Origin, reply: Reply, language: str) -> None:
         """Answer where the user acted: a message (private or public), the form it opens, its files."""

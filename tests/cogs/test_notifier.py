@@ -10,7 +10,7 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 import pytest
 
-from bot.delivery import RecipientUnreachable, Throttled
+from bot.delivery import RecipientUnreachable, RoleNotGranted, Throttled
 from bot.discordbot.notifier import DiscordNotifier
 from bot.models import Member, Workspace
 from bot.replies import Channel, Literal, Reply, Role, text
@@ -198,17 +198,14 @@ async def test_no_role_is_granted_before_setup_chose_one(notifier_bot: MockBot, 
     discord_member.add_roles.assert_not_awaited()
 
 
-async def test_a_role_the_bot_may_not_grant_is_logged(notifier_bot: MockBot, guild: MockGuild,
-                                                      caplog: pytest.LogCaptureFixture):
+async def test_a_role_the_bot_may_not_grant_is_reported_as_not_granted(notifier_bot: MockBot, guild: MockGuild):
     discord_member = MockMember(guild=guild)
     discord_member.add_roles.side_effect = forbidden(50013)
     workspace, member = rows(guild, discord_member.id, member_role_id="5")
     notifier_bot.get_guild.side_effect = lambda guild_id: guild
 
-    with caplog.at_level(logging.WARNING, logger="bot.discordbot.notifier"):
+    with pytest.raises(RoleNotGranted, match="50013"):
         await DiscordNotifier(notifier_bot).grant_role(workspace, member, Role.MEMBER)
-
-    assert "Not allowed to grant" in caplog.text
 
 
 async def test_a_post_in_a_forum_channel_is_a_new_post_named_after_the_title(notifier_bot: MockBot,

@@ -36,8 +36,12 @@ async def button_pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, 
     identity: Identity | None = None
     try:
         identity = await adapter.identity(origin, (body.get("user") or {}).get("name", ""))
-        reply = await adapter.app.press(identity, *parsed)
-        await adapter.answer(origin, reply, await adapter.language(identity))
+        pressed = identity
+        opened = await adapter.app.opened_form(pressed, *parsed)
+        if opened is not None:
+            await adapter.open_form(origin, *opened)
+            return
+        await adapter.answer_first(origin, pressed, lambda: adapter.app.press(pressed, *parsed))
     except Exception as error:  # noqa: BLE001 - the one answer path: every error is told to the user
         await adapter.fail(origin, error, identity)
 

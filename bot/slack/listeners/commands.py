@@ -106,8 +106,7 @@ async def jobb_command(ack: AsyncAck, command: dict[str, Any], context: dict[str
             # A slash command cannot carry a file: Slack's file input in a modal can.
             await adapter.open_view(origin, upload_view(found, options, origin, await adapter.language(identity)))
             return
-        reply = await found.run(SlackCommandContext(adapter.app, identity), dict(options))
-        # A command may have changed the member's or the workspace's language: answer in the new one.
-        await adapter.answer(origin, reply, await adapter.language(identity))
+        context_ = SlackCommandContext(adapter.app, identity)
+        await adapter.answer_first(origin, identity, lambda: found.run(context_, dict(options)))
     except Exception as error:  # noqa: BLE001 - the one answer path: every error is told to the user
         await adapter.fail(origin, error, identity)

@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot import commands
+from bot.app import Answering
 from bot.errors import UserError
 from bot.replies import Reply
 from bot.services.context import Identity
@@ -44,11 +45,13 @@ async def form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, An
     values = render.read_values(view.get("state", {}).get("values", {}))
     holder: dict[str, Identity] = {}
 
-    async def submit() -> tuple[Reply, str]:
+    async def submit() -> tuple[Reply, str, Answering]:
         identity = await adapter.identity(origin, (body.get("user") or {}).get("name", ""))
         holder["identity"] = identity
-        reply = await adapter.app.submit(identity, form_id, values, str(metadata.get("arg", "")))
-        return reply, await adapter.language(identity)
+        # The effects wait until the modal is closed and the answer given (SlackAdapter.finish).
+        async with adapter.app.answering(then_carry_out=False) as answering:
+            reply = await adapter.app.submit(identity, form_id, values, str(metadata.get("arg", "")))
+        return reply, answering.language or await adapter.language(identity), answering
 
     task = asyncio.ensure_future(submit())
     done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
@@ -59,7 +62,7 @@ async def form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, An
         _keep(adapter_task)
         return
     try:
-        reply, language = task.result()
+        reply, language, answering = task.result()
     except UserError as error:
         language = error.language or adapter.app.settings.default_language
         errors = render.field_errors(error, metadata.get("labels") or {}, language)
@@ -75,12 +78,15 @@ async def form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, An
     if reply.form is not None:
         # The form leads to another (a confirmation): show it in place of this one.
         await ack(response_action="update", view=render.modal(reply.form, language, origin.metadata()))
+        await adapter.finish(origin, answering)
         return
     await ack()
     try:
         await adapter.answer(origin, reply, language)
     except Exception as error:  # noqa: BLE001 - the form was saved; say that the answer could not be shown
         await adapter.fail(origin, error, holder.get("identity"))
+    finally:
+        await adapter.finish(origin, answering)
 
 
 _background: set[asyncio.Task[None]] = set()
@@ -92,16 +98,20 @@ def _keep(task: asyncio.Task[None]) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def _answer_later(adapter: SlackAdapter, origin: Origin, task: asyncio.Future[tuple[Reply, str]],
-                        holder: dict[str, Identity]) -> None:
+async def _answer_later(adapter: SlackAdapter, origin: Origin,
+                        task: asyncio.Future[tuple[Reply, str, Answering]], holder: dict[str, Identity]) -> None:
+    answering: Answering | None = None
     try:
-        reply, language = await task
+        reply, language, answering = await task
         if reply.form is not None:
             await adapter.fail(origin, UserError("errors.form_expired"), holder.get("identity"))
             return
         await adapter.answer(origin, reply, language)
     except Exception as error:  # noqa: BLE001 - the one answer path: every error is told to the user
         await adapter.fail(origin, error, holder.get("identity"))
+    finally:
+        if answering is not None:
+            await adapter.finish(origin, answering)
 
 
 async def command_form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
@@ -122,7 +132,7 @@ async def command_form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict
         for name, files in render.uploaded_files(state).items():
             if files:
                 options[name] = await adapter.download(files[0])
-        reply = await command.run(SlackCommandContext(adapter.app, identity), options)
-        await adapter.answer(origin, reply, await adapter.language(identity))
+        context_ = SlackCommandContext(adapter.app, identity)
+        await adapter.answer_first(origin, identity, lambda: command.run(context_, options))
     except Exception as error:  # noqa: BLE001 - the one answer path: every error is told to the user
         await adapter.fail(origin, error, identity)
