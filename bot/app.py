@@ -157,7 +157,8 @@ class App:
             answering.language = language
             answering.effect_ids.extend(effect_ids)
         elif effect_ids:
-            await self.carry_out(effect_ids)
+            # Nobody to tell in a conversation: what the member is to be told goes by DM (after NOTICE_HOLD).
+            await self.dispatcher.send_now(effect_ids)
         return reply
 
     async def carry_out(self, effect_ids: list[int]) -> list[Notice]:
@@ -220,7 +221,7 @@ class App:
         if planned is not None and self.scheduler.running:
             self.scheduler.wake_by(planned)
         if effects:
-            await self.carry_out([row.id for row in effects])
+            await self.dispatcher.send_now([row.id for row in effects])
 
     async def ensure_workspace(self, platform: str, external_id: str, name: str, defaults: dict[str, str]) -> None:
         """Create a workspace if needed and fill in the settings it does not have yet."""
