@@ -220,3 +220,32 @@ async def test_an_unknown_button_is_answered(interact: Any):
     await press(interaction, "jb:gone.away:1")
 
     assert shown_text(sent(interaction)) == "Den här knappen hör till något som inte finns längre."
+
+
+async def test_the_answer_goes_out_before_the_role_and_the_coordinators_notice(
+        cog: Onboarding, interact: Any, notifier: RecordingNotifier):
+    order: list[str] = []
+
+    def tracked(**kwargs: Any) -> Any:
+        interaction = interact(**kwargs)
+        interaction.response.send_message.side_effect = lambda *a, **k: order.append("answer")
+        return interaction
+
+    grant_role, post = notifier.grant_role, notifier.post
+
+    async def granting(*args: Any, **kwargs: Any) -> None:
+        order.append("role")
+        await grant_role(*args, **kwargs)
+
+    async def posting(*args: Any, **kwargs: Any) -> str | None:
+        order.append("post")
+        return await post(*args, **kwargs)
+
+    notifier.grant_role, notifier.post = granting, posting  # type: ignore[method-assign]
+    first = interact()
+    await Onboarding.onboard.callback(cog, first)
+
+    await fill_in_the_form(tracked, modal_of(first), ANSWERS)
+
+    # Three pages: two "continue" answers, the final answer, and only then the effects.
+    assert order == ["answer", "answer", "answer", "role", "post"]

@@ -48,6 +48,14 @@ async def test_the_readme_example_onboards_a_member_and_shows_the_profile_in_swe
     assert "Traceback" not in output
 
 
+async def test_the_answer_is_printed_before_the_role_and_the_coordinators_notice(settings: Settings):
+    output = await console(settings, "\n".join([":as Anna", ONBOARD_ANNA]))
+
+    answer = output.index("[endast Anna] **Välkommen ombord, Anna!**")
+    assert answer < output.index("🎖 Anna fick rollen Medlem.")
+    assert answer < output.index("[#koordinatorer] Ny medlem: **Anna**")
+
+
 async def test_bad_console_syntax_gets_a_clear_line_and_the_session_goes_on(settings: Settings):
     output = await console(settings, '\n'.join([
         "/profile",                      # nobody chosen yet

@@ -118,6 +118,19 @@ async def test_submitting_the_modal_stores_the_same_member_and_says_the_same_as_
     assert slack.fake.groups[MEMBER_GROUP] == ["UANNA"]
 
 
+async def test_the_answer_goes_out_before_the_notice_and_the_user_group(slack: Slack):
+    await slack.command("UKIM", SETUP_LINE)
+    view = await join_and_open_the_form(slack, "UANNA", "Anna")
+    slack.fake.calls.clear()
+
+    await slack.submit_view("UANNA", view, state_of(ANSWERS, view))
+
+    methods = [c.method for c in slack.fake.calls]
+    answer = methods.index("response_url")
+    assert answer < methods.index("chat.postMessage")  # the coordinators' notice
+    assert answer < methods.index("usergroups.users.update")  # the member role
+
+
 async def test_problems_show_under_their_fields_and_nothing_is_stored(slack: Slack):
     view = await join_and_open_the_form(slack, "UANNA", "Anna")
 
