@@ -8,15 +8,17 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Concatenate, ParamSpec
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions, db, reminders
 from bot.clock import Clock, SystemClock
 from bot.coach import CoachModel
+from bot.coach.model import answers_remembered
 from bot.config import Settings
 from bot.delivery import Dispatcher, Notifier, QuietHours, claim_notices, mark_notices, store_effects
 from bot.errors import UserError
@@ -34,8 +36,9 @@ from bot.services import activity, digest, reports, stories  # noqa: F401
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
-# How often a unit of work that met SQLite's write lock held too long is run again (it changed nothing).
-LOCKED_RETRIES = 1
+# How often a unit of work that met a held write lock or lost a race for a new row is run again (each race
+# it can lose is for a different row: the ladder, then the weekly nudge…).
+RETRIES = 2
 ServiceCall = Callable[Concatenate[AsyncSession, context.Actor, P], Awaitable[Reply]]
 
 
@@ -47,10 +50,11 @@ class App:
         self.clock: Clock = clock or SystemClock()
         self.engine = db.create_engine(settings.effective_database_url)
         self.sessionmaker = db.create_sessionmaker(self.engine)
-        self.read_sessionmaker = db.create_read_sessionmaker(self.engine)
+        # Reads, and units of work that wait on the model before writing (see db.BEGIN_DEFERRED).
+        self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine)
         self.dispatcher = Dispatcher(self.sessionmaker, self.clock,
                                      QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
-                                     read_sessionmaker=self.read_sessionmaker)
+                                     deferred_sessionmaker=self.deferred_sessionmaker)
         self.scheduler = Scheduler(self.dispatcher, self.clock)
         self.notifier: Notifier | None = None
         self._routes = RoutingNotifier({})
@@ -123,43 +127,57 @@ class App:
         """Run one service call as one unit of work; its effects are stored with it, and sent after the answer.
 
         A UserError rolls everything back and is raised with the user's language attached. A unit of work that
-        met SQLite's write lock taken (another process, or a long write) is run again once; it had no effect.
+        met SQLite's write lock taken (another process, or a long write), or lost a race to create the same row
+        (the first users of a new server, a ladder or reminder made on first use, on PostgreSQL), is run again:
+        it was rolled back, and the second time it finds the row.
         """
-        now = self.clock.now()
-        language = self.settings.default_language
-        for attempt in range(LOCKED_RETRIES + 1):
-            try:
-                async with self.sessionmaker() as session, session.begin():
-                    actor = await context.resolve(session, identity, now,
-                                                  default_language=self.settings.default_language,
-                                                  default_timezone=self.settings.default_timezone)
-                    language = actor.language
-                    reply = await call(session, actor, *args, **kwargs)
-                    # The answer speaks the language the call may just have chosen (/language, /setup).
-                    language = actor.language
-                    effects = store_effects(session, actor.workspace.id, reply.effects, now)
-                    if effects:
-                        await session.flush()
-                planned = reminders.planned_in(session)
-                break
-            except UserError as error:
-                error.language = language
-                raise
-            except OperationalError as error:
-                if attempt == LOCKED_RETRIES or not db.is_locked(error):
-                    raise
-                log.warning("The database was locked; running %s again", getattr(call, "__name__", call))
-        if planned is not None and self.scheduler.running:
-            self.scheduler.wake_by(planned)
-        effect_ids = [row.id for row in effects]
+        # A call that asks the coach's model first reads, then waits, then writes: it takes the write lock only
+        # when it writes. Should another writer have come first, it runs again, locking at once; the model's
+        # answer is remembered, so the member does not wait for it twice.
+        asks_model = any(isinstance(value, CoachModel) for value in (*args, *kwargs.values()))
+        with answers_remembered():
+            for attempt in range(RETRIES + 1):
+                factory = self.deferred_sessionmaker if asks_model and attempt == 0 else self.sessionmaker
+                try:
+                    done = await self._unit_of_work(factory, identity, call, *args, **kwargs)
+                    break
+                except (OperationalError, IntegrityError) as error:
+                    if attempt == RETRIES or not (db.is_locked(error) or db.is_unique_violation(error)):
+                        raise
+                    log.info("Running %s again: %s", getattr(call, "__name__", call),
+                             "the database was locked" if db.is_locked(error) else "another unit of work "
+                             "created the same row first")
+        if done.planned is not None and self.scheduler.running:
+            self.scheduler.wake_by(done.planned)
         answering = _answering.get()
         if answering is not None:
-            answering.language = language
-            answering.effect_ids.extend(effect_ids)
-        elif effect_ids:
+            answering.language = done.language
+            answering.effect_ids.extend(done.effect_ids)
+        elif done.effect_ids:
             # Nobody to tell in a conversation: what the member is to be told goes by DM (after NOTICE_HOLD).
-            await self.dispatcher.send_now(effect_ids)
-        return reply
+            await self.dispatcher.send_now(done.effect_ids)
+        return done.reply
+
+    async def _unit_of_work(self, factory: async_sessionmaker[AsyncSession], identity: context.Identity,
+                            call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs) -> _Done:
+        """Resolve the actor, run the call and store its effects, in one transaction."""
+        now = self.clock.now()
+        language = self.settings.default_language
+        try:
+            async with factory() as session, session.begin():
+                actor = await context.resolve(session, identity, now, default_language=self.settings.default_language,
+                                              default_timezone=self.settings.default_timezone)
+                language = actor.language
+                reply = await call(session, actor, *args, **kwargs)
+                effects = store_effects(session, actor.workspace.id, reply.effects, now)
+                if effects:
+                    await session.flush()
+                # The answer speaks the language the call may just have chosen (/language, /setup).
+                language = actor.language
+        except UserError as error:
+            error.language = language
+            raise
+        return _Done(reply, language, [row.id for row in effects], reminders.planned_in(session))
 
     async def carry_out(self, effect_ids: list[int]) -> list[Notice]:
         """Send a reply's effects now; return what the acting user is to be told in the conversation."""
@@ -252,13 +270,23 @@ class App:
 
     async def _rows_of(self, identity: context.Identity) -> tuple[Workspace | None, Member | None]:
         """The user's workspace and member rows, as far as they exist, read without waiting for writers."""
-        async with self.read_sessionmaker() as session:
+        async with self.deferred_sessionmaker() as session:
             row = (await session.execute(
                 select(Workspace, Member).outerjoin(
                     Member, (Member.workspace_id == Workspace.id) & (Member.external_id == identity.user_external_id))
                 .where(Workspace.platform == identity.platform,
                        Workspace.external_id == identity.workspace_external_id))).first()
         return (None, None) if row is None else (row[0], row[1])
+
+
+@dataclass(frozen=True)
+class _Done:
+    """What a unit of work left: its reply and language, its effects (stored, to send), what it planned."""
+
+    reply: Reply
+    language: str
+    effect_ids: list[int]
+    planned: datetime | None
 
 
 @dataclass

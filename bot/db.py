@@ -69,21 +69,22 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    """Begin a unit of work: IMMEDIATE (take the write lock now), unless it only reads.
+    """Begin a unit of work: IMMEDIATE (take the write lock now), unless it is marked BEGIN_DEFERRED.
 
     A deferred transaction that reads and then writes cannot wait for the lock when another writer committed
     meanwhile: SQLite fails it at once with "database is locked", busy timeout or not. Taking the lock up front
-    makes writers queue (bounded by the busy timeout) instead; readers (READ_ONLY) never take it, WAL lets them
-    read beside a writer.
+    makes writers queue (bounded by the busy timeout) instead. Reads are deferred (WAL lets them read beside a
+    writer), and so is a unit of work that waits on something slow before it writes (the coach's model), so
+    that it does not hold every other writer up meanwhile.
     """
-    if connection.get_execution_options().get(READ_ONLY):
+    if connection.get_execution_options().get(BEGIN_DEFERRED):
         connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-# An execution option that marks a unit of work that only reads (see _sqlite_begin).
-READ_ONLY = "jobb_read_only"
+# An execution option: begin the unit of work without the write lock (see _sqlite_begin).
+BEGIN_DEFERRED = "jobb_begin_deferred"
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -91,9 +92,10 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Return a session factory for units of work that only read: on SQLite they never wait for the write lock."""
-    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+def create_deferred_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return a session factory whose units of work take SQLite's write lock only when they first write: for
+    reads (they never wait for it), and for work that waits on something slow before writing."""
+    return async_sessionmaker(engine.execution_options(**{BEGIN_DEFERRED: True}), expire_on_commit=False)
 
 
 def insert_or_ignore(session: AsyncSession, model: type[Any], unique: tuple[str, ...], values: dict[str, Any]
@@ -111,6 +113,13 @@ def insert_or_ignore(session: AsyncSession, model: type[Any], unique: tuple[str,
 def is_locked(error: Exception) -> bool:
     """Tell whether a database error is SQLite's "database is locked" (the busy timeout ran out)."""
     return "database is locked" in str(getattr(error, "orig", error))
+
+
+def is_unique_violation(error: Exception) -> bool:
+    """Tell whether a database error is a unique constraint another unit of work won (PostgreSQL's 23505)."""
+    cause = getattr(error, "orig", error)
+    return getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(cause) \
+        or "duplicate key value" in str(cause)
 
 
 def alembic_config(url: str) -> Config:

@@ -248,11 +248,11 @@ class Dispatcher:
         quiet_hours: QuietHours,
         *,
         concurrency: int = 8,
-        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        deferred_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
-        # Units of work that only read; on SQLite they do not wait for (or take) the write lock.
-        self._reader = sessionmaker if read_sessionmaker is None else read_sessionmaker
+        # For units of work that only read: on SQLite they do not wait for (or take) the write lock.
+        self._reader = sessionmaker if deferred_sessionmaker is None else deferred_sessionmaker
         self._clock = clock
         self._quiet_hours = quiet_hours
         self.concurrency = concurrency
@@ -596,8 +596,8 @@ class Dispatcher:
             status = FAILED if delivery.attempts >= MAX_ATTEMPTS else PENDING
             error = f"{type(exc).__name__}: {exc}"[:500]
             retry_at = self._clock.now() + retry_delay(delivery.attempts)
-            if member is not None:
-                # A DM tried again is still no message at night.
+            if member is not None and role is None:
+                # A DM tried again is still no message at night (a role is no message: it goes at once).
                 retry_at = self._quiet_hours.adjust(retry_at, ZoneInfo(workspace.timezone))
             return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
                             member.id if member is not None else None, status, error, retry_at=retry_at)

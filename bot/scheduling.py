@@ -10,7 +10,13 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
@@ -23,6 +29,8 @@ WAKE_JOB_ID = "dispatcher:wake"
 SAFETY_INTERVAL = timedelta(minutes=5)
 # How long a stop waits for an interrupted dispatch to let go of the database.
 STOP_TIMEOUT = 10.0
+# How long a stop lets a running dispatch finish before it ends it (what it has not sent is resumed at start).
+FINISH_TIMEOUT = 1.0
 
 
 class Scheduler:
@@ -35,6 +43,7 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._scheduler.add_listener(self._log_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self._scheduler.add_listener(self._while_dispatching, EVENT_JOB_MAX_INSTANCES)
         dispatcher.on_next_wake = self._set_wake_job
         self._running: set[asyncio.Task[object]] = set()
         self._stopping = False
@@ -64,15 +73,24 @@ class Scheduler:
             self._scheduler.shutdown(wait=False)
 
     async def stop(self) -> None:
-        """Stop, end a dispatch that is running, and wait until it has let go of the database."""
+        """Stop: let a dispatch that is about to end finish, end one that is not, and wait until it has let go of
+        the database."""
+        self._stopping = True
         running = list(self._running)
+        if running:
+            # Most dispatches take milliseconds; one cancelled in the middle of a database call leaves the
+            # connection pool to log an error as it cleans up, so a short one is let finish.
+            await asyncio.wait(running, timeout=FINISH_TIMEOUT)
         # Shutting APScheduler down cancels the jobs it runs.
         self.shutdown()
+        running = [task for task in running if not task.done()]
         if running:
             await asyncio.wait(running, timeout=STOP_TIMEOUT)
 
     async def _wake(self) -> None:
         """Run the dispatcher; a stop in the middle of a dispatch is no error: the next start resumes it."""
+        if self._stopping:
+            return
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
@@ -121,6 +139,10 @@ class Scheduler:
         """Set the wake-up job (the dispatcher's own "next due" after a run comes here directly)."""
         if not self._scheduler.running:
             return
+        if self._dispatching and when is not None and when <= self._clock.now():
+            # Due already, during a dispatch: a job now would be skipped (one instance at a time); go round.
+            self._again = True
+            return
         self._next_wake = when
         if when is None:
             if self._scheduler.get_job(WAKE_JOB_ID):
@@ -129,6 +151,12 @@ class Scheduler:
         delay = max(when - self._clock.now(), timedelta(0))
         self._scheduler.add_job(self._wake, "date", run_date=datetime.now(UTC) + delay,
                                 id=WAKE_JOB_ID, replace_existing=True)
+
+    def _while_dispatching(self, event: JobSubmissionEvent) -> None:
+        """A wake-up came while a dispatch runs (APScheduler skips it): the running one goes round again."""
+        if event.job_id == WAKE_JOB_ID:
+            self._again = True
+            self._next_wake = None
 
     @staticmethod
     def _log_job_event(event: JobExecutionEvent) -> None:

@@ -136,6 +136,22 @@ async def test_the_first_users_of_a_new_workspace_acting_at_once_all_get_an_answ
         assert await session.scalar(select(func.count()).select_from(Member)) == 20
 
 
+async def test_twenty_members_onboarding_at_once_all_get_in(app: App):
+    # The first onboardings of a workspace also create its coaching ladder, on first use: a race on PostgreSQL.
+    users = [identity(f"member{n}") for n in range(20)]
+    await app.run(COORDINATOR, workspaces.configure)  # the server exists; its ladder does not yet
+    for user in users:
+        await app.member_joined("test", user.workspace_external_id, "Testgruppen", user.user_external_id,
+                                user.display_name)
+
+    results = await asyncio.gather(*(onboard(app, user) for user in users), return_exceptions=True)
+
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    async with app.sessionmaker() as session:
+        onboarded = select(func.count()).select_from(Member).where(Member.onboarded_at.is_not(None))
+        assert await session.scalar(onboarded) == 20
+
+
 async def test_a_button_that_opens_a_form_writes_nothing_before_it(app: App):
     opened = await app.opened_form(ANNA, onboarding.START_ACTION, "")
 

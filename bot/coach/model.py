@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import contextlib
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import openai
@@ -28,6 +31,19 @@ MAX_TITLE = 120
 MAX_PART = 600
 MAX_COMMENT = 300
 MAX_TEXT_DRAFT = 1200
+# The model's answers within one unit of work, by prompt: a unit of work run again (it met the database's write
+# lock, or lost a race for a new row) asks the same, and must not make the member wait for the model twice.
+_answers: ContextVar[dict[tuple[str, str], dict[str, Any]] | None] = ContextVar("coach_answers", default=None)
+
+
+@contextlib.contextmanager
+def answers_remembered() -> Iterator[None]:
+    """Remember the model's answers for the unit of work run inside (and its retries), and only for it."""
+    token = _answers.set({})
+    try:
+        yield
+    finally:
+        _answers.reset(token)
 
 
 class CoachModel:
@@ -45,6 +61,15 @@ class CoachModel:
 
     async def ask(self, system: str, user: str) -> dict[str, Any] | None:
         """Ask for a JSON object; return it, or None on a timeout, an error or output that is not JSON."""
+        remembered = _answers.get()
+        if remembered is not None and (system, user) in remembered:
+            return remembered[(system, user)]
+        answer = await self._ask(system, user)
+        if remembered is not None and answer is not None:
+            remembered[(system, user)] = answer
+        return answer
+
+    async def _ask(self, system: str, user: str) -> dict[str, Any] | None:
         try:
             # The client's own timeout covers each network phase; this one bounds the whole call.
             response = await asyncio.wait_for(self._client.chat.completions.create(

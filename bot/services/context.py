@@ -101,10 +101,20 @@ async def get_or_create_member(session: AsyncSession, workspace: Workspace, exte
 async def resolve(session: AsyncSession, identity: Identity, now: datetime, *, default_language: str = "sv",
                   default_timezone: str = "Europe/Stockholm") -> Actor:
     """Turn a platform identity into an Actor, creating the workspace and member rows as needed."""
-    workspace = await get_or_create_workspace(session, identity.platform, identity.workspace_external_id,
-                                              identity.workspace_name, now, language=default_language,
-                                              timezone=default_timezone)
-    member, _ = await get_or_create_member(session, workspace, identity.user_external_id, identity.display_name, now)
+    # Every command starts here: one statement reads both rows when they exist, as they nearly always do.
+    row = (await session.execute(
+        select(Workspace, Member).outerjoin(
+            Member, (Member.workspace_id == Workspace.id) & (Member.external_id == identity.user_external_id))
+        .where(Workspace.platform == identity.platform,
+               Workspace.external_id == identity.workspace_external_id))).first()
+    workspace, member = (None, None) if row is None else row
+    if workspace is None or (identity.workspace_name and workspace.name != identity.workspace_name[:200]):
+        workspace = await get_or_create_workspace(session, identity.platform, identity.workspace_external_id,
+                                                  identity.workspace_name, now, language=default_language,
+                                                  timezone=default_timezone)
+    if member is None or (identity.display_name and member.display_name != identity.display_name[:100]):
+        member, _ = await get_or_create_member(session, workspace, identity.user_external_id,
+                                               identity.display_name, now)
     return Actor(workspace=workspace, member=member, is_coordinator=is_coordinator(identity, workspace), now=now)
 
 
