@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import PLATFORM, is_coordinator
+from bot.discordbot.checks import PLATFORM, coordinator_group, coordinator_only
 from bot.discordbot.render import MAX_OPTION_TEXT, clip
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
@@ -58,6 +58,9 @@ class Coaching(commands.Cog):
 
     coach_group = app_commands.Group(name=T("cmd.coach.name"), description=T("cmd.coach.description"),
                                      guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden from
+    # members (the console and Slack keep them as `coach overview`).
+    coach_admin_group = coordinator_group(T("cmd.coach_admin.name"), T("cmd.coach_admin.description"))
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
@@ -130,19 +133,20 @@ class Coaching(commands.Cog):
         """Start the member's weekly nudges again."""
         await run_service(interaction, coaching.resume)
 
-    # -- coordinators -----------------------------------------------------------------------------------------
-    # Discord can hide only whole top-level commands, so these are checked, not hidden.
+    # -- coordinators: /coach-admin ---------------------------------------------------------------------------
 
-    @coach_group.command(name=T("cmd.coach.overview.name"), description=T("cmd.coach.overview.description"))
-    @app_commands.check(is_coordinator)
+    @coach_admin_group.command(name=T("cmd.coach.overview.name"),
+                               description=T("cmd.coach.overview.description"))
+    @coordinator_only()
     async def coach_overview(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Show who stands on which step, as text and as a chart."""
         # Drawing the chart takes a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, coaching.overview)
 
-    @coach_group.command(name=T("cmd.coach.settings.name"), description=T("cmd.coach.settings.description"))
-    @app_commands.check(is_coordinator)
+    @coach_admin_group.command(name=T("cmd.coach.settings.name"),
+                               description=T("cmd.coach.settings.description"))
+    @coordinator_only()
     @options("cmd.coach.settings", "hashtag", "day", "hour", "nudges")
     @app_commands.choices(day=_day_choices())
     async def coach_settings(self, interaction: discord.Interaction[JobbBot],
@@ -156,8 +160,8 @@ class Coaching(commands.Cog):
                           day=str(day.value) if day is not None else "", hour=_given(hour),
                           nudges=_given(nudges), quiet=(settings.quiet_hours_start, settings.quiet_hours_end))
 
-    @coach_group.command(name=T("cmd.coach.ladder.name"), description=T("cmd.coach.ladder.description"))
-    @app_commands.check(is_coordinator)
+    @coach_admin_group.command(name=T("cmd.coach.ladder.name"), description=T("cmd.coach.ladder.description"))
+    @coordinator_only()
     @options("cmd.coach.ladder", "step", "title", "why", "example", "kind", "position", "active", "reset")
     @app_commands.autocomplete(step=_step_choices)
     @app_commands.choices(kind=_kind_choices())

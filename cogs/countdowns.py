@@ -1,7 +1,7 @@
 """/pledge: promise to act before a decision (tweet, contact a politician, attend), or see your pledges.
 
-The countdown's other commands are /issue outcome and /issue countdown (cogs/issues.py); its buttons are
-dispatched by name like every button (bot/discordbot/views.py), so they work after a restart.
+The countdown's other commands are /issue-admin outcome and /issue-admin countdown (cogs/issues.py); its
+buttons are dispatched by name like every button (bot/discordbot/views.py), so they work after a restart.
 """
 
 from __future__ import annotations

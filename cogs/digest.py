@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only, is_coordinator
+from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import digest, reports
@@ -25,15 +25,13 @@ class Digest(commands.Cog):
     """The weekly digest and the report of a date range."""
 
     # Every subcommand is for coordinators: the group is hidden from members, as a top-level command can be.
-    digest_group = app_commands.Group(name=T("cmd.digest.name"), description=T("cmd.digest.description"),
-                                      guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True),
-                                      default_permissions=discord.Permissions(manage_messages=True))
+    digest_group = coordinator_group(T("cmd.digest.name"), T("cmd.digest.description"))
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
     @digest_group.command(name=T("cmd.digest.now.name"), description=T("cmd.digest.now.description"))
-    @app_commands.check(is_coordinator)
+    @coordinator_only()
     async def digest_now(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Make the digest of the last seven days now."""
         # Drawing the chart takes a moment.
@@ -41,7 +39,7 @@ class Digest(commands.Cog):
         await run_service(interaction, digest.digest_now)
 
     @digest_group.command(name=T("cmd.digest.settings.name"), description=T("cmd.digest.settings.description"))
-    @app_commands.check(is_coordinator)
+    @coordinator_only()
     @options("cmd.digest.settings", "day", "hour", "announce", "enabled")
     @app_commands.choices(day=_day_choices())
     async def digest_settings(self, interaction: discord.Interaction[JobbBot], day: Choice[int] | None = None,

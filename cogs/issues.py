@@ -1,5 +1,5 @@
-"""/issue create|edit|close|outcome|countdown|list|show|calendar|map|ask|asked|asks|reminders, /council seats|show
-and /hashtag."""
+"""/issue list|show|calendar|map|ask|asked, /council show and /hashtag; for coordinators
+/issue-admin create|edit|close|outcome|countdown|asks|reminders and /council-admin seats."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from discord.ext import commands
 
 from bot.commands import ISSUE_OPTIONS
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only
+from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import asks, countdowns, issues, stances
@@ -38,11 +38,15 @@ class Issues(commands.Cog):
                                      guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
     council_group = app_commands.Group(name=T("cmd.council.name"), description=T("cmd.council.description"),
                                        guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+    # Discord hides only whole top-level commands: the coordinators' subcommands have twin groups, hidden from
+    # members (the console and Slack keep them as `issue create`, `council seats`).
+    issue_admin_group = coordinator_group(T("cmd.issue_admin.name"), T("cmd.issue_admin.description"))
+    council_admin_group = coordinator_group(T("cmd.council_admin.name"), T("cmd.council_admin.description"))
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @issue_group.command(name=T("cmd.issue.create.name"), description=T("cmd.issue.create.description"))
+    @issue_admin_group.command(name=T("cmd.issue.create.name"), description=T("cmd.issue.create.description"))
     @coordinator_only()
     @options("cmd.issue.create", *ISSUE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
@@ -58,7 +62,7 @@ class Issues(commands.Cog):
             title=title, summary=summary, municipality=municipality, body=body, decision=decision, hashtag=hashtag,
             position=position, source=source, committee=committee, topics=topics, ask_days=ask_days))
 
-    @issue_group.command(name=T("cmd.issue.edit.name"), description=T("cmd.issue.edit.description"))
+    @issue_admin_group.command(name=T("cmd.issue.edit.name"), description=T("cmd.issue.edit.description"))
     @coordinator_only()
     @options("cmd.issue.edit", "issue", *ISSUE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
@@ -75,7 +79,7 @@ class Issues(commands.Cog):
             title=title, summary=summary, municipality=municipality, body=body, decision=decision, hashtag=hashtag,
             position=position, source=source, committee=committee, topics=topics, ask_days=ask_days))
 
-    @issue_group.command(name=T("cmd.issue.close.name"), description=T("cmd.issue.close.description"))
+    @issue_admin_group.command(name=T("cmd.issue.close.name"), description=T("cmd.issue.close.description"))
     @coordinator_only()
     @options("cmd.issue.close", "issue", "outcome", "note")
     @app_commands.choices(outcome=OUTCOME_CHOICES)
@@ -85,7 +89,8 @@ class Issues(commands.Cog):
         """Close an issue with its outcome."""
         await run_service(interaction, issues.close, issue=issue, outcome=outcome.value, note=note or "")
 
-    @issue_group.command(name=T("cmd.issue.outcome.name"), description=T("cmd.issue.outcome.description"))
+    @issue_admin_group.command(name=T("cmd.issue.outcome.name"),
+                               description=T("cmd.issue.outcome.description"))
     @coordinator_only()
     @options("cmd.issue.outcome", "issue", "result", "note", "voted_for")
     @app_commands.choices(result=RESULT_CHOICES)
@@ -97,7 +102,8 @@ class Issues(commands.Cog):
         await run_service(interaction, countdowns.record_outcome, issue=issue, result=result.value, note=note or "",
                           voted_for=voted_for or "")
 
-    @issue_group.command(name=T("cmd.issue.countdown.name"), description=T("cmd.issue.countdown.description"))
+    @issue_admin_group.command(name=T("cmd.issue.countdown.name"),
+                               description=T("cmd.issue.countdown.description"))
     @coordinator_only()
     @options("cmd.issue.countdown", "days", "issue")
     @app_commands.autocomplete(issue=issue_autocomplete)
@@ -150,7 +156,7 @@ class Issues(commands.Cog):
         """Record that the member asked, with a link."""
         await run_service(interaction, asks.mark_asked, issue=issue, link=link, politician=politician or "")
 
-    @issue_group.command(name=T("cmd.issue.asks.name"), description=T("cmd.issue.asks.description"))
+    @issue_admin_group.command(name=T("cmd.issue.asks.name"), description=T("cmd.issue.asks.description"))
     @coordinator_only()
     @options("cmd.issue.asks", "issue")
     @app_commands.autocomplete(issue=any_issue_autocomplete)
@@ -158,7 +164,8 @@ class Issues(commands.Cog):
         """Show who asked whom about an issue."""
         await run_service(interaction, asks.overview, issue=issue)
 
-    @issue_group.command(name=T("cmd.issue.reminders.name"), description=T("cmd.issue.reminders.description"))
+    @issue_admin_group.command(name=T("cmd.issue.reminders.name"),
+                               description=T("cmd.issue.reminders.description"))
     @coordinator_only()
     @options("cmd.issue.reminders", "ask_days", "issue")
     @app_commands.autocomplete(issue=issue_autocomplete)
@@ -168,7 +175,8 @@ class Issues(commands.Cog):
         """Set when followers are asked to put questions, for one issue or by default."""
         await run_service(interaction, asks.set_ask_days, ask_days=ask_days or "", issue=issue or "")
 
-    @council_group.command(name=T("cmd.council.seats.name"), description=T("cmd.council.seats.description"))
+    @council_admin_group.command(name=T("cmd.council.seats.name"),
+                                 description=T("cmd.council.seats.description"))
     @coordinator_only()
     @options("cmd.council.seats", "municipality", "body", "seats", "committee")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)

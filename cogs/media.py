@@ -1,4 +1,4 @@
-"""/media add|list|remove: local media and journalists, by municipality."""
+"""/media list and, for coordinators, /media-admin add|remove: local media and journalists, by municipality."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only
+from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import media as media_service
@@ -23,11 +23,14 @@ class Media(commands.Cog):
 
     media_group = app_commands.Group(name=T("cmd.media.name"), description=T("cmd.media.description"),
                                      guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden from
+    # members (the console and Slack keep them as `media add`).
+    media_admin_group = coordinator_group(T("cmd.media_admin.name"), T("cmd.media_admin.description"))
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @media_group.command(name=T("cmd.media.add.name"), description=T("cmd.media.add.description"))
+    @media_admin_group.command(name=T("cmd.media.add.name"), description=T("cmd.media.add.description"))
     @coordinator_only()
     @options("cmd.media.add", *ADD_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, kind=MEDIA_KIND_CHOICES)
@@ -47,7 +50,7 @@ class Media(commands.Cog):
         """List the media contacts."""
         await run_service(interaction, media_service.list_media, municipality=value(municipality))
 
-    @media_group.command(name=T("cmd.media.remove.name"), description=T("cmd.media.remove.description"))
+    @media_admin_group.command(name=T("cmd.media.remove.name"), description=T("cmd.media.remove.description"))
     @coordinator_only()
     @options("cmd.media.remove", "media", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)

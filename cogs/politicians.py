@@ -1,4 +1,5 @@
-"""/politician add|edit|remove|list|import|export and /stance set|confirm|reject|history."""
+"""/politician list and /stance history; for coordinators /politician-admin add|edit|remove|import|export and
+/stance-admin set|confirm|reject."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from discord.ext import commands
 
 from bot.commands import POLITICIAN_OPTIONS
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only
+from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.errors import UserError
@@ -37,11 +38,17 @@ class Politicians(commands.Cog):
                                           allowed_contexts=app_commands.AppCommandContext(guild=True))
     stance_group = app_commands.Group(name=T("cmd.stance.name"), description=T("cmd.stance.description"),
                                       guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+    # Discord hides only whole top-level commands: the coordinators' subcommands have twin groups, hidden from
+    # members (the console and Slack keep them as `politician add`, `stance set`).
+    politician_admin_group = coordinator_group(T("cmd.politician_admin.name"),
+                                               T("cmd.politician_admin.description"))
+    stance_admin_group = coordinator_group(T("cmd.stance_admin.name"), T("cmd.stance_admin.description"))
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @politician_group.command(name=T("cmd.politician.add.name"), description=T("cmd.politician.add.description"))
+    @politician_admin_group.command(name=T("cmd.politician.add.name"),
+                                    description=T("cmd.politician.add.description"))
     @coordinator_only()
     @options("cmd.politician.add", *POLITICIAN_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
@@ -56,7 +63,8 @@ class Politicians(commands.Cog):
             name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
             x_handle=x_handle, email=email, checked=checked))
 
-    @politician_group.command(name=T("cmd.politician.edit.name"), description=T("cmd.politician.edit.description"))
+    @politician_admin_group.command(name=T("cmd.politician.edit.name"),
+                                    description=T("cmd.politician.edit.description"))
     @coordinator_only()
     @options("cmd.politician.edit", "politician", *POLITICIAN_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
@@ -72,8 +80,8 @@ class Politicians(commands.Cog):
             name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
             x_handle=x_handle, email=email, checked=checked))
 
-    @politician_group.command(name=T("cmd.politician.remove.name"),
-                              description=T("cmd.politician.remove.description"))
+    @politician_admin_group.command(name=T("cmd.politician.remove.name"),
+                                    description=T("cmd.politician.remove.description"))
     @coordinator_only()
     @options("cmd.politician.remove", "politician", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
@@ -92,8 +100,8 @@ class Politicians(commands.Cog):
         await run_service(interaction, politicians.list_politicians, municipality=value(municipality), body=value(body),
                           party=party or "")
 
-    @politician_group.command(name=T("cmd.politician.import.name"),
-                              description=T("cmd.politician.import.description"))
+    @politician_admin_group.command(name=T("cmd.politician.import.name"),
+                                    description=T("cmd.politician.import.description"))
     @coordinator_only()
     @options("cmd.politician.import", "file")
     async def politician_import(self, interaction: discord.Interaction[JobbBot], file: discord.Attachment) -> None:
@@ -104,8 +112,8 @@ class Politicians(commands.Cog):
         data = await file.read()
         await run_service(interaction, politicians.import_csv, data, file.filename)
 
-    @politician_group.command(name=T("cmd.politician.export.name"),
-                              description=T("cmd.politician.export.description"))
+    @politician_admin_group.command(name=T("cmd.politician.export.name"),
+                                    description=T("cmd.politician.export.description"))
     @coordinator_only()
     @options("cmd.politician.export", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
@@ -115,7 +123,7 @@ class Politicians(commands.Cog):
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, politicians.export_csv, municipality=value(municipality))
 
-    @stance_group.command(name=T("cmd.stance.set.name"), description=T("cmd.stance.set.description"))
+    @stance_admin_group.command(name=T("cmd.stance.set.name"), description=T("cmd.stance.set.description"))
     @coordinator_only()
     @options("cmd.stance.set", "issue", "politician", "stance", "source", "municipality")
     @app_commands.choices(stance=STANCE_CHOICES, municipality=MUNICIPALITY_CHOICES)
@@ -127,7 +135,8 @@ class Politicians(commands.Cog):
         await run_service(interaction, stances.set_stance, issue=issue, politician=politician, stance=stance.value,
                           source=source or "", municipality=value(municipality))
 
-    @stance_group.command(name=T("cmd.stance.confirm.name"), description=T("cmd.stance.confirm.description"))
+    @stance_admin_group.command(name=T("cmd.stance.confirm.name"),
+                                description=T("cmd.stance.confirm.description"))
     @coordinator_only()
     @options("cmd.stance.confirm", *STANCE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
@@ -138,7 +147,8 @@ class Politicians(commands.Cog):
         await run_service(interaction, stances.confirm, issue=issue, politician=politician,
                           municipality=value(municipality))
 
-    @stance_group.command(name=T("cmd.stance.reject.name"), description=T("cmd.stance.reject.description"))
+    @stance_admin_group.command(name=T("cmd.stance.reject.name"),
+                                description=T("cmd.stance.reject.description"))
     @coordinator_only()
     @options("cmd.stance.reject", *STANCE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)

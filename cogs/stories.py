@@ -1,4 +1,5 @@
-"""/story share|list|search|show|feature|export|delete: members' stories of what social media brought them."""
+"""/story share|list|search|show|delete and, for coordinators, /story-admin feature|export: members' stories of
+what social media brought them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import is_coordinator
+from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import stories
@@ -28,6 +29,9 @@ class Stories(commands.Cog):
 
     story_group = app_commands.Group(name=T("cmd.story.name"), description=T("cmd.story.description"),
                                      guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden from
+    # members (the console and Slack keep them as `story feature`).
+    story_admin_group = coordinator_group(T("cmd.story_admin.name"), T("cmd.story_admin.description"))
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
@@ -56,10 +60,9 @@ class Stories(commands.Cog):
         """Show one story with its applause button."""
         await run_service(interaction, stories.show, story=story)
 
-    # Discord can hide only whole top-level commands, so the coordinators' subcommands are checked, not hidden.
-
-    @story_group.command(name=T("cmd.story.feature.name"), description=T("cmd.story.feature.description"))
-    @app_commands.check(is_coordinator)
+    @story_admin_group.command(name=T("cmd.story.feature.name"),
+                               description=T("cmd.story.feature.description"))
+    @coordinator_only()
     @options("cmd.story.feature", "story", "remove")
     @app_commands.autocomplete(story=story_autocomplete)
     async def story_feature(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20],
@@ -67,8 +70,8 @@ class Stories(commands.Cog):
         """Feature a story for the group, or take the feature back."""
         await run_service(interaction, stories.feature, story=story, remove=option(remove))
 
-    @story_group.command(name=T("cmd.story.export.name"), description=T("cmd.story.export.description"))
-    @app_commands.check(is_coordinator)
+    @story_admin_group.command(name=T("cmd.story.export.name"), description=T("cmd.story.export.description"))
+    @coordinator_only()
     @options("cmd.story.export", "audience", "featured")
     @app_commands.choices(audience=AUDIENCE_CHOICES)
     async def story_export(self, interaction: discord.Interaction[JobbBot], audience: Choice[str] | None = None,

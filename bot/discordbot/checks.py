@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 CommandT = TypeVar("CommandT")
+# Who sees coordinators' commands until a server admin changes it: those who may manage the server.
+COORDINATOR_PERMISSIONS = discord.Permissions(manage_guild=True)
 
 
 class CoordinatorOnly(app_commands.CheckFailure):
@@ -80,16 +82,35 @@ async def is_coordinator(interaction: discord.Interaction[Any]) -> bool:
 
 
 def coordinator_only() -> Callable[[CommandT], CommandT]:
-    """Allow a command to coordinators only, and let Discord hide it from ordinary members.
+    """Allow a command to coordinators only, and let Discord hide it from everyone without Manage Server.
 
-    Discord's default permission can only name permissions, not our coordinator role; Manage Messages is
-    what a coordinator (moderator) role usually has and ordinary members do not. It only decides who sees
-    the command (a server admin can change that under Server Settings → Integrations); the check decides.
+    Discord's default permission can only name permissions, not our coordinator role, and a bot cannot set
+    per-role command permissions itself. Manage Server is the README's coordinator rule, so server managers see
+    the command; a server admin lets the coordinator role see it too under Server Settings → Integrations →
+    Jobbskaparna. Who sees a command is only a hint: the check decides.
+
+    Discord hides only whole top-level commands, so on a subcommand the default permission does nothing: a
+    coordinators' subcommand belongs in a group made by coordinator_group() (tests/cogs/test_permissions.py
+    walks the synced tree for that).
     """
     check = app_commands.check(is_coordinator)
-    hide = app_commands.default_permissions(manage_messages=True)
+    hide = app_commands.default_permissions(COORDINATOR_PERMISSIONS)
 
     def decorator(func: CommandT) -> CommandT:
         return hide(check(func))  # type: ignore[arg-type]
 
     return decorator
+
+
+def coordinator_group(name: app_commands.locale_str,
+                      description: app_commands.locale_str) -> app_commands.Group:
+    """Make a top-level group for coordinators' subcommands, hidden from members as coordinator_only() hides.
+
+    A feature whose group members use too keeps its coordinators' subcommands in a twin group of its own
+    (`/issue-admin create` beside `/issue list`), defined in the same cog. One `/coordinator` group for all of
+    them would be simpler, but Discord allows a command (with all its subcommands) 4000 characters, and the
+    coordinators' subcommands together have about twice that.
+    """
+    return app_commands.Group(name=name, description=description, guild_only=True,
+                              allowed_contexts=app_commands.AppCommandContext(guild=True),
+                              default_permissions=COORDINATOR_PERMISSIONS)

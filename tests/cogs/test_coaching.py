@@ -215,12 +215,13 @@ async def test_the_coach_command_passes_discords_checks_in_both_languages(bot: M
     real = JobbBot(bot.app)  # around the test App, never started
     await real.tree.set_translator(CatalogTranslator())
     await real.add_cog(Coaching(real))
-    command = real.tree.get_command("coach")
+    payload, admin = [await real.tree.get_command(name).get_translated_payload(real.tree, real.tree.translator)
+                      for name in ("coach", "coach-admin")]
 
-    payload = await command.get_translated_payload(real.tree, real.tree.translator)
-
-    rules.check_commands([payload])
+    rules.check_commands([payload, admin])
     names = {o["name"]: o["name_localizations"]["sv-SE"] for o in payload["options"]}
     assert names == {"next": "nästa", "tweet": "tweet", "blog": "blogg", "feedback": "feedback", "done": "klart",
-                     "progress": "framsteg", "pause": "pausa", "resume": "fortsätt", "overview": "översikt",
-                     "settings": "inställningar", "ladder": "stegen"}
+                     "progress": "framsteg", "pause": "pausa", "resume": "fortsätt"}
+    assert admin["name_localizations"]["sv-SE"] == "coach-admin"
+    names = {o["name"]: o["name_localizations"]["sv-SE"] for o in admin["options"]}
+    assert names == {"overview": "översikt", "settings": "inställningar", "ladder": "stegen"}

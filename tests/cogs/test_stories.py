@@ -182,4 +182,5 @@ async def test_the_new_commands_pass_discords_checks_in_both_languages(bot: Mock
     assert by_name["story"]["name_localizations"]["sv-SE"] == "berättelse"
     assert by_name["did"]["name_localizations"]["sv-SE"] == "gjort"
     assert [o["name"] for o in by_name["report"]["options"]] == ["from", "to"]
-    assert int(by_name["digest"]["default_member_permissions"]) == discord.Permissions(manage_messages=True).value
+    assert int(by_name["digest"]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    assert [o["name"] for o in by_name["story-admin"]["options"]] == ["feature", "export"]

@@ -108,7 +108,7 @@ async def test_a_member_climbs_the_first_step_and_gets_drafts(fake_discord: Fake
     assert len(link_urls(shown)) == 9 and all(len(url) <= 512 for url in link_urls(shown))
     assert bool(fake_model.requests) is with_model
 
-    overview = await fake.slash("owner", "coach overview")
+    overview = await fake.slash("owner", "coach-admin overview")
     chart = await overview.wait_reply(WAIT)
     assert "Erik" in chart.embed_text()
     [png] = chart.attachments
