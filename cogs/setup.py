@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from zoneinfo import available_timezones
 
 import discord
@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_only
+from bot.discordbot.setupcheck import check_server, hidden_commands
 from bot.discordbot.translator import T, language_choices, options
 from bot.discordbot.views import run_service
 from bot.services import workspaces
@@ -64,9 +65,12 @@ class Setup(commands.Cog):
                               language: Choice[str] | None = None,
                               timezone: app_commands.Range[str, 1, 64] | None = None,
                               stories: discord.TextChannel | discord.ForumChannel | None = None) -> None:
-        """Change the settings given and show them all."""
-        await run_service(interaction, workspaces.configure, announcements=_id(announcements),
-                          welcome=_id(welcome), coordinators=_id(coordinators), stories=_id(stories),
+        """Change the settings given and show them all, with what the bot still lacks on the server."""
+        guild = interaction.guild  # always set: the command is guild_only
+        check = partial(check_server, guild, hidden_commands(self.bot.tree)) if guild is not None else None
+        await run_service(interaction, workspaces.configure, check,
+                          announcements=_id(announcements), welcome=_id(welcome),
+                          coordinators=_id(coordinators), stories=_id(stories),
                           member_role=_id(member_role), coordinator_role=_id(coordinator_role),
                           language=language.value if language is not None else None, timezone=timezone)
 

@@ -81,9 +81,34 @@ def unwrap(error: BaseException) -> BaseException:
         error = inner
 
 
+# Discord's codes for an interaction that can no longer be answered: it expired (an answer must come within three
+# seconds) or it was answered already. Nothing is wrong with the bot, and trying again cannot help.
+GONE = {10062: "expired (Unknown interaction)", 40060: "was already answered"}
+MAX_CAUSES = 10
+
+
+def expiry(error: BaseException) -> discord.HTTPException | None:
+    """Return the error (or the one it was raised from) that says the interaction can no longer be answered."""
+    seen: BaseException | None = error
+    for _ in range(MAX_CAUSES):
+        if seen is None:
+            break
+        if isinstance(seen, discord.HTTPException) and seen.code in GONE:
+            return seen
+        seen = seen.__cause__
+    return None
+
+
 async def handle_interaction_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
-    """Tell the user what went wrong; log what we did not expect with an error code the user can quote."""
+    """Tell the user what went wrong; log what we did not expect with an error code the user can quote.
+
+    An interaction that expired gets one short warning and no answer (there is no one left to answer).
+    """
     error = unwrap(error)
+    gone = expiry(error)
+    if gone is not None:
+        _log_gone(interaction, gone)
+        return
     language = await _language(interaction, error)
     message: Text
     if isinstance(error, UserError):
@@ -101,10 +126,20 @@ async def handle_interaction_error(interaction: discord.Interaction[Any], error:
         message = text("errors.unexpected", code=code)
     try:
         await send_ephemeral(interaction, content=render_text(message, language))
-    except discord.HTTPException:
-        # Too late (the interaction expired) or Discord is down: the log is all we can do.
-        log.warning("Could not tell user %s about an error in %s", interaction.user.id, _what(interaction),
-                    exc_info=True)
+    except discord.HTTPException as failed:
+        # Too late (the interaction expired) or Discord is down: one line in the log is all we can do.
+        gone = expiry(failed)
+        if gone is not None:
+            _log_gone(interaction, gone)
+        else:
+            log.warning("Could not tell user %s (guild %s) about an error in %s: HTTP %s, Discord error %s",
+                        interaction.user.id, interaction.guild_id, _what(interaction), failed.status, failed.code)
+
+
+def _log_gone(interaction: discord.Interaction[Any], gone: discord.HTTPException) -> None:
+    """Say once, without a traceback, that an interaction could not be answered because it was gone."""
+    log.warning("Could not answer %s for user %s (guild %s): the interaction %s (Discord error %s)",
+                _what(interaction), interaction.user.id, interaction.guild_id, GONE[gone.code], gone.code)
 
 
 async def _language(interaction: discord.Interaction[Any], error: BaseException) -> str:

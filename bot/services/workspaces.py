@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import validation
+from bot import delivery, validation
 from bot.errors import UserError
 from bot.i18n import LANGUAGES
 from bot.models import Workspace
-from bot.replies import Channel, Field, Mention, Reply, Role, text
+from bot.replies import Channel, Field, Join, Mention, Reply, Role, Text, text
 from bot.services.context import Actor, audit
 
 CHANNEL_SETTINGS = {
@@ -53,6 +54,46 @@ async def apply_defaults(workspace: Workspace, defaults: Mapping[str, str], now:
             workspace.updated_at = now
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something on the platform that keeps a setting from working, and how to fix it."""
+
+    setting: str  # a /setup option ("announcements", "member_role", …) or "bot" for the bot's own permissions
+    text: Text
+
+
+@dataclass(frozen=True)
+class SetupCheck:
+    """What an adapter found when it checked the chosen channels and roles on its platform."""
+
+    problems: tuple[Problem, ...] = ()
+    # Platform-specific advice shown under the settings (e.g. how Discord lets a role see commands).
+    advice: tuple[Field, ...] = ()
+
+
+# An adapter's check: given the chosen settings (option name → platform id, only those chosen), what is wrong.
+SetupChecker = Callable[[Mapping[str, str]], SetupCheck]
+
+
+def chosen(workspace: Workspace) -> dict[str, str]:
+    """Return the channels and roles /setup chose (no fall-backs), by option name."""
+    columns = {**CHANNEL_SETTINGS, **ROLE_SETTINGS}
+    return {name: value for name, column in columns.items() if (value := getattr(workspace, column))}
+
+
+def _check_fields(check: SetupCheck) -> tuple[Field, ...]:
+    """Show each setting's problems under its name, or that everything is in order; then the advice."""
+    by_setting: dict[str, list[Text]] = {}
+    for problem in check.problems:
+        by_setting.setdefault(problem.setting, []).append(problem.text)
+    fields = [Field(text("setup.problem.title", setting=text(f"setup.field.{setting}")),
+                    Join(tuple(texts), separator="\n", bullet="• ") if len(texts) > 1 else texts[0])
+              for setting, texts in by_setting.items()]
+    if not fields:
+        fields.append(Field(text("setup.field.check"), text("setup.check.ok")))
+    return (*fields, *check.advice)
+
+
 def _summary(workspace: Workspace) -> tuple[Field, ...]:
     def ref(kind: str, value: str | None) -> Mention | object:
         return Mention(kind, value) if value else text("setup.not_set")
@@ -66,8 +107,13 @@ def _summary(workspace: Workspace) -> tuple[Field, ...]:
     return tuple(fields)
 
 
-async def configure(session: AsyncSession, actor: Actor, **changes: str | None) -> Reply:
-    """Change the settings given (channel and role ids as the platform names them); show them all."""
+async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | None = None, /,
+                    **changes: str | None) -> Reply:
+    """Change the settings given (channel and role ids as the platform names them); show them all.
+
+    An adapter that can look at its platform passes `check` (positional, so no typed option can stand in for
+    it): the answer then lists what keeps the chosen channels and roles from working, or says all is in order.
+    """
     actor.require_coordinator()
     workspace = actor.workspace
     validation.refuse_unknown_fields(changes, {*CHANNEL_SETTINGS, *ROLE_SETTINGS, "language", "timezone"})
@@ -89,5 +135,10 @@ async def configure(session: AsyncSession, actor: Actor, **changes: str | None) 
     if given:
         workspace.updated_at = actor.now
         audit(session, actor, "workspace.setup", changed=sorted(given))
-    return Reply(title=text("setup.title"), body=text("setup.saved" if given else "setup.current"),
-                 fields=_summary(workspace))
+    # Role grants the platform refused are tried again: a coordinator runs /setup after fixing the cause (the
+    # notice about the refusal says so); one refused again is not announced twice.
+    await delivery.retry_refused_roles(session, workspace.id, actor.now)
+    fields = _summary(workspace)
+    if check is not None:
+        fields += _check_fields(check(chosen(workspace)))
+    return Reply(title=text("setup.title"), body=text("setup.saved" if given else "setup.current"), fields=fields)

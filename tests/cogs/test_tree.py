@@ -129,6 +129,95 @@ async def test_an_answer_that_cannot_be_sent_is_logged_not_raised(interact: Any,
     assert "Could not tell user" in caplog.text
 
 
+def discord_error(kind: type[discord.HTTPException], status: int, code: int, message: str) -> discord.HTTPException:
+    response = type("Response", (), {"status": status, "reason": message})()
+    return kind(response, {"code": code, "message": message})
+
+
+def gone(code: int) -> discord.HTTPException:
+    """Discord's answer to an interaction that expired (10062, a 404) or was already answered (40060, a 400)."""
+    if code == 10062:
+        return discord_error(discord.NotFound, 404, code, "Unknown interaction")
+    return discord_error(discord.HTTPException, 400, code, "Interaction has already been acknowledged.")
+
+
+@pytest.mark.parametrize("code", [10062, 40060])
+async def test_a_command_whose_interaction_expired_is_logged_once_briefly_and_not_answered(
+        interact: Any, member: MockMember, caplog: pytest.LogCaptureFixture, code: int):
+    interaction = interact()
+    interaction.command = Profile.profile_show
+
+    with caplog.at_level(logging.DEBUG, logger="bot.discordbot.tree"):
+        await handle_interaction_error(interaction, app_commands.CommandInvokeError(Profile.profile_show, gone(code)))
+
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    message = record.getMessage()
+    assert "/profile show" in message and str(member.id) in message and str(member.guild.id) in message
+    assert str(code) in message and "\n" not in message
+    interaction.response.send_message.assert_not_awaited()
+    interaction.followup.send.assert_not_awaited()
+
+
+async def test_an_expired_interaction_raised_from_another_error_is_recognised(interact: Any,
+                                                                              caplog: pytest.LogCaptureFixture):
+    interaction = interact(type=discord.InteractionType.component, data={"custom_id": "jb:profile.show:"})
+    try:
+        raise RuntimeError("the answer failed") from gone(10062)
+    except RuntimeError as wrapped:
+        error = wrapped
+
+    with caplog.at_level(logging.DEBUG, logger="bot.discordbot.tree"):
+        await handle_interaction_error(interaction, error)
+
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert "jb:profile.show:" in record.getMessage()
+    interaction.response.send_message.assert_not_awaited()
+
+
+@pytest.mark.parametrize("code", [10062, 40060])
+async def test_an_answer_to_an_interaction_that_expired_meanwhile_is_one_warning_not_tried_again(
+        interact: Any, caplog: pytest.LogCaptureFixture, code: int):
+    interaction = interact()
+    interaction.response.send_message.side_effect = gone(code)
+
+    with caplog.at_level(logging.DEBUG, logger="bot.discordbot.tree"):
+        await handle_interaction_error(interaction, UserError("members.none"))
+
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING and record.exc_info is None and str(code) in record.getMessage()
+    assert interaction.response.send_message.await_count == 1
+    interaction.followup.send.assert_not_awaited()
+
+
+async def test_a_real_bug_whose_answer_also_expired_keeps_its_traceback(interact: Any,
+                                                                       caplog: pytest.LogCaptureFixture):
+    interaction = interact()
+    interaction.response.send_message.side_effect = gone(10062)
+
+    with caplog.at_level(logging.DEBUG, logger="bot.discordbot.tree"):
+        await handle_interaction_error(interaction, RuntimeError("boom"))
+
+    bug, expiry = caplog.records
+    assert bug.levelno == logging.ERROR and bug.exc_info[0] is RuntimeError
+    assert expiry.levelno == logging.WARNING and expiry.exc_info is None
+
+
+async def test_another_failure_to_answer_is_one_warning_without_a_traceback(interact: Any,
+                                                                           caplog: pytest.LogCaptureFixture):
+    interaction = interact()
+    interaction.response.send_message.side_effect = discord_error(discord.DiscordServerError, 503, 0,
+                                                                  "Service Unavailable")
+
+    with caplog.at_level(logging.DEBUG, logger="bot.discordbot.tree"):
+        await handle_interaction_error(interaction, UserError("members.none"))
+
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert "Could not tell user" in record.getMessage() and "503" in record.getMessage()
+
+
 async def test_send_ephemeral_answers_first_then_follows_up(interact: Any):
     interaction = interact()
 

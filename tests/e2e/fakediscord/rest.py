@@ -858,9 +858,8 @@ class RestApi:
     async def _set_pinned(self, call: Call, pinned: bool) -> Reply:
         channel = self._channel(call)
         message = self._message(call)
-        if not self.world.channel_permissions(self.world.members[self.world.bot.id], channel) & (
-            Perm.PIN_MESSAGES | Perm.MANAGE_MESSAGES
-        ):
+        # Since 23 February 2026 only Pin Messages lets a bot pin; Manage Messages no longer does.
+        if not self.world.channel_permissions(self.world.members[self.world.bot.id], channel) & Perm.PIN_MESSAGES:
             raise ApiError(403, errors.MISSING_PERMISSIONS, "Missing Permissions")
         if pinned and not message.pinned:
             if len(self._pinned(channel)) >= MAX_PINS:
