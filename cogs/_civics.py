@@ -64,7 +64,7 @@ async def suggest(interaction: discord.Interaction[JobbBot], current: str, sourc
     """Suggest up to 25 things by name while the user types, without creating anything."""
     if interaction.guild_id is None:
         return []
-    async with interaction.client.app.read_sessionmaker() as session:
+    async with interaction.client.app.deferred_sessionmaker() as session:
         workspace_id = await civics.workspace_id_for(session, PLATFORM, str(interaction.guild_id))
         if workspace_id is None:
             return []
