@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import PLATFORM
 from bot.discordbot.translator import T
-from bot.discordbot.views import run_service
+from bot.discordbot.views import run_form_service
 from bot.services import onboarding
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ class Onboarding(commands.Cog):
     @app_commands.guild_only()
     async def onboard(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Open the onboarding form."""
-        await run_service(interaction, onboarding.start)
+        await run_form_service(interaction, onboarding.START_ACTION, onboarding.start)
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:

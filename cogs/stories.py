@@ -10,7 +10,7 @@ from discord.ext import commands
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
-from bot.discordbot.views import run_service
+from bot.discordbot.views import run_form_service, run_service
 from bot.services import stories
 from cogs._civics import catalog_choices, option, suggest
 
@@ -39,7 +39,7 @@ class Stories(commands.Cog):
     @story_group.command(name=T("cmd.story.share.name"), description=T("cmd.story.share.description"))
     async def story_share(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Open the story form."""
-        await run_service(interaction, stories.start_share)
+        await run_form_service(interaction, stories.SHARE_ACTION, stories.start_share)
 
     @story_group.command(name=T("cmd.story.list.name"), description=T("cmd.story.list.description"))
     @options("cmd.story.list", "featured")

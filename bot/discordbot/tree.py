@@ -33,6 +33,8 @@ class JobbTree(app_commands.CommandTree["JobbBot"]):
 
 # Set on an interaction once its "thinking…" deferral was replaced by an answer.
 DEFERRAL_ANSWERED = "jb_deferral_answered"
+# Set on an interaction the bot deferred as ephemeral without knowing yet whether its answer is for all to see.
+EPHEMERAL_DEFERRAL = "jb_ephemeral_deferral"
 
 
 async def answer(interaction: discord.Interaction[Any], **kwargs: Any) -> None:
@@ -48,6 +50,11 @@ async def answer(interaction: discord.Interaction[Any], **kwargs: Any) -> None:
     if (response.type is discord.InteractionResponseType.deferred_channel_message
             and not interaction.extras.get(DEFERRAL_ANSWERED)):
         interaction.extras[DEFERRAL_ANSWERED] = True
+        if interaction.extras.get(EPHEMERAL_DEFERRAL) and kwargs.get("ephemeral") is False:
+            # A public answer cannot replace an ephemeral "thinking…": it goes out as a message of its own.
+            await interaction.followup.send(**kwargs)
+            await interaction.delete_original_response()
+            return
         # The deferral already fixed who sees the message; new files are attachments of an edit.
         edit = {name: value for name, value in kwargs.items() if name not in ("ephemeral", "files")}
         if "files" in kwargs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -25,7 +26,7 @@ from bot.discordbot.render import (
     read_values,
     render_text,
 )
-from bot.discordbot.tree import answer, handle_interaction_error, send_ephemeral
+from bot.discordbot.tree import EPHEMERAL_DEFERRAL, answer, handle_interaction_error, send_ephemeral
 from bot.errors import UserError
 from bot.replies import Button, ButtonStyle, Form, FormField, Reply, text
 from bot.services.context import Identity
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# An answer not ready this long after the interaction was created is deferred (Discord allows three seconds).
+DEFER_AFTER = 1.0
 # A button of the adapter itself: open page N of a form whose earlier pages are kept in memory.
 FORM_PAGE_ACTION = "discord.form_page"
 # Modal custom_ids: discord.py finds an open modal by custom_id alone, so each gets a random token.
@@ -126,11 +129,8 @@ class ActionButton(ui.DynamicItem[ui.Button[ui.View]], template=CUSTOM_ID_TEMPLA
                 return
             app = _bot(interaction).app
             identity = await identity_from(interaction)
-            opened = await app.opened_form(identity, self.action, self.arg)
-            if opened is not None:
-                await open_form(interaction, *opened)
-                return
-            await answer_first(interaction, app.press, identity, self.action, self.arg)
+            if not await opened_at_once(interaction, identity, self.action, self.arg):
+                await answer_first(interaction, app.press, identity, self.action, self.arg)
         except Exception as error:  # noqa: BLE001 - discord.py would only log it; the user gets an answer
             await handle_interaction_error(interaction, error)
 
@@ -179,16 +179,60 @@ async def run_service(interaction: discord.Interaction[Any], call: Any, *args: A
     await answer_first(interaction, app.run, await identity_from(interaction), call, *args, **kwargs)
 
 
+async def run_form_service(interaction: discord.Interaction[Any], action: str, call: Any) -> None:
+    """Run a command that opens a form: with the form at once, as its button does, when the form needs nothing
+    written first (actions.opens_form); otherwise through its service."""
+    identity = await identity_from(interaction)
+    if not await opened_at_once(interaction, identity, action, ""):
+        await answer_first(interaction, _bot(interaction).app.run, identity, call)
+
+
+async def opened_at_once(interaction: discord.Interaction[Any], identity: Identity, action: str, arg: str) -> bool:
+    """Answer with the form that `action` opens, read without writing anything; False when it has none."""
+    opened = await _bot(interaction).app.opened_form(identity, action, arg)
+    if opened is None:
+        return False
+    await open_form(interaction, *opened)
+    return True
+
+
 async def answer_first(interaction: discord.Interaction[Any], run: Callable[..., Awaitable[Reply]],
                        identity: Identity, *args: Any, **kwargs: Any) -> None:
     """Run a core call (App.run, press or submit) and answer with its Reply, in the user's language; only then
     send its effects (posts, DMs, roles), and tell the user in a follow-up what they did not do as asked."""
     app = _bot(interaction).app
     async with app.answering() as answering:
-        reply = await run(identity, *args, **kwargs)
+        # A task of its own (it shares this context, so its effects are held like the rest), so that a call
+        # that is still running when the interaction grows old can be deferred instead of failing.
+        work = asyncio.ensure_future(run(identity, *args, **kwargs))
+        if not interaction.response.is_done():
+            await defer_if_late(interaction, work)
+        reply = await work
         await send_reply(interaction, reply, answering.language or app.settings.default_language)
     if answering.notices:
         await follow_up(interaction, answering)
+
+
+async def defer_if_late(interaction: discord.Interaction[Any], work: asyncio.Future[Any]) -> None:
+    """Defer the interaction when `work` is not done by DEFER_AFTER seconds after it was created.
+
+    Discord gives an interaction three seconds for its first answer. When the whole group acts at once the
+    answers queue for the one event loop; a deferral ("thinking…", or a pressed button's loading state) keeps
+    every one of them from failing, and the answer replaces it when it is ready.
+    """
+    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    try:
+        await asyncio.wait_for(asyncio.shield(work), timeout=min(max(DEFER_AFTER - age, 0.0), DEFER_AFTER))
+        return
+    except TimeoutError:
+        pass
+    if interaction.response.is_done():
+        return
+    if interaction.type is discord.InteractionType.component:
+        await interaction.response.defer()
+    else:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        interaction.extras[EPHEMERAL_DEFERRAL] = True
 
 
 async def follow_up(interaction: discord.Interaction[Any], answering: Answering) -> None:
@@ -209,13 +253,18 @@ async def send_reply(interaction: discord.Interaction[Any], reply: Reply, langua
     if reply.form is not None:
         await open_form(interaction, reply.form, language)
         return
-    if reply.replaces_source and interaction.message is not None and not interaction.response.is_done():
+    deferred_update = interaction.response.type is discord.InteractionResponseType.deferred_message_update
+    if reply.replaces_source and interaction.message is not None and (
+            not interaction.response.is_done() or deferred_update):
         # Edit the message whose button was pressed; without buttons in the reply the old ones go away.
         kwargs = message_kwargs(reply, language, ephemeral=False)
         kwargs.setdefault("view", None)
         kwargs.setdefault("embed", None)
         kwargs.pop("files", None)
-        await interaction.response.edit_message(**kwargs)
+        if deferred_update:
+            await interaction.edit_original_response(**kwargs)
+        else:
+            await interaction.response.edit_message(**kwargs)
         return
     await answer(interaction, **message_kwargs(reply, language))
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import discord
 import pytest
+from discord import app_commands
 from sqlalchemy import select
 
 from bot.app import App
+from bot.discordbot.checks import identity_of
 from bot.discordbot.views import FORM_PAGE_ACTION, FormPageModal, answer_stale_modal
 from bot.errors import UserError
 from bot.models import Member
 from bot.replies import Channel, Role
+from bot.services import mydata
 from cogs.onboarding import Onboarding
+from cogs.profile import Profile
 from tests.conftest import RecordingNotifier
 from tests.helpers import (
     MockBot,
     MockGuild,
     MockMember,
+    MockMessage,
     MockUser,
     custom_ids,
     fill_modal,
@@ -123,7 +129,7 @@ async def test_without_consent_nothing_is_stored_and_the_answers_are_kept_for_a_
     message = sent(done)
     assert message["content"].startswith("Jag sparade ingenting.")
     assert custom_ids(message) == [f"jb:{FORM_PAGE_ACTION}:onboarding/0"]
-    assert (await stored(app, member)).onboarded_at is None
+    assert await stored(app, member) is None  # not even a member row: the form was opened without one
     retry = interact()
     await press(retry, custom_ids(message)[0])
     assert modal_of(retry).children[0].component.default == "Annas Blommor"
@@ -249,3 +255,38 @@ async def test_the_answer_goes_out_before_the_role_and_the_coordinators_notice(
 
     # Three pages: two "continue" answers, the final answer, and only then the effects.
     assert order == ["answer", "answer", "answer", "role", "post"]
+
+
+async def test_onboard_opens_the_form_at_once_even_when_the_interaction_is_old(cog: Onboarding, interact: Any):
+    # Created long ago (the whole group acted at once and this one waited its turn): a form needs nothing
+    # written first, so the modal is still the first answer, not a deferral.
+    interaction = interact(created_at=discord.utils.utcnow() - timedelta(seconds=2))
+
+    await Onboarding.onboard.callback(cog, interaction)
+
+    interaction.response.defer.assert_not_awaited()
+    assert modal_of(interaction).page == 0
+
+
+async def test_an_answer_not_ready_in_time_is_deferred_and_then_replaces_the_deferral(
+        cog: Onboarding, interact: Any, app: App):
+    interaction = interact(created_at=discord.utils.utcnow() - timedelta(seconds=2))
+    await app.run(identity_of(interaction.user), mydata.delete_request)
+    pressed = interact(created_at=discord.utils.utcnow() - timedelta(seconds=2))
+
+    await press(pressed, f"jb:{mydata.DELETE_CANCEL}:")
+
+    pressed.response.defer.assert_awaited_once_with()
+    pressed.edit_original_response.assert_awaited_once()
+
+
+async def test_a_command_answered_late_is_deferred_and_the_answer_replaces_the_deferral(
+        interact: Any, bot: MockBot):
+    interaction = interact(created_at=discord.utils.utcnow() - timedelta(seconds=2))
+
+    await Profile.language_set.callback(Profile(bot), interaction, app_commands.Choice(name="English", value="en"))
+
+    interaction.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
+    interaction.response.send_message.assert_not_awaited()
+    edited = interaction.edit_original_response.await_args.kwargs
+    assert edited["content"] == "Done! I will write to you in English from now on."
