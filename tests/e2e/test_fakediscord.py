@@ -1295,6 +1295,26 @@ async def test_every_response_has_rate_limit_headers_and_route_429(make_fake_dis
         await client.session.close()
 
 
+async def test_the_defaults_are_discords_limits(raw: RawBot) -> None:
+    # The burst scenarios (test_bursts.py) and the benchmarks rely on these defaults without setting them.
+    fake = raw.fake
+    limits = fake.limiter.config
+    assert fake.interaction_window == 3.0 and limits.enabled
+    assert (limits.message_limit, limits.message_window) == (5, 5.0)  # per channel
+    assert (limits.global_limit, limits.global_window) == (50, 1.0)
+    channel = fake.channel_id("annonser")
+    posted = [await raw.request("POST", f"/channels/{channel}/messages", {"content": str(i)}) for i in range(6)]
+    assert [status for status, _, _ in posted] == [200] * 5 + [429]  # the sixth post in 5 s waits
+    _, body, headers = posted[-1]
+    assert body["global"] is False and 4.0 < body["retry_after"] <= 5.0 and headers["Retry-After"] == "5"
+    # Another channel is another bucket, and an interaction's response is not a post to its channel.
+    other = fake.channel_id("välkommen")
+    assert (await raw.request("POST", f"/channels/{other}/messages", {"content": "x"}))[0] == 200
+    inter = await fake.slash("anna", "ping", channel="annonser")
+    assert (await raw.callback(inter, {"type": 4, "data": {"content": "pong"}}))[0] == 200
+    assert fake.rate_limited == 1 and fake.rate_limited_global == 0
+
+
 async def test_global_limit_spares_interaction_callbacks(make_fake_discord: Any) -> None:
     fake = await make_fake_discord(rate_limits=RateLimitConfig(global_limit=5, global_window=1.0))
     client = RawBot(fake)
