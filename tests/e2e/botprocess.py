@@ -15,7 +15,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,3 +201,17 @@ class BotProcess:
             found.append(f"the fake refused {recorded.method} {recorded.path}: {recorded.status} "
                          f"{recorded.response_json} (body sent: {recorded.json_body})")
         return found
+
+
+@contextlib.asynccontextmanager
+async def checked_bot(fake: FakeDiscord, workdir: Path, extra_env: dict[str, str] | None = None
+                      ) -> AsyncIterator[BotProcess]:
+    """Run the real bot (`python -m bot`) against the fake; fail if it misbehaved in any way along the way."""
+    bot = BotProcess(fake, workdir, extra_env=dict(extra_env or {}))
+    try:
+        await bot.start()
+        yield bot
+    finally:
+        await bot.stop()
+    problems = bot.problems()
+    assert not problems, "\n".join(problems) + "\n" + bot.output()

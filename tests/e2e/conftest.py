@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from .botprocess import BotProcess
+from .botprocess import BotProcess, checked_bot
 from .fakediscord import FakeDiscord
 
 
@@ -44,15 +44,9 @@ async def make_fake_discord() -> AsyncIterator[Callable[..., Awaitable[FakeDisco
 
 @pytest_asyncio.fixture
 async def jobbbot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    """Run the real bot (`python -m bot`) against the fake; fail if it misbehaved in any way along the way."""
-    bot = BotProcess(fake_discord, tmp_path / "bot")
-    try:
-        await bot.start()
+    """The real bot against the fake, checked for misbehaviour when the scenario ends."""
+    async with checked_bot(fake_discord, tmp_path / "bot") as bot:
         yield bot
-    finally:
-        await bot.stop()
-    problems = bot.problems()
-    assert not problems, "\n".join(problems) + "\n" + bot.output()
 
 
 @pytest.hookimpl(wrapper=True)

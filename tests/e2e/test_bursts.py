@@ -32,7 +32,7 @@ import pytest_asyncio
 
 from bot.i18n import translate
 
-from .botprocess import BotProcess
+from .botprocess import BotProcess, checked_bot
 from .fakediscord import ChannelSpec, FakeDiscord, Interaction, MemberSpec, RateLimitConfig, Recorded
 from .fakediscord.interactions import MODAL
 from .fakediscord.model import DEFAULT_CHANNELS, DEFAULT_MEMBERS, MessageFlag
@@ -64,14 +64,8 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 @pytest_asyncio.fixture
 async def jobbbot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
     """The real bot, as in conftest.py, with quiet hours off: what is measured must not depend on the hour."""
-    bot = BotProcess(fake_discord, tmp_path / "bot", extra_env={"QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0"})
-    try:
-        await bot.start()
+    async with checked_bot(fake_discord, tmp_path / "bot", {"QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0"}) as bot:
         yield bot
-    finally:
-        await bot.stop()
-    problems = bot.problems()
-    assert not problems, "\n".join(problems) + "\n" + bot.output()
 
 
 # --- what the users saw -------------------------------------------------------------------------------
