@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -20,7 +20,15 @@ from bot.clock import Clock, SystemClock
 from bot.coach import CoachModel
 from bot.coach.model import answers_remembered
 from bot.config import Settings
-from bot.delivery import Dispatcher, Notifier, QuietHours, claim_notices, mark_notices, store_effects
+from bot.delivery import (
+    DispatchReport,
+    Dispatcher,
+    Notifier,
+    QuietHours,
+    claim_notices,
+    mark_notices,
+    store_effects,
+)
 from bot.errors import UserError
 from bot.models import Member, Workspace
 from bot.replies import Form, Reply
@@ -39,6 +47,8 @@ P = ParamSpec("P")
 # How often a unit of work that met a held write lock or lost a race for a new row is run again (each race
 # it can lose is for a different row: the ladder, then the weekly nudge…).
 RETRIES = 2
+# How long close() waits for the effects being sent.
+EFFECTS_TIMEOUT = 5.0
 ServiceCall = Callable[Concatenate[AsyncSession, context.Actor, P], Awaitable[Reply]]
 
 
@@ -59,6 +69,8 @@ class App:
         self.notifier: Notifier | None = None
         self._routes = RoutingNotifier({})
         self._start_lock = asyncio.Lock()
+        # The tasks sending a command's effects right now (close() lets them finish).
+        self._sending: set[asyncio.Task[Any]] = set()
         self._migrated = False
         # The coach's model, only when a key is set; without it the coach answers from its templates.
         self.coach: CoachModel | None = None
@@ -92,7 +104,11 @@ class App:
                 self.scheduler.start()
 
     async def close(self) -> None:
-        """Stop the scheduler, close the model client and the database."""
+        """Let effects being sent finish (a while), stop the scheduler, close the model client and the database."""
+        if self._sending:
+            # Cut off in the middle, they would be sent again after the restart (they are stored), but a unit of
+            # work cancelled halfway leaves the connection pool to log an error.
+            await asyncio.wait(set(self._sending), timeout=EFFECTS_TIMEOUT)
         await self.scheduler.stop()
         if self.coach is not None:
             await self.coach.close()
@@ -155,7 +171,7 @@ class App:
             answering.effect_ids.extend(done.effect_ids)
         elif done.effect_ids:
             # Nobody to tell in a conversation: what the member is to be told goes by DM (after NOTICE_HOLD).
-            await self.dispatcher.send_now(done.effect_ids)
+            await self._send_effects(done.effect_ids)
         return done.reply
 
     async def _unit_of_work(self, factory: async_sessionmaker[AsyncSession], identity: context.Identity,
@@ -179,9 +195,19 @@ class App:
             raise
         return _Done(reply, language, [row.id for row in effects], reminders.planned_in(session))
 
+    async def _send_effects(self, effect_ids: list[int]) -> DispatchReport:
+        """Send effects now, and let close() wait for them."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._sending.add(task)
+        try:
+            return await self.dispatcher.send_now(effect_ids)
+        finally:
+            self._sending.discard(task)  # type: ignore[arg-type]
+
     async def carry_out(self, effect_ids: list[int]) -> list[Notice]:
         """Send a reply's effects now; return what the acting user is to be told in the conversation."""
-        report = await self.dispatcher.send_now(effect_ids)
+        report = await self._send_effects(effect_ids)
         if not report.failed:
             return []
         async with self.sessionmaker() as session, session.begin():
@@ -239,7 +265,7 @@ class App:
         if planned is not None and self.scheduler.running:
             self.scheduler.wake_by(planned)
         if effects:
-            await self.dispatcher.send_now([row.id for row in effects])
+            await self._send_effects([row.id for row in effects])
 
     async def ensure_workspace(self, platform: str, external_id: str, name: str, defaults: dict[str, str]) -> None:
         """Create a workspace if needed and fill in the settings it does not have yet."""
