@@ -63,10 +63,9 @@ MAX_ATTEMPTS = 5
 # counted. A rate limit is the platform's pace, not a fault of the message.
 THROTTLED_RETRIES = 5
 MAX_THROTTLE_WAIT = 60.0
-# Deliveries claimed (and loaded) in one statement, and outcomes written in one: the database work of a
-# fan-out to thousands grows by batches, not by messages.
+# Deliveries claimed (and loaded) in one statement: the database work of claiming a fan-out to thousands grows
+# by batches, not by messages. (Outcomes are written as they come, several at once: see _send_ids.)
 CLAIM_BATCH = 500
-MARK_BATCH = 100
 # The key suffix of a delivery that tells the coordinators a reminder was skipped; these are sent together.
 SKIPPED_SUFFIX = ":skipped"
 LIVE_MARK = ":live:"
@@ -136,8 +135,10 @@ def retry_delay(attempts: int) -> timedelta:
 class Notifier(Protocol):
     """What delivery needs from a platform: DMs, channel posts that can be edited and pinned, roles."""
 
-    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None) -> None:
-        """Send a DM; raise RecipientUnreachable when the member cannot be reached."""
+    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+                          ) -> str | None:
+        """Send a DM; raise RecipientUnreachable when the member cannot be reached. Return the DM channel's id
+        where the platform has one worth keeping (stored with the member), else None."""
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:
@@ -236,6 +237,8 @@ class _Outcome:
     throttled: float | None = None
     # A role grant the platform refused: the member and the coordinators are told (not retried: it takes a fix).
     role_refused: Role | None = None
+    # A DM channel the platform opened (or moved to) for the member: stored, so a restart need not open it again.
+    dm_channel: str | None = None
 
 
 class Dispatcher:
@@ -431,16 +434,24 @@ class Dispatcher:
         unreachable: dict[tuple[int, int | None], list[int]] = defaultdict(list)
         workspaces: dict[int, Workspace] = {}
         messages: dict[str, tuple[dict[str, Any], Reply]] = {}
-        # Outcomes waiting to be written: marked in batches, so the database work per message stays small.
-        outcomes: list[_Outcome] = []
+        # Outcomes waiting to be written, each with what its send waits on.
+        waiting: list[tuple[_Outcome, asyncio.Future[None]]] = []
         marking = asyncio.Lock()
 
-        async def mark(force: bool) -> None:
+        async def mark(outcome: _Outcome) -> None:
+            """Write an outcome at once, together with every other that came meanwhile (a group commit)."""
+            written = asyncio.get_running_loop().create_future()
+            waiting.append((outcome, written))
             async with marking:
-                if outcomes and (force or len(outcomes) >= MARK_BATCH):
-                    batch = outcomes[:]
-                    outcomes.clear()
-                    await self._mark(batch, now)
+                if not written.done():
+                    batch = waiting[:]
+                    waiting.clear()
+                    try:
+                        await self._mark([o for o, _ in batch], now)
+                    except Exception:  # noqa: BLE001 - left claimed: resumed at start (a nonce drops a repeat)
+                        log.exception("Could not mark %d sent deliveries", len(batch))
+                    for _, done in batch:
+                        done.set_result(None)
 
         async def send_one(claimed: _Claimed) -> None:
             async with semaphore:
@@ -453,32 +464,28 @@ class Dispatcher:
                     wait = min(outcome.throttled, MAX_THROTTLE_WAIT)
                     await asyncio.sleep(wait + random.uniform(0, max(wait, 0.1) / 4))
                     outcome = await self._send(claimed, now)
-            outcomes.append(outcome)
-            if outcome.status == SENT:
-                report.sent += 1
-            elif outcome.status == UNREACHABLE:
-                report.unreachable += 1
-                unreachable[(outcome.workspace_id, outcome.reminder_id)].append(outcome.delivery_id)
-            elif outcome.status == FAILED:
-                report.failed += 1
-            elif outcome.status == EXPIRED:
-                report.expired += 1
-            await mark(force=False)
+                if outcome.status == SENT:
+                    report.sent += 1
+                elif outcome.status == UNREACHABLE:
+                    report.unreachable += 1
+                    unreachable[(outcome.workspace_id, outcome.reminder_id)].append(outcome.delivery_id)
+                elif outcome.status == FAILED:
+                    report.failed += 1
+                elif outcome.status == EXPIRED:
+                    report.expired += 1
+                # The slot is let go only once the outcome is written: a crash can leave at most the sends in
+                # flight (the concurrency) sent and not marked, not a batch; those a restart sends again, and
+                # only Discord's nonce (remembered for minutes) keeps them from doubling. Shielded: a stop in
+                # the middle must not cut the write short.
+                await asyncio.shield(mark(outcome))
 
-        try:
-            # A TaskGroup, not gather: if one send dies (cancellation at shutdown), the others stop too
-            # instead of running on detached while a restart resumes the same rows. Batches are claimed
-            # while the sends of the previous ones run.
-            async with asyncio.TaskGroup() as group:
-                for start in range(0, len(due), CLAIM_BATCH):
-                    for claimed in await self._claim(due[start:start + CLAIM_BATCH], workspaces, messages):
-                        group.create_task(send_one(claimed))
-        finally:
-            # What went out is marked even when the run is cut short; the rest stays claimed and is resumed.
-            try:
-                await asyncio.shield(mark(force=True))
-            except Exception:  # noqa: BLE001 - unmarked rows are resumed at start and their nonces drop repeats
-                log.exception("Could not mark %d sent deliveries", len(outcomes))
+        # A TaskGroup, not gather: if one send dies (cancellation at shutdown), the others stop too instead of
+        # running on detached while a restart resumes the same rows. Batches are claimed while the sends of the
+        # previous ones run.
+        async with asyncio.TaskGroup() as group:
+            for start in range(0, len(due), CLAIM_BATCH):
+                for claimed in await self._claim(due[start:start + CLAIM_BATCH], workspaces, messages):
+                    group.create_task(send_one(claimed))
         for (workspace_id, reminder_id), delivery_ids in unreachable.items():
             await self._mention_unreachable(workspace_id, reminder_id, delivery_ids)
 
@@ -549,6 +556,11 @@ class Dispatcher:
             for outcome in outcomes:
                 if outcome.role_refused is not None and outcome.member_id is not None:
                     await _note_role_refused(session, outcome, now)
+            opened = [{"member": o.member_id, "opened": o.dm_channel} for o in outcomes if o.dm_channel is not None]
+            if opened:
+                member = Member.__table__
+                await session.execute(update(member).where(member.c.id == bindparam("member"))
+                                      .values(dm_channel_id=bindparam("opened")), opened)
 
     async def _send(self, claimed: _Claimed, now: datetime) -> _Outcome:
         """Send one claimed delivery; the database is not touched here (but for a live message's id)."""
@@ -572,7 +584,10 @@ class Dispatcher:
                 # Planners decide who wants DMs; here only reachability counts.
                 if not member.dm_open:
                     raise RecipientUnreachable
-                await self.notifier.send_direct(workspace, member, reply, nonce=delivery.nonce)
+                used = await self.notifier.send_direct(workspace, member, reply, nonce=delivery.nonce)
+                if used is not None and used != member.dm_channel_id:
+                    return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id, member.id, SENT,
+                                    dm_channel=used)
             elif live is not None:
                 await self._update_live(workspace, Channel(delivery.channel), str(live["key"]),
                                         bool(live["pinned"]), reply, delivery.nonce, now)

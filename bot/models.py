@@ -66,6 +66,8 @@ class Member(Base):
     # Whether the member wants reminders by DM, and whether Discord lets us reach them there.
     dm_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
     dm_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The platform's DM channel with the member, once opened: a restart must not open every one again.
+    dm_channel_id: Mapped[str | None] = mapped_column(String(64))
     company: Mapped[str | None] = mapped_column(String(100))
     industry: Mapped[str | None] = mapped_column(String(32))
     company_size: Mapped[str | None] = mapped_column(String(16))

@@ -35,8 +35,8 @@ class RoutingNotifier:
             raise UnknownPlatform(workspace.platform) from None
 
     async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
-                          ) -> None:
-        await self.for_workspace(workspace).send_direct(workspace, member, reply, nonce=nonce)
+                          ) -> str | None:
+        return await self.for_workspace(workspace).send_direct(workspace, member, reply, nonce=nonce)
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:

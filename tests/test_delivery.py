@@ -97,6 +97,48 @@ async def test_a_crash_mid_fan_out_then_a_restart_sends_each_recipient_exactly_o
     assert sorted(s.nonce for s in notifier.sent) == sorted(nonce_for(k) for k in keys)
 
 
+async def test_at_any_moment_at_most_the_sends_in_flight_went_out_unmarked(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    # A crash (kill -9) at any moment re-sends what went out but was not marked: at most the sends in flight,
+    # never a batch (Discord drops a repeated nonce for a few minutes only, Slack not at all).
+    await _setup(app, [f"m{i:03d}" for i in range(120)])
+    clock.advance(timedelta(hours=1))
+    original = notifier.send_direct
+    worst = 0
+
+    async def looking(*args, **kwargs):
+        nonlocal worst
+        async with app.sessionmaker() as session:
+            marked = await session.scalar(select(func.count()).select_from(Delivery)
+                                          .where(Delivery.status == delivery.SENT))
+        worst = max(worst, len(notifier.sent) - marked)
+        await original(*args, **kwargs)
+
+    notifier.send_direct = looking
+    await app.dispatcher.run_due()
+
+    assert len(notifier.sent) == 120 and await _statuses(app) == ["sent"] * 120
+    assert 0 < worst <= app.dispatcher.concurrency
+
+
+async def test_the_dm_channel_a_platform_opened_is_stored_with_the_member(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await _setup(app, ["anna", "bo"])
+    clock.advance(timedelta(hours=1))
+    original = notifier.send_direct
+
+    async def opening(workspace, member, reply, *, nonce=None):
+        await original(workspace, member, reply, nonce=nonce)
+        return f"dm-{member.external_id}"
+
+    notifier.send_direct = opening
+    await app.dispatcher.run_due()
+
+    async with app.sessionmaker() as session:
+        stored = dict((await session.execute(select(Member.external_id, Member.dm_channel_id))).all())
+    assert stored == {"anna": "dm-anna", "bo": "dm-bo"}
+
+
 async def test_planning_the_same_reminder_twice_adds_no_second_delivery(app: App, clock: FrozenClock):
     reminder_id = await _setup(app, ["anna"])
     clock.advance(timedelta(hours=1))

@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 
 # Discord's error code for "Cannot send messages to this user" (DMs closed, or no shared server).
 CANNOT_DM = 50007
-# A DM channel never changes, but discord.py remembers only the last 128; without our own memory every DM
-# of a fan-out to more members costs two requests (open the channel, send) instead of one. Two ints an entry.
+# A DM channel rarely changes, but discord.py remembers only the last 128; without our own memory every DM
+# of a fan-out to more members costs two requests (open the channel, send) instead of one. Two ints an entry;
+# the member row stores the id too, for after a restart.
 MAX_DM_CHANNELS = 100_000
 # Discord's limit on a thread's (a forum post's) name.
 MAX_THREAD_NAME = 100
@@ -54,40 +55,55 @@ class DiscordNotifier:
 
     @throttled
     async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
-                          ) -> None:
-        """Send a DM; raise RecipientUnreachable when Discord refuses it."""
+                          ) -> str:
+        """Send a DM; return the DM channel's id (stored with the member, so a restart need not open it again);
+        raise RecipientUnreachable when Discord refuses it."""
         user_id = int(member.external_id)
-        channel = await self._dm_channel(user_id)
         kwargs = message_kwargs(reply, language_of(member, workspace), ephemeral=False)
         if nonce is not None:
             # discord.py sends enforce_nonce with every nonce: a retry after a crash is dropped, not doubled.
             kwargs["nonce"] = nonce
+        known = self._dm_channels.get(user_id) or (int(member.dm_channel_id) if member.dm_channel_id else None)
+        channel_id, channel = await self._dm_channel(user_id, known)
         try:
-            await channel.send(**kwargs)
+            await self._send_dm(channel, kwargs)
+        except discord.NotFound:
+            if known is None:
+                raise
+            # Unknown Channel: the remembered channel is gone; open the DM channel anew, once.
+            self._dm_channels.pop(user_id, None)
+            channel_id, channel = await self._dm_channel(user_id, None)
+            await self._send_dm(channel, kwargs)
+        return str(channel_id)
+
+    @staticmethod
+    async def _send_dm(channel: discord.abc.Messageable, kwargs: dict[str, object]) -> None:
+        try:
+            await channel.send(**kwargs)  # type: ignore[call-overload]
         except discord.Forbidden as exc:
             if exc.code == CANNOT_DM:
                 raise RecipientUnreachable from exc
             raise
-        except discord.NotFound:
-            # The channel went with a deleted account: look the user up again on the next attempt.
-            self._dm_channels.pop(user_id, None)
-            raise
 
-    async def _dm_channel(self, user_id: int) -> discord.abc.Messageable:
-        """Return the DM channel with a user: remembered, or opened (one request) and remembered."""
-        channel_id = self._dm_channels.get(user_id)
-        if channel_id is not None:
-            self._dm_channels.move_to_end(user_id)
-            return self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+    async def _dm_channel(self, user_id: int, known: int | None) -> tuple[int, discord.abc.Messageable]:
+        """Return the DM channel with a user and its id: known (remembered here or stored), or opened (one
+        request)."""
+        if known is not None:
+            self._remember(user_id, known)
+            return known, self.bot.get_partial_messageable(known, type=discord.ChannelType.private)
         try:
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
         except discord.NotFound:
             raise RecipientUnreachable from None
         channel = await user.create_dm()
-        self._dm_channels[user_id] = channel.id
+        self._remember(user_id, channel.id)
+        return channel.id, channel
+
+    def _remember(self, user_id: int, channel_id: int) -> None:
+        self._dm_channels[user_id] = channel_id
+        self._dm_channels.move_to_end(user_id)
         if len(self._dm_channels) > MAX_DM_CHANNELS:
             self._dm_channels.popitem(last=False)
-        return channel
 
     @throttled
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None

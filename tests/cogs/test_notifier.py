@@ -235,3 +235,26 @@ async def test_stories_go_to_the_announcements_until_a_stories_channel_is_chosen
     await DiscordNotifier(notifier_bot).post(workspace, Channel.STORIES, Reply(title=Literal("Rubrik")))
 
     assert channel.send.await_args.kwargs["embed"].title == "Rubrik"
+
+
+async def test_a_stored_dm_channel_is_used_without_opening_one_and_a_gone_one_is_opened_anew(
+        notifier_bot: MockBot, guild: MockGuild, user: MockUser, dm: MockDMChannel):
+    stored = MagicMock(spec=discord.PartialMessageable, send=AsyncMock())
+    notifier_bot.get_partial_messageable.return_value = stored
+    workspace, member = rows(guild, user.id)
+    member.dm_channel_id = "4242"
+
+    # After a restart: the id stored with the member is used as it is, no request to open the channel.
+    used = await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
+
+    assert used == "4242"
+    notifier_bot.get_partial_messageable.assert_called_once_with(4242, type=discord.ChannelType.private)
+    user.create_dm.assert_not_awaited()
+
+    # Discord says Unknown Channel: the channel is opened anew, the message sent there, and its id returned.
+    stored.send.side_effect = discord.NotFound(MagicMock(status=404, reason="Not Found"),
+                                               {"code": 10003, "message": "Unknown Channel"})
+    used = await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
+
+    assert used == str(dm.id)
+    dm.send.assert_awaited_once()

@@ -25,6 +25,7 @@ from bot import reminders
 from bot.app import App
 from bot.config import load_settings
 from bot.discordbot.bot import JobbBot
+from bot.discordbot.notifier import DiscordNotifier
 from bot.models import Delivery, Member, Reminder
 from bot.replies import Reply, text
 from bot.services.context import get_or_create_workspace
@@ -147,3 +148,59 @@ async def test_a_limit_tighter_than_the_bots_pace_slows_the_fan_out_down_but_los
     async with bot.app.sessionmaker() as session:
         attempts = set(await session.scalars(select(Delivery.attempts)))
     assert attempts == {1}  # the waits were Discord's pace, not failed attempts
+
+
+class Killed(BaseException):
+    """Stands for kill -9: not an Exception, so nothing in the bot catches it."""
+
+
+@pytest.mark.parametrize("fake", [RateLimitConfig()], indirect=True, ids=["discords_limits"])
+async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(fake: FakeDiscord, bot: JobbBot,
+                                                                                tmp_path: Path):
+    # Discord remembers a message's nonce for minutes only; after a longer outage only our own marks stand
+    # between a restart and doubles. A crash may re-send at most the sends in flight, never a batch.
+    fake.nonce_window = 0.2
+    app = bot.app
+    dispatcher = app.dispatcher
+    mark, sends = dispatcher._mark, 0  # noqa: SLF001 - the test stands in for the process dying mid-write
+    notifier = dispatcher.notifier
+    assert notifier is not None
+    send_direct = notifier.send_direct
+
+    async def dying_send(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal sends
+        sends += 1
+        if sends > 60:
+            raise Killed
+        return await send_direct(*args, **kwargs)
+
+    async def dying_mark(outcomes, now):  # type: ignore[no-untyped-def]
+        if sends > 60:
+            raise Killed  # what was being written when the process died is not written
+        await mark(outcomes, now)
+
+    notifier.send_direct, dispatcher._mark = dying_send, dying_mark  # type: ignore[method-assign]
+    now = app.clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        workspace_id = await session.scalar(select(Member.workspace_id).limit(1))
+        await reminders.schedule(session, workspace_id=workspace_id, kind=KIND, key="killed", due_at=now, now=now)
+    with pytest.raises(BaseException):  # noqa: B017, PT011 - the "process" dies with whatever it was doing
+        await dispatcher.run_due()
+    notifier.send_direct, dispatcher._mark = send_direct, mark  # type: ignore[method-assign]
+    before = len(fake.requests)
+    await asyncio.sleep(0.3)  # a longer outage than Discord remembers nonces
+
+    # The restart: a new notifier (what it remembered died with the process); what was claimed and not
+    # marked goes back to pending, and is sent.
+    dispatcher.notifier = DiscordNotifier(bot)
+    await dispatcher.resume()
+    await dispatcher.run_due()
+
+    received = Counter({spec.name: len(fake.dm_messages(spec.name)) for spec in MEMBERS})
+    assert min(received.values()) == 1  # nobody lost
+    doubled = sum(count - 1 for count in received.values())
+    assert doubled <= dispatcher.concurrency
+    # The DM channels opened before the crash were stored with the members: not opened again.
+    reopened = [r for r in fake.requests[before:]
+                if (r.method, r.route, r.status) == ("POST", "/users/@me/channels", 200)]
+    assert len(reopened) <= len(MEMBERS) - 60 + dispatcher.concurrency

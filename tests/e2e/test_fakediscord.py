@@ -762,6 +762,18 @@ INVALID_MESSAGES = {
         {"flags": 1 << 15, "components": [{"type": 17, "components": [row(*map(button, "abcdef"))]}]},
         "components.0.components.0.components",
     ),
+    "more than 100 users in allowed_mentions": (
+        {"allowed_mentions": {"parse": [], "users": [str(10**17 + i) for i in range(101)]}},
+        "allowed_mentions.users",
+    ),
+    "more than 100 roles in allowed_mentions": (
+        {"allowed_mentions": {"parse": [], "roles": [str(10**17 + i) for i in range(101)]}},
+        "allowed_mentions.roles",
+    ),
+    "users both parsed and listed in allowed_mentions": (
+        {"allowed_mentions": {"parse": ["users"], "users": ["100000000000000001"]}},
+        "allowed_mentions.parse",
+    ),
     "v2 section accessory label over 80": (
         {
             "flags": 1 << 15,
@@ -806,6 +818,31 @@ async def test_message_at_every_limit_is_accepted(raw: RawBot) -> None:
     assert status == 200, message
     assert headers["Content-Type"] == "application/json"  # exactly, or discord.py will not parse it
     assert message["id"].isdigit() and message["author"]["id"] == str(raw.fake.bot_user_id)
+
+
+async def test_a_repeated_nonce_is_one_message_for_minutes_only(raw: RawBot) -> None:
+    channel = raw.fake.channel_id("annonser")
+    body = {"content": "hej", "nonce": "n0nce", "enforce_nonce": True}
+    now = [1000.0]
+    raw.fake.clock = lambda: now[0]
+
+    _, first, _ = await raw.request("POST", f"/channels/{channel}/messages", body)
+    now[0] += raw.fake.nonce_window - 1
+    _, again, _ = await raw.request("POST", f"/channels/{channel}/messages", body)
+    assert again["id"] == first["id"] and len(raw.fake.messages_in(channel)) == 1
+
+    # As Discord: past the window the nonce is forgotten, and the repeat is a message of its own.
+    now[0] += 2
+    _, later, _ = await raw.request("POST", f"/channels/{channel}/messages", body)
+    assert later["id"] != first["id"] and len(raw.fake.messages_in(channel)) == 2
+
+
+async def test_at_most_100_ids_of_a_kind_are_accepted_in_allowed_mentions(raw: RawBot) -> None:
+    channel = raw.fake.channel_id("annonser")
+    users = [str(10**17 + i) for i in range(100)]
+    status, message, _ = await raw.request("POST", f"/channels/{channel}/messages", {
+        "content": "hej", "allowed_mentions": {"parse": [], "users": users, "roles": users}})
+    assert status == 200, message
 
 
 async def test_empty_message_is_rejected(raw: RawBot) -> None:

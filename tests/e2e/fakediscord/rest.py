@@ -151,6 +151,8 @@ class RestApi:
     def __init__(self, server: FakeDiscord) -> None:
         self.server = server
         self.world = server.world
+        # The nonces of messages the bot created, by channel: (message id, when, on the server's clock).
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
 
     # --- users and the application ---------------------------------------------------------
 
@@ -369,14 +371,19 @@ class RestApi:
             self._require(channel, Perm.VIEW_CHANNEL | send)
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
-            # Discord answers a repeated nonce with the message it already created.
-            for existing in self.world.channel_messages(channel.id):
-                if existing.nonce == nonce and existing.author_id == self.world.bot.id:
+            # Discord answers a repeated nonce with the message it already created, but only for a few minutes:
+            # a repeat after that window is a new message.
+            seen = self._nonces.get((channel.id, str(nonce)))
+            if seen is not None and self.server.clock() - seen[1] <= self.server.nonce_window:
+                existing = self.world.messages.get(seen[0])
+                if existing is not None:
                     return Reply(body=self._message_payload(existing))
         reference = (body.get("message_reference") or {}).get("message_id")
         message = await self.create_message(
             channel, body, call.files, nonce=nonce, reference_id=int(reference) if reference else None
         )
+        if nonce is not None:
+            self._nonces[(channel.id, str(nonce))] = (message.id, self.server.clock())
         return Reply(body=self._message_payload(message))
 
     @route("GET", "/channels/{channel_id}/messages/{message_id}")

@@ -17,6 +17,8 @@ from .model import MessageFlag, walk_components
 Path = tuple[Any, ...]
 
 MAX_CONTENT = 2000
+# Ids a message may list in allowed_mentions, per kind (users, roles).
+MAX_ALLOWED_MENTIONS = 100
 MAX_EMBEDS = 10
 MAX_EMBED_TOTAL = 6000
 EMBED_LIMITS = {"title": 256, "description": 4096}
@@ -93,6 +95,7 @@ def check_message(body: dict[str, Any], *, base: Path = ()) -> None:
     """Check content, embeds and components of a message create/edit body."""
     problems = Problems()
     problems.max_len(base + ("content",), body.get("content"), MAX_CONTENT)
+    _check_allowed_mentions(problems, base + ("allowed_mentions",), body.get("allowed_mentions"))
     embeds = body.get("embeds") or []
     _check_embeds(problems, base, embeds)
     flags = int(body.get("flags") or 0)
@@ -109,6 +112,18 @@ def check_message(body: dict[str, Any], *, base: Path = ()) -> None:
     else:
         _check_action_rows(problems, base + ("components",), components)
     problems.raise_if_any()
+
+
+def _check_allowed_mentions(problems: Problems, path: Path, allowed: dict[str, Any] | None) -> None:
+    """At most 100 user and 100 role ids, and a kind either parsed or listed, never both (as Discord)."""
+    if not allowed:
+        return
+    for kind in ("users", "roles"):
+        ids = allowed.get(kind)
+        problems.max_len(path + (kind,), ids, MAX_ALLOWED_MENTIONS)
+        if ids and kind in (allowed.get("parse") or ()):
+            problems.add(path + ("parse",), "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                         f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.')
 
 
 def check_not_empty(

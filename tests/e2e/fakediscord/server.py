@@ -96,6 +96,7 @@ class FakeDiscord:
         members: Sequence[MemberSpec] = DEFAULT_MEMBERS,
         interaction_window: float = 3.0,
         followup_window: float = 15 * 60.0,
+        nonce_window: float = 5 * 60.0,
         rate_limits: RateLimitConfig | None = None,
         heartbeat_interval_ms: int = 41250,
         clock: Callable[[], float] = time.monotonic,
@@ -108,6 +109,8 @@ class FakeDiscord:
         self.clock = clock
         self.interaction_window = interaction_window
         self.followup_window = followup_window
+        # How long a message's nonce makes a repeat return the same message ("the past few minutes").
+        self.nonce_window = nonce_window
         self.world = World(
             ids=Snowflakes(),
             guild_name=guild_name,
