@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import re
 import sys
@@ -45,10 +46,27 @@ CONSOLE_SETUP = {
 }
 COMMAND_CHANNEL = "allmänt"
 DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+# `:advance` moves the clock from one due time to the next, at least this far at a time, and at most this many
+# times (then the rest in one jump); a due time that does not move forward cannot hold it in a loop.
+MIN_STEP = timedelta(minutes=1)
+MAX_STEPS = 10_000
+# How many sets of buttons `:press` names when it finds no button of that label.
+MAX_LISTED = 5
+# Where a message went, for `:press`: a DM, an answer only the acting user sees, a channel post.
+DM, PRIVATE, CHANNEL = "dm", "private", "channel"
 
 
 class ConsoleError(CommandError):
     """A console line of the console's own (`:as`, `:press`, …) that cannot be run."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a message was shown: a DM, a private answer, or a channel (and if it is the coordinators')."""
+
+    kind: str = CHANNEL
+    channel: str | None = None
+    coordinators: bool = False
 
 
 @dataclass
@@ -57,6 +75,20 @@ class Shown:
 
     buttons: tuple[Button, ...]
     audience: str | None  # a user's name, or None when the whole channel sees it
+    place: Place = field(default_factory=Place)
+    destination: Text | None = None  # as printed: "DM Anna", "#annonser"
+    language: str = i18n.DEFAULT_LANGUAGE  # the labels as printed
+    mentions: tuple[str, ...] = ()
+    line: int = 0  # the console line during which it was shown
+    seq: int = 0  # the order in which it was shown
+
+    def rank(self, user: str) -> int:
+        """How directly it speaks to a user: their DM, their private answer, a post naming them, a post."""
+        if self.place.kind == DM:
+            return 0
+        if self.place.kind == PRIVATE:
+            return 1
+        return 2 if user in self.mentions else 3
 
 
 @dataclass
@@ -86,7 +118,7 @@ class ConsoleNotifier:
             raise RecipientUnreachable
         language = context.language_of(member, workspace)
         self._console.show(reply, text("console.dest.dm", name=member.display_name), language,
-                           audience=member.external_id)
+                           audience=member.external_id, place=Place(DM))
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:
@@ -95,7 +127,8 @@ class ConsoleNotifier:
             self._console.say(text("console.no_channel", purpose=text(f"setup.field.{channel}")), workspace.language)
             return None
         self._console.show(reply, text("console.dest.channel", channel=channel_id), workspace.language,
-                           role=workspaces.mention_role_id(workspace, reply))
+                           role=workspaces.mention_role_id(workspace, reply),
+                           place=Place(CHANNEL, channel_id, channel == Channel.COORDINATORS))
         # Unique across runs on the same database, like Discord's ids: a restart must not reuse one.
         return uuid.uuid4().hex[:12]
 
@@ -104,7 +137,8 @@ class ConsoleNotifier:
         if not channel_id:
             raise MessageMissing
         self._console.show(reply, text("console.dest.edited", channel=channel_id), workspace.language,
-                           role=workspaces.mention_role_id(workspace, reply))
+                           role=workspaces.mention_role_id(workspace, reply),
+                           place=Place(CHANNEL, channel_id, channel == Channel.COORDINATORS))
 
     async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
         channel_id = workspaces.channel_id(workspace, channel)
@@ -135,16 +169,33 @@ class Console:
         self.state = ConsoleState()
         self.language = app.settings.default_language
         self.commands = commands.all_commands()
+        # The console line being run (`:press` looks at the latest line's messages first), and the order.
+        self._line = 0
+        self._seq = itertools.count(1)
+        # While `:advance` steps through due times: the clock line printed before the first message of a step,
+        # and the last clock line printed, so that no time is printed twice in a row.
+        self._pending_clock: str | None = None
+        self._last_clock: str | None = None
 
     # -- output ---------------------------------------------------------------------------------------------
 
     def say(self, item: Renderable, language: str | None = None) -> None:
         """Print one line of the console's own."""
+        self._print_pending_clock()
         print(i18n.render(item, language or self.language), file=self.out, flush=True)
 
+    def _print_pending_clock(self) -> None:
+        """Print the time a step of `:advance` reached, once, before the first thing that happened then."""
+        if self._pending_clock is not None:
+            line, self._pending_clock = self._pending_clock, None
+            if line != self._last_clock:
+                print(line, file=self.out)
+                self._last_clock = line
+
     def show(self, reply: Reply, destination: Text, language: str, *, audience: str | None = None,
-             role: str | None = None) -> None:
+             role: str | None = None, place: Place | None = None) -> None:
         """Print a bot message with its destination, its buttons numbered, its files written to disk."""
+        self._print_pending_clock()
         lines = render_text(reply, language)
         if reply.mentions or role:
             mentions = " ".join([*(["@" + role] if role else []), *("@" + m for m in reply.mentions)])
@@ -157,7 +208,8 @@ class Console:
             print(f"  {line}", file=self.out)
         self.out.flush()
         if reply.buttons:
-            self.state.shown.append(Shown(reply.buttons, audience))
+            self.state.shown.append(Shown(reply.buttons, audience, place or Place(), destination, language,
+                                          reply.mentions, self._line, next(self._seq)))
 
     def _write_files(self, reply: Reply) -> list[Path]:
         written = []
@@ -175,14 +227,17 @@ class Console:
             self._show_form(reply.form)
             return
         if reply.private:
-            self.show(reply, text("console.dest.private", name=user.name), self.language, audience=user.name)
+            self.show(reply, text("console.dest.private", name=user.name), self.language, audience=user.name,
+                      place=Place(PRIVATE))
         else:
-            self.show(reply, text("console.dest.channel", channel=COMMAND_CHANNEL), self.language)
+            self.show(reply, text("console.dest.channel", channel=COMMAND_CHANNEL), self.language,
+                      place=Place(CHANNEL, COMMAND_CHANNEL))
 
     def _show_form(self, form: Form) -> None:
         user = self._user()
         self.state.form_args[(user.name, form.form_id)] = form.arg
         command = commands.form_command(form.form_id, self.commands)
+        self._print_pending_clock()
         usage = "/" + " ".join(command.path) if command else f":submit {form.form_id}"
         lines = [i18n.render(text("console.form_intro", title=form.title), self.language), usage]
         for f in form.fields:
@@ -209,6 +264,7 @@ class Console:
         line = line.strip()
         if not line or line.startswith("#"):
             return True
+        self._line += 1
         try:
             if line.startswith(":"):
                 return await self._meta(line)
@@ -239,8 +295,10 @@ class Console:
             await self._switch_user(args)
         elif verb == ":advance":
             await self._advance(args)
+        elif verb in (":down", ":nere"):
+            await self._down(args)
         elif verb == ":press":
-            await self._press(" ".join(args))
+            await self._press(args)
         elif verb == ":submit":
             if not args:
                 raise ConsoleError("commands.missing_option", command=":submit", option="FORM")
@@ -273,36 +331,141 @@ class Console:
         await self.app.member_joined(PLATFORM, WORKSPACE_ID, WORKSPACE_NAME, name, name)
         self.language = await self.app.language_of(self.identity())
 
-    async def _advance(self, args: list[str]) -> None:
+    @staticmethod
+    def _duration(args: list[str]) -> timedelta:
         raw = "".join(args).lower()
         match = DURATION.match(raw)
         if not raw or not match:
             raise ConsoleError("console.bad_duration", value=raw)
         days, hours, minutes = (int(g or 0) for g in match.groups())
-        self.clock.advance(timedelta(days=days, hours=hours, minutes=minutes))
+        return timedelta(days=days, hours=hours, minutes=minutes)
+
+    def _local_time(self) -> str:
         local = self.clock.now().astimezone(ZoneInfo(self.app.settings.default_timezone))
-        self.say(text("console.advanced", time=local.strftime("%Y-%m-%d %H:%M")))
+        return local.strftime("%Y-%m-%d %H:%M")
+
+    def _clock_line(self, key: str) -> str:
+        return i18n.render(text(key, time=self._local_time()), self.language)
+
+    async def _advance(self, args: list[str]) -> None:
+        """Move the clock as a running bot lives through the time: from one due time to the next, sending what
+        falls due at each (in order, and none of it late), then to the end."""
+        target = self.clock.now() + self._duration(args)
+        self._last_clock = None
+        try:
+            for _ in range(MAX_STEPS):
+                due = await self.app.dispatcher.next_due_at()
+                now = self.clock.now()
+                if due is None:
+                    break
+                step_to = max(due, now + MIN_STEP)
+                if step_to >= target:
+                    break
+                self.clock.advance(step_to - now)
+                # The time is printed only if something happens then.
+                self._pending_clock = self._clock_line("console.advanced")
+                await self.app.dispatcher.run_due()
+                self._pending_clock = None
+            else:
+                log.warning("The console's clock took %d steps and jumps the rest of the way", MAX_STEPS)
+            now = self.clock.now()
+            if target > now:
+                self.clock.advance(target - now)
+            self._pending_clock = self._clock_line("console.advanced")
+            self._print_pending_clock()
+            await self.app.dispatcher.run_due()
+        finally:
+            self._pending_clock = self._last_clock = None
+
+    async def _down(self, args: list[str]) -> None:
+        """The bot was down for a while: the clock jumps with nothing run, then the bot starts again, and what
+        came too late for its grace is skipped (the coordinators are told)."""
+        self.clock.advance(self._duration(args))
+        self.say(text("console.down", time=self._local_time()))
+        await self.app.dispatcher.resume()
         await self.app.dispatcher.run_due()
 
-    async def _press(self, label: str) -> None:
+    # -- :press ----------------------------------------------------------------------------------------------
+
+    def _pressable(self, user: ConsoleUser, place: str | None, *, coordinators: bool | None = None
+                   ) -> list[Shown]:
+        """The messages with buttons the user can see (in a place), the one they most likely mean first: the
+        latest line's, and of those their DMs, then their private answers, then posts naming them, then posts.
+
+        A message in the coordinators' channel is a coordinator's to press (`coordinators` overrides that)."""
+        allowed = user.coordinator if coordinators is None else coordinators
+        found = [s for s in self.state.shown if s.audience in (None, user.name)
+                 and (allowed or not s.place.coordinators) and _in_place(s, place)]
+        return sorted(found, key=lambda s: (-s.line, s.rank(user.name), -s.seq))
+
+    def _label(self, shown: Shown, button: Button) -> str:
+        return i18n.render(button.label, shown.language)
+
+    def _find(self, shown: list[Shown], label: str) -> tuple[Shown, Button] | None:
+        """The first message with a button of that label; failing that, one that matches without the emoji."""
+        wanted = label.strip().casefold()
+        for fold in (str.casefold, _core):
+            for s in shown:
+                for button in s.buttons:
+                    if fold(self._label(s, button).strip()) == fold(wanted):
+                        return s, button
+        return None
+
+    def _listing(self, shown: list[Shown]) -> str:
+        """The buttons of some messages, each set once with where it is: "Kom igång (DM Anna); 👏 … (#annonser)"."""
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for s in shown:
+            labels = tuple(self._label(s, b) for b in s.buttons)
+            if s.place.kind == CHANNEL:
+                where = i18n.render(text("console.dest.channel", channel=s.place.channel or ""), self.language)
+            else:
+                where = i18n.render(s.destination, self.language) if s.destination is not None else ""
+            places = groups.setdefault(labels, [])
+            if where and where not in places:
+                places.append(where)
+        return "; ".join(f"{', '.join(labels)} ({', '.join(places)})" if places else ", ".join(labels)
+                         for labels, places in list(groups.items())[:MAX_LISTED])
+
+    def _place_text(self, place: str | None) -> Renderable:
+        if place is None:
+            return ""
+        if place == DM:
+            return text("console.place.dm")
+        return text("console.place.channel", channel=place[1:])
+
+    async def _press(self, args: list[str]) -> None:
         user = self._user()
-        visible = [s for s in self.state.shown if s.audience in (None, user.name)]
-        if not visible:
-            raise ConsoleError("console.no_buttons")
-        buttons = visible[-1].buttons
-        chosen: Button | None = None
-        if label.isdigit() and 1 <= int(label) <= len(buttons):
-            chosen = buttons[int(label) - 1]
+        place = args.pop().lower() if len(args) > 1 and _is_place(args[-1]) else None
+        label = " ".join(args).strip()
+        if not label:
+            raise ConsoleError("commands.missing_option", command=":press", option="LABEL")
+        shown = self._pressable(user, place)
+        if not shown:
+            if place is None:
+                raise ConsoleError("console.no_buttons")
+            raise ConsoleError("console.no_buttons_here", place=self._place_text(place))
+        chosen: tuple[Shown, Button] | None
+        if label.isdigit():
+            # A number is the button on the message meant most likely: the latest line's, the DM first.
+            number, target = int(label), shown[0]
+            if not 1 <= number <= len(target.buttons):
+                names = ", ".join(f"[{i}] {self._label(target, b)}" for i, b in enumerate(target.buttons, 1))
+                raise ConsoleError("console.no_such_button", label=label, buttons=names)
+            chosen = target, target.buttons[number - 1]
         else:
-            folded = label.strip().lower()
-            chosen = next((b for b in buttons if i18n.render(b.label, self.language).lower() == folded), None)
+            chosen = self._find(shown, label)
         if chosen is None:
-            names = ", ".join(f"[{i}] {i18n.render(b.label, self.language)}" for i, b in enumerate(buttons, 1))
-            raise ConsoleError("console.no_such_button", label=label, buttons=names)
+            theirs = self._find(self._pressable(user, place, coordinators=True), label)
+            if theirs is not None and theirs[0].place.coordinators:
+                raise ConsoleError("console.coordinators_button", label=label,
+                                   channel=theirs[0].place.channel)
+            raise ConsoleError("console.no_button_here", label=label, place=self._place_text(place),
+                               buttons=self._listing(shown))
+        source, button = chosen
         async with self.app.answering() as answering:
-            reply = await self.app.press(self.identity(), chosen.action, chosen.arg)
-            if reply.replaces_source:
-                self.state.shown.remove(visible[-1])
+            reply = await self.app.press(self.identity(), button.action, button.arg)
+            if reply.replaces_source and source in self.state.shown:
+                self.state.shown.remove(source)
             self._answer(reply, answering)
         await self._notify(answering)
         # As after a command: what the press planned for right now (a live message's edit) comes before the
@@ -354,6 +517,24 @@ class Console:
         roles = frozenset({CONSOLE_SETUP["member_role"]} | ({CONSOLE_SETUP["coordinator_role"]}
                                                            if user.coordinator else set()))
         return context.Identity(PLATFORM, WORKSPACE_ID, user.name, user.name, WORKSPACE_NAME, role_ids=roles)
+
+
+def _is_place(word: str) -> bool:
+    """Whether the last word of `:press` names where the message is: `dm` or `#channel`."""
+    return word.lower() == DM or (word.startswith("#") and len(word) > 1)
+
+
+def _in_place(shown: Shown, place: str | None) -> bool:
+    if place is None:
+        return True
+    if place == DM:
+        return shown.place.kind == DM
+    return shown.place.kind == CHANNEL and (shown.place.channel or "").casefold() == place[1:].casefold()
+
+
+def _core(label: str) -> str:
+    """A label without the emoji and marks around it: "✅ Jag tweetade" as "jag tweetade"."""
+    return re.sub(r"^\W+|\W+$", "", label.casefold())
 
 
 def _read_file(value: str) -> Upload:

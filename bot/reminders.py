@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import i18n
 from bot.models import Reminder
 from bot.replies import Channel, Literal, Renderable, Reply, When, text
 
@@ -65,6 +66,16 @@ def planner_for(kind: str) -> Planner | None:
     return _PLANNERS.get(kind)
 
 
+def planned_kinds() -> list[str]:
+    """Every kind of reminder a feature registered a planner for."""
+    return sorted(_PLANNERS)
+
+
+def describer_for(kind: str) -> Describer | None:
+    """Return how a kind of reminder is named to the coordinators, if its feature registered that."""
+    return _DESCRIBERS.get(kind)
+
+
 def describer(kind: str) -> Callable[[Describer], Describer]:
     """Register how one kind of reminder is named when the coordinators are told it was skipped."""
 
@@ -75,12 +86,22 @@ def describer(kind: str) -> Callable[[Describer], Describer]:
     return register
 
 
+def name_key(kind: str) -> str:
+    """The catalog key that names a kind of reminder when no describer is registered for it."""
+    return f"reminders.kind.{kind}"
+
+
 async def describe(session: AsyncSession, reminder: Reminder, zone: str) -> Renderable:
-    """Name a reminder for the coordinators: its feature's description, or its kind and due time."""
+    """Name a reminder for the coordinators: its feature's description, else the kind's name in the catalog
+    (`reminders.kind.<kind>`) and its due time; the raw kind only for a kind nothing names (a bug, logged)."""
     fn = _DESCRIBERS.get(reminder.kind)
     if fn is not None:
         return await fn(session, reminder)
-    return text("delivery.skipped.generic", kind=Literal(reminder.kind), when=When(reminder.due_at, zone, "short"))
+    when = When(reminder.due_at, zone, "short")
+    if i18n.has(name_key(reminder.kind)):
+        return text("delivery.skipped.named", what=text(name_key(reminder.kind)), when=when)
+    log.error("No describer and no catalog name for reminder kind %s", reminder.kind)
+    return text("delivery.skipped.generic", kind=Literal(reminder.kind), when=when)
 
 
 async def schedule(

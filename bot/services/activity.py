@@ -272,6 +272,22 @@ def _retry_reply(logged: Action, issue: Issue | None, zone: str) -> Reply:
         private=False)
 
 
+@reminders.describer(RETRY_KIND)
+async def _describe_retry(session: AsyncSession, reminder: Reminder) -> Text:
+    """Name a skipped reminder to try again for the coordinators: whose, and what they tried."""
+    workspace = await session.get_one(Workspace, reminder.workspace_id)
+    when = When(reminder.due_at, workspace.timezone, "short")
+    logged = await session.get(Action, reminder.payload.get("action_id", 0))
+    if logged is None:
+        return text("activity.skipped.retry_gone", when=when)
+    member = await session.get(Member, logged.member_id)
+    issue = await session.get(Issue, logged.issue_id) if logged.issue_id else None
+    about = text("activity.skipped.retry.about", title=Literal(issue.title)) if issue is not None else ""
+    return text("activity.skipped.retry",
+                name=Literal(member.display_name) if member is not None else text("reminders.member_gone"),
+                what=kind_label(logged.kind), about=about, when=when)
+
+
 @reminders.planner(RETRY_KIND)
 async def _plan_retry_reminder(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     """Remind a member who only managed an attempt to try again, unless they did it meanwhile."""

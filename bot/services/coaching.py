@@ -41,6 +41,7 @@ from bot.replies import (
     Renderable,
     Reply,
     Text,
+    When,
     text,
 )
 from bot.services import drafts, mydata
@@ -1105,6 +1106,13 @@ async def step_options(session: AsyncSession, platform: str, workspace_external_
 
 
 # -- the weekly nudge -------------------------------------------------------------------------------------------
+
+
+@reminders.describer(WEEKLY_KIND)
+async def _describe_weekly(session: AsyncSession, reminder: Reminder) -> Text:
+    """Name a skipped weekly nudge for the coordinators."""
+    workspace = await session.get_one(Workspace, reminder.workspace_id)
+    return text("coaching.skipped.weekly", when=When(reminder.due_at, workspace.timezone, "short"))
 
 
 @reminders.planner(WEEKLY_KIND)

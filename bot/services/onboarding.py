@@ -24,6 +24,8 @@ from bot.replies import (
     Reply,
     Role,
     SendDirect,
+    Text,
+    When,
     text,
 )
 from bot.services import coaching
@@ -124,6 +126,16 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
                  Button(text("profile.button.show"), "profile.show", style=ButtonStyle.SECONDARY)),
         effects=(GrantRole(member.id, Role.MEMBER), PostToChannel(Channel.COORDINATORS, notice)),
     )
+
+
+@reminders.describer(NUDGE_KIND)
+async def _describe_nudge(session: AsyncSession, reminder: Reminder) -> Text:
+    """Name a skipped nudge to get started for the coordinators."""
+    member = await session.get(Member, reminder.payload.get("member_id", 0))
+    workspace = await session.get_one(Workspace, reminder.workspace_id)
+    return text("onboarding.skipped.nudge",
+                name=Literal(member.display_name) if member is not None else text("reminders.member_gone"),
+                when=When(reminder.due_at, workspace.timezone, "short"))
 
 
 @reminders.planner(NUDGE_KIND)

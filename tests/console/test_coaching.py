@@ -42,7 +42,9 @@ def x_link(output: str) -> str:
 async def test_a_new_member_tweets_marks_it_done_and_gets_exactly_one_nudge_a_week(settings: Settings):
     output = await console(settings, [":as Anna", ONBOARD, "/coach next", ":press Klart ✓", ":advance 7d"])
 
-    before, after = output.split("⏩ Klockan är nu 2026-12-08 10:00.")
+    # :advance goes through the week in order: the nudge goes out on its day and hour (Monday 09:00), not at the
+    # end of the seven days.
+    before, after = output.split("⏩ Klockan är nu 2026-12-07 09:00.")
     assert "[endast Anna] **Steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg**" in before
     draft = first_draft(before)
     assert fits_x(draft) and "#BlekingeFöretagare" in draft
