@@ -2,9 +2,11 @@
 
 Once a week, at a day and hour in the workspace's time zone (Monday 08:00 by default), the digest is posted in the
 coordinators' channel: actions by kind, new members, coaching steps reached, featured stories, the upcoming
-decisions with the days left, and a PNG chart of the activity over the last weeks. It is a reminder row that plans
-the next week's when it fires, so restarts and the console's `:advance` both work. `/digest now` makes one on
-demand; `/digest settings` moves it, turns it off, or sends it to the announcement channel too.
+decisions with the days left, and a PNG chart of the activity over the last weeks. The coordinators' copy also lists
+what the bot could not deliver that week, and why (bot/services/failures.py); the group's copy does not. It is a
+reminder row that plans the next week's when it fires, so restarts and the console's `:advance` both work.
+`/digest now` makes one on demand; `/digest settings` moves it, turns it off, or sends it to the announcement
+channel too.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, civics, coaching, onboarding, stories
+from bot.services import activity, civics, coaching, failures, onboarding, stories
 from bot.services.context import Actor, audit
 
 log = logging.getLogger(__name__)
@@ -252,6 +254,12 @@ async def build(session: AsyncSession, workspace: Workspace, *, end: datetime, l
                  files=(Attachment(f"aktivitet-{year}-v{week:02d}.png", png),), private=False)
 
 
+async def for_coordinators(session: AsyncSession, workspace: Workspace, reply: Reply, *, end: datetime) -> Reply:
+    """The coordinators' copy of a digest: with what could not be delivered in its week, if anything."""
+    found = await failures.summary(session, workspace, end - PERIOD, end)
+    return dataclasses.replace(reply, fields=(*reply.fields, failures.field(found))) if found else reply
+
+
 @reminders.planner(DIGEST_KIND)
 async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     """Post the week's digest to the coordinators (and the group, if chosen), then plan next week's."""
@@ -267,7 +275,8 @@ async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime)
         log.info("Digest %s is %s late; skipped, next week's is planned", reminder.id, now - reminder.due_at)
         return []
     reply = await build(session, workspace, end=reminder.due_at, language=workspace.language)
-    planned = [reminders.Planned(reply, channel=Channel.COORDINATORS)]
+    coordinators = await for_coordinators(session, workspace, reply, end=reminder.due_at)
+    planned = [reminders.Planned(coordinators, channel=Channel.COORDINATORS)]
     if settings.to_announcements:
         planned.append(reminders.Planned(reply, channel=Channel.ANNOUNCEMENTS))
     log.info("Digest %s of workspace %s to %d channels", reminder.id, workspace.id, len(planned))
@@ -282,7 +291,9 @@ async def digest_now(session: AsyncSession, actor: Actor) -> Reply:
     actor.require_coordinator()
     await ensure_planned(session, actor.workspace, actor.now)
     # Up to and including this moment: what was logged a moment ago counts (the end of a period is excluded).
-    reply = await build(session, actor.workspace, end=actor.now + timedelta(microseconds=1), language=actor.language)
+    end = actor.now + timedelta(microseconds=1)
+    reply = await build(session, actor.workspace, end=end, language=actor.language)
+    reply = await for_coordinators(session, actor.workspace, reply, end=end)
     return dataclasses.replace(reply, private=True)
 
 

@@ -1,8 +1,9 @@
 """/report: what the group did in a date range, as text and CSV files, and who could not be reached.
 
 For the coordinators, and the federation they report to: actions by kind, stories, pledges, new members and
-coaching steps; the actions, stories and pledges as CSV files (Excel in Sweden opens them as they are); and the
-members the bot could not reach (DMs closed, deliveries that failed), so a coordinator can reach them another way.
+coaching steps; the actions, stories and pledges as CSV files (Excel in Sweden opens them as they are); the
+members the bot could not reach (DMs closed, deliveries that failed), so a coordinator can reach them another way;
+and what the bot could not deliver, by kind of message and with the reason, also as a CSV file of its own.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import csvexport, delivery, i18n, timeparse, validation
@@ -21,7 +22,7 @@ from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Action, Delivery, Issue, Member, Pledge
 from bot.replies import Attachment, Field, Join, Literal, Renderable, Reply, Text, more_than_shown, text
-from bot.services import activity, civics, digest, stories
+from bot.services import activity, civics, digest, failures, stories
 from bot.services.context import Actor, audit
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ async def report(session: AsyncSession, actor: Actor, start: str = "", end: str 
         .where(Pledge.workspace_id == workspace.id, Pledge.created_at >= since, Pledge.created_at < until)
         .order_by(Pledge.created_at, Pledge.id))).all()
     unreached = await _unreached(session, workspace.id, since, until)
+    undelivered = await failures.summary(session, workspace, since, until)
 
     def r(item: Renderable) -> str:
         return render(item, language)
@@ -116,6 +118,11 @@ async def report(session: AsyncSession, actor: Actor, start: str = "", end: str 
             header("unreached", ("member", "dm_closed", "failed", "x_handle", "linkedin")),
             [[m.display_name, r(text("common.yes" if not m.dm_open else "common.no")), failed, m.x_handle or "",
               m.linkedin_url or ""] for m, failed in unreached])))
+    if undelivered:
+        files.append(Attachment(f"{r(text('report.file.failures'))}_{stamp}.csv", csvexport.table(
+            header("failures", ("date", "kind", "target", "status", "reason")),
+            [[local(f.at), r(f.kind), r(f.target), r(f.status), r(f.reason)]
+             for f in await failures.listed(session, workspace, since, until)])))
     audit(session, actor, "report.made", start=first.isoformat(), end=last.isoformat())
     log.info("Report %s–%s made in workspace %s", first, last, workspace.id)
     pledge_counts = Counter(p.status for p, _, _ in pledges)
@@ -131,21 +138,23 @@ async def report(session: AsyncSession, actor: Actor, start: str = "", end: str 
                                       count=pledge_counts[status])
                                  for status in PLEDGE_STATUSES if pledge_counts[status]), separator="\n")
                       if pledges else text("digest.none")),
-                digest.members_field(found), digest.steps_field(found), _unreached_field(unreached)),
+                digest.members_field(found), digest.steps_field(found), _unreached_field(unreached),
+                failures.field(undelivered)),
         files=tuple(files))
 
 
 async def _unreached(session: AsyncSession, workspace_id: int, since: object, until: object
                      ) -> list[tuple[Member, int]]:
     """Members whose DMs are closed, or to whom a delivery failed in the range, with how many failed."""
-    failed = Counter(await session.scalars(select(Delivery.member_id).where(
+    counted = await session.execute(select(Delivery.member_id, func.count()).where(
         Delivery.workspace_id == workspace_id, Delivery.member_id.is_not(None),
         Delivery.status.in_((delivery.UNREACHABLE, delivery.FAILED)),
-        Delivery.created_at >= since, Delivery.created_at < until)))
+        Delivery.created_at >= since, Delivery.created_at < until).group_by(Delivery.member_id))
+    failed: dict[int, int] = {member_id: count for member_id, count in counted}
     members = list(await session.scalars(select(Member).where(
         Member.workspace_id == workspace_id, or_(Member.dm_open.is_(False), Member.id.in_(list(failed))))
         .order_by(Member.display_name, Member.id)))
-    return [(member, failed[member.id]) for member in members]
+    return [(member, failed.get(member.id, 0)) for member in members]
 
 
 def _unreached_field(unreached: Sequence[tuple[Member, int]]) -> Field:

@@ -1,4 +1,5 @@
-"""The weekly digest: the week's figures and chart, posted Monday morning local time, planned week after week."""
+"""The weekly digest: the week's figures and chart, posted Monday morning local time, planned week after week; the
+coordinators' copy lists what could not be delivered that week."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.errors import NotCoordinator
 from bot.i18n import render
-from bot.models import Reminder
-from bot.replies import Attachment, Channel, Reply, reply_from_json, reply_to_json
+from bot.delivery import RoleNotGranted
+from bot.models import Delivery, Member, Reminder, Workspace
+from bot.replies import Attachment, Channel, Reply, Role, reply_from_json, reply_to_json
 from bot.services import activity, coaching, digest, stories
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
@@ -97,6 +99,7 @@ async def test_the_digest_goes_to_the_coordinators_monday_morning_and_plans_the_
     [post] = notifier.sent
     assert post.to == f"channel:{Channel.COORDINATORS}"
     assert "Insatser (1): Tweetade: 1" in post.text
+    assert "Utskick som inte gick fram" not in post.text  # nothing failed: nothing said
     [png] = post.reply.files  # the chart travelled through the delivery row
     assert chart_description(png)["actions"][-1] == 1
     assert await pending_digests(app) == [FIRST_DIGEST + timedelta(days=7)]
@@ -146,6 +149,95 @@ async def test_a_digest_the_bot_slept_through_is_skipped_and_the_next_one_planne
     assert [s for s in notifier.sent if s.to == f"channel:{Channel.COORDINATORS}"
             and "sammanfattning" in s.text] == []
     assert await pending_digests(app) == [FIRST_DIGEST + timedelta(days=7)]
+
+
+class HTTPException(Exception):
+    """Stands in for discord.HTTPException: the dispatcher stores the error's class name and text."""
+
+
+async def test_the_coordinators_digest_says_what_could_not_be_delivered_and_the_groups_copy_does_not(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
+    post = notifier.post
+
+    async def post_but_not_in_the_stories_channel(workspace: Workspace, channel: Channel, reply: Reply, *,
+                                                   nonce: str | None = None) -> str | None:
+        if channel == Channel.STORIES:
+            raise HTTPException("403 Forbidden (error code: 50001): Missing Access")
+        return await post(workspace, channel, reply, nonce=nonce)
+
+    async def grant_but_not_to_bo(workspace: Workspace, member: Member, role: Role) -> None:
+        if member.external_id == "bo":
+            raise RoleNotGranted("50013 Missing Permissions")
+        notifier.roles.append((member.external_id, role))
+
+    monkeypatch.setattr(notifier, "post", post_but_not_in_the_stories_channel)
+    monkeypatch.setattr(notifier, "grant_role", grant_but_not_to_bo)
+    await app.run(COORDINATOR, digest.configure, announce="ja")
+    await onboard(app, ANNA)
+    await onboard(app, BO)  # the member role is refused
+    notifier.closed.add("anna")
+    await app.run(ANNA, activity.did, kind="ask", status="attempted")
+    await app.submit(ANNA, stories.FORM_ID, {"title": "Kunder via X", "kind": "tweet", "value": "Två kunder.",
+                                             "visibility": "group"})  # its post in the stories channel fails
+    for _ in range(5):  # the retries after 1, 4, 16 and 64 minutes fail too
+        clock.advance(timedelta(minutes=70))
+        await app.dispatcher.run_due()
+    clock.advance(timedelta(days=3))
+    await app.dispatcher.run_due()  # the retry reminder's DM to Anna: DMs closed, she is mentioned instead
+    notifier.sent.clear()
+
+    clock.set(FIRST_DIGEST)
+    await app.dispatcher.run_due()
+
+    [to_group] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
+    [to_coordinators] = [s for s in notifier.to(f"channel:{Channel.COORDINATORS}") if "sammanfattning" in s.text]
+    assert "Utskick som inte gick fram" not in to_group.text
+    assert to_coordinators.text.endswith(
+        "Utskick som inte gick fram (3): "
+        "Inlägg efter ett kommando till berättelsekanalen: boten får inte skriva i berättelsekanalen\n"
+        "Medlemsrollen till Bo: botens roll står under rollen den skulle ge, "
+        "eller saknar behörigheten Hantera roller\n"
+        "Påminnelse att försöka igen till Anna: DM stängda, nämnd i annonskanalen i stället")
+    assert "50013" not in to_coordinators.text and "Forbidden" not in to_coordinators.text
+    now = await app.run(COORDINATOR, digest.digest_now)  # the coordinator's own copy has it too
+    assert field(now, "Utskick som inte gick fram").startswith("Utskick som inte gick fram (3): ")
+
+
+async def seed_failed(app: App, workspace: str, kind: str, at: datetime, count: int = 1) -> None:
+    """Store `count` posts of a reminder of `kind` in the coordinators' channel that failed for good."""
+    async with app.sessionmaker() as session, session.begin():
+        workspace_id = await session.scalar(select(Workspace.id).where(Workspace.external_id == workspace))
+        reminder = Reminder(workspace_id=workspace_id, kind=kind, key=f"seed:{kind}:{at.isoformat()}", due_at=at,
+                            payload={}, status=reminders.FANNED_OUT, created_at=at, fired_at=at)
+        session.add(reminder)
+        await session.flush()
+        for number in range(count):
+            key = f"{reminder.id}:channel:{number}"
+            session.add(Delivery(workspace_id=workspace_id, reminder_id=reminder.id, member_id=None,
+                                 channel=str(Channel.COORDINATORS), key=key, nonce=key, message={}, status="failed",
+                                 not_before=at, attempts=5, last_error="OSError: no route", created_at=at))
+
+
+async def test_the_digest_shows_ten_kinds_of_failure_and_counts_the_rest_of_its_own_week_and_workspace(
+        app: App, clock: FrozenClock):
+    await onboard(app, ANNA)
+    await onboard(app, identity("eva", workspace="guild-2"))
+    clock.advance(timedelta(days=6))
+    week = clock.now() - timedelta(days=3)
+    await seed_failed(app, "guild-1", "custom.a", week, count=3)
+    for letter in "bcdefghijkl":
+        await seed_failed(app, "guild-1", f"custom.{letter}", week)
+    await seed_failed(app, "guild-1", "custom.old", clock.now() - timedelta(days=8))  # the week before
+    await seed_failed(app, "guild-2", "custom.other", week)  # another workspace
+
+    reply = await app.run(COORDINATOR, digest.digest_now)
+
+    lines = field(reply, "Utskick som inte gick fram").splitlines()
+    assert lines[0] == ("Utskick som inte gick fram (14): Påminnelse (custom.a) till koordinatorskanalen: "
+                        "ett oväntat fel (detaljerna finns i botens logg) (3 gånger)")
+    assert [line.split(" till ")[0] for line in lines[1:10]] == [f"Påminnelse (custom.{x})" for x in "bcdefghij"]
+    assert lines[10:] == ["… och 2 till"]
+    assert "custom.old" not in render(reply.fields[-1].value, "sv")
 
 
 def test_the_digest_keeps_its_local_hour_over_the_change_to_summer_time():
