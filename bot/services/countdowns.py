@@ -11,6 +11,13 @@ them. After the vote, /issue outcome records the result and followers get a foll
 Everything that falls due is a reminder row (the database is the truth), so restarts, `:advance` and a bot
 that was down all end in the same place: a stage later than its grace is skipped and the coordinators are
 told; nothing is sent after the vote it calls to.
+
+An issue created (or a decision moved) inside the countdown gets the stage whose window it is in at once, as
+long as the vote is still ahead: created 5 days before, the 7-day call to action goes out now. The stages
+whose window has passed are skipped, and the coordinators are told in one message which and why. A stage that
+already went out in this countdown is not sent again, nor one less urgent than the latest that went out: the
+countdown never steps back. Only a decision moved so far that its countdown begins after the last stage went
+out starts a new countdown.
 """
 
 from __future__ import annotations
@@ -70,6 +77,10 @@ FOLLOWUP_KIND = "countdown.followup"
 OUTCOME_KIND = "countdown.outcome"
 RESULT_DUE_KIND = "countdown.result_due"
 KINDS = (STAGE_KIND, LIVE_KIND, FOLLOWUP_KIND, OUTCOME_KIND, RESULT_DUE_KIND)
+# The coordinators are told which stages an issue that came in late (or a decision that moved) skipped.
+LATE_KIND = "countdown.late"
+# Why stages were skipped when the countdown was planned.
+CREATED, MOVED, RESTAGED = "created", "moved", "stages"
 
 DEFAULT_DAYS = (14, 7, 3, 1, 0)
 MAX_DAYS = 60
@@ -267,25 +278,111 @@ async def plan(session: AsyncSession, issue: Issue, now: datetime) -> None:
     """Plan, move or cancel an issue's countdown after it was created, changed or closed."""
     zone = await _zone(session, issue.workspace_id)
     if issue.status == civics.OPEN:
-        await _plan_open(session, issue, now, zone)
+        # The hook runs when the issue is created (version 1, this very moment) and whenever it changes.
+        reason = CREATED if issue.version == 1 and issue.created_at == now else MOVED
+        await _plan_open(session, issue, now, zone, reason)
     else:
         await _finish(session, issue, now)
 
 
-async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: str) -> list[Stage]:
+async def _stages_that_came(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage]) -> set[int]:
+    """The stages (days before) of the countdown under way that already came up: went out, or were skipped (and
+    the coordinators told). Those of an earlier date count too, as long as they came after the countdown, by the
+    current date, began; what came before that belongs to a countdown that the new date starts over."""
+    if not stage_list:
+        return set()
+    rows = (await session.execute(select(Reminder.payload, Reminder.fired_at, Reminder.due_at).where(
+        Reminder.workspace_id == issue.workspace_id, Reminder.kind == STAGE_KIND,
+        Reminder.key.startswith(f"{_prefix(issue.id)}stage:", autoescape=True),
+        Reminder.status.in_((reminders.FANNED_OUT, reminders.SKIPPED))))).all()
+    start = stage_list[0].due
+    return {int(payload["days"]) for payload, fired_at, due_at in rows
+            if "days" in payload and (fired_at or due_at) >= start}
+
+
+def _grace(due: datetime, stage: Stage) -> timedelta:
+    """How late a stage planned for `due` may still go out: a day at most, and never once the next one began (a
+    second at least: no grace at all would mean no limit)."""
+    return max(min(STAGE_GRACE, stage.end - due), timedelta(seconds=1))
+
+
+async def _plan_stages(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage], now: datetime, zone: str,
+                       reason: str) -> tuple[set[str], list[Stage]]:
+    """Plan the stages still to come; the one whose window we are in goes out now, unless it (or a later one)
+    already came; those whose window has passed are skipped and the coordinators told. Return the reminder keys
+    to keep and the stages planned ahead."""
+    day_key = _day_key(issue, zone)
+    prefix = _prefix(issue.id)
+    came = await _stages_that_came(session, issue, stage_list)
+    latest = min(came, default=None)
+
+    def came_already(stage: Stage) -> bool:
+        # Never the same call twice, and never back to a less urgent one.
+        return stage.days in came or (latest is not None and stage.days >= latest)
+
+    rows = {r.key: r for r in await session.scalars(select(Reminder).where(
+        Reminder.workspace_id == issue.workspace_id,
+        Reminder.key.startswith(f"{prefix}stage:{day_key}:", autoescape=True)))}
+    # The stage under way: the last one that began, while the vote is still ahead.
+    begun = [s for s in stage_list if s.due <= now]
+    current = begun[-1] if begun and issue.decision_at > now else None
+    wanted: set[str] = set()
+    ahead: list[Stage] = []
+    skipped: list[Stage] = []
+    now_stage: Stage | None = None
+    for stage in stage_list:
+        key = f"{prefix}stage:{day_key}:{stage.days}"
+        payload = {"issue_id": issue.id, "days": stage.days, "decision": issue.decision_at.isoformat()}
+        row = rows.get(key)
+        if row is not None and row.status == reminders.PENDING and row.due_at <= now:
+            # Fell due while the bot was away: the dispatcher sends it within its grace, or skips it and tells
+            # the coordinators.
+            wanted.add(key)
+            await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
+                                     due_at=row.due_at, now=now, grace=_grace(row.due_at, stage), payload=payload)
+            continue
+        if (row is not None and row.status not in (reminders.PENDING, reminders.CANCELLED)) or came_already(stage):
+            continue
+        if stage.due > now:
+            wanted.add(key)
+            ahead.append(stage)
+            await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
+                                     due_at=stage.due, now=now, grace=stage.grace, payload=payload)
+        elif stage is current:
+            # Its call to action still makes sense: out now (DMs still wait out quiet hours), never past the
+            # next stage or the vote.
+            now_stage = stage
+            wanted.add(key)
+            await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
+                                     due_at=now, now=now, grace=_grace(now, stage), payload=payload)
+        elif issue.decision_at > now:
+            # Its window has passed: recorded as skipped, so that nothing brings it back in this countdown.
+            skipped.append(stage)
+            skip = await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
+                                            due_at=stage.due, now=now, grace=stage.grace, payload=payload)
+            skip.status = reminders.SKIPPED
+            skip.fired_at = now
+    if skipped:
+        key = f"{prefix}late:{day_key}:{now_stage.days if now_stage is not None else '-'}"
+        wanted.add(key)
+        await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LATE_KIND, key=key, due_at=now,
+                                 now=now, payload={"issue_id": issue.id, "reason": reason,
+                                                   "decision": issue.decision_at.isoformat(),
+                                                   "left": days_left(issue, zone, now),
+                                                   "skipped": [s.days for s in skipped],
+                                                   "stage": now_stage.days if now_stage is not None else None})
+        log.info("Countdown of issue %s (%s): stages %s skipped, %s goes out now", issue.id, reason,
+                 [s.label for s in skipped], now_stage.label if now_stage is not None else None)
+    return wanted, ahead
+
+
+async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: str, reason: str = MOVED
+                     ) -> list[Stage]:
+    """Plan an open issue's countdown; return the stages planned ahead."""
     stage_list = stages(issue, await days_for(session, issue), zone)
     day_key = _day_key(issue, zone)
     prefix = _prefix(issue.id)
-    wanted: set[str] = set()
-    for stage in stage_list:
-        if stage.due <= now:
-            continue
-        key = f"{prefix}stage:{day_key}:{stage.days}"
-        wanted.add(key)
-        await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
-                                 due_at=stage.due, now=now, grace=stage.grace,
-                                 payload={"issue_id": issue.id, "days": stage.days,
-                                          "decision": issue.decision_at.isoformat()})
+    wanted, ahead = await _plan_stages(session, issue, stage_list, now, zone, reason)
     # Pledges already made are followed up on the new dates too.
     open_pledges = (await session.execute(
         select(Pledge.stage, Pledge.kind).where(Pledge.issue_id == issue.id, Pledge.status == MADE,
@@ -297,7 +394,7 @@ async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: s
     await reminders.schedule(session, workspace_id=issue.workspace_id, kind=RESULT_DUE_KIND, key=result_key,
                              due_at=after_vote(issue, zone) - timedelta(hours=1), now=now,
                              payload={"issue_id": issue.id}, grace=RESULT_DUE_GRACE)
-    await _cancel(session, issue, (STAGE_KIND, FOLLOWUP_KIND, RESULT_DUE_KIND), keep=wanted)
+    await _cancel(session, issue, (STAGE_KIND, FOLLOWUP_KIND, RESULT_DUE_KIND, LATE_KIND), keep=wanted)
     # The live message: shown from the first stage on (at once when that has passed), turned over daily, and
     # at the time of the decision (no more pledges: the result is coming).
     counting = bool(stage_list) and issue.decision_at > now
@@ -316,7 +413,7 @@ async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: s
         await _cancel(session, issue, (LIVE_KIND,), keep={key}, prefix=f"{prefix}live:day:")
         await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND, key=key, due_at=start,
                                  now=now, payload={"issue_id": issue.id})
-    return stage_list
+    return ahead
 
 
 def _day_turn_key(issue_id: int, at: datetime, zone: str) -> str:
@@ -349,7 +446,7 @@ async def _cancel(session: AsyncSession, issue: Issue, kinds: Sequence[str], kee
 
 async def _finish(session: AsyncSession, issue: Issue, now: datetime) -> None:
     """A closed issue: no more stages or daily turns; after a vote, the follow-up; the live message's last state."""
-    cancelled = await _cancel(session, issue, (STAGE_KIND, LIVE_KIND, RESULT_DUE_KIND))
+    cancelled = await _cancel(session, issue, (STAGE_KIND, LIVE_KIND, RESULT_DUE_KIND, LATE_KIND))
     if issue.outcome in CALLED_OFF:
         cancelled += await _cancel(session, issue, (FOLLOWUP_KIND,))
     log.info("Countdown of issue %s ended (%s): %d reminders cancelled", issue.id, issue.outcome, cancelled)
@@ -369,7 +466,12 @@ async def _live_message(session: AsyncSession, issue: Issue) -> LiveMessage | No
 
 
 async def request_refresh(session: AsyncSession, issue: Issue, now: datetime) -> None:
-    """Have the live message show the current state soon; one pending refresh serves every change until then."""
+    """Have the live message show the current state soon; one pending refresh serves every change until then.
+
+    A closed issue's live message shows the result (or that it was closed) as its last state: no more refreshes.
+    """
+    if issue.status != civics.OPEN:
+        return
     if await _live_message(session, issue) is None:
         return  # the countdown has not begun: its first post shows the state of that moment
     pending = await session.scalar(select(Reminder.id).where(
@@ -447,10 +549,18 @@ def days_left(issue: Issue, zone: str, now: datetime) -> int:
     return (decision_day(issue, zone) - now.astimezone(ZoneInfo(zone)).date()).days
 
 
+async def _next_stage(session: AsyncSession, issue: Issue, now: datetime) -> tuple[int, datetime] | None:
+    """The next stage planned (days before, when): a stage that already came in this countdown is not."""
+    row = (await session.execute(select(Reminder.payload, Reminder.due_at).where(
+        Reminder.workspace_id == issue.workspace_id, Reminder.kind == STAGE_KIND,
+        Reminder.key.startswith(f"{_prefix(issue.id)}stage:", autoescape=True), Reminder.status == reminders.PENDING,
+        Reminder.due_at > now).order_by(Reminder.due_at).limit(1))).first()
+    return (int(row.payload.get("days", 0)), row.due_at) if row is not None else None
+
+
 async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: str, now: datetime) -> Reply:
     """The live message: the decision, days left, the pledge thermometer, the stance summary, what comes next."""
     counts = await pledge_counts(session, issue.id)
-    model = await stances.build_model(session, issue)
     title_label = Literal(issue.title)
     fields = [Field(text("countdown.field.decision"), _when(issue, zone), inline=True),
               Field(text("field.body"), civics.body_label(issue.body, issue.committee), inline=True),
@@ -458,11 +568,19 @@ async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: s
     buttons: tuple[Button, ...] = ()
     links: tuple[Link, ...] = ()
     if issue.status != civics.OPEN:
-        title: Text = text("countdown.live.closed", title=title_label,
-                           outcome=text(f"issues.outcome.{issue.outcome}"))
-        body: Renderable = text(f"issues.outcome.text.{issue.outcome}")
+        # The result instead of the projection: no "votes missing" once the vote was held (or called off).
+        outcome = issue.outcome or "other"
+        title: Text = text("countdown.live.closed", title=title_label, outcome=text(f"issues.outcome.{outcome}"))
+        body: Renderable = text(f"issues.outcome.text.{outcome}")
+        fields.append(Field(text("countdown.field.result"), text(f"issues.outcome.{outcome}"), inline=True))
+        if issue.outcome_note:
+            fields.append(Field(text("field.note"), Literal(issue.outcome_note)))
+        if issue.outcome in VOTE_OUTCOMES:
+            politicians = await _voted_for(session, issue)
+            if politicians:
+                fields.append(Field(text("countdown.field.voted_for"),
+                                    Join(tuple(civics.politician_label(p) for p in politicians))))
         fields.append(Field(text("countdown.field.pledges"), thermometer(counts)))
-        fields.append(Field(text("countdown.field.stances"), stances.map_summary(model)))
         if issue.outcome in VOTE_OUTCOMES:
             thanks = await _thanks_post(session, issue, language)
             if thanks is not None:
@@ -474,7 +592,8 @@ async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: s
         title = text("countdown.live.voted", title=title_label)
         body = text("countdown.live.voted_body")
         fields.append(Field(text("countdown.field.pledges"), thermometer(counts)))
-        fields.append(Field(text("countdown.field.stances"), stances.map_summary(model)))
+        fields.append(Field(text("countdown.field.stances"),
+                            stances.map_summary(await stances.build_model(session, issue))))
     else:
         left = days_left(issue, zone, now)
         title = text("countdown.live.title", title=title_label, days=text("countdown.days", count=left)
@@ -482,12 +601,13 @@ async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: s
         body = Literal(issue.summary)
         fields.append(Field(text("countdown.field.days_left"), Literal(str(left)), inline=True))
         fields.append(Field(text("countdown.field.pledges"), thermometer(counts)))
-        fields.append(Field(text("countdown.field.stances"), stances.map_summary(model)))
-        upcoming = [s for s in stages(issue, await days_for(session, issue), zone) if s.due > now]
-        if upcoming:
+        fields.append(Field(text("countdown.field.stances"),
+                            stances.map_summary(await stances.build_model(session, issue))))
+        upcoming = await _next_stage(session, issue, now)
+        if upcoming is not None:
             fields.append(Field(text("countdown.field.next"),
-                                text("countdown.next", step=text(f"countdown.step.{upcoming[0].step}"),
-                                     when=When(upcoming[0].due, zone, "short"))))
+                                text("countdown.next", step=text(f"countdown.step.{step_of(upcoming[0])}"),
+                                     when=When(upcoming[1], zone, "short"))))
         buttons = pledge_buttons(issue.id)
     return Reply(title=title, body=body, fields=tuple(fields), buttons=buttons, links=links, private=False)
 
@@ -542,9 +662,13 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
             return post[:270]
 
 
-def stage_reply(issue: Issue, stage: Stage, post: str, zone: str) -> Reply:
-    """A stage's message: the call to action, the decision, a draft with share links, and the pledge buttons."""
-    params: dict[str, Any] = {"title": Literal(issue.title), "days": stage.days,
+def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | None = None) -> Reply:
+    """A stage's message: the call to action, the decision, a draft with share links, and the pledge buttons.
+
+    `days` is how many days are really left, when the stage goes out later than its day (an issue that came in
+    inside its window): the call to action is the stage's, the count the true one.
+    """
+    params: dict[str, Any] = {"title": Literal(issue.title), "days": stage.days if days is None else days,
                               "body": civics.body_label(issue.body, issue.committee),
                               "municipality": civics.municipality_label(issue.municipality),
                               "when": _when(issue, zone), "hashtag": Literal(issue.hashtag)}
@@ -575,11 +699,13 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) 
         return []  # the stage was removed from the countdown
     context = await _draft_context(session, issue)
     by_language: dict[str, Reply] = {}
+    # Out later than its day (the issue came in inside its window, or the bot was down): the true count.
+    left = min(stage.days, max(days_left(issue, zone, now), 0))
 
     def reply_in(language: str) -> Reply:
         if language not in by_language:
-            by_language[language] = stage_reply(issue, stage, compose(issue, stage.step, stage.days, context, zone,
-                                                                      language), zone)
+            by_language[language] = stage_reply(issue, stage, compose(issue, stage.step, left, context, zone,
+                                                                      language), zone, left)
         return by_language[language]
 
     post = replace(reply_in(workspace.language), mention_role=Role.MEMBER)
@@ -604,11 +730,43 @@ async def _plan_live(session: AsyncSession, reminder: Reminder, now: datetime) -
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None:
         return []
-    if issue.status != civics.OPEN and await _live_message(session, issue) is None:
-        return []  # closed before the countdown began: nothing to show
+    if issue.status != civics.OPEN and (await _live_message(session, issue) is None
+                                        or reminder.key != f"{_prefix(issue.id)}live:final"):
+        return []  # closed before the countdown began: nothing to show; closed after: only its last state
     workspace = await session.get_one(Workspace, issue.workspace_id)
     await _continue_live(session, issue, workspace.timezone, now)
     return [await _live_planned(session, issue, workspace, now)]
+
+
+def _stage_name(days: int) -> Text:
+    return text("countdown.late.stage", step=text(f"countdown.step.{step_of(days)}"), before=before(days))
+
+
+def late_reply(issue: Issue, payload: dict[str, Any], zone: str) -> Reply:
+    """Tell the coordinators which stages were skipped and why, and which one goes out now instead."""
+    left = int(payload.get("left", 0))
+    when = _when(issue, zone)
+    reason = payload.get("reason", MOVED)
+    lead = text("countdown.late.lead", count=left) if left > 1 else text(f"countdown.late.lead.{left}")
+    key = {CREATED: "countdown.late.created", RESTAGED: "countdown.late.stages"}.get(reason, "countdown.late.moved")
+    why = text(key, lead=lead, when=when)
+    body: Renderable = text("countdown.late.body", reason=why, skipped=Join(
+        tuple(_stage_name(int(d)) for d in payload.get("skipped", [])), "\n", "• "))
+    if payload.get("stage") is not None:
+        body = Join((body, text("countdown.late.now", stage=_stage_name(int(payload["stage"])))), "\n")
+    return Reply(title=text("countdown.late.title", title=Literal(issue.title)), body=body, private=False)
+
+
+@reminders.planner(LATE_KIND)
+async def _plan_late(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    issue = await session.get(Issue, reminder.payload["issue_id"])
+    if issue is None or issue.status != civics.OPEN or issue.decision_at <= now:
+        return []
+    planned_for = reminder.payload.get("decision")
+    if planned_for is None or datetime.fromisoformat(planned_for) != issue.decision_at:
+        return []  # the decision moved again since; its own notice follows
+    zone = await _zone(session, issue.workspace_id)
+    return [reminders.Planned(late_reply(issue, reminder.payload, zone), channel=Channel.COORDINATORS)]
 
 
 # -- pledges ----------------------------------------------------------------------------------------------------
@@ -965,7 +1123,7 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
         chosen = await days_for(session, found)
         stage_list: list[Stage] = []
         if found.status == civics.OPEN:
-            stage_list = await _plan_open(session, found, actor.now, zone)
+            stage_list = await _plan_open(session, found, actor.now, zone, RESTAGED)
         if not chosen:
             return Reply(body=text("countdown.days.issue_off", title=Literal(found.title)))
         counts = await pledge_counts(session, found.id)
@@ -989,7 +1147,7 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
             row = await _countdown(session, found)
             # An issue with stages of its own keeps them (a JSON null is not SQL NULL, so this is checked here).
             if row is None or row.days is None:
-                await _plan_open(session, found, actor.now, zone)
+                await _plan_open(session, found, actor.now, zone, RESTAGED)
     chosen = await workspace_days(session, actor.workspace.id)
     if not chosen:
         return Reply(body=text("countdown.days.workspace_off"))
@@ -1012,6 +1170,7 @@ async def _describe(session: AsyncSession, reminder: Reminder) -> Renderable:
 
 for _kind in KINDS:
     reminders.describer(_kind)(_describe)
+reminders.describer(LATE_KIND)(_describe)  # "countdown.skipped.late"
 
 
 # -- my data ------------------------------------------------------------------------------------------------------

@@ -101,6 +101,23 @@ async def test_pledge_buttons_on_the_countdown_messages_work_in_the_console(sett
     assert "🐦 tweeta – Parkering i centrum: gjort ✅" in output
 
 
+async def test_an_issue_created_five_days_before_gets_the_seven_day_call_at_once_in_the_console(
+        settings: Settings):
+    late = [line.replace('decision:"16 dec 18:00"', 'decision:"6 dec 18:00"') for line in SETUP]
+    output = await console(settings, [*late, ":advance 1d", *[":advance 1d"] * 5])
+
+    # The 7-day stage's call to action, with the days really left; the coordinators see what was skipped.
+    posts = [line for line in heads(output) if line.startswith("[#annonser] @Medlem")]
+    assert posts[0] == "[#annonser] @Medlem **📣 5 dagar kvar: Parkering i centrum**"
+    for name in FOLLOWERS:
+        assert count(output, f"DM {name}", "📣 5 dagar kvar: Parkering i centrum") == 1
+    assert count(output, "#koordinatorer", "⏭️ Nedräkningen för Parkering i centrum: steg som hoppades över") == 1
+    assert "• ställ frågor (14 dagar före)" in output
+    assert "Steget mobilisera (7 dagar före) går ut nu i stället" in output
+    # Then the countdown goes on as usual, each stage once.
+    assert posts[1:] == [f"[#annonser] @Medlem **{title}**" for title in STAGES[2:]]
+
+
 # -- real processes: killed and restarted ------------------------------------------------------------------------
 
 def _env(tmp_path: Path) -> dict[str, str]:

@@ -38,18 +38,37 @@ D14, D7, D3, D1, D0 = (local(2026, 12, 2, 9), local(2026, 12, 9, 9), local(2026,
                        local(2026, 12, 16, 8))
 
 
-async def the_group(app: App, notifier: RecordingNotifier, **changes: str) -> int:
-    """Anna, Bo and Cia follow Karlskrona with DMs, Dan without, Olle lives elsewhere; the issue in 15 days."""
+async def the_members(app: App) -> None:
+    """Anna, Bo and Cia follow Karlskrona with DMs, Dan without, Olle lives elsewhere; the politicians, the media."""
     for who in (ANNA, BO, CIA):
         await onboard(app, who)
     await onboard(app, DAN, dm=False)
     await onboard(app, OLLE, municipality="Ronneby")
     await import_politicians(app)
     await app.run(COORDINATOR, media.add, name="Sydöstran", municipality="Karlskrona", x_handle="@sydostran")
+
+
+async def the_group(app: App, notifier: RecordingNotifier, **changes: str) -> int:
+    """The members, and the issue in 15 days."""
+    await the_members(app)
     issue_id = await create_issue(app, **({"decision": "16 dec 18:00", "ask_days": "0"} | changes))
     await app.dispatcher.run_due()
     notifier.sent.clear()
     return issue_id
+
+
+async def created_late(app: App, notifier: RecordingNotifier, decision: str) -> int:
+    """The members; then (what they were sent cleared) the issue is created inside the countdown and sent."""
+    await the_members(app)
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+    issue_id = await create_issue(app, decision=decision, ask_days="0")
+    await app.dispatcher.run_due()
+    return issue_id
+
+
+def heads(sent: list[Sent]) -> list[str]:
+    return [s.text.splitlines()[0] for s in sent]
 
 
 async def at(app: App, clock: FrozenClock, when: datetime) -> delivery.DispatchReport:
@@ -248,18 +267,86 @@ async def test_a_result_nobody_records_unpins_the_live_message_two_weeks_after_t
     assert await pending_due(app, countdowns.LIVE_KIND) == []  # the daily turns have stopped
 
 
-async def test_an_issue_created_inside_the_window_shows_its_live_message_at_once(app: App, clock: FrozenClock,
-                                                                                 notifier: RecordingNotifier):
-    await the_group(app, notifier, decision="8 dec 18:00")  # 7 days ahead: the 14-day stage has passed
+async def test_an_issue_created_seven_days_before_gets_the_seven_day_stage_and_its_live_message_at_once(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await created_late(app, notifier, "8 dec 18:00")  # 7 days ahead: the 7-day stage began at 09:00 today
 
+    assert heads(stage_posts(notifier)) == ["📣 7 dagar kvar: Parkering i centrum"]
+    for name in ("anna", "bo", "cia"):
+        assert dm_titles(notifier, name) == ["📣 7 dagar kvar: Parkering i centrum"]
     assert await pending_due(app, countdowns.STAGE_KIND) == [local(2026, 12, 5, 9), local(2026, 12, 7, 9),
                                                               local(2026, 12, 8, 8)]
     row = await live_row(app)
     assert row is not None and row.pinned and row.message_id in notifier.pins
     async with app.sessionmaker() as session:
-        posted = await session.scalar(select(Delivery).where(Delivery.key.endswith(":live:countdown:1")))
-    assert posted is not None and posted.status == delivery.SENT
-    assert "7 dagar kvar" in render(delivery.reply_from_json(posted.message).title, "sv")
+        posted = list(await session.scalars(select(Delivery).where(Delivery.key.endswith(":live:countdown:1"),
+                                                                   Delivery.status == delivery.SENT)))
+    [live] = posted
+    assert "7 dagar kvar" in render(delivery.reply_from_json(live.message).title, "sv")
+    # The 14-day stage's window is over: it is skipped, and the coordinators hear so in one message.
+    [notice] = notifier.to(COORDINATORS)
+    assert notice.text.splitlines() == [
+        "⏭️ Nedräkningen för Parkering i centrum: steg som hoppades över",
+        "Frågan lades in 7 dagar före beslutet (tisdag 8 december 2026 kl. 18:00). Det som redan har passerat "
+        "skickas inte:",
+        "• ställ frågor (14 dagar före)",
+        "Steget mobilisera (7 dagar före) går ut nu i stället, eftersom det fortfarande är aktuellt."]
+    # The next day nothing repeats; the next stage goes at its time.
+    for when in (local(2026, 12, 2, 10), local(2026, 12, 5, 9)):
+        await at(app, clock, when)
+    assert heads(stage_posts(notifier)) == ["📣 7 dagar kvar: Parkering i centrum",
+                                            "📰 3 dagar kvar: Parkering i centrum"]
+    assert len(notifier.to(COORDINATORS)) == 1
+
+
+async def test_an_issue_created_five_days_before_gets_the_seven_day_call_now_and_the_coordinators_are_told(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await created_late(app, notifier, "6 dec 18:00")  # the 3-day stage is not due until 3 December
+
+    # The 7-day stage's call to action (mobilize), with the days that are really left.
+    [post] = stage_posts(notifier)
+    assert post.text.startswith("📣 5 dagar kvar: Parkering i centrum") and "**Mobilisera**" in post.text
+    draft = next(f for f in post.reply.fields if render(f.name, "sv") == "Förslag att dela")
+    assert render(draft.value, "sv").startswith("Om 5 dagar beslutar kommunfullmäktige i Karlskrona")
+    assert dm_titles(notifier, "anna") == ["📣 5 dagar kvar: Parkering i centrum"]
+    [notice] = notifier.to(COORDINATORS)
+    assert "Frågan lades in 5 dagar före beslutet (söndag 6 december 2026 kl. 18:00)." in notice.text
+    assert "• ställ frågor (14 dagar före)\n" in notice.text
+    assert "Steget mobilisera (7 dagar före) går ut nu i stället" in notice.text
+    async with app.sessionmaker() as session:
+        statuses = dict((await session.execute(select(Reminder.payload["days"].as_integer(), Reminder.status).where(
+            Reminder.kind == countdowns.STAGE_KIND, Reminder.key.startswith(f"countdown:{issue_id}:")))).all())
+    assert statuses == {14: reminders.SKIPPED, 7: reminders.FANNED_OUT, 3: reminders.PENDING, 1: reminders.PENDING,
+                        0: reminders.PENDING}
+    # A pledge now belongs to the 7-day stage and is followed up after the 3-day one begins.
+    clock.set(local(2026, 12, 1, 12))
+    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
+
+    for when in (local(2026, 12, 2, 10), local(2026, 12, 3, 9), local(2026, 12, 3, 11), local(2026, 12, 5, 9),
+                 local(2026, 12, 6, 8), local(2026, 12, 7, 10)):
+        await at(app, clock, when)
+
+    assert heads(stage_posts(notifier)) == [
+        "📣 5 dagar kvar: Parkering i centrum", "📰 3 dagar kvar: Parkering i centrum",
+        "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
+        "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum"]
+    assert dm_titles(notifier, "anna") == [*heads(stage_posts(notifier))[:2], "Gjorde du det? Parkering i centrum",
+                                           *heads(stage_posts(notifier))[2:]]
+    assert len([s for s in notifier.to(COORDINATORS) if s.text.startswith("⏭️")]) == 1
+
+
+async def test_a_stage_that_goes_out_now_by_dm_still_waits_out_quiet_hours(app: App, clock: FrozenClock,
+                                                                          notifier: RecordingNotifier):
+    clock.set(local(2026, 12, 1, 22))
+    await created_late(app, notifier, "6 dec 18:00")
+
+    assert heads(stage_posts(notifier)) == ["📣 5 dagar kvar: Parkering i centrum"]  # the channel at once
+    assert dm_titles(notifier, "anna") == []
+    await at(app, clock, local(2026, 12, 2, 7, 59))
+    assert dm_titles(notifier, "anna") == []
+    await at(app, clock, local(2026, 12, 2, 8))
+    for name in ("anna", "bo", "cia"):
+        assert dm_titles(notifier, name) == ["📣 5 dagar kvar: Parkering i centrum"]
 
 
 # -- pledges ---------------------------------------------------------------------------------------------------
@@ -375,6 +462,111 @@ async def test_a_postponed_decision_moves_every_pending_reminder_and_nothing_sta
     assert not any(s.text.startswith("Gjorde du det?") for s in notifier.to("dm:anna"))
     await at(app, clock, local(2026, 12, 30, 9))
     assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == ["⏳ 14 dagar kvar: Parkering i centrum"]
+
+
+async def test_a_decision_moved_earlier_into_a_later_window_sends_that_stage_now_and_tells_what_was_skipped(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await at(app, clock, D14)
+    notifier.sent.clear()
+
+    clock.set(local(2026, 12, 3, 10))
+    await app.run(COORDINATOR, issues.edit, issue="Parkering", decision="5 dec 18:00")
+    await app.dispatcher.run_due()
+
+    # In the 3-day window now: its call (the media) goes out at once; the 7-day stage's window is over.
+    assert heads(stage_posts(notifier)) == ["📰 2 dagar kvar: Parkering i centrum"]
+    assert dm_titles(notifier, "anna") == ["📰 2 dagar kvar: Parkering i centrum"]
+    [notice] = [s for s in notifier.to(COORDINATORS) if s.text.startswith("⏭️")]
+    assert notice.text.splitlines()[1:] == [
+        "Beslutet flyttades till lördag 5 december 2026 kl. 18:00, så nu är det 2 dagar före beslutet. Det som redan "
+        "har passerat skickas inte:", "• mobilisera (7 dagar före)",
+        "Steget kontakta media (3 dagar före) går ut nu i stället, eftersom det fortfarande är aktuellt."]
+    assert await pending_due(app, countdowns.STAGE_KIND) == [local(2026, 12, 4, 9), local(2026, 12, 5, 8)]
+    for when in (local(2026, 12, 4, 9), local(2026, 12, 5, 8), local(2026, 12, 6, 10)):
+        await at(app, clock, when)
+    assert heads(stage_posts(notifier)) == ["📰 2 dagar kvar: Parkering i centrum",
+                                            "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
+                                            "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum"]
+    assert len([s for s in notifier.to(COORDINATORS) if s.text.startswith("⏭️")]) == 1
+
+
+async def test_a_decision_moved_earlier_into_the_next_window_sends_it_now_with_nothing_skipped(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await at(app, clock, D14)
+    notifier.sent.clear()
+
+    clock.set(local(2026, 12, 3, 10))
+    await app.run(COORDINATOR, issues.edit, issue="Parkering", decision="8 dec 18:00")
+    await app.dispatcher.run_due()
+
+    assert heads(stage_posts(notifier)) == ["📣 5 dagar kvar: Parkering i centrum"]
+    assert not any(s.text.startswith("⏭️") for s in notifier.to(COORDINATORS))  # the 14-day stage went out
+
+
+async def test_a_decision_moved_later_plans_the_stages_to_come_and_sends_nothing_twice(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await at(app, clock, D14)
+    await at(app, clock, D7)
+    assert heads(stage_posts(notifier)) == ["⏳ 14 dagar kvar: Parkering i centrum",
+                                            "📣 7 dagar kvar: Parkering i centrum"]
+    notifier.sent.clear()
+
+    # Three days later: by the new date the 14-day stage is under way and the 7-day one is still to come, but
+    # both went out already; the countdown goes on from the 3-day stage.
+    clock.set(local(2026, 12, 10, 10))
+    await app.run(COORDINATOR, issues.edit, issue="Parkering", decision="19 dec 18:00")
+    await app.dispatcher.run_due()
+
+    assert stage_posts(notifier) == [] and not any(s.text.startswith("⏭️") for s in notifier.to(COORDINATORS))
+    assert await pending_due(app, countdowns.STAGE_KIND) == [local(2026, 12, 16, 9), local(2026, 12, 18, 9),
+                                                              local(2026, 12, 19, 8)]
+    [edit] = notifier.to(EDITS)  # the live message shows the new date and the next stage that will go out
+    assert "9 dagar kvar" in edit.text.splitlines()[0]
+    assert "Nästa steg: kontakta media, 16 december" in edit.text
+    for when in (local(2026, 12, 12, 9), local(2026, 12, 13, 9), local(2026, 12, 16, 9), local(2026, 12, 18, 9),
+                 local(2026, 12, 19, 8), local(2026, 12, 20, 10)):
+        await at(app, clock, when)
+    assert heads(stage_posts(notifier)) == ["📰 3 dagar kvar: Parkering i centrum",
+                                            "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
+                                            "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum"]
+    assert dm_titles(notifier, "bo") == heads(stage_posts(notifier))
+
+
+async def test_a_stage_that_would_go_out_now_is_not_sent_after_the_vote(app: App, clock: FrozenClock,
+                                                                        notifier: RecordingNotifier):
+    await the_members(app)
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+    # Created half an hour before the vote; the bot gets to it only after the vote.
+    clock.set(local(2026, 12, 1, 17, 30))
+    await create_issue(app, decision="1 dec 18:00", ask_days="0")
+
+    report = await at(app, clock, local(2026, 12, 1, 18, 5))
+
+    assert len(report.skipped) == 1 and stage_posts(notifier) == [] and dm_titles(notifier, "anna") == []
+    assert not any(s.text.startswith("⏭️ Nedräkningen") for s in notifier.to(COORDINATORS))
+
+
+async def test_a_stage_sent_at_night_before_an_early_vote_never_reaches_a_dm_after_the_vote(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    clock.set(local(2026, 12, 1, 23))
+    await created_late(app, notifier, "2 dec 07:30")
+
+    assert heads(stage_posts(notifier)) == ["🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum"]
+    [notice] = notifier.to(COORDINATORS)
+    assert "Frågan lades in dagen före beslutet (onsdag 2 december 2026 kl. 07:30)." in notice.text
+    assert ("• ställ frågor (14 dagar före)\n• mobilisera (7 dagar före)\n• kontakta media (3 dagar före)\n"
+            in notice.text)
+    assert "Steget sista pushen (dagen före) går ut nu" in notice.text
+    for when in (local(2026, 12, 2, 6, 30), local(2026, 12, 2, 8), local(2026, 12, 2, 10)):
+        await at(app, clock, when)
+    assert heads(stage_posts(notifier)) == ["🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
+                                            "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum"]
+    # The DMs waited out the night's quiet hours until 08:00: by then the vote was held.
+    assert dm_titles(notifier, "anna") == []
 
 
 async def test_a_new_hour_on_the_same_day_moves_what_is_pending_and_repeats_nothing(
@@ -585,6 +777,58 @@ async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_t
     assert any(s.text.startswith("Gjorde du det?") for s in notifier.to("dm:anna"))
     with pytest.raises(UserError):
         await app.run(COORDINATOR, countdowns.record_outcome, issue="Parkering", result="lost")
+
+
+async def test_after_the_outcome_the_live_message_shows_the_result_not_the_votes_missing_and_stays_so(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await app.run(COORDINATOR, stances.set_seats, municipality="Karlskrona", body="KF",
+                  seats="S:20, M:15, SD:10, C:4, KD:2")
+    await at(app, clock, D14)
+    [live] = [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role is None]
+    assert "Det saknas 26 röster för majoritet." in live.text
+    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-attend")
+    clock.set(DECISION + timedelta(hours=2))
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+
+    await app.run(COORDINATOR, countdowns.record_outcome, issue="Parkering", result="won", note="31 mot 30",
+                  voted_for="Åsa Ek, David Lund")
+    await app.dispatcher.run_due()
+
+    [final] = notifier.to(EDITS)
+    lines = final.text.splitlines()
+    assert lines[0] == "✅ Parkering i centrum: vunnen"
+    assert "Resultat: vunnen" in lines and "Notering: 31 mot 30" in lines
+    assert any(line.startswith("Röstade för oss: Åsa Ek") for line in lines)
+    assert "saknas" not in final.text and "Prognos" not in final.text and "Nästa steg" not in final.text
+    assert not any(b.action == countdowns.PLEDGE_ACTION for b in final.reply.buttons)  # no more pledges
+    # It is not refreshed any more: a pledge answered afterwards, the days that pass, leave it as it is.
+    await at(app, clock, local(2026, 12, 17, 10))
+    [ask] = [s for s in notifier.to("dm:anna") if s.text.startswith("Gjorde du det?")]
+    await app.press(ANNA, countdowns.KEPT_ACTION, ask.reply.buttons[0].arg)
+    for day in range(1, 4):
+        await at(app, clock, local(2026, 12, 17, 10) + timedelta(days=day))
+    assert notifier.to(EDITS) == [final]
+    assert await pending_due(app, countdowns.LIVE_KIND) == []
+
+
+async def test_a_closed_issue_s_live_message_says_it_is_closed(app: App, clock: FrozenClock,
+                                                               notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    await app.run(COORDINATOR, stances.set_seats, municipality="Karlskrona", body="KF", seats="S:20, M:15")
+    await at(app, clock, D14)
+    clock.set(D14 + timedelta(days=1))
+
+    await app.run(COORDINATOR, issues.close, issue="Parkering", outcome="other", note="Ärendet gick upp i ett annat")
+    await app.dispatcher.run_due()
+
+    [final] = notifier.to(EDITS)
+    assert final.text.splitlines()[:3] == ["✅ Parkering i centrum: stängd", "Frågan är stängd.",
+                                           "Beslut: onsdag 16 december 2026 kl. 18:00"]
+    assert "Resultat: stängd" in final.text and "Notering: Ärendet gick upp i ett annat" in final.text
+    assert "saknas" not in final.text and "Prognos" not in final.text
+    assert not any(b.action == countdowns.PLEDGE_ACTION for b in final.reply.buttons)
 
 
 async def test_closing_with_a_vote_outcome_is_the_same_path_and_the_map_names_whom_to_thank(
