@@ -66,6 +66,8 @@ MAX_THROTTLE_WAIT = 60.0
 # Deliveries claimed (and loaded) in one statement: the database work of claiming a fan-out to thousands grows
 # by batches, not by messages. (Outcomes are written as they come, several at once: see _send_ids.)
 CLAIM_BATCH = 500
+# How long a write of outcomes waits for the other sends in flight to finish and join it.
+MARK_GATHER = 0.025
 # The key suffix of a delivery that tells the coordinators a reminder was skipped; these are sent together.
 SKIPPED_SUFFIX = ":skipped"
 LIVE_MARK = ":live:"
@@ -434,16 +436,23 @@ class Dispatcher:
         unreachable: dict[tuple[int, int | None], list[int]] = defaultdict(list)
         workspaces: dict[int, Workspace] = {}
         messages: dict[str, tuple[dict[str, Any], Reply]] = {}
-        # Outcomes waiting to be written, each with what its send waits on.
+        # Outcomes waiting to be written, each with what its send waits on; and the sends holding a slot.
         waiting: list[tuple[_Outcome, asyncio.Future[None]]] = []
         marking = asyncio.Lock()
+        active = 0
 
         async def mark(outcome: _Outcome) -> None:
             """Write an outcome at once, together with every other that came meanwhile (a group commit)."""
-            written = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            written = loop.create_future()
             waiting.append((outcome, written))
             async with marking:
                 if not written.done():
+                    # A write costs about as much for one outcome as for eight: wait a moment for the other
+                    # sends in flight to finish, so that they go in the same write.
+                    until = loop.time() + MARK_GATHER
+                    while len(waiting) < active and loop.time() < until:
+                        await asyncio.sleep(MARK_GATHER / 10)
                     batch = waiting[:]
                     waiting.clear()
                     try:
@@ -454,30 +463,38 @@ class Dispatcher:
                         done.set_result(None)
 
         async def send_one(claimed: _Claimed) -> None:
+            nonlocal active
             async with semaphore:
+                active += 1
+                try:
+                    await send_and_mark(claimed)
+                finally:
+                    active -= 1
+
+        async def send_and_mark(claimed: _Claimed) -> None:
+            outcome = await self._send(claimed, now)
+            for _ in range(THROTTLED_RETRIES):
+                if outcome.throttled is None:
+                    break
+                # Waiting while holding the slot slows the whole fan-out down to the platform's pace; the
+                # jitter keeps the waiting sends from all trying again in the same instant.
+                wait = min(outcome.throttled, MAX_THROTTLE_WAIT)
+                await asyncio.sleep(wait + random.uniform(0, max(wait, 0.1) / 4))
                 outcome = await self._send(claimed, now)
-                for _ in range(THROTTLED_RETRIES):
-                    if outcome.throttled is None:
-                        break
-                    # Waiting while holding the slot slows the whole fan-out down to the platform's pace; the
-                    # jitter keeps the waiting sends from all trying again in the same instant.
-                    wait = min(outcome.throttled, MAX_THROTTLE_WAIT)
-                    await asyncio.sleep(wait + random.uniform(0, max(wait, 0.1) / 4))
-                    outcome = await self._send(claimed, now)
-                if outcome.status == SENT:
-                    report.sent += 1
-                elif outcome.status == UNREACHABLE:
-                    report.unreachable += 1
-                    unreachable[(outcome.workspace_id, outcome.reminder_id)].append(outcome.delivery_id)
-                elif outcome.status == FAILED:
-                    report.failed += 1
-                elif outcome.status == EXPIRED:
-                    report.expired += 1
-                # The slot is let go only once the outcome is written: a crash can leave at most the sends in
-                # flight (the concurrency) sent and not marked, not a batch; those a restart sends again, and
-                # only Discord's nonce (remembered for minutes) keeps them from doubling. Shielded: a stop in
-                # the middle must not cut the write short.
-                await asyncio.shield(mark(outcome))
+            if outcome.status == SENT:
+                report.sent += 1
+            elif outcome.status == UNREACHABLE:
+                report.unreachable += 1
+                unreachable[(outcome.workspace_id, outcome.reminder_id)].append(outcome.delivery_id)
+            elif outcome.status == FAILED:
+                report.failed += 1
+            elif outcome.status == EXPIRED:
+                report.expired += 1
+            # The slot is let go only once the outcome is written: a crash can leave at most the sends in
+            # flight (the concurrency) sent and not marked, not a batch; those a restart sends again, and
+            # only Discord's nonce (remembered for minutes) keeps them from doubling. Shielded: a stop in
+            # the middle must not cut the write short.
+            await asyncio.shield(mark(outcome))
 
         # A TaskGroup, not gather: if one send dies (cancellation at shutdown), the others stop too instead of
         # running on detached while a restart resumes the same rows. Batches are claimed while the sends of the
