@@ -683,14 +683,23 @@ def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | No
                  buttons=pledge_buttons(issue.id), links=links, private=False)
 
 
-@reminders.planner(STAGE_KIND)
-async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _issue_as_planned(session: AsyncSession, reminder: Reminder, now: datetime) -> Issue | None:
+    """The open issue a countdown reminder is for, if its vote is still ahead and at the time it was planned for
+    (when the decision moved since, the reminders planned for the new time follow instead)."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.decision_at <= now:
-        return []
+        return None
     planned_for = reminder.payload.get("decision")
     if planned_for is None or datetime.fromisoformat(planned_for) != issue.decision_at:
-        return []  # the decision moved since; its own reminders follow
+        return None
+    return issue
+
+
+@reminders.planner(STAGE_KIND)
+async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    issue = await _issue_as_planned(session, reminder, now)
+    if issue is None:
+        return []
     workspace = await session.get_one(Workspace, issue.workspace_id)
     zone = workspace.timezone
     stage = next((s for s in stages(issue, await days_for(session, issue), zone)
@@ -759,12 +768,9 @@ def late_reply(issue: Issue, payload: dict[str, Any], zone: str) -> Reply:
 
 @reminders.planner(LATE_KIND)
 async def _plan_late(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
-    issue = await session.get(Issue, reminder.payload["issue_id"])
-    if issue is None or issue.status != civics.OPEN or issue.decision_at <= now:
+    issue = await _issue_as_planned(session, reminder, now)
+    if issue is None:
         return []
-    planned_for = reminder.payload.get("decision")
-    if planned_for is None or datetime.fromisoformat(planned_for) != issue.decision_at:
-        return []  # the decision moved again since; its own notice follows
     zone = await _zone(session, issue.workspace_id)
     return [reminders.Planned(late_reply(issue, reminder.payload, zone), channel=Channel.COORDINATORS)]
 
