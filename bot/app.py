@@ -34,7 +34,7 @@ from bot.models import Member, Workspace
 from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
 from bot.scheduling import Scheduler
-from bot.services import context, onboarding
+from bot.services import context, onboarding, reachability
 
 # Importing the feature modules registers their buttons, forms and reminder planners.
 from bot.services import coaching, mydata, profile, workspaces  # noqa: F401
@@ -184,6 +184,7 @@ class App:
                 actor = await context.resolve(session, identity, now, default_language=self.settings.default_language,
                                               default_timezone=self.settings.default_timezone)
                 language = actor.language
+                reachability.try_dms_again(actor)
                 reply = await call(session, actor, *args, **kwargs)
                 effects = store_effects(session, actor.workspace.id, reply.effects, now)
                 if effects:

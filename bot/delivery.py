@@ -21,7 +21,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import JSON, ColumnElement, bindparam, cast, delete, func, insert, or_, select, update
 from sqlalchemy import Text as SQLText
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +32,8 @@ from bot.clock import Clock
 from bot.db import insert_or_ignore
 from bot.models import Delivery, LiveMessage, Member, Reminder, Workspace
 from bot.replies import (
+    Button,
+    ButtonStyle,
     Channel,
     Effect,
     Join,
@@ -80,6 +82,24 @@ EFFECT_PREFIX = "effect:"
 # conversation (a follow-up) before the dispatcher sends it as a DM instead.
 NOTICE_HOLD = timedelta(seconds=30)
 ROLE_REFUSED = "role-refused"
+# A member whose DMs were refused is tried again at their next personal DM this long after (and at once after
+# they used a command, or pressed "send me a test DM"): people open their DMs, and must not be cut off for good.
+RETRY_CLOSED_DMS_AFTER = timedelta(days=3)
+# The button under a DM's channel fallback: "send me a test DM" (bot/services/reachability.py answers it).
+TEST_DM_ACTION = "delivery.test_dm"
+# Discord shows at most 25 buttons a message.
+MAX_BUTTONS = 25
+
+
+def dm_worth_trying(member: Member, now: datetime) -> bool:
+    """Whether a DM to the member is worth a try: their DMs are open, or were found closed long enough ago."""
+    return member.dm_open or member.dm_closed_at is None or now - member.dm_closed_at >= RETRY_CLOSED_DMS_AFTER
+
+
+def dm_worth_trying_clause(now: datetime) -> ColumnElement[bool]:
+    """dm_worth_trying as a condition on Member, for planners that select members in SQL."""
+    return or_(Member.dm_open.is_(True), Member.dm_closed_at.is_(None),
+               Member.dm_closed_at <= now - RETRY_CLOSED_DMS_AFTER)
 
 
 class RecipientUnreachable(Exception):
@@ -241,6 +261,10 @@ class _Outcome:
     role_refused: Role | None = None
     # A DM channel the platform opened (or moved to) for the member: stored, so a restart need not open it again.
     dm_channel: str | None = None
+    # A DM went through to a member whose DMs were marked closed: the mark is cleared.
+    reopened: bool = False
+    # Unreachable without a try (their DMs were found closed lately): the time of that finding stays as it is.
+    untried: bool = False
 
 
 class Dispatcher:
@@ -363,13 +387,15 @@ class Dispatcher:
             if key in existing:
                 continue
             existing.add(key)
-            shape = (id(item.reply), item.live, item.pinned, item.expires_at)
+            shape = (id(item.reply), item.live, item.pinned, item.expires_at, item.quiet)
             if shape not in stored:
                 message = reply_to_json(item.reply)
                 if item.live is not None:
                     message["live"] = {"key": item.live, "pinned": item.pinned}
                 if item.expires_at is not None:
                     message["expires"] = item.expires_at.isoformat()
+                if item.quiet:
+                    message["quiet"] = True
                 stored[shape] = json.dumps(message)
             if item.live is not None:
                 # The newest state of a live message replaces one still waiting to go out (latest wins).
@@ -566,10 +592,16 @@ class Dispatcher:
                 await session.execute(
                     update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == SENDING)
                     .values(status=status, last_error=None, sent_at=now if status == SENT else None))
-            closed = sorted({o.member_id for o in outcomes if o.status == UNREACHABLE and o.member_id is not None})
+            closed = sorted({o.member_id for o in outcomes
+                             if o.status == UNREACHABLE and not o.untried and o.member_id is not None})
             if closed:
-                await session.execute(update(Member).where(Member.id.in_(closed), Member.dm_open.is_(True))
-                                      .values(dm_open=False))
+                # (Again) refused: the next try waits RETRY_CLOSED_DMS_AFTER from now.
+                await session.execute(update(Member).where(Member.id.in_(closed)).values(dm_open=False,
+                                                                                      dm_closed_at=now))
+            reopened = sorted({o.member_id for o in outcomes if o.reopened and o.member_id is not None})
+            if reopened:
+                await session.execute(update(Member).where(Member.id.in_(reopened)).values(dm_open=True,
+                                                                                        dm_closed_at=None))
             for outcome in outcomes:
                 if outcome.role_refused is not None and outcome.member_id is not None:
                     await _note_role_refused(session, outcome, now)
@@ -599,12 +631,14 @@ class Dispatcher:
                     await self.notifier.grant_role(workspace, member, Role(role))
             elif member is not None:
                 # Planners decide who wants DMs; here only reachability counts.
-                if not member.dm_open:
-                    raise RecipientUnreachable
+                if not dm_worth_trying(member, now):
+                    return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id, member.id,
+                                    UNREACHABLE, untried=True)
                 used = await self.notifier.send_direct(workspace, member, reply, nonce=delivery.nonce)
-                if used is not None and used != member.dm_channel_id:
+                if not member.dm_open or (used is not None and used != member.dm_channel_id):
                     return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id, member.id, SENT,
-                                    dm_channel=used)
+                                    dm_channel=used if used != member.dm_channel_id else None,
+                                    reopened=not member.dm_open)
             elif live is not None:
                 await self._update_live(workspace, Channel(delivery.channel), str(live["key"]),
                                         bool(live["pinned"]), reply, delivery.nonce, now)
@@ -750,6 +784,8 @@ class Dispatcher:
             workspace = await session.get_one(Workspace, workspace_id)
         groups: dict[tuple[str, str], list[tuple[Delivery, Member]]] = defaultdict(list)
         for delivery, member in rows:
+            if delivery.message.get("quiet"):
+                continue  # not worth a mention in a channel
             channel = delivery.channel or str(Channel.ANNOUNCEMENTS)
             groups[(channel, json.dumps(delivery.message, sort_keys=True))].append((delivery, member))
         for (channel, _), group in groups.items():
@@ -847,10 +883,12 @@ async def mark_notices(session: AsyncSession, notice_ids: Iterable[int], said: b
 
 
 def channel_fallback(reply: Reply, mentions: tuple[str, ...]) -> Reply:
-    """Turn a DM into a channel message for members whose DMs are closed: mention them and say why."""
+    """Turn a DM into a channel message for members whose DMs are closed: mention them, say why and how to allow
+    DMs, with a button that sends the presser a test DM."""
+    test = Button(text("delivery.button.test_dm"), TEST_DM_ACTION, style=ButtonStyle.SECONDARY)
     return Reply(body=text("delivery.dm_closed_fallback", body=reply.body) if reply.body else None,
-                 title=reply.title, fields=reply.fields, buttons=reply.buttons, links=reply.links,
-                 private=False, mentions=mentions)
+                 title=reply.title, fields=reply.fields, buttons=(*reply.buttons, test)[:MAX_BUTTONS],
+                 links=reply.links, private=False, mentions=mentions)
 
 
 def _aware(value: datetime) -> datetime:

@@ -68,6 +68,8 @@ class Member(Base):
     dm_open: Mapped[bool] = mapped_column(Boolean, default=True)
     # The platform's DM channel with the member, once opened: a restart must not open every one again.
     dm_channel_id: Mapped[str | None] = mapped_column(String(64))
+    # When a DM to the member was last refused (dm_open turned False): they are tried again some days later.
+    dm_closed_at: Mapped[datetime | None]
     company: Mapped[str | None] = mapped_column(String(100))
     industry: Mapped[str | None] = mapped_column(String(32))
     company_size: Mapped[str | None] = mapped_column(String(16))

@@ -40,6 +40,8 @@ class Planned:
     pinned: bool = False
     # Not sent after this moment (e.g. the vote it calls to), even if quiet hours or a restart held it back.
     expires_at: datetime | None = None
+    # A DM that is not worth a mention in a channel when it cannot be delivered (a weekly nudge tried again).
+    quiet: bool = False
 
 
 Planner = Callable[[AsyncSession, Reminder, datetime], Awaitable[list[Planned]]]

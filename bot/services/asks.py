@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import reminders, validation
+from bot import delivery, reminders, validation
 from bot.actions import action, form, opens_form
 from bot.errors import UserError
 from bot.i18n import render, translate
@@ -174,7 +174,7 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime) 
     drafted: dict[tuple[int | None, str], Reply] = {}
     for member in members:
         # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
-        if member.dm_reminders and member.dm_open:
+        if member.dm_reminders and delivery.dm_worth_trying(member, now):
             ask = assigned[member.id]
             key = (ask.politician_id, language_of(member, workspace))
             if key not in drafted:

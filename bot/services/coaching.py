@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import reminders, validation
+from bot import delivery, reminders, validation
 from bot.actions import action, form, opens_form
 from bot.coach import BlogPlan, Brief, CoachModel, chart, rules, templates
 from bot.errors import UserError
@@ -1131,10 +1131,11 @@ async def _plan_weekly(session: AsyncSession, reminder: Reminder, now: datetime)
         return []
     paused = set(await session.scalars(select(CoachingMember.member_id).where(
         CoachingMember.workspace_id == workspace.id, CoachingMember.paused.is_(True))))
-    # A member whose DMs are known to be closed is not nudged: a weekly mention in a channel would be noise.
+    # A member whose DMs were found closed lately is not nudged (a weekly mention in a channel would be noise);
+    # some days later they are tried again, and nudged as before once a DM gets through.
     members = [m for m in await session.scalars(select(Member).where(
         Member.workspace_id == workspace.id, Member.onboarded_at.is_not(None), Member.dm_reminders.is_(True),
-        Member.dm_open.is_(True)).order_by(Member.id)) if m.id not in paused]
+        delivery.dm_worth_trying_clause(now)).order_by(Member.id)) if m.id not in paused]
     if not members:
         return []
     steps = await ladder(session, workspace.id)
@@ -1155,7 +1156,9 @@ async def _plan_weekly(session: AsyncSession, reminder: Reminder, now: datetime)
                                            ButtonStyle.SUCCESS),
                      Button(text("coaching.button.pause"), PAUSE_ACTION, style=ButtonStyle.SECONDARY)),
             private=False)
-        planned.append(reminders.Planned(nudge, member_id=member.id, channel=Channel.ANNOUNCEMENTS))
+        # Quiet: a nudge tried again for a member whose DMs were closed mentions nobody in a channel if it
+        # still cannot be delivered (every week would be noise).
+        planned.append(reminders.Planned(nudge, member_id=member.id, channel=Channel.ANNOUNCEMENTS, quiet=True))
     log.info("Weekly nudge %s: %d members in workspace %s", reminder.id, len(planned), workspace.id)
     return planned
 

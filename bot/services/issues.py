@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import ics, reminders, timeparse, validation
+from bot import delivery, ics, reminders, timeparse, validation
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Ask, Issue, Reminder, Workspace
@@ -265,8 +265,8 @@ async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime) 
     reply = alert_reply(issue, workspace.timezone, reminder.payload["change"], reminder.payload["changed"])
     members = await follows.followers(session, issue)
     # Planners decide who wants DMs; followers who did not allow them are mentioned in the channel post.
-    by_dm = [m for m in members if m.dm_reminders and m.dm_open]
-    in_channel = [m.external_id for m in members if not (m.dm_reminders and m.dm_open)]
+    by_dm = [m for m in members if m.dm_reminders and delivery.dm_worth_trying(m, now)]
+    in_channel = [m.external_id for m in members if not (m.dm_reminders and delivery.dm_worth_trying(m, now))]
     if len(in_channel) > MAX_MENTIONS:
         log.warning("Alert for issue %s: mentioning %d of %d followers", issue.id, MAX_MENTIONS, len(in_channel))
     post = dataclasses.replace(reply, mentions=tuple(in_channel[:MAX_MENTIONS]))

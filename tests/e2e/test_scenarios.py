@@ -208,7 +208,9 @@ async def test_a_member_with_closed_dms_is_welcomed_in_the_channel(fake_discord:
     refused = fake.requests_to("POST", rf"/channels/{fake.dm_channel_id('fia')}/messages")
     assert [(r.status, r.response_json["code"]) for r in refused] == [(403, CANNOT_DM)]
     assert fake.dm_messages("fia") == []
-    assert welcome.content.startswith(f"<@{fia.id}>") and only_button(welcome) == START_BUTTON
+    # The start button, and one that sends her a test DM once she has allowed DMs.
+    assert welcome.content.startswith(f"<@{fia.id}>")
+    assert welcome.custom_ids() == [START_BUTTON, "jb:delivery.test_dm:"]
     [posted] = fake.requests_to("POST", rf"/channels/{fake.channel_id('välkommen')}/messages")
     mentions = posted.json_body["allowed_mentions"]
     assert mentions["parse"] == [] and [int(u) for u in mentions["users"]] == [fia.id]  # pings her only

@@ -188,7 +188,7 @@ async def test_a_welcome_that_cannot_be_sent_by_dm_mentions_the_member_in_the_we
     [fallback] = slack.fake.posts_in(WELCOME)
     assert fallback["blocks"][0]["text"]["text"] == "<@UBO>"
     assert "Jag kunde inte skicka ett DM till dig" in fallback["text"]
-    assert button_ids(fallback) == ["jb:onboarding.start:"]
+    assert button_ids(fallback) == ["jb:onboarding.start:", "jb:delivery.test_dm:"]
     assert (await member(slack, "slack", "UBO")).dm_open is False
 
 
