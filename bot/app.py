@@ -214,10 +214,22 @@ class App:
         async with self.sessionmaker() as session, session.begin():
             return [Notice(notice_id, reply) for notice_id, reply in await claim_notices(session, effect_ids)]
 
-    async def noticed(self, notices: list[Notice], said: bool) -> None:
-        """Record whether the notices carry_out returned were said in the conversation; if not, they go by DM."""
+    async def say_notices(self, answering: Answering, say: Callable[[Reply, str], Awaitable[object]],
+                          failures: tuple[type[Exception], ...] = ()) -> None:
+        """Say the notices the effects left (a role not granted) in the conversation, in the user's language,
+        with the adapter's `say`; when it fails with one of `failures`, they go by DM instead."""
+        notices = answering.notices
         if not notices:
             return
+        language = answering.language or self.settings.default_language
+        said = True
+        try:
+            for notice in notices:
+                await say(notice.reply, language)
+        except failures as error:
+            log.warning("Could not say %d notice(s) in the conversation (%s); they go by DM", len(notices),
+                        type(error).__name__)
+            said = False
         async with self.sessionmaker() as session, session.begin():
             await mark_notices(session, [notice.delivery_id for notice in notices], said, self.clock.now())
         if not said and self.scheduler.running:

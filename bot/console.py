@@ -503,9 +503,11 @@ class Console:
 
     async def _notify(self, answering: Answering) -> None:
         """Tell the acting user what the effects of their command could not do (a role not granted)."""
-        for notice in answering.notices:
-            self.answer(dataclasses.replace(notice.reply, private=True))
-        await self.app.noticed(answering.notices, said=True)
+
+        async def say(reply: Reply, _language: str) -> None:
+            self.answer(dataclasses.replace(reply, private=True))
+
+        await self.app.say_notices(answering, say)
 
     def _user(self) -> ConsoleUser:
         if self.state.user is None:

@@ -13,7 +13,7 @@ from bot.clock import FrozenClock
 from bot.delivery import RoleNotGranted
 from bot.i18n import render
 from bot.models import Delivery, Member, Workspace
-from bot.replies import Role
+from bot.replies import Reply, Role
 from bot.services import onboarding, workspaces
 from bot.services.context import Identity
 from tests.conftest import RecordingNotifier, identity
@@ -88,7 +88,13 @@ async def test_a_refused_role_is_told_to_the_member_and_the_coordinators_and_gra
     assert [n.reply.body.key for n in answering.notices] == ["delivery.role_refused.member"]
     assert [s.to for s in refusing.sent] == ["channel:coordinators", "channel:coordinators"]
     assert "kunde inte ge" in refusing.sent[1].text
-    await app.noticed(answering.notices, said=True)
+    said: list[str] = []
+
+    async def say(reply: Reply, language: str) -> None:
+        said.append(render(reply.body, language))
+
+    await app.say_notices(answering, say)
+    assert said and said[0].startswith("Din profil är sparad, men")
     clock.advance(timedelta(minutes=5))
     await app.dispatcher.run_due()
     assert not refusing.to("dm:anna")  # said once, in the conversation
@@ -106,7 +112,10 @@ async def test_a_notice_the_conversation_could_not_take_goes_by_dm(app: App, clo
     async with app.answering() as answering:
         await app.submit(ANNA, onboarding.FORM_ID, dict(PROFILE))
 
-    await app.noticed(answering.notices, said=False)
+    async def gone(reply: Reply, language: str) -> None:
+        raise ConnectionError("the conversation is gone")
+
+    await app.say_notices(answering, gone, (ConnectionError,))
     await app.dispatcher.run_due()
 
     assert [s.text for s in refusing.to("dm:anna")][-1].startswith("Din profil är sparad, men")

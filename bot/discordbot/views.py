@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import ui
 
-from bot.app import Answering
 from bot.discordbot.checks import identity_from
 from bot.discordbot.render import (
     CUSTOM_ID_TEMPLATE,
@@ -209,8 +208,9 @@ async def answer_first(interaction: discord.Interaction[Any], run: Callable[...,
             await defer_if_late(interaction, work)
         reply = await work
         await send_reply(interaction, reply, answering.language or app.settings.default_language)
-    if answering.notices:
-        await follow_up(interaction, answering)
+    # What the user is still to be told goes in a follow-up (the interaction lives 15 minutes), else by DM.
+    await app.say_notices(answering, lambda reply, language: interaction.followup.send(
+        **message_kwargs(reply, language)), (discord.HTTPException,))
 
 
 async def defer_if_late(interaction: discord.Interaction[Any], work: asyncio.Future[Any]) -> None:
@@ -233,19 +233,6 @@ async def defer_if_late(interaction: discord.Interaction[Any], work: asyncio.Fut
     else:
         await interaction.response.defer(ephemeral=True, thinking=True)
         interaction.extras[EPHEMERAL_DEFERRAL] = True
-
-
-async def follow_up(interaction: discord.Interaction[Any], answering: Answering) -> None:
-    """Say the notices the effects left in the interaction (valid for 15 minutes); if it is gone, by DM."""
-    said = True
-    language = answering.language or _bot(interaction).app.settings.default_language
-    try:
-        for notice in answering.notices:
-            await interaction.followup.send(**message_kwargs(notice.reply, language))
-    except discord.HTTPException as error:
-        log.warning("Could not follow up interaction %s (%s); the notice goes by DM", interaction.id, error)
-        said = False
-    await _bot(interaction).app.noticed(answering.notices, said)
 
 
 async def send_reply(interaction: discord.Interaction[Any], reply: Reply, language: str) -> None:

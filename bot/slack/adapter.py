@@ -109,17 +109,8 @@ class SlackAdapter:
     async def finish(self, origin: Origin, answering: Answering) -> None:
         """Send what the answer held back, and tell the user (privately) what it could not do."""
         await self.app.finish(answering)
-        if not answering.notices:
-            return
-        said = True
-        language = answering.language or self.app.settings.default_language
-        try:
-            for notice in answering.notices:
-                await self.deliver(origin, render.message(notice.reply, language), private=True)
-        except (SlackApiError, aiohttp.ClientError):
-            log.warning("Could not tell user %s of team %s a notice; it goes by DM", origin.user_id, origin.team_id)
-            said = False
-        await self.app.noticed(answering.notices, said)
+        await self.app.say_notices(answering, lambda reply, language: self.deliver(
+            origin, render.message(reply, language), private=True), (SlackApiError, aiohttp.ClientError))
 
     async def answer(self, origin: Origin, reply: Reply, language: str) -> None:
         """Answer where the user acted: a message (private or public), the form it opens, its files."""
