@@ -115,9 +115,6 @@ class Scheduler:
 
     def wake_at(self, when: datetime | None) -> None:
         """Set the one wake-up job to a time on the injected clock (which may run ahead of the wall clock)."""
-        if self._dispatching and when is not None and when <= self._clock.now():
-            self._again = True
-            return
         self._set_wake_job(when)
 
     def wake_by(self, when: datetime) -> None:
