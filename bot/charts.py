@@ -1,26 +1,36 @@
 """Charts as PNG files, drawn on matplotlib's Agg canvas: no display, no pyplot state, safe in a server process.
 
-The coaching overview, the politician map and the weekly digest share these helpers.
+The coaching overview, the politician map and the weekly digest share these helpers. matplotlib (with numpy
+and Pillow, about 40 MB of the process's memory) is imported when the first chart is drawn, not when the bot
+starts: most processes never draw one, and importing this module must stay cheap (tests/test_imports.py).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DPI = 100
 GREEN = "#1F6F43"  # the embeds' green
 # One colour per series of a stacked chart, green first; repeats when there are more series.
 PALETTE = (GREEN, "#3E8ED0", "#F2B33D", "#D43D3D", "#8E5EA2", "#5AB3A8", "#A8A8A8")
+# Held while importing matplotlib: maps are drawn in worker threads, other charts on the event loop, and two
+# threads importing matplotlib's circular modules at once may each be handed the other's half-made module.
+IMPORT_LOCK = threading.Lock()
 
 
 def figure(width: float, height: float) -> Figure:
     """Return a figure (inches) on its own Agg canvas."""
+    with IMPORT_LOCK:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
     drawing = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(drawing)
     return drawing

@@ -1,12 +1,12 @@
-"""The politician map as a PNG, drawn with matplotlib's Agg backend (no display, no pyplot global state)."""
+"""The politician map as a PNG, drawn with matplotlib's Agg backend (no display, no pyplot global state).
+
+matplotlib is imported when a map is drawn, not with this module (see bot.charts).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from bot import charts, i18n
 from bot.replies import Renderable, text
@@ -60,6 +60,10 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
     With seats entered, a bar below shows the projected vote against the majority line. The PNG carries the
     model's summary as metadata, so a test can check that the picture shows what the table says.
     """
+    with charts.IMPORT_LOCK:
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
     groups = model.parties
     columns = max(1, len(groups))
     rows = max((len(g.rows) for g in groups), default=0)

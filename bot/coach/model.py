@@ -16,9 +16,6 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-import openai
-from openai import AsyncOpenAI
-
 from bot.coach import prompts
 from bot.coach.brief import BlogPlan, Brief, ModelFeedback
 
@@ -52,6 +49,10 @@ class CoachModel:
     def __init__(self, *, api_key: str, model: str, timeout: float, base_url: str | None = None) -> None:
         self.model = model
         self.timeout = timeout
+        # Imported here, not with the module: the openai package costs about 15 MB of memory, and a bot
+        # with no key never makes a client (tests/test_imports.py).
+        from openai import AsyncOpenAI
+
         # max_retries=0: a retry with backoff would blow the time a member waits; the templates answer instead.
         self._client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
@@ -70,6 +71,8 @@ class CoachModel:
         return answer
 
     async def _ask(self, system: str, user: str) -> dict[str, Any] | None:
+        import openai  # loaded with the client in __init__, so this costs nothing
+
         try:
             # The client's own timeout covers each network phase; this one bounds the whole call.
             response = await asyncio.wait_for(self._client.chat.completions.create(
