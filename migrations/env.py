@@ -33,9 +33,30 @@ def run_migrations_offline() -> None:
 
 
 def _run_sync(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table (copy, drop, rename). With foreign keys enforced, dropping the old table
+        # would cascade (ON DELETE CASCADE) to every row that points at it: a migration of `member` would
+        # delete the members' deliveries. Off for the migration (set on the driver's connection: inside a
+        # transaction SQLite ignores it), and checked afterwards.
+        _pragma(connection, "PRAGMA foreign_keys=OFF")
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = _pragma(connection, "PRAGMA foreign_key_check")
+        _pragma(connection, "PRAGMA foreign_keys=ON")
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+
+
+def _pragma(connection: Connection, statement: str) -> list[tuple[object, ...]]:
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 async def run_migrations_online() -> None:

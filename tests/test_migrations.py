@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from bot import db
 from bot.models import Base
@@ -45,3 +46,59 @@ async def test_every_migration_can_be_reverted_and_applied_again(database_url: s
 
     await db.migrate(database_url)
     assert await _diff(database_url) == []
+
+
+async def test_dms_refused_before_fallbacks_were_deliveries_are_not_mentioned_again(database_url: str):
+    # Their fallbacks were posted (or lost) by the code of their time: after the upgrade none counts as waiting.
+    await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0007")
+    engine = db.create_engine(database_url)
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            workspace = (await connection.execute(text(
+                "INSERT INTO workspace (platform, external_id, name, language, timezone, created_at, updated_at) "
+                "VALUES ('discord', '1', 'Testgruppen', 'sv', 'Europe/Stockholm', :at, :at) RETURNING id"),
+                {"at": at})).scalar_one()
+            for key, status in (("1:member:1", "unreachable"), ("1:member:2", "sent")):
+                await connection.execute(text(
+                    "INSERT INTO delivery (workspace_id, key, nonce, message, status, not_before, attempts, "
+                    "created_at) VALUES (:workspace, :key, 'n', '{}', :status, :at, 1, :at)"),
+                    {"workspace": workspace, "key": key, "status": status, "at": at})
+        await db.migrate(database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text(
+                "SELECT status, sent_at IS NOT NULL, sent_at = not_before FROM delivery ORDER BY key"))).all()
+    finally:
+        await engine.dispose()
+
+    assert [tuple(row) for row in rows] == [("unreachable", True, True), ("sent", False, None)]
+
+
+async def test_a_migration_that_rebuilds_the_members_table_keeps_what_points_at_members(database_url: str):
+    # On SQLite, batch mode copies a table, drops the old one and renames the copy; with foreign keys on, the
+    # drop would cascade to every delivery of every member. 0007's downgrade rebuilds `member`.
+    engine = db.create_engine(database_url)
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            workspace = (await connection.execute(text(
+                "INSERT INTO workspace (platform, external_id, name, language, timezone, created_at, updated_at) "
+                "VALUES ('discord', '1', 'Testgruppen', 'sv', 'Europe/Stockholm', :at, :at) RETURNING id"),
+                {"at": at})).scalar_one()
+            member = (await connection.execute(text(
+                "INSERT INTO member (workspace_id, external_id, display_name, joined_at, dm_reminders, dm_open) "
+                "VALUES (:workspace, '7', 'Anna', :at, true, true) RETURNING id"),
+                {"workspace": workspace, "at": at})).scalar_one()
+            await connection.execute(text(
+                "INSERT INTO delivery (workspace_id, member_id, key, nonce, message, status, not_before, attempts, "
+                "created_at) VALUES (:workspace, :member, 'k', 'n', '{}', 'sent', :at, 1, :at)"),
+                {"workspace": workspace, "member": member, "at": at})
+        await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0006")
+        await db.migrate(database_url)
+        async with engine.connect() as connection:
+            kept = (await connection.execute(text("SELECT count(*) FROM delivery WHERE member_id = :member"),
+                                             {"member": member})).scalar_one()
+    finally:
+        await engine.dispose()
+
+    assert kept == 1
