@@ -112,6 +112,7 @@ class App:
         await self.scheduler.stop()
         if self.coach is not None:
             await self.coach.close()
+        self.dispatcher.close()
         await self.engine.dispose()
 
     @contextlib.asynccontextmanager

@@ -188,7 +188,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("mydata", "export"), service(mydata.export)),
         Command(("mydata", "delete"), service(mydata.delete_request)),
         Command(("setup",), _setup, options=tuple(workspaces.CHANNEL_SETTINGS) + tuple(workspaces.ROLE_SETTINGS)
-                + ("language", "timezone")),
+                + ("language", "timezone", workspaces.PING_HERE)),
         Command(("issue", "create"), service(issues.create), options=ISSUE_OPTIONS),
         Command(("issue", "edit"), service(issues.edit), options=("issue", *ISSUE_OPTIONS)),
         Command(("issue", "close"), service(issues.close), options=("issue", "outcome", "note")),

@@ -151,6 +151,11 @@ class ConsoleNotifier:
         if channel_id:
             self._console.say(text("console.unpinned", channel=channel_id), workspace.language)
 
+    async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
+                        since: datetime) -> bool | None:
+        """Cannot tell: what a console run printed is gone with it."""
+        return None
+
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         role_id = workspaces.role_id(workspace, role)
         if role_id:

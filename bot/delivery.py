@@ -1,20 +1,22 @@
 """Delivery: fan due reminders out into one row per recipient, send each once, and apply effects.
 
 The database is the truth. A reminder becomes delivery rows with unique keys (so a second fan-out adds
-nothing); a row is claimed before it is sent and marked after the platform accepted it; rows left claimed by
-a crash go back to pending at start, and the platform's nonce keeps the retry from doubling a message.
+nothing); a row is claimed before it is sent, marked as being sent when its send starts, and marked after the
+platform accepted it. Rows a crash left claimed go back to pending at start; the few that were being sent are
+looked up with the platform (Notifier.find_sent) before they go again, so that nobody gets a message twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import random
 import secrets
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -23,14 +25,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, ColumnElement, bindparam, cast, delete, func, insert, or_, select, update
 from sqlalchemy import Text as SQLText
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import load_only
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from bot import reminders
 from bot.clock import Clock
-from bot.db import insert_or_ignore
-from bot.models import Delivery, LiveMessage, Member, Reminder, Workspace
+from bot.db import SQLITE_BUSY_TIMEOUT_MS, insert_or_ignore
+from bot.models import UNTOLD, Delivery, LiveMessage, Member, Reminder, Workspace
+from bot.outcomes import CLAIMED, SENDING, OutcomeWrite, sqlite_outcome_writer, write_with_sqlalchemy
+from bot.platforms import mention_limits
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -44,6 +50,7 @@ from bot.replies import (
     Reply,
     Role,
     SendDirect,
+    more_than_shown,
     reply_from_json,
     reply_to_json,
     text,
@@ -52,7 +59,10 @@ from bot.replies import (
 log = logging.getLogger(__name__)
 
 PENDING = "pending"
-SENDING = "sending"
+# CLAIMED: claimed by a dispatch run and waiting for a free slot: never started, so a crash leaves nothing in
+# doubt. SENDING: being sent: the platform may or may not have it. After a crash these (at most the
+# Dispatcher's concurrency) are checked with the platform before they are sent again (Notifier.find_sent).
+# (Defined in bot.outcomes, which writes them.)
 SENT = "sent"
 UNREACHABLE = "unreachable"
 FAILED = "failed"
@@ -68,8 +78,9 @@ MAX_THROTTLE_WAIT = 60.0
 # Deliveries claimed (and loaded) in one statement: the database work of claiming a fan-out to thousands grows
 # by batches, not by messages. (Outcomes are written as they come, several at once: see _send_ids.)
 CLAIM_BATCH = 500
-# How long a write of outcomes waits for the other sends in flight to finish and join it.
-MARK_GATHER = 0.025
+# What a delivery that was being sent when the bot stopped says until it is sent: in doubt whether the platform
+# got it, it is checked with the platform before it goes again.
+INTERRUPTED = "Interrupted: the bot stopped while sending this"
 # The key suffix of a delivery that tells the coordinators a reminder was skipped; these are sent together.
 SKIPPED_SUFFIX = ":skipped"
 LIVE_MARK = ":live:"
@@ -89,6 +100,29 @@ RETRY_CLOSED_DMS_AFTER = timedelta(days=3)
 TEST_DM_ACTION = "delivery.test_dm"
 # Discord shows at most 25 buttons a message.
 MAX_BUTTONS = 25
+# The key mark of a channel message that mentions members whose DMs were refused (a "fallback"): stored before
+# it is sent, one per run of members that fits one message of the platform (bot.platforms.mention_limits).
+FALLBACK_MARK = ":fallback:"
+# The entry that marks a stored message as a fallback: its post must land, so a channel that takes nothing
+# (not set up, gone, closed to the bot) is a refusal, not a message sent.
+FALLBACK_ENTRY = "fallback"
+NOT_POSTED = "NotPosted"
+# A refused DM whose fallback failed as well keeps why, as "FallbackFailed: <the fallback's error>" (for the
+# digest and /report: the member was reached neither way).
+FALLBACK_FAILED = "FallbackFailed"
+# The key prefix of the coordinators' notice that a fallback did not get through (a plain post: if it fails
+# too, nothing more is sent about it).
+UNREACHED_PREFIX = "unreached:"
+# Members named in that notice; the rest are counted.
+UNREACHED_SHOWN = 20
+# Every run looks for refused DMs without a fallback and failed fallbacks the coordinators were not told of:
+# asked with the partial index's own condition, spelled as in the index, so that SQLite uses it.
+UNTOLD_INDEXED = sql_text(UNTOLD)
+
+
+# The member's columns a send reads (the notifiers' and dm_worth_trying's); a claim loads only these.
+SENDING_NEEDS = (Member.id, Member.workspace_id, Member.external_id, Member.display_name, Member.language,
+                 Member.dm_open, Member.dm_closed_at, Member.dm_channel_id)
 
 
 def dm_worth_trying(member: Member, now: datetime) -> bool:
@@ -178,6 +212,12 @@ class Notifier(Protocol):
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         """Give a member one of the workspace's roles."""
 
+    async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
+                        since: datetime) -> bool | None:
+        """Whether the platform already has this message, sent by the bot since `since`: a DM to `member`, or
+        (member None) a post in `channel`. None when it cannot tell. Asked only of a delivery that was being
+        sent when the bot stopped, so that it is not sent twice once the platform forgot its nonce."""
+
 
 @dataclass(frozen=True)
 class QuietHours:
@@ -241,6 +281,9 @@ class _Claimed:
     reply: Reply
     member: Member | None
     workspace: Workspace
+    # It was being sent when the bot stopped (INTERRUPTED): the platform is asked first whether it has it.
+    interrupted: bool = False
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -280,6 +323,9 @@ class Dispatcher:
         deferred_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._engine: AsyncEngine = sessionmaker.kw["bind"]
+        # Outcomes are written for every few sends: on a SQLite file, by a writer of its own (bot.outcomes).
+        self._fast_writer = sqlite_outcome_writer(self._engine, SQLITE_BUSY_TIMEOUT_MS)
         # For units of work that only read: on SQLite they do not wait for (or take) the write lock.
         self._reader = sessionmaker if deferred_sessionmaker is None else deferred_sessionmaker
         self._clock = clock
@@ -293,12 +339,18 @@ class Dispatcher:
         self.on_next_wake: Callable[[datetime | None], None] | None = None
 
     async def resume(self, platforms: Iterable[str] | None = None) -> int:
-        """Put deliveries a crash left claimed back to pending (of these platforms only); call once at start."""
+        """Put deliveries a crash left claimed back to pending (of these platforms only); call once at start.
+
+        Those that were being sent are marked INTERRUPTED: the platform may have them, and their next send
+        asks it first (Discord forgets a nonce after minutes, and Slack has none).
+        """
+        platform = self._platform_filter(platforms)
         async with self._sessionmaker() as session, session.begin():
-            result = await session.execute(update(Delivery).where(Delivery.status == SENDING,
-                                                                  *self._platform_filter(platforms))
-                                           .values(status=PENDING))
-        count = result.rowcount or 0
+            claimed = await session.execute(update(Delivery).where(Delivery.status == CLAIMED, *platform)
+                                            .values(status=PENDING))
+            sending = await session.execute(update(Delivery).where(Delivery.status == SENDING, *platform)
+                                            .values(status=PENDING, last_error=INTERRUPTED))
+        count = (claimed.rowcount or 0) + (sending.rowcount or 0)
         if count:
             log.info("Resuming %d deliveries that were being sent when the bot stopped", count)
         return count
@@ -425,6 +477,10 @@ class Dispatcher:
             message=reply_to_json(Reply(body=line, private=False)), status=PENDING, not_before=now, created_at=now))
 
     async def _send_due(self, now: datetime, report: DispatchReport) -> None:
+        # What a stop (or a failed write) left between a refused DM and its fallback, or between a fallback that
+        # failed and the coordinators' notice, is stored now and goes out with the rest.
+        await self._store_fallbacks(now)
+        await self._note_unreached(now)
         async with self._reader() as session:
             rows = (await session.execute(
                 select(Delivery.id, Delivery.workspace_id, Delivery.key)
@@ -441,6 +497,8 @@ class Dispatcher:
             await self._send_skip_notice(workspace_id, notice_ids, now, report)
         if due:
             await self._send_ids(due, now, report)
+            # A fallback retried here that failed for good is told now, not at the next run.
+            await self._tell_unreached(now, report)
 
     async def send_now(self, delivery_ids: Iterable[int]) -> DispatchReport:
         """Send these deliveries at once, whenever they are due (a reply's effects, right after its answer).
@@ -457,47 +515,46 @@ class Dispatcher:
         return report
 
     async def _send_ids(self, due: list[int], now: datetime, report: DispatchReport) -> None:
-        """Claim, send and mark these deliveries; then reach those whose DMs turned out closed in a channel."""
-        semaphore = asyncio.Semaphore(self.concurrency)
+        """Claim, send and mark these deliveries; then reach those whose DMs turned out closed in a channel.
+
+        One writer does all the writing, and a send starts only once the writer has marked it as in flight:
+        a batch is claimed ahead (CLAIMED), and each write of outcomes also marks the sends that take the freed
+        slots (SENDING) in the same transaction. So at any moment at most `concurrency` deliveries are SENDING,
+        and after a crash exactly those are in doubt (resume() tells them from the ones never started). The
+        writes group themselves: what finishes while one is written goes in the next.
+        """
         unreachable: dict[tuple[int, int | None], list[int]] = defaultdict(list)
         workspaces: dict[int, Workspace] = {}
         messages: dict[str, tuple[dict[str, Any], Reply]] = {}
-        # Outcomes waiting to be written, each with what its send waits on; and the sends holding a slot.
-        waiting: list[tuple[_Outcome, asyncio.Future[None]]] = []
-        marking = asyncio.Lock()
-        active = 0
+        queue: deque[_Claimed] = deque()
+        finished: list[_Outcome] = []
+        wake = asyncio.Event()
+        room = asyncio.Event()  # the claimer may claim the next batch
+        claimed_all = False
+        in_flight = 0  # sends marked SENDING whose outcome is not written yet
+        flying: set[int] = set()  # their ids
+        claiming: asyncio.Future[list[_Claimed]] | None = None  # a claim under way
 
-        async def mark(outcome: _Outcome) -> None:
-            """Write an outcome at once, together with every other that came meanwhile (a group commit)."""
-            loop = asyncio.get_running_loop()
-            written = loop.create_future()
-            waiting.append((outcome, written))
-            async with marking:
-                if not written.done():
-                    # A write costs about as much for one outcome as for eight: wait a moment for the other
-                    # sends in flight to finish, so that they go in the same write.
-                    until = loop.time() + MARK_GATHER
-                    while len(waiting) < active and loop.time() < until:
-                        await asyncio.sleep(MARK_GATHER / 10)
-                    batch = waiting[:]
-                    waiting.clear()
-                    try:
-                        await self._mark([o for o, _ in batch], now)
-                    except Exception:  # noqa: BLE001 - left claimed: resumed at start (a nonce drops a repeat)
-                        log.exception("Could not mark %d sent deliveries", len(batch))
-                    for _, done in batch:
-                        done.set_result(None)
+        async def claimer() -> None:
+            nonlocal claimed_all, claiming
+            try:
+                for start in range(0, len(due), CLAIM_BATCH):
+                    # Claim the next batch while the sends of this one run, not all of them at once: what is
+                    # claimed and not started is held from other processes until they finish or resume() runs.
+                    while len(queue) > CLAIM_BATCH // 2:
+                        room.clear()
+                        await room.wait()
+                    # Shielded: a unit of work cut off halfway may leave its connection holding the write lock.
+                    claiming = asyncio.ensure_future(self._claim(due[start:start + CLAIM_BATCH], workspaces,
+                                                                 messages))
+                    queue.extend(await asyncio.shield(claiming))
+                    claiming = None
+                    wake.set()
+            finally:
+                claimed_all = True
+                wake.set()
 
-        async def send_one(claimed: _Claimed) -> None:
-            nonlocal active
-            async with semaphore:
-                active += 1
-                try:
-                    await send_and_mark(claimed)
-                finally:
-                    active -= 1
-
-        async def send_and_mark(claimed: _Claimed) -> None:
+        async def send(claimed: _Claimed) -> None:
             outcome = await self._send(claimed, now)
             for _ in range(THROTTLED_RETRIES):
                 if outcome.throttled is None:
@@ -516,25 +573,75 @@ class Dispatcher:
                 report.failed += 1
             elif outcome.status == EXPIRED:
                 report.expired += 1
-            # The slot is let go only once the outcome is written: a crash can leave at most the sends in
-            # flight (the concurrency) sent and not marked, not a batch; those a restart sends again, and
-            # only Discord's nonce (remembered for minutes) keeps them from doubling. Shielded: a stop in
-            # the middle must not cut the write short.
-            await asyncio.shield(mark(outcome))
+            finished.append(outcome)
+            wake.set()
+
+        async def writer(group: asyncio.TaskGroup) -> None:
+            nonlocal in_flight
+            while not (claimed_all and not queue and in_flight == 0):
+                await wake.wait()
+                wake.clear()
+                outcomes = finished[:]
+                finished.clear()
+                free = self.concurrency - (in_flight - len(outcomes))
+                starting = [queue.popleft() for _ in range(min(free, len(queue)))]
+                if len(queue) <= CLAIM_BATCH // 2:
+                    room.set()
+                if not outcomes and not starting:
+                    continue
+                try:
+                    # Shielded: a stop in the middle must not cut the write short.
+                    await asyncio.shield(self._mark(outcomes, now, starting=[c.id for c in starting]))
+                except Exception:
+                    # The run stops (the next one tries again): what it holds is let go below.
+                    log.exception("Could not write the outcomes of %d deliveries", len(outcomes))
+                    queue.extendleft(reversed(starting))  # not marked as being sent: never started
+                    raise
+                in_flight += len(starting) - len(outcomes)
+                for outcome in outcomes:
+                    flying.discard(outcome.delivery_id)
+                for claimed in starting:
+                    flying.add(claimed.id)
+                    group.create_task(send(claimed))
 
         # A TaskGroup, not gather: if one send dies (cancellation at shutdown), the others stop too instead of
-        # running on detached while a restart resumes the same rows. Batches are claimed while the sends of the
-        # previous ones run.
-        async with asyncio.TaskGroup() as group:
-            for start in range(0, len(due), CLAIM_BATCH):
-                for claimed in await self._claim(due[start:start + CLAIM_BATCH], workspaces, messages):
-                    group.create_task(send_one(claimed))
-        for (workspace_id, reminder_id), delivery_ids in unreachable.items():
-            await self._mention_unreachable(workspace_id, reminder_id, delivery_ids)
+        # running on detached while a restart resumes the same rows.
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(claimer())
+                group.create_task(writer(group))
+        finally:
+            if claiming is not None:
+                # Stopped during a claim: let it finish, so that what it claimed is given back too.
+                with contextlib.suppress(Exception):
+                    queue.extend(await claiming)
+            if queue or flying:
+                # Stopped early (a failed write, or the bot stopping): the claimed deliveries go back at once
+                # rather than wait for the next start; those that were being sent are in doubt.
+                await asyncio.shield(self._release([c.id for c in queue], sorted(flying)))
+        if unreachable:
+            await self._reach_in_channel([i for ids in unreachable.values() for i in ids], now, report)
+
+    async def _release(self, claimed: list[int], in_doubt: list[int]) -> None:
+        """Give back what a stopped run held: claimed deliveries become pending, those being sent pending and
+        INTERRUPTED (see resume). Best effort: what this cannot write, resume() does at the next start."""
+        delivery = Delivery.__table__
+        try:
+            async with self._engine.begin() as connection:
+                if claimed:
+                    await connection.execute(update(delivery).where(delivery.c.id.in_(claimed),
+                                                                    delivery.c.status == CLAIMED)
+                                             .values(status=PENDING))
+                if in_doubt:
+                    await connection.execute(update(delivery).where(delivery.c.id.in_(in_doubt),
+                                                                    delivery.c.status == SENDING)
+                                             .values(status=PENDING, last_error=INTERRUPTED))
+        except Exception:  # noqa: BLE001 - resume() at the next start puts them back
+            log.exception("Could not give back %d claimed deliveries", len(claimed) + len(in_doubt))
 
     async def _claim(self, ids: list[int], workspaces: dict[int, Workspace],
                      messages: dict[str, tuple[dict[str, Any], Reply]]) -> list[_Claimed]:
-        """Claim a batch of deliveries (pending becomes sending) and load them with their members, at once.
+        """Claim a batch of deliveries (pending becomes claimed) and load them with their members, at once.
 
         A fan-out stores the same message for many recipients: each distinct one is decoded once (the text is
         read as it is stored, not decoded by the driver row by row).
@@ -542,74 +649,74 @@ class Dispatcher:
         async with self._sessionmaker() as session, session.begin():
             claimed = list(await session.scalars(
                 update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING)
-                .values(status=SENDING, attempts=Delivery.attempts + 1).returning(Delivery.id)
+                .values(status=CLAIMED).returning(Delivery.id)
                 .execution_options(synchronize_session=False)))
             if not claimed:
                 return []  # another process or run took them
             rows = (await session.execute(
                 select(Delivery.id, Delivery.workspace_id, Delivery.reminder_id, Delivery.channel, Delivery.nonce,
-                       Delivery.attempts, cast(Delivery.message, SQLText), Member)
+                       Delivery.attempts, Delivery.last_error == INTERRUPTED, Delivery.created_at,
+                       cast(Delivery.message, SQLText), Member)
                 .outerjoin(Member, Member.id == Delivery.member_id)
+                # What sending needs of a member, not the whole profile: loading ten datetimes a row, of
+                # thousands, costs more than the rest of the claim.
+                .options(load_only(*SENDING_NEEDS))
                 .where(Delivery.id.in_(claimed)).order_by(Delivery.id))).all()
             for workspace_id in {row[1] for row in rows} - workspaces.keys():
                 workspaces[workspace_id] = await session.get_one(Workspace, workspace_id)
         loaded = []
-        for delivery_id, workspace_id, reminder_id, channel, nonce, attempts, raw, member in rows:
+        for delivery_id, workspace_id, reminder_id, channel, nonce, attempts, interrupted, created_at, raw, member \
+                in rows:
             if raw not in messages:
                 message = json.loads(raw)
                 messages[raw] = (message, reply_from_json(message))
             message, reply = messages[raw]
-            loaded.append(_Claimed(delivery_id, workspace_id, reminder_id, channel, nonce, attempts, message, reply,
-                                   member, workspaces[workspace_id]))
+            # The attempt this will be: it is counted when the send starts (_mark's `starting`).
+            loaded.append(_Claimed(delivery_id, workspace_id, reminder_id, channel, nonce, attempts + 1, message,
+                                   reply, member, workspaces[workspace_id], bool(interrupted), _aware(created_at)))
         return loaded
 
-    async def _mark(self, outcomes: list[_Outcome], now: datetime) -> None:
-        """Write what became of sent deliveries: one statement per status, one per failure (they carry errors)."""
-        by_status: dict[str, list[int]] = defaultdict(list)
-        # An effect (no reminder behind it) that went out has done its work: nothing repeats it (its key is
-        # unique to its command), and a post that names a member is not kept beside the channel's copy.
-        done_effects: list[int] = []
-        async with self._sessionmaker() as session, session.begin():
-            for outcome in outcomes:
-                if outcome.error is None and outcome.status == SENT and outcome.reminder_id is None:
-                    done_effects.append(outcome.delivery_id)
-                    continue
-                if outcome.error is None:
-                    by_status[outcome.status].append(outcome.delivery_id)
-                    continue
-                values: dict[str, Any] = {"status": outcome.status, "last_error": outcome.error, "sent_at": None}
-                if outcome.status == PENDING and outcome.retry_at is not None:
-                    values["not_before"] = outcome.retry_at
-                if outcome.throttled is not None:
-                    values["attempts"] = Delivery.attempts - 1  # the platform's pace, not the message's fault
-                await session.execute(
-                    update(Delivery).where(Delivery.id == outcome.delivery_id, Delivery.status == SENDING)
-                    .values(**values))
-            if done_effects:
-                await session.execute(delete(Delivery).where(Delivery.id.in_(done_effects),
-                                                             Delivery.status == SENDING))
-            for status, delivery_ids in by_status.items():
-                await session.execute(
-                    update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == SENDING)
-                    .values(status=status, last_error=None, sent_at=now if status == SENT else None))
-            closed = sorted({o.member_id for o in outcomes
-                             if o.status == UNREACHABLE and not o.untried and o.member_id is not None})
-            if closed:
-                # (Again) refused: the next try waits RETRY_CLOSED_DMS_AFTER from now.
-                await session.execute(update(Member).where(Member.id.in_(closed)).values(dm_open=False,
-                                                                                      dm_closed_at=now))
-            reopened = sorted({o.member_id for o in outcomes if o.reopened and o.member_id is not None})
-            if reopened:
-                await session.execute(update(Member).where(Member.id.in_(reopened)).values(dm_open=True,
-                                                                                        dm_closed_at=None))
-            for outcome in outcomes:
-                if outcome.role_refused is not None and outcome.member_id is not None:
-                    await _note_role_refused(session, outcome, now)
-            opened = [{"member": o.member_id, "opened": o.dm_channel} for o in outcomes if o.dm_channel is not None]
-            if opened:
-                member = Member.__table__
-                await session.execute(update(member).where(member.c.id == bindparam("member"))
-                                      .values(dm_channel_id=bindparam("opened")), opened)
+    async def _mark(self, outcomes: list[_Outcome], now: datetime, *, starting: Iterable[int] = ()) -> None:
+        """Write what became of sent deliveries, and mark the claimed deliveries in `starting` as being sent (an
+        attempt each), in one transaction."""
+        write = OutcomeWrite(starting=list(starting))
+        for outcome in outcomes:
+            if outcome.error is not None:
+                # A pending outcome waits until retry_at; a throttled try is the platform's pace, not an attempt.
+                retry_at = outcome.retry_at if outcome.status == PENDING else None
+                write.failed.append((outcome.delivery_id, outcome.status, outcome.error, retry_at,
+                                     int(outcome.throttled is not None)))
+            elif outcome.status == SENT and outcome.reminder_id is None:
+                # An effect (no reminder behind it) that went out has done its work: nothing repeats it (its
+                # key is unique to its command), and a post that names a member is not kept beside the
+                # channel's copy.
+                write.deleted.append(outcome.delivery_id)
+            else:
+                write.done.append((outcome.delivery_id, outcome.status, now if outcome.status == SENT else None))
+        # (Again) refused: the next try waits RETRY_CLOSED_DMS_AFTER from now.
+        write.closed = sorted({o.member_id for o in outcomes
+                               if o.status == UNREACHABLE and not o.untried and o.member_id is not None})
+        write.reopened = sorted({o.member_id for o in outcomes if o.reopened and o.member_id is not None})
+        write.opened = [(o.member_id, o.dm_channel) for o in outcomes
+                        if o.dm_channel is not None and o.member_id is not None]
+        refused = [o for o in outcomes if o.role_refused is not None and o.member_id is not None]
+        if not write and not refused:
+            return
+        if self._fast_writer is not None and not refused:
+            await self._fast_writer.write(write, now)
+            return
+        async with self._engine.begin() as connection:
+            await write_with_sqlalchemy(connection, write, now)
+            if refused:
+                # The session joins the connection's transaction (and leaves committing it to the connection).
+                async with AsyncSession(bind=connection) as session:
+                    for outcome in refused:
+                        await _note_role_refused(session, outcome, now)
+
+    def close(self) -> None:
+        """Let go of what the dispatcher holds beside the engine (the outcome writer's connection)."""
+        if self._fast_writer is not None:
+            self._fast_writer.close()
 
     async def _send(self, claimed: _Claimed, now: datetime) -> _Outcome:
         """Send one claimed delivery; the database is not touched here (but for a live message's id)."""
@@ -629,6 +736,8 @@ class Dispatcher:
             elif role is not None:
                 if member is not None:
                     await self.notifier.grant_role(workspace, member, Role(role))
+            elif claimed.interrupted and live is None and await self._already_sent(claimed):
+                log.info("Delivery %s was sent before the bot stopped; not sending it again", delivery_id)
             elif member is not None:
                 # Planners decide who wants DMs; here only reachability counts.
                 if not dm_worth_trying(member, now):
@@ -643,7 +752,13 @@ class Dispatcher:
                 await self._update_live(workspace, Channel(delivery.channel), str(live["key"]),
                                         bool(live["pinned"]), reply, delivery.nonce, now)
             else:
-                await self.notifier.post(workspace, Channel(delivery.channel), reply, nonce=delivery.nonce)
+                posted = await self.notifier.post(workspace, Channel(delivery.channel), reply, nonce=delivery.nonce)
+                if posted is None and delivery.message.get(FALLBACK_ENTRY):
+                    # The members it names are not reached: the coordinators are told (_note_unreached). Not
+                    # tried again: the channel takes a fix by them, not time.
+                    return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id, None, FAILED,
+                                    f"{NOT_POSTED}: the {delivery.channel} channel is not set up, gone, or closed"
+                                    " to the bot")
         except RecipientUnreachable:
             status = UNREACHABLE
         except RoleNotGranted as exc:
@@ -669,6 +784,23 @@ class Dispatcher:
                             member.id if member is not None else None, status, error, retry_at=retry_at)
         return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
                         member.id if member is not None else None, status, error)
+
+    async def _already_sent(self, claimed: _Claimed) -> bool:
+        """Ask the platform whether a delivery interrupted by a stop went out (see Notifier.find_sent).
+
+        Only the sends in flight when the bot stopped are asked about (at most the concurrency), each costing a
+        request or two: a crash must not make anyone get a message twice, also after Discord forgot the nonce
+        (minutes) and on Slack, which has none. Not knowing means sending it (again).
+        """
+        assert self.notifier is not None and claimed.created_at is not None
+        try:
+            found = await self.notifier.find_sent(claimed.workspace, claimed.member,
+                                                  Channel(claimed.channel or Channel.ANNOUNCEMENTS), claimed.reply,
+                                                  since=claimed.created_at)
+        except Exception:  # noqa: BLE001 - a failed check must not stop the send itself
+            log.exception("Could not check whether delivery %s went out before the stop", claimed.id)
+            return False
+        return bool(found)
 
     async def _update_live(self, workspace: Workspace, channel: Channel, key: str, pinned: bool, reply: Reply,
                            nonce: str, now: datetime) -> None:
@@ -769,33 +901,179 @@ class Dispatcher:
         elif status == FAILED:
             report.failed += len(claimed)
 
-    async def _mention_unreachable(self, workspace_id: int, reminder_id: int | None, delivery_ids: list[int]
-                                   ) -> None:
-        """Reach members whose DMs are closed in a channel: one message per distinct text, mentioning them all.
+    async def _reach_in_channel(self, delivery_ids: list[int], now: datetime, report: DispatchReport) -> None:
+        """Mention the members of these refused DMs in a channel: store the fallbacks and send them now, then tell
+        the coordinators about any that did not get through."""
+        fallbacks = await self._store_fallbacks(now, delivery_ids)
+        if fallbacks:
+            # Channel posts name nobody to DM: this run reaches no further.
+            await self._send_ids(fallbacks, now, report)
+            await self._tell_unreached(now, report)
 
-        A broadcast (the same text to everyone) becomes one message; personal texts (each member's own next
-        step or question) stay apart, so nobody is shown someone else's message as their own.
+    async def _tell_unreached(self, now: datetime, report: DispatchReport) -> None:
+        """Send the coordinators' notices about fallbacks that failed for good (stored first)."""
+        notices = await self._note_unreached(now)
+        if notices:
+            await self._send_ids(notices, now, report)
+
+    async def _store_fallbacks(self, now: datetime, delivery_ids: list[int] | None = None) -> list[int]:
+        """Store the channel messages that mention the members of refused DMs; return their ids.
+
+        For these unreachable DMs, or (None) for every one that no fallback covers yet, of this dispatcher's
+        platforms. A DM is covered once: its sent_at becomes the time its fallback was stored, in the same
+        transaction, so a repeat (or another process) finds nothing left to do. The DMs are marked as their
+        sends end, the fallbacks stored when the run's sends are done (so that everyone a text did not reach is
+        named in as few messages as the platform allows); a stop in between leaves the DMs uncovered, and the
+        next run stores their fallbacks.
         """
-        assert self.notifier is not None
+        uncovered = (Delivery.status == UNREACHABLE, Delivery.sent_at.is_(None), Delivery.member_id.is_not(None))
+        if delivery_ids is None:
+            async with self._reader() as session:
+                delivery_ids = list(await session.scalars(
+                    select(Delivery.id).where(UNTOLD_INDEXED, *uncovered, *self._platform_filter(self.platforms))
+                    .order_by(Delivery.id)))
+        if not delivery_ids:
+            return []
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                rows: list[_Refused] = []
+                for start in range(0, len(delivery_ids), CLAIM_BATCH):
+                    covered = list(await session.scalars(
+                        update(Delivery).where(Delivery.id.in_(delivery_ids[start:start + CLAIM_BATCH]), *uncovered)
+                        .values(sent_at=now).returning(Delivery.id).execution_options(synchronize_session=False)))
+                    if covered:
+                        result = await session.execute(
+                            select(Delivery.id, Delivery.workspace_id, Delivery.reminder_id, Delivery.channel,
+                                   Delivery.key, cast(Delivery.message, SQLText), Member.external_id)
+                            .join(Member, Member.id == Delivery.member_id).where(Delivery.id.in_(covered)))
+                        rows += [(i, w, r, c, k, m, e) for i, w, r, c, k, m, e in result]
+                stored = await _add_fallbacks(session, sorted(rows), now)
+        except Exception:  # the DMs stay uncovered: the next run stores their fallbacks
+            log.exception("Could not store the channel fallbacks of refused DMs")
+            return []
+        return [row.id for row in stored]
+
+    async def _note_unreached(self, now: datetime) -> list[int]:
+        """Tell the coordinators about every fallback that failed for good: whom it did not reach, where and why.
+
+        One post in the coordinators' channel per fallback, stored in the transaction that marks the fallback
+        as told (its sent_at); return their ids. A notice that fails in turn is reported nowhere else: no loop.
+        """
+        # bot.services.failures reads this module's names, so it is imported once both exist.
+        from bot.services import failures
+
+        untold = (Delivery.status == FAILED, Delivery.sent_at.is_(None),
+                  Delivery.key.contains(FALLBACK_MARK, autoescape=True))
         async with self._reader() as session:
-            rows = (await session.execute(
-                select(Delivery, Member).join(Member, Member.id == Delivery.member_id)
-                .where(Delivery.id.in_(delivery_ids)).order_by(Delivery.id))).all()
-            workspace = await session.get_one(Workspace, workspace_id)
-        groups: dict[tuple[str, str], list[tuple[Delivery, Member]]] = defaultdict(list)
-        for delivery, member in rows:
-            if delivery.message.get("quiet"):
-                continue  # not worth a mention in a channel
-            channel = delivery.channel or str(Channel.ANNOUNCEMENTS)
-            groups[(channel, json.dumps(delivery.message, sort_keys=True))].append((delivery, member))
-        for (channel, _), group in groups.items():
-            first_delivery = group[0][0]
-            reply = channel_fallback(reply_from_json(first_delivery.message), tuple(m.external_id for _, m in group))
-            try:
-                await self.notifier.post(workspace, Channel(channel), reply,
-                                         nonce=nonce_for(f"{reminder_id}:fallback:{first_delivery.id}"))
-            except Exception:  # noqa: BLE001 - the DMs are recorded as unreachable either way
-                log.exception("Could not post the channel fallback for reminder %s", reminder_id)
+            failed = list(await session.scalars(
+                select(Delivery.id).where(UNTOLD_INDEXED, *untold, *self._platform_filter(self.platforms))))
+        if not failed:
+            return []
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                told = list(await session.scalars(
+                    update(Delivery).where(Delivery.id.in_(failed), *untold)
+                    .values(sent_at=now).returning(Delivery.id).execution_options(synchronize_session=False)))
+                notices = []
+                for fallback in await session.scalars(select(Delivery).where(Delivery.id.in_(told))
+                                                      .order_by(Delivery.id)):
+                    workspace = await session.get_one(Workspace, fallback.workspace_id)
+                    mentioned = [str(m) for m in fallback.message.get("mentions", ())]
+                    names = dict((await session.execute(
+                        select(Member.external_id, Member.display_name).where(
+                            Member.workspace_id == workspace.id, Member.external_id.in_(mentioned)))).all())
+                    listed: list[Renderable] = [Literal(names[m]) if names.get(m) else Mention("user", m)
+                                                for m in mentioned]
+                    # The DMs it stood in for were stored with it (their sent_at is its created_at).
+                    same_reminder = (Delivery.reminder_id.is_(None) if fallback.reminder_id is None
+                                     else Delivery.reminder_id == fallback.reminder_id)
+                    await session.execute(update(Delivery).where(
+                        Delivery.workspace_id == workspace.id, Delivery.status == UNREACHABLE, same_reminder,
+                        Delivery.channel == fallback.channel, Delivery.sent_at == fallback.created_at,
+                        Delivery.member_id.in_(select(Member.id).where(Member.workspace_id == workspace.id,
+                                                                       Member.external_id.in_(mentioned))))
+                        .values(last_error=f"{FALLBACK_FAILED}: {fallback.last_error}"[:500])
+                        .execution_options(synchronize_session=False))
+                    more = more_than_shown("digest.more", len(listed), UNREACHED_SHOWN)
+                    where, reason = failures.post_failed(workspace, fallback.channel or str(Channel.ANNOUNCEMENTS),
+                                                         fallback.last_error)
+                    names_shown = Join((*listed[:UNREACHED_SHOWN], *([more] if more else [])), ", ")
+                    reply = Reply(title=text("delivery.unreached.title", count=len(mentioned)),
+                                  body=text("delivery.unreached.body", channel=where, reason=reason,
+                                            names=names_shown), private=False)
+                    key = f"{UNREACHED_PREFIX}{fallback.id}"
+                    notice = Delivery(workspace_id=workspace.id, reminder_id=fallback.reminder_id, member_id=None,
+                                      channel=str(Channel.COORDINATORS), key=key, nonce=nonce_for(key),
+                                      message=reply_to_json(reply), status=PENDING, not_before=now, attempts=0,
+                                      created_at=now)
+                    session.add(notice)
+                    notices.append(notice)
+                await session.flush()
+        except Exception:  # the fallbacks stay untold: the next run tells the coordinators
+            log.exception("Could not tell the coordinators about fallbacks that failed")
+            return []
+        if notices:
+            log.warning("%d channel fallbacks failed; the coordinators are told", len(notices))
+        return [notice.id for notice in notices]
+
+
+# A refused DM, as its fallback needs it: id, workspace, reminder, channel, key, message (as stored), and the
+# member's platform id.
+_Refused = tuple[int, int, int | None, str | None, str, str, str]
+
+
+async def _add_fallbacks(session: AsyncSession, rows: Iterable[_Refused], now: datetime) -> list[Delivery]:
+    """Add the fallbacks of these refused DMs to the session, due now.
+
+    One message per distinct text and channel: a broadcast names everyone it did not reach, in runs that fit a
+    message of the platform, each member once; personal texts (each member's own next step or question) stay
+    apart, so nobody is shown someone else's message as their own.
+    """
+    decoded: dict[str, dict[str, Any]] = {}
+    groups: dict[tuple[int, int | None, str, str], dict[str, tuple[int, str]]] = defaultdict(dict)
+    for delivery_id, workspace_id, reminder_id, channel, key, raw, external_id in rows:
+        if raw not in decoded:
+            decoded[raw] = json.loads(raw)
+        message = decoded[raw]
+        if message.get("quiet"):
+            continue  # not worth a mention in a channel
+        shape = json.dumps(message, sort_keys=True)
+        # The member of two DMs of the same text (two commands' effects) is named once.
+        groups[(workspace_id, reminder_id, channel or str(Channel.ANNOUNCEMENTS), shape)].setdefault(
+            external_id, (delivery_id, key))
+    platforms = dict((await session.execute(select(Workspace.id, Workspace.platform).where(
+        Workspace.id.in_({workspace_id for workspace_id, *_ in groups})))).all())
+    added = []
+    for (workspace_id, reminder_id, channel, shape), members in groups.items():
+        message = json.loads(shape)
+        reply = reply_from_json(message)
+        pinged = await _role_pinged(session, reminder_id, channel)
+        covered = list(members.values())
+        start = 0
+        for run in mention_limits(platforms[workspace_id]).split(list(members)):
+            first_id, first_key = covered[start]
+            start += len(run)
+            # Unique: each DM is covered once, by the run that starts with it.
+            key = f"{reminder_id if reminder_id is not None else first_key}{FALLBACK_MARK}{first_id}"
+            fallback = {**reply_to_json(channel_fallback(reply, run, already_pinged=pinged)), FALLBACK_ENTRY: True}
+            if "expires" in message:
+                fallback["expires"] = message["expires"]  # a call to a vote is not posted after it
+            row = Delivery(workspace_id=workspace_id, reminder_id=reminder_id, member_id=None, channel=channel,
+                           key=key, nonce=nonce_for(key), message=fallback, status=PENDING, not_before=now,
+                           attempts=0, created_at=now)
+            session.add(row)
+            added.append(row)
+    await session.flush()
+    return added
+
+
+async def _role_pinged(session: AsyncSession, reminder_id: int | None, channel: str) -> Role | None:
+    """The role that the reminder's own post in `channel` pinged, if that post went out (a countdown stage's)."""
+    if reminder_id is None:
+        return None
+    role = await session.scalar(select(Delivery.message["mention_role"].as_string()).where(
+        Delivery.key == f"{reminder_id}:channel:{channel}", Delivery.status == SENT))
+    return Role(role) if role else None
 
 
 def store_effects(session: AsyncSession, workspace_id: int, effects: Iterable[Effect], now: datetime
@@ -882,13 +1160,19 @@ async def mark_notices(session: AsyncSession, notice_ids: Iterable[int], said: b
         await session.execute(update(Delivery).where(*claimed).values(status=PENDING, not_before=now))
 
 
-def channel_fallback(reply: Reply, mentions: tuple[str, ...]) -> Reply:
+def channel_fallback(reply: Reply, mentions: tuple[str, ...], *, already_pinged: Role | None = None) -> Reply:
     """Turn a DM into a channel message for members whose DMs are closed: mention them, say why and how to allow
-    DMs, with a button that sends the presser a test DM."""
+    DMs, with a button that sends the presser a test DM.
+
+    `already_pinged`: the role a post of the same moment pinged (a countdown stage's post pings the member role).
+    Each member is still named, so that they know the message is theirs, but those who hold that role are not
+    pinged a second time where the platform can leave them out (Discord: allowed_mentions lists only the others;
+    Slack cannot name a member without notifying them, so there they are pinged again).
+    """
     test = Button(text("delivery.button.test_dm"), TEST_DM_ACTION, style=ButtonStyle.SECONDARY)
     return Reply(body=text("delivery.dm_closed_fallback", body=reply.body) if reply.body else None,
                  title=reply.title, fields=reply.fields, buttons=(*reply.buttons, test)[:MAX_BUTTONS],
-                 links=reply.links, private=False, mentions=mentions)
+                 links=reply.links, private=False, mentions=mentions, already_pinged=already_pinged)
 
 
 def _aware(value: datetime) -> datetime:

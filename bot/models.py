@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.db import UTCDateTime
@@ -45,6 +57,9 @@ class Workspace(Base):
     stories_channel_id: Mapped[str | None] = mapped_column(String(64))
     member_role_id: Mapped[str | None] = mapped_column(String(64))
     coordinator_role_id: Mapped[str | None] = mapped_column(String(64))
+    # Slack: a post that pings the member role pings @here instead while no user group is set as that role
+    # (free plans have none). Off until the coordinators turn it on: @here is loud.
+    ping_here: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -119,6 +134,12 @@ class Reminder(Base):
     fired_at: Mapped[datetime | None]
 
 
+# The deliveries a dispatch run still has to act on beyond sending (bot.delivery's statuses): a refused DM
+# whose channel fallback is not stored yet, and a failed one (a fallback whose failure the coordinators are not
+# told of yet is among them).
+UNTOLD = "sent_at IS NULL AND status IN ('unreachable', 'failed')"
+
+
 class Delivery(Base):
     """One message of a reminder to one recipient; sent at most once, resumed after a restart."""
 
@@ -126,6 +147,9 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("key"),
         Index("ix_delivery_status_not_before", "status", "not_before"),
+        # Every dispatch run looks for refused DMs that no channel fallback covers yet, and for fallbacks that
+        # failed without the coordinators being told (bot.delivery): only those rows, and the few failed ones.
+        Index("ix_delivery_untold", "status", sqlite_where=text(UNTOLD), postgresql_where=text(UNTOLD)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +167,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # When it went out. A DM whose member could not be reached: when its channel fallback was stored (None: not
+    # yet). A fallback that failed: when the coordinators' notice about it was stored.
     sent_at: Mapped[datetime | None]
 
 

@@ -1,4 +1,7 @@
-"""Run Discord and Slack in one process over one App: one database, one scheduler, one dispatcher.
+"""The platforms: what one message may carry on each, and Discord and Slack run in one process over one App.
+
+The core splits what it writes for many members (a channel message mentioning everyone whose DMs are closed)
+by the limits of the workspace's platform, read here; each platform's renderer holds the same numbers.
 
 Each adapter starts the App with its own notifier; deliveries go to the notifier of their workspace's
 platform. Two processes (one per platform) against one database work as well: each sends only its own
@@ -11,13 +14,57 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
-from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MentionLimits:
+    """How many members one channel message may mention on a platform, and the room their mentions may take."""
+
+    # User ids one message may ping (None: no limit of its own).
+    users: int | None
+    # Characters the mentions may take together, written as `written` and separated by one space.
+    characters: int | None
+    written: str = "<@{}>"
+
+    def split(self, user_ids: Sequence[str]) -> list[tuple[str, ...]]:
+        """Split user ids, in order, into the fewest runs that each fit one message."""
+        runs: list[tuple[str, ...]] = []
+        current: list[str] = []
+        used = 0
+        for user_id in user_ids:
+            width = len(self.written.format(user_id)) + (1 if current else 0)
+            full = (self.users is not None and len(current) >= self.users) or (
+                self.characters is not None and used + width > self.characters)
+            if current and full:
+                runs.append(tuple(current))
+                current, used, width = [], 0, width - 1
+            current.append(user_id)
+            used += width
+        if current:
+            runs.append(tuple(current))
+        return runs
+
+
+# Discord writes a message's mentions in its content (2,000 characters; see bot/discordbot/render.py, which puts
+# the body in an embed when both do not fit) and takes at most 100 user ids in allowed_mentions.
+DISCORD_MENTIONS = MentionLimits(users=100, characters=2000)
+# Slack writes them in one section block (3,000 characters; bot/slack/render.py) and has no limit on their number.
+SLACK_MENTIONS = MentionLimits(users=None, characters=3000)
+# The console (and a test's platform) prints whatever it is given.
+NO_LIMITS = MentionLimits(users=None, characters=None)
+MENTION_LIMITS = {"discord": DISCORD_MENTIONS, "slack": SLACK_MENTIONS}
+
+
+def mention_limits(platform: str) -> MentionLimits:
+    """Return what one channel message may mention on a platform."""
+    return MENTION_LIMITS.get(platform, NO_LIMITS)
 
 
 @contextlib.contextmanager
@@ -42,6 +89,8 @@ async def run_both(settings: Settings) -> None:
     """Run the Discord bot and the Slack app until a signal, or until either stops; then close both."""
     if settings.discord_token is None:
         raise SettingsError("Setting DISCORD_TOKEN: is required to run on Discord")
+    # Imported here: the App imports the delivery core, which reads this module's limits.
+    from bot.app import App
     from bot.discordbot.bot import JobbBot
     from bot.discordbot.runner import apply_endpoints
     from bot.slack.runner import SlackService

@@ -236,6 +236,9 @@ class Reply:
     replaces_source: bool = False
     # A channel post that pings one of the workspace's roles (e.g. every member before a vote); only that role.
     mention_role: Role | None = None
+    # The role a post of the same moment pinged already (a countdown stage's): those of `mentions` who hold it
+    # are shown but not pinged a second time, where the platform can tell who holds it (Discord).
+    already_pinged: Role | None = None
 
     @classmethod
     def say(cls, key: str, **params: Any) -> Reply:
@@ -295,6 +298,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "private": reply.private,
         "mentions": list(reply.mentions),
         "mention_role": str(reply.mention_role) if reply.mention_role else None,
+        "already_pinged": str(reply.already_pinged) if reply.already_pinged else None,
         "files": [[a.filename, base64.b64encode(a.data).decode("ascii")] for a in reply.files],
     }
 
@@ -313,5 +317,6 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         mentions=tuple(data["mentions"]),
         # Rows stored before roles could be pinged have no such entry.
         mention_role=Role(data["mention_role"]) if data.get("mention_role") else None,
+        already_pinged=Role(data["already_pinged"]) if data.get("already_pinged") else None,
         files=tuple(Attachment(name, base64.b64decode(data64)) for name, data64 in data.get("files", ())),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from bot.delivery import Notifier
 from bot.models import Member, Workspace
@@ -53,3 +54,7 @@ class RoutingNotifier:
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         await self.for_workspace(workspace).grant_role(workspace, member, role)
+
+    async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
+                        since: datetime) -> bool | None:
+        return await self.for_workspace(workspace).find_sent(workspace, member, channel, reply, since=since)

@@ -148,6 +148,15 @@ class RecordingNotifier:
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         self.roles.append((member.external_id, role))
 
+    async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
+                        since: datetime) -> bool | None:
+        """Whether the same text already went to the same place (what was recorded has no times)."""
+        if member is not None:
+            to, language = f"dm:{member.external_id}", language_of(member, workspace)
+        else:
+            to, language = f"channel:{channel}", workspace.language
+        return any(s.text == _text(reply, language) for s in self.to(to))
+
     def _repeat(self, nonce: str | None) -> bool:
         if nonce is not None and any(s.nonce == nonce for s in self.sent):
             self.dropped_repeats += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -29,6 +30,8 @@ CANNOT_DM = 50007
 MAX_DM_CHANNELS = 100_000
 # Discord's limit on a thread's (a forum post's) name.
 MAX_THREAD_NAME = 100
+# How many of the bot's latest messages in a channel find_sent looks through (one request, Discord's maximum).
+FIND_SENT_LOOKBACK = 100
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -44,6 +47,17 @@ def _retry_after(exc: Exception) -> float | None:
 
 
 throttled = throttling(_retry_after)
+
+
+def _renders_as(message: discord.Message, expected: dict[str, object]) -> bool:
+    """Whether a posted message shows what these send arguments (message_kwargs) would: text and embed."""
+    if message.content != (expected.get("content") or ""):
+        return False
+    embed = expected.get("embed")
+    if not isinstance(embed, discord.Embed):
+        return not message.embeds
+    return bool(message.embeds) and (message.embeds[0].title, message.embeds[0].description) == (
+        embed.title, embed.description)
 
 
 class DiscordNotifier:
@@ -106,6 +120,38 @@ class DiscordNotifier:
             self._dm_channels.popitem(last=False)
 
     @throttled
+    async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
+                        since: datetime) -> bool | None:
+        """Whether the bot's messages since `since` in the member's DMs (or the channel) include this one.
+
+        Discord would drop a repeat by its nonce, but only for a few minutes; after a longer stop this looks.
+        A message matches when the bot wrote it and its text and embed are what this reply renders to.
+        """
+        if member is not None:
+            known = self._dm_channels.get(int(member.external_id)) or (
+                int(member.dm_channel_id) if member.dm_channel_id else None)
+            try:
+                _, target = await self._dm_channel(int(member.external_id), known)
+            except RecipientUnreachable:
+                return False
+            expected = message_kwargs(reply, language_of(member, workspace), ephemeral=False)
+        else:
+            channel_id = workspaces.channel_id(workspace, channel)
+            target = self.bot.get_channel(int(channel_id)) if channel_id and channel_id.isdigit() else None
+            if not isinstance(target, discord.abc.Messageable) or isinstance(target, discord.ForumChannel):
+                return None  # not set up, not cached, or a forum (whose posts are threads): cannot tell
+            expected = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
+                                      role_id=workspaces.mention_role_id(workspace, reply))
+        me = self.bot.user.id if self.bot.user is not None else None
+        try:
+            async for message in target.history(limit=FIND_SENT_LOOKBACK, after=since):
+                if message.author.id == me and _renders_as(message, expected):
+                    return True
+        except discord.NotFound:
+            return False  # the channel is gone (Unknown Channel): nothing was sent there
+        return False
+
+    @throttled
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:
         """Post in one of the workspace's channels and return the message id; skip (with a warning, None) when
@@ -126,7 +172,8 @@ class DiscordNotifier:
             log.warning("The %s channel %s of workspace %s cannot take messages", channel, channel_id, workspace.id)
             return None
         kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
-                                role_id=workspaces.mention_role_id(workspace, reply))
+                                role_id=workspaces.mention_role_id(workspace, reply),
+                                unpinged=self._pinged_already(workspace, reply))
         if nonce is not None:
             kwargs["nonce"] = nonce
         message = await target.send(**kwargs)
@@ -136,13 +183,30 @@ class DiscordNotifier:
         """Post in a forum channel as a new post (a thread) named after the reply's title; return its message id."""
         language = normalize_language(workspace.language)
         kwargs = message_kwargs(reply, language, ephemeral=False,
-                                role_id=workspaces.mention_role_id(workspace, reply))
+                                role_id=workspaces.mention_role_id(workspace, reply),
+                                unpinged=self._pinged_already(workspace, reply))
         heading = reply.title if reply.title is not None else reply.body
         name = " ".join(render_text(heading, language, markdown=False).split()) if heading is not None else ""
         # Discord takes no nonce for a new forum post; the post's name is required, 1 to 100 characters.
         created = await forum.create_thread(name=clip(name, MAX_THREAD_NAME) or translate("notifier.forum_post",
                                                                                             language), **kwargs)
         return str(created.message.id)
+
+    def _pinged_already(self, workspace: Workspace, reply: Reply) -> frozenset[str]:
+        """The mentioned members who hold the role a post of the same moment pinged (Reply.already_pinged).
+
+        Discord cannot leave anyone out of a role's ping, but it can show a mention without pinging: these are
+        shown and left out of allowed_mentions. Read from the members the bot has in memory (the members intent);
+        one it does not know is pinged, as a second ping is better than none.
+        """
+        role_id = workspaces.role_id(workspace, reply.already_pinged) if reply.already_pinged is not None else None
+        guild = self.bot.get_guild(int(workspace.external_id)) if workspace.external_id.isdigit() else None
+        if not role_id or not role_id.isdigit() or guild is None or not reply.mentions:
+            return frozenset()
+        role = int(role_id)
+        return frozenset(user_id for user_id in reply.mentions if user_id.isdigit()
+                         and (member := guild.get_member(int(user_id))) is not None
+                         and any(held.id == role for held in member.roles))
 
     @throttled
     async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:

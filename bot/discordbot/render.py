@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import discord
@@ -119,19 +119,23 @@ def allowed_mentions(user_ids: Iterable[str] = (), role_id: str | None = None) -
     return discord.AllowedMentions(everyone=False, roles=roles, users=users, replied_user=False)
 
 
-def message_kwargs(reply: Reply, language: str, *, ephemeral: bool = True, role_id: str | None = None
-                   ) -> dict[str, Any]:
+def message_kwargs(reply: Reply, language: str, *, ephemeral: bool = True, role_id: str | None = None,
+                   unpinged: Collection[str] = ()) -> dict[str, Any]:
     """Render a Reply as the keyword arguments of a send (content, embed, view, files, allowed_mentions).
 
     With ephemeral=True the reply's `private` becomes `ephemeral` (interaction answers); channel and DM sends
     pass ephemeral=False because they cannot take it. `role_id` is the id of the reply's `mention_role` in
-    the workspace, resolved by the caller; without it no role is pinged.
+    the workspace, resolved by the caller; without it no role is pinged. The users in `unpinged` are shown
+    among the mentions but not pinged (a role ping of the same moment reached them already).
     """
     role_id = role_id if reply.mention_role is not None and role_id and role_id.isdigit() else None
+    # The mentions always go in the content (an embed's mentions ping nobody): the core splits a message that
+    # mentions many members so that they fit its 2,000 characters (bot.platforms.DISCORD_MENTIONS).
     prefix = " ".join([*([f"<@&{role_id}>"] if role_id else []), *(f"<@{user_id}>" for user_id in reply.mentions)])
     body = render_text(reply.body, language) if reply.body is not None else ""
     inline = "\n".join(part for part in (prefix, body) if part)
-    kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions(reply.mentions, role_id)}
+    pinged = [user_id for user_id in reply.mentions if user_id not in unpinged]
+    kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions(pinged, role_id)}
     if reply.title is None and not reply.fields and len(inline) <= MAX_CONTENT:
         content, embed = inline, None
     else:

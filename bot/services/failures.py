@@ -4,7 +4,8 @@ A delivery that failed for good (status failed), and a DM that could not go out 
 closed (status unreachable: the member was mentioned in a channel instead, the "fallback"), are listed by kind
 of message, the member or channel concerned and the reason. The reason is read from the stored error and told
 as a catalog text (DMs closed, the bot may not write in a channel, its role stands too low, the platform did
-not answer, ...): raw exception text never reaches a user.
+not answer, ...): raw exception text never reaches a user. When the fallback failed too (the channel message
+that was to name them), each member's DM is listed with why that message did not get through.
 
 A delivery counts in the period of its last try (`not_before`: a failed one keeps the time of the try that
 failed, an unreachable one the time it was due), so a message that failed after its retries counts when it
@@ -40,7 +41,10 @@ CHANNEL_GONE = "channel_gone"
 ROLE = "role"
 MEMBER_GONE = "member_gone"
 UNAVAILABLE = "unavailable"
+NOT_POSTED = "not_posted"
 OTHER = "other"
+# A DM that could not go out, whose fallback failed as well: the member was reached neither way.
+UNMENTIONED = "unmentioned"
 _UNAVAILABLE = re.compile(
     r"^[\w.]+: 5\d\d\b|timeout|timed out|ServerDisconnected|ClientConnector|ClientOSError|ConnectionError|"
     r"ConnectionReset|ServiceUnavailable|internal_error|fatal_error|service_unavailable|request_timeout",
@@ -57,6 +61,8 @@ SKIPPED = "skipped"
 EFFECT_POST = "effect.post"
 EFFECT_DM = "effect.dm"
 ROLE_GRANT = "role"
+# The coordinators' notice that a fallback failed (the fallbacks themselves are listed by their DMs).
+UNREACHED = "unreached"
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ class Failure:
 
     kind: Renderable
     target: Renderable
-    status: str  # FAILED or FALLBACK
+    status: str  # FAILED, UNMENTIONED (neither DM nor fallback got through) or FALLBACK
     channel: Renderable  # where a fallback mentioned the member (and the channel of a post)
     reason: Renderable
     count: int
@@ -97,6 +103,7 @@ def _rows(workspace_id: int, since: datetime, until: datetime) -> Select[Any]:
     """The failed and fallen-back deliveries of a period, one row each, with what classifies them."""
     kind = case((Delivery.key.startswith(f"{delivery.ROLE_REFUSED}:", autoescape=True), literal(ROLE_NOTICE)),
                 (Delivery.key.endswith(delivery.SKIPPED_SUFFIX, autoescape=True), literal(SKIPPED)),
+                (Delivery.key.startswith(delivery.UNREACHED_PREFIX, autoescape=True), literal(UNREACHED)),
                 else_=Reminder.kind)
     return (select(kind.label("kind"), Delivery.message["grant_role"].as_string().label("role"),
                    Delivery.member_id.label("member_id"), Delivery.channel.label("channel"),
@@ -104,7 +111,9 @@ def _rows(workspace_id: int, since: datetime, until: datetime) -> Select[Any]:
                    Delivery.not_before.label("at"), Delivery.id.label("id"))
             .outerjoin(Reminder, Reminder.id == Delivery.reminder_id)
             .where(Delivery.workspace_id == workspace_id, Delivery.status.in_((FAILED, FALLBACK)),
-                   Delivery.not_before >= since, Delivery.not_before < until))
+                   Delivery.not_before >= since, Delivery.not_before < until,
+                   # A failed fallback is told by the DMs it was to stand in for, member by member.
+                   ~Delivery.key.contains(delivery.FALLBACK_MARK, autoescape=True)))
 
 
 def _reason(status: str, error: str | None, *, dm: bool, role: bool) -> str:
@@ -114,6 +123,8 @@ def _reason(status: str, error: str | None, *, dm: bool, role: bool) -> str:
     error = error or ""
     if error.startswith("RoleNotGranted"):
         return ROLE
+    if error.startswith(delivery.NOT_POSTED):
+        return NOT_POSTED
     if _UNAVAILABLE.search(error):
         return UNAVAILABLE
     if _MEMBER_GONE.search(error) and (dm or role):
@@ -130,8 +141,12 @@ def _shape(kind: str | None, role: str | None, member: tuple[str, str] | None, c
     if kind is None:  # an effect of a command
         kind = f"{ROLE_GRANT}.{role}" if role else EFFECT_DM if member is not None else EFFECT_POST
     dm = member is not None and not role
-    return _Shape(kind, member, channel or str(Channel.ANNOUNCEMENTS), status,
-                  _reason(status, error, dm=dm, role=bool(role)))
+    channel = channel or str(Channel.ANNOUNCEMENTS)
+    if status == FALLBACK and error is not None and error.startswith(delivery.FALLBACK_FAILED):
+        # Why the channel message that was to name the member did not get through.
+        post_error = error.removeprefix(delivery.FALLBACK_FAILED).removeprefix(":").strip()
+        return _Shape(kind, member, channel, UNMENTIONED, _reason(FAILED, post_error, dm=False, role=False))
+    return _Shape(kind, member, channel, status, _reason(status, error, dm=dm, role=bool(role)))
 
 
 def _kind_text(kind: str) -> Renderable:
@@ -166,6 +181,8 @@ def _reason_text(shape: _Shape, workspace: Workspace, channel: Renderable) -> Te
         return text("failures.reason.no_access", channel=channel)
     if shape.reason == CHANNEL_GONE:
         return text("failures.reason.channel_gone", channel=_channel_name(shape.channel))
+    if shape.reason == NOT_POSTED:
+        return text("failures.reason.not_posted", channel=channel)
     if shape.reason == UNAVAILABLE:
         return text("failures.reason.unavailable", platform=_platform(workspace))
     return text(f"failures.reason.{shape.reason}")
@@ -176,6 +193,14 @@ def _target(shape: _Shape, channel: Renderable) -> Renderable:
         return channel
     name, external_id = shape.member
     return Literal(name) if name else Mention("user", external_id)
+
+
+def post_failed(workspace: Workspace, channel: str, error: str | None) -> tuple[Renderable, Text]:
+    """Where a channel post went and why it did not get through, as catalog texts (for the coordinators'
+    notice that a fallback failed)."""
+    shape = _shape(UNREACHED, None, None, channel, FAILED, error)
+    where = _channel(workspace, shape.channel)
+    return where, _reason_text(shape, workspace, where)
 
 
 async def summary(session: AsyncSession, workspace: Workspace, since: datetime, until: datetime
@@ -193,7 +218,7 @@ async def summary(session: AsyncSession, workspace: Workspace, since: datetime, 
     for kind, role, member_id, name, external_id, channel, status, error, count in grouped:
         member = (name or "", external_id or "") if member_id is not None else None
         counts[_shape(kind, role, member, channel, status, error)] += count
-    order = sorted(counts.items(), key=lambda item: (item[0].status != FAILED, -item[1], item[0].kind,
+    order = sorted(counts.items(), key=lambda item: (item[0].status == FALLBACK, -item[1], item[0].kind,
                                                      item[0].member or ("", ""), item[0].channel, item[0].reason))
     found = []
     for shape, count in order:
@@ -218,9 +243,17 @@ async def listed(session: AsyncSession, workspace: Workspace, since: datetime, u
         where = _channel_name(shape.channel)
         listed_.append(FailedDelivery(
             at, _kind_text(shape.kind), _target(shape, where),
-            text("failures.status.failed") if status == FAILED else text("failures.status.fallback", channel=where),
+            _status_text(shape.status, where),
             _reason_text(shape, workspace, where)))
     return listed_
+
+
+def _status_text(status: str, channel: Renderable) -> Text:
+    if status == FAILED:
+        return text("failures.status.failed")
+    if status == UNMENTIONED:
+        return text("failures.status.unmentioned", channel=channel)
+    return text("failures.status.fallback", channel=channel)
 
 
 def line(failure: Failure) -> Text:
@@ -229,6 +262,9 @@ def line(failure: Failure) -> Text:
     if failure.status == FAILED:
         return text("failures.line.failed", kind=failure.kind, target=failure.target, reason=failure.reason,
                     times=times)
+    if failure.status == UNMENTIONED:
+        return text("failures.line.unmentioned", kind=failure.kind, target=failure.target, reason=failure.reason,
+                    channel=failure.channel, times=times)
     return text("failures.line.fallback", kind=failure.kind, target=failure.target, reason=failure.reason,
                 channel=failure.channel, times=times)
 

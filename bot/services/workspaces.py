@@ -25,6 +25,10 @@ CHANNEL_SETTINGS = {
 # A channel that is not chosen falls back to another: stories go to the announcements until /setup names one.
 CHANNEL_FALLBACKS = {Channel.STORIES: Channel.ANNOUNCEMENTS}
 ROLE_SETTINGS = {"member_role": "member_role_id", "coordinator_role": "coordinator_role_id"}
+# Slack: ping @here where a post pings the member role and no user group is set as it (free plans have none).
+PING_HERE = "ping_here"
+# The platforms on which PING_HERE does something (and /setup shows it).
+PING_HERE_PLATFORMS = frozenset({"slack"})
 
 
 def channel_id(workspace: Workspace, channel: Channel) -> str | None:
@@ -43,6 +47,12 @@ def role_id(workspace: Workspace, role: Role) -> str | None:
 def mention_role_id(workspace: Workspace, reply: Reply) -> str | None:
     """The platform id of the role a reply pings, if it pings one and /setup chose it."""
     return role_id(workspace, reply.mention_role) if reply.mention_role is not None else None
+
+
+def pings_here(workspace: Workspace, reply: Reply) -> bool:
+    """Whether a reply that pings a role pings the channel (@here) instead: the role has no platform id (on
+    Slack, no user group) and the coordinators turned PING_HERE on. Otherwise such a post pings nobody."""
+    return reply.mention_role is not None and not mention_role_id(workspace, reply) and bool(workspace.ping_here)
 
 
 async def apply_defaults(workspace: Workspace, defaults: Mapping[str, str], now: datetime) -> None:
@@ -104,6 +114,9 @@ def _summary(workspace: Workspace) -> tuple[Field, ...]:
                for name, column in ROLE_SETTINGS.items()]
     fields += [Field(text("setup.field.language"), text(f"language.{workspace.language}"), inline=True),
                Field(text("setup.field.timezone"), text("setup.timezone", zone=workspace.timezone), inline=True)]
+    if workspace.platform in PING_HERE_PLATFORMS:
+        fields.append(Field(text(f"setup.field.{PING_HERE}"),
+                            text("setup.ping_here.on" if workspace.ping_here else "setup.ping_here.off")))
     return tuple(fields)
 
 
@@ -116,8 +129,11 @@ async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | N
     """
     actor.require_coordinator()
     workspace = actor.workspace
-    validation.refuse_unknown_fields(changes, {*CHANNEL_SETTINGS, *ROLE_SETTINGS, "language", "timezone"})
+    validation.refuse_unknown_fields(changes, {*CHANNEL_SETTINGS, *ROLE_SETTINGS, "language", "timezone",
+                                               PING_HERE})
     given = {name: value for name, value in changes.items() if value}
+    ping_here = given.pop(PING_HERE, None)
+    here = validation.yes_no(ping_here, text(f"setup.field.{PING_HERE}")) if ping_here is not None else None
     language = given.get("language")
     if language is not None:
         language = {"svenska": "sv", "swedish": "sv", "engelska": "en", "english": "en"}.get(
@@ -132,13 +148,17 @@ async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | N
             raise UserError("errors.timezone", value=given["timezone"][:60]) from None
     for name, value in given.items():
         setattr(workspace, CHANNEL_SETTINGS.get(name) or ROLE_SETTINGS.get(name) or name, value)
-    if given:
+    changed = sorted(given)
+    if here is not None:
+        workspace.ping_here = here
+        changed = sorted([*changed, PING_HERE])
+    if changed:
         workspace.updated_at = actor.now
-        audit(session, actor, "workspace.setup", changed=sorted(given))
+        audit(session, actor, "workspace.setup", changed=changed)
     # Role grants the platform refused are tried again: a coordinator runs /setup after fixing the cause (the
     # notice about the refusal says so); one refused again is not announced twice.
     await delivery.retry_refused_roles(session, workspace.id, actor.now)
     fields = _summary(workspace)
     if check is not None:
         fields += _check_fields(check(chosen(workspace)))
-    return Reply(title=text("setup.title"), body=text("setup.saved" if given else "setup.current"), fields=fields)
+    return Reply(title=text("setup.title"), body=text("setup.saved" if changed else "setup.current"), fields=fields)

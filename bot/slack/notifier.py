@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -158,6 +159,12 @@ class SlackNotifier:
                 return
             raise
 
+    async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
+                        since: datetime) -> bool | None:
+        """Cannot tell (it would take the history scopes, which the bot does not ask for): an interrupted
+        delivery is sent again. The Dispatcher keeps those to the sends in flight when the bot stopped."""
+        return None
+
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         """Add a member to the user group set as the role (usergroups.users.update); without one, skip it.
 
@@ -185,7 +192,8 @@ class SlackNotifier:
 
     def _message(self, workspace: Workspace, reply: Reply) -> dict[str, Any]:
         return render.message(reply, normalize_language(workspace.language),
-                              role_id=workspaces.mention_role_id(workspace, reply))
+                              role_id=workspaces.mention_role_id(workspace, reply),
+                              here=workspaces.pings_here(workspace, reply))
 
     @staticmethod
     def _channel_or_missing(workspace: Workspace, channel: Channel) -> str:

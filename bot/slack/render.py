@@ -201,15 +201,27 @@ def chunks(value: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
     return parts
 
 
-def mention_prefix(reply: Reply, role_id: str | None = None) -> str:
-    """The mentions a reply makes on purpose: its one role (a user group) and its members."""
-    role = [f"<!subteam^{role_id}>"] if reply.mention_role is not None and role_id else []
+def mention_prefix(reply: Reply, role_id: str | None = None, *, here: bool = False) -> str:
+    """The mentions a reply makes on purpose: its one role (a user group, or with `here` the channel's active
+    members, where there is no group) and its members.
+
+    Each member is written as a mention even when the role's ping reached them (Reply.already_pinged): Slack
+    cannot show a user without notifying them, and the member must see that the message is theirs. The core
+    keeps the mentions within one section block (bot.platforms.SLACK_MENTIONS).
+    """
+    if reply.mention_role is not None and role_id:
+        role = [f"<!subteam^{role_id}>"]
+    elif reply.mention_role is not None and here:
+        role = ["<!here>"]
+    else:
+        role = []
     return " ".join([*role, *(f"<@{user_id}>" for user_id in reply.mentions)])
 
 
-def message(reply: Reply, language: str, *, role_id: str | None = None) -> dict[str, Any]:
-    """Render a Reply as the arguments of chat.postMessage (text for notifications, blocks to show)."""
-    prefix = mention_prefix(reply, role_id)
+def message(reply: Reply, language: str, *, role_id: str | None = None, here: bool = False) -> dict[str, Any]:
+    """Render a Reply as the arguments of chat.postMessage (text for notifications, blocks to show); `here`
+    pings the channel (@here) for a reply that pings a role with no user group (`role_id` None)."""
+    prefix = mention_prefix(reply, role_id, here=here)
     body = mrkdwn(reply.body, language) if reply.body is not None else ""
     inline = "\n".join(part for part in (prefix, body) if part)
     title = plain(reply.title, language) if reply.title is not None else ""

@@ -258,3 +258,23 @@ async def test_a_stored_dm_channel_is_used_without_opening_one_and_a_gone_one_is
 
     assert used == str(dm.id)
     dm.send.assert_awaited_once()
+
+
+async def test_a_fallback_after_a_role_ping_names_everyone_and_pings_only_who_lacks_the_role(
+        notifier_bot: MockBot, guild: MockGuild):
+    member_role = MockRole(name="Medlem")
+    guild.roles.append(member_role)
+    holder, newcomer = MockMember(guild=guild, name="anna", roles=[member_role]), MockMember(guild=guild, name="bo")
+    channel = MockTextChannel(name="annonser")
+    notifier_bot.get_channel.side_effect = lambda channel_id: channel if channel_id == channel.id else None
+    workspace, _ = rows(guild, 1, announcement_channel_id=str(channel.id), member_role_id=str(member_role.id))
+    # Someone the bot does not have in memory is pinged: twice is better than not at all.
+    stranger = "4242"
+    reply = Reply(body=Literal("Tre dagar kvar"), mentions=(str(holder.id), str(newcomer.id), stranger),
+                  private=False, already_pinged=Role.MEMBER)
+
+    await DiscordNotifier(notifier_bot).post(workspace, Channel.ANNOUNCEMENTS, reply)
+
+    kwargs = channel.send.await_args.kwargs
+    assert kwargs["content"].startswith(f"<@{holder.id}> <@{newcomer.id}> <@{stranger}>\n")
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": [], "users": [newcomer.id, int(stranger)]}

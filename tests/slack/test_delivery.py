@@ -174,3 +174,36 @@ async def test_a_post_with_a_chart_uploads_it_into_the_channel_after_the_message
     assert in_channel["filename"] == "veckan.png"
     methods = [c.method for c in slack.fake.calls if c.method != "response_url"]
     assert methods.index("chat.postMessage") < methods.index("files.completeUploadExternal")
+
+
+FREE_PLAN_SETUP = f"setup announcements:<#{ANNOUNCEMENTS}|annonser>"
+
+
+@pytest.mark.parametrize(("typed", "pings"), [("ja", True), ("nej", False)])
+async def test_without_a_user_group_a_role_ping_pings_here_when_the_coordinators_turned_it_on(
+        slack: Slack, typed: str, pings: bool):
+    # A free plan has no user groups: no member role is set, and a stage's post pinged nobody.
+    _, number = await slack.command("UKIM", f"{FREE_PLAN_SETUP} ping_here:{typed}")
+    workspace, _ = await workspace_and_member(slack, "UKIM")
+    assert workspace.ping_here is pings
+    [answer] = slack.fake.responses_to(number)
+    assert ("Nämn @here" in slack_text(answer)) and (("Ja:" if pings else "Nej:") in slack_text(answer))
+
+    await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS,
+                                      Reply(title=Literal("Omröstning"), body=Literal("Nu"), mention_role=Role.MEMBER))
+    await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS, Reply(body=Literal("Utan ping")))
+
+    role_post, plain_post = slack.fake.messages[-2:]
+    assert slack_text(role_post).startswith("<!here>") is pings
+    assert "<!here>" not in slack_text(plain_post)
+
+
+async def test_with_a_user_group_the_group_is_pinged_not_here(slack: Slack):
+    await slack.command("UKIM", f"{SETUP_LINE} nämn_här:ja")
+    workspace, _ = await workspace_and_member(slack, "UKIM")
+
+    await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS,
+                                      Reply(body=Literal("Nu"), mention_role=Role.MEMBER))
+
+    shown = slack_text(slack.fake.messages[-1])
+    assert shown.startswith(f"<!subteam^{MEMBER_GROUP}>") and "<!here>" not in shown
