@@ -679,11 +679,12 @@ class FakeDiscord:
         return web.Response(body=stored.data, headers={"Content-Type": stored.content_type})
 
     async def _handle_api(self, request: web.Request) -> web.Response:
-        if self.latency:
-            await asyncio.sleep(self.latency)
         path = "/" + request.match_info["tail"]
         query = dict(request.query)
         try:
+            # Read before the latency: a request the client sent whole is handled, as Discord does, even if the
+            # client dies before the answer is back (a bot killed with sends in flight). aiohttp refuses to read
+            # the body of a request whose connection closed, which would drop it as if it never left the client.
             body, files = await self._read_body(request)
         except ValueError:
             return self._respond(
@@ -696,6 +697,8 @@ class FakeDiscord:
                 Reply(400, payloads.error(50109, "The request body contains invalid JSON.")),
                 {},
             )
+        if self.latency:
+            await asyncio.sleep(self.latency)
         found = match_route(request.method, path)
         if found is None:
             log.warning("fake discord: unknown route %s %s", request.method, path)
