@@ -7,11 +7,14 @@ with the App's Dispatcher and its DiscordNotifier, the same delivery path a remi
 The script prints what was achieved against the ceiling.
 
     .venv/bin/python bench/fanout_discord.py [--members N] [--rounds R] [--latency S] [--concurrency C]
+        [--rate RPS]
 
 A DM to a member the bot has not written to before takes two requests: POST /users/@me/channels opens
 the DM channel, then POST /channels/{id}/messages sends. Both count against the global limit, so the first
 round's ceiling is 25 messages a second. From the second round on the bot knows the DM channels: one
-request a message, a ceiling of 50. The figures count requests and messages separately.
+request a message, a ceiling of 50. After the rounds the bot is restarted (a new JobbBot and notifier on the
+same database, which knows the DM channels only as the ids stored with the members) and sends one more
+round. The figures count requests and messages separately.
 """
 
 from __future__ import annotations
@@ -95,17 +98,21 @@ class Round:
     """One fan-out as the bot measured it, and what the fake saw meanwhile."""
 
     number: int
+    restarted: bool
     wall: float
     cpu: float
     sent: int
     failed: int
     left_pending: int
+    # The size of discord.py's table of per-route buckets after the round.
+    buckets: int
     seen: dict[str, Any]
 
 
-async def run_bot(fake: dict[str, Any], rounds: int, concurrency: int | None, conn: Connection, data_dir: Path
-                  ) -> tuple[int, list[Round]]:
-    """Log a JobbBot into the fake; time the Dispatcher fanning a reminder out to everyone, `rounds` times."""
+async def run_bot(fake: dict[str, Any], rounds: int, concurrency: int | None, rate: float | None,
+                  conn: Connection, data_dir: Path) -> tuple[int, float, list[Round]]:
+    """Log a JobbBot into the fake; time the Dispatcher fanning a reminder out to everyone, `rounds` times;
+    then restart the bot on the same database and time one more."""
     from sqlalchemy import func, insert, select
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,47 +134,64 @@ async def run_bot(fake: dict[str, Any], rounds: int, concurrency: int | None, co
         return [reminders.Planned(reply, member_id=member_id) for member_id in ids]
 
     # Quiet hours off (start == end): the figures must not depend on the time of day the benchmark runs.
+    extra = {} if rate is None else {"discord_global_rate": rate}
     settings = load_settings(_env_file=None, discord_token="fake-token",
                              discord_guild_ids=str(fake["guild_id"]),
                              discord_api_base=fake["env"]["DISCORD_API_BASE"],
                              discord_gateway_url=fake["env"]["DISCORD_GATEWAY_URL"], data_dir=data_dir,
-                             database_url="", quiet_hours_start=0, quiet_hours_end=0)
+                             database_url="", quiet_hours_start=0, quiet_hours_end=0, **extra)
     apply_endpoints(settings)
-    app = App(settings, SystemClock())
-    if concurrency is not None:
-        app.dispatcher.concurrency = concurrency
-    bot = JobbBot(app)
-    runner = asyncio.create_task(bot.start("fake-token"))
-    results = []
-    try:
-        await asyncio.wait_for(bot.wait_until_ready(), 120)
+
+    async def fan_out(bot: JobbBot, workspace_id: int, number: int, restarted: bool) -> Round:
+        app = bot.app
         now = app.clock.now()
         async with app.sessionmaker() as session, session.begin():
+            await reminders.schedule(session, workspace_id=workspace_id, kind=KIND, key=f"{KIND}:{number}",
+                                     due_at=now, now=now, grace=timedelta(hours=1))
+        conn.send("mark")
+        conn.recv()
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        report = await app.dispatcher.run_due()
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        async with app.sessionmaker() as session:
+            pending = await session.scalar(select(func.count()).select_from(Delivery)
+                                           .where(Delivery.status == PENDING))
+        conn.send("report")
+        return Round(number, restarted, wall, cpu, report.sent, report.failed, pending or 0,
+                     len(bot.http._buckets), conn.recv())
+
+    async def started() -> tuple[JobbBot, asyncio.Task[None]]:
+        app = App(settings, SystemClock())
+        if concurrency is not None:
+            app.dispatcher.concurrency = concurrency
+        bot = JobbBot(app)
+        runner = asyncio.create_task(bot.start("fake-token"))
+        await asyncio.wait_for(bot.wait_until_ready(), 120)
+        return bot, runner
+
+    async def stopped(bot: JobbBot, runner: asyncio.Task[None]) -> None:
+        await bot.close()
+        await asyncio.wait_for(runner, 30)
+
+    results = []
+    bot, runner = await started()
+    try:
+        now = bot.app.clock.now()
+        async with bot.app.sessionmaker() as session, session.begin():
             workspace = await get_or_create_workspace(session, "discord", str(fake["guild_id"]), "Bench", now)
             workspace_id = workspace.id
             await session.execute(insert(Member), [
                 {"workspace_id": workspace_id, "external_id": str(user_id), "display_name": f"m{i:05d}",
                  "joined_at": now} for i, user_id in enumerate(fake["user_ids"])])
         for number in range(1, rounds + 1):
-            now = app.clock.now()
-            async with app.sessionmaker() as session, session.begin():
-                key = f"{KIND}:{number}"
-                await reminders.schedule(session, workspace_id=workspace_id, kind=KIND, key=key, due_at=now,
-                                         now=now, grace=timedelta(hours=1))
-            conn.send("mark")
-            conn.recv()
-            wall0, cpu0 = time.perf_counter(), time.process_time()
-            report = await app.dispatcher.run_due()
-            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-            async with app.sessionmaker() as session:
-                pending = await session.scalar(select(func.count()).select_from(Delivery)
-                                               .where(Delivery.status == PENDING))
-            conn.send("report")
-            results.append(Round(number, wall, cpu, report.sent, report.failed, pending or 0, conn.recv()))
+            results.append(await fan_out(bot, workspace_id, number, restarted=False))
+        # The restart: what the notifier and discord.py remembered is gone; the database keeps the DM channels.
+        await stopped(bot, runner)
+        bot, runner = await started()
+        results.append(await fan_out(bot, workspace_id, rounds + 1, restarted=True))
     finally:
-        await bot.close()
-        await asyncio.wait_for(runner, 30)
-    return app.dispatcher.concurrency, results
+        await stopped(bot, runner)
+    return bot.app.dispatcher.concurrency, settings.discord_global_rate, results
 
 
 def print_round(members: int, result: Round) -> bool:
@@ -176,6 +200,7 @@ def print_round(members: int, result: Round) -> bool:
     messages = seen["accepted_by_route"].get(MESSAGES_ROUTE, 0)
     opens = seen["accepted_by_route"].get(OPEN_DM_ROUTE, 0)
     accepted = sum(seen["accepted_by_route"].values())
+    sent = sum(seen["statuses"].values())
     per_message = accepted / messages if messages else float("nan")
     request_rate, message_rate = accepted / result.wall, messages / result.wall
     message_ceiling = GLOBAL_LIMIT / per_message
@@ -183,7 +208,10 @@ def print_round(members: int, result: Round) -> bool:
     refused = {status: n for status, n in seen["statuses"].items() if status >= 400 and status != 429}
     ok = (exact == members and result.failed == 0 and result.left_pending == 0 and not refused
           and not seen["unknown"] and not seen["internal_errors"])
-    known = "DM channels known from round 1" if result.number > 1 else "every DM channel opened first"
+    if result.restarted:
+        known = "after a restart: only the DM channel ids stored with the members known"
+    else:
+        known = "DM channels known from round 1" if result.number > 1 else "every DM channel opened first"
     print(f"round {result.number}: one reminder to {members} members by DM ({known})")
     print(f"  wall time                 {result.wall:8.2f} s")
     print(f"  requests accepted         {accepted:8d}  ({opens} DM channel opens + {messages} messages"
@@ -192,12 +220,16 @@ def print_round(members: int, result: Round) -> bool:
           f"{GLOBAL_LIMIT}/s global limit")
     print(f"  messages a second         {message_rate:8.1f}  = {message_rate / message_ceiling:6.1%} of the "
           f"{message_ceiling:.1f}/s that {per_message:.2f} requests a message allow")
-    print(f"  429s from the fake        {seen['limited']:8d}  ({seen['limited_global']} global), all ridden "
-          f"out (by discord.py, then the Dispatcher); other refusals: {refused or 'none'}")
+    print(f"  429s from the fake        {seen['limited']:8d}  ({seen['limited_global']} global) = "
+          f"{seen['limited'] / max(sent, 1) * 1000:.1f} per 1,000 requests sent, all ridden out (by discord.py, "
+          f"then the Dispatcher); other refusals: {refused or 'none'}")
+    if result.restarted:
+        print(f"  requests a delivered DM   {sent / max(messages, 1):8.3f}  (every request sent, 429s included)")
     print(f"  members with exactly {result.number} message(s): {exact} of {members}; failed {result.failed}, "
           f"left pending {result.left_pending}")
     per_thousand = result.cpu / max(result.sent, 1) * 1000
     print(f"  bot CPU                   {result.cpu:8.2f} s  = {per_thousand:.2f} s per 1,000 messages")
+    print(f"  discord.py's buckets      {result.buckets:8d}  after the round")
     return ok
 
 
@@ -211,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds each request takes to answer, like Discord's round trip (default 0.05)")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="the Dispatcher's concurrent sends (default: the bot's own setting)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="the bot's pace in requests a second (default: its DISCORD_GLOBAL_RATE setting)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # discord.py logs every 429 it rides out as a warning; the fake counts them instead.
@@ -223,13 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fake = ours.recv()
         with tempfile.TemporaryDirectory() as tmp:
-            concurrency, rounds = asyncio.run(run_bot(fake, args.rounds, args.concurrency, ours, Path(tmp)))
+            concurrency, rate, rounds = asyncio.run(run_bot(fake, args.rounds, args.concurrency, args.rate, ours,
+                                                            Path(tmp)))
     finally:
         ours.send("stop")
         server.join(30)
     print(f"JobbBot -> fake Discord (in another process: the CPU figures are the bot's alone): global "
           f"limit {GLOBAL_LIMIT} requests/s, {args.latency * 1000:.0f} ms a request, Dispatcher concurrency "
-          f"{concurrency}")
+          f"{concurrency}, the bot's pace {rate:g} requests/s")
     # Print every round, also after a bad one.
     verdicts = [print_round(args.members, result) for result in rounds]
     ok = all(verdicts)

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     discord_guild_ids: str = Field(default="", description="Comma-separated guild ids to sync commands to.")
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
+    # Requests a second the bot allows itself against Discord's global limit (50 unless Discord raised it for
+    # the bot; interaction responses excepted): a fan-out is paced below it instead of being refused. The
+    # margin is for requests that arrive bunched (a busy event loop, the network) and for a 429's retry.
+    discord_global_rate: float = Field(default=48.0, gt=0, le=10_000)
 
     # Slack: the bot token (xoxb-) and, for Socket Mode, the app-level token (xapp-); without an app token
     # the Slack app is served over HTTP, which needs the signing secret.

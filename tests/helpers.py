@@ -17,6 +17,7 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 
 from bot.app import App
+from bot.config import load_settings
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.views import FormSessions
 
@@ -229,7 +230,7 @@ class MockInteraction(CustomMockMixin, MagicMock):
 
 def _bot_spec() -> JobbBot:
     """Build a real JobbBot (never started) to spec MockBot on, so instance attributes are in the spec."""
-    return JobbBot(MagicMock(spec=App))
+    return JobbBot(MagicMock(spec=App, settings=load_settings(_env_file=None)))
 
 
 class MockBot(CustomMockMixin, MagicMock):

@@ -17,6 +17,7 @@ from bot import db
 from bot.app import App
 from bot.discordbot.checks import PLATFORM
 from bot.discordbot.notifier import DiscordNotifier
+from bot.discordbot.ratelimits import BoundedHTTPClient, GlobalPacer
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import JobbTree
 from bot.discordbot.views import ActionButton, FormSessions, answer_stale_modal
@@ -40,11 +41,22 @@ class JobbBot(commands.Bot):
 
     app: App
     forms: FormSessions
+    pacer: GlobalPacer
+    http: BoundedHTTPClient
 
     def __init__(self, app: App, *, serve: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("tree_cls", JobbTree)
+        # No message cache: nothing reads cached messages (edits go through partial messages by id), and
+        # without the message intents it stays empty anyway; None keeps a later intent from filling it.
+        kwargs.setdefault("max_messages", None)
+        # Every request that counts against Discord's global limit waits for its turn in one pacer: the
+        # Dispatcher's DMs and posts, the cogs' fetches and role changes alike (interaction responses never).
+        self.pacer = GlobalPacer(app.settings.discord_global_rate)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none(), **kwargs)
+                         allowed_mentions=discord.AllowedMentions.none(), http_trace=self.pacer.trace_config(),
+                         **kwargs)
+        # A fan-out to many DM channels must not grow discord.py's bucket table, which it scans whole.
+        self.http = BoundedHTTPClient.adopt(self.http)
         self.app = app
         self.forms = FormSessions()
         # serve=False (the sync command) loads the commands but starts no scheduler and sends nothing.

@@ -1,8 +1,10 @@
 """The real delivery path under Discord's global rate limit: a JobbBot logged into the fake (in this
-process), its App's Dispatcher and DiscordNotifier, and discord.py's HTTP client riding out the 429s.
+process), its App's Dispatcher and DiscordNotifier, and discord.py's HTTP client.
 
-bench/fanout_discord.py measures the same path at 2,000 members; this test keeps its promises in CI: nothing
-lost, nothing doubled, and a member written to before costs one request, not two.
+bench/fanout_discord.py measures the same path at 2,000 to 20,000 members; these tests keep its promises in
+CI: nothing lost, nothing doubled, a member written to before costs one request, not two; paced below the
+limit, a fan-out gets no 429 while interactions are still answered at once; and the 429s that a pace above
+the limit provokes are ridden out.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bot.app import App
 from bot.config import load_settings
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.notifier import DiscordNotifier
+from bot.discordbot.ratelimits import BoundedHTTPClient
 from bot.models import Delivery, Member, Reminder
 from bot.replies import Reply, text
 from bot.services.context import get_or_create_workspace
@@ -54,6 +57,9 @@ DISCORDS_PACE = RateLimitConfig(global_limit=10, global_window=0.08)
 # Below the Dispatcher's pace: discord.py gives up on a request after five 429s in a row, and the Dispatcher
 # must wait as long as Discord says and try again itself.
 TIGHTER = RateLimitConfig(global_limit=3, global_window=0.1)
+# The bot's pace (DISCORD_GLOBAL_RATE) unless a test names another: above every limit here, so that the tests of
+# the 429 path meet 429s as a bot without a pacer would.
+UNPACED = 10_000.0
 
 
 @pytest_asyncio.fixture
@@ -64,14 +70,22 @@ async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
         yield server
 
 
+@pytest.fixture
+def pace(request: pytest.FixtureRequest) -> float:
+    """The bot's pace in requests a second (UNPACED unless the test names another)."""
+    return getattr(request, "param", UNPACED)
+
+
 @pytest_asyncio.fixture
-async def bot(fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[JobbBot]:
+async def bot(fake: FakeDiscord, pace: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+              ) -> AsyncIterator[JobbBot]:
     """Run JobbBot against the fake in this process, its members known to the database."""
     monkeypatch.setattr(Route, "BASE", fake.api_base)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
     # Quiet hours off (start == end): the test must not depend on the time of day it runs.
     settings = load_settings(_env_file=None, discord_token="fake-token", discord_guild_ids=str(fake.guild_id),
-                             data_dir=tmp_path, database_url="", quiet_hours_start=0, quiet_hours_end=0)
+                             data_dir=tmp_path, database_url="", quiet_hours_start=0, quiet_hours_end=0,
+                             discord_global_rate=pace)
     client = JobbBot(App(settings), guild_ready_timeout=0.1)
     task = asyncio.create_task(client.start("fake-token"))
     try:
@@ -89,16 +103,22 @@ async def bot(fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         await asyncio.wait_for(task, WAIT)
 
 
-async def fan_out(bot: JobbBot, key: str) -> int:
-    """Plan one reminder to everyone, due now, and run the Dispatcher until nothing waits; return how many of
-    its deliveries were sent (none may have failed or be unreachable)."""
+async def plan(bot: JobbBot, key: str) -> Reminder:
+    """Plan one reminder to everyone, due now."""
     app = bot.app
     now = app.clock.now()
     async with app.sessionmaker() as session, session.begin():
         workspace_id = await session.scalar(select(Member.workspace_id).limit(1))
         assert workspace_id is not None
-        reminder = await reminders.schedule(session, workspace_id=workspace_id, kind=KIND, key=key, due_at=now,
-                                            now=now)
+        return await reminders.schedule(session, workspace_id=workspace_id, kind=KIND, key=key, due_at=now,
+                                        now=now)
+
+
+async def fan_out(bot: JobbBot, key: str) -> int:
+    """Plan one reminder to everyone, due now, and run the Dispatcher until nothing waits; return how many of
+    its deliveries were sent (none may have failed or be unreachable)."""
+    app = bot.app
+    reminder = await plan(bot, key)
     await app.dispatcher.run_due()
     # Most go out in the first run; on a loaded machine a few may stay throttled past the Dispatcher's own
     # retries. Those wait (pending, not failed) for as long as Discord said, and the next runs send them: ours
@@ -167,19 +187,17 @@ async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
     assert notifier is not None
     send_direct = notifier.send_direct
 
-    async def dying_send(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def counted_send(*args, **kwargs):  # type: ignore[no-untyped-def]
         nonlocal sends
         sends += 1
-        if sends > 60:
-            raise Killed
         return await send_direct(*args, **kwargs)
 
-    async def dying_mark(outcomes, now):  # type: ignore[no-untyped-def]
-        if sends > 60:
-            raise Killed  # what was being written when the process died is not written
-        await mark(outcomes, now)
+    async def dying_mark(outcomes, now, **kwargs):  # type: ignore[no-untyped-def]
+        if sends >= 60:
+            raise Killed  # the process died while writing: these sends went out, and nothing says so
+        await mark(outcomes, now, **kwargs)
 
-    notifier.send_direct, dispatcher._mark = dying_send, dying_mark  # type: ignore[method-assign]
+    notifier.send_direct, dispatcher._mark = counted_send, dying_mark  # type: ignore[method-assign]
     now = app.clock.now()
     async with app.sessionmaker() as session, session.begin():
         workspace_id = await session.scalar(select(Member.workspace_id).limit(1))
@@ -198,9 +216,76 @@ async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
 
     received = Counter({spec.name: len(fake.dm_messages(spec.name)) for spec in MEMBERS})
     assert min(received.values()) == 1  # nobody lost
-    doubled = sum(count - 1 for count in received.values())
-    assert doubled <= dispatcher.concurrency
+    assert max(received.values()) == 1  # nobody got it twice, though Discord forgot the nonces
+    # Only the sends in flight at the crash were in doubt, and only those were looked up in their DMs.
+    looked_up = [r for r in fake.requests[before:] if (r.method, r.route) == ("GET", "/channels/{channel_id}/messages")]
+    assert 0 < len(looked_up) <= dispatcher.concurrency
     # The DM channels opened before the crash were stored with the members: not opened again.
     reopened = [r for r in fake.requests[before:]
                 if (r.method, r.route, r.status) == ("POST", "/users/@me/channels", 200)]
     assert len(reopened) <= len(MEMBERS) - 60 + dispatcher.concurrency
+
+
+# Paced well below this limit (at most 7 in a window of 80 ms, of 10), which unpaced the bot runs into (above).
+PACED = 70.0
+
+
+@pytest.mark.parametrize(("fake", "pace"), [(DISCORDS_PACE, PACED)], indirect=True, ids=["paced"])
+async def test_a_paced_fan_out_stays_under_the_global_limit_and_leaves_the_bucket_table_bounded(
+        fake: FakeDiscord, bot: JobbBot, monkeypatch: pytest.MonkeyPatch):
+    # A small bound, so that 150 DM channels go past it; the table's size is recorded each time it grows.
+    monkeypatch.setattr(BoundedHTTPClient, "MAX_BUCKETS", 32)
+    monkeypatch.setattr(BoundedHTTPClient, "GRACE", 0.1)
+    sizes: list[int] = []
+    bound = BoundedHTTPClient._try_clear_expired_ratelimits
+
+    def recording(http: BoundedHTTPClient) -> None:
+        sizes.append(len(http._buckets))  # a bucket was just added
+        bound(http)
+
+    monkeypatch.setattr(BoundedHTTPClient, "_try_clear_expired_ratelimits", recording)
+    mark, paced = len(fake.requests), bot.pacer.paced
+
+    assert await fan_out(bot, "paced") == len(MEMBERS)
+
+    assert all(len(fake.dm_messages(spec.name)) == 1 for spec in MEMBERS)
+    # Two requests a member, every one paced, and not one refused.
+    assert len(fake.requests) - mark == 2 * len(MEMBERS) == bot.pacer.paced - paced
+    assert fake.rate_limited == 0
+    # discord.py's table would hold a bucket for every DM channel; this one stays near its bound: the buckets
+    # of the last GRACE (at most 7 at this pace) and of the sends in flight come on top.
+    assert sizes and max(sizes) <= 32 + int(PACED * 0.1) + 2 * bot.app.dispatcher.concurrency < len(MEMBERS)
+
+
+# A pace so slow that whatever queues behind the fan-out's requests waits for seconds.
+CRAWL = 2.0
+
+
+@pytest.mark.parametrize(("fake", "pace"), [(RateLimitConfig(), CRAWL)], indirect=True, ids=["crawl"])
+async def test_interactions_are_answered_at_once_while_a_fan_out_queues_in_the_pacer(fake: FakeDiscord,
+                                                                                     bot: JobbBot):
+    await fake.wait_ready(WAIT, synced=True)
+    await plan(bot, "crawling")
+    sending = asyncio.create_task(bot.app.dispatcher.run_due())
+    try:
+        for _ in range(int(WAIT / 0.01)):
+            if bot.pacer.pacer.waiting >= 4:
+                break
+            await asyncio.sleep(0.01)
+        queued, exempt = bot.pacer.pacer.waiting, bot.pacer.exempt
+        assert queued >= 4
+
+        # Five members open the onboarding form at once. Paced, their answers would queue behind the fan-out's
+        # requests (two seconds or more at this pace), past Discord's 3 seconds, and be refused.
+        burst = await asyncio.gather(*(fake.slash(spec.name, "onboard") for spec in MEMBERS[:5]))
+        for inter in burst:
+            await inter.wait_response(2 * fake.interaction_window)  # a refused answer leaves none
+
+        assert all(inter.modal is not None for inter in burst)
+        assert [r for r in fake.requests if r.route == "/interactions/{interaction_id}/{token}/callback"
+                and r.status >= 400] == []
+        assert bot.pacer.exempt - exempt >= len(burst)
+        assert bot.pacer.pacer.waiting > 0  # the fan-out still waits its turns
+    finally:
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
