@@ -91,6 +91,7 @@ async def seed(url: str, fake: Any, members: list[str], actions_per_member: int)
     from bot.models import Action, Member, Workspace
     from bot.services import issues
     from bot.services.context import Identity
+    from tests.e2e.seeding import set_up_as_setup_does
 
     await db.migrate(url)
     settings = load_settings(_env_file=None, database_url=url, quiet_hours_start=0, quiet_hours_end=0)
@@ -103,11 +104,7 @@ async def seed(url: str, fake: Any, members: list[str], actions_per_member: int)
         async with app.sessionmaker() as session, session.begin():
             workspace = await session.scalar(select(Workspace).where(Workspace.external_id == guild))
             assert workspace is not None
-            workspace.announcement_channel_id = str(fake.channel_id("annonser"))
-            workspace.welcome_channel_id = str(fake.channel_id("välkommen"))
-            workspace.coordinator_channel_id = str(fake.channel_id("koordinatorer"))
-            workspace.member_role_id = str(fake.role_id("Medlem"))
-            workspace.coordinator_role_id = str(fake.role_id("Koordinator"))
+            set_up_as_setup_does(workspace, fake)
             workspace_id = workspace.id
             joined = now - timedelta(days=90)
             rows = [{"workspace_id": workspace_id, "external_id": str(fake.user_id(name)),
