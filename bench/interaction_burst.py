@@ -84,28 +84,14 @@ async def seed(url: str, fake: Any, members: list[str], actions_per_member: int)
     """Migrate; create the workspace as /setup leaves it, N onboarded members with a history, and three issues."""
     from sqlalchemy import insert, select
 
-    from bot import db
-    from bot.app import App
-    from bot.clock import SystemClock
-    from bot.config import load_settings
-    from bot.models import Action, Member, Workspace
+    from bot.models import Action, Member
     from bot.services import issues
-    from bot.services.context import Identity
-    from tests.e2e.seeding import set_up_as_setup_does
+    from tests.e2e.seeding import app_with_workspace
 
-    await db.migrate(url)
-    settings = load_settings(_env_file=None, database_url=url, quiet_hours_start=0, quiet_hours_end=0)
-    app = App(settings, SystemClock())
-    guild = str(fake.guild_id)
-    owner = Identity("discord", guild, str(fake.user_id("owner")), "Owner", "Jobbskaparna", is_admin=True)
+    app, owner, workspace_id = await app_with_workspace(url, fake)
     try:
-        await app.run(owner, issues.list_issues)  # creates the workspace and the owner's member row
         now = app.clock.now()
         async with app.sessionmaker() as session, session.begin():
-            workspace = await session.scalar(select(Workspace).where(Workspace.external_id == guild))
-            assert workspace is not None
-            set_up_as_setup_does(workspace, fake)
-            workspace_id = workspace.id
             joined = now - timedelta(days=90)
             rows = [{"workspace_id": workspace_id, "external_id": str(fake.user_id(name)),
                      "display_name": name.capitalize(), "joined_at": joined, "consented_at": joined,

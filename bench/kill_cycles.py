@@ -71,28 +71,14 @@ async def seed(url: str, fake: Any, names: list[str]) -> int:
     Karlskrona (what onboarding leaves: follows.follow_own_municipality). Return the members' count."""
     from sqlalchemy import insert, select
 
-    from bot import db
-    from bot.app import App
-    from bot.clock import SystemClock
-    from bot.config import load_settings
-    from bot.models import Follow, Member, Workspace
-    from bot.services import follows, issues
-    from bot.services.context import Identity
-    from tests.e2e.seeding import set_up_as_setup_does
+    from bot.models import Follow, Member
+    from bot.services import follows
+    from tests.e2e.seeding import app_with_workspace
 
-    await db.migrate(url)
-    settings = load_settings(_env_file=None, database_url=url, quiet_hours_start=0, quiet_hours_end=0)
-    app = App(settings, SystemClock())
-    guild = str(fake.guild_id)
-    owner = Identity("discord", guild, str(fake.user_id("owner")), "Owner", "Jobbskaparna", is_admin=True)
+    app, _owner, workspace_id = await app_with_workspace(url, fake, announcements=ANNOUNCEMENTS)
     try:
-        await app.run(owner, issues.list_issues)  # creates the workspace and the owner's member row
         now = app.clock.now()
         async with app.sessionmaker() as session, session.begin():
-            workspace = await session.scalar(select(Workspace).where(Workspace.external_id == guild))
-            assert workspace is not None
-            set_up_as_setup_does(workspace, fake, announcements=ANNOUNCEMENTS)
-            workspace_id = workspace.id
             joined = now - timedelta(days=30)
             await session.execute(insert(Member), [
                 {"workspace_id": workspace_id, "external_id": str(fake.user_id(name)), "display_name": name,

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import db
 from bot.models import Base
@@ -34,6 +35,14 @@ async def _tables(url: str) -> set[str]:
         await engine.dispose()
 
 
+async def _insert_workspace(connection: AsyncConnection, at: datetime) -> int:
+    """Insert a workspace with plain SQL (the models may be ahead of the schema under test); return its id."""
+    return (await connection.execute(text(
+        "INSERT INTO workspace (platform, external_id, name, language, timezone, created_at, updated_at) "
+        "VALUES ('discord', '1', 'Testgruppen', 'sv', 'Europe/Stockholm', :at, :at) RETURNING id"),
+        {"at": at})).scalar_one()
+
+
 async def test_the_migrated_schema_matches_the_models(database_url: str):
     assert await _diff(database_url) == []
 
@@ -55,10 +64,7 @@ async def test_dms_refused_before_fallbacks_were_deliveries_are_not_mentioned_ag
     at = datetime(2026, 12, 1, 9, tzinfo=UTC)
     try:
         async with engine.begin() as connection:
-            workspace = (await connection.execute(text(
-                "INSERT INTO workspace (platform, external_id, name, language, timezone, created_at, updated_at) "
-                "VALUES ('discord', '1', 'Testgruppen', 'sv', 'Europe/Stockholm', :at, :at) RETURNING id"),
-                {"at": at})).scalar_one()
+            workspace = await _insert_workspace(connection, at)
             for key, status in (("1:member:1", "unreachable"), ("1:member:2", "sent")):
                 await connection.execute(text(
                     "INSERT INTO delivery (workspace_id, key, nonce, message, status, not_before, attempts, "
@@ -81,10 +87,7 @@ async def test_a_migration_that_rebuilds_the_members_table_keeps_what_points_at_
     at = datetime(2026, 12, 1, 9, tzinfo=UTC)
     try:
         async with engine.begin() as connection:
-            workspace = (await connection.execute(text(
-                "INSERT INTO workspace (platform, external_id, name, language, timezone, created_at, updated_at) "
-                "VALUES ('discord', '1', 'Testgruppen', 'sv', 'Europe/Stockholm', :at, :at) RETURNING id"),
-                {"at": at})).scalar_one()
+            workspace = await _insert_workspace(connection, at)
             member = (await connection.execute(text(
                 "INSERT INTO member (workspace_id, external_id, display_name, joined_at, dm_reminders, dm_open) "
                 "VALUES (:workspace, '7', 'Anna', :at, true, true) RETURNING id"),
