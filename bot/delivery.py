@@ -28,7 +28,7 @@ from sqlalchemy import Text as SQLText
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from bot import reminders
@@ -282,8 +282,8 @@ class _Claimed:
     member: Member | None
     workspace: Workspace
     # It was being sent when the bot stopped (INTERRUPTED): the platform is asked first whether it has it.
-    interrupted: bool = False
-    created_at: datetime | None = None
+    interrupted: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -345,12 +345,8 @@ class Dispatcher:
         asks it first (Discord forgets a nonce after minutes, and Slack has none).
         """
         platform = self._platform_filter(platforms)
-        async with self._sessionmaker() as session, session.begin():
-            claimed = await session.execute(update(Delivery).where(Delivery.status == CLAIMED, *platform)
-                                            .values(status=PENDING))
-            sending = await session.execute(update(Delivery).where(Delivery.status == SENDING, *platform)
-                                            .values(status=PENDING, last_error=INTERRUPTED))
-        count = (claimed.rowcount or 0) + (sending.rowcount or 0)
+        async with self._engine.begin() as connection:
+            count = await _give_back(connection, platform, platform)
         if count:
             log.info("Resuming %d deliveries that were being sent when the bot stopped", count)
         return count
@@ -625,17 +621,9 @@ class Dispatcher:
     async def _release(self, claimed: list[int], in_doubt: list[int]) -> None:
         """Give back what a stopped run held: claimed deliveries become pending, those being sent pending and
         INTERRUPTED (see resume). Best effort: what this cannot write, resume() does at the next start."""
-        delivery = Delivery.__table__
         try:
             async with self._engine.begin() as connection:
-                if claimed:
-                    await connection.execute(update(delivery).where(delivery.c.id.in_(claimed),
-                                                                    delivery.c.status == CLAIMED)
-                                             .values(status=PENDING))
-                if in_doubt:
-                    await connection.execute(update(delivery).where(delivery.c.id.in_(in_doubt),
-                                                                    delivery.c.status == SENDING)
-                                             .values(status=PENDING, last_error=INTERRUPTED))
+                await _give_back(connection, (Delivery.id.in_(claimed),), (Delivery.id.in_(in_doubt),))
         except Exception:  # noqa: BLE001 - resume() at the next start puts them back
             log.exception("Could not give back %d claimed deliveries", len(claimed) + len(in_doubt))
 
@@ -792,7 +780,7 @@ class Dispatcher:
         request or two: a crash must not make anyone get a message twice, also after Discord forgot the nonce
         (minutes) and on Slack, which has none. Not knowing means sending it (again).
         """
-        assert self.notifier is not None and claimed.created_at is not None
+        assert self.notifier is not None
         try:
             found = await self.notifier.find_sent(claimed.workspace, claimed.member,
                                                   Channel(claimed.channel or Channel.ANNOUNCEMENTS), claimed.reply,
@@ -1074,6 +1062,18 @@ async def _role_pinged(session: AsyncSession, reminder_id: int | None, channel: 
     role = await session.scalar(select(Delivery.message["mention_role"].as_string()).where(
         Delivery.key == f"{reminder_id}:channel:{channel}", Delivery.status == SENT))
     return Role(role) if role else None
+
+
+async def _give_back(connection: AsyncConnection, claimed: tuple[ColumnElement[bool], ...],
+                     sending: tuple[ColumnElement[bool], ...]) -> int:
+    """Make claimed deliveries (of these conditions) pending again, and those being sent pending and INTERRUPTED:
+    the platform may have them, so their next send asks it first. Return how many changed."""
+    delivery = Delivery.__table__
+    given_back = await connection.execute(update(delivery).where(delivery.c.status == CLAIMED, *claimed)
+                                          .values(status=PENDING))
+    in_doubt = await connection.execute(update(delivery).where(delivery.c.status == SENDING, *sending)
+                                        .values(status=PENDING, last_error=INTERRUPTED))
+    return (given_back.rowcount or 0) + (in_doubt.rowcount or 0)
 
 
 def store_effects(session: AsyncSession, workspace_id: int, effects: Iterable[Effect], now: datetime

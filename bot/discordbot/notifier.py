@@ -77,7 +77,7 @@ class DiscordNotifier:
         if nonce is not None:
             # discord.py sends enforce_nonce with every nonce: a retry after a crash is dropped, not doubled.
             kwargs["nonce"] = nonce
-        known = self._dm_channels.get(user_id) or (int(member.dm_channel_id) if member.dm_channel_id else None)
+        known = self._known_dm_channel(member)
         channel_id, channel = await self._dm_channel(user_id, known)
         try:
             await self._send_dm(channel, kwargs)
@@ -98,6 +98,11 @@ class DiscordNotifier:
             if exc.code == CANNOT_DM:
                 raise RecipientUnreachable from exc
             raise
+
+    def _known_dm_channel(self, member: Member) -> int | None:
+        """The id of the DM channel with a member: remembered here, or stored with the member; None if neither."""
+        remembered = self._dm_channels.get(int(member.external_id))
+        return remembered or (int(member.dm_channel_id) if member.dm_channel_id else None)
 
     async def _dm_channel(self, user_id: int, known: int | None) -> tuple[int, discord.abc.Messageable]:
         """Return the DM channel with a user and its id: known (remembered here or stored), or opened (one
@@ -128,10 +133,8 @@ class DiscordNotifier:
         A message matches when the bot wrote it and its text and embed are what this reply renders to.
         """
         if member is not None:
-            known = self._dm_channels.get(int(member.external_id)) or (
-                int(member.dm_channel_id) if member.dm_channel_id else None)
             try:
-                _, target = await self._dm_channel(int(member.external_id), known)
+                _, target = await self._dm_channel(int(member.external_id), self._known_dm_channel(member))
             except RecipientUnreachable:
                 return False
             expected = message_kwargs(reply, language_of(member, workspace), ephemeral=False)
