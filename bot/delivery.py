@@ -27,8 +27,8 @@ from sqlalchemy import JSON, ColumnElement, bindparam, cast, delete, func, inser
 from sqlalchemy import Text as SQLText
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import load_only
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import load_only
 from sqlalchemy.types import TypeDecorator
 
 from bot import reminders
