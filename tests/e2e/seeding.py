@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+from sqlalchemy import insert, select
 
 from bot import db
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import load_settings
-from bot.models import Workspace
+from bot.discordbot.bot import JobbBot
+from bot.models import Member, Workspace
 from bot.services import issues
-from bot.services.context import Identity
+from bot.services.context import Identity, get_or_create_workspace
 
-from .fakediscord import FakeDiscord
+from .fakediscord import FakeDiscord, MemberSpec
+
+# How long the bot may take to connect, and to stop.
+READY_TIMEOUT = 30.0
 
 
 async def app_with_workspace(url: str, fake: FakeDiscord, *, announcements: str = "annonser"
@@ -43,3 +57,31 @@ def set_up_as_setup_does(workspace: Workspace, fake: FakeDiscord, *, announcemen
     workspace.coordinator_channel_id = str(fake.channel_id("koordinatorer"))
     workspace.member_role_id = str(fake.role_id("Medlem"))
     workspace.coordinator_role_id = str(fake.role_id("Koordinator"))
+
+
+@contextlib.asynccontextmanager
+async def bot_in_process(fake: FakeDiscord, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                         members: Iterable[MemberSpec], *, set_up: Callable[[Workspace], None] | None = None,
+                         **settings: Any) -> AsyncIterator[JobbBot]:
+    """Run JobbBot against the fake in this process, with the workspace (set up by `set_up`) and `members`
+    known to the database. Quiet hours off: a test must not depend on the time of day it runs."""
+    monkeypatch.setattr(Route, "BASE", fake.api_base)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+    config = load_settings(_env_file=None, discord_token="fake-token", discord_guild_ids=str(fake.guild_id),
+                           data_dir=data_dir, database_url="", quiet_hours_start=0, quiet_hours_end=0, **settings)
+    client = JobbBot(App(config), guild_ready_timeout=0.1)
+    task = asyncio.create_task(client.start("fake-token"))
+    try:
+        await fake.wait_ready(READY_TIMEOUT)
+        now = client.app.clock.now()
+        async with client.app.sessionmaker() as session, session.begin():
+            workspace = await get_or_create_workspace(session, "discord", str(fake.guild_id), "Jobbskaparna", now)
+            if set_up is not None:
+                set_up(workspace)
+            await session.execute(insert(Member), [
+                {"workspace_id": workspace.id, "external_id": str(fake.user_id(spec.name)),
+                 "display_name": spec.name, "joined_at": now} for spec in members])
+        yield client
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, READY_TIMEOUT)

@@ -17,23 +17,18 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import yarl
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders
-from bot.app import App
-from bot.config import load_settings
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.notifier import DiscordNotifier
 from bot.discordbot.ratelimits import BoundedHTTPClient
 from bot.models import Delivery, Member, Reminder
 from bot.replies import Reply, text
-from bot.services.context import get_or_create_workspace
 
 from .fakediscord import FakeDiscord, MemberSpec, RateLimitConfig
+from .seeding import bot_in_process
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.e2e]
 
@@ -80,27 +75,8 @@ def pace(request: pytest.FixtureRequest) -> float:
 async def bot(fake: FakeDiscord, pace: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
               ) -> AsyncIterator[JobbBot]:
     """Run JobbBot against the fake in this process, its members known to the database."""
-    monkeypatch.setattr(Route, "BASE", fake.api_base)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    # Quiet hours off (start == end): the test must not depend on the time of day it runs.
-    settings = load_settings(_env_file=None, discord_token="fake-token", discord_guild_ids=str(fake.guild_id),
-                             data_dir=tmp_path, database_url="", quiet_hours_start=0, quiet_hours_end=0,
-                             discord_global_rate=pace)
-    client = JobbBot(App(settings), guild_ready_timeout=0.1)
-    task = asyncio.create_task(client.start("fake-token"))
-    try:
-        await fake.wait_ready(WAIT)
-        now = client.app.clock.now()
-        async with client.app.sessionmaker() as session, session.begin():
-            workspace = await get_or_create_workspace(session, "discord", str(fake.guild_id), "Jobbskaparna",
-                                                      now)
-            await session.execute(insert(Member), [
-                {"workspace_id": workspace.id, "external_id": str(fake.user_id(spec.name)),
-                 "display_name": spec.name, "joined_at": now} for spec in MEMBERS])
+    async with bot_in_process(fake, tmp_path, monkeypatch, MEMBERS, discord_global_rate=pace) as client:
         yield client
-    finally:
-        await client.close()
-        await asyncio.wait_for(task, WAIT)
 
 
 async def plan(bot: JobbBot, key: str) -> Reminder:

@@ -9,38 +9,31 @@ and those who hold the role the post pinged are not pinged a second time.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import yarl
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, reminders
-from bot.app import App
-from bot.config import load_settings
 from bot.discordbot.bot import JobbBot
-from bot.models import Delivery, Member, Reminder
+from bot.models import Delivery, Member, Reminder, Workspace
 from bot.replies import Channel, Literal, Reply, Role
-from bot.services.context import get_or_create_workspace
 
 from .fakediscord import FakeDiscord, MemberSpec, RateLimitConfig
 from .fakediscord.rules import MAX_ALLOWED_MENTIONS, MAX_CONTENT
+from .seeding import bot_in_process
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.e2e]
 
 KIND = "e2e.stage_with_closed_dms"
 # Every other member holds the member role; nobody's DMs are open.
 MEMBERS = [MemberSpec(f"m{i:03d}", roles=("Medlem",) if i % 2 == 0 else (), dms_open=False) for i in range(250)]
-WAIT = 30.0
 MENTION = re.compile(r"<@(\d+)>")
 
 
@@ -62,30 +55,19 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield server
 
 
+def _set_up(fake: FakeDiscord) -> Callable[[Workspace], None]:
+    def set_up(workspace: Workspace) -> None:
+        workspace.announcement_channel_id = str(fake.channel_id("annonser"))
+        workspace.coordinator_channel_id = str(fake.channel_id("koordinatorer"))
+        workspace.member_role_id = str(fake.role_id("Medlem"))
+    return set_up
+
+
 @pytest_asyncio.fixture
 async def bot(fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[JobbBot]:
     """JobbBot against the fake in this process; the workspace set up, its members known to the database."""
-    monkeypatch.setattr(Route, "BASE", fake.api_base)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    settings = load_settings(_env_file=None, discord_token="fake-token", discord_guild_ids=str(fake.guild_id),
-                             data_dir=tmp_path, database_url="", quiet_hours_start=0, quiet_hours_end=0)
-    client = JobbBot(App(settings), guild_ready_timeout=0.1)
-    task = asyncio.create_task(client.start("fake-token"))
-    try:
-        await fake.wait_ready(WAIT)
-        now = client.app.clock.now()
-        async with client.app.sessionmaker() as session, session.begin():
-            workspace = await get_or_create_workspace(session, "discord", str(fake.guild_id), "Jobbskaparna", now)
-            workspace.announcement_channel_id = str(fake.channel_id("annonser"))
-            workspace.coordinator_channel_id = str(fake.channel_id("koordinatorer"))
-            workspace.member_role_id = str(fake.role_id("Medlem"))
-            await session.execute(insert(Member), [
-                {"workspace_id": workspace.id, "external_id": str(fake.user_id(spec.name)),
-                 "display_name": spec.name, "joined_at": now} for spec in MEMBERS])
+    async with bot_in_process(fake, tmp_path, monkeypatch, MEMBERS, set_up=_set_up(fake)) as client:
         yield client
-    finally:
-        await client.close()
-        await asyncio.wait_for(task, WAIT)
 
 
 async def test_250_closed_dms_are_named_once_each_in_messages_discord_accepts_without_pinging_twice(
