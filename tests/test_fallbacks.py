@@ -69,6 +69,15 @@ async def _schedule(app: App, workspace_id: int, kind: str, key: str = "1") -> i
         return reminder.id
 
 
+async def _closed_dms_due(app: App, notifier: RecordingNotifier, platform: str, ids: list[str], kind: str,
+                          names: list[str] | None = None) -> tuple[int, int]:
+    """A workspace whose members (of these ids) all have closed DMs, and a reminder of `kind` due to them now;
+    return the workspace's and the reminder's ids."""
+    workspace_id = await _workspace(app, platform, ids, names)
+    notifier.closed |= set(ids)
+    return workspace_id, await _schedule(app, workspace_id, kind)
+
+
 def _discord_ids(count: int, digits: int = 18) -> list[str]:
     return [str(10 ** (digits - 1) + number) for number in range(count)]
 
@@ -103,9 +112,7 @@ def test_the_platform_limits_are_the_renderers_own():
 async def test_250_members_with_closed_dms_are_named_once_each_in_messages_discord_takes(
         app: App, clock: FrozenClock, notifier: RecordingNotifier, digits: int, per_message: int):
     ids = _discord_ids(250, digits)
-    workspace_id = await _workspace(app, "discord", ids)
-    notifier.closed |= set(ids)
-    await _schedule(app, workspace_id, BROADCAST)
+    await _closed_dms_due(app, notifier, "discord", ids, BROADCAST)
 
     await app.dispatcher.run_due()
 
@@ -127,9 +134,7 @@ async def test_250_members_with_closed_dms_are_named_once_each_in_messages_disco
 
 async def test_on_slack_the_mentions_of_a_message_fit_one_section(app: App, notifier: RecordingNotifier):
     ids = [f"U{number:010d}" for number in range(250)]
-    workspace_id = await _workspace(app, "slack", ids)
-    notifier.closed |= set(ids)
-    await _schedule(app, workspace_id, BROADCAST)
+    await _closed_dms_due(app, notifier, "slack", ids, BROADCAST)
 
     await app.dispatcher.run_due()
 
@@ -149,9 +154,7 @@ class Killed(BaseException):
 async def test_a_crash_after_the_dms_were_marked_still_names_everyone_after_the_restart(
         app: App, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
     ids = _discord_ids(120)
-    workspace_id = await _workspace(app, "discord", ids)
-    notifier.closed |= set(ids)
-    await _schedule(app, workspace_id, BROADCAST)
+    await _closed_dms_due(app, notifier, "discord", ids, BROADCAST)
     dispatcher = app.dispatcher
 
     async def dies(*args: Any, **kwargs: Any) -> None:
@@ -176,9 +179,7 @@ async def test_a_crash_after_the_dms_were_marked_still_names_everyone_after_the_
 async def test_a_crash_after_the_fallbacks_were_stored_sends_them_after_the_restart(
         app: App, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
     ids = _discord_ids(3)
-    workspace_id = await _workspace(app, "discord", ids)
-    notifier.closed |= set(ids)
-    await _schedule(app, workspace_id, BROADCAST)
+    await _closed_dms_due(app, notifier, "discord", ids, BROADCAST)
     dispatcher = app.dispatcher
     store = dispatcher._store_fallbacks  # the test stands in for the process dying right after it
 
@@ -206,9 +207,7 @@ async def test_a_crash_after_the_fallbacks_were_stored_sends_them_after_the_rest
 async def test_a_stages_fallback_names_members_without_pinging_the_role_again(app: App,
                                                                              notifier: RecordingNotifier):
     ids = _discord_ids(2)
-    workspace_id = await _workspace(app, "discord", ids)
-    notifier.closed |= set(ids)
-    await _schedule(app, workspace_id, STAGE)
+    await _closed_dms_due(app, notifier, "discord", ids, STAGE)
 
     await app.dispatcher.run_due()
 
@@ -224,9 +223,7 @@ async def test_a_stages_fallback_names_members_without_pinging_the_role_again(ap
 async def test_when_the_stages_post_did_not_go_out_the_fallback_pings_everyone_it_names(
         app: App, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
     ids = _discord_ids(2)
-    workspace_id = await _workspace(app, "discord", ids)
-    notifier.closed |= set(ids)
-    await _schedule(app, workspace_id, STAGE)
+    await _closed_dms_due(app, notifier, "discord", ids, STAGE)
     post = notifier.post
 
     async def role_post_fails(workspace: Workspace, channel: Channel, reply: Reply, **kwargs: Any) -> str | None:
@@ -255,9 +252,7 @@ async def _run_until_settled(app: App, clock: FrozenClock) -> None:
 async def test_a_fallback_that_fails_for_good_tells_the_coordinators_whom_it_did_not_reach(
         app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
     ids = _discord_ids(2)
-    workspace_id = await _workspace(app, "discord", ids, names=["Anna", "Cia"])
-    notifier.closed |= set(ids)
-    reminder_id = await _schedule(app, workspace_id, BROADCAST)
+    workspace_id, reminder_id = await _closed_dms_due(app, notifier, "discord", ids, BROADCAST, names=["Anna", "Cia"])
     post = notifier.post
     tries = 0
 
@@ -293,9 +288,7 @@ async def test_a_fallback_that_fails_for_good_tells_the_coordinators_whom_it_did
 async def test_a_fallback_the_channel_does_not_take_is_reported_at_once_and_a_failing_notice_stops_there(
         app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
     ids = _discord_ids(1)
-    workspace_id = await _workspace(app, "discord", ids, names=["Anna"])
-    notifier.closed |= set(ids)
-    await _schedule(app, workspace_id, BROADCAST)
+    await _closed_dms_due(app, notifier, "discord", ids, BROADCAST, names=["Anna"])
     coordinator_tries = 0
 
     async def nowhere(workspace: Workspace, channel: Channel, reply: Reply, **kwargs: Any) -> str | None:
