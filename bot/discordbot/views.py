@@ -76,8 +76,8 @@ class FormSessions:
     ttl: float = FORM_TTL
     max_forms: int = MAX_FORMS
     _forms: OrderedDict[tuple[int, str], FormState] = field(default_factory=OrderedDict)
-    # The custom_ids of modals shown and not yet submitted or expired.
-    open_modals: set[str] = field(default_factory=set)
+    # Modals shown and not yet submitted, by custom_id, with when they expire.
+    open_modals: dict[str, tuple[FormPageModal, float]] = field(default_factory=dict)
 
     def start(self, user_id: int, form: Form, language: str) -> FormState:
         """Begin a form for a user (replacing one they left half-done), prefilled with the form's values."""
@@ -98,10 +98,22 @@ class FormSessions:
         """Forget a submitted form."""
         self._forms.pop((user_id, form_id), None)
 
+    def shown(self, modal: FormPageModal) -> None:
+        """Remember a modal that is being shown, until it is submitted or expires."""
+        self._prune()
+        self.open_modals[modal.custom_id] = (modal, time.monotonic() + MODAL_TIMEOUT)
+
+    def closed(self, modal: FormPageModal) -> None:
+        """Forget a submitted modal, here and in discord.py's store."""
+        self.open_modals.pop(modal.custom_id, None)
+        modal.stop()
+
     def _prune(self) -> None:
         now = time.monotonic()
         for key in [k for k, state in self._forms.items() if state.expires_at <= now]:
             del self._forms[key]
+        for modal, _ in [entry for entry in self.open_modals.values() if entry[1] <= now]:
+            self.closed(modal)
 
 
 class ActionButton(ui.DynamicItem[ui.Button[ui.View]], template=CUSTOM_ID_TEMPLATE):
@@ -139,7 +151,9 @@ class FormPageModal(ui.Modal):
 
     def __init__(self, sessions: FormSessions, state: FormState, page: int) -> None:
         pages = state.pages
-        super().__init__(title=modal_title(state.form, page, len(pages), state.language), timeout=MODAL_TIMEOUT,
+        # No timeout of discord.py's: the modal is registered before it is shown (see show_modal), which
+        # discord.py allows only for a modal without one; FormSessions expires it instead.
+        super().__init__(title=modal_title(state.form, page, len(pages), state.language), timeout=None,
                          custom_id=f"{MODAL_PREFIX}{secrets.token_hex(4)}:{page}")
         self.sessions = sessions
         self.form_id = state.form.form_id
@@ -154,22 +168,33 @@ class FormPageModal(ui.Modal):
         try:
             await submit_page(interaction, self)
         finally:
-            self.sessions.open_modals.discard(self.custom_id)
+            self.sessions.closed(self)
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
         """Answer a failed submit."""
         await handle_interaction_error(interaction, error)
 
-    async def on_timeout(self) -> None:
-        """Forget the modal; a late submit is answered as expired."""
-        self.sessions.open_modals.discard(self.custom_id)
-
 
 def build_modal(sessions: FormSessions, state: FormState, page: int) -> FormPageModal:
-    """Build a form's modal page and remember that it is open."""
-    modal = FormPageModal(sessions, state, page)
-    sessions.open_modals.add(modal.custom_id)
-    return modal
+    """Build a form's modal page."""
+    return FormPageModal(sessions, state, page)
+
+
+async def show_modal(interaction: discord.Interaction[Any], sessions: FormSessions, state: FormState,
+                     page: int) -> None:
+    """Show a form's page as the answer to `interaction`.
+
+    The modal is registered with discord.py before it is shown: discord.py would otherwise store it only once
+    Discord has answered the request that shows it, and a submit that arrives first would be dropped unanswered.
+    """
+    modal = build_modal(sessions, state, page)
+    sessions.shown(modal)
+    interaction.client.add_view(modal)
+    try:
+        await interaction.response.send_modal(modal)
+    except BaseException:
+        sessions.closed(modal)
+        raise
 
 
 async def run_service(interaction: discord.Interaction[Any], call: Any, *args: Any, **kwargs: Any) -> None:
@@ -267,7 +292,7 @@ async def open_form(interaction: discord.Interaction[Any], form: Form, language:
         # Discord opens a modal only as the first answer to an interaction (not after a defer).
         await send_reply(interaction, _page_button_reply("form.open", "form.button.open", form.form_id, 0), language)
         return
-    await interaction.response.send_modal(build_modal(sessions, state, 0))
+    await show_modal(interaction, sessions, state, 0)
 
 
 async def open_form_page(interaction: discord.Interaction[Any], arg: str) -> None:
@@ -277,7 +302,7 @@ async def open_form_page(interaction: discord.Interaction[Any], arg: str) -> Non
     state = sessions.get(interaction.user.id, form_id)
     if state is None or not page.isdigit() or int(page) >= len(state.pages):
         raise UserError("errors.form_expired")
-    await interaction.response.send_modal(build_modal(sessions, state, int(page)))
+    await show_modal(interaction, sessions, state, int(page))
 
 
 async def submit_page(interaction: discord.Interaction[Any], modal: FormPageModal) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,8 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.discordbot.checks import identity_of
-from bot.discordbot.views import FORM_PAGE_ACTION, FormPageModal, answer_stale_modal
+from bot.discordbot import views
+from bot.discordbot.views import FORM_PAGE_ACTION, MODAL_TIMEOUT, FormPageModal, answer_stale_modal
 from bot.errors import UserError
 from bot.models import Member
 from bot.replies import Channel, Role
@@ -174,6 +176,48 @@ async def test_an_open_modal_is_left_to_discord_py(cog: Onboarding, interact: An
     await answer_stale_modal(interaction)
 
     interaction.response.send_message.assert_not_awaited()
+
+
+async def test_a_modal_is_registered_with_discord_py_before_it_is_shown(cog: Onboarding, interact: Any):
+    # A submit can reach the bot before Discord's answer to the request that showed the modal; discord.py
+    # drops a submit of a modal it does not know, so the modal must be known first.
+    opening = interact()
+    steps: list[str] = []
+    opening.client.add_view.side_effect = lambda modal: steps.append(f"registered {modal.custom_id}")
+    opening.response.send_modal.side_effect = lambda modal: steps.append(f"shown {modal.custom_id}")
+
+    await Onboarding.onboard.callback(cog, opening)
+
+    modal = modal_of(opening)
+    assert steps == [f"registered {modal.custom_id}", f"shown {modal.custom_id}"]
+    assert modal.is_persistent()  # what discord.py's add_view asks of it
+    assert modal.custom_id in opening.client.forms.open_modals
+
+
+async def test_a_submitted_modal_is_forgotten(cog: Onboarding, interact: Any):
+    opening = interact()
+    await Onboarding.onboard.callback(cog, opening)
+    modal = modal_of(opening)
+
+    await submit(interact, modal, ANSWERS)
+
+    assert modal.custom_id not in opening.client.forms.open_modals and modal.is_finished()
+
+
+async def test_a_modal_left_open_expires_and_its_late_submit_is_answered_as_expired(
+        cog: Onboarding, interact: Any, monkeypatch: pytest.MonkeyPatch):
+    opening = interact()
+    await Onboarding.onboard.callback(cog, opening)
+    left_open = modal_of(opening)
+    later = time.monotonic() + MODAL_TIMEOUT + 1
+    monkeypatch.setattr(views.time, "monotonic", lambda: later)
+
+    await Onboarding.onboard.callback(cog, interact())  # anything that opens a form looks for expired ones
+    late = interact(type=discord.InteractionType.modal_submit, data={"custom_id": left_open.custom_id})
+    await answer_stale_modal(late)
+
+    assert left_open.is_finished()
+    assert sent(late)["content"] == "Formuläret hann gå ut. Börja om, så öppnar jag det igen."
 
 
 async def test_onboard_refuses_a_member_who_is_already_onboarded(cog: Onboarding, interact: Any):
