@@ -29,7 +29,7 @@ from bot.clock import FrozenClock  # noqa: E402
 from bot.coach import CoachModel  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.i18n import render  # noqa: E402
-from bot.services import coaching, onboarding  # noqa: E402
+from bot.services import ladder, onboarding, writing  # noqa: E402
 from bot.services.context import Identity  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI, free_port  # noqa: E402
 
@@ -43,10 +43,10 @@ ANSWERS = {
     "feedback": {"comments": ["Bra!"], "improved": "Bättre #BlekingeFöretagare"},
 }
 COMMANDS = {
-    "next": (coaching.next_step, {}),
-    "tweet": (coaching.tweet, {"topic": "Parkering"}),
-    "blog": (coaching.blog, {"topic": "Parkering"}),
-    "feedback": (coaching.feedback, {"draft": "Parkeringen vid torget behövs."}),
+    "next": (ladder.next_step, {}),
+    "tweet": (writing.tweet, {"topic": "Parkering"}),
+    "blog": (writing.blog, {"topic": "Parkering"}),
+    "feedback": (writing.feedback, {"draft": "Parkeringen vid torget behövs."}),
 }
 MODES = ("answers", "slow", "http_500", "malformed", "down")
 

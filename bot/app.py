@@ -37,8 +37,8 @@ from bot.scheduling import Scheduler
 from bot.services import context, onboarding, reachability
 
 # Importing the feature modules registers their buttons, forms and reminder planners.
-from bot.services import coaching, mydata, profile, workspaces  # noqa: F401
-from bot.services import asks, countdowns, follows, issues, media, politicians, stances  # noqa: F401
+from bot.services import ladder, mydata, nudges, profile, workspaces  # noqa: F401
+from bot.services import asks, countdowns, follows, issues, media, pledges, politicians, stances  # noqa: F401
 from bot.services import activity, digest, reports, stories  # noqa: F401
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,11 @@ import io
 import json
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
 DPI = 100
 GREEN = "#1F6F43"  # the embeds' green
@@ -72,7 +73,8 @@ def stacked_columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[
     axes.set_title(title)
     axes.set_ylabel(ylabel)
     axes.set_ylim(0, max([*bottoms, 1]) * 1.2)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    # A linear axis's default locator is an AutoLocator (a MaxNLocator); the stubs only say Locator.
+    cast("MaxNLocator", axes.yaxis.get_major_locator()).set_params(integer=True)
     axes.spines[["top", "right"]].set_visible(False)
     if any(any(values) for _, values in series):
         axes.legend(loc="upper left", fontsize=8, frameon=False, ncol=min(3, len(series)))

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from bot import i18n
 from bot.app import App
 from bot.replies import Form, Join, Reply, Text, text
-from bot.services import asks, countdowns, follows, issues, media, politicians, stances
-from bot.services import coaching, context, mydata, onboarding, profile, workspaces
+from bot.services import asks, countdowns, follows, issues, media, pledges, politicians, stances
+from bot.services import context, ladder, mydata, nudges, onboarding, profile, workspaces, writing
 from bot.services import activity, digest, reports, stories
 
 
@@ -32,7 +32,9 @@ class CommandError(Exception):
 class CommandContext(Protocol):
     """What a command needs from the adapter that runs it: the App and who is acting."""
 
-    app: App
+    @property
+    def app(self) -> App:
+        """The application (read only: an adapter may hold it in a frozen dataclass)."""
 
     def identity(self) -> context.Identity:
         """Return the acting user."""
@@ -131,12 +133,12 @@ def _coach(call: Callable[..., Awaitable[Reply]]) -> Runner:
 async def _coach_feedback(ctx: CommandContext, options: dict[str, str]) -> Reply:
     options = dict(options)
     draft = options.pop("text", "")
-    return await ctx.app.run(ctx.identity(), coaching.feedback, ctx.app.coach, draft=draft, **options)
+    return await ctx.app.run(ctx.identity(), writing.feedback, ctx.app.coach, draft=draft, **options)
 
 
 async def _coach_settings(ctx: CommandContext, options: dict[str, str]) -> Reply:
     quiet = (ctx.app.settings.quiet_hours_start, ctx.app.settings.quiet_hours_end)
-    return await ctx.app.run(ctx.identity(), coaching.configure, quiet=quiet, **options)
+    return await ctx.app.run(ctx.identity(), nudges.configure, quiet=quiet, **options)
 
 
 ISSUE_OPTIONS = ("title", "summary", "municipality", "body", "decision", "hashtag", "position", "source", "committee",
@@ -205,7 +207,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("issue", "countdown"), service(countdowns.configure), options=("days", "issue")),
         Command(("issue",), service(issues.list_issues), options=("status", "municipality")),
         Command(("follow",), service(follows.follow), options=("municipality", "topic", "issue")),
-        Command(("pledge",), service(countdowns.pledge), options=("issue", "kind")),
+        Command(("pledge",), service(pledges.pledge), options=("issue", "kind")),
         Command(("unfollow",), service(follows.unfollow), options=("municipality", "topic", "issue")),
         Command(("politician", "add"), service(politicians.add), options=POLITICIAN_OPTIONS),
         Command(("politician", "edit"), service(politicians.edit), options=("politician", *POLITICIAN_OPTIONS)),
@@ -227,19 +229,19 @@ def all_commands() -> tuple[Command, ...]:
                 options=("municipality", "body", "seats", "committee")),
         Command(("council", "show"), service(stances.show_seats), options=("municipality", "body", "committee")),
         Command(("hashtag",), service(issues.hashtags), options=("issue",)),
-        Command(("coach", "next"), _coach(coaching.next_step)),
-        Command(("coach", "tweet"), _coach(coaching.tweet), options=("topic", "issue")),
-        Command(("coach", "blog"), _coach(coaching.blog), options=("topic", "issue")),
+        Command(("coach", "next"), _coach(ladder.next_step)),
+        Command(("coach", "tweet"), _coach(writing.tweet), options=("topic", "issue")),
+        Command(("coach", "blog"), _coach(writing.blog), options=("topic", "issue")),
         Command(("coach", "feedback"), _coach_feedback, options=("text", "issue", "kind")),
-        Command(("coach", "done"), service(coaching.done), options=("step", "link")),
-        Command(("coach", "progress"), service(coaching.progress)),
-        Command(("coach", "pause"), service(coaching.pause)),
-        Command(("coach", "resume"), service(coaching.resume)),
-        Command(("coach", "overview"), service(coaching.overview)),
+        Command(("coach", "done"), service(ladder.done), options=("step", "link")),
+        Command(("coach", "progress"), service(ladder.progress)),
+        Command(("coach", "pause"), service(nudges.pause)),
+        Command(("coach", "resume"), service(nudges.resume)),
+        Command(("coach", "overview"), service(ladder.overview)),
         Command(("coach", "settings"), _coach_settings, options=("hashtag", "day", "hour", "nudges")),
-        Command(("coach", "ladder"), service(coaching.configure_ladder),
+        Command(("coach", "ladder"), service(ladder.configure_ladder),
                 options=("step", "title", "why", "example", "kind", "position", "active", "reset")),
-        Command(("coach",), _coach(coaching.next_step)),
+        Command(("coach",), _coach(ladder.next_step)),
         Command(("story", "share"), _story_share, form=stories.share_form),
         Command(("story", "list"), service(stories.list_stories), options=("featured",)),
         Command(("story", "search"), service(stories.search), options=("query",)),

@@ -431,7 +431,7 @@ class Console:
         return "; ".join(f"{', '.join(labels)} ({', '.join(places)})" if places else ", ".join(labels)
                          for labels, places in list(groups.items())[:MAX_LISTED])
 
-    def _place_text(self, place: str | None) -> Renderable:
+    def _place_text(self, place: str | None) -> Renderable | str:
         if place is None:
             return ""
         if place == DM:

@@ -16,14 +16,28 @@ import json
 import logging
 import random
 import secrets
+import typing
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ColumnElement, bindparam, cast, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    CursorResult,
+    Executable,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import Text as SQLText
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +64,7 @@ from bot.replies import (
     Reply,
     Role,
     SendDirect,
+    Text,
     more_than_shown,
     reply_from_json,
     reply_to_json,
@@ -96,6 +111,9 @@ ROLE_REFUSED = "role-refused"
 # A member whose DMs were refused is tried again at their next personal DM this long after (and at once after
 # they used a command, or pressed "send me a test DM"): people open their DMs, and must not be cut off for good.
 RETRY_CLOSED_DMS_AFTER = timedelta(days=3)
+# A planner's channel post for the members who get no DM mentions at most this many of them (the others see
+# the post all the same): a longer list of pings is noise.
+MAX_MENTIONS = 50
 # The button under a DM's channel fallback: "send me a test DM" (bot/services/reachability.py answers it).
 TEST_DM_ACTION = "delivery.test_dm"
 # Discord shows at most 25 buttons a message.
@@ -134,6 +152,21 @@ def dm_worth_trying_clause(now: datetime) -> ColumnElement[bool]:
     """dm_worth_trying as a condition on Member, for planners that select members in SQL."""
     return or_(Member.dm_open.is_(True), Member.dm_closed_at.is_(None),
                Member.dm_closed_at <= now - RETRY_CLOSED_DMS_AFTER)
+
+
+def wants_dm(member: Member, now: datetime) -> bool:
+    """Whether a planner sends the member a DM: they asked for them, and a DM is worth a try (the others are
+    mentioned in the channel's post instead)."""
+    return member.dm_reminders and dm_worth_trying(member, now)
+
+
+def capped_mentions(members: Sequence[Member], about: str, *args: object) -> tuple[str, ...]:
+    """The members a planner's channel post mentions instead of DMing them, at most MAX_MENTIONS; when some
+    are left out, the log says so and names the post (`about` % `args`, e.g. "Ask round of issue %s", 12)."""
+    if len(members) > MAX_MENTIONS:
+        log.warning(about + ": %d members mentioned, %d left out", *args, MAX_MENTIONS,
+                    len(members) - MAX_MENTIONS)
+    return tuple(m.external_id for m in members[:MAX_MENTIONS])
 
 
 class RecipientUnreachable(Exception):
@@ -245,6 +278,12 @@ def nonce_for(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
 
 
+async def _execute_dml(session: AsyncSession, statement: Executable) -> CursorResult[Any]:
+    """Run an INSERT, UPDATE or DELETE without RETURNING; its result is a CursorResult (it has the rowcount),
+    though Session.execute() is typed to return a plain Result."""
+    return typing.cast(CursorResult[Any], await session.execute(statement))
+
+
 @dataclass
 class DispatchReport:
     """What one dispatch run did, for logs, the console and tests."""
@@ -284,6 +323,13 @@ class _Claimed:
     # It was being sent when the bot stopped (INTERRUPTED): the platform is asked first whether it has it.
     interrupted: bool
     created_at: datetime
+
+    @property
+    def post_channel(self) -> Channel:
+        """The channel a post (a delivery without a member) goes to; such rows are stored with one."""
+        if self.channel is None:
+            raise ValueError(f"delivery {self.id} has neither a member nor a channel")
+        return Channel(self.channel)
 
 
 @dataclass(frozen=True)
@@ -392,7 +438,7 @@ class Dispatcher:
                 .order_by(Reminder.due_at)))
         for reminder_id in due_ids:
             async with self._sessionmaker() as session, session.begin():
-                claimed = await session.execute(
+                claimed = await _execute_dml(session,
                     update(Reminder).where(Reminder.id == reminder_id, Reminder.status == reminders.PENDING)
                     .values(status=reminders.FANNED_OUT, fired_at=now))
                 if not claimed.rowcount:
@@ -737,10 +783,11 @@ class Dispatcher:
                                     dm_channel=used if used != member.dm_channel_id else None,
                                     reopened=not member.dm_open)
             elif live is not None:
-                await self._update_live(workspace, Channel(delivery.channel), str(live["key"]),
+                await self._update_live(workspace, delivery.post_channel, str(live["key"]),
                                         bool(live["pinned"]), reply, delivery.nonce, now)
             else:
-                posted = await self.notifier.post(workspace, Channel(delivery.channel), reply, nonce=delivery.nonce)
+                posted = await self.notifier.post(workspace, delivery.post_channel, reply,
+                                                  nonce=delivery.nonce)
                 if posted is None and delivery.message.get(FALLBACK_ENTRY):
                     # The members it names are not reached: the coordinators are told (_note_unreached). Not
                     # tried again: the channel takes a fix by them, not time.
@@ -750,6 +797,7 @@ class Dispatcher:
         except RecipientUnreachable:
             status = UNREACHABLE
         except RoleNotGranted as exc:
+            assert role is not None  # only grant_role raises it
             log.warning("Delivery %s: the platform refused the %s role (%s)", delivery_id, role, exc)
             return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
                             member.id if member is not None else None, FAILED, f"RoleNotGranted: {exc}"[:500],
@@ -834,7 +882,7 @@ class Dispatcher:
         for _ in range(2):
             try:
                 async with self._sessionmaker() as session, session.begin():
-                    updated = await session.execute(
+                    updated = await _execute_dml(session,
                         update(LiveMessage).where(LiveMessage.workspace_id == workspace_id, LiveMessage.key == key)
                         .values(**values))
                     if not updated.rowcount:
@@ -851,7 +899,7 @@ class Dispatcher:
         claimed: list[int] = []
         for delivery_id in delivery_ids:
             async with self._sessionmaker() as session, session.begin():
-                result = await session.execute(
+                result = await _execute_dml(session,
                     update(Delivery).where(Delivery.id == delivery_id, Delivery.status == PENDING)
                     .values(status=SENDING, attempts=Delivery.attempts + 1))
             if result.rowcount:
@@ -985,7 +1033,8 @@ class Dispatcher:
                     more = more_than_shown("digest.more", len(listed), UNREACHED_SHOWN)
                     where, reason = failures.post_failed(workspace, fallback.channel or str(Channel.ANNOUNCEMENTS),
                                                          fallback.last_error)
-                    names_shown = Join((*listed[:UNREACHED_SHOWN], *([more] if more else [])), ", ")
+                    shown = [*listed[:UNREACHED_SHOWN], *([more] if isinstance(more, Text) else [])]
+                    names_shown = Join(tuple(shown), ", ")
                     reply = Reply(title=text("delivery.unreached.title", count=len(mentioned)),
                                   body=text("delivery.unreached.body", channel=where, reason=reason,
                                             names=names_shown), private=False)
@@ -1131,7 +1180,7 @@ async def _note_role_refused(session: AsyncSession, outcome: _Outcome, now: date
 
 async def retry_refused_roles(session: AsyncSession, workspace_id: int, now: datetime) -> int:
     """Try again every role grant the platform refused in a workspace (after a coordinator fixed the cause)."""
-    result = await session.execute(
+    result = await _execute_dml(session,
         update(Delivery).where(Delivery.workspace_id == workspace_id, Delivery.status == FAILED,
                                Delivery.last_error.startswith("RoleNotGranted"))
         .values(status=PENDING, attempts=0, not_before=now, last_error=None))

@@ -12,6 +12,8 @@ from bot import charts, i18n
 from bot.replies import Renderable, text
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+
     from bot.services.stances import MapModel
 
 STANCE_COLOURS = {"for": "#2e9e44", "against": "#d43d3d", "undecided": "#f2b33d", "unknown": "#a8a8a8"}
@@ -99,6 +101,7 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
             grid.text(x + 0.2, -y, name, fontsize=8, va="center", fontweight="bold" if row.priority else "normal")
 
     if model.has_seats and model.seats_total:
+        assert model.majority is not None  # set whenever there are seats
         bar = figure.add_axes((0.08, 0.55 / total_height, 0.84, (bar_height - 0.5) / total_height))
         left = 0
         for stance in ("for", "undecided", "against"):
@@ -116,7 +119,8 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
         for side in ("top", "right", "left"):
             bar.spines[side].set_visible(False)
 
-    legend = [Patch(facecolor=STANCE_COLOURS[s], label=labels.stances[s]) for s in STANCE_COLOURS]
+    legend: list[Artist] = [Patch(facecolor=STANCE_COLOURS[s], label=labels.stances[s])
+                            for s in STANCE_COLOURS]
     legend += [Line2D([0], [0], marker="o", color="white", markerfacecolor="white", markeredgecolor="#555555",
                       markeredgewidth=2.5, markersize=10, label=labels.reported),
                Line2D([0], [0], marker="o", color="white", markerfacecolor="none", markeredgecolor="black",

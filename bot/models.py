@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -36,6 +37,9 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    # Every model here maps a plain Table (DeclarativeBase types __table__ as the wider FromClause), so
+    # insert()/update()/delete() accept it; the annotation SQLAlchemy's maintainers suggest (sqlalchemy#9130).
+    __table__: ClassVar[Table]
 
 
 class Workspace(Base):

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
@@ -228,11 +228,12 @@ async def keep_one_pending(
 
 async def cancel(session: AsyncSession, *, workspace_id: int, key: str) -> int:
     """Cancel a pending reminder by key; return how many were cancelled."""
-    result = await session.execute(
+    # An UPDATE without RETURNING gives a CursorResult, though Session.execute() is typed to return a Result.
+    result = cast(CursorResult[Any], await session.execute(
         update(Reminder)
         .where(Reminder.workspace_id == workspace_id, Reminder.key == key, Reminder.status == PENDING)
         .values(status=CANCELLED)
-    )
+    ))
     return result.rowcount or 0
 
 
@@ -246,5 +247,5 @@ async def cancel_prefixed(session: AsyncSession, *, workspace_id: int, prefix: s
         query = query.where(Reminder.kind.in_(sorted(kinds)))
     if keep:
         query = query.where(Reminder.key.not_in(sorted(keep)))
-    result = await session.execute(query.values(status=CANCELLED))
+    result = cast(CursorResult[Any], await session.execute(query.values(status=CANCELLED)))  # as above
     return result.rowcount or 0

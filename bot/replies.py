@@ -42,9 +42,9 @@ class Literal:
 
 @dataclass(frozen=True)
 class Join:
-    """Several renderables shown together, e.g. a bulleted list of problems."""
+    """Several renderables shown together, e.g. a bulleted list of problems (a Join may hold Joins)."""
 
-    items: tuple[Text | Literal | Mention | When, ...]
+    items: tuple[Renderable, ...]
     separator: str = ", "
     bullet: str = ""
 
@@ -138,10 +138,10 @@ class FieldKind(StrEnum):
 
 @dataclass(frozen=True)
 class Choice:
-    """One value of a choice field and how it is shown."""
+    """One value of a choice field and how it is shown: a catalog text, or a proper noun as it is."""
 
     value: str
-    label: Renderable
+    label: Text | Literal
 
 
 @dataclass(frozen=True)

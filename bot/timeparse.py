@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
-from bot.replies import When
-from bot.validation import fold
+from bot.replies import Text, When, text
+from bot.validation import FieldProblem, fold
 
 # A date given without a time is kept at noon local time, so that it shows as the same day in every zone.
 DATE_ONLY_TIME = time(12, 0)
@@ -182,17 +182,18 @@ def parse_moment(raw: str, now: datetime, zone: str) -> Moment:
         else:
             # The next such date: this year's if it is still to come, else the next year that has it (29 Feb).
             _valid_date(2028, month, day, raw)
-            moment = None
+            upcoming: datetime | None = None
             for candidate_year in range(local_now.year, local_now.year + 9):
                 try:
                     candidate = _local(date(candidate_year, month, day), clock, tz)
                 except ValueError:
                     continue
                 if later(candidate):
-                    moment = candidate
+                    upcoming = candidate
                     break
-            if moment is None:  # pragma: no cover - every month/day pair recurs within eight years
+            if upcoming is None:  # pragma: no cover - every month/day pair recurs within eight years
                 raise _unreadable(raw)
+            moment = upcoming
     if said_weekday is not None and moment.weekday() != said_weekday:
         raise UserError("time.weekday_mismatch", when=When(moment.astimezone(UTC), zone, "date"))
     if not later(moment):
@@ -200,6 +201,23 @@ def parse_moment(raw: str, now: datetime, zone: str) -> Moment:
     if moment - local_now > MAX_AHEAD:
         raise UserError("time.too_far", when=When(moment.astimezone(UTC), zone, "date"))
     return Moment(moment.astimezone(UTC), at is not None)
+
+
+def parse_weekday(raw: str, error: str, *, field: Text | None = None) -> int:
+    """Read a weekday as its ISO number (1 Monday … 7 Sunday): its Swedish or English name or abbreviation
+    ("torsdag", "tors", "thursday", "thu"), or the number itself.
+
+    Anything else is refused with the catalog text `error` (its {value} is what was typed); as that field's
+    problem when `field` names one, so that a form reports it with its other problems.
+    """
+    folded = fold(raw)
+    if folded.isdigit() and 1 <= int(folded) <= 7:
+        return int(folded)
+    if folded in WEEKDAYS:
+        return WEEKDAYS[folded] + 1
+    if field is not None:
+        raise FieldProblem(field, text(error, value=raw[:20]))
+    raise UserError(error, value=raw[:20])
 
 
 def parse_date(raw: str, today: date) -> date:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.errors import UserError
@@ -157,3 +158,16 @@ def collect(problems: list[FieldProblem]) -> None:
         raise problems[0]
     if problems:
         raise FormProblems(problems)
+
+
+def read_all(readers: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run every check of a form, and report all the problems at once (or return the values by name)."""
+    problems: list[FieldProblem] = []
+    values: dict[str, Any] = {}
+    for name, read in readers.items():
+        try:
+            values[name] = read()
+        except FieldProblem as problem:
+            problems.append(problem)
+    collect(problems)
+    return values

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
+from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import activity
-from cogs._civics import any_issue_autocomplete, catalog_choices, value
+from cogs._options import any_issue_autocomplete, catalog_choices, value
 
-Range = app_commands.Range
-Choice = app_commands.Choice
 KIND_CHOICES = catalog_choices(activity.KIND_CHOICES)
 STATUS_CHOICES = catalog_choices(activity.STATUS_CHOICES)
 PERIOD_CHOICES = catalog_choices(activity.PERIOD_CHOICES)

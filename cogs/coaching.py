@@ -13,7 +13,9 @@ from bot.discordbot.checks import PLATFORM, coordinator_group, coordinator_only
 from bot.discordbot.render import MAX_OPTION_TEXT, clip
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
-from bot.services import coaching
+from bot.services import ladder, writing
+# The settings command has an option named `nudges`: the module goes by another name here.
+from bot.services import nudges as weekly_nudges
 
 Choice = app_commands.Choice
 MAX_CHOICES = 25
@@ -23,7 +25,7 @@ async def _issue_choices(interaction: discord.Interaction[Any], current: str) ->
     """Suggest open issues of the server matching what was typed."""
     app = cast("JobbBot", interaction.client).app
     async with app.sessionmaker() as session:
-        found = await coaching.issue_options(session, PLATFORM, str(interaction.guild_id), current)
+        found = await writing.issue_options(session, PLATFORM, str(interaction.guild_id), current)
     return [Choice(name=clip(title, MAX_OPTION_TEXT), value=value) for title, value in found[:MAX_CHOICES]]
 
 
@@ -31,7 +33,7 @@ async def _step_choices(interaction: discord.Interaction[Any], current: str) -> 
     """Suggest the ladder's steps matching what was typed."""
     app = cast("JobbBot", interaction.client).app
     async with app.sessionmaker() as session:
-        found = await coaching.step_options(session, PLATFORM, str(interaction.guild_id), current)
+        found = await ladder.step_options(session, PLATFORM, str(interaction.guild_id), current)
     return [Choice(name=clip(name, MAX_OPTION_TEXT), value=value) for name, value in found[:MAX_CHOICES]]
 
 
@@ -40,7 +42,7 @@ def _day_choices() -> list[Choice[int]]:
 
 
 def _kind_choices() -> list[Choice[str]]:
-    return [Choice(name=T(f"coaching.kind.{kind}"), value=kind) for kind in coaching.KINDS]
+    return [Choice(name=T(f"coaching.kind.{kind}"), value=kind) for kind in ladder.KINDS]
 
 
 def _draft_kind_choices() -> list[Choice[str]]:
@@ -72,28 +74,28 @@ class Coaching(commands.Cog):
         """Show the member's next step with a ready draft."""
         # The draft may come from the model: answer "thinking…" first, Discord allows 3 seconds.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, coaching.next_step, self.bot.app.coach)
+        await run_service(interaction, ladder.next_step, self.bot.app.coach)
 
     @coach_group.command(name=T("cmd.coach.tweet.name"), description=T("cmd.coach.tweet.description"))
     @options("cmd.coach.tweet", "topic", "issue")
     @app_commands.autocomplete(issue=_issue_choices)
     async def coach_tweet(self, interaction: discord.Interaction[JobbBot],
-                          topic: app_commands.Range[str, 1, coaching.MAX_TOPIC] | None = None,
+                          topic: app_commands.Range[str, 1, writing.MAX_TOPIC] | None = None,
                           issue: app_commands.Range[str, 1, 100] | None = None) -> None:
         """Give three draft tweets with share links."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, coaching.tweet, self.bot.app.coach, topic=_given(topic),
+        await run_service(interaction, writing.tweet, self.bot.app.coach, topic=_given(topic),
                           issue=_given(issue))
 
     @coach_group.command(name=T("cmd.coach.blog.name"), description=T("cmd.coach.blog.description"))
     @options("cmd.coach.blog", "topic", "issue")
     @app_commands.autocomplete(issue=_issue_choices)
     async def coach_blog(self, interaction: discord.Interaction[JobbBot],
-                         topic: app_commands.Range[str, 1, coaching.MAX_TOPIC] | None = None,
+                         topic: app_commands.Range[str, 1, writing.MAX_TOPIC] | None = None,
                          issue: app_commands.Range[str, 1, 100] | None = None) -> None:
         """Give a blog prompt: title ideas and an outline."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, coaching.blog, self.bot.app.coach, topic=_given(topic),
+        await run_service(interaction, writing.blog, self.bot.app.coach, topic=_given(topic),
                           issue=_given(issue))
 
     @coach_group.command(name=T("cmd.coach.feedback.name"), description=T("cmd.coach.feedback.description"))
@@ -101,12 +103,12 @@ class Coaching(commands.Cog):
     @app_commands.autocomplete(issue=_issue_choices)
     @app_commands.choices(kind=_draft_kind_choices())
     async def coach_feedback(self, interaction: discord.Interaction[JobbBot],
-                             text: app_commands.Range[str, 1, coaching.MAX_TEXT],
+                             text: app_commands.Range[str, 1, writing.MAX_TEXT],
                              issue: app_commands.Range[str, 1, 100] | None = None,
                              kind: Choice[str] | None = None) -> None:
         """Give feedback on a draft tweet or blog paragraph, the most important fixes first."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, coaching.feedback, self.bot.app.coach, draft=text, issue=_given(issue),
+        await run_service(interaction, writing.feedback, self.bot.app.coach, draft=text, issue=_given(issue),
                           kind=kind.value if kind is not None else "")
 
     @coach_group.command(name=T("cmd.coach.done.name"), description=T("cmd.coach.done.description"))
@@ -116,22 +118,22 @@ class Coaching(commands.Cog):
                          step: app_commands.Range[str, 1, 40] | None = None,
                          link: app_commands.Range[str, 1, 300] | None = None) -> None:
         """Mark a step done, with an optional link as evidence."""
-        await run_service(interaction, coaching.done, step=_given(step), link=_given(link))
+        await run_service(interaction, ladder.done, step=_given(step), link=_given(link))
 
     @coach_group.command(name=T("cmd.coach.progress.name"), description=T("cmd.coach.progress.description"))
     async def coach_progress(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Show the whole ladder and the member's progress."""
-        await run_service(interaction, coaching.progress)
+        await run_service(interaction, ladder.progress)
 
     @coach_group.command(name=T("cmd.coach.pause.name"), description=T("cmd.coach.pause.description"))
     async def coach_pause(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Pause the member's weekly nudges."""
-        await run_service(interaction, coaching.pause)
+        await run_service(interaction, weekly_nudges.pause)
 
     @coach_group.command(name=T("cmd.coach.resume.name"), description=T("cmd.coach.resume.description"))
     async def coach_resume(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Start the member's weekly nudges again."""
-        await run_service(interaction, coaching.resume)
+        await run_service(interaction, weekly_nudges.resume)
 
     # -- coordinators: /coach-admin ---------------------------------------------------------------------------
 
@@ -142,7 +144,7 @@ class Coaching(commands.Cog):
         """Show who stands on which step, as text and as a chart."""
         # Drawing the chart takes a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, coaching.overview)
+        await run_service(interaction, ladder.overview)
 
     @coach_admin_group.command(name=T("cmd.coach.settings.name"),
                                description=T("cmd.coach.settings.description"))
@@ -156,7 +158,7 @@ class Coaching(commands.Cog):
                              nudges: bool | None = None) -> None:
         """Change the campaign hashtag and the weekly nudge; show the settings."""
         settings = self.bot.app.settings
-        await run_service(interaction, coaching.configure, hashtag=_given(hashtag),
+        await run_service(interaction, weekly_nudges.configure, hashtag=_given(hashtag),
                           day=str(day.value) if day is not None else "", hour=_given(hour),
                           nudges=_given(nudges), quiet=(settings.quiet_hours_start, settings.quiet_hours_end))
 
@@ -175,7 +177,7 @@ class Coaching(commands.Cog):
                            active: bool | None = None,
                            reset: bool | None = None) -> None:
         """Show the ladder, or add or change a step."""
-        await run_service(interaction, coaching.configure_ladder, step=_given(step), title=_given(title),
+        await run_service(interaction, ladder.configure_ladder, step=_given(step), title=_given(title),
                           why=_given(why), example=_given(example),
                           kind=kind.value if kind is not None else "", position=_given(position),
                           active=_given(active), reset=_given(reset))

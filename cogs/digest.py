@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
+from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
@@ -11,10 +12,7 @@ from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import digest, reports
-from cogs._civics import option
-
-Range = app_commands.Range
-Choice = app_commands.Choice
+from cogs._options import option
 
 
 def _day_choices() -> list[Choice[int]]:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
+from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import follows
-from cogs._civics import MUNICIPALITY_CHOICES, TOPIC_CHOICES, any_issue_autocomplete, value
+from cogs._options import MUNICIPALITY_CHOICES, TOPIC_CHOICES, any_issue_autocomplete, value
 
-Choice = app_commands.Choice
-Range = app_commands.Range
 OPTIONS = ("municipality", "topic", "issue")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
+from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.commands import ISSUE_OPTIONS
@@ -13,7 +14,7 @@ from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import asks, countdowns, issues, stances
-from cogs._civics import (
+from cogs._options import (
     BODY_CHOICES,
     MUNICIPALITY_CHOICES,
     OUTCOME_CHOICES,
@@ -26,9 +27,6 @@ from cogs._civics import (
     topics_autocomplete,
     value,
 )
-
-Choice = app_commands.Choice
-Range = app_commands.Range
 
 
 class Issues(commands.Cog):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
+from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
@@ -11,10 +12,8 @@ from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import media as media_service
-from cogs._civics import MEDIA_KIND_CHOICES, MUNICIPALITY_CHOICES, media_autocomplete, value
+from cogs._options import MEDIA_KIND_CHOICES, MUNICIPALITY_CHOICES, media_autocomplete, value
 
-Choice = app_commands.Choice
-Range = app_commands.Range
 ADD_OPTIONS = ("name", "municipality", "x_handle", "kind", "outlet", "email")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
+from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.commands import POLITICIAN_OPTIONS
@@ -14,7 +15,7 @@ from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.errors import UserError
 from bot.services import politicians, stances
-from cogs._civics import (
+from cogs._options import (
     BODY_CHOICES,
     MUNICIPALITY_CHOICES,
     STANCE_CHOICES,
@@ -25,8 +26,6 @@ from cogs._civics import (
     value,
 )
 
-Choice = app_commands.Choice
-Range = app_commands.Range
 STANCE_OPTIONS = ("issue", "politician", "municipality")
 
 

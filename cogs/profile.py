@@ -12,7 +12,7 @@ from bot.discordbot.translator import T, language_choices, options
 from bot.discordbot.views import run_service
 from bot.services import profile
 from bot.services.profile_fields import CHOICES
-from cogs._civics import catalog_choices, value
+from cogs._options import catalog_choices, value
 
 Choice = app_commands.Choice
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
+from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
@@ -12,10 +13,8 @@ from bot.discordbot.checks import coordinator_group, coordinator_only
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_form_service, run_service
 from bot.services import stories
-from cogs._civics import catalog_choices, option, suggest
+from cogs._options import catalog_choices, option, suggest
 
-Range = app_commands.Range
-Choice = app_commands.Choice
 AUDIENCE_CHOICES = catalog_choices(stories.AUDIENCE_CHOICES)
 
 

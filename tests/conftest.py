@@ -17,11 +17,11 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
 from bot.delivery import MessageMissing, RecipientUnreachable
-from bot.i18n import render
 from bot.models import Member, Workspace
 from bot.replies import Channel, Reply, Role
 from bot.services.context import Identity, language_of
 from tests.postgres import PostgresCluster, find_bindir, start_cluster
+from tests.support.replies import shown
 
 # Tuesday 1 December 2026, 10:00 in Stockholm: a working day, outside quiet hours.
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -118,13 +118,14 @@ class RecordingNotifier:
             raise RecipientUnreachable
         if self._repeat(nonce):
             return
-        self.sent.append(Sent(f"dm:{member.external_id}", _text(reply, language_of(member, workspace)), reply, nonce))
+        text = shown(reply, language_of(member, workspace))
+        self.sent.append(Sent(f"dm:{member.external_id}", text, reply, nonce))
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:
         if self._repeat(nonce):
             return self.ids.get(nonce or "")
-        self.sent.append(Sent(f"channel:{channel}", _text(reply, workspace.language), reply, nonce))
+        self.sent.append(Sent(f"channel:{channel}", shown(reply, workspace.language), reply, nonce))
         self.posts += 1
         message_id = f"m{self.posts}"
         if nonce is not None:
@@ -134,7 +135,7 @@ class RecordingNotifier:
     async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
         if message_id in self.deleted:
             raise MessageMissing
-        self.sent.append(Sent(f"edit:{channel}", _text(reply, workspace.language), reply))
+        self.sent.append(Sent(f"edit:{channel}", shown(reply, workspace.language), reply))
         self.edited.append(message_id)
 
     async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
@@ -155,7 +156,7 @@ class RecordingNotifier:
             to, language = f"dm:{member.external_id}", language_of(member, workspace)
         else:
             to, language = f"channel:{channel}", workspace.language
-        return any(s.text == _text(reply, language) for s in self.to(to))
+        return any(s.text == shown(reply, language) for s in self.to(to))
 
     def _repeat(self, nonce: str | None) -> bool:
         if nonce is not None and any(s.nonce == nonce for s in self.sent):
@@ -165,12 +166,6 @@ class RecordingNotifier:
 
     def to(self, destination: str) -> list[Sent]:
         return [s for s in self.sent if s.to == destination]
-
-
-def _text(reply: Reply, language: str) -> str:
-    parts = [render(p, language) for p in (reply.title, reply.body) if p is not None]
-    parts += [f"{render(f.name, language)}: {render(f.value, language)}" for f in reply.fields]
-    return "\n".join(parts)
 
 
 @pytest.fixture

@@ -8,18 +8,12 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.models import Issue, Member, Politician
-from bot.services import issues, onboarding, politicians
-from bot.services.context import Identity
+from bot.services import issues, politicians
 from tests.conftest import identity
 
 COORDINATOR = identity("karin", coordinator=True)
 ANNA, BO, CIA, DAN = identity("anna"), identity("bo"), identity("cia"), identity("dan")
 OLLE = identity("olle")  # lives in Ronneby
-PROFILE = {
-    "company": "Annas Blommor", "industry": "handel", "company_size": "2-9", "municipality": "Karlskrona",
-    "experience": "none", "x_handle": "", "linkedin_url": "", "blog_url": "", "goal": "", "dm_reminders": "ja",
-    "consent": "ja",
-}
 # Karlskrona's council, as a coordinator would export it from Excel: semicolons, Swedish headers, å ä ö.
 POLITICIANS_CSV = (
     "Namn;Parti;Roll;Kommun;Organ;X;E-post\n"
@@ -35,13 +29,6 @@ ISSUE = {
     "hashtag": "#ParkeraKarlskrona", "position": "Behåll platserna. Kunderna kommer med bil till butikerna.",
     "source": "https://www.karlskrona.se/kf",
 }
-
-
-async def onboard(app: App, who: Identity, municipality: str = "Karlskrona", *, dm: bool = True, **profile: str
-                  ) -> None:
-    """Onboard a member (following their own municipality, as every new member does)."""
-    await app.submit(who, onboarding.FORM_ID, PROFILE | {"municipality": municipality,
-                                                         "dm_reminders": "ja" if dm else "nej"} | profile)
 
 
 async def import_politicians(app: App, csv_text: str = POLITICIANS_CSV) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -446,3 +447,27 @@ async def test_a_throttled_send_is_due_again_when_the_platform_said(
     await app.dispatcher.run_due()
 
     assert await app.dispatcher.next_due_at() == clock.now() + timedelta(seconds=30)
+
+
+def test_a_planner_dms_members_who_want_dms_and_whose_dms_are_worth_a_try():
+    now = START
+    wants = Member(external_id="a", dm_reminders=True, dm_open=True)
+    closed_lately = Member(external_id="b", dm_reminders=True, dm_open=False, dm_closed_at=now - timedelta(days=1))
+    closed_long_ago = Member(external_id="c", dm_reminders=True, dm_open=False,
+                             dm_closed_at=now - delivery.RETRY_CLOSED_DMS_AFTER)
+    no_dms = Member(external_id="d", dm_reminders=False, dm_open=True)
+
+    assert [delivery.wants_dm(m, now) for m in (wants, closed_lately, closed_long_ago, no_dms)] == \
+        [True, False, True, False]
+
+
+def test_a_channel_post_mentions_at_most_fifty_members_and_logs_who_were_left_out(
+        caplog: pytest.LogCaptureFixture):
+    members = [Member(external_id=f"m{i}") for i in range(delivery.MAX_MENTIONS + 3)]
+
+    assert delivery.capped_mentions(members[:2], "Alert for issue %s", 7) == ("m0", "m1")
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        mentioned = delivery.capped_mentions(members, "Alert for issue %s", 7)
+
+    assert mentioned == tuple(f"m{i}" for i in range(50))
+    assert [r.getMessage() for r in caplog.records] == ["Alert for issue 7: 50 members mentioned, 3 left out"]

@@ -17,7 +17,8 @@ from bot import i18n, reminders
 from bot.app import App
 from bot.models import Action, Issue, Member, Reminder, Workspace
 from bot.services import activity
-from tests.issue_fixtures import ANNA, create_issue, onboard
+from tests.issue_fixtures import ANNA, create_issue
+from tests.support.onboarding import onboard
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ from bot.replies import Reply, Role
 from bot.services import onboarding, workspaces
 from bot.services.context import Identity
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import PROFILE, onboard
+from tests.support.onboarding import onboard
 
 ANNA = identity("anna")
 COORDINATOR = identity("kim", coordinator=True)
@@ -78,7 +78,7 @@ async def test_a_refused_role_is_told_to_the_member_and_the_coordinators_and_gra
     app.notifier = app.dispatcher.notifier = refusing
 
     async with app.answering() as answering:
-        reply = await app.submit(ANNA, onboarding.FORM_ID, dict(PROFILE))
+        reply = await onboard(app, ANNA)
     # The scheduler was woken for the coordinators' notice; here the test runs the dispatch itself.
     await app.dispatcher.run_due()
 
@@ -110,7 +110,7 @@ async def test_a_notice_the_conversation_could_not_take_goes_by_dm(app: App, clo
     refusing = RefusingNotifier()
     app.notifier = app.dispatcher.notifier = refusing
     async with app.answering() as answering:
-        await app.submit(ANNA, onboarding.FORM_ID, dict(PROFILE))
+        await onboard(app, ANNA)
 
     async def gone(reply: Reply, language: str) -> None:
         raise ConnectionError("the conversation is gone")
@@ -125,7 +125,7 @@ async def test_the_notice_goes_by_dm_when_nobody_said_it(app: App, clock: Frozen
     refusing = RefusingNotifier()
     app.notifier = app.dispatcher.notifier = refusing
     # Outside an answer (or when the adapter died before saying it) the dispatcher sends it after the hold.
-    await app.submit(ANNA, onboarding.FORM_ID, dict(PROFILE))
+    await onboard(app, ANNA)
     await app.dispatcher.run_due()
     assert not refusing.to("dm:anna")
 

@@ -14,7 +14,7 @@ from bot.replies import Reply
 from bot.services import activity
 from bot.services.context import get_or_create_member, get_or_create_workspace
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import onboard
+from tests.support.onboarding import onboard
 
 ANNA = identity("anna")
 KIND = "test.personal.reach"

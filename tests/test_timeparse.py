@@ -9,7 +9,9 @@ import pytest
 
 from bot.errors import UserError
 from bot.i18n import render
-from bot.timeparse import parse_date, parse_moment
+from bot.replies import text
+from bot.timeparse import parse_date, parse_moment, parse_weekday
+from bot.validation import FieldProblem
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ZONE = "Europe/Stockholm"
@@ -174,3 +176,28 @@ def test_a_checked_date_in_the_future_or_unreadable_is_refused(raw: str, key: st
         parse_date(raw, date(2026, 12, 1))
 
     assert error.value.text.key == key
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("tors", 4), ("torsdag", 4), ("Torsdag", 4), ("thursday", 4), ("thu", 4), ("tor", 4), ("4", 4),
+    ("måndag", 1), ("mon", 1), ("1", 1), ("lördag", 6), ("Söndag", 7), ("sun", 7), ("7", 7),
+])
+def test_a_weekday_is_read_by_name_abbreviation_or_number_as_its_iso_number(raw: str, expected: int):
+    assert parse_weekday(raw, "digest.errors.day") == expected
+
+
+@pytest.mark.parametrize("raw", ["helgdag", "0", "8", "", "tors 18:00"])
+def test_anything_else_is_refused_with_the_callers_text(raw: str):
+    with pytest.raises(UserError) as error:
+        parse_weekday(raw, "coaching.errors.day")
+
+    assert error.value.text.key == "coaching.errors.day"
+    assert not isinstance(error.value, FieldProblem)
+
+
+def test_a_refused_weekday_can_be_one_fields_problem_of_a_form():
+    with pytest.raises(FieldProblem) as error:
+        parse_weekday("helgdag", "digest.errors.day", field=text("digest.field.day"))
+
+    assert error.value.field_label == text("digest.field.day")
+    assert render(error.value.problem, "sv").startswith('"helgdag" är ingen veckodag.')

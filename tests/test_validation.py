@@ -8,7 +8,7 @@ from bot import validation
 from bot.errors import UserError
 from bot.i18n import render
 from bot.replies import text
-from bot.services import asks, countdowns
+from bot.services import asks, timeline
 
 
 @pytest.mark.parametrize(("typed", "days"), [
@@ -32,11 +32,11 @@ def test_a_day_outside_the_bounds_or_not_a_number_is_refused_with_the_highest_da
 
 def test_rounds_start_a_day_before_and_stages_may_fall_on_the_day_itself():
     assert asks.parse_ask_days("0") == []  # no rounds
-    assert countdowns.parse_days("0") == [0]  # the morning of the vote
+    assert timeline.parse_days("0") == [0]  # the morning of the vote
     with pytest.raises(validation.FieldProblem):
         asks.parse_ask_days(str(asks.MAX_ASK_DAYS + 1))
     with pytest.raises(validation.FieldProblem):
-        countdowns.parse_days(str(countdowns.MAX_DAYS + 1))
+        timeline.parse_days(str(timeline.MAX_DAYS + 1))
 
 
 def test_days_are_shown_as_they_are_typed():
@@ -49,3 +49,15 @@ def test_fields_a_command_does_not_have_are_named_in_the_refusal():
         validation.refuse_unknown_fields({"title": "x", "zz": "1", "aa": ""}, ("title", "summary"))
     assert raised.value.text.key == "errors.unknown_fields"
     assert raised.value.text.params["fields"] == "aa, zz"
+
+
+def test_read_all_returns_the_values_by_name_or_reports_every_problem_at_once():
+    def refused(name: str) -> str:
+        raise validation.FieldProblem(text(f"field.{name}"), text("errors.email", value=name))
+
+    assert validation.read_all({"a": lambda: 1, "b": lambda: "two"}) == {"a": 1, "b": "two"}
+    with pytest.raises(validation.FieldProblem):  # one problem is raised as it is
+        validation.read_all({"ok": lambda: 1, "email": lambda: refused("email")})
+    with pytest.raises(validation.FormProblems) as several:
+        validation.read_all({"email": lambda: refused("email"), "title": lambda: refused("title"), "ok": lambda: 1})
+    assert [p.field_label for p in several.value.problems] == [text("field.email"), text("field.title")]

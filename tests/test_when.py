@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from bot.discordbot.render import message_kwargs, render_text
 from bot.i18n import render
+from bot.models import Issue
 from bot.replies import Button, Field, Join, Reply, When, reply_from_json, reply_to_json, text
+from bot.services import civics
 
 DECISION = datetime(2026, 12, 17, 17, 0, tzinfo=UTC)  # 18:00 in Stockholm
 STAMP = int(DECISION.timestamp())
@@ -54,3 +56,13 @@ def test_a_moment_survives_being_stored_for_delivery():
 
     assert again == reply
     assert again.fields[0].value.at == DECISION and again.fields[0].value.at.tzinfo is not None
+
+
+def test_an_issue_is_decided_at_its_time_or_on_its_day_when_no_time_was_given():
+    timed = Issue(decision_at=DECISION, decision_has_time=True)
+    dated = Issue(decision_at=DECISION, decision_has_time=False)
+
+    assert civics.decision_when(timed, "Europe/Stockholm") == When(DECISION, "Europe/Stockholm", "full")
+    assert civics.decision_when(dated, "Europe/Stockholm") == When(DECISION, "Europe/Stockholm", "date")
+    assert civics.decision_when(dated, "Europe/Stockholm", "short") == When(DECISION, "Europe/Stockholm", "short")
+    assert render(civics.decision_when(dated, "Europe/Stockholm"), "sv") == "torsdag 17 december 2026"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 from bot import charts
+
+if TYPE_CHECKING:
+    from matplotlib.ticker import MaxNLocator
 
 BAR_COLOUR = charts.GREEN
 MAX_LABEL = 32
@@ -24,7 +28,8 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, title: str,
     axes.set_title(title)
     axes.set_xlabel(xlabel)
     axes.set_xlim(0, max([*values, 1]) * 1.15)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    # A linear axis's default locator is an AutoLocator (a MaxNLocator); the stubs only say Locator.
+    cast("MaxNLocator", axes.xaxis.get_major_locator()).set_params(integer=True)
     axes.bar_label(bars, padding=3)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()

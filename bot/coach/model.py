@@ -103,7 +103,9 @@ class CoachModel:
         answer = await self.ask(*prompts.tweets(brief, hashtag))
         items = answer.get("tweets") if answer else None
         if not isinstance(items, list):
-            return _unusable("tweets") if answer is not None else None
+            if answer is not None:
+                _unusable("tweets")
+            return None
         return [item.strip() for item in items if isinstance(item, str) and item.strip()]
 
     async def step_draft(self, brief: Brief, step_title: str, *, tweet: bool, hashtag: str) -> str | None:
@@ -111,7 +113,9 @@ class CoachModel:
         answer = await self.ask(*prompts.step_draft(brief, step_title, tweet=tweet, hashtag=hashtag))
         draft = answer.get("draft") if answer else None
         if not isinstance(draft, str) or not draft.strip() or len(draft) > MAX_TEXT_DRAFT:
-            return _unusable("draft") if answer is not None else None
+            if answer is not None:
+                _unusable("draft")
+            return None
         return draft.strip()
 
     async def blog(self, brief: Brief) -> BlogPlan | None:
@@ -124,7 +128,8 @@ class CoachModel:
         if (not isinstance(titles, list) or not titles
                 or not all(isinstance(t, str) and t.strip() and len(t) <= MAX_TITLE for t in titles)
                 or not all(isinstance(p, str) and p.strip() and len(p) <= MAX_PART for p in parts)):
-            return _unusable("blog")
+            _unusable("blog")
+            return None
         return BlogPlan(tuple(t.strip() for t in titles[:3]), *(p.strip() for p in parts))  # type: ignore[union-attr]
 
     async def feedback(self, brief: Brief, draft: str, kind: str, findings: list[str]) -> ModelFeedback | None:
@@ -138,7 +143,8 @@ class CoachModel:
                        and len(c) <= MAX_COMMENT) if isinstance(comments, list) else ()
         improved = improved.strip() if isinstance(improved, str) and improved.strip() else None
         if not usable and improved is None:
-            return _unusable("feedback")
+            _unusable("feedback")
+            return None
         return ModelFeedback(usable, improved)
 
 
@@ -160,4 +166,3 @@ def _json_object(content: str) -> dict[str, Any] | None:
 
 def _unusable(what: str) -> None:
     log.warning("The model's %s answer was not usable; answering from the templates", what)
-    return None

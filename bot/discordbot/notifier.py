@@ -140,9 +140,10 @@ class DiscordNotifier:
             expected = message_kwargs(reply, language_of(member, workspace), ephemeral=False)
         else:
             channel_id = workspaces.channel_id(workspace, channel)
-            target = self.bot.get_channel(int(channel_id)) if channel_id and channel_id.isdigit() else None
-            if not isinstance(target, discord.abc.Messageable) or isinstance(target, discord.ForumChannel):
+            found = self.bot.get_channel(int(channel_id)) if channel_id and channel_id.isdigit() else None
+            if not isinstance(found, discord.abc.Messageable) or isinstance(found, discord.ForumChannel):
                 return None  # not set up, not cached, or a forum (whose posts are threads): cannot tell
+            target = found
             expected = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
                                       role_id=workspaces.mention_role_id(workspace, reply))
         me = self.bot.user.id if self.bot.user is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -164,5 +165,5 @@ def _what(interaction: discord.Interaction[Any]) -> str:
     """Name what was used: the command, or the button or modal's custom_id."""
     if interaction.command is not None:
         return "/" + interaction.command.qualified_name
-    data = interaction.data or {}
+    data: Mapping[str, Any] = interaction.data or {}
     return str(data.get("custom_id", interaction.type))

@@ -9,7 +9,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -170,7 +170,10 @@ class FormPageModal(ui.Modal):
         finally:
             self.sessions.closed(self)
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+    # The signature of discord.ui.Modal.on_error; discord.py's Modal itself overrides BaseView.on_error (which
+    # also takes the item) incompatibly, and mypy checks this override against both.
+    async def on_error(  # type: ignore[override]
+            self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
         """Answer a failed submit."""
         await handle_interaction_error(interaction, error)
 
@@ -353,7 +356,8 @@ async def answer_stale_modal(interaction: discord.Interaction[Any]) -> None:
     """Answer the submit of a modal this process does not know (shown before a restart, or expired)."""
     if interaction.type is not discord.InteractionType.modal_submit:
         return
-    custom_id = str((interaction.data or {}).get("custom_id", ""))
+    data: Mapping[str, Any] = interaction.data or {}
+    custom_id = str(data.get("custom_id", ""))
     if not custom_id.startswith(MODAL_PREFIX) or custom_id in _bot(interaction).forms.open_modals:
         return
     if interaction.response.is_done():

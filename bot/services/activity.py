@@ -38,7 +38,7 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import civics, coaching, mydata
+from bot.services import civics, ladder, mydata, streaks
 from bot.services.context import Actor, pressed_row
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ async def record(session: AsyncSession, actor: Actor, kind: str, status: str = D
 
 
 async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, issue_id: int | None,
-                  link: str | None, source: str | None) -> tuple[Action, coaching.Step | None]:
+                  link: str | None, source: str | None) -> tuple[Action, ladder.Step | None]:
     if kind not in KINDS:
         raise ValueError(f"unknown kind of action {kind!r}")
     if status not in STATUSES:
@@ -143,7 +143,7 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
     return logged, await _follow_up(session, actor, logged)
 
 
-async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> coaching.Step | None:
+async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> ladder.Step | None:
     """After an attempt, plan its retry; after a success, drop the retries of the same thing and climb the ladder."""
     if logged.status == ATTEMPTED:
         await _plan_retry(session, logged, actor.now, 1)
@@ -152,7 +152,7 @@ async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> coa
     coaching_kind = COACHING_KINDS.get(logged.kind)
     if coaching_kind is None:
         return None
-    return await coaching.complete_kind(session, actor, coaching_kind, link=logged.link)
+    return await ladder.complete_kind(session, actor, coaching_kind, link=logged.link)
 
 
 def _kind(raw: str) -> str:
@@ -171,7 +171,7 @@ async def did(session: AsyncSession, actor: Actor, kind: str = "", status: str =
               link: str = "") -> Reply:
     """Log what the member did (or only tried), optionally for an issue and with a link."""
     actor.require_onboarded()
-    values = civics.read_all({
+    values = validation.read_all({
         "kind": lambda: _kind(kind),
         "status": lambda: _status(status),
         "link": lambda: validation.web_url(link, text("activity.field.link")),
@@ -183,7 +183,7 @@ async def did(session: AsyncSession, actor: Actor, kind: str = "", status: str =
 
 
 async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, issue: Issue | None,
-                        step: coaching.Step | None) -> Reply:
+                        step: ladder.Step | None) -> Reply:
     zone = actor.workspace.timezone
     fields: list[Field] = []
     if issue is not None:
@@ -194,9 +194,10 @@ async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, iss
         fields.append(Field(text("activity.logged.step_title"), text("activity.logged.step", title=step.title_text())))
     week = await session.scalar(select(func.count(Action.id)).where(
         Action.member_id == actor.member.id, Action.created_at >= period_start("week", actor.now, zone)))
-    streak = (await coaching.streaks(session, actor.workspace, [actor.member.id], actor.now))[actor.member.id]
+    member_id = actor.member.id
+    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member_id], actor.now))[member_id]
     fields.append(Field(text("activity.logged.week_title"),
-                        text("activity.logged.week", count=week or 0, streak=coaching.streak_text(streak))))
+                        text("activity.logged.week", count=week or 0, streak=streaks.streak_text(streak))))
     if logged.status == ATTEMPTED:
         title = text("activity.logged.attempted.title", kind=kind_label(logged.kind))
         body: Renderable = text("activity.logged.attempted.body",
@@ -383,8 +384,8 @@ async def stats(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     stories = await session.scalar(select(func.count(Story.id)).where(Story.member_id == member.id)) or 0
     applause = await session.scalar(select(func.count(StoryApplause.id)).join(Story, Story.id == StoryApplause.story_id)
                                     .where(Story.member_id == member.id)) or 0
-    finished, total = await coaching.step_counts(session, actor.workspace.id, member.id)
-    streak = (await coaching.streaks(session, actor.workspace, [member.id], actor.now))[member.id]
+    finished, total = await ladder.step_counts(session, actor.workspace.id, member.id)
+    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
     on_board = await _on_leaderboard(session, member.id)
     fields = (
         Field(text("activity.stats.actions", count=len(rows)),
@@ -394,8 +395,8 @@ async def stats(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
                    month=sum(1 for *_, at in rows if at >= month_start))),
         Field(text("activity.stats.stories_title"), text("activity.stats.stories", count=stories, applause=applause)),
         Field(text("activity.stats.coaching_title"),
-              text("activity.stats.coaching", bar=Literal(coaching.bar(finished, total)), done=finished, total=total,
-                   streak=coaching.streak_text(streak))),
+              text("activity.stats.coaching", bar=Literal(ladder.bar(finished, total)), done=finished,
+                   total=total, streak=streaks.streak_text(streak))),
         Field(text("activity.stats.leaderboard_title"),
               text("activity.stats.on_board" if on_board else "activity.stats.off_board")),
     )
@@ -502,7 +503,7 @@ async def leaderboard(session: AsyncSession, actor: Actor, period: str = "") -> 
 # -- streaks and /mydata ----------------------------------------------------------------------------------------
 
 
-@coaching.activity_source
+@streaks.activity_source
 async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
                         ) -> list[tuple[int, datetime]]:
     rows = await session.execute(select(Action.member_id, Action.created_at).where(

@@ -40,7 +40,7 @@ from bot.replies import (
     text,
 )
 from bot.services import activity, civics, drafts, follows, media, mydata, stances
-from bot.services.context import Actor, audit, language_of, pressed_row
+from bot.services.context import Actor, audit, language_of, pressed_row, settings_row
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ ASKED_ACTION = "asks.asked"
 ANSWER_ACTION = "asks.answer"
 MINE_ACTION = "asks.mine"
 ASKED_FORM = "asks.asked"
-MAX_MENTIONS = 50
 OVERVIEW_SHOWN = 40
 NO_ROUNDS = validation.NONE_WORDS | {"0"}
 
@@ -174,7 +173,7 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime) 
     drafted: dict[tuple[int | None, str], Reply] = {}
     for member in members:
         # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
-        if member.dm_reminders and delivery.dm_worth_trying(member, now):
+        if delivery.wants_dm(member, now):
             ask = assigned[member.id]
             key = (ask.politician_id, language_of(member, workspace))
             if key not in drafted:
@@ -191,18 +190,12 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime) 
     return planned
 
 
-def _when(issue: Issue, zone: str) -> When:
-    return When(issue.decision_at, zone, "full" if issue.decision_has_time else "date")
-
-
 def _channel_call(issue: Issue, members: Sequence[Member], zone: str) -> Reply:
-    mentioned = tuple(m.external_id for m in members[:MAX_MENTIONS])
-    if len(members) > MAX_MENTIONS:
-        log.warning("Ask round of issue %s: %d members mentioned, %d left out", issue.id, MAX_MENTIONS,
-                    len(members) - MAX_MENTIONS)
+    mentioned = delivery.capped_mentions(members, "Ask round of issue %s", issue.id)
     return Reply(title=text("asks.call.title", title=Literal(issue.title)),
                  body=text("asks.call.body", body=civics.body_label(issue.body, issue.committee),
-                           municipality=civics.municipality_label(issue.municipality), when=_when(issue, zone),
+                           municipality=civics.municipality_label(issue.municipality),
+                           when=civics.decision_when(issue, zone),
                            hashtag=Literal(issue.hashtag)),
                  buttons=(Button(text("asks.button.mine"), MINE_ACTION, str(issue.id), ButtonStyle.PRIMARY),),
                  private=False, mentions=mentioned)
@@ -249,7 +242,7 @@ def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequ
                 language: str, *, round_days: int | None = None, private: bool = False) -> Reply:
     """The message with a member's question: whom to ask, the draft, share links, and the buttons to report."""
     post = compose(issue, politician, media_handles, zone, language)
-    when = _when(issue, zone)
+    when = civics.decision_when(issue, zone)
     body_label = civics.body_label(issue.body, issue.committee)
     if round_days:
         body = text("asks.draft.body_round", days=round_days, body=body_label, when=when)
@@ -437,7 +430,8 @@ async def overview(session: AsyncSession, actor: Actor, issue: str = "") -> Repl
     title = text("asks.overview.title", title=Literal(found.title))
     if not rows:
         return Reply(title=title, body=text("asks.overview.none"))
-    rows.sort(key=lambda r: (r[2].name_key if r[2] else "~", r[1].display_name.lower(), -r[0].round))
+    rows = sorted(rows, key=lambda r: (r[2].name_key if r[2] else "~", r[1].display_name.lower(),
+                                       -r[0].round))
     zone = actor.workspace.timezone
     lines: list[Text] = []
     for ask, member, politician in rows[:OVERVIEW_SHOWN]:
@@ -480,13 +474,9 @@ async def set_ask_days(session: AsyncSession, actor: Actor, ask_days: str = "", 
                                planned=_planned_label(planned, actor.workspace.timezone)))
     if ask_days:
         days = parse_ask_days(ask_days)
-        settings = await session.get(IssueSettings, actor.workspace.id)
-        if settings is None:
-            session.add(IssueSettings(workspace_id=actor.workspace.id, ask_days=days, updated_at=actor.now))
-        else:
-            settings.ask_days = days
-            settings.updated_at = actor.now
-        await session.flush()
+        settings = await settings_row(session, IssueSettings, actor.workspace.id, ask_days=days,
+                                      updated_at=actor.now)
+        settings.ask_days, settings.updated_at = days, actor.now
         audit(session, actor, "issue.default_ask_days", days=days)
         open_issues = await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
                                                                 Issue.status == civics.OPEN))

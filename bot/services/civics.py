@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import validation
 from bot.errors import UserError
 from bot.models import Issue, Politician, Stance, Workspace
-from bot.replies import Choice, Join, Literal, Text, text
+from bot.replies import Choice, Join, Literal, Text, When, text
 from bot.services.profile_fields import MUNICIPALITIES, choice_label
 
 BODIES = ("kommunfullmaktige", "kommunstyrelsen", "namnd", "regionfullmaktige")
@@ -38,19 +37,6 @@ CONFIRMED, REPORTED, REJECTED, SUPERSEDED = "confirmed", "reported", "rejected",
 # Several bodies in one value: "kommunfullmäktige+kommunstyrelsen", "KF, KS", "KF/KS".
 _LIST_SEPARATORS = re.compile(r"\s*(?:[+,/&|]|\boch\b|\band\b)\s*", re.I)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def read_all(readers: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
-    """Run every check of a form, and report all the problems at once (or return the values by name)."""
-    problems: list[validation.FieldProblem] = []
-    values: dict[str, Any] = {}
-    for name, read in readers.items():
-        try:
-            values[name] = read()
-        except validation.FieldProblem as problem:
-            problems.append(problem)
-    validation.collect(problems)
-    return values
 
 
 def municipality(raw: str, *, required: bool = True) -> str | None:
@@ -129,6 +115,11 @@ def party_key(party: str) -> str:
 def issue_label(issue: Issue) -> Literal:
     """Show an issue by its title."""
     return Literal(issue.title)
+
+
+def decision_when(issue: Issue, zone: str, style: str | None = None) -> When:
+    """Show when an issue is decided: the date and time, or only the date when no time was given."""
+    return When(issue.decision_at, zone, style or ("full" if issue.decision_has_time else "date"))
 
 
 def politician_label(politician: Politician) -> Literal:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_or_ignore
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import normalize_language
-from bot.models import AuditLog, Member, Workspace
+from bot.models import AuditLog, Base, Member, Workspace
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,11 @@ async def get_or_create_member(session: AsyncSession, workspace: Workspace, exte
         if display_name and member.display_name != display_name[:100]:
             member.display_name = display_name[:100]
         return member, False
-    inserted = await session.execute(insert_or_ignore(session, Member, ("workspace_id", "external_id"), {
-        "workspace_id": workspace.id, "external_id": external_id, "display_name": display_name[:100],
-        "joined_at": now, "dm_open": True, "dm_reminders": False}))
+    # An INSERT without RETURNING gives a CursorResult, though Session.execute() is typed to return a Result.
+    inserted = cast(CursorResult[Any], await session.execute(insert_or_ignore(
+        session, Member, ("workspace_id", "external_id"), {
+            "workspace_id": workspace.id, "external_id": external_id, "display_name": display_name[:100],
+            "joined_at": now, "dm_open": True, "dm_reminders": False})))
     member = await session.scalar(select(Member).where(*where))
     assert member is not None
     return member, bool(inserted.rowcount)
@@ -150,4 +152,19 @@ async def pressed_row(session: AsyncSession, actor: Actor, model: type[_Row], ar
     row = await workspace_row(session, actor, model, arg)
     if row is None:
         raise UserError("errors.unknown_button")
+    return row
+
+
+_Settings = TypeVar("_Settings", bound=Base)
+
+
+async def settings_row(session: AsyncSession, model: type[_Settings], workspace_id: int, **new: Any
+                       ) -> _Settings:
+    """The workspace's row of a settings table (one row a workspace, keyed by its id); made of `new` when the
+    workspace has none yet, so that a coordinator's first change has a row to change."""
+    row = await session.get(model, workspace_id)
+    if row is None:
+        row = model(workspace_id=workspace_id, **new)
+        session.add(row)
+        await session.flush()
     return row

@@ -1,12 +1,13 @@
 """Countdowns: the days before a decision, when the group's voice counts.
 
 Every open issue counts down to its decision. At each stage (14, 7, 3 and 1 days before and the morning of the
-vote, by default) the announcement channel is told, pinging the member role, and followers who want DMs get
-the same call to action with a draft and share links. A live message in the announcement channel, pinned,
-shows the days left, the pledges kept against those made and the stance summary; it is edited every day and
-whenever a pledge changes. Members pledge to act (buttons, or /pledge); after the stage each pledge is
-followed up ("did you?"). A decision that moves takes every pending reminder with it; a closed issue cancels
-them. After the vote, /issue outcome records the result and followers get a follow-up with a thank-you draft.
+vote, by default; bot/services/timeline.py says when each falls) the announcement channel is told, pinging
+the member role, and followers who want DMs get the same call to action with a draft and share links. A live
+message in the announcement channel, pinned, shows the days left, the pledges kept against those made and the
+stance summary; it is edited every day and whenever a pledge changes. Members pledge to act
+(bot/services/pledges.py). A decision that moves takes every pending reminder with it (the pledges' follow-ups
+too); a closed issue cancels them. After the vote, /issue outcome records the result and followers get a
+follow-up with a thank-you draft.
 
 Everything that falls due is a reminder row (the database is the truth), so restarts, `:advance` and a bot
 that was down all end in the same place: a stage later than its grace is skipped and the coordinators are
@@ -24,34 +25,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
-from bot.actions import action
-from bot.errors import UserError
 from bot.i18n import normalize_language, render, translate
-from bot.models import (
-    Countdown,
-    CountdownSettings,
-    Issue,
-    LiveMessage,
-    Member,
-    Pledge,
-    Politician,
-    Reminder,
-    Workspace,
-)
+from bot.models import CountdownSettings, Issue, Member, Politician, Reminder, Workspace
 from bot.replies import (
     Button,
-    ButtonStyle,
     Channel,
     Choice,
     Field,
@@ -65,210 +52,33 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import activity, asks, civics, drafts, follows, media, mydata, stances, stories
+from bot.services import asks, civics, drafts, follows, media, pledges, stances, stories, timeline
 from bot.services import issues as issues_service
-from bot.services.context import Actor, audit, language_of, pressed_row
+from bot.services.context import Actor, audit, language_of, settings_row
+from bot.services.timeline import LIVE_KIND, Stage
 
 log = logging.getLogger(__name__)
 
 STAGE_KIND = "countdown.stage"
-LIVE_KIND = "countdown.live"
-FOLLOWUP_KIND = "countdown.followup"
 OUTCOME_KIND = "countdown.outcome"
 RESULT_DUE_KIND = "countdown.result_due"
-KINDS = (STAGE_KIND, LIVE_KIND, FOLLOWUP_KIND, OUTCOME_KIND, RESULT_DUE_KIND)
+KINDS = (STAGE_KIND, LIVE_KIND, OUTCOME_KIND, RESULT_DUE_KIND)
 # The coordinators are told which stages an issue that came in late (or a decision that moved) skipped.
 LATE_KIND = "countdown.late"
 # Why stages were skipped when the countdown was planned.
 CREATED, MOVED, RESTAGED = "created", "moved", "stages"
 
-DEFAULT_DAYS = (14, 7, 3, 1, 0)
-MAX_DAYS = 60
-# Stages fall at a set local time, so they keep their hour across the change to and from summer time.
-STAGE_HOUR = 9
-VOTE_MORNING_HOUR = 8
-AFTER_VOTE_HOUR = 10
 # The live message turns over to the next day just after local midnight.
 LIVE_REFRESH = time(0, 5)
-# How long after its time a stage may still go out (never past the next stage, never past the vote).
-STAGE_GRACE = timedelta(days=1)
-FOLLOWUP_DELAY = timedelta(hours=2)
-FOLLOWUP_GRACE = timedelta(days=3)
 OUTCOME_GRACE = timedelta(days=7)
 RESULT_DUE_GRACE = timedelta(days=7)
 # A decision nobody recorded the result of: the live message stops turning over after this.
 LIVE_AFTER_VOTE = timedelta(days=14)
 
-TWEET, CONTACT, ATTEND = "tweet", "contact", "attend"
-PLEDGE_KINDS = (TWEET, CONTACT, ATTEND)
-PLEDGE_CHOICES = tuple(Choice(k, text(f"pledge.kind.{k}")) for k in PLEDGE_KINDS)
-PLEDGE_EMOJI = {TWEET: "🐦", CONTACT: "📞", ATTEND: "🏛️"}
-# What a kept pledge counts as in the action log.
-PLEDGE_ACTIVITY = {TWEET: "tweet", CONTACT: "ask", ATTEND: "meeting"}
-MADE, KEPT, NOT_KEPT = "made", "kept", "not_kept"
 VOTE_OUTCOMES = ("won", "lost", "other")
 RESULT_CHOICES = tuple(Choice(o, text(f"issues.outcome.{o}")) for o in VOTE_OUTCOMES)
-# Outcomes where no vote took place: nothing to follow up.
-CALLED_OFF = ("postponed", "withdrawn")
 
-PLEDGE_ACTION = "countdown.pledge"
-KEPT_ACTION = "countdown.kept"
-MISSED_ACTION = "countdown.missed"
-MINE_ACTION = "countdown.mine"
-AFTER = "after"
-THERMOMETER = 10
 MAX_TARGETS = 3
-MAX_MENTIONS = 50
-MINE_SHOWN = 6
-
-
-# -- stages -----------------------------------------------------------------------------------------------------
-
-def before(days: int) -> Text:
-    """Say how long before the decision a stage falls: "3 dagar före", "dagen före", "samma morgon"."""
-    return text(f"countdown.before.{days}") if days in (0, 1) else text("countdown.before", count=days)
-
-
-def step_of(days: int) -> str:
-    """The call to action of a stage by how close the vote is."""
-    if days == 0:
-        return "vote"
-    if days == 1:
-        return "final"
-    if days <= 4:
-        return "media"
-    if days <= 9:
-        return "mobilize"
-    return "ask"
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One stage of a countdown: days before the decision, when it falls due, and when the next one begins."""
-
-    days: int
-    due: datetime
-    end: datetime
-
-    @property
-    def label(self) -> str:
-        return f"d{self.days}"
-
-    @property
-    def step(self) -> str:
-        return step_of(self.days)
-
-    @property
-    def grace(self) -> timedelta:
-        return max(min(STAGE_GRACE, self.end - self.due), timedelta(0))
-
-
-def decision_day(issue: Issue, zone: str) -> date:
-    """The local date of the decision."""
-    return issue.decision_at.astimezone(ZoneInfo(zone)).date()
-
-
-def _local(day: date, hour: int, zone: str) -> datetime:
-    # Wall-clock time in the zone: zoneinfo applies summer or winter time for that very date.
-    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(zone)).astimezone(UTC)
-
-
-def stage_due(issue: Issue, days: int, zone: str) -> datetime:
-    """When a stage falls due: 09:00 local time N days before, 08:00 on the day (always before the decision)."""
-    due = _local(decision_day(issue, zone) - timedelta(days=days), VOTE_MORNING_HOUR if days == 0 else STAGE_HOUR,
-                 zone)
-    return min(due, issue.decision_at - timedelta(hours=1))
-
-
-def stages(issue: Issue, days: Sequence[int], zone: str) -> list[Stage]:
-    """The issue's stages, earliest first; each ends where the next begins, the last at the decision."""
-    ordered = sorted(set(days), reverse=True)
-    if not ordered:
-        return []
-    dues = [stage_due(issue, d, zone) for d in ordered]
-    ends = [*dues[1:], issue.decision_at]
-    return [Stage(d, due, end) for d, due, end in zip(ordered, dues, ends, strict=True)]
-
-
-def after_vote(issue: Issue, zone: str) -> datetime:
-    """The morning after the decision, when pledges to attend are followed up."""
-    return max(_local(decision_day(issue, zone) + timedelta(days=1), AFTER_VOTE_HOUR, zone),
-               issue.decision_at + timedelta(hours=1))
-
-
-def current_stage(stage_list: Sequence[Stage], now: datetime) -> Stage | None:
-    """The stage under way: the last one that began, or the first before the countdown starts."""
-    begun = [s for s in stage_list if s.due <= now]
-    if begun:
-        return begun[-1]
-    return stage_list[0] if stage_list else None
-
-
-def followup_point(stage_list: Sequence[Stage], label: str, kind: str) -> str:
-    """After which stage a pledge is followed up: its own, or (attending, the last stage) after the vote."""
-    if kind == ATTEND or not label.removeprefix("d").isdigit():
-        return AFTER
-    days = int(label.removeprefix("d"))
-    return label if any(s.days < days for s in stage_list) else AFTER
-
-
-def followup_due(issue: Issue, stage_list: Sequence[Stage], label: str, zone: str) -> datetime:
-    """When a stage's pledges are followed up: a little after the next stage begins, or after the vote."""
-    if label == AFTER:
-        return after_vote(issue, zone)
-    days = int(label.removeprefix("d"))
-    later = [s for s in stage_list if s.days < days]
-    return later[0].due + FOLLOWUP_DELAY if later else after_vote(issue, zone)
-
-
-def parse_days(raw: str) -> list[int]:
-    """Read "14, 7, 3, 1, 0" into [14, 7, 3, 1, 0] (0 is the morning of the vote); "av"/"off" means none."""
-    return validation.day_list(raw, text("field.countdown_days"), problem="errors.countdown_days", lowest=0,
-                               highest=MAX_DAYS)
-
-
-async def workspace_days(session: AsyncSession, workspace_id: int) -> list[int]:
-    """The workspace's default stages."""
-    settings = await session.get(CountdownSettings, workspace_id)
-    return list(settings.days) if settings is not None else list(DEFAULT_DAYS)
-
-
-async def _countdown(session: AsyncSession, issue: Issue, now: datetime | None = None) -> Countdown | None:
-    """The issue's countdown row; created when `now` is given."""
-    row = await session.scalar(select(Countdown).where(Countdown.issue_id == issue.id))
-    if row is None and now is not None:
-        row = Countdown(workspace_id=issue.workspace_id, issue_id=issue.id, days=None, refreshes=0, voted_for=[],
-                        created_at=now, updated_at=now)
-        session.add(row)
-        await session.flush()
-    return row
-
-
-async def days_for(session: AsyncSession, issue: Issue) -> list[int]:
-    """An issue's stages: its own, or the workspace's."""
-    row = await _countdown(session, issue)
-    if row is not None and row.days is not None:
-        return list(row.days)
-    return await workspace_days(session, issue.workspace_id)
-
-
-async def _zone(session: AsyncSession, workspace_id: int) -> str:
-    return (await session.get_one(Workspace, workspace_id)).timezone
-
-
-def _prefix(issue_id: int) -> str:
-    return f"countdown:{issue_id}:"
-
-
-def live_key(issue_id: int) -> str:
-    """The key of an issue's live message."""
-    return f"countdown:{issue_id}"
-
-
-def _day_key(issue: Issue, zone: str) -> str:
-    # Reminders are keyed by the decision's date: a new date is a new countdown (stages that went out may come
-    # again for it), a new hour on the same date only moves what is pending, and nothing is sent twice.
-    return decision_day(issue, zone).isoformat()
 
 
 # -- planning ---------------------------------------------------------------------------------------------------
@@ -276,7 +86,7 @@ def _day_key(issue: Issue, zone: str) -> str:
 @issues_service.on_change
 async def plan(session: AsyncSession, issue: Issue, now: datetime) -> None:
     """Plan, move or cancel an issue's countdown after it was created, changed or closed."""
-    zone = await _zone(session, issue.workspace_id)
+    zone = await timeline.zone_of(session, issue.workspace_id)
     if issue.status == civics.OPEN:
         # The hook runs when the issue is created (version 1, this very moment) and whenever it changes.
         reason = CREATED if issue.version == 1 and issue.created_at == now else MOVED
@@ -293,7 +103,7 @@ async def _stages_that_came(session: AsyncSession, issue: Issue, stage_list: Seq
         return set()
     rows = (await session.execute(select(Reminder.payload, Reminder.fired_at, Reminder.due_at).where(
         Reminder.workspace_id == issue.workspace_id, Reminder.kind == STAGE_KIND,
-        Reminder.key.startswith(f"{_prefix(issue.id)}stage:", autoescape=True),
+        Reminder.key.startswith(f"{timeline.key_prefix(issue.id)}stage:", autoescape=True),
         Reminder.status.in_((reminders.FANNED_OUT, reminders.SKIPPED))))).all()
     start = stage_list[0].due
     return {int(payload["days"]) for payload, fired_at, due_at in rows
@@ -303,7 +113,7 @@ async def _stages_that_came(session: AsyncSession, issue: Issue, stage_list: Seq
 def _grace(due: datetime, stage: Stage) -> timedelta:
     """How late a stage planned for `due` may still go out: a day at most, and never once the next one began (a
     second at least: no grace at all would mean no limit)."""
-    return max(min(STAGE_GRACE, stage.end - due), timedelta(seconds=1))
+    return max(min(timeline.STAGE_GRACE, stage.end - due), timedelta(seconds=1))
 
 
 async def _plan_stages(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage], now: datetime, zone: str,
@@ -311,8 +121,8 @@ async def _plan_stages(session: AsyncSession, issue: Issue, stage_list: Sequence
     """Plan the stages still to come; the one whose window we are in goes out now, unless it (or a later one)
     already came; those whose window has passed are skipped and the coordinators told. Return the reminder keys
     to keep and the stages planned ahead."""
-    day_key = _day_key(issue, zone)
-    prefix = _prefix(issue.id)
+    day_key = timeline.day_key(issue, zone)
+    prefix = timeline.key_prefix(issue.id)
     came = await _stages_that_came(session, issue, stage_list)
     latest = min(came, default=None)
 
@@ -368,7 +178,7 @@ async def _plan_stages(session: AsyncSession, issue: Issue, stage_list: Sequence
         await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LATE_KIND, key=key, due_at=now,
                                  now=now, payload={"issue_id": issue.id, "reason": reason,
                                                    "decision": issue.decision_at.isoformat(),
-                                                   "left": days_left(issue, zone, now),
+                                                   "left": timeline.days_left(issue, zone, now),
                                                    "skipped": [s.days for s in skipped],
                                                    "stage": now_stage.days if now_stage is not None else None})
         log.info("Countdown of issue %s (%s): stages %s skipped, %s goes out now", issue.id, reason,
@@ -379,22 +189,19 @@ async def _plan_stages(session: AsyncSession, issue: Issue, stage_list: Sequence
 async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: str, reason: str = MOVED
                      ) -> list[Stage]:
     """Plan an open issue's countdown; return the stages planned ahead."""
-    stage_list = stages(issue, await days_for(session, issue), zone)
-    day_key = _day_key(issue, zone)
-    prefix = _prefix(issue.id)
+    stage_list = timeline.stages(issue, await timeline.days_for(session, issue), zone)
+    day_key = timeline.day_key(issue, zone)
+    prefix = timeline.key_prefix(issue.id)
     wanted, ahead = await _plan_stages(session, issue, stage_list, now, zone, reason)
     # Pledges already made are followed up on the new dates too.
-    open_pledges = (await session.execute(
-        select(Pledge.stage, Pledge.kind).where(Pledge.issue_id == issue.id, Pledge.status == MADE,
-                                                Pledge.followed_up_at.is_(None)).distinct())).all()
-    for label, kind in open_pledges:
-        wanted |= await _schedule_followups(session, issue, stage_list, label, kind, zone, now)
+    wanted |= await pledges.plan_followups(session, issue, stage_list, zone, now)
     result_key = f"{prefix}result:{day_key}"
     wanted.add(result_key)
     await reminders.schedule(session, workspace_id=issue.workspace_id, kind=RESULT_DUE_KIND, key=result_key,
-                             due_at=after_vote(issue, zone) - timedelta(hours=1), now=now,
+                             due_at=timeline.after_vote(issue, zone) - timedelta(hours=1), now=now,
                              payload={"issue_id": issue.id}, grace=RESULT_DUE_GRACE)
-    await _cancel(session, issue, (STAGE_KIND, FOLLOWUP_KIND, RESULT_DUE_KIND, LATE_KIND), keep=wanted)
+    await _cancel(session, issue, (STAGE_KIND, pledges.FOLLOWUP_KIND, RESULT_DUE_KIND, LATE_KIND),
+                  keep=wanted)
     # The live message: shown from the first stage on (at once when that has passed), turned over daily, and
     # at the time of the decision (no more pledges: the result is coming).
     counting = bool(stage_list) and issue.decision_at > now
@@ -404,8 +211,8 @@ async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: s
     if counting:
         await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND, key=vote_key,
                                  due_at=issue.decision_at, now=now, payload={"issue_id": issue.id})
-    if await _live_message(session, issue) is not None:
-        await request_refresh(session, issue, now)
+    if await timeline.live_message(session, issue) is not None:
+        await timeline.request_refresh(session, issue, now)
     elif counting:
         # Before the countdown begins only its start is planned; a decision that moves takes it along.
         start = max(stage_list[0].due, now)
@@ -417,75 +224,31 @@ async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: s
 
 
 def _day_turn_key(issue_id: int, at: datetime, zone: str) -> str:
-    return f"{_prefix(issue_id)}live:day:{at.astimezone(ZoneInfo(zone)).date().isoformat()}"
-
-
-async def _schedule_followups(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage], label: str,
-                              kind: str, zone: str, now: datetime) -> set[str]:
-    """Plan the "did you?" of a pledge: after its stage (after the vote for attending), and a last one after the
-    vote for anything left unanswered. Return the keys."""
-    day_key = _day_key(issue, zone)
-    # The last one, after the vote, asks about whatever is still unanswered then.
-    points = {AFTER, followup_point(stage_list, label, kind)}
-    keys = set()
-    for point in sorted(points):
-        key = f"{_prefix(issue.id)}followup:{day_key}:{point}"
-        keys.add(key)
-        await reminders.schedule(session, workspace_id=issue.workspace_id, kind=FOLLOWUP_KIND, key=key,
-                                 due_at=max(followup_due(issue, stage_list, point, zone), now), now=now,
-                                 payload={"issue_id": issue.id, "stage": point}, grace=FOLLOWUP_GRACE)
-    return keys
+    return f"{timeline.key_prefix(issue_id)}live:day:{at.astimezone(ZoneInfo(zone)).date().isoformat()}"
 
 
 async def _cancel(session: AsyncSession, issue: Issue, kinds: Sequence[str], keep: set[str] | None = None, *,
                   prefix: str | None = None) -> int:
     """Cancel an issue's pending reminders of some kinds (whose key starts with `prefix`), but those in `keep`."""
     return await reminders.cancel_prefixed(session, workspace_id=issue.workspace_id,
-                                           prefix=prefix or _prefix(issue.id), keep=keep or (), kinds=kinds)
+                                           prefix=prefix or timeline.key_prefix(issue.id), keep=keep or (),
+                                           kinds=kinds)
 
 
 async def _finish(session: AsyncSession, issue: Issue, now: datetime) -> None:
     """A closed issue: no more stages or daily turns; after a vote, the follow-up; the live message's last state."""
     cancelled = await _cancel(session, issue, (STAGE_KIND, LIVE_KIND, RESULT_DUE_KIND, LATE_KIND))
-    if issue.outcome in CALLED_OFF:
-        cancelled += await _cancel(session, issue, (FOLLOWUP_KIND,))
+    if issue.outcome in timeline.CALLED_OFF:
+        cancelled += await _cancel(session, issue, (pledges.FOLLOWUP_KIND,))
     log.info("Countdown of issue %s ended (%s): %d reminders cancelled", issue.id, issue.outcome, cancelled)
     if issue.outcome in VOTE_OUTCOMES:
         await reminders.schedule(session, workspace_id=issue.workspace_id, kind=OUTCOME_KIND,
-                                 key=f"{_prefix(issue.id)}outcome", due_at=now, now=now,
+                                 key=f"{timeline.key_prefix(issue.id)}outcome", due_at=now, now=now,
                                  payload={"issue_id": issue.id}, grace=OUTCOME_GRACE)
-    if await _live_message(session, issue) is not None:
+    if await timeline.live_message(session, issue) is not None:
         await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND,
-                                 key=f"{_prefix(issue.id)}live:final", due_at=now, now=now,
+                                 key=f"{timeline.key_prefix(issue.id)}live:final", due_at=now, now=now,
                                  payload={"issue_id": issue.id})
-
-
-async def _live_message(session: AsyncSession, issue: Issue) -> LiveMessage | None:
-    return await session.scalar(select(LiveMessage).where(LiveMessage.workspace_id == issue.workspace_id,
-                                                          LiveMessage.key == live_key(issue.id)))
-
-
-async def request_refresh(session: AsyncSession, issue: Issue, now: datetime) -> None:
-    """Have the live message show the current state soon; one pending refresh serves every change until then.
-
-    A closed issue's live message shows the result (or that it was closed) as its last state: no more refreshes.
-    """
-    if issue.status != civics.OPEN:
-        return
-    if await _live_message(session, issue) is None:
-        return  # the countdown has not begun: its first post shows the state of that moment
-    pending = await session.scalar(select(Reminder.id).where(
-        Reminder.workspace_id == issue.workspace_id, Reminder.kind == LIVE_KIND,
-        Reminder.key.startswith(f"{_prefix(issue.id)}live:r", autoescape=True),
-        Reminder.status == reminders.PENDING).limit(1))
-    if pending is not None:
-        return
-    row = await _countdown(session, issue, now)
-    assert row is not None
-    row.refreshes += 1
-    await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND,
-                             key=f"{_prefix(issue.id)}live:r{row.refreshes}", due_at=now, now=now,
-                             payload={"issue_id": issue.id})
 
 
 async def _continue_live(session: AsyncSession, issue: Issue, zone: str, now: datetime) -> None:
@@ -500,69 +263,28 @@ async def _continue_live(session: AsyncSession, issue: Issue, zone: str, now: da
     due = datetime.combine(tomorrow, LIVE_REFRESH, tzinfo=ZoneInfo(zone)).astimezone(UTC)
     key = _day_turn_key(issue.id, due, zone)
     if due > end:
-        due, key = end, f"{_prefix(issue.id)}live:end:{_day_key(issue, zone)}"
+        due, key = end, f"{timeline.key_prefix(issue.id)}live:end:{timeline.day_key(issue, zone)}"
     await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND, key=key, due_at=due, now=now,
                              payload={"issue_id": issue.id})
 
 
 # -- what is shown ----------------------------------------------------------------------------------------------
 
-def pledge_buttons(issue_id: int) -> tuple[Button, ...]:
-    """The buttons under every countdown message: promise to act."""
-    styles = {TWEET: ButtonStyle.PRIMARY, CONTACT: ButtonStyle.PRIMARY, ATTEND: ButtonStyle.SUCCESS}
-    return tuple(Button(text(f"pledge.button.{kind}"), PLEDGE_ACTION, f"{issue_id}-{kind}", styles[kind])
-                 for kind in PLEDGE_KINDS)
-
-
-async def pledge_counts(session: AsyncSession, issue_id: int) -> dict[str, tuple[int, int]]:
-    """Pledges per kind: (made, kept)."""
-    rows = (await session.execute(select(Pledge.kind, Pledge.status, func.count()).where(Pledge.issue_id == issue_id)
-                                  .group_by(Pledge.kind, Pledge.status))).all()
-    counts = {kind: [0, 0] for kind in PLEDGE_KINDS}
-    for kind, status, count in rows:
-        if kind in counts:
-            counts[kind][0] += count
-            if status == KEPT:
-                counts[kind][1] += count
-    return {kind: (made, kept) for kind, (made, kept) in counts.items()}
-
-
-def thermometer(counts: dict[str, tuple[int, int]]) -> Text:
-    """Pledges kept against pledges made, as a bar and per kind ("14 of 20 done")."""
-    made = sum(m for m, _ in counts.values())
-    kept = sum(k for _, k in counts.values())
-    if not made:
-        return text("countdown.no_pledges")
-    filled = round(THERMOMETER * kept / made)
-    kinds = tuple(text("countdown.kind_count", emoji=PLEDGE_EMOJI[kind], kind=text(f"pledge.kind.{kind}"),
-                       kept=counts[kind][1], made=counts[kind][0]) for kind in PLEDGE_KINDS if counts[kind][0])
-    return text("countdown.thermometer", bar=Literal("▰" * filled + "▱" * (THERMOMETER - filled)), kept=kept,
-                made=made, kinds=Join(kinds, " · "))
-
-
-def _when(issue: Issue, zone: str, style: str | None = None) -> When:
-    return When(issue.decision_at, zone, style or ("full" if issue.decision_has_time else "date"))
-
-
-def days_left(issue: Issue, zone: str, now: datetime) -> int:
-    """Whole days from today to the decision's date, in local time."""
-    return (decision_day(issue, zone) - now.astimezone(ZoneInfo(zone)).date()).days
-
-
 async def _next_stage(session: AsyncSession, issue: Issue, now: datetime) -> tuple[int, datetime] | None:
     """The next stage planned (days before, when): a stage that already came in this countdown is not."""
     row = (await session.execute(select(Reminder.payload, Reminder.due_at).where(
         Reminder.workspace_id == issue.workspace_id, Reminder.kind == STAGE_KIND,
-        Reminder.key.startswith(f"{_prefix(issue.id)}stage:", autoescape=True), Reminder.status == reminders.PENDING,
-        Reminder.due_at > now).order_by(Reminder.due_at).limit(1))).first()
+        Reminder.key.startswith(f"{timeline.key_prefix(issue.id)}stage:", autoescape=True),
+        Reminder.status == reminders.PENDING, Reminder.due_at > now)
+        .order_by(Reminder.due_at).limit(1))).first()
     return (int(row.payload.get("days", 0)), row.due_at) if row is not None else None
 
 
 async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: str, now: datetime) -> Reply:
     """The live message: the decision, days left, the pledge thermometer, the stance summary, what comes next."""
-    counts = await pledge_counts(session, issue.id)
+    counts = await pledges.pledge_counts(session, issue.id)
     title_label = Literal(issue.title)
-    fields = [Field(text("countdown.field.decision"), _when(issue, zone), inline=True),
+    fields = [Field(text("countdown.field.decision"), civics.decision_when(issue, zone), inline=True),
               Field(text("field.body"), civics.body_label(issue.body, issue.committee), inline=True),
               Field(text("field.hashtag"), Literal(issue.hashtag), inline=True)]
     buttons: tuple[Button, ...] = ()
@@ -580,7 +302,7 @@ async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: s
             if politicians:
                 fields.append(Field(text("countdown.field.voted_for"),
                                     Join(tuple(civics.politician_label(p) for p in politicians))))
-        fields.append(Field(text("countdown.field.pledges"), thermometer(counts)))
+        fields.append(Field(text("countdown.field.pledges"), pledges.thermometer(counts)))
         if issue.outcome in VOTE_OUTCOMES:
             thanks = await _thanks_post(session, issue, language)
             if thanks is not None:
@@ -591,31 +313,31 @@ async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: s
     elif now >= issue.decision_at:
         title = text("countdown.live.voted", title=title_label)
         body = text("countdown.live.voted_body")
-        fields.append(Field(text("countdown.field.pledges"), thermometer(counts)))
+        fields.append(Field(text("countdown.field.pledges"), pledges.thermometer(counts)))
         fields.append(Field(text("countdown.field.stances"),
                             stances.map_summary(await stances.build_model(session, issue))))
     else:
-        left = days_left(issue, zone, now)
+        left = timeline.days_left(issue, zone, now)
         title = text("countdown.live.title", title=title_label, days=text("countdown.days", count=left)
                      if left > 1 else text(f"countdown.days.{left}"))
         body = Literal(issue.summary)
         fields.append(Field(text("countdown.field.days_left"), Literal(str(left)), inline=True))
-        fields.append(Field(text("countdown.field.pledges"), thermometer(counts)))
+        fields.append(Field(text("countdown.field.pledges"), pledges.thermometer(counts)))
         fields.append(Field(text("countdown.field.stances"),
                             stances.map_summary(await stances.build_model(session, issue))))
         upcoming = await _next_stage(session, issue, now)
         if upcoming is not None:
+            step = text(f"countdown.step.{timeline.step_of(upcoming[0])}")
             fields.append(Field(text("countdown.field.next"),
-                                text("countdown.next", step=text(f"countdown.step.{step_of(upcoming[0])}"),
-                                     when=When(upcoming[1], zone, "short"))))
-        buttons = pledge_buttons(issue.id)
+                                text("countdown.next", step=step, when=When(upcoming[1], zone, "short"))))
+        buttons = pledges.pledge_buttons(issue.id)
     return Reply(title=title, body=body, fields=tuple(fields), buttons=buttons, links=links, private=False)
 
 
 async def _live_planned(session: AsyncSession, issue: Issue, workspace: Workspace, now: datetime
                         ) -> reminders.Planned:
     reply = await live_reply(session, issue, workspace.timezone, workspace.language, now)
-    return reminders.Planned(reply, channel=Channel.ANNOUNCEMENTS, live=live_key(issue.id),
+    return reminders.Planned(reply, channel=Channel.ANNOUNCEMENTS, live=timeline.live_key(issue.id),
                              pinned=issue.status == civics.OPEN and now < issue.decision_at + LIVE_AFTER_VOTE)
 
 
@@ -671,8 +393,8 @@ def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | No
     params: dict[str, Any] = {"title": Literal(issue.title), "days": stage.days if days is None else days,
                               "body": civics.body_label(issue.body, issue.committee),
                               "municipality": civics.municipality_label(issue.municipality),
-                              "when": _when(issue, zone), "hashtag": Literal(issue.hashtag)}
-    fields = [Field(text("countdown.field.decision"), _when(issue, zone), inline=True),
+                              "when": civics.decision_when(issue, zone), "hashtag": Literal(issue.hashtag)}
+    fields = [Field(text("countdown.field.decision"), civics.decision_when(issue, zone), inline=True),
               Field(text("field.hashtag"), Literal(issue.hashtag), inline=True),
               Field(text("countdown.field.draft"), Literal(post))]
     links = drafts.share_links(post, url=issue.source_url, hashtag=issue.hashtag)
@@ -680,7 +402,7 @@ def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | No
         links = (*links, Link(text("issues.link.source"), issue.source_url))
     return Reply(title=text(f"countdown.stage.{stage.step}.title", **params),
                  body=text(f"countdown.stage.{stage.step}.body", **params), fields=tuple(fields),
-                 buttons=pledge_buttons(issue.id), links=links, private=False)
+                 buttons=pledges.pledge_buttons(issue.id), links=links, private=False)
 
 
 async def _issue_as_planned(session: AsyncSession, reminder: Reminder, now: datetime) -> Issue | None:
@@ -702,14 +424,14 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) 
         return []
     workspace = await session.get_one(Workspace, issue.workspace_id)
     zone = workspace.timezone
-    stage = next((s for s in stages(issue, await days_for(session, issue), zone)
+    stage = next((s for s in timeline.stages(issue, await timeline.days_for(session, issue), zone)
                   if s.days == reminder.payload["days"]), None)
     if stage is None:
         return []  # the stage was removed from the countdown
     context = await _draft_context(session, issue)
     by_language: dict[str, Reply] = {}
     # Out later than its day (the issue came in inside its window, or the bot was down): the true count.
-    left = min(stage.days, max(days_left(issue, zone, now), 0))
+    left = min(stage.days, max(timeline.days_left(issue, zone, now), 0))
 
     def reply_in(language: str) -> Reply:
         if language not in by_language:
@@ -739,8 +461,8 @@ async def _plan_live(session: AsyncSession, reminder: Reminder, now: datetime) -
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None:
         return []
-    if issue.status != civics.OPEN and (await _live_message(session, issue) is None
-                                        or reminder.key != f"{_prefix(issue.id)}live:final"):
+    if issue.status != civics.OPEN and (await timeline.live_message(session, issue) is None
+                                        or reminder.key != f"{timeline.key_prefix(issue.id)}live:final"):
         return []  # closed before the countdown began: nothing to show; closed after: only its last state
     workspace = await session.get_one(Workspace, issue.workspace_id)
     await _continue_live(session, issue, workspace.timezone, now)
@@ -748,13 +470,14 @@ async def _plan_live(session: AsyncSession, reminder: Reminder, now: datetime) -
 
 
 def _stage_name(days: int) -> Text:
-    return text("countdown.late.stage", step=text(f"countdown.step.{step_of(days)}"), before=before(days))
+    return text("countdown.late.stage", step=text(f"countdown.step.{timeline.step_of(days)}"),
+                before=timeline.before(days))
 
 
 def late_reply(issue: Issue, payload: dict[str, Any], zone: str) -> Reply:
     """Tell the coordinators which stages were skipped and why, and which one goes out now instead."""
     left = int(payload.get("left", 0))
-    when = _when(issue, zone)
+    when = civics.decision_when(issue, zone)
     reason = payload.get("reason", MOVED)
     lead = text("countdown.late.lead", count=left) if left > 1 else text(f"countdown.late.lead.{left}")
     key = {CREATED: "countdown.late.created", RESTAGED: "countdown.late.stages"}.get(reason, "countdown.late.moved")
@@ -771,215 +494,15 @@ async def _plan_late(session: AsyncSession, reminder: Reminder, now: datetime) -
     issue = await _issue_as_planned(session, reminder, now)
     if issue is None:
         return []
-    zone = await _zone(session, issue.workspace_id)
+    zone = await timeline.zone_of(session, issue.workspace_id)
     return [reminders.Planned(late_reply(issue, reminder.payload, zone), channel=Channel.COORDINATORS)]
-
-
-# -- pledges ----------------------------------------------------------------------------------------------------
-
-async def _make_pledge(session: AsyncSession, actor: Actor, issue: Issue, kind: str) -> Reply:
-    member = actor.require_onboarded()
-    if issue.status != civics.OPEN or issue.decision_at <= actor.now:
-        raise UserError("pledge.too_late", title=Literal(issue.title))
-    zone = actor.workspace.timezone
-    stage_list = stages(issue, await days_for(session, issue), zone)
-    stage = current_stage(stage_list, actor.now)
-    label = stage.label if stage is not None else "d0"
-    kind_label = text(f"pledge.kind.{kind}")
-    existing = await session.scalar(select(Pledge.id).where(
-        Pledge.issue_id == issue.id, Pledge.member_id == member.id, Pledge.kind == kind, Pledge.stage == label))
-    if existing is not None:
-        return Reply(body=text("pledge.already", kind=kind_label, title=Literal(issue.title)))
-    session.add(Pledge(workspace_id=actor.workspace.id, issue_id=issue.id, member_id=member.id, kind=kind,
-                       stage=label, status=MADE, created_at=actor.now))
-    await session.flush()
-    # Whoever pledges hears how the countdown goes.
-    await follows.add_follow(session, member, follows.ISSUE, str(issue.id), actor.now)
-    await _schedule_followups(session, issue, stage_list, label, kind, zone, actor.now)
-    await request_refresh(session, issue, actor.now)
-    asked_at = max(followup_due(issue, stage_list, followup_point(stage_list, label, kind), zone), actor.now)
-    log.info("Member %s pledged %s on issue %s (%s)", member.id, kind, issue.id, label)
-    counts = await pledge_counts(session, issue.id)
-    return Reply(body=text("pledge.made", kind=kind_label, title=Literal(issue.title),
-                           when=When(asked_at, zone, "short")),
-                 fields=(Field(text("countdown.field.pledges"), thermometer(counts)),))
-
-
-async def _issue_for_pledge(session: AsyncSession, actor: Actor, issue: str) -> Issue:
-    if issue:
-        return await civics.find_issue(session, actor.workspace.id, issue, open_only=True)
-    upcoming = list(await session.scalars(select(Issue).where(
-        Issue.workspace_id == actor.workspace.id, Issue.status == civics.OPEN, Issue.decision_at > actor.now)
-        .order_by(Issue.decision_at, Issue.id).limit(2)))
-    if len(upcoming) != 1:
-        raise UserError("issues.missing")
-    return upcoming[0]
-
-
-async def pledge(session: AsyncSession, actor: Actor, issue: str = "", kind: str = "") -> Reply:
-    """Promise to act before a decision; without a kind, show the buttons; without anything, your pledges."""
-    actor.require_onboarded()
-    if not issue and not kind:
-        return await my_pledges(session, actor)
-    found = await _issue_for_pledge(session, actor, issue)
-    if not kind:
-        mine = await my_pledges(session, actor, found)
-        return Reply(title=text("pledge.menu.title", title=Literal(found.title)),
-                     body=text("pledge.menu.body", when=_when(found, actor.workspace.timezone)),
-                     fields=mine.fields, buttons=pledge_buttons(found.id))
-    value = validation.choice(kind, text("field.pledge_kind"), PLEDGE_CHOICES, required=True)
-    assert value is not None
-    return await _make_pledge(session, actor, found, value)
-
-
-@action(PLEDGE_ACTION)
-async def pledge_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
-    """Pledge the button's kind of action for its issue."""
-    issue_id, _, kind = arg.partition("-")
-    if kind not in PLEDGE_KINDS:
-        raise UserError("errors.unknown_button")
-    return await _make_pledge(session, actor, await pressed_row(session, actor, Issue, issue_id), kind)
-
-
-async def _own_pledge(session: AsyncSession, actor: Actor, arg: str) -> Pledge:
-    actor.require_onboarded()
-    row = await pressed_row(session, actor, Pledge, arg)
-    if row.member_id != actor.member.id:
-        raise UserError("pledge.not_yours")
-    return row
-
-
-async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool) -> Reply:
-    row = await _own_pledge(session, actor, arg)
-    issue = await session.get_one(Issue, row.issue_id)
-    kind_label = text(f"pledge.kind.{row.kind}")
-    if row.status != MADE:
-        return Reply(body=text("pledge.answered_already", kind=kind_label, title=Literal(issue.title),
-                               status=text(f"pledge.status.{row.status}")))
-    row.status = KEPT if kept else NOT_KEPT
-    row.kept_at = actor.now if kept else None
-    row.followed_up_at = row.followed_up_at or actor.now
-    if kept:
-        await _record_action(session, actor, row, issue)
-    await request_refresh(session, issue, actor.now)
-    log.info("Member %s answered pledge %s: %s", actor.member.id, row.id, row.status)
-    key = "pledge.kept" if kept else ("pledge.missed_open" if issue.status == civics.OPEN
-                                      and issue.decision_at > actor.now else "pledge.missed")
-    rest = await _open_pledges(session, actor.member.id, issue.id, followed_up=True)
-    counts = await pledge_counts(session, issue.id)
-    return Reply(body=text(key, kind=kind_label, title=Literal(issue.title)),
-                 fields=(Field(text("countdown.field.pledges"), thermometer(counts)),),
-                 buttons=answer_buttons(rest), replaces_source=True)
-
-
-async def _record_action(session: AsyncSession, actor: Actor, row: Pledge, issue: Issue) -> None:
-    """Log a kept pledge in the action log (once: the source names the pledge)."""
-    await activity.record(session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, source=f"pledge:{row.id}")
-
-
-@action(KEPT_ACTION)
-async def kept_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
-    """The member did what they pledged."""
-    return await _answer(session, actor, arg, kept=True)
-
-
-@action(MISSED_ACTION)
-async def missed_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
-    """The member did not get to it."""
-    return await _answer(session, actor, arg, kept=False)
-
-
-def answer_buttons(rows: Sequence[Pledge]) -> tuple[Button, ...]:
-    """Two buttons per pledge: done, not done."""
-    buttons: list[Button] = []
-    for row in rows[:MINE_SHOWN]:
-        buttons.append(Button(text(f"pledge.button.kept.{row.kind}"), KEPT_ACTION, str(row.id), ButtonStyle.SUCCESS))
-        buttons.append(Button(text(f"pledge.button.missed.{row.kind}"), MISSED_ACTION, str(row.id),
-                              ButtonStyle.SECONDARY))
-    return tuple(buttons)
-
-
-async def _open_pledges(session: AsyncSession, member_id: int, issue_id: int | None = None, *,
-                        followed_up: bool = False) -> list[Pledge]:
-    query = select(Pledge).where(Pledge.member_id == member_id, Pledge.status == MADE)
-    if issue_id is not None:
-        query = query.where(Pledge.issue_id == issue_id)
-    if followed_up:
-        query = query.where(Pledge.followed_up_at.is_not(None))
-    return list(await session.scalars(query.order_by(Pledge.id)))
-
-
-async def my_pledges(session: AsyncSession, actor: Actor, issue: Issue | None = None) -> Reply:
-    """Show the member's pledges (on one issue, or on every issue still open or just decided)."""
-    member = actor.require_onboarded()
-    query = (select(Pledge, Issue).join(Issue, Issue.id == Pledge.issue_id)
-             .where(Pledge.member_id == member.id).order_by(Issue.decision_at, Pledge.id))
-    if issue is not None:
-        query = query.where(Issue.id == issue.id)
-    else:
-        query = query.where((Issue.status == civics.OPEN) | (Pledge.status == MADE))
-    rows = (await session.execute(query)).all()
-    if not rows:
-        return Reply(body=text("pledge.none"), fields=(Field(text("pledge.field.mine"), text("pledge.none")),)
-                     if issue is not None else ())
-    lines = tuple(text("pledge.line", emoji=PLEDGE_EMOJI.get(p.kind, ""), kind=text(f"pledge.kind.{p.kind}"),
-                       title=Literal(i.title), status=text(f"pledge.status.{p.status}")) for p, i in rows)
-    open_rows = [p for p, _ in rows if p.status == MADE]
-    return Reply(title=text("pledge.mine.title"), body=text("pledge.mine.body") if open_rows else None,
-                 fields=(Field(text("pledge.field.mine"), Join(lines, "\n", "• ")),),
-                 buttons=answer_buttons(open_rows))
-
-
-@action(MINE_ACTION)
-async def mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
-    """Show the member their pledges on the issue, to say whether they did it."""
-    issue = await pressed_row(session, actor, Issue, arg)
-    return await my_pledges(session, actor, issue)
-
-
-@reminders.planner(FOLLOWUP_KIND)
-async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
-    issue = await session.get(Issue, reminder.payload["issue_id"])
-    if issue is None or issue.outcome in CALLED_OFF:
-        return []
-    point = reminder.payload["stage"]
-    query = select(Pledge).where(Pledge.issue_id == issue.id, Pledge.status == MADE, Pledge.followed_up_at.is_(None))
-    if point != AFTER:
-        query = query.where(Pledge.stage == point, Pledge.kind != ATTEND)
-    rows = list(await session.scalars(query.order_by(Pledge.member_id, Pledge.id)))
-    if not rows:
-        return []
-    by_member: dict[int, list[Pledge]] = defaultdict(list)
-    for row in rows:
-        row.followed_up_at = now
-        by_member[row.member_id].append(row)
-    members = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(list(by_member))))}
-    planned: list[reminders.Planned] = []
-    in_channel: list[Member] = []
-    for member_id, pledges in by_member.items():
-        member = members[member_id]
-        if not member.dm_reminders:
-            in_channel.append(member)
-            continue
-        kinds = Join(tuple(text(f"pledge.kind.{p.kind}") for p in pledges))
-        reply = Reply(title=text("pledge.followup.title", title=Literal(issue.title)),
-                      body=text("pledge.followup.body", kinds=kinds), buttons=answer_buttons(pledges), private=False)
-        planned.append(reminders.Planned(reply, member_id=member_id, channel=Channel.ANNOUNCEMENTS))
-    if in_channel:
-        mentioned = tuple(m.external_id for m in in_channel[:MAX_MENTIONS])
-        planned.append(reminders.Planned(Reply(
-            title=text("pledge.followup.title", title=Literal(issue.title)), body=text("pledge.followup.channel"),
-            buttons=(Button(text("pledge.button.mine"), MINE_ACTION, str(issue.id)),), private=False,
-            mentions=mentioned), channel=Channel.ANNOUNCEMENTS))
-    log.info("Pledge follow-up (%s) of issue %s: %d members", point, issue.id, len(by_member))
-    return planned
 
 
 # -- the outcome --------------------------------------------------------------------------------------------------
 
 async def _voted_for(session: AsyncSession, issue: Issue) -> list[Politician]:
     """Who voted our way: as recorded with the outcome, else those the map shows for us."""
-    row = await _countdown(session, issue)
+    row = await timeline.countdown_row(session, issue)
     ids = list(row.voted_for) if row is not None and row.voted_for else []
     if not ids:
         model = await stances.build_model(session, issue)
@@ -1021,9 +544,9 @@ async def outcome_reply(session: AsyncSession, issue: Issue, language: str) -> R
         fields.append(Field(text("countdown.field.thanks"), Literal(thanks)))
         links = drafts.share_links(thanks, url=issue.source_url, hashtag=issue.hashtag)
     fields.append(Field(text("countdown.field.story"), text("countdown.story_prompt")))
-    counts = await pledge_counts(session, issue.id)
+    counts = await pledges.pledge_counts(session, issue.id)
     if sum(m for m, _ in counts.values()):
-        fields.append(Field(text("countdown.field.pledges"), thermometer(counts)))
+        fields.append(Field(text("countdown.field.pledges"), pledges.thermometer(counts)))
     return Reply(title=text("countdown.outcome.title", title=Literal(issue.title),
                             outcome=text(f"issues.outcome.{outcome}")),
                  body=text(f"issues.outcome.text.{outcome}"), fields=tuple(fields),
@@ -1036,9 +559,7 @@ async def _outcome_recipients(session: AsyncSession, issue: Issue) -> list[Membe
     The others see the result in the channel (the close announcement and the live message's last state).
     """
     members = {m.id: m for m in await follows.followers(session, issue)}
-    pledgers = await session.scalars(select(Member).join(Pledge, Pledge.member_id == Member.id)
-                                     .where(Pledge.issue_id == issue.id).distinct())
-    for member in pledgers:
+    for member in await pledges.pledgers(session, issue):
         members.setdefault(member.id, member)
     return sorted((m for m in members.values() if m.dm_reminders), key=lambda m: m.id)
 
@@ -1065,9 +586,10 @@ async def _plan_result_due(session: AsyncSession, reminder: Reminder, now: datet
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.decision_at > now:
         return []
-    zone = await _zone(session, issue.workspace_id)
+    zone = await timeline.zone_of(session, issue.workspace_id)
     return [reminders.Planned(Reply(title=text("countdown.result_due.title", title=Literal(issue.title)),
-                                    body=text("countdown.result_due.body", id=issue.id, when=_when(issue, zone)),
+                                    body=text("countdown.result_due.body", id=issue.id,
+                                              when=civics.decision_when(issue, zone)),
                                     private=False), channel=Channel.COORDINATORS)]
 
 
@@ -1076,7 +598,7 @@ async def record_outcome(session: AsyncSession, actor: Actor, issue: str = "", r
     """Record how the vote went and close the issue; followers get the result and a thank-you draft."""
     actor.require_coordinator()
     found = await civics.find_issue(session, actor.workspace.id, issue)
-    values = civics.read_all({
+    values = validation.read_all({
         "result": lambda: validation.choice(result, text("field.result"), RESULT_CHOICES, required=True),
     })
     politicians: list[Politician] = []
@@ -1086,7 +608,7 @@ async def record_outcome(session: AsyncSession, actor: Actor, issue: str = "", r
             politicians.append(person)
     # The one path that closes an issue: /issue close does the same, this adds who voted our way.
     closed = await issues_service.close(session, actor, issue=str(found.id), outcome=values["result"], note=note)
-    row = await _countdown(session, found, actor.now)
+    row = await timeline.countdown_row(session, found, actor.now)
     assert row is not None
     if politicians:
         row.voted_for = [p.id for p in politicians]
@@ -1110,8 +632,9 @@ def _stages_label(stage_list: Sequence[Stage], zone: str, now: datetime) -> Text
     upcoming = [s for s in stage_list if s.due > now]
     if not upcoming:
         return text("countdown.days.nothing_planned")
-    return Join(tuple(text("countdown.stage_line", step=text(f"countdown.step.{s.step}"), before=before(s.days),
-                           when=When(s.due, zone, "short")) for s in upcoming), "\n", "• ")
+    lines = tuple(text("countdown.stage_line", step=text(f"countdown.step.{s.step}"),
+                       before=timeline.before(s.days), when=When(s.due, zone, "short")) for s in upcoming)
+    return Join(lines, "\n", "• ")
 
 
 async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: str = "") -> Reply:
@@ -1121,40 +644,36 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
     if issue:
         found = await civics.find_issue(session, actor.workspace.id, issue)
         if days:
-            row = await _countdown(session, found, actor.now)
+            row = await timeline.countdown_row(session, found, actor.now)
             assert row is not None
-            row.days = parse_days(days)
+            row.days = timeline.parse_days(days)
             row.updated_at = actor.now
             audit(session, actor, "countdown.days", issue_id=found.id, days=row.days)
-        chosen = await days_for(session, found)
+        chosen = await timeline.days_for(session, found)
         stage_list: list[Stage] = []
         if found.status == civics.OPEN:
             stage_list = await _plan_open(session, found, actor.now, zone, RESTAGED)
         if not chosen:
             return Reply(body=text("countdown.days.issue_off", title=Literal(found.title)))
-        counts = await pledge_counts(session, found.id)
+        counts = await pledges.pledge_counts(session, found.id)
         return Reply(title=text("countdown.days.issue_title", title=Literal(found.title)),
                      body=text("countdown.days.issue", days=validation.day_list_label(chosen)),
                      fields=(Field(text("countdown.field.planned"), _stages_label(stage_list, zone, actor.now)),
-                             Field(text("countdown.field.pledges"), thermometer(counts))))
+                             Field(text("countdown.field.pledges"), pledges.thermometer(counts))))
     if days:
-        chosen = parse_days(days)
-        settings = await session.get(CountdownSettings, actor.workspace.id)
-        if settings is None:
-            session.add(CountdownSettings(workspace_id=actor.workspace.id, days=chosen, updated_at=actor.now))
-        else:
-            settings.days = chosen
-            settings.updated_at = actor.now
-        await session.flush()
+        chosen = timeline.parse_days(days)
+        settings = await settings_row(session, CountdownSettings, actor.workspace.id, days=chosen,
+                                      updated_at=actor.now)
+        settings.days, settings.updated_at = chosen, actor.now
         audit(session, actor, "countdown.default_days", days=chosen)
         open_issues = await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
                                                                 Issue.status == civics.OPEN))
         for found in list(open_issues):
-            row = await _countdown(session, found)
+            row = await timeline.countdown_row(session, found)
             # An issue with stages of its own keeps them (a JSON null is not SQL NULL, so this is checked here).
             if row is None or row.days is None:
                 await _plan_open(session, found, actor.now, zone, RESTAGED)
-    chosen = await workspace_days(session, actor.workspace.id)
+    chosen = await timeline.workspace_days(session, actor.workspace.id)
     if not chosen:
         return Reply(body=text("countdown.days.workspace_off"))
     return Reply(body=text("countdown.days.workspace", days=validation.day_list_label(chosen)))
@@ -1163,15 +682,13 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
 # -- the coordinators are told what was skipped -------------------------------------------------------------------
 
 async def _describe(session: AsyncSession, reminder: Reminder) -> Renderable:
-    issue = await session.get(Issue, reminder.payload.get("issue_id", 0))
-    title = Literal(issue.title if issue is not None else f"#{reminder.payload.get('issue_id')}")
-    zone = await _zone(session, reminder.workspace_id)
-    when = When(reminder.due_at, zone, "short")
     if reminder.kind == STAGE_KIND:
         days = int(reminder.payload.get("days", 0))
-        return text("countdown.skipped.stage", step=text(f"countdown.step.{step_of(days)}"), before=before(days),
-                    title=title, when=when)
-    return text(f"countdown.skipped.{reminder.kind.removeprefix('countdown.')}", title=title, when=when)
+        return await timeline.describe_skipped(session, reminder, "countdown.skipped.stage",
+                                               step=text(f"countdown.step.{timeline.step_of(days)}"),
+                                               before=timeline.before(days))
+    return await timeline.describe_skipped(session, reminder,
+                                           f"countdown.skipped.{reminder.kind.removeprefix('countdown.')}")
 
 
 for _kind in KINDS:
@@ -1179,21 +696,3 @@ for _kind in KINDS:
 reminders.describer(LATE_KIND)(_describe)  # "countdown.skipped.late"
 
 
-# -- my data ------------------------------------------------------------------------------------------------------
-
-async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
-    rows = (await session.execute(select(Pledge, Issue.title).join(Issue, Issue.id == Pledge.issue_id)
-                                  .where(Pledge.member_id == member.id).order_by(Pledge.id))).all()
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return [{"issue": title, "kind": p.kind, "stage": p.stage, "status": p.status, "created_at": iso(p.created_at),
-             "followed_up_at": iso(p.followed_up_at), "kept_at": iso(p.kept_at)} for p, title in rows]
-
-
-async def _erase(session: AsyncSession, member: Member) -> None:
-    """Pledges go with the member row (ON DELETE CASCADE); the live message counts them no more."""
-
-
-mydata.data_hook("pledges", _export, _erase)

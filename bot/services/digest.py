@@ -48,8 +48,8 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, civics, coaching, failures, onboarding, stories
-from bot.services.context import Actor, audit
+from bot.services import activity, civics, failures, ladder, onboarding, stories
+from bot.services.context import Actor, audit, settings_row
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ async def figures(session: AsyncSession, workspace: Workspace, start: datetime, 
         CoachingProgress, CoachingProgress.step_id == CoachingStep.id).where(
         CoachingProgress.workspace_id == workspace.id, CoachingProgress.done_at >= start,
         CoachingProgress.done_at < end)))
-    steps = [(step.title_text(), reached[step.key]) for step in await coaching.ladder(session, workspace.id)
+    steps = [(step.title_text(), reached[step.key]) for step in await ladder.steps_of(session, workspace.id)
              if reached[step.key]]
     shared = list(await session.scalars(select(Story.visibility).where(
         Story.workspace_id == workspace.id, Story.created_at >= start, Story.created_at < end)))
@@ -207,7 +207,7 @@ async def _decisions_field(session: AsyncSession, workspace: Workspace, after: d
         left = text("digest.days.today") if days == 0 else text("digest.days.one") if days == 1 else \
             text("digest.days.many", days=days)
         lines.append(text("digest.decisions.line", id=issue.id, title=Literal(issue.title), left=left,
-                          when=When(issue.decision_at, zone, "full" if issue.decision_has_time else "date")))
+                          when=civics.decision_when(issue, zone)))
     return Field(text("digest.decisions.title"), Join(tuple(lines), separator="\n"))
 
 
@@ -297,15 +297,6 @@ async def digest_now(session: AsyncSession, actor: Actor) -> Reply:
     return dataclasses.replace(reply, private=True)
 
 
-def _weekday(raw: str) -> int:
-    folded = validation.fold(raw)
-    if folded.isdigit() and 1 <= int(folded) <= 7:
-        return int(folded)
-    if folded in timeparse.WEEKDAYS:
-        return timeparse.WEEKDAYS[folded] + 1
-    raise validation.FieldProblem(text("digest.field.day"), text("digest.errors.day", value=raw[:20]))
-
-
 def _hour(raw: str | int) -> int:
     value = str(raw).strip().removesuffix(":00")
     if not value.isdigit() or not 0 <= int(value) <= 23:
@@ -314,15 +305,10 @@ def _hour(raw: str | int) -> int:
 
 
 async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> DigestConfig:
-    row = await session.get(DigestConfig, workspace_id)
-    if row is None:
-        defaults = DigestSettings()
-        row = DigestConfig(workspace_id=workspace_id, weekday=defaults.weekday, hour=defaults.hour,
-                           enabled=defaults.enabled, to_announcements=defaults.to_announcements, created_at=now,
-                           updated_at=now)
-        session.add(row)
-        await session.flush()
-    return row
+    defaults = DigestSettings()
+    return await settings_row(session, DigestConfig, workspace_id, weekday=defaults.weekday,
+                              hour=defaults.hour, enabled=defaults.enabled,
+                              to_announcements=defaults.to_announcements, created_at=now, updated_at=now)
 
 
 async def configure(session: AsyncSession, actor: Actor, day: str = "", hour: str | int = "",
@@ -331,14 +317,15 @@ async def configure(session: AsyncSession, actor: Actor, day: str = "", hour: st
     actor.require_coordinator()
     readers: dict[str, Any] = {}
     if str(day).strip():
-        readers["weekday"] = lambda: _weekday(str(day))
+        readers["weekday"] = lambda: timeparse.parse_weekday(str(day), "digest.errors.day",
+                                                             field=text("digest.field.day"))
     if str(hour).strip():
         readers["hour"] = lambda: _hour(hour)
     if str(announce).strip():
         readers["to_announcements"] = lambda: validation.yes_no(announce, text("digest.field.announce"))
     if str(enabled).strip():
         readers["enabled"] = lambda: validation.yes_no(enabled, text("digest.field.enabled"))
-    changes = civics.read_all(readers)
+    changes = validation.read_all(readers)
     row = await _config(session, actor.workspace.id, actor.now)
     changed = sorted(name for name, value in changes.items() if getattr(row, name) != value)
     for name in changed:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy import CursorResult, Select, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import validation
@@ -32,7 +32,7 @@ def issue_buttons(issue_id: int) -> tuple[Button, ...]:
             Button(text("follows.button.help"), HELP_ACTION, str(issue_id), ButtonStyle.SUCCESS))
 
 
-def following(issue: Issue) -> Select[tuple[int]]:
+def following(issue: Issue) -> Select[int]:
     """The ids of the members who follow an issue, its municipality or one of its topics (onboarded or not)."""
     matches = or_(and_(Follow.kind == MUNICIPALITY, Follow.value == issue.municipality),
                   and_(Follow.kind == ISSUE, Follow.value == str(issue.id)))
@@ -109,8 +109,9 @@ async def unfollow(session: AsyncSession, actor: Actor, municipality: str = "", 
         raise UserError("follows.nothing_given")
     removed = []
     for kind, value in wanted:
-        result = await session.execute(delete(Follow).where(Follow.member_id == member.id, Follow.kind == kind,
-                                                            Follow.value == value))
+        # A DELETE without RETURNING gives a CursorResult (Session.execute() is typed to return a Result).
+        result = cast(CursorResult[Any], await session.execute(delete(Follow).where(
+            Follow.member_id == member.id, Follow.kind == kind, Follow.value == value)))
         if result.rowcount:
             removed.append((kind, value))
     shown = await show(session, actor)

@@ -50,7 +50,6 @@ FIELD_NAMES = ("title", "summary", "municipality", "body", "committee", "decisio
                "source", "topics", "ask_days")
 CLEAR = "-"
 LISTED = 25
-MAX_MENTIONS = 50
 STATUS_CHOICES = tuple(Choice(s, text(f"issues.status.{s}")) for s in ("open", "closed", "all"))
 
 # What other features plan around an issue (the countdown): run in the same transaction whenever an issue is
@@ -68,10 +67,6 @@ def on_change(fn: IssueHook) -> IssueHook:
 async def _changed(session: AsyncSession, issue: Issue, now: datetime) -> None:
     for hook in _on_change:
         await hook(session, issue, now)
-
-
-def _when(issue: Issue, zone: str, style: str | None = None) -> When:
-    return When(issue.decision_at, zone, style or ("full" if issue.decision_has_time else "date"))
 
 
 def _read(actor: Actor, values: Mapping[str, str]) -> dict[str, Any]:
@@ -193,7 +188,7 @@ async def close(session: AsyncSession, actor: Actor, issue: str = "", outcome: s
     found = await civics.find_issue(session, actor.workspace.id, issue)
     if found.status != civics.OPEN:
         raise UserError("issues.closed_already", title=Literal(found.title))
-    values = civics.read_all({
+    values = validation.read_all({
         "outcome": lambda: validation.choice(outcome, text("field.outcome"), civics.OUTCOME_CHOICES, required=True),
         "note": lambda: validation.clean_text(note, text("field.note"), max_length=300),
     })
@@ -217,7 +212,7 @@ def _fields(issue: Issue, zone: str) -> tuple[Field, ...]:
     fields = [
         Field(text("field.municipality"), civics.municipality_label(issue.municipality), inline=True),
         Field(text("field.body"), civics.body_label(issue.body, issue.committee), inline=True),
-        Field(text("field.decision"), _when(issue, zone), inline=True),
+        Field(text("field.decision"), civics.decision_when(issue, zone), inline=True),
         Field(text("field.hashtag"), Literal(issue.hashtag), inline=True),
     ]
     if issue.topics:
@@ -265,11 +260,10 @@ async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime) 
     reply = alert_reply(issue, workspace.timezone, reminder.payload["change"], reminder.payload["changed"])
     members = await follows.followers(session, issue)
     # Planners decide who wants DMs; followers who did not allow them are mentioned in the channel post.
-    by_dm = [m for m in members if m.dm_reminders and delivery.dm_worth_trying(m, now)]
-    in_channel = [m.external_id for m in members if not (m.dm_reminders and delivery.dm_worth_trying(m, now))]
-    if len(in_channel) > MAX_MENTIONS:
-        log.warning("Alert for issue %s: mentioning %d of %d followers", issue.id, MAX_MENTIONS, len(in_channel))
-    post = dataclasses.replace(reply, mentions=tuple(in_channel[:MAX_MENTIONS]))
+    by_dm = [m for m in members if delivery.wants_dm(m, now)]
+    in_channel = [m for m in members if not delivery.wants_dm(m, now)]
+    mentioned = delivery.capped_mentions(in_channel, "Alert for issue %s", issue.id)
+    post = dataclasses.replace(reply, mentions=mentioned)
     log.info("Alert for issue %s: %d DMs, %d mentions", issue.id, len(by_dm), len(in_channel))
     return [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS),
             *(reminders.Planned(reply, member_id=m.id, channel=Channel.ANNOUNCEMENTS) for m in by_dm)]
@@ -291,7 +285,8 @@ async def list_issues(session: AsyncSession, actor: Actor, status: str = "", mun
     zone = actor.workspace.timezone
     lines = tuple(text("issues.line", id=i.id, title=Literal(i.title),
                        municipality=civics.municipality_label(i.municipality),
-                       body=civics.body_label(i.body, i.committee), when=_when(i, zone, "short"),
+                       body=civics.body_label(i.body, i.committee),
+                       when=civics.decision_when(i, zone, "short"),
                        hashtag=Literal(i.hashtag),
                        status=text("issues.line.closed", outcome=text(f"issues.outcome.{i.outcome}"))
                        if i.status == civics.CLOSED else "")
@@ -387,7 +382,7 @@ async def hashtags(session: AsyncSession, actor: Actor, issue: str = "") -> Repl
         if found.hashtag.lower() not in (t.lower() for t in tags):
             tags.append(found.hashtag)
     lines = tuple(text("hashtag.line", hashtag=Literal(i.hashtag), title=Literal(i.title),
-                       when=_when(i, zone, "short")) for i in rows)
+                       when=civics.decision_when(i, zone, "short")) for i in rows)
     ready = render(text("hashtag.ready.all", hashtags=Literal(" ".join(tags))), actor.language)
     return Reply(title=text("hashtag.title"), body=Join(lines, "\n", "• "),
                  fields=(Field(text("hashtag.field.ready"), Literal(ready)),))

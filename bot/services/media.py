@@ -54,7 +54,7 @@ async def add(session: AsyncSession, actor: Actor, name: str = "", municipality:
               kind: str = "", outlet: str = "", email: str = "") -> Reply:
     """Add a local newspaper, radio station or journalist with their handle."""
     actor.require_coordinator()
-    values = civics.read_all({
+    values = validation.read_all({
         "name": lambda: validation.clean_text(name, text("field.name"), max_length=100, required=True),
         "municipality": lambda: civics.municipality(municipality),
         "x_handle": lambda: validation.x_handle(x_handle, text("field.x_handle")),

@@ -28,7 +28,7 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import coaching
+from bot.services import ladder
 from bot.services.context import Actor, get_or_create_member
 from bot.services.profile_fields import CONSENT_FIELD, PROFILE_FIELDS, choice_label, parse_profile
 
@@ -121,8 +121,8 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     return Reply(
         title=text("onboarding.done.title", name=Literal(member.display_name)),
         body=text("onboarding.done.body"),
-        fields=(Field(text("onboarding.done.first_step"), await coaching.first_step(session, actor)),),
-        buttons=(coaching.next_button(),
+        fields=(Field(text("onboarding.done.first_step"), await ladder.first_step(session, actor)),),
+        buttons=(ladder.next_button(),
                  Button(text("profile.button.show"), "profile.show", style=ButtonStyle.SECONDARY)),
         effects=(GrantRole(member.id, Role.MEMBER), PostToChannel(Channel.COORDINATORS, notice)),
     )

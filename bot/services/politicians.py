@@ -23,7 +23,18 @@ from bot.actions import action
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Politician
-from bot.replies import Attachment, Button, ButtonStyle, Join, Literal, Reply, Text, more_than_shown, text
+from bot.replies import (
+    Attachment,
+    Button,
+    ButtonStyle,
+    Join,
+    Literal,
+    Renderable,
+    Reply,
+    Text,
+    more_than_shown,
+    text,
+)
 from bot.services import civics
 from bot.services.context import Actor, audit, workspace_row
 
@@ -214,7 +225,7 @@ class RowProblem:
     """Why one line of a file cannot be imported."""
 
     line: int
-    problem: Text
+    problem: Renderable
 
 
 def decode(data: bytes) -> str:
@@ -365,7 +376,8 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
         report.append(text(f"csv.row.{outcome}", line=line, name=Literal(values["name"]),
                            party=Literal(values["party"])))
     await session.flush()
-    audit(session, actor, "politicians.imported", file=filename[:100], **counts)
+    audit(session, actor, "politicians.imported", file=filename[:100], added=counts["added"],
+          updated=counts["updated"], unchanged=counts["unchanged"])
     return Reply(title=text("csv.imported.title", **counts),
                  body=text("csv.imported.body", lines=Join(tuple(report[:REPORT_LINES]), "\n", "• "),
                            more=more_than_shown("csv.more", len(report), REPORT_LINES)))

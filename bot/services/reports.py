@@ -22,7 +22,7 @@ from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Action, Delivery, Issue, Member, Pledge
 from bot.replies import Attachment, Field, Join, Literal, Renderable, Reply, Text, more_than_shown, text
-from bot.services import activity, civics, digest, failures, stories
+from bot.services import activity, digest, failures, stories
 from bot.services.context import Actor, audit
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _day(raw: str, label: Text, today: date) -> date:
 def _range(actor: Actor, start: str, end: str) -> tuple[date, date]:
     """Read the range: from the first of the month up to today unless given; refuse one that ends before it starts."""
     today = actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
-    days = civics.read_all({
+    days = validation.read_all({
         "from": lambda: _day(start, text("report.field.from"), today) if (start or "").strip() else None,
         "to": lambda: _day(end, text("report.field.to"), today) if (end or "").strip() else today,
     })
@@ -150,7 +150,7 @@ async def _unreached(session: AsyncSession, workspace_id: int, since: object, un
         Delivery.workspace_id == workspace_id, Delivery.member_id.is_not(None),
         Delivery.status.in_((delivery.UNREACHABLE, delivery.FAILED)),
         Delivery.created_at >= since, Delivery.created_at < until).group_by(Delivery.member_id))
-    failed: dict[int, int] = {member_id: count for member_id, count in counted}
+    failed: dict[int, int] = {member_id: count for member_id, count in counted if member_id is not None}
     members = list(await session.scalars(select(Member).where(
         Member.workspace_id == workspace_id, or_(Member.dm_open.is_(False), Member.id.in_(list(failed))))
         .order_by(Member.display_name, Member.id)))
@@ -173,6 +173,6 @@ def _unreached_field(unreached: Sequence[tuple[Member, int]]) -> Field:
                           ways=text("report.unreached.ways", ways=Literal(", ".join(w for w in ways if w)))
                           if any(ways) else ""))
     more = more_than_shown("digest.more", len(unreached), UNREACHED_SHOWN)
-    if more:
+    if isinstance(more, Text):  # "" when nothing was cut
         lines.append(more)
     return Field(text("report.unreached.title", count=len(unreached)), Join(tuple(lines), separator="\n"))

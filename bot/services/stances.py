@@ -247,7 +247,7 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str = "") -> Repl
     found = await civics.find_issue(session, actor.workspace.id, issue)
     model = await build_model(session, found)
     zone = actor.workspace.timezone
-    when = When(found.decision_at, zone, "full" if found.decision_has_time else "date")
+    when = civics.decision_when(found, zone)
     fields = [Field(text("map.field.summary"), map_summary(model))]
     if not model.has_seats:
         fields.append(Field(text("map.field.seats"), text("map.no_seats")))
@@ -275,6 +275,7 @@ async def set_stance(session: AsyncSession, actor: Actor, issue: str = "", polit
     person = await civics.find_politician(session, actor.workspace.id, politician,
                                           civics.municipality(municipality, required=False))
     value = validation.choice(stance, text("field.stance"), civics.STANCE_CHOICES, required=True)
+    assert value is not None  # required: a missing value raises
     url = validation.web_url(source, text("field.source"))
     await _supersede_reports(session, found.id, person.id)
     row = Stance(workspace_id=actor.workspace.id, issue_id=found.id, politician_id=person.id, stance=value,
@@ -429,7 +430,7 @@ async def set_seats(session: AsyncSession, actor: Actor, municipality: str = "",
                     committee: str = "") -> Reply:
     """Enter a body's seats per party (replacing what was there), for the projected vote on the map."""
     actor.require_coordinator()
-    values = civics.read_all({
+    values = validation.read_all({
         "municipality": lambda: civics.municipality(municipality),
         "body": lambda: civics.body(body),
         "committee": lambda: validation.clean_text(committee, text("field.committee"), max_length=100),

@@ -43,7 +43,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import civics, coaching, mydata, workspaces
+from bot.services import ladder, mydata, streaks, workspaces
 from bot.services.context import Actor, audit, workspace_row
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def _choice(raw: str, label: Text, choices: Sequence[Choice], aliases: Mapping[s
 async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
     """Store a story and post it in the stories channel; an empty or broken one is refused with every problem."""
     member = actor.require_onboarded()
-    read = civics.read_all({
+    read = validation.read_all({
         "title": lambda: validation.clean_text(values.get("title", ""), text("stories.field.title"),
                                                max_length=MAX_TITLE, required=True),
         "kind": lambda: validation.choice(values.get("kind", ""), text("stories.field.kind"), KIND_CHOICES,
@@ -132,7 +132,7 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
     session.add(story)
     await session.flush()
     log.info("Member %s shared story %s (%s) in workspace %s", member.id, story.id, visibility, actor.workspace.id)
-    step = await coaching.complete_kind(session, actor, "story", link=story.link)
+    step = await ladder.complete_kind(session, actor, "story", link=story.link)
     notice = Reply(body=text("stories.notice", name=Literal(member.display_name), title=Literal(story.title),
                              id=story.id, visibility=consent_label(story)),
                    buttons=(Button(text("stories.button.feature"), FEATURE_ACTION, str(story.id)),), private=False)
@@ -462,7 +462,7 @@ async def _delete_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Re
 # -- streaks and /mydata ----------------------------------------------------------------------------------------
 
 
-@coaching.activity_source
+@streaks.activity_source
 async def _shared(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]) -> list[tuple[int, datetime]]:
     rows = await session.execute(select(Story.member_id, Story.created_at).where(
         Story.workspace_id == workspace_id, Story.member_id.in_(member_ids)))

@@ -105,7 +105,7 @@ def _check_fields(check: SetupCheck) -> tuple[Field, ...]:
 
 
 def _summary(workspace: Workspace) -> tuple[Field, ...]:
-    def ref(kind: str, value: str | None) -> Mention | object:
+    def ref(kind: str, value: str | None) -> Mention | Text:
         return Mention(kind, value) if value else text("setup.not_set")
 
     fields = [Field(text(f"setup.field.{name}"), ref("channel", getattr(workspace, column)), inline=True)

@@ -147,8 +147,7 @@ class SlackAdapter:
                 return
             except SlackApiError as exc:
                 log.info("Could not answer in channel %s (%s); answering by DM", origin.channel_id, error_of(exc))
-        channel = origin.channel_id if origin.in_dm else await self.directory.dm_channel(origin.user_id)
-        await self.client.chat_postMessage(channel=channel, **payload)
+        await self.client.chat_postMessage(channel=await self._dm_of(origin), **payload)
 
     async def _respond(self, url: str, body: dict[str, Any]) -> bool:
         """Post to a response_url (valid 30 minutes, five times); False when Slack no longer takes it."""
@@ -172,9 +171,15 @@ class SlackAdapter:
             except SlackApiError as exc:
                 log.info("Could not upload into channel %s (%s); sending the files by DM", origin.channel_id,
                          error_of(exc))
-        channel = origin.channel_id if origin.in_dm else await self.directory.dm_channel(origin.user_id)
+        channel = await self._dm_of(origin)
         await upload(self.client, channel, reply.files)
         return channel != origin.channel_id
+
+    async def _dm_of(self, origin: Origin) -> str:
+        """The DM the user acted in, or else their DM with the bot."""
+        if origin.in_dm and origin.channel_id:
+            return origin.channel_id
+        return await self.directory.dm_channel(origin.user_id)
 
     async def open_form(self, origin: Origin, form: Form, language: str) -> None:
         """Open a form as a modal; its answer goes where the form was opened."""

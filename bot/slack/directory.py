@@ -115,7 +115,8 @@ class Directory:
         groups: dict[str, frozenset[str]] = {}
         try:
             response = await self.client.usergroups_list(include_users=True)
-            groups = {g["id"]: frozenset(g.get("users") or ()) for g in response.get("usergroups", [])}
+            found: list[dict[str, Any]] = response.get("usergroups", [])
+            groups = {g["id"]: frozenset(g.get("users") or ()) for g in found}
         except SlackApiError as exc:
             error = error_of(exc)
             if error not in NO_GROUPS:

@@ -243,8 +243,8 @@ def message(reply: Reply, language: str, *, role_id: str | None = None, here: bo
         log.warning("A reply had %d field blocks; showing the first %d", len(field_blocks), max(room, 0))
         field_blocks = field_blocks[:max(room, 0)]
     blocks += field_blocks + action_blocks
-    fallback = "\n".join(part for part in (prefix if title else "", mrkdwn(reply.title, language) if title else "",
-                                             inline) if part)
+    title_text = mrkdwn(reply.title, language) if title and reply.title is not None else ""
+    fallback = "\n".join(part for part in (prefix if title else "", title_text, inline) if part)
     return {"text": clip(fallback, MAX_FALLBACK) or EMPTY, "blocks": blocks[:MAX_BLOCKS],
             "unfurl_links": False, "unfurl_media": False}
 

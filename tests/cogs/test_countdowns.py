@@ -1,5 +1,6 @@
-"""The countdown on Discord: /pledge, /issue outcome and /issue countdown; pledge buttons; the notifier's role
-ping, edits and pins."""
+"""The countdown on Discord: /issue outcome and /issue countdown; the notifier's role ping, edits and pins.
+
+/pledge and the pledge buttons are tested in tests/cogs/test_pledges.py."""
 
 from __future__ import annotations
 
@@ -17,13 +18,12 @@ from bot.delivery import MessageMissing
 from bot.discordbot.checks import identity_of
 from bot.discordbot.notifier import DiscordNotifier
 from bot.errors import NotCoordinator
-from bot.models import Issue, Pledge, Workspace
+from bot.models import Issue, Workspace
 from bot.replies import Channel, Literal, Reply, Role
-from bot.services import countdowns, issues
-from cogs.countdowns import Countdowns
+from bot.services import issues
 from cogs.issues import Issues
 from tests.conftest import RecordingNotifier
-from tests.helpers import MockBot, MockGuild, MockMember, MockTextChannel, press, sent, shown_text
+from tests.helpers import MockBot, MockGuild, MockMember, MockTextChannel, sent, shown_text
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 ANSWERS = {
@@ -46,34 +46,6 @@ async def the_issue(app: App, admin: MockMember, member: MockMember) -> int:
     await app.dispatcher.run_due()
     async with app.sessionmaker() as session:
         return await session.scalar(select(Issue.id))
-
-
-async def test_pledge_makes_a_pledge_and_without_options_lists_them(bot: MockBot, interact: Any, app: App,
-                                                                    admin: MockMember, member: MockMember):
-    issue_id = await the_issue(app, admin, member)
-    cog = Countdowns(bot)
-
-    made = interact()
-    await Countdowns.pledge.callback(cog, made, issue=str(issue_id), kind=choice("tweet"))
-    listed = interact()
-    await Countdowns.pledge.callback(cog, listed)
-
-    answer = sent(made)
-    assert answer["ephemeral"] is True
-    assert shown_text(answer).startswith("Tack! Du har lovat att tweeta inför beslutet om Parkering i centrum.")
-    assert "🐦 tweeta – Parkering i centrum: lovat" in shown_text(sent(listed))
-
-
-async def test_a_pledge_button_works_by_its_custom_id(bot: MockBot, interact: Any, app: App, admin: MockMember,
-                                                      member: MockMember):
-    issue_id = await the_issue(app, admin, member)
-    interaction = interact()
-
-    await press(interaction, f"jb:{countdowns.PLEDGE_ACTION}:{issue_id}-attend")
-
-    assert "Tack! Du har lovat att gå på omröstningen" in shown_text(sent(interaction))
-    async with app.sessionmaker() as session:
-        assert [(p.kind, p.status) for p in await session.scalars(select(Pledge))] == [("attend", "made")]
 
 
 async def test_issue_outcome_is_for_coordinators_and_closes_the_issue(bot: MockBot, interact: Any, app: App,

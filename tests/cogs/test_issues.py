@@ -16,16 +16,12 @@ from bot.discordbot.views import FormPageModal
 from bot.errors import NotCoordinator, UserError
 from bot.models import Issue
 from bot.services import asks, follows, politicians
-from cogs._civics import issue_autocomplete, topics_autocomplete
+from cogs._options import issue_autocomplete, topics_autocomplete
 from cogs.issues import Issues
 from tests.conftest import RecordingNotifier
 from tests.helpers import MockBot, MockInteraction, MockMember, custom_ids, fill_modal, press, sent, shown_text
+from tests.support.onboarding import onboard
 
-ANSWERS = {
-    "company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "karlskrona",
-    "experience": "none", "x_handle": "", "linkedin_url": "", "blog_url": "", "goal": "", "dm_reminders": "ja",
-    "consent": "ja",
-}
 DECISION = int(datetime(2027, 1, 28, 17, 0, tzinfo=UTC).timestamp())
 CSV = "Namn;Parti;Kommun;Organ;X\nÅsa Ek;S;Karlskrona;KF;asaek\nBjörn Öst;M;Karlskrona;KF;bjornost\n"
 
@@ -54,7 +50,7 @@ async def issue_id(app: App) -> int:
 
 async def test_a_coordinator_creates_an_issue_and_sees_the_decision_as_a_discord_timestamp(
         cog: Issues, interact: Any, admin: MockMember, app: App, member: MockMember, notifier: RecordingNotifier):
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
+    await onboard(app, identity_of(member))
     interaction = interact(user=admin)
 
     await create(cog, interaction, topics="Parkering")
@@ -147,7 +143,7 @@ async def test_seats_are_entered_and_shown(cog: Issues, interact: Any, admin: Mo
 
 async def test_asking_pressing_asked_and_submitting_the_link(cog: Issues, interact: Any, admin: MockMember,
                                                              app: App, member: MockMember):
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
+    await onboard(app, identity_of(member))
     await app.run(identity_of(admin), politicians.import_csv, CSV.encode(), "p.csv")
     await create(cog, interact(user=admin))
     number = await issue_id(app)

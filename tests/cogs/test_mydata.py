@@ -14,9 +14,7 @@ from bot.discordbot.checks import identity_of
 from bot.models import Member
 from cogs.mydata import MyData
 from tests.helpers import MockBot, MockMember, custom_ids, press, sent
-
-ANSWERS = {"company": "Annas Blommor", "industry": "retail", "company_size": "solo", "municipality": "ronneby",
-           "experience": "beginner", "consent": "ja"}
+from tests.support.onboarding import onboard
 
 
 @pytest.fixture
@@ -30,7 +28,7 @@ async def stored(app: App, member: MockMember) -> Member | None:
 
 
 async def test_export_defers_then_sends_a_json_file(cog: MyData, interact: Any, app: App, member: MockMember):
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
+    await onboard(app, identity_of(member))
     interaction = interact()
 
     await MyData.mydata_export.callback(cog, interaction)
@@ -57,7 +55,7 @@ async def test_a_second_export_within_the_minute_is_refused(interact: Any):
 
 
 async def test_delete_asks_first_then_erases_everything(cog: MyData, interact: Any, app: App, member: MockMember):
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
+    await onboard(app, identity_of(member))
     asking = interact()
 
     await MyData.mydata_delete.callback(cog, asking)
@@ -76,7 +74,7 @@ async def test_delete_asks_first_then_erases_everything(cog: MyData, interact: A
 
 
 async def test_cancelling_the_delete_erases_nothing(cog: MyData, interact: Any, app: App, member: MockMember):
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
+    await onboard(app, identity_of(member))
     interaction = interact()
 
     await press(interaction, "jb:mydata.delete_cancel:")

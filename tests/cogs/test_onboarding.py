@@ -34,12 +34,9 @@ from tests.helpers import (
     sent,
     shown_text,
 )
+from tests.support.onboarding import COMPLETE, modal_answers
 
-ANSWERS: dict[str, Any] = {
-    "company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "solvesborg",
-    "experience": "none", "x_handle": "@annasblommor", "linkedin_url": "linkedin.com/in/anna", "blog_url": "",
-    "goal": "Fler företagskunder", "dm_reminders": True, "consent": True,
-}
+ANSWERS = modal_answers(COMPLETE, blog_url="")
 
 
 async def stored(app: App, user: Any) -> Member | None:

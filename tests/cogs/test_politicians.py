@@ -16,18 +16,14 @@ from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Follow, Politician
 from bot.services import issues, politicians
-from cogs._civics import bodies_autocomplete, politician_autocomplete
+from cogs._options import bodies_autocomplete, politician_autocomplete
 from cogs.follow import Follow as FollowCog
 from cogs.media import Media
 from cogs.politicians import Politicians
 from tests.helpers import MockBot, MockMember, custom_ids, press, sent, shown_text
+from tests.support.onboarding import onboard
 
 CSV = "Namn;Parti;Roll;Kommun;Organ\nÅsa Ek;S;Kommunalråd;Karlskrona;KF+KS\nBjörn Öst;M;;Karlskrona;KF\n"
-ANSWERS = {
-    "company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "karlskrona",
-    "experience": "none", "x_handle": "", "linkedin_url": "", "blog_url": "", "goal": "", "dm_reminders": "ja",
-    "consent": "ja",
-}
 
 
 def choice(value: str) -> app_commands.Choice[str]:
@@ -137,7 +133,7 @@ async def test_politicians_and_bodies_are_suggested(interact: Any, admin: MockMe
 
 
 async def test_follow_and_unfollow_with_choices(bot: MockBot, interact: Any, app: App, member: MockMember):
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
+    await onboard(app, identity_of(member))
     cog = FollowCog(bot)
 
     following = interact()

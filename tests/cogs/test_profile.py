@@ -18,16 +18,7 @@ from bot.services import workspaces
 from bot.services.profile_fields import CHOICES
 from cogs.profile import Profile, field_choices
 from tests.helpers import MockBot, MockGuild, MockMember, MockRole, custom_ids, fill_modal, press, sent
-
-ANSWERS = {
-    "company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "solvesborg",
-    "experience": "none", "x_handle": "", "linkedin_url": "", "blog_url": "", "goal": "", "dm_reminders": "nej",
-    "consent": "ja",
-}
-
-
-async def onboard(app: App, member: MockMember) -> None:
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
+from tests.support.onboarding import onboard
 
 
 def choice(value: str) -> app_commands.Choice[str]:
@@ -47,7 +38,7 @@ async def test_show_refuses_someone_without_a_profile(cog: Profile, interact: An
 
 
 async def test_show_answers_with_the_profile_as_an_embed(cog: Profile, interact: Any, app: App, member: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member), "solvesborg")
     interaction = interact()
 
     await Profile.profile_show.callback(cog, interaction)
@@ -61,7 +52,7 @@ async def test_show_answers_with_the_profile_as_an_embed(cog: Profile, interact:
 
 async def test_edit_opens_the_form_prefilled_and_saves_the_change(cog: Profile, interact: Any, app: App,
                                                                   member: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member), "solvesborg")
     opening = interact()
     await Profile.profile_edit.callback(cog, opening)
     first: FormPageModal = opening.response.send_modal.await_args.args[0]
@@ -87,7 +78,7 @@ async def test_edit_opens_the_form_prefilled_and_saves_the_change(cog: Profile, 
 
 async def test_language_switches_and_answers_in_the_new_language(cog: Profile, interact: Any, app: App,
                                                                  member: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member), "solvesborg")
     interaction = interact()
 
     await Profile.language_set.callback(cog, interaction, choice("en"))
@@ -109,7 +100,7 @@ async def test_members_is_refused_to_a_member(cog: Profile, interact: Any):
 
 async def test_members_lists_the_onboarded_for_a_coordinator_after_a_defer(cog: Profile, interact: Any, app: App,
                                                                           member: MockMember, admin: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member), "solvesborg")
     interaction = interact(user=admin)
 
     assert await is_coordinator(interaction) is True
@@ -123,7 +114,7 @@ async def test_members_lists_the_onboarded_for_a_coordinator_after_a_defer(cog: 
 
 async def test_members_filters_to_none(cog: Profile, interact: Any, app: App, member: MockMember,
                                        admin: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member), "solvesborg")
     interaction = interact(user=admin)
 
     await Profile.members_list.callback(cog, interaction, choice("karlskrona"), None, None)

@@ -21,9 +21,8 @@ from cogs.stories import Stories
 from tests.conftest import RecordingNotifier
 from tests.e2e.fakediscord import rules
 from tests.helpers import MockBot, MockMember, custom_ids, fill_modal, press, sent, shown_text
+from tests.support.onboarding import onboard
 
-ANSWERS = {"company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "karlskrona",
-           "experience": "none", "consent": "ja", "dm_reminders": "ja"}
 STORY = {"title": "Tweeten gav tre kunder", "kind": "tweet", "value": "Tre nya kunder hittade oss via X.",
          "link": "https://x.com/anna/status/1", "visibility": "public_name"}
 
@@ -47,13 +46,9 @@ def deferred_answer(interaction: Any) -> dict[str, Any]:
     return interaction.edit_original_response.await_args.kwargs
 
 
-async def onboard(app: App, member: MockMember) -> None:
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
-
-
 async def test_share_opens_one_modal_page_whose_story_is_posted(bot: MockBot, interact: Any, app: App,
                                                                  member: MockMember, notifier: RecordingNotifier):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     cog = Stories(bot)
     opened = interact()
 
@@ -80,10 +75,10 @@ async def test_share_opens_one_modal_page_whose_story_is_posted(bot: MockBot, in
 
 async def test_the_applause_button_updates_the_count_on_the_post(bot: MockBot, interact: Any, app: App,
                                                                  member: MockMember, guild: Any):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     await app.submit(identity_of(member), "stories.share", STORY)
     other = MockMember(guild=guild, name="bo", display_name="Bo")
-    await onboard(app, other)
+    await onboard(app, identity_of(other))
     pressed = interact(user=other)
 
     await press(pressed, "jb:stories.applaud:1")
@@ -96,7 +91,7 @@ async def test_the_applause_button_updates_the_count_on_the_post(bot: MockBot, i
 
 async def test_list_and_export_and_the_coordinator_check(bot: MockBot, interact: Any, app: App, member: MockMember,
                                                          admin: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     await app.submit(identity_of(member), "stories.share", STORY)
     cog = Stories(bot)
     listed = interact()
@@ -117,7 +112,7 @@ async def test_list_and_export_and_the_coordinator_check(bot: MockBot, interact:
 
 async def test_did_logs_with_the_choices_and_stats_show_it(bot: MockBot, interact: Any, app: App,
                                                            member: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     cog = Activity(bot)
     logged = interact()
 
@@ -143,7 +138,7 @@ async def test_did_logs_with_the_choices_and_stats_show_it(bot: MockBot, interac
 
 async def test_digest_now_and_report_defer_and_send_their_files(bot: MockBot, interact: Any, app: App,
                                                                  member: MockMember, admin: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     cog = Digest(bot)
     with pytest.raises(CoordinatorOnly):
         await is_coordinator(interact())

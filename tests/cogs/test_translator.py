@@ -28,8 +28,8 @@ async def real_bot(app: App) -> AsyncIterator[JobbBot]:
     """Build a JobbBot that never connects, with the cogs loaded and the translator set."""
     jobb = JobbBot(app)
     await jobb.tree.set_translator(CatalogTranslator())
-    assert await jobb.load_cogs() == ["cogs.activity", "cogs.coaching", "cogs.countdowns", "cogs.digest",
-                                      "cogs.follow", "cogs.issues", "cogs.media", "cogs.mydata", "cogs.onboarding",
+    assert await jobb.load_cogs() == ["cogs.activity", "cogs.coaching", "cogs.digest", "cogs.follow",
+                                      "cogs.issues", "cogs.media", "cogs.mydata", "cogs.onboarding", "cogs.pledges",
                                       "cogs.politicians", "cogs.profile", "cogs.setup", "cogs.stories"]
     yield jobb
 

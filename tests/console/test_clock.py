@@ -13,19 +13,15 @@ import pytest
 
 from bot.config import Settings
 from bot.console import run_console
+from tests.support.onboarding import onboard_lines
 
 # Tuesday 1 December 2026, 10:00 in Stockholm.
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 
 
-def onboard(name: str, municipality: str = "Karlskrona") -> list[str]:
-    return [f":as {name}", f'/onboard company:"{name}s Företag" industry:handel company_size:2-9 '
-                           f"municipality:{municipality} experience:none dm_reminders:ja consent:ja"]
-
-
 # Cia joins and does not onboard: a nudge to get started falls due in two days (a week's grace). Bo tries to ask a
 # politician: a reminder to try again falls due in three days (two days' grace). Ten days later both are late.
-LATE_REMINDERS = [":as Cia", *onboard("Bo", "Ronneby"), "/did kind:ask status:attempted"]
+LATE_REMINDERS = [":as Cia", *onboard_lines("Bo", "Ronneby"), "/did kind:ask status:attempted"]
 NUDGE = "[DM Cia] Hej Cia! Du har inte hunnit berätta om ditt företag än."
 RETRY = "[DM Bo] **🔁 Försök igen?**"
 
@@ -97,7 +93,8 @@ def asks(tmp_path: Path) -> list[str]:
     answers at once, so the coordinators get a report with buttons of their own."""
     csv = tmp_path / "politiker.csv"
     csv.write_text(POLITICIANS, encoding="utf-8")
-    return [*onboard("Anna"), *onboard("Bo"), ":as Karin coordinator", f"/politician import file:{csv}",
+    return [*onboard_lines("Anna"), *onboard_lines("Bo"),
+            ":as Karin coordinator", f"/politician import file:{csv}",
             '/issue create title:"Parkering i centrum" summary:"Kommunen vill ta bort 200 platser." '
             'municipality:Karlskrona body:kommunfullmäktige decision:"10 dec 18:00" hashtag:#ParkeraKarlskrona '
             'position:"Behåll platserna." ask_days:2',

@@ -16,12 +16,12 @@ import pytest
 
 from bot.config import Settings
 from bot.console import run_console
+from tests.support.onboarding import onboard_command
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tuesday morning in Stockholm, so that nothing waits for the end of quiet hours unless a test wants it.
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
-ONBOARD_ANNA = ('/onboard company:"Annas Blommor" industry:handel company_size:2-9 municipality:Karlskrona '
-                'experience:none x_handle:@annasblommor dm_reminders:ja consent:ja')
+ONBOARD_ANNA = onboard_command(x_handle="@annasblommor")
 
 
 async def console(settings: Settings, script: str, start: datetime = MORNING) -> str:

@@ -14,6 +14,7 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.console import run_console
+from tests.support.onboarding import onboard_lines
 
 # Tuesday 1 December 2026, 10:00 in Stockholm. The decision is on 28 January 2027 at 18:00.
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
@@ -27,12 +28,6 @@ GOOD_CSV = (
 )
 BAD_CSV = GOOD_CSV + "Fia Berg;V;;Karlskrona;riksdagen;;\n"
 UNDECIDED = {"Björn Öst", "Cecilia Ärlig", "David Lund", "Eva Ström"}
-
-
-def onboard(name: str, municipality: str, company: str) -> list[str]:
-    return [f":as {name}",
-            f'/onboard company:"{company}" industry:handel company_size:2-9 municipality:{municipality} '
-            "experience:none dm_reminders:ja consent:ja"]
 
 
 CREATE = ('/issue create title:"Parkering i centrum" summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
@@ -71,8 +66,10 @@ def messages(output: str, head: str) -> list[str]:
 async def test_the_issue_is_created_alerted_and_asked_about_in_good_time(settings: Settings,
                                                                          files: dict[str, Path]):
     output = await console(settings, [
-        *onboard("Anna", "Karlskrona", "Annas Blommor"), *onboard("Bo", "Karlskrona", "Bos Cykel"),
-        *onboard("Cia", "Karlskrona", "Cias Kafé"), *onboard("Olle", "Ronneby", "Olles Bygg"),
+        *onboard_lines("Anna", "Karlskrona", "Annas Blommor"),
+        *onboard_lines("Bo", "Karlskrona", "Bos Cykel"),
+        *onboard_lines("Cia", "Karlskrona", "Cias Kafé"),
+        *onboard_lines("Olle", "Ronneby", "Olles Bygg"),
         ":as Karin coordinator",
         f"/politician import file:{files['bad']}",
         f"/politician import file:{files['good']}",
@@ -144,7 +141,7 @@ async def test_the_map_is_a_png_and_a_table_that_agree(settings: Settings, files
 async def test_a_member_asks_reports_the_answer_and_the_coordinator_confirms(settings: Settings,
                                                                             files: dict[str, Path]):
     output = await console(settings, [
-        *onboard("Anna", "Karlskrona", "Annas Blommor"),
+        *onboard_lines("Anna", "Karlskrona", "Annas Blommor"),
         ":as Karin coordinator",
         f"/politician import file:{files['good']}",
         CREATE,
@@ -198,7 +195,7 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Sett
 
 async def test_members_follow_what_they_choose_and_read_in_english(settings: Settings):
     output = await console(settings, [
-        *onboard("Olle", "Ronneby", "Olles Bygg"),
+        *onboard_lines("Olle", "Ronneby", "Olles Bygg"),
         "/följ ämne:parkering",
         "/language language:english",
         "/follow",

@@ -14,26 +14,22 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.console import run_console
+from tests.support.onboarding import onboard_command
 
 # Tuesday morning in Stockholm: the digest of the last seven days covers everything the scenario does.
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 
 
-def onboard(company: str, municipality: str = "Karlskrona") -> str:
-    return (f'/onboard company:"{company}" industry:handel company_size:2-9 municipality:{municipality} '
-            'experience:none dm_reminders:ja consent:ja')
-
-
 THREE_MEMBERS = [
-    ":as Anna", onboard("Annas Blommor"),
+    ":as Anna", onboard_command("Annas Blommor"),
     "/did kind:tweet link:https://x.com/anna/status/1",
     '/story share title:"Tweeten gav tre kunder" kind:tweet value:"Tre nya kunder hittade oss via X." '
     'link:https://x.com/anna/status/1 visibility:public',
-    ":as Bo", onboard("Bos Bygg", "Ronneby"),
+    ":as Bo", onboard_command("Bos Bygg", "Ronneby"),
     "/gjort typ:blogg",
     "/gjort typ:fråga status:försökte",
     '/story share title:"Bara för oss" kind:blog value:"En förfrågan från en granne." visibility:group',
-    ":as Cia", onboard("Cias Café", "Karlshamn"),
+    ":as Cia", onboard_command("Cias Café", "Karlshamn"),
     "/did kind:tweet",
     "/did kind:media",
     '/berättelse dela title:"Intervju i BLT" kind:media value:"Två nya samarbeten." visibility:public_anonymous',
@@ -101,7 +97,7 @@ async def test_the_csv_export_has_exactly_the_rows_logged_and_the_public_export_
 
 
 async def test_the_posts_the_applause_and_the_retry_show_in_the_console(settings: Settings):
-    output = await console(settings, [*THREE_MEMBERS[:4], ":as Bo", onboard("Bos Bygg"),
+    output = await console(settings, [*THREE_MEMBERS[:4], ":as Bo", onboard_command("Bos Bygg"),
                                       "/did kind:ask status:attempted", "/story show story:1", ":press 1",
                                       ":as Anna", "/story show story:1", ":advance 3d", ":as Bo",
                                       ":press ✅ Nu är det gjort"])
@@ -118,7 +114,7 @@ async def test_the_posts_the_applause_and_the_retry_show_in_the_console(settings
 
 async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Settings):
     output = await console(settings, [
-        ":as Anna", onboard("Annas Blommor"),
+        ":as Anna", onboard_command("Annas Blommor"),
         '/story share title:"" kind:tweet value:""',
         "/story share title:Rubrik kind:tweet value:Text link:ftp://example.se",
         "/did kind:tweet link:javascript:alert(1)",

@@ -15,18 +15,14 @@ from bot.clock import FrozenClock
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Action, ActivityMember, Ask, CoachingProgress, CoachingStep, Member, Reminder
-from bot.replies import Channel, Reply
-from bot.services import activity, asks, coaching, mydata
+from bot.replies import Channel
+from bot.services import activity, asks, mydata, streaks
 from bot.services.context import resolve
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import ANNA, BO, create_issue, import_politicians, onboard
-
-
-def shown(reply: Reply, language: str = "sv") -> str:
-    parts = [render(p, language) for p in (reply.title, reply.body) if p is not None]
-    parts += [f"{render(f.name, language)}: {render(f.value, language)}" for f in reply.fields]
-    return "\n".join(parts)
+from tests.issue_fixtures import ANNA, BO, create_issue, import_politicians
+from tests.support.onboarding import onboard
+from tests.support.replies import shown
 
 
 async def actions(app: App) -> list[tuple[str, str, str, int | None, str | None, str | None]]:
@@ -285,7 +281,7 @@ async def test_actions_count_for_the_streak_and_mydata_covers_them(app: App, clo
     async with app.sessionmaker() as session:
         member = await session.scalar(select(Member).where(Member.external_id == "anna"))
         workspace = member.workspace
-        assert (await coaching.streaks(session, workspace, [member.id], clock.now()))[member.id] == 2
+        assert (await streaks.weeks_in_a_row(session, workspace, [member.id], clock.now()))[member.id] == 2
     exported = await app.run(ANNA, mydata.export)
     data = json.loads(exported.files[0].data)
     assert [a["kind"] for a in data["actions"]] == ["meeting", "meet"] and data["leaderboard"] == {"leaderboard": True}

@@ -29,8 +29,9 @@ from tests.issue_fixtures import (
     OLLE,
     create_issue,
     import_politicians,
-    onboard,
 )
+from tests.support.onboarding import onboard
+from tests.support.replies import fields_of
 
 # The parking decision is on 28 January 2027 at 18:00; the first round is 21 days before.
 ROUND_21 = datetime(2027, 1, 7, 17, 0, tzinfo=UTC)
@@ -159,7 +160,7 @@ async def test_the_draft_names_the_politician_the_hashtag_and_the_media_and_fits
     await app.dispatcher.run_due()
 
     [message] = notifier.to("dm:anna")
-    fields = {render(f.name, "sv"): render(f.value, "sv") for f in message.reply.fields}
+    fields = fields_of(message.reply)
     draft = fields["Utkast"]
     # Without seats the undecided are taken party by party in alphabetical order: Anna, the first, gets C.
     assert draft.startswith("Hej @davidlund! Hur röstar du om Parkering i centrum i kommunfullmäktige den 28 januari?")

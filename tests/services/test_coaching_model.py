@@ -16,11 +16,12 @@ from bot.coach import CoachModel
 from bot.config import Settings
 from bot.i18n import render
 from bot.replies import Reply
-from bot.services import coaching, onboarding, workspaces
+from bot.services import ladder, workspaces, writing
 from bot.services.drafts import fits_x
 from tests.conftest import identity
 from tests.fakes.openai_server import FakeOpenAI, free_port
-from tests.services.test_coaching import NEWCOMER, field, shown
+from tests.support.onboarding import NEWCOMER, onboard
+from tests.support.replies import field_value, shown
 
 ANNA, BO = identity("anna"), identity("bo", coordinator=True)
 # Profile fields a draft does not need: none of them may reach the model.
@@ -54,34 +55,30 @@ async def model(fake: FakeOpenAI) -> AsyncIterator[CoachModel]:
         await client.close()
 
 
-async def onboard(app: App) -> None:
-    await app.submit(ANNA, onboarding.FORM_ID, NEWCOMER | PRIVATE)
-
-
 def drafts_of(reply: Reply) -> list[str]:
     return [render(f.value, "sv") for f in reply.fields if render(f.name, "sv").startswith("Utkast")]
 
 
 async def test_the_models_tweets_are_used_when_they_pass_the_checks(app: App, fake: FakeOpenAI, model: CoachModel):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     fake.answer(GOOD_TWEETS)
 
-    reply = await app.run(ANNA, coaching.tweet, model, topic="Parkering")
+    reply = await app.run(ANNA, writing.tweet, model, topic="Parkering")
 
     posts = drafts_of(reply)
     assert posts[0] == GOOD_TWEETS["tweets"][0] + " #BlekingeFöretagare"  # the hashtag was added
     assert posts[1] == GOOD_TWEETS["tweets"][1]
-    template = drafts_of(await app.run(ANNA, coaching.tweet, topic="Parkering"))
+    template = drafts_of(await app.run(ANNA, writing.tweet, topic="Parkering"))
     assert posts[2] == template[0]
     assert all(fits_x(post) for post in posts)
 
 
 async def test_only_the_profile_fields_a_draft_needs_are_sent_in_the_members_language(
         app: App, fake: FakeOpenAI, model: CoachModel):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     fake.answer(GOOD_TWEETS)
 
-    await app.run(ANNA, coaching.tweet, model, topic="Parkering")
+    await app.run(ANNA, writing.tweet, model, topic="Parkering")
 
     system, user = fake.prompts()
     assert "Skriv på svenska" in system
@@ -93,7 +90,7 @@ async def test_only_the_profile_fields_a_draft_needs_are_sent_in_the_members_lan
     assert fake.requests[-1]["model"] == "test-model"
 
     await app.run(BO, workspaces.configure, language="en")
-    await app.run(ANNA, coaching.tweet, model)
+    await app.run(ANNA, writing.tweet, model)
     system, user = fake.prompts()
     assert "Write in English" in system and "Company: Blomsterhuset" in user and "Industry: Retail" in user
 
@@ -112,10 +109,10 @@ def _failing(fake: FakeOpenAI, how: str) -> None:
 
 
 COMMANDS = {
-    "next": (coaching.next_step, {}),
-    "tweet": (coaching.tweet, {"topic": "Parkering"}),
-    "blog": (coaching.blog, {"topic": "Parkering"}),
-    "feedback": (coaching.feedback, {"draft": "Parkeringen är viktig för oss."}),
+    "next": (ladder.next_step, {}),
+    "tweet": (writing.tweet, {"topic": "Parkering"}),
+    "blog": (writing.blog, {"topic": "Parkering"}),
+    "feedback": (writing.feedback, {"draft": "Parkeringen är viktig för oss."}),
 }
 
 
@@ -134,7 +131,7 @@ FAILURES = {
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 async def test_every_command_answers_from_the_templates_when_the_model_fails(
         app: App, fake: FakeOpenAI, command: str, how: str, caplog: pytest.LogCaptureFixture):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     call, options = COMMANDS[command]
     expected = shown(await app.run(ANNA, call, **options))
     base_url = f"http://127.0.0.1:{free_port()}/v1" if how == "server_down" else fake.base_url
@@ -155,62 +152,63 @@ async def test_every_command_answers_from_the_templates_when_the_model_fails(
 
 
 async def test_the_models_blog_plan_is_shown(app: App, fake: FakeOpenAI, model: CoachModel):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     fake.answer({"titles": ["Parkera för blommornas skull", "Tio minuter räcker", "Karlskronas torg"],
                  "problem": "Kunderna hittar ingen parkering.", "business": "Vi tappar brudbuketter.",
                  "politicians": "Behåll korttidsparkeringen.", "action": "Dela med #BlekingeFöretagare."})
 
-    reply = await app.run(ANNA, coaching.blog, model, topic="Parkering")
+    reply = await app.run(ANNA, writing.blog, model, topic="Parkering")
 
-    assert field(reply, "Rubrikidéer").splitlines()[0] == "• Parkera för blommornas skull"
-    assert field(reply, "Vad det betyder för mitt företag") == "Vi tappar brudbuketter."
+    assert field_value(reply, "Rubrikidéer").splitlines()[0] == "• Parkera för blommornas skull"
+    assert field_value(reply, "Vad det betyder för mitt företag") == "Vi tappar brudbuketter."
 
 
 async def test_the_model_adds_comments_to_the_rules_which_always_run(app: App, fake: FakeOpenAI, model: CoachModel):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     improved = "Hur tänker ni om parkeringen? Våra kunder behöver den. #BlekingeFöretagare"
     fake.answer({"comments": ["Bra att du är konkret.", "Nämn torget vid namn."], "improved": improved})
 
-    reply = await app.run(ANNA, coaching.feedback, model, draft="Parkeringen är viktig")
+    reply = await app.run(ANNA, writing.feedback, model, draft="Parkeringen är viktig")
 
-    assert field(reply, "Coachens kommentarer") == "• Bra att du är konkret.\n• Nämn torget vid namn."
+    assert field_value(reply, "Coachens kommentarer") == (
+        "• Bra att du är konkret.\n• Nämn torget vid namn.")
     assert "Ställ en fråga" in shown(reply)  # the rules' findings are still there
-    assert field(reply, "Förbättrad version") == improved
+    assert field_value(reply, "Förbättrad version") == improved
     _, user = fake.prompts()
     assert "Parkeringen är viktig" in user and "Ställ en fråga" in user
 
 
 async def test_an_improved_version_that_breaks_the_rules_is_replaced_by_the_rules_own(
         app: App, fake: FakeOpenAI, model: CoachModel):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     fake.answer({"comments": ["Kortare!"], "improved": "En förbättring utan hashtagg?"})
 
-    reply = await app.run(ANNA, coaching.feedback, model, draft="Parkeringen är viktig")
+    reply = await app.run(ANNA, writing.feedback, model, draft="Parkeringen är viktig")
 
-    assert field(reply, "Coachens kommentarer") == "• Kortare!"
-    assert field(reply, "Förbättrad version").endswith("#BlekingeFöretagare")
+    assert field_value(reply, "Coachens kommentarer") == "• Kortare!"
+    assert field_value(reply, "Förbättrad version").endswith("#BlekingeFöretagare")
 
 
 async def test_the_next_step_draft_comes_from_the_model(app: App, fake: FakeOpenAI, model: CoachModel):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     fake.answer({"draft": "Hej Karlskrona! Blomsterhuset här, med blommor till företag och fester."})
 
-    reply = await app.run(ANNA, coaching.next_step, model)
+    reply = await app.run(ANNA, ladder.next_step, model)
 
-    assert field(reply, "Ditt utkast") == ("Hej Karlskrona! Blomsterhuset här, med blommor till företag och fester. "
-                                           "#BlekingeFöretagare")
+    assert field_value(reply, "Ditt utkast") == (
+        "Hej Karlskrona! Blomsterhuset här, med blommor till företag och fester. #BlekingeFöretagare")
 
 
 async def test_no_prompt_or_member_text_is_logged(app: App, fake: FakeOpenAI, model: CoachModel,
                                                   caplog: pytest.LogCaptureFixture):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     caplog.set_level(logging.DEBUG)
     for how in ("ok", "http_500", "not_json"):
         if how == "ok":
             fake.answer({"comments": ["Hemligt svar"], "improved": "Hemlig version #BlekingeFöretagare"})
         else:
             _failing(fake, how)
-        await app.run(ANNA, coaching.feedback, model, draft="Min hemliga text om parkeringen")
+        await app.run(ANNA, writing.feedback, model, draft="Min hemliga text om parkeringen")
 
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in ("hemliga text", "Hemligt svar", "Hemlig version", "Blomsterhuset", "Skriv på svenska"):
@@ -233,10 +231,10 @@ async def test_the_app_creates_the_model_client_only_with_a_key_and_closes_it(se
 
 async def test_an_improved_version_from_the_model_that_repeats_an_insult_is_replaced(
         app: App, fake: FakeOpenAI, model: CoachModel):
-    await onboard(app)
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     fake.answer({"comments": ["Lugnare ton."], "improved": "Kommunen är inkompetent. Fixa det! #BlekingeFöretagare"})
 
-    reply = await app.run(ANNA, coaching.feedback, model, draft="Kommunen är inkompetent, fixa parkeringen")
+    reply = await app.run(ANNA, writing.feedback, model, draft="Kommunen är inkompetent, fixa parkeringen")
 
-    improved = field(reply, "Förbättrad version")
+    improved = field_value(reply, "Förbättrad version")
     assert "inkompetent" not in improved and improved.startswith("Fixa parkeringen")

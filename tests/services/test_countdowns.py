@@ -1,10 +1,10 @@
-"""Countdowns: stages that go out once, a live message that survives restarts, pledges, changes and the outcome."""
+"""Countdowns: stages that go out once, a live message that survives restarts, changes and the outcome.
+
+The pledges made during a countdown are tested in tests/services/test_pledges.py."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -14,47 +14,30 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
-from bot.models import Action, Delivery, Issue, LiveMessage, Member, Pledge, Reminder
-from bot.replies import Channel, Role
-from bot.services import countdowns, issues, media, mydata, stances
+from bot.models import Delivery, Issue, LiveMessage, Member, Reminder
+from bot.replies import Role
+from bot.services import countdowns, issues, pledges, stances, timeline
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, Sent, identity
-from tests.issue_fixtures import ANNA, BO, CIA, COORDINATOR, DAN, OLLE, create_issue, import_politicians, onboard
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-ANNOUNCEMENTS = f"channel:{Channel.ANNOUNCEMENTS}"
-COORDINATORS = f"channel:{Channel.COORDINATORS}"
-EDITS = f"edit:{Channel.ANNOUNCEMENTS}"
-
-
-def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    """A Stockholm wall-clock time, in UTC."""
-    return datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM).astimezone(UTC)
-
-
-# The decision is on Wednesday 16 December 2026 at 18:00; the clock starts on 1 December at 10:00.
-DECISION = local(2026, 12, 16, 18)
-D14, D7, D3, D1, D0 = (local(2026, 12, 2, 9), local(2026, 12, 9, 9), local(2026, 12, 13, 9), local(2026, 12, 15, 9),
-                       local(2026, 12, 16, 8))
-
-
-async def the_members(app: App) -> None:
-    """Anna, Bo and Cia follow Karlskrona with DMs, Dan without, Olle lives elsewhere; the politicians, the media."""
-    for who in (ANNA, BO, CIA):
-        await onboard(app, who)
-    await onboard(app, DAN, dm=False)
-    await onboard(app, OLLE, municipality="Ronneby")
-    await import_politicians(app)
-    await app.run(COORDINATOR, media.add, name="Sydöstran", municipality="Karlskrona", x_handle="@sydostran")
-
-
-async def the_group(app: App, notifier: RecordingNotifier, **changes: str) -> int:
-    """The members, and the issue in 15 days."""
-    await the_members(app)
-    issue_id = await create_issue(app, **({"decision": "16 dec 18:00", "ask_days": "0"} | changes))
-    await app.dispatcher.run_due()
-    notifier.sent.clear()
-    return issue_id
+from tests.issue_fixtures import ANNA, COORDINATOR, create_issue
+from tests.support.countdowns import (
+    ANNOUNCEMENTS,
+    COORDINATORS,
+    D0,
+    D1,
+    D3,
+    D7,
+    D14,
+    DECISION,
+    EDITS,
+    STOCKHOLM,
+    at,
+    local,
+    pending_due,
+    the_group,
+    the_members,
+)
+from tests.support.onboarding import onboard
 
 
 async def created_late(app: App, notifier: RecordingNotifier, decision: str) -> int:
@@ -71,11 +54,6 @@ def heads(sent: list[Sent]) -> list[str]:
     return [s.text.splitlines()[0] for s in sent]
 
 
-async def at(app: App, clock: FrozenClock, when: datetime) -> delivery.DispatchReport:
-    clock.set(when)
-    return await app.dispatcher.run_due()
-
-
 def stage_posts(notifier: RecordingNotifier) -> list[Sent]:
     return [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role is Role.MEMBER]
 
@@ -87,7 +65,7 @@ def dm_titles(notifier: RecordingNotifier, name: str) -> list[str]:
 
 def _ours(sent: Sent) -> bool:
     actions = {b.action for b in sent.reply.buttons}
-    return bool(actions & {countdowns.PLEDGE_ACTION, countdowns.KEPT_ACTION, countdowns.MINE_ACTION}) or \
+    return bool(actions & {pledges.PLEDGE_ACTION, pledges.KEPT_ACTION, pledges.MINE_ACTION}) or \
         sent.text.startswith("Beslutet om")
 
 
@@ -99,12 +77,6 @@ def countdown_sent(notifier: RecordingNotifier) -> list[Sent]:
 async def live_row(app: App) -> LiveMessage | None:
     async with app.sessionmaker() as session:
         return await session.scalar(select(LiveMessage))
-
-
-async def pending_due(app: App, kind: str) -> list[datetime]:
-    async with app.sessionmaker() as session:
-        return list(await session.scalars(select(Reminder.due_at).where(
-            Reminder.kind == kind, Reminder.status == reminders.PENDING).order_by(Reminder.due_at)))
 
 
 # -- stages ---------------------------------------------------------------------------------------------------
@@ -128,7 +100,7 @@ async def test_a_stage_goes_to_the_channel_pinging_members_and_by_dm_to_follower
     [post] = stage_posts(notifier)
     assert post.text.startswith("⏳ 14 dagar kvar: Parkering i centrum")
     assert "**ställa frågor**" in post.text and "#ParkeraKarlskrona" in post.text
-    assert [b.action for b in post.reply.buttons] == [countdowns.PLEDGE_ACTION] * 3
+    assert [b.action for b in post.reply.buttons] == [pledges.PLEDGE_ACTION] * 3
     assert [b.arg for b in post.reply.buttons] == [f"{issue_id}-tweet", f"{issue_id}-contact", f"{issue_id}-attend"]
     draft = next(f for f in post.reply.fields if render(f.name, "sv") == "Förslag att dela")
     # The draft names the undecided politicians by handle, carries the hashtag and fits X.
@@ -264,7 +236,7 @@ async def test_a_result_nobody_records_unpins_the_live_message_two_weeks_after_t
     assert message_id not in notifier.pins and not (await live_row(app)).pinned
     last = notifier.to(EDITS)[-1]
     assert last.text.startswith("🗳️ Parkering i centrum: dags för beslut – resultatet kommer")
-    assert await pending_due(app, countdowns.LIVE_KIND) == []  # the daily turns have stopped
+    assert await pending_due(app, timeline.LIVE_KIND) == []  # the daily turns have stopped
 
 
 async def test_an_issue_created_seven_days_before_gets_the_seven_day_stage_and_its_live_message_at_once(
@@ -320,7 +292,7 @@ async def test_an_issue_created_five_days_before_gets_the_seven_day_call_now_and
                         0: reminders.PENDING}
     # A pledge now belongs to the 7-day stage and is followed up after the 3-day one begins.
     clock.set(local(2026, 12, 1, 12))
-    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
+    await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-tweet")
 
     for when in (local(2026, 12, 2, 10), local(2026, 12, 3, 9), local(2026, 12, 3, 11), local(2026, 12, 5, 9),
                  local(2026, 12, 6, 8), local(2026, 12, 7, 10)):
@@ -349,98 +321,13 @@ async def test_a_stage_that_goes_out_now_by_dm_still_waits_out_quiet_hours(app: 
         assert dm_titles(notifier, name) == ["📣 5 dagar kvar: Parkering i centrum"]
 
 
-# -- pledges ---------------------------------------------------------------------------------------------------
-
-async def test_a_pledge_counts_on_the_live_message_and_is_followed_up_after_its_stage(
-        app: App, clock: FrozenClock, notifier: RecordingNotifier):
-    issue_id = await the_group(app, notifier)
-    await at(app, clock, D14)
-
-    clock.set(D14 + timedelta(hours=1))
-    made = await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
-    again = await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
-    await app.run(BO, countdowns.pledge, issue="Parkering", kind="attend")
-    await app.dispatcher.run_due()
-
-    assert render(made.body, "sv") == ("Tack! Du har lovat att tweeta inför beslutet om Parkering i centrum. "
-                                       "Jag frågar dig 9 december 2026 11:00 hur det gick.")
-    assert render(again.body, "sv").startswith("Du har redan lovat att tweeta")
-    [edit] = notifier.to(EDITS)  # two pledges, one edit: the refresh waits for the next run
-    assert "▱▱▱▱▱▱▱▱▱▱ 0 av 2 genomförda" in edit.text and "🐦 tweeta 0/1" in edit.text
-    async with app.sessionmaker() as session:
-        rows = list(await session.scalars(select(Pledge).order_by(Pledge.id)))
-    assert [(p.kind, p.stage, p.status) for p in rows] == [("tweet", "d14", "made"), ("attend", "d14", "made")]
-
-    # The tweet is followed up a little after the next stage begins; attending only after the vote.
-    await at(app, clock, D7 + timedelta(hours=2))
-    [followup] = [s for s in notifier.to("dm:anna") if s.text.startswith("Gjorde du det?")]
-    assert "Du lovade att tweeta. Hann du?" in followup.text
-    assert [b.action for b in followup.reply.buttons] == [countdowns.KEPT_ACTION, countdowns.MISSED_ACTION]
-    assert not any(s.text.startswith("Gjorde du det?") for s in notifier.to("dm:bo"))
-
-    kept = await app.press(ANNA, countdowns.KEPT_ACTION, followup.reply.buttons[0].arg)
-    await app.dispatcher.run_due()
-    assert render(kept.body, "sv").startswith("Snyggt! Du lovade att tweeta")
-    assert kept.replaces_source and kept.buttons == ()
-    assert "▰▰▰▰▰▱▱▱▱▱ 1 av 2 genomförda" in notifier.to(EDITS)[-1].text
-    async with app.sessionmaker() as session:
-        pledge = await session.get_one(Pledge, int(followup.reply.buttons[0].arg))
-        logged = list(await session.scalars(select(Action)))
-    assert pledge.status == countdowns.KEPT and pledge.kept_at == clock.now() and pledge.followed_up_at is not None
-    assert [(a.kind, a.issue_id, a.source) for a in logged] == [("tweet", issue_id, f"pledge:{pledge.id}")]
-    twice = await app.press(ANNA, countdowns.KEPT_ACTION, followup.reply.buttons[0].arg)
-    assert render(twice.body, "sv").startswith("Du har redan svarat")
-    with pytest.raises(UserError) as refused:
-        await app.press(CIA, countdowns.MISSED_ACTION, followup.reply.buttons[0].arg)
-    assert refused.value.text.key == "pledge.not_yours"
-
-    await at(app, clock, DECISION + timedelta(days=1))
-    [after] = [s for s in notifier.to("dm:bo") if s.text.startswith("Gjorde du det?")]
-    assert "gå på omröstningen" in after.text
-
-
-async def test_a_member_without_dms_is_asked_in_the_channel_with_a_button_for_their_own_pledges(
-        app: App, clock: FrozenClock, notifier: RecordingNotifier):
-    issue_id = await the_group(app, notifier)
-    await at(app, clock, D14)
-    await app.press(DAN, countdowns.PLEDGE_ACTION, f"{issue_id}-contact")
-
-    await at(app, clock, D7 + timedelta(hours=2))
-
-    [ask] = [s for s in notifier.to(ANNOUNCEMENTS) if s.text.startswith("Gjorde du det?")]
-    assert ask.reply.mentions == ("dan",)
-    assert [b.action for b in ask.reply.buttons] == [countdowns.MINE_ACTION]
-    mine = await app.press(DAN, countdowns.MINE_ACTION, str(issue_id))
-    assert [b.action for b in mine.buttons] == [countdowns.KEPT_ACTION, countdowns.MISSED_ACTION]
-    missed = await app.press(DAN, countdowns.MISSED_ACTION, mine.buttons[1].arg)
-    assert render(missed.body, "sv").startswith("Inga problem – det finns fortfarande tid")
-
-
-async def test_pledge_without_options_lists_your_pledges_and_refuses_after_the_vote(
-        app: App, clock: FrozenClock, notifier: RecordingNotifier):
-    issue_id = await the_group(app, notifier)
-    menu = await app.run(ANNA, countdowns.pledge, issue="Parkering")
-    assert [b.arg for b in menu.buttons] == [f"{issue_id}-tweet", f"{issue_id}-contact", f"{issue_id}-attend"]
-    await app.run(ANNA, countdowns.pledge, kind="tweeta")  # the only open issue: no need to name it
-
-    mine = await app.run(ANNA, countdowns.pledge)
-
-    assert "🐦 tweeta – Parkering i centrum: lovat" in render(mine.fields[0].value, "sv")
-    with pytest.raises(FieldProblem):
-        await app.run(ANNA, countdowns.pledge, issue="Parkering", kind="dansa")
-    clock.set(DECISION + timedelta(minutes=1))
-    with pytest.raises(UserError) as late:
-        await app.run(ANNA, countdowns.pledge, issue="Parkering", kind="tweet")
-    assert late.value.text.key == "pledge.too_late"
-
-
 # -- changes ----------------------------------------------------------------------------------------------------
 
 async def test_a_postponed_decision_moves_every_pending_reminder_and_nothing_stale_is_sent(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
     issue_id = await the_group(app, notifier)
     await at(app, clock, D14)
-    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
+    await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-tweet")
     notifier.sent.clear()
 
     clock.set(local(2026, 12, 5, 10))
@@ -451,7 +338,7 @@ async def test_a_postponed_decision_moves_every_pending_reminder_and_nothing_sta
         local(2026, 12, 30, 9), local(2027, 1, 6, 9), local(2027, 1, 10, 9), local(2027, 1, 12, 9),
         local(2027, 1, 13, 8)]
     # The pledge made in the 14-day stage is followed up after the new 7-day stage.
-    followups = await pending_due(app, countdowns.FOLLOWUP_KIND)
+    followups = await pending_due(app, pledges.FOLLOWUP_KIND)
     assert local(2026, 12, 9, 11) not in followups and local(2027, 1, 6, 11) in followups
     [edit] = notifier.to(EDITS)  # the live message shows the new date at once
     assert "39 dagar kvar" in edit.text.splitlines()[0]
@@ -586,7 +473,7 @@ async def test_a_withdrawn_issue_cancels_everything_and_unpins_the_live_message(
                                                                                 notifier: RecordingNotifier):
     issue_id = await the_group(app, notifier)
     await at(app, clock, D14)
-    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-tweet")
+    await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-tweet")
     message_id = (await live_row(app)).message_id
 
     clock.set(D14 + timedelta(days=1))
@@ -748,7 +635,7 @@ async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_t
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
     issue_id = await the_group(app, notifier)
     await at(app, clock, D14)
-    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-attend")
+    await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-attend")
     with pytest.raises(NotCoordinator):
         await app.run(ANNA, countdowns.record_outcome, issue="Parkering", result="won")
     clock.set(DECISION + timedelta(hours=2))
@@ -790,7 +677,7 @@ async def test_after_the_outcome_the_live_message_shows_the_result_not_the_votes
     await at(app, clock, D14)
     [live] = [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role is None]
     assert "Det saknas 26 röster för majoritet." in live.text
-    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-attend")
+    await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-attend")
     clock.set(DECISION + timedelta(hours=2))
     await app.dispatcher.run_due()
     notifier.sent.clear()
@@ -805,15 +692,15 @@ async def test_after_the_outcome_the_live_message_shows_the_result_not_the_votes
     assert "Resultat: vunnen" in lines and "Notering: 31 mot 30" in lines
     assert any(line.startswith("Röstade för oss: Åsa Ek") for line in lines)
     assert "saknas" not in final.text and "Prognos" not in final.text and "Nästa steg" not in final.text
-    assert not any(b.action == countdowns.PLEDGE_ACTION for b in final.reply.buttons)  # no more pledges
+    assert not any(b.action == pledges.PLEDGE_ACTION for b in final.reply.buttons)  # no more pledges
     # It is not refreshed any more: a pledge answered afterwards, the days that pass, leave it as it is.
     await at(app, clock, local(2026, 12, 17, 10))
     [ask] = [s for s in notifier.to("dm:anna") if s.text.startswith("Gjorde du det?")]
-    await app.press(ANNA, countdowns.KEPT_ACTION, ask.reply.buttons[0].arg)
+    await app.press(ANNA, pledges.KEPT_ACTION, ask.reply.buttons[0].arg)
     for day in range(1, 4):
         await at(app, clock, local(2026, 12, 17, 10) + timedelta(days=day))
     assert notifier.to(EDITS) == [final]
-    assert await pending_due(app, countdowns.LIVE_KIND) == []
+    assert await pending_due(app, timeline.LIVE_KIND) == []
 
 
 async def test_a_closed_issue_s_live_message_says_it_is_closed(app: App, clock: FrozenClock,
@@ -831,7 +718,7 @@ async def test_a_closed_issue_s_live_message_says_it_is_closed(app: App, clock: 
                                            "Beslut: onsdag 16 december 2026 kl. 18:00"]
     assert "Resultat: stängd" in final.text and "Notering: Ärendet gick upp i ett annat" in final.text
     assert "saknas" not in final.text and "Prognos" not in final.text
-    assert not any(b.action == countdowns.PLEDGE_ACTION for b in final.reply.buttons)
+    assert not any(b.action == pledges.PLEDGE_ACTION for b in final.reply.buttons)
 
 
 async def test_closing_with_a_vote_outcome_is_the_same_path_and_the_map_names_whom_to_thank(
@@ -882,15 +769,3 @@ async def test_the_stages_can_be_set_per_issue_and_by_default(app: App, notifier
         await app.run(ANNA, countdowns.configure, days="3")
     off = await app.run(COORDINATOR, countdowns.configure, days="av", issue="Parkering")
     assert render(off.body, "sv") == "Ingen nedräkning för Parkering i centrum."
-
-
-async def test_pledges_are_in_the_members_export(app: App, notifier: RecordingNotifier):
-    issue_id = await the_group(app, notifier)
-    await app.press(ANNA, countdowns.PLEDGE_ACTION, f"{issue_id}-contact")
-
-    reply = await app.run(ANNA, mydata.export)
-
-    exported = json.loads(reply.files[0].data)
-    [pledge] = exported["pledges"]
-    assert (pledge["issue"], pledge["kind"], pledge["stage"], pledge["status"]) == ("Parkering i centrum", "contact",
-                                                                                    "d14", "made")

@@ -19,19 +19,16 @@ from bot.i18n import render
 from bot.delivery import RoleNotGranted
 from bot.models import Delivery, Member, Reminder, Workspace
 from bot.replies import Attachment, Channel, Reply, Role, reply_from_json, reply_to_json
-from bot.services import activity, coaching, digest, stories
+from bot.services import activity, digest, ladder, stories
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue, onboard
+from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue
+from tests.support.onboarding import onboard
+from tests.support.replies import field_line
 
 CIA = identity("cia")
 # Monday 7 December 2026, 08:00 in Stockholm: the first digest after the suite's start (Tuesday 1 December).
 FIRST_DIGEST = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
-
-
-def field(reply: Reply, starts: str) -> str:
-    return next(f"{render(f.name, 'sv')}: {render(f.value, 'sv')}" for f in reply.fields
-                if render(f.name, "sv").startswith(starts))
 
 
 def chart_description(attachment: Attachment) -> dict:
@@ -66,16 +63,16 @@ async def test_digest_now_shows_the_weeks_figures_and_a_chart_of_the_weeks_befor
 
     assert reply.private
     assert render(reply.title, "sv") == "📊 Veckans sammanfattning, 2 december 2026 – 9 december 2026"
-    assert field(reply, "Insatser") == ("Insatser (4): Tweetade: 2\nFrågade en politiker: 1 försök\n"
+    assert field_line(reply, "Insatser") == ("Insatser (4): Tweetade: 2\nFrågade en politiker: 1 försök\n"
                                         "Bloggade: 1")
-    assert field(reply, "Nya medlemmar") == "Nya medlemmar (2): Bo, Cia"
-    assert field(reply, "Coachningssteg") == (
-        "Coachningssteg (4): " + render(coaching.Step("intro", "tweet", 1).title_text(), "sv") + ": 2\n"
-        + render(coaching.Step("blog", "blog", 4).title_text(), "sv") + ": 1\n"
-        + render(coaching.Step("story", "story", 6).title_text(), "sv") + ": 1")
-    assert field(reply, "Berättelser") == ("Berättelser (1): Delade: 1, varav publika: 1\n"
+    assert field_line(reply, "Nya medlemmar") == "Nya medlemmar (2): Bo, Cia"
+    assert field_line(reply, "Coachningssteg") == (
+        "Coachningssteg (4): " + render(ladder.Step("intro", "tweet", 1).title_text(), "sv") + ": 2\n"
+        + render(ladder.Step("blog", "blog", 4).title_text(), "sv") + ": 1\n"
+        + render(ladder.Step("story", "story", 6).title_text(), "sv") + ": 1")
+    assert field_line(reply, "Berättelser") == ("Berättelser (1): Delade: 1, varav publika: 1\n"
                                            "⭐ #1 Kunder via X – Cia, Annas Blommor")
-    assert field(reply, "Kommande beslut").startswith(
+    assert field_line(reply, "Kommande beslut").startswith(
         "Kommande beslut: #1 Parkering i centrum: 22 dagar kvar (torsdag 31 december 2026 kl. 18:00)")
     [png] = reply.files
     assert png.filename == "aktivitet-2026-v50.png"
@@ -112,8 +109,8 @@ async def test_settings_move_the_digest_send_it_to_everyone_or_turn_it_off(app: 
     reply = await app.run(COORDINATOR, digest.configure, day="fredag", hour="16", announce="ja")
 
     assert render(reply.body, "sv") == "Sparat. Så här går sammanfattningen ut nu:"
-    assert field(reply, "När") == "När: varje fredag kl. 16:00"
-    assert field(reply, "Till") == "Till: koordinatorskanalen och annonskanalen"
+    assert field_line(reply, "När") == "När: varje fredag kl. 16:00"
+    assert field_line(reply, "Till") == "Till: koordinatorskanalen och annonskanalen"
     friday = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
     assert await pending_digests(app) == [friday]
     await app.dispatcher.run_due()
@@ -124,7 +121,7 @@ async def test_settings_move_the_digest_send_it_to_everyone_or_turn_it_off(app: 
                                                    f"channel:{Channel.COORDINATORS}"]
 
     off = await app.run(COORDINATOR, digest.configure, enabled="nej")
-    assert field(off, "Nästa") == "Nästa: ingen (sammanfattningen är avstängd)"
+    assert field_line(off, "Nästa") == "Nästa: ingen (sammanfattningen är avstängd)"
     assert await pending_digests(app) == []
     with pytest.raises(FieldProblem) as bad_day:
         await app.run(COORDINATOR, digest.configure, day="söndagsmorgon")
@@ -200,7 +197,7 @@ async def test_the_coordinators_digest_says_what_could_not_be_delivered_and_the_
         "Påminnelse att försöka igen till Anna: DM stängda, nämnd i annonskanalen i stället")
     assert "50013" not in to_coordinators.text and "Forbidden" not in to_coordinators.text
     now = await app.run(COORDINATOR, digest.digest_now)  # the coordinator's own copy has it too
-    assert field(now, "Utskick som inte gick fram").startswith("Utskick som inte gick fram (3): ")
+    assert field_line(now, "Utskick som inte gick fram").startswith("Utskick som inte gick fram (3): ")
 
 
 async def seed_failed(app: App, workspace: str, kind: str, at: datetime, count: int = 1) -> None:
@@ -232,7 +229,7 @@ async def test_the_digest_shows_ten_kinds_of_failure_and_counts_the_rest_of_its_
 
     reply = await app.run(COORDINATOR, digest.digest_now)
 
-    lines = field(reply, "Utskick som inte gick fram").splitlines()
+    lines = field_line(reply, "Utskick som inte gick fram").splitlines()
     assert lines[0] == ("Utskick som inte gick fram (14): Påminnelse (custom.a) till koordinatorskanalen: "
                         "ett oväntat fel (detaljerna finns i botens logg) (3 gånger)")
     assert [line.split(" till ")[0] for line in lines[1:10]] == [f"Påminnelse (custom.{x})" for x in "bcdefghij"]

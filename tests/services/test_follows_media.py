@@ -13,7 +13,9 @@ from bot.replies import Channel
 from bot.services import follows, media
 from bot.validation import FieldProblem, FormProblems
 from tests.conftest import RecordingNotifier
-from tests.issue_fixtures import ANNA, COORDINATOR, OLLE, create_issue, onboard
+from tests.issue_fixtures import ANNA, COORDINATOR, OLLE, create_issue
+from tests.support.onboarding import onboard
+from tests.support.replies import fields_of
 
 
 async def followed(app: App, external_id: str) -> set[tuple[str, str]]:
@@ -22,16 +24,12 @@ async def followed(app: App, external_id: str) -> set[tuple[str, str]]:
             select(Follow).join(Member, Member.id == Follow.member_id).where(Member.external_id == external_id))}
 
 
-def fields(reply) -> dict[str, str]:
-    return {render(f.name, "sv"): render(f.value, "sv") for f in reply.fields}
-
-
 async def test_a_new_member_follows_their_own_municipality(app: App):
     await onboard(app, ANNA, municipality="Sölvesborg")
 
     assert await followed(app, "anna") == {("municipality", "solvesborg")}
     shown = await app.run(ANNA, follows.follow)
-    assert fields(shown)["Kommuner"] == "Sölvesborg" and fields(shown)["Ämnen"] == "–"
+    assert fields_of(shown)["Kommuner"] == "Sölvesborg" and fields_of(shown)["Ämnen"] == "–"
 
 
 async def test_follow_and_unfollow_municipalities_topics_and_issues(app: App):
@@ -45,7 +43,7 @@ async def test_follow_and_unfollow_municipalities_topics_and_issues(app: App):
     assert render(added.body, "sv") == "Nu följer du: Ronneby, Olofström, Kollektivtrafik."
     assert render(again.body, "sv") == "Du följer redan: Kollektivtrafik."
     assert "Parkering i centrum" in render(issue.body, "sv")
-    assert fields(issue)["Kommuner"] == "Karlskrona, Ronneby, Olofström"
+    assert fields_of(issue)["Kommuner"] == "Karlskrona, Ronneby, Olofström"
 
     removed = await app.run(ANNA, follows.unfollow, municipality="karlskrona", issue="Parkering")
     not_following = await app.run(ANNA, follows.unfollow, topic="skola")

@@ -25,8 +25,9 @@ from tests.issue_fixtures import (
     OLLE,
     create_issue,
     import_politicians,
-    onboard,
 )
+from tests.support.onboarding import onboard
+from tests.support.replies import fields_of
 
 DECISION_UTC = datetime(2027, 1, 28, 17, 0, tzinfo=UTC)  # 18:00 in Stockholm
 
@@ -208,12 +209,10 @@ async def test_show_tells_coordinators_who_follows_and_who_helps(app: App):
     for_member = await app.run(ANNA, issues.show, issue="parkering i centrum")
     for_coordinator = await app.run(COORDINATOR, issues.show, issue=str(issue_id))
 
-    def fields(reply):
-        return {render(f.name, "sv"): render(f.value, "sv") for f in reply.fields}
-
-    assert "Följare" not in fields(for_member)
-    assert fields(for_coordinator)["Följare"] == "1" and fields(for_coordinator)["Vill hjälpa till"] == "Anna"
-    assert "7 januari 2027 18:00" in fields(for_coordinator)["Frågerundor"]
+    assert "Följare" not in fields_of(for_member)
+    coordinators_view = fields_of(for_coordinator)
+    assert coordinators_view["Följare"] == "1" and coordinators_view["Vill hjälpa till"] == "Anna"
+    assert "7 januari 2027 18:00" in coordinators_view["Frågerundor"]
 
 
 async def test_issues_do_not_leak_between_workspaces(app: App):

@@ -16,14 +16,11 @@ from bot.replies import Channel, Role
 from bot.services import onboarding, profile
 from bot.validation import FieldProblem, FormProblems
 from tests.conftest import RecordingNotifier, identity
+from tests.support.onboarding import COMPLETE, answers
 
 ANNA = identity("anna")
-FORM = {
-    "company": "Annas Blommor", "industry": "handel", "company_size": "2-9", "municipality": "Sölvesborg",
-    "experience": "none", "x_handle": "@annasblommor", "linkedin_url": "linkedin.com/in/anna",
-    "blog_url": "https://annasblommor.se/blogg", "goal": "Fler företagskunder", "dm_reminders": "ja",
-    "consent": "ja",
-}
+# Every field filled in, the choices typed by their names (which the form takes as well as their keys).
+FORM = answers(COMPLETE, industry="handel", municipality="Sölvesborg")
 
 
 async def _member(app: App, external_id: str = "anna") -> Member | None:

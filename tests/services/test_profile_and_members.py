@@ -13,16 +13,13 @@ from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import AuditLog, Delivery, Member, Workspace
 from bot.replies import text
-from bot.services import mydata, onboarding, profile, workspaces
+from bot.services import mydata, profile, workspaces
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
-from tests.services.test_onboarding import FORM
+from tests.support.onboarding import COMPLETE, onboard
+from tests.support.replies import fields_of, tagged
 
 ANNA, BO, CIA = identity("anna"), identity("bo", coordinator=True), identity("cia")
-
-
-async def _onboard(app: App, who=ANNA, **changes: str) -> None:
-    await app.submit(who, onboarding.FORM_ID, FORM | changes)
 
 
 async def test_profile_needs_an_onboarding_first(app: App):
@@ -33,7 +30,7 @@ async def test_profile_needs_an_onboarding_first(app: App):
 
 
 async def test_profile_edit_prefills_the_form_and_saves_only_what_changed(app: App):
-    await _onboard(app)
+    await onboard(app, ANNA, answers=COMPLETE)
 
     form = (await app.run(ANNA, profile.edit)).form
     assert form.values["company"] == "Annas Blommor" and form.values["municipality"] == "solvesborg"
@@ -47,7 +44,7 @@ async def test_profile_edit_prefills_the_form_and_saves_only_what_changed(app: A
 
 
 async def test_a_bad_profile_edit_changes_nothing(app: App):
-    await _onboard(app)
+    await onboard(app, ANNA, answers=COMPLETE)
 
     with pytest.raises(FieldProblem):
         await app.submit(ANNA, profile.EDIT_FORM_ID, {"municipality": "Ronneby", "blog_url": "not a url"})
@@ -60,8 +57,9 @@ async def test_a_bad_profile_edit_changes_nothing(app: App):
 
 
 async def test_members_are_listed_for_coordinators_with_filters(app: App):
-    await _onboard(app, ANNA, municipality="Karlskrona")
-    await _onboard(app, CIA, company="Cias Kod", municipality="Ronneby", industry="tech", experience="active")
+    await onboard(app, ANNA, "Karlskrona", answers=COMPLETE)
+    await onboard(app, CIA, "Ronneby", answers=COMPLETE, company="Cias Kod", industry="tech",
+                  experience="active")
     await app.member_joined("test", "guild-1", "Testgruppen", "dan", "Dan")  # joined, never onboarded
 
     everyone = await app.run(BO, profile.list_members)
@@ -76,8 +74,8 @@ async def test_members_are_listed_for_coordinators_with_filters(app: App):
 
 
 async def test_members_in_another_workspace_are_never_listed(app: App):
-    await _onboard(app, ANNA)
-    await _onboard(app, identity("eva", workspace="guild-2"))
+    await onboard(app, ANNA, answers=COMPLETE)
+    await onboard(app, identity("eva", workspace="guild-2"), answers=COMPLETE)
 
     reply = await app.run(BO, profile.list_members)
 
@@ -100,7 +98,7 @@ async def test_setup_is_for_coordinators_validates_and_is_audited(app: App):
         "111", "222", "Europe/Oslo")
     assert entry.action == "workspace.setup" and entry.detail == {
         "changed": ["announcements", "member_role", "timezone"]}
-    shown = {render(f.name, "sv"): render(f.value, "sv", lambda m: f"<{m.kind}:{m.id}>") for f in reply.fields}
+    shown = fields_of(reply, mentions=tagged)
     assert shown["Annonskanal"] == "<channel:111>" and shown["Välkomstkanal"] == "inte vald"
 
 
@@ -115,7 +113,7 @@ async def test_the_configured_coordinator_role_makes_a_coordinator(app: App):
 
 
 async def test_export_holds_everything_stored_about_the_member(app: App):
-    await _onboard(app)
+    await onboard(app, ANNA, answers=COMPLETE)
 
     reply = await app.run(ANNA, mydata.export)
 
@@ -129,7 +127,7 @@ async def test_export_holds_everything_stored_about_the_member(app: App):
 async def test_delete_asks_first_then_erases_everything_and_audits_only_the_fact(
         app: App, notifier: RecordingNotifier):
     await app.member_joined("test", "guild-1", "Testgruppen", "anna", "Anna")
-    await _onboard(app)
+    await onboard(app, ANNA, answers=COMPLETE)
 
     confirm = await app.run(ANNA, mydata.delete_request)
     assert [b.action for b in confirm.buttons] == [mydata.DELETE_CONFIRM, mydata.DELETE_CANCEL]
@@ -147,7 +145,7 @@ async def test_delete_asks_first_then_erases_everything_and_audits_only_the_fact
 
 
 async def test_language_choice_is_the_members_own(app: App):
-    await _onboard(app)
+    await onboard(app, ANNA, answers=COMPLETE)
 
     reply = await app.run(ANNA, profile.set_language, "English")
 

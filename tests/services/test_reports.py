@@ -16,11 +16,12 @@ from bot.clock import FrozenClock
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import Delivery, Issue, Member, Pledge, Reminder, Workspace
-from bot.replies import Reply
 from bot.services import activity, failures, reports, stories
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue, onboard
+from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue
+from tests.support.onboarding import onboard
+from tests.support.replies import field_line
 
 # The suite starts on Tuesday 1 December 2026; the report is about November.
 NOVEMBER = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -28,11 +29,6 @@ NOVEMBER = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 
 def rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-
-
-def field(reply: Reply, starts: str) -> str:
-    return next(f"{render(f.name, 'sv')}: {render(f.value, 'sv')}" for f in reply.fields
-                if render(f.name, "sv").startswith(starts))
 
 
 async def add_pledge(app: App, who: str, kind: str, status: str, at: datetime) -> None:
@@ -62,10 +58,10 @@ async def test_a_report_of_november_has_the_summary_and_exactly_the_rows_of_the_
     reply = await app.run(COORDINATOR, reports.report, start="2026-11-01", end="2026-11-30")
 
     assert render(reply.title, "sv") == "📋 Rapport, 1 november 2026 – 30 november 2026"
-    assert field(reply, "Insatser") == "Insatser (2): Tweetade: 1\nFrågade en politiker: 1 försök"
-    assert field(reply, "Berättelser") == "Berättelser (1): Publika: 0 · lyfta: 0"
-    assert field(reply, "Löften") == "Löften (2): Givna: 1\nHållna: 1"
-    assert field(reply, "Nya medlemmar") == "Nya medlemmar (2): Anna, Bo"
+    assert field_line(reply, "Insatser") == "Insatser (2): Tweetade: 1\nFrågade en politiker: 1 försök"
+    assert field_line(reply, "Berättelser") == "Berättelser (1): Publika: 0 · lyfta: 0"
+    assert field_line(reply, "Löften") == "Löften (2): Givna: 1\nHållna: 1"
+    assert field_line(reply, "Nya medlemmar") == "Nya medlemmar (2): Anna, Bo"
     actions_csv, stories_csv, pledges_csv = reply.files
     assert actions_csv.filename == "insatser_2026-11-01_2026-11-30.csv"
     assert rows(actions_csv.data) == [
@@ -112,12 +108,12 @@ async def test_members_who_could_not_be_reached_are_listed_with_other_ways_to_re
 
     reply = await app.run(COORDINATOR, reports.report)
 
-    assert field(reply, "Kunde inte nås") == \
+    assert field_line(reply, "Kunde inte nås") == \
         "Kunde inte nås (1): Bo: DM stängda; 1 utskick gick inte fram · nå dem via @bosbygg"
     unreached, undelivered = reply.files[-2:]
     assert unreached.filename == "ej-nadda_2026-12-01_2026-12-04.csv"
     assert rows(unreached.data)[1] == ["Bo", "Ja", "1", "bosbygg", ""]
-    assert field(reply, "Utskick som inte gick fram") == (
+    assert field_line(reply, "Utskick som inte gick fram") == (
         "Utskick som inte gick fram (1): "
         "Påminnelse att försöka igen till Bo: DM stängda, nämnd i annonskanalen i stället")
     assert undelivered.filename == "ej-levererade_2026-12-01_2026-12-04.csv"
@@ -182,7 +178,7 @@ async def test_what_could_not_be_delivered_is_grouped_with_a_reason_and_listed_i
 
     reply = await app.run(COORDINATOR, reports.report, start="2026-11-01", end="2026-11-30")
 
-    assert field(reply, "Utskick som inte gick fram") == (
+    assert field_line(reply, "Utskick som inte gick fram") == (
         "Utskick som inte gick fram (7): "
         "Veckans coachningssteg till Bo: ett oväntat fel (detaljerna finns i botens logg)\n"
         "Veckosammanfattningen till #koordinatorer: Discord svarade inte\n"
@@ -223,7 +219,8 @@ async def test_a_report_without_failures_says_everything_was_delivered_and_has_n
 
     reply = await app.run(COORDINATOR, reports.report)
 
-    assert field(reply, "Utskick som inte gick fram") == "Utskick som inte gick fram (0): Alla utskick gick fram."
+    assert field_line(reply, "Utskick som inte gick fram") == (
+        "Utskick som inte gick fram (0): Alla utskick gick fram.")
     assert [f.filename for f in reply.files] == [
         "insatser_2026-12-01_2026-12-01.csv", "berattelser_2026-12-01_2026-12-01.csv",
         "loften_2026-12-01_2026-12-01.csv"]

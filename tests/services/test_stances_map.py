@@ -17,7 +17,9 @@ from bot.replies import Channel
 from bot.services import asks, profile, stances
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier
-from tests.issue_fixtures import ANNA, COORDINATOR, create_issue, import_politicians, onboard
+from tests.issue_fixtures import ANNA, COORDINATOR, create_issue, import_politicians
+from tests.support.onboarding import onboard
+from tests.support.replies import fields_of
 
 SEATS = "S:20, M:15, SD:12, C:4, KD:2"  # 53 seats, majority 27
 
@@ -199,7 +201,7 @@ async def test_the_map_without_seats_counts_stances_and_says_how_to_add_seats(ap
 
     reply = await app.run(ANNA, stances.show_map, issue="Parkering")
 
-    fields = {render(f.name, "sv"): render(f.value, "sv") for f in reply.fields}
+    fields = fields_of(reply)
     assert fields["Läget"] == "Ställningstaganden: 0 för, 0 emot, 0 vet inte än, 5 okänt."
     assert "/council seats" in fields["Mandat"]
     assert reply.files[0].data.startswith(b"\x89PNG")

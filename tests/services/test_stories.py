@@ -17,18 +17,14 @@ from bot.replies import Channel, Literal, PostToChannel, Reply
 from bot.services import mydata, stories, workspaces
 from bot.validation import FieldProblem, FormProblems
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import ANNA, BO, COORDINATOR, onboard
+from tests.issue_fixtures import ANNA, BO, COORDINATOR
+from tests.support.onboarding import onboard
+from tests.support.replies import shown
 
 CIA = identity("cia")
 TWEET_STORY = {"title": "Tweeten gav tre kunder", "kind": "tweet",
                "value": "Tre nya kunder hittade oss via X efter tweeten om parkeringen.",
                "link": "https://x.com/anna/status/1", "visibility": "public"}
-
-
-def shown(reply: Reply, language: str = "sv") -> str:
-    parts = [render(p, language) for p in (reply.title, reply.body) if p is not None]
-    parts += [f"{render(f.name, language)}: {render(f.value, language)}" for f in reply.fields]
-    return "\n".join(parts)
 
 
 async def share(app: App, who=ANNA, **changes: str) -> Reply:

@@ -8,17 +8,13 @@ import pytest
 
 from bot.app import App
 from bot.errors import UserError
-from bot.i18n import render
-from bot.replies import Field, Literal, Reply, text
+from bot.replies import Field, Literal, text
 from bot.services import workspaces
 from bot.services.workspaces import Problem, SetupCheck
 from tests.conftest import identity
+from tests.support.replies import fields_of, tagged
 
 BO = identity("bo", coordinator=True)
-
-
-def shown(reply: Reply) -> dict[str, str]:
-    return {render(f.name, "sv"): render(f.value, "sv", lambda m: f"<{m.kind}:{m.id}>") for f in reply.fields}
 
 
 async def test_the_check_sees_what_is_chosen_and_its_problems_are_grouped_by_setting(app: App):
@@ -34,7 +30,7 @@ async def test_the_check_sees_what_is_chosen_and_its_problems_are_grouped_by_set
     reply = await app.run(BO, workspaces.configure, check, announcements="111", member_role="222")
 
     assert seen == [{"announcements": "111", "member_role": "222"}]  # no fall-back: stories are not chosen
-    fields = shown(reply)
+    fields = fields_of(reply, mentions=tagged)
     assert fields["⚠️ Annonskanal"] == (
         "• Kanalen finns inte längre, eller så ser boten den inte. Välj en annan med /inställningar.\n"
         "• Boten hittar inte sig själv bland serverns medlemmar just nu, så behörigheterna kunde inte "
@@ -47,7 +43,7 @@ async def test_the_check_sees_what_is_chosen_and_its_problems_are_grouped_by_set
 async def test_a_check_without_problems_says_all_is_in_order(app: App):
     reply = await app.run(BO, workspaces.configure, lambda chosen: SetupCheck())
 
-    assert shown(reply)["Behörigheter"].startswith("✅ Allt är i ordning")
+    assert fields_of(reply, mentions=tagged)["Behörigheter"].startswith("✅ Allt är i ordning")
     assert reply.body == text("setup.current")
 
 

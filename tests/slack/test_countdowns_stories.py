@@ -11,11 +11,12 @@ from sqlalchemy import select
 from bot.i18n import translate
 from bot.models import Delivery, Member, Pledge, Reminder, Story
 from bot.replies import Reply, reply_from_json
-from bot.services import countdowns, stories
+from bot.services import countdowns, pledges, stories, timeline
 from bot.services.context import Identity
 from tests.slack.conftest import ANNOUNCEMENTS, COORDINATORS, MEMBER_GROUP, Slack, state_of
 from tests.slack.test_issues import CREATE, set_up, the_issue
 from tests.slack.texts import button_ids, discord_words, slack_text, slack_words
+from tests.support.onboarding import onboard
 
 STORIES = "CBERATTELSER"
 STORY = {"title": "Tre nya kunder från X", "kind": "tweet",
@@ -38,7 +39,7 @@ async def test_a_countdown_stage_pings_the_member_group_dms_followers_and_pins_t
     await slack.command("UKIM", CREATE)
     await slack.deliver()
     issue, workspace = await the_issue(slack)
-    [first] = countdowns.stages(issue, countdowns.DEFAULT_DAYS, workspace.timezone)[:1]
+    [first] = timeline.stages(issue, timeline.DEFAULT_DAYS, workspace.timezone)[:1]
     slack.app.clock.advance(first.due - slack.app.clock.now())  # type: ignore[attr-defined]
     slack.fake.calls.clear()
 
@@ -47,7 +48,7 @@ async def test_a_countdown_stage_pings_the_member_group_dms_followers_and_pins_t
     expected = await stored_reply(slack, countdowns.STAGE_KIND, "announcements")
     [stage] = [m for m in slack.fake.posts_in(ANNOUNCEMENTS) if slack_text(m).startswith(f"<!subteam^{MEMBER_GROUP}>")]
     assert slack_words(stage) == discord_words(expected)
-    assert button_ids(stage) == [f"jb:countdown.pledge:{issue.id}-{kind}" for kind in countdowns.PLEDGE_KINDS]
+    assert button_ids(stage) == [f"jb:countdown.pledge:{issue.id}-{kind}" for kind in pledges.PLEDGE_KINDS]
     # Anna follows Karlskrona and wants DMs: the same call to action by DM, in her language.
     [dm] = [m for m in slack.fake.messages if m["channel"] == "DUANNA" and "jb:countdown.pledge" in str(m["blocks"])]
     assert slack_words(dm) == discord_words(expected)
@@ -63,7 +64,7 @@ async def test_a_pledge_button_records_the_pledge_and_the_live_message_is_edited
     await slack.command("UKIM", CREATE)
     await slack.deliver()
     issue, workspace = await the_issue(slack)
-    [first] = countdowns.stages(issue, countdowns.DEFAULT_DAYS, workspace.timezone)[:1]
+    [first] = timeline.stages(issue, timeline.DEFAULT_DAYS, workspace.timezone)[:1]
     slack.app.clock.advance(first.due - slack.app.clock.now())  # type: ignore[attr-defined]
     await slack.deliver()
     [pin] = slack.fake.calls_to("pins.add")
@@ -106,9 +107,7 @@ async def test_a_story_shared_in_a_modal_is_stored_and_posted_in_the_same_words_
     assert button_ids(post) == [f"jb:stories.applaud:{story.id}"]
     # The answer, by the command's response_url; the same words as Discord shows for the same submission.
     discord = Identity("discord", "guild-2", "2002", "Anna", "Gruppen")
-    await slack.app.submit(discord, "onboarding", {"company": "Annas Blommor", "industry": "retail",
-                                                   "company_size": "2-9", "municipality": "karlskrona",
-                                                   "experience": "none", "consent": "true"})
+    await onboard(slack.app, discord)
     on_discord = await slack.app.submit(discord, stories.FORM_ID, STORY)
     answer = [c.args for c in slack.fake.calls_to("response_url")][-1]
     assert answer["response_type"] == "ephemeral"

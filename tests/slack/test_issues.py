@@ -11,6 +11,7 @@ from bot.models import Issue, Member, Workspace
 from bot.services import issues
 from tests.slack.conftest import ANNOUNCEMENTS, COORDINATORS, GENERAL, SETUP_LINE, Slack
 from tests.slack.texts import button_ids, discord_words, slack_text, slack_words, words
+from tests.support.onboarding import onboard_command
 
 # As Slack sends it with should_escape: the link arrives as <…>, the quotes may be typographic.
 CREATE = ('issue create title:“Parkering i centrum” summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
@@ -18,16 +19,11 @@ CREATE = ('issue create title:“Parkering i centrum” summary:"Kommunen vill t
           'position:"Behåll platserna. Kunderna kommer med bil." source:<https://www.karlskrona.se/kf>')
 
 
-def onboard_line(company: str) -> str:
-    return (f'onboard company:"{company}" industry:retail company_size:2-9 municipality:karlskrona '
-            "experience:none dm_reminders:ja consent:ja")
-
-
 async def set_up(slack: Slack) -> None:
     """The coordinator sets the workspace up; Anna and Bo onboard (following Karlskrona, with DM reminders)."""
     await slack.command("UKIM", SETUP_LINE)
-    await slack.command("UANNA", onboard_line("Annas Blommor"))
-    await slack.command("UBO", onboard_line("Bos Bageri"))
+    await slack.command("UANNA", onboard_command("Annas Blommor", command="onboard"))
+    await slack.command("UBO", onboard_command("Bos Bageri", command="onboard"))
 
 
 async def the_issue(slack: Slack) -> tuple[Issue, Workspace]:

@@ -17,13 +17,12 @@ from bot.services.context import Identity
 from tests.slack.conftest import COORDINATORS, MEMBER_GROUP, SETUP_LINE, WELCOME, Slack, state_of
 from tests.slack.fakeslack import TEAM_ID
 from tests.slack.texts import button_ids, discord_words, slack_words
+from tests.support.onboarding import modal_answers
 
-ANSWERS: dict[str, Any] = {
-    "company": "Blekinge Bygg AB", "industry": "construction", "company_size": "2-9",
-    "municipality": "karlskrona", "experience": "none", "x_handle": "@blekingebygg",
-    "linkedin_url": "https://www.linkedin.com/company/blekinge-bygg", "blog_url": "",
-    "goal": "Fler förfrågningar från företag i Karlskrona", "dm_reminders": True, "consent": True,
-}
+# A builder in Karlskrona, as the modal's fields are filled in.
+ANSWERS = modal_answers(company="Blekinge Bygg AB", industry="construction", x_handle="@blekingebygg",
+                        linkedin_url="https://www.linkedin.com/company/blekinge-bygg",
+                        goal="Fler förfrågningar från företag i Karlskrona")
 # The same answers as a Discord modal hands them to the core (see bot.discordbot.render.read_values).
 DISCORD_VALUES = {name: ("true" if value is True else value) for name, value in ANSWERS.items()}
 PROFILE_COLUMNS = ("company", "industry", "company_size", "municipality", "experience", "x_handle", "linkedin_url",

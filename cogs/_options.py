@@ -1,4 +1,5 @@
-"""What the issue, politician, media and follow cogs share: choices from the catalogs, and suggestions as you type."""
+"""The cogs' shared options: choices from the catalogs, suggestions as you type (autocomplete), and the
+converters from what Discord passes to the strings the services read."""
 
 from __future__ import annotations
 

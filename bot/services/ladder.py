@@ -1,0 +1,682 @@
+"""The coaching ladder: steps from the first tweet to the first blog post, each member's way up it (/coach
+next, done, progress), and the coordinators' overview of it and changes to it.
+
+Every step says what it brings the member's business, in their trade and town, and comes with a ready draft:
+the coach's template, or the model's when the App has one (the model is asked before anything is written, so
+a slow model holds no write lock). Buttons never wait for the model: Discord wants their answer within 3
+seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+from urllib.parse import quote
+
+from sqlalchemy import CursorResult, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import validation
+from bot.actions import action, form, opens_form
+from bot.coach import BlogPlan, Brief, CoachModel, chart, templates
+from bot.errors import UserError
+from bot.i18n import render
+from bot.models import CoachingMember, CoachingProgress, CoachingStep, Member, Workspace
+from bot.replies import (
+    Attachment,
+    Button,
+    ButtonStyle,
+    Field,
+    Form,
+    FormField,
+    Join,
+    Link,
+    Literal,
+    Renderable,
+    Reply,
+    Text,
+    text,
+)
+from bot.services import drafts, mydata, streaks, writing
+from bot.services.coaching_settings import CoachingSettings, plan_nudges, schedule, settings_of
+from bot.services.context import Actor, audit
+
+log = logging.getLogger(__name__)
+
+# The default ladder, in order: (key, kind). A workspace's coordinators may reorder, edit, add and retire
+# steps.
+DEFAULT_LADDER = (("intro", "tweet"), ("follow", "follow"), ("ask", "question"), ("blog", "blog"),
+                  ("media", "media"), ("story", "story"))
+DEFAULT_KEYS = frozenset(key for key, _ in DEFAULT_LADDER)
+KINDS = ("tweet", "follow", "question", "blog", "media", "story")
+
+DONE_ACTION = "coaching.done"
+DONE_LINK_ACTION = "coaching.done_link"
+NEXT_ACTION = "coaching.next"
+UNDO_ACTION = "coaching.undo"
+DONE_FORM = "coaching.done"
+
+MAX_FOLLOW_LINKS = 5
+BAR_WIDTH = 10
+STEP_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+KIND_ALIASES = {"följa": "follow", "folja": "follow", "fråga": "question", "fraga": "question",
+                "blogg": "blog", "berättelse": "story", "berattelse": "story"}
+
+
+# -- the ladder ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """A rung of the ladder as members see it: the stored row, or a default not yet stored."""
+
+    key: str
+    kind: str
+    position: int
+    active: bool = True
+    title: str | None = None
+    why: str | None = None
+    example: str | None = None
+
+    @property
+    def custom(self) -> bool:
+        """Tell whether a coordinator wrote any of the step's texts."""
+        return bool(self.title or self.why or self.example) or self.key not in DEFAULT_KEYS
+
+    def title_text(self) -> Text | Literal:
+        """Return the step's title: the coordinator's, or the catalog's."""
+        return Literal(self.title) if self.title else text(f"coaching.step.{self.key}.title")
+
+    def why_text(self, params: Mapping[str, Any]) -> Text | Literal:
+        """Return why the step matters for the member's business."""
+        return Literal(self.why) if self.why else text(f"coaching.step.{self.key}.why", **params)
+
+    def example_text(self, params: Mapping[str, Any]) -> Text | Literal:
+        """Return an example of the step done."""
+        return Literal(self.example) if self.example else text(f"coaching.step.{self.key}.example", **params)
+
+
+def _step(row: CoachingStep) -> Step:
+    return Step(row.key, row.kind, row.position, row.active, row.title, row.why, row.example)
+
+
+def _default_steps() -> list[Step]:
+    return [Step(key, kind, number) for number, (key, kind) in enumerate(DEFAULT_LADDER, 1)]
+
+
+async def steps_of(session: AsyncSession, workspace_id: int) -> list[Step]:
+    """Return the workspace's whole ladder in order (retired steps too); the default one until it is
+    stored."""
+    rows = list(await session.scalars(select(CoachingStep).where(CoachingStep.workspace_id == workspace_id)
+                                      .order_by(CoachingStep.position, CoachingStep.id)))
+    return [_step(row) for row in rows] if rows else _default_steps()
+
+
+async def _stored_ladder(session: AsyncSession, workspace_id: int, now: datetime) -> list[CoachingStep]:
+    """Return the ladder's rows, storing the default ladder first when the workspace has none."""
+    rows = list(await session.scalars(select(CoachingStep).where(CoachingStep.workspace_id == workspace_id)
+                                      .order_by(CoachingStep.position, CoachingStep.id)))
+    if rows:
+        return rows
+    rows = [CoachingStep(workspace_id=workspace_id, key=step.key, kind=step.kind, position=step.position,
+                         active=True, created_at=now, updated_at=now) for step in _default_steps()]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def _done(session: AsyncSession, member_id: int) -> dict[str, CoachingProgress]:
+    """Return the member's finished steps by step key."""
+    rows = await session.execute(select(CoachingStep.key, CoachingProgress)
+                                 .join(CoachingProgress, CoachingProgress.step_id == CoachingStep.id)
+                                 .where(CoachingProgress.member_id == member_id))
+    return {key: progress for key, progress in rows}
+
+
+async def done_by_member(session: AsyncSession, workspace_id: int) -> dict[int, set[str]]:
+    """Return the keys of the finished steps of every member of a workspace, in one query."""
+    finished: dict[int, set[str]] = defaultdict(set)
+    rows = await session.execute(select(CoachingProgress.member_id, CoachingStep.key)
+                                 .join(CoachingStep, CoachingStep.id == CoachingProgress.step_id)
+                                 .where(CoachingProgress.workspace_id == workspace_id))
+    for member_id, key in rows:
+        finished[member_id].add(key)
+    return finished
+
+
+def standing(steps: Sequence[Step], done: Mapping[str, Any] | set[str]
+             ) -> tuple[list[Step], int, Step | None]:
+    """Return the active steps, how many of them are done, and the first one not done (None at the top)."""
+    active = [s for s in steps if s.active]
+    finished = sum(1 for s in active if s.key in done)
+    current = next((s for s in active if s.key not in done), None)
+    return active, finished, current
+
+
+def bar(done: int, total: int) -> str:
+    """Draw progress as a bar of ten blocks."""
+    filled = round(BAR_WIDTH * done / total) if total else 0
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
+
+
+@streaks.activity_source
+async def _steps_done(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
+                      ) -> list[tuple[int, datetime]]:
+    """A finished step counts for streaks, in the week it was finished."""
+    rows = await session.execute(select(CoachingProgress.member_id, CoachingProgress.done_at).where(
+        CoachingProgress.workspace_id == workspace_id, CoachingProgress.member_id.in_(member_ids)))
+    return [(member_id, done_at) for member_id, done_at in rows]
+
+
+def step_params(member: Member, settings: CoachingSettings) -> dict[str, Any]:
+    """The member's business, town and the campaign's hashtag, for a step's texts (why, an example)."""
+    industry = member.industry if member.industry in templates.INDUSTRIES else "other"
+    town = writing.town(member)
+    return {"company": Literal(member.company or ""), "municipality": town, "hashtag": settings.hashtag,
+            "value": text(f"coaching.value.{industry}", municipality=town)}
+
+
+# -- /coach next ---------------------------------------------------------------------------------------------
+
+
+def next_button() -> Button:
+    """The button that shows the member's next step (from a nudge, the onboarding or a finished step)."""
+    return Button(text("coaching.button.next"), NEXT_ACTION)
+
+
+def _done_buttons(step: Step) -> tuple[Button, ...]:
+    return (Button(text("coaching.button.done"), DONE_ACTION, step.key, ButtonStyle.SUCCESS),
+            Button(text("coaching.button.done_link"), DONE_LINK_ACTION, step.key, ButtonStyle.SECONDARY))
+
+
+def _tip(step: Step, experience: str | None) -> Text:
+    if experience in ("beginner", "active"):
+        return text(f"coaching.tip.{experience}")
+    return text(f"coaching.tip.none.{step.kind}")
+
+
+def progress_field(finished: int, total: int, streak: int) -> Field:
+    """The member's progress as a field: the bar, the steps done of all, and the streak."""
+    return Field(text("coaching.next.progress"),
+                 text("coaching.progress.line", bar=Literal(bar(finished, total)), done=finished, total=total,
+                      streak=streaks.streak_text(streak)))
+
+
+async def first_step(session: AsyncSession, actor: Actor) -> Text:
+    """Describe the member's first step on the ladder, and plan the weekly nudges (for the onboarding)."""
+    member = actor.member
+    settings = await settings_of(session, actor.workspace.id)
+    steps = await steps_of(session, actor.workspace.id)
+    active, _, current = standing(steps, await _done(session, member.id))
+    await plan_nudges(session, actor.workspace, settings, actor.now)
+    if current is None:
+        return text("coaching.next.all_done.body")
+    return text("coaching.first_step", number=active.index(current) + 1, total=len(active),
+                title=current.title_text(), why=current.why_text(step_params(member, settings)))
+
+
+async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | None = None) -> Reply:
+    """Show the member's next step: why it pays off, an example, a ready draft, and buttons to mark it
+    done."""
+    member = actor.require_onboarded()
+    workspace = actor.workspace
+    settings = await settings_of(session, workspace.id)
+    steps = await steps_of(session, workspace.id)
+    active, finished, current = standing(steps, await _done(session, member.id))
+    streak = (await streaks.weeks_in_a_row(session, workspace, [member.id], actor.now))[member.id]
+    if current is None:
+        await plan_nudges(session, workspace, settings, actor.now)
+        return Reply(title=text("coaching.next.all_done.title"), body=text("coaching.next.all_done.body"),
+                     fields=(progress_field(finished, len(active), streak),))
+    issues = await writing.local_issues(session, actor)
+    # The first steps are about the member's own business; from the question on, the soonest open issue.
+    issue = issues[0] if issues and current.kind in ("question", "blog", "media", "story") else None
+    brief = writing.member_brief(actor, settings, issue=issue)
+    params = step_params(member, settings)
+    fields: list[Field] = [Field(text("coaching.next.example"), current.example_text(params))]
+    links: tuple[Link, ...] = ()
+    draft = await _step_draft(current, brief, model)
+    if isinstance(draft, BlogPlan):
+        fields += writing.blog_fields(draft)
+    elif current.kind in templates.TWEET_KINDS:
+        fields.append(Field(text("coaching.next.draft_tweet", length=drafts.x_length(draft),
+                                 limit=drafts.X_LIMIT), Literal(draft)))
+        links = writing.share(draft, brief.hashtag)
+    else:
+        fields.append(Field(text("coaching.next.draft"), Literal(draft)))
+    if current.kind == "follow":
+        follow_field, follow_links = _follow(issues, brief)
+        fields.append(follow_field)
+        links += follow_links
+    fields.append(Field(text("coaching.next.tip"), _tip(current, member.experience)))
+    if issue is not None:
+        fields.append(Field(text("coaching.next.issue", municipality=brief.municipality),
+                            text("coaching.issue.line", id=issue.id, title=Literal(issue.title),
+                                 when=writing.decision_date(issue, actor))))
+    fields.append(progress_field(finished, len(active), streak))
+    why = current.why_text(params)
+    body: Renderable = Join((why, text("coaching.next.goal", goal=Literal(member.goal))), separator="\n\n") \
+        if member.goal else why
+    # Written last: the model was asked before anything was written.
+    await plan_nudges(session, workspace, settings, actor.now)
+    return Reply(title=text("coaching.next.title", number=active.index(current) + 1, total=len(active),
+                            title=current.title_text()),
+                 body=body, fields=tuple(fields), buttons=_done_buttons(current), links=links)
+
+
+async def _step_draft(step: Step, brief: Brief, model: CoachModel | None) -> str | BlogPlan:
+    """The step's ready draft: the model's when it is usable, else the template's."""
+    title = render(step.title_text(), brief.language)
+    if step.kind == "blog":
+        plan = await model.blog(brief) if model is not None else None
+        return plan or templates.blog(brief, brief.hashtag)
+    tweet = step.kind in templates.TWEET_KINDS
+    if model is not None:
+        proposed = await model.step_draft(brief, title, tweet=tweet, hashtag=brief.hashtag)
+        if proposed is not None:
+            usable = templates.complete(proposed, brief, brief.hashtag) if tweet else proposed
+            if usable is not None:
+                return usable
+    if tweet:
+        return templates.step_tweet(brief, step.kind, brief.hashtag)
+    return templates.step_text(brief, step.kind, brief.hashtag)
+
+
+def _follow(issues: Sequence[drafts.IssueContext], brief: Brief) -> tuple[Field, tuple[Link, ...]]:
+    """Whom to follow: the politicians and media of the open issues, or a search when none are known."""
+    handles: list[str] = []
+    for issue in issues:
+        for handle in (*issue.target_handles, *issue.media_handles):
+            name = drafts.handle(handle)
+            if name and name not in handles:
+                handles.append(name)
+    if handles:
+        links = tuple(Link(text("coaching.follow.open", handle=h), f"https://x.com/{h[1:]}")
+                      for h in handles[:MAX_FOLLOW_LINKS])
+        return Field(text("coaching.next.follow"), Literal(", ".join(handles))), links
+    search = f"https://x.com/search?q={quote(brief.municipality)}&f=user"
+    return (Field(text("coaching.next.follow"),
+                  text("coaching.follow.search", municipality=brief.municipality)),
+            (Link(text("coaching.follow.search_link"), search),))
+
+
+@action(NEXT_ACTION)
+async def _next_pressed(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
+    return await next_step(session, actor)
+
+
+# -- /coach done ---------------------------------------------------------------------------------------------
+
+
+def _find_step(rows: Sequence[CoachingStep], raw: str) -> CoachingStep:
+    """Find an active step by its key or its number on the ladder."""
+    active = [row for row in rows if row.active]
+    wanted = validation.fold(raw)
+    if wanted.isdigit() and 1 <= int(wanted) <= len(active):
+        return active[int(wanted) - 1]
+    for row in active:
+        if row.key == wanted:
+            return row
+    raise UserError("coaching.errors.unknown_step", value=raw[:40],
+                    steps=Join(tuple(Literal(f"{n}: {row.key}") for n, row in enumerate(active, 1))))
+
+
+async def done(session: AsyncSession, actor: Actor, *, step: str = "", link: str = "") -> Reply:
+    """Mark a step done (the current one unless named), with an optional link as evidence; show the bar
+    move."""
+    member = actor.require_onboarded()
+    url = validation.web_url(link, text("coaching.field.link"))
+    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
+    finished_before = await _done(session, member.id)
+    if step.strip():
+        row = _find_step(rows, step)
+    else:
+        upcoming = next((r for r in rows if r.active and r.key not in finished_before), None)
+        if upcoming is None:
+            return Reply(body=text("coaching.done.nothing_left"), buttons=(next_button(),))
+        row = upcoming
+    title = _step(row).title_text()
+    existing = finished_before.get(row.key)
+    if existing is not None:
+        if url:
+            existing.evidence_url = url
+            return Reply(body=text("coaching.done.link_saved", title=title, url=url))
+        return Reply(body=text("coaching.done.already", title=title), buttons=(next_button(),))
+    session.add(CoachingProgress(workspace_id=actor.workspace.id, member_id=member.id, step_id=row.id,
+                                 evidence_url=url, done_at=actor.now))
+    await session.flush()
+    log.info("Member %s finished coaching step %s in workspace %s", member.id, row.id, actor.workspace.id)
+    settings = await settings_of(session, actor.workspace.id)
+    await plan_nudges(session, actor.workspace, settings, actor.now)
+    steps = [_step(r) for r in rows]
+    active, finished, current = standing(steps, {*finished_before, row.key})
+    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
+    fields = [progress_field(finished, len(active), streak)]
+    if url:
+        fields.insert(0, Field(text("coaching.done.evidence"), Literal(url)))
+    if current is not None:
+        fields.append(Field(text("coaching.done.next"), text("coaching.done.next_line",
+                                                             number=active.index(current) + 1,
+                                                             title=current.title_text())))
+        buttons: tuple[Button, ...] = (next_button(),
+                                       Button(text("coaching.button.undo"), UNDO_ACTION, row.key,
+                                              ButtonStyle.SECONDARY))
+    else:
+        fields.append(Field(text("coaching.done.next"), text("coaching.done.finished")))
+        buttons = (Button(text("coaching.button.undo"), UNDO_ACTION, row.key, ButtonStyle.SECONDARY),)
+    return Reply(title=text("coaching.done.title", title=title), fields=tuple(fields), buttons=buttons)
+
+
+async def complete_kind(session: AsyncSession, actor: Actor, kind: str, *, link: str | None = None
+                        ) -> Step | None:
+    """Mark the member's first open step of a kind done, because another feature saw them do it; return it.
+
+    None when the member has not onboarded or has no open step of that kind; steps already done stay as they
+    are.
+    """
+    member = actor.member
+    if member.onboarded_at is None:
+        return None
+    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
+    finished = await _done(session, member.id)
+    row = next((r for r in rows if r.active and r.kind == kind and r.key not in finished), None)
+    if row is None:
+        return None
+    session.add(CoachingProgress(workspace_id=actor.workspace.id, member_id=member.id, step_id=row.id,
+                                 evidence_url=link, done_at=actor.now))
+    await session.flush()
+    log.info("Member %s reached coaching step %s in workspace %s by a %s", member.id, row.id,
+             actor.workspace.id, kind)
+    await plan_nudges(session, actor.workspace, await settings_of(session, actor.workspace.id), actor.now)
+    return _step(row)
+
+
+async def step_counts(session: AsyncSession, workspace_id: int, member_id: int) -> tuple[int, int]:
+    """Return how many of the ladder's active steps the member has done, and how many there are."""
+    active, finished, _ = standing(await steps_of(session, workspace_id), await _done(session, member_id))
+    return finished, len(active)
+
+
+def done_form(step_key: str) -> Form:
+    """The form that marks a step done with a link as evidence."""
+    return Form(DONE_FORM, text("coaching.form.done.title"), (
+        FormField("link", text("coaching.field.link"), max_length=validation.MAX_URL,
+                  placeholder=text("coaching.field.link.placeholder"),
+                  description=text("coaching.field.link.description")),), arg=step_key)
+
+
+@action(DONE_ACTION)
+async def _done_pressed(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
+    return await done(session, actor, step=arg)
+
+
+@opens_form(DONE_LINK_ACTION)
+def _done_link_form(member: Member | None, arg: str) -> Form | None:
+    # The step is checked when the form comes back; someone who has not onboarded is told by the action.
+    return done_form(arg) if member is not None and member.onboarded_at is not None else None
+
+
+@action(DONE_LINK_ACTION)
+async def _done_link_pressed(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
+    actor.require_onboarded()
+    return Reply(form=done_form(arg))
+
+
+@form(DONE_FORM)
+async def _done_submitted(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = ""
+                          ) -> Reply:
+    return await done(session, actor, step=arg, link=values.get("link", ""))
+
+
+@action(UNDO_ACTION)
+async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
+    """Take back a step marked done by mistake."""
+    member = actor.require_onboarded()
+    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
+    row = _find_step(rows, arg)
+    # A DELETE without RETURNING gives a CursorResult (Session.execute() is typed to return a Result).
+    result = cast(CursorResult[Any], await session.execute(delete(CoachingProgress).where(
+        CoachingProgress.member_id == member.id, CoachingProgress.step_id == row.id)))
+    title = _step(row).title_text()
+    if not result.rowcount:
+        return Reply(body=text("coaching.undo.not_done", title=title), replaces_source=True)
+    return Reply(body=text("coaching.undo.done", title=title), buttons=(next_button(),), replaces_source=True)
+
+
+# -- /coach progress -----------------------------------------------------------------------------------------
+
+
+async def progress(session: AsyncSession, actor: Actor) -> Reply:
+    """Show the whole ladder with the member's finished steps, the bar, the streak and the nudges."""
+    member = actor.require_onboarded()
+    steps = await steps_of(session, actor.workspace.id)
+    finished_steps = await _done(session, member.id)
+    active, finished, current = standing(steps, finished_steps)
+    lines = []
+    for number, step in enumerate(active, 1):
+        progress_row = finished_steps.get(step.key)
+        mark = "done" if progress_row else ("current" if step is current else "todo")
+        evidence = text("coaching.progress.evidence", url=progress_row.evidence_url) \
+            if progress_row and progress_row.evidence_url else ""
+        lines.append(text(f"coaching.progress.{mark}", number=number, title=step.title_text(),
+                          evidence=evidence))
+    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
+    state = await session.get(CoachingMember, member.id)
+    settings = await settings_of(session, actor.workspace.id)
+    return Reply(title=text("coaching.progress.title"), body=Join(tuple(lines), separator="\n"),
+                 fields=(progress_field(finished, len(active), streak),
+                         Field(text("coaching.progress.nudges"), _nudge_state(member, state, settings))),
+                 buttons=(next_button(),) if current is not None else ())
+
+
+def _nudge_state(member: Member, state: CoachingMember | None, settings: CoachingSettings) -> Text:
+    """Say whether the member gets the weekly nudges, and when (or why not)."""
+    if not settings.nudges:
+        return text("coaching.nudges.off_for_group")
+    if state is not None and state.paused:
+        return text("coaching.nudges.paused")
+    if not member.dm_reminders:
+        return text("coaching.nudges.no_dm")
+    return text("coaching.nudges.on", schedule=schedule(settings))
+
+
+# -- coordinators: the overview and the ladder ---------------------------------------------------------------
+
+
+async def overview(session: AsyncSession, actor: Actor) -> Reply:
+    """Show a coordinator who stands on which step, as text and as a bar chart."""
+    actor.require_coordinator()
+    workspace = actor.workspace
+    language = actor.language
+    members = list(await session.scalars(select(Member).where(Member.workspace_id == workspace.id,
+                                                              Member.onboarded_at.is_not(None))
+                                         .order_by(Member.display_name, Member.id)))
+    if not members:
+        return Reply(body=text("coaching.overview.empty"))
+    steps = await steps_of(session, workspace.id)
+    active = [s for s in steps if s.active]
+    finished_keys = await done_by_member(session, workspace.id)
+    paused = set(await session.scalars(select(CoachingMember.member_id).where(
+        CoachingMember.workspace_id == workspace.id, CoachingMember.paused.is_(True))))
+    member_streaks = await streaks.weeks_in_a_row(session, workspace, [m.id for m in members], actor.now)
+    on_step: dict[str | None, list[Renderable]] = defaultdict(list)
+    for member in members:
+        current = next((s.key for s in active if s.key not in finished_keys[member.id]), None)
+        on_step[current].append(text("coaching.overview.member", name=Literal(member.display_name),
+                                     streak=text("coaching.overview.streak", weeks=member_streaks[member.id])
+                                     if member_streaks[member.id] else "",
+                                     paused=text("coaching.overview.paused") if member.id in paused else ""))
+    lines: list[Renderable] = []
+    labels, counts = [], []
+    for number, step in enumerate(active, 1):
+        names = on_step.get(step.key, [])
+        lines.append(text("coaching.overview.step", number=number, title=step.title_text(), count=len(names),
+                          names=Join(tuple(names)) if names else text("coaching.overview.nobody")))
+        labels.append(render(text("coaching.chart.step", number=number, title=step.title_text()), language))
+        counts.append(len(names))
+    finished = on_step.get(None, [])
+    lines.append(text("coaching.overview.finished", count=len(finished),
+                      names=Join(tuple(finished)) if finished else text("coaching.overview.nobody")))
+    labels.append(render(text("coaching.chart.finished"), language))
+    counts.append(len(finished))
+    png = chart.horizontal_bars(labels, counts, title=render(text("coaching.chart.title"), language),
+                                 xlabel=render(text("coaching.chart.xlabel"), language))
+    return Reply(title=text("coaching.overview.title", count=len(members)),
+                 body=Join(tuple(lines), separator="\n"), files=(Attachment("coaching-overview.png", png),))
+
+
+def _kind(raw: str) -> str:
+    folded = (raw or "").strip().lower()
+    kind = KIND_ALIASES.get(folded, folded)
+    if kind not in KINDS:
+        raise UserError("coaching.errors.kind", value=raw[:20],
+                        kinds=Join(tuple(text(f"coaching.kind.{k}") for k in KINDS)))
+    return kind
+
+
+def _ladder_reply(rows: Sequence[CoachingStep], changed: bool) -> Reply:
+    active = [r for r in rows if r.active]
+    retired = [r for r in rows if not r.active]
+
+    def line(number: int | str, row: CoachingStep) -> Text:
+        step = _step(row)
+        return text("coaching.ladder.line", number=number, title=step.title_text(), step=row.key,
+                    kind=text(f"coaching.kind.{row.kind}"),
+                    custom=text("coaching.ladder.custom") if step.custom else "")
+
+    fields = [Field(text("coaching.ladder.retired"),
+                    Join(tuple(line("–", r) for r in retired), separator="\n"))] if retired else []
+    fields.append(Field(text("coaching.ladder.how"), text("coaching.ladder.hint")))
+    return Reply(title=text("coaching.ladder.title", count=len(active)),
+                 body=Join((text("coaching.ladder.saved" if changed else "coaching.ladder.current"),
+                            *(line(n, r) for n, r in enumerate(active, 1))), separator="\n"),
+                 fields=tuple(fields))
+
+
+async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str = "", title: str = "",
+                           why: str = "", example: str = "", kind: str = "", position: str | int = "",
+                           active: str | bool = "", reset: str | bool = "") -> Reply:
+    """Show the ladder; or add a step (a new key) or change one: its texts, kind, place, or whether it is
+    used."""
+    actor.require_coordinator()
+    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
+    if not step.strip():
+        if any((title, why, example, kind, position != "", active != "", reset != "")):
+            raise UserError("coaching.errors.step_needed")
+        return _ladder_reply(rows, changed=False)
+    key = validation.fold(step)
+    if not STEP_KEY.match(key):
+        raise UserError("coaching.errors.step_key", value=step[:40])
+    problems: list[validation.FieldProblem] = []
+    values: dict[str, str | None] = {}
+    for name, raw, limit in (("title", title, 100), ("why", why, 500), ("example", example, 500)):
+        try:
+            values[name] = validation.clean_text(raw, text(f"coaching.field.{name}"), max_length=limit)
+        except validation.FieldProblem as problem:
+            problems.append(problem)
+    validation.collect(problems)
+    row = next((r for r in rows if r.key == key), None)
+    if row is None:
+        missing = [text(f"coaching.field.{name}") for name in ("title", "why", "example") if not values[name]]
+        if missing:
+            raise UserError("coaching.errors.new_step_needs", fields=Join(tuple(missing)))
+        row = CoachingStep(workspace_id=actor.workspace.id, key=key, kind=_kind(kind or "tweet"),
+                           position=max((r.position for r in rows), default=0) + 1, active=True,
+                           created_at=actor.now, updated_at=actor.now)
+        session.add(row)
+        rows.append(row)
+        changed = ["created"]
+    else:
+        changed = []
+        if kind:
+            row.kind = _kind(kind)
+            changed.append("kind")
+    if reset != "" and validation.yes_no(reset, text("coaching.field.reset")):
+        if row.key not in DEFAULT_KEYS:
+            raise UserError("coaching.errors.reset_custom", step=row.key)
+        row.title = row.why = row.example = None
+        row.kind = dict(DEFAULT_LADDER)[row.key]
+        changed.append("reset")
+    for name, value in values.items():
+        if value:
+            setattr(row, name, value)
+            changed.append(name)
+    if active != "":
+        wanted = validation.yes_no(active, text("coaching.field.active"))
+        if not wanted and row.active and sum(1 for r in rows if r.active) == 1:
+            raise UserError("coaching.errors.last_step")
+        if wanted != row.active:
+            row.active = wanted
+            changed.append("active")
+    if position != "":
+        _move(rows, row, position)
+        changed.append("position")
+    if changed:
+        row.updated_at = actor.now
+        await session.flush()
+        audit(session, actor, "coaching.ladder", step=row.key, changed=sorted(set(changed)))
+    rows.sort(key=lambda r: (r.position, r.id or 0))
+    return _ladder_reply(rows, changed=bool(changed))
+
+
+def _move(rows: list[CoachingStep], row: CoachingStep, raw: str | int) -> None:
+    """Put a step at a place among the active steps (1 = first) and renumber the whole ladder."""
+    value = str(raw).strip()
+    active = [r for r in sorted(rows, key=lambda r: (r.position, r.id or 0)) if r.active and r is not row]
+    if not value.isdigit() or not 1 <= int(value) <= len(active) + 1:
+        raise UserError("coaching.errors.position", value=value[:10], max=len(active) + 1)
+    active.insert(int(value) - 1, row)
+    retired = [r for r in sorted(rows, key=lambda r: (r.position, r.id or 0)) if r not in active]
+    for number, item in enumerate([*active, *retired], 1):
+        item.position = number
+
+
+# -- options for the adapters --------------------------------------------------------------------------------
+
+
+async def step_options(session: AsyncSession, platform: str, workspace_external_id: str, current: str
+                       ) -> list[tuple[str, str]]:
+    """Suggest the ladder's steps (key and title) matching what was typed, for an adapter's autocomplete."""
+    workspace = await session.scalar(select(Workspace).where(Workspace.platform == platform,
+                                                             Workspace.external_id == workspace_external_id))
+    steps = await steps_of(session, workspace.id) if workspace is not None else _default_steps()
+    language = workspace.language if workspace is not None else "sv"
+    wanted = validation.fold(current)
+    found = []
+    for step in steps:
+        name = render(step.title_text(), language)
+        if wanted in step.key or wanted in validation.fold(name):
+            found.append((f"{step.key}: {name}", step.key))
+    return found
+
+
+# -- /mydata -------------------------------------------------------------------------------------------------
+
+
+async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
+    rows = await session.execute(select(CoachingStep.key, CoachingProgress)
+                                 .join(CoachingProgress, CoachingProgress.step_id == CoachingStep.id)
+                                 .where(CoachingProgress.member_id == member.id)
+                                 .order_by(CoachingProgress.done_at))
+    state = await session.get(CoachingMember, member.id)
+    return {
+        "steps_done": [{"step": key, "done_at": p.done_at.isoformat(), "evidence_url": p.evidence_url}
+                       for key, p in rows],
+        "nudges_paused": bool(state and state.paused),
+        "paused_at": state.paused_at.isoformat() if state and state.paused_at else None,
+    }
+
+
+async def _erase(session: AsyncSession, member: Member) -> None:
+    await session.execute(delete(CoachingProgress).where(CoachingProgress.member_id == member.id))
+    await session.execute(delete(CoachingMember).where(CoachingMember.member_id == member.id))
+
+
+# One "coaching" part of the export, as before the nudges had their own module: the steps done and whether the
+# member paused the nudges (a single row, erased here too).
+mydata.data_hook("coaching", _export, _erase)

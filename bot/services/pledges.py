@@ -1,0 +1,383 @@
+"""Pledges: members promise to act before a decision (tweet, contact a politician, attend the vote), and say
+afterwards whether they did.
+
+A pledge is made with the buttons under every countdown message or with /pledge, against the countdown's stage
+under way. After its stage (attending: after the vote) the member is asked "did you?": by DM with a button per
+pledge, or, for a member who wants no DMs, by a mention in the announcement channel with a button that shows
+their pledges. A kept pledge goes into the action log. The countdown's live message counts the pledges kept
+against those made (the thermometer), and refreshes whenever a pledge changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import delivery, reminders, validation
+from bot.actions import action
+from bot.errors import UserError
+from bot.models import Issue, Member, Pledge, Reminder
+from bot.replies import (
+    Button,
+    ButtonStyle,
+    Channel,
+    Choice,
+    Field,
+    Join,
+    Literal,
+    Renderable,
+    Reply,
+    Text,
+    When,
+    text,
+)
+from bot.services import activity, civics, follows, mydata, timeline
+from bot.services.context import Actor, pressed_row
+from bot.services.timeline import Stage
+
+log = logging.getLogger(__name__)
+
+FOLLOWUP_KIND = "countdown.followup"
+FOLLOWUP_DELAY = timedelta(hours=2)
+FOLLOWUP_GRACE = timedelta(days=3)
+# The follow-up point of pledges asked about after the vote (the others are asked after their stage, "d7").
+AFTER = "after"
+
+TWEET, CONTACT, ATTEND = "tweet", "contact", "attend"
+PLEDGE_KINDS = (TWEET, CONTACT, ATTEND)
+PLEDGE_CHOICES = tuple(Choice(k, text(f"pledge.kind.{k}")) for k in PLEDGE_KINDS)
+PLEDGE_EMOJI = {TWEET: "🐦", CONTACT: "📞", ATTEND: "🏛️"}
+# What a kept pledge counts as in the action log.
+PLEDGE_ACTIVITY = {TWEET: "tweet", CONTACT: "ask", ATTEND: "meeting"}
+MADE, KEPT, NOT_KEPT = "made", "kept", "not_kept"
+
+PLEDGE_ACTION = "countdown.pledge"
+KEPT_ACTION = "countdown.kept"
+MISSED_ACTION = "countdown.missed"
+MINE_ACTION = "countdown.mine"
+THERMOMETER = 10
+MINE_SHOWN = 6
+
+
+# -- follow-ups ----------------------------------------------------------------------------------------------
+
+def followup_point(stage_list: Sequence[Stage], label: str, kind: str) -> str:
+    """After which stage a pledge is followed up: its own, or (attending, the last stage) after the vote."""
+    if kind == ATTEND or not label.removeprefix("d").isdigit():
+        return AFTER
+    days = int(label.removeprefix("d"))
+    return label if any(s.days < days for s in stage_list) else AFTER
+
+
+def followup_due(issue: Issue, stage_list: Sequence[Stage], label: str, zone: str) -> datetime:
+    """When a stage's pledges are followed up: a little after the next stage begins, or after the vote."""
+    if label == AFTER:
+        return timeline.after_vote(issue, zone)
+    days = int(label.removeprefix("d"))
+    later = [s for s in stage_list if s.days < days]
+    return later[0].due + FOLLOWUP_DELAY if later else timeline.after_vote(issue, zone)
+
+
+async def _schedule_followups(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage], label: str,
+                              kind: str, zone: str, now: datetime) -> set[str]:
+    """Plan the "did you?" of a pledge: after its stage (after the vote for attending), and a last one after the
+    vote for anything left unanswered. Return the keys."""
+    day_key = timeline.day_key(issue, zone)
+    # The last one, after the vote, asks about whatever is still unanswered then.
+    points = {AFTER, followup_point(stage_list, label, kind)}
+    keys = set()
+    for point in sorted(points):
+        key = f"{timeline.key_prefix(issue.id)}followup:{day_key}:{point}"
+        keys.add(key)
+        await reminders.schedule(session, workspace_id=issue.workspace_id, kind=FOLLOWUP_KIND, key=key,
+                                 due_at=max(followup_due(issue, stage_list, point, zone), now), now=now,
+                                 payload={"issue_id": issue.id, "stage": point}, grace=FOLLOWUP_GRACE)
+    return keys
+
+
+async def plan_followups(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage], zone: str,
+                         now: datetime) -> set[str]:
+    """Plan the follow-ups of the pledges made on an issue (again, after its countdown was planned anew: they
+    follow the new dates). Return the keys of the reminders to keep."""
+    open_pledges = (await session.execute(
+        select(Pledge.stage, Pledge.kind).where(Pledge.issue_id == issue.id, Pledge.status == MADE,
+                                                Pledge.followed_up_at.is_(None)).distinct())).all()
+    keys: set[str] = set()
+    for label, kind in open_pledges:
+        keys |= await _schedule_followups(session, issue, stage_list, label, kind, zone, now)
+    return keys
+
+
+# -- what is shown ----------------------------------------------------------------------------------------------
+
+def pledge_buttons(issue_id: int) -> tuple[Button, ...]:
+    """The buttons under every countdown message: promise to act."""
+    styles = {TWEET: ButtonStyle.PRIMARY, CONTACT: ButtonStyle.PRIMARY, ATTEND: ButtonStyle.SUCCESS}
+    return tuple(Button(text(f"pledge.button.{kind}"), PLEDGE_ACTION, f"{issue_id}-{kind}", styles[kind])
+                 for kind in PLEDGE_KINDS)
+
+
+async def pledge_counts(session: AsyncSession, issue_id: int) -> dict[str, tuple[int, int]]:
+    """Pledges per kind: (made, kept)."""
+    rows = (await session.execute(select(Pledge.kind, Pledge.status, func.count()).where(Pledge.issue_id == issue_id)
+                                  .group_by(Pledge.kind, Pledge.status))).all()
+    counts = {kind: [0, 0] for kind in PLEDGE_KINDS}
+    for kind, status, count in rows:
+        if kind in counts:
+            counts[kind][0] += count
+            if status == KEPT:
+                counts[kind][1] += count
+    return {kind: (made, kept) for kind, (made, kept) in counts.items()}
+
+
+def thermometer(counts: dict[str, tuple[int, int]]) -> Text:
+    """Pledges kept against pledges made, as a bar and per kind ("14 of 20 done")."""
+    made = sum(m for m, _ in counts.values())
+    kept = sum(k for _, k in counts.values())
+    if not made:
+        return text("countdown.no_pledges")
+    filled = round(THERMOMETER * kept / made)
+    kinds = tuple(text("countdown.kind_count", emoji=PLEDGE_EMOJI[kind], kind=text(f"pledge.kind.{kind}"),
+                       kept=counts[kind][1], made=counts[kind][0]) for kind in PLEDGE_KINDS if counts[kind][0])
+    return text("countdown.thermometer", bar=Literal("▰" * filled + "▱" * (THERMOMETER - filled)), kept=kept,
+                made=made, kinds=Join(kinds, " · "))
+
+
+async def pledgers(session: AsyncSession, issue: Issue) -> list[Member]:
+    """The members who pledged anything on the issue."""
+    return list(await session.scalars(select(Member).join(Pledge, Pledge.member_id == Member.id)
+                                      .where(Pledge.issue_id == issue.id).distinct()))
+
+
+# -- pledging ------------------------------------------------------------------------------------------------
+
+async def _make_pledge(session: AsyncSession, actor: Actor, issue: Issue, kind: str) -> Reply:
+    member = actor.require_onboarded()
+    if issue.status != civics.OPEN or issue.decision_at <= actor.now:
+        raise UserError("pledge.too_late", title=Literal(issue.title))
+    zone = actor.workspace.timezone
+    stage_list = timeline.stages(issue, await timeline.days_for(session, issue), zone)
+    stage = timeline.current_stage(stage_list, actor.now)
+    label = stage.label if stage is not None else "d0"
+    kind_label = text(f"pledge.kind.{kind}")
+    existing = await session.scalar(select(Pledge.id).where(
+        Pledge.issue_id == issue.id, Pledge.member_id == member.id, Pledge.kind == kind, Pledge.stage == label))
+    if existing is not None:
+        return Reply(body=text("pledge.already", kind=kind_label, title=Literal(issue.title)))
+    session.add(Pledge(workspace_id=actor.workspace.id, issue_id=issue.id, member_id=member.id, kind=kind,
+                       stage=label, status=MADE, created_at=actor.now))
+    await session.flush()
+    # Whoever pledges hears how the countdown goes.
+    await follows.add_follow(session, member, follows.ISSUE, str(issue.id), actor.now)
+    await _schedule_followups(session, issue, stage_list, label, kind, zone, actor.now)
+    await timeline.request_refresh(session, issue, actor.now)
+    asked_at = max(followup_due(issue, stage_list, followup_point(stage_list, label, kind), zone), actor.now)
+    log.info("Member %s pledged %s on issue %s (%s)", member.id, kind, issue.id, label)
+    counts = await pledge_counts(session, issue.id)
+    return Reply(body=text("pledge.made", kind=kind_label, title=Literal(issue.title),
+                           when=When(asked_at, zone, "short")),
+                 fields=(Field(text("countdown.field.pledges"), thermometer(counts)),))
+
+
+async def _issue_for_pledge(session: AsyncSession, actor: Actor, issue: str) -> Issue:
+    if issue:
+        return await civics.find_issue(session, actor.workspace.id, issue, open_only=True)
+    upcoming = list(await session.scalars(select(Issue).where(
+        Issue.workspace_id == actor.workspace.id, Issue.status == civics.OPEN, Issue.decision_at > actor.now)
+        .order_by(Issue.decision_at, Issue.id).limit(2)))
+    if len(upcoming) != 1:
+        raise UserError("issues.missing")
+    return upcoming[0]
+
+
+async def pledge(session: AsyncSession, actor: Actor, issue: str = "", kind: str = "") -> Reply:
+    """Promise to act before a decision; without a kind, show the buttons; without anything, your pledges."""
+    actor.require_onboarded()
+    if not issue and not kind:
+        return await my_pledges(session, actor)
+    found = await _issue_for_pledge(session, actor, issue)
+    if not kind:
+        mine = await my_pledges(session, actor, found)
+        return Reply(title=text("pledge.menu.title", title=Literal(found.title)),
+                     body=text("pledge.menu.body",
+                               when=civics.decision_when(found, actor.workspace.timezone)),
+                     fields=mine.fields, buttons=pledge_buttons(found.id))
+    value = validation.choice(kind, text("field.pledge_kind"), PLEDGE_CHOICES, required=True)
+    assert value is not None
+    return await _make_pledge(session, actor, found, value)
+
+
+@action(PLEDGE_ACTION)
+async def pledge_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    """Pledge the button's kind of action for its issue."""
+    issue_id, _, kind = arg.partition("-")
+    if kind not in PLEDGE_KINDS:
+        raise UserError("errors.unknown_button")
+    return await _make_pledge(session, actor, await pressed_row(session, actor, Issue, issue_id), kind)
+
+
+# -- did you? ------------------------------------------------------------------------------------------------
+
+async def _own_pledge(session: AsyncSession, actor: Actor, arg: str) -> Pledge:
+    actor.require_onboarded()
+    row = await pressed_row(session, actor, Pledge, arg)
+    if row.member_id != actor.member.id:
+        raise UserError("pledge.not_yours")
+    return row
+
+
+async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool) -> Reply:
+    row = await _own_pledge(session, actor, arg)
+    issue = await session.get_one(Issue, row.issue_id)
+    kind_label = text(f"pledge.kind.{row.kind}")
+    if row.status != MADE:
+        return Reply(body=text("pledge.answered_already", kind=kind_label, title=Literal(issue.title),
+                               status=text(f"pledge.status.{row.status}")))
+    row.status = KEPT if kept else NOT_KEPT
+    row.kept_at = actor.now if kept else None
+    row.followed_up_at = row.followed_up_at or actor.now
+    if kept:
+        await _record_action(session, actor, row, issue)
+    await timeline.request_refresh(session, issue, actor.now)
+    log.info("Member %s answered pledge %s: %s", actor.member.id, row.id, row.status)
+    key = "pledge.kept" if kept else ("pledge.missed_open" if issue.status == civics.OPEN
+                                      and issue.decision_at > actor.now else "pledge.missed")
+    rest = await _open_pledges(session, actor.member.id, issue.id, followed_up=True)
+    counts = await pledge_counts(session, issue.id)
+    return Reply(body=text(key, kind=kind_label, title=Literal(issue.title)),
+                 fields=(Field(text("countdown.field.pledges"), thermometer(counts)),),
+                 buttons=answer_buttons(rest), replaces_source=True)
+
+
+async def _record_action(session: AsyncSession, actor: Actor, row: Pledge, issue: Issue) -> None:
+    """Log a kept pledge in the action log (once: the source names the pledge)."""
+    await activity.record(session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, source=f"pledge:{row.id}")
+
+
+@action(KEPT_ACTION)
+async def kept_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    """The member did what they pledged."""
+    return await _answer(session, actor, arg, kept=True)
+
+
+@action(MISSED_ACTION)
+async def missed_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    """The member did not get to it."""
+    return await _answer(session, actor, arg, kept=False)
+
+
+def answer_buttons(rows: Sequence[Pledge]) -> tuple[Button, ...]:
+    """Two buttons per pledge: done, not done."""
+    buttons: list[Button] = []
+    for row in rows[:MINE_SHOWN]:
+        buttons.append(Button(text(f"pledge.button.kept.{row.kind}"), KEPT_ACTION, str(row.id), ButtonStyle.SUCCESS))
+        buttons.append(Button(text(f"pledge.button.missed.{row.kind}"), MISSED_ACTION, str(row.id),
+                              ButtonStyle.SECONDARY))
+    return tuple(buttons)
+
+
+async def _open_pledges(session: AsyncSession, member_id: int, issue_id: int | None = None, *,
+                        followed_up: bool = False) -> list[Pledge]:
+    query = select(Pledge).where(Pledge.member_id == member_id, Pledge.status == MADE)
+    if issue_id is not None:
+        query = query.where(Pledge.issue_id == issue_id)
+    if followed_up:
+        query = query.where(Pledge.followed_up_at.is_not(None))
+    return list(await session.scalars(query.order_by(Pledge.id)))
+
+
+async def my_pledges(session: AsyncSession, actor: Actor, issue: Issue | None = None) -> Reply:
+    """Show the member's pledges (on one issue, or on every issue still open or just decided)."""
+    member = actor.require_onboarded()
+    query = (select(Pledge, Issue).join(Issue, Issue.id == Pledge.issue_id)
+             .where(Pledge.member_id == member.id).order_by(Issue.decision_at, Pledge.id))
+    if issue is not None:
+        query = query.where(Issue.id == issue.id)
+    else:
+        query = query.where((Issue.status == civics.OPEN) | (Pledge.status == MADE))
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return Reply(body=text("pledge.none"), fields=(Field(text("pledge.field.mine"), text("pledge.none")),)
+                     if issue is not None else ())
+    lines = tuple(text("pledge.line", emoji=PLEDGE_EMOJI.get(p.kind, ""), kind=text(f"pledge.kind.{p.kind}"),
+                       title=Literal(i.title), status=text(f"pledge.status.{p.status}")) for p, i in rows)
+    open_rows = [p for p, _ in rows if p.status == MADE]
+    return Reply(title=text("pledge.mine.title"), body=text("pledge.mine.body") if open_rows else None,
+                 fields=(Field(text("pledge.field.mine"), Join(lines, "\n", "• ")),),
+                 buttons=answer_buttons(open_rows))
+
+
+@action(MINE_ACTION)
+async def mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    """Show the member their pledges on the issue, to say whether they did it."""
+    issue = await pressed_row(session, actor, Issue, arg)
+    return await my_pledges(session, actor, issue)
+
+
+@reminders.planner(FOLLOWUP_KIND)
+async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+    issue = await session.get(Issue, reminder.payload["issue_id"])
+    if issue is None or issue.outcome in timeline.CALLED_OFF:
+        return []
+    point = reminder.payload["stage"]
+    query = select(Pledge).where(Pledge.issue_id == issue.id, Pledge.status == MADE, Pledge.followed_up_at.is_(None))
+    if point != AFTER:
+        query = query.where(Pledge.stage == point, Pledge.kind != ATTEND)
+    rows = list(await session.scalars(query.order_by(Pledge.member_id, Pledge.id)))
+    if not rows:
+        return []
+    by_member: dict[int, list[Pledge]] = defaultdict(list)
+    for row in rows:
+        row.followed_up_at = now
+        by_member[row.member_id].append(row)
+    members = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(list(by_member))))}
+    planned: list[reminders.Planned] = []
+    in_channel: list[Member] = []
+    for member_id, pledges in by_member.items():
+        member = members[member_id]
+        if not member.dm_reminders:
+            in_channel.append(member)
+            continue
+        kinds = Join(tuple(text(f"pledge.kind.{p.kind}") for p in pledges))
+        reply = Reply(title=text("pledge.followup.title", title=Literal(issue.title)),
+                      body=text("pledge.followup.body", kinds=kinds), buttons=answer_buttons(pledges), private=False)
+        planned.append(reminders.Planned(reply, member_id=member_id, channel=Channel.ANNOUNCEMENTS))
+    if in_channel:
+        mentioned = delivery.capped_mentions(in_channel, "Pledge follow-up of issue %s", issue.id)
+        planned.append(reminders.Planned(Reply(
+            title=text("pledge.followup.title", title=Literal(issue.title)), body=text("pledge.followup.channel"),
+            buttons=(Button(text("pledge.button.mine"), MINE_ACTION, str(issue.id)),), private=False,
+            mentions=mentioned), channel=Channel.ANNOUNCEMENTS))
+    log.info("Pledge follow-up (%s) of issue %s: %d members", point, issue.id, len(by_member))
+    return planned
+
+
+@reminders.describer(FOLLOWUP_KIND)
+async def _describe_followup(session: AsyncSession, reminder: Reminder) -> Renderable:
+    return await timeline.describe_skipped(session, reminder, "countdown.skipped.followup")
+
+
+# -- my data ------------------------------------------------------------------------------------------------------
+
+async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    rows = (await session.execute(select(Pledge, Issue.title).join(Issue, Issue.id == Pledge.issue_id)
+                                  .where(Pledge.member_id == member.id).order_by(Pledge.id))).all()
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return [{"issue": title, "kind": p.kind, "stage": p.stage, "status": p.status, "created_at": iso(p.created_at),
+             "followed_up_at": iso(p.followed_up_at), "kept_at": iso(p.kept_at)} for p, title in rows]
+
+
+async def _erase(session: AsyncSession, member: Member) -> None:
+    """Pledges go with the member row (ON DELETE CASCADE); the live message counts them no more."""
+
+
+mydata.data_hook("pledges", _export, _erase)

@@ -1,0 +1,294 @@
+"""Writing help: draft tweets, blog prompts and feedback on a member's draft (/coach tweet, blog, feedback).
+
+Drafts are about the member's business in their trade and town, and about the open issue they name; they come
+from the coach's templates, or from the model when the App has one, and always pass the template's checks. The
+ladder's ready drafts for a step start from the same brief.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import validation
+from bot.coach import BlogPlan, Brief, CoachModel, rules, templates
+from bot.errors import UserError
+from bot.i18n import render
+from bot.models import Member, Workspace
+from bot.replies import Field, Join, Link, Literal, Renderable, Reply, text
+from bot.services import drafts
+from bot.services.coaching_settings import CoachingSettings, settings_of
+from bot.services.context import Actor
+from bot.services.profile_fields import choice_label
+
+log = logging.getLogger(__name__)
+
+MAX_TOPIC = 100
+MAX_TEXT = 2000
+MAX_ISSUES_LISTED = 5
+
+
+# -- what a draft knows about the member ---------------------------------------------------------------------
+
+
+def town(member: Member) -> Renderable:
+    """Name the member's municipality; the region when they chose none of its municipalities."""
+    if member.municipality and member.municipality != "other":
+        return choice_label("municipality", member.municipality)
+    return text("coaching.municipality.other")
+
+
+def _company(member: Member, language: str) -> str:
+    return member.company or render(text("coaching.company.default"), language)
+
+
+def member_brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
+                 issue: drafts.IssueContext | None = None) -> Brief:
+    """Take from the profile only what a draft needs: never the name, the handles or any id."""
+    member = actor.member
+    language = actor.language
+    return Brief(language=language, company=_company(member, language), industry=member.industry or "other",
+                 municipality=render(town(member), language), experience=member.experience or "none",
+                 goal=member.goal or "", hashtag=_hashtag_for(settings, issue), topic=topic, issue=issue,
+                 timezone=actor.workspace.timezone)
+
+
+async def _asked_brief(session: AsyncSession, actor: Actor, *, topic: str = "", issue: str = "") -> Brief:
+    """The brief for a draft the member asked for: about the topic and the open issue they named (both
+    checked)."""
+    wanted_topic = _topic(topic)
+    chosen = await _find_issue(session, actor, issue)
+    settings = await settings_of(session, actor.workspace.id)
+    return member_brief(actor, settings, topic=wanted_topic, issue=chosen)
+
+
+def _hashtag_for(settings: CoachingSettings, issue: drafts.IssueContext | None) -> str:
+    """Use the issue's own hashtag for a draft about it, else the campaign's."""
+    if issue is not None and issue.hashtag:
+        try:
+            return drafts.normalize_hashtag(issue.hashtag)
+        except validation.FieldProblem:
+            log.warning("Issue %s has an unusable hashtag; using the campaign's", issue.id)
+    return settings.hashtag
+
+
+def decision_date(issue: drafts.IssueContext, actor: Actor) -> str:
+    """Say when the issue is decided ("on 17/12"), in the workspace's zone; empty when no date is known."""
+    if issue.decision_at is None:
+        return ""
+    local = issue.decision_at.astimezone(ZoneInfo(actor.workspace.timezone))
+    return render(text("coaching.when.date", date=f"{local.day}/{local.month}"), actor.language)
+
+
+async def local_issues(session: AsyncSession, actor: Actor) -> list[drafts.IssueContext]:
+    """Return the open issues in the member's municipality (all when they named none), soonest decision
+    first."""
+    return await drafts.open_issues(session, actor.workspace.id, actor.member.municipality)
+
+
+async def _find_issue(session: AsyncSession, actor: Actor, raw: str) -> drafts.IssueContext | None:
+    """Find an open issue by its number or its title (any municipality of the workspace); None when not
+    asked."""
+    wanted = (raw or "").strip().removeprefix("#")
+    if not wanted:
+        return None
+    issues = await drafts.open_issues(session, actor.workspace.id, None)
+    folded = validation.fold(wanted)
+    for issue in issues:
+        if wanted.isdigit() and issue.id == int(wanted):
+            return issue
+    exact = [i for i in issues if validation.fold(i.title) == folded]
+    partial = [i for i in issues if folded in validation.fold(i.title)]
+    if exact or len(partial) == 1:
+        return (exact or partial)[0]
+    if not issues:
+        raise UserError("coaching.errors.unknown_issue_none", value=wanted[:60])
+    raise UserError("coaching.errors.unknown_issue", value=wanted[:60], issues=_issue_list(issues))
+
+
+def _issue_list(issues: Sequence[drafts.IssueContext]) -> Join:
+    return Join(tuple(Literal(f"{i.id}: {i.title}") for i in issues[:MAX_ISSUES_LISTED]), separator="; ")
+
+
+def _issue_hint(issues: Sequence[drafts.IssueContext], actor: Actor) -> Field:
+    lines = tuple(text("coaching.issue.line", id=i.id, title=Literal(i.title), when=decision_date(i, actor))
+                  for i in issues[:MAX_ISSUES_LISTED])
+    return Field(text("coaching.tweets.issues"), Join((*lines, text("coaching.tweets.issues_hint")),
+                                                      separator="\n"))
+
+
+def _about(issue: drafts.IssueContext | None, topic: str) -> Renderable:
+    """Name what drafts are about: the issue, the member's topic, or their business."""
+    if issue is not None:
+        return Literal(issue.title)
+    return Literal(topic) if topic else text("coaching.tweets.any")
+
+
+def _topic(raw: str) -> str:
+    return validation.clean_text(raw, text("coaching.field.topic"), max_length=MAX_TOPIC) or ""
+
+
+def share(post: str, hashtag: str, number: int | None = None) -> tuple[Link, ...]:
+    """The post's share links (X, LinkedIn, Facebook), numbered when there are several drafts."""
+    links = []
+    for link in drafts.share_links(post, hashtag=hashtag):
+        label = text("coaching.share.numbered", number=number, label=link.label) if number else link.label
+        links.append(Link(label, link.url))
+    return tuple(links)
+
+
+# -- /coach tweet, blog, feedback ----------------------------------------------------------------------------
+
+
+async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, topic: str = "",
+                issue: str = "") -> Reply:
+    """Three draft tweets within X's limit, each with the hashtag, the issue's handles and share links."""
+    actor.require_onboarded()
+    brief = await _asked_brief(session, actor, topic=topic, issue=issue)
+    wanted_topic, chosen = brief.topic, brief.issue
+    posts: list[str] = []
+    if model is not None:
+        for proposed in await model.tweets(brief, brief.hashtag) or []:
+            usable = templates.complete(proposed, brief, brief.hashtag)
+            if usable is not None and usable not in posts:
+                posts.append(usable)
+    for fallback in templates.tweets(brief, brief.hashtag):
+        if len(posts) >= 3:
+            break
+        if fallback not in posts:
+            posts.append(fallback)
+    fields = [Field(text("coaching.tweets.draft", number=n, length=drafts.x_length(post),
+                         limit=drafts.X_LIMIT), Literal(post)) for n, post in enumerate(posts[:3], 1)]
+    if chosen is None:
+        issues = await local_issues(session, actor)
+        if issues:
+            fields.append(_issue_hint(issues, actor))
+    links = tuple(link for n, post in enumerate(posts[:3], 1) for link in share(post, brief.hashtag, n))
+    about = _about(chosen, wanted_topic)
+    return Reply(title=text("coaching.tweets.title", topic=about), body=text("coaching.tweets.body"),
+                 fields=tuple(fields), links=links)
+
+
+def blog_fields(plan: BlogPlan) -> list[Field]:
+    """A blog plan as fields: the title ideas, then the outline's four parts."""
+    return [
+        Field(text("coaching.blog.titles"), Join(tuple(Literal(t) for t in plan.titles), separator="\n",
+                                                 bullet="• ")),
+        Field(text("coaching.blog.heading.problem"), Literal(plan.problem)),
+        Field(text("coaching.blog.heading.business"), Literal(plan.business)),
+        Field(text("coaching.blog.heading.politicians"), Literal(plan.politicians)),
+        Field(text("coaching.blog.heading.action"), Literal(plan.action)),
+    ]
+
+
+async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, topic: str = "",
+               issue: str = "") -> Reply:
+    """A blog prompt: title ideas and an outline with the member's business-value angle."""
+    actor.require_onboarded()
+    brief = await _asked_brief(session, actor, topic=topic, issue=issue)
+    wanted_topic, chosen = brief.topic, brief.issue
+    plan = await model.blog(brief) if model is not None else None
+    plan = plan or templates.blog(brief, brief.hashtag)
+    fields = blog_fields(plan)
+    if chosen is None and not wanted_topic:
+        issues = await local_issues(session, actor)
+        if issues:
+            fields.append(_issue_hint(issues, actor))
+    fields.append(Field(text("coaching.blog.done_title"), text("coaching.blog.done_hint")))
+    about = _about(chosen, wanted_topic)
+    return Reply(title=text("coaching.blog.reply.title", topic=about), body=text("coaching.blog.reply.body"),
+                 fields=tuple(fields))
+
+
+def _feedback_kind(raw: str) -> str:
+    folded = validation.fold(raw or "")
+    if not folded:
+        return ""
+    kind = {"tweet": rules.TWEET, "blog": rules.BLOG, "blogg": rules.BLOG, "inlagg": rules.TWEET,
+            "stycke": rules.BLOG, "paragraph": rules.BLOG, "post": rules.TWEET}.get(folded)
+    if kind is None:
+        raise UserError("coaching.errors.feedback_kind", value=raw[:20])
+    return kind
+
+
+async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, draft: str = "",
+                   issue: str = "", kind: str = "") -> Reply:
+    """Feedback on a draft: the three most important fixes first, then an improved version in the member's
+    voice."""
+    actor.require_onboarded()
+    draft = validation.clean_text(draft, text("coaching.field.text"), max_length=MAX_TEXT,
+                                  required=True) or ""
+    requested = _feedback_kind(kind)
+    brief = await _asked_brief(session, actor, issue=issue)
+    chosen = brief.issue
+    issues = [chosen] if chosen else await local_issues(session, actor)
+    politicians = [f"@{h.lstrip('@')}" for i in issues for h in i.target_handles if h]
+    politicians += [n for i in issues for n in i.target_names if n]
+    media = [h for i in issues for h in i.media_handles if h]
+    # Without a chosen issue, suggest the handles of the soonest one in the member's municipality.
+    suggest = brief if chosen or not issues else dataclasses.replace(brief, issue=issues[0])
+    draft_kind = rules.kind_of(draft, requested)
+    findings = rules.review(draft, suggest, brief.hashtag, draft_kind, politicians=politicians, media=media)
+    first, more, good = rules.first_fixes(findings)
+    improved = rules.improve(draft, suggest, brief.hashtag, draft_kind, findings)
+    comments: tuple[str, ...] = ()
+    if model is not None:
+        told = [render(f.message, actor.language) for f in findings if not f.ok]
+        answer = await model.feedback(brief, draft, draft_kind, told)
+        if answer is not None:
+            comments = answer.comments
+            if answer.improved and _usable_improvement(answer.improved, draft_kind, brief.hashtag):
+                improved = answer.improved
+    fields: list[Field] = []
+    if first:
+        fields.append(Field(text("coaching.feedback.first"), Join(
+            tuple(text("coaching.feedback.numbered", number=n, message=f.message)
+                  for n, f in enumerate(first, 1)),
+            separator="\n")))
+    if more:
+        fields.append(Field(text("coaching.feedback.more"),
+                            Join(tuple(f.message for f in more), separator="\n", bullet="• ")))
+    if good:
+        fields.append(Field(text("coaching.feedback.good"),
+                            Join(tuple(f.message for f in good), separator="\n", bullet="✓ ")))
+    if comments:
+        fields.append(Field(text("coaching.feedback.model"), Join(tuple(Literal(c) for c in comments),
+                                                                  separator="\n", bullet="• ")))
+    summary = text("coaching.feedback.summary", count=len(first) + len(more)) if first else \
+        text("coaching.feedback.all_good")
+    if draft_kind == rules.TWEET:
+        fields.append(Field(text("coaching.feedback.improved_tweet", length=drafts.x_length(improved),
+                                 limit=drafts.X_LIMIT), Literal(improved)))
+        links = share(improved, brief.hashtag) if templates.shareable(improved, brief.hashtag) else ()
+        return Reply(title=text("coaching.feedback.title.tweet"), body=summary, fields=tuple(fields),
+                     links=links)
+    body = Join((summary, text("coaching.feedback.improved_paragraph"), Literal(improved)), separator="\n\n")
+    return Reply(title=text("coaching.feedback.title.blog"), body=body, fields=tuple(fields))
+
+
+def _usable_improvement(improved: str, kind: str, hashtag: str) -> bool:
+    if rules.harsh_word(improved) is not None:
+        return False  # the model repeated an insult the feedback asks the member to drop
+    if kind == rules.TWEET:
+        return templates.shareable(improved, hashtag) and templates.has_tag(improved, hashtag)
+    return len(improved) <= MAX_TEXT
+
+
+# -- options for the adapters --------------------------------------------------------------------------------
+
+
+async def issue_options(session: AsyncSession, platform: str, workspace_external_id: str, current: str
+                        ) -> list[tuple[str, str]]:
+    """Suggest open issues (title, id) matching what was typed, for an adapter's autocomplete; reads only."""
+    workspace = await session.scalar(select(Workspace).where(Workspace.platform == platform,
+                                                             Workspace.external_id == workspace_external_id))
+    if workspace is None:
+        return []
+    wanted = validation.fold(current)
+    return [(issue.title, str(issue.id)) for issue in await drafts.open_issues(session, workspace.id, None)
+            if wanted in validation.fold(issue.title) or wanted == str(issue.id)]

@@ -1,0 +1,323 @@
+"""The coaching ladder: /coach next and its drafts, done, undo, progress, the overview, changing steps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.coach import templates
+from bot.errors import UserError
+from bot.i18n import render
+from bot.models import CoachingProgress, Member
+from bot.services import ladder, mydata, nudges, onboarding, workspaces, writing
+from bot.services.drafts import fits_x
+from bot.validation import FieldProblem
+from tests.conftest import identity
+from tests.services.conftest import ANNA, BO, CIA, intent_text, onboard
+from tests.support.onboarding import NEWCOMER, answers
+from tests.support.replies import field_value, shown
+
+
+# -- /coach next ---------------------------------------------------------------------------------------------
+
+
+async def test_a_member_with_no_experience_gets_a_first_tweet_that_fits_x_with_the_hashtag(app: App):
+    await onboard(app)
+
+    reply = await app.run(ANNA, ladder.next_step)
+
+    assert render(reply.title, "sv") == "Steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg"
+    draft = field_value(reply, "Ditt utkast")
+    assert fits_x(draft) and "#BlekingeFöretagare" in draft and "Annas Blommor" in draft
+    assert "Inget X-konto än?" in field_value(reply, "Tips")
+    x_link = reply.links[0]
+    assert intent_text(x_link.url) == draft
+    assert [b.action for b in reply.buttons] == [ladder.DONE_ACTION, ladder.DONE_LINK_ACTION]
+    assert all(len(link.url) <= templates.MAX_LINK_URL for link in reply.links)
+
+
+async def test_every_step_says_what_it_brings_the_business_in_the_members_trade_and_town(app: App):
+    await onboard(app, industry="Bygg och fastighet", municipality="Ronneby", goal="Fler beställare")
+
+    text = shown(await app.run(ANNA, ladder.next_step))
+
+    assert "För ett byggföretag betyder det fler förfrågningar från beställare i Ronneby" in text
+    assert "Det tar dig också närmare ditt mål: Fler beställare" in text
+
+
+async def test_an_experienced_member_gets_a_tip_to_mark_done_with_evidence(app: App):
+    await onboard(app, experience="active")
+
+    reply = await app.run(ANNA, ladder.next_step)
+
+    assert "Markera steget som klart med en länk" in field_value(reply, "Tips")
+
+
+async def test_coaching_needs_a_profile(app: App):
+    for call in (ladder.next_step, writing.tweet, ladder.progress, ladder.done):
+        with pytest.raises(UserError) as refused:
+            await app.run(ANNA, call)
+        assert refused.value.text.key == "profile.not_onboarded"
+
+
+async def test_the_onboarding_shows_the_real_first_step_of_the_ladder(app: App):
+    reply = await app.submit(ANNA, onboarding.FORM_ID, answers(NEWCOMER))
+
+    first = render(reply.fields[0].value, "sv")
+    assert first.startswith("**Steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg**")
+    assert "Annas Blommor" in first and "Karlskrona" in first
+    assert ladder.NEXT_ACTION in [b.action for b in reply.buttons]
+
+
+async def test_the_question_step_drafts_about_the_soonest_open_issue_in_the_members_town(app: App, issues):
+    await onboard(app)
+    for _ in range(2):
+        await app.run(ANNA, ladder.done)
+
+    reply = await app.run(ANNA, ladder.next_step)
+
+    draft = field_value(reply, "Ditt utkast")
+    assert render(reply.title, "sv").startswith("Steg 3 av 6: Ställ en fråga")
+    assert draft.startswith("@kommunalrad_kk ") and "@blekingelt" in draft and "#ParkeraKarlskrona" in draft
+    assert "Parkering i centrum" in draft and fits_x(draft)
+    assert field_value(reply, "Öppen fråga i Karlskrona") == "7: Parkering i centrum den 17/12"
+
+
+async def test_the_follow_step_lists_the_known_politicians_and_media(app: App, issues):
+    await onboard(app)
+    await app.run(ANNA, ladder.done)
+
+    reply = await app.run(ANNA, ladder.next_step)
+
+    assert field_value(reply, "Att följa") == "@kommunalrad_kk, @blekingelt"
+    assert "https://x.com/blekingelt" in [link.url for link in reply.links]
+
+
+async def test_the_blog_step_comes_with_title_ideas_and_an_outline(app: App):
+    await onboard(app)
+    for key in ("intro", "follow", "ask"):
+        await app.run(ANNA, ladder.done, step=key)
+
+    text = shown(await app.run(ANNA, ladder.next_step))
+
+    for heading in ("Rubrikidéer", "Problemet", "Vad det betyder för mitt företag",
+                    "Vad politikerna kan göra", "Uppmaning"):
+        assert heading in text, heading
+
+
+# -- done, undo, progress ------------------------------------------------------------------------------------
+
+
+async def test_marking_a_step_done_moves_the_bar_and_shows_the_next(app: App):
+    await onboard(app)
+
+    reply = await app.run(ANNA, ladder.done)
+
+    assert render(reply.title, "sv") == "✅ Klart: Presentera ditt företag på X med gruppens hashtagg"
+    assert field_value(reply, "Dina framsteg").startswith("██░░░░░░░░ 1 av 6 steg")
+    assert field_value(reply, "Nästa steg") == \
+        "Steg 2: Följ de viktigaste lokala politikerna och lokala medier"
+    assert render((await app.run(ANNA, ladder.next_step)).title, "sv").startswith("Steg 2 av 6")
+
+
+async def test_a_done_step_keeps_its_link_as_evidence_and_a_second_done_only_adds_the_link(app: App):
+    await onboard(app)
+
+    await app.press(ANNA, ladder.DONE_ACTION, "intro")
+    again = await app.run(ANNA, ladder.done, step="intro", link="x.com/anna/status/1")
+
+    assert render(again.body, "sv") == \
+        '"Presentera ditt företag på X med gruppens hashtagg" var redan klart. ' \
+        "Jag sparade länken: https://x.com/anna/status/1"
+    async with app.sessionmaker() as session:
+        rows = list(await session.scalars(select(CoachingProgress)))
+    assert [r.evidence_url for r in rows] == ["https://x.com/anna/status/1"]
+
+
+async def test_the_link_button_opens_a_form_whose_link_is_stored(app: App):
+    await onboard(app)
+
+    opened = await app.press(ANNA, ladder.DONE_LINK_ACTION, "intro")
+    assert opened.form is not None and opened.form.arg == "intro"
+    reply = await app.submit(ANNA, ladder.DONE_FORM, {"link": "https://x.com/anna/status/2"}, "intro")
+
+    assert field_value(reply, "Bevis") == "https://x.com/anna/status/2"
+
+
+@pytest.mark.parametrize(("options", "problem"), [
+    ({"link": "not a link"}, "errors.url"),
+    ({"step": "nosuchstep"}, "coaching.errors.unknown_step"),
+    ({"step": "9"}, "coaching.errors.unknown_step"),
+])
+async def test_bad_input_to_done_gets_a_clear_message_and_changes_nothing(app: App, options, problem):
+    await onboard(app)
+
+    with pytest.raises(UserError) as refused:
+        await app.run(ANNA, ladder.done, **options)
+
+    key = refused.value.problem.key if isinstance(refused.value, FieldProblem) else refused.value.text.key
+    assert key == problem
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(CoachingProgress)) == 0
+
+
+async def test_undo_takes_a_step_back(app: App):
+    await onboard(app)
+    await app.run(ANNA, ladder.done)
+
+    reply = await app.press(ANNA, ladder.UNDO_ACTION, "intro")
+
+    assert render(reply.body, "sv") == \
+        'Ångrat: "Presentera ditt företag på X med gruppens hashtagg" är inte klart längre.'
+    assert render((await app.run(ANNA, ladder.next_step)).title, "sv").startswith("Steg 1 av 6")
+
+
+async def test_progress_shows_the_whole_ladder_with_evidence(app: App):
+    await onboard(app)
+    await app.run(ANNA, ladder.done, link="https://x.com/anna/status/3")
+
+    reply = await app.run(ANNA, ladder.progress)
+
+    lines = render(reply.body, "sv").splitlines()
+    assert lines[0] == "✅ 1. Presentera ditt företag på X med gruppens hashtagg · https://x.com/anna/status/3"
+    assert lines[1].startswith("➡️ 2.") and lines[2].startswith("⬜ 3.") and len(lines) == 6
+    assert field_value(reply, "Veckopåminnelser") == "På: varje måndag kl. 09:00."
+
+
+async def test_at_the_top_of_the_ladder_there_is_nothing_left(app: App):
+    await onboard(app)
+    for _ in range(6):
+        await app.run(ANNA, ladder.done)
+
+    assert render((await app.run(ANNA, ladder.next_step)).title, "sv") == "Du har klättrat hela stegen! 🎉"
+    assert render((await app.run(ANNA, ladder.done)).body, "sv") == "Alla steg är redan klara. Snyggt jobbat!"
+
+
+# -- the coordinators' overview and the ladder ---------------------------------------------------------------
+
+
+async def test_the_overview_shows_who_stands_on_which_step_as_text_and_a_png(app: App):
+    await onboard(app)
+    await onboard(app, CIA)
+    await app.run(ANNA, ladder.done)
+    await app.run(CIA, nudges.pause)
+
+    reply = await app.run(BO, ladder.overview)
+
+    lines = render(reply.body, "sv").splitlines()
+    assert render(reply.title, "sv") == "Var står medlemmarna? (2)"
+    assert lines[0] == "**1. Presentera ditt företag på X med gruppens hashtagg** (1): Cia (pausad)"
+    assert lines[1] == "**2. Följ de viktigaste lokala politikerna och lokala medier** (1): Anna 🔥1"
+    assert lines[-1] == "**Klara med hela stegen** (0): –"
+    [chart] = reply.files
+    assert chart.filename.endswith(".png") and chart.data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_the_overview_without_members_says_so(app: App):
+    reply = await app.run(BO, ladder.overview)
+
+    assert render(reply.body, "en") == "No members have joined yet." and reply.files == ()
+
+
+async def test_coordinators_reorder_retire_and_add_steps(app: App):
+    await onboard(app)
+
+    await app.run(BO, ladder.configure_ladder, step="blog", position="1")
+    await app.run(BO, ladder.configure_ladder, step="follow", active="nej")
+    reply = await app.run(BO, ladder.configure_ladder, step="like5", title="Gilla fem inlägg",
+                          why="Det kostar inget och syns.", example="Gilla lokaltidningens inlägg.",
+                          kind="follow", position="2")
+
+    lines = render(reply.body, "sv").splitlines()
+    assert lines[1].startswith("1. **Skriv ditt första blogginlägg om ditt företag")
+    assert lines[2] == "2. **Gilla fem inlägg** (nyckel: like5, typ: följa) ✏️"
+    assert "Följ de viktigaste" in field_value(reply, "Avstängda steg")
+    first = await app.run(ANNA, ladder.next_step)
+    assert render(first.title, "sv").startswith("Steg 1 av 6: Skriv ditt första blogginlägg")
+    await app.run(ANNA, ladder.done)
+    second = await app.run(ANNA, ladder.next_step)
+    assert render(second.title, "sv") == "Steg 2 av 6: Gilla fem inlägg"
+    assert render(second.body, "sv") == "Det kostar inget och syns."
+
+
+async def test_a_coordinator_may_rewrite_a_step_and_reset_it(app: App):
+    await onboard(app)
+
+    await app.run(BO, ladder.configure_ladder, step="intro", title="Din första tweet")
+    assert render((await app.run(ANNA, ladder.next_step)).title, "sv") == "Steg 1 av 6: Din första tweet"
+    await app.run(BO, ladder.configure_ladder, step="intro", reset="ja")
+    assert "Presentera ditt företag" in render((await app.run(ANNA, ladder.next_step)).title, "sv")
+
+
+@pytest.mark.parametrize(("options", "key"), [
+    ({"step": "Ny Nyckel!"}, "coaching.errors.step_key"),
+    ({"step": "nytt", "title": "Nytt steg"}, "coaching.errors.new_step_needs"),
+    ({"step": "intro", "kind": "dans"}, "coaching.errors.kind"),
+    ({"step": "intro", "position": "12"}, "coaching.errors.position"),
+    ({"title": "Utan steg"}, "coaching.errors.step_needed"),
+    ({"step": "intro", "why": "x" * 501}, "errors.field"),
+])
+async def test_bad_ladder_changes_get_a_clear_message(app: App, options, key):
+    with pytest.raises(UserError) as refused:
+        await app.run(BO, ladder.configure_ladder, **options)
+
+    assert refused.value.text.key == key
+
+
+async def test_the_last_active_step_cannot_be_retired(app: App):
+    for key in ("intro", "follow", "ask", "blog", "media"):
+        await app.run(BO, ladder.configure_ladder, step=key, active="nej")
+
+    with pytest.raises(UserError) as refused:
+        await app.run(BO, ladder.configure_ladder, step="story", active="nej")
+
+    assert refused.value.text.key == "coaching.errors.last_step"
+
+
+# -- languages, workspaces, data -----------------------------------------------------------------------------
+
+
+async def test_an_english_member_gets_everything_in_english(app: App):
+    await onboard(app)
+    await app.run(BO, workspaces.configure, language="en")
+
+    reply = await app.run(ANNA, ladder.next_step)
+
+    assert render(reply.title, "en") == "Step 1 of 6: Introduce your business on X with the group's hashtag"
+    assert field_value(reply, "Your draft", "en").startswith("Hello Karlskrona! We are Annas Blommor.")
+    tweets = await app.run(ANNA, writing.tweet)
+    assert render(tweets.title, "en") == "Three draft tweets: your business"
+
+
+async def test_progress_does_not_leak_across_workspaces(app: App):
+    other = identity("anna", workspace="guild-2")
+    await onboard(app)
+    await onboard(app, other)
+    await app.run(ANNA, ladder.done)
+    await app.run(BO, ladder.configure_ladder, step="intro", title="Bara i grupp 1")
+
+    reply = await app.run(other, ladder.next_step)
+
+    assert render(reply.title, "sv") == "Steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg"
+    eve = identity("eve", coordinator=True, workspace="guild-2")
+    overview = render((await app.run(eve, ladder.overview)).body, "sv")
+    assert overview.splitlines()[0].endswith("(1): Anna")
+
+
+async def test_mydata_exports_and_erases_the_coaching_progress(app: App):
+    await onboard(app)
+    await app.run(ANNA, ladder.done, link="https://x.com/anna/status/4")
+    await app.run(ANNA, nudges.pause)
+
+    exported = json.loads((await app.run(ANNA, mydata.export)).files[0].data)
+    assert exported["coaching"]["steps_done"][0]["step"] == "intro"
+    assert exported["coaching"]["steps_done"][0]["evidence_url"] == "https://x.com/anna/status/4"
+    assert exported["coaching"]["nudges_paused"] is True
+
+    await app.press(ANNA, mydata.DELETE_CONFIRM, "")
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(CoachingProgress)) == 0
+        assert await session.scalar(select(func.count()).select_from(Member)) == 0

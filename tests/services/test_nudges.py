@@ -1,0 +1,162 @@
+"""The weekly nudges: when they go out and to whom, pause and resume, and the coordinators' settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.clock import FrozenClock
+from bot.errors import NotCoordinator, UserError
+from bot.i18n import render
+from bot.models import AuditLog, Reminder
+from bot.services import coaching_settings, ladder, nudges
+from tests.conftest import RecordingNotifier, identity
+from tests.services.conftest import ANNA, BO, CIA, onboard
+from tests.support.replies import field_value
+
+
+MONDAY_NINE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # 09:00 in Stockholm
+
+
+async def _nudges(app: App, notifier: RecordingNotifier, member: str = "anna") -> list[str]:
+    await app.dispatcher.run_due()
+    return [s.text for s in notifier.to(f"dm:{member}") if "Veckans steg" in s.text]
+
+
+async def test_the_weekly_nudge_dms_the_next_step_once_a_week_at_the_configured_time(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app)
+
+    clock.set(MONDAY_NINE - timedelta(minutes=1))
+    assert await _nudges(app, notifier) == []
+    clock.set(MONDAY_NINE)
+    [nudge] = await _nudges(app, notifier)
+    assert nudge.startswith("Veckans steg 1 av 6: Presentera ditt företag på X")
+    assert "Dina framsteg: ░░░░░░░░░░ 0 av 6 steg" in nudge
+    clock.advance(timedelta(days=6))
+    assert len(await _nudges(app, notifier)) == 1
+    clock.set(MONDAY_NINE + timedelta(days=7))
+    assert len(await _nudges(app, notifier)) == 2
+
+
+async def test_a_paused_member_and_one_without_dm_reminders_get_no_nudge(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app)
+    await onboard(app, CIA, dm_reminders="nej")
+    await onboard(app, identity("dan"))
+    await app.run(ANNA, nudges.pause)
+
+    clock.set(MONDAY_NINE)
+    await app.dispatcher.run_due()
+
+    assert notifier.to("dm:anna") == [] and notifier.to("dm:cia") == []
+    assert len(notifier.to("dm:dan")) == 1
+
+
+async def test_resume_starts_the_nudges_again_and_turns_on_dm_reminders(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app, dm_reminders="nej")
+    await app.run(ANNA, nudges.pause)
+
+    reply = await app.run(ANNA, nudges.resume)
+
+    assert render(reply.body, "sv") == ("Välkommen tillbaka! Nästa påminnelse kommer måndag 7/12 kl. 09:00. "
+                                        "Jag slog också på påminnelser i DM i din profil.")
+    clock.set(MONDAY_NINE)
+    assert len(await _nudges(app, notifier)) == 1
+
+
+async def test_the_pause_button_in_a_nudge_pauses(app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app)
+    clock.set(MONDAY_NINE)
+    await app.dispatcher.run_due()
+    [nudge] = notifier.to("dm:anna")
+    pause = next(b for b in nudge.reply.buttons if b.action == nudges.PAUSE_ACTION)
+
+    reply = await app.press(ANNA, pause.action, pause.arg)
+
+    assert "Pausat." in render(reply.body, "sv")
+    clock.set(MONDAY_NINE + timedelta(days=7))
+    await app.dispatcher.run_due()
+    assert len(notifier.to("dm:anna")) == 1
+
+
+async def test_a_nudge_due_in_quiet_hours_waits_until_they_end(settings, clock: FrozenClock,
+                                                              notifier: RecordingNotifier):
+    # A group whose quiet hours (06–10) cover the default nudge hour: the DM waits for 10:00.
+    quiet = settings.model_copy(update={"quiet_hours_start": 6, "quiet_hours_end": 10})
+    application = App(quiet, clock)
+    application.notifier = application.dispatcher.notifier = notifier
+    try:
+        await onboard(application)
+        clock.set(MONDAY_NINE)
+        assert await _nudges(application, notifier) == []
+        clock.set(MONDAY_NINE + timedelta(hours=1))
+        assert len(await _nudges(application, notifier)) == 1
+    finally:
+        await application.close()
+
+
+async def test_a_nudge_the_bot_slept_through_is_skipped_and_next_weeks_is_planned(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app)
+
+    clock.set(MONDAY_NINE + timedelta(days=3))
+    assert await _nudges(app, notifier) == []
+    clock.set(MONDAY_NINE + timedelta(days=7))
+    assert len(await _nudges(app, notifier)) == 1
+
+
+async def test_coordinators_set_the_day_hour_and_hashtag_and_the_nudge_moves(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app)
+
+    reply = await app.run(BO, nudges.configure, hashtag="KarlskronaFöretagare", day="onsdag", hour="14")
+
+    assert field_value(reply, "Kampanjens hashtagg") == "#KarlskronaFöretagare"
+    assert field_value(reply, "Nästa påminnelse") == "onsdag 2/12 kl. 14:00"
+    async with app.sessionmaker() as session:
+        pending = list(await session.scalars(select(Reminder).where(
+            Reminder.kind == coaching_settings.WEEKLY_KIND, Reminder.status == "pending")))
+        [audit] = list(await session.scalars(select(AuditLog).where(AuditLog.action == "coaching.settings")))
+    assert len(pending) == 1 and audit.detail == {"changed": ["hashtag", "nudge_hour", "nudge_weekday"]}
+    assert "#KarlskronaFöretagare" in field_value(await app.run(ANNA, ladder.next_step), "Ditt utkast")
+    clock.set(datetime(2026, 12, 2, 13, 0, tzinfo=UTC))
+    assert len(await _nudges(app, notifier)) == 1
+
+
+async def test_turning_the_nudges_off_cancels_them(app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app)
+
+    reply = await app.run(BO, nudges.configure, nudges="nej")
+
+    assert field_value(reply, "Nästa påminnelse") == "ingen, påminnelserna är avstängda"
+    clock.set(MONDAY_NINE + timedelta(days=14))
+    assert await _nudges(app, notifier) == []
+    progress = await app.run(ANNA, ladder.progress)
+    assert field_value(progress, "Veckopåminnelser").startswith("Avstängda för hela gruppen")
+
+
+@pytest.mark.parametrize(("options", "key"), [
+    ({"hour": "22"}, "coaching.errors.quiet_hour"),
+    ({"hour": "7"}, "coaching.errors.quiet_hour"),
+    ({"hour": "25"}, "coaching.errors.hour"),
+    ({"day": "fredagsmys"}, "coaching.errors.day"),
+    ({"hashtag": "två ord"}, "errors.field"),
+    ({"nudges": "kanske"}, "errors.field"),
+])
+async def test_bad_settings_get_a_clear_message(app: App, options, key):
+    with pytest.raises(UserError) as refused:
+        await app.run(BO, nudges.configure, **options)
+
+    assert refused.value.text.key == key
+
+
+async def test_settings_are_for_coordinators(app: App):
+    await onboard(app)
+    for call in (nudges.configure, ladder.overview, ladder.configure_ladder):
+        with pytest.raises(NotCoordinator):
+            await app.run(ANNA, call)
