@@ -120,18 +120,22 @@ async def run_bot(fake: dict[str, Any], rounds: int, concurrency: int | None, ra
     from bot.app import App
     from bot.clock import SystemClock
     from bot.config import load_settings
+    from bot.contributions import Feature
     from bot.delivery import PENDING
     from bot.discordbot.bot import JobbBot
     from bot.discordbot.runner import apply_endpoints
+    from bot.features import FEATURES
     from bot.models import Delivery, Member, Reminder
     from bot.replies import Reply, text
     from bot.services.context import get_or_create_workspace
 
-    @reminders.planner(KIND)
     async def everyone(session: AsyncSession, reminder: Reminder, now: Any) -> list[reminders.Planned]:
         ids = await session.scalars(select(Member.id).where(Member.workspace_id == reminder.workspace_id))
         reply = Reply(body=text("onboarding.welcome.body"), private=False)
         return [reminders.Planned(reply, member_id=member_id) for member_id in ids]
+
+    # The bot's features, and one that plans this benchmark's broadcast to everyone.
+    features = (*FEATURES, Feature("benchmark broadcast", planners={KIND: everyone}))
 
     # Quiet hours off (start == end): the figures must not depend on the time of day the benchmark runs.
     extra = {} if rate is None else {"discord_global_rate": rate}
@@ -161,7 +165,7 @@ async def run_bot(fake: dict[str, Any], rounds: int, concurrency: int | None, ra
                      len(bot.http._buckets), conn.recv())
 
     async def started() -> tuple[JobbBot, asyncio.Task[None]]:
-        app = App(settings, SystemClock())
+        app = App(settings, SystemClock(), features)
         if concurrency is not None:
             app.dispatcher.concurrency = concurrency
         bot = JobbBot(app)

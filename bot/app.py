@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec
@@ -15,14 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import actions, db, reminders
+from bot import db, features, reminders
 from bot.clock import Clock, SystemClock
 from bot.coach import CoachModel
 from bot.coach.model import answers_remembered
 from bot.config import Settings
+from bot.contributions import Contributions, Feature
 from bot.delivery import (
-    DispatchReport,
     Dispatcher,
+    DispatchReport,
     Notifier,
     QuietHours,
     claim_notices,
@@ -34,12 +35,7 @@ from bot.models import Member, Workspace
 from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
 from bot.scheduling import Scheduler
-from bot.services import context, onboarding, reachability
-
-# Importing the feature modules registers their buttons, forms and reminder planners.
-from bot.services import ladder, mydata, nudges, profile, workspaces  # noqa: F401
-from bot.services import asks, countdowns, follows, issues, media, pledges, politicians, stances  # noqa: F401
-from bot.services import activity, digest, reports, stories  # noqa: F401
+from bot.services import context, onboarding, reachability, workspaces
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +51,17 @@ ServiceCall = Callable[Concatenate[AsyncSession, context.Actor, P], Awaitable[Re
 class App:
     """What every adapter shares: one engine, one session factory, one clock, one dispatcher."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None,
+                 features: Iterable[Feature] = features.FEATURES) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        # What the features contribute (buttons, forms, reminder planners, hooks): every unit of work reaches
+        # them through its session, which the session factories below make.
+        self.contributions = Contributions.assemble(features)
         self.engine = db.create_engine(settings.effective_database_url)
-        self.sessionmaker = db.create_sessionmaker(self.engine)
+        self.sessionmaker = db.create_sessionmaker(self.engine, self.contributions)
         # Reads, and units of work that wait on the model before writing (see db.BEGIN_DEFERRED).
-        self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine)
+        self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine, self.contributions)
         self.dispatcher = Dispatcher(self.sessionmaker, self.clock,
                                      QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
                                      deferred_sessionmaker=self.deferred_sessionmaker)
@@ -238,15 +238,15 @@ class App:
 
     async def press(self, identity: context.Identity, action: str, arg: str) -> Reply:
         """Run the handler of a pressed button."""
-        handler = actions.action_handler(action)
+        handler = self.contributions.actions.get(action)
         if handler is None:
             raise UserError("errors.unknown_button")
         return await self.run(identity, handler, arg)
 
     async def opened_form(self, identity: context.Identity, action: str, arg: str) -> tuple[Form, str] | None:
         """The form a pressed button opens and the language to show it in, read without a unit of work that
-        writes; None when the button's action must answer instead (see actions.opens_form)."""
-        opener = actions.form_opener(action)
+        writes; None when the button's action must answer instead (see Feature.form_openers)."""
+        opener = self.contributions.form_openers.get(action)
         if opener is None:
             return None
         workspace, member = await self._rows_of(identity)
@@ -258,7 +258,7 @@ class App:
 
     async def submit(self, identity: context.Identity, form_id: str, values: dict[str, str], arg: str = "") -> Reply:
         """Run the handler of a submitted form."""
-        handler = actions.form_handler(form_id)
+        handler = self.contributions.forms.get(form_id)
         if handler is None:
             raise UserError("errors.unknown_form")
         return await self.run(identity, handler, values, arg)

@@ -16,9 +16,28 @@ from typing import Any, Protocol
 from bot import i18n
 from bot.app import App
 from bot.replies import Form, Join, Reply, Text, text
-from bot.services import asks, countdowns, follows, issues, media, pledges, politicians, stances
-from bot.services import context, ladder, mydata, nudges, onboarding, profile, workspaces, writing
-from bot.services import activity, digest, reports, stories
+from bot.services import (
+    activity,
+    asks,
+    context,
+    countdowns,
+    digest,
+    follows,
+    issues,
+    ladder,
+    media,
+    mydata,
+    nudges,
+    onboarding,
+    pledges,
+    politicians,
+    profile,
+    reports,
+    stances,
+    stories,
+    workspaces,
+    writing,
+)
 
 
 class CommandError(Exception):

@@ -13,9 +13,16 @@ from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import DateTime, TypeDecorator
+
+from bot.contributions import SESSION_KEY, Contributions
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +98,17 @@ def _sqlite_begin(connection: Connection) -> None:
 BEGIN_DEFERRED = "jobb_begin_deferred"
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Return the session factory; one session per unit of work."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_sessionmaker(engine: AsyncEngine, contributions: Contributions) -> async_sessionmaker[AsyncSession]:
+    """Return the session factory; one session per unit of work, carrying the App's contributions."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={SESSION_KEY: contributions})
 
 
-def create_deferred_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_deferred_sessionmaker(engine: AsyncEngine, contributions: Contributions
+                                 ) -> async_sessionmaker[AsyncSession]:
     """Return a session factory whose units of work take SQLite's write lock only when they first write: for
     reads (they never wait for it), and for work that waits on something slow before writing."""
-    return async_sessionmaker(engine.execution_options(**{BEGIN_DEFERRED: True}), expire_on_commit=False)
+    return async_sessionmaker(engine.execution_options(**{BEGIN_DEFERRED: True}), expire_on_commit=False,
+                              info={SESSION_KEY: contributions})
 
 
 def insert_or_ignore(session: AsyncSession, model: type[Any], unique: tuple[str, ...], values: dict[str, Any]

@@ -41,15 +41,26 @@ from sqlalchemy import (
 from sqlalchemy import Text as SQLText
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 from sqlalchemy.orm import load_only
 from sqlalchemy.types import TypeDecorator
 
-from bot import reminders
+from bot import contributions, reminders
 from bot.clock import Clock
 from bot.db import SQLITE_BUSY_TIMEOUT_MS, insert_or_ignore
 from bot.models import UNTOLD, Delivery, LiveMessage, Member, Reminder, Workspace
-from bot.outcomes import CLAIMED, SENDING, OutcomeWrite, sqlite_outcome_writer, write_with_sqlalchemy
+from bot.outcomes import (
+    CLAIMED,
+    SENDING,
+    OutcomeWrite,
+    sqlite_outcome_writer,
+    write_with_sqlalchemy,
+)
 from bot.platforms import mention_limits
 from bot.replies import (
     Button,
@@ -451,7 +462,7 @@ class Dispatcher:
                     log.info("Skipped reminder %s (%s): %s late", reminder.id, reminder.kind, now - reminder.due_at)
                     await self._note_skipped(session, reminder, now)
                     continue
-                planner = reminders.planner_for(reminder.kind)
+                planner = contributions.of(session).planners.get(reminder.kind)
                 if planner is None:
                     log.error("No planner for reminder kind %s (reminder %s)", reminder.kind, reminder.id)
                     reminder.status = reminders.SKIPPED

@@ -37,7 +37,9 @@ class MapLabels:
     @classmethod
     def build(cls, language: str, model: MapModel, *, title: str, body: Renderable, when: Renderable) -> MapLabels:
         """Translate the labels for a map."""
-        from bot.services.stances import map_summary  # the summary text is the table's, word for word
+        from bot.services.stances import (
+            map_summary,  # the summary text is the table's, word for word
+        )
 
         def r(item: Renderable) -> str:
             return i18n.render(item, language)

@@ -1,9 +1,9 @@
-"""Reminder rows: what falls due when, and the planners that turn a due reminder into messages."""
+"""Reminder rows: what falls due when, and what a due reminder's planner (see bot.contributions) returns."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import i18n
+from bot import contributions, i18n
 from bot.models import Reminder
 from bot.replies import Channel, Literal, Renderable, Reply, When, text
 
@@ -44,59 +44,15 @@ class Planned:
     quiet: bool = False
 
 
-Planner = Callable[[AsyncSession, Reminder, datetime], Awaitable[list[Planned]]]
-_PLANNERS: dict[str, Planner] = {}
-# How a reminder is named to the coordinators when it had to be skipped (e.g. "Countdown: 7 days left, Issue").
-Describer = Callable[[AsyncSession, Reminder], Awaitable[Renderable]]
-_DESCRIBERS: dict[str, Describer] = {}
-
-
-def planner(kind: str) -> Callable[[Planner], Planner]:
-    """Register the function that plans the messages of one kind of reminder."""
-
-    def register(fn: Planner) -> Planner:
-        if kind in _PLANNERS and _PLANNERS[kind] is not fn:
-            raise ValueError(f"two planners for reminder kind {kind!r}")
-        _PLANNERS[kind] = fn
-        return fn
-
-    return register
-
-
-def planner_for(kind: str) -> Planner | None:
-    """Return the planner of a kind, if any feature registered one."""
-    return _PLANNERS.get(kind)
-
-
-def planned_kinds() -> list[str]:
-    """Every kind of reminder a feature registered a planner for."""
-    return sorted(_PLANNERS)
-
-
-def describer_for(kind: str) -> Describer | None:
-    """Return how a kind of reminder is named to the coordinators, if its feature registered that."""
-    return _DESCRIBERS.get(kind)
-
-
-def describer(kind: str) -> Callable[[Describer], Describer]:
-    """Register how one kind of reminder is named when the coordinators are told it was skipped."""
-
-    def register(fn: Describer) -> Describer:
-        _DESCRIBERS[kind] = fn
-        return fn
-
-    return register
-
-
 def name_key(kind: str) -> str:
-    """The catalog key that names a kind of reminder when no describer is registered for it."""
+    """The catalog key that names a kind of reminder when no feature describes it."""
     return f"reminders.kind.{kind}"
 
 
 async def describe(session: AsyncSession, reminder: Reminder, zone: str) -> Renderable:
     """Name a reminder for the coordinators: its feature's description, else the kind's name in the catalog
     (`reminders.kind.<kind>`) and its due time; the raw kind only for a kind nothing names (a bug, logged)."""
-    fn = _DESCRIBERS.get(reminder.kind)
+    fn = contributions.of(session).describers.get(reminder.kind)
     if fn is not None:
         return await fn(session, reminder)
     when = When(reminder.due_at, zone, "short")

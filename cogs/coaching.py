@@ -14,6 +14,7 @@ from bot.discordbot.render import MAX_OPTION_TEXT, clip
 from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import ladder, writing
+
 # The settings command has an option named `nudges`: the module goes by another name here.
 from bot.services import nudges as weekly_nudges
 

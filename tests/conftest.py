@@ -16,7 +16,9 @@ from bot import db
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
+from bot.contributions import Feature
 from bot.delivery import MessageMissing, RecipientUnreachable
+from bot.features import FEATURES
 from bot.models import Member, Workspace
 from bot.replies import Channel, Reply, Role
 from bot.services.context import Identity, language_of
@@ -174,9 +176,16 @@ def notifier() -> RecordingNotifier:
 
 
 @pytest.fixture
-async def app(settings: Settings, clock: FrozenClock, notifier: RecordingNotifier) -> AsyncIterator[App]:
+def features() -> tuple[Feature, ...]:
+    """The features the test's App is made of: all of the bot's (a test module may add a stand-in)."""
+    return FEATURES
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock, notifier: RecordingNotifier,
+              features: tuple[Feature, ...]) -> AsyncIterator[App]:
     """The core with a frozen clock and a recording notifier; the scheduler is not started."""
-    application = App(settings, clock)
+    application = App(settings, clock, features)
     application.notifier = notifier
     application.dispatcher.notifier = notifier
     yield application

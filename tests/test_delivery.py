@@ -12,17 +12,24 @@ from sqlalchemy import func, select
 from bot import delivery, reminders
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.delivery import MAX_ATTEMPTS, THROTTLED_RETRIES, QuietHours, Throttled, nonce_for
+from bot.contributions import Feature
+from bot.delivery import (
+    MAX_ATTEMPTS,
+    THROTTLED_RETRIES,
+    QuietHours,
+    Throttled,
+    nonce_for,
+)
 from bot.models import Delivery, Member, Reminder
 from bot.replies import Channel, Literal, Reply
 from bot.services.context import get_or_create_member, get_or_create_workspace
 from tests.conftest import START, RecordingNotifier
+from tests.support.features import plus
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 TEST_KIND = "test.broadcast"
 
 
-@reminders.planner(TEST_KIND)
 async def _plan_broadcast(session, reminder, now):
     members = await session.scalars(select(Member).where(Member.workspace_id == reminder.workspace_id)
                                     .order_by(Member.id))
@@ -284,7 +291,6 @@ def test_start_is_a_working_day_morning():
 PERSONAL_KIND = "test.personal"
 
 
-@reminders.planner(PERSONAL_KIND)
 async def _plan_personal(session, reminder, now):
     members = await session.scalars(select(Member).where(Member.workspace_id == reminder.workspace_id)
                                     .order_by(Member.id))
@@ -471,3 +477,13 @@ def test_a_channel_post_mentions_at_most_fifty_members_and_logs_who_were_left_ou
 
     assert mentioned == tuple(f"m{i}" for i in range(50))
     assert [r.getMessage() for r in caplog.records] == ["Alert for issue 7: 50 members mentioned, 3 left out"]
+
+
+# The test's own reminder kinds, planned by a stand-in feature of the test's App.
+STAND_IN = Feature("test_delivery planners", planners={TEST_KIND: _plan_broadcast, PERSONAL_KIND: _plan_personal})
+
+
+@pytest.fixture
+def features() -> tuple[Feature, ...]:
+    """The bot's features and the stand-in that plans this module's reminder kinds."""
+    return plus(STAND_IN)

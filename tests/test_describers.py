@@ -7,7 +7,6 @@ import importlib
 import pkgutil
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,34 +14,33 @@ from sqlalchemy import select
 import bot.services
 from bot import i18n, reminders
 from bot.app import App
+from bot.contributions import Contributions
+from bot.features import FEATURES
 from bot.models import Action, Issue, Member, Reminder, Workspace
 from bot.services import activity
 from tests.issue_fixtures import ANNA, create_issue
 from tests.support.onboarding import onboard
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def planner_kinds() -> set[str]:
-    """Every kind a feature registered a planner for (every service module imported, as the bot does); not the
-    kinds other tests register for themselves."""
+    """Every kind of reminder a feature of the bot plans."""
+    return {kind for feature in FEATURES for kind in feature.planners}
+
+
+def test_every_feature_the_code_declares_is_in_the_apps_list():
+    declared = []
     for module in pkgutil.iter_modules(bot.services.__path__):
-        importlib.import_module(f"bot.services.{module.name}")
-    return {kind for kind in reminders.planned_kinds()
-            if getattr(reminders.planner_for(kind), "__module__", "").startswith("bot.")}
-
-
-def test_every_planner_in_the_code_is_registered():
-    # A planner registered under a constant: the scan finds the decorator, the registry the kinds behind it.
-    decorated = sum(len(re.findall(r"@reminders\.planner\(", path.read_text(encoding="utf-8")))
-                    for path in ROOT.joinpath("bot").rglob("*.py"))
-    assert decorated and len(planner_kinds()) == decorated
+        feature = getattr(importlib.import_module(f"bot.services.{module.name}"), "FEATURE", None)
+        if feature is not None:
+            declared.append(feature)
+    assert declared and sorted(f.name for f in declared) == sorted(f.name for f in FEATURES)
+    assert all(feature in FEATURES for feature in declared)
 
 
 @pytest.mark.parametrize("kind", sorted(planner_kinds()))
 def test_every_reminder_kind_has_a_describer_or_a_name(kind: str):
     named = all(i18n.has(reminders.name_key(kind), language) for language in i18n.LANGUAGES)
-    assert reminders.describer_for(kind) is not None or named, kind
+    assert kind in Contributions.assemble(FEATURES).describers or named, kind
 
 
 def _payload(workspace: Workspace, member: Member, issue: Issue, action: Action) -> dict[str, object]:

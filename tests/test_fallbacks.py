@@ -13,23 +13,29 @@ from sqlalchemy import func, insert, select
 from bot import delivery, reminders
 from bot.app import App
 from bot.clock import FrozenClock
+from bot.contributions import Feature
 from bot.delivery import MAX_ATTEMPTS
 from bot.discordbot.render import MAX_CONTENT, message_kwargs
 from bot.i18n import render
 from bot.models import Delivery, Member, Reminder, Workspace
-from bot.platforms import DISCORD_MENTIONS, SLACK_MENTIONS, MentionLimits, mention_limits
+from bot.platforms import (
+    DISCORD_MENTIONS,
+    SLACK_MENTIONS,
+    MentionLimits,
+    mention_limits,
+)
 from bot.replies import Channel, Literal, Reply, Role
 from bot.services import failures
 from bot.services.context import get_or_create_workspace
 from bot.slack import render as slack_render
 from tests.conftest import RecordingNotifier, Sent
 from tests.slack.texts import slack_text
+from tests.support.features import plus
 
 BROADCAST = "test.fallback.broadcast"
 STAGE = "test.fallback.stage"
 
 
-@reminders.planner(BROADCAST)
 async def _plan_broadcast(session, reminder, now):  # type: ignore[no-untyped-def]
     members = await session.scalars(select(Member.id).where(Member.workspace_id == reminder.workspace_id)
                                     .order_by(Member.id))
@@ -37,7 +43,6 @@ async def _plan_broadcast(session, reminder, now):  # type: ignore[no-untyped-de
     return [reminders.Planned(reply, member_id=member_id) for member_id in members]
 
 
-@reminders.planner(STAGE)
 async def _plan_stage(session, reminder, now):  # type: ignore[no-untyped-def]
     """As a countdown stage: one post pinging the member role, and the same call by DM to some members."""
     members = await session.scalars(select(Member.id).where(Member.workspace_id == reminder.workspace_id)
@@ -315,3 +320,13 @@ async def test_a_fallback_the_channel_does_not_take_is_reported_at_once_and_a_fa
     async with app.sessionmaker() as session:
         count = await session.scalar(select(func.count()).select_from(Delivery))
     assert count == 3  # the DM, its fallback and one notice
+
+
+# The test's own reminder kinds, planned by a stand-in feature of the test's App.
+STAND_IN = Feature("test_fallbacks planners", planners={BROADCAST: _plan_broadcast, STAGE: _plan_stage})
+
+
+@pytest.fixture
+def features() -> tuple[Feature, ...]:
+    """The bot's features and the stand-in that plans this module's reminder kinds."""
+    return plus(STAND_IN)

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot import delivery, reminders
 from bot.app import App
 from bot.clock import FrozenClock
+from bot.contributions import Feature
 from bot.models import Member
 from bot.replies import Reply
 from bot.services import activity
 from bot.services.context import get_or_create_member, get_or_create_workspace
 from tests.conftest import RecordingNotifier, identity
+from tests.support.features import plus
 from tests.support.onboarding import onboard
 
 ANNA = identity("anna")
 KIND = "test.personal.reach"
 
 
-@reminders.planner(KIND)
 async def _plan_personal(session, reminder, now):  # type: ignore[no-untyped-def]
     return [reminders.Planned(Reply.say("profile.saved"), member_id=reminder.payload["member_id"])]
 
@@ -123,7 +125,6 @@ async def test_planners_leave_out_a_member_found_closed_lately_and_take_them_bac
 QUIET_KIND = "test.personal.quiet"
 
 
-@reminders.planner(QUIET_KIND)
 async def _plan_quiet(session, reminder, now):  # type: ignore[no-untyped-def]
     return [reminders.Planned(Reply.say("profile.saved"), member_id=reminder.payload["member_id"], quiet=True)]
 
@@ -143,3 +144,13 @@ async def test_a_quiet_dm_that_cannot_be_delivered_mentions_nobody_in_a_channel(
 
     assert notifier.sent == []
     assert (await _anna(app)).dm_open is False
+
+
+# The test's own reminder kinds, planned by a stand-in feature of the test's App.
+STAND_IN = Feature("test_reachability planners", planners={KIND: _plan_personal, QUIET_KIND: _plan_quiet})
+
+
+@pytest.fixture
+def features() -> tuple[Feature, ...]:
+    """The bot's features and the stand-in that plans this module's reminder kinds."""
+    return plus(STAND_IN)

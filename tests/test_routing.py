@@ -13,16 +13,17 @@ from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.contributions import Feature
 from bot.models import Delivery, Member, Workspace
 from bot.replies import Channel, Literal, Reply, Role
 from bot.routing import RoutingNotifier, UnknownPlatform
 from bot.services.context import get_or_create_member, get_or_create_workspace
 from tests.conftest import RecordingNotifier
+from tests.support.features import plus
 
 KIND = "test.routing"
 
 
-@reminders.planner(KIND)
 async def _plan(session, reminder, now):
     members = await session.scalars(select(Member).where(Member.workspace_id == reminder.workspace_id))
     return [reminders.Planned(Reply(body=Literal(reminder.payload["text"])), member_id=m.id) for m in members]
@@ -46,7 +47,7 @@ async def _statuses(app: App) -> dict[str, str]:
 
 @pytest.fixture
 async def two(settings: Settings, clock: FrozenClock):
-    application = App(settings, clock)
+    application = App(settings, clock, plus(STAND_IN))
     yield application
     await application.close()
 
@@ -105,3 +106,8 @@ async def test_the_routing_notifier_refuses_a_platform_it_does_not_serve():
     with pytest.raises(UnknownPlatform):
         await router.grant_role(workspace, member, Role.MEMBER)
     assert router.platforms == {"slack"}
+
+
+# The test's own reminder kinds, planned by a stand-in feature of the test's App.
+STAND_IN = Feature("test_routing planners", planners={KIND: _plan})
+

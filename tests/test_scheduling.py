@@ -13,15 +13,16 @@ from bot import reminders
 from bot.app import App
 from bot.clock import OffsetClock
 from bot.config import Settings
+from bot.contributions import Feature
 from bot.models import Delivery
 from bot.replies import Channel, Literal, Reply
 from bot.services.context import Actor
 from tests.conftest import RecordingNotifier, identity
+from tests.support.features import plus
 
 KIND = "test.ping"
 
 
-@reminders.planner(KIND)
 async def _plan_ping(session, reminder, now):
     return [reminders.Planned(Reply(body=Literal(reminder.payload["text"])), channel=Channel.ANNOUNCEMENTS)]
 
@@ -43,7 +44,7 @@ async def _wait_for(notifier: RecordingNotifier, count: int, seconds: float = 10
 
 async def test_a_reminder_goes_out_when_due_without_anyone_asking(settings: Settings):
     notifier = RecordingNotifier()
-    app = App(settings, OffsetClock())
+    app = App(settings, OffsetClock(), plus(STAND_IN))
     await app.start(notifier, migrate=False)
     try:
         await app.run(identity("anna"), _ping_in(timedelta(milliseconds=300), "soon"))
@@ -58,7 +59,7 @@ async def test_a_reminder_goes_out_when_due_without_anyone_asking(settings: Sett
 
 async def test_a_restart_sends_what_fell_due_while_down_and_resumes_half_sent_rows(settings: Settings):
     clock = OffsetClock()
-    first = App(settings, clock)
+    first = App(settings, clock, plus(STAND_IN))
     first.dispatcher.notifier = RecordingNotifier()
     await first.run(identity("anna"), _ping_in(timedelta(hours=1), "missed"))
     await first.run(identity("anna"), _ping_in(timedelta(minutes=1), "half-sent"))
@@ -71,7 +72,7 @@ async def test_a_restart_sends_what_fell_due_while_down_and_resumes_half_sent_ro
 
     clock.advance(timedelta(hours=2))  # the bot was down past the first reminder
     notifier = RecordingNotifier()
-    second = App(settings, clock)
+    second = App(settings, clock, plus(STAND_IN))
     await second.start(notifier, migrate=False)
     try:
         await _wait_for(notifier, 2)
@@ -84,7 +85,7 @@ async def test_a_restart_sends_what_fell_due_while_down_and_resumes_half_sent_ro
 
 async def test_a_stop_in_the_middle_of_a_dispatch_ends_it_quietly(settings: Settings,
                                                                    caplog: pytest.LogCaptureFixture):
-    app = App(settings, OffsetClock())
+    app = App(settings, OffsetClock(), plus(STAND_IN))
     dispatching, finished = asyncio.Event(), asyncio.Event()
 
     async def endless_dispatch() -> None:
@@ -108,7 +109,7 @@ async def test_a_stop_in_the_middle_of_a_dispatch_ends_it_quietly(settings: Sett
 
 async def test_something_planned_for_now_while_a_dispatch_runs_goes_out_right_after_it(settings: Settings):
     notifier = RecordingNotifier()
-    app = App(settings, OffsetClock())
+    app = App(settings, OffsetClock(), plus(STAND_IN))
     real_run_due = app.dispatcher.run_due
     dispatching, release = asyncio.Event(), asyncio.Event()
 
@@ -134,3 +135,7 @@ async def test_something_planned_for_now_while_a_dispatch_runs_goes_out_right_af
 
     # Not left for the five-minute safety tick: APScheduler skips a second instance of the running job.
     assert [s.text for s in notifier.sent] == ["now"]
+
+
+# The test's own reminder kinds, planned by a stand-in feature of the test's App.
+STAND_IN = Feature("test_scheduling planners", planners={KIND: _plan_ping})

@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from bot.discordbot.render import message_kwargs, render_text
 from bot.i18n import render
 from bot.models import Issue
-from bot.replies import Button, Field, Join, Reply, When, reply_from_json, reply_to_json, text
+from bot.replies import (
+    Button,
+    Field,
+    Join,
+    Reply,
+    When,
+    reply_from_json,
+    reply_to_json,
+    text,
+)
 from bot.services import civics
 
 DECISION = datetime(2026, 12, 17, 17, 0, tzinfo=UTC)  # 18:00 in Stockholm

@@ -8,9 +8,9 @@ member texts are never logged, only what went wrong.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-import contextlib
 import re
 from collections.abc import Iterator
 from contextvars import ContextVar

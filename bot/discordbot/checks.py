@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 from discord import app_commands
+
 from bot.errors import UserError
 from bot.services.context import Identity
 

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.delivery import MessageMissing, RecipientUnreachable, RoleNotGranted, throttling
+from bot.delivery import (
+    MessageMissing,
+    RecipientUnreachable,
+    RoleNotGranted,
+    throttling,
+)
 from bot.discordbot.render import clip, message_kwargs, render_text
 from bot.i18n import normalize_language, translate
 from bot.models import Member, Workspace

@@ -8,8 +8,8 @@ import re
 import secrets
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -25,7 +25,12 @@ from bot.discordbot.render import (
     read_values,
     render_text,
 )
-from bot.discordbot.tree import EPHEMERAL_DEFERRAL, answer, handle_interaction_error, send_ephemeral
+from bot.discordbot.tree import (
+    EPHEMERAL_DEFERRAL,
+    answer,
+    handle_interaction_error,
+    send_ephemeral,
+)
 from bot.errors import UserError
 from bot.replies import Button, ButtonStyle, Form, FormField, Reply, text
 from bot.services.context import Identity

@@ -20,9 +20,18 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
-from bot.actions import action
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
-from bot.models import Action, ActivityMember, Issue, Member, Reminder, Story, StoryApplause, Workspace
+from bot.models import (
+    Action,
+    ActivityMember,
+    Issue,
+    Member,
+    Reminder,
+    Story,
+    StoryApplause,
+    Workspace,
+)
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -38,7 +47,7 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import civics, ladder, mydata, streaks
+from bot.services import civics, ladder, streaks
 from bot.services.context import Actor, pressed_row
 
 log = logging.getLogger(__name__)
@@ -218,7 +227,6 @@ def log_buttons(kind: str, issue_id: int | None = None) -> tuple[Button, Button]
             Button(text("activity.button.log_attempted"), LOG_ACTION, f"{arg}-{ATTEMPTED}", ButtonStyle.SECONDARY))
 
 
-@action(LOG_ACTION)
 async def _log_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     kind, _, rest = arg.partition("-")
     issue_ref, _, status = rest.partition("-")
@@ -273,7 +281,6 @@ def _retry_reply(logged: Action, issue: Issue | None, zone: str) -> Reply:
         private=False)
 
 
-@reminders.describer(RETRY_KIND)
 async def _describe_retry(session: AsyncSession, reminder: Reminder) -> Text:
     """Name a skipped reminder to try again for the coordinators: whose, and what they tried."""
     workspace = await session.get_one(Workspace, reminder.workspace_id)
@@ -289,7 +296,6 @@ async def _describe_retry(session: AsyncSession, reminder: Reminder) -> Text:
                 what=kind_label(logged.kind), about=about, when=when)
 
 
-@reminders.planner(RETRY_KIND)
 async def _plan_retry_reminder(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     """Remind a member who only managed an attempt to try again, unless they did it meanwhile."""
     logged = await session.get(Action, reminder.payload["action_id"])
@@ -319,7 +325,6 @@ async def _own_action(session: AsyncSession, actor: Actor, arg: str) -> Action:
     return found
 
 
-@action(RETRY_DONE_ACTION)
 async def _retry_done(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     found = await _own_action(session, actor, arg)
     found.status, found.updated_at = DONE, actor.now
@@ -329,7 +334,6 @@ async def _retry_done(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     return dataclasses.replace(reply, replaces_source=True)
 
 
-@action(RETRY_LATER_ACTION)
 async def _retry_later(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     found = await _own_action(session, actor, arg)
     planned = await session.scalar(select(func.count(Reminder.id)).where(
@@ -342,7 +346,6 @@ async def _retry_later(session: AsyncSession, actor: Actor, arg: str) -> Reply:
                  replaces_source=True)
 
 
-@action(RETRY_STOP_ACTION)
 async def _retry_stop(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     found = await _own_action(session, actor, arg)
     await _cancel_retries(session, found)
@@ -372,7 +375,6 @@ def count_lines(rows: Sequence[tuple[str, str]]) -> list[Text]:
     return lines
 
 
-@action(STATS_ACTION)
 async def stats(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Show the member's own actions, stories, coaching steps and streak."""
     member = actor.require_onboarded()
@@ -426,7 +428,6 @@ async def _set_leaderboard(session: AsyncSession, actor: Actor, wanted: bool) ->
     return True
 
 
-@action(JOIN_ACTION)
 async def leaderboard_join(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Take part in the leaderboard: the member's name and counts are shown to the group."""
     actor.require_onboarded()
@@ -435,7 +436,6 @@ async def leaderboard_join(session: AsyncSession, actor: Actor, _arg: str = "") 
                  buttons=(_board_button(True),))
 
 
-@action(LEAVE_ACTION)
 async def leaderboard_leave(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Leave the leaderboard: the member is no longer shown."""
     actor.require_onboarded()
@@ -503,7 +503,6 @@ async def leaderboard(session: AsyncSession, actor: Actor, period: str = "") -> 
 # -- streaks and /mydata ----------------------------------------------------------------------------------------
 
 
-@streaks.activity_source
 async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
                         ) -> list[tuple[int, datetime]]:
     rows = await session.execute(select(Action.member_id, Action.created_at).where(
@@ -530,5 +529,11 @@ async def _erase_choice(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(ActivityMember).where(ActivityMember.member_id == member.id))
 
 
-mydata.data_hook("actions", _export, _erase)
-mydata.data_hook("leaderboard", _export_choice, _erase_choice)
+FEATURE = Feature(
+    "activity",
+    actions={LOG_ACTION: _log_pressed, RETRY_DONE_ACTION: _retry_done, RETRY_LATER_ACTION: _retry_later, RETRY_STOP_ACTION: _retry_stop, STATS_ACTION: stats, JOIN_ACTION: leaderboard_join, LEAVE_ACTION: leaderboard_leave},
+    planners={RETRY_KIND: _plan_retry_reminder},
+    describers={RETRY_KIND: _describe_retry},
+    activity_sources=(_actions,),
+    member_data=(MemberData("actions", _export, _erase), MemberData("leaderboard", _export_choice, _erase_choice),),
+)

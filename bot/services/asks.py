@@ -19,10 +19,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, reminders, validation
-from bot.actions import action, form, opens_form
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render, translate
-from bot.models import Ask, Issue, IssueSettings, Member, Politician, Reminder, Stance, Workspace
+from bot.models import (
+    Ask,
+    Issue,
+    IssueSettings,
+    Member,
+    Politician,
+    Reminder,
+    Stance,
+    Workspace,
+)
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -39,7 +48,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, civics, drafts, follows, media, mydata, stances
+from bot.services import activity, civics, drafts, follows, media, stances
 from bot.services.context import Actor, audit, language_of, pressed_row, settings_row
 
 log = logging.getLogger(__name__)
@@ -104,6 +113,19 @@ async def schedule_rounds(session: AsyncSession, issue: Issue, now: datetime) ->
     return sorted(wanted.values())
 
 
+async def _plan_rounds(session: AsyncSession, issue: Issue, now: datetime) -> None:
+    """Follow an issue that was created, changed or closed: its rounds move with the decision, or stop."""
+    await schedule_rounds(session, issue, now)
+
+
+async def planned_rounds(session: AsyncSession, issue: Issue) -> list[datetime]:
+    """When the issue's rounds of questions that are still to come fall due."""
+    due = await session.scalars(select(Reminder.due_at).where(
+        Reminder.workspace_id == issue.workspace_id, Reminder.kind == ASK_KIND, Reminder.status == reminders.PENDING,
+        Reminder.key.startswith(round_key_prefix(issue), autoescape=True)).order_by(Reminder.due_at))
+    return list(due)
+
+
 def targets(model: stances.MapModel) -> list[stances.MapRow]:
     """The politicians to ask: the undecided and unknown; when there are none, the deciding votes."""
     return list(model.undecided) or list(model.priority)
@@ -143,7 +165,6 @@ async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member],
     return result
 
 
-@reminders.describer(ASK_KIND)
 async def _describe_round(session: AsyncSession, reminder: Reminder) -> Text:
     """Name a skipped round of questions for the coordinators."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
@@ -153,7 +174,6 @@ async def _describe_round(session: AsyncSession, reminder: Reminder) -> Text:
                 when=When(reminder.due_at, workspace.timezone, "short"))
 
 
-@reminders.planner(ASK_KIND)
 async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.decision_at <= now:
@@ -309,7 +329,6 @@ async def my_question(session: AsyncSession, actor: Actor, issue: str = "") -> R
     return draft_reply(found, politician, handles, actor.workspace.timezone, actor.language, private=True)
 
 
-@action(MINE_ACTION)
 async def _mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     issue = await pressed_row(session, actor, Issue, arg)
     return await my_question(session, actor, str(issue.id))
@@ -322,7 +341,6 @@ def asked_form(issue_id: int) -> Form:
                   placeholder=text("asks.form.link.placeholder")),), arg=str(issue_id))
 
 
-@opens_form(ASKED_ACTION)
 def _asked_form(member: Member | None, arg: str) -> Form | None:
     # The issue is checked when the form comes back (a stale button is refused then, with its link kept).
     if member is None or member.onboarded_at is None or not arg.isascii() or not arg.isdigit():
@@ -330,14 +348,12 @@ def _asked_form(member: Member | None, arg: str) -> Form | None:
     return asked_form(int(arg))
 
 
-@action(ASKED_ACTION)
 async def _asked_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     actor.require_onboarded()
     issue = await pressed_row(session, actor, Issue, arg)
     return Reply(form=asked_form(issue.id))
 
 
-@form(ASKED_FORM)
 async def _asked_submitted(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = "") -> Reply:
     issue = await pressed_row(session, actor, Issue, arg)
     return await mark_asked(session, actor, str(issue.id), values.get("link", ""))
@@ -376,7 +392,6 @@ async def mark_asked(session: AsyncSession, actor: Actor, issue: str = "", link:
                  buttons=answer_buttons(found.id))
 
 
-@action(ANSWER_ACTION)
 async def _answer_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     issue_id, _, answer = arg.partition("-")
     if answer not in civics.ANSWERS:
@@ -523,4 +538,13 @@ async def _erase(session: AsyncSession, member: Member) -> None:
     """Asks go with the member row (CASCADE); reports stay on the map without saying who made them (SET NULL)."""
 
 
-mydata.data_hook("issue_asks", _export, _erase)
+FEATURE = Feature(
+    "asks",
+    on_issue_changed=(_plan_rounds,),
+    actions={MINE_ACTION: _mine_pressed, ASKED_ACTION: _asked_pressed, ANSWER_ACTION: _answer_pressed},
+    forms={ASKED_FORM: _asked_submitted},
+    form_openers={ASKED_ACTION: _asked_form},
+    planners={ASK_KIND: _plan_round},
+    describers={ASK_KIND: _describe_round},
+    member_data=(MemberData("issue_asks", _export, _erase),),
+)

@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
+from bot.contributions import Feature
 from bot.i18n import normalize_language, render, translate
 from bot.models import CountdownSettings, Issue, Member, Politician, Reminder, Workspace
 from bot.replies import (
@@ -52,7 +53,17 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import asks, civics, drafts, follows, media, pledges, stances, stories, timeline
+from bot.services import (
+    asks,
+    civics,
+    drafts,
+    follows,
+    media,
+    pledges,
+    stances,
+    stories,
+    timeline,
+)
 from bot.services import issues as issues_service
 from bot.services.context import Actor, audit, language_of, settings_row
 from bot.services.timeline import LIVE_KIND, Stage
@@ -83,7 +94,6 @@ MAX_TARGETS = 3
 
 # -- planning ---------------------------------------------------------------------------------------------------
 
-@issues_service.on_change
 async def plan(session: AsyncSession, issue: Issue, now: datetime) -> None:
     """Plan, move or cancel an issue's countdown after it was created, changed or closed."""
     zone = await timeline.zone_of(session, issue.workspace_id)
@@ -417,7 +427,6 @@ async def _issue_as_planned(session: AsyncSession, reminder: Reminder, now: date
     return issue
 
 
-@reminders.planner(STAGE_KIND)
 async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     issue = await _issue_as_planned(session, reminder, now)
     if issue is None:
@@ -456,7 +465,6 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) 
     return planned
 
 
-@reminders.planner(LIVE_KIND)
 async def _plan_live(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None:
@@ -489,7 +497,6 @@ def late_reply(issue: Issue, payload: dict[str, Any], zone: str) -> Reply:
     return Reply(title=text("countdown.late.title", title=Literal(issue.title)), body=body, private=False)
 
 
-@reminders.planner(LATE_KIND)
 async def _plan_late(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     issue = await _issue_as_planned(session, reminder, now)
     if issue is None:
@@ -564,7 +571,6 @@ async def _outcome_recipients(session: AsyncSession, issue: Issue) -> list[Membe
     return sorted((m for m in members.values() if m.dm_reminders), key=lambda m: m.id)
 
 
-@reminders.planner(OUTCOME_KIND)
 async def _plan_outcome(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status == civics.OPEN or issue.outcome not in VOTE_OUTCOMES:
@@ -581,7 +587,6 @@ async def _plan_outcome(session: AsyncSession, reminder: Reminder, now: datetime
     return planned
 
 
-@reminders.planner(RESULT_DUE_KIND)
 async def _plan_result_due(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.decision_at > now:
@@ -691,8 +696,11 @@ async def _describe(session: AsyncSession, reminder: Reminder) -> Renderable:
                                            f"countdown.skipped.{reminder.kind.removeprefix('countdown.')}")
 
 
-for _kind in KINDS:
-    reminders.describer(_kind)(_describe)
-reminders.describer(LATE_KIND)(_describe)  # "countdown.skipped.late"
-
-
+FEATURE = Feature(
+    "countdowns",
+    planners={STAGE_KIND: _plan_stage, LIVE_KIND: _plan_live, LATE_KIND: _plan_late, OUTCOME_KIND: _plan_outcome,
+              RESULT_DUE_KIND: _plan_result_due},
+    # Each kind is named for the coordinators as "countdown.skipped.<kind>" (a stage by its step).
+    describers={kind: _describe for kind in (*KINDS, LATE_KIND)},
+    on_issue_changed=(plan,),
+)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, reminders, timeparse, validation
+from bot.contributions import Feature
 from bot.i18n import render
 from bot.models import (
     Action,
@@ -48,7 +49,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, civics, failures, ladder, onboarding, stories
+from bot.services import activity, civics, failures, ladder, stories
 from bot.services.context import Actor, audit, settings_row
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,6 @@ async def ensure_planned(session: AsyncSession, workspace: Workspace, now: datet
                                        hour=settings.hour, now=now)
 
 
-@onboarding.on_completed
 async def _plan_when_someone_onboards(session: AsyncSession, actor: Actor) -> None:
     await ensure_planned(session, actor.workspace, actor.now)
 
@@ -260,7 +260,6 @@ async def for_coordinators(session: AsyncSession, workspace: Workspace, reply: R
     return dataclasses.replace(reply, fields=(*reply.fields, failures.field(found))) if found else reply
 
 
-@reminders.planner(DIGEST_KIND)
 async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     """Post the week's digest to the coordinators (and the group, if chosen), then plan next week's."""
     workspace = await session.get(Workspace, reminder.workspace_id)
@@ -346,3 +345,9 @@ async def configure(session: AsyncSession, actor: Actor, day: str = "", hour: st
         Field(text("digest.settings.next"), When(due, zone, "full") if due else text("digest.settings.next_none")),
     ))
 
+
+FEATURE = Feature(
+    "digest",
+    planners={DIGEST_KIND: _plan_digest},
+    on_onboarded=(_plan_when_someone_onboards,),
+)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import contributions
 from bot.replies import Link, text
 from bot.validation import FieldProblem
 
@@ -109,19 +110,9 @@ class IssueContext:
     media_handles: Sequence[str] = field(default_factory=tuple)
 
 
-IssueSource = Callable[[AsyncSession, int, str | None], Awaitable[list[IssueContext]]]
-_issue_sources: list[IssueSource] = []
-
-
-def issue_source(fn: IssueSource) -> IssueSource:
-    """Register where open issues come from (the issues feature), so coaching can draft about them."""
-    _issue_sources.append(fn)
-    return fn
-
-
 async def open_issues(session: AsyncSession, workspace_id: int, municipality: str | None) -> list[IssueContext]:
     """Return the open issues of a workspace (in a municipality, when given), soonest decision first."""
     found: list[IssueContext] = []
-    for source in _issue_sources:
+    for source in contributions.of(session).issue_sources:
         found.extend(await source(session, workspace_id, municipality))
     return found

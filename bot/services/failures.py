@@ -26,7 +26,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, i18n
 from bot.models import Delivery, Member, Reminder, Workspace
-from bot.replies import Channel, Field, Join, Literal, Mention, Renderable, Text, more_than_shown, text
+from bot.replies import (
+    Channel,
+    Field,
+    Join,
+    Literal,
+    Mention,
+    Renderable,
+    Text,
+    more_than_shown,
+    text,
+)
 from bot.services import workspaces
 
 FAILED = delivery.FAILED

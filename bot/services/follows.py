@@ -10,11 +10,22 @@ from sqlalchemy import CursorResult, Select, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import validation
-from bot.actions import action
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.models import Follow, Issue, IssueHelper, Member
-from bot.replies import Button, ButtonStyle, Channel, Field, Join, Literal, PostToChannel, Reply, Text, text
-from bot.services import civics, mydata, onboarding
+from bot.replies import (
+    Button,
+    ButtonStyle,
+    Channel,
+    Field,
+    Join,
+    Literal,
+    PostToChannel,
+    Reply,
+    Text,
+    text,
+)
+from bot.services import civics
 from bot.services.context import Actor, pressed_row
 from bot.services.profile_fields import MUNICIPALITIES
 
@@ -148,7 +159,6 @@ async def show(session: AsyncSession, actor: Actor) -> Reply:
     return Reply(title=text("follows.title"), body=body, fields=tuple(fields))
 
 
-@action(FOLLOW_ISSUE_ACTION)
 async def follow_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Follow the issue whose alert the button sits under."""
     member = actor.require_onboarded()
@@ -158,7 +168,6 @@ async def follow_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply
                            title=Literal(issue.title)))
 
 
-@action(HELP_ACTION)
 async def help_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Offer to help with an issue: follow it, and tell the coordinators (once)."""
     member = actor.require_onboarded()
@@ -184,7 +193,6 @@ async def helpers(session: AsyncSession, issue: Issue) -> list[Member]:
                                       .where(IssueHelper.issue_id == issue.id).order_by(IssueHelper.id)))
 
 
-@onboarding.on_completed
 async def follow_own_municipality(session: AsyncSession, actor: Actor) -> None:
     """A new member follows their own municipality from the start."""
     member = actor.member
@@ -205,4 +213,9 @@ async def _erase(session: AsyncSession, member: Member) -> None:
     """Follows and offers of help go with the member row (ON DELETE CASCADE)."""
 
 
-mydata.data_hook("issue_follows", _export, _erase)
+FEATURE = Feature(
+    "follows",
+    actions={FOLLOW_ISSUE_ACTION: follow_pressed, HELP_ACTION: help_pressed},
+    on_onboarded=(follow_own_municipality,),
+    member_data=(MemberData("issue_follows", _export, _erase),),
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import delivery, ics, reminders, timeparse, validation
+from bot import contributions, delivery, ics, reminders, timeparse, validation
+from bot.contributions import Feature
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Ask, Issue, Reminder, Workspace
@@ -52,21 +53,9 @@ CLEAR = "-"
 LISTED = 25
 STATUS_CHOICES = tuple(Choice(s, text(f"issues.status.{s}")) for s in ("open", "closed", "all"))
 
-# What other features plan around an issue (the countdown): run in the same transaction whenever an issue is
-# created, edited or closed, so their reminders follow the decision's date and status.
-IssueHook = Callable[[AsyncSession, Issue, datetime], Awaitable[None]]
-_on_change: list[IssueHook] = []
-
-
-def on_change(fn: IssueHook) -> IssueHook:
-    """Register what runs when an issue is created, changed or closed."""
-    _on_change.append(fn)
-    return fn
-
-
 async def _changed(session: AsyncSession, issue: Issue, now: datetime) -> None:
-    for hook in _on_change:
-        await hook(session, issue, now)
+    """Let the features that plan around an issue (the rounds of questions, the countdown) follow it."""
+    await contributions.of(session).issue_changed(session, issue, now)
 
 
 def _read(actor: Actor, values: Mapping[str, str]) -> dict[str, Any]:
@@ -141,8 +130,8 @@ async def create(session: AsyncSession, actor: Actor, title: str = "", summary: 
     await session.flush()
     audit(session, actor, "issue.created", issue_id=issue.id)
     await _schedule_alert(session, issue, actor.now, "created", [])
-    planned = await asks.schedule_rounds(session, issue, actor.now)
     await _changed(session, issue, actor.now)
+    planned = await asks.planned_rounds(session, issue)
     count = len(await follows.followers(session, issue))
     log.info("Issue %s created in workspace %s", issue.id, actor.workspace.id)
     return Reply(title=text("issues.created.title", title=Literal(issue.title)),
@@ -174,8 +163,8 @@ async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: 
         found.version += 1
         await _schedule_alert(session, found, actor.now, "changed", material)
     audit(session, actor, "issue.edited", issue_id=found.id, changed=sorted(changed))
-    planned = await asks.schedule_rounds(session, found, actor.now)
     await _changed(session, found, actor.now)
+    planned = await asks.planned_rounds(session, found)
     return Reply(title=text("issues.edited.title", title=Literal(found.title)),
                  body=text("issues.edited.alerted" if material else "issues.edited.quiet"),
                  fields=(*_fields(found, actor.workspace.timezone),
@@ -197,7 +186,6 @@ async def close(session: AsyncSession, actor: Actor, issue: str = "", outcome: s
     found.outcome = result
     found.outcome_note = comment
     found.closed_at = found.updated_at = actor.now
-    await asks.schedule_rounds(session, found, actor.now)
     await _changed(session, found, actor.now)
     audit(session, actor, "issue.closed", issue_id=found.id, outcome=result)
     announcement = Reply(title=text("issues.closed.announcement", title=Literal(found.title)),
@@ -242,7 +230,6 @@ def alert_reply(issue: Issue, zone: str, change: str, changed: list[str]) -> Rep
                  private=False)
 
 
-@reminders.describer(ALERT_KIND)
 async def _describe_alert(session: AsyncSession, reminder: Reminder) -> Text:
     """Name a skipped alert for the coordinators."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
@@ -251,7 +238,6 @@ async def _describe_alert(session: AsyncSession, reminder: Reminder) -> Text:
                 when=When(reminder.due_at, workspace.timezone, "short"))
 
 
-@reminders.planner(ALERT_KIND)
 async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.version != reminder.payload["version"]:
@@ -400,7 +386,6 @@ async def choices(session: AsyncSession, workspace_id: int, current: str, *, ope
             if not wanted or wanted in civics.name_key(i.title) or wanted == str(i.id)][:25]
 
 
-@drafts.issue_source
 async def open_issue_contexts(session: AsyncSession, workspace_id: int, municipality: str | None
                               ) -> list[drafts.IssueContext]:
     """The open issues for drafts, soonest decision first, with whom to ask and which media to ping."""
@@ -418,3 +403,11 @@ async def open_issue_contexts(session: AsyncSession, workspace_id: int, municipa
             target_names=tuple(r.name for r in priority),
             media_handles=tuple(await media.handles_for(session, workspace_id, issue.municipality))))
     return found
+
+
+FEATURE = Feature(
+    "issues",
+    planners={ALERT_KIND: _plan_alert},
+    describers={ALERT_KIND: _describe_alert},
+    issue_sources=(open_issue_contexts,),
+)

@@ -22,8 +22,8 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import validation
-from bot.actions import action, form, opens_form
 from bot.coach import BlogPlan, Brief, CoachModel, chart, templates
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import CoachingMember, CoachingProgress, CoachingStep, Member, Workspace
@@ -42,8 +42,13 @@ from bot.replies import (
     Text,
     text,
 )
-from bot.services import drafts, mydata, streaks, writing
-from bot.services.coaching_settings import CoachingSettings, plan_nudges, schedule, settings_of
+from bot.services import drafts, streaks, writing
+from bot.services.coaching_settings import (
+    CoachingSettings,
+    plan_nudges,
+    schedule,
+    settings_of,
+)
 from bot.services.context import Actor, audit
 
 log = logging.getLogger(__name__)
@@ -164,7 +169,6 @@ def bar(done: int, total: int) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
-@streaks.activity_source
 async def _steps_done(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
                       ) -> list[tuple[int, datetime]]:
     """A finished step counts for streaks, in the week it was finished."""
@@ -305,7 +309,6 @@ def _follow(issues: Sequence[drafts.IssueContext], brief: Brief) -> tuple[Field,
             (Link(text("coaching.follow.search_link"), search),))
 
 
-@action(NEXT_ACTION)
 async def _next_pressed(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     return await next_step(session, actor)
 
@@ -410,30 +413,25 @@ def done_form(step_key: str) -> Form:
                   description=text("coaching.field.link.description")),), arg=step_key)
 
 
-@action(DONE_ACTION)
 async def _done_pressed(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     return await done(session, actor, step=arg)
 
 
-@opens_form(DONE_LINK_ACTION)
 def _done_link_form(member: Member | None, arg: str) -> Form | None:
     # The step is checked when the form comes back; someone who has not onboarded is told by the action.
     return done_form(arg) if member is not None and member.onboarded_at is not None else None
 
 
-@action(DONE_LINK_ACTION)
 async def _done_link_pressed(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     actor.require_onboarded()
     return Reply(form=done_form(arg))
 
 
-@form(DONE_FORM)
 async def _done_submitted(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = ""
                           ) -> Reply:
     return await done(session, actor, step=arg, link=values.get("link", ""))
 
 
-@action(UNDO_ACTION)
 async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     """Take back a step marked done by mistake."""
     member = actor.require_onboarded()
@@ -679,4 +677,13 @@ async def _erase(session: AsyncSession, member: Member) -> None:
 
 # One "coaching" part of the export, as before the nudges had their own module: the steps done and whether the
 # member paused the nudges (a single row, erased here too).
-mydata.data_hook("coaching", _export, _erase)
+
+
+FEATURE = Feature(
+    "ladder",
+    actions={NEXT_ACTION: _next_pressed, DONE_ACTION: _done_pressed, DONE_LINK_ACTION: _done_link_pressed, UNDO_ACTION: undo},
+    forms={DONE_FORM: _done_submitted},
+    form_openers={DONE_LINK_ACTION: _done_link_form},
+    activity_sources=(_steps_done,),
+    member_data=(MemberData("coaching", _export, _erase),),
+)

@@ -1,19 +1,19 @@
 """A member's own data: export all of it as JSON, or erase all of it.
 
-Every feature that stores something about a member registers a hook here, so `/mydata` covers it.
+Every feature that stores something about a member declares it (`Feature.member_data`), so `/mydata` covers it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.actions import action
+from bot import contributions
+from bot.contributions import Feature, MemberData
 from bot.models import AuditLog, Delivery, Member
 from bot.replies import Attachment, Button, ButtonStyle, Reply, text
 from bot.services.context import Actor, audit
@@ -21,17 +21,9 @@ from bot.services.profile_fields import PROFILE_FIELD_NAMES
 
 log = logging.getLogger(__name__)
 
-Exporter = Callable[[AsyncSession, Member], Awaitable[Any]]
-Eraser = Callable[[AsyncSession, Member], Awaitable[None]]
-_HOOKS: dict[str, tuple[Exporter, Eraser]] = {}
 
 DELETE_CONFIRM = "mydata.delete_confirm"
 DELETE_CANCEL = "mydata.delete_cancel"
-
-
-def data_hook(name: str, exporter: Exporter, eraser: Eraser) -> None:
-    """Register how a feature exports and erases what it stores about a member."""
-    _HOOKS[name] = (exporter, eraser)
 
 
 def _iso(value: Any) -> Any:
@@ -58,17 +50,14 @@ async def _erase_nothing(session: AsyncSession, member: Member) -> None:
     """Deliveries go with the member row (ON DELETE CASCADE) and audit rows lose their actor (SET NULL)."""
 
 
-data_hook("profile", _export_profile, _erase_nothing)
-data_hook("deliveries", _export_deliveries, _erase_nothing)
-data_hook("audit_log", _export_audit, _erase_nothing)
 
 
 async def export(session: AsyncSession, actor: Actor) -> Reply:
     """Send the member a JSON file of everything stored about them."""
     member = actor.member
     data: dict[str, Any] = {"workspace": actor.workspace.name, "exported_at": actor.now.isoformat()}
-    for name, (exporter, _) in sorted(_HOOKS.items()):
-        data[name] = await exporter(session, member)
+    for stored in sorted(contributions.of(session).member_data, key=lambda stored: stored.name):
+        data[stored.name] = await stored.export(session, member)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
     return Reply(body=text("mydata.export.body"),
                  files=(Attachment(f"jobbskaparna-{member.external_id}.json", payload),))
@@ -81,12 +70,11 @@ async def delete_request(session: AsyncSession, actor: Actor) -> Reply:
         Button(text("mydata.delete.button.cancel"), DELETE_CANCEL, style=ButtonStyle.SECONDARY)))
 
 
-@action(DELETE_CONFIRM)
 async def erase(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Erase everything about the member; the audit log keeps only that a deletion happened."""
     member = actor.member
-    for _, eraser in _HOOKS.values():
-        await eraser(session, member)
+    for stored in contributions.of(session).member_data:
+        await stored.erase(session, member)
     audit(session, actor, "member.data_deleted", anonymous=True)
     await session.flush()
     await session.execute(delete(Member).where(Member.id == member.id))
@@ -94,6 +82,12 @@ async def erase(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     return Reply(body=text("mydata.delete.done"), replaces_source=True)
 
 
-@action(DELETE_CANCEL)
 async def _delete_cancelled(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     return Reply(body=text("mydata.delete.cancelled"), replaces_source=True)
+
+
+FEATURE = Feature(
+    "mydata",
+    actions={DELETE_CONFIRM: erase, DELETE_CANCEL: _delete_cancelled},
+    member_data=(MemberData("profile", _export_profile, _erase_nothing), MemberData("deliveries", _export_deliveries, _erase_nothing), MemberData("audit_log", _export_audit, _erase_nothing),),
+)

@@ -14,12 +14,29 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, reminders, timeparse, validation
-from bot.actions import action
+from bot.contributions import Feature
 from bot.errors import UserError
 from bot.models import CoachingConfig, CoachingMember, Member, Reminder, Workspace
-from bot.replies import Button, ButtonStyle, Channel, Field, Join, Literal, Reply, Text, When, text
+from bot.replies import (
+    Button,
+    ButtonStyle,
+    Channel,
+    Field,
+    Join,
+    Literal,
+    Reply,
+    Text,
+    When,
+    text,
+)
 from bot.services import drafts, ladder, streaks
-from bot.services.coaching_settings import WEEKLY_KIND, CoachingSettings, plan_nudges, schedule, settings_of
+from bot.services.coaching_settings import (
+    WEEKLY_KIND,
+    CoachingSettings,
+    plan_nudges,
+    schedule,
+    settings_of,
+)
 from bot.services.context import Actor, audit
 
 log = logging.getLogger(__name__)
@@ -34,14 +51,12 @@ RESUME_ACTION = "coaching.resume"
 # -- the weekly nudge ----------------------------------------------------------------------------------------
 
 
-@reminders.describer(WEEKLY_KIND)
 async def _describe_weekly(session: AsyncSession, reminder: Reminder) -> Text:
     """Name a skipped weekly nudge for the coordinators."""
     workspace = await session.get_one(Workspace, reminder.workspace_id)
     return text("coaching.skipped.weekly", when=When(reminder.due_at, workspace.timezone, "short"))
 
 
-@reminders.planner(WEEKLY_KIND)
 async def _plan_weekly(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     """DM each member who wants nudges their next step, then plan next week's nudge."""
     workspace = await session.get(Workspace, reminder.workspace_id)
@@ -110,7 +125,6 @@ async def _member_state(session: AsyncSession, actor: Actor) -> CoachingMember:
     return state
 
 
-@action(PAUSE_ACTION)
 async def pause(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Stop the weekly nudges for this member until they resume."""
     actor.require_onboarded()
@@ -125,7 +139,6 @@ def _resume_button() -> Button:
     return Button(text("coaching.button.resume"), RESUME_ACTION, style=ButtonStyle.SECONDARY)
 
 
-@action(RESUME_ACTION)
 async def resume(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Start the weekly nudges again; asking for them also turns on DM reminders in the profile."""
     member = actor.require_onboarded()
@@ -206,3 +219,11 @@ async def configure(session: AsyncSession, actor: Actor, *, hashtag: str = "", d
                                                                        row.nudge_hour, row.nudges_enabled),
                             actor.now)
     return _settings_reply(row, due, actor.workspace.timezone, bool(changed))
+
+
+FEATURE = Feature(
+    "nudges",
+    actions={PAUSE_ACTION: pause, RESUME_ACTION: resume},
+    planners={WEEKLY_KIND: _plan_weekly},
+    describers={WEEKLY_KIND: _describe_weekly},
+)

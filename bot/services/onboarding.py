@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import reminders, validation
-from bot.actions import action, form, opens_form
+from bot import contributions, reminders, validation
+from bot.contributions import Feature
 from bot.errors import UserError
 from bot.models import Member, Reminder, Workspace
 from bot.replies import (
@@ -30,7 +30,12 @@ from bot.replies import (
 )
 from bot.services import ladder
 from bot.services.context import Actor, get_or_create_member
-from bot.services.profile_fields import CONSENT_FIELD, PROFILE_FIELDS, choice_label, parse_profile
+from bot.services.profile_fields import (
+    CONSENT_FIELD,
+    PROFILE_FIELDS,
+    choice_label,
+    parse_profile,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +45,6 @@ NUDGE_KIND = "onboarding.nudge"
 # A gentle reminder for a member who joined but has not filled in the form after two days.
 NUDGE_AFTER = timedelta(days=2)
 NUDGE_GRACE = timedelta(days=7)
-
-CompletedHook = Callable[[AsyncSession, Actor], Awaitable[None]]
-_completed_hooks: list[CompletedHook] = []
-
-
-def on_completed(fn: CompletedHook) -> CompletedHook:
-    """Register what another feature does when a member completes the onboarding (in the same transaction)."""
-    _completed_hooks.append(fn)
-    return fn
-
 
 def start_button() -> Button:
     """The button that opens the onboarding form; it works in any DM or channel, also after a restart."""
@@ -85,18 +80,15 @@ async def start(session: AsyncSession, actor: Actor) -> Reply:
     return Reply(form=onboarding_form())
 
 
-@opens_form(START_ACTION)
 def _start_form(member: Member | None, _arg: str) -> Form | None:
     # An onboarded member is told so by the action instead.
     return onboarding_form() if member is None or member.onboarded_at is None else None
 
 
-@action(START_ACTION)
 async def _start_pressed(session: AsyncSession, actor: Actor, _arg: str) -> Reply:
     return await start(session, actor)
 
 
-@form(FORM_ID)
 async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
     """Store the profile when the member consents; without consent store nothing and say why."""
     member = actor.member
@@ -110,8 +102,7 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     member.consented_at = actor.now
     member.onboarded_at = actor.now
     await reminders.cancel(session, workspace_id=actor.workspace.id, key=_nudge_key(member.id))
-    for hook in _completed_hooks:
-        await hook(session, actor)
+    await contributions.of(session).onboarded(session, actor)
     log.info("Member %s onboarded in workspace %s", member.id, actor.workspace.id)
 
     notice = Reply(body=text("onboarding.coordinator_notice", name=Literal(member.display_name),
@@ -128,7 +119,6 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     )
 
 
-@reminders.describer(NUDGE_KIND)
 async def _describe_nudge(session: AsyncSession, reminder: Reminder) -> Text:
     """Name a skipped nudge to get started for the coordinators."""
     member = await session.get(Member, reminder.payload.get("member_id", 0))
@@ -138,7 +128,6 @@ async def _describe_nudge(session: AsyncSession, reminder: Reminder) -> Text:
                 when=When(reminder.due_at, workspace.timezone, "short"))
 
 
-@reminders.planner(NUDGE_KIND)
 async def _plan_nudge(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     member = await session.get(Member, reminder.payload["member_id"])
     if member is None or member.onboarded_at is not None:
@@ -147,3 +136,13 @@ async def _plan_nudge(session: AsyncSession, reminder: Reminder, now: datetime) 
                   buttons=(start_button(),), private=False)
     # A member who has not onboarded has not chosen about DM reminders yet; the welcome came by DM too.
     return [reminders.Planned(nudge, member_id=member.id, channel=Channel.WELCOME)]
+
+
+FEATURE = Feature(
+    "onboarding",
+    actions={START_ACTION: _start_pressed},
+    forms={FORM_ID: submit},
+    form_openers={START_ACTION: _start_form},
+    planners={NUDGE_KIND: _plan_nudge},
+    describers={NUDGE_KIND: _describe_nudge},
+)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, reminders, validation
-from bot.actions import action
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.models import Issue, Member, Pledge, Reminder
 from bot.replies import (
@@ -37,7 +37,7 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import activity, civics, follows, mydata, timeline
+from bot.services import activity, civics, follows, timeline
 from bot.services.context import Actor, pressed_row
 from bot.services.timeline import Stage
 
@@ -213,7 +213,6 @@ async def pledge(session: AsyncSession, actor: Actor, issue: str = "", kind: str
     return await _make_pledge(session, actor, found, value)
 
 
-@action(PLEDGE_ACTION)
 async def pledge_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Pledge the button's kind of action for its issue."""
     issue_id, _, kind = arg.partition("-")
@@ -260,13 +259,11 @@ async def _record_action(session: AsyncSession, actor: Actor, row: Pledge, issue
     await activity.record(session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, source=f"pledge:{row.id}")
 
 
-@action(KEPT_ACTION)
 async def kept_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """The member did what they pledged."""
     return await _answer(session, actor, arg, kept=True)
 
 
-@action(MISSED_ACTION)
 async def missed_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """The member did not get to it."""
     return await _answer(session, actor, arg, kept=False)
@@ -313,14 +310,12 @@ async def my_pledges(session: AsyncSession, actor: Actor, issue: Issue | None = 
                  buttons=answer_buttons(open_rows))
 
 
-@action(MINE_ACTION)
 async def mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Show the member their pledges on the issue, to say whether they did it."""
     issue = await pressed_row(session, actor, Issue, arg)
     return await my_pledges(session, actor, issue)
 
 
-@reminders.planner(FOLLOWUP_KIND)
 async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.outcome in timeline.CALLED_OFF:
@@ -358,7 +353,6 @@ async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetim
     return planned
 
 
-@reminders.describer(FOLLOWUP_KIND)
 async def _describe_followup(session: AsyncSession, reminder: Reminder) -> Renderable:
     return await timeline.describe_skipped(session, reminder, "countdown.skipped.followup")
 
@@ -380,4 +374,10 @@ async def _erase(session: AsyncSession, member: Member) -> None:
     """Pledges go with the member row (ON DELETE CASCADE); the live message counts them no more."""
 
 
-mydata.data_hook("pledges", _export, _erase)
+FEATURE = Feature(
+    "pledges",
+    actions={PLEDGE_ACTION: pledge_pressed, KEPT_ACTION: kept_pressed, MISSED_ACTION: missed_pressed, MINE_ACTION: mine_pressed},
+    planners={FOLLOWUP_KIND: _plan_followup},
+    describers={FOLLOWUP_KIND: _describe_followup},
+    member_data=(MemberData("pledges", _export, _erase),),
+)

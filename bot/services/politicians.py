@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import csvexport, timeparse, validation
-from bot.actions import action
+from bot.contributions import Feature
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Politician
@@ -183,7 +183,6 @@ async def remove(session: AsyncSession, actor: Actor, politician: str = "", muni
         Button(text("politicians.remove.button.cancel"), REMOVE_CANCEL, str(person.id), ButtonStyle.SECONDARY)))
 
 
-@action(REMOVE_CONFIRM)
 async def _remove_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     actor.require_coordinator()
     person = await workspace_row(session, actor, Politician, arg)
@@ -195,7 +194,6 @@ async def _remove_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Re
     return Reply(body=text("politicians.removed", line=line), replaces_source=True)
 
 
-@action(REMOVE_CANCEL)
 async def _remove_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     return Reply(body=text("politicians.remove.cancelled"), replaces_source=True)
 
@@ -410,3 +408,9 @@ async def choices(session: AsyncSession, workspace_id: int, current: str) -> lis
                                  .order_by(Politician.name_key, Politician.id))
     return [(f"{p.name} ({p.party}, {p.municipality})"[:100], str(p.id)) for p in rows
             if wanted in p.name_key][:25]
+
+
+FEATURE = Feature(
+    "politicians",
+    actions={REMOVE_CONFIRM: _remove_confirmed, REMOVE_CANCEL: _remove_cancelled},
+)

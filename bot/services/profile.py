@@ -8,13 +8,29 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import validation
-from bot.actions import action, form
+from bot.contributions import Feature
 from bot.errors import UserError
 from bot.i18n import LANGUAGES
 from bot.models import Member
-from bot.replies import Button, ButtonStyle, Field, Form, Join, Literal, Reply, Text, more_than_shown, text
+from bot.replies import (
+    Button,
+    ButtonStyle,
+    Field,
+    Form,
+    Join,
+    Literal,
+    Reply,
+    Text,
+    more_than_shown,
+    text,
+)
 from bot.services.context import Actor
-from bot.services.profile_fields import CHOICES, PROFILE_FIELDS, choice_label, parse_profile
+from bot.services.profile_fields import (
+    CHOICES,
+    PROFILE_FIELDS,
+    choice_label,
+    parse_profile,
+)
 
 EDIT_FORM_ID = "profile.edit"
 MEMBERS_SHOWN = 30
@@ -31,7 +47,6 @@ def _value(member: Member, name: str) -> Text | Literal:
     return Literal(value) if value else text("profile.empty")
 
 
-@action("profile.show")
 async def show(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Show the member their profile, with a button to edit it."""
     member = actor.require_onboarded()
@@ -41,7 +56,6 @@ async def show(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
                  buttons=(Button(text("profile.button.edit"), "profile.edit", style=ButtonStyle.SECONDARY),))
 
 
-@action("profile.edit")
 async def edit(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Open the profile form filled in with what is stored."""
     member = actor.require_onboarded()
@@ -55,7 +69,6 @@ async def edit(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     return Reply(form=Form(EDIT_FORM_ID, text("profile.form.title"), PROFILE_FIELDS, values=values))
 
 
-@form(EDIT_FORM_ID)
 async def update(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
     """Change the fields given; every value is checked before anything is stored."""
     member = actor.require_onboarded()
@@ -111,3 +124,10 @@ async def list_members(session: AsyncSession, actor: Actor, *, municipality: str
                  body=text("members.body", lines=body,
                            more=more_than_shown("members.more", len(members), MEMBERS_SHOWN)),
                  fields=(Field(text("members.filters"), Join(tuple(shown_filters))),) if shown_filters else ())
+
+
+FEATURE = Feature(
+    "profile",
+    actions={"profile.show": show, "profile.edit": edit},
+    forms={EDIT_FORM_ID: update},
+)

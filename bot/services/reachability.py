@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.actions import action
+from bot.contributions import Feature
 from bot.delivery import TEST_DM_ACTION
-from bot.replies import Channel, Reply, SendDirect, text
+from bot.replies import Reply, SendDirect, text
 from bot.services.context import Actor
 
 
@@ -21,9 +21,14 @@ def try_dms_again(actor: Actor) -> None:
         member.dm_closed_at = None
 
 
-@action(TEST_DM_ACTION)
 async def _send_test_dm(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Send the presser a DM now; one that arrives clears the mark (and the nudges resume)."""
     try_dms_again(actor)
     test = Reply(body=text("delivery.test_dm.body"), private=False)
     return Reply(body=text("delivery.test_dm.sent"), effects=(SendDirect(actor.member.id, test),))
+
+
+FEATURE = Feature(
+    "reachability",
+    actions={TEST_DM_ACTION: _send_test_dm},
+)

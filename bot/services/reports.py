@@ -21,7 +21,17 @@ from bot import csvexport, delivery, i18n, timeparse, validation
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Action, Delivery, Issue, Member, Pledge
-from bot.replies import Attachment, Field, Join, Literal, Renderable, Reply, Text, more_than_shown, text
+from bot.replies import (
+    Attachment,
+    Field,
+    Join,
+    Literal,
+    Renderable,
+    Reply,
+    Text,
+    more_than_shown,
+    text,
+)
 from bot.services import activity, digest, failures, stories
 from bot.services.context import Actor, audit
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import mapchart, validation
-from bot.actions import action
+from bot.contributions import Feature
 from bot.errors import UserError
 from bot.models import CouncilSeat, Issue, Member, Politician, Stance
 from bot.replies import (
@@ -366,12 +366,10 @@ async def _pressed_row(session: AsyncSession, actor: Actor, arg: str) -> Stance:
     return await pressed_row(session, actor, Stance, arg)
 
 
-@action(CONFIRM_ACTION)
 async def _confirm_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     return await _settle(session, actor, await _pressed_row(session, actor, arg), confirmed=True)
 
 
-@action(REJECT_ACTION)
 async def _reject_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     return await _settle(session, actor, await _pressed_row(session, actor, arg), confirmed=False)
 
@@ -470,3 +468,9 @@ async def show_seats(session: AsyncSession, actor: Actor, municipality: str = ""
         Field(text("council.field.parties"), Join(tuple(Literal(f"{party}: {count}") for party, count in ordered))),
         Field(text("council.field.total"), text("council.total", total=total, majority=total // 2 + 1)),
     ))
+
+
+FEATURE = Feature(
+    "stances",
+    actions={CONFIRM_ACTION: _confirm_pressed, REJECT_ACTION: _reject_pressed},
+)

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import csvexport, validation
-from bot.actions import action, form, opens_form
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Story, StoryApplause
@@ -43,7 +43,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import ladder, mydata, streaks, workspaces
+from bot.services import ladder, workspaces
 from bot.services.context import Actor, audit, workspace_row
 
 log = logging.getLogger(__name__)
@@ -92,13 +92,11 @@ def share_button() -> Button:
     return Button(text("stories.button.share"), SHARE_ACTION, style=ButtonStyle.SUCCESS)
 
 
-@opens_form(SHARE_ACTION)
 def _share_form(member: Member | None, _arg: str) -> Form | None:
     # Someone who has not onboarded is pointed to /onboard by the action instead.
     return share_form() if member is not None and member.onboarded_at is not None else None
 
 
-@action(SHARE_ACTION)
 async def start_share(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Open the story form."""
     actor.require_onboarded()
@@ -110,7 +108,6 @@ def _choice(raw: str, label: Text, choices: Sequence[Choice], aliases: Mapping[s
     return validation.choice(aliases.get(folded, folded), label, choices) or default
 
 
-@form(FORM_ID)
 async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
     """Store a story and post it in the stories channel; an empty or broken one is refused with every problem."""
     member = actor.require_onboarded()
@@ -215,7 +212,6 @@ async def _story(session: AsyncSession, actor: Actor, ref: str, *, button: bool 
     return found
 
 
-@action(APPLAUD_ACTION)
 async def applaud(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Add the member's 👏 to a story, or take it back; the post shows the new count."""
     member = actor.require_onboarded()
@@ -327,7 +323,6 @@ async def feature(session: AsyncSession, actor: Actor, story: str = "", remove: 
                  effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
 
 
-@action(FEATURE_ACTION)
 async def _feature_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     actor.require_coordinator()
     found = await _story(session, actor, arg, button=True)
@@ -440,7 +435,6 @@ async def delete_request(session: AsyncSession, actor: Actor, story: str = "") -
         Button(text("stories.delete.button.cancel"), DELETE_CANCEL, arg, ButtonStyle.SECONDARY)))
 
 
-@action(DELETE_CONFIRM)
 async def _delete_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     found = await workspace_row(session, actor, Story, arg)
     if found is None:
@@ -454,7 +448,6 @@ async def _delete_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Re
     return Reply(body=text("stories.delete.done", title=title), replaces_source=True)
 
 
-@action(DELETE_CANCEL)
 async def _delete_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     return Reply(body=text("stories.delete.cancelled"), replaces_source=True)
 
@@ -462,7 +455,6 @@ async def _delete_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Re
 # -- streaks and /mydata ----------------------------------------------------------------------------------------
 
 
-@streaks.activity_source
 async def _shared(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]) -> list[tuple[int, datetime]]:
     rows = await session.execute(select(Story.member_id, Story.created_at).where(
         Story.workspace_id == workspace_id, Story.member_id.in_(member_ids)))
@@ -491,4 +483,11 @@ async def _erase(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(Story).where(Story.member_id == member.id))
 
 
-mydata.data_hook("stories", _export, _erase)
+FEATURE = Feature(
+    "stories",
+    actions={SHARE_ACTION: start_share, APPLAUD_ACTION: applaud, FEATURE_ACTION: _feature_pressed, DELETE_CONFIRM: _delete_confirmed, DELETE_CANCEL: _delete_cancelled},
+    forms={FORM_ID: share},
+    form_openers={SHARE_ACTION: _share_form},
+    activity_sources=(_shared,),
+    member_data=(MemberData("stories", _export, _erase),),
+)

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import contributions
 from bot.models import Workspace
 from bot.replies import Text, text
-
-# Where activity comes from: (session, workspace id, member ids) -> [(member id, when)]. Each feature
-# registers its own source (the ladder's finished steps, logged actions, stories); all their activity counts.
-ActivitySource = Callable[[AsyncSession, int, Sequence[int]], Awaitable[list[tuple[int, datetime]]]]
-_activity_sources: list[ActivitySource] = []
-
-
-def activity_source(fn: ActivitySource) -> ActivitySource:
-    """Register a feature's activity (something a member did, and when) so that it counts for streaks."""
-    _activity_sources.append(fn)
-    return fn
 
 
 def _iso_week(day: date) -> tuple[int, int]:
@@ -40,7 +30,8 @@ async def weeks_in_a_row(session: AsyncSession, workspace: Workspace, member_ids
         return {}
     tz = ZoneInfo(workspace.timezone)
     weeks: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    for source in _activity_sources:
+    # Every feature's activity counts (the ladder's finished steps, logged actions, stories).
+    for source in contributions.of(session).activity_sources:
         for member_id, at in await source(session, workspace.id, member_ids):
             weeks[member_id].add(_iso_week(at.astimezone(tz).date()))
     today = now.astimezone(tz).date()

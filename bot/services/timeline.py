@@ -19,7 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
-from bot.models import Countdown, CountdownSettings, Issue, LiveMessage, Reminder, Workspace
+from bot.models import (
+    Countdown,
+    CountdownSettings,
+    Issue,
+    LiveMessage,
+    Reminder,
+    Workspace,
+)
 from bot.replies import Literal, Text, When, text
 from bot.services import civics
 

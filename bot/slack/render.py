@@ -130,7 +130,9 @@ def to_mrkdwn(value: str) -> str:
 
 @cache
 def _command_pattern() -> re.Pattern[str]:
-    from bot import commands  # the command table imports every service; only needed once something renders
+    from bot import (
+        commands,  # the command table imports every service; only needed once something renders
+    )
 
     names: set[str] = set()
     for command in commands.all_commands():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,16 +11,25 @@ from discord import app_commands
 from sqlalchemy import select
 
 from bot.app import App
+from bot.contributions import Feature
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import CoordinatorOnly, identity_of, is_coordinator
 from bot.discordbot.translator import CatalogTranslator
 from bot.models import CoachingProgress
-from bot.services import drafts
 from bot.services.drafts import IssueContext, fits_x
 from bot.validation import FieldProblem
 from cogs.coaching import Coaching
 from tests.e2e.fakediscord import rules
-from tests.helpers import MockBot, MockMember, custom_ids, fill_modal, press, sent, shown_text
+from tests.helpers import (
+    MockBot,
+    MockMember,
+    custom_ids,
+    fill_modal,
+    press,
+    sent,
+    shown_text,
+)
+from tests.support.features import with_issues_if_asked
 
 ANSWERS = {"company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "karlskrona",
            "experience": "none", "consent": "ja", "dm_reminders": "ja"}
@@ -35,13 +43,15 @@ def cog(bot: MockBot) -> Coaching:
 
 
 @pytest.fixture
-def issues() -> Iterator[None]:
-    async def source(session, workspace_id: int, municipality: str | None) -> list[IssueContext]:
-        return [ISSUE]
+def issues() -> list[IssueContext]:
+    """One open issue for the coach to draft about, without creating it through the issues feature."""
+    return [ISSUE]
 
-    drafts.issue_source(source)
-    yield
-    drafts._issue_sources.remove(source)
+
+@pytest.fixture
+def features(request: pytest.FixtureRequest) -> tuple[Feature, ...]:
+    """The bot's features; a test that asks for `issues` also gets a stand-in feature that offers them."""
+    return with_issues_if_asked(request)
 
 
 async def onboard(app: App, member: MockMember) -> None:

@@ -23,7 +23,14 @@ from bot.replies import Channel, Literal, Reply, Role
 from bot.services import issues
 from cogs.issues import Issues
 from tests.conftest import RecordingNotifier
-from tests.helpers import MockBot, MockGuild, MockMember, MockTextChannel, sent, shown_text
+from tests.helpers import (
+    MockBot,
+    MockGuild,
+    MockMember,
+    MockTextChannel,
+    sent,
+    shown_text,
+)
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 ANSWERS = {

@@ -19,7 +19,16 @@ from bot.services import asks, follows, politicians
 from cogs._options import issue_autocomplete, topics_autocomplete
 from cogs.issues import Issues
 from tests.conftest import RecordingNotifier
-from tests.helpers import MockBot, MockInteraction, MockMember, custom_ids, fill_modal, press, sent, shown_text
+from tests.helpers import (
+    MockBot,
+    MockInteraction,
+    MockMember,
+    custom_ids,
+    fill_modal,
+    press,
+    sent,
+    shown_text,
+)
 from tests.support.onboarding import onboard
 
 DECISION = int(datetime(2027, 1, 28, 17, 0, tzinfo=UTC).timestamp())

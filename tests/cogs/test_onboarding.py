@@ -12,9 +12,14 @@ from discord import app_commands
 from sqlalchemy import select
 
 from bot.app import App
-from bot.discordbot.checks import identity_of
 from bot.discordbot import views
-from bot.discordbot.views import FORM_PAGE_ACTION, MODAL_TIMEOUT, FormPageModal, answer_stale_modal
+from bot.discordbot.checks import identity_of
+from bot.discordbot.views import (
+    FORM_PAGE_ACTION,
+    MODAL_TIMEOUT,
+    FormPageModal,
+    answer_stale_modal,
+)
 from bot.errors import UserError
 from bot.models import Member
 from bot.replies import Channel, Role
@@ -26,7 +31,6 @@ from tests.helpers import (
     MockBot,
     MockGuild,
     MockMember,
-    MockMessage,
     MockUser,
     custom_ids,
     fill_modal,

@@ -17,7 +17,16 @@ from bot.models import Member
 from bot.services import workspaces
 from bot.services.profile_fields import CHOICES
 from cogs.profile import Profile, field_choices
-from tests.helpers import MockBot, MockGuild, MockMember, MockRole, custom_ids, fill_modal, press, sent
+from tests.helpers import (
+    MockBot,
+    MockGuild,
+    MockMember,
+    MockRole,
+    custom_ids,
+    fill_modal,
+    press,
+    sent,
+)
 from tests.support.onboarding import onboard
 
 

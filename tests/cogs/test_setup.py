@@ -15,7 +15,16 @@ from bot.discordbot.checks import CoordinatorOnly, is_coordinator
 from bot.errors import NotCoordinator, UserError
 from bot.models import Workspace
 from cogs.setup import Setup, timezone_choices
-from tests.helpers import MockBot, MockForumChannel, MockGuild, MockMember, MockRole, MockTextChannel, sent, shown_text
+from tests.helpers import (
+    MockBot,
+    MockForumChannel,
+    MockGuild,
+    MockMember,
+    MockRole,
+    MockTextChannel,
+    sent,
+    shown_text,
+)
 
 # What the bot's role is given by the invite link (README, "Running on Discord"), plus Pin Messages.
 INVITED = discord.Permissions(view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True,

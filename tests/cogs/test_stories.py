@@ -20,7 +20,15 @@ from cogs.digest import Digest
 from cogs.stories import Stories
 from tests.conftest import RecordingNotifier
 from tests.e2e.fakediscord import rules
-from tests.helpers import MockBot, MockMember, custom_ids, fill_modal, press, sent, shown_text
+from tests.helpers import (
+    MockBot,
+    MockMember,
+    custom_ids,
+    fill_modal,
+    press,
+    sent,
+    shown_text,
+)
 from tests.support.onboarding import onboard
 
 STORY = {"title": "Tweeten gav tre kunder", "kind": "tweet", "value": "Tre nya kunder hittade oss via X.",

@@ -18,7 +18,9 @@ from bot import db
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import load_settings
+from bot.contributions import Feature
 from bot.discordbot.bot import JobbBot
+from bot.features import FEATURES
 from bot.models import Member, Workspace
 from bot.services import issues
 from bot.services.context import Identity, get_or_create_workspace
@@ -62,14 +64,15 @@ def set_up_as_setup_does(workspace: Workspace, fake: FakeDiscord, *, announcemen
 @contextlib.asynccontextmanager
 async def bot_in_process(fake: FakeDiscord, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
                          members: Iterable[MemberSpec], *, set_up: Callable[[Workspace], None] | None = None,
-                         **settings: Any) -> AsyncIterator[JobbBot]:
-    """Run JobbBot against the fake in this process, with the workspace (set up by `set_up`) and `members`
-    known to the database. Quiet hours off: a test must not depend on the time of day it runs."""
+                         features: Iterable[Feature] = FEATURES, **settings: Any) -> AsyncIterator[JobbBot]:
+    """Run JobbBot, made of `features`, against the fake in this process, with the workspace (set up by
+    `set_up`) and `members` known to the database. Quiet hours off: a test must not depend on the time of day
+    it runs."""
     monkeypatch.setattr(Route, "BASE", fake.api_base)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
     config = load_settings(_env_file=None, discord_token="fake-token", discord_guild_ids=str(fake.guild_id),
                            data_dir=data_dir, database_url="", quiet_hours_start=0, quiet_hours_end=0, **settings)
-    client = JobbBot(App(config), guild_ready_timeout=0.1)
+    client = JobbBot(App(config, features=features), guild_ready_timeout=0.1)
     task = asyncio.create_task(client.start("fake-token"))
     try:
         await fake.wait_ready(READY_TIMEOUT)

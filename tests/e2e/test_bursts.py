@@ -33,7 +33,14 @@ import pytest_asyncio
 from bot.i18n import translate
 
 from .botprocess import BotProcess, checked_bot
-from .fakediscord import ChannelSpec, FakeDiscord, Interaction, MemberSpec, RateLimitConfig, Recorded
+from .fakediscord import (
+    ChannelSpec,
+    FakeDiscord,
+    Interaction,
+    MemberSpec,
+    RateLimitConfig,
+    Recorded,
+)
 from .fakediscord.interactions import MODAL
 from .fakediscord.model import DEFAULT_CHANNELS, DEFAULT_MEMBERS, MessageFlag
 from .test_scenarios import ONBOARDING_PAGES, SETUP, WAIT, only_button, sv

@@ -21,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders
+from bot.contributions import Feature
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.notifier import DiscordNotifier
 from bot.discordbot.ratelimits import BoundedHTTPClient
 from bot.models import Delivery, Member, Reminder
 from bot.replies import Reply, text
+from tests.support.features import plus
 
 from .fakediscord import FakeDiscord, MemberSpec, RateLimitConfig
 from .seeding import bot_in_process
@@ -38,7 +40,6 @@ MEMBERS = [MemberSpec(f"m{i:03d}") for i in range(150)]
 WAIT = 30.0
 
 
-@reminders.planner(KIND)
 async def _everyone(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     """Plan one DM to every member of the workspace."""
     ids = await session.scalars(select(Member.id).where(Member.workspace_id == reminder.workspace_id))
@@ -75,7 +76,8 @@ def pace(request: pytest.FixtureRequest) -> float:
 async def bot(fake: FakeDiscord, pace: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
               ) -> AsyncIterator[JobbBot]:
     """Run JobbBot against the fake in this process, its members known to the database."""
-    async with bot_in_process(fake, tmp_path, monkeypatch, MEMBERS, discord_global_rate=pace) as client:
+    async with bot_in_process(fake, tmp_path, monkeypatch, MEMBERS, features=plus(STAND_IN),
+                              discord_global_rate=pace) as client:
         yield client
 
 
@@ -265,3 +267,7 @@ async def test_interactions_are_answered_at_once_while_a_fan_out_queues_in_the_p
     finally:
         sending.cancel()
         await asyncio.gather(sending, return_exceptions=True)
+
+
+# The test's own reminder kinds, planned by a stand-in feature of the test's App.
+STAND_IN = Feature("test_delivery_limits planners", planners={KIND: _everyone})

@@ -27,7 +27,13 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 from discord.http import HTTPClient, Route, handle_message_parameters
 
-from .fakediscord import CommandNotAvailable, FakeDiscord, Interaction, RateLimitConfig, Upload
+from .fakediscord import (
+    CommandNotAvailable,
+    FakeDiscord,
+    Interaction,
+    RateLimitConfig,
+    Upload,
+)
 
 pytestmark = pytest.mark.asyncio
 log = logging.getLogger(__name__)

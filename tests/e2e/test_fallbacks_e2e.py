@@ -21,9 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, reminders
+from bot.contributions import Feature
 from bot.discordbot.bot import JobbBot
 from bot.models import Delivery, Member, Reminder, Workspace
 from bot.replies import Channel, Literal, Reply, Role
+from tests.support.features import plus
 
 from .fakediscord import FakeDiscord, MemberSpec, RateLimitConfig
 from .fakediscord.rules import MAX_ALLOWED_MENTIONS, MAX_CONTENT
@@ -37,7 +39,6 @@ MEMBERS = [MemberSpec(f"m{i:03d}", roles=("Medlem",) if i % 2 == 0 else (), dms_
 MENTION = re.compile(r"<@(\d+)>")
 
 
-@reminders.planner(KIND)
 async def _stage(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     """As a countdown stage: the call in the announcements pinging the member role, and by DM to everyone."""
     ids = await session.scalars(select(Member.id).where(Member.workspace_id == reminder.workspace_id)
@@ -66,7 +67,8 @@ def _set_up(fake: FakeDiscord) -> Callable[[Workspace], None]:
 @pytest_asyncio.fixture
 async def bot(fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[JobbBot]:
     """JobbBot against the fake in this process; the workspace set up, its members known to the database."""
-    async with bot_in_process(fake, tmp_path, monkeypatch, MEMBERS, set_up=_set_up(fake)) as client:
+    async with bot_in_process(fake, tmp_path, monkeypatch, MEMBERS, set_up=_set_up(fake),
+                              features=plus(STAND_IN)) as client:
         yield client
 
 
@@ -105,3 +107,7 @@ async def test_250_closed_dms_are_named_once_each_in_messages_discord_accepts_wi
     assert statuses == {("channel", "sent"): 1, ("member", "unreachable"): len(MEMBERS),
                         (delivery.FALLBACK_MARK.strip(":"), "sent"): 3}
     assert fake.unknown_requests == [] and fake.internal_errors == []
+
+
+# The test's own reminder kinds, planned by a stand-in feature of the test's App.
+STAND_IN = Feature("test_fallbacks_e2e planners", planners={KIND: _stage})

@@ -23,7 +23,15 @@ import pytest_asyncio
 from bot.i18n import translate
 
 from .botprocess import BotProcess
-from .fakediscord import CommandNotAvailable, FakeDiscord, Interaction, MemberSpec, Message, Perm, RoleSpec
+from .fakediscord import (
+    CommandNotAvailable,
+    FakeDiscord,
+    Interaction,
+    MemberSpec,
+    Message,
+    Perm,
+    RoleSpec,
+)
 from .fakediscord.model import DEFAULT_MEMBERS, DEFAULT_ROLES, EVERYONE_PERMISSIONS
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.e2e]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from bot.app import App
-from bot.services import drafts
+from bot.contributions import Feature
 from bot.services.drafts import IssueContext
 from tests.conftest import identity
 from tests.support import onboarding
+from tests.support.features import with_issues_if_asked
 
 ANNA, BO, CIA = identity("anna"), identity("bo", coordinator=True), identity("cia")
 PARKING = IssueContext(
@@ -24,16 +24,15 @@ HARBOUR = IssueContext(id=9, title="Hamnens öppettider", municipality="ronneby"
 
 
 @pytest.fixture
-def issues() -> Iterator[list[IssueContext]]:
-    """Register a small issue source for the test (the issues feature's own is not needed), then remove it."""
-    known: list[IssueContext] = [PARKING, HARBOUR]
+def issues() -> list[IssueContext]:
+    """A few open issues for the coach to draft about, without creating them through the issues feature."""
+    return [PARKING, HARBOUR]
 
-    async def source(session, workspace_id: int, municipality: str | None) -> list[IssueContext]:
-        return [i for i in known if municipality is None or i.municipality == municipality]
 
-    drafts.issue_source(source)
-    yield known
-    drafts._issue_sources.remove(source)
+@pytest.fixture
+def features(request: pytest.FixtureRequest) -> tuple[Feature, ...]:
+    """The bot's features; a test that asks for `issues` also gets a stand-in feature that offers them."""
+    return with_issues_if_asked(request)
 
 
 async def onboard(app: App, who=ANNA, **changes: str) -> None:

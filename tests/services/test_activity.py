@@ -14,7 +14,15 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import Action, ActivityMember, Ask, CoachingProgress, CoachingStep, Member, Reminder
+from bot.models import (
+    Action,
+    ActivityMember,
+    Ask,
+    CoachingProgress,
+    CoachingStep,
+    Member,
+    Reminder,
+)
 from bot.replies import Channel
 from bot.services import activity, asks, mydata, streaks
 from bot.services.context import resolve

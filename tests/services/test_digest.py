@@ -14,9 +14,9 @@ from sqlalchemy import select
 from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
+from bot.delivery import RoleNotGranted
 from bot.errors import NotCoordinator
 from bot.i18n import render
-from bot.delivery import RoleNotGranted
 from bot.models import Delivery, Member, Reminder, Workspace
 from bot.replies import Attachment, Channel, Reply, Role, reply_from_json, reply_to_json
 from bot.services import activity, digest, ladder, stories

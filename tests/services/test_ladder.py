@@ -20,7 +20,6 @@ from tests.services.conftest import ANNA, BO, CIA, intent_text, onboard
 from tests.support.onboarding import NEWCOMER, answers
 from tests.support.replies import field_value, shown
 
-
 # -- /coach next ---------------------------------------------------------------------------------------------
 
 

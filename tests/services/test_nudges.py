@@ -17,7 +17,6 @@ from tests.conftest import RecordingNotifier, identity
 from tests.services.conftest import ANNA, BO, CIA, onboard
 from tests.support.replies import field_value
 
-
 MONDAY_NINE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # 09:00 in Stockholm
 
 

@@ -18,7 +18,15 @@ from bot.services import mydata, pledges
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier
 from tests.issue_fixtures import ANNA, BO, CIA, DAN
-from tests.support.countdowns import ANNOUNCEMENTS, D7, D14, DECISION, EDITS, at, the_group
+from tests.support.countdowns import (
+    ANNOUNCEMENTS,
+    D7,
+    D14,
+    DECISION,
+    EDITS,
+    at,
+    the_group,
+)
 
 
 async def test_a_pledge_counts_on_the_live_message_and_is_followed_up_after_its_stage(

@@ -15,7 +15,13 @@ from bot.i18n import render
 from bot.models import AuditLog, Politician, Stance
 from bot.services import politicians, stances
 from bot.validation import FieldProblem
-from tests.issue_fixtures import ANNA, COORDINATOR, POLITICIANS_CSV, create_issue, import_politicians
+from tests.issue_fixtures import (
+    ANNA,
+    COORDINATOR,
+    POLITICIANS_CSV,
+    create_issue,
+    import_politicians,
+)
 
 
 async def stored(app: App) -> list[Politician]:

@@ -15,7 +15,6 @@ from bot.validation import FieldProblem
 from tests.services.conftest import ANNA, intent_text, onboard
 from tests.support.replies import field_value
 
-
 # -- /coach tweet and /coach blog ----------------------------------------------------------------------------
 
 

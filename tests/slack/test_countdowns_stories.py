@@ -13,7 +13,13 @@ from bot.models import Delivery, Member, Pledge, Reminder, Story
 from bot.replies import Reply, reply_from_json
 from bot.services import countdowns, pledges, stories, timeline
 from bot.services.context import Identity
-from tests.slack.conftest import ANNOUNCEMENTS, COORDINATORS, MEMBER_GROUP, Slack, state_of
+from tests.slack.conftest import (
+    ANNOUNCEMENTS,
+    COORDINATORS,
+    MEMBER_GROUP,
+    Slack,
+    state_of,
+)
 from tests.slack.test_issues import CREATE, set_up, the_issue
 from tests.slack.texts import button_ids, discord_words, slack_text, slack_words
 from tests.support.onboarding import onboard

@@ -14,7 +14,14 @@ from bot.i18n import translate
 from bot.models import Member, Workspace
 from bot.services import onboarding
 from bot.services.context import Identity
-from tests.slack.conftest import COORDINATORS, MEMBER_GROUP, SETUP_LINE, WELCOME, Slack, state_of
+from tests.slack.conftest import (
+    COORDINATORS,
+    MEMBER_GROUP,
+    SETUP_LINE,
+    WELCOME,
+    Slack,
+    state_of,
+)
 from tests.slack.fakeslack import TEAM_ID
 from tests.slack.texts import button_ids, discord_words, slack_words
 from tests.support.onboarding import modal_answers

@@ -15,7 +15,16 @@ from bot.models import Reminder
 from bot.replies import Channel
 from bot.services import media
 from tests.conftest import RecordingNotifier
-from tests.issue_fixtures import ANNA, BO, CIA, COORDINATOR, DAN, OLLE, create_issue, import_politicians
+from tests.issue_fixtures import (
+    ANNA,
+    BO,
+    CIA,
+    COORDINATOR,
+    DAN,
+    OLLE,
+    create_issue,
+    import_politicians,
+)
 from tests.support.onboarding import onboard
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

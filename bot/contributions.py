@@ -1,0 +1,154 @@
+"""What a feature contributes to the app, and the app's contributions assembled from its list of features.
+
+Each feature module declares, in one `FEATURE = Feature(...)` at its end, everything it adds to the app: the
+buttons it answers, the forms it takes, the reminders it plans, what it does when an issue changes or a member
+finishes the onboarding, what it knows about an issue or a member's activity, and how it exports and erases a
+member's data. `bot.features` lists the features; the App assembles its `Contributions` from that list, and a
+test replaces a contribution by giving the App another list. A unit of work reaches the contributions through
+its session (`of(session)`): every session comes from the App's session factory, which carries them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from bot.models import Issue, Member, Reminder
+    from bot.reminders import Planned
+    from bot.replies import Form, Renderable, Reply
+    from bot.services.context import Actor
+    from bot.services.drafts import IssueContext
+
+# What a button with an action name does; the button's arg is passed along.
+ActionHandler = Callable[["AsyncSession", "Actor", str], Awaitable["Reply"]]
+# What submitting a form does with its values (and the arg of the button that opened it).
+FormHandler = Callable[["AsyncSession", "Actor", Mapping[str, str], str], Awaitable["Reply"]]
+# The form a button opens at once, from the presser's member row (None before they have one) and the button's
+# arg; None when the button has more to say than the form (then its action handler answers).
+FormOpener = Callable[["Member | None", str], "Form | None"]
+# The messages a due reminder of one kind sends.
+Planner = Callable[["AsyncSession", "Reminder", datetime], Awaitable[list["Planned"]]]
+# How a reminder of one kind is named to the coordinators when it had to be skipped.
+Describer = Callable[["AsyncSession", "Reminder"], Awaitable["Renderable"]]
+# What a feature plans around an issue (rounds of questions, the countdown): run in the same transaction
+# whenever an issue is created, edited or closed, so that its reminders follow the decision's date and status.
+IssueHook = Callable[["AsyncSession", "Issue", datetime], Awaitable[None]]
+# What a feature does when a member completes the onboarding (in the same transaction).
+OnboardedHook = Callable[["AsyncSession", "Actor"], Awaitable[None]]
+# Where open issues come from, so that the coach can draft about them: (session, workspace id, municipality).
+IssueSource = Callable[["AsyncSession", int, "str | None"], Awaitable[list["IssueContext"]]]
+# Something members did, and when, that counts for streaks: (session, workspace id, member ids).
+ActivitySource = Callable[["AsyncSession", int, Sequence[int]], Awaitable[list[tuple[int, datetime]]]]
+# How a feature exports and erases what it stores about a member.
+Exporter = Callable[["AsyncSession", "Member"], Awaitable[Any]]
+Eraser = Callable[["AsyncSession", "Member"], Awaitable[None]]
+
+# The key under which a session carries the App's contributions.
+SESSION_KEY = "jobbskaparna.contributions"
+
+
+@dataclass(frozen=True)
+class MemberData:
+    """What a feature stores about a member: exported under `name`, erased when the member asks."""
+
+    name: str
+    export: Exporter
+    erase: Eraser
+
+
+@dataclass(frozen=True)
+class Feature:
+    """Everything one feature adds to the app, declared in one place."""
+
+    name: str
+    actions: Mapping[str, ActionHandler] = field(default_factory=dict)
+    forms: Mapping[str, FormHandler] = field(default_factory=dict)
+    form_openers: Mapping[str, FormOpener] = field(default_factory=dict)
+    planners: Mapping[str, Planner] = field(default_factory=dict)
+    describers: Mapping[str, Describer] = field(default_factory=dict)
+    on_issue_changed: tuple[IssueHook, ...] = ()
+    on_onboarded: tuple[OnboardedHook, ...] = ()
+    issue_sources: tuple[IssueSource, ...] = ()
+    activity_sources: tuple[ActivitySource, ...] = ()
+    member_data: tuple[MemberData, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """The contributions of all features, by what looks them up; assembled once, when the App is made."""
+
+    features: tuple[Feature, ...]
+    actions: Mapping[str, ActionHandler]
+    forms: Mapping[str, FormHandler]
+    form_openers: Mapping[str, FormOpener]
+    planners: Mapping[str, Planner]
+    describers: Mapping[str, Describer]
+    on_issue_changed: tuple[IssueHook, ...]
+    on_onboarded: tuple[OnboardedHook, ...]
+    issue_sources: tuple[IssueSource, ...]
+    activity_sources: tuple[ActivitySource, ...]
+    member_data: tuple[MemberData, ...]
+
+    @classmethod
+    def assemble(cls, features: Iterable[Feature]) -> Contributions:
+        """Put the features' contributions together; two features may not claim the same name."""
+        listed = tuple(features)
+        return cls(
+            features=listed,
+            actions=_by_name(listed, "actions"),
+            forms=_by_name(listed, "forms"),
+            form_openers=_by_name(listed, "form_openers"),
+            planners=_by_name(listed, "planners"),
+            describers=_by_name(listed, "describers"),
+            on_issue_changed=tuple(hook for f in listed for hook in f.on_issue_changed),
+            on_onboarded=tuple(hook for f in listed for hook in f.on_onboarded),
+            issue_sources=tuple(source for f in listed for source in f.issue_sources),
+            activity_sources=tuple(source for f in listed for source in f.activity_sources),
+            member_data=tuple(_unique_data(listed)),
+        )
+
+    async def issue_changed(self, session: AsyncSession, issue: Issue, now: datetime) -> None:
+        """Let every feature plan around an issue that was created, changed or closed."""
+        for hook in self.on_issue_changed:
+            await hook(session, issue, now)
+
+    async def onboarded(self, session: AsyncSession, actor: Actor) -> None:
+        """Let every feature act on a member who completed the onboarding."""
+        for hook in self.on_onboarded:
+            await hook(session, actor)
+
+
+def of(session: AsyncSession) -> Contributions:
+    """The contributions of the App whose session factory made `session`."""
+    try:
+        return session.info[SESSION_KEY]  # type: ignore[no-any-return]
+    except KeyError:
+        raise RuntimeError("this session was not made by an App's session factory") from None
+
+
+def _by_name(features: Sequence[Feature], kind: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    owner: dict[str, str] = {}
+    for feature in features:
+        for name, contribution in getattr(feature, kind).items():
+            if name in found:
+                raise ValueError(f"{feature.name} and {owner[name]} both contribute {kind} {name!r}")
+            found[name], owner[name] = contribution, feature.name
+    return found
+
+
+def _unique_data(features: Sequence[Feature]) -> list[MemberData]:
+    seen: dict[str, str] = {}
+    data = []
+    for feature in features:
+        for item in feature.member_data:
+            if item.name in seen:
+                raise ValueError(f"{feature.name} and {seen[item.name]} both export member data {item.name!r}")
+            seen[item.name] = feature.name
+            data.append(item)
+    return data

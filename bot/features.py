@@ -1,0 +1,46 @@
+"""The composition root: the features the app is made of, each declaring what it contributes (its FEATURE).
+
+The App assembles its buttons, forms, reminder planners and hooks from this list (see bot.contributions). The
+order is the order hooks run in: when an issue changes, its rounds of questions are planned before its countdown.
+"""
+
+from __future__ import annotations
+
+from bot.contributions import Feature
+from bot.services import (
+    activity,
+    asks,
+    countdowns,
+    digest,
+    follows,
+    issues,
+    ladder,
+    mydata,
+    nudges,
+    onboarding,
+    pledges,
+    politicians,
+    profile,
+    reachability,
+    stances,
+    stories,
+)
+
+FEATURES: tuple[Feature, ...] = (
+    onboarding.FEATURE,
+    profile.FEATURE,
+    mydata.FEATURE,
+    reachability.FEATURE,
+    ladder.FEATURE,
+    nudges.FEATURE,
+    issues.FEATURE,
+    asks.FEATURE,
+    countdowns.FEATURE,
+    pledges.FEATURE,
+    stances.FEATURE,
+    politicians.FEATURE,
+    follows.FEATURE,
+    activity.FEATURE,
+    stories.FEATURE,
+    digest.FEATURE,
+)
