@@ -24,18 +24,25 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.app import App  # noqa: E402
-from bot.clock import FrozenClock  # noqa: E402
-from bot.coach import CoachModel  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.i18n import render  # noqa: E402
-from bot.services import ladder, onboarding, writing  # noqa: E402
-from bot.services.context import Identity  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI, free_port  # noqa: E402
+from bot.app import App
+from bot.clock import FrozenClock
+from bot.coach import CoachModel
+from bot.config import load_settings
+from bot.i18n import render
+from bot.services import ladder, onboarding, writing
+from bot.services.context import Identity
+from tests.fakes.openai_server import FakeOpenAI, free_port
 
 MEMBER = Identity("bench", "guild", "anna", "Anna", "Bench")
-PROFILE = {"company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "karlskrona",
-           "experience": "none", "dm_reminders": "ja", "consent": "ja"}
+PROFILE = {
+    "company": "Annas Blommor",
+    "industry": "retail",
+    "company_size": "2-9",
+    "municipality": "karlskrona",
+    "experience": "none",
+    "dm_reminders": "ja",
+    "consent": "ja",
+}
 ANSWERS = {
     "next": {"draft": "Annas Blommor finns nu på X!"},
     "tweet": {"tweets": ["Ett", "Två", "Tre"]},
@@ -72,7 +79,9 @@ async def run(timeout: float, slow: float, repeat: int) -> None:
                 cells = []
                 for name, (call, options) in COMMANDS.items():
                     fake.answer(ANSWERS[name])
-                    fake.mode = {"slow": "slow", "http_500": "error", "malformed": "malformed"}.get(mode, "ok")
+                    fake.mode = {"slow": "slow", "http_500": "error", "malformed": "malformed"}.get(
+                        mode, "ok"
+                    )
                     fake.delay = slow
                     template = render_reply(await app.run(MEMBER, call, **options))
                     times, source = [], "templates"

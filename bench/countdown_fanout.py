@@ -1,4 +1,5 @@
-"""Benchmark: the bot's own time when a countdown stage fans out to N members, and when it resumes N deliveries.
+"""Benchmark: the bot's own time when a countdown stage fans out to N members,
+and when it resumes N deliveries.
 
 The notifier returns at once, so everything measured is the bot's own work: the stage's planner (followers,
 drafts), writing one delivery row per recipient, claiming, sending and marking each one, and the live message.
@@ -10,8 +11,8 @@ time as a share of that. It runs on SQLite (a file, WAL) and on a throwaway Post
 
 What runs, per database:
 1. **Fan-out and send**: N onboarded members (DMs wanted) follow the municipality of an issue decided in
-   15 days; the clock is set to its 14-day stage and `Dispatcher.run_due()` is timed. The fan-out (planning and
-   writing the rows) and the sending are timed apart: first with no notifier (rows are written, nothing is
+   15 days; the clock is set to its 14-day stage and `Dispatcher.run_due()` is timed. The fan-out (planning
+   and writing the rows) and the sending are timed apart: first with no notifier (rows are written, nothing is
    sent), then with the instant notifier.
 2. **Resume after a crash**: the same stage on a fresh database is fanned out, every delivery is set to
    "claimed" and the first eight (the concurrency) to "sending", as a crash in the worst moment leaves them,
@@ -41,7 +42,8 @@ if str(ROOT) not in sys.path:
 
 DISCORD_RATE = 50  # requests a second: Discord's global limit for a bot
 AIM = 0.01  # the bot's own work: under 1 % of the time Discord's limit needs
-# Tuesday 1 December 2026, 10:00 in Stockholm; the decision is on 16 December, 18:00; its 14-day stage 2 Dec 09:00.
+# Tuesday 1 December 2026, 10:00 in Stockholm; the decision is on 16 December, 18:00;
+# its 14-day stage 2 Dec 09:00.
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 STAGE = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 
@@ -84,7 +86,9 @@ class InstantNotifier:
     async def grant_role(self, workspace: Any, member: Any, role: Any) -> None:
         return None
 
-    async def find_sent(self, workspace: Any, member: Any, channel: Any, reply: Any, *, since: Any) -> bool | None:
+    async def find_sent(
+        self, workspace: Any, member: Any, channel: Any, reply: Any, *, since: Any
+    ) -> bool | None:
         return None  # cannot tell: an interrupted delivery is sent again (its nonce drops a repeat here)
 
 
@@ -103,7 +107,8 @@ class Figures:
 
 
 async def _populate(url: str, members: int) -> Any:
-    """Migrate, create the workspace, N members following Karlskrona, and the issue; return the App's parts."""
+    """Migrate, create the workspace, N members following Karlskrona, and the issue;
+    return the App's parts."""
     from sqlalchemy import insert, select, text
 
     from bot import db
@@ -183,7 +188,9 @@ async def measure(database: str, url_for: Any, members: int, concurrency: int | 
         wall, cpu = time.perf_counter(), time.process_time()
         await app.dispatcher.run_due()
         send, send_cpu = time.perf_counter() - wall, time.process_time() - cpu
-        exact = (len(notifier.dms) == members and set(notifier.dms.values()) == {1} and await _pending(app) == 0)
+        exact = (
+            len(notifier.dms) == members and set(notifier.dms.values()) == {1} and await _pending(app) == 0
+        )
     finally:
         await app.close()
 
@@ -197,7 +204,9 @@ async def measure(database: str, url_for: Any, members: int, concurrency: int | 
         in_flight = concurrency or app.dispatcher.concurrency
         async with app.sessionmaker() as session, session.begin():
             await session.execute(update(Delivery).where(Delivery.status == PENDING).values(status=CLAIMED))
-            first = select(Delivery.id).where(Delivery.status == CLAIMED).order_by(Delivery.id).limit(in_flight)
+            first = (
+                select(Delivery.id).where(Delivery.status == CLAIMED).order_by(Delivery.id).limit(in_flight)
+            )
             await session.execute(update(Delivery).where(Delivery.id.in_(first)).values(status=SENDING))
     finally:
         await app.close()
@@ -232,8 +241,11 @@ def report(figures: Figures) -> None:
     print(f"  fan-out (plan, write the rows)    {figures.fan_out:8.2f} s")
     print(f"  send (claim, send, mark)          {figures.send:8.2f} s   CPU {figures.send_cpu:6.2f} s")
     print(f"  bot's own time per recipient      {total / figures.members * 1e6:8.0f} µs  = {share(total)}")
-    print(f"  resume {figures.members:,} after a crash       {figures.resume:8.2f} s   CPU {figures.resume_cpu:6.2f} s"
-          f"   = {figures.resume / figures.members * 1e6:.0f} µs a delivery = {share(figures.resume)}")
+    print(
+        f"  resume {figures.members:,} after a crash       {figures.resume:8.2f} s"
+        f"   CPU {figures.resume_cpu:6.2f} s"
+        f"   = {figures.resume / figures.members * 1e6:.0f} µs a delivery = {share(figures.resume)}"
+    )
     print(f"  every member exactly one message, nothing left pending: {'yes' if figures.exact else 'NO'}")
 
 
@@ -245,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=None, help="the Dispatcher's concurrent sends")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from tests.postgres import find_bindir, start_cluster
+    from tests.postgres import PostgresCluster, find_bindir, start_cluster
 
     print(f"Discord's limit: {DISCORD_RATE} requests a second, so {args.members:,} messages need "
           f"{args.members / DISCORD_RATE:.0f} s; the aim: the bot's own work under {AIM:.0%} of that.")
@@ -262,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 cluster = start_cluster()
                 try:
-                    def url() -> str:
+                    def url(cluster: PostgresCluster = cluster) -> str:
                         name = "b_" + uuid.uuid4().hex[:12]
                         cluster.psql(f"CREATE DATABASE {name}")
                         return cluster.url(name)

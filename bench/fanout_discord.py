@@ -189,7 +189,8 @@ async def run_bot(fake: dict[str, Any], rounds: int, concurrency: int | None, ra
                  "joined_at": now} for i, user_id in enumerate(fake["user_ids"])])
         for number in range(1, rounds + 1):
             results.append(await fan_out(bot, workspace_id, number, restarted=False))
-        # The restart: what the notifier and discord.py remembered is gone; the database keeps the DM channels.
+        # The restart: what the notifier and discord.py remembered is gone;
+        # the database keeps the DM channels.
         await stopped(bot, runner)
         bot, runner = await started()
         results.append(await fan_out(bot, workspace_id, rounds + 1, restarted=True))
@@ -224,11 +225,15 @@ def print_round(members: int, result: Round) -> bool:
           f"{GLOBAL_LIMIT}/s global limit")
     print(f"  messages a second         {message_rate:8.1f}  = {message_rate / message_ceiling:6.1%} of the "
           f"{message_ceiling:.1f}/s that {per_message:.2f} requests a message allow")
-    print(f"  429s from the fake        {seen['limited']:8d}  ({seen['limited_global']} global) = "
-          f"{seen['limited'] / max(sent, 1) * 1000:.1f} per 1,000 requests sent, all ridden out (by discord.py, "
-          f"then the Dispatcher); other refusals: {refused or 'none'}")
+    print(
+        f"  429s from the fake        {seen['limited']:8d}  ({seen['limited_global']} global) = "
+        f"{seen['limited'] / max(sent, 1) * 1000:.1f} per 1,000 requests sent, all ridden out "
+        f"(by discord.py, then the Dispatcher); other refusals: {refused or 'none'}"
+    )
     if result.restarted:
-        print(f"  requests a delivered DM   {sent / max(messages, 1):8.3f}  (every request sent, 429s included)")
+        print(
+            f"  requests a delivered DM   {sent / max(messages, 1):8.3f}  (every request sent, 429s included)"
+        )
     print(f"  members with exactly {result.number} message(s): {exact} of {members}; failed {result.failed}, "
           f"left pending {result.left_pending}")
     per_thousand = result.cpu / max(result.sent, 1) * 1000
@@ -261,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fake = ours.recv()
         with tempfile.TemporaryDirectory() as tmp:
-            concurrency, rate, rounds = asyncio.run(run_bot(fake, args.rounds, args.concurrency, args.rate, ours,
-                                                            Path(tmp)))
+            concurrency, rate, rounds = asyncio.run(
+                run_bot(fake, args.rounds, args.concurrency, args.rate, ours, Path(tmp))
+            )
     finally:
         ours.send("stop")
         server.join(30)

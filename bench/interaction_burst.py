@@ -1,11 +1,12 @@
 """Benchmark: N interactions at the same instant, answered by the real bot process within Discord's 3 seconds?
 
-The local Discord-protocol server (tests/e2e/fakediscord) runs in this process with Discord's limits: the initial
-response to an interaction within 3 s (later: 404 10062, "This interaction failed" for the user), 5 posts per 5 s
-per channel, 50 requests a second globally (interaction responses excepted), and --latency seconds before each
-request is handled (a round trip to Discord). The bot is `python -m bot`, started as a user starts it
-(tests/e2e/botprocess.py), on a database seeded beforehand with --members onboarded members, their history and
-a few issues, one of them inside its countdown (so its live message carries the pledge buttons).
+The local Discord-protocol server (tests/e2e/fakediscord) runs in this process with Discord's limits: the
+initial response to an interaction within 3 s (later: 404 10062, "This interaction failed" for the user), 5
+posts per 5 s per channel, 50 requests a second globally (interaction responses excepted), and --latency
+seconds before each request is handled (a round trip to Discord). The bot is `python -m bot`, started as a
+user starts it (tests/e2e/botprocess.py), on a database seeded beforehand with --members onboarded members,
+their history and a few issues, one of them inside its countdown (so its live message
+carries the pledge buttons).
 
     .venv/bin/python bench/interaction_burst.py [--n 200] [--db sqlite|postgres] [--members 1000]
         [--actions 10] [--latency 0.05] [--keep]
@@ -13,11 +14,11 @@ a few issues, one of them inside its countdown (so its live message carries the 
 Two bursts of N interactions, each from a different member where there are enough: the first right after the
 start (cold), the second once the bot is idle again (warm). A burst is a mix of what members use most: /did,
 /stats, /coach next, a pledge button under the countdown's live message, /issue list. Per burst it prints the
-share answered within 3 s, the time from an interaction's creation to its initial response as the server saw it
-(p50, p95, p99, max; an interaction never answered counts as infinitely late), answers that said "something went
-wrong", the bot process's CPU time (user + system, from /proc, until it is idle again) per interaction (the
-server in this process and PostgreSQL's processes are not counted), and how often its log says "database is
-locked". It asserts nothing; the targets are printed beside the figures.
+share answered within 3 s, the time from an interaction's creation to its initial response as the server saw
+it (p50, p95, p99, max; an interaction never answered counts as infinitely late), answers that said "something
+went wrong", the bot process's CPU time (user + system, from /proc, until it is idle again) per interaction
+(the server in this process and PostgreSQL's processes are not counted), and how often its log says "database
+is locked". It asserts nothing; the targets are printed beside the figures.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ QUIET = 1.0  # seconds without a request to the server: the bot is idle again
 SETTLE = 120.0  # at most this long for a burst to be answered and the bot to be idle
 
 
-# --- the bot's process -----------------------------------------------------------------------------------------
+# --- the bot's process --------------------------------------------------------------------------------------
 
 
 def cpu_seconds(pid: int) -> float:
@@ -77,11 +78,12 @@ def log_since(path: Path, offset: int) -> str:
         return handle.read().decode(errors="replace")
 
 
-# --- seeding the database through the project's own code -------------------------------------------------------
+# --- seeding the database through the project's own code ----------------------------------------------------
 
 
 async def seed(url: str, fake: Any, members: list[str], actions_per_member: int) -> dict[str, int]:
-    """Migrate; create the workspace as /setup leaves it, N onboarded members with a history, and three issues."""
+    """Migrate; create the workspace as /setup leaves it, N onboarded members with a history,
+    and three issues."""
     from sqlalchemy import insert, select
 
     from bot.models import Action, Member
@@ -93,21 +95,45 @@ async def seed(url: str, fake: Any, members: list[str], actions_per_member: int)
         now = app.clock.now()
         async with app.sessionmaker() as session, session.begin():
             joined = now - timedelta(days=90)
-            rows = [{"workspace_id": workspace_id, "external_id": str(fake.user_id(name)),
-                     "display_name": name.capitalize(), "joined_at": joined, "consented_at": joined,
-                     "onboarded_at": joined, "dm_reminders": False, "dm_open": True, "company": f"Företag {i} AB",
-                     "industry": "construction", "company_size": "2-9", "municipality": "karlskrona",
-                     "experience": "beginner", "x_handle": f"@foretag{i}"} for i, name in enumerate(members)]
+            rows = [
+                {
+                    "workspace_id": workspace_id,
+                    "external_id": str(fake.user_id(name)),
+                    "display_name": name.capitalize(),
+                    "joined_at": joined,
+                    "consented_at": joined,
+                    "onboarded_at": joined,
+                    "dm_reminders": False,
+                    "dm_open": True,
+                    "company": f"Företag {i} AB",
+                    "industry": "construction",
+                    "company_size": "2-9",
+                    "municipality": "karlskrona",
+                    "experience": "beginner",
+                    "x_handle": f"@foretag{i}",
+                }
+                for i, name in enumerate(members)
+            ]
             for start in range(0, len(rows), 2000):
                 await session.execute(insert(Member), rows[start:start + 2000])
             ids = list(await session.scalars(select(Member.id).where(Member.workspace_id == workspace_id,
                                                                      Member.onboarded_at.is_not(None))))
             kinds = ("tweet", "ask", "blog", "media", "meet", "meeting")
-            history = [{"workspace_id": workspace_id, "member_id": member_id, "kind": kinds[(n + k) % len(kinds)],
-                        "status": "done", "issue_id": None, "link": None, "source": "did",
-                        "created_at": now - timedelta(days=(n * 7 + k * 3) % 80, hours=k),
-                        "updated_at": now - timedelta(days=(n * 7 + k * 3) % 80, hours=k)}
-                       for n, member_id in enumerate(ids) for k in range(actions_per_member)]
+            history = [
+                {
+                    "workspace_id": workspace_id,
+                    "member_id": member_id,
+                    "kind": kinds[(n + k) % len(kinds)],
+                    "status": "done",
+                    "issue_id": None,
+                    "link": None,
+                    "source": "did",
+                    "created_at": now - timedelta(days=(n * 7 + k * 3) % 80, hours=k),
+                    "updated_at": now - timedelta(days=(n * 7 + k * 3) % 80, hours=k),
+                }
+                for n, member_id in enumerate(ids)
+                for k in range(actions_per_member)
+            ]
             for start in range(0, len(history), 5000):
                 await session.execute(insert(Action), history[start:start + 5000])
         if app.engine.dialect.name == "postgresql":
@@ -116,7 +142,11 @@ async def seed(url: str, fake: Any, members: list[str], actions_per_member: int)
             async with app.engine.connect() as connection:  # the statistics autovacuum would have gathered
                 await connection.execute(text("ANALYZE"))
                 await connection.commit()
-        for days, title in ((5, "Parkering i centrum"), (40, "Nya cykelbanor"), (60, "Torghandelns avgifter")):
+        for days, title in (
+            (5, "Parkering i centrum"),
+            (40, "Nya cykelbanor"),
+            (60, "Torghandelns avgifter"),
+        ):
             decision = (datetime.now(STOCKHOLM) + timedelta(days=days)).strftime("%Y-%m-%d 18:00")
             await app.run(owner, issues.create, title=title, summary=f"{title}: kommunen beslutar.",
                           municipality="Karlskrona", body="kommunfullmaktige", decision=decision,
@@ -126,7 +156,7 @@ async def seed(url: str, fake: Any, members: list[str], actions_per_member: int)
     return {"members": len(ids), "actions": len(history)}
 
 
-# --- one burst ---------------------------------------------------------------------------------------------------
+# --- one burst ----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -145,7 +175,7 @@ class Burst:
     def scan(self) -> None:
         """Take the initial responses the server recorded since the last look (the first per interaction)."""
         requests = self.fake.requests
-        started = self.fake._started_at  # noqa: SLF001 - the time base of Recorded.at
+        started = self.fake._started_at  # the time base of Recorded.at
         for recorded in requests[max(self._scanned, self.mark):]:
             if recorded.route != CALLBACK_ROUTE:
                 continue
@@ -204,7 +234,7 @@ async def fire(fake: Any, users: list[str], live: tuple[Any, list[str]] | None, 
     return burst
 
 
-# --- figures -----------------------------------------------------------------------------------------------------
+# --- figures ------------------------------------------------------------------------------------------------
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -220,7 +250,9 @@ def seconds(value: float) -> str:
 def error_prefixes() -> tuple[str, ...]:
     from bot.i18n import translate
 
-    return tuple(translate("errors.unexpected", language, code="\0").split("\0")[0] for language in ("sv", "en"))
+    return tuple(
+        translate("errors.unexpected", language, code="\0").split("\0")[0] for language in ("sv", "en")
+    )
 
 
 @dataclass
@@ -259,7 +291,9 @@ def summarise(label: str, burst: Burst, cpu: float, settle: float, log: str, lim
         first = burst.first_callback.get(inter.id)
         latency = first[0] if first is not None else math.inf
         # Something failed before the answer (not the answer's lateness): its first answer says so.
-        if first is not None and any(p in json.dumps(first[1].json_body, ensure_ascii=False) for p in prefixes):
+        if first is not None and any(
+            p in json.dumps(first[1].json_body, ensure_ascii=False) for p in prefixes
+        ):
             errors += 1
         latencies.append(latency)
         by_kind.setdefault(burst.kinds[inter.id], []).append(latency)
@@ -286,23 +320,30 @@ def report(figures: Figures) -> None:
     print(f"  answered within 3 s        {figures.in_time:6d} of {n} = {figures.in_time / n:6.1%}   "
           f"(target {aim:.0%})")
     print(f"  too late (404 10062)       {figures.refused_late:6d}; never answered {figures.never}")
-    print(f"  to the initial response    p50 {seconds(percentile(lat, 0.50))}  p95 {seconds(percentile(lat, 0.95))}"
-          f"  p99 {seconds(percentile(lat, 0.99))}  max {seconds(max(lat))}   (target p99 ≤ {TARGETS['p99']} s)")
+    print(
+        f"  to the initial response    p50 {seconds(percentile(lat, 0.50))}"
+        f"  p95 {seconds(percentile(lat, 0.95))}"
+        f"  p99 {seconds(percentile(lat, 0.99))}  max {seconds(max(lat))}   (target p99 ≤ {TARGETS['p99']} s)"
+    )
     for kind, values in figures.by_kind.items():
         ok = sum(1 for v in values if v <= WINDOW)
         print(f"    {kind:<16} {len(values):4d}: {ok / len(values):6.1%} in time, p50 "
               f"{seconds(percentile(values, 0.5))}, p95 {seconds(percentile(values, 0.95))}")
-    print(f"  deferred first             {figures.deferred:6d}   (the answer followed as an edit or follow-up)")
+    print(
+        f"  deferred first             {figures.deferred:6d}   (the answer followed as an edit or follow-up)"
+    )
     print(f"  'something went wrong'     {figures.errors:6d}   (first answers that said so, in time or not)")
     per = figures.cpu / n * 1000
     print(f"  bot CPU                    {figures.cpu:6.2f} s = {per:.1f} ms per interaction   "
           f"(target ≤ {TARGETS['cpu_ms']:.0f} ms; until idle, {figures.settle:.1f} s after the burst)")
-    print(f"  'database is locked'       {figures.locks:6d}   (target {TARGETS['locks']}; log records); errors "
-          f"logged: {figures.error_lines}")
+    print(
+        f"  'database is locked'       {figures.locks:6d}   (target {TARGETS['locks']}; log records); errors "
+        f"logged: {figures.error_lines}"
+    )
     print(f"  429s from the server       {figures.limited:6d} ({figures.limited_global} global)")
 
 
-# --- the run -----------------------------------------------------------------------------------------------------
+# --- the run ------------------------------------------------------------------------------------------------
 
 
 async def run(args: argparse.Namespace, workdir: Path, database_url: str | None) -> list[Figures]:
@@ -327,10 +368,15 @@ async def run(args: argparse.Namespace, workdir: Path, database_url: str | None)
         pid = started.process.pid
         live = None
         try:
-            await fake.wait_until(lambda: pick_pledge_buttons(fake) is not None, 30, "the countdown's live message")
+            await fake.wait_until(
+                lambda: pick_pledge_buttons(fake) is not None, 30, "the countdown's live message"
+            )
             live = pick_pledge_buttons(fake)
         except TimeoutError:
-            print("the countdown's live message did not appear: /pledge (the list) takes the pledge buttons' place")
+            print(
+                "the countdown's live message did not appear: "
+                "/pledge (the list) takes the pledge buttons' place"
+            )
         await quiet(fake, 30)
         for number, label in ((1, "burst 1 (cold: right after the start)"), (2, "burst 2 (warm)")):
             offset = (number - 1) * args.n
@@ -341,7 +387,9 @@ async def run(args: argparse.Namespace, workdir: Path, database_url: str | None)
             burst = await fire(fake, users, live, number)
             fired = time.monotonic()
             with contextlib.suppress(TimeoutError):  # what was not answered by then is reported as such
-                await fake.wait_until(burst.all_tried, SETTLE, "every interaction of the burst to be answered")
+                await fake.wait_until(
+                    burst.all_tried, SETTLE, "every interaction of the burst to be answered"
+                )
             await quiet(fake, SETTLE)
             settle = time.monotonic() - fired - QUIET
             cpu = cpu_seconds(pid) - cpu0
@@ -363,15 +411,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--actions", type=int, default=10, help="logged actions per member (default 10)")
     parser.add_argument("--latency", type=float, default=0.05,
                         help="seconds each request takes to answer, like Discord's round trip (default 0.05)")
-    parser.add_argument("--keep", action="store_true", help="keep the bot's log (and SQLite database); print where")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the bot's log (and SQLite database); print where"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("tests.e2e.fakediscord").setLevel(logging.ERROR)
     # A request the stopped bot left in flight (the server's --latency) is cut off at the end: not a finding.
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
 
-    print(f"interaction_burst: {args.n} at once, {args.members:,} members, {args.db}, "
-          f"{args.latency * 1000:.0f} ms a request; mix: {', '.join(MIX)}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"interaction_burst: {args.n} at once, {args.members:,} members, {args.db}, "
+        f"{args.latency * 1000:.0f} ms a request; mix: {', '.join(MIX)}; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
     with tempfile.TemporaryDirectory(prefix="interaction-burst-") as tmp:
         workdir = Path(tempfile.mkdtemp(prefix="interaction-burst-")) if args.keep else Path(tmp)
         if args.db == "sqlite":

@@ -1,4 +1,5 @@
-"""The platform-neutral core: database, clock, dispatcher and scheduler, shared by Discord, the console and Slack."""
+"""The platform-neutral core: database, clock, dispatcher and scheduler, shared by Discord, the console and
+Slack."""
 
 from __future__ import annotations
 
@@ -75,8 +76,12 @@ class App:
         # The coach's model, only when a key is set; without it the coach answers from its templates.
         self.coach: CoachModel | None = None
         if settings.openai_api_key is not None:
-            self.coach = CoachModel(api_key=settings.openai_api_key.get_secret_value(), model=settings.openai_model,
-                                    timeout=settings.openai_timeout, base_url=settings.openai_base_url)
+            self.coach = CoachModel(
+                api_key=settings.openai_api_key.get_secret_value(),
+                model=settings.openai_model,
+                timeout=settings.openai_timeout,
+                base_url=settings.openai_base_url,
+            )
 
     async def start(self, notifier: Notifier, *, migrate: bool = True, platform: str | None = None) -> None:
         """Migrate, resume what a previous run left half-sent, and start waking the dispatcher.
@@ -104,10 +109,11 @@ class App:
                 self.scheduler.start()
 
     async def close(self) -> None:
-        """Let effects being sent finish (a while), stop the scheduler, close the model client and the database."""
+        """Let effects being sent finish (a while), stop the scheduler, close the model client and the
+        database."""
         if self._sending:
-            # Cut off in the middle, they would be sent again after the restart (they are stored), but a unit of
-            # work cancelled halfway leaves the connection pool to log an error.
+            # Cut off in the middle, they would be sent again after the restart (they are stored), but a unit
+            # of work cancelled halfway leaves the connection pool to log an error.
             await asyncio.wait(set(self._sending), timeout=EFFECTS_TIMEOUT)
         await self.scheduler.stop()
         if self.coach is not None:
@@ -135,22 +141,26 @@ class App:
                 await self.finish(answering)
 
     async def finish(self, answering: Answering) -> None:
-        """Send the effects held back while answering; keep the notices for the user in `answering.notices`."""
+        """Send the effects held back while answering; keep the notices for the user in
+        `answering.notices`."""
         if answering.effect_ids:
             effect_ids, answering.effect_ids = answering.effect_ids, []
             answering.notices = await self.carry_out(effect_ids)
 
-    async def run(self, identity: context.Identity, call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs) -> Reply:
-        """Run one service call as one unit of work; its effects are stored with it, and sent after the answer.
+    async def run(
+        self, identity: context.Identity, call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs
+    ) -> Reply:
+        """Run one service call as one unit of work; its effects are stored with it, and sent after the
+        answer.
 
         A UserError rolls everything back and is raised with the user's language attached. A unit of work that
-        met SQLite's write lock taken (another process, or a long write), or lost a race to create the same row
-        (the first users of a new server, a ladder or reminder made on first use, on PostgreSQL), is run again:
-        it was rolled back, and the second time it finds the row.
+        met SQLite's write lock taken (another process, or a long write), or lost a race to create the same
+        row (the first users of a new server, a ladder or reminder made on first use, on PostgreSQL), is run
+        again: it was rolled back, and the second time it finds the row.
         """
-        # A call that asks the coach's model first reads, then waits, then writes: it takes the write lock only
-        # when it writes. Should another writer have come first, it runs again, locking at once; the model's
-        # answer is remembered, so the member does not wait for it twice.
+        # A call that asks the coach's model first reads, then waits, then writes: it takes the write lock
+        # only when it writes. Should another writer have come first, it runs again, locking at once; the
+        # model's answer is remembered, so the member does not wait for it twice.
         asks_model = any(isinstance(value, CoachModel) for value in (*args, *kwargs.values()))
         with answers_remembered():
             for attempt in range(RETRIES + 1):
@@ -182,8 +192,13 @@ class App:
         language = self.settings.default_language
         try:
             async with factory() as session, session.begin():
-                actor = await context.resolve(session, identity, now, default_language=self.settings.default_language,
-                                              default_timezone=self.settings.default_timezone)
+                actor = await context.resolve(
+                    session,
+                    identity,
+                    now,
+                    default_language=self.settings.default_language,
+                    default_timezone=self.settings.default_timezone,
+                )
                 language = actor.language
                 reachability.try_dms_again(actor)
                 reply = await call(session, actor, *args, **kwargs)
@@ -253,10 +268,14 @@ class App:
         form = opener(member, arg)
         if form is None:
             return None
-        language = self.settings.default_language if workspace is None else context.language_of(member, workspace)
+        language = (
+            self.settings.default_language if workspace is None else context.language_of(member, workspace)
+        )
         return form, language
 
-    async def submit(self, identity: context.Identity, form_id: str, values: dict[str, str], arg: str = "") -> Reply:
+    async def submit(
+        self, identity: context.Identity, form_id: str, values: dict[str, str], arg: str = ""
+    ) -> Reply:
         """Run the handler of a submitted form."""
         handler = self.contributions.forms.get(form_id)
         if handler is None:
@@ -281,7 +300,9 @@ class App:
         if effects:
             await self._send_effects([row.id for row in effects])
 
-    async def ensure_workspace(self, platform: str, external_id: str, name: str, defaults: dict[str, str]) -> None:
+    async def ensure_workspace(
+        self, platform: str, external_id: str, name: str, defaults: dict[str, str]
+    ) -> None:
         """Create a workspace if needed and fill in the settings it does not have yet."""
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
@@ -311,11 +332,20 @@ class App:
     async def _rows_of(self, identity: context.Identity) -> tuple[Workspace | None, Member | None]:
         """The user's workspace and member rows, as far as they exist, read without waiting for writers."""
         async with self.deferred_sessionmaker() as session:
-            row = (await session.execute(
-                select(Workspace, Member).outerjoin(
-                    Member, (Member.workspace_id == Workspace.id) & (Member.external_id == identity.user_external_id))
-                .where(Workspace.platform == identity.platform,
-                       Workspace.external_id == identity.workspace_external_id))).first()
+            row = (
+                await session.execute(
+                    select(Workspace, Member)
+                    .outerjoin(
+                        Member,
+                        (Member.workspace_id == Workspace.id)
+                        & (Member.external_id == identity.user_external_id),
+                    )
+                    .where(
+                        Workspace.platform == identity.platform,
+                        Workspace.external_id == identity.workspace_external_id,
+                    )
+                )
+            ).first()
         return (None, None) if row is None else (row[0], row[1])
 
 

@@ -1,4 +1,5 @@
-"""Charts as PNG files, drawn on matplotlib's Agg canvas: no display, no pyplot state, safe in a server process.
+"""Charts as PNG files, drawn on matplotlib's Agg canvas: no display, no pyplot state, safe in a server
+process.
 
 The coaching overview, the politician map and the weekly digest share these helpers. matplotlib (with numpy
 and Pillow, about 40 MB of the process's memory) is imported when the first chart is drawn, not when the bot
@@ -38,9 +39,12 @@ def figure(width: float, height: float) -> Figure:
 
 
 def png(drawing: Figure, *, description: Any = None) -> bytes:
-    """Save a figure as PNG bytes; a description (JSON) travels as metadata, so a test can read what it shows."""
+    """Save a figure as PNG bytes; a description (JSON) travels as metadata, so a test can read what it
+    shows."""
     buffer = io.BytesIO()
-    metadata = {"Description": json.dumps(description, ensure_ascii=False)} if description is not None else None
+    metadata = (
+        {"Description": json.dumps(description, ensure_ascii=False)} if description is not None else None
+    )
     drawing.savefig(buffer, format="png", metadata=metadata)
     return buffer.getvalue()
 
@@ -62,7 +66,9 @@ def stacked_columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[
     for number, (name, values) in enumerate(series):
         if not any(values):
             continue
-        axes.bar(positions, values, bottom=bottoms, label=name, color=PALETTE[number % len(PALETTE)], width=0.65)
+        axes.bar(
+            positions, values, bottom=bottoms, label=name, color=PALETTE[number % len(PALETTE)], width=0.65
+        )
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     for x, total in zip(positions, bottoms, strict=True):
         if total:

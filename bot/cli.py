@@ -18,15 +18,21 @@ log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jobbskaparna", description=(
-        "Jobbskaparna: a coach for entrepreneurs on social media. Without a command it runs the Discord bot "
-        "when DISCORD_TOKEN is set, the Slack app when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set (both in one "
-        "process when both are), and the local console otherwise."))
+    parser = argparse.ArgumentParser(
+        prog="jobbskaparna",
+        description=(
+            "Jobbskaparna: a coach for entrepreneurs on social media. Without a command it runs the Discord "
+            "bot when DISCORD_TOKEN is set, the Slack app when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set "
+            "(both in one process when both are), and the local console otherwise."
+        ),
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="Discord and/or Slack, as the tokens say (the console when none is set)")
     sub.add_parser("slack", help="only the Slack app (Socket Mode, or HTTP with SLACK_SIGNING_SECRET)")
     console = sub.add_parser("console", help="the whole bot in this terminal")
-    console.add_argument("--script", type=Path, help="read the lines from this file instead of standard input")
+    console.add_argument(
+        "--script", type=Path, help="read the lines from this file instead of standard input"
+    )
     console.add_argument("--start", type=_local_time, metavar="'YYYY-MM-DD HH:MM'",
                          help="pretend the clock shows this local time at start (for repeatable scripts)")
     sub.add_parser("migrate", help="bring the database schema up to date")
@@ -40,8 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings_or_exit()
     command = args.command or "run"
     if command == "run" and settings.slack_bot_token is not None and not settings.slack_enabled:
-        print("jobbskaparna: Setting SLACK_APP_TOKEN: is required with SLACK_BOT_TOKEN (or set SLACK_SIGNING_SECRET "
-              "to serve Slack over HTTP)", file=sys.stderr)
+        print(
+            "jobbskaparna: Setting SLACK_APP_TOKEN: is required with SLACK_BOT_TOKEN (or set "
+            "SLACK_SIGNING_SECRET to serve Slack over HTTP)",
+            file=sys.stderr,
+        )
         return 2
     if command == "run":
         command = _platform_command(settings)

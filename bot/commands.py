@@ -160,9 +160,30 @@ async def _coach_settings(ctx: CommandContext, options: dict[str, str]) -> Reply
     return await ctx.app.run(ctx.identity(), nudges.configure, quiet=quiet, **options)
 
 
-ISSUE_OPTIONS = ("title", "summary", "municipality", "body", "decision", "hashtag", "position", "source", "committee",
-                 "topics", "ask_days")
-POLITICIAN_OPTIONS = ("name", "party", "municipality", "body", "role", "committee", "x_handle", "email", "checked")
+ISSUE_OPTIONS = (
+    "title",
+    "summary",
+    "municipality",
+    "body",
+    "decision",
+    "hashtag",
+    "position",
+    "source",
+    "committee",
+    "topics",
+    "ask_days",
+)
+POLITICIAN_OPTIONS = (
+    "name",
+    "party",
+    "municipality",
+    "body",
+    "role",
+    "committee",
+    "x_handle",
+    "email",
+    "checked",
+)
 
 
 async def _politician_import(ctx: CommandContext, options: dict[str, Any]) -> Reply:
@@ -180,7 +201,9 @@ async def _story_share(ctx: CommandContext, options: dict[str, str]) -> Reply:
 
 async def _report(ctx: CommandContext, options: dict[str, str]) -> Reply:
     # "from" is a Python keyword: the service calls the range start and end.
-    return await ctx.app.run(ctx.identity(), reports.report, start=options.get("from", ""), end=options.get("to", ""))
+    return await ctx.app.run(
+        ctx.identity(), reports.report, start=options.get("from", ""), end=options.get("to", "")
+    )
 
 
 def all_commands() -> tuple[Command, ...]:
@@ -201,15 +224,25 @@ def all_commands() -> tuple[Command, ...]:
         Command(("help",), show_help),
         Command(("onboard",), _onboard, form=onboarding.onboarding_form),
         Command(("profile", "show"), service(profile.show)),
-        Command(("profile", "edit"), _profile_edit,
-                form=lambda: Form(profile.EDIT_FORM_ID, text("profile.form.title"), profile.PROFILE_FIELDS)),
+        Command(
+            ("profile", "edit"),
+            _profile_edit,
+            form=lambda: Form(profile.EDIT_FORM_ID, text("profile.form.title"), profile.PROFILE_FIELDS),
+        ),
         Command(("profile",), service(profile.show)),
         Command(("language",), language, options=("language",)),
-        Command(("members",), service(profile.list_members), options=("municipality", "industry", "experience")),
+        Command(
+            ("members",), service(profile.list_members), options=("municipality", "industry", "experience")
+        ),
         Command(("mydata", "export"), service(mydata.export)),
         Command(("mydata", "delete"), service(mydata.delete_request)),
-        Command(("setup",), _setup, options=tuple(workspaces.CHANNEL_SETTINGS) + tuple(workspaces.ROLE_SETTINGS)
-                + ("language", "timezone", workspaces.PING_HERE)),
+        Command(
+            ("setup",),
+            _setup,
+            options=tuple(workspaces.CHANNEL_SETTINGS)
+            + tuple(workspaces.ROLE_SETTINGS)
+            + ("language", "timezone", workspaces.PING_HERE),
+        ),
         Command(("issue", "create"), service(issues.create), options=ISSUE_OPTIONS),
         Command(("issue", "edit"), service(issues.edit), options=("issue", *ISSUE_OPTIONS)),
         Command(("issue", "close"), service(issues.close), options=("issue", "outcome", "note")),
@@ -221,32 +254,59 @@ def all_commands() -> tuple[Command, ...]:
         Command(("issue", "asked"), service(asks.mark_asked), options=("issue", "link", "politician")),
         Command(("issue", "asks"), service(asks.overview), options=("issue",)),
         Command(("issue", "reminders"), service(asks.set_ask_days), options=("ask_days", "issue")),
-        Command(("issue", "outcome"), service(countdowns.record_outcome),
-                options=("issue", "result", "note", "voted_for")),
+        Command(
+            ("issue", "outcome"),
+            service(countdowns.record_outcome),
+            options=("issue", "result", "note", "voted_for"),
+        ),
         Command(("issue", "countdown"), service(countdowns.configure), options=("days", "issue")),
         Command(("issue",), service(issues.list_issues), options=("status", "municipality")),
         Command(("follow",), service(follows.follow), options=("municipality", "topic", "issue")),
         Command(("pledge",), service(pledges.pledge), options=("issue", "kind")),
         Command(("unfollow",), service(follows.unfollow), options=("municipality", "topic", "issue")),
         Command(("politician", "add"), service(politicians.add), options=POLITICIAN_OPTIONS),
-        Command(("politician", "edit"), service(politicians.edit), options=("politician", *POLITICIAN_OPTIONS)),
-        Command(("politician", "remove"), service(politicians.remove), options=("politician", "municipality")),
-        Command(("politician", "list"), service(politicians.list_politicians),
-                options=("municipality", "body", "party")),
+        Command(
+            ("politician", "edit"), service(politicians.edit), options=("politician", *POLITICIAN_OPTIONS)
+        ),
+        Command(
+            ("politician", "remove"), service(politicians.remove), options=("politician", "municipality")
+        ),
+        Command(
+            ("politician", "list"),
+            service(politicians.list_politicians),
+            options=("municipality", "body", "party"),
+        ),
         Command(("politician", "import"), _politician_import, options=("file",), files=("file",)),
         Command(("politician", "export"), service(politicians.export_csv), options=("municipality",)),
-        Command(("stance", "set"), service(stances.set_stance),
-                options=("issue", "politician", "stance", "source", "municipality")),
-        Command(("stance", "confirm"), service(stances.confirm), options=("issue", "politician", "municipality")),
-        Command(("stance", "reject"), service(stances.reject), options=("issue", "politician", "municipality")),
-        Command(("stance", "history"), service(stances.history), options=("issue", "politician", "municipality")),
-        Command(("media", "add"), service(media.add),
-                options=("name", "municipality", "x_handle", "kind", "outlet", "email")),
+        Command(
+            ("stance", "set"),
+            service(stances.set_stance),
+            options=("issue", "politician", "stance", "source", "municipality"),
+        ),
+        Command(
+            ("stance", "confirm"), service(stances.confirm), options=("issue", "politician", "municipality")
+        ),
+        Command(
+            ("stance", "reject"), service(stances.reject), options=("issue", "politician", "municipality")
+        ),
+        Command(
+            ("stance", "history"), service(stances.history), options=("issue", "politician", "municipality")
+        ),
+        Command(
+            ("media", "add"),
+            service(media.add),
+            options=("name", "municipality", "x_handle", "kind", "outlet", "email"),
+        ),
         Command(("media", "list"), service(media.list_media), options=("municipality",)),
         Command(("media", "remove"), service(media.remove), options=("media", "municipality")),
-        Command(("council", "seats"), service(stances.set_seats),
-                options=("municipality", "body", "seats", "committee")),
-        Command(("council", "show"), service(stances.show_seats), options=("municipality", "body", "committee")),
+        Command(
+            ("council", "seats"),
+            service(stances.set_seats),
+            options=("municipality", "body", "seats", "committee"),
+        ),
+        Command(
+            ("council", "show"), service(stances.show_seats), options=("municipality", "body", "committee")
+        ),
         Command(("hashtag",), service(issues.hashtags), options=("issue",)),
         Command(("coach", "next"), _coach(ladder.next_step)),
         Command(("coach", "tweet"), _coach(writing.tweet), options=("topic", "issue")),
@@ -258,8 +318,11 @@ def all_commands() -> tuple[Command, ...]:
         Command(("coach", "resume"), service(nudges.resume)),
         Command(("coach", "overview"), service(ladder.overview)),
         Command(("coach", "settings"), _coach_settings, options=("hashtag", "day", "hour", "nudges")),
-        Command(("coach", "ladder"), service(ladder.configure_ladder),
-                options=("step", "title", "why", "example", "kind", "position", "active", "reset")),
+        Command(
+            ("coach", "ladder"),
+            service(ladder.configure_ladder),
+            options=("step", "title", "why", "example", "kind", "position", "active", "reset"),
+        ),
         Command(("coach",), _coach(ladder.next_step)),
         Command(("story", "share"), _story_share, form=stories.share_form),
         Command(("story", "list"), service(stories.list_stories), options=("featured",)),
@@ -276,7 +339,9 @@ def all_commands() -> tuple[Command, ...]:
         Command(("leaderboard", "show"), service(activity.leaderboard), options=("period",)),
         Command(("leaderboard",), service(activity.leaderboard), options=("period",)),
         Command(("digest", "now"), service(digest.digest_now)),
-        Command(("digest", "settings"), service(digest.configure), options=("day", "hour", "announce", "enabled")),
+        Command(
+            ("digest", "settings"), service(digest.configure), options=("day", "hour", "announce", "enabled")
+        ),
         Command(("report",), _report, options=("from", "to")),
     )
     return table
@@ -313,5 +378,7 @@ def form_command(form_id: str, commands: tuple[Command, ...]) -> Command | None:
 
 def help_lines(commands: tuple[Command, ...]) -> tuple[Text, ...]:
     """One line per command: its path and description."""
-    return tuple(text("commands.help_line", path=" ".join(c.path), description=text(c.catalog_key + ".description"))
-                 for c in commands)
+    return tuple(
+        text("commands.help_line", path=" ".join(c.path), description=text(c.catalog_key + ".description"))
+        for c in commands
+    )

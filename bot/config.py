@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     """Every setting the bot reads; `.env.example` documents each one."""
 
     # Empty values in .env (as in .env.example) mean "not set", not "set to the empty string".
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     discord_token: SecretStr | None = None
     discord_guild_ids: str = Field(default="", description="Comma-separated guild ids to sync commands to.")
@@ -103,8 +105,10 @@ class Settings(BaseSettings):
     def _slack_token_kind(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         prefix = SLACK_TOKEN_PREFIXES[info.field_name or ""]
         if value is not None and not value.get_secret_value().startswith(prefix):
-            raise ValueError(f"is not a Slack {'bot' if prefix == 'xoxb-' else 'app-level'} token (it starts with "
-                             f"{prefix})")
+            raise ValueError(
+                f"is not a Slack {'bot' if prefix == 'xoxb-' else 'app-level'} token (it starts with "
+                f"{prefix})"
+            )
         return value
 
     @field_validator("discord_api_base", "discord_gateway_url", "slack_api_base")
@@ -132,7 +136,9 @@ class Settings(BaseSettings):
         if url.drivername == "sqlite":
             raise ValueError("needs the async driver: write sqlite+aiosqlite:///path/to/file.db")
         if url.drivername not in SUPPORTED_DATABASES:
-            raise ValueError(f"driver {url.drivername!r} is not supported (use {' or '.join(SUPPORTED_DATABASES)})")
+            raise ValueError(
+                f"driver {url.drivername!r} is not supported (use {' or '.join(SUPPORTED_DATABASES)})"
+            )
         return value
 
     @property

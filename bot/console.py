@@ -112,8 +112,9 @@ class ConsoleNotifier:
     def __init__(self, console: Console) -> None:
         self._console = console
 
-    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
-                          ) -> None:
+    async def send_direct(
+        self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+    ) -> None:
         if member.external_id in self._console.state.closed_dms:
             raise RecipientUnreachable
         language = context.language_of(member, workspace)
@@ -124,7 +125,9 @@ class ConsoleNotifier:
                    ) -> str | None:
         channel_id = workspaces.channel_id(workspace, channel)
         if not channel_id:
-            self._console.say(text("console.no_channel", purpose=text(f"setup.field.{channel}")), workspace.language)
+            self._console.say(
+                text("console.no_channel", purpose=text(f"setup.field.{channel}")), workspace.language
+            )
             return None
         self._console.show(reply, text("console.dest.channel", channel=channel_id), workspace.language,
                            role=workspaces.mention_role_id(workspace, reply),
@@ -283,7 +286,7 @@ class Console:
             self.say(error.text, error.language)
         except CommandError as error:
             self.say(error.text)
-        except Exception:  # noqa: BLE001 - as on Discord: log it, give the user a code, and go on
+        except Exception:  # as on Discord: log it, give the user a code, and go on
             code = uuid.uuid4().hex[:8]
             log.exception("Console line failed (error %s)", code)
             self.say(text("errors.unexpected", code=code))
@@ -309,8 +312,10 @@ class Console:
                 raise ConsoleError("commands.missing_option", command=":submit", option="FORM")
             arg = self.state.form_args.get((self._user().name, args[0]), "")
             async with self.app.answering() as answering:
-                self._answer(await self.app.submit(self.identity(), args[0], commands.parse_options(args[1:]), arg),
-                             answering)
+                self._answer(
+                    await self.app.submit(self.identity(), args[0], commands.parse_options(args[1:]), arg),
+                    answering,
+                )
             await self._notify(answering)
             await self.app.dispatcher.run_due()
         elif verb == ":dms":
@@ -417,12 +422,15 @@ class Console:
         return None
 
     def _listing(self, shown: list[Shown]) -> str:
-        """The buttons of some messages, each set once with where it is: "Kom igång (DM Anna); 👏 … (#annonser)"."""
+        """The buttons of some messages, each set once with where it is:
+        "Kom igång (DM Anna); 👏 … (#annonser)"."""
         groups: dict[tuple[str, ...], list[str]] = {}
         for s in shown:
             labels = tuple(self._label(s, b) for b in s.buttons)
             if s.place.kind == CHANNEL:
-                where = i18n.render(text("console.dest.channel", channel=s.place.channel or ""), self.language)
+                where = i18n.render(
+                    text("console.dest.channel", channel=s.place.channel or ""), self.language
+                )
             else:
                 where = i18n.render(s.destination, self.language) if s.destination is not None else ""
             places = groups.setdefault(labels, [])
@@ -551,7 +559,9 @@ def _read_file(value: str) -> Upload:
     try:
         return Upload(path.name, path.read_bytes())
     except OSError as exc:
-        raise CommandError("commands.file_unreadable", path=value, problem=exc.strerror or type(exc).__name__) from None
+        raise CommandError(
+            "commands.file_unreadable", path=value, problem=exc.strerror or type(exc).__name__
+        ) from None
 
 
 def render_text(reply: Reply, language: str) -> list[str]:

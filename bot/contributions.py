@@ -148,7 +148,9 @@ def _unique_data(features: Sequence[Feature]) -> list[MemberData]:
     for feature in features:
         for item in feature.member_data:
             if item.name in seen:
-                raise ValueError(f"{feature.name} and {seen[item.name]} both export member data {item.name!r}")
+                raise ValueError(
+                    f"{feature.name} and {seen[item.name]} both export member data {item.name!r}"
+                )
             seen[item.name] = feature.name
             data.append(item)
     return data

@@ -52,7 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and write transactions that lock first."""
+    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and write transactions that lock
+    first."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -83,10 +84,10 @@ def _sqlite_begin(connection: Connection) -> None:
     """Begin a unit of work: IMMEDIATE (take the write lock now), unless it is marked BEGIN_DEFERRED.
 
     A deferred transaction that reads and then writes cannot wait for the lock when another writer committed
-    meanwhile: SQLite fails it at once with "database is locked", busy timeout or not. Taking the lock up front
-    makes writers queue (bounded by the busy timeout) instead. Reads are deferred (WAL lets them read beside a
-    writer), and so is a unit of work that waits on something slow before it writes (the coach's model), so
-    that it does not hold every other writer up meanwhile.
+    meanwhile: SQLite fails it at once with "database is locked", busy timeout or not. Taking the lock up
+    front makes writers queue (bounded by the busy timeout) instead. Reads are deferred (WAL lets them read
+    beside a writer), and so is a unit of work that waits on something slow before it writes (the coach's
+    model), so that it does not hold every other writer up meanwhile.
     """
     if connection.get_execution_options().get(BEGIN_DEFERRED):
         connection.exec_driver_sql("BEGIN")
@@ -98,7 +99,9 @@ def _sqlite_begin(connection: Connection) -> None:
 BEGIN_DEFERRED = "jobb_begin_deferred"
 
 
-def create_sessionmaker(engine: AsyncEngine, contributions: Contributions) -> async_sessionmaker[AsyncSession]:
+def create_sessionmaker(
+    engine: AsyncEngine, contributions: Contributions
+) -> async_sessionmaker[AsyncSession]:
     """Return the session factory; one session per unit of work, carrying the App's contributions."""
     return async_sessionmaker(engine, expire_on_commit=False, info={SESSION_KEY: contributions})
 

@@ -104,15 +104,15 @@ MAX_THROTTLE_WAIT = 60.0
 # Deliveries claimed (and loaded) in one statement: the database work of claiming a fan-out to thousands grows
 # by batches, not by messages. (Outcomes are written as they come, several at once: see _send_ids.)
 CLAIM_BATCH = 500
-# What a delivery that was being sent when the bot stopped says until it is sent: in doubt whether the platform
-# got it, it is checked with the platform before it goes again.
+# What a delivery that was being sent when the bot stopped says until it is sent: in doubt whether the
+# platform got it, it is checked with the platform before it goes again.
 INTERRUPTED = "Interrupted: the bot stopped while sending this"
 # The key suffix of a delivery that tells the coordinators a reminder was skipped; these are sent together.
 SKIPPED_SUFFIX = ":skipped"
 LIVE_MARK = ":live:"
-# An effect of a reply (a post, DM or role grant a command asked for) is stored with the command's transaction,
-# due only this long after it: the adapter sends it right after answering the user (Dispatcher.send_now), and
-# should the process die before that, the dispatcher sends it once this has passed.
+# An effect of a reply (a post, DM or role grant a command asked for) is stored with the command's
+# transaction, due only this long after it: the adapter sends it right after answering the user
+# (Dispatcher.send_now), and should the process die before that, the dispatcher sends it once this has passed.
 EFFECT_HOLD = timedelta(seconds=30)
 EFFECT_PREFIX = "effect:"
 # What a member is told when their role could not be granted waits this long for the adapter to say it in the
@@ -120,7 +120,8 @@ EFFECT_PREFIX = "effect:"
 NOTICE_HOLD = timedelta(seconds=30)
 ROLE_REFUSED = "role-refused"
 # A member whose DMs were refused is tried again at their next personal DM this long after (and at once after
-# they used a command, or pressed "send me a test DM"): people open their DMs, and must not be cut off for good.
+# they used a command, or pressed "send me a test DM"): people open their DMs, and must not be cut off for
+# good.
 RETRY_CLOSED_DMS_AFTER = timedelta(days=3)
 # A planner's channel post for the members who get no DM mentions at most this many of them (the others see
 # the post all the same): a longer list of pings is noise.
@@ -156,7 +157,9 @@ SENDING_NEEDS = (Member.id, Member.workspace_id, Member.external_id, Member.disp
 
 def dm_worth_trying(member: Member, now: datetime) -> bool:
     """Whether a DM to the member is worth a try: their DMs are open, or were found closed long enough ago."""
-    return member.dm_open or member.dm_closed_at is None or now - member.dm_closed_at >= RETRY_CLOSED_DMS_AFTER
+    return (
+        member.dm_open or member.dm_closed_at is None or now - member.dm_closed_at >= RETRY_CLOSED_DMS_AFTER
+    )
 
 
 def dm_worth_trying_clause(now: datetime) -> ColumnElement[bool]:
@@ -235,14 +238,16 @@ def retry_delay(attempts: int) -> timedelta:
 class Notifier(Protocol):
     """What delivery needs from a platform: DMs, channel posts that can be edited and pinned, roles."""
 
-    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
-                          ) -> str | None:
+    async def send_direct(
+        self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+    ) -> str | None:
         """Send a DM; raise RecipientUnreachable when the member cannot be reached. Return the DM channel's id
         where the platform has one worth keeping (stored with the member), else None."""
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:
-        """Post in one of the workspace's channels; return the message's platform id (None when not posted)."""
+        """Post in one of the workspace's channels; return the message's platform id (None when not
+        posted)."""
 
     async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
         """Replace a posted message's content and buttons; raise MessageMissing when it is gone."""
@@ -276,7 +281,11 @@ class QuietHours:
             return when
         local = when.astimezone(tz)
         hour = local.hour
-        quiet = (hour >= self.start or hour < self.end) if self.start > self.end else self.start <= hour < self.end
+        quiet = (
+            (hour >= self.start or hour < self.end)
+            if self.start > self.end
+            else self.start <= hour < self.end
+        )
         if not quiet:
             return when
         day = local.date() if hour < self.end else local.date() + timedelta(days=1)
@@ -357,9 +366,11 @@ class _Outcome:
     retry_at: datetime | None = None
     # Throttled: the seconds the platform asked to wait. Such a try does not count as an attempt.
     throttled: float | None = None
-    # A role grant the platform refused: the member and the coordinators are told (not retried: it takes a fix).
+    # A role grant the platform refused: the member and the coordinators are told (not retried: it takes a
+    # fix).
     role_refused: Role | None = None
-    # A DM channel the platform opened (or moved to) for the member: stored, so a restart need not open it again.
+    # A DM channel the platform opened (or moved to) for the member: stored, so a restart need not open it
+    # again.
     dm_channel: str | None = None
     # A DM went through to a member whose DMs were marked closed: the mark is cleared.
     reopened: bool = False
@@ -409,7 +420,8 @@ class Dispatcher:
         return count
 
     async def run_due(self) -> DispatchReport:
-        """Fan out every due reminder and send every due delivery; safe to call at any time, any number of times."""
+        """Fan out every due reminder and send every due delivery; safe to call at any time, any number of
+        times."""
         async with self._lock:
             report = DispatchReport()
             now = self._clock.now()
@@ -419,8 +431,14 @@ class Dispatcher:
             if self.on_next_wake is not None:
                 self.on_next_wake(await self.next_due_at())
             if report.fanned_out or report.sent or report.skipped:
-                log.info("Dispatch: %d fanned out, %d skipped, %d sent, %d unreachable, %d failed",
-                         report.fanned_out, len(report.skipped), report.sent, report.unreachable, report.failed)
+                log.info(
+                    "Dispatch: %d fanned out, %d skipped, %d sent, %d unreachable, %d failed",
+                    report.fanned_out,
+                    len(report.skipped),
+                    report.sent,
+                    report.unreachable,
+                    report.failed,
+                )
             return report
 
     async def next_due_at(self) -> datetime | None:
@@ -440,7 +458,9 @@ class Dispatcher:
         """The condition that keeps deliveries to workspaces of the given platforms (none: all)."""
         if platforms is None:
             return ()
-        return (Delivery.workspace_id.in_(select(Workspace.id).where(Workspace.platform.in_(sorted(platforms)))),)
+        return (
+            Delivery.workspace_id.in_(select(Workspace.id).where(Workspace.platform.in_(sorted(platforms)))),
+        )
 
     async def _fan_out_due(self, now: datetime, report: DispatchReport) -> None:
         async with self._reader() as session:
@@ -459,7 +479,9 @@ class Dispatcher:
                         seconds=reminder.grace_seconds):
                     reminder.status = reminders.SKIPPED
                     report.skipped.append(reminder.id)
-                    log.info("Skipped reminder %s (%s): %s late", reminder.id, reminder.kind, now - reminder.due_at)
+                    log.info(
+                        "Skipped reminder %s (%s): %s late", reminder.id, reminder.kind, now - reminder.due_at
+                    )
                     await self._note_skipped(session, reminder, now)
                     continue
                 planner = contributions.of(session).planners.get(reminder.kind)
@@ -473,8 +495,9 @@ class Dispatcher:
                 await self._add_deliveries(session, reminder, planned, now)
                 report.fanned_out += 1
 
-    async def _add_deliveries(self, session: AsyncSession, reminder: Reminder, planned: Iterable[reminders.Planned],
-                              now: datetime) -> None:
+    async def _add_deliveries(
+        self, session: AsyncSession, reminder: Reminder, planned: Iterable[reminders.Planned], now: datetime
+    ) -> None:
         workspace = await session.get_one(Workspace, reminder.workspace_id)
         tz = ZoneInfo(workspace.timezone)
         existing = set(await session.scalars(select(Delivery.key).where(Delivery.reminder_id == reminder.id)))
@@ -505,9 +528,14 @@ class Dispatcher:
             if item.live is not None:
                 # The newest state of a live message replaces one still waiting to go out (latest wins).
                 await session.execute(
-                    update(Delivery).where(Delivery.workspace_id == reminder.workspace_id, Delivery.status == PENDING,
-                                           Delivery.key.endswith(LIVE_MARK + item.live, autoescape=True))
-                    .values(status=CANCELLED))
+                    update(Delivery)
+                    .where(
+                        Delivery.workspace_id == reminder.workspace_id,
+                        Delivery.status == PENDING,
+                        Delivery.key.endswith(LIVE_MARK + item.live, autoescape=True),
+                    )
+                    .values(status=CANCELLED)
+                )
             not_before = self._quiet_hours.adjust(now, tz) if item.member_id is not None else now
             rows.append({"workspace_id": reminder.workspace_id, "reminder_id": reminder.id,
                          "member_id": item.member_id, "channel": str(item.channel), "key": key,
@@ -524,21 +552,38 @@ class Dispatcher:
         workspace = await session.get_one(Workspace, reminder.workspace_id)
         line = await reminders.describe(session, reminder, workspace.timezone)
         key = f"{reminder.id}{SKIPPED_SUFFIX}"
-        session.add(Delivery(
-            workspace_id=reminder.workspace_id, reminder_id=reminder.id, member_id=None,
-            channel=str(Channel.COORDINATORS), key=key, nonce=nonce_for(key),
-            message=reply_to_json(Reply(body=line, private=False)), status=PENDING, not_before=now, created_at=now))
+        session.add(
+            Delivery(
+                workspace_id=reminder.workspace_id,
+                reminder_id=reminder.id,
+                member_id=None,
+                channel=str(Channel.COORDINATORS),
+                key=key,
+                nonce=nonce_for(key),
+                message=reply_to_json(Reply(body=line, private=False)),
+                status=PENDING,
+                not_before=now,
+                created_at=now,
+            )
+        )
 
     async def _send_due(self, now: datetime, report: DispatchReport) -> None:
-        # What a stop (or a failed write) left between a refused DM and its fallback, or between a fallback that
-        # failed and the coordinators' notice, is stored now and goes out with the rest.
+        # What a stop (or a failed write) left between a refused DM and its fallback, or between a fallback
+        # that failed and the coordinators' notice, is stored now and goes out with the rest.
         await self._store_fallbacks(now)
         await self._note_unreached(now)
         async with self._reader() as session:
-            rows = (await session.execute(
-                select(Delivery.id, Delivery.workspace_id, Delivery.key)
-                .where(Delivery.status == PENDING, Delivery.not_before <= now, *self._platform_filter(self.platforms))
-                .order_by(Delivery.id))).all()
+            rows = (
+                await session.execute(
+                    select(Delivery.id, Delivery.workspace_id, Delivery.key)
+                    .where(
+                        Delivery.status == PENDING,
+                        Delivery.not_before <= now,
+                        *self._platform_filter(self.platforms),
+                    )
+                    .order_by(Delivery.id)
+                )
+            ).all()
         notices: dict[int, list[int]] = defaultdict(list)
         due: list[int] = []
         for delivery_id, workspace_id, key in rows:
@@ -556,8 +601,8 @@ class Dispatcher:
     async def send_now(self, delivery_ids: Iterable[int]) -> DispatchReport:
         """Send these deliveries at once, whenever they are due (a reply's effects, right after its answer).
 
-        Runs beside a dispatch run: both claim a row before sending it, so each is sent once. What the platform
-        throttled or what failed waits for its retry time, and the scheduler is told when that is.
+        Runs beside a dispatch run: both claim a row before sending it, so each is sent once. What the
+        platform throttled or what failed waits for its retry time, and the scheduler is told when that is.
         """
         report = DispatchReport()
         ids = sorted(delivery_ids)
@@ -571,10 +616,10 @@ class Dispatcher:
         """Claim, send and mark these deliveries; then reach those whose DMs turned out closed in a channel.
 
         One writer does all the writing, and a send starts only once the writer has marked it as in flight:
-        a batch is claimed ahead (CLAIMED), and each write of outcomes also marks the sends that take the freed
-        slots (SENDING) in the same transaction. So at any moment at most `concurrency` deliveries are SENDING,
-        and after a crash exactly those are in doubt (resume() tells them from the ones never started). The
-        writes group themselves: what finishes while one is written goes in the next.
+        a batch is claimed ahead (CLAIMED), and each write of outcomes also marks the sends that take the
+        freed slots (SENDING) in the same transaction. So at any moment at most `concurrency` deliveries are
+        SENDING, and after a crash exactly those are in doubt (resume() tells them from the ones never
+        started). The writes group themselves: what finishes while one is written goes in the next.
         """
         unreachable: dict[tuple[int, int | None], list[int]] = defaultdict(list)
         workspaces: dict[int, Workspace] = {}
@@ -597,7 +642,8 @@ class Dispatcher:
                     while len(queue) > CLAIM_BATCH // 2:
                         room.clear()
                         await room.wait()
-                    # Shielded: a unit of work cut off halfway may leave its connection holding the write lock.
+                    # Shielded: a unit of work cut off halfway may leave its connection holding the write
+                    # lock.
                     claiming = asyncio.ensure_future(self._claim(due[start:start + CLAIM_BATCH], workspaces,
                                                                  messages))
                     queue.extend(await asyncio.shield(claiming))
@@ -681,7 +727,7 @@ class Dispatcher:
         try:
             async with self._engine.begin() as connection:
                 await _give_back(connection, (Delivery.id.in_(claimed),), (Delivery.id.in_(in_doubt),))
-        except Exception:  # noqa: BLE001 - resume() at the next start puts them back
+        except Exception:  # resume() at the next start puts them back
             log.exception("Could not give back %d claimed deliveries", len(claimed) + len(in_doubt))
 
     async def _claim(self, ids: list[int], workspaces: dict[int, Workspace],
@@ -698,36 +744,74 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)))
             if not claimed:
                 return []  # another process or run took them
-            rows = (await session.execute(
-                select(Delivery.id, Delivery.workspace_id, Delivery.reminder_id, Delivery.channel, Delivery.nonce,
-                       Delivery.attempts, Delivery.last_error == INTERRUPTED, Delivery.created_at,
-                       cast(Delivery.message, SQLText), Member)
-                .outerjoin(Member, Member.id == Delivery.member_id)
-                # What sending needs of a member, not the whole profile: loading ten datetimes a row, of
-                # thousands, costs more than the rest of the claim.
-                .options(load_only(*SENDING_NEEDS))
-                .where(Delivery.id.in_(claimed)).order_by(Delivery.id))).all()
+            rows = (
+                await session.execute(
+                    select(
+                        Delivery.id,
+                        Delivery.workspace_id,
+                        Delivery.reminder_id,
+                        Delivery.channel,
+                        Delivery.nonce,
+                        Delivery.attempts,
+                        Delivery.last_error == INTERRUPTED,
+                        Delivery.created_at,
+                        cast(Delivery.message, SQLText),
+                        Member,
+                    )
+                    .outerjoin(Member, Member.id == Delivery.member_id)
+                    # What sending needs of a member, not the whole profile: loading ten datetimes a row, of
+                    # thousands, costs more than the rest of the claim.
+                    .options(load_only(*SENDING_NEEDS))
+                    .where(Delivery.id.in_(claimed))
+                    .order_by(Delivery.id)
+                )
+            ).all()
             for workspace_id in {row[1] for row in rows} - workspaces.keys():
                 workspaces[workspace_id] = await session.get_one(Workspace, workspace_id)
         loaded = []
-        for delivery_id, workspace_id, reminder_id, channel, nonce, attempts, interrupted, created_at, raw, member \
-                in rows:
+        for (
+            delivery_id,
+            workspace_id,
+            reminder_id,
+            channel,
+            nonce,
+            attempts,
+            interrupted,
+            created_at,
+            raw,
+            member,
+        ) in rows:
             if raw not in messages:
                 message = json.loads(raw)
                 messages[raw] = (message, reply_from_json(message))
             message, reply = messages[raw]
             # The attempt this will be: it is counted when the send starts (_mark's `starting`).
-            loaded.append(_Claimed(delivery_id, workspace_id, reminder_id, channel, nonce, attempts + 1, message,
-                                   reply, member, workspaces[workspace_id], bool(interrupted), _aware(created_at)))
+            loaded.append(
+                _Claimed(
+                    delivery_id,
+                    workspace_id,
+                    reminder_id,
+                    channel,
+                    nonce,
+                    attempts + 1,
+                    message,
+                    reply,
+                    member,
+                    workspaces[workspace_id],
+                    bool(interrupted),
+                    _aware(created_at),
+                )
+            )
         return loaded
 
     async def _mark(self, outcomes: list[_Outcome], now: datetime, *, starting: Iterable[int] = ()) -> None:
-        """Write what became of sent deliveries, and mark the claimed deliveries in `starting` as being sent (an
-        attempt each), in one transaction."""
+        """Write what became of sent deliveries, and mark the claimed deliveries in `starting` as being sent
+        (an attempt each), in one transaction."""
         write = OutcomeWrite(starting=list(starting))
         for outcome in outcomes:
             if outcome.error is not None:
-                # A pending outcome waits until retry_at; a throttled try is the platform's pace, not an attempt.
+                # A pending outcome waits until retry_at; a throttled try is the platform's pace, not an
+                # attempt.
                 retry_at = outcome.retry_at if outcome.status == PENDING else None
                 write.failed.append((outcome.delivery_id, outcome.status, outcome.error, retry_at,
                                      int(outcome.throttled is not None)))
@@ -737,7 +821,9 @@ class Dispatcher:
                 # channel's copy.
                 write.deleted.append(outcome.delivery_id)
             else:
-                write.done.append((outcome.delivery_id, outcome.status, now if outcome.status == SENT else None))
+                write.done.append(
+                    (outcome.delivery_id, outcome.status, now if outcome.status == SENT else None)
+                )
         # (Again) refused: the next try waits RETRY_CLOSED_DMS_AFTER from now.
         write.closed = sorted({o.member_id for o in outcomes
                                if o.status == UNREACHABLE and not o.untried and o.member_id is not None})
@@ -802,9 +888,15 @@ class Dispatcher:
                 if posted is None and delivery.message.get(FALLBACK_ENTRY):
                     # The members it names are not reached: the coordinators are told (_note_unreached). Not
                     # tried again: the channel takes a fix by them, not time.
-                    return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id, None, FAILED,
-                                    f"{NOT_POSTED}: the {delivery.channel} channel is not set up, gone, or closed"
-                                    " to the bot")
+                    return _Outcome(
+                        delivery_id,
+                        delivery.workspace_id,
+                        delivery.reminder_id,
+                        None,
+                        FAILED,
+                        f"{NOT_POSTED}: the {delivery.channel} channel is not set up, gone, or closed"
+                        " to the bot",
+                    )
         except RecipientUnreachable:
             status = UNREACHABLE
         except RoleNotGranted as exc:
@@ -819,7 +911,7 @@ class Dispatcher:
                             member.id if member is not None else None, PENDING, f"Throttled: {exc}",
                             retry_at=self._clock.now() + timedelta(seconds=exc.retry_after),
                             throttled=exc.retry_after)
-        except Exception as exc:  # noqa: BLE001 - one failing send must not stop the fan-out
+        except Exception as exc:  # one failing send must not stop the fan-out
             log.exception("Delivery %s failed", delivery_id)
             status = FAILED if delivery.attempts >= MAX_ATTEMPTS else PENDING
             error = f"{type(exc).__name__}: {exc}"[:500]
@@ -835,23 +927,28 @@ class Dispatcher:
     async def _already_sent(self, claimed: _Claimed) -> bool:
         """Ask the platform whether a delivery interrupted by a stop went out (see Notifier.find_sent).
 
-        Only the sends in flight when the bot stopped are asked about (at most the concurrency), each costing a
-        request or two: a crash must not make anyone get a message twice, also after Discord forgot the nonce
-        (minutes) and on Slack, which has none. Not knowing means sending it (again).
+        Only the sends in flight when the bot stopped are asked about (at most the concurrency), each costing
+        a request or two: a crash must not make anyone get a message twice, also after Discord forgot the
+        nonce (minutes) and on Slack, which has none. Not knowing means sending it (again).
         """
         assert self.notifier is not None
         try:
-            found = await self.notifier.find_sent(claimed.workspace, claimed.member,
-                                                  Channel(claimed.channel or Channel.ANNOUNCEMENTS), claimed.reply,
-                                                  since=claimed.created_at)
-        except Exception:  # noqa: BLE001 - a failed check must not stop the send itself
+            found = await self.notifier.find_sent(
+                claimed.workspace,
+                claimed.member,
+                Channel(claimed.channel or Channel.ANNOUNCEMENTS),
+                claimed.reply,
+                since=claimed.created_at,
+            )
+        except Exception:  # a failed check must not stop the send itself
             log.exception("Could not check whether delivery %s went out before the stop", claimed.id)
             return False
         return bool(found)
 
     async def _update_live(self, workspace: Workspace, channel: Channel, key: str, pinned: bool, reply: Reply,
                            nonce: str, now: datetime) -> None:
-        """Edit the live message under `key`, or post it (again, if someone deleted it); then pin or unpin it."""
+        """Edit the live message under `key`, or post it (again, if someone deleted it); then pin or unpin
+        it."""
         assert self.notifier is not None
         async with self._reader() as session:
             row = await session.scalar(select(LiveMessage).where(LiveMessage.workspace_id == workspace.id,
@@ -866,7 +963,8 @@ class Dispatcher:
                 message_id, is_pinned = None, False
         if message_id is None:
             message_id = await self.notifier.post(workspace, channel, reply, nonce=nonce)
-            # Store the id at once: a crash before the pin must not make the next update post a second message.
+            # Store the id at once: a crash before the pin must not make the next update post a second
+            # message.
             await self._store_live(workspace.id, key, channel, message_id, False, now)
             if message_id is None:
                 return  # the channel is not set up; the next update tries again
@@ -881,21 +979,31 @@ class Dispatcher:
             # Deleted between the post and the pin: the next update posts it again.
             await self._store_live(workspace.id, key, channel, None, False, now)
             return
-        except Exception:  # noqa: BLE001 - the message is there; a missing pin permission must not resend it
+        except Exception:  # the message is there; a missing pin permission must not resend it
             log.exception("Could not %s live message %s of workspace %s", "pin" if pinned else "unpin", key,
                           workspace.id)
             return
         await self._store_live(workspace.id, key, channel, message_id, pinned, now)
 
-    async def _store_live(self, workspace_id: int, key: str, channel: Channel, message_id: str | None, pinned: bool,
-                          now: datetime) -> None:
+    async def _store_live(
+        self,
+        workspace_id: int,
+        key: str,
+        channel: Channel,
+        message_id: str | None,
+        pinned: bool,
+        now: datetime,
+    ) -> None:
         values = {"channel": str(channel), "message_id": message_id, "pinned": pinned, "updated_at": now}
         for _ in range(2):
             try:
                 async with self._sessionmaker() as session, session.begin():
-                    updated = await _execute_dml(session,
-                        update(LiveMessage).where(LiveMessage.workspace_id == workspace_id, LiveMessage.key == key)
-                        .values(**values))
+                    updated = await _execute_dml(
+                        session,
+                        update(LiveMessage)
+                        .where(LiveMessage.workspace_id == workspace_id, LiveMessage.key == key)
+                        .values(**values),
+                    )
                     if not updated.rowcount:
                         session.add(LiveMessage(workspace_id=workspace_id, key=key, created_at=now, **values))
                 return
@@ -921,7 +1029,9 @@ class Dispatcher:
             deliveries = list(await session.scalars(select(Delivery).where(Delivery.id.in_(claimed))
                                                     .order_by(Delivery.id)))
             workspace = await session.get_one(Workspace, workspace_id)
-        lines: list[Renderable] = [line for d in deliveries if (line := reply_from_json(d.message).body) is not None]
+        lines: list[Renderable] = [
+            line for d in deliveries if (line := reply_from_json(d.message).body) is not None
+        ]
         listed = Join(tuple(lines), "\n", "• ")  # type: ignore[arg-type]
         reply = Reply(title=text("delivery.skipped.title", count=len(lines)),
                       body=text("delivery.skipped.body", lines=listed), private=False)
@@ -933,8 +1043,10 @@ class Dispatcher:
             values = {"status": PENDING, "last_error": f"Throttled: {exc}", "sent_at": None,
                       "not_before": self._clock.now() + timedelta(seconds=exc.retry_after),
                       "attempts": Delivery.attempts - 1}
-        except Exception as exc:  # noqa: BLE001 - retried later, like any delivery
-            log.exception("Could not tell the coordinators of workspace %s about skipped reminders", workspace_id)
+        except Exception as exc:  # retried later, like any delivery
+            log.exception(
+                "Could not tell the coordinators of workspace %s about skipped reminders", workspace_id
+            )
             attempts = max(d.attempts for d in deliveries)
             values = {"status": FAILED if attempts >= MAX_ATTEMPTS else PENDING,
                       "last_error": f"{type(exc).__name__}: {exc}"[:500], "sent_at": None,
@@ -949,8 +1061,8 @@ class Dispatcher:
             report.failed += len(claimed)
 
     async def _reach_in_channel(self, delivery_ids: list[int], now: datetime, report: DispatchReport) -> None:
-        """Mention the members of these refused DMs in a channel: store the fallbacks and send them now, then tell
-        the coordinators about any that did not get through."""
+        """Mention the members of these refused DMs in a channel: store the fallbacks and send them now, then
+        tell the coordinators about any that did not get through."""
         fallbacks = await self._store_fallbacks(now, delivery_ids)
         if fallbacks:
             # Channel posts name nobody to DM: this run reaches no further.
@@ -969,25 +1081,39 @@ class Dispatcher:
         For these unreachable DMs, or (None) for every one that no fallback covers yet, of this dispatcher's
         platforms. A DM is covered once: its sent_at becomes the time its fallback was stored, in the same
         transaction, so a repeat (or another process) finds nothing left to do. The DMs are marked as their
-        sends end, the fallbacks stored when the run's sends are done (so that everyone a text did not reach is
-        named in as few messages as the platform allows); a stop in between leaves the DMs uncovered, and the
-        next run stores their fallbacks.
+        sends end, the fallbacks stored when the run's sends are done (so that everyone a text did not reach
+        is named in as few messages as the platform allows); a stop in between leaves the DMs uncovered, and
+        the next run stores their fallbacks.
         """
-        uncovered = (Delivery.status == UNREACHABLE, Delivery.sent_at.is_(None), Delivery.member_id.is_not(None))
+        uncovered = (
+            Delivery.status == UNREACHABLE,
+            Delivery.sent_at.is_(None),
+            Delivery.member_id.is_not(None),
+        )
         if delivery_ids is None:
             async with self._reader() as session:
-                delivery_ids = list(await session.scalars(
-                    select(Delivery.id).where(UNTOLD_INDEXED, *uncovered, *self._platform_filter(self.platforms))
-                    .order_by(Delivery.id)))
+                delivery_ids = list(
+                    await session.scalars(
+                        select(Delivery.id)
+                        .where(UNTOLD_INDEXED, *uncovered, *self._platform_filter(self.platforms))
+                        .order_by(Delivery.id)
+                    )
+                )
         if not delivery_ids:
             return []
         try:
             async with self._sessionmaker() as session, session.begin():
                 rows: list[_Refused] = []
                 for start in range(0, len(delivery_ids), CLAIM_BATCH):
-                    covered = list(await session.scalars(
-                        update(Delivery).where(Delivery.id.in_(delivery_ids[start:start + CLAIM_BATCH]), *uncovered)
-                        .values(sent_at=now).returning(Delivery.id).execution_options(synchronize_session=False)))
+                    covered = list(
+                        await session.scalars(
+                            update(Delivery)
+                            .where(Delivery.id.in_(delivery_ids[start : start + CLAIM_BATCH]), *uncovered)
+                            .values(sent_at=now)
+                            .returning(Delivery.id)
+                            .execution_options(synchronize_session=False)
+                        )
+                    )
                     if covered:
                         result = await session.execute(
                             select(Delivery.id, Delivery.workspace_id, Delivery.reminder_id, Delivery.channel,
@@ -1001,10 +1127,12 @@ class Dispatcher:
         return [row.id for row in stored]
 
     async def _note_unreached(self, now: datetime) -> list[int]:
-        """Tell the coordinators about every fallback that failed for good: whom it did not reach, where and why.
+        """Tell the coordinators about every fallback that failed for good: whom it did not reach, where and
+        why.
 
         One post in the coordinators' channel per fallback, stored in the transaction that marks the fallback
-        as told (its sent_at); return their ids. A notice that fails in turn is reported nowhere else: no loop.
+        as told (its sent_at); return their ids. A notice that fails in turn is reported nowhere else: no
+        loop.
         """
         # bot.services.failures reads this module's names, so it is imported once both exist.
         from bot.services import failures
@@ -1042,18 +1170,28 @@ class Dispatcher:
                         .values(last_error=f"{FALLBACK_FAILED}: {fallback.last_error}"[:500])
                         .execution_options(synchronize_session=False))
                     more = more_than_shown("digest.more", len(listed), UNREACHED_SHOWN)
-                    where, reason = failures.post_failed(workspace, fallback.channel or str(Channel.ANNOUNCEMENTS),
-                                                         fallback.last_error)
+                    where, reason = failures.post_failed(
+                        workspace, fallback.channel or str(Channel.ANNOUNCEMENTS), fallback.last_error
+                    )
                     shown = [*listed[:UNREACHED_SHOWN], *([more] if isinstance(more, Text) else [])]
                     names_shown = Join(tuple(shown), ", ")
                     reply = Reply(title=text("delivery.unreached.title", count=len(mentioned)),
                                   body=text("delivery.unreached.body", channel=where, reason=reason,
                                             names=names_shown), private=False)
                     key = f"{UNREACHED_PREFIX}{fallback.id}"
-                    notice = Delivery(workspace_id=workspace.id, reminder_id=fallback.reminder_id, member_id=None,
-                                      channel=str(Channel.COORDINATORS), key=key, nonce=nonce_for(key),
-                                      message=reply_to_json(reply), status=PENDING, not_before=now, attempts=0,
-                                      created_at=now)
+                    notice = Delivery(
+                        workspace_id=workspace.id,
+                        reminder_id=fallback.reminder_id,
+                        member_id=None,
+                        channel=str(Channel.COORDINATORS),
+                        key=key,
+                        nonce=nonce_for(key),
+                        message=reply_to_json(reply),
+                        status=PENDING,
+                        not_before=now,
+                        attempts=0,
+                        created_at=now,
+                    )
                     session.add(notice)
                     notices.append(notice)
                 await session.flush()
@@ -1103,12 +1241,25 @@ async def _add_fallbacks(session: AsyncSession, rows: Iterable[_Refused], now: d
             start += len(run)
             # Unique: each DM is covered once, by the run that starts with it.
             key = f"{reminder_id if reminder_id is not None else first_key}{FALLBACK_MARK}{first_id}"
-            fallback = {**reply_to_json(channel_fallback(reply, run, already_pinged=pinged)), FALLBACK_ENTRY: True}
+            fallback = {
+                **reply_to_json(channel_fallback(reply, run, already_pinged=pinged)),
+                FALLBACK_ENTRY: True,
+            }
             if "expires" in message:
                 fallback["expires"] = message["expires"]  # a call to a vote is not posted after it
-            row = Delivery(workspace_id=workspace_id, reminder_id=reminder_id, member_id=None, channel=channel,
-                           key=key, nonce=nonce_for(key), message=fallback, status=PENDING, not_before=now,
-                           attempts=0, created_at=now)
+            row = Delivery(
+                workspace_id=workspace_id,
+                reminder_id=reminder_id,
+                member_id=None,
+                channel=channel,
+                key=key,
+                nonce=nonce_for(key),
+                message=fallback,
+                status=PENDING,
+                not_before=now,
+                attempts=0,
+                created_at=now,
+            )
             session.add(row)
             added.append(row)
     await session.flush()
@@ -1116,7 +1267,8 @@ async def _add_fallbacks(session: AsyncSession, rows: Iterable[_Refused], now: d
 
 
 async def _role_pinged(session: AsyncSession, reminder_id: int | None, channel: str) -> Role | None:
-    """The role that the reminder's own post in `channel` pinged, if that post went out (a countdown stage's)."""
+    """The role that the reminder's own post in `channel` pinged, if that post went out (a countdown
+    stage's)."""
     if reminder_id is None:
         return None
     role = await session.scalar(select(Delivery.message["mention_role"].as_string()).where(
@@ -1126,8 +1278,8 @@ async def _role_pinged(session: AsyncSession, reminder_id: int | None, channel: 
 
 async def _give_back(connection: AsyncConnection, claimed: tuple[ColumnElement[bool], ...],
                      sending: tuple[ColumnElement[bool], ...]) -> int:
-    """Make claimed deliveries (of these conditions) pending again, and those being sent pending and INTERRUPTED:
-    the platform may have them, so their next send asks it first. Return how many changed."""
+    """Make claimed deliveries (of these conditions) pending again, and those being sent pending and
+    INTERRUPTED: the platform may have them, so their next send asks it first. Return how many changed."""
     delivery = Delivery.__table__
     given_back = await connection.execute(update(delivery).where(delivery.c.status == CLAIMED, *claimed)
                                           .values(status=PENDING))
@@ -1173,11 +1325,17 @@ async def _note_role_refused(session: AsyncSession, outcome: _Outcome, now: date
     assert outcome.role_refused is not None and outcome.member_id is not None
     member = await session.get_one(Member, outcome.member_id)
     workspace = await session.get_one(Workspace, outcome.workspace_id)
-    role_id = workspace.member_role_id if outcome.role_refused is Role.MEMBER else workspace.coordinator_role_id
+    role_id = (
+        workspace.member_role_id if outcome.role_refused is Role.MEMBER else workspace.coordinator_role_id
+    )
     role = Mention("role", role_id) if role_id else Literal(str(outcome.role_refused))
     to_member = Reply(body=text("delivery.role_refused.member", role=role), private=False)
-    to_coordinators = Reply(body=text("delivery.role_refused.coordinators", member=Mention("user", member.external_id),
-                                      role=role), private=False)
+    to_coordinators = Reply(
+        body=text(
+            "delivery.role_refused.coordinators", member=Mention("user", member.external_id), role=role
+        ),
+        private=False,
+    )
     prefix = f"{ROLE_REFUSED}:{outcome.delivery_id}"
     for key, member_id, channel, reply, not_before in (
             (f"{prefix}:member", member.id, Channel.WELCOME, to_member, now + NOTICE_HOLD),
@@ -1190,7 +1348,8 @@ async def _note_role_refused(session: AsyncSession, outcome: _Outcome, now: date
 
 
 async def retry_refused_roles(session: AsyncSession, workspace_id: int, now: datetime) -> int:
-    """Try again every role grant the platform refused in a workspace (after a coordinator fixed the cause)."""
+    """Try again every role grant the platform refused in a workspace (after a coordinator fixed the
+    cause)."""
     result = await _execute_dml(session,
         update(Delivery).where(Delivery.workspace_id == workspace_id, Delivery.status == FAILED,
                                Delivery.last_error.startswith("RoleNotGranted"))
@@ -1221,13 +1380,13 @@ async def mark_notices(session: AsyncSession, notice_ids: Iterable[int], said: b
 
 
 def channel_fallback(reply: Reply, mentions: tuple[str, ...], *, already_pinged: Role | None = None) -> Reply:
-    """Turn a DM into a channel message for members whose DMs are closed: mention them, say why and how to allow
-    DMs, with a button that sends the presser a test DM.
+    """Turn a DM into a channel message for members whose DMs are closed: mention them, say why and how to
+    allow DMs, with a button that sends the presser a test DM.
 
-    `already_pinged`: the role a post of the same moment pinged (a countdown stage's post pings the member role).
-    Each member is still named, so that they know the message is theirs, but those who hold that role are not
-    pinged a second time where the platform can leave them out (Discord: allowed_mentions lists only the others;
-    Slack cannot name a member without notifying them, so there they are pinged again).
+    `already_pinged`: the role a post of the same moment pinged (a countdown stage's post pings the member
+    role). Each member is still named, so that they know the message is theirs, but those who hold that role
+    are not pinged a second time where the platform can leave them out (Discord: allowed_mentions lists only
+    the others; Slack cannot name a member without notifying them, so there they are pinged again).
     """
     test = Button(text("delivery.button.test_dm"), TEST_DM_ACTION, style=ButtonStyle.SECONDARY)
     return Reply(body=text("delivery.dm_closed_fallback", body=reply.body) if reply.body else None,

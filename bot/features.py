@@ -1,7 +1,8 @@
 """The composition root: the features the app is made of, each declaring what it contributes (its FEATURE).
 
 The App assembles its buttons, forms, reminder planners and hooks from this list (see bot.contributions). The
-order is the order hooks run in: when an issue changes, its rounds of questions are planned before its countdown.
+order is the order hooks run in: when an issue changes, its rounds of questions are planned before its
+countdown.
 """
 
 from __future__ import annotations

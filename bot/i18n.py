@@ -59,16 +59,29 @@ MomentFormat = Callable[[When, str], str]
 
 
 def plain_moment(moment: When, language: str) -> str:
-    """Write a moment as local text in its zone, in the reader's language: "torsdag 17 december 2026 kl. 18:00"."""
+    """Write a moment as local text in its zone, in the reader's language:
+    "torsdag 17 december 2026 kl. 18:00"."""
     local = moment.at.astimezone(ZoneInfo(moment.zone))
     style = moment.style if moment.style in ("full", "date", "short") else "full"
-    return translate(f"time.format.{style}", language, weekday=translate(f"time.weekday.{local.weekday()}", language),
-                     day=local.day, month=translate(f"time.month.{local.month}", language), year=local.year,
-                     time=local.strftime("%H:%M"))
+    return translate(
+        f"time.format.{style}",
+        language,
+        weekday=translate(f"time.weekday.{local.weekday()}", language),
+        day=local.day,
+        month=translate(f"time.month.{local.month}", language),
+        year=local.year,
+        time=local.strftime("%H:%M"),
+    )
 
 
-def translate(key: str, language: str, mentions: MentionFormat = plain_mention, moments: MomentFormat = plain_moment,
-              /, **params: Any) -> str:
+def translate(
+    key: str,
+    language: str,
+    mentions: MentionFormat = plain_mention,
+    moments: MomentFormat = plain_moment,
+    /,
+    **params: Any,
+) -> str:
     """Look up a key and fill in its parameters; falls back to Swedish, then to the key itself."""
     entry = catalog(language).get(key)
     if entry is None:
@@ -99,7 +112,9 @@ def render(item: Renderable | str, language: str, mentions: MentionFormat = plai
     if isinstance(item, When):
         return moments(item, language)
     if isinstance(item, Join):
-        return item.separator.join(item.bullet + render(part, language, mentions, moments) for part in item.items)
+        return item.separator.join(
+            item.bullet + render(part, language, mentions, moments) for part in item.items
+        )
     return item
 
 

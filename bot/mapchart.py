@@ -35,7 +35,9 @@ class MapLabels:
     empty: str
 
     @classmethod
-    def build(cls, language: str, model: MapModel, *, title: str, body: Renderable, when: Renderable) -> MapLabels:
+    def build(
+        cls, language: str, model: MapModel, *, title: str, body: Renderable, when: Renderable
+    ) -> MapLabels:
         """Translate the labels for a map."""
         from bot.services.stances import (
             map_summary,  # the summary text is the table's, word for word
@@ -100,7 +102,9 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
                 grid.scatter([x + 0.1], [-y], s=330, marker="o", facecolors="none", edgecolors="black",
                              linewidths=1.4, zorder=2)
             name = charts.clip(row.name, NAME_CHARS) + (" ★" if row.priority else "")
-            grid.text(x + 0.2, -y, name, fontsize=8, va="center", fontweight="bold" if row.priority else "normal")
+            grid.text(
+                x + 0.2, -y, name, fontsize=8, va="center", fontweight="bold" if row.priority else "normal"
+            )
 
     if model.has_seats and model.seats_total:
         assert model.majority is not None  # set whenever there are seats
@@ -110,7 +114,9 @@ def draw_map(model: MapModel, labels: MapLabels) -> bytes:
             seats = model.projected.get(stance, 0)
             if seats:
                 bar.barh([0], [seats], left=[left], color=STANCE_COLOURS[stance], edgecolor="white")
-                bar.text(left + seats / 2, 0, str(seats), ha="center", va="center", fontsize=10, color="black")
+                bar.text(
+                    left + seats / 2, 0, str(seats), ha="center", va="center", fontsize=10, color="black"
+                )
             left += seats
         bar.axvline(model.majority, color="black", linestyle="--", linewidth=1.2)
         bar.text(model.majority, 0.5, f" {labels.majority} {model.majority}", fontsize=8, va="bottom")

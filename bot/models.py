@@ -36,7 +36,7 @@ class Base(DeclarativeBase):
     """Declarative base with deterministic constraint names."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
     # Every model here maps a plain Table (DeclarativeBase types __table__ as the wider FromClause), so
     # insert()/update()/delete() accept it; the annotation SQLAlchemy's maintainers suggest (sqlalchemy#9130).
     __table__: ClassVar[Table]
@@ -139,8 +139,8 @@ class Reminder(Base):
 
 
 # The deliveries a dispatch run still has to act on beyond sending (bot.delivery's statuses): a refused DM
-# whose channel fallback is not stored yet, and a failed one (a fallback whose failure the coordinators are not
-# told of yet is among them).
+# whose channel fallback is not stored yet, and a failed one (a fallback whose failure the coordinators are
+# not told of yet is among them).
 UNTOLD = "sent_at IS NULL AND status IN ('unreachable', 'failed')"
 
 
@@ -171,8 +171,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
-    # When it went out. A DM whose member could not be reached: when its channel fallback was stored (None: not
-    # yet). A fallback that failed: when the coordinators' notice about it was stored.
+    # When it went out. A DM whose member could not be reached: when its channel fallback was stored (None:
+    # not yet). A fallback that failed: when the coordinators' notice about it was stored.
     sent_at: Mapped[datetime | None]
 
 
@@ -191,7 +191,9 @@ class CoachingConfig(Base):
 
     __tablename__ = "coaching_config"
 
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
     hashtag: Mapped[str] = mapped_column(String(101))
     # ISO weekday (1 = Monday) and hour, in the workspace's time zone.
     nudge_weekday: Mapped[int] = mapped_column(Integer)
@@ -289,7 +291,9 @@ class IssueSettings(Base):
 
     __tablename__ = "issue_settings"
 
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
     ask_days: Mapped[list[int]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
 
@@ -351,7 +355,8 @@ class Politician(Base):
 class Stance(Base):
     """A politician's stance on an issue; rows are never changed but superseded, so the history is kept.
 
-    A coordinator's stance is confirmed at once; a member's report waits as reported until confirmed or rejected.
+    A coordinator's stance is confirmed at once; a member's report waits as reported until confirmed or
+    rejected.
     """
 
     __tablename__ = "stance"
@@ -380,7 +385,9 @@ class Ask(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
-    politician_id: Mapped[int | None] = mapped_column(ForeignKey("politician.id", ondelete="SET NULL"), index=True)
+    politician_id: Mapped[int | None] = mapped_column(
+        ForeignKey("politician.id", ondelete="SET NULL"), index=True
+    )
     # Days before the decision (21, 14, …); 0 for a question the member asked for with /issue ask.
     round: Mapped[int] = mapped_column(Integer)
     assigned_at: Mapped[datetime]
@@ -448,11 +455,14 @@ class LiveMessage(Base):
 
 
 class CountdownSettings(Base):
-    """A workspace's default countdown: how many days before a decision the stages fall (0 = the morning of)."""
+    """A workspace's default countdown: how many days before a decision the stages fall (0 = the morning
+    of)."""
 
     __tablename__ = "countdown_settings"
 
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
     days: Mapped[list[int]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
 
@@ -477,7 +487,8 @@ class Countdown(Base):
 
 
 class Pledge(Base):
-    """A member's promise to act before a decision (tweet, contact a politician, attend), and whether they did."""
+    """A member's promise to act before a decision (tweet, contact a politician, attend), and whether they
+    did."""
 
     __tablename__ = "pledge"
     __table_args__ = (
@@ -501,7 +512,8 @@ class Pledge(Base):
 
 
 class Action(Base):
-    """Something a member did for the cause (a tweet, a question to a politician, a meeting), or tried to do."""
+    """Something a member did for the cause (a tweet, a question to a politician, a meeting), or tried to
+    do."""
 
     __tablename__ = "action"
     __table_args__ = (Index("ix_action_workspace_id_created_at", "workspace_id", "created_at"),)
@@ -576,7 +588,9 @@ class DigestConfig(Base):
 
     __tablename__ = "digest_config"
 
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
     # ISO weekday (1 = Monday) and hour, in the workspace's time zone.
     weekday: Mapped[int] = mapped_column(Integer)
     hour: Mapped[int] = mapped_column(Integer)

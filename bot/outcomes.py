@@ -1,12 +1,12 @@
 """Writing what became of sent deliveries: the one write that runs for every few messages of a fan-out.
 
-The Dispatcher lets a send's slot go only once its outcome is written (so that a crash leaves at most the sends
-in flight in doubt), so this write sits on the path of every message. Through SQLAlchemy it costs about 1.5 ms
-on SQLite (two statements; most of it SQLAlchemy's work per statement and aiosqlite's thread hop per call),
-more than the sends it records when the platform is fast. `SqliteOutcomeWriter` writes the same rows with
-the standard library's sqlite3 in one worker thread, one hop per write: about 0.15 ms (bench/countdown_fanout.py).
-Other databases (PostgreSQL, whose driver needs no thread) and the rare outcomes that need more than these
-statements go through `write_with_sqlalchemy`.
+The Dispatcher lets a send's slot go only once its outcome is written (so that a crash leaves at most the
+sends in flight in doubt), so this write sits on the path of every message. Through SQLAlchemy it costs about
+1.5 ms on SQLite (two statements; most of it SQLAlchemy's work per statement and aiosqlite's thread hop per
+call), more than the sends it records when the platform is fast. `SqliteOutcomeWriter` writes the same rows
+with the standard library's sqlite3 in one worker thread, one hop per write: about 0.15 ms
+(bench/countdown_fanout.py). Other databases (PostgreSQL, whose driver needs no thread) and the rare outcomes
+that need more than these statements go through `write_with_sqlalchemy`.
 """
 
 from __future__ import annotations
@@ -46,15 +46,22 @@ class OutcomeWrite:
     opened: list[tuple[int, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return any((self.starting, self.done, self.failed, self.deleted, self.closed, self.reopened, self.opened))
+        return any(
+            (self.starting, self.done, self.failed, self.deleted, self.closed, self.reopened, self.opened)
+        )
 
 
 _delivery, _member = Delivery.__table__, Member.__table__
-_START = (update(_delivery).where(_delivery.c.id.in_(bindparam("ids", expanding=True)), _delivery.c.status == CLAIMED)
-          .values(status=SENDING, attempts=_delivery.c.attempts + 1))
+_START = (
+    update(_delivery)
+    .where(_delivery.c.id.in_(bindparam("ids", expanding=True)), _delivery.c.status == CLAIMED)
+    .values(status=SENDING, attempts=_delivery.c.attempts + 1)
+)
 _DONE = (update(_delivery).where(_delivery.c.id == bindparam("delivery"), _delivery.c.status == SENDING)
          .values(status=bindparam("new_status"), last_error=None, sent_at=bindparam("at")))
-_DELETE = delete(_delivery).where(_delivery.c.id.in_(bindparam("ids", expanding=True)), _delivery.c.status == SENDING)
+_DELETE = delete(_delivery).where(
+    _delivery.c.id.in_(bindparam("ids", expanding=True)), _delivery.c.status == SENDING
+)
 _CLOSED = (update(_member).where(_member.c.id.in_(bindparam("ids", expanding=True)))
            .values(dm_open=False, dm_closed_at=bindparam("at")))
 _REOPENED = (update(_member).where(_member.c.id.in_(bindparam("ids", expanding=True)))
@@ -67,7 +74,9 @@ async def write_with_sqlalchemy(connection: AsyncConnection, write: OutcomeWrite
     if write.starting:
         await connection.execute(_START, {"ids": write.starting})
     if write.done:
-        await connection.execute(_DONE, [{"delivery": i, "new_status": s, "at": at} for i, s, at in write.done])
+        await connection.execute(
+            _DONE, [{"delivery": i, "new_status": s, "at": at} for i, s, at in write.done]
+        )
     for delivery_id, status, error, retry_at, not_counted in write.failed:
         values: dict[str, Any] = {"status": status, "last_error": error, "sent_at": None}
         if retry_at is not None:
@@ -123,7 +132,9 @@ class SqliteOutcomeWriter:
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
             # isolation_level None: the transaction is ours (BEGIN IMMEDIATE below), as in bot.db.
-            connection = sqlite3.connect(self._path, isolation_level=None, timeout=self._busy_timeout_ms / 1000)
+            connection = sqlite3.connect(
+                self._path, isolation_level=None, timeout=self._busy_timeout_ms / 1000
+            )
             connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA foreign_keys=ON")
@@ -141,8 +152,10 @@ class SqliteOutcomeWriter:
                     "WHERE id = ? AND status = 'claimed'", [(i,) for i in write.starting])
             if write.done:
                 connection.executemany(
-                    "UPDATE delivery SET status = ?, last_error = NULL, sent_at = ? WHERE id = ? AND status = 'sending'",
-                    [(status, None if at is None else stamp(at), i) for i, status, at in write.done])
+                    "UPDATE delivery SET status = ?, last_error = NULL, sent_at = ? "
+                    "WHERE id = ? AND status = 'sending'",
+                    [(status, None if at is None else stamp(at), i) for i, status, at in write.done],
+                )
             if write.failed:
                 connection.executemany(
                     "UPDATE delivery SET status = ?, last_error = ?, sent_at = NULL, "

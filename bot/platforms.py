@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class MentionLimits:
-    """How many members one channel message may mention on a platform, and the room their mentions may take."""
+    """How many members one channel message may mention on a platform, and the room their mentions may
+    take."""
 
     # User ids one message may ping (None: no limit of its own).
     users: int | None
@@ -52,10 +53,11 @@ class MentionLimits:
         return runs
 
 
-# Discord writes a message's mentions in its content (2,000 characters; see bot/discordbot/render.py, which puts
-# the body in an embed when both do not fit) and takes at most 100 user ids in allowed_mentions.
+# Discord writes a message's mentions in its content (2,000 characters; see bot/discordbot/render.py, which
+# puts the body in an embed when both do not fit) and takes at most 100 user ids in allowed_mentions.
 DISCORD_MENTIONS = MentionLimits(users=100, characters=2000)
-# Slack writes them in one section block (3,000 characters; bot/slack/render.py) and has no limit on their number.
+# Slack writes them in one section block (3,000 characters; bot/slack/render.py) and has no limit on their
+# number.
 SLACK_MENTIONS = MentionLimits(users=None, characters=3000)
 # The console (and a test's platform) prints whatever it is given.
 NO_LIMITS = MentionLimits(users=None, characters=None)
@@ -122,5 +124,6 @@ async def run_both(settings: Settings) -> None:
         await slack.close()
         if not discord_bot.is_closed():
             await discord_bot.close()
-        # The Discord bot closes the App as it closes; closing again is harmless, and needed if it never started.
+        # The Discord bot closes the App as it closes; closing again is harmless, and needed if it never
+        # started.
         await app.close()

@@ -74,7 +74,9 @@ async def schedule(
     grace: timedelta | None = None,
 ) -> Reminder:
     """Create a reminder, or move a pending one with the same key; one that already fired stays as it is."""
-    existing = await session.scalar(select(Reminder).where(Reminder.workspace_id == workspace_id, Reminder.key == key))
+    existing = await session.scalar(
+        select(Reminder).where(Reminder.workspace_id == workspace_id, Reminder.key == key)
+    )
     if existing is None or existing.status in (PENDING, CANCELLED):
         note_planned(session, due_at)
     if existing is not None:
@@ -178,7 +180,9 @@ async def keep_one_pending(
         # One already due is left to the dispatcher, which is about to send it.
         if reminder.key != key and reminder.due_at > now:
             reminder.status = CANCELLED
-    await schedule(session, workspace_id=workspace_id, kind=kind, key=key, due_at=due, now=now, payload=payload)
+    await schedule(
+        session, workspace_id=workspace_id, kind=kind, key=key, due_at=due, now=now, payload=payload
+    )
     return due
 
 
@@ -193,10 +197,16 @@ async def cancel(session: AsyncSession, *, workspace_id: int, key: str) -> int:
     return result.rowcount or 0
 
 
-async def cancel_prefixed(session: AsyncSession, *, workspace_id: int, prefix: str, keep: Collection[str] = (),
-                          kinds: Collection[str] | None = None) -> int:
-    """Cancel the pending reminders whose key starts with `prefix` (of these kinds), but for the keys in `keep`,
-    in one statement; return how many were cancelled."""
+async def cancel_prefixed(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    prefix: str,
+    keep: Collection[str] = (),
+    kinds: Collection[str] | None = None,
+) -> int:
+    """Cancel the pending reminders whose key starts with `prefix` (of these kinds), but for the keys in
+    `keep`, in one statement; return how many were cancelled."""
     query = update(Reminder).where(Reminder.workspace_id == workspace_id, Reminder.status == PENDING,
                                    Reminder.key.startswith(prefix, autoescape=True))
     if kinds is not None:

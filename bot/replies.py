@@ -1,4 +1,5 @@
-"""What services answer with: texts by catalog key, fields, buttons, links, files and forms, for any platform."""
+"""What services answer with: texts by catalog key, fields, buttons, links, files and forms, for any
+platform."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ class Mention:
 
 @dataclass(frozen=True)
 class When:
-    """A moment in time; Discord shows it in each reader's own zone, other adapters as local text in `zone`."""
+    """A moment in time; Discord shows it in each reader's own zone, other adapters as local text in
+    `zone`."""
 
     at: datetime  # aware
     zone: str = "Europe/Stockholm"
@@ -234,7 +236,8 @@ class Reply:
     # Answering a button: replace the message that had the button, so a settled question cannot be
     # answered twice (a confirm dialog's buttons go away).
     replaces_source: bool = False
-    # A channel post that pings one of the workspace's roles (e.g. every member before a vote); only that role.
+    # A channel post that pings one of the workspace's roles (e.g. every member before a vote); only that
+    # role.
     mention_role: Role | None = None
     # The role a post of the same moment pinged already (a countdown stage's): those of `mentions` who hold it
     # are shown but not pinged a second time, where the platform can tell who holds it (Discord).
@@ -254,7 +257,11 @@ def _renderable_to_json(item: Renderable | None) -> Any:
     if isinstance(item, When):
         return {"when": item.at.isoformat(), "zone": item.zone, "style": item.style}
     if isinstance(item, Join):
-        return {"join": [_renderable_to_json(i) for i in item.items], "sep": item.separator, "bullet": item.bullet}
+        return {
+            "join": [_renderable_to_json(i) for i in item.items],
+            "sep": item.separator,
+            "bullet": item.bullet,
+        }
     if isinstance(item, Literal):
         return {"literal": item.value}
     return {"key": item.key, "params": {k: _param_to_json(v) for k, v in item.params.items()}}
@@ -292,7 +299,9 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
     return {
         "body": _renderable_to_json(reply.body),
         "title": _renderable_to_json(reply.title),
-        "fields": [[_renderable_to_json(f.name), _renderable_to_json(f.value), f.inline] for f in reply.fields],
+        "fields": [
+            [_renderable_to_json(f.name), _renderable_to_json(f.value), f.inline] for f in reply.fields
+        ],
         "buttons": [[_renderable_to_json(b.label), b.action, b.arg, str(b.style)] for b in reply.buttons],
         "links": [[_renderable_to_json(link.label), link.url] for link in reply.links],
         "private": reply.private,

@@ -1,4 +1,5 @@
-"""One Notifier for several platforms in one process: each call goes to the notifier of its workspace's platform."""
+"""One Notifier for several platforms in one process: each call goes to the notifier of its workspace's
+platform."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ class RoutingNotifier:
         except KeyError:
             raise UnknownPlatform(workspace.platform) from None
 
-    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
-                          ) -> str | None:
+    async def send_direct(
+        self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+    ) -> str | None:
         return await self.for_workspace(workspace).send_direct(workspace, member, reply, nonce=nonce)
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None

@@ -51,7 +51,8 @@ class Scheduler:
         # APScheduler skips a second instance of the job, so the running one goes round once more instead.
         self._dispatching = False
         self._again = False
-        # When the one wake-up job is set for (None: not set), so that a wake_by later than that costs nothing.
+        # When the one wake-up job is set for (None: not set), so that a wake_by later than that costs
+        # nothing.
         self._next_wake: datetime | None = None
 
     @property
@@ -73,8 +74,8 @@ class Scheduler:
             self._scheduler.shutdown(wait=False)
 
     async def stop(self) -> None:
-        """Stop: let a dispatch that is about to end finish, end one that is not, and wait until it has let go of
-        the database."""
+        """Stop: let a dispatch that is about to end finish, end one that is not, and wait until it has let go
+        of the database."""
         self._stopping = True
         running = list(self._running)
         if running:

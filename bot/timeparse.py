@@ -1,7 +1,9 @@
-"""Read a moment the way people write it, in Swedish or English: "17 dec 18:00", "tisdag 18:00", "tomorrow 9am".
+"""Read a moment the way people write it, in Swedish or English: "17 dec 18:00", "tisdag 18:00",
+"tomorrow 9am".
 
 Platform-neutral: the result is an aware UTC datetime, computed in the workspace's time zone (daylight saving
-included). A date without a year is the next such date; a weekday is the next such day; a past moment is refused.
+included). A date without a year is the next such date; a weekday is the next such day; a past moment is
+refused.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ORDINAL = r"(?:st|nd|rd|th|e|:e)?"
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)(?:t(?=\d))?")
 _NUMERIC = re.compile(r"(?<![\d:.])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2})|\s+(\d{4})(?![\d:.]))?(?![\d/])")
-_DAY_MONTH = re.compile(rf"(?<![\d:.])(\d{{1,2}}){_ORDINAL}\.?\s*(?:of\s+)?({_MONTH})\b\.?(?:\s*(\d{{4}})\b)?")
+_DAY_MONTH = re.compile(
+    rf"(?<![\d:.])(\d{{1,2}}){_ORDINAL}\.?\s*(?:of\s+)?({_MONTH})\b\.?(?:\s*(\d{{4}})\b)?"
+)
 _MONTH_DAY = re.compile(rf"\b({_MONTH})\b\.?\s*(\d{{1,2}}){_ORDINAL}\b(?:\s*,?\s*(\d{{4}})\b)?")
 _RELATIVE = re.compile(r"\b(" + "|".join(sorted((re.escape(k) for k in RELATIVE_DAYS), key=len, reverse=True))
                        + r")\b")

@@ -1,4 +1,5 @@
-"""Checks on what users type: handles, links, lengths, choices and yes/no, each failing with a catalog text."""
+"""Checks on what users type: handles, links, lengths, choices and yes/no, each failing with a catalog
+text."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from bot.i18n import LANGUAGES, render
 from bot.replies import Choice, Join, Literal, Text, text
 
 X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-X_PROFILE_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/([A-Za-z0-9_]{1,15})/?$", re.I)
+X_PROFILE_URL = re.compile(
+    r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/([A-Za-z0-9_]{1,15})/?$", re.IGNORECASE
+)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 YES = {"ja", "j", "yes", "y", "true", "1", "on", "sant"}
 NO = {"nej", "n", "no", "false", "0", "off", "falskt"}
@@ -122,10 +125,11 @@ def choice(value: str, label: Text, choices: Iterable[Choice], *, required: bool
 
 def day_list(value: str, label: Text, *, problem: str, lowest: int, highest: int,
              none_words: Iterable[str] = NONE_WORDS) -> list[int]:
-    """Read a list of days ("21, 14") into distinct whole days, latest first; a word of `none_words` means none.
+    """Read a list of days ("21, 14") into distinct whole days, latest first; a word of `none_words` means
+    none.
 
-    Each day must lie in lowest..highest; otherwise the catalog text `problem` (given the value and the highest
-    day) says what is wrong.
+    Each day must lie in lowest..highest; otherwise the catalog text `problem` (given the value and the
+    highest day) says what is wrong.
     """
     folded = fold(value or "")
     if folded in none_words:

@@ -46,7 +46,8 @@ def value(choice: Choice[str] | None) -> str:
 
 
 def option(given: object | None) -> str:
-    """One option as the services read it: left out is "" (not given), a choice its value, a yes/no "ja"/"nej"."""
+    """One option as the services read it: left out is "" (not given), a choice its value, a yes/no
+    "ja"/"nej"."""
     if given is None:
         return ""
     if isinstance(given, Choice):
@@ -61,7 +62,9 @@ def given(**options: Any) -> dict[str, str]:
     return {name: option(value) for name, value in options.items() if value is not None}
 
 
-async def suggest(interaction: discord.Interaction[JobbBot], current: str, source: Suggest) -> list[Choice[str]]:
+async def suggest(
+    interaction: discord.Interaction[JobbBot], current: str, source: Suggest
+) -> list[Choice[str]]:
     """Suggest up to 25 things by name while the user types, without creating anything."""
     if interaction.guild_id is None:
         return []
@@ -78,7 +81,9 @@ async def issue_autocomplete(interaction: discord.Interaction[JobbBot], current:
     return await suggest(interaction, current, issues.choices)
 
 
-async def any_issue_autocomplete(interaction: discord.Interaction[JobbBot], current: str) -> list[Choice[str]]:
+async def any_issue_autocomplete(
+    interaction: discord.Interaction[JobbBot], current: str
+) -> list[Choice[str]]:
     """Suggest issues by title, closed ones too."""
     async def source(session: AsyncSession, workspace_id: int, typed: str) -> list[tuple[str, str]]:
         return await issues.choices(session, workspace_id, typed, open_only=False)
@@ -86,7 +91,9 @@ async def any_issue_autocomplete(interaction: discord.Interaction[JobbBot], curr
     return await suggest(interaction, current, source)
 
 
-async def politician_autocomplete(interaction: discord.Interaction[JobbBot], current: str) -> list[Choice[str]]:
+async def politician_autocomplete(
+    interaction: discord.Interaction[JobbBot], current: str
+) -> list[Choice[str]]:
     """Suggest politicians by name."""
     return await suggest(interaction, current, politicians.choices)
 
@@ -98,7 +105,8 @@ async def media_autocomplete(interaction: discord.Interaction[JobbBot], current:
 
 def _complete_list(interaction: discord.Interaction[JobbBot], current: str, options: Iterable[ReplyChoice],
                    separator: str) -> list[Choice[str]]:
-    """Complete the last item of a list ("parkering, sk" → "parkering, Skola"), named in the user's language."""
+    """Complete the last item of a list ("parkering, sk" → "parkering, Skola"), named in the user's
+    language."""
     language = i18n.normalize_language(str(interaction.locale))
     done, _, typing = current.rpartition(separator)
     joiner = ", " if separator == "," else f" {separator} "

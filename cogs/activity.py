@@ -1,4 +1,5 @@
-"""/did, /stats and /leaderboard join|leave|show: the action log, a member's own figures, the opt-in leaderboard."""
+"""/did, /stats and /leaderboard join|leave|show: the action log, a member's own figures, the opt-in
+leaderboard."""
 
 from __future__ import annotations
 
@@ -21,9 +22,12 @@ PERIOD_CHOICES = catalog_choices(activity.PERIOD_CHOICES)
 class Activity(commands.Cog):
     """What members did: logging it, their own stats, and the leaderboard for those who opt in."""
 
-    leaderboard_group = app_commands.Group(name=T("cmd.leaderboard.name"), description=T("cmd.leaderboard.description"),
-                                           guild_only=True,
-                                           allowed_contexts=app_commands.AppCommandContext(guild=True))
+    leaderboard_group = app_commands.Group(
+        name=T("cmd.leaderboard.name"),
+        description=T("cmd.leaderboard.description"),
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
@@ -46,7 +50,9 @@ class Activity(commands.Cog):
         """Show the member's own actions, steps and streak."""
         await run_service(interaction, activity.stats)
 
-    @leaderboard_group.command(name=T("cmd.leaderboard.join.name"), description=T("cmd.leaderboard.join.description"))
+    @leaderboard_group.command(
+        name=T("cmd.leaderboard.join.name"), description=T("cmd.leaderboard.join.description")
+    )
     async def leaderboard_join(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Take part in the leaderboard."""
         await run_service(interaction, activity.leaderboard_join)
@@ -57,7 +63,9 @@ class Activity(commands.Cog):
         """Leave the leaderboard."""
         await run_service(interaction, activity.leaderboard_leave)
 
-    @leaderboard_group.command(name=T("cmd.leaderboard.show.name"), description=T("cmd.leaderboard.show.description"))
+    @leaderboard_group.command(
+        name=T("cmd.leaderboard.show.name"), description=T("cmd.leaderboard.show.description")
+    )
     @options("cmd.leaderboard.show", "period")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def leaderboard_show(self, interaction: discord.Interaction[JobbBot],

@@ -1,4 +1,5 @@
-"""/coach: the ladder's next step, draft tweets and blog prompts, feedback, progress, nudges, and the overview."""
+"""/coach: the ladder's next step, draft tweets and blog prompts, feedback, progress, nudges, and the
+overview."""
 
 from __future__ import annotations
 
@@ -59,16 +60,20 @@ def _given(value: object | None) -> Any:
 class Coaching(commands.Cog):
     """The coaching ladder, writing help and weekly nudges; the overview and settings for coordinators."""
 
-    coach_group = app_commands.Group(name=T("cmd.coach.name"), description=T("cmd.coach.description"),
-                                     guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
-    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden from
-    # members (the console and Slack keep them as `coach overview`).
+    coach_group = app_commands.Group(
+        name=T("cmd.coach.name"),
+        description=T("cmd.coach.description"),
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
+    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden
+    # from members (the console and Slack keep them as `coach overview`).
     coach_admin_group = coordinator_group(T("cmd.coach_admin.name"), T("cmd.coach_admin.description"))
 
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    # -- members ----------------------------------------------------------------------------------------------
+    # -- members ---------------------------------------------------------------------------------------------
 
     @coach_group.command(name=T("cmd.coach.next.name"), description=T("cmd.coach.next.description"))
     async def coach_next(self, interaction: discord.Interaction[JobbBot]) -> None:
@@ -136,7 +141,7 @@ class Coaching(commands.Cog):
         """Start the member's weekly nudges again."""
         await run_service(interaction, weekly_nudges.resume)
 
-    # -- coordinators: /coach-admin ---------------------------------------------------------------------------
+    # -- coordinators: /coach-admin --------------------------------------------------------------------------
 
     @coach_admin_group.command(name=T("cmd.coach.overview.name"),
                                description=T("cmd.coach.overview.description"))

@@ -36,7 +36,9 @@ class Digest(commands.Cog):
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, digest.digest_now)
 
-    @digest_group.command(name=T("cmd.digest.settings.name"), description=T("cmd.digest.settings.description"))
+    @digest_group.command(
+        name=T("cmd.digest.settings.name"), description=T("cmd.digest.settings.description")
+    )
     @coordinator_only()
     @options("cmd.digest.settings", "day", "hour", "announce", "enabled")
     @app_commands.choices(day=_day_choices())

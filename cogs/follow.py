@@ -38,8 +38,13 @@ class Follow(commands.Cog):
     @options("cmd.unfollow", *OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, topic=TOPIC_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete)
-    async def unfollow(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
-                       topic: Choice[str] | None = None, issue: Range[str, 1, 100] | None = None) -> None:
+    async def unfollow(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        municipality: Choice[str] | None = None,
+        topic: Choice[str] | None = None,
+        issue: Range[str, 1, 100] | None = None,
+    ) -> None:
         """Stop following a municipality, a topic or an issue."""
         await run_service(interaction, follows.unfollow, municipality=value(municipality), topic=value(topic),
                           issue=issue or "")

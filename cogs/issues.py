@@ -32,10 +32,18 @@ from cogs._options import (
 class Issues(commands.Cog):
     """The decisions the group wants to influence: alerts, the map, the calendar and the questions to ask."""
 
-    issue_group = app_commands.Group(name=T("cmd.issue.name"), description=T("cmd.issue.description"),
-                                     guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
-    council_group = app_commands.Group(name=T("cmd.council.name"), description=T("cmd.council.description"),
-                                       guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+    issue_group = app_commands.Group(
+        name=T("cmd.issue.name"),
+        description=T("cmd.issue.description"),
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
+    council_group = app_commands.Group(
+        name=T("cmd.council.name"),
+        description=T("cmd.council.description"),
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
     # Discord hides only whole top-level commands: the coordinators' subcommands have twin groups, hidden from
     # members (the console and Slack keep them as `issue create`, `council seats`).
     issue_admin_group = coordinator_group(T("cmd.issue_admin.name"), T("cmd.issue_admin.description"))
@@ -49,33 +57,80 @@ class Issues(commands.Cog):
     @options("cmd.issue.create", *ISSUE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     @app_commands.autocomplete(topics=topics_autocomplete)
-    async def issue_create(self, interaction: discord.Interaction[JobbBot], title: Range[str, 1, 100],
-                           summary: Range[str, 1, 1000], municipality: Choice[str], body: Choice[str],
-                           decision: Range[str, 1, 60], hashtag: Range[str, 1, 101], position: Range[str, 1, 1000],
-                           source: Range[str, 1, 300] | None = None, committee: Range[str, 1, 100] | None = None,
-                           topics: Range[str, 1, 200] | None = None, ask_days: Range[str, 1, 40] | None = None
-                           ) -> None:
+    async def issue_create(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        title: Range[str, 1, 100],
+        summary: Range[str, 1, 1000],
+        municipality: Choice[str],
+        body: Choice[str],
+        decision: Range[str, 1, 60],
+        hashtag: Range[str, 1, 101],
+        position: Range[str, 1, 1000],
+        source: Range[str, 1, 300] | None = None,
+        committee: Range[str, 1, 100] | None = None,
+        topics: Range[str, 1, 200] | None = None,
+        ask_days: Range[str, 1, 40] | None = None,
+    ) -> None:
         """Create an issue and alert its followers."""
-        await run_service(interaction, issues.create, **given(
-            title=title, summary=summary, municipality=municipality, body=body, decision=decision, hashtag=hashtag,
-            position=position, source=source, committee=committee, topics=topics, ask_days=ask_days))
+        await run_service(
+            interaction,
+            issues.create,
+            **given(
+                title=title,
+                summary=summary,
+                municipality=municipality,
+                body=body,
+                decision=decision,
+                hashtag=hashtag,
+                position=position,
+                source=source,
+                committee=committee,
+                topics=topics,
+                ask_days=ask_days,
+            ),
+        )
 
     @issue_admin_group.command(name=T("cmd.issue.edit.name"), description=T("cmd.issue.edit.description"))
     @coordinator_only()
     @options("cmd.issue.edit", "issue", *ISSUE_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
     @app_commands.autocomplete(issue=issue_autocomplete, topics=topics_autocomplete)
-    async def issue_edit(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
-                         title: Range[str, 1, 100] | None = None, summary: Range[str, 1, 1000] | None = None,
-                         municipality: Choice[str] | None = None, body: Choice[str] | None = None,
-                         decision: Range[str, 1, 60] | None = None, hashtag: Range[str, 1, 101] | None = None,
-                         position: Range[str, 1, 1000] | None = None, source: Range[str, 1, 300] | None = None,
-                         committee: Range[str, 1, 100] | None = None, topics: Range[str, 1, 200] | None = None,
-                         ask_days: Range[str, 1, 40] | None = None) -> None:
+    async def issue_edit(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        issue: Range[str, 1, 100],
+        title: Range[str, 1, 100] | None = None,
+        summary: Range[str, 1, 1000] | None = None,
+        municipality: Choice[str] | None = None,
+        body: Choice[str] | None = None,
+        decision: Range[str, 1, 60] | None = None,
+        hashtag: Range[str, 1, 101] | None = None,
+        position: Range[str, 1, 1000] | None = None,
+        source: Range[str, 1, 300] | None = None,
+        committee: Range[str, 1, 100] | None = None,
+        topics: Range[str, 1, 200] | None = None,
+        ask_days: Range[str, 1, 40] | None = None,
+    ) -> None:
         """Change an issue; a material change alerts the followers again."""
-        await run_service(interaction, issues.edit, issue=issue, **given(
-            title=title, summary=summary, municipality=municipality, body=body, decision=decision, hashtag=hashtag,
-            position=position, source=source, committee=committee, topics=topics, ask_days=ask_days))
+        await run_service(
+            interaction,
+            issues.edit,
+            issue=issue,
+            **given(
+                title=title,
+                summary=summary,
+                municipality=municipality,
+                body=body,
+                decision=decision,
+                hashtag=hashtag,
+                position=position,
+                source=source,
+                committee=committee,
+                topics=topics,
+                ask_days=ask_days,
+            ),
+        )
 
     @issue_admin_group.command(name=T("cmd.issue.close.name"), description=T("cmd.issue.close.description"))
     @coordinator_only()
@@ -97,16 +152,26 @@ class Issues(commands.Cog):
                             result: Choice[str], note: Range[str, 1, 300] | None = None,
                             voted_for: Range[str, 1, 500] | None = None) -> None:
         """Record how the vote went and close the issue; followers get a follow-up."""
-        await run_service(interaction, countdowns.record_outcome, issue=issue, result=result.value, note=note or "",
-                          voted_for=voted_for or "")
+        await run_service(
+            interaction,
+            countdowns.record_outcome,
+            issue=issue,
+            result=result.value,
+            note=note or "",
+            voted_for=voted_for or "",
+        )
 
     @issue_admin_group.command(name=T("cmd.issue.countdown.name"),
                                description=T("cmd.issue.countdown.description"))
     @coordinator_only()
     @options("cmd.issue.countdown", "days", "issue")
     @app_commands.autocomplete(issue=issue_autocomplete)
-    async def issue_countdown(self, interaction: discord.Interaction[JobbBot], days: Range[str, 1, 40] | None = None,
-                              issue: Range[str, 1, 100] | None = None) -> None:
+    async def issue_countdown(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        days: Range[str, 1, 40] | None = None,
+        issue: Range[str, 1, 100] | None = None,
+    ) -> None:
         """Set the countdown's stages for one issue or by default, and show them."""
         await run_service(interaction, countdowns.configure, days=days or "", issue=issue or "")
 
@@ -116,7 +181,9 @@ class Issues(commands.Cog):
     async def issue_list(self, interaction: discord.Interaction[JobbBot], status: Choice[str] | None = None,
                          municipality: Choice[str] | None = None) -> None:
         """List the issues."""
-        await run_service(interaction, issues.list_issues, status=value(status), municipality=value(municipality))
+        await run_service(
+            interaction, issues.list_issues, status=value(status), municipality=value(municipality)
+        )
 
     @issue_group.command(name=T("cmd.issue.show.name"), description=T("cmd.issue.show.description"))
     @options("cmd.issue.show", "issue")

@@ -1,4 +1,5 @@
-"""/media list and, for coordinators, /media-admin add|remove: local media and journalists, by municipality."""
+"""/media list and, for coordinators, /media-admin add|remove: local media and journalists, by
+municipality."""
 
 from __future__ import annotations
 
@@ -20,10 +21,14 @@ ADD_OPTIONS = ("name", "municipality", "x_handle", "kind", "outlet", "email")
 class Media(commands.Cog):
     """Local media and journalists, pinged in every draft about an issue in their municipality."""
 
-    media_group = app_commands.Group(name=T("cmd.media.name"), description=T("cmd.media.description"),
-                                     guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
-    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden from
-    # members (the console and Slack keep them as `media add`).
+    media_group = app_commands.Group(
+        name=T("cmd.media.name"),
+        description=T("cmd.media.description"),
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
+    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden
+    # from members (the console and Slack keep them as `media add`).
     media_admin_group = coordinator_group(T("cmd.media_admin.name"), T("cmd.media_admin.description"))
 
     def __init__(self, bot: JobbBot) -> None:
@@ -44,8 +49,9 @@ class Media(commands.Cog):
     @media_group.command(name=T("cmd.media.list.name"), description=T("cmd.media.list.description"))
     @options("cmd.media.list", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
-    async def media_list(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None
-                         ) -> None:
+    async def media_list(
+        self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None
+    ) -> None:
         """List the media contacts."""
         await run_service(interaction, media_service.list_media, municipality=value(municipality))
 

@@ -35,9 +35,10 @@ class Onboarding(commands.Cog):
         if member.bot:
             return
         try:
-            await self.bot.app.member_joined(PLATFORM, str(member.guild.id), member.guild.name, str(member.id),
-                                             member.display_name)
-        except Exception:  # noqa: BLE001 - a listener has nobody to answer; the log must say who
+            await self.bot.app.member_joined(
+                PLATFORM, str(member.guild.id), member.guild.name, str(member.id), member.display_name
+            )
+        except Exception:  # a listener has nobody to answer; the log must say who
             log.exception("Could not welcome member %s in guild %s", member.id, member.guild.id)
 
 

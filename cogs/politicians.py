@@ -32,11 +32,18 @@ STANCE_OPTIONS = ("issue", "politician", "municipality")
 class Politicians(commands.Cog):
     """The politicians who decide, and their stances on the issues."""
 
-    politician_group = app_commands.Group(name=T("cmd.politician.name"), description=T("cmd.politician.description"),
-                                          guild_only=True,
-                                          allowed_contexts=app_commands.AppCommandContext(guild=True))
-    stance_group = app_commands.Group(name=T("cmd.stance.name"), description=T("cmd.stance.description"),
-                                      guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+    politician_group = app_commands.Group(
+        name=T("cmd.politician.name"),
+        description=T("cmd.politician.description"),
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
+    stance_group = app_commands.Group(
+        name=T("cmd.stance.name"),
+        description=T("cmd.stance.description"),
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
     # Discord hides only whole top-level commands: the coordinators' subcommands have twin groups, hidden from
     # members (the console and Slack keep them as `politician add`, `stance set`).
     politician_admin_group = coordinator_group(T("cmd.politician_admin.name"),
@@ -52,11 +59,19 @@ class Politicians(commands.Cog):
     @options("cmd.politician.add", *POLITICIAN_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(body=bodies_autocomplete)
-    async def politician_add(self, interaction: discord.Interaction[JobbBot], name: Range[str, 1, 100],
-                             party: Range[str, 1, 40], municipality: Choice[str], body: Range[str, 1, 100] | None = None,
-                             role: Range[str, 1, 100] | None = None, committee: Range[str, 1, 100] | None = None,
-                             x_handle: Range[str, 1, 60] | None = None, email: Range[str, 1, 200] | None = None,
-                             checked: Range[str, 1, 40] | None = None) -> None:
+    async def politician_add(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        name: Range[str, 1, 100],
+        party: Range[str, 1, 40],
+        municipality: Choice[str],
+        body: Range[str, 1, 100] | None = None,
+        role: Range[str, 1, 100] | None = None,
+        committee: Range[str, 1, 100] | None = None,
+        x_handle: Range[str, 1, 60] | None = None,
+        email: Range[str, 1, 200] | None = None,
+        checked: Range[str, 1, 40] | None = None,
+    ) -> None:
         """Add a politician."""
         await run_service(interaction, politicians.add, **given(
             name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
@@ -68,12 +83,20 @@ class Politicians(commands.Cog):
     @options("cmd.politician.edit", "politician", *POLITICIAN_OPTIONS)
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(politician=politician_autocomplete, body=bodies_autocomplete)
-    async def politician_edit(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
-                              name: Range[str, 1, 100] | None = None, party: Range[str, 1, 40] | None = None,
-                              municipality: Choice[str] | None = None, body: Range[str, 1, 100] | None = None,
-                              role: Range[str, 1, 100] | None = None, committee: Range[str, 1, 100] | None = None,
-                              x_handle: Range[str, 1, 60] | None = None, email: Range[str, 1, 200] | None = None,
-                              checked: Range[str, 1, 40] | None = None) -> None:
+    async def politician_edit(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        politician: Range[str, 1, 100],
+        name: Range[str, 1, 100] | None = None,
+        party: Range[str, 1, 40] | None = None,
+        municipality: Choice[str] | None = None,
+        body: Range[str, 1, 100] | None = None,
+        role: Range[str, 1, 100] | None = None,
+        committee: Range[str, 1, 100] | None = None,
+        x_handle: Range[str, 1, 60] | None = None,
+        email: Range[str, 1, 200] | None = None,
+        checked: Range[str, 1, 40] | None = None,
+    ) -> None:
         """Change the fields given of a politician."""
         await run_service(interaction, politicians.edit, politician=politician, **given(
             name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
@@ -85,25 +108,45 @@ class Politicians(commands.Cog):
     @options("cmd.politician.remove", "politician", "municipality")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(politician=politician_autocomplete)
-    async def politician_remove(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
-                                municipality: Choice[str] | None = None) -> None:
+    async def politician_remove(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        politician: Range[str, 1, 100],
+        municipality: Choice[str] | None = None,
+    ) -> None:
         """Ask to confirm removing a politician."""
-        await run_service(interaction, politicians.remove, politician=politician, municipality=value(municipality))
+        await run_service(
+            interaction, politicians.remove, politician=politician, municipality=value(municipality)
+        )
 
-    @politician_group.command(name=T("cmd.politician.list.name"), description=T("cmd.politician.list.description"))
+    @politician_group.command(
+        name=T("cmd.politician.list.name"), description=T("cmd.politician.list.description")
+    )
     @options("cmd.politician.list", "municipality", "body", "party")
     @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
-    async def politician_list(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
-                              body: Choice[str] | None = None, party: Range[str, 1, 40] | None = None) -> None:
+    async def politician_list(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        municipality: Choice[str] | None = None,
+        body: Choice[str] | None = None,
+        party: Range[str, 1, 40] | None = None,
+    ) -> None:
         """List the politicians."""
-        await run_service(interaction, politicians.list_politicians, municipality=value(municipality), body=value(body),
-                          party=party or "")
+        await run_service(
+            interaction,
+            politicians.list_politicians,
+            municipality=value(municipality),
+            body=value(body),
+            party=party or "",
+        )
 
     @politician_admin_group.command(name=T("cmd.politician.import.name"),
                                     description=T("cmd.politician.import.description"))
     @coordinator_only()
     @options("cmd.politician.import", "file")
-    async def politician_import(self, interaction: discord.Interaction[JobbBot], file: discord.Attachment) -> None:
+    async def politician_import(
+        self, interaction: discord.Interaction[JobbBot], file: discord.Attachment
+    ) -> None:
         """Import politicians from a CSV attachment, all or nothing, with a report."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         if file.size > politicians.MAX_CSV_BYTES:
@@ -127,12 +170,25 @@ class Politicians(commands.Cog):
     @options("cmd.stance.set", "issue", "politician", "stance", "source", "municipality")
     @app_commands.choices(stance=STANCE_CHOICES, municipality=MUNICIPALITY_CHOICES)
     @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
-    async def stance_set(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
-                         politician: Range[str, 1, 100], stance: Choice[str], source: Range[str, 1, 300] | None = None,
-                         municipality: Choice[str] | None = None) -> None:
+    async def stance_set(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        issue: Range[str, 1, 100],
+        politician: Range[str, 1, 100],
+        stance: Choice[str],
+        source: Range[str, 1, 300] | None = None,
+        municipality: Choice[str] | None = None,
+    ) -> None:
         """Set a politician's stance on an issue."""
-        await run_service(interaction, stances.set_stance, issue=issue, politician=politician, stance=stance.value,
-                          source=source or "", municipality=value(municipality))
+        await run_service(
+            interaction,
+            stances.set_stance,
+            issue=issue,
+            politician=politician,
+            stance=stance.value,
+            source=source or "",
+            municipality=value(municipality),
+        )
 
     @stance_admin_group.command(name=T("cmd.stance.confirm.name"),
                                 description=T("cmd.stance.confirm.description"))

@@ -56,8 +56,13 @@ class Profile(commands.Cog):
     @options("cmd.members", "municipality", "industry", "experience")
     @app_commands.choices(municipality=field_choices("municipality"), industry=field_choices("industry"),
                           experience=field_choices("experience"))
-    async def members_list(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str] | None = None,
-                           industry: Choice[str] | None = None, experience: Choice[str] | None = None) -> None:
+    async def members_list(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        municipality: Choice[str] | None = None,
+        industry: Choice[str] | None = None,
+        experience: Choice[str] | None = None,
+    ) -> None:
         """List the onboarded members, optionally filtered."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, profile.list_members, municipality=value(municipality),

@@ -29,7 +29,8 @@ def _zones() -> tuple[str, ...]:
 
 
 def timezone_choices(current: str) -> list[Choice[str]]:
-    """Suggest at most 25 time zones: names that start with what was typed first, then names that contain it."""
+    """Suggest at most 25 time zones: names that start with what was typed first, then names that contain
+    it."""
     needle = current.strip().lower().replace(" ", "_")
     if not needle:
         names = [zone for zone in SUGGESTED_ZONES if zone in _zones()]

@@ -1,5 +1,5 @@
-"""/story share|list|search|show|delete and, for coordinators, /story-admin feature|export: members' stories of
-what social media brought them."""
+"""/story share|list|search|show|delete and, for coordinators, /story-admin feature|export: members' stories
+of what social media brought them."""
 
 from __future__ import annotations
 
@@ -26,10 +26,14 @@ async def story_autocomplete(interaction: discord.Interaction[JobbBot], current:
 class Stories(commands.Cog):
     """Stories: share one (a form), find, show and applaud them; coordinators feature and export them."""
 
-    story_group = app_commands.Group(name=T("cmd.story.name"), description=T("cmd.story.description"),
-                                     guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
-    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden from
-    # members (the console and Slack keep them as `story feature`).
+    story_group = app_commands.Group(
+        name=T("cmd.story.name"),
+        description=T("cmd.story.description"),
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
+    # Discord hides only whole top-level commands: the coordinators' subcommands have a twin group, hidden
+    # from members (the console and Slack keep them as `story feature`).
     story_admin_group = coordinator_group(T("cmd.story_admin.name"), T("cmd.story_admin.description"))
 
     def __init__(self, bot: JobbBot) -> None:
@@ -42,13 +46,17 @@ class Stories(commands.Cog):
 
     @story_group.command(name=T("cmd.story.list.name"), description=T("cmd.story.list.description"))
     @options("cmd.story.list", "featured")
-    async def story_list(self, interaction: discord.Interaction[JobbBot], featured: bool | None = None) -> None:
+    async def story_list(
+        self, interaction: discord.Interaction[JobbBot], featured: bool | None = None
+    ) -> None:
         """List the group's stories, newest first."""
         await run_service(interaction, stories.list_stories, featured=option(featured))
 
     @story_group.command(name=T("cmd.story.search.name"), description=T("cmd.story.search.description"))
     @options("cmd.story.search", "query")
-    async def story_search(self, interaction: discord.Interaction[JobbBot], query: Range[str, 1, 100]) -> None:
+    async def story_search(
+        self, interaction: discord.Interaction[JobbBot], query: Range[str, 1, 100]
+    ) -> None:
         """Search the group's stories."""
         await run_service(interaction, stories.search, query=query)
 
@@ -73,13 +81,21 @@ class Stories(commands.Cog):
     @coordinator_only()
     @options("cmd.story.export", "audience", "featured")
     @app_commands.choices(audience=AUDIENCE_CHOICES)
-    async def story_export(self, interaction: discord.Interaction[JobbBot], audience: Choice[str] | None = None,
-                           featured: bool | None = None) -> None:
+    async def story_export(
+        self,
+        interaction: discord.Interaction[JobbBot],
+        audience: Choice[str] | None = None,
+        featured: bool | None = None,
+    ) -> None:
         """Export the stories as Markdown and CSV."""
         # Writing the files of many stories may take a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, stories.export, audience=audience.value if audience is not None else "",
-                          featured=option(featured))
+        await run_service(
+            interaction,
+            stories.export,
+            audience=audience.value if audience is not None else "",
+            featured=option(featured),
+        )
 
     @story_group.command(name=T("cmd.story.delete.name"), description=T("cmd.story.delete.description"))
     @options("cmd.story.delete", "story")

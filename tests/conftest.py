@@ -114,8 +114,9 @@ class RecordingNotifier:
     deleted: set[str] = field(default_factory=set)
     posts: int = 0
 
-    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
-                          ) -> None:
+    async def send_direct(
+        self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+    ) -> None:
         if member.external_id in self.closed:
             raise RecipientUnreachable
         if self._repeat(nonce):

@@ -1,8 +1,8 @@
 """Spec'd Discord mocks in the python-discord style: a misspelled attribute fails the test instead of passing.
 
-Each mock is a MagicMock spec'd on the real discord.py class (or, for the bot, on a real JobbBot), so it passes
-isinstance checks; coroutine methods of the spec become AsyncMocks; ids come from one counter so they look like
-(and sort like) Discord snowflakes.
+Each mock is a MagicMock spec'd on the real discord.py class (or, for the bot, on a real JobbBot), so it
+passes isinstance checks; coroutine methods of the spec become AsyncMocks; ids come from one counter so they
+look like (and sort like) Discord snowflakes.
 """
 
 from __future__ import annotations
@@ -256,7 +256,9 @@ def fill_modal(modal: discord.ui.Modal, interaction: Any, values: dict[str, Any]
             payload: dict[str, Any] = {"type": 4, "custom_id": component.custom_id,
                                        "value": (component.default or "") if value is None else value}
         elif isinstance(component, discord.ui.Select):
-            chosen = value if value is not None else next((o.value for o in component.options if o.default), None)
+            chosen = (
+                value if value is not None else next((o.value for o in component.options if o.default), None)
+            )
             payload = {"type": 3, "custom_id": component.custom_id, "values": [chosen] if chosen else []}
         else:
             payload = {"type": 23, "custom_id": component.custom_id,
@@ -282,8 +284,12 @@ async def press(interaction: Any, custom_id: str, label: str = "") -> None:
 
 def sent(interaction: Any) -> dict[str, Any]:
     """Return the keyword arguments of the latest message an interaction was answered with."""
-    for call in (interaction.followup.send, interaction.edit_original_response, interaction.response.send_message,
-                 interaction.response.edit_message):
+    for call in (
+        interaction.followup.send,
+        interaction.edit_original_response,
+        interaction.response.send_message,
+        interaction.response.edit_message,
+    ):
         if call.await_count:
             return call.await_args.kwargs
     raise AssertionError("the interaction was not answered")

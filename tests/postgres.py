@@ -34,7 +34,9 @@ class PostgresCluster:
                    "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
 
     def stop(self) -> None:
-        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"], check=False)
+        self._run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"], check=False
+        )
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
     def _run(self, argv: list[str], check: bool = True) -> None:
@@ -76,5 +78,8 @@ def start_cluster() -> PostgresCluster:
     _run([str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres", "--no-sync",
           "-E", "UTF8", "--locale=C"], run_as)
     options = f"-p {port} -k {socketdir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-    _run([str(bindir / "pg_ctl"), "-D", str(datadir), "-w", "-l", str(base / "log"), "-o", options, "start"], run_as)
+    _run(
+        [str(bindir / "pg_ctl"), "-D", str(datadir), "-w", "-l", str(base / "log"), "-o", options, "start"],
+        run_as,
+    )
     return PostgresCluster(bindir, datadir, socketdir, port, run_as)

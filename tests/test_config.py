@@ -48,12 +48,22 @@ def test_guild_ids_are_read_as_a_list():
 
 def test_the_program_stops_with_one_line_and_no_traceback(tmp_path: Path):
     env = {**os.environ, "DEFAULT_TIMEZONE": "Mars/Olympus", "DATA_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "bot", "migrate"], env=env, cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert result.returncode == 2
-    assert result.stderr.strip() == "jobbskaparna: Setting DEFAULT_TIMEZONE: unknown time zone 'Mars/Olympus' (try " \
-                                    "Europe/Stockholm)"
+    assert (
+        result.stderr.strip()
+        == "jobbskaparna: Setting DEFAULT_TIMEZONE: unknown time zone 'Mars/Olympus' (try "
+        "Europe/Stockholm)"
+    )
     assert "Traceback" not in result.stderr
 
 

@@ -43,8 +43,16 @@ async def _setup(app: App, names: list[str], *, due_in: timedelta = timedelta(ho
         workspace = await get_or_create_workspace(session, "test", "guild-1", "Testgruppen", now)
         for name in names:
             await get_or_create_member(session, workspace, name, name.title(), now)
-        reminder = await reminders.schedule(session, workspace_id=workspace.id, kind=TEST_KIND, key="broadcast:1",
-                                            due_at=now + due_in, now=now, payload={"text": "Hej!"}, grace=grace)
+        reminder = await reminders.schedule(
+            session,
+            workspace_id=workspace.id,
+            kind=TEST_KIND,
+            key="broadcast:1",
+            due_at=now + due_in,
+            now=now,
+            payload={"text": "Hej!"},
+            grace=grace,
+        )
         return reminder.id
 
 
@@ -139,7 +147,7 @@ async def test_after_a_kill_only_the_sends_in_flight_are_in_doubt_and_only_those
     await _setup(app, [f"m{i:03d}" for i in range(120)])
     clock.advance(timedelta(hours=1))
     dispatcher = app.dispatcher
-    mark, send_direct, sends = dispatcher._mark, notifier.send_direct, 0  # noqa: SLF001
+    mark, send_direct, sends = dispatcher._mark, notifier.send_direct, 0
     seen: list[dict[str, int]] = []
 
     class Killed(BaseException):
@@ -161,16 +169,18 @@ async def test_after_a_kill_only_the_sends_in_flight_are_in_doubt_and_only_those
     async def no_cleanup(*args) -> None:
         return None  # a killed process gives nothing back
 
-    notifier.send_direct, dispatcher._mark = counted_send, dying_mark  # noqa: SLF001
+    notifier.send_direct, dispatcher._mark = counted_send, dying_mark
     monkeypatch.setattr(dispatcher, "_release", no_cleanup)
     with pytest.raises(BaseExceptionGroup):
         await dispatcher.run_due()
-    notifier.send_direct, dispatcher._mark = send_direct, mark  # noqa: SLF001
+    notifier.send_direct, dispatcher._mark = send_direct, mark
     assert min(counts.get(delivery.CLAIMED, 0) for counts in seen) > 0  # a batch claimed, not all being sent
 
     await dispatcher.resume()
     async with app.sessionmaker() as session:
-        in_doubt = set(await session.scalars(select(Delivery.id).where(Delivery.last_error == delivery.INTERRUPTED)))
+        in_doubt = set(
+            await session.scalars(select(Delivery.id).where(Delivery.last_error == delivery.INTERRUPTED))
+        )
     assert 0 < len(in_doubt) <= dispatcher.concurrency
     asked: list[str] = []
     find_sent = notifier.find_sent
@@ -275,7 +285,9 @@ async def test_dms_that_fall_due_at_night_wait_until_eight(app: App, clock: Froz
     (datetime(2026, 3, 29, 2, 30), datetime(2026, 3, 29, 8, 0)),
     (datetime(2026, 6, 1, 12, 0), datetime(2026, 6, 1, 12, 0)),
 ])
-def test_quiet_hours_end_at_eight_local_time_across_daylight_saving(local: datetime, expected_local: datetime):
+def test_quiet_hours_end_at_eight_local_time_across_daylight_saving(
+    local: datetime, expected_local: datetime
+):
     when = local.replace(tzinfo=STOCKHOLM).astimezone(UTC)
 
     moved = QuietHours(21, 8).adjust(when, STOCKHOLM)
@@ -294,7 +306,9 @@ PERSONAL_KIND = "test.personal"
 async def _plan_personal(session, reminder, now):
     members = await session.scalars(select(Member).where(Member.workspace_id == reminder.workspace_id)
                                     .order_by(Member.id))
-    return [reminders.Planned(Reply(body=Literal(f"Ditt steg, {m.external_id}")), member_id=m.id) for m in members]
+    return [
+        reminders.Planned(Reply(body=Literal(f"Ditt steg, {m.external_id}")), member_id=m.id) for m in members
+    ]
 
 
 async def test_personal_messages_to_closed_dms_are_not_merged_into_one(
@@ -317,7 +331,9 @@ async def test_personal_messages_to_closed_dms_are_not_merged_into_one(
 
 async def _attempts(app: App) -> list[tuple[str, int]]:
     async with app.sessionmaker() as session:
-        return list((await session.execute(select(Delivery.status, Delivery.attempts).order_by(Delivery.id))).all())
+        return list(
+            (await session.execute(select(Delivery.status, Delivery.attempts).order_by(Delivery.id))).all()
+        )
 
 
 async def test_a_failed_send_waits_longer_each_time_and_fails_for_good_after_five_tries(
@@ -344,7 +360,9 @@ async def test_a_failed_send_waits_longer_each_time_and_fails_for_good_after_fiv
             clock.set(due)
     assert waits == [timedelta(minutes=1), timedelta(minutes=4), timedelta(minutes=16), timedelta(minutes=64)]
     async with app.sessionmaker() as session:
-        assert "ConnectionResetError: the platform is down" in (await session.scalar(select(Delivery.last_error)))
+        assert "ConnectionResetError: the platform is down" in (
+            await session.scalar(select(Delivery.last_error))
+        )
 
     # A failed delivery stays failed when the platform comes back: nothing is sent late and unasked.
     notifier.send_direct = original
@@ -458,7 +476,9 @@ async def test_a_throttled_send_is_due_again_when_the_platform_said(
 def test_a_planner_dms_members_who_want_dms_and_whose_dms_are_worth_a_try():
     now = START
     wants = Member(external_id="a", dm_reminders=True, dm_open=True)
-    closed_lately = Member(external_id="b", dm_reminders=True, dm_open=False, dm_closed_at=now - timedelta(days=1))
+    closed_lately = Member(
+        external_id="b", dm_reminders=True, dm_open=False, dm_closed_at=now - timedelta(days=1)
+    )
     closed_long_ago = Member(external_id="c", dm_reminders=True, dm_open=False,
                              dm_closed_at=now - delivery.RETRY_CLOSED_DMS_AFTER)
     no_dms = Member(external_id="d", dm_reminders=False, dm_open=True)
@@ -480,7 +500,9 @@ def test_a_channel_post_mentions_at_most_fifty_members_and_logs_who_were_left_ou
 
 
 # The test's own reminder kinds, planned by a stand-in feature of the test's App.
-STAND_IN = Feature("test_delivery planners", planners={TEST_KIND: _plan_broadcast, PERSONAL_KIND: _plan_personal})
+STAND_IN = Feature(
+    "test_delivery planners", planners={TEST_KIND: _plan_broadcast, PERSONAL_KIND: _plan_personal}
+)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Every kind of reminder has a readable name for the coordinators when it is skipped, in both languages: never the
-raw kind (`activity.retry`) or a catalog key."""
+"""Every kind of reminder has a readable name for the coordinators when it is skipped, in both languages:
+never the raw kind (`activity.retry`) or a catalog key."""
 
 from __future__ import annotations
 
@@ -45,9 +45,22 @@ def test_every_reminder_kind_has_a_describer_or_a_name(kind: str):
 
 def _payload(workspace: Workspace, member: Member, issue: Issue, action: Action) -> dict[str, object]:
     """What the features put in their reminders' payloads, pointing at real rows."""
-    return {"workspace_id": workspace.id, "member_id": member.id, "issue_id": issue.id, "action_id": action.id,
-            "days": 7, "round": 1, "version": issue.version, "change": "created", "changed": [],
-            "decision": issue.decision_at.isoformat(), "reason": "created", "left": 5, "skipped": [7], "stage": None}
+    return {
+        "workspace_id": workspace.id,
+        "member_id": member.id,
+        "issue_id": issue.id,
+        "action_id": action.id,
+        "days": 7,
+        "round": 1,
+        "version": issue.version,
+        "change": "created",
+        "changed": [],
+        "decision": issue.decision_at.isoformat(),
+        "reason": "created",
+        "left": 5,
+        "skipped": [7],
+        "stage": None,
+    }
 
 
 def _raw(rendered: str, kind: str) -> list[str]:

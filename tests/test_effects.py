@@ -36,7 +36,9 @@ class RefusingNotifier(RecordingNotifier):
 
 async def _pending(app: App) -> list[tuple[str, str]]:
     async with app.sessionmaker() as session:
-        return [(row.key, row.status) for row in await session.scalars(select(Delivery).order_by(Delivery.id))]
+        return [
+            (row.key, row.status) for row in await session.scalars(select(Delivery).order_by(Delivery.id))
+        ]
 
 
 async def test_effects_wait_inside_the_answer_and_go_out_after_it(app: App, notifier: RecordingNotifier):
@@ -55,7 +57,8 @@ async def test_effects_wait_inside_the_answer_and_go_out_after_it(app: App, noti
 
 async def test_effects_of_a_process_that_died_before_sending_them_go_out_once_later(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
-    # The answer was given, then the process died before sending the effects (they are never carried out here).
+    # The answer was given, then the process died before sending the effects
+    # (they are never carried out here).
     async with app.answering(then_carry_out=False) as answering:
         await onboard(app, ANNA)
     assert [status for _, status in await _pending(app)] == ["pending", "pending"]
@@ -137,7 +140,9 @@ async def test_the_notice_goes_by_dm_when_nobody_said_it(app: App, clock: Frozen
 async def test_the_first_users_of_a_new_workspace_acting_at_once_all_get_an_answer(app: App):
     users = [Identity("test", "brand-new", f"user{n}", f"User {n}", "Ny grupp") for n in range(20)]
 
-    replies = await asyncio.gather(*(app.run(user, onboarding.start) for user in users), return_exceptions=True)
+    replies = await asyncio.gather(
+        *(app.run(user, onboarding.start) for user in users), return_exceptions=True
+    )
 
     assert [r for r in replies if isinstance(r, BaseException)] == []
     async with app.sessionmaker() as session:
@@ -146,7 +151,8 @@ async def test_the_first_users_of_a_new_workspace_acting_at_once_all_get_an_answ
 
 
 async def test_twenty_members_onboarding_at_once_all_get_in(app: App):
-    # The first onboardings of a workspace also create its coaching ladder, on first use: a race on PostgreSQL.
+    # The first onboardings of a workspace also create its coaching ladder, on first use:
+    # a race on PostgreSQL.
     users = [identity(f"member{n}") for n in range(20)]
     await app.run(COORDINATOR, workspaces.configure)  # the server exists; its ladder does not yet
     for user in users:

@@ -1,6 +1,6 @@
 """Fallbacks: members whose DMs are refused are named in a channel, in messages within the platform's limits,
-stored as deliveries (a crash loses none), not pinged twice by a stage, and the coordinators hear of a fallback
-that does not get through."""
+stored as deliveries (a crash loses none), not pinged twice by a stage, and the coordinators hear of a
+fallback that does not get through."""
 
 from __future__ import annotations
 
@@ -49,8 +49,13 @@ async def _plan_stage(session, reminder, now):  # type: ignore[no-untyped-def]
                                     .order_by(Member.id))
     call = Reply(body=Literal("Tre dagar kvar: mejla politikerna."), private=False)
     post = Reply(body=call.body, private=False, mention_role=Role.MEMBER)
-    return [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS),
-            *(reminders.Planned(call, member_id=member_id, channel=Channel.ANNOUNCEMENTS) for member_id in members)]
+    return [
+        reminders.Planned(post, channel=Channel.ANNOUNCEMENTS),
+        *(
+            reminders.Planned(call, member_id=member_id, channel=Channel.ANNOUNCEMENTS)
+            for member_id in members
+        ),
+    ]
 
 
 async def _workspace(app: App, platform: str, ids: list[str], names: list[str] | None = None) -> int:
@@ -69,8 +74,9 @@ async def _workspace(app: App, platform: str, ids: list[str], names: list[str] |
 async def _schedule(app: App, workspace_id: int, kind: str, key: str = "1") -> int:
     now = app.clock.now()
     async with app.sessionmaker() as session, session.begin():
-        reminder = await reminders.schedule(session, workspace_id=workspace_id, kind=kind, key=key, due_at=now,
-                                            now=now)
+        reminder = await reminders.schedule(
+            session, workspace_id=workspace_id, kind=kind, key=key, due_at=now, now=now
+        )
         return reminder.id
 
 
@@ -99,7 +105,8 @@ async def _rows(app: App, *where: Any) -> list[Delivery]:
 def test_mentions_are_split_into_the_fewest_runs_that_fit():
     limits = MentionLimits(users=3, characters=20)
 
-    # "<@1> <@22> <@333>" is 16 characters and three users; "<@4444> <@55555>" is 16 too. "<@123> <@456>" is 13.
+    # "<@1> <@22> <@333>" is 16 characters and three users; "<@4444> <@55555>" is 16 too.
+    # "<@123> <@456>" is 13.
     assert limits.split(["1", "22", "333", "4444", "55555"]) == [("1", "22", "333"), ("4444", "55555")]
     assert MentionLimits(users=None, characters=13).split(["123", "456", "789"]) == [("123", "456"), ("789",)]
     assert MentionLimits(users=None, characters=None).split(["a"] * 500) == [("a",) * 500]
@@ -123,7 +130,9 @@ async def test_250_members_with_closed_dms_are_named_once_each_in_messages_disco
 
     posts = _fallbacks(notifier)
     # Long ids fill the 2,000 characters first (87 of 22 characters and a space); short ones the 100 ids.
-    assert sorted(len(p.reply.mentions) for p in posts) == sorted([per_message, per_message, 250 - 2 * per_message])
+    assert sorted(len(p.reply.mentions) for p in posts) == sorted(
+        [per_message, per_message, 250 - 2 * per_message]
+    )
     assert sorted(m for p in posts for m in p.reply.mentions) == sorted(ids)
     for post in posts:
         kwargs = message_kwargs(post.reply, "sv", ephemeral=False)
@@ -231,7 +240,9 @@ async def test_when_the_stages_post_did_not_go_out_the_fallback_pings_everyone_i
     await _closed_dms_due(app, notifier, "discord", ids, STAGE)
     post = notifier.post
 
-    async def role_post_fails(workspace: Workspace, channel: Channel, reply: Reply, **kwargs: Any) -> str | None:
+    async def role_post_fails(
+        workspace: Workspace, channel: Channel, reply: Reply, **kwargs: Any
+    ) -> str | None:
         if reply.mention_role is not None:
             raise TimeoutError
         return await post(workspace, channel, reply, **kwargs)
@@ -257,11 +268,15 @@ async def _run_until_settled(app: App, clock: FrozenClock) -> None:
 async def test_a_fallback_that_fails_for_good_tells_the_coordinators_whom_it_did_not_reach(
         app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
     ids = _discord_ids(2)
-    workspace_id, reminder_id = await _closed_dms_due(app, notifier, "discord", ids, BROADCAST, names=["Anna", "Cia"])
+    workspace_id, reminder_id = await _closed_dms_due(
+        app, notifier, "discord", ids, BROADCAST, names=["Anna", "Cia"]
+    )
     post = notifier.post
     tries = 0
 
-    async def announcements_down(workspace: Workspace, channel: Channel, reply: Reply, **kwargs: Any) -> str | None:
+    async def announcements_down(
+        workspace: Workspace, channel: Channel, reply: Reply, **kwargs: Any
+    ) -> str | None:
         nonlocal tries
         if channel is Channel.ANNOUNCEMENTS:
             tries += 1

@@ -76,6 +76,9 @@ def test_a_discord_locale_maps_to_a_catalog():
 def test_a_button_arg_cannot_break_its_custom_id():
     from bot.replies import Button, parse_custom_id
 
-    assert parse_custom_id(Button(text("common.yes"), "profile.show", "42").custom_id) == ("profile.show", "42")
+    assert parse_custom_id(Button(text("common.yes"), "profile.show", "42").custom_id) == (
+        "profile.show",
+        "42",
+    )
     with pytest.raises(ValueError):
         _ = Button(text("common.yes"), "profile.show", "a:b").custom_id

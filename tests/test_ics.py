@@ -14,7 +14,9 @@ def unfold(data: bytes) -> list[str]:
 
 
 def test_a_calendar_has_crlf_lines_of_at_most_75_octets():
-    long_text = "Kommunen föreslår att ta bort 200 parkeringsplatser på Stortorget; handlarna är oroliga, " * 4
+    long_text = (
+        "Kommunen föreslår att ta bort 200 parkeringsplatser på Stortorget; handlarna är oroliga, " * 4
+    )
     data = ics.calendar("Beslut", [ics.Event("issue-1@x", datetime(2026, 12, 17, 17, 0, tzinfo=UTC),
                                              "Beslut: Parkering", description=long_text)], NOW)
 

@@ -58,7 +58,8 @@ async def test_every_migration_can_be_reverted_and_applied_again(database_url: s
 
 
 async def test_dms_refused_before_fallbacks_were_deliveries_are_not_mentioned_again(database_url: str):
-    # Their fallbacks were posted (or lost) by the code of their time: after the upgrade none counts as waiting.
+    # Their fallbacks were posted (or lost) by the code of their time:
+    # after the upgrade none counts as waiting.
     await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0007")
     engine = db.create_engine(database_url)
     at = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -88,14 +89,23 @@ async def test_a_migration_that_rebuilds_the_members_table_keeps_what_points_at_
     try:
         async with engine.begin() as connection:
             workspace = await _insert_workspace(connection, at)
-            member = (await connection.execute(text(
-                "INSERT INTO member (workspace_id, external_id, display_name, joined_at, dm_reminders, dm_open) "
-                "VALUES (:workspace, '7', 'Anna', :at, true, true) RETURNING id"),
-                {"workspace": workspace, "at": at})).scalar_one()
-            await connection.execute(text(
-                "INSERT INTO delivery (workspace_id, member_id, key, nonce, message, status, not_before, attempts, "
-                "created_at) VALUES (:workspace, :member, 'k', 'n', '{}', 'sent', :at, 1, :at)"),
-                {"workspace": workspace, "member": member, "at": at})
+            member = (
+                await connection.execute(
+                    text(
+                        "INSERT INTO member "
+                        "(workspace_id, external_id, display_name, joined_at, dm_reminders, dm_open) "
+                        "VALUES (:workspace, '7', 'Anna', :at, true, true) RETURNING id"
+                    ),
+                    {"workspace": workspace, "at": at},
+                )
+            ).scalar_one()
+            await connection.execute(
+                text(
+                    "INSERT INTO delivery (workspace_id, member_id, key, nonce, message, status, not_before, "
+                    "attempts, created_at) VALUES (:workspace, :member, 'k', 'n', '{}', 'sent', :at, 1, :at)"
+                ),
+                {"workspace": workspace, "member": member, "at": at},
+            )
         await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0006")
         await db.migrate(database_url)
         async with engine.connect() as connection:

@@ -1,4 +1,5 @@
-"""Reachability that heals: a member whose DMs were refused is tried again, and the mark clears when a DM arrives."""
+"""Reachability that heals: a member whose DMs were refused is tried again,
+and the mark clears when a DM arrives."""
 
 from __future__ import annotations
 
@@ -68,7 +69,9 @@ async def test_closed_dms_are_tried_again_after_three_days_and_the_mark_clears_w
     clock.advance(timedelta(days=2))
     await _dm_anna(app, "second")
     assert notifier.to("dm:anna") == []
-    assert (await _anna(app)).dm_closed_at == clock.now() - timedelta(days=2)  # a skip does not restart the wait
+    assert (await _anna(app)).dm_closed_at == clock.now() - timedelta(
+        days=2
+    )  # a skip does not restart the wait
 
     # ...after three days the next personal DM is tried, arrives, and the mark is gone.
     clock.advance(timedelta(days=1))
@@ -126,7 +129,9 @@ QUIET_KIND = "test.personal.quiet"
 
 
 async def _plan_quiet(session, reminder, now):  # type: ignore[no-untyped-def]
-    return [reminders.Planned(Reply.say("profile.saved"), member_id=reminder.payload["member_id"], quiet=True)]
+    return [
+        reminders.Planned(Reply.say("profile.saved"), member_id=reminder.payload["member_id"], quiet=True)
+    ]
 
 
 async def test_a_quiet_dm_that_cannot_be_delivered_mentions_nobody_in_a_channel(app: App, clock: FrozenClock,

@@ -30,5 +30,10 @@ async def test_reminders_starting_with_a_prefix_are_cancelled_but_those_kept_and
                                       .order_by(Reminder.workspace_id, Reminder.key))).all()
     assert cancelled == 1
     assert {key: status for workspace_id, key, status in rows if workspace_id == workspace.id} == {
-        "r:1:a": "cancelled", "r:1:b": "pending", "r:1:c": "pending", "r:10:a": "pending", "r:1%:a": "pending"}
+        "r:1:a": "cancelled",
+        "r:1:b": "pending",
+        "r:1:c": "pending",
+        "r:10:a": "pending",
+        "r:1%:a": "pending",
+    }
     assert [status for workspace_id, _, status in rows if workspace_id == other.id] == ["pending"]

@@ -98,7 +98,9 @@ async def test_a_start_resumes_only_its_own_platforms_half_sent_deliveries(two: 
 
 async def test_the_routing_notifier_refuses_a_platform_it_does_not_serve():
     router = RoutingNotifier({"slack": RecordingNotifier()})
-    workspace = Workspace(platform="discord", external_id="1", name="", language="sv", timezone="Europe/Stockholm")
+    workspace = Workspace(
+        platform="discord", external_id="1", name="", language="sv", timezone="Europe/Stockholm"
+    )
     member = Member(external_id="2", display_name="X")
 
     with pytest.raises(UnknownPlatform):

@@ -114,8 +114,8 @@ async def test_something_planned_for_now_while_a_dispatch_runs_goes_out_right_af
     dispatching, release = asyncio.Event(), asyncio.Event()
 
     async def slow_first_dispatch():
-        # The first dispatch has looked at what is due and is still sending when a member presses a button that
-        # plans something for now.
+        # The first dispatch has looked at what is due and is still sending when a member presses a button
+        # that plans something for now.
         report = await real_run_due()
         if not dispatching.is_set():
             dispatching.set()

@@ -121,8 +121,14 @@ def test_a_past_time_is_refused_with_the_time_shown(raw: str):
 def test_the_past_message_shows_the_moment_in_both_languages():
     error = refused("i dag 08:00")
 
-    assert render(error.text, "sv") == "tisdag 1 december 2026 kl. 08:00 har redan varit. Ange en tid som ligger framåt."
-    assert render(error.text, "en") == "Tuesday 1 December 2026, 08:00 has already passed. Give a time in the future."
+    assert (
+        render(error.text, "sv")
+        == "tisdag 1 december 2026 kl. 08:00 har redan varit. Ange en tid som ligger framåt."
+    )
+    assert (
+        render(error.text, "en")
+        == "Tuesday 1 December 2026, 08:00 has already passed. Give a time in the future."
+    )
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "snart", "17 dex 18:00", "17 dec 25:00", "17 dec 18:61", "18:00",
@@ -169,8 +175,15 @@ def test_a_checked_date_is_a_day_that_has_come(raw: str, expected: date):
     assert parse_date(raw, date(2026, 12, 1)) == expected
 
 
-@pytest.mark.parametrize(("raw", "key"), [("2027-01-01", "time.future_date"), ("snart", "time.unreadable_date"),
-                                          ("20 nov 18:00", "time.unreadable_date"), ("30/2 2026", "time.bad_date")])
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("2027-01-01", "time.future_date"),
+        ("snart", "time.unreadable_date"),
+        ("20 nov 18:00", "time.unreadable_date"),
+        ("30/2 2026", "time.bad_date"),
+    ],
+)
 def test_a_checked_date_in_the_future_or_unreadable_is_refused(raw: str, key: str):
     with pytest.raises(UserError) as error:
         parse_date(raw, date(2026, 12, 1))

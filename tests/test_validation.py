@@ -59,5 +59,7 @@ def test_read_all_returns_the_values_by_name_or_reports_every_problem_at_once():
     with pytest.raises(validation.FieldProblem):  # one problem is raised as it is
         validation.read_all({"ok": lambda: 1, "email": lambda: refused("email")})
     with pytest.raises(validation.FormProblems) as several:
-        validation.read_all({"email": lambda: refused("email"), "title": lambda: refused("title"), "ok": lambda: 1})
+        validation.read_all(
+            {"email": lambda: refused("email"), "title": lambda: refused("title"), "ok": lambda: 1}
+        )
     assert [p.field_label for p in several.value.problems] == [text("field.email"), text("field.title")]

@@ -58,8 +58,10 @@ def test_a_reply_with_a_moment_renders_on_discord():
 
 
 def test_a_moment_survives_being_stored_for_delivery():
-    reply = Reply(body=text("errors.field", field=text("field.decision"), problem=When(DECISION, style="date")),
-                  fields=(Field(text("field.decision"), When(DECISION, "Europe/Helsinki", "short")),))
+    reply = Reply(
+        body=text("errors.field", field=text("field.decision"), problem=When(DECISION, style="date")),
+        fields=(Field(text("field.decision"), When(DECISION, "Europe/Helsinki", "short")),),
+    )
 
     again = reply_from_json(reply_to_json(reply))
 
@@ -73,5 +75,7 @@ def test_an_issue_is_decided_at_its_time_or_on_its_day_when_no_time_was_given():
 
     assert civics.decision_when(timed, "Europe/Stockholm") == When(DECISION, "Europe/Stockholm", "full")
     assert civics.decision_when(dated, "Europe/Stockholm") == When(DECISION, "Europe/Stockholm", "date")
-    assert civics.decision_when(dated, "Europe/Stockholm", "short") == When(DECISION, "Europe/Stockholm", "short")
+    assert civics.decision_when(dated, "Europe/Stockholm", "short") == When(
+        DECISION, "Europe/Stockholm", "short"
+    )
     assert render(civics.decision_when(dated, "Europe/Stockholm"), "sv") == "torsdag 17 december 2026"

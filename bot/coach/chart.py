@@ -1,4 +1,5 @@
-"""The coaching overview as a PNG bar chart, drawn on matplotlib's Agg canvas (no display, no pyplot state)."""
+"""The coaching overview as a PNG bar chart, drawn on matplotlib's Agg canvas (no display, no pyplot
+state)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ MAX_LABEL = 32
 
 
 def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, title: str, xlabel: str) -> bytes:
-    """Draw one horizontal bar per label, top to bottom in the given order, each with its value; return a PNG."""
+    """Draw one horizontal bar per label, top to bottom in the given order, each with its value; return a
+    PNG."""
     if len(labels) != len(values):
         raise ValueError("one value per label")
     # The object API with its own canvas: no pyplot, no global state, safe in a server process.

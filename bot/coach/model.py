@@ -23,13 +23,14 @@ log = logging.getLogger(__name__)
 
 MAX_TOKENS = 900
 # A reply is read as JSON; some models wrap it in a ```json fence or add a sentence around it.
-_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 MAX_TITLE = 120
 MAX_PART = 600
 MAX_COMMENT = 300
 MAX_TEXT_DRAFT = 1200
-# The model's answers within one unit of work, by prompt: a unit of work run again (it met the database's write
-# lock, or lost a race for a new row) asks the same, and must not make the member wait for the model twice.
+# The model's answers within one unit of work, by prompt: a unit of work run again (it met the database's
+# write lock, or lost a race for a new row) asks the same, and must not make the member wait for the model
+# twice.
 _answers: ContextVar[dict[tuple[str, str], dict[str, Any]] | None] = ContextVar("coach_answers", default=None)
 
 
@@ -53,7 +54,8 @@ class CoachModel:
         # with no key never makes a client (tests/test_imports.py).
         from openai import AsyncOpenAI
 
-        # max_retries=0: a retry with backoff would blow the time a member waits; the templates answer instead.
+        # max_retries=0: a retry with backoff would blow the time a member waits; the templates answer
+        # instead.
         self._client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
     async def close(self) -> None:
@@ -75,9 +77,14 @@ class CoachModel:
 
         try:
             # The client's own timeout covers each network phase; this one bounds the whole call.
-            response = await asyncio.wait_for(self._client.chat.completions.create(
-                model=self.model, messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                max_tokens=MAX_TOKENS), timeout=self.timeout + 1)
+            response = await asyncio.wait_for(
+                self._client.chat.completions.create(
+                    model=self.model,
+                    messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                    max_tokens=MAX_TOKENS,
+                ),
+                timeout=self.timeout + 1,
+            )
         except (TimeoutError, openai.APITimeoutError):
             log.warning("The model did not answer within %.1f s; answering from the templates", self.timeout)
             return None
@@ -85,7 +92,9 @@ class CoachModel:
             log.warning("The model answered HTTP %s; answering from the templates", error.status_code)
             return None
         except openai.OpenAIError as error:
-            log.warning("The model could not be asked (%s); answering from the templates", type(error).__name__)
+            log.warning(
+                "The model could not be asked (%s); answering from the templates", type(error).__name__
+            )
             return None
         except ValueError as error:  # a body that is not JSON at all
             log.warning("The model's response could not be read (%s); answering from the templates",
@@ -132,7 +141,9 @@ class CoachModel:
             return None
         return BlogPlan(tuple(t.strip() for t in titles[:3]), *(p.strip() for p in parts))  # type: ignore[union-attr]
 
-    async def feedback(self, brief: Brief, draft: str, kind: str, findings: list[str]) -> ModelFeedback | None:
+    async def feedback(
+        self, brief: Brief, draft: str, kind: str, findings: list[str]
+    ) -> ModelFeedback | None:
         """Ask for comments and an improved version; None when the answer has neither."""
         answer = await self.ask(*prompts.feedback(brief, draft, kind, findings))
         if answer is None:

@@ -14,70 +14,113 @@ from bot.services.profile_fields import choice_label
 
 SYSTEM = {
     "sv": (
-        "Du är en skrivcoach för småföretagare i Blekinge som vill använda sociala medier så att det lönar sig "
-        "för företaget, och föra en saklig dialog med lokala politiker. Skriv på svenska, vänligt, konkret och "
-        "med medlemmens egen röst. Visa alltid vad saken betyder för medlemmens företag i deras bransch och "
-        "kommun, inte bara för politiken. Hitta aldrig på fakta, siffror eller @-namn. Svara endast med JSON."
+        "Du är en skrivcoach för småföretagare i Blekinge som vill använda sociala medier så att det lönar "
+        "sig för företaget, och föra en saklig dialog med lokala politiker. Skriv på svenska, vänligt, "
+        "konkret och med medlemmens egen röst. Visa alltid vad saken betyder för medlemmens företag i deras "
+        "bransch och kommun, inte bara för politiken. Hitta aldrig på fakta, siffror eller @-namn. Svara "
+        "endast med JSON."
     ),
     "en": (
-        "You are a writing coach for small-business owners in Blekinge, Sweden, who want social media to pay off "
-        "for their business and to hold a factual dialogue with local politicians. Write in English, friendly, "
-        "concrete and in the member's own voice. Always show what the matter means for the member's business in "
-        "their industry and town, not only for politics. Never invent facts, figures or @handles. Answer with "
-        "JSON only."
+        "You are a writing coach for small-business owners in Blekinge, Sweden, who want social media to pay "
+        "off for their business and to hold a factual dialogue with local politicians. Write in English, "
+        "friendly, concrete and in the member's own voice. Always show what the matter means for the "
+        "member's business in their industry and town, not only for politics. Never invent facts, figures or "
+        "@handles. Answer with JSON only."
     ),
 }
 
 _LABELS = {
-    "sv": {"company": "Företag", "industry": "Bransch", "municipality": "Kommun", "experience": "Erfarenhet av "
-           "sociala medier", "goal": "Affärsmål", "hashtag": "Kampanjens hashtagg", "topic": "Ämne",
-           "issue": "Öppen fråga", "decision": "Beslut", "position": "Gruppens hållning",
-           "politician": "Politiker att fråga", "media": "Lokala medier"},
-    "en": {"company": "Company", "industry": "Industry", "municipality": "Municipality", "experience": "Experience "
-           "of social media", "goal": "Business goal", "hashtag": "Campaign hashtag", "topic": "Topic",
-           "issue": "Open issue", "decision": "Decision", "position": "The group's position",
-           "politician": "Politician to ask", "media": "Local media"},
+    "sv": {
+        "company": "Företag",
+        "industry": "Bransch",
+        "municipality": "Kommun",
+        "experience": "Erfarenhet av sociala medier",
+        "goal": "Affärsmål",
+        "hashtag": "Kampanjens hashtagg",
+        "topic": "Ämne",
+        "issue": "Öppen fråga",
+        "decision": "Beslut",
+        "position": "Gruppens hållning",
+        "politician": "Politiker att fråga",
+        "media": "Lokala medier",
+    },
+    "en": {
+        "company": "Company",
+        "industry": "Industry",
+        "municipality": "Municipality",
+        "experience": "Experience of social media",
+        "goal": "Business goal",
+        "hashtag": "Campaign hashtag",
+        "topic": "Topic",
+        "issue": "Open issue",
+        "decision": "Decision",
+        "position": "The group's position",
+        "politician": "Politician to ask",
+        "media": "Local media",
+    },
 }
 
 _TASKS = {
     "tweets": {
-        "sv": ("Skriv tre olika tweets som medlemmen kan posta själv: en fråga till politikern, en om affärsnyttan "
-               "och en som bjuder in andra. Varje tweet får vara högst 260 tecken (länkar räknas som 23, emoji "
-               "dubbelt) och ska innehålla {required}. Svara som {{\"tweets\": [\"…\", \"…\", \"…\"]}}."),
-        "en": ("Write three different tweets the member can post themselves: a question to the politician, one about "
-               "the business value, and one that invites others. Each tweet may be at most 260 characters (links "
-               "count 23, emoji double) and must contain {required}. Answer as {{\"tweets\": [\"…\", \"…\", \"…\"]}}."),
+        "sv": (
+            "Skriv tre olika tweets som medlemmen kan posta själv: en fråga till politikern, en om "
+            "affärsnyttan och en som bjuder in andra. Varje tweet får vara högst 260 tecken (länkar räknas "
+            'som 23, emoji dubbelt) och ska innehålla {required}. Svara som {{"tweets": ["…", "…", "…"]}}.'
+        ),
+        "en": (
+            "Write three different tweets the member can post themselves: a question to the politician, one "
+            "about the business value, and one that invites others. Each tweet may be at most 260 characters "
+            "(links count 23, emoji double) and must contain {required}. "
+            'Answer as {{"tweets": ["…", "…", "…"]}}.'
+        ),
     },
     "tweet": {
-        "sv": ("Skriv en tweet för steget \"{step}\" som medlemmen kan posta själv, högst 260 tecken, med {required}. "
-               "Svara som {{\"draft\": \"…\"}}."),
-        "en": ("Write one tweet for the step \"{step}\" that the member can post themselves, at most 260 characters, "
-               "with {required}. Answer as {{\"draft\": \"…\"}}."),
+        "sv": (
+            'Skriv en tweet för steget "{step}" som medlemmen kan posta själv, högst 260 tecken, med '
+            '{required}. Svara som {{"draft": "…"}}.'
+        ),
+        "en": (
+            'Write one tweet for the step "{step}" that the member can post themselves, at most 260 '
+            'characters, with {required}. Answer as {{"draft": "…"}}.'
+        ),
     },
     "text": {
-        "sv": ("Skriv ett kort utkast (högst 900 tecken) för steget \"{step}\" som medlemmen kan använda själv. "
-               "Svara som {{\"draft\": \"…\"}}."),
-        "en": ("Write a short draft (at most 900 characters) for the step \"{step}\" that the member can use "
-               "themselves. Answer as {{\"draft\": \"…\"}}."),
+        "sv": (
+            'Skriv ett kort utkast (högst 900 tecken) för steget "{step}" som medlemmen kan använda själv. '
+            'Svara som {{"draft": "…"}}.'
+        ),
+        "en": (
+            'Write a short draft (at most 900 characters) for the step "{step}" that the member can use '
+            'themselves. Answer as {{"draft": "…"}}.'
+        ),
     },
     "blog": {
-        "sv": ("Ge medlemmen en start på ett blogginlägg: tre rubrikidéer och en disposition i fyra delar: problemet, "
-               "vad det betyder för mitt företag, vad politikerna kan göra, och en uppmaning. Varje del är en eller "
-               "två meningar som säger vad medlemmen ska skriva. Svara som {{\"titles\": [\"…\", \"…\", \"…\"], "
-               "\"problem\": \"…\", \"business\": \"…\", \"politicians\": \"…\", \"action\": \"…\"}}."),
-        "en": ("Give the member a start on a blog post: three title ideas and an outline in four parts: the problem, "
-               "what it means for my business, what the politicians can do, and a call to action. Each part is one "
-               "or two sentences saying what the member should write. Answer as {{\"titles\": [\"…\", \"…\", "
-               "\"…\"], \"problem\": \"…\", \"business\": \"…\", \"politicians\": \"…\", \"action\": \"…\"}}."),
+        "sv": (
+            "Ge medlemmen en start på ett blogginlägg: tre rubrikidéer och en disposition i fyra delar: "
+            "problemet, vad det betyder för mitt företag, vad politikerna kan göra, och en uppmaning. Varje "
+            'del är en eller två meningar som säger vad medlemmen ska skriva. Svara som {{"titles": ["…", '
+            '"…", "…"], "problem": "…", "business": "…", "politicians": "…", "action": "…"}}.'
+        ),
+        "en": (
+            "Give the member a start on a blog post: three title ideas and an outline in four parts: the "
+            "problem, what it means for my business, what the politicians can do, and a call to action. Each "
+            'part is one or two sentences saying what the member should write. Answer as {{"titles": ["…", '
+            '"…", "…"], "problem": "…", "business": "…", "politicians": "…", "action": "…"}}.'
+        ),
     },
     "feedback": {
-        "sv": ("Ge feedback på medlemmens utkast ({kind}). Reglerna har redan hittat: {findings}. Lägg till högst "
-               "tre korta kommentarer om sådant reglerna inte ser, och skriv en förbättrad version som behåller "
-               "medlemmens röst{limit}. Svara som {{\"comments\": [\"…\"], \"improved\": \"…\"}}.\n\nUtkastet:\n"
-               "{text}"),
-        "en": ("Give feedback on the member's draft ({kind}). The rules already found: {findings}. Add at most three "
-               "short comments on what the rules cannot see, and write an improved version that keeps the member's "
-               "voice{limit}. Answer as {{\"comments\": [\"…\"], \"improved\": \"…\"}}.\n\nThe draft:\n{text}"),
+        "sv": (
+            "Ge feedback på medlemmens utkast ({kind}). Reglerna har redan hittat: {findings}. Lägg till "
+            "högst tre korta kommentarer om sådant reglerna inte ser, och skriv en förbättrad version som "
+            'behåller medlemmens röst{limit}. Svara som {{"comments": ["…"], "improved": "…"}}.\n\n'
+            "Utkastet:\n{text}"
+        ),
+        "en": (
+            "Give feedback on the member's draft ({kind}). The rules already found: {findings}. Add at most "
+            "three short comments on what the rules cannot see, and write an improved version that keeps the "
+            "member's voice{limit}. "
+            'Answer as {{"comments": ["…"], "improved": "…"}}.\n\nThe draft:\n{text}'
+        ),
     },
 }
 
@@ -127,7 +170,8 @@ def context(brief: Brief) -> str:
 
 
 def required(brief: Brief, hashtag: str) -> str:
-    """Say what every tweet must contain: the hashtag and, for an issue, the politician's and media's handles."""
+    """Say what every tweet must contain: the hashtag and, for an issue, the politician's and media's
+    handles."""
     words = _REQUIRED[_lang(brief)]
     parts = [words["hashtag"].format(tag=hashtag)]
     handles = [h for h in (brief.politician, brief.media) if h]

@@ -33,21 +33,56 @@ BLOG_PRIORITY = {"length": 0, "tone": 1, "business": 2, "politician": 3, "questi
 
 # Word stems that show a business angle (folded: lower case, no diacritics), Swedish and English.
 BUSINESS_STEMS = (
-    "foretag", "kund", "jobb", "anstall", "affar", "omsattning", "forsalj", "butik", "tillvaxt", "vaxa", "lonsam",
-    "investera", "uppdrag", "bestall", "gaster", "order", "rekryt", "arbetstillfall", "handlare", "salj",
-    "business", "customer", "client", "job", "hire", "hiring", "sales", "revenue", "growth", "grow", "shop",
-    "store", "invest", "guests", "company", "companies", "employ", "trade", "profit",
+    "foretag",
+    "kund",
+    "jobb",
+    "anstall",
+    "affar",
+    "omsattning",
+    "forsalj",
+    "butik",
+    "tillvaxt",
+    "vaxa",
+    "lonsam",
+    "investera",
+    "uppdrag",
+    "bestall",
+    "gaster",
+    "order",
+    "rekryt",
+    "arbetstillfall",
+    "handlare",
+    "salj",
+    "business",
+    "customer",
+    "client",
+    "job",
+    "hire",
+    "hiring",
+    "sales",
+    "revenue",
+    "growth",
+    "grow",
+    "shop",
+    "store",
+    "invest",
+    "guests",
+    "company",
+    "companies",
+    "employ",
+    "trade",
+    "profit",
 )
 HARSH_WORDS = (
     "idiot", "idioter", "idioterna", "skandal", "skandalost", "inkompetent", "inkompetenta", "korrupt",
     "korrupta", "pinsamt", "lojligt", "fy fan", "tramsigt", "clowner", "stupid", "idiots", "incompetent",
     "corrupt", "disgrace", "disgraceful", "shameful", "pathetic", "clowns", "morons",
 )
-_WORD = re.compile(r"[^\W\d_]+", re.U)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # An @mention or a #hashtag standing as a word (not the @ of an e-mail address).
 _TAG = re.compile(r"(?<![\w@#])[@#]\w+")
 # A sentence or a clause with the marks that end it and the space after them (a mark inside a link is no end).
-_CLAUSE = re.compile(r".+?(?:[.!?…,;:]+(?:\s+|$)|$)", re.S)
+_CLAUSE = re.compile(r".+?(?:[.!?…,;:]+(?:\s+|$)|$)", re.DOTALL)
 _HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,15})\b")
 _EXCLAMATIONS = re.compile(r"!{2,}")
 
@@ -85,7 +120,9 @@ def review(draft: str, brief: Brief, hashtag: str, kind: str, *, politicians: It
     ]
     if kind == TWEET:
         findings.append(_media(draft, known_media, brief))
-    return sorted((Finding(f.rule, f.ok, f.message, order[f.rule]) for f in findings), key=lambda f: f.priority)
+    return sorted(
+        (Finding(f.rule, f.ok, f.message, order[f.rule]) for f in findings), key=lambda f: f.priority
+    )
 
 
 def first_fixes(findings: list[Finding]) -> tuple[list[Finding], list[Finding], list[Finding]]:
@@ -103,7 +140,9 @@ def _length(draft: str, kind: str) -> Finding:
         return Finding("length", True, text("coaching.rule.length.ok", length=length, limit=X_LIMIT), 0)
     words = len(draft.split())
     if words > MAX_PARAGRAPH_WORDS:
-        return Finding("length", False, text("coaching.rule.paragraph.fix", words=words, max=MAX_PARAGRAPH_WORDS), 0)
+        return Finding(
+            "length", False, text("coaching.rule.paragraph.fix", words=words, max=MAX_PARAGRAPH_WORDS), 0
+        )
     return Finding("length", True, text("coaching.rule.paragraph.ok", words=words), 0)
 
 
@@ -155,8 +194,10 @@ def _hashtag(draft: str, hashtag: str, kind: str) -> Finding:
 def _politician(draft: str, known: list[str], media: list[str], brief: Brief) -> Finding:
     folded = fold(draft)
     handles = {h.casefold() for h in _HANDLE.findall(draft)}
-    named = any(fold(name.lstrip("@")) in folded if not name.startswith("@") else name[1:].casefold() in handles
-                for name in known)
+    named = any(
+        fold(name.lstrip("@")) in folded if not name.startswith("@") else name[1:].casefold() in handles
+        for name in known
+    )
     # Without known politicians, any @handle that is not a known media handle counts as naming someone.
     if not known:
         named = bool(handles - {m.casefold() for m in media})
@@ -210,7 +251,8 @@ def without_harsh_words(draft: str) -> str:
     clauses = _CLAUSE.findall(draft)
     if all(harsh_word(clause) is None for clause in clauses):
         return draft
-    # A clause with a harsh word goes, but for its @mentions and #hashtags: they reach the politician and allies.
+    # A clause with a harsh word goes, but for its @mentions and #hashtags: they reach the politician and
+    # allies.
     parts = [clause if harsh_word(clause) is None else "".join(f"{tag} " for tag in _TAG.findall(clause))
              for clause in clauses]
     left = "".join(parts).strip().rstrip(",;:").rstrip()

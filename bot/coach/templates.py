@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from zoneinfo import ZoneInfo
 
 from bot.coach.brief import BlogPlan, Brief
 from bot.i18n import translate
-from bot.services.drafts import X_LIMIT, fits_x, share_links, x_length
+from bot.services.drafts import X_LIMIT, decision_date, fits_x, share_links, x_length
 
 # Discord refuses a link button whose URL is longer; a draft's share links must stay within it.
 MAX_LINK_URL = 512
 ELLIPSIS = "…"
 # Below this, a shortened topic or issue title says nothing any more; the body is cut instead.
 MIN_SHRINK = 12
-INDUSTRIES = ("construction", "retail", "hospitality", "tech", "manufacturing", "services", "transport", "health",
-              "agriculture", "culture", "other")
+INDUSTRIES = (
+    "construction",
+    "retail",
+    "hospitality",
+    "tech",
+    "manufacturing",
+    "services",
+    "transport",
+    "health",
+    "agriculture",
+    "culture",
+    "other",
+)
 TWEET_KINDS = ("tweet", "follow", "question")
 
 
@@ -42,10 +52,7 @@ def pitch(brief: Brief) -> str:
 
 def when(brief: Brief) -> str:
     """Say when the issue is decided (" den 17/12"), or nothing when no date is known."""
-    if brief.issue is None or brief.issue.decision_at is None:
-        return ""
-    day = brief.issue.decision_at.astimezone(ZoneInfo(brief.timezone))
-    return translate("coaching.when.date", brief.language, date=f"{day.day}/{day.month}")
+    return "" if brief.issue is None else decision_date(brief.issue, brief.timezone, brief.language)
 
 
 def topic(brief: Brief) -> str:
@@ -74,7 +81,8 @@ def has_tag(post: str, tag: str) -> bool:
 
 
 def complete(post: str, brief: Brief, hashtag: str) -> str | None:
-    """Add what a draft must carry (the hashtag, the issue's handles) if missing; None if it then does not fit."""
+    """Add what a draft must carry (the hashtag, the issue's handles) if missing; None if it then does not
+    fit."""
     post = " ".join(post.split())
     missing = [tag for tag in (brief.politician, brief.media, hashtag) if tag and not has_tag(post, tag)]
     if missing:
@@ -135,16 +143,26 @@ def cut(text: str, budget: int) -> str:
 
 def _params(brief: Brief) -> dict[str, str]:
     about = topic(brief)
-    return {"company": brief.company, "municipality": brief.municipality, "pitch": pitch(brief),
-            "topic": about, "topic_start": about[:1].upper() + about[1:], "issue": brief.issue.title if brief.issue
-            else "", "when": when(brief), "hashtag": ""}
+    return {
+        "company": brief.company,
+        "municipality": brief.municipality,
+        "pitch": pitch(brief),
+        "topic": about,
+        "topic_start": about[:1].upper() + about[1:],
+        "issue": brief.issue.title if brief.issue else "",
+        "when": when(brief),
+        "hashtag": "",
+    }
 
 
 def tweets(brief: Brief, hashtag: str) -> list[str]:
-    """Three tweets: with an issue a question, the business value and an invitation; without, about the topic."""
+    """Three tweets: with an issue a question, the business value and an invitation; without, about the
+    topic."""
     variant = "issue" if brief.issue is not None else "plain"
     params = _params(brief)
-    return [compose(brief, f"coaching.tweet.{variant}.{number}", params, hashtag=hashtag) for number in (1, 2, 3)]
+    return [
+        compose(brief, f"coaching.tweet.{variant}.{number}", params, hashtag=hashtag) for number in (1, 2, 3)
+    ]
 
 
 def step_tweet(brief: Brief, kind: str, hashtag: str) -> str:

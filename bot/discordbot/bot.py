@@ -1,4 +1,5 @@
-"""The Discord bot: owns the App, loads the cogs, registers the buttons, and syncs commands when they change."""
+"""The Discord bot: owns the App, loads the cogs, registers the buttons, and syncs commands when they
+change."""
 
 from __future__ import annotations
 
@@ -52,9 +53,14 @@ class JobbBot(commands.Bot):
         # Every request that counts against Discord's global limit waits for its turn in one pacer: the
         # Dispatcher's DMs and posts, the cogs' fetches and role changes alike (interaction responses never).
         self.pacer = GlobalPacer(app.settings.discord_global_rate)
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none(), http_trace=self.pacer.trace_config(),
-                         **kwargs)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=self.pacer.trace_config(),
+            **kwargs,
+        )
         # A fan-out to many DM channels must not grow discord.py's bucket table, which it scans whole.
         self.http = BoundedHTTPClient.adopt(self.http)
         self.app = app
@@ -64,7 +70,8 @@ class JobbBot(commands.Bot):
         self._app_closed = False
 
     async def setup_hook(self) -> None:
-        """Load the cogs and the translator, register the buttons, start the App, and sync changed commands."""
+        """Load the cogs and the translator, register the buttons, start the App, and sync changed
+        commands."""
         await self.tree.set_translator(CatalogTranslator())
         await self.load_cogs()
         self.add_dynamic_items(ActionButton)
@@ -81,7 +88,8 @@ class JobbBot(commands.Bot):
             log.exception("Could not sync the slash commands")
 
     async def load_cogs(self) -> list[str]:
-        """Load every module in cogs/ (except _private ones); log and skip one that fails. Return those loaded."""
+        """Load every module in cogs/ (except _private ones); log and skip one that fails. Return those
+        loaded."""
         loaded = []
         for module in pkgutil.iter_modules(cogs.__path__, prefix=f"{cogs.__name__}."):
             if module.name.rpartition(".")[2].startswith("_"):
@@ -146,7 +154,9 @@ class JobbBot(commands.Bot):
                 continue
             commands_synced = await self.tree.sync(guild=guild)
             async with self.app.sessionmaker() as session, session.begin():
-                await session.merge(CommandSync(scope=scope, tree_hash=digest, synced_at=self.app.clock.now()))
+                await session.merge(
+                    CommandSync(scope=scope, tree_hash=digest, synced_at=self.app.clock.now())
+                )
             log.info("Synced %d commands to %s", len(commands_synced), scope)
             synced.append(scope)
         return synced

@@ -54,7 +54,9 @@ def identity_of(member: discord.Member) -> Identity:
     )
 
 
-async def shared_guild(bot: JobbBot, user: discord.abc.User) -> tuple[discord.Guild | None, discord.Member | None]:
+async def shared_guild(
+    bot: JobbBot, user: discord.abc.User
+) -> tuple[discord.Guild | None, discord.Member | None]:
     """Find the first server (by id) that the user and the bot share, and the user's member object there."""
     guilds = sorted(bot.guilds, key=lambda g: g.id)
     for guild in guilds:
@@ -86,9 +88,9 @@ def coordinator_only() -> Callable[[CommandT], CommandT]:
     """Allow a command to coordinators only, and let Discord hide it from everyone without Manage Server.
 
     Discord's default permission can only name permissions, not our coordinator role, and a bot cannot set
-    per-role command permissions itself. Manage Server is the README's coordinator rule, so server managers see
-    the command; a server admin lets the coordinator role see it too under Server Settings → Integrations →
-    Jobbskaparna. Who sees a command is only a hint: the check decides.
+    per-role command permissions itself. Manage Server is the README's coordinator rule, so server managers
+    see the command; a server admin lets the coordinator role see it too under Server Settings → Integrations
+    → Jobbskaparna. Who sees a command is only a hint: the check decides.
 
     Discord hides only whole top-level commands, so on a subcommand the default permission does nothing: a
     coordinators' subcommand belongs in a group made by coordinator_group() (tests/cogs/test_permissions.py

@@ -73,10 +73,11 @@ class DiscordNotifier:
         self._dm_channels: OrderedDict[int, int] = OrderedDict()
 
     @throttled
-    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
-                          ) -> str:
-        """Send a DM; return the DM channel's id (stored with the member, so a restart need not open it again);
-        raise RecipientUnreachable when Discord refuses it."""
+    async def send_direct(
+        self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+    ) -> str:
+        """Send a DM; return the DM channel's id (stored with the member, so a restart need not open it
+        again); raise RecipientUnreachable when Discord refuses it."""
         user_id = int(member.external_id)
         kwargs = message_kwargs(reply, language_of(member, workspace), ephemeral=False)
         if nonce is not None:
@@ -105,7 +106,8 @@ class DiscordNotifier:
             raise
 
     def _known_dm_channel(self, member: Member) -> int | None:
-        """The id of the DM channel with a member: remembered here, or stored with the member; None if neither."""
+        """The id of the DM channel with a member: remembered here, or stored with the member; None if
+        neither."""
         remembered = self._dm_channels.get(int(member.external_id))
         return remembered or (int(member.dm_channel_id) if member.dm_channel_id else None)
 
@@ -178,7 +180,9 @@ class DiscordNotifier:
         if isinstance(target, discord.ForumChannel):
             return await self._post_in_forum(workspace, target, reply)
         if not isinstance(target, discord.abc.Messageable):
-            log.warning("The %s channel %s of workspace %s cannot take messages", channel, channel_id, workspace.id)
+            log.warning(
+                "The %s channel %s of workspace %s cannot take messages", channel, channel_id, workspace.id
+            )
             return None
         kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
                                 role_id=workspaces.mention_role_id(workspace, reply),
@@ -189,7 +193,8 @@ class DiscordNotifier:
         return str(message.id)
 
     async def _post_in_forum(self, workspace: Workspace, forum: discord.ForumChannel, reply: Reply) -> str:
-        """Post in a forum channel as a new post (a thread) named after the reply's title; return its message id."""
+        """Post in a forum channel as a new post (a thread) named after the reply's title; return its
+        message id."""
         language = normalize_language(workspace.language)
         kwargs = message_kwargs(reply, language, ephemeral=False,
                                 role_id=workspaces.mention_role_id(workspace, reply),
@@ -197,18 +202,21 @@ class DiscordNotifier:
         heading = reply.title if reply.title is not None else reply.body
         name = " ".join(render_text(heading, language, markdown=False).split()) if heading is not None else ""
         # Discord takes no nonce for a new forum post; the post's name is required, 1 to 100 characters.
-        created = await forum.create_thread(name=clip(name, MAX_THREAD_NAME) or translate("notifier.forum_post",
-                                                                                            language), **kwargs)
+        created = await forum.create_thread(
+            name=clip(name, MAX_THREAD_NAME) or translate("notifier.forum_post", language), **kwargs
+        )
         return str(created.message.id)
 
     def _pinged_already(self, workspace: Workspace, reply: Reply) -> frozenset[str]:
         """The mentioned members who hold the role a post of the same moment pinged (Reply.already_pinged).
 
         Discord cannot leave anyone out of a role's ping, but it can show a mention without pinging: these are
-        shown and left out of allowed_mentions. Read from the members the bot has in memory (the members intent);
-        one it does not know is pinged, as a second ping is better than none.
+        shown and left out of allowed_mentions. Read from the members the bot has in memory (the members
+        intent); one it does not know is pinged, as a second ping is better than none.
         """
-        role_id = workspaces.role_id(workspace, reply.already_pinged) if reply.already_pinged is not None else None
+        role_id = (
+            workspaces.role_id(workspace, reply.already_pinged) if reply.already_pinged is not None else None
+        )
         guild = self.bot.get_guild(int(workspace.external_id)) if workspace.external_id.isdigit() else None
         if not role_id or not role_id.isdigit() or guild is None or not reply.mentions:
             return frozenset()
@@ -219,7 +227,8 @@ class DiscordNotifier:
 
     @throttled
     async def edit(self, workspace: Workspace, channel: Channel, message_id: str, reply: Reply) -> None:
-        """Replace a message's content, embed and buttons; raise MessageMissing when it (or its channel) is gone."""
+        """Replace a message's content, embed and buttons; raise MessageMissing when it (or its channel) is
+        gone."""
         kwargs = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
                                 role_id=workspaces.mention_role_id(workspace, reply))
         kwargs.pop("files", None)
@@ -234,7 +243,8 @@ class DiscordNotifier:
 
     @throttled
     async def pin(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
-        """Pin a message (PUT /channels/{id}/messages/pins/{message_id}); raise MessageMissing when it is gone."""
+        """Pin a message (PUT /channels/{id}/messages/pins/{message_id}); raise MessageMissing when it is
+        gone."""
         reason = translate("notifier.pin_reason", normalize_language(workspace.language))
         try:
             await self._message(workspace, channel, message_id).pin(reason=reason)
@@ -261,7 +271,8 @@ class DiscordNotifier:
         return self.bot.get_partial_messageable(int(channel_id)).get_partial_message(int(message_id))
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
-        """Give a member one of the workspace's roles; skip (with a warning) when it is not set or not allowed."""
+        """Give a member one of the workspace's roles; skip (with a warning) when it is not set or not
+        allowed."""
         role_id = workspaces.role_id(workspace, role)
         if not role_id:
             log.info("Workspace %s has no %s role to grant", workspace.id, role)
@@ -277,6 +288,6 @@ class DiscordNotifier:
         try:
             await discord_member.add_roles(discord.Object(int(role_id)), reason=reason)
         except discord.Forbidden as exc:
-            # The bot needs Manage Roles, and the role must sit below the bot's own role (50013). The member and
-            # the coordinators are told; it is not reported as granted.
+            # The bot needs Manage Roles, and the role must sit below the bot's own role (50013). The member
+            # and the coordinators are told; it is not reported as granted.
             raise RoleNotGranted(f"{exc.code} {exc.text}") from exc

@@ -45,7 +45,8 @@ class Pacer:
         return len(self._waiting)
 
     async def wait(self) -> None:
-        """Return when it is the caller's turn; at once when nobody waits and the last turn is far enough back."""
+        """Return when it is the caller's turn; at once when nobody waits and the last turn is far enough
+        back."""
         loop = asyncio.get_running_loop()
         if not self._waiting and self._take(loop.time()):
             return
@@ -95,7 +96,8 @@ class GlobalPacer:
         self.exempt = 0
 
     def trace_config(self) -> aiohttp.TraceConfig:
-        """Return the hook to give discord.py as `http_trace`: aiohttp awaits it before each request goes out."""
+        """Return the hook to give discord.py as `http_trace`: aiohttp awaits it before each request goes
+        out."""
         config = aiohttp.TraceConfig()
         config.on_request_start.append(self._on_request_start)
         return config
@@ -129,10 +131,10 @@ class BoundedHTTPClient(HTTPClient):
     """discord.py's HTTP client, whose table of per-route buckets stays near MAX_BUCKETS however many channels
     the bot writes to.
 
-    discord.py calls `_try_clear_expired_ratelimits` each time it adds a bucket; its own version scans the whole
-    table once there are 256, dropping only buckets unused for five minutes, so in a fan-out the table grows
-    with the recipients and so does every scan. Here each new bucket past the bound looks at the oldest few
-    instead, and drops those that hold nothing back: no request in or waiting, and either requests left or
+    discord.py calls `_try_clear_expired_ratelimits` each time it adds a bucket; its own version scans the
+    whole table once there are 256, dropping only buckets unused for five minutes, so in a fan-out the table
+    grows with the recipients and so does every scan. Here each new bucket past the bound looks at the oldest
+    few instead, and drops those that hold nothing back: no request in or waiting, and either requests left or
     their window over. Dropping such a bucket loses nothing: a new one lets one request through, which brings
     the route's headers back.
     """
@@ -156,7 +158,8 @@ class BoundedHTTPClient(HTTPClient):
     def _try_clear_expired_ratelimits(self) -> None:
         """Drop a few of the oldest buckets that hold nothing back, once the table is past its bound."""
         buckets = self._buckets
-        # While the global limit holds requests back, some of them have taken a bucket and not acquired it yet.
+        # While the global limit holds requests back, some of them have taken a bucket and not acquired it
+        # yet.
         if len(buckets) <= self.MAX_BUCKETS or not self._global_over.is_set():
             return
         now = asyncio.get_running_loop().time()

@@ -115,7 +115,9 @@ def render_text(item: Renderable, language: str, *, markdown: bool = True) -> st
 def allowed_mentions(user_ids: Iterable[str] = (), role_id: str | None = None) -> discord.AllowedMentions:
     """Ping only the users (and the one role) a reply names on purpose; never @everyone or another role."""
     users = [discord.Object(int(user_id)) for user_id in user_ids if user_id.isdigit()]
-    roles: list[discord.Object] | bool = [discord.Object(int(role_id))] if role_id and role_id.isdigit() else False
+    roles: list[discord.Object] | bool = (
+        [discord.Object(int(role_id))] if role_id and role_id.isdigit() else False
+    )
     return discord.AllowedMentions(everyone=False, roles=roles, users=users, replied_user=False)
 
 
@@ -131,7 +133,9 @@ def message_kwargs(reply: Reply, language: str, *, ephemeral: bool = True, role_
     role_id = role_id if reply.mention_role is not None and role_id and role_id.isdigit() else None
     # The mentions always go in the content (an embed's mentions ping nobody): the core splits a message that
     # mentions many members so that they fit its 2,000 characters (bot.platforms.DISCORD_MENTIONS).
-    prefix = " ".join([*([f"<@&{role_id}>"] if role_id else []), *(f"<@{user_id}>" for user_id in reply.mentions)])
+    prefix = " ".join(
+        [*([f"<@&{role_id}>"] if role_id else []), *(f"<@{user_id}>" for user_id in reply.mentions)]
+    )
     body = render_text(reply.body, language) if reply.body is not None else ""
     inline = "\n".join(part for part in (prefix, body) if part)
     pinged = [user_id for user_id in reply.mentions if user_id not in unpinged]
@@ -153,7 +157,9 @@ def message_kwargs(reply: Reply, language: str, *, ephemeral: bool = True, role_
     if reply.files:
         if len(reply.files) > MAX_FILES:
             log.warning("A reply had %d files; sending the first %d", len(reply.files), MAX_FILES)
-        kwargs["files"] = [discord.File(io.BytesIO(a.data), filename=a.filename) for a in reply.files[:MAX_FILES]]
+        kwargs["files"] = [
+            discord.File(io.BytesIO(a.data), filename=a.filename) for a in reply.files[:MAX_FILES]
+        ]
     if ephemeral:
         kwargs["ephemeral"] = reply.private
     return kwargs
@@ -193,14 +199,24 @@ def _view(buttons: Sequence[Button], links: Sequence[Link], language: str) -> ui
             log.error("Button %r cannot be dispatched (bad or repeated custom_id); left out", custom_id)
             continue
         seen.add(custom_id)
-        items.append(ui.Button(label=clip(render_text(button.label, language, markdown=False), MAX_BUTTON_LABEL),
-                               style=STYLES[button.style], custom_id=custom_id))
+        items.append(
+            ui.Button(
+                label=clip(render_text(button.label, language, markdown=False), MAX_BUTTON_LABEL),
+                style=STYLES[button.style],
+                custom_id=custom_id,
+            )
+        )
     for link in links:
         if len(link.url) > MAX_LINK_URL:
             log.warning("A link of %d characters is over Discord's limit; left out", len(link.url))
             continue
-        items.append(ui.Button(label=clip(render_text(link.label, language, markdown=False), MAX_BUTTON_LABEL),
-                               style=discord.ButtonStyle.link, url=link.url))
+        items.append(
+            ui.Button(
+                label=clip(render_text(link.label, language, markdown=False), MAX_BUTTON_LABEL),
+                style=discord.ButtonStyle.link,
+                url=link.url,
+            )
+        )
     if not items:
         return None
     if len(items) > MAX_MESSAGE_COMPONENTS:
@@ -253,9 +269,14 @@ def _field_item(field: FormField, value: str, language: str) -> ui.Label[Any]:
     else:
         max_length = min(field.max_length, MAX_TEXT_INPUT)
         style = discord.TextStyle.paragraph if field.kind is FieldKind.PARAGRAPH else discord.TextStyle.short
-        component = ui.TextInput(custom_id=field.name, style=style, required=field.required, max_length=max_length,
-                                 placeholder=plain(field.placeholder, MAX_PLACEHOLDER),
-                                 default=value[:max_length] or None)
+        component = ui.TextInput(
+            custom_id=field.name,
+            style=style,
+            required=field.required,
+            max_length=max_length,
+            placeholder=plain(field.placeholder, MAX_PLACEHOLDER),
+            default=value[:max_length] or None,
+        )
     return ui.Label(text=plain(field.label, MAX_LABEL) or field.name, component=component,
                     description=plain(field.description, MAX_LABEL_DESCRIPTION))
 

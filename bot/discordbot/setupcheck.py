@@ -1,7 +1,7 @@
 """/setup's look at the server: can the bot see and write in the chosen channels, and give the member role?
 
-Reads only discord.py's cache (the bot's member, its top role, the channels' permission overwrites), so it costs
-no request; what it finds goes back to the workspaces service as problems to show under the settings.
+Reads only discord.py's cache (the bot's member, its top role, the channels' permission overwrites), so it
+costs no request; what it finds goes back to the workspaces service as problems to show under the settings.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ PERMISSION_NAMES: dict[str, Text] = {
 }
 # Every chosen channel gets messages with embeds, buttons and files (charts, exports).
 CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "attach_files", "read_message_history")
-# A forum takes each story as a new post (Send Messages is "Create Posts" there) whose first message is a thread's.
+# A forum takes each story as a new post (Send Messages is "Create Posts" there) whose first message is a
+# thread's.
 FORUM_NEEDS = (*CHANNEL_NEEDS, "send_messages_in_threads")
-# The countdown's live message is pinned in the announcement channel (Pin Messages, split from Manage Messages).
+# The countdown's live message is pinned in the announcement channel (Pin Messages, split from Manage
+# Messages).
 EXTRA_NEEDS = {"announcements": ("pin_messages",)}
 # A top-level command's name in the catalogs (cogs name commands with T("cmd.setup.name")).
 TOP_LEVEL_NAME = re.compile(r"cmd\.[a-z_]+\.name")
@@ -70,11 +72,19 @@ def check_server(guild: discord.Guild, commands: Sequence[Text | Literal], chose
                                             permissions=_names(missing_on_server))))
     advice: tuple[Field, ...] = ()
     if coordinator_role is not None and commands:
-        # Discord hides the coordinators' commands from all without Manage Server until an admin adds the role;
-        # a bot cannot change that itself.
-        advice = (Field(text("setup.field.coordinator_commands"),
-                        text("setup.coordinator_commands.discord", role=Mention("role", str(coordinator_role.id)),
-                             app=Literal(me.name), commands=Join(tuple(commands)))),)
+        # Discord hides the coordinators' commands from all without Manage Server until an admin adds the
+        # role; a bot cannot change that itself.
+        advice = (
+            Field(
+                text("setup.field.coordinator_commands"),
+                text(
+                    "setup.coordinator_commands.discord",
+                    role=Mention("role", str(coordinator_role.id)),
+                    app=Literal(me.name),
+                    commands=Join(tuple(commands)),
+                ),
+            ),
+        )
     return SetupCheck(problems=tuple(problems), advice=advice)
 
 
@@ -92,7 +102,9 @@ def _channel_problems(guild: discord.Guild, me: discord.Member, setting: str, ch
             missing_on_server["view_channel"] = None
             return []
         return [Problem(setting, text("setup.problem.cannot_see", channel=where))]
-    needs = (FORUM_NEEDS if isinstance(channel, discord.ForumChannel) else CHANNEL_NEEDS) + EXTRA_NEEDS.get(setting, ())
+    needs = (FORUM_NEEDS if isinstance(channel, discord.ForumChannel) else CHANNEL_NEEDS) + EXTRA_NEEDS.get(
+        setting, ()
+    )
     missing = [name for name in needs if not getattr(allowed, name)]
     # What the bot's role lacks on the whole server is fixed once, in the role; the rest in this channel.
     missing_on_server.update((name, None) for name in missing if not getattr(on_server, name))
@@ -115,15 +127,24 @@ def _member_role_problems(guild: discord.Guild, me: discord.Member, chosen: Mapp
         return [Problem("member_role", text("setup.problem.role_not_grantable", role=mention))]
     problems: list[Problem] = []
     if role.position >= me.top_role.position:
-        problems.append(Problem("member_role", text("setup.problem.role_order", role=mention, bot_role=bot_role)))
+        problems.append(
+            Problem("member_role", text("setup.problem.role_order", role=mention, bot_role=bot_role))
+        )
     if not me.guild_permissions.manage_roles:
-        problems.append(Problem("member_role", text("setup.problem.manage_roles", role=mention, bot_role=bot_role)))
+        problems.append(
+            Problem("member_role", text("setup.problem.manage_roles", role=mention, bot_role=bot_role))
+        )
     announcements = _channel(guild, chosen.get("announcements"))
     # The countdown pings the member role in the announcement channel; a mentionable role needs no permission.
     # Where the bot cannot post at all, the channel's own problem says so.
     allowed = announcements.permissions_for(me) if announcements is not None else None
-    if (allowed is not None and allowed.view_channel and allowed.send_messages and not allowed.mention_everyone
-            and not role.mentionable):
+    if (
+        allowed is not None
+        and allowed.view_channel
+        and allowed.send_messages
+        and not allowed.mention_everyone
+        and not role.mentionable
+    ):
         problems.append(Problem("member_role", text("setup.problem.cannot_ping", role=mention,
                                                     channel=Mention("channel", chosen["announcements"]))))
     return problems

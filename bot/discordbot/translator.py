@@ -1,4 +1,5 @@
-"""Slash-command names and descriptions from the catalogs: English is the base, Swedish the sv-SE localization."""
+"""Slash-command names and descriptions from the catalogs: English is the base, Swedish the sv-SE
+localization."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ LOCALE_LANGUAGES: dict[discord.Locale, str] = {
 }
 
 
-def T(key: str) -> app_commands.locale_str:  # noqa: N802 - short on purpose, it wraps every command text
+def T(key: str) -> app_commands.locale_str:  # short on purpose, it wraps every command text
     """Return a translatable command text: the English catalog text, carrying its catalog key."""
     return app_commands.locale_str(catalog("en")[key], key=key)
 
@@ -35,7 +36,9 @@ def options(command_key: str, *params: str) -> Callable[[CommandT], CommandT]:
     above or below the command decorator, like them.
     """
     rename = app_commands.rename(**{param: T(f"{command_key}.opt.{param}.name") for param in params})
-    describe = app_commands.describe(**{param: T(f"{command_key}.opt.{param}.description") for param in params})
+    describe = app_commands.describe(
+        **{param: T(f"{command_key}.opt.{param}.description") for param in params}
+    )
 
     def decorator(func: CommandT) -> CommandT:
         return rename(describe(func))

@@ -1,4 +1,5 @@
-"""One error handler for every interaction: commands, buttons and modals; it always answers, in the user's language."""
+"""One error handler for every interaction: commands, buttons and modals; it always answers, in the user's
+language."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ class JobbTree(app_commands.CommandTree["JobbBot"]):
 
 # Set on an interaction once its "thinking…" deferral was replaced by an answer.
 DEFERRAL_ANSWERED = "jb_deferral_answered"
-# Set on an interaction the bot deferred as ephemeral without knowing yet whether its answer is for all to see.
+# Set on an interaction the bot deferred as ephemeral without knowing yet whether its answer is for all to
+# see.
 EPHEMERAL_DEFERRAL = "jb_ephemeral_deferral"
 
 
@@ -89,14 +91,15 @@ def unwrap(error: BaseException) -> BaseException:
         error = inner
 
 
-# Discord's codes for an interaction that can no longer be answered: it expired (an answer must come within three
-# seconds) or it was answered already. Nothing is wrong with the bot, and trying again cannot help.
+# Discord's codes for an interaction that can no longer be answered: it expired (an answer must come within
+# three seconds) or it was answered already. Nothing is wrong with the bot, and trying again cannot help.
 GONE = {10062: "expired (Unknown interaction)", 40060: "was already answered"}
 MAX_CAUSES = 10
 
 
 def expiry(error: BaseException) -> discord.HTTPException | None:
-    """Return the error (or the one it was raised from) that says the interaction can no longer be answered."""
+    """Return the error (or the one it was raised from) that says the interaction can no longer be
+    answered."""
     seen: BaseException | None = error
     for _ in range(MAX_CAUSES):
         if seen is None:
@@ -140,8 +143,14 @@ async def handle_interaction_error(interaction: discord.Interaction[Any], error:
         if gone is not None:
             _log_gone(interaction, gone)
         else:
-            log.warning("Could not tell user %s (guild %s) about an error in %s: HTTP %s, Discord error %s",
-                        interaction.user.id, interaction.guild_id, _what(interaction), failed.status, failed.code)
+            log.warning(
+                "Could not tell user %s (guild %s) about an error in %s: HTTP %s, Discord error %s",
+                interaction.user.id,
+                interaction.guild_id,
+                _what(interaction),
+                failed.status,
+                failed.code,
+            )
 
 
 def _log_gone(interaction: discord.Interaction[Any], gone: discord.HTTPException) -> None:
@@ -156,7 +165,7 @@ async def _language(interaction: discord.Interaction[Any], error: BaseException)
     bot = cast("JobbBot", interaction.client)
     try:
         return await bot.app.language_of(await identity_from(interaction))
-    except Exception:  # noqa: BLE001 - the database may be what failed; the answer must still go out
+    except Exception:  # the database may be what failed; the answer must still go out
         log.debug("Falling back to the client's locale for user %s", interaction.user.id, exc_info=True)
         return normalize_language(str(interaction.locale))
 

@@ -131,8 +131,9 @@ class ActionButton(ui.DynamicItem[ui.Button[ui.View]], template=CUSTOM_ID_TEMPLA
         self.arg = arg
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
-                             ) -> ActionButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
+    ) -> ActionButton:
         """Rebuild the button from a pressed custom_id."""
         button = cast("ui.Button[ui.View]", item)
         return cls(match["action"], match["arg"], label=button.label, style=button.style)
@@ -193,7 +194,8 @@ async def show_modal(interaction: discord.Interaction[Any], sessions: FormSessio
     """Show a form's page as the answer to `interaction`.
 
     The modal is registered with discord.py before it is shown: discord.py would otherwise store it only once
-    Discord has answered the request that shows it, and a submit that arrives first would be dropped unanswered.
+    Discord has answered the request that shows it, and a submit that arrives first would be dropped
+    unanswered.
     """
     modal = build_modal(sessions, state, page)
     sessions.shown(modal)
@@ -219,7 +221,9 @@ async def run_form_service(interaction: discord.Interaction[Any], action: str, c
         await answer_first(interaction, _bot(interaction).app.run, identity, call)
 
 
-async def opened_at_once(interaction: discord.Interaction[Any], identity: Identity, action: str, arg: str) -> bool:
+async def opened_at_once(
+    interaction: discord.Interaction[Any], identity: Identity, action: str, arg: str
+) -> bool:
     """Answer with the form that `action` opens, read without writing anything; False when it has none."""
     opened = await _bot(interaction).app.opened_form(identity, action, arg)
     if opened is None:
@@ -298,7 +302,9 @@ async def open_form(interaction: discord.Interaction[Any], form: Form, language:
         raise UserError("errors.unknown_form")
     if interaction.response.is_done():
         # Discord opens a modal only as the first answer to an interaction (not after a defer).
-        await send_reply(interaction, _page_button_reply("form.open", "form.button.open", form.form_id, 0), language)
+        await send_reply(
+            interaction, _page_button_reply("form.open", "form.button.open", form.form_id, 0), language
+        )
         return
     await show_modal(interaction, sessions, state, 0)
 
@@ -330,19 +336,31 @@ async def submit_page(interaction: discord.Interaction[Any], modal: FormPageModa
     identity = await identity_from(interaction)
     form = state.form
     try:
-        await answer_first(interaction, bot.app.submit, identity, form.form_id, state.submitted_values(), form.arg)
+        await answer_first(
+            interaction, bot.app.submit, identity, form.form_id, state.submitted_values(), form.arg
+        )
     except UserError as error:
         # Keep what was entered, so that fixing one field does not mean typing everything again.
         language = error.language or state.language
-        retry = Reply(body=error.text, buttons=(Button(text("form.button.fix"), FORM_PAGE_ACTION,
-                                                       f"{form.form_id}/{_problem_page(state, error)}",
-                                                       style=ButtonStyle.SECONDARY),))
+        retry = Reply(
+            body=error.text,
+            buttons=(
+                Button(
+                    text("form.button.fix"),
+                    FORM_PAGE_ACTION,
+                    f"{form.form_id}/{_problem_page(state, error)}",
+                    style=ButtonStyle.SECONDARY,
+                ),
+            ),
+        )
         await send_reply(interaction, retry, language)
         return
     sessions.finish(interaction.user.id, form.form_id)
 
 
-def _page_button_reply(body_key: str, button_key: str, form_id: str, target_page: int, **params: Any) -> Reply:
+def _page_button_reply(
+    body_key: str, button_key: str, form_id: str, target_page: int, **params: Any
+) -> Reply:
     return Reply(body=text(body_key, **params),
                  buttons=(Button(text(button_key), FORM_PAGE_ACTION, f"{form_id}/{target_page}"),))
 

@@ -1,9 +1,9 @@
 """The action log: what members did for the cause (or tried), retry reminders, /stats and the leaderboard.
 
-Other features log through `record()`: the asks' buttons, a countdown's prompts (`log_buttons`). An action that
-matches a coaching step (a tweet, a question to a politician, a blog post, a media contact) marks that step done,
-and every action counts for the member's streak. An attempt (a politician who did not answer) is followed up
-three days later with a reminder to try again.
+Other features log through `record()`: the asks' buttons, a countdown's prompts (`log_buttons`). An action
+that matches a coaching step (a tweet, a question to a politician, a blog post, a media contact) marks that
+step done, and every action counts for the member's streak. An attempt (a politician who did not answer) is
+followed up three days later with a reminder to try again.
 """
 
 from __future__ import annotations
@@ -59,12 +59,28 @@ KIND_CHOICES = tuple(Choice(kind, text(f"activity.kind.{kind}")) for kind in KIN
 STATUS_CHOICES = tuple(Choice(status, text(f"activity.status.{status}")) for status in STATUSES)
 # Words people type for a kind or a status, folded (no case, no diacritics), besides the values and labels.
 KIND_ALIASES = {
-    "tweetade": "tweet", "tweeted": "tweet", "tweeta": "tweet", "x": "tweet", "post": "tweet", "inlagg": "tweet",
-    "fragade": "ask", "asked": "ask", "fraga": "ask", "question": "ask",
-    "bloggade": "blog", "blogged": "blog", "blogg": "blog",
-    "press": "media", "journalist": "media", "kontaktade media": "media",
-    "traffade": "meet", "met": "meet", "politiker": "meet",
-    "mote": "meeting", "moten": "meeting", "attended": "meeting",
+    "tweetade": "tweet",
+    "tweeted": "tweet",
+    "tweeta": "tweet",
+    "x": "tweet",
+    "post": "tweet",
+    "inlagg": "tweet",
+    "fragade": "ask",
+    "asked": "ask",
+    "fraga": "ask",
+    "question": "ask",
+    "bloggade": "blog",
+    "blogged": "blog",
+    "blogg": "blog",
+    "press": "media",
+    "journalist": "media",
+    "kontaktade media": "media",
+    "traffade": "meet",
+    "met": "meet",
+    "politiker": "meet",
+    "mote": "meeting",
+    "moten": "meeting",
+    "attended": "meeting",
 }
 STATUS_ALIASES = {"gjort": DONE, "klart": DONE, "ja": DONE, "forsok": ATTEMPTED, "forsokte": ATTEMPTED,
                   "tried": ATTEMPTED, "attempt": ATTEMPTED, "no answer": ATTEMPTED, "inget svar": ATTEMPTED}
@@ -93,7 +109,7 @@ LEADERBOARD_SHOWN = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
-# -- time in the workspace's zone -------------------------------------------------------------------------------
+# -- time in the workspace's zone ----------------------------------------------------------------------------
 
 
 def day_start(day: date, zone: str) -> datetime:
@@ -113,12 +129,20 @@ def kind_label(kind: str) -> Text:
     return text(f"activity.kind.{kind}")
 
 
-# -- logging an action ------------------------------------------------------------------------------------------
+# -- logging an action ---------------------------------------------------------------------------------------
 
 
-async def record(session: AsyncSession, actor: Actor, kind: str, status: str = DONE, issue_id: int | None = None,
-                 link: str | None = None, source: str | None = None) -> Action:
-    """Log what a member did or tried; an attempt gets a retry reminder, a done action may reach a coaching step.
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    kind: str,
+    status: str = DONE,
+    issue_id: int | None = None,
+    link: str | None = None,
+    source: str | None = None,
+) -> Action:
+    """Log what a member did or tried; an attempt gets a retry reminder, a done action may reach a coaching
+    step.
 
     A source that names one prompt ("asks:12", with a colon) is logged once: recording it again updates that
     action (an answer that came after all turns the attempt into done).
@@ -135,8 +159,13 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
         raise ValueError(f"unknown status of action {status!r}")
     existing = None
     if source and ":" in source:
-        existing = await session.scalar(select(Action).where(
-            Action.workspace_id == actor.workspace.id, Action.member_id == actor.member.id, Action.source == source))
+        existing = await session.scalar(
+            select(Action).where(
+                Action.workspace_id == actor.workspace.id,
+                Action.member_id == actor.member.id,
+                Action.source == source,
+            )
+        )
     if existing is None:
         logged = Action(workspace_id=actor.workspace.id, member_id=actor.member.id, kind=kind, status=status,
                         issue_id=issue_id, link=link, source=source[:64] if source else None,
@@ -153,7 +182,8 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
 
 
 async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> ladder.Step | None:
-    """After an attempt, plan its retry; after a success, drop the retries of the same thing and climb the ladder."""
+    """After an attempt, plan its retry; after a success, drop the retries of the same thing and climb the
+    ladder."""
     if logged.status == ATTEMPTED:
         await _plan_retry(session, logged, actor.now, 1)
         return None
@@ -186,8 +216,15 @@ async def did(session: AsyncSession, actor: Actor, kind: str = "", status: str =
         "link": lambda: validation.web_url(link, text("activity.field.link")),
     })
     found = await civics.find_issue(session, actor.workspace.id, issue) if (issue or "").strip() else None
-    logged, step = await _record(session, actor, values["kind"], values["status"], found.id if found else None,
-                                 values["link"], DID_SOURCE)
+    logged, step = await _record(
+        session,
+        actor,
+        values["kind"],
+        values["status"],
+        found.id if found else None,
+        values["link"],
+        DID_SOURCE,
+    )
     return await _logged_reply(session, actor, logged, found, step)
 
 
@@ -200,7 +237,9 @@ async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, iss
     if logged.link:
         fields.append(Field(text("activity.field.link"), Literal(logged.link), inline=True))
     if step is not None:
-        fields.append(Field(text("activity.logged.step_title"), text("activity.logged.step", title=step.title_text())))
+        fields.append(
+            Field(text("activity.logged.step_title"), text("activity.logged.step", title=step.title_text()))
+        )
     week = await session.scalar(select(func.count(Action.id)).where(
         Action.member_id == actor.member.id, Action.created_at >= period_start("week", actor.now, zone)))
     member_id = actor.member.id
@@ -223,8 +262,12 @@ def log_buttons(kind: str, issue_id: int | None = None) -> tuple[Button, Button]
     if kind not in KINDS:
         raise ValueError(f"unknown kind of action {kind!r}")
     arg = f"{kind}-{issue_id or 0}"
-    return (Button(text("activity.button.log_done"), LOG_ACTION, f"{arg}-{DONE}", ButtonStyle.SUCCESS),
-            Button(text("activity.button.log_attempted"), LOG_ACTION, f"{arg}-{ATTEMPTED}", ButtonStyle.SECONDARY))
+    return (
+        Button(text("activity.button.log_done"), LOG_ACTION, f"{arg}-{DONE}", ButtonStyle.SUCCESS),
+        Button(
+            text("activity.button.log_attempted"), LOG_ACTION, f"{arg}-{ATTEMPTED}", ButtonStyle.SECONDARY
+        ),
+    )
 
 
 async def _log_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
@@ -234,11 +277,13 @@ async def _log_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
         raise UserError("errors.unknown_button")
     actor.require_onboarded()
     found = await pressed_row(session, actor, Issue, issue_ref) if issue_ref != "0" else None
-    logged, step = await _record(session, actor, kind, status, found.id if found else None, None, BUTTON_SOURCE)
+    logged, step = await _record(
+        session, actor, kind, status, found.id if found else None, None, BUTTON_SOURCE
+    )
     return await _logged_reply(session, actor, logged, found, step)
 
 
-# -- retries after an attempt -----------------------------------------------------------------------------------
+# -- retries after an attempt --------------------------------------------------------------------------------
 
 
 def _retry_prefix(action_id: int) -> str:
@@ -260,11 +305,21 @@ async def _plan_retry(session: AsyncSession, logged: Action, now: datetime, roun
 async def _cancel_retries(session: AsyncSession, logged: Action) -> None:
     """Cancel the pending retries of this action and of the member's attempts at the same thing."""
     same_issue = Action.issue_id.is_(None) if logged.issue_id is None else Action.issue_id == logged.issue_id
-    attempts = list(await session.scalars(select(Action.id).where(
-        Action.member_id == logged.member_id, or_(Action.id == logged.id, (Action.kind == logged.kind) & same_issue
-                                                  & (Action.status == ATTEMPTED)))))
+    attempts = list(
+        await session.scalars(
+            select(Action.id).where(
+                Action.member_id == logged.member_id,
+                or_(
+                    Action.id == logged.id,
+                    (Action.kind == logged.kind) & same_issue & (Action.status == ATTEMPTED),
+                ),
+            )
+        )
+    )
     for action_id in attempts:
-        await reminders.cancel_prefixed(session, workspace_id=logged.workspace_id, prefix=_retry_prefix(action_id))
+        await reminders.cancel_prefixed(
+            session, workspace_id=logged.workspace_id, prefix=_retry_prefix(action_id)
+        )
 
 
 def _retry_reply(logged: Action, issue: Issue | None, zone: str) -> Reply:
@@ -296,7 +351,9 @@ async def _describe_retry(session: AsyncSession, reminder: Reminder) -> Text:
                 what=kind_label(logged.kind), about=about, when=when)
 
 
-async def _plan_retry_reminder(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _plan_retry_reminder(
+    session: AsyncSession, reminder: Reminder, now: datetime
+) -> list[reminders.Planned]:
     """Remind a member who only managed an attempt to try again, unless they did it meanwhile."""
     logged = await session.get(Action, reminder.payload["action_id"])
     if logged is None or logged.status != ATTEMPTED:
@@ -352,7 +409,7 @@ async def _retry_stop(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     return Reply(body=text("activity.retry.stopped"), replaces_source=True)
 
 
-# -- /stats -----------------------------------------------------------------------------------------------------
+# -- /stats --------------------------------------------------------------------------------------------------
 
 
 async def _on_leaderboard(session: AsyncSession, member_id: int) -> bool:
@@ -367,7 +424,9 @@ def count_lines(rows: Sequence[tuple[str, str]]) -> list[Text]:
     lines = []
     for kind in KINDS:
         if done[kind] and tried[kind]:
-            lines.append(text("activity.count.both", kind=kind_label(kind), done=done[kind], tried=tried[kind]))
+            lines.append(
+                text("activity.count.both", kind=kind_label(kind), done=done[kind], tried=tried[kind])
+            )
         elif done[kind]:
             lines.append(text("activity.count.done", kind=kind_label(kind), done=done[kind]))
         elif tried[kind]:
@@ -384,29 +443,54 @@ async def stats(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     week_start, month_start = period_start("week", actor.now, zone), period_start("month", actor.now, zone)
     lines = count_lines([(kind, status) for kind, status, _ in rows])
     stories = await session.scalar(select(func.count(Story.id)).where(Story.member_id == member.id)) or 0
-    applause = await session.scalar(select(func.count(StoryApplause.id)).join(Story, Story.id == StoryApplause.story_id)
-                                    .where(Story.member_id == member.id)) or 0
+    applause = (
+        await session.scalar(
+            select(func.count(StoryApplause.id))
+            .join(Story, Story.id == StoryApplause.story_id)
+            .where(Story.member_id == member.id)
+        )
+        or 0
+    )
     finished, total = await ladder.step_counts(session, actor.workspace.id, member.id)
     streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
     on_board = await _on_leaderboard(session, member.id)
     fields = (
-        Field(text("activity.stats.actions", count=len(rows)),
-              Join(tuple(lines), separator="\n") if lines else text("activity.stats.no_actions")),
-        Field(text("activity.stats.period_title"),
-              text("activity.stats.period", week=sum(1 for *_, at in rows if at >= week_start),
-                   month=sum(1 for *_, at in rows if at >= month_start))),
-        Field(text("activity.stats.stories_title"), text("activity.stats.stories", count=stories, applause=applause)),
-        Field(text("activity.stats.coaching_title"),
-              text("activity.stats.coaching", bar=Literal(ladder.bar(finished, total)), done=finished,
-                   total=total, streak=streaks.streak_text(streak))),
-        Field(text("activity.stats.leaderboard_title"),
-              text("activity.stats.on_board" if on_board else "activity.stats.off_board")),
+        Field(
+            text("activity.stats.actions", count=len(rows)),
+            Join(tuple(lines), separator="\n") if lines else text("activity.stats.no_actions"),
+        ),
+        Field(
+            text("activity.stats.period_title"),
+            text(
+                "activity.stats.period",
+                week=sum(1 for *_, at in rows if at >= week_start),
+                month=sum(1 for *_, at in rows if at >= month_start),
+            ),
+        ),
+        Field(
+            text("activity.stats.stories_title"),
+            text("activity.stats.stories", count=stories, applause=applause),
+        ),
+        Field(
+            text("activity.stats.coaching_title"),
+            text(
+                "activity.stats.coaching",
+                bar=Literal(ladder.bar(finished, total)),
+                done=finished,
+                total=total,
+                streak=streaks.streak_text(streak),
+            ),
+        ),
+        Field(
+            text("activity.stats.leaderboard_title"),
+            text("activity.stats.on_board" if on_board else "activity.stats.off_board"),
+        ),
     )
     return Reply(title=text("activity.stats.title", name=Literal(member.display_name)), fields=fields,
                  buttons=(_board_button(on_board),))
 
 
-# -- the leaderboard --------------------------------------------------------------------------------------------
+# -- the leaderboard -----------------------------------------------------------------------------------------
 
 
 def _board_button(on_board: bool) -> Button:
@@ -488,8 +572,14 @@ async def leaderboard(session: AsyncSession, actor: Actor, period: str = "") -> 
         return Reply(title=title, body=text(f"activity.leaderboard.empty.{chosen}"), buttons=buttons)
 
     def line(rank: int, points: int, member: Member) -> Text:
-        return text("activity.leaderboard.line", rank=MEDALS.get(rank, f"{rank}."), name=Literal(member.display_name),
-                    points=points, actions=actions.get(member.id, 0), stories=stories.get(member.id, 0))
+        return text(
+            "activity.leaderboard.line",
+            rank=MEDALS.get(rank, f"{rank}."),
+            name=Literal(member.display_name),
+            points=points,
+            actions=actions.get(member.id, 0),
+            stories=stories.get(member.id, 0),
+        )
 
     lines = [line(*entry) for entry in ranked[:LEADERBOARD_SHOWN]]
     mine = next((entry for entry in ranked[LEADERBOARD_SHOWN:] if entry[2].id == actor.member.id), None)
@@ -500,7 +590,7 @@ async def leaderboard(session: AsyncSession, actor: Actor, period: str = "") -> 
                  buttons=buttons)
 
 
-# -- streaks and /mydata ----------------------------------------------------------------------------------------
+# -- streaks and /mydata -------------------------------------------------------------------------------------
 
 
 async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
@@ -531,9 +621,20 @@ async def _erase_choice(session: AsyncSession, member: Member) -> None:
 
 FEATURE = Feature(
     "activity",
-    actions={LOG_ACTION: _log_pressed, RETRY_DONE_ACTION: _retry_done, RETRY_LATER_ACTION: _retry_later, RETRY_STOP_ACTION: _retry_stop, STATS_ACTION: stats, JOIN_ACTION: leaderboard_join, LEAVE_ACTION: leaderboard_leave},
+    actions={
+        LOG_ACTION: _log_pressed,
+        RETRY_DONE_ACTION: _retry_done,
+        RETRY_LATER_ACTION: _retry_later,
+        RETRY_STOP_ACTION: _retry_stop,
+        STATS_ACTION: stats,
+        JOIN_ACTION: leaderboard_join,
+        LEAVE_ACTION: leaderboard_leave,
+    },
     planners={RETRY_KIND: _plan_retry_reminder},
     describers={RETRY_KIND: _describe_retry},
     activity_sources=(_actions,),
-    member_data=(MemberData("actions", _export, _erase), MemberData("leaderboard", _export_choice, _erase_choice),),
+    member_data=(
+        MemberData("actions", _export, _erase),
+        MemberData("leaderboard", _export_choice, _erase_choice),
+    ),
 )

@@ -1,8 +1,9 @@
-"""Ask in good time: before a decision, each follower gets a question to one politician, spread over the targets.
+"""Ask in good time: before a decision, each follower gets a question to one politician, spread over the
+targets.
 
 Rounds fall due a number of days before the decision (21 and 14 by default). Who asks whom is recorded per
-member (so a restart does not reshuffle, and the coordinators can see it); members mark that they asked, with a
-link, and report the answer in one click; a reported stance waits for a coordinator to confirm it.
+member (so a restart does not reshuffle, and the coordinators can see it); members mark that they asked, with
+a link, and report the answer in one click; a reported stance waits for a coordinator to confirm it.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ OVERVIEW_SHOWN = 40
 NO_ROUNDS = validation.NONE_WORDS | {"0"}
 
 
-# -- rounds ---------------------------------------------------------------------------------------------------
+# -- rounds --------------------------------------------------------------------------------------------------
+
 
 def parse_ask_days(raw: str) -> list[int]:
     """Read "21, 14" into [21, 14] (each 1–120 days, latest first); "0" or "av"/"off" means no rounds."""
@@ -120,9 +122,16 @@ async def _plan_rounds(session: AsyncSession, issue: Issue, now: datetime) -> No
 
 async def planned_rounds(session: AsyncSession, issue: Issue) -> list[datetime]:
     """When the issue's rounds of questions that are still to come fall due."""
-    due = await session.scalars(select(Reminder.due_at).where(
-        Reminder.workspace_id == issue.workspace_id, Reminder.kind == ASK_KIND, Reminder.status == reminders.PENDING,
-        Reminder.key.startswith(round_key_prefix(issue), autoescape=True)).order_by(Reminder.due_at))
+    due = await session.scalars(
+        select(Reminder.due_at)
+        .where(
+            Reminder.workspace_id == issue.workspace_id,
+            Reminder.kind == ASK_KIND,
+            Reminder.status == reminders.PENDING,
+            Reminder.key.startswith(round_key_prefix(issue), autoescape=True),
+        )
+        .order_by(Reminder.due_at)
+    )
     return list(due)
 
 
@@ -157,8 +166,14 @@ async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member],
             chosen = min(fresh, key=lambda p: (load[p], order.index(p)))
             load[chosen] += 1
             given.setdefault(member.id, set()).add(chosen)
-        ask = Ask(workspace_id=issue.workspace_id, issue_id=issue.id, member_id=member.id, politician_id=chosen,
-                  round=round_days, assigned_at=now)
+        ask = Ask(
+            workspace_id=issue.workspace_id,
+            issue_id=issue.id,
+            member_id=member.id,
+            politician_id=chosen,
+            round=round_days,
+            assigned_at=now,
+        )
         session.add(ask)
         result[member.id] = ask
     await session.flush()
@@ -200,7 +215,9 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime) 
                 politician = await session.get(Politician, ask.politician_id) if ask.politician_id else None
                 drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, key[1],
                                            round_days=round_days)
-            planned.append(reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS))
+            planned.append(
+                reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
+            )
         else:
             in_channel.append(member)
     if in_channel:
@@ -221,7 +238,8 @@ def _channel_call(issue: Issue, members: Sequence[Member], zone: str) -> Reply:
                  private=False, mentions=mentioned)
 
 
-# -- the draft ------------------------------------------------------------------------------------------------
+# -- the draft -----------------------------------------------------------------------------------------------
+
 
 def _first_sentence(value: str, limit: int = 140) -> str:
     sentence = re.split(r"(?<=[.!?])\s", value.strip(), maxsplit=1)[0]
@@ -260,7 +278,8 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
 
 def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
                 language: str, *, round_days: int | None = None, private: bool = False) -> Reply:
-    """The message with a member's question: whom to ask, the draft, share links, and the buttons to report."""
+    """The message with a member's question: whom to ask, the draft, share links, and the buttons to
+    report."""
     post = compose(issue, politician, media_handles, zone, language)
     when = civics.decision_when(issue, zone)
     body_label = civics.body_label(issue.body, issue.committee)
@@ -295,11 +314,14 @@ def answer_buttons(issue_id: int) -> tuple[Button, ...]:
     """One click to tell what the politician answered."""
     styles = {"for": ButtonStyle.SUCCESS, "against": ButtonStyle.DANGER, "undecided": ButtonStyle.SECONDARY,
               "no_answer": ButtonStyle.SECONDARY}
-    return tuple(Button(text(f"asks.button.answer.{answer}"), ANSWER_ACTION, f"{issue_id}-{answer}", styles[answer])
-                 for answer in civics.ANSWERS)
+    return tuple(
+        Button(text(f"asks.button.answer.{answer}"), ANSWER_ACTION, f"{issue_id}-{answer}", styles[answer])
+        for answer in civics.ANSWERS
+    )
 
 
-# -- members ----------------------------------------------------------------------------------------------------
+# -- members -------------------------------------------------------------------------------------------------
+
 
 async def _my_asks(session: AsyncSession, member: Member, issue: Issue) -> list[Ask]:
     return list(await session.scalars(select(Ask).where(Ask.issue_id == issue.id, Ask.member_id == member.id)
@@ -308,8 +330,11 @@ async def _my_asks(session: AsyncSession, member: Member, issue: Issue) -> list[
 
 async def _adhoc_round(session: AsyncSession, member: Member, issue: Issue) -> int:
     """Questions outside the scheduled rounds are numbered 0, -1, -2, …"""
-    lowest = await session.scalar(select(func.min(Ask.round)).where(Ask.issue_id == issue.id,
-                                                                    Ask.member_id == member.id, Ask.round <= 0))
+    lowest = await session.scalar(
+        select(func.min(Ask.round)).where(
+            Ask.issue_id == issue.id, Ask.member_id == member.id, Ask.round <= 0
+        )
+    )
     return 0 if lowest is None else lowest - 1
 
 
@@ -354,13 +379,16 @@ async def _asked_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply
     return Reply(form=asked_form(issue.id))
 
 
-async def _asked_submitted(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = "") -> Reply:
+async def _asked_submitted(
+    session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = ""
+) -> Reply:
     issue = await pressed_row(session, actor, Issue, arg)
     return await mark_asked(session, actor, str(issue.id), values.get("link", ""))
 
 
-async def mark_asked(session: AsyncSession, actor: Actor, issue: str = "", link: str = "", politician: str = ""
-                     ) -> Reply:
+async def mark_asked(
+    session: AsyncSession, actor: Actor, issue: str = "", link: str = "", politician: str = ""
+) -> Reply:
     """Record that the member asked their politician (or the one named), with a link to the question."""
     member = actor.require_onboarded()
     found = await civics.find_issue(session, actor.workspace.id, issue)
@@ -401,7 +429,8 @@ async def _answer_pressed(session: AsyncSession, actor: Actor, arg: str) -> Repl
 
 
 async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answer: str) -> Reply:
-    """Record what the politician answered; a stance shows on the map as reported until a coordinator confirms."""
+    """Record what the politician answered; a stance shows on the map as reported until a coordinator
+    confirms."""
     member = actor.require_onboarded()
     mine = [a for a in await _my_asks(session, member, issue) if a.politician_id is not None]
     ask = next((a for a in mine if a.asked_at is not None and a.answer is None), None) or \
@@ -413,8 +442,15 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
     ask.answer = answer
     ask.answered_at = actor.now
     # No answer makes the question an attempt, followed up with a reminder to try again; an answer settles it.
-    await activity.record(session, actor, "ask", activity.ATTEMPTED if answer == "no_answer" else activity.DONE,
-                          issue_id=issue.id, link=ask.asked_url, source=f"asks:{ask.id}")
+    await activity.record(
+        session,
+        actor,
+        "ask",
+        activity.ATTEMPTED if answer == "no_answer" else activity.DONE,
+        issue_id=issue.id,
+        link=ask.asked_url,
+        source=f"asks:{ask.id}",
+    )
     if answer == "no_answer":
         return Reply(body=text("asks.answer.no_answer", politician=civics.politician_label(politician)))
     # A member who corrects their answer replaces their own earlier report.
@@ -422,17 +458,25 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
         Stance.issue_id == issue.id, Stance.politician_id == politician.id, Stance.status == civics.REPORTED,
         Stance.reported_by_member_id == member.id).values(status=civics.SUPERSEDED))
     row = await stances.report(session, actor, issue, politician, answer)
-    notice = Reply(body=text("asks.answer.notice", name=Literal(member.display_name),
-                             politician=civics.politician_label(politician), stance=stances.stance_label(answer),
-                             issue=Literal(issue.title),
-                             link=Literal(f" {ask.asked_url}") if ask.asked_url else ""),
-                   buttons=stances.review_buttons(row.id), private=False)
+    notice = Reply(
+        body=text(
+            "asks.answer.notice",
+            name=Literal(member.display_name),
+            politician=civics.politician_label(politician),
+            stance=stances.stance_label(answer),
+            issue=Literal(issue.title),
+            link=Literal(f" {ask.asked_url}") if ask.asked_url else "",
+        ),
+        buttons=stances.review_buttons(row.id),
+        private=False,
+    )
     return Reply(body=text("asks.answer.reported", politician=civics.politician_label(politician),
                            stance=stances.stance_label(answer)),
                  effects=(PostToChannel(Channel.COORDINATORS, notice),))
 
 
-# -- coordinators -----------------------------------------------------------------------------------------------
+# -- coordinators --------------------------------------------------------------------------------------------
+
 
 async def overview(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
     """Show the coordinators who was asked to question whom about an issue, who did, and the answers."""
@@ -456,24 +500,41 @@ async def overview(session: AsyncSession, actor: Actor, issue: str = "") -> Repl
                           link=Literal(f" {ask.asked_url}") if ask.asked_url else "")
         else:
             status = text("asks.overview.not_yet")
-        lines.append(text("asks.overview.line", member=Literal(member.display_name),
-                          politician=civics.politician_label(politician) if politician else text("asks.no_target"),
-                          round=text("asks.overview.round", days=ask.round) if ask.round > 0
-                          else text("asks.overview.adhoc"),
-                          status=status,
-                          answer=text("asks.overview.answer", answer=stances.stance_label(ask.answer))
-                          if ask.answer else ""))
+        lines.append(
+            text(
+                "asks.overview.line",
+                member=Literal(member.display_name),
+                politician=civics.politician_label(politician) if politician else text("asks.no_target"),
+                round=text("asks.overview.round", days=ask.round)
+                if ask.round > 0
+                else text("asks.overview.adhoc"),
+                status=status,
+                answer=text("asks.overview.answer", answer=stances.stance_label(ask.answer))
+                if ask.answer
+                else "",
+            )
+        )
     asked = sum(1 for r in rows if r[0].asked_at is not None)
     answered = sum(1 for r in rows if r[0].answer is not None)
-    return Reply(title=title,
-                 body=text("asks.overview.body", lines=Join(tuple(lines), "\n", "• "),
-                           more=more_than_shown("asks.overview.more", len(rows), OVERVIEW_SHOWN)),
-                 fields=(Field(text("asks.overview.totals"),
-                               text("asks.overview.counts", assigned=len(rows), asked=asked, answered=answered)),))
+    return Reply(
+        title=title,
+        body=text(
+            "asks.overview.body",
+            lines=Join(tuple(lines), "\n", "• "),
+            more=more_than_shown("asks.overview.more", len(rows), OVERVIEW_SHOWN),
+        ),
+        fields=(
+            Field(
+                text("asks.overview.totals"),
+                text("asks.overview.counts", assigned=len(rows), asked=asked, answered=answered),
+            ),
+        ),
+    )
 
 
 async def set_ask_days(session: AsyncSession, actor: Actor, ask_days: str = "", issue: str = "") -> Reply:
-    """Set when followers are asked (days before the decision), for one issue or as the workspace's default."""
+    """Set when followers are asked (days before the decision), for one issue or as the workspace's
+    default."""
     actor.require_coordinator()
     if issue:
         found = await civics.find_issue(session, actor.workspace.id, issue)
@@ -485,8 +546,14 @@ async def set_ask_days(session: AsyncSession, actor: Actor, ask_days: str = "", 
         planned = await schedule_rounds(session, found, actor.now)
         if not days:
             return Reply(body=text("asks.days.issue_off", title=Literal(found.title)))
-        return Reply(body=text("asks.days.issue", title=Literal(found.title), days=validation.day_list_label(days),
-                               planned=_planned_label(planned, actor.workspace.timezone)))
+        return Reply(
+            body=text(
+                "asks.days.issue",
+                title=Literal(found.title),
+                days=validation.day_list_label(days),
+                planned=_planned_label(planned, actor.workspace.timezone),
+            )
+        )
     if ask_days:
         days = parse_ask_days(ask_days)
         settings = await settings_row(session, IssueSettings, actor.workspace.id, ask_days=days,
@@ -510,7 +577,8 @@ def _planned_label(planned: Sequence[datetime], zone: str) -> Text | Join:
     return Join(tuple(When(at, zone, "short") for at in planned))
 
 
-# -- my data ----------------------------------------------------------------------------------------------------
+# -- my data -------------------------------------------------------------------------------------------------
+
 
 async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
     asks = (await session.execute(
@@ -535,7 +603,8 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
 
 
 async def _erase(session: AsyncSession, member: Member) -> None:
-    """Asks go with the member row (CASCADE); reports stay on the map without saying who made them (SET NULL)."""
+    """Asks go with the member row (CASCADE); reports stay on the map without saying who made
+    them (SET NULL)."""
 
 
 FEATURE = Feature(

@@ -1,4 +1,5 @@
-"""The shared vocabulary of issues and politicians: deciding bodies, topics, stances, and finding things by name."""
+"""The shared vocabulary of issues and politicians: deciding bodies, topics, stances, and finding things by
+name."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ OUTCOME_CHOICES = tuple(Choice(o, text(f"issues.outcome.{o}")) for o in OUTCOMES
 OPEN, CLOSED = "open", "closed"
 CONFIRMED, REPORTED, REJECTED, SUPERSEDED = "confirmed", "reported", "rejected", "superseded"
 # Several bodies in one value: "kommunfullmäktige+kommunstyrelsen", "KF, KS", "KF/KS".
-_LIST_SEPARATORS = re.compile(r"\s*(?:[+,/&|]|\boch\b|\band\b)\s*", re.I)
+_LIST_SEPARATORS = re.compile(r"\s*(?:[+,/&|]|\boch\b|\band\b)\s*", re.IGNORECASE)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -152,8 +153,9 @@ async def find_issue(session: AsyncSession, workspace_id: int, ref: str, *, open
                     matches=Join(tuple(Literal(f"#{i.id} {i.title}") for i in matches[:10])))
 
 
-async def find_politician(session: AsyncSession, workspace_id: int, ref: str, municipality_code: str | None = None
-                          ) -> Politician:
+async def find_politician(
+    session: AsyncSession, workspace_id: int, ref: str, municipality_code: str | None = None
+) -> Politician:
     """Find a politician by number or name (in a municipality when several share the name)."""
     value = (ref or "").strip()
     if not value:
@@ -173,9 +175,16 @@ async def find_politician(session: AsyncSession, workspace_id: int, ref: str, mu
         return matches[0]
     if not matches:
         raise UserError("politicians.unknown", value=Literal(value[:60]))
-    raise UserError("politicians.ambiguous", value=Literal(value[:60]),
-                    matches=Join(tuple(Join((Literal(f"#{p.id} {p.name}"), municipality_label(p.municipality)),
-                                            " – ") for p in matches)))
+    raise UserError(
+        "politicians.ambiguous",
+        value=Literal(value[:60]),
+        matches=Join(
+            tuple(
+                Join((Literal(f"#{p.id} {p.name}"), municipality_label(p.municipality)), " – ")
+                for p in matches
+            )
+        ),
+    )
 
 
 async def deciders(session: AsyncSession, issue: Issue) -> list[Politician]:
@@ -203,7 +212,8 @@ class StanceState:
 
     @property
     def shown(self) -> str:
-        """Return the stance to show: a newer report until a coordinator settles it, else the confirmed one."""
+        """Return the stance to show: a newer report until a coordinator settles it, else the confirmed
+        one."""
         if self.reported is not None:
             return self.reported.stance
         return self.confirmed.stance if self.confirmed is not None else "unknown"
@@ -226,7 +236,9 @@ async def stance_states(session: AsyncSession, issue_id: int) -> dict[int, Stanc
             reported.pop(row.politician_id, None)
         else:
             reported[row.politician_id] = row
-    return {pid: StanceState(confirmed.get(pid), reported.get(pid)) for pid in confirmed.keys() | reported.keys()}
+    return {
+        pid: StanceState(confirmed.get(pid), reported.get(pid)) for pid in confirmed.keys() | reported.keys()
+    }
 
 
 async def workspace_id_for(session: AsyncSession, platform: str, external_id: str) -> int | None:

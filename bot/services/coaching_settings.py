@@ -32,13 +32,18 @@ class CoachingSettings:
     hour: int = DEFAULT_HOUR
     nudges: bool = True
 
+    @classmethod
+    def of(cls, row: CoachingConfig) -> CoachingSettings:
+        """The settings a stored row holds."""
+        return cls(row.hashtag, row.nudge_weekday, row.nudge_hour, row.nudges_enabled)
+
 
 async def settings_of(session: AsyncSession, workspace_id: int) -> CoachingSettings:
     """Return the workspace's coaching settings (the defaults until a coordinator changes them)."""
     row = await session.get(CoachingConfig, workspace_id)
     if row is None:
         return CoachingSettings()
-    return CoachingSettings(row.hashtag, row.nudge_weekday, row.nudge_hour, row.nudges_enabled)
+    return CoachingSettings.of(row)
 
 
 async def plan_nudges(session: AsyncSession, workspace: Workspace, settings: CoachingSettings, now: datetime

@@ -81,8 +81,9 @@ async def get_or_create_workspace(session: AsyncSession, platform: str, external
     return workspace
 
 
-async def get_or_create_member(session: AsyncSession, workspace: Workspace, external_id: str, display_name: str,
-                               now: datetime) -> tuple[Member, bool]:
+async def get_or_create_member(
+    session: AsyncSession, workspace: Workspace, external_id: str, display_name: str, now: datetime
+) -> tuple[Member, bool]:
     """Return the member row for a user and whether it was created now (insert-or-get, as for workspaces)."""
     where = (Member.workspace_id == workspace.id, Member.external_id == external_id)
     member = await session.scalar(select(Member).where(*where))
@@ -117,7 +118,9 @@ async def resolve(session: AsyncSession, identity: Identity, now: datetime, *, d
     if member is None or (identity.display_name and member.display_name != identity.display_name[:100]):
         member, _ = await get_or_create_member(session, workspace, identity.user_external_id,
                                                identity.display_name, now)
-    return Actor(workspace=workspace, member=member, is_coordinator=is_coordinator(identity, workspace), now=now)
+    return Actor(
+        workspace=workspace, member=member, is_coordinator=is_coordinator(identity, workspace), now=now
+    )
 
 
 def is_coordinator(identity: Identity, workspace: Workspace) -> bool:
@@ -126,10 +129,19 @@ def is_coordinator(identity: Identity, workspace: Workspace) -> bool:
                                  and workspace.coordinator_role_id in identity.role_ids)
 
 
-def audit(session: AsyncSession, actor: Actor, action: str, *, anonymous: bool = False, **detail: object) -> None:
+def audit(
+    session: AsyncSession, actor: Actor, action: str, *, anonymous: bool = False, **detail: object
+) -> None:
     """Write one audit log row (ids and field names only, never message contents)."""
-    session.add(AuditLog(workspace_id=actor.workspace.id, actor_member_id=None if anonymous else actor.member.id,
-                         action=action, detail=detail, created_at=actor.now))
+    session.add(
+        AuditLog(
+            workspace_id=actor.workspace.id,
+            actor_member_id=None if anonymous else actor.member.id,
+            action=action,
+            detail=detail,
+            created_at=actor.now,
+        )
+    )
 
 
 class _WorkspaceRow(Protocol):
@@ -168,3 +180,15 @@ async def settings_row(session: AsyncSession, model: type[_Settings], workspace_
         session.add(row)
         await session.flush()
     return row
+
+
+def apply_settings(session: AsyncSession, actor: Actor, row: Any, changes: dict[str, Any], action: str
+                   ) -> list[str]:
+    """Set the settings that differ from the row's, stamp and audit the change; return their names."""
+    changed = sorted(name for name, value in changes.items() if getattr(row, name) != value)
+    for name in changed:
+        setattr(row, name, changes[name])
+    if changed:
+        row.updated_at = actor.now
+        audit(session, actor, action, changed=changed)
+    return changed

@@ -92,7 +92,8 @@ RESULT_CHOICES = tuple(Choice(o, text(f"issues.outcome.{o}")) for o in VOTE_OUTC
 MAX_TARGETS = 3
 
 
-# -- planning ---------------------------------------------------------------------------------------------------
+# -- planning ------------------------------------------------------------------------------------------------
+
 
 async def plan(session: AsyncSession, issue: Issue, now: datetime) -> None:
     """Plan, move or cancel an issue's countdown after it was created, changed or closed."""
@@ -106,9 +107,9 @@ async def plan(session: AsyncSession, issue: Issue, now: datetime) -> None:
 
 
 async def _stages_that_came(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage]) -> set[int]:
-    """The stages (days before) of the countdown under way that already came up: went out, or were skipped (and
-    the coordinators told). Those of an earlier date count too, as long as they came after the countdown, by the
-    current date, began; what came before that belongs to a countdown that the new date starts over."""
+    """The stages (days before) of the countdown under way that already came up: went out, or were skipped
+    (and the coordinators told). Those of an earlier date count too, as long as they came after the countdown,
+    by the current date, began; what came before that belongs to a countdown that the new date starts over."""
     if not stage_list:
         return set()
     rows = (await session.execute(select(Reminder.payload, Reminder.fired_at, Reminder.due_at).where(
@@ -121,16 +122,17 @@ async def _stages_that_came(session: AsyncSession, issue: Issue, stage_list: Seq
 
 
 def _grace(due: datetime, stage: Stage) -> timedelta:
-    """How late a stage planned for `due` may still go out: a day at most, and never once the next one began (a
-    second at least: no grace at all would mean no limit)."""
+    """How late a stage planned for `due` may still go out: a day at most, and never once the next one began
+    (a second at least: no grace at all would mean no limit)."""
     return max(min(timeline.STAGE_GRACE, stage.end - due), timedelta(seconds=1))
 
 
-async def _plan_stages(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage], now: datetime, zone: str,
-                       reason: str) -> tuple[set[str], list[Stage]]:
+async def _plan_stages(
+    session: AsyncSession, issue: Issue, stage_list: Sequence[Stage], now: datetime, zone: str, reason: str
+) -> tuple[set[str], list[Stage]]:
     """Plan the stages still to come; the one whose window we are in goes out now, unless it (or a later one)
-    already came; those whose window has passed are skipped and the coordinators told. Return the reminder keys
-    to keep and the stages planned ahead."""
+    already came; those whose window has passed are skipped and the coordinators told. Return the reminder
+    keys to keep and the stages planned ahead."""
     day_key = timeline.day_key(issue, zone)
     prefix = timeline.key_prefix(issue.id)
     came = await _stages_that_came(session, issue, stage_list)
@@ -158,10 +160,20 @@ async def _plan_stages(session: AsyncSession, issue: Issue, stage_list: Sequence
             # Fell due while the bot was away: the dispatcher sends it within its grace, or skips it and tells
             # the coordinators.
             wanted.add(key)
-            await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
-                                     due_at=row.due_at, now=now, grace=_grace(row.due_at, stage), payload=payload)
+            await reminders.schedule(
+                session,
+                workspace_id=issue.workspace_id,
+                kind=STAGE_KIND,
+                key=key,
+                due_at=row.due_at,
+                now=now,
+                grace=_grace(row.due_at, stage),
+                payload=payload,
+            )
             continue
-        if (row is not None and row.status not in (reminders.PENDING, reminders.CANCELLED)) or came_already(stage):
+        if (row is not None and row.status not in (reminders.PENDING, reminders.CANCELLED)) or came_already(
+            stage
+        ):
             continue
         if stage.due > now:
             wanted.add(key)
@@ -178,19 +190,37 @@ async def _plan_stages(session: AsyncSession, issue: Issue, stage_list: Sequence
         elif issue.decision_at > now:
             # Its window has passed: recorded as skipped, so that nothing brings it back in this countdown.
             skipped.append(stage)
-            skip = await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
-                                            due_at=stage.due, now=now, grace=stage.grace, payload=payload)
+            skip = await reminders.schedule(
+                session,
+                workspace_id=issue.workspace_id,
+                kind=STAGE_KIND,
+                key=key,
+                due_at=stage.due,
+                now=now,
+                grace=stage.grace,
+                payload=payload,
+            )
             skip.status = reminders.SKIPPED
             skip.fired_at = now
     if skipped:
         key = f"{prefix}late:{day_key}:{now_stage.days if now_stage is not None else '-'}"
         wanted.add(key)
-        await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LATE_KIND, key=key, due_at=now,
-                                 now=now, payload={"issue_id": issue.id, "reason": reason,
-                                                   "decision": issue.decision_at.isoformat(),
-                                                   "left": timeline.days_left(issue, zone, now),
-                                                   "skipped": [s.days for s in skipped],
-                                                   "stage": now_stage.days if now_stage is not None else None})
+        await reminders.schedule(
+            session,
+            workspace_id=issue.workspace_id,
+            kind=LATE_KIND,
+            key=key,
+            due_at=now,
+            now=now,
+            payload={
+                "issue_id": issue.id,
+                "reason": reason,
+                "decision": issue.decision_at.isoformat(),
+                "left": timeline.days_left(issue, zone, now),
+                "skipped": [s.days for s in skipped],
+                "stage": now_stage.days if now_stage is not None else None,
+            },
+        )
         log.info("Countdown of issue %s (%s): stages %s skipped, %s goes out now", issue.id, reason,
                  [s.label for s in skipped], now_stage.label if now_stage is not None else None)
     return wanted, ahead
@@ -228,8 +258,15 @@ async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: s
         start = max(stage_list[0].due, now)
         key = _day_turn_key(issue.id, start, zone)
         await _cancel(session, issue, (LIVE_KIND,), keep={key}, prefix=f"{prefix}live:day:")
-        await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND, key=key, due_at=start,
-                                 now=now, payload={"issue_id": issue.id})
+        await reminders.schedule(
+            session,
+            workspace_id=issue.workspace_id,
+            kind=LIVE_KIND,
+            key=key,
+            due_at=start,
+            now=now,
+            payload={"issue_id": issue.id},
+        )
     return ahead
 
 
@@ -239,14 +276,16 @@ def _day_turn_key(issue_id: int, at: datetime, zone: str) -> str:
 
 async def _cancel(session: AsyncSession, issue: Issue, kinds: Sequence[str], keep: set[str] | None = None, *,
                   prefix: str | None = None) -> int:
-    """Cancel an issue's pending reminders of some kinds (whose key starts with `prefix`), but those in `keep`."""
+    """Cancel an issue's pending reminders of some kinds (whose key starts with `prefix`), but those in
+    `keep`."""
     return await reminders.cancel_prefixed(session, workspace_id=issue.workspace_id,
                                            prefix=prefix or timeline.key_prefix(issue.id), keep=keep or (),
                                            kinds=kinds)
 
 
 async def _finish(session: AsyncSession, issue: Issue, now: datetime) -> None:
-    """A closed issue: no more stages or daily turns; after a vote, the follow-up; the live message's last state."""
+    """A closed issue: no more stages or daily turns; after a vote, the follow-up; the live message's last
+    state."""
     cancelled = await _cancel(session, issue, (STAGE_KIND, LIVE_KIND, RESULT_DUE_KIND, LATE_KIND))
     if issue.outcome in timeline.CALLED_OFF:
         cancelled += await _cancel(session, issue, (pledges.FOLLOWUP_KIND,))
@@ -274,11 +313,19 @@ async def _continue_live(session: AsyncSession, issue: Issue, zone: str, now: da
     key = _day_turn_key(issue.id, due, zone)
     if due > end:
         due, key = end, f"{timeline.key_prefix(issue.id)}live:end:{timeline.day_key(issue, zone)}"
-    await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND, key=key, due_at=due, now=now,
-                             payload={"issue_id": issue.id})
+    await reminders.schedule(
+        session,
+        workspace_id=issue.workspace_id,
+        kind=LIVE_KIND,
+        key=key,
+        due_at=due,
+        now=now,
+        payload={"issue_id": issue.id},
+    )
 
 
-# -- what is shown ----------------------------------------------------------------------------------------------
+# -- what is shown -------------------------------------------------------------------------------------------
+
 
 async def _next_stage(session: AsyncSession, issue: Issue, now: datetime) -> tuple[int, datetime] | None:
     """The next stage planned (days before, when): a stage that already came in this countdown is not."""
@@ -291,7 +338,8 @@ async def _next_stage(session: AsyncSession, issue: Issue, now: datetime) -> tup
 
 
 async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: str, now: datetime) -> Reply:
-    """The live message: the decision, days left, the pledge thermometer, the stance summary, what comes next."""
+    """The live message: the decision, days left, the pledge thermometer, the stance summary, what comes
+    next."""
     counts = await pledges.pledge_counts(session, issue.id)
     title_label = Literal(issue.title)
     fields = [Field(text("countdown.field.decision"), civics.decision_when(issue, zone), inline=True),
@@ -302,7 +350,9 @@ async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: s
     if issue.status != civics.OPEN:
         # The result instead of the projection: no "votes missing" once the vote was held (or called off).
         outcome = issue.outcome or "other"
-        title: Text = text("countdown.live.closed", title=title_label, outcome=text(f"issues.outcome.{outcome}"))
+        title: Text = text(
+            "countdown.live.closed", title=title_label, outcome=text(f"issues.outcome.{outcome}")
+        )
         body: Renderable = text(f"issues.outcome.text.{outcome}")
         fields.append(Field(text("countdown.field.result"), text(f"issues.outcome.{outcome}"), inline=True))
         if issue.outcome_note:
@@ -367,7 +417,8 @@ async def _draft_context(session: AsyncSession, issue: Issue) -> DraftContext:
 
 
 def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str, language: str) -> str:
-    """Write a stage's post for members to share: it names the targets or the media, carries the #hashtag, fits X."""
+    """Write a stage's post for members to share: it names the targets or the media, carries the #hashtag,
+    fits X."""
     local = issue.decision_at.astimezone(ZoneInfo(zone))
     day = f"{local.day} {translate(f'time.month.{local.month}', language)}"
     body = render(civics.body_label(issue.body, issue.committee), language)
@@ -379,8 +430,19 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
         # Without known targets the question goes to the whole body.
         named = " ".join(targets) or (translate("asks.draft.to_body", language, body=body, municipality=place)
                                       if step == "ask" else "")
-        post = translate(f"countdown.draft.{step}", language, title=title, body=body, municipality=place, date=day,
-                         days=days, targets=named, media=" ".join(context.media), why=why, hashtag=issue.hashtag)
+        post = translate(
+            f"countdown.draft.{step}",
+            language,
+            title=title,
+            body=body,
+            municipality=place,
+            date=day,
+            days=days,
+            targets=named,
+            media=" ".join(context.media),
+            why=why,
+            hashtag=issue.hashtag,
+        )
         post = " ".join(post.split())
         if drafts.fits_x(post):
             return post
@@ -416,8 +478,8 @@ def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | No
 
 
 async def _issue_as_planned(session: AsyncSession, reminder: Reminder, now: datetime) -> Issue | None:
-    """The open issue a countdown reminder is for, if its vote is still ahead and at the time it was planned for
-    (when the decision moved since, the reminders planned for the new time follow instead)."""
+    """The open issue a countdown reminder is for, if its vote is still ahead and at the time it was planned
+    for (when the decision moved since, the reminders planned for the new time follow instead)."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.decision_at <= now:
         return None
@@ -453,12 +515,27 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) 
     planned = [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS, expires_at=issue.decision_at)]
     # Followers who want DMs get one; those whose DMs turn out closed are mentioned together in the channel.
     # The others are reached by the member role's ping. Only ids and languages: a stage may reach thousands.
-    wanting = (await session.execute(select(Member.id, Member.language).where(
-        Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None), Member.dm_reminders.is_(True),
-        Member.id.in_(follows.following(issue))).order_by(Member.id))).all()
-    planned += [reminders.Planned(reply_in(normalize_language(language or workspace.language)), member_id=member_id,
-                                  channel=Channel.ANNOUNCEMENTS, expires_at=issue.decision_at)
-                for member_id, language in wanting]
+    wanting = (
+        await session.execute(
+            select(Member.id, Member.language)
+            .where(
+                Member.workspace_id == issue.workspace_id,
+                Member.onboarded_at.is_not(None),
+                Member.dm_reminders.is_(True),
+                Member.id.in_(follows.following(issue)),
+            )
+            .order_by(Member.id)
+        )
+    ).all()
+    planned += [
+        reminders.Planned(
+            reply_in(normalize_language(language or workspace.language)),
+            member_id=member_id,
+            channel=Channel.ANNOUNCEMENTS,
+            expires_at=issue.decision_at,
+        )
+        for member_id, language in wanting
+    ]
     planned.append(await _live_planned(session, issue, workspace, now))
     await _continue_live(session, issue, zone, now)
     log.info("Countdown stage %s of issue %s: %d DMs", stage.label, issue.id, len(wanting))
@@ -488,7 +565,9 @@ def late_reply(issue: Issue, payload: dict[str, Any], zone: str) -> Reply:
     when = civics.decision_when(issue, zone)
     reason = payload.get("reason", MOVED)
     lead = text("countdown.late.lead", count=left) if left > 1 else text(f"countdown.late.lead.{left}")
-    key = {CREATED: "countdown.late.created", RESTAGED: "countdown.late.stages"}.get(reason, "countdown.late.moved")
+    key = {CREATED: "countdown.late.created", RESTAGED: "countdown.late.stages"}.get(
+        reason, "countdown.late.moved"
+    )
     why = text(key, lead=lead, when=when)
     body: Renderable = text("countdown.late.body", reason=why, skipped=Join(
         tuple(_stage_name(int(d)) for d in payload.get("skipped", [])), "\n", "• "))
@@ -505,7 +584,8 @@ async def _plan_late(session: AsyncSession, reminder: Reminder, now: datetime) -
     return [reminders.Planned(late_reply(issue, reminder.payload, zone), channel=Channel.COORDINATORS)]
 
 
-# -- the outcome --------------------------------------------------------------------------------------------------
+# -- the outcome ---------------------------------------------------------------------------------------------
+
 
 async def _voted_for(session: AsyncSession, issue: Issue) -> list[Politician]:
     """Who voted our way: as recorded with the outcome, else those the map shows for us."""
@@ -537,7 +617,8 @@ async def _thanks_post(session: AsyncSession, issue: Issue, language: str) -> st
 
 
 async def outcome_reply(session: AsyncSession, issue: Issue, language: str) -> Reply:
-    """The follow-up after the vote: the result, a thank-you draft for those who voted our way, a story prompt."""
+    """The follow-up after the vote: the result, a thank-you draft for those who voted our way, a story
+    prompt."""
     outcome = issue.outcome or "other"
     fields = [Field(text("countdown.field.result"), text(f"issues.outcome.{outcome}"), inline=True)]
     if issue.outcome_note:
@@ -582,12 +663,16 @@ async def _plan_outcome(session: AsyncSession, reminder: Reminder, now: datetime
         language = language_of(member, workspace)
         if language not in by_language:
             by_language[language] = await outcome_reply(session, issue, language)
-        planned.append(reminders.Planned(by_language[language], member_id=member.id, channel=Channel.ANNOUNCEMENTS))
+        planned.append(
+            reminders.Planned(by_language[language], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
+        )
     log.info("Outcome follow-up of issue %s: %d DMs", issue.id, len(planned))
     return planned
 
 
-async def _plan_result_due(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _plan_result_due(
+    session: AsyncSession, reminder: Reminder, now: datetime
+) -> list[reminders.Planned]:
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.decision_at > now:
         return []
@@ -598,8 +683,14 @@ async def _plan_result_due(session: AsyncSession, reminder: Reminder, now: datet
                                     private=False), channel=Channel.COORDINATORS)]
 
 
-async def record_outcome(session: AsyncSession, actor: Actor, issue: str = "", result: str = "", note: str = "",
-                         voted_for: str = "") -> Reply:
+async def record_outcome(
+    session: AsyncSession,
+    actor: Actor,
+    issue: str = "",
+    result: str = "",
+    note: str = "",
+    voted_for: str = "",
+) -> Reply:
     """Record how the vote went and close the issue; followers get the result and a thank-you draft."""
     actor.require_coordinator()
     found = await civics.find_issue(session, actor.workspace.id, issue)
@@ -612,7 +703,9 @@ async def record_outcome(session: AsyncSession, actor: Actor, issue: str = "", r
         if person.id not in (p.id for p in politicians):
             politicians.append(person)
     # The one path that closes an issue: /issue close does the same, this adds who voted our way.
-    closed = await issues_service.close(session, actor, issue=str(found.id), outcome=values["result"], note=note)
+    closed = await issues_service.close(
+        session, actor, issue=str(found.id), outcome=values["result"], note=note
+    )
     row = await timeline.countdown_row(session, found, actor.now)
     assert row is not None
     if politicians:
@@ -620,7 +713,9 @@ async def record_outcome(session: AsyncSession, actor: Actor, issue: str = "", r
     else:
         row.voted_for = [p.id for p in await _voted_for(session, found)]
     row.updated_at = actor.now
-    audit(session, actor, "issue.outcome", issue_id=found.id, outcome=values["result"], voted_for=row.voted_for)
+    audit(
+        session, actor, "issue.outcome", issue_id=found.id, outcome=values["result"], voted_for=row.voted_for
+    )
     named = await _voted_for(session, found)
     count = len(await _outcome_recipients(session, found))
     return Reply(body=text("countdown.outcome.recorded", title=Literal(found.title),
@@ -631,7 +726,8 @@ async def record_outcome(session: AsyncSession, actor: Actor, issue: str = "", r
                  effects=closed.effects)
 
 
-# -- settings ------------------------------------------------------------------------------------------------------
+# -- settings ------------------------------------------------------------------------------------------------
+
 
 def _stages_label(stage_list: Sequence[Stage], zone: str, now: datetime) -> Text | Join:
     upcoming = [s for s in stage_list if s.due > now]
@@ -661,10 +757,14 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
         if not chosen:
             return Reply(body=text("countdown.days.issue_off", title=Literal(found.title)))
         counts = await pledges.pledge_counts(session, found.id)
-        return Reply(title=text("countdown.days.issue_title", title=Literal(found.title)),
-                     body=text("countdown.days.issue", days=validation.day_list_label(chosen)),
-                     fields=(Field(text("countdown.field.planned"), _stages_label(stage_list, zone, actor.now)),
-                             Field(text("countdown.field.pledges"), pledges.thermometer(counts))))
+        return Reply(
+            title=text("countdown.days.issue_title", title=Literal(found.title)),
+            body=text("countdown.days.issue", days=validation.day_list_label(chosen)),
+            fields=(
+                Field(text("countdown.field.planned"), _stages_label(stage_list, zone, actor.now)),
+                Field(text("countdown.field.pledges"), pledges.thermometer(counts)),
+            ),
+        )
     if days:
         chosen = timeline.parse_days(days)
         settings = await settings_row(session, CountdownSettings, actor.workspace.id, days=chosen,
@@ -675,7 +775,8 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
                                                                 Issue.status == civics.OPEN))
         for found in list(open_issues):
             row = await timeline.countdown_row(session, found)
-            # An issue with stages of its own keeps them (a JSON null is not SQL NULL, so this is checked here).
+            # An issue with stages of its own keeps them (a JSON null is not SQL NULL, so this is checked
+            # here).
             if row is None or row.days is None:
                 await _plan_open(session, found, actor.now, zone, RESTAGED)
     chosen = await timeline.workspace_days(session, actor.workspace.id)
@@ -684,7 +785,8 @@ async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: 
     return Reply(body=text("countdown.days.workspace", days=validation.day_list_label(chosen)))
 
 
-# -- the coordinators are told what was skipped -------------------------------------------------------------------
+# -- the coordinators are told what was skipped --------------------------------------------------------------
+
 
 async def _describe(session: AsyncSession, reminder: Reminder) -> Renderable:
     if reminder.kind == STAGE_KIND:
@@ -698,8 +800,13 @@ async def _describe(session: AsyncSession, reminder: Reminder) -> Renderable:
 
 FEATURE = Feature(
     "countdowns",
-    planners={STAGE_KIND: _plan_stage, LIVE_KIND: _plan_live, LATE_KIND: _plan_late, OUTCOME_KIND: _plan_outcome,
-              RESULT_DUE_KIND: _plan_result_due},
+    planners={
+        STAGE_KIND: _plan_stage,
+        LIVE_KIND: _plan_live,
+        LATE_KIND: _plan_late,
+        OUTCOME_KIND: _plan_outcome,
+        RESULT_DUE_KIND: _plan_result_due,
+    },
     # Each kind is named for the coordinators as "countdown.skipped.<kind>" (a stage by its step).
     describers={kind: _describe for kind in (*KINDS, LATE_KIND)},
     on_issue_changed=(plan,),

@@ -1,12 +1,12 @@
 """The weekly digest: what the group did and achieved, to the coordinators (and, if they like, to everyone).
 
-Once a week, at a day and hour in the workspace's time zone (Monday 08:00 by default), the digest is posted in the
-coordinators' channel: actions by kind, new members, coaching steps reached, featured stories, the upcoming
-decisions with the days left, and a PNG chart of the activity over the last weeks. The coordinators' copy also lists
-what the bot could not deliver that week, and why (bot/services/failures.py); the group's copy does not. It is a
-reminder row that plans the next week's when it fires, so restarts and the console's `:advance` both work.
-`/digest now` makes one on demand; `/digest settings` moves it, turns it off, or sends it to the announcement
-channel too.
+Once a week, at a day and hour in the workspace's time zone (Monday 08:00 by default), the digest is posted in
+the coordinators' channel: actions by kind, new members, coaching steps reached, featured stories, the
+upcoming decisions with the days left, and a PNG chart of the activity over the last weeks. The coordinators'
+copy also lists what the bot could not deliver that week, and why (bot/services/failures.py); the group's copy
+does not. It is a reminder row that plans the next week's when it fires, so restarts and the console's
+`:advance` both work. `/digest now` makes one on demand; `/digest settings` moves it, turns it off, or sends
+it to the announcement channel too.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from bot.replies import (
     text,
 )
 from bot.services import activity, civics, failures, ladder, stories
-from bot.services.context import Actor, audit, settings_row
+from bot.services.context import Actor, apply_settings, settings_row
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ NAMES_SHOWN = 20
 FEATURED_SHOWN = 5
 
 
-# -- settings and the schedule ----------------------------------------------------------------------------------
+# -- settings and the schedule -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ async def _plan_when_someone_onboards(session: AsyncSession, actor: Actor) -> No
     await ensure_planned(session, actor.workspace, actor.now)
 
 
-# -- the figures ------------------------------------------------------------------------------------------------
+# -- the figures ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,16 @@ async def figures(session: AsyncSession, workspace: Workspace, start: datetime, 
     featured = (await session.execute(select(Story, Member).join(Member, Member.id == Story.member_id).where(
         Story.workspace_id == workspace.id, Story.featured_at >= start, Story.featured_at < end)
         .order_by(Story.featured_at, Story.id))).all()
-    return Figures(start, end, tuple((kind, status) for kind, status in actions), tuple(members), tuple(steps),
-                   len(shared), sum(1 for v in shared if v == stories.PUBLIC),
-                   tuple((story, member) for story, member in featured))
+    return Figures(
+        start,
+        end,
+        tuple((kind, status) for kind, status in actions),
+        tuple(members),
+        tuple(steps),
+        len(shared),
+        sum(1 for v in shared if v == stories.PUBLIC),
+        tuple((story, member) for story, member in featured),
+    )
 
 
 def day_text(at: datetime, zone: str) -> Text:
@@ -157,7 +164,9 @@ def day_text(at: datetime, zone: str) -> Text:
 
 def period_text(start: datetime, end: datetime, zone: str) -> Text:
     """Write a period [start, end) as its first and last local dates."""
-    return text("digest.period", start=day_text(start, zone), end=day_text(end - timedelta(microseconds=1), zone))
+    return text(
+        "digest.period", start=day_text(start, zone), end=day_text(end - timedelta(microseconds=1), zone)
+    )
 
 
 def actions_field(found: Figures) -> Field:
@@ -186,7 +195,9 @@ def steps_field(found: Figures) -> Field:
 
 def stories_field(found: Figures) -> Field:
     """The stories shared, and the featured ones by name."""
-    lines: list[Renderable] = [text("digest.stories.shared", count=found.stories, public=found.public_stories)]
+    lines: list[Renderable] = [
+        text("digest.stories.shared", count=found.stories, public=found.public_stories)
+    ]
     for story, member in found.featured[:FEATURED_SHOWN]:
         lines.append(text("digest.stories.featured", id=story.id, title=Literal(story.title),
                           by=Literal(stories.group_byline(member))))
@@ -212,7 +223,8 @@ async def _decisions_field(session: AsyncSession, workspace: Workspace, after: d
 
 
 async def chart(session: AsyncSession, workspace: Workspace, end: datetime, language: str) -> bytes:
-    """Draw the activity of the last weeks (seven days each, the last one ending at `end`) by kind, as a PNG."""
+    """Draw the activity of the last weeks (seven days each, the last one ending at `end`) by kind, as a
+    PNG."""
     zone = workspace.timezone
     starts = [end - PERIOD * (WEEKS_CHARTED - i) for i in range(WEEKS_CHARTED)]
     first = starts[0]
@@ -254,7 +266,9 @@ async def build(session: AsyncSession, workspace: Workspace, *, end: datetime, l
                  files=(Attachment(f"aktivitet-{year}-v{week:02d}.png", png),), private=False)
 
 
-async def for_coordinators(session: AsyncSession, workspace: Workspace, reply: Reply, *, end: datetime) -> Reply:
+async def for_coordinators(
+    session: AsyncSession, workspace: Workspace, reply: Reply, *, end: datetime
+) -> Reply:
     """The coordinators' copy of a digest: with what could not be delivered in its week, if anything."""
     found = await failures.summary(session, workspace, end - PERIOD, end)
     return dataclasses.replace(reply, fields=(*reply.fields, failures.field(found))) if found else reply
@@ -282,7 +296,7 @@ async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime)
     return planned
 
 
-# -- coordinators -----------------------------------------------------------------------------------------------
+# -- coordinators --------------------------------------------------------------------------------------------
 
 
 async def digest_now(session: AsyncSession, actor: Actor) -> Reply:
@@ -299,7 +313,9 @@ async def digest_now(session: AsyncSession, actor: Actor) -> Reply:
 def _hour(raw: str | int) -> int:
     value = str(raw).strip().removesuffix(":00")
     if not value.isdigit() or not 0 <= int(value) <= 23:
-        raise validation.FieldProblem(text("digest.field.hour"), text("digest.errors.hour", value=str(raw)[:10]))
+        raise validation.FieldProblem(
+            text("digest.field.hour"), text("digest.errors.hour", value=str(raw)[:10])
+        )
     return int(value)
 
 
@@ -326,24 +342,33 @@ async def configure(session: AsyncSession, actor: Actor, day: str = "", hour: st
         readers["enabled"] = lambda: validation.yes_no(enabled, text("digest.field.enabled"))
     changes = validation.read_all(readers)
     row = await _config(session, actor.workspace.id, actor.now)
-    changed = sorted(name for name, value in changes.items() if getattr(row, name) != value)
-    for name in changed:
-        setattr(row, name, changes[name])
-    if changed:
-        row.updated_at = actor.now
-        audit(session, actor, "digest.settings", changed=changed)
+    changed = apply_settings(session, actor, row, changes, "digest.settings")
     due = await ensure_planned(session, actor.workspace, actor.now)
     zone = actor.workspace.timezone
     when = text("digest.settings.when", day=text(f"time.weekday.{row.weekday - 1}"), hour=f"{row.hour:02d}")
-    return Reply(title=text("digest.settings.title"),
-                 body=text("digest.settings.saved" if changed else "digest.settings.current"), fields=(
-        Field(text("digest.settings.schedule"), when, inline=True),
-        Field(text("digest.settings.recipients"), text("digest.settings.to_group" if row.to_announcements
-                                                       else "digest.settings.to_coordinators"), inline=True),
-        Field(text("digest.settings.state"), text("digest.settings.on" if row.enabled else "digest.settings.off"),
-              inline=True),
-        Field(text("digest.settings.next"), When(due, zone, "full") if due else text("digest.settings.next_none")),
-    ))
+    return Reply(
+        title=text("digest.settings.title"),
+        body=text("digest.settings.saved" if changed else "digest.settings.current"),
+        fields=(
+            Field(text("digest.settings.schedule"), when, inline=True),
+            Field(
+                text("digest.settings.recipients"),
+                text(
+                    "digest.settings.to_group" if row.to_announcements else "digest.settings.to_coordinators"
+                ),
+                inline=True,
+            ),
+            Field(
+                text("digest.settings.state"),
+                text("digest.settings.on" if row.enabled else "digest.settings.off"),
+                inline=True,
+            ),
+            Field(
+                text("digest.settings.next"),
+                When(due, zone, "full") if due else text("digest.settings.next_none"),
+            ),
+        ),
+    )
 
 
 FEATURE = Feature(

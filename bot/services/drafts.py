@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import contributions
+from bot.i18n import translate
 from bot.replies import Link, text
 from bot.validation import FieldProblem
 
@@ -25,7 +27,7 @@ X_URL_LENGTH = 23
 # twitter-text v3: these code point ranges weigh 1, everything else (CJK, emoji, …) weighs 2.
 _LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 _URL = re.compile(r"(?:https?://|www\.)[^\s]+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:se|com|nu|org|net|eu|io)"
-                  r"(?:/[^\s]*)?", re.I)
+                  r"(?:/[^\s]*)?", re.IGNORECASE)
 _HASHTAG = re.compile(r"^[\w]+$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
@@ -55,7 +57,11 @@ def _weighted(segment: str) -> int:
         if char == "\u200d":  # an emoji joined to the previous one counts with it
             skip_joined = True
             continue
-        if unicodedata.category(char) == "Mn" or 0xFE00 <= ord(char) <= 0xFE0F or 0x1F3FB <= ord(char) <= 0x1F3FF:
+        if (
+            unicodedata.category(char) == "Mn"
+            or 0xFE00 <= ord(char) <= 0xFE0F
+            or 0x1F3FB <= ord(char) <= 0x1F3FF
+        ):
             continue  # combining marks, variation selectors and skin tones add nothing
         total += _weight(char)
     return total
@@ -83,8 +89,11 @@ def handle(raw: str | None) -> str | None:
 def share_links(post: str, url: str | None = None, hashtag: str | None = None) -> tuple[Link, ...]:
     """Links that open X, LinkedIn and Facebook with the post filled in; the member posts it themselves."""
     x = "https://x.com/intent/post?" + urlencode({"text": post}, quote_via=quote)
-    linkedin = "https://www.linkedin.com/feed/?" + urlencode({"shareActive": "true", "text": post}, quote_via=quote)
-    # Facebook shares a link and lets the member write around it; without one, share the campaign's hashtag page.
+    linkedin = "https://www.linkedin.com/feed/?" + urlencode(
+        {"shareActive": "true", "text": post}, quote_via=quote
+    )
+    # Facebook shares a link and lets the member write around it; without one, share the campaign's hashtag
+    # page.
     target = url or (f"https://x.com/hashtag/{hashtag.removeprefix('#')}" if hashtag else "https://x.com")
     facebook = "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": target, "quote": post},
                                                                          quote_via=quote)
@@ -110,7 +119,17 @@ class IssueContext:
     media_handles: Sequence[str] = field(default_factory=tuple)
 
 
-async def open_issues(session: AsyncSession, workspace_id: int, municipality: str | None) -> list[IssueContext]:
+def decision_date(issue: IssueContext, zone: str, language: str) -> str:
+    """Say when the issue is decided in a draft (" den 17/12"), in `zone`; empty when no date is known."""
+    if issue.decision_at is None:
+        return ""
+    local = issue.decision_at.astimezone(ZoneInfo(zone))
+    return translate("coaching.when.date", language, date=f"{local.day}/{local.month}")
+
+
+async def open_issues(
+    session: AsyncSession, workspace_id: int, municipality: str | None
+) -> list[IssueContext]:
     """Return the open issues of a workspace (in a municipality, when given), soonest decision first."""
     found: list[IssueContext] = []
     for source in contributions.of(session).issue_sources:

@@ -65,7 +65,8 @@ _CHANNEL_GONE = re.compile(r"\b10003\b|Unknown Channel|channel_not_found|is_arch
 _FORBIDDEN = re.compile(r"\b403\b|Forbidden|\b5000[17]\b|\b50013\b|Missing (?:Access|Permissions)|"
                         r"not_in_channel|restricted_action|missing_scope|not_allowed_token_type|no_permission")
 
-# Kinds of message that no reminder kind names: the notices the delivery itself sends, and a command's effects.
+# Kinds of message that no reminder kind names: the notices the delivery itself sends, and a command's
+# effects.
 ROLE_NOTICE = "role_notice"
 SKIPPED = "skipped"
 EFFECT_POST = "effect.post"
@@ -88,7 +89,8 @@ class _Shape:
 
 @dataclass(frozen=True)
 class Failure:
-    """Deliveries of one kind of message to one member or channel that failed (or fell back) for one reason."""
+    """Deliveries of one kind of message to one member or channel that failed (or fell back) for one
+    reason."""
 
     kind: Renderable
     target: Renderable
@@ -146,8 +148,14 @@ def _reason(status: str, error: str | None, *, dm: bool, role: bool) -> str:
     return OTHER
 
 
-def _shape(kind: str | None, role: str | None, member: tuple[str, str] | None, channel: str | None, status: str,
-           error: str | None) -> _Shape:
+def _shape(
+    kind: str | None,
+    role: str | None,
+    member: tuple[str, str] | None,
+    channel: str | None,
+    status: str,
+    error: str | None,
+) -> _Shape:
     if kind is None:  # an effect of a command
         kind = f"{ROLE_GRANT}.{role}" if role else EFFECT_DM if member is not None else EFFECT_POST
     dm = member is not None and not role
@@ -160,7 +168,8 @@ def _shape(kind: str | None, role: str | None, member: tuple[str, str] | None, c
 
 
 def _kind_text(kind: str) -> Renderable:
-    """A kind of message by its name here, else by the name the reminders give it, else as a reminder of a kind."""
+    """A kind of message by its name here, else by the name the reminders give it, else as a reminder of a
+    kind."""
     for key in (f"failures.kind.{kind}", f"reminders.kind.{kind}"):
         if i18n.has(key):
             return text(key)
@@ -217,19 +226,48 @@ async def summary(session: AsyncSession, workspace: Workspace, since: datetime, 
                   ) -> list[Failure]:
     """The period's failed and fallen-back deliveries, grouped: the failed first, then the most frequent."""
     rows = _rows(workspace.id, since, until).subquery()
-    grouped = (await session.execute(
-        select(rows.c.kind, rows.c.role, rows.c.member_id, Member.display_name, Member.external_id, rows.c.channel,
-               rows.c.status, rows.c.error, func.count())
-        .outerjoin(Member, Member.id == rows.c.member_id)
-        .group_by(rows.c.kind, rows.c.role, rows.c.member_id, Member.display_name, Member.external_id,
-                  rows.c.channel, rows.c.status, rows.c.error))).all()
+    grouped = (
+        await session.execute(
+            select(
+                rows.c.kind,
+                rows.c.role,
+                rows.c.member_id,
+                Member.display_name,
+                Member.external_id,
+                rows.c.channel,
+                rows.c.status,
+                rows.c.error,
+                func.count(),
+            )
+            .outerjoin(Member, Member.id == rows.c.member_id)
+            .group_by(
+                rows.c.kind,
+                rows.c.role,
+                rows.c.member_id,
+                Member.display_name,
+                Member.external_id,
+                rows.c.channel,
+                rows.c.status,
+                rows.c.error,
+            )
+        )
+    ).all()
     # Errors that differ in their details come to the same reason: merge them.
     counts: dict[_Shape, int] = defaultdict(int)
     for kind, role, member_id, name, external_id, channel, status, error, count in grouped:
         member = (name or "", external_id or "") if member_id is not None else None
         counts[_shape(kind, role, member, channel, status, error)] += count
-    order = sorted(counts.items(), key=lambda item: (item[0].status == FALLBACK, -item[1], item[0].kind,
-                                                     item[0].member or ("", ""), item[0].channel, item[0].reason))
+    order = sorted(
+        counts.items(),
+        key=lambda item: (
+            item[0].status == FALLBACK,
+            -item[1],
+            item[0].kind,
+            item[0].member or ("", ""),
+            item[0].channel,
+            item[0].reason,
+        ),
+    )
     found = []
     for shape, count in order:
         channel = _channel(workspace, shape.channel)
@@ -242,14 +280,33 @@ async def listed(session: AsyncSession, workspace: Workspace, since: datetime, u
                  ) -> list[FailedDelivery]:
     """The period's failed and fallen-back deliveries one by one, oldest first (channels named by purpose)."""
     rows = _rows(workspace.id, since, until).subquery()
-    found = (await session.execute(
-        select(rows.c.kind, rows.c.role, rows.c.member_id, Member.display_name, Member.external_id, rows.c.channel,
-               rows.c.status, rows.c.error, rows.c.at)
-        .outerjoin(Member, Member.id == rows.c.member_id).order_by(rows.c.at, rows.c.id))).all()
+    found = (
+        await session.execute(
+            select(
+                rows.c.kind,
+                rows.c.role,
+                rows.c.member_id,
+                Member.display_name,
+                Member.external_id,
+                rows.c.channel,
+                rows.c.status,
+                rows.c.error,
+                rows.c.at,
+            )
+            .outerjoin(Member, Member.id == rows.c.member_id)
+            .order_by(rows.c.at, rows.c.id)
+        )
+    ).all()
     listed_ = []
     for kind, role, member_id, name, external_id, channel, status, error, at in found:
-        shape = _shape(kind, role, (name or "", external_id or "") if member_id is not None else None, channel,
-                       status, error)
+        shape = _shape(
+            kind,
+            role,
+            (name or "", external_id or "") if member_id is not None else None,
+            channel,
+            status,
+            error,
+        )
         where = _channel_name(shape.channel)
         listed_.append(FailedDelivery(
             at, _kind_text(shape.kind), _target(shape, where),
@@ -273,8 +330,14 @@ def line(failure: Failure) -> Text:
         return text("failures.line.failed", kind=failure.kind, target=failure.target, reason=failure.reason,
                     times=times)
     if failure.status == UNMENTIONED:
-        return text("failures.line.unmentioned", kind=failure.kind, target=failure.target, reason=failure.reason,
-                    channel=failure.channel, times=times)
+        return text(
+            "failures.line.unmentioned",
+            kind=failure.kind,
+            target=failure.target,
+            reason=failure.reason,
+            channel=failure.channel,
+            times=times,
+        )
     return text("failures.line.fallback", kind=failure.kind, target=failure.target, reason=failure.reason,
                 channel=failure.channel, times=times)
 
@@ -287,4 +350,6 @@ def field(failures: Sequence[Failure], shown: int = SHOWN) -> Field:
     more = more_than_shown("digest.more", len(failures), shown)
     if isinstance(more, Text):
         lines.append(more)
-    return Field(text("failures.title", count=sum(f.count for f in failures)), Join(tuple(lines), separator="\n"))
+    return Field(
+        text("failures.title", count=sum(f.count for f in failures)), Join(tuple(lines), separator="\n")
+    )

@@ -44,7 +44,8 @@ def issue_buttons(issue_id: int) -> tuple[Button, ...]:
 
 
 def following(issue: Issue) -> Select[int]:
-    """The ids of the members who follow an issue, its municipality or one of its topics (onboarded or not)."""
+    """The ids of the members who follow an issue, its municipality or one of its topics (onboarded or
+    not)."""
     matches = or_(and_(Follow.kind == MUNICIPALITY, Follow.value == issue.municipality),
                   and_(Follow.kind == ISSUE, Follow.value == str(issue.id)))
     if issue.topics:
@@ -54,9 +55,17 @@ def following(issue: Issue) -> Select[int]:
 
 async def followers(session: AsyncSession, issue: Issue) -> list[Member]:
     """Return the onboarded members who follow an issue, its municipality or one of its topics, by id."""
-    return list(await session.scalars(select(Member).where(
-        Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None), Member.id.in_(following(issue)))
-        .order_by(Member.id)))
+    return list(
+        await session.scalars(
+            select(Member)
+            .where(
+                Member.workspace_id == issue.workspace_id,
+                Member.onboarded_at.is_not(None),
+                Member.id.in_(following(issue)),
+            )
+            .order_by(Member.id)
+        )
+    )
 
 
 async def add_follow(session: AsyncSession, member: Member, kind: str, value: str, now: Any) -> bool:
@@ -111,8 +120,9 @@ async def follow(session: AsyncSession, actor: Actor, municipality: str = "", to
     return Reply(body=text(key, things=await _labels(session, actor, added or wanted)), fields=shown.fields)
 
 
-async def unfollow(session: AsyncSession, actor: Actor, municipality: str = "", topic: str = "", issue: str = ""
-                   ) -> Reply:
+async def unfollow(
+    session: AsyncSession, actor: Actor, municipality: str = "", topic: str = "", issue: str = ""
+) -> Reply:
     """Stop following municipalities, topics or an issue."""
     member = actor.require_onboarded()
     wanted = await _named(session, actor, municipality, topic, issue)
@@ -129,7 +139,9 @@ async def unfollow(session: AsyncSession, actor: Actor, municipality: str = "", 
     if not removed:
         return Reply(body=text("follows.not_following", things=await _labels(session, actor, wanted)),
                      fields=shown.fields)
-    return Reply(body=text("follows.removed", things=await _labels(session, actor, removed)), fields=shown.fields)
+    return Reply(
+        body=text("follows.removed", things=await _labels(session, actor, removed)), fields=shown.fields
+    )
 
 
 async def _labels(session: AsyncSession, actor: Actor, items: list[tuple[str, str]]) -> Join:
@@ -149,8 +161,12 @@ async def _labels(session: AsyncSession, actor: Actor, items: list[tuple[str, st
 async def show(session: AsyncSession, actor: Actor) -> Reply:
     """Show what the member follows."""
     member = actor.require_onboarded()
-    rows = list(await session.scalars(select(Follow).where(Follow.member_id == member.id).order_by(Follow.id)))
-    by_kind = {kind: [(r.kind, r.value) for r in rows if r.kind == kind] for kind in (MUNICIPALITY, TOPIC, ISSUE)}
+    rows = list(
+        await session.scalars(select(Follow).where(Follow.member_id == member.id).order_by(Follow.id))
+    )
+    by_kind = {
+        kind: [(r.kind, r.value) for r in rows if r.kind == kind] for kind in (MUNICIPALITY, TOPIC, ISSUE)
+    }
     fields = []
     for kind in (MUNICIPALITY, TOPIC, ISSUE):
         value = await _labels(session, actor, by_kind[kind]) if by_kind[kind] else text("profile.empty")
@@ -205,8 +221,10 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
     helped = await session.execute(select(Issue.title, IssueHelper.created_at)
                                    .join(IssueHelper, IssueHelper.issue_id == Issue.id)
                                    .where(IssueHelper.member_id == member.id).order_by(IssueHelper.id))
-    return {"follows": [{"kind": f.kind, "value": f.value, "since": f.created_at.isoformat()} for f in follows],
-            "offered_help": [{"issue": title, "at": at.isoformat()} for title, at in helped]}
+    return {
+        "follows": [{"kind": f.kind, "value": f.value, "since": f.created_at.isoformat()} for f in follows],
+        "offered_help": [{"issue": title, "at": at.isoformat()} for title, at in helped],
+    }
 
 
 async def _erase(session: AsyncSession, member: Member) -> None:

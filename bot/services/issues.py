@@ -1,8 +1,8 @@
 """Issues: the decisions the group wants to influence, their alerts, the calendar and the group's hashtags.
 
-Creating an issue, or changing it materially, plans an alert due at once (a reminder row, so it is recorded and
-survives a restart): it is posted in the announcement channel and sent to the followers of the municipality,
-of one of its topics, or of the issue itself.
+Creating an issue, or changing it materially, plans an alert due at once (a reminder row, so it is recorded
+and survives a restart): it is posted in the announcement channel and sent to the followers of the
+municipality, of one of its topics, or of the issue itself.
 """
 
 from __future__ import annotations
@@ -73,13 +73,19 @@ def _read(actor: Actor, values: Mapping[str, str]) -> dict[str, Any]:
 
     readers = {
         "title": lambda raw: validation.clean_text(raw, text("field.title"), max_length=100, required=True),
-        "summary": lambda raw: validation.clean_text(raw, text("field.summary"), max_length=1000, required=True),
+        "summary": lambda raw: validation.clean_text(
+            raw, text("field.summary"), max_length=1000, required=True
+        ),
         "municipality": lambda raw: civics.municipality(raw),
         "body": lambda raw: civics.body(raw),
-        "committee": optional(lambda raw: validation.clean_text(raw, text("field.committee"), max_length=100)),
+        "committee": optional(
+            lambda raw: validation.clean_text(raw, text("field.committee"), max_length=100)
+        ),
         "decision": decision,
         "hashtag": drafts.normalize_hashtag,
-        "position": lambda raw: validation.clean_text(raw, text("field.position"), max_length=1000, required=True),
+        "position": lambda raw: validation.clean_text(
+            raw, text("field.position"), max_length=1000, required=True
+        ),
         "source": optional(lambda raw: validation.web_url(raw, text("field.source"))),
         "topics": lambda raw: [] if raw.strip() == CLEAR else civics.topics(raw),
         "ask_days": lambda raw: None if raw.strip() in ("", CLEAR) else asks.parse_ask_days(raw),
@@ -115,9 +121,21 @@ async def _schedule_alert(session: AsyncSession, issue: Issue, now: datetime, ch
                                       "changed": changed}, grace=ALERT_GRACE)
 
 
-async def create(session: AsyncSession, actor: Actor, title: str = "", summary: str = "", municipality: str = "",
-                 body: str = "", decision: str = "", hashtag: str = "", position: str = "", source: str = "",
-                 committee: str = "", topics: str = "", ask_days: str = "") -> Reply:
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    title: str = "",
+    summary: str = "",
+    municipality: str = "",
+    body: str = "",
+    decision: str = "",
+    hashtag: str = "",
+    position: str = "",
+    source: str = "",
+    committee: str = "",
+    topics: str = "",
+    ask_days: str = "",
+) -> Reply:
     """Create an issue; followers get an alert, and the rounds of questions are planned."""
     actor.require_coordinator()
     columns = _read(actor, {"title": title, "summary": summary, "municipality": municipality, "body": body,
@@ -134,14 +152,19 @@ async def create(session: AsyncSession, actor: Actor, title: str = "", summary: 
     planned = await asks.planned_rounds(session, issue)
     count = len(await follows.followers(session, issue))
     log.info("Issue %s created in workspace %s", issue.id, actor.workspace.id)
-    return Reply(title=text("issues.created.title", title=Literal(issue.title)),
-                 body=text("issues.created.body", count=count),
-                 fields=(*_fields(issue, actor.workspace.timezone),
-                         Field(text("issues.field.rounds"), _rounds_label(planned, actor.workspace.timezone))))
+    return Reply(
+        title=text("issues.created.title", title=Literal(issue.title)),
+        body=text("issues.created.body", count=count),
+        fields=(
+            *_fields(issue, actor.workspace.timezone),
+            Field(text("issues.field.rounds"), _rounds_label(planned, actor.workspace.timezone)),
+        ),
+    )
 
 
 async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: str) -> Reply:
-    """Change the fields given; a material change (time, body, place, title, hashtag) alerts the followers again."""
+    """Change the fields given; a material change (time, body, place, title, hashtag) alerts the followers
+    again."""
     actor.require_coordinator()
     validation.refuse_unknown_fields(changes, FIELD_NAMES)
     found = await civics.find_issue(session, actor.workspace.id, issue)
@@ -165,22 +188,32 @@ async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: 
     audit(session, actor, "issue.edited", issue_id=found.id, changed=sorted(changed))
     await _changed(session, found, actor.now)
     planned = await asks.planned_rounds(session, found)
-    return Reply(title=text("issues.edited.title", title=Literal(found.title)),
-                 body=text("issues.edited.alerted" if material else "issues.edited.quiet"),
-                 fields=(*_fields(found, actor.workspace.timezone),
-                         Field(text("issues.field.rounds"), _rounds_label(planned, actor.workspace.timezone))))
+    return Reply(
+        title=text("issues.edited.title", title=Literal(found.title)),
+        body=text("issues.edited.alerted" if material else "issues.edited.quiet"),
+        fields=(
+            *_fields(found, actor.workspace.timezone),
+            Field(text("issues.field.rounds"), _rounds_label(planned, actor.workspace.timezone)),
+        ),
+    )
 
 
-async def close(session: AsyncSession, actor: Actor, issue: str = "", outcome: str = "", note: str = "") -> Reply:
+async def close(
+    session: AsyncSession, actor: Actor, issue: str = "", outcome: str = "", note: str = ""
+) -> Reply:
     """Close an issue with its outcome; no more questions go out about it, and the group is told."""
     actor.require_coordinator()
     found = await civics.find_issue(session, actor.workspace.id, issue)
     if found.status != civics.OPEN:
         raise UserError("issues.closed_already", title=Literal(found.title))
-    values = validation.read_all({
-        "outcome": lambda: validation.choice(outcome, text("field.outcome"), civics.OUTCOME_CHOICES, required=True),
-        "note": lambda: validation.clean_text(note, text("field.note"), max_length=300),
-    })
+    values = validation.read_all(
+        {
+            "outcome": lambda: validation.choice(
+                outcome, text("field.outcome"), civics.OUTCOME_CHOICES, required=True
+            ),
+            "note": lambda: validation.clean_text(note, text("field.note"), max_length=300),
+        }
+    )
     result, comment = values["outcome"], values["note"]
     found.status = civics.CLOSED
     found.outcome = result
@@ -188,9 +221,12 @@ async def close(session: AsyncSession, actor: Actor, issue: str = "", outcome: s
     found.closed_at = found.updated_at = actor.now
     await _changed(session, found, actor.now)
     audit(session, actor, "issue.closed", issue_id=found.id, outcome=result)
-    announcement = Reply(title=text("issues.closed.announcement", title=Literal(found.title)),
-                         body=text(f"issues.outcome.text.{result}"),
-                         fields=(Field(text("field.note"), Literal(comment)),) if comment else (), private=False)
+    announcement = Reply(
+        title=text("issues.closed.announcement", title=Literal(found.title)),
+        body=text(f"issues.outcome.text.{result}"),
+        fields=(Field(text("field.note"), Literal(comment)),) if comment else (),
+        private=False,
+    )
     return Reply(body=text("issues.closed.done", title=Literal(found.title),
                            outcome=text(f"issues.outcome.{result}")),
                  effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
@@ -234,8 +270,11 @@ async def _describe_alert(session: AsyncSession, reminder: Reminder) -> Text:
     """Name a skipped alert for the coordinators."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
     workspace = await session.get_one(Workspace, reminder.workspace_id)
-    return text("issues.skipped.alert", title=Literal(issue.title if issue else f"#{reminder.payload['issue_id']}"),
-                when=When(reminder.due_at, workspace.timezone, "short"))
+    return text(
+        "issues.skipped.alert",
+        title=Literal(issue.title if issue else f"#{reminder.payload['issue_id']}"),
+        when=When(reminder.due_at, workspace.timezone, "short"),
+    )
 
 
 async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
@@ -297,11 +336,16 @@ async def show(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
         asked = await session.scalar(select(func.count(Ask.id)).where(Ask.issue_id == found.id,
                                                                       Ask.asked_at.is_not(None)))
         fields += [
-            Field(text("issues.field.followers"), Literal(str(len(await follows.followers(session, found)))),
-                  inline=True),
+            Field(
+                text("issues.field.followers"),
+                Literal(str(len(await follows.followers(session, found)))),
+                inline=True,
+            ),
             Field(text("issues.field.asked"), Literal(str(asked or 0)), inline=True),
-            Field(text("issues.field.helpers"),
-                  Join(tuple(Literal(m.display_name) for m in helpers)) if helpers else text("profile.empty")),
+            Field(
+                text("issues.field.helpers"),
+                Join(tuple(Literal(m.display_name) for m in helpers)) if helpers else text("profile.empty"),
+            ),
             Field(text("issues.field.rounds"), _rounds_label(await _pending_rounds(session, found), zone)),
         ]
     return Reply(title=text("issues.show.title", id=found.id, title=Literal(found.title)),
@@ -328,17 +372,30 @@ async def calendar(session: AsyncSession, actor: Actor) -> Reply:
     events = []
     for issue in rows:
         # A decision without a known time is an all-day event on its date.
-        start = issue.decision_at if issue.decision_has_time else issue.decision_at.astimezone(ZoneInfo(zone)).date()
+        start = (
+            issue.decision_at
+            if issue.decision_has_time
+            else issue.decision_at.astimezone(ZoneInfo(zone)).date()
+        )
         body = render(civics.body_label(issue.body, issue.committee), language)
         place = render(civics.municipality_label(issue.municipality), language)
         description = render(text("issues.ics.description", summary=Literal(issue.summary),
                                   position=Literal(issue.position), hashtag=Literal(issue.hashtag)), language)
-        events.append(ics.Event(
-            uid=f"issue-{issue.id}-{actor.workspace.platform}-{actor.workspace.external_id}@jobbskaparna",
-            start=start, summary=render(text("issues.ics.summary", title=Literal(issue.title), body=body), language),
-            description=description, location=f"{body}, {place}", url=issue.source_url,
-            sequence=issue.version - 1, last_modified=issue.updated_at))
-    name = render(text("issues.ics.name", workspace=Literal(actor.workspace.name or "Jobbskaparna")), language)
+        events.append(
+            ics.Event(
+                uid=f"issue-{issue.id}-{actor.workspace.platform}-{actor.workspace.external_id}@jobbskaparna",
+                start=start,
+                summary=render(text("issues.ics.summary", title=Literal(issue.title), body=body), language),
+                description=description,
+                location=f"{body}, {place}",
+                url=issue.source_url,
+                sequence=issue.version - 1,
+                last_modified=issue.updated_at,
+            )
+        )
+    name = render(
+        text("issues.ics.name", workspace=Literal(actor.workspace.name or "Jobbskaparna")), language
+    )
     data = ics.calendar(name, events, actor.now)
     return Reply(body=text("issues.calendar.body", count=len(events)),
                  files=(Attachment("jobbskaparna-beslut.ics", data),))

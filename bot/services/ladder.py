@@ -681,7 +681,12 @@ async def _erase(session: AsyncSession, member: Member) -> None:
 
 FEATURE = Feature(
     "ladder",
-    actions={NEXT_ACTION: _next_pressed, DONE_ACTION: _done_pressed, DONE_LINK_ACTION: _done_link_pressed, UNDO_ACTION: undo},
+    actions={
+        NEXT_ACTION: _next_pressed,
+        DONE_ACTION: _done_pressed,
+        DONE_LINK_ACTION: _done_link_pressed,
+        UNDO_ACTION: undo,
+    },
     forms={DONE_FORM: _done_submitted},
     form_openers={DONE_LINK_ACTION: _done_link_form},
     activity_sources=(_steps_done,),

@@ -45,9 +45,13 @@ async def _find(session: AsyncSession, actor: Actor, ref: str, municipality: str
         return matches[0]
     if not matches:
         raise UserError("media.unknown", value=Literal(value[:60]))
-    raise UserError("media.ambiguous", value=Literal(value[:60]),
-                    matches=Join(tuple(Join((Literal(m.name), civics.municipality_label(m.municipality)), " – ")
-                                       for m in matches)))
+    raise UserError(
+        "media.ambiguous",
+        value=Literal(value[:60]),
+        matches=Join(
+            tuple(Join((Literal(m.name), civics.municipality_label(m.municipality)), " – ") for m in matches)
+        ),
+    )
 
 
 async def add(session: AsyncSession, actor: Actor, name: str = "", municipality: str = "", x_handle: str = "",
@@ -69,8 +73,9 @@ async def add(session: AsyncSession, actor: Actor, name: str = "", municipality:
     if exists is not None:
         raise UserError("media.exists", name=Literal(str(values["name"])),
                         municipality=civics.municipality_label(str(values["municipality"])))
-    contact = MediaContact(workspace_id=actor.workspace.id, name_key=key, created_at=actor.now, updated_at=actor.now,
-                           **values)
+    contact = MediaContact(
+        workspace_id=actor.workspace.id, name_key=key, created_at=actor.now, updated_at=actor.now, **values
+    )
     session.add(contact)
     await session.flush()
     audit(session, actor, "media.added", media_id=contact.id)

@@ -1,6 +1,7 @@
 """A member's own data: export all of it as JSON, or erase all of it.
 
-Every feature that stores something about a member declares it (`Feature.member_data`), so `/mydata` covers it.
+Every feature that stores something about a member declares it (`Feature.member_data`), so `/mydata` covers
+it.
 """
 
 from __future__ import annotations
@@ -37,12 +38,16 @@ async def _export_profile(session: AsyncSession, member: Member) -> dict[str, An
 
 
 async def _export_deliveries(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
-    rows = await session.scalars(select(Delivery).where(Delivery.member_id == member.id).order_by(Delivery.id))
+    rows = await session.scalars(
+        select(Delivery).where(Delivery.member_id == member.id).order_by(Delivery.id)
+    )
     return [{"created_at": _iso(d.created_at), "status": d.status, "sent_at": _iso(d.sent_at)} for d in rows]
 
 
 async def _export_audit(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
-    rows = await session.scalars(select(AuditLog).where(AuditLog.actor_member_id == member.id).order_by(AuditLog.id))
+    rows = await session.scalars(
+        select(AuditLog).where(AuditLog.actor_member_id == member.id).order_by(AuditLog.id)
+    )
     return [{"at": _iso(a.created_at), "action": a.action, "detail": a.detail} for a in rows]
 
 
@@ -89,5 +94,9 @@ async def _delete_cancelled(session: AsyncSession, actor: Actor, _arg: str = "")
 FEATURE = Feature(
     "mydata",
     actions={DELETE_CONFIRM: erase, DELETE_CANCEL: _delete_cancelled},
-    member_data=(MemberData("profile", _export_profile, _erase_nothing), MemberData("deliveries", _export_deliveries, _erase_nothing), MemberData("audit_log", _export_audit, _erase_nothing),),
+    member_data=(
+        MemberData("profile", _export_profile, _erase_nothing),
+        MemberData("deliveries", _export_deliveries, _erase_nothing),
+        MemberData("audit_log", _export_audit, _erase_nothing),
+    ),
 )

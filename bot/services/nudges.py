@@ -37,7 +37,7 @@ from bot.services.coaching_settings import (
     schedule,
     settings_of,
 )
-from bot.services.context import Actor, audit
+from bot.services.context import Actor, apply_settings, settings_row
 
 log = logging.getLogger(__name__)
 
@@ -158,15 +158,10 @@ async def resume(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
 
 
 async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> CoachingConfig:
-    row = await session.get(CoachingConfig, workspace_id)
-    if row is None:
-        defaults = CoachingSettings()
-        row = CoachingConfig(workspace_id=workspace_id, hashtag=defaults.hashtag,
-                             nudge_weekday=defaults.weekday, nudge_hour=defaults.hour,
-                             nudges_enabled=defaults.nudges, created_at=now, updated_at=now)
-        session.add(row)
-        await session.flush()
-    return row
+    defaults = CoachingSettings()
+    return await settings_row(session, CoachingConfig, workspace_id, hashtag=defaults.hashtag,
+                              nudge_weekday=defaults.weekday, nudge_hour=defaults.hour,
+                              nudges_enabled=defaults.nudges, created_at=now, updated_at=now)
 
 
 def _hour(raw: str | int, quiet: tuple[int, int]) -> int:
@@ -183,7 +178,7 @@ def _hour(raw: str | int, quiet: tuple[int, int]) -> int:
 
 
 def _settings_reply(row: CoachingConfig, due: datetime | None, zone: str, changed: bool) -> Reply:
-    settings = CoachingSettings(row.hashtag, row.nudge_weekday, row.nudge_hour, row.nudges_enabled)
+    settings = CoachingSettings.of(row)
     return Reply(title=text("coaching.settings.title"),
                  body=text("coaching.settings.saved" if changed else "coaching.settings.current"), fields=(
         Field(text("coaching.settings.hashtag"), Literal(row.hashtag), inline=True),
@@ -209,15 +204,8 @@ async def configure(session: AsyncSession, actor: Actor, *, hashtag: str = "", d
         changes["nudge_hour"] = _hour(hour, quiet)
     if nudges != "":
         changes["nudges_enabled"] = validation.yes_no(nudges, text("coaching.settings.nudges"))
-    changed = sorted(name for name, value in changes.items() if getattr(row, name) != value)
-    for name in changed:
-        setattr(row, name, changes[name])
-    if changed:
-        row.updated_at = actor.now
-        audit(session, actor, "coaching.settings", changed=changed)
-    due = await plan_nudges(session, actor.workspace, CoachingSettings(row.hashtag, row.nudge_weekday,
-                                                                       row.nudge_hour, row.nudges_enabled),
-                            actor.now)
+    changed = apply_settings(session, actor, row, changes, "coaching.settings")
+    due = await plan_nudges(session, actor.workspace, CoachingSettings.of(row), actor.now)
     return _settings_reply(row, due, actor.workspace.timezone, bool(changed))
 
 

@@ -62,12 +62,21 @@ def _nudge_key(member_id: int) -> str:
 
 async def member_joined(session: AsyncSession, workspace: Workspace, external_id: str, display_name: str,
                         now: datetime) -> Reply | None:
-    """Welcome someone who joined the server, and plan a nudge if they do not onboard; None if already onboarded."""
+    """Welcome someone who joined the server, and plan a nudge if they do not onboard; None if already
+    onboarded."""
     member, _ = await get_or_create_member(session, workspace, external_id, display_name, now)
     if member.onboarded_at is not None:
         return None
-    await reminders.schedule(session, workspace_id=workspace.id, kind=NUDGE_KIND, key=_nudge_key(member.id),
-                             due_at=now + NUDGE_AFTER, now=now, payload={"member_id": member.id}, grace=NUDGE_GRACE)
+    await reminders.schedule(
+        session,
+        workspace_id=workspace.id,
+        kind=NUDGE_KIND,
+        key=_nudge_key(member.id),
+        due_at=now + NUDGE_AFTER,
+        now=now,
+        payload={"member_id": member.id},
+        grace=NUDGE_GRACE,
+    )
     welcome = Reply(title=text("onboarding.welcome.title", name=Literal(member.display_name)),
                     body=text("onboarding.welcome.body"), buttons=(start_button(),), private=False)
     return Reply(effects=(SendDirect(member.id, welcome, fallback=Channel.WELCOME),))
@@ -105,10 +114,17 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     await contributions.of(session).onboarded(session, actor)
     log.info("Member %s onboarded in workspace %s", member.id, actor.workspace.id)
 
-    notice = Reply(body=text("onboarding.coordinator_notice", name=Literal(member.display_name),
-                             company=Literal(member.company or ""), industry=choice_label("industry", member.industry),
-                             municipality=choice_label("municipality", member.municipality),
-                             experience=choice_label("experience", member.experience)), private=False)
+    notice = Reply(
+        body=text(
+            "onboarding.coordinator_notice",
+            name=Literal(member.display_name),
+            company=Literal(member.company or ""),
+            industry=choice_label("industry", member.industry),
+            municipality=choice_label("municipality", member.municipality),
+            experience=choice_label("experience", member.experience),
+        ),
+        private=False,
+    )
     return Reply(
         title=text("onboarding.done.title", name=Literal(member.display_name)),
         body=text("onboarding.done.body"),

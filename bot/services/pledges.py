@@ -86,8 +86,8 @@ def followup_due(issue: Issue, stage_list: Sequence[Stage], label: str, zone: st
 
 async def _schedule_followups(session: AsyncSession, issue: Issue, stage_list: Sequence[Stage], label: str,
                               kind: str, zone: str, now: datetime) -> set[str]:
-    """Plan the "did you?" of a pledge: after its stage (after the vote for attending), and a last one after the
-    vote for anything left unanswered. Return the keys."""
+    """Plan the "did you?" of a pledge: after its stage (after the vote for attending), and a last one after
+    the vote for anything left unanswered. Return the keys."""
     day_key = timeline.day_key(issue, zone)
     # The last one, after the vote, asks about whatever is still unanswered then.
     points = {AFTER, followup_point(stage_list, label, kind)}
@@ -114,7 +114,8 @@ async def plan_followups(session: AsyncSession, issue: Issue, stage_list: Sequen
     return keys
 
 
-# -- what is shown ----------------------------------------------------------------------------------------------
+# -- what is shown -------------------------------------------------------------------------------------------
+
 
 def pledge_buttons(issue_id: int) -> tuple[Button, ...]:
     """The buttons under every countdown message: promise to act."""
@@ -125,8 +126,13 @@ def pledge_buttons(issue_id: int) -> tuple[Button, ...]:
 
 async def pledge_counts(session: AsyncSession, issue_id: int) -> dict[str, tuple[int, int]]:
     """Pledges per kind: (made, kept)."""
-    rows = (await session.execute(select(Pledge.kind, Pledge.status, func.count()).where(Pledge.issue_id == issue_id)
-                                  .group_by(Pledge.kind, Pledge.status))).all()
+    rows = (
+        await session.execute(
+            select(Pledge.kind, Pledge.status, func.count())
+            .where(Pledge.issue_id == issue_id)
+            .group_by(Pledge.kind, Pledge.status)
+        )
+    ).all()
     counts = {kind: [0, 0] for kind in PLEDGE_KINDS}
     for kind, status, count in rows:
         if kind in counts:
@@ -143,8 +149,17 @@ def thermometer(counts: dict[str, tuple[int, int]]) -> Text:
     if not made:
         return text("countdown.no_pledges")
     filled = round(THERMOMETER * kept / made)
-    kinds = tuple(text("countdown.kind_count", emoji=PLEDGE_EMOJI[kind], kind=text(f"pledge.kind.{kind}"),
-                       kept=counts[kind][1], made=counts[kind][0]) for kind in PLEDGE_KINDS if counts[kind][0])
+    kinds = tuple(
+        text(
+            "countdown.kind_count",
+            emoji=PLEDGE_EMOJI[kind],
+            kind=text(f"pledge.kind.{kind}"),
+            kept=counts[kind][1],
+            made=counts[kind][0],
+        )
+        for kind in PLEDGE_KINDS
+        if counts[kind][0]
+    )
     return text("countdown.thermometer", bar=Literal("▰" * filled + "▱" * (THERMOMETER - filled)), kept=kept,
                 made=made, kinds=Join(kinds, " · "))
 
@@ -166,8 +181,14 @@ async def _make_pledge(session: AsyncSession, actor: Actor, issue: Issue, kind: 
     stage = timeline.current_stage(stage_list, actor.now)
     label = stage.label if stage is not None else "d0"
     kind_label = text(f"pledge.kind.{kind}")
-    existing = await session.scalar(select(Pledge.id).where(
-        Pledge.issue_id == issue.id, Pledge.member_id == member.id, Pledge.kind == kind, Pledge.stage == label))
+    existing = await session.scalar(
+        select(Pledge.id).where(
+            Pledge.issue_id == issue.id,
+            Pledge.member_id == member.id,
+            Pledge.kind == kind,
+            Pledge.stage == label,
+        )
+    )
     if existing is not None:
         return Reply(body=text("pledge.already", kind=kind_label, title=Literal(issue.title)))
     session.add(Pledge(workspace_id=actor.workspace.id, issue_id=issue.id, member_id=member.id, kind=kind,
@@ -256,7 +277,9 @@ async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool) -> 
 
 async def _record_action(session: AsyncSession, actor: Actor, row: Pledge, issue: Issue) -> None:
     """Log a kept pledge in the action log (once: the source names the pledge)."""
-    await activity.record(session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, source=f"pledge:{row.id}")
+    await activity.record(
+        session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, source=f"pledge:{row.id}"
+    )
 
 
 async def kept_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
@@ -273,7 +296,9 @@ def answer_buttons(rows: Sequence[Pledge]) -> tuple[Button, ...]:
     """Two buttons per pledge: done, not done."""
     buttons: list[Button] = []
     for row in rows[:MINE_SHOWN]:
-        buttons.append(Button(text(f"pledge.button.kept.{row.kind}"), KEPT_ACTION, str(row.id), ButtonStyle.SUCCESS))
+        buttons.append(
+            Button(text(f"pledge.button.kept.{row.kind}"), KEPT_ACTION, str(row.id), ButtonStyle.SUCCESS)
+        )
         buttons.append(Button(text(f"pledge.button.missed.{row.kind}"), MISSED_ACTION, str(row.id),
                               ButtonStyle.SECONDARY))
     return tuple(buttons)
@@ -321,7 +346,9 @@ async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetim
     if issue is None or issue.outcome in timeline.CALLED_OFF:
         return []
     point = reminder.payload["stage"]
-    query = select(Pledge).where(Pledge.issue_id == issue.id, Pledge.status == MADE, Pledge.followed_up_at.is_(None))
+    query = select(Pledge).where(
+        Pledge.issue_id == issue.id, Pledge.status == MADE, Pledge.followed_up_at.is_(None)
+    )
     if point != AFTER:
         query = query.where(Pledge.stage == point, Pledge.kind != ATTEND)
     rows = list(await session.scalars(query.order_by(Pledge.member_id, Pledge.id)))
@@ -340,15 +367,27 @@ async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetim
             in_channel.append(member)
             continue
         kinds = Join(tuple(text(f"pledge.kind.{p.kind}") for p in pledges))
-        reply = Reply(title=text("pledge.followup.title", title=Literal(issue.title)),
-                      body=text("pledge.followup.body", kinds=kinds), buttons=answer_buttons(pledges), private=False)
+        reply = Reply(
+            title=text("pledge.followup.title", title=Literal(issue.title)),
+            body=text("pledge.followup.body", kinds=kinds),
+            buttons=answer_buttons(pledges),
+            private=False,
+        )
         planned.append(reminders.Planned(reply, member_id=member_id, channel=Channel.ANNOUNCEMENTS))
     if in_channel:
         mentioned = delivery.capped_mentions(in_channel, "Pledge follow-up of issue %s", issue.id)
-        planned.append(reminders.Planned(Reply(
-            title=text("pledge.followup.title", title=Literal(issue.title)), body=text("pledge.followup.channel"),
-            buttons=(Button(text("pledge.button.mine"), MINE_ACTION, str(issue.id)),), private=False,
-            mentions=mentioned), channel=Channel.ANNOUNCEMENTS))
+        planned.append(
+            reminders.Planned(
+                Reply(
+                    title=text("pledge.followup.title", title=Literal(issue.title)),
+                    body=text("pledge.followup.channel"),
+                    buttons=(Button(text("pledge.button.mine"), MINE_ACTION, str(issue.id)),),
+                    private=False,
+                    mentions=mentioned,
+                ),
+                channel=Channel.ANNOUNCEMENTS,
+            )
+        )
     log.info("Pledge follow-up (%s) of issue %s: %d members", point, issue.id, len(by_member))
     return planned
 
@@ -357,7 +396,8 @@ async def _describe_followup(session: AsyncSession, reminder: Reminder) -> Rende
     return await timeline.describe_skipped(session, reminder, "countdown.skipped.followup")
 
 
-# -- my data ------------------------------------------------------------------------------------------------------
+# -- my data -------------------------------------------------------------------------------------------------
+
 
 async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
     rows = (await session.execute(select(Pledge, Issue.title).join(Issue, Issue.id == Pledge.issue_id)
@@ -366,8 +406,18 @@ async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
-    return [{"issue": title, "kind": p.kind, "stage": p.stage, "status": p.status, "created_at": iso(p.created_at),
-             "followed_up_at": iso(p.followed_up_at), "kept_at": iso(p.kept_at)} for p, title in rows]
+    return [
+        {
+            "issue": title,
+            "kind": p.kind,
+            "stage": p.stage,
+            "status": p.status,
+            "created_at": iso(p.created_at),
+            "followed_up_at": iso(p.followed_up_at),
+            "kept_at": iso(p.kept_at),
+        }
+        for p, title in rows
+    ]
 
 
 async def _erase(session: AsyncSession, member: Member) -> None:
@@ -376,7 +426,12 @@ async def _erase(session: AsyncSession, member: Member) -> None:
 
 FEATURE = Feature(
     "pledges",
-    actions={PLEDGE_ACTION: pledge_pressed, KEPT_ACTION: kept_pressed, MISSED_ACTION: missed_pressed, MINE_ACTION: mine_pressed},
+    actions={
+        PLEDGE_ACTION: pledge_pressed,
+        KEPT_ACTION: kept_pressed,
+        MISSED_ACTION: missed_pressed,
+        MINE_ACTION: mine_pressed,
+    },
     planners={FOLLOWUP_KIND: _plan_followup},
     describers={FOLLOWUP_KIND: _describe_followup},
     member_data=(MemberData("pledges", _export, _erase),),

@@ -51,18 +51,44 @@ COLUMNS = ("name", "party", "role", "municipality", "body", "committee", "x_hand
 REQUIRED_COLUMNS = ("name", "party", "municipality")
 # Header names people use, folded (lower case, no diacritics, no spaces, dashes or underscores).
 HEADER_ALIASES = {
-    "name": "name", "namn": "name", "fullstandigtnamn": "name", "fullname": "name",
-    "party": "party", "parti": "party",
-    "role": "role", "roll": "role", "uppdrag": "role", "titel": "role", "title": "role",
-    "municipality": "municipality", "kommun": "municipality",
-    "body": "body", "organ": "body", "forsamling": "body", "beslutandeorgan": "body", "bodies": "body",
-    "committee": "committee", "namnd": "committee",
-    "xhandle": "x_handle", "x": "x_handle", "twitter": "x_handle", "xtwitter": "x_handle", "xkonto": "x_handle",
+    "name": "name",
+    "namn": "name",
+    "fullstandigtnamn": "name",
+    "fullname": "name",
+    "party": "party",
+    "parti": "party",
+    "role": "role",
+    "roll": "role",
+    "uppdrag": "role",
+    "titel": "role",
+    "title": "role",
+    "municipality": "municipality",
+    "kommun": "municipality",
+    "body": "body",
+    "organ": "body",
+    "forsamling": "body",
+    "beslutandeorgan": "body",
+    "bodies": "body",
+    "committee": "committee",
+    "namnd": "committee",
+    "xhandle": "x_handle",
+    "x": "x_handle",
+    "twitter": "x_handle",
+    "xtwitter": "x_handle",
+    "xkonto": "x_handle",
     "handle": "x_handle",
-    "email": "email", "epost": "email", "mejl": "email", "mail": "email", "emailadress": "email",
+    "email": "email",
+    "epost": "email",
+    "mejl": "email",
+    "mail": "email",
+    "emailadress": "email",
     "epostadress": "email",
-    "checked": "checked", "lastchecked": "checked", "kontrollerad": "checked", "kontrollerat": "checked",
-    "senastkontrollerad": "checked", "checkedon": "checked",
+    "checked": "checked",
+    "lastchecked": "checked",
+    "kontrollerad": "checked",
+    "kontrollerat": "checked",
+    "senastkontrollerad": "checked",
+    "checkedon": "checked",
 }
 # A cell that starts like a formula is written with a leading apostrophe, so a spreadsheet does not run it.
 # What the export guards against (bot.csvexport) is taken back off on import.
@@ -125,17 +151,47 @@ def _line(politician: Politician) -> Text:
                 if politician.checked_on else "")
 
 
-async def _existing(session: AsyncSession, workspace_id: int, key: str, municipality: str) -> Politician | None:
-    return await session.scalar(select(Politician).where(
-        Politician.workspace_id == workspace_id, Politician.name_key == key, Politician.municipality == municipality))
+async def _existing(
+    session: AsyncSession, workspace_id: int, key: str, municipality: str
+) -> Politician | None:
+    return await session.scalar(
+        select(Politician).where(
+            Politician.workspace_id == workspace_id,
+            Politician.name_key == key,
+            Politician.municipality == municipality,
+        )
+    )
 
 
-async def add(session: AsyncSession, actor: Actor, name: str = "", party: str = "", municipality: str = "", body: str = "",
-              role: str = "", committee: str = "", x_handle: str = "", email: str = "", checked: str = "") -> Reply:
+async def add(
+    session: AsyncSession,
+    actor: Actor,
+    name: str = "",
+    party: str = "",
+    municipality: str = "",
+    body: str = "",
+    role: str = "",
+    committee: str = "",
+    x_handle: str = "",
+    email: str = "",
+    checked: str = "",
+) -> Reply:
     """Add a politician; the same name in the same municipality is refused (edit that one instead)."""
     actor.require_coordinator()
-    values = _read(actor, {"name": name, "party": party, "municipality": municipality, "body": body, "role": role,
-                           "committee": committee, "x_handle": x_handle, "email": email, "checked": checked})
+    values = _read(
+        actor,
+        {
+            "name": name,
+            "party": party,
+            "municipality": municipality,
+            "body": body,
+            "role": role,
+            "committee": committee,
+            "x_handle": x_handle,
+            "email": email,
+            "checked": checked,
+        },
+    )
     key = civics.name_key(values["name"])
     if await _existing(session, actor.workspace.id, key, values["municipality"]) is not None:
         raise UserError("politicians.exists", name=Literal(values["name"]),
@@ -178,9 +234,17 @@ async def remove(session: AsyncSession, actor: Actor, politician: str = "", muni
     actor.require_coordinator()
     person = await civics.find_politician(session, actor.workspace.id, politician,
                                           civics.municipality(municipality, required=False))
-    return Reply(body=text("politicians.remove.confirm", line=_line(person)), buttons=(
-        Button(text("politicians.remove.button.confirm"), REMOVE_CONFIRM, str(person.id), ButtonStyle.DANGER),
-        Button(text("politicians.remove.button.cancel"), REMOVE_CANCEL, str(person.id), ButtonStyle.SECONDARY)))
+    return Reply(
+        body=text("politicians.remove.confirm", line=_line(person)),
+        buttons=(
+            Button(
+                text("politicians.remove.button.confirm"), REMOVE_CONFIRM, str(person.id), ButtonStyle.DANGER
+            ),
+            Button(
+                text("politicians.remove.button.cancel"), REMOVE_CANCEL, str(person.id), ButtonStyle.SECONDARY
+            ),
+        ),
+    )
 
 
 async def _remove_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
@@ -227,7 +291,8 @@ class RowProblem:
 
 
 def decode(data: bytes) -> str:
-    """Read a spreadsheet's text: UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252 (Excel in Sweden)."""
+    """Read a spreadsheet's text: UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252 (Excel in
+    Sweden)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -260,7 +325,8 @@ def _unformula(cell: str) -> str:
 
 
 def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Split a file into its columns and its rows, each with the line it starts on; refuse what is not a table."""
+    """Split a file into its columns and its rows, each with the line it starts on; refuse what is not a
+    table."""
     if not data.strip():
         raise UserError("csv.empty")
     if len(data) > MAX_CSV_BYTES:
@@ -344,7 +410,9 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
     if problems:
         log.info("A politician import in workspace %s was refused: %d problem rows", actor.workspace.id,
                  len(problems))
-        shown = tuple(text("csv.problem_line", line=p.line, problem=p.problem) for p in problems[:PROBLEMS_SHOWN])
+        shown = tuple(
+            text("csv.problem_line", line=p.line, problem=p.problem) for p in problems[:PROBLEMS_SHOWN]
+        )
         raise UserError("csv.refused", count=len(problems), rows=len(rows),
                         problems=Join(shown, "\n", "• "),
                         more=more_than_shown("csv.more", len(problems), PROBLEMS_SHOWN))
@@ -391,7 +459,8 @@ async def export_csv(session: AsyncSession, actor: Actor, municipality: str = ""
     rows = sorted(await session.scalars(query),
                   key=lambda p: (p.municipality, civics.party_key(p.party), p.name_key, p.id))
     language = actor.language
-    # Excel in Sweden expects ; between cells, and a BOM to read the file as UTF-8; no cell may run as a formula.
+    # Excel in Sweden expects ; between cells, and a BOM to read the file as UTF-8; no cell may run as a
+    # formula.
     data = csvexport.table([render(_label(c), language) for c in COLUMNS], [(
         p.name, p.party, p.role or "", render(civics.municipality_label(p.municipality), language),
         " + ".join(render(civics.body_label(b), language) for b in p.bodies or []), p.committee or "",

@@ -50,7 +50,9 @@ def _value(member: Member, name: str) -> Text | Literal:
 async def show(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Show the member their profile, with a button to edit it."""
     member = actor.require_onboarded()
-    fields = tuple(Field(f.label, _value(member, f.name), inline=f.name not in ("goal",)) for f in PROFILE_FIELDS)
+    fields = tuple(
+        Field(f.label, _value(member, f.name), inline=f.name not in ("goal",)) for f in PROFILE_FIELDS
+    )
     language = Field(text("field.language"), text(f"language.{actor.language}"), inline=True)
     return Reply(title=text("profile.title", name=Literal(member.display_name)), fields=(*fields, language),
                  buttons=(Button(text("profile.button.edit"), "profile.edit", style=ButtonStyle.SECONDARY),))
@@ -120,10 +122,13 @@ async def list_members(session: AsyncSession, actor: Actor, *, municipality: str
                        municipality=choice_label("municipality", m.municipality),
                        experience=choice_label("experience", m.experience)) for m in members[:MEMBERS_SHOWN])
     body = Join(lines, separator="\n", bullet="• ")
-    return Reply(title=text("members.title", count=len(members)),
-                 body=text("members.body", lines=body,
-                           more=more_than_shown("members.more", len(members), MEMBERS_SHOWN)),
-                 fields=(Field(text("members.filters"), Join(tuple(shown_filters))),) if shown_filters else ())
+    return Reply(
+        title=text("members.title", count=len(members)),
+        body=text(
+            "members.body", lines=body, more=more_than_shown("members.more", len(members), MEMBERS_SHOWN)
+        ),
+        fields=(Field(text("members.filters"), Join(tuple(shown_filters))),) if shown_filters else (),
+    )
 
 
 FEATURE = Feature(

@@ -23,24 +23,53 @@ COMPANY_SIZES = tuple(Choice(v, text(f"choice.size.{v}")) for v in ("solo", "2-9
 EXPERIENCE = tuple(Choice(v, text(f"choice.experience.{v}")) for v in ("none", "beginner", "active"))
 
 CHOICES: Mapping[str, tuple[Choice, ...]] = {
-    "industry": INDUSTRIES, "company_size": COMPANY_SIZES, "municipality": MUNICIPALITIES, "experience": EXPERIENCE,
+    "industry": INDUSTRIES,
+    "company_size": COMPANY_SIZES,
+    "municipality": MUNICIPALITIES,
+    "experience": EXPERIENCE,
 }
 
 PROFILE_FIELDS: tuple[FormField, ...] = (
-    FormField("company", text("field.company"), required=True, max_length=100,
-              placeholder=text("field.company.placeholder")),
+    FormField(
+        "company",
+        text("field.company"),
+        required=True,
+        max_length=100,
+        placeholder=text("field.company.placeholder"),
+    ),
     FormField("industry", text("field.industry"), FieldKind.CHOICE, required=True, choices=INDUSTRIES),
-    FormField("company_size", text("field.company_size"), FieldKind.CHOICE, required=True, choices=COMPANY_SIZES),
-    FormField("municipality", text("field.municipality"), FieldKind.CHOICE, required=True, choices=MUNICIPALITIES),
+    FormField(
+        "company_size", text("field.company_size"), FieldKind.CHOICE, required=True, choices=COMPANY_SIZES
+    ),
+    FormField(
+        "municipality", text("field.municipality"), FieldKind.CHOICE, required=True, choices=MUNICIPALITIES
+    ),
     FormField("experience", text("field.experience"), FieldKind.CHOICE, required=True, choices=EXPERIENCE),
-    FormField("x_handle", text("field.x_handle"), max_length=40, placeholder=text("field.x_handle.placeholder")),
-    FormField("linkedin_url", text("field.linkedin_url"), max_length=300,
-              placeholder=text("field.linkedin_url.placeholder")),
-    FormField("blog_url", text("field.blog_url"), max_length=300, placeholder=text("field.blog_url.placeholder")),
-    FormField("goal", text("field.goal"), FieldKind.PARAGRAPH, max_length=300,
-              placeholder=text("field.goal.placeholder")),
-    FormField("dm_reminders", text("field.dm_reminders"), FieldKind.BOOL,
-              description=text("field.dm_reminders.description")),
+    FormField(
+        "x_handle", text("field.x_handle"), max_length=40, placeholder=text("field.x_handle.placeholder")
+    ),
+    FormField(
+        "linkedin_url",
+        text("field.linkedin_url"),
+        max_length=300,
+        placeholder=text("field.linkedin_url.placeholder"),
+    ),
+    FormField(
+        "blog_url", text("field.blog_url"), max_length=300, placeholder=text("field.blog_url.placeholder")
+    ),
+    FormField(
+        "goal",
+        text("field.goal"),
+        FieldKind.PARAGRAPH,
+        max_length=300,
+        placeholder=text("field.goal.placeholder"),
+    ),
+    FormField(
+        "dm_reminders",
+        text("field.dm_reminders"),
+        FieldKind.BOOL,
+        description=text("field.dm_reminders.description"),
+    ),
 )
 CONSENT_FIELD = FormField("consent", text("field.consent"), FieldKind.BOOL, required=True,
                           description=text("field.consent.description"))

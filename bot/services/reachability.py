@@ -1,7 +1,8 @@
-"""Reaching members by DM again: "send me a test DM" under a channel fallback, and a command that clears the wait.
+"""Reaching members by DM again: "send me a test DM" under a channel fallback, and a command that clears the
+wait.
 
-A member whose DMs were refused is mentioned in a channel instead and tried again later (bot.delivery); these are
-the ways they come back at once.
+A member whose DMs were refused is mentioned in a channel instead and tried again later (bot.delivery); these
+are the ways they come back at once.
 """
 
 from __future__ import annotations

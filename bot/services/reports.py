@@ -2,8 +2,9 @@
 
 For the coordinators, and the federation they report to: actions by kind, stories, pledges, new members and
 coaching steps; the actions, stories and pledges as CSV files (Excel in Sweden opens them as they are); the
-members the bot could not reach (DMs closed, deliveries that failed), so a coordinator can reach them another way;
-and what the bot could not deliver, by kind of message and with the reason, also as a CSV file of its own.
+members the bot could not reach (DMs closed, deliveries that failed), so a coordinator can reach them another
+way; and what the bot could not deliver, by kind of message and with the reason, also as a CSV file of its
+own.
 """
 
 from __future__ import annotations
@@ -47,13 +48,17 @@ def _day(raw: str, label: Text, today: date) -> date:
     try:
         return timeparse.parse_date(raw, today)
     except UserError as error:
-        problem = text("report.errors.future", value=raw.strip()[:40]) if error.text.key == "time.future_date" \
+        problem = (
+            text("report.errors.future", value=raw.strip()[:40])
+            if error.text.key == "time.future_date"
             else error.text
+        )
         raise validation.FieldProblem(label, problem) from None
 
 
 def _range(actor: Actor, start: str, end: str) -> tuple[date, date]:
-    """Read the range: from the first of the month up to today unless given; refuse one that ends before it starts."""
+    """Read the range: from the first of the month up to today unless given; refuse one that ends before it
+    starts."""
     today = actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
     days = validation.read_all({
         "from": lambda: _day(start, text("report.field.from"), today) if (start or "").strip() else None,
@@ -74,7 +79,8 @@ def _label(key: str, value: str) -> Renderable:
 
 
 async def report(session: AsyncSession, actor: Actor, start: str = "", end: str = "") -> Reply:
-    """Report a date range: a summary, the actions, stories and pledges as CSV, and who could not be reached."""
+    """Report a date range: a summary, the actions, stories and pledges as CSV, and who could not be
+    reached."""
     actor.require_coordinator()
     first, last = _range(actor, start, end)
     workspace = actor.workspace
@@ -106,9 +112,18 @@ async def report(session: AsyncSession, actor: Actor, start: str = "", end: str 
     action_rows = [[local(a.created_at), m.display_name, r(activity.kind_label(a.kind)),
                     r(text(f"activity.status.{a.status}")), title or "", a.link or "", a.source or ""]
                    for a, m, title in actions]
-    pledge_rows = [[local(p.created_at), m.display_name, title, r(_label(f"report.pledge.kind.{p.kind}", p.kind)),
-                    p.stage, r(_label(f"report.pledge.status.{p.status}", p.status)),
-                    local(p.kept_at) if p.kept_at else ""] for p, m, title in pledges]
+    pledge_rows = [
+        [
+            local(p.created_at),
+            m.display_name,
+            title,
+            r(_label(f"report.pledge.kind.{p.kind}", p.kind)),
+            p.stage,
+            r(_label(f"report.pledge.status.{p.status}", p.status)),
+            local(p.kept_at) if p.kept_at else "",
+        ]
+        for p, m, title in pledges
+    ]
     counts = await stories.applause_counts(session, [story.id for story, _ in shared])
     stamp = f"{first.isoformat()}_{last.isoformat()}"
 
@@ -124,10 +139,24 @@ async def report(session: AsyncSession, actor: Actor, start: str = "", end: str 
             header("pledges", ("date", "member", "issue", "kind", "stage", "status", "kept")), pledge_rows)),
     ]
     if unreached:
-        files.append(Attachment(f"{r(text('report.file.unreached'))}_{stamp}.csv", csvexport.table(
-            header("unreached", ("member", "dm_closed", "failed", "x_handle", "linkedin")),
-            [[m.display_name, r(text("common.yes" if not m.dm_open else "common.no")), failed, m.x_handle or "",
-              m.linkedin_url or ""] for m, failed in unreached])))
+        files.append(
+            Attachment(
+                f"{r(text('report.file.unreached'))}_{stamp}.csv",
+                csvexport.table(
+                    header("unreached", ("member", "dm_closed", "failed", "x_handle", "linkedin")),
+                    [
+                        [
+                            m.display_name,
+                            r(text("common.yes" if not m.dm_open else "common.no")),
+                            failed,
+                            m.x_handle or "",
+                            m.linkedin_url or "",
+                        ]
+                        for m, failed in unreached
+                    ],
+                ),
+            )
+        )
     if undelivered:
         files.append(Attachment(f"{r(text('report.file.failures'))}_{stamp}.csv", csvexport.table(
             header("failures", ("date", "kind", "target", "status", "reason")),
@@ -139,18 +168,40 @@ async def report(session: AsyncSession, actor: Actor, start: str = "", end: str 
     return Reply(
         title=text("report.title", period=digest.period_text(since, until, zone)),
         body=text("report.body"),
-        fields=(digest.actions_field(found),
-                Field(text("report.stories.title", count=len(shared)),
-                      text("report.stories.counts", public=found.public_stories, featured=sum(
-                          1 for story, _ in shared if story.featured_at is not None))),
-                Field(text("report.pledges.title", count=len(pledges)),
-                      Join(tuple(text("report.pledges.line", status=_label(f"report.pledge.status.{status}", status),
-                                      count=pledge_counts[status])
-                                 for status in PLEDGE_STATUSES if pledge_counts[status]), separator="\n")
-                      if pledges else text("digest.none")),
-                digest.members_field(found), digest.steps_field(found), _unreached_field(unreached),
-                failures.field(undelivered)),
-        files=tuple(files))
+        fields=(
+            digest.actions_field(found),
+            Field(
+                text("report.stories.title", count=len(shared)),
+                text(
+                    "report.stories.counts",
+                    public=found.public_stories,
+                    featured=sum(1 for story, _ in shared if story.featured_at is not None),
+                ),
+            ),
+            Field(
+                text("report.pledges.title", count=len(pledges)),
+                Join(
+                    tuple(
+                        text(
+                            "report.pledges.line",
+                            status=_label(f"report.pledge.status.{status}", status),
+                            count=pledge_counts[status],
+                        )
+                        for status in PLEDGE_STATUSES
+                        if pledge_counts[status]
+                    ),
+                    separator="\n",
+                )
+                if pledges
+                else text("digest.none"),
+            ),
+            digest.members_field(found),
+            digest.steps_field(found),
+            _unreached_field(unreached),
+            failures.field(undelivered),
+        ),
+        files=tuple(files),
+    )
 
 
 async def _unreached(session: AsyncSession, workspace_id: int, since: object, until: object

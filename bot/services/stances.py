@@ -102,11 +102,13 @@ class MapModel:
 
     @property
     def priority(self) -> tuple[MapRow, ...]:
-        """The politicians to work on: undecided or unknown (deciding ones first), then other deciding votes."""
+        """The politicians to work on: undecided or unknown (deciding ones first), then other deciding
+        votes."""
         seats = {group.party: group.seats or 0 for group in self.parties}
 
         def rank(row: MapRow) -> tuple[int, int, str, str, int]:
-            # Undecided votes that also decide the outcome first, then the undecided, then other deciding votes.
+            # Undecided votes that also decide the outcome first, then the undecided, then other deciding
+            # votes.
             open_mind = row.stance in ("undecided", "unknown")
             order = 0 if open_mind and row.deciding else 1 if open_mind else 2
             return order, -seats.get(row.party, 0), row.party.lower(), row.name.lower(), row.politician_id
@@ -130,7 +132,8 @@ class MapModel:
 
 
 def _party_line(rows: Sequence[MapRow]) -> str:
-    """Project a party's seats: the stance a strict majority of its listed politicians holds, else undecided."""
+    """Project a party's seats: the stance a strict majority of its listed politicians holds, else
+    undecided."""
     for stance in ("for", "against"):
         if rows and sum(1 for r in rows if r.stance == stance) * 2 > len(rows):
             return stance
@@ -152,7 +155,8 @@ def _committee_key(body_code: str, committee: str | None) -> str:
 
 
 async def build_model(session: AsyncSession, issue: Issue) -> MapModel:
-    """Compute the map of an issue: deciders grouped by party, stances, seats, projection and priority targets."""
+    """Compute the map of an issue: deciders grouped by party, stances, seats, projection and priority
+    targets."""
     politicians = await civics.deciders(session, issue)
     states = await civics.stance_states(session, issue.id)
     seats = await seats_for(session, issue.workspace_id, issue.body, issue.municipality, issue.committee)
@@ -171,8 +175,19 @@ async def build_model(session: AsyncSession, issue: Issue) -> MapModel:
         rows = []
         for politician in members:
             state = states.get(politician.id)
-            rows.append(MapRow(politician.id, politician.name, names[key], politician.role, politician.x_handle,
-                               state.shown if state else "unknown", bool(state and state.is_reported), False, False))
+            rows.append(
+                MapRow(
+                    politician.id,
+                    politician.name,
+                    names[key],
+                    politician.role,
+                    politician.x_handle,
+                    state.shown if state else "unknown",
+                    bool(state and state.is_reported),
+                    False,
+                    False,
+                )
+            )
         drafts.append((key, rows, seats[key][1] if key in seats else (0 if seats else None)))
 
     projected_lines = {key: _party_line(rows) for key, rows, _ in drafts}
@@ -221,9 +236,16 @@ def map_lines(model: MapModel) -> tuple[Text, ...]:
                 marks.append(text("map.mark.deciding"))
             elif row.priority:
                 marks.append(text("map.mark.priority"))
-            lines.append(text("map.row", emoji=STANCE_EMOJI[row.stance], name=Literal(row.name),
-                              role=Literal(f", {row.role}") if row.role else "", stance=stance_label(row.stance),
-                              marks=Join((Literal(""), *marks), " ") if marks else ""))
+            lines.append(
+                text(
+                    "map.row",
+                    emoji=STANCE_EMOJI[row.stance],
+                    name=Literal(row.name),
+                    role=Literal(f", {row.role}") if row.role else "",
+                    stance=stance_label(row.stance),
+                    marks=Join((Literal(""), *marks), " ") if marks else "",
+                )
+            )
     return tuple(lines)
 
 
@@ -267,9 +289,17 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str = "") -> Repl
                  fields=tuple(fields), files=(Attachment(f"karta-{found.id}.png", png),))
 
 
-async def set_stance(session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", stance: str = "",
-                     source: str = "", municipality: str = "") -> Reply:
-    """Set a politician's stance on an issue (a coordinator's word is confirmed at once); the history is kept."""
+async def set_stance(
+    session: AsyncSession,
+    actor: Actor,
+    issue: str = "",
+    politician: str = "",
+    stance: str = "",
+    source: str = "",
+    municipality: str = "",
+) -> Reply:
+    """Set a politician's stance on an issue (a coordinator's word is confirmed at once); the history is
+    kept."""
     actor.require_coordinator()
     found = await civics.find_issue(session, actor.workspace.id, issue)
     person = await civics.find_politician(session, actor.workspace.id, politician,
@@ -284,8 +314,14 @@ async def set_stance(session: AsyncSession, actor: Actor, issue: str = "", polit
     session.add(row)
     await session.flush()
     audit(session, actor, "stance.set", issue_id=found.id, politician_id=person.id, stance=value)
-    return Reply(body=text("stances.set", politician=civics.politician_label(person), stance=stance_label(value),
-                           issue=civics.issue_label(found)))
+    return Reply(
+        body=text(
+            "stances.set",
+            politician=civics.politician_label(person),
+            stance=stance_label(value),
+            issue=civics.issue_label(found),
+        )
+    )
 
 
 async def _supersede_reports(session: AsyncSession, issue_id: int, politician_id: int,
@@ -300,8 +336,15 @@ async def _supersede_reports(session: AsyncSession, issue_id: int, politician_id
 async def report(session: AsyncSession, actor: Actor, issue: Issue, politician: Politician, stance: str
                  ) -> Stance:
     """Record a member's report of what a politician answered; it shows as reported until confirmed."""
-    row = Stance(workspace_id=actor.workspace.id, issue_id=issue.id, politician_id=politician.id, stance=stance,
-                 status=civics.REPORTED, reported_by_member_id=actor.member.id, created_at=actor.now)
+    row = Stance(
+        workspace_id=actor.workspace.id,
+        issue_id=issue.id,
+        politician_id=politician.id,
+        stance=stance,
+        status=civics.REPORTED,
+        reported_by_member_id=actor.member.id,
+        created_at=actor.now,
+    )
     session.add(row)
     await session.flush()
     return row
@@ -327,20 +370,25 @@ async def _latest_report(session: AsyncSession, actor: Actor, issue: str, politi
     return row
 
 
-async def confirm(session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
-                  ) -> Reply:
+async def confirm(
+    session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+) -> Reply:
     """Confirm the latest report of a politician's stance on an issue."""
     actor.require_coordinator()
-    return await _settle(session, actor, await _latest_report(session, actor, issue, politician, municipality),
-                         confirmed=True)
+    return await _settle(
+        session, actor, await _latest_report(session, actor, issue, politician, municipality), confirmed=True
+    )
 
 
-async def reject(session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
-                 ) -> Reply:
-    """Reject the latest report of a politician's stance on an issue; the map goes back to the confirmed stance."""
+async def reject(
+    session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+) -> Reply:
+    """Reject the latest report of a politician's stance on an issue; the map goes back to the confirmed
+    stance."""
     actor.require_coordinator()
-    return await _settle(session, actor, await _latest_report(session, actor, issue, politician, municipality),
-                         confirmed=False)
+    return await _settle(
+        session, actor, await _latest_report(session, actor, issue, politician, municipality), confirmed=False
+    )
 
 
 async def _settle(session: AsyncSession, actor: Actor, row: Stance, *, confirmed: bool) -> Reply:
@@ -357,8 +405,15 @@ async def _settle(session: AsyncSession, actor: Actor, row: Stance, *, confirmed
     audit(session, actor, "stance.confirmed" if confirmed else "stance.rejected", issue_id=issue.id,
           politician_id=politician.id, stance_id=row.id)
     key = "stances.confirmed" if confirmed else "stances.rejected"
-    return Reply(body=text(key, politician=civics.politician_label(politician), stance=stance_label(row.stance),
-                           issue=civics.issue_label(issue)), replaces_source=True)
+    return Reply(
+        body=text(
+            key,
+            politician=civics.politician_label(politician),
+            stance=stance_label(row.stance),
+            issue=civics.issue_label(issue),
+        ),
+        replaces_source=True,
+    )
 
 
 async def _pressed_row(session: AsyncSession, actor: Actor, arg: str) -> Stance:
@@ -374,8 +429,9 @@ async def _reject_pressed(session: AsyncSession, actor: Actor, arg: str) -> Repl
     return await _settle(session, actor, await _pressed_row(session, actor, arg), confirmed=False)
 
 
-async def history(session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
-                  ) -> Reply:
+async def history(
+    session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+) -> Reply:
     """Show every stance recorded for a politician on an issue, newest first."""
     found = await civics.find_issue(session, actor.workspace.id, issue)
     person = await civics.find_politician(session, actor.workspace.id, politician,
@@ -384,7 +440,9 @@ async def history(session: AsyncSession, actor: Actor, issue: str = "", politici
         select(Stance, Member).outerjoin(Member, Member.id == Stance.reported_by_member_id)
         .where(Stance.issue_id == found.id, Stance.politician_id == person.id)
         .order_by(Stance.id.desc()))).all()
-    title = text("stances.history.title", politician=civics.politician_label(person), issue=civics.issue_label(found))
+    title = text(
+        "stances.history.title", politician=civics.politician_label(person), issue=civics.issue_label(found)
+    )
     if not rows:
         return Reply(title=title, body=text("stances.history.none"))
     zone = actor.workspace.timezone
@@ -424,8 +482,14 @@ def parse_seats(raw: str) -> list[tuple[str, int]]:
     return pairs
 
 
-async def set_seats(session: AsyncSession, actor: Actor, municipality: str = "", body: str = "", seats: str = "",
-                    committee: str = "") -> Reply:
+async def set_seats(
+    session: AsyncSession,
+    actor: Actor,
+    municipality: str = "",
+    body: str = "",
+    seats: str = "",
+    committee: str = "",
+) -> Reply:
     """Enter a body's seats per party (replacing what was there), for the projected vote on the map."""
     actor.require_coordinator()
     values = validation.read_all({
@@ -442,17 +506,27 @@ async def set_seats(session: AsyncSession, actor: Actor, municipality: str = "",
         CouncilSeat.body == code, CouncilSeat.committee_key == committee_key))
     for party, count in pairs:
         if count:
-            session.add(CouncilSeat(workspace_id=actor.workspace.id, municipality=where, body=code,
-                                    committee_key=committee_key, party=party, party_key=civics.party_key(party),
-                                    seats=count, updated_at=actor.now))
+            session.add(
+                CouncilSeat(
+                    workspace_id=actor.workspace.id,
+                    municipality=where,
+                    body=code,
+                    committee_key=committee_key,
+                    party=party,
+                    party_key=civics.party_key(party),
+                    seats=count,
+                    updated_at=actor.now,
+                )
+            )
     audit(session, actor, "council.seats", municipality=where, body=code, total=sum(c for _, c in pairs))
     await session.flush()
     shown = await show_seats(session, actor, municipality=place, body=code, committee=committee_name or "")
     return Reply(body=text("council.saved"), title=shown.title, fields=shown.fields)
 
 
-async def show_seats(session: AsyncSession, actor: Actor, municipality: str = "", body: str = "", committee: str = ""
-                     ) -> Reply:
+async def show_seats(
+    session: AsyncSession, actor: Actor, municipality: str = "", body: str = "", committee: str = ""
+) -> Reply:
     """Show a body's seats per party and the majority."""
     place = civics.municipality(municipality)
     code = civics.body(body)
@@ -464,10 +538,16 @@ async def show_seats(session: AsyncSession, actor: Actor, municipality: str = ""
         return Reply(title=title, body=text("council.none"))
     total = sum(count for _, count in seats.values())
     ordered = sorted(seats.values(), key=lambda item: (-item[1], item[0].lower()))
-    return Reply(title=title, fields=(
-        Field(text("council.field.parties"), Join(tuple(Literal(f"{party}: {count}") for party, count in ordered))),
-        Field(text("council.field.total"), text("council.total", total=total, majority=total // 2 + 1)),
-    ))
+    return Reply(
+        title=title,
+        fields=(
+            Field(
+                text("council.field.parties"),
+                Join(tuple(Literal(f"{party}: {count}") for party, count in ordered)),
+            ),
+            Field(text("council.field.total"), text("council.total", total=total, majority=total // 2 + 1)),
+        ),
+    )
 
 
 FEATURE = Feature(

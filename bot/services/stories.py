@@ -1,9 +1,11 @@
-"""Stories: members tell what social media brought their business; the group applauds, coordinators feature them.
+"""Stories: members tell what social media brought their business; the group applauds, coordinators feature
+them.
 
 A story is posted in the stories channel (in a forum channel, one post per story) and exported for a blog or a
-newsletter as Markdown and CSV. Who may see it is the member's choice: the group only, or also the federation's
-public material, named as they chose (name and company, name only, or no name). The public export holds nothing
-else about them. A member's stories are their data: /mydata delete erases them, with the applause they got.
+newsletter as Markdown and CSV. Who may see it is the member's choice: the group only, or also the
+federation's public material, named as they chose (name and company, name only, or no name). The public export
+holds nothing else about them. A member's stories are their data: /mydata delete erases them, with the
+applause they got.
 """
 
 from __future__ import annotations
@@ -74,17 +76,44 @@ MARKDOWN_SPECIAL = "\\`*_[]<>#|"
 
 def share_form() -> Form:
     """The story form: title, what I did, what it brought my business, a link, and who may see it."""
-    return Form(FORM_ID, text("stories.form.title"), (
-        FormField("title", text("stories.field.title"), required=True, max_length=MAX_TITLE,
-                  placeholder=text("stories.field.title.placeholder")),
-        FormField("kind", text("stories.field.kind"), FieldKind.CHOICE, required=True, choices=KIND_CHOICES),
-        FormField("value", text("stories.field.value"), FieldKind.PARAGRAPH, required=True, max_length=MAX_VALUE,
-                  placeholder=text("stories.field.value.placeholder")),
-        FormField("link", text("stories.field.link"), max_length=validation.MAX_URL,
-                  placeholder=text("stories.field.link.placeholder")),
-        FormField("visibility", text("stories.field.visibility"), FieldKind.CHOICE, required=True,
-                  choices=CONSENT_CHOICES),
-    ), values={"visibility": "group"})
+    return Form(
+        FORM_ID,
+        text("stories.form.title"),
+        (
+            FormField(
+                "title",
+                text("stories.field.title"),
+                required=True,
+                max_length=MAX_TITLE,
+                placeholder=text("stories.field.title.placeholder"),
+            ),
+            FormField(
+                "kind", text("stories.field.kind"), FieldKind.CHOICE, required=True, choices=KIND_CHOICES
+            ),
+            FormField(
+                "value",
+                text("stories.field.value"),
+                FieldKind.PARAGRAPH,
+                required=True,
+                max_length=MAX_VALUE,
+                placeholder=text("stories.field.value.placeholder"),
+            ),
+            FormField(
+                "link",
+                text("stories.field.link"),
+                max_length=validation.MAX_URL,
+                placeholder=text("stories.field.link.placeholder"),
+            ),
+            FormField(
+                "visibility",
+                text("stories.field.visibility"),
+                FieldKind.CHOICE,
+                required=True,
+                choices=CONSENT_CHOICES,
+            ),
+        ),
+        values={"visibility": "group"},
+    )
 
 
 def share_button() -> Button:
@@ -103,13 +132,16 @@ async def start_share(session: AsyncSession, actor: Actor, _arg: str = "") -> Re
     return Reply(form=share_form())
 
 
-def _choice(raw: str, label: Text, choices: Sequence[Choice], aliases: Mapping[str, str], default: str) -> str:
+def _choice(
+    raw: str, label: Text, choices: Sequence[Choice], aliases: Mapping[str, str], default: str
+) -> str:
     folded = validation.fold(raw or "")
     return validation.choice(aliases.get(folded, folded), label, choices) or default
 
 
 async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
-    """Store a story and post it in the stories channel; an empty or broken one is refused with every problem."""
+    """Store a story and post it in the stories channel; an empty or broken one is refused with every
+    problem."""
     member = actor.require_onboarded()
     read = validation.read_all({
         "title": lambda: validation.clean_text(values.get("title", ""), text("stories.field.title"),
@@ -123,20 +155,41 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
                                       CONSENT_CHOICES, CONSENT_ALIASES, "group"),
     })
     visibility, credit = CONSENTS[read["visibility"]]
-    story = Story(workspace_id=actor.workspace.id, member_id=member.id, title=read["title"], kind=read["kind"],
-                  value=read["value"], link=read["link"], visibility=visibility, credit=credit,
-                  created_at=actor.now, updated_at=actor.now)
+    story = Story(
+        workspace_id=actor.workspace.id,
+        member_id=member.id,
+        title=read["title"],
+        kind=read["kind"],
+        value=read["value"],
+        link=read["link"],
+        visibility=visibility,
+        credit=credit,
+        created_at=actor.now,
+        updated_at=actor.now,
+    )
     session.add(story)
     await session.flush()
-    log.info("Member %s shared story %s (%s) in workspace %s", member.id, story.id, visibility, actor.workspace.id)
+    log.info(
+        "Member %s shared story %s (%s) in workspace %s", member.id, story.id, visibility, actor.workspace.id
+    )
     step = await ladder.complete_kind(session, actor, "story", link=story.link)
-    notice = Reply(body=text("stories.notice", name=Literal(member.display_name), title=Literal(story.title),
-                             id=story.id, visibility=consent_label(story)),
-                   buttons=(Button(text("stories.button.feature"), FEATURE_ACTION, str(story.id)),), private=False)
+    notice = Reply(
+        body=text(
+            "stories.notice",
+            name=Literal(member.display_name),
+            title=Literal(story.title),
+            id=story.id,
+            visibility=consent_label(story),
+        ),
+        buttons=(Button(text("stories.button.feature"), FEATURE_ACTION, str(story.id)),),
+        private=False,
+    )
     channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
     fields = [Field(text("stories.field.visibility"), consent_label(story))]
     if step is not None:
-        fields.append(Field(text("stories.shared.step_title"), text("stories.shared.step", title=step.title_text())))
+        fields.append(
+            Field(text("stories.shared.step_title"), text("stories.shared.step", title=step.title_text()))
+        )
     return Reply(title=text("stories.shared.title"),
                  body=text("stories.shared.body", channel=Mention("channel", channel)) if channel
                  else text("stories.shared.body_no_channel"),
@@ -145,7 +198,7 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
                           PostToChannel(Channel.COORDINATORS, notice)))
 
 
-# -- how a story is shown ---------------------------------------------------------------------------------------
+# -- how a story is shown ------------------------------------------------------------------------------------
 
 
 def kind_label(kind: str) -> Text:
@@ -177,7 +230,9 @@ def public_byline(story: Story, member: Member, language: str) -> str:
 
 def applaud_button(story_id: int, count: int) -> Button:
     """The 👏 button under a story, with how many found it inspiring."""
-    return Button(text("stories.button.applaud", count=count), APPLAUD_ACTION, str(story_id), ButtonStyle.SECONDARY)
+    return Button(
+        text("stories.button.applaud", count=count), APPLAUD_ACTION, str(story_id), ButtonStyle.SECONDARY
+    )
 
 
 def post_reply(story: Story, author: Member, applause: int, *, private: bool = False) -> Reply:
@@ -229,19 +284,35 @@ async def applaud(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     return dataclasses.replace(post_reply(story, author, count, private=True), replaces_source=True)
 
 
-# -- finding stories --------------------------------------------------------------------------------------------
+# -- finding stories -----------------------------------------------------------------------------------------
 
 
 async def _with_authors(session: AsyncSession, query: Any) -> list[tuple[Story, Member]]:
-    return [(story, member) for story, member in (await session.execute(
-        query.join(Member, Member.id == Story.member_id).order_by(Story.created_at.desc(), Story.id.desc()))).all()]
+    return [
+        (story, member)
+        for story, member in (
+            await session.execute(
+                query.join(Member, Member.id == Story.member_id).order_by(
+                    Story.created_at.desc(), Story.id.desc()
+                )
+            )
+        ).all()
+    ]
 
 
 def _lines(rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]) -> tuple[Text, ...]:
-    return tuple(text("stories.list.line", id=story.id, title=Literal(story.title), by=Literal(member.display_name),
-                      kind=kind_label(story.kind), applause=counts.get(story.id, 0),
-                      featured=text("stories.list.featured") if story.featured_at else "")
-                 for story, member in rows[:LISTED])
+    return tuple(
+        text(
+            "stories.list.line",
+            id=story.id,
+            title=Literal(story.title),
+            by=Literal(member.display_name),
+            kind=kind_label(story.kind),
+            applause=counts.get(story.id, 0),
+            featured=text("stories.list.featured") if story.featured_at else "",
+        )
+        for story, member in rows[:LISTED]
+    )
 
 
 def _listing(title: Text, rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]) -> Reply:
@@ -296,7 +367,7 @@ async def choices(session: AsyncSession, workspace_id: int, current: str) -> lis
             if not wanted or wanted in validation.fold(s.title) or wanted == str(s.id)][:25]
 
 
-# -- coordinators: featuring and export -------------------------------------------------------------------------
+# -- coordinators: featuring and export ----------------------------------------------------------------------
 
 
 async def feature(session: AsyncSession, actor: Actor, story: str = "", remove: str = "") -> Reply:
@@ -345,12 +416,18 @@ def _markdown_url(url: str) -> str:
 
 def markdown_file(rows: Sequence[tuple[Story, Member]], audience: str, workspace_name: str, language: str,
                   zone: str, now: datetime) -> bytes:
-    """Write stories as Markdown for a blog post or a newsletter; public ones name the author as they chose."""
+    """Write stories as Markdown for a blog post or a newsletter; public ones name the author as they
+    chose."""
+
     def r(item: Text | str) -> str:
         return render(item, language)
 
-    lines = [f"# {r(text(f'stories.export.heading.{audience}', workspace=Literal(_markdown(workspace_name))))}", "",
-             f"_{r(text('stories.export.made', date=_date(now, zone), count=len(rows)))}_", ""]
+    lines = [
+        f"# {r(text(f'stories.export.heading.{audience}', workspace=Literal(_markdown(workspace_name))))}",
+        "",
+        f"_{r(text('stories.export.made', date=_date(now, zone), count=len(rows)))}_",
+        "",
+    ]
     for story, member in rows:
         byline = public_byline(story, member, language) if audience == PUBLIC else group_byline(member)
         meta = " · ".join([_markdown(byline), r(kind_label(story.kind)), r(_date(story.created_at, zone))])
@@ -375,20 +452,36 @@ def csv_file(rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int], au
     body = []
     for story, member in rows:
         row: list[object] = [
-            story.created_at.astimezone(ZoneInfo(zone)).date().isoformat(), story.title,
-            render(kind_label(story.kind), language), story.value, story.link or "",
+            story.created_at.astimezone(ZoneInfo(zone)).date().isoformat(),
+            story.title,
+            render(kind_label(story.kind), language),
+            story.value,
+            story.link or "",
             public_byline(story, member, language) if audience == PUBLIC else group_byline(member),
-            render(text("common.yes" if story.featured_at else "common.no"), language), counts.get(story.id, 0)]
+            render(text("common.yes" if story.featured_at else "common.no"), language),
+            counts.get(story.id, 0),
+        ]
         if audience == GROUP:
             row.append(render(consent_label(story), language))
         body.append(row)
     return csvexport.table(header, body)
 
 
-async def stories_in(session: AsyncSession, workspace_id: int, *, audience: str, since: datetime | None = None,
-                     until: datetime | None = None, featured_only: bool = False) -> list[tuple[Story, Member]]:
+async def stories_in(
+    session: AsyncSession,
+    workspace_id: int,
+    *,
+    audience: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    featured_only: bool = False,
+) -> list[tuple[Story, Member]]:
     """Return the stories an audience may see (public: only those the members made public), oldest first."""
-    query = select(Story, Member).join(Member, Member.id == Story.member_id).where(Story.workspace_id == workspace_id)
+    query = (
+        select(Story, Member)
+        .join(Member, Member.id == Story.member_id)
+        .where(Story.workspace_id == workspace_id)
+    )
     if audience == PUBLIC:
         query = query.where(Story.visibility == PUBLIC)
     if since is not None:
@@ -404,8 +497,13 @@ async def stories_in(session: AsyncSession, workspace_id: int, *, audience: str,
 async def export(session: AsyncSession, actor: Actor, audience: str = "", featured: str = "") -> Reply:
     """Export the stories as Markdown and CSV: for the public (only public stories), or for the group."""
     actor.require_coordinator()
-    chosen = _choice(audience, text("stories.field.audience"), AUDIENCE_CHOICES, {"publik": PUBLIC, "grupp": GROUP,
-                                                                                   "gruppen": GROUP}, PUBLIC)
+    chosen = _choice(
+        audience,
+        text("stories.field.audience"),
+        AUDIENCE_CHOICES,
+        {"publik": PUBLIC, "grupp": GROUP, "gruppen": GROUP},
+        PUBLIC,
+    )
     only_featured = validation.yes_no(featured, text("stories.field.featured"), default=False)
     workspace = actor.workspace
     rows = await stories_in(session, workspace.id, audience=chosen, featured_only=only_featured)
@@ -414,14 +512,19 @@ async def export(session: AsyncSession, actor: Actor, audience: str = "", featur
     stamp = actor.now.astimezone(ZoneInfo(zone)).date().isoformat()
     name = render(text(f"stories.export.file.{chosen}"), language)
     audit(session, actor, "stories.exported", audience=chosen, count=len(rows))
-    return Reply(body=text("stories.exported", count=len(rows), audience=text(f"stories.audience.{chosen}")),
-                 files=(Attachment(f"{name}-{stamp}.md",
-                                   markdown_file(rows, chosen, workspace.name or "Jobbskaparna", language, zone,
-                                                 actor.now)),
-                        Attachment(f"{name}-{stamp}.csv", csv_file(rows, counts, chosen, language, zone))))
+    return Reply(
+        body=text("stories.exported", count=len(rows), audience=text(f"stories.audience.{chosen}")),
+        files=(
+            Attachment(
+                f"{name}-{stamp}.md",
+                markdown_file(rows, chosen, workspace.name or "Jobbskaparna", language, zone, actor.now),
+            ),
+            Attachment(f"{name}-{stamp}.csv", csv_file(rows, counts, chosen, language, zone)),
+        ),
+    )
 
 
-# -- deleting a story -------------------------------------------------------------------------------------------
+# -- deleting a story ----------------------------------------------------------------------------------------
 
 
 async def delete_request(session: AsyncSession, actor: Actor, story: str = "") -> Reply:
@@ -452,25 +555,39 @@ async def _delete_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Re
     return Reply(body=text("stories.delete.cancelled"), replaces_source=True)
 
 
-# -- streaks and /mydata ----------------------------------------------------------------------------------------
+# -- streaks and /mydata -------------------------------------------------------------------------------------
 
 
-async def _shared(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]) -> list[tuple[int, datetime]]:
+async def _shared(
+    session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
+) -> list[tuple[int, datetime]]:
     rows = await session.execute(select(Story.member_id, Story.created_at).where(
         Story.workspace_id == workspace_id, Story.member_id.in_(member_ids)))
     return [(member_id, at) for member_id, at in rows]
 
 
 async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
-    stories = list(await session.scalars(select(Story).where(Story.member_id == member.id).order_by(Story.id)))
+    stories = list(
+        await session.scalars(select(Story).where(Story.member_id == member.id).order_by(Story.id))
+    )
     applauded = (await session.execute(select(Story.title, StoryApplause.created_at)
                                        .join(StoryApplause, StoryApplause.story_id == Story.id)
                                        .where(StoryApplause.member_id == member.id)
                                        .order_by(StoryApplause.id))).all()
     return {
-        "stories": [{"title": s.title, "kind": s.kind, "value": s.value, "link": s.link, "visibility": s.visibility,
-                     "credit": s.credit, "featured_at": s.featured_at.isoformat() if s.featured_at else None,
-                     "at": s.created_at.isoformat()} for s in stories],
+        "stories": [
+            {
+                "title": s.title,
+                "kind": s.kind,
+                "value": s.value,
+                "link": s.link,
+                "visibility": s.visibility,
+                "credit": s.credit,
+                "featured_at": s.featured_at.isoformat() if s.featured_at else None,
+                "at": s.created_at.isoformat(),
+            }
+            for s in stories
+        ],
         "applauded": [{"story": title, "at": at.isoformat()} for title, at in applauded],
     }
 
@@ -485,7 +602,13 @@ async def _erase(session: AsyncSession, member: Member) -> None:
 
 FEATURE = Feature(
     "stories",
-    actions={SHARE_ACTION: start_share, APPLAUD_ACTION: applaud, FEATURE_ACTION: _feature_pressed, DELETE_CONFIRM: _delete_confirmed, DELETE_CANCEL: _delete_cancelled},
+    actions={
+        SHARE_ACTION: start_share,
+        APPLAUD_ACTION: applaud,
+        FEATURE_ACTION: _feature_pressed,
+        DELETE_CONFIRM: _delete_confirmed,
+        DELETE_CANCEL: _delete_cancelled,
+    },
     forms={FORM_ID: share},
     form_openers={SHARE_ACTION: _share_form},
     activity_sources=(_shared,),

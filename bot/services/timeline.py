@@ -95,9 +95,11 @@ def _local(day: date, hour: int, zone: str) -> datetime:
 
 
 def stage_due(issue: Issue, days: int, zone: str) -> datetime:
-    """When a stage falls due: 09:00 local time N days before, 08:00 on the day (always before the decision)."""
-    due = _local(decision_day(issue, zone) - timedelta(days=days), VOTE_MORNING_HOUR if days == 0 else STAGE_HOUR,
-                 zone)
+    """When a stage falls due: 09:00 local time N days before, 08:00 on the day (always before the
+    decision)."""
+    due = _local(
+        decision_day(issue, zone) - timedelta(days=days), VOTE_MORNING_HOUR if days == 0 else STAGE_HOUR, zone
+    )
     return min(due, issue.decision_at - timedelta(hours=1))
 
 
@@ -146,8 +148,15 @@ async def countdown_row(session: AsyncSession, issue: Issue, now: datetime | Non
     """The issue's countdown row; created when `now` is given."""
     row = await session.scalar(select(Countdown).where(Countdown.issue_id == issue.id))
     if row is None and now is not None:
-        row = Countdown(workspace_id=issue.workspace_id, issue_id=issue.id, days=None, refreshes=0, voted_for=[],
-                        created_at=now, updated_at=now)
+        row = Countdown(
+            workspace_id=issue.workspace_id,
+            issue_id=issue.id,
+            days=None,
+            refreshes=0,
+            voted_for=[],
+            created_at=now,
+            updated_at=now,
+        )
         session.add(row)
         await session.flush()
     return row
@@ -192,7 +201,8 @@ async def live_message(session: AsyncSession, issue: Issue) -> LiveMessage | Non
 async def request_refresh(session: AsyncSession, issue: Issue, now: datetime) -> None:
     """Have the live message show the current state soon; one pending refresh serves every change until then.
 
-    A closed issue's live message shows the result (or that it was closed) as its last state: no more refreshes.
+    A closed issue's live message shows the result (or that it was closed) as its last state: no more
+    refreshes.
     """
     if issue.status != civics.OPEN:
         return

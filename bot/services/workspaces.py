@@ -52,7 +52,9 @@ def mention_role_id(workspace: Workspace, reply: Reply) -> str | None:
 def pings_here(workspace: Workspace, reply: Reply) -> bool:
     """Whether a reply that pings a role pings the channel (@here) instead: the role has no platform id (on
     Slack, no user group) and the coordinators turned PING_HERE on. Otherwise such a post pings nobody."""
-    return reply.mention_role is not None and not mention_role_id(workspace, reply) and bool(workspace.ping_here)
+    return (
+        reply.mention_role is not None and not mention_role_id(workspace, reply) and bool(workspace.ping_here)
+    )
 
 
 async def apply_defaults(workspace: Workspace, defaults: Mapping[str, str], now: datetime) -> None:
@@ -112,8 +114,10 @@ def _summary(workspace: Workspace) -> tuple[Field, ...]:
               for name, column in CHANNEL_SETTINGS.items()]
     fields += [Field(text(f"setup.field.{name}"), ref("role", getattr(workspace, column)), inline=True)
                for name, column in ROLE_SETTINGS.items()]
-    fields += [Field(text("setup.field.language"), text(f"language.{workspace.language}"), inline=True),
-               Field(text("setup.field.timezone"), text("setup.timezone", zone=workspace.timezone), inline=True)]
+    fields += [
+        Field(text("setup.field.language"), text(f"language.{workspace.language}"), inline=True),
+        Field(text("setup.field.timezone"), text("setup.timezone", zone=workspace.timezone), inline=True),
+    ]
     if workspace.platform in PING_HERE_PLATFORMS:
         fields.append(Field(text(f"setup.field.{PING_HERE}"),
                             text("setup.ping_here.on" if workspace.ping_here else "setup.ping_here.off")))
@@ -161,4 +165,6 @@ async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | N
     fields = _summary(workspace)
     if check is not None:
         fields += _check_fields(check(chosen(workspace)))
-    return Reply(title=text("setup.title"), body=text("setup.saved" if changed else "setup.current"), fields=fields)
+    return Reply(
+        title=text("setup.title"), body=text("setup.saved" if changed else "setup.current"), fields=fields
+    )

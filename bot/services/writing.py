@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,11 +77,8 @@ def _hashtag_for(settings: CoachingSettings, issue: drafts.IssueContext | None) 
 
 
 def decision_date(issue: drafts.IssueContext, actor: Actor) -> str:
-    """Say when the issue is decided ("on 17/12"), in the workspace's zone; empty when no date is known."""
-    if issue.decision_at is None:
-        return ""
-    local = issue.decision_at.astimezone(ZoneInfo(actor.workspace.timezone))
-    return render(text("coaching.when.date", date=f"{local.day}/{local.month}"), actor.language)
+    """Say when the issue is decided (" den 17/12"), in the workspace's zone; empty when no date is known."""
+    return drafts.decision_date(issue, actor.workspace.timezone, actor.language)
 
 
 async def local_issues(session: AsyncSession, actor: Actor) -> list[drafts.IssueContext]:

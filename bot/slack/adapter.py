@@ -61,7 +61,9 @@ class Origin:
         return {"channel": self.channel_id, "response_url": self.response_url}
 
     @classmethod
-    def of_modal(cls, team_id: str, user_id: str, trigger_id: str | None, metadata: Mapping[str, Any]) -> Origin:
+    def of_modal(
+        cls, team_id: str, user_id: str, trigger_id: str | None, metadata: Mapping[str, Any]
+    ) -> Origin:
         """Where a submitted modal was opened."""
         return cls(team_id, user_id, metadata.get("channel"), metadata.get("response_url"), trigger_id)
 
@@ -85,7 +87,7 @@ class SlackAdapter:
         self.notifier = SlackNotifier(client, self.directory)
         self.commands = commands.all_commands()
 
-    # -- who acts ---------------------------------------------------------------------------------------------
+    # -- who acts --------------------------------------------------------------------------------------------
 
     async def identity(self, origin: Origin, fallback_name: str = "") -> Identity:
         """Describe the acting user to the core."""
@@ -95,9 +97,11 @@ class SlackAdapter:
         """The language to answer a user in."""
         return await self.app.language_of(identity)
 
-    # -- answering --------------------------------------------------------------------------------------------
+    # -- answering -------------------------------------------------------------------------------------------
 
-    async def answer_first(self, origin: Origin, identity: Identity, run: Callable[[], Awaitable[Reply]]) -> None:
+    async def answer_first(
+        self, origin: Origin, identity: Identity, run: Callable[[], Awaitable[Reply]]
+    ) -> None:
         """Run a core call and answer with its Reply in the user's language; only then send its effects."""
         async with self.app.answering(then_carry_out=False) as answering:
             reply = await run()
@@ -141,17 +145,23 @@ class SlackAdapter:
         if origin.channel_id and not origin.in_dm:
             try:
                 if private:
-                    await self.client.chat_postEphemeral(channel=origin.channel_id, user=origin.user_id, **payload)
+                    await self.client.chat_postEphemeral(
+                        channel=origin.channel_id, user=origin.user_id, **payload
+                    )
                 else:
                     await self.client.chat_postMessage(channel=origin.channel_id, **payload)
                 return
             except SlackApiError as exc:
-                log.info("Could not answer in channel %s (%s); answering by DM", origin.channel_id, error_of(exc))
+                log.info(
+                    "Could not answer in channel %s (%s); answering by DM", origin.channel_id, error_of(exc)
+                )
         await self.client.chat_postMessage(channel=await self._dm_of(origin), **payload)
 
     async def _respond(self, url: str, body: dict[str, Any]) -> bool:
         """Post to a response_url (valid 30 minutes, five times); False when Slack no longer takes it."""
-        webhook = AsyncWebhookClient(url, retry_handlers=[AsyncRateLimitErrorRetryHandler(RATE_LIMIT_RETRIES)])
+        webhook = AsyncWebhookClient(
+            url, retry_handlers=[AsyncRateLimitErrorRetryHandler(RATE_LIMIT_RETRIES)]
+        )
         try:
             response = await webhook.send_dict(body)
         except aiohttp.ClientError:
@@ -197,7 +207,8 @@ class SlackAdapter:
             raise
 
     async def fail(self, origin: Origin, error: BaseException, identity: Identity | None = None) -> None:
-        """Tell the user what went wrong (only them); log what we did not expect with a code they can quote."""
+        """Tell the user what went wrong (only them); log what we did not expect with a code they can
+        quote."""
         message, language = await self.explain(error, identity)
         try:
             await self.deliver(origin, render.message(Reply(body=message), language), private=True)
@@ -213,13 +224,18 @@ class SlackAdapter:
         elif identity is not None:
             try:
                 language = await self.language(identity)
-            except Exception:  # noqa: BLE001 - the database may be what failed; the answer must still go out
+            except Exception:  # the database may be what failed; the answer must still go out
                 log.debug("Falling back to the default language", exc_info=True)
         if isinstance(error, UserError | CommandError):
             return error.text, language
         code = secrets.token_hex(4)
-        log.error("Unexpected error %s (user %s, team %s)", code, identity.user_external_id if identity else "?",
-                  identity.workspace_external_id if identity else "?", exc_info=error)
+        log.error(
+            "Unexpected error %s (user %s, team %s)",
+            code,
+            identity.user_external_id if identity else "?",
+            identity.workspace_external_id if identity else "?",
+            exc_info=error,
+        )
         return text("errors.unexpected", code=code), language
 
     # -- files users give ------------------------------------------------------------------------------------
@@ -231,7 +247,10 @@ class SlackAdapter:
             raise UserError("errors.form_expired")
         headers = {"Authorization": f"Bearer {self.client.token}"}
         timeout = aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT)
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url, headers=headers) as response:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url, headers=headers) as response,
+        ):
             response.raise_for_status()
             data = await response.content.read(MAX_DOWNLOAD + 1)
         return Upload(str(file.get("name") or file.get("title") or "file"), data)

@@ -31,18 +31,24 @@ def web_client(token: str, api_base: str | None = None) -> AsyncWebClient:
     ])
 
 
-def build_app(core: App, client: AsyncWebClient, *, signing_secret: str = "", process_before_response: bool = False
-              ) -> tuple[AsyncApp, SlackAdapter]:
+def build_app(
+    core: App, client: AsyncWebClient, *, signing_secret: str = "", process_before_response: bool = False
+) -> tuple[AsyncApp, SlackAdapter]:
     """Build the bolt app over the core App, with every listener registered and the adapter in each context.
 
     process_before_response=True runs a listener to its end before the request is answered (tests, and
     HTTP hosting that stops work after the response); Socket Mode and ordinary HTTP hosting leave it False.
     """
     adapter = SlackAdapter(core, client)
-    bolt = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=process_before_response,
-                    logger=logging.getLogger("slack_bolt"), name="jobbskaparna")
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=process_before_response,
+        logger=logging.getLogger("slack_bolt"),
+        name="jobbskaparna",
+    )
 
-    async def attach_adapter(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002
+    async def attach_adapter(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
         # Listeners receive the adapter through their context: no module-global state.
         context["jobb"] = adapter
         await next()

@@ -21,7 +21,13 @@ GROUPS_TTL = 60.0
 MAX_USERS = 20_000
 MAX_DM_CHANNELS = 100_000
 # Errors that mean user groups are not available here (free plan, or the scope was not granted).
-NO_GROUPS = {"missing_scope", "paid_teams_only", "paid_only", "not_allowed_token_type", "plan_upgrade_required"}
+NO_GROUPS = {
+    "missing_scope",
+    "paid_teams_only",
+    "paid_only",
+    "not_allowed_token_type",
+    "plan_upgrade_required",
+}
 
 
 def error_of(exc: SlackApiError) -> str:
@@ -50,10 +56,13 @@ def display_name(user: dict[str, Any]) -> str:
 
 def user_from(data: dict[str, Any]) -> SlackUser:
     """Read a users.info (or team_join) user object."""
-    return SlackUser(id=data["id"], name=display_name(data),
-                     is_admin=bool(data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")),
-                     is_bot=bool(data.get("is_bot")) or data.get("id") == "USLACKBOT",
-                     deleted=bool(data.get("deleted")))
+    return SlackUser(
+        id=data["id"],
+        name=display_name(data),
+        is_admin=bool(data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")),
+        is_bot=bool(data.get("is_bot")) or data.get("id") == "USLACKBOT",
+        deleted=bool(data.get("deleted")),
+    )
 
 
 class Directory:
@@ -123,8 +132,11 @@ class Directory:
                 raise
             if team_id not in self._groups_unavailable:
                 self._groups_unavailable.add(team_id)
-                log.info("User groups are not available in team %s (%s): coordinators are its admins and owners",
-                         team_id, error)
+                log.info(
+                    "User groups are not available in team %s (%s): coordinators are its admins and owners",
+                    team_id,
+                    error,
+                )
         self._groups[team_id] = (time.monotonic() + GROUPS_TTL, groups)
         return groups
 

@@ -1,4 +1,5 @@
-"""The Notifier of bot.delivery on Slack: DMs, channel posts that are edited and pinned, user groups, files."""
+"""The Notifier of bot.delivery on Slack: DMs, channel posts that are edited and pinned, user groups,
+files."""
 
 from __future__ import annotations
 
@@ -72,18 +73,26 @@ class SlackNotifier:
         self._group_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @throttled
-    async def send_direct(self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
-                          ) -> None:
-        """Send a DM (conversations.open, chat.postMessage); raise RecipientUnreachable when Slack refuses it."""
+    async def send_direct(
+        self, workspace: Workspace, member: Member, reply: Reply, *, nonce: str | None = None
+    ) -> None:
+        """Send a DM (conversations.open, chat.postMessage); raise RecipientUnreachable when Slack refuses
+        it."""
         user_id = member.external_id
         try:
             channel = await self.directory.dm_channel(user_id)
-            await self.client.chat_postMessage(channel=channel, **render.message(reply, language_of(member, workspace)))
+            await self.client.chat_postMessage(
+                channel=channel, **render.message(reply, language_of(member, workspace))
+            )
         except SlackApiError as exc:
             if error_of(exc) in UNREACHABLE:
                 self.directory.forget_dm(user_id)
-                log.info("Member %s of workspace %s cannot be reached by DM (%s)", member.id, workspace.id,
-                         error_of(exc))
+                log.info(
+                    "Member %s of workspace %s cannot be reached by DM (%s)",
+                    member.id,
+                    workspace.id,
+                    error_of(exc),
+                )
                 raise RecipientUnreachable from exc
             raise
         await upload(self.client, channel, reply.files)
@@ -125,7 +134,9 @@ class SlackNotifier:
         """Replace a posted message (chat.update); raise MessageMissing when it or its channel is gone."""
         channel_id = self._channel_or_missing(workspace, channel)
         try:
-            await self.client.chat_update(channel=channel_id, ts=message_id, **self._message(workspace, reply))
+            await self.client.chat_update(
+                channel=channel_id, ts=message_id, **self._message(workspace, reply)
+            )
         except SlackApiError as exc:
             if error_of(exc) in GONE:
                 raise MessageMissing from exc
@@ -181,11 +192,19 @@ class SlackNotifier:
                 users = list(current.get("users") or [])
                 if member.external_id in users:
                     return
-                await self.client.usergroups_users_update(usergroup=group_id, users=[*users, member.external_id])
+                await self.client.usergroups_users_update(
+                    usergroup=group_id, users=[*users, member.external_id]
+                )
             except SlackApiError as exc:
                 if error_of(exc) in NO_GROUPS:
-                    log.warning("Cannot add member %s to the %s user group %s of workspace %s (%s)", member.id,
-                                role, group_id, workspace.id, error_of(exc))
+                    log.warning(
+                        "Cannot add member %s to the %s user group %s of workspace %s (%s)",
+                        member.id,
+                        role,
+                        group_id,
+                        workspace.id,
+                        error_of(exc),
+                    )
                     return
                 raise
         self.directory.forget_groups(workspace.external_id)

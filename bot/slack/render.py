@@ -74,13 +74,13 @@ EMPTY = "\u200b"
 STYLES = {ButtonStyle.SUCCESS: "primary", ButtonStyle.DANGER: "danger"}
 
 _TOKEN = re.compile("\x00(\\d+)\x00")
-_WORD_START_FORMAT = re.compile(r"(^|(?<=\s))([*_~`>])", re.M)
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+_WORD_START_FORMAT = re.compile(r"(^|(?<=\s))([*_~`>])", re.MULTILINE)
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _ITALIC_STAR = re.compile(r"(?<![\w*\u200b])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_STRIKE = re.compile(r"~~(.+?)~~", re.S)
-_UNDERLINE = re.compile(r"__(.+?)__", re.S)
+_STRIKE = re.compile(r"~~(.+?)~~", re.DOTALL)
+_UNDERLINE = re.compile(r"__(.+?)__", re.DOTALL)
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
-_HEADING = re.compile(r"^#{1,3} +(.+)$", re.M)
+_HEADING = re.compile(r"^#{1,3} +(.+)$", re.MULTILINE)
 
 
 def mention_format(mention: Mention) -> str:
@@ -227,7 +227,14 @@ def message(reply: Reply, language: str, *, role_id: str | None = None, here: bo
     body = mrkdwn(reply.body, language) if reply.body is not None else ""
     inline = "\n".join(part for part in (prefix, body) if part)
     title = plain(reply.title, language) if reply.title is not None else ""
-    if not inline and not title and not reply.fields and not reply.buttons and not reply.links and not reply.files:
+    if (
+        not inline
+        and not title
+        and not reply.fields
+        and not reply.buttons
+        and not reply.links
+        and not reply.files
+    ):
         # A reply that only had effects still gets an answer, as on Discord.
         inline = mrkdwn(text("common.done"), language)
     blocks: list[dict[str, Any]] = []
@@ -325,8 +332,9 @@ def modal(form: Form, language: str, metadata: Mapping[str, Any], *, notice: Ren
                  {**metadata, "arg": form.arg, "labels": labels})
 
 
-def _view(callback_id: str, title: str, blocks: list[dict[str, Any]], language: str, metadata: Mapping[str, Any]
-          ) -> dict[str, Any]:
+def _view(
+    callback_id: str, title: str, blocks: list[dict[str, Any]], language: str, metadata: Mapping[str, Any]
+) -> dict[str, Any]:
     encoded = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))
     if len(encoded) > MAX_METADATA:
         # A long response_url is the only thing that can be dropped: the answer then comes by DM.
@@ -358,7 +366,9 @@ def input_block(field: FormField, value: str, language: str) -> dict[str, Any]:
             element["initial_options"] = [option]
     else:
         max_length = max(1, min(field.max_length, MAX_INPUT))
-        element.update(type="plain_text_input", multiline=field.kind is FieldKind.PARAGRAPH, max_length=max_length)
+        element.update(
+            type="plain_text_input", multiline=field.kind is FieldKind.PARAGRAPH, max_length=max_length
+        )
         if value:
             element["initial_value"] = value[:max_length]
     if field.placeholder is not None and field.kind is not FieldKind.BOOL:
@@ -390,7 +400,8 @@ def read_values(state: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[st
 
 def refilled(view: Mapping[str, Any], values: Mapping[str, str], notice: Renderable, language: str
              ) -> dict[str, Any]:
-    """The submitted modal again, with what was entered and a notice on top: fixing one thing keeps the rest."""
+    """The submitted modal again, with what was entered and a notice on top: fixing one thing keeps the
+    rest."""
     blocks: list[dict[str, Any]] = []
     for block in view.get("blocks", []):
         if block.get("block_id") == NOTICE_BLOCK:
@@ -403,8 +414,15 @@ def refilled(view: Mapping[str, Any], values: Mapping[str, str], notice: Rendera
         blocks.append(block)
     at = 1 if blocks and blocks[0].get("type") == "header" else 0
     blocks.insert(at, dict(section(mrkdwn(notice, language)), block_id=NOTICE_BLOCK))
-    return {"type": "modal", "callback_id": view["callback_id"], "title": view["title"], "submit": view["submit"],
-            "close": view["close"], "private_metadata": view.get("private_metadata", ""), "blocks": blocks}
+    return {
+        "type": "modal",
+        "callback_id": view["callback_id"],
+        "title": view["title"],
+        "submit": view["submit"],
+        "close": view["close"],
+        "private_metadata": view.get("private_metadata", ""),
+        "blocks": blocks,
+    }
 
 
 def _refill(element: dict[str, Any], value: str) -> None:
@@ -439,8 +457,14 @@ def upload_modal(callback: str, title: Renderable, intro: Renderable, files: Ite
     """A modal that takes files (Slack's file input) and a command's other options."""
     blocks: list[dict[str, Any]] = [section(mrkdwn(intro, language))]
     for name, label in files:
-        blocks.append({"type": "input", "block_id": name, "label": plain_text(plain(label, language), MAX_LABEL),
-                       "element": {"type": "file_input", "action_id": name, "max_files": 1}})
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": name,
+                "label": plain_text(plain(label, language), MAX_LABEL),
+                "element": {"type": "file_input", "action_id": name, "max_files": 1},
+            }
+        )
     for name, label, value in options:
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": name, "max_length": MAX_INPUT}
         if value:

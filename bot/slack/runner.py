@@ -25,8 +25,10 @@ def check_settings(settings: Settings) -> None:
     if settings.slack_bot_token is None:
         raise SettingsError("Setting SLACK_BOT_TOKEN: is required to run on Slack")
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        raise SettingsError("Setting SLACK_APP_TOKEN: is required for Socket Mode (or set SLACK_SIGNING_SECRET "
-                            "to serve Slack over HTTP)")
+        raise SettingsError(
+            "Setting SLACK_APP_TOKEN: is required for Socket Mode (or set SLACK_SIGNING_SECRET "
+            "to serve Slack over HTTP)"
+        )
 
 
 class SlackService:
@@ -48,13 +50,14 @@ class SlackService:
     def socket_mode(self) -> bool:
         return self.settings.slack_app_token is not None
 
-    async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104 - Slack calls in
+    async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # Slack calls in
         """Start the App's deliveries for Slack, then connect (Socket Mode) or listen (HTTP)."""
         await self.app.start(self.adapter.notifier, platform=PLATFORM)
         if self.socket_mode:
             assert self.settings.slack_app_token is not None
-            self._handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value(),
-                                                   web_client=self.client)
+            self._handler = AsyncSocketModeHandler(
+                self.bolt, self.settings.slack_app_token.get_secret_value(), web_client=self.client
+            )
             await self._handler.connect_async()
             log.info("Connected to Slack in Socket Mode")
             return

@@ -1,5 +1,5 @@
-"""dm channels: a member's DM channel id is stored, so a restart does not open every DM channel again; and when
-their DMs were last found closed, so that they are tried again after a while
+"""dm channels: a member's DM channel id is stored, so a restart does not open every DM channel again; and
+when their DMs were last found closed, so that they are tried again after a while
 
 Revision ID: 0007
 Revises: 0006

@@ -1,4 +1,5 @@
-"""/coach: each command defers before the model may be asked, answers within Discord's limits, and its buttons work."""
+"""/coach: each command defers before the model may be asked, answers within Discord's limits,
+and its buttons work."""
 
 from __future__ import annotations
 
@@ -31,8 +32,15 @@ from tests.helpers import (
 )
 from tests.support.features import with_issues_if_asked
 
-ANSWERS = {"company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "karlskrona",
-           "experience": "none", "consent": "ja", "dm_reminders": "ja"}
+ANSWERS = {
+    "company": "Annas Blommor",
+    "industry": "retail",
+    "company_size": "2-9",
+    "municipality": "karlskrona",
+    "experience": "none",
+    "consent": "ja",
+    "dm_reminders": "ja",
+}
 ISSUE = IssueContext(id=3, title="Parkering i centrum", municipality="karlskrona", hashtag="#Parkera",
                      target_handles=("evaek",), media_handles=("blekingelt",))
 
@@ -81,8 +89,9 @@ def deferred_answer(interaction: Any) -> dict[str, Any]:
     return interaction.edit_original_response.await_args.kwargs
 
 
-async def test_next_defers_then_shows_the_step_with_a_draft_and_done_buttons(cog: Coaching, interact: Any, app: App,
-                                                                             member: MockMember):
+async def test_next_defers_then_shows_the_step_with_a_draft_and_done_buttons(
+    cog: Coaching, interact: Any, app: App, member: MockMember
+):
     await onboard(app, member)
     interaction = interact()
 
@@ -110,8 +119,9 @@ async def test_the_done_button_moves_the_bar(cog: Coaching, interact: Any, app: 
     assert custom_ids(answer) == ["jb:coaching.next:", "jb:coaching.undo:intro"]
 
 
-async def test_the_done_with_link_button_opens_a_modal_whose_link_is_kept(cog: Coaching, interact: Any, app: App,
-                                                                          member: MockMember):
+async def test_the_done_with_link_button_opens_a_modal_whose_link_is_kept(
+    cog: Coaching, interact: Any, app: App, member: MockMember
+):
     await onboard(app, member)
     pressed = interact()
     await press(pressed, "jb:coaching.done_link:intro")
@@ -194,10 +204,13 @@ async def test_the_overview_is_for_coordinators_and_sends_a_png(cog: Coaching, i
     assert "Anna" in answer["embed"].description
 
 
-async def test_settings_and_ladder_for_a_coordinator(cog: Coaching, interact: Any, app: App, admin: MockMember):
+async def test_settings_and_ladder_for_a_coordinator(
+    cog: Coaching, interact: Any, app: App, admin: MockMember
+):
     settings = interact(user=admin)
-    await Coaching.coach_settings.callback(cog, settings, "#KarlskronaBygger", app_commands.Choice(name="x", value=3),
-                                           10, True)
+    await Coaching.coach_settings.callback(
+        cog, settings, "#KarlskronaBygger", app_commands.Choice(name="x", value=3), 10, True
+    )
     answer = sent(settings)
     accepted(answer)
     assert "#KarlskronaBygger" in shown_text(answer) and "varje onsdag kl. 10:00" in shown_text(answer)
@@ -209,8 +222,9 @@ async def test_settings_and_ladder_for_a_coordinator(cog: Coaching, interact: An
     assert "1. **Ta kontakt med lokala medier** (nyckel: media, typ: media)" in shown_text(answer)
 
 
-async def test_autocomplete_offers_open_issues_and_steps(cog: Coaching, interact: Any, app: App, member: MockMember,
-                                                         issues: None):
+async def test_autocomplete_offers_open_issues_and_steps(
+    cog: Coaching, interact: Any, app: App, member: MockMember, issues: None
+):
     await onboard(app, member)
     interaction = interact()
 
@@ -225,13 +239,23 @@ async def test_the_coach_command_passes_discords_checks_in_both_languages(bot: M
     real = JobbBot(bot.app)  # around the test App, never started
     await real.tree.set_translator(CatalogTranslator())
     await real.add_cog(Coaching(real))
-    payload, admin = [await real.tree.get_command(name).get_translated_payload(real.tree, real.tree.translator)
-                      for name in ("coach", "coach-admin")]
+    payload, admin = [
+        await real.tree.get_command(name).get_translated_payload(real.tree, real.tree.translator)
+        for name in ("coach", "coach-admin")
+    ]
 
     rules.check_commands([payload, admin])
     names = {o["name"]: o["name_localizations"]["sv-SE"] for o in payload["options"]}
-    assert names == {"next": "nästa", "tweet": "tweet", "blog": "blogg", "feedback": "feedback", "done": "klart",
-                     "progress": "framsteg", "pause": "pausa", "resume": "fortsätt"}
+    assert names == {
+        "next": "nästa",
+        "tweet": "tweet",
+        "blog": "blogg",
+        "feedback": "feedback",
+        "done": "klart",
+        "progress": "framsteg",
+        "pause": "pausa",
+        "resume": "fortsätt",
+    }
     assert admin["name_localizations"]["sv-SE"] == "coach-admin"
     names = {o["name"]: o["name_localizations"]["sv-SE"] for o in admin["options"]}
     assert names == {"overview": "översikt", "settings": "inställningar", "ladder": "stegen"}

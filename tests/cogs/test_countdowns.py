@@ -34,8 +34,16 @@ from tests.helpers import (
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 ANSWERS = {
-    "company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "karlskrona",
-    "experience": "none", "x_handle": "", "linkedin_url": "", "blog_url": "", "goal": "", "dm_reminders": "ja",
+    "company": "Annas Blommor",
+    "industry": "retail",
+    "company_size": "2-9",
+    "municipality": "karlskrona",
+    "experience": "none",
+    "x_handle": "",
+    "linkedin_url": "",
+    "blog_url": "",
+    "goal": "",
+    "dm_reminders": "ja",
     "consent": "ja",
 }
 ISSUE = {"title": "Parkering i centrum", "summary": "200 platser försvinner.", "municipality": "Karlskrona",
@@ -64,14 +72,18 @@ async def test_issue_outcome_is_for_coordinators_and_closes_the_issue(bot: MockB
     with pytest.raises(NotCoordinator):
         await Issues.issue_outcome.callback(cog, interact(), issue=str(issue_id), result=choice("won"))
     done = interact(user=admin)
-    await Issues.issue_outcome.callback(cog, done, issue=str(issue_id), result=choice("won"), note="31 mot 30")
+    await Issues.issue_outcome.callback(
+        cog, done, issue=str(issue_id), result=choice("won"), note="31 mot 30"
+    )
     await app.dispatcher.run_due()
 
     assert shown_text(sent(done)).startswith("Resultatet för Parkering i centrum är registrerat: vunnen.")
     async with app.sessionmaker() as session:
         issue = await session.get_one(Issue, issue_id)
     assert (issue.status, issue.outcome, issue.outcome_note) == ("closed", "won", "31 mot 30")
-    assert any(s.text.startswith("Beslutet om Parkering i centrum: vunnen") for s in notifier.to(f"dm:{member.id}"))
+    assert any(
+        s.text.startswith("Beslutet om Parkering i centrum: vunnen") for s in notifier.to(f"dm:{member.id}")
+    )
 
 
 async def test_issue_countdown_sets_the_stages(bot: MockBot, interact: Any, app: App, admin: MockMember,
@@ -85,7 +97,8 @@ async def test_issue_countdown_sets_the_stages(bot: MockBot, interact: Any, app:
     assert "Steg (dagar före beslutet): 7, 0" in text and "mobilisera (7 dagar före)" in text
 
 
-# -- the notifier ----------------------------------------------------------------------------------------------
+# -- the notifier --------------------------------------------------------------------------------------------
+
 
 def workspace_of(guild: MockGuild, **settings: Any) -> Workspace:
     return Workspace(id=1, platform="discord", external_id=str(guild.id), name=guild.name, language="sv",
@@ -122,7 +135,9 @@ def partial_message(discord_bot: MockBot) -> MagicMock:
 
 
 def not_found() -> discord.NotFound:
-    return discord.NotFound(MagicMock(status=404, reason="Not Found"), {"code": 10008, "message": "Unknown Message"})
+    return discord.NotFound(
+        MagicMock(status=404, reason="Not Found"), {"code": 10008, "message": "Unknown Message"}
+    )
 
 
 async def test_a_live_message_is_edited_in_place_and_pinned(discord_bot: MockBot, guild: MockGuild):
@@ -130,7 +145,9 @@ async def test_a_live_message_is_edited_in_place_and_pinned(discord_bot: MockBot
     workspace = workspace_of(guild, announcement_channel_id="123")
     notifier = DiscordNotifier(discord_bot)
 
-    await notifier.edit(workspace, Channel.ANNOUNCEMENTS, "456", Reply(body=Literal("13 dagar kvar"), private=False))
+    await notifier.edit(
+        workspace, Channel.ANNOUNCEMENTS, "456", Reply(body=Literal("13 dagar kvar"), private=False)
+    )
     await notifier.pin(workspace, Channel.ANNOUNCEMENTS, "456")
 
     discord_bot.get_partial_messageable.assert_called_with(123)

@@ -58,7 +58,8 @@ async def issue_id(app: App) -> int:
 
 
 async def test_a_coordinator_creates_an_issue_and_sees_the_decision_as_a_discord_timestamp(
-        cog: Issues, interact: Any, admin: MockMember, app: App, member: MockMember, notifier: RecordingNotifier):
+    cog: Issues, interact: Any, admin: MockMember, app: App, member: MockMember, notifier: RecordingNotifier
+):
     await onboard(app, identity_of(member))
     interaction = interact(user=admin)
 
@@ -84,7 +85,9 @@ async def test_a_member_is_refused_the_coordinator_commands(cog: Issues, interac
         await create(cog, interaction)
 
 
-async def test_bad_input_reaches_the_member_as_a_readable_error(cog: Issues, interact: Any, admin: MockMember):
+async def test_bad_input_reaches_the_member_as_a_readable_error(
+    cog: Issues, interact: Any, admin: MockMember
+):
     with pytest.raises(UserError) as error:
         await create(cog, interact(user=admin), hashtag="#två ord", decision="i går 18:00")
 

@@ -54,7 +54,9 @@ async def test_a_second_export_within_the_minute_is_refused(interact: Any):
         await cooldown(interaction)
 
 
-async def test_delete_asks_first_then_erases_everything(cog: MyData, interact: Any, app: App, member: MockMember):
+async def test_delete_asks_first_then_erases_everything(
+    cog: MyData, interact: Any, app: App, member: MockMember
+):
     await onboard(app, identity_of(member))
     asking = interact()
 

@@ -34,9 +34,17 @@ def forbidden(code: int) -> discord.Forbidden:
 
 
 def rows(guild: MockGuild, user_id: int, **settings: Any) -> tuple[Workspace, Member]:
-    workspace = Workspace(id=1, platform="discord", external_id=str(guild.id), name=guild.name,
-                          language=settings.pop("language", "sv"), timezone="Europe/Stockholm", created_at=NOW,
-                          updated_at=NOW, **settings)
+    workspace = Workspace(
+        id=1,
+        platform="discord",
+        external_id=str(guild.id),
+        name=guild.name,
+        language=settings.pop("language", "sv"),
+        timezone="Europe/Stockholm",
+        created_at=NOW,
+        updated_at=NOW,
+        **settings,
+    )
     member = Member(id=7, workspace_id=1, external_id=str(user_id), display_name="Anna", joined_at=NOW,
                     language=None, dm_open=True)
     return workspace, member
@@ -66,7 +74,9 @@ async def test_a_dm_is_sent_with_its_nonce_in_the_members_language(notifier_bot:
     workspace, member = rows(guild, user.id)
     member.language = "en"
 
-    await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"), nonce="n0nce")
+    await DiscordNotifier(notifier_bot).send_direct(
+        workspace, member, Reply.say("profile.saved"), nonce="n0nce"
+    )
 
     kwargs = dm.send.await_args.kwargs
     assert kwargs["content"] == "Saved!"
@@ -144,7 +154,9 @@ async def test_the_dm_channel_is_opened_once_and_remembered(notifier_bot: MockBo
 
 
 async def test_a_user_discord_no_longer_knows_is_unreachable(notifier_bot: MockBot, guild: MockGuild):
-    notifier_bot.fetch_user.side_effect = discord.NotFound(MagicMock(status=404, reason="Not Found"), "Unknown")
+    notifier_bot.fetch_user.side_effect = discord.NotFound(
+        MagicMock(status=404, reason="Not Found"), "Unknown"
+    )
     workspace, member = rows(guild, 42)
 
     with pytest.raises(RecipientUnreachable):
@@ -165,8 +177,9 @@ async def test_a_post_mentions_and_pings_only_the_members_named(notifier_bot: Mo
     assert kwargs["nonce"] == "abc"
 
 
-async def test_a_post_to_a_channel_not_set_up_is_skipped_with_a_warning(notifier_bot: MockBot, guild: MockGuild,
-                                                                        caplog: pytest.LogCaptureFixture):
+async def test_a_post_to_a_channel_not_set_up_is_skipped_with_a_warning(
+    notifier_bot: MockBot, guild: MockGuild, caplog: pytest.LogCaptureFixture
+):
     workspace, _ = rows(guild, 1)
 
     with caplog.at_level(logging.WARNING, logger="bot.discordbot.notifier"):
@@ -198,7 +211,9 @@ async def test_no_role_is_granted_before_setup_chose_one(notifier_bot: MockBot, 
     discord_member.add_roles.assert_not_awaited()
 
 
-async def test_a_role_the_bot_may_not_grant_is_reported_as_not_granted(notifier_bot: MockBot, guild: MockGuild):
+async def test_a_role_the_bot_may_not_grant_is_reported_as_not_granted(
+    notifier_bot: MockBot, guild: MockGuild
+):
     discord_member = MockMember(guild=guild)
     discord_member.add_roles.side_effect = forbidden(50013)
     workspace, member = rows(guild, discord_member.id, member_role_id="5")
@@ -264,7 +279,10 @@ async def test_a_fallback_after_a_role_ping_names_everyone_and_pings_only_who_la
         notifier_bot: MockBot, guild: MockGuild):
     member_role = MockRole(name="Medlem")
     guild.roles.append(member_role)
-    holder, newcomer = MockMember(guild=guild, name="anna", roles=[member_role]), MockMember(guild=guild, name="bo")
+    holder, newcomer = (
+        MockMember(guild=guild, name="anna", roles=[member_role]),
+        MockMember(guild=guild, name="bo"),
+    )
     channel = MockTextChannel(name="annonser")
     notifier_bot.get_channel.side_effect = lambda channel_id: channel if channel_id == channel.id else None
     workspace, _ = rows(guild, 1, announcement_channel_id=str(channel.id), member_role_id=str(member_role.id))

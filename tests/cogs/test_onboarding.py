@@ -91,8 +91,9 @@ async def test_onboard_opens_the_first_of_three_modal_pages(cog: Onboarding, int
     assert modal.title == "Välkommen till Jobbskaparna (1/3)"
 
 
-async def test_the_form_goes_page_by_page_and_onboards_the_member(cog: Onboarding, interact: Any, app: App,
-                                                                  member: MockMember, notifier: RecordingNotifier):
+async def test_the_form_goes_page_by_page_and_onboards_the_member(
+    cog: Onboarding, interact: Any, app: App, member: MockMember, notifier: RecordingNotifier
+):
     opening = interact()
     await Onboarding.onboard.callback(cog, opening)
 
@@ -103,7 +104,9 @@ async def test_the_form_goes_page_by_page_and_onboards_the_member(cog: Onboardin
     assert answer["embed"].title == "Välkommen ombord, Anna!"
     assert custom_ids(answer) == ["jb:coaching.next:", "jb:profile.show:"]
     row = await stored(app, member)
-    assert row.onboarded_at is not None and row.company == "Annas Blommor" and row.municipality == "solvesborg"
+    assert (
+        row.onboarded_at is not None and row.company == "Annas Blommor" and row.municipality == "solvesborg"
+    )
     assert row.dm_reminders is True and row.x_handle == "annasblommor"
     assert notifier.roles == [(str(member.id), Role.MEMBER)]
     [notice] = notifier.to(f"channel:{Channel.COORDINATORS}")
@@ -249,7 +252,9 @@ async def test_bots_who_join_are_not_welcomed(cog: Onboarding, guild: MockGuild,
     assert notifier.sent == []
 
 
-async def test_the_start_button_in_a_dm_works_through_the_server_the_user_shares(interact: Any, member: MockMember):
+async def test_the_start_button_in_a_dm_works_through_the_server_the_user_shares(
+    interact: Any, member: MockMember
+):
     in_dm = interact(user=MockUser(id=member.id, name="anna"))
 
     await press(in_dm, "jb:onboarding.start:")
@@ -302,7 +307,9 @@ async def test_the_answer_goes_out_before_the_role_and_the_coordinators_notice(
     assert order == ["answer", "answer", "answer", "role", "post"]
 
 
-async def test_onboard_opens_the_form_at_once_even_when_the_interaction_is_old(cog: Onboarding, interact: Any):
+async def test_onboard_opens_the_form_at_once_even_when_the_interaction_is_old(
+    cog: Onboarding, interact: Any
+):
     # Created long ago (the whole group acted at once and this one waited its turn): a form needs nothing
     # written first, so the modal is still the first answer, not a deferral.
     interaction = interact(created_at=discord.utils.utcnow() - timedelta(seconds=2))
@@ -329,7 +336,9 @@ async def test_a_command_answered_late_is_deferred_and_the_answer_replaces_the_d
         interact: Any, bot: MockBot):
     interaction = interact(created_at=discord.utils.utcnow() - timedelta(seconds=2))
 
-    await Profile.language_set.callback(Profile(bot), interaction, app_commands.Choice(name="English", value="en"))
+    await Profile.language_set.callback(
+        Profile(bot), interaction, app_commands.Choice(name="English", value="en")
+    )
 
     interaction.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
     interaction.response.send_message.assert_not_awaited()

@@ -44,7 +44,8 @@ async def synced(app: App) -> AsyncIterator[JobbBot]:
 
 
 def leaves(top: Top) -> Iterator[Leaf]:
-    """The commands a user can run under a top-level command (the command itself when it has no subcommands)."""
+    """The commands a user can run under a top-level command
+    (the command itself when it has no subcommands)."""
     if isinstance(top, app_commands.Group):
         yield from (c for c in top.walk_commands() if isinstance(c, app_commands.Command))
     else:
@@ -56,7 +57,8 @@ def for_coordinators(command: Leaf) -> bool:
 
 
 async def hidden_by(bot: JobbBot, top: Top) -> str | None:
-    """The default permission a top-level command is synced with, as Discord shows it (None: everyone sees it)."""
+    """The default permission a top-level command is synced with, as Discord shows it
+    (None: everyone sees it)."""
     payload = await top.get_translated_payload(bot.tree, bot.tree.translator)
     permissions = payload.get("default_member_permissions")
     return None if permissions is None else str(permissions)
@@ -81,19 +83,23 @@ async def test_every_coordinator_command_is_hidden_from_members_and_no_other_com
 
 
 async def test_no_top_level_command_mixes_coordinator_and_member_commands(synced: JobbBot):
-    mixed = [top.name for top in synced.tree.get_commands() if len({for_coordinators(c) for c in leaves(top)}) > 1]
+    mixed = [
+        top.name for top in synced.tree.get_commands() if len({for_coordinators(c) for c in leaves(top)}) > 1
+    ]
 
     assert mixed == []
 
 
 def text_path(command: Leaf) -> tuple[str, ...]:
-    """A Discord command's path in the console and Slack: a coordinators' twin group goes by its plain name."""
+    """A Discord command's path in the console and Slack:
+    a coordinators' twin group goes by its plain name."""
     top, *rest = command.qualified_name.split()
     return (top.removesuffix(ADMIN_SUFFIX), *rest)
 
 
 def option_name(parameter: app_commands.Parameter) -> str:
-    """An option as the text commands call it: the name in its catalog key (`from` of /report is `start` here)."""
+    """An option as the text commands call it: the name in its catalog key
+    (`from` of /report is `start` here)."""
     key = parameter.locale_name.extras.get("key", "") if parameter.locale_name is not None else ""
     found = re.search(r"\.opt\.(\w+)\.name$", key)
     return found.group(1) if found else parameter.name
@@ -105,7 +111,9 @@ async def test_discord_the_console_and_slack_have_the_same_commands_and_options(
              if isinstance(command, app_commands.Command)]
     on_discord = dict(pairs)
     assert len(on_discord) == len(pairs), "two Discord commands are the same text command"
-    in_text = {command.path: set(command.options) - TEXT_ONLY.get(command.path, set()) for command in all_commands()}
+    in_text = {
+        command.path: set(command.options) - TEXT_ONLY.get(command.path, set()) for command in all_commands()
+    }
     # In text a group's name alone runs its everyday command (`issue` lists the issues), and there is `help`.
     groups = {path[0] for path in on_discord if len(path) > 1}
     shortcuts = {path for path in in_text if path == ("help",) or (len(path) == 1 and path[0] in groups)}
@@ -123,4 +131,6 @@ async def test_a_coordinators_twin_group_is_named_after_its_group_in_every_langu
     for twin in twins:
         names = payloads[twin]["name_localizations"]
         group = payloads[twin.removesuffix(ADMIN_SUFFIX)]["name_localizations"]
-        assert names == {locale: name + ADMIN_SUFFIX for locale, name in group.items()}  # /fråga-admin, /issue-admin
+        assert names == {
+            locale: name + ADMIN_SUFFIX for locale, name in group.items()
+        }  # /fråga-admin, /issue-admin

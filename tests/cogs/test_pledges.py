@@ -47,12 +47,15 @@ async def test_pledge_makes_a_pledge_and_without_options_lists_them(bot: MockBot
 
     answer = sent(made)
     assert answer["ephemeral"] is True
-    assert shown_text(answer).startswith("Tack! Du har lovat att tweeta inför beslutet om Parkering i centrum.")
+    assert shown_text(answer).startswith(
+        "Tack! Du har lovat att tweeta inför beslutet om Parkering i centrum."
+    )
     assert "🐦 tweeta – Parkering i centrum: lovat" in shown_text(sent(listed))
 
 
-async def test_a_pledge_button_works_by_its_custom_id(bot: MockBot, interact: Any, app: App, admin: MockMember,
-                                                      member: MockMember):
+async def test_a_pledge_button_works_by_its_custom_id(
+    bot: MockBot, interact: Any, app: App, admin: MockMember, member: MockMember
+):
     issue_id = await the_issue(app, admin, member)
     interaction = interact()
 

@@ -78,8 +78,15 @@ async def test_a_bad_attachment_is_refused_before_anything_is_stored(cog: Politi
 
 async def test_add_edit_list_export_and_remove(cog: Politicians, interact: Any, admin: MockMember, app: App):
     added = interact(user=admin)
-    await Politicians.politician_add.callback(cog, added, name="Åsa Ek", party="S", municipality=choice("karlskrona"),
-                                              body="kommunfullmäktige + kommunstyrelsen", x_handle="@asaek")
+    await Politicians.politician_add.callback(
+        cog,
+        added,
+        name="Åsa Ek",
+        party="S",
+        municipality=choice("karlskrona"),
+        body="kommunfullmäktige + kommunstyrelsen",
+        x_handle="@asaek",
+    )
     assert "Tillagd: **Åsa Ek** (S)" in shown_text(sent(added))
 
     edited = interact(user=admin)
@@ -106,8 +113,17 @@ async def test_add_edit_list_export_and_remove(cog: Politicians, interact: Any, 
 async def test_stances_are_set_and_their_history_shown(cog: Politicians, interact: Any, admin: MockMember,
                                                        app: App):
     await app.run(identity_of(admin), politicians.import_csv, CSV.encode(), "p.csv")
-    await app.run(identity_of(admin), issues.create, title="Parkering i centrum", summary="s",
-                  municipality="Karlskrona", body="KF", decision="28 jan 18:00", hashtag="#Parkera", position="p")
+    await app.run(
+        identity_of(admin),
+        issues.create,
+        title="Parkering i centrum",
+        summary="s",
+        municipality="Karlskrona",
+        body="KF",
+        decision="28 jan 18:00",
+        hashtag="#Parkera",
+        position="p",
+    )
 
     setting = interact(user=admin)
     await Politicians.stance_set.callback(cog, setting, issue="Parkering", politician="Björn Öst",

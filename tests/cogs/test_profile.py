@@ -46,7 +46,9 @@ async def test_show_refuses_someone_without_a_profile(cog: Profile, interact: An
     assert refused.value.text.key == "profile.not_onboarded"
 
 
-async def test_show_answers_with_the_profile_as_an_embed(cog: Profile, interact: Any, app: App, member: MockMember):
+async def test_show_answers_with_the_profile_as_an_embed(
+    cog: Profile, interact: Any, app: App, member: MockMember
+):
     await onboard(app, identity_of(member), "solvesborg")
     interaction = interact()
 
@@ -107,8 +109,9 @@ async def test_members_is_refused_to_a_member(cog: Profile, interact: Any):
         await Profile.members_list.callback(cog, interaction)
 
 
-async def test_members_lists_the_onboarded_for_a_coordinator_after_a_defer(cog: Profile, interact: Any, app: App,
-                                                                          member: MockMember, admin: MockMember):
+async def test_members_lists_the_onboarded_for_a_coordinator_after_a_defer(
+    cog: Profile, interact: Any, app: App, member: MockMember, admin: MockMember
+):
     await onboard(app, identity_of(member), "solvesborg")
     interaction = interact(user=admin)
 
@@ -131,8 +134,9 @@ async def test_members_filters_to_none(cog: Profile, interact: Any, app: App, me
     assert sent(interaction)["content"] == "Inga medlemmar matchar."
 
 
-async def test_the_configured_coordinator_role_passes_the_check(interact: Any, app: App, guild: MockGuild,
-                                                                admin: MockMember, coordinator_role: MockRole):
+async def test_the_configured_coordinator_role_passes_the_check(
+    interact: Any, app: App, guild: MockGuild, admin: MockMember, coordinator_role: MockRole
+):
     await app.run(identity_of(admin), workspaces.configure, coordinator_role=str(coordinator_role.id))
     helper = MockMember(guild=guild, name="cecilia", roles=[coordinator_role])
 

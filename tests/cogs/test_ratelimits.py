@@ -40,7 +40,8 @@ def test_turns_never_exceed_the_rate_in_any_window(rate: float):
             times.append(now)
         now += pacer.interval / 7 if step % 50 else pacer.interval * 3
     assert len(times) > 500
-    # Any one-second window, wherever it starts (Discord's windows start where they start): rate + 1.5 at most.
+    # Any one-second window, wherever it starts (Discord's windows start where they start):
+    # rate + 1.5 at most.
     most = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
     assert most <= math.floor(rate + 1.5)
 
@@ -143,7 +144,9 @@ async def test_a_fan_out_to_many_dm_channels_leaves_the_table_bounded(http: Boun
     assert dm_key(4999) in http._buckets  # the newest stay, the oldest went
 
 
-async def test_buckets_that_hold_requests_back_are_kept(http: BoundedHTTPClient, monkeypatch: pytest.MonkeyPatch):
+async def test_buckets_that_hold_requests_back_are_kept(
+    http: BoundedHTTPClient, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setattr(BoundedHTTPClient, "GRACE", 60.0)  # "just now" is long enough ago for nothing else
     old = BoundedHTTPClient.GRACE + 1
     limited = http.get_ratelimit(dm_key(0))  # the oldest, so the first looked at

@@ -1,4 +1,5 @@
-"""Rendering: any Reply fits Discord's limits, forms become modal pages of five, nobody is pinged by accident."""
+"""Rendering: any Reply fits Discord's limits, forms become modal pages of five,
+nobody is pinged by accident."""
 
 from __future__ import annotations
 
@@ -147,7 +148,9 @@ async def test_button_custom_ids_fit_and_match_the_dynamic_item_template():
 
 
 async def test_a_rendered_view_is_not_kept_in_the_view_store():
-    kwargs = render.message_kwargs(Reply(buttons=(Button(text("profile.button.show"), "profile.show"),)), "sv")
+    kwargs = render.message_kwargs(
+        Reply(buttons=(Button(text("profile.button.show"), "profile.show"),)), "sv"
+    )
 
     # A finished view is sent as a layout only; the registered ActionButton template handles presses.
     assert kwargs["view"].is_finished()
@@ -210,15 +213,25 @@ async def test_a_submitted_page_is_read_as_the_strings_the_services_expect():
     fill_modal(third, interaction, {"consent": False})
 
     assert render.read_values(first.children) == {
-        "company": "Annas Blommor", "industry": "retail", "company_size": "", "municipality": "", "experience": ""}
+        "company": "Annas Blommor",
+        "industry": "retail",
+        "company_size": "",
+        "municipality": "",
+        "experience": "",
+    }
     assert render.read_values(second.children)["dm_reminders"] == "true"
     assert render.read_values(third.children) == {"consent": "false"}
 
 
 async def test_a_link_longer_than_discord_takes_is_left_out_and_the_message_still_goes(
         caplog: pytest.LogCaptureFixture):
-    reply = Reply(body=text("common.done"), links=(Link(text("common.done"), "https://example.se/" + "a" * 500),
-                                                   Link(text("common.done"), "https://example.se/ok")))
+    reply = Reply(
+        body=text("common.done"),
+        links=(
+            Link(text("common.done"), "https://example.se/" + "a" * 500),
+            Link(text("common.done"), "https://example.se/ok"),
+        ),
+    )
 
     kwargs = render.message_kwargs(reply, "sv")
 

@@ -27,9 +27,17 @@ from tests.helpers import (
 )
 
 # What the bot's role is given by the invite link (README, "Running on Discord"), plus Pin Messages.
-INVITED = discord.Permissions(view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True,
-                              attach_files=True, read_message_history=True, manage_roles=True, pin_messages=True,
-                              mention_everyone=True)
+INVITED = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    attach_files=True,
+    read_message_history=True,
+    manage_roles=True,
+    pin_messages=True,
+    mention_everyone=True,
+)
 
 
 @pytest.fixture
@@ -125,7 +133,9 @@ async def test_setup_is_for_coordinators(cog: Setup, interact: Any):
     with pytest.raises(CoordinatorOnly):
         await is_coordinator(interaction)
     with pytest.raises(NotCoordinator):
-        await Setup.setup_configure.callback(cog, interaction, language=app_commands.Choice(name="sv", value="sv"))
+        await Setup.setup_configure.callback(
+            cog, interaction, language=app_commands.Choice(name="sv", value="sv")
+        )
 
 
 async def test_setup_is_hidden_from_members_by_default():
@@ -166,12 +176,20 @@ async def test_the_stories_channel_may_be_a_forum(cog: Setup, interact: Any, app
     assert shown["Berättelsekanal"] == f"<#{forum.id}>"
 
 
-async def test_when_all_is_in_order_setup_says_so(cog: Setup, interact: Any, guild: MockGuild, admin: MockMember):
+async def test_when_all_is_in_order_setup_says_so(
+    cog: Setup, interact: Any, guild: MockGuild, admin: MockMember
+):
     interaction = interact(user=admin)
 
     await Setup.setup_configure.callback(
-        cog, interaction, channel(guild, "annonser"), channel(guild, "välkommen"), channel(guild, "koordinatorer"),
-        role(guild, "Medlem"), stories=channel(guild, "berättelser", forum=True))
+        cog,
+        interaction,
+        channel(guild, "annonser"),
+        channel(guild, "välkommen"),
+        channel(guild, "koordinatorer"),
+        role(guild, "Medlem"),
+        stories=channel(guild, "berättelser", forum=True),
+    )
 
     shown = fields(interaction)
     assert shown["Behörigheter"].startswith("✅ Allt är i ordning")
@@ -202,8 +220,10 @@ async def test_a_channel_the_bot_cannot_write_in_is_named_with_what_it_lacks(
     await Setup.setup_configure.callback(cog, interaction, announcements)
 
     assert fields(interaction)["⚠️ Annonskanal"] == (
-        f"Boten kan inte skriva i <#{announcements.id}>. Där saknar den: Skicka meddelanden och skapa inlägg, "
-        "Bädda in länkar. Ge botens roll det som saknas under kanalens inställningar → Behörigheter.")
+        f"Boten kan inte skriva i <#{announcements.id}>. "
+        "Där saknar den: Skicka meddelanden och skapa inlägg, "
+        "Bädda in länkar. Ge botens roll det som saknas under kanalens inställningar → Behörigheter."
+    )
 
 
 async def test_a_private_channel_the_bot_cannot_see_says_only_that(
@@ -228,8 +248,10 @@ async def test_what_the_bots_role_lacks_everywhere_is_named_once_for_the_role(
 
     shown = fields(interaction)
     assert shown["⚠️ Botens roll"] == (
-        f"Boten saknar på hela servern: Bifoga filer, Fäst meddelanden. Slå på det som saknas för botens roll "
-        f"(<@&{me.top_role.id}>) under Serverinställningar → Roller.")
+        f"Boten saknar på hela servern: Bifoga filer, Fäst meddelanden. "
+        f"Slå på det som saknas för botens roll "
+        f"(<@&{me.top_role.id}>) under Serverinställningar → Roller."
+    )
     assert "⚠️ Annonskanal" not in shown and "⚠️ Välkomstkanal" not in shown
 
 
@@ -256,7 +278,9 @@ async def test_the_member_role_must_be_pingable_in_the_announcements(
     shown = fields(interaction)
     assert ("⚠️ Medlemsroll" not in shown) is pinged
     if not pinged:
-        assert shown["⚠️ Medlemsroll"].startswith(f"Boten kan inte nämna <@&{member_role.id}> i <#{announcements.id}>")
+        assert shown["⚠️ Medlemsroll"].startswith(
+            f"Boten kan inte nämna <@&{member_role.id}> i <#{announcements.id}>"
+        )
         assert "Nämn @everyone, @here och alla roller" in shown["⚠️ Medlemsroll"]
 
 
@@ -267,7 +291,9 @@ async def test_a_role_an_integration_manages_cannot_be_the_member_role(
 
     await Setup.setup_configure.callback(cog, interaction, member_role=booster)
 
-    assert fields(interaction)["⚠️ Medlemsroll"].startswith(f"<@&{booster.id}> sköts av Discord eller en integration")
+    assert fields(interaction)["⚠️ Medlemsroll"].startswith(
+        f"<@&{booster.id}> sköts av Discord eller en integration"
+    )
 
 
 async def test_setup_without_options_checks_what_was_saved(cog: Setup, interact: Any, guild: MockGuild,

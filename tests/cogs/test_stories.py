@@ -1,4 +1,5 @@
-"""/story, /did, /stats, /leaderboard, /digest and /report on Discord: modals, buttons, files, coordinator checks."""
+"""/story, /did, /stats, /leaderboard, /digest and /report on Discord: modals, buttons, files,
+coordinator checks."""
 
 from __future__ import annotations
 
@@ -54,8 +55,9 @@ def deferred_answer(interaction: Any) -> dict[str, Any]:
     return interaction.edit_original_response.await_args.kwargs
 
 
-async def test_share_opens_one_modal_page_whose_story_is_posted(bot: MockBot, interact: Any, app: App,
-                                                                 member: MockMember, notifier: RecordingNotifier):
+async def test_share_opens_one_modal_page_whose_story_is_posted(
+    bot: MockBot, interact: Any, app: App, member: MockMember, notifier: RecordingNotifier
+):
     await onboard(app, identity_of(member))
     cog = Stories(bot)
     opened = interact()
@@ -94,11 +96,12 @@ async def test_the_applause_button_updates_the_count_on_the_post(bot: MockBot, i
     edit = pressed.response.edit_message.await_args.kwargs
     accepted(edit)
     assert edit["embed"].title == "Tweeten gav tre kunder"
-    assert [item.label for item in edit["view"].children][0] == "👏 Inspirerande (1)"
+    assert next(item.label for item in edit["view"].children) == "👏 Inspirerande (1)"
 
 
-async def test_list_and_export_and_the_coordinator_check(bot: MockBot, interact: Any, app: App, member: MockMember,
-                                                         admin: MockMember):
+async def test_list_and_export_and_the_coordinator_check(
+    bot: MockBot, interact: Any, app: App, member: MockMember, admin: MockMember
+):
     await onboard(app, identity_of(member))
     await app.submit(identity_of(member), "stories.share", STORY)
     cog = Stories(bot)
@@ -167,7 +170,9 @@ async def test_digest_now_and_report_defer_and_send_their_files(bot: MockBot, in
         "loften_2026-11-01_2026-12-01.csv"]
 
     settings = interact(user=admin)
-    await Digest.digest_settings.callback(cog, settings, app_commands.Choice(name="fredag", value=5), 16, True, None)
+    await Digest.digest_settings.callback(
+        cog, settings, app_commands.Choice(name="fredag", value=5), 16, True, None
+    )
     accepted(sent(settings))
     assert "varje fredag kl. 16:00" in shown_text(sent(settings))
 
@@ -178,12 +183,16 @@ async def test_the_new_commands_pass_discords_checks_in_both_languages(bot: Mock
     for cog in (Stories(real), Activity(real), Digest(real)):
         await real.add_cog(cog)
 
-    payloads = [await c.get_translated_payload(real.tree, real.tree.translator) for c in real.tree.get_commands()]
+    payloads = [
+        await c.get_translated_payload(real.tree, real.tree.translator) for c in real.tree.get_commands()
+    ]
 
     rules.check_commands(payloads)
     by_name = {p["name"]: p for p in payloads}
     assert by_name["story"]["name_localizations"]["sv-SE"] == "berättelse"
     assert by_name["did"]["name_localizations"]["sv-SE"] == "gjort"
     assert [o["name"] for o in by_name["report"]["options"]] == ["from", "to"]
-    assert int(by_name["digest"]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    assert (
+        int(by_name["digest"]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    )
     assert [o["name"] for o in by_name["story-admin"]["options"]] == ["feature", "export"]

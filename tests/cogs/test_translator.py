@@ -1,4 +1,5 @@
-"""Command texts: every name and description in Swedish and English within Discord's rules; sync only on change."""
+"""Command texts: every name and description in Swedish and English within Discord's rules;
+sync only on change."""
 
 from __future__ import annotations
 
@@ -28,9 +29,21 @@ async def real_bot(app: App) -> AsyncIterator[JobbBot]:
     """Build a JobbBot that never connects, with the cogs loaded and the translator set."""
     jobb = JobbBot(app)
     await jobb.tree.set_translator(CatalogTranslator())
-    assert await jobb.load_cogs() == ["cogs.activity", "cogs.coaching", "cogs.digest", "cogs.follow",
-                                      "cogs.issues", "cogs.media", "cogs.mydata", "cogs.onboarding", "cogs.pledges",
-                                      "cogs.politicians", "cogs.profile", "cogs.setup", "cogs.stories"]
+    assert await jobb.load_cogs() == [
+        "cogs.activity",
+        "cogs.coaching",
+        "cogs.digest",
+        "cogs.follow",
+        "cogs.issues",
+        "cogs.media",
+        "cogs.mydata",
+        "cogs.onboarding",
+        "cogs.pledges",
+        "cogs.politicians",
+        "cogs.profile",
+        "cogs.setup",
+        "cogs.stories",
+    ]
     yield jobb
 
 
@@ -71,7 +84,9 @@ async def test_the_swedish_names_come_from_the_swedish_catalog(real_bot: JobbBot
     [export, _] = by_name["mydata"]["options"]
     assert export["name_localizations"]["sv-SE"] == "exportera"
     timezone = next(o for o in by_name["setup"]["options"] if o["name"] == "timezone")
-    assert timezone["description_localizations"]["sv-SE"] == catalog("sv")["cmd.setup.opt.timezone.description"]
+    assert (
+        timezone["description_localizations"]["sv-SE"] == catalog("sv")["cmd.setup.opt.timezone.description"]
+    )
     assert timezone["autocomplete"] is True
 
 
@@ -92,8 +107,18 @@ async def test_coordinator_commands_are_hidden_by_default_and_none_work_in_dms(r
 
     # Only the names here; tests/cogs/test_permissions.py checks every command and which permission hides it.
     assert {n for n, c in by_name.items() if c["default_member_permissions"]} == {
-        "members", "setup", "digest", "report", "issue-admin", "council-admin", "politician-admin", "stance-admin",
-        "media-admin", "coach-admin", "story-admin"}
+        "members",
+        "setup",
+        "digest",
+        "report",
+        "issue-admin",
+        "council-admin",
+        "politician-admin",
+        "stance-admin",
+        "media-admin",
+        "coach-admin",
+        "story-admin",
+    }
     assert all(c["dm_permission"] is False for c in by_name.values())
 
 
@@ -104,7 +129,10 @@ async def test_the_translator_leaves_other_locales_to_the_english_base():
     assert string.message == "onboard"
     assert await translator.translate(string, discord.Locale.swedish, None) == "kom-igång"
     assert await translator.translate(string, discord.Locale.german, None) is None
-    assert await translator.translate(discord.app_commands.locale_str("plain"), discord.Locale.swedish, None) is None
+    assert (
+        await translator.translate(discord.app_commands.locale_str("plain"), discord.Locale.swedish, None)
+        is None
+    )
 
 
 async def test_commands_are_synced_only_when_the_tree_changed(real_bot: JobbBot, app: App):
@@ -123,7 +151,9 @@ async def test_commands_are_synced_only_when_the_tree_changed(real_bot: JobbBot,
 
 
 async def test_configured_guilds_each_get_the_commands(real_bot: JobbBot, app: App):
-    app.settings = app.settings.model_copy(update={"discord_guild_ids": "111111111111111111,222222222222222222"})
+    app.settings = app.settings.model_copy(
+        update={"discord_guild_ids": "111111111111111111,222222222222222222"}
+    )
     real_bot.tree.sync = AsyncMock(return_value=[])
 
     assert await real_bot.sync_commands(force=False) == ["111111111111111111", "222222222222222222"]

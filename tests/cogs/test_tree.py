@@ -1,4 +1,5 @@
-"""The one error handler: every failure is answered, only to the user, in their language; surprises get a code."""
+"""The one error handler: every failure is answered, only to the user, in their language;
+surprises get a code."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ async def test_a_user_error_is_shown_in_the_language_it_carries(interact: Any):
 
     await handle_interaction_error(interaction, error)
 
-    assert answer(interaction) == "\"Mars/Olympus\" is not a time zone I know. Write for example Europe/Stockholm."
+    assert (
+        answer(interaction) == '"Mars/Olympus" is not a time zone I know. Write for example Europe/Stockholm.'
+    )
 
 
 async def test_without_a_language_the_users_own_is_looked_up(interact: Any, app: App, member: MockMember):
@@ -118,7 +121,9 @@ async def test_in_a_dm_without_a_server_the_clients_locale_decides(interact: Any
     assert answer(interaction).startswith("Something went wrong on my side")
 
 
-async def test_an_answer_that_cannot_be_sent_is_logged_not_raised(interact: Any, caplog: pytest.LogCaptureFixture):
+async def test_an_answer_that_cannot_be_sent_is_logged_not_raised(
+    interact: Any, caplog: pytest.LogCaptureFixture
+):
     interaction = interact()
     interaction.response.send_message.side_effect = discord.NotFound(
         type("Response", (), {"status": 404, "reason": "Not Found"})(), "Unknown interaction")
@@ -129,13 +134,16 @@ async def test_an_answer_that_cannot_be_sent_is_logged_not_raised(interact: Any,
     assert "Could not tell user" in caplog.text
 
 
-def discord_error(kind: type[discord.HTTPException], status: int, code: int, message: str) -> discord.HTTPException:
+def discord_error(
+    kind: type[discord.HTTPException], status: int, code: int, message: str
+) -> discord.HTTPException:
     response = type("Response", (), {"status": status, "reason": message})()
     return kind(response, {"code": code, "message": message})
 
 
 def gone(code: int) -> discord.HTTPException:
-    """Discord's answer to an interaction that expired (10062, a 404) or was already answered (40060, a 400)."""
+    """Discord's answer to an interaction that expired (10062, a 404) or was already answered
+    (40060, a 400)."""
     if code == 10062:
         return discord_error(discord.NotFound, 404, code, "Unknown interaction")
     return discord_error(discord.HTTPException, 400, code, "Interaction has already been acknowledged.")
@@ -148,7 +156,9 @@ async def test_a_command_whose_interaction_expired_is_logged_once_briefly_and_no
     interaction.command = Profile.profile_show
 
     with caplog.at_level(logging.DEBUG, logger="bot.discordbot.tree"):
-        await handle_interaction_error(interaction, app_commands.CommandInvokeError(Profile.profile_show, gone(code)))
+        await handle_interaction_error(
+            interaction, app_commands.CommandInvokeError(Profile.profile_show, gone(code))
+        )
 
     [record] = caplog.records
     assert record.levelno == logging.WARNING and record.exc_info is None
@@ -159,8 +169,9 @@ async def test_a_command_whose_interaction_expired_is_logged_once_briefly_and_no
     interaction.followup.send.assert_not_awaited()
 
 
-async def test_an_expired_interaction_raised_from_another_error_is_recognised(interact: Any,
-                                                                              caplog: pytest.LogCaptureFixture):
+async def test_an_expired_interaction_raised_from_another_error_is_recognised(
+    interact: Any, caplog: pytest.LogCaptureFixture
+):
     interaction = interact(type=discord.InteractionType.component, data={"custom_id": "jb:profile.show:"})
     try:
         raise RuntimeError("the answer failed") from gone(10062)

@@ -1,6 +1,7 @@
-"""The console's clock and buttons, as a person would type them: `:advance` lives through the time as a running bot
-does (what falls due on the way goes out, in order, none of it late), `:down` is the bot being down (what came too
-late is skipped and the coordinators are told, in words), and `:press` presses the button the acting user means."""
+"""The console's clock and buttons, as a person would type them: `:advance` lives through the time as a
+running bot does (what falls due on the way goes out, in order, none of it late), `:down` is the bot being
+down (what came too late is skipped and the coordinators are told, in words), and `:press` presses the button
+the acting user means."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from tests.support.onboarding import onboard_lines
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 
 
-# Cia joins and does not onboard: a nudge to get started falls due in two days (a week's grace). Bo tries to ask a
-# politician: a reminder to try again falls due in three days (two days' grace). Ten days later both are late.
+# Cia joins and does not onboard: a nudge to get started falls due in two days (a week's grace).
+# Bo tries to ask a politician: a reminder to try again falls due in three days (two days' grace).
+# Ten days later both are late.
 LATE_REMINDERS = [":as Cia", *onboard_lines("Bo", "Ronneby"), "/did kind:ask status:attempted"]
 NUDGE = "[DM Cia] Hej Cia! Du har inte hunnit berätta om ditt företag än."
 RETRY = "[DM Bo] **🔁 Försök igen?**"
@@ -42,7 +44,9 @@ async def test_a_long_advance_sends_what_falls_due_on_the_way_in_order_and_skips
     nudge_at = advanced.index("⏩ Klockan är nu 2026-12-03 10:00.")
     retry_at = advanced.index("⏩ Klockan är nu 2026-12-04 10:00.")
     assert nudge_at < advanced.index(NUDGE) < retry_at < advanced.index(RETRY)
-    assert advanced.index("⏩ Klockan är nu 2026-12-07 09:00.") < advanced.index("[DM Bo] **Veckans steg 1 av 6")
+    assert advanced.index("⏩ Klockan är nu 2026-12-07 09:00.") < advanced.index(
+        "[DM Bo] **Veckans steg 1 av 6"
+    )
     assert advanced.rstrip().endswith("⏩ Klockan är nu 2026-12-11 10:00.\nHej då!")
 
 
@@ -63,9 +67,15 @@ async def test_when_the_bot_was_down_late_reminders_are_skipped_and_the_coordina
     assert "💤 Boten var nere. Klockan är nu 2026-12-11 10:00, och boten startar igen." in output
     assert NUDGE not in output and RETRY not in output
     notice = output.split("[#koordinatorer] **⏭️ 2 påminnelse(r) hoppades över**")[1]
-    assert "  • Påminnelse till Cia om att komma igång och berätta om sitt företag, planerad till 3 december" in notice
-    assert ("  • Påminnelse till Bo om att försöka igen (Frågade en politiker), planerad till 4 december 2026 10:00"
-            in notice)
+    assert (
+        "  • Påminnelse till Cia om att komma igång och berätta om sitt företag, planerad till 3 december"
+        in notice
+    )
+    assert (
+        "  • Påminnelse till Bo om att försöka igen (Frågade en politiker), "
+        "planerad till 4 december 2026 10:00"
+        in notice
+    )
     assert "onboarding.nudge" not in output and "activity.retry" not in output
     # Once told, never again: the next hour brings nothing more.
     assert output.count("hoppades över") == 1
@@ -80,7 +90,7 @@ async def test_the_swedish_name_of_down_works_and_a_bad_time_is_refused(settings
     assert '"snart" är ingen tid.' in output
 
 
-# -- :press ------------------------------------------------------------------------------------------------------
+# -- :press --------------------------------------------------------------------------------------------------
 
 POLITICIANS = ("Namn;Parti;Roll;Kommun;Organ;X;E-post\n"
                "Åsa Ek;S;Kommunalråd;Karlskrona;KF+KS;asaek;asa.ek@karlskrona.se\n"
@@ -89,19 +99,29 @@ POLITICIANS = ("Namn;Parti;Roll;Kommun;Organ;X;E-post\n"
 
 @pytest.fixture
 def asks(tmp_path: Path) -> list[str]:
-    """Anna and Bo follow an issue in Karlskrona; two days before the vote each gets a question to ask by DM. Bo
-    answers at once, so the coordinators get a report with buttons of their own."""
+    """Anna and Bo follow an issue in Karlskrona; two days before the vote each gets a question to ask by DM.
+    Bo answers at once, so the coordinators get a report with buttons of their own."""
     csv = tmp_path / "politiker.csv"
     csv.write_text(POLITICIANS, encoding="utf-8")
-    return [*onboard_lines("Anna"), *onboard_lines("Bo"),
-            ":as Karin coordinator", f"/politician import file:{csv}",
+    return [
+        *onboard_lines("Anna"),
+        *onboard_lines("Bo"),
+        ":as Karin coordinator",
+        f"/politician import file:{csv}",
+        (
             '/issue create title:"Parkering i centrum" summary:"Kommunen vill ta bort 200 platser." '
-            'municipality:Karlskrona body:kommunfullmäktige decision:"10 dec 18:00" hashtag:#ParkeraKarlskrona '
-            'position:"Behåll platserna." ask_days:2',
-            ":advance 7d8h", ":as Bo", ":press Svar: för"]
+            'municipality:Karlskrona body:kommunfullmäktige decision:"10 dec 18:00" '
+            'hashtag:#ParkeraKarlskrona position:"Behåll platserna." ask_days:2'
+        ),
+        ":advance 7d8h",
+        ":as Bo",
+        ":press Svar: för",
+    ]
 
 
-async def test_press_finds_the_members_own_dm_never_the_coordinators_message(settings: Settings, asks: list[str]):
+async def test_press_finds_the_members_own_dm_never_the_coordinators_message(
+    settings: Settings, asks: list[str]
+):
     output = await console(settings, [*asks, ":as Anna", ":press 1", ":press Bekräfta"])
 
     assert "[#koordinatorer] 📣 Bo rapporterar: Åsa Ek (S) är för i frågan Parkering i centrum." in output
@@ -119,7 +139,10 @@ async def test_press_can_name_the_place(settings: Settings, asks: list[str]):
                                       ":press Bekräfta #koordinatorer"])
 
     anna = output.split("> :as Anna")[-1]
-    assert "[endast Anna] 📝 Länk till din fråga. Fyll i med:" in anna.split("> :press Jag har frågat #annonser")[0]
+    assert (
+        "[endast Anna] 📝 Länk till din fråga. Fyll i med:"
+        in anna.split("> :press Jag har frågat #annonser")[0]
+    )
     assert ('Det finns ingen knapp "Jag har frågat" i #annonser som du kan trycka på. Knapparna du ser: '
             "🐦 Jag tweetar, 📞 Jag kontaktar en politiker, 🏛️ Jag går dit (#annonser)") in anna
     assert "[endast Karin] Bekräftat: Åsa Ek (S) är för i frågan Parkering i centrum." in output
@@ -129,7 +152,10 @@ async def test_press_says_what_there_is_when_nothing_matches(settings: Settings)
     output = await console(settings, [":as Anna", ":press Bekräfta", ":press Kom igång #annonser", ":press 2",
                                       ":press kom igång dm"])
 
-    assert 'Det finns ingen knapp "Bekräfta" som du kan trycka på. Knapparna du ser: Kom igång (DM Anna).' in output
+    assert (
+        'Det finns ingen knapp "Bekräfta" som du kan trycka på. Knapparna du ser: Kom igång (DM Anna).'
+        in output
+    )
     assert "Det finns inget meddelande med knappar i #annonser som du kan trycka på." in output
     assert 'Det finns ingen knapp "2". Knapparna är: [1] Kom igång.' in output
     assert output.count("📝 Välkommen till Jobbskaparna. Fyll i med:") == 1

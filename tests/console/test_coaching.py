@@ -1,4 +1,5 @@
-"""Console scenarios of the coaching: the first tweet, the bar, the weekly nudge, and the model's fall-back."""
+"""Console scenarios of the coaching: the first tweet, the bar, the weekly nudge,
+and the model's fall-back."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from tests.fakes.openai_server import FakeOpenAI, free_port
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 ONBOARD = ('/onboard company:"Annas Blommor" industry:handel company_size:2-9 municipality:Karlskrona '
            'experience:none dm_reminders:ja consent:ja')
-PARKING_TWEET = ("Vi är en lokal butik i Karlskrona. Därför bryr vi oss om Parkering i centrum: det avgör kunderna "
-                 "och jobben i Karlskrona. #BlekingeFöretagare")
+PARKING_TWEET = (
+    "Vi är en lokal butik i Karlskrona. Därför bryr vi oss om Parkering i centrum: det avgör kunderna "
+    "och jobben i Karlskrona. #BlekingeFöretagare"
+)
 
 
 async def console(settings: Settings, lines: list[str], start: datetime = MORNING) -> str:
@@ -32,18 +35,18 @@ async def console(settings: Settings, lines: list[str], start: datetime = MORNIN
 
 
 def first_draft(output: str) -> str:
-    return re.search(r"^  Ditt utkast \(\d+/280\): (.*)$", output, re.M).group(1)
+    return re.search(r"^  Ditt utkast \(\d+/280\): (.*)$", output, re.MULTILINE).group(1)
 
 
 def x_link(output: str) -> str:
-    return re.search(r"^  🔗 Dela på X: (\S+)$", output, re.M).group(1)
+    return re.search(r"^  🔗 Dela på X: (\S+)$", output, re.MULTILINE).group(1)
 
 
 async def test_a_new_member_tweets_marks_it_done_and_gets_exactly_one_nudge_a_week(settings: Settings):
     output = await console(settings, [":as Anna", ONBOARD, "/coach next", ":press Klart ✓", ":advance 7d"])
 
-    # :advance goes through the week in order: the nudge goes out on its day and hour (Monday 09:00), not at the
-    # end of the seven days.
+    # :advance goes through the week in order: the nudge goes out on its day and hour (Monday 09:00), not at
+    # the end of the seven days.
     before, after = output.split("⏩ Klockan är nu 2026-12-07 09:00.")
     assert "[endast Anna] **Steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg**" in before
     draft = first_draft(before)
@@ -54,7 +57,9 @@ async def test_a_new_member_tweets_marks_it_done_and_gets_exactly_one_nudge_a_we
     assert "[endast Anna] **✅ Klart: Presentera ditt företag på X med gruppens hashtagg**" in before
     assert "  Dina framsteg: ██░░░░░░░░ 1 av 6 steg · 🔥 1 vecka i rad" in before
     assert after.count("[DM Anna]") == 1
-    assert "[DM Anna] **Veckans steg 2 av 6: Följ de viktigaste lokala politikerna och lokala medier**" in after
+    assert (
+        "[DM Anna] **Veckans steg 2 av 6: Följ de viktigaste lokala politikerna och lokala medier**" in after
+    )
 
 
 async def test_the_swedish_names_and_a_link_as_evidence_work_too(settings: Settings):
@@ -62,7 +67,9 @@ async def test_the_swedish_names_and_a_link_as_evidence_work_too(settings: Setti
                                       "/coach framsteg"])
 
     assert "  Bevis: https://x.com/anna/status/1" in output
-    assert "  ✅ 1. Presentera ditt företag på X med gruppens hashtagg · https://x.com/anna/status/1" in output
+    assert (
+        "  ✅ 1. Presentera ditt företag på X med gruppens hashtagg · https://x.com/anna/status/1" in output
+    )
 
 
 async def test_bad_input_gets_a_clear_message(settings: Settings):
@@ -81,7 +88,9 @@ async def test_bad_input_gets_a_clear_message(settings: Settings):
 
 
 async def test_the_overview_chart_is_written_to_the_output_folder(settings: Settings):
-    output = await console(settings, [":as Anna", ONBOARD, "/coach done", ":as Bo coordinator", "/coach overview"])
+    output = await console(
+        settings, [":as Anna", ONBOARD, "/coach done", ":as Bo coordinator", "/coach overview"]
+    )
 
     chart = settings.output_dir / "coaching-overview.png"
     assert f"📎 {chart}" in output and chart.read_bytes().startswith(b"\x89PNG")
@@ -140,6 +149,9 @@ async def test_with_a_working_model_its_drafts_are_shown(settings: Settings):
 
     assert ("  Ditt utkast (83/280): Annas Blommor finns nu på X! Blommor till företag i Karlskrona. "
             "#BlekingeFöretagare") in output
-    assert "  Utkast 1 (80/280): Blommor till hela Karlskrona, från torget. Vad önskar ni er? #BlekingeFöretagare" \
+    assert (
+        "  Utkast 1 (80/280): Blommor till hela Karlskrona, från torget. "
+        "Vad önskar ni er? #BlekingeFöretagare"
         in output
+    )
     assert len(fake.requests) == 2

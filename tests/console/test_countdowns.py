@@ -1,5 +1,5 @@
-"""Console scenarios of the countdown: a decision in 15 days, three followers, the clock moved past the vote; and
-the same run killed and restarted, as real processes, with no stage lost or doubled."""
+"""Console scenarios of the countdown: a decision in 15 days, three followers, the clock moved past the vote;
+and the same run killed and restarted, as real processes, with no stage lost or doubled."""
 
 from __future__ import annotations
 
@@ -21,24 +21,31 @@ from bot.console import run_console
 # Tuesday 1 December 2026, 10:00 in Stockholm; the decision is on Wednesday 16 December at 18:00.
 START = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 FOLLOWERS = ("Anna", "Bo", "Cia")
-STAGES = ("⏳ 14 dagar kvar: Parkering i centrum", "📣 7 dagar kvar: Parkering i centrum",
-          "📰 3 dagar kvar: Parkering i centrum", "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
-          "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum")
+STAGES = (
+    "⏳ 14 dagar kvar: Parkering i centrum",
+    "📣 7 dagar kvar: Parkering i centrum",
+    "📰 3 dagar kvar: Parkering i centrum",
+    "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
+    "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum",
+)
 OUTCOME = "Beslutet om Parkering i centrum: vunnen"
 
 
 def onboard(name: str) -> list[str]:
     return [f":as {name}",
-            f'/onboard company:"{name}s Företag" industry:handel company_size:2-9 municipality:Karlskrona '
-            "experience:none dm_reminders:ja consent:ja"]
+            (f'/onboard company:"{name}s Företag" industry:handel company_size:2-9 municipality:Karlskrona '
+             "experience:none dm_reminders:ja consent:ja")]
 
 
 SETUP = [
     *onboard("Anna"), *onboard("Bo"), *onboard("Cia"),
     ":as Karin coordinator",
-    '/issue create title:"Parkering i centrum" summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
-    'municipality:Karlskrona body:kommunfullmäktige decision:"16 dec 18:00" hashtag:#ParkeraKarlskrona '
-    'position:"Behåll platserna. Kunderna kommer med bil." ask_days:0',
+    (
+        '/issue create title:"Parkering i centrum" '
+        'summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
+        'municipality:Karlskrona body:kommunfullmäktige decision:"16 dec 18:00" hashtag:#ParkeraKarlskrona '
+        'position:"Behåll platserna. Kunderna kommer med bil." ask_days:0'
+    ),
 ]
 FINISH = [":as Karin coordinator", "/issue outcome issue:Parkering result:won", ":advance 1h"]
 
@@ -66,7 +73,9 @@ async def test_a_countdown_of_fifteen_days_goes_out_stage_by_stage_to_the_vote_a
     ])
 
     for title in STAGES:
-        assert count(output, "#annonser", title) == 0  # the channel post pings the role, so its head carries @Medlem
+        assert (
+            count(output, "#annonser", title) == 0
+        )  # the channel post pings the role, so its head carries @Medlem
         assert sum(1 for line in heads(output) if line == f"[#annonser] @Medlem **{title}**") == 1, title
         for name in FOLLOWERS:
             assert count(output, f"DM {name}", title) == 1, (name, title)
@@ -96,7 +105,10 @@ async def test_pledge_buttons_on_the_countdown_messages_work_in_the_console(sett
     assert "[endast Anna] Tack! Du har lovat att tweeta inför beslutet om Parkering i centrum." in output
     assert "[endast Bo] Tack! Du har lovat att gå på omröstningen" in output
     assert "[DM Anna] **Gjorde du det? Parkering i centrum**" in output
-    assert "[endast Anna] Snyggt! Du lovade att tweeta inför Parkering i centrum – och gjorde det. Tack! 🎉" in output
+    assert (
+        "[endast Anna] Snyggt! Du lovade att tweeta inför Parkering i centrum – och gjorde det. Tack! 🎉"
+        in output
+    )
     assert "▰▰▰▰▰▱▱▱▱▱ 1 av 2 genomförda" in output
     assert "🐦 tweeta – Parkering i centrum: gjort ✅" in output
 
@@ -111,25 +123,39 @@ async def test_an_issue_created_five_days_before_gets_the_seven_day_call_at_once
     assert posts[0] == "[#annonser] @Medlem **📣 5 dagar kvar: Parkering i centrum**"
     for name in FOLLOWERS:
         assert count(output, f"DM {name}", "📣 5 dagar kvar: Parkering i centrum") == 1
-    assert count(output, "#koordinatorer", "⏭️ Nedräkningen för Parkering i centrum: steg som hoppades över") == 1
+    assert (
+        count(output, "#koordinatorer", "⏭️ Nedräkningen för Parkering i centrum: steg som hoppades över") == 1
+    )
     assert "• ställ frågor (14 dagar före)" in output
     assert "Steget mobilisera (7 dagar före) går ut nu i stället" in output
     # Then the countdown goes on as usual, each stage once.
     assert posts[1:] == [f"[#annonser] @Medlem **{title}**" for title in STAGES[2:]]
 
 
-# -- real processes: killed and restarted ------------------------------------------------------------------------
+# -- real processes: killed and restarted --------------------------------------------------------------------
+
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_URL", "DATA_DIR"))}
-    return env | {"DATA_DIR": str(tmp_path / "data"), "OUTPUT_DIR": str(tmp_path / "out"), "LOG_LEVEL": "WARNING"}
+    return env | {
+        "DATA_DIR": str(tmp_path / "data"),
+        "OUTPUT_DIR": str(tmp_path / "out"),
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def _run_script(tmp_path: Path, name: str, start: str, lines: list[str]) -> str:
     script = tmp_path / f"{name}.txt"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "bot", "console", "--script", str(script), "--start", start],
-                            env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--script", str(script), "--start", start],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -137,14 +163,21 @@ def _run_script(tmp_path: Path, name: str, start: str, lines: list[str]) -> str:
 def _run_then_kill(tmp_path: Path, start: str, lines: list[str]) -> str:
     """Feed a console through a pipe and SIGKILL it once it has done every line (a crash: no clean-up runs).
 
-    A last `:as` line is the sign: the console works through lines in order, so once it answers that, the lines
-    before it are done. (A console killed in the middle of printing could lose or repeat the line it printed: a
-    pipe keeps no nonces. Discord does, and the crash in the middle of a fan-out is tested against a notifier
-    that drops repeated nonces, in tests/services/test_countdowns.py.)
+    A last `:as` line is the sign: the console works through lines in order, so once it answers that, the
+    lines before it are done. (A console killed in the middle of printing could lose or repeat the line it
+    printed: a pipe keeps no nonces. Discord does, and the crash in the middle of a fan-out is tested against
+    a notifier that drops repeated nonces, in tests/services/test_countdowns.py.)
     """
-    process = subprocess.Popen([sys.executable, "-m", "bot", "console", "--start", start], env=_env(tmp_path),
-                               cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True, bufsize=1)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "--start", start],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        bufsize=1,
+    )
     assert process.stdin is not None and process.stdout is not None
     seen: list[str] = []
     try:
@@ -171,8 +204,9 @@ def test_killed_mid_way_and_restarted_no_stage_is_lost_or_doubled(tmp_path: Path
     first = _run_script(tmp_path, "first", "2026-12-01 10:00", [*SETUP, ":advance 1d"])
     # Run 2: fed by a pipe through the 7-day stage, then killed (SIGKILL).
     second = _run_then_kill(tmp_path, "2026-12-02 10:05", [":advance 7d"])
-    # Run 3: started again on the same DATA_DIR a little later: to the evening of the vote, where the result is
-    # recorded at 22:00; the follow-up DMs wait for the end of the night's quiet hours, and the console is killed.
+    # Run 3: started again on the same DATA_DIR a little later: to the evening of the vote, where the result
+    # is recorded at 22:00; the follow-up DMs wait for the end of the night's quiet hours,
+    # and the console is killed.
     third = _run_then_kill(tmp_path, "2026-12-09 12:00", [*[":advance 1d"] * 7, ":advance 10h",
                                                           ":as Karin coordinator",
                                                           "/issue outcome issue:Parkering result:won"])

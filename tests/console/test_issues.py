@@ -30,9 +30,11 @@ BAD_CSV = GOOD_CSV + "Fia Berg;V;;Karlskrona;riksdagen;;\n"
 UNDECIDED = {"Björn Öst", "Cecilia Ärlig", "David Lund", "Eva Ström"}
 
 
-CREATE = ('/issue create title:"Parkering i centrum" summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
-          "municipality:Karlskrona body:kommunfullmäktige decision:\"28 jan 18:00\" hashtag:#ParkeraKarlskrona "
-          'position:"Behåll platserna. Kunderna kommer med bil." source:https://www.karlskrona.se/kf')
+CREATE = (
+    '/issue create title:"Parkering i centrum" summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
+    'municipality:Karlskrona body:kommunfullmäktige decision:"28 jan 18:00" hashtag:#ParkeraKarlskrona '
+    'position:"Behåll platserna. Kunderna kommer med bil." source:https://www.karlskrona.se/kf'
+)
 
 
 @pytest.fixture
@@ -103,8 +105,14 @@ async def test_the_issue_is_created_alerted_and_asked_about_in_good_time(setting
     targets = [re.search(r"  Fråga: (.+?) \(", draft[0]).group(1) for name, draft in drafts.items() if draft]
     assert len(set(targets)) == 3 and set(targets) <= UNDECIDED  # spread over the undecided, one each
     for name, (draft,) in ((n, d) for n, d in drafts.items() if d):
-        assert "#ParkeraKarlskrona @sydostran" in draft and "🔗 Dela på X: https://x.com/intent/post?text=" in draft
-        assert "[1] Jag har frågat   [2] Svar: för   [3] Svar: emot   [4] Svar: vet inte   [5] Inget svar" in draft
+        assert (
+            "#ParkeraKarlskrona @sydostran" in draft
+            and "🔗 Dela på X: https://x.com/intent/post?text=" in draft
+        )
+        assert (
+            "[1] Jag har frågat   [2] Svar: för   [3] Svar: emot   [4] Svar: vet inte   [5] Inget svar"
+            in draft
+        )
     assert "Traceback" not in output
 
 
@@ -157,10 +165,16 @@ async def test_a_member_asks_reports_the_answer_and_the_coordinator_confirms(set
         "/issue map issue:Parkering",
     ])
 
-    assert "[endast Anna] Tack för att du frågade David Lund (C)! Vad svarade hen? Ett klick räcker." in output
-    assert "[#koordinatorer] 📣 Anna rapporterar: David Lund (C) är för i frågan Parkering i centrum." in output
-    assert ("  • Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 https://x.com/anna/status/1, "
-            "svar: för") in output
+    assert (
+        "[endast Anna] Tack för att du frågade David Lund (C)! Vad svarade hen? Ett klick räcker." in output
+    )
+    assert (
+        "[#koordinatorer] 📣 Anna rapporterar: David Lund (C) är för i frågan Parkering i centrum." in output
+    )
+    assert (
+        "  • Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 "
+        "https://x.com/anna/status/1, svar: för"
+    ) in output
     first_map, second_map = [m for m in messages(output, "[endast Karin]") if "Vem beslutar" in m]
     assert "🟢 David Lund: för (rapporterat, ej bekräftat)" in first_map
     assert "[endast Karin] Bekräftat: David Lund (C) är för i frågan Parkering i centrum." in output
@@ -183,7 +197,9 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Sett
         '/stance set issue:Parkering politician:"Nils Holgersson" stance:för',
     ])
 
-    assert "Beslut: tisdag 1 december 2026 kl. 09:00 har redan varit. Ange en tid som ligger framåt." in output
+    assert (
+        "Beslut: tisdag 1 december 2026 kl. 09:00 har redan varit. Ange en tid som ligger framåt." in output
+    )
     assert 'Hashtagg: "#Parkera Karlskrona" är ingen hashtagg. Skriv ett ord utan mellanslag' in output
     assert "Filen är trasig på rad 2" in output and "Ingenting importerades." in output
     assert f"Filen {tmp_path / 'finns-inte.csv'} finns inte." in output
@@ -209,7 +225,10 @@ async def test_members_follow_what_they_choose_and_read_in_english(settings: Set
     assert "[endast Olle] Nu följer du: Parkering." in output
     assert "  Topics: Parking" in output and "  Municipalities: Ronneby" in output
     [alert] = [m for m in messages(output, "[DM Olle]") if "📢" in m]
-    assert "**📢 New issue: Parkering i centrum**" in alert and "Decision: Thursday 28 January 2027, 18:00" in alert
+    assert (
+        "**📢 New issue: Parkering i centrum**" in alert
+        and "Decision: Thursday 28 January 2027, 18:00" in alert
+    )
     assert "[1] Follow the issue   [2] I will help" in alert
     assert "#ParkeraKarlskrona: Parkering i centrum (28 January 2027 18:00)" in output
     ics = (settings.output_dir / "jobbskaparna-beslut.ics").read_bytes()

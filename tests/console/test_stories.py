@@ -21,18 +21,26 @@ MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 
 
 THREE_MEMBERS = [
-    ":as Anna", onboard_command("Annas Blommor"),
+    ":as Anna",
+    onboard_command("Annas Blommor"),
     "/did kind:tweet link:https://x.com/anna/status/1",
-    '/story share title:"Tweeten gav tre kunder" kind:tweet value:"Tre nya kunder hittade oss via X." '
-    'link:https://x.com/anna/status/1 visibility:public',
-    ":as Bo", onboard_command("Bos Bygg", "Ronneby"),
+    (
+        '/story share title:"Tweeten gav tre kunder" kind:tweet value:"Tre nya kunder hittade oss via X." '
+        "link:https://x.com/anna/status/1 visibility:public"
+    ),
+    ":as Bo",
+    onboard_command("Bos Bygg", "Ronneby"),
     "/gjort typ:blogg",
     "/gjort typ:fråga status:försökte",
     '/story share title:"Bara för oss" kind:blog value:"En förfrågan från en granne." visibility:group',
-    ":as Cia", onboard_command("Cias Café", "Karlshamn"),
+    ":as Cia",
+    onboard_command("Cias Café", "Karlshamn"),
     "/did kind:tweet",
     "/did kind:media",
-    '/berättelse dela title:"Intervju i BLT" kind:media value:"Två nya samarbeten." visibility:public_anonymous',
+    (
+        '/berättelse dela title:"Intervju i BLT" kind:media value:"Två nya samarbeten." '
+        "visibility:public_anonymous"
+    ),
     ":as Karin coordinator",
 ]
 
@@ -44,14 +52,16 @@ async def console(settings: Settings, lines: list[str], start: datetime = MORNIN
 
 
 def written(output: str, name: str) -> Path:
-    return Path(re.search(rf"📎 (\S*{re.escape(name)})$", output, re.M).group(1))
+    return Path(re.search(rf"📎 (\S*{re.escape(name)})$", output, re.MULTILINE).group(1))
 
 
 def table(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
 
 
-async def test_three_members_act_and_share_and_the_digest_shows_the_weeks_figures_with_a_chart(settings: Settings):
+async def test_three_members_act_and_share_and_the_digest_shows_the_weeks_figures_with_a_chart(
+    settings: Settings,
+):
     output = await console(settings, [*THREE_MEMBERS, "/digest now"])
 
     digest = output.split("> /digest now")[1]
@@ -85,7 +95,11 @@ async def test_the_csv_export_has_exactly_the_rows_logged_and_the_public_export_
         ["Cia", "Kontaktade media", "Gjort"],
     ]
     group_stories = table(written(output, "berattelser_2026-12-01_2026-12-01.csv"))
-    assert [row[1] for row in group_stories[1:]] == ["Tweeten gav tre kunder", "Bara för oss", "Intervju i BLT"]
+    assert [row[1] for row in group_stories[1:]] == [
+        "Tweeten gav tre kunder",
+        "Bara för oss",
+        "Intervju i BLT",
+    ]
 
     public_csv = table(written(output, "berattelser-publika-2026-12-01.csv"))
     assert [(row[1], row[5]) for row in public_csv[1:]] == [("Tweeten gav tre kunder", "Anna, Annas Blommor"),
@@ -108,7 +122,10 @@ async def test_the_posts_the_applause_and_the_retry_show_in_the_console(settings
     assert "[endast Anna] **Tweeten gav tre kunder**" in shown_to_anna
     assert "[1] 👏 Inspirerande (1)" in shown_to_anna
     retry = output.split("> :advance 3d")[1]
-    assert "[DM Bo] **🔁 Försök igen?**\n  Den tisdag 1 december 2026 försökte du: Frågade en politiker." in retry
+    assert (
+        "[DM Bo] **🔁 Försök igen?**\n  Den tisdag 1 december 2026 försökte du: Frågade en politiker."
+        in retry
+    )
     assert "[endast Bo] **✅ Loggat: Frågade en politiker**" in retry.split("> :press ✅ Nu är det gjort")[1]
 
 

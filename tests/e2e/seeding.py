@@ -70,15 +70,25 @@ async def bot_in_process(fake: FakeDiscord, data_dir: Path, monkeypatch: pytest.
     it runs."""
     monkeypatch.setattr(Route, "BASE", fake.api_base)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    config = load_settings(_env_file=None, discord_token="fake-token", discord_guild_ids=str(fake.guild_id),
-                           data_dir=data_dir, database_url="", quiet_hours_start=0, quiet_hours_end=0, **settings)
+    config = load_settings(
+        _env_file=None,
+        discord_token="fake-token",
+        discord_guild_ids=str(fake.guild_id),
+        data_dir=data_dir,
+        database_url="",
+        quiet_hours_start=0,
+        quiet_hours_end=0,
+        **settings,
+    )
     client = JobbBot(App(config, features=features), guild_ready_timeout=0.1)
     task = asyncio.create_task(client.start("fake-token"))
     try:
         await fake.wait_ready(READY_TIMEOUT)
         now = client.app.clock.now()
         async with client.app.sessionmaker() as session, session.begin():
-            workspace = await get_or_create_workspace(session, "discord", str(fake.guild_id), "Jobbskaparna", now)
+            workspace = await get_or_create_workspace(
+                session, "discord", str(fake.guild_id), "Jobbskaparna", now
+            )
             if set_up is not None:
                 set_up(workspace)
             await session.execute(insert(Member), [

@@ -2,8 +2,8 @@
 
 `python -m bot` against the local Discord-protocol server, with Discord's limits as they are: an interaction
 must get its initial response within 3 seconds (later, Discord answers 404 10062 "Unknown interaction" and the
-user sees "This interaction failed"), a channel takes 5 messages per 5 seconds from a bot, and the bot may make
-50 requests a second (interaction responses excepted). What an interaction causes besides its answer (the
+user sees "This interaction failed"), a channel takes 5 messages per 5 seconds from a bot, and the bot may
+make 50 requests a second (interaction responses excepted). What an interaction causes besides its answer (the
 coordinators' notice, the story's post, the member role) must not hold the answer up: it is sent after it, at
 the channel's pace, and must still arrive, exactly once.
 
@@ -71,7 +71,9 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 @pytest_asyncio.fixture
 async def jobbbot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
     """The real bot, as in conftest.py, with quiet hours off: what is measured must not depend on the hour."""
-    async with checked_bot(fake_discord, tmp_path / "bot", {"QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0"}) as bot:
+    async with checked_bot(
+        fake_discord, tmp_path / "bot", {"QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0"}
+    ) as bot:
         yield bot
 
 
@@ -80,7 +82,9 @@ async def jobbbot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[Bo
 
 def error_prefixes() -> tuple[str, ...]:
     """Return how "something went wrong on my side" begins, in every language the bot speaks."""
-    return tuple(translate("errors.unexpected", language, code="\0").split("\0")[0] for language in ("sv", "en"))
+    return tuple(
+        translate("errors.unexpected", language, code="\0").split("\0")[0] for language in ("sv", "en")
+    )
 
 
 def shown_texts(inter: Interaction) -> str:
@@ -100,7 +104,7 @@ def callbacks(fake: FakeDiscord) -> dict[int, list[Recorded]]:
 
 def seconds_after(fake: FakeDiscord, inter: Interaction, recorded: Recorded) -> float:
     """Return when the fake answered a request, in seconds after the interaction was created."""
-    return recorded.at + fake._started_at - inter.created_at  # noqa: SLF001 - the requests' own time base
+    return recorded.at + fake._started_at - inter.created_at  # the requests' own time base
 
 
 @dataclass
@@ -110,8 +114,11 @@ class Room:
     fake: FakeDiscord
     phases: dict[str, list[Interaction]] = field(default_factory=dict)
 
-    async def at_once(self, phase: str, actions: Mapping[str, Awaitable[Interaction]]) -> dict[str, Interaction]:
-        """Send every user's interaction at the same instant; wait until each was answered (or given up on)."""
+    async def at_once(
+        self, phase: str, actions: Mapping[str, Awaitable[Interaction]]
+    ) -> dict[str, Interaction]:
+        """Send every user's interaction at the same instant; wait until each was answered
+        (or given up on)."""
         names = list(actions)
         sent = await asyncio.gather(*actions.values())
         self.phases.setdefault(phase, []).extend(sent)
@@ -122,7 +129,9 @@ class Room:
         """Wait until every interaction has its response, and a deferred one its answer; or until SETTLE."""
         def settled() -> bool:
             tried = callbacks(self.fake)
-            return all(self._finished(inter) or inter.id in tried and inter.response is None for inter in inters)
+            return all(
+                self._finished(inter) or inter.id in tried and inter.response is None for inter in inters
+            )
 
         with contextlib.suppress(TimeoutError):
             await self.fake.wait_until(settled, SETTLE, "every interaction of the burst to be answered")
@@ -178,8 +187,11 @@ def refused_callbacks(fake: FakeDiscord) -> list[Recorded]:
 
 def too_late(refused: Sequence[Recorded]) -> list[str]:
     """Describe the initial responses that came too late, if any."""
-    return [f"{len(refused)} initial responses came too late for Discord (404 {UNKNOWN_INTERACTION})"] if refused \
+    return (
+        [f"{len(refused)} initial responses came too late for Discord (404 {UNKNOWN_INTERACTION})"]
+        if refused
         else []
+    )
 
 
 def paced(posts: int) -> float:
@@ -230,8 +242,13 @@ async def test_twenty_onboard_at_the_same_instant_then_ten_share_a_story(fake_di
             name: fake.submit_modal(name, inter, {**values, "company": company(number[name])} if page == 1
                                     else values) for name, inter in ready.items()})
         shown = {name: inter.original for name, inter in room.answered(submits).items() if inter.original}
-        openers = await room.at_once(f"Continue to page {page + 1}", {
-            name: fake.press(name, message, custom_id=only_button(message)) for name, message in shown.items()})
+        openers = await room.at_once(
+            f"Continue to page {page + 1}",
+            {
+                name: fake.press(name, message, custom_id=only_button(message))
+                for name, message in shown.items()
+            },
+        )
     # ...and presses the last page's Submit at the same instant.
     ready = {name: inter for name, inter in room.answered(openers).items() if inter.modal is not None}
     finals = await room.at_once("onboarding Submit", {
@@ -241,9 +258,23 @@ async def test_twenty_onboard_at_the_same_instant_then_ten_share_a_story(fake_di
     sharers = names[:SHARERS]
     forms = await room.at_once("/story share", {name: fake.slash(name, "story share") for name in sharers})
     ready = {name: inter for name, inter in room.answered(forms).items() if inter.modal is not None}
-    shared = await room.at_once("story Submit", {name: fake.submit_modal(name, inter, {
-        "title": story_title(number[name]), "kind": ["tweet"], "value": "Två kunder hörde av sig efter tweeten.",
-        "link": "", "visibility": ["group"]}) for name, inter in ready.items()})
+    shared = await room.at_once(
+        "story Submit",
+        {
+            name: fake.submit_modal(
+                name,
+                inter,
+                {
+                    "title": story_title(number[name]),
+                    "kind": ["tweet"],
+                    "value": "Två kunder hörde av sig efter tweeten.",
+                    "link": "",
+                    "visibility": ["group"],
+                },
+            )
+            for name, inter in ready.items()
+        },
+    )
 
     # Every interaction was answered within Discord's 3 seconds, and none with an error.
     report = room.report()
@@ -261,16 +292,22 @@ async def test_twenty_onboard_at_the_same_instant_then_ten_share_a_story(fake_di
         return sum(text in m.content for m in fake.messages_in("koordinatorer"))
 
     def posts(title: str) -> int:
-        return sum(bool(m.embeds) and m.embeds[0].get("title") == title for m in fake.messages_in(STORIES.name))
+        return sum(
+            bool(m.embeds) and m.embeds[0].get("title") == title for m in fake.messages_in(STORIES.name)
+        )
 
     def missing() -> list[str]:
-        return ([f"{name}'s member role" for name in names if "Medlem" not in fake.member_role_names(name)]
-                + [f"the notice of {name}'s onboarding" for name in names if not notices(company(number[name]))]
-                + [f"the notice of {name}'s story" for name in sharers if not notices(story_title(number[name]))]
-                + [f"the post of {name}'s story" for name in sharers if not posts(story_title(number[name]))])
+        return (
+            [f"{name}'s member role" for name in names if "Medlem" not in fake.member_role_names(name)]
+            + [f"the notice of {name}'s onboarding" for name in names if not notices(company(number[name]))]
+            + [f"the notice of {name}'s story" for name in sharers if not notices(story_title(number[name]))]
+            + [f"the post of {name}'s story" for name in sharers if not posts(story_title(number[name]))]
+        )
 
     with contextlib.suppress(TimeoutError):
-        await fake.wait_until(lambda: not missing(), paced(len(names) + SHARERS), "every effect of the bursts")
+        await fake.wait_until(
+            lambda: not missing(), paced(len(names) + SHARERS), "every effect of the bursts"
+        )
     assert not missing(), "never arrived: " + ", ".join(missing())
     assert {name: notices(company(number[name])) for name in names} == dict.fromkeys(names, 1)
     assert {name: notices(story_title(number[name])) for name in sharers} == dict.fromkeys(sharers, 1)

@@ -67,8 +67,9 @@ def unescaped(value: str) -> str:
     return value.replace("\\", "")
 
 
-async def test_a_member_climbs_the_first_step_and_gets_drafts(fake_discord: FakeDiscord, fake_model: FakeOpenAI,
-                                                               jobbbot: BotProcess):
+async def test_a_member_climbs_the_first_step_and_gets_drafts(
+    fake_discord: FakeDiscord, fake_model: FakeOpenAI, jobbbot: BotProcess
+):
     fake = fake_discord
     with_model = "127.0.0.1:" + str(fake_model.port) in jobbbot.environment()["OPENAI_BASE_URL"]
     assert "coach" in fake.commands(guild=True)
@@ -83,7 +84,11 @@ async def test_a_member_climbs_the_first_step_and_gets_drafts(fake_discord: Fake
         "Steg 1 av 6: " + sv("coaching.step.intro.title"))
     draft = unescaped(field(step, "Ditt utkast"))
     assert fits_x(draft) and draft.endswith("#BlekingeFöretagare")
-    assert draft.startswith(MODEL_DRAFT) if with_model else draft.startswith("Hej Karlskrona! Vi är Blekinge Bygg AB.")
+    assert (
+        draft.startswith(MODEL_DRAFT)
+        if with_model
+        else draft.startswith("Hej Karlskrona! Vi är Blekinge Bygg AB.")
+    )
     intent = next(url for url in link_urls(step) if url.startswith("https://x.com/intent/post"))
     assert parse_qs(urlsplit(intent).query)["text"] == [draft]
     assert step.custom_ids() == ["jb:coaching.done:intro", "jb:coaching.done_link:intro"]

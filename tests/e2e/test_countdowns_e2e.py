@@ -1,12 +1,12 @@
 """The countdown end to end: the real bot process against the Discord-protocol server.
 
-A coordinator creates an issue decided in five days: inside the countdown, so the live message is posted at once
-and pinned. The bot is killed (SIGKILL) and started again; a member presses a pledge button on the live message,
-which still works and counts (the live message is edited in place). A stage then falls due: it is posted in the
-announcement channel pinging the member role (and only that role), and DMed to the follower. In a second scenario
-the bot is killed the moment a stage's first DM is in; after the restart every member has exactly one (the fake,
-like Discord, drops a repeated nonce). The `jobbbot` fixture fails a scenario if the fake refused any payload the
-bot sent, or the bot logged an error.
+A coordinator creates an issue decided in five days: inside the countdown, so the live message is posted at
+once and pinned. The bot is killed (SIGKILL) and started again; a member presses a pledge button on the live
+message, which still works and counts (the live message is edited in place). A stage then falls due: it is
+posted in the announcement channel pinging the member role (and only that role), and DMed to the follower. In
+a second scenario the bot is killed the moment a stage's first DM is in; after the restart every member has
+exactly one (the fake, like Discord, drops a repeated nonce). The `jobbbot` fixture fails a scenario if the
+fake refused any payload the bot sent, or the bot logged an error.
 
 The bot runs on the real clock; to make a stage fall due now the scenario moves that reminder's time in the
 bot's database (as time passing would). The running bot's wake-up is still set for the old time (only what
@@ -36,14 +36,21 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 def _issue(days: int) -> dict[str, str]:
     decision = (datetime.now(STOCKHOLM) + timedelta(days=days)).strftime("%Y-%m-%d 18:00")
-    return {"title": "Parkering i centrum", "summary": "Kommunen vill ta bort 200 parkeringsplatser vid Stortorget.",
-            "municipality": "karlskrona", "body": "kommunfullmaktige", "decision": decision,
-            "hashtag": "#ParkeraKarlskrona", "position": "Behåll platserna. Kunderna kommer med bil.",
-            "ask_days": "0"}
+    return {
+        "title": "Parkering i centrum",
+        "summary": "Kommunen vill ta bort 200 parkeringsplatser vid Stortorget.",
+        "municipality": "karlskrona",
+        "body": "kommunfullmaktige",
+        "decision": decision,
+        "hashtag": "#ParkeraKarlskrona",
+        "position": "Behåll platserna. Kunderna kommer med bil.",
+        "ask_days": "0",
+    }
 
 
 def _bring_forward_next_stage(bot: BotProcess) -> int:
-    """Make the issue's next countdown stage due now, as if its day had come; return its days before the vote."""
+    """Make the issue's next countdown stage due now, as if its day had come;
+    return its days before the vote."""
     with contextlib.closing(sqlite3.connect(bot.database)) as connection, connection:
         row = connection.execute(
             "SELECT id, payload FROM reminder WHERE kind = 'countdown.stage' AND status = 'pending' "
@@ -88,8 +95,12 @@ async def test_a_countdown_pins_its_live_message_pledges_survive_a_restart_and_a
     pressed = await fake.press("erik", live, custom_id=pledge_ids[0])
     thanks = await pressed.wait_reply(WAIT)
     assert thanks.ephemeral
-    assert thanks.embeds[0]["description"].startswith("Tack! Du har lovat att tweeta inför beslutet om Parkering")
-    await jobbbot.wait(lambda: "0 av 1 genomförda" in live.embed_text(), WAIT, "the live message to show the pledge")
+    assert thanks.embeds[0]["description"].startswith(
+        "Tack! Du har lovat att tweeta inför beslutet om Parkering"
+    )
+    await jobbbot.wait(
+        lambda: "0 av 1 genomförda" in live.embed_text(), WAIT, "the live message to show the pledge"
+    )
     assert live.edited_at is not None
     assert _rows(jobbbot, "SELECT kind, status FROM pledge") == [("tweet", "made")]
     assert len([m for m in fake.messages_in("annonser") if m.embeds and "Nedräkning" in

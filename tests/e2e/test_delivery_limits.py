@@ -53,8 +53,8 @@ DISCORDS_PACE = RateLimitConfig(global_limit=10, global_window=0.08)
 # Below the Dispatcher's pace: discord.py gives up on a request after five 429s in a row, and the Dispatcher
 # must wait as long as Discord says and try again itself.
 TIGHTER = RateLimitConfig(global_limit=3, global_window=0.1)
-# The bot's pace (DISCORD_GLOBAL_RATE) unless a test names another: above every limit here, so that the tests of
-# the 429 path meet 429s as a bot without a pacer would.
+# The bot's pace (DISCORD_GLOBAL_RATE) unless a test names another: above every limit here, so that the tests
+# of the 429 path meet 429s as a bot without a pacer would.
 UNPACED = 10_000.0
 
 
@@ -100,7 +100,8 @@ async def fan_out(bot: JobbBot, key: str) -> int:
     await app.dispatcher.run_due()
     # Most go out in the first run; on a loaded machine a few may stay throttled past the Dispatcher's own
     # retries. Those wait (pending, not failed) for as long as Discord said, and the next runs send them: ours
-    # here, or the bot's scheduler, which wakes the Dispatcher too (so the reports of our runs do not count all).
+    # here, or the bot's scheduler, which wakes the Dispatcher too (so the reports of
+    # our runs do not count all).
     for _ in range(20):
         due = await app.dispatcher.next_due_at()
         wait = (due - app.clock.now()).total_seconds() if due is not None else None
@@ -109,7 +110,9 @@ async def fan_out(bot: JobbBot, key: str) -> int:
         await asyncio.sleep(max(wait, 0))
         await app.dispatcher.run_due()
     async with app.sessionmaker() as session:
-        statuses = Counter(await session.scalars(select(Delivery.status).where(Delivery.reminder_id == reminder.id)))
+        statuses = Counter(
+            await session.scalars(select(Delivery.status).where(Delivery.reminder_id == reminder.id))
+        )
     assert set(statuses) <= {"sent"}, statuses
     return statuses["sent"]
 
@@ -153,14 +156,15 @@ class Killed(BaseException):
 
 
 @pytest.mark.parametrize("fake", [RateLimitConfig()], indirect=True, ids=["discords_limits"])
-async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(fake: FakeDiscord, bot: JobbBot,
-                                                                                tmp_path: Path):
+async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
+    fake: FakeDiscord, bot: JobbBot, tmp_path: Path
+):
     # Discord remembers a message's nonce for minutes only; after a longer outage only our own marks stand
     # between a restart and doubles. A crash may re-send at most the sends in flight, never a batch.
     fake.nonce_window = 0.2
     app = bot.app
     dispatcher = app.dispatcher
-    mark, sends = dispatcher._mark, 0  # noqa: SLF001 - the test stands in for the process dying mid-write
+    mark, sends = dispatcher._mark, 0  # the test stands in for the process dying mid-write
     notifier = dispatcher.notifier
     assert notifier is not None
     send_direct = notifier.send_direct
@@ -179,8 +183,10 @@ async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
     now = app.clock.now()
     async with app.sessionmaker() as session, session.begin():
         workspace_id = await session.scalar(select(Member.workspace_id).limit(1))
-        await reminders.schedule(session, workspace_id=workspace_id, kind=KIND, key="killed", due_at=now, now=now)
-    with pytest.raises(BaseException):  # noqa: B017, PT011 - the "process" dies with whatever it was doing
+        await reminders.schedule(
+            session, workspace_id=workspace_id, kind=KIND, key="killed", due_at=now, now=now
+        )
+    with pytest.raises(BaseException):  # noqa: B017 - the "process" dies with whatever it was doing
         await dispatcher.run_due()
     notifier.send_direct, dispatcher._mark = send_direct, mark  # type: ignore[method-assign]
     before = len(fake.requests)
@@ -196,7 +202,9 @@ async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
     assert min(received.values()) == 1  # nobody lost
     assert max(received.values()) == 1  # nobody got it twice, though Discord forgot the nonces
     # Only the sends in flight at the crash were in doubt, and only those were looked up in their DMs.
-    looked_up = [r for r in fake.requests[before:] if (r.method, r.route) == ("GET", "/channels/{channel_id}/messages")]
+    looked_up = [
+        r for r in fake.requests[before:] if (r.method, r.route) == ("GET", "/channels/{channel_id}/messages")
+    ]
     assert 0 < len(looked_up) <= dispatcher.concurrency
     # The DM channels opened before the crash were stored with the members: not opened again.
     reopened = [r for r in fake.requests[before:]
@@ -204,7 +212,8 @@ async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
     assert len(reopened) <= len(MEMBERS) - 60 + dispatcher.concurrency
 
 
-# Paced well below this limit (at most 7 in a window of 80 ms, of 10), which unpaced the bot runs into (above).
+# Paced well below this limit (at most 7 in a window of 80 ms, of 10), which unpaced
+# the bot runs into (above).
 PACED = 70.0
 
 

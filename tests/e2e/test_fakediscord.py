@@ -1346,7 +1346,9 @@ async def test_the_defaults_are_discords_limits(raw: RawBot) -> None:
     assert (limits.message_limit, limits.message_window) == (5, 5.0)  # per channel
     assert (limits.global_limit, limits.global_window) == (50, 1.0)
     channel = fake.channel_id("annonser")
-    posted = [await raw.request("POST", f"/channels/{channel}/messages", {"content": str(i)}) for i in range(6)]
+    posted = [
+        await raw.request("POST", f"/channels/{channel}/messages", {"content": str(i)}) for i in range(6)
+    ]
     assert [status for status, _, _ in posted] == [200] * 5 + [429]  # the sixth post in 5 s waits
     _, body, headers = posted[-1]
     assert body["global"] is False and 4.0 < body["retry_after"] <= 5.0 and headers["Retry-After"] == "5"

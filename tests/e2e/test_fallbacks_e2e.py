@@ -35,7 +35,9 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.e2e]
 
 KIND = "e2e.stage_with_closed_dms"
 # Every other member holds the member role; nobody's DMs are open.
-MEMBERS = [MemberSpec(f"m{i:03d}", roles=("Medlem",) if i % 2 == 0 else (), dms_open=False) for i in range(250)]
+MEMBERS = [
+    MemberSpec(f"m{i:03d}", roles=("Medlem",) if i % 2 == 0 else (), dms_open=False) for i in range(250)
+]
 MENTION = re.compile(r"<@(\d+)>")
 
 
@@ -45,8 +47,10 @@ async def _stage(session: AsyncSession, reminder: Reminder, now: datetime) -> li
                                 .order_by(Member.id))
     call = Reply(body=Literal("Tre dagar kvar till omröstningen: mejla politikerna i dag."), private=False)
     post = Reply(body=call.body, private=False, mention_role=Role.MEMBER)
-    return [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS),
-            *(reminders.Planned(call, member_id=member_id, channel=Channel.ANNOUNCEMENTS) for member_id in ids)]
+    return [
+        reminders.Planned(post, channel=Channel.ANNOUNCEMENTS),
+        *(reminders.Planned(call, member_id=member_id, channel=Channel.ANNOUNCEMENTS) for member_id in ids),
+    ]
 
 
 @pytest_asyncio.fixture

@@ -1,9 +1,9 @@
 """The issues feature end to end: the real bot process against the Discord-protocol server.
 
-A coordinator (the server's owner) imports politicians from a CSV attachment (a bad row is refused first), creates an issue, sets a
-stance; the alert is posted and DMed to the follower in Karlskrona; /issue map returns a PNG and the table;
-the follower follows the issue by button. The `jobbbot` fixture fails the scenario if the fake refused any
-payload the bot sent, or the bot logged an error.
+A coordinator (the server's owner) imports politicians from a CSV attachment (a bad row is refused first),
+creates an issue, sets a stance; the alert is posted and DMed to the follower in Karlskrona; /issue map
+returns a PNG and the table; the follower follows the issue by button. The `jobbbot` fixture fails the
+scenario if the fake refused any payload the bot sent, or the bot logged an error.
 """
 
 from __future__ import annotations
@@ -31,19 +31,35 @@ ISSUE = {
 }
 
 
-async def test_an_issue_is_created_alerted_mapped_and_followed(fake_discord: FakeDiscord, jobbbot: BotProcess):
+async def test_an_issue_is_created_alerted_mapped_and_followed(
+    fake_discord: FakeDiscord, jobbbot: BotProcess
+):
     fake = fake_discord
     # DMs wait out the night's quiet hours; this scenario may run at any hour, so the bot runs without them.
     jobbbot.extra_env.update(QUIET_HOURS_START="0", QUIET_HOURS_END="0")
     await jobbbot.terminate()
     await jobbbot.start()
-    assert {"issue", "politician", "stance", "media", "council", "follow", "unfollow", "hashtag", "issue-admin",
-            "politician-admin", "stance-admin", "media-admin", "council-admin"} <= set(fake.commands(guild=True))
+    assert {
+        "issue",
+        "politician",
+        "stance",
+        "media",
+        "council",
+        "follow",
+        "unfollow",
+        "hashtag",
+        "issue-admin",
+        "politician-admin",
+        "stance-admin",
+        "media-admin",
+        "council-admin",
+    } <= set(fake.commands(guild=True))
     await set_up_workspace(fake)
     await join_and_onboard(fake, "erik")  # lives in Karlskrona, wants DMs: follows Karlskrona from the start
 
     # A file with a bad row is refused with its line number; nothing of it is stored. The owner runs the
-    # coordinators' commands: the fake cannot show them to the coordinator role (Server Settings → Integrations).
+    # coordinators' commands: the fake cannot show them to the coordinator role
+    # (Server Settings → Integrations).
     refused = await fake.slash("owner", "politician-admin import",
                                {"file": Upload("politiker.csv", BAD_CSV.encode())})
     refusal = await refused.wait_reply(WAIT)

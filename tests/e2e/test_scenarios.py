@@ -154,9 +154,9 @@ async def test_a_member_is_refused_the_coordinators_command(fake_discord: FakeDi
     await join_and_onboard(fake, "erik")
 
     # Discord hides /members from all without Manage Server, as the command's default permission asks: from a
-    # member, a moderator (Manage Messages), and the coordinator role until a server admin adds that role under
-    # Server Settings → Integrations. The fake models no such setting; the cog tests cover the role and the
-    # bot's refusal of those who see the command but are no coordinators.
+    # member, a moderator (Manage Messages), and the coordinator role until a server admin adds that role
+    # under Server Settings → Integrations. The fake models no such setting; the cog tests cover the role and
+    # the bot's refusal of those who see the command but are no coordinators.
     members_command = fake.commands(guild=True)["members"]
     assert members_command["default_member_permissions"] == str(discord.Permissions(manage_guild=True).value)
     for name in ("bertil", "mia", "anna"):

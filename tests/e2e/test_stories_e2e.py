@@ -1,9 +1,10 @@
-"""Stories, the action log and the digest end to end: the real bot process against the Discord-protocol server.
+"""Stories, the action log and the digest end to end:
+the real bot process against the Discord-protocol server.
 
-The owner chooses a forum channel for stories; a member shares a story through the modal and it becomes a forum
-post (a thread named after the story) whose 👏 button counts; the member logs a tweet with /did; a coordinator's
-/digest now returns the week's figures with a PNG chart. The `jobbbot` fixture fails the scenario if the fake
-refused any payload the bot sent, or the bot logged an error.
+The owner chooses a forum channel for stories; a member shares a story through the modal and it becomes a
+forum post (a thread named after the story) whose 👏 button counts; the member logs a tweet with /did; a
+coordinator's /digest now returns the week's figures with a PNG chart. The `jobbbot` fixture fails the
+scenario if the fake refused any payload the bot sent, or the bot logged an error.
 """
 
 from __future__ import annotations
@@ -22,18 +23,25 @@ STORY = {"title": TITLE, "kind": ["tweet"], "value": "Tre företag i Karlskrona 
 
 
 def button_labels(message: Message) -> list[str]:
-    return [c.get("label", "") for c in message.walk_components() if c.get("type") == 2 and c.get("custom_id")]
+    return [
+        c.get("label", "") for c in message.walk_components() if c.get("type") == 2 and c.get("custom_id")
+    ]
 
 
-async def test_a_story_becomes_a_forum_post_did_is_logged_and_the_digest_has_a_chart(fake_discord: FakeDiscord,
-                                                                                   jobbbot: BotProcess):
+async def test_a_story_becomes_a_forum_post_did_is_logged_and_the_digest_has_a_chart(
+    fake_discord: FakeDiscord, jobbbot: BotProcess
+):
     fake = fake_discord
     assert {"story", "story-admin", "did", "stats", "leaderboard", "digest", "report"} <= set(
         fake.commands(guild=True))
     await set_up_workspace(fake)
     chosen = await fake.slash("owner", "setup", {"stories": "forum"})
     fields = (await chosen.wait_response(WAIT))["data"]["embeds"][0]["fields"]
-    assert {"name": sv("setup.field.stories"), "value": f"<#{fake.channel_id('forum')}>", "inline": True} in fields
+    assert {
+        "name": sv("setup.field.stories"),
+        "value": f"<#{fake.channel_id('forum')}>",
+        "inline": True,
+    } in fields
     await join_and_onboard(fake, "erik")
 
     # The story form is one modal page: title, what I did, what it brought, a link, who may see it.
@@ -67,7 +75,9 @@ async def test_a_story_becomes_a_forum_post_did_is_logged_and_the_digest_has_a_c
     assert (await made.wait_response(WAIT))["type"] == 5  # deferred while the chart is drawn
     digest = await made.wait_reply(WAIT)
     [png] = digest.attachments
-    assert png.filename.startswith("aktivitet-") and fake.attachment_bytes(png.id).startswith(b"\x89PNG\r\n\x1a\n")
+    assert png.filename.startswith("aktivitet-") and fake.attachment_bytes(png.id).startswith(
+        b"\x89PNG\r\n\x1a\n"
+    )
     shown = digest.embed_text()
     assert sv("activity.count.done", kind=sv("activity.kind.tweet"), done=1) in shown
     assert "Erik" in shown  # a new member this week

@@ -77,9 +77,19 @@ class FakeOpenAI:
                                      status=500)
         if self.mode == "malformed":
             return web.Response(body=b'{"id": "chatcmpl-1", "choices": [', content_type="application/json")
-        return web.json_response({
-            "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": self.content}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-        })
+        return web.json_response(
+            {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "created": 1_700_000_000,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": self.content},
+                    }
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+            }
+        )

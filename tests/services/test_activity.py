@@ -35,8 +35,13 @@ from tests.support.replies import shown
 
 async def actions(app: App) -> list[tuple[str, str, str, int | None, str | None, str | None]]:
     async with app.sessionmaker() as session:
-        rows = (await session.execute(select(Action, Member.external_id).join(Member, Member.id == Action.member_id)
-                                      .order_by(Action.id))).all()
+        rows = (
+            await session.execute(
+                select(Action, Member.external_id)
+                .join(Member, Member.id == Action.member_id)
+                .order_by(Action.id)
+            )
+        ).all()
     return [(who, a.kind, a.status, a.issue_id, a.link, a.source) for a, who in rows]
 
 
@@ -49,8 +54,13 @@ async def steps_done(app: App, who: str) -> set[str]:
 
 async def retries(app: App, status: str = reminders.PENDING) -> list[Reminder]:
     async with app.sessionmaker() as session:
-        return list(await session.scalars(select(Reminder).where(Reminder.kind == activity.RETRY_KIND,
-                                                                 Reminder.status == status).order_by(Reminder.id)))
+        return list(
+            await session.scalars(
+                select(Reminder)
+                .where(Reminder.kind == activity.RETRY_KIND, Reminder.status == status)
+                .order_by(Reminder.id)
+            )
+        )
 
 
 async def test_did_logs_the_action_and_reaches_the_matching_coaching_step(app: App):
@@ -94,7 +104,9 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(app: App):
         await app.run(ANNA, activity.did, kind="tweet", issue="Flygplatsen")
 
     assert not_onboarded.value.text.key == "profile.not_onboarded"
-    assert render(unknown_kind.value.text, "sv").startswith('Vad du gjorde: "dansade" finns inte bland valen.')
+    assert render(unknown_kind.value.text, "sv").startswith(
+        'Vad du gjorde: "dansade" finns inte bland valen.'
+    )
     assert render(bad_link.value.text, "sv") == \
         'Länk: "ftp://example.se/fil" är inte en webbadress. Skriv till exempel https://dittforetag.se.'
     assert render(unknown_issue.value.text, "sv") == \
@@ -204,7 +216,9 @@ async def test_the_asks_buttons_log_the_question_and_no_answer_is_an_attempt(app
     await app.run(ANNA, asks.mark_asked, issue="Parkering", link="https://x.com/anna/status/9")
     async with app.sessionmaker() as session:
         ask_id = await session.scalar(select(Ask.id))
-    assert await actions(app) == [("anna", "ask", "done", issue_id, "https://x.com/anna/status/9", f"asks:{ask_id}")]
+    assert await actions(app) == [
+        ("anna", "ask", "done", issue_id, "https://x.com/anna/status/9", f"asks:{ask_id}")
+    ]
     assert "ask" in await steps_done(app, "anna")
 
     await app.press(ANNA, asks.ANSWER_ACTION, f"{issue_id}-no_answer")
@@ -274,7 +288,9 @@ async def test_the_leaderboard_shows_only_those_who_opted_in_by_week_or_month(ap
     assert render(month.body, "sv") == ("🥇 Bo – 2 (insatser: 2, berättelser: 0)\n"
                                         "🥈 Anna – 1 (insatser: 1, berättelser: 0)")
     await app.run(BO, activity.leaderboard_leave)
-    assert render((await app.run(ANNA, activity.leaderboard)).body, "sv").startswith("Ingen på topplistan har")
+    assert render((await app.run(ANNA, activity.leaderboard)).body, "sv").startswith(
+        "Ingen på topplistan har"
+    )
     with pytest.raises(FieldProblem):
         await app.run(ANNA, activity.leaderboard, period="år")
 
@@ -292,7 +308,9 @@ async def test_actions_count_for_the_streak_and_mydata_covers_them(app: App, clo
         assert (await streaks.weeks_in_a_row(session, workspace, [member.id], clock.now()))[member.id] == 2
     exported = await app.run(ANNA, mydata.export)
     data = json.loads(exported.files[0].data)
-    assert [a["kind"] for a in data["actions"]] == ["meeting", "meet"] and data["leaderboard"] == {"leaderboard": True}
+    assert [a["kind"] for a in data["actions"]] == ["meeting", "meet"] and data["leaderboard"] == {
+        "leaderboard": True
+    }
 
     await app.press(ANNA, mydata.DELETE_CONFIRM, "")
     async with app.sessionmaker() as session:
@@ -309,4 +327,6 @@ async def test_nothing_leaks_between_workspaces(app: App):
     await app.run(other, activity.leaderboard_join)
 
     assert "Dina insatser (0)" in shown(await app.run(other, activity.stats))
-    assert render((await app.run(other, activity.leaderboard)).body, "sv").startswith("Ingen på topplistan har")
+    assert render((await app.run(other, activity.leaderboard)).body, "sv").startswith(
+        "Ingen på topplistan har"
+    )

@@ -1,4 +1,5 @@
-"""Ask in good time: rounds before the decision, one question per follower, targets spread, asked and answered."""
+"""Ask in good time: rounds before the decision, one question per follower, targets spread,
+asked and answered."""
 
 from __future__ import annotations
 
@@ -79,7 +80,10 @@ async def test_the_rounds_can_be_set_per_issue_and_per_workspace(app: App):
     workspace = await app.run(COORDINATOR, asks.set_ask_days, ask_days="10")
     off = await app.run(COORDINATOR, asks.set_ask_days, ask_days="0", issue="Parkering")
 
-    assert render(workspace.body, "sv") == "Som standard får följarna en fråga att ställa 10 dagar före beslutet."
+    assert (
+        render(workspace.body, "sv")
+        == "Som standard får följarna en fråga att ställa 10 dagar före beslutet."
+    )
     assert render(off.body, "sv") == "Parkering i centrum: inga frågerundor (avstängt för frågan)."
     async with app.sessionmaker() as session:
         pending = {(r.payload["issue_id"], r.payload["days"]) for r in await session.scalars(
@@ -126,7 +130,9 @@ async def test_each_follower_gets_one_question_and_the_targets_are_spread(app: A
 async def test_more_followers_than_targets_are_spread_evenly(app: App, clock: FrozenClock,
                                                              notifier: RecordingNotifier):
     await the_group(app, notifier)
-    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Eva Ström", stance="against")
+    await app.run(
+        COORDINATOR, stances.set_stance, issue="Parkering", politician="Eva Ström", stance="against"
+    )
     await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="David Lund", stance="for")
 
     clock.set(ROUND_21)
@@ -139,7 +145,9 @@ async def test_more_followers_than_targets_are_spread_evenly(app: App, clock: Fr
 async def test_followers_asking_the_same_politician_share_one_composed_message(app: App,
                                                                               notifier: RecordingNotifier):
     await the_group(app, notifier)
-    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Eva Ström", stance="against")
+    await app.run(
+        COORDINATOR, stances.set_stance, issue="Parkering", politician="Eva Ström", stance="against"
+    )
     await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="David Lund", stance="for")
 
     async with app.sessionmaker() as session, session.begin():
@@ -153,8 +161,9 @@ async def test_followers_asking_the_same_politician_share_one_composed_message(a
     assert len(dms) == 3 and len({id(p.reply) for p in dms}) == 2
 
 
-async def test_the_draft_names_the_politician_the_hashtag_and_the_media_and_fits_x(app: App, clock: FrozenClock,
-                                                                                   notifier: RecordingNotifier):
+async def test_the_draft_names_the_politician_the_hashtag_and_the_media_and_fits_x(
+    app: App, clock: FrozenClock, notifier: RecordingNotifier
+):
     await the_group(app, notifier)
     clock.set(ROUND_21)
     await app.dispatcher.run_due()
@@ -163,7 +172,9 @@ async def test_the_draft_names_the_politician_the_hashtag_and_the_media_and_fits
     fields = fields_of(message.reply)
     draft = fields["Utkast"]
     # Without seats the undecided are taken party by party in alphabetical order: Anna, the first, gets C.
-    assert draft.startswith("Hej @davidlund! Hur röstar du om Parkering i centrum i kommunfullmäktige den 28 januari?")
+    assert draft.startswith(
+        "Hej @davidlund! Hur röstar du om Parkering i centrum i kommunfullmäktige den 28 januari?"
+    )
     assert draft.endswith("#ParkeraKarlskrona @sydostran")
     assert drafts.fits_x(draft)
     assert fields["Fråga"] == "David Lund (C), @davidlund"
@@ -173,9 +184,17 @@ async def test_the_draft_names_the_politician_the_hashtag_and_the_media_and_fits
 
 
 async def test_a_long_issue_still_fits_x():
-    issue = Issue(id=1, title="Ombyggnad av hela stadskärnan " * 6, position="Vi vill " * 80, decision_at=ROUND_14,
-                  decision_has_time=True, body="kommunfullmaktige", committee=None, municipality="karlskrona",
-                  hashtag="#" + "Lång" * 20)
+    issue = Issue(
+        id=1,
+        title="Ombyggnad av hela stadskärnan " * 6,
+        position="Vi vill " * 80,
+        decision_at=ROUND_14,
+        decision_has_time=True,
+        body="kommunfullmaktige",
+        committee=None,
+        municipality="karlskrona",
+        hashtag="#" + "Lång" * 20,
+    )
 
     post = asks.compose(issue, None, ["sydostran", "blt_se"], "Europe/Stockholm", "sv")
 
@@ -189,7 +208,8 @@ async def test_a_restart_does_not_reshuffle_and_the_next_round_gives_someone_new
     await app.dispatcher.run_due()
     first = await asks_of(app)
 
-    # The same round planned again (as after a crash before the deliveries were written) gives the same people.
+    # The same round planned again (as after a crash before the deliveries were
+    # written) gives the same people.
     async with app.sessionmaker() as session, session.begin():
         issue = await session.get_one(Issue, issue_id)
         members = await follows.followers(session, issue)
@@ -204,7 +224,9 @@ async def test_a_restart_does_not_reshuffle_and_the_next_round_gives_someone_new
     assert len(second) == 4 and all(before[member] != target for member, target, _ in second)
     # Two rounds, two questions each (the countdown's own DM on day 14 is not a question of a round).
     for name in ("anna", "bo", "cia"):
-        questions = [s for s in notifier.to(f"dm:{name}") if getattr(s.reply.title, "key", "") == "asks.draft.title"]
+        questions = [
+            s for s in notifier.to(f"dm:{name}") if getattr(s.reply.title, "key", "") == "asks.draft.title"
+        ]
         assert len(questions) == 2, name
 
 
@@ -245,8 +267,10 @@ async def test_a_member_marks_asked_with_a_link_and_reports_the_answer_in_one_cl
     overview = await app.run(COORDINATOR, asks.overview, issue="Parkering")
 
     lines = render(overview.body, "sv").splitlines()
-    assert ("• Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 https://x.com/anna/status/1, "
-            "svar: inget svar") in lines
+    assert (
+        "• Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 https://x.com/anna/status/1, "
+        "svar: inget svar"
+    ) in lines
     assert any(line.startswith("• Bo → Eva Ström (KD) (21 dagar före): frågade") and "svar: emot" in line
                for line in lines)
     assert any("Dan → " in line and "inte frågat än" in line for line in lines)
@@ -264,7 +288,9 @@ async def test_asking_someone_else_or_without_an_assignment(app: App, notifier: 
     with pytest.raises(UserError):
         await app.press(ANNA, asks.ANSWER_ACTION, f"{issue_id}-for")
 
-    await app.run(ANNA, asks.mark_asked, issue="Parkering", link="https://x.com/a/status/2", politician="Eva Ström")
+    await app.run(
+        ANNA, asks.mark_asked, issue="Parkering", link="https://x.com/a/status/2", politician="Eva Ström"
+    )
     await app.press(ANNA, asks.ANSWER_ACTION, f"{issue_id}-undecided")
     assert await asks_of(app) == [("anna", "Eva Ström", 0)]
 
@@ -294,7 +320,9 @@ async def test_a_closed_issue_gives_no_new_questions(app: App, notifier: Recordi
     assert closed.value.text.key == "issues.unknown"
 
 
-async def test_my_data_holds_follows_questions_and_reports(app: App, clock: FrozenClock, notifier: RecordingNotifier):
+async def test_my_data_holds_follows_questions_and_reports(
+    app: App, clock: FrozenClock, notifier: RecordingNotifier
+):
     issue_id = await the_group(app, notifier)
     clock.set(ROUND_21)
     await app.dispatcher.run_due()
@@ -308,7 +336,11 @@ async def test_my_data_holds_follows_questions_and_reports(app: App, clock: Froz
         {k: f[k] for k in ("kind", "value")} for f in exported["issue_follows"]["follows"]]
     assert exported["issue_follows"]["offered_help"][0]["issue"] == "Parkering i centrum"
     [ask] = exported["issue_asks"]["asks"]
-    assert (ask["politician"], ask["asked_url"], ask["answer"]) == ("David Lund", "https://x.com/anna/status/1", "for")
+    assert (ask["politician"], ask["asked_url"], ask["answer"]) == (
+        "David Lund",
+        "https://x.com/anna/status/1",
+        "for",
+    )
     assert exported["issue_asks"]["stance_reports"][0]["status"] == "reported"
 
     await app.press(ANNA, mydata.DELETE_CONFIRM, "")

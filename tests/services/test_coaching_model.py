@@ -1,4 +1,5 @@
-"""The coach's model against a local fake of the OpenAI API: used when it helps, the templates when it does not.
+"""The coach's model against a local fake of the OpenAI API:
+used when it helps, the templates when it does not.
 
 Nothing here reaches the internet: the client's base_url points at tests.fakes.openai_server on 127.0.0.1.
 """
@@ -25,8 +26,14 @@ from tests.support.replies import field_value, shown
 
 ANNA, BO = identity("anna"), identity("bo", coordinator=True)
 # Profile fields a draft does not need: none of them may reach the model.
-PRIVATE = {"company": "Blomsterhuset", "x_handle": "@blommorna_kk", "linkedin_url": "linkedin.com/in/annaberg",
-           "blog_url": "https://blomsterhuset.se/blogg", "company_size": "10-49", "goal": "Fler bröllopskunder"}
+PRIVATE = {
+    "company": "Blomsterhuset",
+    "x_handle": "@blommorna_kk",
+    "linkedin_url": "linkedin.com/in/annaberg",
+    "blog_url": "https://blomsterhuset.se/blogg",
+    "company_size": "10-49",
+    "goal": "Fler bröllopskunder",
+}
 TIMEOUT = 0.3
 GOOD_TWEETS = {"tweets": [
     "Vi på Blomsterhuset binder buketter till hela Karlskrona. Vad behöver ni av oss?",
@@ -59,7 +66,9 @@ def drafts_of(reply: Reply) -> list[str]:
     return [render(f.value, "sv") for f in reply.fields if render(f.name, "sv").startswith("Utkast")]
 
 
-async def test_the_models_tweets_are_used_when_they_pass_the_checks(app: App, fake: FakeOpenAI, model: CoachModel):
+async def test_the_models_tweets_are_used_when_they_pass_the_checks(
+    app: App, fake: FakeOpenAI, model: CoachModel
+):
     await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     fake.answer(GOOD_TWEETS)
 
@@ -136,7 +145,8 @@ async def test_every_command_answers_from_the_templates_when_the_model_fails(
     expected = shown(await app.run(ANNA, call, **options))
     base_url = f"http://127.0.0.1:{free_port()}/v1" if how == "server_down" else fake.base_url
     _failing(fake, how)
-    # Only the slow case may run into the timeout; the others get time to fail their own way on a busy machine.
+    # Only the slow case may run into the timeout; the others get time to fail their
+    # own way on a busy machine.
     timeout = TIMEOUT if how == "slow" else 10.0
     model = CoachModel(api_key="sk-test", model="test-model", timeout=timeout, base_url=base_url)
     caplog.set_level(logging.WARNING, logger="bot.coach.model")
@@ -163,7 +173,9 @@ async def test_the_models_blog_plan_is_shown(app: App, fake: FakeOpenAI, model: 
     assert field_value(reply, "Vad det betyder för mitt företag") == "Vi tappar brudbuketter."
 
 
-async def test_the_model_adds_comments_to_the_rules_which_always_run(app: App, fake: FakeOpenAI, model: CoachModel):
+async def test_the_model_adds_comments_to_the_rules_which_always_run(
+    app: App, fake: FakeOpenAI, model: CoachModel
+):
     await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     improved = "Hur tänker ni om parkeringen? Våra kunder behöver den. #BlekingeFöretagare"
     fake.answer({"comments": ["Bra att du är konkret.", "Nämn torget vid namn."], "improved": improved})
@@ -216,13 +228,21 @@ async def test_no_prompt_or_member_text_is_logged(app: App, fake: FakeOpenAI, mo
     assert "answering from the templates" in logged
 
 
-async def test_the_app_creates_the_model_client_only_with_a_key_and_closes_it(settings: Settings, fake: FakeOpenAI):
+async def test_the_app_creates_the_model_client_only_with_a_key_and_closes_it(
+    settings: Settings, fake: FakeOpenAI
+):
     plain = App(settings)
     assert plain.coach is None
     await plain.close()
 
-    configured = settings.model_copy(update={"openai_api_key": SecretStr("sk-test"), "openai_base_url": fake.base_url,
-                                             "openai_model": "m", "openai_timeout": 2.0})
+    configured = settings.model_copy(
+        update={
+            "openai_api_key": SecretStr("sk-test"),
+            "openai_base_url": fake.base_url,
+            "openai_model": "m",
+            "openai_timeout": 2.0,
+        }
+    )
     app = App(configured)
     assert isinstance(app.coach, CoachModel) and app.coach.timeout == 2.0 and app.coach.model == "m"
     await app.close()
@@ -232,7 +252,9 @@ async def test_the_app_creates_the_model_client_only_with_a_key_and_closes_it(se
 async def test_an_improved_version_from_the_model_that_repeats_an_insult_is_replaced(
         app: App, fake: FakeOpenAI, model: CoachModel):
     await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
-    fake.answer({"comments": ["Lugnare ton."], "improved": "Kommunen är inkompetent. Fixa det! #BlekingeFöretagare"})
+    fake.answer(
+        {"comments": ["Lugnare ton."], "improved": "Kommunen är inkompetent. Fixa det! #BlekingeFöretagare"}
+    )
 
     reply = await app.run(ANNA, writing.feedback, model, draft="Kommunen är inkompetent, fixa parkeringen")
 

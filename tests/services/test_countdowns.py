@@ -79,10 +79,12 @@ async def live_row(app: App) -> LiveMessage | None:
         return await session.scalar(select(LiveMessage))
 
 
-# -- stages ---------------------------------------------------------------------------------------------------
+# -- stages --------------------------------------------------------------------------------------------------
 
-async def test_the_stages_fall_14_7_3_1_days_before_at_nine_and_at_eight_on_the_day(app: App,
-                                                                                      notifier: RecordingNotifier):
+
+async def test_the_stages_fall_14_7_3_1_days_before_at_nine_and_at_eight_on_the_day(
+    app: App, notifier: RecordingNotifier
+):
     await the_group(app, notifier)
 
     assert await pending_due(app, countdowns.STAGE_KIND) == [D14, D7, D3, D1, D0]
@@ -101,11 +103,17 @@ async def test_a_stage_goes_to_the_channel_pinging_members_and_by_dm_to_follower
     assert post.text.startswith("⏳ 14 dagar kvar: Parkering i centrum")
     assert "**ställa frågor**" in post.text and "#ParkeraKarlskrona" in post.text
     assert [b.action for b in post.reply.buttons] == [pledges.PLEDGE_ACTION] * 3
-    assert [b.arg for b in post.reply.buttons] == [f"{issue_id}-tweet", f"{issue_id}-contact", f"{issue_id}-attend"]
+    assert [b.arg for b in post.reply.buttons] == [
+        f"{issue_id}-tweet",
+        f"{issue_id}-contact",
+        f"{issue_id}-attend",
+    ]
     draft = next(f for f in post.reply.fields if render(f.name, "sv") == "Förslag att dela")
     # The draft names the undecided politicians by handle, carries the hashtag and fits X.
-    assert render(draft.value, "sv") == ("Hej @davidlund Eva Ström @bjornost! Hur röstar ni om Parkering i centrum i "
-                                         "kommunfullmäktige den 16 december? Behåll platserna. #ParkeraKarlskrona")
+    assert render(draft.value, "sv") == (
+        "Hej @davidlund Eva Ström @bjornost! Hur röstar ni om Parkering i centrum i "
+        "kommunfullmäktige den 16 december? Behåll platserna. #ParkeraKarlskrona"
+    )
     assert [render(link.label, "sv") for link in post.reply.links][:3] == ["Dela på X", "Dela på LinkedIn",
                                                                            "Dela på Facebook"]
     for name in ("anna", "bo", "cia"):
@@ -167,8 +175,13 @@ async def test_a_dm_due_at_night_across_the_change_to_winter_time_waits_until_ei
 
     assert dm_titles(notifier, "anna") == []
     async with app.sessionmaker() as session:
-        waits = set(await session.scalars(select(Delivery.not_before).where(Delivery.member_id.is_not(None),
-                                                                            Delivery.status == delivery.PENDING)))
+        waits = set(
+            await session.scalars(
+                select(Delivery.not_before).where(
+                    Delivery.member_id.is_not(None), Delivery.status == delivery.PENDING
+                )
+            )
+        )
     assert waits == {datetime(2026, 10, 25, 7, 0, tzinfo=UTC)}  # 08:00 winter time
     await at(app, clock, datetime(2026, 10, 25, 6, 59, tzinfo=UTC))
     assert dm_titles(notifier, "anna") == []
@@ -176,10 +189,12 @@ async def test_a_dm_due_at_night_across_the_change_to_winter_time_waits_until_ei
     assert dm_titles(notifier, "anna") == ["Beslutet om Parkering i centrum: vunnen"]
 
 
-# -- the live message ------------------------------------------------------------------------------------------
+# -- the live message ----------------------------------------------------------------------------------------
 
-async def test_the_live_message_is_posted_pinned_and_edited_daily_with_the_same_id(app: App, clock: FrozenClock,
-                                                                                   notifier: RecordingNotifier):
+
+async def test_the_live_message_is_posted_pinned_and_edited_daily_with_the_same_id(
+    app: App, clock: FrozenClock, notifier: RecordingNotifier
+):
     await the_group(app, notifier)
 
     await at(app, clock, D14)
@@ -259,10 +274,13 @@ async def test_an_issue_created_seven_days_before_gets_the_seven_day_stage_and_i
     [notice] = notifier.to(COORDINATORS)
     assert notice.text.splitlines() == [
         "⏭️ Nedräkningen för Parkering i centrum: steg som hoppades över",
-        "Frågan lades in 7 dagar före beslutet (tisdag 8 december 2026 kl. 18:00). Det som redan har passerat "
-        "skickas inte:",
+        (
+            "Frågan lades in 7 dagar före beslutet (tisdag 8 december 2026 kl. 18:00). "
+            "Det som redan har passerat skickas inte:"
+        ),
         "• ställ frågor (14 dagar före)",
-        "Steget mobilisera (7 dagar före) går ut nu i stället, eftersom det fortfarande är aktuellt."]
+        "Steget mobilisera (7 dagar före) går ut nu i stället, eftersom det fortfarande är aktuellt.",
+    ]
     # The next day nothing repeats; the next stage goes at its time.
     for when in (local(2026, 12, 2, 10), local(2026, 12, 5, 9)):
         await at(app, clock, when)
@@ -286,10 +304,23 @@ async def test_an_issue_created_five_days_before_gets_the_seven_day_call_now_and
     assert "• ställ frågor (14 dagar före)\n" in notice.text
     assert "Steget mobilisera (7 dagar före) går ut nu i stället" in notice.text
     async with app.sessionmaker() as session:
-        statuses = dict((await session.execute(select(Reminder.payload["days"].as_integer(), Reminder.status).where(
-            Reminder.kind == countdowns.STAGE_KIND, Reminder.key.startswith(f"countdown:{issue_id}:")))).all())
-    assert statuses == {14: reminders.SKIPPED, 7: reminders.FANNED_OUT, 3: reminders.PENDING, 1: reminders.PENDING,
-                        0: reminders.PENDING}
+        statuses = dict(
+            (
+                await session.execute(
+                    select(Reminder.payload["days"].as_integer(), Reminder.status).where(
+                        Reminder.kind == countdowns.STAGE_KIND,
+                        Reminder.key.startswith(f"countdown:{issue_id}:"),
+                    )
+                )
+            ).all()
+        )
+    assert statuses == {
+        14: reminders.SKIPPED,
+        7: reminders.FANNED_OUT,
+        3: reminders.PENDING,
+        1: reminders.PENDING,
+        0: reminders.PENDING,
+    }
     # A pledge now belongs to the 7-day stage and is followed up after the 3-day one begins.
     clock.set(local(2026, 12, 1, 12))
     await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-tweet")
@@ -302,8 +333,11 @@ async def test_an_issue_created_five_days_before_gets_the_seven_day_call_now_and
         "📣 5 dagar kvar: Parkering i centrum", "📰 3 dagar kvar: Parkering i centrum",
         "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
         "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum"]
-    assert dm_titles(notifier, "anna") == [*heads(stage_posts(notifier))[:2], "Gjorde du det? Parkering i centrum",
-                                           *heads(stage_posts(notifier))[2:]]
+    assert dm_titles(notifier, "anna") == [
+        *heads(stage_posts(notifier))[:2],
+        "Gjorde du det? Parkering i centrum",
+        *heads(stage_posts(notifier))[2:],
+    ]
     assert len([s for s in notifier.to(COORDINATORS) if s.text.startswith("⏭️")]) == 1
 
 
@@ -321,7 +355,8 @@ async def test_a_stage_that_goes_out_now_by_dm_still_waits_out_quiet_hours(app: 
         assert dm_titles(notifier, name) == ["📣 5 dagar kvar: Parkering i centrum"]
 
 
-# -- changes ----------------------------------------------------------------------------------------------------
+# -- changes -------------------------------------------------------------------------------------------------
+
 
 async def test_a_postponed_decision_moves_every_pending_reminder_and_nothing_stale_is_sent(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
@@ -348,7 +383,9 @@ async def test_a_postponed_decision_moves_every_pending_reminder_and_nothing_sta
     assert stage_posts(notifier) == []
     assert not any(s.text.startswith("Gjorde du det?") for s in notifier.to("dm:anna"))
     await at(app, clock, local(2026, 12, 30, 9))
-    assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == ["⏳ 14 dagar kvar: Parkering i centrum"]
+    assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == [
+        "⏳ 14 dagar kvar: Parkering i centrum"
+    ]
 
 
 async def test_a_decision_moved_earlier_into_a_later_window_sends_that_stage_now_and_tells_what_was_skipped(
@@ -366,9 +403,13 @@ async def test_a_decision_moved_earlier_into_a_later_window_sends_that_stage_now
     assert dm_titles(notifier, "anna") == ["📰 2 dagar kvar: Parkering i centrum"]
     [notice] = [s for s in notifier.to(COORDINATORS) if s.text.startswith("⏭️")]
     assert notice.text.splitlines()[1:] == [
-        "Beslutet flyttades till lördag 5 december 2026 kl. 18:00, så nu är det 2 dagar före beslutet. Det som redan "
-        "har passerat skickas inte:", "• mobilisera (7 dagar före)",
-        "Steget kontakta media (3 dagar före) går ut nu i stället, eftersom det fortfarande är aktuellt."]
+        (
+            "Beslutet flyttades till lördag 5 december 2026 kl. 18:00, så nu är det 2 dagar före beslutet. "
+            "Det som redan har passerat skickas inte:"
+        ),
+        "• mobilisera (7 dagar före)",
+        "Steget kontakta media (3 dagar före) går ut nu i stället, eftersom det fortfarande är aktuellt.",
+    ]
     assert await pending_due(app, countdowns.STAGE_KIND) == [local(2026, 12, 4, 9), local(2026, 12, 5, 8)]
     for when in (local(2026, 12, 4, 9), local(2026, 12, 5, 8), local(2026, 12, 6, 10)):
         await at(app, clock, when)
@@ -413,8 +454,14 @@ async def test_a_decision_moved_later_plans_the_stages_to_come_and_sends_nothing
     [edit] = notifier.to(EDITS)  # the live message shows the new date and the next stage that will go out
     assert "9 dagar kvar" in edit.text.splitlines()[0]
     assert "Nästa steg: kontakta media, 16 december" in edit.text
-    for when in (local(2026, 12, 12, 9), local(2026, 12, 13, 9), local(2026, 12, 16, 9), local(2026, 12, 18, 9),
-                 local(2026, 12, 19, 8), local(2026, 12, 20, 10)):
+    for when in (
+        local(2026, 12, 12, 9),
+        local(2026, 12, 13, 9),
+        local(2026, 12, 16, 9),
+        local(2026, 12, 18, 9),
+        local(2026, 12, 19, 8),
+        local(2026, 12, 20, 10),
+    ):
         await at(app, clock, when)
     assert heads(stage_posts(notifier)) == ["📰 3 dagar kvar: Parkering i centrum",
                                             "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
@@ -465,8 +512,10 @@ async def test_a_new_hour_on_the_same_day_moves_what_is_pending_and_repeats_noth
     await at(app, clock, D7)
 
     assert await pending_due(app, countdowns.STAGE_KIND) == [D3, D1, D0]
-    assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == ["⏳ 14 dagar kvar: Parkering i centrum",
-                                                                       "📣 7 dagar kvar: Parkering i centrum"]
+    assert [p.text.splitlines()[0] for p in stage_posts(notifier)] == [
+        "⏳ 14 dagar kvar: Parkering i centrum",
+        "📣 7 dagar kvar: Parkering i centrum",
+    ]
 
 
 async def test_a_withdrawn_issue_cancels_everything_and_unpins_the_live_message(app: App, clock: FrozenClock,
@@ -491,7 +540,8 @@ async def test_a_withdrawn_issue_cancels_everything_and_unpins_the_live_message(
     assert message_id not in notifier.pins and not (await live_row(app)).pinned
 
 
-# -- a bot that was down ---------------------------------------------------------------------------------------
+# -- a bot that was down -------------------------------------------------------------------------------------
+
 
 async def test_after_a_clock_jump_only_what_still_makes_sense_is_sent_and_the_coordinators_are_told(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
@@ -514,7 +564,9 @@ async def test_after_a_clock_jump_only_what_still_makes_sense_is_sent_and_the_co
     assert (await live_row(app)).pinned
 
 
-async def test_a_stage_is_never_sent_after_the_vote(app: App, clock: FrozenClock, notifier: RecordingNotifier):
+async def test_a_stage_is_never_sent_after_the_vote(
+    app: App, clock: FrozenClock, notifier: RecordingNotifier
+):
     await the_group(app, notifier)
     await at(app, clock, D1)
     notifier.sent.clear()
@@ -629,7 +681,8 @@ async def test_closed_dms_are_recorded_and_mentioned_together_in_one_channel_mes
     assert len(dm_titles(notifier, "bo")) == 2
 
 
-# -- the outcome -----------------------------------------------------------------------------------------------
+# -- the outcome ---------------------------------------------------------------------------------------------
+
 
 async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_thank_you_draft(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
@@ -645,12 +698,14 @@ async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_t
                           note="31 mot 30", voted_for="Åsa Ek, David Lund")
     await app.dispatcher.run_due()
 
-    assert render(reply.body, "sv") == ("Resultatet för Parkering i centrum är registrerat: vunnen. Frågan är stängd "
-                                        "och 3 medlem(mar) får en uppföljning.")
+    assert render(reply.body, "sv") == (
+        "Resultatet för Parkering i centrum är registrerat: vunnen. Frågan är stängd "
+        "och 3 medlem(mar) får en uppföljning."
+    )
     async with app.sessionmaker() as session:
         issue = await session.get_one(Issue, issue_id)
     assert (issue.status, issue.outcome, issue.outcome_note) == ("closed", "won", "31 mot 30")
-    [announcement] = [s for s in notifier.to(ANNOUNCEMENTS) if s.text.startswith("Frågan är avgjord")]
+    [_announcement] = [s for s in notifier.to(ANNOUNCEMENTS) if s.text.startswith("Frågan är avgjord")]
     for name in ("anna", "bo", "cia"):
         [followup] = [s for s in notifier.to(f"dm:{name}") if _ours(s)]
         assert followup.text.startswith("Beslutet om Parkering i centrum: vunnen")
@@ -710,7 +765,9 @@ async def test_a_closed_issue_s_live_message_says_it_is_closed(app: App, clock: 
     await at(app, clock, D14)
     clock.set(D14 + timedelta(days=1))
 
-    await app.run(COORDINATOR, issues.close, issue="Parkering", outcome="other", note="Ärendet gick upp i ett annat")
+    await app.run(
+        COORDINATOR, issues.close, issue="Parkering", outcome="other", note="Ärendet gick upp i ett annat"
+    )
     await app.dispatcher.run_due()
 
     [final] = notifier.to(EDITS)
@@ -742,10 +799,14 @@ async def test_the_coordinators_are_reminded_to_record_the_result(app: App, cloc
     await at(app, clock, local(2026, 12, 17, 9))
 
     [nudge] = [s for s in notifier.to(COORDINATORS) if s.text.startswith("🗳️")]
-    assert nudge.text.startswith("🗳️ Hur gick omröstningen om Parkering i centrum?") and f"#{issue_id}" in nudge.text
+    assert (
+        nudge.text.startswith("🗳️ Hur gick omröstningen om Parkering i centrum?")
+        and f"#{issue_id}" in nudge.text
+    )
 
 
-# -- settings and my data -------------------------------------------------------------------------------------
+# -- settings and my data ------------------------------------------------------------------------------------
+
 
 async def test_the_stages_can_be_set_per_issue_and_by_default(app: App, notifier: RecordingNotifier):
     await the_group(app, notifier)
@@ -758,7 +819,9 @@ async def test_the_stages_can_be_set_per_issue_and_by_default(app: App, notifier
     assert render(default.body, "sv") == "Nedräkningens steg som standard (dagar före beslutet): 5"
     assert await pending_due(app, countdowns.STAGE_KIND) == [local(2026, 12, 6, 9), local(2026, 12, 14, 9),
                                                               local(2026, 12, 16, 8)]
-    other = await create_issue(app, title="Skolmat", hashtag="LokalMat", decision="20 dec 18:00", ask_days="0")
+    other = await create_issue(
+        app, title="Skolmat", hashtag="LokalMat", decision="20 dec 18:00", ask_days="0"
+    )
     async with app.sessionmaker() as session:
         due = list(await session.scalars(select(Reminder.due_at).where(
             Reminder.kind == countdowns.STAGE_KIND, Reminder.key.startswith(f"countdown:{other}:"))))

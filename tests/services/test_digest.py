@@ -1,5 +1,5 @@
-"""The weekly digest: the week's figures and chart, posted Monday morning local time, planned week after week; the
-coordinators' copy lists what could not be delivered that week."""
+"""The weekly digest: the week's figures and chart, posted Monday morning local time, planned week after week;
+the coordinators' copy lists what could not be delivered that week."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ async def pending_digests(app: App) -> list[datetime]:
             Reminder.kind == digest.DIGEST_KIND, Reminder.status == reminders.PENDING)))
 
 
-async def test_digest_now_shows_the_weeks_figures_and_a_chart_of_the_weeks_before(app: App, clock: FrozenClock):
+async def test_digest_now_shows_the_weeks_figures_and_a_chart_of_the_weeks_before(
+    app: App, clock: FrozenClock
+):
     await onboard(app, ANNA)
     await app.run(ANNA, activity.did, kind="tweet")  # eight days before the digest: last week's bar
     clock.advance(timedelta(days=8))
@@ -187,7 +189,9 @@ async def test_the_coordinators_digest_says_what_could_not_be_delivered_and_the_
     await app.dispatcher.run_due()
 
     [to_group] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
-    [to_coordinators] = [s for s in notifier.to(f"channel:{Channel.COORDINATORS}") if "sammanfattning" in s.text]
+    [to_coordinators] = [
+        s for s in notifier.to(f"channel:{Channel.COORDINATORS}") if "sammanfattning" in s.text
+    ]
     assert "Utskick som inte gick fram" not in to_group.text
     assert to_coordinators.text.endswith(
         "Utskick som inte gick fram (3): "
@@ -204,15 +208,36 @@ async def seed_failed(app: App, workspace: str, kind: str, at: datetime, count: 
     """Store `count` posts of a reminder of `kind` in the coordinators' channel that failed for good."""
     async with app.sessionmaker() as session, session.begin():
         workspace_id = await session.scalar(select(Workspace.id).where(Workspace.external_id == workspace))
-        reminder = Reminder(workspace_id=workspace_id, kind=kind, key=f"seed:{kind}:{at.isoformat()}", due_at=at,
-                            payload={}, status=reminders.FANNED_OUT, created_at=at, fired_at=at)
+        reminder = Reminder(
+            workspace_id=workspace_id,
+            kind=kind,
+            key=f"seed:{kind}:{at.isoformat()}",
+            due_at=at,
+            payload={},
+            status=reminders.FANNED_OUT,
+            created_at=at,
+            fired_at=at,
+        )
         session.add(reminder)
         await session.flush()
         for number in range(count):
             key = f"{reminder.id}:channel:{number}"
-            session.add(Delivery(workspace_id=workspace_id, reminder_id=reminder.id, member_id=None,
-                                 channel=str(Channel.COORDINATORS), key=key, nonce=key, message={}, status="failed",
-                                 not_before=at, attempts=5, last_error="OSError: no route", created_at=at))
+            session.add(
+                Delivery(
+                    workspace_id=workspace_id,
+                    reminder_id=reminder.id,
+                    member_id=None,
+                    channel=str(Channel.COORDINATORS),
+                    key=key,
+                    nonce=key,
+                    message={},
+                    status="failed",
+                    not_before=at,
+                    attempts=5,
+                    last_error="OSError: no route",
+                    created_at=at,
+                )
+            )
 
 
 async def test_the_digest_shows_ten_kinds_of_failure_and_counts_the_rest_of_its_own_week_and_workspace(
@@ -232,7 +257,9 @@ async def test_the_digest_shows_ten_kinds_of_failure_and_counts_the_rest_of_its_
     lines = field_line(reply, "Utskick som inte gick fram").splitlines()
     assert lines[0] == ("Utskick som inte gick fram (14): Påminnelse (custom.a) till koordinatorskanalen: "
                         "ett oväntat fel (detaljerna finns i botens logg) (3 gånger)")
-    assert [line.split(" till ")[0] for line in lines[1:10]] == [f"Påminnelse (custom.{x})" for x in "bcdefghij"]
+    assert [line.split(" till ")[0] for line in lines[1:10]] == [
+        f"Påminnelse (custom.{x})" for x in "bcdefghij"
+    ]
     assert lines[10:] == ["… och 2 till"]
     assert "custom.old" not in render(reply.fields[-1].value, "sv")
 

@@ -20,8 +20,14 @@ from tests.support.replies import fields_of
 
 async def followed(app: App, external_id: str) -> set[tuple[str, str]]:
     async with app.sessionmaker() as session:
-        return {(f.kind, f.value) for f in await session.scalars(
-            select(Follow).join(Member, Member.id == Follow.member_id).where(Member.external_id == external_id))}
+        return {
+            (f.kind, f.value)
+            for f in await session.scalars(
+                select(Follow)
+                .join(Member, Member.id == Follow.member_id)
+                .where(Member.external_id == external_id)
+            )
+        }
 
 
 async def test_a_new_member_follows_their_own_municipality(app: App):
@@ -98,8 +104,16 @@ async def test_the_buttons_follow_the_issue_and_offer_help_once(app: App, notifi
 async def test_media_are_added_listed_and_removed_by_coordinators(app: App):
     added = await app.run(COORDINATOR, media.add, name="Sydöstran", municipality="Karlskrona",
                           x_handle="https://x.com/sydostran")
-    await app.run(COORDINATOR, media.add, name="Anna Reporter", municipality="Karlskrona", x_handle="@annarep",
-                  kind="journalist", outlet="Sydöstran", email="anna@sydostran.se")
+    await app.run(
+        COORDINATOR,
+        media.add,
+        name="Anna Reporter",
+        municipality="Karlskrona",
+        x_handle="@annarep",
+        kind="journalist",
+        outlet="Sydöstran",
+        email="anna@sydostran.se",
+    )
     await app.run(COORDINATOR, media.add, name="BLT", municipality="Ronneby", x_handle="blt_se")
 
     assert render(added.body, "sv") == "Tillagd: **Sydöstran** (redaktion), Karlskrona @sydostran"

@@ -52,9 +52,15 @@ async def test_a_coordinator_creates_an_issue_and_the_followers_of_its_municipal
     async with app.sessionmaker() as session:
         issue = await session.scalar(select(Issue))
     assert issue.decision_at == DECISION_UTC and issue.decision_has_time
-    assert (issue.municipality, issue.body, issue.hashtag) == ("karlskrona", "kommunfullmaktige", "#ParkeraKarlskrona")
+    assert (issue.municipality, issue.body, issue.hashtag) == (
+        "karlskrona",
+        "kommunfullmaktige",
+        "#ParkeraKarlskrona",
+    )
     [post] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
-    assert "📢 Ny fråga: Parkering i centrum" in post.text and "torsdag 28 januari 2027 kl. 18:00" in post.text
+    assert (
+        "📢 Ny fråga: Parkering i centrum" in post.text and "torsdag 28 januari 2027 kl. 18:00" in post.text
+    )
     assert post.reply.mentions == ("bo",)  # followers without DMs are mentioned in the channel instead
     [dm] = notifier.to("dm:anna")
     assert [b.action for b in dm.reply.buttons] == [follows.FOLLOW_ISSUE_ACTION, follows.HELP_ACTION]
@@ -99,7 +105,9 @@ async def test_a_member_may_not_create_an_issue(app: App):
     ({"ask_days": "21, 200"}, ["errors.ask_days"]),
     ({"topics": "fotboll"}, ["errors.choice"]),
 ])
-async def test_bad_input_is_explained_and_changes_nothing(app: App, changes: dict[str, str], problem_keys: list[str]):
+async def test_bad_input_is_explained_and_changes_nothing(
+    app: App, changes: dict[str, str], problem_keys: list[str]
+):
     with pytest.raises(UserError) as error:
         await app.run(COORDINATOR, issues.create, **(ISSUE | changes))
 
@@ -172,7 +180,9 @@ async def test_closing_stops_the_questions_and_tells_the_group(app: App, notifie
     await app.dispatcher.run_due()
     notifier.sent.clear()
 
-    reply = await app.run(COORDINATOR, issues.close, issue=str(issue_id), outcome="vunnen", note="Platserna blir kvar")
+    reply = await app.run(
+        COORDINATOR, issues.close, issue=str(issue_id), outcome="vunnen", note="Platserna blir kvar"
+    )
 
     assert render(reply.body, "sv") == "Stängd: Parkering i centrum (vunnen). Gruppen har fått besked."
     [post] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
@@ -188,15 +198,22 @@ async def test_closing_stops_the_questions_and_tells_the_group(app: App, notifie
 
 async def test_the_list_shows_open_issues_soonest_first_and_filters(app: App, clock: FrozenClock):
     await create_issue(app)
-    await create_issue(app, title="Upphandling av skolmat", municipality="Ronneby", decision="2026-12-17 18:00",
-                       hashtag="LokalMat")
+    await create_issue(
+        app,
+        title="Upphandling av skolmat",
+        municipality="Ronneby",
+        decision="2026-12-17 18:00",
+        hashtag="LokalMat",
+    )
     closed = await create_issue(app, title="Bredband", decision="2027-03-01")
     await app.run(COORDINATOR, issues.close, issue=str(closed), outcome="postponed")
 
     listed = render((await app.run(ANNA, issues.list_issues)).body, "sv")
     assert listed.index("Upphandling av skolmat") < listed.index("Parkering i centrum")
     assert "Bredband" not in listed
-    assert "Ronneby" not in render((await app.run(ANNA, issues.list_issues, municipality="karlskrona")).body, "sv")
+    assert "Ronneby" not in render(
+        (await app.run(ANNA, issues.list_issues, municipality="karlskrona")).body, "sv"
+    )
     closed_list = render((await app.run(ANNA, issues.list_issues, status="stängda")).body, "sv")
     assert "Bredband" in closed_list and "(stängd: uppskjuten)" in closed_list
 
@@ -255,13 +272,15 @@ async def test_hashtag_shows_the_group_hashtags_and_a_ready_text(app: App):
     assert render(overview.fields[0].value, "sv").endswith("#ParkeraKarlskrona #LokalMat")
     ready = render(one.fields[0].value, "sv")
     assert "#ParkeraKarlskrona @sydostran" in ready and "<t:" not in ready
-    assert [link.url.split("?")[0] for link in one.links][0] == "https://x.com/intent/post"
+    assert next(link.url.split("?")[0] for link in one.links) == "https://x.com/intent/post"
 
 
 async def test_open_issues_feed_the_drafts_with_targets_and_media(app: App):
     await import_politicians(app)
     await create_issue(app)
-    await create_issue(app, title="Skolmat", municipality="Ronneby", decision="2027-01-10 18:00", hashtag="LokalMat")
+    await create_issue(
+        app, title="Skolmat", municipality="Ronneby", decision="2027-01-10 18:00", hashtag="LokalMat"
+    )
     await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="for")
     await app.run(COORDINATOR, media.add, name="Sydöstran", municipality="Karlskrona", x_handle="sydostran")
 

@@ -28,7 +28,9 @@ async def _member(app: App, external_id: str = "anna") -> Member | None:
         return await session.scalar(select(Member).where(Member.external_id == external_id))
 
 
-async def test_a_member_who_joins_gets_a_welcome_dm_with_a_start_button(app: App, notifier: RecordingNotifier):
+async def test_a_member_who_joins_gets_a_welcome_dm_with_a_start_button(
+    app: App, notifier: RecordingNotifier
+):
     await app.member_joined("test", "guild-1", "Testgruppen", "anna", "Anna")
 
     [welcome] = notifier.to("dm:anna")
@@ -36,7 +38,9 @@ async def test_a_member_who_joins_gets_a_welcome_dm_with_a_start_button(app: App
     assert [b.action for b in welcome.reply.buttons] == [onboarding.START_ACTION]
 
 
-async def test_a_member_with_closed_dms_is_welcomed_in_the_welcome_channel(app: App, notifier: RecordingNotifier):
+async def test_a_member_with_closed_dms_is_welcomed_in_the_welcome_channel(
+    app: App, notifier: RecordingNotifier
+):
     notifier.closed.add("anna")
 
     await app.member_joined("test", "guild-1", "Testgruppen", "anna", "Anna")
@@ -72,7 +76,9 @@ async def test_completing_the_form_stores_the_profile_grants_the_role_and_tells_
     assert "Annas Blommor" in first_step and "Sölvesborg" in first_step
 
 
-async def test_without_consent_nothing_is_stored_and_the_member_is_told_why(app: App, notifier: RecordingNotifier):
+async def test_without_consent_nothing_is_stored_and_the_member_is_told_why(
+    app: App, notifier: RecordingNotifier
+):
     with pytest.raises(UserError) as raised:
         await app.submit(ANNA, onboarding.FORM_ID, FORM | {"consent": "nej"})
 
@@ -90,7 +96,9 @@ async def test_without_consent_nothing_is_stored_and_the_member_is_told_why(app:
     ("company", "x" * 101, "errors.too_long"),
     ("company", "", "errors.required"),
 ])
-async def test_bad_input_gets_a_clear_message_and_changes_nothing(app: App, field: str, value: str, problem: str):
+async def test_bad_input_gets_a_clear_message_and_changes_nothing(
+    app: App, field: str, value: str, problem: str
+):
     with pytest.raises(FieldProblem) as raised:
         await app.submit(ANNA, onboarding.FORM_ID, FORM | {field: value})
 
@@ -149,7 +157,9 @@ async def test_onboarding_cancels_the_nudge(app: App, clock: FrozenClock, notifi
             Reminder.kind == onboarding.NUDGE_KIND, Reminder.status == "pending")) == 0
 
 
-async def test_the_welcome_and_the_form_speak_english_in_an_english_workspace(app: App, notifier: RecordingNotifier):
+async def test_the_welcome_and_the_form_speak_english_in_an_english_workspace(
+    app: App, notifier: RecordingNotifier
+):
     coordinator = identity("bo", coordinator=True)
     from bot.services import workspaces
 

@@ -47,7 +47,10 @@ async def test_a_pledge_counts_on_the_live_message_and_is_followed_up_after_its_
     assert "▱▱▱▱▱▱▱▱▱▱ 0 av 2 genomförda" in edit.text and "🐦 tweeta 0/1" in edit.text
     async with app.sessionmaker() as session:
         rows = list(await session.scalars(select(Pledge).order_by(Pledge.id)))
-    assert [(p.kind, p.stage, p.status) for p in rows] == [("tweet", "d14", "made"), ("attend", "d14", "made")]
+    assert [(p.kind, p.stage, p.status) for p in rows] == [
+        ("tweet", "d14", "made"),
+        ("attend", "d14", "made"),
+    ]
 
     # The tweet is followed up a little after the next stage begins; attending only after the vote.
     await at(app, clock, D7 + timedelta(hours=2))
@@ -123,5 +126,9 @@ async def test_pledges_are_in_the_members_export(app: App, notifier: RecordingNo
 
     exported = json.loads(reply.files[0].data)
     [pledge] = exported["pledges"]
-    assert (pledge["issue"], pledge["kind"], pledge["stage"], pledge["status"]) == ("Parkering i centrum", "contact",
-                                                                                    "d14", "made")
+    assert (pledge["issue"], pledge["kind"], pledge["stage"], pledge["status"]) == (
+        "Parkering i centrum",
+        "contact",
+        "d14",
+        "made",
+    )

@@ -1,4 +1,5 @@
-"""Politicians: kept by hand, imported from a spreadsheet all or nothing, exported for Excel, names with å ä ö."""
+"""Politicians: kept by hand, imported from a spreadsheet all or nothing, exported for Excel,
+names with å ä ö."""
 
 from __future__ import annotations
 
@@ -56,7 +57,9 @@ async def test_an_excel_file_with_semicolons_and_swedish_names_is_imported(app: 
     lambda text: text.encode("utf-16"),                       # "Unicode text"
 ], ids=["bom", "cp1252", "commas", "crlf", "utf16"])
 async def test_every_way_excel_saves_a_csv_is_read(app: App, encode):
-    text = POLITICIANS_CSV.replace("KF+KS", "KF/KS")  # a plus or a slash: with commas there can be no comma inside
+    text = POLITICIANS_CSV.replace(
+        "KF+KS", "KF/KS"
+    )  # a plus or a slash: with commas there can be no comma inside
 
     await app.run(COORDINATOR, politicians.import_csv, encode(text), "fil.csv")
 
@@ -76,7 +79,10 @@ async def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(app: 
 
 
 async def test_every_problem_of_a_row_is_named(app: App):
-    text = "namn,parti,kommun,x,e-post,kontrollerad\nFia Berg,V,Karlskrona,@fel handle,inte-en-adress,2099-01-01\n"
+    text = (
+        "namn,parti,kommun,x,e-post,kontrollerad\n"
+        "Fia Berg,V,Karlskrona,@fel handle,inte-en-adress,2099-01-01\n"
+    )
 
     message = await refused(app, text.encode())
 
@@ -94,7 +100,9 @@ async def test_a_person_twice_in_one_file_is_reported(app: App):
 
 async def test_a_second_import_updates_rather_than_duplicates(app: App):
     await import_politicians(app)
-    update = "namn;parti;kommun;roll\nasa ek;S;Karlskrona;Kommunstyrelsens ordförande\nBjörn Öst;M;Karlskrona;\n"
+    update = (
+        "namn;parti;kommun;roll\nasa ek;S;Karlskrona;Kommunstyrelsens ordförande\nBjörn Öst;M;Karlskrona;\n"
+    )
 
     reply = await app.run(COORDINATOR, politicians.import_csv, update.encode(), "ny.csv")
 
@@ -107,7 +115,9 @@ async def test_a_second_import_updates_rather_than_duplicates(app: App):
 
 async def test_the_same_name_in_another_municipality_is_another_person(app: App):
     await import_politicians(app)
-    await app.run(COORDINATOR, politicians.import_csv, "Namn;Parti;Kommun\nÅsa Ek;M;Ronneby\n".encode(), "r.csv")
+    await app.run(
+        COORDINATOR, politicians.import_csv, "Namn;Parti;Kommun\nÅsa Ek;M;Ronneby\n".encode(), "r.csv"
+    )
 
     assert len(await stored(app)) == 6
     with pytest.raises(UserError) as ambiguous:
@@ -123,8 +133,8 @@ async def test_the_same_name_in_another_municipality_is_another_person(app: App)
     (b"\n\n", "csv.empty"),
     ("Namn;Parti;Kommun;Favoritfärg\nÅsa;S;Karlskrona;blå\n".encode(), "csv.unknown_column"),
     ("Namn;Kommun\nÅsa;Karlskrona\n".encode(), "csv.missing_columns"),
-    ("Namn;Namn;Parti;Kommun\n".encode(), "csv.repeated_column"),
-    ("Namn;Parti;Kommun\n".encode(), "csv.no_rows"),
+    (b"Namn;Namn;Parti;Kommun\n", "csv.repeated_column"),
+    (b"Namn;Parti;Kommun\n", "csv.no_rows"),
     ('Namn;Parti;Kommun\n"Åsa "Ek";S;Karlskrona\n'.encode(), "csv.malformed"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "csv.not_text"),
     (b"x" * (politicians.MAX_CSV_BYTES + 1), "csv.too_big"),
@@ -177,10 +187,21 @@ async def test_the_export_opens_in_excel_and_imports_again_unchanged(app: App):
 
 
 async def test_add_edit_list_and_remove(app: App):
-    added = await app.run(COORDINATOR, politicians.add, name="Åsa Ek", party="S", municipality="karlskrona",
-                          body="KF + KS", role="Kommunalråd", x_handle="https://x.com/asaek", checked="2026-11-20")
-    assert render(added.body, "sv") == ("Tillagd: **Åsa Ek** (S, Kommunalråd), Karlskrona: kommunfullmäktige, "
-                                        "kommunstyrelsen @asaek · kontrollerad 2026-11-20")
+    added = await app.run(
+        COORDINATOR,
+        politicians.add,
+        name="Åsa Ek",
+        party="S",
+        municipality="karlskrona",
+        body="KF + KS",
+        role="Kommunalråd",
+        x_handle="https://x.com/asaek",
+        checked="2026-11-20",
+    )
+    assert render(added.body, "sv") == (
+        "Tillagd: **Åsa Ek** (S, Kommunalråd), Karlskrona: kommunfullmäktige, "
+        "kommunstyrelsen @asaek · kontrollerad 2026-11-20"
+    )
     with pytest.raises(UserError) as twice:
         await app.run(COORDINATOR, politicians.add, name="åsa  ek", party="S", municipality="Karlskrona")
     assert twice.value.text.key == "politicians.exists"
@@ -191,7 +212,9 @@ async def test_add_edit_list_and_remove(app: App):
 
     listed = await app.run(ANNA, politicians.list_politicians, body="KS")
     assert "Åsa Ek" in render(listed.body, "sv")
-    assert render((await app.run(ANNA, politicians.list_politicians, party="S")).body, "sv").startswith("Inga")
+    assert render((await app.run(ANNA, politicians.list_politicians, party="S")).body, "sv").startswith(
+        "Inga"
+    )
 
     asking = await app.run(COORDINATOR, politicians.remove, politician="Åsa Ek")
     assert [b.action for b in asking.buttons] == [politicians.REMOVE_CONFIRM, politicians.REMOVE_CANCEL]
@@ -219,7 +242,9 @@ async def test_bad_input_to_add_changes_nothing(app: App):
     assert len(error.value.problems) == 3
     assert await stored(app) == []
     with pytest.raises(FieldProblem):
-        await app.run(COORDINATOR, politicians.add, name="Åsa", party="S", municipality="Karlskrona", body="riksdagen")
+        await app.run(
+            COORDINATOR, politicians.add, name="Åsa", party="S", municipality="Karlskrona", body="riksdagen"
+        )
 
 
 async def test_an_unknown_politician_is_named_in_the_message(app: App):

@@ -53,7 +53,10 @@ async def test_a_bad_profile_edit_changes_nothing(app: App):
 
     assert unknown.value.text.key == "errors.unknown_fields"
     async with app.sessionmaker() as session:
-        assert await session.scalar(select(Member.municipality).where(Member.external_id == "anna")) == "solvesborg"
+        assert (
+            await session.scalar(select(Member.municipality).where(Member.external_id == "anna"))
+            == "solvesborg"
+        )
 
 
 async def test_members_are_listed_for_coordinators_with_filters(app: App):
@@ -88,7 +91,9 @@ async def test_setup_is_for_coordinators_validates_and_is_audited(app: App):
     with pytest.raises(UserError) as bad_zone:
         await app.run(BO, workspaces.configure, announcements="111", timezone="Europe/Karlskrona")
 
-    reply = await app.run(BO, workspaces.configure, announcements="111", member_role="222", timezone="Europe/Oslo")
+    reply = await app.run(
+        BO, workspaces.configure, announcements="111", member_role="222", timezone="Europe/Oslo"
+    )
 
     assert bad_zone.value.text.key == "errors.timezone"
     async with app.sessionmaker() as session:

@@ -1,5 +1,5 @@
-"""/report: a date range as text and CSV (actions, stories, pledges), who could not be reached, and what could not be
-delivered."""
+"""/report: a date range as text and CSV (actions, stories, pledges), who could not be reached, and what
+could not be delivered."""
 
 from __future__ import annotations
 
@@ -35,9 +35,18 @@ async def add_pledge(app: App, who: str, kind: str, status: str, at: datetime) -
     async with app.sessionmaker() as session, session.begin():
         member = await session.scalar(select(Member).where(Member.external_id == who))
         issue = await session.scalar(select(Issue))
-        session.add(Pledge(workspace_id=member.workspace_id, issue_id=issue.id, member_id=member.id, kind=kind,
-                           stage="d7", status=status, created_at=at, kept_at=at + timedelta(days=1)
-                           if status == "kept" else None))
+        session.add(
+            Pledge(
+                workspace_id=member.workspace_id,
+                issue_id=issue.id,
+                member_id=member.id,
+                kind=kind,
+                stage="d7",
+                status=status,
+                created_at=at,
+                kept_at=at + timedelta(days=1) if status == "kept" else None,
+            )
+        )
 
 
 async def test_a_report_of_november_has_the_summary_and_exactly_the_rows_of_the_period(
@@ -67,8 +76,16 @@ async def test_a_report_of_november_has_the_summary_and_exactly_the_rows_of_the_
     assert rows(actions_csv.data) == [
         ["Tid", "Medlem", "Vad", "Status", "Fråga", "Länk", "Källa"],
         ["2026-11-10 10:00", "Anna", "Tweetade", "Gjort", "", "https://x.com/anna/status/1", "did"],
-        ["2026-11-10 10:00", "Bo", "Frågade en politiker", "Försökte (inget svar än)", "Parkering i centrum", "",
-         "did"]]
+        [
+            "2026-11-10 10:00",
+            "Bo",
+            "Frågade en politiker",
+            "Försökte (inget svar än)",
+            "Parkering i centrum",
+            "",
+            "did",
+        ],
+    ]
     assert [r[1] for r in rows(stories_csv.data)] == ["Rubrik", "Bara för oss"]
     assert rows(pledges_csv.data) == [
         ["Tid", "Medlem", "Fråga", "Löfte", "Skede", "Status", "Hållet"],
@@ -91,7 +108,9 @@ async def test_a_range_is_checked_and_defaults_to_this_month_so_far(app: App, cl
 
     assert render(backwards.value.text, "sv") == \
         "Perioden slutar (2026-11-01) innan den börjar (2026-11-30). Byt plats på datumen."
-    assert render(unreadable.value.text, "sv").startswith('Från: "förra veckan" kan jag inte läsa som ett datum.')
+    assert render(unreadable.value.text, "sv").startswith(
+        'Från: "förra veckan" kan jag inte läsa som ett datum.'
+    )
     assert render(future.value.text, "sv") == \
         'Till: "2026-12-24" ligger i framtiden; rapporten gäller dagar fram till i dag.'
     assert render(default.title, "sv") == "📋 Rapport, 1 december 2026 – 1 december 2026"
@@ -119,30 +138,72 @@ async def test_members_who_could_not_be_reached_are_listed_with_other_ways_to_re
     assert undelivered.filename == "ej-levererade_2026-12-01_2026-12-04.csv"
     assert rows(undelivered.data) == [
         ["Tid", "Utskick", "Medlem eller kanal", "Status", "Orsak"],
-        ["2026-12-04 10:00", "Påminnelse att försöka igen", "Bo", "Nämnd i annonskanalen i stället", "DM stängda"]]
+        [
+            "2026-12-04 10:00",
+            "Påminnelse att försöka igen",
+            "Bo",
+            "Nämnd i annonskanalen i stället",
+            "DM stängda",
+        ],
+    ]
 
 
-async def seed(app: App, workspace: str, at: datetime, status: str, *, kind: str | None = None, member: str = "",
-               channel: str = "announcements", error: str | None = None, message: dict[str, Any] | None = None,
-               key: str = "") -> None:
+async def seed(
+    app: App,
+    workspace: str,
+    at: datetime,
+    status: str,
+    *,
+    kind: str | None = None,
+    member: str = "",
+    channel: str = "announcements",
+    error: str | None = None,
+    message: dict[str, Any] | None = None,
+    key: str = "",
+) -> None:
     """Store one delivery as the dispatcher leaves it: of a reminder of `kind` (none: a command's effect)."""
     async with app.sessionmaker() as session, session.begin():
         workspace_id = await session.scalar(select(Workspace.id).where(Workspace.external_id == workspace))
-        member_id = await session.scalar(select(Member.id).where(Member.workspace_id == workspace_id,
-                                                                 Member.external_id == member)) if member else None
+        member_id = (
+            await session.scalar(
+                select(Member.id).where(Member.workspace_id == workspace_id, Member.external_id == member)
+            )
+            if member
+            else None
+        )
         reminder_id = None
         number = await session.scalar(select(func.count()).select_from(Delivery))
         if kind is not None:
-            reminder = Reminder(workspace_id=workspace_id, kind=kind, key=f"seed:{number}", due_at=at, payload={},
-                                status="fanned_out", created_at=at, fired_at=at)
+            reminder = Reminder(
+                workspace_id=workspace_id,
+                kind=kind,
+                key=f"seed:{number}",
+                due_at=at,
+                payload={},
+                status="fanned_out",
+                created_at=at,
+                fired_at=at,
+            )
             session.add(reminder)
             await session.flush()
             reminder_id = reminder.id
         key = key or (f"{reminder_id}:seed:{number}" if reminder_id else f"effect:seed:{number}")
-        session.add(Delivery(workspace_id=workspace_id, reminder_id=reminder_id, member_id=member_id, channel=channel,
-                             key=key, nonce=f"n{number}", message=message or {"body": None}, status=status,
-                             not_before=at, attempts=5 if status == "failed" else 1, last_error=error,
-                             created_at=at - timedelta(hours=2)))
+        session.add(
+            Delivery(
+                workspace_id=workspace_id,
+                reminder_id=reminder_id,
+                member_id=member_id,
+                channel=channel,
+                key=key,
+                nonce=f"n{number}",
+                message=message or {"body": None},
+                status=status,
+                not_before=at,
+                attempts=5 if status == "failed" else 1,
+                last_error=error,
+                created_at=at - timedelta(hours=2),
+            )
+        )
 
 
 async def test_what_could_not_be_delivered_is_grouped_with_a_reason_and_listed_in_a_file_of_its_own(
@@ -160,8 +221,16 @@ async def test_what_could_not_be_delivered_is_grouped_with_a_reason_and_listed_i
                    member="anna")
     await seed(app, "guild-1", day, "failed", channel="stories",
                error="HTTPException: 403 Forbidden (error code: 50001): Missing Access")
-    await seed(app, "guild-1", day, "failed", member="bo", channel="welcome",
-               error="RoleNotGranted: 50013 Missing Permissions", message={"body": None, "grant_role": "member"})
+    await seed(
+        app,
+        "guild-1",
+        day,
+        "failed",
+        member="bo",
+        channel="welcome",
+        error="RoleNotGranted: 50013 Missing Permissions",
+        message={"body": None, "grant_role": "member"},
+    )
     await seed(app, "guild-1", day, "failed", kind="digest.weekly", channel="coordinators",
                error="DiscordServerError: 503 Service Unavailable (error code: 0): upstream connect error")
     await seed(app, "guild-1", day, "failed", kind="coaching.weekly", member="bo",
@@ -205,7 +274,9 @@ async def test_what_could_not_be_delivered_is_grouped_with_a_reason_and_listed_i
         ["2026-11-20 09:00", "Besked om en roll som inte kunde ges", "koordinatorskanalen", "Gick inte fram",
          "boten får inte skriva i koordinatorskanalen"]])
     assert [r[0] for r in table[1:]] == sorted(r[0] for r in table[1:])
-    everything = "\n".join([*(render(f.value, "sv") for f in reply.fields), undelivered.data.decode("utf-8-sig")])
+    everything = "\n".join(
+        [*(render(f.value, "sv") for f in reply.fields), undelivered.data.decode("utf-8-sig")]
+    )
     assert "secret" not in everything and "503" not in everything and "50013" not in everything
 
     english = await app.run(COORDINATOR, reports.report, start="2026-11-01", end="2026-11-30")
@@ -228,8 +299,8 @@ async def test_a_report_without_failures_says_everything_was_delivered_and_has_n
 
 @pytest.mark.parametrize(("error", "dm", "role", "reason"), [
     ("HTTPException: 403 Forbidden (error code: 50001): Missing Access", False, False, failures.NO_ACCESS),
-    ("SlackApiError: The request to the Slack API failed.\nThe server responded with: {'ok': False, "
-     "'error': 'not_in_channel'}", False, False, failures.NO_ACCESS),
+    (("SlackApiError: The request to the Slack API failed.\nThe server responded with: {'ok': False, "
+      "'error': 'not_in_channel'}"), False, False, failures.NO_ACCESS),
     ("NotFound: 404 Not Found (error code: 10003): Unknown Channel", False, False, failures.CHANNEL_GONE),
     ("RoleNotGranted: 50013 Missing Permissions", False, True, failures.ROLE),
     ("Forbidden: 403 Forbidden (error code: 50013): Missing Permissions", False, True, failures.ROLE),

@@ -41,9 +41,17 @@ def rows(model: stances.MapModel) -> dict[str, stances.MapRow]:
 async def test_a_stance_is_set_with_a_source_and_its_history_is_kept(app: App):
     await setup_issue(app)
 
-    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="björn öst", stance="vet inte än")
-    reply = await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Björn Öst", stance="för",
-                          source="https://sydostran.se/artikel")
+    await app.run(
+        COORDINATOR, stances.set_stance, issue="Parkering", politician="björn öst", stance="vet inte än"
+    )
+    reply = await app.run(
+        COORDINATOR,
+        stances.set_stance,
+        issue="Parkering",
+        politician="Björn Öst",
+        stance="för",
+        source="https://sydostran.se/artikel",
+    )
     history = await app.run(ANNA, stances.history, issue="Parkering", politician="Björn Öst")
 
     assert render(reply.body, "sv") == "Sparat: Björn Öst (M) är för i frågan Parkering i centrum."
@@ -59,14 +67,18 @@ async def test_setting_a_stance_is_for_coordinators_and_checks_its_input(app: Ap
     with pytest.raises(NotCoordinator):
         await app.run(ANNA, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="for")
     with pytest.raises(FieldProblem) as bad:
-        await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="kanske")
+        await app.run(
+            COORDINATOR, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="kanske"
+        )
     assert bad.value.problem.key == "errors.choice"
     for ref, key in (("Ingen fråga", "issues.unknown"), ("", "issues.missing")):
         with pytest.raises(UserError) as unknown:
             await app.run(COORDINATOR, stances.set_stance, issue=ref, politician="Åsa Ek", stance="for")
         assert unknown.value.text.key == key
     with pytest.raises(UserError) as nobody:
-        await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Nils Holgersson", stance="for")
+        await app.run(
+            COORDINATOR, stances.set_stance, issue="Parkering", politician="Nils Holgersson", stance="for"
+        )
     assert nobody.value.text.key == "politicians.unknown"
     async with app.sessionmaker() as session:
         assert list(await session.scalars(select(Stance))) == []
@@ -103,7 +115,9 @@ async def test_a_members_report_shows_as_reported_until_a_coordinator_confirms(a
 async def test_a_rejected_report_leaves_the_confirmed_stance(app: App):
     issue_id = await setup_issue(app)
     await onboard(app, ANNA)
-    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Björn Öst", stance="against")
+    await app.run(
+        COORDINATOR, stances.set_stance, issue="Parkering", politician="Björn Öst", stance="against"
+    )
     await app.run(ANNA, asks.mark_asked, issue="Parkering", link="https://x.com/anna/status/1",
                   politician="Björn Öst")
     await app.press(ANNA, asks.ANSWER_ACTION, f"{issue_id}-for")
@@ -123,7 +137,9 @@ async def test_seats_give_the_projected_vote_and_the_votes_missing(app: App):
     issue_id = await setup_issue(app)
     await app.run(COORDINATOR, stances.set_seats, municipality="Karlskrona", body="KF", seats=SEATS)
     await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="for")
-    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Cecilia Ärlig", stance="against")
+    await app.run(
+        COORDINATOR, stances.set_stance, issue="Parkering", politician="Cecilia Ärlig", stance="against"
+    )
 
     model = await model_of(app, issue_id)
 
@@ -172,7 +188,9 @@ async def test_the_png_and_the_table_come_from_one_model_and_agree(app: App):
     issue_id = await setup_issue(app)
     await app.run(COORDINATOR, stances.set_seats, municipality="Karlskrona", body="KF", seats=SEATS)
     await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="for")
-    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Cecilia Ärlig", stance="against")
+    await app.run(
+        COORDINATOR, stances.set_stance, issue="Parkering", politician="Cecilia Ärlig", stance="against"
+    )
 
     reply = await app.run(ANNA, stances.show_map, issue="Parkering")
     model = await model_of(app, issue_id)

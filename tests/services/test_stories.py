@@ -108,8 +108,15 @@ async def test_stories_are_listed_searched_and_shown(app: App):
     await onboard(app, ANNA)
     await onboard(app, BO, company="Bos Bygg")
     await share(app)
-    await share(app, BO, title="Bloggen gav en rekrytering", kind="blog", value="En snickare sökte jobb hos oss.",
-                link="", visibility="group")
+    await share(
+        app,
+        BO,
+        title="Bloggen gav en rekrytering",
+        kind="blog",
+        value="En snickare sökte jobb hos oss.",
+        link="",
+        visibility="group",
+    )
 
     listed = await app.run(CIA, stories.list_stories)
     found = await app.run(CIA, stories.search, query="snickare")
@@ -130,7 +137,9 @@ async def test_stories_are_listed_searched_and_shown(app: App):
     assert render(unknown.value.text, "sv").startswith("Det finns ingen berättelse nummer 77")
     async with app.sessionmaker() as session:
         workspace_id = await session.scalar(select(Workspace.id).where(Workspace.external_id == "guild-1"))
-        assert await stories.choices(session, workspace_id, "blogg") == [("#2 Bloggen gav en rekrytering", "2")]
+        assert await stories.choices(session, workspace_id, "blogg") == [
+            ("#2 Bloggen gav en rekrytering", "2")
+        ]
 
 
 async def test_a_coordinator_features_a_story_and_the_group_is_told(app: App, notifier: RecordingNotifier):
@@ -162,8 +171,15 @@ async def test_the_public_export_holds_only_public_stories_named_as_each_member_
     await share(app, BO, title="Bara för oss", value="En förfrågan.", visibility="group", link="")
     await share(app, CIA, title="=HYPERLINK(\"http://evil\")", kind="media", value="@SUM(1+1) *fet* text",
                 visibility="public_anonymous", link="")
-    await share(app, BO, title="Intervju i BLT", kind="media", value="Två samarbeten.", visibility="public_name",
-                link="https://blt.se/a")
+    await share(
+        app,
+        BO,
+        title="Intervju i BLT",
+        kind="media",
+        value="Två samarbeten.",
+        visibility="public_name",
+        link="https://blt.se/a",
+    )
     await app.press(CIA, stories.APPLAUD_ACTION, "1")
 
     with pytest.raises(NotCoordinator):
@@ -175,12 +191,36 @@ async def test_the_public_export_holds_only_public_stories_named_as_each_member_
                                                    "berattelser-publika-2026-12-01.csv")
     assert rows(table.data) == [
         ["Datum", "Rubrik", "Vad", "Vad det gav", "Länk", "Av", "Lyft", "Inspirerande"],
-        ["2026-12-01", "Tweeten gav tre kunder", "En tweet", TWEET_STORY["value"], "https://x.com/anna/status/1",
-         "Anna, Annas Blommor", "Nej", "1"],
-        ["2026-12-01", "'=HYPERLINK(\"http://evil\")", "Media (artikel, intervju)", "'@SUM(1+1) *fet* text", "",
-         "En medlem i Jobbskaparna", "Nej", "0"],
-        ["2026-12-01", "Intervju i BLT", "Media (artikel, intervju)", "Två samarbeten.", "https://blt.se/a", "Bo",
-         "Nej", "0"],
+        [
+            "2026-12-01",
+            "Tweeten gav tre kunder",
+            "En tweet",
+            TWEET_STORY["value"],
+            "https://x.com/anna/status/1",
+            "Anna, Annas Blommor",
+            "Nej",
+            "1",
+        ],
+        [
+            "2026-12-01",
+            '\'=HYPERLINK("http://evil")',
+            "Media (artikel, intervju)",
+            "'@SUM(1+1) *fet* text",
+            "",
+            "En medlem i Jobbskaparna",
+            "Nej",
+            "0",
+        ],
+        [
+            "2026-12-01",
+            "Intervju i BLT",
+            "Media (artikel, intervju)",
+            "Två samarbeten.",
+            "https://blt.se/a",
+            "Bo",
+            "Nej",
+            "0",
+        ],
     ]
     text = markdown.data.decode()
     assert "Bara för oss" not in text and "En förfrågan" not in text and "Cia" not in text
@@ -221,9 +261,14 @@ async def test_a_story_is_deleted_by_its_author_or_a_coordinator_only(app: App):
         await app.run(BO, stories.delete_request, story="1")
     ask = await app.run(ANNA, stories.delete_request, story="1")
     confirm, cancel = ask.buttons
-    assert render((await app.press(ANNA, cancel.action, cancel.arg)).body, "sv") == "Okej, berättelsen ligger kvar."
+    assert (
+        render((await app.press(ANNA, cancel.action, cancel.arg)).body, "sv")
+        == "Okej, berättelsen ligger kvar."
+    )
     done = await app.press(ANNA, confirm.action, confirm.arg)
-    assert done.replaces_source and render(done.body, "sv") == "Berättelsen Tweeten gav tre kunder är raderad."
+    assert (
+        done.replaces_source and render(done.body, "sv") == "Berättelsen Tweeten gav tre kunder är raderad."
+    )
     await app.press(COORDINATOR, stories.DELETE_CONFIRM, "2")
     assert await story_count(app) == 0
     assert render((await app.press(ANNA, confirm.action, confirm.arg)).body, "sv") == \

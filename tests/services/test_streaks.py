@@ -36,7 +36,9 @@ async def test_a_streak_counts_weeks_in_a_row_with_a_step_and_other_features_can
     async def actions(session, workspace_id, member_ids):
         return [(member_id, clock.now()) for member_id in member_ids]
 
-    with_actions = App(app.settings, clock, (*FEATURES, Feature("stand-in actions", activity_sources=(actions,))))
+    with_actions = App(
+        app.settings, clock, (*FEATURES, Feature("stand-in actions", activity_sources=(actions,)))
+    )
     try:
         assert await streak(with_actions) == 1
     finally:

@@ -1,4 +1,5 @@
-"""The Slack harness: the bolt app over the core App, signed requests through `app.async_dispatch`, the fake Web API.
+"""The Slack harness: the bolt app over the core App, signed requests through `app.async_dispatch`,
+the fake Web API.
 
 As bolt-python tests itself: each request is signed with the signing secret and dispatched with
 `process_before_response=True`, so the listener has finished when `async_dispatch` returns; the Web API calls
@@ -32,17 +33,27 @@ SECRET = "test-signing-secret"
 # The channels and user groups of the test workspace, as /jobb setup chooses them.
 ANNOUNCEMENTS, WELCOME, COORDINATORS, GENERAL = "CANNONSER", "CVALKOMMEN", "CKOORD", "CALLMANT"
 MEMBER_GROUP, COORDINATOR_GROUP = "SMEDLEM", "SKOORD"
-SETUP_LINE = (f"setup announcements:<#{ANNOUNCEMENTS}|annonser> welcome:<#{WELCOME}|välkommen> "
-              f"coordinators:<#{COORDINATORS}|koordinatorer> member_role:<!subteam^{MEMBER_GROUP}|@medlemmar> "
-              f"coordinator_role:<!subteam^{COORDINATOR_GROUP}|@koordinatorer>")
+SETUP_LINE = (
+    f"setup announcements:<#{ANNOUNCEMENTS}|annonser> welcome:<#{WELCOME}|välkommen> "
+    f"coordinators:<#{COORDINATORS}|koordinatorer> member_role:<!subteam^{MEMBER_GROUP}|@medlemmar> "
+    f"coordinator_role:<!subteam^{COORDINATOR_GROUP}|@koordinatorer>"
+)
 
 
-def sign(body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None) -> AsyncBoltRequest:
+def sign(
+    body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None
+) -> AsyncBoltRequest:
     """A request as Slack sends it: signed with the app's signing secret."""
     stamp = str(timestamp if timestamp is not None else int(time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
-    return AsyncBoltRequest(body=body, headers={"content-type": [content_type], "x-slack-signature": [signature],
-                                                "x-slack-request-timestamp": [stamp]})
+    return AsyncBoltRequest(
+        body=body,
+        headers={
+            "content-type": [content_type],
+            "x-slack-signature": [signature],
+            "x-slack-request-timestamp": [stamp],
+        },
+    )
 
 
 @dataclass
@@ -64,17 +75,30 @@ class Slack:
     async def command(self, user: str, line: str, *, channel: str = GENERAL) -> tuple[BoltResponse, int]:
         """Type `/jobb <line>` in a channel; return the response and the number of its response_url."""
         number = self.next_number()
-        body = urlencode({"token": "legacy", "team_id": TEAM_ID, "team_domain": "testgruppen",
-                          "channel_id": channel, "channel_name": "allmänt", "user_id": user,
-                          "user_name": self.fake.users[user].name.lower() if user in self.fake.users else user,
-                          "command": "/jobb", "text": line, "api_app_id": "A0JOBB",
-                          "response_url": self.fake.response_url(number), "trigger_id": f"trigger-{number}"})
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": TEAM_ID,
+                "team_domain": "testgruppen",
+                "channel_id": channel,
+                "channel_name": "allmänt",
+                "user_id": user,
+                "user_name": self.fake.users[user].name.lower() if user in self.fake.users else user,
+                "command": "/jobb",
+                "text": line,
+                "api_app_id": "A0JOBB",
+                "response_url": self.fake.response_url(number),
+                "trigger_id": f"trigger-{number}",
+            }
+        )
         response = await self.dispatch(body, "application/x-www-form-urlencoded")
         return response, number
 
     async def interact(self, payload: dict[str, Any]) -> BoltResponse:
         """Send an interactive payload (block_actions, view_submission) as Slack does: form-encoded JSON."""
-        return await self.dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        return await self.dispatch(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
 
     async def press(self, user: str, action_id: str, *, channel: str, message_ts: str = "1796000000.000001"
                     ) -> tuple[BoltResponse, int]:
@@ -135,7 +159,8 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def slack(settings: Settings, clock: FrozenClock, fake_slack: FakeSlack) -> AsyncIterator[Slack]:
-    """The Slack app over a core App on a frozen clock; the scheduler is not started (tests deliver by hand)."""
+    """The Slack app over a core App on a frozen clock;
+    the scheduler is not started (tests deliver by hand)."""
     core = App(settings, clock)
     bolt, adapter = build_app(core, web_client(BOT_TOKEN, fake_slack.api_base), signing_secret=SECRET,
                               process_before_response=True)

@@ -13,7 +13,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
@@ -82,7 +82,7 @@ class FakeSlack:
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
-    async def __aenter__(self) -> FakeSlack:
+    async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{number}", self._respond)
@@ -209,8 +209,13 @@ class FakeSlack:
                                      "profile": {"display_name": user.name, "real_name": user.name}}}
 
     async def m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "usergroups": [{"id": gid, "team_id": TEAM_ID, "handle": gid.lower(), "users": users}
-                                           for gid, users in self.groups.items()]}
+        return {
+            "ok": True,
+            "usergroups": [
+                {"id": gid, "team_id": TEAM_ID, "handle": gid.lower(), "users": users}
+                for gid, users in self.groups.items()
+            ],
+        }
 
     async def m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = args.get("usergroup", "")
@@ -247,7 +252,9 @@ class FakeSlack:
             return {"ok": False, "error": "no_text"}
         ts = self._next_ts()
         args["ok_channel"] = channel
-        self.messages.append({"channel": channel, "ts": ts, "text": args.get("text"), "blocks": args.get("blocks")})
+        self.messages.append(
+            {"channel": channel, "ts": ts, "text": args.get("text"), "blocks": args.get("blocks")}
+        )
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
 
     async def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -285,8 +292,13 @@ class FakeSlack:
 
     async def m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ids)}"
-        self.files[file_id] = {"id": file_id, "filename": args.get("filename"), "length": int(args.get("length", 0)),
-                               "data": None, "channels": []}
+        self.files[file_id] = {
+            "id": file_id,
+            "filename": args.get("filename"),
+            "length": int(args.get("length", 0)),
+            "data": None,
+            "channels": [],
+        }
         return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
 
     async def m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -349,7 +361,9 @@ class FakeSlack:
                 self._acked[ack.get("envelope_id", "")].set()
         return ws
 
-    async def send_envelope(self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0) -> dict[str, Any]:
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0
+    ) -> dict[str, Any]:
         """Push one request over the Socket Mode connection and wait for the app's acknowledgement."""
         await asyncio.wait_for(self._socket_ready.wait(), timeout)
         envelope_id = f"env-{next(self._ids)}"

@@ -52,11 +52,19 @@ async def test_a_countdown_stage_pings_the_member_group_dms_followers_and_pins_t
     await slack.deliver()
 
     expected = await stored_reply(slack, countdowns.STAGE_KIND, "announcements")
-    [stage] = [m for m in slack.fake.posts_in(ANNOUNCEMENTS) if slack_text(m).startswith(f"<!subteam^{MEMBER_GROUP}>")]
+    [stage] = [
+        m
+        for m in slack.fake.posts_in(ANNOUNCEMENTS)
+        if slack_text(m).startswith(f"<!subteam^{MEMBER_GROUP}>")
+    ]
     assert slack_words(stage) == discord_words(expected)
     assert button_ids(stage) == [f"jb:countdown.pledge:{issue.id}-{kind}" for kind in pledges.PLEDGE_KINDS]
     # Anna follows Karlskrona and wants DMs: the same call to action by DM, in her language.
-    [dm] = [m for m in slack.fake.messages if m["channel"] == "DUANNA" and "jb:countdown.pledge" in str(m["blocks"])]
+    [dm] = [
+        m
+        for m in slack.fake.messages
+        if m["channel"] == "DUANNA" and "jb:countdown.pledge" in str(m["blocks"])
+    ]
     assert slack_words(dm) == discord_words(expected)
     # The live message: posted in the announcement channel and pinned (pins.add).
     [pin] = slack.fake.calls_to("pins.add")
@@ -75,7 +83,9 @@ async def test_a_pledge_button_records_the_pledge_and_the_live_message_is_edited
     await slack.deliver()
     [pin] = slack.fake.calls_to("pins.add")
 
-    response, number = await slack.press("UANNA", f"jb:countdown.pledge:{issue.id}-tweet", channel=ANNOUNCEMENTS)
+    response, number = await slack.press(
+        "UANNA", f"jb:countdown.pledge:{issue.id}-tweet", channel=ANNOUNCEMENTS
+    )
     await slack.deliver()
 
     assert response.status == 200
@@ -106,7 +116,12 @@ async def test_a_story_shared_in_a_modal_is_stored_and_posted_in_the_same_words_
     async with slack.app.sessionmaker() as session:
         story = (await session.scalars(select(Story))).one()
         author = await session.get_one(Member, story.member_id)
-    assert (story.title, story.kind, story.visibility, story.credit) == (STORY["title"], "tweet", "public", "company")
+    assert (story.title, story.kind, story.visibility, story.credit) == (
+        STORY["title"],
+        "tweet",
+        "public",
+        "company",
+    )
     assert author.external_id == "UANNA"
     [post] = slack.fake.posts_in(STORIES)
     assert slack_words(post) == discord_words(stories.post_reply(story, author, 0))
@@ -137,7 +152,9 @@ async def test_applause_replaces_the_story_post_with_the_new_count(slack: Slack)
     assert response.status == 200
     [replaced] = slack.fake.responses_to(number)
     assert replaced["replace_original"] is True and "response_type" not in replaced
-    [applaud] = [e for b in replaced["blocks"] if b["type"] == "actions" for e in b["elements"] if "url" not in e]
+    [applaud] = [
+        e for b in replaced["blocks"] if b["type"] == "actions" for e in b["elements"] if "url" not in e
+    ]
     assert applaud["text"]["text"] == translate("stories.button.applaud", "sv", count=1)
     assert applaud["action_id"] == button_ids(post)[0]
 

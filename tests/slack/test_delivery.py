@@ -89,7 +89,10 @@ async def test_a_private_channel_the_bot_is_not_in_is_skipped_with_a_warning(sla
     workspace, _ = await workspace_and_member(slack, "UKIM")
     slack.fake.outside.add("GHEMLIG")
 
-    assert await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS, Reply(body=Literal("Hej"))) is None
+    assert (
+        await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS, Reply(body=Literal("Hej")))
+        is None
+    )
     assert "invite the bot there" in caplog.text
 
 
@@ -121,8 +124,11 @@ async def test_a_post_that_pings_the_member_role_mentions_its_user_group(slack: 
     await slack.command("UKIM", SETUP_LINE)
     workspace, _ = await workspace_and_member(slack, "UKIM")
 
-    await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS,
-                                      Reply(title=Literal("Omröstning"), body=Literal("Nu"), mention_role=Role.MEMBER))
+    await slack.adapter.notifier.post(
+        workspace,
+        Channel.ANNOUNCEMENTS,
+        Reply(title=Literal("Omröstning"), body=Literal("Nu"), mention_role=Role.MEMBER),
+    )
 
     assert slack_text(slack.fake.messages[-1]).startswith(f"<!subteam^{MEMBER_GROUP}>")
 
@@ -165,7 +171,9 @@ async def test_a_post_with_a_chart_uploads_it_into_the_channel_after_the_message
     workspace, kim = await workspace_and_member(slack, "UKIM")
     chart = Attachment("veckan.png", b"\x89PNG\r\n\x1a\nbild")
 
-    await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS, Reply(body=Literal("Veckan"), files=(chart,)))
+    await slack.adapter.notifier.post(
+        workspace, Channel.ANNOUNCEMENTS, Reply(body=Literal("Veckan"), files=(chart,))
+    )
     await slack.adapter.notifier.send_direct(workspace, kim, Reply(body=Literal("Din vecka"), files=(chart,)))
 
     [in_channel] = slack.fake.shared_files(ANNOUNCEMENTS)
@@ -189,8 +197,11 @@ async def test_without_a_user_group_a_role_ping_pings_here_when_the_coordinators
     [answer] = slack.fake.responses_to(number)
     assert ("Nämn @here" in slack_text(answer)) and (("Ja:" if pings else "Nej:") in slack_text(answer))
 
-    await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS,
-                                      Reply(title=Literal("Omröstning"), body=Literal("Nu"), mention_role=Role.MEMBER))
+    await slack.adapter.notifier.post(
+        workspace,
+        Channel.ANNOUNCEMENTS,
+        Reply(title=Literal("Omröstning"), body=Literal("Nu"), mention_role=Role.MEMBER),
+    )
     await slack.adapter.notifier.post(workspace, Channel.ANNOUNCEMENTS, Reply(body=Literal("Utan ping")))
 
     role_post, plain_post = slack.fake.messages[-2:]

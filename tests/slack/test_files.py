@@ -1,5 +1,5 @@
-"""Files on Slack: exports and charts uploaded (files.getUploadURLExternal + completeUploadExternal), and a CSV a
-coordinator uploads into a modal (Slack's file input), read with the bot token."""
+"""Files on Slack: exports and charts uploaded (files.getUploadURLExternal + completeUploadExternal), and a
+CSV a coordinator uploads into a modal (Slack's file input), read with the bot token."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""An issue alert on Slack: a coordinator's `/jobb issue create`, the channel post, the DMs, the buttons under it."""
+"""An issue alert on Slack: a coordinator's `/jobb issue create`, the channel post, the DMs,
+the buttons under it."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from tests.slack.texts import button_ids, discord_words, slack_text, slack_words
 from tests.support.onboarding import onboard_command
 
 # As Slack sends it with should_escape: the link arrives as <…>, the quotes may be typographic.
-CREATE = ('issue create title:“Parkering i centrum” summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
-          'municipality:Karlskrona body:kommunfullmäktige decision:"28 jan 18:00" hashtag:#ParkeraKarlskrona '
-          'position:"Behåll platserna. Kunderna kommer med bil." source:<https://www.karlskrona.se/kf>')
+CREATE = (
+    'issue create title:“Parkering i centrum” summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
+    'municipality:Karlskrona body:kommunfullmäktige decision:"28 jan 18:00" hashtag:#ParkeraKarlskrona '
+    'position:"Behåll platserna. Kunderna kommer med bil." source:<https://www.karlskrona.se/kf>'
+)
 
 
 async def set_up(slack: Slack) -> None:
-    """The coordinator sets the workspace up; Anna and Bo onboard (following Karlskrona, with DM reminders)."""
+    """The coordinator sets the workspace up;
+    Anna and Bo onboard (following Karlskrona, with DM reminders)."""
     await slack.command("UKIM", SETUP_LINE)
     await slack.command("UANNA", onboard_command("Annas Blommor", command="onboard"))
     await slack.command("UBO", onboard_command("Bos Bageri", command="onboard"))
@@ -40,7 +44,10 @@ async def test_setup_takes_channels_and_user_groups_as_slack_sends_them(slack: S
     async with slack.app.sessionmaker() as session:
         workspace = (await session.scalars(select(Workspace))).one()
     assert (workspace.platform, workspace.external_id, workspace.name) == ("slack", "T0JOBB", "Testgruppen")
-    assert (workspace.announcement_channel_id, workspace.coordinator_channel_id) == (ANNOUNCEMENTS, COORDINATORS)
+    assert (workspace.announcement_channel_id, workspace.coordinator_channel_id) == (
+        ANNOUNCEMENTS,
+        COORDINATORS,
+    )
     assert (workspace.member_role_id, workspace.coordinator_role_id) == ("SMEDLEM", "SKOORD")
     [answer] = slack.fake.responses_to(number)
     assert f"<#{ANNOUNCEMENTS}>" in slack_text(answer) and "<!subteam^SMEDLEM>" in slack_text(answer)
@@ -57,7 +64,9 @@ async def test_an_issue_alert_is_posted_and_sent_by_dm_in_the_same_words_as_on_d
     assert response.status == 200
     [created] = slack.fake.responses_to(number)
     assert created["response_type"] == "ephemeral"
-    assert slack_words(created)[:6] == words(translate("issues.created.title", "sv", title="Parkering i centrum"))
+    assert slack_words(created)[:6] == words(
+        translate("issues.created.title", "sv", title="Parkering i centrum")
+    )
     issue, workspace = await the_issue(slack)
     assert issue.source_url == "https://www.karlskrona.se/kf" and issue.title == "Parkering i centrum"
     expected = issues.alert_reply(issue, workspace.timezone, "created", [])
@@ -81,7 +90,7 @@ async def test_pressing_help_under_the_alert_answers_privately_and_tells_the_coo
     await set_up(slack)
     await slack.command("UKIM", CREATE)
     await slack.deliver()
-    issue, _ = await the_issue(slack)
+    _issue, _ = await the_issue(slack)
     alert = slack.fake.posts_in(ANNOUNCEMENTS)[0]
 
     response, number = await slack.press("UANNA", button_ids(alert)[1], channel=ANNOUNCEMENTS)

@@ -32,8 +32,22 @@ ANSWERS = modal_answers(company="Blekinge Bygg AB", industry="construction", x_h
                         goal="Fler förfrågningar från företag i Karlskrona")
 # The same answers as a Discord modal hands them to the core (see bot.discordbot.render.read_values).
 DISCORD_VALUES = {name: ("true" if value is True else value) for name, value in ANSWERS.items()}
-PROFILE_COLUMNS = ("company", "industry", "company_size", "municipality", "experience", "x_handle", "linkedin_url",
-                   "blog_url", "goal", "dm_reminders", "dm_open", "language", "consented_at", "onboarded_at")
+PROFILE_COLUMNS = (
+    "company",
+    "industry",
+    "company_size",
+    "municipality",
+    "experience",
+    "x_handle",
+    "linkedin_url",
+    "blog_url",
+    "goal",
+    "dm_reminders",
+    "dm_open",
+    "language",
+    "consented_at",
+    "onboarded_at",
+)
 
 
 def team_join(user_id: str, name: str) -> dict[str, Any]:
@@ -110,7 +124,9 @@ async def test_submitting_the_modal_stores_the_same_member_and_says_the_same_as_
     discord = Identity("discord", "guild-1", "1001", "Anna", "Gruppen")
     reply = await slack.app.submit(discord, onboarding.FORM_ID, DISCORD_VALUES)
     on_slack, on_discord = await member(slack, "slack", "UANNA"), await member(slack, "discord", "1001")
-    assert {c: getattr(on_slack, c) for c in PROFILE_COLUMNS} == {c: getattr(on_discord, c) for c in PROFILE_COLUMNS}
+    assert {c: getattr(on_slack, c) for c in PROFILE_COLUMNS} == {
+        c: getattr(on_discord, c) for c in PROFILE_COLUMNS
+    }
     assert on_slack.onboarded_at is not None and on_slack.company == "Blekinge Bygg AB"
     # The answer: by the button's response_url, in the DM where the form was opened.
     [answer] = [c.args for c in slack.fake.calls_to("response_url")]
@@ -140,8 +156,11 @@ async def test_the_answer_goes_out_before_the_notice_and_the_user_group(slack: S
 async def test_problems_show_under_their_fields_and_nothing_is_stored(slack: Slack):
     view = await join_and_open_the_form(slack, "UANNA", "Anna")
 
-    response = await slack.submit_view("UANNA", view, state_of({**ANSWERS, "x_handle": "inte ett namn!",
-                                                                "linkedin_url": "https://example.com/x"}, view))
+    response = await slack.submit_view(
+        "UANNA",
+        view,
+        state_of({**ANSWERS, "x_handle": "inte ett namn!", "linkedin_url": "https://example.com/x"}, view),
+    )
 
     assert response.status == 200
     body = json.loads(response.body)
@@ -202,8 +221,15 @@ async def test_joining_a_channel_welcomes_only_people_not_seen_before(slack: Sla
     await slack.event(team_join("UANNA", "Anna"))
     await slack.event({"type": "member_joined_channel", "user": "UANNA", "channel": "CALLMANT",
                        "channel_type": "C", "team": TEAM_ID})
-    await slack.event({"type": "member_joined_channel", "user": "UBO", "channel": "CALLMANT", "channel_type": "C",
-                       "team": TEAM_ID})
+    await slack.event(
+        {
+            "type": "member_joined_channel",
+            "user": "UBO",
+            "channel": "CALLMANT",
+            "channel_type": "C",
+            "team": TEAM_ID,
+        }
+    )
 
     assert len(slack.fake.posts_in("DUANNA")) == 1
     [welcome] = slack.fake.posts_in("DUBO")

@@ -42,8 +42,18 @@ def test_user_text_is_escaped_so_it_cannot_mention_everyone_or_format():
 
 
 def test_mentions_and_moments_are_written_the_slack_way():
-    shown = render.mrkdwn(Join((Mention("user", "U1"), Mention("channel", "C1"), Mention("role", "S1"),
-                                When(DECISION, "Europe/Stockholm", "full"), When(DECISION, style="date"))), "sv")
+    shown = render.mrkdwn(
+        Join(
+            (
+                Mention("user", "U1"),
+                Mention("channel", "C1"),
+                Mention("role", "S1"),
+                When(DECISION, "Europe/Stockholm", "full"),
+                When(DECISION, style="date"),
+            )
+        ),
+        "sv",
+    )
 
     assert shown == ("<@U1>, <#C1>, <!subteam^S1>, "
                      "<!date^1797526800^{date_short_pretty} {time}|torsdag 17 december 2026 kl. 18:00>, "
@@ -89,8 +99,15 @@ def test_a_reply_with_only_effects_still_says_something():
 def test_long_texts_and_many_fields_stay_within_slacks_limits():
     body = Join(tuple(Literal(f"rad {n} " + "x" * 80) for n in range(100)), separator="\n")
     fields = tuple(Field(Literal(f"F{n}"), Literal("v"), inline=n % 3 != 0) for n in range(120))
-    message = render.message(Reply(title=Literal("T" * 300), body=body, fields=fields,
-                                   buttons=tuple(Button(Literal(f"B{n}"), "x.b", str(n)) for n in range(30))), "sv")
+    message = render.message(
+        Reply(
+            title=Literal("T" * 300),
+            body=body,
+            fields=fields,
+            buttons=tuple(Button(Literal(f"B{n}"), "x.b", str(n)) for n in range(30)),
+        ),
+        "sv",
+    )
 
     blocks = message["blocks"]
     assert len(blocks) <= render.MAX_BLOCKS
@@ -105,7 +122,9 @@ def test_long_texts_and_many_fields_stay_within_slacks_limits():
 def test_the_member_role_is_pinged_only_when_asked_and_known():
     reply = Reply(body=Literal("Röstning"), mentions=("U1",), mention_role=Role.MEMBER)
 
-    assert render.message(reply, "sv", role_id="S9")["blocks"][0]["text"]["text"].startswith("<!subteam^S9> <@U1>")
+    assert render.message(reply, "sv", role_id="S9")["blocks"][0]["text"]["text"].startswith(
+        "<!subteam^S9> <@U1>"
+    )
     assert render.message(reply, "sv")["blocks"][0]["text"]["text"].startswith("<@U1>\n")
 
 
@@ -154,16 +173,23 @@ def test_problems_map_to_their_inputs_or_to_none():
         "name": "Företag: måste fyllas i.",
         "story": "Ett affärsmål med sociala medier: är för lång (9 tecken, högst 5).",
     }
-    assert render.field_errors(FieldProblem(text("field.x_handle"), text("errors.required")), labels, "sv") is None
+    assert (
+        render.field_errors(FieldProblem(text("field.x_handle"), text("errors.required")), labels, "sv")
+        is None
+    )
 
 
 def test_a_refilled_modal_keeps_what_was_entered_and_shows_the_notice():
     view = render.modal(FORM, "sv", {})
-    again = render.refilled(view, {"name": "Nytt AB", "place": "a", "ok": "false"}, text("errors.form_expired"), "sv")
+    again = render.refilled(
+        view, {"name": "Nytt AB", "place": "a", "ok": "false"}, text("errors.form_expired"), "sv"
+    )
 
     blocks = {b.get("block_id"): b for b in again["blocks"]}
     assert blocks["jb-notice"]["text"]["text"].startswith("Formuläret hann gå ut")
     assert blocks["name"]["element"]["initial_value"] == "Nytt AB"
     assert blocks["place"]["element"]["initial_option"]["value"] == "a"
     assert "initial_options" not in blocks["ok"]["element"]
-    assert again["callback_id"] == view["callback_id"] and again["private_metadata"] == view["private_metadata"]
+    assert (
+        again["callback_id"] == view["callback_id"] and again["private_metadata"] == view["private_metadata"]
+    )

@@ -70,5 +70,7 @@ def test_slack_entities_become_what_the_user_typed():
            'source:<https://example.com/a?b=1&amp;c=2> email:<mailto:kim@example.com|kim@example.com> '
            'title:“Möte &amp; fika” note:<!here> who:<@U0KIM>')
 
-    assert command_line(raw) == ('setup announcements:#C0ANN member_role:@S0MED source:https://example.com/a?b=1&c=2 '
-                                 'email:kim@example.com title:"Möte & fika" note: who:@U0KIM')
+    assert command_line(raw) == (
+        "setup announcements:#C0ANN member_role:@S0MED source:https://example.com/a?b=1&c=2 "
+        'email:kim@example.com title:"Möte & fika" note: who:@U0KIM'
+    )

@@ -1,4 +1,5 @@
-"""Running on Slack: Socket Mode against the fake's websocket, HTTP mode on a local port, and what `run` picks."""
+"""Running on Slack: Socket Mode against the fake's websocket, HTTP mode on a local port,
+and what `run` picks."""
 
 from __future__ import annotations
 
@@ -21,9 +22,15 @@ from tests.slack.fakeslack import APP_TOKEN, BOT_TOKEN, TEAM_ID, FakeSlack
 
 
 def slack_settings(settings: Settings, fake: FakeSlack, **changes: Any) -> Settings:
-    return load_settings(_env_file=None, database_url=settings.database_url, data_dir=settings.data_dir,
-                         output_dir=settings.output_dir, slack_bot_token=BOT_TOKEN, slack_api_base=fake.api_base,
-                         **changes)
+    return load_settings(
+        _env_file=None,
+        database_url=settings.database_url,
+        data_dir=settings.data_dir,
+        output_dir=settings.output_dir,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_base=fake.api_base,
+        **changes,
+    )
 
 
 async def eventually(check: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -35,8 +42,17 @@ async def eventually(check: Callable[[], bool], seconds: float = 10.0) -> None:
 
 
 def command_payload(fake: FakeSlack, text: str) -> dict[str, str]:
-    return {"team_id": TEAM_ID, "channel_id": "C1", "user_id": "UANNA", "user_name": "anna", "command": "/jobb",
-            "text": text, "response_url": fake.response_url(7), "trigger_id": "trigger-7", "api_app_id": "A0JOBB"}
+    return {
+        "team_id": TEAM_ID,
+        "channel_id": "C1",
+        "user_id": "UANNA",
+        "user_name": "anna",
+        "command": "/jobb",
+        "text": text,
+        "response_url": fake.response_url(7),
+        "trigger_id": "trigger-7",
+        "api_app_id": "A0JOBB",
+    }
 
 
 async def test_socket_mode_connects_without_a_public_url_and_serves_a_command(
@@ -46,7 +62,7 @@ async def test_socket_mode_connects_without_a_public_url_and_serves_a_command(
     service = SlackService(app, config)
     try:
         await service.start()
-        [opened] = fake_slack.calls_to("apps.connections.open")
+        [_opened] = fake_slack.calls_to("apps.connections.open")
 
         ack = await fake_slack.send_envelope("slash_commands", command_payload(fake_slack, "help"))
         await eventually(lambda: bool(fake_slack.responses_to(7)))
@@ -73,7 +89,9 @@ async def test_http_mode_serves_signed_requests_on_its_port_and_refuses_unsigned
         async with aiohttp.ClientSession() as session:
             async with session.post(url, data=body.encode(), headers=headers) as response:
                 assert response.status == 200
-            async with session.post(url, data=body.encode(), headers={**headers, "x-slack-signature": "v0=0"}) as bad:
+            async with session.post(
+                url, data=body.encode(), headers={**headers, "x-slack-signature": "v0=0"}
+            ) as bad:
                 assert bad.status == 401
         await eventually(lambda: bool(fake_slack.responses_to(7)))
         assert len(fake_slack.responses_to(7)) == 1
@@ -113,7 +131,10 @@ def test_slack_without_tokens_stops_with_one_line(tmp_path, monkeypatch, capsys)
     monkeypatch.chdir(tmp_path)
 
     assert cli.main(["slack"]) == 2
-    assert capsys.readouterr().err.strip() == "jobbskaparna: Setting SLACK_BOT_TOKEN: is required to run on Slack"
+    assert (
+        capsys.readouterr().err.strip()
+        == "jobbskaparna: Setting SLACK_BOT_TOKEN: is required to run on Slack"
+    )
 
 
 @pytest.mark.parametrize(("override", "expected"), [

@@ -13,16 +13,20 @@ from bot.services.drafts import IssueContext
 
 
 def issue_source(known: Sequence[IssueContext]) -> Feature:
-    """A stand-in feature offering `known` as the open issues (by municipality), as the issues feature would."""
+    """A stand-in feature offering `known` as the open issues (by municipality),
+    as the issues feature would."""
 
-    async def source(session: AsyncSession, workspace_id: int, municipality: str | None) -> list[IssueContext]:
+    async def source(
+        session: AsyncSession, workspace_id: int, municipality: str | None
+    ) -> list[IssueContext]:
         return [i for i in known if municipality is None or i.municipality == municipality]
 
     return Feature("stand-in issues", issue_sources=(source,))
 
 
 def with_issues_if_asked(request: pytest.FixtureRequest) -> tuple[Feature, ...]:
-    """The bot's features; for a test that asks for the `issues` fixture, also a stand-in feature offering them."""
+    """The bot's features; for a test that asks for the `issues` fixture,
+    also a stand-in feature offering them."""
     if "issues" not in request.fixturenames:
         return FEATURES
     return (*FEATURES, issue_source(request.getfixturevalue("issues")))

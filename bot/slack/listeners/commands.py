@@ -64,8 +64,13 @@ def command_line(raw: str) -> str:
 def help_reply(table: tuple[Command, ...]) -> Reply:
     """The commands as Slack users type them, with the syntax."""
     lines: tuple[Renderable, ...] = tuple(
-        text("slack.help_line", path=Literal(" ".join(c.path)), description=text(c.catalog_key + ".description"))
-        for c in table)
+        text(
+            "slack.help_line",
+            path=Literal(" ".join(c.path)),
+            description=text(c.catalog_key + ".description"),
+        )
+        for c in table
+    )
     body = Join((text("slack.help.intro"), *lines), separator="\n")  # type: ignore[arg-type]
     return Reply(title=text("commands.help_title"), body=body)
 
@@ -92,8 +97,13 @@ async def jobb_command(ack: AsyncAck, command: dict[str, Any], context: dict[str
     """Run `/jobb …` and answer where it was typed."""
     await ack()
     adapter: SlackAdapter = context["jobb"]
-    origin = Origin(command["team_id"], command["user_id"], command.get("channel_id"), command.get("response_url"),
-                    command.get("trigger_id"))
+    origin = Origin(
+        command["team_id"],
+        command["user_id"],
+        command.get("channel_id"),
+        command.get("response_url"),
+        command.get("trigger_id"),
+    )
     identity: Identity | None = None
     try:
         identity = await adapter.identity(origin, command.get("user_name", ""))
@@ -104,7 +114,9 @@ async def jobb_command(ack: AsyncAck, command: dict[str, Any], context: dict[str
             return
         if found.files:
             # A slash command cannot carry a file: Slack's file input in a modal can.
-            await adapter.open_view(origin, upload_view(found, options, origin, await adapter.language(identity)))
+            await adapter.open_view(
+                origin, upload_view(found, options, origin, await adapter.language(identity))
+            )
             return
         context_ = SlackCommandContext(adapter.app, identity)
         await adapter.answer_first(origin, identity, lambda: found.run(context_, dict(options)))

@@ -28,8 +28,10 @@ async def team_join(event: dict[str, Any], context: dict[str, Any]) -> None:
     team = data.get("team_id") or context.get("team_id") or ""
     adapter.directory.remember(team, user)
     try:
-        await adapter.app.member_joined(PLATFORM, team, await adapter.directory.team_name(team), user.id, user.name)
-    except Exception:  # noqa: BLE001 - a listener has nobody to answer; the log must say who
+        await adapter.app.member_joined(
+            PLATFORM, team, await adapter.directory.team_name(team), user.id, user.name
+        )
+    except Exception:  # a listener has nobody to answer; the log must say who
         log.exception("Could not welcome user %s in team %s", user.id, team)
 
 
@@ -46,7 +48,10 @@ async def member_joined_channel(event: dict[str, Any], context: dict[str, Any]) 
         user = await adapter.directory.user(team, user_id)
         if user.is_bot or user.deleted:
             return
-        await adapter.app.member_joined(PLATFORM, team, await adapter.directory.team_name(team), user_id, user.name)
-    except Exception:  # noqa: BLE001 - a listener has nobody to answer; the log must say who
-        log.exception("Could not welcome user %s (joined channel %s) in team %s", user_id, event.get("channel"),
-                      team)
+        await adapter.app.member_joined(
+            PLATFORM, team, await adapter.directory.team_name(team), user_id, user.name
+        )
+    except Exception:  # a listener has nobody to answer; the log must say who
+        log.exception(
+            "Could not welcome user %s (joined channel %s) in team %s", user_id, event.get("channel"), team
+        )

@@ -98,8 +98,12 @@ def _keep(task: asyncio.Task[None]) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def _answer_later(adapter: SlackAdapter, origin: Origin,
-                        task: asyncio.Future[tuple[Reply, str, Answering]], holder: dict[str, Identity]) -> None:
+async def _answer_later(
+    adapter: SlackAdapter,
+    origin: Origin,
+    task: asyncio.Future[tuple[Reply, str, Answering]],
+    holder: dict[str, Identity],
+) -> None:
     answering: Answering | None = None
     try:
         reply, language, answering = await task

@@ -371,8 +371,8 @@ class RestApi:
             self._require(channel, Perm.VIEW_CHANNEL | send)
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
-            # Discord answers a repeated nonce with the message it already created, but only for a few minutes:
-            # a repeat after that window is a new message.
+            # Discord answers a repeated nonce with the message it already created, but only for a few
+            # minutes: a repeat after that window is a new message.
             seen = self._nonces.get((channel.id, str(nonce)))
             if seen is not None and self.server.clock() - seen[1] <= self.server.nonce_window:
                 existing = self.world.messages.get(seen[0])
@@ -866,7 +866,10 @@ class RestApi:
         channel = self._channel(call)
         message = self._message(call)
         # Since 23 February 2026 only Pin Messages lets a bot pin; Manage Messages no longer does.
-        if not self.world.channel_permissions(self.world.members[self.world.bot.id], channel) & Perm.PIN_MESSAGES:
+        if (
+            not self.world.channel_permissions(self.world.members[self.world.bot.id], channel)
+            & Perm.PIN_MESSAGES
+        ):
             raise ApiError(403, errors.MISSING_PERMISSIONS, "Missing Permissions")
         if pinned and not message.pinned:
             if len(self._pinned(channel)) >= MAX_PINS:

@@ -19,7 +19,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import BodyPartReader, web
 
@@ -157,7 +157,7 @@ class FakeDiscord:
             self._runner = None
         log.info("fake discord stopped")
 
-    async def __aenter__(self) -> FakeDiscord:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -682,9 +682,10 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         query = dict(request.query)
         try:
-            # Read before the latency: a request the client sent whole is handled, as Discord does, even if the
-            # client dies before the answer is back (a bot killed with sends in flight). aiohttp refuses to read
-            # the body of a request whose connection closed, which would drop it as if it never left the client.
+            # Read before the latency: a request the client sent whole is handled, as Discord does, even if
+            # the client dies before the answer is back (a bot killed with sends in flight). aiohttp refuses
+            # to read the body of a request whose connection closed, which would drop it as if
+            # it never left the client.
             body, files = await self._read_body(request)
         except ValueError:
             return self._respond(
