@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from bot import i18n, validation
 from bot.app import App
 from bot.errors import NotCoordinator
-from bot.replies import Choice, Form, Join, Reply, Text, text
+from bot.replies import Choice, Form, Join, Literal, Reply, Text, text
 from bot.services import (
     activity,
     asks,
@@ -189,7 +189,8 @@ class Command:
 
 
 def _typed(command: Command, option: Option, value: str) -> object:
-    label = text(f"{command.catalog_key}.opt.{option.name}.name")
+    key = f"{command.catalog_key}.opt.{option.name}.name"
+    label = text(key) if i18n.has(key) else Literal(option.name)  # a text shortcut's options have no key
     if option.kind is Kind.BOOLEAN:
         try:
             return validation.yes_no(value, label)

@@ -263,6 +263,8 @@ def test_the_text_surfaces_read_yes_no_and_numbers_as_typed_values_and_leave_the
                                                  "en": 'announce: "kanske": answer yes or no.'}),
     (["coach", "settings", "timme:tio"], {"sv": 'timme: "tio" är inte ett heltal.',
                                           "en": 'hour: "tio" is not a whole number.'}),
+    (["story", "featured:kanske"], {"sv": 'featured: "kanske": svara ja eller nej.',
+                                    "en": 'featured: "kanske": answer yes or no.'}),
 ])
 def test_a_bad_yes_no_or_number_is_refused_at_the_edge_in_the_users_language(line: list[str],
                                                                              message: dict[str, str]):
