@@ -193,8 +193,8 @@ def _typed(command: Command, option: Option, value: str) -> object:
     label = text(key) if i18n.has(key) else Literal(option.name)  # a text shortcut's options have no key
     if option.kind is Kind.BOOLEAN:
         try:
-            return validation.yes_no(value, label)
-        except validation.FieldProblem as problem:
+            return validation.yes_no(value, text(key))
+        except validation.FieldProblem as problem:  # named as the option it was typed as
             raise CommandError("errors.bad_option", option=label, problem=problem.problem) from None
     if option.kind is Kind.INTEGER and not option.choices:
         # Only the form: the service says what range it takes, and why (an hour outside the quiet hours).
