@@ -12,6 +12,7 @@ found. The README's command table lists every command, by its Discord name, with
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,16 +22,20 @@ from typing import Any
 import discord
 import pytest
 from discord import app_commands
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import i18n
 from bot.app import App
+from bot.clock import OffsetClock
 from bot.commands import Command, CommandError, Kind, Option, all_commands, declared, parse
+from bot.console import Console
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import COORDINATOR_PERMISSIONS, is_coordinator
 from bot.discordbot.translator import CatalogTranslator
 from bot.errors import NotCoordinator
 from bot.replies import Reply
 from bot.services.context import Identity
+from bot.slack.adapter import SlackAdapter
 from cogs._options import SUGGESTIONS
 
 ADMIN_SUFFIX = "-admin"
@@ -229,6 +234,13 @@ async def test_a_coordinators_command_whose_check_and_visibility_disagree_is_rep
 
 
 # -- the text surfaces (the console and Slack share the table) -----------------------------------------------
+
+
+def test_the_console_and_slack_run_the_declared_commands(app: App, tmp_path: Path):
+    console = Console(app, OffsetClock(), io.StringIO(), tmp_path)
+    slack = SlackAdapter(app, AsyncWebClient(token="xoxb-test"))
+
+    assert console.commands is slack.commands is all_commands()
 
 
 def test_the_text_surfaces_take_exactly_the_declared_options_by_their_english_and_swedish_names():
