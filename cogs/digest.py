@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import discord
-from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_group, coordinator_only
-from bot.discordbot.translator import T, options
+from bot.discordbot.checks import coordinator_group
+from bot.discordbot.translator import T
 from bot.discordbot.views import run_service
 from bot.services import digest, reports
-from cogs._options import option
-
-
-def _day_choices() -> list[Choice[int]]:
-    return [Choice(name=T(f"time.weekday.{day - 1}"), value=day) for day in range(1, 8)]
+from cogs._options import declared, given
 
 
 class Digest(commands.Cog):
@@ -28,37 +23,27 @@ class Digest(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @digest_group.command(name=T("cmd.digest.now.name"), description=T("cmd.digest.now.description"))
-    @coordinator_only()
+    @declared("digest now", group=digest_group)
     async def digest_now(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Make the digest of the last seven days now."""
         # Drawing the chart takes a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, digest.digest_now)
 
-    @digest_group.command(
-        name=T("cmd.digest.settings.name"), description=T("cmd.digest.settings.description")
-    )
-    @coordinator_only()
-    @options("cmd.digest.settings", "day", "hour", "announce", "enabled")
-    @app_commands.choices(day=_day_choices())
+    @declared("digest settings", group=digest_group)
     async def digest_settings(self, interaction: discord.Interaction[JobbBot], day: Choice[int] | None = None,
                               hour: Range[int, 0, 23] | None = None, announce: bool | None = None,
                               enabled: bool | None = None) -> None:
         """Change when the digest goes out and to whom; show the settings."""
-        await run_service(interaction, digest.configure, day=option(day.value if day else None),
-                          hour=option(hour), announce=option(announce), enabled=option(enabled))
+        await run_service(interaction, digest.configure, **given(day=day, hour=hour, announce=announce,
+                                                                 enabled=enabled))
 
-    @app_commands.command(name=T("cmd.report.name"), description=T("cmd.report.description"))
-    @app_commands.guild_only()
-    @coordinator_only()
-    @app_commands.rename(start=T("cmd.report.opt.from.name"), end=T("cmd.report.opt.to.name"))
-    @app_commands.describe(start=T("cmd.report.opt.from.description"), end=T("cmd.report.opt.to.description"))
+    @declared("report")
     async def report(self, interaction: discord.Interaction[JobbBot], start: Range[str, 1, 40] | None = None,
                      end: Range[str, 1, 40] | None = None) -> None:
         """Report a date range as text and CSV files."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, reports.report, start=start or "", end=end or "")
+        await run_service(interaction, reports.report, **given(start=start, end=end))
 
 
 async def setup(bot: JobbBot) -> None:

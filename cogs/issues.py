@@ -8,25 +8,12 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.commands import ISSUE_OPTIONS
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_group, coordinator_only
-from bot.discordbot.translator import T, options
+from bot.discordbot.checks import coordinator_group
+from bot.discordbot.translator import T
 from bot.discordbot.views import run_service
 from bot.services import asks, countdowns, issues, stances
-from cogs._options import (
-    BODY_CHOICES,
-    MUNICIPALITY_CHOICES,
-    OUTCOME_CHOICES,
-    RESULT_CHOICES,
-    STATUS_CHOICES,
-    any_issue_autocomplete,
-    given,
-    issue_autocomplete,
-    politician_autocomplete,
-    topics_autocomplete,
-    value,
-)
+from cogs._options import declared, given
 
 
 class Issues(commands.Cog):
@@ -52,11 +39,7 @@ class Issues(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @issue_admin_group.command(name=T("cmd.issue.create.name"), description=T("cmd.issue.create.description"))
-    @coordinator_only()
-    @options("cmd.issue.create", *ISSUE_OPTIONS)
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
-    @app_commands.autocomplete(topics=topics_autocomplete)
+    @declared("issue create", group=issue_admin_group)
     async def issue_create(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -91,11 +74,7 @@ class Issues(commands.Cog):
             ),
         )
 
-    @issue_admin_group.command(name=T("cmd.issue.edit.name"), description=T("cmd.issue.edit.description"))
-    @coordinator_only()
-    @options("cmd.issue.edit", "issue", *ISSUE_OPTIONS)
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
-    @app_commands.autocomplete(issue=issue_autocomplete, topics=topics_autocomplete)
+    @declared("issue edit", group=issue_admin_group)
     async def issue_edit(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -132,40 +111,21 @@ class Issues(commands.Cog):
             ),
         )
 
-    @issue_admin_group.command(name=T("cmd.issue.close.name"), description=T("cmd.issue.close.description"))
-    @coordinator_only()
-    @options("cmd.issue.close", "issue", "outcome", "note")
-    @app_commands.choices(outcome=OUTCOME_CHOICES)
-    @app_commands.autocomplete(issue=issue_autocomplete)
+    @declared("issue close", group=issue_admin_group)
     async def issue_close(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                           outcome: Choice[str], note: Range[str, 1, 300] | None = None) -> None:
         """Close an issue with its outcome."""
-        await run_service(interaction, issues.close, issue=issue, outcome=outcome.value, note=note or "")
+        await run_service(interaction, issues.close, **given(issue=issue, outcome=outcome, note=note))
 
-    @issue_admin_group.command(name=T("cmd.issue.outcome.name"),
-                               description=T("cmd.issue.outcome.description"))
-    @coordinator_only()
-    @options("cmd.issue.outcome", "issue", "result", "note", "voted_for")
-    @app_commands.choices(result=RESULT_CHOICES)
-    @app_commands.autocomplete(issue=issue_autocomplete)
+    @declared("issue outcome", group=issue_admin_group)
     async def issue_outcome(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                             result: Choice[str], note: Range[str, 1, 300] | None = None,
                             voted_for: Range[str, 1, 500] | None = None) -> None:
         """Record how the vote went and close the issue; followers get a follow-up."""
-        await run_service(
-            interaction,
-            countdowns.record_outcome,
-            issue=issue,
-            result=result.value,
-            note=note or "",
-            voted_for=voted_for or "",
-        )
+        await run_service(interaction, countdowns.record_outcome,
+                          **given(issue=issue, result=result, note=note, voted_for=voted_for))
 
-    @issue_admin_group.command(name=T("cmd.issue.countdown.name"),
-                               description=T("cmd.issue.countdown.description"))
-    @coordinator_only()
-    @options("cmd.issue.countdown", "days", "issue")
-    @app_commands.autocomplete(issue=issue_autocomplete)
+    @declared("issue countdown", group=issue_admin_group)
     async def issue_countdown(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -173,102 +133,75 @@ class Issues(commands.Cog):
         issue: Range[str, 1, 100] | None = None,
     ) -> None:
         """Set the countdown's stages for one issue or by default, and show them."""
-        await run_service(interaction, countdowns.configure, days=days or "", issue=issue or "")
+        await run_service(interaction, countdowns.configure, **given(days=days, issue=issue))
 
-    @issue_group.command(name=T("cmd.issue.list.name"), description=T("cmd.issue.list.description"))
-    @options("cmd.issue.list", "status", "municipality")
-    @app_commands.choices(status=STATUS_CHOICES, municipality=MUNICIPALITY_CHOICES)
+    @declared("issue list", group=issue_group)
     async def issue_list(self, interaction: discord.Interaction[JobbBot], status: Choice[str] | None = None,
                          municipality: Choice[str] | None = None) -> None:
         """List the issues."""
-        await run_service(
-            interaction, issues.list_issues, status=value(status), municipality=value(municipality)
-        )
+        await run_service(interaction, issues.list_issues, **given(status=status, municipality=municipality))
 
-    @issue_group.command(name=T("cmd.issue.show.name"), description=T("cmd.issue.show.description"))
-    @options("cmd.issue.show", "issue")
-    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    @declared("issue show", group=issue_group)
     async def issue_show(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Show an issue."""
         await run_service(interaction, issues.show, issue=issue)
 
-    @issue_group.command(name=T("cmd.issue.calendar.name"), description=T("cmd.issue.calendar.description"))
+    @declared("issue calendar", group=issue_group)
     async def issue_calendar(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Send the decision dates as a calendar file."""
         await run_service(interaction, issues.calendar)
 
-    @issue_group.command(name=T("cmd.issue.map.name"), description=T("cmd.issue.map.description"))
-    @options("cmd.issue.map", "issue")
-    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    @declared("issue map", group=issue_group)
     async def issue_map(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Show who decides, as a picture and a table."""
         # Drawing the picture takes a moment; Discord wants an answer within three seconds.
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, stances.show_map, issue=issue)
 
-    @issue_group.command(name=T("cmd.issue.ask.name"), description=T("cmd.issue.ask.description"))
-    @options("cmd.issue.ask", "issue")
-    @app_commands.autocomplete(issue=issue_autocomplete)
+    @declared("issue ask", group=issue_group)
     async def issue_ask(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Give the member a politician to ask and a ready question."""
         await run_service(interaction, asks.my_question, issue=issue)
 
-    @issue_group.command(name=T("cmd.issue.asked.name"), description=T("cmd.issue.asked.description"))
-    @options("cmd.issue.asked", "issue", "link", "politician")
-    @app_commands.autocomplete(issue=issue_autocomplete, politician=politician_autocomplete)
+    @declared("issue asked", group=issue_group)
     async def issue_asked(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                           link: Range[str, 1, 300], politician: Range[str, 1, 100] | None = None) -> None:
         """Record that the member asked, with a link."""
-        await run_service(interaction, asks.mark_asked, issue=issue, link=link, politician=politician or "")
+        await run_service(interaction, asks.mark_asked,
+                          **given(issue=issue, link=link, politician=politician))
 
-    @issue_admin_group.command(name=T("cmd.issue.asks.name"), description=T("cmd.issue.asks.description"))
-    @coordinator_only()
-    @options("cmd.issue.asks", "issue")
-    @app_commands.autocomplete(issue=any_issue_autocomplete)
+    @declared("issue asks", group=issue_admin_group)
     async def issue_asks(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:
         """Show who asked whom about an issue."""
         await run_service(interaction, asks.overview, issue=issue)
 
-    @issue_admin_group.command(name=T("cmd.issue.reminders.name"),
-                               description=T("cmd.issue.reminders.description"))
-    @coordinator_only()
-    @options("cmd.issue.reminders", "ask_days", "issue")
-    @app_commands.autocomplete(issue=issue_autocomplete)
+    @declared("issue reminders", group=issue_admin_group)
     async def issue_reminders(self, interaction: discord.Interaction[JobbBot],
                               ask_days: Range[str, 1, 40] | None = None,
                               issue: Range[str, 1, 100] | None = None) -> None:
         """Set when followers are asked to put questions, for one issue or by default."""
-        await run_service(interaction, asks.set_ask_days, ask_days=ask_days or "", issue=issue or "")
+        await run_service(interaction, asks.set_ask_days, **given(ask_days=ask_days, issue=issue))
 
-    @council_admin_group.command(name=T("cmd.council.seats.name"),
-                                 description=T("cmd.council.seats.description"))
-    @coordinator_only()
-    @options("cmd.council.seats", "municipality", "body", "seats", "committee")
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
+    @declared("council seats", group=council_admin_group)
     async def council_seats(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str],
                             body: Choice[str], seats: Range[str, 1, 300],
                             committee: Range[str, 1, 100] | None = None) -> None:
         """Enter a body's seats per party."""
-        await run_service(interaction, stances.set_seats, municipality=municipality.value, body=body.value,
-                          seats=seats, committee=committee or "")
+        await run_service(interaction, stances.set_seats,
+                          **given(municipality=municipality, body=body, seats=seats, committee=committee))
 
-    @council_group.command(name=T("cmd.council.show.name"), description=T("cmd.council.show.description"))
-    @options("cmd.council.show", "municipality", "body", "committee")
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
+    @declared("council show", group=council_group)
     async def council_show(self, interaction: discord.Interaction[JobbBot], municipality: Choice[str],
                            body: Choice[str], committee: Range[str, 1, 100] | None = None) -> None:
         """Show a body's seats per party."""
-        await run_service(interaction, stances.show_seats, municipality=municipality.value, body=body.value,
-                          committee=committee or "")
+        await run_service(interaction, stances.show_seats, **given(municipality=municipality, body=body,
+                                                                   committee=committee))
 
-    @app_commands.command(name=T("cmd.hashtag.name"), description=T("cmd.hashtag.description"))
-    @app_commands.guild_only()
-    @options("cmd.hashtag", "issue")
-    @app_commands.autocomplete(issue=issue_autocomplete)
+    @declared("hashtag")
     async def hashtag(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100] | None = None
                       ) -> None:
         """Show the group's hashtags and a ready text to copy."""
-        await run_service(interaction, issues.hashtags, issue=issue or "")
+        await run_service(interaction, issues.hashtags, **given(issue=issue))
 
 
 async def setup(bot: JobbBot) -> None:

@@ -10,6 +10,7 @@ from bot.discordbot.bot import JobbBot
 from bot.discordbot.translator import T
 from bot.discordbot.views import run_service
 from bot.services import mydata
+from cogs._options import declared
 
 # An export reads everything stored about a member: once a minute is plenty.
 EXPORT_RATE, EXPORT_PER = 1, 60.0
@@ -29,14 +30,14 @@ class MyData(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @mydata_group.command(name=T("cmd.mydata.export.name"), description=T("cmd.mydata.export.description"))
+    @declared("mydata export", group=mydata_group)
     @app_commands.checks.cooldown(EXPORT_RATE, EXPORT_PER, key=_per_member)
     async def mydata_export(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Send the member a JSON file of everything stored about them."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, mydata.export)
 
-    @mydata_group.command(name=T("cmd.mydata.delete.name"), description=T("cmd.mydata.delete.description"))
+    @declared("mydata delete", group=mydata_group)
     async def mydata_delete(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Ask the member to confirm that everything is to be erased."""
         await run_service(interaction, mydata.delete_request)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 
 import discord
-from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import PLATFORM
-from bot.discordbot.translator import T
 from bot.discordbot.views import run_form_service
 from bot.services import onboarding
+from cogs._options import declared
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +22,7 @@ class Onboarding(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name=T("cmd.onboard.name"), description=T("cmd.onboard.description"))
-    @app_commands.guild_only()
+    @declared("onboard")
     async def onboard(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Open the onboarding form."""
         await run_form_service(interaction, onboarding.START_ACTION, onboarding.start)

@@ -7,18 +7,13 @@ buttons are dispatched by name like every button (bot/discordbot/views.py), so t
 from __future__ import annotations
 
 import discord
-from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.translator import T, options
 from bot.discordbot.views import run_service
 from bot.services import pledges
-from cogs._options import catalog_choices, issue_autocomplete, value
-
-OPTIONS = ("issue", "kind")
-KIND_CHOICES = catalog_choices(pledges.PLEDGE_CHOICES)
+from cogs._options import declared, given
 
 
 class Pledges(commands.Cog):
@@ -27,15 +22,11 @@ class Pledges(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name=T("cmd.pledge.name"), description=T("cmd.pledge.description"))
-    @app_commands.guild_only()
-    @options("cmd.pledge", *OPTIONS)
-    @app_commands.choices(kind=KIND_CHOICES)
-    @app_commands.autocomplete(issue=issue_autocomplete)
+    @declared("pledge")
     async def pledge(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100] | None = None,
                      kind: Choice[str] | None = None) -> None:
         """Pledge to act before a decision; without options, show your pledges."""
-        await run_service(interaction, pledges.pledge, issue=issue or "", kind=value(kind))
+        await run_service(interaction, pledges.pledge, **given(issue=issue, kind=kind))
 
 
 async def setup(bot: JobbBot) -> None:

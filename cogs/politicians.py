@@ -8,25 +8,13 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.commands import POLITICIAN_OPTIONS
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_group, coordinator_only
-from bot.discordbot.translator import T, options
+from bot.discordbot.checks import coordinator_group
+from bot.discordbot.translator import T
 from bot.discordbot.views import run_service
 from bot.errors import UserError
 from bot.services import politicians, stances
-from cogs._options import (
-    BODY_CHOICES,
-    MUNICIPALITY_CHOICES,
-    STANCE_CHOICES,
-    any_issue_autocomplete,
-    bodies_autocomplete,
-    given,
-    politician_autocomplete,
-    value,
-)
-
-STANCE_OPTIONS = ("issue", "politician", "municipality")
+from cogs._options import declared, given
 
 
 class Politicians(commands.Cog):
@@ -53,12 +41,7 @@ class Politicians(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @politician_admin_group.command(name=T("cmd.politician.add.name"),
-                                    description=T("cmd.politician.add.description"))
-    @coordinator_only()
-    @options("cmd.politician.add", *POLITICIAN_OPTIONS)
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
-    @app_commands.autocomplete(body=bodies_autocomplete)
+    @declared("politician add", group=politician_admin_group)
     async def politician_add(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -77,12 +60,7 @@ class Politicians(commands.Cog):
             name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
             x_handle=x_handle, email=email, checked=checked))
 
-    @politician_admin_group.command(name=T("cmd.politician.edit.name"),
-                                    description=T("cmd.politician.edit.description"))
-    @coordinator_only()
-    @options("cmd.politician.edit", "politician", *POLITICIAN_OPTIONS)
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
-    @app_commands.autocomplete(politician=politician_autocomplete, body=bodies_autocomplete)
+    @declared("politician edit", group=politician_admin_group)
     async def politician_edit(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -102,12 +80,7 @@ class Politicians(commands.Cog):
             name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
             x_handle=x_handle, email=email, checked=checked))
 
-    @politician_admin_group.command(name=T("cmd.politician.remove.name"),
-                                    description=T("cmd.politician.remove.description"))
-    @coordinator_only()
-    @options("cmd.politician.remove", "politician", "municipality")
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
-    @app_commands.autocomplete(politician=politician_autocomplete)
+    @declared("politician remove", group=politician_admin_group)
     async def politician_remove(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -115,15 +88,10 @@ class Politicians(commands.Cog):
         municipality: Choice[str] | None = None,
     ) -> None:
         """Ask to confirm removing a politician."""
-        await run_service(
-            interaction, politicians.remove, politician=politician, municipality=value(municipality)
-        )
+        await run_service(interaction, politicians.remove, **given(politician=politician,
+                                                                   municipality=municipality))
 
-    @politician_group.command(
-        name=T("cmd.politician.list.name"), description=T("cmd.politician.list.description")
-    )
-    @options("cmd.politician.list", "municipality", "body", "party")
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES, body=BODY_CHOICES)
+    @declared("politician list", group=politician_group)
     async def politician_list(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -132,18 +100,10 @@ class Politicians(commands.Cog):
         party: Range[str, 1, 40] | None = None,
     ) -> None:
         """List the politicians."""
-        await run_service(
-            interaction,
-            politicians.list_politicians,
-            municipality=value(municipality),
-            body=value(body),
-            party=party or "",
-        )
+        await run_service(interaction, politicians.list_politicians,
+                          **given(municipality=municipality, body=body, party=party))
 
-    @politician_admin_group.command(name=T("cmd.politician.import.name"),
-                                    description=T("cmd.politician.import.description"))
-    @coordinator_only()
-    @options("cmd.politician.import", "file")
+    @declared("politician import", group=politician_admin_group)
     async def politician_import(
         self, interaction: discord.Interaction[JobbBot], file: discord.Attachment
     ) -> None:
@@ -154,22 +114,14 @@ class Politicians(commands.Cog):
         data = await file.read()
         await run_service(interaction, politicians.import_csv, data, file.filename)
 
-    @politician_admin_group.command(name=T("cmd.politician.export.name"),
-                                    description=T("cmd.politician.export.description"))
-    @coordinator_only()
-    @options("cmd.politician.export", "municipality")
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
+    @declared("politician export", group=politician_admin_group)
     async def politician_export(self, interaction: discord.Interaction[JobbBot],
                                 municipality: Choice[str] | None = None) -> None:
         """Send the politicians as a CSV file."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, politicians.export_csv, municipality=value(municipality))
+        await run_service(interaction, politicians.export_csv, **given(municipality=municipality))
 
-    @stance_admin_group.command(name=T("cmd.stance.set.name"), description=T("cmd.stance.set.description"))
-    @coordinator_only()
-    @options("cmd.stance.set", "issue", "politician", "stance", "source", "municipality")
-    @app_commands.choices(stance=STANCE_CHOICES, municipality=MUNICIPALITY_CHOICES)
-    @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
+    @declared("stance set", group=stance_admin_group)
     async def stance_set(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -180,49 +132,29 @@ class Politicians(commands.Cog):
         municipality: Choice[str] | None = None,
     ) -> None:
         """Set a politician's stance on an issue."""
-        await run_service(
-            interaction,
-            stances.set_stance,
-            issue=issue,
-            politician=politician,
-            stance=stance.value,
-            source=source or "",
-            municipality=value(municipality),
-        )
+        await run_service(interaction, stances.set_stance, **given(
+            issue=issue, politician=politician, stance=stance, source=source, municipality=municipality))
 
-    @stance_admin_group.command(name=T("cmd.stance.confirm.name"),
-                                description=T("cmd.stance.confirm.description"))
-    @coordinator_only()
-    @options("cmd.stance.confirm", *STANCE_OPTIONS)
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
-    @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
+    @declared("stance confirm", group=stance_admin_group)
     async def stance_confirm(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                              politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Confirm a member's report of a stance."""
-        await run_service(interaction, stances.confirm, issue=issue, politician=politician,
-                          municipality=value(municipality))
+        await run_service(interaction, stances.confirm, **given(issue=issue, politician=politician,
+                                                              municipality=municipality))
 
-    @stance_admin_group.command(name=T("cmd.stance.reject.name"),
-                                description=T("cmd.stance.reject.description"))
-    @coordinator_only()
-    @options("cmd.stance.reject", *STANCE_OPTIONS)
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
-    @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
+    @declared("stance reject", group=stance_admin_group)
     async def stance_reject(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                             politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Reject a member's report of a stance."""
-        await run_service(interaction, stances.reject, issue=issue, politician=politician,
-                          municipality=value(municipality))
+        await run_service(interaction, stances.reject, **given(issue=issue, politician=politician,
+                                                              municipality=municipality))
 
-    @stance_group.command(name=T("cmd.stance.history.name"), description=T("cmd.stance.history.description"))
-    @options("cmd.stance.history", *STANCE_OPTIONS)
-    @app_commands.choices(municipality=MUNICIPALITY_CHOICES)
-    @app_commands.autocomplete(issue=any_issue_autocomplete, politician=politician_autocomplete)
+    @declared("stance history", group=stance_group)
     async def stance_history(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
                              politician: Range[str, 1, 100], municipality: Choice[str] | None = None) -> None:
         """Show a politician's stances on an issue over time."""
-        await run_service(interaction, stances.history, issue=issue, politician=politician,
-                          municipality=value(municipality))
+        await run_service(interaction, stances.history, **given(issue=issue, politician=politician,
+                                                              municipality=municipality))
 
 
 async def setup(bot: JobbBot) -> None:

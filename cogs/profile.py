@@ -7,19 +7,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_only
-from bot.discordbot.translator import T, language_choices, options
+from bot.discordbot.translator import T
 from bot.discordbot.views import run_service
 from bot.services import profile
-from bot.services.profile_fields import CHOICES
-from cogs._options import catalog_choices, value
+from cogs._options import declared, given
 
 Choice = app_commands.Choice
-
-
-def field_choices(field_name: str) -> list[Choice[str]]:
-    """Offer a profile field's choices as slash-command choices, named in the reader's language."""
-    return catalog_choices(CHOICES[field_name])
 
 
 class Profile(commands.Cog):
@@ -32,30 +25,22 @@ class Profile(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @profile_group.command(name=T("cmd.profile.show.name"), description=T("cmd.profile.show.description"))
+    @declared("profile show", group=profile_group)
     async def profile_show(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Show the member their profile."""
         await run_service(interaction, profile.show)
 
-    @profile_group.command(name=T("cmd.profile.edit.name"), description=T("cmd.profile.edit.description"))
+    @declared("profile edit", group=profile_group)
     async def profile_edit(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Open the profile form, filled in with what is stored."""
         await run_service(interaction, profile.edit)
 
-    @app_commands.command(name=T("cmd.language.name"), description=T("cmd.language.description"))
-    @app_commands.guild_only()
-    @options("cmd.language", "language")
-    @app_commands.choices(language=language_choices())
+    @declared("language")
     async def language_set(self, interaction: discord.Interaction[JobbBot], language: Choice[str]) -> None:
         """Choose the language the bot uses with this member."""
         await run_service(interaction, profile.set_language, language.value)
 
-    @app_commands.command(name=T("cmd.members.name"), description=T("cmd.members.description"))
-    @app_commands.guild_only()
-    @coordinator_only()
-    @options("cmd.members", "municipality", "industry", "experience")
-    @app_commands.choices(municipality=field_choices("municipality"), industry=field_choices("industry"),
-                          experience=field_choices("experience"))
+    @declared("members")
     async def members_list(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -65,8 +50,8 @@ class Profile(commands.Cog):
     ) -> None:
         """List the onboarded members, optionally filtered."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(interaction, profile.list_members, municipality=value(municipality),
-                          industry=value(industry), experience=value(experience))
+        await run_service(interaction, profile.list_members,
+                          **given(municipality=municipality, industry=industry, experience=experience))
 
 
 async def setup(bot: JobbBot) -> None:

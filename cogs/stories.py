@@ -9,18 +9,11 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import coordinator_group, coordinator_only
-from bot.discordbot.translator import T, options
+from bot.discordbot.checks import coordinator_group
+from bot.discordbot.translator import T
 from bot.discordbot.views import run_form_service, run_service
 from bot.services import stories
-from cogs._options import catalog_choices, option, suggest
-
-AUDIENCE_CHOICES = catalog_choices(stories.AUDIENCE_CHOICES)
-
-
-async def story_autocomplete(interaction: discord.Interaction[JobbBot], current: str) -> list[Choice[str]]:
-    """Suggest the group's stories by number or title, newest first."""
-    return await suggest(interaction, current, stories.choices)
+from cogs._options import declared, given
 
 
 class Stories(commands.Cog):
@@ -39,48 +32,37 @@ class Stories(commands.Cog):
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
 
-    @story_group.command(name=T("cmd.story.share.name"), description=T("cmd.story.share.description"))
+    @declared("story share", group=story_group)
     async def story_share(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Open the story form."""
         await run_form_service(interaction, stories.SHARE_ACTION, stories.start_share)
 
-    @story_group.command(name=T("cmd.story.list.name"), description=T("cmd.story.list.description"))
-    @options("cmd.story.list", "featured")
+    @declared("story list", group=story_group)
     async def story_list(
         self, interaction: discord.Interaction[JobbBot], featured: bool | None = None
     ) -> None:
         """List the group's stories, newest first."""
-        await run_service(interaction, stories.list_stories, featured=option(featured))
+        await run_service(interaction, stories.list_stories, **given(featured=featured))
 
-    @story_group.command(name=T("cmd.story.search.name"), description=T("cmd.story.search.description"))
-    @options("cmd.story.search", "query")
+    @declared("story search", group=story_group)
     async def story_search(
         self, interaction: discord.Interaction[JobbBot], query: Range[str, 1, 100]
     ) -> None:
         """Search the group's stories."""
         await run_service(interaction, stories.search, query=query)
 
-    @story_group.command(name=T("cmd.story.show.name"), description=T("cmd.story.show.description"))
-    @options("cmd.story.show", "story")
-    @app_commands.autocomplete(story=story_autocomplete)
+    @declared("story show", group=story_group)
     async def story_show(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
         """Show one story with its applause button."""
         await run_service(interaction, stories.show, story=story)
 
-    @story_admin_group.command(name=T("cmd.story.feature.name"),
-                               description=T("cmd.story.feature.description"))
-    @coordinator_only()
-    @options("cmd.story.feature", "story", "remove")
-    @app_commands.autocomplete(story=story_autocomplete)
+    @declared("story feature", group=story_admin_group)
     async def story_feature(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20],
                             remove: bool | None = None) -> None:
         """Feature a story for the group, or take the feature back."""
-        await run_service(interaction, stories.feature, story=story, remove=option(remove))
+        await run_service(interaction, stories.feature, story=story, **given(remove=remove))
 
-    @story_admin_group.command(name=T("cmd.story.export.name"), description=T("cmd.story.export.description"))
-    @coordinator_only()
-    @options("cmd.story.export", "audience", "featured")
-    @app_commands.choices(audience=AUDIENCE_CHOICES)
+    @declared("story export", group=story_admin_group)
     async def story_export(
         self,
         interaction: discord.Interaction[JobbBot],
@@ -90,16 +72,9 @@ class Stories(commands.Cog):
         """Export the stories as Markdown and CSV."""
         # Writing the files of many stories may take a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
-        await run_service(
-            interaction,
-            stories.export,
-            audience=audience.value if audience is not None else "",
-            featured=option(featured),
-        )
+        await run_service(interaction, stories.export, **given(audience=audience, featured=featured))
 
-    @story_group.command(name=T("cmd.story.delete.name"), description=T("cmd.story.delete.description"))
-    @options("cmd.story.delete", "story")
-    @app_commands.autocomplete(story=story_autocomplete)
+    @declared("story delete", group=story_group)
     async def story_delete(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
         """Ask to confirm deleting a story."""
         await run_service(interaction, stories.delete_request, story=story)

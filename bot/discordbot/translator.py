@@ -4,7 +4,6 @@ localization."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TypeVar
 
 import discord
@@ -24,32 +23,9 @@ LOCALE_LANGUAGES: dict[discord.Locale, str] = {
 }
 
 
-def T(key: str) -> app_commands.locale_str:  # short on purpose, it wraps every command text
+def T(key: str) -> app_commands.locale_str:
     """Return a translatable command text: the English catalog text, carrying its catalog key."""
     return app_commands.locale_str(catalog("en")[key], key=key)
-
-
-def options(command_key: str, *params: str) -> Callable[[CommandT], CommandT]:
-    """Name and describe a command's options from the catalog: `<command_key>.opt.<param>.name|description`.
-
-    The same as `app_commands.rename` above `app_commands.describe` with those T(...) keys, so it may stand
-    above or below the command decorator, like them.
-    """
-    rename = app_commands.rename(**{param: T(f"{command_key}.opt.{param}.name") for param in params})
-    describe = app_commands.describe(
-        **{param: T(f"{command_key}.opt.{param}.description") for param in params}
-    )
-
-    def decorator(func: CommandT) -> CommandT:
-        return rename(describe(func))
-
-    return decorator
-
-
-def language_choices() -> list[app_commands.Choice[str]]:
-    """Return the languages a member or a group can choose, each named in the reader's language."""
-    return [app_commands.Choice(name=T("language.sv"), value="sv"),
-            app_commands.Choice(name=T("language.en"), value="en")]
 
 
 class CatalogTranslator(app_commands.Translator):

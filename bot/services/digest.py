@@ -310,13 +310,11 @@ async def digest_now(session: AsyncSession, actor: Actor) -> Reply:
     return dataclasses.replace(reply, private=True)
 
 
-def _hour(raw: str | int) -> int:
-    value = str(raw).strip().removesuffix(":00")
-    if not value.isdigit() or not 0 <= int(value) <= 23:
-        raise validation.FieldProblem(
-            text("digest.field.hour"), text("digest.errors.hour", value=str(raw)[:10])
-        )
-    return int(value)
+def _hour(hour: int) -> int:
+    if not 0 <= hour <= 23:
+        raise validation.FieldProblem(text("digest.field.hour"),
+                                      text("digest.errors.hour", value=str(hour)[:10]))
+    return hour
 
 
 async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> DigestConfig:
@@ -326,21 +324,21 @@ async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> Di
                               to_announcements=defaults.to_announcements, created_at=now, updated_at=now)
 
 
-async def configure(session: AsyncSession, actor: Actor, day: str = "", hour: str | int = "",
-                    announce: str | bool = "", enabled: str | bool = "") -> Reply:
+async def configure(session: AsyncSession, actor: Actor, day: str | int = "", hour: int | None = None,
+                    announce: bool | None = None, enabled: bool | None = None) -> Reply:
     """Change the digest's weekday and hour, whether the group gets it too, and whether it goes out at all."""
     actor.require_coordinator()
     readers: dict[str, Any] = {}
     if str(day).strip():
         readers["weekday"] = lambda: timeparse.parse_weekday(str(day), "digest.errors.day",
                                                              field=text("digest.field.day"))
-    if str(hour).strip():
+    if hour is not None:
         readers["hour"] = lambda: _hour(hour)
-    if str(announce).strip():
-        readers["to_announcements"] = lambda: validation.yes_no(announce, text("digest.field.announce"))
-    if str(enabled).strip():
-        readers["enabled"] = lambda: validation.yes_no(enabled, text("digest.field.enabled"))
     changes = validation.read_all(readers)
+    if announce is not None:
+        changes["to_announcements"] = announce
+    if enabled is not None:
+        changes["enabled"] = enabled
     row = await _config(session, actor.workspace.id, actor.now)
     changed = apply_settings(session, actor, row, changes, "digest.settings")
     due = await ensure_planned(session, actor.workspace, actor.now)

@@ -557,14 +557,14 @@ def _ladder_reply(rows: Sequence[CoachingStep], changed: bool) -> Reply:
 
 
 async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str = "", title: str = "",
-                           why: str = "", example: str = "", kind: str = "", position: str | int = "",
-                           active: str | bool = "", reset: str | bool = "") -> Reply:
+                           why: str = "", example: str = "", kind: str = "", position: int | None = None,
+                           active: bool | None = None, reset: bool | None = None) -> Reply:
     """Show the ladder; or add a step (a new key) or change one: its texts, kind, place, or whether it is
     used."""
     actor.require_coordinator()
     rows = await _stored_ladder(session, actor.workspace.id, actor.now)
     if not step.strip():
-        if any((title, why, example, kind, position != "", active != "", reset != "")):
+        if any((title, why, example, kind)) or (position, active, reset) != (None, None, None):
             raise UserError("coaching.errors.step_needed")
         return _ladder_reply(rows, changed=False)
     key = validation.fold(step)
@@ -594,7 +594,7 @@ async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str = "
         if kind:
             row.kind = _kind(kind)
             changed.append("kind")
-    if reset != "" and validation.yes_no(reset, text("coaching.field.reset")):
+    if reset:
         if row.key not in DEFAULT_KEYS:
             raise UserError("coaching.errors.reset_custom", step=row.key)
         row.title = row.why = row.example = None
@@ -604,14 +604,13 @@ async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str = "
         if value:
             setattr(row, name, value)
             changed.append(name)
-    if active != "":
-        wanted = validation.yes_no(active, text("coaching.field.active"))
-        if not wanted and row.active and sum(1 for r in rows if r.active) == 1:
+    if active is not None:
+        if not active and row.active and sum(1 for r in rows if r.active) == 1:
             raise UserError("coaching.errors.last_step")
-        if wanted != row.active:
-            row.active = wanted
+        if active != row.active:
+            row.active = active
             changed.append("active")
-    if position != "":
+    if position is not None:
         _move(rows, row, position)
         changed.append("position")
     if changed:
@@ -622,13 +621,12 @@ async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str = "
     return _ladder_reply(rows, changed=bool(changed))
 
 
-def _move(rows: list[CoachingStep], row: CoachingStep, raw: str | int) -> None:
+def _move(rows: list[CoachingStep], row: CoachingStep, position: int) -> None:
     """Put a step at a place among the active steps (1 = first) and renumber the whole ladder."""
-    value = str(raw).strip()
     active = [r for r in sorted(rows, key=lambda r: (r.position, r.id or 0)) if r.active and r is not row]
-    if not value.isdigit() or not 1 <= int(value) <= len(active) + 1:
-        raise UserError("coaching.errors.position", value=value[:10], max=len(active) + 1)
-    active.insert(int(value) - 1, row)
+    if not 1 <= position <= len(active) + 1:
+        raise UserError("coaching.errors.position", value=str(position)[:10], max=len(active) + 1)
+    active.insert(position - 1, row)
     retired = [r for r in sorted(rows, key=lambda r: (r.position, r.id or 0)) if r not in active]
     for number, item in enumerate([*active, *retired], 1):
         item.position = number

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import delivery, reminders, timeparse, validation
+from bot import delivery, reminders, timeparse
 from bot.contributions import Feature
 from bot.errors import UserError
 from bot.models import CoachingConfig, CoachingMember, Member, Reminder, Workspace
@@ -164,11 +164,9 @@ async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> Co
                               nudges_enabled=defaults.nudges, created_at=now, updated_at=now)
 
 
-def _hour(raw: str | int, quiet: tuple[int, int]) -> int:
-    value = str(raw).strip().removesuffix(":00")
-    if not value.isdigit() or not 0 <= int(value) <= 23:
-        raise UserError("coaching.errors.hour", value=str(raw)[:10])
-    hour = int(value)
+def _hour(hour: int, quiet: tuple[int, int]) -> int:
+    if not 0 <= hour <= 23:
+        raise UserError("coaching.errors.hour", value=str(hour)[:10])
     start, end = quiet
     in_quiet = start != end and ((hour >= start or hour < end) if start > end else start <= hour < end)
     if in_quiet:
@@ -190,8 +188,9 @@ def _settings_reply(row: CoachingConfig, due: datetime | None, zone: str, change
     ))
 
 
-async def configure(session: AsyncSession, actor: Actor, *, hashtag: str = "", day: str = "",
-                    hour: str | int = "", nudges: str | bool = "", quiet: tuple[int, int] = (21, 8)) -> Reply:
+async def configure(session: AsyncSession, actor: Actor, *, hashtag: str = "", day: str | int = "",
+                    hour: int | None = None, nudges: bool | None = None,
+                    quiet: tuple[int, int] = (21, 8)) -> Reply:
     """Change the campaign's hashtag and the weekly nudge's day, hour and on/off; show them all."""
     actor.require_coordinator()
     row = await _config(session, actor.workspace.id, actor.now)
@@ -199,11 +198,11 @@ async def configure(session: AsyncSession, actor: Actor, *, hashtag: str = "", d
     if hashtag:
         changes["hashtag"] = drafts.normalize_hashtag(hashtag)
     if day:
-        changes["nudge_weekday"] = timeparse.parse_weekday(day, "coaching.errors.day")
-    if hour != "":
+        changes["nudge_weekday"] = timeparse.parse_weekday(str(day), "coaching.errors.day")
+    if hour is not None:
         changes["nudge_hour"] = _hour(hour, quiet)
-    if nudges != "":
-        changes["nudges_enabled"] = validation.yes_no(nudges, text("coaching.settings.nudges"))
+    if nudges is not None:
+        changes["nudges_enabled"] = nudges
     changed = apply_settings(session, actor, row, changes, "coaching.settings")
     due = await plan_nudges(session, actor.workspace, CoachingSettings.of(row), actor.now)
     return _settings_reply(row, due, actor.workspace.timezone, bool(changed))

@@ -321,18 +321,17 @@ def _listing(title: Text, rows: Sequence[tuple[Story, Member]], counts: Mapping[
                  fields=(Field(text("stories.list.how_title"), text("stories.list.how")),))
 
 
-async def list_stories(session: AsyncSession, actor: Actor, featured: str = "") -> Reply:
+async def list_stories(session: AsyncSession, actor: Actor, featured: bool = False) -> Reply:
     """List the group's stories, newest first; only the featured ones when asked."""
-    only_featured = validation.yes_no(featured, text("stories.field.featured"), default=False)
     query = select(Story, Member).where(Story.workspace_id == actor.workspace.id)
-    if only_featured:
+    if featured:
         query = query.where(Story.featured_at.is_not(None))
     rows = await _with_authors(session, query)
     if not rows:
-        return Reply(body=text("stories.list.none_featured" if only_featured else "stories.list.none"),
+        return Reply(body=text("stories.list.none_featured" if featured else "stories.list.none"),
                      buttons=(share_button(),) if actor.member.onboarded_at else ())
     counts = await applause_counts(session, [story.id for story, _ in rows[:LISTED]])
-    key = "stories.list.title_featured" if only_featured else "stories.list.title"
+    key = "stories.list.title_featured" if featured else "stories.list.title"
     return _listing(text(key, count=len(rows)), rows, counts)
 
 
@@ -370,13 +369,12 @@ async def choices(session: AsyncSession, workspace_id: int, current: str) -> lis
 # -- coordinators: featuring and export ----------------------------------------------------------------------
 
 
-async def feature(session: AsyncSession, actor: Actor, story: str = "", remove: str = "") -> Reply:
+async def feature(session: AsyncSession, actor: Actor, story: str = "", remove: bool = False) -> Reply:
     """Feature a story (it is announced to the group and lifted in the digest), or take the feature back."""
     actor.require_coordinator()
     found = await _story(session, actor, story)
-    unfeature = validation.yes_no(remove, text("stories.field.remove"), default=False)
     title = Literal(found.title)
-    if unfeature:
+    if remove:
         if found.featured_at is None:
             return Reply(body=text("stories.feature.not_featured", title=title))
         found.featured_at, found.updated_at = None, actor.now
@@ -494,7 +492,7 @@ async def stories_in(
         query.order_by(Story.created_at, Story.id))).all()]
 
 
-async def export(session: AsyncSession, actor: Actor, audience: str = "", featured: str = "") -> Reply:
+async def export(session: AsyncSession, actor: Actor, audience: str = "", featured: bool = False) -> Reply:
     """Export the stories as Markdown and CSV: for the public (only public stories), or for the group."""
     actor.require_coordinator()
     chosen = _choice(
@@ -504,9 +502,8 @@ async def export(session: AsyncSession, actor: Actor, audience: str = "", featur
         {"publik": PUBLIC, "grupp": GROUP, "gruppen": GROUP},
         PUBLIC,
     )
-    only_featured = validation.yes_no(featured, text("stories.field.featured"), default=False)
     workspace = actor.workspace
-    rows = await stories_in(session, workspace.id, audience=chosen, featured_only=only_featured)
+    rows = await stories_in(session, workspace.id, audience=chosen, featured_only=featured)
     counts = await applause_counts(session, [story.id for story, _ in rows])
     language, zone = actor.language, workspace.timezone
     stamp = actor.now.astimezone(ZoneInfo(zone)).date().isoformat()

@@ -124,8 +124,8 @@ def _summary(workspace: Workspace) -> tuple[Field, ...]:
     return tuple(fields)
 
 
-async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | None = None, /,
-                    **changes: str | None) -> Reply:
+async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | None = None, /, *,
+                    ping_here: bool | None = None, **changes: str | None) -> Reply:
     """Change the settings given (channel and role ids as the platform names them); show them all.
 
     An adapter that can look at its platform passes `check` (positional, so no typed option can stand in for
@@ -133,11 +133,8 @@ async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | N
     """
     actor.require_coordinator()
     workspace = actor.workspace
-    validation.refuse_unknown_fields(changes, {*CHANNEL_SETTINGS, *ROLE_SETTINGS, "language", "timezone",
-                                               PING_HERE})
+    validation.refuse_unknown_fields(changes, {*CHANNEL_SETTINGS, *ROLE_SETTINGS, "language", "timezone"})
     given = {name: value for name, value in changes.items() if value}
-    ping_here = given.pop(PING_HERE, None)
-    here = validation.yes_no(ping_here, text(f"setup.field.{PING_HERE}")) if ping_here is not None else None
     language = given.get("language")
     if language is not None:
         language = {"svenska": "sv", "swedish": "sv", "engelska": "en", "english": "en"}.get(
@@ -153,8 +150,8 @@ async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | N
     for name, value in given.items():
         setattr(workspace, CHANNEL_SETTINGS.get(name) or ROLE_SETTINGS.get(name) or name, value)
     changed = sorted(given)
-    if here is not None:
-        workspace.ping_here = here
+    if ping_here is not None:
+        workspace.ping_here = ping_here
         changed = sorted([*changed, PING_HERE])
     if changed:
         workspace.updated_at = actor.now

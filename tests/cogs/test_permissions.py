@@ -17,7 +17,7 @@ import pytest
 from discord import app_commands
 
 from bot.app import App
-from bot.commands import all_commands
+from bot.commands import all_commands, declared
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import is_coordinator
 from bot.discordbot.translator import CatalogTranslator
@@ -27,9 +27,6 @@ from bot.services import workspaces
 MANAGE_SERVER = str(discord.Permissions(manage_guild=True).value)
 # The suffix of a group that holds the coordinators' half of a group members use (/issue-admin beside /issue).
 ADMIN_SUFFIX = "-admin"
-# Options only the text surface has, because only Slack needs them: @here stands in for the member role on a
-# Slack workspace without user groups (Discord always has roles). The console shares Slack's command table.
-TEXT_ONLY = {("setup",): {workspaces.PING_HERE}}
 Leaf = app_commands.Command[Any, ..., Any] | app_commands.ContextMenu
 Top = app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu
 
@@ -44,8 +41,8 @@ async def synced(app: App) -> AsyncIterator[JobbBot]:
 
 
 def leaves(top: Top) -> Iterator[Leaf]:
-    """The commands a user can run under a top-level command
-    (the command itself when it has no subcommands)."""
+    """The commands a user can run under a top-level command (the command itself when it has no
+    subcommands)."""
     if isinstance(top, app_commands.Group):
         yield from (c for c in top.walk_commands() if isinstance(c, app_commands.Command))
     else:
@@ -57,8 +54,8 @@ def for_coordinators(command: Leaf) -> bool:
 
 
 async def hidden_by(bot: JobbBot, top: Top) -> str | None:
-    """The default permission a top-level command is synced with, as Discord shows it
-    (None: everyone sees it)."""
+    """The default permission a top-level command is synced with, as Discord shows it (None: everyone sees
+    it)."""
     payload = await top.get_translated_payload(bot.tree, bot.tree.translator)
     permissions = payload.get("default_member_permissions")
     return None if permissions is None else str(permissions)
@@ -91,15 +88,15 @@ async def test_no_top_level_command_mixes_coordinator_and_member_commands(synced
 
 
 def text_path(command: Leaf) -> tuple[str, ...]:
-    """A Discord command's path in the console and Slack:
-    a coordinators' twin group goes by its plain name."""
+    """A Discord command's path in the console and Slack: a coordinators' twin group goes by its plain
+    name."""
     top, *rest = command.qualified_name.split()
     return (top.removesuffix(ADMIN_SUFFIX), *rest)
 
 
 def option_name(parameter: app_commands.Parameter) -> str:
-    """An option as the text commands call it: the name in its catalog key
-    (`from` of /report is `start` here)."""
+    """An option as the text commands call it: the name in its catalog key (`from` of /report is `start`
+    here)."""
     key = parameter.locale_name.extras.get("key", "") if parameter.locale_name is not None else ""
     found = re.search(r"\.opt\.(\w+)\.name$", key)
     return found.group(1) if found else parameter.name
@@ -111,14 +108,16 @@ async def test_discord_the_console_and_slack_have_the_same_commands_and_options(
              if isinstance(command, app_commands.Command)]
     on_discord = dict(pairs)
     assert len(on_discord) == len(pairs), "two Discord commands are the same text command"
-    in_text = {
-        command.path: set(command.options) - TEXT_ONLY.get(command.path, set()) for command in all_commands()
-    }
-    # In text a group's name alone runs its everyday command (`issue` lists the issues), and there is `help`.
-    groups = {path[0] for path in on_discord if len(path) > 1}
-    shortcuts = {path for path in in_text if path == ("help",) or (len(path) == 1 and path[0] in groups)}
+    # Text has more: `help`, a group's name alone for its everyday command (`issue` lists the issues), and
+    # options only Slack needs (@here stands in for the member role on a workspace without user groups).
+    in_text = {command.path: {option.name for option in command.options if option.discord}
+               for command in all_commands() if command.discord}
 
-    assert {path: options for path, options in in_text.items() if path not in shortcuts} == on_discord
+    assert in_text == on_discord
+    assert {command.path for command in all_commands() if not command.discord} == {
+        ("help",), ("profile",), ("issue",), ("coach",), ("story",), ("leaderboard",)}
+    only_text = [option.name for option in declared("setup").options if not option.discord]
+    assert only_text == [workspaces.PING_HERE]
 
 
 async def test_a_coordinators_twin_group_is_named_after_its_group_in_every_language(synced: JobbBot):

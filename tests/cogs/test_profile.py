@@ -10,13 +10,15 @@ from discord import app_commands
 from sqlalchemy import select
 
 from bot.app import App
+from bot.commands import declared
 from bot.discordbot.checks import CoordinatorOnly, identity_of, is_coordinator
 from bot.discordbot.views import FORM_PAGE_ACTION, FormPageModal
 from bot.errors import NotCoordinator, UserError
 from bot.models import Member
 from bot.services import workspaces
 from bot.services.profile_fields import CHOICES
-from cogs.profile import Profile, field_choices
+from cogs._options import discord_choices
+from cogs.profile import Profile
 from tests.helpers import (
     MockBot,
     MockGuild,
@@ -145,6 +147,6 @@ async def test_the_configured_coordinator_role_passes_the_check(
 
 async def test_members_choices_come_from_the_profile_fields():
     for name in ("municipality", "industry", "experience"):
-        choices = field_choices(name)
+        choices = discord_choices(declared("members").option(name))
         assert len(choices) <= 25
         assert [c.value for c in choices] == [o.value for o in CHOICES[name]]

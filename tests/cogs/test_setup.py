@@ -14,7 +14,8 @@ from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import CoordinatorOnly, is_coordinator
 from bot.errors import NotCoordinator, UserError
 from bot.models import Workspace
-from cogs.setup import Setup, timezone_choices
+from cogs._options import timezone_autocomplete, timezone_choices
+from cogs.setup import Setup
 from tests.helpers import (
     MockBot,
     MockForumChannel,
@@ -143,7 +144,7 @@ async def test_setup_is_hidden_from_members_by_default():
 
 
 async def test_time_zones_are_suggested_as_the_coordinator_types(cog: Setup, interact: Any):
-    suggested = await cog.timezone_autocomplete(interact(), "stock")
+    suggested = await timezone_autocomplete(interact(), "stock")
 
     assert [c.value for c in suggested] == ["Europe/Stockholm"]
 

@@ -189,8 +189,11 @@ async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
     with pytest.raises(BaseException):  # noqa: B017 - the "process" dies with whatever it was doing
         await dispatcher.run_due()
     notifier.send_direct, dispatcher._mark = send_direct, mark  # type: ignore[method-assign]
+    # A longer outage than the sends in flight at the crash take to arrive (on a loaded machine the server may
+    # still be handling them), and than Discord remembers nonces.
+    await fake.wait_idle(WAIT)
     before = len(fake.requests)
-    await asyncio.sleep(0.3)  # a longer outage than Discord remembers nonces
+    await asyncio.sleep(0.3)
 
     # The restart: a new notifier (what it remembered died with the process); what was claimed and not
     # marked goes back to pending, and is sent.

@@ -108,7 +108,7 @@ async def test_settings_move_the_digest_send_it_to_everyone_or_turn_it_off(app: 
                                                                            notifier: RecordingNotifier):
     await onboard(app, ANNA)
 
-    reply = await app.run(COORDINATOR, digest.configure, day="fredag", hour="16", announce="ja")
+    reply = await app.run(COORDINATOR, digest.configure, day="fredag", hour=16, announce=True)
 
     assert render(reply.body, "sv") == "Sparat. Så här går sammanfattningen ut nu:"
     assert field_line(reply, "När") == "När: varje fredag kl. 16:00"
@@ -122,13 +122,13 @@ async def test_settings_move_the_digest_send_it_to_everyone_or_turn_it_off(app: 
     assert sorted(s.to for s in notifier.sent) == [f"channel:{Channel.ANNOUNCEMENTS}",
                                                    f"channel:{Channel.COORDINATORS}"]
 
-    off = await app.run(COORDINATOR, digest.configure, enabled="nej")
+    off = await app.run(COORDINATOR, digest.configure, enabled=False)
     assert field_line(off, "Nästa") == "Nästa: ingen (sammanfattningen är avstängd)"
     assert await pending_digests(app) == []
     with pytest.raises(FieldProblem) as bad_day:
         await app.run(COORDINATOR, digest.configure, day="söndagsmorgon")
     with pytest.raises(FieldProblem) as bad_hour:
-        await app.run(COORDINATOR, digest.configure, hour="25")
+        await app.run(COORDINATOR, digest.configure, hour=25)
     assert render(bad_day.value.text, "sv") == \
         'Dag: "söndagsmorgon" är ingen veckodag. Skriv till exempel måndag eller 1.'
     assert render(bad_hour.value.text, "sv") == 'Timme: "25" är ingen timme. Skriv en timme mellan 0 och 23.'
@@ -171,7 +171,7 @@ async def test_the_coordinators_digest_says_what_could_not_be_delivered_and_the_
 
     monkeypatch.setattr(notifier, "post", post_but_not_in_the_stories_channel)
     monkeypatch.setattr(notifier, "grant_role", grant_but_not_to_bo)
-    await app.run(COORDINATOR, digest.configure, announce="ja")
+    await app.run(COORDINATOR, digest.configure, announce=True)
     await onboard(app, ANNA)
     await onboard(app, BO)  # the member role is refused
     notifier.closed.add("anna")

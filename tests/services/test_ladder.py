@@ -224,11 +224,11 @@ async def test_the_overview_without_members_says_so(app: App):
 async def test_coordinators_reorder_retire_and_add_steps(app: App):
     await onboard(app)
 
-    await app.run(BO, ladder.configure_ladder, step="blog", position="1")
-    await app.run(BO, ladder.configure_ladder, step="follow", active="nej")
+    await app.run(BO, ladder.configure_ladder, step="blog", position=1)
+    await app.run(BO, ladder.configure_ladder, step="follow", active=False)
     reply = await app.run(BO, ladder.configure_ladder, step="like5", title="Gilla fem inlägg",
                           why="Det kostar inget och syns.", example="Gilla lokaltidningens inlägg.",
-                          kind="follow", position="2")
+                          kind="follow", position=2)
 
     lines = render(reply.body, "sv").splitlines()
     assert lines[1].startswith("1. **Skriv ditt första blogginlägg om ditt företag")
@@ -247,7 +247,7 @@ async def test_a_coordinator_may_rewrite_a_step_and_reset_it(app: App):
 
     await app.run(BO, ladder.configure_ladder, step="intro", title="Din första tweet")
     assert render((await app.run(ANNA, ladder.next_step)).title, "sv") == "Steg 1 av 6: Din första tweet"
-    await app.run(BO, ladder.configure_ladder, step="intro", reset="ja")
+    await app.run(BO, ladder.configure_ladder, step="intro", reset=True)
     assert "Presentera ditt företag" in render((await app.run(ANNA, ladder.next_step)).title, "sv")
 
 
@@ -255,7 +255,7 @@ async def test_a_coordinator_may_rewrite_a_step_and_reset_it(app: App):
     ({"step": "Ny Nyckel!"}, "coaching.errors.step_key"),
     ({"step": "nytt", "title": "Nytt steg"}, "coaching.errors.new_step_needs"),
     ({"step": "intro", "kind": "dans"}, "coaching.errors.kind"),
-    ({"step": "intro", "position": "12"}, "coaching.errors.position"),
+    ({"step": "intro", "position": 12}, "coaching.errors.position"),
     ({"title": "Utan steg"}, "coaching.errors.step_needed"),
     ({"step": "intro", "why": "x" * 501}, "errors.field"),
 ])
@@ -268,10 +268,10 @@ async def test_bad_ladder_changes_get_a_clear_message(app: App, options, key):
 
 async def test_the_last_active_step_cannot_be_retired(app: App):
     for key in ("intro", "follow", "ask", "blog", "media"):
-        await app.run(BO, ladder.configure_ladder, step=key, active="nej")
+        await app.run(BO, ladder.configure_ladder, step=key, active=False)
 
     with pytest.raises(UserError) as refused:
-        await app.run(BO, ladder.configure_ladder, step="story", active="nej")
+        await app.run(BO, ladder.configure_ladder, step="story", active=False)
 
     assert refused.value.text.key == "coaching.errors.last_step"
 

@@ -151,16 +151,16 @@ async def test_a_coordinator_features_a_story_and_the_group_is_told(app: App, no
         await app.run(ANNA, stories.feature, story="1")
     done = await app.run(COORDINATOR, stories.feature, story="1")
     again = await app.run(COORDINATOR, stories.feature, story="1")
-    featured = await app.run(ANNA, stories.list_stories, featured="ja")
+    featured = await app.run(ANNA, stories.list_stories, featured=True)
 
     assert render(done.body, "sv").startswith("⭐ Berättelsen Tweeten gav tre kunder är lyft.")
     [announcement] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
     assert announcement.text.startswith("⭐ Veckans berättelse: Tweeten gav tre kunder")
     assert render(again.body, "sv") == "Berättelsen Tweeten gav tre kunder är redan lyft."
     assert render(featured.body, "sv").endswith("· ⭐")
-    removed = await app.run(COORDINATOR, stories.feature, story="1", remove="ja")
+    removed = await app.run(COORDINATOR, stories.feature, story="1", remove=True)
     assert render(removed.body, "sv") == "Berättelsen Tweeten gav tre kunder är inte längre lyft."
-    assert render((await app.run(ANNA, stories.list_stories, featured="ja")).body, "sv") == \
+    assert render((await app.run(ANNA, stories.list_stories, featured=True)).body, "sv") == \
         "Ingen berättelse är lyft än."
 
 
@@ -239,7 +239,7 @@ async def test_the_group_export_holds_every_story_with_who_may_see_it(app: App):
     await app.run(COORDINATOR, stories.feature, story="2")
 
     reply = await app.run(COORDINATOR, stories.export, audience="gruppen")
-    featured_only = await app.run(COORDINATOR, stories.export, audience="group", featured="ja")
+    featured_only = await app.run(COORDINATOR, stories.export, audience="group", featured=True)
 
     table = rows(reply.files[1].data)
     assert table[0][-1] == "Vem får se den"

@@ -85,7 +85,7 @@ def _label(command: Command, option: str) -> Renderable:
 
 def upload_view(command: Command, options: dict[str, Any], origin: Origin, language: str) -> dict[str, Any]:
     """The modal of a command that takes a file: Slack's file input, and its other options prefilled."""
-    others = [(name, _label(command, name), str(options.get(name, ""))) for name in command.options
+    others = [(name, _label(command, name), str(options.get(name, ""))) for name in command.option_names
               if name not in command.files]
     return render.upload_modal(render.COMMAND_CALLBACK + " ".join(command.path), text("slack.upload.title"),
                                text(command.catalog_key + ".description"),

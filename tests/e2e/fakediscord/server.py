@@ -124,6 +124,8 @@ class FakeDiscord:
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
         self.api = RestApi(self)
         self.requests: list[Recorded] = []
+        # API requests received and not answered yet (a request whose client died is still handled).
+        self.handling = 0
         self.interactions: list[Interaction] = []
         self.internal_errors: list[BaseException] = []
         self.command_syncs = 0
@@ -137,7 +139,7 @@ class FakeDiscord:
     async def start(self) -> None:
         """Bind the server (port 0 picks a free port) and start serving."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle_api)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._counted_api)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway/", self.gateway.handle)
         app.router.add_get("/attachments/{file_id}/{filename}", self._serve_file)
@@ -319,6 +321,10 @@ class FakeDiscord:
                 raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def wait_idle(self, timeout: float) -> None:
+        """Wait until every API request received so far is answered (an outage longer than they take)."""
+        await self.wait_until(lambda: self.handling == 0, timeout, "the requests in flight to be answered")
 
     async def wait_ready(self, timeout: float = 10.0, *, synced: bool = False) -> None:
         """Wait for READY + GUILD_CREATE to be sent (and, if ``synced``, for a command sync)."""
@@ -677,6 +683,14 @@ class FakeDiscord:
         if stored is None:
             return web.Response(status=404)
         return web.Response(body=stored.data, headers={"Content-Type": stored.content_type})
+
+    async def _counted_api(self, request: web.Request) -> web.Response:
+        self.handling += 1
+        try:
+            return await self._handle_api(request)
+        finally:
+            self.handling -= 1
+            self.notify()
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
