@@ -15,6 +15,7 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
 import discord
+from discord import app_commands
 
 from bot.app import App
 from bot.config import load_settings
@@ -309,3 +310,8 @@ def custom_ids(kwargs: dict[str, Any]) -> list[str]:
     """Return the custom_ids of the buttons of a sent message."""
     view = kwargs.get("view")
     return [item.custom_id for item in view.children if getattr(item, "custom_id", None)] if view else []
+
+
+def choice(value: str) -> app_commands.Choice[str]:
+    """A choice as Discord passes it to a command, named as its value."""
+    return app_commands.Choice(name=value, value=value)

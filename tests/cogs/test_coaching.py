@@ -31,16 +31,8 @@ from tests.helpers import (
     shown_text,
 )
 from tests.support.features import with_issues_if_asked
+from tests.support.onboarding import onboard
 
-ANSWERS = {
-    "company": "Annas Blommor",
-    "industry": "retail",
-    "company_size": "2-9",
-    "municipality": "karlskrona",
-    "experience": "none",
-    "consent": "ja",
-    "dm_reminders": "ja",
-}
 ISSUE = IssueContext(id=3, title="Parkering i centrum", municipality="karlskrona", hashtag="#Parkera",
                      target_handles=("evaek",), media_handles=("blekingelt",))
 
@@ -60,10 +52,6 @@ def issues() -> list[IssueContext]:
 def features(request: pytest.FixtureRequest) -> tuple[Feature, ...]:
     """The bot's features; a test that asks for `issues` also gets a stand-in feature that offers them."""
     return with_issues_if_asked(request)
-
-
-async def onboard(app: App, member: MockMember) -> None:
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
 
 
 def accepted(kwargs: dict[str, Any]) -> None:
@@ -92,7 +80,7 @@ def deferred_answer(interaction: Any) -> dict[str, Any]:
 async def test_next_defers_then_shows_the_step_with_a_draft_and_done_buttons(
     cog: Coaching, interact: Any, app: App, member: MockMember
 ):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     interaction = interact()
 
     await Coaching.coach_next.callback(cog, interaction)
@@ -108,7 +96,7 @@ async def test_next_defers_then_shows_the_step_with_a_draft_and_done_buttons(
 
 
 async def test_the_done_button_moves_the_bar(cog: Coaching, interact: Any, app: App, member: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     interaction = interact()
 
     await press(interaction, "jb:coaching.done:intro")
@@ -122,7 +110,7 @@ async def test_the_done_button_moves_the_bar(cog: Coaching, interact: Any, app: 
 async def test_the_done_with_link_button_opens_a_modal_whose_link_is_kept(
     cog: Coaching, interact: Any, app: App, member: MockMember
 ):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     pressed = interact()
     await press(pressed, "jb:coaching.done_link:intro")
     modal = pressed.response.send_modal.await_args.args[0]
@@ -138,7 +126,7 @@ async def test_the_done_with_link_button_opens_a_modal_whose_link_is_kept(
 
 async def test_tweet_defers_and_gives_three_drafts_with_share_buttons(cog: Coaching, interact: Any, app: App,
                                                                       member: MockMember, issues: None):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     interaction = interact()
 
     await Coaching.coach_tweet.callback(cog, interaction, None, "3")
@@ -152,7 +140,7 @@ async def test_tweet_defers_and_gives_three_drafts_with_share_buttons(cog: Coach
 
 
 async def test_blog_and_feedback_defer_and_answer(cog: Coaching, interact: Any, app: App, member: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     blog = interact()
     feedback = interact()
 
@@ -167,7 +155,7 @@ async def test_blog_and_feedback_defer_and_answer(cog: Coaching, interact: Any, 
 
 
 async def test_progress_pause_and_resume(cog: Coaching, interact: Any, app: App, member: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
 
     for command, expected in ((Coaching.coach_pause, "Pausat."), (Coaching.coach_progress, "Pausade."),
                               (Coaching.coach_resume, "Välkommen tillbaka!")):
@@ -179,7 +167,7 @@ async def test_progress_pause_and_resume(cog: Coaching, interact: Any, app: App,
 
 
 async def test_done_by_command_refuses_a_bad_link(cog: Coaching, interact: Any, app: App, member: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
 
     with pytest.raises(FieldProblem) as refused:
         await Coaching.coach_done.callback(cog, interact(), None, "inte en länk")
@@ -189,7 +177,7 @@ async def test_done_by_command_refuses_a_bad_link(cog: Coaching, interact: Any, 
 
 async def test_the_overview_is_for_coordinators_and_sends_a_png(cog: Coaching, interact: Any, app: App,
                                                                member: MockMember, admin: MockMember):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     with pytest.raises(CoordinatorOnly):
         await is_coordinator(interact())
     interaction = interact(user=admin)
@@ -225,7 +213,7 @@ async def test_settings_and_ladder_for_a_coordinator(
 async def test_autocomplete_offers_open_issues_and_steps(
     cog: Coaching, interact: Any, app: App, member: MockMember, issues: None
 ):
-    await onboard(app, member)
+    await onboard(app, identity_of(member))
     interaction = interact()
 
     issue_choices = await cog.coach_tweet._params["issue"].autocomplete(interaction, "park")

@@ -10,8 +10,6 @@ from unittest.mock import AsyncMock, MagicMock
 
 import discord
 import pytest
-from discord import app_commands
-from sqlalchemy import select
 
 from bot.app import App
 from bot.delivery import MessageMissing
@@ -20,7 +18,6 @@ from bot.discordbot.notifier import DiscordNotifier
 from bot.errors import NotCoordinator
 from bot.models import Issue, Workspace
 from bot.replies import Channel, Literal, Reply, Role
-from bot.services import issues
 from cogs.issues import Issues
 from tests.conftest import RecordingNotifier
 from tests.helpers import (
@@ -28,45 +25,21 @@ from tests.helpers import (
     MockGuild,
     MockMember,
     MockTextChannel,
+    choice,
     sent,
     shown_text,
 )
+from tests.support.countdowns import issue_in_reach
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
-ANSWERS = {
-    "company": "Annas Blommor",
-    "industry": "retail",
-    "company_size": "2-9",
-    "municipality": "karlskrona",
-    "experience": "none",
-    "x_handle": "",
-    "linkedin_url": "",
-    "blog_url": "",
-    "goal": "",
-    "dm_reminders": "ja",
-    "consent": "ja",
-}
-ISSUE = {"title": "Parkering i centrum", "summary": "200 platser försvinner.", "municipality": "Karlskrona",
-         "body": "kommunfullmäktige", "decision": "16 dec 18:00", "hashtag": "#ParkeraKarlskrona",
-         "position": "Behåll platserna.", "ask_days": "0"}
 
 
-def choice(value: str) -> app_commands.Choice[str]:
-    return app_commands.Choice(name=value, value=value)
-
-
-async def the_issue(app: App, admin: MockMember, member: MockMember) -> int:
-    await app.submit(identity_of(member), "onboarding", ANSWERS)
-    await app.run(identity_of(admin), issues.create, **ISSUE)
-    await app.dispatcher.run_due()
-    async with app.sessionmaker() as session:
-        return await session.scalar(select(Issue.id))
 
 
 async def test_issue_outcome_is_for_coordinators_and_closes_the_issue(bot: MockBot, interact: Any, app: App,
                                                                       admin: MockMember, member: MockMember,
                                                                       notifier: RecordingNotifier):
-    issue_id = await the_issue(app, admin, member)
+    issue_id = await issue_in_reach(app, identity_of(admin), identity_of(member))
     cog = Issues(bot)
 
     with pytest.raises(NotCoordinator):
@@ -88,7 +61,7 @@ async def test_issue_outcome_is_for_coordinators_and_closes_the_issue(bot: MockB
 
 async def test_issue_countdown_sets_the_stages(bot: MockBot, interact: Any, app: App, admin: MockMember,
                                                member: MockMember):
-    issue_id = await the_issue(app, admin, member)
+    issue_id = await issue_in_reach(app, identity_of(admin), identity_of(member))
     interaction = interact(user=admin)
 
     await Issues.issue_countdown.callback(Issues(bot), interaction, days="7, 0", issue=str(issue_id))

@@ -7,7 +7,6 @@ from typing import Any
 
 import discord
 import pytest
-from discord import app_commands
 from sqlalchemy import select
 
 from bot.app import App
@@ -23,6 +22,7 @@ from tests.helpers import (
     MockBot,
     MockInteraction,
     MockMember,
+    choice,
     custom_ids,
     fill_modal,
     press,
@@ -33,10 +33,6 @@ from tests.support.onboarding import onboard
 
 DECISION = int(datetime(2027, 1, 28, 17, 0, tzinfo=UTC).timestamp())
 CSV = "Namn;Parti;Kommun;Organ;X\nÅsa Ek;S;Karlskrona;KF;asaek\nBjörn Öst;M;Karlskrona;KF;bjornost\n"
-
-
-def choice(value: str) -> app_commands.Choice[str]:
-    return app_commands.Choice(name=value, value=value)
 
 
 @pytest.fixture

@@ -4,40 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from discord import app_commands
 from sqlalchemy import select
 
 from bot.app import App
 from bot.discordbot.checks import identity_of
-from bot.models import Issue, Pledge
-from bot.services import issues, pledges
+from bot.models import Pledge
+from bot.services import pledges
 from cogs.pledges import Pledges
-from tests.helpers import MockBot, MockMember, press, sent, shown_text
-from tests.support.onboarding import onboard
-
-ISSUE = {"title": "Parkering i centrum", "summary": "200 platser försvinner.", "municipality": "Karlskrona",
-         "body": "kommunfullmäktige", "decision": "16 dec 18:00", "hashtag": "#ParkeraKarlskrona",
-         "position": "Behåll platserna.", "ask_days": "0"}
-
-
-def choice(value: str) -> app_commands.Choice[str]:
-    return app_commands.Choice(name=value, value=value)
-
-
-async def the_issue(app: App, admin: MockMember, member: MockMember) -> int:
-    """The member onboarded, and an issue in the countdown's reach; return its id."""
-    await onboard(app, identity_of(member))
-    await app.run(identity_of(admin), issues.create, **ISSUE)
-    await app.dispatcher.run_due()
-    async with app.sessionmaker() as session:
-        issue_id = await session.scalar(select(Issue.id))
-    assert issue_id is not None
-    return issue_id
+from tests.helpers import MockBot, MockMember, choice, press, sent, shown_text
+from tests.support.countdowns import issue_in_reach
 
 
 async def test_pledge_makes_a_pledge_and_without_options_lists_them(bot: MockBot, interact: Any, app: App,
                                                                     admin: MockMember, member: MockMember):
-    issue_id = await the_issue(app, admin, member)
+    issue_id = await issue_in_reach(app, identity_of(admin), identity_of(member))
     cog = Pledges(bot)
 
     made = interact()
@@ -56,7 +36,7 @@ async def test_pledge_makes_a_pledge_and_without_options_lists_them(bot: MockBot
 async def test_a_pledge_button_works_by_its_custom_id(
     bot: MockBot, interact: Any, app: App, admin: MockMember, member: MockMember
 ):
-    issue_id = await the_issue(app, admin, member)
+    issue_id = await issue_in_reach(app, identity_of(admin), identity_of(member))
     interaction = interact()
 
     await press(interaction, f"jb:{pledges.PLEDGE_ACTION}:{issue_id}-attend")

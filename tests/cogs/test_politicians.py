@@ -7,7 +7,6 @@ from unittest.mock import AsyncMock, MagicMock
 
 import discord
 import pytest
-from discord import app_commands
 from sqlalchemy import select
 
 from bot.app import App
@@ -20,14 +19,10 @@ from cogs._options import bodies_autocomplete, politician_autocomplete
 from cogs.follow import Follow as FollowCog
 from cogs.media import Media
 from cogs.politicians import Politicians
-from tests.helpers import MockBot, MockMember, custom_ids, press, sent, shown_text
+from tests.helpers import MockBot, MockMember, choice, custom_ids, press, sent, shown_text
 from tests.support.onboarding import onboard
 
 CSV = "Namn;Parti;Roll;Kommun;Organ\nÅsa Ek;S;Kommunalråd;Karlskrona;KF+KS\nBjörn Öst;M;;Karlskrona;KF\n"
-
-
-def choice(value: str) -> app_commands.Choice[str]:
-    return app_commands.Choice(name=value, value=value)
 
 
 def attachment(data: bytes, filename: str = "politiker.csv") -> Any:

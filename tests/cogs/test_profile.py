@@ -6,7 +6,6 @@ from typing import Any
 
 import discord
 import pytest
-from discord import app_commands
 from sqlalchemy import select
 
 from bot.app import App
@@ -24,16 +23,13 @@ from tests.helpers import (
     MockGuild,
     MockMember,
     MockRole,
+    choice,
     custom_ids,
     fill_modal,
     press,
     sent,
 )
 from tests.support.onboarding import onboard
-
-
-def choice(value: str) -> app_commands.Choice[str]:
-    return app_commands.Choice(name=value, value=value)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from tests.e2e.fakediscord import rules
 from tests.helpers import (
     MockBot,
     MockMember,
+    choice,
     custom_ids,
     fill_modal,
     press,
@@ -34,10 +35,6 @@ from tests.support.onboarding import onboard
 
 STORY = {"title": "Tweeten gav tre kunder", "kind": "tweet", "value": "Tre nya kunder hittade oss via X.",
          "link": "https://x.com/anna/status/1", "visibility": "public_name"}
-
-
-def choice(value: str) -> app_commands.Choice[str]:
-    return app_commands.Choice(name=value, value=value)
 
 
 def accepted(kwargs: dict[str, Any]) -> None:

@@ -17,11 +17,11 @@ from bot.config import Settings
 from bot.console import run_console
 from bot.services.drafts import fits_x
 from tests.fakes.openai_server import FakeOpenAI, free_port
+from tests.support.onboarding import onboard_command
 
 # Tuesday morning in Stockholm: the next weekly nudge (Monday 09:00) falls inside a `:advance 7d`.
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
-ONBOARD = ('/onboard company:"Annas Blommor" industry:handel company_size:2-9 municipality:Karlskrona '
-           'experience:none dm_reminders:ja consent:ja')
+ONBOARD = onboard_command()
 PARKING_TWEET = (
     "Vi är en lokal butik i Karlskrona. Därför bryr vi oss om Parkering i centrum: det avgör kunderna "
     "och jobben i Karlskrona. #BlekingeFöretagare"

@@ -17,6 +17,7 @@ import pytest
 
 from bot.config import Settings
 from bot.console import run_console
+from tests.support.onboarding import onboard_lines
 
 # Tuesday 1 December 2026, 10:00 in Stockholm; the decision is on Wednesday 16 December at 18:00.
 START = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
@@ -31,14 +32,8 @@ STAGES = (
 OUTCOME = "Beslutet om Parkering i centrum: vunnen"
 
 
-def onboard(name: str) -> list[str]:
-    return [f":as {name}",
-            (f'/onboard company:"{name}s Företag" industry:handel company_size:2-9 municipality:Karlskrona '
-             "experience:none dm_reminders:ja consent:ja")]
-
-
 SETUP = [
-    *onboard("Anna"), *onboard("Bo"), *onboard("Cia"),
+    *onboard_lines("Anna"), *onboard_lines("Bo"), *onboard_lines("Cia"),
     ":as Karin coordinator",
     (
         '/issue create title:"Parkering i centrum" '

@@ -1,5 +1,5 @@
 """A countdown in a test: the decision of Wednesday 16 December 2026 and its stage times, the group that
-follows it, and the clock moved to a moment with what fell due sent."""
+follows it, the clock moved to a moment with what fell due sent, and an issue in the countdown's reach."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from sqlalchemy import select
 from bot import delivery, reminders
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.models import Reminder
+from bot.models import Issue, Reminder
 from bot.replies import Channel
-from bot.services import media
+from bot.services import issues, media
+from bot.services.context import Identity
 from tests.conftest import RecordingNotifier
 from tests.issue_fixtures import (
     ANNA,
@@ -75,3 +76,20 @@ async def pending_due(app: App, kind: str) -> list[datetime]:
     async with app.sessionmaker() as session:
         return list(await session.scalars(select(Reminder.due_at).where(
             Reminder.kind == kind, Reminder.status == reminders.PENDING).order_by(Reminder.due_at)))
+
+
+# An issue decided on Wednesday 16 December, in the countdown's reach from a test's start (1 December).
+CLOSE_ISSUE = {"title": "Parkering i centrum", "summary": "200 platser försvinner.",
+               "municipality": "Karlskrona", "body": "kommunfullmäktige", "decision": "16 dec 18:00",
+               "hashtag": "#ParkeraKarlskrona", "position": "Behåll platserna.", "ask_days": "0"}
+
+
+async def issue_in_reach(app: App, coordinator: Identity, member: Identity) -> int:
+    """The member onboarded and CLOSE_ISSUE created by the coordinator, with what fell due sent; its id."""
+    await onboard(app, member)
+    await app.run(coordinator, issues.create, **CLOSE_ISSUE)
+    await app.dispatcher.run_due()
+    async with app.sessionmaker() as session:
+        issue_id = await session.scalar(select(Issue.id))
+    assert issue_id is not None
+    return issue_id
