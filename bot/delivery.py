@@ -378,6 +378,14 @@ class _Outcome:
     untried: bool = False
 
 
+
+def _coordinators_notice(workspace_id: int, reminder_id: int | None, key: str, reply: Reply, now: datetime
+                         ) -> Delivery:
+    """A message to the coordinators' channel about a reminder, stored to go out with the next sends."""
+    return Delivery(workspace_id=workspace_id, reminder_id=reminder_id, member_id=None,
+                    channel=str(Channel.COORDINATORS), key=key, nonce=nonce_for(key),
+                    message=reply_to_json(reply), status=PENDING, not_before=now, attempts=0, created_at=now)
+
 class Dispatcher:
     """Ask the database what is due now, fan it out, send it, and tell the scheduler when to wake next."""
 
@@ -551,21 +559,8 @@ class Dispatcher:
         """Record, with the skip itself, that the coordinators are to be told (sent with the other skips)."""
         workspace = await session.get_one(Workspace, reminder.workspace_id)
         line = await reminders.describe(session, reminder, workspace.timezone)
-        key = f"{reminder.id}{SKIPPED_SUFFIX}"
-        session.add(
-            Delivery(
-                workspace_id=reminder.workspace_id,
-                reminder_id=reminder.id,
-                member_id=None,
-                channel=str(Channel.COORDINATORS),
-                key=key,
-                nonce=nonce_for(key),
-                message=reply_to_json(Reply(body=line, private=False)),
-                status=PENDING,
-                not_before=now,
-                created_at=now,
-            )
-        )
+        session.add(_coordinators_notice(reminder.workspace_id, reminder.id, f"{reminder.id}{SKIPPED_SUFFIX}",
+                                         Reply(body=line, private=False), now))
 
     async def _send_due(self, now: datetime, report: DispatchReport) -> None:
         # What a stop (or a failed write) left between a refused DM and its fallback, or between a fallback
@@ -1178,20 +1173,8 @@ class Dispatcher:
                     reply = Reply(title=text("delivery.unreached.title", count=len(mentioned)),
                                   body=text("delivery.unreached.body", channel=where, reason=reason,
                                             names=names_shown), private=False)
-                    key = f"{UNREACHED_PREFIX}{fallback.id}"
-                    notice = Delivery(
-                        workspace_id=workspace.id,
-                        reminder_id=fallback.reminder_id,
-                        member_id=None,
-                        channel=str(Channel.COORDINATORS),
-                        key=key,
-                        nonce=nonce_for(key),
-                        message=reply_to_json(reply),
-                        status=PENDING,
-                        not_before=now,
-                        attempts=0,
-                        created_at=now,
-                    )
+                    notice = _coordinators_notice(workspace.id, fallback.reminder_id,
+                                                  f"{UNREACHED_PREFIX}{fallback.id}", reply, now)
                     session.add(notice)
                     notices.append(notice)
                 await session.flush()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy import Select, Subquery, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, i18n
@@ -222,41 +222,28 @@ def post_failed(workspace: Workspace, channel: str, error: str | None) -> tuple[
     return where, _reason_text(shape, workspace, where)
 
 
+def _shape_query(rows: Subquery, *more: Any) -> Select[Any]:
+    """The columns a failure's shape is read from (its delivery row's, and the member's name), then `more`."""
+    return select(rows.c.kind, rows.c.role, rows.c.member_id, Member.display_name, Member.external_id,
+                  rows.c.channel, rows.c.status, rows.c.error, *more).outerjoin(
+        Member, Member.id == rows.c.member_id)
+
+
+def _member(member_id: int | None, name: str | None, external_id: str | None) -> tuple[str, str] | None:
+    """The member a failure was for, as a shape holds them (None for a channel post)."""
+    return (name or "", external_id or "") if member_id is not None else None
+
+
 async def summary(session: AsyncSession, workspace: Workspace, since: datetime, until: datetime
                   ) -> list[Failure]:
     """The period's failed and fallen-back deliveries, grouped: the failed first, then the most frequent."""
     rows = _rows(workspace.id, since, until).subquery()
-    grouped = (
-        await session.execute(
-            select(
-                rows.c.kind,
-                rows.c.role,
-                rows.c.member_id,
-                Member.display_name,
-                Member.external_id,
-                rows.c.channel,
-                rows.c.status,
-                rows.c.error,
-                func.count(),
-            )
-            .outerjoin(Member, Member.id == rows.c.member_id)
-            .group_by(
-                rows.c.kind,
-                rows.c.role,
-                rows.c.member_id,
-                Member.display_name,
-                Member.external_id,
-                rows.c.channel,
-                rows.c.status,
-                rows.c.error,
-            )
-        )
-    ).all()
+    query = _shape_query(rows, func.count())
+    grouped = (await session.execute(query.group_by(*query.selected_columns[:-1]))).all()
     # Errors that differ in their details come to the same reason: merge them.
     counts: dict[_Shape, int] = defaultdict(int)
     for kind, role, member_id, name, external_id, channel, status, error, count in grouped:
-        member = (name or "", external_id or "") if member_id is not None else None
-        counts[_shape(kind, role, member, channel, status, error)] += count
+        counts[_shape(kind, role, _member(member_id, name, external_id), channel, status, error)] += count
     order = sorted(
         counts.items(),
         key=lambda item: (
@@ -280,33 +267,10 @@ async def listed(session: AsyncSession, workspace: Workspace, since: datetime, u
                  ) -> list[FailedDelivery]:
     """The period's failed and fallen-back deliveries one by one, oldest first (channels named by purpose)."""
     rows = _rows(workspace.id, since, until).subquery()
-    found = (
-        await session.execute(
-            select(
-                rows.c.kind,
-                rows.c.role,
-                rows.c.member_id,
-                Member.display_name,
-                Member.external_id,
-                rows.c.channel,
-                rows.c.status,
-                rows.c.error,
-                rows.c.at,
-            )
-            .outerjoin(Member, Member.id == rows.c.member_id)
-            .order_by(rows.c.at, rows.c.id)
-        )
-    ).all()
+    found = (await session.execute(_shape_query(rows, rows.c.at).order_by(rows.c.at, rows.c.id))).all()
     listed_ = []
     for kind, role, member_id, name, external_id, channel, status, error, at in found:
-        shape = _shape(
-            kind,
-            role,
-            (name or "", external_id or "") if member_id is not None else None,
-            channel,
-            status,
-            error,
-        )
+        shape = _shape(kind, role, _member(member_id, name, external_id), channel, status, error)
         where = _channel_name(shape.channel)
         listed_.append(FailedDelivery(
             at, _kind_text(shape.kind), _target(shape, where),

@@ -673,10 +673,6 @@ async def _erase(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(CoachingMember).where(CoachingMember.member_id == member.id))
 
 
-# One "coaching" part of the export, as before the nudges had their own module: the steps done and whether the
-# member paused the nudges (a single row, erased here too).
-
-
 FEATURE = Feature(
     "ladder",
     actions={
@@ -688,5 +684,7 @@ FEATURE = Feature(
     forms={DONE_FORM: _done_submitted},
     form_openers={DONE_LINK_ACTION: _done_link_form},
     activity_sources=(_steps_done,),
+    # One "coaching" part of the export, as before the nudges had their own module: the steps done and
+    # whether the member paused the nudges (a single row, erased here too).
     member_data=(MemberData("coaching", _export, _erase),),
 )
