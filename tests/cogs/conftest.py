@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.app import App
+from bot.discordbot.bot import JobbBot
+from bot.discordbot.translator import CatalogTranslator
 from tests.helpers import MockBot, MockGuild, MockInteraction, MockMember, MockRole
 
 
@@ -56,3 +59,12 @@ def interact(bot: MockBot, member: MockMember):
         return MockInteraction(user=user if user is not None else member, client=bot, **kwargs)
 
     return make
+
+
+@pytest.fixture
+async def synced(app: App) -> AsyncIterator[JobbBot]:
+    """The bot as `jobbskaparna sync` builds it: every cog loaded, the translator set; never connected."""
+    bot = JobbBot(app)
+    await bot.tree.set_translator(CatalogTranslator())
+    await bot.load_cogs()
+    yield bot

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,6 @@ from bot.commands import Command, CommandError, Kind, Option, all_commands, decl
 from bot.console import Console
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import COORDINATOR_PERMISSIONS, is_coordinator
-from bot.discordbot.translator import CatalogTranslator
 from bot.errors import NotCoordinator
 from bot.replies import Reply
 from bot.services.context import Identity
@@ -99,15 +98,6 @@ def declared_shapes(commands: Iterable[Command]) -> dict[tuple[str, ...], Comman
 
 
 # -- the synced tree -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def synced(app: App) -> AsyncIterator[JobbBot]:
-    """The bot as `jobbskaparna sync` builds it: every cog loaded, the translator set; never connected."""
-    bot = JobbBot(app)
-    await bot.tree.set_translator(CatalogTranslator())
-    await bot.load_cogs()
-    yield bot
 
 
 def _leaves(payload: dict[str, Any], path: tuple[str, ...]

@@ -9,18 +9,15 @@ plain names: `/issue-admin create` on Discord is `issue create` there.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import discord
-import pytest
 from discord import app_commands
 
-from bot.app import App
 from bot.commands import all_commands, declared
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import is_coordinator
-from bot.discordbot.translator import CatalogTranslator
 from bot.services import workspaces
 
 # Discord sends a permission set as a string of its bits; discord.py builds the payload with an int.
@@ -29,15 +26,6 @@ MANAGE_SERVER = str(discord.Permissions(manage_guild=True).value)
 ADMIN_SUFFIX = "-admin"
 Leaf = app_commands.Command[Any, ..., Any] | app_commands.ContextMenu
 Top = app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu
-
-
-@pytest.fixture
-async def synced(app: App) -> AsyncIterator[JobbBot]:
-    """The bot as `jobbskaparna sync` builds it: every cog loaded, the translator set; never connected."""
-    bot = JobbBot(app)
-    await bot.tree.set_translator(CatalogTranslator())
-    await bot.load_cogs()
-    yield bot
 
 
 def leaves(top: Top) -> Iterator[Leaf]:
