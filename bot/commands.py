@@ -280,7 +280,7 @@ def _coach(call: Callable[..., Awaitable[Reply]]) -> Runner:
 
 async def _coach_feedback(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     options = dict(options)
-    draft = options.pop("text", "")
+    draft = options.pop("text", None)
     return await ctx.app.run(ctx.identity(), writing.feedback, ctx.app.coach, draft=draft, **options)
 
 
