@@ -339,9 +339,7 @@ async def _story_share(ctx: CommandContext, options: dict[str, Any]) -> Reply:
 
 async def _report(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     # "from" is a Python keyword: the service calls the range start and end.
-    return await ctx.app.run(
-        ctx.identity(), reports.report, start=options.get("from", ""), end=options.get("to", "")
-    )
+    return await ctx.app.run(ctx.identity(), reports.report, start=options.get("from"), end=options.get("to"))
 
 
 @cache
