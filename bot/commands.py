@@ -176,7 +176,8 @@ class Command:
         return await self.runner(ctx, self.typed(values))
 
     def typed(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The options as the services take them: yes/no a bool, a number an int; an empty value not given."""
+        """The options as the services take them: yes/no a bool, a number an int; an empty value is left out
+        (the service's default, None: not given), as Discord leaves out an option not given."""
         typed: dict[str, Any] = {}
         for name, value in values.items():
             declared = next((option for option in self.options if option.name == name), None)
