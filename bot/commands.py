@@ -176,7 +176,8 @@ class Command:
         return await self.runner(ctx, self.typed(values))
 
     def typed(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The options as the services take them: yes/no a bool, a number an int; an empty value not given."""
+        """The options as the services take them: yes/no a bool, a number an int; an empty value is left out
+        (the service's default, None: not given), as Discord leaves out an option not given."""
         typed: dict[str, Any] = {}
         for name, value in values.items():
             declared = next((option for option in self.options if option.name == name), None)
@@ -280,7 +281,7 @@ def _coach(call: Callable[..., Awaitable[Reply]]) -> Runner:
 
 async def _coach_feedback(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     options = dict(options)
-    draft = options.pop("text", "")
+    draft = options.pop("text", None)
     return await ctx.app.run(ctx.identity(), writing.feedback, ctx.app.coach, draft=draft, **options)
 
 
@@ -339,9 +340,7 @@ async def _story_share(ctx: CommandContext, options: dict[str, Any]) -> Reply:
 
 async def _report(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     # "from" is a Python keyword: the service calls the range start and end.
-    return await ctx.app.run(
-        ctx.identity(), reports.report, start=options.get("from", ""), end=options.get("to", "")
-    )
+    return await ctx.app.run(ctx.identity(), reports.report, start=options.get("from"), end=options.get("to"))
 
 
 @cache

@@ -44,8 +44,9 @@ class FormProblems(UserError):
         self.problems = problems
 
 
-def clean_text(value: str, label: Text, *, max_length: int, required: bool = False) -> str | None:
-    """Strip a free text; refuse control characters, overlong text and a missing required value."""
+def clean_text(value: str | None, label: Text, *, max_length: int, required: bool = False) -> str | None:
+    """Strip a free text (None: not given); refuse control characters, overlong text and a missing required
+    value."""
     value = (value or "").strip()
     if not value:
         if required:
@@ -58,7 +59,7 @@ def clean_text(value: str, label: Text, *, max_length: int, required: bool = Fal
     return value
 
 
-def x_handle(value: str, label: Text) -> str | None:
+def x_handle(value: str | None, label: Text) -> str | None:
     """Accept @name, name or an x.com/twitter.com profile link; return the bare handle."""
     value = (value or "").strip()
     if not value:
@@ -71,7 +72,7 @@ def x_handle(value: str, label: Text) -> str | None:
     return handle
 
 
-def web_url(value: str, label: Text, *, host_suffix: str | None = None) -> str | None:
+def web_url(value: str | None, label: Text, *, host_suffix: str | None = None) -> str | None:
     """Accept an http(s) link (adding https:// when left out); optionally only on one site."""
     value = (value or "").strip()
     if not value:
@@ -107,10 +108,13 @@ def fold(value: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def choice(value: str, label: Text, choices: Iterable[Choice], *, required: bool = False) -> str | None:
-    """Match a typed value to a choice by its value or its label in any language."""
+def choice(
+    value: str | None, label: Text, choices: Iterable[Choice], *, required: bool = False
+) -> str | None:
+    """Match a typed value to a choice by its value or its label in any language (None: not given)."""
     options = list(choices)
-    folded = fold(value or "")
+    value = value or ""
+    folded = fold(value)
     if not folded:
         if required:
             raise FieldProblem(label, text("errors.required"))
@@ -123,7 +127,7 @@ def choice(value: str, label: Text, choices: Iterable[Choice], *, required: bool
                                    options=Join(tuple(o.label for o in options))))
 
 
-def day_list(value: str, label: Text, *, problem: str, lowest: int, highest: int,
+def day_list(value: str | None, label: Text, *, problem: str, lowest: int, highest: int,
              none_words: Iterable[str] = NONE_WORDS) -> list[int]:
     """Read a list of days ("21, 14") into distinct whole days, latest first; a word of `none_words` means
     none.

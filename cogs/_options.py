@@ -54,8 +54,8 @@ def discord_choices(option: Option) -> list[Choice[str]] | list[Choice[int]]:
 
 def given(**options: object) -> dict[str, Any]:
     """The options a user gave, as the services take them: a choice its value, a channel or role its id, a
-    yes/no a bool and a number an int as they are; an option left out is not passed (the service's "not
-    given")."""
+    yes/no a bool and a number an int as they are; an option left out is not passed (the service's default,
+    None: "not given")."""
     return {name: _typed(value) for name, value in options.items() if value is not None}
 
 

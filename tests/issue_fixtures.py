@@ -35,7 +35,7 @@ async def import_politicians(app: App, csv_text: str = POLITICIANS_CSV) -> Any:
     return await app.run(COORDINATOR, politicians.import_csv, csv_text.encode("utf-8"), "politiker.csv")
 
 
-async def create_issue(app: App, **changes: str) -> int:
+async def create_issue(app: App, **changes: str | None) -> int:
     """Create the parking issue (or another); return its id."""
     await app.run(COORDINATOR, issues.create, **(ISSUE | changes))
     async with app.sessionmaker() as session:

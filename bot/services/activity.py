@@ -194,20 +194,20 @@ async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> lad
     return await ladder.complete_kind(session, actor, coaching_kind, link=logged.link)
 
 
-def _kind(raw: str) -> str:
+def _kind(raw: str | None) -> str:
     folded = validation.fold(raw or "")
     return validation.choice(KIND_ALIASES.get(folded, folded), text("activity.field.kind"), KIND_CHOICES,
                              required=True) or ""
 
 
-def _status(raw: str) -> str:
+def _status(raw: str | None) -> str:
     folded = validation.fold(raw or "")
     return validation.choice(STATUS_ALIASES.get(folded, folded), text("activity.field.status"),
                              STATUS_CHOICES) or DONE
 
 
-async def did(session: AsyncSession, actor: Actor, kind: str = "", status: str = "", issue: str = "",
-              link: str = "") -> Reply:
+async def did(session: AsyncSession, actor: Actor, kind: str | None = None, status: str | None = None,
+              issue: str | None = None, link: str | None = None) -> Reply:
     """Log what the member did (or only tried), optionally for an issue and with a link."""
     actor.require_onboarded()
     values = validation.read_all({
@@ -528,7 +528,7 @@ async def leaderboard_leave(session: AsyncSession, actor: Actor, _arg: str = "")
                  buttons=(_board_button(False),))
 
 
-def _period(raw: str) -> str:
+def _period(raw: str | None) -> str:
     folded = validation.fold(raw or "")
     return validation.choice(PERIOD_ALIASES.get(folded, folded), text("activity.field.period"),
                              PERIOD_CHOICES) or "week"
@@ -541,7 +541,7 @@ def _period_title(period: str, now: datetime, zone: str) -> Text:
     return text("activity.leaderboard.title.month", month=text(f"time.month.{local.month}"), year=local.year)
 
 
-async def leaderboard(session: AsyncSession, actor: Actor, period: str = "") -> Reply:
+async def leaderboard(session: AsyncSession, actor: Actor, period: str | None = None) -> Reply:
     """Rank the members who opted in by their actions and stories this week or this month."""
     chosen = _period(period)
     workspace = actor.workspace

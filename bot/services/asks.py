@@ -338,7 +338,7 @@ async def _adhoc_round(session: AsyncSession, member: Member, issue: Issue) -> i
     return 0 if lowest is None else lowest - 1
 
 
-async def my_question(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+async def my_question(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
     """Give the member their question about an issue now: their current target, or a new one."""
     member = actor.require_onboarded()
     found = await civics.find_issue(session, actor.workspace.id, issue, open_only=True)
@@ -383,11 +383,12 @@ async def _asked_submitted(
     session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = ""
 ) -> Reply:
     issue = await pressed_row(session, actor, Issue, arg)
-    return await mark_asked(session, actor, str(issue.id), values.get("link", ""))
+    return await mark_asked(session, actor, str(issue.id), values.get("link"))
 
 
 async def mark_asked(
-    session: AsyncSession, actor: Actor, issue: str = "", link: str = "", politician: str = ""
+    session: AsyncSession, actor: Actor, issue: str | None = None, link: str | None = None,
+    politician: str | None = None,
 ) -> Reply:
     """Record that the member asked their politician (or the one named), with a link to the question."""
     member = actor.require_onboarded()
@@ -478,7 +479,7 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
 # -- coordinators --------------------------------------------------------------------------------------------
 
 
-async def overview(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+async def overview(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
     """Show the coordinators who was asked to question whom about an issue, who did, and the answers."""
     actor.require_coordinator()
     found = await civics.find_issue(session, actor.workspace.id, issue)
@@ -532,7 +533,9 @@ async def overview(session: AsyncSession, actor: Actor, issue: str = "") -> Repl
     )
 
 
-async def set_ask_days(session: AsyncSession, actor: Actor, ask_days: str = "", issue: str = "") -> Reply:
+async def set_ask_days(
+    session: AsyncSession, actor: Actor, ask_days: str | None = None, issue: str | None = None
+) -> Reply:
     """Set when followers are asked (days before the decision), for one issue or as the workspace's
     default."""
     actor.require_coordinator()

@@ -40,7 +40,7 @@ _LIST_SEPARATORS = re.compile(r"\s*(?:[+,/&|]|\boch\b|\band\b)\s*", re.IGNORECAS
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def municipality(raw: str, *, required: bool = True) -> str | None:
+def municipality(raw: str | None, *, required: bool = True) -> str | None:
     """Read a municipality by its code or name."""
     return validation.choice(raw, text("field.municipality"), MUNICIPALITIES, required=required)
 
@@ -50,26 +50,26 @@ def municipality_label(code: str | None) -> Text | Literal:
     return choice_label("municipality", code)
 
 
-def body(raw: str, *, required: bool = True) -> str | None:
+def body(raw: str | None, *, required: bool = True) -> str | None:
     """Read a deciding body by its code, its name in either language, or KF/KS/RF."""
     alias = BODY_ALIASES.get(validation.fold(raw or ""))
     return alias or validation.choice(raw, text("field.body"), BODY_CHOICES, required=required)
 
 
-def bodies(raw: str) -> list[str]:
+def bodies(raw: str | None) -> list[str]:
     """Read one or several bodies ("KF+KS"); each at most once, in the order of BODIES."""
     found = {body(part) for part in _LIST_SEPARATORS.split(raw or "") if part.strip()}
     return [b for b in BODIES if b in found]
 
 
-def topics(raw: str) -> list[str]:
+def topics(raw: str | None) -> list[str]:
     """Read a comma-separated list of topics by code or name."""
     found = {validation.choice(part, text("field.topics"), TOPIC_CHOICES)
              for part in _LIST_SEPARATORS.split(raw or "") if part.strip()}
     return [t for t in TOPICS if t in found]
 
 
-def email(raw: str, label: Text) -> str | None:
+def email(raw: str | None, label: Text) -> str | None:
     """Accept an e-mail address (or nothing)."""
     value = validation.clean_text(raw, label, max_length=200)
     if value is not None and not EMAIL.match(value):
@@ -128,7 +128,9 @@ def politician_label(politician: Politician) -> Literal:
     return Literal(f"{politician.name} ({politician.party})")
 
 
-async def find_issue(session: AsyncSession, workspace_id: int, ref: str, *, open_only: bool = False) -> Issue:
+async def find_issue(
+    session: AsyncSession, workspace_id: int, ref: str | None, *, open_only: bool = False
+) -> Issue:
     """Find an issue by its number or its title (or the start of it); refuse an unknown or ambiguous one."""
     value = (ref or "").strip().removeprefix("#")
     if not value:
@@ -154,7 +156,7 @@ async def find_issue(session: AsyncSession, workspace_id: int, ref: str, *, open
 
 
 async def find_politician(
-    session: AsyncSession, workspace_id: int, ref: str, municipality_code: str | None = None
+    session: AsyncSession, workspace_id: int, ref: str | None, municipality_code: str | None = None
 ) -> Politician:
     """Find a politician by number or name (in a municipality when several share the name)."""
     value = (ref or "").strip()

@@ -686,10 +686,10 @@ async def _plan_result_due(
 async def record_outcome(
     session: AsyncSession,
     actor: Actor,
-    issue: str = "",
-    result: str = "",
-    note: str = "",
-    voted_for: str = "",
+    issue: str | None = None,
+    result: str | None = None,
+    note: str | None = None,
+    voted_for: str | None = None,
 ) -> Reply:
     """Record how the vote went and close the issue; followers get the result and a thank-you draft."""
     actor.require_coordinator()
@@ -738,7 +738,9 @@ def _stages_label(stage_list: Sequence[Stage], zone: str, now: datetime) -> Text
     return Join(lines, "\n", "• ")
 
 
-async def configure(session: AsyncSession, actor: Actor, days: str = "", issue: str = "") -> Reply:
+async def configure(
+    session: AsyncSession, actor: Actor, days: str | None = None, issue: str | None = None
+) -> Reply:
     """Set the countdown's stages (days before the decision) for one issue or as the default; show them."""
     actor.require_coordinator()
     zone = actor.workspace.timezone

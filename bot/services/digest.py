@@ -324,12 +324,14 @@ async def _config(session: AsyncSession, workspace_id: int, now: datetime) -> Di
                               to_announcements=defaults.to_announcements, created_at=now, updated_at=now)
 
 
-async def configure(session: AsyncSession, actor: Actor, day: str | int = "", hour: int | None = None,
-                    announce: bool | None = None, enabled: bool | None = None) -> Reply:
+async def configure(
+    session: AsyncSession, actor: Actor, day: str | int | None = None, hour: int | None = None,
+    announce: bool | None = None, enabled: bool | None = None,
+) -> Reply:
     """Change the digest's weekday and hour, whether the group gets it too, and whether it goes out at all."""
     actor.require_coordinator()
     readers: dict[str, Any] = {}
-    if str(day).strip():
+    if day is not None and str(day).strip():
         readers["weekday"] = lambda: timeparse.parse_weekday(str(day), "digest.errors.day",
                                                              field=text("digest.field.day"))
     if hour is not None:

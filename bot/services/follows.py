@@ -80,7 +80,7 @@ async def add_follow(session: AsyncSession, member: Member, kind: str, value: st
     return True
 
 
-def _parse(municipality: str, topic: str) -> list[tuple[str, str]]:
+def _parse(municipality: str | None, topic: str | None) -> list[tuple[str, str]]:
     problems: list[validation.FieldProblem] = []
     wanted: list[tuple[str, str]] = []
     for part in _SEPARATORS.split(municipality or ""):
@@ -97,7 +97,8 @@ def _parse(municipality: str, topic: str) -> list[tuple[str, str]]:
     return wanted
 
 
-async def _named(session: AsyncSession, actor: Actor, municipality: str, topic: str, issue: str
+async def _named(session: AsyncSession, actor: Actor, municipality: str | None, topic: str | None,
+                 issue: str | None
                  ) -> list[tuple[str, str]]:
     """What a command names, as (kind, value) pairs: municipalities and topics (checked), and an issue."""
     wanted = _parse(municipality, topic)
@@ -107,8 +108,8 @@ async def _named(session: AsyncSession, actor: Actor, municipality: str, topic: 
     return wanted
 
 
-async def follow(session: AsyncSession, actor: Actor, municipality: str = "", topic: str = "", issue: str = ""
-                 ) -> Reply:
+async def follow(session: AsyncSession, actor: Actor, municipality: str | None = None,
+                 topic: str | None = None, issue: str | None = None) -> Reply:
     """Follow municipalities, topics or an issue; without anything given, show what the member follows."""
     member = actor.require_onboarded()
     wanted = await _named(session, actor, municipality, topic, issue)
@@ -121,7 +122,8 @@ async def follow(session: AsyncSession, actor: Actor, municipality: str = "", to
 
 
 async def unfollow(
-    session: AsyncSession, actor: Actor, municipality: str = "", topic: str = "", issue: str = ""
+    session: AsyncSession, actor: Actor, municipality: str | None = None, topic: str | None = None,
+    issue: str | None = None,
 ) -> Reply:
     """Stop following municipalities, topics or an issue."""
     member = actor.require_onboarded()

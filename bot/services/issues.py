@@ -58,8 +58,8 @@ async def _changed(session: AsyncSession, issue: Issue, now: datetime) -> None:
     await contributions.of(session).issue_changed(session, issue, now)
 
 
-def _read(actor: Actor, values: Mapping[str, str]) -> dict[str, Any]:
-    """Check the values given, report every problem at once, and return model columns."""
+def _read(actor: Actor, values: Mapping[str, str | None]) -> dict[str, Any]:
+    """Check the values given (None: not given), report every problem at once, and return model columns."""
     zone = actor.workspace.timezone
 
     def decision(raw: str) -> timeparse.Moment:
@@ -94,7 +94,7 @@ def _read(actor: Actor, values: Mapping[str, str]) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name, raw in values.items():
         try:
-            value = readers[name](raw or "")
+            value = readers[name]("" if raw is None else raw)  # a required field not given says so
         except validation.FieldProblem as problem:
             problems.append(problem)
             continue
@@ -124,17 +124,17 @@ async def _schedule_alert(session: AsyncSession, issue: Issue, now: datetime, ch
 async def create(
     session: AsyncSession,
     actor: Actor,
-    title: str = "",
-    summary: str = "",
-    municipality: str = "",
-    body: str = "",
-    decision: str = "",
-    hashtag: str = "",
-    position: str = "",
-    source: str = "",
-    committee: str = "",
-    topics: str = "",
-    ask_days: str = "",
+    title: str | None = None,
+    summary: str | None = None,
+    municipality: str | None = None,
+    body: str | None = None,
+    decision: str | None = None,
+    hashtag: str | None = None,
+    position: str | None = None,
+    source: str | None = None,
+    committee: str | None = None,
+    topics: str | None = None,
+    ask_days: str | None = None,
 ) -> Reply:
     """Create an issue; followers get an alert, and the rounds of questions are planned."""
     actor.require_coordinator()
@@ -162,7 +162,7 @@ async def create(
     )
 
 
-async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: str) -> Reply:
+async def edit(session: AsyncSession, actor: Actor, issue: str | None = None, **changes: str | None) -> Reply:
     """Change the fields given; a material change (time, body, place, title, hashtag) alerts the followers
     again."""
     actor.require_coordinator()
@@ -170,7 +170,7 @@ async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: 
     found = await civics.find_issue(session, actor.workspace.id, issue)
     if found.status != civics.OPEN:
         raise UserError("issues.closed_already", title=Literal(found.title))
-    given = {name: value for name, value in changes.items() if value}
+    given = {name: value for name, value in changes.items() if value}  # None (or empty): not given
     if not given:
         raise UserError("issues.nothing_to_change")
     columns = _read(actor, given)
@@ -199,7 +199,8 @@ async def edit(session: AsyncSession, actor: Actor, issue: str = "", **changes: 
 
 
 async def close(
-    session: AsyncSession, actor: Actor, issue: str = "", outcome: str = "", note: str = ""
+    session: AsyncSession, actor: Actor, issue: str | None = None, outcome: str | None = None,
+    note: str | None = None
 ) -> Reply:
     """Close an issue with its outcome; no more questions go out about it, and the group is told."""
     actor.require_coordinator()
@@ -294,7 +295,9 @@ async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime) 
             *(reminders.Planned(reply, member_id=m.id, channel=Channel.ANNOUNCEMENTS) for m in by_dm)]
 
 
-async def list_issues(session: AsyncSession, actor: Actor, status: str = "", municipality: str = "") -> Reply:
+async def list_issues(
+    session: AsyncSession, actor: Actor, status: str | None = None, municipality: str | None = None
+) -> Reply:
     """List the issues: open ones by the soonest decision, or closed ones, in a municipality when given."""
     wanted = validation.choice(status or "open", text("field.status"), STATUS_CHOICES) or "open"
     query = select(Issue).where(Issue.workspace_id == actor.workspace.id)
@@ -321,7 +324,7 @@ async def list_issues(session: AsyncSession, actor: Actor, status: str = "", mun
                            more=more_than_shown("issues.more", len(rows), LISTED)))
 
 
-async def show(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+async def show(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
     """Show an issue; coordinators also see its followers, helpers and questions asked."""
     found = await civics.find_issue(session, actor.workspace.id, issue)
     zone = actor.workspace.timezone
@@ -401,7 +404,7 @@ async def calendar(session: AsyncSession, actor: Actor) -> Reply:
                  files=(Attachment("jobbskaparna-beslut.ics", data),))
 
 
-async def hashtags(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+async def hashtags(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
     """Show the group's hashtags with a ready text to copy; for one issue, with share links."""
     zone = actor.workspace.timezone
     if issue:

@@ -329,14 +329,16 @@ def _find_step(rows: Sequence[CoachingStep], raw: str) -> CoachingStep:
                     steps=Join(tuple(Literal(f"{n}: {row.key}") for n, row in enumerate(active, 1))))
 
 
-async def done(session: AsyncSession, actor: Actor, *, step: str = "", link: str = "") -> Reply:
+async def done(
+    session: AsyncSession, actor: Actor, *, step: str | None = None, link: str | None = None
+) -> Reply:
     """Mark a step done (the current one unless named), with an optional link as evidence; show the bar
     move."""
     member = actor.require_onboarded()
     url = validation.web_url(link, text("coaching.field.link"))
     rows = await _stored_ladder(session, actor.workspace.id, actor.now)
     finished_before = await _done(session, member.id)
-    if step.strip():
+    if step is not None and step.strip():
         row = _find_step(rows, step)
     else:
         upcoming = next((r for r in rows if r.active and r.key not in finished_before), None)
@@ -429,7 +431,7 @@ async def _done_link_pressed(session: AsyncSession, actor: Actor, arg: str = "")
 
 async def _done_submitted(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = ""
                           ) -> Reply:
-    return await done(session, actor, step=arg, link=values.get("link", ""))
+    return await done(session, actor, step=arg, link=values.get("link"))
 
 
 async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
@@ -556,14 +558,15 @@ def _ladder_reply(rows: Sequence[CoachingStep], changed: bool) -> Reply:
                  fields=tuple(fields))
 
 
-async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str = "", title: str = "",
-                           why: str = "", example: str = "", kind: str = "", position: int | None = None,
+async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str | None = None,
+                           title: str | None = None, why: str | None = None, example: str | None = None,
+                           kind: str | None = None, position: int | None = None,
                            active: bool | None = None, reset: bool | None = None) -> Reply:
     """Show the ladder; or add a step (a new key) or change one: its texts, kind, place, or whether it is
     used."""
     actor.require_coordinator()
     rows = await _stored_ladder(session, actor.workspace.id, actor.now)
-    if not step.strip():
+    if step is None or not step.strip():
         if any((title, why, example, kind)) or (position, active, reset) != (None, None, None):
             raise UserError("coaching.errors.step_needed")
         return _ladder_reply(rows, changed=False)

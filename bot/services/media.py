@@ -26,7 +26,8 @@ async def handles_for(session: AsyncSession, workspace_id: int, municipality: st
     return [m.x_handle for m in ordered if m.x_handle]
 
 
-async def _find(session: AsyncSession, actor: Actor, ref: str, municipality: str) -> MediaContact:
+async def _find(session: AsyncSession, actor: Actor, ref: str | None, municipality: str | None
+                ) -> MediaContact:
     value = (ref or "").strip()
     if not value:
         raise UserError("media.missing")
@@ -54,8 +55,9 @@ async def _find(session: AsyncSession, actor: Actor, ref: str, municipality: str
     )
 
 
-async def add(session: AsyncSession, actor: Actor, name: str = "", municipality: str = "", x_handle: str = "",
-              kind: str = "", outlet: str = "", email: str = "") -> Reply:
+async def add(session: AsyncSession, actor: Actor, name: str | None = None, municipality: str | None = None,
+              x_handle: str | None = None, kind: str | None = None, outlet: str | None = None,
+              email: str | None = None) -> Reply:
     """Add a local newspaper, radio station or journalist with their handle."""
     actor.require_coordinator()
     values = validation.read_all({
@@ -89,7 +91,7 @@ def _line(contact: MediaContact) -> Text:
                 handle=Literal(f" @{contact.x_handle}") if contact.x_handle else "")
 
 
-async def list_media(session: AsyncSession, actor: Actor, municipality: str = "") -> Reply:
+async def list_media(session: AsyncSession, actor: Actor, municipality: str | None = None) -> Reply:
     """List the media contacts, in one municipality when given."""
     query = select(MediaContact).where(MediaContact.workspace_id == actor.workspace.id)
     place = civics.municipality(municipality, required=False)
@@ -103,7 +105,8 @@ async def list_media(session: AsyncSession, actor: Actor, municipality: str = ""
                            more=more_than_shown("media.more", len(rows), LISTED)))
 
 
-async def remove(session: AsyncSession, actor: Actor, media: str = "", municipality: str = "") -> Reply:
+async def remove(session: AsyncSession, actor: Actor, media: str | None = None,
+                 municipality: str | None = None) -> Reply:
     """Remove a media contact."""
     actor.require_coordinator()
     contact = await _find(session, actor, media, municipality)

@@ -188,7 +188,8 @@ def _settings_reply(row: CoachingConfig, due: datetime | None, zone: str, change
     ))
 
 
-async def configure(session: AsyncSession, actor: Actor, *, hashtag: str = "", day: str | int = "",
+async def configure(session: AsyncSession, actor: Actor, *, hashtag: str | None = None,
+                    day: str | int | None = None,
                     hour: int | None = None, nudges: bool | None = None,
                     quiet: tuple[int, int] = (21, 8)) -> Reply:
     """Change the campaign's hashtag and the weekly nudge's day, hour and on/off; show them all."""

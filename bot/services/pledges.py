@@ -206,7 +206,7 @@ async def _make_pledge(session: AsyncSession, actor: Actor, issue: Issue, kind: 
                  fields=(Field(text("countdown.field.pledges"), thermometer(counts)),))
 
 
-async def _issue_for_pledge(session: AsyncSession, actor: Actor, issue: str) -> Issue:
+async def _issue_for_pledge(session: AsyncSession, actor: Actor, issue: str | None) -> Issue:
     if issue:
         return await civics.find_issue(session, actor.workspace.id, issue, open_only=True)
     upcoming = list(await session.scalars(select(Issue).where(
@@ -217,7 +217,9 @@ async def _issue_for_pledge(session: AsyncSession, actor: Actor, issue: str) -> 
     return upcoming[0]
 
 
-async def pledge(session: AsyncSession, actor: Actor, issue: str = "", kind: str = "") -> Reply:
+async def pledge(
+    session: AsyncSession, actor: Actor, issue: str | None = None, kind: str | None = None
+) -> Reply:
     """Promise to act before a decision; without a kind, show the buttons; without anything, your pledges."""
     actor.require_onboarded()
     if not issue and not kind:

@@ -103,10 +103,11 @@ def _today(actor: Actor) -> date:
     return actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
 
 
-def _checkers(actor: Actor) -> dict[str, Callable[[str], Any]]:
-    """How each column's typed value is read; each raises a FieldProblem naming the column."""
-    def checked(raw: str) -> date:
-        if not (raw or "").strip():
+def _checkers(actor: Actor) -> dict[str, Callable[[str | None], Any]]:
+    """How each column's typed value is read (None: not given); each raises a FieldProblem naming the
+    column."""
+    def checked(raw: str | None) -> date:
+        if raw is None or not raw.strip():
             return _today(actor)
         try:
             return timeparse.parse_date(raw, _today(actor))
@@ -126,8 +127,8 @@ def _checkers(actor: Actor) -> dict[str, Callable[[str], Any]]:
     }
 
 
-def _read(actor: Actor, values: Mapping[str, str]) -> dict[str, Any]:
-    """Check the given values; every problem is reported at once. Returns model columns."""
+def _read(actor: Actor, values: Mapping[str, str | None]) -> dict[str, Any]:
+    """Check the given values (None: not given); every problem is reported at once. Returns model columns."""
     checkers = _checkers(actor)
     problems: list[validation.FieldProblem] = []
     result: dict[str, Any] = {}
@@ -166,15 +167,15 @@ async def _existing(
 async def add(
     session: AsyncSession,
     actor: Actor,
-    name: str = "",
-    party: str = "",
-    municipality: str = "",
-    body: str = "",
-    role: str = "",
-    committee: str = "",
-    x_handle: str = "",
-    email: str = "",
-    checked: str = "",
+    name: str | None = None,
+    party: str | None = None,
+    municipality: str | None = None,
+    body: str | None = None,
+    role: str | None = None,
+    committee: str | None = None,
+    x_handle: str | None = None,
+    email: str | None = None,
+    checked: str | None = None,
 ) -> Reply:
     """Add a politician; the same name in the same municipality is refused (edit that one instead)."""
     actor.require_coordinator()
@@ -204,7 +205,8 @@ async def add(
     return Reply(body=text("politicians.added", line=_line(politician)))
 
 
-async def edit(session: AsyncSession, actor: Actor, politician: str = "", **changes: str) -> Reply:
+async def edit(session: AsyncSession, actor: Actor, politician: str | None = None, **changes: str | None
+               ) -> Reply:
     """Change the fields given of a politician (found by name, or by #number when several share the name)."""
     actor.require_coordinator()
     validation.refuse_unknown_fields(changes, COLUMNS)
@@ -229,7 +231,8 @@ async def edit(session: AsyncSession, actor: Actor, politician: str = "", **chan
     return Reply(body=text("politicians.edited", line=_line(person)))
 
 
-async def remove(session: AsyncSession, actor: Actor, politician: str = "", municipality: str = "") -> Reply:
+async def remove(session: AsyncSession, actor: Actor, politician: str | None = None,
+                 municipality: str | None = None) -> Reply:
     """Ask to confirm removing a politician (their stances on issues go with them)."""
     actor.require_coordinator()
     person = await civics.find_politician(session, actor.workspace.id, politician,
@@ -262,8 +265,8 @@ async def _remove_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Re
     return Reply(body=text("politicians.remove.cancelled"), replaces_source=True)
 
 
-async def list_politicians(session: AsyncSession, actor: Actor, municipality: str = "", body: str = "",
-                           party: str = "") -> Reply:
+async def list_politicians(session: AsyncSession, actor: Actor, municipality: str | None = None,
+                           body: str | None = None, party: str | None = None) -> Reply:
     """List the politicians, filtered by municipality, body or party."""
     query = select(Politician).where(Politician.workspace_id == actor.workspace.id)
     place = civics.municipality(municipality, required=False)
@@ -449,7 +452,7 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
                            more=more_than_shown("csv.more", len(report), REPORT_LINES)))
 
 
-async def export_csv(session: AsyncSession, actor: Actor, municipality: str = "") -> Reply:
+async def export_csv(session: AsyncSession, actor: Actor, municipality: str | None = None) -> Reply:
     """Export the politicians as a CSV file that Excel opens as it is and the import reads back."""
     actor.require_coordinator()
     query = select(Politician).where(Politician.workspace_id == actor.workspace.id)

@@ -95,8 +95,8 @@ async def set_language(session: AsyncSession, actor: Actor, language: str) -> Re
     return Reply(body=text("language.changed", language=text(f"language.{language}")))
 
 
-async def list_members(session: AsyncSession, actor: Actor, *, municipality: str = "", industry: str = "",
-                       experience: str = "") -> Reply:
+async def list_members(session: AsyncSession, actor: Actor, *, municipality: str | None = None,
+                       industry: str | None = None, experience: str | None = None) -> Reply:
     """List the onboarded members for a coordinator, optionally filtered."""
     actor.require_coordinator()
     query = select(Member).where(Member.workspace_id == actor.workspace.id, Member.onboarded_at.is_not(None))

@@ -56,13 +56,13 @@ def _day(raw: str, label: Text, today: date) -> date:
         raise validation.FieldProblem(label, problem) from None
 
 
-def _range(actor: Actor, start: str, end: str) -> tuple[date, date]:
+def _range(actor: Actor, start: str | None, end: str | None) -> tuple[date, date]:
     """Read the range: from the first of the month up to today unless given; refuse one that ends before it
     starts."""
     today = actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
     days = validation.read_all({
-        "from": lambda: _day(start, text("report.field.from"), today) if (start or "").strip() else None,
-        "to": lambda: _day(end, text("report.field.to"), today) if (end or "").strip() else today,
+        "from": lambda: _day(start, text("report.field.from"), today) if start and start.strip() else None,
+        "to": lambda: _day(end, text("report.field.to"), today) if end and end.strip() else today,
     })
     last: date = days["to"]
     first: date = days["from"] or last.replace(day=1)
@@ -78,7 +78,9 @@ def _label(key: str, value: str) -> Renderable:
     return text(key) if i18n.has(key) else Literal(value)
 
 
-async def report(session: AsyncSession, actor: Actor, start: str = "", end: str = "") -> Reply:
+async def report(
+    session: AsyncSession, actor: Actor, start: str | None = None, end: str | None = None
+) -> Reply:
     """Report a date range: a summary, the actions, stories and pledges as CSV, and who could not be
     reached."""
     actor.require_coordinator()

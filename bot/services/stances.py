@@ -264,7 +264,7 @@ def map_summary(model: MapModel) -> Text:
 
 # -- services -----------------------------------------------------------------------------------------------
 
-async def show_map(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
     """Show who decides an issue: a PNG grouped by party and the same data as a table."""
     found = await civics.find_issue(session, actor.workspace.id, issue)
     model = await build_model(session, found)
@@ -292,11 +292,11 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str = "") -> Repl
 async def set_stance(
     session: AsyncSession,
     actor: Actor,
-    issue: str = "",
-    politician: str = "",
-    stance: str = "",
-    source: str = "",
-    municipality: str = "",
+    issue: str | None = None,
+    politician: str | None = None,
+    stance: str | None = None,
+    source: str | None = None,
+    municipality: str | None = None,
 ) -> Reply:
     """Set a politician's stance on an issue (a coordinator's word is confirmed at once); the history is
     kept."""
@@ -356,8 +356,8 @@ def review_buttons(stance_id: int) -> tuple[Button, ...]:
             Button(text("stances.button.reject"), REJECT_ACTION, str(stance_id), ButtonStyle.SECONDARY))
 
 
-async def _latest_report(session: AsyncSession, actor: Actor, issue: str, politician: str, municipality: str
-                         ) -> Stance:
+async def _latest_report(session: AsyncSession, actor: Actor, issue: str | None, politician: str | None,
+                         municipality: str | None) -> Stance:
     found = await civics.find_issue(session, actor.workspace.id, issue)
     person = await civics.find_politician(session, actor.workspace.id, politician,
                                           civics.municipality(municipality, required=False))
@@ -371,7 +371,8 @@ async def _latest_report(session: AsyncSession, actor: Actor, issue: str, politi
 
 
 async def confirm(
-    session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+    session: AsyncSession, actor: Actor, issue: str | None = None, politician: str | None = None,
+    municipality: str | None = None,
 ) -> Reply:
     """Confirm the latest report of a politician's stance on an issue."""
     actor.require_coordinator()
@@ -381,7 +382,8 @@ async def confirm(
 
 
 async def reject(
-    session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+    session: AsyncSession, actor: Actor, issue: str | None = None, politician: str | None = None,
+    municipality: str | None = None,
 ) -> Reply:
     """Reject the latest report of a politician's stance on an issue; the map goes back to the confirmed
     stance."""
@@ -430,7 +432,8 @@ async def _reject_pressed(session: AsyncSession, actor: Actor, arg: str) -> Repl
 
 
 async def history(
-    session: AsyncSession, actor: Actor, issue: str = "", politician: str = "", municipality: str = ""
+    session: AsyncSession, actor: Actor, issue: str | None = None, politician: str | None = None,
+    municipality: str | None = None,
 ) -> Reply:
     """Show every stance recorded for a politician on an issue, newest first."""
     found = await civics.find_issue(session, actor.workspace.id, issue)
@@ -456,8 +459,8 @@ async def history(
 
 # -- council seats ------------------------------------------------------------------------------------------
 
-def parse_seats(raw: str) -> list[tuple[str, int]]:
-    """Read "S:18, M:14, SD:10" (or "S 18 M 14", "S=18; M=14") into (party, seats) pairs."""
+def parse_seats(raw: str | None) -> list[tuple[str, int]]:
+    """Read "S:18, M:14, SD:10" (or "S 18 M 14", "S=18; M=14") into (party, seats) pairs (None: not given)."""
     label = text("field.seats")
     value = (raw or "").strip()
     if not value:
@@ -485,10 +488,10 @@ def parse_seats(raw: str) -> list[tuple[str, int]]:
 async def set_seats(
     session: AsyncSession,
     actor: Actor,
-    municipality: str = "",
-    body: str = "",
-    seats: str = "",
-    committee: str = "",
+    municipality: str | None = None,
+    body: str | None = None,
+    seats: str | None = None,
+    committee: str | None = None,
 ) -> Reply:
     """Enter a body's seats per party (replacing what was there), for the projected vote on the map."""
     actor.require_coordinator()
@@ -525,7 +528,8 @@ async def set_seats(
 
 
 async def show_seats(
-    session: AsyncSession, actor: Actor, municipality: str = "", body: str = "", committee: str = ""
+    session: AsyncSession, actor: Actor, municipality: str | None = None, body: str | None = None,
+    committee: str | None = None,
 ) -> Reply:
     """Show a body's seats per party and the majority."""
     place = civics.municipality(municipality)

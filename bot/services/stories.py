@@ -133,7 +133,7 @@ async def start_share(session: AsyncSession, actor: Actor, _arg: str = "") -> Re
 
 
 def _choice(
-    raw: str, label: Text, choices: Sequence[Choice], aliases: Mapping[str, str], default: str
+    raw: str | None, label: Text, choices: Sequence[Choice], aliases: Mapping[str, str], default: str
 ) -> str:
     folded = validation.fold(raw or "")
     return validation.choice(aliases.get(folded, folded), label, choices) or default
@@ -256,7 +256,7 @@ async def applause_counts(session: AsyncSession, story_ids: Sequence[int]) -> di
     return dict(rows.all())
 
 
-async def _story(session: AsyncSession, actor: Actor, ref: str, *, button: bool = False) -> Story:
+async def _story(session: AsyncSession, actor: Actor, ref: str | None, *, button: bool = False) -> Story:
     """Find one of the workspace's stories by its number (#12 or 12)."""
     value = (ref or "").strip().removeprefix("#")
     if not value:
@@ -335,7 +335,7 @@ async def list_stories(session: AsyncSession, actor: Actor, featured: bool = Fal
     return _listing(text(key, count=len(rows)), rows, counts)
 
 
-async def search(session: AsyncSession, actor: Actor, query: str = "") -> Reply:
+async def search(session: AsyncSession, actor: Actor, query: str | None = None) -> Reply:
     """Find the group's stories whose title, text, author or company contains the words given."""
     wanted = validation.clean_text(query, text("stories.field.search"), max_length=100, required=True) or ""
     words = validation.fold(wanted).split()
@@ -349,7 +349,7 @@ async def search(session: AsyncSession, actor: Actor, query: str = "") -> Reply:
     return _listing(text("stories.search.title", query=Literal(wanted), count=len(rows)), rows, counts)
 
 
-async def show(session: AsyncSession, actor: Actor, story: str = "") -> Reply:
+async def show(session: AsyncSession, actor: Actor, story: str | None = None) -> Reply:
     """Show one story with its 👏 button."""
     found = await _story(session, actor, story)
     author = await session.get_one(Member, found.member_id)
@@ -369,7 +369,9 @@ async def choices(session: AsyncSession, workspace_id: int, current: str) -> lis
 # -- coordinators: featuring and export ----------------------------------------------------------------------
 
 
-async def feature(session: AsyncSession, actor: Actor, story: str = "", remove: bool = False) -> Reply:
+async def feature(
+    session: AsyncSession, actor: Actor, story: str | None = None, remove: bool = False
+) -> Reply:
     """Feature a story (it is announced to the group and lifted in the digest), or take the feature back."""
     actor.require_coordinator()
     found = await _story(session, actor, story)
@@ -492,7 +494,9 @@ async def stories_in(
         query.order_by(Story.created_at, Story.id))).all()]
 
 
-async def export(session: AsyncSession, actor: Actor, audience: str = "", featured: bool = False) -> Reply:
+async def export(
+    session: AsyncSession, actor: Actor, audience: str | None = None, featured: bool = False
+) -> Reply:
     """Export the stories as Markdown and CSV: for the public (only public stories), or for the group."""
     actor.require_coordinator()
     chosen = _choice(
@@ -524,7 +528,7 @@ async def export(session: AsyncSession, actor: Actor, audience: str = "", featur
 # -- deleting a story ----------------------------------------------------------------------------------------
 
 
-async def delete_request(session: AsyncSession, actor: Actor, story: str = "") -> Reply:
+async def delete_request(session: AsyncSession, actor: Actor, story: str | None = None) -> Reply:
     """Ask to confirm deleting a story: the author's own, or any for a coordinator."""
     found = await _story(session, actor, story)
     if found.member_id != actor.member.id:

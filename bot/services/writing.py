@@ -57,7 +57,8 @@ def member_brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
                  timezone=actor.workspace.timezone)
 
 
-async def _asked_brief(session: AsyncSession, actor: Actor, *, topic: str = "", issue: str = "") -> Brief:
+async def _asked_brief(session: AsyncSession, actor: Actor, *, topic: str | None = None,
+                       issue: str | None = None) -> Brief:
     """The brief for a draft the member asked for: about the topic and the open issue they named (both
     checked)."""
     wanted_topic = _topic(topic)
@@ -87,7 +88,7 @@ async def local_issues(session: AsyncSession, actor: Actor) -> list[drafts.Issue
     return await drafts.open_issues(session, actor.workspace.id, actor.member.municipality)
 
 
-async def _find_issue(session: AsyncSession, actor: Actor, raw: str) -> drafts.IssueContext | None:
+async def _find_issue(session: AsyncSession, actor: Actor, raw: str | None) -> drafts.IssueContext | None:
     """Find an open issue by its number or its title (any municipality of the workspace); None when not
     asked."""
     wanted = (raw or "").strip().removeprefix("#")
@@ -125,7 +126,7 @@ def _about(issue: drafts.IssueContext | None, topic: str) -> Renderable:
     return Literal(topic) if topic else text("coaching.tweets.any")
 
 
-def _topic(raw: str) -> str:
+def _topic(raw: str | None) -> str:
     return validation.clean_text(raw, text("coaching.field.topic"), max_length=MAX_TOPIC) or ""
 
 
@@ -141,8 +142,8 @@ def share(post: str, hashtag: str, number: int | None = None) -> tuple[Link, ...
 # -- /coach tweet, blog, feedback ----------------------------------------------------------------------------
 
 
-async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, topic: str = "",
-                issue: str = "") -> Reply:
+async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *,
+                topic: str | None = None, issue: str | None = None) -> Reply:
     """Three draft tweets within X's limit, each with the hashtag, the issue's handles and share links."""
     actor.require_onboarded()
     brief = await _asked_brief(session, actor, topic=topic, issue=issue)
@@ -182,8 +183,8 @@ def blog_fields(plan: BlogPlan) -> list[Field]:
     ]
 
 
-async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, topic: str = "",
-               issue: str = "") -> Reply:
+async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *,
+               topic: str | None = None, issue: str | None = None) -> Reply:
     """A blog prompt: title ideas and an outline with the member's business-value angle."""
     actor.require_onboarded()
     brief = await _asked_brief(session, actor, topic=topic, issue=issue)
@@ -201,8 +202,10 @@ async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = N
                  fields=tuple(fields))
 
 
-def _feedback_kind(raw: str) -> str:
-    folded = validation.fold(raw or "")
+def _feedback_kind(raw: str | None) -> str:
+    if raw is None:
+        return ""
+    folded = validation.fold(raw)
     if not folded:
         return ""
     kind = {"tweet": rules.TWEET, "blog": rules.BLOG, "blogg": rules.BLOG, "inlagg": rules.TWEET,
@@ -212,8 +215,8 @@ def _feedback_kind(raw: str) -> str:
     return kind
 
 
-async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *, draft: str = "",
-                   issue: str = "", kind: str = "") -> Reply:
+async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *,
+                   draft: str | None = None, issue: str | None = None, kind: str | None = None) -> Reply:
     """Feedback on a draft: the three most important fixes first, then an improved version in the member's
     voice."""
     actor.require_onboarded()

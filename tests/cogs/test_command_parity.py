@@ -12,9 +12,10 @@ found. The README's command table lists every command, by its Discord name, with
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -258,6 +259,31 @@ def test_the_text_surfaces_read_yes_no_and_numbers_as_typed_values_and_leave_the
             else:
                 assert command.typed({option.name: "12"}) == {option.name: "12"}
             assert command.typed({option.name: " "}) == {}  # left empty: not given
+
+
+def _service_of(command: Command) -> Callable[..., Any] | None:
+    """The service a command's runner wraps (`service(...)`, `_coach(...)`), when it wraps one."""
+    for cell in command.runner.__closure__ or ():
+        value = cell.cell_contents
+        if callable(value) and getattr(value, "__module__", "").startswith("bot.services."):
+            return value
+    return None
+
+
+def test_a_service_takes_none_for_a_text_option_not_given():
+    # Both edges leave out an option not given; the service's default says what that is, and it is None.
+    checked = 0
+    for command in all_commands():
+        call = _service_of(command)
+        if call is None:
+            continue
+        parameters = inspect.signature(call).parameters
+        for option in command.options:
+            parameter = parameters.get(option.parameter)
+            if option.kind is Kind.STRING and parameter is not None:
+                assert parameter.default is None, (command.path, option.name, parameter.default)
+                checked += 1
+    assert checked > 50
 
 
 @pytest.mark.parametrize(("line", "message"), [

@@ -137,11 +137,11 @@ async def test_media_are_added_listed_and_removed_by_coordinators(app: App):
 
 async def test_bad_media_input_changes_nothing(app: App):
     with pytest.raises(FormProblems) as error:
-        await app.run(COORDINATOR, media.add, name="", municipality="Karlskrona", x_handle="två ord",
+        await app.run(COORDINATOR, media.add, municipality="Karlskrona", x_handle="två ord",
                       kind="tidning", email="nej")
 
     assert len(error.value.problems) == 4
     with pytest.raises(FieldProblem):
-        await app.run(COORDINATOR, media.add, name="Radio Blekinge", municipality="")
+        await app.run(COORDINATOR, media.add, name="Radio Blekinge")  # no municipality
     async with app.sessionmaker() as session:
         assert list(await session.scalars(select(MediaContact))) == []

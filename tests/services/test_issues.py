@@ -314,7 +314,7 @@ async def test_a_stale_alert_is_skipped_and_a_closed_issue_alerts_nobody(app: Ap
 
 
 async def test_a_dash_empties_an_optional_field(app: App):
-    issue_id = await create_issue(app, topics="parkering", committee="")
+    issue_id = await create_issue(app, topics="parkering", committee=None)
 
     await app.run(COORDINATOR, issues.edit, issue=str(issue_id), source="-", topics="-")
 

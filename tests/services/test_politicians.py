@@ -236,7 +236,7 @@ async def test_removing_a_politician_takes_their_stances_along(app: App):
 
 async def test_bad_input_to_add_changes_nothing(app: App):
     with pytest.raises(UserError) as error:
-        await app.run(COORDINATOR, politicians.add, name="", party="S", municipality="Atlantis",
+        await app.run(COORDINATOR, politicians.add, party="S", municipality="Atlantis",
                       email="nej")
 
     assert len(error.value.problems) == 3

@@ -203,12 +203,13 @@ async def test_a_long_text_is_read_as_a_blog_paragraph(app: App):
 
 
 @pytest.mark.parametrize(("draft", "kind", "key"), [
-    ("", "", "errors.required"),
-    ("   ", "", "errors.required"),
-    ("x" * 2001, "", "errors.too_long"),
+    (None, None, "errors.required"),
+    ("   ", None, "errors.required"),
+    ("x" * 2001, None, "errors.too_long"),
     ("Hej", "dikt", "coaching.errors.feedback_kind"),
 ])
-async def test_bad_input_to_feedback_gets_a_clear_message(app: App, draft: str, kind: str, key: str):
+async def test_bad_input_to_feedback_gets_a_clear_message(app: App, draft: str | None, kind: str | None,
+                                                          key: str):
     await onboard(app)
 
     with pytest.raises(UserError) as refused:
