@@ -245,33 +245,24 @@ async def _plan_open(session: AsyncSession, issue: Issue, now: datetime, zone: s
     # The live message: shown from the first stage on (at once when that has passed), turned over daily, and
     # at the time of the decision (no more pledges: the result is coming).
     counting = bool(stage_list) and issue.decision_at > now
-    vote_key = f"{prefix}live:vote:{day_key}"
-    await _cancel(session, issue, (LIVE_KIND,), keep={vote_key} if counting else None,
+    vote_key = f"live:vote:{day_key}"
+    await _cancel(session, issue, (LIVE_KIND,), keep={prefix + vote_key} if counting else None,
                   prefix=f"{prefix}live:vote:")
     if counting:
-        await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND, key=vote_key,
-                                 due_at=issue.decision_at, now=now, payload={"issue_id": issue.id})
+        await timeline.schedule_live(session, issue, vote_key, issue.decision_at, now)
     if await timeline.live_message(session, issue) is not None:
         await timeline.request_refresh(session, issue, now)
     elif counting:
         # Before the countdown begins only its start is planned; a decision that moves takes it along.
         start = max(stage_list[0].due, now)
-        key = _day_turn_key(issue.id, start, zone)
-        await _cancel(session, issue, (LIVE_KIND,), keep={key}, prefix=f"{prefix}live:day:")
-        await reminders.schedule(
-            session,
-            workspace_id=issue.workspace_id,
-            kind=LIVE_KIND,
-            key=key,
-            due_at=start,
-            now=now,
-            payload={"issue_id": issue.id},
-        )
+        key = _day_turn_key(start, zone)
+        await _cancel(session, issue, (LIVE_KIND,), keep={prefix + key}, prefix=f"{prefix}live:day:")
+        await timeline.schedule_live(session, issue, key, start, now)
     return ahead
 
 
-def _day_turn_key(issue_id: int, at: datetime, zone: str) -> str:
-    return f"{timeline.key_prefix(issue_id)}live:day:{at.astimezone(ZoneInfo(zone)).date().isoformat()}"
+def _day_turn_key(at: datetime, zone: str) -> str:
+    return f"live:day:{at.astimezone(ZoneInfo(zone)).date().isoformat()}"
 
 
 async def _cancel(session: AsyncSession, issue: Issue, kinds: Sequence[str], keep: set[str] | None = None, *,
@@ -295,9 +286,7 @@ async def _finish(session: AsyncSession, issue: Issue, now: datetime) -> None:
                                  key=f"{timeline.key_prefix(issue.id)}outcome", due_at=now, now=now,
                                  payload={"issue_id": issue.id}, grace=OUTCOME_GRACE)
     if await timeline.live_message(session, issue) is not None:
-        await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND,
-                                 key=f"{timeline.key_prefix(issue.id)}live:final", due_at=now, now=now,
-                                 payload={"issue_id": issue.id})
+        await timeline.schedule_live(session, issue, "live:final", now, now)
 
 
 async def _continue_live(session: AsyncSession, issue: Issue, zone: str, now: datetime) -> None:
@@ -310,18 +299,10 @@ async def _continue_live(session: AsyncSession, issue: Issue, zone: str, now: da
         return
     tomorrow = now.astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
     due = datetime.combine(tomorrow, LIVE_REFRESH, tzinfo=ZoneInfo(zone)).astimezone(UTC)
-    key = _day_turn_key(issue.id, due, zone)
+    key = _day_turn_key(due, zone)
     if due > end:
-        due, key = end, f"{timeline.key_prefix(issue.id)}live:end:{timeline.day_key(issue, zone)}"
-    await reminders.schedule(
-        session,
-        workspace_id=issue.workspace_id,
-        kind=LIVE_KIND,
-        key=key,
-        due_at=due,
-        now=now,
-        payload={"issue_id": issue.id},
-    )
+        due, key = end, f"live:end:{timeline.day_key(issue, zone)}"
+    await timeline.schedule_live(session, issue, key, due, now)
 
 
 # -- what is shown -------------------------------------------------------------------------------------------

@@ -217,8 +217,14 @@ async def request_refresh(session: AsyncSession, issue: Issue, now: datetime) ->
     row = await countdown_row(session, issue, now)
     assert row is not None
     row.refreshes += 1
+    await schedule_live(session, issue, f"live:r{row.refreshes}", now, now)
+
+
+async def schedule_live(session: AsyncSession, issue: Issue, key: str, due: datetime, now: datetime) -> None:
+    """Have the issue's live message updated at `due`, under the countdown's reminder key `key` (after
+    its prefix: "live:day:2026-12-14")."""
     await reminders.schedule(session, workspace_id=issue.workspace_id, kind=LIVE_KIND,
-                             key=f"{key_prefix(issue.id)}live:r{row.refreshes}", due_at=now, now=now,
+                             key=f"{key_prefix(issue.id)}{key}", due_at=due, now=now,
                              payload={"issue_id": issue.id})
 
 
