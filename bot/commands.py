@@ -103,6 +103,7 @@ class Option:
     forum: bool = False  # a channel option that takes a forum channel too
     param: str | None = None
     discord: bool = True
+    choice_set: validation.ChoiceSet[Any] | None = None  # the choices as an enum, which the service takes
 
     @property
     def parameter(self) -> str:
@@ -115,9 +116,12 @@ def string(name: str, high: int, *, required: bool = False, suggest: str | None 
     return Option(name, Kind.STRING, required, 1, high, suggest=suggest, param=param)
 
 
-def choice(name: str, choices: tuple[Choice, ...], *, required: bool = False,
+def choice(name: str, choices: tuple[Choice, ...] | validation.ChoiceSet[Any], *, required: bool = False,
            kind: Kind = Kind.STRING) -> Option:
-    """One of fixed choices."""
+    """One of fixed choices; of a choice set, the service takes its enum (on Discord the choice's value is the
+    enum's member; in text the set reads the value or the label typed, or says what it takes)."""
+    if isinstance(choices, validation.ChoiceSet):
+        return Option(name, kind, required, choices=choices.choices, choice_set=choices)
     return Option(name, kind, required, choices=choices)
 
 
@@ -197,6 +201,8 @@ def _typed(command: Command, option: Option, value: str) -> object:
             return validation.yes_no(value, text(key))
         except validation.FieldProblem as problem:  # named as the option it was typed as
             raise CommandError("errors.bad_option", option=label, problem=problem.problem) from None
+    if option.choice_set is not None:
+        return option.choice_set.read(value)  # its friendly error, as a service reading a form's gives
     if option.kind is Kind.INTEGER and not option.choices:
         # Only the form: the service says what range it takes, and why (an hour outside the quiet hours).
         folded = value.strip()
@@ -321,7 +327,7 @@ STANCE_OPTIONS = (ANY_ISSUE, POLITICIAN, MUNICIPALITY_FILTER)
 FOLLOW_OPTIONS = optional((MUNICIPALITY, choice("topic", civics.TOPIC_CHOICES), ANY_ISSUE))
 COACH_ISSUE = string("issue", 100, suggest="coach_issue")
 COACH_STEP = string("step", 40, suggest="step")
-ISSUE_FILTERS = (choice("status", issues.STATUS_CHOICES), MUNICIPALITY_FILTER)
+ISSUE_FILTERS = (choice("status", issues.STATUS), MUNICIPALITY_FILTER)
 PERIOD = choice("period", activity.PERIOD_CHOICES)
 
 
@@ -381,7 +387,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("issue", "create"), service(issues.create), ISSUE_OPTIONS, coordinator=True),
         Command(("issue", "edit"), service(issues.edit), (ISSUE, *optional(ISSUE_OPTIONS)), coordinator=True),
         Command(("issue", "close"), service(issues.close),
-                (ISSUE, choice("outcome", civics.OUTCOME_CHOICES, required=True), NOTE), coordinator=True),
+                (ISSUE, choice("outcome", civics.OUTCOME, required=True), NOTE), coordinator=True),
         Command(("issue", "list"), service(issues.list_issues), ISSUE_FILTERS),
         Command(("issue", "show"), service(issues.show), (ANY_ISSUE,)),
         Command(("issue", "calendar"), service(issues.calendar)),
@@ -393,7 +399,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("issue", "reminders"), service(asks.set_ask_days), optional((string("ask_days", 40), ISSUE)),
                 coordinator=True),
         Command(("issue", "outcome"), service(countdowns.record_outcome),
-                (ISSUE, choice("result", countdowns.RESULT_CHOICES, required=True), NOTE,
+                (ISSUE, choice("result", countdowns.RESULT, required=True), NOTE,
                  string("voted_for", 500)),
                 coordinator=True),
         Command(("issue", "countdown"), service(countdowns.configure), optional((string("days", 40), ISSUE)),
@@ -417,7 +423,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("politician", "export"), service(politicians.export_csv), (MUNICIPALITY_FILTER,),
                 coordinator=True),
         Command(("stance", "set"), service(stances.set_stance),
-                (ANY_ISSUE, POLITICIAN, choice("stance", civics.STANCE_CHOICES, required=True),
+                (ANY_ISSUE, POLITICIAN, choice("stance", civics.STANCE, required=True),
                  string("source", 300), MUNICIPALITY_FILTER), coordinator=True),
         Command(("stance", "confirm"), service(stances.confirm), STANCE_OPTIONS, coordinator=True),
         Command(("stance", "reject"), service(stances.reject), STANCE_OPTIONS, coordinator=True),

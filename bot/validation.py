@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from bot.errors import UserError
@@ -21,6 +23,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 YES = {"ja", "j", "yes", "y", "true", "1", "on", "sant"}
 NO = {"nej", "n", "no", "false", "0", "off", "falskt"}
 MAX_URL = 300
+E = TypeVar("E", bound=StrEnum)
 # What separates the days of a list ("21, 14", "14 7 3", "7;1"), and the words that mean "none".
 DAY_LIST_SEPARATOR = re.compile(r"[\s,;+/]+")
 NONE_WORDS = frozenset({"av", "off", "none", "inga", "ingen", "nej", "no"})
@@ -125,6 +128,35 @@ def choice(
             return option.value
     raise FieldProblem(label, text("errors.choice", value=value[:40],
                                    options=Join(tuple(o.label for o in options))))
+
+
+@dataclass(frozen=True)
+class ChoiceSet(Generic[E]):
+    """A fixed set of choices as an enum: offered as `choices` (each named by the catalog text
+    `<key>.<value>`), and read from what was typed by `read` (the value or its label in either language), with
+    the friendly error named by `label`. The edges read an option with it; a form or a button that hands a
+    service a raw string reads it with the same `read`."""
+
+    enum: type[E]
+    label_key: str
+    key: str
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return tuple(Choice(member, text(f"{self.key}.{member.value}")) for member in self.enum)
+
+    def read(self, raw: str | None, *, required: bool = False) -> E | None:
+        """The member typed (None: not given)."""
+        if isinstance(raw, self.enum):
+            return raw
+        found = choice(raw, text(self.label_key), self.choices, required=required)
+        return None if found is None else self.enum(found)
+
+    def required(self, value: E | None) -> E:
+        """A required option's member, or the friendly error that it is missing."""
+        if value is None:
+            raise FieldProblem(text(self.label_key), text("errors.required"))
+        return value
 
 
 def day_list(value: str | None, label: Text, *, problem: str, lowest: int, highest: int,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,12 +28,37 @@ BODY_ALIASES = {"kf": "kommunfullmaktige", "ks": "kommunstyrelsen", "rf": "regio
 TOPICS = ("parkering", "upphandling", "infrastruktur", "skola", "naringslivsklimat", "bostader",
           "kollektivtrafik", "besoksnaring")
 TOPIC_CHOICES = tuple(Choice(t, text(f"topic.{t}")) for t in TOPICS)
-STANCES = ("for", "against", "undecided", "unknown")
-STANCE_CHOICES = tuple(Choice(s, text(f"stance.{s}")) for s in STANCES)
+
+
+class StanceValue(StrEnum):
+    """A politician's stance on an issue (the values the database keeps)."""
+
+    FOR = "for"
+    AGAINST = "against"
+    UNDECIDED = "undecided"
+    UNKNOWN = "unknown"
+
+
+STANCE = validation.ChoiceSet(StanceValue, "field.stance", "stance")
+STANCES = tuple(s.value for s in StanceValue)
+STANCE_CHOICES = STANCE.choices
 # What a member reports back after asking: a stance, or that no answer came.
 ANSWERS = ("for", "against", "undecided", "no_answer")
-OUTCOMES = ("won", "lost", "postponed", "withdrawn", "other")
-OUTCOME_CHOICES = tuple(Choice(o, text(f"issues.outcome.{o}")) for o in OUTCOMES)
+
+
+class Outcome(StrEnum):
+    """How an issue ended (the values the database keeps)."""
+
+    WON = "won"
+    LOST = "lost"
+    POSTPONED = "postponed"
+    WITHDRAWN = "withdrawn"
+    OTHER = "other"
+
+
+OUTCOME = validation.ChoiceSet(Outcome, "field.outcome", "issues.outcome")
+OUTCOMES = tuple(o.value for o in Outcome)
+OUTCOME_CHOICES = OUTCOME.choices
 OPEN, CLOSED = "open", "closed"
 CONFIRMED, REPORTED, REJECTED, SUPERSEDED = "confirmed", "reported", "rejected", "superseded"
 # Several bodies in one value: "kommunfullmäktige+kommunstyrelsen", "KF, KS", "KF/KS".

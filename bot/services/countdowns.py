@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +42,6 @@ from bot.models import CountdownSettings, Issue, Member, Politician, Reminder, W
 from bot.replies import (
     Button,
     Channel,
-    Choice,
     Field,
     Join,
     Link,
@@ -86,8 +86,19 @@ RESULT_DUE_GRACE = timedelta(days=7)
 # A decision nobody recorded the result of: the live message stops turning over after this.
 LIVE_AFTER_VOTE = timedelta(days=14)
 
-VOTE_OUTCOMES = ("won", "lost", "other")
-RESULT_CHOICES = tuple(Choice(o, text(f"issues.outcome.{o}")) for o in VOTE_OUTCOMES)
+
+
+class VoteResult(StrEnum):
+    """How a vote went: the outcomes a recorded vote can have."""
+
+    WON = "won"
+    LOST = "lost"
+    OTHER = "other"
+
+
+RESULT = validation.ChoiceSet(VoteResult, "field.result", "issues.outcome")
+VOTE_OUTCOMES = tuple(r.value for r in VoteResult)
+RESULT_CHOICES = RESULT.choices
 
 MAX_TARGETS = 3
 
@@ -668,16 +679,14 @@ async def record_outcome(
     session: AsyncSession,
     actor: Actor,
     issue: str | None = None,
-    result: str | None = None,
+    result: VoteResult | None = None,
     note: str | None = None,
     voted_for: str | None = None,
 ) -> Reply:
     """Record how the vote went and close the issue; followers get the result and a thank-you draft."""
     actor.require_coordinator()
     found = await civics.find_issue(session, actor.workspace.id, issue)
-    values = validation.read_all({
-        "result": lambda: validation.choice(result, text("field.result"), RESULT_CHOICES, required=True),
-    })
+    outcome = civics.Outcome(RESULT.required(result))
     politicians: list[Politician] = []
     for name in filter(None, (part.strip() for part in re.split(r"[,;]", voted_for or ""))):
         person = await civics.find_politician(session, actor.workspace.id, name, found.municipality)
@@ -685,7 +694,7 @@ async def record_outcome(
             politicians.append(person)
     # The one path that closes an issue: /issue close does the same, this adds who voted our way.
     closed = await issues_service.close(
-        session, actor, issue=str(found.id), outcome=values["result"], note=note
+        session, actor, issue=str(found.id), outcome=outcome, note=note
     )
     row = await timeline.countdown_row(session, found, actor.now)
     assert row is not None
@@ -695,12 +704,12 @@ async def record_outcome(
         row.voted_for = [p.id for p in await _voted_for(session, found)]
     row.updated_at = actor.now
     audit(
-        session, actor, "issue.outcome", issue_id=found.id, outcome=values["result"], voted_for=row.voted_for
+        session, actor, "issue.outcome", issue_id=found.id, outcome=outcome, voted_for=row.voted_for
     )
     named = await _voted_for(session, found)
     count = len(await _outcome_recipients(session, found))
     return Reply(body=text("countdown.outcome.recorded", title=Literal(found.title),
-                           outcome=text(f"issues.outcome.{values['result']}"), count=count),
+                           outcome=text(f"issues.outcome.{outcome}"), count=count),
                  fields=(Field(text("countdown.field.voted_for"),
                                Join(tuple(civics.politician_label(p) for p in named)) if named
                                else text("countdown.voted_for.none")),),

@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,6 @@ from bot.models import Ask, Issue, Reminder, Workspace
 from bot.replies import (
     Attachment,
     Channel,
-    Choice,
     Field,
     Join,
     Link,
@@ -51,7 +51,18 @@ FIELD_NAMES = ("title", "summary", "municipality", "body", "committee", "decisio
                "source", "topics", "ask_days")
 CLEAR = "-"
 LISTED = 25
-STATUS_CHOICES = tuple(Choice(s, text(f"issues.status.{s}")) for s in ("open", "closed", "all"))
+
+
+class IssueStatus(StrEnum):
+    """Which issues a list shows."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    ALL = "all"
+
+
+STATUS = validation.ChoiceSet(IssueStatus, "field.status", "issues.status")
+STATUS_CHOICES = STATUS.choices
 
 async def _changed(session: AsyncSession, issue: Issue, now: datetime) -> None:
     """Let the features that plan around an issue (the rounds of questions, the countdown) follow it."""
@@ -199,7 +210,7 @@ async def edit(session: AsyncSession, actor: Actor, issue: str | None = None, **
 
 
 async def close(
-    session: AsyncSession, actor: Actor, issue: str | None = None, outcome: str | None = None,
+    session: AsyncSession, actor: Actor, issue: str | None = None, outcome: civics.Outcome | None = None,
     note: str | None = None
 ) -> Reply:
     """Close an issue with its outcome; no more questions go out about it, and the group is told."""
@@ -209,9 +220,7 @@ async def close(
         raise UserError("issues.closed_already", title=Literal(found.title))
     values = validation.read_all(
         {
-            "outcome": lambda: validation.choice(
-                outcome, text("field.outcome"), civics.OUTCOME_CHOICES, required=True
-            ),
+            "outcome": lambda: civics.OUTCOME.required(outcome),
             "note": lambda: validation.clean_text(note, text("field.note"), max_length=300),
         }
     )
@@ -296,10 +305,10 @@ async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime) 
 
 
 async def list_issues(
-    session: AsyncSession, actor: Actor, status: str | None = None, municipality: str | None = None
+    session: AsyncSession, actor: Actor, status: IssueStatus | None = None, municipality: str | None = None
 ) -> Reply:
     """List the issues: open ones by the soonest decision, or closed ones, in a municipality when given."""
-    wanted = validation.choice(status or "open", text("field.status"), STATUS_CHOICES) or "open"
+    wanted = status or IssueStatus.OPEN
     query = select(Issue).where(Issue.workspace_id == actor.workspace.id)
     if wanted != "all":
         query = query.where(Issue.status == wanted)

@@ -294,7 +294,7 @@ async def set_stance(
     actor: Actor,
     issue: str | None = None,
     politician: str | None = None,
-    stance: str | None = None,
+    stance: civics.StanceValue | None = None,
     source: str | None = None,
     municipality: str | None = None,
 ) -> Reply:
@@ -304,8 +304,7 @@ async def set_stance(
     found = await civics.find_issue(session, actor.workspace.id, issue)
     person = await civics.find_politician(session, actor.workspace.id, politician,
                                           civics.municipality(municipality, required=False))
-    value = validation.choice(stance, text("field.stance"), civics.STANCE_CHOICES, required=True)
-    assert value is not None  # required: a missing value raises
+    value = civics.STANCE.required(stance)
     url = validation.web_url(source, text("field.source"))
     await _supersede_reports(session, found.id, person.id)
     row = Stance(workspace_id=actor.workspace.id, issue_id=found.id, politician_id=person.id, stance=value,

@@ -15,6 +15,7 @@ import dataclasses
 import inspect
 import io
 import re
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from bot.errors import NotCoordinator
 from bot.replies import Reply
 from bot.services.context import Identity
 from bot.slack.adapter import SlackAdapter
-from cogs._options import SUGGESTIONS
+from cogs._options import SUGGESTIONS, discord_choices, given
 
 ADMIN_SUFFIX = "-admin"
 SWEDISH = "sv-SE"
@@ -256,6 +257,9 @@ def test_the_text_surfaces_read_yes_no_and_numbers_as_typed_values_and_leave_the
                 assert command.typed({option.name: "No"}) == {option.name: False}
             elif option.kind is Kind.INTEGER and not option.choices:
                 assert command.typed({option.name: "12"}) == {option.name: 12}
+            elif option.choice_set is not None:  # a choice set: its enum (test_a_choice_reaches_...)
+                first = option.choices[0].value
+                assert command.typed({option.name: first}) == {option.name: first}
             else:
                 assert command.typed({option.name: "12"}) == {option.name: "12"}
             assert command.typed({option.name: " "}) == {}  # left empty: not given
@@ -284,6 +288,31 @@ def test_a_service_takes_none_for_a_text_option_not_given():
                 assert parameter.default is None, (command.path, option.name, parameter.default)
                 checked += 1
     assert checked > 50
+
+
+def test_a_declared_choice_reaches_its_service_as_the_enum():
+    # A choice set's option: the service's parameter is the enum (None: not given), and both edges hand it a
+    # member: Discord the chosen value, the text surfaces the value or a label typed in either language.
+    checked = 0
+    for command in all_commands():
+        call = _service_of(command)
+        for option in command.options:
+            if option.choice_set is None:
+                continue
+            enum = option.choice_set.enum
+            for offered in discord_choices(option):
+                chosen = given(**{option.parameter: offered})[option.parameter]
+                assert type(chosen) is enum and chosen == offered.value, (command.path, option.name)
+            for choice in option.choices:
+                labels = (i18n.render(choice.label, language).upper() for language in i18n.LANGUAGES)
+                for typed in (choice.value, *labels):
+                    value = command.typed({option.name: typed})[option.name]
+                    assert type(value) is enum and value == choice.value, (command.path, option.name, typed)
+            if call is not None:
+                hints = typing.get_type_hints(call)
+                assert hints[option.parameter] == enum | None, (command.path, option.name)
+                checked += 1
+    assert checked >= 5
 
 
 @pytest.mark.parametrize(("line", "message"), [

@@ -14,7 +14,7 @@ from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import Issue, Reminder
 from bot.replies import Channel
-from bot.services import drafts, follows, issues, media, stances
+from bot.services import civics, drafts, follows, issues, media, stances
 from bot.validation import FieldProblem, FormProblems
 from tests.conftest import RecordingNotifier, identity
 from tests.issue_fixtures import (
@@ -181,7 +181,7 @@ async def test_closing_stops_the_questions_and_tells_the_group(app: App, notifie
     notifier.sent.clear()
 
     reply = await app.run(
-        COORDINATOR, issues.close, issue=str(issue_id), outcome="vunnen", note="Platserna blir kvar"
+        COORDINATOR, issues.close, issue=str(issue_id), outcome=civics.Outcome.WON, note="Platserna blir kvar"
     )
 
     assert render(reply.body, "sv") == "Stängd: Parkering i centrum (vunnen). Gruppen har fått besked."
@@ -214,7 +214,8 @@ async def test_the_list_shows_open_issues_soonest_first_and_filters(app: App, cl
     assert "Ronneby" not in render(
         (await app.run(ANNA, issues.list_issues, municipality="karlskrona")).body, "sv"
     )
-    closed_list = render((await app.run(ANNA, issues.list_issues, status="stängda")).body, "sv")
+    closed_reply = await app.run(ANNA, issues.list_issues, status=issues.IssueStatus.CLOSED)
+    closed_list = render(closed_reply.body, "sv")
     assert "Bredband" in closed_list and "(stängd: uppskjuten)" in closed_list
 
 

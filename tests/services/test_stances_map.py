@@ -14,7 +14,7 @@ from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import CouncilSeat, Issue, Stance
 from bot.replies import Channel
-from bot.services import asks, profile, stances
+from bot.services import asks, civics, profile, stances
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier
 from tests.issue_fixtures import ANNA, COORDINATOR, create_issue, import_politicians
@@ -42,14 +42,15 @@ async def test_a_stance_is_set_with_a_source_and_its_history_is_kept(app: App):
     await setup_issue(app)
 
     await app.run(
-        COORDINATOR, stances.set_stance, issue="Parkering", politician="björn öst", stance="vet inte än"
+        COORDINATOR, stances.set_stance, issue="Parkering", politician="björn öst",
+        stance=civics.STANCE.read("vet inte än"),
     )
     reply = await app.run(
         COORDINATOR,
         stances.set_stance,
         issue="Parkering",
         politician="Björn Öst",
-        stance="för",
+        stance=civics.StanceValue.FOR,
         source="https://sydostran.se/artikel",
     )
     history = await app.run(ANNA, stances.history, issue="Parkering", politician="Björn Öst")
@@ -66,11 +67,12 @@ async def test_setting_a_stance_is_for_coordinators_and_checks_its_input(app: Ap
 
     with pytest.raises(NotCoordinator):
         await app.run(ANNA, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="for")
-    with pytest.raises(FieldProblem) as bad:
-        await app.run(
-            COORDINATOR, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="kanske"
-        )
+    with pytest.raises(FieldProblem) as bad:  # what the edges read a stance with
+        civics.STANCE.read("kanske")
     assert bad.value.problem.key == "errors.choice"
+    with pytest.raises(FieldProblem) as missing:
+        await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Åsa Ek")
+    assert missing.value.problem.key == "errors.required"
     for ref, key in (("Ingen fråga", "issues.unknown"), ("", "issues.missing")):
         with pytest.raises(UserError) as unknown:
             await app.run(COORDINATOR, stances.set_stance, issue=ref, politician="Åsa Ek", stance="for")
