@@ -328,7 +328,7 @@ FOLLOW_OPTIONS = optional((MUNICIPALITY, choice("topic", civics.TOPIC_CHOICES), 
 COACH_ISSUE = string("issue", 100, suggest="coach_issue")
 COACH_STEP = string("step", 40, suggest="step")
 ISSUE_FILTERS = (choice("status", issues.STATUS), MUNICIPALITY_FILTER)
-PERIOD = choice("period", activity.PERIOD_CHOICES)
+PERIOD = choice("period", activity.PERIOD)
 
 
 async def _politician_import(ctx: CommandContext, options: dict[str, Any]) -> Reply:
@@ -408,7 +408,7 @@ def all_commands() -> tuple[Command, ...]:
                 discord=False),
         Command(("follow",), service(follows.follow), FOLLOW_OPTIONS),
         Command(("pledge",), service(pledges.pledge),
-                optional((ISSUE, choice("kind", pledges.PLEDGE_CHOICES)))),
+                optional((ISSUE, choice("kind", pledges.PLEDGE)))),
         Command(("unfollow",), service(follows.unfollow), FOLLOW_OPTIONS),
         Command(("politician", "add"), service(politicians.add), POLITICIAN_OPTIONS, coordinator=True),
         Command(("politician", "edit"), service(politicians.edit),
@@ -430,7 +430,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("stance", "history"), service(stances.history), STANCE_OPTIONS),
         Command(("media", "add"), service(media.add),
                 (string("name", 100, required=True), MUNICIPALITY, string("x_handle", 60),
-                 choice("kind", media.KIND_CHOICES), string("outlet", 100), string("email", 200)),
+                 choice("kind", media.KIND), string("outlet", 100), string("email", 200)),
                 coordinator=True),
         Command(("media", "list"), service(media.list_media), (MUNICIPALITY_FILTER,)),
         Command(("media", "remove"), service(media.remove),
@@ -465,12 +465,12 @@ def all_commands() -> tuple[Command, ...]:
         Command(("story", "show"), service(stories.show), (STORY,)),
         Command(("story", "feature"), service(stories.feature), (STORY, boolean("remove")), coordinator=True),
         Command(("story", "export"), service(stories.export),
-                (choice("audience", stories.AUDIENCE_CHOICES), boolean("featured")), coordinator=True),
+                (choice("audience", stories.AUDIENCE), boolean("featured")), coordinator=True),
         Command(("story", "delete"), service(stories.delete_request), (STORY,)),
         Command(("story",), service(stories.list_stories), (boolean("featured"),), discord=False),
         Command(("did",), service(activity.did),
-                (choice("kind", activity.KIND_CHOICES, required=True),
-                 choice("status", activity.STATUS_CHOICES), replace(ANY_ISSUE, required=False), LINK)),
+                (choice("kind", activity.KIND, required=True),
+                 choice("status", activity.STATUS), replace(ANY_ISSUE, required=False), LINK)),
         Command(("stats",), service(activity.stats)),
         Command(("leaderboard", "join"), service(activity.leaderboard_join)),
         Command(("leaderboard", "leave"), service(activity.leaderboard_leave)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -135,11 +135,12 @@ class ChoiceSet(Generic[E]):
     """A fixed set of choices as an enum: offered as `choices` (each named by the catalog text
     `<key>.<value>`), and read from what was typed by `read` (the value or its label in either language), with
     the friendly error named by `label`. The edges read an option with it; a form or a button that hands a
-    service a raw string reads it with the same `read`."""
+    service a raw string reads it with the same `read`. `aliases`: other words for a value, folded."""
 
     enum: type[E]
     label_key: str
     key: str
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def choices(self) -> tuple[Choice, ...]:
@@ -149,6 +150,9 @@ class ChoiceSet(Generic[E]):
         """The member typed (None: not given)."""
         if isinstance(raw, self.enum):
             return raw
+        if self.aliases:
+            folded = fold(raw or "")
+            raw = self.aliases.get(folded, folded)
         found = choice(raw, text(self.label_key), self.choices, required=required)
         return None if found is None else self.enum(found)
 

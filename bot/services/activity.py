@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,6 @@ from bot.replies import (
     Button,
     ButtonStyle,
     Channel,
-    Choice,
     Field,
     Join,
     Link,
@@ -52,11 +52,36 @@ from bot.services.context import Actor, pressed_row
 
 log = logging.getLogger(__name__)
 
-KINDS = ("tweet", "ask", "blog", "media", "meet", "meeting")
-DONE, ATTEMPTED = "done", "attempted"
+
+
+class ActivityKind(StrEnum):
+    """What a member did."""
+
+    TWEET = "tweet"
+    ASK = "ask"
+    BLOG = "blog"
+    MEDIA = "media"
+    MEET = "meet"
+    MEETING = "meeting"
+
+
+class ActivityStatus(StrEnum):
+    """Whether it was done, or only tried."""
+
+    DONE = "done"
+    ATTEMPTED = "attempted"
+
+
+class Period(StrEnum):
+    """The time a leaderboard counts."""
+
+    WEEK = "week"
+    MONTH = "month"
+
+
+KINDS = tuple(kind.value for kind in ActivityKind)
+DONE, ATTEMPTED = ActivityStatus.DONE.value, ActivityStatus.ATTEMPTED.value
 STATUSES = (DONE, ATTEMPTED)
-KIND_CHOICES = tuple(Choice(kind, text(f"activity.kind.{kind}")) for kind in KINDS)
-STATUS_CHOICES = tuple(Choice(status, text(f"activity.status.{status}")) for status in STATUSES)
 # Words people type for a kind or a status, folded (no case, no diacritics), besides the values and labels.
 KIND_ALIASES = {
     "tweetade": "tweet",
@@ -84,6 +109,10 @@ KIND_ALIASES = {
 }
 STATUS_ALIASES = {"gjort": DONE, "klart": DONE, "ja": DONE, "forsok": ATTEMPTED, "forsokte": ATTEMPTED,
                   "tried": ATTEMPTED, "attempt": ATTEMPTED, "no answer": ATTEMPTED, "inget svar": ATTEMPTED}
+KIND = validation.ChoiceSet(ActivityKind, "activity.field.kind", "activity.kind", KIND_ALIASES)
+STATUS = validation.ChoiceSet(ActivityStatus, "activity.field.status", "activity.status", STATUS_ALIASES)
+KIND_CHOICES = KIND.choices
+STATUS_CHOICES = STATUS.choices
 # The coaching step kind an action advances.
 COACHING_KINDS = {"tweet": "tweet", "ask": "question", "blog": "blog", "media": "media"}
 
@@ -102,9 +131,10 @@ LEAVE_ACTION = "activity.leave"
 DID_SOURCE = "did"
 BUTTON_SOURCE = "button"
 
-PERIODS = ("week", "month")
-PERIOD_CHOICES = tuple(Choice(period, text(f"activity.period.{period}")) for period in PERIODS)
+PERIODS = tuple(period.value for period in Period)
 PERIOD_ALIASES = {"vecka": "week", "veckan": "week", "manad": "month", "manaden": "month"}
+PERIOD = validation.ChoiceSet(Period, "activity.field.period", "activity.period", PERIOD_ALIASES)
+PERIOD_CHOICES = PERIOD.choices
 LEADERBOARD_SHOWN = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
@@ -194,25 +224,14 @@ async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> lad
     return await ladder.complete_kind(session, actor, coaching_kind, link=logged.link)
 
 
-def _kind(raw: str | None) -> str:
-    folded = validation.fold(raw or "")
-    return validation.choice(KIND_ALIASES.get(folded, folded), text("activity.field.kind"), KIND_CHOICES,
-                             required=True) or ""
-
-
-def _status(raw: str | None) -> str:
-    folded = validation.fold(raw or "")
-    return validation.choice(STATUS_ALIASES.get(folded, folded), text("activity.field.status"),
-                             STATUS_CHOICES) or DONE
-
-
-async def did(session: AsyncSession, actor: Actor, kind: str | None = None, status: str | None = None,
-              issue: str | None = None, link: str | None = None) -> Reply:
+async def did(session: AsyncSession, actor: Actor, kind: ActivityKind | None = None,
+              status: ActivityStatus | None = None, issue: str | None = None,
+              link: str | None = None) -> Reply:
     """Log what the member did (or only tried), optionally for an issue and with a link."""
     actor.require_onboarded()
     values = validation.read_all({
-        "kind": lambda: _kind(kind),
-        "status": lambda: _status(status),
+        "kind": lambda: KIND.required(kind),
+        "status": lambda: status or ActivityStatus.DONE,
         "link": lambda: validation.web_url(link, text("activity.field.link")),
     })
     found = await civics.find_issue(session, actor.workspace.id, issue) if (issue or "").strip() else None
@@ -528,12 +547,6 @@ async def leaderboard_leave(session: AsyncSession, actor: Actor, _arg: str = "")
                  buttons=(_board_button(False),))
 
 
-def _period(raw: str | None) -> str:
-    folded = validation.fold(raw or "")
-    return validation.choice(PERIOD_ALIASES.get(folded, folded), text("activity.field.period"),
-                             PERIOD_CHOICES) or "week"
-
-
 def _period_title(period: str, now: datetime, zone: str) -> Text:
     local = now.astimezone(ZoneInfo(zone))
     if period == "week":
@@ -541,9 +554,9 @@ def _period_title(period: str, now: datetime, zone: str) -> Text:
     return text("activity.leaderboard.title.month", month=text(f"time.month.{local.month}"), year=local.year)
 
 
-async def leaderboard(session: AsyncSession, actor: Actor, period: str | None = None) -> Reply:
+async def leaderboard(session: AsyncSession, actor: Actor, period: Period | None = None) -> Reply:
     """Rank the members who opted in by their actions and stories this week or this month."""
-    chosen = _period(period)
+    chosen = period or Period.WEEK
     workspace = actor.workspace
     since = period_start(chosen, actor.now, workspace.timezone)
     title = _period_title(chosen, actor.now, workspace.timezone)

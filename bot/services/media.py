@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import validation
 from bot.errors import UserError
 from bot.models import MediaContact
-from bot.replies import Choice, Join, Literal, Reply, Text, more_than_shown, text
+from bot.replies import Join, Literal, Reply, Text, more_than_shown, text
 from bot.services import civics
 from bot.services.context import Actor, audit
 
-KINDS = ("outlet", "journalist")
-KIND_CHOICES = tuple(Choice(k, text(f"media.kind.{k}")) for k in KINDS)
+
+class MediaKind(StrEnum):
+    """A newspaper or station, or one of its journalists."""
+
+    OUTLET = "outlet"
+    JOURNALIST = "journalist"
+
+
+KIND = validation.ChoiceSet(MediaKind, "field.media_kind", "media.kind")
+KINDS = tuple(k.value for k in MediaKind)
+KIND_CHOICES = KIND.choices
 LISTED = 40
 
 
@@ -56,7 +67,7 @@ async def _find(session: AsyncSession, actor: Actor, ref: str | None, municipali
 
 
 async def add(session: AsyncSession, actor: Actor, name: str | None = None, municipality: str | None = None,
-              x_handle: str | None = None, kind: str | None = None, outlet: str | None = None,
+              x_handle: str | None = None, kind: MediaKind | None = None, outlet: str | None = None,
               email: str | None = None) -> Reply:
     """Add a local newspaper, radio station or journalist with their handle."""
     actor.require_coordinator()
@@ -64,7 +75,7 @@ async def add(session: AsyncSession, actor: Actor, name: str | None = None, muni
         "name": lambda: validation.clean_text(name, text("field.name"), max_length=100, required=True),
         "municipality": lambda: civics.municipality(municipality),
         "x_handle": lambda: validation.x_handle(x_handle, text("field.x_handle")),
-        "kind": lambda: validation.choice(kind or "outlet", text("field.media_kind"), KIND_CHOICES),
+        "kind": lambda: kind or MediaKind.OUTLET,
         "outlet": lambda: validation.clean_text(outlet, text("field.outlet"), max_length=100),
         "email": lambda: civics.email(email, text("field.email")),
     })

@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,7 +28,6 @@ from bot.replies import (
     Button,
     ButtonStyle,
     Channel,
-    Choice,
     Field,
     Join,
     Literal,
@@ -49,9 +49,20 @@ FOLLOWUP_GRACE = timedelta(days=3)
 # The follow-up point of pledges asked about after the vote (the others are asked after their stage, "d7").
 AFTER = "after"
 
-TWEET, CONTACT, ATTEND = "tweet", "contact", "attend"
+
+
+class PledgeKind(StrEnum):
+    """What a member promises to do before a decision."""
+
+    TWEET = "tweet"
+    CONTACT = "contact"
+    ATTEND = "attend"
+
+
+PLEDGE = validation.ChoiceSet(PledgeKind, "field.pledge_kind", "pledge.kind")
+TWEET, CONTACT, ATTEND = (kind.value for kind in PledgeKind)
 PLEDGE_KINDS = (TWEET, CONTACT, ATTEND)
-PLEDGE_CHOICES = tuple(Choice(k, text(f"pledge.kind.{k}")) for k in PLEDGE_KINDS)
+PLEDGE_CHOICES = PLEDGE.choices
 PLEDGE_EMOJI = {TWEET: "🐦", CONTACT: "📞", ATTEND: "🏛️"}
 # What a kept pledge counts as in the action log.
 PLEDGE_ACTIVITY = {TWEET: "tweet", CONTACT: "ask", ATTEND: "meeting"}
@@ -218,7 +229,7 @@ async def _issue_for_pledge(session: AsyncSession, actor: Actor, issue: str | No
 
 
 async def pledge(
-    session: AsyncSession, actor: Actor, issue: str | None = None, kind: str | None = None
+    session: AsyncSession, actor: Actor, issue: str | None = None, kind: PledgeKind | None = None
 ) -> Reply:
     """Promise to act before a decision; without a kind, show the buttons; without anything, your pledges."""
     actor.require_onboarded()
@@ -231,9 +242,7 @@ async def pledge(
                      body=text("pledge.menu.body",
                                when=civics.decision_when(found, actor.workspace.timezone)),
                      fields=mine.fields, buttons=pledge_buttons(found.id))
-    value = validation.choice(kind, text("field.pledge_kind"), PLEDGE_CHOICES, required=True)
-    assert value is not None
-    return await _make_pledge(session, actor, found, value)
+    return await _make_pledge(session, actor, found, kind)
 
 
 async def pledge_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:

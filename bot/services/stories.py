@@ -14,6 +14,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,8 +60,19 @@ CONSENTS = {"group": (GROUP, "name"), "public": (PUBLIC, "company"), "public_nam
 CONSENT_CHOICES = tuple(Choice(value, text(f"stories.visibility.{value}")) for value in CONSENTS)
 CONSENT_ALIASES = {"grupp": "group", "gruppen": "group", "bara gruppen": "group", "publik": "public",
                    "offentlig": "public", "anonym": "public_anonymous", "anonymous": "public_anonymous"}
-AUDIENCES = (PUBLIC, GROUP)
-AUDIENCE_CHOICES = tuple(Choice(value, text(f"stories.audience.{value}")) for value in AUDIENCES)
+
+
+class Audience(StrEnum):
+    """Whom an export of the stories is for."""
+
+    PUBLIC = PUBLIC
+    GROUP = GROUP
+
+
+AUDIENCE = validation.ChoiceSet(Audience, "stories.field.audience", "stories.audience",
+                                {"publik": PUBLIC, "grupp": GROUP, "gruppen": GROUP})
+AUDIENCES = tuple(audience.value for audience in Audience)
+AUDIENCE_CHOICES = AUDIENCE.choices
 
 FORM_ID = "stories.share"
 SHARE_ACTION = "stories.share"
@@ -495,17 +507,11 @@ async def stories_in(
 
 
 async def export(
-    session: AsyncSession, actor: Actor, audience: str | None = None, featured: bool = False
+    session: AsyncSession, actor: Actor, audience: Audience | None = None, featured: bool = False
 ) -> Reply:
     """Export the stories as Markdown and CSV: for the public (only public stories), or for the group."""
     actor.require_coordinator()
-    chosen = _choice(
-        audience,
-        text("stories.field.audience"),
-        AUDIENCE_CHOICES,
-        {"publik": PUBLIC, "grupp": GROUP, "gruppen": GROUP},
-        PUBLIC,
-    )
+    chosen = audience or Audience.PUBLIC
     workspace = actor.workspace
     rows = await stories_in(session, workspace.id, audience=chosen, featured_only=featured)
     counts = await applause_counts(session, [story.id for story, _ in rows])

@@ -18,6 +18,7 @@ from bot.discordbot.notifier import DiscordNotifier
 from bot.errors import NotCoordinator
 from bot.models import Issue, Workspace
 from bot.replies import Channel, Literal, Reply, Role
+from bot.services import countdowns
 from cogs.issues import Issues
 from tests.conftest import RecordingNotifier
 from tests.helpers import (
@@ -43,10 +44,11 @@ async def test_issue_outcome_is_for_coordinators_and_closes_the_issue(bot: MockB
     cog = Issues(bot)
 
     with pytest.raises(NotCoordinator):
-        await Issues.issue_outcome.callback(cog, interact(), issue=str(issue_id), result=choice("won"))
+        await Issues.issue_outcome.callback(cog, interact(), issue=str(issue_id),
+                                            result=choice(countdowns.VoteResult.WON))
     done = interact(user=admin)
     await Issues.issue_outcome.callback(
-        cog, done, issue=str(issue_id), result=choice("won"), note="31 mot 30"
+        cog, done, issue=str(issue_id), result=choice(countdowns.VoteResult.WON), note="31 mot 30"
     )
     await app.dispatcher.run_due()
 

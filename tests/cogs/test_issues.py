@@ -14,7 +14,7 @@ from bot.discordbot.checks import CoordinatorOnly, identity_of, is_coordinator
 from bot.discordbot.views import FormPageModal
 from bot.errors import NotCoordinator, UserError
 from bot.models import Issue
-from bot.services import asks, follows, politicians
+from bot.services import asks, civics, follows, politicians
 from cogs._options import issue_autocomplete, topics_autocomplete
 from cogs.issues import Issues
 from tests.conftest import RecordingNotifier
@@ -107,7 +107,7 @@ async def test_edit_list_show_and_close(cog: Issues, interact: Any, admin: MockM
     assert custom_ids(sent(shown)) == [f"jb:follows.issue:{number}", f"jb:follows.help:{number}"]
 
     closed = interact(user=admin)
-    await Issues.issue_close.callback(cog, closed, number, choice("won"), "Platserna blir kvar")
+    await Issues.issue_close.callback(cog, closed, number, choice(civics.Outcome.WON), "Platserna blir kvar")
     assert "Stängd: Parkering i centrum (vunnen)" in shown_text(sent(closed))
 
 

@@ -21,7 +21,7 @@ async def test_pledge_makes_a_pledge_and_without_options_lists_them(bot: MockBot
     cog = Pledges(bot)
 
     made = interact()
-    await Pledges.pledge.callback(cog, made, issue=str(issue_id), kind=choice("tweet"))
+    await Pledges.pledge.callback(cog, made, issue=str(issue_id), kind=choice(pledges.PledgeKind.TWEET))
     listed = interact()
     await Pledges.pledge.callback(cog, listed)
 

@@ -14,7 +14,7 @@ from bot.discordbot.checks import identity_of
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Follow, Politician
-from bot.services import issues, politicians
+from bot.services import civics, issues, media, politicians
 from cogs._options import bodies_autocomplete, politician_autocomplete
 from cogs.follow import Follow as FollowCog
 from cogs.media import Media
@@ -122,7 +122,7 @@ async def test_stances_are_set_and_their_history_shown(cog: Politicians, interac
 
     setting = interact(user=admin)
     await Politicians.stance_set.callback(cog, setting, issue="Parkering", politician="Björn Öst",
-                                          stance=choice("against"), source="https://sydostran.se/a")
+                                          stance=choice(civics.StanceValue.AGAINST), source="https://sydostran.se/a")
     history = interact()
     await Politicians.stance_history.callback(cog, history, issue="Parkering", politician="Björn Öst")
 
@@ -167,7 +167,7 @@ async def test_media_are_added_listed_and_removed(bot: MockBot, interact: Any, a
 
     added = interact(user=admin)
     await Media.media_add.callback(cog, added, name="Sydöstran", municipality=choice("karlskrona"),
-                                   x_handle="@sydostran", kind=choice("outlet"))
+                                   x_handle="@sydostran", kind=choice(media.MediaKind.OUTLET))
     listed = interact()
     await Media.media_list.callback(cog, listed, None)
     removed = interact(user=admin)

@@ -16,6 +16,7 @@ from bot.discordbot.checks import CoordinatorOnly, identity_of, is_coordinator
 from bot.discordbot.translator import CatalogTranslator
 from bot.models import Action, Story
 from bot.replies import Channel
+from bot.services import activity, stories
 from cogs.activity import Activity
 from cogs.digest import Digest
 from cogs.stories import Stories
@@ -110,7 +111,7 @@ async def test_list_and_export_and_the_coordinator_check(
     with pytest.raises(CoordinatorOnly):
         await is_coordinator(interact())
     exported = interact(user=admin)
-    await Stories.story_export.callback(cog, exported, choice("public"), None)
+    await Stories.story_export.callback(cog, exported, choice(stories.Audience.PUBLIC), None)
     answer = deferred_answer(exported)
     assert [f.filename for f in answer["attachments"]] == ["berattelser-publika-2026-12-01.md",
                                                            "berattelser-publika-2026-12-01.csv"]
@@ -124,7 +125,8 @@ async def test_did_logs_with_the_choices_and_stats_show_it(bot: MockBot, interac
     cog = Activity(bot)
     logged = interact()
 
-    await Activity.did.callback(cog, logged, choice("ask"), choice("attempted"), None, "x.com/anna/status/2")
+    await Activity.did.callback(cog, logged, choice(activity.ActivityKind.ASK),
+                                choice(activity.ActivityStatus.ATTEMPTED), None, "x.com/anna/status/2")
 
     answer = sent(logged)
     accepted(answer)
@@ -140,7 +142,7 @@ async def test_did_logs_with_the_choices_and_stats_show_it(bot: MockBot, interac
     joined = interact()
     await press(joined, "jb:activity.join:")
     board = interact()
-    await Activity.leaderboard_show.callback(cog, board, choice("month"))
+    await Activity.leaderboard_show.callback(cog, board, choice(activity.Period.MONTH))
     assert "🥇 Anna – 1" in shown_text(sent(board))
 
 

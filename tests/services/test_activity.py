@@ -80,9 +80,10 @@ async def test_swedish_words_an_issue_and_kinds_without_a_step_are_understood(ap
     await onboard(app, ANNA)
     issue_id = await create_issue(app)
 
-    await app.run(ANNA, activity.did, kind="Träffade en politiker", issue="Parkering")
-    await app.run(ANNA, activity.did, kind="bloggade", status="gjort")
-    await app.run(ANNA, activity.did, kind="mote")
+    await app.run(ANNA, activity.did, kind=activity.KIND.read("Träffade en politiker"), issue="Parkering")
+    await app.run(ANNA, activity.did, kind=activity.KIND.read("bloggade"),
+                  status=activity.STATUS.read("gjort"))
+    await app.run(ANNA, activity.did, kind=activity.KIND.read("mote"))
 
     assert await actions(app) == [("anna", "meet", "done", issue_id, None, "did"),
                                   ("anna", "blog", "done", None, None, "did"),
@@ -97,7 +98,7 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(app: App):
     with pytest.raises(UserError) as not_onboarded:
         await app.run(BO, activity.did, kind="tweet")
     with pytest.raises(FieldProblem) as unknown_kind:
-        await app.run(ANNA, activity.did, kind="dansade")
+        activity.KIND.read("dansade")  # as the edges read a kind
     with pytest.raises(FieldProblem) as bad_link:
         await app.run(ANNA, activity.did, kind="tweet", link="ftp://example.se/fil")
     with pytest.raises(UserError) as unknown_issue:
@@ -119,7 +120,8 @@ async def test_an_attempt_is_followed_up_three_days_later_and_done_from_the_remi
     await onboard(app, ANNA)
     issue_id = await create_issue(app)
 
-    reply = await app.run(ANNA, activity.did, kind="ask", status="försökte", issue="Parkering")
+    reply = await app.run(ANNA, activity.did, kind=activity.ActivityKind.ASK,
+                          status=activity.STATUS.read("försökte"), issue="Parkering")
 
     assert "Jag påminner dig fredag 4 december 2026 om att försöka igen." in shown(reply)
     [retry] = await retries(app)
@@ -280,7 +282,7 @@ async def test_the_leaderboard_shows_only_those_who_opted_in_by_week_or_month(ap
     await app.run(identity("cia"), activity.did, kind="tweet")  # not on the board
 
     week = await app.run(ANNA, activity.leaderboard)
-    month = await app.run(ANNA, activity.leaderboard, period="månad")
+    month = await app.run(ANNA, activity.leaderboard, period=activity.PERIOD.read("månad"))
 
     assert render(week.title, "sv") == "🏆 Topplistan, vecka 50"
     assert render(week.body, "sv") == "🥇 Bo – 2 (insatser: 2, berättelser: 0)"
@@ -292,7 +294,7 @@ async def test_the_leaderboard_shows_only_those_who_opted_in_by_week_or_month(ap
         "Ingen på topplistan har"
     )
     with pytest.raises(FieldProblem):
-        await app.run(ANNA, activity.leaderboard, period="år")
+        activity.PERIOD.read("år")  # as the edges read a period
 
 
 async def test_actions_count_for_the_streak_and_mydata_covers_them(app: App, clock: FrozenClock):

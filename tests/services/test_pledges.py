@@ -37,7 +37,7 @@ async def test_a_pledge_counts_on_the_live_message_and_is_followed_up_after_its_
     clock.set(D14 + timedelta(hours=1))
     made = await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-tweet")
     again = await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-tweet")
-    await app.run(BO, pledges.pledge, issue="Parkering", kind="attend")
+    await app.run(BO, pledges.pledge, issue="Parkering", kind=pledges.PledgeKind.ATTEND)
     await app.dispatcher.run_due()
 
     assert render(made.body, "sv") == ("Tack! Du har lovat att tweeta inför beslutet om Parkering i centrum. "
@@ -103,16 +103,16 @@ async def test_pledge_without_options_lists_your_pledges_and_refuses_after_the_v
     issue_id = await the_group(app, notifier)
     menu = await app.run(ANNA, pledges.pledge, issue="Parkering")
     assert [b.arg for b in menu.buttons] == [f"{issue_id}-tweet", f"{issue_id}-contact", f"{issue_id}-attend"]
-    await app.run(ANNA, pledges.pledge, kind="tweeta")  # the only open issue: no need to name it
+    await app.run(ANNA, pledges.pledge, kind=pledges.PLEDGE.read("tweeta"))  # the only open issue
 
     mine = await app.run(ANNA, pledges.pledge)
 
     assert "🐦 tweeta – Parkering i centrum: lovat" in render(mine.fields[0].value, "sv")
-    with pytest.raises(FieldProblem):
-        await app.run(ANNA, pledges.pledge, issue="Parkering", kind="dansa")
+    with pytest.raises(FieldProblem):  # as the edges read a kind
+        pledges.PLEDGE.read("dansa")
     clock.set(DECISION + timedelta(minutes=1))
     with pytest.raises(UserError) as late:
-        await app.run(ANNA, pledges.pledge, issue="Parkering", kind="tweet")
+        await app.run(ANNA, pledges.pledge, issue="Parkering", kind=pledges.PledgeKind.TWEET)
     assert late.value.text.key == "pledge.too_late"
 
 

@@ -238,8 +238,8 @@ async def test_the_group_export_holds_every_story_with_who_may_see_it(app: App):
     await share(app, BO, title="Bara för oss", value="En förfrågan.", visibility="group", link="")
     await app.run(COORDINATOR, stories.feature, story="2")
 
-    reply = await app.run(COORDINATOR, stories.export, audience="gruppen")
-    featured_only = await app.run(COORDINATOR, stories.export, audience="group", featured=True)
+    reply = await app.run(COORDINATOR, stories.export, audience=stories.AUDIENCE.read("gruppen"))
+    featured_only = await app.run(COORDINATOR, stories.export, audience=stories.Audience.GROUP, featured=True)
 
     table = rows(reply.files[1].data)
     assert table[0][-1] == "Vem får se den"
