@@ -8,7 +8,7 @@ from bot import validation
 from bot.errors import UserError
 from bot.i18n import render
 from bot.replies import text
-from bot.services import asks, timeline
+from bot.services import activity, asks, issues, timeline
 
 
 @pytest.mark.parametrize(("typed", "days"), [
@@ -63,3 +63,20 @@ def test_read_all_returns_the_values_by_name_or_reports_every_problem_at_once():
             {"email": lambda: refused("email"), "title": lambda: refused("title"), "ok": lambda: 1}
         )
     assert [p.field_label for p in several.value.problems] == [text("field.email"), text("field.title")]
+
+
+def test_a_choice_set_reads_a_value_label_or_alias_as_its_enum_and_refuses_as_choice_does():
+    assert issues.STATUS.read("stängda") is issues.IssueStatus.CLOSED
+    assert issues.STATUS.read("Closed") is issues.IssueStatus.CLOSED
+    assert issues.STATUS.read(issues.IssueStatus.ALL) is issues.IssueStatus.ALL
+    assert issues.STATUS.read(" ") is None
+    assert activity.KIND.read("Bloggade") is activity.ActivityKind.BLOG
+    assert all(type(c.value) is issues.IssueStatus for c in issues.STATUS_CHOICES)
+    with pytest.raises(validation.FieldProblem) as by_set:
+        issues.STATUS.read("stängd?")
+    with pytest.raises(validation.FieldProblem) as by_choice:
+        validation.choice("stängd?", text("field.status"), issues.STATUS_CHOICES)
+    assert render(by_set.value.text, "sv") == render(by_choice.value.text, "sv")
+    with pytest.raises(validation.FieldProblem) as missing:
+        activity.KIND.required(None)
+    assert missing.value.problem.key == "errors.required"
