@@ -131,10 +131,8 @@ LEAVE_ACTION = "activity.leave"
 DID_SOURCE = "did"
 BUTTON_SOURCE = "button"
 
-PERIODS = tuple(period.value for period in Period)
 PERIOD_ALIASES = {"vecka": "week", "veckan": "week", "manad": "month", "manaden": "month"}
 PERIOD = validation.ChoiceSet(Period, "activity.field.period", "activity.period", PERIOD_ALIASES)
-PERIOD_CHOICES = PERIOD.choices
 LEADERBOARD_SHOWN = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 

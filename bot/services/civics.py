@@ -41,7 +41,6 @@ class StanceValue(StrEnum):
 
 STANCE = validation.ChoiceSet(StanceValue, "field.stance", "stance")
 STANCES = tuple(s.value for s in StanceValue)
-STANCE_CHOICES = STANCE.choices
 # What a member reports back after asking: a stance, or that no answer came.
 ANSWERS = ("for", "against", "undecided", "no_answer")
 
@@ -57,8 +56,6 @@ class Outcome(StrEnum):
 
 
 OUTCOME = validation.ChoiceSet(Outcome, "field.outcome", "issues.outcome")
-OUTCOMES = tuple(o.value for o in Outcome)
-OUTCOME_CHOICES = OUTCOME.choices
 OPEN, CLOSED = "open", "closed"
 CONFIRMED, REPORTED, REJECTED, SUPERSEDED = "confirmed", "reported", "rejected", "superseded"
 # Several bodies in one value: "kommunfullmäktige+kommunstyrelsen", "KF, KS", "KF/KS".

@@ -98,7 +98,6 @@ class VoteResult(StrEnum):
 
 RESULT = validation.ChoiceSet(VoteResult, "field.result", "issues.outcome")
 VOTE_OUTCOMES = tuple(r.value for r in VoteResult)
-RESULT_CHOICES = RESULT.choices
 
 MAX_TARGETS = 3
 

@@ -62,7 +62,6 @@ class PledgeKind(StrEnum):
 PLEDGE = validation.ChoiceSet(PledgeKind, "field.pledge_kind", "pledge.kind")
 TWEET, CONTACT, ATTEND = (kind.value for kind in PledgeKind)
 PLEDGE_KINDS = (TWEET, CONTACT, ATTEND)
-PLEDGE_CHOICES = PLEDGE.choices
 PLEDGE_EMOJI = {TWEET: "🐦", CONTACT: "📞", ATTEND: "🏛️"}
 # What a kept pledge counts as in the action log.
 PLEDGE_ACTIVITY = {TWEET: "tweet", CONTACT: "ask", ATTEND: "meeting"}

@@ -71,8 +71,6 @@ class Audience(StrEnum):
 
 AUDIENCE = validation.ChoiceSet(Audience, "stories.field.audience", "stories.audience",
                                 {"publik": PUBLIC, "grupp": GROUP, "gruppen": GROUP})
-AUDIENCES = tuple(audience.value for audience in Audience)
-AUDIENCE_CHOICES = AUDIENCE.choices
 
 FORM_ID = "stories.share"
 SHARE_ACTION = "stories.share"
