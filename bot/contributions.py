@@ -100,16 +100,17 @@ class Contributions:
         listed = tuple(features)
         return cls(
             features=listed,
-            actions=_by_name(listed, "actions"),
-            forms=_by_name(listed, "forms"),
-            form_openers=_by_name(listed, "form_openers"),
-            planners=_by_name(listed, "planners"),
-            describers=_by_name(listed, "describers"),
+            actions=_claimed(listed, "actions", lambda f: f.actions.items()),
+            forms=_claimed(listed, "forms", lambda f: f.forms.items()),
+            form_openers=_claimed(listed, "form_openers", lambda f: f.form_openers.items()),
+            planners=_claimed(listed, "planners", lambda f: f.planners.items()),
+            describers=_claimed(listed, "describers", lambda f: f.describers.items()),
             on_issue_changed=tuple(hook for f in listed for hook in f.on_issue_changed),
             on_onboarded=tuple(hook for f in listed for hook in f.on_onboarded),
             issue_sources=tuple(source for f in listed for source in f.issue_sources),
             activity_sources=tuple(source for f in listed for source in f.activity_sources),
-            member_data=tuple(_unique_data(listed)),
+            member_data=tuple(_claimed(listed, "member data",
+                                       lambda f: ((data.name, data) for data in f.member_data)).values()),
         )
 
     async def issue_changed(self, session: AsyncSession, issue: Issue, now: datetime) -> None:
@@ -131,26 +132,15 @@ def of(session: AsyncSession) -> Contributions:
         raise RuntimeError("this session was not made by an App's session factory") from None
 
 
-def _by_name(features: Sequence[Feature], kind: str) -> dict[str, Any]:
+def _claimed(features: Sequence[Feature], kind: str,
+             entries: Callable[[Feature], Iterable[tuple[str, Any]]]) -> dict[str, Any]:
+    """Each feature's named contributions of one kind, in the features' order; a name claimed twice is an
+    error."""
     found: dict[str, Any] = {}
     owner: dict[str, str] = {}
     for feature in features:
-        for name, contribution in getattr(feature, kind).items():
+        for name, contribution in entries(feature):
             if name in found:
                 raise ValueError(f"{feature.name} and {owner[name]} both contribute {kind} {name!r}")
             found[name], owner[name] = contribution, feature.name
     return found
-
-
-def _unique_data(features: Sequence[Feature]) -> list[MemberData]:
-    seen: dict[str, str] = {}
-    data = []
-    for feature in features:
-        for item in feature.member_data:
-            if item.name in seen:
-                raise ValueError(
-                    f"{feature.name} and {seen[item.name]} both export member data {item.name!r}"
-                )
-            seen[item.name] = feature.name
-            data.append(item)
-    return data
