@@ -104,8 +104,8 @@ class FormSessions:
         self._forms.pop((user_id, form_id), None)
 
     def shown(self, modal: FormPageModal) -> None:
-        """Remember a modal that is being shown, until it is submitted or expires."""
-        self._prune()
+        """Remember a modal that is being shown, until it is submitted or expires (the start or the lookup of
+        its form, just before, let go of the expired ones)."""
         self.open_modals[modal.custom_id] = (modal, time.monotonic() + MODAL_TIMEOUT)
 
     def closed(self, modal: FormPageModal) -> None:
