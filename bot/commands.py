@@ -297,16 +297,12 @@ async def _coach_settings(ctx: CommandContext, options: dict[str, Any]) -> Reply
 
 
 # Choices declared here because only commands offer them (the services read them by value or by name).
-LANGUAGE_CHOICES = (Choice("sv", text("language.sv")), Choice("en", text("language.en")))
 COACH_DAY_CHOICES = tuple(Choice(str(day), text(f"coaching.day.{day}")) for day in range(1, 8))
 DIGEST_DAY_CHOICES = tuple(Choice(str(day), text(f"time.weekday.{day - 1}")) for day in range(1, 8))
-STEP_KIND_CHOICES = tuple(Choice(kind, text(f"coaching.kind.{kind}")) for kind in ladder.KINDS)
-DRAFT_KIND_CHOICES = (Choice("tweet", text("coaching.kind.tweet")),
-                      Choice("blog", text("coaching.feedback.kind.blog")))
 
 MUNICIPALITY = choice("municipality", MUNICIPALITIES, required=True)
 MUNICIPALITY_FILTER = replace(MUNICIPALITY, required=False)
-BODY = choice("body", civics.BODY_CHOICES, required=True)
+BODY = choice("body", civics.BODY, required=True)
 COMMITTEE = string("committee", 100)
 ISSUE = string("issue", 100, required=True, suggest="issue")  # an open issue
 ANY_ISSUE = string("issue", 100, required=True, suggest="any_issue")  # closed ones too
@@ -372,7 +368,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("profile", "edit"), _profile_edit,
                 form=lambda: Form(profile.EDIT_FORM_ID, text("profile.form.title"), profile.PROFILE_FIELDS)),
         Command(("profile",), service(profile.show), discord=False),
-        Command(("language",), language, (choice("language", LANGUAGE_CHOICES, required=True),)),
+        Command(("language",), language, (choice("language", validation.LANGUAGE, required=True),)),
         Command(("members",), service(profile.list_members),
                 tuple(choice(name, PROFILE_CHOICES[name])
                       for name in ("municipality", "industry", "experience")),
@@ -382,7 +378,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("setup",), _setup, (
             *(Option(name, Kind.CHANNEL, forum=name == "stories") for name in workspaces.CHANNEL_SETTINGS),
             *(Option(name, Kind.ROLE) for name in workspaces.ROLE_SETTINGS),
-            choice("language", LANGUAGE_CHOICES), string("timezone", 64, suggest="timezone"),
+            choice("language", validation.LANGUAGE), string("timezone", 64, suggest="timezone"),
             boolean(workspaces.PING_HERE, discord=False)), coordinator=True),
         Command(("issue", "create"), service(issues.create), ISSUE_OPTIONS, coordinator=True),
         Command(("issue", "edit"), service(issues.edit), (ISSUE, *optional(ISSUE_OPTIONS)), coordinator=True),
@@ -445,7 +441,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("coach", "blog"), _coach(writing.blog), (string("topic", writing.MAX_TOPIC), COACH_ISSUE)),
         Command(("coach", "feedback"), _coach_feedback,
                 (string("text", writing.MAX_TEXT, required=True), COACH_ISSUE,
-                 choice("kind", DRAFT_KIND_CHOICES))),
+                 choice("kind", writing.DRAFT_KIND))),
         Command(("coach", "done"), service(ladder.done), (COACH_STEP, LINK)),
         Command(("coach", "progress"), service(ladder.progress)),
         Command(("coach", "pause"), service(nudges.pause)),
@@ -456,7 +452,7 @@ def all_commands() -> tuple[Command, ...]:
                  integer("hour", 0, 23), boolean("nudges")), coordinator=True),
         Command(("coach", "ladder"), service(ladder.configure_ladder),
                 (replace(COACH_STEP, high=32), string("title", 100), string("why", 500),
-                 string("example", 500), choice("kind", STEP_KIND_CHOICES), integer("position", 1, 50),
+                 string("example", 500), choice("kind", ladder.STEP_KIND), integer("position", 1, 50),
                  boolean("active"), boolean("reset")), coordinator=True),
         Command(("coach",), _coach(ladder.next_step), discord=False),
         Command(("story", "share"), _story_share, form=stories.share_form),

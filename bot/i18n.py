@@ -6,6 +6,7 @@ import json
 import logging
 import string
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,16 @@ from bot.replies import Join, Literal, Mention, Renderable, Text, When
 log = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-LANGUAGES = ("sv", "en")
+
+
+class Language(StrEnum):
+    """The languages the bot speaks, Swedish first (the values the database keeps)."""
+
+    SV = "sv"
+    EN = "en"
+
+
+LANGUAGES = tuple(language.value for language in Language)
 DEFAULT_LANGUAGE = "sv"
 
 

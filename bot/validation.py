@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from bot.errors import UserError
-from bot.i18n import LANGUAGES, render
+from bot.i18n import LANGUAGES, Language, render
 from bot.replies import Choice, Join, Literal, Text, text
 
 X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
@@ -135,12 +135,15 @@ class ChoiceSet(Generic[E]):
     """A fixed set of choices as an enum: offered as `choices` (each named by the catalog text
     `<key>.<value>`), and read from what was typed by `read` (the value or its label in either language), with
     the friendly error named by `label`. The edges read an option with it; a form or a button that hands a
-    service a raw string reads it with the same `read`. `aliases`: other words for a value, folded."""
+    service a raw string reads it with the same `read`. `aliases`: other words for a value, folded.
+    `problem`: the catalog text of a set that says in its own words what it takes (given the value typed and
+    the options), instead of the field's "not one of the choices"."""
 
     enum: type[E]
     label_key: str
     key: str
     aliases: Mapping[str, str] = field(default_factory=dict)
+    problem: str | None = None
 
     @property
     def choices(self) -> tuple[Choice, ...]:
@@ -150,10 +153,15 @@ class ChoiceSet(Generic[E]):
         """The member typed (None: not given)."""
         if isinstance(raw, self.enum):
             return raw
-        if self.aliases:
-            folded = fold(raw or "")
-            raw = self.aliases.get(folded, folded)
-        found = choice(raw, text(self.label_key), self.choices, required=required)
+        typed = raw or ""
+        wanted = self.aliases.get(fold(typed), typed)
+        try:
+            found = choice(wanted, text(self.label_key), self.choices, required=required)
+        except FieldProblem:
+            if self.problem is None or not fold(typed):
+                raise
+            raise UserError(self.problem, value=typed.strip()[:40],
+                            options=Join(tuple(c.label for c in self.choices))) from None
         return None if found is None else self.enum(found)
 
     def required(self, value: E | None) -> E:
@@ -215,3 +223,7 @@ def read_all(readers: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
             problems.append(problem)
     collect(problems)
     return values
+
+
+# The language of a member or of a workspace: sv/en, or its name in either language.
+LANGUAGE = ChoiceSet(Language, "field.language", "language", problem="errors.language")

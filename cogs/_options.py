@@ -134,7 +134,7 @@ async def topics_autocomplete(interaction: discord.Interaction[JobbBot], current
 
 async def bodies_autocomplete(interaction: discord.Interaction[JobbBot], current: str) -> list[Choice[str]]:
     """Complete the last of the bodies a politician sits in ("kommunfullmäktige + kommunstyrelsen")."""
-    return _complete_list(interaction, current, civics.BODY_CHOICES, "+")
+    return _complete_list(interaction, current, civics.BODY.choices, "+")
 
 
 async def story_autocomplete(interaction: discord.Interaction[JobbBot], current: str) -> list[Choice[str]]:

@@ -38,7 +38,7 @@ class Profile(commands.Cog):
     @declared("language")
     async def language_set(self, interaction: discord.Interaction[JobbBot], language: Choice[str]) -> None:
         """Choose the language the bot uses with this member."""
-        await run_service(interaction, profile.set_language, language.value)
+        await run_service(interaction, profile.set_language, **given(language=language))
 
     @declared("members")
     async def members_list(

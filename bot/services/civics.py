@@ -17,14 +17,25 @@ from bot.models import Issue, Politician, Stance, Workspace
 from bot.replies import Choice, Join, Literal, Text, When, text
 from bot.services.profile_fields import MUNICIPALITIES, choice_label
 
-BODIES = ("kommunfullmaktige", "kommunstyrelsen", "namnd", "regionfullmaktige")
-COMMITTEE_BODY = "namnd"
-REGION_BODY = "regionfullmaktige"
+
+class Body(StrEnum):
+    """A deciding body (the values the database keeps)."""
+
+    KOMMUNFULLMAKTIGE = "kommunfullmaktige"
+    KOMMUNSTYRELSEN = "kommunstyrelsen"
+    NAMND = "namnd"
+    REGIONFULLMAKTIGE = "regionfullmaktige"
+
+
+BODIES = tuple(body.value for body in Body)
+COMMITTEE_BODY = Body.NAMND.value
+REGION_BODY = Body.REGIONFULLMAKTIGE.value
 # Seats and politicians of the region's council do not belong to one municipality.
 REGION = "region"
-BODY_CHOICES = tuple(Choice(b, text(f"body.{b}")) for b in BODIES)
-BODY_ALIASES = {"kf": "kommunfullmaktige", "ks": "kommunstyrelsen", "rf": "regionfullmaktige",
-                "namnden": "namnd", "committee": "namnd"}
+# A body by its value, its name in either language, or KF/KS/RF.
+BODY = validation.ChoiceSet(Body, "field.body", "body", {
+    "kf": "kommunfullmaktige", "ks": "kommunstyrelsen", "rf": "regionfullmaktige", "namnden": "namnd",
+    "committee": "namnd"})
 TOPICS = ("parkering", "upphandling", "infrastruktur", "skola", "naringslivsklimat", "bostader",
           "kollektivtrafik", "besoksnaring")
 TOPIC_CHOICES = tuple(Choice(t, text(f"topic.{t}")) for t in TOPICS)
@@ -73,15 +84,9 @@ def municipality_label(code: str | None) -> Text | Literal:
     return choice_label("municipality", code)
 
 
-def body(raw: str | None, *, required: bool = True) -> str | None:
-    """Read a deciding body by its code, its name in either language, or KF/KS/RF."""
-    alias = BODY_ALIASES.get(validation.fold(raw or ""))
-    return alias or validation.choice(raw, text("field.body"), BODY_CHOICES, required=required)
-
-
 def bodies(raw: str | None) -> list[str]:
     """Read one or several bodies ("KF+KS"); each at most once, in the order of BODIES."""
-    found = {body(part) for part in _LIST_SEPARATORS.split(raw or "") if part.strip()}
+    found = {BODY.read(part) for part in _LIST_SEPARATORS.split(raw or "") if part.strip()}
     return [b for b in BODIES if b in found]
 
 

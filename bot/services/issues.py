@@ -88,7 +88,7 @@ def _read(actor: Actor, values: Mapping[str, str | None]) -> dict[str, Any]:
             raw, text("field.summary"), max_length=1000, required=True
         ),
         "municipality": lambda raw: civics.municipality(raw),
-        "body": lambda raw: civics.body(raw),
+        "body": lambda raw: civics.BODY.read(raw, required=True),
         "committee": optional(
             lambda raw: validation.clean_text(raw, text("field.committee"), max_length=100)
         ),
@@ -138,7 +138,7 @@ async def create(
     title: str | None = None,
     summary: str | None = None,
     municipality: str | None = None,
-    body: str | None = None,
+    body: civics.Body | None = None,
     decision: str | None = None,
     hashtag: str | None = None,
     position: str | None = None,

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -58,7 +59,23 @@ log = logging.getLogger(__name__)
 DEFAULT_LADDER = (("intro", "tweet"), ("follow", "follow"), ("ask", "question"), ("blog", "blog"),
                   ("media", "media"), ("story", "story"))
 DEFAULT_KEYS = frozenset(key for key, _ in DEFAULT_LADDER)
-KINDS = ("tweet", "follow", "question", "blog", "media", "story")
+
+
+class StepKind(StrEnum):
+    """What a step asks the member to do (the values the database keeps)."""
+
+    TWEET = "tweet"
+    FOLLOW = "follow"
+    QUESTION = "question"
+    BLOG = "blog"
+    MEDIA = "media"
+    STORY = "story"
+
+
+KINDS = tuple(kind.value for kind in StepKind)
+# A step's kind, by its value or its name in either language ("fråga", "berättelse").
+STEP_KIND = validation.ChoiceSet(StepKind, "coaching.field.kind", "coaching.kind",
+                                 problem="coaching.errors.kind")
 
 DONE_ACTION = "coaching.done"
 DONE_LINK_ACTION = "coaching.done_link"
@@ -69,8 +86,6 @@ DONE_FORM = "coaching.done"
 MAX_FOLLOW_LINKS = 5
 BAR_WIDTH = 10
 STEP_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-KIND_ALIASES = {"följa": "follow", "folja": "follow", "fråga": "question", "fraga": "question",
-                "blogg": "blog", "berättelse": "story", "berattelse": "story"}
 
 
 # -- the ladder ----------------------------------------------------------------------------------------------
@@ -530,15 +545,6 @@ async def overview(session: AsyncSession, actor: Actor) -> Reply:
                  body=Join(tuple(lines), separator="\n"), files=(Attachment("coaching-overview.png", png),))
 
 
-def _kind(raw: str) -> str:
-    folded = (raw or "").strip().lower()
-    kind = KIND_ALIASES.get(folded, folded)
-    if kind not in KINDS:
-        raise UserError("coaching.errors.kind", value=raw[:20],
-                        kinds=Join(tuple(text(f"coaching.kind.{k}") for k in KINDS)))
-    return kind
-
-
 def _ladder_reply(rows: Sequence[CoachingStep], changed: bool) -> Reply:
     active = [r for r in rows if r.active]
     retired = [r for r in rows if not r.active]
@@ -560,7 +566,7 @@ def _ladder_reply(rows: Sequence[CoachingStep], changed: bool) -> Reply:
 
 async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str | None = None,
                            title: str | None = None, why: str | None = None, example: str | None = None,
-                           kind: str | None = None, position: int | None = None,
+                           kind: StepKind | None = None, position: int | None = None,
                            active: bool | None = None, reset: bool | None = None) -> Reply:
     """Show the ladder; or add a step (a new key) or change one: its texts, kind, place, or whether it is
     used."""
@@ -586,7 +592,7 @@ async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str | N
         missing = [text(f"coaching.field.{name}") for name in ("title", "why", "example") if not values[name]]
         if missing:
             raise UserError("coaching.errors.new_step_needs", fields=Join(tuple(missing)))
-        row = CoachingStep(workspace_id=actor.workspace.id, key=key, kind=_kind(kind or "tweet"),
+        row = CoachingStep(workspace_id=actor.workspace.id, key=key, kind=kind or StepKind.TWEET,
                            position=max((r.position for r in rows), default=0) + 1, active=True,
                            created_at=actor.now, updated_at=actor.now)
         session.add(row)
@@ -595,7 +601,7 @@ async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str | N
     else:
         changed = []
         if kind:
-            row.kind = _kind(kind)
+            row.kind = kind
             changed.append("kind")
     if reset:
         if row.key not in DEFAULT_KEYS:

@@ -266,11 +266,11 @@ async def _remove_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Re
 
 
 async def list_politicians(session: AsyncSession, actor: Actor, municipality: str | None = None,
-                           body: str | None = None, party: str | None = None) -> Reply:
+                           body: civics.Body | None = None, party: str | None = None) -> Reply:
     """List the politicians, filtered by municipality, body or party."""
     query = select(Politician).where(Politician.workspace_id == actor.workspace.id)
     place = civics.municipality(municipality, required=False)
-    code = civics.body(body, required=False)
+    code = civics.BODY.read(body)
     if place:
         query = query.where(Politician.municipality == place)
     rows = [p for p in await session.scalars(query) if (not code or code in (p.bodies or []))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import validation
 from bot.contributions import Feature
 from bot.errors import UserError
-from bot.i18n import LANGUAGES
+from bot.i18n import Language
 from bot.models import Member
 from bot.replies import (
     Button,
@@ -84,15 +84,11 @@ async def update(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     return Reply(body=text("profile.saved"), title=shown.title, fields=shown.fields, buttons=shown.buttons)
 
 
-async def set_language(session: AsyncSession, actor: Actor, language: str) -> Reply:
+async def set_language(session: AsyncSession, actor: Actor, language: Language | None = None) -> Reply:
     """Choose the language the bot uses with this member."""
-    language = validation.fold(language)
-    aliases = {"svenska": "sv", "swedish": "sv", "engelska": "en", "english": "en"}
-    language = aliases.get(language, language)
-    if language not in LANGUAGES:
-        raise UserError("errors.language", value=language[:20])
-    actor.member.language = language
-    return Reply(body=text("language.changed", language=text(f"language.{language}")))
+    chosen = Language(validation.LANGUAGE.required(language))
+    actor.member.language = chosen.value
+    return Reply(body=text("language.changed", language=text(f"language.{chosen.value}")))
 
 
 async def list_members(session: AsyncSession, actor: Actor, *, municipality: str | None = None,

@@ -488,7 +488,7 @@ async def set_seats(
     session: AsyncSession,
     actor: Actor,
     municipality: str | None = None,
-    body: str | None = None,
+    body: civics.Body | None = None,
     seats: str | None = None,
     committee: str | None = None,
 ) -> Reply:
@@ -496,7 +496,7 @@ async def set_seats(
     actor.require_coordinator()
     values = validation.read_all({
         "municipality": lambda: civics.municipality(municipality),
-        "body": lambda: civics.body(body),
+        "body": lambda: civics.BODY.read(body, required=True),
         "committee": lambda: validation.clean_text(committee, text("field.committee"), max_length=100),
         "seats": lambda: parse_seats(seats),
     })
@@ -527,12 +527,12 @@ async def set_seats(
 
 
 async def show_seats(
-    session: AsyncSession, actor: Actor, municipality: str | None = None, body: str | None = None,
+    session: AsyncSession, actor: Actor, municipality: str | None = None, body: civics.Body | None = None,
     committee: str | None = None,
 ) -> Reply:
     """Show a body's seats per party and the majority."""
     place = civics.municipality(municipality)
-    code = civics.body(body)
+    code = civics.BODY.read(body, required=True)
     assert place is not None and code is not None
     seats = await seats_for(session, actor.workspace.id, code, place, committee or None)
     where = civics.municipality_label(place) if code != civics.REGION_BODY else text("council.region")

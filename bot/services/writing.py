@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,20 @@ from bot.services.context import Actor
 from bot.services.profile_fields import choice_label
 
 log = logging.getLogger(__name__)
+
+
+class DraftKind(StrEnum):
+    """What a draft for feedback is (guessed from its length when not said)."""
+
+    TWEET = rules.TWEET
+    BLOG = rules.BLOG
+
+
+# Read by value, by name ("bloggstycke", "blog paragraph") or by a shorter word for it.
+DRAFT_KIND = validation.ChoiceSet(
+    DraftKind, "coaching.feedback.field.kind", "coaching.feedback.kind",
+    {"blogg": "blog", "stycke": "blog", "paragraph": "blog", "inlagg": "tweet", "post": "tweet"},
+    problem="coaching.errors.feedback_kind")
 
 MAX_TOPIC = 100
 MAX_TEXT = 2000
@@ -202,27 +217,14 @@ async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = N
                  fields=tuple(fields))
 
 
-def _feedback_kind(raw: str | None) -> str:
-    if raw is None:
-        return ""
-    folded = validation.fold(raw)
-    if not folded:
-        return ""
-    kind = {"tweet": rules.TWEET, "blog": rules.BLOG, "blogg": rules.BLOG, "inlagg": rules.TWEET,
-            "stycke": rules.BLOG, "paragraph": rules.BLOG, "post": rules.TWEET}.get(folded)
-    if kind is None:
-        raise UserError("coaching.errors.feedback_kind", value=raw[:20])
-    return kind
-
-
 async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *,
-                   draft: str | None = None, issue: str | None = None, kind: str | None = None) -> Reply:
+                   draft: str | None = None, issue: str | None = None, kind: DraftKind | None = None
+                   ) -> Reply:
     """Feedback on a draft: the three most important fixes first, then an improved version in the member's
     voice."""
     actor.require_onboarded()
     draft = validation.clean_text(draft, text("coaching.field.text"), max_length=MAX_TEXT,
                                   required=True) or ""
-    requested = _feedback_kind(kind)
     brief = await _asked_brief(session, actor, issue=issue)
     chosen = brief.issue
     issues = [chosen] if chosen else await local_issues(session, actor)
@@ -231,7 +233,7 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     media = [h for i in issues for h in i.media_handles if h]
     # Without a chosen issue, suggest the handles of the soonest one in the member's municipality.
     suggest = brief if chosen or not issues else dataclasses.replace(brief, issue=issues[0])
-    draft_kind = rules.kind_of(draft, requested)
+    draft_kind = rules.kind_of(draft, kind or "")
     findings = rules.review(draft, suggest, brief.hashtag, draft_kind, politicians=politicians, media=media)
     first, more, good = rules.first_fixes(findings)
     improved = rules.improve(draft, suggest, brief.hashtag, draft_kind, findings)

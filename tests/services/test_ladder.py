@@ -228,7 +228,7 @@ async def test_coordinators_reorder_retire_and_add_steps(app: App):
     await app.run(BO, ladder.configure_ladder, step="follow", active=False)
     reply = await app.run(BO, ladder.configure_ladder, step="like5", title="Gilla fem inlägg",
                           why="Det kostar inget och syns.", example="Gilla lokaltidningens inlägg.",
-                          kind="follow", position=2)
+                          kind=ladder.StepKind.FOLLOW, position=2)
 
     lines = render(reply.body, "sv").splitlines()
     assert lines[1].startswith("1. **Skriv ditt första blogginlägg om ditt företag")
@@ -254,7 +254,6 @@ async def test_a_coordinator_may_rewrite_a_step_and_reset_it(app: App):
 @pytest.mark.parametrize(("options", "key"), [
     ({"step": "Ny Nyckel!"}, "coaching.errors.step_key"),
     ({"step": "nytt", "title": "Nytt steg"}, "coaching.errors.new_step_needs"),
-    ({"step": "intro", "kind": "dans"}, "coaching.errors.kind"),
     ({"step": "intro", "position": 12}, "coaching.errors.position"),
     ({"title": "Utan steg"}, "coaching.errors.step_needed"),
     ({"step": "intro", "why": "x" * 501}, "errors.field"),
@@ -264,6 +263,20 @@ async def test_bad_ladder_changes_get_a_clear_message(app: App, options, key):
         await app.run(BO, ladder.configure_ladder, **options)
 
     assert refused.value.text.key == key
+
+
+@pytest.mark.parametrize(("typed", "kind"),
+                         [("fråga", "question"), ("Berattelse", "story"), ("blog", "blog")])
+def test_a_step_kind_is_read_by_its_value_or_its_name_in_either_language(typed: str, kind: str):
+    assert ladder.STEP_KIND.read(typed) == kind
+
+
+def test_an_unknown_step_kind_says_which_kinds_there_are():
+    with pytest.raises(UserError) as refused:  # what the edges read a step's kind with
+        ladder.STEP_KIND.read("dans")
+
+    assert render(refused.value.text, "sv") == (
+        '"dans" är ingen stegtyp. Välj något av: tweet, följa, fråga, blogg, media, berättelse.')
 
 
 async def test_the_last_active_step_cannot_be_retired(app: App):

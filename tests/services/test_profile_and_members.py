@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
+from bot import validation
 from bot.app import App
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
@@ -152,12 +153,24 @@ async def test_delete_asks_first_then_erases_everything_and_audits_only_the_fact
 async def test_language_choice_is_the_members_own(app: App):
     await onboard(app, ANNA, answers=COMPLETE)
 
-    reply = await app.run(ANNA, profile.set_language, "English")
+    reply = await app.run(ANNA, profile.set_language, validation.LANGUAGE.read("English"))
 
     assert render(reply.body, "en") == "Done! I will write to you in English from now on."
     assert await app.language_of(ANNA) == "en" and await app.language_of(CIA) == "sv"
-    with pytest.raises(UserError):
-        await app.run(ANNA, profile.set_language, "tyska")
+
+
+@pytest.mark.parametrize(("typed", "language"), [("sv", "sv"), ("Engelska", "en"), (" swedish ", "sv"),
+                                                 ("EN", "en")])
+def test_a_language_is_read_by_its_code_or_its_name_in_either_language(typed: str, language: str):
+    assert validation.LANGUAGE.read(typed) == language
+
+
+def test_an_unknown_language_says_which_ones_the_bot_speaks():
+    with pytest.raises(UserError) as unknown:  # what the edges read a language with
+        validation.LANGUAGE.read("Tyska")
+
+    assert render(unknown.value.text, "sv") == (
+        '"Tyska" är inget språk jag kan. Välj svenska (sv) eller engelska (en).')
 
 
 async def test_asking_whether_someone_is_a_coordinator_creates_nothing(app: App):

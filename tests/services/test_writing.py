@@ -202,18 +202,37 @@ async def test_a_long_text_is_read_as_a_blog_paragraph(app: App):
     assert "Stycket har 140 ord" in field_value(reply, "Fixa först")
 
 
-@pytest.mark.parametrize(("draft", "kind", "key"), [
-    (None, None, "errors.required"),
-    ("   ", None, "errors.required"),
-    ("x" * 2001, None, "errors.too_long"),
-    ("Hej", "dikt", "coaching.errors.feedback_kind"),
-])
-async def test_bad_input_to_feedback_gets_a_clear_message(app: App, draft: str | None, kind: str | None,
-                                                          key: str):
+async def test_a_short_draft_said_to_be_a_blog_paragraph_gets_paragraph_feedback(app: App):
     await onboard(app)
 
-    with pytest.raises(UserError) as refused:
-        await app.run(ANNA, writing.feedback, draft=draft, kind=kind)
+    reply = await app.run(ANNA, writing.feedback, draft="Parkeringen i centrum är viktig för oss.",
+                          kind=writing.DraftKind.BLOG)
 
-    found = refused.value.problem.key if isinstance(refused.value, FieldProblem) else refused.value.text.key
-    assert found == key
+    assert render(reply.title, "en") == "Feedback on your paragraph"
+
+
+@pytest.mark.parametrize(("typed", "kind"), [("tweet", "tweet"), ("Bloggstycke", "blog"), ("blogg", "blog"),
+                                             ("inlägg", "tweet"), ("blog paragraph", "blog")])
+def test_a_draft_kind_is_read_by_its_value_its_name_or_a_shorter_word(typed: str, kind: str):
+    assert writing.DRAFT_KIND.read(typed) == kind
+
+
+def test_an_unknown_draft_kind_says_which_kinds_there_are():
+    with pytest.raises(UserError) as refused:  # what the edges read a draft's kind with
+        writing.DRAFT_KIND.read("dikt")
+
+    assert render(refused.value.text, "sv") == '"dikt" är ingen typ av text. Välj tweet eller blogg.'
+
+
+@pytest.mark.parametrize(("draft", "key"), [
+    (None, "errors.required"),
+    ("   ", "errors.required"),
+    ("x" * 2001, "errors.too_long"),
+])
+async def test_bad_input_to_feedback_gets_a_clear_message(app: App, draft: str | None, key: str):
+    await onboard(app)
+
+    with pytest.raises(FieldProblem) as refused:
+        await app.run(ANNA, writing.feedback, draft=draft)
+
+    assert refused.value.problem.key == key
