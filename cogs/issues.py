@@ -56,23 +56,10 @@ class Issues(commands.Cog):
         ask_days: Range[str, 1, 40] | None = None,
     ) -> None:
         """Create an issue and alert its followers."""
-        await run_service(
-            interaction,
-            issues.create,
-            **given(
-                title=title,
-                summary=summary,
-                municipality=municipality,
-                body=body,
-                decision=decision,
-                hashtag=hashtag,
-                position=position,
-                source=source,
-                committee=committee,
-                topics=topics,
-                ask_days=ask_days,
-            ),
-        )
+        await run_service(interaction, issues.create, **given(
+            title=title, summary=summary, municipality=municipality, body=body, decision=decision,
+            hashtag=hashtag, position=position, source=source, committee=committee, topics=topics,
+            ask_days=ask_days))
 
     @declared("issue edit", group=issue_admin_group)
     async def issue_edit(
@@ -92,24 +79,10 @@ class Issues(commands.Cog):
         ask_days: Range[str, 1, 40] | None = None,
     ) -> None:
         """Change an issue; a material change alerts the followers again."""
-        await run_service(
-            interaction,
-            issues.edit,
-            issue=issue,
-            **given(
-                title=title,
-                summary=summary,
-                municipality=municipality,
-                body=body,
-                decision=decision,
-                hashtag=hashtag,
-                position=position,
-                source=source,
-                committee=committee,
-                topics=topics,
-                ask_days=ask_days,
-            ),
-        )
+        await run_service(interaction, issues.edit, issue=issue, **given(
+            title=title, summary=summary, municipality=municipality, body=body, decision=decision,
+            hashtag=hashtag, position=position, source=source, committee=committee, topics=topics,
+            ask_days=ask_days))
 
     @declared("issue close", group=issue_admin_group)
     async def issue_close(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
