@@ -522,7 +522,11 @@ class Action(Base):
     do."""
 
     __tablename__ = "action"
-    __table_args__ = (Index("ix_action_workspace_id_created_at", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_action_workspace_id_created_at", "workspace_id", "created_at"),
+        # The digest and /report count a period's actions by kind and status from the index alone.
+        Index("ix_action_workspace_id_created_at_kind", "workspace_id", "created_at", "kind", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -111,8 +112,10 @@ async def report(
     def r(item: Renderable) -> str:
         return render(item, language)
 
+    tz = ZoneInfo(zone)
+
     def local(at: object) -> str:
-        return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
 
     kinds = {kind: r(activity.kind_label(kind)) for kind in {kind for _, _, kind, *_ in actions}}
     statuses = {status: r(text(f"activity.status.{status}")) for status in {row[3] for row in actions}}
@@ -210,8 +213,18 @@ async def report(
     )
 
 
+@dataclass(frozen=True)
+class _Unreached:
+    """What the report shows of a member it could not reach (their columns, not a whole member row)."""
+
+    display_name: str
+    dm_open: bool
+    x_handle: str | None
+    linkedin_url: str | None
+
+
 async def _unreached(session: AsyncSession, workspace_id: int, since: object, until: object
-                     ) -> list[tuple[Member, int]]:
+                     ) -> list[tuple[_Unreached, int]]:
     """Members whose DMs are closed, or to whom a delivery failed in the range, with how many failed.
 
     One query: the failures are counted per member in a subquery (on the delivery's (workspace, status,
@@ -223,15 +236,17 @@ async def _unreached(session: AsyncSession, workspace_id: int, since: object, un
                      Delivery.created_at >= since, Delivery.created_at < until)
               .group_by(Delivery.member_id).subquery())
     rows = await session.execute(
-        select(Member, func.coalesce(failed.c.failed, 0))
+        select(Member.display_name, Member.dm_open, Member.x_handle, Member.linkedin_url,
+               func.coalesce(failed.c.failed, 0))
         .outerjoin(failed, failed.c.member_id == Member.id)
         .where(Member.workspace_id == workspace_id,
                or_(Member.dm_open.is_(False), failed.c.failed.is_not(None)))
         .order_by(Member.display_name, Member.id))
-    return [(member, count) for member, count in rows]
+    return [(_Unreached(name, dm_open, x_handle, linkedin), count)
+            for name, dm_open, x_handle, linkedin, count in rows]
 
 
-def _unreached_field(unreached: Sequence[tuple[Member, int]]) -> Field:
+def _unreached_field(unreached: Sequence[tuple[_Unreached, int]]) -> Field:
     if not unreached:
         return Field(text("report.unreached.title", count=0), text("report.unreached.none"))
     lines = []
