@@ -9,7 +9,7 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy import select
@@ -36,7 +36,7 @@ from bot.models import Member, Workspace
 from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
 from bot.scheduling import Scheduler
-from bot.services import context, onboarding, reachability, workspaces
+from bot.services import context, onboarding, reachability, retention, workspaces
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,11 @@ class App:
         # them through its session, which the session factories below make.
         self.contributions = Contributions.assemble(features)
         self.engine = db.create_engine(settings.effective_database_url)
-        self.sessionmaker = db.create_sessionmaker(self.engine, self.contributions)
+        # What the features read from the settings through their session.
+        info = {retention.AGE_KEY: timedelta(days=settings.delivery_retention_days)}
+        self.sessionmaker = db.create_sessionmaker(self.engine, self.contributions, info)
         # Reads, and units of work that wait on the model before writing (see db.BEGIN_DEFERRED).
-        self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine, self.contributions)
+        self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine, self.contributions, info)
         self.dispatcher = Dispatcher(self.sessionmaker, self.clock,
                                      QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
                                      deferred_sessionmaker=self.deferred_sessionmaker)

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     default_timezone: str = "Europe/Stockholm"
     quiet_hours_start: int = Field(default=21, ge=0, le=23)
     quiet_hours_end: int = Field(default=8, ge=0, le=23)
+    # How long deliveries that went out (or were cancelled, or expired) are kept; failed ones are kept.
+    delivery_retention_days: int = Field(default=180, ge=7, le=3650)
 
     # The coach's model: any OpenAI-compatible server; without a key the coach answers from its templates.
     openai_api_key: SecretStr | None = None

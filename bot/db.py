@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -100,18 +101,20 @@ BEGIN_DEFERRED = "jobb_begin_deferred"
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, contributions: Contributions
+    engine: AsyncEngine, contributions: Contributions, info: Mapping[str, Any] | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """Return the session factory; one session per unit of work, carrying the App's contributions."""
-    return async_sessionmaker(engine, expire_on_commit=False, info={SESSION_KEY: contributions})
+    """Return the session factory; one session per unit of work, carrying the App's contributions (and `info`,
+    settings a feature reads from its session)."""
+    return async_sessionmaker(engine, expire_on_commit=False,
+                              info={**(info or {}), SESSION_KEY: contributions})
 
 
-def create_deferred_sessionmaker(engine: AsyncEngine, contributions: Contributions
-                                 ) -> async_sessionmaker[AsyncSession]:
+def create_deferred_sessionmaker(engine: AsyncEngine, contributions: Contributions,
+                                 info: Mapping[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
     """Return a session factory whose units of work take SQLite's write lock only when they first write: for
     reads (they never wait for it), and for work that waits on something slow before writing."""
     return async_sessionmaker(engine.execution_options(**{BEGIN_DEFERRED: True}), expire_on_commit=False,
-                              info={SESSION_KEY: contributions})
+                              info={**(info or {}), SESSION_KEY: contributions})
 
 
 def insert_or_ignore(session: AsyncSession, model: type[Any], unique: tuple[str, ...], values: dict[str, Any]

@@ -23,6 +23,7 @@ from bot.services import (
     politicians,
     profile,
     reachability,
+    retention,
     stances,
     stories,
 )
@@ -44,4 +45,5 @@ FEATURES: tuple[Feature, ...] = (
     activity.FEATURE,
     stories.FEATURE,
     digest.FEATURE,
+    retention.FEATURE,
 )

@@ -72,7 +72,11 @@ class Member(Base):
     """A person in a workspace: their profile exists only after they consented."""
 
     __tablename__ = "member"
-    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "external_id"),
+        # /members pages in this order.
+        Index("ix_member_workspace_id_display_name", "workspace_id", "display_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
@@ -154,6 +158,8 @@ class Delivery(Base):
         # Every dispatch run looks for refused DMs that no channel fallback covers yet, and for fallbacks that
         # failed without the coordinators being told (bot.delivery): only those rows, and the few failed ones.
         Index("ix_delivery_untold", "status", sqlite_where=text(UNTOLD), postgresql_where=text(UNTOLD)),
+        # /report counts a period's failed deliveries, and the daily retention finds the old settled ones.
+        Index("ix_delivery_workspace_id_status_created_at", "workspace_id", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -516,7 +522,11 @@ class Action(Base):
     do."""
 
     __tablename__ = "action"
-    __table_args__ = (Index("ix_action_workspace_id_created_at", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_action_workspace_id_created_at", "workspace_id", "created_at"),
+        # The digest and /report count a period's actions by kind and status from the index alone.
+        Index("ix_action_workspace_id_created_at_kind", "workspace_id", "created_at", "kind", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))

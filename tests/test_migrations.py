@@ -115,3 +115,20 @@ async def test_a_migration_that_rebuilds_the_members_table_keeps_what_points_at_
         await engine.dispose()
 
     assert kept == 1
+
+
+async def test_every_workspace_gets_its_first_delivery_pruning_planned(database_url: str):
+    await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0008")
+    engine = db.create_engine(database_url)
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            workspace = await _insert_workspace(connection, at)
+        await db.migrate(database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text(
+                "SELECT workspace_id, kind, status FROM reminder WHERE kind LIKE 'retention.%'"))).all()
+    finally:
+        await engine.dispose()
+
+    assert [tuple(row) for row in rows] == [(workspace, "retention.daily", "pending")]

@@ -14,12 +14,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, reminders, timeparse, validation
@@ -113,7 +114,7 @@ class Figures:
 
     start: datetime
     end: datetime
-    actions: tuple[tuple[str, str], ...]  # (kind, status) of each action
+    actions: Mapping[tuple[str, str], int]  # how many actions of each (kind, status)
     new_members: tuple[str, ...]
     steps: tuple[tuple[Renderable, int], ...]  # (step title, how many reached it)
     stories: int
@@ -124,34 +125,45 @@ class Figures:
     def steps_reached(self) -> int:
         return sum(count for _, count in self.steps)
 
+    @property
+    def actions_count(self) -> int:
+        return sum(self.actions.values())
+
 
 async def figures(session: AsyncSession, workspace: Workspace, start: datetime, end: datetime) -> Figures:
-    """Count what the group did between start and end: actions, new members, coaching steps and stories."""
-    actions = (await session.execute(select(Action.kind, Action.status).where(
-        Action.workspace_id == workspace.id, Action.created_at >= start, Action.created_at < end)
-        .order_by(Action.id))).all()
+    """Count what the group did between start and end: actions, new members, coaching steps and stories.
+
+    The database counts (on the workspace's created_at indexes); only the names shown are loaded.
+    """
+    actions = {(kind, status): count for kind, status, count in (await session.execute(
+        select(Action.kind, Action.status, func.count()).where(
+            Action.workspace_id == workspace.id, Action.created_at >= start, Action.created_at < end)
+        .group_by(Action.kind, Action.status))).all()}
     members = list(await session.scalars(select(Member.display_name).where(
         Member.workspace_id == workspace.id, Member.onboarded_at >= start, Member.onboarded_at < end)
         .order_by(Member.onboarded_at, Member.id)))
-    reached = Counter(await session.scalars(select(CoachingStep.key).join(
-        CoachingProgress, CoachingProgress.step_id == CoachingStep.id).where(
-        CoachingProgress.workspace_id == workspace.id, CoachingProgress.done_at >= start,
-        CoachingProgress.done_at < end)))
+    reached: dict[str, int] = dict((await session.execute(
+        select(CoachingStep.key, func.count())
+        .join(CoachingProgress, CoachingProgress.step_id == CoachingStep.id)
+        .where(CoachingProgress.workspace_id == workspace.id, CoachingProgress.done_at >= start,
+               CoachingProgress.done_at < end)
+        .group_by(CoachingStep.key))).all())
     steps = [(step.title_text(), reached[step.key]) for step in await ladder.steps_of(session, workspace.id)
-             if reached[step.key]]
-    shared = list(await session.scalars(select(Story.visibility).where(
-        Story.workspace_id == workspace.id, Story.created_at >= start, Story.created_at < end)))
+             if reached.get(step.key)]
+    shared = dict((await session.execute(select(Story.visibility, func.count()).where(
+        Story.workspace_id == workspace.id, Story.created_at >= start, Story.created_at < end)
+        .group_by(Story.visibility))).all())
     featured = (await session.execute(select(Story, Member).join(Member, Member.id == Story.member_id).where(
         Story.workspace_id == workspace.id, Story.featured_at >= start, Story.featured_at < end)
         .order_by(Story.featured_at, Story.id))).all()
     return Figures(
         start,
         end,
-        tuple((kind, status) for kind, status in actions),
+        actions,
         tuple(members),
         tuple(steps),
-        len(shared),
-        sum(1 for v in shared if v == stories.PUBLIC),
+        sum(shared.values()),
+        shared.get(stories.PUBLIC, 0),
         tuple((story, member) for story, member in featured),
     )
 
@@ -171,8 +183,9 @@ def period_text(start: datetime, end: datetime, zone: str) -> Text:
 
 def actions_field(found: Figures) -> Field:
     """The actions by kind, done and tried."""
-    lines = activity.count_lines(found.actions)
-    return Field(text("digest.actions.title", count=len(found.actions)),
+    # count_lines takes one (kind, status) per action: the counts, spelled out (ints, not rows).
+    lines = activity.count_lines(list(Counter(found.actions).elements()))
+    return Field(text("digest.actions.title", count=found.actions_count),
                  Join(tuple(lines), separator="\n") if lines else text("digest.none"))
 
 
@@ -229,18 +242,21 @@ async def chart(session: AsyncSession, workspace: Workspace, end: datetime, lang
     starts = [end - PERIOD * (WEEKS_CHARTED - i) for i in range(WEEKS_CHARTED)]
     first = starts[0]
 
-    def bucket(at: datetime) -> int:
-        return min(int((at - first) / PERIOD), WEEKS_CHARTED - 1)
-
-    actions = (await session.execute(select(Action.kind, Action.created_at).where(
-        Action.workspace_id == workspace.id, Action.created_at >= first, Action.created_at < end))).all()
+    # The week of each action, counted by the database: CASE over the week starts (then grouped in an outer
+    # query, so that PostgreSQL sees one expression, not two with their own parameters).
+    week = case(*((Action.created_at < starts[i + 1], i) for i in range(WEEKS_CHARTED - 1)),
+                else_=WEEKS_CHARTED - 1)
+    dated = select(Action.kind.label("kind"), week.label("week")).where(
+        Action.workspace_id == workspace.id, Action.created_at >= first, Action.created_at < end).subquery()
+    actions = (await session.execute(select(dated.c.kind, dated.c.week, func.count())
+                                     .group_by(dated.c.kind, dated.c.week))).all()
     shared = list(await session.scalars(select(Story.created_at).where(
         Story.workspace_id == workspace.id, Story.created_at >= first, Story.created_at < end)))
     counts: dict[str, list[int]] = {kind: [0] * WEEKS_CHARTED for kind in (*activity.KINDS, "story")}
-    for kind, at in actions:
-        counts[kind][bucket(at)] += 1
+    for kind, number, count in actions:
+        counts.setdefault(kind, [0] * WEEKS_CHARTED)[number] += count
     for at in shared:
-        counts["story"][bucket(at)] += 1
+        counts["story"][min(int((at - first) / PERIOD), WEEKS_CHARTED - 1)] += 1
     local_starts = [s.astimezone(ZoneInfo(zone)).date() for s in starts]
     labels = [render(text("digest.chart.week", date=f"{d.day}/{d.month}"), language) for d in local_starts]
     series = [(render(activity.kind_label(kind), language), counts[kind]) for kind in activity.KINDS]

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, delete, or_, select
+from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import validation
@@ -66,6 +66,19 @@ async def followers(session: AsyncSession, issue: Issue) -> list[Member]:
             .order_by(Member.id)
         )
     )
+
+
+async def follower_count(session: AsyncSession, issue: Issue) -> int:
+    """Count the members `followers` returns, in SQL: each member once, onboarded ones only."""
+    return await session.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(
+            Member.workspace_id == issue.workspace_id,
+            Member.onboarded_at.is_not(None),
+            Member.id.in_(following(issue)),
+        )
+    ) or 0
 
 
 async def add_follow(session: AsyncSession, member: Member, kind: str, value: str, now: Any) -> bool:

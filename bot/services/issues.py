@@ -161,7 +161,7 @@ async def create(
     await _schedule_alert(session, issue, actor.now, "created", [])
     await _changed(session, issue, actor.now)
     planned = await asks.planned_rounds(session, issue)
-    count = len(await follows.followers(session, issue))
+    count = await follows.follower_count(session, issue)
     log.info("Issue %s created in workspace %s", issue.id, actor.workspace.id)
     return Reply(
         title=text("issues.created.title", title=Literal(issue.title)),
@@ -350,7 +350,7 @@ async def show(session: AsyncSession, actor: Actor, issue: str | None = None) ->
         fields += [
             Field(
                 text("issues.field.followers"),
-                Literal(str(len(await follows.followers(session, found)))),
+                Literal(str(await follows.follower_count(session, found))),
                 inline=True,
             ),
             Field(text("issues.field.asked"), Literal(str(asked or 0)), inline=True),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import validation
@@ -21,7 +22,6 @@ from bot.replies import (
     Literal,
     Reply,
     Text,
-    more_than_shown,
     text,
 )
 from bot.services.context import Actor
@@ -34,6 +34,9 @@ from bot.services.profile_fields import (
 
 EDIT_FORM_ID = "profile.edit"
 MEMBERS_SHOWN = 30
+PAGE_ACTION = "members.page"
+# The filters of the members list, in the order a page button's arg keeps them.
+MEMBER_FILTERS = ("municipality", "industry", "experience")
 
 
 def _value(member: Member, name: str) -> Text | Literal:
@@ -91,15 +94,25 @@ async def set_language(session: AsyncSession, actor: Actor, language: Language |
     return Reply(body=text("language.changed", language=text(f"language.{chosen.value}")))
 
 
+def _page_arg(page: int, filters: Mapping[str, str | None]) -> str:
+    """A page button's arg: the page and the filters it keeps (stored choice values, none with a '-')."""
+    return "-".join((str(page), *(filters[name] or "" for name in MEMBER_FILTERS)))
+
+
 async def list_members(session: AsyncSession, actor: Actor, *, municipality: str | None = None,
-                       industry: str | None = None, experience: str | None = None) -> Reply:
-    """List the onboarded members for a coordinator, optionally filtered."""
+                       industry: str | None = None, experience: str | None = None, page: int = 1) -> Reply:
+    """List the onboarded members for a coordinator, optionally filtered, a page at a time.
+
+    Only the page is loaded (in the order of the (workspace, display name, id) index) and the total is
+    counted in SQL; the buttons under it show the previous and the next page with the same filters.
+    """
     actor.require_coordinator()
-    query = select(Member).where(Member.workspace_id == actor.workspace.id, Member.onboarded_at.is_not(None))
-    filters = {"municipality": municipality, "industry": industry, "experience": experience}
+    conditions = [Member.workspace_id == actor.workspace.id, Member.onboarded_at.is_not(None)]
+    given = {"municipality": municipality, "industry": industry, "experience": experience}
+    kept: dict[str, str | None] = dict.fromkeys(MEMBER_FILTERS)
     shown_filters = []
     problems = []
-    for name, raw in filters.items():
+    for name, raw in given.items():
         if not raw:
             continue
         try:
@@ -107,28 +120,53 @@ async def list_members(session: AsyncSession, actor: Actor, *, municipality: str
         except validation.FieldProblem as problem:
             problems.append(problem)
             continue
-        query = query.where(getattr(Member, name) == value)
+        conditions.append(getattr(Member, name) == value)
+        kept[name] = value
         shown_filters.append(choice_label(name, value))
     validation.collect(problems)
-    members = list(await session.scalars(query.order_by(Member.display_name, Member.id)))
-    if not members:
+    total = await session.scalar(select(func.count()).select_from(Member).where(*conditions)) or 0
+    if not total:
         return Reply(body=text("members.none"))
+    pages = -(-total // MEMBERS_SHOWN)
+    # A page that is gone (members left since the button was shown) shows the last one.
+    page = min(max(page, 1), pages)
+    members = list(await session.scalars(select(Member).where(*conditions)
+                                         .order_by(Member.display_name, Member.id)
+                                         .offset((page - 1) * MEMBERS_SHOWN).limit(MEMBERS_SHOWN)))
     lines = tuple(text("members.line", name=Literal(m.display_name), company=Literal(m.company or ""),
                        industry=choice_label("industry", m.industry),
                        municipality=choice_label("municipality", m.municipality),
-                       experience=choice_label("experience", m.experience)) for m in members[:MEMBERS_SHOWN])
+                       experience=choice_label("experience", m.experience)) for m in members)
     body = Join(lines, separator="\n", bullet="• ")
+    buttons = []
+    if page > 1:
+        buttons.append(Button(text("members.button.previous"), PAGE_ACTION, _page_arg(page - 1, kept),
+                              ButtonStyle.SECONDARY))
+    if page < pages:
+        buttons.append(Button(text("members.button.next"), PAGE_ACTION, _page_arg(page + 1, kept),
+                              ButtonStyle.SECONDARY))
     return Reply(
-        title=text("members.title", count=len(members)),
-        body=text(
-            "members.body", lines=body, more=more_than_shown("members.more", len(members), MEMBERS_SHOWN)
-        ),
+        title=text("members.title", count=total),
+        body=text("members.body", lines=body,
+                  more=text("members.page", page=page, pages=pages) if pages > 1 else ""),
         fields=(Field(text("members.filters"), Join(tuple(shown_filters))),) if shown_filters else (),
+        buttons=tuple(buttons),
     )
+
+
+async def _page_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    """Show another page of the members list in place of the one whose button was pressed."""
+    actor.require_coordinator()
+    page, *values = arg.split("-")
+    if not page.isdigit() or len(values) != len(MEMBER_FILTERS):
+        raise UserError("errors.unknown_button")
+    filters = dict(zip(MEMBER_FILTERS, (value or None for value in values), strict=True))
+    reply = await list_members(session, actor, page=int(page), **filters)
+    return dataclasses.replace(reply, replaces_source=True)
 
 
 FEATURE = Feature(
     "profile",
-    actions={"profile.show": show, "profile.edit": edit},
+    actions={"profile.show": show, "profile.edit": edit, PAGE_ACTION: _page_pressed},
     forms={EDIT_FORM_ID: update},
 )

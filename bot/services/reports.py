@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -91,8 +92,11 @@ async def report(
     until = activity.day_start(last + timedelta(days=1), zone)
     found = await digest.figures(session, workspace, since, until)
 
+    # The columns the CSV file shows, not ORM rows (a member row would bring its workspace along).
     actions = (await session.execute(
-        select(Action, Member, Issue.title).join(Member, Member.id == Action.member_id)
+        select(Action.created_at, Member.display_name, Action.kind, Action.status, Issue.title, Action.link,
+               Action.source)
+        .join(Member, Member.id == Action.member_id)
         .outerjoin(Issue, Issue.id == Action.issue_id)
         .where(Action.workspace_id == workspace.id, Action.created_at >= since, Action.created_at < until)
         .order_by(Action.created_at, Action.id))).all()
@@ -108,12 +112,15 @@ async def report(
     def r(item: Renderable) -> str:
         return render(item, language)
 
-    def local(at: object) -> str:
-        return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+    tz = ZoneInfo(zone)
 
-    action_rows = [[local(a.created_at), m.display_name, r(activity.kind_label(a.kind)),
-                    r(text(f"activity.status.{a.status}")), title or "", a.link or "", a.source or ""]
-                   for a, m, title in actions]
+    def local(at: object) -> str:
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+
+    kinds = {kind: r(activity.kind_label(kind)) for kind in {kind for _, _, kind, *_ in actions}}
+    statuses = {status: r(text(f"activity.status.{status}")) for status in {row[3] for row in actions}}
+    action_rows = [[local(at), name, kinds[kind], statuses[status], title or "", link or "", source or ""]
+                   for at, name, kind, status, title, link, source in actions]
     pledge_rows = [
         [
             local(p.created_at),
@@ -206,21 +213,40 @@ async def report(
     )
 
 
+@dataclass(frozen=True)
+class _Unreached:
+    """What the report shows of a member it could not reach (their columns, not a whole member row)."""
+
+    display_name: str
+    dm_open: bool
+    x_handle: str | None
+    linkedin_url: str | None
+
+
 async def _unreached(session: AsyncSession, workspace_id: int, since: object, until: object
-                     ) -> list[tuple[Member, int]]:
-    """Members whose DMs are closed, or to whom a delivery failed in the range, with how many failed."""
-    counted = await session.execute(select(Delivery.member_id, func.count()).where(
-        Delivery.workspace_id == workspace_id, Delivery.member_id.is_not(None),
-        Delivery.status.in_((delivery.UNREACHABLE, delivery.FAILED)),
-        Delivery.created_at >= since, Delivery.created_at < until).group_by(Delivery.member_id))
-    failed: dict[int, int] = {member_id: count for member_id, count in counted if member_id is not None}
-    members = list(await session.scalars(select(Member).where(
-        Member.workspace_id == workspace_id, or_(Member.dm_open.is_(False), Member.id.in_(list(failed))))
-        .order_by(Member.display_name, Member.id)))
-    return [(member, failed.get(member.id, 0)) for member in members]
+                     ) -> list[tuple[_Unreached, int]]:
+    """Members whose DMs are closed, or to whom a delivery failed in the range, with how many failed.
+
+    One query: the failures are counted per member in a subquery (on the delivery's (workspace, status,
+    created_at) index) and joined, so no list of member ids travels as parameters.
+    """
+    failed = (select(Delivery.member_id.label("member_id"), func.count().label("failed"))
+              .where(Delivery.workspace_id == workspace_id, Delivery.member_id.is_not(None),
+                     Delivery.status.in_((delivery.UNREACHABLE, delivery.FAILED)),
+                     Delivery.created_at >= since, Delivery.created_at < until)
+              .group_by(Delivery.member_id).subquery())
+    rows = await session.execute(
+        select(Member.display_name, Member.dm_open, Member.x_handle, Member.linkedin_url,
+               func.coalesce(failed.c.failed, 0))
+        .outerjoin(failed, failed.c.member_id == Member.id)
+        .where(Member.workspace_id == workspace_id,
+               or_(Member.dm_open.is_(False), failed.c.failed.is_not(None)))
+        .order_by(Member.display_name, Member.id))
+    return [(_Unreached(name, dm_open, x_handle, linkedin), count)
+            for name, dm_open, x_handle, linkedin, count in rows]
 
 
-def _unreached_field(unreached: Sequence[tuple[Member, int]]) -> Field:
+def _unreached_field(unreached: Sequence[tuple[_Unreached, int]]) -> Field:
     if not unreached:
         return Field(text("report.unreached.title", count=0), text("report.unreached.none"))
     lines = []

@@ -13,9 +13,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import insert, select
 
+from bot import db
 from bot.config import Settings
 from bot.console import run_console
+from bot.models import Member, Workspace
 from tests.support.onboarding import onboard_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,3 +180,27 @@ async def test_help_lists_every_command_in_the_readers_language(settings: Settin
     assert "  :as NAMN [coordinator]" in output
     assert "**Kommandon**" in output and output.count("/mydata export") >= 3
     assert "Ladda ner allt jag har sparat om dig som en JSON-fil" in output
+
+
+async def test_the_members_list_pages_with_its_buttons(settings: Settings):
+    await console(settings, f":as Anna\n{ONBOARD_ANNA}")
+    engine = db.create_engine(settings.effective_database_url)
+    try:
+        async with engine.begin() as connection:
+            workspace = (await connection.execute(select(Workspace.id))).scalar_one()
+            await connection.execute(insert(Member), [
+                {"workspace_id": workspace, "external_id": f"m{n}", "display_name": f"Medlem {n:02d}",
+                 "joined_at": MORNING, "onboarded_at": MORNING, "company": "Firma", "industry": "retail",
+                 "municipality": "ronneby", "experience": "none", "dm_reminders": False, "dm_open": True}
+                for n in range(40)])
+    finally:
+        await engine.dispose()
+
+    output = await console(settings, ":as Bo coordinator\n/members\n:press Nästa\n:press Föregående")
+
+    first, following, back = output.split("> /members\n")[1].split("> :press ")
+    assert "**Medlemmar (41)**" in first and "Medlem 28" in first and "Medlem 29" not in first
+    assert "Sida 1 av 2.\n  [1] Nästa\n" in first
+    assert "Medlem 29" in following and "Medlem 28" not in following
+    assert "Sida 2 av 2.\n  [1] Föregående\n" in following
+    assert "Medlem 28" in back and "Sida 1 av 2." in back

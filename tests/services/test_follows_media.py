@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from sqlalchemy import select
 
 from bot.app import App
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
-from bot.models import Follow, MediaContact, Member
+from bot.models import Follow, Issue, MediaContact, Member, Workspace
 from bot.replies import Channel
-from bot.services import follows, media
+from bot.services import civics, follows, media
 from bot.validation import FieldProblem, FormProblems
-from tests.conftest import RecordingNotifier
+from tests.conftest import RecordingNotifier, identity
 from tests.issue_fixtures import ANNA, COORDINATOR, OLLE, create_issue
 from tests.support.onboarding import onboard
 from tests.support.replies import fields_of
@@ -146,3 +148,39 @@ async def test_bad_media_input_changes_nothing(app: App):
         await app.run(COORDINATOR, media.add, name="Radio Blekinge")  # no municipality
     async with app.sessionmaker() as session:
         assert list(await session.scalars(select(MediaContact))) == []
+
+
+async def test_the_follower_count_is_the_number_of_followers_on_varied_data(app: App):
+    """follower_count counts in SQL what followers() loads: each member once, onboarded ones only, of the
+    issue's workspace, by municipality, topic or the issue itself."""
+    await onboard(app, ANNA)
+    await onboard(app, identity("eva", workspace="guild-2"))
+    rng = random.Random(14)
+    now = app.clock.now()
+    municipalities = ("karlskrona", "ronneby", "karlshamn")
+    async with app.sessionmaker() as session, session.begin():
+        workspaces = list(await session.scalars(select(Workspace.id).order_by(Workspace.id)))
+        issues = [Issue(workspace_id=workspaces[n % 2], title=f"Fråga {n}", summary="",
+                        municipality=rng.choice(municipalities), body="kommunfullmaktige", decision_at=now,
+                        hashtag="#x", position="", topics=rng.sample(civics.TOPICS, rng.randrange(3)),
+                        status="open", version=1, created_at=now, updated_at=now) for n in range(12)]
+        session.add_all(issues)
+        await session.flush()
+        for number in range(120):
+            member = Member(workspace_id=rng.choice(workspaces), external_id=f"m{number}",
+                            display_name=f"M {number}", joined_at=now,
+                            onboarded_at=now if rng.random() < 0.8 else None)
+            session.add(member)
+            await session.flush()
+            wanted = {("municipality", rng.choice(municipalities)) for _ in range(rng.randrange(3))}
+            wanted |= {("topic", rng.choice(civics.TOPICS)) for _ in range(rng.randrange(3))}
+            wanted |= {("issue", str(rng.choice(issues).id)) for _ in range(rng.randrange(2))}
+            session.add_all(Follow(workspace_id=member.workspace_id, member_id=member.id, kind=kind,
+                                   value=value, created_at=now) for kind, value in wanted)
+
+    async with app.sessionmaker() as session:
+        counted = [(await follows.follower_count(session, issue),
+                    len(await follows.followers(session, issue)))
+                   for issue in await session.scalars(select(Issue).order_by(Issue.id))]
+    assert all(count == loaded for count, loaded in counted), counted
+    assert sum(loaded for _, loaded in counted) > 100

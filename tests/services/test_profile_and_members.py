@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -84,6 +85,89 @@ async def test_members_in_another_workspace_are_never_listed(app: App):
     reply = await app.run(BO, profile.list_members)
 
     assert render(reply.title, "sv") == "Medlemmar (1)" and "Eva" not in render(reply.body, "sv")
+
+
+async def _add_members(app: App, rows: list[dict[str, object]], workspace: str = "guild-1") -> None:
+    """Add members straight to the database (onboarding a hundred is not what these tests are about)."""
+    now = app.clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        workspace_id = await session.scalar(select(Workspace.id).where(Workspace.external_id == workspace))
+        for number, row in enumerate(rows):
+            values = {"external_id": f"x{workspace}-{number}", "joined_at": now, "onboarded_at": now,
+                      "company": "Firma", "industry": "retail", "municipality": "karlskrona",
+                      "experience": "none"} | row
+            session.add(Member(workspace_id=workspace_id, **values))
+
+
+def _names(reply) -> list[str]:
+    return re.findall(r"\*\*(.+?)\*\*", render(reply.body, "sv"))
+
+
+def _button(reply, key: str):
+    return next((b for b in reply.buttons if b.label == text(key)), None)
+
+
+async def _walk(app: App, first):
+    """Every page from the first, by its Next button; each page and the names on it."""
+    pages = [first]
+    while (following := _button(pages[-1], "members.button.next")) is not None:
+        pages.append(await app.press(BO, following.action, following.arg))
+    return pages
+
+
+async def test_members_are_paged_each_shown_once_in_a_stable_order(app: App):
+    await onboard(app, ANNA, answers=COMPLETE)
+    # Names that sort the same (ties go by id), some members not onboarded, some in another workspace.
+    await _add_members(app, [{"display_name": f"Medlem {n % 23:02d}"} for n in range(70)]
+                       + [{"display_name": "Aldrig klar", "onboarded_at": None}] * 3)
+    await onboard(app, identity("eva", workspace="guild-2"), answers=COMPLETE)
+    await _add_members(app, [{"display_name": "Annan grupp"}] * 40, workspace="guild-2")
+    async with app.sessionmaker() as session:
+        expected = list(await session.scalars(
+            select(Member.display_name).join(Workspace).where(Workspace.external_id == "guild-1",
+                                                              Member.onboarded_at.is_not(None))
+            .order_by(Member.display_name, Member.id)))
+
+    pages = await _walk(app, await app.run(BO, profile.list_members))
+
+    assert len(expected) == 71 and len(pages) == 3
+    assert [name for page in pages for name in _names(page)] == expected
+    assert all(render(page.title, "sv") == "Medlemmar (71)" for page in pages)
+    assert "Sida 1 av 3." in render(pages[0].body, "sv") and "Sida 3 av 3." in render(pages[2].body, "sv")
+    assert _button(pages[0], "members.button.previous") is None
+    assert _button(pages[1], "members.button.previous") and _button(pages[1], "members.button.next")
+    assert _button(pages[2], "members.button.next") is None
+    assert not pages[0].replaces_source and all(page.replaces_source for page in pages[1:])
+    back = _button(pages[2], "members.button.previous")
+    assert _names(await app.press(BO, back.action, back.arg)) == _names(pages[1])
+
+
+async def test_a_page_keeps_the_filters(app: App):
+    await onboard(app, ANNA, answers=COMPLETE)
+    await _add_members(app, [{"display_name": f"Bygg {n:02d}", "industry": "construction",
+                              "municipality": "ronneby" if n % 2 else "karlskrona"} for n in range(80)]
+                       + [{"display_name": f"Handel {n:02d}", "municipality": "ronneby"} for n in range(20)])
+
+    pages = await _walk(app, await app.run(BO, profile.list_members, municipality="Ronneby",
+                                              industry="Bygg och fastighet"))
+
+    assert [name for page in pages for name in _names(page)] == [f"Bygg {n:02d}" for n in range(1, 80, 2)]
+    assert len(pages) == 2 and render(pages[1].title, "sv") == "Medlemmar (40)"
+    assert fields_of(pages[1]) == {"Filter": "Ronneby, Bygg och fastighet"}
+
+
+async def test_only_a_coordinator_may_page_and_a_short_list_has_no_buttons(app: App):
+    await onboard(app, ANNA, answers=COMPLETE)
+    await _add_members(app, [{"display_name": f"M {n}"} for n in range(40)])
+    first = await app.run(BO, profile.list_members)
+    following = _button(first, "members.button.next")
+
+    with pytest.raises(NotCoordinator):
+        await app.press(ANNA, following.action, following.arg)
+    short = await app.run(BO, profile.list_members, municipality="solvesborg")
+    assert short.buttons == () and _names(short) == ["Anna"]
+    with pytest.raises(UserError):
+        await app.press(BO, following.action, "x-y")
 
 
 async def test_setup_is_for_coordinators_validates_and_is_audited(app: App):
