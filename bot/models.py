@@ -516,11 +516,16 @@ class Action(Base):
     do."""
 
     __tablename__ = "action"
-    __table_args__ = (Index("ix_action_workspace_id_created_at", "workspace_id", "created_at"),)
+    __table_args__ = (
+        # The leaderboard counts a period's actions per member from this index alone (member_id included).
+        Index("ix_action_workspace_id_created_at_member_id", "workspace_id", "created_at", "member_id"),
+        # One member's actions (/stats, /did's count of the week), in time.
+        Index("ix_action_member_id_created_at", "member_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     # tweet, ask, blog, media, meet or meeting
     kind: Mapped[str] = mapped_column(String(16))
     # done, or attempted (a politician who did not answer): an attempt is followed up with a retry reminder.
@@ -543,6 +548,23 @@ class ActivityMember(Base):
     leaderboard: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ActivityStreak(Base):
+    """A member's latest run of active weeks: the first and the last week of it, kept where activity is
+    written.
+
+    A week is numbered as the days to its Monday (in the workspace's zone) from 0001-01-01, divided by 7, so
+    that weeks in a row have numbers in a row. A member with no activity has no row.
+    """
+
+    __tablename__ = "activity_streak"
+    __table_args__ = (Index("ix_activity_streak_workspace_id_last_week", "workspace_id", "last_week"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    first_week: Mapped[int] = mapped_column(Integer)
+    last_week: Mapped[int] = mapped_column(Integer)
 
 
 class Story(Base):

@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import case, delete, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot import reminders, validation
 from bot.contributions import Feature, MemberData
@@ -199,6 +200,7 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
                         issue_id=issue_id, link=link, source=source[:64] if source else None,
                         created_at=actor.now, updated_at=actor.now)
         session.add(logged)
+        await streaks.added(session, actor.workspace, actor.member.id, actor.now)
     else:
         logged = existing
         logged.kind, logged.status, logged.updated_at = kind, status, actor.now
@@ -260,7 +262,7 @@ async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, iss
     week = await session.scalar(select(func.count(Action.id)).where(
         Action.member_id == actor.member.id, Action.created_at >= period_start("week", actor.now, zone)))
     member_id = actor.member.id
-    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member_id], actor.now))[member_id]
+    streak = await streaks.of_member(session, actor.workspace, member_id, actor.now)
     fields.append(Field(text("activity.logged.week_title"),
                         text("activity.logged.week", count=week or 0, streak=streaks.streak_text(streak))))
     if logged.status == ATTEMPTED:
@@ -434,10 +436,12 @@ async def _on_leaderboard(session: AsyncSession, member_id: int) -> bool:
     return bool(row and row.leaderboard)
 
 
-def count_lines(rows: Sequence[tuple[str, str]]) -> list[Text]:
-    """One line per kind that occurs: how many done, and how many only tried."""
-    done = Counter(kind for kind, status in rows if status == DONE)
-    tried = Counter(kind for kind, status in rows if status == ATTEMPTED)
+def count_lines(rows: Sequence[tuple[str, str]] | Mapping[tuple[str, str], int]) -> list[Text]:
+    """One line per kind that occurs: how many done, and how many only tried (from the (kind, status) of
+    each action, or their counts)."""
+    counts = rows if isinstance(rows, Mapping) else Counter(rows)
+    done = Counter({kind: n for (kind, status), n in counts.items() if status == DONE})
+    tried = Counter({kind: n for (kind, status), n in counts.items() if status == ATTEMPTED})
     lines = []
     for kind in KINDS:
         if done[kind] and tried[kind]:
@@ -455,33 +459,36 @@ async def stats(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Show the member's own actions, stories, coaching steps and streak."""
     member = actor.require_onboarded()
     zone = actor.workspace.timezone
-    rows = (await session.execute(select(Action.kind, Action.status, Action.created_at)
-                                  .where(Action.member_id == member.id))).all()
     week_start, month_start = period_start("week", actor.now, zone), period_start("month", actor.now, zone)
-    lines = count_lines([(kind, status) for kind, status, _ in rows])
-    stories = await session.scalar(select(func.count(Story.id)).where(Story.member_id == member.id)) or 0
-    applause = (
-        await session.scalar(
-            select(func.count(StoryApplause.id))
-            .join(Story, Story.id == StoryApplause.story_id)
-            .where(Story.member_id == member.id)
-        )
-        or 0
-    )
+    # Counted by the database, through the member's index: per kind and status, and this week and month.
+    counts: dict[tuple[str, str], int] = {}
+    week = month = 0
+    for kind, status, count, in_week, in_month in await session.execute(
+            select(Action.kind, Action.status, func.count(),
+                   func.count(case((Action.created_at >= week_start, 1))),
+                   func.count(case((Action.created_at >= month_start, 1))))
+            .where(Action.member_id == member.id).group_by(Action.kind, Action.status)):
+        counts[kind, status] = count
+        week, month = week + in_week, month + in_month
+    lines = count_lines(counts)
+    stories, applause = (await session.execute(
+        select(func.count(func.distinct(Story.id)), func.count(StoryApplause.id))
+        .select_from(Story).outerjoin(StoryApplause, StoryApplause.story_id == Story.id)
+        .where(Story.member_id == member.id))).one()
     finished, total = await ladder.step_counts(session, actor.workspace.id, member.id)
-    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
+    streak = await streaks.of_member(session, actor.workspace, member.id, actor.now)
     on_board = await _on_leaderboard(session, member.id)
     fields = (
         Field(
-            text("activity.stats.actions", count=len(rows)),
+            text("activity.stats.actions", count=sum(counts.values())),
             Join(tuple(lines), separator="\n") if lines else text("activity.stats.no_actions"),
         ),
         Field(
             text("activity.stats.period_title"),
             text(
                 "activity.stats.period",
-                week=sum(1 for *_, at in rows if at >= week_start),
-                month=sum(1 for *_, at in rows if at >= month_start),
+                week=week,
+                month=month,
             ),
         ),
         Field(
@@ -552,48 +559,96 @@ def _period_title(period: str, now: datetime, zone: str) -> Text:
     return text("activity.leaderboard.title.month", month=text(f"time.month.{local.month}"), year=local.year)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Scored:
+    """A member on the leaderboard with points in the period."""
+
+    member_id: int
+    name: str
+    actions: int
+    stories: int
+    rank: int | None = None  # counted by the database only for the member asking, when below the top
+
+    @property
+    def points(self) -> int:
+        return self.actions + self.stories
+
+
+async def _top(session: AsyncSession, workspace_id: int, since: datetime, member_id: int) -> list[_Scored]:
+    """The members on the board with points since `since`, as far as the top shows them (all who have as many
+    points as the last one shown, so that names can order a tie), and the asking member with their rank.
+
+    One statement: the period's actions and stories are counted per member from the workspace's indexes of
+    them (not every member's history), and only the rows shown are read into Python.
+    """
+    counted = union_all(
+        select(Action.member_id.label("member_id"), literal(1).label("actions"), literal(0).label("stories"))
+        .where(Action.workspace_id == workspace_id, Action.created_at >= since),
+        select(Story.member_id, literal(0), literal(1))
+        .where(Story.workspace_id == workspace_id, Story.created_at >= since),
+    ).subquery("counted")
+    actions, stories = func.sum(counted.c.actions), func.sum(counted.c.stories)
+    scored = (
+        select(counted.c.member_id, actions.label("actions"), stories.label("stories"),
+               (actions + stories).label("points"))
+        .join(ActivityMember, ActivityMember.member_id == counted.c.member_id)
+        .join(Member, Member.id == counted.c.member_id)
+        .where(ActivityMember.leaderboard.is_(True), Member.onboarded_at.is_not(None))
+        .group_by(counted.c.member_id)
+    ).cte("scored").prefix_with("MATERIALIZED")
+    # The points of the last place shown (every scored member counts when fewer are scored).
+    last_shown = (select(scored.c.points).order_by(scored.c.points.desc())
+                  .offset(LEADERBOARD_SHOWN - 1).limit(1).scalar_subquery())
+    higher = aliased(scored)
+    rank = select(func.count() + 1).where(higher.c.points > scored.c.points).scalar_subquery()
+    rows = await session.execute(
+        select(scored.c.member_id, Member.display_name, scored.c.actions, scored.c.stories,
+               case((scored.c.member_id == member_id, rank)))
+        .join(Member, Member.id == scored.c.member_id)
+        .where(or_(scored.c.points >= func.coalesce(last_shown, 1), scored.c.member_id == member_id)))
+    return [_Scored(*row) for row in rows]
+
+
 async def leaderboard(session: AsyncSession, actor: Actor, period: Period | None = None) -> Reply:
     """Rank the members who opted in by their actions and stories this week or this month."""
     chosen = period or Period.WEEK
     workspace = actor.workspace
     since = period_start(chosen, actor.now, workspace.timezone)
     title = _period_title(chosen, actor.now, workspace.timezone)
-    members = list(await session.scalars(
-        select(Member).join(ActivityMember, ActivityMember.member_id == Member.id)
-        .where(Member.workspace_id == workspace.id, ActivityMember.leaderboard.is_(True),
-               Member.onboarded_at.is_not(None))))
-    on_board = any(m.id == actor.member.id for m in members)
+    on_board = actor.member.onboarded_at is not None and await _on_leaderboard(session, actor.member.id)
     buttons = (_board_button(on_board),) if actor.member.onboarded_at is not None else ()
-    if not members:
-        return Reply(title=title, body=text("activity.leaderboard.nobody"), buttons=buttons)
-    ids = [m.id for m in members]
-    actions = dict((await session.execute(select(Action.member_id, func.count(Action.id)).where(
-        Action.member_id.in_(ids), Action.created_at >= since).group_by(Action.member_id))).all())
-    stories = dict((await session.execute(select(Story.member_id, func.count(Story.id)).where(
-        Story.member_id.in_(ids), Story.created_at >= since).group_by(Story.member_id))).all())
-    scored = sorted(((actions.get(m.id, 0) + stories.get(m.id, 0), m) for m in members),
-                    key=lambda pair: (-pair[0], pair[1].display_name.lower(), pair[1].id))
-    ranked: list[tuple[int, int, Member]] = []
-    for position, (points, member) in enumerate(scored, 1):
-        if points == 0:
-            break
-        rank = ranked[-1][0] if ranked and ranked[-1][1] == points else position
-        ranked.append((rank, points, member))
-    if not ranked:
-        return Reply(title=title, body=text(f"activity.leaderboard.empty.{chosen}"), buttons=buttons)
+    found = await _top(session, workspace.id, since, actor.member.id)
+    if not found:
+        anyone = on_board or await session.scalar(
+            select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
+            .where(ActivityMember.workspace_id == workspace.id, ActivityMember.leaderboard.is_(True),
+                   Member.onboarded_at.is_not(None)).limit(1)) is not None
+        key = f"activity.leaderboard.empty.{chosen}" if anyone else "activity.leaderboard.nobody"
+        return Reply(title=title, body=text(key), buttons=buttons)
+    shown = sorted(found, key=lambda entry: (-entry.points, entry.name.lower(), entry.member_id))
+    # Every member with more points than the last shown was read: a place is one more than those before it
+    # with more points, as the database counts it for the asking member below the top.
+    ranked: list[tuple[int, _Scored]] = []
+    for position, entry in enumerate(shown, 1):
+        if entry.rank is not None and position > LEADERBOARD_SHOWN:
+            ranked.append((entry.rank, entry))
+        else:
+            tied = ranked and ranked[-1][1].points == entry.points
+            ranked.append((ranked[-1][0] if tied else position, entry))
 
-    def line(rank: int, points: int, member: Member) -> Text:
+    def line(rank: int, entry: _Scored) -> Text:
         return text(
             "activity.leaderboard.line",
             rank=MEDALS.get(rank, f"{rank}."),
-            name=Literal(member.display_name),
-            points=points,
-            actions=actions.get(member.id, 0),
-            stories=stories.get(member.id, 0),
+            name=Literal(entry.name),
+            points=entry.points,
+            actions=entry.actions,
+            stories=entry.stories,
         )
 
     lines = [line(*entry) for entry in ranked[:LEADERBOARD_SHOWN]]
-    mine = next((entry for entry in ranked[LEADERBOARD_SHOWN:] if entry[2].id == actor.member.id), None)
+    mine = next((entry for entry in ranked[LEADERBOARD_SHOWN:] if entry[1].member_id == actor.member.id),
+                None)
     if mine is not None:
         lines.append(text("activity.leaderboard.you", line=line(*mine)))
     return Reply(title=title, body=Join(tuple(lines), separator="\n"),
@@ -604,11 +659,14 @@ async def leaderboard(session: AsyncSession, actor: Actor, period: Period | None
 # -- streaks and /mydata -------------------------------------------------------------------------------------
 
 
-async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
-                        ) -> list[tuple[int, datetime]]:
-    rows = await session.execute(select(Action.member_id, Action.created_at).where(
-        Action.workspace_id == workspace_id, Action.member_id.in_(member_ids)))
-    return [(member_id, at) for member_id, at in rows]
+async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequence[int] | None
+                   ) -> list[tuple[int, datetime]]:
+    """Every action counts for streaks, logged or only tried, in the week it was logged."""
+    query = select(Action.member_id, Action.created_at)
+    # Members' own rows through the member index; the workspace's (None) through the workspace's.
+    query = query.where(Action.workspace_id == workspace_id) if member_ids is None \
+        else query.where(Action.member_id.in_(member_ids))
+    return [(member_id, at) for member_id, at in await session.execute(query)]
 
 
 async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
@@ -620,6 +678,7 @@ async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]
 
 async def _erase(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(Action).where(Action.member_id == member.id))
+    await streaks.removed(session, await session.get_one(Workspace, member.workspace_id), member.id)
 
 
 async def _export_choice(session: AsyncSession, member: Member) -> dict[str, Any]:

@@ -184,12 +184,14 @@ def bar(done: int, total: int) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
-async def _steps_done(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
+async def _steps_done(session: AsyncSession, workspace_id: int, member_ids: Sequence[int] | None
                       ) -> list[tuple[int, datetime]]:
     """A finished step counts for streaks, in the week it was finished."""
-    rows = await session.execute(select(CoachingProgress.member_id, CoachingProgress.done_at).where(
-        CoachingProgress.workspace_id == workspace_id, CoachingProgress.member_id.in_(member_ids)))
-    return [(member_id, done_at) for member_id, done_at in rows]
+    query = select(CoachingProgress.member_id, CoachingProgress.done_at)
+    # Members' own rows through the (member_id, step_id) index; the workspace's (None) through its own.
+    query = query.where(CoachingProgress.workspace_id == workspace_id) if member_ids is None \
+        else query.where(CoachingProgress.member_id.in_(member_ids))
+    return [(member_id, done_at) for member_id, done_at in await session.execute(query)]
 
 
 def step_params(member: Member, settings: CoachingSettings) -> dict[str, Any]:
@@ -247,7 +249,7 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
     settings = await settings_of(session, workspace.id)
     steps = await steps_of(session, workspace.id)
     active, finished, current = standing(steps, await _done(session, member.id))
-    streak = (await streaks.weeks_in_a_row(session, workspace, [member.id], actor.now))[member.id]
+    streak = await streaks.of_member(session, workspace, member.id, actor.now)
     if current is None:
         await plan_nudges(session, workspace, settings, actor.now)
         return Reply(title=text("coaching.next.all_done.title"), body=text("coaching.next.all_done.body"),
@@ -369,13 +371,14 @@ async def done(
         return Reply(body=text("coaching.done.already", title=title), buttons=(next_button(),))
     session.add(CoachingProgress(workspace_id=actor.workspace.id, member_id=member.id, step_id=row.id,
                                  evidence_url=url, done_at=actor.now))
+    await streaks.added(session, actor.workspace, member.id, actor.now)
     await session.flush()
     log.info("Member %s finished coaching step %s in workspace %s", member.id, row.id, actor.workspace.id)
     settings = await settings_of(session, actor.workspace.id)
     await plan_nudges(session, actor.workspace, settings, actor.now)
     steps = [_step(r) for r in rows]
     active, finished, current = standing(steps, {*finished_before, row.key})
-    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
+    streak = await streaks.of_member(session, actor.workspace, member.id, actor.now)
     fields = [progress_field(finished, len(active), streak)]
     if url:
         fields.insert(0, Field(text("coaching.done.evidence"), Literal(url)))
@@ -409,6 +412,7 @@ async def complete_kind(session: AsyncSession, actor: Actor, kind: str, *, link:
         return None
     session.add(CoachingProgress(workspace_id=actor.workspace.id, member_id=member.id, step_id=row.id,
                                  evidence_url=link, done_at=actor.now))
+    await streaks.added(session, actor.workspace, member.id, actor.now)
     await session.flush()
     log.info("Member %s reached coaching step %s in workspace %s by a %s", member.id, row.id,
              actor.workspace.id, kind)
@@ -460,6 +464,7 @@ async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     title = _step(row).title_text()
     if not result.rowcount:
         return Reply(body=text("coaching.undo.not_done", title=title), replaces_source=True)
+    await streaks.removed(session, actor.workspace, member.id)
     return Reply(body=text("coaching.undo.done", title=title), buttons=(next_button(),), replaces_source=True)
 
 
@@ -480,7 +485,7 @@ async def progress(session: AsyncSession, actor: Actor) -> Reply:
             if progress_row and progress_row.evidence_url else ""
         lines.append(text(f"coaching.progress.{mark}", number=number, title=step.title_text(),
                           evidence=evidence))
-    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
+    streak = await streaks.of_member(session, actor.workspace, member.id, actor.now)
     state = await session.get(CoachingMember, member.id)
     settings = await settings_of(session, actor.workspace.id)
     return Reply(title=text("coaching.progress.title"), body=Join(tuple(lines), separator="\n"),
@@ -680,6 +685,7 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
 async def _erase(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(CoachingProgress).where(CoachingProgress.member_id == member.id))
     await session.execute(delete(CoachingMember).where(CoachingMember.member_id == member.id))
+    await streaks.removed(session, await session.get_one(Workspace, member.workspace_id), member.id)
 
 
 FEATURE = Feature(
