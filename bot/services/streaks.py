@@ -21,6 +21,8 @@ from bot import contributions
 from bot.models import ActivityStreak, Workspace
 from bot.replies import Text, text
 
+# Where a session keeps the runs it wrote (the session's identity map forgets an unchanged row no one holds).
+HELD = "streaks.runs"
 # Past this many members the runs are read for the whole workspace and picked in Python: an IN list that grows
 # with the members would meet PostgreSQL's limit on the arguments of one statement (32,767 with asyncpg).
 MAX_LISTED = 500
@@ -67,13 +69,25 @@ async def _history(session: AsyncSession, workspace: Workspace, member_ids: Sequ
     return weeks
 
 
+async def _run(session: AsyncSession, member_id: int) -> ActivityStreak | None:
+    """The member's run, as this session wrote it or as it is stored; the session holds on to it."""
+    held: dict[int, ActivityStreak] = session.info.setdefault(HELD, {})
+    if member_id not in held:
+        run = await session.get(ActivityStreak, member_id)
+        if run is None:
+            return None
+        held[member_id] = run
+    return held[member_id]
+
+
 async def added(session: AsyncSession, workspace: Workspace, member_id: int, at: datetime) -> None:
     """Count activity a feature just recorded for a member (at `at`) in their run of active weeks."""
     week = week_of(at, workspace.timezone)
-    run = await session.get(ActivityStreak, member_id)
+    run = await _run(session, member_id)
     if run is None:
-        session.add(ActivityStreak(member_id=member_id, workspace_id=workspace.id, first_week=week,
-                                   last_week=week))
+        run = ActivityStreak(member_id=member_id, workspace_id=workspace.id, first_week=week, last_week=week)
+        session.add(run)
+        session.info.setdefault(HELD, {})[member_id] = run
     elif week == run.last_week + 1:
         run.last_week = week
     elif week > run.last_week + 1:
@@ -88,13 +102,16 @@ async def removed(session: AsyncSession, workspace: Workspace, member_id: int) -
     """Count a member's run again from their history, after a feature deleted some of their activity."""
     await session.flush()
     run = latest_run((await _history(session, workspace, [member_id])).get(member_id, ()))
-    row = await session.get(ActivityStreak, member_id)
+    row = await _run(session, member_id)
+    held = session.info.setdefault(HELD, {})
     if run is None:
         if row is not None:
             await session.delete(row)
+        held.pop(member_id, None)
     elif row is None:
-        session.add(ActivityStreak(member_id=member_id, workspace_id=workspace.id, first_week=run[0],
-                                   last_week=run[1]))
+        held[member_id] = ActivityStreak(member_id=member_id, workspace_id=workspace.id, first_week=run[0],
+                                         last_week=run[1])
+        session.add(held[member_id])
     else:
         row.first_week, row.last_week = run
 
@@ -102,6 +119,7 @@ async def removed(session: AsyncSession, workspace: Workspace, member_id: int) -
 async def recount(session: AsyncSession, workspace: Workspace) -> None:
     """Count every member's run of the workspace again from history (after its time zone changed)."""
     await session.flush()
+    session.info.pop(HELD, None)
     weeks = await _history(session, workspace, None)
     # An ORM delete: the rows the session holds are marked deleted, so the new rows below replace them.
     await session.execute(delete(ActivityStreak).where(ActivityStreak.workspace_id == workspace.id))
@@ -113,7 +131,7 @@ async def recount(session: AsyncSession, workspace: Workspace) -> None:
 
 async def of_member(session: AsyncSession, workspace: Workspace, member_id: int, now: datetime) -> int:
     """Count one member's weeks in a row (as weeks_in_a_row), from their run (which the session may hold)."""
-    run = await session.get(ActivityStreak, member_id)
+    run = await _run(session, member_id)
     if run is None:
         return 0
     current = week_of(now, workspace.timezone)

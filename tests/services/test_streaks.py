@@ -33,8 +33,8 @@ async def test_a_streak_counts_weeks_in_a_row_with_a_step_and_other_features_can
     clock.advance(timedelta(days=14))
     assert await streak() == 0  # a whole week went by empty
 
-    # Another feature's activity (here a stand-in's, in an App over the same database) counts too: it tells the
-    # streaks what it recorded, and offers its history for when a member's run is counted again.
+    # Another feature's activity (here a stand-in's, in an App over the same database) counts too: it tells
+    # the streaks what it recorded, and offers its history for when a member's run is counted again.
     logged: list[tuple[int, datetime]] = []
 
     async def log(session, actor, _arg):
