@@ -158,6 +158,21 @@ async def _done(session: AsyncSession, member_id: int) -> dict[str, CoachingProg
     return {key: progress for key, progress in rows}
 
 
+async def _ladder_of(session: AsyncSession, workspace_id: int, member_id: int
+                     ) -> tuple[list[Step], dict[str, CoachingProgress]]:
+    """Return the workspace's whole ladder (as steps_of) and the member's finished steps by key, in one
+    query: the ladder's rows, each with the member's progress on it (through the (member_id, step_id)
+    index)."""
+    rows = (await session.execute(
+        select(CoachingStep, CoachingProgress).where(CoachingStep.workspace_id == workspace_id)
+        .outerjoin(CoachingProgress, (CoachingProgress.step_id == CoachingStep.id)
+                   & (CoachingProgress.member_id == member_id))
+        .order_by(CoachingStep.position, CoachingStep.id))).all()
+    if not rows:
+        return _default_steps(), {}  # nothing can be done of a ladder not stored yet
+    return [_step(row) for row, _ in rows], {row.key: done for row, done in rows if done is not None}
+
+
 async def done_by_member(session: AsyncSession, workspace_id: int) -> dict[int, set[str]]:
     """Return the keys of the finished steps of every member of a workspace, in one query."""
     finished: dict[int, set[str]] = defaultdict(set)
@@ -232,8 +247,8 @@ async def first_step(session: AsyncSession, actor: Actor) -> Text:
     """Describe the member's first step on the ladder, and plan the weekly nudges (for the onboarding)."""
     member = actor.member
     settings = await settings_of(session, actor.workspace.id)
-    steps = await steps_of(session, actor.workspace.id)
-    active, _, current = standing(steps, await _done(session, member.id))
+    steps, finished_steps = await _ladder_of(session, actor.workspace.id, member.id)
+    active, _, current = standing(steps, finished_steps)
     await plan_nudges(session, actor.workspace, settings, actor.now)
     if current is None:
         return text("coaching.next.all_done.body")
@@ -247,8 +262,8 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
     member = actor.require_onboarded()
     workspace = actor.workspace
     settings = await settings_of(session, workspace.id)
-    steps = await steps_of(session, workspace.id)
-    active, finished, current = standing(steps, await _done(session, member.id))
+    steps, finished_steps = await _ladder_of(session, workspace.id, member.id)
+    active, finished, current = standing(steps, finished_steps)
     streak = await streaks.of_member(session, workspace, member.id, actor.now)
     if current is None:
         await plan_nudges(session, workspace, settings, actor.now)
@@ -422,7 +437,7 @@ async def complete_kind(session: AsyncSession, actor: Actor, kind: str, *, link:
 
 async def step_counts(session: AsyncSession, workspace_id: int, member_id: int) -> tuple[int, int]:
     """Return how many of the ladder's active steps the member has done, and how many there are."""
-    active, finished, _ = standing(await steps_of(session, workspace_id), await _done(session, member_id))
+    active, finished, _ = standing(*await _ladder_of(session, workspace_id, member_id))
     return finished, len(active)
 
 
@@ -474,8 +489,7 @@ async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
 async def progress(session: AsyncSession, actor: Actor) -> Reply:
     """Show the whole ladder with the member's finished steps, the bar, the streak and the nudges."""
     member = actor.require_onboarded()
-    steps = await steps_of(session, actor.workspace.id)
-    finished_steps = await _done(session, member.id)
+    steps, finished_steps = await _ladder_of(session, actor.workspace.id, member.id)
     active, finished, current = standing(steps, finished_steps)
     lines = []
     for number, step in enumerate(active, 1):
