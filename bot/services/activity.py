@@ -208,16 +208,17 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
         logged.link = link or logged.link
     await session.flush()
     log.info("Member %s logged a %s (%s) in workspace %s", actor.member.id, kind, status, actor.workspace.id)
-    return logged, await _follow_up(session, actor, logged)
+    return logged, await _follow_up(session, actor, logged, new=existing is None)
 
 
-async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> ladder.Step | None:
+async def _follow_up(session: AsyncSession, actor: Actor, logged: Action, new: bool = False
+                     ) -> ladder.Step | None:
     """After an attempt, plan its retry; after a success, drop the retries of the same thing and climb the
     ladder."""
     if logged.status == ATTEMPTED:
         await _plan_retry(session, logged, actor.now, 1)
         return None
-    await _cancel_retries(session, logged)
+    await _cancel_retries(session, logged, new=new)
     coaching_kind = COACHING_KINDS.get(logged.kind)
     if coaching_kind is None:
         return None
@@ -321,18 +322,15 @@ async def _plan_retry(session: AsyncSession, logged: Action, now: datetime, roun
     return due
 
 
-async def _cancel_retries(session: AsyncSession, logged: Action) -> None:
-    """Cancel the pending retries of this action and of the member's attempts at the same thing."""
+async def _cancel_retries(session: AsyncSession, logged: Action, new: bool = False) -> None:
+    """Cancel the pending retries of this action (none when it is new) and of the member's attempts at the
+    same thing."""
     same_issue = Action.issue_id.is_(None) if logged.issue_id is None else Action.issue_id == logged.issue_id
+    attempt = (Action.kind == logged.kind) & same_issue & (Action.status == ATTEMPTED)
     attempts = list(
         await session.scalars(
-            select(Action.id).where(
-                Action.member_id == logged.member_id,
-                or_(
-                    Action.id == logged.id,
-                    (Action.kind == logged.kind) & same_issue & (Action.status == ATTEMPTED),
-                ),
-            )
+            select(Action.id).where(Action.member_id == logged.member_id,
+                                    attempt if new else or_(Action.id == logged.id, attempt))
         )
     )
     for action_id in attempts:

@@ -150,27 +150,33 @@ async def _stored_ladder(session: AsyncSession, workspace_id: int, now: datetime
     return rows
 
 
-async def _done(session: AsyncSession, member_id: int) -> dict[str, CoachingProgress]:
-    """Return the member's finished steps by step key."""
-    rows = await session.execute(select(CoachingStep.key, CoachingProgress)
-                                 .join(CoachingProgress, CoachingProgress.step_id == CoachingStep.id)
-                                 .where(CoachingProgress.member_id == member_id))
-    return {key: progress for key, progress in rows}
-
-
 async def _ladder_of(session: AsyncSession, workspace_id: int, member_id: int
                      ) -> tuple[list[Step], dict[str, CoachingProgress]]:
     """Return the workspace's whole ladder (as steps_of) and the member's finished steps by key, in one
     query: the ladder's rows, each with the member's progress on it (through the (member_id, step_id)
     index)."""
+    rows, finished = await _rows_and_done(session, workspace_id, member_id)
+    if not rows:
+        return _default_steps(), {}  # nothing can be done of a ladder not stored yet
+    return [_step(row) for row in rows], finished
+
+
+async def _rows_and_done(session: AsyncSession, workspace_id: int, member_id: int
+                         ) -> tuple[list[CoachingStep], dict[str, CoachingProgress]]:
+    """Return the ladder's stored rows in order and the member's finished steps by key, in one query."""
     rows = (await session.execute(
         select(CoachingStep, CoachingProgress).where(CoachingStep.workspace_id == workspace_id)
         .outerjoin(CoachingProgress, (CoachingProgress.step_id == CoachingStep.id)
                    & (CoachingProgress.member_id == member_id))
         .order_by(CoachingStep.position, CoachingStep.id))).all()
-    if not rows:
-        return _default_steps(), {}  # nothing can be done of a ladder not stored yet
-    return [_step(row) for row, _ in rows], {row.key: done for row, done in rows if done is not None}
+    return [row for row, _ in rows], {row.key: done for row, done in rows if done is not None}
+
+
+async def _stored_rows_and_done(session: AsyncSession, workspace_id: int, member_id: int, now: datetime
+                                ) -> tuple[list[CoachingStep], dict[str, CoachingProgress]]:
+    """As _rows_and_done, storing the default ladder first when the workspace has none."""
+    rows, finished = await _rows_and_done(session, workspace_id, member_id)
+    return (rows, finished) if rows else (await _stored_ladder(session, workspace_id, now), {})
 
 
 async def done_by_member(session: AsyncSession, workspace_id: int) -> dict[int, set[str]]:
@@ -368,8 +374,7 @@ async def done(
     move."""
     member = actor.require_onboarded()
     url = validation.web_url(link, text("coaching.field.link"))
-    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
-    finished_before = await _done(session, member.id)
+    rows, finished_before = await _stored_rows_and_done(session, actor.workspace.id, member.id, actor.now)
     if step is not None and step.strip():
         row = _find_step(rows, step)
     else:
@@ -420,8 +425,7 @@ async def complete_kind(session: AsyncSession, actor: Actor, kind: str, *, link:
     member = actor.member
     if member.onboarded_at is None:
         return None
-    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
-    finished = await _done(session, member.id)
+    rows, finished = await _stored_rows_and_done(session, actor.workspace.id, member.id, actor.now)
     row = next((r for r in rows if r.active and r.kind == kind and r.key not in finished), None)
     if row is None:
         return None
