@@ -567,6 +567,29 @@ class ActivityStreak(Base):
     last_week: Mapped[int] = mapped_column(Integer)
 
 
+class ActivityScore(Base):
+    """A member's points on the leaderboard in one week or month (in the workspace's zone), kept where actions
+    and stories are written, so that the board reads its top rows from an index.
+
+    A week is numbered as ActivityStreak's; a month as year * 12 + month - 1. `shown` says whether the member
+    takes part in the leaderboard (and has onboarded), as ActivityMember says, so the board needs no join to
+    rank.
+    """
+
+    __tablename__ = "activity_score"
+    __table_args__ = (Index("ix_activity_score_board", "workspace_id", "period", "start", "shown", "points"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    # week or month
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    actions: Mapped[int] = mapped_column(Integer)
+    stories: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    shown: Mapped[bool] = mapped_column(Boolean)
+
+
 class Story(Base):
     """A member's story of what social media brought their business, and who may see it."""
 

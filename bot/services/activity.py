@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -27,6 +28,7 @@ from bot.errors import UserError
 from bot.models import (
     Action,
     ActivityMember,
+    ActivityScore,
     Issue,
     Member,
     Reminder,
@@ -201,6 +203,7 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
                         created_at=actor.now, updated_at=actor.now)
         session.add(logged)
         await streaks.added(session, actor.workspace, actor.member.id, actor.now)
+        await scored(session, actor.workspace, actor.member.id, actor.now, actions=1)
     else:
         logged = existing
         logged.kind, logged.status, logged.updated_at = kind, status, actor.now
@@ -531,6 +534,8 @@ async def _set_leaderboard(session: AsyncSession, actor: Actor, wanted: bool) ->
     if row.leaderboard == wanted:
         return False
     row.leaderboard, row.updated_at = wanted, actor.now
+    await session.execute(update(ActivityScore).where(ActivityScore.member_id == actor.member.id)
+                          .values(shown=wanted))
     return True
 
 
@@ -557,6 +562,63 @@ def _period_title(period: str, now: datetime, zone: str) -> Text:
     return text("activity.leaderboard.title.month", month=text(f"time.month.{local.month}"), year=local.year)
 
 
+# -- the leaderboard's points, kept where actions and stories are written ------------------------------------
+
+
+def _periods(at: datetime, zone: str) -> dict[str, int]:
+    """Number the week and the month (in the zone) that a moment falls in, as ActivityScore does."""
+    local = at.astimezone(ZoneInfo(zone)).date()
+    return {Period.WEEK.value: streaks.week_number(local),
+            Period.MONTH.value: local.year * 12 + local.month - 1}
+
+
+def _shown(member_id: int) -> ColumnElement[bool]:
+    """Whether the member takes part in the leaderboard (and has onboarded), asked of the database."""
+    return (select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
+            .where(ActivityMember.member_id == member_id, ActivityMember.leaderboard.is_(True),
+                   Member.onboarded_at.is_not(None)).exists())
+
+
+async def scored(session: AsyncSession, workspace: Workspace, member_id: int, at: datetime, *,
+                 actions: int = 0, stories: int = 0) -> None:
+    """Count actions or stories (taken back when negative) in the member's points of the week and the month
+    of `at`, in one statement."""
+    upsert_into = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"member_id": member_id, "period": period, "start": start, "workspace_id": workspace.id,
+             "actions": actions, "stories": stories, "points": actions + stories, "shown": _shown(member_id)}
+            for period, start in _periods(at, workspace.timezone).items()]
+    upsert = upsert_into(ActivityScore).values(rows)
+    await session.execute(upsert.on_conflict_do_update(
+        index_elements=["member_id", "period", "start"],
+        set_={"actions": ActivityScore.actions + upsert.excluded.actions,
+              "stories": ActivityScore.stories + upsert.excluded.stories,
+              "points": ActivityScore.points + upsert.excluded.points,
+              "shown": upsert.excluded.shown}))
+
+
+async def rescore(session: AsyncSession, workspace: Workspace) -> None:
+    """Count the workspace's points again from its actions and stories (after its time zone changed)."""
+    await session.flush()
+    tally: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for index, (member_column, at_column, workspace_column) in enumerate((
+            (Action.member_id, Action.created_at, Action.workspace_id),
+            (Story.member_id, Story.created_at, Story.workspace_id))):
+        for member_id, at in await session.execute(select(member_column, at_column)
+                                                   .where(workspace_column == workspace.id)):
+            for period, start in _periods(at, workspace.timezone).items():
+                tally[member_id, period, start][index] += 1
+    shown = set(await session.scalars(
+        select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
+        .where(ActivityMember.workspace_id == workspace.id, ActivityMember.leaderboard.is_(True),
+               Member.onboarded_at.is_not(None))))
+    await session.execute(delete(ActivityScore).where(ActivityScore.workspace_id == workspace.id))
+    rows = [{"member_id": member_id, "period": period, "start": start, "workspace_id": workspace.id,
+             "actions": actions, "stories": stories, "points": actions + stories, "shown": member_id in shown}
+            for (member_id, period, start), (actions, stories) in tally.items()]
+    for first in range(0, len(rows), 1000):
+        await session.execute(insert(ActivityScore), rows[first:first + 1000])
+
+
 @dataclasses.dataclass(frozen=True)
 class _Scored:
     """A member on the leaderboard with points in the period."""
@@ -572,38 +634,34 @@ class _Scored:
         return self.actions + self.stories
 
 
-async def _top(session: AsyncSession, workspace_id: int, since: datetime, member_id: int) -> list[_Scored]:
-    """The members on the board with points since `since`, as far as the top shows them (all who have as many
+async def _top(session: AsyncSession, workspace: Workspace, period: Period, now: datetime, member_id: int
+               ) -> list[_Scored]:
+    """The members on the board with points in the period, as far as the top shows them (all who have as many
     points as the last one shown, so that names can order a tie), and the asking member with their rank.
 
-    One statement: the period's actions and stories are counted per member from the workspace's indexes of
-    them (not every member's history), and only the rows shown are read into Python.
+    One statement over the index of the period's points: the top rows, and the rows above the asking member
+    for their rank; only the rows shown are read into Python.
     """
-    counted = union_all(
-        select(Action.member_id.label("member_id"), literal(1).label("actions"), literal(0).label("stories"))
-        .where(Action.workspace_id == workspace_id, Action.created_at >= since),
-        select(Story.member_id, literal(0), literal(1))
-        .where(Story.workspace_id == workspace_id, Story.created_at >= since),
-    ).subquery("counted")
-    actions, stories = func.sum(counted.c.actions), func.sum(counted.c.stories)
-    scored = (
-        select(counted.c.member_id, actions.label("actions"), stories.label("stories"),
-               (actions + stories).label("points"))
-        .join(ActivityMember, ActivityMember.member_id == counted.c.member_id)
-        .join(Member, Member.id == counted.c.member_id)
-        .where(ActivityMember.leaderboard.is_(True), Member.onboarded_at.is_not(None))
-        .group_by(counted.c.member_id)
-    ).cte("scored").prefix_with("MATERIALIZED")
+    start = _periods(now, workspace.timezone)[period.value]
+    higher = aliased(ActivityScore)
+
+    def board(score: type[ActivityScore]) -> tuple[ColumnElement[bool], ...]:
+        return (score.workspace_id == workspace.id, score.period == period.value, score.start == start,
+                score.shown.is_(True), score.points > 0)
+
     # The points of the last place shown (every scored member counts when fewer are scored).
-    last_shown = (select(scored.c.points).order_by(scored.c.points.desc())
-                  .offset(LEADERBOARD_SHOWN - 1).limit(1).scalar_subquery())
-    higher = aliased(scored)
-    rank = select(func.count() + 1).where(higher.c.points > scored.c.points).scalar_subquery()
+    last_shown = (select(ActivityScore.points).where(*board(ActivityScore))
+                  .order_by(ActivityScore.points.desc()).offset(LEADERBOARD_SHOWN - 1).limit(1)
+                  .scalar_subquery())
+    rank = (select(func.count() + 1).where(*board(higher), higher.points > ActivityScore.points)
+            .scalar_subquery())
     rows = await session.execute(
-        select(scored.c.member_id, Member.display_name, scored.c.actions, scored.c.stories,
-               case((scored.c.member_id == member_id, rank)))
-        .join(Member, Member.id == scored.c.member_id)
-        .where(or_(scored.c.points >= func.coalesce(last_shown, 1), scored.c.member_id == member_id)))
+        select(ActivityScore.member_id, Member.display_name, ActivityScore.actions, ActivityScore.stories,
+               case((ActivityScore.member_id == member_id, rank)))
+        .join(Member, Member.id == ActivityScore.member_id)
+        .where(*board(ActivityScore),
+               or_(ActivityScore.points >= func.coalesce(last_shown, 1),
+                   ActivityScore.member_id == member_id)))
     return [_Scored(*row) for row in rows]
 
 
@@ -611,11 +669,10 @@ async def leaderboard(session: AsyncSession, actor: Actor, period: Period | None
     """Rank the members who opted in by their actions and stories this week or this month."""
     chosen = period or Period.WEEK
     workspace = actor.workspace
-    since = period_start(chosen, actor.now, workspace.timezone)
     title = _period_title(chosen, actor.now, workspace.timezone)
     on_board = actor.member.onboarded_at is not None and await _on_leaderboard(session, actor.member.id)
     buttons = (_board_button(on_board),) if actor.member.onboarded_at is not None else ()
-    found = await _top(session, workspace.id, since, actor.member.id)
+    found = await _top(session, workspace, chosen, actor.now, actor.member.id)
     if not found:
         anyone = on_board or await session.scalar(
             select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
@@ -676,6 +733,8 @@ async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]
 
 async def _erase(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(Action).where(Action.member_id == member.id))
+    await session.execute(update(ActivityScore).where(ActivityScore.member_id == member.id)
+                          .values(points=ActivityScore.points - ActivityScore.actions, actions=0))
     await streaks.removed(session, await session.get_one(Workspace, member.workspace_id), member.id)
 
 
@@ -685,6 +744,8 @@ async def _export_choice(session: AsyncSession, member: Member) -> dict[str, Any
 
 async def _erase_choice(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(ActivityMember).where(ActivityMember.member_id == member.id))
+    await session.execute(update(ActivityScore).where(ActivityScore.member_id == member.id)
+                          .values(shown=False))
 
 
 FEATURE = Feature(

@@ -18,14 +18,14 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import csvexport, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import Member, Story, StoryApplause, Workspace
+from bot.models import ActivityScore, Member, Story, StoryApplause, Workspace
 from bot.replies import (
     Attachment,
     Button,
@@ -46,7 +46,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import ladder, streaks, workspaces
+from bot.services import activity, ladder, streaks, workspaces
 from bot.services.context import Actor, audit, workspace_row
 
 log = logging.getLogger(__name__)
@@ -180,6 +180,7 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
     session.add(story)
     await session.flush()
     await streaks.added(session, actor.workspace, member.id, actor.now)
+    await activity.scored(session, actor.workspace, member.id, actor.now, stories=1)
     log.info(
         "Member %s shared story %s (%s) in workspace %s", member.id, story.id, visibility, actor.workspace.id
     )
@@ -554,6 +555,7 @@ async def _delete_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Re
     title = Literal(found.title)
     await session.delete(found)
     await streaks.removed(session, actor.workspace, found.member_id)
+    await activity.scored(session, actor.workspace, found.member_id, found.created_at, stories=-1)
     log.info("Story %s deleted in workspace %s", found.id, actor.workspace.id)
     return Reply(body=text("stories.delete.done", title=title), replaces_source=True)
 
@@ -608,6 +610,8 @@ async def _erase(session: AsyncSession, member: Member) -> None:
     own = select(Story.id).where(Story.member_id == member.id)
     await session.execute(delete(StoryApplause).where(StoryApplause.story_id.in_(own)))
     await session.execute(delete(Story).where(Story.member_id == member.id))
+    await session.execute(update(ActivityScore).where(ActivityScore.member_id == member.id)
+                          .values(points=ActivityScore.points - ActivityScore.stories, stories=0))
     await streaks.removed(session, await session.get_one(Workspace, member.workspace_id), member.id)
 
 

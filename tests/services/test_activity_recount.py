@@ -14,7 +14,7 @@ from bot.clock import FrozenClock
 from bot.i18n import render
 from bot.models import Action, ActivityMember, Member, Story, StoryApplause, Workspace
 from bot.replies import Join, Literal, Text, text
-from bot.services import activity, mydata, stories
+from bot.services import activity, mydata, stories, workspaces
 from bot.services.context import Identity
 from tests.support.onboarding import onboard
 
@@ -22,6 +22,7 @@ from tests.support.onboarding import onboard
 NAMES = ("anna", "bo", "cia", "dan", "eva", "åsa", "Åke", "örjan", "Östen", "ärla", "zoe", "Zelda", "yngve",
          "xena")
 PEOPLE = [Identity("test", "guild-1", name, name, "Testgruppen") for name in NAMES]
+COORDINATOR = Identity("test", "guild-1", "boss", "Boss", "Testgruppen", is_admin=True)
 STORY = {"title": "Tweeten gav tre kunder", "kind": "tweet", "value": "Tre nya kunder hittade oss via X.",
          "link": "https://x.com/anna/status/1", "visibility": "group"}
 
@@ -130,6 +131,24 @@ async def test_the_counted_leaderboard_and_stats_equal_a_recount(app: App, clock
     author = await session_author(app, story_id)
     await app.press(author, stories.DELETE_CONFIRM, str(story_id))
     await app.press(PEOPLE[3], mydata.DELETE_CONFIRM, "")
+    await assert_boards_as_recounted(app, *PEOPLE[4:])
+    await assert_stats_as_recounted(app, *PEOPLE[4:8])
+
+    # Leaving and joining again: the member's points go from the board and come back.
+    await app.run(PEOPLE[5], activity.leaderboard_leave)
+    await assert_boards_as_recounted(app, PEOPLE[5], PEOPLE[6])
+    await app.run(PEOPLE[5], activity.leaderboard_join)
+    await assert_boards_as_recounted(app, PEOPLE[5], PEOPLE[6])
+
+    # Monday 00:30 in Stockholm is Sunday evening in New York: another zone moves actions to another week.
+    clock.set(datetime(2026, 12, 13, 23, 30, tzinfo=UTC))
+    for who in PEOPLE[4:9]:
+        await app.run(who, activity.did, kind=activity.ActivityKind.TWEET)
+    await assert_boards_as_recounted(app, *PEOPLE[4:])
+    await app.run(COORDINATOR, workspaces.configure, timezone="America/New_York")
+    await assert_boards_as_recounted(app, *PEOPLE[4:])
+    clock.advance(timedelta(hours=1))
+    await app.submit(PEOPLE[10], stories.FORM_ID, STORY)
     await assert_boards_as_recounted(app, *PEOPLE[4:])
     await assert_stats_as_recounted(app, *PEOPLE[4:8])
 
