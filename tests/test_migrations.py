@@ -118,9 +118,10 @@ async def test_a_migration_that_rebuilds_the_members_table_keeps_what_points_at_
     assert kept == 1
 
 
-async def test_the_streaks_are_counted_once_from_history_when_they_begin_to_be_kept(database_url: str):
-    # Before 0009 streaks were counted from the whole history each time: the upgrade counts each member's
-    # latest run of active weeks (in the workspace's zone) from their actions, steps and stories.
+async def test_streaks_and_points_are_counted_once_from_history_when_they_begin_to_be_kept(database_url: str):
+    # Before 0009 streaks and the leaderboard were counted from the whole history each time: the upgrade
+    # counts each member's latest run of active weeks (in the workspace's zone) from their actions, steps and
+    # stories, and their points per week and month from their actions and stories.
     await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0008")
     engine = db.create_engine(database_url)
     # Sunday evening and Monday night in Stockholm (a week apart there), then two weeks later, a week on.
@@ -156,10 +157,19 @@ async def test_the_streaks_are_counted_once_from_history_when_they_begin_to_be_k
                 "INSERT INTO coaching_progress (workspace_id, member_id, step_id, done_at) "
                 "VALUES (:workspace, :member, :step, :at)"),
                 {"workspace": workspace, "member": members[0], "step": step, "at": times[3]})
+            # Anna takes part in the leaderboard.
+            await connection.execute(text("UPDATE member SET onboarded_at = :at WHERE id = :member"),
+                                     {"member": members[0], "at": times[0]})
+            await connection.execute(text(
+                "INSERT INTO activity_member (member_id, workspace_id, leaderboard, created_at, updated_at) "
+                "VALUES (:member, :workspace, true, :at, :at)"),
+                {"workspace": workspace, "member": members[0], "at": times[0]})
         await db.migrate(database_url)
         async with engine.connect() as connection:
             runs = {member_id: (first, last) for member_id, first, last in await connection.execute(text(
                 "SELECT member_id, first_week, last_week FROM activity_streak"))}
+            scores = {tuple(row) for row in await connection.execute(text(
+                "SELECT member_id, period, start, actions, stories, points, shown FROM activity_score"))}
     finally:
         await engine.dispose()
 
@@ -170,3 +180,11 @@ async def test_the_streaks_are_counted_once_from_history_when_they_begin_to_be_k
     assert runs == {members[0]: (week(times[2]), week(times[3])),
                     members[1]: (week(times[0]), week(times[0]))}
     assert week(times[1]) == week(times[0]) + 1 and week(times[2]) == week(times[1]) + 2
+    november = 2026 * 12 + 10
+    assert scores == {
+        (members[0], "week", week(times[0]), 1, 0, 1, True),
+        (members[0], "week", week(times[1]), 1, 0, 1, True),
+        (members[0], "week", week(times[2]), 0, 1, 1, True),
+        (members[0], "month", november, 2, 1, 3, True),
+        (members[1], "week", week(times[0]), 1, 0, 1, False),
+        (members[1], "month", november, 1, 0, 1, False)}
