@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, null, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -650,18 +650,19 @@ async def _top(session: AsyncSession, workspace: Workspace, period: Period, now:
                 score.shown.is_(True), score.points > 0)
 
     # The points of the last place shown (every scored member counts when fewer are scored).
-    last_shown = (select(ActivityScore.points).where(*board(ActivityScore))
-                  .order_by(ActivityScore.points.desc()).offset(LEADERBOARD_SHOWN - 1).limit(1)
-                  .scalar_subquery())
+    last_shown = func.coalesce(
+        select(ActivityScore.points).where(*board(ActivityScore)).order_by(ActivityScore.points.desc())
+        .offset(LEADERBOARD_SHOWN - 1).limit(1).scalar_subquery(), 1)
     rank = (select(func.count() + 1).where(*board(higher), higher.points > ActivityScore.points)
             .scalar_subquery())
-    rows = await session.execute(
-        select(ActivityScore.member_id, Member.display_name, ActivityScore.actions, ActivityScore.stories,
-               case((ActivityScore.member_id == member_id, rank)))
-        .join(Member, Member.id == ActivityScore.member_id)
-        .where(*board(ActivityScore),
-               or_(ActivityScore.points >= func.coalesce(last_shown, 1),
-                   ActivityScore.member_id == member_id)))
+    shown = (ActivityScore.member_id, Member.display_name, ActivityScore.actions, ActivityScore.stories)
+    # Two parts, so that each is a range of the index: the top, and the asking member when below it.
+    rows = await session.execute(union_all(
+        select(*shown, null()).join(Member, Member.id == ActivityScore.member_id)
+        .where(*board(ActivityScore), ActivityScore.points >= last_shown),
+        select(*shown, rank).join(Member, Member.id == ActivityScore.member_id)
+        .where(*board(ActivityScore), ActivityScore.member_id == member_id,
+               ActivityScore.points < last_shown)))
     return [_Scored(*row) for row in rows]
 
 
