@@ -647,21 +647,23 @@ async def _top(session: AsyncSession, workspace: Workspace, period: Period, now:
 
     def board(score: type[ActivityScore]) -> tuple[ColumnElement[bool], ...]:
         return (score.workspace_id == workspace.id, score.period == period.value, score.start == start,
-                score.shown.is_(True), score.points > 0)
+                score.shown.is_(True))
 
     # The points of the last place shown (every scored member counts when fewer are scored).
     last_shown = func.coalesce(
-        select(ActivityScore.points).where(*board(ActivityScore)).order_by(ActivityScore.points.desc())
+        select(ActivityScore.points).where(*board(ActivityScore), ActivityScore.points > 0)
+        .order_by(ActivityScore.points.desc())
         .offset(LEADERBOARD_SHOWN - 1).limit(1).scalar_subquery(), 1)
     rank = (select(func.count() + 1).where(*board(higher), higher.points > ActivityScore.points)
             .scalar_subquery())
     shown = (ActivityScore.member_id, Member.display_name, ActivityScore.actions, ActivityScore.stories)
-    # Two parts, so that each is a range of the index: the top, and the asking member when below it.
+    # Two parts, so that each is a range of the index: the top (from the last place shown up: at least 1
+    # point), and the asking member when below it (found by their key; their rank from the points above).
     rows = await session.execute(union_all(
         select(*shown, null()).join(Member, Member.id == ActivityScore.member_id)
         .where(*board(ActivityScore), ActivityScore.points >= last_shown),
         select(*shown, rank).join(Member, Member.id == ActivityScore.member_id)
-        .where(*board(ActivityScore), ActivityScore.member_id == member_id,
+        .where(*board(ActivityScore), ActivityScore.member_id == member_id, ActivityScore.points > 0,
                ActivityScore.points < last_shown)))
     return [_Scored(*row) for row in rows]
 
