@@ -9,6 +9,7 @@ followed up three days later with a reminder to try again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -17,10 +18,24 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, null, or_, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Insert
 
 from bot import reminders, validation
 from bot.contributions import Feature, MemberData
@@ -572,28 +587,37 @@ def _periods(at: datetime, zone: str) -> dict[str, int]:
             Period.MONTH.value: local.year * 12 + local.month - 1}
 
 
-def _shown(member_id: int) -> ColumnElement[bool]:
-    """Whether the member takes part in the leaderboard (and has onboarded), asked of the database."""
-    return (select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
-            .where(ActivityMember.member_id == member_id, ActivityMember.leaderboard.is_(True),
-                   Member.onboarded_at.is_not(None)).exists())
+@functools.cache
+def _score_upsert(dialect: str) -> Insert:
+    """Add to a member's points of one period, or start them; whether they are shown is asked of the database.
+
+    Made once per dialect, with bound parameters only, so that SQLAlchemy compiles it once.
+    """
+    table = ActivityScore.__table__
+    member_id = bindparam("member_id", type_=Integer)
+    shown = (select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
+             .where(ActivityMember.member_id == member_id, ActivityMember.leaderboard.is_(True),
+                    Member.onboarded_at.is_not(None)).exists())
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        member_id=member_id, period=bindparam("period"), start=bindparam("start"),
+        workspace_id=bindparam("workspace_id"), actions=bindparam("actions"), stories=bindparam("stories"),
+        points=bindparam("points"), shown=shown)
+    return upsert.on_conflict_do_update(
+        index_elements=["member_id", "period", "start"],
+        set_={"actions": table.c.actions + upsert.excluded.actions,
+              "stories": table.c.stories + upsert.excluded.stories,
+              "points": table.c.points + upsert.excluded.points,
+              "shown": upsert.excluded.shown})
 
 
 async def scored(session: AsyncSession, workspace: Workspace, member_id: int, at: datetime, *,
                  actions: int = 0, stories: int = 0) -> None:
     """Count actions or stories (taken back when negative) in the member's points of the week and the month
     of `at`, in one statement."""
-    upsert_into = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    rows = [{"member_id": member_id, "period": period, "start": start, "workspace_id": workspace.id,
-             "actions": actions, "stories": stories, "points": actions + stories, "shown": _shown(member_id)}
-            for period, start in _periods(at, workspace.timezone).items()]
-    upsert = upsert_into(ActivityScore).values(rows)
-    await session.execute(upsert.on_conflict_do_update(
-        index_elements=["member_id", "period", "start"],
-        set_={"actions": ActivityScore.actions + upsert.excluded.actions,
-              "stories": ActivityScore.stories + upsert.excluded.stories,
-              "points": ActivityScore.points + upsert.excluded.points,
-              "shown": upsert.excluded.shown}))
+    await session.execute(_score_upsert(session.get_bind().dialect.name), [
+        {"member_id": member_id, "period": period, "start": start, "workspace_id": workspace.id,
+         "actions": actions, "stories": stories, "points": actions + stories}
+        for period, start in _periods(at, workspace.timezone).items()])
 
 
 async def rescore(session: AsyncSession, workspace: Workspace) -> None:
