@@ -680,15 +680,16 @@ async def _top(session: AsyncSession, workspace: Workspace, period: Period, now:
         .offset(LEADERBOARD_SHOWN - 1).limit(1).scalar_subquery(), 1)
     rank = (select(func.count() + 1).where(*board(higher), higher.points > ActivityScore.points)
             .scalar_subquery())
-    shown = (ActivityScore.member_id, Member.display_name, ActivityScore.actions, ActivityScore.stories)
+    # The name looked up row by row, by key: a join would let PostgreSQL's planner, which cannot know how few
+    # rows the top is, read every member.
+    name = select(Member.display_name).where(Member.id == ActivityScore.member_id).scalar_subquery()
+    shown = (ActivityScore.member_id, name, ActivityScore.actions, ActivityScore.stories)
     # Two parts, so that each is a range of the index: the top (from the last place shown up: at least 1
     # point), and the asking member when below it (found by their key; their rank from the points above).
     rows = await session.execute(union_all(
-        select(*shown, null()).join(Member, Member.id == ActivityScore.member_id)
-        .where(*board(ActivityScore), ActivityScore.points >= last_shown),
-        select(*shown, rank).join(Member, Member.id == ActivityScore.member_id)
-        .where(*board(ActivityScore), ActivityScore.member_id == member_id, ActivityScore.points > 0,
-               ActivityScore.points < last_shown)))
+        select(*shown, null()).where(*board(ActivityScore), ActivityScore.points >= last_shown),
+        select(*shown, rank).where(*board(ActivityScore), ActivityScore.member_id == member_id,
+                                   ActivityScore.points > 0, ActivityScore.points < last_shown)))
     return [_Scored(*row) for row in rows]
 
 
