@@ -42,8 +42,11 @@ IssueHook = Callable[["AsyncSession", "Issue", datetime], Awaitable[None]]
 OnboardedHook = Callable[["AsyncSession", "Actor"], Awaitable[None]]
 # Where open issues come from, so that the coach can draft about them: (session, workspace id, municipality).
 IssueSource = Callable[["AsyncSession", int, "str | None"], Awaitable[list["IssueContext"]]]
-# Something members did, and when, that counts for streaks: (session, workspace id, member ids).
-ActivitySource = Callable[["AsyncSession", int, Sequence[int]], Awaitable[list[tuple[int, datetime]]]]
+# Something members did, and when, that counts for streaks: (session, workspace id, member ids, or None for
+# every member of the workspace). A feature that records or deletes such activity also tells the streaks
+# (bot.services.streaks.added, removed), which keep each member's run of weeks where it is written; the
+# sources are read only to count a member's run again, or a workspace's after its time zone changed.
+ActivitySource = Callable[["AsyncSession", int, Sequence[int] | None], Awaitable[list[tuple[int, datetime]]]]
 # How a feature exports and erases what it stores about a member.
 Exporter = Callable[["AsyncSession", "Member"], Awaitable[Any]]
 Eraser = Callable[["AsyncSession", "Member"], Awaitable[None]]

@@ -523,14 +523,17 @@ class Action(Base):
 
     __tablename__ = "action"
     __table_args__ = (
-        Index("ix_action_workspace_id_created_at", "workspace_id", "created_at"),
-        # The digest and /report count a period's actions by kind and status from the index alone.
-        Index("ix_action_workspace_id_created_at_kind", "workspace_id", "created_at", "kind", "status"),
+        # A period's actions counted from this index alone: per member (the leaderboard's recount), by kind
+        # and status (the digest, /report).
+        Index("ix_action_workspace_id_created_at_member_id",
+              "workspace_id", "created_at", "member_id", "kind", "status"),
+        # One member's actions (/stats, /did's count of the week), in time.
+        Index("ix_action_member_id_created_at", "member_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     # tweet, ask, blog, media, meet or meeting
     kind: Mapped[str] = mapped_column(String(16))
     # done, or attempted (a politician who did not answer): an attempt is followed up with a retry reminder.
@@ -553,6 +556,46 @@ class ActivityMember(Base):
     leaderboard: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ActivityStreak(Base):
+    """A member's latest run of active weeks: the first and the last week of it, kept where activity is
+    written.
+
+    A week is numbered as the days to its Monday (in the workspace's zone) from 0001-01-01, divided by 7, so
+    that weeks in a row have numbers in a row. A member with no activity has no row.
+    """
+
+    __tablename__ = "activity_streak"
+    __table_args__ = (Index("ix_activity_streak_workspace_id_last_week", "workspace_id", "last_week"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    first_week: Mapped[int] = mapped_column(Integer)
+    last_week: Mapped[int] = mapped_column(Integer)
+
+
+class ActivityScore(Base):
+    """A member's points on the leaderboard in one week or month (in the workspace's zone), kept where actions
+    and stories are written, so that the board reads its top rows from an index.
+
+    A week is numbered as ActivityStreak's; a month as year * 12 + month - 1. `shown` says whether the member
+    takes part in the leaderboard (and has onboarded), as ActivityMember says, so the board needs no join to
+    rank.
+    """
+
+    __tablename__ = "activity_score"
+    __table_args__ = (Index("ix_activity_score_board", "workspace_id", "period", "start", "shown", "points"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    # week or month
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    actions: Mapped[int] = mapped_column(Integer)
+    stories: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    shown: Mapped[bool] = mapped_column(Boolean)
 
 
 class Story(Base):

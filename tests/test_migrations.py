@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -132,3 +133,75 @@ async def test_every_workspace_gets_its_first_delivery_pruning_planned(database_
         await engine.dispose()
 
     assert [tuple(row) for row in rows] == [(workspace, "retention.daily", "pending")]
+
+
+async def test_streaks_and_points_are_counted_once_from_history_when_they_begin_to_be_kept(database_url: str):
+    # Before 0009 streaks and the leaderboard were counted from the whole history each time: the upgrade
+    # counts each member's latest run of active weeks (in the workspace's zone) from their actions, steps and
+    # stories, and their points per week and month from their actions and stories.
+    await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0008")
+    engine = db.create_engine(database_url)
+    # Sunday evening and Monday night in Stockholm (a week apart there), then two weeks later, a week on.
+    times = [datetime(2026, 11, 1, 21, 30, tzinfo=UTC), datetime(2026, 11, 1, 23, 30, tzinfo=UTC),
+             datetime(2026, 11, 16, 9, tzinfo=UTC), datetime(2026, 11, 23, 9, tzinfo=UTC)]
+    try:
+        async with engine.begin() as connection:
+            workspace = await _insert_workspace(connection, times[0])
+            members = [(await connection.execute(text(
+                "INSERT INTO member (workspace_id, external_id, display_name, joined_at, dm_reminders, "
+                "dm_open) VALUES (:workspace, :external, 'Anna', :at, true, true) RETURNING id"),
+                {"workspace": workspace, "external": external, "at": times[0]})).scalar_one()
+                for external in ("1", "2", "3")]
+            for at in times[:2]:
+                await connection.execute(text(
+                    "INSERT INTO action (workspace_id, member_id, kind, status, created_at, updated_at) "
+                    "VALUES (:workspace, :member, 'tweet', 'done', :at, :at)"),
+                    {"workspace": workspace, "member": members[0], "at": at})
+            await connection.execute(text(
+                "INSERT INTO story (workspace_id, member_id, title, kind, value, visibility, credit, "
+                "created_at, updated_at) "
+                "VALUES (:workspace, :member, 't', 'tweet', 'v', 'group', 'name', :at, :at)"),
+                {"workspace": workspace, "member": members[0], "at": times[2]})
+            await connection.execute(text(
+                "INSERT INTO action (workspace_id, member_id, kind, status, created_at, updated_at) "
+                "VALUES (:workspace, :member, 'tweet', 'attempted', :at, :at)"),
+                {"workspace": workspace, "member": members[1], "at": times[0]})
+            step = (await connection.execute(text(
+                "INSERT INTO coaching_step (workspace_id, key, kind, position, active, created_at, "
+                "updated_at) VALUES (:workspace, 'intro', 'tweet', 1, true, :at, :at) RETURNING id"),
+                {"workspace": workspace, "at": times[0]})).scalar_one()
+            await connection.execute(text(
+                "INSERT INTO coaching_progress (workspace_id, member_id, step_id, done_at) "
+                "VALUES (:workspace, :member, :step, :at)"),
+                {"workspace": workspace, "member": members[0], "step": step, "at": times[3]})
+            # Anna takes part in the leaderboard.
+            await connection.execute(text("UPDATE member SET onboarded_at = :at WHERE id = :member"),
+                                     {"member": members[0], "at": times[0]})
+            await connection.execute(text(
+                "INSERT INTO activity_member (member_id, workspace_id, leaderboard, created_at, updated_at) "
+                "VALUES (:member, :workspace, true, :at, :at)"),
+                {"workspace": workspace, "member": members[0], "at": times[0]})
+        await db.migrate(database_url)
+        async with engine.connect() as connection:
+            runs = {member_id: (first, last) for member_id, first, last in await connection.execute(text(
+                "SELECT member_id, first_week, last_week FROM activity_streak"))}
+            scores = {tuple(row) for row in await connection.execute(text(
+                "SELECT member_id, period, start, actions, stories, points, shown FROM activity_score"))}
+    finally:
+        await engine.dispose()
+
+    def week(at: datetime) -> int:
+        return (at.astimezone(ZoneInfo("Europe/Stockholm")).date().toordinal() - 1) // 7
+
+    # Anna: the story's week and the step's a week later; the two weeks of actions before are another run.
+    assert runs == {members[0]: (week(times[2]), week(times[3])),
+                    members[1]: (week(times[0]), week(times[0]))}
+    assert week(times[1]) == week(times[0]) + 1 and week(times[2]) == week(times[1]) + 2
+    november = 2026 * 12 + 10
+    assert scores == {
+        (members[0], "week", week(times[0]), 1, 0, 1, True),
+        (members[0], "week", week(times[1]), 1, 0, 1, True),
+        (members[0], "week", week(times[2]), 0, 1, 1, True),
+        (members[0], "month", november, 2, 1, 3, True),
+        (members[1], "week", week(times[0]), 1, 0, 1, False),
+        (members[1], "month", november, 1, 0, 1, False)}

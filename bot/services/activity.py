@@ -9,16 +9,33 @@ followed up three days later with a reminder to try again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Insert
 
 from bot import reminders, validation
 from bot.contributions import Feature, MemberData
@@ -26,6 +43,7 @@ from bot.errors import UserError
 from bot.models import (
     Action,
     ActivityMember,
+    ActivityScore,
     Issue,
     Member,
     Reminder,
@@ -199,6 +217,8 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
                         issue_id=issue_id, link=link, source=source[:64] if source else None,
                         created_at=actor.now, updated_at=actor.now)
         session.add(logged)
+        await streaks.added(session, actor.workspace, actor.member.id, actor.now)
+        await scored(session, actor.workspace, actor.member.id, actor.now, actions=1)
     else:
         logged = existing
         logged.kind, logged.status, logged.updated_at = kind, status, actor.now
@@ -206,16 +226,17 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
         logged.link = link or logged.link
     await session.flush()
     log.info("Member %s logged a %s (%s) in workspace %s", actor.member.id, kind, status, actor.workspace.id)
-    return logged, await _follow_up(session, actor, logged)
+    return logged, await _follow_up(session, actor, logged, new=existing is None)
 
 
-async def _follow_up(session: AsyncSession, actor: Actor, logged: Action) -> ladder.Step | None:
+async def _follow_up(session: AsyncSession, actor: Actor, logged: Action, new: bool = False
+                     ) -> ladder.Step | None:
     """After an attempt, plan its retry; after a success, drop the retries of the same thing and climb the
     ladder."""
     if logged.status == ATTEMPTED:
         await _plan_retry(session, logged, actor.now, 1)
         return None
-    await _cancel_retries(session, logged)
+    await _cancel_retries(session, logged, new=new)
     coaching_kind = COACHING_KINDS.get(logged.kind)
     if coaching_kind is None:
         return None
@@ -260,7 +281,7 @@ async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, iss
     week = await session.scalar(select(func.count(Action.id)).where(
         Action.member_id == actor.member.id, Action.created_at >= period_start("week", actor.now, zone)))
     member_id = actor.member.id
-    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member_id], actor.now))[member_id]
+    streak = await streaks.of_member(session, actor.workspace, member_id, actor.now)
     fields.append(Field(text("activity.logged.week_title"),
                         text("activity.logged.week", count=week or 0, streak=streaks.streak_text(streak))))
     if logged.status == ATTEMPTED:
@@ -319,18 +340,15 @@ async def _plan_retry(session: AsyncSession, logged: Action, now: datetime, roun
     return due
 
 
-async def _cancel_retries(session: AsyncSession, logged: Action) -> None:
-    """Cancel the pending retries of this action and of the member's attempts at the same thing."""
+async def _cancel_retries(session: AsyncSession, logged: Action, new: bool = False) -> None:
+    """Cancel the pending retries of this action (none when it is new) and of the member's attempts at the
+    same thing."""
     same_issue = Action.issue_id.is_(None) if logged.issue_id is None else Action.issue_id == logged.issue_id
+    attempt = (Action.kind == logged.kind) & same_issue & (Action.status == ATTEMPTED)
     attempts = list(
         await session.scalars(
-            select(Action.id).where(
-                Action.member_id == logged.member_id,
-                or_(
-                    Action.id == logged.id,
-                    (Action.kind == logged.kind) & same_issue & (Action.status == ATTEMPTED),
-                ),
-            )
+            select(Action.id).where(Action.member_id == logged.member_id,
+                                    attempt if new else or_(Action.id == logged.id, attempt))
         )
     )
     for action_id in attempts:
@@ -434,10 +452,12 @@ async def _on_leaderboard(session: AsyncSession, member_id: int) -> bool:
     return bool(row and row.leaderboard)
 
 
-def count_lines(rows: Sequence[tuple[str, str]]) -> list[Text]:
-    """One line per kind that occurs: how many done, and how many only tried."""
-    done = Counter(kind for kind, status in rows if status == DONE)
-    tried = Counter(kind for kind, status in rows if status == ATTEMPTED)
+def count_lines(rows: Sequence[tuple[str, str]] | Mapping[tuple[str, str], int]) -> list[Text]:
+    """One line per kind that occurs: how many done, and how many only tried (from the (kind, status) of
+    each action, or their counts)."""
+    counts = rows if isinstance(rows, Mapping) else Counter(rows)
+    done = Counter({kind: n for (kind, status), n in counts.items() if status == DONE})
+    tried = Counter({kind: n for (kind, status), n in counts.items() if status == ATTEMPTED})
     lines = []
     for kind in KINDS:
         if done[kind] and tried[kind]:
@@ -455,33 +475,36 @@ async def stats(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Show the member's own actions, stories, coaching steps and streak."""
     member = actor.require_onboarded()
     zone = actor.workspace.timezone
-    rows = (await session.execute(select(Action.kind, Action.status, Action.created_at)
-                                  .where(Action.member_id == member.id))).all()
     week_start, month_start = period_start("week", actor.now, zone), period_start("month", actor.now, zone)
-    lines = count_lines([(kind, status) for kind, status, _ in rows])
-    stories = await session.scalar(select(func.count(Story.id)).where(Story.member_id == member.id)) or 0
-    applause = (
-        await session.scalar(
-            select(func.count(StoryApplause.id))
-            .join(Story, Story.id == StoryApplause.story_id)
-            .where(Story.member_id == member.id)
-        )
-        or 0
-    )
+    # Counted by the database, through the member's index: per kind and status, and this week and month.
+    counts: dict[tuple[str, str], int] = {}
+    week = month = 0
+    for kind, status, count, in_week, in_month in await session.execute(
+            select(Action.kind, Action.status, func.count(),
+                   func.count(case((Action.created_at >= week_start, 1))),
+                   func.count(case((Action.created_at >= month_start, 1))))
+            .where(Action.member_id == member.id).group_by(Action.kind, Action.status)):
+        counts[kind, status] = count
+        week, month = week + in_week, month + in_month
+    lines = count_lines(counts)
+    stories, applause = (await session.execute(
+        select(func.count(func.distinct(Story.id)), func.count(StoryApplause.id))
+        .select_from(Story).outerjoin(StoryApplause, StoryApplause.story_id == Story.id)
+        .where(Story.member_id == member.id))).one()
     finished, total = await ladder.step_counts(session, actor.workspace.id, member.id)
-    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
+    streak = await streaks.of_member(session, actor.workspace, member.id, actor.now)
     on_board = await _on_leaderboard(session, member.id)
     fields = (
         Field(
-            text("activity.stats.actions", count=len(rows)),
+            text("activity.stats.actions", count=sum(counts.values())),
             Join(tuple(lines), separator="\n") if lines else text("activity.stats.no_actions"),
         ),
         Field(
             text("activity.stats.period_title"),
             text(
                 "activity.stats.period",
-                week=sum(1 for *_, at in rows if at >= week_start),
-                month=sum(1 for *_, at in rows if at >= month_start),
+                week=week,
+                month=month,
             ),
         ),
         Field(
@@ -526,6 +549,8 @@ async def _set_leaderboard(session: AsyncSession, actor: Actor, wanted: bool) ->
     if row.leaderboard == wanted:
         return False
     row.leaderboard, row.updated_at = wanted, actor.now
+    await session.execute(update(ActivityScore).where(ActivityScore.member_id == actor.member.id)
+                          .values(shown=wanted))
     return True
 
 
@@ -552,48 +577,161 @@ def _period_title(period: str, now: datetime, zone: str) -> Text:
     return text("activity.leaderboard.title.month", month=text(f"time.month.{local.month}"), year=local.year)
 
 
+# -- the leaderboard's points, kept where actions and stories are written ------------------------------------
+
+
+def _periods(at: datetime, zone: str) -> dict[str, int]:
+    """Number the week and the month (in the zone) that a moment falls in, as ActivityScore does."""
+    local = at.astimezone(ZoneInfo(zone)).date()
+    return {Period.WEEK.value: streaks.week_number(local),
+            Period.MONTH.value: local.year * 12 + local.month - 1}
+
+
+@functools.cache
+def _score_upsert(dialect: str) -> Insert:
+    """Add to a member's points of one period, or start them; whether they are shown is asked of the database.
+
+    Made once per dialect, with bound parameters only, so that SQLAlchemy compiles it once.
+    """
+    table = ActivityScore.__table__
+    member_id = bindparam("member_id", type_=Integer)
+    shown = (select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
+             .where(ActivityMember.member_id == member_id, ActivityMember.leaderboard.is_(True),
+                    Member.onboarded_at.is_not(None)).exists())
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        member_id=member_id, period=bindparam("period"), start=bindparam("start"),
+        workspace_id=bindparam("workspace_id"), actions=bindparam("actions"), stories=bindparam("stories"),
+        points=bindparam("points"), shown=shown)
+    return upsert.on_conflict_do_update(
+        index_elements=["member_id", "period", "start"],
+        set_={"actions": table.c.actions + upsert.excluded.actions,
+              "stories": table.c.stories + upsert.excluded.stories,
+              "points": table.c.points + upsert.excluded.points,
+              "shown": upsert.excluded.shown})
+
+
+async def scored(session: AsyncSession, workspace: Workspace, member_id: int, at: datetime, *,
+                 actions: int = 0, stories: int = 0) -> None:
+    """Count actions or stories (taken back when negative) in the member's points of the week and the month
+    of `at`, in one statement."""
+    await session.execute(_score_upsert(session.get_bind().dialect.name), [
+        {"member_id": member_id, "period": period, "start": start, "workspace_id": workspace.id,
+         "actions": actions, "stories": stories, "points": actions + stories}
+        for period, start in _periods(at, workspace.timezone).items()])
+
+
+async def rescore(session: AsyncSession, workspace: Workspace) -> None:
+    """Count the workspace's points again from its actions and stories (after its time zone changed)."""
+    await session.flush()
+    tally: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for index, (member_column, at_column, workspace_column) in enumerate((
+            (Action.member_id, Action.created_at, Action.workspace_id),
+            (Story.member_id, Story.created_at, Story.workspace_id))):
+        for member_id, at in await session.execute(select(member_column, at_column)
+                                                   .where(workspace_column == workspace.id)):
+            for period, start in _periods(at, workspace.timezone).items():
+                tally[member_id, period, start][index] += 1
+    shown = set(await session.scalars(
+        select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
+        .where(ActivityMember.workspace_id == workspace.id, ActivityMember.leaderboard.is_(True),
+               Member.onboarded_at.is_not(None))))
+    await session.execute(delete(ActivityScore).where(ActivityScore.workspace_id == workspace.id))
+    rows = [{"member_id": member_id, "period": period, "start": start, "workspace_id": workspace.id,
+             "actions": actions, "stories": stories, "points": actions + stories, "shown": member_id in shown}
+            for (member_id, period, start), (actions, stories) in tally.items()]
+    for first in range(0, len(rows), 1000):
+        await session.execute(insert(ActivityScore), rows[first:first + 1000])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Scored:
+    """A member on the leaderboard with points in the period."""
+
+    member_id: int
+    name: str
+    actions: int
+    stories: int
+    rank: int | None = None  # counted by the database only for the member asking, when below the top
+
+    @property
+    def points(self) -> int:
+        return self.actions + self.stories
+
+
+async def _top(session: AsyncSession, workspace: Workspace, period: Period, now: datetime, member_id: int
+               ) -> list[_Scored]:
+    """The members on the board with points in the period, as far as the top shows them (all who have as many
+    points as the last one shown, so that names can order a tie), and the asking member with their rank.
+
+    One statement over the index of the period's points: the top rows, and the rows above the asking member
+    for their rank; only the rows shown are read into Python.
+    """
+    start = _periods(now, workspace.timezone)[period.value]
+    higher = aliased(ActivityScore)
+
+    def board(score: type[ActivityScore]) -> tuple[ColumnElement[bool], ...]:
+        return (score.workspace_id == workspace.id, score.period == period.value, score.start == start,
+                score.shown.is_(True))
+
+    # The points of the last place shown (every scored member counts when fewer are scored).
+    last_shown = func.coalesce(
+        select(ActivityScore.points).where(*board(ActivityScore), ActivityScore.points > 0)
+        .order_by(ActivityScore.points.desc())
+        .offset(LEADERBOARD_SHOWN - 1).limit(1).scalar_subquery(), 1)
+    rank = (select(func.count() + 1).where(*board(higher), higher.points > ActivityScore.points)
+            .scalar_subquery())
+    # The name looked up row by row, by key: a join would let PostgreSQL's planner, which cannot know how few
+    # rows the top is, read every member.
+    name = select(Member.display_name).where(Member.id == ActivityScore.member_id).scalar_subquery()
+    shown = (ActivityScore.member_id, name, ActivityScore.actions, ActivityScore.stories)
+    # Two parts, so that each is a range of the index: the top (from the last place shown up: at least 1
+    # point), and the asking member when below it (found by their key; their rank from the points above).
+    rows = await session.execute(union_all(
+        select(*shown, null()).where(*board(ActivityScore), ActivityScore.points >= last_shown),
+        select(*shown, rank).where(*board(ActivityScore), ActivityScore.member_id == member_id,
+                                   ActivityScore.points > 0, ActivityScore.points < last_shown)))
+    return [_Scored(*row) for row in rows]
+
+
 async def leaderboard(session: AsyncSession, actor: Actor, period: Period | None = None) -> Reply:
     """Rank the members who opted in by their actions and stories this week or this month."""
     chosen = period or Period.WEEK
     workspace = actor.workspace
-    since = period_start(chosen, actor.now, workspace.timezone)
     title = _period_title(chosen, actor.now, workspace.timezone)
-    members = list(await session.scalars(
-        select(Member).join(ActivityMember, ActivityMember.member_id == Member.id)
-        .where(Member.workspace_id == workspace.id, ActivityMember.leaderboard.is_(True),
-               Member.onboarded_at.is_not(None))))
-    on_board = any(m.id == actor.member.id for m in members)
+    on_board = actor.member.onboarded_at is not None and await _on_leaderboard(session, actor.member.id)
     buttons = (_board_button(on_board),) if actor.member.onboarded_at is not None else ()
-    if not members:
-        return Reply(title=title, body=text("activity.leaderboard.nobody"), buttons=buttons)
-    ids = [m.id for m in members]
-    actions = dict((await session.execute(select(Action.member_id, func.count(Action.id)).where(
-        Action.member_id.in_(ids), Action.created_at >= since).group_by(Action.member_id))).all())
-    stories = dict((await session.execute(select(Story.member_id, func.count(Story.id)).where(
-        Story.member_id.in_(ids), Story.created_at >= since).group_by(Story.member_id))).all())
-    scored = sorted(((actions.get(m.id, 0) + stories.get(m.id, 0), m) for m in members),
-                    key=lambda pair: (-pair[0], pair[1].display_name.lower(), pair[1].id))
-    ranked: list[tuple[int, int, Member]] = []
-    for position, (points, member) in enumerate(scored, 1):
-        if points == 0:
-            break
-        rank = ranked[-1][0] if ranked and ranked[-1][1] == points else position
-        ranked.append((rank, points, member))
-    if not ranked:
-        return Reply(title=title, body=text(f"activity.leaderboard.empty.{chosen}"), buttons=buttons)
+    found = await _top(session, workspace, chosen, actor.now, actor.member.id)
+    if not found:
+        anyone = on_board or await session.scalar(
+            select(ActivityMember.member_id).join(Member, Member.id == ActivityMember.member_id)
+            .where(ActivityMember.workspace_id == workspace.id, ActivityMember.leaderboard.is_(True),
+                   Member.onboarded_at.is_not(None)).limit(1)) is not None
+        key = f"activity.leaderboard.empty.{chosen}" if anyone else "activity.leaderboard.nobody"
+        return Reply(title=title, body=text(key), buttons=buttons)
+    shown = sorted(found, key=lambda entry: (-entry.points, entry.name.lower(), entry.member_id))
+    # Every member with more points than the last shown was read: a place is one more than those before it
+    # with more points, as the database counts it for the asking member below the top.
+    ranked: list[tuple[int, _Scored]] = []
+    for position, entry in enumerate(shown, 1):
+        if entry.rank is not None and position > LEADERBOARD_SHOWN:
+            ranked.append((entry.rank, entry))
+        else:
+            tied = ranked and ranked[-1][1].points == entry.points
+            ranked.append((ranked[-1][0] if tied else position, entry))
 
-    def line(rank: int, points: int, member: Member) -> Text:
+    def line(rank: int, entry: _Scored) -> Text:
         return text(
             "activity.leaderboard.line",
             rank=MEDALS.get(rank, f"{rank}."),
-            name=Literal(member.display_name),
-            points=points,
-            actions=actions.get(member.id, 0),
-            stories=stories.get(member.id, 0),
+            name=Literal(entry.name),
+            points=entry.points,
+            actions=entry.actions,
+            stories=entry.stories,
         )
 
     lines = [line(*entry) for entry in ranked[:LEADERBOARD_SHOWN]]
-    mine = next((entry for entry in ranked[LEADERBOARD_SHOWN:] if entry[2].id == actor.member.id), None)
+    mine = next((entry for entry in ranked[LEADERBOARD_SHOWN:] if entry[1].member_id == actor.member.id),
+                None)
     if mine is not None:
         lines.append(text("activity.leaderboard.you", line=line(*mine)))
     return Reply(title=title, body=Join(tuple(lines), separator="\n"),
@@ -604,11 +742,14 @@ async def leaderboard(session: AsyncSession, actor: Actor, period: Period | None
 # -- streaks and /mydata -------------------------------------------------------------------------------------
 
 
-async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
-                        ) -> list[tuple[int, datetime]]:
-    rows = await session.execute(select(Action.member_id, Action.created_at).where(
-        Action.workspace_id == workspace_id, Action.member_id.in_(member_ids)))
-    return [(member_id, at) for member_id, at in rows]
+async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequence[int] | None
+                   ) -> list[tuple[int, datetime]]:
+    """Every action counts for streaks, logged or only tried, in the week it was logged."""
+    query = select(Action.member_id, Action.created_at)
+    # Members' own rows through the member index; the workspace's (None) through the workspace's.
+    query = query.where(Action.workspace_id == workspace_id) if member_ids is None \
+        else query.where(Action.member_id.in_(member_ids))
+    return [(member_id, at) for member_id, at in await session.execute(query)]
 
 
 async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
@@ -620,6 +761,9 @@ async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]
 
 async def _erase(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(Action).where(Action.member_id == member.id))
+    await session.execute(update(ActivityScore).where(ActivityScore.member_id == member.id)
+                          .values(points=ActivityScore.points - ActivityScore.actions, actions=0))
+    await streaks.removed(session, await session.get_one(Workspace, member.workspace_id), member.id)
 
 
 async def _export_choice(session: AsyncSession, member: Member) -> dict[str, Any]:
@@ -628,6 +772,8 @@ async def _export_choice(session: AsyncSession, member: Member) -> dict[str, Any
 
 async def _erase_choice(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(ActivityMember).where(ActivityMember.member_id == member.id))
+    await session.execute(update(ActivityScore).where(ActivityScore.member_id == member.id)
+                          .values(shown=False))
 
 
 FEATURE = Feature(

@@ -150,12 +150,33 @@ async def _stored_ladder(session: AsyncSession, workspace_id: int, now: datetime
     return rows
 
 
-async def _done(session: AsyncSession, member_id: int) -> dict[str, CoachingProgress]:
-    """Return the member's finished steps by step key."""
-    rows = await session.execute(select(CoachingStep.key, CoachingProgress)
-                                 .join(CoachingProgress, CoachingProgress.step_id == CoachingStep.id)
-                                 .where(CoachingProgress.member_id == member_id))
-    return {key: progress for key, progress in rows}
+async def _ladder_of(session: AsyncSession, workspace_id: int, member_id: int
+                     ) -> tuple[list[Step], dict[str, CoachingProgress]]:
+    """Return the workspace's whole ladder (as steps_of) and the member's finished steps by key, in one
+    query: the ladder's rows, each with the member's progress on it (through the (member_id, step_id)
+    index)."""
+    rows, finished = await _rows_and_done(session, workspace_id, member_id)
+    if not rows:
+        return _default_steps(), {}  # nothing can be done of a ladder not stored yet
+    return [_step(row) for row in rows], finished
+
+
+async def _rows_and_done(session: AsyncSession, workspace_id: int, member_id: int
+                         ) -> tuple[list[CoachingStep], dict[str, CoachingProgress]]:
+    """Return the ladder's stored rows in order and the member's finished steps by key, in one query."""
+    rows = (await session.execute(
+        select(CoachingStep, CoachingProgress).where(CoachingStep.workspace_id == workspace_id)
+        .outerjoin(CoachingProgress, (CoachingProgress.step_id == CoachingStep.id)
+                   & (CoachingProgress.member_id == member_id))
+        .order_by(CoachingStep.position, CoachingStep.id))).all()
+    return [row for row, _ in rows], {row.key: done for row, done in rows if done is not None}
+
+
+async def _stored_rows_and_done(session: AsyncSession, workspace_id: int, member_id: int, now: datetime
+                                ) -> tuple[list[CoachingStep], dict[str, CoachingProgress]]:
+    """As _rows_and_done, storing the default ladder first when the workspace has none."""
+    rows, finished = await _rows_and_done(session, workspace_id, member_id)
+    return (rows, finished) if rows else (await _stored_ladder(session, workspace_id, now), {})
 
 
 async def done_by_member(session: AsyncSession, workspace_id: int) -> dict[int, set[str]]:
@@ -184,12 +205,14 @@ def bar(done: int, total: int) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
-async def _steps_done(session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
+async def _steps_done(session: AsyncSession, workspace_id: int, member_ids: Sequence[int] | None
                       ) -> list[tuple[int, datetime]]:
     """A finished step counts for streaks, in the week it was finished."""
-    rows = await session.execute(select(CoachingProgress.member_id, CoachingProgress.done_at).where(
-        CoachingProgress.workspace_id == workspace_id, CoachingProgress.member_id.in_(member_ids)))
-    return [(member_id, done_at) for member_id, done_at in rows]
+    query = select(CoachingProgress.member_id, CoachingProgress.done_at)
+    # Members' own rows through the (member_id, step_id) index; the workspace's (None) through its own.
+    query = query.where(CoachingProgress.workspace_id == workspace_id) if member_ids is None \
+        else query.where(CoachingProgress.member_id.in_(member_ids))
+    return [(member_id, done_at) for member_id, done_at in await session.execute(query)]
 
 
 def step_params(member: Member, settings: CoachingSettings) -> dict[str, Any]:
@@ -230,8 +253,8 @@ async def first_step(session: AsyncSession, actor: Actor) -> Text:
     """Describe the member's first step on the ladder, and plan the weekly nudges (for the onboarding)."""
     member = actor.member
     settings = await settings_of(session, actor.workspace.id)
-    steps = await steps_of(session, actor.workspace.id)
-    active, _, current = standing(steps, await _done(session, member.id))
+    steps, finished_steps = await _ladder_of(session, actor.workspace.id, member.id)
+    active, _, current = standing(steps, finished_steps)
     await plan_nudges(session, actor.workspace, settings, actor.now)
     if current is None:
         return text("coaching.next.all_done.body")
@@ -245,9 +268,9 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
     member = actor.require_onboarded()
     workspace = actor.workspace
     settings = await settings_of(session, workspace.id)
-    steps = await steps_of(session, workspace.id)
-    active, finished, current = standing(steps, await _done(session, member.id))
-    streak = (await streaks.weeks_in_a_row(session, workspace, [member.id], actor.now))[member.id]
+    steps, finished_steps = await _ladder_of(session, workspace.id, member.id)
+    active, finished, current = standing(steps, finished_steps)
+    streak = await streaks.of_member(session, workspace, member.id, actor.now)
     if current is None:
         await plan_nudges(session, workspace, settings, actor.now)
         return Reply(title=text("coaching.next.all_done.title"), body=text("coaching.next.all_done.body"),
@@ -351,8 +374,7 @@ async def done(
     move."""
     member = actor.require_onboarded()
     url = validation.web_url(link, text("coaching.field.link"))
-    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
-    finished_before = await _done(session, member.id)
+    rows, finished_before = await _stored_rows_and_done(session, actor.workspace.id, member.id, actor.now)
     if step is not None and step.strip():
         row = _find_step(rows, step)
     else:
@@ -369,13 +391,14 @@ async def done(
         return Reply(body=text("coaching.done.already", title=title), buttons=(next_button(),))
     session.add(CoachingProgress(workspace_id=actor.workspace.id, member_id=member.id, step_id=row.id,
                                  evidence_url=url, done_at=actor.now))
+    await streaks.added(session, actor.workspace, member.id, actor.now)
     await session.flush()
     log.info("Member %s finished coaching step %s in workspace %s", member.id, row.id, actor.workspace.id)
     settings = await settings_of(session, actor.workspace.id)
     await plan_nudges(session, actor.workspace, settings, actor.now)
     steps = [_step(r) for r in rows]
     active, finished, current = standing(steps, {*finished_before, row.key})
-    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
+    streak = await streaks.of_member(session, actor.workspace, member.id, actor.now)
     fields = [progress_field(finished, len(active), streak)]
     if url:
         fields.insert(0, Field(text("coaching.done.evidence"), Literal(url)))
@@ -402,13 +425,13 @@ async def complete_kind(session: AsyncSession, actor: Actor, kind: str, *, link:
     member = actor.member
     if member.onboarded_at is None:
         return None
-    rows = await _stored_ladder(session, actor.workspace.id, actor.now)
-    finished = await _done(session, member.id)
+    rows, finished = await _stored_rows_and_done(session, actor.workspace.id, member.id, actor.now)
     row = next((r for r in rows if r.active and r.kind == kind and r.key not in finished), None)
     if row is None:
         return None
     session.add(CoachingProgress(workspace_id=actor.workspace.id, member_id=member.id, step_id=row.id,
                                  evidence_url=link, done_at=actor.now))
+    await streaks.added(session, actor.workspace, member.id, actor.now)
     await session.flush()
     log.info("Member %s reached coaching step %s in workspace %s by a %s", member.id, row.id,
              actor.workspace.id, kind)
@@ -418,7 +441,7 @@ async def complete_kind(session: AsyncSession, actor: Actor, kind: str, *, link:
 
 async def step_counts(session: AsyncSession, workspace_id: int, member_id: int) -> tuple[int, int]:
     """Return how many of the ladder's active steps the member has done, and how many there are."""
-    active, finished, _ = standing(await steps_of(session, workspace_id), await _done(session, member_id))
+    active, finished, _ = standing(*await _ladder_of(session, workspace_id, member_id))
     return finished, len(active)
 
 
@@ -460,6 +483,7 @@ async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     title = _step(row).title_text()
     if not result.rowcount:
         return Reply(body=text("coaching.undo.not_done", title=title), replaces_source=True)
+    await streaks.removed(session, actor.workspace, member.id)
     return Reply(body=text("coaching.undo.done", title=title), buttons=(next_button(),), replaces_source=True)
 
 
@@ -469,8 +493,7 @@ async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
 async def progress(session: AsyncSession, actor: Actor) -> Reply:
     """Show the whole ladder with the member's finished steps, the bar, the streak and the nudges."""
     member = actor.require_onboarded()
-    steps = await steps_of(session, actor.workspace.id)
-    finished_steps = await _done(session, member.id)
+    steps, finished_steps = await _ladder_of(session, actor.workspace.id, member.id)
     active, finished, current = standing(steps, finished_steps)
     lines = []
     for number, step in enumerate(active, 1):
@@ -480,7 +503,7 @@ async def progress(session: AsyncSession, actor: Actor) -> Reply:
             if progress_row and progress_row.evidence_url else ""
         lines.append(text(f"coaching.progress.{mark}", number=number, title=step.title_text(),
                           evidence=evidence))
-    streak = (await streaks.weeks_in_a_row(session, actor.workspace, [member.id], actor.now))[member.id]
+    streak = await streaks.of_member(session, actor.workspace, member.id, actor.now)
     state = await session.get(CoachingMember, member.id)
     settings = await settings_of(session, actor.workspace.id)
     return Reply(title=text("coaching.progress.title"), body=Join(tuple(lines), separator="\n"),
@@ -680,6 +703,7 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
 async def _erase(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(CoachingProgress).where(CoachingProgress.member_id == member.id))
     await session.execute(delete(CoachingMember).where(CoachingMember.member_id == member.id))
+    await streaks.removed(session, await session.get_one(Workspace, member.workspace_id), member.id)
 
 
 FEATURE = Feature(

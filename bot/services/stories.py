@@ -18,14 +18,14 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import csvexport, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import Member, Story, StoryApplause
+from bot.models import ActivityScore, Member, Story, StoryApplause, Workspace
 from bot.replies import (
     Attachment,
     Button,
@@ -46,7 +46,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import ladder, workspaces
+from bot.services import activity, ladder, streaks, workspaces
 from bot.services.context import Actor, audit, workspace_row
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,8 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
     )
     session.add(story)
     await session.flush()
+    await streaks.added(session, actor.workspace, member.id, actor.now)
+    await activity.scored(session, actor.workspace, member.id, actor.now, stories=1)
     log.info(
         "Member %s shared story %s (%s) in workspace %s", member.id, story.id, visibility, actor.workspace.id
     )
@@ -552,6 +554,8 @@ async def _delete_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Re
         audit(session, actor, "story.deleted", story_id=found.id)
     title = Literal(found.title)
     await session.delete(found)
+    await streaks.removed(session, actor.workspace, found.member_id)
+    await activity.scored(session, actor.workspace, found.member_id, found.created_at, stories=-1)
     log.info("Story %s deleted in workspace %s", found.id, actor.workspace.id)
     return Reply(body=text("stories.delete.done", title=title), replaces_source=True)
 
@@ -564,11 +568,14 @@ async def _delete_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Re
 
 
 async def _shared(
-    session: AsyncSession, workspace_id: int, member_ids: Sequence[int]
+    session: AsyncSession, workspace_id: int, member_ids: Sequence[int] | None
 ) -> list[tuple[int, datetime]]:
-    rows = await session.execute(select(Story.member_id, Story.created_at).where(
-        Story.workspace_id == workspace_id, Story.member_id.in_(member_ids)))
-    return [(member_id, at) for member_id, at in rows]
+    """A shared story counts for streaks, in the week it was shared."""
+    query = select(Story.member_id, Story.created_at)
+    # Members' own rows through the member index; the workspace's (None) through the workspace's.
+    query = query.where(Story.workspace_id == workspace_id) if member_ids is None \
+        else query.where(Story.member_id.in_(member_ids))
+    return [(member_id, at) for member_id, at in await session.execute(query)]
 
 
 async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
@@ -603,6 +610,9 @@ async def _erase(session: AsyncSession, member: Member) -> None:
     own = select(Story.id).where(Story.member_id == member.id)
     await session.execute(delete(StoryApplause).where(StoryApplause.story_id.in_(own)))
     await session.execute(delete(Story).where(Story.member_id == member.id))
+    await session.execute(update(ActivityScore).where(ActivityScore.member_id == member.id)
+                          .values(points=ActivityScore.points - ActivityScore.stories, stories=0))
+    await streaks.removed(session, await session.get_one(Workspace, member.workspace_id), member.id)
 
 
 FEATURE = Feature(

@@ -13,6 +13,7 @@ from bot import delivery, validation
 from bot.errors import UserError
 from bot.models import Workspace
 from bot.replies import Channel, Field, Join, Mention, Reply, Role, Text, text
+from bot.services import activity, streaks
 from bot.services.context import Actor, audit
 
 CHANNEL_SETTINGS = {
@@ -141,8 +142,13 @@ async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | N
             ZoneInfo(given["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
             raise UserError("errors.timezone", value=given["timezone"][:60]) from None
+    zone_before = workspace.timezone
     for name, value in given.items():
         setattr(workspace, CHANNEL_SETTINGS.get(name) or ROLE_SETTINGS.get(name) or name, value)
+    if workspace.timezone != zone_before:
+        # Weeks and months begin at other moments in another zone: streaks and points are counted again.
+        await streaks.recount(session, workspace)
+        await activity.rescore(session, workspace)
     changed = sorted(given)
     if ping_here is not None:
         workspace.ping_here = ping_here

@@ -1,11 +1,11 @@
 """retention: settled deliveries are pruned daily (a retention reminder per workspace), and the indexes the
 coordinators' views page and count on: members by (workspace, display name, id), deliveries by (workspace,
-status, created_at), actions by (workspace, created_at, kind, status)
+status, created_at) (a period's actions are counted from 0009's (workspace, created_at, member, kind, status))
 
 Every existing workspace gets its first pruning run, due at once; it plans the next day's when it fires.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import bot.db
 
 revision: str = '0010'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,8 +32,6 @@ def upgrade() -> None:
                     unique=False)
     op.create_index('ix_delivery_workspace_id_status_created_at', 'delivery',
                     ['workspace_id', 'status', 'created_at'], unique=False)
-    op.create_index('ix_action_workspace_id_created_at_kind', 'action',
-                    ['workspace_id', 'created_at', 'kind', 'status'], unique=False)
     reminder = sa.table('reminder', sa.column('workspace_id', sa.Integer()), sa.column('kind', sa.String()),
                         sa.column('key', sa.String()), sa.column('due_at', bot.db.UTCDateTime(timezone=True)),
                         sa.column('grace_seconds', sa.Integer()), sa.column('payload', sa.JSON()),
@@ -50,6 +48,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(f"DELETE FROM reminder WHERE kind IN ('{DAILY_KIND}', '{BATCH_KIND}')")
-    op.drop_index('ix_action_workspace_id_created_at_kind', table_name='action')
     op.drop_index('ix_delivery_workspace_id_status_created_at', table_name='delivery')
     op.drop_index('ix_member_workspace_id_display_name', table_name='member')
