@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import db, features, reminders
+from bot import charts, db, features, reminders
 from bot.clock import Clock, SystemClock
 from bot.coach import CoachModel
 from bot.coach.model import answers_remembered
@@ -60,9 +60,12 @@ class App:
         # them through its session, which the session factories below make.
         self.contributions = Contributions.assemble(features)
         self.engine = db.create_engine(settings.effective_database_url)
-        self.sessionmaker = db.create_sessionmaker(self.engine, self.contributions)
+        # Charts are drawn in a worker process, started with the first one (see bot.charts).
+        self.charts = charts.Worker()
+        self.sessionmaker = db.create_sessionmaker(self.engine, self.contributions, self.charts)
         # Reads, and units of work that wait on the model before writing (see db.BEGIN_DEFERRED).
-        self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine, self.contributions)
+        self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine, self.contributions,
+                                                                     self.charts)
         self.dispatcher = Dispatcher(self.sessionmaker, self.clock,
                                      QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
                                      deferred_sessionmaker=self.deferred_sessionmaker)
@@ -109,8 +112,8 @@ class App:
                 self.scheduler.start()
 
     async def close(self) -> None:
-        """Let effects being sent finish (a while), stop the scheduler, close the model client and the
-        database."""
+        """Let effects being sent finish (a while), stop the scheduler, close the model client, the chart
+        worker and the database."""
         if self._sending:
             # Cut off in the middle, they would be sent again after the restart (they are stored), but a unit
             # of work cancelled halfway leaves the connection pool to log an error.
@@ -119,6 +122,7 @@ class App:
         if self.coach is not None:
             await self.coach.close()
         self.dispatcher.close()
+        self.charts.close()
         await self.engine.dispose()
 
     @contextlib.asynccontextmanager

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from bot import charts
 from bot.contributions import SESSION_KEY, Contributions
 
 log = logging.getLogger(__name__)
@@ -100,18 +101,26 @@ BEGIN_DEFERRED = "jobb_begin_deferred"
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, contributions: Contributions
+    engine: AsyncEngine, contributions: Contributions, worker: charts.Worker | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """Return the session factory; one session per unit of work, carrying the App's contributions."""
-    return async_sessionmaker(engine, expire_on_commit=False, info={SESSION_KEY: contributions})
+    """Return the session factory; one session per unit of work, carrying the App's contributions (and its
+    chart worker, see bot.charts.render)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=_info(contributions, worker))
 
 
-def create_deferred_sessionmaker(engine: AsyncEngine, contributions: Contributions
-                                 ) -> async_sessionmaker[AsyncSession]:
+def create_deferred_sessionmaker(engine: AsyncEngine, contributions: Contributions,
+                                 worker: charts.Worker | None = None) -> async_sessionmaker[AsyncSession]:
     """Return a session factory whose units of work take SQLite's write lock only when they first write: for
     reads (they never wait for it), and for work that waits on something slow before writing."""
     return async_sessionmaker(engine.execution_options(**{BEGIN_DEFERRED: True}), expire_on_commit=False,
-                              info={SESSION_KEY: contributions})
+                              info=_info(contributions, worker))
+
+
+def _info(contributions: Contributions, worker: charts.Worker | None) -> dict[str, Any]:
+    info: dict[str, Any] = {SESSION_KEY: contributions}
+    if worker is not None:
+        info[charts.WORKER_KEY] = worker
+    return info
 
 
 def insert_or_ignore(session: AsyncSession, model: type[Any], unique: tuple[str, ...], values: dict[str, Any]

@@ -248,9 +248,10 @@ async def chart(session: AsyncSession, workspace: Workspace, end: datetime, lang
     description = {"weeks": [d.isoformat() for d in local_starts],
                    "actions": [sum(counts[k][i] for k in activity.KINDS) for i in range(WEEKS_CHARTED)],
                    "stories": counts["story"]}
-    return charts.stacked_columns(labels, series, title=render(text("digest.chart.title"), language),
-                                  ylabel=render(text("digest.chart.ylabel"), language),
-                                  empty=render(text("digest.chart.empty"), language), description=description)
+    return await charts.render(session, charts.stacked_columns, labels, series,
+                               title=render(text("digest.chart.title"), language),
+                               ylabel=render(text("digest.chart.ylabel"), language),
+                               empty=render(text("digest.chart.empty"), language), description=description)
 
 
 async def build(session: AsyncSession, workspace: Workspace, *, end: datetime, language: str) -> Reply:

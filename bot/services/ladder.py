@@ -22,7 +22,7 @@ from urllib.parse import quote
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import validation
+from bot import charts, validation
 from bot.coach import BlogPlan, Brief, CoachModel, chart, templates
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
@@ -539,8 +539,9 @@ async def overview(session: AsyncSession, actor: Actor) -> Reply:
                       names=Join(tuple(finished)) if finished else text("coaching.overview.nobody")))
     labels.append(render(text("coaching.chart.finished"), language))
     counts.append(len(finished))
-    png = chart.horizontal_bars(labels, counts, title=render(text("coaching.chart.title"), language),
-                                 xlabel=render(text("coaching.chart.xlabel"), language))
+    png = await charts.render(session, chart.horizontal_bars, labels, counts,
+                              title=render(text("coaching.chart.title"), language),
+                              xlabel=render(text("coaching.chart.xlabel"), language))
     return Reply(title=text("coaching.overview.title", count=len(members)),
                  body=Join(tuple(lines), separator="\n"), files=(Attachment("coaching-overview.png", png),))
 
