@@ -169,6 +169,17 @@ async def done_by_member(session: AsyncSession, workspace_id: int) -> dict[int, 
     return finished
 
 
+async def done_of(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Return the keys of the finished steps of some members (a batch of them), in one query."""
+    finished: dict[int, set[str]] = defaultdict(set)
+    rows = await session.execute(select(CoachingProgress.member_id, CoachingStep.key)
+                                 .join(CoachingStep, CoachingStep.id == CoachingProgress.step_id)
+                                 .where(CoachingProgress.member_id.in_(member_ids)))
+    for member_id, key in rows:
+        finished[member_id].add(key)
+    return finished
+
+
 def standing(steps: Sequence[Step], done: Mapping[str, Any] | set[str]
              ) -> tuple[list[Step], int, Step | None]:
     """Return the active steps, how many of them are done, and the first one not done (None at the top)."""
