@@ -1,7 +1,7 @@
 """Benchmark: does the event loop stay free, and does a write get through, while the heavy work runs?
 
-Seeds a SQLite file (or PostgreSQL) with N onboarded members (DMs wanted), the stored coaching ladder with each
-member's finished steps over the last year, ten logged actions a member over the year, an issue with 300
+Seeds a SQLite file (or PostgreSQL) with N onboarded members (DMs wanted), the stored coaching ladder with
+each member's finished steps over the last year, ten logged actions a member over the year, an issue with 300
 politicians in the council (a third of them with a confirmed stance) and the seats of their parties. Then:
 
 1. **The coaching overview and the map** (`/coach overview`, `/issue map`, each a PNG): the process's CPU
@@ -13,6 +13,10 @@ politicians in the council (a third of them with a confirmed stance) and the sea
    wall time (p50, max), how many failed (SQLite's "database is locked") and the longest loop stall.
 
     .venv/bin/python bench/never_block.py [--members N] [--calls C] [--databases sqlite,postgresql]
+                                          [--analyze]
+
+--analyze runs SQLite's ANALYZE after seeding: without its statistics SQLite searches a batch of members'
+actions (streaks) through the workspace's index (every action of the workspace), not the member's.
 
 Run it on a checkout to compare (PYTHONPATH=<checkout>): the figures before and after issue 14's changes are
 in bench/README.md.
@@ -31,7 +35,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -57,7 +61,7 @@ class Heartbeat:
             self.worst = max(self.worst, now - last - HEARTBEAT)
             last = now
 
-    def __enter__(self) -> Heartbeat:
+    def __enter__(self) -> Self:
         self._task = asyncio.get_running_loop().create_task(self._beat())
         return self
 
@@ -66,14 +70,23 @@ class Heartbeat:
         self._task.cancel()
 
 
-async def _populate(url: str, members: int) -> Any:
+async def _populate(url: str, members: int, analyze: bool) -> Any:
     from sqlalchemy import insert, select, text
 
     from bot import db
     from bot.app import App
     from bot.clock import FrozenClock
     from bot.config import load_settings
-    from bot.models import Action, CoachingProgress, CoachingStep, CouncilSeat, Member, Politician, Stance, Workspace
+    from bot.models import (
+        Action,
+        CoachingProgress,
+        CoachingStep,
+        CouncilSeat,
+        Member,
+        Politician,
+        Stance,
+        Workspace,
+    )
     from bot.services import issues, ladder
     from bot.services.context import Identity
 
@@ -102,8 +115,8 @@ async def _populate(url: str, members: int) -> Any:
         step_ids = list(await session.scalars(select(CoachingStep.id).order_by(CoachingStep.position)))
         rows = [{"workspace_id": ws, "external_id": f"m{i:05d}", "display_name": f"Medlem {i:05d}",
                  "joined_at": START, "consented_at": START, "onboarded_at": START, "dm_reminders": True,
-                 "dm_open": True, "municipality": "karlskrona", "company": f"Företag {i}", "industry": "retail",
-                 "experience": "none"} for i in range(members)]
+                 "dm_open": True, "municipality": "karlskrona", "company": f"Företag {i}",
+                 "industry": "retail", "experience": "none"} for i in range(members)]
         for chunk in range(0, len(rows), 2000):
             await session.execute(insert(Member), rows[chunk:chunk + 2000])
         ids = list(await session.scalars(select(Member.id).where(Member.external_id.like("m%"))))
@@ -130,10 +143,12 @@ async def _populate(url: str, members: int) -> Any:
              "undecided")[n % 3], "status": "confirmed", "created_at": START, "decided_at": START}
             for n, pid in enumerate(politician_ids[::3])])
         await session.execute(insert(CouncilSeat), [
-            {"workspace_id": ws, "municipality": "karlskrona", "body": "kommunfullmäktige", "committee_key": "",
-             "party": party, "party_key": party.lower(), "seats": 3 + n, "updated_at": START}
+            {"workspace_id": ws, "municipality": "karlskrona", "body": "kommunfullmäktige",
+             "committee_key": "", "party": party, "party_key": party.lower(), "seats": 3 + n,
+             "updated_at": START}
             for n, party in enumerate(PARTIES)])
-    if app.engine.dialect.name == "postgresql":
+    if analyze or app.engine.dialect.name == "postgresql":
+        # The statistics the query planner picks its indexes by (autovacuum gathers them on PostgreSQL).
         async with app.engine.connect() as connection:
             await connection.execute(text("ANALYZE"))
             await connection.commit()
@@ -211,11 +226,11 @@ async def _nudge(app: Any, clock: Any, coordinator: Any, members: int) -> None:
           f"{len(failures)} failed {sorted(set(failures))[:2]}; worst loop stall {_ms(beat.worst)}")
 
 
-async def measure(database: str, url: str, members: int, calls: int) -> None:
+async def measure(database: str, url: str, members: int, calls: int, analyze: bool) -> None:
     from bot.services import ladder, stances
 
-    print(f"{database}, {members} members:")
-    app, clock, coordinator = await _populate(url, members)
+    print(f"{database}, {members} members{', ANALYZE' if analyze else ''}:")
+    app, clock, coordinator = await _populate(url, members, analyze)
     try:
         await _calls("/coach overview", calls, lambda: app.run(coordinator, ladder.overview))
         await _calls("/issue map", calls, lambda: app.run(coordinator, stances.show_map, issue="Parkering"))
@@ -229,11 +244,14 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--databases", default="sqlite")
+    parser.add_argument("--analyze", action="store_true",
+                        help="run ANALYZE on SQLite after seeding (PostgreSQL always gets it)")
     args = parser.parse_args()
     for database in args.databases.split(","):
         if database == "sqlite":
             folder = Path(tempfile.mkdtemp(prefix="never_block_"))
-            asyncio.run(measure(database, f"sqlite+aiosqlite:///{folder / 'bench.db'}", args.members, args.calls))
+            url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+            asyncio.run(measure(database, url, args.members, args.calls, args.analyze))
         else:
             from tests.postgres import find_bindir, start_cluster
 
@@ -244,7 +262,7 @@ def main() -> None:
             try:
                 name = f"bench_{uuid.uuid4().hex[:8]}"
                 cluster.psql(f"CREATE DATABASE {name}")
-                asyncio.run(measure(database, cluster.url(name), args.members, args.calls))
+                asyncio.run(measure(database, cluster.url(name), args.members, args.calls, True))
             finally:
                 cluster.stop()
 
