@@ -58,6 +58,7 @@ class Worker:
     def __init__(self, *, processes: bool = True) -> None:
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
+        self._starting = asyncio.Lock()
 
     @property
     def started(self) -> bool:
@@ -71,23 +72,32 @@ class Worker:
             return await asyncio.to_thread(call)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._started(), call)
+            return await loop.run_in_executor(await self._started(), call)
         except BrokenProcessPool:
             # The worker died (killed, out of memory): start another one for this chart and the next.
             log.warning("The chart worker stopped; starting another")
             self.close()
-            return await loop.run_in_executor(self._started(), call)
+            return await loop.run_in_executor(await self._started(), call)
 
-    def _started(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return self._pool
+    async def _started(self) -> ProcessPoolExecutor:
+        async with self._starting:
+            if self._pool is None:
+                # Started in a thread: making the pool's queues and spawning its process take tens of
+                # milliseconds that the event loop would otherwise stall for.
+                self._pool = await asyncio.to_thread(_start_pool)
+            return self._pool
 
     def close(self) -> None:
         """Stop the worker process (a chart being drawn is dropped); the next chart starts another."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_pool() -> ProcessPoolExecutor:
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(int).result()  # the process is running
+    return pool
 
 
 async def render(session: AsyncSession, fn: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
