@@ -537,13 +537,22 @@ class Dispatcher:
         transaction of its own; then mark the reminder fanned out."""
         after: int | None = 0
         count = 0
-        while after is not None:
-            async with self._reader() as session:
-                planned, after = await batches.batch(session, after)
-            if planned:
-                async with self._sessionmaker() as session, session.begin():
-                    await self._add_deliveries(session, reminder, planned, now, batch=True)
-                count += len(planned)
+        try:
+            while after is not None:
+                async with self._reader() as session:
+                    planned, after = await batches.batch(session, after)
+                if planned:
+                    async with self._sessionmaker() as session, session.begin():
+                        await self._add_deliveries(session, reminder, planned, now, batch=True)
+                    count += len(planned)
+        except Exception:
+            # A batch failed (the database, a bug): pending again, so that the next run plans the rest (its
+            # fired_at says it began). A stop or a kill leaves it fanning, for the next start to resume.
+            async with self._sessionmaker() as session, session.begin():
+                await session.execute(update(Reminder).where(Reminder.id == reminder.id,
+                                                             Reminder.status == reminders.FANNING)
+                                      .values(status=reminders.PENDING))
+            raise
         async with self._sessionmaker() as session, session.begin():
             await session.execute(update(Reminder).where(Reminder.id == reminder.id,
                                                          Reminder.status == reminders.FANNING)

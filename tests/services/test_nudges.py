@@ -213,32 +213,35 @@ async def test_the_nudge_is_planned_in_batches_and_each_member_gets_it_once(
     assert statuses == ["fanned_out", "pending"]
 
 
-async def test_a_crash_between_batches_loses_no_nudge_and_sends_none_twice(
-        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.parametrize("stop", [asyncio.CancelledError, Crash], ids=["killed", "failed"])
+async def test_a_stop_between_batches_loses_no_nudge_and_sends_none_twice(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch,
+        stop: type[BaseException]):
     monkeypatch.setattr(reminders, "BATCH", 3)
     for member in MEMBERS:
         await onboard(app, member)
     plan_batch = nudges._nudge_batch
     calls = 0
 
-    async def crashing(session, *args):
+    async def stopping(session, *args):
         nonlocal calls
         calls += 1
         if calls == 2:
-            raise Crash
+            raise stop
         return await plan_batch(session, *args)
 
-    monkeypatch.setattr(nudges, "_nudge_batch", crashing)
+    monkeypatch.setattr(nudges, "_nudge_batch", stopping)
     clock.set(MONDAY_NINE)
-    with pytest.raises(Crash):
+    with pytest.raises(stop):
         await app.dispatcher.run_due()
     async with app.sessionmaker() as session:
         written = await _written(session)
-        fanning = await session.scalar(select(Reminder.status).where(
+        status = await session.scalar(select(Reminder.status).where(
             Reminder.kind == coaching_settings.WEEKLY_KIND, Reminder.due_at == MONDAY_NINE))
-    assert len(written) == 3 and fanning == "fanning"
+    # Stopped (cancelled, as a kill leaves it): fanning until the next start; failed: pending for the next.
+    assert len(written) == 3 and status == ("fanning" if stop is asyncio.CancelledError else "pending")
 
-    # The restart: the fan-out cut short is planned again and finished (its first batch is not written twice).
+    # The next start (or run): the fan-out cut short is planned again and finished, its first batch not twice.
     monkeypatch.setattr(nudges, "_nudge_batch", plan_batch)
     clock.advance(timedelta(minutes=5))
     await app.dispatcher.resume()
