@@ -11,8 +11,9 @@ either way. But a thread draws under the bot's GIL, so every command the loop ru
 core with it (100 slices of 2 ms of loop work: 203 ms alone, 343 ms beside a thread drawing, 321 ms beside a
 process), and the thread imports matplotlib into the bot for good (the 42 MB). A process draws on the other
 core, keeps matplotlib out of the bot, and a crash in the drawing cannot take the bot down. Its price is the
-start (spawn, then importing matplotlib there: about 1.2 s before the first chart, 0.1 s after), paid once,
-on the first chart after the App started, off the loop.
+start (spawn, then importing matplotlib there: about 1.2 s before the first chart, 0.1 s after), paid off the
+loop on the first chart, and its memory (about 94 MB, its own interpreter with matplotlib, numpy and Pillow):
+charts are rare, so a worker idle for IDLE_CLOSE is stopped and the memory given back.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # Where a session finds the App's chart worker (session.info; see bot.db.create_sessionmaker).
 WORKER_KEY = "jobbskaparna.charts"
+# A worker process that drew no chart for this long (seconds) is stopped; the next chart starts another.
+IDLE_CLOSE = 600.0
 DPI = 100
 GREEN = "#1F6F43"  # the embeds' green
 # One colour per series of a stacked chart, green first; repeats when there are more series.
@@ -55,10 +58,13 @@ class Worker:
     process with threads and an event loop is not safe) and shut down with the App; or, with
     processes=False, in a thread of the bot's own process."""
 
-    def __init__(self, *, processes: bool = True) -> None:
+    def __init__(self, *, processes: bool = True, idle: float = IDLE_CLOSE) -> None:
         self.processes = processes
+        self.idle = idle
         self._pool: ProcessPoolExecutor | None = None
         self._starting = asyncio.Lock()
+        self._drawing = 0
+        self._idle_close: asyncio.TimerHandle | None = None
 
     @property
     def started(self) -> bool:
@@ -71,13 +77,24 @@ class Worker:
         if not self.processes:
             return await asyncio.to_thread(call)
         loop = asyncio.get_running_loop()
+        self._drawing += 1
+        if self._idle_close is not None:
+            self._idle_close.cancel()
+            self._idle_close = None
         try:
-            return await loop.run_in_executor(await self._started(), call)
-        except BrokenProcessPool:
-            # The worker died (killed, out of memory): start another one for this chart and the next.
-            log.warning("The chart worker stopped; starting another")
-            self.close()
-            return await loop.run_in_executor(await self._started(), call)
+            try:
+                return await loop.run_in_executor(await self._started(), call)
+            except BrokenProcessPool:
+                # The worker died (killed, out of memory): start another one for this chart and the next.
+                log.warning("The chart worker stopped; starting another")
+                self._shutdown()
+                return await loop.run_in_executor(await self._started(), call)
+        finally:
+            self._drawing -= 1
+            if not self._drawing and self._pool is not None:
+                # Charts come seldom (a coordinator's command, the weekly digest): an idle worker is stopped
+                # rather than kept, with its memory, until the next.
+                self._idle_close = loop.call_later(self.idle, self._shutdown)
 
     async def _started(self) -> ProcessPoolExecutor:
         async with self._starting:
@@ -89,6 +106,12 @@ class Worker:
 
     def close(self) -> None:
         """Stop the worker process (a chart being drawn is dropped); the next chart starts another."""
+        if self._idle_close is not None:
+            self._idle_close.cancel()
+            self._idle_close = None
+        self._shutdown()
+
+    def _shutdown(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

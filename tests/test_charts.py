@@ -3,6 +3,7 @@ App, give the same PNG as drawn directly."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
@@ -62,6 +63,21 @@ async def test_a_worker_that_died_is_started_again():
         for process in list(pool._processes.values()):
             process.kill()
             process.join()
+
+        png = await worker.render(chart.horizontal_bars, LABELS, VALUES, title="t", xlabel="x")
+    finally:
+        worker.close()
+
+    assert png == chart.horizontal_bars(LABELS, VALUES, title="t", xlabel="x")
+
+
+async def test_an_idle_worker_is_stopped_and_the_next_chart_starts_another():
+    worker = charts.Worker(idle=0.05)
+    try:
+        await worker.render(chart.horizontal_bars, LABELS, VALUES, title="t", xlabel="x")
+        assert worker.started
+        await asyncio.sleep(0.2)
+        assert not worker.started
 
         png = await worker.render(chart.horizontal_bars, LABELS, VALUES, title="t", xlabel="x")
     finally:
