@@ -383,3 +383,13 @@ async def test_the_overview_counts_in_sql_what_a_recount_of_every_member_gives(
         expected = ", ".join(first) + (f", …och {count - 2} till" if count > 2 else "") if count else "–"
         assert line.split("): ", 1)[1].replace(" 🔥1", "") == expected, line
     assert render(reply.title, "sv") == f"Var står medlemmarna? ({len(members)})"
+
+
+async def test_the_overview_before_the_ladder_is_stored_has_everyone_on_the_first_step(app: App):
+    await onboard(app)
+    await onboard(app, CIA)
+
+    lines = render((await app.run(BO, ladder.overview)).body, "sv").splitlines()
+
+    assert lines[0] == "**1. Presentera ditt företag på X med gruppens hashtagg** (2): Anna, Cia"
+    assert all(line.endswith("(0): –") for line in lines[1:])
