@@ -54,7 +54,8 @@ def freeze_start_up() -> None:
     """Keep what the start made (modules, classes, the engine, the contributions) out of the cyclic garbage
     collector's full passes: they live as long as the process, and walking them all again in every full pass
     stalled the event loop for 80 ms of CPU during the weekly nudge to 10,000 members (18 ms frozen; see
-    bench/never_block.py). What is garbage already is collected first, so nothing dead is kept for good.
+    bench/never_block.py). What is garbage already is collected first, and close() unfreezes, so nothing dead
+    is kept for good.
     """
     gc.collect()
     gc.freeze()
@@ -136,6 +137,8 @@ class App:
         self.dispatcher.close()
         self.charts.close()
         await self.engine.dispose()
+        # What start() froze is the collector's again: what of it is garbage now (this App) is collected.
+        gc.unfreeze()
 
     @contextlib.asynccontextmanager
     async def answering(self, *, then_carry_out: bool = True) -> AsyncIterator[Answering]:
