@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
     from bot.models import Issue, Member, Reminder
-    from bot.reminders import Planned
+    from bot.reminders import InBatches, Planned
     from bot.replies import Form, Renderable, Reply
     from bot.services.context import Actor
     from bot.services.drafts import IssueContext
@@ -31,8 +31,9 @@ FormHandler = Callable[["AsyncSession", "Actor", Mapping[str, str], str], Awaita
 # The form a button opens at once, from the presser's member row (None before they have one) and the button's
 # arg; None when the button has more to say than the form (then its action handler answers).
 FormOpener = Callable[["Member | None", str], "Form | None"]
-# The messages a due reminder of one kind sends.
-Planner = Callable[["AsyncSession", "Reminder", datetime], Awaitable[list["Planned"]]]
+# The messages a due reminder of one kind sends: all of them, or (a fan-out to every member) InBatches, which
+# the Dispatcher reads and writes a batch at a time, outside the write transaction the planner runs in.
+Planner = Callable[["AsyncSession", "Reminder", datetime], Awaitable["list[Planned] | InBatches"]]
 # How a reminder of one kind is named to the coordinators when it had to be skipped.
 Describer = Callable[["AsyncSession", "Reminder"], Awaitable["Renderable"]]
 # What a feature plans around an issue (rounds of questions, the countdown): run in the same transaction

@@ -104,7 +104,7 @@ def create_sessionmaker(
     engine: AsyncEngine, contributions: Contributions, info: Mapping[str, Any] | None = None
 ) -> async_sessionmaker[AsyncSession]:
     """Return the session factory; one session per unit of work, carrying the App's contributions (and `info`,
-    settings a feature reads from its session)."""
+    what the features read from their session: settings, the chart worker)."""
     return async_sessionmaker(engine, expire_on_commit=False,
                               info={**(info or {}), SESSION_KEY: contributions})
 

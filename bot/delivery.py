@@ -379,6 +379,15 @@ class _Outcome:
 
 
 
+def _recipient(item: reminders.Planned) -> str:
+    """Who a planned message goes to, as its delivery key names them (after the reminder's id)."""
+    if item.live is not None:
+        return f"{LIVE_MARK[1:]}{item.live}"
+    if item.member_id is not None:
+        return f"member:{item.member_id}"
+    return f"channel:{item.channel}"
+
+
 def _coordinators_notice(workspace_id: int, reminder_id: int | None, key: str, reply: Reply, now: datetime
                          ) -> Delivery:
     """A message to the coordinators' channel about a reminder, stored to go out with the next sends."""
@@ -421,10 +430,18 @@ class Dispatcher:
         asks it first (Discord forgets a nonce after minutes, and Slack has none).
         """
         platform = self._platform_filter(platforms)
+        # A fan-out in batches that a crash cut short is planned again (it writes only what is missing).
+        reminder_platform = () if platforms is None else (
+            Reminder.workspace_id.in_(select(Workspace.id).where(Workspace.platform.in_(sorted(platforms)))),)
         async with self._engine.begin() as connection:
             count = await _give_back(connection, platform, platform)
+            fanning = await connection.execute(update(Reminder).where(Reminder.status == reminders.FANNING,
+                                                                      *reminder_platform)
+                                               .values(status=reminders.PENDING))
         if count:
             log.info("Resuming %d deliveries that were being sent when the bot stopped", count)
+        if fanning.rowcount:
+            log.info("Resuming %d fan-outs that were being planned when the bot stopped", fanning.rowcount)
         return count
 
     async def run_due(self) -> DispatchReport:
@@ -476,15 +493,20 @@ class Dispatcher:
                 select(Reminder.id).where(Reminder.status == reminders.PENDING, Reminder.due_at <= now)
                 .order_by(Reminder.due_at)))
         for reminder_id in due_ids:
+            batches: reminders.InBatches | None = None
             async with self._sessionmaker() as session, session.begin():
+                # Set only when a fan-out in batches was cut short (resume() made it pending again).
+                started = await session.scalar(select(Reminder.fired_at).where(Reminder.id == reminder_id))
                 claimed = await _execute_dml(session,
                     update(Reminder).where(Reminder.id == reminder_id, Reminder.status == reminders.PENDING)
-                    .values(status=reminders.FANNED_OUT, fired_at=now))
+                    .values(status=reminders.FANNED_OUT, fired_at=started or now))
                 if not claimed.rowcount:
                     continue  # another process or run took it
                 reminder = await session.get_one(Reminder, reminder_id)
-                if reminder.grace_seconds is not None and now > reminder.due_at + timedelta(
-                        seconds=reminder.grace_seconds):
+                # A fan-out that had begun is finished, however late: some members already have theirs.
+                late = reminder.grace_seconds is not None and now > reminder.due_at + timedelta(
+                    seconds=reminder.grace_seconds)
+                if late and started is None:
                     reminder.status = reminders.SKIPPED
                     report.skipped.append(reminder.id)
                     log.info(
@@ -500,26 +522,63 @@ class Dispatcher:
                     await self._note_skipped(session, reminder, now)
                     continue
                 planned = await planner(session, reminder, now)
-                await self._add_deliveries(session, reminder, planned, now)
-                report.fanned_out += 1
+                if isinstance(planned, reminders.InBatches):
+                    reminder.status = reminders.FANNING
+                    batches = planned
+                else:
+                    await self._add_deliveries(session, reminder, planned, now)
+            if batches is not None:
+                await self._fan_out_in_batches(reminder, batches, now)
+            report.fanned_out += 1
+
+    async def _fan_out_in_batches(self, reminder: Reminder, batches: reminders.InBatches, now: datetime
+                                  ) -> None:
+        """Plan a fan-out a batch at a time, each read without the write lock and written in a short
+        transaction of its own; then mark the reminder fanned out."""
+        after: int | None = 0
+        count = 0
+        try:
+            while after is not None:
+                async with self._reader() as session:
+                    planned, after = await batches.batch(session, after)
+                if planned:
+                    async with self._sessionmaker() as session, session.begin():
+                        await self._add_deliveries(session, reminder, planned, now, batch=True)
+                    count += len(planned)
+        except Exception:
+            # A batch failed (the database, a bug): pending again, so that the next run plans the rest (its
+            # fired_at says it began). A stop or a kill leaves it fanning, for the next start to resume.
+            async with self._sessionmaker() as session, session.begin():
+                await session.execute(update(Reminder).where(Reminder.id == reminder.id,
+                                                             Reminder.status == reminders.FANNING)
+                                      .values(status=reminders.PENDING))
+            raise
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(update(Reminder).where(Reminder.id == reminder.id,
+                                                         Reminder.status == reminders.FANNING)
+                                  .values(status=reminders.FANNED_OUT))
+        log.info("Reminder %s (%s) fanned out in batches to %d", reminder.id, reminder.kind, count)
 
     async def _add_deliveries(
-        self, session: AsyncSession, reminder: Reminder, planned: Iterable[reminders.Planned], now: datetime
+        self, session: AsyncSession, reminder: Reminder, planned: Iterable[reminders.Planned], now: datetime,
+        *, batch: bool = False
     ) -> None:
+        """Write a fan-out's deliveries, but for those already written (a fan-out run again writes nothing
+        twice): all of the reminder's are looked up, or for a batch only the batch's own keys."""
         workspace = await session.get_one(Workspace, reminder.workspace_id)
         tz = ZoneInfo(workspace.timezone)
-        existing = set(await session.scalars(select(Delivery.key).where(Delivery.reminder_id == reminder.id)))
+        planned = list(planned)
+        if batch:
+            keys = [f"{reminder.id}:{_recipient(item)}" for item in planned]
+            existing = set(await session.scalars(select(Delivery.key).where(Delivery.key.in_(keys))))
+        else:
+            existing = set(await session.scalars(select(Delivery.key).where(
+                Delivery.reminder_id == reminder.id)))
         rows: list[dict[str, object]] = []
         # A fan-out sends the same Reply to many: serialize each one once, to the text the row stores.
         stored: dict[tuple[object, ...], str] = {}
         for item in planned:
-            if item.live is not None:
-                recipient = f"{LIVE_MARK[1:]}{item.live}"
-            elif item.member_id is not None:
-                recipient = f"member:{item.member_id}"
-            else:
-                recipient = f"channel:{item.channel}"
-            key = f"{reminder.id}:{recipient}"
+            key = f"{reminder.id}:{_recipient(item)}"
             if key in existing:
                 continue
             existing.add(key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
@@ -19,6 +19,8 @@ from bot.replies import Channel, Literal, Renderable, Reply, When, text
 log = logging.getLogger(__name__)
 
 PENDING = "pending"
+# Being fanned out in batches (InBatches): some of its deliveries may be written, not yet all.
+FANNING = "fanning"
 FANNED_OUT = "fanned_out"
 SKIPPED = "skipped"
 CANCELLED = "cancelled"
@@ -42,6 +44,28 @@ class Planned:
     expires_at: datetime | None = None
     # A DM that is not worth a mention in a channel when it cannot be delivered (a weekly nudge tried again).
     quiet: bool = False
+
+
+# How many recipients a batch of a fan-out plans: small enough that reading, planning and writing one holds
+# neither the event loop nor SQLite's write lock for more than some milliseconds.
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class InBatches:
+    """What a planner returns for a fan-out to many (every member): its messages a batch at a time.
+
+    The planner itself runs in the reminder's write transaction and does there only what is quick (plans the
+    next occurrence, checks the settings). The Dispatcher then calls `batch(session, after)` in a unit of work
+    that only reads (on SQLite it takes no write lock), for the recipients after a cursor (0 at the start;
+    e.g. the last member id of the batch before), and writes each batch's deliveries in a short write
+    transaction of its own. `batch` returns the batch's messages and the cursor of the next one (None: that
+    was the last). Each recipient's delivery has a unique key, so a fan-out that a crash cut between batches
+    is planned again at the next start (the reminder stays FANNING): what was written is not written twice,
+    what was not is written then.
+    """
+
+    batch: Callable[[AsyncSession, int], Awaitable[tuple[list[Planned], int | None]]]
 
 
 def name_key(kind: str) -> str:

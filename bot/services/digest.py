@@ -264,9 +264,10 @@ async def chart(session: AsyncSession, workspace: Workspace, end: datetime, lang
     description = {"weeks": [d.isoformat() for d in local_starts],
                    "actions": [sum(counts[k][i] for k in activity.KINDS) for i in range(WEEKS_CHARTED)],
                    "stories": counts["story"]}
-    return charts.stacked_columns(labels, series, title=render(text("digest.chart.title"), language),
-                                  ylabel=render(text("digest.chart.ylabel"), language),
-                                  empty=render(text("digest.chart.empty"), language), description=description)
+    return await charts.render(session, charts.stacked_columns, labels, series,
+                               title=render(text("digest.chart.title"), language),
+                               ylabel=render(text("digest.chart.ylabel"), language),
+                               empty=render(text("digest.chart.empty"), language), description=description)
 
 
 async def build(session: AsyncSession, workspace: Workspace, *, end: datetime, language: str) -> Reply:
@@ -290,8 +291,9 @@ async def for_coordinators(
     return dataclasses.replace(reply, fields=(*reply.fields, failures.field(found))) if found else reply
 
 
-async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
-    """Post the week's digest to the coordinators (and the group, if chosen), then plan next week's."""
+async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime
+                       ) -> list[reminders.Planned] | reminders.InBatches:
+    """Plan next week's digest, then post this week's to the coordinators (and the group, if chosen)."""
     workspace = await session.get(Workspace, reminder.workspace_id)
     if workspace is None:
         return []
@@ -303,13 +305,21 @@ async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime)
     if now - reminder.due_at > STALE_DIGEST:
         log.info("Digest %s is %s late; skipped, next week's is planned", reminder.id, now - reminder.due_at)
         return []
-    reply = await build(session, workspace, end=reminder.due_at, language=workspace.language)
-    coordinators = await for_coordinators(session, workspace, reply, end=reminder.due_at)
-    planned = [reminders.Planned(coordinators, channel=Channel.COORDINATORS)]
-    if settings.to_announcements:
-        planned.append(reminders.Planned(reply, channel=Channel.ANNOUNCEMENTS))
-    log.info("Digest %s of workspace %s to %d channels", reminder.id, workspace.id, len(planned))
-    return planned
+    workspace_id, reminder_id, end = workspace.id, reminder.id, reminder.due_at
+
+    async def made(reader: AsyncSession, _after: int) -> tuple[list[reminders.Planned], int | None]:
+        # Counted and drawn outside the write transaction (one batch, see reminders.InBatches): the week's
+        # figures read every action of the week, and the chart waits for the chart worker.
+        found = await reader.get_one(Workspace, workspace_id)
+        reply = await build(reader, found, end=end, language=found.language)
+        coordinators = await for_coordinators(reader, found, reply, end=end)
+        planned = [reminders.Planned(coordinators, channel=Channel.COORDINATORS)]
+        if settings.to_announcements:
+            planned.append(reminders.Planned(reply, channel=Channel.ANNOUNCEMENTS))
+        log.info("Digest %s of workspace %s to %d channels", reminder_id, workspace_id, len(planned))
+        return planned, None
+
+    return reminders.InBatches(made)
 
 
 # -- coordinators --------------------------------------------------------------------------------------------

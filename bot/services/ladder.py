@@ -19,10 +19,10 @@ from enum import StrEnum
 from typing import Any, cast
 from urllib.parse import quote
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import validation
+from bot import charts, validation
 from bot.coach import BlogPlan, Brief, CoachModel, chart, templates
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
@@ -85,6 +85,8 @@ DONE_FORM = "coaching.done"
 
 MAX_FOLLOW_LINKS = 5
 BAR_WIDTH = 10
+# The coaching overview names this many members on each step (in name order) and counts the others.
+OVERVIEW_NAMES = 25
 STEP_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
@@ -132,9 +134,13 @@ def _default_steps() -> list[Step]:
 async def steps_of(session: AsyncSession, workspace_id: int) -> list[Step]:
     """Return the workspace's whole ladder in order (retired steps too); the default one until it is
     stored."""
-    rows = list(await session.scalars(select(CoachingStep).where(CoachingStep.workspace_id == workspace_id)
-                                      .order_by(CoachingStep.position, CoachingStep.id)))
+    rows = await _stored_steps(session, workspace_id)
     return [_step(row) for row in rows] if rows else _default_steps()
+
+
+async def _stored_steps(session: AsyncSession, workspace_id: int) -> list[CoachingStep]:
+    return list(await session.scalars(select(CoachingStep).where(CoachingStep.workspace_id == workspace_id)
+                                      .order_by(CoachingStep.position, CoachingStep.id)))
 
 
 async def _stored_ladder(session: AsyncSession, workspace_id: int, now: datetime) -> list[CoachingStep]:
@@ -179,12 +185,12 @@ async def _stored_rows_and_done(session: AsyncSession, workspace_id: int, member
     return (rows, finished) if rows else (await _stored_ladder(session, workspace_id, now), {})
 
 
-async def done_by_member(session: AsyncSession, workspace_id: int) -> dict[int, set[str]]:
-    """Return the keys of the finished steps of every member of a workspace, in one query."""
+async def done_of(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Return the keys of the finished steps of some members (a batch of them), in one query."""
     finished: dict[int, set[str]] = defaultdict(set)
     rows = await session.execute(select(CoachingProgress.member_id, CoachingStep.key)
                                  .join(CoachingStep, CoachingStep.id == CoachingProgress.step_id)
-                                 .where(CoachingProgress.workspace_id == workspace_id))
+                                 .where(CoachingProgress.member_id.in_(member_ids)))
     for member_id, key in rows:
         finished[member_id].add(key)
     return finished
@@ -526,45 +532,90 @@ def _nudge_state(member: Member, state: CoachingMember | None, settings: Coachin
 # -- coordinators: the overview and the ladder ---------------------------------------------------------------
 
 
+async def _standings(session: AsyncSession, workspace_id: int, shown: int
+                     ) -> tuple[dict[int | None, int], dict[int | None, list[tuple[int, str, bool]]]]:
+    """Count the onboarded members per step they stand on (the first active step they have not finished; None
+    past the top), and name the first `shown` of each step by name: (member id, name, paused).
+
+    The database does the counting: one query, whatever the number of members, returns at most `shown` rows
+    per step, each with its step's count.
+    """
+    finished = select(CoachingProgress.id).where(CoachingProgress.member_id == Member.id,
+                                                 CoachingProgress.step_id == CoachingStep.id
+                                                 ).correlate(Member, CoachingStep)
+    current = (select(CoachingStep.id).where(CoachingStep.workspace_id == workspace_id,
+                                             CoachingStep.active.is_(True), ~finished.exists())
+               .order_by(CoachingStep.position, CoachingStep.id).limit(1).correlate(Member).scalar_subquery())
+    paused = select(CoachingMember.member_id).where(CoachingMember.member_id == Member.id,
+                                                    CoachingMember.paused.is_(True)).exists()
+    standing = select(Member.id.label("member_id"), Member.display_name.label("name"),
+                      current.label("step_id"), paused.label("paused")).where(
+        Member.workspace_id == workspace_id, Member.onboarded_at.is_not(None)).subquery()
+    ranked = select(
+        standing,
+        func.row_number().over(partition_by=standing.c.step_id,
+                               order_by=(standing.c.name, standing.c.member_id)).label("rank"),
+        func.count().over(partition_by=standing.c.step_id).label("count"),
+    ).subquery()
+    rows = await session.execute(select(ranked.c.step_id, ranked.c.count, ranked.c.member_id, ranked.c.name,
+                                        ranked.c.paused).where(ranked.c.rank <= shown)
+                                 .order_by(ranked.c.step_id, ranked.c.rank))
+    counts: dict[int | None, int] = {}
+    names: dict[int | None, list[tuple[int, str, bool]]] = defaultdict(list)
+    for step_id, count, member_id, name, is_paused in rows:
+        counts[step_id] = count
+        names[step_id].append((member_id, name, bool(is_paused)))
+    return counts, names
+
+
 async def overview(session: AsyncSession, actor: Actor) -> Reply:
     """Show a coordinator who stands on which step, as text and as a bar chart."""
     actor.require_coordinator()
     workspace = actor.workspace
     language = actor.language
-    members = list(await session.scalars(select(Member).where(Member.workspace_id == workspace.id,
-                                                              Member.onboarded_at.is_not(None))
-                                         .order_by(Member.display_name, Member.id)))
-    if not members:
+    rows = await _stored_steps(session, workspace.id)
+    counts, names = await _standings(session, workspace.id, OVERVIEW_NAMES)
+    total = sum(counts.values())
+    if not total:
         return Reply(body=text("coaching.overview.empty"))
-    steps = await steps_of(session, workspace.id)
-    active = [s for s in steps if s.active]
-    finished_keys = await done_by_member(session, workspace.id)
-    paused = set(await session.scalars(select(CoachingMember.member_id).where(
-        CoachingMember.workspace_id == workspace.id, CoachingMember.paused.is_(True))))
-    member_streaks = await streaks.weeks_in_a_row(session, workspace, [m.id for m in members], actor.now)
-    on_step: dict[str | None, list[Renderable]] = defaultdict(list)
-    for member in members:
-        current = next((s.key for s in active if s.key not in finished_keys[member.id]), None)
-        on_step[current].append(text("coaching.overview.member", name=Literal(member.display_name),
-                                     streak=text("coaching.overview.streak", weeks=member_streaks[member.id])
-                                     if member_streaks[member.id] else "",
-                                     paused=text("coaching.overview.paused") if member.id in paused else ""))
+    if rows:
+        steps = [(_step(row), row.id) for row in rows if row.active]
+    else:
+        # The default ladder, not stored yet (no step to stand on in SQL): nobody has finished a step, all
+        # stand on the first. Its steps go by stand-in ids.
+        steps = [(step, -number) for number, step in enumerate(_default_steps(), 1)]
+        counts, names = {-1: counts.pop(None)}, {-1: names.pop(None)}
+    shown_ids = [member_id for group in names.values() for member_id, _, _ in group]
+    # The streaks of the members named only (at most OVERVIEW_NAMES a step), not of every member.
+    member_streaks = await streaks.weeks_in_a_row(session, workspace, shown_ids, actor.now)
+
+    def named(step_id: int | None) -> Renderable:
+        shown: list[Renderable] = [
+            text("coaching.overview.member", name=Literal(name),
+                 streak=text("coaching.overview.streak", weeks=member_streaks[member_id])
+                 if member_streaks[member_id] else "",
+                 paused=text("coaching.overview.paused") if is_paused else "")
+            for member_id, name, is_paused in names.get(step_id, [])]
+        if not shown:
+            return text("coaching.overview.nobody")
+        if counts[step_id] > len(shown):
+            shown.append(text("coaching.overview.more", count=counts[step_id] - len(shown)))
+        return Join(tuple(shown))
+
     lines: list[Renderable] = []
-    labels, counts = [], []
-    for number, step in enumerate(active, 1):
-        names = on_step.get(step.key, [])
-        lines.append(text("coaching.overview.step", number=number, title=step.title_text(), count=len(names),
-                          names=Join(tuple(names)) if names else text("coaching.overview.nobody")))
+    labels, values = [], []
+    for number, (step, step_id) in enumerate(steps, 1):
+        lines.append(text("coaching.overview.step", number=number, title=step.title_text(),
+                          count=counts.get(step_id, 0), names=named(step_id)))
         labels.append(render(text("coaching.chart.step", number=number, title=step.title_text()), language))
-        counts.append(len(names))
-    finished = on_step.get(None, [])
-    lines.append(text("coaching.overview.finished", count=len(finished),
-                      names=Join(tuple(finished)) if finished else text("coaching.overview.nobody")))
+        values.append(counts.get(step_id, 0))
+    lines.append(text("coaching.overview.finished", count=counts.get(None, 0), names=named(None)))
     labels.append(render(text("coaching.chart.finished"), language))
-    counts.append(len(finished))
-    png = chart.horizontal_bars(labels, counts, title=render(text("coaching.chart.title"), language),
-                                 xlabel=render(text("coaching.chart.xlabel"), language))
-    return Reply(title=text("coaching.overview.title", count=len(members)),
+    values.append(counts.get(None, 0))
+    png = await charts.render(session, chart.horizontal_bars, labels, values,
+                              title=render(text("coaching.chart.title"), language),
+                              xlabel=render(text("coaching.chart.xlabel"), language))
+    return Reply(title=text("coaching.overview.title", count=total),
                  body=Join(tuple(lines), separator="\n"), files=(Attachment("coaching-overview.png", png),))
 
 

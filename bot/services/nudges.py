@@ -57,8 +57,9 @@ async def _describe_weekly(session: AsyncSession, reminder: Reminder) -> Text:
     return text("coaching.skipped.weekly", when=When(reminder.due_at, workspace.timezone, "short"))
 
 
-async def _plan_weekly(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
-    """DM each member who wants nudges their next step, then plan next week's nudge."""
+async def _plan_weekly(session: AsyncSession, reminder: Reminder, now: datetime
+                       ) -> list[reminders.Planned] | reminders.InBatches:
+    """Plan next week's nudge, then DM each member who wants nudges their next step, a batch at a time."""
     workspace = await session.get(Workspace, reminder.workspace_id)
     if workspace is None:
         return []
@@ -71,18 +72,35 @@ async def _plan_weekly(session: AsyncSession, reminder: Reminder, now: datetime)
         log.info("Weekly nudge %s is %s late; skipped, next week's is planned", reminder.id,
                  now - reminder.due_at)
         return []
-    paused = set(await session.scalars(select(CoachingMember.member_id).where(
-        CoachingMember.workspace_id == workspace.id, CoachingMember.paused.is_(True))))
+    # Every member is read and planned for outside this write transaction, a batch at a time (see
+    # reminders.InBatches): at thousands of members, planning them all here held the write lock for seconds.
+    workspace_id = workspace.id
+
+    async def batch(reader: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
+        return await _nudge_batch(reader, workspace_id, settings, now, after)
+
+    return reminders.InBatches(batch)
+
+
+async def _nudge_batch(session: AsyncSession, workspace_id: int, settings: CoachingSettings, now: datetime,
+                       after: int) -> tuple[list[reminders.Planned], int | None]:
+    """Plan the nudges of the next members (by id) after `after`; return them and the cursor of the next
+    batch (None after the last)."""
+    workspace = await session.get_one(Workspace, workspace_id)
+    paused = select(CoachingMember.member_id).where(CoachingMember.member_id == Member.id,
+                                                    CoachingMember.paused.is_(True))
     # A member whose DMs were found closed lately is not nudged (a weekly mention in a channel would be
     # noise); some days later they are tried again, and nudged as before once a DM gets through.
-    members = [m for m in await session.scalars(select(Member).where(
-        Member.workspace_id == workspace.id, Member.onboarded_at.is_not(None), Member.dm_reminders.is_(True),
-        delivery.dm_worth_trying_clause(now)).order_by(Member.id)) if m.id not in paused]
+    members = list(await session.scalars(select(Member).where(
+        Member.workspace_id == workspace_id, Member.id > after, Member.onboarded_at.is_not(None),
+        Member.dm_reminders.is_(True), delivery.dm_worth_trying_clause(now), ~paused.exists())
+        .order_by(Member.id).limit(reminders.BATCH)))
     if not members:
-        return []
-    steps = await ladder.steps_of(session, workspace.id)
-    member_streaks = await streaks.weeks_in_a_row(session, workspace, [m.id for m in members], now)
-    finished_keys = await ladder.done_by_member(session, workspace.id)
+        return [], None
+    ids = [m.id for m in members]
+    steps = await ladder.steps_of(session, workspace_id)
+    member_streaks = await streaks.weeks_in_a_row(session, workspace, ids, now)
+    finished_keys = await ladder.done_of(session, ids)
     planned = []
     for member in members:
         active, finished, current = ladder.standing(steps, finished_keys[member.id])
@@ -103,8 +121,7 @@ async def _plan_weekly(session: AsyncSession, reminder: Reminder, now: datetime)
         # still cannot be delivered (every week would be noise).
         planned.append(reminders.Planned(nudge, member_id=member.id, channel=Channel.ANNOUNCEMENTS,
                                          quiet=True))
-    log.info("Weekly nudge %s: %d members in workspace %s", reminder.id, len(planned), workspace.id)
-    return planned
+    return planned, (ids[-1] if len(members) == reminders.BATCH else None)
 
 
 # -- /coach pause, resume ------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ The map is one computed model (MapModel); the text table and the PNG are both dr
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import mapchart, validation
+from bot import charts, mapchart, validation
 from bot.contributions import Feature
 from bot.errors import UserError
 from bot.models import CouncilSeat, Issue, Member, Politician, Stance
@@ -283,8 +282,8 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None
     else:
         table = Join(map_lines(model), separator="\n")
     labels = mapchart.MapLabels.build(actor.language, model, title=found.title, body=body_label, when=when)
-    # Drawing takes a moment: keep the event loop free for other members meanwhile.
-    png = await asyncio.to_thread(mapchart.draw_map, model, labels)
+    # Drawing takes a moment: in the chart worker, the event loop stays free for other members meanwhile.
+    png = await charts.render(session, mapchart.draw_map, model, labels)
     return Reply(title=text("map.title", title=Literal(found.title), body=body_label), body=table,
                  fields=tuple(fields), files=(Attachment(f"karta-{found.id}.png", png),))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter, defaultdict
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from bot.app import App
 from bot.coach import templates
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import CoachingProgress, Member
+from bot.models import CoachingProgress, CoachingStep, Member
 from bot.services import ladder, mydata, nudges, onboarding, workspaces, writing
 from bot.services.drafts import fits_x
 from bot.validation import FieldProblem
@@ -333,3 +334,62 @@ async def test_mydata_exports_and_erases_the_coaching_progress(app: App):
     async with app.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(CoachingProgress)) == 0
         assert await session.scalar(select(func.count()).select_from(Member)) == 0
+
+
+async def _recount(app: App) -> tuple[list[ladder.Step], dict[str | None, int], dict[str | None, list[str]]]:
+    """Who stands on which step, counted the slow way: every member's finished steps loaded."""
+    async with app.sessionmaker() as session:
+        members = list(await session.scalars(select(Member).where(Member.onboarded_at.is_not(None))
+                                             .order_by(Member.display_name, Member.id)))
+        steps = [s for s in await ladder.steps_of(session, members[0].workspace_id) if s.active]
+        done: dict[int, set[str]] = defaultdict(set)
+        for member_id, key in await session.execute(select(CoachingProgress.member_id, CoachingStep.key)
+                                                    .join(CoachingStep)):
+            done[member_id].add(key)
+    counts: Counter[str | None] = Counter()
+    names: dict[str | None, list[str]] = defaultdict(list)
+    for member in members:
+        current = next((s.key for s in steps if s.key not in done[member.id]), None)
+        counts[current] += 1
+        names[current].append(member.display_name)
+    return steps, dict(counts), names
+
+
+async def test_the_overview_counts_in_sql_what_a_recount_of_every_member_gives(
+        app: App, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(ladder, "OVERVIEW_NAMES", 2)
+    members = [identity(f"m{number}") for number in range(8)]
+    for number, member in enumerate(members):
+        await onboard(app, member)
+        for _ in range(number % 4):
+            await app.run(member, ladder.done)
+    # Steps finished out of order, a retired step and a paused member.
+    await app.run(members[0], ladder.done, step="ask")
+    await app.run(members[4], ladder.done, step="blog")
+    await app.run(BO, ladder.configure_ladder, step="follow", active=False)
+    await app.run(members[5], nudges.pause)
+
+    steps, counts, names = await _recount(app)
+    reply = await app.run(BO, ladder.overview)
+
+    lines = render(reply.body, "sv").splitlines()
+    assert len(lines) == len(steps) + 1 and sum(counts.values()) == len(members)
+    for number, step in enumerate([*steps, None], 1):
+        line = lines[number - 1]
+        key = step.key if step else None
+        count = counts.get(key, 0)
+        assert f"** ({count}): " in line
+        first = [name + (" (pausad)" if name == "M5" else "") for name in names[key][:2]]
+        expected = ", ".join(first) + (f", …och {count - 2} till" if count > 2 else "") if count else "–"
+        assert line.split("): ", 1)[1].replace(" 🔥1", "") == expected, line
+    assert render(reply.title, "sv") == f"Var står medlemmarna? ({len(members)})"
+
+
+async def test_the_overview_before_the_ladder_is_stored_has_everyone_on_the_first_step(app: App):
+    await onboard(app)
+    await onboard(app, CIA)
+
+    lines = render((await app.run(BO, ladder.overview)).body, "sv").splitlines()
+
+    assert lines[0] == "**1. Presentera ditt företag på X med gruppens hashtagg** (2): Anna, Cia"
+    assert all(line.endswith("(0): –") for line in lines[1:])

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
-from bot.models import AuditLog, Reminder
+from bot.models import AuditLog, Delivery, Member, Reminder
 from bot.services import coaching_settings, ladder, nudges
 from tests.conftest import RecordingNotifier, identity
 from tests.services.conftest import ANNA, BO, CIA, onboard
@@ -158,3 +161,95 @@ async def test_settings_are_for_coordinators(app: App):
     for call in (nudges.configure, ladder.overview, ladder.configure_ladder):
         with pytest.raises(NotCoordinator):
             await app.run(ANNA, call)
+
+
+# -- the weekly nudge planned in batches, outside the write transaction --------------------------------------
+
+MEMBERS = [identity(f"m{number}") for number in range(7)]
+
+
+class Crash(Exception):
+    """The bot stopping in the middle of a fan-out."""
+
+
+async def _written(session: AsyncSession) -> list[int | None]:
+    """The members the weekly nudge's deliveries are written for."""
+    return list(await session.scalars(select(Delivery.member_id).join(Reminder).where(
+        Reminder.kind == coaching_settings.WEEKLY_KIND)))
+
+
+async def _nudged(notifier: RecordingNotifier) -> dict[str, int]:
+    return {member.user_external_id: len([s for s in notifier.to(f"dm:{member.user_external_id}")
+                                          if "Veckans steg" in s.text]) for member in MEMBERS}
+
+
+async def test_the_nudge_is_planned_in_batches_and_each_member_gets_it_once(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    for member in MEMBERS:
+        await onboard(app, member)
+    batches = []
+    plan_batch = nudges._nudge_batch
+
+    async def counted(session, *args):
+        planned, after = await plan_batch(session, *args)
+        batches.append(len(planned))
+        # The batch is read without SQLite's write lock: a member's command writes meanwhile, at once.
+        async with app.sessionmaker() as other, other.begin():
+            await asyncio.wait_for(other.execute(update(Member).where(Member.id == -1).values(language="sv")),
+                                   timeout=2)
+        return planned, after
+
+    monkeypatch.setattr(nudges, "_nudge_batch", counted)
+    clock.set(MONDAY_NINE)
+    await app.dispatcher.run_due()
+    await app.dispatcher.run_due()
+
+    assert batches == [3, 3, 1]
+    assert await _nudged(notifier) == {member.user_external_id: 1 for member in MEMBERS}
+    async with app.sessionmaker() as session:
+        statuses = list(await session.scalars(select(Reminder.status).where(
+            Reminder.kind == coaching_settings.WEEKLY_KIND).order_by(Reminder.due_at)))
+    assert statuses == ["fanned_out", "pending"]
+
+
+@pytest.mark.parametrize("stop", [asyncio.CancelledError, Crash], ids=["killed", "failed"])
+async def test_a_stop_between_batches_loses_no_nudge_and_sends_none_twice(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch,
+        stop: type[BaseException]):
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    for member in MEMBERS:
+        await onboard(app, member)
+    plan_batch = nudges._nudge_batch
+    calls = 0
+
+    async def stopping(session, *args):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise stop
+        return await plan_batch(session, *args)
+
+    monkeypatch.setattr(nudges, "_nudge_batch", stopping)
+    clock.set(MONDAY_NINE)
+    with pytest.raises(stop):
+        await app.dispatcher.run_due()
+    async with app.sessionmaker() as session:
+        written = await _written(session)
+        status = await session.scalar(select(Reminder.status).where(
+            Reminder.kind == coaching_settings.WEEKLY_KIND, Reminder.due_at == MONDAY_NINE))
+    # Stopped (cancelled, as a kill leaves it): fanning until the next start; failed: pending for the next.
+    assert len(written) == 3 and status == ("fanning" if stop is asyncio.CancelledError else "pending")
+
+    # The next start (or run): the fan-out cut short is planned again and finished, its first batch not twice.
+    monkeypatch.setattr(nudges, "_nudge_batch", plan_batch)
+    clock.advance(timedelta(minutes=5))
+    await app.dispatcher.resume()
+    await app.dispatcher.run_due()
+
+    assert await _nudged(notifier) == {member.user_external_id: 1 for member in MEMBERS}
+    async with app.sessionmaker() as session:
+        written = await _written(session)
+        status = await session.scalar(select(Reminder.status).where(
+            Reminder.kind == coaching_settings.WEEKLY_KIND, Reminder.due_at == MONDAY_NINE))
+    assert sorted(written) == sorted(set(written)) and len(written) == len(MEMBERS) and status == "fanned_out"
