@@ -4,10 +4,11 @@
         await app.run(ANNA, activity.stats)
     assert counted.count <= 11
 
-Every statement the driver executes is recorded (BEGIN and COMMIT are not statements here: SQLAlchemy does
-not pass them through the cursor), with its parameters and how long the driver took (wall time, from
-`before_cursor_execute` to `after_cursor_execute`). Used by tests/test_statement_counts.py and by
-bench/service_latency.py.
+Every statement the driver executes through a cursor is recorded, with its parameters and how long the
+driver took (wall time, from `before_cursor_execute` to `after_cursor_execute`; a statement that fails is
+not recorded). On SQLite the unit of work's `BEGIN IMMEDIATE`, which bot/db.py sends itself, is one of them;
+COMMIT and ROLLBACK, and PostgreSQL's BEGIN, go through the connection and are not. Used by
+tests/test_statement_counts.py and bench/service_latency.py.
 """
 
 from __future__ import annotations
@@ -44,11 +45,24 @@ class Counted:
     def count(self) -> int:
         return len(self.statements)
 
+    @property
+    def widest(self) -> int:
+        """The most parameters one statement took (an IN list that grows with the rows shows here); a
+        statement run for many rows (executemany) counts one row's."""
+        return max((_width(s.parameters[0] if s.executemany and s.parameters else s.parameters)
+                    for s in self.statements), default=0)
+
     def reset(self) -> None:
         self.statements.clear()
 
     def __str__(self) -> str:
         return "\n".join(f"{n}. {' '.join(s.sql.split())[:300]}" for n, s in enumerate(self.statements, 1))
+
+
+def _width(parameters: Any) -> int:
+    if parameters is None:
+        return 0
+    return len(parameters)
 
 
 @contextlib.contextmanager
