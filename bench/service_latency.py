@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import random
 import re
@@ -69,6 +68,7 @@ from bot.models import (
     Ask,
     CoachingMember,
     CoachingProgress,
+    CoachingStep,
     Delivery,
     Follow,
     Issue,
@@ -142,7 +142,7 @@ async def seed(app: App, args: argparse.Namespace) -> dict[str, int]:
 
     # The workspace, the coordinator and the issues, through the services (their reminders and countdowns
     # as the bot plans them), before the members: an issue's alert then has nobody to count.
-    await app.run(COORDINATOR, issues.list_issues)
+    await app.run(COORDINATOR, ladder.configure_ladder)  # makes the workspace and stores the default ladder
     async with app.sessionmaker() as session, session.begin():
         workspace = await session.scalar(select(Workspace).where(Workspace.external_id == WORKSPACE))
         assert workspace is not None
@@ -150,8 +150,8 @@ async def seed(app: App, args: argparse.Namespace) -> dict[str, int]:
         workspace.coordinator_channel_id, workspace.member_role_id = "102", "103"
         workspace.coordinator_role_id = "104"
         workspace_id = workspace.id
-        steps = await ladder._stored_ladder(session, workspace_id, NOW)  # the default ladder, stored
-        step_ids = [step.id for step in steps]
+        step_ids = list(await session.scalars(select(CoachingStep.id).where(
+            CoachingStep.workspace_id == workspace_id).order_by(CoachingStep.position)))
     for i in range(ISSUES):
         municipality = MUNICIPALITIES[i % len(MUNICIPALITIES)]
         days = 3 + i if i < COUNTDOWN_ISSUES else 20 + 4 * i
@@ -296,7 +296,7 @@ async def seed(app: App, args: argparse.Namespace) -> dict[str, int]:
             for i, member_id in enumerate(member_ids) if i % 10 < 5])
 
         # Past weekly nudges, each fanned out to the members who want DMs: mostly sent, a few not.
-        nudge = json.dumps(reply_to_json(Reply(body=catalog_text("coaching.nudge.body"))))
+        nudge = reply_to_json(Reply(body=catalog_text("coaching.nudge.body")))
         wanting = [m for i, m in enumerate(member_ids) if i % 3 != 0]
         deliveries = 0
         for week in range(1, args.delivery_weeks + 1):
@@ -312,13 +312,10 @@ async def seed(app: App, args: argparse.Namespace) -> dict[str, int]:
                 key = f"{reminder_id}:member:{member_id}"
                 rows.append({"workspace_id": workspace_id, "reminder_id": reminder_id, "member_id": member_id,
                              "channel": "announcements", "key": key, "nonce": nonce_for(key),
-                             "message_text": nudge, "status": status, "not_before": due, "attempts": 1,
+                             "message": nudge, "status": status, "not_before": due, "attempts": 1,
                              "last_error": "403 Forbidden" if status == FAILED else None, "created_at": due,
                              "sent_at": due + timedelta(seconds=30) if status == SENT else None})
-            # The message as the Dispatcher stores it: encoded once.
-            for start in range(0, len(rows), CHUNK):
-                await session.execute(insert(Delivery.__table__).values(
-                    message=text_param()), rows[start:start + CHUNK])
+            await bulk(session, Delivery, rows)
             deliveries += len(rows)
         counts["deliveries"] = deliveries
 
@@ -332,15 +329,6 @@ async def seed(app: App, args: argparse.Namespace) -> dict[str, int]:
             await connection.execute(text("ANALYZE"))
             await connection.commit()
     return counts
-
-
-def text_param() -> Any:
-    """The delivery's message column bound as text already encoded (as bot.delivery stores a fan-out)."""
-    from sqlalchemy import bindparam
-
-    from bot.delivery import _EncodedJSON
-
-    return bindparam("message_text", type_=_EncodedJSON())
 
 
 # --- measuring ----------------------------------------------------------------------------------------------
