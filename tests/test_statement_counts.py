@@ -285,3 +285,20 @@ async def test_no_statement_of_a_command_takes_more_parameters_with_more_members
     assert large.widest == small.widest, (
         f"{command}: at most {small.widest} parameters a statement with {SMALL} members, {large.widest} with "
         f"{LARGE}:\n{large}")
+
+
+@pytest.mark.xfail(strict=True, reason="writing.local_issues builds each open issue's map model (stances, "
+                                       "deciders, seats, media), one issue after another: 4 statements each")
+async def test_coach_next_takes_as_many_statements_with_three_open_issues_as_with_one(
+        app: App, clock: FrozenClock) -> None:
+    await workspace_of(app, "guild-1", SMALL)
+    clock.advance(timedelta(minutes=5))
+    one = await statements_of(app, "coach next", "guild-1")
+    for title, decision in (("Nya cykelbanor", "2027-02-10 18:00"),
+                            ("Torghandelns avgifter", "2027-03-10 18:00")):
+        await app.run(coordinator("guild-1"), issues.create,
+                      **(ISSUE | {"title": title, "decision": decision}))
+    three = await statements_of(app, "coach next", "guild-1")
+
+    assert three.count == one.count, (
+        f"{one.count} statements with one open issue, {three.count} with three:\n{three}")
