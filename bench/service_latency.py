@@ -113,7 +113,8 @@ SEED_VERSION = 1  # part of the cached file's name: change it when the seeding c
 WORKSPACE = "bench-federation"
 HEARTBEAT = 0.005
 # A long list of placeholders (an IN list) is shortened when a statement is printed.
-PLACEHOLDERS = re.compile(r"(\?|\$\d+|%\(\w+\)s)(?:, (?:\?|\$\d+|%\(\w+\)s)){5,}")
+PLACEHOLDER = r"(?:\?|\$\d+(?:::\w+)?|%\(\w+\)s)"
+PLACEHOLDERS = re.compile(rf"({PLACEHOLDER})(?:, {PLACEHOLDER}){{5,}}")
 # Issue 14's targets (CPU time of one call, p99, ms); at 50,000 members the coordinator commands may take 1 s.
 MEMBER_TARGET_MS, COORDINATOR_TARGET_MS, COORDINATOR_TARGET_50K_MS = 10.0, 250.0, 1000.0
 STALL_TARGET_MS, NUDGE_DID_TARGET_MS = 50.0, 100.0
@@ -521,7 +522,8 @@ async def explain(app: App, all_figures: list[Figures], top: int) -> None:
             async with app.engine.connect() as connection:
                 rows = (await connection.exec_driver_sql(prefix + statement.sql, statement.parameters)).all()
             for row in rows:
-                print("   ", row[-1] if not postgres else row[0])
+                line = str(row[0] if postgres else row[-1])
+                print("   ", line if len(line) <= 240 else line[:240] + " …")
         except Exception as error:  # noqa: BLE001 - a plan that cannot be shown is said so
             print(f"    (no plan: {type(error).__name__}: {str(error)[:200]})")
 
