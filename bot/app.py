@@ -111,6 +111,8 @@ class App:
             if migrate and not self._migrated:
                 await db.migrate(self.settings.effective_database_url)
                 self._migrated = True
+                async with self.sessionmaker() as session, session.begin():
+                    await db.gather_statistics(session)
             if platform is None:
                 self.notifier = notifier
                 self.dispatcher.platforms = None

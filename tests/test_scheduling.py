@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from bot import reminders
 from bot.app import App
@@ -139,3 +139,19 @@ async def test_something_planned_for_now_while_a_dispatch_runs_goes_out_right_af
 
 # The test's own reminder kinds, planned by a stand-in feature of the test's App.
 STAND_IN = Feature("test_scheduling planners", planners={KIND: _plan_ping})
+
+
+async def test_a_start_gathers_the_statistics_sqlite_chooses_its_indexes_by(settings: Settings):
+    app = App(settings, OffsetClock(), plus(STAND_IN))
+    if app.engine.dialect.name != "sqlite":
+        await app.close()
+        pytest.skip("PostgreSQL's autovacuum gathers its statistics itself")
+    await app.run(identity("anna"), _ping_in(timedelta(days=1), "later"))  # a workspace, a member, a reminder
+    try:
+        await app.start(RecordingNotifier())
+
+        async with app.sessionmaker() as session:
+            analysed = set(await session.scalars(text("SELECT DISTINCT tbl FROM sqlite_stat1")))
+        assert {"member", "reminder", "workspace"} <= analysed
+    finally:
+        await app.close()

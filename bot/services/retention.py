@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import delivery, reminders
+from bot import db, delivery, reminders
 from bot.contributions import Feature
 from bot.models import Delivery, Reminder, Workspace
 from bot.services.context import Actor
@@ -110,6 +110,7 @@ async def _prune(session: AsyncSession, reminder: Reminder, now: datetime) -> li
         await session.execute(delete(Reminder).where(
             Reminder.workspace_id == workspace.id, Reminder.kind.in_((DAILY_KIND, BATCH_KIND)),
             Reminder.status == reminders.FANNED_OUT, Reminder.due_at < now - TIDY_AFTER))
+        await db.gather_statistics(session)  # the tables grew (and shrink here) day by day
     pruned = await prune_batch(session, workspace.id, now - age_of(session))
     if pruned == BATCH:
         number = int(reminder.payload.get("batch", 0)) + 1

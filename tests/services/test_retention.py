@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as text_sql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders
@@ -185,3 +186,16 @@ async def test_report_shows_the_same_before_and_after_pruning(app: App, clock: F
 
     assert await made() == before
     assert "200-failed" in await _keys(app)
+
+
+async def test_the_daily_run_refreshes_the_statistics_sqlite_plans_by(app: App, clock: FrozenClock):
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum gathers its statistics itself")
+    await onboard(app, ANNA)
+    await _add(app, await _workspace_id(app), [("recent-sent", "sent", clock.now() - timedelta(days=1))])
+
+    await _run_retention(app, clock)
+
+    async with app.sessionmaker() as session:
+        analysed = set(await session.scalars(text_sql("SELECT DISTINCT tbl FROM sqlite_stat1")))
+    assert {"delivery", "member"} <= analysed
