@@ -13,7 +13,7 @@ commands), on one event loop, with a frozen clock (Tuesday 1 December 2026, 10:0
 
     .venv/bin/python bench/service_latency.py [--db sqlite|postgres] [--members 10000]
         [--actions-per-member 10] [--delivery-weeks 26] [--calls 200] [--coordinator-calls N]
-        [--commands did,stats,...] [--weekly-nudge] [--explain 5] [--keep] [--cache-dir DIR]
+        [--commands did,stats,...] [--weekly-nudge] [--retention] [--explain 5] [--keep] [--cache-dir DIR]
 
 Per command it prints: p50/p95/p99 of the process CPU time of one call (`time.process_time()`: every thread
 of this process, aiosqlite's included, plus the chart worker process's CPU while the call drew a chart, from
@@ -28,6 +28,10 @@ weekly nudge falls due (the next Monday 09:00; what else falls due before it is 
 Dispatcher fans it out (its planner for `coaching_settings.WEEKLY_KIND`, as the scheduler would run it;
 nothing is sent), while four members call /did one after another; it prints how long the fan-out took, the
 /did wall latencies meanwhile, the longest stall, and the errors ("database is locked" among them).
+
+--retention: last, the deliveries older than the retention age (with --delivery-weeks over 26, some are) are
+pruned as the daily run prunes them, a batch a transaction; it prints how many, and how long a transaction
+held the write lock (p50, max).
 
 On SQLite the seeded file is cached per size in --cache-dir (a temporary folder, kept with --keep) and copied
 for each run, so a second run at the same size skips the seeding. --db postgres starts a throwaway cluster
@@ -95,6 +99,7 @@ from bot.services import (
     pledges,
     profile,
     reports,
+    retention,
     stances,
     streaks,
 )
@@ -433,6 +438,7 @@ def cases(app: App, found: dict[str, Any], args: argparse.Namespace) -> list[Cas
         Case("pledge list", False, lambda n: run(avg(n), pledges.pledge)),
         Case("issue show (coordinator)", True, lambda n: run(COORDINATOR, issues.show, issue=issue_title)),
         Case("members", True, lambda n: run(COORDINATOR, profile.list_members)),
+        Case("members (page 100)", True, lambda n: run(COORDINATOR, profile.list_members, page=100)),
         Case("digest now", True, lambda n: run(COORDINATOR, digest.digest_now)),
         Case("report (a month)", True, lambda n: run(COORDINATOR, reports.report, start="2026-11-01",
                                                      end="2026-11-30")),
@@ -550,6 +556,28 @@ async def explain(app: App, all_figures: list[Figures], top: int) -> None:
             print(f"    (no plan: {type(error).__name__}: {str(error)[:200]})")
 
 
+async def prune_all(app: App) -> None:
+    """Prune the deliveries older than the retention age as the daily run does, a batch a transaction, and say
+    how long each transaction held the write lock (wall time)."""
+    async with app.sessionmaker() as session:
+        workspace_id = await session.scalar(select(Workspace.id))
+    assert workspace_id is not None
+    before = NOW - retention.DEFAULT_AGE
+    walls: list[float] = []
+    pruned = 0
+    while True:
+        started = time.perf_counter()
+        async with app.sessionmaker() as session, session.begin():
+            count = await retention.prune_batch(session, workspace_id, before)
+        walls.append(time.perf_counter() - started)
+        pruned += count
+        if count < retention.BATCH:
+            break
+    print(f"\nretention: {pruned:,} deliveries older than {retention.DEFAULT_AGE.days} days pruned in "
+          f"{len(walls)} transactions of at most {retention.BATCH:,}; a transaction (the write lock held): "
+          f"p50 {percentile(walls, .5) * 1000:.1f} ms, max {max(walls) * 1000:.1f} ms")
+
+
 async def weekly_nudge(app: App, clock: FrozenClock, found: dict[str, Any], heartbeat: Heartbeat) -> None:
     """Fan the weekly nudge out while members log actions; print the /did latencies meanwhile."""
     async with app.sessionmaker() as session, session.begin():
@@ -648,6 +676,8 @@ async def run(args: argparse.Namespace, url: str, workdir: Path, seeded: bool) -
             await explain(app, all_figures, args.explain)
         if args.weekly_nudge:
             await weekly_nudge(app, clock, found, heartbeat)
+        if args.retention:
+            await prune_all(app)
     finally:
         await heartbeat.stop()
         await app.close()
@@ -670,6 +700,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also: the weekly nudge's fan-out while members call /did")
     parser.add_argument("--explain", type=int, default=5,
                         help="how many of the slowest statements to explain (5)")
+    parser.add_argument("--retention", action="store_true",
+                        help="last, prune what the retention lets go, a batch a transaction, timing each")
     parser.add_argument("--keep", action="store_true", help="keep the cached SQLite database(s)")
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "jobbskaparna-bench",
                         help="where seeded SQLite files are cached (default: $TMPDIR/jobbskaparna-bench)")
