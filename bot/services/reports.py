@@ -13,7 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -114,8 +114,9 @@ async def report(
 
     tz = ZoneInfo(zone)
 
-    def local(at: object) -> str:
-        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+    def local(at: datetime) -> str:
+        # "2026-11-03 18:00": isoformat is C all through, strftime ten times slower (a row a call).
+        return at.astimezone(tz).isoformat(" ", "minutes")[:16]
 
     kinds = {kind: r(activity.kind_label(kind)) for kind in {kind for _, _, kind, *_ in actions}}
     statuses = {status: r(text(f"activity.status.{status}")) for status in {row[3] for row in actions}}
