@@ -9,6 +9,7 @@ own.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -120,8 +121,6 @@ async def report(
 
     kinds = {kind: r(activity.kind_label(kind)) for kind in {kind for _, _, kind, *_ in actions}}
     statuses = {status: r(text(f"activity.status.{status}")) for status in {row[3] for row in actions}}
-    action_rows = [[local(at), name, kinds[kind], statuses[status], title or "", link or "", source or ""]
-                   for at, name, kind, status, title, link, source in actions]
     pledge_rows = [
         [
             local(p.created_at),
@@ -140,9 +139,16 @@ async def report(
     def header(name: str, columns: Sequence[str]) -> list[str]:
         return [r(text(f"report.csv.{name}.{column}")) for column in columns]
 
+    def actions_csv() -> bytes:
+        return csvexport.table(
+            header("actions", ("date", "member", "kind", "status", "issue", "link", "source")),
+            ([local(at), name, kinds[kind], statuses[status], title or "", link or "", source or ""]
+             for at, name, kind, status, title, link, source in actions))
+
+    # The period's actions are the bulk of a report (tens of thousands of rows in a federation's month): their
+    # file is written in a thread, so the event loop goes on answering others meanwhile.
     files = [
-        Attachment(f"{r(text('report.file.actions'))}_{stamp}.csv", csvexport.table(
-            header("actions", ("date", "member", "kind", "status", "issue", "link", "source")), action_rows)),
+        Attachment(f"{r(text('report.file.actions'))}_{stamp}.csv", await asyncio.to_thread(actions_csv)),
         Attachment(f"{r(text('report.file.stories'))}_{stamp}.csv",
                    stories.csv_file(shared, counts, stories.GROUP, language, zone)),
         Attachment(f"{r(text('report.file.pledges'))}_{stamp}.csv", csvexport.table(
