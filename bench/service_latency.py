@@ -655,6 +655,8 @@ async def run(args: argparse.Namespace, url: str, workdir: Path, seeded: bool) -
     app, clock = make_app(url, workdir)
     heartbeat = Heartbeat()
     try:
+        async with app.sessionmaker() as session, session.begin():  # as the bot's start does
+            await db.gather_statistics(session)
         found = await find(app)
         print(f"calls by members with about the average {found['average_actions']:.1f} actions "
               f"({len(found['average_members'])} of them), the most active member (m000000), the "
