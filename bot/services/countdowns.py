@@ -480,7 +480,10 @@ async def _issue_as_planned(session: AsyncSession, reminder: Reminder, now: date
     return issue
 
 
-async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime
+                      ) -> list[reminders.Planned] | reminders.InBatches:
+    """Plan a stage: its post in the channel, a DM to each follower who wants one, a batch at a time (see
+    reminders.InBatches), and the live message's new state after the last batch."""
     issue = await _issue_as_planned(session, reminder, now)
     if issue is None:
         return []
@@ -502,35 +505,40 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) 
         return by_language[language]
 
     post = replace(reply_in(workspace.language), mention_role=Role.MEMBER)
-    # Never sent after the vote, even if quiet hours or a stop held a DM back.
-    planned = [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS, expires_at=issue.decision_at)]
-    # Followers who want DMs get one; those whose DMs turn out closed are mentioned together in the channel.
-    # The others are reached by the member role's ping. Only ids and languages: a stage may reach thousands.
-    wanting = (
-        await session.execute(
-            select(Member.id, Member.language)
-            .where(
-                Member.workspace_id == issue.workspace_id,
-                Member.onboarded_at.is_not(None),
-                Member.dm_reminders.is_(True),
-                Member.id.in_(follows.following(issue)),
-            )
-            .order_by(Member.id)
-        )
-    ).all()
-    planned += [
-        reminders.Planned(
-            reply_in(normalize_language(language or workspace.language)),
-            member_id=member_id,
-            channel=Channel.ANNOUNCEMENTS,
-            expires_at=issue.decision_at,
-        )
-        for member_id, language in wanting
-    ]
-    planned.append(await _live_planned(session, issue, workspace, now))
     await _continue_live(session, issue, zone, now)
-    log.info("Countdown stage %s of issue %s: %d DMs", stage.label, issue.id, len(wanting))
-    return planned
+    # Followers who want DMs get one; those whose DMs turn out closed are mentioned together in the channel.
+    # The others are reached by the member role's ping. A stage may reach thousands: they are read and written
+    # a batch at a time, outside this write transaction (with only ids and languages read).
+    following = follows.following(issue)
+    dms = 0
+
+    async def batch(reader: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
+        nonlocal dms
+        # Never sent after the vote, even if quiet hours or a stop held a DM back.
+        planned = [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS, expires_at=issue.decision_at)
+                   ] if after == 0 else []
+        wanting = (await reader.execute(
+            select(Member.id, Member.language)
+            .where(Member.workspace_id == issue.workspace_id, Member.id > after,
+                   Member.onboarded_at.is_not(None), Member.dm_reminders.is_(True), Member.id.in_(following))
+            .order_by(Member.id).limit(reminders.BATCH))).all()
+        planned += [
+            reminders.Planned(reply_in(normalize_language(language or workspace.language)),
+                              member_id=member_id, channel=Channel.ANNOUNCEMENTS,
+                              expires_at=issue.decision_at)
+            for member_id, language in wanting
+        ]
+        dms += len(wanting)
+        if len(wanting) == reminders.BATCH:
+            return planned, wanting[-1][0]
+        # The last batch: the live message as it stands once every follower's call is written.
+        live_issue = await reader.get_one(Issue, issue.id)
+        live_workspace = await reader.get_one(Workspace, workspace.id)
+        planned.append(await _live_planned(reader, live_issue, live_workspace, now))
+        log.info("Countdown stage %s of issue %s: %d DMs", stage.label, issue.id, dms)
+        return planned, None
+
+    return reminders.InBatches(batch)
 
 
 async def _plan_live(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
