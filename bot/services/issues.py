@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import contributions, delivery, ics, reminders, timeparse, validation
@@ -300,7 +300,7 @@ async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime
     following = follows.following(issue)
     # Planners decide who wants DMs (delivery.wants_dm, here in SQL); followers who did not allow them are
     # mentioned in the channel post.
-    wants = and_(Member.dm_reminders.is_(True), delivery.dm_worth_trying_clause(now))
+    wants = delivery.wants_dm_clause(now)
     of_followers = (Member.workspace_id == workspace_id, Member.onboarded_at.is_not(None),
                     Member.id.in_(following))
     dms = 0
@@ -309,16 +309,9 @@ async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime
         nonlocal dms
         planned = []
         if after == 0:
-            # The post first, with the first MAX_MENTIONS of those not reached by DM (the rest are counted).
-            in_channel = list(await reader.scalars(select(Member).where(*of_followers, not_(wants))
-                                                   .order_by(Member.id).limit(delivery.MAX_MENTIONS)))
-            mentioned = tuple(m.external_id for m in in_channel)
-            if len(in_channel) == delivery.MAX_MENTIONS:
-                left_out = (await reader.scalar(select(func.count()).select_from(Member)
-                                                .where(*of_followers, not_(wants))) or 0) - len(in_channel)
-                if left_out:
-                    log.warning("Alert for issue %s: %d members mentioned, %d left out", issue_id,
-                                len(in_channel), left_out)
+            # The post first, mentioning the first MAX_MENTIONS of those not reached by DM.
+            mentioned = await delivery.channel_mentions(reader, (*of_followers, not_(wants)),
+                                                        "Alert for issue %s", issue_id)
             planned.append(reminders.Planned(dataclasses.replace(reply, mentions=mentioned),
                                              channel=Channel.ANNOUNCEMENTS))
         by_dm = list(await reader.scalars(select(Member.id).where(*of_followers, wants, Member.id > after)

@@ -1,26 +1,28 @@
-"""Fan-outs to every follower planned in batches (reminders.InBatches): a countdown's stage and an issue's
-alert reach each follower once with batches smaller than the followers, a stop between two batches loses
-nothing and sends nothing twice, and a member's command writes while a batch is planned."""
+"""Fan-outs to every follower planned in batches (reminders.InBatches): a countdown's stage, an issue's alert
+and a round of questions reach each follower once with batches smaller than the followers, a stop between two
+batches loses nothing and sends nothing twice, and a member's command writes while a batch is planned."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.models import Delivery, LiveMessage, Reminder
+from bot.models import Ask, Delivery, Issue, LiveMessage, Member, Reminder
 from bot.replies import Channel, Role
-from bot.services import countdowns, issues
+from bot.services import asks, countdowns, follows, issues, stances
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import BO, create_issue
+from tests.issue_fixtures import ANNA, BO, CIA, COORDINATOR, DAN, create_issue, import_politicians
 from tests.support.batches import Crash, stopping_after, watch_batches, writing_meanwhile
 from tests.support.countdowns import ANNOUNCEMENTS, D14, the_group
 from tests.support.onboarding import onboard
+
+ROUND_21 = datetime(2027, 1, 7, 17, 0, tzinfo=UTC)  # 21 days before the decision of tests.issue_fixtures
 
 # With Anna, Bo and Cia (tests.support.countdowns), ten followers who want DMs: four batches of three.
 FOLLOWERS = [f"m{number}" for number in range(7)]
@@ -173,3 +175,110 @@ async def test_a_stop_between_an_alert_s_batches_loses_no_dm_and_sends_none_twic
 
     await _alert_sent_once(app, notifier)
     assert await _status(app, issues.ALERT_KIND) == [reminders.FANNED_OUT]
+
+
+# -- a round of questions ------------------------------------------------------------------------------------
+# Its batches write who asks whom (InBatches.writes): each batch is read, assigned and written in one short
+# write transaction of its own.
+
+
+async def _round_group(app: App, notifier: RecordingNotifier) -> int:
+    """The followers of tests.services.test_asks (Dan without DMs) and seven more; the issue, a round due."""
+    for who in (ANNA, BO, CIA, *(identity(name) for name in FOLLOWERS)):
+        await onboard(app, who)
+    await onboard(app, DAN, dm=False)
+    await import_politicians(app)
+    issue_id = await create_issue(app)
+    await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician="Åsa Ek", stance="for")
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+    return issue_id
+
+
+async def _questions(app: App) -> dict[str, int | None]:
+    async with app.sessionmaker() as session:
+        rows = (await session.execute(select(Member.external_id, Ask.politician_id).join(Ask)
+                                      .where(Ask.round == 21))).all()
+    assert len(rows) == len({name for name, _ in rows})  # one question each
+    return dict(rows)
+
+
+async def _in_one_pass(app: App, issue_id: int) -> dict[str, int | None]:
+    """Who would ask whom if the round were assigned to every follower in one pass (then rolled back)."""
+    async with app.sessionmaker() as session, session.begin():
+        issue = await session.get_one(Issue, issue_id)
+        await session.execute(delete(Ask))
+        members = await follows.followers(session, issue)
+        assigned = await asks.assign(session, issue, members, 21, await stances.build_model(session, issue),
+                                     ROUND_21)
+        names = {m.id: m.external_id for m in members}
+        result = {names[member_id]: ask.politician_id for member_id, ask in assigned.items()}
+        await session.rollback()
+    return result
+
+
+async def _round_sent_once(app: App, notifier: RecordingNotifier, issue_id: int) -> None:
+    wanting = ("anna", "bo", "cia", *FOLLOWERS)
+    assert {name: len(notifier.to(f"dm:{name}")) for name in (*wanting, "dan")} == dict.fromkeys(
+        wanting, 1) | {"dan": 0}
+    [call] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
+    assert call.reply.mentions == ("dan",)
+    questions = await _questions(app)
+    assert set(questions) == {*wanting, "dan"}
+    # Assigned a batch at a time, spread as in one pass over every follower.
+    assert questions == await _in_one_pass(app, issue_id)
+    written = await _written(app, asks.ASK_KIND)
+    members = [m for m in written if m is not None]
+    assert written[-1] is None and len(members) == len(set(members)) == 10
+
+
+async def test_a_round_of_questions_is_assigned_in_batches_and_each_follower_asked_once(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    issue_id = await _round_group(app, notifier)
+    writes: list[asyncio.Task[None]] = []
+    committed: list[int] = []
+
+    async def meanwhile(number: int) -> None:
+        # Each batch committed before the next was planned (seen by a reader, which takes no lock) ...
+        async with app.deferred_sessionmaker() as reader:
+            committed.append(await reader.scalar(select(func.count()).select_from(Ask)) or 0)
+        # ... and a member's command that writes meanwhile gets through (it waits for one batch at most).
+        writes.append(asyncio.ensure_future(writing_meanwhile(app)(number)))
+
+    sizes = watch_batches(monkeypatch, meanwhile)
+    clock.set(ROUND_21)
+    await app.dispatcher.run_due()
+    await asyncio.gather(*writes)
+    await app.dispatcher.run_due()
+
+    assert len(sizes) == 4 and sum(sizes) == 10 and max(sizes) <= 3
+    assert committed == [0, 3, 6, 9]
+    await _round_sent_once(app, notifier, issue_id)
+    assert await _status(app, asks.ASK_KIND) == [reminders.FANNED_OUT]
+
+
+@STOPS
+async def test_a_stop_between_a_round_s_batches_loses_no_question_and_asks_none_twice(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch,
+        stop: type[BaseException]):
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    issue_id = await _round_group(app, notifier)
+    watch_batches(monkeypatch, stopping_after(2, stop))
+
+    clock.set(ROUND_21)
+    with pytest.raises(stop):
+        await app.dispatcher.run_due()
+    # The first batch's questions and DMs are written; the second batch's transaction was rolled back.
+    assert len(await _questions(app)) == 3
+    assert await _status(app, asks.ASK_KIND) == [
+        reminders.FANNING if stop is asyncio.CancelledError else reminders.PENDING]
+
+    monkeypatch.undo()
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    clock.advance(timedelta(minutes=5))
+    await app.dispatcher.resume()
+    await app.dispatcher.run_due()
+
+    await _round_sent_once(app, notifier, issue_id)
+    assert await _status(app, asks.ASK_KIND) == [reminders.FANNED_OUT]
