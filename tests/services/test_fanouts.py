@@ -13,13 +13,14 @@ from sqlalchemy import delete, func, select
 from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
+from bot.i18n import render
 from bot.models import Ask, Delivery, Issue, LiveMessage, Member, Reminder
 from bot.replies import Channel, Role
 from bot.services import asks, countdowns, follows, issues, stances
 from tests.conftest import RecordingNotifier, identity
 from tests.issue_fixtures import ANNA, BO, CIA, COORDINATOR, DAN, create_issue, import_politicians
 from tests.support.batches import Crash, stopping_after, watch_batches, writing_meanwhile
-from tests.support.countdowns import ANNOUNCEMENTS, D14, the_group
+from tests.support.countdowns import ANNOUNCEMENTS, D14, DECISION, the_group
 from tests.support.onboarding import onboard
 
 ROUND_21 = datetime(2027, 1, 7, 17, 0, tzinfo=UTC)  # 21 days before the decision of tests.issue_fixtures
@@ -282,3 +283,59 @@ async def test_a_stop_between_a_round_s_batches_loses_no_question_and_asks_none_
 
     await _round_sent_once(app, notifier, issue_id)
     assert await _status(app, asks.ASK_KIND) == [reminders.FANNED_OUT]
+
+
+# -- the follow-up after the vote ----------------------------------------------------------------------------
+
+
+async def _voted(app: App, clock: FrozenClock, notifier: RecordingNotifier) -> None:
+    """The countdown's followers; the vote held; its outcome recorded (the follow-up is due)."""
+    await _countdown(app, notifier)
+    clock.set(DECISION + timedelta(hours=2))
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+    reply = await app.run(COORDINATOR, countdowns.record_outcome, issue="Parkering", result="won")
+    assert "10 medlem(mar) får en uppföljning" in render(reply.body, "sv")
+
+
+def _followups(notifier: RecordingNotifier) -> dict[str, int]:
+    return {name: len([s for s in notifier.to(f"dm:{name}") if s.text.startswith("Beslutet om Parkering")])
+            for name in ("anna", "bo", "cia", "dan", *FOLLOWERS)}
+
+
+async def test_the_follow_up_after_the_vote_is_planned_in_batches_and_each_follower_gets_it_once(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    await _voted(app, clock, notifier)
+    sizes = watch_batches(monkeypatch, writing_meanwhile(app))
+
+    await app.dispatcher.run_due()
+    await app.dispatcher.run_due()
+
+    assert sizes == [3, 3, 3, 1]
+    assert _followups(notifier) == EACH_ONCE
+    assert await _status(app, countdowns.OUTCOME_KIND) == [reminders.FANNED_OUT]
+
+
+@STOPS
+async def test_a_stop_between_the_follow_up_s_batches_loses_none_and_sends_none_twice(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch,
+        stop: type[BaseException]):
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    await _voted(app, clock, notifier)
+    watch_batches(monkeypatch, stopping_after(2, stop))
+
+    with pytest.raises(stop):
+        await app.dispatcher.run_due()
+    assert len(await _written(app, countdowns.OUTCOME_KIND)) == 3
+
+    monkeypatch.undo()
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    clock.advance(timedelta(minutes=5))
+    await app.dispatcher.resume()
+    await app.dispatcher.run_due()
+
+    assert _followups(notifier) == EACH_ONCE
+    written = await _written(app, countdowns.OUTCOME_KIND)
+    assert len(written) == len(set(written)) == 10
+    assert await _status(app, countdowns.OUTCOME_KIND) == [reminders.FANNED_OUT]
