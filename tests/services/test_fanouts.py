@@ -14,13 +14,13 @@ from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.i18n import render
-from bot.models import Ask, Delivery, Issue, LiveMessage, Member, Reminder
+from bot.models import Ask, Delivery, Issue, LiveMessage, Member, Pledge, Reminder
 from bot.replies import Channel, Role
-from bot.services import asks, countdowns, follows, issues, stances
+from bot.services import asks, countdowns, follows, issues, pledges, stances
 from tests.conftest import RecordingNotifier, identity
 from tests.issue_fixtures import ANNA, BO, CIA, COORDINATOR, DAN, create_issue, import_politicians
 from tests.support.batches import Crash, stopping_after, watch_batches, writing_meanwhile
-from tests.support.countdowns import ANNOUNCEMENTS, D14, DECISION, the_group
+from tests.support.countdowns import ANNOUNCEMENTS, D7, D14, DECISION, the_group
 from tests.support.onboarding import onboard
 
 ROUND_21 = datetime(2027, 1, 7, 17, 0, tzinfo=UTC)  # 21 days before the decision of tests.issue_fixtures
@@ -46,12 +46,13 @@ async def _status(app: App, kind: str) -> list[str]:
 # -- a countdown's stage -------------------------------------------------------------------------------------
 
 
-async def _countdown(app: App, notifier: RecordingNotifier) -> None:
-    await the_group(app, notifier)
+async def _countdown(app: App, notifier: RecordingNotifier) -> int:
+    issue_id = await the_group(app, notifier)
     for name in FOLLOWERS:
         await onboard(app, identity(name))
     await app.dispatcher.run_due()
     notifier.sent.clear()
+    return issue_id
 
 
 def _stage_dms(notifier: RecordingNotifier) -> dict[str, int]:
@@ -339,3 +340,77 @@ async def test_a_stop_between_the_follow_up_s_batches_loses_none_and_sends_none_
     written = await _written(app, countdowns.OUTCOME_KIND)
     assert len(written) == len(set(written)) == 10
     assert await _status(app, countdowns.OUTCOME_KIND) == [reminders.FANNED_OUT]
+
+
+# -- the follow-up of pledges --------------------------------------------------------------------------------
+# Its batches mark the pledges followed up (InBatches.writes), with their DMs in one short write transaction.
+
+
+async def _pledged(app: App, clock: FrozenClock, notifier: RecordingNotifier) -> None:
+    """The countdown's followers and Dan (no DMs) each pledged to tweet at the 14-day stage; the 7-day stage
+    went out; their follow-up is due."""
+    issue_id = await _countdown(app, notifier)
+    clock.set(D14 + timedelta(hours=1))
+    await app.dispatcher.run_due()
+    for who in (ANNA, BO, CIA, DAN, *(identity(name) for name in FOLLOWERS)):
+        await app.press(who, pledges.PLEDGE_ACTION, f"{issue_id}-tweet")
+    clock.set(D7)
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+    clock.set(D7 + timedelta(hours=2))
+
+
+async def _asked_once(app: App, notifier: RecordingNotifier) -> None:
+    assert {name: len([s for s in notifier.to(f"dm:{name}") if s.text.startswith("Gjorde du det?")])
+            for name in ("anna", "bo", "cia", "dan", *FOLLOWERS)} == EACH_ONCE
+    [call] = [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mentions]
+    assert call.reply.mentions == ("dan",)
+    async with app.sessionmaker() as session:
+        waiting = await session.scalar(select(func.count()).select_from(Pledge).where(
+            Pledge.followed_up_at.is_(None)))
+    written = [m for m in await _written(app, pledges.FOLLOWUP_KIND) if m is not None]
+    assert waiting == 0 and len(written) == len(set(written)) == 10
+
+
+async def test_a_pledge_follow_up_is_planned_in_batches_and_each_member_asked_once(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    await _pledged(app, clock, notifier)
+    writes: list[asyncio.Task[None]] = []
+    sizes = watch_batches(monkeypatch, lambda number: _write_later(app, writes, number))
+
+    await app.dispatcher.run_due()
+    await asyncio.gather(*writes)
+    await app.dispatcher.run_due()
+
+    assert len(sizes) == 4 and sum(sizes) == 10 and max(sizes) <= 3
+    await _asked_once(app, notifier)
+
+
+async def _write_later(app: App, writes: list[asyncio.Task[None]], number: int) -> None:
+    """A member's command that writes while a batch holds the write lock: it gets through after the batch."""
+    writes.append(asyncio.ensure_future(writing_meanwhile(app)(number)))
+
+
+@STOPS
+async def test_a_stop_between_a_pledge_follow_up_s_batches_loses_none_and_asks_none_twice(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch,
+        stop: type[BaseException]):
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    await _pledged(app, clock, notifier)
+    watch_batches(monkeypatch, stopping_after(2, stop))
+
+    with pytest.raises(stop):
+        await app.dispatcher.run_due()
+    async with app.sessionmaker() as session:
+        asked = await session.scalar(select(func.count()).select_from(Pledge).where(
+            Pledge.followed_up_at.is_not(None)))
+    assert asked == 3  # the first batch's; the second's transaction was rolled back
+
+    monkeypatch.undo()
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    clock.advance(timedelta(minutes=5))
+    await app.dispatcher.resume()
+    await app.dispatcher.run_due()
+
+    await _asked_once(app, notifier)
