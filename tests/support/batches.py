@@ -4,8 +4,9 @@ planned, a write that commits while a batch is planned, and a stop between two b
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from sqlalchemy import update
@@ -13,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders
 from bot.app import App
-from bot.models import Member
+from bot.delivery import Dispatcher
+from bot.models import Member, Reminder
 
 
 class Crash(Exception):
@@ -25,22 +27,21 @@ def watch_batches(monkeypatch: pytest.MonkeyPatch, after_batch: Callable[[int], 
     """Count the members each batch of every fan-out in batches plans (in the order they are planned), and
     call `after_batch(number)` (from 1) after each batch was planned, before it is written."""
     sizes: list[int] = []
+    fan_out = Dispatcher._fan_out_in_batches
 
-    @dataclass(frozen=True)
-    class Watched(reminders.InBatches):
-        def __post_init__(self) -> None:
-            plan = self.batch
+    async def watched(dispatcher: Dispatcher, reminder: Reminder, batches: reminders.InBatches,
+                      now: datetime) -> None:
+        plan = batches.batch
 
-            async def counted(session: AsyncSession, after: int
-                              ) -> tuple[list[reminders.Planned], int | None]:
-                planned, cursor = await plan(session, after)
-                sizes.append(len([p for p in planned if p.member_id is not None]))
-                await after_batch(len(sizes))
-                return planned, cursor
+        async def counted(session: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
+            planned, cursor = await plan(session, after)
+            sizes.append(len([p for p in planned if p.member_id is not None]))
+            await after_batch(len(sizes))
+            return planned, cursor
 
-            object.__setattr__(self, "batch", counted)
+        await fan_out(dispatcher, reminder, dataclasses.replace(batches, batch=counted), now)
 
-    monkeypatch.setattr(reminders, "InBatches", Watched)
+    monkeypatch.setattr(Dispatcher, "_fan_out_in_batches", watched)
     return sizes
 
 
