@@ -13,7 +13,10 @@ What runs, per database:
 1. **Fan-out and send**: N onboarded members (DMs wanted) follow the municipality of an issue decided in
    15 days; the clock is set to its 14-day stage and `Dispatcher.run_due()` is timed. The fan-out (planning
    and writing the rows) and the sending are timed apart: first with no notifier (rows are written, nothing is
-   sent), then with the instant notifier.
+   sent), then with the instant notifier. While the fan-out runs, a member logs an action (`/did`) every
+   50 ms: each one's wall time (p50, max) and how many failed (SQLite's "database is locked"); and the
+   longest write transaction meanwhile (SQLite: from BEGIN IMMEDIATE, when the write lock is taken, to the
+   commit; PostgreSQL: from its first write to the commit), which is what a command waits for at most.
 2. **Resume after a crash**: the same stage on a fresh database is fanned out, every delivery is set to
    "claimed" and the first eight (the concurrency) to "sending", as a crash in the worst moment leaves them,
    and a new App on the same database times `resume()` and `run_due()`.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import statistics
 import sys
 import tempfile
 import time
@@ -34,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -99,6 +103,11 @@ class Figures:
     database: str
     members: int
     fan_out: float
+    longest_write: float
+    did_p50: float
+    did_max: float
+    did_calls: int
+    did_failed: int
     send: float
     send_cpu: float
     resume: float
@@ -156,6 +165,74 @@ async def _populate(url: str, members: int) -> Any:
     return app, settings, clock
 
 
+class WriteTransactions:
+    """The longest write transaction on an engine while watched: on SQLite from BEGIN IMMEDIATE (the write
+    lock taken) to its end, elsewhere from the first INSERT, UPDATE or DELETE to its end."""
+
+    WRITES = ("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine.sync_engine
+        self._writing: dict[int, float] = {}
+        self.longest = 0.0
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if id(conn) not in self._writing and statement.lstrip().upper().startswith(self.WRITES):
+            self._writing[id(conn)] = time.perf_counter()
+
+    def _end(self, conn: Any) -> None:
+        started = self._writing.pop(id(conn), None)
+        if started is not None:
+            self.longest = max(self.longest, time.perf_counter() - started)
+
+    def __enter__(self) -> Self:
+        from sqlalchemy import event
+
+        event.listen(self._engine, "after_cursor_execute", self._statement)
+        event.listen(self._engine, "commit", self._end)
+        event.listen(self._engine, "rollback", self._end)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        from sqlalchemy import event
+
+        event.remove(self._engine, "after_cursor_execute", self._statement)
+        event.remove(self._engine, "commit", self._end)
+        event.remove(self._engine, "rollback", self._end)
+
+
+async def _fan_out_beside_did(app: Any) -> tuple[float, float, list[float], list[str]]:
+    """Run the due fan-out while a member logs an action every 50 ms; return the fan-out's wall time, the
+    longest write transaction, each /did's wall time and the failures."""
+    from bot.services import activity
+    from bot.services.context import Identity
+
+    member = Identity("bench", "guild", "m00001", "M 1", "Bench")
+    latencies: list[float] = []
+    failures: list[str] = []
+    done = asyncio.Event()
+
+    async def did_meanwhile() -> None:
+        while not done.is_set():
+            start = time.perf_counter()
+            try:
+                await app.run(member, activity.did, kind=activity.ActivityKind.TWEET)
+            except Exception as error:  # noqa: BLE001 - counted and shown: a locked database is what we look for
+                failures.append(type(error).__name__ + ": " + str(error).splitlines()[0][:80])
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(0.05)
+
+    with WriteTransactions(app.engine) as writes:
+        task = asyncio.create_task(did_meanwhile())
+        await asyncio.sleep(0.1)
+        wall = time.perf_counter()
+        await app.dispatcher.run_due()
+        fan_out = time.perf_counter() - wall
+        done.set()
+        await task
+    return fan_out, writes.longest, sorted(latencies), failures
+
+
 async def _pending(app: Any) -> int:
     from sqlalchemy import func, select
 
@@ -181,9 +258,9 @@ async def measure(database: str, url_for: Any, members: int, concurrency: int | 
     notifier = InstantNotifier()
     try:
         app.dispatcher.notifier = None
-        wall = time.perf_counter()
-        await app.dispatcher.run_due()
-        fan_out = time.perf_counter() - wall
+        fan_out, longest_write, dids, did_failures = await _fan_out_beside_did(app)
+        if did_failures:
+            print(f"  /did failed during the fan-out: {sorted(set(did_failures))[:2]}")
         app.dispatcher.notifier = notifier
         wall, cpu = time.perf_counter(), time.process_time()
         await app.dispatcher.run_due()
@@ -224,7 +301,8 @@ async def measure(database: str, url_for: Any, members: int, concurrency: int | 
             await _pending(restarted) == 0
     finally:
         await restarted.close()
-    return Figures(database, members, fan_out, send, send_cpu, resume, resume_cpu, exact)
+    return Figures(database, members, fan_out, longest_write, statistics.median(dids), dids[-1], len(dids),
+                   len(did_failures), send, send_cpu, resume, resume_cpu, exact)
 
 
 def report(figures: Figures) -> None:
@@ -239,6 +317,9 @@ def report(figures: Figures) -> None:
 
     print(f"{figures.database}: a stage to {figures.members:,} members ({messages:,} messages)")
     print(f"  fan-out (plan, write the rows)    {figures.fan_out:8.2f} s")
+    print(f"  longest write transaction         {figures.longest_write * 1000:8.1f} ms")
+    print(f"  /did meanwhile ({figures.did_calls} calls)         p50 {figures.did_p50 * 1000:6.1f} ms   "
+          f"max {figures.did_max * 1000:6.1f} ms   {figures.did_failed} failed")
     print(f"  send (claim, send, mark)          {figures.send:8.2f} s   CPU {figures.send_cpu:6.2f} s")
     print(f"  bot's own time per recipient      {total / figures.members * 1e6:8.0f} µs  = {share(total)}")
     print(

@@ -29,6 +29,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Executable,
+    and_,
     bindparam,
     cast,
     delete,
@@ -172,6 +173,26 @@ def wants_dm(member: Member, now: datetime) -> bool:
     """Whether a planner sends the member a DM: they asked for them, and a DM is worth a try (the others are
     mentioned in the channel's post instead)."""
     return member.dm_reminders and dm_worth_trying(member, now)
+
+
+def wants_dm_clause(now: datetime) -> ColumnElement[bool]:
+    """wants_dm as a condition on Member, for planners that select members in SQL (never NULL: neither
+    dm_reminders nor dm_open is nullable)."""
+    return and_(Member.dm_reminders.is_(True), dm_worth_trying_clause(now))
+
+
+async def channel_mentions(session: AsyncSession, where: Sequence[ColumnElement[bool]], about: str,
+                           *args: object) -> tuple[str, ...]:
+    """The members (`where`, by id) a planner's channel post mentions, at most MAX_MENTIONS, read in SQL a
+    bounded page; when some are left out, the log says how many (as capped_mentions does)."""
+    shown = list(await session.scalars(select(Member.external_id).where(*where).order_by(Member.id)
+                                       .limit(MAX_MENTIONS)))
+    if len(shown) == MAX_MENTIONS:
+        total = await session.scalar(select(func.count()).select_from(Member).where(*where)) or 0
+        if total > MAX_MENTIONS:
+            log.warning(about + ": %d members mentioned, %d left out", *args, MAX_MENTIONS,
+                        total - MAX_MENTIONS)
+    return tuple(shown)
 
 
 def capped_mentions(members: Sequence[Member], about: str, *args: object) -> tuple[str, ...]:
@@ -539,6 +560,15 @@ class Dispatcher:
         count = 0
         try:
             while after is not None:
+                if batches.writes:
+                    # The batch writes rows of its own (e.g. who asks whom): with its deliveries, in one
+                    # short write transaction.
+                    async with self._sessionmaker() as session, session.begin():
+                        planned, after = await batches.batch(session, after)
+                        if planned:
+                            await self._add_deliveries(session, reminder, planned, now, batch=True)
+                    count += len(planned)
+                    continue
                 async with self._reader() as session:
                     planned, after = await batches.batch(session, after)
                 if planned:

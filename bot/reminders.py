@@ -63,9 +63,14 @@ class InBatches:
     was the last). Each recipient's delivery has a unique key, so a fan-out that a crash cut between batches
     is planned again at the next start (the reminder stays FANNING): what was written is not written twice,
     what was not is written then.
+
+    A fan-out whose batches write rows of their own (a round of questions assigns each member a politician)
+    says `writes=True`: each batch is then read, planned and written in one short write transaction (a batch
+    is bounded), its own rows and its deliveries together.
     """
 
     batch: Callable[[AsyncSession, int], Awaitable[tuple[list[Planned], int | None]]]
+    writes: bool = False
 
 
 def name_key(kind: str) -> str:

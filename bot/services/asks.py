@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, reminders, validation
@@ -145,11 +145,21 @@ async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member],
     """Give each member one politician to ask in a round, spread so that not everyone asks the same person.
 
     Deterministic: members in id order each take the target with the fewest askers so far on this issue (ties
-    by the map's order), preferring one they were not given before. Existing assignments are kept.
+    by the map's order), preferring one they were not given before. Existing assignments are kept. A round
+    assigned a batch of members at a time (in id order) gives what one pass over them all gives: the askers
+    so far are counted in SQL, and only the members' own questions are read.
     """
     order = [row.politician_id for row in targets(model)]
-    existing = list(await session.scalars(select(Ask).where(Ask.issue_id == issue.id).order_by(Ask.id)))
-    load = Counter(a.politician_id for a in existing if a.politician_id is not None)
+    load: Counter[int] = Counter()
+    for politician_id, asked in (await session.execute(
+            select(Ask.politician_id, func.count()).where(Ask.issue_id == issue.id,
+                                                          Ask.politician_id.is_not(None))
+            .group_by(Ask.politician_id))).all():
+        if politician_id is not None:
+            load[politician_id] = asked
+    # A batch at most (reminders.BATCH) or one member: the IN list is bounded.
+    existing = list(await session.scalars(select(Ask).where(
+        Ask.issue_id == issue.id, Ask.member_id.in_(sorted({m.id for m in members}))).order_by(Ask.id)))
     given: dict[int, set[int]] = {}
     for ask in existing:
         if ask.politician_id is not None:
@@ -189,46 +199,60 @@ async def _describe_round(session: AsyncSession, reminder: Reminder) -> Text:
                 when=When(reminder.due_at, workspace.timezone, "short"))
 
 
-async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
+                      ) -> list[reminders.Planned] | reminders.InBatches:
+    """Plan a round of questions: each follower is given a politician to ask and, if they want DMs, their
+    question by DM, a batch at a time (see reminders.InBatches); the others are called in the channel."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.decision_at <= now:
-        return []
-    members = await follows.followers(session, issue)
-    if not members:
         return []
     workspace = await session.get_one(Workspace, issue.workspace_id)
     round_days = int(reminder.payload["days"])
     model = await stances.build_model(session, issue)
-    assigned = await assign(session, issue, members, round_days, model, now)
     media_handles = await media.handles_for(session, issue.workspace_id, issue.municipality)
-    planned: list[reminders.Planned] = []
-    in_channel: list[Member] = []
+    of_followers = (Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None),
+                    Member.id.in_(follows.following(issue)))
     # Followers who ask the same politician in the same language get the same message: composed once, and
     # stored once by delivery.
     drafted: dict[tuple[int | None, str], Reply] = {}
-    for member in members:
-        # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
-        if delivery.wants_dm(member, now):
-            ask = assigned[member.id]
-            key = (ask.politician_id, language_of(member, workspace))
-            if key not in drafted:
-                politician = await session.get(Politician, ask.politician_id) if ask.politician_id else None
-                drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, key[1],
-                                           round_days=round_days)
-            planned.append(
-                reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
-            )
-        else:
-            in_channel.append(member)
-    if in_channel:
-        planned.append(reminders.Planned(_channel_call(issue, in_channel, workspace.timezone),
-                                         channel=Channel.ANNOUNCEMENTS))
-    log.info("Ask round %s of issue %s: %d followers", round_days, issue.id, len(members))
-    return planned
+    followers = 0
+
+    async def batch(writer: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
+        # In a short write transaction of its own (InBatches.writes): the batch's questions are assigned.
+        nonlocal followers
+        members = list(await writer.scalars(select(Member).where(*of_followers, Member.id > after)
+                                            .order_by(Member.id).limit(reminders.BATCH)))
+        assigned = await assign(writer, issue, members, round_days, model, now)
+        planned: list[reminders.Planned] = []
+        for member in members:
+            # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
+            if delivery.wants_dm(member, now):
+                ask = assigned[member.id]
+                key = (ask.politician_id, language_of(member, workspace))
+                if key not in drafted:
+                    politician = (await writer.get(Politician, ask.politician_id)
+                                  if ask.politician_id else None)
+                    drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, key[1],
+                                               round_days=round_days)
+                planned.append(
+                    reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
+                )
+        followers += len(members)
+        if len(members) == reminders.BATCH:
+            return planned, members[-1].id
+        # The last batch: the call in the channel, after the DMs, for those not reached by DM.
+        in_channel = (*of_followers, not_(delivery.wants_dm_clause(now)))
+        mentioned = await delivery.channel_mentions(writer, in_channel, "Ask round of issue %s", issue.id)
+        if mentioned:
+            planned.append(reminders.Planned(_channel_call(issue, mentioned, workspace.timezone),
+                                             channel=Channel.ANNOUNCEMENTS))
+        log.info("Ask round %s of issue %s: %d followers", round_days, issue.id, followers)
+        return planned, None
+
+    return reminders.InBatches(batch, writes=True)
 
 
-def _channel_call(issue: Issue, members: Sequence[Member], zone: str) -> Reply:
-    mentioned = delivery.capped_mentions(members, "Ask round of issue %s", issue.id)
+def _channel_call(issue: Issue, mentioned: tuple[str, ...], zone: str) -> Reply:
     return Reply(title=text("asks.call.title", title=Literal(issue.title)),
                  body=text("asks.call.body", body=civics.body_label(issue.body, issue.committee),
                            municipality=civics.municipality_label(issue.municipality),

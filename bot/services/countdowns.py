@@ -32,13 +32,13 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
 from bot.contributions import Feature
 from bot.i18n import normalize_language, render, translate
-from bot.models import CountdownSettings, Issue, Member, Politician, Reminder, Workspace
+from bot.models import CountdownSettings, Issue, Member, Pledge, Politician, Reminder, Workspace
 from bot.replies import (
     Button,
     Channel,
@@ -480,7 +480,10 @@ async def _issue_as_planned(session: AsyncSession, reminder: Reminder, now: date
     return issue
 
 
-async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime
+                      ) -> list[reminders.Planned] | reminders.InBatches:
+    """Plan a stage: its post in the channel, a DM to each follower who wants one, a batch at a time (see
+    reminders.InBatches), and the live message's new state after the last batch."""
     issue = await _issue_as_planned(session, reminder, now)
     if issue is None:
         return []
@@ -502,35 +505,40 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime) 
         return by_language[language]
 
     post = replace(reply_in(workspace.language), mention_role=Role.MEMBER)
-    # Never sent after the vote, even if quiet hours or a stop held a DM back.
-    planned = [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS, expires_at=issue.decision_at)]
-    # Followers who want DMs get one; those whose DMs turn out closed are mentioned together in the channel.
-    # The others are reached by the member role's ping. Only ids and languages: a stage may reach thousands.
-    wanting = (
-        await session.execute(
-            select(Member.id, Member.language)
-            .where(
-                Member.workspace_id == issue.workspace_id,
-                Member.onboarded_at.is_not(None),
-                Member.dm_reminders.is_(True),
-                Member.id.in_(follows.following(issue)),
-            )
-            .order_by(Member.id)
-        )
-    ).all()
-    planned += [
-        reminders.Planned(
-            reply_in(normalize_language(language or workspace.language)),
-            member_id=member_id,
-            channel=Channel.ANNOUNCEMENTS,
-            expires_at=issue.decision_at,
-        )
-        for member_id, language in wanting
-    ]
-    planned.append(await _live_planned(session, issue, workspace, now))
     await _continue_live(session, issue, zone, now)
-    log.info("Countdown stage %s of issue %s: %d DMs", stage.label, issue.id, len(wanting))
-    return planned
+    # Followers who want DMs get one; those whose DMs turn out closed are mentioned together in the channel.
+    # The others are reached by the member role's ping. A stage may reach thousands: they are read and written
+    # a batch at a time, outside this write transaction (with only ids and languages read).
+    following = follows.following(issue)
+    dms = 0
+
+    async def batch(reader: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
+        nonlocal dms
+        # Never sent after the vote, even if quiet hours or a stop held a DM back.
+        planned = [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS, expires_at=issue.decision_at)
+                   ] if after == 0 else []
+        wanting = (await reader.execute(
+            select(Member.id, Member.language)
+            .where(Member.workspace_id == issue.workspace_id, Member.id > after,
+                   Member.onboarded_at.is_not(None), Member.dm_reminders.is_(True), Member.id.in_(following))
+            .order_by(Member.id).limit(reminders.BATCH))).all()
+        planned += [
+            reminders.Planned(reply_in(normalize_language(language or workspace.language)),
+                              member_id=member_id, channel=Channel.ANNOUNCEMENTS,
+                              expires_at=issue.decision_at)
+            for member_id, language in wanting
+        ]
+        dms += len(wanting)
+        if len(wanting) == reminders.BATCH:
+            return planned, wanting[-1][0]
+        # The last batch: the live message as it stands once every follower's call is written.
+        live_issue = await reader.get_one(Issue, issue.id)
+        live_workspace = await reader.get_one(Workspace, workspace.id)
+        planned.append(await _live_planned(reader, live_issue, live_workspace, now))
+        log.info("Countdown stage %s of issue %s: %d DMs", stage.label, issue.id, dms)
+        return planned, None
+
+    return reminders.InBatches(batch)
 
 
 async def _plan_live(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
@@ -632,33 +640,49 @@ async def outcome_reply(session: AsyncSession, issue: Issue, language: str) -> R
                  buttons=(stories.share_button(),), links=links, private=False)
 
 
-async def _outcome_recipients(session: AsyncSession, issue: Issue) -> list[Member]:
-    """Who gets the follow-up after the vote: followers and those who pledged, who want DMs.
+def _outcome_recipients(issue: Issue) -> tuple[ColumnElement[bool], ...]:
+    """Who gets the follow-up after the vote, as a condition on Member: followers and those who pledged, who
+    want DMs.
 
     The others see the result in the channel (the close announcement and the live message's last state).
     """
-    members = {m.id: m for m in await follows.followers(session, issue)}
-    for member in await pledges.pledgers(session, issue):
-        members.setdefault(member.id, member)
-    return sorted((m for m in members.values() if m.dm_reminders), key=lambda m: m.id)
+    follower = and_(Member.onboarded_at.is_not(None), Member.id.in_(follows.following(issue)))
+    pledged = Member.id.in_(select(Pledge.member_id).where(Pledge.issue_id == issue.id))
+    return Member.workspace_id == issue.workspace_id, Member.dm_reminders.is_(True), or_(follower, pledged)
 
 
-async def _plan_outcome(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _plan_outcome(session: AsyncSession, reminder: Reminder, now: datetime
+                        ) -> list[reminders.Planned] | reminders.InBatches:
+    """Plan the follow-up after the vote: a DM to each recipient, a batch at a time (reminders.InBatches)."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status == civics.OPEN or issue.outcome not in VOTE_OUTCOMES:
         return []
-    workspace = await session.get_one(Workspace, issue.workspace_id)
+    issue_id, workspace_id = issue.id, issue.workspace_id
+    recipients = _outcome_recipients(issue)
     by_language: dict[str, Reply] = {}
-    planned = []
-    for member in await _outcome_recipients(session, issue):
-        language = language_of(member, workspace)
-        if language not in by_language:
-            by_language[language] = await outcome_reply(session, issue, language)
-        planned.append(
-            reminders.Planned(by_language[language], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
-        )
-    log.info("Outcome follow-up of issue %s: %d DMs", issue.id, len(planned))
-    return planned
+    count = 0
+
+    async def batch(reader: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
+        nonlocal count
+        found = await reader.get_one(Issue, issue_id)
+        workspace = await reader.get_one(Workspace, workspace_id)
+        members = list(await reader.scalars(select(Member).where(*recipients, Member.id > after)
+                                            .order_by(Member.id).limit(reminders.BATCH)))
+        planned = []
+        for member in members:
+            language = language_of(member, workspace)
+            if language not in by_language:
+                by_language[language] = await outcome_reply(reader, found, language)
+            planned.append(
+                reminders.Planned(by_language[language], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
+            )
+        count += len(members)
+        if len(members) == reminders.BATCH:
+            return planned, members[-1].id
+        log.info("Outcome follow-up of issue %s: %d DMs", issue_id, count)
+        return planned, None
+
+    return reminders.InBatches(batch)
 
 
 async def _plan_result_due(
@@ -706,7 +730,8 @@ async def record_outcome(
         session, actor, "issue.outcome", issue_id=found.id, outcome=outcome, voted_for=row.voted_for
     )
     named = await _voted_for(session, found)
-    count = len(await _outcome_recipients(session, found))
+    count = await session.scalar(select(func.count()).select_from(Member)
+                                 .where(*_outcome_recipients(found))) or 0
     return Reply(body=text("countdown.outcome.recorded", title=Literal(found.title),
                            outcome=text(f"issues.outcome.{outcome}"), count=count),
                  fields=(Field(text("countdown.field.voted_for"),

@@ -15,14 +15,14 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import contributions, delivery, ics, reminders, timeparse, validation
 from bot.contributions import Feature
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import Ask, Issue, Reminder, Workspace
+from bot.models import Ask, Issue, Member, Reminder, Workspace
 from bot.replies import (
     Attachment,
     Channel,
@@ -287,21 +287,44 @@ async def _describe_alert(session: AsyncSession, reminder: Reminder) -> Text:
     )
 
 
-async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime
+                      ) -> list[reminders.Planned] | reminders.InBatches:
+    """Alert the followers of an issue that changed: a DM to those who want one, a batch at a time (see
+    reminders.InBatches), and a post in the channel that mentions the others."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.status != civics.OPEN or issue.version != reminder.payload["version"]:
         return []  # closed meanwhile, or a newer alert about it follows
     workspace = await session.get_one(Workspace, issue.workspace_id)
     reply = alert_reply(issue, workspace.timezone, reminder.payload["change"], reminder.payload["changed"])
-    members = await follows.followers(session, issue)
-    # Planners decide who wants DMs; followers who did not allow them are mentioned in the channel post.
-    by_dm = [m for m in members if delivery.wants_dm(m, now)]
-    in_channel = [m for m in members if not delivery.wants_dm(m, now)]
-    mentioned = delivery.capped_mentions(in_channel, "Alert for issue %s", issue.id)
-    post = dataclasses.replace(reply, mentions=mentioned)
-    log.info("Alert for issue %s: %d DMs, %d mentions", issue.id, len(by_dm), len(in_channel))
-    return [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS),
-            *(reminders.Planned(reply, member_id=m.id, channel=Channel.ANNOUNCEMENTS) for m in by_dm)]
+    issue_id, workspace_id = issue.id, issue.workspace_id
+    following = follows.following(issue)
+    # Planners decide who wants DMs (delivery.wants_dm, here in SQL); followers who did not allow them are
+    # mentioned in the channel post.
+    wants = delivery.wants_dm_clause(now)
+    of_followers = (Member.workspace_id == workspace_id, Member.onboarded_at.is_not(None),
+                    Member.id.in_(following))
+    dms = 0
+
+    async def batch(reader: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
+        nonlocal dms
+        planned = []
+        if after == 0:
+            # The post first, mentioning the first MAX_MENTIONS of those not reached by DM.
+            mentioned = await delivery.channel_mentions(reader, (*of_followers, not_(wants)),
+                                                        "Alert for issue %s", issue_id)
+            planned.append(reminders.Planned(dataclasses.replace(reply, mentions=mentioned),
+                                             channel=Channel.ANNOUNCEMENTS))
+        by_dm = list(await reader.scalars(select(Member.id).where(*of_followers, wants, Member.id > after)
+                                          .order_by(Member.id).limit(reminders.BATCH)))
+        planned += [reminders.Planned(reply, member_id=member_id, channel=Channel.ANNOUNCEMENTS)
+                    for member_id in by_dm]
+        dms += len(by_dm)
+        if len(by_dm) == reminders.BATCH:
+            return planned, by_dm[-1]
+        log.info("Alert for issue %s: %d DMs", issue_id, dms)
+        return planned, None
+
+    return reminders.InBatches(batch)
 
 
 async def list_issues(

@@ -351,55 +351,78 @@ async def mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     return await my_pledges(session, actor, issue)
 
 
-async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
+async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetime
+                         ) -> list[reminders.Planned] | reminders.InBatches:
+    """Ask the members who pledged whether they did it: by DM, a batch of members at a time, each batch's
+    pledges marked followed up with its DMs in one short write transaction (reminders.InBatches.writes); those
+    without DMs are mentioned together in the channel after the last batch."""
     issue = await session.get(Issue, reminder.payload["issue_id"])
     if issue is None or issue.outcome in timeline.CALLED_OFF:
         return []
     point = reminder.payload["stage"]
-    query = select(Pledge).where(
-        Pledge.issue_id == issue.id, Pledge.status == MADE, Pledge.followed_up_at.is_(None)
-    )
+    issue_id, title = issue.id, issue.title
+    conditions = [Pledge.issue_id == issue_id, Pledge.status == MADE]
     if point != AFTER:
-        query = query.where(Pledge.stage == point, Pledge.kind != ATTEND)
-    rows = list(await session.scalars(query.order_by(Pledge.member_id, Pledge.id)))
-    if not rows:
-        return []
-    by_member: dict[int, list[Pledge]] = defaultdict(list)
-    for row in rows:
-        row.followed_up_at = now
-        by_member[row.member_id].append(row)
-    members = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(list(by_member))))}
-    planned: list[reminders.Planned] = []
-    in_channel: list[Member] = []
-    for member_id, pledges in by_member.items():
-        member = members[member_id]
-        if not member.dm_reminders:
-            in_channel.append(member)
-            continue
-        kinds = Join(tuple(text(f"pledge.kind.{p.kind}") for p in pledges))
-        reply = Reply(
-            title=text("pledge.followup.title", title=Literal(issue.title)),
-            body=text("pledge.followup.body", kinds=kinds),
-            buttons=answer_buttons(pledges),
-            private=False,
-        )
-        planned.append(reminders.Planned(reply, member_id=member_id, channel=Channel.ANNOUNCEMENTS))
-    if in_channel:
-        mentioned = delivery.capped_mentions(in_channel, "Pledge follow-up of issue %s", issue.id)
-        planned.append(
-            reminders.Planned(
-                Reply(
-                    title=text("pledge.followup.title", title=Literal(issue.title)),
-                    body=text("pledge.followup.channel"),
-                    buttons=(Button(text("pledge.button.mine"), MINE_ACTION, str(issue.id)),),
+        conditions += [Pledge.stage == point, Pledge.kind != ATTEND]
+    # What this follow-up marks its pledges with: the time its fan-out began (the same when a stop made it
+    # start over), so that its last batch finds the members of every batch, also of those before a stop.
+    stamp = reminder.fired_at or now
+    members_in_all = 0
+
+    async def batch(writer: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
+        nonlocal members_in_all
+        due = (*conditions, Pledge.followed_up_at.is_(None))
+        member_ids = list(await writer.scalars(select(Pledge.member_id).where(*due, Pledge.member_id > after)
+                                               .group_by(Pledge.member_id).order_by(Pledge.member_id)
+                                               .limit(reminders.BATCH)))
+        planned: list[reminders.Planned] = []
+        if member_ids:
+            # The batch's members by a range of ids, not an IN list.
+            in_batch = Pledge.member_id.between(member_ids[0], member_ids[-1])
+            rows = list(await writer.scalars(select(Pledge).where(*due, in_batch)
+                                             .order_by(Pledge.member_id, Pledge.id)))
+            by_member: dict[int, list[Pledge]] = defaultdict(list)
+            for row in rows:
+                row.followed_up_at = stamp
+                by_member[row.member_id].append(row)
+            wanting = set(await writer.scalars(select(Member.id).where(
+                Member.id.in_(member_ids), Member.dm_reminders.is_(True))))  # a batch at most
+            for member_id, pledges in by_member.items():
+                if member_id not in wanting:
+                    continue
+                kinds = Join(tuple(text(f"pledge.kind.{p.kind}") for p in pledges))
+                reply = Reply(
+                    title=text("pledge.followup.title", title=Literal(title)),
+                    body=text("pledge.followup.body", kinds=kinds),
+                    buttons=answer_buttons(pledges),
                     private=False,
-                    mentions=mentioned,
-                ),
-                channel=Channel.ANNOUNCEMENTS,
+                )
+                planned.append(reminders.Planned(reply, member_id=member_id, channel=Channel.ANNOUNCEMENTS))
+            members_in_all += len(member_ids)
+        if len(member_ids) == reminders.BATCH:
+            return planned, member_ids[-1]
+        # The last batch: those without DMs, of every batch, mentioned in the channel.
+        followed_up = select(Pledge.member_id).where(*conditions, Pledge.followed_up_at == stamp)
+        mentioned = await delivery.channel_mentions(
+            writer, (Member.id.in_(followed_up), Member.dm_reminders.is_(False)),
+            "Pledge follow-up of issue %s", issue_id)
+        if mentioned:
+            planned.append(
+                reminders.Planned(
+                    Reply(
+                        title=text("pledge.followup.title", title=Literal(title)),
+                        body=text("pledge.followup.channel"),
+                        buttons=(Button(text("pledge.button.mine"), MINE_ACTION, str(issue_id)),),
+                        private=False,
+                        mentions=mentioned,
+                    ),
+                    channel=Channel.ANNOUNCEMENTS,
+                )
             )
-        )
-    log.info("Pledge follow-up (%s) of issue %s: %d members", point, issue.id, len(by_member))
-    return planned
+        log.info("Pledge follow-up (%s) of issue %s: %d members", point, issue_id, members_in_all)
+        return planned, None
+
+    return reminders.InBatches(batch, writes=True)
 
 
 async def _describe_followup(session: AsyncSession, reminder: Reminder) -> Renderable:

@@ -154,8 +154,12 @@ async def test_followers_asking_the_same_politician_share_one_composed_message(a
         reminder = (await session.scalars(select(Reminder).where(Reminder.kind == asks.ASK_KIND)
                                           .order_by(Reminder.due_at))).first()
         assert reminder is not None
-        planned = await asks._plan_round(session, reminder, ROUND_21)
+        batches = await asks._plan_round(session, reminder, ROUND_21)
+        # One batch (three followers), planned in the write transaction it writes the questions in.
+        assert isinstance(batches, reminders.InBatches) and batches.writes
+        planned, after = await batches.batch(session, 0)
 
+    assert after is None
     # Three followers want DMs and two politicians are left: two of them ask the same one, in Swedish.
     dms = [p for p in planned if p.member_id is not None]
     assert len(dms) == 3 and len({id(p.reply) for p in dms}) == 2
