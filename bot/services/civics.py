@@ -219,18 +219,35 @@ async def find_politician(
 
 async def deciders(session: AsyncSession, issue: Issue) -> list[Politician]:
     """Return the politicians who sit in the issue's deciding body, by party and name."""
-    query = select(Politician).where(Politician.workspace_id == issue.workspace_id)
-    if issue.body != REGION_BODY:
-        query = query.where(Politician.municipality == issue.municipality)
-    found = []
+    return (await deciders_of(session, [issue]))[issue.id]
+
+
+async def deciders_of(session: AsyncSession, issues: Sequence[Issue]) -> dict[int, list[Politician]]:
+    """Return the deciders of each issue (by issue id; of one workspace), by party and name, in one
+    statement."""
+    found: dict[int, list[Politician]] = {issue.id: [] for issue in issues}
+    if not issues:
+        return found
+    query = select(Politician).where(Politician.workspace_id == issues[0].workspace_id)
+    if all(issue.body != REGION_BODY for issue in issues):
+        query = query.where(Politician.municipality.in_(sorted({issue.municipality for issue in issues})))
     for politician in await session.scalars(query):
-        if issue.body not in (politician.bodies or []):
-            continue
-        if issue.body == COMMITTEE_BODY and issue.committee and politician.committee and \
-                name_key(politician.committee) != name_key(issue.committee):
-            continue
-        found.append(politician)
-    return sorted(found, key=lambda p: (party_key(p.party), p.name_key, p.id))
+        for issue in issues:
+            if sits_on(politician, issue):
+                found[issue.id].append(politician)
+    for politicians in found.values():
+        politicians.sort(key=lambda p: (party_key(p.party), p.name_key, p.id))
+    return found
+
+
+def sits_on(politician: Politician, issue: Issue) -> bool:
+    """Say whether a politician sits in the body that decides an issue."""
+    if issue.body != REGION_BODY and politician.municipality != issue.municipality:
+        return False
+    if issue.body not in (politician.bodies or []):
+        return False
+    return not (issue.body == COMMITTEE_BODY and issue.committee and politician.committee
+                and name_key(politician.committee) != name_key(issue.committee))
 
 
 @dataclass(frozen=True)
@@ -255,20 +272,28 @@ class StanceState:
 
 async def stance_states(session: AsyncSession, issue_id: int) -> dict[int, StanceState]:
     """Return each politician's stance state on an issue, from the history."""
-    rows = await session.scalars(select(Stance).where(Stance.issue_id == issue_id,
-                                                      Stance.status.in_((CONFIRMED, REPORTED)))
-                                 .order_by(Stance.id))
-    confirmed: dict[int, Stance] = {}
-    reported: dict[int, Stance] = {}
-    for row in rows:
-        if row.status == CONFIRMED:
-            confirmed[row.politician_id] = row
-            reported.pop(row.politician_id, None)
-        else:
-            reported[row.politician_id] = row
-    return {
-        pid: StanceState(confirmed.get(pid), reported.get(pid)) for pid in confirmed.keys() | reported.keys()
-    }
+    return (await stance_states_of(session, [issue_id]))[issue_id]
+
+
+async def stance_states_of(session: AsyncSession, issue_ids: Sequence[int]
+                           ) -> dict[int, dict[int, StanceState]]:
+    """Return each politician's stance state on each issue (by issue id), from the history, in one
+    statement."""
+    confirmed: dict[int, dict[int, Stance]] = {issue_id: {} for issue_id in issue_ids}
+    reported: dict[int, dict[int, Stance]] = {issue_id: {} for issue_id in issue_ids}
+    if issue_ids:
+        rows = await session.scalars(select(Stance).where(Stance.issue_id.in_(sorted(set(issue_ids))),
+                                                          Stance.status.in_((CONFIRMED, REPORTED)))
+                                     .order_by(Stance.id))
+        for row in rows:
+            if row.status == CONFIRMED:
+                confirmed[row.issue_id][row.politician_id] = row
+                reported[row.issue_id].pop(row.politician_id, None)
+            else:
+                reported[row.issue_id][row.politician_id] = row
+    return {issue_id: {pid: StanceState(confirmed[issue_id].get(pid), reported[issue_id].get(pid))
+                       for pid in confirmed[issue_id].keys() | reported[issue_id].keys()}
+            for issue_id in issue_ids}
 
 
 async def workspace_id_for(session: AsyncSession, platform: str, external_id: str) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -287,7 +288,8 @@ async def test_open_issues_feed_the_drafts_with_targets_and_media(app: App):
 
     async with app.sessionmaker() as session:
         workspace_issues = await drafts.open_issues(session, 1, None)
-        in_karlskrona = await drafts.open_issues(session, 1, "karlskrona")
+        [listed] = await drafts.open_issues(session, 1, "karlskrona")
+        in_karlskrona = await drafts.with_targets(session, 1, [listed])
 
     assert [i.title for i in workspace_issues] == ["Skolmat", "Parkering i centrum"]
     [parking] = in_karlskrona
@@ -295,6 +297,8 @@ async def test_open_issues_feed_the_drafts_with_targets_and_media(app: App):
     assert "Åsa Ek" not in parking.target_names  # already for us
     assert set(parking.target_handles) == {"bjornost", "davidlund"}
     assert parking.media_handles == ("sydostran",)
+    # A list names no one: whom to ask is read only for the issues a draft names.
+    assert listed == dataclasses.replace(parking, target_handles=(), target_names=(), media_handles=())
 
 
 async def test_a_stale_alert_is_skipped_and_a_closed_issue_alerts_nobody(app: App, clock: FrozenClock,
