@@ -24,11 +24,14 @@ from tests.issue_fixtures import (
     COORDINATOR,
     ISSUE,
     OLLE,
+    contexts_read_one_issue_at_a_time,
     create_issue,
     import_politicians,
+    several_open_issues,
 )
 from tests.support.onboarding import onboard
 from tests.support.replies import fields_of
+from tests.support.statements import counting
 
 DECISION_UTC = datetime(2027, 1, 28, 17, 0, tzinfo=UTC)  # 18:00 in Stockholm
 
@@ -326,3 +329,23 @@ async def test_a_dash_empties_an_optional_field(app: App):
     async with app.sessionmaker() as session:
         issue = await session.get_one(Issue, issue_id)
     assert issue.source_url is None and issue.topics == []
+
+
+async def test_the_targets_of_several_issues_read_at_once_are_those_read_one_issue_at_a_time(app: App):
+    await several_open_issues(app)
+
+    async with app.sessionmaker() as session:
+        expected = await contexts_read_one_issue_at_a_time(session, 1, None)
+        listed = await drafts.open_issues(session, 1, None)
+        with counting(app.engine) as counted:
+            filled = await drafts.with_targets(session, 1, listed)
+        one = await drafts.with_targets(session, 1, listed[2:3])
+        karlskrona = await drafts.with_targets(session, 1, await drafts.open_issues(session, 1, "karlskrona"))
+
+    assert len(expected) == 4 and any(i.target_handles for i in expected)
+    assert {handle for i in expected for handle in i.media_handles} == {"sydostran", "blt", "rt"}
+    assert filled == expected
+    assert one == expected[2:3]
+    assert karlskrona == [i for i in expected if i.municipality == "karlskrona"]
+    # Whom to ask about four issues: the issues, deciders, stances, seats and media, one statement each.
+    assert counted.count == 5, str(counted)
