@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -219,19 +220,48 @@ async def find_politician(
 
 async def deciders(session: AsyncSession, issue: Issue) -> list[Politician]:
     """Return the politicians who sit in the issue's deciding body, by party and name."""
-    return (await deciders_of(session, [issue]))[issue.id]
+    query = select(Politician).where(Politician.workspace_id == issue.workspace_id)
+    if issue.body != REGION_BODY:
+        query = query.where(Politician.municipality == issue.municipality)
+    found = [politician for politician in await session.scalars(query) if sits_on(politician, issue)]
+    return sorted(found, key=lambda p: (party_key(p.party), p.name_key, p.id))
 
 
-async def deciders_of(session: AsyncSession, issues: Sequence[Issue]) -> dict[int, list[Politician]]:
+class Decider(Protocol):
+    """What the map needs of a politician (a Politician, or a row of its columns)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def name_key(self) -> str: ...
+    @property
+    def party(self) -> str: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def municipality(self) -> str: ...
+    @property
+    def bodies(self) -> list[str]: ...
+    @property
+    def committee(self) -> str | None: ...
+    @property
+    def x_handle(self) -> str | None: ...
+
+
+async def deciders_of(session: AsyncSession, issues: Sequence[Issue]) -> dict[int, list[Decider]]:
     """Return the deciders of each issue (by issue id; of one workspace), by party and name, in one
-    statement."""
-    found: dict[int, list[Politician]] = {issue.id: [] for issue in issues}
+    statement that reads only the columns the map needs."""
+    found: dict[int, list[Decider]] = {issue.id: [] for issue in issues}
     if not issues:
         return found
-    query = select(Politician).where(Politician.workspace_id == issues[0].workspace_id)
+    query = select(Politician.id, Politician.name, Politician.name_key, Politician.party, Politician.role,
+                   Politician.municipality, Politician.bodies, Politician.committee, Politician.x_handle
+                   ).where(Politician.workspace_id == issues[0].workspace_id)
     if all(issue.body != REGION_BODY for issue in issues):
         query = query.where(Politician.municipality.in_(sorted({issue.municipality for issue in issues})))
-    for politician in await session.scalars(query):
+    for politician in cast("list[Decider]", list(await session.execute(query))):
         for issue in issues:
             if sits_on(politician, issue):
                 found[issue.id].append(politician)
@@ -240,7 +270,7 @@ async def deciders_of(session: AsyncSession, issues: Sequence[Issue]) -> dict[in
     return found
 
 
-def sits_on(politician: Politician, issue: Issue) -> bool:
+def sits_on(politician: Decider, issue: Issue) -> bool:
     """Say whether a politician sits in the body that decides an issue."""
     if issue.body != REGION_BODY and politician.municipality != issue.municipality:
         return False
@@ -272,26 +302,50 @@ class StanceState:
 
 async def stance_states(session: AsyncSession, issue_id: int) -> dict[int, StanceState]:
     """Return each politician's stance state on an issue, from the history."""
-    return (await stance_states_of(session, [issue_id]))[issue_id]
+    rows = await session.scalars(select(Stance).where(Stance.issue_id == issue_id,
+                                                      Stance.status.in_((CONFIRMED, REPORTED)))
+                                 .order_by(Stance.id))
+    confirmed: dict[int, Stance] = {}
+    reported: dict[int, Stance] = {}
+    for row in rows:
+        if row.status == CONFIRMED:
+            confirmed[row.politician_id] = row
+            reported.pop(row.politician_id, None)
+        else:
+            reported[row.politician_id] = row
+    return {
+        pid: StanceState(confirmed.get(pid), reported.get(pid)) for pid in confirmed.keys() | reported.keys()
+    }
 
 
-async def stance_states_of(session: AsyncSession, issue_ids: Sequence[int]
-                           ) -> dict[int, dict[int, StanceState]]:
-    """Return each politician's stance state on each issue (by issue id), from the history, in one
-    statement."""
-    confirmed: dict[int, dict[int, Stance]] = {issue_id: {} for issue_id in issue_ids}
-    reported: dict[int, dict[int, Stance]] = {issue_id: {} for issue_id in issue_ids}
+@dataclass(frozen=True)
+class ShownStance:
+    """What the map shows of one politician's stance (as StanceState.shown and is_reported), without the
+    rows of its history."""
+
+    shown: str
+    is_reported: bool
+
+
+async def shown_stances_of(session: AsyncSession, issue_ids: Sequence[int]
+                           ) -> dict[int, dict[int, ShownStance]]:
+    """Return what the map shows of each politician's stance on each issue (by issue id), as stance_states
+    would, in one statement that reads only the columns it needs."""
+    confirmed: dict[int, dict[int, str]] = {issue_id: {} for issue_id in issue_ids}
+    reported: dict[int, dict[int, str]] = {issue_id: {} for issue_id in issue_ids}
     if issue_ids:
-        rows = await session.scalars(select(Stance).where(Stance.issue_id.in_(sorted(set(issue_ids))),
-                                                          Stance.status.in_((CONFIRMED, REPORTED)))
-                                     .order_by(Stance.id))
-        for row in rows:
-            if row.status == CONFIRMED:
-                confirmed[row.issue_id][row.politician_id] = row
-                reported[row.issue_id].pop(row.politician_id, None)
+        rows = await session.execute(
+            select(Stance.issue_id, Stance.politician_id, Stance.status, Stance.stance)
+            .where(Stance.issue_id.in_(sorted(set(issue_ids))), Stance.status.in_((CONFIRMED, REPORTED)))
+            .order_by(Stance.id))
+        for issue_id, politician_id, status, stance in rows:
+            if status == CONFIRMED:
+                confirmed[issue_id][politician_id] = stance
+                reported[issue_id].pop(politician_id, None)
             else:
-                reported[row.issue_id][row.politician_id] = row
-    return {issue_id: {pid: StanceState(confirmed[issue_id].get(pid), reported[issue_id].get(pid))
+                reported[issue_id][politician_id] = stance
+    return {issue_id: {pid: ShownStance(reported[issue_id].get(pid) or confirmed[issue_id][pid],
+                                        pid in reported[issue_id])
                        for pid in confirmed[issue_id].keys() | reported[issue_id].keys()}
             for issue_id in issue_ids}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
@@ -185,16 +185,17 @@ async def build_models(session: AsyncSession, issues: Sequence[Issue]) -> dict[i
     """Compute the maps of several issues of one workspace (by issue id), in three statements whatever their
     number."""
     politicians = await civics.deciders_of(session, issues)
-    states = await civics.stance_states_of(session, [issue.id for issue in issues])
+    states = await civics.shown_stances_of(session, [issue.id for issue in issues])
     seats = await seats_of(session, issues)
     return {issue.id: model_of(issue, politicians[issue.id], states[issue.id], seats[issue.id])
             for issue in issues}
 
 
-def model_of(issue: Issue, politicians: Sequence[Politician], states: dict[int, civics.StanceState],
+def model_of(issue: Issue, politicians: Sequence[civics.Decider],
+             states: Mapping[int, civics.StanceState] | Mapping[int, civics.ShownStance],
              seats: dict[str, tuple[str, int]]) -> MapModel:
     """Compute the map of an issue from its deciders, their stances and the body's seats."""
-    by_party: dict[str, list[Politician]] = {}
+    by_party: dict[str, list[civics.Decider]] = {}
     names: dict[str, str] = {}
     for politician in politicians:
         key = civics.party_key(politician.party)
