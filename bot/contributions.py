@@ -41,8 +41,13 @@ Describer = Callable[["AsyncSession", "Reminder"], Awaitable["Renderable"]]
 IssueHook = Callable[["AsyncSession", "Issue", datetime], Awaitable[None]]
 # What a feature does when a member completes the onboarding (in the same transaction).
 OnboardedHook = Callable[["AsyncSession", "Actor"], Awaitable[None]]
-# Where open issues come from, so that the coach can draft about them: (session, workspace id, municipality).
+# Where open issues come from, so that the coach can draft about them: (session, workspace id, municipality);
+# one statement, without whom to ask (see IssueTargets: a draft needs them for one issue, a list for none).
 IssueSource = Callable[["AsyncSession", int, "str | None"], Awaitable[list["IssueContext"]]]
+# Who to ask and which media to ping about open issues that a source listed, for the drafts that name them:
+# (session, workspace id, the issues); returns them with their targets filled in, in a fixed number of
+# statements whatever their number. Issues the feature does not know are returned as they came.
+IssueTargets = Callable[["AsyncSession", int, "Sequence[IssueContext]"], Awaitable[list["IssueContext"]]]
 # Something members did, and when, that counts for streaks: (session, workspace id, member ids, or None for
 # every member of the workspace). A feature that records or deletes such activity also tells the streaks
 # (bot.services.streaks.added, removed), which keep each member's run of weeks where it is written; the
@@ -78,6 +83,7 @@ class Feature:
     on_issue_changed: tuple[IssueHook, ...] = ()
     on_onboarded: tuple[OnboardedHook, ...] = ()
     issue_sources: tuple[IssueSource, ...] = ()
+    issue_targets: tuple[IssueTargets, ...] = ()
     activity_sources: tuple[ActivitySource, ...] = ()
     member_data: tuple[MemberData, ...] = ()
 
@@ -95,6 +101,7 @@ class Contributions:
     on_issue_changed: tuple[IssueHook, ...]
     on_onboarded: tuple[OnboardedHook, ...]
     issue_sources: tuple[IssueSource, ...]
+    issue_targets: tuple[IssueTargets, ...]
     activity_sources: tuple[ActivitySource, ...]
     member_data: tuple[MemberData, ...]
 
@@ -112,6 +119,7 @@ class Contributions:
             on_issue_changed=tuple(hook for f in listed for hook in f.on_issue_changed),
             on_onboarded=tuple(hook for f in listed for hook in f.on_onboarded),
             issue_sources=tuple(source for f in listed for source in f.issue_sources),
+            issue_targets=tuple(fill for f in listed for fill in f.issue_targets),
             activity_sources=tuple(source for f in listed for source in f.activity_sources),
             member_data=tuple(_claimed(listed, "member data",
                                        lambda f: ((data.name, data) for data in f.member_data)).values()),

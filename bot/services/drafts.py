@@ -130,8 +130,20 @@ def decision_date(issue: IssueContext, zone: str, language: str) -> str:
 async def open_issues(
     session: AsyncSession, workspace_id: int, municipality: str | None
 ) -> list[IssueContext]:
-    """Return the open issues of a workspace (in a municipality, when given), soonest decision first."""
+    """Return the open issues of a workspace (in a municipality, when given), soonest decision first, without
+    their targets (with_targets adds them)."""
     found: list[IssueContext] = []
     for source in contributions.of(session).issue_sources:
         found.extend(await source(session, workspace_id, municipality))
+    return found
+
+
+async def with_targets(session: AsyncSession, workspace_id: int, issues: Sequence[IssueContext]
+                       ) -> list[IssueContext]:
+    """Return the issues with whom to ask and which media to ping filled in (for the drafts that name them),
+    in a fixed number of statements whatever their number."""
+    found = list(issues)
+    for fill in contributions.of(session).issue_targets:
+        if found:
+            found = await fill(session, workspace_id, found)
     return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -480,20 +480,37 @@ async def choices(session: AsyncSession, workspace_id: int, current: str, *, ope
 
 async def open_issue_contexts(session: AsyncSession, workspace_id: int, municipality: str | None
                               ) -> list[drafts.IssueContext]:
-    """The open issues for drafts, soonest decision first, with whom to ask and which media to ping."""
+    """The open issues for drafts, soonest decision first, in one statement; whom to ask and which media to
+    ping come from issue_targets, for the issues a draft names."""
     query = select(Issue).where(Issue.workspace_id == workspace_id, Issue.status == civics.OPEN)
     if municipality:
         query = query.where(Issue.municipality == municipality)
+    return [drafts.IssueContext(
+        id=issue.id, title=issue.title, municipality=issue.municipality, hashtag=issue.hashtag,
+        decision_at=issue.decision_at, position=issue.position, source_url=issue.source_url)
+        for issue in await session.scalars(query.order_by(Issue.decision_at, Issue.id))]
+
+
+async def issue_targets(session: AsyncSession, workspace_id: int, contexts: Sequence[drafts.IssueContext]
+                        ) -> list[drafts.IssueContext]:
+    """Fill in whom to ask (the map's priority targets) and which media to ping for each issue, in five
+    statements whatever their number."""
+    if not contexts:
+        return []
+    rows = list(await session.scalars(select(Issue).where(
+        Issue.workspace_id == workspace_id, Issue.id.in_(sorted({c.id for c in contexts})))))
+    models = await stances.build_models(session, rows)
+    handles = await media.handles_by_municipality(session, workspace_id, [row.municipality for row in rows])
     found = []
-    for issue in await session.scalars(query.order_by(Issue.decision_at, Issue.id)):
-        model = await stances.build_model(session, issue)
-        priority = model.priority
-        found.append(drafts.IssueContext(
-            id=issue.id, title=issue.title, municipality=issue.municipality, hashtag=issue.hashtag,
-            decision_at=issue.decision_at, position=issue.position, source_url=issue.source_url,
-            target_handles=tuple(r.handle for r in priority if r.handle),
+    for context in contexts:
+        if context.id not in models:
+            found.append(context)
+            continue
+        priority = models[context.id].priority
+        found.append(dataclasses.replace(
+            context, target_handles=tuple(r.handle for r in priority if r.handle),
             target_names=tuple(r.name for r in priority),
-            media_handles=tuple(await media.handles_for(session, workspace_id, issue.municipality))))
+            media_handles=tuple(handles.get(context.municipality, ()))))
     return found
 
 
@@ -502,4 +519,5 @@ FEATURE = Feature(
     planners={ALERT_KIND: _plan_alert},
     describers={ALERT_KIND: _describe_alert},
     issue_sources=(open_issue_contexts,),
+    issue_targets=(issue_targets,),
 )

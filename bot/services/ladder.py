@@ -283,7 +283,12 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
                      fields=(progress_field(finished, len(active), streak),))
     issues = await writing.local_issues(session, actor)
     # The first steps are about the member's own business; from the question on, the soonest open issue.
-    issue = issues[0] if issues and current.kind in ("question", "blog", "media", "story") else None
+    # Whom to ask is read only for the issues the draft names: that one, or all of them for whom to follow.
+    issue = None
+    if issues and current.kind in ("question", "blog", "media", "story"):
+        issue = (await writing.with_targets(session, actor, issues[:1]))[0]
+    elif current.kind == "follow":
+        issues = await writing.with_targets(session, actor, issues)
     brief = writing.member_brief(actor, settings, issue=issue)
     params = step_params(member, settings)
     fields: list[Field] = [Field(text("coaching.next.example"), current.example_text(params))]

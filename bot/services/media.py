@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -35,6 +36,22 @@ async def handles_for(session: AsyncSession, workspace_id: int, municipality: st
         MediaContact.x_handle.is_not(None)))
     ordered = sorted(rows, key=lambda m: (KINDS.index(m.kind) if m.kind in KINDS else 9, m.name_key, m.id))
     return [m.x_handle for m in ordered if m.x_handle]
+
+
+async def handles_by_municipality(session: AsyncSession, workspace_id: int, municipalities: Sequence[str]
+                                  ) -> dict[str, list[str]]:
+    """Return the X handles of each municipality's media (as handles_for), in one statement."""
+    found: dict[str, list[str]] = {municipality: [] for municipality in sorted(set(municipalities))}
+    if not found:
+        return found
+    rows = await session.scalars(select(MediaContact).where(
+        MediaContact.workspace_id == workspace_id, MediaContact.municipality.in_(sorted(found)),
+        MediaContact.x_handle.is_not(None)))
+    ordered = sorted(rows, key=lambda m: (KINDS.index(m.kind) if m.kind in KINDS else 9, m.name_key, m.id))
+    for contact in ordered:
+        if contact.x_handle:
+            found[contact.municipality].append(contact.x_handle)
+    return found
 
 
 async def _find(session: AsyncSession, actor: Actor, ref: str | None, municipality: str | None

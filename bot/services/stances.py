@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
@@ -153,13 +153,49 @@ def _committee_key(body_code: str, committee: str | None) -> str:
     return civics.name_key(committee) if body_code == civics.COMMITTEE_BODY and committee else ""
 
 
+async def seats_of(session: AsyncSession, issues: Sequence[Issue]) -> dict[int, dict[str, tuple[str, int]]]:
+    """Return the seats per party of each issue's deciding body (by issue id; of one workspace), in one
+    statement."""
+    wanted = {issue.id: (issue.body, civics.scope(issue.body, issue.municipality),
+                         _committee_key(issue.body, issue.committee)) for issue in issues}
+    found: dict[int, dict[str, tuple[str, int]]] = {issue.id: {} for issue in issues}
+    if not issues:
+        return found
+    rows = await session.scalars(select(CouncilSeat).where(
+        CouncilSeat.workspace_id == issues[0].workspace_id,
+        CouncilSeat.body.in_(sorted({body for body, _, _ in wanted.values()})),
+        CouncilSeat.municipality.in_(sorted({scope for _, scope, _ in wanted.values()}))))
+    for row in rows:
+        for issue_id, (body, scope, committee_key) in wanted.items():
+            if (row.body, row.municipality, row.committee_key) == (body, scope, committee_key):
+                found[issue_id][row.party_key] = (row.party, row.seats)
+    return found
+
+
 async def build_model(session: AsyncSession, issue: Issue) -> MapModel:
     """Compute the map of an issue: deciders grouped by party, stances, seats, projection and priority
     targets."""
     politicians = await civics.deciders(session, issue)
     states = await civics.stance_states(session, issue.id)
     seats = await seats_for(session, issue.workspace_id, issue.body, issue.municipality, issue.committee)
-    by_party: dict[str, list[Politician]] = {}
+    return model_of(issue, politicians, states, seats)
+
+
+async def build_models(session: AsyncSession, issues: Sequence[Issue]) -> dict[int, MapModel]:
+    """Compute the maps of several issues of one workspace (by issue id), in three statements whatever their
+    number."""
+    politicians = await civics.deciders_of(session, issues)
+    states = await civics.shown_stances_of(session, [issue.id for issue in issues])
+    seats = await seats_of(session, issues)
+    return {issue.id: model_of(issue, politicians[issue.id], states[issue.id], seats[issue.id])
+            for issue in issues}
+
+
+def model_of(issue: Issue, politicians: Sequence[civics.Decider],
+             states: Mapping[int, civics.StanceState] | Mapping[int, civics.ShownStance],
+             seats: dict[str, tuple[str, int]]) -> MapModel:
+    """Compute the map of an issue from its deciders, their stances and the body's seats."""
+    by_party: dict[str, list[civics.Decider]] = {}
     names: dict[str, str] = {}
     for politician in politicians:
         key = civics.party_key(politician.party)

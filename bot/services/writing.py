@@ -99,8 +99,14 @@ def decision_date(issue: drafts.IssueContext, actor: Actor) -> str:
 
 async def local_issues(session: AsyncSession, actor: Actor) -> list[drafts.IssueContext]:
     """Return the open issues in the member's municipality (all when they named none), soonest decision
-    first."""
+    first, without their targets (with_targets adds them for the issues a draft names)."""
     return await drafts.open_issues(session, actor.workspace.id, actor.member.municipality)
+
+
+async def with_targets(session: AsyncSession, actor: Actor, issues: Sequence[drafts.IssueContext]
+                       ) -> list[drafts.IssueContext]:
+    """Return the issues with whom to ask and which media to ping, in a fixed number of statements."""
+    return await drafts.with_targets(session, actor.workspace.id, issues)
 
 
 async def _find_issue(session: AsyncSession, actor: Actor, raw: str | None) -> drafts.IssueContext | None:
@@ -113,11 +119,11 @@ async def _find_issue(session: AsyncSession, actor: Actor, raw: str | None) -> d
     folded = validation.fold(wanted)
     for issue in issues:
         if wanted.isdigit() and issue.id == int(wanted):
-            return issue
+            return (await with_targets(session, actor, [issue]))[0]
     exact = [i for i in issues if validation.fold(i.title) == folded]
     partial = [i for i in issues if folded in validation.fold(i.title)]
     if exact or len(partial) == 1:
-        return (exact or partial)[0]
+        return (await with_targets(session, actor, [(exact or partial)[0]]))[0]
     if not issues:
         raise UserError("coaching.errors.unknown_issue_none", value=wanted[:60])
     raise UserError("coaching.errors.unknown_issue", value=wanted[:60], issues=_issue_list(issues))
@@ -227,7 +233,7 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
                                   required=True) or ""
     brief = await _asked_brief(session, actor, issue=issue)
     chosen = brief.issue
-    issues = [chosen] if chosen else await local_issues(session, actor)
+    issues = [chosen] if chosen else await with_targets(session, actor, await local_issues(session, actor))
     politicians = [f"@{h.lstrip('@')}" for i in issues for h in i.target_handles if h]
     politicians += [n for i in issues for n in i.target_names if n]
     media = [h for i in issues for h in i.media_handles if h]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,11 +24,14 @@ from tests.issue_fixtures import (
     COORDINATOR,
     ISSUE,
     OLLE,
+    contexts_read_one_issue_at_a_time,
     create_issue,
     import_politicians,
+    several_open_issues,
 )
 from tests.support.onboarding import onboard
 from tests.support.replies import fields_of
+from tests.support.statements import counting
 
 DECISION_UTC = datetime(2027, 1, 28, 17, 0, tzinfo=UTC)  # 18:00 in Stockholm
 
@@ -287,7 +291,8 @@ async def test_open_issues_feed_the_drafts_with_targets_and_media(app: App):
 
     async with app.sessionmaker() as session:
         workspace_issues = await drafts.open_issues(session, 1, None)
-        in_karlskrona = await drafts.open_issues(session, 1, "karlskrona")
+        [listed] = await drafts.open_issues(session, 1, "karlskrona")
+        in_karlskrona = await drafts.with_targets(session, 1, [listed])
 
     assert [i.title for i in workspace_issues] == ["Skolmat", "Parkering i centrum"]
     [parking] = in_karlskrona
@@ -295,6 +300,8 @@ async def test_open_issues_feed_the_drafts_with_targets_and_media(app: App):
     assert "Åsa Ek" not in parking.target_names  # already for us
     assert set(parking.target_handles) == {"bjornost", "davidlund"}
     assert parking.media_handles == ("sydostran",)
+    # A list names no one: whom to ask is read only for the issues a draft names.
+    assert listed == dataclasses.replace(parking, target_handles=(), target_names=(), media_handles=())
 
 
 async def test_a_stale_alert_is_skipped_and_a_closed_issue_alerts_nobody(app: App, clock: FrozenClock,
@@ -322,3 +329,23 @@ async def test_a_dash_empties_an_optional_field(app: App):
     async with app.sessionmaker() as session:
         issue = await session.get_one(Issue, issue_id)
     assert issue.source_url is None and issue.topics == []
+
+
+async def test_the_targets_of_several_issues_read_at_once_are_those_read_one_issue_at_a_time(app: App):
+    await several_open_issues(app)
+
+    async with app.sessionmaker() as session:
+        expected = await contexts_read_one_issue_at_a_time(session, 1, None)
+        listed = await drafts.open_issues(session, 1, None)
+        with counting(app.engine) as counted:
+            filled = await drafts.with_targets(session, 1, listed)
+        one = await drafts.with_targets(session, 1, listed[2:3])
+        karlskrona = await drafts.with_targets(session, 1, await drafts.open_issues(session, 1, "karlskrona"))
+
+    assert len(expected) == 4 and any(i.target_handles for i in expected)
+    assert {handle for i in expected for handle in i.media_handles} == {"sydostran", "blt", "rt"}
+    assert filled == expected
+    assert one == expected[2:3]
+    assert karlskrona == [i for i in expected if i.municipality == "karlskrona"]
+    # Whom to ask about four issues: the issues, deciders, stances, seats and media, one statement each.
+    assert counted.count == 5, str(counted)

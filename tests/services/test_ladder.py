@@ -13,10 +13,12 @@ from bot.coach import templates
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import CoachingProgress, CoachingStep, Member
-from bot.services import ladder, mydata, nudges, onboarding, workspaces, writing
+from bot.services import drafts, ladder, mydata, nudges, onboarding, workspaces, writing
+from bot.services.context import Identity
 from bot.services.drafts import fits_x
 from bot.validation import FieldProblem
 from tests.conftest import identity
+from tests.issue_fixtures import contexts_read_one_issue_at_a_time, several_open_issues
 from tests.services.conftest import ANNA, BO, CIA, intent_text, onboard
 from tests.support.onboarding import NEWCOMER, answers
 from tests.support.replies import field_value, shown
@@ -94,6 +96,42 @@ async def test_the_follow_step_lists_the_known_politicians_and_media(app: App, i
 
     assert field_value(reply, "Att följa") == "@kommunalrad_kk, @blekingelt"
     assert "https://x.com/blekingelt" in [link.url for link in reply.links]
+
+
+async def test_with_several_open_issues_the_coach_shows_what_reading_every_issue_whole_showed(
+        app: App, monkeypatch: pytest.MonkeyPatch):
+    await several_open_issues(app)
+    await onboard(app)
+    await onboard(app, CIA)  # the same answers as Anna's
+
+    async def replies(who: Identity) -> list[tuple[str, tuple[str, ...]]]:
+        shown_replies = []
+        for call, options in ((writing.tweet, {}), (writing.tweet, {"issue": "Skolmat"}), (writing.blog, {}),
+                              (writing.feedback, {"draft": "Parkeringen behövs för våra kunder."}),
+                              (writing.feedback, {"draft": "Hamnen ska vara öppen.", "issue": "Hamnens"})):
+            reply = await app.run(who, call, **options)
+            shown_replies.append((shown(reply), tuple(link.url for link in reply.links)))
+        async with app.sessionmaker() as session:
+            steps = await session.scalar(select(func.count(CoachingStep.id)))
+        for _ in range(steps or 6):  # every step of the ladder, each after the one before is done
+            reply = await app.run(who, ladder.next_step)
+            shown_replies.append((shown(reply), tuple(link.url for link in reply.links)))
+            await app.run(who, ladder.done)
+        return shown_replies
+
+    now = await replies(ANNA)
+    # As the drafts read the open issues before: every issue's whole map, one issue after another.
+    monkeypatch.setattr(drafts, "open_issues", contexts_read_one_issue_at_a_time)
+    monkeypatch.setattr(drafts, "with_targets", lambda session, workspace_id, issues: _as_they_are(issues))
+    before = await replies(CIA)
+
+    assert now == before
+    everything = "\n".join(text for text, _ in now)
+    assert "@sydostran" in everything and "@bjornost" in everything and "@rt" in everything
+
+
+async def _as_they_are(issues: list[drafts.IssueContext]) -> list[drafts.IssueContext]:
+    return list(issues)
 
 
 async def test_the_blog_step_comes_with_title_ideas_and_an_outline(app: App):
