@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import meanwhile
+
 DISCORD_RATE = 50  # requests a second: Discord's global limit for a bot
 AIM = 0.01  # the bot's own work: under 1 % of the time Discord's limit needs
 # Tuesday 1 December 2026, 10:00 in Stockholm; the decision is on 16 December, 18:00;
@@ -204,7 +206,6 @@ class WriteTransactions:
 async def _fan_out_beside_did(app: Any) -> tuple[float, float, list[float], list[str]]:
     """Run the due fan-out while a member logs an action every 50 ms; return the fan-out's wall time, the
     longest write transaction, each /did's wall time and the failures."""
-    from bot.services import activity
     from bot.services.context import Identity
 
     member = Identity("bench", "guild", "m00001", "M 1", "Bench")
@@ -212,18 +213,8 @@ async def _fan_out_beside_did(app: Any) -> tuple[float, float, list[float], list
     failures: list[str] = []
     done = asyncio.Event()
 
-    async def did_meanwhile() -> None:
-        while not done.is_set():
-            start = time.perf_counter()
-            try:
-                await app.run(member, activity.did, kind=activity.ActivityKind.TWEET)
-            except Exception as error:  # noqa: BLE001 - counted and shown: a locked database is what we look for
-                failures.append(type(error).__name__ + ": " + str(error).splitlines()[0][:80])
-            latencies.append(time.perf_counter() - start)
-            await asyncio.sleep(0.05)
-
     with WriteTransactions(app.engine) as writes:
-        task = asyncio.create_task(did_meanwhile())
+        task = asyncio.create_task(meanwhile.log_actions(app, member, done, latencies, failures))
         await asyncio.sleep(0.1)
         wall = time.perf_counter()
         await app.dispatcher.run_due()

@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import meanwhile
+
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Stockholm
 PARTIES = ("S", "M", "SD", "C", "V", "KD", "L", "MP")
 HEARTBEAT = 0.005
@@ -195,7 +197,7 @@ async def _nudge(app: Any, clock: Any, coordinator: Any, members: int) -> None:
     from sqlalchemy import func, select
 
     from bot.models import Delivery, Reminder
-    from bot.services import activity, nudges
+    from bot.services import nudges
     from bot.services.context import Identity
 
     app.dispatcher.notifier = None
@@ -211,18 +213,8 @@ async def _nudge(app: Any, clock: Any, coordinator: Any, members: int) -> None:
     failures: list[str] = []
     done = asyncio.Event()
 
-    async def did_meanwhile() -> None:
-        while not done.is_set():
-            start = time.perf_counter()
-            try:
-                await app.run(member, activity.did, kind=activity.ActivityKind.TWEET)
-            except Exception as error:  # noqa: BLE001 - counted and shown: a locked database is what we look for
-                failures.append(type(error).__name__ + ": " + str(error).splitlines()[0][:80])
-            latencies.append(time.perf_counter() - start)
-            await asyncio.sleep(0.05)
-
     with Heartbeat() as beat:
-        task = asyncio.create_task(did_meanwhile())
+        task = asyncio.create_task(meanwhile.log_actions(app, member, done, latencies, failures))
         await asyncio.sleep(0.1)
         start = time.perf_counter()
         await app.dispatcher.run_due()
