@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -109,8 +109,9 @@ SQLITE_ANALYSIS_LIMIT = 1000
 async def gather_statistics(session: AsyncSession) -> None:
     """Refresh the statistics the planner chooses indexes by (SQLite; PostgreSQL's autovacuum does it)."""
     if session.get_bind().dialect.name == "sqlite":
-        await session.execute(text(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}"))
-        await session.execute(text("ANALYZE"))
+        connection = await session.connection()
+        await connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        await connection.exec_driver_sql("ANALYZE")
 
 
 def create_sessionmaker(
