@@ -162,54 +162,39 @@ async def _plan_stages(
     ahead: list[Stage] = []
     skipped: list[Stage] = []
     now_stage: Stage | None = None
+
+    async def plan(key: str, stage: Stage, due_at: datetime, grace: timedelta) -> Reminder:
+        return await reminders.schedule(
+            session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key, due_at=due_at, now=now,
+            grace=grace,
+            payload={"issue_id": issue.id, "days": stage.days, "decision": issue.decision_at.isoformat()})
+
     for stage in stage_list:
         key = f"{prefix}stage:{day_key}:{stage.days}"
-        payload = {"issue_id": issue.id, "days": stage.days, "decision": issue.decision_at.isoformat()}
         row = rows.get(key)
         if row is not None and row.status == reminders.PENDING and row.due_at <= now:
             # Fell due while the bot was away: the dispatcher sends it within its grace, or skips it and tells
             # the coordinators.
             wanted.add(key)
-            await reminders.schedule(
-                session,
-                workspace_id=issue.workspace_id,
-                kind=STAGE_KIND,
-                key=key,
-                due_at=row.due_at,
-                now=now,
-                grace=_grace(row.due_at, stage),
-                payload=payload,
-            )
+            await plan(key, stage, row.due_at, _grace(row.due_at, stage))
             continue
-        if (row is not None and row.status not in (reminders.PENDING, reminders.CANCELLED)) or came_already(
-            stage
-        ):
+        settled = row is not None and row.status not in (reminders.PENDING, reminders.CANCELLED)
+        if settled or came_already(stage):
             continue
         if stage.due > now:
             wanted.add(key)
             ahead.append(stage)
-            await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
-                                     due_at=stage.due, now=now, grace=stage.grace, payload=payload)
+            await plan(key, stage, stage.due, stage.grace)
         elif stage is current:
             # Its call to action still makes sense: out now (DMs still wait out quiet hours), never past the
             # next stage or the vote.
             now_stage = stage
             wanted.add(key)
-            await reminders.schedule(session, workspace_id=issue.workspace_id, kind=STAGE_KIND, key=key,
-                                     due_at=now, now=now, grace=_grace(now, stage), payload=payload)
+            await plan(key, stage, now, _grace(now, stage))
         elif issue.decision_at > now:
             # Its window has passed: recorded as skipped, so that nothing brings it back in this countdown.
             skipped.append(stage)
-            skip = await reminders.schedule(
-                session,
-                workspace_id=issue.workspace_id,
-                kind=STAGE_KIND,
-                key=key,
-                due_at=stage.due,
-                now=now,
-                grace=stage.grace,
-                payload=payload,
-            )
+            skip = await plan(key, stage, stage.due, stage.grace)
             skip.status = reminders.SKIPPED
             skip.fired_at = now
     if skipped:

@@ -72,7 +72,6 @@ class StepKind(StrEnum):
     STORY = "story"
 
 
-KINDS = tuple(kind.value for kind in StepKind)
 # A step's kind, by its value or its name in either language ("fråga", "berättelse").
 STEP_KIND = validation.ChoiceSet(StepKind, "coaching.field.kind", "coaching.kind",
                                  problem="coaching.errors.kind")
