@@ -180,6 +180,10 @@ async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
         await mark(outcomes, now, **kwargs)
 
     notifier.send_direct, dispatcher._mark = counted_send, dying_mark  # type: ignore[method-assign]
+    # A killed process runs nothing more. Its scheduler, left running, could wake the Dispatcher (its first
+    # wake-up after the start may still be due) and send what the crash gave back beside the "restart" below,
+    # whose resume() would then put that run's claimed rows back as never sent.
+    await app.scheduler.stop()
     now = app.clock.now()
     async with app.sessionmaker() as session, session.begin():
         workspace_id = await session.scalar(select(Member.workspace_id).limit(1))
