@@ -73,7 +73,7 @@ def plain_moment(moment: When, language: str) -> str:
     "torsdag 17 december 2026 kl. 18:00"."""
     local = moment.at.astimezone(ZoneInfo(moment.zone))
     style = moment.style if moment.style in ("full", "date", "short") else "full"
-    return translate(
+    written = translate(
         f"time.format.{style}",
         language,
         weekday=translate(f"time.weekday.{local.weekday()}", language),
@@ -82,6 +82,11 @@ def plain_moment(moment: When, language: str) -> str:
         year=local.year,
         time=local.strftime("%H:%M"),
     )
+    if style != "date" and local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        # The night the clocks go back this hour comes twice: say which one.
+        season = translate("time.season.summer" if local.dst() else "time.season.winter", language)
+        return translate("time.format.doubled", language, moment=written, season=season)
+    return written
 
 
 def translate(

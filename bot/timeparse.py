@@ -2,15 +2,16 @@
 "tomorrow 9am".
 
 Platform-neutral: the result is an aware UTC datetime, computed in the workspace's time zone (daylight saving
-included). A date without a year is the next such date; a weekday is the next such day; a past moment is
-refused.
+included). What is read is never moved to make it fit: a moment that has passed is refused as passed, with
+what it was read as, so the person sees what the bot understood. Callers echo an accepted moment back as a
+`When` (a Discord timestamp), for the same reason.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
@@ -47,9 +48,19 @@ WEEKDAYS = {
     "sondag": 6, "sunday": 6, "son": 6, "sun": 6,
 }
 RELATIVE_DAYS = {"idag": 0, "i dag": 0, "today": 0, "imorgon": 1, "i morgon": 1, "tomorrow": 1,
-                 "i overmorgon": 2, "overmorgon": 2, "day after tomorrow": 2}
+                 "i overmorgon": 2, "overmorgon": 2, "day after tomorrow": 2,
+                 # Read, so that a moment on them is refused as passed rather than as unreadable.
+                 "igar": -1, "i gar": -1, "yesterday": -1,
+                 "i forrgar": -2, "forrgar": -2, "day before yesterday": -2}
 # Words that carry no meaning of their own: "den 17 december", "kl. 18", "on tuesday at 6pm", "nästa tisdag".
 FILLER = {"den", "the", "on", "pa", "at", "kl", "klockan", "@", "nasta", "next", "om", "of"}
+# Which of the two readings of a wall-clock time that comes twice (the night the clocks go back) is meant:
+# True the one in summer (daylight saving) time, False the one in winter (standard) time.
+SEASONS = {"sommartid": True, "summer time": True, "summertime": True, "daylight time": True,
+           "vintertid": False, "normaltid": False, "winter time": False, "wintertime": False,
+           "standard time": False}
+# UTC offsets may be written with the time, as ISO 8601 does, for the same purpose: "02:30 +01:00".
+MAX_OFFSET = timedelta(hours=14)
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ORDINAL = r"(?:st|nd|rd|th|e|:e)?"
@@ -62,7 +73,11 @@ _MONTH_DAY = re.compile(rf"\b({_MONTH})\b\.?\s*(\d{{1,2}}){_ORDINAL}\b(?:\s*,?\s
 _RELATIVE = re.compile(r"\b(" + "|".join(sorted((re.escape(k) for k in RELATIVE_DAYS), key=len, reverse=True))
                        + r")\b")
 _WEEKDAY = re.compile(r"\b(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")\b\.?")
+_NEXT = re.compile(r"\b(?:nasta|next)\b")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
+_SEASON = re.compile(r"\b(" + "|".join(sorted(SEASONS, key=len, reverse=True)) + r")\b")
+# Looked for in what is left once the date is taken, so the dashes of "2026-10-25" are never read as one.
+_OFFSET = re.compile(r"(?:(?<=\d)|(?<!\S))(?:(?:utc|gmt)\s*)?([+-])(\d{1,2})(?::?(\d{2}))?$")
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,11 @@ class Moment:
 
     at: datetime
     has_time: bool
+
+
+def day_moment(day: date, zone: str) -> datetime:
+    """The moment that stands for a whole local day (noon, so that it shows as that day in every zone)."""
+    return datetime.combine(day, DATE_ONLY_TIME, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def _unreadable(raw: str) -> UserError:
@@ -116,6 +136,21 @@ def _take_date(value: str, today: date) -> tuple[tuple[int | None, int, int] | d
     return found, rest
 
 
+def _take_marker(rest: str, raw: str) -> tuple[timedelta | bool | None, str, str]:
+    """Find what says which reading of a doubled hour is meant: a UTC offset, or summer or winter time.
+
+    Return it (None when there is none), the words that said it, and the rest of the text.
+    """
+    if match := _SEASON.search(rest):
+        return SEASONS[match[1]], match[1], (rest[:match.start()] + " " + rest[match.end():]).strip()
+    if match := _OFFSET.search(rest):
+        offset = timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
+        if offset > MAX_OFFSET or int(match[3] or 0) > 59:
+            raise _unreadable(raw)
+        return (-offset if match[1] == "-" else offset), match[0].strip(), rest[:match.start()].strip()
+    return None, "", rest
+
+
 def _take_time(rest: str, raw: str) -> time | None:
     words = [w for w in rest.split() if w not in FILLER]
     if not words:
@@ -133,12 +168,48 @@ def _take_time(rest: str, raw: str) -> time | None:
     return time(hour, minute)
 
 
-def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """Build a wall-clock time in the zone; refuse one that does not exist (the hour skipped in spring)."""
-    local = datetime.combine(day, at, tzinfo=tz)
-    if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise UserError("time.nonexistent", time=at.strftime("%H:%M"), date=day.isoformat())
-    return local
+def _offset_text(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta(0)).total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _local(day: date, at: time, zone: str, marker: timedelta | bool | None, said: str) -> datetime:
+    """Build a wall-clock time in the zone, and ask rather than guess where that night makes it unclear.
+
+    A time skipped when the clocks go forward does not exist: refused, with the times either side suggested.
+    A time that comes twice when they go back is refused unless summer or winter time (or a UTC offset)
+    says which is meant; both are offered as text to type. A UTC offset fixes the moment whatever the zone.
+    """
+    tz = ZoneInfo(zone)
+    if isinstance(marker, timedelta):
+        return datetime.combine(day, at, tzinfo=timezone(marker)).astimezone(tz)
+    wall = datetime.combine(day, at)
+    readings = {}
+    for fold_ in (0, 1):
+        reading = wall.replace(tzinfo=tz, fold=fold_)
+        # A reading that does not come back as the same wall-clock time is in the hour the clocks skip.
+        if reading.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall:
+            readings[reading.utcoffset()] = reading
+    night = When(day_moment(day, zone), zone, "date")
+    if not readings:
+        before, after = (wall.replace(tzinfo=tz, fold=f).utcoffset() or timedelta(0) for f in (0, 1))
+        skipped = abs(after - before)
+        raise UserError("time.nonexistent", time=f"{at:%H:%M}", date=night,
+                        later=f"{wall + skipped:%Y-%m-%d %H:%M}", earlier=f"{wall - skipped:%Y-%m-%d %H:%M}")
+    if marker is not None:
+        chosen = next((r for r in readings.values() if bool(r.dst()) == marker), None)
+        if chosen is None:
+            only = next(iter(readings.values()))
+            raise UserError("time.season_mismatch", time=f"{at:%H:%M}", date=night, word=said,
+                            season=text("time.season.summer" if only.dst() else "time.season.winter"))
+        return chosen
+    if len(readings) > 1:
+        first, second = sorted(readings.values(), key=lambda r: r.astimezone(UTC))
+        summer, winter = (second, first) if second.dst() and not first.dst() else (first, second)
+        raise UserError("time.ambiguous", time=f"{at:%H:%M}", date=night, moment=f"{wall:%Y-%m-%d %H:%M}",
+                        summer=_offset_text(summer.utcoffset()), winter=_offset_text(winter.utcoffset()))
+    return next(iter(readings.values()))
 
 
 def _valid_date(year: int, month: int, day: int, raw: str) -> date:
@@ -148,17 +219,49 @@ def _valid_date(year: int, month: int, day: int, raw: str) -> date:
         raise UserError("time.bad_date", value=raw.strip()[:60]) from None
 
 
+def _occurrences(month: int, day: int, years: range) -> list[date]:
+    found = []
+    for year in years:
+        try:
+            found.append(date(year, month, day))
+        except ValueError:  # 29 February, in a year without it
+            continue
+    return found
+
+
+def _nearest(month: int, day: int, today: date) -> date:
+    """The occurrence of a day of the year nearest to today: the coming one up to half a year ahead, the last
+    one up to half a year back (a tie goes to the coming one); 29 February may be further ahead."""
+    near = _occurrences(month, day, range(today.year - 1, today.year + 2))
+    if not near:
+        return _occurrences(month, day, range(today.year + 2, today.year + 9))[0]
+    return min(near, key=lambda d: (abs((d - today).days), d < today))
+
+
 def parse_moment(raw: str, now: datetime, zone: str) -> Moment:
     """Read a moment in the future from what a person typed, in the zone's local time.
 
-    Raises UserError with a catalog text when it cannot be read, does not exist, or is not in the future.
+    - A weekday is the next such day on which the moment is still ahead: today when its time is still to
+      come ("tisdag 18:00" on a Tuesday morning is today), otherwise a week later; "nästa tisdag"/"next
+      tuesday" is never today.
+    - "i dag", "i morgon", "i övermorgon", "igår", "i förrgår" (and English) count from today.
+    - A date without a year is its occurrence nearest to today: "3 jan" typed in December is the coming
+      January, while "5 dec" typed on 6 December is yesterday's date. A moment that has passed is refused as
+      passed, never moved a year on; with a year, the year is as typed.
+    - A date alone (no time of day) is kept at noon, and is in time for the whole of its day.
+    - The night the clocks go back, a time that comes twice is asked about ("02:30 sommartid" or "02:30
+      vintertid", or a UTC offset "02:30 +02:00" picks one); the night they go forward, a time that does not
+      exist is refused with the times either side suggested.
+
+    Raises UserError with a catalog text when it cannot be read, does not exist, is unclear, or is not in the
+    future.
     """
-    tz = ZoneInfo(zone)
     value = _normalize(raw or "")
     if not value:
         raise _unreadable(raw or "")
-    local_now = now.astimezone(tz)
-    taken = _take_date(value, local_now.date())
+    local_now = now.astimezone(ZoneInfo(zone))
+    today = local_now.date()
+    taken = _take_date(value, today)
     if taken is None:
         raise _unreadable(raw)
     found, rest = taken
@@ -167,41 +270,31 @@ def parse_moment(raw: str, now: datetime, zone: str) -> Moment:
         # "tisdag 17 december": the weekday only confirms the date.
         said_weekday = WEEKDAYS[named[1]]
         rest = (rest[:named.start()] + " " + rest[named.end():]).strip()
+    marker, said, rest = _take_marker(rest, raw)
     at = _take_time(rest, raw)
     clock = at or DATE_ONLY_TIME
 
     def later(moment: datetime) -> bool:
         # Without a time, a date is in time as long as the day itself has not passed.
-        return moment > now if at is not None else moment.date() >= local_now.date()
+        return moment > now if at is not None else moment.date() >= today
 
-    if isinstance(found, int):  # a weekday: the next such day after today
-        ahead = (found - local_now.weekday() - 1) % 7 + 1
-        moment = _local(local_now.date() + timedelta(days=ahead), clock, tz)
+    if isinstance(found, int):
+        ahead = (found - today.weekday()) % 7
+        if ahead == 0 and (_NEXT.search(value) or (at is not None and at <= local_now.time())):
+            ahead = 7
+        day = today + timedelta(days=ahead)
     elif isinstance(found, date):
-        moment = _local(found, clock, tz)
+        day = found
     else:
-        year, month, day = found
-        if year is not None:
-            moment = _local(_valid_date(year, month, day, raw), clock, tz)
-        else:
-            # The next such date: this year's if it is still to come, else the next year that has it (29 Feb).
-            _valid_date(2028, month, day, raw)
-            upcoming: datetime | None = None
-            for candidate_year in range(local_now.year, local_now.year + 9):
-                try:
-                    candidate = _local(date(candidate_year, month, day), clock, tz)
-                except ValueError:
-                    continue
-                if later(candidate):
-                    upcoming = candidate
-                    break
-            if upcoming is None:  # pragma: no cover - every month/day pair recurs within eight years
-                raise _unreadable(raw)
-            moment = upcoming
+        year, month, day_number = found
+        _valid_date(2028 if year is None else year, month, day_number, raw)  # 2028 has 29 February
+        day = date(year, month, day_number) if year is not None else _nearest(month, day_number, today)
+    moment = _local(day, clock, zone, marker, said)
+    style = "full" if at is not None else "date"
     if said_weekday is not None and moment.weekday() != said_weekday:
         raise UserError("time.weekday_mismatch", when=When(moment.astimezone(UTC), zone, "date"))
     if not later(moment):
-        raise UserError("time.past", when=When(moment.astimezone(UTC), zone, "full" if at else "date"))
+        raise UserError("time.past", value=raw.strip()[:60], when=When(moment.astimezone(UTC), zone, style))
     if moment - local_now > MAX_AHEAD:
         raise UserError("time.too_far", when=When(moment.astimezone(UTC), zone, "date"))
     return Moment(moment.astimezone(UTC), at is not None)
@@ -224,15 +317,14 @@ def parse_weekday(raw: str, error: str, *, field: Text | None = None) -> int:
     raise UserError(error, value=raw[:20])
 
 
-def parse_date(raw: str, today: date) -> date:
-    """Read a day that has already come ("2026-11-20", "20/11 2026", "20 nov", "i dag", "yesterday").
+def parse_date(raw: str, today: date, *, future: bool = False, on_or_after: date | None = None) -> date:
+    """Read a day ("2026-11-20", "20/11 2026", "20 nov", "i dag", "igår", "tomorrow"): by default one that has
+    come, and a future one is refused; with `future`, any day (the end of a date range may lie ahead).
 
-    A date without a year is the latest such date that is not in the future. Refuses a future date.
+    A date without a year is the latest such date that has come; with `future`, the first on or after
+    `on_or_after` when it is given (the end of a range that starts then), else the one nearest to today.
     """
     value = _normalize(raw or "")
-    relative = {"igar": -1, "i gar": -1, "yesterday": -1}
-    if value in relative:
-        return today + timedelta(days=relative[value])
     taken = _take_date(value, today) if value else None
     if taken is None or taken[1].strip() or isinstance(taken[0], int):
         raise UserError("time.unreadable_date", value=(raw or "").strip()[:60])
@@ -241,17 +333,18 @@ def parse_date(raw: str, today: date) -> date:
         day = found
     else:
         year, month, day_number = found
-        if year is None:
-            _valid_date(2028, month, day_number, raw)
-            candidates = []
-            for candidate_year in range(today.year, today.year - 9, -1):
-                try:
-                    candidates.append(date(candidate_year, month, day_number))
-                except ValueError:
-                    continue
-            day = next(d for d in candidates if d <= today)
+        _valid_date(2028 if year is None else year, month, day_number, raw)  # 2028 has 29 February
+        if year is not None:
+            day = date(year, month, day_number)
+        elif not future:
+            day = max(d for d in _occurrences(month, day_number, range(today.year - 8, today.year + 1))
+                      if d <= today)
+        elif on_or_after is not None:
+            first_year = on_or_after.year
+            day = min(d for d in _occurrences(month, day_number, range(first_year, first_year + 9))
+                      if d >= on_or_after)
         else:
-            day = _valid_date(year, month, day_number, raw)
-    if day > today:
+            day = _nearest(month, day_number, today)
+    if day > today and not future:
         raise UserError("time.future_date", value=(raw or "").strip()[:60])
     return day

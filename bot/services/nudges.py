@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,10 +126,9 @@ async def _nudge_batch(session: AsyncSession, workspace_id: int, settings: Coach
 # -- /coach pause, resume ------------------------------------------------------------------------------------
 
 
-def _moment(at: datetime, zone: str) -> Text:
-    local = at.astimezone(ZoneInfo(zone))
-    return text("coaching.when.moment", day=text(f"coaching.day.{local.isoweekday()}"),
-                date=f"{local.day}/{local.month}", time=local.strftime("%H:%M"))
+def _moment(at: datetime, zone: str) -> When:
+    # A timestamp on Discord, so that each reader sees the next nudge in their own zone.
+    return When(at, zone, "full")
 
 
 async def _member_state(session: AsyncSession, actor: Actor) -> CoachingMember:

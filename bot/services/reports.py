@@ -32,6 +32,7 @@ from bot.replies import (
     Renderable,
     Reply,
     Text,
+    When,
     more_than_shown,
     text,
 )
@@ -45,10 +46,12 @@ UNREACHED_SHOWN = 25
 MAX_DAYS = 3 * 366
 
 
-def _day(raw: str, label: Text, today: date) -> date:
-    """Read a day that has come, naming the field when it cannot be read or lies in the future."""
+def _day(raw: str, label: Text, today: date, *, is_end: bool = False, start: date | None = None) -> date:
+    """Read a day of the range, naming the field when it cannot be read. The start must have come; the end
+    may lie ahead (a report up to Friday, asked on Wednesday), and without a year it is the first such day on
+    or after the start."""
     try:
-        return timeparse.parse_date(raw, today)
+        return timeparse.parse_date(raw, today, future=is_end, on_or_after=start)
     except UserError as error:
         problem = (
             text("report.errors.future", value=raw.strip()[:40])
@@ -62,12 +65,20 @@ def _range(actor: Actor, start: str | None, end: str | None) -> tuple[date, date
     """Read the range: from the first of the month up to today unless given; refuse one that ends before it
     starts."""
     today = actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
+    read: dict[str, date | None] = {}  # the start, once read: a yearless end is the first such day after it
+
+    def read_start() -> date | None:
+        read["from"] = _day(start, text("report.field.from"), today) if start and start.strip() else None
+        return read["from"]
+
     days = validation.read_all({
-        "from": lambda: _day(start, text("report.field.from"), today) if start and start.strip() else None,
-        "to": lambda: _day(end, text("report.field.to"), today) if end and end.strip() else today,
+        "from": read_start,
+        "to": lambda: _day(end, text("report.field.to"), today, is_end=True, start=read.get("from"))
+        if end and end.strip() else today,
     })
     last: date = days["to"]
-    first: date = days["from"] or last.replace(day=1)
+    # Without a start, the month the report ends in; one that ends ahead starts with this month.
+    first: date = days["from"] or min(last, today).replace(day=1)
     if last < first:
         raise UserError("report.errors.range", start=first.isoformat(), end=last.isoformat())
     if (last - first).days > MAX_DAYS:
@@ -185,6 +196,10 @@ async def report(
         title=text("report.title", period=digest.period_text(since, until, zone)),
         body=text("report.body"),
         fields=(
+            # The days as read, as timestamps (a title cannot show them), so a typed range is confirmed.
+            Field(text("report.field.period"), text(
+                "report.period", start=When(timeparse.day_moment(first, zone), zone, "date"),
+                end=When(timeparse.day_moment(last, zone), zone, "date"))),
             digest.actions_field(found),
             Field(
                 text("report.stories.title", count=len(shared)),

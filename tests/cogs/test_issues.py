@@ -87,7 +87,7 @@ async def test_bad_input_reaches_the_member_as_a_readable_error(
     with pytest.raises(UserError) as error:
         await create(cog, interact(user=admin), hashtag="#två ord", decision="i går 18:00")
 
-    assert [p.problem.key for p in error.value.problems] == ["time.unreadable", "errors.hashtag"]
+    assert [p.problem.key for p in error.value.problems] == ["time.past", "errors.hashtag"]
 
 
 async def test_edit_list_show_and_close(cog: Issues, interact: Any, admin: MockMember, app: App):

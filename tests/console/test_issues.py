@@ -198,7 +198,8 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Sett
     ])
 
     assert (
-        "Beslut: tisdag 1 december 2026 kl. 09:00 har redan varit. Ange en tid som ligger framåt." in output
+        'Beslut: "1 dec 2026 09:00" läser jag som tisdag 1 december 2026 kl. 09:00, och den tiden har redan '
+        "varit. Ange en tid som ligger framåt." in output
     )
     assert 'Hashtagg: "#Parkera Karlskrona" är ingen hashtagg. Skriv ett ord utan mellanslag' in output
     assert "Filen är trasig på rad 2" in output and "Ingenting importerades." in output

@@ -8,6 +8,9 @@ scenario if the fake refused any payload the bot sent, or the bot logged an erro
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from .botprocess import BotProcess
@@ -25,7 +28,9 @@ GOOD_CSV = (
 BAD_CSV = GOOD_CSV + "David Lund;;;Karlskrona;KF;\n"
 ISSUE = {
     "title": "Parkering i centrum", "summary": "Kommunen vill ta bort 200 parkeringsplatser vid Stortorget.",
-    "municipality": "karlskrona", "body": "kommunfullmaktige", "decision": "28 jan 18:00",
+    "municipality": "karlskrona", "body": "kommunfullmaktige",
+    # Two months ahead whenever it runs (a date without a year is its nearest occurrence, maybe passed).
+    "decision": (datetime.now(ZoneInfo("Europe/Stockholm")) + timedelta(days=60)).strftime("%Y-%m-%d 18:00"),
     "hashtag": "#ParkeraKarlskrona", "position": "Behåll platserna. Kunderna kommer med bil.",
     "source": "https://www.karlskrona.se/kf", "topics": "Parkering",
 }

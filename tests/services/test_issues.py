@@ -125,7 +125,8 @@ async def test_a_past_decision_says_when_that_was(app: App):
         await app.run(COORDINATOR, issues.create, **(ISSUE | {"decision": "i dag 08:00"}))
 
     assert render(error.value.text, "sv") == (
-        "Beslut: tisdag 1 december 2026 kl. 08:00 har redan varit. Ange en tid som ligger framåt.")
+        'Beslut: "i dag 08:00" läser jag som tisdag 1 december 2026 kl. 08:00, och den tiden har redan '
+        "varit. Ange en tid som ligger framåt.")
 
 
 async def test_a_committee_decision_needs_the_committee_named(app: App):

@@ -15,6 +15,7 @@ from bot.clock import FrozenClock
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import AuditLog, Delivery, Member, Reminder
+from bot.replies import When
 from bot.services import coaching_settings, ladder, nudges
 from tests.conftest import RecordingNotifier, identity
 from tests.services.conftest import ANNA, BO, CIA, onboard
@@ -65,8 +66,8 @@ async def test_resume_starts_the_nudges_again_and_turns_on_dm_reminders(
 
     reply = await app.run(ANNA, nudges.resume)
 
-    assert render(reply.body, "sv") == ("Välkommen tillbaka! Nästa påminnelse kommer måndag 7/12 kl. 09:00. "
-                                        "Jag slog också på påminnelser i DM i din profil.")
+    assert render(reply.body, "sv") == ("Välkommen tillbaka! Nästa påminnelse kommer måndag 7 december 2026 "
+                                        "kl. 09:00. Jag slog också på påminnelser i DM i din profil.")
     clock.set(MONDAY_NINE)
     assert len(await _nudges(app, notifier)) == 1
 
@@ -119,7 +120,10 @@ async def test_coordinators_set_the_day_hour_and_hashtag_and_the_nudge_moves(
     reply = await app.run(BO, nudges.configure, hashtag="KarlskronaFöretagare", day="onsdag", hour=14)
 
     assert field_value(reply, "Kampanjens hashtagg") == "#KarlskronaFöretagare"
-    assert field_value(reply, "Nästa påminnelse") == "onsdag 2/12 kl. 14:00"
+    assert field_value(reply, "Nästa påminnelse") == "onsdag 2 december 2026 kl. 14:00"
+    # A timestamp on Discord, so that each reader sees the next nudge in their own zone.
+    [next_nudge] = [f.value for f in reply.fields if render(f.name, "sv") == "Nästa påminnelse"]
+    assert next_nudge == When(datetime(2026, 12, 2, 13, 0, tzinfo=UTC), "Europe/Stockholm", "full")
     async with app.sessionmaker() as session:
         pending = list(await session.scalars(select(Reminder).where(
             Reminder.kind == coaching_settings.WEEKLY_KIND, Reminder.status == "pending")))

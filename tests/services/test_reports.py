@@ -16,12 +16,13 @@ from bot.clock import FrozenClock
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import Delivery, Issue, Member, Pledge, Reminder, Workspace
+from bot.replies import When
 from bot.services import activity, failures, reports, stories
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
 from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue
 from tests.support.onboarding import onboard
-from tests.support.replies import field_line
+from tests.support.replies import field_line, field_value
 
 # The suite starts on Tuesday 1 December 2026; the report is about November.
 NOVEMBER = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -101,7 +102,7 @@ async def test_a_range_is_checked_and_defaults_to_this_month_so_far(app: App, cl
     with pytest.raises(FieldProblem) as unreadable:
         await app.run(COORDINATOR, reports.report, start="förra veckan")
     with pytest.raises(FieldProblem) as future:
-        await app.run(COORDINATOR, reports.report, end="2026-12-24")
+        await app.run(COORDINATOR, reports.report, start="2026-12-24")
     with pytest.raises(NotCoordinator):
         await app.run(ANNA, reports.report)
     default = await app.run(COORDINATOR, reports.report)
@@ -112,8 +113,24 @@ async def test_a_range_is_checked_and_defaults_to_this_month_so_far(app: App, cl
         'Från: "förra veckan" kan jag inte läsa som ett datum.'
     )
     assert render(future.value.text, "sv") == \
-        'Till: "2026-12-24" ligger i framtiden; rapporten gäller dagar fram till i dag.'
+        'Från: "2026-12-24" ligger i framtiden; perioden måste börja i dag eller tidigare.'
     assert render(default.title, "sv") == "📋 Rapport, 1 december 2026 – 1 december 2026"
+
+
+@pytest.mark.parametrize(("start", "end", "period"), [
+    (None, "i morgon", "tisdag 1 december 2026 – onsdag 2 december 2026"),
+    (None, "2026-12-24", "tisdag 1 december 2026 – torsdag 24 december 2026"),
+    ("20 nov", "5 jan", "fredag 20 november 2026 – tisdag 5 januari 2027"),
+    ("1 jan", "5 jan", "torsdag 1 januari 2026 – måndag 5 januari 2026"),  # the end: after the start
+])
+async def test_a_range_may_end_ahead_and_is_said_back_as_read(app: App, start: str | None, end: str,
+                                                              period: str):
+    reply = await app.run(COORDINATOR, reports.report, start=start, end=end)
+
+    assert field_value(reply, "Period") == period
+    [shown] = [f.value for f in reply.fields if render(f.name, "sv") == "Period"]
+    # Timestamps on Discord, so that each reader sees the days as read.
+    assert all(isinstance(day, When) for day in shown.params.values())
 
 
 async def test_members_who_could_not_be_reached_are_listed_with_other_ways_to_reach_them(
