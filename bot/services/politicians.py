@@ -390,8 +390,9 @@ def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
                 rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error:
-        # The csv module's reason is English only; a broken quote is what it always comes down to here (a NUL,
-        # the other cause, is refused before). The row is named by the line it starts on.
+        # The csv module's reason is English only. Here it is a broken quote: a NUL is refused before, and a
+        # cell over the module's 131,072 characters is in practice an unclosed quote that ran on. The row is
+        # named by the line it starts on, where the quote opened.
         raise UserError("csv.malformed", line=line) from None
     if not rows:
         raise UserError("csv.empty")
