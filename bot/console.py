@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot import commands, i18n
 from bot.app import Answering, App
+from bot.bidi import isolated
 from bot.clock import OffsetClock
 from bot.commands import CommandError, Upload
 from bot.config import Settings
@@ -190,7 +191,7 @@ class Console:
     def say(self, item: Renderable, language: str | None = None) -> None:
         """Print one line of the console's own."""
         self._print_pending_clock()
-        print(i18n.render(item, language or self.language), file=self.out, flush=True)
+        print(i18n.render(isolated(item), language or self.language), file=self.out, flush=True)
 
     def _print_pending_clock(self) -> None:
         """Print the time a step of `:advance` reached, once, before the first thing that happened then."""
@@ -565,9 +566,10 @@ def _read_file(value: str) -> Upload:
 
 
 def render_text(reply: Reply, language: str) -> list[str]:
-    """Render a Reply as plain text lines: title, body, fields, numbered buttons, links."""
+    """Render a Reply as plain text lines: title, body, fields, numbered buttons, links; user text isolated
+    (bot.bidi) as on Discord and Slack."""
     def r(item: Renderable) -> str:
-        return i18n.render(item, language)
+        return i18n.render(isolated(item), language)
 
     lines: list[str] = []
     if reply.title is not None:

@@ -11,13 +11,18 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+import email_validator
+import idna
+
 from bot.errors import UserError
 from bot.i18n import LANGUAGES, Language, render
 from bot.replies import Choice, Join, Literal, Text, text
 
 X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# A profile link as the app's share button copies it (with or without https://, an @, a ?s=… query).
 X_PROFILE_URL = re.compile(
-    r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/([A-Za-z0-9_]{1,15})/?$", re.IGNORECASE
+    r"^(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/@?([A-Za-z0-9_]{1,15})/?(?:[?#]\S*)?$",
+    re.IGNORECASE,
 )
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 YES = {"ja", "j", "yes", "y", "true", "1", "on", "sant"}
@@ -49,9 +54,13 @@ class FormProblems(UserError):
 
 def clean_text(value: str | None, label: Text, *, max_length: int, required: bool = False) -> str | None:
     """Strip a free text (None: not given); refuse control characters, overlong text and a missing required
-    value."""
+    value. A text with nothing visible in it (zero-width spaces, bidirectional controls …) is not given.
+
+    Bidirectional controls and right-to-left letters are kept as typed: a name in Arabic or Hebrew may need
+    them. Where user text is shown, the renderers isolate it (bot.bidi), so it cannot turn other text around.
+    """
     value = (value or "").strip()
-    if not value:
+    if not has_visible(value):
         if required:
             raise FieldProblem(label, text("errors.required"))
         return None
@@ -63,32 +72,42 @@ def clean_text(value: str | None, label: Text, *, max_length: int, required: boo
 
 
 def x_handle(value: str | None, label: Text) -> str | None:
-    """Accept @name, name or an x.com/twitter.com profile link; return the bare handle."""
+    """Accept @name, name or an x.com/twitter.com profile link; return the bare handle. Errors show what was
+    typed."""
     value = (value or "").strip()
     if not value:
         return None
     if match := X_PROFILE_URL.match(value):
-        return match.group(1)
-    handle = value.removeprefix("@")
+        handle = match.group(1)
+        if handle.lower() in X_ROUTES:
+            raise FieldProblem(label, text("errors.x_handle", value=value[:40]))
+    else:
+        handle = value.removeprefix("@")
+    if handle.lower() in MENTION_WORDS:
+        raise FieldProblem(label, text("errors.x_handle_mention", value=value[:40]))
     if not X_HANDLE.match(handle):
         raise FieldProblem(label, text("errors.x_handle", value=value[:40]))
+    if any(word in handle.lower() for word in X_FORBIDDEN_WORDS):
+        raise FieldProblem(label, text("errors.x_handle_reserved", value=value[:40]))
     return handle
 
 
 def web_url(value: str | None, label: Text, *, host_suffix: str | None = None) -> str | None:
-    """Accept an http(s) link (adding https:// when left out); optionally only on one site."""
-    value = (value or "").strip()
-    if not value:
+    """Accept an http(s) link (adding https:// when left out); optionally only on one site. Errors show the
+    link as it was typed."""
+    typed = (value or "").strip()
+    if not typed:
         return None
-    if "://" not in value:
-        value = "https://" + value
-    parts = urlsplit(value)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or "." not in host or " " in value or len(value) > MAX_URL:
-        raise FieldProblem(label, text("errors.url", value=value[:60]))
+    scheme = URL_SCHEME.match(typed)
+    if scheme and scheme.group(1).lower() not in WEB_SCHEMES:
+        raise FieldProblem(label, text("errors.url_scheme", value=typed[:60], scheme=scheme.group(1)[:20]))
+    url = typed if scheme else "https://" + typed
+    host = _web_host(url)
+    if host is None or len(url) > MAX_URL:
+        raise FieldProblem(label, text("errors.url", value=typed[:60]))
     if host_suffix and not (host == host_suffix or host.endswith("." + host_suffix)):
         raise FieldProblem(label, text("errors.url_site", site=host_suffix))
-    return value
+    return url
 
 
 def yes_no(value: str | bool, label: Text, *, default: bool | None = None) -> bool:
@@ -227,3 +246,69 @@ def read_all(readers: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
 
 # The language of a member or of a workspace: sv/en, or its name in either language.
 LANGUAGE = ChoiceSet(Language, "field.language", "language", problem="errors.language")
+
+
+# -- Text that is what it looks like: visible, and handles, e-mail addresses and links as they are typed. ----
+
+# What takes no room of its own when shown: format characters (zero-width spaces and joiners, the byte order
+# mark, bidirectional controls, tags), separators, control characters, combining marks with nothing to sit on
+# and variation selectors (Mn). Unicode keeps a few blank characters among the letters and symbols: the
+# Hangul fillers and the empty braille pattern.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Words Discord and Slack read as a call to everyone (@everyone, @here, @channel): never a handle to store.
+MENTION_WORDS = frozenset({"everyone", "here", "channel"})
+# X's rule: no username may contain these words.
+X_FORBIDDEN_WORDS = ("twitter", "admin")
+# Paths of x.com that look like a profile link but are pages of the site.
+X_ROUTES = frozenset({"home", "explore", "search", "notifications", "messages", "settings", "i", "intent",
+                      "share", "compose", "login", "signup", "logout", "tos", "privacy", "hashtag"})
+# A link's scheme, "javascript:" as well as "https:"; not a host and port ("example.se:8080"). Schemes may
+# hold dots, but none a member would type does, and a name with a dot before a colon is a host.
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+-]*):(?!\d)")
+WEB_SCHEMES = ("http", "https")
+# Characters a link never holds unencoded; <, > and " would end it early in a message's markup.
+URL_FORBIDDEN = frozenset('<>"\\`')
+MAX_EMAIL = 200
+
+
+def has_visible(value: str) -> bool:
+    """Tell whether a text holds at least one character that shows."""
+    return any(char not in BLANK_LETTERS and unicodedata.category(char) not in INVISIBLE_CATEGORIES
+               for char in value)
+
+
+def _web_host(url: str) -> str | None:
+    """The host of an http(s) link, lower case; None when the link is not one a browser opens as typed."""
+    if any(char in URL_FORBIDDEN or char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+           for char in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        if parts.port == 0:  # a port that is not a number raises ValueError here
+            return None
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    # A user name in a link (https://bank.se@elsewhere.example) hides where it leads.
+    if parts.scheme.lower() not in WEB_SCHEMES or "." not in host.strip(".") or "@" in parts.netloc:
+        return None
+    try:
+        idna.encode(host, uts46=True)
+    except (idna.IDNAError, UnicodeError):
+        return None
+    return host
+
+
+def email_address(value: str | None, label: Text) -> str | None:
+    """Accept an e-mail address (None: not given), checked by email-validator without asking DNS; returns it
+    normalised (the domain in lower case). Errors show the address as it was typed."""
+    typed = clean_text(value, label, max_length=MAX_EMAIL)
+    if typed is None:
+        return None
+    try:
+        checked = email_validator.validate_email(typed, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        # The library's reason is English only; the catalog text says it in the reader's language.
+        raise FieldProblem(label, text("errors.email", value=typed[:60])) from None
+    return checked.normalized

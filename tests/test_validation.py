@@ -80,3 +80,146 @@ def test_a_choice_set_reads_a_value_label_or_alias_as_its_enum_and_refuses_as_ch
     with pytest.raises(validation.FieldProblem) as missing:
         activity.KIND.required(None)
     assert missing.value.problem.key == "errors.required"
+
+
+INVISIBLE = [
+    "\u200b",                      # zero-width space
+    " \u200c\u200d\u2060\ufeff ",  # joiners, word joiner, byte order mark among spaces
+    "\u202e",                      # a right-to-left override alone
+    "\u2068\u2069\u200f",          # an empty isolate and a right-to-left mark
+    "\ufe0f\U000e0041",            # a variation selector and a tag character
+    "\u0301",                      # a combining accent with nothing to sit on
+    "\u3164\u2800",                # the Hangul filler and the empty braille pattern
+    "\u00a0\u3000",                # no-break and ideographic spaces
+]
+
+
+@pytest.mark.parametrize("typed", INVISIBLE)
+def test_a_required_text_with_nothing_visible_is_refused_as_missing(typed: str):
+    with pytest.raises(validation.FieldProblem) as raised:
+        validation.clean_text(typed, text("field.title"), max_length=100, required=True)
+
+    assert raised.value.problem.key == "errors.required"
+    assert render(raised.value.text, "sv") == "Titel: måste fyllas i."
+
+
+@pytest.mark.parametrize("typed", INVISIBLE)
+def test_an_optional_text_with_nothing_visible_is_not_given(typed: str):
+    assert validation.clean_text(typed, text("field.note"), max_length=100) is None
+
+
+@pytest.mark.parametrize("typed", [
+    "Åsa Ek", "\u200bParkering", "❤\ufe0f", "👩\u200d🌾 Odlarna", "e\u0301", "شركة البناء", "\u202eAB",
+])
+def test_a_text_with_something_visible_is_kept_as_typed(typed: str):
+    assert validation.clean_text(typed, text("field.title"), max_length=100, required=True) == typed
+
+
+def problem_of(check, typed: str) -> str:
+    with pytest.raises(validation.FieldProblem) as raised:
+        check(typed)
+    return render(raised.value.text, "sv")
+
+
+def handle(typed: str) -> str | None:
+    return validation.x_handle(typed, text("field.x_handle"))
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("@annasblommor", "annasblommor"),
+    ("Anna_B", "Anna_B"),
+    ("https://x.com/annasblommor", "annasblommor"),
+    ("x.com/annasblommor?s=21&t=abc", "annasblommor"),  # as the app's share button copies it
+    ("https://mobile.twitter.com/@annasblommor/", "annasblommor"),
+    ("", None),
+])
+def test_a_handle_is_read_from_a_name_or_a_profile_link(typed: str, stored: str | None):
+    assert handle(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["@everyone", "here", "@Channel", "https://x.com/everyone"])
+def test_a_word_that_calls_everyone_is_no_handle_and_the_refusal_shows_what_was_typed(typed: str):
+    message = problem_of(handle, typed)
+
+    assert message.startswith(f'X/Twitter: "{typed}" är inget X-konto: @everyone, @here och @channel')
+
+
+@pytest.mark.parametrize(("typed", "key"), [
+    ("@TwitterSupport", "errors.x_handle_reserved"),  # X allows no new name with these words
+    ("@siteadmin", "errors.x_handle_reserved"),
+    ("https://x.com/home", "errors.x_handle"),          # a page of the site, not a profile
+    ("@anna blommor", "errors.x_handle"),
+    ("@" + "a" * 16, "errors.x_handle"),
+])
+def test_a_handle_x_would_not_allow_is_refused_with_what_was_typed(typed: str, key: str):
+    with pytest.raises(validation.FieldProblem) as raised:
+        handle(typed)
+
+    assert raised.value.problem.key == key
+    assert raised.value.problem.params["value"] == typed
+
+
+def email(typed: str) -> str | None:
+    return validation.email_address(typed, text("field.email"))
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("asa.ek@karlskrona.se", "asa.ek@karlskrona.se"),
+    (" Asa.Ek@Karlskrona.SE ", "Asa.Ek@karlskrona.se"),  # the domain in lower case, the mailbox as typed
+    ("åsa@räksmörgås.se", "åsa@räksmörgås.se"),
+    # Only the form is checked, nobody asks DNS: a domain that does not exist (yet) passes.
+    ("kim@jobbskaparna-finns-inte-0x1f.se", "kim@jobbskaparna-finns-inte-0x1f.se"),
+    ("", None),
+])
+def test_an_email_address_is_checked_by_its_form_only(typed: str, stored: str | None):
+    assert email(typed) == stored
+
+
+@pytest.mark.parametrize("typed", [
+    "<script>@x.se", "Åsa Ek <asa@x.se>", "asa@x", "asa..ek@x.se", "asa@x.se.", "@x.se", "asa@", "nej",
+    'asa"ek@x.se', "asa@-x.se", "asa@host.localhost",
+])
+def test_what_is_no_email_address_is_refused_in_swedish_with_what_was_typed(typed: str):
+    message = problem_of(email, typed)
+
+    assert message == f'E-post: "{typed}" är ingen e-postadress.'
+
+
+def link(typed: str) -> str | None:
+    return validation.web_url(typed, text("field.source"))
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("karlskrona.se/kf", "https://karlskrona.se/kf"),
+    ("http://karlskrona.se", "http://karlskrona.se"),
+    ("HTTPS://Karlskrona.se/KF?a=1&b=2#x", "HTTPS://Karlskrona.se/KF?a=1&b=2#x"),
+    ("karlskrona.se:8080/kf", "https://karlskrona.se:8080/kf"),  # a port is not a scheme
+    ("https://räksmörgås.se", "https://räksmörgås.se"),
+])
+def test_a_web_link_is_kept_with_https_added_when_left_out(typed: str, stored: str):
+    assert link(typed) == stored
+
+
+@pytest.mark.parametrize(("typed", "scheme"), [
+    ("javascript:alert(1)", "javascript"),
+    ("JavaScript://%0aalert(1)", "JavaScript"),
+    ("data:text/html,<b>hej</b>", "data"),
+    ("mailto:kim@example.com", "mailto"),
+    ("ftp://karlskrona.se", "ftp"),
+])
+def test_a_link_of_another_scheme_is_refused_showing_it_as_typed_not_as_https(typed: str, scheme: str):
+    message = problem_of(link, typed)
+
+    assert message.startswith(f'Källa: "{typed}" går inte att spara som länk: den börjar med {scheme}:')
+    assert "https://" + typed not in message
+
+
+@pytest.mark.parametrize("typed", [
+    "karlskrona", "http://karlskrona", "https:/karlskrona.se", "karl skrona.se", "karlskrona.se:abc",
+    "https://karlskrona.se@elsewhere.example", 'karlskrona.se/"><script>', "https://-x.se", "https://x..se",
+    "karlskrona.se/\u202eexe.fdp", "https://" + "a" * 300 + ".se",
+])
+def test_what_is_no_web_link_is_refused_showing_it_as_typed(typed: str):
+    message = problem_of(link, typed)
+
+    assert message == f'Källa: "{typed[:60]}" är inte en webbadress. Skriv till exempel https://dittforetag.se.'

@@ -12,6 +12,7 @@ import discord
 from discord import ui
 
 from bot import validation
+from bot.bidi import isolated
 from bot.i18n import clip, plain_mention, plain_moment, render
 from bot.replies import (
     Button,
@@ -105,11 +106,12 @@ def _escaped(item: Any) -> Any:
 def render_text(item: Renderable, language: str, *, markdown: bool = True) -> str:
     """Render for a message (markdown, user text escaped) or, with markdown=False, for a label or a modal.
 
-    Labels and modals show no Discord timestamps, so moments are written out there as local text.
+    Labels and modals show no Discord timestamps, so moments are written out there as local text. User text
+    is isolated in both (bot.bidi), so a right-to-left name cannot turn the rest of the text around.
     """
     if markdown:
-        return render(_escaped(item), language, mention_format, moment_format)
-    return render(item, language, mention_format, plain_moment)
+        return render(isolated(_escaped(item)), language, mention_format, moment_format)
+    return render(isolated(item), language, mention_format, plain_moment)
 
 
 def allowed_mentions(user_ids: Iterable[str] = (), role_id: str | None = None) -> discord.AllowedMentions:

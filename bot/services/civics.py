@@ -72,7 +72,6 @@ OPEN, CLOSED = "open", "closed"
 CONFIRMED, REPORTED, REJECTED, SUPERSEDED = "confirmed", "reported", "rejected", "superseded"
 # Several bodies in one value: "kommunfullmäktige+kommunstyrelsen", "KF, KS", "KF/KS".
 _LIST_SEPARATORS = re.compile(r"\s*(?:[+,/&|]|\boch\b|\band\b)\s*", re.IGNORECASE)
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def municipality(raw: str | None, *, required: bool = True) -> str | None:
@@ -100,10 +99,7 @@ def topics(raw: str | None) -> list[str]:
 
 def email(raw: str | None, label: Text) -> str | None:
     """Accept an e-mail address (or nothing)."""
-    value = validation.clean_text(raw, label, max_length=200)
-    if value is not None and not EMAIL.match(value):
-        raise validation.FieldProblem(label, text("errors.email", value=value[:60]))
-    return value
+    return validation.email_address(raw, label)
 
 
 def body_label(code: str, committee: str | None = None) -> Text | Literal:

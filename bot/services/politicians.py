@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +43,14 @@ log = logging.getLogger(__name__)
 
 MAX_CSV_BYTES = 1_000_000
 MAX_CSV_ROWS = 5000
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+ENCODING_NAMES = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
+# Where a line ends as the csv module counts lines (a file read with newline=""): \r\n, \r or \n.
+BYTE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+# A line break in a cell: a quoted cell may hold one, but a name or a party is one line. Every kind Unicode
+# knows, as str.splitlines does.
+CELL_LINE_BREAK = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 LISTED = 40
 REPORT_LINES = 40
 PROBLEMS_SHOWN = 25
@@ -295,19 +304,53 @@ class RowProblem:
 
 def decode(data: bytes) -> str:
     """Read a spreadsheet's text: UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252 (Excel in
-    Sweden)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    Sweden), one of them for the whole file.
+
+    A file partly in one and partly in another (lines pasted together from two files) is refused with the
+    first line that differs: read either way, some of its names would be garbled.
+    """
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            before = data[:error.start].decode("utf-16", errors="replace").encode()
+            raise UserError("csv.encoding_line", line=len(BYTE_LINE_BREAK.split(before))) from None
+    if b"\x00" in data:
+        raise UserError("csv.not_text")
+    declared = data.startswith(UTF8_BOM)
+    body = data[len(UTF8_BOM):] if declared else data
+    # The encoding of the file so far, and the first line that showed it (the BOM declares it on line 1).
+    encoding, since = ("utf-8", 1) if declared else (None, 0)
+    for number, line in enumerate(BYTE_LINE_BREAK.split(body), 1):
+        if line.isascii():
+            continue  # the same in every encoding
+        found = _line_encoding(line)
+        if found is None:
+            raise UserError("csv.encoding_line", line=number)
+        if encoding is None:
+            encoding, since = found, number
+        elif found != encoding:
+            raise UserError("csv.encoding_mixed", line=number, first=since, encoding=ENCODING_NAMES[encoding])
+    return body.decode(encoding or "ascii")
+
+
+def _line_encoding(line: bytes) -> str | None:
+    """The encoding one line of a file is in: "utf-8", "cp1252", or None when it is in neither (or in both:
+    UTF-8 letters beside single Windows-1252 bytes)."""
     try:
-        return data.decode("utf-8")
+        line.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError:
         pass
+    # Windows-1252 letters are single bytes that are not valid UTF-8; letters that are valid UTF-8 in the
+    # same line were written by another program.
+    if any(ord(char) > 0x7F and char != "\ufffd" for char in line.decode("utf-8", errors="replace")):
+        return None
     try:
-        return data.decode("cp1252")
+        line.decode("cp1252")
+        return "cp1252"
     except UnicodeDecodeError:
-        raise UserError("csv.encoding") from None
+        return None
 
 
 def _delimiter(header: str) -> str:
@@ -346,8 +389,11 @@ def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
             if any(cell.strip() for cell in cells):
                 rows.append((line, cells))
             line = reader.line_num + 1
-    except csv.Error as exc:
-        raise UserError("csv.malformed", line=reader.line_num or 1, problem=str(exc)[:100]) from None
+    except csv.Error:
+        # The csv module's reason is English only. Here it is a broken quote: a NUL is refused before, and a
+        # cell over the module's 131,072 characters is in practice an unclosed quote that ran on. The row is
+        # named by the line it starts on, where the quote opened.
+        raise UserError("csv.malformed", line=line) from None
     if not rows:
         raise UserError("csv.empty")
     header_line, header = rows[0]
@@ -394,6 +440,13 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
         if "__extra__" in cells:
             problems.append(RowProblem(line, text("csv.extra_cells", count=cells["__extra__"],
                                                   columns=len(columns))))
+            continue
+        broken = [column for column, value in cells.items() if CELL_LINE_BREAK.search(value)]
+        if broken:
+            problems.append(RowProblem(line, Join(tuple(
+                text("errors.field", field=_label(column), problem=text("csv.line_break"))
+                for column in broken
+            ), " ")))
             continue
         try:
             values = _read(actor, cells)

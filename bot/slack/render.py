@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from bot import validation
+from bot.bidi import isolated
 from bot.i18n import LANGUAGES, clip, plain_moment, render, translate
 from bot.replies import (
     Button,
@@ -157,7 +158,7 @@ def mrkdwn(item: Renderable, language: str) -> str:
         tokens.append(value)
         return f"\x00{len(tokens) - 1}\x00"
 
-    rendered = render(_escaped(item), language, lambda m: keep(mention_format(m)),
+    rendered = render(isolated(_escaped(item)), language, lambda m: keep(mention_format(m)),
                       lambda w, lang: keep(moment_format(w, lang)))
     converted = slack_commands(to_mrkdwn(escape(rendered)))
     return _TOKEN.sub(lambda m: tokens[int(m.group(1))], converted)
@@ -165,7 +166,8 @@ def mrkdwn(item: Renderable, language: str) -> str:
 
 def plain(item: Renderable, language: str) -> str:
     """Render for a plain_text object (headers, labels, buttons): no markup, moments as local text."""
-    rendered = render(item, language, lambda m: ("#" if m.kind == "channel" else "@") + m.id, plain_moment)
+    rendered = render(isolated(item), language, lambda m: ("#" if m.kind == "channel" else "@") + m.id,
+                      plain_moment)
     return slack_commands(rendered.replace("**", ""))
 
 

@@ -29,6 +29,7 @@ from bot.replies import (
 from bot.services import onboarding
 from tests.e2e.fakediscord.rules import check_message, check_modal
 from tests.helpers import MockInteraction, fill_modal
+from tests.test_bidi import still_open
 
 
 def payload(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -238,3 +239,39 @@ async def test_a_link_longer_than_discord_takes_is_left_out_and_the_message_stil
     assert [item.url for item in kwargs["view"].children] == ["https://example.se/ok"]
     check_message(payload(kwargs))  # Discord would take it
     assert "over Discord's limit" in caplog.text
+
+
+def coordinators_notice(name: str, company: str) -> Reply:
+    """The coordinators' notice of a new member, as bot.services.onboarding writes it."""
+    return Reply(body=text("onboarding.coordinator_notice", name=Literal(name), company=Literal(company),
+                           industry=text("choice.industry.retail"), municipality=Literal("Karlskrona"),
+                           experience=text("choice.experience.none")), private=False)
+
+
+def test_a_name_with_an_unclosed_right_to_left_override_cannot_reverse_the_rest_of_the_notice():
+    content = render.message_kwargs(coordinators_notice("Anna\u202e", "\u202eBygg *AB*"), "sv",
+                                    ephemeral=False)["content"]
+
+    rest = content.index(" (Handel, Karlskrona). Erfarenhet av sociala medier:")
+    assert still_open(content[:rest]) == []  # every control of the names is closed before the rest
+    assert content.startswith("Ny medlem: **\u2068Anna\u202e\u202c\u2069** från \u2068\u202eBygg \\*AB\\*")
+
+
+def test_labels_titles_and_fields_isolate_user_text_too():
+    reply = Reply(title=Literal("\u202eRubrik"),
+                  fields=(Field(Literal("\u202bNamn"), Literal("\u2067Värde")),),
+                  buttons=(Button(Literal("\u202eKnapp"), "profile.show"),))
+
+    kwargs = render.message_kwargs(reply, "sv")
+    embed, button = kwargs["embed"], kwargs["view"].children[0]
+
+    for shown in (embed.title, embed.fields[0].name, embed.fields[0].value, button.label,
+                  render.render_text(Literal("\u202eForuminlägg"), "sv", markdown=False)):
+        assert shown.startswith("\u2068") and still_open(shown) == []
+
+
+def test_user_text_without_right_to_left_letters_or_controls_is_rendered_as_before():
+    content = render.message_kwargs(coordinators_notice("Anna", "Annas Blommor"), "sv")["content"]
+
+    assert content == ("Ny medlem: **Anna** från Annas Blommor (Handel, Karlskrona). "
+                       "Erfarenhet av sociala medier: Ingen än.")

@@ -109,7 +109,8 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(app: App):
         'Vad du gjorde: "dansade" finns inte bland valen.'
     )
     assert render(bad_link.value.text, "sv") == \
-        'Länk: "ftp://example.se/fil" är inte en webbadress. Skriv till exempel https://dittforetag.se.'
+        'Länk: "ftp://example.se/fil" går inte att spara som länk: den börjar med ftp: men en webbadress ' \
+        'börjar med https:// eller http://.'
     assert render(unknown_issue.value.text, "sv") == \
         'Jag hittar ingen fråga som heter "Flygplatsen". /issue list visar frågorna.'
     assert await actions(app) == []

@@ -91,7 +91,7 @@ async def test_without_consent_nothing_is_stored_and_the_member_is_told_why(
 @pytest.mark.parametrize(("field", "value", "problem"), [
     ("x_handle", "@this_handle_is_far_too_long", "errors.x_handle"),
     ("linkedin_url", "https://example.com/anna", "errors.url_site"),
-    ("blog_url", "ftp://annasblommor.se", "errors.url"),
+    ("blog_url", "ftp://annasblommor.se", "errors.url_scheme"),
     ("municipality", "Malmö", "errors.choice"),
     ("company", "x" * 101, "errors.too_long"),
     ("company", "", "errors.required"),

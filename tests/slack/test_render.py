@@ -24,6 +24,7 @@ from bot.replies import (
 )
 from bot.slack import render
 from bot.validation import FieldProblem, FormProblems
+from tests.test_bidi import still_open
 
 DECISION = datetime(2026, 12, 17, 17, 0, tzinfo=UTC)
 
@@ -193,3 +194,17 @@ def test_a_refilled_modal_keeps_what_was_entered_and_shows_the_notice():
     assert (
         again["callback_id"] == view["callback_id"] and again["private_metadata"] == view["private_metadata"]
     )
+
+
+def test_a_name_with_an_unclosed_right_to_left_override_cannot_reverse_the_rest_of_the_notice():
+    notice = text("onboarding.coordinator_notice", name=Literal("Anna\u202e"),
+                  company=Literal("\u202eBygg AB"), industry=text("choice.industry.retail"),
+                  municipality=Literal("Karlskrona"), experience=text("choice.experience.none"))
+
+    shown = render.mrkdwn(notice, "sv")
+    header = render.plain(Literal("\u202eRubrik"), "sv")
+
+    rest = shown.index(" (Handel, Karlskrona). Erfarenhet av sociala medier:")
+    assert still_open(shown[:rest]) == []
+    assert shown.startswith("Ny medlem: *\u2068Anna\u202e\u202c\u2069* från \u2068\u202eBygg AB\u202c\u2069")
+    assert header == "\u2068\u202eRubrik\u202c\u2069"
