@@ -201,18 +201,21 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
         buttons=(Button(text("stories.button.feature"), FEATURE_ACTION, str(story.id)),),
         private=False,
     )
-    channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
     fields = [Field(text("stories.field.visibility"), consent_label(story))]
     if step is not None:
         fields.append(
             Field(text("stories.shared.step_title"), text("stories.shared.step", title=step.title_text()))
         )
-    return Reply(title=text("stories.shared.title"),
-                 body=text("stories.shared.body", channel=Mention("channel", channel)) if channel
-                 else text("stories.shared.body_no_channel"),
-                 fields=tuple(fields),
-                 effects=(PostToChannel(Channel.STORIES, post_reply(story, member, 0)),
-                          PostToChannel(Channel.COORDINATORS, notice)))
+    effects: list[PostToChannel] = [PostToChannel(Channel.COORDINATORS, notice)]
+    if story.visibility == GROUP and not actor.workspace.stories_channel_id:
+        # Not in the announcements the stories channel falls back to: anyone in the server may read those.
+        body = text("stories.shared.body_group_no_channel")
+    else:
+        channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
+        body = text("stories.shared.body", channel=Mention("channel", channel)) if channel \
+            else text("stories.shared.body_no_channel")
+        effects.insert(0, PostToChannel(Channel.STORIES, post_reply(story, member, 0)))
+    return Reply(title=text("stories.shared.title"), body=body, fields=tuple(fields), effects=tuple(effects))
 
 
 # -- how a story is shown ------------------------------------------------------------------------------------
@@ -443,10 +446,14 @@ async def feature(
         return Reply(body=text("stories.feature.already", title=title))
     found.featured_at, found.updated_at = actor.now, actor.now
     audit(session, actor, "story.featured", story_id=found.id)
-    author = await session.get_one(Member, found.member_id)
-    count = (await applause_counts(session, [found.id])).get(found.id, 0)
-    post = post_reply(found, author, count)
-    announcement = dataclasses.replace(post, title=text("stories.feature.announcement", title=title))
+    if found.visibility == GROUP:
+        # The announcements are read by anyone in the server: a group-only story is only pointed to there.
+        announcement = Reply(body=text("stories.feature.announcement_group", id=found.id), private=False)
+    else:
+        author = await session.get_one(Member, found.member_id)
+        count = (await applause_counts(session, [found.id])).get(found.id, 0)
+        announcement = dataclasses.replace(post_reply(found, author, count),
+                                           title=text("stories.feature.announcement", title=title))
     return Reply(body=text("stories.feature.done", title=title),
                  effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
 

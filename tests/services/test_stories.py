@@ -192,6 +192,29 @@ async def test_the_author_sees_their_own_group_only_story_whatever_else_they_may
     assert render((await app.run(ANNA, stories.show, story="1")).title, "sv") == "Min egen"
 
 
+async def test_a_group_only_story_is_not_posted_where_anyone_in_the_server_reads(
+    app: App, notifier: RecordingNotifier
+):
+    await onboard(app, ANNA)
+    await app.run(COORDINATOR, workspaces.configure, announcements="111")
+    notifier.sent.clear()
+
+    saved = await share(app, title="Bara för oss", value="Vårt lilla samarbete.", visibility="group")
+    featured = await app.run(COORDINATOR, stories.feature, story="1")
+    await app.run(COORDINATOR, workspaces.configure, stories="222")
+    await share(app, title="Också för oss", visibility="group")
+
+    # No stories channel chosen: not in the announcements it would fall back to, and the author is told.
+    assert render(saved.body, "sv").startswith("Din berättelse är sparad. Gruppens medlemmar hittar den med")
+    posted = (Channel.COORDINATORS, Channel.ANNOUNCEMENTS, Channel.COORDINATORS, Channel.STORIES)
+    assert sorted(s.to for s in notifier.sent) == sorted(f"channel:{channel}" for channel in posted)
+    announcement = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")[0].text
+    assert announcement == ("⭐ En av gruppens egna berättelser är lyft: #1. Medlemmar läser den med "
+                            "/story show berättelse:1.")
+    assert "Bara för oss" in render(featured.body, "sv")  # the coordinator who featured it is told its title
+    assert notifier.to(f"channel:{Channel.STORIES}")[0].text.startswith("Också för oss")
+
+
 async def test_a_coordinator_features_a_story_and_the_group_is_told(app: App, notifier: RecordingNotifier):
     await onboard(app, ANNA)
     await share(app)
