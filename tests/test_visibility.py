@@ -7,8 +7,9 @@ member who reported a politician's answer, one who asked a politician, one who f
 pledged, one who offered to help. Then every read command declared in bot/commands.py is typed by every viewer
 (someone who only joined the server, someone who declined consent, an onboarded member, the owner of each
 item, a coordinator, a member of another workspace), and every button that shows something is pressed by each
-of them with forged arguments (every id the seeding made). A marker may appear only in what the viewers its
-rule allows see, and each of those viewers sees it somewhere (so a rule cannot pass by showing nothing).
+of them with forged arguments (every id the seeding made); what the bot posted and sent meanwhile counts as
+seen by whoever reads the channel or the DM. A marker may appear only in what the viewers its rule allows see,
+and each of those viewers sees it somewhere (so a rule cannot pass by showing nothing).
 
 A command is a read when it shows what is stored without creating, changing or deleting content (a question
 assigned on first ask, a reminder planned or an audit row written is bookkeeping, not content); every declared
@@ -35,6 +36,7 @@ from bot.models import Issue, Member, Politician, Story, Workspace
 from bot.replies import Reply
 from bot.services import asks, follows
 from bot.services.context import Identity, is_group_member
+from tests.conftest import RecordingNotifier
 from tests.support.onboarding import onboard_command
 from tests.support.replies import shown
 
@@ -170,13 +172,16 @@ class Typing:
 def seen(reply: Reply) -> str:
     """All a reply shows: its text, its buttons and links, and its files (exports, a calendar, a chart)."""
     parts = [shown(reply), *(render(button.label, "sv") for button in reply.buttons),
-             *(f"{render(link.label, 'sv')} {link.url}" for link in reply.links),
-             # A file's text: UTF-8 (exports, a calendar), or Latin-1 (a PNG's metadata).
-             *(attachment.data.decode(encoding, "ignore") for attachment in reply.files
-               for encoding in ("utf-8", "latin-1"))]
+             *(f"{render(link.label, 'sv')} {link.url}" for link in reply.links), seen_files(reply)]
     if reply.form is not None:
         parts.append(str(reply.form.values))
     return "\n".join(parts)
+
+
+def seen_files(reply: Reply) -> str:
+    """The text in a reply's files: UTF-8 (exports, a calendar), or Latin-1 (a PNG's metadata)."""
+    return "\n".join(attachment.data.decode(encoding, "ignore") for attachment in reply.files
+                     for encoding in ("utf-8", "latin-1"))
 
 
 async def run_line(app: App, who: Identity, line: str) -> Reply:
@@ -309,7 +314,25 @@ def violations(seen: Seen, rules: Iterable[Rule]) -> list[str]:
     return problems
 
 
-async def test_every_read_command_and_button_shows_each_item_only_to_whom_its_rule_allows(app: App):
+# Who reads a channel: anyone in the server the announcements and the welcome, and the stories channel too
+# here, where /setup chose none (then its posts go to the announcements); the coordinators theirs.
+CHANNEL_READERS = {"announcements": WORKSPACE, "welcome": WORKSPACE, "stories": WORKSPACE,
+                   "coordinators": frozenset({"coordinator"})}
+
+
+def delivered(seen: Seen, notifier: RecordingNotifier) -> None:
+    """Add what the bot sent to whom reads it: a DM to its member, a channel post to the channel's readers."""
+    by_user = {who.user_external_id: viewer for viewer, who in VIEWERS.items()}
+    for message in notifier.sent:
+        kind, _, where = message.to.partition(":")
+        readers = {by_user[where]} if kind == "dm" and where in by_user else CHANNEL_READERS.get(where, ())
+        for viewer in readers:
+            seen.add(viewer, f"[{message.to}]", f"{message.text}\n{seen_files(message.reply)}")
+
+
+async def test_every_read_command_and_button_shows_each_item_only_to_whom_its_rule_allows(
+    app: App, notifier: RecordingNotifier
+):
     ids = await seed(app)
     values = option_values(ids)
     reads = [command for command in commands.all_commands() if path(command) in READS | READ_BARE]
@@ -324,5 +347,6 @@ async def test_every_read_command_and_button_shows_each_item_only_to_whom_its_ru
             for arg in FORGED:
                 seen.add(viewer, f"[{action}:{arg}]", await pressed(app, who, action, arg))
 
+    delivered(seen, notifier)
     problems = violations(seen, RULES)
     assert not problems, "\n".join(problems)
