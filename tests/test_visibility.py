@@ -7,9 +7,9 @@ member who reported a politician's answer, one who asked a politician, one who f
 pledged, one who offered to help. Then every read command declared in bot/commands.py is typed by every viewer
 (someone who only joined the server, someone who declined consent, an onboarded member, the owner of each
 item, a coordinator, a member of another workspace), and every button that shows something is pressed by each
-of them with forged arguments (every id the seeding made); what the bot posted and sent meanwhile counts as
-seen by whoever reads the channel or the DM. A marker may appear only in what the viewers its rule allows see,
-and each of those viewers sees it somewhere (so a rule cannot pass by showing nothing).
+of them with forged arguments (every number the seeding's ids reach); what the bot posted and sent meanwhile
+counts as seen by whoever reads the channel or the DM. A marker may appear only in what the viewers its rule
+allows see, and each of those viewers sees it somewhere (so a rule cannot pass by showing nothing).
 
 A command is a read when it shows what is stored without creating, changing or deleting content (a question
 assigned on first ask, a reminder planned or an audit row written is bookkeeping, not content); every declared
@@ -244,8 +244,10 @@ async def seed(app: App) -> dict[str, int]:
     await run_line(app, FOLLOWER, f"/follow issue:{issue_id}")
     await run_line(app, PLEDGER, f"/pledge issue:{issue_id} kind:tweet")
     await app.press(HELPER, follows.HELP_ACTION, str(issue_id))
-    return {"issue": issue_id, "politician": politician_id, "group_story": group_story,
+    made = {"issue": issue_id, "politician": politician_id, "group_story": group_story,
             "public_story": public_story}
+    assert {str(number) for number in made.values()} <= set(FORGED)  # the forged presses reach them all
+    return made
 
 
 def option_values(ids: dict[str, int]) -> dict[str, tuple[str, ...]]:
