@@ -205,7 +205,9 @@ async def test_a_group_only_story_is_not_posted_where_anyone_in_the_server_reads
     await share(app, title="Också för oss", visibility="group")
 
     # No stories channel chosen: not in the announcements it would fall back to, and the author is told.
-    assert render(saved.body, "sv").startswith("Din berättelse är sparad. Gruppens medlemmar hittar den med")
+    assert render(saved.body, "sv").startswith(
+        "Din berättelse är sparad, och gruppens medlemmar hittar den med /story list. Eftersom den bara är "
+        "för gruppen läggs den inte upp i annonskanalen")
     posted = (Channel.COORDINATORS, Channel.ANNOUNCEMENTS, Channel.COORDINATORS, Channel.STORIES)
     assert sorted(s.to for s in notifier.sent) == sorted(f"channel:{channel}" for channel in posted)
     announcement = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")[0].text
