@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import commands, i18n, validation
 from bot.commands import Kind, Option
 from bot.discordbot.bot import JobbBot
-from bot.discordbot.checks import PLATFORM, coordinator_only
+from bot.discordbot.checks import PLATFORM, coordinator_only, identity_of
 from bot.discordbot.render import MAX_OPTION_TEXT, clip
 from bot.discordbot.translator import T
 from bot.replies import Choice as ReplyChoice
@@ -138,8 +138,12 @@ async def bodies_autocomplete(interaction: discord.Interaction[JobbBot], current
 
 
 async def story_autocomplete(interaction: discord.Interaction[JobbBot], current: str) -> list[Choice[str]]:
-    """Suggest the group's stories by number or title, newest first."""
-    return await suggest(interaction, current, stories.choices)
+    """Suggest the stories the user may see by number or title, newest first (who sees which: the service)."""
+    if not isinstance(interaction.user, discord.Member):
+        return []
+    async with interaction.client.app.deferred_sessionmaker() as session:
+        pairs = await stories.choices(session, identity_of(interaction.user), current)
+    return [Choice(name=label[:100], value=ref) for label, ref in pairs[:MAX_CHOICES]]
 
 
 async def coach_issue_autocomplete(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:

@@ -54,6 +54,18 @@ class Actor:
             raise UserError("profile.not_onboarded")
         return self.member
 
+    @property
+    def in_group(self) -> bool:
+        """Whether the group's own content (group-only stories) may be shown to the actor: to a member who
+        onboarded and consented, and to coordinators. Someone who only joined the server, or did not consent,
+        sees what is public."""
+        return self.is_coordinator or is_group_member(self.member)
+
+
+def is_group_member(member: Member | None) -> bool:
+    """Whether a member onboarded and consented (then the group's own content is theirs to see)."""
+    return member is not None and member.onboarded_at is not None and member.consented_at is not None
+
 
 def language_of(member: Member | None, workspace: Workspace) -> str:
     """Return the member's own language, or the workspace's."""

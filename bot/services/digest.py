@@ -206,14 +206,19 @@ def steps_field(found: Figures) -> Field:
                  Join(lines, separator="\n") if lines else text("digest.none"))
 
 
-def stories_field(found: Figures) -> Field:
-    """The stories shared, and the featured ones by name."""
+def stories_field(found: Figures, *, public_only: bool = False) -> Field:
+    """The stories shared, and the featured ones by name; `public_only` (for a channel anyone in the server
+    reads): a group-only story only counted, with where members read it."""
     lines: list[Renderable] = [
         text("digest.stories.shared", count=found.stories, public=found.public_stories)
     ]
-    for story, member in found.featured[:FEATURED_SHOWN]:
+    named = [(story, member) for story, member in found.featured
+             if not public_only or story.visibility == stories.PUBLIC]
+    for story, member in named[:FEATURED_SHOWN]:
         lines.append(text("digest.stories.featured", id=story.id, title=Literal(story.title),
                           by=Literal(stories.group_byline(member))))
+    if len(named) < len(found.featured):
+        lines.append(text("digest.stories.featured_group", count=len(found.featured) - len(named)))
     return Field(text("digest.stories.title", count=found.stories), Join(tuple(lines), separator="\n"))
 
 
@@ -272,15 +277,28 @@ async def chart(session: AsyncSession, workspace: Workspace, end: datetime, lang
 
 async def build(session: AsyncSession, workspace: Workspace, *, end: datetime, language: str) -> Reply:
     """Make the digest of the seven days before `end`, with its chart."""
+    return (await build_copies(session, workspace, end=end, language=language))[0]
+
+
+async def build_copies(session: AsyncSession, workspace: Workspace, *, end: datetime, language: str
+                       ) -> tuple[Reply, Reply]:
+    """Make the digest of the seven days before `end`, with its chart: the group's own copy, and the copy for
+    the announcements, which anyone in the server reads (group-only stories counted, not named)."""
     zone = workspace.timezone
     start = end - PERIOD
     found = await figures(session, workspace, start, end)
     png = await chart(session, workspace, end, language)
     year, week, _ = (end - timedelta(microseconds=1)).astimezone(ZoneInfo(zone)).isocalendar()
-    return Reply(title=text("digest.title", period=period_text(start, end, zone)), body=text("digest.body"),
-                 fields=(actions_field(found), members_field(found), steps_field(found), stories_field(found),
-                         await _decisions_field(session, workspace, end)),
-                 files=(Attachment(f"aktivitet-{year}-v{week:02d}.png", png),), private=False)
+    decisions = await _decisions_field(session, workspace, end)
+
+    def copy(public_only: bool) -> Reply:
+        return Reply(title=text("digest.title", period=period_text(start, end, zone)),
+                     body=text("digest.body"),
+                     fields=(actions_field(found), members_field(found), steps_field(found),
+                             stories_field(found, public_only=public_only), decisions),
+                     files=(Attachment(f"aktivitet-{year}-v{week:02d}.png", png),), private=False)
+
+    return copy(False), copy(True)
 
 
 async def for_coordinators(
@@ -311,11 +329,11 @@ async def _plan_digest(session: AsyncSession, reminder: Reminder, now: datetime
         # Counted and drawn outside the write transaction (one batch, see reminders.InBatches): the week's
         # figures read every action of the week, and the chart waits for the chart worker.
         found = await reader.get_one(Workspace, workspace_id)
-        reply = await build(reader, found, end=end, language=found.language)
+        reply, announced = await build_copies(reader, found, end=end, language=found.language)
         coordinators = await for_coordinators(reader, found, reply, end=end)
         planned = [reminders.Planned(coordinators, channel=Channel.COORDINATORS)]
         if settings.to_announcements:
-            planned.append(reminders.Planned(reply, channel=Channel.ANNOUNCEMENTS))
+            planned.append(reminders.Planned(announced, channel=Channel.ANNOUNCEMENTS))
         log.info("Digest %s of workspace %s to %d channels", reminder_id, workspace_id, len(planned))
         return planned, None
 

@@ -469,7 +469,8 @@ async def history(
     session: AsyncSession, actor: Actor, issue: str | None = None, politician: str | None = None,
     municipality: str | None = None,
 ) -> Reply:
-    """Show every stance recorded for a politician on an issue, newest first."""
+    """Show every stance recorded for a politician on an issue, newest first; which member reported one is
+    political data about that member, named to coordinators only (others read "reported by a member")."""
     found = await civics.find_issue(session, actor.workspace.id, issue)
     person = await civics.find_politician(session, actor.workspace.id, politician,
                                           civics.municipality(municipality, required=False))
@@ -485,10 +486,18 @@ async def history(
     zone = actor.workspace.timezone
     lines = tuple(text("stances.history.line", when=When(row.created_at, zone, "short"),
                        stance=stance_label(row.stance), status=text(f"stances.status.{row.status}"),
-                       by=text("stances.history.by", name=Literal(reporter.display_name)) if reporter else "",
+                       by=_reported_by(actor, reporter),
                        source=Literal(f" {row.source_url}") if row.source_url else "")
                   for row, reporter in rows[:HISTORY_SHOWN])
     return Reply(title=title, body=Join(lines, separator="\n", bullet="• "))
+
+
+def _reported_by(actor: Actor, reporter: Member | None) -> Text | str:
+    if reporter is None:
+        return ""
+    if not actor.is_coordinator:
+        return text("stances.history.by_member")
+    return text("stances.history.by", name=Literal(reporter.display_name))
 
 
 # -- council seats ------------------------------------------------------------------------------------------

@@ -1,6 +1,11 @@
 """Stories: members tell what social media brought their business; the group applauds, coordinators feature
 them.
 
+Who sees a story, wherever it is read (/story list, search and show, the 👏 button, the suggestions while one
+types): a public story anyone in the server; a group-only story the members who onboarded and consented, and
+the coordinators (Actor.in_group); its author always. Anyone else is told that the group's stories are for
+members and how to become one (/onboard); a story of another workspace does not exist for them.
+
 A story is posted in the stories channel (in a forum channel, one post per story) and exported for a blog or a
 newsletter as Markdown and CSV. Who may see it is the member's choice: the group only, or also the
 federation's public material, named as they chose (name and company, name only, or no name). The public export
@@ -18,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import csvexport, validation
@@ -47,7 +52,7 @@ from bot.replies import (
     text,
 )
 from bot.services import activity, ladder, streaks, workspaces
-from bot.services.context import Actor, audit, workspace_row
+from bot.services.context import Actor, Identity, audit, is_coordinator, is_group_member, workspace_row
 
 log = logging.getLogger(__name__)
 
@@ -196,18 +201,21 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
         buttons=(Button(text("stories.button.feature"), FEATURE_ACTION, str(story.id)),),
         private=False,
     )
-    channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
     fields = [Field(text("stories.field.visibility"), consent_label(story))]
     if step is not None:
         fields.append(
             Field(text("stories.shared.step_title"), text("stories.shared.step", title=step.title_text()))
         )
-    return Reply(title=text("stories.shared.title"),
-                 body=text("stories.shared.body", channel=Mention("channel", channel)) if channel
-                 else text("stories.shared.body_no_channel"),
-                 fields=tuple(fields),
-                 effects=(PostToChannel(Channel.STORIES, post_reply(story, member, 0)),
-                          PostToChannel(Channel.COORDINATORS, notice)))
+    effects: list[PostToChannel] = [PostToChannel(Channel.COORDINATORS, notice)]
+    if story.visibility == GROUP and not actor.workspace.stories_channel_id:
+        # Not in the announcements the stories channel falls back to: anyone in the server may read those.
+        body = text("stories.shared.body_group_no_channel")
+    else:
+        channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
+        body = text("stories.shared.body", channel=Mention("channel", channel)) if channel \
+            else text("stories.shared.body_no_channel")
+        effects.insert(0, PostToChannel(Channel.STORIES, post_reply(story, member, 0)))
+    return Reply(title=text("stories.shared.title"), body=body, fields=tuple(fields), effects=tuple(effects))
 
 
 # -- how a story is shown ------------------------------------------------------------------------------------
@@ -268,21 +276,48 @@ async def applause_counts(session: AsyncSession, story_ids: Sequence[int]) -> di
     return dict(rows.all())
 
 
-async def _story(session: AsyncSession, actor: Actor, ref: str | None, *, button: bool = False) -> Story:
-    """Find one of the workspace's stories by its number (#12 or 12)."""
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """The condition on Story of the stories an actor may see (of their workspace; see the module's doc)."""
+    return _visible(actor.in_group, actor.member.id)
+
+
+def _visible(in_group: bool, member_id: int | None) -> ColumnElement[bool]:
+    if in_group:
+        return true()
+    own = Story.member_id == member_id if member_id is not None else false()
+    return or_(Story.visibility == PUBLIC, own)
+
+
+def may_see(actor: Actor, story: Story) -> bool:
+    """Whether an actor may see a story of their workspace: what visible_to says, for one story."""
+    return actor.in_group or story.visibility == PUBLIC or story.member_id == actor.member.id
+
+
+def _group_only_hint(actor: Actor) -> tuple[Field, ...]:
+    """Tell someone who sees only the public stories why, and how to see the group's too."""
+    if actor.in_group:
+        return ()
+    return (Field(text("stories.group_only.title"), text("stories.group_only.hint")),)
+
+
+async def _story(session: AsyncSession, actor: Actor, ref: str | None, *, button: bool = False,
+                 shown: bool = False) -> Story:
+    """Find one of the workspace's stories by its number (#12 or 12); `shown`: one the actor may see."""
     value = (ref or "").strip().removeprefix("#")
     if not value:
         raise UserError("stories.missing")
     found = await workspace_row(session, actor, Story, value)
     if found is None:
         raise UserError("errors.unknown_button" if button else "stories.unknown", value=Literal(value[:20]))
+    if shown and not may_see(actor, found):
+        raise UserError("stories.group_only.refused", id=found.id)
     return found
 
 
 async def applaud(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Add the member's 👏 to a story, or take it back; the post shows the new count."""
     member = actor.require_onboarded()
-    story = await _story(session, actor, arg, button=True)
+    story = await _story(session, actor, arg, button=True, shown=True)
     given = await session.scalar(select(StoryApplause).where(StoryApplause.story_id == story.id,
                                                              StoryApplause.member_id == member.id))
     if given is None:
@@ -327,53 +362,66 @@ def _lines(rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]) -> t
     )
 
 
-def _listing(title: Text, rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]) -> Reply:
+def _listing(actor: Actor, title: Text, rows: Sequence[tuple[Story, Member]], counts: Mapping[int, int]
+             ) -> Reply:
     return Reply(title=title, body=text("stories.list.body", lines=Join(_lines(rows, counts), "\n"),
                                         more=more_than_shown("stories.list.more", len(rows), LISTED)),
-                 fields=(Field(text("stories.list.how_title"), text("stories.list.how")),))
+                 fields=(Field(text("stories.list.how_title"), text("stories.list.how")),
+                         *_group_only_hint(actor)))
 
 
 async def list_stories(session: AsyncSession, actor: Actor, featured: bool = False) -> Reply:
-    """List the group's stories, newest first; only the featured ones when asked."""
-    query = select(Story, Member).where(Story.workspace_id == actor.workspace.id)
+    """List the stories the actor may see, newest first; only the featured ones when asked."""
+    query = select(Story, Member).where(Story.workspace_id == actor.workspace.id, visible_to(actor))
     if featured:
         query = query.where(Story.featured_at.is_not(None))
     rows = await _with_authors(session, query)
     if not rows:
         return Reply(body=text("stories.list.none_featured" if featured else "stories.list.none"),
+                     fields=_group_only_hint(actor),
                      buttons=(share_button(),) if actor.member.onboarded_at else ())
     counts = await applause_counts(session, [story.id for story, _ in rows[:LISTED]])
     key = "stories.list.title_featured" if featured else "stories.list.title"
-    return _listing(text(key, count=len(rows)), rows, counts)
+    return _listing(actor, text(key, count=len(rows)), rows, counts)
 
 
 async def search(session: AsyncSession, actor: Actor, query: str | None = None) -> Reply:
-    """Find the group's stories whose title, text, author or company contains the words given."""
+    """Find the stories the actor may see whose title, text, author or company contains the words given."""
     wanted = validation.clean_text(query, text("stories.field.search"), max_length=100, required=True) or ""
     words = validation.fold(wanted).split()
     rows = [(story, member) for story, member in await _with_authors(
-        session, select(Story, Member).where(Story.workspace_id == actor.workspace.id))
+        session, select(Story, Member).where(Story.workspace_id == actor.workspace.id, visible_to(actor)))
         if all(word in validation.fold(" ".join((story.title, story.value, member.display_name,
                                                  member.company or ""))) for word in words)]
     if not rows:
-        return Reply(body=text("stories.search.none", query=Literal(wanted)))
+        return Reply(body=text("stories.search.none", query=Literal(wanted)), fields=_group_only_hint(actor))
     counts = await applause_counts(session, [story.id for story, _ in rows[:LISTED]])
-    return _listing(text("stories.search.title", query=Literal(wanted), count=len(rows)), rows, counts)
+    return _listing(actor, text("stories.search.title", query=Literal(wanted), count=len(rows)), rows, counts)
 
 
 async def show(session: AsyncSession, actor: Actor, story: str | None = None) -> Reply:
-    """Show one story with its 👏 button."""
-    found = await _story(session, actor, story)
+    """Show one story (one the actor may see) with its 👏 button."""
+    found = await _story(session, actor, story, shown=True)
     author = await session.get_one(Member, found.member_id)
     count = (await applause_counts(session, [found.id])).get(found.id, 0)
     return post_reply(found, author, count, private=True)
 
 
-async def choices(session: AsyncSession, workspace_id: int, current: str) -> list[tuple[str, str]]:
-    """Suggest stories whose number or title matches what was typed, newest first, as (label, id) pairs."""
+async def choices(session: AsyncSession, identity: Identity, current: str) -> list[tuple[str, str]]:
+    """Suggest the stories a user may see whose number or title matches what was typed, newest first, as
+    (label, id) pairs; read without creating anything (nothing for a server the bot does not know)."""
+    row = (await session.execute(
+        select(Workspace, Member).outerjoin(
+            Member, (Member.workspace_id == Workspace.id) & (Member.external_id == identity.user_external_id))
+        .where(Workspace.platform == identity.platform,
+               Workspace.external_id == identity.workspace_external_id))).first()
+    if row is None:
+        return []
+    workspace, member = row
+    query = select(Story).where(Story.workspace_id == workspace.id, _visible(
+        is_coordinator(identity, workspace) or is_group_member(member), member.id if member else None))
     wanted = validation.fold((current or "").removeprefix("#"))
-    rows = await session.scalars(select(Story).where(Story.workspace_id == workspace_id)
-                                 .order_by(Story.created_at.desc(), Story.id.desc()))
+    rows = await session.scalars(query.order_by(Story.created_at.desc(), Story.id.desc()))
     return [(f"#{s.id} {s.title}"[:100], str(s.id)) for s in rows
             if not wanted or wanted in validation.fold(s.title) or wanted == str(s.id)][:25]
 
@@ -398,10 +446,14 @@ async def feature(
         return Reply(body=text("stories.feature.already", title=title))
     found.featured_at, found.updated_at = actor.now, actor.now
     audit(session, actor, "story.featured", story_id=found.id)
-    author = await session.get_one(Member, found.member_id)
-    count = (await applause_counts(session, [found.id])).get(found.id, 0)
-    post = post_reply(found, author, count)
-    announcement = dataclasses.replace(post, title=text("stories.feature.announcement", title=title))
+    if found.visibility == GROUP:
+        # The announcements are read by anyone in the server: a group-only story is only pointed to there.
+        announcement = Reply(body=text("stories.feature.announcement_group", id=found.id), private=False)
+    else:
+        author = await session.get_one(Member, found.member_id)
+        count = (await applause_counts(session, [found.id])).get(found.id, 0)
+        announcement = dataclasses.replace(post_reply(found, author, count),
+                                           title=text("stories.feature.announcement", title=title))
     return Reply(body=text("stories.feature.done", title=title),
                  effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
 

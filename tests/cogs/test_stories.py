@@ -119,6 +119,23 @@ async def test_list_and_export_and_the_coordinator_check(
     assert [(c.name, c.value) for c in suggestions] == [("#1 Tweeten gav tre kunder", "1")]
 
 
+async def test_a_group_only_story_is_suggested_only_to_those_who_may_read_it(
+    bot: MockBot, interact: Any, app: App, member: MockMember, admin: MockMember, guild: Any
+):
+    await onboard(app, identity_of(member))
+    await app.submit(identity_of(member), "stories.share",
+                     STORY | {"title": "Bara för oss", "visibility": "group"})
+    newcomer = MockMember(guild=guild, name="nils", display_name="Nils")  # joined, never onboarded
+    cog = Stories(bot)
+
+    def suggested(user: MockMember) -> Any:
+        return cog.story_show._params["story"].autocomplete(interact(user=user), "")
+
+    assert await suggested(newcomer) == []
+    assert [c.name for c in await suggested(member)] == ["#1 Bara för oss"]
+    assert [c.name for c in await suggested(admin)] == ["#1 Bara för oss"]
+
+
 async def test_did_logs_with_the_choices_and_stats_show_it(bot: MockBot, interact: Any, app: App,
                                                            member: MockMember):
     await onboard(app, identity_of(member))

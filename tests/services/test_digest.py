@@ -136,6 +136,30 @@ async def test_settings_move_the_digest_send_it_to_everyone_or_turn_it_off(app: 
         await app.run(ANNA, digest.configure, day="1")
 
 
+async def test_the_announcements_copy_names_no_group_only_story(app: App, clock: FrozenClock,
+                                                               notifier: RecordingNotifier):
+    await onboard(app, ANNA)
+    for title, visibility in (("Publik och lyft", "public"), ("Bara vår och lyft", "group")):
+        await app.submit(ANNA, stories.FORM_ID, {"title": title, "kind": "tweet", "value": "Två kunder.",
+                                                 "visibility": visibility})
+    await app.run(COORDINATOR, stories.feature, story="1")
+    await app.run(COORDINATOR, stories.feature, story="2")
+    await app.run(COORDINATOR, digest.configure, announce=True)
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+
+    clock.set(FIRST_DIGEST)
+    await app.dispatcher.run_due()
+    await app.dispatcher.run_due()
+
+    [announced] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
+    [own] = notifier.to(f"channel:{Channel.COORDINATORS}")
+    assert field_line(announced.reply, "Berättelser") == (
+        "Berättelser (2): Delade: 2, varav publika: 1\n⭐ #1 Publik och lyft – Anna, Annas Blommor\n"
+        "⭐ Och 1 av gruppens egna berättelser, för medlemmarna: /story list featured:ja")
+    assert "⭐ #2 Bara vår och lyft – Anna, Annas Blommor" in field_line(own.reply, "Berättelser")
+
+
 async def test_a_digest_the_bot_slept_through_is_skipped_and_the_next_one_planned(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
     await onboard(app, ANNA)
@@ -177,7 +201,7 @@ async def test_the_coordinators_digest_says_what_could_not_be_delivered_and_the_
     notifier.closed.add("anna")
     await app.run(ANNA, activity.did, kind="ask", status="attempted")
     await app.submit(ANNA, stories.FORM_ID, {"title": "Kunder via X", "kind": "tweet", "value": "Två kunder.",
-                                             "visibility": "group"})  # its post in the stories channel fails
+                                             "visibility": "public"})  # its post in the stories channel fails
     for _ in range(5):  # the retries after 1, 4, 16 and 64 minutes fail too
         clock.advance(timedelta(minutes=70))
         await app.dispatcher.run_due()

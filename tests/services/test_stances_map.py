@@ -17,7 +17,7 @@ from bot.replies import Channel
 from bot.services import asks, civics, profile, stances
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier
-from tests.issue_fixtures import ANNA, COORDINATOR, create_issue, import_politicians
+from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue, import_politicians
 from tests.support.onboarding import onboard
 from tests.support.replies import fields_of
 
@@ -133,6 +133,23 @@ async def test_a_rejected_report_leaves_the_confirmed_stance(app: App):
     with pytest.raises(UserError) as none_left:
         await app.run(COORDINATOR, stances.confirm, issue="Parkering", politician="Björn Öst")
     assert none_left.value.text.key == "stances.no_report"
+
+
+async def test_who_reported_a_stance_is_named_to_coordinators_only(app: App):
+    issue_id = await setup_issue(app)
+    await onboard(app, ANNA)
+    await onboard(app, BO)
+    await app.run(ANNA, asks.mark_asked, issue="Parkering", link="https://x.com/anna/status/1",
+                  politician="Björn Öst")
+    await app.press(ANNA, asks.ANSWER_ACTION, f"{issue_id}-for")
+
+    for_member = await app.run(BO, stances.history, issue="Parkering", politician="Björn Öst")
+    for_coordinator = await app.run(COORDINATOR, stances.history, issue="Parkering", politician="Björn Öst")
+
+    [member_line] = render(for_member.body, "sv").splitlines()
+    assert member_line.endswith("för (rapporterad), rapporterat av en medlem") and "Anna" not in member_line
+    [coordinator_line] = render(for_coordinator.body, "en").splitlines()
+    assert coordinator_line.endswith("for (reported), reported by Anna")
 
 
 async def test_seats_give_the_projected_vote_and_the_votes_missing(app: App):

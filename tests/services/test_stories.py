@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
-from bot.models import CoachingProgress, Story, StoryApplause, Workspace
+from bot.models import CoachingProgress, Member, Story, StoryApplause, Workspace
 from bot.replies import Channel, Literal, PostToChannel, Reply
 from bot.services import mydata, stories, workspaces
 from bot.validation import FieldProblem, FormProblems
@@ -107,6 +107,7 @@ async def test_applause_is_counted_once_per_member_and_shown_on_the_post(app: Ap
 async def test_stories_are_listed_searched_and_shown(app: App):
     await onboard(app, ANNA)
     await onboard(app, BO, company="Bos Bygg")
+    await onboard(app, CIA)
     await share(app)
     await share(
         app,
@@ -136,10 +137,84 @@ async def test_stories_are_listed_searched_and_shown(app: App):
         await app.run(CIA, stories.show, story="77")
     assert render(unknown.value.text, "sv").startswith("Det finns ingen berättelse nummer 77")
     async with app.sessionmaker() as session:
-        workspace_id = await session.scalar(select(Workspace.id).where(Workspace.external_id == "guild-1"))
-        assert await stories.choices(session, workspace_id, "blogg") == [
-            ("#2 Bloggen gav en rekrytering", "2")
-        ]
+        assert await stories.choices(session, CIA, "blogg") == [("#2 Bloggen gav en rekrytering", "2")]
+
+
+async def test_a_group_only_story_is_for_members_who_consented_and_the_others_are_told_how_to_join(app: App):
+    outsider, declined = identity("utomstående"), identity("nekade")
+    await onboard(app, ANNA)
+    await onboard(app, BO)
+    await share(app, title="Publik berättelse")
+    await share(app, title="Bara för gruppen", value="Det vi berättar för varandra.", visibility="group")
+    await app.run(outsider, stories.list_stories)  # joined the server, never onboarded
+    with pytest.raises(UserError):
+        await onboard(app, declined, consent="nej")
+
+    for viewer in (outsider, declined):
+        listed = await app.run(viewer, stories.list_stories)
+        found = await app.run(viewer, stories.search, query="berättelse")
+        with pytest.raises(UserError) as refused:
+            await app.run(viewer, stories.show, story="2")
+        async with app.sessionmaker() as session:
+            suggested = await stories.choices(session, viewer, "")
+
+        assert render(listed.body, "sv") == "#1 **Publik berättelse** – Anna · En tweet · 👏 0"
+        assert "Bara för gruppen" not in shown(found) and "Publik berättelse" in shown(found)
+        assert "gått med i gruppen med /onboard och gett sitt samtycke" in shown(listed)
+        assert render(refused.value.text, "sv") == (
+            "Berättelse #2 är bara för gruppens medlemmar. Gå med i gruppen med /onboard och ge ditt "
+            "samtycke, så kan du läsa den.")
+        assert render(refused.value.text, "en").startswith("Story #2 is for the group's members only.")
+        assert suggested == [("#1 Publik berättelse", "1")]
+    for viewer in (BO, ANNA, COORDINATOR):
+        listed = await app.run(viewer, stories.list_stories)
+        assert "Bara för gruppen" in shown(listed) and "/onboard" not in shown(listed)
+        assert render((await app.run(viewer, stories.show, story="2")).body, "sv") == \
+            "Det vi berättar för varandra."
+        async with app.sessionmaker() as session:
+            assert [ref for _, ref in await stories.choices(session, viewer, "")] == ["2", "1"]
+    # The 👏 under a post cannot be pressed with a forged number to read a story either.
+    with pytest.raises(UserError) as not_onboarded:
+        await app.press(declined, stories.APPLAUD_ACTION, "2")
+    assert not_onboarded.value.text.key == "profile.not_onboarded"
+    assert "Bara för gruppen" in shown(await app.press(BO, stories.APPLAUD_ACTION, "2"))
+
+
+async def test_the_author_sees_their_own_group_only_story_whatever_else_they_may_see(app: App):
+    await onboard(app, ANNA)
+    await share(app, title="Min egen", visibility="group")
+    async with app.sessionmaker() as session:
+        anna = await session.scalar(select(Member).where(Member.external_id == "anna"))
+        anna.consented_at = None  # as if her consent were withdrawn: her own story is still hers to see
+        await session.commit()
+
+    assert "Min egen" in shown(await app.run(ANNA, stories.list_stories))
+    assert render((await app.run(ANNA, stories.show, story="1")).title, "sv") == "Min egen"
+
+
+async def test_a_group_only_story_is_not_posted_where_anyone_in_the_server_reads(
+    app: App, notifier: RecordingNotifier
+):
+    await onboard(app, ANNA)
+    await app.run(COORDINATOR, workspaces.configure, announcements="111")
+    notifier.sent.clear()
+
+    saved = await share(app, title="Bara för oss", value="Vårt lilla samarbete.", visibility="group")
+    featured = await app.run(COORDINATOR, stories.feature, story="1")
+    await app.run(COORDINATOR, workspaces.configure, stories="222")
+    await share(app, title="Också för oss", visibility="group")
+
+    # No stories channel chosen: not in the announcements it would fall back to, and the author is told.
+    assert render(saved.body, "sv").startswith(
+        "Din berättelse är sparad, och gruppens medlemmar hittar den med /story list. Eftersom den bara är "
+        "för gruppen läggs den inte upp i annonskanalen")
+    posted = (Channel.COORDINATORS, Channel.ANNOUNCEMENTS, Channel.COORDINATORS, Channel.STORIES)
+    assert sorted(s.to for s in notifier.sent) == sorted(f"channel:{channel}" for channel in posted)
+    announcement = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")[0].text
+    assert announcement == ("⭐ En av gruppens egna berättelser är lyft: #1. Medlemmar läser den med "
+                            "/story show berättelse:1.")
+    assert "Bara för oss" in render(featured.body, "sv")  # the coordinator who featured it is told its title
+    assert notifier.to(f"channel:{Channel.STORIES}")[0].text.startswith("Också för oss")
 
 
 async def test_a_coordinator_features_a_story_and_the_group_is_told(app: App, notifier: RecordingNotifier):
