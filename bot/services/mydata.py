@@ -34,7 +34,6 @@ from bot.replies import (
     Channel,
     DeletePost,
     Effect,
-    Field,
     Join,
     Reply,
     RevokeRole,
@@ -235,7 +234,7 @@ async def delete_request(session: AsyncSession, actor: Actor) -> Reply:
     cancel = Button(text("mydata.delete.button.cancel"), DELETE_CANCEL, style=ButtonStyle.SECONDARY)
     if not posts:
         return Reply(body=text("mydata.delete.confirm"), buttons=(
-            Button(text("mydata.delete.button.confirm"), DELETE_CONFIRM, KEEP_POSTS, ButtonStyle.DANGER),
+            Button(text("mydata.delete.button.confirm"), DELETE_CONFIRM, style=ButtonStyle.DANGER),
             cancel))
     asked = (text("mydata.delete.confirm"), text("mydata.delete.confirm_posts", count=len(posts)))
     return Reply(body=Join(asked, separator="\n\n"),
@@ -261,8 +260,9 @@ async def erase(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     effects: list[Effect] = [RevokeRole(member.external_id, Role.MEMBER)]
     if delete_posts:
         effects.extend(DeletePost(channel, message_id) for channel, message_id in posts)
-    return Reply(body=text("mydata.delete.done"),
-                 fields=(Field(text("mydata.delete.stays.title"), _what_stays(bool(posts) and not delete_posts)),),
+    # One message, no embed: what stays is as much the answer as what went.
+    stays = _what_stays(bool(posts) and not delete_posts)
+    return Reply(body=Join((text("mydata.delete.done"), text("mydata.delete.stays.title"), stays), "\n\n"),
                  effects=tuple(effects), replaces_source=True)
 
 
