@@ -274,6 +274,7 @@ async def test_the_export_holds_everything_and_the_erasure_leaves_nothing(
     stays = render(done.body, "sv").partition("Det här finns kvar:")[2]
     assert "utan namn eller id" in stays and "inkorg" in stays
     assert ("valde att behålla" in stays) is not delete_posts
+    assert "som koordinator" in stays  # she was one
 
 
 async def test_the_digest_kept_for_the_group_loses_her_name_but_keeps_its_figures(
@@ -300,6 +301,8 @@ async def test_a_member_without_story_posts_is_asked_only_to_confirm(app: App):
 
     assert [b.action for b in asked.buttons] == [mydata.DELETE_CONFIRM, mydata.DELETE_CANCEL]
     assert "inlägg" not in render(asked.body, "sv")
+    done = await app.press(BO, mydata.DELETE_CONFIRM, "")
+    assert "som koordinator" not in render(done.body, "sv")
 
 
 async def test_a_stored_message_is_scrubbed_of_her_only():

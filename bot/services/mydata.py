@@ -261,13 +261,16 @@ async def erase(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     if delete_posts:
         effects.extend(DeletePost(channel, message_id) for channel, message_id in posts)
     # One message, no embed: what stays is as much the answer as what went.
-    stays = _what_stays(bool(posts) and not delete_posts)
-    return Reply(body=Join((text("mydata.delete.done"), text("mydata.delete.stays.title"), stays), "\n\n"),
+    stays = Join((text("mydata.delete.stays.title"),
+                  _what_stays(coordinator=actor.is_coordinator, kept_posts=bool(posts) and not delete_posts)),
+                 "\n")
+    return Reply(body=Join((text("mydata.delete.done"), stays), "\n\n"),
                  effects=tuple(effects), replaces_source=True)
 
 
-def _what_stays(kept_posts: bool) -> Join:
-    lines: Iterable[str] = ("audit", "inbox", "channels", "coordinator", *(("posts",) if kept_posts else ()))
+def _what_stays(*, coordinator: bool, kept_posts: bool) -> Join:
+    lines: Iterable[str] = ("audit", "inbox", "channels", *(("coordinator",) if coordinator else ()),
+                            *(("posts",) if kept_posts else ()))
     return Join(tuple(text(f"mydata.delete.stays.{line}") for line in lines), separator="\n", bullet="• ")
 
 
