@@ -282,7 +282,10 @@ class DiscordNotifier:
         try:
             if isinstance(self.bot.get_channel(int(channel_id)), discord.ForumChannel):
                 # A forum post is a thread with the id of its first message; deleting the thread deletes it.
-                await self.bot.http.delete_channel(int(message_id), reason=reason)
+                thread_id = int(message_id)
+                thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
+                if isinstance(thread, discord.Thread):
+                    await thread.delete(reason=reason)
             else:
                 await self._message(workspace, channel, message_id).delete()
         except discord.NotFound:
