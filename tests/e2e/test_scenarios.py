@@ -277,3 +277,7 @@ async def test_a_member_exports_and_then_erases_their_data(fake_discord: FakeDis
     assert question.content.startswith(sv("mydata.delete.done")) and question.components == []
     assert row_count(jobbbot, "SELECT count(*) FROM member WHERE external_id = ?", str(erik.id)) == 0
     assert row_count(jobbbot, "SELECT count(*) FROM audit_log WHERE action = 'member.data_deleted'") == 1
+    # The member role goes after the answer, as a durable effect.
+    await fake.wait_for_request(
+        "DELETE", rf"/guilds/{fake.guild_id}/members/{erik.id}/roles/{fake.role_id('Medlem')}", WAIT)
+    assert fake.member_role_names("erik") == []
