@@ -318,17 +318,26 @@ async def test_a_stored_message_is_scrubbed_of_her_only():
     message = {"body": {"key": "x", "params": {"name": {"$": {"literal": "Al Berg"}},
                                                "who": {"$": {"mention": "user", "id": "4711"}},
                                                "other": {"$": {"literal": "Allt om Alberga"}}}},
-               "mentions": ["4711", "999"], "note": "Tack Al Berg!", "member_id": 42, "count": 42}
+               "mentions": ["4711", "999"], "note": "Tack Al Berg!", "member_id": 42, "count": 42,
+               "files": [["chart.png", "iVBO+Al/4711"]]}
 
     scrubbed = mydata._scrubbed(message, member, mydata._pattern(member))
 
     assert scrubbed == {"body": {"key": "x", "params": {"name": {"$": mydata.ERASED_TEXT},
                                                         "who": {"$": mydata.ERASED_TEXT},
                                                         "other": {"$": {"literal": "Allt om Alberga"}}}},
-                        "mentions": ["999"], "note": "Tack —!", "member_id": None, "count": 42}
+                        "mentions": ["999"], "note": "Tack —!", "member_id": None, "count": 42,
+                        "files": [["chart.png", "iVBO+Al/4711"]]}
 
 
 def test_identifiers_are_her_id_name_company_and_handle_longest_first():
     member = Member(external_id="4711", display_name="Al", company="", x_handle="alberg")
     assert mydata.identifiers(member) == ["alberg", "4711", "Al"]
 
+
+
+def test_a_member_with_nothing_to_look_for_scrubs_nothing():
+    member = Member(id=1, external_id="x", display_name="", company=None, x_handle=None)
+
+    assert mydata._scrubbed({"note": "Allt om Alberga"}, member, mydata._pattern(member)) == {
+        "note": "Allt om Alberga"}

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Text as SQLText
-from sqlalchemy import cast, delete, or_, select
+from sqlalchemy import cast, delete, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import contributions
@@ -53,6 +53,8 @@ DELETE_POSTS = "posts"
 KEEP_POSTS = "keep"
 # What a stored message shows where it named an erased member (a catalog text, in the reader's language).
 ERASED_TEXT = {"key": "mydata.erased_member", "params": {}}
+# A stored message's files (reply_to_json), which the scrub leaves alone.
+FILES = "files"
 # What replaces an erased member's name inside a plain string of a stored message or audit detail.
 ERASED_MARK = "—"
 # The member columns the export leaves out: row ids, which mean nothing outside the database.
@@ -74,13 +76,17 @@ def identifiers(member: Member) -> list[str]:
 
 
 def _pattern(member: Member) -> re.Pattern[str]:
+    found = identifiers(member)
+    if not found:
+        return re.compile("(?!)")  # nothing to look for: matches nothing (an empty alternation matches all)
     # Whole words only: "Al" is not scrubbed out of "Allt".
-    return re.compile("(?<!\\w)(?:" + "|".join(re.escape(v) for v in identifiers(member)) + ")(?!\\w)",
-                      re.IGNORECASE)
+    return re.compile("(?<!\\w)(?:" + "|".join(re.escape(v) for v in found) + ")(?!\\w)", re.IGNORECASE)
 
 
 def _candidates(column: Any, member: Member) -> Any:
     """A cheap condition on a JSON column for rows that may name the member (checked in Python after)."""
+    if not identifiers(member):
+        return false()
     forms = set()
     for value in identifiers(member):
         # As stored: JSON escapes what is not ASCII (the default serializer), but a raw form costs nothing.
@@ -99,7 +105,8 @@ def _scrubbed(value: Any, member: Member, pattern: re.Pattern[str]) -> Any:
             return dict(ERASED_TEXT)
         if isinstance(value.get("literal"), str) and pattern.search(value["literal"]):
             return dict(ERASED_TEXT)
-        return {key: None if key.endswith("member_id") and item == member.id
+        # A stored file (a digest's chart, base64) names no one, and a name found in its letters is chance.
+        return {key: item if key == FILES else None if key.endswith("member_id") and item == member.id
                 else _scrubbed(item, member, pattern) for key, item in value.items()}
     if isinstance(value, list):
         return [_scrubbed(item, member, pattern) for item in value if item != member.external_id]
