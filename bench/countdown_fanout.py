@@ -92,6 +92,12 @@ class InstantNotifier:
     async def grant_role(self, workspace: Any, member: Any, role: Any) -> None:
         return None
 
+    async def revoke_role(self, workspace: Any, external_id: str, role: Any) -> None:
+        return None
+
+    async def delete_post(self, workspace: Any, channel: Any, message_id: str) -> None:
+        return None
+
     async def find_sent(
         self, workspace: Any, member: Any, channel: Any, reply: Any, *, since: Any
     ) -> bool | None:

@@ -167,6 +167,17 @@ class ConsoleNotifier:
                               workspace.language)
 
 
+    async def revoke_role(self, workspace: Workspace, external_id: str, role: Role) -> None:
+        role_id = workspaces.role_id(workspace, role)
+        if role_id:
+            self._console.say(text("console.role_revoked", user=external_id, role=role_id),
+                              workspace.language)
+
+    async def delete_post(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        channel_id = workspaces.channel_id(workspace, channel)
+        if channel_id:
+            self._console.say(text("console.post_deleted", channel=channel_id), workspace.language)
+
 class Console:
     """Read lines, run them through the App, print what the bot says."""
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from bot.models import Issue, Member, Reminder
     from bot.reminders import InBatches, Planned
-    from bot.replies import Form, Renderable, Reply
+    from bot.replies import Channel, Form, Renderable, Reply
     from bot.services.context import Actor
     from bot.services.drafts import IssueContext
 
@@ -56,6 +56,8 @@ ActivitySource = Callable[["AsyncSession", int, Sequence[int] | None], Awaitable
 # How a feature exports and erases what it stores about a member.
 Exporter = Callable[["AsyncSession", "Member"], Awaitable[Any]]
 Eraser = Callable[["AsyncSession", "Member"], Awaitable[None]]
+# The bot's posts about a member that go with their data if they choose: (channel, the post's platform id).
+PostFinder = Callable[["AsyncSession", "Member"], Awaitable[list[tuple["Channel", str]]]]
 
 # The key under which a session carries the App's contributions.
 SESSION_KEY = "jobbskaparna.contributions"
@@ -63,11 +65,21 @@ SESSION_KEY = "jobbskaparna.contributions"
 
 @dataclass(frozen=True)
 class MemberData:
-    """What a feature stores about a member: exported under `name`, erased when the member asks."""
+    """What a feature stores about a member: exported under `name`, erased when the member asks.
+
+    `covers` names the columns ("table.column") whose data about a member this exports and erases: every
+    foreign key to member.id, and every JSON, unbounded text or key column that may hold a member's id or
+    name.
+    With the features' `impersonal` columns it is the one registry of where members' data lives:
+    tests/test_member_data.py fails for a column of that kind that no feature declares.
+    """
 
     name: str
     export: Exporter
     erase: Eraser
+    covers: tuple[str, ...] = ()
+    # The bot's posts about the member (their stories' posts), which they may have deleted with their data.
+    posts: PostFinder | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,8 @@ class Feature:
     issue_targets: tuple[IssueTargets, ...] = ()
     activity_sources: tuple[ActivitySource, ...] = ()
     member_data: tuple[MemberData, ...] = ()
+    # Columns of the kind MemberData.covers names that never hold a member's data, each with why not.
+    impersonal: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ class Contributions:
     issue_targets: tuple[IssueTargets, ...]
     activity_sources: tuple[ActivitySource, ...]
     member_data: tuple[MemberData, ...]
+    impersonal: Mapping[str, str]
 
     @classmethod
     def assemble(cls, features: Iterable[Feature]) -> Contributions:
@@ -123,7 +138,12 @@ class Contributions:
             activity_sources=tuple(source for f in listed for source in f.activity_sources),
             member_data=tuple(_claimed(listed, "member data",
                                        lambda f: ((data.name, data) for data in f.member_data)).values()),
+            impersonal=_claimed(listed, "impersonal columns", lambda f: f.impersonal.items()),
         )
+
+    def covered_columns(self) -> dict[str, str]:
+        """Which member data covers each column ("table.column" to the data's name)."""
+        return {column: data.name for data in self.member_data for column in data.covers}
 
     async def issue_changed(self, session: AsyncSession, issue: Issue, now: datetime) -> None:
         """Let every feature plan around an issue that was created, changed or closed."""

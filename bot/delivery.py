@@ -68,12 +68,14 @@ from bot.replies import (
     ButtonStyle,
     Channel,
     Effect,
+    GrantRole,
     Join,
     Literal,
     Mention,
     PostToChannel,
     Renderable,
     Reply,
+    RevokeRole,
     Role,
     SendDirect,
     Text,
@@ -120,6 +122,9 @@ EFFECT_PREFIX = "effect:"
 # conversation (a follow-up) before the dispatcher sends it as a DM instead.
 NOTICE_HOLD = timedelta(seconds=30)
 ROLE_REFUSED = "role-refused"
+# The entries of a stored effect that takes a role from a user (by platform id), or deletes a post.
+REVOKE_ROLE = "revoke_role"
+DELETE_POST = "delete_post"
 # A member whose DMs were refused is tried again at their next personal DM this long after (and at once after
 # they used a command, or pressed "send me a test DM"): people open their DMs, and must not be cut off for
 # good.
@@ -281,6 +286,14 @@ class Notifier(Protocol):
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         """Give a member one of the workspace's roles."""
+
+    async def revoke_role(self, workspace: Workspace, external_id: str, role: Role) -> None:
+        """Take one of the workspace's roles from a user (by platform id); one who does not hold it, or left,
+        needs nothing."""
+
+    async def delete_post(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        """Delete a message the bot posted in one of the workspace's channels (a forum post: its thread); one
+        that is gone needs nothing."""
 
     async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
                         since: datetime) -> bool | None:
@@ -941,6 +954,7 @@ class Dispatcher:
         reply = claimed.reply
         live = delivery.message.get("live")
         role = delivery.message.get("grant_role")
+        revoke, doomed = delivery.message.get(REVOKE_ROLE), delivery.message.get(DELETE_POST)
         status, error = SENT, None
         expires = delivery.message.get("expires")
         try:
@@ -951,6 +965,10 @@ class Dispatcher:
             elif role is not None:
                 if member is not None:
                     await self.notifier.grant_role(workspace, member, Role(role))
+            elif revoke is not None:
+                await self.notifier.revoke_role(workspace, str(delivery.message["user"]), Role(revoke))
+            elif doomed is not None:
+                await self.notifier.delete_post(workspace, delivery.post_channel, str(doomed))
             elif claimed.interrupted and live is None and await self._already_sent(claimed):
                 log.info("Delivery %s was sent before the bot stopped; not sending it again", delivery_id)
             elif member is not None:
@@ -1374,12 +1392,22 @@ def store_effects(session: AsyncSession, workspace_id: int, effects: Iterable[Ef
         member_id: int | None = None
         if isinstance(effect, PostToChannel):
             channel, message = effect.channel, reply_to_json(effect.reply)
+            if effect.keep_as is not None:
+                # Posted as a live message: its id is kept under the key (and a second send edits it).
+                message["live"] = {"key": effect.keep_as, "pinned": False}
         elif isinstance(effect, SendDirect):
             # A DM, and the channel where the member is mentioned instead when their DMs are closed.
             member_id, channel, message = effect.member_id, effect.fallback, reply_to_json(effect.reply)
-        else:
+        elif isinstance(effect, GrantRole):
             member_id, channel = effect.member_id, Channel.WELCOME
             message = {**reply_to_json(Reply()), "grant_role": str(effect.role)}
+        elif isinstance(effect, RevokeRole):
+            # No member row: the erasure that asks for it removes the row in the same transaction.
+            channel = Channel.WELCOME
+            message = {**reply_to_json(Reply()), REVOKE_ROLE: str(effect.role), "user": effect.external_id}
+        else:
+            channel = effect.channel
+            message = {**reply_to_json(Reply()), DELETE_POST: effect.message_id}
         row = Delivery(workspace_id=workspace_id, reminder_id=None, member_id=member_id, channel=str(channel),
                        key=key, nonce=nonce_for(key), message=message, status=PENDING,
                        not_before=now + EFFECT_HOLD, attempts=0, created_at=now)

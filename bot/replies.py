@@ -202,6 +202,9 @@ class PostToChannel:
 
     channel: Channel
     reply: Reply
+    # Keep the post's id under this key (a LiveMessage), so that the post can be deleted later (a story's,
+    # when its author erases their data); None: forget it once posted.
+    keep_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,24 @@ class GrantRole:
     role: Role
 
 
-Effect = SendDirect | PostToChannel | GrantRole
+@dataclass(frozen=True)
+class RevokeRole:
+    """Take one of the workspace's roles from someone, by their platform id: their member row may be gone (an
+    erasure takes the member role after the row)."""
+
+    external_id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class DeletePost:
+    """Delete a message the bot posted in one of the workspace's channels (in a forum: the whole post)."""
+
+    channel: Channel
+    message_id: str
+
+
+Effect = SendDirect | PostToChannel | GrantRole | RevokeRole | DeletePost
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,12 @@ class RoutingNotifier:
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         await self.for_workspace(workspace).grant_role(workspace, member, role)
 
+    async def revoke_role(self, workspace: Workspace, external_id: str, role: Role) -> None:
+        await self.for_workspace(workspace).revoke_role(workspace, external_id, role)
+
+    async def delete_post(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        await self.for_workspace(workspace).delete_post(workspace, channel, message_id)
+
     async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
                         since: datetime) -> bool | None:
         return await self.for_workspace(workspace).find_sent(workspace, member, channel, reply, since=since)

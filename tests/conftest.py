@@ -101,12 +101,13 @@ class RecordingNotifier:
     Like Discord with enforce_nonce, a second message with a nonce already seen is dropped (and counted), and
     the first message's id is returned again. Posts get ids "m1", "m2", …; an edit is recorded as sent to
     "edit:<channel>" with the message id in `edited`; ids in `deleted` are gone (edit and pin raise
-    MessageMissing); `pins` holds what is pinned.
+    MessageMissing; delete_post adds to them); `pins` holds what is pinned; `revoked` the roles taken back.
     """
 
     sent: list[Sent] = field(default_factory=list)
     dropped_repeats: int = 0
     roles: list[tuple[str, Role]] = field(default_factory=list)
+    revoked: list[tuple[str, Role]] = field(default_factory=list)
     closed: set[str] = field(default_factory=set)
     ids: dict[str, str] = field(default_factory=dict)
     edited: list[str] = field(default_factory=list)
@@ -151,6 +152,12 @@ class RecordingNotifier:
 
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         self.roles.append((member.external_id, role))
+
+    async def revoke_role(self, workspace: Workspace, external_id: str, role: Role) -> None:
+        self.revoked.append((external_id, role))
+
+    async def delete_post(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        self.deleted.add(message_id)
 
     async def find_sent(self, workspace: Workspace, member: Member | None, channel: Channel, reply: Reply, *,
                         since: datetime) -> bool | None:

@@ -270,6 +270,45 @@ class DiscordNotifier:
             return self.bot.get_partial_messageable(int(message_id)).get_partial_message(int(message_id))
         return self.bot.get_partial_messageable(int(channel_id)).get_partial_message(int(message_id))
 
+    @throttled
+    async def delete_post(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        """Delete a message the bot posted; in a forum, the whole post (its thread: Manage Threads). One
+        that is gone, or whose channel was unset, needs nothing."""
+        channel_id = workspaces.channel_id(workspace, channel)
+        if not channel_id or not channel_id.isdigit() or not message_id.isdigit():
+            log.info("Workspace %s has no %s channel; message %s is left", workspace.id, channel, message_id)
+            return
+        reason = translate("notifier.erasure_reason", normalize_language(workspace.language))
+        try:
+            if isinstance(self.bot.get_channel(int(channel_id)), discord.ForumChannel):
+                # A forum post is a thread with the id of its first message; deleting the thread deletes it.
+                thread_id = int(message_id)
+                thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
+                if isinstance(thread, discord.Thread):
+                    await thread.delete(reason=reason)
+            else:
+                await self._message(workspace, channel, message_id).delete()
+        except discord.NotFound:
+            log.info("Message %s of workspace %s is gone already", message_id, workspace.id)
+
+    @throttled
+    async def revoke_role(self, workspace: Workspace, external_id: str, role: Role) -> None:
+        """Take one of the workspace's roles from a user; one who left, or a role that is not set, needs
+        nothing."""
+        role_id = workspaces.role_id(workspace, role)
+        if not role_id or not role_id.isdigit() or not external_id.isdigit():
+            log.info("Workspace %s has no %s role to take back", workspace.id, role)
+            return
+        reason = translate("notifier.erasure_reason", normalize_language(workspace.language))
+        guild_id, user_id = int(workspace.external_id), int(external_id)
+        try:
+            guild = self.bot.get_guild(guild_id) or await self.bot.fetch_guild(guild_id)
+            discord_member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+            await discord_member.remove_roles(discord.Object(int(role_id)), reason=reason)
+        except discord.NotFound:
+            log.info("A user left workspace %s (or the %s role is gone); no role to take back", workspace.id,
+                     role)
+
     async def grant_role(self, workspace: Workspace, member: Member, role: Role) -> None:
         """Give a member one of the workspace's roles; skip (with a warning) when it is not set or not
         allowed."""

@@ -26,12 +26,13 @@ PERMISSION_NAMES: dict[str, Text] = {
     "attach_files": text("setup.permission.attach_files"),
     "read_message_history": text("setup.permission.read_message_history"),
     "pin_messages": text("setup.permission.pin_messages"),
+    "manage_threads": text("setup.permission.manage_threads"),
 }
 # Every chosen channel gets messages with embeds, buttons and files (charts, exports).
 CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "attach_files", "read_message_history")
 # A forum takes each story as a new post (Send Messages is "Create Posts" there) whose first message is a
-# thread's.
-FORUM_NEEDS = (*CHANNEL_NEEDS, "send_messages_in_threads")
+# thread's; deleting a post (its author erased their data and chose so) deletes the thread: Manage Threads.
+FORUM_NEEDS = (*CHANNEL_NEEDS, "send_messages_in_threads", "manage_threads")
 # The countdown's live message is pinned in the announcement channel (Pin Messages, split from Manage
 # Messages).
 EXTRA_NEEDS = {"announcements": ("pin_messages",)}

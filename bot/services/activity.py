@@ -44,6 +44,7 @@ from bot.models import (
     Action,
     ActivityMember,
     ActivityScore,
+    ActivityStreak,
     Issue,
     Member,
     Reminder,
@@ -756,10 +757,34 @@ async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]
     rows = await session.execute(select(Action, Issue.title).outerjoin(Issue, Issue.id == Action.issue_id)
                                  .where(Action.member_id == member.id).order_by(Action.created_at, Action.id))
     return [{"kind": a.kind, "status": a.status, "issue": title, "link": a.link, "source": a.source,
-             "at": a.created_at.isoformat()} for a, title in rows]
+             "at": a.created_at.isoformat(), "updated_at": a.updated_at.isoformat()} for a, title in rows]
+
+
+async def _export_scores(session: AsyncSession, member: Member) -> dict[str, Any]:
+    """The leaderboard's points and the run of active weeks, as kept for the member (their actions and
+    stories, counted)."""
+    scores = await session.scalars(select(ActivityScore).where(ActivityScore.member_id == member.id)
+                                   .order_by(ActivityScore.period, ActivityScore.start))
+    streak = await session.get(ActivityStreak, member.id)
+    return {
+        "scores": [{"period": s.period, "start": s.start, "actions": s.actions, "stories": s.stories,
+                    "points": s.points, "shown": s.shown} for s in scores],
+        "streak_weeks": [streak.first_week, streak.last_week] if streak is not None else None,
+    }
+
+
+async def _erase_scores(session: AsyncSession, member: Member) -> None:
+    """Scores and the streak go with the member row (ON DELETE CASCADE)."""
 
 
 async def _erase(session: AsyncSession, member: Member) -> None:
+    own = set(await session.scalars(select(Action.id).where(Action.member_id == member.id)))
+    # The retries planned for the member's attempts go with them, fired or not.
+    retries = [r.id for r in await session.scalars(select(Reminder).where(
+        Reminder.workspace_id == member.workspace_id, Reminder.kind == RETRY_KIND))
+        if r.payload.get("action_id") in own]
+    if retries:
+        await session.execute(delete(Reminder).where(Reminder.id.in_(retries)))
     await session.execute(delete(Action).where(Action.member_id == member.id))
     await session.execute(update(ActivityScore).where(ActivityScore.member_id == member.id)
                           .values(points=ActivityScore.points - ActivityScore.actions, actions=0))
@@ -791,7 +816,9 @@ FEATURE = Feature(
     describers={RETRY_KIND: _describe_retry},
     activity_sources=(_actions,),
     member_data=(
-        MemberData("actions", _export, _erase),
-        MemberData("leaderboard", _export_choice, _erase_choice),
+        MemberData("actions", _export, _erase, covers=("action.member_id",)),
+        MemberData("leaderboard", _export_choice, _erase_choice, covers=("activity_member.member_id",)),
+        MemberData("activity_scores", _export_scores, _erase_scores,
+                   covers=("activity_score.member_id", "activity_streak.member_id")),
     ),
 )

@@ -642,5 +642,8 @@ FEATURE = Feature(
     form_openers={ASKED_ACTION: _asked_form},
     planners={ASK_KIND: _plan_round},
     describers={ASK_KIND: _describe_round},
-    member_data=(MemberData("issue_asks", _export, _erase),),
+    member_data=(MemberData("issue_asks", _export, _erase,
+                            covers=("ask.member_id", "stance.reported_by_member_id")),),
+    impersonal={"issue.ask_days": "days before a decision",
+                "issue_settings.ask_days": "days before a decision"},
 )

@@ -811,4 +811,7 @@ FEATURE = Feature(
     # Each kind is named for the coordinators as "countdown.skipped.<kind>" (a stage by its step).
     describers={kind: _describe for kind in (*KINDS, LATE_KIND)},
     on_issue_changed=(plan,),
+    impersonal={"countdown.days": "days before a decision",
+                "countdown_settings.days": "days before a decision",
+                "countdown.voted_for": "ids of politicians, who are public office holders, not members"},
 )

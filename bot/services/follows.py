@@ -250,5 +250,6 @@ FEATURE = Feature(
     "follows",
     actions={FOLLOW_ISSUE_ACTION: follow_pressed, HELP_ACTION: help_pressed},
     on_onboarded=(follow_own_municipality,),
-    member_data=(MemberData("issue_follows", _export, _erase),),
+    member_data=(MemberData("issue_follows", _export, _erase,
+                            covers=("follow.member_id", "issue_helper.member_id")),),
 )

@@ -19,7 +19,7 @@ from sqlalchemy import func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import contributions, delivery, ics, reminders, timeparse, validation
-from bot.contributions import Feature
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Ask, Issue, Member, Reminder, Workspace
@@ -514,10 +514,23 @@ async def issue_targets(session: AsyncSession, workspace_id: int, contexts: Sequ
     return found
 
 
+async def _export_created(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(Issue).where(Issue.created_by_member_id == member.id)
+                                 .order_by(Issue.id))
+    return [{"id": i.id, "title": i.title, "created_at": i.created_at.isoformat()} for i in rows]
+
+
+async def _erase_created(session: AsyncSession, member: Member) -> None:
+    """The group's issues stay; who created them goes with the member row (SET NULL)."""
+
+
 FEATURE = Feature(
     "issues",
     planners={ALERT_KIND: _plan_alert},
     describers={ALERT_KIND: _describe_alert},
     issue_sources=(open_issue_contexts,),
     issue_targets=(issue_targets,),
+    member_data=(MemberData("issues_created", _export_created, _erase_created,
+                            covers=("issue.created_by_member_id",)),),
+    impersonal={"issue.topics": "the issue's topics, chosen from the bot's list"},
 )

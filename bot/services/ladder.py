@@ -774,5 +774,7 @@ FEATURE = Feature(
     activity_sources=(_steps_done,),
     # One "coaching" part of the export, as before the nudges had their own module: the steps done and
     # whether the member paused the nudges (a single row, erased here too).
-    member_data=(MemberData("coaching", _export, _erase),),
+    member_data=(MemberData("coaching", _export, _erase,
+                            covers=("coaching_progress.member_id", "coaching_member.member_id")),),
+    impersonal={"coaching_step.key": "a rung of the ladder, named by the bot or a coordinator"},
 )

@@ -467,5 +467,5 @@ FEATURE = Feature(
     },
     planners={FOLLOWUP_KIND: _plan_followup},
     describers={FOLLOWUP_KIND: _describe_followup},
-    member_data=(MemberData("pledges", _export, _erase),),
+    member_data=(MemberData("pledges", _export, _erase, covers=("pledge.member_id",)),),
 )

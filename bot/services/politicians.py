@@ -538,4 +538,5 @@ async def choices(session: AsyncSession, workspace_id: int, current: str) -> lis
 FEATURE = Feature(
     "politicians",
     actions={REMOVE_CONFIRM: _remove_confirmed, REMOVE_CANCEL: _remove_cancelled},
+    impersonal={"politician.bodies": "the bodies a politician sits in"},
 )

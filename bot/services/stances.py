@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, mapchart, validation
-from bot.contributions import Feature
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.models import CouncilSeat, Issue, Member, Politician, Stance
 from bot.replies import (
@@ -597,7 +597,22 @@ async def show_seats(
     )
 
 
+async def _export_decided(session: AsyncSession, member: Member) -> list[dict[str, object]]:
+    rows = (await session.execute(
+        select(Stance, Issue.title, Politician.name).join(Issue, Issue.id == Stance.issue_id)
+        .join(Politician, Politician.id == Stance.politician_id)
+        .where(Stance.decided_by_member_id == member.id).order_by(Stance.id))).all()
+    return [{"issue": title, "politician": name, "stance": s.stance, "status": s.status,
+             "at": s.decided_at.isoformat() if s.decided_at else None} for s, title, name in rows]
+
+
+async def _erase_decided(session: AsyncSession, member: Member) -> None:
+    """Stances stay on the map; who set or confirmed them goes with the member row (SET NULL)."""
+
+
 FEATURE = Feature(
     "stances",
     actions={CONFIRM_ACTION: _confirm_pressed, REJECT_ACTION: _reject_pressed},
+    member_data=(MemberData("stance_decisions", _export_decided, _erase_decided,
+                            covers=("stance.decided_by_member_id",)),),
 )

@@ -30,7 +30,7 @@ from bot import csvexport, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import ActivityScore, Member, Story, StoryApplause, Workspace
+from bot.models import ActivityScore, LiveMessage, Member, Story, StoryApplause, Workspace
 from bot.replies import (
     Attachment,
     Button,
@@ -83,6 +83,9 @@ APPLAUD_ACTION = "stories.applaud"
 FEATURE_ACTION = "stories.feature"
 DELETE_CONFIRM = "stories.delete_confirm"
 DELETE_CANCEL = "stories.delete_cancel"
+# A story's post in the stories channel is kept under this key and the story's id (a LiveMessage), so that
+# its author can have it deleted with their data.
+POST_KEY = "story:"
 MAX_TITLE = 100
 MAX_VALUE = 1000
 LISTED = 15
@@ -214,7 +217,8 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
         channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
         body = text("stories.shared.body", channel=Mention("channel", channel)) if channel \
             else text("stories.shared.body_no_channel")
-        effects.insert(0, PostToChannel(Channel.STORIES, post_reply(story, member, 0)))
+        effects.insert(0, PostToChannel(Channel.STORIES, post_reply(story, member, 0),
+                                          keep_as=f"{POST_KEY}{story.id}"))
     return Reply(title=text("stories.shared.title"), body=body, fields=tuple(fields), effects=tuple(effects))
 
 
@@ -638,9 +642,13 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
                                        .join(StoryApplause, StoryApplause.story_id == Story.id)
                                        .where(StoryApplause.member_id == member.id)
                                        .order_by(StoryApplause.id))).all()
+    posts = dict((await session.execute(select(LiveMessage.key, LiveMessage.message_id).where(
+        LiveMessage.workspace_id == member.workspace_id,
+        LiveMessage.key.in_([f"{POST_KEY}{s.id}" for s in stories])))).all())
     return {
         "stories": [
             {
+                "id": s.id,
                 "title": s.title,
                 "kind": s.kind,
                 "value": s.value,
@@ -649,6 +657,9 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
                 "credit": s.credit,
                 "featured_at": s.featured_at.isoformat() if s.featured_at else None,
                 "at": s.created_at.isoformat(),
+                "updated_at": s.updated_at.isoformat(),
+                # The platform's id of the story's post in the stories channel.
+                "post": posts.get(f"{POST_KEY}{s.id}"),
             }
             for s in stories
         ],
@@ -656,8 +667,25 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
     }
 
 
+async def _post_keys(session: AsyncSession, member: Member) -> list[str]:
+    return [f"{POST_KEY}{story_id}"
+            for story_id in await session.scalars(select(Story.id).where(Story.member_id == member.id))]
+
+
+async def _posts(session: AsyncSession, member: Member) -> list[tuple[Channel, str]]:
+    """The posts of the member's stories in the stories channel (those whose id was kept)."""
+    keys = await _post_keys(session, member)
+    rows = await session.execute(select(LiveMessage.channel, LiveMessage.message_id).where(
+        LiveMessage.workspace_id == member.workspace_id, LiveMessage.key.in_(keys),
+        LiveMessage.message_id.is_not(None)).order_by(LiveMessage.id))
+    return [(Channel(channel), message_id) for channel, message_id in rows if message_id is not None]
+
+
 async def _erase(session: AsyncSession, member: Member) -> None:
-    """A member's stories are their data: they go, with the applause they got and gave."""
+    """A member's stories are their data: they go, with the applause they got and gave, and the ids of their
+    posts (mydata deletes the posts themselves when the member chose so)."""
+    await session.execute(delete(LiveMessage).where(LiveMessage.workspace_id == member.workspace_id,
+                                                    LiveMessage.key.in_(await _post_keys(session, member))))
     await session.execute(delete(StoryApplause).where(StoryApplause.member_id == member.id))
     own = select(Story.id).where(Story.member_id == member.id)
     await session.execute(delete(StoryApplause).where(StoryApplause.story_id.in_(own)))
@@ -679,5 +707,7 @@ FEATURE = Feature(
     forms={FORM_ID: share},
     form_openers={SHARE_ACTION: _share_form},
     activity_sources=(_shared,),
-    member_data=(MemberData("stories", _export, _erase),),
+    member_data=(MemberData("stories", _export, _erase,
+                            covers=("story.member_id", "story_applause.member_id", "live_message.key"),
+                            posts=_posts),),
 )

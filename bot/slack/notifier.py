@@ -209,6 +209,50 @@ class SlackNotifier:
                 raise
         self.directory.forget_groups(workspace.external_id)
 
+    async def revoke_role(self, workspace: Workspace, external_id: str, role: Role) -> None:
+        """Take a user out of the user group set as the role; without one (or a plan without groups), skip it.
+
+        Slack keeps no user group empty: the group's last user stays in it, and the log says so.
+        """
+        group_id = workspaces.role_id(workspace, role)
+        if not group_id:
+            log.info("Workspace %s has no user group for the %s role; none to take back", workspace.id, role)
+            return
+        async with self._group_locks[group_id]:
+            try:
+                current = await self.client.usergroups_users_list(usergroup=group_id)
+                users = list(current.get("users") or [])
+                if external_id not in users:
+                    return
+                left = [user for user in users if user != external_id]
+                if not left:
+                    log.warning("A user is the last one of the %s user group %s of workspace %s; Slack keeps "
+                                "no group empty", role, group_id, workspace.id)
+                    return
+                await self.client.usergroups_users_update(usergroup=group_id, users=left)
+            except SlackApiError as exc:
+                if error_of(exc) in NO_GROUPS:
+                    log.warning("Cannot take a user out of the %s user group %s of workspace %s (%s)", role,
+                                group_id, workspace.id, error_of(exc))
+                    return
+                raise
+        self.directory.forget_groups(workspace.external_id)
+
+    @throttled
+    async def delete_post(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
+        """Delete a message the bot posted (chat.delete); one that is gone needs nothing."""
+        channel_id = workspaces.channel_id(workspace, channel)
+        if not channel_id:
+            log.info("Workspace %s has no %s channel; message %s is left", workspace.id, channel, message_id)
+            return
+        try:
+            await self.client.chat_delete(channel=channel_id, ts=message_id)
+        except SlackApiError as exc:
+            if error_of(exc) in GONE:
+                log.info("Message %s of workspace %s is gone already", message_id, workspace.id)
+                return
+            raise
+
     def _message(self, workspace: Workspace, reply: Reply) -> dict[str, Any]:
         return render.message(reply, normalize_language(workspace.language),
                               role_id=workspaces.mention_role_id(workspace, reply),

@@ -70,7 +70,8 @@ async def test_delete_asks_first_then_erases_everything(
     await press(confirming, "jb:mydata.delete_confirm:")
     # The answer replaces the question, so its buttons cannot be pressed a second time.
     answered = confirming.response.edit_message.await_args.kwargs
-    assert answered["content"].startswith("Klart. Allt om dig är raderat.")
+    assert answered["content"].startswith("Klart. Jag har raderat allt jag hade sparat om dig")
+    assert "Det här finns kvar:" in answered["content"] and "utan namn eller id" in answered["content"]
     assert answered["view"] is None
     assert await stored(app, member) is None
 

@@ -223,6 +223,45 @@ async def test_a_role_the_bot_may_not_grant_is_reported_as_not_granted(
         await DiscordNotifier(notifier_bot).grant_role(workspace, member, Role.MEMBER)
 
 
+async def test_an_erased_members_role_is_taken_back_and_one_who_left_needs_nothing(notifier_bot: MockBot,
+                                                                                   guild: MockGuild):
+    role = MockRole(name="Medlem")
+    discord_member = MockMember(guild=guild)
+    workspace, _ = rows(guild, discord_member.id, member_role_id=str(role.id))
+    notifier_bot.get_guild.side_effect = lambda guild_id: guild
+
+    await DiscordNotifier(notifier_bot).revoke_role(workspace, str(discord_member.id), Role.MEMBER)
+
+    [taken] = discord_member.remove_roles.await_args.args
+    assert taken.id == role.id
+    assert discord_member.remove_roles.await_args.kwargs["reason"] == (
+        "Medlemmen bad Jobbskaparna radera sina uppgifter")
+    guild.get_member.side_effect = lambda user_id: None
+    gone = MagicMock(status=404, reason="Not Found")
+    guild.fetch_member.side_effect = discord.NotFound(gone, "Unknown Member")
+    await DiscordNotifier(notifier_bot).revoke_role(workspace, "123", Role.MEMBER)  # left: no error
+
+
+async def test_a_deleted_story_post_is_its_message_or_in_a_forum_its_thread(notifier_bot: MockBot,
+                                                                            guild: MockGuild):
+    text_channel, forum = MockTextChannel(name="berättelser"), MockForumChannel(name="forum")
+    thread = MagicMock(spec=discord.Thread)
+    thread.delete = AsyncMock()
+    channels = {text_channel.id: text_channel, forum.id: forum, 99: thread}
+    notifier_bot.get_channel.side_effect = channels.get
+    message = MagicMock(spec=discord.PartialMessage)
+    message.delete = AsyncMock()
+    notifier_bot.get_partial_messageable.return_value.get_partial_message.return_value = message
+
+    in_text, _ = rows(guild, 1, stories_channel_id=str(text_channel.id))
+    await DiscordNotifier(notifier_bot).delete_post(in_text, Channel.STORIES, "98")
+    in_forum, _ = rows(guild, 1, stories_channel_id=str(forum.id))
+    await DiscordNotifier(notifier_bot).delete_post(in_forum, Channel.STORIES, "99")
+
+    message.delete.assert_awaited_once()
+    assert thread.delete.await_args.kwargs["reason"] == "Medlemmen bad Jobbskaparna radera sina uppgifter"
+
+
 async def test_a_post_in_a_forum_channel_is_a_new_post_named_after_the_title(notifier_bot: MockBot,
                                                                             guild: MockGuild):
     forum = MockForumChannel(name="berättelser")

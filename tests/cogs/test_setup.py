@@ -32,6 +32,7 @@ INVITED = discord.Permissions(
     view_channel=True,
     send_messages=True,
     send_messages_in_threads=True,
+    manage_threads=True,
     embed_links=True,
     attach_files=True,
     read_message_history=True,
@@ -265,6 +266,17 @@ async def test_a_forum_needs_posts_and_messages_in_them(cog: Setup, interact: An
 
     assert fields(interaction)["⚠️ Berättelsekanal"].startswith(
         f"I <#{forum.id}> saknar boten: Skicka meddelanden i trådar och inlägg.")
+
+
+async def test_a_forum_needs_manage_threads_to_delete_an_erased_members_post(
+        cog: Setup, interact: Any, guild: MockGuild, admin: MockMember):
+    forum = channel(guild, "berättelser", forum=True, allowed=without("manage_threads"))
+    interaction = interact(user=admin)
+
+    await Setup.setup_configure.callback(cog, interaction, stories=forum)
+
+    assert fields(interaction)["⚠️ Berättelsekanal"].startswith(
+        f"I <#{forum.id}> saknar boten: Hantera trådar och inlägg.")
 
 
 @pytest.mark.parametrize(("mentionable", "pinged"), [(False, False), (True, True)])

@@ -128,7 +128,8 @@ async def test_mydata_exports_everything_and_deletes_everything(settings: Settin
     data = json.loads(export.read_text(encoding="utf-8"))
     assert data["profile"]["company"] == "Annas Blommor" and data["profile"]["municipality"] == "karlskrona"
     # The confirmation's buttons went away with the answer: ":press 1" reaches an older message instead.
-    assert output.count("Klart. Allt om dig är raderat.") == 1
+    assert output.count("Klart. Jag har raderat allt jag hade sparat om dig") == 1
+    assert "Det här finns kvar:" in output
     assert output.rstrip().endswith("Du har ingen profil än. Skriv /onboard för att komma igång.\nHej då!")
 
 

@@ -269,6 +269,13 @@ class FakeSlack:
                 return {"ok": True, "channel": message["channel"], "ts": message["ts"]}
         return {"ok": False, "error": "message_not_found"}
 
+    async def m_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        for message in self.messages:
+            if message["channel"] == args.get("channel") and message["ts"] == args.get("ts"):
+                self.messages.remove(message)
+                return {"ok": True, "channel": message["channel"], "ts": message["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
     async def m_pins_add(self, args: dict[str, Any]) -> dict[str, Any]:
         key = (args.get("channel", ""), args.get("timestamp", ""))
         if not any((m["channel"], m["ts"]) == key for m in self.messages):

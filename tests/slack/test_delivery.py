@@ -157,6 +157,34 @@ async def test_a_user_already_in_the_group_is_not_added_twice(slack: Slack, fake
     assert fake_slack.groups[MEMBER_GROUP].count("UANNA") == 1
 
 
+async def test_an_erased_member_leaves_the_user_group_and_a_deleted_post_is_gone(slack: Slack,
+                                                                                fake_slack: FakeSlack):
+    await set_up(slack)
+    workspace, _ = await workspace_and_member(slack)
+    fake_slack.groups[MEMBER_GROUP] = ["UKIM", "UANNA"]
+    notifier = slack.adapter.notifier
+    ts = await notifier.post(workspace, Channel.ANNOUNCEMENTS, Reply(body=Literal("Annas berättelse")))
+    assert ts is not None
+
+    await notifier.revoke_role(workspace, "UANNA", Role.MEMBER)
+    await notifier.revoke_role(workspace, "UANNA", Role.MEMBER)  # not in it any more: nothing to do
+    await notifier.delete_post(workspace, Channel.ANNOUNCEMENTS, ts)
+    await notifier.delete_post(workspace, Channel.ANNOUNCEMENTS, ts)  # gone already: fine
+
+    assert fake_slack.groups[MEMBER_GROUP] == ["UKIM"]
+    assert not any(m["ts"] == ts for m in fake_slack.messages)
+
+
+async def test_slack_keeps_the_last_user_of_a_group_and_says_so(slack: Slack, fake_slack: FakeSlack, caplog):
+    await set_up(slack)
+    workspace, _ = await workspace_and_member(slack)
+    fake_slack.groups[MEMBER_GROUP] = ["UANNA"]
+
+    await slack.adapter.notifier.revoke_role(workspace, "UANNA", Role.MEMBER)
+
+    assert fake_slack.groups[MEMBER_GROUP] == ["UANNA"] and "keeps no group empty" in caplog.text
+
+
 async def test_a_broadcast_goes_out_in_the_workspace_language(slack: Slack):
     await slack.command("UKIM", SETUP_LINE + " language:en")
     workspace, _ = await workspace_and_member(slack, "UKIM")

@@ -16,6 +16,7 @@ SCOPES = {
     "chat_postMessage": "chat:write",
     "chat_postEphemeral": "chat:write",
     "chat_update": "chat:write",
+    "chat_delete": "chat:write",
     "conversations_join": "channels:join",
     "conversations_open": "im:write",
     "pins_add": "pins:write",
