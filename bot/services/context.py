@@ -142,9 +142,8 @@ async def resolve(session: AsyncSession, identity: Identity, now: datetime, *, d
 
 
 async def plan_purge(session: AsyncSession, workspace: Workspace, now: datetime) -> None:
-    """Make sure that the daily run which purges the rows of those who never consent is planned: called when
-    a member row is made (the run was planned for every workspace then, or when someone onboarded, and it
-    plans the next day's itself)."""
+    """Make sure that the workspace's daily run, which purges the rows of those who never consent, is planned:
+    called when a member row is made, as the row may be the workspace's first (each run plans the next)."""
     await retention.ensure_planned(session, workspace, now)
 
 
