@@ -28,10 +28,10 @@ async def test_consent_declined_as_a_member_sees_it(settings: Settings):
     joined, declined = output.split(f"> {EVE_DECLINES}")
     assert "[DM Eve] **Välkommen till Jobbskaparna!**\n  Hej @Eve!" in joined
     assert ("Innan du har gett ditt samtycke sparar jag bara det som behövs för att välkomna dig och svara "
-            "dig: ditt användar-id, när du gick med och senast använde mig, språket om du väljer ett, om du "
-            "tackar nej, och meddelandena jag skickar dig (den här hälsningen och en påminnelse om två "
-            "dagar). Inte ditt namn. Utan samtycke raderas allt det 30 dagar efter att du senast använde "
-            "mig.") in joined
+            "dig: ditt användar-id och om mina DM når dig, när du gick med och senast använde mig, språket "
+            "om du väljer ett, om du tackar nej, och meddelandena jag skickar dig (den här hälsningen och en "
+            "påminnelse om två dagar). Inte ditt namn. Utan samtycke raderas allt det 30 dagar efter att "
+            "du senast använde mig.") in joined
     answer, advanced = declined.split("> :advance 3d")
     assert answer.startswith("\n[endast Eve] Okej, du har inte gett ditt samtycke. Jag sparade ingenting")
     assert "raderas 30 dagar efter att du senast använde mig" in answer and "[1] Kom igång" in answer
