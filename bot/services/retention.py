@@ -34,7 +34,7 @@ from bot import contributions, db, delivery, reminders
 from bot.contributions import Feature
 from bot.models import Delivery, Member, Reminder, Workspace
 
-if TYPE_CHECKING:  # bot.services.context plans the first run of a new workspace, so it imports this module
+if TYPE_CHECKING:  # bot.services.context plans the daily run when a member row is made: it imports this module
     from bot.services.context import Actor
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ async def prune_batch(session: AsyncSession, workspace_id: int, before: datetime
 
 def unconsented(workspace_id: int, before: datetime) -> Any:
     """The workspace's members who never consented and last used the bot before `before` (at most
-    PURGE_BATCH); a row from before last use was kept counts from when they joined."""
+    PURGE_BATCH); a row from before the last use was kept (migration 0011a) counts from when they joined."""
     return (select(Member)
             .where(Member.workspace_id == workspace_id, Member.consented_at.is_(None),
                    func.coalesce(Member.last_seen_at, Member.joined_at) < before)
