@@ -34,7 +34,7 @@ from bot import contributions, db, delivery, reminders
 from bot.contributions import Feature
 from bot.models import Delivery, Member, Reminder, Workspace
 
-if TYPE_CHECKING:  # bot.services.context plans the daily run when a member row is made, so imports this
+if TYPE_CHECKING:  # bot.services.context imports this module (it plans the daily run for new members)
     from bot.services.context import Actor
 
 log = logging.getLogger(__name__)
