@@ -313,7 +313,8 @@ class App:
             workspace = await context.get_or_create_workspace(
                 session, platform, workspace_external_id, workspace_name, now,
                 language=self.settings.default_language, timezone=self.settings.default_timezone)
-            reply = await onboarding.member_joined(session, workspace, user_external_id, display_name, now)
+            # The name is not stored before consent (the welcome names them by a mention).
+            reply = await onboarding.member_joined(session, workspace, user_external_id, now)
             effects = store_effects(session, workspace.id, reply.effects if reply else (), now)
             if effects:
                 await session.flush()

@@ -119,8 +119,9 @@ class ConsoleNotifier:
         if member.external_id in self._console.state.closed_dms:
             raise RecipientUnreachable
         language = context.language_of(member, workspace)
-        self._console.show(reply, text("console.dest.dm", name=member.display_name), language,
-                           audience=member.external_id, place=Place(DM))
+        # Before consent a member row holds no name; the console's user ids are the names typed after :as.
+        self._console.show(reply, text("console.dest.dm", name=member.display_name or member.external_id),
+                           language, audience=member.external_id, place=Place(DM))
 
     async def post(self, workspace: Workspace, channel: Channel, reply: Reply, *, nonce: str | None = None
                    ) -> str | None:

@@ -69,7 +69,7 @@ class Workspace(Base):
 
 
 class Member(Base):
-    """A person in a workspace: their profile exists only after they consented."""
+    """A person in a workspace: their name and profile exist only after they consented."""
 
     __tablename__ = "member"
     __table_args__ = (
@@ -86,6 +86,11 @@ class Member(Base):
     joined_at: Mapped[datetime]
     consented_at: Mapped[datetime | None]
     onboarded_at: Mapped[datetime | None]
+    # Before consent the row holds only what the welcome and answering need (no name): when the member
+    # declined consent in the form (the bot then sends them nothing unasked), and when they last used the bot
+    # (to the day), from which a row without consent is purged (bot.services.retention). Both go at consent.
+    consent_declined_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
     # Whether the member wants reminders by DM, and whether Discord lets us reach them there.
     dm_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
     dm_open: Mapped[bool] = mapped_column(Boolean, default=True)

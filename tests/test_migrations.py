@@ -205,3 +205,27 @@ async def test_streaks_and_points_are_counted_once_from_history_when_they_begin_
         (members[0], "month", november, 2, 1, 3, True),
         (members[1], "week", week(times[0]), 1, 0, 1, False),
         (members[1], "month", november, 1, 0, 1, False)}
+
+
+async def test_members_without_consent_lose_the_name_stored_before_consent_was_asked_for(database_url: str):
+    await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0010")
+    engine = db.create_engine(database_url)
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            workspace = await _insert_workspace(connection, at)
+            for external_id, name, consented in (("7", "Anna", at), ("8", "Bo", None)):
+                await connection.execute(text(
+                    "INSERT INTO member (workspace_id, external_id, display_name, joined_at, consented_at, "
+                    "dm_reminders, dm_open) "
+                    "VALUES (:workspace, :external_id, :name, :at, :consented, true, true)"),
+                    {"workspace": workspace, "external_id": external_id, "name": name, "at": at,
+                     "consented": consented})
+        await db.migrate(database_url)
+        async with engine.connect() as connection:
+            names = (await connection.execute(text(
+                "SELECT external_id, display_name FROM member ORDER BY external_id"))).all()
+    finally:
+        await engine.dispose()
+
+    assert [tuple(row) for row in names] == [("7", "Anna"), ("8", "")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import CursorResult, select
@@ -13,6 +13,11 @@ from bot.db import insert_or_ignore
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import normalize_language
 from bot.models import AuditLog, Base, Member, Workspace
+from bot.services import retention
+
+# How often the last use of the bot by a member who has not consented is written down: to the day is enough
+# for a purge counted in days, and spares a write for every command.
+SEEN_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class Actor:
     member: Member
     is_coordinator: bool
     now: datetime
+    # The name the platform shows for the user now: what a reply calls them before they consent (their row
+    # holds no name until then), and what is stored when they do.
+    platform_name: str = ""
 
     @property
     def language(self) -> str:
@@ -96,7 +104,10 @@ async def get_or_create_workspace(session: AsyncSession, platform: str, external
 async def get_or_create_member(
     session: AsyncSession, workspace: Workspace, external_id: str, display_name: str, now: datetime
 ) -> tuple[Member, bool]:
-    """Return the member row for a user and whether it was created now (insert-or-get, as for workspaces)."""
+    """Return the member row for a user and whether it was created now (insert-or-get, as for workspaces).
+
+    `display_name` is stored as given: the bot's own paths give "" before the member consented, so that the
+    row holds no name until then (see resolve)."""
     where = (Member.workspace_id == workspace.id, Member.external_id == external_id)
     member = await session.scalar(select(Member).where(*where))
     if member is not None:
@@ -107,7 +118,7 @@ async def get_or_create_member(
     inserted = cast(CursorResult[Any], await session.execute(insert_or_ignore(
         session, Member, ("workspace_id", "external_id"), {
             "workspace_id": workspace.id, "external_id": external_id, "display_name": display_name[:100],
-            "joined_at": now, "dm_open": True, "dm_reminders": False})))
+            "joined_at": now, "last_seen_at": now, "dm_open": True, "dm_reminders": False})))
     member = await session.scalar(select(Member).where(*where))
     assert member is not None
     return member, bool(inserted.rowcount)
@@ -115,7 +126,8 @@ async def get_or_create_member(
 
 async def resolve(session: AsyncSession, identity: Identity, now: datetime, *, default_language: str = "sv",
                   default_timezone: str = "Europe/Stockholm") -> Actor:
-    """Turn a platform identity into an Actor, creating the workspace and member rows as needed."""
+    """Turn a platform identity into an Actor, creating the workspace and member rows as needed; a member who
+    has not consented gets a row without their name."""
     # Every command starts here: one statement reads both rows when they exist, as they nearly always do.
     row = (await session.execute(
         select(Workspace, Member).outerjoin(
@@ -127,12 +139,24 @@ async def resolve(session: AsyncSession, identity: Identity, now: datetime, *, d
         workspace = await get_or_create_workspace(session, identity.platform, identity.workspace_external_id,
                                                   identity.workspace_name, now, language=default_language,
                                                   timezone=default_timezone)
-    if member is None or (identity.display_name and member.display_name != identity.display_name[:100]):
-        member, _ = await get_or_create_member(session, workspace, identity.user_external_id,
-                                               identity.display_name, now)
-    return Actor(
-        workspace=workspace, member=member, is_coordinator=is_coordinator(identity, workspace), now=now
-    )
+    if member is None:
+        member, created = await get_or_create_member(session, workspace, identity.user_external_id, "", now)
+        if created:
+            await plan_purge(session, workspace, now)
+    elif member.consented_at is not None:
+        # Their name is kept as the platform shows it, once they consented to a profile.
+        if identity.display_name and member.display_name != identity.display_name[:100]:
+            member.display_name = identity.display_name[:100]
+    elif member.last_seen_at is None or now - member.last_seen_at >= SEEN_EVERY:
+        member.last_seen_at = now  # the purge of a row without consent counts from here
+    return Actor(workspace=workspace, member=member, is_coordinator=is_coordinator(identity, workspace),
+                 now=now, platform_name=identity.display_name[:100])
+
+
+async def plan_purge(session: AsyncSession, workspace: Workspace, now: datetime) -> None:
+    """Make sure that the workspace's daily run, which purges the rows of those who never consent, is planned:
+    called when a member row is made, as the row may be the workspace's first (each run plans the next)."""
+    await retention.ensure_planned(session, workspace, now)
 
 
 def is_coordinator(identity: Identity, workspace: Workspace) -> bool:

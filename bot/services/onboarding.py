@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import contributions, reminders, validation
-from bot.contributions import Feature
+from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.models import Member, Reminder, Workspace
 from bot.replies import (
@@ -20,6 +22,7 @@ from bot.replies import (
     Form,
     GrantRole,
     Literal,
+    Mention,
     PostToChannel,
     Reply,
     Role,
@@ -28,8 +31,8 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import ladder
-from bot.services.context import Actor, get_or_create_member
+from bot.services import ladder, retention
+from bot.services.context import Actor, get_or_create_member, plan_purge
 from bot.services.profile_fields import (
     CONSENT_FIELD,
     PROFILE_FIELDS,
@@ -60,12 +63,22 @@ def _nudge_key(member_id: int) -> str:
     return f"{NUDGE_KIND}:member:{member_id}"
 
 
-async def member_joined(session: AsyncSession, workspace: Workspace, external_id: str, display_name: str,
+def _addressed(member: Member) -> Mention:
+    """The member as a message to them names them before they consented: their row holds no name, and each
+    platform shows a mention as their name."""
+    return Mention("user", member.external_id)
+
+
+async def member_joined(session: AsyncSession, workspace: Workspace, external_id: str,
                         now: datetime) -> Reply | None:
     """Welcome someone who joined the server, and plan a nudge if they do not onboard; None if already
-    onboarded."""
-    member, _ = await get_or_create_member(session, workspace, external_id, display_name, now)
-    if member.onboarded_at is not None:
+    onboarded, or if they declined consent before (they are sent nothing unasked)."""
+    member, created = await get_or_create_member(session, workspace, external_id, "", now)
+    if created:
+        await plan_purge(session, workspace, now)
+    elif member.consented_at is None:
+        member.last_seen_at = now  # joining again is a contact too: the purge counts from here
+    if member.onboarded_at is not None or member.consent_declined_at is not None:
         return None
     await reminders.schedule(
         session,
@@ -77,8 +90,10 @@ async def member_joined(session: AsyncSession, workspace: Workspace, external_id
         payload={"member_id": member.id},
         grace=NUDGE_GRACE,
     )
-    welcome = Reply(title=text("onboarding.welcome.title", name=Literal(member.display_name)),
-                    body=text("onboarding.welcome.body"), buttons=(start_button(),), private=False)
+    welcome = Reply(title=text("onboarding.welcome.title"),
+                    body=text("onboarding.welcome.body", name=_addressed(member),
+                              days=retention.UNCONSENTED_KEPT.days),
+                    buttons=(start_button(),), private=False)
     return Reply(effects=(SendDirect(member.id, welcome, fallback=Channel.WELCOME),))
 
 
@@ -99,17 +114,21 @@ async def _start_pressed(session: AsyncSession, actor: Actor, _arg: str) -> Repl
 
 
 async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
-    """Store the profile when the member consents; without consent store nothing and say why."""
+    """Store the profile and the member's name when they consent; without consent store nothing of the form,
+    mark that they declined (so they are sent nothing unasked) and say so."""
     member = actor.member
     if member.onboarded_at is not None:
         raise UserError("onboarding.already_done")
     if not validation.yes_no(values.get("consent", ""), CONSENT_FIELD.label, default=False):
-        raise UserError("onboarding.consent_required")
+        return await _declined(session, actor)
     profile = parse_profile(values, partial=False)
     for column, value in profile.items():
         setattr(member, column, value)
+    member.display_name = actor.platform_name or member.display_name
     member.consented_at = actor.now
     member.onboarded_at = actor.now
+    # What was kept before consent for the purge and for sending nothing unasked has no more use.
+    member.consent_declined_at = member.last_seen_at = None
     await reminders.cancel(session, workspace_id=actor.workspace.id, key=_nudge_key(member.id))
     await contributions.of(session).onboarded(session, actor)
     log.info("Member %s onboarded in workspace %s", member.id, actor.workspace.id)
@@ -135,23 +154,44 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     )
 
 
+async def _declined(session: AsyncSession, actor: Actor) -> Reply:
+    """Mark that the member declined consent and cancel their nudge: from now on the bot only answers them."""
+    actor.member.consent_declined_at = actor.now
+    await reminders.cancel(session, workspace_id=actor.workspace.id, key=_nudge_key(actor.member.id))
+    log.info("Member %s declined consent in workspace %s", actor.member.id, actor.workspace.id)
+    return Reply(body=text("onboarding.declined", days=retention.UNCONSENTED_KEPT.days),
+                 buttons=(start_button(),))
+
+
 async def _describe_nudge(session: AsyncSession, reminder: Reminder) -> Text:
     """Name a skipped nudge to get started for the coordinators."""
     member = await session.get(Member, reminder.payload.get("member_id", 0))
     workspace = await session.get_one(Workspace, reminder.workspace_id)
     return text("onboarding.skipped.nudge",
-                name=Literal(member.display_name) if member is not None else text("reminders.member_gone"),
+                name=_addressed(member) if member is not None else text("reminders.member_gone"),
                 when=When(reminder.due_at, workspace.timezone, "short"))
 
 
 async def _plan_nudge(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     member = await session.get(Member, reminder.payload["member_id"])
-    if member is None or member.onboarded_at is not None:
+    if member is None or member.onboarded_at is not None or member.consent_declined_at is not None:
         return []
-    nudge = Reply(body=text("onboarding.nudge.body", name=Literal(member.display_name)),
+    nudge = Reply(body=text("onboarding.nudge.body", name=_addressed(member)),
                   buttons=(start_button(),), private=False)
     # A member who has not onboarded has not chosen about DM reminders yet; the welcome came by DM too.
     return [reminders.Planned(nudge, member_id=member.id, channel=Channel.WELCOME)]
+
+
+async def _export_nudge(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(Reminder).where(Reminder.workspace_id == member.workspace_id,
+                                                        Reminder.key == _nudge_key(member.id)))
+    return [{"due_at": nudge.due_at.isoformat(), "status": nudge.status} for nudge in rows]
+
+
+async def _erase_nudge(session: AsyncSession, member: Member) -> None:
+    """The nudge names the member by id in its key and payload, whatever became of it."""
+    await session.execute(delete(Reminder).where(Reminder.workspace_id == member.workspace_id,
+                                                 Reminder.key == _nudge_key(member.id)))
 
 
 FEATURE = Feature(
@@ -161,4 +201,5 @@ FEATURE = Feature(
     form_openers={START_ACTION: _start_form},
     planners={NUDGE_KIND: _plan_nudge},
     describers={NUDGE_KIND: _describe_nudge},
+    member_data=(MemberData("onboarding_nudge", _export_nudge, _erase_nudge),),
 )

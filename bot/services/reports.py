@@ -29,6 +29,7 @@ from bot.replies import (
     Field,
     Join,
     Literal,
+    Mention,
     Renderable,
     Reply,
     Text,
@@ -173,7 +174,7 @@ async def report(
                     header("unreached", ("member", "dm_closed", "failed", "x_handle", "linkedin")),
                     [
                         [
-                            m.display_name,
+                            r(m.named),
                             r(text("common.yes" if not m.dm_open else "common.no")),
                             failed,
                             m.x_handle or "",
@@ -240,9 +241,16 @@ class _Unreached:
     """What the report shows of a member it could not reach (their columns, not a whole member row)."""
 
     display_name: str
+    external_id: str
     dm_open: bool
     x_handle: str | None
     linkedin_url: str | None
+
+    @property
+    def named(self) -> Renderable:
+        """Their name; someone who has not consented has none stored (their welcome may not have reached
+        them), and is mentioned instead."""
+        return Literal(self.display_name) if self.display_name else Mention("user", self.external_id)
 
 
 async def _unreached(session: AsyncSession, workspace_id: int, since: object, until: object
@@ -258,14 +266,14 @@ async def _unreached(session: AsyncSession, workspace_id: int, since: object, un
                      Delivery.created_at >= since, Delivery.created_at < until)
               .group_by(Delivery.member_id).subquery())
     rows = await session.execute(
-        select(Member.display_name, Member.dm_open, Member.x_handle, Member.linkedin_url,
+        select(Member.display_name, Member.external_id, Member.dm_open, Member.x_handle, Member.linkedin_url,
                func.coalesce(failed.c.failed, 0))
         .outerjoin(failed, failed.c.member_id == Member.id)
         .where(Member.workspace_id == workspace_id,
                or_(Member.dm_open.is_(False), failed.c.failed.is_not(None)))
         .order_by(Member.display_name, Member.id))
-    return [(_Unreached(name, dm_open, x_handle, linkedin), count)
-            for name, dm_open, x_handle, linkedin, count in rows]
+    return [(_Unreached(name, external_id, dm_open, x_handle, linkedin), count)
+            for name, external_id, dm_open, x_handle, linkedin, count in rows]
 
 
 def _unreached_field(unreached: Sequence[tuple[_Unreached, int]]) -> Field:
@@ -279,7 +287,7 @@ def _unreached_field(unreached: Sequence[tuple[_Unreached, int]]) -> Field:
         if failed:
             reasons.append(text("report.unreached.failed", count=failed))
         ways = [f"@{member.x_handle}" if member.x_handle else "", member.linkedin_url or ""]
-        lines.append(text("report.unreached.line", name=Literal(member.display_name),
+        lines.append(text("report.unreached.line", name=member.named,
                           reasons=Join(tuple(reasons), separator="; "),
                           ways=text("report.unreached.ways", ways=Literal(", ".join(w for w in ways if w)))
                           if any(ways) else ""))

@@ -1,4 +1,5 @@
-"""Retention: settled deliveries older than DELIVERY_RETENTION_DAYS are pruned, daily, in short batches.
+"""Retention: settled deliveries older than DELIVERY_RETENTION_DAYS are pruned, and members who never
+consented are purged UNCONSENTED_KEPT after their last use of the bot, daily, in short batches.
 
 A delivery row that went out (sent), or that never will (cancelled, expired), is of no more use once it is
 old: what keeps a fan-out from sending twice is the reminder's own status (a reminder is fanned out once, in
@@ -7,6 +8,11 @@ of a reminder that fired long ago protects nothing. Kept for good: what /report 
 what could not be delivered (failed and unreachable rows, few), every row still to act on (pending, claimed,
 being sent), and the notices that a role could not be granted (their key keeps a grant refused again from
 being announced twice).
+
+Before consent a member row holds only what the welcome and answering them need (their platform id, when they
+joined and last used the bot, a language they chose, whether they declined); a member who has not consented
+UNCONSENTED_KEPT after that last use is deleted with everything that refers to them, through every feature's
+eraser, as /mydata delete erases (the welcome and the README say so).
 
 The pruning is a reminder like the app's other recurring work: one a workspace a day (04:00 local time),
 planned in the database. Each run deletes at most BATCH rows in its own short transaction; when there were
@@ -18,16 +24,18 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, delete, or_, select
+from sqlalchemy import CursorResult, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import db, delivery, reminders
+from bot import contributions, db, delivery, reminders
 from bot.contributions import Feature
-from bot.models import Delivery, Reminder, Workspace
-from bot.services.context import Actor
+from bot.models import Delivery, Member, Reminder, Workspace
+
+if TYPE_CHECKING:  # bot.services.context imports this module (it plans the daily run for new members)
+    from bot.services.context import Actor
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,11 @@ BATCH = 1000
 PRUNED = (delivery.SENT, delivery.CANCELLED, delivery.EXPIRED)
 # The retention reminders that ran are themselves removed after this long.
 TIDY_AFTER = timedelta(days=7)
+# A member who never consented is purged this long after their last use of the bot (joining counts); stated in
+# the welcome, the answer to a declined consent, and the README.
+UNCONSENTED_KEPT = timedelta(days=30)
+# Members purged in one transaction: each goes through every feature's eraser (a few statements each).
+PURGE_BATCH = 25
 
 
 def age_of(session: AsyncSession) -> timedelta:
@@ -100,8 +113,34 @@ async def prune_batch(session: AsyncSession, workspace_id: int, before: datetime
     return result.rowcount or 0
 
 
+def unconsented(workspace_id: int, before: datetime) -> Any:
+    """The workspace's members who never consented and last used the bot before `before` (at most
+    PURGE_BATCH); a row from before the last use was kept (migration 0011) counts from when they joined."""
+    return (select(Member)
+            .where(Member.workspace_id == workspace_id, Member.consented_at.is_(None),
+                   func.coalesce(Member.last_seen_at, Member.joined_at) < before)
+            .order_by(Member.id).limit(PURGE_BATCH))
+
+
+async def purge_batch(session: AsyncSession, workspace_id: int, before: datetime) -> int:
+    """Delete one batch of members who never consented, with all that refers to them; return how many went."""
+    members = list(await session.scalars(unconsented(workspace_id, before)))
+    for member in members:
+        for stored in contributions.of(session).member_data:
+            await stored.erase(session, member)
+    if members:
+        await session.flush()
+        # Their deliveries go with them (ON DELETE CASCADE), audit rows keep the fact without them (SET NULL).
+        await session.execute(delete(Member).where(Member.id.in_([member.id for member in members]))
+                              .execution_options(synchronize_session=False))
+        for member in members:
+            session.expunge(member)
+    return len(members)
+
+
 async def _prune(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
-    """Prune one batch; plan the next batch at once when there may be more, and the next day's run."""
+    """Prune one batch and purge one; plan the next batch at once when there may be more, and the next day's
+    run."""
     workspace = await session.get(Workspace, reminder.workspace_id)
     if workspace is None:
         return []
@@ -112,13 +151,16 @@ async def _prune(session: AsyncSession, reminder: Reminder, now: datetime) -> li
             Reminder.status == reminders.FANNED_OUT, Reminder.due_at < now - TIDY_AFTER))
         await db.gather_statistics(session)  # the tables grew (and shrink here) day by day
     pruned = await prune_batch(session, workspace.id, now - age_of(session))
-    if pruned == BATCH:
+    purged = await purge_batch(session, workspace.id, now - UNCONSENTED_KEPT)
+    if pruned == BATCH or purged == PURGE_BATCH:
         number = int(reminder.payload.get("batch", 0)) + 1
         await reminders.schedule(session, workspace_id=workspace.id, kind=BATCH_KIND,
                                  key=f"{BATCH_KIND}:{reminder.id}:{number}", due_at=now, now=now,
                                  payload={"batch": number})
     if pruned:
         log.info("Pruned %d settled deliveries of workspace %s", pruned, workspace.id)
+    if purged:
+        log.info("Purged %d members without consent of workspace %s", purged, workspace.id)
     return []
 
 

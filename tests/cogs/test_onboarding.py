@@ -125,7 +125,7 @@ async def test_between_pages_the_user_sees_a_continue_button(cog: Onboarding, in
     assert message["view"].children[0].label == "Fortsätt"
 
 
-async def test_without_consent_nothing_is_stored_and_the_answers_are_kept_for_a_retry(
+async def test_without_consent_nothing_of_the_form_is_stored_and_the_start_button_is_offered(
         cog: Onboarding, interact: Any, app: App, member: MockMember):
     opening = interact()
     await Onboarding.onboard.callback(cog, opening)
@@ -133,12 +133,13 @@ async def test_without_consent_nothing_is_stored_and_the_answers_are_kept_for_a_
     done = await fill_in_the_form(interact, modal_of(opening), {**ANSWERS, "consent": False})
 
     message = sent(done)
-    assert message["content"].startswith("Jag sparade ingenting.")
-    assert custom_ids(message) == [f"jb:{FORM_PAGE_ACTION}:onboarding/0"]
-    assert await stored(app, member) is None  # not even a member row: the form was opened without one
+    assert message["content"].startswith("Okej, du har inte gett ditt samtycke. Jag sparade ingenting av")
+    assert custom_ids(message) == ["jb:onboarding.start:"]  # to change their mind
+    row = await stored(app, member)  # only the decline (the bot sends them nothing unasked), no name
+    assert row.consent_declined_at is not None and row.display_name == "" and row.company is None
     retry = interact()
     await press(retry, custom_ids(message)[0])
-    assert modal_of(retry).children[0].component.default == "Annas Blommor"
+    assert modal_of(retry).children[0].component.default in (None, "")  # the answers were not kept
 
 
 async def test_a_refused_field_sends_the_user_back_to_its_page(cog: Onboarding, interact: Any):
@@ -242,7 +243,7 @@ async def test_a_member_who_joins_is_welcomed_by_dm_with_a_start_button(cog: Onb
     await cog.on_member_join(newcomer)
 
     [welcome] = notifier.to(f"dm:{newcomer.id}")
-    assert "Välkommen, Bertil!" in welcome.text
+    assert f"Hej @{newcomer.id}!" in welcome.text  # a mention, which Discord shows as their name
     assert [b.custom_id for b in welcome.reply.buttons] == ["jb:onboarding.start:"]
 
 

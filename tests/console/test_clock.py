@@ -24,7 +24,7 @@ MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 # Bo tries to ask a politician: a reminder to try again falls due in three days (two days' grace).
 # Ten days later both are late.
 LATE_REMINDERS = [":as Cia", *onboard_lines("Bo", "Ronneby"), "/did kind:ask status:attempted"]
-NUDGE = "[DM Cia] Hej Cia! Du har inte hunnit berätta om ditt företag än."
+NUDGE = "[DM Cia] Hej @Cia! Du har inte hunnit berätta om ditt företag än."
 RETRY = "[DM Bo] **🔁 Försök igen?**"
 
 
@@ -57,7 +57,7 @@ async def test_an_advance_prints_the_time_once_and_only_when_something_happens(s
     assert output.count("⏩ Klockan är nu 2026-12-01 11:00.") == 1
     _, last = output.split("> :advance 1d23h")
     assert last.count("⏩ Klockan är nu") == 1 and "⏩ Klockan är nu 2026-12-03 10:00." in last
-    assert last.split("⏩ Klockan är nu 2026-12-03 10:00.")[1].count("[DM Anna] Hej Anna!") == 1
+    assert last.split("⏩ Klockan är nu 2026-12-03 10:00.")[1].count("[DM Anna] Hej @Anna!") == 1
 
 
 async def test_when_the_bot_was_down_late_reminders_are_skipped_and_the_coordinators_told_in_words(
@@ -68,7 +68,7 @@ async def test_when_the_bot_was_down_late_reminders_are_skipped_and_the_coordina
     assert NUDGE not in output and RETRY not in output
     notice = output.split("[#koordinatorer] **⏭️ 2 påminnelse(r) hoppades över**")[1]
     assert (
-        "  • Påminnelse till Cia om att komma igång och berätta om sitt företag, planerad till 3 december"
+        "  • Påminnelse till @Cia om att komma igång och berätta om sitt företag, planerad till 3 december"
         in notice
     )
     assert (
@@ -86,7 +86,7 @@ async def test_the_swedish_name_of_down_works_and_a_bad_time_is_refused(settings
 
     assert "💤 Boten var nere. Klockan är nu 2026-12-04 10:00" in output
     # The nudge came a day late, well inside its week of grace: a restart sends it.
-    assert output.count("[DM Anna] Hej Anna!") == 1
+    assert output.count("[DM Anna] Hej @Anna!") == 1
     assert '"snart" är ingen tid.' in output
 
 

@@ -12,10 +12,10 @@ from bot.clock import FrozenClock
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Reminder
-from bot.replies import Channel, Role
+from bot.replies import Channel, Role, text
 from bot.services import onboarding, profile
 from bot.validation import FieldProblem, FormProblems
-from tests.conftest import RecordingNotifier, identity
+from tests.conftest import START, RecordingNotifier, identity
 from tests.support.onboarding import COMPLETE, answers
 
 ANNA = identity("anna")
@@ -34,7 +34,7 @@ async def test_a_member_who_joins_gets_a_welcome_dm_with_a_start_button(
     await app.member_joined("test", "guild-1", "Testgruppen", "anna", "Anna")
 
     [welcome] = notifier.to("dm:anna")
-    assert "Välkommen, Anna!" in welcome.text
+    assert welcome.text.startswith("Välkommen till Jobbskaparna!\nHej @anna!")  # a mention: no stored name
     assert [b.action for b in welcome.reply.buttons] == [onboarding.START_ACTION]
 
 
@@ -48,7 +48,7 @@ async def test_a_member_with_closed_dms_is_welcomed_in_the_welcome_channel(
     assert notifier.to("dm:anna") == []
     [fallback] = notifier.to(f"channel:{Channel.WELCOME}")
     assert fallback.reply.mentions == ("anna",)
-    assert "Välkommen, Anna!" in fallback.text
+    assert "Hej @anna!" in fallback.text
     assert (await _member(app)).dm_open is False
 
 
@@ -76,15 +76,17 @@ async def test_completing_the_form_stores_the_profile_grants_the_role_and_tells_
     assert "Annas Blommor" in first_step and "Sölvesborg" in first_step
 
 
-async def test_without_consent_nothing_is_stored_and_the_member_is_told_why(
+async def test_without_consent_nothing_of_the_form_is_stored_only_the_decline_and_the_member_is_told(
     app: App, notifier: RecordingNotifier
 ):
-    with pytest.raises(UserError) as raised:
-        await app.submit(ANNA, onboarding.FORM_ID, FORM | {"consent": "nej"})
+    reply = await app.submit(ANNA, onboarding.FORM_ID, FORM | {"consent": "nej"})
 
-    assert raised.value.text.key == "onboarding.consent_required"
-    assert "samtycke" in render(raised.value.text, "sv")
-    assert await _member(app) is None
+    assert reply.body == text("onboarding.declined", days=30)
+    assert "samtycke" in render(reply.body, "sv") and "30 dagar" in render(reply.body, "sv")
+    assert [b.action for b in reply.buttons] == [onboarding.START_ACTION]  # they may change their mind
+    member = await _member(app)
+    assert member.consent_declined_at == START and member.consented_at is None
+    assert member.display_name == "" and member.company is None and member.municipality is None
     assert notifier.roles == [] and notifier.sent == []
 
 
@@ -140,7 +142,7 @@ async def test_a_member_who_has_not_onboarded_after_two_days_gets_one_nudge(
     await app.dispatcher.run_due()
 
     [nudge] = notifier.to("dm:anna")
-    assert "Hej Anna!" in nudge.text
+    assert "Hej @anna!" in nudge.text
 
 
 async def test_onboarding_cancels_the_nudge(app: App, clock: FrozenClock, notifier: RecordingNotifier):
@@ -166,7 +168,7 @@ async def test_the_welcome_and_the_form_speak_english_in_an_english_workspace(
     await app.run(coordinator, workspaces.configure, language="en")
     await app.member_joined("test", "guild-1", "Testgruppen", "anna", "Anna")
 
-    assert "Welcome, Anna!" in notifier.to("dm:anna")[0].text
+    assert "Welcome to Jobbskaparna!\nHi @anna!" in notifier.to("dm:anna")[0].text
     shown = await app.submit(ANNA, onboarding.FORM_ID, FORM)
     assert render(shown.title, "en") == "Welcome aboard, Anna!"
     assert render((await app.run(ANNA, profile.show)).title, "en") == "Profile: Anna"

@@ -133,6 +133,19 @@ async def test_a_range_may_end_ahead_and_is_said_back_as_read(app: App, start: s
     assert all(isinstance(day, When) for day in shown.params.values())
 
 
+async def test_someone_without_consent_whose_welcome_did_not_reach_them_is_mentioned_having_no_stored_name(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    notifier.closed.add("eve")
+    await app.member_joined("test", "guild-1", "Testgruppen", "eve", "Eve")
+    clock.advance(timedelta(hours=1))
+
+    reply = await app.run(COORDINATOR, reports.report)
+
+    assert field_line(reply, "Kunde inte nås") == \
+        "Kunde inte nås (1): @eve: DM stängda; 1 utskick gick inte fram"
+    assert rows(reply.files[-2].data)[1] == ["'@eve", "Ja", "1", "", ""]  # the CSV's guard against formulas
+
+
 async def test_members_who_could_not_be_reached_are_listed_with_other_ways_to_reach_them(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
     await onboard(app, ANNA)

@@ -23,7 +23,7 @@ from tests.slack.conftest import (
     state_of,
 )
 from tests.slack.fakeslack import TEAM_ID
-from tests.slack.texts import button_ids, discord_words, slack_words
+from tests.slack.texts import button_ids, discord_words, slack_text, slack_words
 from tests.support.onboarding import modal_answers
 
 # A builder in Karlskrona, as the modal's fields are filled in.
@@ -81,7 +81,8 @@ async def test_a_new_member_is_welcomed_by_dm_with_the_start_button(slack: Slack
     [welcome] = slack.fake.posts_in("DUANNA")
     expected = await _welcome_reply(slack)
     assert slack_words(welcome) == discord_words(expected)
-    assert slack_words(welcome)[:2] == ["Välkommen", "Anna"]
+    assert slack_words(welcome)[:4] == ["Välkommen", "till", "Jobbskaparna", "Hej"]
+    assert "Hej <@UANNA>!" in slack_text(welcome)  # a mention: Slack shows their name
     assert button_ids(welcome) == ["jb:onboarding.start:"]
     assert (await member(slack, "slack", "UANNA")).onboarded_at is None
 
@@ -94,7 +95,7 @@ async def _welcome_reply(slack: Slack) -> Any:
                               updated_at=slack.app.clock.now())
         session.add(workspace)
         await session.flush()
-        reply = await onboarding.member_joined(session, workspace, "anna", "Anna", slack.app.clock.now())
+        reply = await onboarding.member_joined(session, workspace, "UANNA", slack.app.clock.now())
     assert reply is not None
     return reply.effects[0].reply  # type: ignore[union-attr]
 
@@ -174,21 +175,18 @@ async def test_problems_show_under_their_fields_and_nothing_is_stored(slack: Sla
     assert (await member(slack, "slack", "UANNA")).onboarded_at is None
 
 
-async def test_without_consent_the_modal_stays_open_with_what_was_entered(slack: Slack):
+async def test_without_consent_the_modal_closes_and_the_decline_is_answered(slack: Slack):
     view = await join_and_open_the_form(slack, "UANNA", "Anna")
+    slack.fake.calls.clear()
 
     response = await slack.submit_view("UANNA", view, state_of({**ANSWERS, "consent": False}, view))
 
-    body = json.loads(response.body)
-    assert body["response_action"] == "update"
-    updated = body["view"]
-    assert updated["blocks"][1]["block_id"] == "jb-notice"
-    assert "Jag sparade ingenting" in updated["blocks"][1]["text"]["text"]
-    company = next(b for b in updated["blocks"] if b.get("block_id") == "company")
-    assert company["element"]["initial_value"] == "Blekinge Bygg AB"
-    industry = next(b for b in updated["blocks"] if b.get("block_id") == "industry")
-    assert industry["element"]["initial_option"]["value"] == "construction"
-    assert (await member(slack, "slack", "UANNA")).onboarded_at is None
+    assert response.status == 200 and response.body == ""  # the modal closes
+    [answer] = [c.args for c in slack.fake.calls_to("response_url")]
+    assert slack_words(answer)[:6] == ["Okej", "du", "har", "inte", "gett", "ditt"]
+    assert button_ids(answer) == ["jb:onboarding.start:"]  # to change their mind
+    stored = await member(slack, "slack", "UANNA")
+    assert stored.onboarded_at is None and stored.consent_declined_at is not None and stored.company is None
 
 
 async def test_onboard_without_options_opens_the_modal_and_with_options_onboards(slack: Slack):
@@ -233,4 +231,4 @@ async def test_joining_a_channel_welcomes_only_people_not_seen_before(slack: Sla
 
     assert len(slack.fake.posts_in("DUANNA")) == 1
     [welcome] = slack.fake.posts_in("DUBO")
-    assert slack_words(welcome)[:2] == ["Välkommen", "Bo"]
+    assert "Hej <@UBO>!" in slack_text(welcome)

@@ -35,7 +35,7 @@ def test_discord_markdown_becomes_slack_mrkdwn():
 
 
 def test_user_text_is_escaped_so_it_cannot_mention_everyone_or_format():
-    shown = render.mrkdwn(text("onboarding.welcome.title", name=Literal("*Bygg* <!channel> & Co")), "sv")
+    shown = render.mrkdwn(text("onboarding.done.title", name=Literal("*Bygg* <!channel> & Co")), "sv")
 
     assert "<!channel>" not in shown
     assert "&lt;!channel&gt; &amp; Co" in shown
