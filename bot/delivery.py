@@ -134,6 +134,8 @@ RETRY_CLOSED_DMS_AFTER = timedelta(days=3)
 MAX_MENTIONS = 50
 # The button under a DM's channel fallback: "send me a test DM" (bot/services/reachability.py answers it).
 TEST_DM_ACTION = "delivery.test_dm"
+# The button under a personal DM's channel fallback: "show me my message", privately (reachability.py too).
+SHOW_PERSONAL_ACTION = "delivery.show_personal"
 # Discord shows at most 25 buttons a message.
 MAX_BUTTONS = 25
 # The key mark of a channel message that mentions members whose DMs were refused (a "fallback"): stored before
@@ -1306,7 +1308,8 @@ async def _add_fallbacks(session: AsyncSession, rows: Iterable[_Refused], now: d
     apart, so nobody is shown someone else's message as their own.
     """
     decoded: dict[str, dict[str, Any]] = {}
-    groups: dict[tuple[int, int | None, str, str], dict[str, tuple[int, str]]] = defaultdict(dict)
+    # A personal DM's fallback stands alone (its button opens that one DM); others group by their text.
+    groups: dict[tuple[int, int | None, str, str, int | None], dict[str, tuple[int, str]]] = defaultdict(dict)
     for delivery_id, workspace_id, reminder_id, channel, key, raw, external_id in rows:
         if raw not in decoded:
             decoded[raw] = json.loads(raw)
@@ -1314,13 +1317,14 @@ async def _add_fallbacks(session: AsyncSession, rows: Iterable[_Refused], now: d
         if message.get("quiet"):
             continue  # not worth a mention in a channel
         shape = json.dumps(message, sort_keys=True)
+        alone = delivery_id if message.get("personal") else None
         # The member of two DMs of the same text (two commands' effects) is named once.
-        groups[(workspace_id, reminder_id, channel or str(Channel.ANNOUNCEMENTS), shape)].setdefault(
+        groups[(workspace_id, reminder_id, channel or str(Channel.ANNOUNCEMENTS), shape, alone)].setdefault(
             external_id, (delivery_id, key))
     platforms = dict((await session.execute(select(Workspace.id, Workspace.platform).where(
         Workspace.id.in_({workspace_id for workspace_id, *_ in groups})))).all())
     added = []
-    for (workspace_id, reminder_id, channel, shape), members in groups.items():
+    for (workspace_id, reminder_id, channel, shape, alone), members in groups.items():
         message = json.loads(shape)
         reply = reply_from_json(message)
         pinged = await _role_pinged(session, reminder_id, channel)
@@ -1332,7 +1336,7 @@ async def _add_fallbacks(session: AsyncSession, rows: Iterable[_Refused], now: d
             # Unique: each DM is covered once, by the run that starts with it.
             key = f"{reminder_id if reminder_id is not None else first_key}{FALLBACK_MARK}{first_id}"
             fallback = {
-                **reply_to_json(channel_fallback(reply, run, already_pinged=pinged)),
+                **reply_to_json(channel_fallback(reply, run, already_pinged=pinged, dm_id=alone)),
                 FALLBACK_ENTRY: True,
             }
             if "expires" in message:
@@ -1479,7 +1483,8 @@ async def mark_notices(session: AsyncSession, notice_ids: Iterable[int], said: b
         await session.execute(update(Delivery).where(*claimed).values(status=PENDING, not_before=now))
 
 
-def channel_fallback(reply: Reply, mentions: tuple[str, ...], *, already_pinged: Role | None = None) -> Reply:
+def channel_fallback(reply: Reply, mentions: tuple[str, ...], *, already_pinged: Role | None = None,
+                     dm_id: int | None = None) -> Reply:
     """Turn a DM into a channel message for members whose DMs are closed: mention them, say why and how to
     allow DMs, with a button that sends the presser a test DM.
 
@@ -1489,6 +1494,12 @@ def channel_fallback(reply: Reply, mentions: tuple[str, ...], *, already_pinged:
     the others; Slack cannot name a member without notifying them, so there they are pinged again).
     """
     test = Button(text("delivery.button.test_dm"), TEST_DM_ACTION, style=ButtonStyle.SECONDARY)
+    if reply.personal and dm_id is not None:
+        # Anyone in the channel reads it: a personal DM (`dm_id`, the refused one, which keeps its text) is
+        # named, not shown, and its member opens it privately.
+        show = Button(text("delivery.button.show_personal"), SHOW_PERSONAL_ACTION, str(dm_id))
+        return Reply(body=text("delivery.dm_closed_personal"), buttons=(show, test), private=False,
+                     mentions=mentions, already_pinged=already_pinged)
     return Reply(body=text("delivery.dm_closed_fallback", body=reply.body) if reply.body else None,
                  title=reply.title, fields=reply.fields, buttons=(*reply.buttons, test)[:MAX_BUTTONS],
                  links=reply.links, private=False, mentions=mentions, already_pinged=already_pinged)

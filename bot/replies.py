@@ -262,6 +262,10 @@ class Reply:
     # The role a post of the same moment pinged already (a countdown stage's): those of `mentions` who hold it
     # are shown but not pinged a second time, where the platform can tell who holds it (Discord).
     already_pinged: Role | None = None
+    # A DM about the member's own political activity (the question they are to ask, their pledges): should it
+    # fall back to a channel, the channel is told only that there is a message, which the member opens there
+    # privately (bot.delivery.channel_fallback).
+    personal: bool = False
 
     @classmethod
     def say(cls, key: str, **params: Any) -> Reply:
@@ -329,6 +333,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "mention_role": str(reply.mention_role) if reply.mention_role else None,
         "already_pinged": str(reply.already_pinged) if reply.already_pinged else None,
         "files": [[a.filename, base64.b64encode(a.data).decode("ascii")] for a in reply.files],
+        **({"personal": True} if reply.personal else {}),
     }
 
 
@@ -348,4 +353,5 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         mention_role=Role(data["mention_role"]) if data.get("mention_role") else None,
         already_pinged=Role(data["already_pinged"]) if data.get("already_pinged") else None,
         files=tuple(Attachment(name, base64.b64decode(data64)) for name, data64 in data.get("files", ())),
+        personal=bool(data.get("personal")),
     )

@@ -13,7 +13,9 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.contributions import Feature
 from bot.models import Member
-from bot.replies import Reply
+from bot.errors import UserError
+from bot.i18n import render
+from bot.replies import Literal, Reply
 from bot.services import activity
 from bot.services.context import get_or_create_member, get_or_create_workspace
 from tests.conftest import RecordingNotifier, identity
@@ -152,10 +154,54 @@ async def test_a_quiet_dm_that_cannot_be_delivered_mentions_nobody_in_a_channel(
 
 
 # The test's own reminder kinds, planned by a stand-in feature of the test's App.
-STAND_IN = Feature("test_reachability planners", planners={KIND: _plan_personal, QUIET_KIND: _plan_quiet})
+PERSONAL_KIND = "test.personal.political"
+QUESTION = "Fråga @kommunalrad_anna om parkeringen"
+
+
+async def _plan_political(session, reminder, now):  # type: ignore[no-untyped-def]
+    """As an ask round: each member's own question, by DM (the same text for both here)."""
+    question = Reply(body=Literal(QUESTION), private=False, personal=True)
+    return [reminders.Planned(question, member_id=member_id) for member_id in reminder.payload["members"]]
+
+
+STAND_IN = Feature("test_reachability planners",
+                   planners={KIND: _plan_personal, QUIET_KIND: _plan_quiet, PERSONAL_KIND: _plan_political})
 
 
 @pytest.fixture
 def features() -> tuple[Feature, ...]:
     """The bot's features and the stand-in that plans this module's reminder kinds."""
     return plus(STAND_IN)
+
+
+async def test_a_personal_dm_that_falls_back_to_a_channel_is_named_there_and_opened_only_by_its_member(
+        app: App, notifier: RecordingNotifier):
+    now = app.clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        workspace = await get_or_create_workspace(session, "test", "guild-1", "Testgruppen", now)
+        workspace.announcement_channel_id = "101"
+        members = [(await get_or_create_member(session, workspace, name, name.title(), now))[0].id
+                   for name in ("anna", "bo")]
+        await reminders.schedule(session, workspace_id=workspace.id, kind=PERSONAL_KIND, key="round",
+                                 due_at=now, now=now, payload={"members": members})
+    notifier.closed |= {"anna", "bo"}
+
+    await app.dispatcher.run_due()
+
+    posts = [s for s in notifier.to("channel:announcements") if s.reply.mentions]
+    # Anyone in the channel reads these: each names its member, and none shows whom they are to ask.
+    assert sorted(p.reply.mentions for p in posts) == [("anna",), ("bo",)]
+    assert all(QUESTION not in p.text and "kommunalrad" not in p.text for p in posts)
+    shown = {}
+    for post in posts:
+        [button] = [b for b in post.reply.buttons if b.action == delivery.SHOW_PERSONAL_ACTION]
+        shown[post.reply.mentions[0]] = button.arg
+    opened = await app.press(ANNA, delivery.SHOW_PERSONAL_ACTION, shown["anna"])
+    assert opened.private and render(opened.body, "sv") == QUESTION
+    # Bo may not open Anna's, nor anyone a made-up one.
+    with pytest.raises(UserError) as foreign:
+        await app.press(identity("bo"), delivery.SHOW_PERSONAL_ACTION, shown["anna"])
+    assert foreign.value.text.key == "errors.not_your_button"
+    with pytest.raises(UserError) as unknown:
+        await app.press(ANNA, delivery.SHOW_PERSONAL_ACTION, "999999")
+    assert unknown.value.text.key == "errors.unknown_button"

@@ -117,7 +117,7 @@ WRITES = frozenset({
 # Every button's action: those that show something are pressed with forged arguments; the others change
 # something (and are refused or harmless with a forged one: that is the bad-input test's to check).
 SHOWING_ACTIONS = frozenset({"profile.show", "members.page", "asks.mine", "countdown.mine", "activity.stats",
-                             "stories.applaud", "coaching.next"})
+                             "stories.applaud", "coaching.next", "delivery.show_personal"})
 CHANGING_ACTIONS = frozenset({
     "onboarding.start", "profile.edit", "mydata.delete_confirm", "mydata.delete_cancel", "delivery.test_dm",
     "coaching.done", "coaching.done_link", "coaching.undo", "coaching.pause", "coaching.resume", "asks.asked",

@@ -369,7 +369,7 @@ def _retry_reply(logged: Action, issue: Issue | None, zone: str) -> Reply:
                  Button(text("activity.retry.button.later"), RETRY_LATER_ACTION, arg, ButtonStyle.SECONDARY),
                  Button(text("activity.retry.button.stop"), RETRY_STOP_ACTION, arg, ButtonStyle.SECONDARY)),
         links=(Link(text("activity.retry.link"), logged.link),) if logged.link else (),
-        private=False)
+        private=False, personal=True)
 
 
 async def _describe_retry(session: AsyncSession, reminder: Reminder) -> Text:

@@ -320,7 +320,7 @@ def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequ
                    *answer_buttons(issue.id))
     return Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
                  buttons=buttons, links=drafts.share_links(post, url=issue.source_url, hashtag=issue.hashtag),
-                 private=private)
+                 private=private, personal=True)
 
 
 def _target_label(politician: Politician | None) -> Text | Literal:

@@ -396,6 +396,7 @@ async def _plan_followup(session: AsyncSession, reminder: Reminder, now: datetim
                     body=text("pledge.followup.body", kinds=kinds),
                     buttons=answer_buttons(pledges),
                     private=False,
+                    personal=True,
                 )
                 planned.append(reminders.Planned(reply, member_id=member_id, channel=Channel.ANNOUNCEMENTS))
             members_in_all += len(member_ids)

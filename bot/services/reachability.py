@@ -7,12 +7,16 @@ are the ways they come back at once.
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contributions import Feature
-from bot.delivery import TEST_DM_ACTION
-from bot.replies import Reply, SendDirect, text
-from bot.services.context import Actor
+from bot.delivery import SHOW_PERSONAL_ACTION, TEST_DM_ACTION
+from bot.errors import UserError
+from bot.models import Delivery
+from bot.replies import Reply, SendDirect, reply_from_json, text
+from bot.services.context import Actor, workspace_row
 
 
 def try_dms_again(actor: Actor) -> None:
@@ -29,7 +33,19 @@ async def _send_test_dm(session: AsyncSession, actor: Actor, _arg: str = "") -> 
     return Reply(body=text("delivery.test_dm.sent"), effects=(SendDirect(actor.member.id, test),))
 
 
+async def _show_personal(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
+    """Show a member, privately, the personal DM that could not reach them (its channel fallback only names
+    them); nobody else may open it."""
+    dm = await workspace_row(session, actor, Delivery, arg)
+    if dm is None or dm.member_id is None:
+        raise UserError("errors.unknown_button")
+    if dm.member_id != actor.member.id:
+        raise UserError("errors.not_your_button")
+    try_dms_again(actor)
+    return dataclasses.replace(reply_from_json(dm.message), private=True, mentions=(), personal=False)
+
+
 FEATURE = Feature(
     "reachability",
-    actions={TEST_DM_ACTION: _send_test_dm},
+    actions={TEST_DM_ACTION: _send_test_dm, SHOW_PERSONAL_ACTION: _show_personal},
 )
