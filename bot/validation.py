@@ -28,6 +28,8 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 YES = {"ja", "j", "yes", "y", "true", "1", "on", "sant"}
 NO = {"nej", "n", "no", "false", "0", "off", "falskt"}
 MAX_URL = 300
+# Invisible characters that mean nothing at the start or end of a text (inside, a joiner may join an emoji).
+EDGE_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 E = TypeVar("E", bound=StrEnum)
 # What separates the days of a list ("21, 14", "14 7 3", "7;1"), and the words that mean "none".
 DAY_LIST_SEPARATOR = re.compile(r"[\s,;+/]+")
@@ -58,8 +60,10 @@ def clean_text(value: str | None, label: Text, *, max_length: int, required: boo
 
     Bidirectional controls and right-to-left letters are kept as typed: a name in Arabic or Hebrew may need
     them. Where user text is shown, the renderers isolate it (bot.bidi), so it cannot turn other text around.
+    Zero-width spaces, joiners and byte-order marks at either end are dropped with the white space, so that
+    "Parkering\u200b" is the same title as "Parkering".
     """
-    value = (value or "").strip()
+    value = (value or "").strip().strip(EDGE_INVISIBLE).strip()
     if not has_visible(value):
         if required:
             raise FieldProblem(label, text("errors.required"))

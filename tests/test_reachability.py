@@ -12,9 +12,9 @@ from bot import delivery, reminders
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.contributions import Feature
-from bot.models import Member
 from bot.errors import UserError
 from bot.i18n import render
+from bot.models import Member
 from bot.replies import Literal, Reply
 from bot.services import activity
 from bot.services.context import get_or_create_member, get_or_create_workspace

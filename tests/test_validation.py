@@ -109,7 +109,7 @@ def test_an_optional_text_with_nothing_visible_is_not_given(typed: str):
 
 
 @pytest.mark.parametrize("typed", [
-    "Åsa Ek", "\u200bParkering", "❤\ufe0f", "👩\u200d🌾 Odlarna", "e\u0301", "شركة البناء", "\u202eAB",
+    "Åsa Ek", "Par\u200bkering", "❤\ufe0f", "👩\u200d🌾 Odlarna", "e\u0301", "شركة البناء", "\u202eAB",
 ])
 def test_a_text_with_something_visible_is_kept_as_typed(typed: str):
     assert validation.clean_text(typed, text("field.title"), max_length=100, required=True) == typed
@@ -223,3 +223,13 @@ def test_what_is_no_web_link_is_refused_showing_it_as_typed(typed: str):
     message = problem_of(link, typed)
 
     assert message == f'Källa: "{typed[:60]}" är inte en webbadress. Skriv till exempel https://dittforetag.se.'
+
+
+@pytest.mark.parametrize("typed", ["Parkering\u200b", "\ufeffParkering", "\u200d Parkering \u2060"])
+def test_invisible_characters_at_the_ends_of_a_text_are_dropped_with_the_white_space(typed: str):
+    assert validation.clean_text(typed, text("field.title"), max_length=100) == "Parkering"
+
+
+def test_a_joiner_inside_a_text_stays_where_it_joins_an_emoji():
+    family = "Familjen \U0001F468\u200d\U0001F469\u200d\U0001F467"
+    assert validation.clean_text(family, text("field.title"), max_length=100) == family
