@@ -368,8 +368,9 @@ def _find_step(rows: Sequence[CoachingStep], raw: str) -> CoachingStep:
     """Find an active step by its key or its number on the ladder."""
     active = [row for row in rows if row.active]
     wanted = validation.fold(raw)
-    if wanted.isdigit() and 1 <= int(wanted) <= len(active):
-        return active[int(wanted) - 1]
+    number = validation.whole_number(raw)  # as typed: folding reads "３" as 3
+    if number is not None and 1 <= number <= len(active):
+        return active[number - 1]
     for row in active:
         if row.key == wanted:
             return row
