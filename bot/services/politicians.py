@@ -346,8 +346,8 @@ def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
             if any(cell.strip() for cell in cells):
                 rows.append((line, cells))
             line = reader.line_num + 1
-    except csv.Error as exc:
-        raise UserError("csv.malformed", line=reader.line_num or 1, problem=str(exc)[:100]) from None
+    except csv.Error:  # its message is English ("unexpected end of data"): the catalog says what it means
+        raise UserError("csv.malformed", line=reader.line_num or 1) from None
     if not rows:
         raise UserError("csv.empty")
     header_line, header = rows[0]
