@@ -257,10 +257,17 @@ async def test_a_story_is_deleted_by_its_author_or_a_coordinator_only(app: App):
     await share(app)
     await share(app, BO, title="Bos berättelse")
 
-    with pytest.raises(NotCoordinator):
+    # Someone else's story is refused as someone else's (not as a command for coordinators), asked or pressed.
+    with pytest.raises(UserError) as asked:
         await app.run(BO, stories.delete_request, story="1")
+    assert render(asked.value.text, "sv") == (
+        "Berättelse nummer 1 är någon annans. Bara den som delade den, eller en koordinator, kan radera den.")
     ask = await app.run(ANNA, stories.delete_request, story="1")
     confirm, cancel = ask.buttons
+    with pytest.raises(UserError) as pressed:
+        await app.press(BO, confirm.action, confirm.arg)
+    assert pressed.value.text.key == "stories.delete.not_yours"
+    assert not isinstance(pressed.value, NotCoordinator)
     assert (
         render((await app.press(ANNA, cancel.action, cancel.arg)).body, "sv")
         == "Okej, berättelsen ligger kvar."
