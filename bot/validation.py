@@ -82,8 +82,11 @@ def web_url(value: str | None, label: Text, *, host_suffix: str | None = None) -
         return None
     if "://" not in value:
         value = "https://" + value
-    parts = urlsplit(value)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "[" that opens no IPv6 address, a port that is no number: no web address either
+        raise FieldProblem(label, text("errors.url", value=value[:60])) from None
     if parts.scheme not in ("http", "https") or "." not in host or " " in value or len(value) > MAX_URL:
         raise FieldProblem(label, text("errors.url", value=value[:60]))
     if host_suffix and not (host == host_suffix or host.endswith("." + host_suffix)):

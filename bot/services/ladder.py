@@ -657,7 +657,8 @@ async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str | N
         return _ladder_reply(rows, changed=False)
     key = validation.fold(step)
     if not STEP_KEY.match(key):
-        raise UserError("coaching.errors.step_key", value=step[:40])
+        raise validation.FieldProblem(text("cmd.coach.ladder.opt.step.name"),
+                                      text("coaching.errors.step_key", value=step[:40]))
     problems: list[validation.FieldProblem] = []
     values: dict[str, str | None] = {}
     for name, raw, limit in (("title", title, 100), ("why", why, 500), ("example", example, 500)):
