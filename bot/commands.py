@@ -205,11 +205,11 @@ def _typed(command: Command, option: Option, value: str) -> object:
         return option.choice_set.read(value)  # its friendly error, as a service reading a form's gives
     if option.kind is Kind.INTEGER and not option.choices:
         # Only the form: the service says what range it takes, and why (an hour outside the quiet hours).
-        folded = value.strip()
-        if not folded.lstrip("-").isdigit():
+        number = validation.whole_number(value)
+        if number is None:
             raise CommandError("errors.bad_option", option=label,
-                               problem=text("errors.whole_number", value=value[:20]))
-        return int(folded)
+                               problem=text("errors.whole_number", value=Literal(value.strip()[:20])))
+        return number
     return value
 
 
@@ -222,10 +222,12 @@ class Upload:
 
 
 def split(line: str) -> list[str]:
+    """The words of a typed line, quotes kept together; an unclosed quote is refused in the user's language
+    (shlex's own message is English)."""
     try:
         return shlex.split(line)
-    except ValueError as exc:
-        raise CommandError("commands.bad_syntax", problem=str(exc)) from None
+    except ValueError:
+        raise CommandError("commands.bad_syntax") from None
 
 
 def parse_options(tokens: list[str]) -> dict[str, str]:

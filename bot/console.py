@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot import commands, i18n
+from bot import commands, i18n, validation
 from bot.app import Answering, App
 from bot.bidi import isolated
 from bot.clock import OffsetClock
@@ -471,9 +471,9 @@ class Console:
                 raise ConsoleError("console.no_buttons")
             raise ConsoleError("console.no_buttons_here", place=self._place_text(place))
         chosen: tuple[Shown, Button] | None
-        if label.isdigit():
+        if (number := validation.whole_number(label)) is not None:
             # A number is the button on the message meant most likely: the latest line's, the DM first.
-            number, target = int(label), shown[0]
+            target = shown[0]
             if not 1 <= number <= len(target.buttons):
                 names = ", ".join(f"[{i}] {self._label(target, b)}" for i, b in enumerate(target.buttons, 1))
                 raise ConsoleError("console.no_such_button", label=label, buttons=names)
@@ -571,10 +571,8 @@ def _read_file(value: str) -> Upload:
         raise CommandError("commands.file_missing", path=value)
     try:
         return Upload(path.name, path.read_bytes())
-    except OSError as exc:
-        raise CommandError(
-            "commands.file_unreadable", path=value, problem=exc.strerror or type(exc).__name__
-        ) from None
+    except OSError:  # its strerror is the system's English: the path says which file
+        raise CommandError("commands.file_unreadable", path=value) from None
 
 
 def render_text(reply: Reply, language: str) -> list[str]:

@@ -308,7 +308,7 @@ def parse_weekday(raw: str, error: str, *, field: Text | None = None) -> int:
     problem when `field` names one, so that a form reports it with its other problems.
     """
     folded = fold(raw)
-    if folded.isdigit() and 1 <= int(folded) <= 7:
+    if folded.isascii() and folded.isdigit() and 1 <= int(folded) <= 7:
         return int(folded)
     if folded in WEEKDAYS:
         return WEEKDAYS[folded] + 1

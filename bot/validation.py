@@ -128,6 +128,38 @@ def yes_no(value: str | bool, label: Text, *, default: bool | None = None) -> bo
     raise FieldProblem(label, text("errors.yes_no", value=value[:40]))
 
 
+# -- Ids and whole numbers read from what was typed or from a button -----------------------------------------
+# str.isdigit() also takes "٣" and "３" (which int() reads as 3), and int() takes any length: an id typed as
+# 20 digits overflowed the database's integer. Every id or number from user text or a button is read here.
+
+# The ids a row can have: the models' `id` columns are `integer`, 32 bits on PostgreSQL (64 on SQLite).
+MAX_RECORD_ID = 2**31 - 1
+ASCII_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")  # [0-9], not \d: \d takes every script's digits too
+# The longest whole number read at all: longer is no number anyone means (and never an id).
+MAX_NUMBER_DIGITS = 18
+
+
+def whole_number(value: str | None) -> int | None:
+    """A whole number typed in ASCII digits, with an optional sign ("12", "-3"); None when it is not one."""
+    folded = (value or "").strip()
+    if not ASCII_WHOLE_NUMBER.fullmatch(folded) or len(folded.lstrip("+-")) > MAX_NUMBER_DIGITS:
+        return None
+    return int(folded)
+
+
+def record_id(value: str | None) -> int | None:
+    """The id of a row typed or carried by a button ("12" or "#12"); None when it cannot be one: not ASCII
+    digits, or outside 1..MAX_RECORD_ID (which the database could not even compare)."""
+    folded = (value or "").strip().removeprefix("#")
+    if not folded.isascii() or not folded.isdigit():
+        return None
+    number = whole_number(folded)
+    return number if number is not None and 1 <= number <= MAX_RECORD_ID else None
+
+
+# -- end of the ids block ---------------------------------------------------------------------------------
+
+
 def fold(value: str) -> str:
     """Compare names without case and diacritics: "Sölvesborg" == "solvesborg"."""
     decomposed = unicodedata.normalize("NFKD", value.strip().lower())
@@ -207,9 +239,10 @@ def day_list(value: str | None, label: Text, *, problem: str, lowest: int, highe
         return []
     days: set[int] = set()
     for part in filter(None, DAY_LIST_SEPARATOR.split(folded)):
-        if not part.isdigit() or not lowest <= int(part) <= highest:
+        day = whole_number(part)
+        if day is None or not lowest <= day <= highest:
             raise FieldProblem(label, text(problem, value=(value or "")[:40], max=highest))
-        days.add(int(part))
+        days.add(day)
     if not days:
         raise FieldProblem(label, text(problem, value=(value or "")[:40], max=highest))
     return sorted(days, reverse=True)

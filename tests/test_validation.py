@@ -22,12 +22,43 @@ def test_a_list_of_days_is_read_latest_first(typed: str, days: list[int]):
                                highest=30) == days
 
 
-@pytest.mark.parametrize("typed", ["", "0", "31", "två veckor", "14, -3", ",,"])
+@pytest.mark.parametrize("typed", ["", "0", "31", "två veckor", "14, -3", ",,", "٣", "99999999999999999999"])
 def test_a_day_outside_the_bounds_or_not_a_number_is_refused_with_the_highest_day(typed: str):
     with pytest.raises(validation.FieldProblem) as raised:
         validation.day_list(typed, text("field.ask_days"), problem="errors.ask_days", lowest=1, highest=30,
                             none_words=())
     assert "30" in render(raised.value.problem, "sv")
+
+
+@pytest.mark.parametrize(("typed", "row_id"), [
+    ("12", 12),
+    (" #12 ", 12),  # as a list shows it
+    ("007", 7),
+    (str(validation.MAX_RECORD_ID), validation.MAX_RECORD_ID),  # the largest a PostgreSQL integer holds
+])
+def test_an_id_is_read_from_ascii_digits_with_or_without_a_hash(typed: str, row_id: int):
+    assert validation.record_id(typed) == row_id
+
+
+@pytest.mark.parametrize("typed", [
+    None, "", " ", "#", "0", "-3", "+3", "1.0", "12abc", "1 2", "#-1",
+    str(validation.MAX_RECORD_ID + 1), "9" * 20,  # beyond the database's integer: no row has it
+    "٣", "３", "١٢", "²",  # digits of other scripts, which str.isdigit() and int() take
+    "1\u200b", "\u202e12",
+])
+def test_what_cannot_be_an_id_is_none_not_a_number_never_typed(typed: str | None):
+    assert validation.record_id(typed) is None
+
+
+@pytest.mark.parametrize(("typed", "number"), [
+    ("0", 0), ("-3", -3), (" 23 ", 23), ("+5", 5), ("9" * 18, int("9" * 18))])
+def test_a_whole_number_is_read_in_ascii_digits_with_a_sign(typed: str, number: int):
+    assert validation.whole_number(typed) == number
+
+
+@pytest.mark.parametrize("typed", [None, "", "-", "3.5", "٣", "３", "1e3", "9" * 19, "--1"])
+def test_a_whole_number_refuses_other_scripts_fractions_and_endless_digits(typed: str | None):
+    assert validation.whole_number(typed) is None
 
 
 def test_rounds_start_a_day_before_and_stages_may_fall_on_the_day_itself():

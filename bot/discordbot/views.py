@@ -34,7 +34,7 @@ from bot.discordbot.tree import (
 from bot.errors import UserError
 from bot.replies import Button, ButtonStyle, Form, FormField, Reply, text
 from bot.services.context import Identity
-from bot.validation import FieldProblem, FormProblems
+from bot.validation import FieldProblem, FormProblems, whole_number
 
 if TYPE_CHECKING:
     from bot.discordbot.bot import JobbBot
@@ -314,9 +314,10 @@ async def open_form_page(interaction: discord.Interaction[Any], arg: str) -> Non
     form_id, _, page = arg.rpartition("/")
     sessions = _bot(interaction).forms
     state = sessions.get(interaction.user.id, form_id)
-    if state is None or not page.isdigit() or int(page) >= len(state.pages):
+    page_number = whole_number(page)
+    if state is None or page_number is None or not 0 <= page_number < len(state.pages):
         raise UserError("errors.form_expired")
-    await show_modal(interaction, sessions, state, int(page))
+    await show_modal(interaction, sessions, state, page_number)
 
 
 async def submit_page(interaction: discord.Interaction[Any], modal: FormPageModal) -> None:

@@ -312,10 +312,12 @@ def log_buttons(kind: str, issue_id: int | None = None) -> tuple[Button, Button]
 async def _log_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     kind, _, rest = arg.partition("-")
     issue_ref, _, status = rest.partition("-")
-    if kind not in KINDS or status not in STATUSES or not issue_ref.isdigit():
+    no_issue = issue_ref == "0"  # logged without an issue
+    issue_id = None if no_issue else validation.record_id(issue_ref)
+    if kind not in KINDS or status not in STATUSES or (not no_issue and issue_id is None):
         raise UserError("errors.unknown_button")
     actor.require_onboarded()
-    found = await pressed_row(session, actor, Issue, issue_ref) if issue_ref != "0" else None
+    found = None if no_issue else await pressed_row(session, actor, Issue, issue_ref)
     logged, step = await _record(
         session, actor, kind, status, found.id if found else None, None, BUTTON_SOURCE
     )

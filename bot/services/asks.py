@@ -392,9 +392,10 @@ def asked_form(issue_id: int) -> Form:
 
 def _asked_form(member: Member | None, arg: str) -> Form | None:
     # The issue is checked when the form comes back (a stale button is refused then, with its link kept).
-    if member is None or member.onboarded_at is None or not arg.isascii() or not arg.isdigit():
+    issue_id = validation.record_id(arg)
+    if member is None or member.onboarded_at is None or issue_id is None:
         return None
-    return asked_form(int(arg))
+    return asked_form(issue_id)
 
 
 async def _asked_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:

@@ -163,8 +163,8 @@ async def find_issue(
     query = select(Issue).where(Issue.workspace_id == workspace_id)
     if open_only:
         query = query.where(Issue.status == OPEN)
-    if value.isdigit():
-        issue = await session.scalar(query.where(Issue.id == int(value)))
+    if (issue_id := validation.record_id(value)) is not None:
+        issue = await session.scalar(query.where(Issue.id == issue_id))
         if issue is not None:
             return issue
     candidates = list(await session.scalars(query.order_by(Issue.decision_at, Issue.id)))
@@ -187,11 +187,12 @@ async def find_politician(
     value = (ref or "").strip()
     if not value:
         raise UserError("politicians.missing")
-    if value.startswith("#") and value[1:].isdigit():
-        value = value[1:]
+    politician_id = validation.record_id(value)
+    if politician_id is not None:
+        value = value.removeprefix("#")
     query = select(Politician).where(Politician.workspace_id == workspace_id)
-    if value.isdigit():
-        politician = await session.scalar(query.where(Politician.id == int(value)))
+    if politician_id is not None:
+        politician = await session.scalar(query.where(Politician.id == politician_id))
         if politician is not None:
             return politician
     if municipality_code:

@@ -14,6 +14,7 @@ from bot.errors import NotCoordinator, UserError
 from bot.i18n import normalize_language
 from bot.models import AuditLog, Base, Member, Workspace
 from bot.services import retention
+from bot.validation import record_id
 
 # How often the last use of the bot by a member who has not consented is written down: to the day is enough
 # for a purge counted in days, and spares a write for every command.
@@ -190,8 +191,10 @@ _Row = TypeVar("_Row", bound=_WorkspaceRow)
 
 async def workspace_row(session: AsyncSession, actor: Actor, model: type[_Row], ref: str) -> _Row | None:
     """The row of `model` with the id `ref` in the actor's workspace; None for no such row, or another
-    workspace's (an id in a button or typed by a user is never trusted across workspaces)."""
-    row = await session.get(model, int(ref)) if ref.isdigit() else None
+    workspace's (an id in a button or typed by a user is never trusted across workspaces, nor one that cannot
+    be an id: validation.record_id)."""
+    row_id = record_id(ref)
+    row = await session.get(model, row_id) if row_id is not None else None
     return row if row is not None and row.workspace_id == actor.workspace.id else None
 
 

@@ -368,8 +368,9 @@ def _find_step(rows: Sequence[CoachingStep], raw: str) -> CoachingStep:
     """Find an active step by its key or its number on the ladder."""
     active = [row for row in rows if row.active]
     wanted = validation.fold(raw)
-    if wanted.isdigit() and 1 <= int(wanted) <= len(active):
-        return active[int(wanted) - 1]
+    number = validation.whole_number(raw)  # as typed: folding reads "３" as 3
+    if number is not None and 1 <= number <= len(active):
+        return active[number - 1]
     for row in active:
         if row.key == wanted:
             return row
@@ -656,7 +657,8 @@ async def configure_ladder(session: AsyncSession, actor: Actor, *, step: str | N
         return _ladder_reply(rows, changed=False)
     key = validation.fold(step)
     if not STEP_KEY.match(key):
-        raise UserError("coaching.errors.step_key", value=step[:40])
+        raise validation.FieldProblem(text("cmd.coach.ladder.opt.step.name"),
+                                      text("coaching.errors.step_key", value=step[:40]))
     problems: list[validation.FieldProblem] = []
     values: dict[str, str | None] = {}
     for name, raw, limit in (("title", title, 100), ("why", why, 500), ("example", example, 500)):

@@ -60,8 +60,8 @@ async def _find(session: AsyncSession, actor: Actor, ref: str | None, municipali
     if not value:
         raise UserError("media.missing")
     query = select(MediaContact).where(MediaContact.workspace_id == actor.workspace.id)
-    if value.isdigit():
-        found = await session.scalar(query.where(MediaContact.id == int(value)))
+    if (contact_id := validation.record_id(value)) is not None:
+        found = await session.scalar(query.where(MediaContact.id == contact_id))
         if found is not None:
             return found
     place = civics.municipality(municipality, required=False)

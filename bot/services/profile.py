@@ -158,10 +158,11 @@ async def _page_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Show another page of the members list in place of the one whose button was pressed."""
     actor.require_coordinator()
     page, *values = arg.split("-")
-    if not page.isdigit() or len(values) != len(MEMBER_FILTERS):
+    page_number = validation.whole_number(page)
+    if page_number is None or page_number < 0 or len(values) != len(MEMBER_FILTERS):
         raise UserError("errors.unknown_button")
     filters = dict(zip(MEMBER_FILTERS, (value or None for value in values), strict=True))
-    reply = await list_members(session, actor, page=int(page), **filters)
+    reply = await list_members(session, actor, page=page_number, **filters)
     return dataclasses.replace(reply, replaces_source=True)
 
 

@@ -39,7 +39,8 @@ REJECT_ACTION = "stances.reject"
 STANCE_EMOJI = {"for": "🟢", "against": "🔴", "undecided": "🟡", "unknown": "⚪"}
 HISTORY_SHOWN = 20
 MAX_SEATS = 999
-_SEAT_ITEM = re.compile(r"([^\d:=,;]+?)\s*[:=]?\s*(\d+)")
+# [0-9], not \d: \d takes every script's digits, and int() reads "٣" as 3.
+_SEAT_ITEM = re.compile(r"([^0-9:=,;]+?)\s*[:=]?\s*([0-9]+)")
 
 
 # -- the model ----------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from bot.replies import (
     ButtonStyle,
     Channel,
     Choice,
+    DeletePost,
     Field,
     FieldKind,
     Form,
@@ -593,8 +594,7 @@ async def export(
 async def delete_request(session: AsyncSession, actor: Actor, story: str | None = None) -> Reply:
     """Ask to confirm deleting a story: the author's own, or any for a coordinator."""
     found = await _story(session, actor, story)
-    if found.member_id != actor.member.id:
-        actor.require_coordinator()
+    _require_deletable(actor, found)
     arg = str(found.id)
     return Reply(body=text("stories.delete.confirm", title=Literal(found.title)), buttons=(
         Button(text("stories.delete.button.confirm"), DELETE_CONFIRM, arg, ButtonStyle.DANGER),
@@ -606,14 +606,29 @@ async def _delete_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Re
     if found is None:
         return Reply(body=text("stories.delete.gone"), replaces_source=True)
     if found.member_id != actor.member.id:
-        actor.require_coordinator()
+        _require_deletable(actor, found)
         audit(session, actor, "story.deleted", story_id=found.id)
     title = Literal(found.title)
+    # The bot's post of the story goes with it (a forum's whole post), after the answer.
+    post = await session.scalar(select(LiveMessage).where(LiveMessage.workspace_id == actor.workspace.id,
+                                                          LiveMessage.key == f"{POST_KEY}{found.id}"))
+    effects: tuple[DeletePost, ...] = ()
+    if post is not None:
+        if post.message_id is not None:
+            effects = (DeletePost(Channel(post.channel), post.message_id),)
+        await session.delete(post)
     await session.delete(found)
     await streaks.removed(session, actor.workspace, found.member_id)
     await activity.scored(session, actor.workspace, found.member_id, found.created_at, stories=-1)
     log.info("Story %s deleted in workspace %s", found.id, actor.workspace.id)
-    return Reply(body=text("stories.delete.done", title=title), replaces_source=True)
+    return Reply(body=text("stories.delete.done", title=title), replaces_source=True, effects=effects)
+
+
+def _require_deletable(actor: Actor, story: Story) -> None:
+    """Refuse unless the story is the actor's own or the actor is a coordinator: saying whose story it is, not
+    that the command is for coordinators (it is not)."""
+    if story.member_id != actor.member.id and not actor.is_coordinator:
+        raise UserError("stories.delete.not_yours", story=story.id)
 
 
 async def _delete_cancelled(session: AsyncSession, actor: Actor, arg: str) -> Reply:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, validation
-from bot.errors import UserError
 from bot.models import Workspace
 from bot.replies import Channel, Field, Join, Mention, Reply, Role, Text, text
 from bot.services import activity, streaks
@@ -140,8 +139,9 @@ async def configure(session: AsyncSession, actor: Actor, check: SetupChecker | N
     if "timezone" in given:
         try:
             ZoneInfo(given["timezone"])
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UserError("errors.timezone", value=given["timezone"][:60]) from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file's
+            raise validation.FieldProblem(text("setup.field.timezone"),
+                                          text("errors.timezone", value=given["timezone"][:60])) from None
     zone_before = workspace.timezone
     for name, value in given.items():
         setattr(workspace, CHANNEL_SETTINGS.get(name) or ROLE_SETTINGS.get(name) or name, value)

@@ -117,8 +117,9 @@ async def _find_issue(session: AsyncSession, actor: Actor, raw: str | None) -> d
         return None
     issues = await drafts.open_issues(session, actor.workspace.id, None)
     folded = validation.fold(wanted)
+    issue_id = validation.record_id(wanted)
     for issue in issues:
-        if wanted.isdigit() and issue.id == int(wanted):
+        if issue.id == issue_id:
             return (await with_targets(session, actor, [issue]))[0]
     exact = [i for i in issues if validation.fold(i.title) == folded]
     partial = [i for i in issues if folded in validation.fold(i.title)]

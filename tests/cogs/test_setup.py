@@ -14,6 +14,7 @@ from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import CoordinatorOnly, is_coordinator
 from bot.errors import NotCoordinator, UserError
 from bot.models import Workspace
+from bot.validation import FieldProblem
 from cogs._options import timezone_autocomplete, timezone_choices
 from cogs.setup import Setup
 from tests.helpers import (
@@ -126,7 +127,8 @@ async def test_an_unknown_time_zone_is_refused(cog: Setup, interact: Any, admin:
     with pytest.raises(UserError) as refused:
         await Setup.setup_configure.callback(cog, interact(user=admin), timezone="Europe/Karlskrona")
 
-    assert refused.value.text.key == "errors.timezone"
+    # Told under the field's name, as every field's problem.
+    assert isinstance(refused.value, FieldProblem) and refused.value.problem.key == "errors.timezone"
 
 
 async def test_setup_is_for_coordinators(cog: Setup, interact: Any):

@@ -75,7 +75,7 @@ async def test_bad_console_syntax_gets_a_clear_line_and_the_session_goes_on(sett
     ))
 
     assert "Vem är du? Skriv :as DITT_NAMN först" in output
-    assert "Kunde inte läsa raden: No closing quotation." in output
+    assert "Kunde inte läsa raden: ett citattecken stängs inte" in output and "No closing" not in output
     assert '"company" är inget alternativ. Skriv namn:värde' in output
     assert "Okänt kommando: /nosuchcommand." in output
     assert '/profile show har inget alternativ som heter "colour".' in output

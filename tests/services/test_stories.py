@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
-from bot.models import CoachingProgress, Member, Story, StoryApplause, Workspace
+from bot.models import CoachingProgress, LiveMessage, Member, Story, StoryApplause, Workspace
 from bot.replies import Channel, Literal, PostToChannel, Reply
 from bot.services import mydata, stories, workspaces
 from bot.validation import FieldProblem, FormProblems
@@ -147,8 +147,7 @@ async def test_a_group_only_story_is_for_members_who_consented_and_the_others_ar
     await share(app, title="Publik berättelse")
     await share(app, title="Bara för gruppen", value="Det vi berättar för varandra.", visibility="group")
     await app.run(outsider, stories.list_stories)  # joined the server, never onboarded
-    with pytest.raises(UserError):
-        await onboard(app, declined, consent="nej")
+    await onboard(app, declined, consent="nej")  # declined: the answer says so, and nothing is stored
 
     for viewer in (outsider, declined):
         listed = await app.run(viewer, stories.list_stories)
@@ -332,10 +331,17 @@ async def test_a_story_is_deleted_by_its_author_or_a_coordinator_only(app: App):
     await share(app)
     await share(app, BO, title="Bos berättelse")
 
-    with pytest.raises(NotCoordinator):
+    # Someone else's story is refused as someone else's (not as a command for coordinators), asked or pressed.
+    with pytest.raises(UserError) as asked:
         await app.run(BO, stories.delete_request, story="1")
+    assert render(asked.value.text, "sv") == (
+        "Berättelse nummer 1 är någon annans. Bara den som delade den, eller en koordinator, kan radera den.")
     ask = await app.run(ANNA, stories.delete_request, story="1")
     confirm, cancel = ask.buttons
+    with pytest.raises(UserError) as pressed:
+        await app.press(BO, confirm.action, confirm.arg)
+    assert pressed.value.text.key == "stories.delete.not_yours"
+    assert not isinstance(pressed.value, NotCoordinator)
     assert (
         render((await app.press(ANNA, cancel.action, cancel.arg)).body, "sv")
         == "Okej, berättelsen ligger kvar."
@@ -395,3 +401,17 @@ async def test_stories_of_another_workspace_cannot_be_seen(app: App):
     assert render((await app.run(other, stories.list_stories)).body, "sv").startswith("Ingen har delat")
     effects = (await share(app, other)).effects
     assert isinstance(effects[0], PostToChannel) and isinstance(effects[0].reply.title, Literal)
+
+
+async def test_deleting_a_story_deletes_the_bots_post_of_it_too(app: App, notifier: RecordingNotifier):
+    await onboard(app, ANNA)
+    await share(app)
+    async with app.sessionmaker() as session:
+        [(key, posted)] = (await session.execute(select(LiveMessage.key, LiveMessage.message_id))).all()
+    assert key == f"{stories.POST_KEY}1" and posted is not None
+
+    await app.press(ANNA, stories.DELETE_CONFIRM, "1")
+
+    assert posted in notifier.deleted
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count(LiveMessage.id))) == 0
