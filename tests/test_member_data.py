@@ -341,3 +341,11 @@ def test_a_member_with_nothing_to_look_for_scrubs_nothing():
 
     assert mydata._scrubbed({"note": "Allt om Alberga"}, member, mydata._pattern(member)) == {
         "note": "Allt om Alberga"}
+
+
+def test_the_scrub_takes_the_name_as_written_and_leaves_the_same_word_in_lower_case():
+    per = Member(id=7, workspace_id=1, external_id="4242", display_name="Per", company="AB Per")
+    pattern = mydata._pattern(per)
+
+    assert mydata._scrubbed("Tack Per! 2 inlägg per vecka (AB Per, <@4242>).", per, pattern) == \
+        "Tack —! 2 inlägg per vecka (—, <@—>)."

@@ -79,8 +79,9 @@ def _pattern(member: Member) -> re.Pattern[str]:
     found = identifiers(member)
     if not found:
         return re.compile("(?!)")  # nothing to look for: matches nothing (an empty alternation matches all)
-    # Whole words only: "Al" is not scrubbed out of "Allt".
-    return re.compile("(?<!\\w)(?:" + "|".join(re.escape(v) for v in found) + ")(?!\\w)", re.IGNORECASE)
+    # Whole words only: "Al" is not scrubbed out of "Allt". And as written: a name is stored as its member
+    # wrote it, and a name that is also a word ("Per") leaves the word ("2 inlägg per vecka") in other texts.
+    return re.compile("(?<!\\w)(?:" + "|".join(re.escape(v) for v in found) + ")(?!\\w)")
 
 
 def _candidates(column: Any, member: Member) -> Any:
