@@ -410,7 +410,8 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
         post = translate(f"countdown.draft.{step}", language, title=title, body=body, municipality=place,
                          date=day, days=days, targets=named, media=" ".join(outlets), why=why,
                          hashtag=issue.hashtag)
-        return " ".join(post.split())
+        # A shortened title before the template's full stop: its ellipsis ends the sentence.
+        return " ".join(post.split()).replace(drafts.ELLIPSIS + ".", drafts.ELLIPSIS)
 
     # What gives way, in turn: the why, targets beyond the first, media beyond the first two, the title's last
     # words, the prose; the handles that stay and the hashtag are never cut.

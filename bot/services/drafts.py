@@ -36,13 +36,24 @@ _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _MENTION_OR_TAG = re.compile(r"[^\s@#]*[@#＠＃]\w+")
 # What may end a word that is cut short, before the ellipsis: a comma or colon left dangling reads badly.
 _DANGLING = ",;:–-—"
+_WHITE_SPACE = re.compile(r"(\s+)")
 _SENTENCE_END = ".!?…"
 
 
-@functools.lru_cache(maxsize=8192)
 def x_length(post: str) -> int:
-    """Count a post as X does, with the twitter-text port: NFC, every link as 23, emoji and CJK double."""
-    return parse_tweet(post).weightedLength
+    """Count a post as X does, with the twitter-text port: NFC, every link as 23, emoji and CJK double.
+
+    The port is counted word by word (and each run of white space): no link or emoji spans white space, so
+    the sum is the whole text's count (tests/test_draft_corpus.py checks that on every draft), and the words a
+    shortened draft shares with the longer one are not counted again (a whole 280-character post costs the
+    port about 2 ms, nearly all in its emoji pattern).
+    """
+    return sum(_part_length(part) for part in _WHITE_SPACE.split(post) if part)
+
+
+@functools.lru_cache(maxsize=16384)
+def _part_length(part: str) -> int:
+    return int(parse_tweet(part).weightedLength)
 
 
 def fits_x(post: str) -> bool:

@@ -78,7 +78,7 @@ def test_linkedin_and_facebook_share_the_source_and_never_the_text():
     post = "Hej @kommunalrad! Hur tänker ni om parkeringen? #BlekingeBygger"
     source = "https://www.karlskrona.se/arenden/parkering?id=17&visa=ja"
 
-    x, linkedin, facebook = drafts.share_links(post, url=source)
+    _x, linkedin, facebook = drafts.share_links(post, url=source)
 
     assert linkedin.url.startswith("https://www.linkedin.com/sharing/share-offsite/?")
     assert parse_qs(urlsplit(linkedin.url).query) == {"url": [source]}

@@ -32,7 +32,8 @@ def _assert_drafts(reply: Reply, *must: str) -> list[str]:
     assert {link.url.split("?")[0] for link in reply.links} <= {
         "https://x.com/intent/post", "https://www.linkedin.com/sharing/share-offsite/",
         "https://www.facebook.com/sharer/sharer.php"}
-    assert not any("quote=" in link.url or "text=" in link.url for link in reply.links if link.url not in x_links)
+    others = [link.url for link in reply.links if link.url not in x_links]
+    assert not any("quote=" in url or "text=" in url for url in others)
     return posts
 
 
