@@ -125,8 +125,8 @@ class _Case:
 
 
 def _case(rng: random.Random, language: str) -> _Case:
-    politicians = tuple((rng.choice(_NAMES), _handle(rng) if rng.random() < 0.75 else None)
-                        for _ in range(rng.randint(1, 5)))
+    politicians = tuple((name, _handle(rng) if rng.random() < 0.75 else None)
+                        for name in rng.sample(_NAMES, rng.randint(1, len(_NAMES))))
     return _Case(
         language=language,
         company=rng.choice(_COMPANIES),
