@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from bot.coach.brief import BlogPlan, Brief
 from bot.i18n import translate
 from bot.services import drafts
-from bot.services.drafts import ELLIPSIS, MAX_LINK_URL, decision_date, shorten
+from bot.services.drafts import ELLIPSIS, decision_date, shorten
 
-__all__ = ["MAX_LINK_URL"]  # the tests and the services read the button limit from here too
+# Discord refuses a link button whose URL is longer; every draft's X button stays within it (drafts.x_intent).
+MAX_LINK_URL = drafts.MAX_LINK_URL
 # Below this, a shortened topic or issue title says nothing any more; the body is cut instead.
 MIN_SHRINK = 12
 INDUSTRIES = (
