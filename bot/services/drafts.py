@@ -1,7 +1,7 @@
 """Drafts for members to post themselves: length as X counts it, hashtags, handles and share links.
 
-The bot never posts for a member: it hands them a text and links that open X, LinkedIn or Facebook with
-the text filled in.
+The bot never posts for a member: it hands them a text, a link that opens X with it filled in, and links
+that share the issue's source on LinkedIn and Facebook (which take a link, not a text).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 # Entities that shortening keeps whole, as twitter-text reads them: a @mention (or an e-mail address, which
 # carries one) and a #hashtag run to the end of their word characters; links come from the port itself.
 _MENTION_OR_TAG = re.compile(r"[^\s@#]*[@#＠＃]\w+")
-# What may end a word that is cut short, before the ellipsis: a comma or colon left dangling reads badly.
+# Taken off the last word kept before a cut, where the ellipsis goes: a comma or colon left dangling reads
+# badly.
 _DANGLING = ",;:–-—"
 _WHITE_SPACE = re.compile(r"(\s+)")
 _SENTENCE_END = ".!?…"
