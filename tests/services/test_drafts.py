@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from twitter_text import parse_tweet
 
 from bot.services import drafts
 from bot.validation import FieldProblem
@@ -29,6 +30,17 @@ from bot.validation import FieldProblem
 ])
 def test_x_length_counts_as_x_does(post: str, length: int):
     assert drafts.x_length(post) == length
+
+
+@pytest.mark.parametrize("post", [
+    "Rad ett\r\nrad två\n\nrad tre",
+    "Mellanslag\u3000ideografiskt och\u00a0hårt",
+    "👨\u200d👩\u200d👧 och 🇸🇪🇩🇪 och 1\ufe0f\u20e3",
+    "Se https://example.travel/a?b=c. och www.exempel.de/x), eller mejla a@b.se!",
+    "e\u0301 kombinerad och ǅ",
+])
+def test_counting_word_by_word_gives_the_ports_count_of_the_whole_text(post: str):
+    assert drafts.x_length(post) == parse_tweet(post).weightedLength
 
 
 def test_a_post_of_280_latin_characters_fits_and_281_does_not():
