@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.coach.brief import Brief
-from bot.coach.templates import cut, has_tag, shareable
+from bot.coach.templates import has_tag, shareable
 from bot.i18n import translate
 from bot.replies import Text, text
-from bot.services.drafts import X_LIMIT, x_length
+from bot.services.drafts import X_LIMIT, shorten, x_length
 from bot.validation import fold
 
 TWEET = "tweet"
@@ -295,10 +295,7 @@ def improve(draft: str, brief: Brief, hashtag: str, kind: str, findings: list[Fi
     if not build(body):
         # All the member wrote was harsh and nothing else was missing: offer the question to ask instead.
         body = translate("coaching.improve.question", brief.language)
-    if kind == TWEET and not shareable(build(body), hashtag):
-        budget = X_LIMIT - x_length(" ".join([*head, *tail])) - 2
-        body = cut(body, budget)
-        while not shareable(build(body), hashtag) and budget > 20:
-            budget -= 20
-            body = cut(body, budget)
+    if kind == TWEET:
+        # The member's own words are cut, never what was added (the handles, the question, the hashtag).
+        body = shorten(body, lambda cut: shareable(build(cut)))
     return build(body)

@@ -267,14 +267,19 @@ def _channel_call(issue: Issue, mentioned: tuple[str, ...], zone: str) -> Reply:
 
 def _first_sentence(value: str, limit: int = 140) -> str:
     sentence = re.split(r"(?<=[.!?])\s", value.strip(), maxsplit=1)[0]
-    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+    return drafts.shorten(sentence, lambda cut: drafts.x_length(cut) <= limit)
+
+
+# A draft names at most this many media outlets once it has to give way: more read as a list, not a question.
+MEDIA_WHEN_SHORT = 2
 
 
 def compose(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
             language: str) -> str:
     """Write the question a member can post: to the politician (@handle or name), the #hashtag and @media.
 
-    It always fits X: the why goes first, then the title is shortened.
+    It always fits X and its X button: the why goes first, then media beyond the first two, then the title's
+    last words, then the question's; the handles and the hashtag stay whole.
     """
     local = issue.decision_at.astimezone(ZoneInfo(zone))
     day = f"{local.day} {translate(f'time.month.{local.month}', language)}"
@@ -284,20 +289,23 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
                              municipality=civics.municipality_label(issue.municipality)), language)
     else:
         target = drafts.handle(politician.x_handle) or politician.name
-    tail = " ".join([issue.hashtag, *("@" + h for h in media_handles)])
+    outlets = ["@" + h for h in media_handles]
     why = _first_sentence(issue.position)
-    title = issue.title
-    while True:
+
+    def build(title: str) -> str:
         question = translate("asks.draft.question", language, target=target, title=title, body=body, date=day)
-        post = " ".join(part for part in (question, why, tail) if part)
-        if drafts.fits_x(post):
-            return post
-        if why:
-            why = ""
-        elif len(title) > 20:
-            title = title[: max(20, len(title) - 20)].rstrip() + "…"
-        else:
-            return post[:270]
+        return " ".join(part for part in (question, why, issue.hashtag, *outlets) if part)
+
+    if not drafts.shareable(build(issue.title)):
+        why = ""
+    while not drafts.shareable(build(issue.title)) and len(outlets) > MEDIA_WHEN_SHORT:
+        outlets.pop()
+    title = drafts.shorten(issue.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
+    post = drafts.shorten(build(title), drafts.shareable)
+    while not drafts.shareable(post) and outlets:
+        outlets.pop()
+        post = drafts.shorten(build(title), drafts.shareable)
+    return post
 
 
 def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
@@ -319,7 +327,7 @@ def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequ
         buttons = (Button(text("asks.button.asked"), ASKED_ACTION, str(issue.id), ButtonStyle.SUCCESS),
                    *answer_buttons(issue.id))
     return Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
-                 buttons=buttons, links=drafts.share_links(post, url=issue.source_url, hashtag=issue.hashtag),
+                 buttons=buttons, links=drafts.share_links(post, url=issue.source_url),
                  private=private, personal=True)
 
 

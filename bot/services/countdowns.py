@@ -343,7 +343,7 @@ async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: s
             thanks = await _thanks_post(session, issue, language)
             if thanks is not None:
                 fields.append(Field(text("countdown.field.thanks"), Literal(thanks)))
-                links = drafts.share_links(thanks, url=issue.source_url, hashtag=issue.hashtag)
+                links = drafts.share_links(thanks, url=issue.source_url)
             fields.append(Field(text("countdown.field.story"), text("countdown.story_prompt")))
             buttons = (stories.share_button(),)
     elif now >= issue.decision_at:
@@ -400,36 +400,33 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
     body = render(civics.body_label(issue.body, issue.committee), language)
     place = render(civics.municipality_label(issue.municipality), language)
     targets = list(context.targets)
+    outlets = list(context.media)
     why = asks._first_sentence(issue.position)
-    title = issue.title
-    while True:
+
+    def build(title: str) -> str:
         # Without known targets the question goes to the whole body.
         named = " ".join(targets) or (translate("asks.draft.to_body", language, body=body, municipality=place)
                                       if step == "ask" else "")
-        post = translate(
-            f"countdown.draft.{step}",
-            language,
-            title=title,
-            body=body,
-            municipality=place,
-            date=day,
-            days=days,
-            targets=named,
-            media=" ".join(context.media),
-            why=why,
-            hashtag=issue.hashtag,
-        )
-        post = " ".join(post.split())
-        if drafts.fits_x(post):
-            return post
-        if why:
-            why = ""
-        elif len(targets) > 1:
-            targets.pop()
-        elif len(title) > 20:
-            title = title[: max(20, len(title) - 20)].rstrip() + "…"
-        else:
-            return post[:270]
+        post = translate(f"countdown.draft.{step}", language, title=title, body=body, municipality=place,
+                         date=day, days=days, targets=named, media=" ".join(outlets), why=why,
+                         hashtag=issue.hashtag)
+        # A shortened title before the template's full stop: its ellipsis ends the sentence.
+        return " ".join(post.split()).replace(drafts.ELLIPSIS + ".", drafts.ELLIPSIS)
+
+    # What gives way, in turn: the why, targets beyond the first, media beyond the first two, the title's last
+    # words, the prose; the handles that stay and the hashtag are never cut.
+    if not drafts.shareable(build(issue.title)):
+        why = ""
+    while not drafts.shareable(build(issue.title)) and len(targets) > 1:
+        targets.pop()
+    while not drafts.shareable(build(issue.title)) and len(outlets) > asks.MEDIA_WHEN_SHORT:
+        outlets.pop()
+    title = drafts.shorten(issue.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
+    post = drafts.shorten(build(title), drafts.shareable)
+    while not drafts.shareable(post) and outlets:
+        outlets.pop()
+        post = drafts.shorten(build(title), drafts.shareable)
+    return post
 
 
 def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | None = None) -> Reply:
@@ -445,7 +442,7 @@ def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | No
     fields = [Field(text("countdown.field.decision"), civics.decision_when(issue, zone), inline=True),
               Field(text("field.hashtag"), Literal(issue.hashtag), inline=True),
               Field(text("countdown.field.draft"), Literal(post))]
-    links = drafts.share_links(post, url=issue.source_url, hashtag=issue.hashtag)
+    links = drafts.share_links(post, url=issue.source_url)
     if issue.source_url:
         links = (*links, Link(text("issues.link.source"), issue.source_url))
     return Reply(title=text(f"countdown.stage.{stage.step}.title", **params),
@@ -592,12 +589,21 @@ async def _thanks_post(session: AsyncSession, issue: Issue, language: str) -> st
         return None
     names = [drafts.handle(p.x_handle) or p.name for p in politicians]
     outcome = issue.outcome if issue.outcome in VOTE_OUTCOMES else "other"
-    while True:
-        post = translate(f"countdown.thanks.{outcome}", language, names=", ".join(names), title=issue.title,
-                         hashtag=issue.hashtag)
-        if drafts.fits_x(post) or len(names) == 1:
-            return post if drafts.fits_x(post) else post[:270]
+    return thanks_text(names, outcome, issue.title, issue.hashtag, language)
+
+
+def thanks_text(names: Sequence[str], outcome: str, title: str, hashtag: str, language: str) -> str:
+    """Thank those who voted our way (@handles or names, the first ones when not all fit), shortened to fit X
+    and its X button by cutting prose, never a handle or the hashtag."""
+    names = list(names)
+
+    def build() -> str:
+        return translate(f"countdown.thanks.{outcome}", language, names=", ".join(names), title=title,
+                         hashtag=hashtag)
+
+    while not drafts.shareable(build()) and len(names) > 1:
         names.pop()
+    return drafts.shorten(build(), drafts.shareable)
 
 
 async def outcome_reply(session: AsyncSession, issue: Issue, language: str) -> Reply:
@@ -614,7 +620,7 @@ async def outcome_reply(session: AsyncSession, issue: Issue, language: str) -> R
         fields.append(Field(text("countdown.field.voted_for"), Join(tuple(civics.politician_label(p)
                                                                           for p in politicians))))
         fields.append(Field(text("countdown.field.thanks"), Literal(thanks)))
-        links = drafts.share_links(thanks, url=issue.source_url, hashtag=issue.hashtag)
+        links = drafts.share_links(thanks, url=issue.source_url)
     fields.append(Field(text("countdown.field.story"), text("countdown.story_prompt")))
     counts = await pledges.pledge_counts(session, issue.id)
     if sum(m for m, _ in counts.values()):

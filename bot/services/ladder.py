@@ -298,7 +298,7 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
     elif current.kind in templates.TWEET_KINDS:
         fields.append(Field(text("coaching.next.draft_tweet", length=drafts.x_length(draft),
                                  limit=drafts.X_LIMIT), Literal(draft)))
-        links = writing.share(draft, brief.hashtag)
+        links = writing.share(draft, brief.issue)
     else:
         fields.append(Field(text("coaching.next.draft"), Literal(draft)))
     if current.kind == "follow":

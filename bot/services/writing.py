@@ -152,10 +152,11 @@ def _topic(raw: str | None) -> str:
     return validation.clean_text(raw, text("coaching.field.topic"), max_length=MAX_TOPIC) or ""
 
 
-def share(post: str, hashtag: str, number: int | None = None) -> tuple[Link, ...]:
-    """The post's share links (X, LinkedIn, Facebook), numbered when there are several drafts."""
+def share(post: str, issue: drafts.IssueContext | None, number: int | None = None) -> tuple[Link, ...]:
+    """The post's share links (X; LinkedIn and Facebook with the issue's source), numbered when there are
+    several drafts."""
     links = []
-    for link in drafts.share_links(post, hashtag=hashtag):
+    for link in drafts.share_links(post, url=issue.source_url if issue is not None else None):
         label = text("coaching.share.numbered", number=number, label=link.label) if number else link.label
         links.append(Link(label, link.url))
     return tuple(links)
@@ -187,7 +188,7 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
         issues = await local_issues(session, actor)
         if issues:
             fields.append(_issue_hint(issues, actor))
-    links = tuple(link for n, post in enumerate(posts[:3], 1) for link in share(post, brief.hashtag, n))
+    links = tuple(link for n, post in enumerate(posts[:3], 1) for link in share(post, brief.issue, n))
     about = _about(chosen, wanted_topic)
     return Reply(title=text("coaching.tweets.title", topic=about), body=text("coaching.tweets.body"),
                  fields=tuple(fields), links=links)
@@ -272,7 +273,7 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     if draft_kind == rules.TWEET:
         fields.append(Field(text("coaching.feedback.improved_tweet", length=drafts.x_length(improved),
                                  limit=drafts.X_LIMIT), Literal(improved)))
-        links = share(improved, brief.hashtag) if templates.shareable(improved, brief.hashtag) else ()
+        links = share(improved, brief.issue) if templates.shareable(improved) else ()
         return Reply(title=text("coaching.feedback.title.tweet"), body=summary, fields=tuple(fields),
                      links=links)
     body = Join((summary, text("coaching.feedback.improved_paragraph"), Literal(improved)), separator="\n\n")
@@ -283,7 +284,7 @@ def _usable_improvement(improved: str, kind: str, hashtag: str) -> bool:
     if rules.harsh_word(improved) is not None:
         return False  # the model repeated an insult the feedback asks the member to drop
     if kind == rules.TWEET:
-        return templates.shareable(improved, hashtag) and templates.has_tag(improved, hashtag)
+        return templates.shareable(improved) and templates.has_tag(improved, hashtag)
     return len(improved) <= MAX_TEXT
 
 
