@@ -16,8 +16,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from twitter_text import extract_urls  # type: ignore[import-untyped]  # it ships no types
-
 from bot.coach.brief import Brief, handle_owners
 from bot.coach.rules import harsh_word
 from bot.replies import text
@@ -47,6 +45,8 @@ _CROWD_WORDS = MENTION_WORDS | {"all", "alla", "everybody", "channel", "room"}
 # and www. hosts.
 _SCHEME_LINK = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s<>\"')\]]+", re.IGNORECASE)
 _WWW_LINK = re.compile(r"\bwww\.[^\s<>\"')\]]+", re.IGNORECASE)
+# An e-mail address (someone to write to is a link too).
+_EMAIL = re.compile(r"[\w.+-]+[@＠][\w-]+(?:\.[\w-]+)+")
 _LINK_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Words and marks of the prompt's own framing (see prompts.py): a text that carries them echoes the prompt, or
@@ -124,14 +124,13 @@ def _visible(post: str) -> str:
 
 
 def handles(post: str) -> set[str]:
-    """Every @ of a text as the handle it starts (casefolded; '' for a lone @ or an e-mail address's @)."""
+    """Every @ of a text as the handle it starts (casefolded; '' for a lone @), but an e-mail address's."""
     post = _visible(post)
     found = set()
     for at in _AT.finditer(post):
         before = post[at.start() - 1] if at.start() else " "
-        if before.isalnum() or before == "_":
-            found.add("")  # an e-mail address: a link the brief does not give
-            continue
+        if before.isalnum() or before in "_.+-":
+            continue  # an e-mail address: links() finds it
         match = _HANDLE_AT.match(post, at.start())
         found.add(match.group(1).casefold() if match else "")
     return found
@@ -146,8 +145,15 @@ def allowed_handles(brief: Brief, also: str = "") -> set[str]:
 
 def links(post: str) -> set[str]:
     """Every link in a text (as X, Discord or Slack would make it clickable), in a form to compare."""
-    found = [*extract_urls(post), *_SCHEME_LINK.findall(post), *_WWW_LINK.findall(post)]
-    return {_comparable(url) for url in found}
+    addresses = {f"mailto:{address.casefold()}" for address in _EMAIL.findall(post)}
+    return {_comparable(url) for url in _urls(post)} | addresses
+
+
+def _urls(post: str) -> set[str]:
+    # Imported when a model's text is checked, not with the bot: twitter-text's tables cost about 18 MB.
+    from twitter_text import extract_urls  # type: ignore[import-untyped]  # it ships no types
+
+    return {*extract_urls(post), *_SCHEME_LINK.findall(post), *_WWW_LINK.findall(post)}
 
 
 def allowed_links(brief: Brief, also: str = "") -> set[str]:
@@ -207,12 +213,13 @@ FUNCTION_WORDS = {
 FOREIGN_WORDS = _listed(
     "ikke jeg og hva hvordan hvorfor hvor til deg meg dere skal også veldig hvis ble være mye noe kunne "
     "fordi uten fra ud op nogen meget hvad jer os vores jeres når våre dette denne hvem vil trenger "
-    "bedrift bedriften blive bliver "
+    "bedrift bedriften blive bliver hele betyr butikk ved "
     "und der das ist nicht wir ich sie ein eine mit für auf zu von es im auch sich uns unsere wie oder "
     "aber wenn sind haben wird werden ja ei että ovat mitä kun jos mutta myös tai meidän miten "
     "joka kiitos") - FUNCTION_WORDS["sv"] - FUNCTION_WORDS["en"] - {"ja"}
 # Below this many function words a text is too short to judge (a greeting, a title): it passes.
 MIN_EVIDENCE = 2
+MAX_FOREIGN = 2
 
 
 def in_language(post: str, language: str, *, known: Iterable[str] = ()) -> bool:
@@ -220,8 +227,8 @@ def in_language(post: str, language: str, *, known: Iterable[str] = ()) -> bool:
 
     Handles, hashtags, links and the brief's own names (the company, the town, the issue's title, which may be
     in the other language) are left out first. A text is in the language when its function words outnumber
-    those of the other language and of the languages a model slips into, by two to one; a text with too few
-    function words to tell passes.
+    those of the other language and of the languages a model slips into, by two to one, and it has at most one
+    foreign word; a text with too few function words to tell passes.
     """
     if language not in FUNCTION_WORDS:
         return True
@@ -229,7 +236,9 @@ def in_language(post: str, language: str, *, known: Iterable[str] = ()) -> bool:
     if sum(counts.values()) < MIN_EVIDENCE:
         return True
     own = counts.pop(language)
-    return own > 0 and own >= 2 * max(counts.values())
+    # Two words that are neither Swedish nor English are a neighbour's language however many words it shares
+    # with Swedish ("vi", "som", "har"): Norwegian and Danish share many.
+    return own > 0 and own >= 2 * max(counts.values()) and counts["foreign"] < MAX_FOREIGN
 
 
 def language_of(post: str) -> str | None:
@@ -241,8 +250,7 @@ def language_of(post: str) -> str | None:
 def _counts(post: str, known: Iterable[str]) -> dict[str, int]:
     """Count a text's function words of Swedish, English and the foreign languages, its names left out."""
     body = _visible(post)
-    for url in sorted({*extract_urls(body), *_SCHEME_LINK.findall(body), *_WWW_LINK.findall(body)}, key=len,
-                      reverse=True):
+    for url in sorted(_urls(body) | set(_EMAIL.findall(body)), key=len, reverse=True):
         body = body.replace(url, " ")
     body = re.sub(r"[@＠#]\w+", " ", body.casefold())
     for name in sorted((unicodedata.normalize("NFC", n).casefold() for n in known if n), key=len,
