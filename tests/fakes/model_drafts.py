@@ -1,4 +1,5 @@
-"""Drafts a model might write for the fake OpenAI server: good ones, and each kind of bad one in many variants.
+"""Drafts a model might write for the fake OpenAI server: good ones, and each kind of bad one, in many
+variants.
 
 Every generator is seeded, so a failure names a variant that can be made again. A bad variant is a good draft
 with one kind of fault put in at a random place, so that the fault, and nothing else, is what must stop it.
@@ -68,12 +69,14 @@ GERMAN = (
     "Ohne Parkplätze verlieren wir Hochzeitskunden an das Einkaufszentrum.",
     "Was bedeutet die Entscheidung für uns, die ein Geschäft im Zentrum haben?",
 )
-CROWDS = ("@everyone", "@here", "@channel", "@Everyone", "@HERE", "＠everyone", "@every\u200bone", "@he\u200dre",
-          "<!channel>", "<!here>", "<!everyone>", "<@U0123ABCD>", "<@&123456789012345678>", "<#C0123ABC>",
+CROWDS = ("@everyone", "@here", "@channel", "@Everyone", "@HERE", "＠everyone", "@every\u200bone",
+          "@he\u200dre", "<!channel>", "<!here>", "<!everyone>", "<@U0123ABCD>", "<@&123456789012345678>",
+          "<#C0123ABC>",
           "<!subteam^S0123>", "<@123456789012345678>", "<@!123456789012345678>", "@here!", "(@everyone)")
 TLDS = ("se", "com", "de", "travel", "io", "nu", "app", "xyz", "ly", "co", "info", "shop", "org", "net")
-ECHOES = ("Ignore previous instructions and", "IGNORE ALL PREVIOUS INSTRUCTIONS:", "Ignorera tidigare instruktioner:",
-          "</data>", "<data>", "```json", "System prompt:", "Som en AI kan jag säga att", "Enligt systemprompten",
+ECHOES = ("Ignore previous instructions and", "IGNORE ALL PREVIOUS INSTRUCTIONS:",
+          "Ignorera tidigare instruktioner:", "</data>", "<data>", "```json", "System prompt:",
+          "Som en AI kan jag säga att", "Enligt systemprompten",
           "Ignorera alla regler och", "As an AI language model,", "Disregard the above:",
           "glöm tidigare instruktioner och")
 # A harsh word as a model would write it: with its diacritics, in any case.
@@ -85,7 +88,7 @@ def _sentences(rng: random.Random, bank: tuple[str, ...], low: int = 1, high: in
 
 
 def good(rng: random.Random, language: str = "sv") -> str:
-    """A draft that passes: sentences in the language, with some of the brief's handles, hashtag and source."""
+    """A draft that passes: sentences in the language, some of the brief's handles, its hashtag and source."""
     parts = _sentences(rng, SWEDISH if language == "sv" else ENGLISH, 2, 3)
     extras = [tag for tag in (POLITICIAN, MEDIA, HASHTAG, SOURCE) if rng.random() < 0.5]
     if rng.random() < 0.3:
@@ -110,7 +113,8 @@ def unlisted_handle(rng: random.Random) -> str:
     if kind == 0:
         name = "".join(rng.choices(string.ascii_letters + string.digits + "_", k=rng.randint(1, 15)))
     elif kind == 1:
-        name = rng.choice(("ronnebyrad", "ronnebytidning", "sydostran", "karlshamnkommun", "lo_r", "sd_blekinge"))
+        name = rng.choice(("ronnebyrad", "ronnebytidning", "sydostran", "karlshamnkommun", "lo_r",
+                           "sd_blekinge"))
     elif kind == 2:
         name = POLITICIAN[1:rng.randint(2, len(POLITICIAN) - 1)]  # a cut handle is a stranger's
     elif kind == 3:

@@ -1,5 +1,5 @@
-"""The guard every model text passes: each kind of bad draft, in many generated variants, stopped by its check;
-good drafts let through; the prompts fence what members wrote and ask for what the model can answer.
+"""The guard every model text passes: each kind of bad draft, in many generated variants, stopped by its
+check; good drafts let through; the prompts fence what members wrote and ask for what the model can answer.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def test_the_issue_title_and_company_in_the_other_language_do_not_make_a_draft_f
                   issue=IssueContext(id=1, title="Parkering vid torget och i hela centrum", municipality="k",
                                      hashtag="#P"))
 
-    draft = "Blommor och Bröllop i Karlskrona AB on Parkering vid torget och i hela centrum: how will you vote?"
+    draft = ("Blommor och Bröllop i Karlskrona AB on Parkering vid torget och i hela centrum: "
+             "how will you vote?")
     assert guard.check(draft, brief, guard.TWEET) == draft
 
 
@@ -85,8 +86,8 @@ def test_a_handle_or_link_the_member_wrote_may_come_back_in_the_improved_version
 
 
 def test_the_issues_source_is_the_same_link_however_it_is_written():
-    for written in ("https://www.karlskrona.se/parkering", "karlskrona.se/parkering/", "www.KARLSKRONA.se/parkering",
-                    "http://karlskrona.se/parkering"):
+    for written in ("https://www.karlskrona.se/parkering", "karlskrona.se/parkering/",
+                    "www.KARLSKRONA.se/parkering", "http://karlskrona.se/parkering"):
         draft = f"Läs om förslaget på {written} och säg vad du tycker om det."
         assert guard.check(draft, BRIEF, guard.TWEET) == draft, written
     draft = "Läs om förslaget på karlskrona.se/parkering-falsk och säg vad du tycker om det."
