@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from bot.coach.rules import HARSH_WORDS
-from bot.services.drafts import x_length
+from bot.services.drafts import IssueContext, x_length
 
 VARIANTS = 60
 # What a draft about the parking issue may carry: the brief's handles, its hashtag and its source.
@@ -20,6 +21,13 @@ POLITICIAN, OTHER_POLITICIAN, MEDIA = "@kommunalrad_kk", "@bjornost", "@blekinge
 POLITICIAN_NAME, OTHER_NAME = "Eva Ek", "Björn Öst"
 HASHTAG = "#ParkeraKarlskrona"
 SOURCE = "https://www.karlskrona.se/parkering"
+# The issue the drafts are about. Åsa Ek, the first target, has no handle: the first handle is Eva Ek's.
+ISSUE = IssueContext(
+    id=7, title="Parkering i centrum", municipality="karlskrona", hashtag=HASHTAG,
+    decision_at=datetime(2026, 12, 17, 17, 0, tzinfo=UTC), position="Behåll korttidsparkeringen",
+    source_url=SOURCE, target_handles=(POLITICIAN[1:], OTHER_POLITICIAN[1:]),
+    target_names=("Åsa Ek", POLITICIAN_NAME, OTHER_NAME), handle_names=(POLITICIAN_NAME, OTHER_NAME),
+    media_handles=(MEDIA[1:],))
 
 SWEDISH = (
     "Vi på Blomsterhuset binder buketter till hela Karlskrona.",

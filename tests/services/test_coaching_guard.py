@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 
 import pytest
 
@@ -14,16 +13,9 @@ from bot.coach import guard, prompts
 from bot.coach.brief import Brief
 from bot.services.drafts import IssueContext
 from tests.fakes import model_drafts
-from tests.fakes.model_drafts import BAD, SOURCE, variants
+from tests.fakes.model_drafts import BAD, variants
 
-# Two politicians with handles and one without, listed first, so that the first name is not the first
-# handle's owner.
-PARKING = IssueContext(
-    id=7, title="Parkering i centrum", municipality="karlskrona", hashtag="#ParkeraKarlskrona",
-    decision_at=datetime(2026, 12, 17, 17, 0, tzinfo=UTC), position="Behåll korttidsparkeringen",
-    source_url=SOURCE, target_handles=("kommunalrad_kk", "bjornost"),
-    target_names=("Åsa Ek", "Eva Ek", "Björn Öst"), handle_names=("Eva Ek", "Björn Öst"),
-    media_handles=("blekingelt",))
+PARKING = model_drafts.ISSUE
 BRIEF = Brief(language="sv", company="Blomsterhuset", industry="retail", municipality="Karlskrona",
               experience="none", goal="Fler bröllopskunder", hashtag="#ParkeraKarlskrona", issue=PARKING)
 ENGLISH_BRIEF = Brief(language="en", company="Blomsterhuset", industry="retail", municipality="Karlskrona",
