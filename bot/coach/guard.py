@@ -129,8 +129,8 @@ def handles(post: str) -> set[str]:
     found = set()
     for at in _AT.finditer(post):
         before = post[at.start() - 1] if at.start() else " "
-        if before.isalnum() or before in "_.+-":
-            continue  # an e-mail address: links() finds it
+        if before.isalnum() or before == "_":
+            continue  # an e-mail address (links() finds it): X makes no mention of an @ after a letter
         match = _HANDLE_AT.match(post, at.start())
         found.add(match.group(1).casefold() if match else "")
     return found

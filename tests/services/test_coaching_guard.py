@@ -77,6 +77,14 @@ def test_a_handle_or_link_the_member_wrote_may_come_back_in_the_improved_version
                        also=mine) == guard.Rejected("link")
 
 
+@pytest.mark.parametrize("draft", [
+    "Hur röstar ni om parkeringen?.@ronnebyrad", "Hur röstar ni om parkeringen? -@ronnebyrad",
+    "Hur röstar ni om parkeringen? (@ronnebyrad)", "Hur röstar ni om parkeringen?\n@ronnebyrad",
+])
+def test_a_handle_after_a_mark_is_a_handle(draft: str):
+    assert guard.check(draft, BRIEF, guard.TWEET) == guard.Rejected("handle")
+
+
 def test_the_issues_source_is_the_same_link_however_it_is_written():
     for written in ("https://www.karlskrona.se/parkering", "karlskrona.se/parkering/",
                     "www.KARLSKRONA.se/parkering", "http://karlskrona.se/parkering"):
