@@ -7,6 +7,7 @@ Each kind's variants go through /coach tweet (three a request), the ladder's rea
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -160,3 +161,17 @@ async def test_a_blog_plan_with_one_bad_part_is_the_templates(
         reply = await app.run(ANNA, writing.blog, model, issue="7")
 
         assert shown(reply) == from_templates, draft
+
+
+async def test_an_answer_in_a_json_code_fence_is_read_and_its_drafts_checked(
+        app: App, issues, fake: FakeOpenAI, model: CoachModel):
+    # Models often wrap their JSON in ```json … ```: that fence is no echo of the prompt; the JSON is read.
+    await onboard(app, ANNA, answers=NEWCOMER, company="Blomsterhuset")
+    from_templates = drafts_of(await app.run(ANNA, writing.tweet, issue="7"))
+    good, bad = variants("good", 2), variants("link", 1)
+    fake.answer("```json\n" + json.dumps({"tweets": [*good, *bad]}, ensure_ascii=False) + "\n```")
+
+    first, second, third = drafts_of(await app.run(ANNA, writing.tweet, model, issue="7"))
+
+    assert first.startswith(good[0]) and second.startswith(good[1])
+    assert third == from_templates[0]  # the draft with a link the brief does not give: a template's instead
