@@ -181,6 +181,9 @@ class IssueContext:
     # X handles (without @) of the politicians a member should ask, most important first.
     target_handles: Sequence[str] = field(default_factory=tuple)
     target_names: Sequence[str] = field(default_factory=tuple)
+    # The names of the politicians whose handles target_handles are, in the same order (not every target has
+    # a handle, so target_names does not line up with them).
+    handle_names: Sequence[str] = field(default_factory=tuple)
     # X handles (without @) of the local media to bring into the dialogue.
     media_handles: Sequence[str] = field(default_factory=tuple)
 

@@ -529,6 +529,7 @@ async def issue_targets(session: AsyncSession, workspace_id: int, contexts: Sequ
         found.append(dataclasses.replace(
             context, target_handles=tuple(r.handle for r in priority if r.handle),
             target_names=tuple(r.name for r in priority),
+            handle_names=tuple(r.name for r in priority if r.handle),
             media_handles=tuple(handles.get(context.municipality, ()))))
     return found
 

@@ -329,11 +329,10 @@ async def _step_draft(step: Step, brief: Brief, model: CoachModel | None) -> str
         return plan or templates.blog(brief, brief.hashtag)
     tweet = step.kind in templates.TWEET_KINDS
     if model is not None:
+        # A tweet comes completed with the hashtag and the handles; both kinds vetted by the guard.
         proposed = await model.step_draft(brief, title, tweet=tweet, hashtag=brief.hashtag)
         if proposed is not None:
-            usable = templates.complete(proposed, brief, brief.hashtag) if tweet else proposed
-            if usable is not None:
-                return usable
+            return proposed
     if tweet:
         return templates.step_tweet(brief, step.kind, brief.hashtag)
     return templates.step_text(brief, step.kind, brief.hashtag)

@@ -173,9 +173,9 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
     wanted_topic, chosen = brief.topic, brief.issue
     posts: list[str] = []
     if model is not None:
-        for proposed in await model.tweets(brief, brief.hashtag) or []:
-            usable = templates.complete(proposed, brief, brief.hashtag)
-            if usable is not None and usable not in posts:
+        # Completed with the hashtag and the issue's handles and vetted by the coach's guard.
+        for usable in await model.tweets(brief, brief.hashtag) or []:
+            if usable not in posts:
                 posts.append(usable)
     for fallback in templates.tweets(brief, brief.hashtag):
         if len(posts) >= 3:

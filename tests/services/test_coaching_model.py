@@ -6,8 +6,11 @@ Nothing here reaches the internet: the client's base_url points at tests.fakes.o
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -62,6 +65,15 @@ async def model(fake: FakeOpenAI) -> AsyncIterator[CoachModel]:
         await client.close()
 
 
+def fenced_data(user: str) -> dict[str, Any]:
+    """The member's and the issue's fields as the prompt fences them: one JSON object between <data> tags."""
+    match = re.search(r"<data>\n(.*)\n</data>", user, re.DOTALL)
+    assert match is not None, user
+    value = json.loads(match.group(1))
+    assert isinstance(value, dict)
+    return value
+
+
 def drafts_of(reply: Reply) -> list[str]:
     return [render(f.value, "sv") for f in reply.fields if render(f.name, "sv").startswith("Utkast")]
 
@@ -91,8 +103,9 @@ async def test_only_the_profile_fields_a_draft_needs_are_sent_in_the_members_lan
 
     system, user = fake.prompts()
     assert "Skriv på svenska" in system
-    assert "Företag: Blomsterhuset" in user and "Kommun: Karlskrona" in user and "Bransch: Handel" in user
-    assert "Affärsmål: Fler bröllopskunder" in user and "#BlekingeFöretagare" in user
+    data = fenced_data(user)
+    assert (data["Företag"], data["Kommun"], data["Bransch"]) == ("Blomsterhuset", "Karlskrona", "Handel")
+    assert data["Affärsmål"] == "Fler bröllopskunder" and "#BlekingeFöretagare" in user
     request = str(fake.requests[-1])
     for private in ("Anna", "blommorna_kk", "annaberg", "blomsterhuset.se", "10-49", "10–49", "anna"):
         assert private not in request, private
@@ -101,7 +114,8 @@ async def test_only_the_profile_fields_a_draft_needs_are_sent_in_the_members_lan
     await app.run(BO, workspaces.configure, language="en")
     await app.run(ANNA, writing.tweet, model)
     system, user = fake.prompts()
-    assert "Write in English" in system and "Company: Blomsterhuset" in user and "Industry: Retail" in user
+    data = fenced_data(user)
+    assert "Write in English" in system and (data["Company"], data["Industry"]) == ("Blomsterhuset", "Retail")
 
 
 def _failing(fake: FakeOpenAI, how: str) -> None:
