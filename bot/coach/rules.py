@@ -1,8 +1,10 @@
 """Feedback rules for a draft tweet or blog paragraph: they always run, with or without a model.
 
-Each rule looks at one thing (length as X counts it, tone, business value, hashtag, a named politician, a
-question, a media handle) and says what to fix, or what is good. The rules also write an improved version
-that keeps the member's own words and only adds or trims what a rule asked for.
+Each rule looks at one thing (length as X counts it, tone and irony, business value in whole words, hashtag,
+hashtag spam, a named politician, a question, a media handle, repetition) and says what to fix, or what is
+good. The rules also work out which open issue a draft is about from its hashtags and handles, and write an
+improved version that keeps the member's own words, every handle, hashtag, link and question, only adds or
+trims what a rule asked for, and is never worse by the rules' own score.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ _PRAISE = ("jattebra", "toppen", "perfekt", "underbart", "fantastiskt", "stralan
 _IRONIC_PRAISE = re.compile(
     r"\b(?:" + "|".join(_PRAISE) + r")\s*(?:…|\.\.\.)"
     r"|\boh,?\s+(?:great|wonderful|perfect|lovely|brilliant)\b")
+# Fewer words than this left of an ironic sentence are dropped with it.
+MIN_REMARK_WORDS = 3
 _INTERJECTIONS = frozenset(("ja", "jaha", "jasa", "ah", "oh", "yeah", "jo", "well"))
 SARCASM_EMOJI = ("🙄", "🙃", "😒", "🤡")
 _EYE_ROLLS = re.compile(r"\s*(?:" + "|".join(SARCASM_EMOJI) + r")+\s*")
@@ -438,15 +442,18 @@ def without_irony(draft: str) -> str:
     parts = []
     for sentence in _SENTENCE.findall(draft):
         if not ironic(sentence):
-            parts.append(sentence.strip())
+            parts.append(sentence)
             continue
-        # "Oh great, another fee." keeps "Another fee."; an interjection left alone ("Ja,") goes too.
+        # "Tack för inget, hur tänker ni nu?" keeps its question; an interjection left alone ("Ja,") goes too.
         left = _without(_CLAUSE.findall(sentence), lambda clause: ironic(clause) or (
             bool(_prose_words(clause)) and set(_prose_words(clause)) <= _INTERJECTIONS))
-        if ironic(left):
-            left = _without([sentence], ironic)
-        parts.append(left)
-    return _capitalized(" ".join(part for part in parts if part))
+        # What is left of an ironic remark ("Tack för inget, kommunen." -> "Kommunen.") says nothing alone.
+        if ironic(left) or (len(_prose_words(left)) < MIN_REMARK_WORDS and not _asks(left)):
+            left = _without([sentence], lambda _: True)
+        if left:
+            # The sentence's own line break or space after it stays.
+            parts.append(left + sentence[len(sentence.rstrip()):])
+    return _capitalized("".join(parts).strip())
 
 
 def _eye_roll_gone(match: re.Match[str]) -> str:
@@ -565,7 +572,7 @@ def improve(draft: str, brief: Brief, hashtag: str, kind: str, *, politicians: I
     """Rewrite as little as the rules ask: calm the tone, say things once, add the business value, a question
     and the tags, and shorten the member's prose (never a handle, hashtag, link or question) to fit.
 
-    The result keeps every handle, hashtag and question of the draft and passes every rule the draft passed,
+    The result keeps every handle, hashtag, link and question of the draft and passes every rule it passed,
     with a score never worse; when no rewrite manages that, the draft comes back as it is.
     """
     known_politicians, known_media, accepted = list(politicians), list(media), list(also_accepted)

@@ -226,6 +226,17 @@ def test_irony_and_repetition_are_mended_in_the_members_own_words(draft: str, im
     assert all(f.ok for f in _review(improved))
 
 
+def test_a_blog_paragraphs_improved_version_keeps_its_paragraphs_and_drops_a_lone_ironic_remark():
+    draft = ("Parkeringen vid torget är viktig för hela stan. Parkeringen vid torget är viktig för hela "
+             "stan. Tack för inget, kommunen. Vi ses på mötet.\n\n"
+             "Hur röstar ni den 17 december? Läs mer på annasblommor.se/parkering.")
+
+    assert _improve(draft, kind=rules.BLOG) == (
+        "@kommunalrad_kk Parkeringen vid torget är viktig för hela stan. Vi ses på mötet.\n\n"
+        "Hur röstar ni den 17 december? Läs mer på annasblommor.se/parkering.\n\n"
+        "För oss på Annas Blommor handlar det om kunder och jobb.")
+
+
 def test_a_draft_with_three_hashtags_does_not_get_a_fourth_that_would_make_it_spam():
     draft = "@kommunalrad_kk Hur röstar ni? Våra kunder väntar. @blekingelt #a #b #c"
 
