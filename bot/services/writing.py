@@ -20,7 +20,7 @@ from bot.coach import BlogPlan, Brief, CoachModel, rules, templates
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Workspace
-from bot.replies import Field, Join, Link, Literal, Renderable, Reply, text
+from bot.replies import Field, Join, Link, Literal, Renderable, Reply, Text, text
 from bot.services import drafts
 from bot.services.coaching_settings import CoachingSettings, settings_of
 from bot.services.context import Actor
@@ -234,6 +234,13 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     draft = validation.clean_text(draft, text("coaching.field.text"), max_length=MAX_TEXT,
                                   required=True) or ""
     brief = await _asked_brief(session, actor, issue=issue)
+    also_accepted: tuple[str, ...] = ()
+    if brief.issue is None:
+        inferred = await _issue_of_draft(session, actor, draft)
+        if inferred is not None:
+            # The member did not tie the draft to the issue: the campaign's hashtag does as well as its own.
+            also_accepted = (brief.hashtag,)
+            brief = member_brief(actor, await settings_of(session, actor.workspace.id), issue=inferred)
     chosen = brief.issue
     issues = [chosen] if chosen else await with_targets(session, actor, await local_issues(session, actor))
     politicians = [f"@{h.lstrip('@')}" for i in issues for h in i.target_handles if h]
@@ -242,16 +249,27 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     # Without a chosen issue, suggest the handles of the soonest one in the member's municipality.
     suggest = brief if chosen or not issues else dataclasses.replace(brief, issue=issues[0])
     draft_kind = rules.kind_of(draft, kind or "")
-    findings = rules.review(draft, suggest, brief.hashtag, draft_kind, politicians=politicians, media=media)
+    findings = rules.review(draft, suggest, brief.hashtag, draft_kind, politicians=politicians, media=media,
+                            also_accepted=also_accepted)
     first, more, good = rules.first_fixes(findings)
-    improved = rules.improve(draft, suggest, brief.hashtag, draft_kind, findings)
+    improved = rules.improve(draft, suggest, brief.hashtag, draft_kind, politicians=politicians, media=media,
+                             also_accepted=also_accepted)
+
+    def better(candidate: str) -> bool:
+        """Tell whether the model's improved version keeps what the draft has and passes what it passed."""
+        after = rules.review(candidate, suggest, brief.hashtag, draft_kind, politicians=politicians,
+                             media=media, also_accepted=also_accepted)
+        return (rules.keeps(draft, candidate) and rules.failing(after) <= rules.failing(findings)
+                and rules.penalty(after) <= rules.penalty(findings))
+
     comments: tuple[str, ...] = ()
     if model is not None:
         told = [render(f.message, actor.language) for f in findings if not f.ok]
         answer = await model.feedback(brief, draft, draft_kind, told)
         if answer is not None:
             comments = answer.comments
-            if answer.improved and _usable_improvement(answer.improved, draft_kind, brief.hashtag):
+            if answer.improved and _usable_improvement(answer.improved, draft_kind, brief.hashtag) \
+                    and better(answer.improved):
                 improved = answer.improved
     fields: list[Field] = []
     if first:
@@ -268,8 +286,7 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     if comments:
         fields.append(Field(text("coaching.feedback.model"), Join(tuple(Literal(c) for c in comments),
                                                                   separator="\n", bullet="• ")))
-    summary = text("coaching.feedback.summary", count=len(first) + len(more)) if first else \
-        text("coaching.feedback.all_good")
+    summary = _summary(len(first) + len(more))
     if draft_kind == rules.TWEET:
         fields.append(Field(text("coaching.feedback.improved_tweet", length=drafts.x_length(improved),
                                  limit=drafts.X_LIMIT), Literal(improved)))
@@ -278,6 +295,24 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
                      links=links)
     body = Join((summary, text("coaching.feedback.improved_paragraph"), Literal(improved)), separator="\n\n")
     return Reply(title=text("coaching.feedback.title.blog"), body=body, fields=tuple(fields))
+
+
+def _summary(fixes: int) -> Text:
+    """Say how many things there are to fix (one, several, or none)."""
+    if not fixes:
+        return text("coaching.feedback.all_good")
+    if fixes == 1:
+        return text("coaching.feedback.summary_one")
+    return text("coaching.feedback.summary", count=fixes)
+
+
+async def _issue_of_draft(session: AsyncSession, actor: Actor, draft: str) -> drafts.IssueContext | None:
+    """Work out which open issue of the workspace a draft is about from its hashtags and handles; None when
+    it names none (then nothing is read)."""
+    if "#" not in draft and "@" not in draft:
+        return None
+    every = await with_targets(session, actor, await drafts.open_issues(session, actor.workspace.id, None))
+    return rules.infer_issue(draft, every, actor.member.municipality)
 
 
 def _usable_improvement(improved: str, kind: str, hashtag: str) -> bool:

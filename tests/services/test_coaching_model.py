@@ -215,6 +215,22 @@ async def test_an_improved_version_that_breaks_the_rules_is_replaced_by_the_rule
     assert field_value(reply, "Förbättrad version").endswith("#BlekingeFöretagare")
 
 
+@pytest.mark.parametrize("improved", [
+    "Hur tänker ni? Våra kunder behöver parkeringen. #BlekingeFöretagare",  # the member's handle is gone
+    "@kommunalrad_kk Våra kunder behöver parkeringen nu. #BlekingeFöretagare",  # so is their question
+    "@kommunalrad_kk Hur röstar ni? #BlekingeFöretagare",  # the business value, which the draft had, is gone
+])
+async def test_an_improved_version_that_drops_what_the_draft_had_is_replaced_by_the_rules_own(
+        app: App, fake: FakeOpenAI, model: CoachModel, improved: str):
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
+    fake.answer({"comments": ["Kortare!"], "improved": improved})
+    draft = "@kommunalrad_kk Hur röstar ni? Våra kunder på Blomsterhuset behöver parkeringen."
+
+    reply = await app.run(ANNA, writing.feedback, model, draft=draft)
+
+    assert field_value(reply, "Förbättrad version") == f"{draft} #BlekingeFöretagare"
+
+
 async def test_the_next_step_draft_comes_from_the_model(app: App, fake: FakeOpenAI, model: CoachModel):
     await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
     fake.answer({"draft": "Hej Karlskrona! Blomsterhuset här, med blommor till företag och fester."})
