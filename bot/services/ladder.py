@@ -72,9 +72,6 @@ SKIPPED_BY_EXPERIENCE: Mapping[str, frozenset[str]] = {
     "beginner": frozenset(),
     "active": frozenset({"intro", "follow"}),
 }
-# The default steps whose example shows a business of the member's own trade (the onboarding's industries);
-# the other steps' examples fit every trade.
-INDUSTRY_EXAMPLES = ("intro", "ask", "media", "story")
 
 
 class StepKind(StrEnum):
@@ -134,12 +131,11 @@ class Step:
         return Literal(self.why) if self.why else text(f"coaching.step.{self.key}.why", **params)
 
     def example_text(self, params: Mapping[str, Any], industry: str | None = None) -> Text | Literal:
-        """Return an example of the step done, by a business of the member's trade where the step has one."""
+        """Return an example of the step done: the coordinator's, or the catalog's by a business of the
+        member's trade (each default step has one for every industry of the onboarding)."""
         if self.example:
             return Literal(self.example)
-        if self.key in INDUSTRY_EXAMPLES:
-            return text(f"coaching.step.{self.key}.example.{industry_of(industry)}", **params)
-        return text(f"coaching.step.{self.key}.example", **params)
+        return text(f"coaching.step.{self.key}.example.{industry_of(industry)}", **params)
 
 
 def _step(row: CoachingStep) -> Step:

@@ -16,7 +16,7 @@ from bot.errors import UserError
 from bot.i18n import render
 from bot.models import CoachingProgress, CoachingStep, Member
 from bot.replies import Literal
-from bot.services import drafts, ladder, mydata, nudges, onboarding, profile, workspaces, writing
+from bot.services import activity, drafts, ladder, mydata, nudges, onboarding, profile, workspaces, writing
 from bot.services.context import Identity
 from bot.services.drafts import fits_x
 from bot.services.profile_fields import INDUSTRIES
@@ -203,7 +203,7 @@ async def test_nothing_skipped_is_done_and_progress_shows_the_skipped_steps_as_s
                          "➡️ 3. Ställ en fråga till en politiker om en öppen fråga"]
     assert field_value(reply, "Dina framsteg") == (
         "▒▒▒░░░░░░░ 0 av 6 steg · ingen svit än: gör ett steg den här veckan!\n"
-        "⏭️ 2 steg hoppas över tack vare din erfarenhet (de räknas inte som klara)")
+        "⏭️ 2 steg hoppas över tack vare din erfarenhet. Det räknas inte som klart.")
     async with app.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(CoachingProgress)) == 0
 
@@ -247,9 +247,26 @@ async def test_a_changed_experience_moves_the_ladder_and_keeps_the_done_steps(ap
     assert render((await app.run(ANNA, ladder.next_step)).title, "sv").startswith("Steg 4 av 6: Skriv")
 
 
+async def test_a_tweet_logged_by_an_active_member_reaches_their_next_tweet_step_not_a_skipped_one(app: App):
+    await app.run(BO, ladder.configure_ladder, step="hashtag", title="Mobilisera med hashtaggen",
+                  why="Fler röster syns mer.", example="Be tre kunder dela ditt inlägg.",
+                  kind=ladder.StepKind.TWEET)
+    await onboard(app, experience="active")
+    await onboard(app, CIA, experience="active")
+
+    await app.run(ANNA, activity.did, kind="tweet")
+    await app.run(CIA, activity.did, kind="tweet")
+    await app.run(CIA, activity.did, kind="tweet")
+
+    lines = render((await app.run(ANNA, ladder.progress)).body, "sv").splitlines()
+    assert lines[0].startswith("⏭️ 1.") and lines[-1] == "✅ 7. Mobilisera med hashtaggen"
+    # Once the tweet steps on the way are done, a tweet is the skipped step done after all.
+    assert render((await app.run(CIA, ladder.progress)).body, "sv").splitlines()[0].startswith("✅ 1.")
+
+
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 def test_every_industry_of_the_onboarding_has_its_own_examples_in_both_languages(language: str):
-    for key in ladder.INDUSTRY_EXAMPLES:
+    for key in sorted(ladder.DEFAULT_KEYS):
         examples = {}
         for choice in INDUSTRIES:
             message = f"coaching.step.{key}.example.{choice.value}"
@@ -285,7 +302,7 @@ async def test_the_overview_shows_who_skips_steps_and_stands_on_the_next_useful_
     assert after[0].endswith("(0): –") and after[1].endswith("(1): Anna 🔥1")
     assert after[2].endswith("(1): Cia ⏭️2")
     for lines in (before, after):
-        assert lines[-1].startswith("⏭️ = steg som medlemmen hoppar över")
+        assert lines[-1].startswith("⏭️ = antal steg som medlemmen hoppar över")
 
 
 # -- done, undo, progress ------------------------------------------------------------------------------------
