@@ -136,7 +136,7 @@ async def test_each_stage_has_its_own_call_to_action_and_goes_once(app: App, clo
                       "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
                       "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum"]
     bodies = "\n".join(p.text for p in stage_posts(notifier))
-    for action in ("**ställa frågor**", "**Mobilisera**", "**pinga media**", "**Sista pushen!**",
+    for action in ("**ställa frågor**", "**Mobilisera**", "**kontakta media**", "**Sista spurten!**",
                    "**Följ omröstningen**"):
         assert action in bodies
     assert "@sydostran" in stage_posts(notifier)[2].text  # the media stage's draft tags the local media
@@ -494,7 +494,7 @@ async def test_a_stage_sent_at_night_before_an_early_vote_never_reaches_a_dm_aft
     assert "Frågan lades in dagen före beslutet (onsdag 2 december 2026 kl. 07:30)." in notice.text
     assert ("• ställ frågor (14 dagar före)\n• mobilisera (7 dagar före)\n• kontakta media (3 dagar före)\n"
             in notice.text)
-    assert "Steget sista pushen (dagen före) går ut nu" in notice.text
+    assert "Steget sista spurten (dagen före) går ut nu" in notice.text
     for when in (local(2026, 12, 2, 6, 30), local(2026, 12, 2, 8), local(2026, 12, 2, 10)):
         await at(app, clock, when)
     assert heads(stage_posts(notifier)) == ["🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
