@@ -8,9 +8,11 @@ A catalog entry is a `str.format` text (`{title}`) with two additions:
   language's way (`12 000` in Swedish). A branch may hold other placeholders. So no text writes
   "påminnelse(r)" and no code picks a key by the number: the translator writes the forms the language has,
   and adding a language needs no code.
-- **Command names**: `{cmd:coach next}` is the command's name in the reader's language, as the text surfaces
-  accept it and as Discord shows it to that locale (`/coach nästa`, `/coach next`), from the catalogs'
-  `cmd.<path>.name` keys. So a Swedish text never tells a Swedish reader to type an English command.
+- **Command names**: `{cmd:coach next}` is the command's name in the reader's language, from the catalogs'
+  `cmd.<path>.name` keys: `/coach nästa`, `/coach next`, as the text surfaces accept it. An adapter that
+  names commands its own way passes a CommandFormat (Discord: a coordinators' subcommand in its `-admin`
+  twin; Slack writes `/jobb` in front of any command afterwards). So a Swedish text never tells a Swedish
+  reader to type an English command.
 """
 
 from __future__ import annotations
@@ -178,8 +180,8 @@ def _choose_plurals(entry: str, language: str, params: Mapping[str, Any]) -> str
     return "".join(parts)
 
 
-def command_name(path: str, language: str) -> str:
-    """A command as the reader types it in their language: `coach next` → `/coach nästa` in Swedish."""
+def command_words(path: str, language: str) -> list[str]:
+    """The words of a command's name in a language: `coach next` → `["coach", "nästa"]` in Swedish."""
     words = path.split()
     names = []
     for length in range(1, len(words) + 1):
@@ -189,17 +191,26 @@ def command_name(path: str, language: str) -> str:
             log.error("Unknown command %s named in a catalog text", path)
             name = words[length - 1]
         names.append(name)
-    return "/" + " ".join(names)
+    return names
+
+
+def command_name(path: str, language: str) -> str:
+    """A command as the reader types it on a text surface: `coach next` → `/coach nästa` in Swedish."""
+    return "/" + " ".join(command_words(path, language))
+
+
+CommandFormat = Callable[[str, str], str]
 
 
 class _CommandNames:
     """The value of the `cmd` field: `{cmd:coach next}` formats as the command's name in one language."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, commands: CommandFormat) -> None:
         self.language = language
+        self.commands = commands
 
     def __format__(self, path: str) -> str:
-        return command_name(path, self.language)
+        return self.commands(path, self.language)
 
 
 def translate(
@@ -207,6 +218,7 @@ def translate(
     language: str,
     mentions: MentionFormat = plain_mention,
     moments: MomentFormat = plain_moment,
+    commands: CommandFormat = command_name,
     /,
     **params: Any,
 ) -> str:
@@ -218,22 +230,22 @@ def translate(
             log.error("Missing catalog key %s", key)
             return key
         log.warning("Key %s missing in %s catalog", key, language)
-    rendered = {name: render(value, language, mentions, moments)
+    rendered = {name: render(value, language, mentions, moments, commands)
                 if isinstance(value, Text | Literal | Join | Mention | When) else value
                 for name, value in params.items()}
     try:
         return _choose_plurals(entry, language, params).format_map(
-            {COMMAND_FIELD: _CommandNames(language), **rendered})
+            {COMMAND_FIELD: _CommandNames(language, commands), **rendered})
     except (KeyError, IndexError, ValueError):
         log.exception("Catalog entry %s does not fit its parameters", key)
         return entry
 
 
 def render(item: Renderable | str, language: str, mentions: MentionFormat = plain_mention,
-           moments: MomentFormat = plain_moment) -> str:
+           moments: MomentFormat = plain_moment, commands: CommandFormat = command_name) -> str:
     """Render a Text, Literal, Join, Mention or When (plain strings pass through)."""
     if isinstance(item, Text):
-        return translate(item.key, language, mentions, moments, **item.params)
+        return translate(item.key, language, mentions, moments, commands, **item.params)
     if isinstance(item, Literal):
         return item.value
     if isinstance(item, Mention):
@@ -242,7 +254,7 @@ def render(item: Renderable | str, language: str, mentions: MentionFormat = plai
         return moments(item, language)
     if isinstance(item, Join):
         return item.separator.join(
-            item.bullet + render(part, language, mentions, moments) for part in item.items
+            item.bullet + render(part, language, mentions, moments, commands) for part in item.items
         )
     return item
 
