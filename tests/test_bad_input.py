@@ -406,6 +406,7 @@ def echoes(refusal: Text, typed_line: str, language: str) -> list[str]:
     name, a key), numbers, the names of commands and options as typed, examples of what to type; never a
     message of a library, which is a plain string the user did not type."""
     shown: list[str] = [*VALID.values(), *SEEDED_NAMES, *(" ".join(c.path) for c in all_commands()),
+                        *(i18n.command_name(" ".join(c.path), language) for c in all_commands()),
                         *(o.name for c in all_commands() for o in fed_options(c))]
     typed_words = set(WORD.findall(typed_line)) | {"https", "http"}
     for name, param in params_in(refusal):

@@ -66,7 +66,7 @@ async def test_when_the_bot_was_down_late_reminders_are_skipped_and_the_coordina
 
     assert "💤 Boten var nere. Klockan är nu 2026-12-11 10:00, och boten startar igen." in output
     assert NUDGE not in output and RETRY not in output
-    notice = output.split("[#koordinatorer] **⏭️ 2 påminnelse(r) hoppades över**")[1]
+    notice = output.split("[#koordinatorer] **⏭️ 2 påminnelser hoppades över**")[1]
     assert (
         "  • Påminnelse till @Cia om att komma igång och berätta om sitt företag, planerad till 3 december"
         in notice

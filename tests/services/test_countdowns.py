@@ -555,7 +555,7 @@ async def test_after_a_clock_jump_only_what_still_makes_sense_is_sent_and_the_co
         "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum"]
     assert dm_titles(notifier, "anna") == ["🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum"]
     [notice] = notifier.to(COORDINATORS)
-    assert notice.text.splitlines()[0] == "⏭️ 3 påminnelse(r) hoppades över"
+    assert notice.text.splitlines()[0] == "⏭️ 3 påminnelser hoppades över"
     for line in ("ställ frågor (14 dagar före), planerad till 2 december 2026 09:00",
                  "mobilisera (7 dagar före), planerad till 9 december 2026 09:00",
                  "kontakta media (3 dagar före), planerad till 13 december 2026 09:00"):
@@ -700,7 +700,7 @@ async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_t
 
     assert render(reply.body, "sv") == (
         "Resultatet för Parkering i centrum är registrerat: vunnen. Frågan är stängd "
-        "och 3 medlem(mar) får en uppföljning."
+        "och 3 medlemmar får en uppföljning."
     )
     async with app.sessionmaker() as session:
         issue = await session.get_one(Issue, issue_id)

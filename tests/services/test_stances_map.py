@@ -240,7 +240,7 @@ async def test_the_map_without_seats_counts_stances_and_says_how_to_add_seats(ap
 
     fields = fields_of(reply)
     assert fields["Läget"] == "Ställningstaganden: 0 för, 0 emot, 0 vet inte än, 5 okända."
-    assert "/council seats" in fields["Mandat"]
+    assert "/organ mandat" in fields["Mandat"]
     assert reply.files[0].data.startswith(b"\x89PNG")
 
 

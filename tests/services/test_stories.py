@@ -211,7 +211,7 @@ async def test_a_group_only_story_is_not_posted_where_anyone_in_the_server_reads
     assert sorted(s.to for s in notifier.sent) == sorted(f"channel:{channel}" for channel in posted)
     announcement = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")[0].text
     assert announcement == ("⭐ En av gruppens egna berättelser är lyft: #1. Medlemmar läser den med "
-                            "/story show berättelse:1.")
+                            "/berättelse visa berättelse:1.")
     assert "Bara för oss" in render(featured.body, "sv")  # the coordinator who featured it is told its title
     assert notifier.to(f"channel:{Channel.STORIES}")[0].text.startswith("Också för oss")
 
