@@ -151,9 +151,14 @@ def _plural_blocks(entry: str) -> list[tuple[int, int, str, dict[str, str]]]:
     return blocks
 
 
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
 def plural_category(count: float, language: str) -> str:
     """The CLDR plural category of a number in a language ('one', 'other', …), by Babel's rules."""
-    return Locale.parse(language).plural_form(count)
+    return _locale(language).plural_form(count)
 
 
 def _count(value: Any) -> int | float:
@@ -173,7 +178,7 @@ def _choose_plurals(entry: str, language: str, params: Mapping[str, Any]) -> str
         count = _count(params[name])
         branch = (branches.get(f"={count}") or branches.get(plural_category(count, language))
                   or branches["other"])
-        number = format_decimal(count, locale=language)
+        number = format_decimal(count, locale=_locale(language))
         parts += [entry[previous:start], _choose_plurals(branch, language, params).replace("#", number)]
         previous = end
     parts.append(entry[previous:])
