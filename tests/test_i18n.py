@@ -140,3 +140,17 @@ def test_every_command_a_text_names_is_a_declared_command():
              for key, entry in i18n.catalog(language).items() for path in i18n.commands_named(entry)}
     assert named, "the catalogs name commands with {cmd:…}"
     assert sorted(item for item in named if item[2] not in declared) == []
+
+
+@pytest.mark.parametrize(("key", "language", "params", "expected"), [
+    ("delivery.skipped.title", "sv", {"count": 1}, "⏭️ 1 påminnelse hoppades över"),
+    ("delivery.skipped.title", "en", {"count": 2}, "⏭️ 2 reminders skipped"),
+    ("coaching.streak.weeks", "sv", {"weeks": 1}, "🔥 1 vecka i rad"),
+    ("digest.days.left", "en", {"days": 1}, "1 day left"),
+    ("issues.calendar.body", "en", {"count": 1}, "Here is 1 decision as a calendar file."),
+    ("csv.imported.title", "sv", {"added": 1, "updated": 2, "unchanged": 1},
+     "Importerat: 1 ny, 2 uppdaterade, 1 oförändrad"),
+])
+def test_one_of_a_thing_is_written_in_the_singular(key: str, language: str, params: dict[str, int],
+                                                    expected: str):
+    assert i18n.translate(key, language, **params).startswith(expected)
