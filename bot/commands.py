@@ -519,9 +519,16 @@ def form_command(form_id: str, commands: tuple[Command, ...]) -> Command | None:
     return next((c for c in commands if c.form is not None and c.form().form_id == form_id), None)
 
 
+def command_words(command: Command) -> Join:
+    """A command's name in the reader's language (`fråga skapa`), as the help lists it: a Swedish reader is
+    not taught the English names."""
+    return Join(tuple(text("cmd." + ".".join(command.path[:length]) + ".name")
+                      for length in range(1, len(command.path) + 1)), separator=" ")
+
+
 def help_lines(commands: tuple[Command, ...]) -> tuple[Text, ...]:
-    """One line per command: its path and description."""
+    """One line per command: its name in the reader's language and its description."""
     return tuple(
-        text("commands.help_line", path=" ".join(c.path), description=text(c.catalog_key + ".description"))
+        text("commands.help_line", path=command_words(c), description=text(c.catalog_key + ".description"))
         for c in commands
     )

@@ -1,9 +1,25 @@
-"""Swedish and English catalogs: every text a user sees is looked up here by key."""
+"""Swedish and English catalogs: every text a user sees is looked up here by key.
+
+A catalog entry is a `str.format` text (`{title}`) with two additions:
+
+- **Plural forms**, as ICU messages write them: `{count, plural, one {# röst} other {# röster}}`. The
+  branch is chosen by the language's plural rules from Babel (CLDR: Swedish and English have `one` and
+  `other`), or by an exact value first (`=0 {inga röster}`); `#` in the branch is the number, written the
+  language's way (`12 000` in Swedish). A branch may hold other placeholders. So no text writes
+  "påminnelse(r)" and no code picks a key by the number: the translator writes the forms the language has,
+  and adding a language needs no code.
+- **Command names**: `{cmd:coach next}` is the command's name in the reader's language, from the catalogs'
+  `cmd.<path>.name` keys: `/coach nästa`, `/coach next`, as the text surfaces accept it. An adapter that
+  names commands its own way passes a CommandFormat (Discord: a coordinators' subcommand in its `-admin`
+  twin; Slack writes `/jobb` in front of any command afterwards). So a Swedish text never tells a Swedish
+  reader to type an English command.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import string
 from collections.abc import Callable, Mapping
 from enum import StrEnum
@@ -11,6 +27,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.numbers import format_decimal
 
 from bot.replies import Join, Literal, Mention, Renderable, Text, When
 
@@ -89,11 +108,122 @@ def plain_moment(moment: When, language: str) -> str:
     return written
 
 
+_PLURAL_START = re.compile(r"\{(\w+),\s*plural,")
+_SELECTOR = re.compile(r"\s*(=\d+|\w+)\s*\{")
+COMMAND_FIELD = "cmd"
+
+
+class CatalogSyntaxError(ValueError):
+    """A catalog entry whose plural form is not well formed."""
+
+
+def _block(entry: str, start: int) -> int:
+    """Return the index just past the brace that closes the one at `start`."""
+    depth = 0
+    for index in range(start, len(entry)):
+        if entry[index] == "{":
+            depth += 1
+        elif entry[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    raise CatalogSyntaxError(f"unclosed brace in {entry!r}")
+
+
+def _plural_blocks(entry: str) -> list[tuple[int, int, str, dict[str, str]]]:
+    """Find the plural forms of an entry: (start, end, the count's name, branch text by selector)."""
+    blocks = []
+    position = 0
+    while (found := _PLURAL_START.search(entry, position)) is not None:
+        branches: dict[str, str] = {}
+        cursor = found.end()
+        while (selector := _SELECTOR.match(entry, cursor)) is not None:
+            opening = selector.end() - 1
+            closing = _block(entry, opening)
+            branches[selector.group(1)] = entry[opening + 1:closing - 1]
+            cursor = closing
+        while cursor < len(entry) and entry[cursor].isspace():
+            cursor += 1
+        if cursor >= len(entry) or entry[cursor] != "}" or "other" not in branches:
+            raise CatalogSyntaxError(f"plural form of {found.group(1)} needs an 'other' branch: {entry!r}")
+        blocks.append((found.start(), cursor + 1, found.group(1), branches))
+        position = cursor + 1
+    return blocks
+
+
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+def plural_category(count: float, language: str) -> str:
+    """The CLDR plural category of a number in a language ('one', 'other', …), by Babel's rules."""
+    return _locale(language).plural_form(count)
+
+
+def _count(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise CatalogSyntaxError(f"a plural form needs a number, not {value!r}")
+    return value if isinstance(value, int | float) else int(value)
+
+
+def _choose_plurals(entry: str, language: str, params: Mapping[str, Any]) -> str:
+    """Replace each plural form with the branch the number's category picks, `#` with the number."""
+    blocks = _plural_blocks(entry)
+    if not blocks:
+        return entry
+    parts = []
+    previous = 0
+    for start, end, name, branches in blocks:
+        count = _count(params[name])
+        branch = (branches.get(f"={count}") or branches.get(plural_category(count, language))
+                  or branches["other"])
+        number = format_decimal(count, locale=_locale(language))
+        parts += [entry[previous:start], _choose_plurals(branch, language, params).replace("#", number)]
+        previous = end
+    parts.append(entry[previous:])
+    return "".join(parts)
+
+
+def command_words(path: str, language: str) -> list[str]:
+    """The words of a command's name in a language: `coach next` → `["coach", "nästa"]` in Swedish."""
+    words = path.split()
+    names = []
+    for length in range(1, len(words) + 1):
+        key = "cmd." + ".".join(words[:length]) + ".name"
+        name = catalog(language).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
+        if name is None:
+            log.error("Unknown command %s named in a catalog text", path)
+            name = words[length - 1]
+        names.append(name)
+    return names
+
+
+def command_name(path: str, language: str) -> str:
+    """A command as the reader types it on a text surface: `coach next` → `/coach nästa` in Swedish."""
+    return "/" + " ".join(command_words(path, language))
+
+
+CommandFormat = Callable[[str, str], str]
+
+
+class _CommandNames:
+    """The value of the `cmd` field: `{cmd:coach next}` formats as the command's name in one language."""
+
+    def __init__(self, language: str, commands: CommandFormat) -> None:
+        self.language = language
+        self.commands = commands
+
+    def __format__(self, path: str) -> str:
+        return self.commands(path, self.language)
+
+
 def translate(
     key: str,
     language: str,
     mentions: MentionFormat = plain_mention,
     moments: MomentFormat = plain_moment,
+    commands: CommandFormat = command_name,
     /,
     **params: Any,
 ) -> str:
@@ -105,21 +235,22 @@ def translate(
             log.error("Missing catalog key %s", key)
             return key
         log.warning("Key %s missing in %s catalog", key, language)
-    rendered = {name: render(value, language, mentions, moments)
+    rendered = {name: render(value, language, mentions, moments, commands)
                 if isinstance(value, Text | Literal | Join | Mention | When) else value
                 for name, value in params.items()}
     try:
-        return entry.format_map(rendered)
+        return _choose_plurals(entry, language, params).format_map(
+            {COMMAND_FIELD: _CommandNames(language, commands), **rendered})
     except (KeyError, IndexError, ValueError):
         log.exception("Catalog entry %s does not fit its parameters", key)
         return entry
 
 
 def render(item: Renderable | str, language: str, mentions: MentionFormat = plain_mention,
-           moments: MomentFormat = plain_moment) -> str:
+           moments: MomentFormat = plain_moment, commands: CommandFormat = command_name) -> str:
     """Render a Text, Literal, Join, Mention or When (plain strings pass through)."""
     if isinstance(item, Text):
-        return translate(item.key, language, mentions, moments, **item.params)
+        return translate(item.key, language, mentions, moments, commands, **item.params)
     if isinstance(item, Literal):
         return item.value
     if isinstance(item, Mention):
@@ -128,11 +259,36 @@ def render(item: Renderable | str, language: str, mentions: MentionFormat = plai
         return moments(item, language)
     if isinstance(item, Join):
         return item.separator.join(
-            item.bullet + render(part, language, mentions, moments) for part in item.items
+            item.bullet + render(part, language, mentions, moments, commands) for part in item.items
         )
     return item
 
 
+def flattened(entry: str) -> str:
+    """The entry with each plural form replaced by its count's field and all its branches, so that
+    `string.Formatter` can read every field (for the catalog tests)."""
+    parts = []
+    previous = 0
+    for start, end, name, branches in _plural_blocks(entry):
+        parts += [entry[previous:start], "{" + name + "}", *map(flattened, branches.values())]
+        previous = end
+    parts.append(entry[previous:])
+    return "".join(parts)
+
+
 def placeholders(entry: str) -> set[str]:
-    """Return the names a catalog entry fills in (for the catalog consistency test)."""
-    return {name for _, name, _, _ in string.Formatter().parse(entry) if name}
+    """Return the names a catalog entry fills in, plural counts included (for the catalog consistency test);
+    a command name is `cmd:<path>`, so both languages must name the same commands."""
+    return {f"{name}:{spec}" if name == COMMAND_FIELD else name
+            for _, name, spec, _ in string.Formatter().parse(flattened(entry)) if name}
+
+
+def plural_counts(entry: str) -> set[str]:
+    """The names of the numbers an entry has plural forms for."""
+    return {name for _, _, name, _ in _plural_blocks(entry)}
+
+
+def commands_named(entry: str) -> set[str]:
+    """The command paths an entry names with `{cmd:…}`."""
+    return {spec for _, name, spec, _ in string.Formatter().parse(flattened(entry)) if name == COMMAND_FIELD
+            and spec}

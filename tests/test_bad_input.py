@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.numbers import format_decimal
 
 from bot import i18n
 from bot.app import App
@@ -260,8 +261,10 @@ def leftover_words(said: str, refusal: Text, language: str, echoed: Sequence[str
     rest = said
     # The catalog's pieces first (an echo may be a word of them), only those with words (a "." would break
     # the echo "x.se"); then what was typed or stored.
+    # A plural form's branches are pieces too, cut where the number (#) goes.
     pieces = {piece.strip() for item in texts_in(refusal)
-              for piece in PLACEHOLDER.split(i18n.catalog(language).get(item.key, ""))}
+              for piece in PLACEHOLDER.split(i18n.flattened(i18n.catalog(language).get(item.key, ""))
+                                             .replace("#", "{}"))}
     for piece in sorted(pieces, key=len, reverse=True):
         if WORD.search(piece):
             rest = rest.replace(piece, " ")
@@ -406,6 +409,7 @@ def echoes(refusal: Text, typed_line: str, language: str) -> list[str]:
     name, a key), numbers, the names of commands and options as typed, examples of what to type; never a
     message of a library, which is a plain string the user did not type."""
     shown: list[str] = [*VALID.values(), *SEEDED_NAMES, *(" ".join(c.path) for c in all_commands()),
+                        *(i18n.command_name(" ".join(c.path), language) for c in all_commands()),
                         *(o.name for c in all_commands() for o in fed_options(c))]
     typed_words = set(WORD.findall(typed_line)) | {"https", "http"}
     for name, param in params_in(refusal):
@@ -413,8 +417,8 @@ def echoes(refusal: Text, typed_line: str, language: str) -> list[str]:
             shown.append(param.value)
         elif isinstance(param, When):  # a moment, as the reader's calendar shows it
             shown.append(i18n.render(param, language))
-        elif isinstance(param, int):
-            shown.append(str(param))
+        elif isinstance(param, int):  # as typed, or as a plural form writes it (4,999 in English)
+            shown += [str(param), format_decimal(param, locale=language)]
         # A plain string: what was typed, perhaps cut short, or with the https:// that a link without one is
         # read with; an example of what to type; a site's name.
         elif isinstance(param, str) and (name in TYPED_EXAMPLES or param.strip() in typed_line

@@ -82,3 +82,75 @@ def test_a_button_arg_cannot_break_its_custom_id():
     )
     with pytest.raises(ValueError):
         _ = Button(text("common.yes"), "profile.show", "a:b").custom_id
+
+
+# -- plural forms and command names ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "count", "expected"), [
+    ("sv", 1, "Det saknas 1 röst för majoritet."),
+    ("sv", 3, "Det saknas 3 röster för majoritet."),
+    ("en", 1, "1 vote is missing for a majority."),
+    ("en", 3, "3 votes are missing for a majority."),
+])
+def test_a_plural_form_takes_the_branch_babels_rules_give(language: str, count: int, expected: str):
+    assert i18n.translate("map.votes_missing", language, count=count) == expected
+
+
+def test_an_exact_branch_wins_and_the_number_is_written_the_languages_way(monkeypatch: pytest.MonkeyPatch):
+    entries = {"sv": {"k": "{n, plural, =0 {Inga röster} one {# röst} other {# röster}} för {title}"},
+               "en": {"k": "{n, plural, =0 {No votes} one {# vote} other {# votes}} for {title}"}}
+    monkeypatch.setattr(i18n, "catalog", lambda language: entries[language])
+
+    assert i18n.translate("k", "sv", n=0, title="Parkering") == "Inga röster för Parkering"
+    assert i18n.translate("k", "sv", n=12000, title="Parkering") == "12\u00a0000 röster för Parkering"
+    assert i18n.translate("k", "en", n=12000, title="Parking") == "12,000 votes for Parking"
+    assert i18n.placeholders(entries["sv"]["k"]) == {"n", "title"}
+
+
+def test_a_plural_form_without_an_other_branch_is_refused():
+    with pytest.raises(i18n.CatalogSyntaxError):
+        i18n.placeholders("{count, plural, one {# röst}}")
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_plural_form_has_a_branch_for_each_plural_category_of_its_language(language: str):
+    from babel import Locale
+
+    categories = Locale.parse(language).plural_form.tags | {"other"}
+    missing = [(key, name, sorted(categories - set(branches)))
+               for key, entry in i18n.catalog(language).items()
+               for _, _, name, branches in i18n._plural_blocks(entry) if categories - set(branches)]
+    assert missing == []
+
+
+def test_a_command_is_named_in_the_readers_language():
+    assert i18n.translate("profile.not_onboarded", "sv") == (
+        "Du har ingen profil än. Skriv /kom-igång för att komma igång.")
+    assert i18n.translate("profile.not_onboarded", "en") == (
+        "You have no profile yet. Type /onboard to get started.")
+    assert i18n.command_name("coach next", "sv") == "/coach nästa"
+
+
+def test_every_command_a_text_names_is_a_declared_command():
+    from bot.commands import all_commands
+
+    declared = {" ".join(command.path) for command in all_commands()}
+    named = {(language, key, path) for language in i18n.LANGUAGES
+             for key, entry in i18n.catalog(language).items() for path in i18n.commands_named(entry)}
+    assert named, "the catalogs name commands with {cmd:…}"
+    assert sorted(item for item in named if item[2] not in declared) == []
+
+
+@pytest.mark.parametrize(("key", "language", "params", "expected"), [
+    ("delivery.skipped.title", "sv", {"count": 1}, "⏭️ 1 påminnelse hoppades över"),
+    ("delivery.skipped.title", "en", {"count": 2}, "⏭️ 2 reminders skipped"),
+    ("coaching.streak.weeks", "sv", {"weeks": 1}, "🔥 1 vecka i rad"),
+    ("digest.days.left", "en", {"days": 1}, "1 day left"),
+    ("issues.calendar.body", "en", {"count": 1}, "Here is 1 decision as a calendar file."),
+    ("csv.imported.title", "sv", {"added": 1, "updated": 2, "unchanged": 1},
+     "Importerat: 1 ny, 2 uppdaterade, 1 oförändrad"),
+])
+def test_one_of_a_thing_is_written_in_the_singular(key: str, language: str, params: dict[str, int],
+                                                    expected: str):
+    assert i18n.translate(key, language, **params).startswith(expected)

@@ -6,6 +6,7 @@ import io
 import logging
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import discord
@@ -13,7 +14,7 @@ from discord import ui
 
 from bot import validation
 from bot.bidi import isolated
-from bot.i18n import clip, plain_mention, plain_moment, render
+from bot.i18n import clip, command_words, has, plain_mention, plain_moment, render, translate
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -90,6 +91,27 @@ def moment_format(moment: When, language: str) -> str:
     return f"<t:{stamp}:F> (<t:{stamp}:R>)"
 
 
+@cache
+def _in_admin_twin() -> frozenset[str]:
+    """The coordinators' subcommands of a group members use too: Discord has them in the group's -admin twin
+    (bot/discordbot/checks.coordinator_group)."""
+    from bot import commands  # the command table imports every service; only needed once something renders
+
+    declared = [command for command in commands.all_commands() if command.discord]
+    shared = {command.path[0] for command in declared if len(command.path) > 1 and not command.coordinator}
+    return frozenset(" ".join(command.path) for command in declared
+                     if command.coordinator and len(command.path) > 1 and command.path[0] in shared)
+
+
+def command_format(path: str, language: str) -> str:
+    """Write a command as Discord shows it to the reader: `/fråga-admin skapa` for `issue create`."""
+    words = command_words(path, language)
+    twin = f"cmd.{path.split()[0]}_admin.name"
+    if path in _in_admin_twin() and has(twin, language):
+        words[0] = translate(twin, language)
+    return "/" + " ".join(words)
+
+
 def _escaped(item: Any) -> Any:
     """Escape markdown in everything users wrote, so a company called *Bygg* is not shown in italics."""
     if isinstance(item, Literal):
@@ -110,8 +132,8 @@ def render_text(item: Renderable, language: str, *, markdown: bool = True) -> st
     is isolated in both (bot.bidi), so a right-to-left name cannot turn the rest of the text around.
     """
     if markdown:
-        return render(isolated(_escaped(item)), language, mention_format, moment_format)
-    return render(isolated(item), language, mention_format, plain_moment)
+        return render(isolated(_escaped(item)), language, mention_format, moment_format, command_format)
+    return render(isolated(item), language, mention_format, plain_moment, command_format)
 
 
 def allowed_mentions(user_ids: Iterable[str] = (), role_id: str | None = None) -> discord.AllowedMentions:

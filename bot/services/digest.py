@@ -233,8 +233,7 @@ async def _decisions_field(session: AsyncSession, workspace: Workspace, after: d
     lines = []
     for issue in rows:
         days = (issue.decision_at.astimezone(ZoneInfo(zone)).date() - today).days
-        left = text("digest.days.today") if days == 0 else text("digest.days.one") if days == 1 else \
-            text("digest.days.many", days=days)
+        left = text("digest.days.today") if days == 0 else text("digest.days.left", days=days)
         lines.append(text("digest.decisions.line", id=issue.id, title=Literal(issue.title), left=left,
                           when=civics.decision_when(issue, zone)))
     return Field(text("digest.decisions.title"), Join(tuple(lines), separator="\n"))

@@ -180,4 +180,4 @@ def streak_text(weeks: int) -> Text:
     """Say how many weeks in a row the member has been active."""
     if weeks == 0:
         return text("coaching.streak.none")
-    return text("coaching.streak.one" if weeks == 1 else "coaching.streak.many", weeks=weeks)
+    return text("coaching.streak.weeks", weeks=weeks)

@@ -126,7 +126,7 @@ async def test_stances_are_set_and_their_history_shown(cog: Politicians, interac
     history = interact()
     await Politicians.stance_history.callback(cog, history, issue="Parkering", politician="Björn Öst")
 
-    assert shown_text(sent(setting)) == "Sparat: Björn Öst (M) är emot i frågan Parkering i centrum."
+    assert shown_text(sent(setting)) == "Sparat: Björn Öst (M) i frågan Parkering i centrum – emot."
     assert "emot (bekräftad)" in shown_text(sent(history))
     with pytest.raises(UserError):
         await Politicians.stance_confirm.callback(cog, interact(user=admin), issue="Parkering",

@@ -56,7 +56,7 @@ async def test_a_command_error_is_unwrapped_and_answered_by_the_tree(app: App, i
 
     await tree_owner.tree.on_error(interaction, wrapped)
 
-    assert answer(interaction) == "Du har ingen profil än. Skriv /onboard för att komma igång."
+    assert answer(interaction) == "Du har ingen profil än. Skriv /kom-igång för att komma igång."
 
 
 async def test_an_unexpected_error_shows_a_code_and_logs_it_with_who_and_where(

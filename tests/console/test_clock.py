@@ -66,7 +66,7 @@ async def test_when_the_bot_was_down_late_reminders_are_skipped_and_the_coordina
 
     assert "💤 Boten var nere. Klockan är nu 2026-12-11 10:00, och boten startar igen." in output
     assert NUDGE not in output and RETRY not in output
-    notice = output.split("[#koordinatorer] **⏭️ 2 påminnelse(r) hoppades över**")[1]
+    notice = output.split("[#koordinatorer] **⏭️ 2 påminnelser hoppades över**")[1]
     assert (
         "  • Påminnelse till @Cia om att komma igång och berätta om sitt företag, planerad till 3 december"
         in notice
@@ -124,7 +124,7 @@ async def test_press_finds_the_members_own_dm_never_the_coordinators_message(
 ):
     output = await console(settings, [*asks, ":as Anna", ":press 1", ":press Bekräfta"])
 
-    assert "[#koordinatorer] 📣 Bo rapporterar: Åsa Ek (S) är för i frågan Parkering i centrum." in output
+    assert "[#koordinatorer] 📣 Bo rapporterar om Åsa Ek (S) i frågan Parkering i centrum: för." in output
     # The coordinators' report came last, but Anna's "1" is the first button of her own question, in her DM.
     after = output.split("> :as Anna")[-1]
     assert "[endast Anna] 📝 Länk till din fråga. Fyll i med:" in after.split("> :press Bekräfta")[0]
@@ -145,7 +145,7 @@ async def test_press_can_name_the_place(settings: Settings, asks: list[str]):
     )
     assert ('Det finns ingen knapp "Jag har frågat" i #annonser som du kan trycka på. Knapparna du ser: '
             "🐦 Jag tweetar, 📞 Jag kontaktar en politiker, 🏛️ Jag går dit (#annonser)") in anna
-    assert "[endast Karin] Bekräftat: Åsa Ek (S) är för i frågan Parkering i centrum." in output
+    assert "[endast Karin] Bekräftat: Åsa Ek (S) i frågan Parkering i centrum – för." in output
 
 
 async def test_press_says_what_there_is_when_nothing_matches(settings: Settings):

@@ -78,7 +78,7 @@ async def test_bad_input_gets_a_clear_message(settings: Settings):
         "/coach tweet issue:Flygplatsen", "/coach done step:nosuch", "/coach overview",
     ])
 
-    assert "Du har ingen profil än. Skriv /onboard för att komma igång." in output
+    assert "Du har ingen profil än. Skriv /kom-igång för att komma igång." in output
     assert "Text: måste fyllas i." in output
     assert "Ämne: är för lång (101 tecken, högst 100)." in output
     assert 'Jag hittar ingen öppen fråga "Flygplatsen". Det finns inga öppna frågor just nu.' in output

@@ -131,7 +131,7 @@ async def test_mydata_exports_everything_and_deletes_everything(settings: Settin
     # The confirmation's buttons went away with the answer: ":press 1" reaches an older message instead.
     assert output.count("Klart. Jag har raderat allt jag hade sparat om dig") == 1
     assert "Det här finns kvar:" in output
-    assert output.rstrip().endswith("Du har ingen profil än. Skriv /onboard för att komma igång.\nHej då!")
+    assert output.rstrip().endswith("Du har ingen profil än. Skriv /kom-igång för att komma igång.\nHej då!")
 
 
 async def test_a_member_is_refused_coordinator_commands(settings: Settings):
@@ -180,7 +180,8 @@ async def test_help_lists_every_command_in_the_readers_language(settings: Settin
     output = await console(settings, ":help\n:as Anna\n/help\n/hjälp")
 
     assert "  :as NAMN [coordinator]" in output
-    assert "**Kommandon**" in output and output.count("/mydata export") >= 3
+    assert "**Kommandon**" in output and output.count("/mina-data exportera") >= 3
+    assert "/mydata export" not in output  # typed in English it works, but Swedish is what is shown
     assert "Ladda ner allt jag har sparat om dig som en JSON-fil" in output
 
 

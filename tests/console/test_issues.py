@@ -95,7 +95,7 @@ async def test_the_issue_is_created_alerted_and_asked_about_in_good_time(setting
     for name in ("Anna", "Bo", "Cia"):
         assert len([m for m in messages(output, f"[DM {name}]") if "📢 Ny fråga" in m]) == 1
     assert not [m for m in messages(output, "[DM Olle]") if "📢" in m]
-    assert "[endast Karin] Sparat: Björn Öst (M) är vet inte än i frågan Parkering i centrum." in output
+    assert "[endast Karin] Sparat: Björn Öst (M) i frågan Parkering i centrum – vet inte än." in output
 
     before, after = output.split("⏩ Klockan är nu 2027-01-07 18:00.")
     assert "⏩ Klockan är nu 2027-01-07 17:00." in before and "Din fråga" not in before
@@ -169,7 +169,7 @@ async def test_a_member_asks_reports_the_answer_and_the_coordinator_confirms(set
         "[endast Anna] Tack för att du frågade David Lund (C)! Vad svarade hen? Ett klick räcker." in output
     )
     assert (
-        "[#koordinatorer] 📣 Anna rapporterar: David Lund (C) är för i frågan Parkering i centrum." in output
+        "[#koordinatorer] 📣 Anna rapporterar om David Lund (C) i frågan Parkering i centrum: för." in output
     )
     assert (
         "  • Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 "
@@ -177,7 +177,7 @@ async def test_a_member_asks_reports_the_answer_and_the_coordinator_confirms(set
     ) in output
     first_map, second_map = [m for m in messages(output, "[endast Karin]") if "Vem beslutar" in m]
     assert "🟢 David Lund: för (rapporterat, ej bekräftat)" in first_map
-    assert "[endast Karin] Bekräftat: David Lund (C) är för i frågan Parkering i centrum." in output
+    assert "[endast Karin] Bekräftat: David Lund (C) i frågan Parkering i centrum – för." in output
     assert "🟢 David Lund: för\n" in second_map + "\n" and "rapporterat" not in second_map
 
 
@@ -206,7 +206,7 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Sett
     assert f"Filen {tmp_path / 'finns-inte.csv'} finns inte." in output
     assert 'Jag hittar ingen fråga som heter "Bredband".' in output
     assert 'Jag hittar ingen politiker som heter "Nils Holgersson".' in output
-    assert "Inga frågor här. En koordinator skapar en med /issue create." in output
+    assert "Inga frågor här. En koordinator skapar en med /fråga skapa." in output
     assert "Inga politiker matchar." in output
 
 
@@ -248,6 +248,6 @@ async def test_swedish_command_names_work_too(settings: Settings, files: dict[st
 
     assert "**Importerat: 5 nya" in output
     assert "**Frågan är skapad: Parkering i centrum**" in output
-    assert "Sparat: Åsa Ek (S) är för i frågan Parkering i centrum." in output
+    assert "Sparat: Åsa Ek (S) i frågan Parkering i centrum – för." in output
     assert "Totalt: 35 mandat, majoritet 18" in output
     assert "#1 **Parkering i centrum**: kommunfullmäktige, Karlskrona" in output

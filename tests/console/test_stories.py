@@ -148,7 +148,7 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Sett
     # What the member typed, not the https:// form the link would have been stored as.
     assert 'Länk: "javascript:alert(1)" går inte att spara som länk: den börjar med javascript:' in output
     assert "https://javascript" not in output
-    assert 'Jag hittar ingen fråga som heter "Flygplatsen". /issue list visar frågorna.' in output
+    assert 'Jag hittar ingen fråga som heter "Flygplatsen". /fråga lista visar frågorna.' in output
     assert "Perioden slutar (2026-11-01) innan den börjar (2026-11-30). Byt plats på datumen." in output
     assert "Ingen har delat en berättelse än." in output
     assert "Traceback" not in output and "Något gick fel" not in output

@@ -92,7 +92,7 @@ async def test_an_issue_is_created_alerted_mapped_and_followed(
     assert choice["name"].endswith("Parkering i centrum")
     stance = await fake.slash("owner", "stance-admin set", {"issue": choice["value"], "politician": "Åsa Ek",
                                                              "stance": "for"})
-    assert "Åsa Ek (S) är för" in (await stance.wait_reply(WAIT)).content
+    assert "Åsa Ek (S) i frågan Parkering i centrum – för" in (await stance.wait_reply(WAIT)).content
 
     mapped = await fake.slash("bertil", "issue map", {"issue": choice["value"]})
     assert (await mapped.wait_response(WAIT))["type"] == 5  # deferred while the picture is drawn

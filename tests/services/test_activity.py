@@ -112,7 +112,7 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(app: App):
         'Länk: "ftp://example.se/fil" går inte att spara som länk: den börjar med ftp: men en webbadress ' \
         'börjar med https:// eller http://.'
     assert render(unknown_issue.value.text, "sv") == \
-        'Jag hittar ingen fråga som heter "Flygplatsen". /issue list visar frågorna.'
+        'Jag hittar ingen fråga som heter "Flygplatsen". /fråga lista visar frågorna.'
     assert await actions(app) == []
 
 

@@ -82,7 +82,7 @@ async def test_the_rounds_can_be_set_per_issue_and_per_workspace(app: App):
 
     assert (
         render(workspace.body, "sv")
-        == "Som standard får följarna en fråga att ställa 10 dagar före beslutet."
+        == "Som standard får följarna en fråga att ställa så här många dagar före beslutet: 10."
     )
     assert render(off.body, "sv") == "Parkering i centrum: inga frågerundor (avstängt för frågan)."
     async with app.sessionmaker() as session:

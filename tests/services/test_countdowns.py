@@ -136,7 +136,7 @@ async def test_each_stage_has_its_own_call_to_action_and_goes_once(app: App, clo
                       "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
                       "🏛️ I dag beslutar kommunfullmäktige: Parkering i centrum"]
     bodies = "\n".join(p.text for p in stage_posts(notifier))
-    for action in ("**ställa frågor**", "**Mobilisera**", "**pinga media**", "**Sista pushen!**",
+    for action in ("**ställa frågor**", "**Mobilisera**", "**kontakta media**", "**Sista spurten!**",
                    "**Följ omröstningen**"):
         assert action in bodies
     assert "@sydostran" in stage_posts(notifier)[2].text  # the media stage's draft tags the local media
@@ -494,7 +494,7 @@ async def test_a_stage_sent_at_night_before_an_early_vote_never_reaches_a_dm_aft
     assert "Frågan lades in dagen före beslutet (onsdag 2 december 2026 kl. 07:30)." in notice.text
     assert ("• ställ frågor (14 dagar före)\n• mobilisera (7 dagar före)\n• kontakta media (3 dagar före)\n"
             in notice.text)
-    assert "Steget sista pushen (dagen före) går ut nu" in notice.text
+    assert "Steget sista spurten (dagen före) går ut nu" in notice.text
     for when in (local(2026, 12, 2, 6, 30), local(2026, 12, 2, 8), local(2026, 12, 2, 10)):
         await at(app, clock, when)
     assert heads(stage_posts(notifier)) == ["🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum",
@@ -555,7 +555,7 @@ async def test_after_a_clock_jump_only_what_still_makes_sense_is_sent_and_the_co
         "🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum"]
     assert dm_titles(notifier, "anna") == ["🔥 I morgon beslutar kommunfullmäktige: Parkering i centrum"]
     [notice] = notifier.to(COORDINATORS)
-    assert notice.text.splitlines()[0] == "⏭️ 3 påminnelse(r) hoppades över"
+    assert notice.text.splitlines()[0] == "⏭️ 3 påminnelser hoppades över"
     for line in ("ställ frågor (14 dagar före), planerad till 2 december 2026 09:00",
                  "mobilisera (7 dagar före), planerad till 9 december 2026 09:00",
                  "kontakta media (3 dagar före), planerad till 13 december 2026 09:00"):
@@ -700,7 +700,7 @@ async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_t
 
     assert render(reply.body, "sv") == (
         "Resultatet för Parkering i centrum är registrerat: vunnen. Frågan är stängd "
-        "och 3 medlem(mar) får en uppföljning."
+        "och 3 medlemmar får en uppföljning."
     )
     async with app.sessionmaker() as session:
         issue = await session.get_one(Issue, issue_id)

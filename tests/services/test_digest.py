@@ -156,7 +156,7 @@ async def test_the_announcements_copy_names_no_group_only_story(app: App, clock:
     [own] = notifier.to(f"channel:{Channel.COORDINATORS}")
     assert field_line(announced.reply, "Berättelser") == (
         "Berättelser (2): Delade: 2, varav publika: 1\n⭐ #1 Publik och lyft – Anna, Annas Blommor\n"
-        "⭐ Och 1 av gruppens egna berättelser, för medlemmarna: /story list featured:ja")
+        "⭐ Och 1 av gruppens egna berättelser, för medlemmarna: /berättelse lista lyfta:ja")
     assert "⭐ #2 Bara vår och lyft – Anna, Annas Blommor" in field_line(own.reply, "Berättelser")
 
 

@@ -296,7 +296,7 @@ async def _voted(app: App, clock: FrozenClock, notifier: RecordingNotifier) -> N
     await app.dispatcher.run_due()
     notifier.sent.clear()
     reply = await app.run(COORDINATOR, countdowns.record_outcome, issue="Parkering", result="won")
-    assert "10 medlem(mar) får en uppföljning" in render(reply.body, "sv")
+    assert "10 medlemmar får en uppföljning" in render(reply.body, "sv")
 
 
 def _followups(notifier: RecordingNotifier) -> dict[str, int]:

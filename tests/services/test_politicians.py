@@ -106,7 +106,7 @@ async def test_a_second_import_updates_rather_than_duplicates(app: App):
 
     reply = await app.run(COORDINATOR, politicians.import_csv, update.encode(), "ny.csv")
 
-    assert render(reply.title, "sv") == "Importerat: 0 nya, 1 uppdaterade, 1 oförändrade"
+    assert render(reply.title, "sv") == "Importerat: 0 nya, 1 uppdaterad, 1 oförändrad"
     rows = await stored(app)
     assert len(rows) == 5
     assert rows[0].role == "Kommunstyrelsens ordförande" and rows[0].name == "asa ek"

@@ -55,7 +55,7 @@ async def test_a_stance_is_set_with_a_source_and_its_history_is_kept(app: App):
     )
     history = await app.run(ANNA, stances.history, issue="Parkering", politician="Björn Öst")
 
-    assert render(reply.body, "sv") == "Sparat: Björn Öst (M) är för i frågan Parkering i centrum."
+    assert render(reply.body, "sv") == "Sparat: Björn Öst (M) i frågan Parkering i centrum – för."
     lines = render(history.body, "sv").splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("• 1 december 2026 10:00: för (bekräftad)") and "sydostran.se" in lines[0]
@@ -99,7 +99,7 @@ async def test_a_members_report_shows_as_reported_until_a_coordinator_confirms(a
     assert row.stance == "for"
     assert "markerat som rapporterat" in render(reply.body, "sv")
     [notice] = notifier.to(f"channel:{Channel.COORDINATORS}")
-    assert f"Anna rapporterar: {row.name} ({row.party}) är för" in notice.text
+    assert f"Anna rapporterar om {row.name} ({row.party}) i frågan" in notice.text
     confirm = notice.reply.buttons[0]
     assert confirm.action == stances.CONFIRM_ACTION
     with pytest.raises(NotCoordinator):
@@ -239,8 +239,8 @@ async def test_the_map_without_seats_counts_stances_and_says_how_to_add_seats(ap
     reply = await app.run(ANNA, stances.show_map, issue="Parkering")
 
     fields = fields_of(reply)
-    assert fields["Läget"] == "Ställningstaganden: 0 för, 0 emot, 0 vet inte än, 5 okänt."
-    assert "/council seats" in fields["Mandat"]
+    assert fields["Läget"] == "Ställningstaganden: 0 för, 0 emot, 0 vet inte än, 5 okända."
+    assert "/organ mandat" in fields["Mandat"]
     assert reply.files[0].data.startswith(b"\x89PNG")
 
 

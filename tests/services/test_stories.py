@@ -159,9 +159,9 @@ async def test_a_group_only_story_is_for_members_who_consented_and_the_others_ar
 
         assert render(listed.body, "sv") == "#1 **Publik berättelse** – Anna · En tweet · 👏 0"
         assert "Bara för gruppen" not in shown(found) and "Publik berättelse" in shown(found)
-        assert "gått med i gruppen med /onboard och gett sitt samtycke" in shown(listed)
+        assert "gått med i gruppen med /kom-igång och gett sitt samtycke" in shown(listed)
         assert render(refused.value.text, "sv") == (
-            "Berättelse #2 är bara för gruppens medlemmar. Gå med i gruppen med /onboard och ge ditt "
+            "Berättelse #2 är bara för gruppens medlemmar. Gå med i gruppen med /kom-igång och ge ditt "
             "samtycke, så kan du läsa den.")
         assert render(refused.value.text, "en").startswith("Story #2 is for the group's members only.")
         assert suggested == [("#1 Publik berättelse", "1")]
@@ -205,13 +205,13 @@ async def test_a_group_only_story_is_not_posted_where_anyone_in_the_server_reads
 
     # No stories channel chosen: not in the announcements it would fall back to, and the author is told.
     assert render(saved.body, "sv").startswith(
-        "Din berättelse är sparad, och gruppens medlemmar hittar den med /story list. Eftersom den bara är "
-        "för gruppen läggs den inte upp i annonskanalen")
+        "Din berättelse är sparad, och gruppens medlemmar hittar den med /berättelse lista. Eftersom den "
+        "bara är för gruppen läggs den inte upp i annonskanalen")
     posted = (Channel.COORDINATORS, Channel.ANNOUNCEMENTS, Channel.COORDINATORS, Channel.STORIES)
     assert sorted(s.to for s in notifier.sent) == sorted(f"channel:{channel}" for channel in posted)
     announcement = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")[0].text
     assert announcement == ("⭐ En av gruppens egna berättelser är lyft: #1. Medlemmar läser den med "
-                            "/story show berättelse:1.")
+                            "/berättelse visa berättelse:1.")
     assert "Bara för oss" in render(featured.body, "sv")  # the coordinator who featured it is told its title
     assert notifier.to(f"channel:{Channel.STORIES}")[0].text.startswith("Också för oss")
 

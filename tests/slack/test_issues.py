@@ -133,8 +133,8 @@ async def test_the_swedish_names_work_and_help_lists_the_commands(slack: Slack):
     await set_up(slack)
     _, number = await slack.command("UANNA", "hjälp")
     [help_answer] = slack.fake.responses_to(number)
-    assert "`/jobb issue create`" in slack_text(help_answer)
-    assert "`/jobb onboard`" in slack_text(help_answer)
+    assert "`/jobb fråga skapa`" in slack_text(help_answer)
+    assert "`/jobb kom-igång`" in slack_text(help_answer)
 
     _, number = await slack.command("UANNA", "")
     assert slack.fake.responses_to(number)[0]["blocks"] == help_answer["blocks"]
@@ -147,7 +147,7 @@ async def test_the_swedish_names_work_and_help_lists_the_commands(slack: Slack):
 async def test_an_unknown_command_or_option_is_told_with_slack_syntax(slack: Slack):
     _, number = await slack.command("UANNA", "fly away")
     [answer] = slack.fake.responses_to(number)
-    assert "/jobb help" in slack_text(answer)
+    assert "/jobb hjälp" in slack_text(answer)
 
     _, number = await slack.command("UANNA", 'issue list colour:"blå"')
     [answer] = slack.fake.responses_to(number)
@@ -162,4 +162,4 @@ async def test_an_expired_response_url_answers_in_the_channel_instead(slack: Sla
     assert number == 1 and response.status == 200
     [ephemeral] = slack.fake.calls_to("chat.postEphemeral")
     assert ephemeral.args["channel"] == GENERAL and ephemeral.args["user"] == "UANNA"
-    assert "`/jobb issue create`" in json.dumps(ephemeral.args["blocks"], ensure_ascii=False)
+    assert "`/jobb fråga skapa`" in json.dumps(ephemeral.args["blocks"], ensure_ascii=False)

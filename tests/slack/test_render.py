@@ -64,7 +64,7 @@ def test_mentions_and_moments_are_written_the_slack_way():
 def test_commands_in_texts_are_written_as_typed_in_slack():
     shown = render.mrkdwn(text("onboarding.already_done"), "sv")
 
-    assert "/jobb profile" in shown and " /profile" not in shown
+    assert "/jobb profil " in shown and " /profil" not in shown
     assert render.slack_commands("https://example.com/profile och 1/2 och /mydata delete") == \
         "https://example.com/profile och 1/2 och /jobb mydata delete"
 
@@ -150,7 +150,7 @@ def test_a_form_is_one_modal_with_inputs_selects_and_checkboxes_prefilled():
     assert inputs["place"]["element"]["initial_option"]["value"] == "b"
     assert inputs["ok"]["element"]["initial_options"][0]["value"] == "true"
     # Consent is the service's to require (it says why); Slack would only say "required".
-    assert inputs["ok"]["optional"] is True and "mydata" in inputs["ok"]["hint"]["text"]
+    assert inputs["ok"]["optional"] is True and "mina-data" in inputs["ok"]["hint"]["text"]
     metadata = json.loads(view["private_metadata"])
     assert metadata["arg"] == "42" and metadata["channel"] == "C1"
     assert metadata["labels"]["field.company"] == "name"

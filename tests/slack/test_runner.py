@@ -68,7 +68,7 @@ async def test_socket_mode_connects_without_a_public_url_and_serves_a_command(
         await eventually(lambda: bool(fake_slack.responses_to(7)))
 
         assert ack["envelope_id"].startswith("env-")
-        assert "`/jobb issue create`" in json.dumps(fake_slack.responses_to(7)[0], ensure_ascii=False)
+        assert "`/jobb fråga skapa`" in json.dumps(fake_slack.responses_to(7)[0], ensure_ascii=False)
         assert app.dispatcher.platforms == {"slack"} and app.scheduler.running
     finally:
         await service.close()

@@ -17,7 +17,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot import commands, i18n
 from bot.app import App
-from bot.commands import Command
+from bot.commands import Command, command_words
 from bot.replies import Join, Literal, Renderable, Reply, text
 from bot.services.context import Identity
 from bot.slack import render
@@ -66,7 +66,7 @@ def help_reply(table: tuple[Command, ...]) -> Reply:
     lines: tuple[Renderable, ...] = tuple(
         text(
             "slack.help_line",
-            path=Literal(" ".join(c.path)),
+            path=command_words(c),
             description=text(c.catalog_key + ".description"),
         )
         for c in table
