@@ -21,7 +21,7 @@ from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Workspace
 from bot.replies import Field, Join, Link, Literal, Renderable, Reply, text
-from bot.services import drafts
+from bot.services import audience, drafts
 from bot.services.coaching_settings import CoachingSettings, settings_of
 from bot.services.context import Actor
 from bot.services.profile_fields import choice_label
@@ -63,9 +63,10 @@ def _company(member: Member, language: str) -> str:
 
 def member_brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
                  issue: drafts.IssueContext | None = None) -> Brief:
-    """Take from the profile only what a draft needs: never the name, the handles or any id."""
+    """Take from the profile only what a draft needs: never the name, the handles or any id. A draft is
+    written in its readers' language (context.audience_language), which may not be the member's."""
     member = actor.member
-    language = actor.language
+    language = actor.audience_language
     return Brief(language=language, company=_company(member, language), industry=member.industry or "other",
                  municipality=render(town(member), language), experience=member.experience or "none",
                  goal=member.goal or "", hashtag=_hashtag_for(settings, issue), topic=topic, issue=issue,
@@ -189,8 +190,9 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
             fields.append(_issue_hint(issues, actor))
     links = tuple(link for n, post in enumerate(posts[:3], 1) for link in share(post, brief.hashtag, n))
     about = _about(chosen, wanted_topic)
-    return Reply(title=text("coaching.tweets.title", topic=about), body=text("coaching.tweets.body"),
-                 fields=tuple(fields), links=links)
+    reply = Reply(title=text("coaching.tweets.title", topic=about), body=text("coaching.tweets.body"),
+                  fields=tuple(fields), links=links)
+    return audience.explained(reply, actor.language, brief.language)
 
 
 def blog_fields(plan: BlogPlan) -> list[Field]:
@@ -220,8 +222,9 @@ async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = N
             fields.append(_issue_hint(issues, actor))
     fields.append(Field(text("coaching.blog.done_title"), text("coaching.blog.done_hint")))
     about = _about(chosen, wanted_topic)
-    return Reply(title=text("coaching.blog.reply.title", topic=about), body=text("coaching.blog.reply.body"),
-                 fields=tuple(fields))
+    reply = Reply(title=text("coaching.blog.reply.title", topic=about), body=text("coaching.blog.reply.body"),
+                  fields=tuple(fields))
+    return audience.explained(reply, actor.language, brief.language)
 
 
 async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *,
