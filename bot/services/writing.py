@@ -235,7 +235,8 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     actor.require_onboarded()
     draft = validation.clean_text(draft, text("coaching.field.text"), max_length=MAX_TEXT,
                                   required=True) or ""
-    brief = await _asked_brief(session, actor, issue=issue)
+    # The member's own draft, in whatever language they wrote it: the coach answers in theirs, the model too.
+    brief = dataclasses.replace(await _asked_brief(session, actor, issue=issue), language=actor.language)
     chosen = brief.issue
     issues = [chosen] if chosen else await with_targets(session, actor, await local_issues(session, actor))
     politicians = [f"@{h.lstrip('@')}" for i in issues for h in i.target_handles if h]
