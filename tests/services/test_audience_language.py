@@ -14,8 +14,8 @@ from bot.clock import FrozenClock
 from bot.errors import UserError
 from bot.i18n import locale_language, render, translate
 from bot.models import Ask, Issue, Member, Politician
-from bot.replies import text
-from bot.services import asks, audience, profile, writing
+from bot.replies import Literal, Reply, text
+from bot.services import asks, audience, ladder, profile, writing
 from bot.services.context import Identity
 from tests.conftest import RecordingNotifier
 from tests.issue_fixtures import ANNA, BO, create_issue, import_politicians
@@ -103,6 +103,22 @@ async def test_coach_tweets_are_the_same_swedish_drafts_for_an_english_member(ap
     swedish = await app.run(BO, writing.tweet)
 
     assert [render(f.value, "en") for f in english.fields] == [render(f.value, "sv") for f in swedish.fields]
+    assert render(english.body, "en").endswith(NOTE_EN)
+    assert NOTE_SV not in render(swedish.body, "sv")
+
+
+async def test_the_ladders_ready_draft_is_the_same_swedish_one_for_an_english_member(app: App):
+    await onboard(app, ANNA)
+    await onboard(app, BO)
+    await in_english(app)
+
+    english = await app.run(ANNA, ladder.next_step)
+    swedish = await app.run(BO, ladder.next_step)
+
+    def drafts_of(reply: Reply, language: str) -> list[str]:
+        return [render(f.value, language) for f in reply.fields if isinstance(f.value, Literal)]
+
+    assert drafts_of(english, "en") == drafts_of(swedish, "sv") != []
     assert render(english.body, "en").endswith(NOTE_EN)
     assert NOTE_SV not in render(swedish.body, "sv")
 
