@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import charts, db, features, reminders
+from bot import charts, db, features, i18n, reminders
 from bot.clock import Clock, SystemClock
 from bot.coach import CoachModel
 from bot.coach.model import answers_remembered
@@ -212,7 +212,7 @@ class App:
                             call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs) -> _Done:
         """Resolve the actor, run the call and store its effects, in one transaction."""
         now = self.clock.now()
-        language = self.settings.default_language
+        language = i18n.locale_language(identity.locale) or self.settings.default_language
         try:
             async with factory() as session, session.begin():
                 actor = await context.resolve(
@@ -291,10 +291,7 @@ class App:
         form = opener(member, arg)
         if form is None:
             return None
-        language = (
-            self.settings.default_language if workspace is None else context.language_of(member, workspace)
-        )
-        return form, language
+        return form, self._language_of(identity, workspace, member)
 
     async def submit(
         self, identity: context.Identity, form_id: str, values: dict[str, str], arg: str = ""
@@ -349,9 +346,15 @@ class App:
     async def language_of(self, identity: context.Identity) -> str:
         """Return the language to answer a user in, without creating anything."""
         workspace, member = await self._rows_of(identity)
+        return self._language_of(identity, workspace, member)
+
+    def _language_of(self, identity: context.Identity, workspace: Workspace | None, member: Member | None
+                     ) -> str:
+        """The user's language: chosen, else their platform's locale, else the workspace's (or the default
+        of a workspace not made yet)."""
         if workspace is None:
-            return self.settings.default_language
-        return context.language_of(member, workspace)
+            return i18n.locale_language(identity.locale) or self.settings.default_language
+        return context.language_of(member, workspace, i18n.locale_language(identity.locale))
 
     async def _rows_of(self, identity: context.Identity) -> tuple[Workspace | None, Member | None]:
         """The user's workspace and member rows, as far as they exist, read without waiting for writers."""

@@ -34,6 +34,8 @@ from bot.services import context, workspaces
 log = logging.getLogger(__name__)
 
 PLATFORM = "console"
+# `:as NAME locale:en-US`: the user's app speaks that language, as Discord's interaction locale tells.
+LOCALE_OPTION = "locale:"
 WORKSPACE_ID = "console"
 WORKSPACE_NAME = "Jobbskaparna"
 # The console's server, set up as a coordinator would with /setup: channel and role ids are their names.
@@ -96,6 +98,9 @@ class Shown:
 class ConsoleUser:
     name: str
     coordinator: bool = False
+    # The language of the user's app, as a platform tells it (`:as Eva locale:en-US`): what answers them
+    # while they have chosen none with /language.
+    locale: str | None = None
 
 
 @dataclass
@@ -343,9 +348,11 @@ class Console:
     async def _switch_user(self, args: list[str]) -> None:
         if not args:
             raise ConsoleError("commands.missing_option", command=":as", option="NAME")
+        locale = next((arg.split(":", 1)[1] for arg in args if arg.lower().startswith(LOCALE_OPTION)), None)
+        args = [arg for arg in args if not arg.lower().startswith(LOCALE_OPTION)] or args
         coordinator = args[-1].lower() in ("coordinator", "koordinator")
         name = " ".join(args[:-1] if coordinator and len(args) > 1 else args)
-        self.state.user = ConsoleUser(name, coordinator)
+        self.state.user = ConsoleUser(name, coordinator, locale or None)
         self.language = await self.app.language_of(self.identity())
         self.say(text("console.now_acting", name=name,
                       role=text("console.role_coordinator") if coordinator else ""))
@@ -544,7 +551,8 @@ class Console:
         user = self._user()
         roles = frozenset({CONSOLE_SETUP["member_role"]} | ({CONSOLE_SETUP["coordinator_role"]}
                                                            if user.coordinator else set()))
-        return context.Identity(PLATFORM, WORKSPACE_ID, user.name, user.name, WORKSPACE_NAME, role_ids=roles)
+        return context.Identity(PLATFORM, WORKSPACE_ID, user.name, user.name, WORKSPACE_NAME, role_ids=roles,
+                                locale=user.locale)
 
 
 def _is_place(word: str) -> bool:

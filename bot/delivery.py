@@ -84,6 +84,7 @@ from bot.replies import (
     reply_to_json,
     text,
 )
+from bot.services import audience
 
 log = logging.getLogger(__name__)
 
@@ -1312,7 +1313,7 @@ async def _add_fallbacks(session: AsyncSession, rows: Iterable[_Refused], now: d
     groups: dict[tuple[int, int | None, str, str, int | None], dict[str, tuple[int, str]]] = defaultdict(dict)
     for delivery_id, workspace_id, reminder_id, channel, key, raw, external_id in rows:
         if raw not in decoded:
-            decoded[raw] = json.loads(raw)
+            decoded[raw] = _for_the_channel(json.loads(raw))
         message = decoded[raw]
         if message.get("quiet"):
             continue  # not worth a mention in a channel
@@ -1358,6 +1359,17 @@ async def _add_fallbacks(session: AsyncSession, rows: Iterable[_Refused], now: d
             added.append(row)
     await session.flush()
     return added
+
+
+def _for_the_channel(message: dict[str, Any]) -> dict[str, Any]:
+    """A refused DM as the channel is to read it: without the word to a member who reads another language
+    than its drafts (services.audience), so that it is the same message as the other members', and in the
+    channel's language only (the notifier renders a channel's messages in the workspace's language)."""
+    if "body" not in message or "fields" not in message:
+        return message  # not a message (a role, a deletion)
+    reply = reply_from_json(message)
+    general = audience.unexplained(reply)
+    return message if general is reply else message | {"body": reply_to_json(general)["body"]}
 
 
 async def _role_pinged(session: AsyncSession, reminder_id: int | None, channel: str) -> Role | None:

@@ -22,7 +22,7 @@ import logging
 import re
 import string
 from collections.abc import Callable, Mapping
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,16 @@ def normalize_language(language: str | None) -> str:
         return DEFAULT_LANGUAGE
     code = language.split("-")[0].split("_")[0].lower()
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def locale_language(locale: object) -> str | None:
+    """The catalog language of a platform locale (Discord's sv-SE, en-US, en-GB; Slack's en-US), or None for a
+    locale we have no catalog for (then the member's chosen language or the workspace's decides)."""
+    # discord.Locale is an Enum whose str() is its code; anything else the platform says is read as text.
+    if not locale or not isinstance(locale, str | Enum):
+        return None
+    code = str(locale).replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else None
 
 
 MentionFormat = Callable[[Mention], str]

@@ -142,7 +142,7 @@ async def story_autocomplete(interaction: discord.Interaction[JobbBot], current:
     if not isinstance(interaction.user, discord.Member):
         return []
     async with interaction.client.app.deferred_sessionmaker() as session:
-        pairs = await stories.choices(session, identity_of(interaction.user), current)
+        pairs = await stories.choices(session, identity_of(interaction.user, interaction.locale), current)
     return [Choice(name=label[:100], value=ref) for label, ref in pairs[:MAX_CHOICES]]
 
 

@@ -38,11 +38,12 @@ async def identity_from(interaction: discord.Interaction[Any]) -> Identity:
         member = guild.get_member(user.id)
     if guild is None or member is None:
         raise UserError("errors.guild_only")
-    return identity_of(member)
+    return identity_of(member, interaction.locale)
 
 
-def identity_of(member: discord.Member) -> Identity:
-    """Describe a server member to the core."""
+def identity_of(member: discord.Member, locale: discord.Locale | None = None) -> Identity:
+    """Describe a server member to the core; `locale`, the interaction's, is the language of their Discord
+    (which answers them while they have not chosen one with /language)."""
     return Identity(
         platform=PLATFORM,
         workspace_external_id=str(member.guild.id),
@@ -51,6 +52,7 @@ def identity_of(member: discord.Member) -> Identity:
         workspace_name=member.guild.name,
         role_ids=frozenset(str(role.id) for role in member.roles),
         is_admin=member.guild_permissions.manage_guild,
+        locale=str(locale) if locale is not None else None,
     )
 
 

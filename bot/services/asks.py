@@ -49,8 +49,8 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, civics, drafts, follows, media, stances
-from bot.services.context import Actor, audit, language_of, pressed_row, settings_row
+from bot.services import activity, audience, civics, drafts, follows, media, stances
+from bot.services.context import Actor, audience_language, audit, language_of, pressed_row, settings_row
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,8 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
                 if key not in drafted:
                     politician = (await writer.get(Politician, ask.politician_id)
                                   if ask.politician_id else None)
-                    drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, key[1],
+                    drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone,
+                                               audience_language(workspace), reader=key[1],
                                                round_days=round_days)
                 planned.append(
                     reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
@@ -309,9 +310,11 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
 
 
 def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
-                language: str, *, round_days: int | None = None, private: bool = False) -> Reply:
+                language: str, *, reader: str | None = None, round_days: int | None = None,
+                private: bool = False) -> Reply:
     """The message with a member's question: whom to ask, the draft, share links, and the buttons to
-    report."""
+    report. The draft is in `language`, its readers' (context.audience_language); the message around it is
+    read in the member's, `reader`, and says why when the two differ."""
     post = compose(issue, politician, media_handles, zone, language)
     when = civics.decision_when(issue, zone)
     body_label = civics.body_label(issue.body, issue.committee)
@@ -326,9 +329,10 @@ def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequ
     if politician is not None:
         buttons = (Button(text("asks.button.asked"), ASKED_ACTION, str(issue.id), ButtonStyle.SUCCESS),
                    *answer_buttons(issue.id))
-    return Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
-                 buttons=buttons, links=drafts.share_links(post, url=issue.source_url),
-                 private=private, personal=True)
+    links = drafts.share_links(post, url=issue.source_url)
+    reply = Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
+                  buttons=buttons, links=links, private=private, personal=True)
+    return audience.explained(reply, reader or language, language)
 
 
 def _target_label(politician: Politician | None) -> Text | Literal:
@@ -383,7 +387,8 @@ async def my_question(session: AsyncSession, actor: Actor, issue: str | None = N
         current = assigned[member.id]
     politician = await session.get(Politician, current.politician_id) if current.politician_id else None
     handles = await media.handles_for(session, actor.workspace.id, found.municipality)
-    return draft_reply(found, politician, handles, actor.workspace.timezone, actor.language, private=True)
+    return draft_reply(found, politician, handles, actor.workspace.timezone, actor.audience_language,
+                       reader=actor.language, private=True)
 
 
 async def _mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:

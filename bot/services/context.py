@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_or_ignore
 from bot.errors import NotCoordinator, UserError
-from bot.i18n import normalize_language
+from bot.i18n import locale_language, normalize_language
 from bot.models import AuditLog, Base, Member, Workspace
 from bot.services import retention
 from bot.validation import record_id
@@ -34,6 +34,9 @@ class Identity:
     # coordinator too, so that someone can run /setup before a coordinator role is configured).
     role_ids: frozenset[str] = frozenset()
     is_admin: bool = False
+    # The language the platform says the user's client speaks (Discord's interaction locale, Slack's user
+    # locale), as it gave it ("en-US"); None when it does not say. It answers a member who chose no language.
+    locale: str | None = None
 
 
 @dataclass
@@ -47,10 +50,19 @@ class Actor:
     # The name the platform shows for the user now: what a reply calls them before they consent (their row
     # holds no name until then), and what is stored when they do.
     platform_name: str = ""
+    # The catalog language of the user's platform locale (None when it is not one of ours): used for this
+    # interaction only, never stored for them (see language_of).
+    locale_language: str | None = None
 
     @property
     def language(self) -> str:
-        return language_of(self.member, self.workspace)
+        """The language the actor reads: the one they chose, else their platform's, else the workspace's."""
+        return language_of(self.member, self.workspace, self.locale_language)
+
+    @property
+    def audience_language(self) -> str:
+        """The language of a public draft's readers (see audience_language)."""
+        return audience_language(self.workspace)
 
     def require_coordinator(self) -> None:
         """Refuse unless the actor is a coordinator."""
@@ -76,9 +88,17 @@ def is_group_member(member: Member | None) -> bool:
     return member is not None and member.onboarded_at is not None and member.consented_at is not None
 
 
-def language_of(member: Member | None, workspace: Workspace) -> str:
-    """Return the member's own language, or the workspace's."""
-    return normalize_language((member.language if member else None) or workspace.language)
+def language_of(member: Member | None, workspace: Workspace, locale_language: str | None = None) -> str:
+    """Return the member's own language, else the one their platform says they read (`locale_language`, of
+    this interaction), else the workspace's."""
+    return normalize_language((member.language if member else None) or locale_language or workspace.language)
+
+
+def audience_language(workspace: Workspace) -> str:
+    """The language of those a public draft (a tweet, a question to a politician, a thank-you) is written for:
+    the politicians, media and neighbours of the workspace's municipalities, who read the workspace's
+    language whatever the member who posts it reads."""
+    return normalize_language(workspace.language)
 
 
 async def get_or_create_workspace(session: AsyncSession, platform: str, external_id: str, name: str,
@@ -151,7 +171,8 @@ async def resolve(session: AsyncSession, identity: Identity, now: datetime, *, d
     elif member.last_seen_at is None or now - member.last_seen_at >= SEEN_EVERY:
         member.last_seen_at = now  # the purge of a row without consent counts from here
     return Actor(workspace=workspace, member=member, is_coordinator=is_coordinator(identity, workspace),
-                 now=now, platform_name=identity.display_name[:100])
+                 now=now, platform_name=identity.display_name[:100],
+                 locale_language=locale_language(identity.locale))
 
 
 async def plan_purge(session: AsyncSession, workspace: Workspace, now: datetime) -> None:

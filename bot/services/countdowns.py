@@ -55,6 +55,7 @@ from bot.replies import (
 )
 from bot.services import (
     asks,
+    audience,
     civics,
     drafts,
     follows,
@@ -65,7 +66,7 @@ from bot.services import (
     timeline,
 )
 from bot.services import issues as issues_service
-from bot.services.context import Actor, audit, language_of, settings_row
+from bot.services.context import Actor, audience_language, audit, language_of, settings_row
 from bot.services.timeline import LIVE_KIND, Stage
 
 log = logging.getLogger(__name__)
@@ -479,14 +480,17 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime
     by_language: dict[str, Reply] = {}
     # Out later than its day (the issue came in inside its window, or the bot was down): the true count.
     left = min(stage.days, max(timeline.days_left(issue, zone, now), 0))
+    # The draft is for the politicians and the town to read: in their language, whoever shares it.
+    readers = audience_language(workspace)
+    draft = compose(issue, stage.step, left, context, zone, readers)
 
     def reply_in(language: str) -> Reply:
         if language not in by_language:
-            by_language[language] = stage_reply(issue, stage, compose(issue, stage.step, left, context, zone,
-                                                                      language), zone, left)
+            by_language[language] = audience.explained(stage_reply(issue, stage, draft, zone, left), language,
+                                                        readers)
         return by_language[language]
 
-    post = replace(reply_in(workspace.language), mention_role=Role.MEMBER)
+    post = replace(reply_in(readers), mention_role=Role.MEMBER)
     await _continue_live(session, issue, zone, now)
     # Followers who want DMs get one; those whose DMs turn out closed are mentioned together in the channel.
     # The others are reached by the member role's ping. A stage may reach thousands: they are read and written
@@ -663,7 +667,10 @@ async def _plan_outcome(session: AsyncSession, reminder: Reminder, now: datetime
         for member in members:
             language = language_of(member, workspace)
             if language not in by_language:
-                by_language[language] = await outcome_reply(reader, found, language)
+                # The thank-you is for the politicians to read: in their language, explained in the member's.
+                readers = audience_language(workspace)
+                thanked = await outcome_reply(reader, found, readers)
+                by_language[language] = audience.explained(thanked, language, readers)
             planned.append(
                 reminders.Planned(by_language[language], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
             )

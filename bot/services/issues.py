@@ -37,7 +37,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import asks, civics, drafts, follows, media, stances
+from bot.services import asks, audience, civics, drafts, follows, media, stances
 from bot.services.context import Actor, audit
 
 log = logging.getLogger(__name__)
@@ -465,10 +465,13 @@ async def hashtags(session: AsyncSession, actor: Actor, issue: str | None = None
     if issue:
         found = await civics.find_issue(session, actor.workspace.id, issue)
         handles = await media.handles_for(session, actor.workspace.id, found.municipality)
-        post = ready_text(found, handles, zone, actor.language)
-        return Reply(title=text("hashtag.issue.title", hashtag=Literal(found.hashtag)),
-                     fields=(Field(text("hashtag.field.ready"), Literal(post)),),
-                     links=drafts.share_links(post, url=found.source_url))
+        # The ready text is to be posted, for the town to read: in its language (see services.audience).
+        readers = actor.audience_language
+        post = ready_text(found, handles, zone, readers)
+        return audience.explained(Reply(title=text("hashtag.issue.title", hashtag=Literal(found.hashtag)),
+                                        fields=(Field(text("hashtag.field.ready"), Literal(post)),),
+                                        links=drafts.share_links(post, url=found.source_url)),
+                                  actor.language, readers)
     rows = list(await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
                                                           Issue.status == civics.OPEN)
                                       .order_by(Issue.decision_at, Issue.id)))
@@ -480,9 +483,11 @@ async def hashtags(session: AsyncSession, actor: Actor, issue: str | None = None
             tags.append(found.hashtag)
     lines = tuple(text("hashtag.line", hashtag=Literal(i.hashtag), title=Literal(i.title),
                        when=civics.decision_when(i, zone, "short")) for i in rows)
-    ready = render(text("hashtag.ready.all", hashtags=Literal(" ".join(tags))), actor.language)
-    return Reply(title=text("hashtag.title"), body=Join(lines, "\n", "• "),
-                 fields=(Field(text("hashtag.field.ready"), Literal(ready)),))
+    # The ready text is to be posted, for the town to read: in its language (see services.audience).
+    ready = render(text("hashtag.ready.all", hashtags=Literal(" ".join(tags))), actor.audience_language)
+    return audience.explained(Reply(title=text("hashtag.title"), body=Join(lines, "\n", "• "),
+                                    fields=(Field(text("hashtag.field.ready"), Literal(ready)),)),
+                              actor.language, actor.audience_language)
 
 
 async def choices(session: AsyncSession, workspace_id: int, current: str, *, open_only: bool = True

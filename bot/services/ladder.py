@@ -43,7 +43,7 @@ from bot.replies import (
     Text,
     text,
 )
-from bot.services import drafts, streaks, writing
+from bot.services import audience, drafts, streaks, writing
 from bot.services.coaching_settings import (
     CoachingSettings,
     plan_nudges,
@@ -357,7 +357,7 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
         links += follow_links
     fields.append(Field(text("coaching.next.tip"), _tip(current, member.experience)))
     if issue is not None:
-        fields.append(Field(text("coaching.next.issue", municipality=brief.municipality),
+        fields.append(Field(text("coaching.next.issue", municipality=writing.town(member)),
                             text("coaching.issue.line", id=issue.id, title=Literal(issue.title),
                                  when=writing.decision_date(issue, actor))))
     fields.append(progress_field(finished, len(active), streak, len(skipped)))
@@ -368,9 +368,10 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
         if member.goal else why
     # Written last: the model was asked before anything was written.
     await plan_nudges(session, workspace, settings, actor.now)
-    return Reply(title=text("coaching.next.title", number=active.index(current) + 1, total=len(active),
-                            title=current.title_text()),
-                 body=body, fields=tuple(fields), buttons=_done_buttons(current), links=links)
+    reply = Reply(title=text("coaching.next.title", number=active.index(current) + 1, total=len(active),
+                             title=current.title_text()),
+                  body=body, fields=tuple(fields), buttons=_done_buttons(current), links=links)
+    return audience.explained(reply, actor.language, brief.language)
 
 
 async def _step_draft(step: Step, brief: Brief, model: CoachModel | None) -> str | BlogPlan:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import contributions, reminders, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
+from bot.i18n import LANGUAGES, translate
 from bot.models import Member, Reminder, Workspace
 from bot.replies import (
     Button,
@@ -21,6 +22,7 @@ from bot.replies import (
     Field,
     Form,
     GrantRole,
+    Join,
     Literal,
     Mention,
     PostToChannel,
@@ -32,7 +34,7 @@ from bot.replies import (
     text,
 )
 from bot.services import ladder, retention
-from bot.services.context import Actor, get_or_create_member, plan_purge
+from bot.services.context import Actor, get_or_create_member, language_of, plan_purge
 from bot.services.profile_fields import (
     CONSENT_FIELD,
     PROFILE_FIELDS,
@@ -92,9 +94,19 @@ async def member_joined(session: AsyncSession, workspace: Workspace, external_id
     )
     welcome = Reply(title=text("onboarding.welcome.title"),
                     body=text("onboarding.welcome.body", name=_addressed(member),
-                              days=retention.UNCONSENTED_KEPT.days),
+                              days=retention.UNCONSENTED_KEPT.days,
+                              languages=welcome_languages(language_of(member, workspace))),
                     buttons=(start_button(),), private=False)
     return Reply(effects=(SendDirect(member.id, welcome, fallback=Channel.WELCOME),))
+
+
+def welcome_languages(reader_language: str) -> Join:
+    """The welcome's word on /language: in the reader's language, and in each other language the bot speaks,
+    for a newcomer who cannot read the server's (the platform does not tell their language before they use a
+    command, so the welcome is in the server's)."""
+    others = (Literal(translate("onboarding.welcome.switch", other)) for other in LANGUAGES
+              if other != reader_language)
+    return Join((text("onboarding.welcome.language"), *others), separator="\n")
 
 
 async def start(session: AsyncSession, actor: Actor) -> Reply:
@@ -125,6 +137,10 @@ async def submit(session: AsyncSession, actor: Actor, values: Mapping[str, str],
     for column, value in profile.items():
         setattr(member, column, value)
     member.display_name = actor.platform_name or member.display_name
+    if member.language is None and actor.locale_language not in (None, actor.audience_language):
+        # Kept from consent on, so that their DMs (which no platform locale comes with) speak the language
+        # their platform speaks and their answers did; /language changes it.
+        member.language = actor.locale_language
     member.consented_at = actor.now
     member.onboarded_at = actor.now
     # What was kept before consent for the purge and for sending nothing unasked has no more use.

@@ -21,7 +21,7 @@ from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Workspace
 from bot.replies import Field, Join, Link, Literal, Renderable, Reply, Text, text
-from bot.services import drafts
+from bot.services import audience, drafts
 from bot.services.coaching_settings import CoachingSettings, settings_of
 from bot.services.context import Actor
 from bot.services.profile_fields import choice_label
@@ -63,9 +63,10 @@ def _company(member: Member, language: str) -> str:
 
 def member_brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
                  issue: drafts.IssueContext | None = None) -> Brief:
-    """Take from the profile only what a draft needs: never the name, the handles or any id."""
+    """Take from the profile only what a draft needs: never the name, the handles or any id. A draft is
+    written in its readers' language (context.audience_language), which may not be the member's."""
     member = actor.member
-    language = actor.language
+    language = actor.audience_language
     return Brief(language=language, company=_company(member, language), industry=member.industry or "other",
                  municipality=render(town(member), language), experience=member.experience or "none",
                  goal=member.goal or "", hashtag=_hashtag_for(settings, issue), topic=topic, issue=issue,
@@ -190,8 +191,9 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
             fields.append(_issue_hint(issues, actor))
     links = tuple(link for n, post in enumerate(posts[:3], 1) for link in share(post, brief.issue, n))
     about = _about(chosen, wanted_topic)
-    return Reply(title=text("coaching.tweets.title", topic=about), body=text("coaching.tweets.body"),
-                 fields=tuple(fields), links=links)
+    reply = Reply(title=text("coaching.tweets.title", topic=about), body=text("coaching.tweets.body"),
+                  fields=tuple(fields), links=links)
+    return audience.explained(reply, actor.language, brief.language)
 
 
 def blog_fields(plan: BlogPlan) -> list[Field]:
@@ -221,8 +223,9 @@ async def blog(session: AsyncSession, actor: Actor, model: CoachModel | None = N
             fields.append(_issue_hint(issues, actor))
     fields.append(Field(text("coaching.blog.done_title"), text("coaching.blog.done_hint")))
     about = _about(chosen, wanted_topic)
-    return Reply(title=text("coaching.blog.reply.title", topic=about), body=text("coaching.blog.reply.body"),
-                 fields=tuple(fields))
+    reply = Reply(title=text("coaching.blog.reply.title", topic=about), body=text("coaching.blog.reply.body"),
+                  fields=tuple(fields))
+    return audience.explained(reply, actor.language, brief.language)
 
 
 async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None = None, *,
@@ -233,14 +236,17 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     actor.require_onboarded()
     draft = validation.clean_text(draft, text("coaching.field.text"), max_length=MAX_TEXT,
                                   required=True) or ""
-    brief = await _asked_brief(session, actor, issue=issue)
+    # The member's own draft, in whatever language they wrote it: the coach answers in theirs, the model too.
+    brief = dataclasses.replace(await _asked_brief(session, actor, issue=issue), language=actor.language)
     also_accepted: tuple[str, ...] = ()
     if brief.issue is None:
         inferred = await _issue_of_draft(session, actor, draft)
         if inferred is not None:
             # The member did not tie the draft to the issue: the campaign's hashtag does as well as its own.
             also_accepted = (brief.hashtag,)
-            brief = member_brief(actor, await settings_of(session, actor.workspace.id), issue=inferred)
+            brief = dataclasses.replace(
+                member_brief(actor, await settings_of(session, actor.workspace.id), issue=inferred),
+                language=actor.language)
     chosen = brief.issue
     issues = [chosen] if chosen else await with_targets(session, actor, await local_issues(session, actor))
     politicians = [f"@{h.lstrip('@')}" for i in issues for h in i.target_handles if h]

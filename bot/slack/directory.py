@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import OrderedDict
@@ -45,6 +46,9 @@ class SlackUser:
     is_admin: bool = False
     is_bot: bool = False
     deleted: bool = False
+    # The user's Slack language ("en-US"), as users.info tells it (include_locale): "" when it told none,
+    # None when it was not asked (a team_join event's user, which comes without it).
+    locale: str | None = None
 
 
 def display_name(user: dict[str, Any]) -> str:
@@ -62,6 +66,7 @@ def user_from(data: dict[str, Any]) -> SlackUser:
         is_admin=bool(data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")),
         is_bot=bool(data.get("is_bot")) or data.get("id") == "USLACKBOT",
         deleted=bool(data.get("deleted")),
+        locale=data.get("locale") or None,
     )
 
 
@@ -83,21 +88,25 @@ class Directory:
         groups = await self.groups_of(team_id, user_id)
         return Identity(platform=PLATFORM, workspace_external_id=team_id, user_external_id=user_id,
                         display_name=user.name or fallback_name or user_id,
-                        workspace_name=await self.team_name(team_id), role_ids=groups, is_admin=user.is_admin)
+                        workspace_name=await self.team_name(team_id), role_ids=groups, is_admin=user.is_admin,
+                        locale=user.locale or None)
 
     async def user(self, team_id: str, user_id: str, fallback_name: str = "") -> SlackUser:
         """Look a user up (users.info), or fall back to what the request said when Slack cannot tell."""
         key = (team_id, user_id)
         cached = self._users.get(key)
-        if cached is not None and cached[0] > time.monotonic():
+        # A user remembered from an event is asked again for their language, once.
+        if cached is not None and cached[0] > time.monotonic() and cached[1].locale is not None:
             self._users.move_to_end(key)
             return cached[1]
         try:
-            response = await self.client.users_info(user=user_id)
+            # With its locale: the language a member who chose none is answered in.
+            response = await self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             log.warning("users.info failed for %s in team %s: %s", user_id, team_id, error_of(exc))
             return SlackUser(id=user_id, name=fallback_name or user_id)
         user = user_from(response["user"])
+        user = dataclasses.replace(user, locale=user.locale or "")
         self.remember(team_id, user)
         return user
 

@@ -96,7 +96,8 @@ async def test_a_coordinator_sets_channels_roles_language_and_time_zone(
         cog: Setup, interact: Any, app: App, guild: MockGuild, admin: MockMember, coordinator_role: MockRole):
     announcements, welcome = channel(guild, "annonser"), channel(guild, "välkommen")
     member_role = role(guild, "Medlem")
-    interaction = interact(user=admin)
+    # An admin whose Discord speaks English (a Swedish one is answered in Swedish: their Discord's language).
+    interaction = interact(user=admin, locale=discord.Locale.american_english)
 
     await Setup.setup_configure.callback(cog, interaction, announcements, welcome, None, member_role,
                                          coordinator_role, app_commands.Choice(name="English", value="en"),
@@ -350,7 +351,7 @@ async def test_a_coordinator_role_gets_told_how_to_see_the_coordinator_commands(
 @pytest.mark.usefixtures("commands")
 async def test_the_coordinator_advice_is_in_the_readers_language(
         cog: Setup, interact: Any, admin: MockMember, coordinator_role: MockRole):
-    interaction = interact(user=admin)
+    interaction = interact(user=admin, locale=discord.Locale.american_english)
 
     await Setup.setup_configure.callback(cog, interaction, coordinator_role=coordinator_role,
                                          language=app_commands.Choice(name="English", value="en"))

@@ -41,6 +41,8 @@ class FakeUser:
     name: str
     is_admin: bool = False
     is_bot: bool = False
+    # The user's Slack language, told by users.info when asked with include_locale.
+    locale: str = "sv-SE"
 
 
 @dataclass
@@ -115,8 +117,9 @@ class FakeSlack:
 
     # -- scripting --------------------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, name: str, *, is_admin: bool = False, is_bot: bool = False) -> None:
-        self.users[user_id] = FakeUser(user_id, name, is_admin, is_bot)
+    def add_user(self, user_id: str, name: str, *, is_admin: bool = False, is_bot: bool = False,
+                 locale: str = "sv-SE") -> None:
+        self.users[user_id] = FakeUser(user_id, name, is_admin, is_bot, locale)
 
     def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next `times` calls of a method with 429 and Retry-After."""
@@ -206,7 +209,9 @@ class FakeSlack:
         return {"ok": True, "user": {"id": user.id, "team_id": TEAM_ID, "name": user.name.lower(),
                                      "real_name": user.name, "is_admin": user.is_admin, "is_owner": False,
                                      "is_bot": user.is_bot, "deleted": False,
-                                     "profile": {"display_name": user.name, "real_name": user.name}}}
+                                     "profile": {"display_name": user.name, "real_name": user.name},
+                                     **({"locale": user.locale}
+                                        if str(args.get("include_locale")).lower() in ("1", "true") else {})}}
 
     async def m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
