@@ -49,7 +49,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, civics, drafts, follows, media, stances
+from bot.services import activity, civics, drafts, follows, media, profile_fields, stances, writing
 from bot.services.context import Actor, audit, language_of, pressed_row, settings_row
 
 log = logging.getLogger(__name__)
@@ -212,9 +212,9 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
     media_handles = await media.handles_for(session, issue.workspace_id, issue.municipality)
     of_followers = (Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None),
                     Member.id.in_(follows.following(issue)))
-    # Followers who ask the same politician in the same language get the same message: composed once, and
-    # stored once by delivery.
-    drafted: dict[tuple[int | None, str], Reply] = {}
+    # Followers who ask the same politician in the same language, with the same business told and on the same
+    # platforms, get the same message: composed once, and stored once by delivery.
+    drafted: dict[tuple[int | None, str, tuple[str, ...], tuple[str, ...]], Reply] = {}
     followers = 0
 
     async def batch(writer: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
@@ -228,12 +228,15 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
             # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
             if delivery.wants_dm(member, now):
                 ask = assigned[member.id]
-                key = (ask.politician_id, language_of(member, workspace))
+                language = language_of(member, workspace)
+                told = writing.stakes(member, language)
+                platforms = profile_fields.platforms_of(member.platforms)
+                key = (ask.politician_id, language, told, platforms)
                 if key not in drafted:
                     politician = (await writer.get(Politician, ask.politician_id)
                                   if ask.politician_id else None)
-                    drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, key[1],
-                                               round_days=round_days)
+                    drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, language,
+                                               round_days=round_days, stakes=told, platforms=platforms)
                 planned.append(
                     reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
                 )
@@ -271,10 +274,12 @@ def _first_sentence(value: str, limit: int = 140) -> str:
 
 
 def compose(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
-            language: str) -> str:
-    """Write the question a member can post: to the politician (@handle or name), the #hashtag and @media.
+            language: str, stakes: Sequence[str] = ()) -> str:
+    """Write the question a member can post: to the politician (@handle or name), what the issue means for
+    the member's business (`stakes`, richest first), the #hashtag and @media.
 
-    It always fits X: the why goes first, then the title is shortened.
+    It always fits X: the issue's why goes first, then the business is told more plainly, then the title is
+    shortened.
     """
     local = issue.decision_at.astimezone(ZoneInfo(zone))
     day = f"{local.day} {translate(f'time.month.{local.month}', language)}"
@@ -287,24 +292,27 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
     tail = " ".join([issue.hashtag, *("@" + h for h in media_handles)])
     why = _first_sentence(issue.position)
     title = issue.title
+    # The member's business first, the issue's why as long as it fits too.
+    told = [(stake, reason) for reason in (why, "") for stake in stakes] + [("", why), ("", "")]
     while True:
         question = translate("asks.draft.question", language, target=target, title=title, body=body, date=day)
-        post = " ".join(part for part in (question, why, tail) if part)
-        if drafts.fits_x(post):
-            return post
-        if why:
-            why = ""
-        elif len(title) > 20:
+        for stake, reason in told:
+            post = " ".join(part for part in (question, stake, reason, tail) if part)
+            if drafts.fits_x(post):
+                return post
+        if len(title) > 20:
             title = title[: max(20, len(title) - 20)].rstrip() + "…"
         else:
             return post[:270]
 
 
 def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
-                language: str, *, round_days: int | None = None, private: bool = False) -> Reply:
-    """The message with a member's question: whom to ask, the draft, share links, and the buttons to
-    report."""
-    post = compose(issue, politician, media_handles, zone, language)
+                language: str, *, round_days: int | None = None, private: bool = False,
+                stakes: Sequence[str] = (), platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS
+                ) -> Reply:
+    """The message with a member's question: whom to ask, the draft with what the issue means for their
+    business, share links on their platforms, and the buttons to report."""
+    post = compose(issue, politician, media_handles, zone, language, stakes)
     when = civics.decision_when(issue, zone)
     body_label = civics.body_label(issue.body, issue.committee)
     if round_days:
@@ -319,7 +327,8 @@ def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequ
         buttons = (Button(text("asks.button.asked"), ASKED_ACTION, str(issue.id), ButtonStyle.SUCCESS),
                    *answer_buttons(issue.id))
     return Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
-                 buttons=buttons, links=drafts.share_links(post, url=issue.source_url, hashtag=issue.hashtag),
+                 buttons=buttons,
+                 links=writing.platform_links(post, issue.source_url, issue.hashtag, platforms),
                  private=private, personal=True)
 
 
@@ -375,7 +384,9 @@ async def my_question(session: AsyncSession, actor: Actor, issue: str | None = N
         current = assigned[member.id]
     politician = await session.get(Politician, current.politician_id) if current.politician_id else None
     handles = await media.handles_for(session, actor.workspace.id, found.municipality)
-    return draft_reply(found, politician, handles, actor.workspace.timezone, actor.language, private=True)
+    return draft_reply(found, politician, handles, actor.workspace.timezone, actor.language, private=True,
+                       stakes=writing.stakes(member, actor.language),
+                       platforms=profile_fields.platforms_of(member.platforms))
 
 
 async def _mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:

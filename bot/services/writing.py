@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from enum import StrEnum
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Workspace
 from bot.replies import Field, Join, Link, Literal, Renderable, Reply, text
-from bot.services import drafts
+from bot.services import drafts, profile_fields
 from bot.services.coaching_settings import CoachingSettings, settings_of
 from bot.services.context import Actor
 from bot.services.profile_fields import choice_label
@@ -61,6 +62,19 @@ def _company(member: Member, language: str) -> str:
     return member.company or render(text("coaching.company.default"), language)
 
 
+def business_brief(member: Member, language: str) -> Brief:
+    """What a draft says of the member's business (its name, trade, town, offer and facts), with no issue."""
+    return Brief(language=language, company=_company(member, language), industry=member.industry or "other",
+                 municipality=render(town(member), language), experience=member.experience or "none",
+                 goal="", hashtag="", offer=member.offer or "", facts=member.facts or "")
+
+
+def stakes(member: Member, language: str) -> tuple[str, ...]:
+    """What an issue means for the member's business, in their own terms: the richest sentence first, then
+    plainer ones (a draft takes the first that fits)."""
+    return tuple(templates.stake(brief) for brief in templates.plainer(business_brief(member, language)))
+
+
 def member_brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
                  issue: drafts.IssueContext | None = None) -> Brief:
     """Take from the profile only what a draft needs: never the name, the handles or any id."""
@@ -69,7 +83,7 @@ def member_brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
     return Brief(language=language, company=_company(member, language), industry=member.industry or "other",
                  municipality=render(town(member), language), experience=member.experience or "none",
                  goal=member.goal or "", hashtag=_hashtag_for(settings, issue), topic=topic, issue=issue,
-                 timezone=actor.workspace.timezone)
+                 timezone=actor.workspace.timezone, offer=member.offer or "", facts=member.facts or "")
 
 
 async def _asked_brief(session: AsyncSession, actor: Actor, *, topic: str | None = None,
@@ -152,13 +166,59 @@ def _topic(raw: str | None) -> str:
     return validation.clean_text(raw, text("coaching.field.topic"), max_length=MAX_TOPIC) or ""
 
 
-def share(post: str, hashtag: str, number: int | None = None) -> tuple[Link, ...]:
-    """The post's share links (X, LinkedIn, Facebook), numbered when there are several drafts."""
+# The share link of each platform, by the catalog key of its label.
+_SHARE_PLATFORMS = {"draft.share.x": "x", "draft.share.linkedin": "linkedin",
+                    "draft.share.facebook": "facebook"}
+
+
+def for_platforms(links: Sequence[Link], platforms: Sequence[str]) -> tuple[Link, ...]:
+    """Keep the share links of the platforms the member uses (other links, such as a source, stay)."""
+    return tuple(link for link in links
+                 if _SHARE_PLATFORMS.get(getattr(link.label, "key", ""), "") in ("", *platforms))
+
+
+def share(post: str, hashtag: str, number: int | None = None,
+          platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS) -> tuple[Link, ...]:
+    """The post's share links on the member's platforms, numbered when there are several drafts.
+
+    A LinkedIn post is longer than a tweet: it comes as a text of its own (linkedin_draft), not through the
+    tweet's LinkedIn link.
+    """
     links = []
-    for link in drafts.share_links(post, hashtag=hashtag):
+    tweet_platforms = [platform for platform in platforms if platform != "linkedin"]
+    for link in for_platforms(drafts.share_links(post, hashtag=hashtag), tweet_platforms):
         label = text("coaching.share.numbered", number=number, label=link.label) if number else link.label
         links.append(Link(label, link.url))
     return tuple(links)
+
+
+def linkedin_share_url(url: str) -> str:
+    """A plain LinkedIn share link of a page: LinkedIn takes no text in the link, the member pastes it."""
+    return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": url}, quote_via=quote)
+
+
+def platform_links(post: str, source_url: str | None, hashtag: str, platforms: Sequence[str]
+                   ) -> tuple[Link, ...]:
+    """A group draft's share links on the member's platforms: X and Facebook with the post, LinkedIn as a
+    plain share of the source (LinkedIn takes no text in a link; the member pastes the post)."""
+    links = for_platforms(drafts.share_links(post, url=source_url, hashtag=hashtag),
+                          [platform for platform in platforms if platform != "linkedin"])
+    if "linkedin" in platforms and source_url:
+        links = (*links, Link(text("coaching.linkedin.share_source"), linkedin_share_url(source_url)))
+    return links
+
+
+def linkedin_draft(brief: Brief, member: Member) -> tuple[Field | None, tuple[Link, ...]]:
+    """For a member who uses LinkedIn: the LinkedIn post as copy-ready text, and a plain share link of the
+    issue's source when there is one; nothing for the others."""
+    if "linkedin" not in profile_fields.platforms_of(member.platforms):
+        return None, ()
+    post = templates.linkedin(brief, brief.hashtag)
+    field = Field(text("coaching.linkedin.draft", length=len(post)), Literal(post))
+    source = brief.issue.source_url if brief.issue is not None else None
+    if not source:
+        return field, ()
+    return field, (Link(text("coaching.linkedin.share_source"), linkedin_share_url(source)),)
 
 
 # -- /coach tweet, blog, feedback ----------------------------------------------------------------------------
@@ -187,10 +247,18 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
         issues = await local_issues(session, actor)
         if issues:
             fields.append(_issue_hint(issues, actor))
-    links = tuple(link for n, post in enumerate(posts[:3], 1) for link in share(post, brief.hashtag, n))
+    platforms = profile_fields.platforms_of(actor.member.platforms)
+    links = tuple(link for n, post in enumerate(posts[:3], 1)
+                  for link in share(post, brief.hashtag, n, platforms))
+    linkedin_field, linkedin_links = linkedin_draft(brief, actor.member)
+    if linkedin_field is not None:
+        fields.append(linkedin_field)
     about = _about(chosen, wanted_topic)
-    return Reply(title=text("coaching.tweets.title", topic=about), body=text("coaching.tweets.body"),
-                 fields=tuple(fields), links=links)
+    body: Renderable = text("coaching.tweets.body")
+    if not (actor.member.offer or actor.member.facts):
+        body = Join((body, text("coaching.tweets.tell_more")), separator="\n\n")
+    return Reply(title=text("coaching.tweets.title", topic=about), body=body,
+                 fields=tuple(fields), links=(*links, *linkedin_links))
 
 
 def blog_fields(plan: BlogPlan) -> list[Field]:

@@ -27,10 +27,11 @@ def _assert_drafts(reply: Reply, *must: str) -> list[str]:
             assert tag in post, (tag, post)
     x_links = [link.url for link in reply.links if link.url.startswith("https://x.com/intent/")]
     assert [intent_text(url) for url in x_links] == posts
-    assert len(reply.links) == 9 and all(len(link.url) <= templates.MAX_LINK_URL for link in reply.links)
+    # A member who has not said which platforms they use gets X and Facebook links, and a LinkedIn text of
+    # its own (a tweet is not a LinkedIn post).
+    assert len(reply.links) == 6 and all(len(link.url) <= templates.MAX_LINK_URL for link in reply.links)
     assert {link.url.split("?")[0] for link in reply.links} == {
-        "https://x.com/intent/post", "https://www.linkedin.com/feed/",
-        "https://www.facebook.com/sharer/sharer.php"}
+        "https://x.com/intent/post", "https://www.facebook.com/sharer/sharer.php"}
     return posts
 
 
