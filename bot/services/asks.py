@@ -293,7 +293,7 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
     why = _first_sentence(issue.position)
     title = issue.title
     # The member's business first, the issue's why as long as it fits too.
-    told = [(stake, reason) for reason in (why, "") for stake in stakes] + [("", why), ("", "")]
+    told = [(stake, reason) for stake in stakes for reason in (why, "")] + [("", why), ("", "")]
     while True:
         question = translate("asks.draft.question", language, target=target, title=title, body=body, date=day)
         for stake, reason in told:
