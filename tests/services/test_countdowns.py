@@ -715,7 +715,9 @@ async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_t
     for name in ("anna", "bo", "cia"):
         [followup] = [s for s in notifier.to(f"dm:{name}") if _ours(s)]
         assert followup.text.startswith("Beslutet om Parkering i centrum: vunnen")
-        assert "Tack @asaek, @davidlund för att ni röstade för ”Parkering i centrum”! För oss på " in followup.text
+        # The thank-you says what the decision means for each follower's own business.
+        assert ("Tack @asaek, @davidlund för att ni röstade för ”Parkering i centrum”! För oss på "
+                in followup.text)
         assert "Dela din berättelse" in followup.text
         assert "x.com/intent/post" in followup.reply.links[0].url
     assert dm_titles(notifier, "dan") == []  # no DMs wanted: the channel has the result
