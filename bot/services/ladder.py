@@ -43,7 +43,7 @@ from bot.replies import (
     Text,
     text,
 )
-from bot.services import drafts, streaks, writing
+from bot.services import drafts, profile_fields, streaks, writing
 from bot.services.coaching_settings import (
     CoachingSettings,
     plan_nudges,
@@ -298,7 +298,7 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
     elif current.kind in templates.TWEET_KINDS:
         fields.append(Field(text("coaching.next.draft_tweet", length=drafts.x_length(draft),
                                  limit=drafts.X_LIMIT), Literal(draft)))
-        links = writing.share(draft, brief.hashtag)
+        links = writing.share(draft, brief.hashtag, platforms=profile_fields.platforms_of(member.platforms))
     else:
         fields.append(Field(text("coaching.next.draft"), Literal(draft)))
     if current.kind == "follow":
