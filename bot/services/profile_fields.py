@@ -38,6 +38,7 @@ _PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "insta": "instagram", "ig
 # A list of platforms is split at commas, white space and the like; "och"/"and" between names are skipped.
 _PLATFORM_SEPARATORS = re.compile(r"[,;/+&.\s]+")
 _PLATFORM_CONJUNCTIONS = frozenset({"och", "samt", "and"})
+MAX_PLATFORMS = 60
 
 CHOICES: Mapping[str, tuple[Choice, ...]] = {
     "industry": INDUSTRIES,
@@ -68,7 +69,8 @@ PROFILE_FIELDS: tuple[FormField, ...] = (
         "x_handle", text("field.x_handle"), max_length=40, placeholder=text("field.x_handle.placeholder")
     ),
     FormField(
-        "platforms", text("field.platforms"), max_length=60, placeholder=text("field.platforms.placeholder")
+        "platforms", text("field.platforms"), max_length=MAX_PLATFORMS,
+        placeholder=text("field.platforms.placeholder")
     ),
     FormField(
         "linkedin_url",
@@ -131,22 +133,24 @@ def _parse_one(form_field: FormField, raw: str) -> Any:
     if name == "blog_url":
         return validation.web_url(raw, label)
     if name == "platforms":
-        return parse_platforms(raw, label)
+        return parse_platforms(raw, label, max_length=form_field.max_length)
     return validation.clean_text(raw, label, max_length=form_field.max_length, required=form_field.required)
 
 
-def parse_platforms(raw: str | None, label: Any) -> list[str] | None:
+def parse_platforms(raw: str | None, label: Text, *, max_length: int = MAX_PLATFORMS) -> list[str] | None:
     """Read the platforms a member uses from a typed list ("X, LinkedIn och Facebook"), in PLATFORMS' order;
-    None when nothing was typed (the defaults apply)."""
-    words = [word for word in _PLATFORM_SEPARATORS.split(validation.fold(raw or ""))
-             if word and word not in _PLATFORM_CONJUNCTIONS]
+    None when nothing was typed (the defaults apply). A name not known is shown as it was typed."""
+    typed = validation.clean_text(raw, label, max_length=max_length)
+    words = [word for word in _PLATFORM_SEPARATORS.split(typed or "")
+             if word and validation.fold(word) not in _PLATFORM_CONJUNCTIONS]
     if not words:
         return None
     chosen: set[str] = set()
     for word in words:
-        value = _PLATFORM_ALIASES.get(word, word)
+        folded = validation.fold(word)
         try:
-            chosen.add(validation.choice(value, label, PLATFORMS, required=True) or "")
+            chosen.add(validation.choice(_PLATFORM_ALIASES.get(folded, folded), label, PLATFORMS,
+                                         required=True) or "")
         except validation.FieldProblem:
             raise validation.FieldProblem(label, text("errors.platforms", value=word[:40], options=Join(
                 tuple(option.label for option in PLATFORMS)))) from None

@@ -30,7 +30,7 @@ async def test_the_business_told_at_onboarding_is_in_the_profile_and_in_the_draf
 
     assert "  Vad ni erbjuder: Snittblommor och binderier" in output
     assert "  Plattformar du använder: X, LinkedIn" in output
-    assert ('Plattformar du använder: "myspace" är ingen plattform jag känner till. Skriv en eller flera av: '
+    assert ('Plattformar du använder: "Myspace" är ingen plattform jag känner till. Skriv en eller flera av: '
             "X, LinkedIn, Facebook, Instagram, Blogg.") in output
     drafts = re.findall(r"^  Utkast \d \(\d+/280\): (.*)$", output, re.MULTILINE)
     assert len(drafts) == 3 and all(fits_x(draft) for draft in drafts)

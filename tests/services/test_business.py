@@ -90,7 +90,7 @@ def test_a_platform_that_is_not_known_is_named_with_the_choices():
         parse_platforms("X, Myspace", text("field.platforms"))
 
     message = render(raised.value.problem, "sv")
-    assert '"myspace" är ingen plattform' in message and "LinkedIn" in message and "Blogg" in message
+    assert '"Myspace" är ingen plattform' in message and "LinkedIn" in message and "Blogg" in message
 
 
 async def test_profile_edit_shows_prefills_and_changes_the_business_fields(app: App):
@@ -116,9 +116,12 @@ async def test_a_bad_platform_or_an_overlong_fact_changes_nothing(app: App):
         await app.submit(ANNA, profile.EDIT_FORM_ID, {"offer": "tulpaner", "platforms": "Myspace"})
     with pytest.raises(FieldProblem) as too_long:
         await app.submit(ANNA, profile.EDIT_FORM_ID, {"facts": "x" * 151})
+    with pytest.raises(FieldProblem) as too_many:
+        await app.submit(ANNA, profile.EDIT_FORM_ID, {"platforms": "X, " * 30})
 
     assert render(raised.value.field_label, "sv") == "Plattformar du använder"
     assert render(too_long.value.field_label, "sv") == "Något konkret du är stolt över"
+    assert too_many.value.problem.key == "errors.too_long"
     member = await stored(app)
     assert (member.offer, member.facts, member.platforms) == (
         "Snittblommor, bröllopsbuketter och begravningsbinderi", FACTS, ["x", "linkedin"])
