@@ -68,6 +68,7 @@ async def contexts_read_one_issue_at_a_time(session: AsyncSession, workspace_id:
             decision_at=issue.decision_at, position=issue.position, source_url=issue.source_url,
             target_handles=tuple(r.handle for r in priority if r.handle),
             target_names=tuple(r.name for r in priority),
+            handle_names=tuple(r.name for r in priority if r.handle),
             media_handles=tuple(await media.handles_for(session, workspace_id, issue.municipality))))
     return found
 

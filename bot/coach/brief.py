@@ -37,6 +37,15 @@ class Brief:
         return next((f"@{h.lstrip('@')}" for h in self.issue.target_handles if h), None)
 
     @property
+    def politician_name(self) -> str | None:
+        """Return the name of the politician whose handle `politician` is, if known."""
+        if self.issue is None:
+            return None
+        handles = [h for h in self.issue.target_handles if h]
+        names = list(self.issue.handle_names)
+        return names[0] if handles and len(names) == len(handles) and names[0] else None
+
+    @property
     def media(self) -> str | None:
         """Return the X handle (with @) of the local media a draft about the issue should tag, if known."""
         if self.issue is None:
@@ -61,3 +70,11 @@ class ModelFeedback:
 
     comments: tuple[str, ...]
     improved: str | None
+
+
+def handle_owners(issue: IssueContext) -> dict[str, str]:
+    """Map each politician's handle of an issue (casefolded, no @) to that politician's name, where known."""
+    handles = [h for h in issue.target_handles if h]
+    if len(issue.handle_names) != len(handles):
+        return {}  # an issue told without names: nobody's name can be paired with a handle
+    return {h.lstrip("@").casefold(): name for h, name in zip(handles, issue.handle_names, strict=True)}

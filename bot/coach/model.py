@@ -1,7 +1,8 @@
 """The coach's model: one OpenAI-compatible client, asked with a timeout, whose answers are checked.
 
 Every failure (a timeout, a refused connection, an HTTP error, output that is not the JSON asked for) gives
-None, and the caller answers from its templates: a slow or failing model never fails a command. Prompts and
+None, and the caller answers from its templates: a slow or failing model never fails a command. The model is
+an untrusted author: every text it writes passes bot.coach.guard before it leaves this module. Prompts and
 member texts are never logged, only what went wrong.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from bot.coach import prompts
+from bot.coach import guard, prompts, templates
 from bot.coach.brief import BlogPlan, Brief, ModelFeedback
 
 log = logging.getLogger(__name__)
@@ -108,27 +109,32 @@ class CoachModel:
         return _json_object(content)
 
     async def tweets(self, brief: Brief, hashtag: str) -> list[str] | None:
-        """Ask for three tweets; return the strings given (the caller checks each), or None."""
+        """Ask for three tweets; return those that pass the guard once completed with the brief's tags, or
+        None."""
         answer = await self.ask(*prompts.tweets(brief, hashtag))
         items = answer.get("tweets") if answer else None
         if not isinstance(items, list):
             if answer is not None:
                 _unusable("tweets")
             return None
-        return [item.strip() for item in items if isinstance(item, str) and item.strip()]
+        return [tweet for item in items if isinstance(item, str)
+                if (tweet := _completed_tweet(item, brief, hashtag, "tweet")) is not None]
 
     async def step_draft(self, brief: Brief, step_title: str, *, tweet: bool, hashtag: str) -> str | None:
-        """Ask for the ready draft of a ladder step (a tweet, or a short text); None when unusable."""
+        """Ask for the ready draft of a ladder step (a tweet with the brief's tags, or a short text); None
+        when unusable."""
         answer = await self.ask(*prompts.step_draft(brief, step_title, tweet=tweet, hashtag=hashtag))
         draft = answer.get("draft") if answer else None
         if not isinstance(draft, str) or not draft.strip() or len(draft) > MAX_TEXT_DRAFT:
             if answer is not None:
                 _unusable("draft")
             return None
-        return draft.strip()
+        if tweet:
+            return _completed_tweet(draft, brief, hashtag, "draft")
+        return guard.vetted(draft, brief, guard.TEXT, what="draft")
 
     async def blog(self, brief: Brief) -> BlogPlan | None:
-        """Ask for title ideas and an outline; None when the answer lacks a part."""
+        """Ask for title ideas and an outline; None when the answer lacks a part or a part fails the guard."""
         answer = await self.ask(*prompts.blog(brief))
         if answer is None:
             return None
@@ -139,12 +145,21 @@ class CoachModel:
                 or not all(isinstance(p, str) and p.strip() and len(p) <= MAX_PART for p in parts)):
             _unusable("blog")
             return None
-        return BlogPlan(tuple(t.strip() for t in titles[:3]), *(p.strip() for p in parts))  # type: ignore[union-attr]
+        # One failing part makes the whole plan the template's: a plan of two authors would not read as one.
+        vetted_titles = [guard.vetted(t, brief, guard.TITLE, what="blog title") for t in titles[:3]]
+        vetted_parts = [guard.vetted(p, brief, guard.PART, what="blog part") for p in parts]  # type: ignore[arg-type]
+        if None in vetted_titles or None in vetted_parts:
+            return None
+        return BlogPlan(tuple(vetted_titles), *vetted_parts)  # type: ignore[arg-type]
 
     async def feedback(
         self, brief: Brief, draft: str, kind: str, findings: list[str]
     ) -> ModelFeedback | None:
-        """Ask for comments and an improved version; None when the answer has neither."""
+        """Ask for comments and an improved version; None when the answer has neither that passes the guard.
+
+        The member's draft may name handles and links the brief does not: they may come back. The improved
+        version is in the draft's language, the comments in the member's.
+        """
         answer = await self.ask(*prompts.feedback(brief, draft, kind, findings))
         if answer is None:
             return None
@@ -156,7 +171,26 @@ class CoachModel:
         if not usable and improved is None:
             _unusable("feedback")
             return None
-        return ModelFeedback(usable, improved)
+        vetted = tuple(comment for c in usable
+                       if (comment := guard.vetted(c, brief, guard.COMMENT, also=draft, what="comment")))
+        length = guard.TWEET if kind == "tweet" else guard.PARAGRAPH
+        improved = guard.vetted(improved, brief, length, also=draft, what="improved version",
+                                language=guard.language_of(draft) or brief.language)
+        if not vetted and improved is None:
+            return None
+        return ModelFeedback(vetted, improved)
+
+
+def _completed_tweet(proposed: str, brief: Brief, hashtag: str, what: str) -> str | None:
+    """A model's tweet with the hashtag and the issue's handles added, if it then fits and passes the
+    guard."""
+    if not proposed.strip():
+        return None
+    completed = templates.complete(proposed, brief, hashtag)
+    if completed is None:
+        log.info("The model's %s did not fit X once completed; answering from the templates", what)
+        return None
+    return guard.vetted(completed, brief, guard.TWEET, what=what)
 
 
 def _json_object(content: str) -> dict[str, Any] | None:

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 
 from bot.coach.brief import BlogPlan, Brief
 from bot.i18n import translate
-from bot.services.drafts import X_LIMIT, decision_date, fits_x, share_links, x_length
+from bot.services import drafts
+from bot.services.drafts import ELLIPSIS, decision_date, shorten
 
-# Discord refuses a link button whose URL is longer; a draft's share links must stay within it.
-MAX_LINK_URL = 512
-ELLIPSIS = "…"
+# Discord refuses a link button whose URL is longer; every draft's X button stays within it (drafts.x_intent).
+MAX_LINK_URL = drafts.MAX_LINK_URL
 # LinkedIn takes 3,000 characters; a LinkedIn draft is shown whole in a message field (Discord's hold 1,024).
 LINKEDIN_LIMIT = 3000
 LINKEDIN_SHOWN = 1000
@@ -120,9 +120,9 @@ def topic(brief: Brief) -> str:
     return brief.topic or translate("coaching.topic.default", brief.language)
 
 
-def shareable(post: str, hashtag: str) -> bool:
-    """Tell whether a post fits X, and each of its share links (X, LinkedIn, Facebook) fits on a button."""
-    return fits_x(post) and all(len(link.url) <= MAX_LINK_URL for link in share_links(post, hashtag=hashtag))
+def shareable(post: str) -> bool:
+    """Tell whether a post fits X and rides whole in its X button's link."""
+    return drafts.shareable(post)
 
 
 def has_tag(post: str, tag: str) -> bool:
@@ -145,7 +145,7 @@ def complete(post: str, brief: Brief, hashtag: str) -> str | None:
     missing = [tag for tag in (brief.politician, brief.media, hashtag) if tag and not has_tag(post, tag)]
     if missing:
         post = f"{post} {' '.join(missing)}"
-    return post if shareable(post, hashtag) else None
+    return post if shareable(post) else None
 
 
 def compose(brief: Brief, key: str, params: Mapping[str, str], *, hashtag: str,
@@ -157,20 +157,17 @@ def compose(brief: Brief, key: str, params: Mapping[str, str], *, hashtag: str,
     while True:
         body = translate(key, brief.language, **values)
         post = _join(prefix, body, suffix)
-        if shareable(post, hashtag):
+        if shareable(post):
             return post
-        candidates = [name for name in shrink if len(values.get(name, "")) > MIN_SHRINK]
+        # Titles and topics shrink by whole words; a single long word stays as it is.
+        candidates = [name for name in shrink
+                      if len(values.get(name, "")) > MIN_SHRINK and len(values[name].split()) > 1]
         if not candidates:
             break
         longest = max(candidates, key=lambda name: len(values[name]))
         values[longest] = _shorter(values[longest])
-    # Only a very long company name gets here: cut the body, keep the handles and the hashtag.
-    budget = X_LIMIT - x_length(_join(prefix, "", suffix)) - 2
-    post = _join(prefix, cut(body, budget), suffix)
-    while not shareable(post, hashtag) and budget > 20:
-        budget -= 20
-        post = _join(prefix, cut(body, budget), suffix)
-    return post
+    # Only a very long company name gets here: cut the body's prose, keep the handles and the hashtag.
+    return _join(prefix, shorten(body, lambda cut: shareable(_join(prefix, cut, suffix))), suffix)
 
 
 def _join(*parts: str) -> str:
@@ -178,25 +175,9 @@ def _join(*parts: str) -> str:
 
 
 def _shorter(value: str) -> str:
-    words = value.rstrip(ELLIPSIS).split()
-    if len(words) > 1:
-        return " ".join(words[:-1]) + ELLIPSIS
-    return value[: max(len(value) - 4, 1)] + ELLIPSIS
-
-
-def cut(text: str, budget: int) -> str:
-    """Shorten a text at a word boundary so that it counts at most `budget` as X counts."""
-    if x_length(text) <= budget:
-        return text
-    words = text.split()
-    while words and x_length(" ".join(words) + ELLIPSIS) > budget:
-        words.pop()
-    if words:
-        return " ".join(words) + ELLIPSIS
-    shortened = text
-    while shortened and x_length(shortened + ELLIPSIS) > budget:
-        shortened = shortened[:-1]
-    return shortened + ELLIPSIS
+    """Take the last word off a title or topic (one of several words), marking the cut."""
+    words = value.removesuffix(ELLIPSIS).split()
+    return " ".join(words[:-1]).rstrip(",;:–-—") + ELLIPSIS
 
 
 def _params(brief: Brief) -> dict[str, str]:

@@ -270,7 +270,11 @@ def _channel_call(issue: Issue, mentioned: tuple[str, ...], zone: str) -> Reply:
 
 def _first_sentence(value: str, limit: int = 140) -> str:
     sentence = re.split(r"(?<=[.!?])\s", value.strip(), maxsplit=1)[0]
-    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+    return drafts.shorten(sentence, lambda cut: drafts.x_length(cut) <= limit)
+
+
+# A draft names at most this many media outlets once it has to give way: more read as a list, not a question.
+MEDIA_WHEN_SHORT = 2
 
 
 def compose(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
@@ -278,8 +282,9 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
     """Write the question a member can post: to the politician (@handle or name), what the issue means for
     the member's business (`stakes`, richest first), the #hashtag and @media.
 
-    It always fits X: the issue's why goes first, then the business is told more plainly, then the title is
-    shortened.
+    It always fits X and its X button: the member's stake goes first (told more plainly before it goes), then
+    the why, then media beyond the first two, then the title's last words, then the question's; the handles
+    and the hashtag stay whole.
     """
     local = issue.decision_at.astimezone(ZoneInfo(zone))
     day = f"{local.day} {translate(f'time.month.{local.month}', language)}"
@@ -289,21 +294,27 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
                              municipality=civics.municipality_label(issue.municipality)), language)
     else:
         target = drafts.handle(politician.x_handle) or politician.name
-    tail = " ".join([issue.hashtag, *("@" + h for h in media_handles)])
+    outlets = ["@" + h for h in media_handles]
     why = _first_sentence(issue.position)
-    title = issue.title
-    # The member's business first, the issue's why as long as it fits too.
     told = [(stake, reason) for stake in stakes for reason in (why, "")] + [("", why), ("", "")]
-    while True:
+    stake = ""
+
+    def build(title: str) -> str:
         question = translate("asks.draft.question", language, target=target, title=title, body=body, date=day)
-        for stake, reason in told:
-            post = " ".join(part for part in (question, stake, reason, tail) if part)
-            if drafts.fits_x(post):
-                return post
-        if len(title) > 20:
-            title = title[: max(20, len(title) - 20)].rstrip() + "…"
-        else:
-            return post[:270]
+        return " ".join(part for part in (question, stake, why, issue.hashtag, *outlets) if part)
+
+    # The member's business first (the richest telling that fits), the issue's why as long as it fits too.
+    for stake, why in told:
+        if drafts.shareable(build(issue.title)):
+            break
+    while not drafts.shareable(build(issue.title)) and len(outlets) > MEDIA_WHEN_SHORT:
+        outlets.pop()
+    title = drafts.shorten(issue.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
+    post = drafts.shorten(build(title), drafts.shareable)
+    while not drafts.shareable(post) and outlets:
+        outlets.pop()
+        post = drafts.shorten(build(title), drafts.shareable)
+    return post
 
 
 def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
@@ -327,8 +338,7 @@ def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequ
         buttons = (Button(text("asks.button.asked"), ASKED_ACTION, str(issue.id), ButtonStyle.SUCCESS),
                    *answer_buttons(issue.id))
     return Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
-                 buttons=buttons,
-                 links=writing.platform_links(post, issue.source_url, issue.hashtag, platforms),
+                 buttons=buttons, links=drafts.share_links(post, url=issue.source_url, platforms=platforms),
                  private=private, personal=True)
 
 

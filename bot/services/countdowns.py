@@ -345,7 +345,7 @@ async def live_reply(session: AsyncSession, issue: Issue, zone: str, language: s
             thanks = await _thanks_post(session, issue, language)
             if thanks is not None:
                 fields.append(Field(text("countdown.field.thanks"), Literal(thanks)))
-                links = drafts.share_links(thanks, url=issue.source_url, hashtag=issue.hashtag)
+                links = drafts.share_links(thanks, url=issue.source_url)
             fields.append(Field(text("countdown.field.story"), text("countdown.story_prompt")))
             buttons = (stories.share_button(),)
     elif now >= issue.decision_at:
@@ -412,37 +412,37 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
     body = render(civics.body_label(issue.body, issue.committee), language)
     place = render(civics.municipality_label(issue.municipality), language)
     targets = list(context.targets)
+    outlets = list(context.media)
     group_stake = translate("coaching.stake.group", language, municipality=place)
     told = told_stakes(stakes, asks._first_sentence(issue.position), group_stake)
-    title = issue.title
-    while True:
+    stake, why = told[0]
+
+    def build(title: str) -> str:
         # Without known targets the question goes to the whole body.
         named = " ".join(targets) or (translate("asks.draft.to_body", language, body=body, municipality=place)
                                       if step == "ask" else "")
-        for stake, why in told:
-            post = translate(
-                f"countdown.draft.{step}",
-                language,
-                title=title,
-                body=body,
-                municipality=place,
-                date=day,
-                days=days,
-                targets=named,
-                media=" ".join(context.media),
-                stake=stake,
-                why=why,
-                hashtag=issue.hashtag,
-            )
-            post = " ".join(post.split())
-            if drafts.fits_x(post):
-                return post
-        if len(targets) > 1:
-            targets.pop()
-        elif len(title) > 20:
-            title = title[: max(20, len(title) - 20)].rstrip() + "…"
-        else:
-            return post[:270]
+        post = translate(f"countdown.draft.{step}", language, title=title, body=body, municipality=place,
+                         date=day, days=days, targets=named, media=" ".join(outlets), stake=stake, why=why,
+                         hashtag=issue.hashtag)
+        # A shortened title before the template's full stop: its ellipsis ends the sentence.
+        return " ".join(post.split()).replace(drafts.ELLIPSIS + ".", drafts.ELLIPSIS)
+
+    # What gives way, in turn: the business told more plainly and the why, targets beyond the first, media
+    # beyond the first two, the title's last words, the prose; the handles that stay and the hashtag are
+    # never cut.
+    for stake, why in told:
+        if drafts.shareable(build(issue.title)):
+            break
+    while not drafts.shareable(build(issue.title)) and len(targets) > 1:
+        targets.pop()
+    while not drafts.shareable(build(issue.title)) and len(outlets) > asks.MEDIA_WHEN_SHORT:
+        outlets.pop()
+    title = drafts.shorten(issue.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
+    post = drafts.shorten(build(title), drafts.shareable)
+    while not drafts.shareable(post) and outlets:
+        outlets.pop()
+        post = drafts.shorten(build(title), drafts.shareable)
+    return post
 
 
 def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | None = None,
@@ -459,7 +459,7 @@ def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | No
     fields = [Field(text("countdown.field.decision"), civics.decision_when(issue, zone), inline=True),
               Field(text("field.hashtag"), Literal(issue.hashtag), inline=True),
               Field(text("countdown.field.draft"), Literal(post))]
-    links = writing.platform_links(post, issue.source_url, issue.hashtag, platforms)
+    links = drafts.share_links(post, url=issue.source_url, platforms=platforms)
     if issue.source_url:
         links = (*links, Link(text("issues.link.source"), issue.source_url))
     return Reply(title=text(f"countdown.stage.{stage.step}.title", **params),
@@ -615,18 +615,29 @@ async def _thanks_post(session: AsyncSession, issue: Issue, language: str, stake
     names = [drafts.handle(p.x_handle) or p.name for p in politicians]
     outcome = issue.outcome if issue.outcome in VOTE_OUTCOMES else "other"
     place = render(civics.municipality_label(issue.municipality), language)
-    told = [stake for stake, _ in told_stakes(stakes, "", translate("coaching.stake.group", language,
-                                                                     municipality=place))]
-    while True:
-        for stake in told:
-            post = translate(f"countdown.thanks.{outcome}", language, names=", ".join(names),
-                             title=issue.title, stake=stake, hashtag=issue.hashtag)
-            post = " ".join(post.split())
-            if drafts.fits_x(post):
-                return post
-        if len(names) == 1:
-            return post[:270]
+    group_stake = translate("coaching.stake.group", language, municipality=place)
+    return thanks_text(names, outcome, issue.title, issue.hashtag, language,
+                       [stake for stake, _ in told_stakes(stakes, "", group_stake)])
+
+
+def thanks_text(names: Sequence[str], outcome: str, title: str, hashtag: str, language: str,
+                stakes: Sequence[str] = ("",)) -> str:
+    """Thank those who voted our way (@handles or names, the first ones when not all fit), saying what the
+    decision means for the business (the first of `stakes` that fits), shortened to fit X and its X button
+    by cutting prose, never a handle or the hashtag."""
+    names = list(names)
+    stake = stakes[0] if stakes else ""
+
+    def build() -> str:
+        return " ".join(translate(f"countdown.thanks.{outcome}", language, names=", ".join(names),
+                                  title=title, stake=stake, hashtag=hashtag).split())
+
+    for stake in (*stakes, ""):
+        if drafts.shareable(build()):
+            break
+    while not drafts.shareable(build()) and len(names) > 1:
         names.pop()
+    return drafts.shorten(build(), drafts.shareable)
 
 
 async def outcome_reply(session: AsyncSession, issue: Issue, language: str, stakes: Sequence[str] = (),
@@ -644,7 +655,7 @@ async def outcome_reply(session: AsyncSession, issue: Issue, language: str, stak
         fields.append(Field(text("countdown.field.voted_for"), Join(tuple(civics.politician_label(p)
                                                                           for p in politicians))))
         fields.append(Field(text("countdown.field.thanks"), Literal(thanks)))
-        links = writing.platform_links(thanks, issue.source_url, issue.hashtag, platforms)
+        links = drafts.share_links(thanks, url=issue.source_url, platforms=platforms)
     fields.append(Field(text("countdown.field.story"), text("countdown.story_prompt")))
     counts = await pledges.pledge_counts(session, issue.id)
     if sum(m for m, _ in counts.values()):

@@ -1,20 +1,21 @@
 """Drafts for members to post themselves: length as X counts it, hashtags, handles and share links.
 
-The bot never posts for a member: it hands them a text and links that open X, LinkedIn or Facebook with
-the text filled in.
+The bot never posts for a member: it hands them a text, a link that opens X with it filled in, and links
+that share the issue's source on LinkedIn and Facebook (which take a link, not a text).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from twitter_text import extract_urls_with_indices, parse_tweet
 
 from bot import contributions
 from bot.i18n import translate
@@ -22,54 +23,94 @@ from bot.replies import Link, text
 from bot.validation import FieldProblem
 
 X_LIMIT = 280
-# X shortens every link to t.co: a link counts 23 characters whatever its length.
-X_URL_LENGTH = 23
-# twitter-text v3: these code point ranges weigh 1, everything else (CJK, emoji, …) weighs 2.
-_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
-_URL = re.compile(r"(?:https?://|www\.)[^\s]+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:se|com|nu|org|net|eu|io)"
-                  r"(?:/[^\s]*)?", re.IGNORECASE)
+# Discord refuses a link button whose URL is longer (and with it the whole message); Slack allows 3000, so a
+# share link within this fits on every platform.
+MAX_LINK_URL = 512
+ELLIPSIS = "…"
+PLATFORMS = ("x", "linkedin", "facebook")
+_X_INTENT = "https://x.com/intent/post?"
 _HASHTAG = re.compile(r"^[\w]+$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-
-
-def _weight(char: str) -> int:
-    code = ord(char)
-    return 1 if any(low <= code <= high for low, high in _LIGHT_RANGES) else 2
+# Entities that shortening keeps whole, as twitter-text reads them: a @mention (or an e-mail address, which
+# carries one) and a #hashtag run to the end of their word characters; links come from the port itself.
+_MENTION_OR_TAG = re.compile(r"[^\s@#]*[@#＠＃]\w+")
+# Taken off the last word kept before a cut, where the ellipsis goes: a comma or colon left dangling reads
+# badly.
+_DANGLING = ",;:–-—"
+_WHITE_SPACE = re.compile(r"(\s+)")
+_SENTENCE_END = ".!?…"
 
 
 def x_length(post: str) -> int:
-    """Count a post as X does: NFC, links as 23, emoji and CJK double."""
-    post = unicodedata.normalize("NFC", post)
-    total, last = 0, 0
-    for match in _URL.finditer(post):
-        total += _weighted(post[last:match.start()]) + X_URL_LENGTH
-        last = match.end()
-    return total + _weighted(post[last:])
+    """Count a post as X does, with the twitter-text port: NFC, every link as 23, emoji and CJK double.
+
+    The port is counted word by word (and each run of white space): no link or emoji spans white space, so
+    the sum is the whole text's count (tests/test_draft_corpus.py checks that on every draft), and the words a
+    shortened draft shares with the longer one are not counted again (a whole 280-character post costs the
+    port about 2 ms, nearly all in its emoji pattern).
+    """
+    return sum(_part_length(part) for part in _WHITE_SPACE.split(post) if part)
 
 
-def _weighted(segment: str) -> int:
-    total = 0
-    skip_joined = False
-    for char in segment:
-        if skip_joined:
-            skip_joined = False
-            continue
-        if char == "\u200d":  # an emoji joined to the previous one counts with it
-            skip_joined = True
-            continue
-        if (
-            unicodedata.category(char) == "Mn"
-            or 0xFE00 <= ord(char) <= 0xFE0F
-            or 0x1F3FB <= ord(char) <= 0x1F3FF
-        ):
-            continue  # combining marks, variation selectors and skin tones add nothing
-        total += _weight(char)
-    return total
+@functools.lru_cache(maxsize=16384)
+def _part_length(part: str) -> int:
+    return int(parse_tweet(part).weightedLength)
 
 
 def fits_x(post: str) -> bool:
     """Tell whether a post fits X's limit."""
     return x_length(post) <= X_LIMIT
+
+
+def _protected_spans(post: str) -> list[tuple[int, int]]:
+    """Where the links, @handles and #hashtags of a post are (start, end): text that is never cut."""
+    spans = [(found["indices"][0], found["indices"][1]) for found in extract_urls_with_indices(post)]
+    spans.extend(match.span() for match in _MENTION_OR_TAG.finditer(post))
+    return spans
+
+
+def shorten(post: str, fits: Callable[[str], bool] = fits_x, *, keep_words: int = 0) -> str:
+    """Shorten a text until `fits` accepts it: cut prose from its end at a word boundary, with an ellipsis.
+
+    A link, @handle or #hashtag is never cut: they stay whole and in place, whatever prose around them goes.
+    At least `keep_words` words of prose stay; when even that does not fit, the shortest such text is returned
+    (the caller decides what else may go).
+    """
+    if fits(post):
+        return post
+    words = [(match.start(), match.end()) for match in re.finditer(r"\S+", post)]
+    spans = _protected_spans(post)
+    protected = [any(start < end_ and start_ < end for start_, end_ in spans) for start, end in words]
+    prose = [index for index, kept in enumerate(protected) if not kept]
+
+    def without(cut: int) -> str:
+        """The post without its last `cut` words of prose, an ellipsis where the first of them stood."""
+        gone = set(prose[len(prose) - cut:]) if cut else set()
+        parts: list[str] = []
+        marked = False
+        for index, (start, end) in enumerate(words):
+            if index in gone:
+                if not marked:
+                    marked = True
+                    if not parts or protected[index - 1]:
+                        parts.append(ELLIPSIS)
+                    elif parts[-1][-1] not in _SENTENCE_END:  # a whole sentence gone needs no mark
+                        parts[-1] = parts[-1].rstrip(_DANGLING) + ELLIPSIS
+                continue
+            parts.append(post[start:end])
+        return " ".join(parts)
+
+    # Fewer words never count more, so the least cut that fits is found by halving.
+    low, high = 1, max(len(prose) - keep_words, 0)
+    if high == 0 or not fits(without(high)):
+        return without(high)
+    while low < high:
+        middle = (low + high) // 2
+        if fits(without(middle)):
+            high = middle
+        else:
+            low = middle + 1
+    return without(low)
 
 
 def normalize_hashtag(raw: str) -> str:
@@ -86,19 +127,44 @@ def handle(raw: str | None) -> str | None:
     return "@" + name if name and _HANDLE.match(name) else None
 
 
-def share_links(post: str, url: str | None = None, hashtag: str | None = None) -> tuple[Link, ...]:
-    """Links that open X, LinkedIn and Facebook with the post filled in; the member posts it themselves."""
-    x = "https://x.com/intent/post?" + urlencode({"text": post}, quote_via=quote)
-    linkedin = "https://www.linkedin.com/feed/?" + urlencode(
-        {"shareActive": "true", "text": post}, quote_via=quote
-    )
-    # Facebook shares a link and lets the member write around it; without one, share the campaign's hashtag
-    # page.
-    target = url or (f"https://x.com/hashtag/{hashtag.removeprefix('#')}" if hashtag else "https://x.com")
-    facebook = "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": target, "quote": post},
-                                                                         quote_via=quote)
-    return (Link(text("draft.share.x"), x), Link(text("draft.share.linkedin"), linkedin),
-            Link(text("draft.share.facebook"), facebook))
+def rides_whole(post: str) -> bool:
+    """Tell whether a post fits in its X button's link as it is (a longer one is shortened for the button)."""
+    return len(_intent_url(post)) <= MAX_LINK_URL
+
+
+def shareable(post: str) -> bool:
+    """Tell whether a post fits X and rides whole in its X button, as every draft the bot shows should."""
+    return fits_x(post) and rides_whole(post)
+
+
+def x_intent(post: str) -> str:
+    """The link that opens X with the post filled in, shortened (prose only) until it fits on a button."""
+    return _intent_url(shorten(post, rides_whole))
+
+
+def _intent_url(post: str) -> str:
+    return _X_INTENT + urlencode({"text": post}, quote_via=quote)
+
+
+def share_links(post: str, url: str | None = None, *, platforms: Collection[str] = PLATFORMS
+                ) -> tuple[Link, ...]:
+    """Links that open X with the post filled in, and LinkedIn and Facebook sharing the issue's source.
+
+    The member posts it themselves. X always gets its button (the text in its URL is shortened to fit a
+    button, never dropped); LinkedIn and Facebook take only a link (Facebook has ignored a suggested text for
+    years), so without a source there is nothing for them to share and the reply's copy-ready draft serves.
+    """
+    links: list[Link] = []
+    if "x" in platforms:
+        links.append(Link(text("draft.share.x"), x_intent(post)))
+    if url:
+        offsite = [("linkedin", "draft.share.linkedin", "https://www.linkedin.com/sharing/share-offsite/?url"),
+                   ("facebook", "draft.share.facebook", "https://www.facebook.com/sharer/sharer.php?u")]
+        for platform, label, prefix in offsite:
+            shared = prefix + "=" + quote(url, safe="")
+            if platform in platforms and len(shared) <= MAX_LINK_URL:
+                links.append(Link(text(label), shared))
+    return tuple(links)
 
 
 @dataclass(frozen=True)
@@ -115,6 +181,9 @@ class IssueContext:
     # X handles (without @) of the politicians a member should ask, most important first.
     target_handles: Sequence[str] = field(default_factory=tuple)
     target_names: Sequence[str] = field(default_factory=tuple)
+    # The names of the politicians whose handles target_handles are, in the same order (not every target has
+    # a handle, so target_names does not line up with them).
+    handle_names: Sequence[str] = field(default_factory=tuple)
     # X handles (without @) of the local media to bring into the dialogue.
     media_handles: Sequence[str] = field(default_factory=tuple)
 

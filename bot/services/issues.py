@@ -436,20 +436,39 @@ async def calendar(session: AsyncSession, actor: Actor) -> Reply:
                  files=(Attachment("jobbskaparna-beslut.ics", data),))
 
 
+def ready_text(found: Issue, handles: Sequence[str], zone: str, language: str) -> str:
+    """The ready text to copy for an issue's hashtag: it fits X and its X button; media beyond the first two
+    give way, then the title's last words, then the prose, never the hashtag or a handle that stays."""
+    outlets = ["@" + h for h in handles]
+
+    def build(title: str) -> str:
+        ready = text("hashtag.ready.issue", title=Literal(title),
+                     municipality=civics.municipality_label(found.municipality),
+                     body=civics.body_label(found.body, found.committee),
+                     date=When(found.decision_at, zone, "date"),
+                     hashtag=Literal(found.hashtag), media=Literal(" ".join(outlets)))
+        return " ".join(render(ready, language).split())
+
+    while not drafts.shareable(build(found.title)) and len(outlets) > asks.MEDIA_WHEN_SHORT:
+        outlets.pop()
+    title = drafts.shorten(found.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
+    post = drafts.shorten(build(title), drafts.shareable)
+    while not drafts.shareable(post) and outlets:
+        outlets.pop()
+        post = drafts.shorten(build(title), drafts.shareable)
+    return post
+
+
 async def hashtags(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
     """Show the group's hashtags with a ready text to copy; for one issue, with share links."""
     zone = actor.workspace.timezone
     if issue:
         found = await civics.find_issue(session, actor.workspace.id, issue)
         handles = await media.handles_for(session, actor.workspace.id, found.municipality)
-        post = render(text("hashtag.ready.issue", title=Literal(found.title),
-                           municipality=civics.municipality_label(found.municipality),
-                           body=civics.body_label(found.body, found.committee),
-                           date=When(found.decision_at, zone, "date"), hashtag=Literal(found.hashtag),
-                           media=Literal(" ".join("@" + h for h in handles))), actor.language).strip()
+        post = ready_text(found, handles, zone, actor.language)
         return Reply(title=text("hashtag.issue.title", hashtag=Literal(found.hashtag)),
                      fields=(Field(text("hashtag.field.ready"), Literal(post)),),
-                     links=drafts.share_links(post, url=found.source_url, hashtag=found.hashtag))
+                     links=drafts.share_links(post, url=found.source_url))
     rows = list(await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
                                                           Issue.status == civics.OPEN)
                                       .order_by(Issue.decision_at, Issue.id)))
@@ -510,6 +529,7 @@ async def issue_targets(session: AsyncSession, workspace_id: int, contexts: Sequ
         found.append(dataclasses.replace(
             context, target_handles=tuple(r.handle for r in priority if r.handle),
             target_names=tuple(r.name for r in priority),
+            handle_names=tuple(r.name for r in priority if r.handle),
             media_handles=tuple(handles.get(context.municipality, ()))))
     return found
 

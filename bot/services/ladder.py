@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, cast
 from urllib.parse import quote
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, case, delete, false, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, validation
@@ -51,6 +51,7 @@ from bot.services.coaching_settings import (
     settings_of,
 )
 from bot.services.context import Actor, audit
+from bot.services.profile_fields import INDUSTRIES
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,18 @@ log = logging.getLogger(__name__)
 DEFAULT_LADDER = (("intro", "tweet"), ("follow", "follow"), ("ask", "question"), ("blog", "blog"),
                   ("media", "media"), ("story", "story"))
 DEFAULT_KEYS = frozenset(key for key, _ in DEFAULT_LADDER)
+INDUSTRY_VALUES = frozenset(choice.value for choice in INDUSTRIES)
+
+# The default steps a member's experience of social media (the onboarding's choice) lets them skip: someone
+# already active has a profile, posts and follows the people who matter, so they start at asking a
+# politician. A skipped step is not done: it is shown as skipped, counts for no streak, and the member may
+# still do it. The skips are read from the profile each time, so a changed experience moves the ladder and
+# keeps what is done. Steps a coordinator added are never skipped.
+SKIPPED_BY_EXPERIENCE: Mapping[str, frozenset[str]] = {
+    "none": frozenset(),
+    "beginner": frozenset(),
+    "active": frozenset({"intro", "follow"}),
+}
 
 
 class StepKind(StrEnum):
@@ -117,9 +130,12 @@ class Step:
         """Return why the step matters for the member's business."""
         return Literal(self.why) if self.why else text(f"coaching.step.{self.key}.why", **params)
 
-    def example_text(self, params: Mapping[str, Any]) -> Text | Literal:
-        """Return an example of the step done."""
-        return Literal(self.example) if self.example else text(f"coaching.step.{self.key}.example", **params)
+    def example_text(self, params: Mapping[str, Any], industry: str | None = None) -> Text | Literal:
+        """Return an example of the step done: the coordinator's, or the catalog's by a business of the
+        member's trade (each default step has one for every industry of the onboarding)."""
+        if self.example:
+            return Literal(self.example)
+        return text(f"coaching.step.{self.key}.example.{industry_of(industry)}", **params)
 
 
 def _step(row: CoachingStep) -> Step:
@@ -195,19 +211,35 @@ async def done_of(session: AsyncSession, member_ids: Sequence[int]) -> dict[int,
     return finished
 
 
-def standing(steps: Sequence[Step], done: Mapping[str, Any] | set[str]
+def industry_of(industry: str | None) -> str:
+    """Return the industry whose texts apply: one of the onboarding's (the catalogs' "other" for none we
+    know)."""
+    return industry if industry in INDUSTRY_VALUES else "other"
+
+
+def skipped_keys(steps: Sequence[Step], done: Mapping[str, Any] | set[str], experience: str | None
+                 ) -> frozenset[str]:
+    """Return the keys of the active steps the member's experience lets them skip and they have not done."""
+    skippable = SKIPPED_BY_EXPERIENCE.get(experience or "none", frozenset())
+    return frozenset(s.key for s in steps if s.active and s.key in skippable and s.key not in done)
+
+
+def standing(steps: Sequence[Step], done: Mapping[str, Any] | set[str], experience: str | None = None
              ) -> tuple[list[Step], int, Step | None]:
-    """Return the active steps, how many of them are done, and the first one not done (None at the top)."""
+    """Return the active steps, how many of them are done, and the first one neither done nor skipped for the
+    member's experience (None at the top)."""
     active = [s for s in steps if s.active]
     finished = sum(1 for s in active if s.key in done)
-    current = next((s for s in active if s.key not in done), None)
+    skipped = skipped_keys(active, done, experience)
+    current = next((s for s in active if s.key not in done and s.key not in skipped), None)
     return active, finished, current
 
 
-def bar(done: int, total: int) -> str:
-    """Draw progress as a bar of ten blocks."""
+def bar(done: int, total: int, skipped: int = 0) -> str:
+    """Draw progress as a bar of ten blocks: the steps done, the steps skipped (lighter), then the rest."""
     filled = round(BAR_WIDTH * done / total) if total else 0
-    return "█" * filled + "░" * (BAR_WIDTH - filled)
+    passed = round(BAR_WIDTH * (done + skipped) / total) if total else 0
+    return "█" * filled + "▒" * (passed - filled) + "░" * (BAR_WIDTH - passed)
 
 
 async def _steps_done(session: AsyncSession, workspace_id: int, member_ids: Sequence[int] | None
@@ -222,7 +254,7 @@ async def _steps_done(session: AsyncSession, workspace_id: int, member_ids: Sequ
 
 def step_params(member: Member, settings: CoachingSettings) -> dict[str, Any]:
     """The member's business, town and the campaign's hashtag, for a step's texts (why, an example)."""
-    industry = member.industry if member.industry in templates.INDUSTRIES else "other"
+    industry = industry_of(member.industry)
     town = writing.town(member)
     return {"company": Literal(member.company or ""), "municipality": town, "hashtag": settings.hashtag,
             "value": text(f"coaching.value.{industry}", municipality=town)}
@@ -242,16 +274,27 @@ def _done_buttons(step: Step) -> tuple[Button, ...]:
 
 
 def _tip(step: Step, experience: str | None) -> Text:
-    if experience in ("beginner", "active"):
-        return text(f"coaching.tip.{experience}")
-    return text(f"coaching.tip.none.{step.kind}")
+    """A tip for the step's kind at the member's level: how to begin, how to go on, or how to go further."""
+    level = experience if experience in SKIPPED_BY_EXPERIENCE else "none"
+    return text(f"coaching.tip.{level}.{step.kind}")
 
 
-def progress_field(finished: int, total: int, streak: int) -> Field:
-    """The member's progress as a field: the bar, the steps done of all, and the streak."""
+def progress_field(finished: int, total: int, streak: int, skipped: int = 0) -> Field:
+    """The member's progress as a field: the bar, the steps done of all, the steps skipped, and the streak."""
+    line = text("coaching.progress.line", bar=Literal(bar(finished, total, skipped)), done=finished,
+                total=total, streak=streaks.streak_text(streak))
+    if not skipped:
+        return Field(text("coaching.next.progress"), line)
     return Field(text("coaching.next.progress"),
-                 text("coaching.progress.line", bar=Literal(bar(finished, total)), done=finished, total=total,
-                      streak=streaks.streak_text(streak)))
+                 Join((line, text("coaching.progress.skipped_count", count=skipped)), separator="\n"))
+
+
+def _skipped_field(active: Sequence[Step], skipped: frozenset[str]) -> Field:
+    """Name the steps the member skips for their experience, and that they may still do them."""
+    numbers = [number for number, step in enumerate(active, 1) if step.key in skipped]
+    names = Join(tuple(text("coaching.skips.step", number=number, title=active[number - 1].title_text())
+                       for number in numbers))
+    return Field(text("coaching.skips.title"), text("coaching.skips.body", steps=names, example=numbers[0]))
 
 
 async def first_step(session: AsyncSession, actor: Actor) -> Text:
@@ -259,12 +302,16 @@ async def first_step(session: AsyncSession, actor: Actor) -> Text:
     member = actor.member
     settings = await settings_of(session, actor.workspace.id)
     steps, finished_steps = await _ladder_of(session, actor.workspace.id, member.id)
-    active, _, current = standing(steps, finished_steps)
+    active, _, current = standing(steps, finished_steps, member.experience)
     await plan_nudges(session, actor.workspace, settings, actor.now)
     if current is None:
         return text("coaching.next.all_done.body")
-    return text("coaching.first_step", number=active.index(current) + 1, total=len(active),
-                title=current.title_text(), why=current.why_text(step_params(member, settings)))
+    first = text("coaching.first_step", number=active.index(current) + 1, total=len(active),
+                 title=current.title_text(), why=current.why_text(step_params(member, settings)))
+    if not skipped_keys(active, finished_steps, member.experience):
+        return first
+    return text("coaching.first_step.skipping", first=first,
+                experience=text(f"choice.experience.{member.experience}"))
 
 
 async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | None = None) -> Reply:
@@ -274,12 +321,14 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
     workspace = actor.workspace
     settings = await settings_of(session, workspace.id)
     steps, finished_steps = await _ladder_of(session, workspace.id, member.id)
-    active, finished, current = standing(steps, finished_steps)
+    active, finished, current = standing(steps, finished_steps, member.experience)
+    skipped = skipped_keys(active, finished_steps, member.experience)
     streak = await streaks.of_member(session, workspace, member.id, actor.now)
     if current is None:
         await plan_nudges(session, workspace, settings, actor.now)
         return Reply(title=text("coaching.next.all_done.title"), body=text("coaching.next.all_done.body"),
-                     fields=(progress_field(finished, len(active), streak),))
+                     fields=(progress_field(finished, len(active), streak, len(skipped)),
+                             *((_skipped_field(active, skipped),) if skipped else ())))
     issues = await writing.local_issues(session, actor)
     # The first steps are about the member's own business; from the question on, the soonest open issue.
     # Whom to ask is read only for the issues the draft names: that one, or all of them for whom to follow.
@@ -290,7 +339,8 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
         issues = await writing.with_targets(session, actor, issues)
     brief = writing.member_brief(actor, settings, issue=issue)
     params = step_params(member, settings)
-    fields: list[Field] = [Field(text("coaching.next.example"), current.example_text(params))]
+    fields: list[Field] = [Field(text("coaching.next.example"),
+                                 current.example_text(params, member.industry))]
     links: tuple[Link, ...] = ()
     draft = await _step_draft(current, brief, model)
     if isinstance(draft, BlogPlan):
@@ -298,7 +348,7 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
     elif current.kind in templates.TWEET_KINDS:
         fields.append(Field(text("coaching.next.draft_tweet", length=drafts.x_length(draft),
                                  limit=drafts.X_LIMIT), Literal(draft)))
-        links = writing.share(draft, brief.hashtag, platforms=profile_fields.platforms_of(member.platforms))
+        links = writing.share(draft, brief.issue, platforms=profile_fields.platforms_of(member.platforms))
     else:
         fields.append(Field(text("coaching.next.draft"), Literal(draft)))
     if current.kind == "follow":
@@ -310,7 +360,9 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
         fields.append(Field(text("coaching.next.issue", municipality=brief.municipality),
                             text("coaching.issue.line", id=issue.id, title=Literal(issue.title),
                                  when=writing.decision_date(issue, actor))))
-    fields.append(progress_field(finished, len(active), streak))
+    fields.append(progress_field(finished, len(active), streak, len(skipped)))
+    if skipped:
+        fields.append(_skipped_field(active, skipped))
     why = current.why_text(params)
     body: Renderable = Join((why, text("coaching.next.goal", goal=Literal(member.goal))), separator="\n\n") \
         if member.goal else why
@@ -329,11 +381,10 @@ async def _step_draft(step: Step, brief: Brief, model: CoachModel | None) -> str
         return plan or templates.blog(brief, brief.hashtag)
     tweet = step.kind in templates.TWEET_KINDS
     if model is not None:
+        # A tweet comes completed with the hashtag and the issue's handles; both kinds vetted by the guard.
         proposed = await model.step_draft(brief, title, tweet=tweet, hashtag=brief.hashtag)
         if proposed is not None:
-            usable = templates.complete(proposed, brief, brief.hashtag) if tweet else proposed
-            if usable is not None:
-                return usable
+            return proposed
     if tweet:
         return templates.step_tweet(brief, step.kind, brief.hashtag)
     return templates.step_text(brief, step.kind, brief.hashtag)
@@ -387,12 +438,12 @@ async def done(
     url = validation.web_url(link, text("coaching.field.link"))
     rows, finished_before = await _stored_rows_and_done(session, actor.workspace.id, member.id, actor.now)
     if step is not None and step.strip():
-        row = _find_step(rows, step)
+        row = _find_step(rows, step)  # a step the member's experience skips may still be done
     else:
-        upcoming = next((r for r in rows if r.active and r.key not in finished_before), None)
+        _, _, upcoming = standing([_step(r) for r in rows], finished_before, member.experience)
         if upcoming is None:
             return Reply(body=text("coaching.done.nothing_left"), buttons=(next_button(),))
-        row = upcoming
+        row = next(r for r in rows if r.key == upcoming.key)
     title = _step(row).title_text()
     existing = finished_before.get(row.key)
     if existing is not None:
@@ -408,9 +459,11 @@ async def done(
     settings = await settings_of(session, actor.workspace.id)
     await plan_nudges(session, actor.workspace, settings, actor.now)
     steps = [_step(r) for r in rows]
-    active, finished, current = standing(steps, {*finished_before, row.key})
+    finished_now = {*finished_before, row.key}
+    active, finished, current = standing(steps, finished_now, member.experience)
+    skipped = skipped_keys(active, finished_now, member.experience)
     streak = await streaks.of_member(session, actor.workspace, member.id, actor.now)
-    fields = [progress_field(finished, len(active), streak)]
+    fields = [progress_field(finished, len(active), streak, len(skipped))]
     if url:
         fields.insert(0, Field(text("coaching.done.evidence"), Literal(url)))
     if current is not None:
@@ -437,7 +490,11 @@ async def complete_kind(session: AsyncSession, actor: Actor, kind: str, *, link:
     if member.onboarded_at is None:
         return None
     rows, finished = await _stored_rows_and_done(session, actor.workspace.id, member.id, actor.now)
-    row = next((r for r in rows if r.active and r.kind == kind and r.key not in finished), None)
+    skipped = skipped_keys([_step(r) for r in rows], finished, member.experience)
+    open_rows = [r for r in rows if r.active and r.kind == kind and r.key not in finished]
+    # A step on the member's way up first; a step their experience skips only when it is the only one of the
+    # kind (they did it after all, and it is done, not skipped, from now on).
+    row = next((r for r in open_rows if r.key not in skipped), None) or next(iter(open_rows), None)
     if row is None:
         return None
     session.add(CoachingProgress(workspace_id=actor.workspace.id, member_id=member.id, step_id=row.id,
@@ -505,11 +562,13 @@ async def progress(session: AsyncSession, actor: Actor) -> Reply:
     """Show the whole ladder with the member's finished steps, the bar, the streak and the nudges."""
     member = actor.require_onboarded()
     steps, finished_steps = await _ladder_of(session, actor.workspace.id, member.id)
-    active, finished, current = standing(steps, finished_steps)
+    active, finished, current = standing(steps, finished_steps, member.experience)
+    skipped = skipped_keys(active, finished_steps, member.experience)
     lines = []
     for number, step in enumerate(active, 1):
         progress_row = finished_steps.get(step.key)
-        mark = "done" if progress_row else ("current" if step is current else "todo")
+        mark = "done" if progress_row else ("current" if step is current else
+                                            "skipped" if step.key in skipped else "todo")
         evidence = text("coaching.progress.evidence", url=progress_row.evidence_url) \
             if progress_row and progress_row.evidence_url else ""
         lines.append(text(f"coaching.progress.{mark}", number=number, title=step.title_text(),
@@ -518,7 +577,7 @@ async def progress(session: AsyncSession, actor: Actor) -> Reply:
     state = await session.get(CoachingMember, member.id)
     settings = await settings_of(session, actor.workspace.id)
     return Reply(title=text("coaching.progress.title"), body=Join(tuple(lines), separator="\n"),
-                 fields=(progress_field(finished, len(active), streak),
+                 fields=(progress_field(finished, len(active), streak, len(skipped)),
                          Field(text("coaching.progress.nudges"), _nudge_state(member, state, settings))),
                  buttons=(next_button(),) if current is not None else ())
 
@@ -537,24 +596,40 @@ def _nudge_state(member: Member, state: CoachingMember | None, settings: Coachin
 # -- coordinators: the overview and the ladder ---------------------------------------------------------------
 
 
-async def _standings(session: AsyncSession, workspace_id: int, shown: int
-                     ) -> tuple[dict[int | None, int], dict[int | None, list[tuple[int, str, bool]]]]:
-    """Count the onboarded members per step they stand on (the first active step they have not finished; None
-    past the top), and name the first `shown` of each step by name: (member id, name, paused).
+Standee = tuple[int, str, bool, str | None]  # a member on a step: id, name, paused, experience
+
+
+async def _standings(session: AsyncSession, workspace_id: int, shown: int, stored: bool
+                     ) -> tuple[dict[int | None, int], dict[int | None, list[Standee]]]:
+    """Count the onboarded members per step they stand on (the first active step they have neither finished
+    nor skip for their experience; None past the top), and name the first `shown` of each step by name.
 
     The database does the counting: one query, whatever the number of members, returns at most `shown` rows
-    per step, each with its step's count.
+    per step, each with its step's count. Before the ladder is stored nobody has finished a step: each stands
+    on the first default step their experience does not skip, by its stand-in id (minus its number).
     """
-    finished = select(CoachingProgress.id).where(CoachingProgress.member_id == Member.id,
-                                                 CoachingProgress.step_id == CoachingStep.id
-                                                 ).correlate(Member, CoachingStep)
-    current = (select(CoachingStep.id).where(CoachingStep.workspace_id == workspace_id,
-                                             CoachingStep.active.is_(True), ~finished.exists())
-               .order_by(CoachingStep.position, CoachingStep.id).limit(1).correlate(Member).scalar_subquery())
+    experience = func.coalesce(Member.experience, "none")  # no NULL may make a skip unknown
+    if stored:
+        finished = select(CoachingProgress.id).where(CoachingProgress.member_id == Member.id,
+                                                     CoachingProgress.step_id == CoachingStep.id
+                                                     ).correlate(Member, CoachingStep)
+        skips = [(experience == level) & CoachingStep.key.in_(sorted(keys))
+                 for level, keys in SKIPPED_BY_EXPERIENCE.items() if keys]
+        current: Any = (select(CoachingStep.id).where(CoachingStep.workspace_id == workspace_id,
+                                                      CoachingStep.active.is_(True), ~finished.exists(),
+                                                      ~or_(false(), *skips))
+                        .order_by(CoachingStep.position, CoachingStep.id).limit(1).correlate(Member)
+                        .scalar_subquery())
+    else:
+        firsts = {level: -next(number for number, (key, _) in enumerate(DEFAULT_LADDER, 1) if key not in keys)
+                  for level, keys in SKIPPED_BY_EXPERIENCE.items()}
+        later = {level: literal(stand_in) for level, stand_in in firsts.items() if stand_in != -1}
+        current = case(later, value=experience, else_=literal(-1)) if later else literal(-1)
     paused = select(CoachingMember.member_id).where(CoachingMember.member_id == Member.id,
                                                     CoachingMember.paused.is_(True)).exists()
     standing = select(Member.id.label("member_id"), Member.display_name.label("name"),
-                      current.label("step_id"), paused.label("paused")).where(
+                      current.label("step_id"), paused.label("paused"),
+                      Member.experience.label("experience")).where(
         Member.workspace_id == workspace_id, Member.onboarded_at.is_not(None)).subquery()
     ranked = select(
         standing,
@@ -563,13 +638,13 @@ async def _standings(session: AsyncSession, workspace_id: int, shown: int
         func.count().over(partition_by=standing.c.step_id).label("count"),
     ).subquery()
     rows = await session.execute(select(ranked.c.step_id, ranked.c.count, ranked.c.member_id, ranked.c.name,
-                                        ranked.c.paused).where(ranked.c.rank <= shown)
+                                        ranked.c.paused, ranked.c.experience).where(ranked.c.rank <= shown)
                                  .order_by(ranked.c.step_id, ranked.c.rank))
     counts: dict[int | None, int] = {}
-    names: dict[int | None, list[tuple[int, str, bool]]] = defaultdict(list)
-    for step_id, count, member_id, name, is_paused in rows:
+    names: dict[int | None, list[Standee]] = defaultdict(list)
+    for step_id, count, member_id, name, is_paused, member_experience in rows:
         counts[step_id] = count
-        names[step_id].append((member_id, name, bool(is_paused)))
+        names[step_id].append((member_id, name, bool(is_paused), member_experience))
     return counts, names
 
 
@@ -579,28 +654,33 @@ async def overview(session: AsyncSession, actor: Actor) -> Reply:
     workspace = actor.workspace
     language = actor.language
     rows = await _stored_steps(session, workspace.id)
-    counts, names = await _standings(session, workspace.id, OVERVIEW_NAMES)
+    counts, names = await _standings(session, workspace.id, OVERVIEW_NAMES, stored=bool(rows))
     total = sum(counts.values())
     if not total:
         return Reply(body=text("coaching.overview.empty"))
     if rows:
         steps = [(_step(row), row.id) for row in rows if row.active]
     else:
-        # The default ladder, not stored yet (no step to stand on in SQL): nobody has finished a step, all
-        # stand on the first. Its steps go by stand-in ids.
+        # The default ladder, not stored yet: nobody has finished a step. Its steps go by stand-in ids.
         steps = [(step, -number) for number, step in enumerate(_default_steps(), 1)]
-        counts, names = {-1: counts.pop(None)}, {-1: names.pop(None)}
-    shown_ids = [member_id for group in names.values() for member_id, _, _ in group]
-    # The streaks of the members named only (at most OVERVIEW_NAMES a step), not of every member.
+    shown_ids = [member_id for group in names.values() for member_id, *_ in group]
+    # The streaks and finished steps of the members named only (at most OVERVIEW_NAMES a step), not of every
+    # member.
     member_streaks = await streaks.weeks_in_a_row(session, workspace, shown_ids, actor.now)
+    finished = await done_of(session, shown_ids) if rows else {}
+    ladder_steps = [step for step, _ in steps]
+    skipping = {member_id: len(skipped_keys(ladder_steps, finished.get(member_id, set()), member_experience))
+                for group in names.values() for member_id, _, _, member_experience in group}
 
     def named(step_id: int | None) -> Renderable:
         shown: list[Renderable] = [
             text("coaching.overview.member", name=Literal(name),
                  streak=text("coaching.overview.streak", weeks=member_streaks[member_id])
                  if member_streaks[member_id] else "",
-                 paused=text("coaching.overview.paused") if is_paused else "")
-            for member_id, name, is_paused in names.get(step_id, [])]
+                 paused=text("coaching.overview.paused") if is_paused else "",
+                 skipped=text("coaching.overview.skipped", count=skipping[member_id])
+                 if skipping[member_id] else "")
+            for member_id, name, is_paused, _ in names.get(step_id, [])]
         if not shown:
             return text("coaching.overview.nobody")
         if counts[step_id] > len(shown):
@@ -615,6 +695,8 @@ async def overview(session: AsyncSession, actor: Actor) -> Reply:
         labels.append(render(text("coaching.chart.step", number=number, title=step.title_text()), language))
         values.append(counts.get(step_id, 0))
     lines.append(text("coaching.overview.finished", count=counts.get(None, 0), names=named(None)))
+    if any(skipping.values()):
+        lines.append(text("coaching.overview.skipped_legend"))
     labels.append(render(text("coaching.chart.finished"), language))
     values.append(counts.get(None, 0))
     png = await charts.render(session, chart.horizontal_bars, labels, values,

@@ -102,15 +102,17 @@ async def _nudge_batch(session: AsyncSession, workspace_id: int, settings: Coach
     finished_keys = await ladder.done_of(session, ids)
     planned = []
     for member in members:
-        active, finished, current = ladder.standing(steps, finished_keys[member.id])
+        # The next useful step: one the member's experience skips is not nudged about.
+        active, finished, current = ladder.standing(steps, finished_keys[member.id], member.experience)
         if current is None:
             continue  # at the top of the ladder: nothing to nudge about
+        skipped = ladder.skipped_keys(active, finished_keys[member.id], member.experience)
         why = current.why_text(ladder.step_params(member, settings))
         nudge = Reply(
             title=text("coaching.nudge.title", number=active.index(current) + 1, total=len(active),
                        title=current.title_text()),
             body=Join((text("coaching.nudge.body"), why), separator="\n\n"),
-            fields=(ladder.progress_field(finished, len(active), member_streaks[member.id]),),
+            fields=(ladder.progress_field(finished, len(active), member_streaks[member.id], len(skipped)),),
             buttons=(ladder.next_button(),
                      Button(text("coaching.button.done"), ladder.DONE_ACTION, current.key,
                             ButtonStyle.SUCCESS),

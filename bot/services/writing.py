@@ -11,7 +11,6 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from enum import StrEnum
-from urllib.parse import quote, urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +20,7 @@ from bot.coach import BlogPlan, Brief, CoachModel, rules, templates
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Workspace
-from bot.replies import Field, Join, Link, Literal, Renderable, Reply, text
+from bot.replies import Field, Join, Link, Literal, Renderable, Reply, Text, text
 from bot.services import drafts, profile_fields
 from bot.services.coaching_settings import CoachingSettings, settings_of
 from bot.services.context import Actor
@@ -166,46 +165,21 @@ def _topic(raw: str | None) -> str:
     return validation.clean_text(raw, text("coaching.field.topic"), max_length=MAX_TOPIC) or ""
 
 
-# The share link of each platform, by the catalog key of its label.
-_SHARE_PLATFORMS = {"draft.share.x": "x", "draft.share.linkedin": "linkedin",
-                    "draft.share.facebook": "facebook"}
-
-
-def for_platforms(links: Sequence[Link], platforms: Sequence[str]) -> tuple[Link, ...]:
-    """Keep the share links of the platforms the member uses (other links, such as a source, stay)."""
-    return tuple(link for link in links
-                 if _SHARE_PLATFORMS.get(getattr(link.label, "key", ""), "") in ("", *platforms))
-
-
-def share(post: str, hashtag: str, number: int | None = None,
+def share(post: str, issue: drafts.IssueContext | None, number: int | None = None,
           platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS) -> tuple[Link, ...]:
-    """The post's share links on the member's platforms, numbered when there are several drafts.
+    """The post's share links on the member's platforms (X; Facebook with the issue's source), numbered when
+    there are several drafts.
 
-    A LinkedIn post is longer than a tweet: it comes as a text of its own (linkedin_draft), not through the
-    tweet's LinkedIn link.
+    A LinkedIn post is longer than a tweet: it comes as a text of its own with one share link of the source
+    (linkedin_draft), not with each tweet.
     """
     links = []
-    tweet_platforms = [platform for platform in platforms if platform != "linkedin"]
-    for link in for_platforms(drafts.share_links(post, hashtag=hashtag), tweet_platforms):
+    tweet_platforms = tuple(platform for platform in platforms if platform != "linkedin")
+    for link in drafts.share_links(post, url=issue.source_url if issue is not None else None,
+                                   platforms=tweet_platforms):
         label = text("coaching.share.numbered", number=number, label=link.label) if number else link.label
         links.append(Link(label, link.url))
     return tuple(links)
-
-
-def linkedin_share_url(url: str) -> str:
-    """A plain LinkedIn share link of a page: LinkedIn takes no text in the link, the member pastes it."""
-    return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": url}, quote_via=quote)
-
-
-def platform_links(post: str, source_url: str | None, hashtag: str, platforms: Sequence[str]
-                   ) -> tuple[Link, ...]:
-    """A group draft's share links on the member's platforms: X and Facebook with the post, LinkedIn as a
-    plain share of the source (LinkedIn takes no text in a link; the member pastes the post)."""
-    links = for_platforms(drafts.share_links(post, url=source_url, hashtag=hashtag),
-                          [platform for platform in platforms if platform != "linkedin"])
-    if "linkedin" in platforms and source_url:
-        links = (*links, Link(text("coaching.linkedin.share_source"), linkedin_share_url(source_url)))
-    return links
 
 
 def linkedin_draft(brief: Brief, member: Member) -> tuple[Field | None, tuple[Link, ...]]:
@@ -216,9 +190,7 @@ def linkedin_draft(brief: Brief, member: Member) -> tuple[Field | None, tuple[Li
     post = templates.linkedin(brief, brief.hashtag)
     field = Field(text("coaching.linkedin.draft", length=len(post)), Literal(post))
     source = brief.issue.source_url if brief.issue is not None else None
-    if not source:
-        return field, ()
-    return field, (Link(text("coaching.linkedin.share_source"), linkedin_share_url(source)),)
+    return field, drafts.share_links(post, url=source, platforms=("linkedin",))
 
 
 # -- /coach tweet, blog, feedback ----------------------------------------------------------------------------
@@ -232,9 +204,9 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
     wanted_topic, chosen = brief.topic, brief.issue
     posts: list[str] = []
     if model is not None:
-        for proposed in await model.tweets(brief, brief.hashtag) or []:
-            usable = templates.complete(proposed, brief, brief.hashtag)
-            if usable is not None and usable not in posts:
+        # Completed with the hashtag and the issue's handles and vetted by the coach's guard.
+        for usable in await model.tweets(brief, brief.hashtag) or []:
+            if usable not in posts:
                 posts.append(usable)
     for fallback in templates.tweets(brief, brief.hashtag):
         if len(posts) >= 3:
@@ -249,7 +221,7 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
             fields.append(_issue_hint(issues, actor))
     platforms = profile_fields.platforms_of(actor.member.platforms)
     links = tuple(link for n, post in enumerate(posts[:3], 1)
-                  for link in share(post, brief.hashtag, n, platforms))
+                  for link in share(post, brief.issue, n, platforms))
     linkedin_field, linkedin_links = linkedin_draft(brief, actor.member)
     if linkedin_field is not None:
         fields.append(linkedin_field)
@@ -301,6 +273,13 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     draft = validation.clean_text(draft, text("coaching.field.text"), max_length=MAX_TEXT,
                                   required=True) or ""
     brief = await _asked_brief(session, actor, issue=issue)
+    also_accepted: tuple[str, ...] = ()
+    if brief.issue is None:
+        inferred = await _issue_of_draft(session, actor, draft)
+        if inferred is not None:
+            # The member did not tie the draft to the issue: the campaign's hashtag does as well as its own.
+            also_accepted = (brief.hashtag,)
+            brief = member_brief(actor, await settings_of(session, actor.workspace.id), issue=inferred)
     chosen = brief.issue
     issues = [chosen] if chosen else await with_targets(session, actor, await local_issues(session, actor))
     politicians = [f"@{h.lstrip('@')}" for i in issues for h in i.target_handles if h]
@@ -309,16 +288,27 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     # Without a chosen issue, suggest the handles of the soonest one in the member's municipality.
     suggest = brief if chosen or not issues else dataclasses.replace(brief, issue=issues[0])
     draft_kind = rules.kind_of(draft, kind or "")
-    findings = rules.review(draft, suggest, brief.hashtag, draft_kind, politicians=politicians, media=media)
+    findings = rules.review(draft, suggest, brief.hashtag, draft_kind, politicians=politicians, media=media,
+                            also_accepted=also_accepted)
     first, more, good = rules.first_fixes(findings)
-    improved = rules.improve(draft, suggest, brief.hashtag, draft_kind, findings)
+    improved = rules.improve(draft, suggest, brief.hashtag, draft_kind, politicians=politicians, media=media,
+                             also_accepted=also_accepted)
+
+    def better(candidate: str) -> bool:
+        """Tell whether the model's improved version keeps what the draft has and passes what it passed."""
+        after = rules.review(candidate, suggest, brief.hashtag, draft_kind, politicians=politicians,
+                             media=media, also_accepted=also_accepted)
+        return (rules.keeps(draft, candidate) and rules.failing(after) <= rules.failing(findings)
+                and rules.penalty(after) <= rules.penalty(findings))
+
     comments: tuple[str, ...] = ()
     if model is not None:
         told = [render(f.message, actor.language) for f in findings if not f.ok]
         answer = await model.feedback(brief, draft, draft_kind, told)
         if answer is not None:
             comments = answer.comments
-            if answer.improved and _usable_improvement(answer.improved, draft_kind, brief.hashtag):
+            if answer.improved and _usable_improvement(answer.improved, draft_kind, brief.hashtag) \
+                    and better(answer.improved):
                 improved = answer.improved
     fields: list[Field] = []
     if first:
@@ -335,23 +325,40 @@ async def feedback(session: AsyncSession, actor: Actor, model: CoachModel | None
     if comments:
         fields.append(Field(text("coaching.feedback.model"), Join(tuple(Literal(c) for c in comments),
                                                                   separator="\n", bullet="• ")))
-    summary = text("coaching.feedback.summary", count=len(first) + len(more)) if first else \
-        text("coaching.feedback.all_good")
+    summary = _summary(len(first) + len(more))
     if draft_kind == rules.TWEET:
         fields.append(Field(text("coaching.feedback.improved_tweet", length=drafts.x_length(improved),
                                  limit=drafts.X_LIMIT), Literal(improved)))
-        links = share(improved, brief.hashtag) if templates.shareable(improved, brief.hashtag) else ()
+        links = share(improved, brief.issue) if templates.shareable(improved) else ()
         return Reply(title=text("coaching.feedback.title.tweet"), body=summary, fields=tuple(fields),
                      links=links)
     body = Join((summary, text("coaching.feedback.improved_paragraph"), Literal(improved)), separator="\n\n")
     return Reply(title=text("coaching.feedback.title.blog"), body=body, fields=tuple(fields))
 
 
+def _summary(fixes: int) -> Text:
+    """Say how many things there are to fix (one, several, or none)."""
+    if not fixes:
+        return text("coaching.feedback.all_good")
+    if fixes == 1:
+        return text("coaching.feedback.summary_one")
+    return text("coaching.feedback.summary", count=fixes)
+
+
+async def _issue_of_draft(session: AsyncSession, actor: Actor, draft: str) -> drafts.IssueContext | None:
+    """Work out which open issue of the workspace a draft is about from its hashtags and handles; None when
+    it names none (then nothing is read)."""
+    if "#" not in draft and "@" not in draft:
+        return None
+    every = await with_targets(session, actor, await drafts.open_issues(session, actor.workspace.id, None))
+    return rules.infer_issue(draft, every, actor.member.municipality)
+
+
 def _usable_improvement(improved: str, kind: str, hashtag: str) -> bool:
     if rules.harsh_word(improved) is not None:
         return False  # the model repeated an insult the feedback asks the member to drop
     if kind == rules.TWEET:
-        return templates.shareable(improved, hashtag) and templates.has_tag(improved, hashtag)
+        return templates.shareable(improved) and templates.has_tag(improved, hashtag)
     return len(improved) <= MAX_TEXT
 
 

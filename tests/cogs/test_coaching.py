@@ -136,8 +136,9 @@ async def test_tweet_defers_and_gives_three_drafts_with_share_buttons(cog: Coach
     drafts_shown = [f.value.replace("\\", "") for f in answer["embed"].fields if f.name.startswith("Utkast")]
     assert len(drafts_shown) == 3
     assert all("@evaek" in d and "@blekingelt" in d and "#Parkera" in d and fits_x(d) for d in drafts_shown)
-    # X and Facebook for each draft (a member who named no platforms); LinkedIn gets a text of its own.
-    assert len(links(answer)) == 6
+    # An X button for each draft: the issue has no source for Facebook or LinkedIn to share (LinkedIn gets a
+    # text of its own to copy).
+    assert len(links(answer)) == 3
 
 
 async def test_blog_and_feedback_defer_and_answer(cog: Coaching, interact: Any, app: App, member: MockMember):

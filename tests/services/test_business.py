@@ -29,6 +29,7 @@ ANNA = identity("anna")
 OFFER = "snittblommor, bröllopsbuketter och begravningsbinderi"
 FACTS = "6 anställda, på Ronnebygatan sedan 1998"
 SOURCE = "https://www.karlskrona.se/parkering"
+LINKEDIN_SHARE = "https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fwww.karlskrona.se%2Fparkering"
 # A title pasted mid-sentence with its capital letter ("om Parkering i centrum").
 CAPITAL_MID_SENTENCE = re.compile(r"\b(?:om|on|kring|följer|follow|see) Parkering")
 
@@ -230,7 +231,7 @@ async def test_a_member_on_linkedin_gets_a_businesslike_linkedin_draft_and_a_pla
     assert "@" not in linkedin  # LinkedIn knows no X handles
     assert linkedin.count("#ParkeraKarlskrona") == 1 and len(linkedin) <= templates.LINKEDIN_LIMIT
     urls = [link.url for link in reply.links]
-    assert writing.linkedin_share_url(SOURCE) in urls
+    assert LINKEDIN_SHARE in urls
     assert all("linkedin.com/feed" not in url for url in urls)
     # She is on X and LinkedIn, not on Facebook.
     assert sum(url.startswith("https://x.com/intent/post") for url in urls) == 3
@@ -249,20 +250,7 @@ async def test_a_member_not_on_linkedin_gets_no_linkedin_draft_and_one_only_on_l
     assert {link.url.split("?")[0] for link in facebook_only.links} == {
         "https://www.facebook.com/sharer/sharer.php"}
     assert any(name.startswith("LinkedIn-utkast") for name in fields_of(linkedin_only))
-    assert [link.url for link in linkedin_only.links] == [writing.linkedin_share_url(SOURCE)]
-
-
-def test_a_group_drafts_share_links_follow_the_platforms():
-    post = "Hej! #ParkeraKarlskrona"
-
-    everywhere = writing.platform_links(post, SOURCE, "#ParkeraKarlskrona", ("x", "facebook", "linkedin"))
-    no_source = writing.platform_links(post, None, "#ParkeraKarlskrona", ("x", "linkedin"))
-
-    assert [link.url.split("?")[0] for link in everywhere] == [
-        "https://x.com/intent/post", "https://www.facebook.com/sharer/sharer.php",
-        "https://www.linkedin.com/sharing/share-offsite/"]
-    # Without a source there is nothing for LinkedIn to share: the post is copied instead.
-    assert [link.url.split("?")[0] for link in no_source] == ["https://x.com/intent/post"]
+    assert [link.url for link in linkedin_only.links] == [LINKEDIN_SHARE]
 
 
 # -- asks ----------------------------------------------------------------------------------------------------

@@ -6,8 +6,11 @@ Nothing here reaches the internet: the client's base_url points at tests.fakes.o
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -62,6 +65,15 @@ async def model(fake: FakeOpenAI) -> AsyncIterator[CoachModel]:
         await client.close()
 
 
+def fenced_data(user: str) -> dict[str, Any]:
+    """The member's and the issue's fields as the prompt fences them: one JSON object between <data> tags."""
+    match = re.search(r"<data>\n(.*)\n</data>", user, re.DOTALL)
+    assert match is not None, user
+    value = json.loads(match.group(1))
+    assert isinstance(value, dict)
+    return value
+
+
 def drafts_of(reply: Reply) -> list[str]:
     return [render(f.value, "sv") for f in reply.fields if render(f.name, "sv").startswith("Utkast")]
 
@@ -91,8 +103,9 @@ async def test_only_the_profile_fields_a_draft_needs_are_sent_in_the_members_lan
 
     system, user = fake.prompts()
     assert "Skriv på svenska" in system
-    assert "Företag: Blomsterhuset" in user and "Kommun: Karlskrona" in user and "Bransch: Handel" in user
-    assert "Affärsmål: Fler bröllopskunder" in user and "#BlekingeFöretagare" in user
+    data = fenced_data(user)
+    assert (data["Företag"], data["Kommun"], data["Bransch"]) == ("Blomsterhuset", "Karlskrona", "Handel")
+    assert data["Affärsmål"] == "Fler bröllopskunder" and "#BlekingeFöretagare" in user
     request = str(fake.requests[-1])
     for private in ("Anna", "blommorna_kk", "annaberg", "blomsterhuset.se", "10-49", "10–49", "anna"):
         assert private not in request, private
@@ -101,7 +114,8 @@ async def test_only_the_profile_fields_a_draft_needs_are_sent_in_the_members_lan
     await app.run(BO, workspaces.configure, language="en")
     await app.run(ANNA, writing.tweet, model)
     system, user = fake.prompts()
-    assert "Write in English" in system and "Company: Blomsterhuset" in user and "Industry: Retail" in user
+    data = fenced_data(user)
+    assert "Write in English" in system and (data["Company"], data["Industry"]) == ("Blomsterhuset", "Retail")
 
 
 def _failing(fake: FakeOpenAI, how: str) -> None:
@@ -199,6 +213,22 @@ async def test_an_improved_version_that_breaks_the_rules_is_replaced_by_the_rule
 
     assert field_value(reply, "Coachens kommentarer") == "• Kortare!"
     assert field_value(reply, "Förbättrad version").endswith("#BlekingeFöretagare")
+
+
+@pytest.mark.parametrize("improved", [
+    "Hur tänker ni? Våra kunder behöver parkeringen. #BlekingeFöretagare",  # the member's handle is gone
+    "@kommunalrad_kk Våra kunder behöver parkeringen nu. #BlekingeFöretagare",  # so is their question
+    "@kommunalrad_kk Hur röstar ni? #BlekingeFöretagare",  # the business value, which the draft had, is gone
+])
+async def test_an_improved_version_that_drops_what_the_draft_had_is_replaced_by_the_rules_own(
+        app: App, fake: FakeOpenAI, model: CoachModel, improved: str):
+    await onboard(app, ANNA, answers=NEWCOMER, **PRIVATE)
+    fake.answer({"comments": ["Kortare!"], "improved": improved})
+    draft = "@kommunalrad_kk Hur röstar ni? Våra kunder på Blomsterhuset behöver parkeringen."
+
+    reply = await app.run(ANNA, writing.feedback, model, draft=draft)
+
+    assert field_value(reply, "Förbättrad version") == f"{draft} #BlekingeFöretagare"
 
 
 async def test_the_next_step_draft_comes_from_the_model(app: App, fake: FakeOpenAI, model: CoachModel):

@@ -116,7 +116,8 @@ async def test_a_stage_goes_to_the_channel_pinging_members_and_by_dm_to_follower
         "kommunfullmäktige den 16 december? För oss företagare i Karlskrona handlar det om kunderna och "
         "jobben. Behåll platserna. #ParkeraKarlskrona"
     )
-    assert [render(link.label, "sv") for link in post.reply.links][:2] == ["Dela på X", "Dela på Facebook"]
+    assert [render(link.label, "sv") for link in post.reply.links][:3] == ["Dela på X", "Dela på LinkedIn",
+                                                                           "Dela på Facebook"]
     for name in ("anna", "bo", "cia"):
         assert dm_titles(notifier, name) == ["⏳ 14 dagar kvar: Parkering i centrum"]
         assert notifier.to(f"dm:{name}")[0].reply.mention_role is None

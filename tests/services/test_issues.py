@@ -300,9 +300,13 @@ async def test_open_issues_feed_the_drafts_with_targets_and_media(app: App):
     assert parking.hashtag == "#ParkeraKarlskrona" and parking.decision_at == DECISION_UTC
     assert "Åsa Ek" not in parking.target_names  # already for us
     assert set(parking.target_handles) == {"bjornost", "davidlund"}
+    # Each handle with its owner's name (not every target has a handle, so target_names does not line up).
+    assert dict(zip(parking.target_handles, parking.handle_names, strict=True)) == {
+        "bjornost": "Björn Öst", "davidlund": "David Lund"}
     assert parking.media_handles == ("sydostran",)
     # A list names no one: whom to ask is read only for the issues a draft names.
-    assert listed == dataclasses.replace(parking, target_handles=(), target_names=(), media_handles=())
+    assert listed == dataclasses.replace(parking, target_handles=(), target_names=(), handle_names=(),
+                                         media_handles=())
 
 
 async def test_a_stale_alert_is_skipped_and_a_closed_issue_alerts_nobody(app: App, clock: FrozenClock,

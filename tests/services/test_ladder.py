@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 
 import pytest
 from sqlalchemy import func, select
 
+from bot import i18n
 from bot.app import App
 from bot.coach import templates
 from bot.errors import UserError
 from bot.i18n import render
 from bot.models import CoachingProgress, CoachingStep, Member
-from bot.services import drafts, ladder, mydata, nudges, onboarding, workspaces, writing
+from bot.replies import Literal
+from bot.services import activity, drafts, ladder, mydata, nudges, onboarding, profile, workspaces, writing
 from bot.services.context import Identity
 from bot.services.drafts import fits_x
+from bot.services.profile_fields import INDUSTRIES
 from bot.validation import FieldProblem
 from tests.conftest import identity
 from tests.issue_fixtures import contexts_read_one_issue_at_a_time, several_open_issues
@@ -48,14 +52,6 @@ async def test_every_step_says_what_it_brings_the_business_in_the_members_trade_
 
     assert "För ett byggföretag betyder det fler förfrågningar från beställare i Ronneby" in text
     assert "Det tar dig också närmare ditt mål: Fler beställare" in text
-
-
-async def test_an_experienced_member_gets_a_tip_to_mark_done_with_evidence(app: App):
-    await onboard(app, experience="active")
-
-    reply = await app.run(ANNA, ladder.next_step)
-
-    assert "Markera steget som klart med en länk" in field_value(reply, "Tips")
 
 
 async def test_coaching_needs_a_profile(app: App):
@@ -144,6 +140,169 @@ async def test_the_blog_step_comes_with_title_ideas_and_an_outline(app: App):
     for heading in ("Rubrikidéer", "Problemet", "Vad det betyder för mitt företag",
                     "Vad politikerna kan göra", "Uppmaning"):
         assert heading in text, heading
+
+
+# -- experience and trade -----------------------------------------------------------------------------------
+
+SKIPS = "Steg du hoppar över"
+
+
+@pytest.mark.parametrize(("experience", "start", "skipped"), [
+    ("none", "Steg 1 av 6: Presentera ditt företag", None),
+    ("beginner", "Steg 1 av 6: Presentera ditt företag", None),
+    ("active", "Steg 3 av 6: Ställ en fråga till en politiker",
+     ("1. Presentera ditt företag på X med gruppens hashtagg, "
+      "2. Följ de viktigaste lokala politikerna och lokala medier")),
+])
+async def test_experience_decides_the_first_step_and_which_steps_are_skipped(
+        app: App, experience: str, start: str, skipped: str | None):
+    await onboard(app, experience=experience)
+
+    reply = await app.run(ANNA, ladder.next_step)
+
+    assert render(reply.title, "sv").startswith(start)
+    names = [render(f.name, "sv") for f in reply.fields]
+    if skipped is None:
+        assert SKIPS not in names
+    else:
+        assert field_value(reply, SKIPS).startswith(
+            f"Du har redan erfarenhet av sociala medier, så de här behöver du inte göra: {skipped}. "
+            "De räknas inte som klara.")
+
+
+async def test_the_onboarding_of_an_active_member_starts_at_the_question_and_says_why(app: App):
+    reply = await app.submit(ANNA, onboarding.FORM_ID, answers(NEWCOMER, experience="active"))
+
+    first = render(reply.fields[0].value, "sv")
+    assert first.startswith("**Steg 3 av 6: Ställ en fråga till en politiker")
+    assert 'Du svarade "Aktiv" om sociala medier, så du börjar här och hoppar över de första stegen.' in first
+
+
+@pytest.mark.parametrize(("experience", "steps_done", "tip"), [
+    ("none", 0, "Inget X-konto än?"),
+    ("beginner", 0, "Du har redan ett konto."),
+    ("beginner", 2, "Svara på något politikern redan har skrivit"),
+    ("active", 0, "Tagga också lokaltidningen"),
+])
+async def test_the_tip_fits_the_members_experience_and_the_step(app: App, experience, steps_done, tip):
+    await onboard(app, experience=experience)
+    for _ in range(steps_done):
+        await app.run(ANNA, ladder.done)
+
+    assert field_value(await app.run(ANNA, ladder.next_step), "Tips").startswith(tip)
+
+
+async def test_nothing_skipped_is_done_and_progress_shows_the_skipped_steps_as_skipped(app: App):
+    await onboard(app, experience="active")
+
+    reply = await app.run(ANNA, ladder.progress)
+
+    lines = render(reply.body, "sv").splitlines()
+    assert lines[:3] == ["⏭️ 1. Presentera ditt företag på X med gruppens hashtagg (hoppas över)",
+                         "⏭️ 2. Följ de viktigaste lokala politikerna och lokala medier (hoppas över)",
+                         "➡️ 3. Ställ en fråga till en politiker om en öppen fråga"]
+    assert field_value(reply, "Dina framsteg") == (
+        "▒▒▒░░░░░░░ 0 av 6 steg · ingen svit än: gör ett steg den här veckan!\n"
+        "⏭️ 2 steg hoppas över tack vare din erfarenhet. Det räknas inte som klart.")
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(CoachingProgress)) == 0
+
+
+async def test_done_marks_the_next_useful_step_and_a_skipped_step_may_still_be_done(app: App):
+    await onboard(app, experience="active")
+
+    first = await app.run(ANNA, ladder.done)
+    assert render(first.title, "sv") == "✅ Klart: Ställ en fråga till en politiker om en öppen fråga"
+    await app.run(ANNA, ladder.done, step="intro")
+
+    lines = render((await app.run(ANNA, ladder.progress)).body, "sv").splitlines()
+    assert lines[0].startswith("✅ 1.") and lines[1].startswith("⏭️ 2.") and lines[2].startswith("✅ 3.")
+    assert lines[3].startswith("➡️ 4.")
+    progress = field_value(await app.run(ANNA, ladder.next_step), "Dina framsteg")
+    assert progress.startswith("███▒▒░░░░░ 2 av 6 steg") and "⏭️ 1 steg hoppas över" in progress
+
+
+async def test_an_active_member_past_the_last_step_is_told_what_was_skipped(app: App):
+    await onboard(app, experience="active")
+    for _ in range(4):
+        await app.run(ANNA, ladder.done)
+
+    reply = await app.run(ANNA, ladder.next_step)
+
+    assert render(reply.title, "sv") == "Du har klättrat hela stegen! 🎉"
+    assert field_value(reply, "Dina framsteg").startswith("███████▒▒▒ 4 av 6 steg")
+    assert "1. Presentera ditt företag" in field_value(reply, SKIPS)
+
+
+async def test_a_changed_experience_moves_the_ladder_and_keeps_the_done_steps(app: App):
+    await onboard(app, experience="active")
+    await app.run(ANNA, ladder.done)  # the question, the first step an active member has
+
+    await app.submit(ANNA, profile.EDIT_FORM_ID, {"experience": "Ingen än"})
+
+    assert render((await app.run(ANNA, ladder.next_step)).title, "sv").startswith("Steg 1 av 6: Presentera")
+    lines = render((await app.run(ANNA, ladder.progress)).body, "sv").splitlines()
+    assert lines[0].startswith("➡️ 1.") and lines[1].startswith("⬜ 2.") and lines[2].startswith("✅ 3.")
+    await app.submit(ANNA, profile.EDIT_FORM_ID, {"experience": "Aktiv"})
+    assert render((await app.run(ANNA, ladder.next_step)).title, "sv").startswith("Steg 4 av 6: Skriv")
+
+
+async def test_a_tweet_logged_by_an_active_member_reaches_their_next_tweet_step_not_a_skipped_one(app: App):
+    await app.run(BO, ladder.configure_ladder, step="hashtag", title="Mobilisera med hashtaggen",
+                  why="Fler röster syns mer.", example="Be tre kunder dela ditt inlägg.",
+                  kind=ladder.StepKind.TWEET)
+    await onboard(app, experience="active")
+    await onboard(app, CIA, experience="active")
+
+    await app.run(ANNA, activity.did, kind="tweet")
+    await app.run(CIA, activity.did, kind="tweet")
+    await app.run(CIA, activity.did, kind="tweet")
+
+    lines = render((await app.run(ANNA, ladder.progress)).body, "sv").splitlines()
+    assert lines[0].startswith("⏭️ 1.") and lines[-1] == "✅ 7. Mobilisera med hashtaggen"
+    # Once the tweet steps on the way are done, a tweet is the skipped step done after all.
+    assert render((await app.run(CIA, ladder.progress)).body, "sv").splitlines()[0].startswith("✅ 1.")
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_industry_of_the_onboarding_has_its_own_examples_in_both_languages(language: str):
+    for key in sorted(ladder.DEFAULT_KEYS):
+        examples = {}
+        for choice in INDUSTRIES:
+            message = f"coaching.step.{key}.example.{choice.value}"
+            assert i18n.has(message, language), message
+            assert i18n.has(f"coaching.value.{choice.value}", language)
+            examples[choice.value] = render(ladder.Step(key, "tweet", 1).example_text(
+                {"municipality": "Karlskrona", "hashtag": "#Tag", "company": Literal("X")}, choice.value),
+                language)
+        # Each trade its own example: none is another trade's copied.
+        assert len(set(examples.values())) == len(INDUSTRIES), key
+
+
+async def test_the_example_shows_a_business_of_the_members_trade(app: App):
+    await onboard(app, industry="Bygg och fastighet")
+
+    example = field_value(await app.run(ANNA, ladder.next_step), "Så kan det se ut")
+
+    assert example.startswith("Hej Karlskrona! Vi är Nilssons Bygg")
+    assert example.endswith("#BlekingeFöretagare")
+
+
+async def test_the_overview_shows_who_skips_steps_and_stands_on_the_next_useful_one(app: App):
+    await onboard(app)
+    await onboard(app, CIA, experience="active")
+
+    before = render((await app.run(BO, ladder.overview)).body, "sv").splitlines()
+    await app.run(ANNA, ladder.done)
+    after = render((await app.run(BO, ladder.overview)).body, "sv").splitlines()
+
+    # Before the ladder is stored (nobody has done a step) and after.
+    assert before[0].endswith("(1): Anna") and before[1].endswith("(0): –")
+    assert before[2].endswith("(1): Cia ⏭️2")
+    assert after[0].endswith("(0): –") and after[1].endswith("(1): Anna 🔥1")
+    assert after[2].endswith("(1): Cia ⏭️2")
+    for lines in (before, after):
+        assert lines[-1].startswith("⏭️ = antal steg som medlemmen hoppar över")
 
 
 # -- done, undo, progress ------------------------------------------------------------------------------------
@@ -389,7 +548,8 @@ async def _recount(app: App) -> tuple[list[ladder.Step], dict[str | None, int], 
     counts: Counter[str | None] = Counter()
     names: dict[str | None, list[str]] = defaultdict(list)
     for member in members:
-        current = next((s.key for s in steps if s.key not in done[member.id]), None)
+        skips = {"intro", "follow"} if member.experience == "active" else set()
+        current = next((s.key for s in steps if s.key not in done[member.id] and s.key not in skips), None)
         counts[current] += 1
         names[current].append(member.display_name)
     return steps, dict(counts), names
@@ -400,7 +560,8 @@ async def test_the_overview_counts_in_sql_what_a_recount_of_every_member_gives(
     monkeypatch.setattr(ladder, "OVERVIEW_NAMES", 2)
     members = [identity(f"m{number}") for number in range(8)]
     for number, member in enumerate(members):
-        await onboard(app, member)
+        # Every third member already active on social media: they skip the first steps.
+        await onboard(app, member, experience="active" if number % 3 == 1 else "none")
         for _ in range(number % 4):
             await app.run(member, ladder.done)
     # Steps finished out of order, a retired step and a paused member.
@@ -413,6 +574,7 @@ async def test_the_overview_counts_in_sql_what_a_recount_of_every_member_gives(
     reply = await app.run(BO, ladder.overview)
 
     lines = render(reply.body, "sv").splitlines()
+    assert lines.pop().startswith("⏭️ = ")  # the legend: some skip steps
     assert len(lines) == len(steps) + 1 and sum(counts.values()) == len(members)
     for number, step in enumerate([*steps, None], 1):
         line = lines[number - 1]
@@ -421,7 +583,7 @@ async def test_the_overview_counts_in_sql_what_a_recount_of_every_member_gives(
         assert f"** ({count}): " in line
         first = [name + (" (pausad)" if name == "M5" else "") for name in names[key][:2]]
         expected = ", ".join(first) + (f", …och {count - 2} till" if count > 2 else "") if count else "–"
-        assert line.split("): ", 1)[1].replace(" 🔥1", "") == expected, line
+        assert re.sub(r" 🔥1| ⏭️\d", "", line.split("): ", 1)[1]) == expected, line
     assert render(reply.title, "sv") == f"Var står medlemmarna? ({len(members)})"
 
 

@@ -45,6 +45,20 @@ async def test_the_weekly_nudge_dms_the_next_step_once_a_week_at_the_configured_
     assert len(await _nudges(app, notifier)) == 2
 
 
+async def test_the_weekly_nudge_points_an_active_member_to_the_next_useful_step(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app, experience="active")
+
+    clock.set(MONDAY_NINE)
+    [nudge] = await _nudges(app, notifier)
+
+    assert nudge.startswith("Veckans steg 3 av 6: Ställ en fråga till en politiker")
+    assert "Dina framsteg: ▒▒▒░░░░░░░ 0 av 6 steg" in nudge
+    [sent] = notifier.to("dm:anna")
+    done = next(b for b in sent.reply.buttons if b.action == ladder.DONE_ACTION)
+    assert done.arg == "ask"
+
+
 async def test_a_paused_member_and_one_without_dm_reminders_get_no_nudge(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
     await onboard(app)

@@ -13,7 +13,7 @@ from bot.services import writing
 from bot.services.drafts import fits_x, x_length
 from bot.validation import FieldProblem
 from tests.services.conftest import ANNA, intent_text, onboard
-from tests.support.replies import field_value
+from tests.support.replies import field_value, shown
 
 # -- /coach tweet and /coach blog ----------------------------------------------------------------------------
 
@@ -27,11 +27,15 @@ def _assert_drafts(reply: Reply, *must: str) -> list[str]:
             assert tag in post, (tag, post)
     x_links = [link.url for link in reply.links if link.url.startswith("https://x.com/intent/")]
     assert [intent_text(url) for url in x_links] == posts
-    # A member who has not said which platforms they use gets X and Facebook links, and a LinkedIn text of
-    # its own (a tweet is not a LinkedIn post).
-    assert len(reply.links) == 6 and all(len(link.url) <= templates.MAX_LINK_URL for link in reply.links)
-    assert {link.url.split("?")[0] for link in reply.links} == {
-        "https://x.com/intent/post", "https://www.facebook.com/sharer/sharer.php"}
+    # A member who has not said which platforms they use gets X and Facebook links (LinkedIn gets a text of
+    # its own, a tweet is not a LinkedIn post).
+    assert all(len(link.url) <= templates.MAX_LINK_URL for link in reply.links)
+    # LinkedIn and Facebook share only a link: they come with an issue's source, and never carry the text.
+    assert {link.url.split("?")[0] for link in reply.links} <= {
+        "https://x.com/intent/post", "https://www.linkedin.com/sharing/share-offsite/",
+        "https://www.facebook.com/sharer/sharer.php"}
+    others = [link.url for link in reply.links if link.url not in x_links]
+    assert not any("quote=" in url or "text=" in url for url in others)
     return posts
 
 
@@ -190,6 +194,43 @@ async def test_a_good_draft_gets_praise_and_nothing_to_fix(app: App, issues):
     assert render(reply.body, "sv") == "Snyggt! Inget viktigt att fixa."
     assert len(field_value(reply, "Det här är bra").splitlines()) == 7
     assert field_value(reply, "Förbättrad version") == draft
+
+
+async def test_without_issue_a_good_draft_is_known_by_its_hashtag_and_not_told_to_add_the_campaigns(
+        app: App, issues):
+    await onboard(app)
+    draft = ("@kommunalrad_kk Hur röstar ni om parkeringen? För våra kunder på Annas Blommor är den viktig. "
+             "@blekingelt #ParkeraKarlskrona")
+
+    reply = await app.run(ANNA, writing.feedback, draft=draft)
+
+    assert render(reply.body, "sv") == "Snyggt! Inget viktigt att fixa."
+    assert "#BlekingeFöretagare" not in shown(reply)
+    assert field_value(reply, "Förbättrad version") == draft
+
+
+async def test_without_issue_a_draft_is_known_by_its_politician_and_asked_for_the_issues_media(
+        app: App, issues):
+    await onboard(app, municipality="ronneby")
+    # Anna is in Ronneby, the draft asks Karlskrona's politician: it is about parking, not the harbour.
+    draft = "@kommunalrad_kk Hur röstar ni om parkeringen? Våra kunder behöver den. #BlekingeFöretagare"
+
+    reply = await app.run(ANNA, writing.feedback, draft=draft)
+
+    assert render(reply.body, "sv").startswith("En sak att fixa.")
+    assert field_value(reply, "Fixa först") == \
+        "1. Tagga lokala medier (till exempel @blekingelt), så kan de nappa på frågan."
+    assert "Hashtaggen #BlekingeFöretagare är med." in field_value(reply, "Det här är bra")
+    assert field_value(reply, "Förbättrad version") == f"{draft} @blekingelt"
+
+
+async def test_feedback_counts_what_there_is_to_fix(app: App, issues):
+    await onboard(app)
+
+    reply = await app.run(ANNA, writing.feedback, draft="Våra kunder behöver parkeringen.", issue="7")
+
+    assert render(reply.body, "sv").startswith("4 saker att fixa")
+    assert render(reply.body, "en").startswith("4 things to fix")
 
 
 async def test_a_long_text_is_read_as_a_blog_paragraph(app: App):
