@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.coach import Brief, templates
+from bot.coach import Brief, prompts, templates
 from bot.coach.templates import as_part_of_sentence
 from bot.i18n import render
 from bot.models import Member
@@ -267,3 +267,18 @@ async def test_a_members_question_to_a_politician_says_what_the_issue_means_for_
     assert drafts.fits_x(draft)
     assert "”Parkering i centrum”" in draft and not CAPITAL_MID_SENTENCE.search(draft)
     assert f"För oss som erbjuder {OFFER}" in draft
+
+
+# -- the model -----------------------------------------------------------------------------------------------
+
+
+def test_the_model_is_told_the_offer_and_the_facts_as_fenced_data():
+    brief = Brief(language="sv", company="Annas Blommor", industry="retail", municipality="Karlskrona",
+                  experience="none", goal="", hashtag="#BlekingeFöretagare", offer=OFFER, facts=FACTS)
+
+    described = prompts.context(brief)
+
+    assert prompts.data(brief)["Vad företaget erbjuder"] == OFFER
+    assert prompts.data(brief)["Konkreta fakta om företaget"] == FACTS
+    assert described.index(OFFER) > described.index("<data>") and described.index(FACTS) < described.index(
+        "</data>")
