@@ -107,6 +107,13 @@ class Member(Base):
     blog_url: Mapped[str | None] = mapped_column(String(300))
     experience: Mapped[str | None] = mapped_column(String(16))
     goal: Mapped[str | None] = mapped_column(String(300))
+    # What the business offers and one or two facts the owner is proud of, in their own words: every draft
+    # names them, so that it speaks of this business and not of a trade.
+    offer: Mapped[str | None] = mapped_column(String(100))
+    facts: Mapped[str | None] = mapped_column(String(150))
+    # The platforms the member uses (bot.services.profile_fields.PLATFORMS values); None: not said, and
+    # drafts are offered for the default ones.
+    platforms: Mapped[list[str] | None] = mapped_column(JSON)
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
 

@@ -24,6 +24,10 @@ class Brief:
     issue: IssueContext | None = None
     # The workspace's zone, in which an issue's decision date is told.
     timezone: str = "Europe/Stockholm"
+    # What the business offers and one or two facts the owner is proud of, as they wrote them ("" when not
+    # given): drafts name them, so that they speak of this business.
+    offer: str = ""
+    facts: str = ""
 
     @property
     def politician(self) -> str | None:

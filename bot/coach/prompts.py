@@ -41,6 +41,8 @@ SYSTEM = {
 _LABELS = {
     "sv": {
         "company": "Företag",
+        "offer": "Vad företaget erbjuder",
+        "facts": "Konkreta fakta om företaget",
         "industry": "Bransch",
         "municipality": "Kommun",
         "experience": "Erfarenhet av sociala medier",
@@ -58,6 +60,8 @@ _LABELS = {
     },
     "en": {
         "company": "Company",
+        "offer": "What the business offers",
+        "facts": "Concrete facts about the business",
         "industry": "Industry",
         "municipality": "Municipality",
         "experience": "Experience of social media",
@@ -163,6 +167,10 @@ def data(brief: Brief, **extra: object) -> dict[str, object]:
         label["municipality"]: brief.municipality,
         label["experience"]: render(choice_label("experience", brief.experience), language),
     }
+    # What the member told of the business, so that the model's drafts name it too (fenced like the rest).
+    for told in ("offer", "facts"):
+        if getattr(brief, told):
+            fields[label[told]] = getattr(brief, told)
     if brief.goal:
         fields[label["goal"]] = brief.goal
     fields[label["hashtag"]] = brief.hashtag

@@ -49,7 +49,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, audience, civics, drafts, follows, media, stances
+from bot.services import activity, audience, civics, drafts, follows, media, profile_fields, stances, writing
 from bot.services.context import Actor, audience_language, audit, language_of, pressed_row, settings_row
 
 log = logging.getLogger(__name__)
@@ -212,9 +212,9 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
     media_handles = await media.handles_for(session, issue.workspace_id, issue.municipality)
     of_followers = (Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None),
                     Member.id.in_(follows.following(issue)))
-    # Followers who ask the same politician in the same language get the same message: composed once, and
-    # stored once by delivery.
-    drafted: dict[tuple[int | None, str], Reply] = {}
+    # Followers who ask the same politician in the same language, with the same business told and on the same
+    # platforms, get the same message: composed once, and stored once by delivery.
+    drafted: dict[tuple[int | None, str, tuple[str, ...], tuple[str, ...]], Reply] = {}
     followers = 0
 
     async def batch(writer: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
@@ -228,13 +228,17 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
             # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
             if delivery.wants_dm(member, now):
                 ask = assigned[member.id]
-                key = (ask.politician_id, language_of(member, workspace))
+                language = language_of(member, workspace)
+                readers = audience_language(workspace)
+                told = writing.stakes(member, readers)
+                platforms = profile_fields.platforms_of(member.platforms)
+                key = (ask.politician_id, language, told, platforms)
                 if key not in drafted:
                     politician = (await writer.get(Politician, ask.politician_id)
                                   if ask.politician_id else None)
-                    drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone,
-                                               audience_language(workspace), reader=key[1],
-                                               round_days=round_days)
+                    drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, readers,
+                                               reader=language, round_days=round_days, stakes=told,
+                                               platforms=platforms)
                 planned.append(
                     reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
                 )
@@ -276,11 +280,13 @@ MEDIA_WHEN_SHORT = 2
 
 
 def compose(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
-            language: str) -> str:
-    """Write the question a member can post: to the politician (@handle or name), the #hashtag and @media.
+            language: str, stakes: Sequence[str] = ()) -> str:
+    """Write the question a member can post: to the politician (@handle or name), what the issue means for
+    the member's business (`stakes`, richest first), the #hashtag and @media.
 
-    It always fits X and its X button: the why goes first, then media beyond the first two, then the title's
-    last words, then the question's; the handles and the hashtag stay whole.
+    It always fits X and its X button: the member's stake goes first (told more plainly before it goes), then
+    the why, then media beyond the first two, then the title's last words, then the question's; the handles
+    and the hashtag stay whole.
     """
     local = issue.decision_at.astimezone(ZoneInfo(zone))
     day = f"{local.day} {translate(f'time.month.{local.month}', language)}"
@@ -292,13 +298,17 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
         target = drafts.handle(politician.x_handle) or politician.name
     outlets = ["@" + h for h in media_handles]
     why = _first_sentence(issue.position)
+    told = [(stake, reason) for stake in stakes for reason in (why, "")] + [("", why), ("", "")]
+    stake = ""
 
     def build(title: str) -> str:
         question = translate("asks.draft.question", language, target=target, title=title, body=body, date=day)
-        return " ".join(part for part in (question, why, issue.hashtag, *outlets) if part)
+        return " ".join(part for part in (question, stake, why, issue.hashtag, *outlets) if part)
 
-    if not drafts.shareable(build(issue.title)):
-        why = ""
+    # The member's business first (the richest telling that fits), the issue's why as long as it fits too.
+    for stake, why in told:
+        if drafts.shareable(build(issue.title)):
+            break
     while not drafts.shareable(build(issue.title)) and len(outlets) > MEDIA_WHEN_SHORT:
         outlets.pop()
     title = drafts.shorten(issue.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
@@ -311,11 +321,13 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
 
 def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
                 language: str, *, reader: str | None = None, round_days: int | None = None,
-                private: bool = False) -> Reply:
-    """The message with a member's question: whom to ask, the draft, share links, and the buttons to
-    report. The draft is in `language`, its readers' (context.audience_language); the message around it is
-    read in the member's, `reader`, and says why when the two differ."""
-    post = compose(issue, politician, media_handles, zone, language)
+                private: bool = False, stakes: Sequence[str] = (),
+                platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS) -> Reply:
+    """The message with a member's question: whom to ask, the draft with what the issue means for their
+    business, share links on their platforms, and the buttons to report. The draft is in `language`, its
+    readers' (context.audience_language); the message around it is read in the member's, `reader`, and says
+    why when the two differ."""
+    post = compose(issue, politician, media_handles, zone, language, stakes)
     when = civics.decision_when(issue, zone)
     body_label = civics.body_label(issue.body, issue.committee)
     if round_days:
@@ -329,7 +341,7 @@ def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequ
     if politician is not None:
         buttons = (Button(text("asks.button.asked"), ASKED_ACTION, str(issue.id), ButtonStyle.SUCCESS),
                    *answer_buttons(issue.id))
-    links = drafts.share_links(post, url=issue.source_url)
+    links = drafts.share_links(post, url=issue.source_url, platforms=platforms)
     reply = Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
                   buttons=buttons, links=links, private=private, personal=True)
     return audience.explained(reply, reader or language, language)
@@ -388,7 +400,9 @@ async def my_question(session: AsyncSession, actor: Actor, issue: str | None = N
     politician = await session.get(Politician, current.politician_id) if current.politician_id else None
     handles = await media.handles_for(session, actor.workspace.id, found.municipality)
     return draft_reply(found, politician, handles, actor.workspace.timezone, actor.audience_language,
-                       reader=actor.language, private=True)
+                       reader=actor.language, private=True,
+                       stakes=writing.stakes(member, actor.audience_language),
+                       platforms=profile_fields.platforms_of(member.platforms))
 
 
 async def _mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:

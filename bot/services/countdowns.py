@@ -61,9 +61,11 @@ from bot.services import (
     follows,
     media,
     pledges,
+    profile_fields,
     stances,
     stories,
     timeline,
+    writing,
 )
 from bot.services import issues as issues_service
 from bot.services.context import Actor, audience_language, audit, language_of, settings_row
@@ -393,8 +395,18 @@ async def _draft_context(session: AsyncSession, issue: Issue) -> DraftContext:
     return DraftContext(targets, tuple("@" + h for h in handles))
 
 
-def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str, language: str) -> str:
-    """Write a stage's post for members to share: it names the targets or the media, carries the #hashtag,
+def told_stakes(stakes: Sequence[str], why: str, group_stake: str) -> list[tuple[str, str]]:
+    """The ways a draft may tell what an issue means, most told first: the member's stake (richest first)
+    with the issue's why and without, then the group's with the why, the why alone, the group's alone,
+    nothing."""
+    return [(stake, reason) for stake in stakes for reason in (why, "")] + [
+        (group_stake, why), ("", why), (group_stake, ""), ("", "")]
+
+
+def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str, language: str,
+            stakes: Sequence[str] = ()) -> str:
+    """Write a stage's post for members to share: it names the targets or the media, says what the issue
+    means for the business (the member's `stakes`, richest first, else the group's), carries the #hashtag,
     fits X."""
     local = issue.decision_at.astimezone(ZoneInfo(zone))
     day = f"{local.day} {translate(f'time.month.{local.month}', language)}"
@@ -402,22 +414,26 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
     place = render(civics.municipality_label(issue.municipality), language)
     targets = list(context.targets)
     outlets = list(context.media)
-    why = asks._first_sentence(issue.position)
+    group_stake = translate("coaching.stake.group", language, municipality=place)
+    told = told_stakes(stakes, asks._first_sentence(issue.position), group_stake)
+    stake, why = told[0]
 
     def build(title: str) -> str:
         # Without known targets the question goes to the whole body.
         named = " ".join(targets) or (translate("asks.draft.to_body", language, body=body, municipality=place)
                                       if step == "ask" else "")
         post = translate(f"countdown.draft.{step}", language, title=title, body=body, municipality=place,
-                         date=day, days=days, targets=named, media=" ".join(outlets), why=why,
+                         date=day, days=days, targets=named, media=" ".join(outlets), stake=stake, why=why,
                          hashtag=issue.hashtag)
         # A shortened title before the template's full stop: its ellipsis ends the sentence.
         return " ".join(post.split()).replace(drafts.ELLIPSIS + ".", drafts.ELLIPSIS)
 
-    # What gives way, in turn: the why, targets beyond the first, media beyond the first two, the title's last
-    # words, the prose; the handles that stay and the hashtag are never cut.
-    if not drafts.shareable(build(issue.title)):
-        why = ""
+    # What gives way, in turn: the business told more plainly and the why, targets beyond the first, media
+    # beyond the first two, the title's last words, the prose; the handles that stay and the hashtag are
+    # never cut.
+    for stake, why in told:
+        if drafts.shareable(build(issue.title)):
+            break
     while not drafts.shareable(build(issue.title)) and len(targets) > 1:
         targets.pop()
     while not drafts.shareable(build(issue.title)) and len(outlets) > asks.MEDIA_WHEN_SHORT:
@@ -430,7 +446,8 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
     return post
 
 
-def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | None = None) -> Reply:
+def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | None = None,
+                platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS) -> Reply:
     """A stage's message: the call to action, the decision, a draft with share links, and the pledge buttons.
 
     `days` is how many days are really left, when the stage goes out later than its day (an issue that came in
@@ -443,7 +460,7 @@ def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | No
     fields = [Field(text("countdown.field.decision"), civics.decision_when(issue, zone), inline=True),
               Field(text("field.hashtag"), Literal(issue.hashtag), inline=True),
               Field(text("countdown.field.draft"), Literal(post))]
-    links = drafts.share_links(post, url=issue.source_url)
+    links = drafts.share_links(post, url=issue.source_url, platforms=platforms)
     if issue.source_url:
         links = (*links, Link(text("issues.link.source"), issue.source_url))
     return Reply(title=text(f"countdown.stage.{stage.step}.title", **params),
@@ -477,24 +494,30 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime
     if stage is None:
         return []  # the stage was removed from the countdown
     context = await _draft_context(session, issue)
-    by_language: dict[str, Reply] = {}
+    # Followers in the same language, with the same business told and on the same platforms, get the same
+    # message: composed once.
+    drafted: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Reply] = {}
     # Out later than its day (the issue came in inside its window, or the bot was down): the true count.
     left = min(stage.days, max(timeline.days_left(issue, zone, now), 0))
     # The draft is for the politicians and the town to read: in their language, whoever shares it.
     readers = audience_language(workspace)
-    draft = compose(issue, stage.step, left, context, zone, readers)
 
-    def reply_in(language: str) -> Reply:
-        if language not in by_language:
-            by_language[language] = audience.explained(stage_reply(issue, stage, draft, zone, left), language,
-                                                        readers)
-        return by_language[language]
+    def reply_in(language: str, stakes: tuple[str, ...] = (),
+                 platforms: tuple[str, ...] = profile_fields.DEFAULT_PLATFORMS) -> Reply:
+        """The stage read in `language`; its draft in the readers' (with the member's business told, for the
+        platforms they use), explained in `language` when the two differ."""
+        key = (language, stakes, platforms)
+        if key not in drafted:
+            draft = compose(issue, stage.step, left, context, zone, readers, stakes)
+            staged = stage_reply(issue, stage, draft, zone, left, platforms)
+            drafted[key] = audience.explained(staged, language, readers)
+        return drafted[key]
 
     post = replace(reply_in(readers), mention_role=Role.MEMBER)
     await _continue_live(session, issue, zone, now)
     # Followers who want DMs get one; those whose DMs turn out closed are mentioned together in the channel.
     # The others are reached by the member role's ping. A stage may reach thousands: they are read and written
-    # a batch at a time, outside this write transaction (with only ids and languages read).
+    # a batch at a time, outside this write transaction (with only what a DM needs read).
     following = follows.following(issue)
     dms = 0
 
@@ -503,20 +526,21 @@ async def _plan_stage(session: AsyncSession, reminder: Reminder, now: datetime
         # Never sent after the vote, even if quiet hours or a stop held a DM back.
         planned = [reminders.Planned(post, channel=Channel.ANNOUNCEMENTS, expires_at=issue.decision_at)
                    ] if after == 0 else []
-        wanting = (await reader.execute(
-            select(Member.id, Member.language)
+        # A follower's DM tells what the issue means for their own business.
+        wanting = list(await reader.scalars(
+            select(Member)
             .where(Member.workspace_id == issue.workspace_id, Member.id > after,
                    Member.onboarded_at.is_not(None), Member.dm_reminders.is_(True), Member.id.in_(following))
-            .order_by(Member.id).limit(reminders.BATCH))).all()
-        planned += [
-            reminders.Planned(reply_in(normalize_language(language or workspace.language)),
-                              member_id=member_id, channel=Channel.ANNOUNCEMENTS,
-                              expires_at=issue.decision_at)
-            for member_id, language in wanting
-        ]
+            .order_by(Member.id).limit(reminders.BATCH)))
+        for member in wanting:
+            language = normalize_language(member.language or workspace.language)
+            planned.append(reminders.Planned(
+                reply_in(language, writing.stakes(member, readers),
+                         profile_fields.platforms_of(member.platforms)),
+                member_id=member.id, channel=Channel.ANNOUNCEMENTS, expires_at=issue.decision_at))
         dms += len(wanting)
         if len(wanting) == reminders.BATCH:
-            return planned, wanting[-1][0]
+            return planned, wanting[-1].id
         # The last batch: the live message as it stands once every follower's call is written.
         live_issue = await reader.get_one(Issue, issue.id)
         live_workspace = await reader.get_one(Workspace, workspace.id)
@@ -586,45 +610,58 @@ async def _voted_for(session: AsyncSession, issue: Issue) -> list[Politician]:
     return [found[i] for i in ids if i in found]
 
 
-async def _thanks_post(session: AsyncSession, issue: Issue, language: str) -> str | None:
-    """A post thanking the politicians who voted our way, by @handle or name; None when nobody is known."""
+async def _thanks_post(session: AsyncSession, issue: Issue, language: str, stakes: Sequence[str] = ()
+                      ) -> str | None:
+    """A post thanking the politicians who voted our way, by @handle or name, saying what the decision
+    means for the business (the member's `stakes`, richest first, else the group's); None when nobody is
+    known."""
     politicians = await _voted_for(session, issue)
     if not politicians:
         return None
     names = [drafts.handle(p.x_handle) or p.name for p in politicians]
     outcome = issue.outcome if issue.outcome in VOTE_OUTCOMES else "other"
-    return thanks_text(names, outcome, issue.title, issue.hashtag, language)
+    place = render(civics.municipality_label(issue.municipality), language)
+    group_stake = translate("coaching.stake.group", language, municipality=place)
+    return thanks_text(names, outcome, issue.title, issue.hashtag, language,
+                       [stake for stake, _ in told_stakes(stakes, "", group_stake)])
 
 
-def thanks_text(names: Sequence[str], outcome: str, title: str, hashtag: str, language: str) -> str:
-    """Thank those who voted our way (@handles or names, the first ones when not all fit), shortened to fit X
-    and its X button by cutting prose, never a handle or the hashtag."""
+def thanks_text(names: Sequence[str], outcome: str, title: str, hashtag: str, language: str,
+                stakes: Sequence[str] = ("",)) -> str:
+    """Thank those who voted our way (@handles or names, the first ones when not all fit), saying what the
+    decision means for the business (the first of `stakes` that fits), shortened to fit X and its X button
+    by cutting prose, never a handle or the hashtag."""
     names = list(names)
+    stake = stakes[0] if stakes else ""
 
     def build() -> str:
-        return translate(f"countdown.thanks.{outcome}", language, names=", ".join(names), title=title,
-                         hashtag=hashtag)
+        return " ".join(translate(f"countdown.thanks.{outcome}", language, names=", ".join(names),
+                                  title=title, stake=stake, hashtag=hashtag).split())
 
+    for stake in (*stakes, ""):
+        if drafts.shareable(build()):
+            break
     while not drafts.shareable(build()) and len(names) > 1:
         names.pop()
     return drafts.shorten(build(), drafts.shareable)
 
 
-async def outcome_reply(session: AsyncSession, issue: Issue, language: str) -> Reply:
-    """The follow-up after the vote: the result, a thank-you draft for those who voted our way, a story
-    prompt."""
+async def outcome_reply(session: AsyncSession, issue: Issue, language: str, stakes: Sequence[str] = (),
+                        platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS) -> Reply:
+    """The follow-up after the vote: the result, a thank-you draft for those who voted our way (with what
+    the decision means for the member's business, shared on their platforms), a story prompt."""
     outcome = issue.outcome or "other"
     fields = [Field(text("countdown.field.result"), text(f"issues.outcome.{outcome}"), inline=True)]
     if issue.outcome_note:
         fields.append(Field(text("field.note"), Literal(issue.outcome_note)))
-    thanks = await _thanks_post(session, issue, language)
+    thanks = await _thanks_post(session, issue, language, stakes)
     links: tuple[Link, ...] = ()
     if thanks is not None:
         politicians = await _voted_for(session, issue)
         fields.append(Field(text("countdown.field.voted_for"), Join(tuple(civics.politician_label(p)
                                                                           for p in politicians))))
         fields.append(Field(text("countdown.field.thanks"), Literal(thanks)))
-        links = drafts.share_links(thanks, url=issue.source_url)
+        links = drafts.share_links(thanks, url=issue.source_url, platforms=platforms)
     fields.append(Field(text("countdown.field.story"), text("countdown.story_prompt")))
     counts = await pledges.pledge_counts(session, issue.id)
     if sum(m for m, _ in counts.values()):
@@ -654,7 +691,9 @@ async def _plan_outcome(session: AsyncSession, reminder: Reminder, now: datetime
         return []
     issue_id, workspace_id = issue.id, issue.workspace_id
     recipients = _outcome_recipients(issue)
-    by_language: dict[str, Reply] = {}
+    # Recipients in the same language, with the same business told and on the same platforms, get the same
+    # message: composed once.
+    drafted: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Reply] = {}
     count = 0
 
     async def batch(reader: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
@@ -666,13 +705,14 @@ async def _plan_outcome(session: AsyncSession, reminder: Reminder, now: datetime
         planned = []
         for member in members:
             language = language_of(member, workspace)
-            if language not in by_language:
-                # The thank-you is for the politicians to read: in their language, explained in the member's.
-                readers = audience_language(workspace)
-                thanked = await outcome_reply(reader, found, readers)
-                by_language[language] = audience.explained(thanked, language, readers)
+            # The thank-you is for the politicians to read: in their language, explained in the member's.
+            readers = audience_language(workspace)
+            key = (language, writing.stakes(member, readers), profile_fields.platforms_of(member.platforms))
+            if key not in drafted:
+                thanked = await outcome_reply(reader, found, readers, key[1], key[2])
+                drafted[key] = audience.explained(thanked, language, readers)
             planned.append(
-                reminders.Planned(by_language[language], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
+                reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
             )
         count += len(members)
         if len(members) == reminders.BATCH:

@@ -43,7 +43,7 @@ from bot.replies import (
     Text,
     text,
 )
-from bot.services import audience, drafts, streaks, writing
+from bot.services import audience, drafts, profile_fields, streaks, writing
 from bot.services.coaching_settings import (
     CoachingSettings,
     plan_nudges,
@@ -348,7 +348,7 @@ async def next_step(session: AsyncSession, actor: Actor, model: CoachModel | Non
     elif current.kind in templates.TWEET_KINDS:
         fields.append(Field(text("coaching.next.draft_tweet", length=drafts.x_length(draft),
                                  limit=drafts.X_LIMIT), Literal(draft)))
-        links = writing.share(draft, brief.issue)
+        links = writing.share(draft, brief.issue, platforms=profile_fields.platforms_of(member.platforms))
     else:
         fields.append(Field(text("coaching.next.draft"), Literal(draft)))
     if current.kind == "follow":

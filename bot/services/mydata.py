@@ -290,7 +290,8 @@ FEATURE = Feature(
     "mydata",
     actions={DELETE_CONFIRM: erase, DELETE_CANCEL: _delete_cancelled},
     member_data=(
-        MemberData("profile", _export_profile, _erase_profile),
+        # The profile is the member row, exported column by column and erased with the row.
+        MemberData("profile", _export_profile, _erase_profile, covers=("member.platforms",)),
         MemberData("deliveries", _export_deliveries, _erase_deliveries,
                    covers=("delivery.member_id", "delivery.message")),
         MemberData("reminders", _export_reminders, _erase_reminders,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import validation
 from bot.contributions import Feature
 from bot.errors import UserError
-from bot.i18n import Language
+from bot.i18n import Language, render
 from bot.models import Member
 from bot.replies import (
     Button,
@@ -30,6 +30,7 @@ from bot.services.profile_fields import (
     PROFILE_FIELDS,
     choice_label,
     parse_profile,
+    platforms_label,
 )
 
 EDIT_FORM_ID = "profile.edit"
@@ -39,8 +40,10 @@ PAGE_ACTION = "members.page"
 MEMBER_FILTERS = ("municipality", "industry", "experience")
 
 
-def _value(member: Member, name: str) -> Text | Literal:
+def _value(member: Member, name: str) -> Text | Literal | Join:
     value = getattr(member, name)
+    if name == "platforms":
+        return platforms_label(value)
     if name in CHOICES:
         return choice_label(name, value)
     if name == "dm_reminders":
@@ -54,7 +57,8 @@ async def show(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
     """Show the member their profile, with a button to edit it."""
     member = actor.require_onboarded()
     fields = tuple(
-        Field(f.label, _value(member, f.name), inline=f.name not in ("goal",)) for f in PROFILE_FIELDS
+        Field(f.label, _value(member, f.name), inline=f.name not in ("goal", "offer", "facts"))
+        for f in PROFILE_FIELDS
     )
     language = Field(text("field.language"), text(f"language.{actor.language}"), inline=True)
     return Reply(title=text("profile.title", name=Literal(member.display_name)), fields=(*fields, language),
@@ -69,6 +73,9 @@ async def edit(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
         value = getattr(member, f.name)
         if f.name == "dm_reminders":
             values[f.name] = "ja" if value else "nej"
+        elif f.name == "platforms":
+            if value:
+                values[f.name] = render(platforms_label(value), actor.language)
         elif value:
             values[f.name] = str(value)
     return Reply(form=Form(EDIT_FORM_ID, text("profile.form.title"), PROFILE_FIELDS, values=values))

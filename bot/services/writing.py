@@ -21,7 +21,7 @@ from bot.errors import UserError
 from bot.i18n import render
 from bot.models import Member, Workspace
 from bot.replies import Field, Join, Link, Literal, Renderable, Reply, Text, text
-from bot.services import audience, drafts
+from bot.services import audience, drafts, profile_fields
 from bot.services.coaching_settings import CoachingSettings, settings_of
 from bot.services.context import Actor
 from bot.services.profile_fields import choice_label
@@ -61,6 +61,19 @@ def _company(member: Member, language: str) -> str:
     return member.company or render(text("coaching.company.default"), language)
 
 
+def business_brief(member: Member, language: str) -> Brief:
+    """What a draft says of the member's business (its name, trade, town, offer and facts), with no issue."""
+    return Brief(language=language, company=_company(member, language), industry=member.industry or "other",
+                 municipality=render(town(member), language), experience=member.experience or "none",
+                 goal="", hashtag="", offer=member.offer or "", facts=member.facts or "")
+
+
+def stakes(member: Member, language: str) -> tuple[str, ...]:
+    """What an issue means for the member's business, in their own terms: the richest sentence first, then
+    plainer ones (a draft takes the first that fits)."""
+    return tuple(templates.stake(brief) for brief in templates.plainer(business_brief(member, language)))
+
+
 def member_brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
                  issue: drafts.IssueContext | None = None) -> Brief:
     """Take from the profile only what a draft needs: never the name, the handles or any id. A draft is
@@ -70,7 +83,7 @@ def member_brief(actor: Actor, settings: CoachingSettings, *, topic: str = "",
     return Brief(language=language, company=_company(member, language), industry=member.industry or "other",
                  municipality=render(town(member), language), experience=member.experience or "none",
                  goal=member.goal or "", hashtag=_hashtag_for(settings, issue), topic=topic, issue=issue,
-                 timezone=actor.workspace.timezone)
+                 timezone=actor.workspace.timezone, offer=member.offer or "", facts=member.facts or "")
 
 
 async def _asked_brief(session: AsyncSession, actor: Actor, *, topic: str | None = None,
@@ -153,14 +166,32 @@ def _topic(raw: str | None) -> str:
     return validation.clean_text(raw, text("coaching.field.topic"), max_length=MAX_TOPIC) or ""
 
 
-def share(post: str, issue: drafts.IssueContext | None, number: int | None = None) -> tuple[Link, ...]:
-    """The post's share links (X; LinkedIn and Facebook with the issue's source), numbered when there are
-    several drafts."""
+def share(post: str, issue: drafts.IssueContext | None, number: int | None = None,
+          platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS) -> tuple[Link, ...]:
+    """The post's share links on the member's platforms (X; Facebook with the issue's source), numbered when
+    there are several drafts.
+
+    A LinkedIn post is longer than a tweet: it comes as a text of its own with one share link of the source
+    (linkedin_draft), not with each tweet.
+    """
     links = []
-    for link in drafts.share_links(post, url=issue.source_url if issue is not None else None):
+    tweet_platforms = tuple(platform for platform in platforms if platform != "linkedin")
+    for link in drafts.share_links(post, url=issue.source_url if issue is not None else None,
+                                   platforms=tweet_platforms):
         label = text("coaching.share.numbered", number=number, label=link.label) if number else link.label
         links.append(Link(label, link.url))
     return tuple(links)
+
+
+def linkedin_draft(brief: Brief, member: Member) -> tuple[Field | None, tuple[Link, ...]]:
+    """For a member who uses LinkedIn: the LinkedIn post as copy-ready text, and a plain share link of the
+    issue's source when there is one; nothing for the others."""
+    if "linkedin" not in profile_fields.platforms_of(member.platforms):
+        return None, ()
+    post = templates.linkedin(brief, brief.hashtag)
+    field = Field(text("coaching.linkedin.draft", length=len(post)), Literal(post))
+    source = brief.issue.source_url if brief.issue is not None else None
+    return field, drafts.share_links(post, url=source, platforms=("linkedin",))
 
 
 # -- /coach tweet, blog, feedback ----------------------------------------------------------------------------
@@ -189,10 +220,18 @@ async def tweet(session: AsyncSession, actor: Actor, model: CoachModel | None = 
         issues = await local_issues(session, actor)
         if issues:
             fields.append(_issue_hint(issues, actor))
-    links = tuple(link for n, post in enumerate(posts[:3], 1) for link in share(post, brief.issue, n))
+    platforms = profile_fields.platforms_of(actor.member.platforms)
+    links = tuple(link for n, post in enumerate(posts[:3], 1)
+                  for link in share(post, brief.issue, n, platforms))
+    linkedin_field, linkedin_links = linkedin_draft(brief, actor.member)
+    if linkedin_field is not None:
+        fields.append(linkedin_field)
     about = _about(chosen, wanted_topic)
-    reply = Reply(title=text("coaching.tweets.title", topic=about), body=text("coaching.tweets.body"),
-                  fields=tuple(fields), links=links)
+    body: Renderable = text("coaching.tweets.body")
+    if not (actor.member.offer or actor.member.facts):
+        body = Join((body, text("coaching.tweets.tell_more")), separator="\n\n")
+    reply = Reply(title=text("coaching.tweets.title", topic=about), body=body,
+                  fields=tuple(fields), links=(*links, *linkedin_links))
     return audience.explained(reply, actor.language, brief.language)
 
 

@@ -65,7 +65,7 @@ async def test_edit_opens_the_form_prefilled_and_saves_the_change(cog: Profile, 
     opening = interact()
     await Profile.profile_edit.callback(cog, opening)
     first: FormPageModal = opening.response.send_modal.await_args.args[0]
-    assert first.form_id == "profile.edit" and first.page_count == 2
+    assert first.form_id == "profile.edit" and first.page_count == 3
     assert first.children[0].component.default == "Annas Blommor"
 
     page_one = interact(type=discord.InteractionType.modal_submit)
@@ -75,10 +75,16 @@ async def test_edit_opens_the_form_prefilled_and_saves_the_change(cog: Profile, 
     await press(pressed, f"jb:{FORM_PAGE_ACTION}:profile.edit/1")
     second: FormPageModal = pressed.response.send_modal.await_args.args[0]
     page_two = interact(type=discord.InteractionType.modal_submit)
-    fill_modal(second, page_two, {"goal": "Fler kunder"})
+    fill_modal(second, page_two, {})
     await second.on_submit(page_two)
+    pressed = interact()
+    await press(pressed, f"jb:{FORM_PAGE_ACTION}:profile.edit/2")
+    third: FormPageModal = pressed.response.send_modal.await_args.args[0]
+    page_three = interact(type=discord.InteractionType.modal_submit)
+    fill_modal(third, page_three, {"goal": "Fler kunder"})
+    await third.on_submit(page_three)
 
-    answer = sent(page_two)
+    answer = sent(page_three)
     assert answer["embed"].description == "Sparat!"
     async with app.sessionmaker() as session:
         row = await session.scalar(select(Member).where(Member.external_id == str(member.id)))

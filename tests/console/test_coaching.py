@@ -23,8 +23,8 @@ from tests.support.onboarding import onboard_command
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 ONBOARD = onboard_command()
 PARKING_TWEET = (
-    "Vi är en lokal butik i Karlskrona. Därför bryr vi oss om Parkering i centrum: det avgör kunderna "
-    "och jobben i Karlskrona. #BlekingeFöretagare"
+    "Vi är en lokal butik i Karlskrona. Därför bryr vi oss om Parkering i centrum: för oss handlar det om "
+    "kunderna som ska hitta till butiken. #BlekingeFöretagare"
 )
 
 
@@ -112,7 +112,7 @@ EVERY_COMMAND = [
 TEMPLATE_ANSWERS = [
     "[endast Anna] **Steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg**",
     "  Ditt utkast (175/280): Hej Karlskrona! Vi är Annas Blommor. Vi är en lokal butik i Karlskrona.",
-    f"  Utkast 1 (141/280): {PARKING_TWEET}",
+    f"  Utkast 1 ({len(PARKING_TWEET)}/280): {PARKING_TWEET}",
     "[endast Anna] **Blogginlägg: ditt företag**",
     "  Rubrikidéer: • Därför spelar företagsklimatet roll för Annas Blommor",
     "[endast Anna] **Feedback på din tweet**",

@@ -176,8 +176,10 @@ async def test_the_draft_names_the_politician_the_hashtag_and_the_media_and_fits
     fields = fields_of(message.reply)
     draft = fields["Utkast"]
     # Without seats the undecided are taken party by party in alphabetical order: Anna, the first, gets C.
+    # The title as a title, then what the issue means for Anna's shop, then the issue's why.
     assert draft.startswith(
-        "Hej @davidlund! Hur röstar du om Parkering i centrum i kommunfullmäktige den 28 januari?"
+        "Hej @davidlund! Hur röstar du om ”Parkering i centrum” i kommunfullmäktige den 28 januari? "
+        "För oss på Annas Blommor handlar det om kunderna som ska hitta till butiken. Behåll platserna."
     )
     assert draft.endswith("#ParkeraKarlskrona @sydostran")
     assert drafts.fits_x(draft)

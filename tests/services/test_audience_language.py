@@ -27,6 +27,8 @@ from tests.support.replies import fields_of
 # The note an English member reads below a draft in Swedish.
 NOTE_EN = translate(audience.NOTE, "en", language=text("language.sv"))
 NOTE_SV = translate(audience.NOTE, "sv", language=text("language.sv"))
+# What the issue means for Anna's (and Bo's) business, as a Swedish draft says it.
+SWEDISH_STAKE = "För oss på Annas Blommor"
 
 
 async def in_english(app: App, who: Identity = ANNA) -> None:
@@ -84,10 +86,12 @@ async def test_an_english_members_question_is_in_swedish_explained_in_english(ap
         ask = (await session.scalars(select(Ask).join(Member, Member.id == Ask.member_id)
                                      .where(Member.external_id == "anna"))).one()
         politician = await session.get(Politician, ask.politician_id) if ask.politician_id else None
+        anna = await session.get_one(Member, ask.member_id)
     english = fields_of(reply, "en")
     draft = english[translate("asks.field.draft", "en")]
-    assert draft == asks.compose(issue, politician, [], "Europe/Stockholm", "sv")
-    assert draft != asks.compose(issue, politician, [], "Europe/Stockholm", "en")
+    # In Swedish, with what the issue means for her business told in Swedish too.
+    assert draft == asks.compose(issue, politician, [], "Europe/Stockholm", "sv", writing.stakes(anna, "sv"))
+    assert draft != asks.compose(issue, politician, [], "Europe/Stockholm", "en", writing.stakes(anna, "en"))
     assert render(reply.body, "en").endswith(NOTE_EN)
     # A Swedish member reads no note: their drafts are in their language.
     swedish = await app.run(BO, asks.my_question, issue="Parkering")
@@ -133,9 +137,11 @@ async def test_an_english_members_countdown_dm_carries_the_swedish_draft_of_the_
     [post] = [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role]
     [anna] = [s for s in notifier.to("dm:anna") if s.reply.buttons]
     [bo] = [s for s in notifier.to("dm:bo") if s.reply.buttons]
-    draft_label = translate("countdown.field.draft", "en")
-    assert fields_of(anna.reply, "en")[draft_label] == fields_of(post.reply, "sv")[
-        translate("countdown.field.draft", "sv")]
+    # Her DM's draft is the channel post's in Swedish, telling her own business where the post speaks for all.
+    hers = fields_of(anna.reply, "en")[translate("countdown.field.draft", "en")]
+    channel = fields_of(post.reply, "sv")[translate("countdown.field.draft", "sv")]
+    assert hers.split("?")[0] == channel.split("?")[0]
+    assert SWEDISH_STAKE in hers and SWEDISH_STAKE not in channel
     assert NOTE_EN in anna.text and NOTE_SV not in bo.text and NOTE_SV not in post.text
 
 
@@ -154,7 +160,8 @@ async def test_a_fallback_in_the_channel_is_in_the_workspaces_language_one_messa
     assert fallback.reply.mentions == ("anna", "bo")
     [post] = [s for s in notifier.to(ANNOUNCEMENTS) if s.reply.mention_role]
     draft = fields_of(post.reply, "sv")[translate("countdown.field.draft", "sv")]
-    assert fields_of(fallback.reply, "sv")[translate("countdown.field.draft", "sv")] == draft
+    in_channel = fields_of(fallback.reply, "sv")[translate("countdown.field.draft", "sv")]
+    assert in_channel.split("?")[0] == draft.split("?")[0] and SWEDISH_STAKE in in_channel
     # Neither English nor the word to the English member: the channel reads Swedish.
     assert NOTE_SV not in fallback.text and NOTE_EN not in fallback.text
     assert translate("countdown.field.draft", "en") not in fallback.text

@@ -109,16 +109,23 @@ async def test_a_stage_goes_to_the_channel_pinging_members_and_by_dm_to_follower
         f"{issue_id}-attend",
     ]
     draft = next(f for f in post.reply.fields if render(f.name, "sv") == "Förslag att dela")
-    # The draft names the undecided politicians by handle, carries the hashtag and fits X.
+    # The draft names the undecided politicians by handle, the title as a title, what the issue means for
+    # the group's businesses, carries the hashtag and fits X.
     assert render(draft.value, "sv") == (
-        "Hej @davidlund Eva Ström @bjornost! Hur röstar ni om Parkering i centrum i "
-        "kommunfullmäktige den 16 december? Behåll platserna. #ParkeraKarlskrona"
+        "Hej @davidlund Eva Ström @bjornost! Hur röstar ni om ”Parkering i centrum” i "
+        "kommunfullmäktige den 16 december? För oss företagare i Karlskrona handlar det om kunderna och "
+        "jobben. Behåll platserna. #ParkeraKarlskrona"
     )
     assert [render(link.label, "sv") for link in post.reply.links][:3] == ["Dela på X", "Dela på LinkedIn",
                                                                            "Dela på Facebook"]
     for name in ("anna", "bo", "cia"):
         assert dm_titles(notifier, name) == ["⏳ 14 dagar kvar: Parkering i centrum"]
         assert notifier.to(f"dm:{name}")[0].reply.mention_role is None
+    # A follower's DM says what the issue means for their own business.
+    anna_draft = next(f for f in notifier.to("dm:anna")[0].reply.fields
+                      if render(f.name, "sv") == "Förslag att dela")
+    assert "För oss på Annas Blommor handlar det om kunderna som ska hitta till butiken." in render(
+        anna_draft.value, "sv")
     assert dm_titles(notifier, "dan") == [] and dm_titles(notifier, "olle") == []
 
 
@@ -709,7 +716,9 @@ async def test_the_outcome_closes_the_issue_and_followers_get_the_result_and_a_t
     for name in ("anna", "bo", "cia"):
         [followup] = [s for s in notifier.to(f"dm:{name}") if _ours(s)]
         assert followup.text.startswith("Beslutet om Parkering i centrum: vunnen")
-        assert "Tack @asaek, @davidlund för att ni röstade för Parkering i centrum!" in followup.text
+        # The thank-you says what the decision means for each follower's own business.
+        assert ("Tack @asaek, @davidlund för att ni röstade för ”Parkering i centrum”! För oss på "
+                in followup.text)
         assert "Dela din berättelse" in followup.text
         assert "x.com/intent/post" in followup.reply.links[0].url
     assert dm_titles(notifier, "dan") == []  # no DMs wanted: the channel has the result
@@ -789,7 +798,8 @@ async def test_closing_with_a_vote_outcome_is_the_same_path_and_the_map_names_wh
 
     [followup] = [s for s in notifier.to("dm:bo") if _ours(s)]
     assert followup.text.startswith("Beslutet om Parkering i centrum: förlorad")
-    assert "Tack @bjornost för att ni röstade för Parkering i centrum. Det räckte inte" in followup.text
+    assert "Tack @bjornost för att ni röstade för ”Parkering i centrum”. För oss på" in followup.text
+    assert "Det räckte inte" in followup.text
 
 
 async def test_the_coordinators_are_reminded_to_record_the_result(app: App, clock: FrozenClock,

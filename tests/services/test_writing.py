@@ -27,6 +27,8 @@ def _assert_drafts(reply: Reply, *must: str) -> list[str]:
             assert tag in post, (tag, post)
     x_links = [link.url for link in reply.links if link.url.startswith("https://x.com/intent/")]
     assert [intent_text(url) for url in x_links] == posts
+    # A member who has not said which platforms they use gets X and Facebook links (LinkedIn gets a text of
+    # its own, a tweet is not a LinkedIn post).
     assert all(len(link.url) <= templates.MAX_LINK_URL for link in reply.links)
     # LinkedIn and Facebook share only a link: they come with an issue's source, and never carry the text.
     assert {link.url.split("?")[0] for link in reply.links} <= {

@@ -30,12 +30,14 @@ STORY = {"title": "Tre nya kunder från X", "kind": "tweet",
          "link": "https://x.com/annasblommor/status/1", "visibility": "public"}
 
 
-async def stored_reply(slack: Slack, kind: str, channel: str) -> Reply:
-    """The Reply the core stored for a channel post of a reminder of this kind (not a live message)."""
+async def stored_reply(slack: Slack, kind: str, channel: str, member_id: int | None = None) -> Reply:
+    """The Reply the core stored for a channel post of a reminder of this kind (not a live message), or for a
+    member's DM."""
+    recipient = Delivery.member_id.is_(None) if member_id is None else Delivery.member_id == member_id
     async with slack.app.sessionmaker() as session:
         delivery = (await session.scalars(
             select(Delivery).join(Reminder, Reminder.id == Delivery.reminder_id)
-            .where(Reminder.kind == kind, Delivery.channel == channel, Delivery.member_id.is_(None),
+            .where(Reminder.kind == kind, Delivery.channel == channel, recipient,
                    Delivery.key.not_like("%:live:%")))).one()
     return reply_from_json(delivery.message)
 
@@ -59,13 +61,18 @@ async def test_a_countdown_stage_pings_the_member_group_dms_followers_and_pins_t
     ]
     assert slack_words(stage) == discord_words(expected)
     assert button_ids(stage) == [f"jb:countdown.pledge:{issue.id}-{kind}" for kind in pledges.PLEDGE_KINDS]
-    # Anna follows Karlskrona and wants DMs: the same call to action by DM, in her language.
+    # Anna follows Karlskrona and wants DMs: the call to action by DM, in her language, its draft in her
+    # business's terms.
     [dm] = [
         m
         for m in slack.fake.messages
         if m["channel"] == "DUANNA" and "jb:countdown.pledge" in str(m["blocks"])
     ]
-    assert slack_words(dm) == discord_words(expected)
+    async with slack.app.sessionmaker() as session:
+        anna = await session.scalar(select(Member.id).where(Member.external_id == "UANNA"))
+    expected_dm = await stored_reply(slack, countdowns.STAGE_KIND, "announcements", anna)
+    assert slack_words(dm) == discord_words(expected_dm)
+    assert expected_dm.title == expected.title and expected_dm.body == expected.body
     # The live message: posted in the announcement channel and pinned (pins.add).
     [pin] = slack.fake.calls_to("pins.add")
     assert pin.args["channel"] == ANNOUNCEMENTS

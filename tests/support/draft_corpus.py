@@ -108,6 +108,14 @@ def _source(rng: random.Random) -> str | None:
     return url[:300]
 
 
+# What members tell of their business (issue 16): nothing, short, with emoji, and as long as the form takes.
+_OFFERS = ("", "snittblommor och binderi", "Bygg, renovering och takläggning i hela länet 🏠",
+           "Catering, konferens och festlokal för upp till 200 gäster med råvaror från Blekinges gårdar")
+_FACTS = ("", "6 anställda", "på Ronnebygatan sedan 1998, 12 anställda och 3 000 kunder om året 🌸",
+          ("Familjeföretag i tredje generationen med 45 anställda, egen verkstad, lärlingar varje år och en "
+           "lokal leverantör av allt trä vi använder sedan 1952"))
+
+
 @dataclass(frozen=True)
 class _Case:
     language: str
@@ -122,6 +130,8 @@ class _Case:
     media: tuple[str, ...]
     decision_at: datetime
     body: str
+    offer: str = ""
+    facts: str = ""
 
 
 def _case(rng: random.Random, language: str) -> _Case:
@@ -140,6 +150,8 @@ def _case(rng: random.Random, language: str) -> _Case:
         media=tuple(_handle(rng) for _ in range(rng.choice((0, 1, 2, 4, 8)))),
         decision_at=datetime(2026, 12, 1, 17, tzinfo=UTC) + timedelta(days=rng.randint(0, 60)),
         body=rng.choice(BODIES),
+        offer=rng.choice(_OFFERS),
+        facts=rng.choice(_FACTS),
     )
 
 
@@ -160,7 +172,8 @@ def _brief(case: _Case, *, with_issue: bool) -> Brief:
         media_handles=case.media)
     return Brief(language=case.language, company=case.company, industry=case.industry,
                  municipality=case.municipality, experience="beginner", goal="", hashtag=case.hashtag,
-                 topic="" if with_issue else case.title, issue=context if with_issue else None, timezone=ZONE)
+                 topic="" if with_issue else case.title, issue=context if with_issue else None, timezone=ZONE,
+                 offer=case.offer, facts=case.facts)
 
 
 def _drafts_of(case: _Case) -> Iterator[tuple[str, str]]:
@@ -172,18 +185,23 @@ def _drafts_of(case: _Case) -> Iterator[tuple[str, str]]:
         for post in templates.tweets(brief, brief.hashtag):
             yield "coach_tweet", post
     issue = _issue(case)
+    # What the issue means for the member's business, richest first, as a member's asks and DMs tell it.
+    stakes = tuple(templates.stake(brief) for brief in templates.plainer(with_issue))
     name, handle = case.politicians[0]
     politician = Politician(name=name, party="S", x_handle=handle)
-    yield "ask", asks.compose(issue, politician, case.media, ZONE, case.language)
+    yield "ask", asks.compose(issue, politician, case.media, ZONE, case.language, stakes)
     yield "ask", asks.compose(issue, None, case.media, ZONE, case.language)
     context = countdowns.DraftContext(tuple(("@" + h) if h else n for n, h in case.politicians),
                                       tuple("@" + h for h in case.media))
     for days in STAGE_DAYS:
         step = timeline.step_of(days)
         yield "countdown", countdowns.compose(issue, step, days, context, ZONE, case.language)
+        yield "countdown", countdowns.compose(issue, step, days, context, ZONE, case.language, stakes)
     names = [("@" + h) if h else n for n, h in case.politicians]
     for outcome in countdowns.VOTE_OUTCOMES:
         yield "thanks", countdowns.thanks_text(names, outcome, case.title, case.hashtag, case.language)
+        yield "thanks", countdowns.thanks_text(names, outcome, case.title, case.hashtag, case.language,
+                                               stakes)
     yield "hashtag", issues.ready_text(issue, case.media, ZONE, case.language)
 
 

@@ -20,7 +20,7 @@ from bot.services.context import Identity
 ANSWERS: Mapping[str, str] = MappingProxyType({
     "company": "Annas Blommor", "industry": "retail", "company_size": "2-9", "municipality": "karlskrona",
     "experience": "none", "x_handle": "", "linkedin_url": "", "blog_url": "", "goal": "",
-    "dm_reminders": "ja", "consent": "ja",
+    "offer": "", "facts": "", "platforms": "", "dm_reminders": "ja", "consent": "ja",
 })
 # The same Anna in Sölvesborg, with every optional field filled in.
 COMPLETE: Mapping[str, str] = MappingProxyType(ANSWERS | {
@@ -29,6 +29,11 @@ COMPLETE: Mapping[str, str] = MappingProxyType(ANSWERS | {
 })
 # The coaching's newcomer: Anna in Karlskrona on X, LinkedIn and a blog, with no experience and no goal.
 NEWCOMER: Mapping[str, str] = MappingProxyType(COMPLETE | {"municipality": "karlskrona", "goal": ""})
+# Anna who told what her business offers, what she is proud of, and that she is on X and LinkedIn.
+BUSINESS: Mapping[str, str] = MappingProxyType(ANSWERS | {
+    "offer": "Snittblommor, bröllopsbuketter och begravningsbinderi",
+    "facts": "6 anställda, på Ronnebygatan sedan 1998", "platforms": "X och LinkedIn",
+})
 # The fields a member ticks (a checkbox in a modal) rather than types.
 CHECKBOXES = frozenset({"dm_reminders", "consent"})
 
