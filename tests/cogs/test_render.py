@@ -157,13 +157,13 @@ async def test_a_rendered_view_is_not_kept_in_the_view_store():
     assert kwargs["view"].is_finished()
 
 
-async def test_the_eleven_field_onboarding_form_becomes_three_modal_pages_of_at_most_five():
+async def test_the_fourteen_field_onboarding_form_becomes_three_modal_pages_of_at_most_five():
     form = onboarding.onboarding_form()
-    assert len(form.fields) == 11
+    assert len(form.fields) == 14
 
     pages = modals(form)
 
-    assert [len(m.children) for m in pages] == [5, 5, 1]
+    assert [len(m.children) for m in pages] == [5, 5, 4]
     for modal in pages:
         check_modal(modal.to_dict())
     assert [m.title for m in pages] == [f"Välkommen till Jobbskaparna ({n}/3)" for n in (1, 2, 3)]
@@ -195,13 +195,13 @@ async def test_a_form_is_prefilled_with_its_values():
     form = Form("profile.edit", text("profile.form.title"), onboarding.onboarding_form().fields,
                 values={"company": "Annas Blommor", "municipality": "solvesborg", "dm_reminders": "ja"})
 
-    first, second, _ = modals(form)
+    first, second, third = modals(form)
 
     company = first.children[0].component
     assert company.default == "Annas Blommor"
-    municipality = first.children[3].component
+    municipality = second.children[0].component
     assert [o.value for o in municipality.options if o.default] == ["solvesborg"]
-    dm_reminders = second.children[4].component
+    dm_reminders = third.children[2].component
     assert isinstance(dm_reminders, discord.ui.Checkbox) and dm_reminders.default is True
 
 
@@ -210,18 +210,19 @@ async def test_a_submitted_page_is_read_as_the_strings_the_services_expect():
     interaction = MockInteraction()
 
     fill_modal(first, interaction, {"company": "Annas Blommor", "industry": "retail"})
-    fill_modal(second, interaction, {"dm_reminders": True})
-    fill_modal(third, interaction, {"consent": False})
+    fill_modal(second, interaction, {"experience": "active"})
+    fill_modal(third, interaction, {"dm_reminders": True, "consent": False})
 
     assert render.read_values(first.children) == {
         "company": "Annas Blommor",
+        "offer": "",
+        "facts": "",
         "industry": "retail",
         "company_size": "",
-        "municipality": "",
-        "experience": "",
     }
-    assert render.read_values(second.children)["dm_reminders"] == "true"
-    assert render.read_values(third.children) == {"consent": "false"}
+    assert render.read_values(second.children)["experience"] == "active"
+    assert render.read_values(third.children) == {"blog_url": "", "goal": "", "dm_reminders": "true",
+                                                  "consent": "false"}
 
 
 async def test_a_link_longer_than_discord_takes_is_left_out_and_the_message_still_goes(
