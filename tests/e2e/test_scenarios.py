@@ -42,13 +42,14 @@ CANNOT_DM = 50007
 SETUP = {"welcome": "välkommen", "announcements": "annonser", "coordinators": "koordinatorer",
          "member_role": "Medlem", "coordinator_role": "Koordinator"}
 START_BUTTON = "jb:onboarding.start:"
-# The onboarding form, page by page as the modals show it: 5 + 5 + 1 fields.
+# The onboarding form, page by page as the modals show it: 5 + 5 + 4 fields.
 ONBOARDING_PAGES: tuple[dict[str, Any], ...] = (
-    {"company": "Blekinge Bygg AB", "industry": ["construction"], "company_size": ["2-9"],
-     "municipality": ["karlskrona"], "experience": ["none"]},
-    {"x_handle": "@blekingebygg", "linkedin_url": "https://www.linkedin.com/company/blekinge-bygg",
-     "blog_url": "", "goal": "Fler förfrågningar från företag i Karlskrona", "dm_reminders": True},
-    {"consent": True},
+    {"company": "Blekinge Bygg AB", "offer": "Om- och tillbyggnader åt villaägare och företag",
+     "facts": "12 anställda, i Karlskrona sedan 1987", "industry": ["construction"], "company_size": ["2-9"]},
+    {"municipality": ["karlskrona"], "experience": ["none"], "x_handle": "@blekingebygg",
+     "platforms": "X och LinkedIn", "linkedin_url": "https://www.linkedin.com/company/blekinge-bygg"},
+    {"blog_url": "", "goal": "Fler förfrågningar från företag i Karlskrona", "dm_reminders": True,
+     "consent": True},
 )
 
 
@@ -101,7 +102,7 @@ async def fill_in_onboarding(fake: FakeDiscord, user: str, opener: Interaction) 
         assert shown is not None and shown.ephemeral
         assert shown.content == sv("form.continue", page=number, pages=len(ONBOARDING_PAGES))
         opener = await fake.press(user, shown, custom_id=only_button(shown))
-    assert fields == 11
+    assert fields == sum(len(page) for page in ONBOARDING_PAGES) == 14
     return submit
 
 
