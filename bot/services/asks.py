@@ -275,10 +275,6 @@ def _first_sentence(value: str, limit: int = 140) -> str:
     return drafts.shorten(sentence, lambda cut: drafts.x_length(cut) <= limit)
 
 
-# A draft names at most this many media outlets once it has to give way: more read as a list, not a question.
-MEDIA_WHEN_SHORT = 2
-
-
 def compose(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
             language: str, stakes: Sequence[str] = ()) -> str:
     """Write the question a member can post: to the politician (@handle or name), what the issue means for
@@ -309,14 +305,7 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
     for stake, why in told:
         if drafts.shareable(build(issue.title)):
             break
-    while not drafts.shareable(build(issue.title)) and len(outlets) > MEDIA_WHEN_SHORT:
-        outlets.pop()
-    title = drafts.shorten(issue.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
-    post = drafts.shorten(build(title), drafts.shareable)
-    while not drafts.shareable(post) and outlets:
-        outlets.pop()
-        post = drafts.shorten(build(title), drafts.shareable)
-    return post
+    return drafts.give_way(build, issue.title, outlets)
 
 
 def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,

@@ -436,14 +436,7 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
             break
     while not drafts.shareable(build(issue.title)) and len(targets) > 1:
         targets.pop()
-    while not drafts.shareable(build(issue.title)) and len(outlets) > asks.MEDIA_WHEN_SHORT:
-        outlets.pop()
-    title = drafts.shorten(issue.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
-    post = drafts.shorten(build(title), drafts.shareable)
-    while not drafts.shareable(post) and outlets:
-        outlets.pop()
-        post = drafts.shorten(build(title), drafts.shareable)
-    return post
+    return drafts.give_way(build, issue.title, outlets)
 
 
 def stage_reply(issue: Issue, stage: Stage, post: str, zone: str, days: int | None = None,

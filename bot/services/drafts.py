@@ -137,6 +137,25 @@ def shareable(post: str) -> bool:
     return fits_x(post) and rides_whole(post)
 
 
+# A draft names at most this many media outlets once it has to give way: more read as a list, not a question.
+MEDIA_WHEN_SHORT = 2
+
+
+def give_way(build: Callable[[str], str], title: str, outlets: list[str]) -> str:
+    """Fit a draft that `build` makes of an issue's title and the media handles in `outlets` (which this
+    shortens in place): media beyond the first MEDIA_WHEN_SHORT go first, then the title's last words (two
+    stay), then the prose, and only then the remaining media handles; a handle, hashtag or link is never
+    cut."""
+    while not shareable(build(title)) and len(outlets) > MEDIA_WHEN_SHORT:
+        outlets.pop()
+    title = shorten(title, lambda cut: shareable(build(cut)), keep_words=2)
+    post = shorten(build(title), shareable)
+    while not shareable(post) and outlets:
+        outlets.pop()
+        post = shorten(build(title), shareable)
+    return post
+
+
 def x_intent(post: str) -> str:
     """The link that opens X with the post filled in, shortened (prose only) until it fits on a button."""
     return _intent_url(shorten(post, rides_whole))

@@ -449,14 +449,7 @@ def ready_text(found: Issue, handles: Sequence[str], zone: str, language: str) -
                      hashtag=Literal(found.hashtag), media=Literal(" ".join(outlets)))
         return " ".join(render(ready, language).split())
 
-    while not drafts.shareable(build(found.title)) and len(outlets) > asks.MEDIA_WHEN_SHORT:
-        outlets.pop()
-    title = drafts.shorten(found.title, lambda cut: drafts.shareable(build(cut)), keep_words=2)
-    post = drafts.shorten(build(title), drafts.shareable)
-    while not drafts.shareable(post) and outlets:
-        outlets.pop()
-        post = drafts.shorten(build(title), drafts.shareable)
-    return post
+    return drafts.give_way(build, found.title, outlets)
 
 
 async def hashtags(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
