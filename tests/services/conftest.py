@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from bot.app import App
+from bot.coach.model import CoachModel
 from bot.contributions import Feature
 from bot.services.drafts import IssueContext
 from tests.conftest import identity
+from tests.fakes.openai_server import FakeOpenAI
 from tests.support import onboarding
 from tests.support.features import with_issues_if_asked
 
@@ -44,3 +47,28 @@ def intent_text(url: str) -> str:
     """Return the text an X share link would post."""
     assert url.startswith("https://x.com/intent/post?")
     return parse_qs(urlsplit(url).query)["text"][0]
+
+
+# -- the coach's model, against a fake OpenAI-compatible server (tests/fakes/openai_server.py) -------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeOpenAI]:
+    """A fake OpenAI-compatible server, answering what a test tells it."""
+    server = FakeOpenAI()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def model(fake: FakeOpenAI) -> AsyncIterator[CoachModel]:
+    """The coach's model client, talking to the fake server."""
+    # A generous timeout: a busy CI machine must not turn a working model into a fallback.
+    client = CoachModel(api_key="sk-test", model="test-model", timeout=10.0, base_url=fake.base_url)
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -43,26 +42,6 @@ GOOD_TWEETS = {"tweets": [
     "Blommor säljer bäst när kunderna kan parkera. Hur tänker kommunen? #BlekingeFöretagare",
     "x" * 300,  # over X's limit: not usable, a template takes its place
 ]}
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def model(fake: FakeOpenAI) -> AsyncIterator[CoachModel]:
-    # A generous timeout: a busy CI machine must not turn a working model into a fallback.
-    client = CoachModel(api_key="sk-test", model="test-model", timeout=10.0, base_url=fake.base_url)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 def fenced_data(user: str) -> dict[str, Any]:

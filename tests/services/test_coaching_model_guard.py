@@ -8,7 +8,6 @@ Each kind's variants go through /coach tweet (three a request), the ladder's rea
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -36,26 +35,6 @@ PLAN = {"titles": ["Parkera för blommornas skull", "Tio minuter räcker", "Karl
 @pytest.fixture
 def issues() -> list[IssueContext]:
     return [ISSUE]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def model(fake: FakeOpenAI) -> AsyncIterator[CoachModel]:
-    # A generous timeout: a busy machine must not turn a working model into a fallback.
-    client = CoachModel(api_key="sk-test", model="test-model", timeout=10.0, base_url=fake.base_url)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 def drafts_of(reply: Reply) -> list[str]:
