@@ -1,7 +1,7 @@
 """business facts: what a member's business offers, one or two facts they are proud of, and the platforms they
 use, so that drafts speak of this business and are offered for the member's platforms
 
-Revision ID: 0012d
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-09
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0012d'
+revision: str = '0012'
 down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
