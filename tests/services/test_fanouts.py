@@ -30,6 +30,22 @@ FOLLOWERS = [f"m{number}" for number in range(7)]
 STOPS = pytest.mark.parametrize("stop", [asyncio.CancelledError, Crash], ids=["killed", "failed"])
 
 
+def _left_by(stop: type[BaseException]) -> str:
+    """The status a stop between batches leaves the reminder in: cancelled (the bot stopping), still being
+    fanned out, for resume() to take up; failed, pending again, to be planned anew."""
+    return reminders.FANNING if stop is asyncio.CancelledError else reminders.PENDING
+
+
+async def _restart(app: App, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start again after the stop: the stopping batch watch gone (batches still of three), a little later,
+    what was being sent put back, and a dispatch."""
+    monkeypatch.undo()
+    monkeypatch.setattr(reminders, "BATCH", 3)
+    clock.advance(timedelta(minutes=5))
+    await app.dispatcher.resume()
+    await app.dispatcher.run_due()
+
+
 async def _written(app: App, kind: str) -> list[int | None]:
     """The members the deliveries of a kind of reminder are written for (None: a channel post)."""
     async with app.sessionmaker() as session:
@@ -105,14 +121,9 @@ async def test_a_stop_between_a_stage_s_batches_loses_no_dm_and_sends_none_twice
         await app.dispatcher.run_due()
     # The post and the first batch's three DMs are written; the rest not yet.
     assert len(await _written(app, countdowns.STAGE_KIND)) == 4
-    assert await _status(app, countdowns.STAGE_KIND) == [
-        reminders.FANNING if stop is asyncio.CancelledError else reminders.PENDING]
+    assert await _status(app, countdowns.STAGE_KIND) == [_left_by(stop)]
 
-    monkeypatch.undo()
-    monkeypatch.setattr(reminders, "BATCH", 3)
-    clock.advance(timedelta(minutes=5))
-    await app.dispatcher.resume()
-    await app.dispatcher.run_due()
+    await _restart(app, clock, monkeypatch)
 
     await _stage_sent_once(app, notifier)
     assert await _status(app, countdowns.STAGE_KIND) == [reminders.FANNED_OUT]
@@ -166,14 +177,9 @@ async def test_a_stop_between_an_alert_s_batches_loses_no_dm_and_sends_none_twic
     with pytest.raises(stop):
         await app.dispatcher.run_due()
     assert len(await _written(app, issues.ALERT_KIND)) == 4
-    assert await _status(app, issues.ALERT_KIND) == [
-        reminders.FANNING if stop is asyncio.CancelledError else reminders.PENDING]
+    assert await _status(app, issues.ALERT_KIND) == [_left_by(stop)]
 
-    monkeypatch.undo()
-    monkeypatch.setattr(reminders, "BATCH", 3)
-    clock.advance(timedelta(minutes=5))
-    await app.dispatcher.resume()
-    await app.dispatcher.run_due()
+    await _restart(app, clock, monkeypatch)
 
     await _alert_sent_once(app, notifier)
     assert await _status(app, issues.ALERT_KIND) == [reminders.FANNED_OUT]
@@ -273,14 +279,9 @@ async def test_a_stop_between_a_round_s_batches_loses_no_question_and_asks_none_
         await app.dispatcher.run_due()
     # The first batch's questions and DMs are written; the second batch's transaction was rolled back.
     assert len(await _questions(app)) == 3
-    assert await _status(app, asks.ASK_KIND) == [
-        reminders.FANNING if stop is asyncio.CancelledError else reminders.PENDING]
+    assert await _status(app, asks.ASK_KIND) == [_left_by(stop)]
 
-    monkeypatch.undo()
-    monkeypatch.setattr(reminders, "BATCH", 3)
-    clock.advance(timedelta(minutes=5))
-    await app.dispatcher.resume()
-    await app.dispatcher.run_due()
+    await _restart(app, clock, monkeypatch)
 
     await _round_sent_once(app, notifier, issue_id)
     assert await _status(app, asks.ASK_KIND) == [reminders.FANNED_OUT]
@@ -330,11 +331,7 @@ async def test_a_stop_between_the_follow_up_s_batches_loses_none_and_sends_none_
         await app.dispatcher.run_due()
     assert len(await _written(app, countdowns.OUTCOME_KIND)) == 3
 
-    monkeypatch.undo()
-    monkeypatch.setattr(reminders, "BATCH", 3)
-    clock.advance(timedelta(minutes=5))
-    await app.dispatcher.resume()
-    await app.dispatcher.run_due()
+    await _restart(app, clock, monkeypatch)
 
     assert _followups(notifier) == EACH_ONCE
     written = await _written(app, countdowns.OUTCOME_KIND)
@@ -407,10 +404,6 @@ async def test_a_stop_between_a_pledge_follow_up_s_batches_loses_none_and_asks_n
             Pledge.followed_up_at.is_not(None)))
     assert asked == 3  # the first batch's; the second's transaction was rolled back
 
-    monkeypatch.undo()
-    monkeypatch.setattr(reminders, "BATCH", 3)
-    clock.advance(timedelta(minutes=5))
-    await app.dispatcher.resume()
-    await app.dispatcher.run_due()
+    await _restart(app, clock, monkeypatch)
 
     await _asked_once(app, notifier)
