@@ -18,7 +18,7 @@ from bot.coach.brief import Brief
 from bot.coach.templates import ELLIPSIS, has_tag, shareable
 from bot.i18n import clip, translate
 from bot.replies import Literal, Text, text
-from bot.services.drafts import X_LIMIT, IssueContext, fits_x, x_length
+from bot.services.drafts import X_LIMIT, IssueContext, fits_x, least, x_length
 from bot.validation import fold
 
 TWEET = "tweet"
@@ -672,11 +672,5 @@ def _shorten_prose(body: str, fits: Callable[[str], bool]) -> str | None:
 
     if not prose or not fits(without_last(len(prose))):
         return None
-    low, high = 0, len(prose)  # fits(without_last(high)) holds; find the fewest words to drop
-    while low < high:
-        middle = (low + high) // 2
-        if fits(without_last(middle)):
-            high = middle
-        else:
-            low = middle + 1
-    return without_last(high)
+    # fits(without_last(len(prose))) holds: the fewest words to drop.
+    return without_last(least(0, len(prose), lambda count: fits(without_last(count))))

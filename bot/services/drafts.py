@@ -101,16 +101,22 @@ def shorten(post: str, fits: Callable[[str], bool] = fits_x, *, keep_words: int 
         return " ".join(parts)
 
     # Fewer words never count more, so the least cut that fits is found by halving.
-    low, high = 1, max(len(prose) - keep_words, 0)
+    high = max(len(prose) - keep_words, 0)
     if high == 0 or not fits(without(high)):
         return without(high)
+    return without(least(1, high, lambda count: fits(without(count))))
+
+
+def least(low: int, high: int, holds: Callable[[int], bool]) -> int:
+    """The least number in low..high for which `holds` is true, found by halving: it must hold at `high`, and
+    from wherever it first holds on (as "this many words cut make it fit")."""
     while low < high:
         middle = (low + high) // 2
-        if fits(without(middle)):
+        if holds(middle):
             high = middle
         else:
             low = middle + 1
-    return without(low)
+    return low
 
 
 def normalize_hashtag(raw: str) -> str:
