@@ -264,7 +264,9 @@ class Console:
         self.state.form_args[(user.name, form.form_id)] = form.arg
         command = commands.form_command(form.form_id, self.commands)
         self._print_pending_clock()
-        usage = "/" + " ".join(command.path) if command else f":submit {form.form_id}"
+        # Named as the reader types it (`/kom-igång` in Swedish); the console takes either language's name.
+        usage = (i18n.command_name(" ".join(command.path), self.language) if command
+                 else f":submit {form.form_id}")
         lines = [i18n.render(text("console.form_intro", title=form.title), self.language), usage]
         for f in form.fields:
             choices = ""

@@ -42,7 +42,8 @@ async def test_the_readme_example_onboards_a_member_and_shows_the_profile_in_swe
     output = await console(settings, readme_example())
 
     assert "[DM Anna] **Välkommen till Jobbskaparna!**" in output
-    assert "📝 Välkommen till Jobbskaparna. Fyll i med:" in output
+    # The form's command named as a Swedish reader types it.
+    assert "📝 Välkommen till Jobbskaparna. Fyll i med:\n  /kom-igång\n" in output
     assert "🎖 Anna fick rollen Medlem." in output
     assert "[#koordinatorer] Ny medlem: **Anna** från Annas Blommor (Handel, Karlskrona)" in output
     assert "[endast Anna] **Profil: Anna**" in output
