@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -37,17 +37,19 @@ from bot.models import Member, Workspace
 from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
 from bot.scheduling import Scheduler
-from bot.services import context, onboarding, reachability, retention, workspaces
+from bot.services import context, conversation, onboarding, reachability, retention, workspaces
 
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
+# What a service call answers: a Reply, or (the conversation) possibly nothing.
+R = TypeVar("R", Reply, Reply | None)
 # How often a unit of work that met a held write lock or lost a race for a new row is run again (each race
 # it can lose is for a different row: the ladder, then the weekly nudge…).
 RETRIES = 2
 # How long close() waits for the effects being sent.
 EFFECTS_TIMEOUT = 5.0
-ServiceCall = Callable[Concatenate[AsyncSession, context.Actor, P], Awaitable[Reply]]
+ServiceCall = Callable[Concatenate[AsyncSession, context.Actor, P], Awaitable[R]]
 
 
 def freeze_start_up() -> None:
@@ -171,8 +173,8 @@ class App:
             answering.notices = await self.carry_out(effect_ids)
 
     async def run(
-        self, identity: context.Identity, call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs
-    ) -> Reply:
+        self, identity: context.Identity, call: ServiceCall[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
         """Run one service call as one unit of work; its effects are stored with it, and sent after the
         answer.
 
@@ -209,7 +211,7 @@ class App:
         return done.reply
 
     async def _unit_of_work(self, factory: async_sessionmaker[AsyncSession], identity: context.Identity,
-                            call: ServiceCall[P], *args: P.args, **kwargs: P.kwargs) -> _Done:
+                            call: ServiceCall[P, R], *args: P.args, **kwargs: P.kwargs) -> _Done[R]:
         """Resolve the actor, run the call and store its effects, in one transaction."""
         now = self.clock.now()
         language = i18n.locale_language(identity.locale) or self.settings.default_language
@@ -225,7 +227,7 @@ class App:
                 language = actor.language
                 reachability.try_dms_again(actor)
                 reply = await call(session, actor, *args, **kwargs)
-                effects = store_effects(session, actor.workspace.id, reply.effects, now)
+                effects = store_effects(session, actor.workspace.id, reply.effects if reply else (), now)
                 if effects:
                     await session.flush()
                 # The answer speaks the language the call may just have chosen (/language, /setup).
@@ -273,6 +275,11 @@ class App:
             await mark_notices(session, [notice.delivery_id for notice in notices], said, self.clock.now())
         if not said and self.scheduler.running:
             self.scheduler.wake_by(self.clock.now())
+
+    async def converse(self, identity: context.Identity, said: conversation.Said) -> Reply | None:
+        """Answer what a member wrote to the bot (a DM, or a message mentioning it); None: say nothing (they
+        write faster than the rate limit allows). The adapter answers inside `answering`, as for a command."""
+        return await self.run(identity, conversation.answer, said, self.coach)
 
     async def press(self, identity: context.Identity, action: str, arg: str) -> Reply:
         """Run the handler of a pressed button."""
@@ -377,10 +384,10 @@ class App:
 
 
 @dataclass(frozen=True)
-class _Done:
+class _Done(Generic[R]):
     """What a unit of work left: its reply and language, its effects (stored, to send), what it planned."""
 
-    reply: Reply
+    reply: R
     language: str
     effect_ids: list[int]
     planned: datetime | None
