@@ -109,12 +109,12 @@ class SlackAdapter:
         """The language to answer a user in."""
         return await self.app.language_of(identity)
 
-    def first_delivery(self, event_id: str) -> bool:
-        """True the first time an event arrives; False when Slack delivers it again (a retry)."""
-        if event_id in self._seen_events:
-            self._seen_events.move_to_end(event_id)
+    def first_delivery(self, key: str) -> bool:
+        """True the first time an event (known by `key`) arrives; False when Slack delivers it again."""
+        if key in self._seen_events:
+            self._seen_events.move_to_end(key)
             return False
-        self._seen_events[event_id] = None
+        self._seen_events[key] = None
         while len(self._seen_events) > SEEN_EVENTS:
             self._seen_events.popitem(last=False)
         return True
