@@ -1,8 +1,9 @@
 """What the Slack listeners share: who acts, where to answer, and answering with a Reply in Block Kit.
 
 A Slack answer goes where the user acted: through the request's response_url (ephemeral for a private
-reply, in the channel for a public one; it works in channels the bot is not in), else in the channel, else
-by DM. Forms open as modals; files are uploaded where the answer goes, or by DM when the answer is private.
+reply, in the channel for a public one; it works in channels the bot is not in), else in the channel (in
+the thread of the message it answers), else by DM. Forms open as modals; a reply to a message offers its
+form by a button. Files are uploaded where the answer goes, or by DM when the answer is private.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,7 @@ from bot import commands
 from bot.app import Answering, App
 from bot.commands import CommandError, Upload
 from bot.errors import UserError
-from bot.replies import Form, Renderable, Reply, Text, text
+from bot.replies import Button, Form, Renderable, Reply, Text, text
 from bot.services.context import Identity
 from bot.slack import render
 from bot.slack.directory import Directory, error_of
@@ -38,6 +40,12 @@ STALE_TRIGGER = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_
 # Files a user uploads into a modal are read up to this size; the service judges what it accepts.
 MAX_DOWNLOAD = 8_000_000
 DOWNLOAD_TIMEOUT = 30.0
+# Slack delivers an event again when it got no answer within three seconds (or the connection dropped): the
+# ids of this many recent events are kept, so that none is answered twice.
+SEEN_EVENTS = 5000
+# Forms offered by a button in a message (a message gives no trigger to open a modal with), kept until opened;
+# the oldest go first, and a restart forgets them (the button then says the form expired).
+WAITING_FORMS = 2000
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,8 @@ class Origin:
     trigger_id: str | None = None
     # A button on a message: an answer with replaces_source replaces that message.
     from_message: bool = False
+    # A message written in a thread (or mentioning the bot in a channel): the answer goes in that thread.
+    thread_ts: str | None = None
 
     @property
     def in_dm(self) -> bool:
@@ -86,6 +96,8 @@ class SlackAdapter:
         self.directory = Directory(client)
         self.notifier = SlackNotifier(client, self.directory)
         self.commands = commands.all_commands()
+        self._seen_events: OrderedDict[str, None] = OrderedDict()
+        self._waiting_forms: OrderedDict[tuple[str, str, str], Form] = OrderedDict()
 
     # -- who acts --------------------------------------------------------------------------------------------
 
@@ -97,16 +109,28 @@ class SlackAdapter:
         """The language to answer a user in."""
         return await self.app.language_of(identity)
 
+    def first_delivery(self, key: str) -> bool:
+        """True the first time an event (known by `key`) arrives; False when Slack delivers it again."""
+        if key in self._seen_events:
+            self._seen_events.move_to_end(key)
+            return False
+        self._seen_events[key] = None
+        while len(self._seen_events) > SEEN_EVENTS:
+            self._seen_events.popitem(last=False)
+        return True
+
     # -- answering -------------------------------------------------------------------------------------------
 
     async def answer_first(
-        self, origin: Origin, identity: Identity, run: Callable[[], Awaitable[Reply]]
+        self, origin: Origin, identity: Identity, run: Callable[[], Awaitable[Reply | None]]
     ) -> None:
-        """Run a core call and answer with its Reply in the user's language; only then send its effects."""
+        """Run a core call and answer with its Reply in the user's language (None: say nothing); only then
+        send its effects."""
         async with self.app.answering(then_carry_out=False) as answering:
             reply = await run()
         try:
-            await self.answer(origin, reply, answering.language or await self.language(identity))
+            if reply is not None:
+                await self.answer(origin, reply, answering.language or await self.language(identity))
         finally:
             await self.finish(origin, answering)
 
@@ -146,16 +170,20 @@ class SlackAdapter:
             try:
                 if private:
                     await self.client.chat_postEphemeral(
-                        channel=origin.channel_id, user=origin.user_id, **payload
+                        channel=origin.channel_id, user=origin.user_id, thread_ts=origin.thread_ts, **payload
                     )
                 else:
-                    await self.client.chat_postMessage(channel=origin.channel_id, **payload)
+                    await self.client.chat_postMessage(
+                        channel=origin.channel_id, thread_ts=origin.thread_ts, **payload
+                    )
                 return
             except SlackApiError as exc:
                 log.info(
                     "Could not answer in channel %s (%s); answering by DM", origin.channel_id, error_of(exc)
                 )
-        await self.client.chat_postMessage(channel=await self._dm_of(origin), **payload)
+        # A thread of the user's DM is answered in; a channel's thread does not exist in the DM.
+        await self.client.chat_postMessage(channel=await self._dm_of(origin),
+                                           thread_ts=origin.thread_ts if origin.in_dm else None, **payload)
 
     async def _respond(self, url: str, body: dict[str, Any]) -> bool:
         """Post to a response_url (valid 30 minutes, five times); False when Slack no longer takes it."""
@@ -194,6 +222,27 @@ class SlackAdapter:
     async def open_form(self, origin: Origin, form: Form, language: str) -> None:
         """Open a form as a modal; its answer goes where the form was opened."""
         await self.open_view(origin, render.modal(form, language, origin.metadata()))
+
+    def offer_form(self, origin: Origin, reply: Reply) -> Reply:
+        """A reply to a message cannot open its form (a modal needs the trigger of a click): keep the form for
+        the user, and answer with a button that opens it."""
+        form = reply.form
+        if form is None:
+            return reply
+        key = (origin.team_id, origin.user_id, form.form_id)
+        self._waiting_forms[key] = form
+        self._waiting_forms.move_to_end(key)
+        while len(self._waiting_forms) > WAITING_FORMS:
+            self._waiting_forms.popitem(last=False)
+        opener = Button(text("form.button.open"), render.OPEN_FORM_ACTION, form.form_id)
+        return Reply(body=text("form.open"), buttons=(opener,), private=reply.private)
+
+    def waiting_form(self, origin: Origin, form_id: str) -> Form:
+        """The form offered to the user by offer_form; a form no longer kept has expired."""
+        form = self._waiting_forms.get((origin.team_id, origin.user_id, form_id))
+        if form is None:
+            raise UserError("errors.form_expired")
+        return form
 
     async def open_view(self, origin: Origin, view: dict[str, Any]) -> None:
         """Open a modal with the request's trigger; a trigger that went stale is said as an expired form."""

@@ -45,6 +45,9 @@ FORM_CALLBACK = "jbform:"
 COMMAND_CALLBACK = "jbcmd:"
 # Link buttons send block_actions too; they only need an acknowledgement.
 LINK_ACTION = "jblink:"
+# The button that opens a form a reply to a message brought (SlackAdapter.offer_form): an action of the
+# adapter, not of the core.
+OPEN_FORM_ACTION = "slack.open_form"
 NOTICE_BLOCK = "jb-notice"
 CHECKED, UNCHECKED = "true", "false"
 

@@ -41,9 +41,10 @@ SETUP_LINE = (
 
 
 def sign(
-    body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None
+    body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> AsyncBoltRequest:
-    """A request as Slack sends it: signed with the app's signing secret."""
+    """A request as Slack sends it: signed with the app's signing secret (and any further headers)."""
     stamp = str(timestamp if timestamp is not None else int(time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
     return AsyncBoltRequest(
@@ -52,6 +53,7 @@ def sign(
             "content-type": [content_type],
             "x-slack-signature": [signature],
             "x-slack-request-timestamp": [stamp],
+            **{name: [value] for name, value in (headers or {}).items()},
         },
     )
 
@@ -131,12 +133,15 @@ class Slack:
         }
         return await self.interact(payload)
 
-    async def event(self, event: dict[str, Any]) -> BoltResponse:
-        """Send an Events API event."""
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+                    ) -> BoltResponse:
+        """Send an Events API event; with `retry`, as Slack sends it again (X-Slack-Retry-Num)."""
         body = json.dumps({"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0JOBB", "event": event,
-                           "type": "event_callback", "event_id": f"Ev{self.next_number()}",
+                           "type": "event_callback", "event_id": event_id or f"Ev{self.next_number()}",
                            "event_time": int(time.time()), "authorizations": []})
-        return await self.dispatch(body, "application/json")
+        headers = {} if retry is None else {"x-slack-retry-num": str(retry),
+                                            "x-slack-retry-reason": "http_timeout"}
+        return await self.dispatch(body, "application/json", headers=headers)
 
     def last_view(self) -> dict[str, Any]:
         """The modal the bot last opened."""

@@ -374,13 +374,15 @@ class FakeSlack:
         return ws
 
     async def send_envelope(
-        self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0
+        self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0, retry_attempt: int = 0
     ) -> dict[str, Any]:
-        """Push one request over the Socket Mode connection and wait for the app's acknowledgement."""
+        """Push one request over the Socket Mode connection and wait for the app's acknowledgement
+        (`retry_attempt` > 0: Slack sends it again, having had no acknowledgement in time)."""
         await asyncio.wait_for(self._socket_ready.wait(), timeout)
         envelope_id = f"env-{next(self._ids)}"
         await self._sockets[-1].send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
                                            "accepts_response_payload": kind != "events_api",
-                                           "retry_attempt": 0, "retry_reason": ""})
+                                           "retry_attempt": retry_attempt,
+                                           "retry_reason": "timeout" if retry_attempt else ""})
         await asyncio.wait_for(self._acked[envelope_id].wait(), timeout)
         return next(a for a in self.socket_acks if a.get("envelope_id") == envelope_id)

@@ -27,6 +27,15 @@ SCOPES = {
     "users_info": "users:read",
     "files_upload_v2": "files:write",
 }
+# Every event the listeners take, and the bot scopes Slack sends it for (any one of them; none: no scope).
+EVENT_SCOPES = {
+    "team_join": ("users:read",),
+    "member_joined_channel": ("channels:read", "groups:read"),
+    "message.im": ("im:history",),
+    "app_mention": ("app_mentions:read",),
+}
+# Scopes no Web API call needs: the slash command, reading uploaded files, and the events' scopes.
+NOT_FOR_CALLS = {"commands", "files:read"} | {scope for scopes in EVENT_SCOPES.values() for scope in scopes}
 
 
 def listed(section: str) -> list[str]:
@@ -44,12 +53,25 @@ def test_every_call_the_adapter_makes_has_its_scope():
 
     assert called <= set(SCOPES), f"add the scope of {sorted(called - set(SCOPES))} to the manifest and here"
     needed = {scope for method, scope in SCOPES.items() if method in called and scope}
-    assert needed | {"commands", "files:read", "channels:read", "groups:read"} == set(listed("bot"))
+    assert needed | NOT_FOR_CALLS == set(listed("bot"))
 
 
 def test_the_command_events_and_socket_mode():
     assert f"- command: {render.COMMAND}\n" in MANIFEST
     assert "should_escape: true" in MANIFEST
-    assert listed("bot_events") == ["team_join", "member_joined_channel"]
+    assert listed("bot_events") == ["team_join", "member_joined_channel", "message.im", "app_mention"]
     assert re.search(r"interactivity:\n\s+is_enabled: true", MANIFEST)
     assert "socket_mode_enabled: true" in MANIFEST
+
+
+def test_every_event_has_its_scope():
+    scopes = set(listed("bot"))
+
+    for event in listed("bot_events"):
+        assert event in EVENT_SCOPES, f"add the scope of {event} here"
+        assert scopes & set(EVENT_SCOPES[event]), f"{event} needs one of {EVENT_SCOPES[event]}"
+
+
+def test_the_messages_tab_is_open_for_members_to_write():
+    assert "messages_tab_enabled: true" in MANIFEST
+    assert "messages_tab_read_only_enabled: false" in MANIFEST

@@ -7,11 +7,11 @@ import re
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack import render
-from bot.slack.listeners import actions, commands, events, views
+from bot.slack.listeners import actions, commands, events, messages, views
 
 
 def register(app: AsyncApp) -> None:
-    """Register the slash command, the buttons, the modals and the events."""
+    """Register the slash command, the buttons, the modals, the events and what members write to the bot."""
     app.command(render.COMMAND)(commands.jobb_command)
     app.action(re.compile("^" + re.escape(render.LINK_ACTION)))(actions.link_pressed)
     app.action(re.compile(r"^jb:"))(actions.button_pressed)
@@ -19,3 +19,6 @@ def register(app: AsyncApp) -> None:
     app.view(re.compile("^" + re.escape(render.COMMAND_CALLBACK)))(views.command_form_submitted)
     app.event("team_join")(events.team_join)
     app.event("member_joined_channel")(events.member_joined_channel)
+    # Every message event (edits and joins too, which it ignores), so that each is acknowledged.
+    app.event("message")(messages.direct_message)
+    app.event("app_mention")(messages.mention)

@@ -9,6 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.replies import parse_custom_id
 from bot.services.context import Identity
+from bot.slack import render
 from bot.slack.adapter import Origin, SlackAdapter
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ async def button_pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, 
     try:
         identity = await adapter.identity(origin, (body.get("user") or {}).get("name", ""))
         pressed = identity
+        if parsed[0] == render.OPEN_FORM_ACTION:
+            form = adapter.waiting_form(origin, parsed[1])
+            await adapter.open_form(origin, form, await adapter.language(pressed))
+            return
         opened = await adapter.app.opened_form(pressed, *parsed)
         if opened is not None:
             await adapter.open_form(origin, *opened)
