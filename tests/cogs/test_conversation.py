@@ -26,6 +26,7 @@ from tests.helpers import (
     MockTextChannel,
     MockUser,
     custom_ids,
+    press,
     shown_text,
 )
 
@@ -261,7 +262,7 @@ async def test_a_user_without_a_shared_server_is_told_the_bot_is_for_its_members
 
 
 async def test_a_form_in_the_answer_comes_as_a_button_that_opens_it(
-        cog: Conversation, bot: MockBot, member: MockMember, monkeypatch: pytest.MonkeyPatch):
+        cog: Conversation, member: MockMember, monkeypatch: pytest.MonkeyPatch, interact: Any):
     label = text("profile.button.edit")
     form = Form("profile.edit", label, (FormField("company", label),))
 
@@ -273,5 +274,8 @@ async def test_a_form_in_the_answer_comes_as_a_button_that_opens_it(
 
     await cog.on_message(dm)
 
-    assert custom_ids(dm_sent(dm)) == ["jb:discord.form_page:profile.edit/0"]
-    assert bot.forms.get(member.id, "profile.edit") is not None
+    [opener] = custom_ids(dm_sent(dm))
+    pressing = interact()
+    await press(pressing, opener)
+    modal = pressing.response.send_modal.await_args.args[0]
+    assert [label.component.custom_id for label in modal.children] == ["company"]
