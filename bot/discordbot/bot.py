@@ -30,10 +30,18 @@ GLOBAL_SCOPE = "global"
 
 
 def intents() -> discord.Intents:
-    """Ask for servers and their members only; members (privileged) is needed to welcome people who join."""
+    """Ask for servers, their members, and the messages written to the bot.
+
+    Members (privileged) is needed to welcome people who join. The message intents (not privileged) bring
+    DMs and server messages, so that a member can talk to the coach (cogs/conversation.py). The privileged
+    message content intent is not asked for: Discord gives a bot the content of DMs and of messages that
+    mention it without it, and those are the only messages the bot answers; others arrive empty.
+    """
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.members = True
+    wanted.dm_messages = True
+    wanted.guild_messages = True
     return wanted
 
 
@@ -47,8 +55,8 @@ class JobbBot(commands.Bot):
 
     def __init__(self, app: App, *, serve: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("tree_cls", JobbTree)
-        # No message cache: nothing reads cached messages (edits go through partial messages by id), and
-        # without the message intents it stays empty anyway; None keeps a later intent from filling it.
+        # No message cache: nothing reads cached messages (edits go through partial messages by id; a reply
+        # carries the message it answers), and with the message intents it would fill with every message.
         kwargs.setdefault("max_messages", None)
         # Every request that counts against Discord's global limit waits for its turn in one pacer: the
         # Dispatcher's DMs and posts, the cogs' fetches and role changes alike (interaction responses never).
@@ -102,6 +110,11 @@ class JobbBot(commands.Bot):
             loaded.append(module.name)
         log.info("Loaded %d cogs: %s", len(loaded), ", ".join(loaded))
         return loaded
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Run no prefix commands: there are none (commands are slash commands), and commands.Bot would
+        report every message mentioning the bot as an unknown command. cogs/conversation.py answers
+        messages."""
 
     async def on_interaction(self, interaction: discord.Interaction[JobbBot]) -> None:
         """Answer the submit of a modal this process no longer knows (it was shown before a restart)."""

@@ -296,17 +296,26 @@ async def send_reply(interaction: discord.Interaction[Any], reply: Reply, langua
 async def open_form(interaction: discord.Interaction[Any], form: Form, language: str) -> None:
     """Start a form: open its first page, or offer a button that opens it when a modal cannot be shown now."""
     sessions = _bot(interaction).forms
-    state = sessions.start(interaction.user.id, form, language)
+    if interaction.response.is_done():
+        # Discord opens a modal only as the first answer to an interaction (not after a defer).
+        await send_reply(interaction, form_opener(sessions, interaction.user.id, form, language), language)
+        return
+    await show_modal(interaction, sessions, _started(sessions, interaction.user.id, form, language), 0)
+
+
+def form_opener(sessions: FormSessions, user_id: int, form: Form, language: str) -> Reply:
+    """Start a form for a user and return a reply whose button opens its first page: the answer where a modal
+    cannot be shown (after a defer, or to a message, which is no interaction)."""
+    _started(sessions, user_id, form, language)
+    return _page_button_reply("form.open", "form.button.open", form.form_id, 0)
+
+
+def _started(sessions: FormSessions, user_id: int, form: Form, language: str) -> FormState:
+    state = sessions.start(user_id, form, language)
     if not state.pages:
         log.error("Form %s has no fields", form.form_id)
         raise UserError("errors.unknown_form")
-    if interaction.response.is_done():
-        # Discord opens a modal only as the first answer to an interaction (not after a defer).
-        await send_reply(
-            interaction, _page_button_reply("form.open", "form.button.open", form.form_id, 0), language
-        )
-        return
-    await show_modal(interaction, sessions, state, 0)
+    return state
 
 
 async def open_form_page(interaction: discord.Interaction[Any], arg: str) -> None:

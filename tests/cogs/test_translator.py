@@ -32,6 +32,7 @@ async def real_bot(app: App) -> AsyncIterator[JobbBot]:
     assert await jobb.load_cogs() == [
         "cogs.activity",
         "cogs.coaching",
+        "cogs.conversation",
         "cogs.digest",
         "cogs.follow",
         "cogs.issues",

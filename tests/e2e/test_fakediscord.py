@@ -1256,6 +1256,86 @@ async def test_message_content_needs_the_intent(make_fake_discord: Any) -> None:
         await client.close()
 
 
+NEXT_BUTTON = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Nästa", "custom_id": "jb:next:"}]}
+
+
+async def test_server_messages_need_guild_messages_and_dms_direct_messages(make_fake_discord: Any) -> None:
+    without_server, without_dms = RawBot(await make_fake_discord()), RawBot(await make_fake_discord())
+    try:
+        await without_server.connect(intents=ALL_INTENTS & ~(1 << 9))
+        await without_server.fake.user_message("bertil", "i kanalen", channel="annonser", mention_bot=True)
+        await without_server.fake.user_message("bertil", "i DM", dm=True)
+        [created] = await without_server.wait_events("MESSAGE_CREATE", 1)
+        assert created["content"] == "i DM"  # sent after the channel's, so that one would be here by now
+        await without_dms.connect(intents=ALL_INTENTS & ~(1 << 12))
+        await without_dms.fake.user_message("bertil", "i DM", dm=True)
+        await without_dms.fake.user_message("bertil", "i kanalen", channel="annonser")
+        [created] = await without_dms.wait_events("MESSAGE_CREATE", 1)
+        assert created["content"] == "i kanalen"
+    finally:
+        await without_server.close()
+        await without_dms.close()
+
+
+async def test_without_message_content_a_server_message_shows_no_embeds_files_or_buttons(
+        make_fake_discord: Any) -> None:
+    fake = await make_fake_discord()
+    client = RawBot(fake)
+    try:
+        await client.connect(intents=ALL_INTENTS & ~(1 << 15))
+        channel = fake.channel_id("annonser")
+        body = {"content": "veckans steg", "embeds": [{"description": "Följ politikerna"}],
+                "components": [NEXT_BUTTON]}
+        status, posted, _ = await client.request("POST", f"/channels/{channel}/messages", body)
+        assert status == 200
+        own = await fake.wait_for_message("annonser", lambda m: m.content == "veckans steg")
+        await fake.user_message("bertil", "tack!", reply_to=own, reply_ping=False)
+        await fake.user_message("bertil", "klart", reply_to=own)
+        mine, unpinged, pinged = await client.wait_events("MESSAGE_CREATE", 3)
+        assert mine["embeds"] and mine["components"] and mine["content"] == "veckans steg"
+        assert (unpinged["content"], unpinged["mentions"]) == ("", [])
+        # The reply's ping puts the bot in its mentions: its text comes, though it does not name the bot.
+        assert pinged["content"] == "klart"
+        assert [u["id"] for u in pinged["mentions"]] == [posted["author"]["id"]]
+        # The message a reply answers is the bot's own: its buttons come along, whatever the reply shows.
+        assert unpinged["referenced_message"]["components"] == posted["components"]
+    finally:
+        await client.close()
+
+
+async def test_a_reply_carries_the_message_it_answers(raw: RawBot) -> None:
+    fake = raw.fake
+    dm = fake.dm_channel_id("anna")
+    status, posted, _ = await raw.request("POST", f"/channels/{dm}/messages",
+                                          {"content": "Nästa steg", "components": [NEXT_BUTTON]})
+    assert status == 200
+    reply = await fake.user_message("anna", "klart", reply_to=int(posted["id"]))
+    created = (await raw.wait_events("MESSAGE_CREATE", 2))[-1]
+    assert created["id"] == str(reply.id) and created["type"] == 19
+    assert created["message_reference"]["message_id"] == posted["id"]
+    assert created["referenced_message"]["id"] == posted["id"]
+    assert created["referenced_message"]["components"] == posted["components"]
+    await raw.request("DELETE", f"/channels/{dm}/messages/{posted['id']}")
+    status, fetched, _ = await raw.request("GET", f"/channels/{dm}/messages/{reply.id}")
+    assert status == 200 and fetched["referenced_message"] is None
+
+
+async def test_a_reply_to_a_message_not_in_the_channel_is_refused(raw: RawBot) -> None:
+    fake = raw.fake
+    channel, elsewhere = fake.channel_id("annonser"), fake.channel_id("välkommen")
+    theirs = await fake.user_message("bertil", "hej", channel=elsewhere)
+    unknown = {"code": 50035, "message": "Invalid Form Body", "errors": {"message_reference": {
+        "_errors": [{"code": "REPLIES_UNKNOWN_MESSAGE", "message": "Unknown message"}]}}}
+    for message_id in (theirs.id, 1234567):
+        body = {"content": "svar", "message_reference": {"message_id": str(message_id)}}
+        status, error, _ = await raw.request("POST", f"/channels/{channel}/messages", body)
+        assert (status, error) == (400, unknown)
+    assert fake.messages_in("annonser") == []
+    body = {"content": "svar", "message_reference": {"message_id": "1234567", "fail_if_not_exists": False}}
+    status, sent, _ = await raw.request("POST", f"/channels/{channel}/messages", body)
+    assert status == 200 and "message_reference" not in sent and sent["type"] == 0
+
+
 async def test_members_intent_gates_member_events(make_fake_discord: Any) -> None:
     fake = await make_fake_discord()
     client = RawBot(fake)

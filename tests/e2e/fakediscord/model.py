@@ -265,6 +265,9 @@ class Message:
     interaction_id: int | None = None
     ephemeral_for: int | None = None  # user id that alone can see an ephemeral message
     reference_id: int | None = None
+    # Users a reply pings without naming them in its text (Discord's client pings the replied-to author by
+    # default): they are in the message's `mentions`, not in its content.
+    pinged_ids: list[int] = field(default_factory=list)
     reactions: dict[str, set[int]] = field(default_factory=dict)
     deleted: bool = False
 

@@ -158,12 +158,21 @@ _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
-def message(m: Message, world: World, base_url: str, *, for_gateway: bool = False) -> dict[str, Any]:
-    """Build a message object; gateway events also carry ``guild_id`` and the author's ``member``."""
+REPLY_TYPE = 19
+
+
+def message(m: Message, world: World, base_url: str, *, for_gateway: bool = False,
+            with_referenced: bool = True) -> dict[str, Any]:
+    """Build a message object; gateway events also carry ``guild_id`` and the author's ``member``.
+
+    A reply carries the message it answers as ``referenced_message`` (null once that was deleted), one level
+    deep, as Discord sends it.
+    """
     chan = world.channels.get(m.channel_id)
     guild_id = chan.guild_id if chan else None
     author = world.users[m.author_id]
-    mentioned = [int(x) for x in _USER_MENTION.findall(m.content) if int(x) in world.users]
+    named = [int(x) for x in _USER_MENTION.findall(m.content) if int(x) in world.users]
+    mentioned = list(dict.fromkeys([*named, *(u for u in m.pinged_ids if u in world.users)]))
     payload: dict[str, Any] = {
         "id": str(m.id),
         "channel_id": str(m.channel_id),
@@ -207,6 +216,12 @@ def message(m: Message, world: World, base_url: str, *, for_gateway: bool = Fals
         }
         if guild_id:
             payload["message_reference"]["guild_id"] = str(guild_id)
+        if m.type == REPLY_TYPE and with_referenced:
+            answered = world.messages.get(m.reference_id)
+            payload["referenced_message"] = (
+                None if answered is None or answered.deleted
+                else message(answered, world, base_url, with_referenced=False)
+            )
     if guild_id is not None and for_gateway:
         payload["guild_id"] = str(guild_id)
         if m.author_id in world.members and m.webhook_id is None:

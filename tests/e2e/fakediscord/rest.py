@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import errors, payloads, rules
-from .errors import ApiError, not_found
-from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES
+from .errors import ApiError, InvalidFormBody, not_found
+from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -378,13 +378,27 @@ class RestApi:
                 existing = self.world.messages.get(seen[0])
                 if existing is not None:
                     return Reply(body=self._message_payload(existing))
-        reference = (body.get("message_reference") or {}).get("message_id")
         message = await self.create_message(
-            channel, body, call.files, nonce=nonce, reference_id=int(reference) if reference else None
+            channel, body, call.files, nonce=nonce, reference_id=self._replied_to(channel, body)
         )
         if nonce is not None:
             self._nonces[(channel.id, str(nonce))] = (message.id, self.server.clock())
         return Reply(body=self._message_payload(message))
+
+    def _replied_to(self, channel: Channel, body: dict[str, Any]) -> int | None:
+        """Return the id of the message a new message replies to; refuse a reply to a message that is not in
+        the channel (never was, or was deleted), unless ``fail_if_not_exists`` is false: then it is sent as a
+        plain message, as Discord does."""
+        reference = body.get("message_reference") or {}
+        if not reference.get("message_id"):
+            return None
+        answered = self.world.messages.get(int(reference["message_id"]))
+        if answered is not None and not answered.deleted and answered.channel_id == channel.id:
+            return answered.id
+        if reference.get("fail_if_not_exists", True) is False:
+            return None
+        unknown = {"code": "REPLIES_UNKNOWN_MESSAGE", "message": "Unknown message"}
+        raise InvalidFormBody({"message_reference": {"_errors": [unknown]}})
 
     @route("GET", "/channels/{channel_id}/messages/{message_id}")
     async def get_message(self, call: Call) -> Reply:
@@ -815,15 +829,24 @@ class RestApi:
         self.server.notify()
 
     async def dispatch_message(self, event: str, message: Message) -> None:
-        """Send MESSAGE_CREATE/UPDATE, hiding content from bots without the message-content intent."""
+        """Send MESSAGE_CREATE/UPDATE (with the GUILD_MESSAGES intent for a server's message, DIRECT_MESSAGES
+        for a DM's), hiding content from bots without the message-content intent: a server message's text,
+        embeds, attachments and components are empty unless the bot wrote it or it mentions the bot (a reply's
+        ping counts: it puts the bot in ``mentions``); a DM's always come. The message a reply answers is
+        hidden by the same rule."""
         payload = self._message_payload(message, for_gateway=True)
         gateway = self.server.gateway
-        mentioned = str(self.world.bot.id) in {u["id"] for u in payload["mentions"]}
-        is_dm = self.world.channels[message.channel_id].type == ChannelType.DM
-        private = message.author_id == self.world.bot.id or is_dm or mentioned
-        if not private and not gateway.has_intent(1 << 15):
-            payload.update(content="", embeds=[], attachments=[], components=[])
+        if not gateway.has_intent(INTENT_MESSAGE_CONTENT):
+            for shown in (payload, payload.get("referenced_message")):
+                if shown is not None and not self._content_shown(shown):
+                    shown.update(content="", embeds=[], attachments=[], components=[])
         await gateway.dispatch(event, payload, intent=self._message_intent(message))
+
+    def _content_shown(self, payload: dict[str, Any]) -> bool:
+        """Tell whether a bot without the message-content intent gets a message's content."""
+        bot_id = str(self.world.bot.id)
+        is_dm = self.world.channels[int(payload["channel_id"])].type == ChannelType.DM
+        return payload["author"]["id"] == bot_id or is_dm or bot_id in {u["id"] for u in payload["mentions"]}
 
     def _message_intent(self, message: Message) -> int:
         is_dm = self.world.channels[message.channel_id].type == ChannelType.DM

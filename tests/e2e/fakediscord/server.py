@@ -425,13 +425,42 @@ class FakeDiscord:
         self.notify()
 
     async def user_message(
-        self, user: UserRef, content: str, *, channel: ChannelRef | None = None, dm: bool = False
+        self,
+        user: UserRef,
+        content: str,
+        *,
+        channel: ChannelRef | None = None,
+        dm: bool = False,
+        mention_bot: bool = False,
+        reply_to: Message | int | None = None,
+        reply_ping: bool = True,
     ) -> Message:
-        """Post a message as a user in a channel (or in their DM with the bot) and send MESSAGE_CREATE."""
+        """Post a message as a user in a channel (or in their DM with the bot) and send MESSAGE_CREATE.
+
+        ``mention_bot`` writes the bot's mention before the text. ``reply_to`` makes it a reply to a message
+        of that channel (``channel`` and ``dm`` default to its channel); ``reply_ping`` (on by default, as in
+        Discord's client) pings the replied-to author, who is then in the reply's mentions but not its text.
+        """
         member = self.member(user)
-        target = self._target_channel(member, channel, dm)
+        answered = self.world.messages[reply_to] if isinstance(reply_to, int) else reply_to
+        if answered is not None and channel is None and not dm:
+            target = self.world.channels[answered.channel_id]
+        else:
+            target = self._target_channel(member, channel, dm)
+        if answered is not None and (answered.channel_id != target.id or answered.deleted):
+            raise ValueError(f"message {answered.id} is not a live message of channel {target.id}")
+        if mention_bot:
+            content = f"<@{self.bot_user_id}> {content}".rstrip()
         message = self.world.add_message(
-            Message(id=self.world.ids.next(), channel_id=target.id, author_id=member.id, content=content)
+            Message(
+                id=self.world.ids.next(),
+                channel_id=target.id,
+                author_id=member.id,
+                content=content,
+                type=19 if answered is not None else 0,
+                reference_id=answered.id if answered is not None else None,
+                pinged_ids=[answered.author_id] if answered is not None and reply_ping else [],
+            )
         )
         await self.api.dispatch_message("MESSAGE_CREATE", message)
         self.notify()
