@@ -75,13 +75,13 @@ class Topic:
     `words` are folded stems (lower case, no diacritics) with a weight: a word of the question that starts
     with a stem of at least MIN_STEM letters counts, a shorter stem only as the whole word. `issue_option`
     names the questions.issue.<option> text that points to the topic's command for an issue the question
-    names; `button` gives the topic's button (given that issue, or None), when an existing action fits.
+    names; `buttons` gives the topic's buttons (given that issue, or None), where existing actions fit.
     """
 
     name: str
     words: Mapping[str, int]
     issue_option: str = "tweet"
-    button: Callable[[drafts.IssueContext | None], Button | None] | None = None
+    buttons: Callable[[drafts.IssueContext | None], tuple[Button, ...]] = lambda _issue: ()
 
 
 MIN_STEM = 4
@@ -98,16 +98,14 @@ def _weighted(*groups: str) -> dict[str, int]:
     return found
 
 
-def _mine_ask(issue: drafts.IssueContext | None) -> Button | None:
-    if issue is None:
-        return None
-    return Button(text("asks.button.mine"), asks.MINE_ACTION, str(issue.id))
+def _mine_ask(issue: drafts.IssueContext | None) -> tuple[Button, ...]:
+    """The member's question to a politician about the issue (whom to ask, and what)."""
+    return (Button(text("asks.button.mine"), asks.MINE_ACTION, str(issue.id)),) if issue is not None else ()
 
 
-def _mine_pledges(issue: drafts.IssueContext | None) -> Button | None:
-    if issue is None:
-        return None
-    return Button(text("pledge.button.mine"), pledges.MINE_ACTION, str(issue.id))
+def _pledge(issue: drafts.IssueContext | None) -> tuple[Button, ...]:
+    """The countdown's buttons that make a pledge on the issue (tweet, contact, attend)."""
+    return pledges.pledge_buttons(issue.id) if issue is not None else ()
 
 
 # Language data, as bot/coach/rules.py's lists: Swedish stems first, then English. Whole-word stems are the
@@ -118,7 +116,7 @@ TOPICS = (
         "tweet:2 tweeta:2 twittra:2 twitter:2 x inlagg:2 posta:2 skriv:2 skriva:2 skriver:2 formulera:2 "
         "kontakta kommunalrad fraga:1 fragar staller:2 stalla:2 uppmarksam",
         "tweet:2 tweets:2 twitter:2 post:2 write:2 writing:2 wording:2 contact councillor councilor ask:1 "
-        "message"), button=_mine_ask),
+        "message"), buttons=_mine_ask),
     Topic("blog", _weighted("blogg:5 artikel:3 debattartikel:5 insandare:5 text",
                             "blog:5 article:3 op-ed:5 opinion"), issue_option="blog"),
     Topic("feedback", _weighted("feedback:5 aterkoppling:5 granska:3 kolla:3 kommentar rattat utkast:3 "
@@ -133,7 +131,7 @@ TOPICS = (
         "position:2 decides:2 think who map:2"), issue_option="map"),
     Topic("pledges", _weighted("lofte:4 lova:4 engagera:2 delta:2 narvara:2",
                                "pledge:4 promise:4 commit:2 attend:2 join"),
-          issue_option="pledge", button=_mine_pledges),
+          issue_option="pledge", buttons=_pledge),
     Topic("issues", _weighted(
         "beslut:2 beslutet:2 beslutas:3 arende:2 arenden:2 fragor:2 oppna nar:2 datum:2 kalender:3 "
         "rostar:2 rosta:2 mote:2 motet:2 avgor:2",
@@ -146,18 +144,18 @@ TOPICS = (
     Topic("did", _weighted("logga:3 loggar:3 registrera:3 gjort:2 gjorde:2 rapportera:2 poang:2 "
                            "statistik:3 traffa",
                            "log:3 logged:3 logging:3 did:2 record:2 report:2 points:2 stats:3 statistics:3"),
-          button=lambda _issue: Button(text("activity.button.stats"), activity.STATS_ACTION,
-                                       style=ButtonStyle.SECONDARY)),
+          buttons=lambda _issue: (Button(text("activity.button.stats"), activity.STATS_ACTION,
+                                         style=ButtonStyle.SECONDARY),)),
     Topic("story", _weighted("berattelse:3 berattelser:3 historia:2 dela:1 nytta:2 exempel:2 framgang:2",
                              "story:3 stories:3 share:1 value:2 example:2 success:2"),
-          button=lambda _issue: stories.share_button()),
+          buttons=lambda _issue: (stories.share_button(),)),
     Topic("ladder", _weighted("nasta:3 steg:3 stegen:3 borja:2 igang:2 stege:3 framat",
                               "next:3 step:3 steps:3 start:2 begin:2 ladder:3 started:2"),
-          button=lambda _issue: ladder.next_button()),
+          buttons=lambda _issue: (ladder.next_button(),)),
     Topic("pause", _weighted("paus:3 pausa:3 vila:2 semester:3 ledig:2 uppehall:3 paminnelser:2",
                              "pause:3 break:2 holiday:3 vacation:3 reminders:2 quiet"),
-          button=lambda _issue: Button(text("coaching.button.pause"), nudges.PAUSE_ACTION,
-                                       style=ButtonStyle.SECONDARY)),
+          buttons=lambda _issue: (Button(text("coaching.button.pause"), nudges.PAUSE_ACTION,
+                                         style=ButtonStyle.SECONDARY),)),
     Topic("privacy", _weighted("data:2 uppgifter:3 personuppgifter:3 integritet:3 gdpr:3 radera:3 "
                                "exportera:3 sparar:2 sparas:2",
                                "data:2 privacy:3 gdpr:3 delete:3 export:3 personal:2 store:2 stored:2 keep"),
@@ -221,7 +219,7 @@ def named_issue(question: str, issues: Sequence[drafts.IssueContext]) -> drafts.
 def help_answer(actor: Actor, question: str, issues: Sequence[drafts.IssueContext], *, off_topic: bool = False
                 ) -> Reply:
     """The answer without a model: the closest help text with its command, the issue the question names,
-    and the topic's button (the ladder's next step when it has none)."""
+    and the topic's buttons (the ladder's next step when it has none)."""
     topic = closest_topic(question)
     issue = named_issue(question, issues)
     parts: list[Renderable] = []
@@ -232,8 +230,8 @@ def help_answer(actor: Actor, question: str, issues: Sequence[drafts.IssueContex
         option = topic.issue_option if topic is not None else "tweet"
         parts.append(text(f"questions.issue.{option}", title=Literal(issue.title),
                           when=writing.decision_date(issue, actor)))
-    button = topic.button(issue) if topic is not None and topic.button is not None else None
-    return Reply(body=Join(tuple(parts), separator="\n\n"), buttons=(button or ladder.next_button(),))
+    buttons = topic.buttons(issue) if topic is not None else ()
+    return Reply(body=Join(tuple(parts), separator="\n\n"), buttons=buttons or (ladder.next_button(),))
 
 
 # -- the model's answer --------------------------------------------------------------------------------------

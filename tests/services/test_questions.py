@@ -15,7 +15,7 @@ from bot.app import App
 from bot.coach import Brief, CoachModel, guard, prompts, templates
 from bot.i18n import command_name, render
 from bot.replies import Reply, text
-from bot.services import activity, asks, audience, ladder, nudges, profile, stories
+from bot.services import activity, asks, audience, ladder, nudges, pledges, profile, stories
 from bot.services.context import Actor, Identity
 from bot.services.drafts import IssueContext
 from bot.services.questions import Answered, Turn, answer_question
@@ -128,8 +128,9 @@ async def test_an_english_member_gets_the_answer_in_english_and_the_public_draft
     answered = await ask(app, QUESTION_EN, model)
 
     # The answer, then why the draft is in Swedish.
-    note = render(audience.note("en", "sv"), "en")  # type: ignore[arg-type]
-    assert body(answered, "en") == f"{ANSWER_EN}\n\n{note}"
+    note = audience.note("en", "sv")
+    assert note is not None
+    assert body(answered, "en") == f"{ANSWER_EN}\n\n{render(note, 'en')}"
     assert field_value(answered.reply, "Draft", "en").startswith(DRAFT)
     system, user = fake.prompts()
     assert system.startswith(prompts.SYSTEM["en"])
@@ -364,6 +365,15 @@ async def test_a_question_that_names_no_issue_names_none(app: App, issues):
 
     assert "fråga:" not in body(answered)
     assert "Hamnens" not in body(answered)
+
+
+async def test_a_question_of_how_to_pledge_on_an_issue_offers_the_pledges_on_it(app: App, issues):
+    await anna(app)
+
+    answered = await ask(app, "hur lovar jag att vara med när de röstar om torget?")
+
+    assert f'{command_name("pledge", "sv")} fråga:"Ett levande torg"' in body(answered)
+    assert answered.reply.buttons == pledges.pledge_buttons(SQUARE.id)
 
 
 @pytest.mark.parametrize(("question", "action"), [
