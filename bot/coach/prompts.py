@@ -327,7 +327,10 @@ def issue_data(issue: IssueContext, language: str, zone: str, decided_by: str = 
         fields[label["position"]] = issue.position
     handles = [f"@{h.lstrip('@')}" for h in issue.target_handles if h]
     if handles:
-        fields[label["politician"]] = handles
+        # Each handle with its politician's name when the issue tells them (as data() names the brief's).
+        names = list(issue.handle_names) if len(issue.handle_names) == len(handles) else [""] * len(handles)
+        fields[label["politician"]] = [f"{handle} ({name})" if name else handle
+                                       for handle, name in zip(handles, names, strict=True)]
     media = [f"@{h.lstrip('@')}" for h in issue.media_handles if h]
     if media:
         fields[label["media"]] = media
