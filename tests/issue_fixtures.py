@@ -66,6 +66,7 @@ async def contexts_read_one_issue_at_a_time(session: AsyncSession, workspace_id:
         found.append(drafts.IssueContext(
             id=issue.id, title=issue.title, municipality=issue.municipality, hashtag=issue.hashtag,
             decision_at=issue.decision_at, position=issue.position, source_url=issue.source_url,
+            body=issue.body, committee=issue.committee, topics=tuple(issue.topics or ()),
             target_handles=tuple(r.handle for r in priority if r.handle),
             target_names=tuple(r.name for r in priority),
             handle_names=tuple(r.name for r in priority if r.handle),

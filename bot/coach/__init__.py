@@ -4,7 +4,7 @@ The services build a Brief (only what a draft needs to know) and ask the templat
 client, they ask it first and keep its answer only when it passes the same checks the templates pass.
 """
 
-from bot.coach.brief import BlogPlan, Brief, ModelFeedback
+from bot.coach.brief import BlogPlan, Brief, ModelAnswer, ModelFeedback
 from bot.coach.model import CoachModel
 
-__all__ = ["BlogPlan", "Brief", "CoachModel", "ModelFeedback"]
+__all__ = ["BlogPlan", "Brief", "CoachModel", "ModelAnswer", "ModelFeedback"]

@@ -72,6 +72,19 @@ class ModelFeedback:
     improved: str | None
 
 
+@dataclass(frozen=True)
+class ModelAnswer:
+    """The model's answer to a member's question, as the guard let it through.
+
+    `answer` is None when the question was off-topic or the guard refused the answer; `draft` is a draft
+    that passed the drafts' checks (None when there is none or it failed them).
+    """
+
+    answer: str | None
+    draft: str | None = None
+    on_topic: bool = True
+
+
 def handle_owners(issue: IssueContext) -> dict[str, str]:
     """Map each politician's handle of an issue (casefolded, no @) to that politician's name, where known."""
     handles = [h for h in issue.target_handles if h]

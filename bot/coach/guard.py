@@ -31,7 +31,10 @@ TITLE = "title"
 PART = "part"
 COMMENT = "comment"
 PARAGRAPH = "paragraph"
-MAX_LENGTH = {TWEET: 1200, TEXT: 1200, TITLE: 120, PART: 600, COMMENT: 300, PARAGRAPH: 2000}
+# The coach's answer to a member's free question (bot/services/questions.py): asked for in 600 characters,
+# some slack for a model that counts loosely.
+ANSWER = "answer"
+MAX_LENGTH = {TWEET: 1200, TEXT: 1200, TITLE: 120, PART: 600, COMMENT: 300, PARAGRAPH: 2000, ANSWER: 800}
 
 # An @ that starts a handle (or a crowd: @everyone), also as the full-width ＠ some fonts show alike; an @
 # after a letter or a digit is an e-mail address, which counts as a link.
@@ -105,6 +108,8 @@ def check(draft: str, brief: Brief, kind: str, *, language: str | None = None, a
         return Rejected("prompt echo")
     if not paired(cleaned, brief):
         return Rejected("handle and name")
+    if kind == ANSWER and partisan(cleaned, brief):
+        return Rejected("partisan")
     if not in_language(cleaned, language or brief.language, known=_proper_names(brief)):
         return Rejected("language")
     return cleaned
@@ -186,6 +191,65 @@ def paired(post: str, brief: Brief) -> bool:
         return True
     tagged = handles(post)
     return all(fold(name) in named for handle, name in owners.items() if handle in tagged and name)
+
+
+# -- respect toward every party -----------------------------------------------------------------------------
+
+# The coach is factual and respectful toward every party and politician: it helps members talk to all of them
+# and takes no side in an election. A model's answer that tells whom not to vote for, or puts a disparaging
+# word next to a party's or a politician's name, is refused (the member gets the help texts, which are safe).
+# Kept simple on purpose: phrases and words, folded (lower case, no diacritics), whole words. A false positive
+# costs only the model's answer.
+VOTE_AGAINST = (
+    "rosta inte pa", "rosta aldrig pa", "rosta inte for", "rosta bort", "rostar inte pa", "rost inte pa",
+    "don t vote for", "dont vote for", "do not vote for", "never vote for", "vote against them",
+    "vote them out", "vote out", "not vote for",
+)
+# The parties of Sweden's councils by name and by their longer abbreviations (one-letter ones, "S", "M",
+# "C", "V", "L", are ordinary words or initials too often to judge by).
+PARTIES = (
+    "socialdemokraterna", "socialdemokrater", "sossarna", "moderaterna", "moderater", "sverigedemokraterna",
+    "sverigedemokrater", "centerpartiet", "vansterpartiet", "kristdemokraterna", "liberalerna",
+    "miljopartiet", "sd", "kd", "mp", "social democrats", "moderates", "sweden democrats", "centre party",
+    "center party", "left party", "christian democrats", "liberals", "green party",
+)
+# Words that disparage whom they stand next to (the harsh words of the rules are refused anywhere).
+DISPARAGING = frozenset((
+    "samst", "samsta", "varst", "varsta", "lognare", "ljuger", "ljog", "svek", "sviker", "svikit",
+    "forradare", "forrader",
+    "vardelos", "vardelosa", "odugliga", "oduglig", "katastrof", "katastrofal", "katastrofala", "fega",
+    "hycklare", "hyckleri", "skamligt", "skamlig", "fusk", "fuskar", "worst", "liar", "liars", "lie", "lies",
+    "lying", "lied", "betray", "betrayed", "betrays", "traitor", "traitors", "useless", "worthless",
+    "hypocrite", "hypocrites", "disaster", "disastrous", "cowards", "cowardly", "shame", "dishonest",
+))
+# How many words apart a name and a disparaging word count as one judgement ("M sviker företagen").
+NEAR_WORDS = 4
+
+
+def partisan(post: str, brief: Brief, names: Iterable[str] = ()) -> bool:
+    """Tell whether a text takes sides against a party or a politician: it tells whom not to vote for, or
+    puts a disparaging word within NEAR_WORDS words of a party's or a politician's name (the issue's
+    politicians, and any `names` given)."""
+    words = fold(_visible(post))
+    words = " ".join(_WORD.findall(words))
+    if any(f" {phrase} " in f" {words} " for phrase in VOTE_AGAINST):
+        return True
+    targets = [*PARTIES, *(fold(name) for name in names if name)]
+    if brief.issue is not None:
+        targets += [fold(name) for name in brief.issue.target_names if name]
+    tokens = words.split()
+    for target in targets:
+        target_words = " ".join(_WORD.findall(target)).split()
+        if not target_words:
+            continue
+        width = len(target_words)
+        for start in range(len(tokens) - width + 1):
+            if tokens[start:start + width] != target_words:
+                continue
+            near = tokens[max(0, start - NEAR_WORDS):start + width + NEAR_WORDS]
+            if any(word in DISPARAGING for word in near):
+                return True
+    return False
 
 
 # -- language ------------------------------------------------------------------------------------------------

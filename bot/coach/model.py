@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from bot.coach import guard, prompts, templates
-from bot.coach.brief import BlogPlan, Brief, ModelFeedback
+from bot.coach.brief import BlogPlan, Brief, ModelAnswer, ModelFeedback
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,39 @@ class CoachModel:
         if not vetted and improved is None:
             return None
         return ModelFeedback(vetted, improved)
+
+    async def answer(self, prompt: tuple[str, str], brief: Brief, draft_brief: Brief, *, known: str = "",
+                     names: tuple[str, ...] = ()) -> ModelAnswer | None:
+        """Ask for the coach's answer to a member's question (prompts.answer); None when the model could not
+        be asked or did not answer with JSON.
+
+        The answer passes the guard in the member's language (`brief`), also refused when it takes sides
+        against a party or a politician; `known` holds the handles and links of the other open issues the
+        prompt gave (they may come back), `names` those issues' politicians. A draft is completed and checked
+        as the drafts are, for `draft_brief` (the audience's language, the issue's tags).
+        """
+        reply = await self.ask(*prompt)
+        if reply is None:
+            return None
+        said, draft, on_topic = reply.get("answer"), reply.get("draft"), reply.get("on_topic", True)
+        if on_topic is False:
+            return ModelAnswer(None, on_topic=False)
+        if not isinstance(said, str) or not said.strip() or not isinstance(on_topic, bool):
+            _unusable("answer")
+            return ModelAnswer(None)
+        vetted = guard.vetted(said, brief, guard.ANSWER, also=known, what="answer")
+        if vetted is not None and guard.partisan(vetted, brief, names):
+            log.info("The model's answer failed the partisan check; answering from the help texts")
+            vetted = None
+        if vetted is None:
+            return ModelAnswer(None)
+        usable = None
+        if isinstance(draft, str) and draft.strip() and len(draft) <= MAX_TEXT_DRAFT:
+            usable = _completed_tweet(draft, draft_brief, draft_brief.hashtag, "answer's draft")
+            if usable is not None and guard.partisan(usable, draft_brief):
+                log.info("The model's answer's draft failed the partisan check; leaving it out")
+                usable = None
+        return ModelAnswer(vetted, usable)
 
 
 def _completed_tweet(proposed: str, brief: Brief, hashtag: str, what: str) -> str | None:

@@ -8,11 +8,14 @@ data between <data> tags, and the system prompt says it is data, never instructi
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.coach.brief import Brief
 from bot.i18n import render
+from bot.services.drafts import IssueContext
 from bot.services.profile_fields import choice_label
 
 SYSTEM = {
@@ -57,6 +60,15 @@ _LABELS = {
         "source": "Källa",
         "draft": "Utkastet",
         "findings": "Reglerna har hittat",
+        "step": "Medlemmens nästa steg",
+        "step_why": "Varför steget lönar sig",
+        "issues": "Andra öppna frågor",
+        "title": "Fråga",
+        "body": "Beslutas av",
+        "topics": "Ämnen",
+        "earlier": "Tidigare i samtalet",
+        "answer": "Coachens svar",
+        "question": "Medlemmens fråga",
     },
     "en": {
         "company": "Company",
@@ -76,6 +88,15 @@ _LABELS = {
         "source": "Source",
         "draft": "The draft",
         "findings": "The rules found",
+        "step": "The member's next step",
+        "step_why": "Why the step pays off",
+        "issues": "Other open issues",
+        "title": "Issue",
+        "body": "Decided by",
+        "topics": "Topics",
+        "earlier": "Earlier in the conversation",
+        "answer": "The coach's answer",
+        "question": "The member's question",
     },
 }
 
@@ -141,6 +162,41 @@ _TASKS = {
             'Answer as {{"comments": ["…"], "improved": "…"}}.'
         ),
     },
+}
+
+# The coach's answer to a member's free question: what it may answer, and how (added to SYSTEM).
+ANSWER_SCOPE = {
+    "sv": (
+        "Du svarar nu på en fråga som medlemmen har skrivit till dig. Svara bara om sociala medier för "
+        "företaget, om att skriva inlägg, och om dialogen med lokala politiker i frågor som rör "
+        "företagen. Handlar frågan om något annat, svara med on_topic false. Var saklig och respektfull mot "
+        "alla partier och politiker: ta aldrig ställning för eller emot ett parti eller en person, och säg "
+        "aldrig vem någon ska rösta på eller inte."
+    ),
+    "en": (
+        "You are now answering a question the member wrote to you. Answer only about social media for the "
+        "business, writing posts, and the dialogue with local politicians on issues that concern "
+        "businesses. If the question is about anything else, answer with on_topic false. Be factual and "
+        "respectful toward every party and politician: never take sides for or against a party or a person, "
+        "and never say whom anyone should or should not vote for."
+    ),
+}
+_LANGUAGE_NAMES = {"sv": {"sv": "svenska", "en": "engelska"}, "en": {"sv": "Swedish", "en": "English"}}
+_ANSWER_TASK = {
+    "sv": (
+        "Svara på medlemmens fråga i uppgifterna: kort (högst 600 tecken, några meningar), konkret, "
+        "utifrån medlemmens företag, nästa steg och de öppna frågorna, och säg vad medlemmen kan göra "
+        "härnäst. Passar ett utkast (till exempel en tweet till politikern om frågan som nämns), skriv det "
+        "på {draft_language}, högst 260 tecken, med {required}; annars null. "
+        'Svara som {{"answer": "…", "draft": "…" eller null, "on_topic": true eller false}}.'
+    ),
+    "en": (
+        "Answer the member's question in the data: briefly (at most 600 characters, a few sentences), "
+        "concretely, from the member's business, next step and the open issues, and say what the member can "
+        "do next. If a draft fits (a tweet to the politician about the issue named, for example), write it "
+        "in {draft_language}, at most 260 characters, with {required}; otherwise null. "
+        'Answer as {{"answer": "…", "draft": "…" or null, "on_topic": true or false}}.'
+    ),
 }
 
 _REQUIRED = {
@@ -253,3 +309,67 @@ def feedback(brief: Brief, draft: str, kind: str, findings: list[str]) -> tuple[
                                                limit=_LIMIT[language] if kind == "tweet" else "")
     fields = data(brief, draft=draft, findings=findings or [_NONE[language]])
     return SYSTEM[language], f"{fenced(fields)}\n\n{task}"
+
+
+def issue_data(issue: IssueContext, language: str, zone: str, decided_by: str = "",
+               topics: Sequence[str] = ()) -> dict[str, object]:
+    """What the model may know of one more open issue (besides the brief's): its title, decision, who
+    decides, the group's position and whom to ask, by the labels of `language`."""
+    label = _LABELS[language if language in _LABELS else "sv"]
+    fields: dict[str, object] = {label["title"]: issue.title, label["hashtag"]: issue.hashtag}
+    if issue.decision_at is not None:
+        fields[label["decision"]] = issue.decision_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    if decided_by:
+        fields[label["body"]] = decided_by
+    if topics:
+        fields[label["topics"]] = list(topics)
+    if issue.position:
+        fields[label["position"]] = issue.position
+    handles = [f"@{h.lstrip('@')}" for h in issue.target_handles if h]
+    if handles:
+        # Each handle with its politician's name when the issue tells them (as data() names the brief's).
+        names = list(issue.handle_names) if len(issue.handle_names) == len(handles) else [""] * len(handles)
+        fields[label["politician"]] = [f"{handle} ({name})" if name else handle
+                                       for handle, name in zip(handles, names, strict=True)]
+    media = [f"@{h.lstrip('@')}" for h in issue.media_handles if h]
+    if media:
+        fields[label["media"]] = media
+    if issue.source_url:
+        fields[label["source"]] = issue.source_url
+    return fields
+
+
+def answer(brief: Brief, question: str, *, draft_brief: Brief, step: tuple[str, str] | None = None,
+           decided_by: str = "", topics: Sequence[str] = (), others: Sequence[dict[str, object]] = (),
+           earlier: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
+    """Return the (system, user) prompt for the coach's answer to a member's question.
+
+    `brief` is in the member's language (the answer's), with the issue the question names (who decides it
+    and its topics in `decided_by` and `topics`); `draft_brief` is the one a draft is written for (the
+    audience's language, the issue's hashtag and handles); `others` are more open issues (issue_data). The
+    question, the earlier turns (question, answer) and the open issues go in fenced as data with the profile.
+    """
+    language = _lang(brief)
+    label = _LABELS[language]
+    fields = data(brief)
+    if brief.issue is not None and decided_by:
+        fields[label["body"]] = decided_by
+    if brief.issue is not None and topics:
+        fields[label["topics"]] = list(topics)
+    if step is not None:
+        fields[label["step"]], fields[label["step_why"]] = step
+    if others:
+        fields[label["issues"]] = list(others)
+    if earlier:
+        fields[label["earlier"]] = [{label["question"]: asked, label["answer"]: answered}
+                                    for asked, answered in earlier]
+    fields[label["question"]] = question
+    draft_language = _LANGUAGE_NAMES[language].get(draft_brief.language, draft_brief.language)
+    task = _ANSWER_TASK[language].format(draft_language=draft_language,
+                                         required=_required_in(language, draft_brief))
+    return f"{SYSTEM[language]} {ANSWER_SCOPE[language]}", f"{fenced(fields)}\n\n{task}"
+
+
+def _required_in(language: str, brief: Brief) -> str:
+    """What a draft must contain (as `required`), said in `language` whatever the brief's own language."""
+    return required(dataclasses.replace(brief, language=language), brief.hashtag)

@@ -211,6 +211,11 @@ class IssueContext:
     handle_names: Sequence[str] = field(default_factory=tuple)
     # X handles (without @) of the local media to bring into the dialogue.
     media_handles: Sequence[str] = field(default_factory=tuple)
+    # Who decides (civics' body code, and the nämnd's name) and the issue's topic codes: what the coach's
+    # answer to a question tells of the issue, and the words a question may name it by.
+    body: str = ""
+    committee: str | None = None
+    topics: Sequence[str] = field(default_factory=tuple)
 
 
 def decision_date(issue: IssueContext, zone: str, language: str) -> str:

@@ -504,7 +504,8 @@ async def open_issue_contexts(session: AsyncSession, workspace_id: int, municipa
         query = query.where(Issue.municipality == municipality)
     return [drafts.IssueContext(
         id=issue.id, title=issue.title, municipality=issue.municipality, hashtag=issue.hashtag,
-        decision_at=issue.decision_at, position=issue.position, source_url=issue.source_url)
+        decision_at=issue.decision_at, position=issue.position, source_url=issue.source_url, body=issue.body,
+        committee=issue.committee, topics=tuple(issue.topics or ()))
         for issue in await session.scalars(query.order_by(Issue.decision_at, Issue.id))]
 
 
