@@ -16,6 +16,7 @@ from bot.clock import FrozenClock
 from bot.i18n import render
 from bot.models import (
     Action,
+    Ask,
     CoachingMember,
     CoachingProgress,
     Conversation,
@@ -25,7 +26,18 @@ from bot.models import (
     Reminder,
 )
 from bot.replies import Reply, SendDirect, reply_to_json
-from bot.services import activity, conversation, ladder, mydata, nudges, onboarding, pledges, questions
+from bot.services import (
+    activity,
+    asks,
+    conversation,
+    follows,
+    ladder,
+    mydata,
+    nudges,
+    onboarding,
+    pledges,
+    questions,
+)
 from bot.services.context import Actor
 from bot.services.conversation import Intent, Said, Where
 from tests.conftest import RecordingNotifier, identity
@@ -479,3 +491,52 @@ async def test_erasing_a_members_data_deletes_their_conversation(app: App, clock
     assert "https://x.com/anna/status/42" in exported.data.decode()
     async with app.sessionmaker() as session:
         assert list(await session.scalars(select(Conversation))) == []
+
+
+async def test_done_to_a_question_to_ask_asks_for_its_link_and_a_link_records_the_ask(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await app.run(ANNA, asks.my_question, issue="Parkering")
+    question = [(asks.ASKED_ACTION, str(issue_id))]
+
+    done = await said(app, "klart", answering=question)
+    offer = await said(app, "https://x.com/anna/status/9", answering=question)
+    await app.press(ANNA, conversation.CONFIRM_ACTION, "")
+
+    assert body(done).startswith("Snyggt! Skicka länken till frågan du ställde om Parkering i centrum")
+    assert [(b.action, b.arg) for b in done.buttons] == question
+    assert body(offer).startswith("Tack för länken! Ska jag logga")
+    async with app.sessionmaker() as session:
+        [ask] = list(await session.scalars(select(Ask).where(Ask.asked_at.is_not(None))))
+    assert ask.asked_url == "https://x.com/anna/status/9"
+
+
+async def test_a_link_to_an_issue_alert_is_logged_for_its_issue_and_done_says_nothing_about_it(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    alert = [(follows.FOLLOW_ISSUE_ACTION, str(issue_id)), (follows.HELP_ACTION, str(issue_id))]
+
+    done = await said(app, "klart", answering=alert)
+    await said(app, "https://x.com/anna/status/10", answering=alert)
+    await app.press(ANNA, conversation.CONFIRM_ACTION, "")
+
+    assert body(done).startswith("Bra jobbat! Vill du markera steg 1")  # the alert was no step: offered
+    async with app.sessionmaker() as session:
+        logged = [(a.kind, a.issue_id, a.link) for a in await session.scalars(select(Action))]
+    assert logged == [("tweet", issue_id, "https://x.com/anna/status/10")]
+
+
+async def test_done_to_a_follow_up_of_two_pledges_asks_which_and_marks_none(app: App, clock: FrozenClock,
+                                                                           notifier: RecordingNotifier):
+    issue_id = await the_group(app, notifier)
+    await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-tweet")
+    await app.press(ANNA, pledges.PLEDGE_ACTION, f"{issue_id}-contact")
+    async with app.sessionmaker() as session:
+        made = list(await session.scalars(select(Pledge).order_by(Pledge.id)))
+    buttons = [(action, str(p.id)) for p in made for action in (pledges.KEPT_ACTION, pledges.MISSED_ACTION)]
+
+    answer = await said(app, "klart", answering=buttons)
+
+    assert body(answer) == "Vilket av dem har du gjort? Tryck på knappen som stämmer."
+    async with app.sessionmaker() as session:
+        assert [p.status for p in await session.scalars(select(Pledge))] == [pledges.MADE, pledges.MADE]
