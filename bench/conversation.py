@@ -170,10 +170,9 @@ async def burst(app: App, indexes: list[int]) -> None:
                                    for n, index in enumerate(indexes)))
     total, cpu = time.perf_counter() - started, time.process_time() - cpu
     p = seeded.percentile
-    print(f"burst of {len(indexes)} at once: all answered in {total * 1000:.0f} ms (CPU {cpu * 1000:.0f} ms); "
-          f"each waited p50 "
-          f"{p(list(waits), .5) * 1000:.0f} ms, p99 {p(list(waits), .99) * 1000:.0f} ms; errors: "
-          f"{len(errors)} {sorted(set(errors))}")
+    print(f"burst of {len(indexes)} at once: all answered in {total * 1000:.0f} ms "
+          f"(CPU {cpu * 1000:.0f} ms); each waited p50 {p(list(waits), .5) * 1000:.0f} ms, "
+          f"p99 {p(list(waits), .99) * 1000:.0f} ms; errors: {len(errors)} {sorted(set(errors))}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -449,7 +449,9 @@ async def _stop(session: AsyncSession, actor: Actor) -> Reply:
     await reminders.cancel(session, workspace_id=actor.workspace.id,
                            key=f"{onboarding.NUDGE_KIND}:member:{member.id}")
     log.info("Member %s turned off DMs in a conversation (%d pending cancelled)", member.id, len(direct))
-    return Reply(body=text("conversation.stop.done"))
+    # /coach resume is for those who onboarded; anyone may write "start".
+    return Reply(body=text("conversation.stop.done" if member.onboarded_at is not None
+                           else "conversation.stop.done_newcomer"))
 
 
 async def _start(session: AsyncSession, actor: Actor) -> Reply:

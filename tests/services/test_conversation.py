@@ -301,11 +301,13 @@ async def test_stop_before_onboarding_cancels_the_nudge_to_get_started(app: App,
     await app.dispatcher.run_due()
     welcomed = len(notifier.to("dm:nils"))
 
-    await said(app, "stopp", newcomer)
+    answer = await said(app, "stopp", newcomer)
     clock.advance(timedelta(days=3))
     await app.dispatcher.run_due()
 
     assert welcomed and len(notifier.to("dm:nils")) == welcomed
+    assert body(answer) == ("Okej, jag skickar inga fler DM till dig. Skriv **start** här när du vill ha dem "
+                            "igen.")
     async with app.sessionmaker() as session:
         nudge = await session.scalar(select(Reminder).where(Reminder.kind == onboarding.NUDGE_KIND))
     assert nudge.status == "cancelled"
