@@ -363,7 +363,9 @@ async def _offer_link(session: AsyncSession, actor: Actor, said: Said, row: Conv
     """A link: offer to log it for the message they answer (or as a post of their own); it waits in the
     conversation for their yes."""
     message = next(iter(await _answerable(session, actor, said)), None)
-    if message is not None:
+    # A message about several things of a kind (two pledges) does not say which the link is for.
+    if message is not None and len({arg for action, arg in message.buttons
+                                    if action == message.buttons[0][0]}) == 1:
         action, arg = message.buttons[0]
         key = "conversation.link.offer"
     else:

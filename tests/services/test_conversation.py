@@ -538,7 +538,9 @@ async def test_done_to_a_follow_up_of_two_pledges_asks_which_and_marks_none(app:
     buttons = [(action, str(p.id)) for p in made for action in (pledges.KEPT_ACTION, pledges.MISSED_ACTION)]
 
     answer = await said(app, "klart", answering=buttons)
+    offer = await said(app, "https://x.com/anna/status/11", answering=buttons)
 
     assert body(answer) == "Vilket av dem har du gjort? Tryck på knappen som stämmer."
+    assert body(offer).endswith("som ett inlägg du har gjort?")  # not one of the pledges, unasked
     async with app.sessionmaker() as session:
         assert [p.status for p in await session.scalars(select(Pledge))] == [pledges.MADE, pledges.MADE]
