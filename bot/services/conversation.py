@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import contributions, delivery, reminders, validation
 from bot.coach import CoachModel
 from bot.contributions import Feature, MemberData
+from bot.errors import UserError
 from bot.models import Ask, CoachingMember, Conversation, Delivery, Issue, Member, Reminder, Workspace
 from bot.replies import (
     Button,
@@ -334,7 +335,12 @@ async def _done(session: AsyncSession, actor: Actor, said: Said) -> Reply | None
         if len(set(same)) > 1:
             # Several of a kind (two pledges in one follow-up): the member says which, by its button.
             return Reply(body=text("conversation.done.which"), buttons=message.shown)
-        answered = await answers[action](session, actor, same[0], None)
+        try:
+            # In a savepoint: an answer refused (a step retired since the nudge) leaves nothing written.
+            async with session.begin_nested():
+                answered = await answers[action](session, actor, same[0], None)
+        except UserError:
+            continue  # "klart" is no command: a message it cannot be about is passed over
         if answered is not None:
             return answered
     return None

@@ -41,7 +41,7 @@ from bot.services import (
 from bot.services.context import Actor
 from bot.services.conversation import Intent, Said, Where
 from tests.conftest import RecordingNotifier, identity
-from tests.services.conftest import ANNA, onboard
+from tests.services.conftest import ANNA, BO, onboard
 from tests.support.countdowns import D7, D14, at, the_group
 
 MONDAY_NINE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # the weekly nudge: 09:00 in Stockholm
@@ -157,6 +157,17 @@ async def test_done_names_the_message_the_platform_says_it_answers(app: App, clo
     await said(app, "klart", answering=[(ladder.NEXT_ACTION, ""), (ladder.DONE_ACTION, "follow")])
 
     assert await steps_done(app) == [("follow", None)]
+
+
+async def test_done_about_a_step_retired_since_the_nudge_looks_further_and_writes_nothing(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await nudged(app, clock, notifier)
+    await app.run(BO, ladder.configure_ladder, step="intro", active=False)
+
+    answer = await said(app, "klart")
+
+    assert await steps_done(app) == []
+    assert body(answer).startswith("Bra jobbat! Vill du markera steg 1, Följ de viktigaste")
 
 
 async def test_done_with_nothing_to_answer_offers_the_next_step_and_marks_nothing(
