@@ -223,16 +223,19 @@ def _stale(row: Conversation, now: datetime) -> bool:
     return row.updated_at <= now - CONTEXT_TTL
 
 
-async def _row(session: AsyncSession, actor: Actor) -> Conversation:
-    """The member's conversation, as it stands now: a row past CONTEXT_TTL is read as a new one."""
+async def _row(session: AsyncSession, actor: Actor) -> tuple[Conversation, bool]:
+    """The member's conversation, as it stands now: a row past CONTEXT_TTL is read as a new one; and whether
+    it is new (then the expiry sweep may have to be planned)."""
     row = await session.get(Conversation, actor.member.id)
     if row is None:
         row = Conversation(member_id=actor.member.id, workspace_id=actor.workspace.id, offer=None, turns=[],
                            heard=[], model_asked=[], slowed_at=None, updated_at=actor.now)
         session.add(row)
-    elif _stale(row, actor.now):
+        return row, True
+    if _stale(row, actor.now):
         row.offer, row.turns, row.heard, row.model_asked, row.slowed_at = None, [], [], [], None
-    return row
+        return row, True
+    return row, False
 
 
 class Pace(StrEnum):
@@ -256,9 +259,15 @@ def _pace(row: Conversation, now: datetime) -> Pace:
     return Pace.ANSWER
 
 
-async def _touch(session: AsyncSession, row: Conversation, now: datetime) -> None:
-    """Mark the row as used now, and make sure the workspace's expiry sweep is planned."""
+async def _touch(session: AsyncSession, row: Conversation, now: datetime, new: bool) -> None:
+    """Mark the row as used now; for a new row, make sure the workspace's expiry sweep is planned.
+
+    A row that lives has its sweep planned: one was planned when the row was new, and a sweep plans the next
+    while rows are left. Moving the row's expiry later needs no change: the sweep due first plans the next.
+    """
     row.updated_at = now
+    if not new:
+        return
     planned = await session.scalar(select(Reminder.id).where(
         Reminder.status == reminders.PENDING, Reminder.workspace_id == row.workspace_id,
         Reminder.kind == EXPIRE_KIND).limit(1))
@@ -542,17 +551,17 @@ def _placed(reply: Reply, said: Said, member: Member, personal: bool) -> Reply:
 async def answer(session: AsyncSession, actor: Actor, said: Said, model: CoachModel | None = None
                  ) -> Reply | None:
     """Answer what a member wrote; None when nothing is to be said (they write faster than the rate limit)."""
-    row = await _row(session, actor)
+    row, new = await _row(session, actor)
     pace = _pace(row, actor.now)
     if pace is not Pace.ANSWER:
-        await _touch(session, row, actor.now)
+        await _touch(session, row, actor.now, new)
         if pace is Pace.SILENT:
             return None
         return Reply(body=text("conversation.slow_down"), private=said.where is Where.DM)
     reply, personal = await _understood(session, actor, said, row, model)
     if actor.member.consented_at is None:
         row.offer, row.turns = None, []  # before consent no text is kept, not even for a day
-    await _touch(session, row, actor.now)
+    await _touch(session, row, actor.now, new)
     return _placed(reply, said, actor.member, personal)
 
 
