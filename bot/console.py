@@ -29,7 +29,7 @@ from bot.delivery import MessageMissing, RecipientUnreachable
 from bot.errors import UserError
 from bot.models import Member, Workspace
 from bot.replies import Button, Channel, Form, Join, Renderable, Reply, Role, Text, text
-from bot.services import context, workspaces
+from bot.services import context, conversation, workspaces
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,8 @@ class ConsoleState:
     shown: list[Shown] = field(default_factory=list)
     # The arg of the form each user saw last, by form id: `:submit` hands it back as Discord's modal would.
     form_args: dict[tuple[str, str], str] = field(default_factory=dict)
+    # After `:dm` alone, every plain line is a DM to the bot from the acting user, until `:dm off`.
+    dm_mode: bool = False
 
 
 class ConsoleNotifier:
@@ -297,7 +299,10 @@ class Console:
             if line.startswith(":"):
                 return await self._meta(line)
             if not line.startswith("/"):
-                raise ConsoleError("console.unknown_meta", command=line.split()[0])
+                if not self.state.dm_mode:
+                    raise ConsoleError("console.unknown_meta", command=line.split()[0])
+                await self._converse(conversation.Said(line))
+                return True
             await self._slash(line[1:])
             # Deliver what the command planned for right now (an alert) before the next line, as the scheduler
             # does on Discord, so that a script's output comes in order.
@@ -340,6 +345,13 @@ class Console:
             await self.app.dispatcher.run_due()
         elif verb == ":dms":
             self._dms(args)
+        elif verb == ":dm":
+            await self._dm(line.partition(" ")[2].strip())
+        elif verb == ":mention":
+            said = line.partition(" ")[2].strip()
+            if not said:
+                raise ConsoleError("commands.missing_option", command=":mention", option="TEXT")
+            await self._converse(conversation.Said(said, conversation.Where.MENTION))
         else:
             raise ConsoleError("console.unknown_meta", command=verb)
         return True
@@ -518,6 +530,37 @@ class Console:
         else:
             self.state.closed_dms.discard(user.name)
             self.say(text("console.dms", state=text("console.dms.open")))
+
+    # -- :dm, :mention ---------------------------------------------------------------------------------------
+
+    async def _dm(self, said: str) -> None:
+        """A DM to the bot; alone, every plain line after it is one (`:dm off` ends that)."""
+        self._user()
+        if not said or said.lower() in ("off", "av"):
+            self.state.dm_mode = not said
+            self.say(text("console.dm_mode.on" if self.state.dm_mode else "console.dm_mode.off"))
+            return
+        await self._converse(conversation.Said(said))
+
+    async def _converse(self, said: conversation.Said) -> None:
+        """Run what the acting user wrote to the bot, and print the answer where they wrote: their DM, or the
+        channel they mentioned it in (nothing when they write faster than the rate limit)."""
+        user = self._user()
+        async with self.app.answering() as answering:
+            reply = await self.app.converse(self.identity(), said)
+            if answering.language is not None:
+                self.language = answering.language
+            if reply is None:
+                pass
+            elif said.where is conversation.Where.DM:
+                self.show(reply, text("console.dest.dm", name=user.name), self.language, audience=user.name,
+                          place=Place(DM))
+            else:
+                self.show(reply, text("console.dest.channel", channel=COMMAND_CHANNEL), self.language,
+                          place=Place(CHANNEL, COMMAND_CHANNEL))
+        await self._notify(answering)
+        # As after a command: what the answer planned for now (a DM with the private part) comes first.
+        await self.app.dispatcher.run_due()
 
     async def _slash(self, line: str) -> None:
         command, options = commands.parse(commands.split(line), self.commands)

@@ -1,11 +1,12 @@
 """What a feature contributes to the app, and the app's contributions assembled from its list of features.
 
 Each feature module declares, in one `FEATURE = Feature(...)` at its end, everything it adds to the app: the
-buttons it answers, the forms it takes, the reminders it plans, what it does when an issue changes or a member
-finishes the onboarding, what it knows about an issue or a member's activity, and how it exports and erases a
-member's data. `bot.features` lists the features; the App assembles its `Contributions` from that list, and a
-test replaces a contribution by giving the App another list. A unit of work reaches the contributions through
-its session (`of(session)`): every session comes from the App's session factory, which carries them.
+buttons it answers, the forms it takes, what a member's "klart" or link written back to its messages means,
+the reminders it plans, what it does when an issue changes or a member finishes the onboarding, what it knows
+about an issue or a member's activity, and how it exports and erases a member's data. `bot.features` lists the
+features; the App assembles its `Contributions` from that list, and a test replaces a contribution by giving
+the App another list. A unit of work reaches the contributions through its session (`of(session)`): every
+session comes from the App's session factory, which carries them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 
 # What a button with an action name does; the button's arg is passed along.
 ActionHandler = Callable[["AsyncSession", "Actor", str], Awaitable["Reply"]]
+# What a member's words in a conversation with the bot mean for a message of the bot they answer, by the
+# action of a button on it (bot.services.conversation): (session, actor, the button's arg, the link they sent,
+# or None for "klart"/"done"). The same as pressing the button, with the link where the feature keeps one.
+# None: it does not apply ("done" says nothing about this message), and the conversation looks further.
+Answerer = Callable[["AsyncSession", "Actor", str, "str | None"], Awaitable["Reply | None"]]
 # What submitting a form does with its values (and the arg of the button that opened it).
 FormHandler = Callable[["AsyncSession", "Actor", Mapping[str, str], str], Awaitable["Reply"]]
 # The form a button opens at once, from the presser's member row (None before they have one) and the button's
@@ -90,6 +96,7 @@ class Feature:
     actions: Mapping[str, ActionHandler] = field(default_factory=dict)
     forms: Mapping[str, FormHandler] = field(default_factory=dict)
     form_openers: Mapping[str, FormOpener] = field(default_factory=dict)
+    answers: Mapping[str, Answerer] = field(default_factory=dict)
     planners: Mapping[str, Planner] = field(default_factory=dict)
     describers: Mapping[str, Describer] = field(default_factory=dict)
     on_issue_changed: tuple[IssueHook, ...] = ()
@@ -110,6 +117,7 @@ class Contributions:
     actions: Mapping[str, ActionHandler]
     forms: Mapping[str, FormHandler]
     form_openers: Mapping[str, FormOpener]
+    answers: Mapping[str, Answerer]
     planners: Mapping[str, Planner]
     describers: Mapping[str, Describer]
     on_issue_changed: tuple[IssueHook, ...]
@@ -129,6 +137,7 @@ class Contributions:
             actions=_claimed(listed, "actions", lambda f: f.actions.items()),
             forms=_claimed(listed, "forms", lambda f: f.forms.items()),
             form_openers=_claimed(listed, "form_openers", lambda f: f.form_openers.items()),
+            answers=_claimed(listed, "answers", lambda f: f.answers.items()),
             planners=_claimed(listed, "planners", lambda f: f.planners.items()),
             describers=_claimed(listed, "describers", lambda f: f.describers.items()),
             on_issue_changed=tuple(hook for f in listed for hook in f.on_issue_changed),

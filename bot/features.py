@@ -11,6 +11,7 @@ from bot.contributions import Feature
 from bot.services import (
     activity,
     asks,
+    conversation,
     countdowns,
     digest,
     follows,
@@ -46,4 +47,5 @@ FEATURES: tuple[Feature, ...] = (
     stories.FEATURE,
     digest.FEATURE,
     retention.FEATURE,
+    conversation.FEATURE,
 )

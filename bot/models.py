@@ -664,3 +664,28 @@ class DigestConfig(Base):
     to_announcements: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Conversation(Base):
+    """What the bot keeps of a member's conversation with it (bot.services.conversation), for CONTEXT_TTL
+    after their last message: an offer waiting for their yes (with the link they sent), their last questions
+    and the coach's answers (for a follow-up), and the times of their messages (for the rate limits). A row
+    older than that is ignored, and deleted by the workspace's expiry sweep."""
+
+    __tablename__ = "conversation"
+    # The expiry sweep finds a workspace's rows by age.
+    __table_args__ = (Index("ix_conversation_workspace_id_updated_at", "workspace_id", "updated_at"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # What "Ja" does: {"action": a button action some feature answers (or "post"), "arg": its arg, "link": …}.
+    offer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The recent questions and answers: [{"question": …, "answer": …}], at most a few, each cut short.
+    turns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # When the member's messages came (the last minute's), and when the model answered them (the last hour's):
+    # ISO times only, never what they wrote.
+    heard: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    model_asked: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # When they were told to slow down (once a minute at most; after it they get no answer until it passed).
+    slowed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -32,6 +32,7 @@ from bot.replies import Role, reply_from_json
 from bot.services import (
     activity,
     asks,
+    conversation,
     follows,
     issues,
     ladder,
@@ -144,6 +145,8 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
         await app.dispatcher.run_due()
         await app.dispatcher.run_due()
     await app.run(INGRID, nudges.pause)
+    # She writes to the bot: a link waits in the conversation for her yes.
+    await app.converse(INGRID, conversation.Said("https://x.com/vallmo/status/3"))
     return story_id
 
 

@@ -125,7 +125,7 @@ CHANGING_ACTIONS = frozenset({
     "stances.reject", "politicians.remove_confirm", "politicians.remove_cancel", "follows.issue",
     "follows.help", "activity.log", "activity.retry_done", "activity.retry_later", "activity.retry_stop",
     "activity.join", "activity.leave", "stories.share", "stories.feature", "stories.delete_confirm",
-    "stories.delete_cancel",
+    "stories.delete_cancel", "conversation.confirm", "conversation.decline",
 })
 # Forged button arguments: every number up to this (more than the seeding makes of anything a button names),
 # and the members list's pages.

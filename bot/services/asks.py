@@ -462,6 +462,18 @@ async def mark_asked(
                  buttons=answer_buttons(found.id))
 
 
+async def _asked_written(session: AsyncSession, actor: Actor, arg: str, link: str | None) -> Reply:
+    """A member wrote back to their question (or to the call to ask): a link to the question they asked is
+    recorded as the asked button's form does; "klart" alone gets that button, since an ask needs its link."""
+    if link is not None:
+        return await mark_asked(session, actor, arg, link)
+    actor.require_onboarded()
+    issue = await pressed_row(session, actor, Issue, arg)
+    return Reply(body=text("conversation.asks.link_needed", title=Literal(issue.title)),
+                 buttons=(Button(text("asks.button.asked"), ASKED_ACTION, str(issue.id),
+                                 ButtonStyle.SUCCESS),))
+
+
 async def _answer_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     issue_id, _, answer = arg.partition("-")
     if answer not in civics.ANSWERS:
@@ -657,6 +669,7 @@ FEATURE = Feature(
     actions={MINE_ACTION: _mine_pressed, ASKED_ACTION: _asked_pressed, ANSWER_ACTION: _answer_pressed},
     forms={ASKED_FORM: _asked_submitted},
     form_openers={ASKED_ACTION: _asked_form},
+    answers={ASKED_ACTION: _asked_written, MINE_ACTION: _asked_written},
     planners={ASK_KIND: _plan_round},
     describers={ASK_KIND: _describe_round},
     member_data=(MemberData("issue_asks", _export, _erase,

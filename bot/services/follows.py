@@ -25,7 +25,7 @@ from bot.replies import (
     Text,
     text,
 )
-from bot.services import civics
+from bot.services import activity, civics
 from bot.services.context import Actor, pressed_row
 from bot.services.profile_fields import MUNICIPALITIES
 
@@ -218,6 +218,15 @@ async def help_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
                  effects=(PostToChannel(Channel.COORDINATORS, notice),))
 
 
+async def _link_written(session: AsyncSession, actor: Actor, arg: str, link: str | None) -> Reply | None:
+    """A member sent a link back to an issue's alert: what they posted about it, logged for the issue (as
+    /did with the issue). "Klart" alone says nothing about an alert."""
+    if link is None:
+        return None
+    issue = await pressed_row(session, actor, Issue, arg)
+    return await activity.did(session, actor, activity.ActivityKind.TWEET, issue=str(issue.id), link=link)
+
+
 async def helpers(session: AsyncSession, issue: Issue) -> list[Member]:
     """Return the members who offered to help with an issue, in the order they offered."""
     return list(await session.scalars(select(Member).join(IssueHelper, IssueHelper.member_id == Member.id)
@@ -249,6 +258,7 @@ async def _erase(session: AsyncSession, member: Member) -> None:
 FEATURE = Feature(
     "follows",
     actions={FOLLOW_ISSUE_ACTION: follow_pressed, HELP_ACTION: help_pressed},
+    answers={FOLLOW_ISSUE_ACTION: _link_written, HELP_ACTION: _link_written},
     on_onboarded=(follow_own_municipality,),
     member_data=(MemberData("issue_follows", _export, _erase,
                             covers=("follow.member_id", "issue_helper.member_id")),),

@@ -541,6 +541,12 @@ async def _done_submitted(session: AsyncSession, actor: Actor, values: Mapping[s
     return await done(session, actor, step=arg, link=values.get("link"))
 
 
+async def _done_written(session: AsyncSession, actor: Actor, arg: str, link: str | None) -> Reply:
+    """A member wrote "klart" (or sent a link) back to a message with a step's done button: as the button (or
+    its form with the link) does."""
+    return await done(session, actor, step=arg, link=link)
+
+
 async def undo(session: AsyncSession, actor: Actor, arg: str = "") -> Reply:
     """Take back a step marked done by mistake."""
     member = actor.require_onboarded()
@@ -856,6 +862,7 @@ FEATURE = Feature(
     },
     forms={DONE_FORM: _done_submitted},
     form_openers={DONE_LINK_ACTION: _done_link_form},
+    answers={DONE_ACTION: _done_written, DONE_LINK_ACTION: _done_written},
     activity_sources=(_steps_done,),
     # One "coaching" part of the export, as before the nudges had their own module: the steps done and
     # whether the member paused the nudges (a single row, erased here too).

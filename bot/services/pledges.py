@@ -262,7 +262,8 @@ async def _own_pledge(session: AsyncSession, actor: Actor, arg: str) -> Pledge:
     return row
 
 
-async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool) -> Reply:
+async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool, link: str | None = None
+                  ) -> Reply:
     row = await _own_pledge(session, actor, arg)
     issue = await session.get_one(Issue, row.issue_id)
     kind_label = text(f"pledge.kind.{row.kind}")
@@ -273,7 +274,7 @@ async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool) -> 
     row.kept_at = actor.now if kept else None
     row.followed_up_at = row.followed_up_at or actor.now
     if kept:
-        await _record_action(session, actor, row, issue)
+        await _record_action(session, actor, row, issue, link)
     await timeline.request_refresh(session, issue, actor.now)
     log.info("Member %s answered pledge %s: %s", actor.member.id, row.id, row.status)
     key = "pledge.kept" if kept else ("pledge.missed_open" if issue.status == civics.OPEN
@@ -285,16 +286,22 @@ async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool) -> 
                  buttons=answer_buttons(rest), replaces_source=True)
 
 
-async def _record_action(session: AsyncSession, actor: Actor, row: Pledge, issue: Issue) -> None:
-    """Log a kept pledge in the action log (once: the source names the pledge)."""
+async def _record_action(session: AsyncSession, actor: Actor, row: Pledge, issue: Issue,
+                         link: str | None = None) -> None:
+    """Log a kept pledge in the action log (once: the source names the pledge), with its link if any."""
     await activity.record(
-        session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, source=f"pledge:{row.id}"
+        session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, link=link, source=f"pledge:{row.id}"
     )
 
 
 async def kept_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """The member did what they pledged."""
     return await _answer(session, actor, arg, kept=True)
+
+
+async def _kept_written(session: AsyncSession, actor: Actor, arg: str, link: str | None) -> Reply:
+    """A member wrote "klart" (or sent a link to what they did) back to the follow-up: kept, as the button."""
+    return await _answer(session, actor, arg, kept=True, link=link)
 
 
 async def missed_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
@@ -466,6 +473,7 @@ FEATURE = Feature(
         MISSED_ACTION: missed_pressed,
         MINE_ACTION: mine_pressed,
     },
+    answers={KEPT_ACTION: _kept_written},
     planners={FOLLOWUP_KIND: _plan_followup},
     describers={FOLLOWUP_KIND: _describe_followup},
     member_data=(MemberData("pledges", _export, _erase, covers=("pledge.member_id",)),),

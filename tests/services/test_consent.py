@@ -13,7 +13,7 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.models import Delivery, Follow, Member, Reminder
 from bot.replies import Channel, Role
-from bot.services import activity, countdowns, issues, onboarding, pledges, profile, retention
+from bot.services import activity, conversation, countdowns, issues, onboarding, pledges, profile, retention
 from tests.conftest import START, RecordingNotifier, identity
 from tests.issue_fixtures import ANNA, COORDINATOR, create_issue
 from tests.support.countdowns import the_members
@@ -141,6 +141,7 @@ async def test_no_planner_sends_anything_to_a_member_without_consent(
     await app.submit(EVE, onboarding.FORM_ID, DECLINED)
     await _join(app, "fia")
     await app.run(GUS, issues.list_issues)
+    await app.converse(GUS, conversation.Said("hej"))  # a conversation: its expiry sweep fires a day later
     issue_id = await create_issue(app, decision="16 dec 18:00")
     outsiders = {name: (await _member(app, name)).id for name in ("eve", "fia", "gus")}
     workspace_id = (await _member(app, "eve")).workspace_id
