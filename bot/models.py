@@ -668,9 +668,10 @@ class DigestConfig(Base):
 
 class Conversation(Base):
     """What the bot keeps of a member's conversation with it (bot.services.conversation), for CONTEXT_TTL
-    after their last message: an offer waiting for their yes (with the link they sent), their last questions
-    and the coach's answers (for a follow-up), and the times of their messages (for the rate limits). A row
-    older than that is ignored, and deleted by the workspace's expiry sweep."""
+    after their last message: an offer waiting for their yes (with the link they sent), the coach's own last
+    answer with buttons (what a "klart" may be about), their last questions and the coach's answers (for a
+    follow-up), and the times of their messages (for the rate limits). A row older than that is ignored, and
+    deleted by the workspace's expiry sweep."""
 
     __tablename__ = "conversation"
     # The expiry sweep finds a workspace's rows by age.
@@ -680,6 +681,10 @@ class Conversation(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     # What "Ja" does: {"action": a button action some feature answers (or "post"), "arg": its arg, "link": …}.
     offer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The coach's own last answer here that carried buttons a feature answers ("nästa" shows a step with its
+    # "Klart" button): {"at": ISO time, "message": its title and those buttons, as bot.replies stores a
+    # message}. A "klart" or "ja" after it is about it, as about a DM the bot sent.
+    last_answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The recent questions and answers: [{"question": …, "answer": …}], at most a few, each cut short.
     turns: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # When the member's messages came (the last minute's), and when the model answered them (the last hour's):

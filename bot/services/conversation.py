@@ -41,11 +41,13 @@ from bot.replies import (
     ButtonStyle,
     Field,
     Literal,
+    Renderable,
     Reply,
     SendDirect,
     Text,
     When,
     reply_from_json,
+    reply_to_json,
     text,
 )
 from bot.services import activity, asks, civics, ladder, nudges, onboarding, questions, stories
@@ -71,6 +73,9 @@ MENU_BUTTONS = 5
 
 CONFIRM_ACTION = "conversation.confirm"
 DECLINE_ACTION = "conversation.decline"
+# The coach's answers that ask a yes or no about their buttons ("Vill du markera steg 1 som klart?"): a "ja"
+# after one of them presses its first button. (A step shown is no question: "ja" after it does nothing.)
+ASKING = frozenset({"conversation.done.offer_step"})
 # An offer with no message to answer: log the link as a post of the member's own.
 POST_OFFER = "post"
 EXPIRE_KIND = "conversation.expire"
@@ -114,6 +119,9 @@ class Intent(StrEnum):
     START = "start"
     THANKS = "thanks"
     GREETING = "greeting"
+    # An answer to the coach's own question ("Ska jag logga länken?", "Vill du markera steg 1 som klart?").
+    YES = "yes"
+    NO = "no"
 
 
 # What members write, one table a language, as `validation.fold` leaves it (lower case, no accents) and with
@@ -135,6 +143,9 @@ WORDS: Mapping[str, Mapping[Intent, frozenset[str]]] = {
                                   "tack tack"}),
         Intent.GREETING: frozenset({"hej", "hallo", "hejsan", "tja", "tjena", "god morgon", "hej hej",
                                     "god kvall"}),
+        Intent.YES: frozenset({"ja", "japp", "jajamen", "ja tack", "ja garna", "garna", "okej", "ok",
+                               "absolut", "kor", "gor det", "sakert"}),
+        Intent.NO: frozenset({"nej", "nej tack", "na", "nae", "inte alls", "strunta i det", "glom det"}),
     },
     "en": {
         Intent.DONE: frozenset({"done", "finished", "did it", "i did it", "all done", "completed", "complete",
@@ -146,6 +157,8 @@ WORDS: Mapping[str, Mapping[Intent, frozenset[str]]] = {
         Intent.START: frozenset({"resume", "start again", "subscribe"}),
         Intent.THANKS: frozenset({"thanks", "thank you", "thx", "ty", "cheers", "thanks a lot"}),
         Intent.GREETING: frozenset({"hi", "hello", "hey", "good morning", "hiya"}),
+        Intent.YES: frozenset({"yes", "yep", "yeah", "sure", "okay", "yes please", "please do", "go ahead"}),
+        Intent.NO: frozenset({"no", "nope", "no thanks", "never mind", "forget it"}),
     },
 }
 # Messages of only these marks mean done ("👍"), or help ("?"), before the marks are trimmed away.
@@ -228,12 +241,14 @@ async def _row(session: AsyncSession, actor: Actor) -> tuple[Conversation, bool]
     it is new (then the expiry sweep may have to be planned)."""
     row = await session.get(Conversation, actor.member.id)
     if row is None:
-        row = Conversation(member_id=actor.member.id, workspace_id=actor.workspace.id, offer=None, turns=[],
+        row = Conversation(member_id=actor.member.id, workspace_id=actor.workspace.id, offer=None,
+                           last_answer=None, turns=[],
                            heard=[], model_asked=[], slowed_at=None, updated_at=actor.now)
         session.add(row)
         return row, True
     if _stale(row, actor.now):
-        row.offer, row.turns, row.heard, row.model_asked, row.slowed_at = None, [], [], [], None
+        row.offer, row.last_answer, row.turns, row.heard, row.model_asked, row.slowed_at = (
+            None, None, [], [], [], None)
         return row, True
     return row, False
 
@@ -312,33 +327,63 @@ class Answerable:
     # The message's own buttons (to show again when "klart" could mean several of them); empty when only the
     # platform's (action, arg) pairs are known.
     shown: tuple[Button, ...] = ()
+    # The message's title, which an offer names ("for ”Steg 2 av 6: …”?"); None when it has none or it is
+    # not known.
+    about: Renderable | None = None
+    # The coach's own last answer in this conversation (not a DM the bot sent on its own).
+    own: bool = False
 
 
-async def _answerable(session: AsyncSession, actor: Actor, said: Said) -> list[Answerable]:
+def _readable(message: dict[str, Any], answers: Mapping[str, Any], *, own: bool = False) -> Answerable | None:
+    """A stored message as one the member may be answering; None when no feature answers its buttons."""
+    reply = reply_from_json(message)
+    shown = tuple(b for b in reply.buttons if b.action in answers)
+    if not shown:
+        return None
+    return Answerable(tuple((b.action, b.arg) for b in shown), reply.buttons, reply.title, own)
+
+
+async def _answerable(session: AsyncSession, actor: Actor, said: Said, row: Conversation) -> list[Answerable]:
     """The messages the member may be answering, the likeliest first: the one the platform names, else the
-    bot's newest DMs to them within CONTEXT_TTL."""
+    newest of the bot's DMs to them and the coach's own last answer here, within CONTEXT_TTL."""
     answers = contributions.of(session).answers
     if said.answering:
         pairs = tuple((action, arg) for action, arg in said.answering if action in answers)
         return [Answerable(pairs)] if pairs else []
-    rows = await session.scalars(
-        select(Delivery.message).where(Delivery.member_id == actor.member.id,
-                                       Delivery.status == delivery.SENT,
-                                       Delivery.sent_at > actor.now - CONTEXT_TTL)
-        .order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(LOOKBACK))
-    found = []
-    for message in rows:
-        reply = reply_from_json(message)
-        shown = tuple(b for b in reply.buttons if b.action in answers)
-        if shown:
-            found.append(Answerable(tuple((b.action, b.arg) for b in shown), reply.buttons))
-    return found
+    rows = (await session.execute(
+        select(Delivery.message, Delivery.sent_at).where(Delivery.member_id == actor.member.id,
+                                                         Delivery.status == delivery.SENT,
+                                                         Delivery.sent_at > actor.now - CONTEXT_TTL)
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(LOOKBACK))).all()
+    found = [(sent_at, readable) for stored, sent_at in rows
+             if sent_at is not None and (readable := _readable(stored, answers)) is not None]
+    last = row.last_answer
+    if last is not None and (own := _readable(last["message"], answers, own=True)) is not None:
+        found.append((datetime.fromisoformat(last["at"]), own))
+    found.sort(key=lambda entry: entry[0], reverse=True)
+    return [message for _, message in found]
 
 
-async def _done(session: AsyncSession, actor: Actor, said: Said) -> Reply | None:
-    """"Klart": what the message they answer is about, done; None when no message says."""
+def _remember_answer(session: AsyncSession, row: Conversation, reply: Reply, now: datetime) -> None:
+    """Keep the coach's answer when it carries buttons a feature answers: a "klart" after it is about it, and
+    a "ja" too when it asked (only its title, those buttons and whether it asked are kept)."""
     answers = contributions.of(session).answers
-    for message in await _answerable(session, actor, said):
+    shown = tuple(b for b in reply.buttons if b.action in answers)
+    if shown:
+        asked = isinstance(reply.body, Text) and reply.body.key in ASKING
+        row.last_answer = {"at": now.isoformat(), "asked": asked,
+                           "message": reply_to_json(Reply(title=reply.title, buttons=shown))}
+
+
+async def _done(session: AsyncSession, actor: Actor, said: Said, row: Conversation, *,
+                only_own: bool = False) -> Reply | None:
+    """"Klart": what the message they answer is about, done; None when no message says. `only_own`: only when
+    that message is the coach's own last answer here (a "ja" to its question)."""
+    answers = contributions.of(session).answers
+    messages = await _answerable(session, actor, said, row)
+    if only_own:
+        messages = messages[:1] if messages and messages[0].own else []
+    for message in messages:
         action = message.buttons[0][0]
         same = [arg for each, arg in message.buttons if each == action]
         if len(set(same)) > 1:
@@ -377,20 +422,31 @@ async def _offer_step(session: AsyncSession, actor: Actor) -> Reply | None:
 async def _offer_link(session: AsyncSession, actor: Actor, said: Said, row: Conversation, link: str) -> Reply:
     """A link: offer to log it for the message they answer (or as a post of their own); it waits in the
     conversation for their yes."""
-    message = next(iter(await _answerable(session, actor, said)), None)
+    message = next(iter(await _answerable(session, actor, said, row)), None)
+    about: Renderable | None = None
     # A message about several things of a kind (two pledges) does not say which the link is for.
     if message is not None and len({arg for action, arg in message.buttons
                                     if action == message.buttons[0][0]}) == 1:
         action, arg = message.buttons[0]
-        key = "conversation.link.offer"
+        # Named by its title when it has one, so that the member sees what the link would count for.
+        key, about = ("conversation.link.offer_about", message.about) if message.about is not None else (
+            "conversation.link.offer", None)
     else:
         action, arg, key = POST_OFFER, "", "conversation.link.offer_post"
-    row.offer = {"action": action, "arg": arg, "link": link}
-    return Reply(body=text(key, link=Literal(link)),
+    row.offer = {"action": action, "arg": arg, "link": link, "at": actor.now.isoformat()}
+    return Reply(body=text(key, link=Literal(link), **({"about": about} if about is not None else {})),
                  buttons=(Button(text("conversation.button.confirm"), CONFIRM_ACTION,
                                  style=ButtonStyle.SUCCESS),
                           Button(text("conversation.button.decline"), DECLINE_ACTION,
                                  style=ButtonStyle.SECONDARY)))
+
+
+def _offered_last(row: Conversation) -> bool:
+    """Whether the coach's newest question here is a link waiting for a yes (not a later answer's)."""
+    offer, last = row.offer, row.last_answer
+    if offer is None:
+        return False
+    return last is None or offer.get("at", "") >= last["at"]
 
 
 async def _confirm(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
@@ -520,8 +576,23 @@ async def _understood(session: AsyncSession, actor: Actor, said: Said, row: Conv
         # Before the onboarding (and the consent it asks for) nothing personal is done, nor any text kept.
         return await _menu(session, actor, "conversation.menu.newcomer"), False
     if intent is Intent.DONE:
-        answered = await _done(session, actor, said) or await _offer_step(session, actor)
+        answered = await _done(session, actor, said, row) or await _offer_step(session, actor)
         return (answered, True) if answered is not None else (await _menu(session, actor), False)
+    if intent is Intent.YES:
+        # Yes to the coach's newest question here: the link offered, or what its last answer asked.
+        if _offered_last(row):
+            return await _confirm(session, actor), True
+        answered = None
+        if row.last_answer is not None and row.last_answer.get("asked"):
+            answered = await _done(session, actor, said, row, only_own=True)
+            row.last_answer = None  # answered: a second "ja" is about nothing
+        return (answered, True) if answered is not None else (await _menu(session, actor), False)
+    if intent is Intent.NO:
+        # No to the coach's newest question: neither the link offered nor what it asked is done later.
+        if _offered_last(row):
+            return await _decline(session, actor), False
+        row.last_answer = None
+        return await _menu(session, actor, "conversation.no"), False
     if intent is Intent.NEXT:
         return await ladder.next_step(session, actor, model), True
     if intent is Intent.PAUSE:
@@ -559,6 +630,7 @@ async def answer(session: AsyncSession, actor: Actor, said: Said, model: CoachMo
             return None
         return Reply(body=text("conversation.slow_down"), private=said.where is Where.DM)
     reply, personal = await _understood(session, actor, said, row, model)
+    _remember_answer(session, row, reply, actor.now)
     if actor.member.consented_at is None:
         row.offer, row.turns = None, []  # before consent no text is kept, not even for a day
     await _touch(session, row, actor.now, new)
@@ -572,7 +644,7 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any] | Non
     row = await session.get(Conversation, member.id)
     if row is None:
         return None
-    return {"offer": row.offer, "turns": row.turns, "messages_at": row.heard,
+    return {"offer": row.offer, "last_answer": row.last_answer, "turns": row.turns, "messages_at": row.heard,
             "model_asked_at": row.model_asked, "updated_at": row.updated_at.isoformat()}
 
 
@@ -586,6 +658,7 @@ FEATURE = Feature(
     planners={EXPIRE_KIND: _sweep},
     describers={EXPIRE_KIND: _describe_sweep},
     member_data=(MemberData("conversation", _export, _erase,
-                            covers=("conversation.member_id", "conversation.offer", "conversation.turns",
-                                    "conversation.heard", "conversation.model_asked")),),
+                            covers=("conversation.member_id", "conversation.offer",
+                                    "conversation.last_answer", "conversation.turns", "conversation.heard",
+                                    "conversation.model_asked")),),
 )

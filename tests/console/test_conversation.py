@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.console import run_console
+from tests.support.conversation import CONVERSATION
 from tests.support.onboarding import onboard_command
 
 # Tuesday morning in Stockholm: the weekly nudge goes out on Monday 09:00, inside `:advance 6d1h`.
@@ -37,8 +39,8 @@ async def test_in_dm_mode_every_plain_line_is_a_dm_until_dm_off(settings: Settin
         "stopp", "start", ":dm off", "stopp"])
 
     offer, rest = output.split("> :press Ja, logga")
-    assert ("[DM Anna] Tack för länken! Ska jag logga https://x.com/anna/status/42 som klart för det jag "
-            "skrev om senast?") in offer
+    assert ("[DM Anna] Tack för länken! Ska jag logga https://x.com/anna/status/42 som klart för ”Veckans "
+            "steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg”?") in offer
     assert "[1] Ja, logga   [2] Nej" in offer
     assert "**✅ Klart: Presentera ditt företag på X med gruppens hashtagg**" in rest
     assert "  Bevis: https://x.com/anna/status/42" in rest
@@ -55,3 +57,19 @@ async def test_a_mention_gets_a_public_word_and_the_personal_answer_by_dm(settin
     answer = output.split("> :mention nästa")[1]
     assert "[#allmänt] Jag har skickat svaret till dig privat." in answer
     assert "[DM Anna] **Steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg**" in answer
+
+
+async def test_the_same_conversation_as_on_discord_and_slack(settings: Settings):
+    # tests/support/conversation.py: the lines every platform plays, and what each answer shows.
+    output = await console(settings, [":as Anna", onboard_command(),
+                                      *(f":dm {line.said}" for line in CONVERSATION)])
+
+    answers = output.split("> :dm ")[1:]
+    assert len(answers) == len(CONVERSATION)
+    for line, shown in zip(CONVERSATION, answers, strict=True):
+        said, _, answer = shown.partition("\n")
+        assert said == line.said and answer.startswith("[DM Anna] ")
+        for fragment in line.shows:
+            assert fragment in answer, (line.said, fragment)
+        buttons = re.findall(r"\[\d+\] (.+?)(?=   \[\d+\]|\n|$)", answer)
+        assert set(line.buttons) <= set(buttons), (line.said, buttons)

@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from bot.services import conversation
 from bot.services.conversation import Said, Where
+from tests.support.conversation import CONVERSATION
 
 from .botprocess import BotProcess, checked_bot
 from .fakediscord import FakeDiscord, MemberSpec, Message
@@ -79,6 +80,24 @@ async def test_a_member_talks_to_the_coach_in_a_dm_and_by_mentions(fake_discord:
         assert sent.json_body["allowed_mentions"]["parse"] == []
         assert not sent.json_body["allowed_mentions"].get("replied_user")
     assert thanks.id not in {m.reference_id for m in answers_from(fake, channel, chatter.id)}
+
+
+async def test_the_same_conversation_as_in_the_console_and_on_slack(fake_discord: FakeDiscord,
+                                                                   jobbbot: BotProcess):
+    # tests/support/conversation.py: the lines every platform plays, and what each answer shows.
+    fake = fake_discord
+    await set_up_workspace(fake)
+    await join_and_onboard(fake, "erik")
+
+    for line in CONVERSATION:
+        sent = await fake.user_message("erik", line.said, dm=True)
+        answer = await fake.wait_for_dm(
+            "erik", lambda m, after=sent.id: m.author_id == fake.bot_user_id and m.id > after, WAIT)
+        shown = (answer.content + "\n" + answer.embed_text()).replace("**", "").replace("\\", "")
+        for fragment in line.shows:
+            assert fragment in shown, (line.said, fragment, shown)
+        labels = [c.get("label") for c in answer.walk_components() if c.get("type") == 2]
+        assert set(line.buttons) <= set(labels), (line.said, labels)
 
 
 @pytest_asyncio.fixture

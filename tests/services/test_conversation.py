@@ -56,6 +56,8 @@ SAID: dict[Intent, tuple[str, ...]] = {
     Intent.START: ("start", "starta", "resume"),
     Intent.THANKS: ("tack", "Tack så mycket!", "thanks", "thank you"),
     Intent.GREETING: ("hej", "Hej!", "hi", "hello"),
+    Intent.YES: ("ja", "Ja!", "ja tack", "gärna", "yes", "sure"),
+    Intent.NO: ("nej", "Nej tack", "nä", "no", "nope"),
 }
 
 
@@ -200,7 +202,9 @@ async def test_a_link_after_a_step_nudge_is_offered_and_logged_with_the_link_on_
 
     offer = await said(app, f"Här är den: {link}")
 
-    assert body(offer) == f"Tack för länken! Ska jag logga {link} som klart för det jag skrev om senast?"
+    # The offer names the message it answers, so that the member sees what the link would count for.
+    assert body(offer) == (f"Tack för länken! Ska jag logga {link} som klart för ”Veckans steg 1 av 6: "
+                           "Presentera ditt företag på X med gruppens hashtagg”?")
     assert await steps_done(app) == []  # offered, not done
     assert [b.action for b in offer.buttons] == [conversation.CONFIRM_ACTION, conversation.DECLINE_ACTION]
     yes = await app.press(ANNA, conversation.CONFIRM_ACTION, "")
@@ -555,3 +559,92 @@ async def test_done_to_a_follow_up_of_two_pledges_asks_which_and_marks_none(app:
     assert body(offer).endswith("som ett inlägg du har gjort?")  # not one of the pledges, unasked
     async with app.sessionmaker() as session:
         assert [p.status for p in await session.scalars(select(Pledge))] == [pledges.MADE, pledges.MADE]
+
+
+# -- the coach's own answers, and yes or no to its questions -------------------------------------------------
+
+
+@pytest.mark.parametrize(("next_word", "done_word"), [("nästa", "klart"), ("next", "done")])
+async def test_done_after_next_marks_the_step_the_coach_just_showed(app: App, clock: FrozenClock,
+                                                                    next_word: str, done_word: str):
+    await onboard(app)
+
+    step = await said(app, next_word)
+    answer = await said(app, done_word)
+
+    assert [b.action for b in step.buttons][:1] == [ladder.DONE_ACTION]
+    assert await steps_done(app) == [("intro", None)]
+    assert render(answer.title, "sv").startswith("✅ Klart: Presentera ditt företag på X")
+
+
+async def test_a_link_after_next_is_offered_for_the_step_by_its_title(app: App, clock: FrozenClock):
+    await onboard(app)
+    link = "https://x.com/anna/status/9"
+
+    await said(app, "nästa")
+    offer = await said(app, link)
+    await said(app, "ja")
+
+    assert body(offer) == (f"Tack för länken! Ska jag logga {link} som klart för ”Steg 1 av 6: Presentera "
+                           "ditt företag på X med gruppens hashtagg”?")
+    assert await steps_done(app) == [("intro", link)]
+
+
+async def test_yes_to_the_offered_step_marks_it_and_no_marks_nothing(app: App, clock: FrozenClock):
+    await onboard(app)
+
+    await said(app, "klart")  # nothing to answer: the next step is offered
+    declined = await said(app, "nej")
+    after_no = await said(app, "ja")
+    assert await steps_done(app) == []
+    offered = await said(app, "klart")
+    accepted = await said(app, "ja")
+
+    assert body(declined) == "Okej! Säg till när du vill något."
+    assert body(after_no) == "Det här kan du göra nu:"  # the question was answered no
+    assert body(offered).startswith("Bra jobbat! Vill du markera steg 1")
+    assert await steps_done(app) == [("intro", None)]
+    assert render(accepted.title, "sv").startswith("✅ Klart: Presentera ditt företag på X")
+
+
+@pytest.mark.parametrize(("yes", "no"), [("ja", "nej"), ("yes", "no")])
+async def test_yes_and_no_answer_a_link_offered(app: App, clock: FrozenClock, yes: str, no: str):
+    await onboard(app)
+
+    await said(app, "https://x.com/anna/status/1")
+    declined = await said(app, no)
+    await said(app, "https://x.com/anna/status/2")
+    await said(app, yes)
+
+    assert body(declined) == "Okej, jag loggar ingenting."
+    async with app.sessionmaker() as session:
+        logged = [a.link for a in await session.scalars(select(Action))]
+    assert logged == ["https://x.com/anna/status/2"]
+    assert (await the_row(app)).offer is None
+
+
+async def test_yes_to_nothing_asked_gets_the_menu_and_does_nothing(app: App, clock: FrozenClock,
+                                                                  notifier: RecordingNotifier):
+    # The weekly nudge is no question: "ja" a while after it marks nothing.
+    await nudged(app, clock, notifier)
+
+    answer = await said(app, "ja")
+
+    assert await steps_done(app) == []
+    assert body(answer) == "Det här kan du göra nu:" and answer.buttons
+
+
+async def test_yes_answers_the_newest_question_a_link_offered_before_a_step_shown_is_not_confirmed(
+        app: App, clock: FrozenClock):
+    await onboard(app)
+
+    await said(app, "https://x.com/anna/status/3")
+    clock.advance(timedelta(seconds=5))
+    await said(app, "nästa")  # a newer answer: "ja" is about the step shown, not the link
+    clock.advance(timedelta(seconds=5))
+    answer = await said(app, "ja")
+
+    async with app.sessionmaker() as session:
+        assert list(await session.scalars(select(Action))) == []
+    assert body(answer) == "Det här kan du göra nu:"
+    assert await steps_done(app) == []

@@ -28,6 +28,8 @@ from tests.slack.conftest import GENERAL, Slack
 from tests.slack.fakeslack import APP_TOKEN, BOT_USER, TEAM_ID, FakeSlack
 from tests.slack.test_runner import eventually, slack_settings
 from tests.slack.texts import button_ids, slack_text, words
+from tests.support.conversation import CONVERSATION
+from tests.support.onboarding import onboard_command
 
 DM = "DUANNA"
 MENTION_TS = "1796000100.000200"
@@ -324,3 +326,20 @@ async def test_in_socket_mode_a_dm_is_acknowledged_and_answered_once_though_slac
     finally:
         await service.close()
         await app.close()
+
+
+async def test_the_same_conversation_as_in_the_console_and_on_discord(slack: Slack):
+    # tests/support/conversation.py: the lines every platform plays, and what each answer shows.
+    await slack.command("UANNA", onboard_command(command="onboard"))
+
+    for number, line in enumerate(CONVERSATION):
+        before = len(posts(slack))
+        await slack.event(dm(line.said, ts=f"1796000200.{number:06d}"))
+        [answer] = posts(slack)[before:]
+        assert answer["channel"] == DM
+        shown = slack_text(answer).replace("*", "")
+        for fragment in line.shows:
+            assert fragment.replace("*", "") in shown, (line.said, fragment, shown)
+        labels = [element["text"]["text"] for block in answer.get("blocks") or []
+                  if block.get("type") == "actions" for element in block["elements"]]
+        assert set(line.buttons) <= set(labels), (line.said, labels)
