@@ -145,7 +145,8 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
         await app.dispatcher.run_due()
         await app.dispatcher.run_due()
     await app.run(INGRID, nudges.pause)
-    # She writes to the bot: a link waits in the conversation for her yes.
+    # She writes to the bot: the step it shows her is remembered, and a link waits for her yes.
+    await app.converse(INGRID, conversation.Said("nästa"))
     await app.converse(INGRID, conversation.Said("https://x.com/vallmo/status/3"))
     return story_id
 
