@@ -1,5 +1,5 @@
-"""conversation: what the bot keeps of a member's conversation with it (an offer, its own last answer, the
-last questions, the times of their messages) for a day after their last message
+"""conversation: what the bot keeps of a member's conversation with it (an offer, the last questions, the
+times of their messages) for a day after their last message
 
 Revision ID: 0013
 Revises: 0012
@@ -25,7 +25,6 @@ def upgrade() -> None:
         sa.Column('member_id', sa.Integer(), nullable=False),
         sa.Column('workspace_id', sa.Integer(), nullable=False),
         sa.Column('offer', sa.JSON(), nullable=True),
-        sa.Column('last_answer', sa.JSON(), nullable=True),
         sa.Column('turns', sa.JSON(), nullable=False),
         sa.Column('heard', sa.JSON(), nullable=False),
         sa.Column('model_asked', sa.JSON(), nullable=False),
