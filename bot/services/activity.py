@@ -421,6 +421,7 @@ async def _own_action(session: AsyncSession, actor: Actor, arg: str) -> Action:
 
 
 async def _retry_done(session: AsyncSession, actor: Actor, arg: str, link: str | None = None) -> Reply:
+    """The retry's "done" button, or a member's "klart" (or the link they sent) written back to the retry."""
     found = await _own_action(session, actor, arg)
     found.status, found.updated_at = DONE, actor.now
     found.link = link or found.link
@@ -428,11 +429,6 @@ async def _retry_done(session: AsyncSession, actor: Actor, arg: str, link: str |
     issue = await session.get(Issue, found.issue_id) if found.issue_id else None
     reply = await _logged_reply(session, actor, found, issue, step)
     return dataclasses.replace(reply, replaces_source=True)
-
-
-async def _retry_done_written(session: AsyncSession, actor: Actor, arg: str, link: str | None) -> Reply:
-    """A member wrote "klart" (or sent the link) back to a retry: done, as its button says."""
-    return await _retry_done(session, actor, arg, link)
 
 
 async def _retry_later(session: AsyncSession, actor: Actor, arg: str) -> Reply:
@@ -820,7 +816,7 @@ FEATURE = Feature(
         JOIN_ACTION: leaderboard_join,
         LEAVE_ACTION: leaderboard_leave,
     },
-    answers={RETRY_DONE_ACTION: _retry_done_written},
+    answers={RETRY_DONE_ACTION: _retry_done},
     planners={RETRY_KIND: _plan_retry_reminder},
     describers={RETRY_KIND: _describe_retry},
     activity_sources=(_actions,),
