@@ -43,8 +43,9 @@ WAIT = 30.0
 async def _everyone(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
     """Plan one DM to every member of the workspace."""
     ids = await session.scalars(select(Member.id).where(Member.workspace_id == reminder.workspace_id))
-    return [reminders.Planned(Reply(body=text("onboarding.welcome.body"), private=False), member_id=member_id)
-            for member_id in ids]
+    # The welcome's text with its parameters (a catalog text without them is logged as an error).
+    welcome = text("onboarding.welcome.body", name="", days=30, languages="")
+    return [reminders.Planned(Reply(body=welcome, private=False), member_id=member_id) for member_id in ids]
 
 
 # Like Discord's 50 a second, a limit above the Dispatcher's 8 sends at a time: what one global 429 holds back
