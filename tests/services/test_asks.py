@@ -31,6 +31,7 @@ from tests.issue_fixtures import (
     create_issue,
     import_politicians,
 )
+from tests.support import draft_corpus
 from tests.support.onboarding import onboard
 from tests.support.replies import fields_of
 
@@ -351,3 +352,38 @@ async def test_my_data_holds_follows_questions_and_reports(
 
     await app.press(ANNA, mydata.DELETE_CONFIRM, "")
     assert [row for row in await asks_of(app) if row[0] == "anna"] == []
+
+
+# -- the draft addresses a person, never a body -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+async def test_a_draft_with_nobody_to_ask_is_a_public_question_about_the_body(app: App, language: str):
+    await create_issue(app, body="KS")
+    async with app.sessionmaker() as session:
+        issue = await session.scalar(select(Issue))
+
+    post = asks.compose(issue, None, (), "Europe/Stockholm", language)
+
+    expected = {"sv": "Hur röstar kommunstyrelsen i Karlskrona om ”Parkering i centrum” den 28 januari?",
+                "en": "How will municipal executive board in Karlskrona vote on “Parkering i centrum” on "
+                      "28 January?"}
+    assert post.startswith(expected[language])
+    assert not draft_corpus.greets_body(post)
+
+
+async def test_a_draft_without_an_assigned_politician_addresses_the_bodys_chair(app: App):
+    await import_politicians(app, "Namn;Parti;Kommun;Organ;Roller;X\n"
+                                  "Bo Ledamot;M;Karlskrona;KS;ledamot;boledamot\n"
+                                  "Cia Ordf;S;Karlskrona;KS;ordförande;\n"
+                                  "Dan Ers;C;Karlskrona;KS;ersättare;danersattare\n")
+    await create_issue(app, body="KS")
+    async with app.sessionmaker() as session:
+        issue = await session.scalar(select(Issue))
+        chair = await asks.addressee(session, issue)
+
+    reply = asks.draft_reply(issue, None, (), "Europe/Stockholm", "sv", addressee=chair)
+
+    assert chair is not None and chair.name == "Cia Ordf"
+    assert "Hej Cia Ordf! Hur röstar du" in render(reply.fields[1].value, "sv")
+    assert reply.buttons == ()  # nobody was given to this member to ask: nothing to report yet
