@@ -49,7 +49,18 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, audience, civics, drafts, follows, media, profile_fields, stances, writing
+from bot.services import (
+    activity,
+    audience,
+    civics,
+    drafts,
+    follows,
+    media,
+    politicians,
+    profile_fields,
+    stances,
+    writing,
+)
 from bot.services.context import Actor, audience_language, audit, language_of, pressed_row, settings_row
 
 log = logging.getLogger(__name__)
@@ -64,6 +75,8 @@ ANSWER_ACTION = "asks.answer"
 MINE_ACTION = "asks.mine"
 ASKED_FORM = "asks.asked"
 OVERVIEW_SHOWN = 40
+# The stale deciders a round's notice names; the rest are counted.
+STALE_NAMED = 20
 NO_ROUNDS = validation.NONE_WORDS | {"0"}
 
 
@@ -209,7 +222,10 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
     workspace = await session.get_one(Workspace, issue.workspace_id)
     round_days = int(reminder.payload["days"])
     model = await stances.build_model(session, issue)
-    chair = await addressee(session, issue)
+    deciders = await civics.deciders(session, issue)
+    chair = civics.addressee(deciders, issue)
+    today = now.astimezone(ZoneInfo(workspace.timezone)).date()
+    stale = stale_notice(issue, [p for p in deciders if civics.is_stale(p, today)])
     media_handles = await media.handles_for(session, issue.workspace_id, issue.municipality)
     of_followers = (Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None),
                     Member.id.in_(follows.following(issue)))
@@ -225,6 +241,9 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
                                             .order_by(Member.id).limit(reminders.BATCH)))
         assigned = await assign(writer, issue, members, round_days, model, now)
         planned: list[reminders.Planned] = []
+        if after == 0 and stale is not None:
+            # Once per round (its delivery key is the round's and the channel's), before the questions.
+            planned.append(reminders.Planned(stale, channel=Channel.COORDINATORS))
         for member in members:
             # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
             if delivery.wants_dm(member, now):
@@ -256,6 +275,21 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
         return planned, None
 
     return reminders.InBatches(batch, writes=True)
+
+
+def stale_notice(issue: Issue, stale: Sequence[Politician]) -> Reply | None:
+    """The coordinators' notice, as a round of questions goes out, naming the deciders whose entries may be
+    out of date (civics.is_stale), so they can check them; None when none is."""
+    if not stale:
+        return None
+    names = tuple(Join((Literal(f"{p.name} ({p.party})"), politicians.checked_label(p)), "")
+                  for p in stale[:STALE_NAMED])
+    return Reply(title=text("asks.stale.title", title=Literal(issue.title)),
+                 body=text("asks.stale.body", count=len(stale),
+                           body=civics.body_label(issue.body, issue.committee),
+                           names=Join(names, "\n", "• "),
+                           more=more_than_shown("asks.stale.more", len(stale), STALE_NAMED)),
+                 private=False)
 
 
 def _channel_call(issue: Issue, mentioned: tuple[str, ...], zone: str) -> Reply:

@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -312,6 +313,17 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None
     if model.priority:
         fields.append(Field(text("map.field.priority"),
                             Join(tuple(Literal(f"{r.name} ({r.party})") for r in model.priority[:20]))))
+    substitutes = await civics.substitutes(session, found)
+    if substitutes:
+        # Shown apart: a substitute votes only in a member's place, so is neither counted nor asked.
+        fields.append(Field(text("map.field.substitutes"),
+                            Join(tuple(Literal(f"{p.name} ({p.party})") for p in substitutes[:20]))))
+    if actor.is_coordinator:
+        today = actor.now.astimezone(ZoneInfo(zone)).date()
+        stale = sum(civics.is_stale(p, today) for p in await civics.deciders(session, found))
+        if stale:
+            fields.append(Field(text("map.field.stale"),
+                                text("map.stale", count=stale, total=len(model.rows))))
     body_label = civics.body_label(found.body, found.committee)
     if not model.rows:
         table: Text | Join = text("map.empty", body=body_label, municipality=civics.municipality_label(

@@ -180,7 +180,8 @@ async def test_the_export_opens_in_excel_and_imports_again_unchanged(app: App):
     assert rows[0] == ["Namn", "Parti", "Roll", "Kommun", "Organ", "Roller", "Nämnd", "X", "E-post",
                        "Kontrollerad"]
     assert ["Åsa Ek", "S", "Kommunalråd", "Karlskrona", "kommunfullmäktige + kommunstyrelsen",
-            "kommunfullmäktige=ledamot + kommunstyrelsen=ledamot", "", "asaek", "asa.ek@karlskrona.se", ""] in rows
+            "kommunfullmäktige=ledamot + kommunstyrelsen=ledamot", "", "asaek", "asa.ek@karlskrona.se",
+            ""] in rows
     assert any(row[0] == "'=Bad Idea" for row in rows)  # a formula is never run by a spreadsheet
     again = await app.run(COORDINATOR, politicians.import_csv, exported.data, exported.filename)
     assert render(again.title, "sv") == "Importerat: 0 nya, 0 uppdaterade, 6 oförändrade"
