@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,7 +18,7 @@ from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import Ask, Issue, Member, Politician, Reminder
 from bot.replies import Channel
-from bot.services import asks, drafts, follows, issues, media, mydata, stances
+from bot.services import asks, drafts, follows, issues, media, mydata, politicians, stances
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
 from tests.issue_fixtures import (
@@ -387,3 +387,52 @@ async def test_a_draft_without_an_assigned_politician_addresses_the_bodys_chair(
     assert chair is not None and chair.name == "Cia Ordf"
     assert "Hej Cia Ordf! Hur röstar du" in render(reply.fields[1].value, "sv")
     assert reply.buttons == ()  # nobody was given to this member to ask: nothing to report yet
+
+
+# -- stale entries and politicians who left -----------------------------------------------------------------
+
+
+async def test_a_round_tells_the_coordinators_once_which_deciders_to_check(app: App, clock: FrozenClock,
+                                                                          notifier: RecordingNotifier):
+    await the_group(app, notifier)  # imported without dates: never checked
+    await app.run(COORDINATOR, politicians.edit, politician="Björn Öst", checked="idag")
+
+    clock.set(ROUND_21)
+    await app.dispatcher.run_due()
+    await app.dispatcher.run_due()  # a second run tells nothing again
+
+    [notice] = notifier.to(f"channel:{Channel.COORDINATORS}")
+    for language, told in (("sv", "4 beslutsfattare i kommunfullmäktige"),
+                           ("en", "4 deciders in municipal council")):
+        text = render(notice.reply.body, language)
+        assert told in text
+        assert "Åsa Ek (S)" in text and "Eva Ström (KD)" in text and "Björn Öst" not in text
+    clock.set(ROUND_14)
+    await app.dispatcher.run_due()
+    assert len(notifier.to(f"channel:{Channel.COORDINATORS}")) == 2  # once per round
+
+
+def test_the_notice_names_twenty_and_counts_the_rest():
+    issue = Issue(title="Parkering", body="kommunfullmaktige", committee=None)
+    stale = [Politician(name=f"P{n:02}", party="S", bodies=[], roles={}, checked_on=None) for n in range(23)]
+
+    notice = asks.stale_notice(issue, stale)
+
+    assert notice is not None and asks.stale_notice(issue, []) is None
+    text = render(notice.body, "sv")
+    assert "P19 (S)" in text and "P20" not in text and "…och 3 till." in text
+
+
+async def test_a_politician_who_left_is_never_asked(app: App, clock: FrozenClock,
+                                                    notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    async with app.sessionmaker() as session, session.begin():
+        gone = await session.scalar(select(Politician).where(Politician.name == "Björn Öst"))
+        assert gone is not None
+        gone.left_on = date(2026, 12, 1)
+
+    clock.set(ROUND_21)
+    await app.dispatcher.run_due()
+
+    targets = {target for _, target, _ in await asks_of(app)}
+    assert targets == {"Cecilia Ärlig", "David Lund", "Eva Ström"}
