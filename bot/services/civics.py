@@ -134,7 +134,7 @@ def roles(raw: str | None, bodies_given: Sequence[str] = ()) -> dict[str, str]:
             continue
         pair = _BODY_IS_ROLE.match(part) or _ROLE_IN_BODY.match(part)
         if pair is not None:
-            found[BODY.read(pair["body"], required=True)] = str(ROLE.read(pair["role"], required=True))
+            found[str(BODY.read(pair["body"], required=True))] = str(ROLE.read(pair["role"], required=True))
         elif _is_body(part):
             found.setdefault(str(BODY.read(part, required=True)), Role.LEDAMOT.value)
         else:
