@@ -621,5 +621,6 @@ async def choices(session: AsyncSession, workspace_id: int, current: str) -> lis
 FEATURE = Feature(
     "politicians",
     actions={REMOVE_CONFIRM: _remove_confirmed, REMOVE_CANCEL: _remove_cancelled},
-    impersonal={"politician.bodies": "the bodies a politician sits in"},
+    impersonal={"politician.bodies": "the bodies a politician sits in",
+                "politician.roles": "a politician's role in each body"},
 )
