@@ -28,9 +28,10 @@ from bot.replies import (
     Reply,
     Text,
     When,
+    more_than_shown,
     text,
 )
-from bot.services import civics
+from bot.services import civics, politicians
 from bot.services.context import Actor, audit, pressed_row
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ CONFIRM_ACTION = "stances.confirm"
 REJECT_ACTION = "stances.reject"
 STANCE_EMOJI = {"for": "🟢", "against": "🔴", "undecided": "🟡", "unknown": "⚪"}
 HISTORY_SHOWN = 20
+# The stale deciders the map names to coordinators (the rest counted).
+MAP_STALE_NAMED = 8
 MAX_SEATS = 999
 # [0-9], not \d: \d takes every script's digits, and int() reads "٣" as 3.
 _SEAT_ITEM = re.compile(r"([^0-9:=,;]+?)\s*[:=]?\s*([0-9]+)")
@@ -320,10 +323,14 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None
                             Join(tuple(Literal(f"{p.name} ({p.party})") for p in substitutes[:20]))))
     if actor.is_coordinator:
         today = actor.now.astimezone(ZoneInfo(zone)).date()
-        stale = sum(civics.is_stale(p, today) for p in await civics.deciders(session, found))
+        stale = [p for p in await civics.deciders(session, found) if civics.is_stale(p, today)]
         if stale:
-            fields.append(Field(text("map.field.stale"),
-                                text("map.stale", count=stale, total=len(model.rows))))
+            # A few by name with when each was checked (or never): a field holds 1024 characters on Discord.
+            names = tuple(Join((Literal(f"{p.name} ({p.party})"), politicians.checked_label(p)), "")
+                          for p in stale[:MAP_STALE_NAMED])
+            fields.append(Field(text("map.field.stale"), text(
+                "map.stale", count=len(stale), total=len(model.rows), names=Join(names, "\n", "• "),
+                more=more_than_shown("map.stale_more", len(stale), MAP_STALE_NAMED))))
     body_label = civics.body_label(found.body, found.committee)
     if not model.rows:
         table: Text | Join = text("map.empty", body=body_label, municipality=civics.municipality_label(

@@ -98,6 +98,8 @@ async def test_the_map_lists_substitutes_apart_and_tells_coordinators_how_many_d
         stale = {"sv": "Att kontrollera", "en": "To check"}[language]
         assert shown[substitutes] == "Dan Ers (C)" and stale not in shown  # members see no checking
         assert checked[stale].startswith({"sv": "1 av 3 beslutsfattare", "en": "1 of 3 deciders"}[language])
+        assert checked[stale].endswith({"sv": "• Bo Ledamot (M) · kontrollerad 2025-06-01",
+                                        "en": "• Bo Ledamot (M) · checked 2025-06-01"}[language])
 
 
 # -- roles in the commands and the import -------------------------------------------------------------------
