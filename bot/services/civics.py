@@ -177,6 +177,16 @@ def roles_in_title(title: str | None) -> dict[str, str]:
     return {body: found[body] for body in BODIES if body in found}
 
 
+def committee_in_title(title: str | None) -> str | None:
+    """The committee a title names as where its role is held ("Ordförande i Tekniska nämnden" → "Tekniska
+    nämnden"); None when it names none."""
+    for part in _TITLE_PARTS.split(title or ""):
+        found = _ROLE_IN_BODY.match(part.strip())
+        if found is not None and _word_body(validation.fold(found["body"]).split()[-1]) == COMMITTEE_BODY:
+            return found["body"].strip()[:100]
+    return None
+
+
 def _word_body(word: str) -> str | None:
     """The body one word of a title names: its name, KF/KS/RF, or a committee ("…nämnden")."""
     if word.endswith(("namnd", "namnden", "committee")):

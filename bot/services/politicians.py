@@ -198,6 +198,9 @@ def _placed(values: dict[str, Any], before: Mapping[str, str] | None) -> dict[st
         placed = {}  # the roles given are where the politician sits
     placed |= from_title
     placed |= given or {}
+    if civics.COMMITTEE_BODY in from_title and not values.get("committee"):
+        # "Ordförande i Tekniska nämnden": the nämnd's name, so that it decides that committee's issues only.
+        values["committee"] = civics.committee_in_title(values.get("role")) or values.get("committee")
     values["roles"] = {body: placed[body] for body in civics.BODIES if body in placed}
     values["bodies"] = list(values["roles"])
     return values

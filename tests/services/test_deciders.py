@@ -208,3 +208,16 @@ async def test_the_list_shows_never_checked_and_marks_stale_entries(app: App):
         assert never in asa and stale in asa
         assert f"{checked} 2026-09-01" in bo and stale in bo
         assert f"{checked} 2026-12-01" in cia and stale not in cia
+
+
+async def test_a_title_naming_a_committee_makes_a_decider_of_that_committee_only(app: App):
+    await import_politicians(app, "Namn;Parti;Kommun;Roll\n"
+                                  "Anna Ordf;S;Karlskrona;Ordförande i Tekniska nämnden\n")
+    ours = await create_issue(app, body="nämnd", committee="Tekniska nämnden")
+    other = await create_issue(app, title="Skolmat", body="nämnd", committee="Barn- och utbildningsnämnden",
+                               hashtag="#Skolmat")
+
+    anna = await politician(app, "Anna Ordf")
+    assert (anna.roles, anna.committee) == ({"namnd": "ordforande"}, "Tekniska nämnden")
+    assert await decider_names(app, ours) == ["Anna Ordf"]
+    assert await decider_names(app, other) == []
