@@ -319,7 +319,8 @@ ISSUE_OPTIONS = (
     string("topics", 200, suggest="topics"), string("ask_days", 40))
 POLITICIAN_OPTIONS = (
     string("name", 100, required=True), string("party", 40, required=True), MUNICIPALITY,
-    string("body", 100, suggest="bodies"), string("role", 100), COMMITTEE, string("x_handle", 60),
+    string("body", 100, suggest="bodies"), string("role", 100), string("roles", 200), COMMITTEE,
+    string("x_handle", 60),
     string("email", 200), string("checked", 40))
 STANCE_OPTIONS = (ANY_ISSUE, POLITICIAN, MUNICIPALITY_FILTER)
 FOLLOW_OPTIONS = optional((MUNICIPALITY, choice("topic", civics.TOPIC_CHOICES), ANY_ISSUE))

@@ -50,6 +50,7 @@ class Politicians(commands.Cog):
         municipality: Choice[str],
         body: Range[str, 1, 100] | None = None,
         role: Range[str, 1, 100] | None = None,
+        roles: Range[str, 1, 200] | None = None,
         committee: Range[str, 1, 100] | None = None,
         x_handle: Range[str, 1, 60] | None = None,
         email: Range[str, 1, 200] | None = None,
@@ -57,8 +58,8 @@ class Politicians(commands.Cog):
     ) -> None:
         """Add a politician."""
         await run_service(interaction, politicians.add, **given(
-            name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
-            x_handle=x_handle, email=email, checked=checked))
+            name=name, party=party, municipality=municipality, body=body, role=role, roles=roles,
+            committee=committee, x_handle=x_handle, email=email, checked=checked))
 
     @declared("politician edit", group=politician_admin_group)
     async def politician_edit(
@@ -70,6 +71,7 @@ class Politicians(commands.Cog):
         municipality: Choice[str] | None = None,
         body: Range[str, 1, 100] | None = None,
         role: Range[str, 1, 100] | None = None,
+        roles: Range[str, 1, 200] | None = None,
         committee: Range[str, 1, 100] | None = None,
         x_handle: Range[str, 1, 60] | None = None,
         email: Range[str, 1, 200] | None = None,
@@ -77,8 +79,8 @@ class Politicians(commands.Cog):
     ) -> None:
         """Change the fields given of a politician."""
         await run_service(interaction, politicians.edit, politician=politician, **given(
-            name=name, party=party, municipality=municipality, body=body, role=role, committee=committee,
-            x_handle=x_handle, email=email, checked=checked))
+            name=name, party=party, municipality=municipality, body=body, role=role, roles=roles,
+            committee=committee, x_handle=x_handle, email=email, checked=checked))
 
     @declared("politician remove", group=politician_admin_group)
     async def politician_remove(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -229,3 +230,37 @@ async def test_members_without_consent_lose_the_name_stored_before_consent_was_a
         await engine.dispose()
 
     assert [tuple(row) for row in names] == [("7", "Anna"), ("8", "")]
+
+
+async def test_a_politicians_bodies_become_member_roles_and_nobody_has_left(database_url: str):
+    # Before 0015 a politician had only the bodies; the upgrade gives each body the role "ledamot" (the roles
+    # were not known), marks nobody as left and keeps "last checked" as it was (None stays never checked).
+    await asyncio.to_thread(command.downgrade, db.alembic_config(database_url), "0014")
+    engine = db.create_engine(database_url)
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    columns = [sa.column(name) for name in ("workspace_id", "name", "name_key", "party", "municipality",
+                                            "created_at", "updated_at")]
+    before = sa.table("politician", sa.column("bodies", sa.JSON()), sa.column("checked_on", sa.Date()),
+                      *columns)
+    try:
+        async with engine.begin() as connection:
+            workspace = await _insert_workspace(connection, at)
+            for name, bodies, checked in (
+                    ("Åsa Ek", ["kommunfullmaktige", "kommunstyrelsen"], date(2026, 11, 2)),
+                    ("Bo Berg", [], None)):
+                await connection.execute(before.insert().values(
+                    workspace_id=workspace, name=name, name_key=name.lower(), party="S",
+                    municipality="karlskrona", bodies=bodies, checked_on=checked, created_at=at,
+                    updated_at=at))
+        await db.migrate(database_url)
+        after = sa.table("politician", sa.column("name"), sa.column("roles", sa.JSON()),
+                         sa.column("left_on", sa.Date()), sa.column("checked_on", sa.Date()))
+        async with engine.connect() as connection:
+            rows = {row.name: (row.roles, row.left_on, row.checked_on)
+                    for row in await connection.execute(sa.select(after))}
+    finally:
+        await engine.dispose()
+
+    assert rows == {"Åsa Ek": ({"kommunfullmaktige": "ledamot", "kommunstyrelsen": "ledamot"}, None,
+                               date(2026, 11, 2)),
+                    "Bo Berg": ({}, None, None)}

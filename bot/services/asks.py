@@ -49,7 +49,18 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, audience, civics, drafts, follows, media, profile_fields, stances, writing
+from bot.services import (
+    activity,
+    audience,
+    civics,
+    drafts,
+    follows,
+    media,
+    politicians,
+    profile_fields,
+    stances,
+    writing,
+)
 from bot.services.context import Actor, audience_language, audit, language_of, pressed_row, settings_row
 
 log = logging.getLogger(__name__)
@@ -64,6 +75,8 @@ ANSWER_ACTION = "asks.answer"
 MINE_ACTION = "asks.mine"
 ASKED_FORM = "asks.asked"
 OVERVIEW_SHOWN = 40
+# The stale deciders a round's notice names; the rest are counted.
+STALE_NAMED = 20
 NO_ROUNDS = validation.NONE_WORDS | {"0"}
 
 
@@ -209,6 +222,10 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
     workspace = await session.get_one(Workspace, issue.workspace_id)
     round_days = int(reminder.payload["days"])
     model = await stances.build_model(session, issue)
+    deciders = await civics.deciders(session, issue)
+    chair = civics.addressee(deciders, issue)
+    today = now.astimezone(ZoneInfo(workspace.timezone)).date()
+    stale = stale_notice(issue, [p for p in deciders if civics.is_stale(p, today)])
     media_handles = await media.handles_for(session, issue.workspace_id, issue.municipality)
     of_followers = (Member.workspace_id == issue.workspace_id, Member.onboarded_at.is_not(None),
                     Member.id.in_(follows.following(issue)))
@@ -224,6 +241,9 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
                                             .order_by(Member.id).limit(reminders.BATCH)))
         assigned = await assign(writer, issue, members, round_days, model, now)
         planned: list[reminders.Planned] = []
+        if after == 0 and stale is not None:
+            # Once per round (its delivery key is the round's and the channel's), before the questions.
+            planned.append(reminders.Planned(stale, channel=Channel.COORDINATORS))
         for member in members:
             # Planners decide who wants DMs: the others are mentioned in the announcement channel instead.
             if delivery.wants_dm(member, now):
@@ -238,7 +258,7 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
                                   if ask.politician_id else None)
                     drafted[key] = draft_reply(issue, politician, media_handles, workspace.timezone, readers,
                                                reader=language, round_days=round_days, stakes=told,
-                                               platforms=platforms)
+                                               platforms=platforms, addressee=chair)
                 planned.append(
                     reminders.Planned(drafted[key], member_id=member.id, channel=Channel.ANNOUNCEMENTS)
                 )
@@ -255,6 +275,21 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
         return planned, None
 
     return reminders.InBatches(batch, writes=True)
+
+
+def stale_notice(issue: Issue, stale: Sequence[Politician]) -> Reply | None:
+    """The coordinators' notice, as a round of questions goes out, naming the deciders whose entries may be
+    out of date (civics.is_stale), so they can check them; None when none is."""
+    if not stale:
+        return None
+    names = tuple(Join((Literal(f"{p.name} ({p.party})"), politicians.checked_label(p)), "")
+                  for p in stale[:STALE_NAMED])
+    return Reply(title=text("asks.stale.title", title=Literal(issue.title)),
+                 body=text("asks.stale.body", count=len(stale),
+                           body=civics.body_label(issue.body, issue.committee),
+                           names=Join(names, "\n", "• "),
+                           more=more_than_shown("asks.stale.more", len(stale), STALE_NAMED)),
+                 private=False)
 
 
 def _channel_call(issue: Issue, mentioned: tuple[str, ...], zone: str) -> Reply:
@@ -278,7 +313,9 @@ def _first_sentence(value: str, limit: int = 140) -> str:
 def compose(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
             language: str, stakes: Sequence[str] = ()) -> str:
     """Write the question a member can post: to the politician (@handle or name), what the issue means for
-    the member's business (`stakes`, richest first), the #hashtag and @media.
+    the member's business (`stakes`, richest first), the #hashtag and @media. Without a politician it is a
+    public question about how the body votes: a body is never greeted as a person ("Hej kommunstyrelsen…
+    Hur röstar du").
 
     It always fits X and its X button: the member's stake goes first (told more plainly before it goes), then
     the why, then media beyond the first two, then the title's last words, then the question's; the handles
@@ -287,18 +324,19 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
     local = issue.decision_at.astimezone(ZoneInfo(zone))
     day = f"{local.day} {translate(f'time.month.{local.month}', language)}"
     body = render(civics.body_label(issue.body, issue.committee), language)
-    if politician is None:
-        target = render(text("asks.draft.to_body", body=body,
-                             municipality=civics.municipality_label(issue.municipality)), language)
-    else:
-        target = drafts.handle(politician.x_handle) or politician.name
+    place = render(civics.municipality_label(issue.municipality), language)
+    target = None if politician is None else drafts.handle(politician.x_handle) or politician.name
     outlets = ["@" + h for h in media_handles]
     why = _first_sentence(issue.position)
     told = [(stake, reason) for stake in stakes for reason in (why, "")] + [("", why), ("", "")]
     stake = ""
 
     def build(title: str) -> str:
-        question = translate("asks.draft.question", language, target=target, title=title, body=body, date=day)
+        question = (
+            translate("asks.draft.question", language, target=target, title=title, body=body, date=day)
+            if target else
+            translate("asks.draft.question_public", language, title=title, body=body, municipality=place,
+                      date=day))
         return " ".join(part for part in (question, stake, why, issue.hashtag, *outlets) if part)
 
     # The member's business first (the richest telling that fits), the issue's why as long as it fits too.
@@ -311,12 +349,14 @@ def compose(issue: Issue, politician: Politician | None, media_handles: Sequence
 def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequence[str], zone: str,
                 language: str, *, reader: str | None = None, round_days: int | None = None,
                 private: bool = False, stakes: Sequence[str] = (),
-                platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS) -> Reply:
+                platforms: Sequence[str] = profile_fields.DEFAULT_PLATFORMS,
+                addressee: Politician | None = None) -> Reply:
     """The message with a member's question: whom to ask, the draft with what the issue means for their
     business, share links on their platforms, and the buttons to report. The draft is in `language`, its
     readers' (context.audience_language); the message around it is read in the member's, `reader`, and says
-    why when the two differ."""
-    post = compose(issue, politician, media_handles, zone, language, stakes)
+    why when the two differ. Without a politician to ask, the draft still addresses a person when one is
+    known: `addressee` (civics.addressee: the body's chair first)."""
+    post = compose(issue, politician or addressee, media_handles, zone, language, stakes)
     when = civics.decision_when(issue, zone)
     body_label = civics.body_label(issue.body, issue.committee)
     if round_days:
@@ -334,6 +374,12 @@ def draft_reply(issue: Issue, politician: Politician | None, media_handles: Sequ
     reply = Reply(title=text("asks.draft.title", title=Literal(issue.title)), body=body, fields=tuple(fields),
                   buttons=buttons, links=links, private=private, personal=True)
     return audience.explained(reply, reader or language, language)
+
+
+async def addressee(session: AsyncSession, issue: Issue) -> Politician | None:
+    """Whom a draft addresses when no politician was given to ask: the body's chair first (civics.addressee);
+    None when no decider is known."""
+    return civics.addressee(await civics.deciders(session, issue), issue)
 
 
 def _target_label(politician: Politician | None) -> Text | Literal:
@@ -391,7 +437,8 @@ async def my_question(session: AsyncSession, actor: Actor, issue: str | None = N
     return draft_reply(found, politician, handles, actor.workspace.timezone, actor.audience_language,
                        reader=actor.language, private=True,
                        stakes=writing.stakes(member, actor.audience_language),
-                       platforms=profile_fields.platforms_of(member.platforms))
+                       platforms=profile_fields.platforms_of(member.platforms),
+                       addressee=await addressee(session, found))
 
 
 async def _mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:

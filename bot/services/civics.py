@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Protocol, cast
 
@@ -37,6 +38,40 @@ REGION = "region"
 BODY = validation.ChoiceSet(Body, "field.body", "body", {
     "kf": "kommunfullmaktige", "ks": "kommunstyrelsen", "rf": "regionfullmaktige", "namnden": "namnd",
     "committee": "namnd"})
+
+
+class Role(StrEnum):
+    """A politician's role in one body (the values `Politician.roles` keeps)."""
+
+    ORDFORANDE = "ordforande"
+    VICE_ORDFORANDE = "vice_ordforande"
+    LEDAMOT = "ledamot"
+    ERSATTARE = "ersattare"
+
+
+# A role by its value or its name in either language; the numbered vice chairs are vice chairs too.
+ROLE = validation.ChoiceSet(Role, "field.politician.body_role", "politicians.body_role", {
+    "ordf": "ordforande", "vice ordf": "vice_ordforande", "1:e vice ordforande": "vice_ordforande",
+    "forste vice ordforande": "vice_ordforande", "2:e vice ordforande": "vice_ordforande",
+    "andre vice ordforande": "vice_ordforande", "first vice chair": "vice_ordforande",
+    "second vice chair": "vice_ordforande", "vice chairman": "vice_ordforande", "chairman": "ordforande",
+    "chairperson": "ordforande", "ordinarie ledamot": "ledamot", "ordinarie": "ledamot",
+    "suppleant": "ersattare", "deputy": "ersattare", "alternate": "ersattare"})
+# Who decides: a substitute (ersättare) votes only in a member's place, so is shown apart and not asked.
+DECIDING_ROLES = frozenset({Role.ORDFORANDE, Role.VICE_ORDFORANDE, Role.LEDAMOT})
+# A body's chair first, then the vice chairs, then the members: whom a draft addresses when it names a person.
+ROLE_ORDER = (Role.ORDFORANDE, Role.VICE_ORDFORANDE, Role.LEDAMOT, Role.ERSATTARE)
+# The municipal term after the election of 13 September 2026 starts on 15 October 2026: a list checked before
+# it may still name the last term's councillors.
+TERM_START = date(2026, 10, 15)
+# An entry not checked for a year is worth checking again even within a term (people leave, roles change).
+STALE_AFTER = timedelta(days=365)
+# "ordförande i kommunstyrelsen", "kommunstyrelsen = ordförande", "KS: ordf": a role and its body in one part.
+_ROLE_IN_BODY = re.compile(r"^(?P<role>.+?)\s+(?:i|in|of|for|för)\s+(?P<body>.+)$", re.IGNORECASE)
+# (A colon only with a space after it: "1:e vice ordförande" is a role, not a body "1".)
+_BODY_IS_ROLE = re.compile(r"^(?P<body>[^=:]+?)\s*(?:=|:\s)\s*(?P<role>.+)$")
+# Parts of a free-text title that may each name a role in a body ("Ordförande i KS, ledamot i KF").
+_TITLE_PARTS = re.compile(r"\s*(?:[,;+&|]|\bsamt\b)\s*", re.IGNORECASE)
 TOPICS = ("parkering", "upphandling", "infrastruktur", "skola", "naringslivsklimat", "bostader",
           "kollektivtrafik", "besoksnaring")
 TOPIC_CHOICES = tuple(Choice(t, text(f"topic.{t}")) for t in TOPICS)
@@ -88,6 +123,110 @@ def bodies(raw: str | None) -> list[str]:
     """Read one or several bodies ("KF+KS"); each at most once, in the order of BODIES."""
     found = {BODY.read(part) for part in _LIST_SEPARATORS.split(raw or "") if part.strip()}
     return [b for b in BODIES if b in found]
+
+
+def roles(raw: str | None, bodies_given: Sequence[str] = ()) -> dict[str, str]:
+    """Read roles in bodies: "kommunstyrelsen=ordförande, KF=ledamot", "ordförande i KS", a body alone (a
+    member of it) or a role alone (that role in each of `bodies_given`). In the order of BODIES."""
+    found: dict[str, str] = {}
+    for part in _LIST_SEPARATORS.split(raw or ""):
+        if not part.strip():
+            continue
+        pair = _BODY_IS_ROLE.match(part) or _ROLE_IN_BODY.match(part)
+        if pair is not None:
+            found[str(BODY.read(pair["body"], required=True))] = str(ROLE.read(pair["role"], required=True))
+        elif _is_body(part):
+            found.setdefault(str(BODY.read(part, required=True)), Role.LEDAMOT.value)
+        else:
+            role = ROLE.read(part, required=True)
+            for body in bodies_given:
+                found[body] = str(role)
+    return {body: found[body] for body in BODIES if body in found}
+
+
+def _is_body(part: str) -> bool:
+    try:
+        return BODY.read(part) is not None
+    except validation.FieldProblem:
+        return False
+
+
+def _role_word(part: str) -> Role | None:
+    """The role a free text names: "1:e vice ordförande" is vice chair, "ordf." chair, and so on."""
+    folded = validation.fold(part)
+    if "ersattare" in folded or "substitute" in folded or "suppleant" in folded:
+        return Role.ERSATTARE
+    if "vice" in folded:
+        return Role.VICE_ORDFORANDE
+    if "ordf" in folded or "chair" in folded:
+        return Role.ORDFORANDE
+    if "ledamot" in folded or "member" in folded:
+        return Role.LEDAMOT
+    return None
+
+
+def roles_in_title(title: str | None) -> dict[str, str]:
+    """The roles a free-text title names, tolerantly ("Ordförande i kommunstyrelsen, ledamot i KF"); a title
+    that names no body ("Kommunalråd") names none. Never refuses: a title is shown as typed."""
+    found: dict[str, str] = {}
+    for part in _TITLE_PARTS.split(title or ""):
+        words = validation.fold(part).replace(".", " ").split()
+        named = [body for body in (_word_body(word) for word in words) if body is not None]
+        if len(set(named)) == 1:
+            found[named[0]] = str(_role_word(part) or Role.LEDAMOT)
+    return {body: found[body] for body in BODIES if body in found}
+
+
+def committee_in_title(title: str | None) -> str | None:
+    """The committee a title names as where its role is held ("Ordförande i Tekniska nämnden" → "Tekniska
+    nämnden"); None when it names none."""
+    for part in _TITLE_PARTS.split(title or ""):
+        found = _ROLE_IN_BODY.match(part.strip())
+        if found is not None and _word_body(validation.fold(found["body"]).split()[-1]) == COMMITTEE_BODY:
+            return found["body"].strip()[:100]
+    return None
+
+
+def _word_body(word: str) -> str | None:
+    """The body one word of a title names: its name, KF/KS/RF, or a committee ("…nämnden")."""
+    if word.endswith(("namnd", "namnden", "committee")):
+        return COMMITTEE_BODY
+    if word.endswith(("fullmaktiges", "styrelsens")):
+        word = word.removesuffix("s")  # "kommunstyrelsens ordförande"
+    if word in ("kf", "ks", "rf") or word.endswith(("fullmaktige", "styrelsen")):
+        try:
+            return BODY.read(word)
+        except validation.FieldProblem:
+            return None
+    return None
+
+
+def role_of(politician: Decider, body: str) -> str | None:
+    """A politician's role in a body (None: not in it); one in a body without a known role is a member."""
+    known = politician.roles or {}
+    if body in known:
+        return known[body]
+    return Role.LEDAMOT.value if body in (politician.bodies or []) else None
+
+
+def roles_label(politician: Decider) -> Join | Text:
+    """Show the bodies a politician sits in with the role in each but a member's ("kommunfullmäktige,
+    kommunstyrelsen (ordförande)")."""
+    codes = [body for body in BODIES if role_of(politician, body)]
+    if not codes:
+        return text("profile.empty")
+    return Join(tuple(
+        body_label(code, politician.committee) if role_of(politician, code) == Role.LEDAMOT else
+        text("politicians.in_body", body=body_label(code, politician.committee),
+             role=text(f"politicians.body_role.{role_of(politician, code)}"))
+        for code in codes))
+
+
+def is_stale(politician: Decider, today: date) -> bool:
+    """Say whether an entry is worth checking again: never checked, checked before the current term started,
+    or longer than STALE_AFTER ago."""
+    checked = politician.checked_on
+    return checked is None or checked < TERM_START or today - checked > STALE_AFTER
 
 
 def topics(raw: str | None) -> list[str]:
@@ -216,12 +355,32 @@ async def find_politician(
 
 
 async def deciders(session: AsyncSession, issue: Issue) -> list[Politician]:
-    """Return the politicians who sit in the issue's deciding body, by party and name."""
+    """Return the politicians who decide the issue (a deciding role in its body, not left), by party and
+    name."""
+    return [p for p in await _in_body(session, issue) if decides(p, issue)]
+
+
+async def substitutes(session: AsyncSession, issue: Issue) -> list[Politician]:
+    """Return the substitutes (ersättare) of the issue's body who have not left: shown apart, never asked."""
+    return [p for p in await _in_body(session, issue)
+            if p.left_on is None and role_in(p, issue) == Role.ERSATTARE]
+
+
+async def _in_body(session: AsyncSession, issue: Issue) -> list[Politician]:
     query = select(Politician).where(Politician.workspace_id == issue.workspace_id)
     if issue.body != REGION_BODY:
         query = query.where(Politician.municipality == issue.municipality)
     found = [politician for politician in await session.scalars(query) if sits_on(politician, issue)]
     return sorted(found, key=lambda p: (party_key(p.party), p.name_key, p.id))
+
+
+def addressee(politicians: Sequence[Politician], issue: Issue) -> Politician | None:
+    """Whom a draft about the issue addresses when no one was assigned: the body's chair first, then a vice
+    chair, then a member, preferring one with an X handle within each role. None: no decider known."""
+    ranked = sorted((p for p in politicians if decides(p, issue)),
+                    key=lambda p: (ROLE_ORDER.index(Role(role_in(p, issue) or Role.LEDAMOT)),
+                                   p.x_handle is None, party_key(p.party), p.name_key, p.id))
+    return ranked[0] if ranked else None
 
 
 class Decider(Protocol):
@@ -242,6 +401,12 @@ class Decider(Protocol):
     @property
     def bodies(self) -> list[str]: ...
     @property
+    def roles(self) -> dict[str, str] | None: ...
+    @property
+    def left_on(self) -> date | None: ...
+    @property
+    def checked_on(self) -> date | None: ...
+    @property
     def committee(self) -> str | None: ...
     @property
     def x_handle(self) -> str | None: ...
@@ -254,24 +419,36 @@ async def deciders_of(session: AsyncSession, issues: Sequence[Issue]) -> dict[in
     if not issues:
         return found
     query = select(Politician.id, Politician.name, Politician.name_key, Politician.party, Politician.role,
-                   Politician.municipality, Politician.bodies, Politician.committee, Politician.x_handle
+                   Politician.municipality, Politician.bodies, Politician.roles, Politician.left_on,
+                   Politician.checked_on, Politician.committee, Politician.x_handle
                    ).where(Politician.workspace_id == issues[0].workspace_id)
     if all(issue.body != REGION_BODY for issue in issues):
         query = query.where(Politician.municipality.in_(sorted({issue.municipality for issue in issues})))
     for politician in cast("list[Decider]", list(await session.execute(query))):
         for issue in issues:
-            if sits_on(politician, issue):
+            if decides(politician, issue):
                 found[issue.id].append(politician)
     for politicians in found.values():
         politicians.sort(key=lambda p: (party_key(p.party), p.name_key, p.id))
     return found
 
 
+def role_in(politician: Decider, issue: Issue) -> str | None:
+    """A politician's role in the body that decides an issue (None: not in it)."""
+    return role_of(politician, issue.body) if sits_on(politician, issue) else None
+
+
+def decides(politician: Decider, issue: Issue) -> bool:
+    """Say whether a politician decides an issue: a deciding role in its body (not a substitute), not
+    left."""
+    return politician.left_on is None and role_in(politician, issue) in DECIDING_ROLES
+
+
 def sits_on(politician: Decider, issue: Issue) -> bool:
-    """Say whether a politician sits in the body that decides an issue."""
+    """Say whether a politician sits in the body that decides an issue, in any role (a substitute too)."""
     if issue.body != REGION_BODY and politician.municipality != issue.municipality:
         return False
-    if issue.body not in (politician.bodies or []):
+    if role_of(politician, issue.body) is None:
         return False
     return not (issue.body == COMMITTEE_BODY and issue.committee and politician.committee
                 and name_key(politician.committee) != name_key(issue.committee))

@@ -391,6 +391,10 @@ class DraftContext:
 async def _draft_context(session: AsyncSession, issue: Issue) -> DraftContext:
     model = await stances.build_model(session, issue)
     targets = tuple(drafts.handle(r.handle) or r.name for r in model.priority[:MAX_TARGETS])
+    if not targets:
+        # Nobody left to win over, but deciders known: the body's chair is asked rather than the body.
+        chair = civics.addressee(await civics.deciders(session, issue), issue)
+        targets = (drafts.handle(chair.x_handle) or chair.name,) if chair is not None else ()
     handles = await media.handles_for(session, issue.workspace_id, issue.municipality)
     return DraftContext(targets, tuple("@" + h for h in handles))
 
@@ -419,10 +423,11 @@ def compose(issue: Issue, step: str, days: int, context: DraftContext, zone: str
     stake, why = told[0]
 
     def build(title: str) -> str:
-        # Without known targets the question goes to the whole body.
-        named = " ".join(targets) or (translate("asks.draft.to_body", language, body=body, municipality=place)
-                                      if step == "ask" else "")
-        post = translate(f"countdown.draft.{step}", language, title=title, body=body, municipality=place,
+        named = " ".join(targets)
+        # Without anyone known to ask, the question is a public one about how the body votes: a body is
+        # never greeted as a person.
+        key = "ask_public" if step == "ask" and not targets else step
+        post = translate(f"countdown.draft.{key}", language, title=title, body=body, municipality=place,
                          date=day, days=days, targets=named, media=" ".join(outlets), stake=stake, why=why,
                          hashtag=issue.hashtag)
         # A shortened title before the template's full stop: its ellipsis ends the sentence.

@@ -56,7 +56,8 @@ REPORT_LINES = 40
 PROBLEMS_SHOWN = 25
 REMOVE_CONFIRM = "politicians.remove_confirm"
 REMOVE_CANCEL = "politicians.remove_cancel"
-COLUMNS = ("name", "party", "role", "municipality", "body", "committee", "x_handle", "email", "checked")
+COLUMNS = ("name", "party", "role", "municipality", "body", "roles", "committee", "x_handle", "email",
+           "checked")
 REQUIRED_COLUMNS = ("name", "party", "municipality")
 # Header names people use, folded (lower case, no diacritics, no spaces, dashes or underscores).
 HEADER_ALIASES = {
@@ -78,6 +79,16 @@ HEADER_ALIASES = {
     "forsamling": "body",
     "beslutandeorgan": "body",
     "bodies": "body",
+    # A role in each body: "kommunstyrelsen=ordförande + KF=ledamot", or one role for the row's bodies.
+    "roles": "roles",
+    "roller": "roles",
+    "rolliorganet": "roles",
+    "rollerinorganen": "roles",
+    "rolliorganen": "roles",
+    "uppdragiorganet": "roles",
+    "roleinbody": "roles",
+    "rolesinbodies": "roles",
+    "bodyrole": "roles",
     "committee": "committee",
     "namnd": "committee",
     "xhandle": "x_handle",
@@ -115,9 +126,9 @@ def _today(actor: Actor) -> date:
 def _checkers(actor: Actor) -> dict[str, Callable[[str | None], Any]]:
     """How each column's typed value is read (None: not given); each raises a FieldProblem naming the
     column."""
-    def checked(raw: str | None) -> date:
+    def checked(raw: str | None) -> date | None:
         if raw is None or not raw.strip():
-            return _today(actor)
+            return None  # never checked: a blank is not "today"
         try:
             return timeparse.parse_date(raw, _today(actor))
         except UserError as error:
@@ -128,7 +139,7 @@ def _checkers(actor: Actor) -> dict[str, Callable[[str | None], Any]]:
         "party": lambda raw: validation.clean_text(raw, _label("party"), max_length=40, required=True),
         "role": lambda raw: validation.clean_text(raw, _label("role"), max_length=100),
         "municipality": lambda raw: civics.municipality(raw),
-        "body": lambda raw: civics.bodies(raw) or [civics.BODIES[0]],
+        "body": civics.bodies,
         "committee": lambda raw: validation.clean_text(raw, _label("committee"), max_length=100),
         "x_handle": lambda raw: validation.x_handle(raw, _label("x_handle")),
         "email": lambda raw: civics.email(raw, _label("email")),
@@ -136,29 +147,85 @@ def _checkers(actor: Actor) -> dict[str, Callable[[str | None], Any]]:
     }
 
 
+def _roles(raw: str | None, bodies_raw: str | None) -> dict[str, str] | None:
+    """Read the roles column (None: not given); a role alone ("ordförande") is that role in the row's
+    bodies."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return civics.roles(raw, civics.bodies(bodies_raw))
+    except validation.FieldProblem as problem:
+        raise validation.FieldProblem(_label("roles"), problem.problem) from None
+
+
 def _read(actor: Actor, values: Mapping[str, str | None]) -> dict[str, Any]:
-    """Check the given values (None: not given); every problem is reported at once. Returns model columns."""
+    """Check the given values (None: not given); every problem is reported at once. Returns model columns,
+    with the bodies and the roles as given ("bodies" a list, "roles" a mapping; _placed settles them)."""
     checkers = _checkers(actor)
     problems: list[validation.FieldProblem] = []
     result: dict[str, Any] = {}
     for column, raw in values.items():
         try:
-            result[column] = checkers[column](raw)
+            if column == "roles":
+                result[column] = _roles(raw, values.get("body"))
+            else:
+                result[column] = checkers[column](raw)
         except validation.FieldProblem as problem:
             problems.append(problem)
     validation.collect(problems)
     columns = {"body": "bodies", "checked": "checked_on"}
-    return {columns.get(name, name): value for name, value in result.items()}
+    return {columns.get(name, name): value for name, value in result.items() if value is not None
+            or name not in ("body", "roles")}
 
 
-def _line(politician: Politician) -> Text:
+def _placed(values: dict[str, Any], before: Mapping[str, str] | None) -> dict[str, Any]:
+    """Settle where a politician sits from what was given: the bodies (each as a member, or the role held
+    before), a title that names a role in a body ("Ordförande i kommunstyrelsen"), and the roles given, each
+    overriding the one before. Nothing of these given: the columns stay as they are (`before`); for a new
+    politician with nowhere known, kommunfullmäktige."""
+    bodies: list[str] | None = values.pop("bodies", None) or None
+    given: dict[str, str] | None = values.pop("roles", None)
+    from_title = civics.roles_in_title(values.get("role"))
+    if bodies is None and given is None and not from_title:
+        if before is None:
+            values["roles"] = {civics.BODIES[0]: civics.Role.LEDAMOT.value}
+            values["bodies"] = [civics.BODIES[0]]
+        return values
+    placed = dict(before or {})
+    if bodies is not None:
+        placed = {body: placed.get(body, civics.Role.LEDAMOT.value) for body in bodies}
+    elif given is not None:
+        placed = {}  # the roles given are where the politician sits
+    placed |= from_title
+    placed |= given or {}
+    if civics.COMMITTEE_BODY in from_title and not values.get("committee"):
+        # "Ordförande i Tekniska nämnden": the nämnd's name, so that it decides that committee's issues only.
+        values["committee"] = civics.committee_in_title(values.get("role")) or values.get("committee")
+    values["roles"] = {body: placed[body] for body in civics.BODIES if body in placed}
+    values["bodies"] = list(values["roles"])
+    return values
+
+
+def _line(politician: Politician, today: date) -> Text:
+    """One politician: party, title, the role in each body, handle, when last checked (or never), a mark when
+    the entry is stale, and the day they left."""
     return text("politicians.line", name=Literal(politician.name), party=Literal(politician.party),
                 role=Literal(f", {politician.role}") if politician.role else "",
                 municipality=civics.municipality_label(politician.municipality),
-                bodies=civics.bodies_label(politician.bodies or [], politician.committee),
+                bodies=civics.roles_label(politician),
                 handle=Literal(f" @{politician.x_handle}") if politician.x_handle else "",
-                checked=text("politicians.checked", date=Literal(politician.checked_on.isoformat()))
-                if politician.checked_on else "")
+                checked=checked_label(politician),
+                stale=text("politicians.stale")
+                if civics.is_stale(politician, today) and not politician.left_on else "",
+                left=text("politicians.left", date=Literal(politician.left_on.isoformat()))
+                if politician.left_on else "")
+
+
+def checked_label(politician: Politician) -> Text:
+    """When the entry was last checked, or that it never was."""
+    if politician.checked_on is None:
+        return text("politicians.never_checked")
+    return text("politicians.checked", date=Literal(politician.checked_on.isoformat()))
 
 
 async def _existing(
@@ -181,6 +248,7 @@ async def add(
     municipality: str | None = None,
     body: str | None = None,
     role: str | None = None,
+    roles: str | None = None,
     committee: str | None = None,
     x_handle: str | None = None,
     email: str | None = None,
@@ -195,6 +263,7 @@ async def add(
             "party": party,
             "municipality": municipality,
             "body": body,
+            "roles": roles,
             "role": role,
             "committee": committee,
             "x_handle": x_handle,
@@ -202,6 +271,7 @@ async def add(
             "checked": checked,
         },
     )
+    values = _placed(values, None)
     key = civics.name_key(values["name"])
     if await _existing(session, actor.workspace.id, key, values["municipality"]) is not None:
         raise UserError("politicians.exists", name=Literal(values["name"]),
@@ -211,7 +281,7 @@ async def add(
     session.add(politician)
     await session.flush()
     audit(session, actor, "politician.added", politician_id=politician.id)
-    return Reply(body=text("politicians.added", line=_line(politician)))
+    return Reply(body=text("politicians.added", line=_line(politician, _today(actor))))
 
 
 async def edit(session: AsyncSession, actor: Actor, politician: str | None = None, **changes: str | None
@@ -223,9 +293,8 @@ async def edit(session: AsyncSession, actor: Actor, politician: str | None = Non
     given = {name: value for name, value in changes.items() if value is not None and value != ""}
     if not given:
         raise UserError("politicians.nothing_to_change")
-    values = _read(actor, given)
-    if "checked_on" not in values:
-        values["checked_on"] = _today(actor)  # an edit is a check of the entry
+    # An edit is no check of the entry unless a date is given: "idag" is one.
+    values = _placed(_read(actor, given), _roles_before(person))
     key = civics.name_key(values.get("name", person.name))
     place = values.get("municipality", person.municipality)
     other = await _existing(session, actor.workspace.id, key, place)
@@ -237,7 +306,12 @@ async def edit(session: AsyncSession, actor: Actor, politician: str | None = Non
     person.name_key = key
     person.updated_at = actor.now
     audit(session, actor, "politician.edited", politician_id=person.id, changed=sorted(given))
-    return Reply(body=text("politicians.edited", line=_line(person)))
+    return Reply(body=text("politicians.edited", line=_line(person, _today(actor))))
+
+
+def _roles_before(person: Politician) -> dict[str, str]:
+    """Where a stored politician sits, with a role in each body (a member where none is known)."""
+    return {body: role for body in civics.BODIES if (role := civics.role_of(person, body))}
 
 
 async def remove(session: AsyncSession, actor: Actor, politician: str | None = None,
@@ -247,7 +321,7 @@ async def remove(session: AsyncSession, actor: Actor, politician: str | None = N
     person = await civics.find_politician(session, actor.workspace.id, politician,
                                           civics.municipality(municipality, required=False))
     return Reply(
-        body=text("politicians.remove.confirm", line=_line(person)),
+        body=text("politicians.remove.confirm", line=_line(person, _today(actor))),
         buttons=(
             Button(
                 text("politicians.remove.button.confirm"), REMOVE_CONFIRM, str(person.id), ButtonStyle.DANGER
@@ -264,7 +338,7 @@ async def _remove_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Re
     person = await workspace_row(session, actor, Politician, arg)
     if person is None:
         return Reply(body=text("politicians.remove.gone"), replaces_source=True)
-    line = _line(person)
+    line = _line(person, _today(actor))
     audit(session, actor, "politician.removed", politician_id=person.id)
     await session.delete(person)
     return Reply(body=text("politicians.removed", line=line), replaces_source=True)
@@ -287,8 +361,10 @@ async def list_politicians(session: AsyncSession, actor: Actor, municipality: st
     rows.sort(key=lambda p: (p.municipality, civics.party_key(p.party), p.name_key, p.id))
     if not rows:
         return Reply(body=text("politicians.none"))
+    today = _today(actor)
     return Reply(title=text("politicians.title", count=len(rows)),
-                 body=text("politicians.body", lines=Join(tuple(_line(p) for p in rows[:LISTED]), "\n", "• "),
+                 body=text("politicians.body",
+                           lines=Join(tuple(_line(p, today) for p in rows[:LISTED]), "\n", "• "),
                            more=more_than_shown("politicians.more", len(rows), LISTED)))
 
 
@@ -475,20 +551,22 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
 
     report: list[Text] = []
     counts = {"added": 0, "updated": 0, "unchanged": 0}
-    today = _today(actor)
     for line, values in checked:
         key = civics.name_key(values["name"])
         person = await _existing(session, actor.workspace.id, key, values["municipality"])
-        # Importing a list is checking it: rows without a date of their own were checked today.
-        values.setdefault("checked_on", today)
+        # A row without a date of its own was not checked: a new politician was never checked, a stored one
+        # keeps the date it had.
         if person is None:
-            values.setdefault("bodies", [civics.BODIES[0]])
+            values = _placed(values, None)
             person = Politician(workspace_id=actor.workspace.id, name_key=key, created_at=actor.now,
                                 updated_at=actor.now, **values)
             session.add(person)
             outcome = "added"
         else:
             # Only the file's own columns change a stored politician: a list without bodies keeps theirs.
+            values = _placed(values, _roles_before(person))
+            if values.get("checked_on", "") is None:
+                del values["checked_on"]
             changed = {c: v for c, v in values.items() if c != "checked_on" and getattr(person, c) != v}
             for column, value in values.items():
                 setattr(person, column, value)
@@ -519,11 +597,19 @@ async def export_csv(session: AsyncSession, actor: Actor, municipality: str | No
     # formula.
     data = csvexport.table([render(_label(c), language) for c in COLUMNS], [(
         p.name, p.party, p.role or "", render(civics.municipality_label(p.municipality), language),
-        " + ".join(render(civics.body_label(b), language) for b in p.bodies or []), p.committee or "",
+        " + ".join(render(civics.body_label(b), language) for b in p.bodies or []), _roles_value(p, language),
+        p.committee or "",
         p.x_handle or "", p.email or "", p.checked_on.isoformat() if p.checked_on else "") for p in rows])
     audit(session, actor, "politicians.exported", count=len(rows))
     return Reply(body=text("politicians.exported", count=len(rows)),
                  files=(Attachment(f"politiker-{place or 'alla'}.csv", data),))
+
+
+def _roles_value(politician: Politician, language: str) -> str:
+    """A politician's roles as the import reads them back: "kommunstyrelsen=ordförande + KF=ledamot"."""
+    return " + ".join(f"{render(civics.body_label(body), language)}="
+                      f"{render(text(f'politicians.body_role.{role}'), language)}"
+                      for body, role in _roles_before(politician).items())
 
 
 async def choices(session: AsyncSession, workspace_id: int, current: str) -> list[tuple[str, str]]:
@@ -538,5 +624,6 @@ async def choices(session: AsyncSession, workspace_id: int, current: str) -> lis
 FEATURE = Feature(
     "politicians",
     actions={REMOVE_CONFIRM: _remove_confirmed, REMOVE_CANCEL: _remove_cancelled},
-    impersonal={"politician.bodies": "the bodies a politician sits in"},
+    impersonal={"politician.bodies": "the bodies a politician sits in",
+                "politician.roles": "a politician's role in each body"},
 )

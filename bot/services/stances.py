@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +28,10 @@ from bot.replies import (
     Reply,
     Text,
     When,
+    more_than_shown,
     text,
 )
-from bot.services import civics
+from bot.services import civics, politicians
 from bot.services.context import Actor, audit, pressed_row
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ CONFIRM_ACTION = "stances.confirm"
 REJECT_ACTION = "stances.reject"
 STANCE_EMOJI = {"for": "🟢", "against": "🔴", "undecided": "🟡", "unknown": "⚪"}
 HISTORY_SHOWN = 20
+# The stale deciders the map names to coordinators (the rest counted).
+MAP_STALE_NAMED = 8
 MAX_SEATS = 999
 # [0-9], not \d: \d takes every script's digits, and int() reads "٣" as 3.
 _SEAT_ITEM = re.compile(r"([^0-9:=,;]+?)\s*[:=]?\s*([0-9]+)")
@@ -312,6 +316,21 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None
     if model.priority:
         fields.append(Field(text("map.field.priority"),
                             Join(tuple(Literal(f"{r.name} ({r.party})") for r in model.priority[:20]))))
+    substitutes = await civics.substitutes(session, found)
+    if substitutes:
+        # Shown apart: a substitute votes only in a member's place, so is neither counted nor asked.
+        fields.append(Field(text("map.field.substitutes"),
+                            Join(tuple(Literal(f"{p.name} ({p.party})") for p in substitutes[:20]))))
+    if actor.is_coordinator:
+        today = actor.now.astimezone(ZoneInfo(zone)).date()
+        stale = [p for p in await civics.deciders(session, found) if civics.is_stale(p, today)]
+        if stale:
+            # A few by name with when each was checked (or never): a field holds 1024 characters on Discord.
+            names = tuple(Join((Literal(f"{p.name} ({p.party})"), politicians.checked_label(p)), "")
+                          for p in stale[:MAP_STALE_NAMED])
+            fields.append(Field(text("map.field.stale"), text(
+                "map.stale", count=len(stale), total=len(model.rows), names=Join(names, "\n", "• "),
+                more=more_than_shown("map.stale_more", len(stale), MAP_STALE_NAMED))))
     body_label = civics.body_label(found.body, found.committee)
     if not model.rows:
         table: Text | Join = text("map.empty", body=body_label, municipality=civics.municipality_label(

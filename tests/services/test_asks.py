@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,7 +18,7 @@ from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import Ask, Issue, Member, Politician, Reminder
 from bot.replies import Channel
-from bot.services import asks, drafts, follows, issues, media, mydata, stances
+from bot.services import asks, drafts, follows, issues, media, mydata, politicians, stances
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
 from tests.issue_fixtures import (
@@ -31,6 +31,7 @@ from tests.issue_fixtures import (
     create_issue,
     import_politicians,
 )
+from tests.support import draft_corpus
 from tests.support.onboarding import onboard
 from tests.support.replies import fields_of
 
@@ -351,3 +352,87 @@ async def test_my_data_holds_follows_questions_and_reports(
 
     await app.press(ANNA, mydata.DELETE_CONFIRM, "")
     assert [row for row in await asks_of(app) if row[0] == "anna"] == []
+
+
+# -- the draft addresses a person, never a body -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+async def test_a_draft_with_nobody_to_ask_is_a_public_question_about_the_body(app: App, language: str):
+    await create_issue(app, body="KS")
+    async with app.sessionmaker() as session:
+        issue = await session.scalar(select(Issue))
+
+    post = asks.compose(issue, None, (), "Europe/Stockholm", language)
+
+    expected = {"sv": "Hur röstar kommunstyrelsen i Karlskrona om ”Parkering i centrum” den 28 januari?",
+                "en": "How will municipal executive board in Karlskrona vote on “Parkering i centrum” on "
+                      "28 January?"}
+    assert post.startswith(expected[language])
+    assert not draft_corpus.greets_body(post)
+
+
+async def test_a_draft_without_an_assigned_politician_addresses_the_bodys_chair(app: App):
+    await import_politicians(app, "Namn;Parti;Kommun;Organ;Roller;X\n"
+                                  "Bo Ledamot;M;Karlskrona;KS;ledamot;boledamot\n"
+                                  "Cia Ordf;S;Karlskrona;KS;ordförande;\n"
+                                  "Dan Ers;C;Karlskrona;KS;ersättare;danersattare\n")
+    await create_issue(app, body="KS")
+    async with app.sessionmaker() as session:
+        issue = await session.scalar(select(Issue))
+        chair = await asks.addressee(session, issue)
+
+    reply = asks.draft_reply(issue, None, (), "Europe/Stockholm", "sv", addressee=chair)
+
+    assert chair is not None and chair.name == "Cia Ordf"
+    assert "Hej Cia Ordf! Hur röstar du" in render(reply.fields[1].value, "sv")
+    assert reply.buttons == ()  # nobody was given to this member to ask: nothing to report yet
+
+
+# -- stale entries and politicians who left -----------------------------------------------------------------
+
+
+async def test_a_round_tells_the_coordinators_once_which_deciders_to_check(app: App, clock: FrozenClock,
+                                                                          notifier: RecordingNotifier):
+    await the_group(app, notifier)  # imported without dates: never checked
+    await app.run(COORDINATOR, politicians.edit, politician="Björn Öst", checked="idag")
+
+    clock.set(ROUND_21)
+    await app.dispatcher.run_due()
+    await app.dispatcher.run_due()  # a second run tells nothing again
+
+    [notice] = notifier.to(f"channel:{Channel.COORDINATORS}")
+    for language, told in (("sv", "4 beslutsfattare i kommunfullmäktige"),
+                           ("en", "4 deciders in municipal council")):
+        text = render(notice.reply.body, language)
+        assert told in text
+        assert "Åsa Ek (S)" in text and "Eva Ström (KD)" in text and "Björn Öst" not in text
+    clock.set(ROUND_14)
+    await app.dispatcher.run_due()
+    assert len(notifier.to(f"channel:{Channel.COORDINATORS}")) == 2  # once per round
+
+
+def test_the_notice_names_twenty_and_counts_the_rest():
+    issue = Issue(title="Parkering", body="kommunfullmaktige", committee=None)
+    stale = [Politician(name=f"P{n:02}", party="S", bodies=[], roles={}, checked_on=None) for n in range(23)]
+
+    notice = asks.stale_notice(issue, stale)
+
+    assert notice is not None and asks.stale_notice(issue, []) is None
+    text = render(notice.body, "sv")
+    assert "P19 (S)" in text and "P20" not in text and "…och 3 till." in text
+
+
+async def test_a_politician_who_left_is_never_asked(app: App, clock: FrozenClock,
+                                                    notifier: RecordingNotifier):
+    await the_group(app, notifier)
+    async with app.sessionmaker() as session, session.begin():
+        gone = await session.scalar(select(Politician).where(Politician.name == "Björn Öst"))
+        assert gone is not None
+        gone.left_on = date(2026, 12, 1)
+
+    clock.set(ROUND_21)
+    await app.dispatcher.run_due()
+
+    targets = {target for _, target, _ in await asks_of(app)}
+    assert targets == {"Cecilia Ärlig", "David Lund", "Eva Ström"}

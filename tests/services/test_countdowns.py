@@ -19,7 +19,7 @@ from bot.replies import Role
 from bot.services import countdowns, issues, pledges, stances, timeline
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, Sent, identity
-from tests.issue_fixtures import ANNA, COORDINATOR, create_issue
+from tests.issue_fixtures import ANNA, COORDINATOR, create_issue, import_politicians
 from tests.support.countdowns import (
     ANNOUNCEMENTS,
     COORDINATORS,
@@ -842,3 +842,39 @@ async def test_the_stages_can_be_set_per_issue_and_by_default(app: App, notifier
         await app.run(ANNA, countdowns.configure, days="3")
     off = await app.run(COORDINATOR, countdowns.configure, days="av", issue="Parkering")
     assert render(off.body, "sv") == "Ingen nedräkning för Parkering i centrum."
+
+
+# -- the ask stage addresses a person, never the body -------------------------------------------------------
+
+
+async def test_the_ask_stage_asks_the_chair_when_nobody_is_left_to_win_over(app: App):
+    await import_politicians(app, "Namn;Parti;Kommun;Organ;Roller;X\n"
+                                  "Bo Ledamot;M;Karlskrona;KS;ledamot;boledamot\n"
+                                  "Cia Ordf;S;Karlskrona;KS;ordförande;\n")
+    await create_issue(app, body="KS")
+    for name in ("Bo Ledamot", "Cia Ordf"):
+        await app.run(COORDINATOR, stances.set_stance, issue="Parkering", politician=name, stance="for")
+
+    async with app.sessionmaker() as session:
+        issue = await session.scalar(select(Issue))
+        context = await countdowns._draft_context(session, issue)
+
+    assert context.targets == ("Cia Ordf",)
+    post = countdowns.compose(issue, "ask", 14, context, "Europe/Stockholm", "sv")
+    assert post.startswith("Hej Cia Ordf! Hur röstar ni")
+
+
+@pytest.mark.parametrize(("language", "question"), [
+    ("sv", "Hur röstar kommunstyrelsen i Karlskrona om ”Parkering i centrum” den 28 januari?"),
+    ("en", "How will municipal executive board in Karlskrona vote on “Parkering i centrum” on 28 January?"),
+])
+async def test_the_ask_stage_with_no_decider_known_is_a_public_question(app: App, language: str,
+                                                                         question: str):
+    await create_issue(app, body="KS")
+    async with app.sessionmaker() as session:
+        issue = await session.scalar(select(Issue))
+        context = await countdowns._draft_context(session, issue)
+
+    post = countdowns.compose(issue, "ask", 14, context, "Europe/Stockholm", language)
+
+    assert context.targets == () and post.startswith(question)

@@ -46,7 +46,7 @@ async def test_an_excel_file_with_semicolons_and_swedish_names_is_imported(app: 
     assert (asa.name, asa.party, asa.role, asa.municipality) == ("Åsa Ek", "S", "Kommunalråd", "karlskrona")
     assert asa.bodies == ["kommunfullmaktige", "kommunstyrelsen"]
     assert (asa.x_handle, asa.email, asa.name_key) == ("asaek", "asa.ek@karlskrona.se", "asa ek")
-    assert asa.checked_on == date(2026, 12, 1)  # importing a list is checking it
+    assert asa.checked_on is None  # a row without a date was never checked (not "today")
 
 
 @pytest.mark.parametrize("encode", [
@@ -177,9 +177,11 @@ async def test_the_export_opens_in_excel_and_imports_again_unchanged(app: App):
 
     assert exported.filename == "politiker-alla.csv" and exported.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Namn", "Parti", "Roll", "Kommun", "Organ", "Nämnd", "X", "E-post", "Kontrollerad"]
-    assert ["Åsa Ek", "S", "Kommunalråd", "Karlskrona", "kommunfullmäktige + kommunstyrelsen", "", "asaek",
-            "asa.ek@karlskrona.se", "2026-12-01"] in rows
+    assert rows[0] == ["Namn", "Parti", "Roll", "Kommun", "Organ", "Roller", "Nämnd", "X", "E-post",
+                       "Kontrollerad"]
+    assert ["Åsa Ek", "S", "Kommunalråd", "Karlskrona", "kommunfullmäktige + kommunstyrelsen",
+            "kommunfullmäktige=ledamot + kommunstyrelsen=ledamot", "", "asaek", "asa.ek@karlskrona.se",
+            ""] in rows
     assert any(row[0] == "'=Bad Idea" for row in rows)  # a formula is never run by a spreadsheet
     again = await app.run(COORDINATOR, politicians.import_csv, exported.data, exported.filename)
     assert render(again.title, "sv") == "Importerat: 0 nya, 0 uppdaterade, 6 oförändrade"
@@ -208,7 +210,7 @@ async def test_add_edit_list_and_remove(app: App):
 
     await app.run(COORDINATOR, politicians.edit, politician="asa ek", party="M")
     [row] = await stored(app)
-    assert row.party == "M" and row.checked_on == date(2026, 12, 1)  # an edit is a check
+    assert row.party == "M" and row.checked_on == date(2026, 11, 20)  # an edit without a date is no check
 
     listed = await app.run(ANNA, politicians.list_politicians, body="KS")
     assert "Åsa Ek" in render(listed.body, "sv")

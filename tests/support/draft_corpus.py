@@ -20,6 +20,7 @@ from twitter_text import extract_urls, parse_tweet
 
 from bot.coach import templates
 from bot.coach.brief import Brief
+from bot.i18n import translate
 from bot.models import Issue, Politician
 from bot.replies import Link
 from bot.services import asks, countdowns, drafts, issues, timeline
@@ -77,11 +78,12 @@ class Counts:
     missing_x_button: int = 0
     x_button_differs: int = 0
     count_differs: int = 0
+    greets_body: int = 0
     problems: list[str] = field(default_factory=list)
 
     def failures(self) -> int:
         return (self.over_x + self.cut_entities + self.long_buttons + self.missing_hashtag
-                + self.missing_x_button + self.x_button_differs + self.count_differs)
+                + self.missing_x_button + self.x_button_differs + self.count_differs + self.greets_body)
 
 
 def _handle(rng: random.Random) -> str:
@@ -193,10 +195,12 @@ def _drafts_of(case: _Case) -> Iterator[tuple[str, str]]:
     yield "ask", asks.compose(issue, None, case.media, ZONE, case.language)
     context = countdowns.DraftContext(tuple(("@" + h) if h else n for n, h in case.politicians),
                                       tuple("@" + h for h in case.media))
+    nobody = countdowns.DraftContext((), context.media)  # no decider known: the body must not be greeted
     for days in STAGE_DAYS:
         step = timeline.step_of(days)
         yield "countdown", countdowns.compose(issue, step, days, context, ZONE, case.language)
         yield "countdown", countdowns.compose(issue, step, days, context, ZONE, case.language, stakes)
+        yield "countdown", countdowns.compose(issue, step, days, nobody, ZONE, case.language)
     names = [("@" + h) if h else n for n, h in case.politicians]
     for outcome in countdowns.VOTE_OUTCOMES:
         yield "thanks", countdowns.thanks_text(names, outcome, case.title, case.hashtag, case.language)
@@ -222,6 +226,19 @@ def generate(language: str, cases: int, seed: int = 16) -> list[Draft]:
 
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _TAG = re.compile(r"(?<![\w#&])#\w+")
+
+
+# A greeting and whom it greets, up to the end of the greeting ("Hej kommunstyrelsen i Karlskrona!").
+_GREETING = re.compile(r"\b(?:Hej|Hi|Hello)\s+([^!?.,]+)", re.IGNORECASE)
+# The names of the bodies in either language, and the corpus' committee: a draft greets people, never these.
+_BODY_NAMES = tuple({translate(f"body.{code}", language).lower() for code in BODIES for language in LANGUAGES}
+                    | {"tekniska nämnden"})
+
+
+def greets_body(post: str) -> bool:
+    """Say whether a draft greets a deciding body as if it were a person ("Hej kommunstyrelsen! Hur röstar
+    du…")."""
+    return any(match.group(1).lower().startswith(_BODY_NAMES) for match in _GREETING.finditer(post))
 
 
 def _intent_text(url: str) -> str:
@@ -255,6 +272,9 @@ def check(corpus: list[Draft]) -> Counts:
         if not templates.has_tag(draft.text, draft.hashtag):
             counts.missing_hashtag += 1
             problems.append(f"without {draft.hashtag}")
+        if greets_body(draft.text):
+            counts.greets_body += 1
+            problems.append("greets a body as a person")
         x_buttons = [link.url for link in draft.links if link.url.startswith("https://x.com/intent/post?")]
         if len(x_buttons) != 1:
             counts.missing_x_button += 1
