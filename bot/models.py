@@ -360,12 +360,21 @@ class Politician(Base):
     party: Mapped[str] = mapped_column(String(40))
     role: Mapped[str | None] = mapped_column(String(100))
     municipality: Mapped[str] = mapped_column(String(32))
-    # The bodies the politician sits in (kommunfullmaktige, kommunstyrelsen, namnd, regionfullmaktige).
+    # The bodies the politician sits in (kommunfullmaktige, kommunstyrelsen, namnd, regionfullmaktige): the
+    # keys of `roles`, kept as a list so that filters and the map read them without the roles.
     bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The politician's role in each body: body code -> ordforande, vice_ordforande, ledamot or ersattare
+    # (civics.Role); a body without a known role is "ledamot". `role` above stays the title shown
+    # ("kommunalråd").
+    roles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     committee: Mapped[str | None] = mapped_column(String(100))
     x_handle: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(200))
+    # When a coordinator last checked the entry; None: never checked (not "today").
     checked_on: Mapped[date | None] = mapped_column(Date)
+    # The day the politician left (the council import marks those gone): kept with their stances for history,
+    # shown as left, no decider and never asked.
+    left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
