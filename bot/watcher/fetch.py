@@ -14,8 +14,13 @@ from email.utils import parsedate_to_datetime
 
 import httpx2
 
-# Who is asking, and where to read about it: a municipality's web team may want to know.
-USER_AGENT = "Jobbskaparna-bot/1.0 (agenda watcher; +https://github.com/jobbskaparna/jobbskaparna)"
+# Who is asking: a municipality's web team may want to know (with WATCH_CONTACT_URL, where to reach them).
+USER_AGENT = "Jobbskaparna-bot/1.0 (agenda watcher)"
+
+
+def user_agent(contact: str | None) -> str:
+    """The User-Agent naming the bot and, when set, its operators' contact link."""
+    return f"Jobbskaparna-bot/1.0 (agenda watcher; +{contact})" if contact else USER_AGENT
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 # The whole download, however slowly it trickles in.
