@@ -24,6 +24,7 @@ from bot.validation import FieldProblem
 from bot.watcher import poll
 from bot.watcher.fetch import USER_AGENT, Fetcher
 from tests.conftest import START, RecordingNotifier, identity
+from tests.fakes.openai_server import free_port
 from tests.watcher import files
 from tests.watcher.conftest import LocalServer, Served
 
@@ -226,6 +227,17 @@ async def test_a_file_over_the_size_cap_is_not_read(app: App, server: LocalServe
     await poll.poll_source(sessions, source_id, START, Fetcher(max_bytes=100))
 
     assert (await source(app, source_id)).last_error == "too large" and await items(app) == []
+
+
+async def test_a_server_that_is_down_is_a_failure_said_in_the_readers_language(app: App):
+    source_id = await add(app, f"http://127.0.0.1:{free_port()}/anslagstavla.rss")
+
+    await app.dispatcher.run_due()
+
+    assert (await source(app, source_id)).last_error == "connection failed"
+    shown = (await app.run(KARIN, watch_sources.list_sources)).body
+    assert "1 misslyckat försök i rad (servern gick inte att nå)" in render(shown, "sv")
+    assert "1 failed attempt in a row (the server could not be reached)" in render(shown, "en")
 
 
 async def test_bad_xml_is_a_failure_with_its_reason(app: App, server: LocalServer):
