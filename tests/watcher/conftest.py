@@ -21,6 +21,7 @@ class Served:
     content_type: str = "application/rss+xml"
     status: int = 200
     etag: str | None = None
+    last_modified: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     # Set: the answer waits until the test opens the gate.
@@ -65,6 +66,10 @@ class LocalServer:
         if served.etag:
             headers["ETag"] = served.etag
             if request.headers.get("If-None-Match") == served.etag:
+                return web.Response(status=304, headers=headers)
+        if served.last_modified:
+            headers["Last-Modified"] = served.last_modified
+            if request.headers.get("If-Modified-Since") == served.last_modified:
                 return web.Response(status=304, headers=headers)
         return web.Response(status=served.status, body=served.body, content_type=served.content_type,
                             headers=headers)

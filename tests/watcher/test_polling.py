@@ -63,8 +63,8 @@ async def poll_at(app: App, clock: FrozenClock, due: object) -> None:
     await app.dispatcher.run_due()
 
 
-def feed_with(server: LocalServer, *entries: tuple[str, str, str, str], etag: str | None = None) -> str:
-    server.paths["/anslagstavla.rss"] = Served(files.rss(list(entries)), etag=etag)
+def feed_with(server: LocalServer, *entries: tuple[str, str, str, str]) -> str:
+    server.paths["/anslagstavla.rss"] = Served(files.rss(list(entries)))
     return server.url("/anslagstavla.rss")
 
 
@@ -133,19 +133,24 @@ async def test_a_feed_that_repeats_its_items_stores_each_once(
     assert len(server.requested("/anslagstavla.rss")) == 2
 
 
+@pytest.mark.parametrize(("validator", "header", "value"), [
+    ("etag", "If-None-Match", '"v1"'),
+    ("last_modified", "If-Modified-Since", "Mon, 30 Nov 2026 07:00:00 GMT"),
+])
 async def test_the_second_poll_is_conditional_and_a_304_changes_nothing(
-        app: App, server: LocalServer, clock: FrozenClock):
-    url = feed_with(server, files.kf_notice(server.base), etag='"v1"')
+        app: App, server: LocalServer, clock: FrozenClock, validator: str, header: str, value: str):
+    url = feed_with(server, files.kf_notice(server.base))
+    setattr(server.paths["/anslagstavla.rss"], validator, value)
     source_id = await add(app, url)
     await app.dispatcher.run_due()
     first = await source(app, source_id)
-    assert first.etag == '"v1"'
+    assert getattr(first, validator) == value
 
     await poll_at(app, clock, first.next_poll_at)
 
     first_request, second_request = server.requested("/anslagstavla.rss")
-    assert "If-None-Match" not in first_request.headers
-    assert second_request.headers["If-None-Match"] == '"v1"'
+    assert header not in first_request.headers
+    assert second_request.headers[header] == value
     second = await source(app, source_id)
     assert len(await items(app)) == 3
     assert second.last_ok_at == first.next_poll_at and second.failures == 0
@@ -176,6 +181,19 @@ async def test_failures_back_off_and_the_coordinators_are_told_once(
     await app.dispatcher.run_due()
     recovered = await source(app, source_id)
     assert recovered.failures == 0 and recovered.failure_told_at is None and recovered.last_error is None
+
+
+async def test_the_items_a_removed_source_found_stay(app: App, server: LocalServer):
+    await add(app, feed_with(server, files.kf_notice(server.base)))
+    await app.dispatcher.run_due()
+
+    # By its address this time.
+    await app.run(KARIN, watch_sources.remove, source=server.url("/anslagstavla.rss"))
+
+    kept = await items(app)
+    assert len(kept) == 3 and {i.source_id for i in kept} == {None} and {i.status for i in kept} == {"new"}
+    # The source's meetings go with it (the items keep their date).
+    assert await meetings(app) == [] and {i.meeting_at for i in kept} == {KF_MEETING}
 
 
 async def test_a_503_with_retry_after_is_honoured(app: App, server: LocalServer):
