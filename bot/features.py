@@ -27,6 +27,7 @@ from bot.services import (
     retention,
     stances,
     stories,
+    watch_sources,
 )
 
 FEATURES: tuple[Feature, ...] = (
@@ -48,4 +49,5 @@ FEATURES: tuple[Feature, ...] = (
     digest.FEATURE,
     retention.FEATURE,
     conversation.FEATURE,
+    watch_sources.FEATURE,
 )
