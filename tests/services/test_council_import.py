@@ -156,7 +156,7 @@ def test_a_row_without_a_party_or_with_an_unknown_kind_refuses_the_file_naming_t
     assert render(error.value.text, "sv").splitlines() == [
         "Ingenting importerades: 2 rader går inte att läsa.",
         "• Rad 3: parti saknas.",
-        "• Rad 4: uppdraget \"Ordförandeklubba\" är varken ledamot eller ersättare.",
+        "• Rad 4: Uppdraget \"Ordförandeklubba\" är varken ledamot eller ersättare.",
     ]
 
 
