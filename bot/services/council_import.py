@@ -2,11 +2,12 @@
 confirmation.
 
 Valmyndigheten publishes who sits in each council ("Nuvarande ledamöter", and "Ledamöter och ersättare" with
-the substitutes) as semicolon-separated text files for the whole country. Only the kommunfullmäktige of the
-group's municipalities are read; every other row (the Riksdag, the regions, other municipalities) is counted
-and left. A coordinator sees a preview per municipality (who is new, who is gone, who changed party, the seats
-per party) and confirms it: the parsed rows wait in a pending import (one per workspace, for an hour), since a
-button cannot carry them. Confirming applies everything in the one transaction of the press.
+the substitutes) as semicolon-separated text files (.skv) and Excel files for the whole country. Only the
+kommunfullmäktige of the group's municipalities are read; every other row (the Riksdag, the regions, other
+municipalities) is counted and left. A coordinator sees a preview per municipality (who is new, who is gone,
+who changed party, the seats per party) and confirms it: the parsed rows wait in a pending import (one per
+workspace, for an hour), since a button cannot carry them. Confirming applies everything in the one
+transaction of the press.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import csv
 import io
 import logging
 import secrets
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +42,10 @@ log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 20_000_000
 # Rows of one file for the group's municipalities: five councils of at most 101 members and their substitutes.
 MAX_OWN_ROWS = 5000
+# The whole country's rows, several times over: more is not Valmyndigheten's file.
+MAX_EXCEL_ROWS = 200_000
+# An .xlsx file is a zip archive.
+ZIP_START = b"PK\x03\x04"
 PENDING_FOR = timedelta(hours=1)
 NAMES_SHOWN = 15
 PROBLEMS_SHOWN = 25
@@ -212,11 +218,46 @@ def _cell(cells: Sequence[str], indexes: Iterable[int]) -> str:
     return ""
 
 
+def _cell_text(value: object) -> str:
+    """An Excel cell as the text file would have it: a whole number without ".0", a date as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def _excel_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    """The first sheet's non-empty rows, each with its row number."""
+    import openpyxl  # only when an Excel file comes: the bot starts without it (tests/test_imports.py)
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise UserError("council_import.bad_excel") from None
+    try:
+        rows: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
+            # A compressed file may unpack to far more rows than a country has councillors.
+            if number > MAX_EXCEL_ROWS:
+                raise UserError("csv.too_many_rows", max=MAX_EXCEL_ROWS)
+            cells = [_cell_text(value) for value in values]
+            if any(cell.strip() for cell in cells):
+                rows.append((number, cells))
+        return rows
+    finally:
+        book.close()
+
+
 def _rows(data: bytes) -> list[tuple[int, list[str]]]:
     if not data.strip():
         raise UserError("csv.empty")
     if len(data) > MAX_FILE_BYTES:
         raise UserError("csv.too_big", max=MAX_FILE_BYTES // 1000)
+    if data.startswith(ZIP_START):
+        return _excel_rows(data)
     content = politicians.decode(data)
     first_line = content.lstrip("\r\n").splitlines()[0]
     separator = max((";", ",", "\t"), key=first_line.count)

@@ -6,7 +6,8 @@ Every name here is made up."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -400,3 +401,34 @@ async def test_only_coordinators_import(app: App):
     with pytest.raises(NotCoordinator):
         await app.run(ANNA, council_import.import_file, ledamoter_och_ersattare().encode(), "f.skv")
     assert await count(app, CouncilImport) == 0
+
+
+def excel(rows: list[list[object]]) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_excel_file_reads_as_the_text_file_does():
+    header = ["Valtyp", "Geografi", "Parti", "Namn", "Tillträdesdatum", "Födelseår"]
+    rows = [["Kommunfullmäktige", 1080, party, name, datetime(2022, 10, 15), 1970]
+            for name, party, kind in KARLSKRONA if kind == "ledamot"]
+    rows += [[valtyp, area, party, name, datetime(2022, 10, 15), 1960]
+             for valtyp, area, name, party, _ in OTHERS]
+
+    parsed = council_import.parse(excel([header, *rows]))
+
+    assert people(parsed) == MEMBERS_ONLY and parsed.ignored == len(OTHERS)
+
+
+def test_a_broken_excel_file_is_refused():
+    with pytest.raises(UserError) as error:
+        council_import.parse(excel([["Valtyp", "Geografi"]])[:200])
+
+    assert render(error.value.text, "en").startswith("The Excel file cannot be read.")
