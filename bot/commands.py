@@ -28,6 +28,7 @@ from bot.services import (
     asks,
     civics,
     context,
+    council_import,
     countdowns,
     digest,
     follows,
@@ -338,6 +339,14 @@ async def _politician_import(ctx: CommandContext, options: dict[str, Any]) -> Re
     return await ctx.app.run(ctx.identity(), politicians.import_csv, upload.data, upload.filename)
 
 
+async def _council_import(ctx: CommandContext, options: dict[str, Any]) -> Reply:
+    upload = options.get("file")
+    if not isinstance(upload, Upload):
+        raise CommandError("commands.missing_option", command="politician valmyndigheten", option="file")
+    return await ctx.app.run(ctx.identity(), council_import.import_file, upload.data, upload.filename,
+                             municipality=options.get("municipality"))
+
+
 async def _story_share(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     if not options:
         return await ctx.app.run(ctx.identity(), stories.start_share)
@@ -420,6 +429,8 @@ def all_commands() -> tuple[Command, ...]:
                 optional((MUNICIPALITY, BODY, string("party", 40)))),
         Command(("politician", "import"), _politician_import,
                 (Option("file", Kind.ATTACHMENT, required=True),), coordinator=True),
+        Command(("politician", "valmyndigheten"), _council_import,
+                (Option("file", Kind.ATTACHMENT, required=True), MUNICIPALITY_FILTER), coordinator=True),
         Command(("politician", "export"), service(politicians.export_csv), (MUNICIPALITY_FILTER,),
                 coordinator=True),
         Command(("stance", "set"), service(stances.set_stance),

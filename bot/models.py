@@ -463,6 +463,24 @@ class CouncilSeat(Base):
     updated_at: Mapped[datetime]
 
 
+class CouncilImport(Base):
+    """A council file read but not yet confirmed (bot.services.council_import): one per workspace, for an
+    hour; a button cannot carry the rows, so they wait here."""
+
+    __tablename__ = "council_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), unique=True)
+    # The coordinator who read the file in.
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    # What the preview's buttons carry (a replaced row's id may be given again).
+    token: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(200))
+    # The file's rows of the group's councils (council_import.Listed.as_json).
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
 class LiveMessage(Base):
     """A message kept up to date in a channel: posted once, then edited in place; its id survives restarts."""
 

@@ -1,5 +1,5 @@
-"""/politician list and /stance history; for coordinators /politician-admin add|edit|remove|import|export and
-/stance-admin set|confirm|reject."""
+"""/politician list and /stance history; for coordinators /politician-admin
+add|edit|remove|import|valmyndigheten|export and /stance-admin set|confirm|reject."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.discordbot.checks import coordinator_group
 from bot.discordbot.translator import T
 from bot.discordbot.views import run_service
 from bot.errors import UserError
-from bot.services import politicians, stances
+from bot.services import council_import, politicians, stances
 from cogs._options import declared, given
 
 
@@ -115,6 +115,19 @@ class Politicians(commands.Cog):
             raise UserError("csv.too_big", max=politicians.MAX_CSV_BYTES // 1000)
         data = await file.read()
         await run_service(interaction, politicians.import_csv, data, file.filename)
+
+    @declared("politician valmyndigheten", group=politician_admin_group)
+    async def politician_valmyndigheten(
+        self, interaction: discord.Interaction[JobbBot], file: discord.Attachment,
+        municipality: Choice[str] | None = None,
+    ) -> None:
+        """Read the councils from Valmyndigheten's file and show what would change, to confirm."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        if file.size > council_import.MAX_FILE_BYTES:
+            raise UserError("csv.too_big", max=council_import.MAX_FILE_BYTES // 1000)
+        data = await file.read()
+        await run_service(interaction, council_import.import_file, data, file.filename,
+                          **given(municipality=municipality))
 
     @declared("politician export", group=politician_admin_group)
     async def politician_export(self, interaction: discord.Interaction[JobbBot],

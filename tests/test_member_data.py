@@ -34,6 +34,7 @@ from bot.services import (
     asks,
     civics,
     conversation,
+    council_import,
     follows,
     issues,
     ladder,
@@ -117,6 +118,9 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
     await onboard(app, INGRID, answers=COMPLETE, company="Vallmös Keramik", x_handle="@vallmokeramik")
     await onboard(app, BO)
     await app.run(KARIN, politicians.import_csv, POLITICIANS_CSV.encode(), "politiker.csv")
+    # A council file read in and not yet confirmed (it waits with her as the coordinator who read it).
+    await app.run(INGRID, council_import.import_file, b"Valtyp;Geografi;Parti;Namn\nKF;1080;S;Lena Berg\n",
+                  "ledamoter.skv")
     await app.run(INGRID, issues.create, **ISSUE)
     issue_id = await _one(app, select(Issue.id))
     await app.run(INGRID, follows.follow, issue="Parkering", topic="parkering")

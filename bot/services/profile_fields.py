@@ -17,6 +17,9 @@ MUNICIPALITIES = (
     Choice("olofstrom", Literal("Olofström")),
     Choice("other", text("choice.municipality.other")),
 )
+# The municipalities' official codes (SCB's kommunkoder), by which Valmyndigheten's open data names them.
+MUNICIPALITY_CODES = {"1080": "karlskrona", "1081": "ronneby", "1082": "karlshamn", "1083": "solvesborg",
+                      "1060": "olofstrom"}
 INDUSTRIES = tuple(Choice(v, text(f"choice.industry.{v}")) for v in (
     "construction", "retail", "hospitality", "tech", "manufacturing", "services", "transport", "health",
     "agriculture", "culture", "other"))

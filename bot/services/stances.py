@@ -565,8 +565,17 @@ async def set_seats(
         "seats": lambda: parse_seats(seats),
     })
     place, code, committee_name, pairs = (values[k] for k in ("municipality", "body", "committee", "seats"))
+    await store_seats(session, actor, place, code, committee_name, pairs)
+    shown = await show_seats(session, actor, municipality=place, body=code, committee=committee_name or "")
+    return Reply(body=text("council.saved"), title=shown.title, fields=shown.fields)
+
+
+async def store_seats(session: AsyncSession, actor: Actor, place: str, code: str, committee: str | None,
+                      pairs: Sequence[tuple[str, int]]) -> None:
+    """Replace a body's seats per party (checked values: the municipality's code, the body's); also what the
+    council import sets from Valmyndigheten's file."""
     where = civics.scope(code, place)
-    committee_key = _committee_key(code, committee_name)
+    committee_key = _committee_key(code, committee)
     await session.execute(delete(CouncilSeat).where(
         CouncilSeat.workspace_id == actor.workspace.id, CouncilSeat.municipality == where,
         CouncilSeat.body == code, CouncilSeat.committee_key == committee_key))
@@ -586,8 +595,6 @@ async def set_seats(
             )
     audit(session, actor, "council.seats", municipality=where, body=code, total=sum(c for _, c in pairs))
     await session.flush()
-    shown = await show_seats(session, actor, municipality=place, body=code, committee=committee_name or "")
-    return Reply(body=text("council.saved"), title=shown.title, fields=shown.fields)
 
 
 async def show_seats(

@@ -71,6 +71,25 @@ async def test_a_bad_attachment_is_refused_before_anything_is_stored(cog: Politi
     assert await stored(app) == []
 
 
+async def test_valmyndighetens_file_is_previewed_and_applied_when_confirmed(cog: Politicians, interact: Any,
+                                                                          admin: MockMember, app: App):
+    data = ("Valtyp;Geografi;Parti;Namn;Uppdrag\nKF;1080 Karlskrona;S;Åsa Ek;Ledamot\n"
+            "KF;1081;M;Bo Berg;Ledamot\n")
+    reading = interact(user=admin)
+
+    await Politicians.politician_valmyndigheten.callback(
+        cog, reading, attachment(data.encode(), "ledamoter.skv"), choice("karlskrona"))
+
+    reading.response.defer.assert_awaited_once_with(thinking=True, ephemeral=True)
+    answer = sent(reading)
+    assert answer["embed"].title == "Kommunfullmäktige från Valmyndigheten: förhandsvisning"
+    assert "Nya: Åsa Ek (S)" in shown_text(answer) and "Bo Berg" not in shown_text(answer)
+    assert await stored(app) == []
+    [confirm, _] = custom_ids(answer)
+    await press(interact(user=admin), confirm)
+    assert [(p.name, p.roles) for p in await stored(app)] == [("Åsa Ek", {"kommunfullmaktige": "ledamot"})]
+
+
 async def test_add_edit_list_export_and_remove(cog: Politicians, interact: Any, admin: MockMember, app: App):
     added = interact(user=admin)
     await Politicians.politician_add.callback(
