@@ -110,7 +110,8 @@ READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach lad
 WRITES = frozenset({
     "onboard", "profile edit", "language", "issue create", "issue edit", "issue close", "issue asked",
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
-    "politician import", "stance set", "stance confirm", "stance reject", "media add", "media remove",
+    "politician import", "politician valmyndigheten", "stance set", "stance confirm", "stance reject",
+    "media add", "media remove",
     "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature", "did",
     "leaderboard join", "leaderboard leave", "watch add", "watch remove",
 })
@@ -125,7 +126,8 @@ CHANGING_ACTIONS = frozenset({
     "stances.reject", "politicians.remove_confirm", "politicians.remove_cancel", "follows.issue",
     "follows.help", "activity.log", "activity.retry_done", "activity.retry_later", "activity.retry_stop",
     "activity.join", "activity.leave", "stories.share", "stories.feature", "stories.delete_confirm",
-    "stories.delete_cancel", "conversation.confirm", "conversation.decline",
+    "stories.delete_cancel", "conversation.confirm", "conversation.decline", "council_import.confirm",
+    "council_import.cancel",
 })
 # Forged button arguments: every number up to this (more than the seeding makes of anything a button names),
 # and the members list's pages.

@@ -8,9 +8,6 @@ import logging
 import re
 from collections import Counter
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 from bot.watcher import agenda
 
 log = logging.getLogger(__name__)
@@ -34,6 +31,11 @@ class UnreadablePdf(Exception):
 
 def page_texts(data: bytes) -> list[str]:
     """The text of each page; NoTextLayer when no page has any, UnreadablePdf when it is no PDF."""
+    # Imported here, not with the module: pypdf brings Pillow (about 10 MB), and a bot that watches no PDF
+    # never needs it (tests/test_imports.py keeps the start light).
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         texts = [page.extract_text() or "" for page in reader.pages[:MAX_PAGES]]
