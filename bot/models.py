@@ -360,12 +360,21 @@ class Politician(Base):
     party: Mapped[str] = mapped_column(String(40))
     role: Mapped[str | None] = mapped_column(String(100))
     municipality: Mapped[str] = mapped_column(String(32))
-    # The bodies the politician sits in (kommunfullmaktige, kommunstyrelsen, namnd, regionfullmaktige).
+    # The bodies the politician sits in (kommunfullmaktige, kommunstyrelsen, namnd, regionfullmaktige): the
+    # keys of `roles`, kept as a list so that filters and the map read them without the roles.
     bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The politician's role in each body: body code -> ordforande, vice_ordforande, ledamot or ersattare
+    # (civics.Role); a body without a known role is "ledamot". `role` above stays the title shown
+    # ("kommunalråd").
+    roles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     committee: Mapped[str | None] = mapped_column(String(100))
     x_handle: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(200))
+    # When a coordinator last checked the entry; None: never checked (not "today").
     checked_on: Mapped[date | None] = mapped_column(Date)
+    # The day the politician left (the council import marks those gone): kept with their stances for history,
+    # shown as left, no decider and never asked.
+    left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -694,3 +703,110 @@ class Conversation(Base):
     # When they were told to slow down (once a minute at most; after it they get no answer until it passed).
     slowed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class AgendaSource(Base):
+    """Where the agenda watcher looks for a body's meetings and agenda items (bot.watcher): an RSS/Atom feed
+    (the notice board), an iCal meeting calendar, or one agenda PDF. A coordinator adds it; nothing is fetched
+    unless one exists. The polling state makes the requests conditional and backs off after failures."""
+
+    __tablename__ = "agenda_source"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "url"),
+        # The poll sweep finds what is due across workspaces.
+        Index("ix_agenda_source_next_poll_at", "next_poll_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    municipality: Mapped[str] = mapped_column(String(32))
+    # A civics Body value; a nämnd is named in `committee`.
+    body: Mapped[str] = mapped_column(String(32))
+    committee: Mapped[str | None] = mapped_column(String(100))
+    # feed (RSS/Atom), calendar (iCal) or pdf (one agenda PDF).
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(300))
+    added_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    # The validators of the last 200 answer, sent back as If-None-Match / If-Modified-Since.
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    next_poll_at: Mapped[datetime]
+    last_polled_at: Mapped[datetime | None]
+    last_ok_at: Mapped[datetime | None]
+    # Consecutive failures (0 after a success): the backoff's exponent.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Short and without secrets: "HTTP 404", "timeout", "no text layer".
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    # When the coordinators were told the source keeps failing; cleared by a success, so they hear it once.
+    failure_told_at: Mapped[datetime | None]
+
+
+class AgendaMeeting(Base):
+    """A meeting of a body, read from a source: a calendar's event or a notice board's entry."""
+
+    __tablename__ = "agenda_meeting"
+    __table_args__ = (
+        UniqueConstraint("source_id", "uid"),
+        # Finding the council meeting a committee's item is likely to reach.
+        Index("ix_agenda_meeting_workspace_id_municipality_body", "workspace_id", "municipality", "body",
+              "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("agenda_source.id", ondelete="CASCADE"))
+    municipality: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(String(32))
+    committee: Mapped[str | None] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    # False for an all-day event or a notice naming only the date: starts_at is then noon local time.
+    has_time: Mapped[bool] = mapped_column(Boolean, default=True)
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(300))
+    # The iCal UID or the feed entry's id.
+    uid: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AgendaItem(Base):
+    """One item of a meeting's agenda (ärendelista), stored once per workspace by its fingerprint. The
+    watcher stores it as new; the matcher (W2's bot.services.agenda) moves it on: proposed, dismissed,
+    created (an issue was made from it) or ignored (nothing matched)."""
+
+    __tablename__ = "agenda_item"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "fingerprint"),
+        Index("ix_agenda_item_workspace_id_status", "workspace_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # Kept when the source is removed: a proposal already posted still names its item.
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_source.id", ondelete="SET NULL"),
+                                                  index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_meeting.id", ondelete="SET NULL"))
+    municipality: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(String(32))
+    committee: Mapped[str | None] = mapped_column(String(100))
+    meeting_at: Mapped[datetime | None]
+    meeting_has_time: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The item as the agenda names it, diarienummer stripped: "Motion om parkering vid Stortorget".
+    title: Mapped[str] = mapped_column(String(300))
+    # As printed: "§ 12", "12", "Ärende 3".
+    number: Mapped[str | None] = mapped_column(String(32))
+    # The agenda PDF or the feed entry.
+    link: Mapped[str | None] = mapped_column(String(300))
+    # sha256 of the normalized title, body (and committee) and the meeting's date: a feed that repeats an
+    # item, or a PDF fetched again, does not store it twice.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # new, proposed, dismissed, created, ignored.
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    status_at: Mapped[datetime | None]
+    # The council meeting a committee's or the executive board's item is likely to reach (set by the matcher).
+    council_meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_meeting.id", ondelete="SET NULL"))
+    # The issue created from it.
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id", ondelete="SET NULL"))
+    first_seen_at: Mapped[datetime]

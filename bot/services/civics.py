@@ -37,6 +37,27 @@ REGION = "region"
 BODY = validation.ChoiceSet(Body, "field.body", "body", {
     "kf": "kommunfullmaktige", "ks": "kommunstyrelsen", "rf": "regionfullmaktige", "namnden": "namnd",
     "committee": "namnd"})
+
+
+class Role(StrEnum):
+    """A politician's role in one body (the values `Politician.roles` keeps)."""
+
+    ORDFORANDE = "ordforande"
+    VICE_ORDFORANDE = "vice_ordforande"
+    LEDAMOT = "ledamot"
+    ERSATTARE = "ersattare"
+
+
+# A role by its value or its name in either language; the numbered vice chairs are vice chairs too.
+ROLE = validation.ChoiceSet(Role, "field.politician.body_role", "politicians.body_role", {
+    "ordf": "ordforande", "vice ordf": "vice_ordforande", "1:e vice ordforande": "vice_ordforande",
+    "forste vice ordforande": "vice_ordforande", "2:e vice ordforande": "vice_ordforande",
+    "andre vice ordforande": "vice_ordforande", "first vice chair": "vice_ordforande",
+    "second vice chair": "vice_ordforande", "vice chairman": "vice_ordforande", "chairman": "ordforande",
+    "chairperson": "ordforande", "ordinarie ledamot": "ledamot", "ordinarie": "ledamot",
+    "suppleant": "ersattare", "deputy": "ersattare", "alternate": "ersattare"})
+# Who decides: a substitute (ersättare) votes only in a member's place, so is shown apart and not asked.
+DECIDING_ROLES = frozenset({Role.ORDFORANDE, Role.VICE_ORDFORANDE, Role.LEDAMOT})
 TOPICS = ("parkering", "upphandling", "infrastruktur", "skola", "naringslivsklimat", "bostader",
           "kollektivtrafik", "besoksnaring")
 TOPIC_CHOICES = tuple(Choice(t, text(f"topic.{t}")) for t in TOPICS)
