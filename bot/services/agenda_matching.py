@@ -24,8 +24,8 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "skola": ("skola", "skolor", "skolan", "förskol", "grundskol", "gymnasie", "skolskjuts"),
     "naringslivsklimat": ("näringsliv", "företag", "etablering", "handel"),
     "bostader": ("detaljplan", "bostäder", "bostad", "bostads", "bygglov", "exploatering"),
-    "kollektivtrafik": ("kollektivtrafik", "busslinje", "busshållplats", "busstrafik", "pendeltåg", "tågtrafik",
-                        "länstrafik"),
+    "kollektivtrafik": ("kollektivtrafik", "busslinje", "busshållplats", "busstrafik", "pendeltåg",
+                        "tågtrafik", "länstrafik"),
     "besoksnaring": ("besöksnäring", "turism", "turist", "evenemang", "camping", "gästhamn"),
 }
 # A short stem is found only as a word's head; these endings may follow it ("vägen", "broarna", "gatans").

@@ -64,4 +64,5 @@ def test_keywords_are_read_without_blanks_or_repeats():
 
 
 def test_the_same_title_from_two_sources_has_one_key():
-    assert title_key("Motion om  parkering vid Stortorget.") == title_key("motion om parkering vid stortorget")
+    assert title_key("Motion om  parkering vid Stortorget.") == \
+        title_key("motion om parkering vid stortorget")
