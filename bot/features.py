@@ -28,6 +28,7 @@ from bot.services import (
     retention,
     stances,
     stories,
+    watch_sources,
 )
 
 FEATURES: tuple[Feature, ...] = (
@@ -50,4 +51,5 @@ FEATURES: tuple[Feature, ...] = (
     digest.FEATURE,
     retention.FEATURE,
     conversation.FEATURE,
+    watch_sources.FEATURE,
 )

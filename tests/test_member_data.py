@@ -32,6 +32,7 @@ from bot.replies import Role, reply_from_json
 from bot.services import (
     activity,
     asks,
+    civics,
     conversation,
     follows,
     issues,
@@ -42,6 +43,7 @@ from bot.services import (
     politicians,
     stances,
     stories,
+    watch_sources,
     workspaces,
 )
 from bot.services.context import Identity
@@ -128,6 +130,8 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
     await app.press(INGRID, asks.ANSWER_ACTION, f"{issue_id}-for")
     await app.run(INGRID, stances.set_stance, issue="Parkering", politician="Åsa Ek",
                   stance=stances.civics.StanceValue("for"), source="https://www.karlskrona.se/protokoll")
+    await app.run(INGRID, watch_sources.add, municipality="karlskrona", body=civics.Body.KOMMUNFULLMAKTIGE,
+                  kind=watch_sources.SourceKind.FEED, url="https://www.karlskrona.se/anslagstavla.rss")
     await app.run(INGRID, pledges.pledge, issue="Parkering", kind=pledges.PledgeKind.TWEET)
     await app.submit(INGRID, stories.FORM_ID, {"title": "Muggar via X", "kind": "tweet",
                                                "value": "Tre kaféer beställde muggar.", "link": "https://x.com/v/1"})
