@@ -115,8 +115,9 @@ async def items_stored(session: AsyncSession, workspace_id: int, now: datetime) 
         return 0
     keywords = await keywords_of(session, workspace_id)
     meeting_ids = {item.meeting_id for item in items if item.meeting_id is not None}
-    meeting_titles = dict((await session.execute(select(AgendaMeeting.id, AgendaMeeting.title).where(
-        AgendaMeeting.id.in_(meeting_ids)))).tuples().all()) if meeting_ids else {}
+    meeting_titles = {row.id: row.title for row in await session.execute(
+        select(AgendaMeeting.id, AgendaMeeting.title).where(AgendaMeeting.id.in_(meeting_ids)))
+    } if meeting_ids else {}
     earlier = await session.scalars(select(AgendaItem).where(
         AgendaItem.workspace_id == workspace_id, AgendaItem.status.in_(SETTLED),
         AgendaItem.municipality.in_({item.municipality for item in items})))

@@ -4,11 +4,13 @@ with the prefilled form, linked to the council meeting a committee's item is lik
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import App
@@ -16,7 +18,7 @@ from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import AgendaItem, AgendaMeeting, AgendaSource, AuditLog, Issue, Reminder, Workspace
 from bot.replies import Reply
-from bot.services import agenda, asks, countdowns, timeline
+from bot.services import agenda, asks, civics, countdowns, timeline, watch_sources
 from bot.validation import FieldProblem, FormProblems
 from tests.conftest import START, RecordingNotifier, identity
 from tests.support.replies import fields_of
@@ -340,3 +342,52 @@ def test_a_hashtag_is_suggested_from_the_telling_words_of_a_title():
     assert agenda.suggested_hashtag("Motion om fler parkeringsplatser vid Stortorget") == \
         "#ParkeringsplatserStortorget"
     assert agenda.suggested_hashtag("Detaljplan för Hästö 3:12") == "#DetaljplanHästö"
+
+
+# -- through the watcher's own poll: a local notice board -------------------------------------------------
+
+
+NOTICE = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Anslagstavla – Karlskrona kommun</title>
+<link>https://www.karlskrona.se/anslagstavla</link><description>Kungörelser</description>
+<item><title>Kungörelse: Kommunstyrelsen sammanträder 9 december 2026 kl. 14.00</title>
+<link>{base}/anslag/ks-1</link><guid isPermaLink="false">ks-1</guid>
+<description><![CDATA[<p>Ärenden:</p><p>1. Val av justerare</p>
+<p>2. Motion om fler parkeringsplatser vid Stortorget (KS 2026/123)</p>]]></description></item>
+</channel></rss>"""
+
+
+@pytest.fixture
+async def notice_board() -> AsyncIterator[str]:
+    """A municipality's notice board on this machine; its feed's address."""
+    async def feed(request: web.Request) -> web.Response:
+        base = f"http://{request.host}"
+        return web.Response(text=NOTICE.format(base=base), content_type="application/rss+xml")
+
+    site = web.Application()
+    site.router.add_get("/anslagstavla.xml", feed)
+    runner = web.AppRunner(site)
+    await runner.setup()
+    server = web.TCPSite(runner, "127.0.0.1", 0)
+    await server.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/anslagstavla.xml"
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_watchers_poll_proposes_what_it_stored_and_a_later_poll_nothing_again(
+        app: App, notifier: RecordingNotifier, notice_board: str):
+    await app.run(COORDINATOR, watch_sources.add, municipality="Karlskrona", body=civics.Body.KOMMUNSTYRELSEN,
+                  kind=watch_sources.SourceKind.FEED, url=notice_board)
+    await app.dispatcher.run_due()   # the first poll is due at once
+    await app.dispatcher.run_due()   # (the proposal it planned, if the first run did not send it)
+    app.clock.advance(timedelta(hours=7))
+    await app.dispatcher.run_due()   # the next poll: the same notice again
+    await app.dispatcher.run_due()
+
+    assert (await statuses(app)) == {"Val av justerare": ["ignored"],
+                                     "Motion om fler parkeringsplatser vid Stortorget": ["proposed"]}
+    [proposal] = proposals(notifier)
+    assert render(proposal.title, "sv") == \
+        "På dagordningen: 2 Motion om fler parkeringsplatser vid Stortorget"
