@@ -315,9 +315,8 @@ async def dismiss(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     if item.status != DISMISSED:
         item.status, item.status_at = DISMISSED, actor.now
         audit(session, actor, "agenda.dismissed", item_id=item.id)
-    return Reply(body=text("agenda.dismissed", title=Literal(item.title),
-                           name=Literal(actor.member.display_name or "")),
-                 replaces_source=True, private=False)
+    return Reply(body=text("agenda.dismissed", title=Literal(item.title)), replaces_source=True,
+                 private=False)
 
 
 FEATURE = Feature(
