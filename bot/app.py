@@ -38,6 +38,8 @@ from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
 from bot.scheduling import Scheduler
 from bot.services import context, conversation, onboarding, reachability, retention, workspaces
+from bot.watcher import poll
+from bot.watcher.fetch import Fetcher, user_agent
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,8 @@ class App:
         self.charts = charts.Worker()
         # What the features read through their session: settings, and where to draw a chart.
         info = {retention.AGE_KEY: timedelta(days=settings.delivery_retention_days),
-                charts.WORKER_KEY: self.charts}
+                charts.WORKER_KEY: self.charts,
+                poll.FETCHER_KEY: Fetcher(user_agent=user_agent(settings.watch_contact_url))}
         self.sessionmaker = db.create_sessionmaker(self.engine, self.contributions, info)
         # Reads, and units of work that wait on the model before writing (see db.BEGIN_DEFERRED).
         self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine, self.contributions, info)

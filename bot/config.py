@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     openai_timeout: float = Field(default=10.0, gt=0, le=120)
 
+    # The agenda watcher names the bot in its requests, with where the municipality's web team can read who
+    # runs it (the group's page, or a mailto: link).
+    watch_contact_url: str | None = None
+
     log_level: str = "INFO"
 
     @field_validator("default_timezone")
@@ -92,6 +96,13 @@ class Settings(BaseSettings):
     def _base_url_is_http(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("is not an http(s) URL (e.g. https://api.openai.com/v1)")
+        return value
+
+    @field_validator("watch_contact_url")
+    @classmethod
+    def _contact_is_a_link(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://", "mailto:")):
+            raise ValueError("is not an http(s) or mailto: link (e.g. https://example.se/om-oss)")
         return value
 
     @field_validator("discord_guild_ids")

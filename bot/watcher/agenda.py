@@ -58,14 +58,22 @@ def find_meeting_time(text: str, zone: str) -> MeetingTime | None:
             continue
     if not found:
         return None
-    _, day, end = min(found)
+    found.sort()
+    day = found[0][1]
+    # The first date; its time where any mention of that day gives one (a title names the day, the text the
+    # hour).
+    times = (_time_after(text, end) for _, mentioned, end in found if mentioned == day)
+    return local_moment(day, next((at for at in times if at is not None), None), zone)
+
+
+def _time_after(text: str, end: int) -> time | None:
     clock = _TIME.match(text[end:end + 30])
-    at = None
-    if clock:
-        hour, minute = (clock[1], clock[2]) if clock[1] else (clock[3], clock[4])
-        if int(hour) < 24 and int(minute or 0) < 60:
-            at = time(int(hour), int(minute or 0))
-    return local_moment(day, at, zone)
+    if not clock:
+        return None
+    hour, minute = (clock[1], clock[2]) if clock[1] else (clock[3], clock[4])
+    if int(hour) < 24 and int(minute or 0) < 60:
+        return time(int(hour), int(minute or 0))
+    return None
 
 
 # A numbered agenda line: "1.", "12)", "§ 12", "§12", "Ärende 3", "Ärende 3:"; the number then the title.

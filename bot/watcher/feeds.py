@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from html.parser import HTMLParser
 from urllib.parse import urljoin
+from xml.sax import SAXParseException
 
 import feedparser
 
@@ -65,14 +66,20 @@ def parse_feed(data: bytes, url: str, zone: str) -> list[Entry]:
     """The entries of an RSS or Atom feed; Unreadable when it is no feed (bad XML with nothing read, HTML)."""
     # Bytes, never a str: feedparser would take a str for a URL or a path and read it.
     parsed = feedparser.parse(data, response_headers={"content-location": url})
-    if not parsed.entries and (parsed.bozo or not parsed.version):
-        raise Unreadable("not a feed" if not parsed.bozo else "bad XML")
+    # Not well-formed (a cut download, a broken export): what feedparser's lenient parser salvages of it may
+    # be half an entry, so none is taken. Other irregularities it reports (a declared encoding that was not
+    # the real one) are read through.
+    if isinstance(parsed.get("bozo_exception"), SAXParseException):
+        raise Unreadable("bad XML")
+    if not parsed.version:
+        raise Unreadable("not a feed")
     entries = []
     for raw in parsed.entries[:MAX_ENTRIES]:
         title = " ".join(str(raw.get("title", "")).split())
         link = urljoin(url, raw["link"]) if raw.get("link") else None
-        markup = "\n".join([str(raw.get("summary", ""))]
-                           + [str(content.get("value", "")) for content in raw.get("content", [])])
+        # Atom's content, else RSS's description (feedparser gives Atom's content as the summary too).
+        contents = [str(content.get("value", "")) for content in raw.get("content", [])]
+        markup = "\n".join(contents) if contents else str(raw.get("summary", ""))
         text, links = _text_and_links(markup, url)
         pdfs = [urljoin(url, found["href"]) for found in raw.get("links", [])
                 if found.get("href") and is_pdf_link(found["href"], found.get("type"))]
@@ -81,5 +88,5 @@ def parse_feed(data: bytes, url: str, zone: str) -> list[Entry]:
         entries.append(Entry(
             uid=uid[:300], title=title[:300] or uid[:300], link=link,
             when=find_meeting_time(f"{title}\n{text}", zone),
-            items=tuple(agenda_items(text)), pdf_links=tuple(dict.fromkeys(pdfs))))
+            items=tuple(dict.fromkeys(agenda_items(text))), pdf_links=tuple(dict.fromkeys(pdfs))))
     return entries

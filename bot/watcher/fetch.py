@@ -8,14 +8,22 @@ logged: never the URL's query (it may carry a key) nor the server's body.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx2
 
-# Who is asking, and where to read about it: a municipality's web team may want to know.
-USER_AGENT = "Jobbskaparna-bot/1.0 (agenda watcher; +https://github.com/jobbskaparna/jobbskaparna)"
+log = logging.getLogger(__name__)
+
+# Who is asking: a municipality's web team may want to know (with WATCH_CONTACT_URL, where to reach them).
+USER_AGENT = "Jobbskaparna-bot/1.0 (agenda watcher)"
+
+
+def user_agent(contact: str | None) -> str:
+    """The User-Agent naming the bot and, when set, its operators' contact link."""
+    return f"Jobbskaparna-bot/1.0 (agenda watcher; +{contact})" if contact else USER_AGENT
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 # The whole download, however slowly it trickles in.
@@ -95,8 +103,9 @@ class Fetcher:
         except httpx2.TooManyRedirects:
             raise FetchError("too many redirects") from None
         except httpx2.HTTPError as error:
-            # The class name only: the message may repeat the URL.
-            raise FetchError(f"connection failed ({type(error).__name__})") from None
+            # The class name only: the message may repeat the URL (and a key in its query).
+            log.info("Fetch failed: %s", type(error).__name__)
+            raise FetchError("connection failed") from None
 
     async def _get(self, client: httpx2.AsyncClient, url: str, headers: dict[str, str], now: datetime
                    ) -> Fetched:

@@ -49,7 +49,9 @@ FETCHER_KEY = "jobbskaparna.watch_fetcher"
 FEED, CALENDAR, PDF = "feed", "calendar", "pdf"
 # The reasons said in the reader's language (the catalog's watch.error.*); others ("HTTP 404") as they are.
 REASON_KEYS = {"timeout": "timeout", "too large": "too_large", "bad XML": "bad_xml",
-               "not a feed": "not_a_feed", NO_TEXT_LAYER: "no_text_layer", UNREADABLE_PDF: "unreadable_pdf"}
+               "not a feed": "not_a_feed", NO_TEXT_LAYER: "no_text_layer", UNREADABLE_PDF: "unreadable_pdf",
+               "connection failed": "connection_failed", "too many redirects": "too_many_redirects",
+               "internal error": "internal_error"}
 
 
 def reason_text(reason: str) -> Text | Literal:
