@@ -183,8 +183,8 @@ def proposal_reply(item: AgendaItem, council: AgendaMeeting | None, matched: Mat
         Field(text("agenda.field.matched"), _matched_label(matched.topic, matched.keyword), inline=True),
     ]
     if council is not None:
-        when = _meeting_when(council.starts_at, council.has_time, zone)
-        fields.append(Field(text("agenda.field.council"), text("agenda.council", when=when)))
+        fields.append(Field(text("agenda.field.council"),
+                            _meeting_when(council.starts_at, council.has_time, zone)))
     elif item.body in PREPARING:
         fields.append(Field(text("agenda.field.council"), text("agenda.council.unknown")))
     title = Literal(f"{item.number} {item.title}" if item.number else item.title)
