@@ -713,7 +713,7 @@ class AgendaSource(Base):
     __tablename__ = "agenda_source"
     __table_args__ = (
         UniqueConstraint("workspace_id", "url"),
-        # The poll sweep finds what is due across workspaces.
+        # The sources by when they are next polled, across workspaces (each poll itself is a reminder).
         Index("ix_agenda_source_next_poll_at", "next_poll_at"),
     )
 

@@ -78,6 +78,8 @@ VALID = {
     "hashtag": "#NyTagg", "position": "Vi vill något.", "link": "https://x.com/anna/status/2",
     "name": "Bo Berg", "party": "M", "seats": "S:18, M:14", "query": "kunder", "text": "Ett utkast.",
     "municipality": "Karlskrona", "company": "Nytt Företag AB", "value": "Två nya kunder.",
+    # A watched source's address: a closed port here, so that a source the case adds is polled offline.
+    "url": "http://127.0.0.1:9/anslagstavla.rss",
 }
 # Names the seed gave, and the values VALID fills in: an answer may echo them in either language.
 SEEDED_NAMES = ("Parkering i centrum", "Åsa Ek", "Blekinge Läns Tidning", "Tweeten gav kunder", "Karin",
@@ -152,7 +154,7 @@ class Fed:
 # Text options that are read as something else than free text, by name (a text surface has only strings).
 READ_AS = frozenset({"decision", "checked", "from", "to", "link", "source", "linkedin_url", "blog_url",
                      "email", "x_handle", "hashtag", "seats", "ask_days", "days", "timezone", "step",
-                     "voted_for"})
+                     "voted_for", "url"})
 
 
 def fed_options(command: Command) -> tuple[Fed, ...]:

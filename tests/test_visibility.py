@@ -103,7 +103,7 @@ READS = frozenset({
     "politician export", "stance history", "media list", "council show", "hashtag", "coach next",
     "coach tweet", "coach blog", "coach feedback", "coach progress", "coach overview", "coach", "story list",
     "story search", "story show", "story export", "story delete", "story", "stats", "leaderboard show",
-    "leaderboard", "digest now", "report",
+    "leaderboard", "digest now", "report", "watch list",
 })
 READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach ladder", "digest settings",
                        "issue reminders", "issue countdown"})
@@ -112,7 +112,7 @@ WRITES = frozenset({
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
     "politician import", "stance set", "stance confirm", "stance reject", "media add", "media remove",
     "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature", "did",
-    "leaderboard join", "leaderboard leave",
+    "leaderboard join", "leaderboard leave", "watch add", "watch remove",
 })
 # Every button's action: those that show something are pressed with forged arguments; the others change
 # something (and are refused or harmless with a forged one: that is the bad-input test's to check).

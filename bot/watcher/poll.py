@@ -184,7 +184,12 @@ async def gather(snapshot: Snapshot, fetcher: Fetcher, now: datetime) -> Result:
         for entry in entries:
             items = [FoundItem(number, title, entry.link) for number, title in entry.items]
             if entry.uid not in snapshot.known_uids:
-                for link in entry.pdf_links[:budget]:
+                links = entry.pdf_links[:MAX_PDFS]
+                if len(links) > budget:
+                    # Its agenda waits for the next poll, which must then read the feed again (no validators).
+                    result.etag = result.last_modified = None
+                    continue
+                for link in links:
                     budget -= 1
                     try:
                         document = await fetcher.get(client, link, now)

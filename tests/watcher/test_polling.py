@@ -295,6 +295,30 @@ async def test_a_feed_entry_linking_the_agenda_pdf_gets_the_pdfs_items_and_the_p
     assert len(server.requested("/anslagstavla.rss")) == 2
 
 
+async def test_agendas_over_a_polls_budget_wait_for_the_next_poll(
+        app: App, server: LocalServer, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(poll, "MAX_PDFS", 1)
+    server.paths["/kf.pdf"] = Served(files.agenda_pdf(), content_type="application/pdf")
+    server.paths["/ks.pdf"] = Served(files.agenda_pdf([["Föredragningslista", "Kommunstyrelsen 2026-12-08",
+                                                        "1. Taxa för torghandel"]]),
+                                     content_type="application/pdf")
+    kf = ("kf", files.KF_NOTICE, f"{server.base}/kf", '<a href="/kf.pdf">Föredragningslista</a>')
+    ks = ("ks", "Kungörelse: Kommunstyrelsen sammanträder 8 december 2026 kl. 09.00", f"{server.base}/ks",
+          '<a href="/ks.pdf">Föredragningslista</a>')
+    url = feed_with(server, kf, ks)
+    server.paths["/anslagstavla.rss"].etag = '"v1"'
+    source_id = await add(app, url)
+    await app.dispatcher.run_due()
+    assert len(await items(app)) == 5 and server.requested("/ks.pdf") == []
+
+    await poll_at(app, clock, (await source(app, source_id)).next_poll_at)
+
+    # Read again in full (not a 304: the feed's validators were not kept), and the waiting agenda with it.
+    assert "If-None-Match" not in server.requested("/anslagstavla.rss")[1].headers
+    assert len(server.requested("/ks.pdf")) == 1 and len(server.requested("/kf.pdf")) == 1
+    assert [i.title for i in await items(app)][-1] == "Taxa för torghandel"
+
+
 async def test_a_scanned_agenda_gives_no_items_and_says_it_has_no_text_layer(app: App, server: LocalServer):
     server.paths["/skannad.pdf"] = Served(files.scanned_pdf(), content_type="application/pdf")
     source_id = await add(app, server.url("/skannad.pdf"), kind=SourceKind.PDF)
