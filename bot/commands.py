@@ -25,6 +25,7 @@ from bot.errors import NotCoordinator
 from bot.replies import Choice, Form, Join, Literal, Reply, Text, text
 from bot.services import (
     activity,
+    agenda,
     asks,
     civics,
     context,
@@ -358,6 +359,11 @@ async def _report(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     return await ctx.app.run(ctx.identity(), reports.report, start=options.get("from"), end=options.get("to"))
 
 
+async def _watch_keywords(ctx: CommandContext, options: dict[str, Any]) -> Reply:
+    # "set" reads well in the command (`watch keywords set:"torget, Stortorget"`); the service says keywords.
+    return await ctx.app.run(ctx.identity(), agenda.set_keywords, keywords=options.get("set"))
+
+
 @cache
 def all_commands() -> tuple[Command, ...]:
     """Every command, in the order `help` lists them."""
@@ -452,6 +458,8 @@ def all_commands() -> tuple[Command, ...]:
                  string("url", 300, required=True), COMMITTEE), coordinator=True),
         Command(("watch", "list"), service(watch_sources.list_sources), coordinator=True),
         Command(("watch", "remove"), service(watch_sources.remove), (string("source", 300, required=True),),
+                coordinator=True),
+        Command(("watch", "keywords"), _watch_keywords, (string("set", 500, param="keywords"),),
                 coordinator=True),
         Command(("council", "seats"), service(stances.set_seats),
                 (MUNICIPALITY, BODY, string("seats", 300, required=True), COMMITTEE), coordinator=True),

@@ -110,6 +110,8 @@ class ConsoleState:
     shown: list[Shown] = field(default_factory=list)
     # The arg of the form each user saw last, by form id: `:submit` hands it back as Discord's modal would.
     form_args: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The values a form was shown prefilled with: `:submit` keeps those not typed, as a modal submits them.
+    form_values: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     # After `:dm` alone, every plain line is a DM to the bot from the acting user, until `:dm off`.
     dm_mode: bool = False
 
@@ -264,6 +266,7 @@ class Console:
     def _show_form(self, form: Form) -> None:
         user = self._user()
         self.state.form_args[(user.name, form.form_id)] = form.arg
+        self.state.form_values[(user.name, form.form_id)] = dict(form.values)
         command = commands.form_command(form.form_id, self.commands)
         self._print_pending_clock()
         # Named as the reader types it (`/kom-igång` in Swedish); the console takes either language's name.
@@ -336,11 +339,10 @@ class Console:
             if not args:
                 raise ConsoleError("commands.missing_option", command=":submit", option="FORM")
             arg = self.state.form_args.get((self._user().name, args[0]), "")
+            shown = self.state.form_values.get((self._user().name, args[0]), {})
+            values = shown | commands.parse_options(args[1:])
             async with self.app.answering() as answering:
-                self._answer(
-                    await self.app.submit(self.identity(), args[0], commands.parse_options(args[1:]), arg),
-                    answering,
-                )
+                self._answer(await self.app.submit(self.identity(), args[0], values, arg), answering)
             await self._notify(answering)
             await self.app.dispatcher.run_due()
         elif verb == ":dms":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.contributions import Feature
 from bot.services import (
     activity,
+    agenda,
     asks,
     conversation,
     council_import,
@@ -39,6 +40,7 @@ FEATURES: tuple[Feature, ...] = (
     ladder.FEATURE,
     nudges.FEATURE,
     issues.FEATURE,
+    agenda.FEATURE,
     asks.FEATURE,
     countdowns.FEATURE,
     pledges.FEATURE,

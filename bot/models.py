@@ -828,3 +828,16 @@ class AgendaItem(Base):
     # The issue created from it.
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id", ondelete="SET NULL"))
     first_seen_at: Mapped[datetime]
+
+
+class AgendaSettings(Base):
+    """A workspace's keywords for the agenda watcher: words of its own (a square, a municipal company) that
+    make an agenda item worth proposing, beside the topics (bot.services.agenda)."""
+
+    __tablename__ = "agenda_settings"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]

@@ -1,5 +1,5 @@
 """/watch add|list|remove: the agenda watcher's sources (notice board feeds, meeting calendars, agenda PDFs),
-for coordinators."""
+and /watch keywords: the group's own words that make an agenda item worth proposing; for coordinators."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import coordinator_group
 from bot.discordbot.translator import T
 from bot.discordbot.views import run_service
-from bot.services import watch_sources
+from bot.services import agenda, watch_sources
 from cogs._options import declared, given
 
 
@@ -42,6 +42,13 @@ class Watch(commands.Cog):
                            source: Range[str, 1, 300]) -> None:
         """Stop watching a source."""
         await run_service(interaction, watch_sources.remove, source=source)
+
+
+    @declared("watch keywords", group=watch_group)
+    async def watch_keywords(self, interaction: discord.Interaction[JobbBot],
+                             keywords: Range[str, 1, 500] | None = None) -> None:
+        """Show or set the group's keywords for the agendas."""
+        await run_service(interaction, agenda.set_keywords, **given(keywords=keywords))
 
 
 async def setup(bot: JobbBot) -> None:

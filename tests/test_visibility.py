@@ -106,7 +106,7 @@ READS = frozenset({
     "leaderboard", "digest now", "report", "watch list",
 })
 READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach ladder", "digest settings",
-                       "issue reminders", "issue countdown"})
+                       "issue reminders", "issue countdown", "watch keywords"})
 WRITES = frozenset({
     "onboard", "profile edit", "language", "issue create", "issue edit", "issue close", "issue asked",
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
@@ -118,7 +118,7 @@ WRITES = frozenset({
 # Every button's action: those that show something are pressed with forged arguments; the others change
 # something (and are refused or harmless with a forged one: that is the bad-input test's to check).
 SHOWING_ACTIONS = frozenset({"profile.show", "members.page", "asks.mine", "countdown.mine", "activity.stats",
-                             "stories.applaud", "coaching.next", "delivery.show_personal"})
+                             "stories.applaud", "coaching.next", "delivery.show_personal", "agenda.create"})
 CHANGING_ACTIONS = frozenset({
     "onboarding.start", "profile.edit", "mydata.delete_confirm", "mydata.delete_cancel", "delivery.test_dm",
     "coaching.done", "coaching.done_link", "coaching.undo", "coaching.pause", "coaching.resume", "asks.asked",
@@ -127,7 +127,7 @@ CHANGING_ACTIONS = frozenset({
     "follows.help", "activity.log", "activity.retry_done", "activity.retry_later", "activity.retry_stop",
     "activity.join", "activity.leave", "stories.share", "stories.feature", "stories.delete_confirm",
     "stories.delete_cancel", "conversation.confirm", "conversation.decline", "council_import.confirm",
-    "council_import.cancel",
+    "council_import.cancel", "agenda.dismiss",
 })
 # Forged button arguments: every number up to this (more than the seeding makes of anything a button names),
 # and the members list's pages.

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import db, reminders
 from bot.models import AgendaItem, AgendaMeeting, AgendaSource, Reminder, Workspace
 from bot.replies import Channel, Literal, Reply, Text, text
+from bot.services import agenda as proposals
 from bot.watcher import agenda, calendars, feeds, pdfs
 from bot.watcher.agenda import Entry, Unreadable
 from bot.watcher.fetch import Fetcher, FetchError
@@ -252,6 +253,7 @@ async def store(session: AsyncSession, source_id: int, result: Result, now: date
             added = await _store_found(session, source, result.found, now)
             if added:
                 log.info("Agenda source %s: %d new items", source.id, added)
+                await proposals.items_stored(session, source.workspace_id, now)
     await plan(session, source, due, now)
     # The source's fired polls of last week are of no more use.
     await session.execute(delete(Reminder).where(
