@@ -12,7 +12,6 @@ transaction of the press.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import secrets
@@ -252,26 +251,12 @@ def _excel_rows(data: bytes) -> list[tuple[int, list[str]]]:
 
 
 def _rows(data: bytes) -> list[tuple[int, list[str]]]:
-    if not data.strip():
-        raise UserError("csv.empty")
-    if len(data) > MAX_FILE_BYTES:
-        raise UserError("csv.too_big", max=MAX_FILE_BYTES // 1000)
     if data.startswith(ZIP_START):
+        if len(data) > MAX_FILE_BYTES:
+            raise UserError("csv.too_big", max=MAX_FILE_BYTES // 1000)
         return _excel_rows(data)
-    content = politicians.decode(data)
-    first_line = content.lstrip("\r\n").splitlines()[0]
-    separator = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=separator, strict=True)
-    rows: list[tuple[int, list[str]]] = []
-    line = 1
-    try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                rows.append((line, cells))
-            line = reader.line_num + 1
-    except csv.Error:
-        raise UserError("csv.malformed", line=line) from None
-    return rows
+    # A text file is read as every spreadsheet the bot takes (the politicians' CSV import does the same).
+    return politicians.table_rows(data, MAX_FILE_BYTES)
 
 
 def parse(data: bytes, only: str | None = None) -> Parsed:

@@ -446,13 +446,14 @@ def _unformula(cell: str) -> str:
     return value
 
 
-def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Split a file into its columns and its rows, each with the line it starts on; refuse what is not a
-    table."""
+def table_rows(data: bytes, max_bytes: int) -> list[tuple[int, list[str]]]:
+    """The non-empty rows of a spreadsheet saved as text (`;`, `,` or tab, in the encodings `decode` reads),
+    each with the line it starts on; refuse an empty or too large file, one that is not text, a broken
+    quote."""
     if not data.strip():
         raise UserError("csv.empty")
-    if len(data) > MAX_CSV_BYTES:
-        raise UserError("csv.too_big", max=MAX_CSV_BYTES // 1000)
+    if len(data) > max_bytes:
+        raise UserError("csv.too_big", max=max_bytes // 1000)
     content = decode(data)
     if "\x00" in content:
         raise UserError("csv.not_text")
@@ -470,6 +471,13 @@ def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         # cell over the module's 131,072 characters is in practice an unclosed quote that ran on. The row is
         # named by the line it starts on, where the quote opened.
         raise UserError("csv.malformed", line=line) from None
+    return rows
+
+
+def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Split a file into its columns and its rows, each with the line it starts on; refuse what is not a
+    table."""
+    rows = table_rows(data, MAX_CSV_BYTES)
     if not rows:
         raise UserError("csv.empty")
     header_line, header = rows[0]
