@@ -213,8 +213,12 @@ async def _plan_proposal(session: AsyncSession, reminder: Reminder, now: datetim
 
 async def _describe_proposal(session: AsyncSession, reminder: Reminder) -> Text:
     """Name a skipped proposal for the coordinators."""
-    item = await session.get(AgendaItem, reminder.payload["item_id"])
-    return text("agenda.skipped", title=Literal(item.title if item else f"#{reminder.payload['item_id']}"))
+    item_id = reminder.payload.get("item_id")
+    item = await session.get(AgendaItem, item_id) if isinstance(item_id, int) else None
+    if item is None:
+        # The item went with its workspace's data (or the row names none): said without its title.
+        return text("agenda.skipped_gone")
+    return text("agenda.skipped", title=Literal(item.title))
 
 
 async def _item(session: AsyncSession, actor: Actor, arg: str) -> AgendaItem:

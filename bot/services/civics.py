@@ -357,16 +357,18 @@ async def find_politician(
 async def deciders(session: AsyncSession, issue: Issue) -> list[Politician]:
     """Return the politicians who decide the issue (a deciding role in its body, not left), by party and
     name."""
-    return [p for p in await _in_body(session, issue) if decides(p, issue)]
+    return [p for p in await in_body(session, issue) if decides(p, issue)]
 
 
-async def substitutes(session: AsyncSession, issue: Issue) -> list[Politician]:
-    """Return the substitutes (ersättare) of the issue's body who have not left: shown apart, never asked."""
-    return [p for p in await _in_body(session, issue)
-            if p.left_on is None and role_in(p, issue) == Role.ERSATTARE]
+def substitutes(in_the_body: Sequence[Politician], issue: Issue) -> list[Politician]:
+    """Of the politicians in the issue's body (`in_body`), the substitutes (ersättare) who have not left:
+    shown apart, never asked."""
+    return [p for p in in_the_body if p.left_on is None and role_in(p, issue) == Role.ERSATTARE]
 
 
-async def _in_body(session: AsyncSession, issue: Issue) -> list[Politician]:
+async def in_body(session: AsyncSession, issue: Issue) -> list[Politician]:
+    """Return every politician with a role in the issue's body (deciders, substitutes, those who left), by
+    party and name: one statement, which the map splits (civics.decides, substitutes)."""
     query = select(Politician).where(Politician.workspace_id == issue.workspace_id)
     if issue.body != REGION_BODY:
         query = query.where(Politician.municipality == issue.municipality)

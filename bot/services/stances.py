@@ -177,10 +177,13 @@ async def seats_of(session: AsyncSession, issues: Sequence[Issue]) -> dict[int, 
     return found
 
 
-async def build_model(session: AsyncSession, issue: Issue) -> MapModel:
+async def build_model(session: AsyncSession, issue: Issue,
+                      in_the_body: Sequence[Politician] | None = None) -> MapModel:
     """Compute the map of an issue: deciders grouped by party, stances, seats, projection and priority
-    targets."""
-    politicians = await civics.deciders(session, issue)
+    targets. `in_the_body`: the body's politicians (civics.in_body) when the caller read them already."""
+    if in_the_body is None:
+        in_the_body = await civics.in_body(session, issue)
+    politicians = [p for p in in_the_body if civics.decides(p, issue)]
     states = await civics.stance_states(session, issue.id)
     seats = await seats_for(session, issue.workspace_id, issue.body, issue.municipality, issue.committee)
     return model_of(issue, politicians, states, seats)
@@ -307,7 +310,9 @@ def map_summary(model: MapModel) -> Text:
 async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
     """Show who decides an issue: a PNG grouped by party and the same data as a table."""
     found = await civics.find_issue(session, actor.workspace.id, issue)
-    model = await build_model(session, found)
+    # Read once: the deciders, the substitutes and the stale entries are all of the body's politicians.
+    in_the_body = await civics.in_body(session, found)
+    model = await build_model(session, found, in_the_body)
     zone = actor.workspace.timezone
     when = civics.decision_when(found, zone)
     fields = [Field(text("map.field.summary"), map_summary(model))]
@@ -316,14 +321,14 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None
     if model.priority:
         fields.append(Field(text("map.field.priority"),
                             Join(tuple(Literal(f"{r.name} ({r.party})") for r in model.priority[:20]))))
-    substitutes = await civics.substitutes(session, found)
+    substitutes = civics.substitutes(in_the_body, found)
     if substitutes:
         # Shown apart: a substitute votes only in a member's place, so is neither counted nor asked.
         fields.append(Field(text("map.field.substitutes"),
                             Join(tuple(Literal(f"{p.name} ({p.party})") for p in substitutes[:20]))))
     if actor.is_coordinator:
         today = actor.now.astimezone(ZoneInfo(zone)).date()
-        stale = [p for p in await civics.deciders(session, found) if civics.is_stale(p, today)]
+        stale = [p for p in in_the_body if civics.decides(p, found) and civics.is_stale(p, today)]
         if stale:
             # A few by name with when each was checked (or never): a field holds 1024 characters on Discord.
             names = tuple(Join((Literal(f"{p.name} ({p.party})"), politicians.checked_label(p)), "")

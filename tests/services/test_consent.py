@@ -13,7 +13,18 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.models import Delivery, Follow, Member, Reminder
 from bot.replies import Channel, Role
-from bot.services import activity, conversation, countdowns, issues, onboarding, pledges, profile, retention
+from bot.services import (
+    activity,
+    agenda,
+    conversation,
+    countdowns,
+    issues,
+    onboarding,
+    pledges,
+    profile,
+    retention,
+)
+from bot.watcher import poll
 from tests.conftest import START, RecordingNotifier, identity
 from tests.issue_fixtures import ANNA, COORDINATOR, create_issue
 from tests.support.countdowns import the_members
@@ -173,8 +184,11 @@ async def test_no_planner_sends_anything_to_a_member_without_consent(
         kept = await session.scalar(select(func.count()).select_from(Member).where(
             Member.id.in_(outsiders.values())))
     # Each planner had its chance (a batch follow-up of the retention only runs past 1,000 old rows; a late
-    # stage only for an issue that comes in after a stage's time).
-    assert set(app.contributions.planners) - fired == {retention.BATCH_KIND, countdowns.LATE_KIND}
+    # stage only for an issue that comes in after a stage's time; the agenda watcher's poll and proposals only
+    # for a source a coordinator configured: they fetch and talk to the coordinators' channel only, and
+    # tests/watcher and tests/services/test_agenda.py run them).
+    assert set(app.contributions.planners) - fired == {retention.BATCH_KIND, countdowns.LATE_KIND, poll.KIND,
+                                                       agenda.PROPOSAL_KIND}
     assert kept == 3  # not purged yet: the deliveries above are all they were sent
     assert to_outsiders == [("fia", onboarding.NUDGE_KIND)]  # a sent effect's row (a welcome) is not kept
     assert {name: [s.reply.body.key for s in notifier.to(f"dm:{name}")] for name in outsiders} == {

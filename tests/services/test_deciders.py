@@ -59,7 +59,7 @@ async def test_a_substitute_is_listed_apart_and_decides_nothing(app: App):
     async with app.sessionmaker() as session:
         issue = await session.get_one(Issue, issue_id)
         deciders = [p.name for p in await civics.deciders(session, issue)]
-        substitutes = [p.name for p in await civics.substitutes(session, issue)]
+        substitutes = [p.name for p in civics.substitutes(await civics.in_body(session, issue), issue)]
         chair = civics.addressee(await civics.deciders(session, issue), issue)
 
     assert deciders == ["Eva Vice", "Bo Ledamot", "Cia Ordf"]  # by party, then name
