@@ -10,10 +10,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
 
 from bot.config import Settings
 from bot.console import run_console
+from tests.support.local_server import Served, serving
 
 MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -35,22 +35,10 @@ CALENDAR = (
 @pytest.fixture
 async def site() -> AsyncIterator[str]:
     """Karlskrona's notice board and council calendar on this machine; the site's address."""
-    async def feed(_: web.Request) -> web.Response:
-        return web.Response(text=FEED, content_type="application/rss+xml")
-
-    async def calendar(_: web.Request) -> web.Response:
-        return web.Response(text=CALENDAR, content_type="text/calendar")
-
-    app = web.Application()
-    app.router.add_get("/anslagstavla.xml", feed)
-    app.router.add_get("/kf.ics", calendar)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    async with serving() as local:
+        local.paths["/anslagstavla.xml"] = Served(FEED.encode())
+        local.paths["/kf.ics"] = Served(CALENDAR.encode(), content_type="text/calendar")
+        yield local.base
 
 
 async def console(settings: Settings, lines: list[str]) -> str:

@@ -12,20 +12,16 @@ import pytest
 
 from bot.config import Settings
 from bot.console import run_console
+from tests.support.local_server import LocalServer, Served, serving
 from tests.watcher import files
-from tests.watcher.conftest import LocalServer, Served
 
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[LocalServer]:
-    local = LocalServer()
-    await local.start()
-    try:
+    async with serving() as local:
         yield local
-    finally:
-        await local.close()
 
 
 async def console(settings: Settings, lines: list[str]) -> str:

@@ -20,14 +20,14 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
+
+from tests.support.local_server import LocalServer, Served, serving
 
 from .botprocess import BotProcess
 from .fakediscord import FakeDiscord, Message
@@ -61,6 +61,10 @@ def _notice(uid: str, day: datetime, items: list[str], base: str) -> str:
             f"<p>Ärenden:</p>{listed}]]></description></item>")
 
 
+# Where the municipality's site serves the notice board's feed and the council's calendar.
+FEED, CALENDAR = "/anslagstavla.xml", "/kf.ics"
+
+
 def _feed(notices: list[str]) -> bytes:
     return ("<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>"
             "<title>Anslagstavla – Karlskrona kommun</title><link>https://www.karlskrona.se/anslagstavla</link>"
@@ -79,40 +83,11 @@ def _calendar(council: datetime) -> bytes:
             "END:VEVENT\r\nEND:VCALENDAR\r\n").encode("utf-8")
 
 
-@dataclass
-class Municipality:
-    """The municipality's web site: the notice board's feed and the council's calendar, as they are now."""
-
-    base: str = ""
-    feed: bytes = b""
-    calendar: bytes = b""
-    fetched: list[str] = field(default_factory=list)
-
-
 @pytest_asyncio.fixture
-async def municipality() -> AsyncIterator[Municipality]:
-    site = Municipality()
-
-    async def serve(request: web.Request) -> web.Response:
-        site.fetched.append(request.path)
-        if request.path == "/anslagstavla.xml":
-            return web.Response(body=site.feed, content_type="application/rss+xml")
-        if request.path == "/kf.ics":
-            return web.Response(body=site.calendar, content_type="text/calendar")
-        return web.Response(status=404)
-
-    app = web.Application()
-    app.router.add_get("/{path:.*}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    server = web.TCPSite(runner, "127.0.0.1", 0)
-    await server.start()
-    port = runner.addresses[0][1]
-    site.base = f"http://127.0.0.1:{port}"
-    try:
+async def municipality() -> AsyncIterator[LocalServer]:
+    """The municipality's site: the notice board's feed and the council's calendar, as a test sets them."""
+    async with serving() as site:
         yield site
-    finally:
-        await runner.cleanup()
 
 
 def _rows(bot: BotProcess, sql: str) -> list[tuple[Any, ...]]:
@@ -146,14 +121,14 @@ def _is_proposal(message: Message) -> bool:
 
 
 async def test_a_new_notice_is_proposed_and_the_coordinator_creates_the_issue_from_it(
-        fake_discord: FakeDiscord, jobbbot: BotProcess, municipality: Municipality):
+        fake_discord: FakeDiscord, jobbbot: BotProcess, municipality: LocalServer):
     fake, site = fake_discord, municipality
     board = _day(BOARD_DAYS).replace(hour=14, minute=0)
     council = _day(COUNCIL_DAYS).replace(hour=18, minute=0)
     earlier = _day(BOARD_DAYS - 14).replace(hour=14, minute=0)
-    site.feed = _feed([_notice("ks-1", earlier, ["Val av justerare", "Delårsrapport per den 31 augusti"],
-                               site.base)])
-    site.calendar = _calendar(council)
+    first = _notice("ks-1", earlier, ["Val av justerare", "Delårsrapport per den 31 augusti"], site.base)
+    site.paths[FEED] = Served(_feed([first]))
+    site.paths[CALENDAR] = Served(_calendar(council), content_type="text/calendar")
     # The municipality's site is this machine: no proxy of the environment stands between.
     jobbbot.extra_env.update(QUIET_HOURS_START="0", QUIET_HOURS_END="0", NO_PROXY="127.0.0.1,localhost",
                              no_proxy="127.0.0.1,localhost")
@@ -163,8 +138,7 @@ async def test_a_new_notice_is_proposed_and_the_coordinator_creates_the_issue_fr
 
     keywords = await fake.slash("owner", "watch keywords", {"set": "Stortorget, Affärsverken"})
     assert "Stortorget, Affärsverken" in (await keywords.wait_reply(WAIT)).embed_text()
-    for body, kind, path in (("kommunstyrelsen", "feed", "/anslagstavla.xml"),
-                             ("kommunfullmaktige", "calendar", "/kf.ics")):
+    for body, kind, path in (("kommunstyrelsen", "feed", FEED), ("kommunfullmaktige", "calendar", CALENDAR)):
         added = await fake.slash("owner", "watch add", {
             "municipality": "karlskrona", "body": body, "kind": kind, "url": site.base + path})
         await added.wait_reply(WAIT)
@@ -175,9 +149,7 @@ async def test_a_new_notice_is_proposed_and_the_coordinator_creates_the_issue_fr
     assert not [m for m in fake.messages_in("koordinatorer") if _is_proposal(m)]
 
     # A new notice on the board; the next poll (brought forward) finds it.
-    site.feed = _feed([_notice("ks-2", board, ["Val av justerare", MOTION], site.base),
-                       _notice("ks-1", earlier, ["Val av justerare", "Delårsrapport per den 31 augusti"],
-                               site.base)])
+    site.paths[FEED] = Served(_feed([_notice("ks-2", board, ["Val av justerare", MOTION], site.base), first]))
     _bring_forward_polls(jobbbot)
     await jobbbot.terminate()
     await jobbbot.start()

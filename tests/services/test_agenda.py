@@ -10,7 +10,6 @@ from itertools import count
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import App
@@ -21,6 +20,7 @@ from bot.replies import Reply
 from bot.services import agenda, asks, civics, countdowns, timeline, watch_sources
 from bot.validation import FieldProblem, FormProblems
 from tests.conftest import START, RecordingNotifier, identity
+from tests.support.local_server import Served, serving
 from tests.support.replies import fields_of
 
 COORDINATOR = identity("karin", coordinator=True)
@@ -360,20 +360,9 @@ NOTICE = """<?xml version="1.0" encoding="utf-8"?>
 @pytest.fixture
 async def notice_board() -> AsyncIterator[str]:
     """A municipality's notice board on this machine; its feed's address."""
-    async def feed(request: web.Request) -> web.Response:
-        base = f"http://{request.host}"
-        return web.Response(text=NOTICE.format(base=base), content_type="application/rss+xml")
-
-    site = web.Application()
-    site.router.add_get("/anslagstavla.xml", feed)
-    runner = web.AppRunner(site)
-    await runner.setup()
-    server = web.TCPSite(runner, "127.0.0.1", 0)
-    await server.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/anslagstavla.xml"
-    finally:
-        await runner.cleanup()
+    async with serving() as site:
+        site.paths["/anslagstavla.xml"] = Served(NOTICE.format(base=site.base).encode())
+        yield site.url("/anslagstavla.xml")
 
 
 async def test_the_watchers_poll_proposes_what_it_stored_and_a_later_poll_nothing_again(

@@ -25,8 +25,8 @@ from bot.watcher import poll
 from bot.watcher.fetch import USER_AGENT, Fetcher
 from tests.conftest import START, RecordingNotifier, identity
 from tests.fakes.openai_server import free_port
+from tests.support.local_server import LocalServer, Served
 from tests.watcher import files
-from tests.watcher.conftest import LocalServer, Served
 
 KARIN = identity("karin", coordinator=True)
 ANNA = identity("anna")
