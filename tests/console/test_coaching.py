@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.console import run_console
 from bot.services.drafts import fits_x
-from tests.fakes.openai_server import FakeOpenAI, free_port
+from tests.fakes.openai_server import free_port, serving
 from tests.support.onboarding import onboard_command
 
 # Tuesday morning in Stockholm: the next weekly nudge (Monday 09:00) falls inside a `:advance 7d`.
@@ -136,16 +136,12 @@ async def test_with_the_model_server_down_every_command_answers_from_the_templat
 
 
 async def test_with_a_working_model_its_drafts_are_shown(settings: Settings):
-    fake = FakeOpenAI()
-    await fake.start()
-    try:
+    async with serving() as fake:
         fake.answer({"tweets": ["Blommor till hela Karlskrona, från torget. Vad önskar ni er?"] * 3,
                      "draft": "Annas Blommor finns nu på X! Blommor till företag i Karlskrona."})
         with_model = settings.model_copy(update={"openai_api_key": SecretStr("sk-test"),
                                                  "openai_base_url": fake.base_url})
         output = await console(with_model, [":as Anna", ONBOARD, "/coach next", "/coach tweet"])
-    finally:
-        await fake.stop()
 
     assert ("  Ditt utkast (83/280): Annas Blommor finns nu på X! Blommor till företag i Karlskrona. "
             "#BlekingeFöretagare") in output

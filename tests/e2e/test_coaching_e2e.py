@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 
 from bot.services.drafts import fits_x
-from tests.fakes.openai_server import FakeOpenAI, free_port
+from tests.fakes.openai_server import FakeOpenAI, free_port, serving
 
 from .botprocess import BotProcess, checked_bot
 from .fakediscord import FakeDiscord, Message
@@ -34,12 +34,8 @@ MODEL_TWEETS = [
 
 @pytest_asyncio.fixture
 async def fake_model() -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI()
-    await server.start()
-    try:
+    async with serving() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest_asyncio.fixture(params=["model", "model_down"])

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -93,3 +94,14 @@ class FakeOpenAI:
                 "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
             }
         )
+
+
+@contextlib.asynccontextmanager
+async def serving() -> AsyncIterator[FakeOpenAI]:
+    """A FakeOpenAI, started, and stopped after (the fixtures and tests that need a model use this)."""
+    server = FakeOpenAI()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -13,7 +13,7 @@ from bot.coach.model import CoachModel
 from bot.contributions import Feature
 from bot.services.drafts import IssueContext
 from tests.conftest import identity
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, serving
 from tests.support import onboarding
 from tests.support.features import with_issues_if_asked
 
@@ -55,12 +55,8 @@ def intent_text(url: str) -> str:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeOpenAI]:
     """A fake OpenAI-compatible server, answering what a test tells it."""
-    server = FakeOpenAI()
-    await server.start()
-    try:
+    async with serving() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
