@@ -221,8 +221,10 @@ async def _plan_round(session: AsyncSession, reminder: Reminder, now: datetime
         return []
     workspace = await session.get_one(Workspace, issue.workspace_id)
     round_days = int(reminder.payload["days"])
-    model = await stances.build_model(session, issue)
-    deciders = await civics.deciders(session, issue)
+    # The body's politicians read once: the map's deciders, whom a draft greets and who is stale.
+    in_the_body = await civics.in_body(session, issue)
+    model = await stances.build_model(session, issue, in_the_body)
+    deciders = [p for p in in_the_body if civics.decides(p, issue)]
     chair = civics.addressee(deciders, issue)
     today = now.astimezone(ZoneInfo(workspace.timezone)).date()
     stale = stale_notice(issue, [p for p in deciders if civics.is_stale(p, today)])
