@@ -552,12 +552,10 @@ class Console:
             reply = await self.app.converse(self.identity(), said)
             if answering.language is not None:
                 self.language = answering.language
-            if reply is None:
-                pass
-            elif said.where is conversation.Where.DM:
+            if reply is not None and said.where is conversation.Where.DM:
                 self.show(reply, text("console.dest.dm", name=user.name), self.language, audience=user.name,
                           place=Place(DM))
-            else:
+            elif reply is not None:
                 self.show(reply, text("console.dest.channel", channel=COMMAND_CHANNEL), self.language,
                           place=Place(CHANNEL, COMMAND_CHANNEL))
         await self._notify(answering)
