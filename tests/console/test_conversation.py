@@ -73,3 +73,15 @@ async def test_the_same_conversation_as_on_discord_and_slack(settings: Settings)
             assert fragment in answer, (line.said, fragment)
         buttons = re.findall(r"\[\d+\] (.+?)(?=   \[\d+\]|\n|$)", answer)
         assert set(line.buttons) <= set(buttons), (line.said, buttons)
+
+
+async def test_a_personal_answer_to_a_mention_with_closed_dms_is_only_shown_to_the_member(settings: Settings):
+    # The step goes by DM; closed, the channel is told only that there is a message, which she opens herself.
+    output = await console(settings, [":as Anna", onboard_command(), ":dms closed", ":mention nästa",
+                                      ":press Visa mitt meddelande"])
+
+    answer, shown = output.split("> :mention nästa")[1].split("> :press Visa mitt meddelande")
+    assert "[#allmänt] Jag har skickat svaret till dig privat." in answer
+    assert "Jag har ett personligt meddelande till dig" in answer and "@Anna" in answer
+    assert "Presentera ditt företag" not in answer  # nothing of her step in a channel
+    assert "[endast Anna] **Steg 1 av 6: Presentera ditt företag på X med gruppens hashtagg**" in shown
