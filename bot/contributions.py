@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
-    from bot.models import Issue, Member, Reminder
+    from bot.models import Action, Issue, Member, Reminder
     from bot.reminders import InBatches, Planned
     from bot.replies import Channel, Form, Renderable, Reply
     from bot.services.context import Actor
@@ -45,6 +45,10 @@ Describer = Callable[["AsyncSession", "Reminder"], Awaitable["Renderable"]]
 # What a feature plans around an issue (rounds of questions, the countdown): run in the same transaction
 # whenever an issue is created, edited or closed, so that its reminders follow the decision's date and status.
 IssueHook = Callable[["AsyncSession", "Issue", datetime], Awaitable[None]]
+# What a feature does when a member's action was recorded or changed, however it was logged (/did, a button,
+# a reported contact): (session, actor, the action, whether it is new). Run in the same transaction, after the
+# action was flushed; a pledge it fulfils is kept, for instance.
+ActionHook = Callable[["AsyncSession", "Actor", "Action", bool], Awaitable[None]]
 # What a feature does when a member completes the onboarding (in the same transaction).
 OnboardedHook = Callable[["AsyncSession", "Actor"], Awaitable[None]]
 # Where open issues come from, so that the coach can draft about them: (session, workspace id, municipality);
@@ -101,6 +105,7 @@ class Feature:
     describers: Mapping[str, Describer] = field(default_factory=dict)
     on_issue_changed: tuple[IssueHook, ...] = ()
     on_onboarded: tuple[OnboardedHook, ...] = ()
+    on_action: tuple[ActionHook, ...] = ()
     issue_sources: tuple[IssueSource, ...] = ()
     issue_targets: tuple[IssueTargets, ...] = ()
     activity_sources: tuple[ActivitySource, ...] = ()
@@ -122,6 +127,7 @@ class Contributions:
     describers: Mapping[str, Describer]
     on_issue_changed: tuple[IssueHook, ...]
     on_onboarded: tuple[OnboardedHook, ...]
+    on_action: tuple[ActionHook, ...]
     issue_sources: tuple[IssueSource, ...]
     issue_targets: tuple[IssueTargets, ...]
     activity_sources: tuple[ActivitySource, ...]
@@ -142,6 +148,7 @@ class Contributions:
             describers=_claimed(listed, "describers", lambda f: f.describers.items()),
             on_issue_changed=tuple(hook for f in listed for hook in f.on_issue_changed),
             on_onboarded=tuple(hook for f in listed for hook in f.on_onboarded),
+            on_action=tuple(hook for f in listed for hook in f.on_action),
             issue_sources=tuple(source for f in listed for source in f.issue_sources),
             issue_targets=tuple(fill for f in listed for fill in f.issue_targets),
             activity_sources=tuple(source for f in listed for source in f.activity_sources),
@@ -163,6 +170,11 @@ class Contributions:
         """Let every feature act on a member who completed the onboarding."""
         for hook in self.on_onboarded:
             await hook(session, actor)
+
+    async def action_recorded(self, session: AsyncSession, actor: Actor, action: Action, new: bool) -> None:
+        """Let every feature act on a member's action that was recorded (new) or changed."""
+        for hook in self.on_action:
+            await hook(session, actor, action, new)
 
 
 def of(session: AsyncSession) -> Contributions:

@@ -419,8 +419,14 @@ class Ask(Base):
     round: Mapped[int] = mapped_column(Integer)
     assigned_at: Mapped[datetime]
     asked_at: Mapped[datetime | None]
+    # How the member asked: x, email, phone, letter, meeting or fika; only a question on X needs a link.
+    channel: Mapped[str] = mapped_column(String(16), default="x")
     asked_url: Mapped[str | None] = mapped_column(String(300))
+    # The member's note of the contact (what they asked, where), in their words.
+    note: Mapped[str | None] = mapped_column(String(500))
     answer: Mapped[str | None] = mapped_column(String(16))
+    # What the politician answered, in words, as the member reported it.
+    answer_note: Mapped[str | None] = mapped_column(String(500))
     answered_at: Mapped[datetime | None]
 
 
@@ -554,6 +560,9 @@ class Pledge(Base):
     created_at: Mapped[datetime]
     followed_up_at: Mapped[datetime | None]
     kept_at: Mapped[datetime | None]
+    # The action that kept it, however it was logged (/did, a button, a reported contact), so that the reply
+    # to that action can say so.
+    kept_by_action_id: Mapped[int | None] = mapped_column(ForeignKey("action.id", ondelete="SET NULL"))
 
 
 class Action(Base):
@@ -578,6 +587,11 @@ class Action(Base):
     # done, or attempted (a politician who did not answer): an attempt is followed up with a retry reminder.
     status: Mapped[str] = mapped_column(String(16))
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id", ondelete="SET NULL"), index=True)
+    # Whom it was about and how (x, email, phone, letter, meeting or fika); None when not known.
+    politician_id: Mapped[int | None] = mapped_column(
+        ForeignKey("politician.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str | None] = mapped_column(String(16))
     link: Mapped[str | None] = mapped_column(String(300))
     # Where it was logged ("did", or one prompt such as "asks:12", which is logged once and then updated).
     source: Mapped[str | None] = mapped_column(String(64))

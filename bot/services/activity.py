@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import Insert
 
-from bot import reminders, validation
+from bot import contributions, reminders, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.models import (
@@ -187,19 +187,25 @@ async def record(
     issue_id: int | None = None,
     link: str | None = None,
     source: str | None = None,
+    *,
+    politician_id: int | None = None,
+    channel: str | None = None,
 ) -> Action:
     """Log what a member did or tried; an attempt gets a retry reminder, a done action may reach a coaching
     step.
 
     A source that names one prompt ("asks:12", with a colon) is logged once: recording it again updates that
-    action (an answer that came after all turns the attempt into done).
+    action (an answer that came after all turns the attempt into done). `politician_id` and `channel` say whom
+    and how (a question by e-mail, a meeting), when the action is about a politician.
     """
-    logged, _ = await _record(session, actor, kind, status, issue_id, link, source)
+    logged, _ = await _record(session, actor, kind, status, issue_id, link, source,
+                              politician_id=politician_id, channel=channel)
     return logged
 
 
 async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, issue_id: int | None,
-                  link: str | None, source: str | None) -> tuple[Action, ladder.Step | None]:
+                  link: str | None, source: str | None, *, politician_id: int | None = None,
+                  channel: str | None = None) -> tuple[Action, ladder.Step | None]:
     if kind not in KINDS:
         raise ValueError(f"unknown kind of action {kind!r}")
     if status not in STATUSES:
@@ -215,8 +221,8 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
         )
     if existing is None:
         logged = Action(workspace_id=actor.workspace.id, member_id=actor.member.id, kind=kind, status=status,
-                        issue_id=issue_id, link=link, source=source[:64] if source else None,
-                        created_at=actor.now, updated_at=actor.now)
+                        issue_id=issue_id, politician_id=politician_id, channel=channel, link=link,
+                        source=source[:64] if source else None, created_at=actor.now, updated_at=actor.now)
         session.add(logged)
         await streaks.added(session, actor.workspace, actor.member.id, actor.now)
         await scored(session, actor.workspace, actor.member.id, actor.now, actions=1)
@@ -225,9 +231,14 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
         logged.kind, logged.status, logged.updated_at = kind, status, actor.now
         logged.issue_id = issue_id if issue_id is not None else logged.issue_id
         logged.link = link or logged.link
+        logged.politician_id = politician_id if politician_id is not None else logged.politician_id
+        logged.channel = channel or logged.channel
     await session.flush()
     log.info("Member %s logged a %s (%s) in workspace %s", actor.member.id, kind, status, actor.workspace.id)
-    return logged, await _follow_up(session, actor, logged, new=existing is None)
+    step = await _follow_up(session, actor, logged, new=existing is None)
+    # Other features act on it in the same transaction (a pledge it fulfils is kept).
+    await contributions.of(session).action_recorded(session, actor, logged, existing is None)
+    return logged, step
 
 
 async def _follow_up(session: AsyncSession, actor: Actor, logged: Action, new: bool = False
