@@ -593,6 +593,8 @@ class Action(Base):
     )
     channel: Mapped[str | None] = mapped_column(String(16))
     link: Mapped[str | None] = mapped_column(String(300))
+    # The member's note of a contact (what was said at a fika), in their words.
+    note: Mapped[str | None] = mapped_column(String(500))
     # Where it was logged ("did", or one prompt such as "asks:12", which is logged once and then updated).
     source: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]

@@ -1,6 +1,6 @@
 """contacts: a question to a politician asked by e-mail, phone, letter, at a meeting or a fika (the ask's
-channel, the member's note and the politician's answer in words), whom and how an action was about, and the
-action that kept a pledge
+channel, the member's note and the politician's answer in words), whom and how an action was about (and the
+member's note of it), and the action that kept a pledge
 
 Revision ID: 0019
 Revises: 0018
@@ -33,6 +33,7 @@ def upgrade() -> None:
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.add_column(sa.Column('politician_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('channel', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('note', sa.String(length=500), nullable=True))
         batch_op.create_index(batch_op.f('ix_action_politician_id'), ['politician_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_action_politician_id_politician'), 'politician',
                                     ['politician_id'], ['id'], ondelete='SET NULL')
@@ -51,6 +52,7 @@ def downgrade() -> None:
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_action_politician_id_politician'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_action_politician_id'))
+        batch_op.drop_column('note')
         batch_op.drop_column('channel')
         batch_op.drop_column('politician_id')
 
