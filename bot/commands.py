@@ -28,6 +28,7 @@ from bot.services import (
     agenda,
     asks,
     civics,
+    contacts,
     context,
     council_import,
     countdowns,
@@ -315,6 +316,8 @@ POLITICIAN = string("politician", 100, required=True, suggest="politician")
 STORY = string("story", 20, required=True, suggest="story")
 LINK = string("link", 300)
 NOTE = string("note", 300)
+HOW = choice("how", activity.CHANNEL)  # how a member reached a politician: on X, by e-mail, at a fika …
+CONTACT_NOTE = string("note", asks.MAX_NOTE)
 ISSUE_OPTIONS = (
     string("title", 100, required=True), string("summary", 1000, required=True), MUNICIPALITY, BODY,
     string("decision", 60, required=True), string("hashtag", 101, required=True),
@@ -409,7 +412,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("issue", "map"), service(stances.show_map), (ANY_ISSUE,)),
         Command(("issue", "ask"), service(asks.my_question), (ISSUE,)),
         Command(("issue", "asked"), service(asks.mark_asked),
-                (ISSUE, replace(LINK, required=True), replace(POLITICIAN, required=False))),
+                (ISSUE, LINK, replace(POLITICIAN, required=False), HOW, CONTACT_NOTE)),
         Command(("issue", "asks"), service(asks.overview), (ANY_ISSUE,), coordinator=True),
         Command(("issue", "reminders"), service(asks.set_ask_days), optional((string("ask_days", 40), ISSUE)),
                 coordinator=True),
@@ -496,6 +499,9 @@ def all_commands() -> tuple[Command, ...]:
         Command(("did",), service(activity.did),
                 (choice("kind", activity.KIND, required=True),
                  choice("status", activity.STATUS), replace(ANY_ISSUE, required=False), LINK)),
+        Command(("contact",), service(contacts.contact),
+                (POLITICIAN, replace(HOW, required=True), replace(ANY_ISSUE, required=False), LINK,
+                 CONTACT_NOTE, choice("answer", contacts.ANSWER), string("said", asks.MAX_NOTE))),
         Command(("stats",), service(activity.stats)),
         Command(("leaderboard", "join"), service(activity.leaderboard_join)),
         Command(("leaderboard", "leave"), service(activity.leaderboard_leave)),

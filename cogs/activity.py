@@ -1,5 +1,5 @@
-"""/did, /stats and /leaderboard join|leave|show: the action log, a member's own figures, the opt-in
-leaderboard."""
+"""/did, /contact, /stats and /leaderboard join|leave|show: the action log, a contact with a politician made
+in any way, a member's own figures, the opt-in leaderboard."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.translator import T
 from bot.discordbot.views import run_service
-from bot.services import activity
+from bot.services import activity, contacts
 from cogs._options import declared, given
 
 
@@ -35,6 +35,16 @@ class Activity(commands.Cog):
         """Log what the member did, or tried."""
         await run_service(interaction, activity.did, **given(kind=kind, status=status, issue=issue,
                                                              link=link))
+
+    @declared("contact")
+    async def contact(self, interaction: discord.Interaction[JobbBot], politician: Range[str, 1, 100],
+                      how: Choice[str], issue: Range[str, 1, 100] | None = None,
+                      link: Range[str, 1, 300] | None = None, note: Range[str, 1, 500] | None = None,
+                      answer: Choice[str] | None = None, said: Range[str, 1, 500] | None = None) -> None:
+        """Report a question or a contact with a politician, made in any way."""
+        await run_service(interaction, contacts.contact,
+                          **given(politician=politician, how=how, issue=issue, link=link, note=note,
+                                  answer=answer, said=said))
 
     @declared("stats")
     async def stats(self, interaction: discord.Interaction[JobbBot]) -> None:

@@ -138,10 +138,13 @@ class Issues(commands.Cog):
 
     @declared("issue asked", group=issue_group)
     async def issue_asked(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100],
-                          link: Range[str, 1, 300], politician: Range[str, 1, 100] | None = None) -> None:
-        """Record that the member asked, with a link."""
+                          link: Range[str, 1, 300] | None = None,
+                          politician: Range[str, 1, 100] | None = None, how: Choice[str] | None = None,
+                          note: Range[str, 1, 500] | None = None) -> None:
+        """Record that the member asked: on X with a link, or by e-mail, phone, letter, at a meeting or a
+        fika."""
         await run_service(interaction, asks.mark_asked,
-                          **given(issue=issue, link=link, politician=politician))
+                          **given(issue=issue, link=link, politician=politician, how=how, note=note))
 
     @declared("issue asks", group=issue_admin_group)
     async def issue_asks(self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100]) -> None:

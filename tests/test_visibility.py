@@ -113,6 +113,7 @@ WRITES = frozenset({
     "politician import", "politician valmyndigheten", "stance set", "stance confirm", "stance reject",
     "media add", "media remove",
     "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature", "did",
+    "contact",
     "leaderboard join", "leaderboard leave", "watch add", "watch remove",
 })
 # Every button's action: those that show something are pressed with forged arguments; the others change

@@ -47,6 +47,8 @@ from bot.models import (
     ActivityStreak,
     Issue,
     Member,
+    Pledge,
+    Politician,
     Reminder,
     Story,
     StoryApplause,
@@ -91,6 +93,18 @@ class ActivityStatus(StrEnum):
     ATTEMPTED = "attempted"
 
 
+class ContactChannel(StrEnum):
+    """How a member reached a politician: a question on X, or by e-mail, phone or letter, at a meeting or a
+    fika."""
+
+    X = "x"
+    EMAIL = "email"
+    PHONE = "phone"
+    LETTER = "letter"
+    MEETING = "meeting"
+    FIKA = "fika"
+
+
 class Period(StrEnum):
     """The time a leaderboard counts."""
 
@@ -130,6 +144,14 @@ STATUS_ALIASES = {"gjort": DONE, "klart": DONE, "ja": DONE, "forsok": ATTEMPTED,
                   "tried": ATTEMPTED, "attempt": ATTEMPTED, "no answer": ATTEMPTED, "inget svar": ATTEMPTED}
 KIND = validation.ChoiceSet(ActivityKind, "activity.field.kind", "activity.kind", KIND_ALIASES)
 STATUS = validation.ChoiceSet(ActivityStatus, "activity.field.status", "activity.status", STATUS_ALIASES)
+# Words people type for a way of contact, folded, besides the values and labels.
+CHANNEL_ALIASES = {"twitter": "x", "e-post": "email", "epost": "email", "mejl": "email", "mail": "email",
+                   "e-mail": "email", "telefon": "phone", "ringde": "phone", "samtal": "phone",
+                   "call": "phone", "brev": "letter", "mote": "meeting", "traffade": "meeting",
+                   "kaffe": "fika", "coffee": "fika"}
+CHANNEL = validation.ChoiceSet(ContactChannel, "contacts.field.how", "activity.channel", CHANNEL_ALIASES)
+# Contacts in person: logged as a meeting with the politician ("meet") when they are about no issue.
+IN_PERSON = frozenset({ContactChannel.MEETING.value, ContactChannel.FIKA.value})
 KIND_CHOICES = KIND.choices
 STATUS_CHOICES = STATUS.choices
 # The coaching step kind an action advances.
@@ -176,6 +198,11 @@ def kind_label(kind: str) -> Text:
     return text(f"activity.kind.{kind}")
 
 
+def channel_label(channel: str | None) -> Text:
+    """Name a way of contact ("📧 e-post"); a question logged before there were ways of contact was on X."""
+    return text(f"activity.channel.{channel or ContactChannel.X.value}")
+
+
 # -- logging an action ---------------------------------------------------------------------------------------
 
 
@@ -190,22 +217,24 @@ async def record(
     *,
     politician_id: int | None = None,
     channel: str | None = None,
+    note: str | None = None,
 ) -> Action:
     """Log what a member did or tried; an attempt gets a retry reminder, a done action may reach a coaching
     step.
 
     A source that names one prompt ("asks:12", with a colon) is logged once: recording it again updates that
     action (an answer that came after all turns the attempt into done). `politician_id` and `channel` say whom
-    and how (a question by e-mail, a meeting), when the action is about a politician.
+    and how (a question by e-mail, a meeting), when the action is about a politician; `note` is the member's
+    note of it.
     """
     logged, _ = await _record(session, actor, kind, status, issue_id, link, source,
-                              politician_id=politician_id, channel=channel)
+                              politician_id=politician_id, channel=channel, note=note)
     return logged
 
 
 async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, issue_id: int | None,
                   link: str | None, source: str | None, *, politician_id: int | None = None,
-                  channel: str | None = None) -> tuple[Action, ladder.Step | None]:
+                  channel: str | None = None, note: str | None = None) -> tuple[Action, ladder.Step | None]:
     if kind not in KINDS:
         raise ValueError(f"unknown kind of action {kind!r}")
     if status not in STATUSES:
@@ -222,7 +251,8 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
     if existing is None:
         logged = Action(workspace_id=actor.workspace.id, member_id=actor.member.id, kind=kind, status=status,
                         issue_id=issue_id, politician_id=politician_id, channel=channel, link=link,
-                        source=source[:64] if source else None, created_at=actor.now, updated_at=actor.now)
+                        note=note, source=source[:64] if source else None, created_at=actor.now,
+                        updated_at=actor.now)
         session.add(logged)
         await streaks.added(session, actor.workspace, actor.member.id, actor.now)
         await scored(session, actor.workspace, actor.member.id, actor.now, actions=1)
@@ -233,6 +263,7 @@ async def _record(session: AsyncSession, actor: Actor, kind: str, status: str, i
         logged.link = link or logged.link
         logged.politician_id = politician_id if politician_id is not None else logged.politician_id
         logged.channel = channel or logged.channel
+        logged.note = note or logged.note
     await session.flush()
     log.info("Member %s logged a %s (%s) in workspace %s", actor.member.id, kind, status, actor.workspace.id)
     step = await _follow_up(session, actor, logged, new=existing is None)
@@ -278,10 +309,35 @@ async def did(session: AsyncSession, actor: Actor, kind: ActivityKind | None = N
     return await _logged_reply(session, actor, logged, found, step)
 
 
+async def record_and_reply(session: AsyncSession, actor: Actor, kind: str, *, issue: Issue | None = None,
+                           link: str | None = None, source: str | None = None,
+                           politician_id: int | None = None, channel: str | None = None,
+                           note: str | None = None, fields: Sequence[Field] = ()) -> Reply:
+    """Log a done action as /did does (with whom and how, and the member's note) and answer as /did does,
+    with `fields` first."""
+    logged, step = await _record(session, actor, kind, DONE, issue.id if issue else None, link, source,
+                                 politician_id=politician_id, channel=channel, note=note)
+    return await _logged_reply(session, actor, logged, issue, step, fields)
+
+
+async def kept_pledges(session: AsyncSession, actor: Actor, logged: Action) -> Field | None:
+    """What the action just kept of the member's pledges (pledges.keep_by_action marks them), to say so in
+    its reply; None when it kept none."""
+    rows = (await session.execute(
+        select(Pledge.kind, Pledge.kept_at, Issue.title).join(Issue, Issue.id == Pledge.issue_id)
+        .where(Pledge.kept_by_action_id == logged.id, Pledge.member_id == actor.member.id)
+        .order_by(Pledge.id))).all()
+    kept = tuple(text("activity.logged.pledge", kind=text(f"pledge.kind.{kind}"), title=Literal(title))
+                 for kind, kept_at, title in rows if kept_at == actor.now)
+    if not kept:
+        return None
+    return Field(text("activity.logged.pledge_title"), Join(kept, "\n"))
+
+
 async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, issue: Issue | None,
-                        step: ladder.Step | None) -> Reply:
+                        step: ladder.Step | None, first: Sequence[Field] = ()) -> Reply:
     zone = actor.workspace.timezone
-    fields: list[Field] = []
+    fields: list[Field] = list(first)
     if issue is not None:
         fields.append(Field(text("activity.field.issue"), Literal(issue.title), inline=True))
     if logged.link:
@@ -290,6 +346,9 @@ async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, iss
         fields.append(
             Field(text("activity.logged.step_title"), text("activity.logged.step", title=step.title_text()))
         )
+    pledged = await kept_pledges(session, actor, logged)
+    if pledged is not None:
+        fields.append(pledged)
     week = await session.scalar(select(func.count(Action.id)).where(
         Action.member_id == actor.member.id, Action.created_at >= period_start("week", actor.now, zone)))
     member_id = actor.member.id
@@ -769,10 +828,14 @@ async def _actions(session: AsyncSession, workspace_id: int, member_ids: Sequenc
 
 
 async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
-    rows = await session.execute(select(Action, Issue.title).outerjoin(Issue, Issue.id == Action.issue_id)
+    rows = await session.execute(select(Action, Issue.title, Politician.name)
+                                 .outerjoin(Issue, Issue.id == Action.issue_id)
+                                 .outerjoin(Politician, Politician.id == Action.politician_id)
                                  .where(Action.member_id == member.id).order_by(Action.created_at, Action.id))
-    return [{"kind": a.kind, "status": a.status, "issue": title, "link": a.link, "source": a.source,
-             "at": a.created_at.isoformat(), "updated_at": a.updated_at.isoformat()} for a, title in rows]
+    return [{"kind": a.kind, "status": a.status, "issue": title, "politician": politician,
+             "channel": a.channel, "link": a.link, "note": a.note, "source": a.source,
+             "at": a.created_at.isoformat(), "updated_at": a.updated_at.isoformat()}
+            for a, title, politician in rows]
 
 
 async def _export_scores(session: AsyncSession, member: Member) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from bot.replies import (
     ButtonStyle,
     Channel,
     Field,
+    FieldKind,
     Form,
     FormField,
     Join,
@@ -74,6 +75,8 @@ ASKED_ACTION = "asks.asked"
 ANSWER_ACTION = "asks.answer"
 MINE_ACTION = "asks.mine"
 ASKED_FORM = "asks.asked"
+# The longest note of a contact, and of the politician's answer in words (ask.note, ask.answer_note).
+MAX_NOTE = 500
 OVERVIEW_SHOWN = 40
 # The stale deciders a round's notice names; the rest are counted.
 STALE_NAMED = 20
@@ -449,10 +452,17 @@ async def _mine_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
 
 
 def asked_form(issue_id: int) -> Form:
-    """The form that takes the link to the question a member asked."""
+    """The form that takes how the member asked (on X, by e-mail, phone, letter, at a meeting or a fika), the
+    link to the question (needed on X only) and a note."""
     return Form(ASKED_FORM, text("asks.form.title"), (
-        FormField("link", text("asks.form.link"), required=True, max_length=300,
-                  placeholder=text("asks.form.link.placeholder")),), arg=str(issue_id))
+        FormField("how", text("contacts.field.how"), FieldKind.CHOICE, required=True,
+                  choices=activity.CHANNEL.choices),
+        FormField("link", text("asks.form.link"), max_length=300,
+                  placeholder=text("asks.form.link.placeholder"),
+                  description=text("asks.form.link.description")),
+        FormField("note", text("contacts.field.note"), FieldKind.PARAGRAPH, max_length=MAX_NOTE,
+                  placeholder=text("asks.form.note.placeholder")),
+    ), arg=str(issue_id))
 
 
 def _asked_form(member: Member | None, arg: str) -> Form | None:
@@ -473,42 +483,94 @@ async def _asked_submitted(
     session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = ""
 ) -> Reply:
     issue = await pressed_row(session, actor, Issue, arg)
-    return await mark_asked(session, actor, str(issue.id), values.get("link"))
+    # The form's choice arrives as its value (a console's as typed): read as the command's option is.
+    how = validation.read_all({"how": lambda: activity.CHANNEL.read(values.get("how"))})["how"]
+    return await mark_asked(session, actor, str(issue.id), values.get("link"), how=how,
+                            note=values.get("note"))
+
+
+def link_for(channel: str, link: str | None, label: Text) -> str | None:
+    """The link to a question, checked: required for a question on X (the post), optional otherwise (a phone
+    call has none)."""
+    url = validation.web_url(link, label)
+    if url is None and channel == activity.ContactChannel.X:
+        raise validation.FieldProblem(label, text("contacts.errors.link_for_x"))
+    return url
+
+
+def note_text(value: str | None, label: Text) -> str | None:
+    """A member's free note of a contact (or the politician's answer in words), checked."""
+    return validation.clean_text(value, label, max_length=MAX_NOTE)
+
+
+def politician_reachable(person: Politician, actor: Actor) -> Politician:
+    """The politician, unless they left the council (civics: left_on), which is refused kindly."""
+    today = actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
+    if person.left_on is not None and person.left_on <= today:
+        raise UserError("contacts.errors.politician_left", politician=civics.politician_label(person),
+                        date=Literal(person.left_on.isoformat()))
+    return person
 
 
 async def mark_asked(
     session: AsyncSession, actor: Actor, issue: str | None = None, link: str | None = None,
-    politician: str | None = None,
+    politician: str | None = None, how: activity.ContactChannel | None = None, note: str | None = None,
 ) -> Reply:
-    """Record that the member asked their politician (or the one named), with a link to the question."""
-    member = actor.require_onboarded()
+    """Record that the member asked their politician (or the one named): on X with a link to the question,
+    or by e-mail, phone, letter, at a meeting or a fika (`how`), with a link or a note if they like."""
+    actor.require_onboarded()
     found = await civics.find_issue(session, actor.workspace.id, issue)
-    url = validation.web_url(link, text("asks.form.link"))
-    if url is None:
-        raise validation.FieldProblem(text("asks.form.link"), text("errors.required"))
-    mine = await _my_asks(session, member, found)
-    ask: Ask | None
+    values = validation.read_all({
+        "how": lambda: activity.CHANNEL.read(how) or activity.ContactChannel.X,
+        "note": lambda: note_text(note, text("contacts.field.note")),
+    })
+    channel = values["how"]
+    url = link_for(channel, link, text("asks.form.link"))
+    person = None
     if politician:
-        person = await civics.find_politician(session, actor.workspace.id, politician)
+        person = politician_reachable(await civics.find_politician(session, actor.workspace.id, politician),
+                                      actor)
+    return await record_contact(session, actor, found, person, channel.value, url, values["note"])
+
+
+async def record_contact(session: AsyncSession, actor: Actor, issue: Issue, person: Politician | None,
+                         channel: str, url: str | None, note: str | None, answer: str | None = None,
+                         said: str | None = None) -> Reply:
+    """Record a member's question about an issue, asked in any way: on their ask for that politician (an
+    ad-hoc one when they had none for them), or, without a politician, on the one they were given. It counts
+    as an action (the digest, /stats, the coaching's question step, a contact pledge); an answer is reported
+    as report_answer does."""
+    member = actor.require_onboarded()
+    mine = await _my_asks(session, member, issue)
+    ask: Ask | None
+    if person is not None:
         ask = next((a for a in mine if a.politician_id == person.id), None)
         if ask is None:
-            ask = Ask(workspace_id=actor.workspace.id, issue_id=found.id, member_id=member.id,
-                      politician_id=person.id, round=await _adhoc_round(session, member, found),
+            ask = Ask(workspace_id=actor.workspace.id, issue_id=issue.id, member_id=member.id,
+                      politician_id=person.id, round=await _adhoc_round(session, member, issue),
                       assigned_at=actor.now)
             session.add(ask)
     else:
         ask = next((a for a in mine if a.asked_at is None and a.politician_id is not None), None) or \
             next((a for a in mine if a.politician_id is not None), None)
         if ask is None:
-            raise UserError("asks.none_assigned", title=Literal(found.title))
+            raise UserError("asks.none_assigned", title=Literal(issue.title))
     ask.asked_at = actor.now
+    ask.channel = channel
     ask.asked_url = url
+    ask.note = note or ask.note
+    ask.answer_note = said or ask.answer_note
     await session.flush()
+    if answer is not None:
+        return await report_answer(session, actor, issue, answer, ask=ask)
     # Asking counts as an action: it shows in the digest and /stats, and reaches the coaching's question step.
-    await activity.record(session, actor, "ask", issue_id=found.id, link=url, source=f"asks:{ask.id}")
-    person = await session.get_one(Politician, ask.politician_id)
-    return Reply(body=text("asks.asked.thanks", politician=civics.politician_label(person)),
-                 buttons=answer_buttons(found.id))
+    logged = await activity.record(session, actor, "ask", issue_id=issue.id, link=url,
+                                   source=f"asks:{ask.id}", politician_id=ask.politician_id, channel=channel,
+                                   note=note)
+    asked = await session.get_one(Politician, ask.politician_id)
+    pledged = await activity.kept_pledges(session, actor, logged)
+    return Reply(body=text("asks.asked.thanks", politician=civics.politician_label(asked)),
+                 fields=(pledged,) if pledged else (), buttons=answer_buttons(issue.id))
 
 
 async def _asked_written(session: AsyncSession, actor: Actor, arg: str, link: str | None) -> Reply:
@@ -531,13 +593,15 @@ async def _answer_pressed(session: AsyncSession, actor: Actor, arg: str) -> Repl
     return await report_answer(session, actor, issue, answer)
 
 
-async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answer: str) -> Reply:
-    """Record what the politician answered; a stance shows on the map as reported until a coordinator
-    confirms."""
+async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answer: str, ask: Ask | None = None
+                        ) -> Reply:
+    """Record what the politician answered (to the given question, or to the member's latest); a stance shows
+    on the map as reported until a coordinator confirms."""
     member = actor.require_onboarded()
-    mine = [a for a in await _my_asks(session, member, issue) if a.politician_id is not None]
-    ask = next((a for a in mine if a.asked_at is not None and a.answer is None), None) or \
-        next((a for a in mine if a.asked_at is not None), None) or next(iter(mine), None)
+    if ask is None:
+        mine = [a for a in await _my_asks(session, member, issue) if a.politician_id is not None]
+        ask = next((a for a in mine if a.asked_at is not None and a.answer is None), None) or \
+            next((a for a in mine if a.asked_at is not None), None) or next(iter(mine), None)
     if ask is None:
         raise UserError("asks.none_assigned", title=Literal(issue.title))
     politician = await session.get_one(Politician, ask.politician_id)
@@ -545,7 +609,7 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
     ask.answer = answer
     ask.answered_at = actor.now
     # No answer makes the question an attempt, followed up with a reminder to try again; an answer settles it.
-    await activity.record(
+    logged = await activity.record(
         session,
         actor,
         "ask",
@@ -553,9 +617,13 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
         issue_id=issue.id,
         link=ask.asked_url,
         source=f"asks:{ask.id}",
+        politician_id=ask.politician_id,
+        channel=ask.channel,
+        note=ask.note,
     )
     if answer == "no_answer":
         return Reply(body=text("asks.answer.no_answer", politician=civics.politician_label(politician)))
+    pledged = await activity.kept_pledges(session, actor, logged)
     # A member who corrects their answer replaces their own earlier report.
     await session.execute(update(Stance).where(
         Stance.issue_id == issue.id, Stance.politician_id == politician.id, Stance.status == civics.REPORTED,
@@ -570,12 +638,22 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
             issue=Literal(issue.title),
             link=Literal(f" {ask.asked_url}") if ask.asked_url else "",
         ),
+        fields=_contact_fields(ask),
         buttons=stances.review_buttons(row.id),
         private=False,
     )
     return Reply(body=text("asks.answer.reported", politician=civics.politician_label(politician),
                            stance=stances.stance_label(answer)),
+                 fields=(pledged,) if pledged else (),
                  effects=(PostToChannel(Channel.COORDINATORS, notice),))
+
+
+def _contact_fields(ask: Ask) -> tuple[Field, ...]:
+    """How the member asked, and what the politician said in words, for the coordinators who confirm it."""
+    fields = [Field(text("contacts.field.how"), activity.channel_label(ask.channel), inline=True)]
+    if ask.answer_note:
+        fields.append(Field(text("contacts.field.said"), Literal(ask.answer_note)))
+    return tuple(fields)
 
 
 # -- coordinators --------------------------------------------------------------------------------------------
@@ -600,6 +678,7 @@ async def overview(session: AsyncSession, actor: Actor, issue: str | None = None
         status: Text
         if ask.asked_at is not None:
             status = text("asks.overview.asked", when=When(ask.asked_at, zone, "short"),
+                          channel=activity.channel_label(ask.channel),
                           link=Literal(f" {ask.asked_url}") if ask.asked_url else "")
         else:
             status = text("asks.overview.not_yet")
@@ -700,8 +779,9 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
 
     return {
         "asks": [{"issue": title, "politician": name, "round": a.round, "assigned_at": iso(a.assigned_at),
-                  "asked_at": iso(a.asked_at), "asked_url": a.asked_url, "answer": a.answer,
-                  "answered_at": iso(a.answered_at)} for a, title, name in asks],
+                  "asked_at": iso(a.asked_at), "channel": a.channel, "asked_url": a.asked_url, "note": a.note,
+                  "answer": a.answer, "answer_note": a.answer_note, "answered_at": iso(a.answered_at)}
+                 for a, title, name in asks],
         "stance_reports": [{"issue": title, "politician": name, "stance": s.stance, "status": s.status,
                             "at": iso(s.created_at)} for s, title, name in reports],
     }

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import delivery, reminders, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
-from bot.models import Issue, Member, Pledge, Reminder
+from bot.models import Action, Issue, Member, Pledge, Reminder
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -65,6 +65,13 @@ PLEDGE_KINDS = (TWEET, CONTACT, ATTEND)
 PLEDGE_EMOJI = {TWEET: "🐦", CONTACT: "📞", ATTEND: "🏛️"}
 # What a kept pledge counts as in the action log.
 PLEDGE_ACTIVITY = {TWEET: "tweet", CONTACT: "ask", ATTEND: "meeting"}
+# The pledge an action keeps, by the action's kind, however it was logged (/did, a button, a reported
+# contact): a question or a meeting with a politician, by any way of contact, keeps the contact pledge. A blog
+# post or a media contact keeps none: the pledge named what the member would do, and a blog is not a post on
+# X.
+KEPT_BY = {"tweet": TWEET, "ask": CONTACT, "meet": CONTACT, "meeting": ATTEND}
+# The source of the action a pledge's own "kept" button logs ("pledge:12"): that pledge is kept already.
+PLEDGE_SOURCE = "pledge:"
 MADE, KEPT, NOT_KEPT = "made", "kept", "not_kept"
 
 PLEDGE_ACTION = "countdown.pledge"
@@ -274,7 +281,7 @@ async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool, lin
     row.kept_at = actor.now if kept else None
     row.followed_up_at = row.followed_up_at or actor.now
     if kept:
-        await _record_action(session, actor, row, issue, link)
+        row.kept_by_action_id = (await _record_action(session, actor, row, issue, link)).id
     await timeline.request_refresh(session, issue, actor.now)
     log.info("Member %s answered pledge %s: %s", actor.member.id, row.id, row.status)
     key = "pledge.kept" if kept else ("pledge.missed_open" if issue.status == civics.OPEN
@@ -287,11 +294,41 @@ async def _answer(session: AsyncSession, actor: Actor, arg: str, kept: bool, lin
 
 
 async def _record_action(session: AsyncSession, actor: Actor, row: Pledge, issue: Issue,
-                         link: str | None = None) -> None:
+                         link: str | None = None) -> Action:
     """Log a kept pledge in the action log (once: the source names the pledge), with its link if any."""
-    await activity.record(
-        session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, link=link, source=f"pledge:{row.id}"
+    return await activity.record(
+        session, actor, PLEDGE_ACTIVITY[row.kind], issue_id=issue.id, link=link,
+        source=f"{PLEDGE_SOURCE}{row.id}"
     )
+
+
+async def keep_by_action(session: AsyncSession, actor: Actor, action: Action, new: bool) -> None:
+    """Keep the member's open pledge that a done action fulfils (activity's on_action hook): one of the
+    action's kind (KEPT_BY) on its issue, or, for an action about no issue, on the open issue decided soonest;
+    made before the action. One pledge per action: an action recorded again (the answer after the question)
+    keeps no second one. The reply to the action says so (activity.kept_pledges)."""
+    kind = KEPT_BY.get(action.kind)
+    if kind is None or action.status != activity.DONE or (action.source or "").startswith(PLEDGE_SOURCE):
+        return
+    if not new and await session.scalar(select(Pledge.id).where(Pledge.kept_by_action_id == action.id)
+                                        .limit(1)) is not None:
+        return
+    query = (select(Pledge, Issue).join(Issue, Issue.id == Pledge.issue_id)
+             .where(Pledge.member_id == action.member_id, Pledge.kind == kind, Pledge.status == MADE,
+                    Pledge.created_at <= action.created_at))
+    if action.issue_id is not None:
+        query = query.where(Pledge.issue_id == action.issue_id)
+    else:
+        query = query.where(Issue.status == civics.OPEN, Issue.decision_at > actor.now)
+    found = (await session.execute(query.order_by(Issue.decision_at, Pledge.created_at, Pledge.id).limit(1))
+             ).first()
+    if found is None:
+        return
+    row, issue = found
+    row.status, row.kept_at, row.kept_by_action_id = KEPT, actor.now, action.id
+    await session.flush()
+    await timeline.request_refresh(session, issue, actor.now)
+    log.info("Member %s kept pledge %s by action %s", action.member_id, row.id, action.id)
 
 
 async def kept_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
@@ -456,6 +493,7 @@ async def _export(session: AsyncSession, member: Member) -> list[dict[str, Any]]
             "created_at": iso(p.created_at),
             "followed_up_at": iso(p.followed_up_at),
             "kept_at": iso(p.kept_at),
+            "kept_by_action_id": p.kept_by_action_id,
         }
         for p, title in rows
     ]
@@ -474,6 +512,7 @@ FEATURE = Feature(
         MINE_ACTION: mine_pressed,
     },
     answers={KEPT_ACTION: _kept_written},
+    on_action=(keep_by_action,),
     planners={FOLLOWUP_KIND: _plan_followup},
     describers={FOLLOWUP_KIND: _describe_followup},
     member_data=(MemberData("pledges", _export, _erase, covers=("pledge.member_id",)),),

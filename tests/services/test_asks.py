@@ -275,8 +275,8 @@ async def test_a_member_marks_asked_with_a_link_and_reports_the_answer_in_one_cl
 
     lines = render(overview.body, "sv").splitlines()
     assert (
-        "• Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 https://x.com/anna/status/1, "
-        "svar: inget svar"
+        "• Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 (X) "
+        "https://x.com/anna/status/1, svar: inget svar"
     ) in lines
     assert any(line.startswith("• Bo → Eva Ström (KD) (21 dagar före): frågade") and "svar: emot" in line
                for line in lines)
