@@ -12,12 +12,13 @@ from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.contributions import Contributions, Feature
 from bot.features import FEATURES
-from bot.models import Reminder
+from bot.models import Action, Reminder
 from bot.replies import Literal, Reply
-from bot.services import asks, countdowns
+from bot.services import activity, asks, countdowns
 from bot.services.context import Actor
 from tests.conftest import identity
 from tests.issue_fixtures import create_issue
+from tests.support.onboarding import onboard
 
 
 async def _hello(session: AsyncSession, actor: Actor, arg: str) -> Reply:
@@ -71,3 +72,28 @@ async def test_an_app_without_the_countdown_plans_the_rounds_of_an_issue_but_no_
 
     assert asks.ASK_KIND in kinds
     assert not kinds & set(countdowns.KINDS)
+
+
+async def _attempt_then_answer(session: AsyncSession, actor: Actor) -> Reply:
+    await activity.record(session, actor, "ask", activity.ATTEMPTED, source="asks:1", channel="phone")
+    await activity.record(session, actor, "ask", source="asks:1")  # the answer came after all
+    return Reply(body=Literal("ok"))
+
+
+async def test_every_action_recorded_or_changed_reaches_the_features_action_hooks(settings: Settings,
+                                                                                   clock: FrozenClock):
+    seen: list[tuple[str, str, str | None, bool]] = []
+
+    async def note(session: AsyncSession, actor: Actor, action: Action, new: bool) -> None:
+        seen.append((action.kind, action.status, action.channel, new))
+
+    app = App(settings, clock, (*FEATURES, Feature("watcher", on_action=(note,))))
+    try:
+        await onboard(app, identity("anna"))
+        await app.run(identity("anna"), activity.did, kind=activity.ActivityKind.TWEET)
+        await app.run(identity("anna"), _attempt_then_answer)
+    finally:
+        await app.close()
+
+    assert seen == [("tweet", "done", None, True), ("ask", "attempted", "phone", True),
+                    ("ask", "done", "phone", False)]

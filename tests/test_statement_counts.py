@@ -73,7 +73,8 @@ BOUNDS = {
     "issue list": 3,
     "issue show (member)": 3,
     "stats": 7,
-    "did": 8,
+    # The ninth reads the member's open pledge the action keeps (issue 19: pledges kept by matching actions).
+    "did": 9,
     "coach next": 12,
     "leaderboard week": 5,
     "leaderboard month": 5,

@@ -47,7 +47,6 @@ from bot.models import (
     ActivityStreak,
     Issue,
     Member,
-    Pledge,
     Politician,
     Reminder,
     Story,
@@ -157,6 +156,8 @@ STATUS_CHOICES = STATUS.choices
 # The coaching step kind an action advances.
 COACHING_KINDS = {"tweet": "tweet", "ask": "question", "blog": "blog", "media": "media"}
 
+# Where a unit of work's session keeps what on_action hooks want an action's reply to say, by action id.
+REPLY_NOTES_KEY = "jobbskaparna.action_reply_notes"
 RETRY_KIND = "activity.retry"
 RETRY_AFTER = timedelta(days=3)
 # A retry the bot slept through for more than two days is dropped rather than sent stale.
@@ -320,18 +321,15 @@ async def record_and_reply(session: AsyncSession, actor: Actor, kind: str, *, is
     return await _logged_reply(session, actor, logged, issue, step, fields)
 
 
-async def kept_pledges(session: AsyncSession, actor: Actor, logged: Action) -> Field | None:
-    """What the action just kept of the member's pledges (pledges.keep_by_action marks them), to say so in
-    its reply; None when it kept none."""
-    rows = (await session.execute(
-        select(Pledge.kind, Pledge.kept_at, Issue.title).join(Issue, Issue.id == Pledge.issue_id)
-        .where(Pledge.kept_by_action_id == logged.id, Pledge.member_id == actor.member.id)
-        .order_by(Pledge.id))).all()
-    kept = tuple(text("activity.logged.pledge", kind=text(f"pledge.kind.{kind}"), title=Literal(title))
-                 for kind, kept_at, title in rows if kept_at == actor.now)
-    if not kept:
-        return None
-    return Field(text("activity.logged.pledge_title"), Join(kept, "\n"))
+def tell_in_reply(session: AsyncSession, logged: Action, said: Field) -> None:
+    """Have the reply to an action say what a feature's on_action hook did with it (a pledge it kept): kept
+    with the unit of work's session, so only the reply of this unit of work says it, and with no statement."""
+    session.info.setdefault(REPLY_NOTES_KEY, {}).setdefault(logged.id, []).append(said)
+
+
+def told_in_reply(session: AsyncSession, logged: Action) -> tuple[Field, ...]:
+    """What the features' on_action hooks asked the reply to an action to say (tell_in_reply)."""
+    return tuple(session.info.get(REPLY_NOTES_KEY, {}).get(logged.id, ()))
 
 
 async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, issue: Issue | None,
@@ -346,9 +344,7 @@ async def _logged_reply(session: AsyncSession, actor: Actor, logged: Action, iss
         fields.append(
             Field(text("activity.logged.step_title"), text("activity.logged.step", title=step.title_text()))
         )
-    pledged = await kept_pledges(session, actor, logged)
-    if pledged is not None:
-        fields.append(pledged)
+    fields.extend(told_in_reply(session, logged))
     week = await session.scalar(select(func.count(Action.id)).where(
         Action.member_id == actor.member.id, Action.created_at >= period_start("week", actor.now, zone)))
     member_id = actor.member.id

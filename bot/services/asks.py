@@ -462,7 +462,7 @@ def asked_form(issue_id: int) -> Form:
                   description=text("asks.form.link.description")),
         FormField("note", text("contacts.field.note"), FieldKind.PARAGRAPH, max_length=MAX_NOTE,
                   placeholder=text("asks.form.note.placeholder")),
-    ), arg=str(issue_id))
+    ), arg=str(issue_id), values={"how": activity.ContactChannel.X.value})  # most ask on X, as drafted
 
 
 def _asked_form(member: Member | None, arg: str) -> Form | None:
@@ -568,9 +568,8 @@ async def record_contact(session: AsyncSession, actor: Actor, issue: Issue, pers
                                    source=f"asks:{ask.id}", politician_id=ask.politician_id, channel=channel,
                                    note=note)
     asked = await session.get_one(Politician, ask.politician_id)
-    pledged = await activity.kept_pledges(session, actor, logged)
     return Reply(body=text("asks.asked.thanks", politician=civics.politician_label(asked)),
-                 fields=(pledged,) if pledged else (), buttons=answer_buttons(issue.id))
+                 fields=activity.told_in_reply(session, logged), buttons=answer_buttons(issue.id))
 
 
 async def _asked_written(session: AsyncSession, actor: Actor, arg: str, link: str | None) -> Reply:
@@ -623,7 +622,7 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
     )
     if answer == "no_answer":
         return Reply(body=text("asks.answer.no_answer", politician=civics.politician_label(politician)))
-    pledged = await activity.kept_pledges(session, actor, logged)
+
     # A member who corrects their answer replaces their own earlier report.
     await session.execute(update(Stance).where(
         Stance.issue_id == issue.id, Stance.politician_id == politician.id, Stance.status == civics.REPORTED,
@@ -644,7 +643,7 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
     )
     return Reply(body=text("asks.answer.reported", politician=civics.politician_label(politician),
                            stance=stances.stance_label(answer)),
-                 fields=(pledged,) if pledged else (),
+                 fields=activity.told_in_reply(session, logged),
                  effects=(PostToChannel(Channel.COORDINATORS, notice),))
 
 

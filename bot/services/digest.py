@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -120,6 +120,8 @@ class Figures:
     stories: int
     public_stories: int
     featured: tuple[tuple[Story, Member], ...]
+    # How the period's contacts with politicians were made ("phone": 2), in activity.CHANNEL's order.
+    contacts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def steps_reached(self) -> int:
@@ -135,10 +137,19 @@ async def figures(session: AsyncSession, workspace: Workspace, start: datetime, 
 
     The database counts (on the workspace's created_at indexes); only the names shown are loaded.
     """
-    actions = {(kind, status): count for kind, status, count in (await session.execute(
-        select(Action.kind, Action.status, func.count()).where(
+    # One statement: the actions by kind and status, and by the way of contact (none for most actions).
+    counted = (await session.execute(
+        select(Action.kind, Action.status, Action.channel, func.count()).where(
             Action.workspace_id == workspace.id, Action.created_at >= start, Action.created_at < end)
-        .group_by(Action.kind, Action.status))).all()}
+        .group_by(Action.kind, Action.status, Action.channel))).all()
+    actions: Counter[tuple[str, str]] = Counter()
+    by_channel: Counter[str] = Counter()
+    for kind, status, channel, count in counted:
+        actions[(kind, status)] += count
+        if channel and status == activity.DONE:
+            by_channel[channel] += count
+    contacts = {channel.value: by_channel[channel.value] for channel in activity.ContactChannel
+                if by_channel[channel.value]}
     members = list(await session.scalars(select(Member.display_name).where(
         Member.workspace_id == workspace.id, Member.onboarded_at >= start, Member.onboarded_at < end)
         .order_by(Member.onboarded_at, Member.id)))
@@ -165,6 +176,7 @@ async def figures(session: AsyncSession, workspace: Workspace, start: datetime, 
         sum(shared.values()),
         shared.get(stories.PUBLIC, 0),
         tuple((story, member) for story, member in featured),
+        contacts,
     )
 
 
@@ -185,6 +197,10 @@ def actions_field(found: Figures) -> Field:
     """The actions by kind, done and tried."""
     # count_lines takes one (kind, status) per action: the counts, spelled out (ints, not rows).
     lines = activity.count_lines(list(Counter(found.actions).elements()))
+    if found.contacts:
+        lines.append(text("digest.actions.contacts", channels=Join(tuple(
+            text("digest.actions.channel", channel=activity.channel_label(channel), count=count)
+            for channel, count in found.contacts.items()), " · ")))
     return Field(text("digest.actions.title", count=found.actions_count),
                  Join(tuple(lines), separator="\n") if lines else text("digest.none"))
 

@@ -306,7 +306,7 @@ async def keep_by_action(session: AsyncSession, actor: Actor, action: Action, ne
     """Keep the member's open pledge that a done action fulfils (activity's on_action hook): one of the
     action's kind (KEPT_BY) on its issue, or, for an action about no issue, on the open issue decided soonest;
     made before the action. One pledge per action: an action recorded again (the answer after the question)
-    keeps no second one. The reply to the action says so (activity.kept_pledges)."""
+    keeps no second one. The reply to the action says so (activity.tell_in_reply)."""
     kind = KEPT_BY.get(action.kind)
     if kind is None or action.status != activity.DONE or (action.source or "").startswith(PLEDGE_SOURCE):
         return
@@ -328,6 +328,8 @@ async def keep_by_action(session: AsyncSession, actor: Actor, action: Action, ne
     row.status, row.kept_at, row.kept_by_action_id = KEPT, actor.now, action.id
     await session.flush()
     await timeline.request_refresh(session, issue, actor.now)
+    activity.tell_in_reply(session, action, Field(text("pledge.field.kept_by_action"), text(
+        "pledge.kept_by_action", kind=text(f"pledge.kind.{row.kind}"), title=Literal(issue.title))))
     log.info("Member %s kept pledge %s by action %s", action.member_id, row.id, action.id)
 
 

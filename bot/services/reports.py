@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import csvexport, delivery, i18n, timeparse, validation
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import Action, Delivery, Issue, Member, Pledge
+from bot.models import Action, Delivery, Issue, Member, Pledge, Politician
 from bot.replies import (
     Attachment,
     Field,
@@ -107,10 +107,11 @@ async def report(
 
     # The columns the CSV file shows, not ORM rows (a member row would bring its workspace along).
     actions = (await session.execute(
-        select(Action.created_at, Member.display_name, Action.kind, Action.status, Issue.title, Action.link,
-               Action.source)
+        select(Action.created_at, Member.display_name, Action.kind, Action.status, Issue.title,
+               Politician.name, Action.channel, Action.link, Action.source)
         .join(Member, Member.id == Action.member_id)
         .outerjoin(Issue, Issue.id == Action.issue_id)
+        .outerjoin(Politician, Politician.id == Action.politician_id)
         .where(Action.workspace_id == workspace.id, Action.created_at >= since, Action.created_at < until)
         .order_by(Action.created_at, Action.id))).all()
     shared = await stories.stories_in(session, workspace.id, audience=stories.GROUP, since=since, until=until)
@@ -133,6 +134,9 @@ async def report(
 
     kinds = {kind: r(activity.kind_label(kind)) for kind in {kind for _, _, kind, *_ in actions}}
     statuses = {status: r(text(f"activity.status.{status}")) for status in {row[3] for row in actions}}
+    # How a contact was made ("📞 telefon"); blank for an action that was no contact with a politician.
+    channels = {channel: r(activity.channel_label(channel)) if channel else ""
+                for channel in {row[6] for row in actions}}
     pledge_rows = [
         [
             local(p.created_at),
@@ -153,9 +157,11 @@ async def report(
 
     def actions_csv() -> bytes:
         return csvexport.table(
-            header("actions", ("date", "member", "kind", "status", "issue", "link", "source")),
-            ([local(at), name, kinds[kind], statuses[status], title or "", link or "", source or ""]
-             for at, name, kind, status, title, link, source in actions))
+            header("actions", ("date", "member", "kind", "status", "issue", "politician", "channel", "link",
+                               "source")),
+            ([local(at), name, kinds[kind], statuses[status], title or "", politician or "",
+              channels[channel], link or "", source or ""]
+             for at, name, kind, status, title, politician, channel, link, source in actions))
 
     # The period's actions are the bulk of a report (tens of thousands of rows in a federation's month): their
     # file is written in a thread, so the event loop goes on answering others meanwhile.

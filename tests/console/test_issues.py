@@ -172,7 +172,7 @@ async def test_a_member_asks_reports_the_answer_and_the_coordinator_confirms(set
         "[#koordinatorer] 📣 Anna rapporterar om David Lund (C) i frågan Parkering i centrum: för." in output
     )
     assert (
-        "  • Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 "
+        "  • Anna → David Lund (C) (21 dagar före): frågade 7 januari 2027 18:00 (X) "
         "https://x.com/anna/status/1, svar: för"
     ) in output
     first_map, second_map = [m for m in messages(output, "[endast Karin]") if "Vem beslutar" in m]

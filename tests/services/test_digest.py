@@ -19,10 +19,11 @@ from bot.errors import NotCoordinator
 from bot.i18n import render
 from bot.models import Delivery, Member, Reminder, Workspace
 from bot.replies import Attachment, Channel, Reply, Role, reply_from_json, reply_to_json
-from bot.services import activity, digest, ladder, stories
+from bot.services import activity, contacts, digest, ladder, stories
+from bot.services.activity import ContactChannel
 from bot.validation import FieldProblem
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue
+from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue, import_politicians
 from tests.support.onboarding import onboard
 from tests.support.replies import field_line
 
@@ -81,6 +82,23 @@ async def test_digest_now_shows_the_weeks_figures_and_a_chart_of_the_weeks_befor
     description = chart_description(png)
     assert description["actions"] == [0, 0, 0, 0, 0, 0, 1, 4] and description["stories"][-1] == 1
     assert description["weeks"][-1] == "2026-12-02"
+
+
+async def test_the_digest_counts_the_contacts_with_politicians_by_how_they_were_made(app: App):
+    await onboard(app, ANNA)
+    await onboard(app, BO)
+    await import_politicians(app)
+    await create_issue(app, decision="2026-12-31 18:00")
+    await app.run(ANNA, contacts.contact, politician="Åsa Ek", how=ContactChannel.PHONE, issue="Parkering")
+    await app.run(BO, contacts.contact, politician="David Lund", how=ContactChannel.PHONE)
+    await app.run(BO, contacts.contact, politician="Åsa Ek", how=ContactChannel.FIKA)
+    await app.run(BO, activity.did, kind="tweet")
+
+    reply = await app.run(COORDINATOR, digest.digest_now)
+
+    assert field_line(reply, "Insatser") == (
+        "Insatser (4): Tweetade: 1\nFrågade en politiker: 2\nTräffade en politiker: 1\n"
+        "Kontakter med politiker: 📞 telefon 2 · ☕ fika 1")
 
 
 async def test_the_digest_goes_to_the_coordinators_monday_morning_and_plans_the_next_week(

@@ -75,14 +75,16 @@ async def test_a_report_of_november_has_the_summary_and_exactly_the_rows_of_the_
     actions_csv, stories_csv, pledges_csv = reply.files
     assert actions_csv.filename == "insatser_2026-11-01_2026-11-30.csv"
     assert rows(actions_csv.data) == [
-        ["Tid", "Medlem", "Vad", "Status", "Fråga", "Länk", "Källa"],
-        ["2026-11-10 10:00", "Anna", "Tweetade", "Gjort", "", "https://x.com/anna/status/1", "did"],
+        ["Tid", "Medlem", "Vad", "Status", "Fråga", "Politiker", "Hur", "Länk", "Källa"],
+        ["2026-11-10 10:00", "Anna", "Tweetade", "Gjort", "", "", "", "https://x.com/anna/status/1", "did"],
         [
             "2026-11-10 10:00",
             "Bo",
             "Frågade en politiker",
             "Försökte (inget svar än)",
             "Parkering i centrum",
+            "",
+            "",
             "",
             "did",
         ],
