@@ -622,7 +622,6 @@ async def report_answer(session: AsyncSession, actor: Actor, issue: Issue, answe
     )
     if answer == "no_answer":
         return Reply(body=text("asks.answer.no_answer", politician=civics.politician_label(politician)))
-
     # A member who corrects their answer replaces their own earlier report.
     await session.execute(update(Stance).where(
         Stance.issue_id == issue.id, Stance.politician_id == politician.id, Stance.status == civics.REPORTED,

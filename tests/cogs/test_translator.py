@@ -66,8 +66,8 @@ async def test_every_command_is_loaded(real_bot: JobbBot):
     assert names == {"onboard", "profile", "language", "members", "mydata", "setup", "coach", "coach-admin",
                      "issue", "issue-admin", "council", "council-admin", "hashtag", "follow", "unfollow",
                      "politician", "politician-admin", "stance", "stance-admin", "media", "media-admin",
-                     "story", "story-admin", "did", "stats", "leaderboard", "digest", "report", "pledge",
-                     "watch"}
+                     "story", "story-admin", "did", "contact", "stats", "leaderboard", "digest", "report",
+                     "pledge", "watch"}
 
 
 async def test_every_name_and_description_has_swedish_and_english(real_bot: JobbBot):
@@ -163,4 +163,4 @@ async def test_configured_guilds_each_get_the_commands(real_bot: JobbBot, app: A
     assert await real_bot.sync_commands(force=False) == ["111111111111111111", "222222222222222222"]
     synced_to = [call.kwargs["guild"].id for call in real_bot.tree.sync.await_args_list]
     assert synced_to == [111111111111111111, 222222222222222222]
-    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 30
+    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 31
