@@ -100,7 +100,7 @@ def _met_on(raw: str | None, today: date) -> date | None:
     return day
 
 
-def _read(actor: Actor, kind: str | RelationKind | None, met_on: str | None, how: str | None,
+def _read(actor: Actor, kind: RelationKind | None, met_on: str | None, how: str | None,
           note: str | None) -> dict[str, Any]:
     """Every field checked at once, each problem naming its field."""
     return validation.read_all({
@@ -164,7 +164,7 @@ async def _store(session: AsyncSession, actor: Actor, politician: Politician, ki
 
 
 async def add(session: AsyncSession, actor: Actor, politician: str | None = None,
-              kind: str | RelationKind | None = None, met_on: str | None = None, how: str | None = None,
+              kind: RelationKind | None = None, met_on: str | None = None, how: str | None = None,
               note: str | None = None) -> Reply:
     """Record that the member knows or has met a politician (or update it); a meeting of today or yesterday
     brings a follow-up the next morning."""
