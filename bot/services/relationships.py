@@ -38,7 +38,6 @@ from bot.replies import (
     Reply,
     Text,
     When,
-    more_than_shown,
     text,
 )
 from bot.services import civics, drafts, profile_fields, stories, writing
@@ -76,7 +75,8 @@ DONE = "done"
 LISTED = 25
 # The politicians named in the coordinators' overview, and the messengers named per politician on the map.
 OVERVIEW_SHOWN = 25
-MAP_MESSENGERS = 10
+MAP_MESSENGERS = 5
+MAP_POLITICIANS = 8
 
 
 # -- reading what was typed ----------------------------------------------------------------------------------
@@ -349,15 +349,23 @@ def map_marks(contacts_by_politician: dict[int, list[str]]) -> dict[int, Text]:
 
 
 def map_field(contacts_by_politician: dict[int, list[str]], names: dict[int, str]) -> Field | None:
-    """The map's field (for coordinators) naming the messengers of each politician on it who has some."""
-    lines = tuple(
-        text("relationships.map.line", politician=Literal(names[pid]),
-             messengers=Join(tuple(Literal(name) for name in found[:MAP_MESSENGERS])),
-             more=more_than_shown("relationships.more", len(found), MAP_MESSENGERS))
-        for pid, found in contacts_by_politician.items() if found and pid in names)
-    if not lines:
+    """The map's field (for coordinators) naming the messengers of the politicians on it who have some, in the
+    map's order (`names`: the map's politicians by id, as shown); a few, the rest counted (a field holds 1024
+    characters on Discord)."""
+    known = [pid for pid in names if contacts_by_politician.get(pid)]
+    if not known:
         return None
-    return Field(text("relationships.map.field"), Join(lines, "\n", "• "))
+    lines: list[Renderable] = []
+    for pid in known[:MAP_POLITICIANS]:
+        found = contacts_by_politician[pid]
+        messengers: list[Renderable] = [Literal(name) for name in found[:MAP_MESSENGERS]]
+        if len(found) > MAP_MESSENGERS:
+            messengers.append(text("relationships.more", count=len(found) - MAP_MESSENGERS))
+        lines.append(text("relationships.map.line", politician=Literal(names[pid]),
+                          messengers=Join(tuple(messengers))))
+    if len(known) > MAP_POLITICIANS:
+        lines.append(text("relationships.more", count=len(known) - MAP_POLITICIANS))
+    return Field(text("relationships.map.field"), Join(tuple(lines), "\n", "• "))
 
 
 async def preferred_messenger(session: AsyncSession, politician_id: int, candidates: Sequence[int]

@@ -269,3 +269,16 @@ async def test_the_asks_can_prefer_a_messenger_who_knows_the_politician(app: App
         nobody = await relationships.preferred_messenger(session, group["Eva Ström"], list(members.values()))
 
     assert chosen == members["anna"] and nobody is None
+
+
+def test_the_maps_field_names_a_few_messengers_of_a_few_politicians_and_counts_the_rest():
+    names = {pid: f"Politiker {pid} (S)" for pid in range(1, 11)}
+    known = {pid: [f"Medlem {pid}-{n}" for n in range(7)] for pid in range(1, 11)}
+
+    field = relationships.map_field(known, names)
+
+    lines = render(field.value, "sv").splitlines()
+    assert len(lines) == relationships.MAP_POLITICIANS + 1 and lines[-1] == "• …och 2 till."
+    assert lines[0] == ("• Politiker 1 (S): Medlem 1-0, Medlem 1-1, Medlem 1-2, Medlem 1-3, Medlem 1-4, "
+                        "…och 2 till.")
+    assert relationships.map_field({3: []}, names) is None
