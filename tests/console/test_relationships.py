@@ -72,7 +72,8 @@ async def test_a_member_shares_whom_she_knows_and_is_followed_up_after_a_meeting
     assert "• Bo (Bos Bygg): Känner – grannar" in contacts
     coordinators_map, members_map = output.split("> /issue map issue:Parkering\n")[1:3]
     assert "⚪ Anna Ek: okänt ★ prioritet 🤝 1" in coordinators_map
-    assert "Medlemmar som känner politikerna: • Anna Ek (S): Bo" in coordinators_map
+    # In the map's order: the Moderates' Per Holm first (Bo met him, and shares whom he knows).
+    assert "Medlemmar som känner politikerna: • Per Holm (M): Bo\n    • Anna Ek (S): Bo\n" in coordinators_map
     assert "🤝" not in members_map.split("\n> ")[0] and "Bo" not in members_map.split("\n> ")[0]
 
     followup = after(output, ":advance 1d")
