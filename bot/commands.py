@@ -43,6 +43,7 @@ from bot.services import (
     pledges,
     politicians,
     profile,
+    relationships,
     reports,
     stances,
     stories,
@@ -357,6 +358,11 @@ async def _story_share(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     return await ctx.app.submit(ctx.identity(), stories.FORM_ID, options)
 
 
+async def _relation_share(ctx: CommandContext, options: dict[str, Any]) -> Reply:
+    # The option reads as who may see it (`relation share coordinators:yes`); the service says shared.
+    return await ctx.app.run(ctx.identity(), relationships.share, shared=options.get("coordinators"))
+
+
 async def _report(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     # "from" is a Python keyword: the service calls the range start and end.
     return await ctx.app.run(ctx.identity(), reports.report, start=options.get("from"), end=options.get("to"))
@@ -428,6 +434,14 @@ def all_commands() -> tuple[Command, ...]:
         Command(("pledge",), service(pledges.pledge),
                 optional((ISSUE, choice("kind", pledges.PLEDGE)))),
         Command(("unfollow",), service(follows.unfollow), FOLLOW_OPTIONS),
+        Command(("relation", "add"), service(relationships.add),
+                (POLITICIAN, choice("kind", relationships.KIND), string("met_on", 40),
+                 string("how", relationships.MAX_HOW), NOTE)),
+        Command(("relation", "list"), service(relationships.list_relationships)),
+        Command(("relation", "remove"), service(relationships.remove), (POLITICIAN,)),
+        Command(("relation", "share"), _relation_share, (boolean("coordinators"),)),
+        Command(("relation", "contacts"), service(relationships.contacts),
+                (replace(POLITICIAN, required=False),), coordinator=True),
         Command(("politician", "add"), service(politicians.add), POLITICIAN_OPTIONS, coordinator=True),
         Command(("politician", "edit"), service(politicians.edit),
                 (POLITICIAN, *optional(POLITICIAN_OPTIONS)),

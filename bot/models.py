@@ -430,6 +430,33 @@ class Ask(Base):
     answered_at: Mapped[datetime | None]
 
 
+class Relationship(Base):
+    """A member who knows a politician or has met them, in their own words, and whether the coordinators may
+    see it (only when the member said yes): the right messenger can then ask."""
+
+    __tablename__ = "relationship"
+    __table_args__ = (
+        UniqueConstraint("member_id", "politician_id"),
+        # The coordinators' view per politician, and the map's marks, read the shared ones by politician.
+        Index("ix_relationship_politician_id_shared", "politician_id", "shared"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    politician_id: Mapped[int] = mapped_column(ForeignKey("politician.id", ondelete="CASCADE"))
+    # know (from the association, business, the neighbourhood) or met (has met them)
+    kind: Mapped[str] = mapped_column(String(16))
+    # How they know each other, in the member's words ("grannar", "samma förening").
+    how: Mapped[str | None] = mapped_column(String(100))
+    last_met_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(300))
+    # The member's consent to show it to the coordinators (only to them); False until they say yes.
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class MediaContact(Base):
     """A local newspaper, radio station or journalist, by municipality, with their X handle."""
 

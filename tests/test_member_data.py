@@ -42,6 +42,7 @@ from bot.services import (
     nudges,
     pledges,
     politicians,
+    relationships,
     stances,
     stories,
     watch_sources,
@@ -137,6 +138,10 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
     await app.run(INGRID, watch_sources.add, municipality="karlskrona", body=civics.Body.KOMMUNFULLMAKTIGE,
                   kind=watch_sources.SourceKind.FEED, url="https://www.karlskrona.se/anslagstavla.rss")
     await app.run(INGRID, pledges.pledge, issue="Parkering", kind=pledges.PledgeKind.TWEET)
+    # She met a politician yesterday (her follow-up is planned for the morning) and shares it.
+    await app.run(INGRID, relationships.add, politician="Eva Ström", met_on="igår", how="Samma förening",
+                  note="Pratade om torget")
+    await app.press(INGRID, relationships.SHARE_ACTION, relationships.YES)
     await app.submit(INGRID, stories.FORM_ID, {"title": "Muggar via X", "kind": "tweet",
                                                "value": "Tre kaféer beställde muggar.", "link": "https://x.com/v/1"})
     story_id = await _one(app, select(Story.id))
@@ -265,7 +270,8 @@ async def test_the_export_holds_everything_and_the_erasure_leaves_nothing(
     assert any("Ingrid Vallmö" in json.dumps(line["message"], ensure_ascii=False)
                for line in data["deliveries"]["about_you"])
     assert data["deliveries"]["to_you"] and all(line["message"] for line in data["deliveries"]["to_you"])
-    assert [r["kind"] for r in data["reminders"]] == ["onboarding.nudge"]
+    # Her own reminders: the onboarding's nudge, and the follow-up after her meeting with a politician.
+    assert [r["kind"] for r in data["reminders"]] == ["onboarding.nudge", "relationships.followup"]
     assert data["stories"]["stories"][0]["post"] == post_id
 
     asked = await app.run(INGRID, mydata.delete_request)

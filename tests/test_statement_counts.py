@@ -86,7 +86,8 @@ BOUNDS = {
     "members": 4,
     "digest now": 14,
     "report (a month)": 16,
-    "issue map": 6,
+    # The seventh reads, for a coordinator, the members who shared that they know a decider (issue 19).
+    "issue map": 7,
     # The sixth reads which steps the named members did, to mark the steps their experience skips (issue 16).
     "coach overview": 6,
     "issue create": 39,

@@ -34,7 +34,7 @@ from bot.features import FEATURES
 from bot.i18n import render
 from bot.models import Issue, Member, Politician, Story, Workspace
 from bot.replies import Reply
-from bot.services import asks, follows
+from bot.services import asks, follows, relationships
 from bot.services.context import Identity, is_group_member
 from tests.conftest import RecordingNotifier
 from tests.support.onboarding import onboard_command
@@ -72,6 +72,7 @@ GROUP_STORY_TEXT = "samarbetet med bageriet i Nättraby"
 PUBLIC_STORY = "Publika berättelsen Regnbåge"
 ISSUE_TITLE = "Parkering vid Stortorget"
 POLITICIAN = "Björn Östersjö"
+RELATIONSHIP_HOW = "grannar på Möllebacken"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ RULES = (
     Rule("stance reporter", (REPORTER.display_name, "x.com/rutger"), frozenset({"reporter", "coordinator"})),
     Rule("asker", (ASKER.display_name, "x.com/fiafragar"), frozenset({"asker", "coordinator"})),
     Rule("follower", (FOLLOWER.display_name,), frozenset({"follower", "coordinator"})),
+    # A relationship with a politician, shared with the coordinators: to them, and to the member.
+    Rule("relationship", (RELATIONSHIP_HOW,), frozenset({"follower", "coordinator"})),
     Rule("pledger", (PLEDGER.display_name,), frozenset({"pledger", "coordinator"})),
     Rule("helper", (HELPER.display_name,), frozenset({"helper", "coordinator"})),
 )
@@ -103,10 +106,10 @@ READS = frozenset({
     "politician export", "stance history", "media list", "council show", "hashtag", "coach next",
     "coach tweet", "coach blog", "coach feedback", "coach progress", "coach overview", "coach", "story list",
     "story search", "story show", "story export", "story delete", "story", "stats", "leaderboard show",
-    "leaderboard", "digest now", "report", "watch list",
+    "leaderboard", "digest now", "report", "watch list", "relation list", "relation contacts",
 })
 READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach ladder", "digest settings",
-                       "issue reminders", "issue countdown", "watch keywords"})
+                       "issue reminders", "issue countdown", "watch keywords", "relation share"})
 WRITES = frozenset({
     "onboard", "profile edit", "language", "issue create", "issue edit", "issue close", "issue asked",
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
@@ -114,12 +117,13 @@ WRITES = frozenset({
     "media add", "media remove",
     "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature", "did",
     "contact",
-    "leaderboard join", "leaderboard leave", "watch add", "watch remove",
+    "leaderboard join", "leaderboard leave", "watch add", "watch remove", "relation add", "relation remove",
 })
 # Every button's action: those that show something are pressed with forged arguments; the others change
 # something (and are refused or harmless with a forged one: that is the bad-input test's to check).
 SHOWING_ACTIONS = frozenset({"profile.show", "members.page", "asks.mine", "countdown.mine", "activity.stats",
-                             "stories.applaud", "coaching.next", "delivery.show_personal", "agenda.create"})
+                             "stories.applaud", "coaching.next", "delivery.show_personal", "agenda.create",
+                             "relationships.followup"})
 CHANGING_ACTIONS = frozenset({
     "onboarding.start", "profile.edit", "mydata.delete_confirm", "mydata.delete_cancel", "delivery.test_dm",
     "coaching.done", "coaching.done_link", "coaching.undo", "coaching.pause", "coaching.resume", "asks.asked",
@@ -128,7 +132,7 @@ CHANGING_ACTIONS = frozenset({
     "follows.help", "activity.log", "activity.retry_done", "activity.retry_later", "activity.retry_stop",
     "activity.join", "activity.leave", "stories.share", "stories.feature", "stories.delete_confirm",
     "stories.delete_cancel", "conversation.confirm", "conversation.decline", "council_import.confirm",
-    "council_import.cancel", "agenda.dismiss",
+    "council_import.cancel", "agenda.dismiss", "relationships.share", "relationships.save",
 })
 # Forged button arguments: every number up to this (more than the seeding makes of anything a button names),
 # and the members list's pages.
@@ -245,6 +249,9 @@ async def seed(app: App) -> dict[str, int]:
     await run_line(app, ASKER, f"/issue asked issue:{issue_id} link:https://x.com/fiafragar/status/2 "
                                f"politician:{politician_id}")
     await run_line(app, FOLLOWER, f"/follow issue:{issue_id}")
+    await run_line(app, FOLLOWER,
+                   f'/relation add politician:{politician_id} kind:know how:"{RELATIONSHIP_HOW}"')
+    await app.press(FOLLOWER, relationships.SHARE_ACTION, relationships.YES)
     await run_line(app, PLEDGER, f"/pledge issue:{issue_id} kind:tweet")
     await app.press(HELPER, follows.HELP_ACTION, str(issue_id))
     made = {"issue": issue_id, "politician": politician_id, "group_story": group_story,

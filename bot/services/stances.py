@@ -31,7 +31,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import civics, politicians
+from bot.services import civics, politicians, relationships
 from bot.services.context import Actor, audit, pressed_row
 
 log = logging.getLogger(__name__)
@@ -262,9 +262,11 @@ def stance_label(stance: str) -> Text:
     return text(f"stance.{stance}")
 
 
-def map_lines(model: MapModel) -> tuple[Text, ...]:
-    """The map as text lines: each party with its seats and projection, then its politicians."""
+def map_lines(model: MapModel, own_marks: Mapping[int, Text] | None = None) -> tuple[Text, ...]:
+    """The map as text lines: each party with its seats and projection, then its politicians (with a mark of
+    their own by politician id, e.g. the coordinators' "🤝 2" for members who know them)."""
     lines: list[Text] = []
+    marks_by_id = own_marks or {}
     for group in model.parties:
         if group.seats is not None:
             lines.append(text("map.party_seats", party=Literal(group.party), seats=group.seats,
@@ -279,6 +281,8 @@ def map_lines(model: MapModel) -> tuple[Text, ...]:
                 marks.append(text("map.mark.deciding"))
             elif row.priority:
                 marks.append(text("map.mark.priority"))
+            if marks_by_id and row.politician_id in marks_by_id:
+                marks.append(marks_by_id[row.politician_id])
             lines.append(
                 text(
                     "map.row",
@@ -326,7 +330,17 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None
         # Shown apart: a substitute votes only in a member's place, so is neither counted nor asked.
         fields.append(Field(text("map.field.substitutes"),
                             Join(tuple(Literal(f"{p.name} ({p.party})") for p in substitutes[:20]))))
+    contact_marks: dict[int, Text] = {}
     if actor.is_coordinator:
+        # Who among the members knows a decider (only those who shared it with the coordinators): the map is
+        # a private reply, and only a coordinator's names them.
+        known = await relationships.shared_contacts(session, actor.workspace.id,
+                                                    [row.politician_id for row in model.rows])
+        contact_marks = relationships.map_marks(known)
+        messengers = relationships.map_field(known, {row.politician_id: f"{row.name} ({row.party})"
+                                                     for row in model.rows})
+        if messengers is not None:
+            fields.append(messengers)
         today = actor.now.astimezone(ZoneInfo(zone)).date()
         stale = [p for p in in_the_body if civics.decides(p, found) and civics.is_stale(p, today)]
         if stale:
@@ -341,7 +355,7 @@ async def show_map(session: AsyncSession, actor: Actor, issue: str | None = None
         table: Text | Join = text("map.empty", body=body_label, municipality=civics.municipality_label(
             found.municipality))
     else:
-        table = Join(map_lines(model), separator="\n")
+        table = Join(map_lines(model, contact_marks), separator="\n")
     labels = mapchart.MapLabels.build(actor.language, model, title=found.title, body=body_label, when=when)
     # Drawing takes a moment: in the chart worker, the event loop stays free for other members meanwhile.
     png = await charts.render(session, mapchart.draw_map, model, labels)
