@@ -27,7 +27,7 @@ from bot.clock import FrozenClock
 from bot.contributions import Contributions
 from bot.features import FEATURES
 from bot.i18n import render
-from bot.models import AuditLog, Base, Delivery, Issue, LiveMessage, Member, Reminder, Story
+from bot.models import AuditLog, Base, Delivery, Issue, LiveMessage, Member, RapidResponse, Reminder, Story
 from bot.replies import Role, reply_from_json
 from bot.services import (
     activity,
@@ -42,6 +42,7 @@ from bot.services import (
     nudges,
     pledges,
     politicians,
+    rapid,
     stances,
     stories,
     watch_sources,
@@ -136,6 +137,10 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
                   stance=stances.civics.StanceValue("for"), source="https://www.karlskrona.se/protokoll")
     await app.run(INGRID, watch_sources.add, municipality="karlskrona", body=civics.Body.KOMMUNFULLMAKTIGE,
                   kind=watch_sources.SourceKind.FEED, url="https://www.karlskrona.se/anslagstavla.rss")
+    await app.run(INGRID, rapid.start, link="https://x.com/kommunalrad/status/9", ask="Svara kommunalrådet.",
+                  deadline="2h", issue="Parkering")
+    await app.press(INGRID, rapid.DONE_ACTION, str(await _one(app, select(RapidResponse.id))))
+    await app.run(INGRID, rapid.urgent_setting, allow=False)
     await app.run(INGRID, pledges.pledge, issue="Parkering", kind=pledges.PledgeKind.TWEET)
     await app.submit(INGRID, stories.FORM_ID, {"title": "Muggar via X", "kind": "tweet",
                                                "value": "Tre kaféer beställde muggar.", "link": "https://x.com/v/1"})
