@@ -175,19 +175,27 @@ async def start(
     actor.require_coordinator()
     zone = actor.workspace.timezone
 
-    def target() -> tuple[Issue | None, str | None]:
+    def read_link() -> str:
+        label = text("rapid.field.link")
+        url = validation.web_url(link, label)
+        if url is None:
+            raise validation.FieldProblem(label, text("errors.required"))
+        return url
+
+    def read_place() -> str | None:
+        """The municipality whose followers are alerted (None: the issue's, which is read below)."""
         if not issue and not municipality:
             raise validation.FieldProblem(text("rapid.field.target"), text("rapid.target_required"))
-        return None, civics.municipality(municipality) if municipality else None
+        return civics.municipality(municipality) if municipality and not issue else None
 
     values = validation.read_all({
-        "link": lambda: validation.web_url(link, text("rapid.field.link")) or _missing("rapid.field.link"),
+        "link": read_link,
         "ask": lambda: validation.clean_text(ask, text("rapid.field.ask"), max_length=MAX_ASK, required=True),
         "deadline": lambda: parse_deadline(deadline, actor.now, zone),
-        "target": target,
+        "place": read_place,
     })
     found = await civics.find_issue(session, actor.workspace.id, issue, open_only=True) if issue else None
-    place = found.municipality if found is not None else values["target"][1]
+    place = found.municipality if found is not None else values["place"]
     rapid = RapidResponse(workspace_id=actor.workspace.id, issue_id=found.id if found else None,
                           municipality=place, link=values["link"], ask=values["ask"], urgent=bool(urgent),
                           status=OPEN, deadline_at=values["deadline"], created_by_member_id=actor.member.id,
@@ -207,10 +215,6 @@ async def start(
     return Reply(title=text("rapid.started.title"),
                  body=await _summary(session, rapid, found, actor.now, zone, quiet),
                  fields=_fields(rapid, found, zone))
-
-
-def _missing(label: str) -> str:
-    raise validation.FieldProblem(text(label), text("errors.required"))
 
 
 async def _summary(session: AsyncSession, rapid: RapidResponse, issue: Issue | None, now: datetime, zone: str,
