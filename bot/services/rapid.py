@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import delivery, reminders, timeparse, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
-from bot.i18n import render
+from bot.i18n import normalize_language, render
 from bot.models import Follow, Issue, Member, RapidAnswer, RapidMember, RapidResponse, Reminder, Workspace
 from bot.replies import (
     Button,
@@ -49,7 +49,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, civics, coaching_settings, drafts, follows, media
+from bot.services import activity, audience, civics, coaching_settings, drafts, follows, media
 from bot.services.context import Actor, audience_language, audit, pressed_row
 
 log = logging.getLogger(__name__)
@@ -220,14 +220,14 @@ async def start(
 async def _summary(session: AsyncSession, rapid: RapidResponse, issue: Issue | None, now: datetime, zone: str,
                    quiet: tuple[int, int]) -> Join:
     """Who will get the alert: how many follow, how many by DM, and how many wait for the quiet hours."""
-    audience = _audience(rapid, issue)
-    total = await _count(session, *audience)
-    by_dm = await _count(session, *audience, delivery.wants_dm_clause(now))
+    reached = _audience(rapid, issue)
+    total = await _count(session, *reached)
+    by_dm = await _count(session, *reached, delivery.wants_dm_clause(now))
     lines: list[Text] = [text("rapid.started.reach", count=total, dms=by_dm, channel=total - by_dm)]
     quiet_until = delivery.QuietHours(*quiet).adjust(now, ZoneInfo(zone))
     if quiet_until > now and by_dm:
         waiting = by_dm if not rapid.urgent else await _count(
-            session, *audience, delivery.wants_dm_clause(now), _opted_out())
+            session, *reached, delivery.wants_dm_clause(now), _opted_out())
         if waiting and quiet_until >= rapid.deadline_at:
             lines.append(text("rapid.started.quiet_missed" if not rapid.urgent else "rapid.started.opted_out",
                               count=waiting))
@@ -306,28 +306,38 @@ async def _plan_alert(session: AsyncSession, reminder: Reminder, now: datetime
     workspace = await session.get_one(Workspace, rapid.workspace_id)
     issue = await _issue_of(session, rapid)
     reply = await alert_reply(session, rapid, issue, workspace)
-    audience = _audience(rapid, issue)
-    rapid.alerted = await _count(session, *audience)
+    reached = _audience(rapid, issue)
+    rapid.alerted = await _count(session, *reached)
     live = await _live_planned(session, rapid, workspace, now)
     wants = delivery.wants_dm_clause(now)
     rapid_id, deadline, urgent = rapid.id, rapid.deadline_at, rapid.urgent
+    readers, default = audience_language(workspace), normalize_language(workspace.language)
+    # The drafts are in the town's language: a member who reads another is told why (once per language).
+    by_language: dict[str, Reply] = {}
+
+    def read_in(language: str | None) -> Reply:
+        reader = normalize_language(language or default)
+        if reader not in by_language:
+            by_language[reader] = audience.explained(reply, reader, readers)
+        return by_language[reader]
+
     dms = 0
 
     async def batch(reader: AsyncSession, after: int) -> tuple[list[reminders.Planned], int | None]:
         nonlocal dms
         planned = []
         if after == 0:
-            mentioned = await delivery.channel_mentions(reader, (*audience, not_(wants)),
+            mentioned = await delivery.channel_mentions(reader, (*reached, not_(wants)),
                                                         "Rapid response %s", rapid_id)
             planned += [reminders.Planned(dataclasses.replace(reply, mentions=mentioned),
                                           channel=Channel.ANNOUNCEMENTS, expires_at=deadline), live]
-        rows = (await reader.execute(select(Member.id, _opted_out())
-                                     .where(*audience, wants, Member.id > after)
+        rows = (await reader.execute(select(Member.id, Member.language, _opted_out())
+                                     .where(*reached, wants, Member.id > after)
                                      .order_by(Member.id).limit(reminders.BATCH))).all()
         # Urgent: at once, day or night, but for those who opted out (quiet hours hold for them).
-        planned += [reminders.Planned(reply, member_id=member_id, channel=Channel.ANNOUNCEMENTS,
+        planned += [reminders.Planned(read_in(language), member_id=member_id, channel=Channel.ANNOUNCEMENTS,
                                       expires_at=deadline, urgent=urgent and not opted_out)
-                    for member_id, opted_out in rows]
+                    for member_id, language, opted_out in rows]
         dms += len(rows)
         if len(rows) == reminders.BATCH:
             return planned, rows[-1][0]

@@ -14,11 +14,11 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
-from bot.models import Action, Delivery, LiveMessage, Member, RapidAnswer, RapidResponse, Reminder
-from bot.services import follows, rapid
+from bot.models import Action, Delivery, Follow, LiveMessage, Member, RapidAnswer, RapidResponse, Reminder
+from bot.services import follows, profile, rapid
 from bot.services.context import Identity
 from bot.validation import FormProblems
-from tests.conftest import RecordingNotifier
+from tests.conftest import RecordingNotifier, identity
 from tests.issue_fixtures import ANNA, BO, CIA, COORDINATOR, DAN, OLLE, create_issue
 from tests.support.countdowns import ANNOUNCEMENTS, COORDINATORS, local
 from tests.support.onboarding import onboard
@@ -148,6 +148,50 @@ async def test_a_burst_of_presses_is_one_edit_of_the_live_tally(
     edits = notifier.to(EDITS)
     assert len(edits) == 1
     assert "4 av 4" in edits[0].text and "Anna, Bo, Cia, Dan" in edits[0].text
+
+
+async def test_a_burst_of_fifty_presses_is_a_handful_of_edits(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    await onboard(app, ANNA)
+    async with app.sessionmaker() as session, session.begin():
+        workspace_id = await session.scalar(select(Member.workspace_id))
+        session.add_all(Member(workspace_id=workspace_id, external_id=f"m{n}", display_name=f"M{n}",
+                               joined_at=clock.now(), consented_at=clock.now(), onboarded_at=clock.now(),
+                               dm_reminders=False, dm_open=True) for n in range(50))
+        await session.flush()
+        ids = list(await session.scalars(select(Member.id).where(Member.external_id.like("m%"))))
+        session.add_all(Follow(workspace_id=workspace_id, member_id=member_id, kind=follows.MUNICIPALITY,
+                               value="karlskrona", created_at=clock.now()) for member_id in ids)
+    _, rapid_id = await start(app)
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+
+    # Fifty presses over 25 seconds, the dispatcher running after each as a live bot would.
+    for n in range(50):
+        await press(app, identity(f"m{n}"), rapid_id)
+        clock.advance(timedelta(milliseconds=500))
+        await app.dispatcher.run_due()
+    await at(app, clock, clock.now() + rapid.REFRESH_DELAY)
+
+    edits = notifier.to(EDITS)
+    assert 1 <= len(edits) <= 6  # one per REFRESH_DELAY at most, never one per press
+    assert "50 av 51" in edits[-1].text and "och 35 till" in edits[-1].text
+
+
+async def test_a_member_who_reads_english_is_told_why_the_drafts_are_in_swedish(
+        app: App, notifier: RecordingNotifier):
+    await the_members(app)
+    await app.run(ANNA, profile.set_language, "en")
+    notifier.sent.clear()
+
+    await start(app)
+    await app.dispatcher.run_due()
+
+    [anna] = notifier.to("dm:anna")
+    [bo] = notifier.to("dm:bo")
+    assert "Rapid response: help now" in anna.text and "The texts to post are in Swedish" in anna.text
+    assert "Som företagare i Karlskrona" in anna.text  # the draft itself is for the town
+    assert "Texterna att publicera" not in bo.text
 
 
 async def test_quiet_hours_hold_the_dms_until_the_alert_expires_while_the_channel_hears_at_once(
