@@ -43,6 +43,7 @@ from bot.services import (
     pledges,
     politicians,
     profile,
+    rapid,
     relationships,
     reports,
     stances,
@@ -330,6 +331,9 @@ POLITICIAN_OPTIONS = (
     string("x_handle", 60),
     string("email", 200), string("checked", 40))
 STANCE_OPTIONS = (ANY_ISSUE, POLITICIAN, MUNICIPALITY_FILTER)
+RAPID_OPTIONS = (string("link", 300, required=True), string("ask", rapid.MAX_ASK, required=True),
+                 string("deadline", 60, required=True), string("issue", 100, suggest="issue"),
+                 MUNICIPALITY_FILTER, boolean("urgent"))
 FOLLOW_OPTIONS = optional((MUNICIPALITY, choice("topic", civics.TOPIC_CHOICES), ANY_ISSUE))
 COACH_ISSUE = string("issue", 100, suggest="coach_issue")
 COACH_STEP = string("step", 40, suggest="step")
@@ -366,6 +370,12 @@ async def _relation_share(ctx: CommandContext, options: dict[str, Any]) -> Reply
 async def _report(ctx: CommandContext, options: dict[str, Any]) -> Reply:
     # "from" is a Python keyword: the service calls the range start and end.
     return await ctx.app.run(ctx.identity(), reports.report, start=options.get("from"), end=options.get("to"))
+
+
+async def _rapid_start(ctx: CommandContext, options: dict[str, Any]) -> Reply:
+    # The coordinator is told who will wait for the end of the quiet hours: the bot's own quiet hours.
+    quiet = (ctx.app.settings.quiet_hours_start, ctx.app.settings.quiet_hours_end)
+    return await ctx.app.run(ctx.identity(), rapid.start, quiet=quiet, **options)
 
 
 async def _watch_keywords(ctx: CommandContext, options: dict[str, Any]) -> Reply:
@@ -430,6 +440,10 @@ def all_commands() -> tuple[Command, ...]:
                 coordinator=True),
         Command(("issue",), service(issues.list_issues), ISSUE_FILTERS,
                 discord=False),
+        Command(("rapid", "start"), _rapid_start, RAPID_OPTIONS, coordinator=True),
+        Command(("rapid", "list"), service(rapid.list_rapid), coordinator=True),
+        Command(("rapid", "close"), service(rapid.close), (string("number", 20),), coordinator=True),
+        Command(("rapid", "urgent"), service(rapid.urgent_setting), (boolean("allow"),)),
         Command(("follow",), service(follows.follow), FOLLOW_OPTIONS),
         Command(("pledge",), service(pledges.pledge),
                 optional((ISSUE, choice("kind", pledges.PLEDGE)))),

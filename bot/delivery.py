@@ -99,6 +99,8 @@ FAILED = "failed"
 CANCELLED = "cancelled"
 # Not sent: by the time it could go out, what it was about had passed (Planned.expires_at).
 EXPIRED = "expired"
+# The entry that marks a stored DM as urgent (Planned.urgent): quiet hours do not hold it back.
+URGENT_ENTRY = "urgent"
 MAX_ATTEMPTS = 5
 # A send the platform throttled (HTTP 429 even after its client's own retries) is tried again in the same run,
 # after the wait the platform named, this many times; then it goes back to pending with the attempt not
@@ -628,7 +630,7 @@ class Dispatcher:
             if key in existing:
                 continue
             existing.add(key)
-            shape = (id(item.reply), item.live, item.pinned, item.expires_at, item.quiet)
+            shape = (id(item.reply), item.live, item.pinned, item.expires_at, item.quiet, item.urgent)
             if shape not in stored:
                 message = reply_to_json(item.reply)
                 if item.live is not None:
@@ -637,6 +639,8 @@ class Dispatcher:
                     message["expires"] = item.expires_at.isoformat()
                 if item.quiet:
                     message["quiet"] = True
+                if item.urgent:
+                    message[URGENT_ENTRY] = True
                 stored[shape] = json.dumps(message)
             if item.live is not None:
                 # The newest state of a live message replaces one still waiting to go out (latest wins).
@@ -649,7 +653,9 @@ class Dispatcher:
                     )
                     .values(status=CANCELLED)
                 )
-            not_before = self._quiet_hours.adjust(now, tz) if item.member_id is not None else now
+            # Quiet hours hold a DM back, unless it is urgent (for members who did not opt out of that).
+            not_before = self._quiet_hours.adjust(now, tz) if item.member_id is not None and not item.urgent \
+                else now
             rows.append({"workspace_id": reminder.workspace_id, "reminder_id": reminder.id,
                          "member_id": item.member_id, "channel": str(item.channel), "key": key,
                          "nonce": nonce_for(key), "message_text": stored[shape], "status": PENDING,
@@ -1021,8 +1027,9 @@ class Dispatcher:
             status = FAILED if delivery.attempts >= MAX_ATTEMPTS else PENDING
             error = f"{type(exc).__name__}: {exc}"[:500]
             retry_at = self._clock.now() + retry_delay(delivery.attempts)
-            if member is not None and role is None:
-                # A DM tried again is still no message at night (a role is no message: it goes at once).
+            if member is not None and role is None and not delivery.message.get(URGENT_ENTRY):
+                # A DM tried again is still no message at night (a role is no message: it goes at once; an
+                # urgent one neither waits).
                 retry_at = self._quiet_hours.adjust(retry_at, ZoneInfo(workspace.timezone))
             return _Outcome(delivery_id, delivery.workspace_id, delivery.reminder_id,
                             member.id if member is not None else None, status, error, retry_at=retry_at)

@@ -884,3 +884,58 @@ class AgendaSettings(Base):
     )
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime]
+
+
+class RapidResponse(Base):
+    """A rapid response: a link the coordinators want answered or shared, with a short ask and a deadline,
+    sent to the followers of an issue or of a municipality."""
+
+    __tablename__ = "rapid_response"
+    __table_args__ = (Index("ix_rapid_response_workspace_id_status", "workspace_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # The issue whose followers are alerted; None: the followers of the municipality.
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id", ondelete="SET NULL"), index=True)
+    municipality: Mapped[str | None] = mapped_column(String(32))
+    link: Mapped[str] = mapped_column(String(300))
+    ask: Mapped[str] = mapped_column(String(300))
+    # Sent at once even in quiet hours (but to members who opted out of urgent alerts).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # open or closed
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    deadline_at: Mapped[datetime]
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    # How many members the alert went to (counted when it went out), for the tally.
+    alerted: Mapped[int] = mapped_column(Integer, default=0)
+    # How many times the live tally was asked to refresh: the key of the next refresh.
+    refreshes: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class RapidAnswer(Base):
+    """A member's "I replied/shared" to a rapid response (once per member), with the link when they gave
+    one."""
+
+    __tablename__ = "rapid_answer"
+    __table_args__ = (UniqueConstraint("rapid_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    rapid_id: Mapped[int] = mapped_column(ForeignKey("rapid_response.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+
+class RapidMember(Base):
+    """A member's choice about rapid responses: whether an urgent one may reach them in quiet hours (no row:
+    it may)."""
+
+    __tablename__ = "rapid_member"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]

@@ -44,6 +44,9 @@ class Planned:
     expires_at: datetime | None = None
     # A DM that is not worth a mention in a channel when it cannot be delivered (a weekly nudge tried again).
     quiet: bool = False
+    # A DM sent at once even in quiet hours (a rapid response the coordinators marked urgent); the planner
+    # leaves it off for members who opted out of urgent alerts.
+    urgent: bool = False
 
 
 # How many recipients a batch of a fan-out plans: small enough that reading, planning and writing one holds

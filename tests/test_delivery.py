@@ -28,6 +28,7 @@ from tests.support.features import plus
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 TEST_KIND = "test.broadcast"
+URGENT_KIND = "test.urgent"
 
 
 async def _plan_broadcast(session, reminder, now):
@@ -411,6 +412,45 @@ async def test_a_dm_retried_after_a_failure_waits_out_the_night(app: App, clock:
     assert await app.dispatcher.next_due_at() == datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
 
 
+async def _plan_urgent(session, reminder, now):
+    members = await session.scalars(select(Member).where(Member.workspace_id == reminder.workspace_id)
+                                    .order_by(Member.id))
+    return [reminders.Planned(Reply(body=Literal("Nu!")), member_id=m.id, urgent=True) for m in members]
+
+
+async def _setup_urgent(app: App, names: list[str]) -> None:
+    now = app.clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        workspace = await get_or_create_workspace(session, "test", "guild-1", "Testgruppen", now)
+        for name in names:
+            await get_or_create_member(session, workspace, name, name.title(), now)
+        await reminders.schedule(session, workspace_id=workspace.id, kind=URGENT_KIND, key="urgent:1",
+                                 due_at=now, now=now)
+
+
+async def test_an_urgent_dm_goes_out_at_night_and_its_retry_does_not_wait_for_the_morning(
+        app: App, clock: FrozenClock, notifier: RecordingNotifier):
+    # 22:30 in Stockholm on 1 December: quiet hours, which an urgent DM does not wait out.
+    clock.set(datetime(2026, 12, 1, 21, 30, tzinfo=UTC))
+    await _setup_urgent(app, ["anna", "bo"])
+    original = notifier.send_direct
+
+    async def bo_fails_once(workspace, member, reply, **kwargs):
+        if member.external_id == "bo":
+            notifier.send_direct = original
+            raise TimeoutError
+        await original(workspace, member, reply, **kwargs)
+
+    notifier.send_direct = bo_fails_once
+    await app.dispatcher.run_due()
+
+    assert [s.to for s in notifier.sent] == ["dm:anna"]
+    assert await app.dispatcher.next_due_at() == datetime(2026, 12, 1, 21, 31, tzinfo=UTC)
+    clock.advance(timedelta(minutes=1))
+    await app.dispatcher.run_due()
+    assert [s.to for s in notifier.sent] == ["dm:anna", "dm:bo"]
+
+
 async def test_a_throttled_send_is_tried_again_in_the_same_run_without_using_an_attempt(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
     await _setup(app, ["anna", "bo"])
@@ -501,7 +541,8 @@ def test_a_channel_post_mentions_at_most_fifty_members_and_logs_who_were_left_ou
 
 # The test's own reminder kinds, planned by a stand-in feature of the test's App.
 STAND_IN = Feature(
-    "test_delivery planners", planners={TEST_KIND: _plan_broadcast, PERSONAL_KIND: _plan_personal}
+    "test_delivery planners",
+    planners={TEST_KIND: _plan_broadcast, PERSONAL_KIND: _plan_personal, URGENT_KIND: _plan_urgent},
 )
 
 

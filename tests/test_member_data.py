@@ -27,7 +27,7 @@ from bot.clock import FrozenClock
 from bot.contributions import Contributions
 from bot.features import FEATURES
 from bot.i18n import render
-from bot.models import AuditLog, Base, Delivery, Issue, LiveMessage, Member, Reminder, Story
+from bot.models import AuditLog, Base, Delivery, Issue, LiveMessage, Member, RapidResponse, Reminder, Story
 from bot.replies import Role, reply_from_json
 from bot.services import (
     activity,
@@ -42,6 +42,7 @@ from bot.services import (
     nudges,
     pledges,
     politicians,
+    rapid,
     relationships,
     stances,
     stories,
@@ -137,6 +138,10 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
                   stance=stances.civics.StanceValue("for"), source="https://www.karlskrona.se/protokoll")
     await app.run(INGRID, watch_sources.add, municipality="karlskrona", body=civics.Body.KOMMUNFULLMAKTIGE,
                   kind=watch_sources.SourceKind.FEED, url="https://www.karlskrona.se/anslagstavla.rss")
+    await app.run(INGRID, rapid.start, link="https://x.com/kommunalrad/status/9", ask="Svara kommunalrådet.",
+                  deadline="2h", issue="Parkering")
+    await app.press(INGRID, rapid.DONE_ACTION, str(await _one(app, select(RapidResponse.id))))
+    await app.run(INGRID, rapid.urgent_setting, allow=False)
     await app.run(INGRID, pledges.pledge, issue="Parkering", kind=pledges.PledgeKind.TWEET)
     # She met a politician yesterday (her follow-up is planned for the morning) and shares it.
     await app.run(INGRID, relationships.add, politician="Eva Ström", met_on="igår", how="Samma förening",

@@ -106,10 +106,10 @@ READS = frozenset({
     "politician export", "stance history", "media list", "council show", "hashtag", "coach next",
     "coach tweet", "coach blog", "coach feedback", "coach progress", "coach overview", "coach", "story list",
     "story search", "story show", "story export", "story delete", "story", "stats", "leaderboard show",
-    "leaderboard", "digest now", "report", "watch list", "relation list", "relation contacts",
+    "leaderboard", "digest now", "report", "watch list", "relation list", "relation contacts", "rapid list",
 })
 READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach ladder", "digest settings",
-                       "issue reminders", "issue countdown", "watch keywords", "relation share"})
+                       "issue reminders", "issue countdown", "watch keywords", "relation share", "rapid urgent"})
 WRITES = frozenset({
     "onboard", "profile edit", "language", "issue create", "issue edit", "issue close", "issue asked",
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
@@ -118,6 +118,7 @@ WRITES = frozenset({
     "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature", "did",
     "contact",
     "leaderboard join", "leaderboard leave", "watch add", "watch remove", "relation add", "relation remove",
+    "rapid start", "rapid close",
 })
 # Every button's action: those that show something are pressed with forged arguments; the others change
 # something (and are refused or harmless with a forged one: that is the bad-input test's to check).
@@ -133,6 +134,7 @@ CHANGING_ACTIONS = frozenset({
     "activity.join", "activity.leave", "stories.share", "stories.feature", "stories.delete_confirm",
     "stories.delete_cancel", "conversation.confirm", "conversation.decline", "council_import.confirm",
     "council_import.cancel", "agenda.dismiss", "relationships.share", "relationships.save",
+    "rapid.done", "rapid.link",
 })
 # Forged button arguments: every number up to this (more than the seeding makes of anything a button names),
 # and the members list's pages.

@@ -1440,6 +1440,27 @@ async def test_the_defaults_are_discords_limits(raw: RawBot) -> None:
     assert fake.rate_limited == 1 and fake.rate_limited_global == 0
 
 
+async def test_edits_in_a_channel_have_a_bucket_of_their_own(raw: RawBot) -> None:
+    fake = raw.fake
+    assert (fake.limiter.config.edit_limit, fake.limiter.config.edit_window) == (5, 5.0)
+    channel, other = fake.channel_id("annonser"), fake.channel_id("välkommen")
+    _, posted, _ = await raw.request("POST", f"/channels/{channel}/messages", {"content": "0"})
+    _, elsewhere, _ = await raw.request("POST", f"/channels/{other}/messages", {"content": "0"})
+
+    edits = [await raw.request("PATCH", f"/channels/{channel}/messages/{posted['id']}", {"content": str(i)})
+             for i in range(1, 7)]
+
+    assert [status for status, _, _ in edits] == [200] * 5 + [429]  # the sixth edit in 5 s waits
+    _, body, headers = edits[-1]
+    assert body["global"] is False and 4.0 < body["retry_after"] <= 5.0 and headers["Retry-After"] == "5"
+    # Posting in the channel and editing in another are other buckets.
+    assert (await raw.request("POST", f"/channels/{channel}/messages", {"content": "x"}))[0] == 200
+    edited_elsewhere = await raw.request("PATCH", f"/channels/{other}/messages/{elsewhere['id']}",
+                                         {"content": "y"})
+    assert edited_elsewhere[0] == 200
+    assert fake.rate_limited == 1
+
+
 async def test_global_limit_spares_interaction_callbacks(make_fake_discord: Any) -> None:
     fake = await make_fake_discord(rate_limits=RateLimitConfig(global_limit=5, global_window=1.0))
     client = RawBot(fake)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.models import Delivery, Follow, Member, Reminder
+from bot.models import Delivery, Follow, Member, RapidResponse, Reminder
 from bot.replies import Channel, Role
 from bot.services import (
     activity,
@@ -22,6 +22,7 @@ from bot.services import (
     onboarding,
     pledges,
     profile,
+    rapid,
     retention,
 )
 from bot.watcher import poll
@@ -166,6 +167,11 @@ async def test_no_planner_sends_anything_to_a_member_without_consent(
     await app.run(ANNA, pledges.pledge, issue="Parkering", kind=pledges.PledgeKind.ATTEND)
     await app.run(ANNA, activity.did, kind=activity.ActivityKind.ASK, status=activity.STATUS.read("försökte"),
                   issue="Parkering")
+    # A rapid response (urgent: past the quiet hours too) to the issue's followers, pressed by a member.
+    await app.run(COORDINATOR, rapid.start, link="https://x.com/kommunalrad/status/1", ask="Svara.",
+                  deadline="2h", issue="Parkering", urgent=True)
+    await app.dispatcher.run_due()
+    await app.press(ANNA, rapid.DONE_ACTION, str(await _latest_rapid(app)))
 
     while clock.now() < START + timedelta(days=16):
         clock.advance(timedelta(hours=3))
@@ -197,6 +203,11 @@ async def test_no_planner_sends_anything_to_a_member_without_consent(
     mentioned = {m for s in notifier.sent if s.to.startswith("channel:") for m in s.reply.mentions}
     assert mentioned.isdisjoint(outsiders)
     assert notifier.to(f"channel:{Channel.WELCOME}") == []
+
+
+async def _latest_rapid(app: App) -> int:
+    async with app.sessionmaker() as session:
+        return await session.scalar(select(func.max(RapidResponse.id))) or 0
 
 
 # -- the purge -----------------------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MESSAGES_BUCKET = "POST /channels/{channel_id}/messages"
+# Editing messages has a bucket of its own per channel, as tight as posting: a message kept up to date (a live
+# tally) may be edited about five times in five seconds, whatever else goes on in its channel.
+EDITS_BUCKET = "PATCH /channels/{channel_id}/messages/{message_id}"
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class RateLimitConfig:
 
     message_limit: int = 5
     message_window: float = 5.0
+    edit_limit: int = 5
+    edit_window: float = 5.0
     route_limit: int = 50
     route_window: float = 1.0
     global_limit: int = 50
@@ -119,6 +124,8 @@ class RateLimiter:
     def _limit_for(self, route: str) -> tuple[int, float]:
         if route == MESSAGES_BUCKET:
             return self.config.message_limit, self.config.message_window
+        if route == EDITS_BUCKET:
+            return self.config.edit_limit, self.config.edit_window
         return self.config.route_limit, self.config.route_window
 
 
