@@ -204,7 +204,8 @@ class Candidate:
 
 
 def _same_municipality(learner: Candidate, teacher: Candidate) -> bool:
-    return learner.municipality is not None and learner.municipality == teacher.municipality
+    # "Another municipality" names no place two members share.
+    return learner.municipality not in (None, "other") and learner.municipality == teacher.municipality
 
 
 def _same_industry(learner: Candidate, teacher: Candidate) -> bool:
