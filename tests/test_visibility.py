@@ -103,17 +103,18 @@ READS = frozenset({
     "politician export", "stance history", "media list", "council show", "hashtag", "coach next",
     "coach tweet", "coach blog", "coach feedback", "coach progress", "coach overview", "coach", "story list",
     "story search", "story show", "story export", "story delete", "story", "stats", "leaderboard show",
-    "leaderboard", "digest now", "report", "watch list",
+    "leaderboard", "digest now", "report", "watch list", "peer status", "peer pairs",
 })
 READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach ladder", "digest settings",
-                       "issue reminders", "issue countdown", "watch keywords"})
+                       "issue reminders", "issue countdown", "watch keywords", "peer settings"})
 WRITES = frozenset({
     "onboard", "profile edit", "language", "issue create", "issue edit", "issue close", "issue asked",
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
     "politician import", "politician valmyndigheten", "stance set", "stance confirm", "stance reject",
     "media add", "media remove",
     "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature", "did",
-    "leaderboard join", "leaderboard leave", "watch add", "watch remove",
+    "leaderboard join", "leaderboard leave", "watch add", "watch remove", "peer join", "peer leave",
+    "peer now",
 })
 # Every button's action: those that show something are pressed with forged arguments; the others change
 # something (and are refused or harmless with a forged one: that is the bad-input test's to check).
@@ -127,7 +128,7 @@ CHANGING_ACTIONS = frozenset({
     "follows.help", "activity.log", "activity.retry_done", "activity.retry_later", "activity.retry_stop",
     "activity.join", "activity.leave", "stories.share", "stories.feature", "stories.delete_confirm",
     "stories.delete_cancel", "conversation.confirm", "conversation.decline", "council_import.confirm",
-    "council_import.cancel", "agenda.dismiss",
+    "council_import.cancel", "agenda.dismiss", "pairing.met", "pairing.not_yet", "pairing.not_met",
 })
 # Forged button arguments: every number up to this (more than the seeding makes of anything a button names),
 # and the members list's pages.

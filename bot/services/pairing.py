@@ -473,7 +473,7 @@ async def _next_round_text(session: AsyncSession, actor: Actor) -> Renderable:
     return When(due, actor.workspace.timezone, "full") if due else text("pairing.off")
 
 
-async def join(session: AsyncSession, actor: Actor, role: PeerRole | str | None = None) -> Reply:
+async def join(session: AsyncSession, actor: Actor, role: PeerRole | None = None) -> Reply:
     """Take part in the pairing, to learn or to teach (by default what the profile's experience suggests);
     a member already in changes their role."""
     member = _require_consent(actor)
@@ -546,7 +546,7 @@ async def _counts(session: AsyncSession, workspace_id: int) -> dict[str, int]:
 
 
 async def configure(session: AsyncSession, actor: Actor, enabled: bool | None = None,
-                    rhythm: Rhythm | str | None = None, day: str | int | None = None,
+                    rhythm: Rhythm | None = None, day: str | int | None = None,
                     hour: int | None = None) -> Reply:
     """Turn the rounds on or off, set their rhythm, weekday and hour; show the settings and who takes part."""
     actor.require_coordinator()
@@ -638,17 +638,20 @@ async def pairs(session: AsyncSession, actor: Actor) -> Reply:
 async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
     row = await session.get(PeerMember, member.id)
     rounds = (await session.execute(
-        select(PeerRound.started_at, PeerPair.learner_id, PeerPair.learner_answer, PeerPair.teacher_answer)
+        select(PeerRound.started_at, PeerPair.learner_id, PeerPair.learner_answer, PeerPair.teacher_answer,
+               PeerPair.answered_at)
         .join(PeerRound, PeerRound.id == PeerPair.round_id)
         .where((PeerPair.learner_id == member.id) | (PeerPair.teacher_id == member.id))
         .order_by(PeerPair.round_id))).all()
     return {
-        "taking_part": None if row is None else {"role": row.role, "since": row.joined_at.isoformat()},
+        "taking_part": None if row is None else {"role": row.role, "since": row.joined_at.isoformat(),
+                                                 "changed": row.updated_at.isoformat()},
         # The member's own side of each pair: when, as what, and what they answered (not who the other was:
         # that is the other member's data).
         "pairs": [{"round": at.isoformat(), "role": "learn" if learner_id == member.id else "teach",
-                   "answer": learner_answer if learner_id == member.id else teacher_answer}
-                  for at, learner_id, learner_answer, teacher_answer in rounds],
+                   "answer": learner_answer if learner_id == member.id else teacher_answer,
+                   "answered": answered_at.isoformat() if answered_at else None}
+                  for at, learner_id, learner_answer, teacher_answer, answered_at in rounds],
     }
 
 
@@ -661,6 +664,8 @@ FEATURE = Feature(
     actions={MET_ACTION: met, NOT_YET_ACTION: not_yet, NOT_MET_ACTION: not_met},
     planners={ROUND_KIND: _plan_round, NOW_KIND: _plan_round, CHECKIN_KIND: _plan_checkin},
     describers={ROUND_KIND: _describe, NOW_KIND: _describe, CHECKIN_KIND: _describe},
+    impersonal={"peer_round.key": "the key of the reminder that made the round: the workspace and the month,"
+                                  " the week or the moment a coordinator asked for it"},
     member_data=(MemberData("peer_pairing", _export, _erase,
                             covers=("peer_member.member_id", "peer_pair.learner_id",
                                     "peer_pair.teacher_id")),),

@@ -114,7 +114,7 @@ async def test_a_coordinators_twin_group_is_named_after_its_group_in_every_langu
     twins = {name for name in payloads if name.endswith(ADMIN_SUFFIX)}
 
     assert twins == {"issue-admin", "council-admin", "politician-admin", "stance-admin", "media-admin",
-                     "coach-admin", "story-admin"}
+                     "coach-admin", "story-admin", "peer-admin"}
     for twin in twins:
         names = payloads[twin]["name_localizations"]
         group = payloads[twin.removesuffix(ADMIN_SUFFIX)]["name_localizations"]
