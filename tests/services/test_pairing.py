@@ -371,9 +371,10 @@ async def test_two_weeks_later_both_are_asked_whether_they_met_and_coordinators_
 
     assert render(yes.body, "sv").startswith("Vad roligt!")
     assert render(not_yet.body, "sv").startswith("Ingen brådska. Skriv till @cia")
-    assert shown(before).endswith("Anna ← Bo: frågas om två veckor\nCia ← Dan: frågas om två veckor")
+    assert shown(before).endswith("Anna lär sig av Bo: frågas om två veckor\n"
+                                  "Cia lär sig av Dan: frågas om två veckor")
     assert shown(after) == ("🤝 Fadderparen\nOmgången måndag 7 december 2026: 2 par, 1 har setts: "
-                            "Anna ← Bo: har setts ✅\nCia ← Dan: inte än")
+                            "Anna lär sig av Bo: har setts ✅\nCia lär sig av Dan: inte än")
     async with app.sessionmaker() as session:
         # Meeting a peer is not an action: it counts for no pledge, streak or digest.
         assert await session.scalar(select(func.count()).select_from(Action)) == 0
@@ -391,7 +392,7 @@ async def test_a_member_who_left_is_not_asked_and_a_pair_without_answers_says_so
     await app.dispatcher.run_due()
 
     assert checkins(notifier, "bo") == [] and len(checkins(notifier, "anna")) == 1
-    assert "Anna ← Bo: inget svar" in shown(await app.run(COORDINATOR, pairing.pairs))
+    assert "Anna lär sig av Bo: inget svar" in shown(await app.run(COORDINATOR, pairing.pairs))
 
 
 async def test_no_rounds_yet_says_how_to_start_them(app: App):
