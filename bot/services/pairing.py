@@ -62,7 +62,7 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import civics, ladder
+from bot.services import civics, digest, ladder
 from bot.services.context import Actor, apply_settings, pressed_row, settings_row
 from bot.services.profile_fields import choice_label
 
@@ -270,7 +270,8 @@ def _introduction(member: Member, other: Member, role: PeerRole, topic: Renderab
                 Field(text("pairing.intro.topic"), topic),
                 Field(text("pairing.intro.reach"),
                       text("pairing.intro.reach_how", mention=Mention("user", other.external_id)))),
-        private=False)
+        # About another member's profile: a fallback in a channel says only that there is a message.
+        private=False, personal=True)
 
 
 async def _topics(session: AsyncSession, workspace_id: int, learners: Sequence[Member]
@@ -336,6 +337,8 @@ async def make_round(session: AsyncSession, workspace: Workspace, key: str, now:
         .where(PeerMember.workspace_id == workspace.id, Member.onboarded_at.is_not(None),
                Member.consented_at.is_not(None))
         .order_by(PeerMember.joined_at, Member.id))).all()
+    if not opted:
+        return []  # nobody takes part: no round to make, nothing to tell
     members = {member.id: member for member, _ in opted}
     last_round = await session.scalar(select(func.max(PeerRound.id)).where(
         PeerRound.workspace_id == workspace.id))
@@ -397,7 +400,7 @@ def _checkin(pair: PeerPair, other: Member) -> Reply:
         buttons=(Button(text("pairing.button.yes"), MET_ACTION, arg, ButtonStyle.SUCCESS),
                  Button(text("pairing.button.not_yet"), NOT_YET_ACTION, arg, ButtonStyle.SECONDARY),
                  Button(text("pairing.button.no"), NOT_MET_ACTION, arg, ButtonStyle.SECONDARY)),
-        private=False)
+        private=False, personal=True)
 
 
 async def _plan_checkin(session: AsyncSession, reminder: Reminder, now: datetime) -> list[reminders.Planned]:
@@ -456,6 +459,11 @@ def pair_state(pair: PeerPair, checkin_at: datetime, now: datetime) -> str:
         if answer.value in answers:
             return answer.value
     return "waiting" if checkin_at > now else "no_answer"
+
+
+def _state_text(state: str, checkin_at: datetime, zone: str) -> Text:
+    # Only "waiting" says when: the day the pair is asked.
+    return text(f"pairing.state.{state}", when=When(checkin_at, zone, "date"))
 
 
 # -- members -------------------------------------------------------------------------------------------------
@@ -524,7 +532,8 @@ async def status(session: AsyncSession, actor: Actor) -> Reply:
         fields.append(Field(text("pairing.latest"), text(
             "pairing.latest.line", name=_name(other), mention=Mention("user", other.external_id),
             when=When(peer_round.started_at, actor.workspace.timezone, "date"),
-            state=text("pairing.state." + pair_state(pair, peer_round.checkin_at, actor.now)))))
+            state=_state_text(pair_state(pair, peer_round.checkin_at, actor.now), peer_round.checkin_at,
+                              actor.workspace.timezone))))
     return Reply(title=text("pairing.title"), body=text("pairing.in"), fields=tuple(fields))
 
 
@@ -620,14 +629,15 @@ async def pairs(session: AsyncSession, actor: Actor) -> Reply:
         states = [pair_state(pair, peer_round.checkin_at, actor.now) for pair, _, _ in of_round]
         lines: list[Renderable] = [
             text("pairing.pairs.line", learner=_name(learner_row), teacher=_name(teacher_row),
-                 state=text(f"pairing.state.{state}"))
+                 state=_state_text(state, peer_round.checkin_at, zone))
             for (_, learner_row, teacher_row), state in list(zip(of_round, states, strict=True))[:PAIRS_SHOWN]
         ]
         if len(of_round) > PAIRS_SHOWN:
             lines.append(text("pairing.pairs.more", count=len(of_round) - PAIRS_SHOWN))
         fields.append(Field(
-            text("pairing.pairs.round", when=When(peer_round.started_at, zone, "date"), count=len(of_round),
-                 met=states.count(Answer.YES.value)),
+            # The date as words: a field's name shows no Discord timestamp.
+            text("pairing.pairs.round", when=digest.day_text(peer_round.started_at, zone),
+                 count=len(of_round), met=states.count(Answer.YES.value)),
             Join(tuple(lines), separator="\n") if lines else text("pairing.pairs.empty")))
     return Reply(title=text("pairing.pairs.title"), fields=tuple(fields))
 

@@ -58,7 +58,8 @@ async def test_a_coordinator_turns_the_rounds_on_makes_one_now_and_sees_the_pair
 
     assert "När: Var tredje fredag kl. 09:00" in shown_text(sent(settings))
     assert shown_text(sent(now)).startswith("En fadderomgång startar nu")
-    assert "Anna lär sig av Bo: frågas om två veckor" in shown_text(sent(pairs))
+    assert "Omgången 1 december 2026: 1 par, 0 har setts" in shown_text(sent(pairs))
+    assert "Anna lär sig av Bo: frågas <t:" in shown_text(sent(pairs))  # a timestamp in each reader's zone
     [intro] = [s for s in notifier.sent if s.to == f"dm:{member.id}"]
     assert "Du har parats ihop med Bo" in intro.text
 

@@ -54,8 +54,8 @@ async def test_a_round_pairs_two_members_and_the_check_in_tells_the_coordinator_
     assert "    X: @bosbygg\n" in intro
     assert "[DM Bo] **🤝 Din fadderkontakt den här omgången**\n  Du har parats ihop med Anna" in intro
     assert "[#koordinatorer] 🤝 Fadderomgången: 1 par ihopparade" in intro
-    assert ("Omgången måndag 7 december 2026: 1 par, 0 har setts: Anna lär sig av Bo: frågas om två veckor"
-            in intro)
+    assert ("Omgången 7 december 2026: 1 par, 0 har setts: Anna lär sig av Bo: frågas måndag "
+            "21 december 2026") in intro
     assert check_in.count("**🤝 Har ni hunnit ses?**") == 2
     assert "[endast Anna] Vad roligt!" in check_in
-    assert "Omgången måndag 7 december 2026: 1 par, 1 har setts: Anna lär sig av Bo: har setts ✅" in check_in
+    assert "Omgången 7 december 2026: 1 par, 1 har setts: Anna lär sig av Bo: har setts ✅" in check_in

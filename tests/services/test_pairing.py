@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
+from bot.delivery import SHOW_PERSONAL_ACTION
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
 from bot.models import Action, Member, PeerPair, PeerRound, Reminder, Workspace
@@ -301,7 +302,12 @@ async def test_a_closed_dm_reaches_the_member_through_the_channel(app: App, cloc
 
     assert notifier.to("dm:bo") == []
     posts = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
-    assert any("bo" in post.reply.mentions for post in posts)
+    [for_bo] = [post for post in posts if "bo" in post.reply.mentions]
+    # The channel sees only that there is a message for him: Anna's profile is opened by Bo alone.
+    assert "Annas Blommor" not in for_bo.text and "Anna" not in for_bo.text
+    [show] = [button for button in for_bo.reply.buttons if button.action == SHOW_PERSONAL_ACTION]
+    opened = await app.press(BO, show.action, show.arg)
+    assert "Du har parats ihop med Anna" in shown(opened)
     # The learner left over is not mentioned in a channel when her DMs are closed too.
     assert not any("eva" in post.reply.mentions for post in posts)
 
@@ -371,9 +377,9 @@ async def test_two_weeks_later_both_are_asked_whether_they_met_and_coordinators_
 
     assert render(yes.body, "sv").startswith("Vad roligt!")
     assert render(not_yet.body, "sv").startswith("Ingen brådska. Skriv till @cia")
-    assert shown(before).endswith("Anna lär sig av Bo: frågas om två veckor\n"
-                                  "Cia lär sig av Dan: frågas om två veckor")
-    assert shown(after) == ("🤝 Fadderparen\nOmgången måndag 7 december 2026: 2 par, 1 har setts: "
+    assert shown(before).endswith("Anna lär sig av Bo: frågas måndag 21 december 2026\n"
+                                  "Cia lär sig av Dan: frågas måndag 21 december 2026")
+    assert shown(after) == ("🤝 Fadderparen\nOmgången 7 december 2026: 2 par, 1 har setts: "
                             "Anna lär sig av Bo: har setts ✅\nCia lär sig av Dan: inte än")
     async with app.sessionmaker() as session:
         # Meeting a peer is not an action: it counts for no pledge, streak or digest.
