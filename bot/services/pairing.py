@@ -12,9 +12,9 @@ is), and makes its pairs in the reminder's own transaction, with their deliverie
 later: a restart makes neither a second round nor a second message. Each member of a pair gets one DM: who the
 other is (only what they put in their profile), a first topic (the learner's next coaching step, else an open
 issue in their municipality) and a mention to reach them by. A teacher takes one learner a round: the
-introduction and the check-in stay a conversation of two, and the learners who waited longest go first, so
-that with few teachers each learner gets a turn over the rounds. A learner left over is told so, kindly, by a
-DM that mentions nobody in a channel if DMs are closed.
+introduction and the check-in stay a conversation of two, and the learners and teachers who waited longest go
+first, so that with few of either each gets a turn over the rounds. A learner left over is told so, kindly,
+by a DM that mentions nobody in a channel if DMs are closed.
 
 A "yes" to the check-in is stored for the coordinators and is not logged as an action: actions are what the
 group does in public (a tweet, a question to a politician) and count for pledges, streaks and the digest; a
@@ -346,14 +346,20 @@ async def make_round(session: AsyncSession, workspace: Workspace, key: str, now:
     if last_round is not None:
         last_pairs = {(learner, teacher) for learner, teacher in (await session.execute(
             select(PeerPair.learner_id, PeerPair.teacher_id).where(PeerPair.round_id == last_round))).all()}
-    # Who waited longest goes first: never paired, then paired longest ago; then who joined first.
-    last_paired: dict[int, int] = {learner: round_id for learner, round_id in (await session.execute(
-        select(PeerPair.learner_id, func.max(PeerPair.round_id)).where(PeerPair.workspace_id == workspace.id)
-        .group_by(PeerPair.learner_id))).all()}
+    # Who waited longest goes first, learners and teachers alike: never paired, then paired longest ago (the
+    # lower round id); then who joined first.
+    last_paired: dict[int, int] = {}
+    for side in (PeerPair.learner_id, PeerPair.teacher_id):
+        last_paired |= {member_id: round_id for member_id, round_id in (await session.execute(
+            select(side, func.max(PeerPair.round_id)).where(PeerPair.workspace_id == workspace.id)
+            .group_by(side))).all()}
     joined_order = {member.id: index for index, (member, _) in enumerate(opted)}
-    learners = sorted((member for member, role in opted if role == PeerRole.LEARN),
+
+    def waiting_order(role: PeerRole) -> list[Member]:
+        return sorted((member for member, chosen in opted if chosen == role),
                       key=lambda m: (last_paired.get(m.id, 0), joined_order[m.id]))
-    teachers = [member for member, role in opted if role == PeerRole.TEACH]
+
+    learners, teachers = waiting_order(PeerRole.LEARN), waiting_order(PeerRole.TEACH)
 
     def candidate(member: Member) -> Candidate:
         return Candidate(member.id, member.municipality, member.industry)

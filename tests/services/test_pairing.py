@@ -327,6 +327,26 @@ async def test_the_next_round_pairs_the_one_who_waited_first_and_no_pair_twice(
     assert intro(notifier, "cia").startswith("Den här omgången fanns det ingen")
 
 
+async def test_with_more_teachers_than_learners_the_teachers_take_turns(app: App, clock: FrozenClock,
+                                                                        notifier: RecordingNotifier):
+    await onboard(app, ANNA, municipality="karlskrona", experience="none")
+    for teacher in (BO, CIA, DAN):
+        await onboard(app, teacher, municipality="ronneby", experience="active")
+    for who in (ANNA, BO, CIA, DAN):
+        await app.run(who, pairing.join)
+
+    teachers = []
+    for _ in range(3):
+        notifier.sent.clear()
+        await app.run(COORDINATOR, pairing.round_now)
+        await app.dispatcher.run_due()
+        teachers.append(intro(notifier, "anna").split("Du har parats ihop med ")[1].split(",")[0])
+        clock.advance(timedelta(days=1))
+
+    # Bo joined first; then Cia (Bo would be the same pair twice in a row); then Dan, who waited longest.
+    assert teachers == ["Bo", "Cia", "Dan"]
+
+
 async def test_a_coordinator_can_make_a_round_now_once_there_is_someone_to_pair(app: App,
                                                                                 notifier: RecordingNotifier):
     await onboard(app, ANNA, experience="none")
