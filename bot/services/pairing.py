@@ -116,7 +116,6 @@ class Answer(StrEnum):
 ROLE = validation.ChoiceSet(PeerRole, "pairing.field.role", "pairing.role")
 RHYTHM = validation.ChoiceSet(Rhythm, "pairing.field.rhythm", "pairing.rhythm")
 WEEKS = {Rhythm.EVERY_2_WEEKS: 2, Rhythm.EVERY_3_WEEKS: 3, Rhythm.EVERY_4_WEEKS: 4}
-ANSWER_ACTIONS = {MET_ACTION: Answer.YES, NOT_YET_ACTION: Answer.NOT_YET, NOT_MET_ACTION: Answer.NO}
 
 
 def default_role(experience: str | None) -> PeerRole:
