@@ -939,3 +939,67 @@ class RapidMember(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
+
+
+class PeerSettings(Base):
+    """A workspace's peer pairing (bot.services.pairing): whether rounds go out, how often, on which weekday
+    and at which hour (local time)."""
+
+    __tablename__ = "peer_settings"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # monthly, every_2_weeks, every_3_weeks, every_4_weeks (bot.services.pairing.Rhythm).
+    rhythm: Mapped[str] = mapped_column(String(16))
+    # ISO weekday (1 = Monday) and hour, in the workspace's time zone.
+    weekday: Mapped[int] = mapped_column(Integer)
+    hour: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PeerMember(Base):
+    """A member who opted in to the peer pairing, and whether they want to learn or to teach."""
+
+    __tablename__ = "peer_member"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    # learn or teach (bot.services.pairing.PeerRole).
+    role: Mapped[str] = mapped_column(String(8))
+    joined_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PeerRound(Base):
+    """One round of the peer pairing: made once per due reminder (its key), so a restart makes no second."""
+
+    __tablename__ = "peer_round"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # The key of the reminder that made it.
+    key: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    # When both members of each pair are asked whether they met.
+    checkin_at: Mapped[datetime]
+
+
+class PeerPair(Base):
+    """A learner and a teacher paired in a round, and what each answered to the check-in (yes, not_yet,
+    no)."""
+
+    __tablename__ = "peer_pair"
+    __table_args__ = (UniqueConstraint("round_id", "learner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("peer_round.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    learner_answer: Mapped[str | None] = mapped_column(String(8))
+    teacher_answer: Mapped[str | None] = mapped_column(String(8))
+    answered_at: Mapped[datetime | None]

@@ -40,6 +40,7 @@ from bot.services import (
     ladder,
     mydata,
     nudges,
+    pairing,
     pledges,
     politicians,
     rapid,
@@ -156,6 +157,11 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
     await app.run(KARIN, stories.feature, story=str(story_id))
     await app.run(INGRID, activity.leaderboard_join)
     await app.run(INGRID, ladder.done)
+    # A peer round pairs her, as a teacher, with Bo (and after the digest, the other way round).
+    await app.run(INGRID, pairing.join, role="teach")
+    await app.run(BO, pairing.join, role="learn")
+    await app.run(KARIN, pairing.round_now)
+    await app.dispatcher.run_due()
     # The week's digest names her (a new member, the author of the featured story); reminders DM her (the
     # retry of her attempt, the weekly nudge).
     while clock.now() < FIRST_DIGEST + timedelta(hours=6):
@@ -163,6 +169,10 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
         await app.dispatcher.run_due()
         await app.dispatcher.run_due()
     await app.run(INGRID, nudges.pause)
+    await app.run(INGRID, pairing.join, role="learn")
+    await app.run(BO, pairing.join, role="teach")
+    await app.run(KARIN, pairing.round_now)
+    await app.dispatcher.run_due()
     # She writes to the bot: the step it shows her is remembered, and a link waits for her yes.
     await app.converse(INGRID, conversation.Said("nästa"))
     await app.converse(INGRID, conversation.Said("https://x.com/vallmo/status/3"))

@@ -107,9 +107,11 @@ READS = frozenset({
     "coach tweet", "coach blog", "coach feedback", "coach progress", "coach overview", "coach", "story list",
     "story search", "story show", "story export", "story delete", "story", "stats", "leaderboard show",
     "leaderboard", "digest now", "report", "watch list", "relation list", "relation contacts", "rapid list",
+    "peer status", "peer pairs",
 })
 READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach ladder", "digest settings",
-                       "issue reminders", "issue countdown", "watch keywords", "relation share", "rapid urgent"})
+                       "issue reminders", "issue countdown", "watch keywords", "relation share", "rapid urgent",
+                       "peer settings"})
 WRITES = frozenset({
     "onboard", "profile edit", "language", "issue create", "issue edit", "issue close", "issue asked",
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
@@ -119,6 +121,7 @@ WRITES = frozenset({
     "contact",
     "leaderboard join", "leaderboard leave", "watch add", "watch remove", "relation add", "relation remove",
     "rapid start", "rapid close",
+    "peer join", "peer leave", "peer now",
 })
 # Every button's action: those that show something are pressed with forged arguments; the others change
 # something (and are refused or harmless with a forged one: that is the bad-input test's to check).
@@ -135,6 +138,7 @@ CHANGING_ACTIONS = frozenset({
     "stories.delete_cancel", "conversation.confirm", "conversation.decline", "council_import.confirm",
     "council_import.cancel", "agenda.dismiss", "relationships.share", "relationships.save",
     "rapid.done", "rapid.link",
+    "pairing.met", "pairing.not_yet", "pairing.not_met",
 })
 # Forged button arguments: every number up to this (more than the seeding makes of anything a button names),
 # and the members list's pages.

@@ -115,7 +115,7 @@ async def test_a_coordinators_twin_group_is_named_after_its_group_in_every_langu
 
     assert twins == {"issue-admin", "council-admin", "politician-admin", "stance-admin", "media-admin",
                      "coach-admin", "story-admin", "relation-admin",
-                     "rapid-admin"}
+                     "rapid-admin", "peer-admin"}
     for twin in twins:
         names = payloads[twin]["name_localizations"]
         group = payloads[twin.removesuffix(ADMIN_SUFFIX)]["name_localizations"]

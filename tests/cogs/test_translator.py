@@ -39,6 +39,7 @@ async def real_bot(app: App) -> AsyncIterator[JobbBot]:
         "cogs.media",
         "cogs.mydata",
         "cogs.onboarding",
+        "cogs.pairing",
         "cogs.pledges",
         "cogs.politicians",
         "cogs.profile",
@@ -69,7 +70,8 @@ async def test_every_command_is_loaded(real_bot: JobbBot):
                      "issue", "issue-admin", "council", "council-admin", "hashtag", "follow", "unfollow",
                      "politician", "politician-admin", "stance", "stance-admin", "media", "media-admin",
                      "story", "story-admin", "did", "contact", "stats", "leaderboard", "digest", "report",
-                     "pledge", "watch", "relation", "relation-admin", "rapid", "rapid-admin"}
+                     "pledge", "watch", "relation", "relation-admin", "rapid", "rapid-admin",
+                     "peer", "peer-admin"}
 
 
 async def test_every_name_and_description_has_swedish_and_english(real_bot: JobbBot):
@@ -126,6 +128,7 @@ async def test_coordinator_commands_are_hidden_by_default_and_none_work_in_dms(r
         "watch",
         "relation-admin",
         "rapid-admin",
+        "peer-admin",
     }
     assert all(c["dm_permission"] is False for c in by_name.values())
 
@@ -167,4 +170,4 @@ async def test_configured_guilds_each_get_the_commands(real_bot: JobbBot, app: A
     assert await real_bot.sync_commands(force=False) == ["111111111111111111", "222222222222222222"]
     synced_to = [call.kwargs["guild"].id for call in real_bot.tree.sync.await_args_list]
     assert synced_to == [111111111111111111, 222222222222222222]
-    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 35
+    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 37
