@@ -110,8 +110,8 @@ READS = frozenset({
     "peer status", "peer pairs",
 })
 READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach ladder", "digest settings",
-                       "issue reminders", "issue countdown", "watch keywords", "relation share", "rapid urgent",
-                       "peer settings"})
+                       "issue reminders", "issue countdown", "watch keywords", "relation share",
+                       "rapid urgent", "peer settings"})
 WRITES = frozenset({
     "onboard", "profile edit", "language", "issue create", "issue edit", "issue close", "issue asked",
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
