@@ -59,6 +59,7 @@ from bot.services import (
     media,
     politicians,
     profile_fields,
+    relationships,
     stances,
     writing,
 )
@@ -161,7 +162,8 @@ async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member],
     """Give each member one politician to ask in a round, spread so that not everyone asks the same person.
 
     Deterministic: members in id order each take the target with the fewest askers so far on this issue (ties
-    by the map's order), preferring one they were not given before. Existing assignments are kept. A round
+    by the map's order), preferring one they were not given before. A member who shared with the coordinators
+    that they know one of the targets asks that one (the right messenger asks: bot.services.relationships). Existing assignments are kept. A round
     assigned a batch of members at a time (in id order) gives what one pass over them all gives: the askers
     so far are counted in SQL, and only the members' own questions are read.
     """
@@ -181,6 +183,7 @@ async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member],
         if ask.politician_id is not None:
             given.setdefault(ask.member_id, set()).add(ask.politician_id)
     this_round = {a.member_id: a for a in existing if a.round == round_days}
+    known = await relationships.known_by(session, [m.id for m in members if m.id not in this_round], order)
     result: dict[int, Ask] = {}
     for member in sorted(members, key=lambda m: m.id):
         if member.id in this_round:
@@ -189,7 +192,8 @@ async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member],
         chosen = None
         if order:
             fresh = [p for p in order if p not in given.get(member.id, set())] or order
-            chosen = min(fresh, key=lambda p: (load[p], order.index(p)))
+            acquainted = [p for p in fresh if p in known.get(member.id, set())]
+            chosen = min(acquainted or fresh, key=lambda p: (load[p], order.index(p)))
             load[chosen] += 1
             given.setdefault(member.id, set()).add(chosen)
         ask = Ask(

@@ -368,18 +368,20 @@ def map_field(contacts_by_politician: dict[int, list[str]], names: dict[int, str
     return Field(text("relationships.map.field"), Join(tuple(lines), "\n", "• "))
 
 
-async def preferred_messenger(session: AsyncSession, politician_id: int, candidates: Sequence[int]
-                              ) -> int | None:
-    """Among candidate members (by id), one who shared a relationship with the politician (who met them last
-    first); None when none did. For the asks' assignment: the right messenger asks."""
-    if not candidates:
-        return None
-    return await session.scalar(
-        select(Relationship.member_id)
-        .where(Relationship.politician_id == politician_id, Relationship.shared.is_(True),
-               Relationship.member_id.in_(sorted(candidates)))
-        .order_by(Relationship.kind.desc(), Relationship.last_met_on.desc().nulls_last(),
-                  Relationship.member_id).limit(1))
+async def known_by(session: AsyncSession, member_ids: Sequence[int], politician_ids: Sequence[int]
+                   ) -> dict[int, set[int]]:
+    """Which of the politicians each of the members shared that they know (met or know), in one statement: for
+    the asks' assignment, so that the right messenger asks. A relationship not shared with the coordinators
+    is the member's own and is not used."""
+    if not member_ids or not politician_ids:
+        return {}
+    known: dict[int, set[int]] = defaultdict(set)
+    for member_id, politician_id in (await session.execute(
+            select(Relationship.member_id, Relationship.politician_id)
+            .where(Relationship.shared.is_(True), Relationship.member_id.in_(sorted(set(member_ids))),
+                   Relationship.politician_id.in_(sorted(set(politician_ids)))))).all():
+        known[member_id].add(politician_id)
+    return dict(known)
 
 
 # -- the follow-up after a meeting --------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
-from bot.models import Relationship, Reminder
+from bot.models import Issue, Member, Relationship, Reminder
 from bot.replies import Channel, Reply
-from bot.services import activity, relationships, stances, stories
+from bot.services import activity, asks, relationships, stances, stories
 from bot.services.context import Actor
 from bot.validation import FieldProblem, FormProblems
 from tests.conftest import RecordingNotifier, identity
@@ -259,16 +259,25 @@ async def test_the_list_shows_the_members_own_relationships_and_who_sees_them(
         "Vem ser det: Bara du. Vill du att koordinatorerna ska se det: /relation dela."]
 
 
-async def test_the_asks_can_prefer_a_messenger_who_knows_the_politician(app: App, group: dict[str, int]):
-    await app.run(ANNA, relationships.add, politician="Åsa Ek", kind=KNOW)
+async def test_a_round_of_questions_gives_the_politician_to_the_member_who_shared_that_she_knows_them(
+        app: App, group: dict[str, int]):
+    issue_id = await create_issue(app)
+    await app.run(BO, relationships.add, politician="Eva Ström", kind=KNOW)  # his own: not used
+    await app.run(ANNA, relationships.add, politician="Eva Ström", kind=KNOW)
     await app.press(ANNA, relationships.SHARE_ACTION, "yes")
-    await app.run(BO, relationships.add, politician="Åsa Ek", kind=KNOW)  # not shared: not offered
-    async with app.sessionmaker() as session:
-        members = {m.external_id: m.id for m in await session.scalars(select(relationships.Member))}
-        chosen = await relationships.preferred_messenger(session, group["Åsa Ek"], list(members.values()))
-        nobody = await relationships.preferred_messenger(session, group["Eva Ström"], list(members.values()))
+    async with app.sessionmaker() as session, session.begin():
+        issue = await session.get_one(Issue, issue_id)
+        model = await stances.build_model(session, issue)
+        members = list(await session.scalars(select(Member).order_by(Member.id)))
+        order = [row.politician_id for row in asks.targets(model)]
+        assigned = await asks.assign(session, issue, members, 21, model, issue.created_at)
+        by_name = {m.external_id: assigned[m.id].politician_id for m in members}
 
-    assert chosen == members["anna"] and nobody is None
+    # Without relationships the first member in id order (Anna) would take the map's first target.
+    assert order[0] != group["Eva Ström"] and group["Eva Ström"] in order
+    assert by_name["anna"] == group["Eva Ström"]
+    # Bo kept his for himself: he is spread as anyone is (the one who knows her asks, not both).
+    assert by_name["bo"] != group["Eva Ström"]
 
 
 def test_the_maps_field_names_a_few_messengers_of_a_few_politicians_and_counts_the_rest():
