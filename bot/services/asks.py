@@ -163,9 +163,10 @@ async def assign(session: AsyncSession, issue: Issue, members: Sequence[Member],
 
     Deterministic: members in id order each take the target with the fewest askers so far on this issue (ties
     by the map's order), preferring one they were not given before. A member who shared with the coordinators
-    that they know one of the targets asks that one (the right messenger asks: bot.services.relationships). Existing assignments are kept. A round
-    assigned a batch of members at a time (in id order) gives what one pass over them all gives: the askers
-    so far are counted in SQL, and only the members' own questions are read.
+    that they know one of the targets asks that one (the right messenger asks: bot.services.relationships).
+    Existing assignments are kept. A round assigned a batch of members at a time (in id order) gives what one
+    pass over them all gives: the askers so far are counted in SQL, and only the members' own questions and
+    relationships are read.
     """
     order = [row.politician_id for row in targets(model)]
     load: Counter[int] = Counter()
