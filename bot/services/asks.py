@@ -63,7 +63,15 @@ from bot.services import (
     stances,
     writing,
 )
-from bot.services.context import Actor, audience_language, audit, language_of, pressed_row, settings_row
+from bot.services.context import (
+    Actor,
+    audience_language,
+    audit,
+    language_of,
+    pressed_row,
+    record_form,
+    settings_row,
+)
 
 log = logging.getLogger(__name__)
 
@@ -470,14 +478,6 @@ def asked_form(issue_id: int) -> Form:
     ), arg=str(issue_id), values={"how": activity.ContactChannel.X.value})  # most ask on X, as drafted
 
 
-def _asked_form(member: Member | None, arg: str) -> Form | None:
-    # The issue is checked when the form comes back (a stale button is refused then, with its link kept).
-    issue_id = validation.record_id(arg)
-    if member is None or member.onboarded_at is None or issue_id is None:
-        return None
-    return asked_form(issue_id)
-
-
 async def _asked_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     actor.require_onboarded()
     issue = await pressed_row(session, actor, Issue, arg)
@@ -800,7 +800,7 @@ FEATURE = Feature(
     on_issue_changed=(_plan_rounds,),
     actions={MINE_ACTION: _mine_pressed, ASKED_ACTION: _asked_pressed, ANSWER_ACTION: _answer_pressed},
     forms={ASKED_FORM: _asked_submitted},
-    form_openers={ASKED_ACTION: _asked_form},
+    form_openers={ASKED_ACTION: record_form(asked_form)},
     answers={ASKED_ACTION: _asked_written, MINE_ACTION: _asked_written},
     planners={ASK_KIND: _plan_round},
     describers={ASK_KIND: _describe_round},

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from sqlalchemy import CursorResult, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,9 @@ from bot.i18n import locale_language, normalize_language
 from bot.models import AuditLog, Base, Member, Workspace
 from bot.services import retention
 from bot.validation import record_id
+
+if TYPE_CHECKING:
+    from bot.replies import Form
 
 # How often the last use of the bot by a member who has not consented is written down: to the day is enough
 # for a purge counted in days, and spares a write for every command.
@@ -225,6 +229,19 @@ async def pressed_row(session: AsyncSession, actor: Actor, model: type[_Row], ar
     if row is None:
         raise UserError("errors.unknown_button")
     return row
+
+
+def record_form(make: Callable[[int], Form]) -> Callable[[Member | None, str], Form | None]:
+    """A form opener (contributions.FormOpener) for a button whose argument is a record's id: the form at once
+    for an onboarded member; None otherwise, and the button's action answers (onboard first, or a forged
+    argument refused). The record itself is checked when the form comes back: a button gone stale meanwhile is
+    refused then, with what was typed."""
+    def opener(member: Member | None, arg: str) -> Form | None:
+        row_id = record_id(arg)
+        if member is None or member.onboarded_at is None or row_id is None:
+            return None
+        return make(row_id)
+    return opener
 
 
 _Settings = TypeVar("_Settings", bound=Base)

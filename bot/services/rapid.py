@@ -50,7 +50,7 @@ from bot.replies import (
     text,
 )
 from bot.services import activity, audience, civics, coaching_settings, drafts, follows, media
-from bot.services.context import Actor, audience_language, audit, pressed_row
+from bot.services.context import Actor, audience_language, audit, pressed_row, record_form
 
 log = logging.getLogger(__name__)
 
@@ -391,14 +391,6 @@ def link_form(rapid_id: int) -> Form:
         arg=str(rapid_id))
 
 
-def _link_form(member: Member | None, arg: str) -> Form | None:
-    # The rapid response is checked when the form comes back (a stale button is refused then).
-    rapid_id = validation.record_id(arg)
-    if member is None or member.onboarded_at is None or rapid_id is None:
-        return None
-    return link_form(rapid_id)
-
-
 async def _link_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     actor.require_onboarded()
     rapid = await pressed_row(session, actor, RapidResponse, arg)
@@ -616,7 +608,7 @@ FEATURE = Feature(
     "rapid",
     actions={DONE_ACTION: _done_pressed, LINK_ACTION: _link_pressed},
     forms={LINK_FORM: _link_submitted},
-    form_openers={LINK_ACTION: _link_form},
+    form_openers={LINK_ACTION: record_form(link_form)},
     answers={DONE_ACTION: _link_written, LINK_ACTION: _link_written},
     planners={ALERT_KIND: _plan_alert, LIVE_KIND: _plan_live, CLOSE_KIND: _plan_close},
     describers={ALERT_KIND: _describe, LIVE_KIND: _describe, CLOSE_KIND: _describe},

@@ -178,13 +178,7 @@ async def add(session: AsyncSession, actor: Actor, politician: str | None = None
     relation_kind = RelationKind.MET if met_day is not None else values["kind"]
     row, new, sharing = await _store(session, actor, found, relation_kind, met_day, values["how"],
                                      values["note"])
-    fields = [Field(text("relationships.field.relationship"), _describe(row))]
-    buttons: tuple[Button, ...] = ()
-    if sharing is None:
-        question, buttons = _consent_question()
-        fields.append(question)
-    else:
-        fields.append(_sharing_field(row.shared))
+    fields, buttons = _saved(row, sharing)
     if met_day is not None:
         due = await plan_followup(session, actor.workspace, actor.member, found.id, met_day, actor.now)
         if due is not None:
@@ -487,19 +481,23 @@ async def _followup_pressed(session: AsyncSession, actor: Actor, arg: str) -> Re
     return dataclasses.replace(reply, private=True, personal=False)
 
 
+def _saved(row: Relationship, sharing: bool | None) -> tuple[list[Field], tuple[Button, ...]]:
+    """What a reply that saved a relationship shows: the relationship, and who sees it, or (the member's
+    first) the question whether the coordinators may, with its buttons."""
+    fields = [Field(text("relationships.field.relationship"), _describe(row))]
+    if sharing is None:
+        question, buttons = _consent_question()
+        return [*fields, question], buttons
+    return [*fields, _sharing_field(row.shared)], ()
+
+
 async def _save_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     """Save the meeting a follow-up was about as a relationship ("I have met them")."""
     actor.require_onboarded()
     ref, met_on = _parse_arg(arg)
     politician = await pressed_row(session, actor, Politician, ref)
     row, new, sharing = await _store(session, actor, politician, RelationKind.MET, met_on, None, None)
-    fields = [Field(text("relationships.field.relationship"), _describe(row))]
-    buttons: tuple[Button, ...] = ()
-    if sharing is None:
-        question, buttons = _consent_question()
-        fields.append(question)
-    else:
-        fields.append(_sharing_field(row.shared))
+    fields, buttons = _saved(row, sharing)
     return Reply(body=text("relationships.added" if new else "relationships.updated",
                            politician=civics.politician_label(politician)),
                  fields=tuple(fields), buttons=buttons)

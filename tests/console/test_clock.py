@@ -127,7 +127,7 @@ async def test_press_finds_the_members_own_dm_never_the_coordinators_message(
     assert "[#koordinatorer] 📣 Bo rapporterar om Åsa Ek (S) i frågan Parkering i centrum: för." in output
     # The coordinators' report came last, but Anna's "1" is the first button of her own question, in her DM.
     after = output.split("> :as Anna")[-1]
-    assert "[endast Anna] 📝 Länk till din fråga. Fyll i med:" in after.split("> :press Bekräfta")[0]
+    assert "[endast Anna] 📝 Din fråga. Fyll i med:" in after.split("> :press Bekräfta")[0]
     assert ('"Bekräfta" är en knapp för koordinatorerna i #koordinatorer. Byt till en koordinator med '
             ":as NAMN coordinator.") in after
     assert "Bekräftat:" not in output
@@ -140,7 +140,7 @@ async def test_press_can_name_the_place(settings: Settings, asks: list[str]):
 
     anna = output.split("> :as Anna")[-1]
     assert (
-        "[endast Anna] 📝 Länk till din fråga. Fyll i med:"
+        "[endast Anna] 📝 Din fråga. Fyll i med:"
         in anna.split("> :press Jag har frågat #annonser")[0]
     )
     assert ('Det finns ingen knapp "Jag har frågat" i #annonser som du kan trycka på. Knapparna du ser: '

@@ -59,7 +59,7 @@ async def test_a_member_shares_whom_she_knows_and_is_followed_up_after_a_meeting
     assert "[1] Ja, dela med koordinatorerna   [2] Nej, bara för mig" in saved
     assert after(output, ":press Ja, dela med koordinatorerna") == (
         "[endast Bo] Koordinatorerna ser nu vilka politiker du känner (ingen annan i gruppen). "
-        "Det gäller din relation.")
+        "Det gäller den relation du har sparat och dem du sparar framöver.")
     assert after(output, '/relation add politician:"Per Holm" met_on:imorgon') == (
         'Träffades: "imorgon" ligger i framtiden; ange dagen då ni träffades.')
     met = after(output, '/relation add politician:"Per Holm" met_on:igår')

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from bot import reminders
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.models import Delivery, Follow, Member, RapidResponse, Reminder
+from bot.models import Delivery, Follow, Member, PeerMember, RapidResponse, Reminder
 from bot.replies import Channel, Role
 from bot.services import (
     activity,
@@ -20,14 +20,16 @@ from bot.services import (
     countdowns,
     issues,
     onboarding,
+    pairing,
     pledges,
     profile,
     rapid,
+    relationships,
     retention,
 )
 from bot.watcher import poll
 from tests.conftest import START, RecordingNotifier, identity
-from tests.issue_fixtures import ANNA, COORDINATOR, create_issue
+from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue
 from tests.support.countdowns import the_members
 from tests.support.onboarding import answers, onboard
 
@@ -164,6 +166,15 @@ async def test_no_planner_sends_anything_to_a_member_without_consent(
                                created_at=START)
                         for member_id in outsiders.values()
                         for kind, value in (("municipality", "karlskrona"), ("issue", str(issue_id))))
+        # As if they had opted in to the peer pairing, to learn: Anna learns too, Bo teaches.
+        session.add_all(PeerMember(workspace_id=workspace_id, member_id=member_id, role=pairing.PeerRole.LEARN,
+                                   joined_at=START, updated_at=START) for member_id in outsiders.values())
+    await app.run(ANNA, pairing.join, role=pairing.PeerRole.LEARN)
+    await app.run(BO, pairing.join, role=pairing.PeerRole.TEACH)
+    await app.run(COORDINATOR, pairing.configure, enabled=True)
+    await app.run(COORDINATOR, pairing.round_now)
+    # A meeting with a politician: its follow-up the next morning.
+    await app.run(ANNA, relationships.add, politician="Åsa Ek", met_on="idag")
     await app.run(ANNA, pledges.pledge, issue="Parkering", kind=pledges.PledgeKind.ATTEND)
     await app.run(ANNA, activity.did, kind=activity.ActivityKind.ASK, status=activity.STATUS.read("försökte"),
                   issue="Parkering")

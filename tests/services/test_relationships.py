@@ -70,7 +70,8 @@ async def test_a_member_is_asked_once_whether_the_coordinators_may_see_whom_she_
     yes = await app.press(ANNA, relationships.SHARE_ACTION, "yes")
 
     assert render(yes.body, "sv") == ("Koordinatorerna ser nu vilka politiker du känner (ingen annan i "
-                                      "gruppen). Det gäller dina 2 relationer.")
+                                      "gruppen). Det gäller de 2 relationer du har sparat och dem du sparar "
+                                      "framöver.")
     assert [r.shared for r in await relationship_rows(app)] == [True, True]
     third = await app.run(ANNA, relationships.add, politician="Eva Ström", kind=KNOW)
     assert third.buttons == () and [r.shared for r in await relationship_rows(app)] == [True, True, True]
