@@ -167,8 +167,9 @@ async def test_no_planner_sends_anything_to_a_member_without_consent(
                         for member_id in outsiders.values()
                         for kind, value in (("municipality", "karlskrona"), ("issue", str(issue_id))))
         # As if they had opted in to the peer pairing, to learn: Anna learns too, Bo teaches.
-        session.add_all(PeerMember(workspace_id=workspace_id, member_id=member_id, role=pairing.PeerRole.LEARN,
-                                   joined_at=START, updated_at=START) for member_id in outsiders.values())
+        session.add_all(PeerMember(workspace_id=workspace_id, member_id=member_id,
+                                   role=pairing.PeerRole.LEARN, joined_at=START, updated_at=START)
+                        for member_id in outsiders.values())
     await app.run(ANNA, pairing.join, role=pairing.PeerRole.LEARN)
     await app.run(BO, pairing.join, role=pairing.PeerRole.TEACH)
     await app.run(COORDINATOR, pairing.configure, enabled=True)
