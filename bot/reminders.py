@@ -218,6 +218,14 @@ async def keep_one_pending(
     return due
 
 
+async def pending_under(session: AsyncSession, *, workspace_id: int, kind: str, prefix: str) -> bool:
+    """Whether a reminder of `kind` whose key starts with `prefix` is pending: one pending refresh of a live
+    message serves every change until it fires, so a change that finds one plans none."""
+    return await session.scalar(select(Reminder.id).where(
+        Reminder.workspace_id == workspace_id, Reminder.kind == kind,
+        Reminder.key.startswith(prefix, autoescape=True), Reminder.status == PENDING).limit(1)) is not None
+
+
 async def cancel(session: AsyncSession, *, workspace_id: int, key: str) -> int:
     """Cancel a pending reminder by key; return how many were cancelled."""
     # An UPDATE without RETURNING gives a CursorResult, though Session.execute() is typed to return a Result.

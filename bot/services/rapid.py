@@ -417,11 +417,8 @@ async def request_refresh(session: AsyncSession, rapid: RapidResponse, now: date
     until then."""
     if rapid.status != OPEN:
         return
-    pending = await session.scalar(select(Reminder.id).where(
-        Reminder.workspace_id == rapid.workspace_id, Reminder.kind == LIVE_KIND,
-        Reminder.key.startswith(f"{_key_prefix(rapid.id)}live:", autoescape=True),
-        Reminder.status == reminders.PENDING).limit(1))
-    if pending is not None:
+    if await reminders.pending_under(session, workspace_id=rapid.workspace_id, kind=LIVE_KIND,
+                                     prefix=f"{_key_prefix(rapid.id)}live:"):
         return
     rapid.refreshes += 1
     await reminders.schedule(session, workspace_id=rapid.workspace_id, kind=LIVE_KIND,

@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, reminders, timeparse, validation
@@ -40,7 +40,7 @@ from bot.replies import (
     When,
     text,
 )
-from bot.services import civics, drafts, profile_fields, stories, writing
+from bot.services import activity, civics, drafts, profile_fields, stories, writing
 from bot.services.context import Actor, audience_language, pressed_row
 
 
@@ -67,11 +67,9 @@ FOLLOWUP_GRACE = timedelta(hours=12)
 # A meeting older than this (in days before today) is history: no follow-up.
 FOLLOWUP_DAYS = 1
 YES, NO = "yes", "no"
-# An action that is a meeting with its politician: by its kind (/did), or by how a contact was made.
-MEETING_KINDS = frozenset({"meet", "meeting"})
-MEETING_CHANNELS = frozenset({"meeting", "fika"})
-# Only a meeting that took place brings a follow-up (an attempt is followed up by the action log).
-DONE = "done"
+# An action that is a meeting with its politician: by its kind (/did), or by how a contact was made
+# (activity.IN_PERSON: at a meeting or a fika).
+MEETING_KINDS = frozenset({activity.ActivityKind.MEET.value, activity.ActivityKind.MEETING.value})
 LISTED = 25
 # The politicians named in the coordinators' overview, and the messengers named per politician on the map.
 OVERVIEW_SHOWN = 25
@@ -152,6 +150,13 @@ async def _store(session: AsyncSession, actor: Actor, politician: Politician, ki
         session.add(row)
         await session.flush()
         return row, True, sharing
+    _update(row, kind, met_on, how, note, actor.now)
+    return row, False, sharing
+
+
+def _update(row: Relationship, kind: str, met_on: date | None, how: str | None, note: str | None,
+            now: datetime) -> None:
+    """Change a recorded relationship by what was said of it now (None: not said, kept as it was)."""
     # Having met someone is more than knowing them: a later "know" does not undo a meeting.
     if kind == RelationKind.MET or row.kind != RelationKind.MET:
         row.kind = kind
@@ -159,8 +164,7 @@ async def _store(session: AsyncSession, actor: Actor, politician: Politician, ki
     row.note = note if note is not None else row.note
     if met_on is not None and (row.last_met_on is None or met_on > row.last_met_on):
         row.last_met_on = met_on
-    row.updated_at = actor.now
-    return row, False, sharing
+    row.updated_at = now
 
 
 async def add(session: AsyncSession, actor: Actor, politician: str | None = None,
@@ -249,10 +253,11 @@ async def share(session: AsyncSession, actor: Actor, shared: bool | None = None)
 
 
 async def _set_sharing(session: AsyncSession, actor: Actor, member: Member, shared: bool) -> Reply:
-    count = await session.scalar(select(func.count()).select_from(Relationship)
-                                 .where(Relationship.member_id == member.id)) or 0
-    await session.execute(update(Relationship).where(Relationship.member_id == member.id)
-                          .values(shared=shared, updated_at=actor.now))
+    # The UPDATE's row count is how many relationships the choice now covers.
+    changed = cast(CursorResult[Any], await session.execute(
+        update(Relationship).where(Relationship.member_id == member.id)
+        .values(shared=shared, updated_at=actor.now)))
+    count = changed.rowcount or 0
     key = "relationships.share.yes" if shared else "relationships.share.no"
     return Reply(body=Join((text(key), text("relationships.share.count", count=count) if count else
                             text("relationships.share.none")), " "))
@@ -506,16 +511,14 @@ async def _save_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
 async def _action_recorded(session: AsyncSession, actor: Actor, action: Action, new: bool) -> None:
     """A meeting with a politician logged as an action (/did, a reported contact at a meeting or a fika):
     the relationship, when recorded, has met them that day, and the follow-up comes the next morning."""
-    is_meeting = action.kind in MEETING_KINDS or action.channel in MEETING_CHANNELS
-    if action.politician_id is None or action.status != DONE or not is_meeting:
+    is_meeting = action.kind in MEETING_KINDS or action.channel in activity.IN_PERSON
+    # Only a meeting that took place brings a follow-up (an attempt is followed up by the action log).
+    if action.politician_id is None or action.status != activity.DONE or not is_meeting:
         return
     met_on = action.created_at.astimezone(ZoneInfo(actor.workspace.timezone)).date()
     row = await _own(session, actor.member, action.politician_id)
     if row is not None:
-        row.kind = RelationKind.MET
-        if row.last_met_on is None or met_on > row.last_met_on:
-            row.last_met_on = met_on
-        row.updated_at = actor.now
+        _update(row, RelationKind.MET, met_on, None, None, actor.now)
     await plan_followup(session, actor.workspace, actor.member, action.politician_id, met_on, actor.now)
 
 

@@ -208,11 +208,8 @@ async def request_refresh(session: AsyncSession, issue: Issue, now: datetime) ->
         return
     if await live_message(session, issue) is None:
         return  # the countdown has not begun: its first post shows the state of that moment
-    pending = await session.scalar(select(Reminder.id).where(
-        Reminder.workspace_id == issue.workspace_id, Reminder.kind == LIVE_KIND,
-        Reminder.key.startswith(f"{key_prefix(issue.id)}live:r", autoescape=True),
-        Reminder.status == reminders.PENDING).limit(1))
-    if pending is not None:
+    if await reminders.pending_under(session, workspace_id=issue.workspace_id, kind=LIVE_KIND,
+                                     prefix=f"{key_prefix(issue.id)}live:r"):
         return
     row = await countdown_row(session, issue, now)
     assert row is not None
