@@ -298,25 +298,17 @@ async def did(session: AsyncSession, actor: Actor, kind: ActivityKind | None = N
         "link": lambda: validation.web_url(link, text("activity.field.link")),
     })
     found = await civics.find_issue(session, actor.workspace.id, issue) if (issue or "").strip() else None
-    logged, step = await _record(
-        session,
-        actor,
-        values["kind"],
-        values["status"],
-        found.id if found else None,
-        values["link"],
-        DID_SOURCE,
-    )
-    return await _logged_reply(session, actor, logged, found, step)
+    return await record_and_reply(session, actor, values["kind"], values["status"], issue=found,
+                                  link=values["link"], source=DID_SOURCE)
 
 
-async def record_and_reply(session: AsyncSession, actor: Actor, kind: str, *, issue: Issue | None = None,
-                           link: str | None = None, source: str | None = None,
+async def record_and_reply(session: AsyncSession, actor: Actor, kind: str, status: str = DONE, *,
+                           issue: Issue | None = None, link: str | None = None, source: str | None = None,
                            politician_id: int | None = None, channel: str | None = None,
                            note: str | None = None, fields: Sequence[Field] = ()) -> Reply:
-    """Log a done action as /did does (with whom and how, and the member's note) and answer as /did does,
+    """Log an action (with whom and how, and the member's note: a reported contact) and answer as /did does,
     with `fields` first."""
-    logged, step = await _record(session, actor, kind, DONE, issue.id if issue else None, link, source,
+    logged, step = await _record(session, actor, kind, status, issue.id if issue else None, link, source,
                                  politician_id=politician_id, channel=channel, note=note)
     return await _logged_reply(session, actor, logged, issue, step, fields)
 
