@@ -510,7 +510,7 @@ def note_text(value: str | None, label: Text) -> str | None:
 
 def politician_reachable(person: Politician, actor: Actor) -> Politician:
     """The politician, unless they left the council (civics: left_on), which is refused kindly."""
-    today = actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
+    today = actor.today
     if person.left_on is not None and person.left_on <= today:
         raise UserError("contacts.errors.politician_left", politician=civics.politician_label(person),
                         date=Literal(person.left_on.isoformat()))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +63,11 @@ class Actor:
     def language(self) -> str:
         """The language the actor reads: the one they chose, else their platform's, else the workspace's."""
         return language_of(self.member, self.workspace, self.locale_language)
+
+    @property
+    def today(self) -> date:
+        """The day it is now in the workspace's time zone."""
+        return self.now.astimezone(ZoneInfo(self.workspace.timezone)).date()
 
     @property
     def audience_language(self) -> str:

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -466,10 +465,6 @@ async def import_file(session: AsyncSession, actor: Actor, data: bytes, filename
 
 # -- applying it --------------------------------------------------------------------------------------------
 
-def _today(actor: Actor) -> date:
-    return actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
-
-
 def _join_council(person: Politician, row: Listed) -> None:
     """Seat a politician in the council with the file's role; a chair stays chair (a member too), and their
     other bodies' roles stay as they are."""
@@ -507,7 +502,7 @@ async def _confirmed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     # The diff again, against the politicians as they are now (a coordinator may have edited one since).
     stored, by_id = await _stored(session, actor.workspace.id, {row.municipality for row in listed})
     changes = diff(listed, stored)
-    today = _today(actor)
+    today = actor.today
     for change in changes:
         for row in change.new:
             person = Politician(workspace_id=actor.workspace.id, name=row.name,

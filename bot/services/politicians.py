@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,10 +118,6 @@ def _label(column: str) -> Text:
     return text(f"field.politician.{column}")
 
 
-def _today(actor: Actor) -> date:
-    return actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
-
-
 def _checkers(actor: Actor) -> dict[str, Callable[[str | None], Any]]:
     """How each column's typed value is read (None: not given); each raises a FieldProblem naming the
     column."""
@@ -130,7 +125,7 @@ def _checkers(actor: Actor) -> dict[str, Callable[[str | None], Any]]:
         if raw is None or not raw.strip():
             return None  # never checked: a blank is not "today"
         try:
-            return timeparse.parse_date(raw, _today(actor))
+            return timeparse.parse_date(raw, actor.today)
         except UserError as error:
             raise validation.FieldProblem(_label("checked"), error.text) from None
 
@@ -281,7 +276,7 @@ async def add(
     session.add(politician)
     await session.flush()
     audit(session, actor, "politician.added", politician_id=politician.id)
-    return Reply(body=text("politicians.added", line=_line(politician, _today(actor))))
+    return Reply(body=text("politicians.added", line=_line(politician, actor.today)))
 
 
 async def edit(session: AsyncSession, actor: Actor, politician: str | None = None, **changes: str | None
@@ -306,7 +301,7 @@ async def edit(session: AsyncSession, actor: Actor, politician: str | None = Non
     person.name_key = key
     person.updated_at = actor.now
     audit(session, actor, "politician.edited", politician_id=person.id, changed=sorted(given))
-    return Reply(body=text("politicians.edited", line=_line(person, _today(actor))))
+    return Reply(body=text("politicians.edited", line=_line(person, actor.today)))
 
 
 def _roles_before(person: Politician) -> dict[str, str]:
@@ -321,7 +316,7 @@ async def remove(session: AsyncSession, actor: Actor, politician: str | None = N
     person = await civics.find_politician(session, actor.workspace.id, politician,
                                           civics.municipality(municipality, required=False))
     return Reply(
-        body=text("politicians.remove.confirm", line=_line(person, _today(actor))),
+        body=text("politicians.remove.confirm", line=_line(person, actor.today)),
         buttons=(
             Button(
                 text("politicians.remove.button.confirm"), REMOVE_CONFIRM, str(person.id), ButtonStyle.DANGER
@@ -338,7 +333,7 @@ async def _remove_confirmed(session: AsyncSession, actor: Actor, arg: str) -> Re
     person = await workspace_row(session, actor, Politician, arg)
     if person is None:
         return Reply(body=text("politicians.remove.gone"), replaces_source=True)
-    line = _line(person, _today(actor))
+    line = _line(person, actor.today)
     audit(session, actor, "politician.removed", politician_id=person.id)
     await session.delete(person)
     return Reply(body=text("politicians.removed", line=line), replaces_source=True)
@@ -361,7 +356,7 @@ async def list_politicians(session: AsyncSession, actor: Actor, municipality: st
     rows.sort(key=lambda p: (p.municipality, civics.party_key(p.party), p.name_key, p.id))
     if not rows:
         return Reply(body=text("politicians.none"))
-    today = _today(actor)
+    today = actor.today
     return Reply(title=text("politicians.title", count=len(rows)),
                  body=text("politicians.body",
                            lines=Join(tuple(_line(p, today) for p in rows[:LISTED]), "\n", "• "),

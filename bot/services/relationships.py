@@ -80,10 +80,6 @@ MAP_POLITICIANS = 8
 # -- reading what was typed ----------------------------------------------------------------------------------
 
 
-def _today(actor: Actor) -> date:
-    return actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
-
-
 def _met_on(raw: str | None, today: date) -> date | None:
     """The day of a meeting: one that has come (today, yesterday, 3 dec, 2026-12-03); None: not given."""
     if raw is None or not raw.strip():
@@ -103,7 +99,7 @@ def _read(actor: Actor, kind: RelationKind | None, met_on: str | None, how: str 
     """Every field checked at once, each problem naming its field."""
     return validation.read_all({
         "kind": lambda: KIND.read(kind),
-        "met_on": lambda: _met_on(met_on, _today(actor)),
+        "met_on": lambda: _met_on(met_on, actor.today),
         "how": lambda: validation.clean_text(how, text("relationships.field.how"), max_length=MAX_HOW),
         "note": lambda: validation.clean_text(note, text("relationships.field.note"), max_length=MAX_NOTE),
     })

@@ -65,7 +65,7 @@ def _day(raw: str, label: Text, today: date, *, is_end: bool = False, start: dat
 def _range(actor: Actor, start: str | None, end: str | None) -> tuple[date, date]:
     """Read the range: from the first of the month up to today unless given; refuse one that ends before it
     starts."""
-    today = actor.now.astimezone(ZoneInfo(actor.workspace.timezone)).date()
+    today = actor.today
     read: dict[str, date | None] = {}  # the start, once read: a yearless end is the first such day after it
 
     def read_start() -> date | None:
