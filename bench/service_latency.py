@@ -33,9 +33,10 @@ nothing is sent), while four members call /did one after another; it prints how 
 pruned as the daily run prunes them, a batch a transaction; it prints how many, and how long a transaction
 held the write lock (p50, max).
 
-On SQLite the seeded file is cached per size in --cache-dir (a temporary folder, kept with --keep) and copied
-for each run, so a second run at the same size skips the seeding. --db postgres starts a throwaway cluster
-(tests/postgres.py) and seeds it each time (then ANALYZE, as autovacuum would). It asserts nothing.
+On SQLite the seeded file is cached per size and schema revision in --cache-dir (a temporary folder, kept with
+--keep) and copied for each run, so a second run at the same size skips the seeding. --db postgres starts a
+throwaway cluster (tests/postgres.py) and seeds it each time (then ANALYZE, as autovacuum would). It asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select, text, update
 
 from bot import db, reminders
@@ -716,7 +718,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="service-latency-") as tmp:
         workdir = Path(tmp)
         if args.db == "sqlite":
-            name = f"v{SEED_VERSION}-m{args.members}-a{args.actions_per_member}-d{args.delivery_weeks}.db"
+            # The schema's head revision is part of the name too: a file seeded before a migration lacks its
+            # columns, and every call on it would fail.
+            head = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+            name = (f"v{SEED_VERSION}-r{head}-m{args.members}-a{args.actions_per_member}"
+                    f"-d{args.delivery_weeks}.db")
             cached = args.cache_dir / name
             path = workdir / "bench.db"
             if not cached.exists() and args.keep:
