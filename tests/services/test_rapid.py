@@ -91,6 +91,27 @@ async def test_the_followers_of_the_municipality_get_the_alert_and_the_coordinat
     assert row is not None and row.message_id is not None
 
 
+async def test_members_whose_dms_are_closed_get_the_alert_in_the_channel_and_their_press_counts(
+        app: App, notifier: RecordingNotifier):
+    await the_members(app)
+    notifier.closed |= {"anna", "bo"}
+    notifier.sent.clear()
+
+    _, rapid_id = await start(app)
+    await app.dispatcher.run_due()
+
+    assert {s.to for s in notifier.sent if s.to.startswith("dm:")} == {"dm:cia"}
+    fallback = notifier.to(ANNOUNCEMENTS)[-1]
+    # Named once each in one channel message that carries the alert and its button, which they press there.
+    assert fallback.reply.mentions == ("anna", "bo") and ASK in fallback.text
+    assert (rapid.DONE_ACTION, str(rapid_id)) in [(b.action, b.arg) for b in fallback.reply.buttons]
+    assert "Du är med i räkningen" in await press(app, ANNA, rapid_id)
+    async with app.sessionmaker() as session:
+        pressed = list(await session.scalars(select(Member.external_id).join(
+            RapidAnswer, RapidAnswer.member_id == Member.id)))
+    assert pressed == ["anna"]
+
+
 async def test_the_followers_of_an_issue_include_those_who_follow_only_the_issue(
         app: App, notifier: RecordingNotifier):
     await the_members(app)
