@@ -33,6 +33,7 @@ from bot.delivery import (
     store_effects,
 )
 from bot.errors import UserError
+from bot.metrics import Metrics
 from bot.models import Member, Workspace
 from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
@@ -89,6 +90,9 @@ class App:
                                      QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
                                      deferred_sessionmaker=self.deferred_sessionmaker)
         self.scheduler = Scheduler(self.dispatcher, self.clock)
+        # What the process counts for Prometheus (served by bot.web when WEB_PORT is set).
+        self.metrics = Metrics()
+        self.dispatcher.on_report = self.metrics.record_dispatch
         self.notifier: Notifier | None = None
         self._routes = RoutingNotifier({})
         self._start_lock = asyncio.Lock()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_settings_or_exit
 from bot.log import setup_logging
+from bot.web import WebServerError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "run":
         command = _platform_command(settings)
     # The console prints the conversation on stdout; keep the log quiet unless asked.
-    setup_logging(settings.log_level if command != "console" or "LOG_LEVEL" in _env() else "WARNING")
+    setup_logging(settings.log_level if command != "console" or "LOG_LEVEL" in _env() else "WARNING",
+                  settings.log_format)
     try:
         if command == "console":
             from bot.console import run_console
@@ -79,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             return _discord(command, settings)
     except KeyboardInterrupt:
         return 130
+    except WebServerError as exc:
+        # The health and metrics server could not listen (its port taken): one line, not a traceback.
+        print(f"jobbskaparna: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

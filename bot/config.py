@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -74,6 +75,16 @@ class Settings(BaseSettings):
     watch_contact_url: str | None = None
 
     log_level: str = "INFO"
+    # "json": every log record one JSON object per line (for a log collector); "text": lines for a person.
+    log_format: Literal["text", "json"] = "text"
+
+    # The web server of health checks and metrics (bot.web): off unless a port is set. It listens on this
+    # machine only unless WEB_HOST says otherwise (0.0.0.0 in a container, behind its published port).
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    web_host: str = "127.0.0.1"
+    # /health/ready fails when the oldest delivery due has waited longer than this (the dispatcher is stuck or
+    # cannot keep up); a fan-out to thousands paced at Discord's limit stays well below it.
+    ready_max_lag_seconds: float = Field(default=120.0, gt=0, le=86_400)
 
     @field_validator("default_timezone")
     @classmethod

@@ -17,7 +17,7 @@ import logging
 import random
 import secrets
 import typing
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -102,6 +102,10 @@ EXPIRED = "expired"
 # The entry that marks a stored DM as urgent (Planned.urgent): quiet hours do not hold it back.
 URGENT_ENTRY = "urgent"
 MAX_ATTEMPTS = 5
+# What a send's outcome is called in the metrics (DispatchReport.outcomes): a pending one was a failure to try
+# again; a throttled try is counted as THROTTLED, whatever its status.
+OUTCOME_LABELS = {SENT: SENT, UNREACHABLE: UNREACHABLE, FAILED: FAILED, EXPIRED: EXPIRED, PENDING: "retry"}
+THROTTLED = "throttled"
 # A send the platform throttled (HTTP 429 even after its client's own retries) is tried again in the same run,
 # after the wait the platform named, this many times; then it goes back to pending with the attempt not
 # counted. A rate limit is the platform's pace, not a fault of the message.
@@ -353,6 +357,16 @@ class DispatchReport:
     unreachable: int = 0
     failed: int = 0
     expired: int = 0
+    # Each send's outcome by the platform it went to, for the metrics (bot.metrics): "sent", "unreachable",
+    # "failed" (for good), "expired", "retry" (failed, to be tried again) and "throttled" (each try the
+    # platform throttled).
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def tally(self, platform: str, outcome: _Outcome) -> None:
+        """Count one send's outcome under its platform."""
+        label = THROTTLED if outcome.throttled is not None else OUTCOME_LABELS.get(outcome.status)
+        if label is not None:
+            self.outcomes[(platform, label)] += 1
 
 
 class _EncodedJSON(TypeDecorator[str]):
@@ -461,6 +475,8 @@ class Dispatcher:
         # all, serves the rest; their rows are neither claimed nor waited for here.
         self.platforms: frozenset[str] | None = None
         self.on_next_wake: Callable[[datetime | None], None] | None = None
+        # Told what each run did, once it is complete (the metrics count it).
+        self.on_report: Callable[[DispatchReport], None] | None = None
 
     async def resume(self, platforms: Iterable[str] | None = None) -> int:
         """Put deliveries a crash left claimed back to pending (of these platforms only); call once at start.
@@ -503,6 +519,8 @@ class Dispatcher:
                     report.unreachable,
                     report.failed,
                 )
+            if self.on_report is not None:
+                self.on_report(report)
             return report
 
     async def next_due_at(self) -> datetime | None:
@@ -716,6 +734,8 @@ class Dispatcher:
             await self._send_ids(ids, self._clock.now(), report)
             if self.on_next_wake is not None and (report.failed or report.sent < len(ids)):
                 self.on_next_wake(await self.next_due_at())
+        if self.on_report is not None:
+            self.on_report(report)
         return report
 
     async def _send_ids(self, due: list[int], now: datetime, report: DispatchReport) -> None:
@@ -761,6 +781,7 @@ class Dispatcher:
 
         async def send(claimed: _Claimed) -> None:
             outcome = await self._send(claimed, now)
+            report.tally(claimed.workspace.platform, outcome)
             for _ in range(THROTTLED_RETRIES):
                 if outcome.throttled is None:
                     break
@@ -769,6 +790,7 @@ class Dispatcher:
                 wait = min(outcome.throttled, MAX_THROTTLE_WAIT)
                 await asyncio.sleep(wait + random.uniform(0, max(wait, 0.1) / 4))
                 outcome = await self._send(claimed, now)
+                report.tally(claimed.workspace.platform, outcome)
             if outcome.status == SENT:
                 report.sent += 1
             elif outcome.status == UNREACHABLE:

@@ -96,14 +96,18 @@ async def run_both(settings: Settings) -> None:
     from bot.discordbot.bot import JobbBot
     from bot.discordbot.runner import apply_endpoints
     from bot.slack.runner import SlackService
+    from bot.web.server import start_serving
 
     app = App(settings, SystemClock())
     slack = SlackService(app, settings)
     apply_endpoints(settings)
     discord_bot = JobbBot(app)
     stop = asyncio.Event()
+    web_server = None
     try:
         with stop_signals(lambda _: stop.set()):
+            web_server = await start_serving(app, settings, {"discord": discord_bot.gateway_state,
+                                                             "slack": slack.state})
             await slack.start()
             discord_task = asyncio.create_task(discord_bot.start(settings.discord_token.get_secret_value()))
             stopped = asyncio.create_task(stop.wait())
@@ -121,6 +125,8 @@ async def run_both(settings: Settings) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await discord_task
     finally:
+        if web_server is not None:
+            await web_server.close()
         await slack.close()
         if not discord_bot.is_closed():
             await discord_bot.close()

@@ -17,12 +17,14 @@ import cogs
 from bot import db
 from bot.app import App
 from bot.discordbot.checks import PLATFORM
+from bot.discordbot.metrics import InteractionMetrics
 from bot.discordbot.notifier import DiscordNotifier
 from bot.discordbot.ratelimits import BoundedHTTPClient, GlobalPacer
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import JobbTree
 from bot.discordbot.views import ActionButton, FormSessions, answer_stale_modal
 from bot.models import CommandSync
+from bot.web import CLOSED, CONNECTING, OK
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +63,16 @@ class JobbBot(commands.Bot):
         # Every request that counts against Discord's global limit waits for its turn in one pacer: the
         # Dispatcher's DMs and posts, the cogs' fetches and role changes alike (interaction responses never).
         self.pacer = GlobalPacer(app.settings.discord_global_rate)
+        trace = self.pacer.trace_config()
+        # The same trace times each interaction's first response and counts the 429s (bot.metrics).
+        self.interaction_metrics = InteractionMetrics(app.metrics)
+        self.interaction_metrics.add_to(trace)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
-            http_trace=self.pacer.trace_config(),
+            http_trace=trace,
             **kwargs,
         )
         # A fan-out to many DM channels must not grow discord.py's bucket table, which it scans whole.
@@ -110,6 +116,22 @@ class JobbBot(commands.Bot):
             loaded.append(module.name)
         log.info("Loaded %d cogs: %s", len(loaded), ", ".join(loaded))
         return loaded
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Dispatch a gateway event; an interaction is timed from here, as it arrives (before any of its
+        handlers ran)."""
+        if event_name == "interaction":
+            self.interaction_metrics.received(args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
+    async def gateway_state(self) -> str:
+        """The gateway's state for /health/ready: "ok" once ready and connected, else "connecting" (also
+        while it reconnects) or "closed"."""
+        if self.is_closed():
+            return CLOSED
+        if self.is_ready() and self.ws is not None and self.ws.open:
+            return OK
+        return CONNECTING
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Run no prefix commands: there are none (commands are slash commands), and commands.Bot would

@@ -14,7 +14,9 @@ from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
 from bot.discordbot.bot import JobbBot
+from bot.discordbot.checks import PLATFORM
 from bot.platforms import stop_signals
+from bot.web.server import serving
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ async def run_discord(settings: Settings) -> None:
         task.add_done_callback(closing.discard)
 
     with stop_signals(stop):
-        async with bot:
+        async with bot, serving(bot.app, settings, {PLATFORM: bot.gateway_state}):
             await bot.start(token)
 
 

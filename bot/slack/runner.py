@@ -14,6 +14,8 @@ from bot.config import Settings, SettingsError
 from bot.platforms import stop_signals
 from bot.slack.app import build_app, web_client
 from bot.slack.directory import PLATFORM
+from bot.web import CLOSED, CONNECTING, OK
+from bot.web.server import serving
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,8 @@ class SlackService:
         assert settings.slack_bot_token is not None
         self.app = app
         self.settings = settings
-        self.client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base)
+        self.client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base,
+                                 on_rate_limited=lambda: app.metrics.throttled_by(PLATFORM))
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.bolt, self.adapter = build_app(app, self.client, signing_secret=secret)
         self._handler: AsyncSocketModeHandler | None = None
@@ -69,6 +72,12 @@ class SlackService:
         self.port = int(self._runner.addresses[0][1])
         log.info("Serving Slack over HTTP on port %s at %s", self.port, EVENTS_PATH)
 
+    async def state(self) -> str:
+        """Slack's state for /health/ready: "ok" while connected (Socket Mode) or listening (HTTP)."""
+        if self._handler is not None:
+            return OK if await self._handler.client.is_connected() else CONNECTING
+        return OK if self._runner is not None else CLOSED
+
     async def close(self) -> None:
         """Disconnect or stop listening; the App is closed by whoever owns it."""
         if self._handler is not None:
@@ -87,9 +96,10 @@ async def run_slack(settings: Settings) -> None:
     stop = asyncio.Event()
     try:
         with stop_signals(lambda _: stop.set()):
-            await service.start()
-            await stop.wait()
-            log.info("Stopping")
+            async with serving(app, settings, {PLATFORM: service.state}):
+                await service.start()
+                await stop.wait()
+                log.info("Stopping")
     finally:
         await service.close()
         await app.close()
