@@ -21,6 +21,7 @@ from bot.app import App
 from bot.config import load_settings
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.views import FormSessions
+from bot.metrics import Metrics
 
 logging.getLogger("discord").setLevel(logging.CRITICAL)
 
@@ -231,7 +232,7 @@ class MockInteraction(CustomMockMixin, MagicMock):
 
 def _bot_spec() -> JobbBot:
     """Build a real JobbBot (never started) to spec MockBot on, so instance attributes are in the spec."""
-    return JobbBot(MagicMock(spec=App, settings=load_settings(_env_file=None)))
+    return JobbBot(MagicMock(spec=App, settings=load_settings(_env_file=None), metrics=Metrics()))
 
 
 class MockBot(CustomMockMixin, MagicMock):

@@ -39,6 +39,7 @@ class WebServer:
         for add in routes:
             add(self)
         self._runner: web.AppRunner | None = None
+        self.address: tuple[str, int] | None = None
 
     def add_platform(self, name: str, probe: PlatformProbe) -> None:
         """Make readiness wait for a platform: its probe answers "ok" once it is connected."""
@@ -61,8 +62,9 @@ class WebServer:
                 f"Setting WEB_HOST: cannot listen on {self.host}:{self.port} ({error.strerror or error})"
             ) from None
         self._runner = runner
-        # The port actually bound (port 0 picks a free one: the tests).
-        self.port = int(runner.addresses[0][1])
+        # Where it listens: the address and the port actually bound (port 0 picks a free one: the tests).
+        self.address = (str(runner.addresses[0][0]), int(runner.addresses[0][1]))
+        self.port = self.address[1]
         log.info("Serving health checks and metrics on http://%s:%s", self.host, self.port)
 
     async def close(self) -> None:
@@ -70,6 +72,7 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self.address = None
 
 
 async def start_serving(app: App, settings: Settings, platforms: dict[str, PlatformProbe] | None = None
