@@ -32,4 +32,5 @@ def json_formatter() -> logging.Formatter:
     # Imported here: only a JSON log needs it.
     from pythonjsonlogger.json import JsonFormatter
 
-    return JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES, timestamp="time")
+    # Swedish stays readable (å, ä, ö as they are, not escaped): a log collector reads UTF-8.
+    return JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES, timestamp="time", json_ensure_ascii=False)

@@ -74,13 +74,24 @@ class Metrics:
             PREFIX + "deliveries_pending",
             "Deliveries pending (due or waiting for their time) of this process's platforms; read from the "
             "database when scraped.", registry=self.registry)
-        # Interactions received and not answered yet: their key → (receipt time, platform, kind).
-        self._unanswered: OrderedDict[str, tuple[float, str, str]] = OrderedDict()
+        # Interactions received and not answered yet: their key → (receipt time, their first response's
+        # histogram).
+        self._unanswered: OrderedDict[str, tuple[float, Histogram]] = OrderedDict()
+        # The labelled series of each (platform, kind), looked up once: `labels()` takes a lock each time.
+        self._series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+    def _interaction_series(self, platform: str, kind: str) -> tuple[Counter, Histogram]:
+        series = self._series.get((platform, kind))
+        if series is None:
+            series = self._series[(platform, kind)] = (self.interactions.labels(platform, kind),
+                                                       self.first_response.labels(platform, kind))
+        return series
 
     def received(self, platform: str, kind: str, key: str) -> None:
         """Count an interaction received now; its first response is timed from here (see `answered`)."""
-        self.interactions.labels(platform, kind).inc()
-        self._unanswered[key] = (time.perf_counter(), platform, kind)
+        received, first_response = self._interaction_series(platform, kind)
+        received.inc()
+        self._unanswered[key] = (time.perf_counter(), first_response)
         if len(self._unanswered) > MAX_UNANSWERED:
             self._unanswered.popitem(last=False)
 
@@ -89,13 +100,14 @@ class Metrics:
         change nothing."""
         started = self._unanswered.pop(key, None)
         if started is not None:
-            received_at, platform, kind = started
-            self.first_response.labels(platform, kind).observe(time.perf_counter() - received_at)
+            received_at, first_response = started
+            first_response.observe(time.perf_counter() - received_at)
 
     def responded(self, platform: str, kind: str, seconds: float) -> None:
         """Count an interaction whose time to its first response the adapter measured itself (Slack's ack)."""
-        self.interactions.labels(platform, kind).inc()
-        self.first_response.labels(platform, kind).observe(seconds)
+        received, first_response = self._interaction_series(platform, kind)
+        received.inc()
+        first_response.observe(seconds)
 
     def throttled_by(self, platform: str) -> None:
         """Count a 429 the platform answered."""

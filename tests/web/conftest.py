@@ -29,18 +29,21 @@ async def server(app: App) -> AsyncIterator[WebServer]:
 async def get(server: WebServer, path: str) -> tuple[int, str]:
     """Ask the server for a path; return the status and the body."""
     assert server.address is not None
-    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{server.port}{path}") as got:
+    url = f"http://127.0.0.1:{server.port}{path}"
+    async with aiohttp.ClientSession() as session, session.get(url) as got:
         return got.status, await got.text()
 
 
 async def get_json(server: WebServer, path: str) -> tuple[int, Any]:
     """Ask the server for a path that answers JSON."""
     assert server.address is not None
-    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{server.port}{path}") as got:
+    url = f"http://127.0.0.1:{server.port}{path}"
+    async with aiohttp.ClientSession() as session, session.get(url) as got:
         return got.status, await got.json()
 
 
-async def pending_delivery(app: App, not_before: datetime, *, platform: str = "test", key: str = "d1") -> None:
+async def pending_delivery(app: App, not_before: datetime, *, platform: str = "test", key: str = "d1"
+                           ) -> None:
     """Write one pending delivery (a post to the announcements) due at `not_before`, of a workspace on
     `platform`."""
     now = app.clock.now()

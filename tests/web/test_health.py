@@ -42,7 +42,8 @@ async def test_the_server_is_off_unless_a_port_is_set(app: App):
     assert await start_serving(app, app.settings) is None
 
 
-async def test_the_server_listens_on_this_machine_only_by_default(app: App, settings: Settings, tmp_path: Path):
+async def test_the_server_listens_on_this_machine_only_by_default(app: App, settings: Settings,
+                                                                  tmp_path: Path):
     port = free_port()
     with_port = load_settings(database_url=settings.database_url, data_dir=tmp_path / "data", web_port=port,
                               _env_file=None)
@@ -110,7 +111,8 @@ async def test_not_ready_while_a_platform_is_connecting(server: WebServer):
     assert (body["discord"], body["slack"], body["database"]) == ("ok", "connecting", "ok")
 
 
-async def test_not_ready_when_the_oldest_delivery_due_waited_longer_than_the_setting(app: App, server: WebServer):
+async def test_not_ready_when_the_oldest_delivery_due_waited_longer_than_the_setting(app: App,
+                                                                                     server: WebServer):
     assert app.settings.ready_max_lag_seconds == 120
     await pending_delivery(app, START - timedelta(seconds=300), key="late")
     await pending_delivery(app, START - timedelta(seconds=30), key="recent")

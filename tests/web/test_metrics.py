@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Self
 
 import aiohttp
 import discord
@@ -73,7 +74,8 @@ class Failing(RecordingNotifier):
         raise ConnectionError("the platform is down")
 
 
-async def test_the_deliveries_of_a_dispatch_run_are_counted_by_platform_and_outcome(app: App, server: WebServer):
+async def test_the_deliveries_of_a_dispatch_run_are_counted_by_platform_and_outcome(app: App,
+                                                                                    server: WebServer):
     notifier = ThrottlingOnce()
     app.dispatcher.notifier = notifier
     await pending_delivery(app, START - timedelta(minutes=1), key="a")
@@ -120,10 +122,10 @@ class FakeDiscordAPI:
         return web.Response(status=204)
 
     async def limited(self, request: web.Request) -> web.Response:
-        return web.json_response({"message": "You are being rate limited.", "retry_after": 0.1, "global": False},
-                                 status=429)
+        return web.json_response(
+            {"message": "You are being rate limited.", "retry_after": 0.1, "global": False}, status=429)
 
-    async def __aenter__(self) -> FakeDiscordAPI:
+    async def __aenter__(self) -> Self:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
