@@ -165,6 +165,17 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("web_port")
+    @classmethod
+    def _web_port_is_not_slacks(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # Slack's HTTP mode (a signing secret, no app token) listens on SLACK_HTTP_PORT itself.
+        data = info.data
+        slack_http = data.get("slack_signing_secret") is not None and data.get("slack_app_token") is None
+        if value is not None and slack_http and value == data.get("slack_http_port"):
+            raise ValueError(f"is SLACK_HTTP_PORT ({value}) too: the health checks and metrics need a port "
+                             "of their own")
+        return value
+
     @property
     def guild_ids(self) -> list[int]:
         """Return the guilds to sync commands to; empty means globally."""

@@ -48,6 +48,7 @@ class SlackService:
         self._handler: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        self._closed = False
 
     @property
     def socket_mode(self) -> bool:
@@ -74,12 +75,17 @@ class SlackService:
 
     async def state(self) -> str:
         """Slack's state for /health/ready: "ok" while connected (Socket Mode) or listening (HTTP)."""
+        if self._closed:
+            return CLOSED
         if self._handler is not None:
-            return OK if await self._handler.client.is_connected() else CONNECTING
-        return OK if self._runner is not None else CLOSED
+            # The Socket Mode connection (not the Web API client: it calls no Slack method).
+            connection = self._handler.client
+            return OK if await connection.is_connected() else CONNECTING
+        return OK if self._runner is not None else CONNECTING
 
     async def close(self) -> None:
         """Disconnect or stop listening; the App is closed by whoever owns it."""
+        self._closed = True
         if self._handler is not None:
             await self._handler.close_async()
             self._handler = None

@@ -1,12 +1,18 @@
-"""Slack's part of the metrics: each command, button and form timed from its receipt to the ack, the 429s
-Slack answers counted, events not taken for interactions."""
+"""Slack's part of the metrics and the readiness check: each command, button and form timed from its receipt
+to the ack, the 429s Slack answers counted, events not taken for interactions; Slack's state as
+/health/ready reads it in Socket Mode and in HTTP mode."""
 
 from __future__ import annotations
 
+from bot.app import App
+from bot.clock import FrozenClock
+from bot.config import Settings
 from bot.metrics import Metrics
 from bot.slack.app import web_client
-from tests.slack.conftest import GENERAL, Slack
-from tests.slack.fakeslack import BOT_TOKEN, FakeSlack
+from bot.slack.runner import SlackService
+from tests.slack.conftest import GENERAL, SECRET, Slack
+from tests.slack.fakeslack import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.slack.test_runner import slack_settings
 
 
 def sample(metrics: Metrics, line_start: str) -> float | None:
@@ -44,3 +50,34 @@ async def test_each_429_slack_answers_is_counted(fake_slack: FakeSlack):
 
     assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [429, 429, 200]
     assert sample(metrics, 'jobbskaparna_rate_limited_responses_total{platform="slack"}') == 2.0
+
+
+async def test_slack_is_ready_once_connected_in_socket_mode_and_closed_after(
+        settings: Settings, clock: FrozenClock, fake_slack: FakeSlack):
+    config = slack_settings(settings, fake_slack, slack_app_token=APP_TOKEN)
+    app = App(config, clock)
+    service = SlackService(app, config)
+    try:
+        before = await service.state()
+        await service.start()
+        connected = await service.state()
+    finally:
+        await service.close()
+        await app.close()
+
+    assert (before, connected, await service.state()) == ("connecting", "ok", "closed")
+
+
+async def test_slack_is_ready_while_serving_in_http_mode(settings: Settings, clock: FrozenClock,
+                                                         fake_slack: FakeSlack):
+    config = slack_settings(settings, fake_slack, slack_signing_secret=SECRET)
+    app = App(config, clock)
+    service = SlackService(app, config)
+    try:
+        await service.start(host="127.0.0.1", port=0)
+        serving = await service.state()
+    finally:
+        await service.close()
+        await app.close()
+
+    assert (serving, await service.state()) == ("ok", "closed")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.app import App
-from bot.config import Settings, load_settings
+from bot.config import Settings, SettingsError, load_settings
 from bot.web import CONNECTING, OK, WebServerError
 from bot.web.server import WebServer, serving, start_serving
 from tests.conftest import START
@@ -68,6 +68,17 @@ async def test_a_port_in_use_is_one_line_naming_the_setting(app: App):
             await WebServer(app, "127.0.0.1", port).start()
     assert str(raised.value) == (f"Setting WEB_PORT: port {port} on 127.0.0.1 is in use by another program "
                                  "(choose another port, or stop the other program)")
+
+
+def test_the_web_port_cannot_be_slacks_http_port():
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None, web_port=3000, slack_http_port=3000, slack_bot_token="xoxb-1",
+                      slack_signing_secret="secret")
+    assert str(raised.value) == ("Setting WEB_PORT: is SLACK_HTTP_PORT (3000) too: the health checks and "
+                                 "metrics need a port of their own")
+    # In Socket Mode Slack listens on no port.
+    assert load_settings(_env_file=None, web_port=3000, slack_http_port=3000, slack_bot_token="xoxb-1",
+                         slack_app_token="xapp-1").web_port == 3000
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
