@@ -165,11 +165,12 @@ def test_compose_checks_the_bots_health_as_the_image_does():
     assert len(healthchecks) == 1
     assert healthchecks[0].endswith('CMD ["python", "/opt/jobbskaparna/healthcheck.py"]')
     assert ("COPY", f"deploy/healthcheck.py {HEALTHCHECK_IN_IMAGE}") in dockerfile_instructions()
-    # Inside the container, where the check runs: on the loopback, on a port, in the image and in compose.
+    # Inside the container, where the check runs: on the loopback and a port, in the image and (unless .env
+    # sets them to something) in compose.
     image_env = dockerfile_env()
-    for env in (image_env, bot["environment"]):
-        assert env["WEB_HOST"] == "127.0.0.1"
-        assert env["WEB_PORT"] == image_env["WEB_PORT"]
+    assert image_env["WEB_HOST"] == "127.0.0.1" and image_env["WEB_PORT"].isdigit()
+    for name in ("WEB_HOST", "WEB_PORT"):
+        assert bot["environment"][name] == f"${{{name}:-{image_env[name]}}}"
 
 
 # --- the health check script --------------------------------------------------------------------------------
@@ -267,14 +268,16 @@ def test_the_bot_runs_hardened_restarts_on_failure_and_keeps_its_data_in_its_sta
                  "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes",
                  "EnvironmentFile=/etc/jobbskaparna/jobbskaparna.env"):
         assert line in unit.splitlines(), line
-    assert "DATA_DIR=/var/lib/jobbskaparna/data" in unit
+    # The settings' relative folders (data, out) land in the state directory.
+    assert "WorkingDirectory=/var/lib/jobbskaparna" in unit.splitlines()
 
 
-def test_the_backup_runs_as_the_bots_user_on_a_timer():
+def test_the_backup_runs_as_the_bots_user_with_its_settings_on_a_timer():
     backup = (DEPLOY / "jobbskaparna-backup.service").read_text().splitlines()
     bot = (DEPLOY / "jobbskaparna.service").read_text().splitlines()
     assert "ExecStart=/opt/jobbskaparna/.venv/bin/jobbskaparna backup" in backup
-    user = [line for line in bot if line.startswith("User=")]
-    assert user and user[0] in backup
+    for setting in ("User=", "EnvironmentFile=", "WorkingDirectory=", "StateDirectory="):
+        line = [line for line in bot if line.startswith(setting)]
+        assert line and line[0] in backup, setting
     timer = (DEPLOY / "jobbskaparna-backup.timer").read_text().splitlines()
     assert any(line.startswith("OnCalendar=") for line in timer)

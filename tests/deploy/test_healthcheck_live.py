@@ -17,7 +17,6 @@ import pytest
 
 from bot.app import App
 from bot.config import Settings, load_settings
-from bot.web.server import start_serving
 from tests.deploy.test_deploy_files import DEPLOY, compose, dockerfile_env
 
 # The image's settings the bot reads (PATH, HOME and PYTHONUNBUFFERED are the interpreter's).
@@ -50,6 +49,8 @@ def test_every_variable_the_image_and_compose_set_is_a_setting_of_the_bot():
 async def test_the_images_health_check_passes_against_the_bots_server(
     app: App, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
+    from bot.web.server import start_serving  # helper C's web server (i20-c)
+
     # The image's environment, but a free port here instead of 8081 and folders of this test.
     image = dockerfile_env() | {"WEB_PORT": str(free_port())}
     for folder in ("DATA_DIR", "OUTPUT_DIR", "BACKUP_DIR"):
