@@ -26,20 +26,20 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/jobbskaparna --shell /usr/sbin/nologin \
         jobbskaparna \
-    && mkdir -p /var/lib/jobbskaparna/data /var/lib/jobbskaparna/out /var/lib/jobbskaparna/backups \
+    && mkdir -p /var/lib/jobbskaparna/data /var/lib/jobbskaparna/out \
     && chown -R jobbskaparna:jobbskaparna /var/lib/jobbskaparna
 COPY --from=build /opt/jobbskaparna /opt/jobbskaparna
 COPY deploy/healthcheck.py /opt/jobbskaparna/healthcheck.py
 
-# Everything the bot keeps (the SQLite database when no DATABASE_URL is set, the files it sends, the backups)
-# lives in one volume. The health endpoint is on inside the container; bound to the loopback, it is reached by
-# the health check below and by nothing outside (to scrape /metrics: WEB_HOST=0.0.0.0 and publish the port).
+# Everything the bot keeps (the SQLite database when no DATABASE_URL is set, the backups in data/backups, the
+# files it sends) lives in one volume; .env's relative DATA_DIR=data and OUTPUT_DIR=out land there too.
+# The health endpoint is on inside the container; bound to the loopback, it is reached by the health check
+# below and by nothing outside (to scrape /metrics: WEB_HOST=0.0.0.0 and publish the port).
 ENV PATH=/opt/jobbskaparna/bin:$PATH \
     HOME=/var/lib/jobbskaparna \
     PYTHONUNBUFFERED=1 \
     DATA_DIR=/var/lib/jobbskaparna/data \
     OUTPUT_DIR=/var/lib/jobbskaparna/out \
-    BACKUP_DIR=/var/lib/jobbskaparna/backups \
     WEB_HOST=127.0.0.1 \
     WEB_PORT=8081
 VOLUME ["/var/lib/jobbskaparna"]

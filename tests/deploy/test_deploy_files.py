@@ -105,8 +105,10 @@ def test_the_image_installs_the_production_lock_with_hashes_and_runs_as_no_root(
 
 def test_the_image_keeps_everything_in_its_volume():
     env = dockerfile_env()
-    for setting in ("DATA_DIR", "OUTPUT_DIR", "BACKUP_DIR"):
+    for setting in ("DATA_DIR", "OUTPUT_DIR"):
         assert env[setting].startswith("/var/lib/jobbskaparna/"), setting
+    # The backups go where the settings put them by default: DATA_DIR/backups.
+    assert "BACKUP_DIR" not in env
 
 
 def test_the_image_copies_the_packages_pyproject_builds_and_dockerignore_lets_them_through():

@@ -1,8 +1,7 @@
 """The image's health check against the bot's own web server: the settings the Dockerfile sets are the bot's,
 and the script's request reaches the liveness route the server serves.
 
-Needs the web server (bot.web, helper C's part of issue 20) and BACKUP_DIR (helper B's): it passes once both
-are merged.
+Needs the web server (bot.web, helper C's part of issue 20): it passes once that is merged.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ async def test_the_images_health_check_passes_against_the_bots_server(
 
     # The image's environment, but a free port here instead of 8081 and folders of this test.
     image = dockerfile_env() | {"WEB_PORT": str(free_port())}
-    for folder in ("DATA_DIR", "OUTPUT_DIR", "BACKUP_DIR"):
+    for folder in ("DATA_DIR", "OUTPUT_DIR"):
         image[folder] = str(tmp_path / Path(image[folder]).name)
     for name, value in image.items():
         if name not in NOT_SETTINGS:
