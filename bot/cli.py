@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
             "(both in one process when both are), and the local console otherwise."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_installed_version()}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="Discord and/or Slack, as the tokens say (the console when none is set)")
     sub.add_parser("slack", help="only the Slack app (Socket Mode, or HTTP with SLACK_SIGNING_SECRET)")
@@ -39,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("sync", help="register the slash commands with Discord now")
     return parser
+
+
+def _installed_version() -> str:
+    """The version of the installed distribution (what pip installed), not a copy kept in the code."""
+    try:
+        return version("jobbskaparna")
+    except PackageNotFoundError:
+        return "(not installed: run it through ./dev or after pip install)"
 
 
 def main(argv: list[str] | None = None) -> int:
