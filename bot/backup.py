@@ -96,9 +96,9 @@ def database_of(settings: Settings) -> Database:
     return database
 
 
-def backup_name(when: datetime, suffix: str) -> str:
-    """Name a backup taken at `when`."""
-    return f"jobbskaparna-{when.astimezone(UTC).strftime(STAMP_FORMAT)}{suffix}"
+def backup_name(when: datetime, suffix: str, prefix: str = "jobbskaparna-") -> str:
+    """Name a backup taken at `when` (its time in UTC)."""
+    return f"{prefix}{when.astimezone(UTC).strftime(STAMP_FORMAT)}{suffix}"
 
 
 def backup_now(settings: Settings, directory: Path | None = None, *, now: datetime | None = None) -> Path:
@@ -383,7 +383,7 @@ class Restore:
         if self.database.is_sqlite:
             self.before = self._apply_sqlite(directory, when)
         else:
-            self.before = directory / f"{BEFORE_RESTORE_PREFIX}{when.strftime(STAMP_FORMAT)}{POSTGRES_SUFFIX}"
+            self.before = directory / backup_name(when, POSTGRES_SUFFIX, BEFORE_RESTORE_PREFIX)
             _backup_postgres(self.database.url, self.before)
             arguments, environment = _connection_arguments(self.database.url)
             _run_pg("pg_restore", ["--clean", "--if-exists", "--no-owner", "--single-transaction",
@@ -398,7 +398,7 @@ class Restore:
         live = self.database.path
         before: Path | None = None
         if live.exists():
-            before = directory / f"{BEFORE_RESTORE_PREFIX}{when.strftime(STAMP_FORMAT)}{SQLITE_SUFFIX}"
+            before = directory / backup_name(when, SQLITE_SUFFIX, BEFORE_RESTORE_PREFIX)
             try:
                 _backup_sqlite(live, before, check=False)
             except BackupError as error:
