@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import db
@@ -371,6 +372,27 @@ class Restore:
     unpacked: Path | None = None
     # What the database was before the restore, once applied.
     before: Path | None = field(default=None, init=False)
+
+    def others_connected(self) -> int | None:
+        """How many other sessions are connected to the PostgreSQL database (a running bot has some); None on
+        SQLite, or when it cannot be asked (the restore will say why)."""
+        if self.database.is_sqlite:
+            return None
+
+        async def count() -> int:
+            engine = db.create_engine(self.settings.effective_database_url)
+            try:
+                async with engine.connect() as connection:
+                    return int(await connection.scalar(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()")) or 0)
+            finally:
+                await engine.dispose()
+
+        try:
+            return asyncio.run(count())
+        except (OSError, SQLAlchemyError):  # unreachable, or not allowed to look: pg_restore says why
+            return None
 
     def apply(self, *, now: datetime | None = None) -> Path | None:
         """Keep a copy of the current database, replace it with the backup, migrate to this version's schema.

@@ -149,9 +149,12 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
             print(f"jobbskaparna: no backup file at {args.file}", file=sys.stderr)
             return 2
         with backup.prepared_restore(settings, args.file) as restore:
+            others = None if args.yes else restore.others_connected()
+            open_now = f"{others} other connection is" if others == 1 else f"{others} other connections are"
+            running = f" {open_now} open to it: is the bot running?" if others else ""
             if not args.yes and not _confirm(
                 f"Replace {restore.database.describe()} with {args.file}? Everything written since that "
-                "backup is lost (stop the bot first). Type yes to go on: "
+                f"backup is lost (stop the bot first).{running} Type yes to go on: "
             ):
                 print("jobbskaparna: nothing was restored", file=sys.stderr)
                 return 1

@@ -360,6 +360,27 @@ def test_the_password_goes_to_pg_dump_in_its_environment_and_never_into_output_o
     assert {env.get("PGPASSWORD") for _, env in seen_by_children} == {PASSWORD}
 
 
+async def test_a_restore_asks_whether_the_bot_runs_when_others_are_connected_to_postgresql(
+        postgres_url: str, command_line: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    assert await asyncio.to_thread(cli.main, ["backup"]) == 0
+    [path] = (command_line / "backups").iterdir()
+    questions: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda question: questions.append(question) or "no")
+    running_bot = db.create_engine(postgres_url)
+    try:
+        async with running_bot.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            assert await asyncio.to_thread(cli.main, ["restore", str(path)]) == 1
+        await running_bot.dispose()
+        assert await asyncio.to_thread(cli.main, ["restore", str(path)]) == 1
+    finally:
+        await running_bot.dispose()
+
+    assert "1 other connection is open to it: is the bot running?" in questions[0]
+    assert "is the bot running?" not in questions[1] and "stop the bot first" in questions[1]
+
+
 def test_a_failing_pg_dump_says_why_in_one_line_without_the_password(
         postgres_url: str, command_line: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]):
