@@ -280,7 +280,7 @@ def _run_pg(tool: str, arguments: list[str], url: URL, environment: dict[str, st
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         # The first error line says what went wrong; what follows are hints ("Is the server running…").
-        errors = [line for line in lines if line.startswith(f"{tool}: error: ")]
+        errors = [line for line in lines if line.startswith(f"{tool}: error: ") or "ERROR:" in line]
         reason = (errors or lines or [f"exit status {done.returncode}"])[0]
         for prefix in (f"{tool}: error: ", f"{tool}: "):
             reason = reason.removeprefix(prefix)
@@ -300,6 +300,33 @@ def _backup_postgres(url: URL, target: Path) -> None:
         _publish(written, target)
     finally:
         written.unlink(missing_ok=True)
+
+
+# The restore empties the schema first, in its own transaction. pg_restore --clean drops only what the dump
+# holds, and cannot drop it when a table a newer migration added (not in an older dump) refers to it.
+CLEAR_SCHEMA = """DO $$ DECLARE found record; BEGIN
+  FOR found IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+    EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', found.tablename);
+  END LOOP;
+END $$"""
+
+
+def _restore_postgres(file: Path, url: URL, work: Path) -> None:
+    """Replace the database's tables with a dump's, in one transaction: all of it, or nothing changed.
+
+    pg_restore writes the dump out as SQL (without owners and grants: they name the roles of the server the
+    dump came from), and psql runs it after CLEAR_SCHEMA, all in one transaction.
+    """
+    arguments, environment = _connection_arguments(url)
+    script = work / f".jobbskaparna-restore-{os.getpid()}.sql.part"
+    try:
+        _run_pg("pg_restore", ["--no-owner", "--no-privileges", f"--file={script}", str(file)], url,
+                environment)
+        _run_pg("psql", ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                         *arguments, f"--dbname={url.database}", f"--command={CLEAR_SCHEMA}",
+                         f"--file={script}"], url, environment)
+    finally:
+        script.unlink(missing_ok=True)
 
 
 def _dump_revision(file: Path, url: URL) -> str:
@@ -407,10 +434,7 @@ class Restore:
         else:
             self.before = directory / backup_name(when, POSTGRES_SUFFIX, BEFORE_RESTORE_PREFIX)
             _backup_postgres(self.database.url, self.before)
-            arguments, environment = _connection_arguments(self.database.url)
-            _run_pg("pg_restore", ["--clean", "--if-exists", "--no-owner", "--single-transaction",
-                                   f"--dbname={self.database.url.database}", *arguments, str(self.file)],
-                    self.database.url, environment)
+            _restore_postgres(self.file, self.database.url, directory)
         # An older backup restored into a newer bot: bring its schema up to date as a start would.
         db.migrate_sync(self.settings.effective_database_url)
         return self.before

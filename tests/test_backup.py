@@ -360,6 +360,63 @@ def test_the_password_goes_to_pg_dump_in_its_environment_and_never_into_output_o
     assert {env.get("PGPASSWORD") for _, env in seen_by_children} == {PASSWORD}
 
 
+def test_an_older_dump_is_restored_into_a_newer_schema_and_migrated(
+        postgres: PostgresCluster, tmp_path: Path, command_line: Path, monkeypatch: pytest.MonkeyPatch):
+    """The tables a newer migration added are not in the older dump: they go, and the migration adds them."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    postgres.psql(f"CREATE DATABASE {name}")
+    url = postgres.url(name)
+    db.migrate_sync(url, "0021")
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert cli.main(["backup"]) == 0
+    [path] = (command_line / "backups").iterdir()
+    db.migrate_sync(url)
+
+    assert cli.main(["restore", str(path), "--yes"]) == 0
+
+    assert asyncio.run(revision_of(url)) == backup_head()
+
+
+async def test_a_postgresql_restore_that_fails_on_the_way_changes_nothing(
+        postgres_url: str, tmp_path: Path, command_line: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]):
+    settings = load_settings(_env_file=None, database_url=postgres_url, data_dir=command_line)
+    app = App(settings, FrozenClock(NOW))
+    app.notifier = app.dispatcher.notifier = RecordingNotifier()
+    await onboard(app, identity("anna"))
+    path = await asyncio.to_thread(backup.backup_now, settings)
+    await onboard(app, identity("bo"))
+    await app.engine.dispose()
+    real = backup._run_pg
+
+    def failing_at_the_end(tool: str, arguments: list[str], *rest: object) -> str:
+        if tool == "psql":  # the dump's script fails at its last statement, after every table was replaced
+            script = Path(next(a for a in arguments if a.startswith("--file=")).removeprefix("--file="))
+            script.write_text(script.read_text() + "\nSELECT 1 / 0;\n")
+        return real(tool, arguments, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backup, "_run_pg", failing_at_the_end)
+    monkeypatch.setenv("DATABASE_URL", settings.effective_database_url)
+
+    assert await asyncio.to_thread(cli.main, ["restore", str(path), "--yes"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("jobbskaparna: psql failed: ") and err.endswith("ERROR:  division by zero\n")
+    try:
+        assert await member_names(app) == ["anna", "bo"]
+    finally:
+        await app.close()
+
+
+async def revision_of(url: str) -> str:
+    engine = db.create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return str(await connection.scalar(text("SELECT version_num FROM alembic_version")))
+    finally:
+        await engine.dispose()
+
+
 async def test_a_restore_asks_whether_the_bot_runs_when_others_are_connected_to_postgresql(
         postgres_url: str, command_line: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DATABASE_URL", postgres_url)
