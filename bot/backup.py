@@ -436,7 +436,14 @@ class Restore:
             _backup_postgres(self.database.url, self.before)
             _restore_postgres(self.file, self.database.url, directory)
         # An older backup restored into a newer bot: bring its schema up to date as a start would.
-        db.migrate_sync(self.settings.effective_database_url)
+        from alembic.util import CommandError
+
+        try:
+            db.migrate_sync(self.settings.effective_database_url)
+        except (SQLAlchemyError, CommandError) as error:
+            reason = (str(error).splitlines() or [type(error).__name__])[0]
+            raise BackupError(f"restored, but migrating it to this version's schema failed: {reason} (the "
+                              f"database before is in {self.before})") from None
         return self.before
 
     def _apply_sqlite(self, directory: Path, when: datetime) -> Path | None:

@@ -190,6 +190,29 @@ def test_an_older_backup_is_migrated_to_this_version_s_schema(tmp_path: Path, co
     assert head == backup_head()
 
 
+def test_a_migration_that_fails_after_the_restore_says_so_in_one_line(
+        tmp_path: Path, sqlite_template: Path, command_line: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]):
+    from alembic.util import CommandError
+
+    sqlite_settings(tmp_path, sqlite_template)
+    assert cli.main(["backup"]) == 0
+    [path] = (command_line / "backups").iterdir()
+
+    def failing(_url: str, _revision: str = "head") -> None:
+        raise CommandError("Can't locate revision identified by '0099'\nmore detail")
+
+    monkeypatch.setattr(backup.db, "migrate_sync", failing)
+    capsys.readouterr()
+
+    assert cli.main(["restore", str(path), "--yes"]) == 1
+
+    [kept] = (command_line / "backups").glob(f"{backup.BEFORE_RESTORE_PREFIX}*")
+    assert capsys.readouterr().err == (
+        "jobbskaparna: restored, but migrating it to this version's schema failed: Can't locate revision "
+        f"identified by '0099' (the database before is in {kept})\n")
+
+
 def backup_head() -> str:
     from alembic.script import ScriptDirectory
 
