@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import charts, db, features, i18n, reminders
+from bot.backup import BackupSchedule
 from bot.clock import Clock, SystemClock
 from bot.coach import CoachModel
 from bot.coach.model import answers_remembered
@@ -99,6 +100,8 @@ class App:
         # The tasks sending a command's effects right now (close() lets them finish).
         self._sending: set[asyncio.Task[Any]] = set()
         self._migrated = False
+        # The backups the running bot takes (BACKUP_EVERY_HOURS; started with a platform, not the console).
+        self.backups: BackupSchedule | None = None
         # The coach's model, only when a key is set; without it the coach answers from its templates.
         self.coach: CoachModel | None = None
         if settings.openai_api_key is not None:
@@ -135,6 +138,9 @@ class App:
                 self.scheduler.wake_at(self.clock.now())
             else:
                 self.scheduler.start()
+            if platform is not None and self.settings.backup_every_hours and self.backups is None:
+                self.backups = BackupSchedule(self.settings, self.engine, self.clock.now)
+                self.backups.start()
         freeze_start_up()
 
     async def close(self) -> None:
@@ -144,6 +150,8 @@ class App:
             # Cut off in the middle, they would be sent again after the restart (they are stored), but a unit
             # of work cancelled halfway leaves the connection pool to log an error.
             await asyncio.wait(set(self._sending), timeout=EFFECTS_TIMEOUT)
+        if self.backups is not None:
+            await self.backups.stop()
         await self.scheduler.stop()
         if self.coach is not None:
             await self.coach.close()

@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="pretend the clock shows this local time at start (for repeatable scripts)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("sync", help="register the slash commands with Discord now")
+    backup = sub.add_parser("backup", help="back the database up into a file now (safe while the bot runs)")
+    backup.add_argument("--to", type=Path, metavar="DIR", help="the folder (default: BACKUP_DIR)")
+    restore = sub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    restore.add_argument("file", type=Path, metavar="FILE", help="a file `jobbskaparna backup` made")
+    restore.add_argument("--yes", action="store_true", help="do not ask before replacing the database")
     return parser
 
 
@@ -87,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
             migrate_sync(settings.effective_database_url)
             print("jobbskaparna: the database is up to date")
+        elif command in ("backup", "restore"):
+            return _backup(args, settings)
         else:
             return _discord(command, settings)
     except KeyboardInterrupt:
@@ -144,6 +151,44 @@ def _discord(command: str, settings: Settings) -> int:
         return asyncio.run(sync_commands(settings))
     asyncio.run(run_discord(settings))
     return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Take a backup, or restore one after asking; one line says how it went (exit 1 when it failed)."""
+    from bot import backup
+
+    try:
+        if args.command == "backup":
+            print(f"jobbskaparna: backed the database up to {backup.backup_now(settings, args.to)}")
+            return 0
+        if not args.file.is_file():
+            print(f"jobbskaparna: no backup file at {args.file}", file=sys.stderr)
+            return 2
+        with backup.prepared_restore(settings, args.file) as restore:
+            others = None if args.yes else restore.others_connected()
+            open_now = f"{others} other connection is" if others == 1 else f"{others} other connections are"
+            running = f" {open_now} open to it: is the bot running?" if others else ""
+            if not args.yes and not _confirm(
+                f"Replace {restore.database.describe()} with {args.file}? Everything written since that "
+                f"backup is lost (stop the bot first).{running} Type yes to go on: "
+            ):
+                print("jobbskaparna: nothing was restored", file=sys.stderr)
+                return 1
+            before = restore.apply()
+    except backup.BackupError as error:
+        print(f"jobbskaparna: {error}", file=sys.stderr)
+        return 1
+    kept = f"; the database as it was is kept in {before}" if before is not None else ""
+    print(f"jobbskaparna: restored {args.file} into {restore.database.describe()}{kept}")
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    try:
+        return input(question).strip().lower() in ("yes", "y", "ja", "j")
+    except EOFError:  # nobody to answer (a script): no
+        print()
+        return False
 
 
 def _env() -> dict[str, str]:

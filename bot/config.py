@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     data_dir: Path = Path("data")
     output_dir: Path = Path("out")
+    # Backups (`jobbskaparna backup`, and the running bot's own): where they go (empty: DATA_DIR/backups), how
+    # often the running bot takes one (hours; 0: never by itself) and how many of them are kept.
+    backup_dir: Path | None = None
+    backup_every_hours: int = Field(default=0, ge=0, le=8760)
+    backup_keep: int = Field(default=7, ge=1, le=10_000)
 
     default_language: str = "sv"
     default_timezone: str = "Europe/Stockholm"
@@ -193,6 +198,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'jobbskaparna.db').resolve()}"
+
+    @property
+    def effective_backup_dir(self) -> Path:
+        """Return BACKUP_DIR, or the backups folder in the data folder."""
+        return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
 
 
 def load_settings(**overrides: object) -> Settings:
