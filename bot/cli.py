@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", help="register the slash commands with Discord now")
     backup = sub.add_parser("backup", help="back the database up into a file now (safe while the bot runs)")
     backup.add_argument("--to", type=Path, metavar="DIR", help="the folder (default: BACKUP_DIR)")
+    backup.add_argument("--keep", type=_count, metavar="N",
+                        help="then keep the newest N backups in the folder (default: BACKUP_KEEP; 0: all)")
     restore = sub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
     restore.add_argument("file", type=Path, metavar="FILE", help="a file `jobbskaparna backup` made")
     restore.add_argument("--yes", action="store_true", help="do not ask before replacing the database")
@@ -105,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of backups like 7 (0 keeps all)")
+    return int(value)
+
+
 def _local_time(value: str) -> datetime:
     try:
         return datetime.strptime(value, "%Y-%m-%d %H:%M")
@@ -159,7 +167,12 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         if args.command == "backup":
-            print(f"jobbskaparna: backed the database up to {backup.backup_now(settings, args.to)}")
+            made = backup.backup_now(settings, args.to)
+            # A backup taken by a timer or by hand keeps the folder as the bot's own schedule does.
+            keep = settings.backup_keep if args.keep is None else args.keep
+            removed = backup.prune(made.parent, keep) if keep > 0 else []
+            older = f"; {len(removed)} older removed (keeping {keep})" if removed else ""
+            print(f"jobbskaparna: backed the database up to {made}{older}")
             return 0
         if not args.file.is_file():
             print(f"jobbskaparna: no backup file at {args.file}", file=sys.stderr)

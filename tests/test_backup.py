@@ -144,6 +144,28 @@ async def test_a_restore_brings_back_what_the_services_had_written_at_the_backup
     assert len(kept) == 1
 
 
+def test_a_backup_by_hand_or_by_a_timer_keeps_the_newest_backup_keep_and_leaves_other_files(
+        tmp_path: Path, sqlite_template: Path, command_line: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch):
+    sqlite_settings(tmp_path, sqlite_template)
+    monkeypatch.setenv("BACKUP_KEEP", "2")
+    folder = command_line / "backups"
+    folder.mkdir()
+    older = [folder / f"jobbskaparna-2026010{day}-030000.sqlite3.gz" for day in (1, 2, 3)]
+    for path in older:
+        path.write_bytes(b"an older backup")
+    other = folder / "notes.txt"
+    other.write_text("not ours")
+
+    assert cli.main(["backup"]) == 0
+
+    left = sorted(path.name for path in folder.iterdir())
+    made = [name for name in left if name.startswith("jobbskaparna-2026") and name not in
+            {path.name for path in older}]
+    assert left == sorted([older[2].name, *made, "notes.txt"]) and len(made) == 1
+    assert capsys.readouterr().out.endswith("; 2 older removed (keeping 2)\n")
+
+
 def test_the_command_line_says_where_the_backup_went_and_restores_after_a_yes(
         tmp_path: Path, sqlite_template: Path, command_line: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch):
