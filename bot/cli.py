@@ -13,8 +13,12 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_settings_or_exit
 from bot.log import setup_logging
+from bot.platforms import EXIT_FAILURE, StartError
 
 log = logging.getLogger(__name__)
+
+# The commands that start a platform: a failure there ends in one line on stderr (README, "Troubleshooting").
+PLATFORM_COMMANDS = frozenset({"run", "both", "slack", "sync"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +83,17 @@ def main(argv: list[str] | None = None) -> int:
             return _discord(command, settings)
     except KeyboardInterrupt:
         return 130
+    except StartError as error:
+        print(f"jobbskaparna: {error}", file=sys.stderr)
+        return error.exit_code
+    except Exception as error:
+        if command not in PLATFORM_COMMANDS:
+            raise
+        # One line for whoever started the bot; the traceback is in the log for whoever asks (LOG_LEVEL=DEBUG).
+        log.debug("The bot stopped on an unexpected error", exc_info=True)
+        print(f"jobbskaparna: stopped by an unexpected error ({type(error).__name__}: {error}); "
+              "LOG_LEVEL=DEBUG logs where it happened", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 

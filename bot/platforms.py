@@ -22,6 +22,19 @@ from bot.config import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
+# How a start that stops ends (README, "Troubleshooting"): a setting the user must fix (a token, an intent), or
+# another failure (the network, an unexpected error). Ctrl+C ends with 130, as shells expect.
+EXIT_CONFIGURATION = 2
+EXIT_FAILURE = 1
+
+
+class StartError(Exception):
+    """The start cannot go on; the message is one line that says what is wrong and how to fix it."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
 
 @dataclass(frozen=True)
 class MentionLimits:
@@ -94,7 +107,7 @@ async def run_both(settings: Settings) -> None:
     # Imported here: the App imports the delivery core, which reads this module's limits.
     from bot.app import App
     from bot.discordbot.bot import JobbBot
-    from bot.discordbot.runner import apply_endpoints
+    from bot.discordbot.runner import apply_endpoints, start_error
     from bot.slack.runner import SlackService
 
     app = App(settings, SystemClock())
@@ -111,8 +124,10 @@ async def run_both(settings: Settings) -> None:
             stopped.cancel()
             if discord_task in done:
                 # Discord stopped by itself (closed, or failed to log in): the process ends, Slack with it.
+                failure = discord_task.exception()
+                if failure is not None:
+                    raise start_error(failure, discord_bot.application_id) or failure
                 log.warning("The Discord bot stopped; stopping Slack too")
-                discord_task.result()
             else:
                 log.info("Stopping")
                 # Slack first: it must not take requests once the Discord bot has closed the shared App.

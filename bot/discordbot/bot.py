@@ -19,6 +19,7 @@ from bot.app import App
 from bot.discordbot.checks import PLATFORM
 from bot.discordbot.notifier import DiscordNotifier
 from bot.discordbot.ratelimits import BoundedHTTPClient, GlobalPacer
+from bot.discordbot.setupcheck import invite_url
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import JobbTree
 from bot.discordbot.views import ActionButton, FormSessions, answer_stale_modal
@@ -27,6 +28,9 @@ from bot.models import CommandSync
 log = logging.getLogger(__name__)
 
 GLOBAL_SCOPE = "global"
+# Discord's error code when the application may not reach a server's commands (invited without
+# applications.commands, or not in that server).
+MISSING_ACCESS = 50001
 
 
 def intents() -> discord.Intents:
@@ -43,6 +47,16 @@ def intents() -> discord.Intents:
     wanted.dm_messages = True
     wanted.guild_messages = True
     return wanted
+
+
+def sync_refusal(error: discord.HTTPException, application_id: int | None) -> str:
+    """Say in one line why Discord refused the slash commands and how to fix it."""
+    if error.status == 403 or error.code == MISSING_ACCESS:
+        return (f"Discord refused the slash commands ({error.status} {error.text or 'Missing Access'}): the bot "
+                "was invited without the applications.commands scope, or is not in a server DISCORD_GUILD_IDS "
+                f"names; invite it again with {invite_url(application_id)} (the bot goes on without them)")
+    return (f"Discord refused the slash commands ({error.status}, code {error.code}: {error.text}): the commands "
+            "registered before keep working; `jobbskaparna sync` tries again (the bot goes on)")
 
 
 class JobbBot(commands.Bot):
@@ -91,9 +105,17 @@ class JobbBot(commands.Bot):
         await self.app.start(DiscordNotifier(self), platform=PLATFORM)
         try:
             await self.sync_commands(force=False)
-        except (discord.HTTPException, app_commands.AppCommandError):
+        except discord.HTTPException as error:
             # The old commands keep working; `jobbskaparna sync` retries on demand.
+            log.debug("Discord refused the slash commands", exc_info=True)
+            log.warning("%s", sync_refusal(error, self.application_id))
+        except app_commands.AppCommandError:
             log.exception("Could not sync the slash commands")
+
+    async def on_ready(self) -> None:
+        """Warn, with the invite URL, while the bot is in no server: it runs, and someone may invite it now."""
+        if not self.guilds:
+            log.warning("The bot is in no Discord server: invite it with %s", invite_url(self.application_id))
 
     async def load_cogs(self) -> list[str]:
         """Load every module in cogs/ (except _private ones); log and skip one that fails. Return those

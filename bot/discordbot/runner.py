@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -14,9 +15,15 @@ from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
 from bot.discordbot.bot import JobbBot
-from bot.platforms import stop_signals
+from bot.discordbot.setupcheck import DEVELOPER_PORTAL
+from bot.platforms import EXIT_CONFIGURATION, StartError, stop_signals
 
 log = logging.getLogger(__name__)
+
+# The gateway's close code for a token it does not accept (REST answers 401 instead).
+AUTHENTICATION_FAILED = 4004
+WRONG_TOKEN = ("DISCORD_TOKEN is not accepted by Discord: copy the bot's token again from the Developer Portal "
+               "(Bot → Reset Token)")
 
 
 def _token(settings: Settings) -> str:
@@ -50,7 +57,39 @@ async def run_discord(settings: Settings) -> None:
 
     with stop_signals(stop):
         async with bot:
-            await bot.start(token)
+            try:
+                await bot.start(token)
+            except Exception as error:
+                raise start_error(error, bot.application_id) or error
+
+
+def start_error(error: BaseException, application_id: int | None) -> StartError | None:
+    """Explain in one line why Discord stopped the start, when it is something the user can fix or check
+    (a token, an intent, the network); None for anything else."""
+    if isinstance(error, discord.LoginFailure) or (
+            isinstance(error, discord.ConnectionClosed) and error.code == AUTHENTICATION_FAILED):
+        return StartError(WRONG_TOKEN, EXIT_CONFIGURATION)
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        page = f"{DEVELOPER_PORTAL}/{application_id}/bot" if application_id else DEVELOPER_PORTAL
+        return StartError(
+            "Discord refused the Server Members intent: turn on Server Members Intent in the Developer Portal "
+            f"(Bot → Privileged Gateway Intents) at {page}", EXIT_CONFIGURATION)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        # Refused, no route, or a name that does not resolve: the OS's reason says which.
+        return _unreachable(error.os_error.strerror or str(error.os_error))
+    if isinstance(error, aiohttp.ClientConnectionError | OSError):
+        return _unreachable(str(error) or type(error).__name__)
+    if isinstance(error, TimeoutError):
+        return _unreachable("no answer in time")
+    if isinstance(error, discord.DiscordServerError):
+        return StartError(f"Discord answered {error.status} ({error.text or 'a server error'}): it has trouble "
+                          "of its own; start again in a while")
+    return None
+
+
+def _unreachable(reason: str) -> StartError:
+    return StartError(f"Discord cannot be reached at {discord.http.Route.BASE} ({reason}): check the network, "
+                      "or DISCORD_API_BASE")
 
 
 async def sync_commands(settings: Settings) -> int:
@@ -62,7 +101,10 @@ async def sync_commands(settings: Settings) -> int:
     apply_endpoints(settings)
     bot = JobbBot(App(settings, SystemClock()), serve=False)
     async with bot:
-        await bot.login(token)
+        try:
+            await bot.login(token)
+        except Exception as error:
+            raise start_error(error, None) or error
         try:
             scopes = await bot.sync_commands(force=True)
         except (discord.HTTPException, app_commands.AppCommandError):

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
-from bot.platforms import stop_signals
-from bot.slack.app import build_app, web_client
+from bot.platforms import EXIT_CONFIGURATION, StartError, stop_signals
+from bot.slack.app import DEFAULT_API_BASE, build_app, web_client
 from bot.slack.directory import PLATFORM
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# Slack's answers to a token it does not take: wrong, revoked (the app removed), or of the wrong kind.
+REFUSED_TOKEN = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                           "not_allowed_token_type"})
+BOT_TOKEN_FIX = ("copy the Bot User OAuth Token again from https://api.slack.com/apps → your app → "
+                 "OAuth & Permissions (install the app again if it was removed)")
+APP_TOKEN_FIX = ("generate an app-level token with the scope connections:write at https://api.slack.com/apps → "
+                 "your app → Basic Information → App-Level Tokens")
 
 
 def check_settings(settings: Settings) -> None:
@@ -51,13 +62,22 @@ class SlackService:
         return self.settings.slack_app_token is not None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # Slack calls in
-        """Start the App's deliveries for Slack, then connect (Socket Mode) or listen (HTTP)."""
+        """Check the bot token, start the App's deliveries for Slack, then connect (Socket Mode) or listen (HTTP).
+
+        A token Slack refuses, or Slack out of reach, stops the start with a StartError of one line.
+        """
+        with self._explained("SLACK_BOT_TOKEN", BOT_TOKEN_FIX):
+            await self.client.auth_test()
         await self.app.start(self.adapter.notifier, platform=PLATFORM)
         if self.socket_mode:
             assert self.settings.slack_app_token is not None
-            self._handler = AsyncSocketModeHandler(
-                self.bolt, self.settings.slack_app_token.get_secret_value(), web_client=self.client
-            )
+            app_token = self.settings.slack_app_token.get_secret_value()
+            self._handler = AsyncSocketModeHandler(self.bolt, app_token, web_client=self.client)
+            with self._explained("SLACK_APP_TOKEN", APP_TOKEN_FIX):
+                # Asked here, not by the Socket Mode client, which would log and retry a refused token forever;
+                # it connects to the address it is given.
+                opened = await self.client.apps_connections_open(app_token=app_token)
+            self._handler.client.wss_uri = opened["url"]
             await self._handler.connect_async()
             log.info("Connected to Slack in Socket Mode")
             return
@@ -68,6 +88,23 @@ class SlackService:
         # The port actually bound (port 0 picks a free one).
         self.port = int(self._runner.addresses[0][1])
         log.info("Serving Slack over HTTP on port %s at %s", self.port, EVENTS_PATH)
+
+    @contextmanager
+    def _explained(self, setting: str, fix: str) -> Iterator[None]:
+        """Turn a refused token or an unreachable Slack into a StartError of one line."""
+        try:
+            yield
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code in REFUSED_TOKEN:
+                raise StartError(f"{setting} is not accepted by Slack ({code}): {fix}", EXIT_CONFIGURATION) \
+                    from error
+            raise StartError(f"Slack refused the start ({code}) for {setting}") from error
+        except (aiohttp.ClientConnectionError, TimeoutError) as error:
+            base = self.settings.slack_api_base or DEFAULT_API_BASE
+            reason = error.os_error.strerror if isinstance(error, aiohttp.ClientConnectorError) else None
+            raise StartError(f"Slack cannot be reached at {base} ({reason or str(error) or 'no answer in time'}): "
+                             "check the network, or SLACK_API_BASE") from error
 
     async def close(self) -> None:
         """Disconnect or stop listening; the App is closed by whoever owns it."""
