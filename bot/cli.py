@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         if command not in PLATFORM_COMMANDS:
             raise
-        # One line for whoever started the bot; the traceback is in the log for whoever asks (LOG_LEVEL=DEBUG).
+        # One line for whoever started the bot; the traceback is logged for those who ask (LOG_LEVEL=DEBUG).
         log.debug("The bot stopped on an unexpected error", exc_info=True)
         print(f"jobbskaparna: stopped by an unexpected error ({type(error).__name__}: {error}); "
               "LOG_LEVEL=DEBUG logs where it happened", file=sys.stderr)

@@ -22,8 +22,8 @@ from bot.config import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
-# How a start that stops ends (README, "Troubleshooting"): a setting the user must fix (a token, an intent), or
-# another failure (the network, an unexpected error). Ctrl+C ends with 130, as shells expect.
+# How a start that stops ends (README, "Troubleshooting"): a setting the user must fix (a token, an intent),
+# or another failure (the network, an unexpected error). Ctrl+C ends with 130, as shells expect.
 EXIT_CONFIGURATION = 2
 EXIT_FAILURE = 1
 

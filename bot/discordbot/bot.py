@@ -52,11 +52,12 @@ def intents() -> discord.Intents:
 def sync_refusal(error: discord.HTTPException, application_id: int | None) -> str:
     """Say in one line why Discord refused the slash commands and how to fix it."""
     if error.status == 403 or error.code == MISSING_ACCESS:
-        return (f"Discord refused the slash commands ({error.status} {error.text or 'Missing Access'}): the bot "
-                "was invited without the applications.commands scope, or is not in a server DISCORD_GUILD_IDS "
-                f"names; invite it again with {invite_url(application_id)} (the bot goes on without them)")
-    return (f"Discord refused the slash commands ({error.status}, code {error.code}: {error.text}): the commands "
-            "registered before keep working; `jobbskaparna sync` tries again (the bot goes on)")
+        return (f"Discord refused the slash commands ({error.status} {error.text or 'Missing Access'}): the "
+                "bot was invited without the applications.commands scope, or is not in a server "
+                f"DISCORD_GUILD_IDS names; invite it again with {invite_url(application_id)} (the bot goes "
+                "on without them)")
+    return (f"Discord refused the slash commands ({error.status}, code {error.code}: {error.text}): the "
+            "commands registered before keep working; `jobbskaparna sync` tries again (the bot goes on)")
 
 
 class JobbBot(commands.Bot):
@@ -113,7 +114,7 @@ class JobbBot(commands.Bot):
             log.exception("Could not sync the slash commands")
 
     async def on_ready(self) -> None:
-        """Warn, with the invite URL, while the bot is in no server: it runs, and someone may invite it now."""
+        """Warn, with the invite URL, while the bot is in no server: it runs on, someone may invite it now."""
         if not self.guilds:
             log.warning("The bot is in no Discord server: invite it with %s", invite_url(self.application_id))
 

@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 # The gateway's close code for a token it does not accept (REST answers 401 instead).
 AUTHENTICATION_FAILED = 4004
-WRONG_TOKEN = ("DISCORD_TOKEN is not accepted by Discord: copy the bot's token again from the Developer Portal "
-               "(Bot → Reset Token)")
+WRONG_TOKEN = ("DISCORD_TOKEN is not accepted by Discord: copy the bot's token again from the Developer "
+               "Portal (Bot → Reset Token)")
 
 
 def _token(settings: Settings) -> str:
@@ -59,7 +59,7 @@ async def run_discord(settings: Settings) -> None:
         async with bot:
             try:
                 await bot.start(token)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - explained when it can be, else raised as it is
                 raise start_error(error, bot.application_id) or error
 
 
@@ -72,8 +72,8 @@ def start_error(error: BaseException, application_id: int | None) -> StartError 
     if isinstance(error, discord.PrivilegedIntentsRequired):
         page = f"{DEVELOPER_PORTAL}/{application_id}/bot" if application_id else DEVELOPER_PORTAL
         return StartError(
-            "Discord refused the Server Members intent: turn on Server Members Intent in the Developer Portal "
-            f"(Bot → Privileged Gateway Intents) at {page}", EXIT_CONFIGURATION)
+            "Discord refused the Server Members intent: turn on Server Members Intent in the Developer "
+            f"Portal (Bot → Privileged Gateway Intents) at {page}", EXIT_CONFIGURATION)
     if isinstance(error, aiohttp.ClientConnectorError):
         # Refused, no route, or a name that does not resolve: the OS's reason says which.
         return _unreachable(error.os_error.strerror or str(error.os_error))
@@ -82,14 +82,14 @@ def start_error(error: BaseException, application_id: int | None) -> StartError 
     if isinstance(error, TimeoutError):
         return _unreachable("no answer in time")
     if isinstance(error, discord.DiscordServerError):
-        return StartError(f"Discord answered {error.status} ({error.text or 'a server error'}): it has trouble "
-                          "of its own; start again in a while")
+        return StartError(f"Discord answered {error.status} ({error.text or 'a server error'}): it has "
+                          "trouble of its own; start again in a while")
     return None
 
 
 def _unreachable(reason: str) -> StartError:
-    return StartError(f"Discord cannot be reached at {discord.http.Route.BASE} ({reason}): check the network, "
-                      "or DISCORD_API_BASE")
+    return StartError(f"Discord cannot be reached at {discord.http.Route.BASE} ({reason}): check the "
+                      "network, or DISCORD_API_BASE")
 
 
 async def sync_commands(settings: Settings) -> int:
@@ -103,7 +103,7 @@ async def sync_commands(settings: Settings) -> int:
     async with bot:
         try:
             await bot.login(token)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - explained when it can be, else raised as it is
             raise start_error(error, None) or error
         try:
             scopes = await bot.sync_commands(force=True)

@@ -39,7 +39,7 @@ EXTRA_NEEDS = {"announcements": ("pin_messages",)}
 # The member role is given and taken back (Manage Roles, the bot's role above it) and pinged before a vote
 # (Mention All Roles, unless the role is mentionable).
 ROLE_NEEDS = ("manage_roles", "mention_everyone")
-# Everything the invite asks for (README, "Running on Discord"), with the scopes the bot and its commands need.
+# Everything the invite asks for (README, "Running on Discord"), and the scopes of the bot and its commands.
 INVITE_PERMISSIONS = discord.Permissions(
     **dict.fromkeys((*FORUM_NEEDS, *(name for names in EXTRA_NEEDS.values() for name in names), *ROLE_NEEDS),
                     True))

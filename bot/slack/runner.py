@@ -27,8 +27,8 @@ REFUSED_TOKEN = frozenset({"invalid_auth", "not_authed", "account_inactive", "to
                            "not_allowed_token_type"})
 BOT_TOKEN_FIX = ("copy the Bot User OAuth Token again from https://api.slack.com/apps → your app → "
                  "OAuth & Permissions (install the app again if it was removed)")
-APP_TOKEN_FIX = ("generate an app-level token with the scope connections:write at https://api.slack.com/apps → "
-                 "your app → Basic Information → App-Level Tokens")
+APP_TOKEN_FIX = ("generate an app-level token with the scope connections:write at "
+                 "https://api.slack.com/apps → your app → Basic Information → App-Level Tokens")
 
 
 def check_settings(settings: Settings) -> None:
@@ -62,7 +62,7 @@ class SlackService:
         return self.settings.slack_app_token is not None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # Slack calls in
-        """Check the bot token, start the App's deliveries for Slack, then connect (Socket Mode) or listen (HTTP).
+        """Check the bot token, start the App's deliveries for Slack, connect (Socket Mode) or listen (HTTP).
 
         A token Slack refuses, or Slack out of reach, stops the start with a StartError of one line.
         """
@@ -74,8 +74,8 @@ class SlackService:
             app_token = self.settings.slack_app_token.get_secret_value()
             self._handler = AsyncSocketModeHandler(self.bolt, app_token, web_client=self.client)
             with self._explained("SLACK_APP_TOKEN", APP_TOKEN_FIX):
-                # Asked here, not by the Socket Mode client, which would log and retry a refused token forever;
-                # it connects to the address it is given.
+                # Asked here, not by the Socket Mode client, which would log and retry a refused token
+                # forever; it connects to the address it is given.
                 opened = await self.client.apps_connections_open(app_token=app_token)
             self._handler.client.wss_uri = opened["url"]
             await self._handler.connect_async()
@@ -103,8 +103,9 @@ class SlackService:
         except (aiohttp.ClientConnectionError, TimeoutError) as error:
             base = self.settings.slack_api_base or DEFAULT_API_BASE
             reason = error.os_error.strerror if isinstance(error, aiohttp.ClientConnectorError) else None
-            raise StartError(f"Slack cannot be reached at {base} ({reason or str(error) or 'no answer in time'}): "
-                             "check the network, or SLACK_API_BASE") from error
+            reason = reason or str(error) or "no answer in time"
+            raise StartError(f"Slack cannot be reached at {base} ({reason}): check the network, or "
+                             "SLACK_API_BASE") from error
 
     async def close(self) -> None:
         """Disconnect or stop listening; the App is closed by whoever owns it."""

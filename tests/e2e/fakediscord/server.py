@@ -68,7 +68,9 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 # The application flags telling which privileged intents are switched on, as Discord sets them for an
 # application that is not verified (fewer than 100 servers: what a self-hosted bot is): the _LIMITED ones.
-INTENT_FLAGS = {INTENT_GUILD_PRESENCES: 1 << 13, INTENT_GUILD_MEMBERS: 1 << 15, INTENT_MESSAGE_CONTENT: 1 << 19}
+INTENT_FLAGS = {
+    INTENT_GUILD_PRESENCES: 1 << 13, INTENT_GUILD_MEMBERS: 1 << 15, INTENT_MESSAGE_CONTENT: 1 << 19,
+}
 UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
 UserRef = int | str  # a user id or username
 ChannelRef = int | str  # a channel id or name
@@ -784,7 +786,8 @@ class FakeDiscord:
         authorization = request.headers.get("Authorization", "")
         if not route.global_exempt and not (
                 authorization.startswith("Bot ") and self.accepts_token(authorization.removeprefix("Bot "))):
-            return self._respond(request, path, query, body, files, route.template, Reply(401, UNAUTHORIZED), {})
+            refused = Reply(401, UNAUTHORIZED)
+            return self._respond(request, path, query, body, files, route.template, refused, {})
         major = "+".join(params[k] for k in MAJOR_PARAMS if k in params)
         decision = self.limiter.check(route.bucket, major, global_exempt=route.global_exempt)
         if not decision.allowed:
