@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # The commands that start a platform: a failure there ends in one line on stderr (README, "Troubleshooting").
 PLATFORM_COMMANDS = frozenset({"run", "both", "slack", "sync"})
+# The log level of commands that write for a person on stdout, unless LOG_LEVEL is set: doctor's findings say
+# what the log's warnings would (and discord.py warns of voice support it does not use).
+QUIET_LOG = {"console": "WARNING", "doctor": "ERROR"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="pretend the clock shows this local time at start (for repeatable scripts)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("sync", help="register the slash commands with Discord now")
+    sub.add_parser("doctor", help="check what the bot needs on each platform and server, and how to fix it")
     return parser
 
 
@@ -58,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if command == "run":
         command = _platform_command(settings)
-    # The console prints the conversation on stdout; keep the log quiet unless asked.
-    setup_logging(settings.log_level if command != "console" or "LOG_LEVEL" in _env() else "WARNING")
+    # The console prints the conversation, doctor its findings, on stdout; keep the log quiet unless asked.
+    quiet = command in QUIET_LOG and "LOG_LEVEL" not in _env()
+    setup_logging(QUIET_LOG[command] if quiet else settings.log_level)
     try:
         if command == "console":
             from bot.console import run_console
@@ -74,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_console(settings, script=script, start=start))
         elif command in ("slack", "both"):
             return _slack(command, settings)
+        elif command == "doctor":
+            from bot.doctor import run_doctor
+
+            return run_doctor(settings)
         elif command == "migrate":
             from bot.db import migrate_sync
 
