@@ -36,6 +36,27 @@ class StartError(Exception):
         self.exit_code = exit_code
 
 
+@contextlib.contextmanager
+def database_explained(url: str) -> Iterator[None]:
+    """While inside (the App's start: the migration, the first queries), turn a database out of reach or
+    refusing into a StartError of one line."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except (OSError, DBAPIError) as error:
+        import aiohttp
+
+        if isinstance(error, aiohttp.ClientError):  # a platform's request, not the database's
+            raise
+        cause = getattr(error, "orig", None) or error
+        reason = f"{type(cause).__name__}: {cause}".splitlines()[0]
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise StartError(f"The database at {shown} cannot be used ({reason}): check DATABASE_URL and that "
+                         "the database server runs") from error
+
+
 @dataclass(frozen=True)
 class MentionLimits:
     """How many members one channel message may mention on a platform, and the room their mentions may

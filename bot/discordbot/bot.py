@@ -24,6 +24,7 @@ from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import JobbTree
 from bot.discordbot.views import ActionButton, FormSessions, answer_stale_modal
 from bot.models import CommandSync
+from bot.platforms import database_explained
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class JobbBot(commands.Bot):
             await db.migrate(self.app.settings.effective_database_url)
             return
         # Only Discord's deliveries: a Slack process (or this process's Slack adapter) sends its own.
-        await self.app.start(DiscordNotifier(self), platform=PLATFORM)
+        with database_explained(self.app.settings.effective_database_url):
+            await self.app.start(DiscordNotifier(self), platform=PLATFORM)
         try:
             await self.sync_commands(force=False)
         except discord.HTTPException as error:

@@ -74,13 +74,12 @@ def start_error(error: BaseException, application_id: int | None) -> StartError 
         return StartError(
             "Discord refused the Server Members intent: turn on Server Members Intent in the Developer "
             f"Portal (Bot → Privileged Gateway Intents) at {page}", EXIT_CONFIGURATION)
+    # Only the HTTP client's errors: an OSError of another kind may be the database's (bot/platforms.py).
     if isinstance(error, aiohttp.ClientConnectorError):
         # Refused, no route, or a name that does not resolve: the OS's reason says which.
         return _unreachable(error.os_error.strerror or str(error.os_error))
-    if isinstance(error, aiohttp.ClientConnectionError | OSError):
-        return _unreachable(str(error) or type(error).__name__)
-    if isinstance(error, TimeoutError):
-        return _unreachable("no answer in time")
+    if isinstance(error, aiohttp.ClientConnectionError):
+        return _unreachable(str(error) or "no answer in time")
     if isinstance(error, discord.DiscordServerError):
         return StartError(f"Discord answered {error.status} ({error.text or 'a server error'}): it has "
                           "trouble of its own; start again in a while")

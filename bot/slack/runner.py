@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
-from bot.platforms import EXIT_CONFIGURATION, StartError, stop_signals
+from bot.platforms import EXIT_CONFIGURATION, StartError, database_explained, stop_signals
 from bot.slack.app import DEFAULT_API_BASE, build_app, web_client
 from bot.slack.directory import PLATFORM
 
@@ -68,7 +68,8 @@ class SlackService:
         """
         with self._explained("SLACK_BOT_TOKEN", BOT_TOKEN_FIX):
             await self.client.auth_test()
-        await self.app.start(self.adapter.notifier, platform=PLATFORM)
+        with database_explained(self.settings.effective_database_url):
+            await self.app.start(self.adapter.notifier, platform=PLATFORM)
         if self.socket_mode:
             assert self.settings.slack_app_token is not None
             app_token = self.settings.slack_app_token.get_secret_value()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -196,3 +197,21 @@ async def test_slack_out_of_reach_stops_the_start_naming_the_address(
     assert lines and lines[-1].startswith(f"jobbskaparna: Slack cannot be reached at {address} ("), lines
     assert_one_line(lines, lines[-1])
 
+
+
+async def test_a_database_out_of_reach_stops_the_start_naming_it_without_its_password(
+        fake_discord: FakeDiscord, tmp_path: Path):
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bot = BotProcess(fake_discord, tmp_path, extra_env={
+        "DATABASE_URL": f"postgresql+asyncpg://jobb:hemligt@127.0.0.1:{port}/jobb"})
+
+    code, lines = await stopped(bot)
+
+    assert code == 1
+    shown = f"postgresql+asyncpg://jobb:***@127.0.0.1:{port}/jobb"
+    assert lines and lines[-1].startswith(f"jobbskaparna: The database at {shown} cannot be used ("), lines
+    assert lines[-1].endswith("): check DATABASE_URL and that the database server runs")
+    assert_one_line(lines, lines[-1])
+    assert "hemligt" not in "\n".join(lines)
