@@ -182,6 +182,19 @@ async def test_a_slack_token_refused_stops_both_platforms_with_its_line(
     assert not fake_discord.gateway.connected
 
 
+async def test_a_discord_token_refused_stops_slack_running_beside_it_with_the_discord_line(
+        make_fake_discord: Callable[..., Awaitable[FakeDiscord]], fake_slack: FakeSlack, tmp_path: Path):
+    fake = await make_fake_discord(tokens={"the-token-of-another-bot"})
+    bot = BotProcess(fake, tmp_path, extra_env={
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_BASE": fake_slack.api_base})
+
+    code, lines = await stopped(bot)
+
+    assert code == 2
+    assert_one_line(lines, WRONG_TOKEN)
+    assert fake_slack.calls_to("apps.connections.open")  # Slack had connected: the process ended all the same
+
+
 async def test_slack_out_of_reach_stops_the_start_naming_the_address(
         fake_discord: FakeDiscord, tmp_path: Path):
     async with FakeSlack() as gone:
