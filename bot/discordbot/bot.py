@@ -55,10 +55,9 @@ def sync_refusal(error: discord.HTTPException, application_id: int | None) -> st
     if error.status == 403 or error.code == MISSING_ACCESS:
         return (f"Discord refused the slash commands ({error.status} {error.text or 'Missing Access'}): the "
                 "bot was invited without the applications.commands scope, or is not in a server "
-                f"DISCORD_GUILD_IDS names; invite it again with {invite_url(application_id)} (the bot goes "
-                "on without them)")
+                f"DISCORD_GUILD_IDS names; invite it again with {invite_url(application_id)}")
     return (f"Discord refused the slash commands ({error.status}, code {error.code}: {error.text}): the "
-            "commands registered before keep working; `jobbskaparna sync` tries again (the bot goes on)")
+            "commands registered before keep working")
 
 
 class JobbBot(commands.Bot):
@@ -111,7 +110,8 @@ class JobbBot(commands.Bot):
         except discord.HTTPException as error:
             # The old commands keep working; `jobbskaparna sync` retries on demand.
             log.debug("Discord refused the slash commands", exc_info=True)
-            log.warning("%s", sync_refusal(error, self.application_id))
+            log.warning("%s (the bot goes on; `jobbskaparna sync` tries again)",
+                        sync_refusal(error, self.application_id))
         except app_commands.AppCommandError:
             log.exception("Could not sync the slash commands")
 

@@ -14,7 +14,7 @@ from discord import app_commands
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
-from bot.discordbot.bot import JobbBot
+from bot.discordbot.bot import JobbBot, sync_refusal
 from bot.discordbot.setupcheck import DEVELOPER_PORTAL
 from bot.platforms import EXIT_CONFIGURATION, StartError, stop_signals
 
@@ -94,7 +94,8 @@ def _unreachable(reason: str) -> StartError:
 async def sync_commands(settings: Settings) -> int:
     """Log in, sync the slash commands to every scope whatever the stored hashes say, and log out.
 
-    Return the process exit code: 0 when every scope was synced, 1 when Discord refused.
+    Return the process exit code: 0 when every scope was synced. Discord refusing them is a StartError of one
+    line (exit code 1).
     """
     token = _token(settings)
     apply_endpoints(settings)
@@ -106,7 +107,10 @@ async def sync_commands(settings: Settings) -> int:
             raise start_error(error, None) or error
         try:
             scopes = await bot.sync_commands(force=True)
-        except (discord.HTTPException, app_commands.AppCommandError):
+        except discord.HTTPException as error:
+            log.debug("Discord refused the slash commands", exc_info=True)
+            raise StartError(sync_refusal(error, bot.application_id)) from error
+        except app_commands.AppCommandError:
             log.exception("Syncing the slash commands failed")
             return 1
     log.info("Synced the slash commands to %s", ", ".join(scopes))

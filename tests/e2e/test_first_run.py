@@ -154,12 +154,31 @@ async def test_commands_discord_refuses_warn_with_the_fix_and_the_bot_keeps_runn
         warning = await logged(run, "Discord refused the slash commands")
 
         assert " WARNING " in warning
-        assert "(403 Missing Access)" in warning and f"invite it again with {invite_url(fake)}" in warning
+        assert "(403 Missing Access)" in warning
+        assert warning.endswith(
+            f"invite it again with {invite_url(fake)} (the bot goes on; `jobbskaparna sync` tries again)")
         assert run.returncode is None and fake.gateway.connected
         assert await bot.terminate() == 0
     finally:
         await bot.stop()
     assert bot.problems() == []
+
+
+async def test_sync_by_hand_refused_is_one_line_and_exit_code_1(
+        make_fake_discord: Callable[..., Awaitable[FakeDiscord]], tmp_path: Path):
+    fake = await make_fake_discord(refuse_commands=True)
+    bot = BotProcess(fake, tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sync", cwd=tmp_path, env=bot.environment(),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(process.communicate(), START_TIMEOUT)
+
+    assert process.returncode == 1
+    assert_one_line(err.decode().splitlines(), (
+        "jobbskaparna: Discord refused the slash commands (403 Missing Access): the bot was invited without "
+        "the applications.commands scope, or is not in a server DISCORD_GUILD_IDS names; invite it again "
+        f"with {invite_url(fake)}"))
 
 
 @pytest.mark.parametrize(("method", "error", "setting"), [
