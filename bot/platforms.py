@@ -128,7 +128,7 @@ async def run_both(settings: Settings) -> None:
     # Imported here: the App imports the delivery core, which reads this module's limits.
     from bot.app import App
     from bot.discordbot.bot import JobbBot
-    from bot.discordbot.runner import apply_endpoints, start_error
+    from bot.discordbot.runner import apply_endpoints, connecting, first_connection_quiet, start_error
     from bot.slack.runner import SlackService
 
     app = App(settings, SystemClock())
@@ -137,7 +137,7 @@ async def run_both(settings: Settings) -> None:
     discord_bot = JobbBot(app)
     stop = asyncio.Event()
     try:
-        with stop_signals(lambda _: stop.set()):
+        with stop_signals(lambda _: stop.set()), first_connection_quiet(discord_bot):
             await slack.start()
             discord_task = asyncio.create_task(discord_bot.start(settings.discord_token.get_secret_value()))
             stopped = asyncio.create_task(stop.wait())
@@ -147,7 +147,8 @@ async def run_both(settings: Settings) -> None:
                 # Discord stopped by itself (closed, or failed to log in): the process ends, Slack with it.
                 failure = discord_task.exception()
                 if failure is not None:
-                    raise start_error(failure, discord_bot.application_id) or failure
+                    raise start_error(failure, discord_bot.application_id,
+                                      gateway=connecting(discord_bot)) or failure
                 log.warning("The Discord bot stopped; stopping Slack too")
             else:
                 log.info("Stopping")

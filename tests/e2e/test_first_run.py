@@ -82,6 +82,13 @@ def assert_one_line(lines: list[str], expected: str) -> None:
     assert [line for line in lines if line.startswith("jobbskaparna:")] == [expected]
 
 
+def closed_port() -> int:
+    """Return a port nothing listens on (the probe that had it is closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def invite_url(fake: FakeDiscord) -> str:
     return (f"https://discord.com/oauth2/authorize?client_id={fake.application_id}"
             f"&scope=bot+applications.commands&permissions={INVITE_PERMISSIONS.value}")
@@ -122,6 +129,20 @@ async def test_discord_out_of_reach_stops_the_start_naming_the_address(
     assert code == 1
     assert lines and lines[-1].startswith(f"jobbskaparna: Discord cannot be reached at {address} ("), lines
     assert lines[-1].endswith("): check the network, or DISCORD_API_BASE")
+    assert_one_line(lines, lines[-1])
+
+
+async def test_the_gateway_out_of_reach_stops_the_start_naming_its_address(
+        fake_discord: FakeDiscord, tmp_path: Path):
+    gateway = f"ws://127.0.0.1:{closed_port()}/gateway"
+    bot = BotProcess(fake_discord, tmp_path, extra_env={"DISCORD_GATEWAY_URL": gateway})
+
+    code, lines = await stopped(bot)
+
+    assert code == 1
+    expected = f"jobbskaparna: Discord's gateway cannot be reached at {gateway} ("
+    assert lines and lines[-1].startswith(expected), lines
+    assert lines[-1].endswith("): check the network, or DISCORD_GATEWAY_URL")
     assert_one_line(lines, lines[-1])
 
 
@@ -233,9 +254,7 @@ async def test_slack_out_of_reach_stops_the_start_naming_the_address(
 
 async def test_a_database_out_of_reach_stops_the_start_naming_it_without_its_password(
         fake_discord: FakeDiscord, tmp_path: Path):
-    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     bot = BotProcess(fake_discord, tmp_path, extra_env={
         "DATABASE_URL": f"postgresql+asyncpg://jobb:hemligt@127.0.0.1:{port}/jobb"})
 
