@@ -14,9 +14,16 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_settings_or_exit
 from bot.log import setup_logging
+from bot.platforms import EXIT_FAILURE, StartError
 from bot.web import WebServerError
 
 log = logging.getLogger(__name__)
+
+# The commands that start a platform: a failure there ends in one line on stderr (README, "Troubleshooting").
+PLATFORM_COMMANDS = frozenset({"run", "both", "slack", "sync"})
+# The log level of commands that write for a person on stdout, unless LOG_LEVEL is set: doctor's findings say
+# what the log's warnings would (and discord.py warns of voice support it does not use).
+QUIET_LOG = {"console": "WARNING", "doctor": "ERROR"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
     restore.add_argument("file", type=Path, metavar="FILE", help="a file `jobbskaparna backup` made")
     restore.add_argument("--yes", action="store_true", help="do not ask before replacing the database")
+    sub.add_parser("doctor", help="check what the bot needs on each platform and server, and how to fix it")
     return parser
 
 
@@ -72,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if command == "run":
         command = _platform_command(settings)
-    # The console prints the conversation on stdout; keep the log quiet unless asked.
-    setup_logging(settings.log_level if command != "console" or "LOG_LEVEL" in _env() else "WARNING",
-                  settings.log_format)
+    # The console prints the conversation, doctor its findings, on stdout; keep the log quiet unless asked.
+    quiet = command in QUIET_LOG and "LOG_LEVEL" not in _env()
+    setup_logging(QUIET_LOG[command] if quiet else settings.log_level, settings.log_format)
     try:
         if command == "console":
             from bot.console import run_console
@@ -89,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_console(settings, script=script, start=start))
         elif command in ("slack", "both"):
             return _slack(command, settings)
+        elif command == "doctor":
+            from bot.doctor import run_doctor
+
+            return run_doctor(settings)
         elif command == "migrate":
             from bot.db import migrate_sync
 
@@ -104,6 +116,17 @@ def main(argv: list[str] | None = None) -> int:
         # The health and metrics server could not listen (its port taken): one line, not a traceback.
         print(f"jobbskaparna: {exc}", file=sys.stderr)
         return 1
+    except StartError as error:
+        print(f"jobbskaparna: {error}", file=sys.stderr)
+        return error.exit_code
+    except Exception as error:
+        if command not in PLATFORM_COMMANDS:
+            raise
+        # One line for whoever started the bot; the traceback is logged for those who ask (LOG_LEVEL=DEBUG).
+        log.debug("The bot stopped on an unexpected error", exc_info=True)
+        print(f"jobbskaparna: stopped by an unexpected error ({type(error).__name__}: {error}); "
+              "LOG_LEVEL=DEBUG logs where it happened", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 

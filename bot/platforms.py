@@ -22,6 +22,40 @@ from bot.config import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
+# How a start that stops ends (README, "Troubleshooting"): a setting the user must fix (a token, an intent),
+# or another failure (the network, an unexpected error). Ctrl+C ends with 130, as shells expect.
+EXIT_CONFIGURATION = 2
+EXIT_FAILURE = 1
+
+
+class StartError(Exception):
+    """The start cannot go on; the message is one line that says what is wrong and how to fix it."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@contextlib.contextmanager
+def database_explained(url: str) -> Iterator[None]:
+    """While inside (the App's start: the migration, the first queries), turn a database out of reach or
+    refusing into a StartError of one line."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except (OSError, DBAPIError) as error:
+        import aiohttp
+
+        if isinstance(error, aiohttp.ClientError):  # a platform's request, not the database's
+            raise
+        cause = getattr(error, "orig", None) or error
+        reason = f"{type(cause).__name__}: {cause}".splitlines()[0]
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise StartError(f"The database at {shown} cannot be used ({reason}): check DATABASE_URL and that "
+                         "the database server runs") from error
+
 
 @dataclass(frozen=True)
 class MentionLimits:
@@ -94,7 +128,7 @@ async def run_both(settings: Settings) -> None:
     # Imported here: the App imports the delivery core, which reads this module's limits.
     from bot.app import App
     from bot.discordbot.bot import JobbBot
-    from bot.discordbot.runner import apply_endpoints
+    from bot.discordbot.runner import apply_endpoints, connecting, first_connection_quiet, start_error
     from bot.slack.runner import SlackService
     from bot.web.server import start_serving
 
@@ -105,7 +139,7 @@ async def run_both(settings: Settings) -> None:
     stop = asyncio.Event()
     web_server = None
     try:
-        with stop_signals(lambda _: stop.set()):
+        with stop_signals(lambda _: stop.set()), first_connection_quiet(discord_bot):
             web_server = await start_serving(app, settings, {"discord": discord_bot.gateway_state,
                                                              "slack": slack.state})
             await slack.start()
@@ -115,8 +149,11 @@ async def run_both(settings: Settings) -> None:
             stopped.cancel()
             if discord_task in done:
                 # Discord stopped by itself (closed, or failed to log in): the process ends, Slack with it.
+                failure = discord_task.exception()
+                if failure is not None:
+                    raise start_error(failure, discord_bot.application_id,
+                                      gateway=connecting(discord_bot)) or failure
                 log.warning("The Discord bot stopped; stopping Slack too")
-                discord_task.result()
             else:
                 log.info("Stopping")
                 # Slack first: it must not take requests once the Discord bot has closed the shared App.

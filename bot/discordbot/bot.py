@@ -20,15 +20,20 @@ from bot.discordbot.checks import PLATFORM
 from bot.discordbot.metrics import InteractionMetrics
 from bot.discordbot.notifier import DiscordNotifier
 from bot.discordbot.ratelimits import BoundedHTTPClient, GlobalPacer
+from bot.discordbot.setupcheck import invite_url
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import JobbTree
 from bot.discordbot.views import ActionButton, FormSessions, answer_stale_modal
 from bot.models import CommandSync
+from bot.platforms import database_explained
 from bot.web import CLOSED, CONNECTING, OK
 
 log = logging.getLogger(__name__)
 
 GLOBAL_SCOPE = "global"
+# Discord's error code when the application may not reach a server's commands (invited without
+# applications.commands, or not in that server).
+MISSING_ACCESS = 50001
 
 
 def intents() -> discord.Intents:
@@ -45,6 +50,16 @@ def intents() -> discord.Intents:
     wanted.dm_messages = True
     wanted.guild_messages = True
     return wanted
+
+
+def sync_refusal(error: discord.HTTPException, application_id: int | None) -> str:
+    """Say in one line why Discord refused the slash commands and how to fix it."""
+    if error.status == 403 or error.code == MISSING_ACCESS:
+        return (f"Discord refused the slash commands ({error.status} {error.text or 'Missing Access'}): the "
+                "bot was invited without the applications.commands scope, or is not in a server "
+                f"DISCORD_GUILD_IDS names; invite it again with {invite_url(application_id)}")
+    return (f"Discord refused the slash commands ({error.status}, code {error.code}: {error.text}): the "
+            "commands registered before keep working")
 
 
 class JobbBot(commands.Bot):
@@ -94,12 +109,22 @@ class JobbBot(commands.Bot):
             await db.migrate(self.app.settings.effective_database_url)
             return
         # Only Discord's deliveries: a Slack process (or this process's Slack adapter) sends its own.
-        await self.app.start(DiscordNotifier(self), platform=PLATFORM)
+        with database_explained(self.app.settings.effective_database_url):
+            await self.app.start(DiscordNotifier(self), platform=PLATFORM)
         try:
             await self.sync_commands(force=False)
-        except (discord.HTTPException, app_commands.AppCommandError):
+        except discord.HTTPException as error:
             # The old commands keep working; `jobbskaparna sync` retries on demand.
+            log.debug("Discord refused the slash commands", exc_info=True)
+            log.warning("%s (the bot goes on; `jobbskaparna sync` tries again)",
+                        sync_refusal(error, self.application_id))
+        except app_commands.AppCommandError:
             log.exception("Could not sync the slash commands")
+
+    async def on_ready(self) -> None:
+        """Warn, with the invite URL, while the bot is in no server: it runs on, someone may invite it now."""
+        if not self.guilds:
+            log.warning("The bot is in no Discord server: invite it with %s", invite_url(self.application_id))
 
     async def load_cogs(self) -> list[str]:
         """Load every module in cogs/ (except _private ones); log and skip one that fails. Return those

@@ -36,8 +36,24 @@ FORUM_NEEDS = (*CHANNEL_NEEDS, "send_messages_in_threads", "manage_threads")
 # The countdown's live message is pinned in the announcement channel (Pin Messages, split from Manage
 # Messages).
 EXTRA_NEEDS = {"announcements": ("pin_messages",)}
+# The member role is given and taken back (Manage Roles, the bot's role above it) and pinged before a vote
+# (Mention All Roles, unless the role is mentionable).
+ROLE_NEEDS = ("manage_roles", "mention_everyone")
+# Everything the invite asks for (README, "Running on Discord"), and the scopes of the bot and its commands.
+INVITE_PERMISSIONS = discord.Permissions(
+    **dict.fromkeys((*FORUM_NEEDS, *(name for names in EXTRA_NEEDS.values() for name in names), *ROLE_NEEDS),
+                    True))
+INVITE_SCOPES = ("bot", "applications.commands")
+DEVELOPER_PORTAL = "https://discord.com/developers/applications"
 # A top-level command's name in the catalogs (cogs name commands with T("cmd.setup.name")).
 TOP_LEVEL_NAME = re.compile(r"cmd\.[a-z_]+\.name")
+
+
+def invite_url(application_id: int | None) -> str:
+    """Return the URL that invites the bot with every permission and scope it needs."""
+    if application_id is None:  # not logged in yet: the portal's OAuth2 page builds the same URL
+        return DEVELOPER_PORTAL
+    return discord.utils.oauth_url(application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES)
 
 
 def hidden_commands(tree: app_commands.CommandTree[Any]) -> tuple[Text | Literal, ...]:

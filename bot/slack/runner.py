@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
-from bot.platforms import stop_signals
-from bot.slack.app import build_app, web_client
+from bot.platforms import EXIT_CONFIGURATION, StartError, database_explained, stop_signals
+from bot.slack.app import DEFAULT_API_BASE, build_app, web_client
 from bot.slack.directory import PLATFORM
 from bot.web import CLOSED, CONNECTING, OK
 from bot.web.server import serving
@@ -20,6 +24,13 @@ from bot.web.server import serving
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# Slack's answers to a token it does not take: wrong, revoked (the app removed), or of the wrong kind.
+REFUSED_TOKEN = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                           "not_allowed_token_type"})
+BOT_TOKEN_FIX = ("copy the Bot User OAuth Token again from https://api.slack.com/apps → your app → "
+                 "OAuth & Permissions (install the app again if it was removed)")
+APP_TOKEN_FIX = ("generate an app-level token with the scope connections:write at "
+                 "https://api.slack.com/apps → your app → Basic Information → App-Level Tokens")
 
 
 def check_settings(settings: Settings) -> None:
@@ -55,13 +66,23 @@ class SlackService:
         return self.settings.slack_app_token is not None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # Slack calls in
-        """Start the App's deliveries for Slack, then connect (Socket Mode) or listen (HTTP)."""
-        await self.app.start(self.adapter.notifier, platform=PLATFORM)
+        """Check the bot token, start the App's deliveries for Slack, connect (Socket Mode) or listen (HTTP).
+
+        A token Slack refuses, or Slack out of reach, stops the start with a StartError of one line.
+        """
+        with self._explained("SLACK_BOT_TOKEN", BOT_TOKEN_FIX):
+            await self.client.auth_test()
+        with database_explained(self.settings.effective_database_url):
+            await self.app.start(self.adapter.notifier, platform=PLATFORM)
         if self.socket_mode:
             assert self.settings.slack_app_token is not None
-            self._handler = AsyncSocketModeHandler(
-                self.bolt, self.settings.slack_app_token.get_secret_value(), web_client=self.client
-            )
+            app_token = self.settings.slack_app_token.get_secret_value()
+            self._handler = AsyncSocketModeHandler(self.bolt, app_token, web_client=self.client)
+            with self._explained("SLACK_APP_TOKEN", APP_TOKEN_FIX):
+                # Asked here, not by the Socket Mode client, which would log and retry a refused token
+                # forever; it connects to the address it is given.
+                opened = await self.client.apps_connections_open(app_token=app_token)
+            self._handler.client.wss_uri = opened["url"]
             await self._handler.connect_async()
             log.info("Connected to Slack in Socket Mode")
             return
@@ -82,6 +103,24 @@ class SlackService:
             connection = self._handler.client
             return OK if await connection.is_connected() else CONNECTING
         return OK if self._runner is not None else CONNECTING
+
+    @contextmanager
+    def _explained(self, setting: str, fix: str) -> Iterator[None]:
+        """Turn a refused token or an unreachable Slack into a StartError of one line."""
+        try:
+            yield
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code in REFUSED_TOKEN:
+                raise StartError(f"{setting} is not accepted by Slack ({code}): {fix}", EXIT_CONFIGURATION) \
+                    from error
+            raise StartError(f"Slack refused the start ({code}) for {setting}") from error
+        except (aiohttp.ClientConnectionError, TimeoutError) as error:
+            base = self.settings.slack_api_base or DEFAULT_API_BASE
+            reason = error.os_error.strerror if isinstance(error, aiohttp.ClientConnectorError) else None
+            reason = reason or str(error) or "no answer in time"
+            raise StartError(f"Slack cannot be reached at {base} ({reason}): check the network, or "
+                             "SLACK_API_BASE") from error
 
     async def close(self) -> None:
         """Disconnect or stop listening; the App is closed by whoever owns it."""

@@ -72,6 +72,8 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     pins: set[tuple[str, str]] = field(default_factory=set)
+    # The bot token's scopes, told in each answer's x-oauth-scopes header as Slack does (None: no header).
+    scopes: list[str] | None = None
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -186,7 +188,8 @@ class FakeSlack:
         if handler is None:
             self.unknown.append(method)
             return self._error("unknown_method")
-        return web.json_response(await handler(args))
+        headers = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes is not None else None
+        return web.json_response(await handler(args), headers=headers)
 
     @staticmethod
     def _error(error: str) -> web.Response:

@@ -12,6 +12,8 @@ MANIFEST = (ROOT / "slack" / "manifest.yml").read_text(encoding="utf-8")
 # Every Web API method the adapter calls, and the bot scope it needs (no scope: none needed).
 SCOPES = {
     "auth_test": None,
+    # Socket Mode's address, asked with the app-level token (its scope connections:write is not a bot scope).
+    "apps_connections_open": None,
     "views_open": None,
     "chat_postMessage": "chat:write",
     "chat_postEphemeral": "chat:write",

@@ -26,9 +26,14 @@ DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, RESUME = 0, 1, 2, 3, 6
 REQUEST_GUILD_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 8, 9, 10, 11
 
 INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
+# The intents an application must switch on in the Developer Portal before it may IDENTIFY with them.
+PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
+# Close codes: a token Discord does not accept, and privileged intents the application has not switched on.
+AUTHENTICATION_FAILED, DISALLOWED_INTENTS = 4004, 4014
 
 
 class Gateway:
@@ -46,6 +51,7 @@ class Gateway:
         self.events: list[dict[str, Any]] = []  # every dispatch of the current session, for replay
         self.received: list[dict[str, Any]] = []  # every frame the bot sent, heartbeats included
         self.identifies = 0
+        self.refused_identifies = 0  # IDENTIFYs closed for their token or intents (not in `identifies`)
         self.resumes = 0
         self.ready = asyncio.Event()
 
@@ -100,6 +106,8 @@ class Gateway:
         self._server.notify()
 
     async def _identify(self, data: dict[str, Any]) -> None:
+        if await self._refuse_identify(data):
+            return
         world = self._server.world
         self.identifies += 1
         self.session_id = secrets.token_hex(16)
@@ -112,8 +120,8 @@ class Gateway:
             "session_id": self.session_id,
             "session_type": "normal",
             "resume_gateway_url": self._server.gateway_url,
-            "guilds": [{"id": str(world.guild_id), "unavailable": True}],
-            "application": {"id": str(world.application_id), "flags": 0},
+            "guilds": [{"id": str(world.guild_id), "unavailable": True}] if self._server.in_guild else [],
+            "application": {"id": str(world.application_id), "flags": self._server.application_flags},
             "private_channels": [],
             "relationships": [],
             "presences": [],
@@ -123,9 +131,25 @@ class Gateway:
         if "shard" in data:
             ready["shard"] = data["shard"]
         await self.dispatch("READY", ready)
-        guild = payloads.guild_create(world, include_members=self.has_intent(INTENT_GUILD_MEMBERS))
-        await self.dispatch("GUILD_CREATE", guild)
+        if self._server.in_guild:
+            guild = payloads.guild_create(world, include_members=self.has_intent(INTENT_GUILD_MEMBERS))
+            await self.dispatch("GUILD_CREATE", guild)
         self.ready.set()
+
+    async def _refuse_identify(self, data: dict[str, Any]) -> bool:
+        """Close the connection as Discord does for a token it does not accept (4004) or privileged intents
+        the application has not switched on (4014); return True if it was closed."""
+        if not self._server.accepts_token(str(data.get("token") or "")):
+            code, reason = AUTHENTICATION_FAILED, "Authentication failed."
+        elif int(data.get("intents") or 0) & PRIVILEGED_INTENTS & ~self._server.enabled_intents:
+            code, reason = DISALLOWED_INTENTS, "Disallowed intent(s)."
+        else:
+            return False
+        self.refused_identifies += 1
+        log.info("gateway: IDENTIFY refused with %s %s", code, reason)
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close(code=code, message=reason.encode())
+        return True
 
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         if data.get("session_id") != self.session_id or self.session_id is None:

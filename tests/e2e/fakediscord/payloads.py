@@ -282,8 +282,9 @@ def guild_create(world: World, *, include_members: bool) -> dict[str, Any]:
     }
 
 
-def application(world: World) -> dict[str, Any]:
-    """Build the GET /oauth2/applications/@me payload (discord.py's login needs it)."""
+def application(world: World, flags: int = 0) -> dict[str, Any]:
+    """Build the GET /oauth2/applications/@me payload (discord.py's login needs it); ``flags`` tell which
+    privileged intents are switched on."""
     owner = world.members[world.owner_id].user
     return {
         "id": str(world.application_id),
@@ -296,9 +297,15 @@ def application(world: World) -> dict[str, Any]:
         "owner": user(owner),
         "team": None,
         "verify_key": "0" * 64,
-        "flags": 0,
+        "flags": flags,
         "bot": user(world.bot),
     }
+
+
+def partial_guild(world: World, permissions: int) -> dict[str, Any]:
+    """Build one item of GET /users/@me/guilds: the guild and the bot's permissions in it."""
+    return {"id": str(world.guild_id), "name": world.guild_name, "icon": None, "banner": None, "owner": False,
+            "permissions": str(permissions), "features": []}
 
 
 def error(code: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:

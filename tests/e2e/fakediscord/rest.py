@@ -170,6 +170,14 @@ class RestApi:
             raise ApiError(400, errors.INVALID_RECIPIENT, "Invalid Recipient(s)")
         return Reply(body=payloads.channel(self.world.dm_channel_for(user_id), self.world))
 
+    @route("GET", "/users/@me/guilds")
+    async def list_my_guilds(self, call: Call) -> Reply:
+        """List the guilds the bot is in (none when it was never invited)."""
+        if not self.server.in_guild:
+            return Reply(body=[])
+        bot = self.world.members[self.world.bot.id]
+        return Reply(body=[payloads.partial_guild(self.world, self.world.base_permissions(bot))])
+
     @route("GET", "/users/{user_id}")
     async def get_user(self, call: Call) -> Reply:
         """Return a user."""
@@ -181,7 +189,7 @@ class RestApi:
     @route("GET", "/oauth2/applications/@me")
     async def get_application(self, call: Call) -> Reply:
         """Return the application (discord.py's login fails if this is missing)."""
-        return Reply(body=payloads.application(self.world))
+        return Reply(body=payloads.application(self.world, self.server.application_flags))
 
     # --- application commands -------------------------------------------------------------
 
@@ -229,6 +237,9 @@ class RestApi:
 
     def _check_app(self, call: Call) -> None:
         if call.int_param("app_id") != self.world.application_id:
+            raise ApiError(403, errors.MISSING_ACCESS, "Missing Access")
+        if "guild_id" in call.params and self.server.refuse_commands:
+            # The bot was invited without the applications.commands scope.
             raise ApiError(403, errors.MISSING_ACCESS, "Missing Access")
 
     def _list_commands(self, call: Call, guild_id: int | None) -> list[dict[str, Any]]:
@@ -935,6 +946,8 @@ class RestApi:
     def _guild(self, call: Call) -> World:
         if call.int_param("guild_id") != self.world.guild_id:
             raise not_found("Guild", errors.UNKNOWN_GUILD)
+        if not self.server.in_guild:
+            raise ApiError(403, errors.MISSING_ACCESS, "Missing Access")
         return self.world
 
     def _member(self, call: Call) -> Member:

@@ -17,7 +17,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -25,7 +25,13 @@ from aiohttp import BodyPartReader, web
 
 from . import payloads
 from .errors import ApiError
-from .gateway import INTENT_GUILD_MEMBERS, Gateway
+from .gateway import (
+    INTENT_GUILD_MEMBERS,
+    INTENT_GUILD_PRESENCES,
+    INTENT_MESSAGE_CONTENT,
+    PRIVILEGED_INTENTS,
+    Gateway,
+)
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -60,6 +66,12 @@ from .rest import MAJOR_PARAMS, Call, Reply, RestApi, UploadedFile, match_route
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
+# The application flags telling which privileged intents are switched on, as Discord sets them for an
+# application that is not verified (fewer than 100 servers: what a self-hosted bot is): the _LIMITED ones.
+INTENT_FLAGS = {
+    INTENT_GUILD_PRESENCES: 1 << 13, INTENT_GUILD_MEMBERS: 1 << 15, INTENT_MESSAGE_CONTENT: 1 << 19,
+}
+UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
 UserRef = int | str  # a user id or username
 ChannelRef = int | str  # a channel id or name
 
@@ -101,8 +113,20 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41250,
         clock: Callable[[], float] = time.monotonic,
         latency: float = 0.0,
+        tokens: Collection[str] | None = None,
+        enabled_intents: int = PRIVILEGED_INTENTS,
+        in_guild: bool = True,
+        refuse_commands: bool = False,
     ) -> None:
         self.host = host
+        # The bot tokens Discord accepts (None: any); another gets 401 on REST and close 4004 on IDENTIFY.
+        self.tokens = None if tokens is None else frozenset(tokens)
+        # The privileged intents switched on in the Developer Portal; IDENTIFY with another is closed (4014).
+        self.enabled_intents = enabled_intents
+        # False: the bot was never invited (READY has no guilds, the guild's routes answer 403).
+        self.in_guild = in_guild
+        # True: the bot was invited without applications.commands (the guild's commands answer 403 50001).
+        self.refuse_commands = refuse_commands
         # Seconds each REST request waits before it is handled, like Discord's round trip (for benchmarks).
         self.latency = latency
         self._requested_port = port
@@ -193,6 +217,15 @@ class FakeDiscord:
     def env(self) -> dict[str, str]:
         """Return the environment variables that point a bot subprocess at this server."""
         return {"DISCORD_API_BASE": self.api_base, "DISCORD_GATEWAY_URL": self.gateway_url}
+
+    def accepts_token(self, token: str) -> bool:
+        """Tell whether Discord takes this bot token."""
+        return self.tokens is None or token in self.tokens
+
+    @property
+    def application_flags(self) -> int:
+        """Return the application's flags for its switched-on privileged intents."""
+        return sum(flag for intent, flag in INTENT_FLAGS.items() if self.enabled_intents & intent)
 
     @property
     def application_id(self) -> int:
@@ -749,6 +782,12 @@ class FakeDiscord:
             reply = Reply(404, payloads.error(0, "404: Not Found"))
             return self._respond(request, path, query, body, files, None, reply, {})
         route, params = found
+        # Interaction and webhook routes carry their token in the path; every other needs the bot's.
+        authorization = request.headers.get("Authorization", "")
+        if not route.global_exempt and not (
+                authorization.startswith("Bot ") and self.accepts_token(authorization.removeprefix("Bot "))):
+            refused = Reply(401, UNAUTHORIZED)
+            return self._respond(request, path, query, body, files, route.template, refused, {})
         major = "+".join(params[k] for k in MAJOR_PARAMS if k in params)
         decision = self.limiter.check(route.bucket, major, global_exempt=route.global_exempt)
         if not decision.allowed:
