@@ -53,7 +53,13 @@ class RateLimited(Protocol):
 
 @dataclass
 class Budget:
-    """A platform's global rate, shared by its live processes: each goes at `rate` / their number."""
+    """A platform's global rate, shared by its live processes: each goes at `rate` / their number.
+
+    Discord's global limit is per bot, whatever the process: its pacer takes a share. Slack has no global
+    limit but per-method tiers per workspace, and its client waits out a 429 (Retry-After) and tries again
+    (bot.slack: AsyncRateLimitErrorRetryHandler); what still comes back throttled waits as any delivery
+    does (delivery.Throttled). So Slack shares nothing here.
+    """
 
     platform: str
     rate: float

@@ -22,6 +22,7 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.contributions import Feature
+from bot.discordbot.ratelimits import Pacer
 from bot.models import BotProcess, Delivery, Member, Reminder
 from bot.processes import DEAD_AFTER, Registry
 from bot.replies import Literal, Reply
@@ -307,28 +308,30 @@ async def test_a_start_gives_back_its_previous_runs_claims_and_a_clean_stop_leav
     await app.close()
 
 
-class _Pacer:
-    def __init__(self) -> None:
-        self.rates: list[float] = []
-
-    def set_rate(self, rate: float) -> None:
-        self.rates.append(rate)
-
-
 async def test_the_global_rate_is_shared_by_the_live_processes_of_a_platform(two, clock: FrozenClock):
     (first, _), (second, _) = two
-    pacer = _Pacer()
+    pacer = Pacer(48.0)
     first.processes.share("test", pacer, 48.0)
 
     await first.processes.beat()
-    assert pacer.rates[-1] == 24.0  # two live processes of the platform
+    assert pacer.rate == 24.0  # two live processes of the platform
 
     await second.processes.stop()
     await first.processes.beat()
-    assert pacer.rates[-1] == 48.0
+    assert pacer.rate == 48.0
 
     other = Registry(first.engine, clock)
     await other.register(("slack",))  # another platform's process takes nothing of this budget
     await first.processes.beat()
-    assert pacer.rates[-1] == 48.0
+    assert pacer.rate == 48.0
     await other.stop()
+
+
+def test_a_pacer_whose_rate_changes_spaces_its_turns_by_the_new_rate():
+    pacer = Pacer(1000.0)
+    assert pacer._take(0.0)
+    pacer.set_rate(10.0)
+    assert pacer._take(0.001)  # the turn planned at the old rate
+    # From then on a turn every tenth of a second (the loop's times are given, not waited for).
+    assert not pacer._take(0.05)
+    assert pacer._take(0.101)
