@@ -112,6 +112,9 @@ MAX_ATTEMPTS = 5
 # counted. A rate limit is the platform's pace, not a fault of the message.
 THROTTLED_RETRIES = 5
 MAX_THROTTLE_WAIT = 60.0
+# The PostgreSQL channel on which a process says it fanned something out that is due now ("<process id>
+# <ISO time>"): the other processes join the sending (bot.scheduling.DueListener).
+DUE_CHANNEL = "jobbskaparna_due"
 # Deliveries claimed (and loaded) in one statement: the database work of claiming a fan-out to thousands grows
 # by batches, not by messages. (Outcomes are written as they come, several at once: see _send_ids.)
 CLAIM_BATCH = 500
@@ -621,6 +624,18 @@ class Dispatcher:
             if batches is not None:
                 await self._fan_out_in_batches(reminder, batches, now)
             report.fanned_out += 1
+        if report.fanned_out and self._postgres:
+            await self._tell_others(now)
+
+    async def _tell_others(self, now: datetime) -> None:
+        """Tell the other processes on the database that deliveries are due now, so that they help send
+        them (NOTIFY is sent when the transaction commits)."""
+        try:
+            async with self._engine.begin() as connection:
+                said = f"{self.process_id} {now.isoformat()}"
+                await connection.execute(select(func.pg_notify(DUE_CHANNEL, said)))
+        except Exception:  # they find the rows at their next wake-up all the same
+            log.warning("Could not tell the other processes about due deliveries", exc_info=True)
 
     async def _fan_out_in_batches(self, reminder: Reminder, batches: reminders.InBatches, now: datetime
                                   ) -> None:

@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from bot.discordbot.ratelimits import Pacer
 from bot.models import BotProcess, Delivery, Member, Reminder
 from bot.processes import DEAD_AFTER, Registry
 from bot.replies import Literal, Reply
+from bot.scheduling import DueListener
 from bot.services.context import get_or_create_workspace
 from tests.conftest import START, RecordingNotifier
 from tests.postgres import PostgresCluster
@@ -335,3 +336,35 @@ def test_a_pacer_whose_rate_changes_spaces_its_turns_by_the_new_rate():
     # From then on a turn every tenth of a second (the loop's times are given, not waited for).
     assert not pacer._take(0.05)
     assert pacer._take(0.101)
+
+
+async def test_a_fan_out_on_one_process_wakes_the_other_and_a_dropped_listener_listens_again(
+        two, shared_url: str, postgres: PostgresCluster):
+    (first, _), (second, _) = two
+    heard: asyncio.Queue[datetime] = asyncio.Queue()
+    listener = DueListener(shared_url, heard.put_nowait, lambda: second.dispatcher.process_id)
+    own = DueListener(shared_url, heard.put_nowait, lambda: first.dispatcher.process_id)
+    listener.start()
+    own.start()
+    try:
+        await asyncio.wait_for(asyncio.gather(listener.listening.wait(), own.listening.wait()), 30)
+        await _members(first, 3)
+        await first.dispatcher.run_due()
+        # The second process hears it (its own listener, that of the first, hears nothing).
+        assert await asyncio.wait_for(heard.get(), 30) == first.clock.now()
+        assert heard.empty()
+
+        # Its connection dropped (a restart of the database, a network cut): it listens again, and wakes at
+        # once for what it may have missed.
+        name = shared_url.rsplit("/", 1)[1]
+        postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      f"WHERE datname = '{name}' AND query LIKE 'LISTEN%'")
+        for _ in range(2):  # each listener, listening again, wakes its process
+            await asyncio.wait_for(heard.get(), 30)
+        assert listener.listening.is_set() and own.listening.is_set()
+        await _schedule(first, BROADCAST, "again")
+        await first.dispatcher.run_due()
+        assert await asyncio.wait_for(heard.get(), 30) == first.clock.now()
+    finally:
+        await listener.stop()
+        await own.stop()
