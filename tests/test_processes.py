@@ -390,3 +390,22 @@ async def test_a_notice_being_said_in_the_conversation_stays_with_its_process_wh
     async with first.sessionmaker() as session:
         status = await session.scalar(select(Delivery.status).where(Delivery.id == notice_id))
     assert status == delivery.SENDING
+
+
+async def test_two_processes_writing_the_same_batches_at_once_write_each_delivery_once(two):
+    # What happens when a process taken for dead was still planning: both write the fan-out's batches.
+    (first, _), (second, _) = two
+    await _members(first, 600)
+    await _schedule(first, IN_BATCHES, "twice")
+    now = first.clock.now()
+    async with first.sessionmaker() as session:
+        reminder = await session.scalar(select(Reminder).where(Reminder.kind == IN_BATCHES))
+    assert reminder is not None
+    batches = await _plan_in_batches(None, reminder, now)
+
+    await asyncio.gather(first.dispatcher._fan_out_in_batches(reminder, batches, now),
+                         second.dispatcher._fan_out_in_batches(reminder, batches, now))
+
+    async with first.sessionmaker() as session:
+        keys = list(await session.scalars(select(Delivery.key).where(Delivery.reminder_id == reminder.id)))
+    assert len(keys) == len(set(keys)) == 600
