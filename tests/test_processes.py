@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bot import delivery, reminders
 from bot.app import App
@@ -409,3 +409,16 @@ async def test_two_processes_writing_the_same_batches_at_once_write_each_deliver
     async with first.sessionmaker() as session:
         keys = list(await session.scalars(select(Delivery.key).where(Delivery.reminder_id == reminder.id)))
     assert len(keys) == len(set(keys)) == 600
+
+
+async def test_a_process_taken_for_dead_comes_back_under_its_own_id(two):
+    (first, _), _ = two
+    own = first.dispatcher.process_id
+    async with first.sessionmaker() as session, session.begin():
+        await session.execute(delete(BotProcess).where(BotProcess.id == own))  # another found it dead
+
+    await first.processes.beat()
+
+    async with first.sessionmaker() as session:
+        row = await session.get(BotProcess, own)
+    assert row is not None and row.platforms == "test" and first.processes.process_id == own
