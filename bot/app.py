@@ -36,9 +36,10 @@ from bot.delivery import (
 from bot.errors import UserError
 from bot.metrics import Metrics
 from bot.models import Member, Workspace
+from bot.processes import Registry
 from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
-from bot.scheduling import Scheduler
+from bot.scheduling import DueListener, Scheduler
 from bot.services import context, conversation, onboarding, reachability, retention, workspaces
 from bot.watcher import poll
 from bot.watcher.fetch import Fetcher, user_agent
@@ -94,6 +95,14 @@ class App:
         # What the process counts for Prometheus (served by bot.web when WEB_PORT is set).
         self.metrics = Metrics()
         self.dispatcher.on_report = self.metrics.record_dispatch
+        # This process's row among the processes that share the database (bot.processes): registered at
+        # start, beating while it runs; each beat gives back what processes found dead held.
+        self.processes = Registry(self.engine, self.clock)
+        self.processes.on_beat.append(self._after_beat)
+        # On PostgreSQL the processes wake each other when one fanned something out (NOTIFY/LISTEN).
+        url = settings.effective_database_url
+        self.listener = DueListener(url, self._woken, lambda: self.dispatcher.process_id) \
+            if DueListener.applies(url) else None
         self.notifier: Notifier | None = None
         self._routes = RoutingNotifier({})
         self._start_lock = asyncio.Lock()
@@ -133,7 +142,14 @@ class App:
                 self.notifier = self._routes
                 self.dispatcher.platforms = self._routes.platforms
             self.dispatcher.notifier = self.notifier
+            # Registered before resuming: what this process's previous run held goes back, what other live
+            # processes hold stays theirs.
+            platforms = () if platform is None else (platform,)
+            self.dispatcher.process_id = await self.processes.register(platforms)
             await self.dispatcher.resume(None if platform is None else (platform,))
+            self.processes.start()
+            if self.listener is not None:
+                self.listener.start()
             if self.scheduler.running:
                 self.scheduler.wake_at(self.clock.now())
             else:
@@ -152,7 +168,11 @@ class App:
             await asyncio.wait(set(self._sending), timeout=EFFECTS_TIMEOUT)
         if self.backups is not None:
             await self.backups.stop()
+        if self.listener is not None:
+            await self.listener.stop()
         await self.scheduler.stop()
+        # After the dispatch stopped (it gave back what it held): the others need not wait for this one.
+        await self.processes.stop()
         if self.coach is not None:
             await self.coach.close()
         self.dispatcher.close()
@@ -160,6 +180,17 @@ class App:
         await self.engine.dispose()
         # What start() froze is the collector's again: what of it is garbage now (this App) is collected.
         gc.unfreeze()
+
+    def _woken(self, when: datetime) -> None:
+        """Another process fanned out something due at `when`: join the sending."""
+        if self.scheduler.running:
+            self.scheduler.wake_by(when)
+
+    async def _after_beat(self, now: datetime) -> None:
+        """At each heartbeat: give back what dead processes held, and send it without waiting for the next
+        wake-up."""
+        if await self.dispatcher.give_back_dead(now) and self.scheduler.running:
+            self.scheduler.wake_by(now)
 
     @contextlib.asynccontextmanager
     async def answering(self, *, then_carry_out: bool = True) -> AsyncIterator[Answering]:
@@ -268,7 +299,8 @@ class App:
         if not report.failed:
             return []
         async with self.sessionmaker() as session, session.begin():
-            return [Notice(notice_id, reply) for notice_id, reply in await claim_notices(session, effect_ids)]
+            claimed = await claim_notices(session, effect_ids, self.dispatcher.process_id)
+            return [Notice(notice_id, reply) for notice_id, reply in claimed]
 
     async def say_notices(self, answering: Answering, say: Callable[[Reply, str], Awaitable[object]],
                           failures: tuple[type[Exception], ...] = ()) -> None:

@@ -108,6 +108,8 @@ class JobbBot(commands.Bot):
             # The command sync stores its hashes in the database, so the schema must be current.
             await db.migrate(self.app.settings.effective_database_url)
             return
+        # The live Discord processes on the database share the global limit (bot.processes.Budget).
+        self.app.processes.share(PLATFORM, self.pacer.pacer, self.app.settings.discord_global_rate)
         # Only Discord's deliveries: a Slack process (or this process's Slack adapter) sends its own.
         with database_explained(self.app.settings.effective_database_url):
             await self.app.start(DiscordNotifier(self), platform=PLATFORM)
