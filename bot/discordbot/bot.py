@@ -45,8 +45,12 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class JobbBot(commands.Bot):
-    """Jobbskaparna on Discord: slash commands, buttons and modals over the shared App."""
+class JobbBot(commands.AutoShardedBot):
+    """Jobbskaparna on Discord: slash commands, buttons and modals over the shared App.
+
+    Sharded by discord.py: DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS split the shards across processes
+    (unset: this process runs as many as Discord recommends, usually one).
+    """
 
     app: App
     forms: FormSessions
@@ -61,6 +65,8 @@ class JobbBot(commands.Bot):
         # Every request that counts against Discord's global limit waits for its turn in one pacer: the
         # Dispatcher's DMs and posts, the cogs' fetches and role changes alike (interaction responses never).
         self.pacer = GlobalPacer(app.settings.discord_global_rate)
+        kwargs.setdefault("shard_count", app.settings.discord_shard_count)
+        kwargs.setdefault("shard_ids", app.settings.shard_ids)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -89,11 +95,24 @@ class JobbBot(commands.Bot):
             return
         # Only Discord's deliveries: a Slack process (or this process's Slack adapter) sends its own.
         await self.app.start(DiscordNotifier(self), platform=PLATFORM)
+        if not self.syncs_commands:
+            log.info("Shards %s: the process with shard 0 syncs the commands", self.shard_ids)
+            return
         try:
             await self.sync_commands(force=False)
         except (discord.HTTPException, app_commands.AppCommandError):
             # The old commands keep working; `jobbskaparna sync` retries on demand.
             log.exception("Could not sync the slash commands")
+
+    @property
+    def holds_every_shard(self) -> bool:
+        """Tell whether this process runs all the bot's shards (so its cache knows every server)."""
+        return self.shard_ids is None or len(set(self.shard_ids)) >= (self.shard_count or 1)
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Tell whether this process syncs the commands: only one process does, the one with shard 0."""
+        return self.shard_ids is None or 0 in self.shard_ids
 
     async def load_cogs(self) -> list[str]:
         """Load every module in cogs/ (except _private ones); log and skip one that fails. Return those
