@@ -25,7 +25,7 @@ from aiohttp import BodyPartReader, web
 
 from . import payloads
 from .errors import ApiError
-from .gateway import INTENT_GUILD_MEMBERS, Gateway
+from .gateway import INTENT_GUILD_MEMBERS, Gateway, ShardRouter
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -101,6 +101,8 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41250,
         clock: Callable[[], float] = time.monotonic,
         latency: float = 0.0,
+        shards: int = 1,
+        required_shards: int = 1,
     ) -> None:
         self.host = host
         # Seconds each REST request waits before it is handled, like Discord's round trip (for benchmarks).
@@ -121,7 +123,10 @@ class FakeDiscord:
             members=members,
         )
         self.limiter = RateLimiter(rate_limits or RateLimitConfig(), clock=clock)
+        # Shard 0's session: the only one unless the bot identifies with a shard count above 1.
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
+        # ``shards`` is the count GET /gateway/bot recommends; ``required_shards`` the fewest accepted.
+        self.shards = ShardRouter(self, self.gateway, shard_count=shards, required_shards=required_shards)
         self.api = RestApi(self)
         self.requests: list[Recorded] = []
         # API requests received and not answered yet (a request whose client died is still handled).
@@ -140,8 +145,8 @@ class FakeDiscord:
         """Bind the server (port 0 picks a free port) and start serving."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._counted_api)
-        app.router.add_get("/gateway", self.gateway.handle)
-        app.router.add_get("/gateway/", self.gateway.handle)
+        app.router.add_get("/gateway", self.shards.handle)
+        app.router.add_get("/gateway/", self.shards.handle)
         app.router.add_get("/attachments/{file_id}/{filename}", self._serve_file)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -153,7 +158,7 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         """Close the gateway and stop serving."""
-        await self.gateway.close()
+        await self.shards.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -288,12 +293,12 @@ class FakeDiscord:
     @property
     def resumes(self) -> int:
         """Return how many gateway RESUMEs the bot sent for a known session."""
-        return self.gateway.resumes
+        return sum(session.resumes for session in self.shards.sessions.values())
 
     @property
     def identifies(self) -> int:
         """Return how many times the bot sent IDENTIFY."""
-        return self.gateway.identifies
+        return sum(session.identifies for session in self.shards.sessions.values())
 
     def requests_per_second(self) -> list[int]:
         """Return request counts per whole second since start (index 0 is the first second)."""
@@ -328,9 +333,16 @@ class FakeDiscord:
 
     async def wait_ready(self, timeout: float = 10.0, *, synced: bool = False) -> None:
         """Wait for READY + GUILD_CREATE to be sent (and, if ``synced``, for a command sync)."""
-        await self.wait_until(self.gateway.ready.is_set, timeout, "the bot to IDENTIFY")
+        await self.wait_until(self._all_shards_ready, timeout, "the bot to IDENTIFY (every shard)")
         if synced:
             await self.wait_until(lambda: self.command_syncs > 0, timeout, "the bot to sync its commands")
+
+    def _all_shards_ready(self) -> bool:
+        return all(self.shards.session(i).ready.is_set() for i in range(self.shards.shard_count))
+
+    def gateway_for(self, guild_id: int | None) -> Gateway:
+        """Return the shard session that receives a guild's events (``None``: DMs, shard 0)."""
+        return self.shards.for_guild(guild_id)
 
     async def wait_for_request(
         self,
@@ -401,7 +413,7 @@ class FakeDiscord:
             name or f"user{len(self.world.members)}", roles=roles, dms_open=dms_open, user_id=user_id
         )
         event = dict(payloads.member(member), guild_id=str(self.guild_id))
-        await self.gateway.dispatch("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS)
+        await self.gateway_for(self.guild_id).dispatch("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS)
         self.notify()
         return member
 
@@ -409,7 +421,8 @@ class FakeDiscord:
         """Remove a member and send GUILD_MEMBER_REMOVE."""
         member = self.world.members.pop(self.member(user).id)
         event = {"guild_id": str(self.guild_id), "user": payloads.user(member.user)}
-        await self.gateway.dispatch("GUILD_MEMBER_REMOVE", event, intent=INTENT_GUILD_MEMBERS)
+        gateway = self.gateway_for(self.guild_id)
+        await gateway.dispatch("GUILD_MEMBER_REMOVE", event, intent=INTENT_GUILD_MEMBERS)
         self.notify()
 
     async def set_member_roles(self, user: UserRef, roles: Sequence[str]) -> None:
@@ -421,7 +434,8 @@ class FakeDiscord:
     async def member_updated(self, member: Member) -> None:
         """Send GUILD_MEMBER_UPDATE for a member's current state."""
         event = dict(payloads.member(member), guild_id=str(self.guild_id))
-        await self.gateway.dispatch("GUILD_MEMBER_UPDATE", event, intent=INTENT_GUILD_MEMBERS)
+        gateway = self.gateway_for(self.guild_id)
+        await gateway.dispatch("GUILD_MEMBER_UPDATE", event, intent=INTENT_GUILD_MEMBERS)
         self.notify()
 
     async def user_message(
@@ -577,9 +591,9 @@ class FakeDiscord:
             source_message_id=opener.source_message_id,
         )
 
-    async def drop_gateway(self, code: int = 4000) -> None:
-        """Close the bot's gateway connection with a resumable code; the bot should RESUME."""
-        await self.gateway.drop(code)
+    async def drop_gateway(self, code: int = 4000, *, shard: int = 0) -> None:
+        """Close the bot's gateway connection (of ``shard``) with a resumable code; the bot should RESUME."""
+        await self.shards.session(shard).drop(code)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -623,7 +637,8 @@ class FakeDiscord:
         message: dict[str, Any] | None = None,
         source_message_id: int | None = None,
     ) -> Interaction:
-        if self.gateway.session_id is None:
+        gateway = self.gateway_for(channel.guild_id)
+        if gateway.session_id is None:
             raise RuntimeError("the bot has not identified on the gateway yet; await wait_ready() first")
         interaction_id, token = self.world.ids.next(), secrets.token_urlsafe(48)
         payload = interaction_payload(
@@ -650,7 +665,7 @@ class FakeDiscord:
             source_message_id=source_message_id,
         )
         self.interactions.append(inter)
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        await gateway.dispatch("INTERACTION_CREATE", payload)
         self.notify()
         return inter
 
