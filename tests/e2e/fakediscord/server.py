@@ -78,6 +78,7 @@ class Recorded:
     route: str | None = None  # the matched template, None for unknown routes
     at: float = 0.0  # seconds since the server started
     headers: dict[str, str] = field(default_factory=dict)
+    port: int = 0  # the fake's port it came in on: tells clients apart that were given ports of their own
 
 
 class FakeDiscord:
@@ -195,9 +196,24 @@ class FakeDiscord:
         """Return the value for ``DiscordWebSocket.DEFAULT_GATEWAY`` / env ``DISCORD_GATEWAY_URL``."""
         return f"ws://{self.host}:{self.port}/gateway"
 
-    def env(self) -> dict[str, str]:
-        """Return the environment variables that point a bot subprocess at this server."""
-        return {"DISCORD_API_BASE": self.api_base, "DISCORD_GATEWAY_URL": self.gateway_url}
+    def env(self, port: int | None = None) -> dict[str, str]:
+        """Return the environment variables that point a bot subprocess at this server (at another of its
+        ports: see ``listen_also``)."""
+        if port is None:
+            return {"DISCORD_API_BASE": self.api_base, "DISCORD_GATEWAY_URL": self.gateway_url}
+        base = f"http://{self.host}:{port}"
+        return {"DISCORD_API_BASE": base + API_PREFIX, "DISCORD_GATEWAY_URL": f"ws://{self.host}:{port}/gateway"}
+
+    async def listen_also(self) -> int:
+        """Serve on one more (free) port and return it: the same server, whose ``Recorded.port`` then tells
+        apart the requests of clients given ports of their own (two bot processes)."""
+        if self._runner is None:
+            raise RuntimeError("FakeDiscord is not started")
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        server = site._server  # aiohttp keeps the bound socket there; it has no public accessor
+        assert server is not None and server.sockets
+        return int(server.sockets[0].getsockname()[1])
 
     @property
     def application_id(self) -> int:
@@ -808,6 +824,11 @@ class FakeDiscord:
         text = await request.text() if request.can_read_body else ""
         return (json.loads(text) if text else None), files
 
+    @staticmethod
+    def _local_port(request: web.Request) -> int:
+        sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+        return int(sockname[1]) if sockname else 0
+
     def _respond(
         self,
         request: web.Request,
@@ -835,6 +856,7 @@ class FakeDiscord:
                 route=template,
                 at=self.clock() - self._started_at,
                 headers=headers,
+                port=self._local_port(request),
             )
         )
         self.notify()
