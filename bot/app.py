@@ -34,9 +34,10 @@ from bot.delivery import (
 )
 from bot.errors import UserError
 from bot.models import Member, Workspace
+from bot.processes import Registry
 from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
-from bot.scheduling import Scheduler
+from bot.scheduling import DueListener, Scheduler
 from bot.services import context, conversation, onboarding, reachability, retention, workspaces
 from bot.watcher import poll
 from bot.watcher.fetch import Fetcher, user_agent
@@ -89,6 +90,14 @@ class App:
                                      QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
                                      deferred_sessionmaker=self.deferred_sessionmaker)
         self.scheduler = Scheduler(self.dispatcher, self.clock)
+        # This process's row among the processes that share the database (bot.processes): registered at
+        # start, beating while it runs; each beat gives back what processes found dead held.
+        self.processes = Registry(self.engine, self.clock)
+        self.processes.on_beat.append(self._after_beat)
+        # On PostgreSQL the processes wake each other when one fanned something out (NOTIFY/LISTEN).
+        url = settings.effective_database_url
+        self.listener = DueListener(url, self._woken, lambda: self.dispatcher.process_id) \
+            if DueListener.applies(url) else None
         self.notifier: Notifier | None = None
         self._routes = RoutingNotifier({})
         self._start_lock = asyncio.Lock()
@@ -126,7 +135,14 @@ class App:
                 self.notifier = self._routes
                 self.dispatcher.platforms = self._routes.platforms
             self.dispatcher.notifier = self.notifier
+            # Registered before resuming: what this process's previous run held goes back, what other live
+            # processes hold stays theirs.
+            platforms = () if platform is None else (platform,)
+            self.dispatcher.process_id = await self.processes.register(platforms)
             await self.dispatcher.resume(None if platform is None else (platform,))
+            self.processes.start()
+            if self.listener is not None:
+                self.listener.start()
             if self.scheduler.running:
                 self.scheduler.wake_at(self.clock.now())
             else:
@@ -140,7 +156,11 @@ class App:
             # Cut off in the middle, they would be sent again after the restart (they are stored), but a unit
             # of work cancelled halfway leaves the connection pool to log an error.
             await asyncio.wait(set(self._sending), timeout=EFFECTS_TIMEOUT)
+        if self.listener is not None:
+            await self.listener.stop()
         await self.scheduler.stop()
+        # After the dispatch stopped (it gave back what it held): the others need not wait for this one.
+        await self.processes.stop()
         if self.coach is not None:
             await self.coach.close()
         self.dispatcher.close()
@@ -148,6 +168,17 @@ class App:
         await self.engine.dispose()
         # What start() froze is the collector's again: what of it is garbage now (this App) is collected.
         gc.unfreeze()
+
+    def _woken(self, when: datetime) -> None:
+        """Another process fanned out something due at `when`: join the sending."""
+        if self.scheduler.running:
+            self.scheduler.wake_by(when)
+
+    async def _after_beat(self, now: datetime) -> None:
+        """At each heartbeat: give back what dead processes held, and send it without waiting for the next
+        wake-up."""
+        if await self.dispatcher.give_back_dead(now) and self.scheduler.running:
+            self.scheduler.wake_by(now)
 
     @contextlib.asynccontextmanager
     async def answering(self, *, then_carry_out: bool = True) -> AsyncIterator[Answering]:

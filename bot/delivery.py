@@ -4,6 +4,10 @@ The database is the truth. A reminder becomes delivery rows with unique keys (so
 nothing); a row is claimed before it is sent, marked as being sent when its send starts, and marked after the
 platform accepted it. Rows a crash left claimed go back to pending at start; the few that were being sent are
 looked up with the platform (Notifier.find_sent) before they go again, so that nobody gets a message twice.
+
+Several processes may share the database (bot.processes): a claim names its process (claimed_by), claims skip
+rows another process has locked (PostgreSQL's FOR UPDATE SKIP LOCKED), and only the claims of a process found
+dead, or of this process's previous run, are given back.
 """
 
 from __future__ import annotations
@@ -34,13 +38,13 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     or_,
     select,
     update,
 )
 from sqlalchemy import Text as SQLText
 from sqlalchemy import text as sql_text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -63,6 +67,7 @@ from bot.outcomes import (
     write_with_sqlalchemy,
 )
 from bot.platforms import mention_limits
+from bot.processes import live_processes
 from bot.replies import (
     Button,
     ButtonStyle,
@@ -107,6 +112,9 @@ MAX_ATTEMPTS = 5
 # counted. A rate limit is the platform's pace, not a fault of the message.
 THROTTLED_RETRIES = 5
 MAX_THROTTLE_WAIT = 60.0
+# The PostgreSQL channel on which a process says it fanned something out that is due now ("<process id>
+# <ISO time>"): the other processes join the sending (bot.scheduling.DueListener).
+DUE_CHANNEL = "jobbskaparna_due"
 # Deliveries claimed (and loaded) in one statement: the database work of claiming a fan-out to thousands grows
 # by batches, not by messages. (Outcomes are written as they come, several at once: see _send_ids.)
 CLAIM_BATCH = 500
@@ -461,13 +469,29 @@ class Dispatcher:
         # all, serves the rest; their rows are neither claimed nor waited for here.
         self.platforms: frozenset[str] | None = None
         self.on_next_wake: Callable[[datetime | None], None] | None = None
+        # This process's id in the registry (bot.processes), set at start: its claims carry it, and only a
+        # dead process's claims are given back. None (no registry: tests of one dispatcher): every claim is
+        # this process's, and resume() gives them all back.
+        self.process_id: int | None = None
+        # On PostgreSQL claims wait for no lock another process holds (SKIP LOCKED); SQLite has one writer.
+        self._postgres = self._engine.dialect.name == "postgresql"
+
+    def _held(self, column: Any) -> ColumnElement[bool]:
+        """The condition that a claim (`column`: Delivery.claimed_by or Reminder.claimed_by) is this
+        process's."""
+        return typing.cast(ColumnElement[bool], column.is_not_distinct_from(self.process_id))
 
     async def resume(self, platforms: Iterable[str] | None = None) -> int:
-        """Put deliveries a crash left claimed back to pending (of these platforms only); call once at start.
+        """Put deliveries a crash left claimed back to pending; call once at start.
 
-        Those that were being sent are marked INTERRUPTED: the platform may have them, and their next send
-        asks it first (Discord forgets a nonce after minutes, and Slack has none).
+        With a registry (process_id set), what goes back is what this process's previous run held (before
+        registering it held nothing) and what dead processes held, of any platform; the live processes' claims
+        stay theirs. Without one, every claim of these platforms goes back. Those that were being sent are
+        marked INTERRUPTED: the platform may have them, and their next send asks it first (Discord forgets a
+        nonce after minutes, and Slack has none).
         """
+        if self.process_id is not None:
+            return await self._give_back_dead(self._clock.now(), at_start=True)
         platform = self._platform_filter(platforms)
         # A fan-out in batches that a crash cut short is planned again (it writes only what is missing).
         reminder_platform = () if platforms is None else (
@@ -476,12 +500,41 @@ class Dispatcher:
             count = await _give_back(connection, platform, platform)
             fanning = await connection.execute(update(Reminder).where(Reminder.status == reminders.FANNING,
                                                                       *reminder_platform)
-                                               .values(status=reminders.PENDING))
+                                               .values(status=reminders.PENDING, claimed_by=None))
         if count:
             log.info("Resuming %d deliveries that were being sent when the bot stopped", count)
         if fanning.rowcount:
             log.info("Resuming %d fan-outs that were being planned when the bot stopped", fanning.rowcount)
         return count
+
+    async def give_back_dead(self, now: datetime) -> int:
+        """Give back what processes found dead at `now` held (at each heartbeat); return how many deliveries
+        and fan-outs went back. Two processes doing it at once give each row back once (the conditions are
+        checked again under the row's lock)."""
+        return await self._give_back_dead(now, at_start=False)
+
+    async def _give_back_dead(self, now: datetime, *, at_start: bool) -> int:
+        live = live_processes(now)
+
+        def gone(column: Any) -> ColumnElement[bool]:
+            dead = and_(column.is_not(None), column != self.process_id, column.not_in(live))
+            # At start this process holds nothing: its previous run's claims (SQLite may give a registry id
+            # out again) go back, and so do claims that name no process (claim_notices', older rows').
+            return or_(dead, column.is_(None), column == self.process_id) if at_start else dead
+
+        async with self._engine.begin() as connection:
+            count = await _give_back(connection, (gone(Delivery.claimed_by),), (gone(Delivery.claimed_by),))
+            # A fan-out in batches cut short is planned again (it writes only what is missing).
+            fanning = await connection.execute(update(Reminder).where(Reminder.status == reminders.FANNING,
+                                                                      gone(Reminder.claimed_by))
+                                               .values(status=reminders.PENDING, claimed_by=None))
+        if count:
+            log.info("Resuming %d deliveries that %s held", count,
+                     "this process's last run or a dead process" if at_start else "a dead process")
+        if fanning.rowcount:
+            log.info("Resuming %d fan-outs that %s was planning", fanning.rowcount,
+                     "this process's last run or a dead process" if at_start else "a dead process")
+        return count + (fanning.rowcount or 0)
 
     async def run_due(self) -> DispatchReport:
         """Fan out every due reminder and send every due delivery; safe to call at any time, any number of
@@ -563,12 +616,26 @@ class Dispatcher:
                 planned = await planner(session, reminder, now)
                 if isinstance(planned, reminders.InBatches):
                     reminder.status = reminders.FANNING
+                    # Planned by this process: another gives it back only once this one is found dead.
+                    reminder.claimed_by = self.process_id
                     batches = planned
                 else:
                     await self._add_deliveries(session, reminder, planned, now)
             if batches is not None:
                 await self._fan_out_in_batches(reminder, batches, now)
             report.fanned_out += 1
+        if report.fanned_out and self._postgres:
+            await self._tell_others(now)
+
+    async def _tell_others(self, now: datetime) -> None:
+        """Tell the other processes on the database that deliveries are due now, so that they help send
+        them (NOTIFY is sent when the transaction commits)."""
+        try:
+            async with self._engine.begin() as connection:
+                said = f"{self.process_id} {now.isoformat()}"
+                await connection.execute(select(func.pg_notify(DUE_CHANNEL, said)))
+        except Exception:  # they find the rows at their next wake-up all the same
+            log.warning("Could not tell the other processes about due deliveries", exc_info=True)
 
     async def _fan_out_in_batches(self, reminder: Reminder, batches: reminders.InBatches, now: datetime
                                   ) -> None:
@@ -598,13 +665,14 @@ class Dispatcher:
             # fired_at says it began). A stop or a kill leaves it fanning, for the next start to resume.
             async with self._sessionmaker() as session, session.begin():
                 await session.execute(update(Reminder).where(Reminder.id == reminder.id,
-                                                             Reminder.status == reminders.FANNING)
-                                      .values(status=reminders.PENDING))
+                                                             Reminder.status == reminders.FANNING,
+                                                             self._held(Reminder.claimed_by))
+                                      .values(status=reminders.PENDING, claimed_by=None))
             raise
         async with self._sessionmaker() as session, session.begin():
             await session.execute(update(Reminder).where(Reminder.id == reminder.id,
                                                          Reminder.status == reminders.FANNING)
-                                  .values(status=reminders.FANNED_OUT))
+                                  .values(status=reminders.FANNED_OUT, claimed_by=None))
         log.info("Reminder %s (%s) fanned out in batches to %d", reminder.id, reminder.kind, count)
 
     async def _add_deliveries(
@@ -662,9 +730,12 @@ class Dispatcher:
                          "not_before": not_before, "attempts": 0, "created_at": now})
         if rows:
             # One multi-row insert with the message encoded once, not an ORM object (and a JSON encoding) per
-            # recipient: a stage may fan out to thousands.
-            await session.execute(insert(Delivery.__table__).values(
-                message=bindparam("message_text", type_=_EncodedJSON())), rows)
+            # recipient: a stage may fan out to thousands. A row another process wrote meanwhile (it planned
+            # the same batch, taken for dead) is left as it is.
+            dialect_insert = postgresql.insert if self._postgres else sqlite.insert
+            await session.execute(dialect_insert(Delivery.__table__).values(
+                message=bindparam("message_text", type_=_EncodedJSON())).on_conflict_do_nothing(
+                index_elements=["key"]), rows)
 
     async def _note_skipped(self, session: AsyncSession, reminder: Reminder, now: datetime) -> None:
         """Record, with the skip itself, that the coordinators are to be told (sent with the other skips)."""
@@ -796,12 +867,18 @@ class Dispatcher:
                     continue
                 try:
                     # Shielded: a stop in the middle must not cut the write short.
-                    await asyncio.shield(self._mark(outcomes, now, starting=[c.id for c in starting]))
+                    started = await asyncio.shield(self._mark(outcomes, now,
+                                                              starting=[c.id for c in starting]))
                 except Exception:
                     # The run stops (the next one tries again): what it holds is let go below.
                     log.exception("Could not write the outcomes of %d deliveries", len(outcomes))
                     queue.extendleft(reversed(starting))  # not marked as being sent: never started
                     raise
+                if len(started) < len(starting):
+                    # Given back while they waited (this process was taken for dead): another sends them.
+                    log.warning("%d claimed deliveries were given back before they were sent",
+                                len(starting) - len(started))
+                    starting = [claimed for claimed in starting if claimed.id in started]
                 in_flight += len(starting) - len(outcomes)
                 for outcome in outcomes:
                     flying.discard(outcome.delivery_id)
@@ -831,8 +908,10 @@ class Dispatcher:
         """Give back what a stopped run held: claimed deliveries become pending, those being sent pending and
         INTERRUPTED (see resume). Best effort: what this cannot write, resume() does at the next start."""
         try:
+            held = self._held(Delivery.claimed_by)
             async with self._engine.begin() as connection:
-                await _give_back(connection, (Delivery.id.in_(claimed),), (Delivery.id.in_(in_doubt),))
+                await _give_back(connection, (Delivery.id.in_(claimed), held),
+                                 (Delivery.id.in_(in_doubt), held))
         except Exception:  # resume() at the next start puts them back
             log.exception("Could not give back %d claimed deliveries", len(claimed) + len(in_doubt))
 
@@ -843,10 +922,15 @@ class Dispatcher:
         A fan-out stores the same message for many recipients: each distinct one is decoded once (the text is
         read as it is stored, not decoded by the driver row by row).
         """
+        pending: ColumnElement[bool] = and_(Delivery.id.in_(ids), Delivery.status == PENDING)
+        if self._postgres:
+            # Rows another process is claiming are skipped, not waited for: it takes them, this takes the
+            # rest (still one statement).
+            pending = Delivery.id.in_(select(Delivery.id).where(pending).with_for_update(skip_locked=True))
         async with self._sessionmaker() as session, session.begin():
             claimed = list(await session.scalars(
-                update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING)
-                .values(status=CLAIMED).returning(Delivery.id)
+                update(Delivery).where(pending)
+                .values(status=CLAIMED, claimed_by=self.process_id).returning(Delivery.id)
                 .execution_options(synchronize_session=False)))
             if not claimed:
                 return []  # another process or run took them
@@ -910,10 +994,12 @@ class Dispatcher:
             )
         return loaded
 
-    async def _mark(self, outcomes: list[_Outcome], now: datetime, *, starting: Iterable[int] = ()) -> None:
+    async def _mark(self, outcomes: list[_Outcome], now: datetime, *, starting: Iterable[int] = ()
+                    ) -> set[int]:
         """Write what became of sent deliveries, and mark the claimed deliveries in `starting` as being sent
-        (an attempt each), in one transaction."""
-        write = OutcomeWrite(starting=list(starting))
+        (an attempt each), in one transaction; return those it marked (the others were given back meanwhile:
+        they are not this process's to send)."""
+        write = OutcomeWrite(starting=list(starting), claimer=self.process_id)
         for outcome in outcomes:
             if outcome.error is not None:
                 # A pending outcome waits until retry_at; a throttled try is the platform's pace, not an
@@ -938,17 +1024,17 @@ class Dispatcher:
                         if o.dm_channel is not None and o.member_id is not None]
         refused = [o for o in outcomes if o.role_refused is not None and o.member_id is not None]
         if not write and not refused:
-            return
+            return set()
         if self._fast_writer is not None and not refused:
-            await self._fast_writer.write(write, now)
-            return
+            return await self._fast_writer.write(write, now)
         async with self._engine.begin() as connection:
-            await write_with_sqlalchemy(connection, write, now)
+            started = await write_with_sqlalchemy(connection, write, now)
             if refused:
                 # The session joins the connection's transaction (and leaves committing it to the connection).
                 async with AsyncSession(bind=connection) as session:
                     for outcome in refused:
                         await _note_role_refused(session, outcome, now)
+        return started
 
     def close(self) -> None:
         """Let go of what the dispatcher holds beside the engine (the outcome writer's connection)."""
@@ -1132,7 +1218,7 @@ class Dispatcher:
             async with self._sessionmaker() as session, session.begin():
                 result = await _execute_dml(session,
                     update(Delivery).where(Delivery.id == delivery_id, Delivery.status == PENDING)
-                    .values(status=SENDING, attempts=Delivery.attempts + 1))
+                    .values(status=SENDING, attempts=Delivery.attempts + 1, claimed_by=self.process_id))
             if result.rowcount:
                 claimed.append(delivery_id)
         if not claimed:
@@ -1165,8 +1251,8 @@ class Dispatcher:
                       "not_before": self._clock.now() + retry_delay(attempts)}
         status = values["status"]
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                update(Delivery).where(Delivery.id.in_(claimed), Delivery.status == SENDING).values(**values))
+            await session.execute(update(Delivery).where(Delivery.id.in_(claimed), Delivery.status == SENDING,
+                                                         self._held(Delivery.claimed_by)).values(**values))
         if status == SENT:
             report.sent += len(claimed)
         elif status == FAILED:
@@ -1395,9 +1481,9 @@ async def _give_back(connection: AsyncConnection, claimed: tuple[ColumnElement[b
     INTERRUPTED: the platform may have them, so their next send asks it first. Return how many changed."""
     delivery = Delivery.__table__
     given_back = await connection.execute(update(delivery).where(delivery.c.status == CLAIMED, *claimed)
-                                          .values(status=PENDING))
+                                          .values(status=PENDING, claimed_by=None))
     in_doubt = await connection.execute(update(delivery).where(delivery.c.status == SENDING, *sending)
-                                        .values(status=PENDING, last_error=INTERRUPTED))
+                                        .values(status=PENDING, last_error=INTERRUPTED, claimed_by=None))
     return (given_back.rowcount or 0) + (in_doubt.rowcount or 0)
 
 

@@ -152,6 +152,9 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
+    # The process (bot_process.id) fanning it out in batches (status FANNING): only a dead process's fan-out
+    # is planned again by another (no foreign key: the claim outlives a dead process's registry row).
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
 
 
 # The deliveries a dispatch run still has to act on beyond sending (bot.delivery's statuses): a refused DM
@@ -192,6 +195,53 @@ class Delivery(Base):
     # When it went out. A DM whose member could not be reached: when its channel fallback was stored (None:
     # not yet). A fallback that failed: when the coordinators' notice about it was stored.
     sent_at: Mapped[datetime | None]
+    # The process (bot_process.id) that claimed it (status claimed or sending): only a dead process's claims
+    # are given back (no foreign key: the claim outlives a dead process's registry row).
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class BotProcess(Base):
+    """A running bot process: it heartbeats while it runs, and deletes its row at a clean stop.
+
+    A process whose heartbeat is too old is dead: the others give back what it claimed (bot.processes).
+    """
+
+    __tablename__ = "bot_process"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The platforms it serves, comma-separated and sorted ("discord,slack"): the pacer's budget is shared by
+    # the live processes of a platform.
+    platforms: Mapped[str] = mapped_column(String(64))
+    # The Discord shards it runs, comma-separated ids (None: not sharded, or not Discord).
+    shards: Mapped[str | None] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+
+
+class SlackEvent(Base):
+    """An event Slack delivered (by its key), so that one delivered again, to any process, is answered once;
+    swept after an hour (Slack retries within minutes)."""
+
+    __tablename__ = "slack_event"
+
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SlackForm(Base):
+    """A form offered to a Slack user by a button (a message gives no trigger to open a modal with), kept
+    until the button opens it, on whichever process the press reaches; swept after a day."""
+
+    __tablename__ = "slack_form"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The form as bot.replies.form_to_json writes it: its prefilled values are the user's own words.
+    form: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class CommandSync(Base):

@@ -32,6 +32,10 @@ SENDING = "sending"
 class OutcomeWrite:
     """The rows one write changes, all in one transaction."""
 
+    # The process whose claims these are (bot_process.id; None without a registry): only rows it still holds
+    # change, so that a row given back meanwhile (the process was taken for dead) is neither started nor
+    # marked by it.
+    claimer: int | None = None
     # Claimed deliveries whose sends start now: they become SENDING, an attempt each.
     starting: list[int] = field(default_factory=list)
     # (delivery id, status, sent at) of sends that ended without an error.
@@ -52,15 +56,19 @@ class OutcomeWrite:
 
 
 _delivery, _member = Delivery.__table__, Member.__table__
+_HELD = _delivery.c.claimed_by.is_not_distinct_from(bindparam("claimer"))
+# RETURNING: only the rows it marked may be sent (a claim given back meanwhile is another process's now).
 _START = (
     update(_delivery)
-    .where(_delivery.c.id.in_(bindparam("ids", expanding=True)), _delivery.c.status == CLAIMED)
+    .where(_delivery.c.id.in_(bindparam("ids", expanding=True)), _delivery.c.status == CLAIMED, _HELD)
     .values(status=SENDING, attempts=_delivery.c.attempts + 1)
+    .returning(_delivery.c.id)
 )
-_DONE = (update(_delivery).where(_delivery.c.id == bindparam("delivery"), _delivery.c.status == SENDING)
+_DONE = (update(_delivery)
+         .where(_delivery.c.id == bindparam("delivery"), _delivery.c.status == SENDING, _HELD)
          .values(status=bindparam("new_status"), last_error=None, sent_at=bindparam("at")))
 _DELETE = delete(_delivery).where(
-    _delivery.c.id.in_(bindparam("ids", expanding=True)), _delivery.c.status == SENDING
+    _delivery.c.id.in_(bindparam("ids", expanding=True)), _delivery.c.status == SENDING, _HELD
 )
 _CLOSED = (update(_member).where(_member.c.id.in_(bindparam("ids", expanding=True)))
            .values(dm_open=False, dm_closed_at=bindparam("at")))
@@ -69,13 +77,16 @@ _REOPENED = (update(_member).where(_member.c.id.in_(bindparam("ids", expanding=T
 _OPENED = update(_member).where(_member.c.id == bindparam("member")).values(dm_channel_id=bindparam("opened"))
 
 
-async def write_with_sqlalchemy(connection: AsyncConnection, write: OutcomeWrite, now: datetime) -> None:
-    """Apply a write inside the connection's transaction (any database)."""
+async def write_with_sqlalchemy(connection: AsyncConnection, write: OutcomeWrite, now: datetime) -> set[int]:
+    """Apply a write inside the connection's transaction (any database); return the ids of the `starting`
+    rows it marked as being sent."""
+    claimer = write.claimer
+    started: set[int] = set()
     if write.starting:
-        await connection.execute(_START, {"ids": write.starting})
+        started = set(await connection.scalars(_START, {"ids": write.starting, "claimer": claimer}))
     if write.done:
         await connection.execute(
-            _DONE, [{"delivery": i, "new_status": s, "at": at} for i, s, at in write.done]
+            _DONE, [{"delivery": i, "new_status": s, "at": at, "claimer": claimer} for i, s, at in write.done]
         )
     for delivery_id, status, error, retry_at, not_counted in write.failed:
         values: dict[str, Any] = {"status": status, "last_error": error, "sent_at": None}
@@ -84,15 +95,17 @@ async def write_with_sqlalchemy(connection: AsyncConnection, write: OutcomeWrite
         if not_counted:
             values["attempts"] = _delivery.c.attempts - 1
         await connection.execute(update(_delivery).where(_delivery.c.id == delivery_id,
-                                                         _delivery.c.status == SENDING).values(**values))
+                                                         _delivery.c.status == SENDING, _HELD)
+                                 .values(**values), {"claimer": claimer})
     if write.deleted:
-        await connection.execute(_DELETE, {"ids": write.deleted})
+        await connection.execute(_DELETE, {"ids": write.deleted, "claimer": claimer})
     if write.closed:
         await connection.execute(_CLOSED, {"ids": write.closed, "at": now})
     if write.reopened:
         await connection.execute(_REOPENED, {"ids": write.reopened})
     if write.opened:
         await connection.execute(_OPENED, [{"member": m, "opened": c} for m, c in write.opened])
+    return started
 
 
 class SqliteOutcomeWriter:
@@ -111,11 +124,12 @@ class SqliteOutcomeWriter:
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
 
-    async def write(self, write: OutcomeWrite, now: datetime) -> None:
-        """Apply a write in one transaction (one hop to the worker thread)."""
+    async def write(self, write: OutcomeWrite, now: datetime) -> set[int]:
+        """Apply a write in one transaction (one hop to the worker thread); return the ids of the `starting`
+        rows it marked as being sent."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="outcomes")
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._write, write, now)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._write, write, now)
 
     def close(self) -> None:
         """Close the connection and the worker thread (a later write opens them again)."""
@@ -141,31 +155,35 @@ class SqliteOutcomeWriter:
             self._connection = connection
         return self._connection
 
-    def _write(self, write: OutcomeWrite, now: datetime) -> None:
+    def _write(self, write: OutcomeWrite, now: datetime) -> set[int]:
         stamp = self._stamp
+        claimer = write.claimer
         connection = self._connect()
         connection.execute("BEGIN IMMEDIATE")
+        started: set[int] = set()
         try:
             if write.starting:
-                connection.executemany(
+                marks = ", ".join("?" * len(write.starting))
+                started = {row[0] for row in connection.execute(
                     "UPDATE delivery SET status = 'sending', attempts = attempts + 1 "
-                    "WHERE id = ? AND status = 'claimed'", [(i,) for i in write.starting])
+                    f"WHERE id IN ({marks}) AND status = 'claimed' AND claimed_by IS ? RETURNING id",
+                    [*write.starting, claimer]).fetchall()}
             if write.done:
                 connection.executemany(
                     "UPDATE delivery SET status = ?, last_error = NULL, sent_at = ? "
-                    "WHERE id = ? AND status = 'sending'",
-                    [(status, None if at is None else stamp(at), i) for i, status, at in write.done],
+                    "WHERE id = ? AND status = 'sending' AND claimed_by IS ?",
+                    [(status, None if at is None else stamp(at), i, claimer) for i, status, at in write.done],
                 )
             if write.failed:
                 connection.executemany(
                     "UPDATE delivery SET status = ?, last_error = ?, sent_at = NULL, "
                     "not_before = coalesce(?, not_before), attempts = attempts - ? "
-                    "WHERE id = ? AND status = 'sending'",
-                    [(status, error, None if retry_at is None else stamp(retry_at), not_counted, i)
+                    "WHERE id = ? AND status = 'sending' AND claimed_by IS ?",
+                    [(status, error, None if retry_at is None else stamp(retry_at), not_counted, i, claimer)
                      for i, status, error, retry_at, not_counted in write.failed])
             if write.deleted:
-                connection.executemany("DELETE FROM delivery WHERE id = ? AND status = 'sending'",
-                                       [(i,) for i in write.deleted])
+                connection.executemany("DELETE FROM delivery WHERE id = ? AND status = 'sending' "
+                                       "AND claimed_by IS ?", [(i, claimer) for i in write.deleted])
             if write.closed:
                 connection.executemany("UPDATE member SET dm_open = 0, dm_closed_at = ? WHERE id = ?",
                                        [(stamp(now), i) for i in write.closed])
@@ -179,6 +197,7 @@ class SqliteOutcomeWriter:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+        return started
 
 
 def sqlite_outcome_writer(engine: AsyncEngine, busy_timeout_ms: int) -> SqliteOutcomeWriter | None:

@@ -2,13 +2,20 @@
 
 One date job (a fixed id, replaced on every change) sleeps until the earliest due row. A missed wake-up loses
 nothing: the next run asks the database what is due at that moment.
+
+Several processes on one PostgreSQL database wake each other: a process that fanned something out says so on
+a channel (NOTIFY), and the others' DueListener wakes their scheduler, so that they join the sending at once
+instead of at their safety tick.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -18,9 +25,10 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import make_url
 
 from bot.clock import Clock
-from bot.delivery import Dispatcher
+from bot.delivery import DUE_CHANNEL, Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -162,3 +170,86 @@ class Scheduler:
             log.error("Scheduled job %s failed", event.job_id, exc_info=event.exception)
         else:
             log.warning("Scheduled job %s missed its time", event.job_id)
+
+
+# How long a listener whose connection failed or dropped waits before it connects again.
+RECONNECT_AFTER = 5.0
+# How often a listener looks whether its connection is still open (a drop the driver did not report).
+CHECK_EVERY = 30.0
+
+
+class DueListener:
+    """Listen on PostgreSQL for other processes' "due now" (DUE_CHANNEL) and call `on_due` with the time.
+
+    One connection of its own (LISTEN holds it), outside the engine's pool; when it drops it is made again,
+    and `on_due` is called at once then, in case something was said meanwhile. What this process said itself
+    is not heard (the payload names the process).
+    """
+
+    def __init__(self, database_url: str, on_due: Callable[[datetime], Any],
+                 process_id: Callable[[], int | None]) -> None:
+        url = make_url(database_url)
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._on_due = on_due
+        self._process_id = process_id
+        self._task: asyncio.Task[None] | None = None
+        # Set while listening (tests wait for it).
+        self.listening = asyncio.Event()
+
+    @staticmethod
+    def applies(database_url: str) -> bool:
+        """Whether the database can carry the wake-ups (PostgreSQL; SQLite serves one process)."""
+        return make_url(database_url).get_backend_name() == "postgresql"
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._listen_forever(), name="scheduling:listen")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _listen_forever(self) -> None:
+        import asyncpg  # type: ignore[import-untyped]  # only with PostgreSQL, whose driver it is
+
+        first = True
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(self._dsn)
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
+                await connection.add_listener(DUE_CHANNEL, self._heard)
+                self.listening.set()
+                if not first:
+                    log.info("Listening for other processes' wake-ups again")
+                    self._on_due(datetime.now(UTC))  # what was said while the connection was down
+                first = False
+                while not connection.is_closed():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), CHECK_EVERY)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("Could not listen for other processes' wake-ups; trying again", exc_info=True)
+            finally:
+                self.listening.clear()
+                if connection is not None and not connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=STOP_TIMEOUT)
+            first = False
+            await asyncio.sleep(RECONNECT_AFTER)
+
+    def _heard(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        sender, _, when = payload.partition(" ")
+        if sender == str(self._process_id()):
+            return  # this process's own
+        try:
+            due = datetime.fromisoformat(when)
+        except ValueError:
+            log.warning("A wake-up with an unreadable time: %r", payload)
+            return
+        self._on_due(due)

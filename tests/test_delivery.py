@@ -165,7 +165,7 @@ async def test_after_a_kill_only_the_sends_in_flight_are_in_doubt_and_only_those
     async def dying_mark(outcomes, now, **kwargs):
         if sends >= 40:
             raise Killed  # these sends went out, and nothing says so
-        await mark(outcomes, now, **kwargs)
+        return await mark(outcomes, now, **kwargs)
 
     async def no_cleanup(*args) -> None:
         return None  # a killed process gives nothing back

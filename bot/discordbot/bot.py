@@ -93,6 +93,8 @@ class JobbBot(commands.AutoShardedBot):
             # The command sync stores its hashes in the database, so the schema must be current.
             await db.migrate(self.app.settings.effective_database_url)
             return
+        # The live Discord processes on the database share the global limit (bot.processes.Budget).
+        self.app.processes.share(PLATFORM, self.pacer.pacer, self.app.settings.discord_global_rate)
         # Only Discord's deliveries: a Slack process (or this process's Slack adapter) sends its own.
         await self.app.start(DiscordNotifier(self), platform=PLATFORM)
         if not self.syncs_commands:

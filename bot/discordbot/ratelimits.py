@@ -39,6 +39,14 @@ class Pacer:
         # One timer for the whole line, armed for its head: no task and no timer per waiting caller.
         self._timer: asyncio.TimerHandle | None = None
 
+    def set_rate(self, rate: float) -> None:
+        """Go at `rate` a second from the next turn on (the processes of a platform share its global limit:
+        bot.processes.Budget)."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.interval = 1.0 / rate
+
     @property
     def waiting(self) -> int:
         """Return how many callers wait for their turn."""

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import contributions
 from bot.contributions import Feature, MemberData
 from bot.i18n import render
-from bot.models import AuditLog, Delivery, Member, Reminder
+from bot.models import AuditLog, Delivery, Member, Reminder, SlackForm, Workspace
 from bot.replies import (
     Attachment,
     Button,
@@ -186,6 +186,22 @@ async def _export_audit(session: AsyncSession, member: Member) -> list[dict[str,
     return [{"at": _iso(a.created_at), "action": a.action, "detail": a.detail} for a in rows]
 
 
+def _slack_forms_of(member: Member) -> tuple[Any, ...]:
+    """The forms offered to the member on Slack and not opened yet (bot.slack.adapter.offer_form)."""
+    team = select(Workspace.external_id).where(Workspace.id == member.workspace_id,
+                                               Workspace.platform == "slack").scalar_subquery()
+    return (SlackForm.team_id == team, SlackForm.user_id == member.external_id)
+
+
+async def _export_slack_forms(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    return [{"form_id": f.form_id, "form": f.form, "created_at": _iso(f.created_at)}
+            for f in await session.scalars(select(SlackForm).where(*_slack_forms_of(member)))]
+
+
+async def _erase_slack_forms(session: AsyncSession, member: Member) -> None:
+    await session.execute(delete(SlackForm).where(*_slack_forms_of(member)))
+
+
 async def export(session: AsyncSession, actor: Actor) -> Reply:
     """Send the member a JSON file of everything stored about them."""
     member = actor.member
@@ -298,10 +314,13 @@ FEATURE = Feature(
                    covers=("reminder.payload", "reminder.key")),
         MemberData("audit_log", _export_audit, _erase_audit,
                    covers=("audit_log.actor_member_id", "audit_log.detail")),
+        # A form offered by a button on Slack, waiting to be opened: its prefilled values are the member's.
+        MemberData("slack_forms", _export_slack_forms, _erase_slack_forms, covers=("slack_form.form",)),
     ),
     impersonal={
         "delivery.key": "a delivery's key names its reminder and recipient by row id; the rows about a "
                         "member go with the member (CASCADE) or their reminder",
         "delivery.last_error": "the platform's error, by ids and codes; the log says no names",
+        "slack_event.key": "a Slack event's id, or its channel and timestamp: ids, swept after an hour",
     },
 )
