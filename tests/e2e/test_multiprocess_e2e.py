@@ -2,14 +2,16 @@
 Discord-protocol server with 2 shards: the guild on shard 1 (its id puts it there), DMs at shard 0.
 
 A coordinator starts a rapid response (a guild command: it reaches the process holding shard 1) for the
-5,000 members who follow Karlskrona and want DMs. While the alert fans out, alerted members press its button
-in their DMs (shard 0's process, which holds no server: it finds theirs through the database) and other members
-run a command in the server (shard 1's process), all at the same moment. Every member gets exactly one alert,
-each was sent once (not twice by the two processes), both processes sent part of it, every interaction was
-answered in Discord's 3 seconds, and Discord's global limit was never exceeded.
+5,000 members who follow Karlskrona and want DMs. While the alert fans out, alerted members press its
+button in their DMs (shard 0's process, which holds no server: it finds theirs through the database) and
+other members run a command in the server (shard 1's process), all at the same moment. Every member gets
+exactly one alert, each was sent once (not twice by the two processes), both processes sent part of it,
+every interaction was answered in Discord's 3 seconds, and Discord's global limit was never exceeded.
 
 Then the same with one process killed (SIGKILL) in the middle of the fan-out: the other takes over what the
-dead one had claimed once its heartbeat is old enough, and still nobody gets the alert twice.
+dead one had claimed once its heartbeat is old enough, and still nobody gets the alert twice. A process is
+dead after bot.processes.DEAD_AFTER (a minute) without a heartbeat: the test ages the killed process's last
+heartbeat in the database instead of waiting, and the survivor's next heartbeat finds it dead.
 
 Discord's global limit (50 requests a second) would make 5,000 DMs take 100 s: the fake's limit is raised for
 this test to GLOBAL_LIMIT, and DISCORD_GLOBAL_RATE (the bot's budget, shared by its live processes) with it.
@@ -22,14 +24,17 @@ import asyncio
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot import processes as processes_module
+from bot.models import BotProcess as BotProcessRow
 from bot.models import Follow, Member
 from bot.services import follows, rapid
 from tests.postgres import PostgresCluster
@@ -49,9 +54,6 @@ GLOBAL_LIMIT = 400
 BOT_RATE = 300  # DISCORD_GLOBAL_RATE: the two processes' budget together, under the fake's limit
 PRESSERS = 30  # alerted members who press the alert's button in their DM (shard 0's process)
 COMMANDERS = 20  # members who run /profile show in the server meanwhile (shard 1's process)
-# A process whose heartbeat is older than this is dead, and what it claimed is given back (the default is
-# minutes: a test cannot wait that long).
-DEAD_AFTER = "5"
 FAN_OUT_WAIT = 120.0
 WAIT = 30.0
 MESSAGES = re.compile(r"/channels/(\d+)/messages")
@@ -80,9 +82,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield server
 
 
-async def seed(url: str, fake: FakeDiscord) -> None:
+async def seed(url: str, fake: FakeDiscord, followers: int = FOLLOWERS) -> None:
     """The workspace as /setup leaves it, and the followers: onboarded, in Karlskrona, DMs wanted, their DM
-    channels known."""
+    channels known (bench/fanout_processes.py seeds its runs with this too)."""
     app, _, workspace_id = await app_with_workspace(url, fake)
     try:
         now = datetime.now(UTC)
@@ -91,7 +93,7 @@ async def seed(url: str, fake: FakeDiscord) -> None:
                 {"workspace_id": workspace_id, "external_id": str(fake.user_id(follower(i))),
                  "display_name": follower(i), "joined_at": now, "consented_at": now, "onboarded_at": now,
                  "municipality": "karlskrona", "dm_reminders": True, "dm_open": True,
-                 "dm_channel_id": str(fake.dm_channel_id(follower(i)))} for i in range(FOLLOWERS)])
+                 "dm_channel_id": str(fake.dm_channel_id(follower(i)))} for i in range(followers)])
             ids = await session.scalars(select(Member.id).where(Member.workspace_id == workspace_id,
                                                                 Member.municipality == "karlskrona"))
             await session.execute(insert(Follow), [
@@ -107,7 +109,8 @@ class Processes:
 
     def __init__(self, fake: FakeDiscord, workdir: Path, url: str, shard_1_port: int) -> None:
         common = {"DATABASE_URL": url, "DISCORD_SHARD_COUNT": "2", "DISCORD_GLOBAL_RATE": str(BOT_RATE),
-                  "BOT_PROCESS_DEAD_AFTER": DEAD_AFTER, "QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0"}
+                  "QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0"}
+        self.url = url
         self.ports = {0: fake.port, 1: shard_1_port}
         self.shard_0 = BotProcess(fake, workdir / "shard0", extra_env={**common, "DISCORD_SHARD_IDS": "0"})
         self.shard_1 = BotProcess(fake, workdir / "shard1", extra_env={
@@ -164,6 +167,19 @@ def alerts_per_member(fake: FakeDiscord, dm_channels: set[int]) -> Counter[int]:
     title = sv("rapid.alert.title")
     return Counter(m.channel_id for m in fake.world.messages.values() if m.channel_id in dm_channels
                    and not m.deleted and m.embeds and m.embeds[0].get("title") == title)
+
+
+async def age_heartbeat(url: str, pid: int) -> None:
+    """Age a process's last heartbeat past bot.processes.DEAD_AFTER, as if that much time had passed."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            aged = await connection.execute(
+                update(BotProcessRow).where(BotProcessRow.pid == pid)
+                .values(heartbeat_at=datetime.now(UTC) - processes_module.DEAD_AFTER - timedelta(seconds=1)))
+        assert aged.rowcount == 1
+    finally:
+        await engine.dispose()
 
 
 async def start_rapid_response(fake: FakeDiscord) -> Interaction:
@@ -230,7 +246,9 @@ async def test_a_process_killed_mid_fan_out_leaves_the_rest_to_the_other_and_nob
     await start_rapid_response(fake)
     await processes.shard_0.wait(lambda: count.update() >= FOLLOWERS // 5, FAN_OUT_WAIT,
                                  "a fifth of the alerts to be sent")
+    killed = processes.shard_1.current.process.pid
     await processes.shard_1.kill()
+    await age_heartbeat(processes.url, killed)
     await processes.shard_0.wait(lambda: count.update() == FOLLOWERS, FAN_OUT_WAIT,
                                  "the survivor to send every remaining alert")
 
