@@ -218,3 +218,16 @@ async def test_a_process_running_shard_0_alone_gets_the_dms_but_not_the_guild(
     finally:
         await client.close()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_second_port_serves_the_same_server_and_its_requests_are_told_apart(
+        make_fake_discord: Any) -> None:
+    fake = await make_fake_discord()
+    other_port = await fake.listen_also()
+    async with aiohttp.ClientSession(headers={"Authorization": "Bot fake-token"}) as session:
+        for base in (fake.env()["DISCORD_API_BASE"], fake.env(other_port)["DISCORD_API_BASE"]):
+            async with session.get(base + "/users/@me") as response:
+                assert response.status == 200
+
+    assert other_port != fake.port
+    assert [r.port for r in fake.requests_to("GET", "/users/@me")] == [fake.port, other_port]
