@@ -55,6 +55,7 @@ def test_the_shard_settings_choose_what_the_process_runs_and_only_shard_0_syncs(
 
 async def test_the_process_without_shard_0_starts_without_syncing_the_commands():
     bot = sharded_bot(2, "1")
+    bot.app.processes = MagicMock()  # the process registry (an App's instance attribute)
     bot.sync_commands = AsyncMock()  # type: ignore[method-assign]
 
     await bot.setup_hook()
