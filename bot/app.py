@@ -287,7 +287,8 @@ class App:
         if not report.failed:
             return []
         async with self.sessionmaker() as session, session.begin():
-            return [Notice(notice_id, reply) for notice_id, reply in await claim_notices(session, effect_ids)]
+            claimed = await claim_notices(session, effect_ids, self.dispatcher.process_id)
+            return [Notice(notice_id, reply) for notice_id, reply in claimed]
 
     async def say_notices(self, answering: Answering, say: Callable[[Reply, str], Awaitable[object]],
                           failures: tuple[type[Exception], ...] = ()) -> None:

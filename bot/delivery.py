@@ -519,7 +519,8 @@ class Dispatcher:
         def gone(column: Any) -> ColumnElement[bool]:
             dead = and_(column.is_not(None), column != self.process_id, column.not_in(live))
             # At start this process holds nothing: its previous run's claims (SQLite may give a registry id
-            # out again) go back, and so do claims that name no process (claim_notices', older rows').
+            # out again) go back, and so do claims that name no process (rows claimed before there was a
+            # registry).
             return or_(dead, column.is_(None), column == self.process_id) if at_start else dead
 
         async with self._engine.begin() as connection:
@@ -1568,13 +1569,15 @@ async def retry_refused_roles(session: AsyncSession, workspace_id: int, now: dat
     return result.rowcount or 0
 
 
-async def claim_notices(session: AsyncSession, effect_ids: Iterable[int]) -> list[tuple[int, Reply]]:
+async def claim_notices(session: AsyncSession, effect_ids: Iterable[int], claimer: int | None = None
+                        ) -> list[tuple[int, Reply]]:
     """Claim the notices for the acting member that these effects left (a role that was refused), to be said
-    in the conversation: they go from pending to sending; mark them with mark_notices once said."""
+    in the conversation: they go from pending to sending, held by the process `claimer` (so that another
+    process starting meanwhile leaves them alone); mark them with mark_notices once said."""
     keys = [f"{ROLE_REFUSED}:{effect_id}:member" for effect_id in effect_ids]
     rows = list(await session.scalars(
         update(Delivery).where(Delivery.key.in_(keys), Delivery.status == PENDING)
-        .values(status=SENDING, attempts=Delivery.attempts + 1).returning(Delivery)
+        .values(status=SENDING, attempts=Delivery.attempts + 1, claimed_by=claimer).returning(Delivery)
         .execution_options(synchronize_session=False)))
     return [(row.id, reply_from_json(row.message)) for row in rows]
 
@@ -1585,7 +1588,8 @@ async def mark_notices(session: AsyncSession, notice_ids: Iterable[int], said: b
     if said:
         await session.execute(delete(Delivery).where(*claimed))
     else:
-        await session.execute(update(Delivery).where(*claimed).values(status=PENDING, not_before=now))
+        await session.execute(update(Delivery).where(*claimed).values(status=PENDING, not_before=now,
+                                                                      claimed_by=None))
 
 
 def channel_fallback(reply: Reply, mentions: tuple[str, ...], *, already_pinged: Role | None = None,

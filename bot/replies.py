@@ -355,3 +355,36 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         files=tuple(Attachment(name, base64.b64decode(data64)) for name, data64 in data.get("files", ())),
         personal=bool(data.get("personal")),
     )
+
+
+def form_to_json(form: Form) -> dict[str, Any]:
+    """Serialize a form offered to a user, to be opened later on whichever process the press reaches (Slack:
+    bot.slack.adapter)."""
+    return {
+        "form_id": form.form_id,
+        "title": _renderable_to_json(form.title),
+        "fields": [{"name": f.name, "label": _renderable_to_json(f.label), "kind": str(f.kind),
+                    "required": f.required, "max_length": f.max_length,
+                    "placeholder": _renderable_to_json(f.placeholder),
+                    "description": _renderable_to_json(f.description),
+                    "choices": [[c.value, _renderable_to_json(c.label)] for c in f.choices]}
+                   for f in form.fields],
+        "arg": form.arg,
+        "values": dict(form.values),
+    }
+
+
+def form_from_json(data: dict[str, Any]) -> Form:
+    """Rebuild a form stored by form_to_json."""
+    return Form(
+        form_id=data["form_id"],
+        title=_renderable_from_json(data["title"]),  # type: ignore[arg-type]
+        fields=tuple(FormField(
+            f["name"], _renderable_from_json(f["label"]), FieldKind(f["kind"]),  # type: ignore[arg-type]
+            f["required"], f["max_length"], _renderable_from_json(f["placeholder"]),  # type: ignore[arg-type]
+            _renderable_from_json(f["description"]),  # type: ignore[arg-type]
+            tuple(Choice(value, _renderable_from_json(label)) for value, label in f["choices"]),  # type: ignore[arg-type]
+        ) for f in data["fields"]),
+        arg=data["arg"],
+        values=dict(data["values"]),
+    )

@@ -219,7 +219,16 @@ class DueListener:
         while True:
             connection = None
             try:
-                connection = await asyncpg.connect(self._dsn)
+                # Shielded: a connect cancelled halfway (a stop right after the start) leaves the driver a
+                # future nobody reads; it is let finish, and closed below.
+                connecting = asyncio.ensure_future(asyncpg.connect(self._dsn))
+                try:
+                    connection = await asyncio.shield(connecting)
+                except asyncio.CancelledError:
+                    await asyncio.wait([connecting], timeout=STOP_TIMEOUT)
+                    if connecting.done() and not connecting.cancelled() and connecting.exception() is None:
+                        connection = connecting.result()
+                    raise
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 await connection.add_listener(DUE_CHANNEL, self._heard)

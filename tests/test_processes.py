@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bot import delivery, reminders
 from bot.app import App
@@ -25,7 +25,7 @@ from bot.contributions import Feature
 from bot.discordbot.ratelimits import Pacer
 from bot.models import BotProcess, Delivery, Member, Reminder
 from bot.processes import DEAD_AFTER, Registry
-from bot.replies import Literal, Reply
+from bot.replies import Literal, Reply, reply_to_json
 from bot.scheduling import DueListener
 from bot.services.context import get_or_create_workspace
 from tests.conftest import START, RecordingNotifier
@@ -368,3 +368,57 @@ async def test_a_fan_out_on_one_process_wakes_the_other_and_a_dropped_listener_l
     finally:
         await listener.stop()
         await own.stop()
+
+
+async def test_a_notice_being_said_in_the_conversation_stays_with_its_process_when_another_starts(two):
+    (first, _), (second, _) = two
+    await _members(first, 1)
+    now = first.clock.now()
+    key = f"{delivery.ROLE_REFUSED}:41:member"
+    async with first.sessionmaker() as session, session.begin():
+        member = await session.scalar(select(Member))
+        assert member is not None
+        session.add(Delivery(workspace_id=member.workspace_id, member_id=member.id, channel="welcome",
+                             key=key, nonce=delivery.nonce_for(key),
+                             message=reply_to_json(Reply(body=Literal("Nej"))), status=delivery.PENDING,
+                             not_before=now, attempts=0, created_at=now))
+    async with first.sessionmaker() as session, session.begin():
+        [(notice_id, _)] = await delivery.claim_notices(session, [41], first.dispatcher.process_id)
+
+    assert await second.dispatcher.resume() == 0
+
+    async with first.sessionmaker() as session:
+        status = await session.scalar(select(Delivery.status).where(Delivery.id == notice_id))
+    assert status == delivery.SENDING
+
+
+async def test_two_processes_writing_the_same_batches_at_once_write_each_delivery_once(two):
+    # What happens when a process taken for dead was still planning: both write the fan-out's batches.
+    (first, _), (second, _) = two
+    await _members(first, 600)
+    await _schedule(first, IN_BATCHES, "twice")
+    now = first.clock.now()
+    async with first.sessionmaker() as session:
+        reminder = await session.scalar(select(Reminder).where(Reminder.kind == IN_BATCHES))
+    assert reminder is not None
+    batches = await _plan_in_batches(None, reminder, now)
+
+    await asyncio.gather(first.dispatcher._fan_out_in_batches(reminder, batches, now),
+                         second.dispatcher._fan_out_in_batches(reminder, batches, now))
+
+    async with first.sessionmaker() as session:
+        keys = list(await session.scalars(select(Delivery.key).where(Delivery.reminder_id == reminder.id)))
+    assert len(keys) == len(set(keys)) == 600
+
+
+async def test_a_process_taken_for_dead_comes_back_under_its_own_id(two):
+    (first, _), _ = two
+    own = first.dispatcher.process_id
+    async with first.sessionmaker() as session, session.begin():
+        await session.execute(delete(BotProcess).where(BotProcess.id == own))  # another found it dead
+
+    await first.processes.beat()
+
+    async with first.sessionmaker() as session:
+        row = await session.get(BotProcess, own)
+    assert row is not None and row.platforms == "test" and first.processes.process_id == own

@@ -14,6 +14,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -21,12 +22,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy import and_, delete, or_, select
 
 from bot import commands
 from bot.app import Answering, App
 from bot.commands import CommandError, Upload
+from bot.db import insert_or_ignore
 from bot.errors import UserError
-from bot.replies import Button, Form, Renderable, Reply, Text, text
+from bot.models import SlackEvent, SlackForm
+from bot.replies import Button, Form, Renderable, Reply, Text, form_from_json, form_to_json, text
 from bot.services.context import Identity
 from bot.slack import render
 from bot.slack.directory import Directory, error_of
@@ -40,12 +44,19 @@ STALE_TRIGGER = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_
 # Files a user uploads into a modal are read up to this size; the service judges what it accepts.
 MAX_DOWNLOAD = 8_000_000
 DOWNLOAD_TIMEOUT = 30.0
-# Slack delivers an event again when it got no answer within three seconds (or the connection dropped): the
-# ids of this many recent events are kept, so that none is answered twice.
+# Slack delivers an event again when it got no answer within three seconds (or the connection dropped), and
+# in Socket Mode to any of the app's connected processes: the events are kept in the database (slack_event)
+# for EVENT_MEMORY (Slack retries within minutes), so that none is answered twice, whichever process it
+# reaches. The ids of this many recent events are kept in memory too: a repeat to the same process costs no
+# query.
 SEEN_EVENTS = 5000
-# Forms offered by a button in a message (a message gives no trigger to open a modal with), kept until opened;
-# the oldest go first, and a restart forgets them (the button then says the form expired).
-WAITING_FORMS = 2000
+EVENT_MEMORY = timedelta(hours=1)
+# Forms offered by a button in a message (a message gives no trigger to open a modal with), kept in the
+# database until opened, on whichever process the press reaches, for FORM_MEMORY (then the button says the
+# form expired).
+FORM_MEMORY = timedelta(days=1)
+# How often a process sweeps what is older than these from the tables (one DELETE each).
+SWEEP_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,8 @@ class SlackAdapter:
         self.notifier = SlackNotifier(client, self.directory)
         self.commands = commands.all_commands()
         self._seen_events: OrderedDict[str, None] = OrderedDict()
-        self._waiting_forms: OrderedDict[tuple[str, str, str], Form] = OrderedDict()
+        self._swept_events: datetime | None = None
+        self._swept_forms: datetime | None = None
 
     # -- who acts --------------------------------------------------------------------------------------------
 
@@ -109,15 +121,26 @@ class SlackAdapter:
         """The language to answer a user in."""
         return await self.app.language_of(identity)
 
-    def first_delivery(self, key: str) -> bool:
-        """True the first time an event (known by `key`) arrives; False when Slack delivers it again."""
+    async def first_delivery(self, key: str) -> bool:
+        """True the first time an event (known by `key`) arrives at any process; False when Slack delivers it
+        again. An event without a key cannot be told from another: it is answered."""
+        if not key:
+            return True
         if key in self._seen_events:
             self._seen_events.move_to_end(key)
             return False
         self._seen_events[key] = None
         while len(self._seen_events) > SEEN_EVENTS:
             self._seen_events.popitem(last=False)
-        return True
+        now = self.app.clock.now()
+        async with self.app.sessionmaker() as session, session.begin():
+            # Insert-or-ignore: of two processes given the same event, one inserts it and answers.
+            inserted = await session.execute(insert_or_ignore(session, SlackEvent, ("key",),
+                                                              {"key": key[:250], "seen_at": now}))
+            if self._swept_events is None or now - self._swept_events >= SWEEP_EVERY:
+                self._swept_events = now
+                await session.execute(delete(SlackEvent).where(SlackEvent.seen_at < now - EVENT_MEMORY))
+        return bool(getattr(inserted, "rowcount", 0))
 
     # -- answering -------------------------------------------------------------------------------------------
 
@@ -223,26 +246,37 @@ class SlackAdapter:
         """Open a form as a modal; its answer goes where the form was opened."""
         await self.open_view(origin, render.modal(form, language, origin.metadata()))
 
-    def offer_form(self, origin: Origin, reply: Reply) -> Reply:
+    async def offer_form(self, origin: Origin, reply: Reply) -> Reply:
         """A reply to a message cannot open its form (a modal needs the trigger of a click): keep the form for
-        the user, and answer with a button that opens it."""
+        the user in the database (the press may reach another process), and answer with a button that opens
+        it."""
         form = reply.form
         if form is None:
             return reply
-        key = (origin.team_id, origin.user_id, form.form_id)
-        self._waiting_forms[key] = form
-        self._waiting_forms.move_to_end(key)
-        while len(self._waiting_forms) > WAITING_FORMS:
-            self._waiting_forms.popitem(last=False)
+        now = self.app.clock.now()
+        mine = (SlackForm.team_id == origin.team_id, SlackForm.user_id == origin.user_id,
+                SlackForm.form_id == form.form_id)
+        async with self.app.sessionmaker() as session, session.begin():
+            # The newest offer of a form replaces an older one; now and then, what nobody opened in time goes.
+            stale = and_(*mine)
+            if self._swept_forms is None or now - self._swept_forms >= SWEEP_EVERY:
+                self._swept_forms = now
+                stale = or_(stale, SlackForm.created_at < now - FORM_MEMORY)
+            await session.execute(delete(SlackForm).where(stale))
+            session.add(SlackForm(team_id=origin.team_id, user_id=origin.user_id, form_id=form.form_id,
+                                  form=form_to_json(form), created_at=now))
         opener = Button(text("form.button.open"), render.OPEN_FORM_ACTION, form.form_id)
         return Reply(body=text("form.open"), buttons=(opener,), private=reply.private)
 
-    def waiting_form(self, origin: Origin, form_id: str) -> Form:
+    async def waiting_form(self, origin: Origin, form_id: str) -> Form:
         """The form offered to the user by offer_form; a form no longer kept has expired."""
-        form = self._waiting_forms.get((origin.team_id, origin.user_id, form_id))
-        if form is None:
+        async with self.app.deferred_sessionmaker() as session:
+            stored = await session.scalar(select(SlackForm.form).where(
+                SlackForm.team_id == origin.team_id, SlackForm.user_id == origin.user_id,
+                SlackForm.form_id == form_id, SlackForm.created_at >= self.app.clock.now() - FORM_MEMORY))
+        if stored is None:
             raise UserError("errors.form_expired")
-        return form
+        return form_from_json(stored)
 
     async def open_view(self, origin: Origin, view: dict[str, Any]) -> None:
         """Open a modal with the request's trigger; a trigger that went stale is said as an expired form."""

@@ -39,7 +39,7 @@ async def button_pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, 
         identity = await adapter.identity(origin, (body.get("user") or {}).get("name", ""))
         pressed = identity
         if parsed[0] == render.OPEN_FORM_ACTION:
-            form = adapter.waiting_form(origin, parsed[1])
+            form = await adapter.waiting_form(origin, parsed[1])
             await adapter.open_form(origin, form, await adapter.language(pressed))
             return
         opened = await adapter.app.opened_form(pressed, *parsed)

@@ -67,7 +67,7 @@ async def _converse(body: dict[str, Any], event: dict[str, Any], context: dict[s
     channel, ts = event.get("channel", ""), event.get("ts", "")
     # By the message, not the event: a retry, and a DM that would come as message.im and as app_mention, are
     # one message.
-    if not adapter.first_delivery(f"{channel}/{ts}" if channel and ts else body.get("event_id", "")):
+    if not await adapter.first_delivery(f"{channel}/{ts}" if channel and ts else body.get("event_id", "")):
         return
     in_dm = _in_dm(event)
     # A mention is answered in its thread (one that starts at it, when it stood alone); a DM in the thread it
@@ -83,7 +83,7 @@ async def _converse(body: dict[str, Any], event: dict[str, Any], context: dict[s
 
         async def answer() -> Reply | None:
             reply = await adapter.app.converse(conversing, said)
-            return None if reply is None else adapter.offer_form(origin, reply)
+            return None if reply is None else await adapter.offer_form(origin, reply)
 
         await adapter.answer_first(origin, identity, answer)
     except Exception as error:  # noqa: BLE001 - the one answer path: every error is told to the user
