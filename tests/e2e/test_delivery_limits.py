@@ -178,7 +178,7 @@ async def test_killed_mid_fan_out_and_restarted_after_discord_forgot_the_nonces(
     async def dying_mark(outcomes, now, **kwargs):  # type: ignore[no-untyped-def]
         if sends >= 60:
             raise Killed  # the process died while writing: these sends went out, and nothing says so
-        await mark(outcomes, now, **kwargs)
+        return await mark(outcomes, now, **kwargs)
 
     notifier.send_direct, dispatcher._mark = counted_send, dying_mark  # type: ignore[method-assign]
     # A killed process runs nothing more. Its scheduler, left running, could wake the Dispatcher (its first
