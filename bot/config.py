@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # the bot; interaction responses excepted): a fan-out is paced below it instead of being refused. The
     # margin is for requests that arrive bunched (a busy event loop, the network) and for a 429's retry.
     discord_global_rate: float = Field(default=48.0, gt=0, le=10_000)
+    # Discord's sharding split across processes: the bot's shard count, and the shards this process runs (e.g.
+    # "0,1" or "0-3"). Unset: one process runs every shard, as many as Discord recommends.
+    discord_shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    discord_shard_ids: str = ""
 
     # Slack: the bot token (xoxb-) and, for Socket Mode, the app-level token (xapp-); without an app token
     # the Slack app is served over HTTP, which needs the signing secret.
@@ -129,6 +133,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a Discord guild id (a number of 17 to 20 digits)")
         return value
 
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_ids_fit_the_count(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            return value
+        ids = parse_shard_ids(value)
+        count = info.data.get("discord_shard_count")
+        if count is None:
+            raise ValueError("needs DISCORD_SHARD_COUNT too (the bot's shard count over all processes)")
+        too_big = [shard for shard in ids if shard >= count]
+        if too_big:
+            raise ValueError(
+                f"shard {too_big[0]} does not exist with DISCORD_SHARD_COUNT={count} "
+                f"(shards are 0 to {count - 1})"
+            )
+        return value
+
     @field_validator("slack_bot_token", "slack_app_token")
     @classmethod
     def _slack_token_kind(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
@@ -187,6 +208,11 @@ class Settings(BaseSettings):
         return [int(p) for p in self.discord_guild_ids.split(",") if p.strip()]
 
     @property
+    def shard_ids(self) -> list[int] | None:
+        """Return the shards this process runs; None means every shard of the count."""
+        return parse_shard_ids(self.discord_shard_ids) if self.discord_shard_ids.strip() else None
+
+    @property
     def slack_enabled(self) -> bool:
         """Tell whether the Slack settings select Slack: a bot token, and an app token or a signing secret."""
         return self.slack_bot_token is not None and (self.slack_app_token is not None
@@ -203,6 +229,20 @@ class Settings(BaseSettings):
     def effective_backup_dir(self) -> Path:
         """Return BACKUP_DIR, or the backups folder in the data folder."""
         return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
+
+
+def parse_shard_ids(value: str) -> list[int]:
+    """Parse "0,1", "0-3" or "0-1,4" into sorted distinct shard ids, or raise ValueError saying why."""
+    ids: set[int] = set()
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        first, dash, last = part.partition("-")
+        if not first.strip().isdigit() or (dash and not last.strip().isdigit()):
+            raise ValueError(f"{part!r} is not a shard number or range (e.g. 0,1 or 0-3)")
+        low, high = int(first), int(last) if dash else int(first)
+        if high < low:
+            raise ValueError(f"{part!r} is a range that ends before it starts (e.g. 0-3)")
+        ids.update(range(low, high + 1))
+    return sorted(ids)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -62,8 +62,12 @@ def sync_refusal(error: discord.HTTPException, application_id: int | None) -> st
             "commands registered before keep working")
 
 
-class JobbBot(commands.Bot):
-    """Jobbskaparna on Discord: slash commands, buttons and modals over the shared App."""
+class JobbBot(commands.AutoShardedBot):
+    """Jobbskaparna on Discord: slash commands, buttons and modals over the shared App.
+
+    Sharded by discord.py: DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS split the shards across processes
+    (unset: this process runs as many as Discord recommends, usually one).
+    """
 
     app: App
     forms: FormSessions
@@ -82,6 +86,8 @@ class JobbBot(commands.Bot):
         # The same trace times each interaction's first response and counts the 429s (bot.metrics).
         self.interaction_metrics = InteractionMetrics(app.metrics)
         self.interaction_metrics.add_to(trace)
+        kwargs.setdefault("shard_count", app.settings.discord_shard_count)
+        kwargs.setdefault("shard_ids", app.settings.shard_ids)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -113,6 +119,9 @@ class JobbBot(commands.Bot):
         # Only Discord's deliveries: a Slack process (or this process's Slack adapter) sends its own.
         with database_explained(self.app.settings.effective_database_url):
             await self.app.start(DiscordNotifier(self), platform=PLATFORM)
+        if not self.syncs_commands:
+            log.info("Shards %s: the process with shard 0 syncs the commands", self.shard_ids)
+            return
         try:
             await self.sync_commands(force=False)
         except discord.HTTPException as error:
@@ -125,8 +134,19 @@ class JobbBot(commands.Bot):
 
     async def on_ready(self) -> None:
         """Warn, with the invite URL, while the bot is in no server: it runs on, someone may invite it now."""
-        if not self.guilds:
+        # A process of some of the shards may hold none of the servers: only one with every shard knows.
+        if self.holds_every_shard and not self.guilds:
             log.warning("The bot is in no Discord server: invite it with %s", invite_url(self.application_id))
+
+    @property
+    def holds_every_shard(self) -> bool:
+        """Tell whether this process runs all the bot's shards (so its cache knows every server)."""
+        return self.shard_ids is None or len(set(self.shard_ids)) >= (self.shard_count or 1)
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Tell whether this process syncs the commands: only one process does, the one with shard 0."""
+        return self.shard_ids is None or 0 in self.shard_ids
 
     async def load_cogs(self) -> list[str]:
         """Load every module in cogs/ (except _private ones); log and skip one that fails. Return those

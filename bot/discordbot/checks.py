@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserError
+from bot.services import workspaces
 from bot.services.context import Identity
 
 if TYPE_CHECKING:
@@ -59,7 +60,11 @@ def identity_of(member: discord.Member, locale: discord.Locale | None = None) ->
 async def shared_guild(
     bot: JobbBot, user: discord.abc.User
 ) -> tuple[discord.Guild | None, discord.Member | None]:
-    """Find the first server (by id) that the user and the bot share, and the user's member object there."""
+    """Find the first server (by id) that the user and the bot share, and the user's member object there.
+
+    The servers this process holds come first; when the bot is sharded across processes, one of another
+    process's servers is found through the database.
+    """
     guilds = sorted(bot.guilds, key=lambda g: g.id)
     for guild in guilds:
         member = guild.get_member(user.id)
@@ -73,6 +78,24 @@ async def shared_guild(
             return guild, await guild.fetch_member(user.id)
         except discord.NotFound:
             continue
+    if bot.holds_every_shard:
+        return None, None
+    return await _guild_on_another_shard(bot, user, {guild.id for guild in guilds})
+
+
+async def _guild_on_another_shard(
+    bot: JobbBot, user: discord.abc.User, held: set[int]
+) -> tuple[discord.Guild | None, discord.Member | None]:
+    """Find the user's server among those another process holds (DMs arrive at shard 0's process, whatever
+    the server's shard): the database knows where they are a member, Discord their roles (2 requests)."""
+    async with bot.app.sessionmaker() as session:
+        external_ids = await workspaces.of_user(session, PLATFORM, str(user.id))
+    for guild_id in sorted(int(e) for e in external_ids if e.isdigit() and int(e) not in held):
+        try:
+            guild = await bot.fetch_guild(guild_id)
+            return guild, await guild.fetch_member(user.id)
+        except (discord.NotFound, discord.Forbidden):
+            continue  # the bot or the user left that server
     return None, None
 
 

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # Discord's error code for "Cannot send messages to this user" (DMs closed, or no shared server).
 CANNOT_DM = 50007
+# Discord's error code for "Invalid Recipient(s)": opening a DM channel with a user it does not know.
+INVALID_RECIPIENT = 50033
 # A DM channel rarely changes, but discord.py remembers only the last 128; without our own memory every DM
 # of a fan-out to more members costs two requests (open the channel, send) instead of one. Two ints an entry;
 # the member row stores the id too, for after a restart.
@@ -71,6 +73,9 @@ class DiscordNotifier:
     def __init__(self, bot: JobbBot) -> None:
         self.bot = bot
         self._dm_channels: OrderedDict[int, int] = OrderedDict()
+        # Whether a channel is a forum, for channels of servers this process does not hold (the bot sharded
+        # across processes: no cache of them): asked once, as a channel's type never changes.
+        self._forums: dict[int, bool] = {}
 
     @throttled
     async def send_direct(
@@ -117,13 +122,23 @@ class DiscordNotifier:
         if known is not None:
             self._remember(user_id, known)
             return known, self.bot.get_partial_messageable(known, type=discord.ChannelType.private)
+        user = self.bot.get_user(user_id)
+        if user is not None:
+            channel = await user.create_dm()
+            self._remember(user_id, channel.id)
+            return channel.id, channel
+        # A user this process does not know (a member of a server on another process's shard, or one who
+        # left): the DM channel is opened by the user's id alone, without a request to fetch the user first.
         try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-        except discord.NotFound:
-            raise RecipientUnreachable from None
-        channel = await user.create_dm()
-        self._remember(user_id, channel.id)
-        return channel.id, channel
+            data = await self.bot.http.start_private_message(user_id)
+        except discord.HTTPException as exc:
+            # Discord answers a user it does not know (any more) with 400 Invalid Recipient(s).
+            if exc.status == 404 or exc.code == INVALID_RECIPIENT:
+                raise RecipientUnreachable from None
+            raise
+        channel_id = int(data["id"])
+        self._remember(user_id, channel_id)
+        return channel_id, self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
 
     def _remember(self, user_id: int, channel_id: int) -> None:
         self._dm_channels[user_id] = channel_id
@@ -147,10 +162,17 @@ class DiscordNotifier:
             expected = message_kwargs(reply, language_of(member, workspace), ephemeral=False)
         else:
             channel_id = workspaces.channel_id(workspace, channel)
-            found = self.bot.get_channel(int(channel_id)) if channel_id and channel_id.isdigit() else None
-            if not isinstance(found, discord.abc.Messageable) or isinstance(found, discord.ForumChannel):
-                return None  # not set up, not cached, or a forum (whose posts are threads): cannot tell
-            target = found
+            if not channel_id or not channel_id.isdigit():
+                return None  # not set up: cannot tell
+            try:
+                if await self._is_forum(int(channel_id)):
+                    return None  # a forum, whose posts are threads: cannot tell
+            except discord.NotFound:
+                return False  # the channel is gone (Unknown Channel): nothing was sent there
+            found = self.bot.get_channel(int(channel_id))
+            # Not cached (a server on another process's shard): its history by the channel's id all the same.
+            target = (found if isinstance(found, discord.abc.Messageable)
+                      else self.bot.get_partial_messageable(int(channel_id)))
             expected = message_kwargs(reply, normalize_language(workspace.language), ephemeral=False,
                                       role_id=workspaces.mention_role_id(workspace, reply))
         me = self.bot.user.id if self.bot.user is not None else None
@@ -237,7 +259,7 @@ class DiscordNotifier:
         kwargs.setdefault("embed", None)
         kwargs.setdefault("view", None)
         try:
-            await self._message(workspace, channel, message_id).edit(**kwargs)
+            await (await self._message(workspace, channel, message_id)).edit(**kwargs)
         except discord.NotFound as exc:
             raise MessageMissing from exc
 
@@ -247,7 +269,7 @@ class DiscordNotifier:
         gone."""
         reason = translate("notifier.pin_reason", normalize_language(workspace.language))
         try:
-            await self._message(workspace, channel, message_id).pin(reason=reason)
+            await (await self._message(workspace, channel, message_id)).pin(reason=reason)
         except discord.NotFound as exc:
             raise MessageMissing from exc
 
@@ -256,19 +278,31 @@ class DiscordNotifier:
         """Unpin a message; one that is gone is no longer pinned anyway."""
         reason = translate("notifier.pin_reason", normalize_language(workspace.language))
         try:
-            await self._message(workspace, channel, message_id).unpin(reason=reason)
+            await (await self._message(workspace, channel, message_id)).unpin(reason=reason)
         except discord.NotFound:
             log.info("Message %s of workspace %s is gone; nothing to unpin", message_id, workspace.id)
 
-    def _message(self, workspace: Workspace, channel: Channel, message_id: str) -> discord.PartialMessage:
+    async def _message(self, workspace: Workspace, channel: Channel, message_id: str
+                       ) -> discord.PartialMessage:
         channel_id = workspaces.channel_id(workspace, channel)
         if not channel_id or not channel_id.isdigit() or not message_id.isdigit():
             # The channel was unset (or changed to something unusable): for the caller the message is gone.
             raise MessageMissing
-        if isinstance(self.bot.get_channel(int(channel_id)), discord.ForumChannel):
+        if await self._is_forum(int(channel_id)):
             # A forum post's first message lives in the post's thread, which has the message's id.
             return self.bot.get_partial_messageable(int(message_id)).get_partial_message(int(message_id))
         return self.bot.get_partial_messageable(int(channel_id)).get_partial_message(int(message_id))
+
+    async def _is_forum(self, channel_id: int) -> bool:
+        """Tell whether a channel is a forum: from the cache, or (a server on another process's shard) asked
+        once; raise discord.NotFound when the channel is gone."""
+        cached = self.bot.get_channel(channel_id)
+        if cached is not None:
+            return isinstance(cached, discord.ForumChannel)
+        if channel_id not in self._forums:
+            fetched = await self.bot.fetch_channel(channel_id)
+            self._forums[channel_id] = isinstance(fetched, discord.ForumChannel)
+        return self._forums[channel_id]
 
     @throttled
     async def delete_post(self, workspace: Workspace, channel: Channel, message_id: str) -> None:
@@ -280,14 +314,14 @@ class DiscordNotifier:
             return
         reason = translate("notifier.erasure_reason", normalize_language(workspace.language))
         try:
-            if isinstance(self.bot.get_channel(int(channel_id)), discord.ForumChannel):
+            if await self._is_forum(int(channel_id)):
                 # A forum post is a thread with the id of its first message; deleting the thread deletes it.
                 thread_id = int(message_id)
                 thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
                 if isinstance(thread, discord.Thread):
                     await thread.delete(reason=reason)
             else:
-                await self._message(workspace, channel, message_id).delete()
+                await (await self._message(workspace, channel, message_id)).delete()
         except discord.NotFound:
             log.info("Message %s of workspace %s is gone already", message_id, workspace.id)
 

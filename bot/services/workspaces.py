@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery, validation
-from bot.models import Workspace
+from bot.models import Member, Workspace
 from bot.replies import Channel, Field, Join, Mention, Reply, Role, Text, text
 from bot.services import activity, streaks
 from bot.services.context import Actor, audit
@@ -54,6 +55,21 @@ def pings_here(workspace: Workspace, reply: Reply) -> bool:
     return (
         reply.mention_role is not None and not mention_role_id(workspace, reply) and bool(workspace.ping_here)
     )
+
+
+async def of_user(session: AsyncSession, platform: str, user_external_id: str) -> list[str]:
+    """Return the external ids of the platform's workspaces that know a user as a member, in id order.
+
+    For an adapter that sees only some of its workspaces: a Discord process holding some of the shards gets a
+    DM's button press of a member whose server is on another process's shard.
+    """
+    rows = await session.scalars(
+        select(Workspace.external_id)
+        .join(Member, Member.workspace_id == Workspace.id)
+        .where(Workspace.platform == platform, Member.external_id == user_external_id)
+        .order_by(Workspace.id)
+    )
+    return list(rows)
 
 
 async def apply_defaults(workspace: Workspace, defaults: Mapping[str, str], now: datetime) -> None:

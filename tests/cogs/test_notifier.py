@@ -154,13 +154,32 @@ async def test_the_dm_channel_is_opened_once_and_remembered(notifier_bot: MockBo
 
 
 async def test_a_user_discord_no_longer_knows_is_unreachable(notifier_bot: MockBot, guild: MockGuild):
-    notifier_bot.fetch_user.side_effect = discord.NotFound(
-        MagicMock(status=404, reason="Not Found"), "Unknown"
-    )
+    notifier_bot.http.start_private_message = AsyncMock(side_effect=discord.HTTPException(
+        MagicMock(status=400, reason="Bad Request"), {"code": 50033, "message": "Invalid Recipient(s)"}
+    ))
     workspace, member = rows(guild, 42)
 
     with pytest.raises(RecipientUnreachable):
         await DiscordNotifier(notifier_bot).send_direct(workspace, member, Reply.say("profile.saved"))
+
+
+async def test_a_user_this_process_does_not_know_gets_the_dm_without_being_fetched_first(
+        notifier_bot: MockBot, guild: MockGuild):
+    # A member of a server on another process's shard: not in this process's cache.
+    notifier_bot.http.start_private_message = AsyncMock(return_value={"id": "555", "type": 1})
+    opened = MagicMock(spec=discord.PartialMessageable, send=AsyncMock())
+    notifier_bot.get_partial_messageable.return_value = opened
+    workspace, member = rows(guild, 42)
+
+    notifier = DiscordNotifier(notifier_bot)
+
+    channel_id = await notifier.send_direct(workspace, member, Reply.say("profile.saved"))
+
+    assert channel_id == "555"
+    notifier_bot.http.start_private_message.assert_awaited_once_with(42)
+    notifier_bot.fetch_user.assert_not_called()
+    notifier_bot.get_partial_messageable.assert_called_once_with(555, type=discord.ChannelType.private)
+    assert opened.send.await_args.kwargs["content"] == "Sparat!"
 
 
 async def test_a_post_mentions_and_pings_only_the_members_named(notifier_bot: MockBot, guild: MockGuild):

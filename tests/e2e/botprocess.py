@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config import parse_shard_ids
+
 from .fakediscord import FakeDiscord, Recorded
+from .fakediscord.gateway import Gateway
 
 TOKEN = "fake-token"
 # Generous: a loaded two-core CI machine may take seconds to start Python, import discord.py and migrate.
@@ -108,9 +111,21 @@ class BotProcess:
         return run
 
     def _guild_sent(self) -> bool:
-        """Tell whether the current gateway session got its GUILD_CREATE (sent after READY on IDENTIFY)."""
-        gateway = self.fake.gateway
-        return gateway.connected and any(event["t"] == "GUILD_CREATE" for event in gateway.events)
+        """Tell whether the process's gateway sessions got their READY, and the one holding the guild its
+        GUILD_CREATE (sent after READY on IDENTIFY)."""
+        def sent(gateway: Gateway) -> bool:
+            last = "GUILD_CREATE" if gateway.holds_guild() else "READY"
+            return gateway.connected and any(event["t"] == last for event in gateway.events)
+
+        return all(sent(gateway) for gateway in self.gateways())
+
+    def gateways(self) -> list[Gateway]:
+        """Return the fake's gateway sessions of the shards this process runs (DISCORD_SHARD_IDS; shard 0's
+        unless set)."""
+        shard_ids = self.extra_env.get("DISCORD_SHARD_IDS")
+        if not shard_ids:
+            return [self.fake.gateway]
+        return [self.fake.shards.session(shard) for shard in parse_shard_ids(shard_ids)]
 
     async def _watch(self, run: Run) -> None:
         """Wake every waiter when the process ends, so a crash fails a wait at once."""
@@ -142,7 +157,7 @@ class BotProcess:
             run.process.kill()
         code = await self._reap(run, STOP_TIMEOUT)
         # The kernel closed the socket; wait until the fake noticed, so the next start is a new connection.
-        await self.fake.wait_until(lambda: not self.fake.gateway.connected, STOP_TIMEOUT,
+        await self.fake.wait_until(lambda: not any(g.connected for g in self.gateways()), STOP_TIMEOUT,
                                    "the fake to see the killed bot's gateway connection close")
         return code
 

@@ -11,6 +11,10 @@ Typical use, with the bot as a subprocess (the ``fake_discord`` fixture starts t
     dm = await fake_discord.wait_for_dm("erik")
     assert fake_discord.unknown_requests == []
 
+Shards: ``FakeDiscord(shards=2)`` recommends two in ``GET /gateway/bot`` and serves a gateway session per
+shard; a guild's events go to shard ``(guild_id >> 22) % count`` (the default guild is on shard 1 of 2), DMs
+to shard 0. ``listen_also()`` opens another port, so that two bot processes' requests can be told apart.
+
 Modules: ``server`` (FakeDiscord, the public API), ``model`` (guild, people, messages),
 ``payloads`` (Discord's JSON shapes), ``rest`` (endpoints), ``gateway`` (websocket),
 ``interactions`` (issuing interactions, recording replies), ``rules`` (payload limits),

@@ -36,10 +36,15 @@ PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESS
 AUTHENTICATION_FAILED, DISALLOWED_INTENTS = 4004, 4014
 
 
-class Gateway:
-    """Serve one bot session at a time on ``/gateway``."""
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Return the shard that receives a guild's events, by Discord's formula."""
+    return (guild_id >> 22) % shard_count
 
-    def __init__(self, server: FakeDiscord, *, heartbeat_interval_ms: int) -> None:
+
+class Gateway:
+    """Serve one bot session at a time on ``/gateway``: one shard's (shard 0 when unsharded)."""
+
+    def __init__(self, server: FakeDiscord, *, heartbeat_interval_ms: int, shard_id: int = 0) -> None:
         self._server = server
         self._heartbeat_interval_ms = heartbeat_interval_ms
         self._ws: web.WebSocketResponse | None = None
@@ -54,6 +59,9 @@ class Gateway:
         self.refused_identifies = 0  # IDENTIFYs closed for their token or intents (not in `identifies`)
         self.resumes = 0
         self.ready = asyncio.Event()
+        # The shard this session serves and the shard count it identified with ([0, 1] unsharded).
+        self.shard_id = shard_id
+        self.shard_count = 1
 
     @property
     def connected(self) -> bool:
@@ -68,14 +76,23 @@ class Gateway:
         """Run one websocket connection until it closes."""
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close(code=4000)
-        self._ws = ws
         log.info("gateway: bot connected (%s)", request.query_string)
         await self._send(
             ws, {"op": HELLO, "d": {"heartbeat_interval": self._heartbeat_interval_ms}, "s": None, "t": None}
         )
+        await self.adopt(ws)
+        return ws
+
+    async def adopt(self, ws: web.WebSocketResponse, first_frame: dict[str, Any] | None = None) -> None:
+        """Serve an open websocket (HELLO sent; ``first_frame`` already read) as this session until it
+        closes; a connection this session had is closed (the newest wins)."""
+        if self._ws is not None and not self._ws.closed and self._ws is not ws:
+            await self._ws.close(code=4000)
+        self._ws = ws
         try:
+            if first_frame is not None:
+                self.received.append(first_frame)
+                await self._on_frame(ws, first_frame)
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -87,7 +104,6 @@ class Gateway:
                 self._ws = None
             log.info("gateway: bot disconnected (close code %s)", ws.close_code)
             self._server.notify()
-        return ws
 
     async def _on_frame(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
         op, data = frame.get("op"), frame.get("d")
@@ -114,13 +130,15 @@ class Gateway:
         self.seq = 0
         self.events.clear()
         self.intents = int(data.get("intents") or 0)
+        if "shard" in data:
+            self.shard_count = int(data["shard"][1])
         ready = {
             "v": 10,
             "user": payloads.user(world.bot),
             "session_id": self.session_id,
             "session_type": "normal",
             "resume_gateway_url": self._server.gateway_url,
-            "guilds": [{"id": str(world.guild_id), "unavailable": True}] if self._server.in_guild else [],
+            "guilds": [{"id": str(world.guild_id), "unavailable": True}] if self.holds_guild() else [],
             "application": {"id": str(world.application_id), "flags": self._server.application_flags},
             "private_channels": [],
             "relationships": [],
@@ -131,7 +149,7 @@ class Gateway:
         if "shard" in data:
             ready["shard"] = data["shard"]
         await self.dispatch("READY", ready)
-        if self._server.in_guild:
+        if self.holds_guild():
             guild = payloads.guild_create(world, include_members=self.has_intent(INTENT_GUILD_MEMBERS))
             await self.dispatch("GUILD_CREATE", guild)
         self.ready.set()
@@ -150,6 +168,12 @@ class Gateway:
         if self._ws is not None and not self._ws.closed:
             await self._ws.close(code=code, message=reason.encode())
         return True
+
+    def holds_guild(self) -> bool:
+        """Return True if the bot is in the guild and its events go to this session's shard
+        (``(guild_id >> 22) % count``)."""
+        guild_id = self._server.world.guild_id
+        return self._server.in_guild and shard_of(guild_id, self.shard_count) == self.shard_id
 
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         if data.get("session_id") != self.session_id or self.session_id is None:
@@ -222,3 +246,83 @@ class Gateway:
     async def _send(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
         if not ws.closed:
             await ws.send_str(json.dumps(frame))
+
+
+INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011
+
+
+class ShardRouter:
+    """Accept gateway connections and hand each to its shard's session, by the ``shard`` of its IDENTIFY.
+
+    One session per shard: a second IDENTIFY of a shard takes it over and the older connection is closed
+    with 4000 (Discord lets both run and sends the events to both for a while; the fake keeps one, so that
+    every event is received once). A RESUME goes to the session whose id it names.
+    """
+
+    def __init__(
+        self, server: FakeDiscord, first: Gateway, *, shard_count: int, required_shards: int
+    ) -> None:
+        self._server = server
+        self._heartbeat_interval_ms = first._heartbeat_interval_ms
+        self.sessions: dict[int, Gateway] = {0: first}
+        # The count the bot identified with (the recommended one until then), which routes the events.
+        self.shard_count = shard_count
+        # Fewer shards than this are refused with 4011, as Discord does for a bot in too many guilds.
+        self.required_shards = required_shards
+
+    def session(self, shard_id: int) -> Gateway:
+        """Return shard ``shard_id``'s session (created on first use, not identified yet)."""
+        if shard_id not in self.sessions:
+            self.sessions[shard_id] = Gateway(
+                self._server, heartbeat_interval_ms=self._heartbeat_interval_ms, shard_id=shard_id
+            )
+        return self.sessions[shard_id]
+
+    def for_guild(self, guild_id: int | None) -> Gateway:
+        """Return the session that receives a guild's events; DMs (``None``) go to shard 0."""
+        return self.session(0 if guild_id is None else shard_of(guild_id, self.shard_count))
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        """Greet a connection, read its IDENTIFY or RESUME, and let the shard's session serve it."""
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        log.info("gateway: bot connected (%s)", request.query_string)
+        hello = {"op": HELLO, "d": {"heartbeat_interval": self._heartbeat_interval_ms}, "s": None, "t": None}
+        await ws.send_str(json.dumps(hello))
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            op, data = frame.get("op"), frame.get("d") or {}
+            if op == HEARTBEAT:  # a heartbeat before the IDENTIFY is answered here
+                await ws.send_str(json.dumps({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None}))
+                continue
+            session = await self._session_for(ws, op, data)
+            if session is not None:
+                await session.adopt(ws, frame)
+            break
+        self._server.notify()
+        return ws
+
+    async def _session_for(self, ws: web.WebSocketResponse, op: Any, data: dict[str, Any]) -> Gateway | None:
+        if op == RESUME:
+            named = data.get("session_id")
+            return next((s for s in self.sessions.values() if s.session_id == named), self.sessions[0])
+        if op != IDENTIFY:
+            return self.sessions[0]
+        shard_id, count = (int(n) for n in data.get("shard") or (0, 1))
+        if not 0 <= shard_id < count:
+            log.info("gateway: invalid shard [%s, %s]", shard_id, count)
+            await ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return None
+        if count < self.required_shards:
+            log.info("gateway: %s shards where %s are required", count, self.required_shards)
+            await ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
+            return None
+        self.shard_count = count
+        return self.session(shard_id)
+
+    async def close(self) -> None:
+        """Close every shard's websocket for shutdown."""
+        for session in self.sessions.values():
+            await session.close()

@@ -156,6 +156,26 @@ class RestApi:
 
     # --- users and the application ---------------------------------------------------------
 
+    @route("GET", "/gateway")
+    async def get_gateway(self, call: Call) -> Reply:
+        return Reply(body={"url": self.server.gateway_url})
+
+    @route("GET", "/gateway/bot")
+    async def get_gateway_bot(self, call: Call) -> Reply:
+        # discord.py asks this when it picks the shard count itself (AutoShardedClient without shard_count).
+        return Reply(
+            body={
+                "url": self.server.gateway_url,
+                "shards": self.server.shards.shard_count,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000 - self.server.identifies,
+                    "reset_after": 24 * 3600 * 1000,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
     @route("GET", "/users/@me")
     async def get_me(self, call: Call) -> Reply:
         """Return the bot user (discord.py's login)."""
@@ -482,7 +502,8 @@ class RestApi:
             message = await self.create_message(thread, body["message"], call.files, message_id=thread.id)
             result = payloads.thread(thread, self.world)
             result["message"] = self._message_payload(message)
-        await self.server.gateway.dispatch("THREAD_CREATE", dict(result, newly_created=True))
+        gateway = self.server.gateway_for(thread.guild_id)
+        await gateway.dispatch("THREAD_CREATE", dict(result, newly_created=True))
         return Reply(status=201, body=result)
 
     # --- guild, members and roles ---------------------------------------------------------
@@ -836,7 +857,10 @@ class RestApi:
             channel = self.world.channels.get(message.channel_id)
             if channel is not None and channel.guild_id:
                 event["guild_id"] = str(channel.guild_id)
-            await self.server.gateway.dispatch("MESSAGE_DELETE", event, intent=self._message_intent(message))
+            guild_id = channel.guild_id if channel is not None else None
+            await self.server.gateway_for(guild_id).dispatch(
+                "MESSAGE_DELETE", event, intent=self._message_intent(message)
+            )
         self.server.notify()
 
     async def dispatch_message(self, event: str, message: Message) -> None:
@@ -846,7 +870,8 @@ class RestApi:
         ping counts: it puts the bot in ``mentions``); a DM's always come. The message a reply answers is
         hidden by the same rule."""
         payload = self._message_payload(message, for_gateway=True)
-        gateway = self.server.gateway
+        channel = self.world.channels.get(message.channel_id)
+        gateway = self.server.gateway_for(channel.guild_id if channel is not None else None)
         if not gateway.has_intent(INTENT_MESSAGE_CONTENT):
             for shown in (payload, payload.get("referenced_message")):
                 if shown is not None and not self._content_shown(shown):
@@ -924,7 +949,7 @@ class RestApi:
         event = {"channel_id": str(channel.id), "last_pin_timestamp": message.pinned_at}
         if channel.guild_id:
             event["guild_id"] = str(channel.guild_id)
-        await self.server.gateway.dispatch("CHANNEL_PINS_UPDATE", event, intent=1 << 0)
+        await self.server.gateway_for(channel.guild_id).dispatch("CHANNEL_PINS_UPDATE", event, intent=1 << 0)
         self.server.notify()
         return Reply(status=204)
 

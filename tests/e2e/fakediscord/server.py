@@ -31,6 +31,7 @@ from .gateway import (
     INTENT_MESSAGE_CONTENT,
     PRIVILEGED_INTENTS,
     Gateway,
+    ShardRouter,
 )
 from .interactions import (
     APPLICATION_COMMAND,
@@ -90,6 +91,7 @@ class Recorded:
     route: str | None = None  # the matched template, None for unknown routes
     at: float = 0.0  # seconds since the server started
     headers: dict[str, str] = field(default_factory=dict)
+    port: int = 0  # the fake's port it came in on: tells clients apart that were given ports of their own
 
 
 class FakeDiscord:
@@ -117,6 +119,8 @@ class FakeDiscord:
         enabled_intents: int = PRIVILEGED_INTENTS,
         in_guild: bool = True,
         refuse_commands: bool = False,
+        shards: int = 1,
+        required_shards: int = 1,
     ) -> None:
         self.host = host
         # The bot tokens Discord accepts (None: any); another gets 401 on REST and close 4004 on IDENTIFY.
@@ -145,7 +149,10 @@ class FakeDiscord:
             members=members,
         )
         self.limiter = RateLimiter(rate_limits or RateLimitConfig(), clock=clock)
+        # Shard 0's session: the only one unless the bot identifies with a shard count above 1.
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
+        # ``shards`` is the count GET /gateway/bot recommends; ``required_shards`` the fewest accepted.
+        self.shards = ShardRouter(self, self.gateway, shard_count=shards, required_shards=required_shards)
         self.api = RestApi(self)
         self.requests: list[Recorded] = []
         # API requests received and not answered yet (a request whose client died is still handled).
@@ -164,8 +171,8 @@ class FakeDiscord:
         """Bind the server (port 0 picks a free port) and start serving."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._counted_api)
-        app.router.add_get("/gateway", self.gateway.handle)
-        app.router.add_get("/gateway/", self.gateway.handle)
+        app.router.add_get("/gateway", self.shards.handle)
+        app.router.add_get("/gateway/", self.shards.handle)
         app.router.add_get("/attachments/{file_id}/{filename}", self._serve_file)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -177,7 +184,7 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         """Close the gateway and stop serving."""
-        await self.gateway.close()
+        await self.shards.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -214,9 +221,24 @@ class FakeDiscord:
         """Return the value for ``DiscordWebSocket.DEFAULT_GATEWAY`` / env ``DISCORD_GATEWAY_URL``."""
         return f"ws://{self.host}:{self.port}/gateway"
 
-    def env(self) -> dict[str, str]:
-        """Return the environment variables that point a bot subprocess at this server."""
-        return {"DISCORD_API_BASE": self.api_base, "DISCORD_GATEWAY_URL": self.gateway_url}
+    def env(self, port: int | None = None) -> dict[str, str]:
+        """Return the environment variables that point a bot subprocess at this server (at another of its
+        ports: see ``listen_also``)."""
+        if port is None:
+            return {"DISCORD_API_BASE": self.api_base, "DISCORD_GATEWAY_URL": self.gateway_url}
+        base = f"http://{self.host}:{port}"
+        return {"DISCORD_API_BASE": base + API_PREFIX, "DISCORD_GATEWAY_URL": f"ws://{self.host}:{port}/gateway"}
+
+    async def listen_also(self) -> int:
+        """Serve on one more (free) port and return it: the same server, whose ``Recorded.port`` then tells
+        apart the requests of clients given ports of their own (two bot processes)."""
+        if self._runner is None:
+            raise RuntimeError("FakeDiscord is not started")
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        server = site._server  # aiohttp keeps the bound socket there; it has no public accessor
+        assert server is not None and server.sockets
+        return int(server.sockets[0].getsockname()[1])
 
     def accepts_token(self, token: str) -> bool:
         """Tell whether Discord takes this bot token."""
@@ -321,12 +343,12 @@ class FakeDiscord:
     @property
     def resumes(self) -> int:
         """Return how many gateway RESUMEs the bot sent for a known session."""
-        return self.gateway.resumes
+        return sum(session.resumes for session in self.shards.sessions.values())
 
     @property
     def identifies(self) -> int:
         """Return how many times the bot sent IDENTIFY."""
-        return self.gateway.identifies
+        return sum(session.identifies for session in self.shards.sessions.values())
 
     def requests_per_second(self) -> list[int]:
         """Return request counts per whole second since start (index 0 is the first second)."""
@@ -361,9 +383,16 @@ class FakeDiscord:
 
     async def wait_ready(self, timeout: float = 10.0, *, synced: bool = False) -> None:
         """Wait for READY + GUILD_CREATE to be sent (and, if ``synced``, for a command sync)."""
-        await self.wait_until(self.gateway.ready.is_set, timeout, "the bot to IDENTIFY")
+        await self.wait_until(self._all_shards_ready, timeout, "the bot to IDENTIFY (every shard)")
         if synced:
             await self.wait_until(lambda: self.command_syncs > 0, timeout, "the bot to sync its commands")
+
+    def _all_shards_ready(self) -> bool:
+        return all(self.shards.session(i).ready.is_set() for i in range(self.shards.shard_count))
+
+    def gateway_for(self, guild_id: int | None) -> Gateway:
+        """Return the shard session that receives a guild's events (``None``: DMs, shard 0)."""
+        return self.shards.for_guild(guild_id)
 
     async def wait_for_request(
         self,
@@ -434,7 +463,7 @@ class FakeDiscord:
             name or f"user{len(self.world.members)}", roles=roles, dms_open=dms_open, user_id=user_id
         )
         event = dict(payloads.member(member), guild_id=str(self.guild_id))
-        await self.gateway.dispatch("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS)
+        await self.gateway_for(self.guild_id).dispatch("GUILD_MEMBER_ADD", event, intent=INTENT_GUILD_MEMBERS)
         self.notify()
         return member
 
@@ -442,7 +471,8 @@ class FakeDiscord:
         """Remove a member and send GUILD_MEMBER_REMOVE."""
         member = self.world.members.pop(self.member(user).id)
         event = {"guild_id": str(self.guild_id), "user": payloads.user(member.user)}
-        await self.gateway.dispatch("GUILD_MEMBER_REMOVE", event, intent=INTENT_GUILD_MEMBERS)
+        gateway = self.gateway_for(self.guild_id)
+        await gateway.dispatch("GUILD_MEMBER_REMOVE", event, intent=INTENT_GUILD_MEMBERS)
         self.notify()
 
     async def set_member_roles(self, user: UserRef, roles: Sequence[str]) -> None:
@@ -454,7 +484,8 @@ class FakeDiscord:
     async def member_updated(self, member: Member) -> None:
         """Send GUILD_MEMBER_UPDATE for a member's current state."""
         event = dict(payloads.member(member), guild_id=str(self.guild_id))
-        await self.gateway.dispatch("GUILD_MEMBER_UPDATE", event, intent=INTENT_GUILD_MEMBERS)
+        gateway = self.gateway_for(self.guild_id)
+        await gateway.dispatch("GUILD_MEMBER_UPDATE", event, intent=INTENT_GUILD_MEMBERS)
         self.notify()
 
     async def user_message(
@@ -610,9 +641,9 @@ class FakeDiscord:
             source_message_id=opener.source_message_id,
         )
 
-    async def drop_gateway(self, code: int = 4000) -> None:
-        """Close the bot's gateway connection with a resumable code; the bot should RESUME."""
-        await self.gateway.drop(code)
+    async def drop_gateway(self, code: int = 4000, *, shard: int = 0) -> None:
+        """Close the bot's gateway connection (of ``shard``) with a resumable code; the bot should RESUME."""
+        await self.shards.session(shard).drop(code)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -656,7 +687,8 @@ class FakeDiscord:
         message: dict[str, Any] | None = None,
         source_message_id: int | None = None,
     ) -> Interaction:
-        if self.gateway.session_id is None:
+        gateway = self.gateway_for(channel.guild_id)
+        if gateway.session_id is None:
             raise RuntimeError("the bot has not identified on the gateway yet; await wait_ready() first")
         interaction_id, token = self.world.ids.next(), secrets.token_urlsafe(48)
         payload = interaction_payload(
@@ -683,7 +715,7 @@ class FakeDiscord:
             source_message_id=source_message_id,
         )
         self.interactions.append(inter)
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        await gateway.dispatch("INTERACTION_CREATE", payload)
         self.notify()
         return inter
 
@@ -832,6 +864,11 @@ class FakeDiscord:
         text = await request.text() if request.can_read_body else ""
         return (json.loads(text) if text else None), files
 
+    @staticmethod
+    def _local_port(request: web.Request) -> int:
+        sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+        return int(sockname[1]) if sockname else 0
+
     def _respond(
         self,
         request: web.Request,
@@ -859,6 +896,7 @@ class FakeDiscord:
                 route=template,
                 at=self.clock() - self._started_at,
                 headers=headers,
+                port=self._local_port(request),
             )
         )
         self.notify()
