@@ -138,6 +138,7 @@ async def run_both(settings: Settings) -> None:
     discord_bot = JobbBot(app)
     stop = asyncio.Event()
     web_server = None
+    discord_task: asyncio.Task[None] | None = None
     try:
         with stop_signals(lambda _: stop.set()), first_connection_quiet(discord_bot):
             web_server = await start_serving(app, settings, {"discord": discord_bot.gateway_state,
@@ -165,7 +166,9 @@ async def run_both(settings: Settings) -> None:
         if web_server is not None:
             await web_server.close()
         await slack.close()
-        if not discord_bot.is_closed():
+        # A sharded client that never started (Slack failed first) cannot be closed (discord.py 2.7 closes a
+        # queue its start makes); the App below is all it holds.
+        if discord_task is not None and not discord_bot.is_closed():
             await discord_bot.close()
         # The Discord bot closes the App as it closes; closing again is harmless, and needed if it never
         # started.

@@ -9,7 +9,9 @@ import logging
 import pkgutil
 from typing import Any
 
+import aiohttp
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
@@ -62,6 +64,19 @@ def sync_refusal(error: discord.HTTPException, application_id: int | None) -> st
             "commands registered before keep working")
 
 
+# How long the first look at the gateway may take (a connection and Discord's HELLO).
+GATEWAY_CHECK_TIMEOUT = 30.0
+
+
+async def reach_gateway(gateway: yarl.URL) -> None:
+    """Open a connection to Discord's gateway and close it at once (no IDENTIFY: it starts no session);
+    raise aiohttp's connection error when it cannot be reached."""
+    timeout = aiohttp.ClientTimeout(total=GATEWAY_CHECK_TIMEOUT)
+    async with aiohttp.ClientSession(timeout=timeout) as session, \
+            session.ws_connect(gateway.with_query(v=10, encoding="json")):
+        pass
+
+
 class JobbBot(commands.AutoShardedBot):
     """Jobbskaparna on Discord: slash commands, buttons and modals over the shared App.
 
@@ -103,6 +118,7 @@ class JobbBot(commands.AutoShardedBot):
         # serve=False (the sync command) loads the commands but starts no scheduler and sends nothing.
         self.serve = serve
         self._app_closed = False
+        self._gateway_answered = False
 
     async def setup_hook(self) -> None:
         """Load the cogs and the translator, register the buttons, start the App, and sync changed
@@ -137,6 +153,21 @@ class JobbBot(commands.AutoShardedBot):
         # A process of some of the shards may hold none of the servers: only one with every shard knows.
         if self.holds_every_shard and not self.guilds:
             log.warning("The bot is in no Discord server: invite it with %s", invite_url(self.application_id))
+
+    async def launch_shard(self, gateway: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
+        """Connect a shard; before this process's first, see that the gateway answers at all.
+
+        discord.py retries a shard that cannot connect every 5 seconds, forever: right for a bot that ran and
+        lost the network, but a first start against a wrong DISCORD_GATEWAY_URL (or no network) would hang
+        in silence. Out of reach at the first start, the start ends with one line (runner.start_error).
+        """
+        if self.app.settings.discord_gateway_url:
+            # The setting wins over the address GET /gateway/bot names (runner.apply_endpoints set it).
+            gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        if not self._gateway_answered:
+            await reach_gateway(gateway)
+            self._gateway_answered = True
+        await super().launch_shard(gateway, shard_id, initial=initial)
 
     @property
     def holds_every_shard(self) -> bool:
@@ -176,7 +207,9 @@ class JobbBot(commands.AutoShardedBot):
         while it reconnects) or "closed"."""
         if self.is_closed():
             return CLOSED
-        if self.is_ready() and self.ws is not None and self.ws.open:
+        # Every shard this process runs is connected (discord.py keeps a connection per shard, not `ws`).
+        shards = self.shards
+        if self.is_ready() and shards and not any(shard.is_closed() for shard in shards.values()):
             return OK
         return CONNECTING
 

@@ -69,6 +69,8 @@ async def run_discord(settings: Settings) -> None:
 
 def connecting(bot: discord.Client) -> bool:
     """Tell whether the bot logged in (REST answered) but never reached the gateway."""
+    if isinstance(bot, discord.AutoShardedClient):
+        return bot.user is not None and not bot.shards
     return bot.user is not None and bot.ws is None
 
 
