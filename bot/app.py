@@ -146,6 +146,7 @@ class App:
             # processes hold stays theirs.
             platforms = () if platform is None else (platform,)
             self.dispatcher.process_id = await self.processes.register(platforms)
+            await self.processes.bury_the_dead_here()
             await self.dispatcher.resume(None if platform is None else (platform,))
             self.processes.start()
             if self.listener is not None:

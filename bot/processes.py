@@ -40,6 +40,27 @@ DEAD_AFTER = timedelta(seconds=60)
 FORGET_AFTER = timedelta(hours=1)
 
 
+def machine() -> str:
+    """Name the machine a process runs on, precisely enough that two processes of the same name see each
+    other's process ids: the host name and, on Linux, the pid namespace (two containers may share a host name,
+    never a pid namespace)."""
+    name = socket.gethostname()
+    with contextlib.suppress(OSError):
+        name += "/" + os.readlink("/proc/self/ns/pid")  # e.g. "pid:[4026531836]"
+    return name
+
+
+def _running(pid: int) -> bool:
+    """Tell whether a process with this id runs (in this process's pid namespace)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it runs, as another user
+        return True
+    return True
+
+
 def live_processes(now: datetime) -> Select[Any]:
     """The ids of the processes alive at `now` (their heartbeat is recent enough), as a subquery."""
     return select(BotProcess.id).where(BotProcess.heartbeat_at >= now - DEAD_AFTER)
@@ -84,7 +105,7 @@ class Registry:
                  pid: int | None = None) -> None:
         self._engine = engine
         self._clock = clock
-        self.host = host or socket.gethostname()
+        self.host = host or machine()
         self.pid = os.getpid() if pid is None else pid
         self.process_id: int | None = None
         self.platforms: frozenset[str] = frozenset()
@@ -115,6 +136,26 @@ class Registry:
         log.info("Registered as process %s (%s on %s, pid %s)", self.process_id, values["platforms"] or "-",
                  self.host, self.pid)
         return self.process_id
+
+    async def bury_the_dead_here(self) -> list[int]:
+        """At start, after registering: take for dead at once the processes of this machine that are gone,
+        rather than wait DEAD_AFTER for their heartbeat to age (a bot killed and started again, by systemd or
+        a container's restart policy, gives back at once what it held). Gone is a process id that no longer
+        runs, or this process's own id under another row (a previous run: two live processes of one machine
+        never share an id, so a container whose bot is always pid 1 finds its last run). Return their ids."""
+        assert self.process_id is not None
+        async with self._engine.begin() as connection:
+            rows = (await connection.execute(select(BotProcess.id, BotProcess.pid).where(
+                BotProcess.host == self.host[:255], BotProcess.id != self.process_id))).all()
+            gone = [row.id for row in rows if row.pid == self.pid or not _running(row.pid)]
+            if gone:
+                # Dead as of long ago: the claims go back below (App.start resumes), the rows later.
+                await connection.execute(update(BotProcess).where(BotProcess.id.in_(gone)).values(
+                    heartbeat_at=self._clock.now() - DEAD_AFTER - DEAD_AFTER))
+        if gone:
+            log.info("Processes %s of this machine are gone: what they held goes back now",
+                     ", ".join(map(str, gone)))
+        return gone
 
     def share(self, platform: str, pacer: RateLimited, rate: float) -> Budget:
         """Share a platform's global `rate` with its other live processes: the pacer's rate follows their

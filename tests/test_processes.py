@@ -8,6 +8,7 @@ bot does (bot.processes), and their dispatchers run at the same moment.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -422,3 +423,50 @@ async def test_a_process_taken_for_dead_comes_back_under_its_own_id(two):
     async with first.sessionmaker() as session:
         row = await session.get(BotProcess, own)
     assert row is not None and row.platforms == "test" and first.processes.process_id == own
+
+
+def _gone_pid() -> int:
+    """The id of a process that ran and is gone (reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+async def test_a_start_takes_the_gone_processes_of_its_machine_for_dead_at_once_and_no_other(
+        shared_url: str, tmp_path: Path, clock: FrozenClock):
+    app, _ = await _process(shared_url, tmp_path, "restarted", clock)
+    await _members(app, 4)
+    await app.dispatcher._fan_out_due(clock.now(), delivery.DispatchReport())
+    now = clock.now()
+    here, pid = app.processes.host, app.processes.pid
+    rows = {  # each beat a moment ago: by its heartbeat alone every one is alive
+        "killed here": (here, _gone_pid()),
+        "my last run (a container's pid 1 again)": (here, pid),
+        "running here": (here, os.getppid()),
+        "elsewhere": ("another-machine/pid:[1]", _gone_pid()),
+    }
+    ids = {}
+    async with app.sessionmaker() as session, session.begin():
+        for name, (host, process_pid) in rows.items():
+            ids[name] = await session.scalar(insert(BotProcess).values(
+                platforms="test", host=host, pid=process_pid, started_at=now, heartbeat_at=now)
+                .returning(BotProcess.id))
+        deliveries = list(await session.scalars(select(Delivery.id).order_by(Delivery.id)))
+        for delivery_id, name in zip(deliveries, rows, strict=True):
+            await session.execute(update(Delivery).where(Delivery.id == delivery_id)
+                                  .values(status=delivery.SENDING, claimed_by=ids[name]))
+
+    # As App.start does: registered, then the machine's gone processes buried, then resumed.
+    gone = await app.processes.bury_the_dead_here()
+    resumed = await app.dispatcher.resume()
+
+    assert sorted(gone) == sorted([ids["killed here"], ids["my last run (a container's pid 1 again)"]])
+    assert resumed == 2
+    async with app.sessionmaker() as session:
+        held = dict((await session.execute(select(Delivery.claimed_by, Delivery.status)
+                                           .where(Delivery.claimed_by.is_not(None)))).all())
+    assert held == {ids["running here"]: delivery.SENDING, ids["elsewhere"]: delivery.SENDING}
+    await app.close()
