@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -410,7 +410,7 @@ class Restore:
             engine = db.create_engine(self.settings.effective_database_url)
             try:
                 async with engine.connect() as connection:
-                    return int(await connection.scalar(text(
+                    return int(await connection.scalar(sql_text(
                         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                         "AND pid <> pg_backend_pid()")) or 0)
             finally:
@@ -608,7 +608,7 @@ class BackupSchedule:
         async with self._engine.connect() as connection:
             # Autocommit: no transaction stays open while the dump runs; the lock belongs to the session.
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            locked = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"),
+            locked = await connection.scalar(sql_text("SELECT pg_try_advisory_lock(:key)"),
                                              {"key": BACKUP_LOCK_KEY})
             if not locked:
                 log.info("Another process is taking the backup; skipped")
@@ -616,7 +616,8 @@ class BackupSchedule:
             try:
                 await asyncio.to_thread(self._take_if_due)
             finally:
-                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": BACKUP_LOCK_KEY})
+                await connection.execute(sql_text("SELECT pg_advisory_unlock(:key)"),
+                                         {"key": BACKUP_LOCK_KEY})
 
     def _take_if_due(self) -> None:
         now = self._now()

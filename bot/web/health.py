@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy import case, func, select, text
+from sqlalchemy import case, func, select
+from sqlalchemy import text as sql_text
 
 from bot.app import App
 from bot.delivery import PENDING
@@ -47,7 +48,7 @@ async def database_state(app: App) -> str:
         async with asyncio.timeout(DATABASE_TIMEOUT):
             # Deferred: on SQLite a read takes no write lock, so a long write does not make the check wait.
             async with app.deferred_sessionmaker() as session:
-                await session.execute(text("SELECT 1"))
+                await session.execute(sql_text("SELECT 1"))
     except TimeoutError:
         return "timeout"
     except Exception as error:  # noqa: BLE001 - whatever the driver raises, the database is not usable

@@ -14,6 +14,7 @@ from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import identity_from, identity_of
 from bot.discordbot.notifier import DiscordNotifier
 from bot.errors import UserError
+from bot.metrics import Metrics
 from bot.models import Workspace
 from bot.replies import Channel, Reply
 from tests.helpers import (
@@ -30,7 +31,7 @@ from tests.support.onboarding import onboard
 
 def sharded_bot(shard_count: int | None, shard_ids: str = "") -> JobbBot:
     settings = load_settings(_env_file=None, discord_shard_count=shard_count, discord_shard_ids=shard_ids)
-    return JobbBot(MagicMock(spec=App, settings=settings))
+    return JobbBot(MagicMock(spec=App, settings=settings, metrics=Metrics()))
 
 
 @pytest.mark.parametrize(
