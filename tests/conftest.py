@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,8 +67,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    name = "t_" + uuid.uuid4().hex[:12]
-    cluster.psql(f"CREATE DATABASE {name} TEMPLATE template_jobb")
+    name = cluster.new_database()
+    request.addfinalizer(lambda: cluster.finished(name))
     return cluster.url(name)
 
 

@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -367,11 +368,11 @@ def test_the_newest_installed_pg_dump_is_found_when_none_is_on_the_path(monkeypa
 
 
 @pytest.fixture
-def postgres_url(postgres: PostgresCluster) -> str:
+def postgres_url(postgres: PostgresCluster) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database, with a password in its URL (the test cluster trusts anyone)."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    postgres.psql(f"CREATE DATABASE {name} TEMPLATE template_jobb")
-    return postgres.url(name).replace("postgres@", f"postgres:{PASSWORD}@")
+    name = postgres.new_database()
+    yield postgres.url(name).replace("postgres@", f"postgres:{PASSWORD}@")
+    postgres.finished(name)
 
 
 @pytest.fixture

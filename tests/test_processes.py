@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -68,11 +67,11 @@ class SlowNotifier(RecordingNotifier):
 
 
 @pytest.fixture
-def shared_url(postgres: PostgresCluster) -> str:
+def shared_url(postgres: PostgresCluster) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database that both processes use."""
-    name = "p_" + uuid.uuid4().hex[:12]
-    postgres.psql(f"CREATE DATABASE {name} TEMPLATE template_jobb")
-    return postgres.url(name)
+    name = postgres.new_database("p_")
+    yield postgres.url(name)
+    postgres.finished(name)
 
 
 async def _process(url: str, tmp_path: Path, name: str, clock: FrozenClock) -> tuple[App, SlowNotifier]:
