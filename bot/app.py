@@ -147,6 +147,7 @@ class App:
             platforms = () if platform is None else (platform,)
             self.dispatcher.process_id = await self.processes.register(platforms)
             await self.processes.bury_the_dead_here()
+            await self.processes.share_now()
             await self.dispatcher.resume(None if platform is None else (platform,))
             self.processes.start()
             if self.listener is not None:

@@ -197,10 +197,25 @@ class Registry:
             # under the same id, so that what it still holds stays its own.
             log.warning("Process %s was taken for dead; registering again", self.process_id)
             await self.register()
-        for platform, budget in self._budgets.items():
-            budget.apply(sum(platform in row.split(",") for row in alive))
+        self._apply_budgets(alive)
         for hook in self.on_beat:
             await hook(now)
+
+    async def share_now(self) -> None:
+        """Give each shared budget its share among the live processes now (at start: a process that joins
+        others paces at its share from its first request, not from its first beat)."""
+        if not self._budgets:
+            return
+        now = self._clock.now()
+        async with self._engine.connect() as connection:
+            self._apply_budgets(list(await connection.scalars(
+                select(BotProcess.platforms).where(BotProcess.id.in_(live_processes(now))))))
+
+    def _apply_budgets(self, alive: list[str]) -> None:
+        """Share each budget among the live processes whose platforms (`alive`, one "a,b" a process) name
+        its platform."""
+        for platform, budget in self._budgets.items():
+            budget.apply(sum(platform in row.split(",") for row in alive))
 
     async def live_count(self, platform: str) -> int:
         """How many live processes serve a platform (this one included)."""

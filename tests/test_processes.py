@@ -328,6 +328,25 @@ async def test_the_global_rate_is_shared_by_the_live_processes_of_a_platform(two
     await other.stop()
 
 
+async def test_a_process_that_joins_paces_at_its_share_from_its_start_not_its_first_beat(
+        shared_url: str, tmp_path: Path, clock: FrozenClock):
+    first, _ = await _process(shared_url, tmp_path, "first", clock)
+    settings = load_settings(database_url=shared_url, data_dir=tmp_path / "late",
+                             output_dir=tmp_path / "late", _env_file=None)
+    late = App(settings, clock, FEATURES)
+    # Two processes of one machine never share a pid (a start takes its own pid's other row for its last
+    # run): this stand-in for a second process gives its registry another running one.
+    late.processes.pid = os.getppid()
+    pacer = Pacer(48.0)
+    late.processes.share("test", pacer, 48.0)  # as the Discord bot's setup does, before the App starts
+
+    await late.start(RecordingNotifier(), platform="test")
+
+    assert pacer.rate == 24.0  # before any beat: the first process is live
+    await late.close()
+    await first.close()
+
+
 def test_a_pacer_whose_rate_changes_spaces_its_turns_by_the_new_rate():
     pacer = Pacer(1000.0)
     assert pacer._take(0.0)
