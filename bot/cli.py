@@ -1,4 +1,5 @@
-"""The `jobbskaparna` command: run the bot (Discord with a token, else the console), migrate, sync."""
+"""The `jobbskaparna` command: run the bot (Discord and/or Slack as the tokens say, else the console),
+migrate, sync, back up and restore, and check the set-up (doctor)."""
 
 from __future__ import annotations
 
