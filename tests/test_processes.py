@@ -315,7 +315,9 @@ async def test_the_global_rate_is_shared_by_the_live_processes_of_a_platform(two
     first.processes.share("test", pacer, 48.0)
 
     await first.processes.beat()
-    assert pacer.rate == 24.0  # two live processes of the platform
+    # Two live processes of the platform: half of the rate, less the other's burst (together they never go
+    # over what one pacer at 48 allows in a second: 2 · (23.25 + 1.5) = 48 + 1.5).
+    assert pacer.rate == (48.0 - Pacer.BURST) / 2
 
     await second.processes.stop()
     await first.processes.beat()
@@ -342,7 +344,7 @@ async def test_a_process_that_joins_paces_at_its_share_from_its_start_not_its_fi
 
     await late.start(RecordingNotifier(), platform="test")
 
-    assert pacer.rate == 24.0  # before any beat: the first process is live
+    assert pacer.rate == (48.0 - Pacer.BURST) / 2  # before any beat: the first process is live
     await late.close()
     await first.close()
 

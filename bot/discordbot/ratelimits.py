@@ -28,6 +28,10 @@ class Pacer:
     """Let callers go at most `rate` a second, one after another in the order they came (first come, first
     served); a late wake-up may catch up by half an interval, never more."""
 
+    # Any T seconds see at most rate·T + BURST turns (see _take): what pacers that share one limit leave for
+    # each other (bot.processes.Budget).
+    BURST = 1.5
+
     def __init__(self, rate: float) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
