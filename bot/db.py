@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -131,9 +131,10 @@ def create_deferred_sessionmaker(engine: AsyncEngine, contributions: Contributio
                               info={**(info or {}), SESSION_KEY: contributions})
 
 
-def insert_or_ignore(session: AsyncSession, model: type[Any], unique: tuple[str, ...], values: dict[str, Any]
-                     ) -> Insert:
-    """An INSERT of one row that does nothing when a row with the same `unique` columns exists.
+def insert_or_ignore(session: AsyncSession, model: type[Any] | Table, unique: tuple[str, ...],
+                     values: dict[str, Any]) -> Insert:
+    """An INSERT of one row that does nothing when a row with the same `unique` columns exists (of a table,
+    `values` may name only some columns, bound parameters among them, the rest given at execution: many rows).
 
     Get-or-create under concurrency: two units of work creating the same row cannot fail on the constraint
     (PostgreSQL waits for the other to commit, then skips). Both dialects spell it ON CONFLICT DO NOTHING.

@@ -44,7 +44,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import Text as SQLText
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -751,10 +750,8 @@ class Dispatcher:
             # One multi-row insert with the message encoded once, not an ORM object (and a JSON encoding) per
             # recipient: a stage may fan out to thousands. A row another process wrote meanwhile (it planned
             # the same batch, taken for dead) is left as it is.
-            dialect_insert = postgresql.insert if self._postgres else sqlite.insert
-            await session.execute(dialect_insert(Delivery.__table__).values(
-                message=bindparam("message_text", type_=_EncodedJSON())).on_conflict_do_nothing(
-                index_elements=["key"]), rows)
+            await session.execute(insert_or_ignore(session, Delivery.__table__, ("key",), {
+                "message": bindparam("message_text", type_=_EncodedJSON())}), rows)
 
     async def _note_skipped(self, session: AsyncSession, reminder: Reminder, now: datetime) -> None:
         """Record, with the skip itself, that the coordinators are to be told (sent with the other skips)."""
