@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import db
+from bot.background import Background
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -559,22 +560,22 @@ class BackupSchedule:
         self._now = now
         self.every = timedelta(hours=settings.backup_every_hours)
         self.directory = settings.effective_backup_dir
-        self._task: asyncio.Task[None] | None = None
+        self._task = Background("backups", self._run)
         # Set after each attempt (for tests and whoever waits for the first one).
         self.attempted = asyncio.Event()
 
+    @property
+    def running(self) -> bool:
+        """Tell whether the schedule runs."""
+        return self._task.running
+
     def start(self) -> None:
         """Start taking backups (the first at once, when one is due)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="backups")
+        self._task.start()
 
     async def stop(self) -> None:
         """Stop; a backup being written in its thread finishes (its file is complete or not named at all)."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

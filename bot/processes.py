@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.background import Background
 from bot.clock import Clock
 from bot.models import BotProcess
 
@@ -120,7 +121,7 @@ class Registry:
         self.platforms: frozenset[str] = frozenset()
         self.shards: tuple[int, ...] = ()
         self._budgets: dict[str, Budget] = {}
-        self._beating: asyncio.Task[None] | None = None
+        self._beating = Background("processes:heartbeat", self._beat_forever)
         # What else runs at each beat (the dispatcher gives back dead processes' claims).
         self.on_beat: list[Callable[[datetime], Any]] = []
 
@@ -174,8 +175,7 @@ class Registry:
 
     def start(self) -> None:
         """Beat in the background until stop()."""
-        if self._beating is None or self._beating.done():
-            self._beating = asyncio.create_task(self._beat_forever(), name="processes:heartbeat")
+        self._beating.start()
 
     async def _beat_forever(self) -> None:
         while True:
@@ -237,11 +237,7 @@ class Registry:
     async def stop(self) -> None:
         """Stop beating and delete this process's row: a clean stop leaves nothing for the others to wait
         out."""
-        beating, self._beating = self._beating, None
-        if beating is not None:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating
+        await self._beating.stop()
         if self.process_id is None:
             return
         try:

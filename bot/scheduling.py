@@ -27,6 +27,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
+from bot.background import Background
 from bot.clock import Clock
 from bot.delivery import DUE_CHANNEL, Dispatcher
 
@@ -192,7 +193,7 @@ class DueListener:
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._on_due = on_due
         self._process_id = process_id
-        self._task: asyncio.Task[None] | None = None
+        self._task = Background("scheduling:listen", self._listen_forever)
         # Set while listening (tests wait for it).
         self.listening = asyncio.Event()
 
@@ -202,15 +203,10 @@ class DueListener:
         return make_url(database_url).get_backend_name() == "postgresql"
 
     def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._listen_forever(), name="scheduling:listen")
+        self._task.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._task.stop()
 
     async def _listen_forever(self) -> None:
         import asyncpg  # type: ignore[import-untyped]  # only with PostgreSQL, whose driver it is

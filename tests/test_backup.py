@@ -589,7 +589,7 @@ async def test_a_failed_scheduled_backup_is_logged_and_the_schedule_goes_on(
         await app.start(RecordingNotifier(), platform="discord")
         assert app.backups is not None
         await asyncio.wait_for(app.backups.attempted.wait(), timeout=60)
-        assert app.backups._task is not None and not app.backups._task.done()
+        assert app.backups.running
     finally:
         await app.close()
 
