@@ -34,6 +34,7 @@ from .fakediscord import (
     RateLimitConfig,
     Upload,
 )
+from .rawgateway import GatewayRecorder
 
 pytestmark = pytest.mark.asyncio
 log = logging.getLogger(__name__)
@@ -260,38 +261,17 @@ def channel_of(bot: ProbeBot, fake: FakeDiscord, name: str, kind: type[ChannelT]
 # --- a raw client, for payloads discord.py would refuse to build ---------------------------------
 
 
-class RawBot:
+class RawBot(GatewayRecorder):
     """Speak the raw gateway and REST protocol, to send exactly the payload a rule is about."""
 
     def __init__(self, fake: FakeDiscord) -> None:
+        super().__init__(aiohttp.ClientSession(headers={"Authorization": "Bot fake-token"}), fake.gateway_url)
         self.fake = fake
-        self.session = aiohttp.ClientSession(headers={"Authorization": "Bot fake-token"})
-        self.dispatches: list[dict[str, Any]] = []
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._reader: asyncio.Task[None] | None = None
 
     async def connect(self, intents: int = ALL_INTENTS) -> None:
         """Open the gateway, IDENTIFY and wait for READY/GUILD_CREATE."""
-        self._ws = await self.session.ws_connect(self.fake.gateway_url + "?v=10&encoding=json")
-        hello = await self._ws.receive_json()
-        assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
-        await self._ws.send_json(
-            {"op": 2, "d": {"token": "fake-token", "intents": intents, "properties": {}}}
-        )
-        self._reader = asyncio.create_task(self._read())
+        await self.identify({"token": "fake-token", "intents": intents, "properties": {}})
         await self.fake.wait_ready()
-
-    async def _read(self) -> None:
-        assert self._ws is not None
-        async for msg in self._ws:
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                frame = json.loads(msg.data)
-                if frame["op"] == 0:
-                    self.dispatches.append(frame)
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        """Return the ``d`` of every dispatch called ``name``."""
-        return [f["d"] for f in self.dispatches if f["t"] == name]
 
     async def wait_events(self, name: str, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """Wait until ``count`` dispatches called ``name`` arrived and return them all."""
@@ -323,10 +303,7 @@ class RawBot:
 
     async def close(self) -> None:
         """Close the socket and the session."""
-        if self._ws is not None:
-            await self._ws.close()
-        if self._reader is not None:
-            await self._reader
+        await self.close_gateway()
         await self.session.close()
 
 

@@ -8,7 +8,6 @@ gets only the DMs, as a process holding shard 0 of a bot with its server on shar
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from discord.http import Route
 
 from .fakediscord import FakeDiscord
 from .fakediscord.gateway import shard_of
+from .rawgateway import GatewayRecorder
 
 pytestmark = pytest.mark.asyncio
 
@@ -29,37 +29,18 @@ ALL_INTENTS = discord.Intents.all().value
 PING = {"name": "ping", "description": "Svarar pong", "type": 1}
 
 
-class ShardClient:
+class ShardClient(GatewayRecorder):
     """One raw gateway connection that identifies as one shard, and records what it is sent."""
 
     def __init__(self, fake: FakeDiscord, session: aiohttp.ClientSession, shard: list[int]) -> None:
+        super().__init__(session, fake.gateway_url)
         self.fake = fake
-        self.session = session
         self.shard = shard
-        self.dispatches: list[dict[str, Any]] = []
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self._reader: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         """Open the gateway and IDENTIFY with this shard; return without waiting for READY."""
-        self.ws = await self.session.ws_connect(self.fake.gateway_url + "?v=10&encoding=json")
-        hello = await self.ws.receive_json()
-        assert hello["op"] == 10
-        identify = {"token": "fake-token", "intents": ALL_INTENTS, "properties": {}, "shard": self.shard}
-        await self.ws.send_json({"op": 2, "d": identify})
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for msg in self.ws:
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                frame = json.loads(msg.data)
-                if frame["op"] == 0:
-                    self.dispatches.append(frame)
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        """Return the ``d`` of every dispatch called ``name``."""
-        return [f["d"] for f in self.dispatches if f["t"] == name]
+        await self.identify({"token": "fake-token", "intents": ALL_INTENTS, "properties": {},
+                             "shard": self.shard})
 
     async def wait_event(self, name: str, timeout: float = 5.0) -> dict[str, Any]:
         """Wait for the first dispatch called ``name`` and return it."""
@@ -77,10 +58,7 @@ class ShardClient:
 
     async def close(self) -> None:
         """Close the socket (if open) and stop reading."""
-        if self.ws is not None and not self.ws.closed:
-            await self.ws.close()
-        if self._reader is not None:
-            await self._reader
+        await self.close_gateway()
 
 
 @pytest_asyncio.fixture
