@@ -507,7 +507,7 @@ class Dispatcher:
         """
         if self.process_id is not None:
             return await self._give_back_dead(self._clock.now(), at_start=True)
-        platform = self._platform_filter(platforms)
+        platform = self.platform_filter(platforms)
         # A fan-out in batches that a crash cut short is planned again (it writes only what is missing).
         reminder_platform = () if platforms is None else (
             Reminder.workspace_id.in_(select(Workspace.id).where(Workspace.platform.in_(sorted(platforms)))),)
@@ -583,13 +583,13 @@ class Dispatcher:
                 select(func.min(Reminder.due_at)).where(Reminder.status == reminders.PENDING))
             next_delivery = await session.scalar(
                 select(func.min(Delivery.not_before)).where(Delivery.status == PENDING,
-                                                            *self._platform_filter(self.platforms)))
+                                                            *self.platform_filter(self.platforms)))
         # An aggregate loses the column's UTC decorator on some drivers: re-attach the zone.
         candidates = [_aware(t) for t in (next_reminder, next_delivery) if t is not None]
         return min(candidates, default=None)
 
     @staticmethod
-    def _platform_filter(platforms: Iterable[str] | None) -> tuple[Any, ...]:
+    def platform_filter(platforms: Iterable[str] | None) -> tuple[Any, ...]:
         """The condition that keeps deliveries to workspaces of the given platforms (none: all)."""
         if platforms is None:
             return ()
@@ -772,7 +772,7 @@ class Dispatcher:
                     .where(
                         Delivery.status == PENDING,
                         Delivery.not_before <= now,
-                        *self._platform_filter(self.platforms),
+                        *self.platform_filter(self.platforms),
                     )
                     .order_by(Delivery.id)
                 )
@@ -1313,7 +1313,7 @@ class Dispatcher:
                 delivery_ids = list(
                     await session.scalars(
                         select(Delivery.id)
-                        .where(UNTOLD_INDEXED, *uncovered, *self._platform_filter(self.platforms))
+                        .where(UNTOLD_INDEXED, *uncovered, *self.platform_filter(self.platforms))
                         .order_by(Delivery.id)
                     )
                 )
@@ -1359,7 +1359,7 @@ class Dispatcher:
                   Delivery.key.contains(FALLBACK_MARK, autoescape=True))
         async with self._reader() as session:
             failed = list(await session.scalars(
-                select(Delivery.id).where(UNTOLD_INDEXED, *untold, *self._platform_filter(self.platforms))))
+                select(Delivery.id).where(UNTOLD_INDEXED, *untold, *self.platform_filter(self.platforms))))
         if not failed:
             return []
         try:

@@ -19,9 +19,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy import text as sql_text
 
 from bot.app import App
-from bot.delivery import PENDING
+from bot.delivery import PENDING, Dispatcher
 from bot.metrics import CONTENT_TYPE
-from bot.models import Delivery, Workspace
+from bot.models import Delivery
 from bot.web import OK
 
 if TYPE_CHECKING:
@@ -62,11 +62,7 @@ async def backlog(app: App) -> Backlog:
     now = app.clock.now()
     query = select(
         func.min(case((Delivery.not_before <= now, Delivery.not_before))), func.count()
-    ).where(Delivery.status == PENDING)
-    platforms = app.dispatcher.platforms
-    if platforms is not None:
-        query = query.where(
-            Delivery.workspace_id.in_(select(Workspace.id).where(Workspace.platform.in_(sorted(platforms)))))
+    ).where(Delivery.status == PENDING, *Dispatcher.platform_filter(app.dispatcher.platforms))
     async with asyncio.timeout(DATABASE_TIMEOUT), app.deferred_sessionmaker() as session:
         oldest, pending = (await session.execute(query)).one()
     if oldest is None:
