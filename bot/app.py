@@ -40,7 +40,7 @@ from bot.processes import Registry
 from bot.replies import Form, Reply
 from bot.routing import RoutingNotifier
 from bot.scheduling import DueListener, Scheduler
-from bot.services import context, conversation, onboarding, reachability, retention, workspaces
+from bot.services import board, context, conversation, onboarding, reachability, retention, workspaces
 from bot.watcher import poll
 from bot.watcher.fetch import Fetcher, user_agent
 
@@ -84,7 +84,8 @@ class App:
         # What the features read through their session: settings, and where to draw a chart.
         info = {retention.AGE_KEY: timedelta(days=settings.delivery_retention_days),
                 charts.WORKER_KEY: self.charts,
-                poll.FETCHER_KEY: Fetcher(user_agent=user_agent(settings.watch_contact_url))}
+                poll.FETCHER_KEY: Fetcher(user_agent=user_agent(settings.watch_contact_url)),
+                board.URL_KEY: settings.board_url, board.SESSION_HOURS_KEY: settings.board_session_hours}
         self.sessionmaker = db.create_sessionmaker(self.engine, self.contributions, info)
         # Reads, and units of work that wait on the model before writing (see db.BEGIN_DEFERRED).
         self.deferred_sessionmaker = db.create_deferred_sessionmaker(self.engine, self.contributions, info)
@@ -394,7 +395,7 @@ class App:
 
     async def is_coordinator(self, identity: context.Identity) -> bool:
         """Tell whether a user is a coordinator of their workspace, without creating anything."""
-        if identity.is_admin:
+        if identity.is_admin or identity.board_coordinator:
             return True
         workspace, _ = await self._rows_of(identity)
         return workspace is not None and context.is_coordinator(identity, workspace)

@@ -27,6 +27,7 @@ from bot.services import (
     activity,
     agenda,
     asks,
+    board,
     civics,
     contacts,
     context,
@@ -414,6 +415,7 @@ def all_commands() -> tuple[Command, ...]:
                 coordinator=True),
         Command(("mydata", "export"), service(mydata.export)),
         Command(("mydata", "delete"), service(mydata.delete_request)),
+        Command(("board",), service(board.login_link), coordinator=True),
         Command(("setup",), _setup, (
             *(Option(name, Kind.CHANNEL, forum=name == "stories") for name in workspaces.CHANNEL_SETTINGS),
             *(Option(name, Kind.ROLE) for name in workspaces.ROLE_SETTINGS),

@@ -21,6 +21,8 @@ ENDPOINT_SCHEMES = {
     "discord_gateway_url": (("ws", "wss"), "ws://127.0.0.1:8080/gateway"),
     "slack_api_base": (("http", "https"), "http://127.0.0.1:8080/api/"),
 }
+# Where the web server listens when the board is on and WEB_PORT is not set.
+BOARD_DEFAULT_PORT = 8080
 SLACK_TOKEN_PREFIXES = {"slack_bot_token": "xoxb-", "slack_app_token": "xapp-"}
 
 
@@ -94,6 +96,12 @@ class Settings(BaseSettings):
     # /health/ready fails when the oldest delivery due has waited longer than this (the dispatcher is stuck or
     # cannot keep up); a fan-out to thousands paced at Discord's limit stays well below it.
     ready_max_lag_seconds: float = Field(default=120.0, gt=0, le=86_400)
+    # The coordinators' campaign board and the groups' public stories pages (bot.web.board): on when the
+    # public address they are reached at is set (the login links the bot gives point there); served by the
+    # same web server, on WEB_PORT or else BOARD_DEFAULT_PORT.
+    board_url: str | None = None
+    # How long a board session lasts from its login (a coordinator's role is checked when the link is given).
+    board_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
 
     @field_validator("default_timezone")
     @classmethod
@@ -191,6 +199,19 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("board_url")
+    @classmethod
+    def _board_url_is_http(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be the board's public address, e.g. https://tavla.example.se")
+        if parts.query or parts.fragment:
+            raise ValueError("must be an address without ?… or #…")
+        return value
+
     @field_validator("web_port")
     @classmethod
     def _web_port_is_not_slacks(cls, value: int | None, info: ValidationInfo) -> int | None:
@@ -201,6 +222,13 @@ class Settings(BaseSettings):
             raise ValueError(f"is SLACK_HTTP_PORT ({value}) too: the health checks and metrics need a port "
                              "of their own")
         return value
+
+    @property
+    def effective_web_port(self) -> int | None:
+        """The web server's port: WEB_PORT, else the board's default when the board is on, else None (off)."""
+        if self.web_port is not None:
+            return self.web_port
+        return BOARD_DEFAULT_PORT if self.board_url is not None else None
 
     @property
     def guild_ids(self) -> list[int]:

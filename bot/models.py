@@ -64,6 +64,8 @@ class Workspace(Base):
     # Slack: a post that pings the member role pings @here instead while no user group is set as that role
     # (free plans have none). Off until the coordinators turn it on: @here is loud.
     ping_here: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The address of the group's public stories page (bot.web.board): None until a coordinator publishes it.
+    public_slug: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -218,6 +220,40 @@ class BotProcess(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
+
+
+class BoardLink(Base):
+    """A one-time login link to the campaign board, given to a coordinator; only its token's hash is kept."""
+
+    __tablename__ = "board_link"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    spent_at: Mapped[datetime | None]
+
+
+class BoardSession(Base):
+    """A coordinator's session on the campaign board, opened by spending a link; only its token's hash is
+    kept, with the token that every write on the board must carry (against cross-site request forgery)."""
+
+    __tablename__ = "board_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    # The language the board speaks to them (the switch on every page); starts as theirs in the bot.
+    language: Mapped[str] = mapped_column(String(8))
+    # What the last change made on the board answered, shown once on the page it leads to.
+    flash: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A few words of the browser that opened it, so that a coordinator can tell their sessions apart.
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
 
 
 class SlackEvent(Base):

@@ -27,11 +27,24 @@ from bot.clock import FrozenClock
 from bot.contributions import Contributions
 from bot.features import FEATURES
 from bot.i18n import render
-from bot.models import AuditLog, Base, Delivery, Issue, LiveMessage, Member, RapidResponse, Reminder, Story
-from bot.replies import Role, reply_from_json
+from bot.models import (
+    AuditLog,
+    Base,
+    BoardLink,
+    BoardSession,
+    Delivery,
+    Issue,
+    LiveMessage,
+    Member,
+    RapidResponse,
+    Reminder,
+    Story,
+)
+from bot.replies import Reply, Role, reply_from_json, reply_to_json
 from bot.services import (
     activity,
     asks,
+    board,
     civics,
     conversation,
     council_import,
@@ -66,7 +79,8 @@ FIRST_DIGEST = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
 # export (the deliveries' texts are, as rendered).
 BOOKKEEPING = frozenset({"delivery.key", "delivery.nonce", "delivery.message", "delivery.last_error",
                          "delivery.channel", "delivery.not_before", "activity_score.period",
-                         "member.dm_channel_id"})
+                         "member.dm_channel_id", "board_link.token_hash", "board_session.token_hash",
+                         "board_session.csrf_token"})
 
 
 def declarable(metadata: MetaData) -> list[str]:
@@ -176,7 +190,29 @@ async def use_every_feature(app: App, clock: FrozenClock) -> int:
     # She writes to the bot: the step it shows her is remembered, and a link waits for her yes.
     await app.converse(INGRID, conversation.Said("nästa"))
     await app.converse(INGRID, conversation.Said("https://x.com/vallmo/status/3"))
+    # She signs in to the campaign board with a link the bot gave her (as /board does with the board on), and
+    # the answer of a change she made there waits to be shown.
+    await sign_in_to_the_board(app, INGRID, "her-one-time-token")
     return story_id
+
+
+async def sign_in_to_the_board(app: App, who: Identity, token: str) -> None:
+    """Give `who` a login link to the board (the row /board writes) and spend it from a browser."""
+    now = app.clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        member = await _member_of(session, who)
+        session.add(BoardLink(token_hash=board.token_hash(token), workspace_id=member.workspace_id,
+                              member_id=member.id, created_at=now, expires_at=now + board.LINK_LIFETIME))
+    async with app.sessionmaker() as session, session.begin():
+        opened = await board.spend_link(session, token, now, hours=12, user_agent="Firefox på hennes dator")
+        assert opened is not None
+        row = await session.get(BoardSession, board.token_hash(opened.token))
+        assert row is not None
+        row.flash = reply_to_json(Reply.say("board.link.title"))
+
+
+async def _member_of(session: Any, who: Identity) -> Member:
+    return (await session.scalars(select(Member).where(Member.external_id == who.user_external_id))).one()
 
 
 async def _one(app: App, query: Any) -> Any:

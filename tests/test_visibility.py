@@ -121,7 +121,7 @@ WRITES = frozenset({
     "contact",
     "leaderboard join", "leaderboard leave", "watch add", "watch remove", "relation add", "relation remove",
     "rapid start", "rapid close",
-    "peer join", "peer leave", "peer now",
+    "peer join", "peer leave", "peer now", "board",
 })
 # Every button's action: those that show something are pressed with forged arguments; the others change
 # something (and are refused or harmless with a forged one: that is the bad-input test's to check).

@@ -42,6 +42,9 @@ class Identity:
     # The language the platform says the user's client speaks (Discord's interaction locale, Slack's user
     # locale), as it gave it ("en-US"); None when it does not say. It answers a member who chose no language.
     locale: str | None = None
+    # A coordinator acting on the campaign board: the platform vouched for their role when they were given the
+    # login link (bot.services.board), and the session it opened lasts BOARD_SESSION_HOURS at most.
+    board_coordinator: bool = False
 
 
 @dataclass
@@ -193,7 +196,7 @@ async def plan_purge(session: AsyncSession, workspace: Workspace, now: datetime)
 
 def is_coordinator(identity: Identity, workspace: Workspace) -> bool:
     """A coordinator has the workspace's coordinator role, or may manage the server."""
-    return identity.is_admin or (workspace.coordinator_role_id is not None
+    return identity.is_admin or identity.board_coordinator or (workspace.coordinator_role_id is not None
                                  and workspace.coordinator_role_id in identity.role_ids)
 
 

@@ -15,15 +15,16 @@ from aiohttp import web
 
 from bot.app import App
 from bot.config import Settings
-from bot.web import WebServerError, health
+from bot.web import WebServerError, board, health
 
 log = logging.getLogger(__name__)
 
 # A platform's state for /health/ready: "ok" when connected (see bot.web.health for the others).
 PlatformProbe = Callable[[], Awaitable[str]]
 AddRoutes = Callable[["WebServer"], None]
+UPLOAD_LIMIT = 4 * 1024 * 1024
 # What every server serves.
-ROUTES: list[AddRoutes] = [health.add_routes]
+ROUTES: list[AddRoutes] = [health.add_routes, board.add_routes]
 
 
 class WebServer:
@@ -33,7 +34,8 @@ class WebServer:
         self.app = app
         self.host = host
         self.port = port
-        self.web = web.Application()
+        # The board takes uploads of a couple of megabytes (a council's list of politicians).
+        self.web = web.Application(client_max_size=UPLOAD_LIMIT)
         # Each platform of the process (discord, slack): how to ask whether it is connected.
         self.platforms: dict[str, PlatformProbe] = {}
         for add in routes:
@@ -65,7 +67,8 @@ class WebServer:
         # Where it listens: the address and the port actually bound (port 0 picks a free one: the tests).
         self.address = (str(runner.addresses[0][0]), int(runner.addresses[0][1]))
         self.port = self.address[1]
-        log.info("Serving health checks and metrics on http://%s:%s", self.host, self.port)
+        log.info("Serving health checks and metrics%s on http://%s:%s",
+                 " and the campaign board" if self.app.settings.board_url else "", self.host, self.port)
 
     async def close(self) -> None:
         """Stop listening and close the connections open to it."""
@@ -79,9 +82,10 @@ async def start_serving(app: App, settings: Settings, platforms: dict[str, Platf
                         ) -> WebServer | None:
     """Start the web server when WEB_PORT is set, readiness waiting for these platforms; None when it is not
     set. The caller closes it."""
-    if settings.web_port is None:
+    port = settings.effective_web_port
+    if port is None:
         return None
-    server = WebServer(app, settings.web_host, settings.web_port)
+    server = WebServer(app, settings.web_host, port)
     for name, probe in (platforms or {}).items():
         server.add_platform(name, probe)
     await server.start()

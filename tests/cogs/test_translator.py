@@ -31,6 +31,7 @@ async def real_bot(app: App) -> AsyncIterator[JobbBot]:
     await jobb.tree.set_translator(CatalogTranslator())
     assert await jobb.load_cogs() == [
         "cogs.activity",
+        "cogs.board",
         "cogs.coaching",
         "cogs.conversation",
         "cogs.digest",
@@ -71,7 +72,7 @@ async def test_every_command_is_loaded(real_bot: JobbBot):
                      "politician", "politician-admin", "stance", "stance-admin", "media", "media-admin",
                      "story", "story-admin", "did", "contact", "stats", "leaderboard", "digest", "report",
                      "pledge", "watch", "relation", "relation-admin", "rapid", "rapid-admin",
-                     "peer", "peer-admin"}
+                     "peer", "peer-admin", "board"}
 
 
 async def test_every_name_and_description_has_swedish_and_english(real_bot: JobbBot):
@@ -117,6 +118,7 @@ async def test_coordinator_commands_are_hidden_by_default_and_none_work_in_dms(r
         "members",
         "setup",
         "digest",
+        "board",
         "report",
         "issue-admin",
         "council-admin",
@@ -170,4 +172,4 @@ async def test_configured_guilds_each_get_the_commands(real_bot: JobbBot, app: A
     assert await real_bot.sync_commands(force=False) == ["111111111111111111", "222222222222222222"]
     synced_to = [call.kwargs["guild"].id for call in real_bot.tree.sync.await_args_list]
     assert synced_to == [111111111111111111, 222222222222222222]
-    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 37
+    assert len(real_bot.tree.get_commands(guild=discord.Object(111111111111111111))) == 38
