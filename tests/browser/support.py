@@ -16,6 +16,13 @@ from urllib.parse import urlsplit
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import ConsoleMessage, Page, Request, Route
 
+from bot import i18n
+from bot.app import App
+from bot.services import board
+from bot.services.context import Identity
+from bot.web.server import WebServer
+from tests.web.board.conftest import BOARD_URL
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 # Playwright adds --headless itself (headless is its default) and a fresh, temporary user-data-dir per launch.
@@ -172,3 +179,33 @@ class PageProblems:
     def report(self) -> str:
         return (f"the pages made third-party requests {self.third_party_requests}, had script errors "
                 f"{self.script_errors}, broke their CSP {self.csp_violations}")
+
+
+async def assert_fits_width(page: Page, name: str) -> None:
+    """Fail when the page is wider than the screen, so that a phone would zoom out or scroll sideways (a
+    wide table should scroll in its own box instead)."""
+    # Not window.innerWidth: a phone widens its layout viewport to fit a page that overflows.
+    screen = (page.viewport_size or {"width": 0})["width"]
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= screen, (f"{name} ({page.url}) is {width} px wide, wider than the "
+                             f"{_viewport_name(page)}'s {screen} px")
+
+
+def server_root(server: WebServer) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+async def board_link(app: App, server: WebServer, who: Identity) -> str:
+    """The one-time link the bot gives `who` (as /board answers them), on the test's server."""
+    reply = await app.run(who, board.login_link)
+    [link] = reply.links
+    assert link.url.startswith(BOARD_URL + "/board/login/"), link.url
+    return server_root(server) + link.url.removeprefix(BOARD_URL)
+
+
+async def sign_in(page: Page, app: App, server: WebServer, who: Identity) -> None:
+    """Sign `page` in as `who` as a person does: open the link, press its button; wait for the board."""
+    link = await board_link(app, server, who)
+    await page.goto(link)
+    await page.get_by_role("button", name=i18n.translate("board.login.button", "sv")).click()
+    await page.wait_for_url(lambda url: "/board/" in url and "/board/login/" not in url)

@@ -12,7 +12,14 @@ import pytest_asyncio
 from aiohttp import web
 from playwright.async_api import Page
 
-from tests.browser.support import BOTH_VIEWPORTS, VIEWPORTS, PageProblems, assert_accessible, screenshot
+from tests.browser.support import (
+    BOTH_VIEWPORTS,
+    VIEWPORTS,
+    PageProblems,
+    assert_accessible,
+    assert_fits_width,
+    screenshot,
+)
 
 # The board's policy (bot/web/board): only this origin's scripts, styles and images.
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:"
@@ -36,10 +43,13 @@ PAGES = {
     "/third-party": html("Politiker", '<img src="https://cdn.third-party.invalid/logo.png" alt="Logga">'),
     "/inline-script": html("Politiker", '<p>Hej</p><script>document.title = "ändrad"</script>'),
     "/throws": html("Politiker", '<p>Hej</p>', '<script src="/throws.js"></script>'),
+    # A block wider than a phone: the phone zooms out, its layout viewport (window.innerWidth) grows with it.
+    "/wide": html("Politiker", '<p class="wide">Hej</p>', '<link rel="stylesheet" href="/wide.css">'),
 }
 FILES = {
     "/faint.css": ("text/css", ".faint { color: #ddd; background: #fff; }"),
     "/throws.js": ("text/javascript", "throw new Error('trasig');"),
+    "/wide.css": ("text/css", ".wide { width: 600px; }"),
 }
 
 
@@ -93,6 +103,15 @@ async def test_text_with_too_little_contrast_fails_the_check(page: Page, site: s
     with pytest.raises(AssertionError,
                        match=r"color-contrast \(serious\)[\s\S]*\n    p: .*contrast of 1\.35"):
         await assert_accessible(page, "faint")
+
+
+@pytest.mark.parametrize("viewport", ["phone"])
+async def test_a_page_wider_than_a_phones_screen_fails_the_width_check(page: Page, site: str, viewport: str):
+    await page.goto(f"{site}/good")
+    await assert_fits_width(page, "good")
+    await page.goto(f"{site}/wide")
+    with pytest.raises(AssertionError, match=r"/wide\) is 6\d\d px wide, wider than the phone's 390 px"):
+        await assert_fits_width(page, "wide")
 
 
 @pytest.mark.parametrize("viewport", BOTH_VIEWPORTS)
