@@ -16,9 +16,9 @@ A page's test, in short (tests/browser/support.py has the helpers):
         page = coordinator_page                      # signed in through a link, on the board's first page
         await page.goto(server_root(board_server) + "/board/…")
         …                                            # press, fill, expect(…) as a person would
-        await screenshot(page, "board-…")            # test-artifacts/screenshots/board-…-<viewport>.png
-        await assert_accessible(page, "board-…")     # axe-core: no serious or critical WCAG 2.1 violation
-        await assert_fits_width(page, "board-…")     # no sideways scrolling on a phone
+        await check_page(page, "board-…")
+        # = screenshot (test-artifacts/screenshots/board-…-<viewport>.png), assert_accessible (axe-core: no
+        # serious or critical WCAG 2.1 A/AA violation), assert_fits_width (no sideways scrolling on a phone)
 """
 
 from __future__ import annotations

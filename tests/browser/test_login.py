@@ -16,21 +16,15 @@ from tests.browser.support import (
     assert_accessible,
     assert_fits_width,
     board_link,
+    check_page,
     screenshot,
+    server_root,
 )
 from tests.web.board.conftest import COORDINATOR
 
 
 def sv(key: str, **params: object) -> str:
     return i18n.translate(key, "sv", **params)
-
-
-async def check(page: Page, name: str) -> None:
-    """A screenshot of the page, and what every page of the board must pass: the accessibility check and the
-    screen's width."""
-    await screenshot(page, name)
-    await assert_accessible(page, name)
-    await assert_fits_width(page, name)
 
 
 @pytest.mark.parametrize("viewport", BOTH_VIEWPORTS)
@@ -45,7 +39,7 @@ async def test_a_coordinator_signs_in_through_the_link_and_the_link_then_is_spen
     await expect(page.get_by_text(sv("board.login.intro", group="Testgruppen"))).to_be_visible()
     button = page.get_by_role("button", name=sv("board.login.button"))
     await expect(button).to_be_visible()
-    await check(page, "board-login")
+    await check_page(page, "board-login")
 
     await button.click()
     await page.wait_for_url(lambda url: "/board/" in url and "/board/login/" not in url)
@@ -67,7 +61,7 @@ async def test_a_coordinator_signs_in_through_the_link_and_the_link_then_is_spen
     await expect(other.get_by_text(sv("board.login.spent"))).to_be_visible()
     await expect(other.get_by_role("button", name=sv("board.login.button"))).to_have_count(0)
     assert await other.context.cookies() == []
-    await check(other, "board-login-spent")
+    await check_page(other, "board-login-spent")
 
     # The first browser is still signed in.
     await page.reload()
@@ -79,7 +73,8 @@ async def test_a_coordinator_signs_in_through_the_link_and_the_link_then_is_spen
     "so it escapes the table's scrolling box and widens the page to 583 px on a phone (reported; drop this "
     "mark when fixed)"))
 @pytest.mark.parametrize("viewport", ["phone"])
-async def test_the_sessions_page_fits_a_phones_screen(coordinator_page: Page, viewport: str):
-    await coordinator_page.goto(coordinator_page.url.split("/board/")[0] + "/board/sessions")
+async def test_the_sessions_page_fits_a_phones_screen(coordinator_page: Page, board_server: WebServer,
+                                                      viewport: str):
+    await coordinator_page.goto(server_root(board_server) + "/board/sessions")
     await expect(coordinator_page.get_by_role("heading", level=1)).to_have_text(sv("board.sessions.title"))
     await assert_fits_width(coordinator_page, "board-sessions")
