@@ -68,10 +68,6 @@ async def test_a_coordinator_signs_in_through_the_link_and_the_link_then_is_spen
     await expect(page.get_by_role("button", name=sv("board.logout"))).to_be_visible()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "board.css: the header cell's .visually-hidden label is absolutely positioned and .table-scroll is not, "
-    "so it escapes the table's scrolling box and widens the page to 583 px on a phone (reported; drop this "
-    "mark when fixed)"))
 @pytest.mark.parametrize("viewport", ["phone"])
 async def test_the_sessions_page_fits_a_phones_screen(coordinator_page: Page, board_server: WebServer,
                                                       viewport: str):
