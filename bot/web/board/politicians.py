@@ -135,7 +135,10 @@ class PoliticiansPage:
     # -- the table ---------------------------------------------------------------------------------------
 
     async def table(self, request: web.Request, visit: Visit) -> web.StreamResponse:
-        filters = Filters.of(request.query)
+        return await self._table(request, visit, Filters.of(request.query))
+
+    async def _table(self, request: web.Request, visit: Visit, filters: Filters,
+                     error: UserError | None = None) -> web.Response:
         today = self._today(visit)
         everyone: list[Politician] = await self.board.read_only(politicians.of_workspace, visit.workspace.id)
         shown = _sorted([p for p in everyone if filters.keeps(p, today)], filters.sort, filters.descending)
@@ -150,9 +153,13 @@ class PoliticiansPage:
             "href": filters.link(sort=key, page="1",
                                  dir="desc" if key == filters.sort and not filters.descending else ""),
         } for key in SORTS]
-        parties = sorted({p.party for p in everyone}, key=civics.party_key)
+        # A party written two ways ("MP", "mp") is one choice, as the filter folds it.
+        parties = sorted({civics.party_key(p.party): p.party for p in everyone}.values(),
+                         key=civics.party_key)
         return self.board.render(
-            request, "politicians.html", visit, filters=filters, rows=rows, total=len(everyone),
+            request, "politicians.html", visit, status=422 if error else 200,
+            error=self.board.explain(visit, error) if error else None,
+            filters=filters, rows=rows, total=len(everyone),
             matching=len(shown), page=page, pages=pages, columns=columns, today=today,
             stale={p.id for p in rows if politicians.needs_check(p, today)},
             previous=filters.link(page=str(page - 1)) if page > 1 else None,
@@ -207,7 +214,10 @@ class PoliticiansPage:
         # The chat's confirmation button: its action, with the politician's number as its argument (another
         # workspace's number is "gone" there, and nothing is removed).
         confirmed = self.board.app.contributions.actions[politicians.REMOVE_CONFIRM]
-        reply = await self.board.run(visit, confirmed, request.match_info["politician_id"])
+        try:
+            reply = await self.board.run(visit, confirmed, request.match_info["politician_id"])
+        except UserError as error:
+            return await self._table(request, visit, Filters(), error)
         return await self.board.done(visit, reply, PATH)
 
     # -- import and export -----------------------------------------------------------------------------------
@@ -246,7 +256,10 @@ class PoliticiansPage:
     async def export(self, request: web.Request, visit: Visit, form: MultiDictProxy[Any]
                      ) -> web.StreamResponse:
         municipality = str(form.get("municipality", "")) or None
-        reply = await self.board.run(visit, politicians.export_csv, municipality)
+        try:
+            reply = await self.board.run(visit, politicians.export_csv, municipality)
+        except UserError as error:
+            return await self._table(request, visit, Filters(), error)
         exported = reply.files[0]
         return web.Response(body=exported.data, content_type="text/csv", charset="utf-8", headers={
             "Content-Disposition": f'attachment; filename="{exported.filename}"',

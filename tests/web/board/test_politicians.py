@@ -18,6 +18,7 @@ from bot.models import AuditLog, Issue, Politician
 from bot.services import politicians, stances
 from tests.issue_fixtures import COORDINATOR as CHAT_COORDINATOR
 from tests.issue_fixtures import create_issue, import_politicians, politician_ids
+from tests.support.statements import counting
 from tests.web.board.conftest import BoardClient
 
 ROW_NAME = re.compile(r'<th scope="row"><a href="/board/politicians/\d+">([^<]+)</a>')
@@ -125,6 +126,21 @@ async def test_a_long_list_is_shown_a_page_at_a_time(app: App, coordinator: Boar
     assert len(names_in_order(first)) == 100 and names_in_order(first)[0] == "Person 001"
     assert "Sida 1 av 3" in first and 'href="/board/politicians?page=2"' in first
     assert names_in_order(last) == [f"Person {number:03}" for number in range(201, 251)]
+
+
+async def test_the_table_reads_the_politicians_in_one_query_however_many_there_are(app: App,
+                                                                                    coordinator: BoardClient):
+    await import_politicians(app)
+    with counting(app.engine) as few:
+        await coordinator.get("/board/politicians")
+    await import_politicians(app, "Namn;Parti;Kommun;Organ\n" + "".join(
+        f"Person {number:03};S;Karlskrona;KF+KS\n" for number in range(1, 296)))
+    with counting(app.engine) as many:
+        status, page = await coordinator.get("/board/politicians?sort=party")
+
+    assert status == 200 and "Visar 300 av 300 politiker." in page
+    assert many.count == few.count
+    assert sum("FROM politician" in statement.sql for statement in many.statements) == 1
 
 
 async def test_another_workspaces_politicians_are_never_shown_nor_changed(app: App,
@@ -361,6 +377,17 @@ async def test_the_export_is_the_chat_exports_file(app: App, coordinator: BoardC
     assert headers["Content-Disposition"] == 'attachment; filename="politiker-alla.csv"'
     assert headers["Content-Type"].startswith("text/csv")
     assert len(await audited(app, "politicians.exported")) == 2
+
+
+async def test_an_export_of_an_unknown_municipality_is_explained_and_sends_no_file(app: App,
+                                                                                    coordinator: BoardClient):
+    await import_politicians(app)
+    await coordinator.get("/board/politicians")
+
+    status, page = await coordinator.post("/board/politicians/export", {"municipality": "gotham"})
+
+    assert status == 422 and "Kommun:" in page and "gotham" in page
+    assert await audited(app, "politicians.exported") == []
 
 
 async def test_an_export_without_the_pages_token_is_refused(app: App, coordinator: BoardClient):
