@@ -307,6 +307,21 @@ async def test_the_preview_shows_what_the_import_then_does_and_writes_nothing(ap
                                                                 "updated": 1, "unchanged": 1}
 
 
+async def test_the_pages_speak_english_when_the_coordinator_switches(app: App, coordinator: BoardClient):
+    await import_politicians(app)
+    await coordinator.get("/board/politicians")
+    await coordinator.post("/board/language", {"language": "en", "next": "/board/politicians"})
+
+    _, table = await coordinator.get("/board/politicians")
+    await coordinator.get("/board/politicians/import")
+    _, preview = await coordinator.post("/board/politicians/import/preview", upload(CHANGES.encode()))
+
+    assert '<html lang="en">' in table and "Showing 5 of 5 politicians." in table
+    assert "Needs checking" in table
+    assert "1 new, 1 changed, 1 unchanged, and 0 rows with problems." in preview
+    assert "Party: M → KD" in preview
+
+
 async def test_a_file_with_a_bad_row_shows_the_problem_and_cannot_be_confirmed(app: App,
                                                                               coordinator: BoardClient):
     await coordinator.get("/board/politicians/import")
