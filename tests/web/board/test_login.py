@@ -16,6 +16,7 @@ from bot.clock import FrozenClock
 from bot.errors import NotCoordinator, UserError
 from bot.models import AuditLog, BoardLink, BoardSession
 from bot.services import board, mydata
+from bot.web.board import PAGES
 from bot.web.board.site import CONTENT_SECURITY_POLICY, preferred_language
 from bot.web.server import WebServer
 from tests.conftest import identity
@@ -57,8 +58,9 @@ async def test_opening_the_link_spends_nothing_until_its_button_is_pressed(app: 
 
     status, page = await browser.post(path, csrf=False)
     assert status == 200
-    assert browser.last_url.endswith("/board/sessions")  # no page is registered before the board's own
-    assert "Dina inloggningar" in page and "Logga ut" in page
+    # The board opens on its first page.
+    assert browser.last_url.endswith(next(page.path for page in PAGES if page.nav))
+    assert "Logga ut" in page
     async with app.sessionmaker() as session:
         assert (await session.scalar(select(BoardLink.spent_at))) is not None
         assert await session.scalar(select(func.count()).select_from(AuditLog)
@@ -115,7 +117,7 @@ async def test_the_board_needs_a_session(browser: BoardClient):
         status, page = await browser.get(path, headers={"Accept-Language": "en-GB,en;q=0.9,sv;q=0.5"})
         if path == "/board/":
             # The start sends to the first page, which asks for a session.
-            assert browser.last_url.endswith("/board/sessions")
+            assert browser.last_url.endswith(next(page.path for page in PAGES if page.nav))
         assert status == 401
         assert "You are not signed in" in page and "/board" in page
 
@@ -145,7 +147,9 @@ async def test_a_write_without_the_sessions_token_or_from_another_site_changes_n
 
 async def test_the_language_switch_goes_back_only_to_the_board(coordinator: BoardClient):
     await coordinator.post("/board/language", {"language": "en", "next": "//angripare.example/x"})
-    assert coordinator.last_url.endswith("/board/sessions")  # the board's start, not the other site
+    # The board's start (and from there its first page), not the other site.
+    assert coordinator.last_url.startswith(coordinator.root)
+    assert coordinator.last_url.endswith(next(page.path for page in PAGES if page.nav))
 
 
 async def test_signing_out_ends_the_session_for_good(app: App, server: WebServer, coordinator: BoardClient):
