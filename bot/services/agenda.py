@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
@@ -219,6 +220,44 @@ async def _describe_proposal(session: AsyncSession, reminder: Reminder) -> Text:
         # The item went with its workspace's data (or the row names none): said without its title.
         return text("agenda.skipped_gone")
     return text("agenda.skipped", title=Literal(item.title))
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An item the watcher proposed, with the council meeting it is likely to reach (for the board)."""
+
+    item: AgendaItem
+    council: AgendaMeeting | None
+
+    def meeting_when(self, zone: str) -> When | None:
+        item = self.item
+        return _meeting_when(item.meeting_at, item.meeting_has_time, zone) if item.meeting_at else None
+
+    def council_when(self, zone: str) -> When | None:
+        council = self.council
+        return _meeting_when(council.starts_at, council.has_time, zone) if council else None
+
+
+def _proposals(workspace_id: int) -> Any:
+    return (select(AgendaItem, AgendaMeeting)
+            .outerjoin(AgendaMeeting, AgendaMeeting.id == AgendaItem.council_meeting_id)
+            .where(AgendaItem.workspace_id == workspace_id, AgendaItem.status.in_(SETTLED)))
+
+
+async def proposals(session: AsyncSession, workspace_id: int, *, limit: int) -> list[Proposal]:
+    """The items proposed to the coordinators: those still open first, then those settled (an issue made,
+    dismissed), the latest first."""
+    rows = await session.execute(_proposals(workspace_id).order_by(
+        case((AgendaItem.status == PROPOSED, 0), else_=1),
+        func.coalesce(AgendaItem.status_at, AgendaItem.first_seen_at).desc(), AgendaItem.id.desc())
+        .limit(limit))
+    return [Proposal(item, council) for item, council in rows]
+
+
+async def proposal(session: AsyncSession, workspace_id: int, item_id: int) -> Proposal | None:
+    """One item proposed to the workspace's coordinators; None for any other (another workspace's too)."""
+    row = (await session.execute(_proposals(workspace_id).where(AgendaItem.id == item_id))).first()
+    return Proposal(*row) if row else None
 
 
 async def _item(session: AsyncSession, actor: Actor, arg: str) -> AgendaItem:

@@ -16,7 +16,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -255,29 +255,50 @@ async def _decisions_field(session: AsyncSession, workspace: Workspace, after: d
     return Field(text("digest.decisions.title"), Join(tuple(lines), separator="\n"))
 
 
-async def chart(session: AsyncSession, workspace: Workspace, end: datetime, language: str) -> bytes:
-    """Draw the activity of the last weeks (seven days each, the last one ending at `end`) by kind, as a
-    PNG."""
-    zone = workspace.timezone
-    starts = [end - PERIOD * (WEEKS_CHARTED - i) for i in range(WEEKS_CHARTED)]
+@dataclass(frozen=True)
+class Weekly:
+    """What the group did in each of some weeks (seven days each, the last one ending at an end): actions by
+    kind (every kind of activity.KINDS, and any other stored), and stories ("story")."""
+
+    starts: tuple[datetime, ...]
+    counts: Mapping[str, list[int]]
+
+    def local_days(self, zone: str) -> list[date]:
+        """The first day of each week, in the workspace's time zone."""
+        return [start.astimezone(ZoneInfo(zone)).date() for start in self.starts]
+
+
+async def weekly(session: AsyncSession, workspace: Workspace, end: datetime, weeks: int = WEEKS_CHARTED
+                 ) -> Weekly:
+    """Count the actions by kind and the stories of the `weeks` weeks before `end` (the digest's chart; the
+    board's)."""
+    starts = [end - PERIOD * (weeks - i) for i in range(weeks)]
     first = starts[0]
 
     # The week of each action, counted by the database: CASE over the week starts (then grouped in an outer
     # query, so that PostgreSQL sees one expression, not two with their own parameters).
-    week = case(*((Action.created_at < starts[i + 1], i) for i in range(WEEKS_CHARTED - 1)),
-                else_=WEEKS_CHARTED - 1)
+    week = case(*((Action.created_at < starts[i + 1], i) for i in range(weeks - 1)), else_=weeks - 1)
     dated = select(Action.kind.label("kind"), week.label("week")).where(
         Action.workspace_id == workspace.id, Action.created_at >= first, Action.created_at < end).subquery()
     actions = (await session.execute(select(dated.c.kind, dated.c.week, func.count())
                                      .group_by(dated.c.kind, dated.c.week))).all()
     shared = list(await session.scalars(select(Story.created_at).where(
         Story.workspace_id == workspace.id, Story.created_at >= first, Story.created_at < end)))
-    counts: dict[str, list[int]] = {kind: [0] * WEEKS_CHARTED for kind in (*activity.KINDS, "story")}
+    counts: dict[str, list[int]] = {kind: [0] * weeks for kind in (*activity.KINDS, "story")}
     for kind, number, count in actions:
-        counts.setdefault(kind, [0] * WEEKS_CHARTED)[number] += count
+        counts.setdefault(kind, [0] * weeks)[number] += count
     for at in shared:
-        counts["story"][min(int((at - first) / PERIOD), WEEKS_CHARTED - 1)] += 1
-    local_starts = [s.astimezone(ZoneInfo(zone)).date() for s in starts]
+        counts["story"][min(int((at - first) / PERIOD), weeks - 1)] += 1
+    return Weekly(tuple(starts), counts)
+
+
+async def chart(session: AsyncSession, workspace: Workspace, end: datetime, language: str) -> bytes:
+    """Draw the activity of the last weeks (seven days each, the last one ending at `end`) by kind, as a
+    PNG."""
+    zone = workspace.timezone
+    found = await weekly(session, workspace, end)
+    counts = found.counts
+    local_starts = found.local_days(zone)
     labels = [render(text("digest.chart.week", date=f"{d.day}/{d.month}"), language) for d in local_starts]
     series = [(render(activity.kind_label(kind), language), counts[kind]) for kind in activity.KINDS]
     series.append((render(text("digest.chart.stories"), language), counts["story"]))

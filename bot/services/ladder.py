@@ -606,14 +606,13 @@ def _nudge_state(member: Member, state: CoachingMember | None, settings: Coachin
 Standee = tuple[int, str, bool, str | None]  # a member on a step: id, name, paused, experience
 
 
-async def _standings(session: AsyncSession, workspace_id: int, shown: int, stored: bool
-                     ) -> tuple[dict[int | None, int], dict[int | None, list[Standee]]]:
-    """Count the onboarded members per step they stand on (the first active step they have neither finished
-    nor skip for their experience; None past the top), and name the first `shown` of each step by name.
+def _standing(workspace_id: int, stored: bool) -> Any:
+    """The onboarded members, each with the step they stand on (the first active step they have neither
+    finished nor skip for their experience; None past the top), as a subquery (member_id, name, step_id,
+    paused, experience).
 
-    The database does the counting: one query, whatever the number of members, returns at most `shown` rows
-    per step, each with its step's count. Before the ladder is stored nobody has finished a step: each stands
-    on the first default step their experience does not skip, by its stand-in id (minus its number).
+    Before the ladder is stored nobody has finished a step: each stands on the first default step their
+    experience does not skip, by its stand-in id (minus its number).
     """
     experience = func.coalesce(Member.experience, "none")  # no NULL may make a skip unknown
     if stored:
@@ -634,10 +633,21 @@ async def _standings(session: AsyncSession, workspace_id: int, shown: int, store
         current = case(later, value=experience, else_=literal(-1)) if later else literal(-1)
     paused = select(CoachingMember.member_id).where(CoachingMember.member_id == Member.id,
                                                     CoachingMember.paused.is_(True)).exists()
-    standing = select(Member.id.label("member_id"), Member.display_name.label("name"),
-                      current.label("step_id"), paused.label("paused"),
-                      Member.experience.label("experience")).where(
+    return select(Member.id.label("member_id"), Member.display_name.label("name"),
+                  current.label("step_id"), paused.label("paused"),
+                  Member.experience.label("experience")).where(
         Member.workspace_id == workspace_id, Member.onboarded_at.is_not(None)).subquery()
+
+
+async def _standings(session: AsyncSession, workspace_id: int, shown: int, stored: bool
+                     ) -> tuple[dict[int | None, int], dict[int | None, list[Standee]]]:
+    """Count the onboarded members per step they stand on (see _standing), and name the first `shown` of
+    each step by name.
+
+    The database does the counting: one query, whatever the number of members, returns at most `shown` rows
+    per step, each with its step's count.
+    """
+    standing = _standing(workspace_id, stored)
     ranked = select(
         standing,
         func.row_number().over(partition_by=standing.c.step_id,
@@ -655,6 +665,57 @@ async def _standings(session: AsyncSession, workspace_id: int, shown: int, store
     return counts, names
 
 
+def _active_steps(rows: Sequence[CoachingStep]) -> list[tuple[Step, int]]:
+    """The ladder's active steps in order, each with the id members' standings name it by: its row's, or
+    before the ladder is stored a default step's stand-in id (minus its number)."""
+    if rows:
+        return [(_step(row), row.id) for row in rows if row.active]
+    return [(step, -number) for number, step in enumerate(_default_steps(), 1)]
+
+
+@dataclass(frozen=True)
+class LadderStanding:
+    """The ladder as the coordinators' overview counts it, and a page of the onboarded members by name with
+    the step each stands on (for the board)."""
+
+    # (number, title, members on it) for each active step, in order.
+    steps: tuple[tuple[int, Text | Literal, int], ...]
+    # The members past the top step.
+    finished: int
+    # (name, step number or None past the top, paused) of the page's members.
+    members: tuple[tuple[str, int | None, bool], ...]
+    page: int
+    pages: int
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, _, count in self.steps) + self.finished
+
+
+async def standing_page(session: AsyncSession, workspace_id: int, *, page: int, per_page: int
+                        ) -> LadderStanding:
+    """Count the onboarded members on each step as /coach overview does, and list a page of them by name
+    with their step (a page past the last shows the last)."""
+    rows = await _stored_steps(session, workspace_id)
+    steps = _active_steps(rows)
+    numbers = {step_id: number for number, (_, step_id) in enumerate(steps, 1)}
+    standing = _standing(workspace_id, bool(rows))
+    counts: dict[int | None, int] = {
+        step_id: count for step_id, count in await session.execute(
+            select(standing.c.step_id, func.count()).group_by(standing.c.step_id))}
+    pages = max(1, -(-sum(counts.values()) // per_page))
+    page = min(max(page, 1), pages)
+    listed = await session.execute(select(standing.c.name, standing.c.step_id, standing.c.paused)
+                                   .order_by(standing.c.name, standing.c.member_id)
+                                   .offset((page - 1) * per_page).limit(per_page))
+    return LadderStanding(
+        steps=tuple((number, step.title_text(), counts.get(step_id, 0))
+                    for number, (step, step_id) in enumerate(steps, 1)),
+        finished=counts.get(None, 0),
+        members=tuple((name, numbers.get(step_id), bool(paused)) for name, step_id, paused in listed),
+        page=page, pages=pages)
+
+
 async def overview(session: AsyncSession, actor: Actor) -> Reply:
     """Show a coordinator who stands on which step, as text and as a bar chart."""
     actor.require_coordinator()
@@ -665,11 +726,7 @@ async def overview(session: AsyncSession, actor: Actor) -> Reply:
     total = sum(counts.values())
     if not total:
         return Reply(body=text("coaching.overview.empty"))
-    if rows:
-        steps = [(_step(row), row.id) for row in rows if row.active]
-    else:
-        # The default ladder, not stored yet: nobody has finished a step. Its steps go by stand-in ids.
-        steps = [(step, -number) for number, step in enumerate(_default_steps(), 1)]
+    steps = _active_steps(rows)
     shown_ids = [member_id for group in names.values() for member_id, *_ in group]
     # The streaks and finished steps of the members named only (at most OVERVIEW_NAMES a step), not of every
     # member.

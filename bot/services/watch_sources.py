@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminders, validation
@@ -95,6 +95,12 @@ def _state(source: AgendaSource, zone: str) -> Text:
         problem = text("watch.state.notice", error=poll.reason_text(source.last_error))
     return text("watch.state.line", last=last, problem=problem,
                 next=When(source.next_poll_at, zone, "short"))
+
+
+async def source_count(session: AsyncSession, workspace_id: int) -> int:
+    """How many sources the workspace's watcher reads."""
+    return await session.scalar(select(func.count()).select_from(AgendaSource)
+                                .where(AgendaSource.workspace_id == workspace_id)) or 0
 
 
 async def list_sources(session: AsyncSession, actor: Actor) -> Reply:
