@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -236,6 +237,12 @@ class Proposal:
     def council_when(self, zone: str) -> When | None:
         council = self.council
         return _meeting_when(council.starts_at, council.has_time, zone) if council else None
+
+    @property
+    def source_link(self) -> str | None:
+        """The item's link when it is a web address: a feed or calendar may give any scheme (javascript:)."""
+        link = self.item.link
+        return link if link and urlsplit(link).scheme in ("http", "https") else None
 
 
 def _proposals(workspace_id: int) -> Any:

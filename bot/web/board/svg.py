@@ -3,9 +3,10 @@
 Why not matplotlib's SVG through the chart worker (bot.charts), as the PNGs in chat are drawn: its SVG styles
 every shape with `style="…"` attributes, which the board's content security policy (style-src 'self', no
 inline styles) does not apply, so the chart would show unstyled; and it costs the worker (a process of about
-90 MB, 1.2 s to start) and about 100 ms a chart, against well under a millisecond here for a document of a
-few kilobytes. These charts take their colours from presentation attributes (which the policy allows) and
-their text colour from the page (currentColor).
+90 MB, 1.2 s to start). Measured on the members page's weekly chart (12 weeks, 7 kinds): matplotlib drew its
+SVG in about 170 ms, 41 kB with 119 style attributes; this module in about 0.4 ms, 12 kB. These charts take
+their colours from presentation attributes (which the policy allows) and their text colour from the page
+(currentColor).
 
 Each chart is an image to assistive technology (role="img", named by its <title> and described by its
 <desc>); the page puts the same numbers in a table beside it. All text is escaped for XML.

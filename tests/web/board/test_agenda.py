@@ -195,3 +195,14 @@ async def test_an_unknown_item_is_not_found(coordinator: BoardClient):
 async def test_signed_out_the_page_is_refused(browser: BoardClient):
     assert (await browser.get("/board/agenda"))[0] == 401
     assert (await browser.post("/board/agenda/1/dismiss"))[0] == 401
+
+
+async def test_a_link_from_a_feed_is_shown_only_when_it_is_a_web_address(app: App, coordinator: BoardClient):
+    ks = await source(app)
+    await poll(app, ks, TITLE, link="javascript:alert(1)")
+    await poll(app, ks, "Ny detaljplan för hamnen", link="https://www.karlskrona.se/ks/hamnen.pdf")
+
+    _, page = await coordinator.get("/board/agenda")
+
+    assert "javascript:" not in page
+    assert 'href="https://www.karlskrona.se/ks/hamnen.pdf"' in page
