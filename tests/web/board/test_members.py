@@ -225,3 +225,21 @@ async def test_the_page_reads_in_english(app: App, coordinator: BoardClient):
     assert '<html lang="en">' in page
     assert "1 member on the ladder" in page and "Every member can be reached by DM." in page
     assert '-title">Members per step</title>' in page
+
+
+async def test_a_stored_ladder_is_charted_in_its_order_and_its_titles_are_escaped(app: App,
+                                                                                 coordinator: BoardClient):
+    await onboard(app, ANNA)
+    await app.run(COORDINATOR, ladder.configure_ladder, step="blog", position=1)
+    await app.run(COORDINATOR, ladder.configure_ladder, step="follow", active=False)
+    await app.run(COORDINATOR, ladder.configure_ladder, step="blog", title="Blogga & <skriv> om \"oss\"")
+
+    _, page = await coordinator.get("/board/members")
+
+    steps = Tables(page).rows("Medlemmar per steg")
+    assert [label for label, _ in steps][:2] == [
+        '1. Blogga & <skriv> om "oss"', "2. " + render(ladder.Step("intro", "tweet", 1).title_text(), "sv")]
+    assert len(steps) == 6 and steps[0][1] == "1"  # five active steps and "Klara"; Anna on the first
+    chart = ET.fromstring(SVG.findall(page)[0])
+    labels = [found.text for found in chart.iter("{http://www.w3.org/2000/svg}text")]
+    assert '1. Blogga & <skriv> om "oss"' in labels
