@@ -247,13 +247,15 @@ class Board:
         return self.render(request, "signed_out.html", status=401, language=language)
 
     def _same_origin(self, request: web.Request) -> bool:
-        """Whether the browser's Origin (sent with every POST by today's browsers) is the board's; a request
-        without one passes (the CSRF token is checked anyway)."""
+        """Whether the browser's Origin (sent with every POST by today's browsers) is the board's. Under the
+        board's own Referrer-Policy (no-referrer) a browser sends "Origin: null" even from the board's pages:
+        then its Sec-Fetch-Site says where the form was. A request that says neither passes (the CSRF token
+        is checked anyway)."""
         origin = request.headers.get("Origin")
-        if origin is None:
-            return True
-        own = f"{request.scheme}://{request.host}"
-        return origin in (self.origin, own)
+        if origin is not None and origin != "null":
+            own = f"{request.scheme}://{request.host}"
+            return origin in (self.origin, own)
+        return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
 
     async def _home(self, request: web.Request) -> web.StreamResponse:
         first = next((page for page in self.pages if page.nav), None)

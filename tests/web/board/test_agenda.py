@@ -206,3 +206,20 @@ async def test_a_link_from_a_feed_is_shown_only_when_it_is_a_web_address(app: Ap
 
     assert "javascript:" not in page
     assert 'href="https://www.karlskrona.se/ks/hamnen.pdf"' in page
+
+
+async def test_a_browser_on_the_board_is_believed_where_its_origin_is_null_and_another_site_is_not(
+        app: App, coordinator: BoardClient):
+    # Under the board's Referrer-Policy (no-referrer) Chromium sends "Origin: null" with its own forms.
+    item_id = await proposed(app)
+    await coordinator.get("/board/agenda")
+
+    refused = await coordinator.post(f"/board/agenda/{item_id}/dismiss",
+                                     headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"})
+    assert refused[0] == 403 and (await item_row(app, item_id)).status == "proposed"
+
+    await coordinator.get("/board/agenda")
+    status, page = await coordinator.post(f"/board/agenda/{item_id}/dismiss",
+                                          headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert status == 200 and "föreslås inte igen" in page
+    assert (await item_row(app, item_id)).status == "dismissed"
