@@ -246,9 +246,10 @@ class Board:
 
     def _same_origin(self, request: web.Request) -> bool:
         """Whether the browser's Origin (sent with every POST by today's browsers) is the board's; a request
-        without one passes (the CSRF token is checked anyway)."""
+        without one passes (the CSRF token is checked anyway), and so does "null": under the board's
+        Referrer-Policy (no-referrer) a browser sends that with every form, its own included."""
         origin = request.headers.get("Origin")
-        if origin is None:
+        if origin is None or origin == "null":
             return True
         own = f"{request.scheme}://{request.host}"
         return origin in (self.origin, own)

@@ -204,6 +204,37 @@ async def test_a_report_settled_already_says_so_and_changes_nothing(app: App, co
         assert (await session.get_one(Stance, stance_id)).status == civics.CONFIRMED
 
 
+async def test_a_form_sent_as_browsers_send_it_under_no_referrer_is_taken(app: App, coordinator: BoardClient):
+    """The board's Referrer-Policy (no-referrer) makes a browser send "Origin: null" with its forms."""
+    await campaign_of(app)
+    stance_id = await report_id(app)
+    await coordinator.get("/board/campaign")
+
+    status, _ = await coordinator.post("/board/campaign/review", {"report": str(stance_id),
+                                                                  "decision": "confirm"},
+                                       headers={"Origin": "null"})
+
+    assert status == 200
+    async with app.sessionmaker() as session:
+        assert (await session.get_one(Stance, stance_id)).status == civics.CONFIRMED
+
+
+async def test_a_live_refetch_leaves_the_answer_to_the_page_load(app: App, coordinator: BoardClient):
+    await campaign_of(app)
+    stance_id = await report_id(app)
+    await coordinator.get("/board/campaign")
+    status, _ = await coordinator.post("/board/campaign/review", {"report": str(stance_id),
+                                                                  "decision": "confirm"},
+                                       allow_redirects=False)
+    assert status == 303
+
+    _, refetched = await coordinator.get("/board/campaign", headers={"X-Board-Live": "1"})
+    _, loaded = await coordinator.get("/board/campaign")
+
+    assert 'class="flash"' not in refetched
+    assert 'class="flash"' in loaded and "Bekräftat: Björn Öst (M)" in loaded
+
+
 async def test_a_review_without_the_token_is_refused_and_changes_nothing(app: App, coordinator: BoardClient):
     await campaign_of(app)
     stance_id = await report_id(app)
