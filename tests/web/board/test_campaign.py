@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
@@ -14,6 +16,7 @@ from bot.i18n import render
 from bot.models import AuditLog, Issue, Member, Pledge, Stance
 from bot.services import asks, civics, issues, pledges, stances
 from bot.web.board import campaign
+from tests.conftest import START
 from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue, import_politicians
 from tests.support.onboarding import onboard
 from tests.web.board.conftest import BoardClient
@@ -116,6 +119,37 @@ def test_the_bar_is_drawn_from_the_projection_against_the_majority():
         ("for", 20, 0.0, 240.0), ("undecided", 5, 240.0, 60.0), ("against", 25, 300.0, 300.0)]
     assert bar.majority_x == 312.0
     assert campaign.seat_bar(stances.MapModel(2, "Tom", ())) is None
+
+
+def test_without_seats_the_bar_counts_the_deciders_per_stance():
+    def row(politician_id: int, stance: str) -> stances.MapRow:
+        return stances.MapRow(politician_id, f"P{politician_id}", "S", None, None, stance, reported=False,
+                              priority=False, deciding=False)
+
+    rows = (row(1, "for"), row(2, "for"), row(3, "unknown"), row(4, "against"))
+    model = stances.MapModel(1, "Parkering", (stances.PartyGroup("S", rows, None, "for"),))
+
+    bar = campaign.seat_bar(model)
+
+    assert bar is not None and not bar.seats and bar.majority_x is None
+    assert [(s.stance, s.count, s.width) for s in bar.segments] == [
+        ("for", 2, 300.0), ("unknown", 1, 150.0), ("against", 1, 150.0)]
+
+
+@pytest.mark.parametrize(("decision", "has_time", "expected"), [
+    (datetime(2026, 12, 1, 14, 30, tzinfo=UTC), True, "5 timmar kvar"),
+    (datetime(2026, 12, 1, 9, 40, tzinfo=UTC), True, "mindre än en timme kvar"),
+    # Days as the countdown counts them: local dates (23:00 UTC on 2 December is 3 December in Stockholm).
+    (datetime(2026, 12, 2, 22, 59, tzinfo=UTC), False, "beslut i morgon"),
+    (datetime(2026, 12, 2, 23, 0, tzinfo=UTC), False, "2 dagar kvar"),
+    (datetime(2026, 12, 4, 17, 0, tzinfo=UTC), True, "3 dagar kvar"),
+    (datetime(2026, 12, 1, 8, 0, tzinfo=UTC), True, "beslutstiden har passerat"),
+])
+def test_the_countdown_says_hours_when_near_and_days_otherwise(decision: datetime, has_time: bool,
+                                                               expected: str):
+    issue = Issue(decision_at=decision, decision_has_time=has_time)
+
+    assert render(campaign.time_left(issue, "Europe/Stockholm", START), "sv") == expected
 
 
 async def test_pledges_and_questions_per_politician_are_shown(app: App, coordinator: BoardClient):
