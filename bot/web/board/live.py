@@ -78,6 +78,8 @@ class Live:
         self.board = board
         # Set when the server shuts down: every stream ends at once (the server waits for its handlers).
         self.closing = asyncio.Event()
+        # How many streams are open now (each holds a connection and polls).
+        self.open_streams = 0
 
     async def events(self, request: web.Request, visit: logins.Visit) -> web.StreamResponse:
         """The stream of a signed-in page: `change` when its workspace changed since the page was made (its
@@ -89,6 +91,7 @@ class Live:
             "X-Accel-Buffering": "no"})
         await response.prepare(request)
         loop = asyncio.get_running_loop()
+        self.open_streams += 1
         try:
             await response.write(f"retry: {RETRY_MS}\n\n".encode())
             last = since
@@ -113,6 +116,8 @@ class Live:
                     break  # the browser went
         except ConnectionResetError:
             pass  # the browser went while we wrote
+        finally:
+            self.open_streams -= 1
         return response
 
     async def _stamp(self, visit: logins.Visit) -> str | None:
@@ -130,8 +135,13 @@ class Live:
         self.closing.set()
 
 
+# The server's Live (for a test or a probe to read how many streams are open).
+LIVE_KEY = web.AppKey("board_live", Live)
+
+
 def add_routes(board: Board) -> None:
     live = Live(board)
+    board.server.web[LIVE_KEY] = live
     board.server.web.router.add_get(EVENTS_PATH, board.read(live.events))
     board.server.web.on_shutdown.append(live.close)
 

@@ -154,6 +154,23 @@ async def test_the_stream_ends_when_the_session_ends(app: App, coordinator: Boar
     assert after is None  # the server closed the stream
 
 
+async def test_a_stream_ends_when_the_browser_goes(monkeypatch: pytest.MonkeyPatch, server: WebServer,
+                                                   coordinator: BoardClient):
+    # A quiet stream: no write fails to tell it the browser went; it must see the connection go.
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 3600)
+    streams = server.web[live.LIVE_KEY]
+
+    async def open_streams(count: int) -> None:
+        while streams.open_streams != count:
+            await asyncio.sleep(0.01)
+
+    async with stream(coordinator) as events:
+        await asyncio.wait_for(open_streams(1), READ_TIMEOUT)
+        events.response.close()  # the tab is closed
+
+    await asyncio.wait_for(open_streams(0), READ_TIMEOUT)
+
+
 async def test_closing_the_server_ends_open_streams_at_once(
         monkeypatch: pytest.MonkeyPatch, server: WebServer, coordinator: BoardClient):
     monkeypatch.setattr(live, "POLL_SECONDS", 3600)  # only the server's shutdown wakes the stream
