@@ -128,6 +128,12 @@
   }
 
   source.addEventListener("change", refresh);
+  source.addEventListener("error", function () {
+    // The browser gave up on the stream (it was refused: signed out while away): the page says why.
+    if (source.readyState === EventSource.CLOSED) {
+      refresh();
+    }
+  });
   source.addEventListener("ended", function () {
     source.close();
     window.location.reload();
