@@ -658,7 +658,12 @@ async def run_console(settings: Settings, *, script: Path | None = None, stdin: 
     app = App(settings, clock)
     console = Console(app, clock, out, settings.output_dir)
     await app.start(ConsoleNotifier(console))
+    # With BOARD_URL (or WEB_PORT) set, the web server runs beside the console too: try the board locally.
+    web_server = None
     try:
+        if settings.effective_web_port is not None:
+            from bot.web.server import start_serving  # the server and its templates only when asked for
+            web_server = await start_serving(app, settings)
         await app.ensure_workspace(PLATFORM, WORKSPACE_ID, WORKSPACE_NAME, CONSOLE_SETUP)
         source = script.open(encoding="utf-8") if script else (stdin or sys.stdin)
         interactive = script is None and source.isatty()
@@ -679,4 +684,6 @@ async def run_console(settings: Settings, *, script: Path | None = None, stdin: 
                 source.close()
         console.say(text("console.bye"))
     finally:
+        if web_server is not None:
+            await web_server.close()
         await app.close()

@@ -23,6 +23,8 @@ from bot.config import Settings, SettingsError, load_settings
     ({"openai_timeout": 0}, "OPENAI_TIMEOUT: Input should be greater than 0"),
     ({"discord_api_base": "127.0.0.1:8080/api/v10"}, "DISCORD_API_BASE: is not a http or https URL"),
     ({"discord_gateway_url": "http://127.0.0.1:8080/gateway"}, "DISCORD_GATEWAY_URL: is not a ws or wss URL"),
+    ({"board_url": "tavla.example.se"}, "BOARD_URL: must be the board's public address"),
+    ({"board_url": "https://tavla.example.se/?x=1"}, "BOARD_URL: must be an address without ?… or #…"),
 ])
 def test_a_bad_setting_is_one_clear_line(override: dict[str, str], expected: str):
     with pytest.raises(SettingsError) as raised:
@@ -38,6 +40,16 @@ def test_defaults_need_nothing_set(tmp_path: Path):
     assert settings.discord_token is None
     assert settings.effective_database_url == f"sqlite+aiosqlite:///{tmp_path.resolve()}/jobbskaparna.db"
     assert settings.guild_ids == []
+
+
+def test_the_board_turns_the_web_server_on_and_its_address_is_kept_without_a_trailing_slash():
+    assert load_settings(_env_file=None).effective_web_port is None
+    settings = load_settings(_env_file=None, board_url=" https://tavla.example.se/ ")
+    assert settings.board_url == "https://tavla.example.se"
+    assert settings.effective_web_port == 8080
+    with_port = load_settings(_env_file=None, board_url="https://t.example", web_port=9000)
+    assert with_port.effective_web_port == 9000
+    assert load_settings(_env_file=None, board_url="").board_url is None
 
 
 def test_guild_ids_are_read_as_a_list():

@@ -202,8 +202,8 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
                                   .order_by(BoardLink.created_at))
     return {
         "sessions": [{"opened": s.created_at.isoformat(), "ends": s.expires_at.isoformat(),
-                      "last_seen": s.last_seen_at.isoformat(), "browser": s.user_agent, "language": s.language}
-                     for s in sessions],
+                      "last_seen": s.last_seen_at.isoformat(), "browser": s.user_agent,
+                      "language": s.language} for s in sessions],
         "login_links": [{"given": link.created_at.isoformat(), "valid_until": link.expires_at.isoformat(),
                          "used": link.spent_at.isoformat() if link.spent_at else None} for link in links],
     }

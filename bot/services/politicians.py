@@ -7,7 +7,10 @@ only a file without problems is stored, in the one transaction of the command.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -118,14 +121,14 @@ def _label(column: str) -> Text:
     return text(f"field.politician.{column}")
 
 
-def _checkers(actor: Actor) -> dict[str, Callable[[str | None], Any]]:
+def _checkers(today: date) -> dict[str, Callable[[str | None], Any]]:
     """How each column's typed value is read (None: not given); each raises a FieldProblem naming the
     column."""
     def checked(raw: str | None) -> date | None:
         if raw is None or not raw.strip():
             return None  # never checked: a blank is not "today"
         try:
-            return timeparse.parse_date(raw, actor.today)
+            return timeparse.parse_date(raw, today)
         except UserError as error:
             raise validation.FieldProblem(_label("checked"), error.text) from None
 
@@ -153,10 +156,10 @@ def _roles(raw: str | None, bodies_raw: str | None) -> dict[str, str] | None:
         raise validation.FieldProblem(_label("roles"), problem.problem) from None
 
 
-def _read(actor: Actor, values: Mapping[str, str | None]) -> dict[str, Any]:
+def _read(today: date, values: Mapping[str, str | None]) -> dict[str, Any]:
     """Check the given values (None: not given); every problem is reported at once. Returns model columns,
     with the bodies and the roles as given ("bodies" a list, "roles" a mapping; _placed settles them)."""
-    checkers = _checkers(actor)
+    checkers = _checkers(today)
     problems: list[validation.FieldProblem] = []
     result: dict[str, Any] = {}
     for column, raw in values.items():
@@ -210,10 +213,15 @@ def _line(politician: Politician, today: date) -> Text:
                 bodies=civics.roles_label(politician),
                 handle=Literal(f" @{politician.x_handle}") if politician.x_handle else "",
                 checked=checked_label(politician),
-                stale=text("politicians.stale")
-                if civics.is_stale(politician, today) and not politician.left_on else "",
+                stale=text("politicians.stale") if needs_check(politician, today) else "",
                 left=text("politicians.left", date=Literal(politician.left_on.isoformat()))
                 if politician.left_on else "")
+
+
+def needs_check(politician: Politician, today: date) -> bool:
+    """Whether an entry is flagged as worth checking again: stale (civics.is_stale), unless the politician
+    has left."""
+    return civics.is_stale(politician, today) and not politician.left_on
 
 
 def checked_label(politician: Politician) -> Text:
@@ -252,7 +260,7 @@ async def add(
     """Add a politician; the same name in the same municipality is refused (edit that one instead)."""
     actor.require_coordinator()
     values = _read(
-        actor,
+        actor.today,
         {
             "name": name,
             "party": party,
@@ -289,7 +297,7 @@ async def edit(session: AsyncSession, actor: Actor, politician: str | None = Non
     if not given:
         raise UserError("politicians.nothing_to_change")
     # An edit is no check of the entry unless a date is given: "idag" is one.
-    values = _placed(_read(actor, given), _roles_before(person))
+    values = _placed(_read(actor.today, given), _roles_before(person))
     key = civics.name_key(values.get("name", person.name))
     place = values.get("municipality", person.municipality)
     other = await _existing(session, actor.workspace.id, key, place)
@@ -502,16 +510,53 @@ def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     return columns, parsed
 
 
-async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename: str = "") -> Reply:
-    """Import politicians from a CSV file (a header row; ; or , separated); all or nothing, with a report.
+@dataclass(frozen=True)
+class FieldChange:
+    """One column a row of a file changes of a stored politician, as shown: its label, before and after."""
 
-    A row with the name and municipality of a stored politician updates that politician; the same person
-    twice in one file is a problem to fix.
-    """
-    actor.require_coordinator()
-    columns, rows = parse_csv(data)
-    if not rows:
-        raise UserError("csv.no_rows")
+    label: Text
+    before: Renderable
+    after: Renderable
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """What the import does with one good row of a file: add a politician, update the stored one (`person`)
+    or leave them as they are; `values` are the columns it sets."""
+
+    line: int
+    outcome: str  # "added", "updated" or "unchanged"
+    name_key: str
+    values: dict[str, Any]
+    person: Politician | None
+    changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What importing a file would do, worked out without writing: the same rules as the import, which runs
+    the plan. A file with problems is not imported at all."""
+
+    rows: int
+    planned: tuple[PlannedRow, ...]
+    problems: tuple[RowProblem, ...]
+    # What the plan changes, as a digest: the import of a previewed file compares it, so that it does nothing
+    # but what the preview showed (a politician edited in between makes another plan).
+    fingerprint: str
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for row in self.planned if row.outcome == outcome)
+
+
+# How the columns a row changes are named (the import's columns but the bodies, which the roles show).
+CHANGE_LABELS = {"name": "name", "party": "party", "role": "role", "municipality": "municipality",
+                 "roles": "roles", "committee": "committee", "x_handle": "x_handle", "email": "email",
+                 "checked_on": "checked"}
+
+
+def _checked_rows(today: date, columns: list[str], rows: list[tuple[int, dict[str, str]]]
+                  ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowProblem]]:
+    """Check each row of a file: the values of the good ones, and why each other one cannot be imported."""
     problems: list[RowProblem] = []
     checked: list[tuple[int, dict[str, Any]]] = []
     seen: dict[tuple[str, str], int] = {}
@@ -528,7 +573,7 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
             ), " ")))
             continue
         try:
-            values = _read(actor, cells)
+            values = _read(today, cells)
         except validation.FormProblems as error:
             problems.append(RowProblem(line, Join(tuple(p.text for p in error.problems), " ")))
             continue
@@ -542,42 +587,117 @@ async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename:
             continue
         seen[identity] = line
         checked.append((line, values))
+    return checked, problems
+
+
+async def plan_import(session: AsyncSession, workspace_id: int, today: date, data: bytes) -> ImportPlan:
+    """Work out what importing a file would do, without writing (the board's preview, and the import itself).
+
+    A file that is no table is refused as the import refuses it; rows with problems are listed with why.
+    """
+    columns, rows = parse_csv(data)
+    if not rows:
+        raise UserError("csv.no_rows")
+    checked, problems = _checked_rows(today, columns, rows)
+    # One query for the stored politicians, however long the file.
+    stored = {(p.name_key, p.municipality): p for p in await session.scalars(
+        select(Politician).where(Politician.workspace_id == workspace_id))}
+    planned: list[PlannedRow] = []
+    for line, read in checked:
+        key = civics.name_key(read["name"])
+        person = stored.get((key, read["municipality"]))
+        # A row without a date of its own was not checked: a new politician was never checked, a stored one
+        # keeps the date it had.
+        if person is None:
+            planned.append(PlannedRow(line, "added", key, _placed(dict(read), None), None, ()))
+            continue
+        # Only the file's own columns change a stored politician: a list without bodies keeps theirs.
+        values = _placed(dict(read), _roles_before(person))
+        if values.get("checked_on", "") is None:
+            del values["checked_on"]
+        changed = [column for column, value in values.items() if getattr(person, column) != value]
+        outcome = "updated" if any(column != "checked_on" for column in changed) else "unchanged"
+        changes = tuple(FieldChange(_label(CHANGE_LABELS[column]), _shown(column, _before(person, column)),
+                                    _shown(column, values[column]))
+                        for column in CHANGE_LABELS if column in changed)
+        planned.append(PlannedRow(line, outcome, key, values, person, changes))
+    return ImportPlan(len(rows), tuple(planned), tuple(problems), _fingerprint(planned, problems))
+
+
+def _before(person: Politician, column: str) -> Any:
+    # A body stored without its role is a member of it: shown so, not as a change from nothing.
+    return _roles_before(person) if column == "roles" else getattr(person, column)
+
+
+def _shown(column: str, value: Any) -> Renderable:
+    """A column's value as the preview shows it."""
+    if value is None or value == "" or value == {}:
+        return text("profile.empty")
+    if column == "municipality":
+        return civics.municipality_label(value)
+    if column == "roles":
+        return Join(tuple(text("politicians.in_body", body=civics.body_label(body),
+                               role=text(f"politicians.body_role.{role}")) for body, role in value.items()))
+    if column == "checked_on":
+        return Literal(value.isoformat())
+    if column == "x_handle":
+        return Literal(f"@{value}")
+    return Literal(str(value))
+
+
+def _fingerprint(planned: list[PlannedRow], problems: list[RowProblem]) -> str:
+    """A digest of what a plan does: each row's outcome, the politician it updates, the columns it sets and
+    what they held; and the lines with problems."""
+    def plain(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, date) else value
+
+    content = [
+        [row.line, row.outcome, row.person.id if row.person else None,
+         sorted((column, plain(value), plain(getattr(row.person, column)) if row.person else None)
+                for column, value in row.values.items())]
+        for row in planned
+    ]
+    content.append([problem.line for problem in problems])
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def import_csv(session: AsyncSession, actor: Actor, data: bytes, filename: str = "",
+                     previewed: str | None = None) -> Reply:
+    """Import politicians from a CSV file (a header row; ; or , separated); all or nothing, with a report.
+
+    A row with the name and municipality of a stored politician updates that politician; the same person
+    twice in one file is a problem to fix. `previewed`: the fingerprint of the plan a coordinator saw (the
+    board's preview); when the file would now do anything else, nothing is imported.
+    """
+    actor.require_coordinator()
+    plan = await plan_import(session, actor.workspace.id, actor.today, data)
+    problems = plan.problems
     if problems:
         log.info("A politician import in workspace %s was refused: %d problem rows", actor.workspace.id,
                  len(problems))
         shown = tuple(
             text("csv.problem_line", line=p.line, problem=p.problem) for p in problems[:PROBLEMS_SHOWN]
         )
-        raise UserError("csv.refused", count=len(problems), rows=len(rows),
+        raise UserError("csv.refused", count=len(problems), rows=plan.rows,
                         problems=Join(shown, "\n", "• "),
                         more=more_than_shown("csv.more", len(problems), PROBLEMS_SHOWN))
+    if previewed is not None and not hmac.compare_digest(previewed, plan.fingerprint):
+        raise UserError("politicians.import_changed")
 
     report: list[Text] = []
     counts = {"added": 0, "updated": 0, "unchanged": 0}
-    for line, values in checked:
-        key = civics.name_key(values["name"])
-        person = await _existing(session, actor.workspace.id, key, values["municipality"])
-        # A row without a date of its own was not checked: a new politician was never checked, a stored one
-        # keeps the date it had.
+    for row in plan.planned:
+        person = row.person
         if person is None:
-            values = _placed(values, None)
-            person = Politician(workspace_id=actor.workspace.id, name_key=key, created_at=actor.now,
-                                updated_at=actor.now, **values)
-            session.add(person)
-            outcome = "added"
+            session.add(Politician(workspace_id=actor.workspace.id, name_key=row.name_key,
+                                   created_at=actor.now, updated_at=actor.now, **row.values))
         else:
-            # Only the file's own columns change a stored politician: a list without bodies keeps theirs.
-            values = _placed(values, _roles_before(person))
-            if values.get("checked_on", "") is None:
-                del values["checked_on"]
-            changed = {c: v for c, v in values.items() if c != "checked_on" and getattr(person, c) != v}
-            for column, value in values.items():
+            for column, value in row.values.items():
                 setattr(person, column, value)
             person.updated_at = actor.now
-            outcome = "updated" if changed else "unchanged"
-        counts[outcome] += 1
-        report.append(text(f"csv.row.{outcome}", line=line, name=Literal(values["name"]),
-                           party=Literal(values["party"])))
+        counts[row.outcome] += 1
+        report.append(text(f"csv.row.{row.outcome}", line=row.line, name=Literal(row.values["name"]),
+                           party=Literal(row.values["party"])))
     await session.flush()
     audit(session, actor, "politicians.imported", file=filename[:100], added=counts["added"],
           updated=counts["updated"], unchanged=counts["unchanged"])
@@ -600,7 +720,7 @@ async def export_csv(session: AsyncSession, actor: Actor, municipality: str | No
     # formula.
     data = csvexport.table([render(_label(c), language) for c in COLUMNS], [(
         p.name, p.party, p.role or "", render(civics.municipality_label(p.municipality), language),
-        " + ".join(render(civics.body_label(b), language) for b in p.bodies or []), _roles_value(p, language),
+        " + ".join(render(civics.body_label(b), language) for b in p.bodies or []), roles_value(p, language),
         p.committee or "",
         p.x_handle or "", p.email or "", p.checked_on.isoformat() if p.checked_on else "") for p in rows])
     audit(session, actor, "politicians.exported", count=len(rows))
@@ -608,11 +728,24 @@ async def export_csv(session: AsyncSession, actor: Actor, municipality: str | No
                  files=(Attachment(f"politiker-{place or 'alla'}.csv", data),))
 
 
-def _roles_value(politician: Politician, language: str) -> str:
+def roles_value(politician: Politician, language: str) -> str:
     """A politician's roles as the import reads them back: "kommunstyrelsen=ordförande + KF=ledamot"."""
     return " + ".join(f"{render(civics.body_label(body), language)}="
                       f"{render(text(f'politicians.body_role.{role}'), language)}"
                       for body, role in _roles_before(politician).items())
+
+
+async def of_workspace(session: AsyncSession, workspace_id: int) -> list[Politician]:
+    """Every politician of a workspace (one query: the board filters and sorts them)."""
+    return list(await session.scalars(select(Politician).where(Politician.workspace_id == workspace_id)
+                                      .order_by(Politician.name_key, Politician.id)))
+
+
+async def of_workspace_by_id(session: AsyncSession, workspace_id: int, politician_id: int
+                             ) -> Politician | None:
+    """One politician of a workspace by number (None: none such there)."""
+    return await session.scalar(select(Politician).where(Politician.workspace_id == workspace_id,
+                                                         Politician.id == politician_id))
 
 
 async def choices(session: AsyncSession, workspace_id: int, current: str) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@ cell, and every refusal names the line, in the reader's language."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,51 @@ def test_the_readme_states_the_import_limits_the_importer_has():
     assert f"{politicians.MAX_CSV_BYTES // 1_000_000} MB" in readme
     for stated in ("UTF-8", "Windows-1252", "UTF-16", "line break"):
         assert stated in readme
+
+
+async def test_the_plan_of_a_file_is_what_its_import_then_does(app: App):
+    await app.run(COORDINATOR, politicians.import_csv, (
+        "Namn;Parti;Kommun;Organ;X;Kontrollerad\n"
+        "Åsa Ek;S;Karlskrona;KF+KS;asaek;2026-11-01\n"
+        "Bo Ek;M;Karlskrona;KF;;\n").encode(), "före.csv")
+    data = ("Namn;Parti;Kommun;X;Kontrollerad\n"
+            "Åsa Ek;S;Karlskrona;asaek;2026-12-01\n"  # checked again, nothing else: unchanged
+            "Bo Ek;KD;Karlskrona;boek;\n"
+            "Cia Ek;V;Ronneby;;\n").encode()
+    async with app.sessionmaker() as session:
+        workspace_id = await session.scalar(select(Politician.workspace_id).limit(1))
+        assert workspace_id is not None
+        plan = await politicians.plan_import(session, workspace_id, date(2026, 12, 1), data)
+
+    assert [(row.line, row.outcome) for row in plan.planned] == [
+        (2, "unchanged"), (3, "updated"), (4, "added")]
+    shown = {row.line: [f"{render(change.label, 'sv')}: {render(change.before, 'sv')} → "
+                        f"{render(change.after, 'sv')}" for change in row.changes]
+             for row in plan.planned}
+    assert shown == {2: ["Kontrollerad: 2026-11-01 → 2026-12-01"], 3: ["Parti: M → KD", "X: – → @boek"],
+                     4: []}
+
+    reply = await app.run(COORDINATOR, politicians.import_csv, data, "efter.csv", previewed=plan.fingerprint)
+
+    assert render(reply.title, "sv") == "Importerat: 1 ny, 1 uppdaterad, 1 oförändrad"
+    async with app.sessionmaker() as session:
+        stored = {p.name: p for p in await session.scalars(select(Politician))}
+    for row in plan.planned:
+        assert {column: getattr(stored[row.values["name"]], column) for column in row.values} == row.values
+
+
+async def test_an_import_of_a_plan_that_changed_since_its_preview_stores_nothing(app: App):
+    await app.run(COORDINATOR, politicians.import_csv, (HEADER + "Bo Ek;M;Karlskrona\n").encode(), "a.csv")
+    data = (HEADER + "Bo Ek;KD;Karlskrona\nCia Ek;V;Ronneby\n").encode()
+    async with app.sessionmaker() as session:
+        workspace_id = await session.scalar(select(Politician.workspace_id).limit(1))
+        assert workspace_id is not None
+        plan = await politicians.plan_import(session, workspace_id, date(2026, 12, 1), data)
+    await app.run(COORDINATOR, politicians.edit, politician="Bo Ek", party="KD")
+
+    with pytest.raises(UserError) as error:
+        await app.run(COORDINATOR, politicians.import_csv, data, "b.csv", previewed=plan.fingerprint)
+
+    assert error.value.text.key == "politicians.import_changed"
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Politician)) == 1

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from bot import i18n
@@ -30,6 +31,7 @@ from bot.errors import UserError
 from bot.replies import Renderable, Reply, When, reply_from_json, reply_to_json
 from bot.services import board as logins
 from bot.services import context
+from bot.web.board.markup import html
 
 if TYPE_CHECKING:
     from bot.web.server import WebServer
@@ -112,7 +114,7 @@ class Board:
         self.pages = tuple(pages)
         self.env = Environment(loader=PackageLoader("bot.web", "templates"), autoescape=select_autoescape(),
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self.env.globals.update(t=_t, r=_r, when=_when, static=self.static_url)
+        self.env.globals.update(t=_t, r=_r, rich=_rich, when=_when, static=self.static_url)
         self._static_versions: dict[str, str] = {}
         # The effects of writes, sent after the browser was answered (close() waits for them).
         self._carrying_out: set[asyncio.Task[None]] = set()
@@ -200,7 +202,11 @@ class Board:
         current = next((page.key for page in self.pages if page.nav and request.path.startswith(page.path)),
                        None)
         page = self.env.get_template(template).render(
-            language=language, visit=visit, request_path=request.path_qs,
+            language=language, visit=visit,
+            # Where the language switch goes back to: this page, or after a form's answer its section's start
+            # (the form's address takes only POSTs).
+            request_path=request.path_qs if request.method == "GET" else
+            (f"/board/{current}" if current else "/board/"),
             workspace_name=visit.workspace.name if visit else "",
             csrf=visit.session.csrf_token if visit else "",
             nav=[{"key": page.key, "path": page.path, "current": page.key == current}
@@ -267,7 +273,7 @@ class Board:
                                                        self.app.settings.default_language)
         fresh = info.state is logins.LinkState.FRESH
         return self.render(request, "login.html", language=language, state=info.state.value,
-                           group=info.workspace_name, status=200 if fresh else 410,
+                           group=info.workspace_name, status=200 if fresh else 410, action=request.path,
                            robots=True)
 
     async def _login(self, request: web.Request) -> web.StreamResponse:
@@ -373,9 +379,16 @@ def _t(ctx: Any, key: str, **params: Any) -> str:
 
 
 @pass_context
-def _r(ctx: Any, item: Renderable | str | None) -> str:
-    """A reply's text (a Text, Literal, Join…) in the page's language."""
-    return "" if item is None else i18n.render(item, ctx["language"])
+def _r(ctx: Any, item: Renderable | str | None) -> Markup:
+    """A reply's text (a Text, Literal, Join…) in the page's language, without chat's marks (for a cell, an
+    attribute)."""
+    return html(item, ctx["language"], rich=False)
+
+
+@pass_context
+def _rich(ctx: Any, item: Renderable | str | None) -> Markup:
+    """A reply's text in the page's language, chat's **bold** and `code` as HTML (for an answer shown)."""
+    return html(item, ctx["language"], rich=True)
 
 
 @pass_context

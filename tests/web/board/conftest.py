@@ -112,7 +112,7 @@ class BoardClient:
 
 COORDINATOR = identity("kim", coordinator=True)
 # A coordinator of another workspace, who must never see the first one's data.
-OTHER_COORDINATOR = identity("olle", coordinator=True, workspace="guild-2")
+OTHER_COORDINATOR = Identity("test", "guild-2", "olle", "Olle", "Andra gruppen", is_admin=True)
 
 
 @pytest.fixture
