@@ -12,6 +12,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -662,19 +663,68 @@ def _contact_fields(ask: Ask) -> tuple[Field, ...]:
 # -- coordinators --------------------------------------------------------------------------------------------
 
 
+Assignment = tuple[Ask, Member, Politician | None]
+
+
+async def assignments_of(session: AsyncSession, workspace_id: int, issue_ids: Sequence[int]
+                         ) -> dict[int, list[Assignment]]:
+    """Who was given whom to ask about each issue (by issue id), and how it went, in one statement: what the
+    coordinators' overview and the campaign board show. Ordered by politician, then member, the latest round
+    first."""
+    found: dict[int, list[Assignment]] = {issue_id: [] for issue_id in issue_ids}
+    if not issue_ids:
+        return found
+    rows = (await session.execute(
+        select(Ask, Member, Politician).join(Member, Member.id == Ask.member_id)
+        .outerjoin(Politician, Politician.id == Ask.politician_id)
+        .where(Ask.workspace_id == workspace_id, Ask.issue_id.in_(sorted(set(issue_ids)))))).all()
+    for ask, member, politician in sorted(rows, key=lambda r: (r[2].name_key if r[2] else "~",
+                                                               r[1].display_name.lower(), -r[0].round)):
+        found[ask.issue_id].append((ask, member, politician))
+    return found
+
+
+@dataclass(frozen=True)
+class PoliticianAsks:
+    """The questions to one politician about an issue: who was to ask, how many did, and the answers."""
+
+    politician: Politician | None
+    askers: tuple[Assignment, ...]
+
+    @property
+    def asked(self) -> int:
+        return sum(1 for ask, _, _ in self.askers if ask.asked_at is not None)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for ask, _, _ in self.askers if ask.answer is not None)
+
+    @property
+    def answers(self) -> dict[str, int]:
+        """How many askers got each answer (a stance, or no answer)."""
+        return dict(Counter(ask.answer for ask, _, _ in self.askers if ask.answer is not None))
+
+
+def per_politician(rows: Sequence[Assignment]) -> list[PoliticianAsks]:
+    """Group an issue's assignments (as assignments_of orders them) by the politician to ask; the questions
+    without one (nobody left to ask) last."""
+    groups: dict[int | None, list[Assignment]] = {}
+    people: dict[int | None, Politician | None] = {}
+    for row in rows:
+        key = row[2].id if row[2] is not None else None
+        groups.setdefault(key, []).append(row)
+        people.setdefault(key, row[2])
+    return [PoliticianAsks(people[key], tuple(group)) for key, group in groups.items()]
+
+
 async def overview(session: AsyncSession, actor: Actor, issue: str | None = None) -> Reply:
     """Show the coordinators who was asked to question whom about an issue, who did, and the answers."""
     actor.require_coordinator()
     found = await civics.find_issue(session, actor.workspace.id, issue)
-    rows = (await session.execute(
-        select(Ask, Member, Politician).join(Member, Member.id == Ask.member_id)
-        .outerjoin(Politician, Politician.id == Ask.politician_id)
-        .where(Ask.issue_id == found.id))).all()
+    rows = (await assignments_of(session, actor.workspace.id, [found.id]))[found.id]
     title = text("asks.overview.title", title=Literal(found.title))
     if not rows:
         return Reply(title=title, body=text("asks.overview.none"))
-    rows = sorted(rows, key=lambda r: (r[2].name_key if r[2] else "~", r[1].display_name.lower(),
-                                       -r[0].round))
     zone = actor.workspace.timezone
     lines: list[Text] = []
     for ask, member, politician in rows[:OVERVIEW_SHOWN]:

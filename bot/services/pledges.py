@@ -143,20 +143,29 @@ def pledge_buttons(issue_id: int) -> tuple[Button, ...]:
 
 async def pledge_counts(session: AsyncSession, issue_id: int) -> dict[str, tuple[int, int]]:
     """Pledges per kind: (made, kept)."""
-    rows = (
-        await session.execute(
-            select(Pledge.kind, Pledge.status, func.count())
-            .where(Pledge.issue_id == issue_id)
-            .group_by(Pledge.kind, Pledge.status)
-        )
-    ).all()
-    counts = {kind: [0, 0] for kind in PLEDGE_KINDS}
-    for kind, status, count in rows:
-        if kind in counts:
-            counts[kind][0] += count
-            if status == KEPT:
-                counts[kind][1] += count
-    return {kind: (made, kept) for kind, (made, kept) in counts.items()}
+    return (await pledge_counts_of(session, [issue_id]))[issue_id]
+
+
+async def pledge_counts_of(session: AsyncSession, issue_ids: Sequence[int]
+                           ) -> dict[int, dict[str, tuple[int, int]]]:
+    """Pledges per kind, (made, kept), of several issues (by issue id), in one statement: what the countdown
+    shows, for the campaign board's list of issues."""
+    counts = {issue_id: {kind: [0, 0] for kind in PLEDGE_KINDS} for issue_id in issue_ids}
+    if issue_ids:
+        rows = (
+            await session.execute(
+                select(Pledge.issue_id, Pledge.kind, Pledge.status, func.count())
+                .where(Pledge.issue_id.in_(sorted(set(issue_ids))))
+                .group_by(Pledge.issue_id, Pledge.kind, Pledge.status)
+            )
+        ).all()
+        for issue_id, kind, status, count in rows:
+            if kind in counts[issue_id]:
+                counts[issue_id][kind][0] += count
+                if status == KEPT:
+                    counts[issue_id][kind][1] += count
+    return {issue_id: {kind: (made, kept) for kind, (made, kept) in kinds.items()}
+            for issue_id, kinds in counts.items()}
 
 
 def thermometer(counts: dict[str, tuple[int, int]]) -> Text:

@@ -496,12 +496,38 @@ async def _pressed_row(session: AsyncSession, actor: Actor, arg: str) -> Stance:
     return await pressed_row(session, actor, Stance, arg)
 
 
-async def _confirm_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+async def confirm_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    """Confirm the report a button names (by its row's id): in the coordinators' channel, or on the board."""
     return await _settle(session, actor, await _pressed_row(session, actor, arg), confirmed=True)
 
 
-async def _reject_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+async def reject_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
+    """Reject the report a button names (by its row's id): in the coordinators' channel, or on the board."""
     return await _settle(session, actor, await _pressed_row(session, actor, arg), confirmed=False)
+
+
+@dataclass(frozen=True)
+class WaitingReport:
+    """A member's report of a stance that waits for a coordinator: the row, its issue, the politician and who
+    reported it (None: their data was erased)."""
+
+    stance: Stance
+    issue: Issue
+    politician: Politician
+    reporter: Member | None
+
+
+async def waiting_reports(session: AsyncSession, workspace_id: int, issue_id: int | None = None
+                          ) -> list[WaitingReport]:
+    """The reports no coordinator confirmed or rejected yet (of one issue when given), the oldest first: what
+    the buttons in the coordinators' channel settle, for the campaign board."""
+    query = (select(Stance, Issue, Politician, Member).join(Issue, Issue.id == Stance.issue_id)
+             .join(Politician, Politician.id == Stance.politician_id)
+             .outerjoin(Member, Member.id == Stance.reported_by_member_id)
+             .where(Stance.workspace_id == workspace_id, Stance.status == civics.REPORTED))
+    if issue_id is not None:
+        query = query.where(Stance.issue_id == issue_id)
+    return [WaitingReport(*row) for row in (await session.execute(query.order_by(Stance.id))).all()]
 
 
 async def history(
@@ -658,7 +684,7 @@ async def _erase_decided(session: AsyncSession, member: Member) -> None:
 
 FEATURE = Feature(
     "stances",
-    actions={CONFIRM_ACTION: _confirm_pressed, REJECT_ACTION: _reject_pressed},
+    actions={CONFIRM_ACTION: confirm_pressed, REJECT_ACTION: reject_pressed},
     member_data=(MemberData("stance_decisions", _export_decided, _erase_decided,
                             covers=("stance.decided_by_member_id",)),),
 )

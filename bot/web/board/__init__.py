@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.web.board import agenda, members, politicians
+from bot.web.board import agenda, campaign, live, members, politicians
 from bot.web.board.site import Board, Page
 
 if TYPE_CHECKING:
     from bot.web.server import WebServer
 
-# The board's sections, in the order of the menu.
-PAGES: tuple[Page, ...] = (politicians.PAGE, members.PAGE, agenda.PAGE)
+# The board's sections, in the order of the menu (the board opens on the first); the live pages' event stream.
+PAGES: tuple[Page, ...] = (campaign.PAGE, politicians.PAGE, members.PAGE, agenda.PAGE, live.PAGE)
 
 
 def add_routes(server: WebServer) -> None:

@@ -55,6 +55,9 @@ SECURITY_HEADERS = {
 
 
 
+# What board.js sends when it fetches a live page again.
+LIVE_HEADER = "X-Board-Live"
+
 P = ParamSpec("P")
 R = TypeVar("R", Reply, Reply | None)
 ReadHandler = Callable[[web.Request, logins.Visit], Awaitable[web.StreamResponse]]
@@ -135,7 +138,8 @@ class Board:
     def read(self, handler: ReadHandler) -> Handler:
         """A GET for signed-in coordinators: without a live session, the signed-out page (401)."""
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            visit = await self._visit(request)
+            # A live page fetching itself again (board.js) leaves the last change's answer to the page load.
+            visit = await self._visit(request, take_flash=LIVE_HEADER not in request.headers)
             if visit is None:
                 return self._signed_out(request)
             return await handler(request, visit)
