@@ -1,0 +1,69 @@
+"""The board in a real browser: a coordinator edits a politician and sees the issue's map change without a
+reload; every section of the board passes the accessibility check and fits a phone, kept as screenshots."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page, expect
+
+from bot import i18n
+from bot.app import App
+from bot.web.server import WebServer
+from tests.browser.conftest import NewContext
+from tests.browser.support import BOTH_VIEWPORTS, check_page, server_root, sign_in
+from tests.issue_fixtures import politician_ids
+from tests.web.board.conftest import COORDINATOR
+from tests.web.board.test_campaign import campaign_of
+
+
+def sv(key: str, **params: object) -> str:
+    return i18n.translate(key, "sv", **params)
+
+
+async def test_a_coordinator_edits_a_politician_and_the_open_issue_page_shows_the_map_change_by_itself(
+        coordinator_page: Page, app: App, board_server: WebServer):
+    issue_id = await campaign_of(app)
+    bjorn = (await politician_ids(app))["Björn Öst"]
+    root = server_root(board_server)
+    issue_page = coordinator_page
+    await issue_page.goto(f"{root}/board/campaign/{issue_id}")
+    deciders = issue_page.get_by_role("region", name=sv("board.campaign.map.politicians"))
+    await expect(deciders).to_contain_text("Björn Öst")
+
+    # In another tab of the same browser: Björn now sits in kommunstyrelsen, not the council.
+    editor = await issue_page.context.new_page()
+    await editor.goto(f"{root}/board/politicians/{bjorn}")
+    await editor.get_by_label(sv("field.politician.roles"), exact=True).fill("kommunstyrelsen=ordförande")
+    await editor.get_by_role("button", name=sv("board.politicians.save")).click()
+    await expect(editor.get_by_role("status")).to_contain_text("Björn Öst")
+
+    # The issue's page, untouched, follows: he no longer decides the council's issue.
+    await expect(deciders).not_to_contain_text("Björn Öst", timeout=15_000)
+    await expect(deciders).to_contain_text("Åsa Ek")
+    await expect(issue_page.locator("[data-live-status]")).to_have_text(sv("board.live.updated"))
+    await check_page(issue_page, "board-campaign-issue-after-an-edit")
+
+
+@pytest.mark.parametrize("viewport", BOTH_VIEWPORTS)
+async def test_every_section_of_the_board_is_accessible_and_fits_the_screen(
+        page: Page, app: App, board_server: WebServer, new_context: NewContext, viewport: str):
+    issue_id = await campaign_of(app)
+    asa = (await politician_ids(app))["Åsa Ek"]
+    await sign_in(page, app, board_server, COORDINATOR)
+    root = server_root(board_server)
+
+    for path, name in (("/board/campaign", "campaign"), (f"/board/campaign/{issue_id}", "campaign-issue"),
+                       ("/board/politicians", "politicians"), (f"/board/politicians/{asa}", "politician"),
+                       ("/board/members", "members"), ("/board/agenda", "agenda"),
+                       ("/board/sessions", "sessions")):
+        opened = await page.goto(root + path)
+        assert opened is not None and opened.status == 200, path
+        await check_page(page, f"board-{name}")
+
+    # A form sent with a mistake: the problem next to its field, still accessible.
+    await page.goto(f"{root}/board/politicians/{asa}")
+    handle = page.get_by_label(sv("field.politician.x_handle"), exact=False)
+    await handle.fill("åsa ek!")
+    await page.get_by_role("button", name=sv("board.politicians.save")).click()
+    await expect(handle).to_have_attribute("aria-invalid", "true")
+    await check_page(page, "board-politician-with-a-problem")
