@@ -787,6 +787,8 @@ class Story(Base):
     # How public material names the member: company (name and company), name, or anonymous.
     credit: Mapped[str] = mapped_column(String(16))
     featured_at: Mapped[datetime | None]
+    # When a coordinator hid it from the public page and the public exports (wrong or sensitive); None: shown.
+    hidden_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

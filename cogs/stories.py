@@ -1,5 +1,5 @@
-"""/story share|list|search|show|delete and, for coordinators, /story-admin feature|export: members' stories
-of what social media brought them."""
+"""/story share|list|search|show|delete and, for coordinators, /story-admin feature|hide|unhide|public|export:
+members' stories of what social media brought them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from cogs._options import declared, given
 
 
 class Stories(commands.Cog):
-    """Stories: share one (a form), find, show and applaud them; coordinators feature and export them."""
+    """Stories: share one (a form), find, show and applaud them; coordinators feature, hide, publish and
+    export them."""
 
     story_group = app_commands.Group(
         name=T("cmd.story.name"),
@@ -61,6 +62,21 @@ class Stories(commands.Cog):
                             remove: bool | None = None) -> None:
         """Feature a story for the group, or take the feature back."""
         await run_service(interaction, stories.feature, story=story, **given(remove=remove))
+
+    @declared("story hide", group=story_admin_group)
+    async def story_hide(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
+        """Hide a story from the public page and the public exports."""
+        await run_service(interaction, stories.hide, story=story)
+
+    @declared("story unhide", group=story_admin_group)
+    async def story_unhide(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:
+        """Show a hidden story again."""
+        await run_service(interaction, stories.unhide, story=story)
+
+    @declared("story public", group=story_admin_group)
+    async def story_public(self, interaction: discord.Interaction[JobbBot], on: bool | None = None) -> None:
+        """Publish the group's public stories page, take it down, or say where it stands."""
+        await run_service(interaction, stories.public_page, **given(on=on))
 
     @declared("story export", group=story_admin_group)
     async def story_export(

@@ -111,13 +111,14 @@ READS = frozenset({
 })
 READ_BARE = frozenset({"pledge", "follow", "setup", "coach settings", "coach ladder", "digest settings",
                        "issue reminders", "issue countdown", "watch keywords", "relation share",
-                       "rapid urgent", "peer settings"})
+                       "rapid urgent", "peer settings", "story public"})
 WRITES = frozenset({
     "onboard", "profile edit", "language", "issue create", "issue edit", "issue close", "issue asked",
     "issue outcome", "unfollow", "politician add", "politician edit", "politician remove",
     "politician import", "politician valmyndigheten", "stance set", "stance confirm", "stance reject",
     "media add", "media remove",
-    "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature", "did",
+    "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature", "story hide",
+    "story unhide", "did",
     "contact",
     "leaderboard join", "leaderboard leave", "watch add", "watch remove", "relation add", "relation remove",
     "rapid start", "rapid close",

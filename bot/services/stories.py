@@ -9,8 +9,10 @@ members and how to become one (/onboard); a story of another workspace does not 
 A story is posted in the stories channel (in a forum channel, one post per story) and exported for a blog or a
 newsletter as Markdown and CSV. Who may see it is the member's choice: the group only, or also the
 federation's public material, named as they chose (name and company, name only, or no name). The public export
-holds nothing else about them. A member's stories are their data: /mydata delete erases them, with the
-applause they got.
+holds nothing else about them. A coordinator may hide a story from everything meant for outsiders (it is
+wrong or sensitive) and show it again. A group may publish a public stories page (bot.web.board.public): its
+public stories, not hidden, with an Atom feed. A member's stories are their data: /mydata delete erases them,
+with the applause they got.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, ladder, streaks, workspaces
+from bot.services import activity, board, ladder, streaks, workspaces
 from bot.services.context import Actor, Identity, audit, is_coordinator, is_group_member, workspace_row
 
 log = logging.getLogger(__name__)
@@ -463,6 +465,31 @@ async def feature(
                  effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
 
 
+async def hide(session: AsyncSession, actor: Actor, story: str | None = None) -> Reply:
+    """Hide a story from the public page and the public exports (it is wrong or sensitive); the group still
+    sees it."""
+    actor.require_coordinator()
+    found = await _story(session, actor, story)
+    title = Literal(found.title)
+    if found.hidden_at is not None:
+        return Reply(body=text("stories.hide.already", title=title))
+    found.hidden_at, found.updated_at = actor.now, actor.now
+    audit(session, actor, "story.hidden", story_id=found.id)
+    return Reply(body=text("stories.hide.done", title=title, id=found.id))
+
+
+async def unhide(session: AsyncSession, actor: Actor, story: str | None = None) -> Reply:
+    """Show a hidden story again where its author allowed it."""
+    actor.require_coordinator()
+    found = await _story(session, actor, story)
+    title = Literal(found.title)
+    if found.hidden_at is None:
+        return Reply(body=text("stories.hide.not_hidden", title=title))
+    found.hidden_at, found.updated_at = None, actor.now
+    audit(session, actor, "story.unhidden", story_id=found.id)
+    return Reply(body=text("stories.hide.undone", title=title))
+
+
 async def _feature_pressed(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     actor.require_coordinator()
     found = await _story(session, actor, arg, button=True)
@@ -552,7 +579,8 @@ async def stories_in(
         .where(Story.workspace_id == workspace_id)
     )
     if audience == PUBLIC:
-        query = query.where(Story.visibility == PUBLIC)
+        # A story a coordinator hid (wrong or sensitive) stays out of everything meant for outsiders.
+        query = query.where(Story.visibility == PUBLIC, Story.hidden_at.is_(None))
     if since is not None:
         query = query.where(Story.created_at >= since)
     if until is not None:
@@ -586,6 +614,111 @@ async def export(
             Attachment(f"{name}-{stamp}.csv", csv_file(rows, counts, chosen, language, zone)),
         ),
     )
+
+
+# -- the public stories page ---------------------------------------------------------------------------------
+
+# The public page's address: BOARD_URL + PUBLIC_PATH + the workspace's slug (in Swedish: the public reads it).
+PUBLIC_PATH = "/berattelser/"
+SLUG_LENGTH = 32
+# A group without a usable name still gets an address.
+DEFAULT_SLUG = "jobbskaparna"
+# The newest public stories the page and the feed show.
+PUBLIC_SHOWN = 50
+
+
+def slug_of(name: str) -> str:
+    """An address part made of a group's name: "Blekinge Jobbskapare!" -> "blekinge-jobbskapare"."""
+    folded = validation.fold(name)
+    words = "".join(char if char.isascii() and char.isalnum() else " " for char in folded).split()
+    slug = "-".join(words)[:SLUG_LENGTH].strip("-")
+    return slug or DEFAULT_SLUG
+
+
+async def _free_slug(session: AsyncSession, name: str) -> str:
+    """The group's slug, with a number when another group has it already."""
+    base = slug_of(name)
+    taken = set(await session.scalars(select(Workspace.public_slug).where(
+        or_(Workspace.public_slug == base, Workspace.public_slug.like(f"{base}-%")))))
+    number = 1
+    slug = base
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def public_url(base_url: str, slug: str) -> str:
+    """The public stories page's address."""
+    return f"{base_url}{PUBLIC_PATH}{slug}"
+
+
+async def public_page(session: AsyncSession, actor: Actor, on: bool | None = None) -> Reply:
+    """Publish the group's public stories page (on), take it down (off), or say whether it is published and
+    where (not given)."""
+    actor.require_coordinator()
+    base_url = session.info.get(board.URL_KEY)
+    if base_url is None:
+        raise UserError("board.off")
+    workspace = actor.workspace
+    if on is None:
+        if workspace.public_slug is None:
+            return Reply(body=text("stories.public.status_off"))
+        return Reply(body=text("stories.public.status_on"),
+                     links=(Link(text("stories.public.link"), public_url(base_url, workspace.public_slug)),))
+    if not on:
+        if workspace.public_slug is None:
+            return Reply(body=text("stories.public.already_off"))
+        workspace.public_slug, workspace.updated_at = None, actor.now
+        audit(session, actor, "stories.public_off")
+        return Reply(body=text("stories.public.off"))
+    if workspace.public_slug is None:
+        workspace.public_slug = await _free_slug(session, workspace.name or "")
+        workspace.updated_at = actor.now
+        audit(session, actor, "stories.public_on", slug=workspace.public_slug)
+        body = text("stories.public.on")
+    else:
+        body = text("stories.public.already_on")
+    return Reply(body=body,
+                 links=(Link(text("stories.public.link"), public_url(base_url, workspace.public_slug)),))
+
+
+def public_condition() -> ColumnElement[bool]:
+    """The stories the public page shows: public, not hidden, and by a member who is still in the group and
+    consented (a member who erased their data has no stories left anyway)."""
+    return (Story.visibility == PUBLIC) & Story.hidden_at.is_(None) & Member.consented_at.is_not(None) \
+        & Member.onboarded_at.is_not(None)
+
+
+async def published_workspace(session: AsyncSession, slug: str) -> Workspace | None:
+    """The workspace whose public stories page has this address (None: no such page, or taken down)."""
+    return await session.scalar(select(Workspace).where(Workspace.public_slug == slug))
+
+
+async def public_stories(session: AsyncSession, workspace_id: int, limit: int = PUBLIC_SHOWN
+                         ) -> list[tuple[Story, Member]]:
+    """The public page's stories: the featured first, then the newest."""
+    rows = await session.execute(
+        select(Story, Member).join(Member, Member.id == Story.member_id)
+        .where(Story.workspace_id == workspace_id, public_condition())
+        .order_by(Story.featured_at.is_(None), Story.created_at.desc(), Story.id.desc()).limit(limit))
+    return [(story, member) for story, member in rows.all()]
+
+
+async def public_story(session: AsyncSession, workspace_id: int, story_id: int
+                       ) -> tuple[Story, Member] | None:
+    """One story of the public page (None: no such story, or not one for the public)."""
+    row = (await session.execute(
+        select(Story, Member).join(Member, Member.id == Story.member_id)
+        .where(Story.workspace_id == workspace_id, Story.id == story_id, public_condition()))).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def board_rows(session: AsyncSession, workspace_id: int) -> list[tuple[Story, Member, int]]:
+    """Every story of the workspace for its coordinators' board, newest first, with its applause."""
+    rows = await _with_authors(session, select(Story, Member).where(Story.workspace_id == workspace_id))
+    counts = await applause_counts(session, [story.id for story, _ in rows])
+    return [(story, member, counts.get(story.id, 0)) for story, member in rows]
 
 
 # -- deleting a story ----------------------------------------------------------------------------------------
@@ -671,6 +804,7 @@ async def _export(session: AsyncSession, member: Member) -> dict[str, Any]:
                 "visibility": s.visibility,
                 "credit": s.credit,
                 "featured_at": s.featured_at.isoformat() if s.featured_at else None,
+                "hidden_at": s.hidden_at.isoformat() if s.hidden_at else None,
                 "at": s.created_at.isoformat(),
                 "updated_at": s.updated_at.isoformat(),
                 # The platform's id of the story's post in the stories channel.
