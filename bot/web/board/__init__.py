@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.web.board import agenda, campaign, live, members, politicians
+from bot.web.board import agenda, campaign, live, members, politicians, public, stories
 from bot.web.board.site import Board, Page
 
 if TYPE_CHECKING:
     from bot.web.server import WebServer
 
 # The board's sections, in the order of the menu (the board opens on the first); the live pages' event stream.
-PAGES: tuple[Page, ...] = (campaign.PAGE, politicians.PAGE, members.PAGE, agenda.PAGE, live.PAGE)
+PAGES: tuple[Page, ...] = (campaign.PAGE, politicians.PAGE, members.PAGE, stories.PAGE, agenda.PAGE, live.PAGE,
+                             public.PAGE)
 
 
 def add_routes(server: WebServer) -> None:
