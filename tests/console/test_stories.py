@@ -152,3 +152,26 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Sett
     assert "Perioden slutar (2026-11-01) innan den börjar (2026-11-30). Byt plats på datumen." in output
     assert "Ingen har delat en berättelse än." in output
     assert "Traceback" not in output and "Något gick fel" not in output
+
+
+async def test_a_coordinator_hides_a_story_and_publishes_the_public_page_in_swedish(settings: Settings):
+    with_board = settings.model_copy(update={"board_url": "https://tavla.example"})
+    output = await console(with_board, [
+        *THREE_MEMBERS, "/berättelse dölj berättelse:1", "/story export",
+        "/berättelse visa-igen berättelse:1", "/berättelse publik-sida",
+        "/berättelse publik-sida på:ja", "/berättelse publik-sida på:nej",
+        ":as Anna", "/berättelse dölj berättelse:3"])
+
+    assert ("Berättelse #1, Tweeten gav tre kunder, är dold. Den visas inte på den publika sidan eller i "
+            "publika exporter") in output
+    public_csv = table(written(output, "berattelser-publika-2026-12-01.csv"))
+    assert [row[1] for row in public_csv[1:]] == ["Intervju i BLT"]
+    assert "Berättelsen Tweeten gav tre kunder visas igen där författaren har tillåtit det." in output
+    assert "Gruppen har ingen publicerad berättelsesida. Publicera den med" in output
+    assert "Gruppens publika berättelsesida är publicerad." in output
+    assert "https://tavla.example/berattelser/" in output
+    assert "Gruppens publika berättelsesida är nedtagen." in output
+    # A member may not hide a story.
+    refused = output.rsplit("> :as Anna", 1)[1]
+    assert "är dold" not in refused and "koordinator" in refused
+    assert "Traceback" not in output

@@ -415,3 +415,48 @@ async def test_deleting_a_story_deletes_the_bots_post_of_it_too(app: App, notifi
     assert posted in notifier.deleted
     async with app.sessionmaker() as session:
         assert await session.scalar(select(func.count(LiveMessage.id))) == 0
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("Blekinge Jobbskapare!", "blekinge-jobbskapare"),
+    ("Företagare i Sölvesborg & Åhus", "foretagare-i-solvesborg-ahus"),
+    ("Jobbskaparna – Karlskrona, Ronneby och Karlshamn", "jobbskaparna-karlskrona-ronneby"),
+    ("???", "jobbskaparna"),
+])
+def test_a_public_pages_address_is_made_of_the_groups_name(name: str, slug: str):
+    assert stories.slug_of(name) == slug
+
+
+async def test_only_coordinators_hide_stories_or_publish_the_page_and_only_with_the_board_on(app: App):
+    await onboard(app, ANNA)
+    await share(app)
+
+    with pytest.raises(NotCoordinator):
+        await app.run(ANNA, stories.hide, "1")
+    with pytest.raises(NotCoordinator):
+        await app.run(ANNA, stories.public_page, on=True)
+    # Without BOARD_URL there is nowhere to publish.
+    with pytest.raises(UserError) as off:
+        await app.run(COORDINATOR, stories.public_page, on=True)
+
+    assert render(off.value.text, "sv").startswith("Kampanjtavlan är inte påslagen")
+    async with app.sessionmaker() as session:
+        assert (await session.scalar(select(Story))).hidden_at is None
+        assert await session.scalar(select(Workspace.public_slug)) is None
+
+
+async def test_a_hidden_story_stays_in_the_groups_list_and_export_but_not_in_the_public_one(app: App):
+    await onboard(app, ANNA)
+    await share(app)
+
+    reply = await app.run(COORDINATOR, stories.hide, "#1")
+    again = await app.run(COORDINATOR, stories.hide, "1")
+
+    assert "är dold" in shown(reply) and "är redan dold" in shown(again)
+    assert "Tweeten gav tre kunder" in shown(await app.run(ANNA, stories.list_stories))
+    public = await app.run(COORDINATOR, stories.export, audience=stories.Audience.PUBLIC)
+    group = await app.run(COORDINATOR, stories.export, audience=stories.Audience.GROUP)
+    assert b"Tweeten gav tre kunder" not in public.files[0].data
+    assert b"Tweeten gav tre kunder" in group.files[0].data
+    data = json.loads((await app.run(ANNA, mydata.export)).files[0].data)
+    assert data["stories"]["stories"][0]["hidden_at"] is not None
