@@ -155,7 +155,8 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(settings: Sett
 
 
 async def test_a_coordinator_hides_a_story_and_publishes_the_public_page_in_swedish(settings: Settings):
-    with_board = settings.model_copy(update={"board_url": "https://tavla.example"})
+    # The board on (its web server on a free port beside the console).
+    with_board = settings.model_copy(update={"board_url": "https://tavla.example", "web_port": 0})
     output = await console(with_board, [
         *THREE_MEMBERS, "/berättelse dölj berättelse:1", "/story export",
         "/berättelse visa-igen berättelse:1", "/berättelse publik-sida",

@@ -14,7 +14,7 @@ from bot.models import Workspace
 from bot.services import mydata, stories
 from tests.conftest import identity
 from tests.support.onboarding import onboard
-from tests.web.board.conftest import COORDINATOR, OTHER_COORDINATOR, BoardClient
+from tests.web.board.conftest import BOARD_URL, COORDINATOR, OTHER_COORDINATOR, BoardClient
 from tests.web.board.test_stories import ANNA, GROUP_STORY, PUBLIC_STORY, share
 
 BO = identity("bo")
@@ -198,15 +198,24 @@ async def test_a_member_who_erased_their_data_is_gone_from_the_page_and_the_feed
 
 async def test_another_groups_page_never_shows_this_groups_stories(app: App, browser: BoardClient):
     ids = await published(app, more=False)
-    await app.run(OTHER_COORDINATOR, stories.public_page, on=True)
-    async with app.sessionmaker() as session:
-        slugs = set(await session.scalars(select(Workspace.public_slug)
-                                          .where(Workspace.public_slug.is_not(None))))
-    # Both groups are called Testgruppen: the second one's address has a number.
-    assert slugs == {"testgruppen", "testgruppen-2"}
+    reply = await app.run(OTHER_COORDINATOR, stories.public_page, on=True)
+    other = reply.links[0].url.removeprefix(BOARD_URL)
 
-    status, page = await browser.get("/berattelser/testgruppen-2")
+    status, page = await browser.get(other)
     assert status == 200 and "Tweeten gav tre kunder" not in page and "Här finns inga berättelser än." in page
-    assert (await browser.get(f"/berattelser/testgruppen-2/{ids['public']}"))[0] == 404
-    feed = feedparser.parse((await browser.get_bytes("/berattelser/testgruppen-2/feed.atom"))[1])
+    assert (await browser.get(f"{other}/{ids['public']}"))[0] == 404
+    feed = feedparser.parse((await browser.get_bytes(f"{other}/feed.atom"))[1])
     assert feed.entries == []
+
+
+async def test_a_second_group_of_the_same_name_gets_an_address_with_a_number(app: App):
+    # Another server whose group is also called Testgruppen.
+    twin = identity("olle", coordinator=True, workspace="guild-3")
+
+    first = await app.run(COORDINATOR, stories.public_page, on=True)
+    second = await app.run(twin, stories.public_page, on=True)
+
+    assert [reply.links[0].url for reply in (first, second)] == [
+        f"{BOARD_URL}{PAGE}", f"{BOARD_URL}{PAGE}-2"]
+    async with app.sessionmaker() as session:
+        assert set(await session.scalars(select(Workspace.public_slug))) == {"testgruppen", "testgruppen-2"}
