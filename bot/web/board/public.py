@@ -87,9 +87,12 @@ class PublicPages:
 
     def _page(self, request: web.Request, template: str, workspace: Workspace, language: str,
               modified: datetime, **values: Any) -> web.Response:
+        paths = self._paths(workspace, language)
+        # The address to share: the page's own, without whatever else a link added to it.
+        canonical = self.board.url(paths["home"] + values.pop("below", "") + paths["lang_query"])
         page = self.board.render(request, template, language=language, group=workspace.name or "Jobbskaparna",
                                  zone=workspace.timezone, og_locale=OG_LOCALES.get(language, "sv_SE"),
-                                 **self._paths(workspace, language), **values)
+                                 canonical=canonical, **paths, **values)
         return self._cached(request, page.body, "text/html", modified)  # type: ignore[arg-type]
 
     def _missing(self, request: web.Request) -> web.Response:
@@ -115,8 +118,7 @@ class PublicPages:
             rows = await stories.public_stories(session, workspace.id)
         language = self._language(request, workspace)
         return self._page(request, "public_stories.html", workspace, language, _newest(workspace, rows),
-                          rows=rows, byline_of=stories.public_byline, kind=stories.kind_label,
-                          canonical=self.board.url(request.path_qs))
+                          rows=rows, byline_of=stories.public_byline, kind=stories.kind_label)
 
     async def story(self, request: web.Request) -> web.StreamResponse:
         """One public story, with its share preview."""
@@ -132,8 +134,7 @@ class PublicPages:
         language = self._language(request, workspace)
         return self._page(request, "public_story.html", workspace, language, _newest(workspace, [found]),
                           story=story, by=stories.public_byline(story, author, language),
-                          kind=stories.kind_label, description=excerpt(story.value),
-                          canonical=self.board.url(request.path_qs))
+                          kind=stories.kind_label, description=excerpt(story.value), below=f"/{story.id}")
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         """The public stories as an Atom 1.0 feed, newest first."""

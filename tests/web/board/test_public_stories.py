@@ -147,6 +147,8 @@ async def test_a_storys_page_carries_escaped_share_previews(app: App, browser: B
     assert "<b>& mer</b>" not in page
     assert og(page, "og:type") == "article" and og(page, "og:locale") == "sv_SE"
     assert og(page, "og:url") == f"http://tavla.test{PAGE}/{tricky}"
+    # A link's extras (a tracker's parameters) are not the page's address.
+    assert og((await browser.get(f"{PAGE}/{tricky}?utm_source=x"))[1], "og:url") == og(page, "og:url")
     assert og(page, "og:site_name") == "Berättelser från Testgruppen"
     assert og(page, "og:description").endswith("Allt…") and len(og(page, "og:description")) <= 201
     assert og(page, "twitter:card") == "summary"
@@ -164,6 +166,7 @@ async def test_the_page_switches_to_english(app: App, browser: BoardClient):
     assert f'href="{PAGE}/{ids["public"]}?lang=en"' in page and f'href="{PAGE}" lang="sv"' in page
     story = (await browser.get(f"{PAGE}/{ids['public']}?lang=en"))[1]
     assert og(story, "og:locale") == "en_GB"
+    assert og(story, "og:url") == f"http://tavla.test{PAGE}/{ids['public']}?lang=en"
 
 
 async def test_the_page_may_be_cached_briefly_and_is_revalidated_by_its_etag(app: App, browser: BoardClient):
