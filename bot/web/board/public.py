@@ -63,13 +63,15 @@ class PublicPages:
         wanted = request.query.get("lang")
         return wanted if wanted in i18n.LANGUAGES else i18n.normalize_language(workspace.language)
 
-    def _paths(self, workspace: Workspace, language: str) -> dict[str, Any]:
-        """The addresses the pages link to, in the language read (the group's own needs no `?lang`)."""
+    def _paths(self, workspace: Workspace, language: str, below: str = "") -> dict[str, Any]:
+        """The addresses the pages link to, in the language read (the group's own needs no `?lang`); the
+        language switch stays on the page (`below` the list: a story's)."""
         home = f"{PREFIX}/{workspace.public_slug}"
         own = i18n.normalize_language(workspace.language)
+        here = home + below
         return {"home": home, "lang_query": "" if language == own else f"?lang={language}",
                 "feed_url": self.board.url(f"{home}/feed.atom"),
-                "switch": [{"language": other, "href": home if other == own else f"{home}?lang={other}"}
+                "switch": [{"language": other, "href": here if other == own else f"{here}?lang={other}"}
                            for other in i18n.LANGUAGES if other != language]}
 
     def _cached(self, request: web.Request, body: bytes, content_type: str, modified: datetime,
@@ -87,9 +89,10 @@ class PublicPages:
 
     def _page(self, request: web.Request, template: str, workspace: Workspace, language: str,
               modified: datetime, **values: Any) -> web.Response:
-        paths = self._paths(workspace, language)
+        below = values.pop("below", "")
+        paths = self._paths(workspace, language, below)
         # The address to share: the page's own, without whatever else a link added to it.
-        canonical = self.board.url(paths["home"] + values.pop("below", "") + paths["lang_query"])
+        canonical = self.board.url(paths["home"] + below + paths["lang_query"])
         page = self.board.render(request, template, language=language, group=workspace.name or "Jobbskaparna",
                                  zone=workspace.timezone, og_locale=OG_LOCALES.get(language, "sv_SE"),
                                  canonical=canonical, **paths, **values)

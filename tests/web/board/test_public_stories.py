@@ -167,6 +167,8 @@ async def test_the_page_switches_to_english(app: App, browser: BoardClient):
     story = (await browser.get(f"{PAGE}/{ids['public']}?lang=en"))[1]
     assert og(story, "og:locale") == "en_GB"
     assert og(story, "og:url") == f"http://tavla.test{PAGE}/{ids['public']}?lang=en"
+    # The switch back stays on the story.
+    assert f'href="{PAGE}/{ids["public"]}" lang="sv"' in story
 
 
 async def test_the_page_may_be_cached_briefly_and_is_revalidated_by_its_etag(app: App, browser: BoardClient):
