@@ -11,6 +11,7 @@ the page down shows within that while.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from email.utils import format_datetime
@@ -20,7 +21,7 @@ from xml.etree import ElementTree
 
 from aiohttp import web
 
-from bot import i18n
+from bot import charts, i18n, storycard
 from bot.models import Member, Story, Workspace
 from bot.services import stories
 from bot.web.board.site import Board, Page
@@ -33,6 +34,8 @@ OG_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 DESCRIPTION_LENGTH = 200
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# Share cards drawn lately, by what they show: a previewer or a crawler asking again costs no drawing.
+CARDS_KEPT = 128
 
 
 def excerpt(value: str, length: int = DESCRIPTION_LENGTH) -> str:
@@ -56,6 +59,7 @@ class PublicPages:
         self.app = board.app
         # tag: URIs name their authority by a domain (no port), and stay the same if the group's slug changes.
         self.authority = urlsplit(board.base_url).hostname or "localhost"
+        self._cards: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
 
     # -- what the pages share ------------------------------------------------------------------------------
 
@@ -84,8 +88,8 @@ class PublicPages:
         wanted = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
         if status == 200 and (etag in wanted or "*" in wanted):
             return web.Response(status=304, headers=headers)
-        return web.Response(body=body, status=status, content_type=content_type, charset="utf-8",
-                            headers=headers)
+        return web.Response(body=body, status=status, content_type=content_type,
+                            charset=None if content_type.startswith("image/") else "utf-8", headers=headers)
 
     def _page(self, request: web.Request, template: str, workspace: Workspace, language: str,
               modified: datetime, **values: Any) -> web.Response:
@@ -135,9 +139,37 @@ class PublicPages:
             return self._missing(request)
         story, author = found
         language = self._language(request, workspace)
+        paths = self._paths(workspace, language)
         return self._page(request, "public_story.html", workspace, language, _newest(workspace, [found]),
                           story=story, by=stories.public_byline(story, author, language),
-                          kind=stories.kind_label, description=excerpt(story.value), below=f"/{story.id}")
+                          kind=stories.kind_label, description=excerpt(story.value), below=f"/{story.id}",
+                          image=self.board.url(f"{paths['home']}/{story.id}.png{paths['lang_query']}"))
+
+    async def card(self, request: web.Request) -> web.StreamResponse:
+        """A public story's share preview image (PNG), drawn in the chart worker."""
+        try:
+            workspace = await self._published(request)
+        except _NotPublished:
+            return self._missing(request)
+        async with self.app.deferred_sessionmaker() as session:
+            found = await stories.public_story(session, workspace.id, int(request.match_info["story"]))
+            if found is None:
+                return self._missing(request)
+            story, author = found
+            language = self._language(request, workspace)
+            group = workspace.name or "Jobbskaparna"
+            shown = (i18n.translate("board.public.heading", language, group=group), story.title,
+                     stories.public_byline(story, author, language),
+                     urlsplit(self.board.base_url).netloc)
+            png = self._cards.get(shown)
+            if png is None:
+                png = await charts.render(session, storycard.draw_card, *shown)
+                self._cards[shown] = png
+                if len(self._cards) > CARDS_KEPT:
+                    self._cards.popitem(last=False)
+            else:
+                self._cards.move_to_end(shown)
+        return self._cached(request, png, "image/png", _newest(workspace, [found]))
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         """The public stories as an Atom 1.0 feed, newest first."""
@@ -209,6 +241,7 @@ def add_routes(board: Board) -> None:
     router.add_get(PREFIX + "/{slug}", pages.index)
     router.add_get(PREFIX + "/{slug}/feed.atom", pages.feed)
     router.add_get(PREFIX + r"/{slug}/{story:\d{1,12}}", pages.story)
+    router.add_get(PREFIX + r"/{slug}/{story:\d{1,12}}.png", pages.card)
 
 
 # Routes only: the public pages are no section of the coordinators' board.

@@ -4,9 +4,12 @@ as each author chose; a page per story with share previews; an Atom feed; cachin
 from __future__ import annotations
 
 import html
+import io
+import json
 import re
 
 import feedparser
+from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
@@ -151,9 +154,10 @@ async def test_a_storys_page_carries_escaped_share_previews(app: App, browser: B
     assert og((await browser.get(f"{PAGE}/{tricky}?utm_source=x"))[1], "og:url") == og(page, "og:url")
     assert og(page, "og:site_name") == "Berättelser från Testgruppen"
     assert og(page, "og:description").endswith("Allt…") and len(og(page, "og:description")) <= 201
-    assert og(page, "twitter:card") == "summary"
+    assert og(page, "twitter:card") == "summary_large_image"
     assert og(page, "twitter:title") == og(page, "og:title")
-    assert "og:image" not in page
+    assert og(page, "og:image") == og(page, "twitter:image") == f"http://tavla.test{PAGE}/{tricky}.png"
+    assert og(page, "og:image:alt") == og(page, "og:title")
 
 
 async def test_the_page_switches_to_english(app: App, browser: BoardClient):
@@ -224,3 +228,21 @@ async def test_a_second_group_of_the_same_name_gets_an_address_with_a_number(app
         f"{BOARD_URL}{PAGE}", f"{BOARD_URL}{PAGE}-2"]
     async with app.sessionmaker() as session:
         assert set(await session.scalars(select(Workspace.public_slug))) == {"testgruppen", "testgruppen-2"}
+
+
+async def test_a_storys_share_image_is_a_png_card_named_as_the_author_chose(app: App, browser: BoardClient):
+    ids = await published(app)
+
+    status, png, headers = await browser.get_bytes(f"{PAGE}/{ids['anonymous']}.png")
+
+    assert status == 200 and headers["Content-Type"] == "image/png"
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    card = Image.open(io.BytesIO(png))
+    assert card.size == (1200, 630)
+    assert json.loads(card.info["Description"]) == {
+        "heading": "Berättelser från Testgruppen", "title": "Bloggen gav en praktikant",
+        "byline": "En medlem i Jobbskaparna"}
+    # A group-only or hidden story has no card.
+    assert (await browser.get_bytes(f"{PAGE}/{ids['group']}.png"))[0] == 404
+    await app.run(COORDINATOR, stories.hide, str(ids["anonymous"]))
+    assert (await browser.get_bytes(f"{PAGE}/{ids['anonymous']}.png"))[0] == 404
