@@ -1,5 +1,6 @@
 """A public story's share preview image (og:image): a PNG card with the group, the story's title and its
-author as they chose to be named. Link previewers (Facebook, LinkedIn, X, Slack) show a PNG large and refuse SVG.
+author as they chose to be named. Link previewers (Facebook, LinkedIn, X, Slack) show a PNG large and refuse
+SVG.
 
 Drawn like the charts, in the chart worker (bot.charts.render): plain text in, PNG bytes out. Importing this
 module must stay cheap (tests/test_imports.py): matplotlib is imported only while drawing.
