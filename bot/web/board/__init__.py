@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from bot.web.server import WebServer
 
 # The board's sections, in the order of the menu (the board opens on the first); the live pages' event stream.
-PAGES: tuple[Page, ...] = (campaign.PAGE, politicians.PAGE, members.PAGE, stories.PAGE, agenda.PAGE, live.PAGE,
-                             public.PAGE)
+PAGES: tuple[Page, ...] = (campaign.PAGE, politicians.PAGE, members.PAGE, stories.PAGE, agenda.PAGE,
+                           live.PAGE, public.PAGE)
 
 
 def add_routes(server: WebServer) -> None:
