@@ -11,6 +11,7 @@ through `Board.run`: the same rules, audit and alerts; its answer is shown once 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -189,10 +190,13 @@ class Board:
         """After a write: keep its answer to show once, and send the browser to `to` (303, so that a reload
         does not send the form again)."""
         if reply is not None:
+            # What is kept is what the page shows: the words. Its effects (an announcement, DMs) are stored
+            # and on their way (see run), and a form is the page's own to show.
+            shown = dataclasses.replace(reply, effects=(), form=None)
             async with self.app.sessionmaker() as session, session.begin():
                 row = await session.get(type(visit.session), visit.session.token_hash)
                 if row is not None:
-                    row.flash = reply_to_json(reply)
+                    row.flash = reply_to_json(shown)
         raise web.HTTPSeeOther(to)
 
     def render(self, request: web.Request, template: str, visit: logins.Visit | None = None, *,
