@@ -685,6 +685,32 @@ async def assignments_of(session: AsyncSession, workspace_id: int, issue_ids: Se
 
 
 @dataclass(frozen=True)
+class AskTotals:
+    """How the questions about an issue went, counted: given, asked, answered."""
+
+    given: int = 0
+    asked: int = 0
+    answered: int = 0
+
+
+async def totals_of(session: AsyncSession, workspace_id: int, issue_ids: Sequence[int]
+                    ) -> dict[int, AskTotals]:
+    """The questions about each issue counted (by issue id), in one statement: the campaign board's overview,
+    which sums up what `assignments_of` lists (the same questions, counted as PoliticianAsks counts them)."""
+    found = {issue_id: AskTotals() for issue_id in issue_ids}
+    if not issue_ids:
+        return found
+    rows = await session.execute(
+        select(Ask.issue_id, func.count(Ask.id), func.count(Ask.asked_at), func.count(Ask.answer))
+        .join(Member, Member.id == Ask.member_id)
+        .where(Ask.workspace_id == workspace_id, Ask.issue_id.in_(sorted(set(issue_ids))))
+        .group_by(Ask.issue_id))
+    for issue_id, given, asked, answered in rows:
+        found[issue_id] = AskTotals(given, asked, answered)
+    return found
+
+
+@dataclass(frozen=True)
 class PoliticianAsks:
     """The questions to one politician about an issue: who was to ask, how many did, and the answers."""
 

@@ -26,6 +26,7 @@ from bot.models import Issue
 from bot.replies import Renderable, Text, When, text
 from bot.services import asks, civics, pledges, stances, timeline
 from bot.services import board as logins
+from bot.services.asks import AskTotals
 from bot.web.board import live
 from bot.web.board.site import Board, Page
 
@@ -92,7 +93,9 @@ class IssueView:
     municipality: Renderable
     left: Text
     pledges: dict[str, tuple[int, int]]
+    # Per politician on an issue's page; the overview has only the totals.
     asks: list[asks.PoliticianAsks]
+    ask_totals: AskTotals
     model: stances.MapModel
     summary: Text
     bar: SeatBar | None
@@ -150,21 +153,23 @@ def party_lines(model: stances.MapModel) -> tuple[PartyLine, ...]:
                  for group in model.parties)
 
 
-async def issue_views(session: AsyncSession, issues: Sequence[Issue], zone: str, now: datetime
-                      ) -> list[IssueView]:
-    """The issues as the page shows them, in a handful of statements whatever their number."""
+async def issue_views(session: AsyncSession, issues: Sequence[Issue], zone: str, now: datetime, *,
+                      detailed: bool = True) -> list[IssueView]:
+    """The issues as the page shows them, in a handful of statements whatever their number; `detailed=False`
+    (the overview) counts the questions instead of reading each one."""
     if not issues:
         return []
     ids = [issue.id for issue in issues]
     workspace_id = issues[0].workspace_id
     models = await stances.build_models(session, issues)
     counts = await pledges.pledge_counts_of(session, ids)
-    given = await asks.assignments_of(session, workspace_id, ids)
+    given = await asks.assignments_of(session, workspace_id, ids) if detailed else {}
+    totals = await asks.totals_of(session, workspace_id, ids)
     return [IssueView(issue, civics.decision_when(issue, zone),
                       civics.body_label(issue.body, issue.committee),
                       civics.municipality_label(issue.municipality), time_left(issue, zone, now),
                       counts[issue.id],
-                      asks.per_politician(given[issue.id]), models[issue.id],
+                      asks.per_politician(given.get(issue.id, [])), totals[issue.id], models[issue.id],
                       stances.map_summary(models[issue.id]), seat_bar(models[issue.id]),
                       party_lines(models[issue.id]))
             for issue in issues]
@@ -193,7 +198,8 @@ class CampaignPage:
         zone, now = visit.workspace.timezone, self.board.app.clock.now()
         async with self.board.app.deferred_sessionmaker() as session:
             since = await live.workspace_stamp(session, visit.workspace.id)
-            views = await issue_views(session, await _open_issues(session, visit.workspace.id), zone, now)
+            views = await issue_views(session, await _open_issues(session, visit.workspace.id), zone, now,
+                                      detailed=False)
             reports = await stances.waiting_reports(session, visit.workspace.id)
         return self.board.render(request, "campaign.html", visit, status=status, error=error, views=views,
                                  reports=reports, zone=zone, since=since, back=PATH, **_drawing())

@@ -173,6 +173,9 @@ async def test_pledges_and_questions_per_politician_are_shown(app: App, coordina
     assert asked[anna_asks][2] == 1 and "emot: 1" in asked[anna_asks][3]
     assert sum(given for given, _, _, _ in asked.values()) == len(given) == 2
     assert "Anna: frågade" in text_of(detail) and "Bo: inte frågat än" in text_of(detail)
+    # The overview sums the questions up (its issue's page has them per politician).
+    assert "Utdelade frågor: 2. Ställda: 1. Besvarade: 1." in text_of(overview)
+    assert "Anna: frågade" not in text_of(overview)
 
 
 async def pledges_counts(app: App, issue_id: int) -> dict[str, tuple[int, int]]:
