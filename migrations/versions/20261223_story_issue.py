@@ -20,7 +20,8 @@ def upgrade() -> None:
     with op.batch_alter_table('story') as batch:
         batch.add_column(sa.Column('issue_id', sa.Integer(), nullable=True))
         batch.create_index(batch.f('ix_story_issue_id'), ['issue_id'])
-        batch.create_foreign_key(batch.f('fk_story_issue_id_issue'), 'issue', ['issue_id'], ['id'], ondelete='SET NULL')
+        batch.create_foreign_key(batch.f('fk_story_issue_id_issue'), 'issue', ['issue_id'], ['id'],
+                                 ondelete='SET NULL')
 
 
 def downgrade() -> None:
