@@ -32,7 +32,7 @@ from bot import csvexport, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import ActivityScore, LiveMessage, Member, Story, StoryApplause, Workspace
+from bot.models import ActivityScore, Issue, LiveMessage, Member, Story, StoryApplause, Workspace
 from bot.replies import (
     Attachment,
     Button,
@@ -54,7 +54,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, board, ladder, streaks, workspaces
+from bot.services import activity, board, civics, ladder, streaks, workspaces
 from bot.services.context import Actor, Identity, audit, is_coordinator, is_group_member, workspace_row
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,9 @@ LISTED = 15
 MARKDOWN_SPECIAL = "\\`*_[]<>#|"
 
 
-def share_form() -> Form:
-    """The story form: title, what I did, what it brought my business, a link, and who may see it."""
+def share_form(issue: str = "") -> Form:
+    """The story form: title, what I did, what it brought my business, a link, and who may see it; `issue`:
+    the id of the issue the story is about (a form has room for five fields: the command carries it)."""
     return Form(
         FORM_ID,
         text("stories.form.title"),
@@ -133,6 +134,7 @@ def share_form() -> Form:
                 choices=CONSENT_CHOICES,
             ),
         ),
+        arg=issue,
         values={"visibility": "group"},
     )
 
@@ -142,15 +144,17 @@ def share_button() -> Button:
     return Button(text("stories.button.share"), SHARE_ACTION, style=ButtonStyle.SUCCESS)
 
 
-def _share_form(member: Member | None, _arg: str) -> Form | None:
-    # Someone who has not onboarded is pointed to /onboard by the action instead.
-    return share_form() if member is not None and member.onboarded_at is not None else None
+def _share_form(member: Member | None, arg: str) -> Form | None:
+    # Someone who has not onboarded is pointed to /onboard by the action instead; an issue named is looked
+    # up by the action first (an unknown one is told before anything is typed).
+    return share_form() if member is not None and member.onboarded_at is not None and not arg else None
 
 
-async def start_share(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
-    """Open the story form."""
+async def start_share(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+    """Open the story form; `issue`: the issue the story is about (one of the workspace's, closed ones too)."""
     actor.require_onboarded()
-    return Reply(form=share_form())
+    about = await civics.find_issue(session, actor.workspace.id, issue) if issue else None
+    return Reply(form=share_form(str(about.id) if about else ""))
 
 
 def _choice(
@@ -160,10 +164,13 @@ def _choice(
     return validation.choice(aliases.get(folded, folded), label, choices) or default
 
 
-async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
+async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = "") -> Reply:
     """Store a story and post it in the stories channel; an empty or broken one is refused with every
-    problem."""
+    problem. The issue it is about: the form's `arg` (the command's `issue`), or `values["issue"]` (the
+    console and Slack give the form's fields as options)."""
     member = actor.require_onboarded()
+    issue_ref = (values.get("issue") or arg or "").strip()
+    about = await civics.find_issue(session, actor.workspace.id, issue_ref) if issue_ref else None
     read = validation.read_all({
         "title": lambda: validation.clean_text(values.get("title", ""), text("stories.field.title"),
                                                max_length=MAX_TITLE, required=True),
@@ -185,6 +192,7 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
         link=read["link"],
         visibility=visibility,
         credit=credit,
+        issue_id=about.id if about else None,
         created_at=actor.now,
         updated_at=actor.now,
     )
@@ -220,7 +228,7 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
         channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
         body = text("stories.shared.body", channel=Mention("channel", channel)) if channel \
             else text("stories.shared.body_no_channel")
-        effects.insert(0, PostToChannel(Channel.STORIES, post_reply(story, member, 0),
+        effects.insert(0, PostToChannel(Channel.STORIES, post_reply(story, member, 0, about=about),
                                           keep_as=f"{POST_KEY}{story.id}"))
     return Reply(title=text("stories.shared.title"), body=body, fields=tuple(fields), effects=tuple(effects))
 
@@ -262,16 +270,25 @@ def applaud_button(story_id: int, count: int) -> Button:
     )
 
 
-def post_reply(story: Story, author: Member, applause: int, *, private: bool = False) -> Reply:
-    """The story as posted in the channel: title, what it brought, who, what they did, the link and the 👏."""
+def post_reply(story: Story, author: Member, applause: int, *, private: bool = False,
+               about: Issue | None = None) -> Reply:
+    """The story as posted in the channel: title, what it brought, who, what they did, the issue it is about,
+    the link and the 👏."""
     fields = [Field(text("stories.post.by"), Literal(group_byline(author)), inline=True),
               Field(text("stories.post.kind"), kind_label(story.kind), inline=True),
               Field(text("stories.post.number"), Literal(f"#{story.id}"), inline=True)]
+    if about is not None:
+        fields.append(Field(text("stories.post.about"), Literal(about.title)))
     if story.featured_at is not None:
         fields.insert(0, Field(text("stories.post.featured_title"), text("stories.post.featured")))
     return Reply(title=Literal(story.title), body=Literal(story.value), fields=tuple(fields),
                  buttons=(applaud_button(story.id, applause),),
                  links=(Link(text("stories.post.link"), story.link),) if story.link else (), private=private)
+
+
+async def issue_of(session: AsyncSession, story: Story) -> Issue | None:
+    """The issue a story is about (None: none, or it was deleted)."""
+    return None if story.issue_id is None else await session.get(Issue, story.issue_id)
 
 
 async def applause_counts(session: AsyncSession, story_ids: Sequence[int]) -> dict[int, int]:
@@ -335,7 +352,8 @@ async def applaud(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     await session.flush()
     count = (await applause_counts(session, [story.id])).get(story.id, 0)
     author = await session.get_one(Member, story.member_id)
-    return dataclasses.replace(post_reply(story, author, count, private=True), replaces_source=True)
+    return dataclasses.replace(post_reply(story, author, count, private=True,
+                                          about=await issue_of(session, story)), replaces_source=True)
 
 
 # -- finding stories -----------------------------------------------------------------------------------------
@@ -411,7 +429,28 @@ async def show(session: AsyncSession, actor: Actor, story: str | None = None) ->
     found = await _story(session, actor, story, shown=True)
     author = await session.get_one(Member, found.member_id)
     count = (await applause_counts(session, [found.id])).get(found.id, 0)
-    return post_reply(found, author, count, private=True)
+    return post_reply(found, author, count, private=True, about=await issue_of(session, found))
+
+
+async def about(session: AsyncSession, actor: Actor, story: str | None = None, issue: str | None = None
+                ) -> Reply:
+    """Say which issue (decision) a story is about, or that it is about none (no issue given): the story's
+    author or a coordinator. Any of the workspace's issues, closed ones too: a story after the decision tells
+    what it meant."""
+    found = await _story(session, actor, story)
+    if found.member_id != actor.member.id and not actor.is_coordinator:
+        raise UserError("stories.about.not_yours", story=found.id)
+    wanted = (issue or "").strip()
+    linked = await civics.find_issue(session, actor.workspace.id, wanted) if wanted else None
+    title = Literal(found.title)
+    if (linked.id if linked else None) == found.issue_id:
+        return Reply(body=text("stories.about.already", title=title, issue=Literal(linked.title))
+                     if linked else text("stories.about.already_none", title=title))
+    found.issue_id, found.updated_at = (linked.id if linked else None), actor.now
+    audit(session, actor, "story.about", story_id=found.id, issue_id=found.issue_id)
+    if linked is None:
+        return Reply(body=text("stories.about.removed", title=title))
+    return Reply(body=text("stories.about.done", title=title, issue=Literal(linked.title)))
 
 
 async def choices(session: AsyncSession, identity: Identity, current: str) -> list[tuple[str, str]]:
@@ -459,7 +498,7 @@ async def feature(
     else:
         author = await session.get_one(Member, found.member_id)
         count = (await applause_counts(session, [found.id])).get(found.id, 0)
-        announcement = dataclasses.replace(post_reply(found, author, count),
+        announcement = dataclasses.replace(post_reply(found, author, count, about=await issue_of(session, found)),
                                            title=text("stories.feature.announcement", title=title))
     return Reply(body=text("stories.feature.done", title=title),
                  effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
