@@ -664,6 +664,10 @@ SLUG_LENGTH = 32
 DEFAULT_SLUG = "jobbskaparna"
 # The newest public stories the page and the feed show.
 PUBLIC_SHOWN = 50
+# An issue's public page, below the group's: /berattelser/<slug>/fraga/<issue id>.
+ISSUE_PATH = "/fraga/"
+# The issues a status answer links to (link buttons: a row holds five).
+ISSUES_LINKED = 4
 
 
 def slug_of(name: str) -> str:
@@ -692,6 +696,11 @@ def public_url(base_url: str, slug: str) -> str:
     return f"{base_url}{PUBLIC_PATH}{slug}"
 
 
+def public_issue_url(base_url: str, slug: str, issue_id: int) -> str:
+    """The address of an issue's public page: what the decision means for businesses here."""
+    return f"{public_url(base_url, slug)}{ISSUE_PATH}{issue_id}"
+
+
 async def public_page(session: AsyncSession, actor: Actor, on: bool | None = None) -> Reply:
     """Publish the group's public stories page (on), take it down (off), or say whether it is published and
     where (not given)."""
@@ -703,8 +712,14 @@ async def public_page(session: AsyncSession, actor: Actor, on: bool | None = Non
     if on is None:
         if workspace.public_slug is None:
             return Reply(body=text("stories.public.status_off"))
+        # The pages of the issues with public stories, the latest decisions first: to send to a politician.
+        issue_links = tuple(
+            Link(text("stories.public.issue_link", title=Literal(issue.title[:60])),
+                 public_issue_url(base_url, workspace.public_slug, issue.id))
+            for issue, _ in (await public_issues(session, workspace.id))[:ISSUES_LINKED])
         return Reply(body=text("stories.public.status_on"),
-                     links=(Link(text("stories.public.link"), public_url(base_url, workspace.public_slug)),))
+                     links=(Link(text("stories.public.link"), public_url(base_url, workspace.public_slug)),
+                            *issue_links))
     if not on:
         if workspace.public_slug is None:
             return Reply(body=text("stories.public.already_off"))
@@ -734,14 +749,32 @@ async def published_workspace(session: AsyncSession, slug: str) -> Workspace | N
     return await session.scalar(select(Workspace).where(Workspace.public_slug == slug))
 
 
-async def public_stories(session: AsyncSession, workspace_id: int, limit: int = PUBLIC_SHOWN
-                         ) -> list[tuple[Story, Member]]:
-    """The public page's stories: the featured first, then the newest."""
+async def public_stories(session: AsyncSession, workspace_id: int, limit: int = PUBLIC_SHOWN, *,
+                         issue_id: int | None = None) -> list[tuple[Story, Member]]:
+    """The public page's stories (`issue_id`: those about that issue): the featured first, then the newest."""
+    query = select(Story, Member).join(Member, Member.id == Story.member_id).where(
+        Story.workspace_id == workspace_id, public_condition())
+    if issue_id is not None:
+        query = query.where(Story.issue_id == issue_id)
     rows = await session.execute(
-        select(Story, Member).join(Member, Member.id == Story.member_id)
-        .where(Story.workspace_id == workspace_id, public_condition())
-        .order_by(Story.featured_at.is_(None), Story.created_at.desc(), Story.id.desc()).limit(limit))
+        query.order_by(Story.featured_at.is_(None), Story.created_at.desc(), Story.id.desc()).limit(limit))
     return [(story, member) for story, member in rows.all()]
+
+
+async def public_issue(session: AsyncSession, workspace_id: int, issue_id: int) -> Issue | None:
+    """An issue of the workspace, for its public page (None: no such issue in this workspace). Whatever the
+    group decided about it is public already: its alerts publish the position and the hashtag."""
+    return await session.scalar(select(Issue).where(Issue.id == issue_id, Issue.workspace_id == workspace_id))
+
+
+async def public_issues(session: AsyncSession, workspace_id: int) -> list[tuple[Issue, int]]:
+    """The issues that public stories are about, with how many, the latest decision first."""
+    rows = await session.execute(
+        select(Issue, func.count(Story.id)).join(Story, Story.issue_id == Issue.id)
+        .join(Member, Member.id == Story.member_id)
+        .where(Issue.workspace_id == workspace_id, Story.workspace_id == workspace_id, public_condition())
+        .group_by(Issue.id).order_by(Issue.decision_at.desc(), Issue.id.desc()))
+    return [(issue, count) for issue, count in rows.all()]
 
 
 async def public_story(session: AsyncSession, workspace_id: int, story_id: int
