@@ -786,11 +786,36 @@ async def public_story(session: AsyncSession, workspace_id: int, story_id: int
     return None if row is None else (row[0], row[1])
 
 
-async def board_rows(session: AsyncSession, workspace_id: int) -> list[tuple[Story, Member, int]]:
-    """Every story of the workspace for its coordinators' board, newest first, with its applause."""
-    rows = await _with_authors(session, select(Story, Member).where(Story.workspace_id == workspace_id))
+@dataclasses.dataclass(frozen=True)
+class BoardStories:
+    """A page of the workspace's stories for its coordinators' board, and the issues they may be about."""
+
+    rows: list[tuple[Story, Member, int]]
+    page: int
+    pages: int
+    total: int
+    # Every issue of the workspace (id, title), the latest decision first: what a story may be about.
+    issues: list[tuple[int, str]]
+
+
+async def board_rows(session: AsyncSession, workspace_id: int, *, page: int = 1, per_page: int = PUBLIC_SHOWN,
+                     issue_id: int | None = None) -> BoardStories:
+    """A page of the workspace's stories for its coordinators' board (`issue_id`: those about that issue),
+    newest first, with their applause; a page past the last shows the last."""
+    condition = Story.workspace_id == workspace_id
+    if issue_id is not None:
+        condition &= Story.issue_id == issue_id
+    total = await session.scalar(select(func.count(Story.id)).where(condition)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = await _with_authors(session, select(Story, Member).where(condition)
+                               .offset((page - 1) * per_page).limit(per_page))
     counts = await applause_counts(session, [story.id for story, _ in rows])
-    return [(story, member, counts.get(story.id, 0)) for story, member in rows]
+    issues = [(found_id, title) for found_id, title in await session.execute(
+        select(Issue.id, Issue.title).where(Issue.workspace_id == workspace_id)
+        .order_by(Issue.decision_at.desc(), Issue.id.desc()))]
+    return BoardStories([(story, member, counts.get(story.id, 0)) for story, member in rows], page, pages,
+                        total, issues)
 
 
 # -- deleting a story ----------------------------------------------------------------------------------------
