@@ -1,5 +1,5 @@
-"""/story share|list|search|show|about|delete and, for coordinators, /story-admin feature|hide|unhide|public|export:
-members' stories of what social media brought them."""
+"""/story share|list|search|show|about|delete and, for coordinators, /story-admin
+feature|hide|unhide|public|export: members' stories of what social media brought them."""
 
 from __future__ import annotations
 

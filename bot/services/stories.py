@@ -151,7 +151,8 @@ def _share_form(member: Member | None, arg: str) -> Form | None:
 
 
 async def start_share(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
-    """Open the story form; `issue`: the issue the story is about (one of the workspace's, closed ones too)."""
+    """Open the story form; `issue`: the issue the story is about (any of the workspace's, closed ones
+    too)."""
     actor.require_onboarded()
     about = await civics.find_issue(session, actor.workspace.id, issue) if issue else None
     return Reply(form=share_form(str(about.id) if about else ""))
@@ -498,7 +499,8 @@ async def feature(
     else:
         author = await session.get_one(Member, found.member_id)
         count = (await applause_counts(session, [found.id])).get(found.id, 0)
-        announcement = dataclasses.replace(post_reply(found, author, count, about=await issue_of(session, found)),
+        announcement = dataclasses.replace(post_reply(found, author, count,
+                                                      about=await issue_of(session, found)),
                                            title=text("stories.feature.announcement", title=title))
     return Reply(body=text("stories.feature.done", title=title),
                  effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))

@@ -23,7 +23,6 @@ from cogs.activity import Activity
 from cogs.digest import Digest
 from cogs.stories import Stories
 from tests.conftest import RecordingNotifier
-from tests.issue_fixtures import ISSUE
 from tests.e2e.fakediscord import rules
 from tests.helpers import (
     MockBot,
@@ -35,6 +34,7 @@ from tests.helpers import (
     sent,
     shown_text,
 )
+from tests.issue_fixtures import ISSUE
 from tests.support.onboarding import onboard
 from tests.support.replies import field_value
 

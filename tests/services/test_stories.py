@@ -425,8 +425,9 @@ async def test_a_story_is_said_to_be_about_an_issue_by_its_author_or_a_coordinat
 
     with pytest.raises(UserError) as refused:
         await app.run(BO, stories.about, story="1", issue="Parkering")
-    assert render(refused.value.text, "sv") == ("Berättelse nummer 1 är någon annans. Bara den som delade den, "
-                                                "eller en koordinator, kan säga vilken fråga den handlar om.")
+    assert render(refused.value.text, "sv") == (
+        "Berättelse nummer 1 är någon annans. Bara den som delade den, eller en koordinator, kan säga vilken "
+        "fråga den handlar om.")
     assert not isinstance(refused.value, NotCoordinator)
     assert await issue_of_story(app) is None
 

@@ -214,7 +214,7 @@ class CampaignPage:
             (view,) = await issue_views(session, [found], zone, now)
             reports = await stances.waiting_reports(session, visit.workspace.id, found.id)
         slug = visit.workspace.public_slug
-        # The issue's public page, to send to a politician or a journalist, once the stories page is published.
+        # The issue's public page, for a politician or a journalist, once the stories page is published.
         public_url = None if slug is None else stories.public_issue_url(self.board.base_url, slug, found.id)
         return self.board.render(request, "campaign_issue.html", visit, status=status, error=error, view=view,
                                  reports=reports, zone=zone, since=since, back=f"{PATH}/{found.id}",

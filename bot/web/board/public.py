@@ -145,8 +145,9 @@ class PublicPages:
         language = self._language(request, workspace)
         below = f"{stories.ISSUE_PATH.rstrip('/')}/{issue.id}"
         outcome = None if issue.status == civics.OPEN else f"issues.outcome.{issue.outcome or 'other'}"
-        return self._page(request, "public_issue.html", workspace, language, _newest_of_issue(workspace, issue, rows),
-                          issue=issue, rows=rows, byline_of=stories.public_byline, kind=stories.kind_label,
+        return self._page(request, "public_issue.html", workspace, language,
+                          _newest_of_issue(workspace, issue, rows), issue=issue, rows=rows,
+                          byline_of=stories.public_byline, kind=stories.kind_label,
                           municipality=civics.municipality_label(issue.municipality),
                           body=civics.body_label(issue.body, issue.committee),
                           decision=civics.decision_when(issue, workspace.timezone), outcome=outcome,
@@ -294,7 +295,8 @@ def _newest(workspace: Workspace, rows: Sequence[tuple[Story, Member]]) -> datet
 
 
 def _newest_of_issue(workspace: Workspace, issue: Issue, rows: Sequence[tuple[Story, Member]]) -> datetime:
-    """When an issue's page last changed: its newest story, the issue's last change, or the page's publishing."""
+    """When an issue's page last changed: its newest story, the issue's last change, or the page's
+    publishing."""
     return max(_newest(workspace, rows), issue.updated_at)
 
 

@@ -66,7 +66,8 @@ class StoriesPage:
         call = stories.unhide if form.get("undo") == "yes" else stories.hide
         return await self._write(request, visit, call, story=_text(form, "story"))
 
-    async def about(self, request: web.Request, visit: Visit, form: MultiDictProxy[Any]) -> web.StreamResponse:
+    async def about(self, request: web.Request, visit: Visit, form: MultiDictProxy[Any]
+                    ) -> web.StreamResponse:
         return await self._write(request, visit, stories.about, story=_text(form, "story"),
                                  issue=_text(form, "issue") or None)
 

@@ -336,7 +336,8 @@ async def test_an_issues_feed_is_atom_with_its_public_stories_only(app: App, bro
     assert feed.feed.link == f"http://tavla.test{PAGE}/fraga/{issue_id}"
     assert [entry.title for entry in feed.entries] == ["Tweeten gav tre kunder"]
     assert feed.entries[0].link == f"http://tavla.test{PAGE}/{ids['public']}"
-    assert re.fullmatch(rf"tag:tavla\.test,\d{{4}}-\d{{2}}-\d{{2}}:stories/\d+/issue/{issue_id}", feed.feed.id)
+    assert re.fullmatch(rf"tag:tavla\.test,\d{{4}}-\d{{2}}-\d{{2}}:stories/\d+/issue/{issue_id}",
+                        feed.feed.id)
 
 
 async def test_the_list_names_the_issues_with_public_stories_and_each_story_links_its_issue(

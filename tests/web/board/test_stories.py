@@ -270,9 +270,10 @@ async def many_stories(app: App, count: int, issue_id: int | None = None) -> Non
         member = await session.scalar(select(Member).where(Member.external_id == ANNA.user_external_id))
         assert member is not None
         now = app.clock.now()
-        session.add_all(Story(workspace_id=member.workspace_id, member_id=member.id, title=f"Berättelse {n:02}",
-                              kind="tweet", value="Fler kunder.", visibility="public", credit="name",
-                              issue_id=issue_id, created_at=now, updated_at=now) for n in range(count))
+        session.add_all(Story(workspace_id=member.workspace_id, member_id=member.id,
+                              title=f"Berättelse {n:02}", kind="tweet", value="Fler kunder.",
+                              visibility="public", credit="name", issue_id=issue_id, created_at=now,
+                              updated_at=now) for n in range(count))
         await session.commit()
 
 
