@@ -13,6 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
+from bot.i18n import render
 from bot.models import Workspace
 from bot.services import issues, mydata, stories
 from tests.conftest import identity
@@ -355,3 +356,14 @@ async def test_the_list_names_the_issues_with_public_stories_and_each_story_link
     assert "Bara gruppens fråga" not in page
     story = (await browser.get(f"{PAGE}/{ids['public']}"))[1]
     assert link in story
+
+
+async def test_the_status_answer_in_chat_links_the_pages_of_the_issues_with_public_stories(app: App):
+    _, issue_id = await about_issue(app)
+    await app.run(COORDINATOR, issues.create, **(ISSUE | {"title": "Utan berättelser"}))
+
+    reply = await app.run(COORDINATOR, stories.public_page)
+
+    assert [link.url for link in reply.links] == [f"http://tavla.test{PAGE}",
+                                                  f"http://tavla.test{PAGE}/fraga/{issue_id}"]
+    assert render(reply.links[1].label, "sv") == "Frågan: Parkering i centrum"
