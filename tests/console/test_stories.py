@@ -192,8 +192,8 @@ async def test_a_story_is_shared_about_an_issue_and_another_is_said_to_be_about_
         ":as Anna", onboard_command("Annas Blommor"),
         # Only the issue: the form opens, carrying it; the form's fields then send the story about it.
         "/story share issue:Parkering",
-        ':submit stories.share title:"Tweeten gav tre kunder" kind:tweet value:"Tre nya kunder." '
-        "visibility:public",
+        (':submit stories.share title:"Tweeten gav tre kunder" kind:tweet value:"Tre nya kunder." '
+         "visibility:public"),
         '/story share title:"Bloggen" kind:blog value:"En förfrågan." visibility:group',
         ":as Bo", onboard_command("Bos Bygg", "Ronneby"),
         "/berättelse om berättelse:2 fråga:Parkering",
