@@ -359,8 +359,9 @@ async def _council_import(ctx: CommandContext, options: dict[str, Any]) -> Reply
 
 
 async def _story_share(ctx: CommandContext, options: dict[str, Any]) -> Reply:
-    if not options:
-        return await ctx.app.run(ctx.identity(), stories.start_share)
+    # Only the issue given (or nothing): the form opens, carrying the issue; the form's fields: it is sent.
+    if not options.keys() - {"issue"}:
+        return await ctx.app.run(ctx.identity(), stories.start_share, options.get("issue") or "")
     return await ctx.app.submit(ctx.identity(), stories.FORM_ID, options)
 
 
@@ -518,7 +519,8 @@ def all_commands() -> tuple[Command, ...]:
                  string("example", 500), choice("kind", ladder.STEP_KIND), integer("position", 1, 50),
                  boolean("active"), boolean("reset")), coordinator=True),
         Command(("coach",), _coach(ladder.next_step), discord=False),
-        Command(("story", "share"), _story_share, form=stories.share_form),
+        Command(("story", "share"), _story_share, (replace(ANY_ISSUE, required=False),),
+                form=stories.share_form),
         Command(("story", "list"), service(stories.list_stories), (boolean("featured"),)),
         Command(("story", "search"), service(stories.search), (string("query", 100, required=True),)),
         Command(("story", "show"), service(stories.show), (STORY,)),
@@ -529,6 +531,7 @@ def all_commands() -> tuple[Command, ...]:
         Command(("story", "export"), service(stories.export),
                 (choice("audience", stories.AUDIENCE), boolean("featured")), coordinator=True),
         Command(("story", "delete"), service(stories.delete_request), (STORY,)),
+        Command(("story", "about"), service(stories.about), (STORY, replace(ANY_ISSUE, required=False))),
         Command(("story",), service(stories.list_stories), (boolean("featured"),), discord=False),
         Command(("did",), service(activity.did),
                 (choice("kind", activity.KIND, required=True),
@@ -570,7 +573,8 @@ def parse(words: list[str], commands: tuple[Command, ...]) -> tuple[Command, dic
     """Find the command a line names and its options, by English or Swedish names; refuse unknown options."""
     command, rest = find(words, commands)
     options = parse_options(rest)
-    allowed = command.option_names or (tuple(f.name for f in command.form().fields) if command.form else ())
+    # A command with a form takes the form's fields too (`story share` has its `issue` besides the form's).
+    allowed = command.option_names + (tuple(f.name for f in command.form().fields) if command.form else ())
     aliases = _option_aliases(command)
     options = {aliases.get(name.lower(), name.lower()): value for name, value in options.items()}
     for name in options:

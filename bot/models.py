@@ -789,6 +789,8 @@ class Story(Base):
     featured_at: Mapped[datetime | None]
     # When a coordinator hid it from the public page and the public exports (wrong or sensitive); None: shown.
     hidden_at: Mapped[datetime | None]
+    # The decision the story is about (its public page: what this decision means for businesses here).
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -1,5 +1,5 @@
-"""/story share|list|search|show|delete and, for coordinators, /story-admin feature|hide|unhide|public|export:
-members' stories of what social media brought them."""
+"""/story share|list|search|show|about|delete and, for coordinators, /story-admin
+feature|hide|unhide|public|export: members' stories of what social media brought them."""
 
 from __future__ import annotations
 
@@ -34,9 +34,14 @@ class Stories(commands.Cog):
         self.bot = bot
 
     @declared("story share", group=story_group)
-    async def story_share(self, interaction: discord.Interaction[JobbBot]) -> None:
-        """Open the story form."""
-        await run_form_service(interaction, stories.SHARE_ACTION, stories.start_share)
+    async def story_share(
+        self, interaction: discord.Interaction[JobbBot], issue: Range[str, 1, 100] | None = None
+    ) -> None:
+        """Open the story form; with an issue, the story is about it (the issue is looked up first)."""
+        if issue is None:
+            await run_form_service(interaction, stories.SHARE_ACTION, stories.start_share)
+        else:
+            await run_service(interaction, stories.start_share, issue=issue)
 
     @declared("story list", group=story_group)
     async def story_list(
@@ -89,6 +94,12 @@ class Stories(commands.Cog):
         # Writing the files of many stories may take a moment.
         await interaction.response.defer(thinking=True, ephemeral=True)
         await run_service(interaction, stories.export, **given(audience=audience, featured=featured))
+
+    @declared("story about", group=story_group)
+    async def story_about(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20],
+                          issue: Range[str, 1, 100] | None = None) -> None:
+        """Say which issue a story is about, or that it is about none."""
+        await run_service(interaction, stories.about, story=story, **given(issue=issue))
 
     @declared("story delete", group=story_group)
     async def story_delete(self, interaction: discord.Interaction[JobbBot], story: Range[str, 1, 20]) -> None:

@@ -159,13 +159,12 @@ READ_AS = frozenset({"decision", "checked", "from", "to", "link", "source", "lin
 
 def fed_options(command: Command) -> tuple[Fed, ...]:
     """The options a line of the command may give: its declared options, or its form's fields."""
-    if command.options:
-        return tuple(Fed(o.name, o.kind, o.required, tuple(str(c.value) for c in o.choices),
+    declared = tuple(Fed(o.name, o.kind, o.required, tuple(str(c.value) for c in o.choices),
                          lookup=o.suggest is not None) for o in command.options)
     if command.form is None:
-        return ()
-    return tuple(Fed(f.name, Kind.BOOLEAN if f.kind == "bool" else Kind.STRING, f.required,
-                     tuple(str(c.value) for c in f.choices)) for f in command.form().fields)
+        return declared
+    return declared + tuple(Fed(f.name, Kind.BOOLEAN if f.kind == "bool" else Kind.STRING, f.required,
+                                tuple(str(c.value) for c in f.choices)) for f in command.form().fields)
 
 
 def fed_hostile(fed: Fed) -> tuple[Hostile, ...]:

@@ -118,7 +118,7 @@ WRITES = frozenset({
     "politician import", "politician valmyndigheten", "stance set", "stance confirm", "stance reject",
     "media add", "media remove",
     "council seats", "coach done", "coach pause", "coach resume", "story share", "story feature",
-    "story hide", "story unhide", "did",
+    "story hide", "story unhide", "story about", "did",
     "contact",
     "leaderboard join", "leaderboard leave", "watch add", "watch remove", "relation add", "relation remove",
     "rapid start", "rapid close",

@@ -228,8 +228,9 @@ def stories_field(found: Figures, *, public_only: bool = False) -> Field:
     lines: list[Renderable] = [
         text("digest.stories.shared", count=found.stories, public=found.public_stories)
     ]
+    # A story a coordinator hid (wrong or sensitive) is for the group only, like a group-only one.
     named = [(story, member) for story, member in found.featured
-             if not public_only or story.visibility == stories.PUBLIC]
+             if not public_only or (story.visibility == stories.PUBLIC and story.hidden_at is None)]
     for story, member in named[:FEATURED_SHOWN]:
         lines.append(text("digest.stories.featured", id=story.id, title=Literal(story.title),
                           by=Literal(stories.group_byline(member))))

@@ -32,7 +32,7 @@ from bot import csvexport, validation
 from bot.contributions import Feature, MemberData
 from bot.errors import UserError
 from bot.i18n import render
-from bot.models import ActivityScore, LiveMessage, Member, Story, StoryApplause, Workspace
+from bot.models import ActivityScore, Issue, LiveMessage, Member, Story, StoryApplause, Workspace
 from bot.replies import (
     Attachment,
     Button,
@@ -54,7 +54,7 @@ from bot.replies import (
     more_than_shown,
     text,
 )
-from bot.services import activity, board, ladder, streaks, workspaces
+from bot.services import activity, board, civics, ladder, streaks, workspaces
 from bot.services.context import Actor, Identity, audit, is_coordinator, is_group_member, workspace_row
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,9 @@ LISTED = 15
 MARKDOWN_SPECIAL = "\\`*_[]<>#|"
 
 
-def share_form() -> Form:
-    """The story form: title, what I did, what it brought my business, a link, and who may see it."""
+def share_form(issue: str = "") -> Form:
+    """The story form: title, what I did, what it brought my business, a link, and who may see it; `issue`:
+    the id of the issue the story is about (a form has room for five fields: the command carries it)."""
     return Form(
         FORM_ID,
         text("stories.form.title"),
@@ -133,6 +134,7 @@ def share_form() -> Form:
                 choices=CONSENT_CHOICES,
             ),
         ),
+        arg=issue,
         values={"visibility": "group"},
     )
 
@@ -142,15 +144,18 @@ def share_button() -> Button:
     return Button(text("stories.button.share"), SHARE_ACTION, style=ButtonStyle.SUCCESS)
 
 
-def _share_form(member: Member | None, _arg: str) -> Form | None:
-    # Someone who has not onboarded is pointed to /onboard by the action instead.
-    return share_form() if member is not None and member.onboarded_at is not None else None
+def _share_form(member: Member | None, arg: str) -> Form | None:
+    # Someone who has not onboarded is pointed to /onboard by the action instead; an issue named is looked
+    # up by the action first (an unknown one is told before anything is typed).
+    return share_form() if member is not None and member.onboarded_at is not None and not arg else None
 
 
-async def start_share(session: AsyncSession, actor: Actor, _arg: str = "") -> Reply:
-    """Open the story form."""
+async def start_share(session: AsyncSession, actor: Actor, issue: str = "") -> Reply:
+    """Open the story form; `issue`: the issue the story is about (any of the workspace's, closed ones
+    too)."""
     actor.require_onboarded()
-    return Reply(form=share_form())
+    about = await civics.find_issue(session, actor.workspace.id, issue) if issue else None
+    return Reply(form=share_form(str(about.id) if about else ""))
 
 
 def _choice(
@@ -160,10 +165,13 @@ def _choice(
     return validation.choice(aliases.get(folded, folded), label, choices) or default
 
 
-async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], _arg: str = "") -> Reply:
+async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], arg: str = "") -> Reply:
     """Store a story and post it in the stories channel; an empty or broken one is refused with every
-    problem."""
+    problem. The issue it is about: the form's `arg` (the command's `issue`), or `values["issue"]` (the
+    console and Slack give the form's fields as options)."""
     member = actor.require_onboarded()
+    issue_ref = (values.get("issue") or arg or "").strip()
+    about = await civics.find_issue(session, actor.workspace.id, issue_ref) if issue_ref else None
     read = validation.read_all({
         "title": lambda: validation.clean_text(values.get("title", ""), text("stories.field.title"),
                                                max_length=MAX_TITLE, required=True),
@@ -185,6 +193,7 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
         link=read["link"],
         visibility=visibility,
         credit=credit,
+        issue_id=about.id if about else None,
         created_at=actor.now,
         updated_at=actor.now,
     )
@@ -220,7 +229,7 @@ async def share(session: AsyncSession, actor: Actor, values: Mapping[str, str], 
         channel = workspaces.channel_id(actor.workspace, Channel.STORIES)
         body = text("stories.shared.body", channel=Mention("channel", channel)) if channel \
             else text("stories.shared.body_no_channel")
-        effects.insert(0, PostToChannel(Channel.STORIES, post_reply(story, member, 0),
+        effects.insert(0, PostToChannel(Channel.STORIES, post_reply(story, member, 0, about=about),
                                           keep_as=f"{POST_KEY}{story.id}"))
     return Reply(title=text("stories.shared.title"), body=body, fields=tuple(fields), effects=tuple(effects))
 
@@ -262,16 +271,25 @@ def applaud_button(story_id: int, count: int) -> Button:
     )
 
 
-def post_reply(story: Story, author: Member, applause: int, *, private: bool = False) -> Reply:
-    """The story as posted in the channel: title, what it brought, who, what they did, the link and the 👏."""
+def post_reply(story: Story, author: Member, applause: int, *, private: bool = False,
+               about: Issue | None = None) -> Reply:
+    """The story as posted in the channel: title, what it brought, who, what they did, the issue it is about,
+    the link and the 👏."""
     fields = [Field(text("stories.post.by"), Literal(group_byline(author)), inline=True),
               Field(text("stories.post.kind"), kind_label(story.kind), inline=True),
               Field(text("stories.post.number"), Literal(f"#{story.id}"), inline=True)]
+    if about is not None:
+        fields.append(Field(text("stories.post.about"), Literal(about.title)))
     if story.featured_at is not None:
         fields.insert(0, Field(text("stories.post.featured_title"), text("stories.post.featured")))
     return Reply(title=Literal(story.title), body=Literal(story.value), fields=tuple(fields),
                  buttons=(applaud_button(story.id, applause),),
                  links=(Link(text("stories.post.link"), story.link),) if story.link else (), private=private)
+
+
+async def issue_of(session: AsyncSession, story: Story) -> Issue | None:
+    """The issue a story is about (None: none, or it was deleted)."""
+    return None if story.issue_id is None else await session.get(Issue, story.issue_id)
 
 
 async def applause_counts(session: AsyncSession, story_ids: Sequence[int]) -> dict[int, int]:
@@ -335,7 +353,8 @@ async def applaud(session: AsyncSession, actor: Actor, arg: str) -> Reply:
     await session.flush()
     count = (await applause_counts(session, [story.id])).get(story.id, 0)
     author = await session.get_one(Member, story.member_id)
-    return dataclasses.replace(post_reply(story, author, count, private=True), replaces_source=True)
+    return dataclasses.replace(post_reply(story, author, count, private=True,
+                                          about=await issue_of(session, story)), replaces_source=True)
 
 
 # -- finding stories -----------------------------------------------------------------------------------------
@@ -411,7 +430,28 @@ async def show(session: AsyncSession, actor: Actor, story: str | None = None) ->
     found = await _story(session, actor, story, shown=True)
     author = await session.get_one(Member, found.member_id)
     count = (await applause_counts(session, [found.id])).get(found.id, 0)
-    return post_reply(found, author, count, private=True)
+    return post_reply(found, author, count, private=True, about=await issue_of(session, found))
+
+
+async def about(session: AsyncSession, actor: Actor, story: str | None = None, issue: str | None = None
+                ) -> Reply:
+    """Say which issue (decision) a story is about, or that it is about none (no issue given): the story's
+    author or a coordinator. Any of the workspace's issues, closed ones too: a story after the decision tells
+    what it meant."""
+    found = await _story(session, actor, story)
+    if found.member_id != actor.member.id and not actor.is_coordinator:
+        raise UserError("stories.about.not_yours", story=found.id)
+    wanted = (issue or "").strip()
+    linked = await civics.find_issue(session, actor.workspace.id, wanted) if wanted else None
+    title = Literal(found.title)
+    if (linked.id if linked else None) == found.issue_id:
+        return Reply(body=text("stories.about.already", title=title, issue=Literal(linked.title))
+                     if linked else text("stories.about.already_none", title=title))
+    found.issue_id, found.updated_at = (linked.id if linked else None), actor.now
+    audit(session, actor, "story.about", story_id=found.id, issue_id=found.issue_id)
+    if linked is None:
+        return Reply(body=text("stories.about.removed", title=title))
+    return Reply(body=text("stories.about.done", title=title, issue=Literal(linked.title)))
 
 
 async def choices(session: AsyncSession, identity: Identity, current: str) -> list[tuple[str, str]]:
@@ -459,7 +499,8 @@ async def feature(
     else:
         author = await session.get_one(Member, found.member_id)
         count = (await applause_counts(session, [found.id])).get(found.id, 0)
-        announcement = dataclasses.replace(post_reply(found, author, count),
+        announcement = dataclasses.replace(post_reply(found, author, count,
+                                                      about=await issue_of(session, found)),
                                            title=text("stories.feature.announcement", title=title))
     return Reply(body=text("stories.feature.done", title=title),
                  effects=(PostToChannel(Channel.ANNOUNCEMENTS, announcement),))
@@ -625,6 +666,10 @@ SLUG_LENGTH = 32
 DEFAULT_SLUG = "jobbskaparna"
 # The newest public stories the page and the feed show.
 PUBLIC_SHOWN = 50
+# An issue's public page, below the group's: /berattelser/<slug>/fraga/<issue id>.
+ISSUE_PATH = "/fraga/"
+# The issues a status answer links to (link buttons: a row holds five).
+ISSUES_LINKED = 4
 
 
 def slug_of(name: str) -> str:
@@ -653,6 +698,11 @@ def public_url(base_url: str, slug: str) -> str:
     return f"{base_url}{PUBLIC_PATH}{slug}"
 
 
+def public_issue_url(base_url: str, slug: str, issue_id: int) -> str:
+    """The address of an issue's public page: what the decision means for businesses here."""
+    return f"{public_url(base_url, slug)}{ISSUE_PATH}{issue_id}"
+
+
 async def public_page(session: AsyncSession, actor: Actor, on: bool | None = None) -> Reply:
     """Publish the group's public stories page (on), take it down (off), or say whether it is published and
     where (not given)."""
@@ -664,8 +714,14 @@ async def public_page(session: AsyncSession, actor: Actor, on: bool | None = Non
     if on is None:
         if workspace.public_slug is None:
             return Reply(body=text("stories.public.status_off"))
+        # The pages of the issues with public stories, the latest decisions first: to send to a politician.
+        issue_links = tuple(
+            Link(text("stories.public.issue_link", title=Literal(issue.title[:60])),
+                 public_issue_url(base_url, workspace.public_slug, issue.id))
+            for issue, _ in (await public_issues(session, workspace.id))[:ISSUES_LINKED])
         return Reply(body=text("stories.public.status_on"),
-                     links=(Link(text("stories.public.link"), public_url(base_url, workspace.public_slug)),))
+                     links=(Link(text("stories.public.link"), public_url(base_url, workspace.public_slug)),
+                            *issue_links))
     if not on:
         if workspace.public_slug is None:
             return Reply(body=text("stories.public.already_off"))
@@ -695,14 +751,32 @@ async def published_workspace(session: AsyncSession, slug: str) -> Workspace | N
     return await session.scalar(select(Workspace).where(Workspace.public_slug == slug))
 
 
-async def public_stories(session: AsyncSession, workspace_id: int, limit: int = PUBLIC_SHOWN
-                         ) -> list[tuple[Story, Member]]:
-    """The public page's stories: the featured first, then the newest."""
+async def public_stories(session: AsyncSession, workspace_id: int, limit: int = PUBLIC_SHOWN, *,
+                         issue_id: int | None = None) -> list[tuple[Story, Member]]:
+    """The public page's stories (`issue_id`: those about that issue): the featured first, then the newest."""
+    query = select(Story, Member).join(Member, Member.id == Story.member_id).where(
+        Story.workspace_id == workspace_id, public_condition())
+    if issue_id is not None:
+        query = query.where(Story.issue_id == issue_id)
     rows = await session.execute(
-        select(Story, Member).join(Member, Member.id == Story.member_id)
-        .where(Story.workspace_id == workspace_id, public_condition())
-        .order_by(Story.featured_at.is_(None), Story.created_at.desc(), Story.id.desc()).limit(limit))
+        query.order_by(Story.featured_at.is_(None), Story.created_at.desc(), Story.id.desc()).limit(limit))
     return [(story, member) for story, member in rows.all()]
+
+
+async def public_issue(session: AsyncSession, workspace_id: int, issue_id: int) -> Issue | None:
+    """An issue of the workspace, for its public page (None: no such issue in this workspace). Whatever the
+    group decided about it is public already: its alerts publish the position and the hashtag."""
+    return await session.scalar(select(Issue).where(Issue.id == issue_id, Issue.workspace_id == workspace_id))
+
+
+async def public_issues(session: AsyncSession, workspace_id: int) -> list[tuple[Issue, int]]:
+    """The issues that public stories are about, with how many, the latest decision first."""
+    rows = await session.execute(
+        select(Issue, func.count(Story.id)).join(Story, Story.issue_id == Issue.id)
+        .join(Member, Member.id == Story.member_id)
+        .where(Issue.workspace_id == workspace_id, Story.workspace_id == workspace_id, public_condition())
+        .group_by(Issue.id).order_by(Issue.decision_at.desc(), Issue.id.desc()))
+    return [(issue, count) for issue, count in rows.all()]
 
 
 async def public_story(session: AsyncSession, workspace_id: int, story_id: int
@@ -714,11 +788,36 @@ async def public_story(session: AsyncSession, workspace_id: int, story_id: int
     return None if row is None else (row[0], row[1])
 
 
-async def board_rows(session: AsyncSession, workspace_id: int) -> list[tuple[Story, Member, int]]:
-    """Every story of the workspace for its coordinators' board, newest first, with its applause."""
-    rows = await _with_authors(session, select(Story, Member).where(Story.workspace_id == workspace_id))
+@dataclasses.dataclass(frozen=True)
+class BoardStories:
+    """A page of the workspace's stories for its coordinators' board, and the issues they may be about."""
+
+    rows: list[tuple[Story, Member, int]]
+    page: int
+    pages: int
+    total: int
+    # Every issue of the workspace (id, title), the latest decision first: what a story may be about.
+    issues: list[tuple[int, str]]
+
+
+async def board_rows(session: AsyncSession, workspace_id: int, *, page: int = 1, per_page: int = PUBLIC_SHOWN,
+                     issue_id: int | None = None) -> BoardStories:
+    """A page of the workspace's stories for its coordinators' board (`issue_id`: those about that issue),
+    newest first, with their applause; a page past the last shows the last."""
+    condition = Story.workspace_id == workspace_id
+    if issue_id is not None:
+        condition &= Story.issue_id == issue_id
+    total = await session.scalar(select(func.count(Story.id)).where(condition)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = await _with_authors(session, select(Story, Member).where(condition)
+                               .offset((page - 1) * per_page).limit(per_page))
     counts = await applause_counts(session, [story.id for story, _ in rows])
-    return [(story, member, counts.get(story.id, 0)) for story, member in rows]
+    issues = [(found_id, title) for found_id, title in await session.execute(
+        select(Issue.id, Issue.title).where(Issue.workspace_id == workspace_id)
+        .order_by(Issue.decision_at.desc(), Issue.id.desc()))]
+    return BoardStories([(story, member, counts.get(story.id, 0)) for story, member in rows], page, pages,
+                        total, issues)
 
 
 # -- deleting a story ----------------------------------------------------------------------------------------

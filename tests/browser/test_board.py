@@ -1,5 +1,7 @@
 """The board in a real browser: a coordinator edits a politician and sees the issue's map change without a
-reload; every section of the board passes the accessibility check and fits a phone, kept as screenshots."""
+reload; every section of the board passes the accessibility check and fits a phone, kept as screenshots; a
+coordinator features a story and publishes the public page, which a stranger then reads with the decision's
+page."""
 
 from __future__ import annotations
 
@@ -8,12 +10,15 @@ from playwright.async_api import Page, expect
 
 from bot import i18n
 from bot.app import App
+from bot.services import issues, stories
 from bot.web.server import WebServer
 from tests.browser.conftest import NewContext
 from tests.browser.support import BOTH_VIEWPORTS, check_page, server_root, sign_in
-from tests.issue_fixtures import politician_ids
+from tests.issue_fixtures import ISSUE, politician_ids
+from tests.support.onboarding import onboard
 from tests.web.board.conftest import COORDINATOR
 from tests.web.board.test_campaign import campaign_of
+from tests.web.board.test_stories import ANNA, PUBLIC_STORY, share
 
 
 def sv(key: str, **params: object) -> str:
@@ -67,3 +72,34 @@ async def test_every_section_of_the_board_is_accessible_and_fits_the_screen(
     await page.get_by_role("button", name=sv("board.politicians.save")).click()
     await expect(handle).to_have_attribute("aria-invalid", "true")
     await check_page(page, "board-politician-with-a-problem")
+
+
+@pytest.mark.parametrize("viewport", BOTH_VIEWPORTS)
+async def test_a_coordinator_features_a_story_publishes_the_page_and_a_stranger_reads_it_and_the_decisions(
+        page: Page, app: App, board_server: WebServer, new_context: NewContext, viewport: str):
+    await onboard(app, ANNA)
+    story_id = await share(app, PUBLIC_STORY)
+    await app.run(COORDINATOR, issues.create, **ISSUE)
+    await app.run(ANNA, stories.about, story=str(story_id), issue="1")
+    await sign_in(page, app, board_server, COORDINATOR)
+    root = server_root(board_server)
+
+    await page.goto(f"{root}/board/stories")
+    await page.get_by_role("button", name=sv("board.stories.feature", id=story_id)).click()
+    await expect(page.get_by_role("status")).to_contain_text(PUBLIC_STORY["title"])
+    await page.get_by_role("button", name=sv("board.stories.public.publish")).click()
+    await expect(page.get_by_role("button", name=sv("board.stories.public.take_down"))).to_be_visible()
+    await check_page(page, "board-stories-published")
+
+    # Someone with no login, in a browser of their own.
+    stranger = await (await new_context()).new_page()
+    await stranger.goto(f"{root}/berattelser/testgruppen")
+    await expect(stranger.get_by_role("heading", level=1)).to_have_text(
+        sv("board.public.heading", group="Testgruppen"))
+    await expect(stranger.locator("article.featured")).to_contain_text(PUBLIC_STORY["title"])
+    await check_page(stranger, "public-stories")
+    await stranger.get_by_role("link", name=sv("board.public.issue.heading", title=ISSUE["title"])).click()
+    await expect(stranger.get_by_role("heading", level=1)).to_have_text(
+        sv("board.public.issue.heading", title=ISSUE["title"]))
+    await expect(stranger.get_by_role("article").last).to_contain_text(PUBLIC_STORY["title"])
+    await check_page(stranger, "public-issue")

@@ -3,6 +3,7 @@ coordinator checks."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import discord
@@ -14,9 +15,10 @@ from bot.app import App
 from bot.discordbot.bot import JobbBot
 from bot.discordbot.checks import CoordinatorOnly, identity_of, is_coordinator
 from bot.discordbot.translator import CatalogTranslator
+from bot.errors import UserError
 from bot.models import Action, Story
 from bot.replies import Channel
-from bot.services import activity, stories
+from bot.services import activity, issues, stories
 from cogs.activity import Activity
 from cogs.digest import Digest
 from cogs.stories import Stories
@@ -32,7 +34,9 @@ from tests.helpers import (
     sent,
     shown_text,
 )
+from tests.issue_fixtures import ISSUE
 from tests.support.onboarding import onboard
+from tests.support.replies import field_value
 
 STORY = {"title": "Tweeten gav tre kunder", "kind": "tweet", "value": "Tre nya kunder hittade oss via X.",
          "link": "https://x.com/anna/status/1", "visibility": "public_name"}
@@ -79,6 +83,42 @@ async def test_share_opens_one_modal_page_whose_story_is_posted(
                                                                          "public", "name")
     [post] = notifier.to(f"channel:{Channel.STORIES}")
     assert post.reply.buttons[0].custom_id == f"jb:stories.applaud:{story.id}"
+
+
+async def test_share_with_an_issue_opens_the_modal_and_stores_the_story_about_that_issue(
+    bot: MockBot, interact: Any, app: App, member: MockMember, notifier: RecordingNotifier
+):
+    await onboard(app, identity_of(member))
+    coordinator = dataclasses.replace(identity_of(member), user_external_id="karin", display_name="Karin",
+                                      is_admin=True)
+    await app.run(coordinator, issues.create, **ISSUE)
+    cog = Stories(bot)
+    opened = interact()
+
+    await Stories.story_share.callback(cog, opened, issue="Parkering")
+
+    modal = opened.response.send_modal.await_args.args[0]
+    submit = interact(type=discord.InteractionType.modal_submit, data={"custom_id": modal.custom_id})
+    fill_modal(modal, submit, STORY)
+    await modal.on_submit(submit)
+
+    async with app.sessionmaker() as session:
+        story = await session.scalar(select(Story))
+    assert story.issue_id == 1
+    [post] = notifier.to(f"channel:{Channel.STORIES}")
+    assert field_value(post.reply, "Om") == ISSUE["title"]
+
+
+async def test_share_with_an_unknown_issue_says_so_and_opens_no_modal(bot: MockBot, interact: Any, app: App,
+                                                                     member: MockMember):
+    await onboard(app, identity_of(member))
+    opened = interact()
+
+    with pytest.raises(UserError) as refused:
+        await Stories.story_share.callback(Stories(bot), opened, issue="Finns inte")
+
+    assert refused.value.text.key == "issues.unknown"
+    opened.response.send_modal.assert_not_awaited()
 
 
 async def test_the_applause_button_updates_the_count_on_the_post(bot: MockBot, interact: Any, app: App,
@@ -211,4 +251,6 @@ async def test_the_new_commands_pass_discords_checks_in_both_languages(bot: Mock
     assert (
         int(by_name["digest"]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     )
-    assert [o["name"] for o in by_name["story-admin"]["options"]] == ["feature", "export"]
+    assert [o["name"] for o in by_name["story-admin"]["options"]] == ["feature", "hide", "unhide", "public",
+                                                                      "export"]
+    assert "about" in [o["name"] for o in by_name["story"]["options"]]

@@ -176,3 +176,32 @@ async def test_a_coordinator_hides_a_story_and_publishes_the_public_page_in_swed
     refused = output.rsplit("> :as Anna", 1)[1]
     assert "är dold" not in refused and "koordinator" in refused
     assert "Traceback" not in output
+
+
+ISSUE_CREATE = (
+    '/issue create title:"Parkering i centrum" summary:"Kommunen vill ta bort 200 platser vid Stortorget." '
+    'municipality:Karlskrona body:kommunfullmäktige decision:"28 jan 18:00" hashtag:#ParkeraKarlskrona '
+    'position:"Behåll platserna. Kunderna kommer med bil."'
+)
+
+
+async def test_a_story_is_shared_about_an_issue_and_another_is_said_to_be_about_it_afterwards(
+        settings: Settings):
+    output = await console(settings, [
+        ":as Karin coordinator", ISSUE_CREATE,
+        ":as Anna", onboard_command("Annas Blommor"),
+        # Only the issue: the form opens, carrying it; the form's fields then send the story about it.
+        "/story share issue:Parkering",
+        (':submit stories.share title:"Tweeten gav tre kunder" kind:tweet value:"Tre nya kunder." '
+         "visibility:public"),
+        '/story share title:"Bloggen" kind:blog value:"En förfrågan." visibility:group',
+        ":as Bo", onboard_command("Bos Bygg", "Ronneby"),
+        "/berättelse om berättelse:2 fråga:Parkering",
+        ":as Anna", "/berättelse om berättelse:2 fråga:Parkering",
+        "/story show story:1",
+    ])
+
+    assert "Dela din berättelse" in output
+    assert "Bara den som delade den, eller en koordinator, kan säga vilken fråga den handlar om." in output
+    assert "Berättelsen Bloggen handlar nu om frågan Parkering i centrum." in output
+    assert output.count("Om: Parkering i centrum") >= 2  # the post in the channel and /story show

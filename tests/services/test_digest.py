@@ -178,6 +178,30 @@ async def test_the_announcements_copy_names_no_group_only_story(app: App, clock:
     assert "⭐ #2 Bara vår och lyft – Anna, Annas Blommor" in field_line(own.reply, "Berättelser")
 
 
+async def test_the_announcements_copy_names_no_public_story_a_coordinator_hid(app: App, clock: FrozenClock,
+                                                                          notifier: RecordingNotifier):
+    await onboard(app, ANNA)
+    for title in ("Publik och lyft", "Publik men dold"):
+        await app.submit(ANNA, stories.FORM_ID, {"title": title, "kind": "tweet", "value": "Två kunder.",
+                                                 "visibility": "public"})
+    await app.run(COORDINATOR, stories.feature, story="1")
+    await app.run(COORDINATOR, stories.feature, story="2")
+    await app.run(COORDINATOR, stories.hide, story="2")
+    await app.run(COORDINATOR, digest.configure, announce=True)
+    await app.dispatcher.run_due()
+    notifier.sent.clear()
+
+    clock.set(FIRST_DIGEST)
+    await app.dispatcher.run_due()
+    await app.dispatcher.run_due()
+
+    [announced] = notifier.to(f"channel:{Channel.ANNOUNCEMENTS}")
+    [own] = notifier.to(f"channel:{Channel.COORDINATORS}")
+    assert "Publik men dold" not in field_line(announced.reply, "Berättelser")
+    assert "⭐ #1 Publik och lyft – Anna, Annas Blommor" in field_line(announced.reply, "Berättelser")
+    assert "⭐ #2 Publik men dold – Anna, Annas Blommor" in field_line(own.reply, "Berättelser")
+
+
 async def test_a_digest_the_bot_slept_through_is_skipped_and_the_next_one_planned(
         app: App, clock: FrozenClock, notifier: RecordingNotifier):
     await onboard(app, ANNA)

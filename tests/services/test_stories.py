@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.errors import NotCoordinator, UserError
 from bot.i18n import render
-from bot.models import CoachingProgress, LiveMessage, Member, Story, StoryApplause, Workspace
+from bot.models import AuditLog, CoachingProgress, LiveMessage, Member, Story, StoryApplause, Workspace
 from bot.replies import Channel, Literal, PostToChannel, Reply
-from bot.services import mydata, stories, workspaces
+from bot.services import issues, mydata, stories, workspaces
 from bot.validation import FieldProblem, FormProblems
 from tests.conftest import RecordingNotifier, identity
-from tests.issue_fixtures import ANNA, BO, COORDINATOR
+from tests.issue_fixtures import ANNA, BO, COORDINATOR, ISSUE, create_issue
 from tests.support.onboarding import onboard
-from tests.support.replies import shown
+from tests.support.replies import field_value, shown
 
 CIA = identity("cia")
 TWEET_STORY = {"title": "Tweeten gav tre kunder", "kind": "tweet",
@@ -388,6 +388,76 @@ async def test_the_stories_channel_falls_back_to_the_announcements_until_one_is_
         workspace = await session.scalar(select(Workspace))
     assert workspaces.channel_id(workspace, Channel.STORIES) == "222"
     assert "Berättelsekanal: #222" in shown(reply)
+
+
+async def issue_of_story(app: App, story_id: int = 1) -> int | None:
+    async with app.sessionmaker() as session:
+        return await session.scalar(select(Story.issue_id).where(Story.id == story_id))
+
+
+async def test_a_story_shared_about_an_issue_keeps_it_and_shows_it_and_an_unknown_issue_stores_nothing(
+    app: App, notifier: RecordingNotifier
+):
+    await onboard(app, ANNA)
+    issue_id = await create_issue(app)
+
+    # The form carries the issue as its arg (Discord's modal); the console gives it as an option.
+    form = (await app.run(ANNA, stories.start_share, "Parkering")).form
+    assert form.arg == str(issue_id)
+    await app.submit(ANNA, stories.FORM_ID, TWEET_STORY, form.arg)
+    await share(app, title="Den andra", issue="#" + str(issue_id))
+    with pytest.raises(UserError) as unknown:
+        await share(app, title="Den tredje", issue="Finns inte")
+
+    assert unknown.value.text.key == "issues.unknown"
+    assert (await issue_of_story(app, 1), await issue_of_story(app, 2), await story_count(app)) == (
+        issue_id, issue_id, 2)
+    assert field_value(await app.run(ANNA, stories.show, story="1"), "Om") == ISSUE["title"]
+    [post, _] = notifier.to(f"channel:{Channel.STORIES}")
+    assert field_value(post.reply, "Om") == ISSUE["title"]
+
+
+async def test_a_story_is_said_to_be_about_an_issue_by_its_author_or_a_coordinator_only(app: App):
+    for who in (ANNA, BO):
+        await onboard(app, who)
+    issue_id = await create_issue(app)
+    await share(app)
+
+    with pytest.raises(UserError) as refused:
+        await app.run(BO, stories.about, story="1", issue="Parkering")
+    assert render(refused.value.text, "sv") == (
+        "Berättelse nummer 1 är någon annans. Bara den som delade den, eller en koordinator, kan säga vilken "
+        "fråga den handlar om.")
+    assert not isinstance(refused.value, NotCoordinator)
+    assert await issue_of_story(app) is None
+
+    done = await app.run(ANNA, stories.about, story="1", issue="Parkering")
+    assert render(done.body, "sv") == ("Berättelsen Tweeten gav tre kunder handlar nu om frågan Parkering i "
+                                       "centrum. Är den publik syns den på frågans publika sida när gruppens "
+                                       "berättelsesida är publicerad.")
+    assert await issue_of_story(app) == issue_id
+    # A decided issue may still be linked: a story after the decision tells what it meant.
+    await app.run(COORDINATOR, issues.close, issue="Parkering", outcome="won")
+    await app.run(COORDINATOR, stories.about, story="1")
+    assert await issue_of_story(app) is None
+    await app.run(COORDINATOR, stories.about, story="1", issue=str(issue_id))
+    assert await issue_of_story(app) == issue_id
+    async with app.sessionmaker() as session:
+        audited = list(await session.scalars(select(AuditLog.action).where(AuditLog.action == "story.about")))
+    assert len(audited) == 3
+
+
+async def test_a_story_cannot_be_about_another_workspaces_issue(app: App):
+    other = identity("karin", coordinator=True, workspace="guild-2")
+    await onboard(app, ANNA)
+    await share(app)
+    await app.run(other, issues.create, **ISSUE)
+
+    with pytest.raises(UserError) as refused:
+        await app.run(ANNA, stories.about, story="1", issue="1")
+
+    assert refused.value.text.key == "issues.unknown"
+    assert await issue_of_story(app) is None
 
 
 async def test_stories_of_another_workspace_cannot_be_seen(app: App):

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import UserError
 from bot.models import Issue
 from bot.replies import Renderable, Text, When, text
-from bot.services import asks, civics, pledges, stances, timeline
+from bot.services import asks, civics, pledges, stances, stories, timeline
 from bot.services import board as logins
 from bot.services.asks import AskTotals
 from bot.web.board import live
@@ -219,9 +219,12 @@ class CampaignPage:
             since = await live.workspace_stamp(session, visit.workspace.id)
             (view,) = await issue_views(session, [found], zone, now)
             reports = await stances.waiting_reports(session, visit.workspace.id, found.id)
+        slug = visit.workspace.public_slug
+        # The issue's public page, for a politician or a journalist, once the stories page is published.
+        public_url = None if slug is None else stories.public_issue_url(self.board.base_url, slug, found.id)
         return self.board.render(request, "campaign_issue.html", visit, status=status, error=error, view=view,
                                  reports=reports, zone=zone, since=since, back=f"{PATH}/{found.id}",
-                                 **_drawing())
+                                 public_url=public_url, **_drawing())
 
     async def review(self, request: web.Request, visit: logins.Visit, form: MultiDictProxy[Any]
                      ) -> web.StreamResponse:

@@ -3,6 +3,10 @@ public stories only (not hidden, by members still in the group), each named as i
 story with share previews (Open Graph, Twitter card), and an Atom feed. Anything else, and a page taken down,
 answers 404.
 
+An issue (a decision) has a page of its own, /berattelser/<slug>/fraga/<issue id>: what the decision means for
+businesses here, with the group's position (which its alerts publish) and the public stories about it, and a
+feed of those.
+
 The public reads Swedish: the address is /berattelser/<slug>; the page is in the group's language, `?lang=en`
 or `?lang=sv` switches. Pages may be cached for a short while (ETag, Last-Modified); hiding a story or taking
 the page down shows within that while.
@@ -22,8 +26,8 @@ from xml.etree import ElementTree
 from aiohttp import web
 
 from bot import charts, i18n, storycard
-from bot.models import Member, Story, Workspace
-from bot.services import stories
+from bot.models import Issue, Member, Story, Workspace
+from bot.services import civics, stories
 from bot.web.board.site import Board, Page
 
 PREFIX = stories.PUBLIC_PATH.rstrip("/")
@@ -67,14 +71,15 @@ class PublicPages:
         wanted = request.query.get("lang")
         return wanted if wanted in i18n.LANGUAGES else i18n.normalize_language(workspace.language)
 
-    def _paths(self, workspace: Workspace, language: str, below: str = "") -> dict[str, Any]:
+    def _paths(self, workspace: Workspace, language: str, below: str = "", feed: str = "") -> dict[str, Any]:
         """The addresses the pages link to, in the language read (the group's own needs no `?lang`); the
-        language switch stays on the page (`below` the list: a story's)."""
+        language switch stays on the page (`below` the list: a story's); `feed`: the feed's place below the
+        list (an issue's)."""
         home = f"{PREFIX}/{workspace.public_slug}"
         own = i18n.normalize_language(workspace.language)
         here = home + below
         return {"home": home, "lang_query": "" if language == own else f"?lang={language}",
-                "feed_url": self.board.url(f"{home}/feed.atom"),
+                "feed_url": self.board.url(f"{home}{feed}/feed.atom"),
                 "switch": [{"language": other, "href": here if other == own else f"{here}?lang={other}"}
                            for other in i18n.LANGUAGES if other != language]}
 
@@ -94,7 +99,7 @@ class PublicPages:
     def _page(self, request: web.Request, template: str, workspace: Workspace, language: str,
               modified: datetime, **values: Any) -> web.Response:
         below = values.pop("below", "")
-        paths = self._paths(workspace, language, below)
+        paths = self._paths(workspace, language, below, values.pop("feed", ""))
         # The address to share: the page's own, without whatever else a link added to it.
         canonical = self.board.url(paths["home"] + below + paths["lang_query"])
         page = self.board.render(request, template, language=language, group=workspace.name or "Jobbskaparna",
@@ -123,9 +128,52 @@ class PublicPages:
             return self._missing(request)
         async with self.app.deferred_sessionmaker() as session:
             rows = await stories.public_stories(session, workspace.id)
+            about = await stories.public_issues(session, workspace.id)
         language = self._language(request, workspace)
-        return self._page(request, "public_stories.html", workspace, language, _newest(workspace, rows),
-                          rows=rows, byline_of=stories.public_byline, kind=stories.kind_label)
+        modified = max([_newest(workspace, rows), *(issue.updated_at for issue, _ in about)])
+        return self._page(request, "public_stories.html", workspace, language, modified,
+                          rows=rows, byline_of=stories.public_byline, kind=stories.kind_label,
+                          issues=about, issue_of={issue.id: issue for issue, _ in about},
+                          issue_path=stories.ISSUE_PATH)
+
+    async def issue(self, request: web.Request) -> web.StreamResponse:
+        """An issue's page: what the decision means for businesses here, and the public stories about it."""
+        try:
+            workspace, issue, rows = await self._issue_rows(request)
+        except _NotPublished:
+            return self._missing(request)
+        language = self._language(request, workspace)
+        below = f"{stories.ISSUE_PATH.rstrip('/')}/{issue.id}"
+        outcome = None if issue.status == civics.OPEN else f"issues.outcome.{issue.outcome or 'other'}"
+        return self._page(request, "public_issue.html", workspace, language,
+                          _newest_of_issue(workspace, issue, rows), issue=issue, rows=rows,
+                          byline_of=stories.public_byline, kind=stories.kind_label,
+                          municipality=civics.municipality_label(issue.municipality),
+                          body=civics.body_label(issue.body, issue.committee),
+                          decision=civics.decision_when(issue, workspace.timezone), outcome=outcome,
+                          description=excerpt(issue.position), below=below, feed=below)
+
+    async def issue_feed(self, request: web.Request) -> web.StreamResponse:
+        """The public stories about an issue as an Atom 1.0 feed, newest first."""
+        try:
+            workspace, issue, rows = await self._issue_rows(request)
+        except _NotPublished:
+            return self._missing(request)
+        language = self._language(request, workspace)
+        rows = sorted(rows, key=lambda row: (row[0].created_at, row[0].id), reverse=True)
+        body = self._atom(workspace, rows, language, issue)
+        return self._cached(request, body, "application/atom+xml", _newest_of_issue(workspace, issue, rows))
+
+    async def _issue_rows(self, request: web.Request) -> tuple[Workspace, Issue, list[tuple[Story, Member]]]:
+        """The published workspace, its issue of the address and the public stories about it; another
+        workspace's issue is as unknown as one that never was."""
+        workspace = await self._published(request)
+        async with self.app.deferred_sessionmaker() as session:
+            issue = await stories.public_issue(session, workspace.id, int(request.match_info["issue"]))
+            if issue is None:
+                raise _NotPublished
+            rows = await stories.public_stories(session, workspace.id, issue_id=issue.id)
+        return workspace, issue, rows
 
     async def story(self, request: web.Request) -> web.StreamResponse:
         """One public story, with its share preview."""
@@ -135,6 +183,8 @@ class PublicPages:
             return self._missing(request)
         async with self.app.deferred_sessionmaker() as session:
             found = await stories.public_story(session, workspace.id, int(request.match_info["story"]))
+            about = None if found is None or found[0].issue_id is None \
+                else await stories.public_issue(session, workspace.id, found[0].issue_id)
         if found is None:
             return self._missing(request)
         story, author = found
@@ -143,6 +193,7 @@ class PublicPages:
         return self._page(request, "public_story.html", workspace, language, _newest(workspace, [found]),
                           story=story, by=stories.public_byline(story, author, language),
                           kind=stories.kind_label, description=excerpt(story.value), below=f"/{story.id}",
+                          about=about, issue_path=stories.ISSUE_PATH,
                           image=self.board.url(f"{paths['home']}/{story.id}.png{paths['lang_query']}"))
 
     async def card(self, request: web.Request) -> web.StreamResponse:
@@ -184,9 +235,12 @@ class PublicPages:
         body = self._atom(workspace, rows, language)
         return self._cached(request, body, "application/atom+xml", _newest(workspace, rows))
 
-    def _atom(self, workspace: Workspace, rows: Sequence[tuple[Story, Member]], language: str) -> bytes:
-        """Atom 1.0 (RFC 4287): ids as tag: URIs, an author per entry as they chose to be named."""
-        paths = self._paths(workspace, language)
+    def _atom(self, workspace: Workspace, rows: Sequence[tuple[Story, Member]], language: str,
+              issue: Issue | None = None) -> bytes:
+        """Atom 1.0 (RFC 4287): ids as tag: URIs, an author per entry as they chose to be named; `issue`: the
+        feed of the stories about it."""
+        below = "" if issue is None else f"{stories.ISSUE_PATH.rstrip('/')}/{issue.id}"
+        paths = self._paths(workspace, language, feed=below)
         group = workspace.name or "Jobbskaparna"
         ElementTree.register_namespace("", ATOM)
 
@@ -199,14 +253,19 @@ class PublicPages:
 
         feed = ElementTree.Element(f"{{{ATOM}}}feed", {XML_LANG: language})
         child(feed, "id", f"tag:{self.authority},{workspace.created_at.date().isoformat()}:stories/"
-                          f"{workspace.id}")
-        child(feed, "title", i18n.translate("board.public.heading", language, group=group))
-        child(feed, "subtitle", i18n.translate("board.public.intro", language, group=group))
-        child(feed, "updated", _stamp(_newest(workspace, rows)))
+                          f"{workspace.id}" + ("" if issue is None else f"/issue/{issue.id}"))
+        if issue is None:
+            child(feed, "title", i18n.translate("board.public.heading", language, group=group))
+            child(feed, "subtitle", i18n.translate("board.public.intro", language, group=group))
+            child(feed, "updated", _stamp(_newest(workspace, rows)))
+        else:
+            child(feed, "title", i18n.translate("board.public.issue.heading", language, title=issue.title))
+            child(feed, "subtitle", excerpt(issue.position))
+            child(feed, "updated", _stamp(_newest_of_issue(workspace, issue, rows)))
         child(child(feed, "author"), "name", group)
         child(feed, "link", rel="self", type="application/atom+xml", href=paths["feed_url"])
         child(feed, "link", rel="alternate", type="text/html",
-              href=self.board.url(paths["home"] + paths["lang_query"]))
+              href=self.board.url(paths["home"] + below + paths["lang_query"]))
         child(feed, "generator", "Jobbskaparna")
         for story, author in rows:
             entry = child(feed, "entry")
@@ -235,6 +294,12 @@ def _newest(workspace: Workspace, rows: Sequence[tuple[Story, Member]]) -> datet
     return max([workspace.updated_at, *(story.updated_at for story, _ in rows)])
 
 
+def _newest_of_issue(workspace: Workspace, issue: Issue, rows: Sequence[tuple[Story, Member]]) -> datetime:
+    """When an issue's page last changed: its newest story, the issue's last change, or the page's
+    publishing."""
+    return max(_newest(workspace, rows), issue.updated_at)
+
+
 def add_routes(board: Board) -> None:
     pages = PublicPages(board)
     router = board.server.web.router
@@ -242,6 +307,9 @@ def add_routes(board: Board) -> None:
     router.add_get(PREFIX + "/{slug}/feed.atom", pages.feed)
     router.add_get(PREFIX + r"/{slug}/{story:\d{1,12}}", pages.story)
     router.add_get(PREFIX + r"/{slug}/{story:\d{1,12}}.png", pages.card)
+    issue = PREFIX + "/{slug}" + stories.ISSUE_PATH + r"{issue:\d{1,12}}"
+    router.add_get(issue, pages.issue)
+    router.add_get(issue + "/feed.atom", pages.issue_feed)
 
 
 # Routes only: the public pages are no section of the coordinators' board.

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.i18n import render
 from bot.models import AuditLog, Issue, Member, Pledge, Stance
-from bot.services import asks, civics, issues, pledges, stances
+from bot.services import asks, civics, issues, pledges, stances, stories
 from bot.web.board import campaign
 from tests.conftest import START
 from tests.issue_fixtures import ANNA, BO, COORDINATOR, create_issue, import_politicians
@@ -353,3 +353,15 @@ async def test_the_live_region_carries_the_stamp_and_loads_the_script(app: App, 
                      body)
     assert re.search(r'<script src="/board/static/board.js\?v=[0-9a-f]{12}" defer></script>', body)
     assert 'aria-live="polite"' in body
+
+
+async def test_the_issues_page_gives_its_public_address_once_the_stories_page_is_published(
+        app: App, coordinator: BoardClient):
+    issue_id = await campaign_of(app)
+    assert "Publik sida:" not in (await coordinator.get(f"/board/campaign/{issue_id}"))[1]
+
+    await app.run(COORDINATOR, stories.public_page, on=True)
+    _, page = await coordinator.get(f"/board/campaign/{issue_id}")
+
+    address = f"http://tavla.test/berattelser/testgruppen/fraga/{issue_id}"
+    assert f'Publik sida: <a href="{address}">{address}</a>' in page

@@ -13,9 +13,11 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
+from bot.i18n import render
 from bot.models import Workspace
-from bot.services import mydata, stories
+from bot.services import issues, mydata, stories
 from tests.conftest import identity
+from tests.issue_fixtures import ISSUE
 from tests.support.onboarding import onboard
 from tests.web.board.conftest import BOARD_URL, COORDINATOR, OTHER_COORDINATOR, BoardClient
 from tests.web.board.test_stories import ANNA, GROUP_STORY, PUBLIC_STORY, share
@@ -246,3 +248,122 @@ async def test_a_storys_share_image_is_a_png_card_named_as_the_author_chose(app:
     assert (await browser.get_bytes(f"{PAGE}/{ids['group']}.png"))[0] == 404
     await app.run(COORDINATOR, stories.hide, str(ids["anonymous"]))
     assert (await browser.get_bytes(f"{PAGE}/{ids['anonymous']}.png"))[0] == 404
+
+
+# -- an issue's page: what the decision means for businesses here --------------------------------------------
+
+
+async def about_issue(app: App, **changes: str) -> tuple[dict[str, int], int]:
+    """The published page's stories, an issue, and the public, the group-only and the anonymous (then hidden)
+    story about it; Anna's second public story is about nothing. The ids, and the issue's."""
+    ids = await published(app)
+    await app.run(COORDINATOR, issues.create, **(ISSUE | changes))
+    ids["unlinked"] = await share(app, PUBLIC_STORY | {"title": "Om inget särskilt"})
+    for name in ("public", "group", "anonymous"):
+        await app.run(COORDINATOR, stories.about, story=str(ids[name]), issue="1")
+    await app.run(COORDINATOR, stories.hide, str(ids["anonymous"]))
+    return ids, 1
+
+
+async def test_an_issues_page_shows_the_decision_the_position_and_only_its_public_stories(
+        app: App, browser: BoardClient):
+    ids, issue_id = await about_issue(app)
+
+    status, page = await browser.get(f"{PAGE}/fraga/{issue_id}")
+
+    assert status == 200
+    assert "<h1>Parkering i centrum: vad beslutet betyder för företagen här</h1>" in page
+    for fact in ("Karlskrona", "kommunfullmäktige", "#ParkeraKarlskrona", "Inte beslutat än",
+                 "Behåll platserna. Kunderna kommer med bil till butikerna."):
+        assert fact in page
+    assert f'href="{PAGE}/{ids["public"]}"' in page and "Av Anna, Annas Blommor" in page
+    # Never a group-only story, one a coordinator hid, or one about something else.
+    for absent in ("Bara för gruppen", "Bloggen gav en praktikant", "Om inget särskilt"):
+        assert absent not in page
+
+    await app.run(COORDINATOR, issues.close, issue="Parkering", outcome="won")
+    assert "Beslutat: vunnen" in (await browser.get(f"{PAGE}/fraga/{issue_id}"))[1]
+
+
+async def test_an_issue_without_public_stories_says_so_and_another_groups_issue_is_not_found(
+        app: App, browser: BoardClient):
+    await published(app, more=False)
+    await app.run(COORDINATOR, issues.create, **ISSUE)
+    await app.run(OTHER_COORDINATOR, issues.create, **ISSUE)
+
+    status, page = await browser.get(f"{PAGE}/fraga/1")
+    assert status == 200 and "Inga berättelser om beslutet än." in page and "Tweeten" not in page
+    # The other group's issue (number 2) is no page of this group's; nor is an issue that never was.
+    assert (await browser.get(f"{PAGE}/fraga/2"))[0] == 404
+    assert (await browser.get(f"{PAGE}/fraga/2/feed.atom"))[0] == 404
+    assert (await browser.get(f"{PAGE}/fraga/99"))[0] == 404
+
+    await app.run(COORDINATOR, stories.public_page, on=False)
+    assert (await browser.get(f"{PAGE}/fraga/1"))[0] == 404
+
+
+async def test_an_issues_page_carries_escaped_share_previews_its_address_and_english(
+        app: App, browser: BoardClient):
+    _, issue_id = await about_issue(app, title='Torget "nu" <b>& sen</b>',
+                                    position='Behåll "torget" <i>öppet</i> & levande.')
+    here = f"{PAGE}/fraga/{issue_id}"
+
+    page = (await browser.get(here + "?utm_source=x"))[1]
+
+    assert og(page, "og:title") == 'Torget "nu" <b>& sen</b>: vad beslutet betyder för företagen här'
+    assert og(page, "twitter:title") == og(page, "og:title")
+    assert og(page, "og:description") == 'Behåll "torget" <i>öppet</i> & levande.'
+    assert "<b>& sen</b>" not in page and "<i>öppet</i>" not in page
+    assert og(page, "og:url") == f"http://tavla.test{here}"
+    assert f'<link rel="canonical" href="http://tavla.test{here}">' in page
+    assert f'href="http://tavla.test{here}/feed.atom"' in page
+    english = (await browser.get(here + "?lang=en"))[1]
+    assert '<html lang="en">' in english and "what the decision means for businesses here" in english
+    assert "Not decided yet" in english and f'href="{here}" lang="sv"' in english
+    async with browser.http.get(browser.root + here) as first:
+        etag = first.headers["ETag"]
+    async with browser.http.get(browser.root + here, headers={"If-None-Match": etag}) as again:
+        assert again.status == 304
+
+
+async def test_an_issues_feed_is_atom_with_its_public_stories_only(app: App, browser: BoardClient):
+    ids, issue_id = await about_issue(app)
+
+    status, body, _ = await browser.get_bytes(f"{PAGE}/fraga/{issue_id}/feed.atom")
+    feed = feedparser.parse(body)
+
+    assert status == 200 and not feed.bozo and feed.version == "atom10"
+    assert feed.feed.title == "Parkering i centrum: vad beslutet betyder för företagen här"
+    assert feed.feed.link == f"http://tavla.test{PAGE}/fraga/{issue_id}"
+    assert [entry.title for entry in feed.entries] == ["Tweeten gav tre kunder"]
+    assert feed.entries[0].link == f"http://tavla.test{PAGE}/{ids['public']}"
+    assert re.fullmatch(rf"tag:tavla\.test,\d{{4}}-\d{{2}}-\d{{2}}:stories/\d+/issue/{issue_id}",
+                        feed.feed.id)
+
+
+async def test_the_list_names_the_issues_with_public_stories_and_each_story_links_its_issue(
+        app: App, browser: BoardClient):
+    ids, issue_id = await about_issue(app)
+    await app.run(COORDINATOR, issues.create, **(ISSUE | {"title": "Bara gruppens fråga"}))
+    await app.run(COORDINATOR, stories.about, story=str(ids["group"]), issue="Bara gruppens")
+
+    page = (await browser.get(PAGE))[1]
+
+    assert "<h2 id=\"public-issues\">Frågor</h2>" in page
+    link = f'href="{PAGE}/fraga/{issue_id}"'
+    # Listed once among the issues, and once under the story about it.
+    assert page.count(link) == 2 and "(1 berättelse)" in page
+    assert "Bara gruppens fråga" not in page
+    story = (await browser.get(f"{PAGE}/{ids['public']}"))[1]
+    assert link in story
+
+
+async def test_the_status_answer_in_chat_links_the_pages_of_the_issues_with_public_stories(app: App):
+    _, issue_id = await about_issue(app)
+    await app.run(COORDINATOR, issues.create, **(ISSUE | {"title": "Utan berättelser"}))
+
+    reply = await app.run(COORDINATOR, stories.public_page)
+
+    assert [link.url for link in reply.links] == [f"http://tavla.test{PAGE}",
+                                                  f"http://tavla.test{PAGE}/fraga/{issue_id}"]
+    assert render(reply.links[1].label, "sv") == "Frågan: Parkering i centrum"

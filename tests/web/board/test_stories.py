@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
-from bot.models import AuditLog, Story, Workspace
+from bot.models import AuditLog, Member, Story, Workspace
 from bot.replies import Channel
-from bot.services import stories
+from bot.services import issues, stories
 from tests.conftest import RecordingNotifier, Sent, identity
+from tests.issue_fixtures import ISSUE
 from tests.support.onboarding import onboard
-from tests.web.board.conftest import COORDINATOR, BoardClient
+from tests.web.board.conftest import COORDINATOR, OTHER_COORDINATOR, BoardClient
 
 ANNA = identity("anna")
 PUBLIC_STORY = {"title": "Tweeten gav tre kunder", "kind": "tweet",
@@ -217,3 +218,90 @@ async def test_publishing_on_the_board_gives_the_address_and_taking_it_down_ends
     assert "Gruppens publika berättelsesida är nedtagen." in page and "Publicera sidan" in page
     assert len(await audited(app, "stories.public_off")) == 1
     assert (await browser.get("/berattelser/testgruppen"))[0] == 404
+
+
+# -- which issue a story is about; the list a page at a time, by issue ---------------------------------------
+
+
+async def test_saying_which_issue_a_story_is_about_on_the_board_is_the_chat_command(app: App,
+                                                                                    coordinator: BoardClient):
+    public_id, group_id = await two_stories(app)
+    await app.run(COORDINATOR, issues.create, **ISSUE)
+    await coordinator.get("/board/stories")
+
+    status, page = await coordinator.post("/board/stories/about", {"story": str(public_id), "issue": "1"})
+
+    assert status == 200 and coordinator.last_url.endswith("/board/stories")
+    assert "Berättelsen Tweeten gav tre kunder handlar nu om frågan Parkering i centrum." in page
+    assert '<option value="1" selected>#1 Parkering i centrum</option>' in page
+    assert (await story_row(app, public_id)).issue_id == 1
+    assert await audited(app, "story.about") == [{"story_id": public_id, "issue_id": 1}]
+
+    _, page = await coordinator.post("/board/stories/about", {"story": str(public_id), "issue": ""})
+    assert "handlar inte längre om någon fråga" in page
+    assert (await story_row(app, public_id)).issue_id is None
+    assert (await story_row(app, group_id)).issue_id is None
+
+
+async def test_another_workspaces_issue_or_story_is_refused_and_a_write_without_its_token_too(
+        app: App, coordinator: BoardClient, other_coordinator: BoardClient):
+    public_id, _ = await two_stories(app)
+    await app.run(OTHER_COORDINATOR, issues.create, **ISSUE)
+    await coordinator.get("/board/stories")
+
+    status, page = await coordinator.post("/board/stories/about", {"story": str(public_id), "issue": "1"})
+    assert status == 422 and "Parkering" not in page and "Tweeten gav tre kunder" in page
+    await app.run(COORDINATOR, issues.create, **ISSUE)
+    status_token, _ = await coordinator.post("/board/stories/about", {"story": str(public_id), "issue": "2"},
+                                             csrf=False)
+    await other_coordinator.get("/board/stories")
+    status_other, other_page = await other_coordinator.post("/board/stories/about",
+                                                            {"story": str(public_id), "issue": "1"})
+
+    assert status_token == 403
+    assert status_other == 422 and f"Det finns ingen berättelse nummer {public_id} i gruppen." in other_page
+    assert (await story_row(app, public_id)).issue_id is None
+    assert await audited(app, "story.about") == []
+
+
+async def many_stories(app: App, count: int, issue_id: int | None = None) -> None:
+    """Stories written straight into the database: the list's pages need many, not the sharing."""
+    async with app.sessionmaker() as session:
+        member = await session.scalar(select(Member).where(Member.external_id == ANNA.user_external_id))
+        assert member is not None
+        now = app.clock.now()
+        session.add_all(Story(workspace_id=member.workspace_id, member_id=member.id,
+                              title=f"Berättelse {n:02}", kind="tweet", value="Fler kunder.",
+                              visibility="public", credit="name", issue_id=issue_id, created_at=now,
+                              updated_at=now) for n in range(count))
+        await session.commit()
+
+
+async def test_the_list_shows_fifty_stories_a_page(app: App, coordinator: BoardClient):
+    await two_stories(app)
+    await many_stories(app, 50)
+
+    first = (await coordinator.get("/board/stories"))[1]
+    second = (await coordinator.get("/board/stories?page=2"))[1]
+
+    assert "Gruppens berättelser (52)" in first and "Sida 1 av 2" in first
+    assert first.count('<tr id="story-') == 50 and second.count('<tr id="story-') == 2
+    assert 'href="/board/stories?page=2#list-heading" rel="next"' in first
+    assert "Sida 2 av 2" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    # The oldest two, Anna's shared ones, come last.
+    assert "Tweeten gav tre kunder" in second and "Tweeten gav tre kunder" not in first
+
+
+async def test_the_list_is_filtered_by_issue(app: App, coordinator: BoardClient):
+    public_id, _ = await two_stories(app)
+    await app.run(COORDINATOR, issues.create, **ISSUE)
+    await app.run(COORDINATOR, stories.about, story=str(public_id), issue="1")
+    await many_stories(app, 51, issue_id=1)
+
+    page = (await coordinator.get("/board/stories?issue=1"))[1]
+    last = (await coordinator.get("/board/stories?issue=1&page=2"))[1]
+
+    assert "Gruppens berättelser (52)" in page and "Bara för gruppen: offerten" not in page
+    assert 'href="/board/stories?page=2&amp;issue=1#list-heading"' in page
+    assert '<option value="1" selected>#1 Parkering i centrum</option>' in page
+    assert "Tweeten gav tre kunder" in last
