@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -111,6 +111,17 @@ class PublicPages:
         language = i18n.normalize_language(request.query.get("lang") or self.app.settings.default_language)
         return self.board.render(request, "public_missing.html", language=language, status=404, robots=True)
 
+    def or_missing(self, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                   ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """A public page's handler, answering the page of a group that published none (or of what it does not
+        show) when the handler finds nothing to show."""
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except _NotPublished:
+                return self._missing(request)
+        return wrapped
+
     async def _published(self, request: web.Request) -> Workspace:
         async with self.app.deferred_sessionmaker() as session:
             workspace = await stories.published_workspace(session, request.match_info["slug"])
@@ -122,10 +133,7 @@ class PublicPages:
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         """The group's public stories, the featured first, then the newest."""
-        try:
-            workspace = await self._published(request)
-        except _NotPublished:
-            return self._missing(request)
+        workspace = await self._published(request)
         async with self.app.deferred_sessionmaker() as session:
             rows = await stories.public_stories(session, workspace.id)
             about = await stories.public_issues(session, workspace.id)
@@ -138,10 +146,7 @@ class PublicPages:
 
     async def issue(self, request: web.Request) -> web.StreamResponse:
         """An issue's page: what the decision means for businesses here, and the public stories about it."""
-        try:
-            workspace, issue, rows = await self._issue_rows(request)
-        except _NotPublished:
-            return self._missing(request)
+        workspace, issue, rows = await self._issue_rows(request)
         language = self._language(request, workspace)
         below = f"{stories.ISSUE_PATH.rstrip('/')}/{issue.id}"
         outcome = None if issue.status == civics.OPEN else f"issues.outcome.{issue.outcome or 'other'}"
@@ -155,10 +160,7 @@ class PublicPages:
 
     async def issue_feed(self, request: web.Request) -> web.StreamResponse:
         """The public stories about an issue as an Atom 1.0 feed, newest first."""
-        try:
-            workspace, issue, rows = await self._issue_rows(request)
-        except _NotPublished:
-            return self._missing(request)
+        workspace, issue, rows = await self._issue_rows(request)
         language = self._language(request, workspace)
         rows = sorted(rows, key=lambda row: (row[0].created_at, row[0].id), reverse=True)
         body = self._atom(workspace, rows, language, issue)
@@ -177,10 +179,7 @@ class PublicPages:
 
     async def story(self, request: web.Request) -> web.StreamResponse:
         """One public story, with its share preview."""
-        try:
-            workspace = await self._published(request)
-        except _NotPublished:
-            return self._missing(request)
+        workspace = await self._published(request)
         async with self.app.deferred_sessionmaker() as session:
             found = await stories.public_story(session, workspace.id, int(request.match_info["story"]))
             about = None if found is None or found[0].issue_id is None \
@@ -198,10 +197,7 @@ class PublicPages:
 
     async def card(self, request: web.Request) -> web.StreamResponse:
         """A public story's share preview image (PNG), drawn in the chart worker."""
-        try:
-            workspace = await self._published(request)
-        except _NotPublished:
-            return self._missing(request)
+        workspace = await self._published(request)
         async with self.app.deferred_sessionmaker() as session:
             found = await stories.public_story(session, workspace.id, int(request.match_info["story"]))
             if found is None:
@@ -224,10 +220,7 @@ class PublicPages:
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         """The public stories as an Atom 1.0 feed, newest first."""
-        try:
-            workspace = await self._published(request)
-        except _NotPublished:
-            return self._missing(request)
+        workspace = await self._published(request)
         async with self.app.deferred_sessionmaker() as session:
             rows = await stories.public_stories(session, workspace.id)
         language = self._language(request, workspace)
@@ -303,13 +296,12 @@ def _newest_of_issue(workspace: Workspace, issue: Issue, rows: Sequence[tuple[St
 def add_routes(board: Board) -> None:
     pages = PublicPages(board)
     router = board.server.web.router
-    router.add_get(PREFIX + "/{slug}", pages.index)
-    router.add_get(PREFIX + "/{slug}/feed.atom", pages.feed)
-    router.add_get(PREFIX + r"/{slug}/{story:\d{1,12}}", pages.story)
-    router.add_get(PREFIX + r"/{slug}/{story:\d{1,12}}.png", pages.card)
     issue = PREFIX + "/{slug}" + stories.ISSUE_PATH + r"{issue:\d{1,12}}"
-    router.add_get(issue, pages.issue)
-    router.add_get(issue + "/feed.atom", pages.issue_feed)
+    for path, handler in ((PREFIX + "/{slug}", pages.index), (PREFIX + "/{slug}/feed.atom", pages.feed),
+                          (PREFIX + r"/{slug}/{story:\d{1,12}}", pages.story),
+                          (PREFIX + r"/{slug}/{story:\d{1,12}}.png", pages.card),
+                          (issue, pages.issue), (issue + "/feed.atom", pages.issue_feed)):
+        router.add_get(path, pages.or_missing(handler))
 
 
 # Routes only: the public pages are no section of the coordinators' board.

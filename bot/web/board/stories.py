@@ -6,7 +6,6 @@ same files). Each write runs the chat command's service function."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from aiohttp import web
@@ -54,8 +53,8 @@ class StoriesPage:
             reply = await self.board.run(visit, call, **options)
         except UserError as error:
             return await self.show(request, visit, error=self.board.explain(visit, error), status=422)
-        # The effects (the announcement of a featured story) are on their way; the page shows the answer.
-        return await self.board.done(visit, dataclasses.replace(reply, effects=()), PATH)
+        # The answer is shown once; its effects (the announcement of a featured story) are on their way.
+        return await self.board.done(visit, reply, PATH)
 
     async def feature(self, request: web.Request, visit: Visit, form: MultiDictProxy[Any]
                       ) -> web.StreamResponse:

@@ -1,5 +1,5 @@
-"""The board over the test's App (on SQLite and PostgreSQL), and browsers signed in as coordinators of two
-workspaces.
+"""The board over the test's App (on SQLite and PostgreSQL; the web server is tests/web's `server`), and
+browsers signed in as coordinators of two workspaces.
 
 `BoardClient` is a browser without JavaScript: it keeps its cookies, follows redirects, and sends forms with
 the CSRF token the last page it read carried, as a real form does.
@@ -31,15 +31,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     """The test's settings with the board on."""
     return load_settings(database_url=database_url, data_dir=tmp_path / "data", output_dir=tmp_path / "out",
                          board_url=BOARD_URL, _env_file=None)
-
-
-@pytest.fixture
-async def server(app: App) -> AsyncIterator[WebServer]:
-    """The web server over the test's App (port 0: a free one), already listening."""
-    web_server = WebServer(app, "127.0.0.1", 0)
-    await web_server.start()
-    yield web_server
-    await web_server.close()
 
 
 class BoardClient:
