@@ -59,7 +59,8 @@ async def test_every_section_of_the_board_is_accessible_and_fits_the_screen(
 
     for path, name in (("/board/campaign", "campaign"), (f"/board/campaign/{issue_id}", "campaign-issue"),
                        ("/board/politicians", "politicians"), (f"/board/politicians/{asa}", "politician"),
-                       ("/board/members", "members"), ("/board/agenda", "agenda"),
+                       ("/board/members", "members"), ("/board/stories", "stories"),
+                       ("/board/agenda", "agenda"),
                        ("/board/sessions", "sessions")):
         opened = await page.goto(root + path)
         assert opened is not None and opened.status == 200, path
