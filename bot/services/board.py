@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contributions import Feature, MemberData
@@ -160,18 +160,27 @@ class Visit:
                         locale=self.session.language, board_coordinator=True)
 
 
+def _open(hashed: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The session of this hash, while it lasts (an ended one is deleted)."""
+    return BoardSession.token_hash == hashed, BoardSession.expires_at > now
+
+
 async def visit_of(session: AsyncSession, token: str, now: datetime) -> Visit | None:
     """The live session a browser's token opens, or None (unknown, ended or expired)."""
     row = (await session.execute(
         select(BoardSession, Workspace, Member).join(Workspace, Workspace.id == BoardSession.workspace_id)
-        .join(Member, Member.id == BoardSession.member_id)
-        .where(BoardSession.token_hash == token_hash(token), BoardSession.expires_at > now))).first()
+        .join(Member, Member.id == BoardSession.member_id).where(*_open(token_hash(token), now)))).first()
     if row is None:
         return None
     board_session, workspace, member = row
     if now - board_session.last_seen_at >= SEEN_EVERY:
         board_session.last_seen_at = now
     return Visit(board_session, workspace, member)
+
+
+async def is_open(session: AsyncSession, hashed: str, now: datetime) -> bool:
+    """Whether the session of this hash still lasts (not signed out, ended or expired)."""
+    return await session.scalar(select(BoardSession.token_hash).where(*_open(hashed, now))) is not None
 
 
 async def sessions_of(session: AsyncSession, visit: Visit, now: datetime) -> list[BoardSession]:

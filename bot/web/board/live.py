@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.models import Ask, AuditLog, BoardSession, CouncilSeat, Issue, Pledge, Politician, Stance
+from bot.models import Ask, AuditLog, CouncilSeat, Issue, Pledge, Politician, Stance
 from bot.services import board as logins
 from bot.services import pledges
 from bot.web.board.site import Board, Page
@@ -123,10 +123,7 @@ class Live:
     async def _stamp(self, visit: logins.Visit) -> str | None:
         """The workspace's stamp, or None when the visit's session ended (signed out, ended or expired)."""
         async with self.board.app.deferred_sessionmaker() as session:
-            alive = await session.scalar(select(func.count()).select_from(BoardSession).where(
-                BoardSession.token_hash == visit.session.token_hash,
-                BoardSession.expires_at > self.board.app.clock.now()))
-            if not alive:
+            if not await logins.is_open(session, visit.session.token_hash, self.board.app.clock.now()):
                 return None
             return await workspace_stamp(session, visit.workspace.id)
 
