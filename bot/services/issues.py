@@ -397,11 +397,17 @@ async def _pending_rounds(session: AsyncSession, issue: Issue) -> list[datetime]
         .order_by(Reminder.due_at)))
 
 
-async def calendar(session: AsyncSession, actor: Actor) -> Reply:
-    """Send the open issues' decision dates as a calendar file (.ics) to import or subscribe to."""
-    rows = list(await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
+async def open_issues(session: AsyncSession, workspace_id: int) -> list[Issue]:
+    """The workspace's open issues, the soonest decision first (the calendar, the hashtags, the campaign
+    board)."""
+    return list(await session.scalars(select(Issue).where(Issue.workspace_id == workspace_id,
                                                           Issue.status == civics.OPEN)
                                       .order_by(Issue.decision_at, Issue.id)))
+
+
+async def calendar(session: AsyncSession, actor: Actor) -> Reply:
+    """Send the open issues' decision dates as a calendar file (.ics) to import or subscribe to."""
+    rows = await open_issues(session, actor.workspace.id)
     language = actor.language
     zone = actor.workspace.timezone
     events = []
@@ -465,9 +471,7 @@ async def hashtags(session: AsyncSession, actor: Actor, issue: str | None = None
                                         fields=(Field(text("hashtag.field.ready"), Literal(post)),),
                                         links=drafts.share_links(post, url=found.source_url)),
                                   actor.language, readers)
-    rows = list(await session.scalars(select(Issue).where(Issue.workspace_id == actor.workspace.id,
-                                                          Issue.status == civics.OPEN)
-                                      .order_by(Issue.decision_at, Issue.id)))
+    rows = await open_issues(session, actor.workspace.id)
     if not rows:
         return Reply(body=text("hashtag.none"))
     tags: list[str] = []

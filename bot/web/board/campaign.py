@@ -27,6 +27,7 @@ from bot.replies import Renderable, Text, When, text
 from bot.services import asks, civics, pledges, stances, stories, timeline
 from bot.services import board as logins
 from bot.services.asks import AskTotals
+from bot.services.issues import open_issues
 from bot.web.board import live
 from bot.web.board.site import Board, Page
 
@@ -175,13 +176,6 @@ async def issue_views(session: AsyncSession, issues: Sequence[Issue], zone: str,
             for issue in issues]
 
 
-async def _open_issues(session: AsyncSession, workspace_id: int) -> list[Issue]:
-    """The workspace's open issues, the soonest decision first (as /issue list shows them)."""
-    return list(await session.scalars(select(Issue).where(
-        Issue.workspace_id == workspace_id, Issue.status == civics.OPEN)
-        .order_by(Issue.decision_at, Issue.id)))
-
-
 # -- the handlers --------------------------------------------------------------------------------------------
 
 class CampaignPage:
@@ -198,8 +192,8 @@ class CampaignPage:
         zone, now = visit.workspace.timezone, self.board.app.clock.now()
         async with self.board.app.deferred_sessionmaker() as session:
             since = await live.workspace_stamp(session, visit.workspace.id)
-            views = await issue_views(session, await _open_issues(session, visit.workspace.id), zone, now,
-                                      detailed=False)
+            shown = await open_issues(session, visit.workspace.id)
+            views = await issue_views(session, shown, zone, now, detailed=False)
             reports = await stances.waiting_reports(session, visit.workspace.id)
         return self.board.render(request, "campaign.html", visit, status=status, error=error, views=views,
                                  reports=reports, zone=zone, since=since, back=PATH, **_drawing())
